@@ -1,0 +1,42 @@
+# Meridian build targets. `make demo` and `make test` are the two commands a
+# fresh machine needs; see README.md.
+
+GO       ?= go
+PKGS     ?= ./...
+# make test must stay under 15 minutes on 2 cores.
+TESTFLAGS ?= -timeout 14m
+BENCHFLAGS ?= -benchmem -count 1
+
+.PHONY: build test demo bench lint fuzz clean
+
+build:
+	$(GO) build $(PKGS)
+	$(GO) build -o bin/meridian ./cmd/meridian
+
+# The whole suite, lint included (internal/lint runs gofmt, go vet and the
+# project's own rules).
+# A local PostgreSQL (for the workload tests) is started when its server is
+# installed; .ci/run installs it.
+test:
+	@bash -c '. .ci/postgres.sh && maybe_start_postgres && $(GO) test $(TESTFLAGS) $(PKGS)'
+
+demo: build
+	./bin/meridian demo
+
+bench:
+	$(GO) test -run '^$$' -bench . $(BENCHFLAGS) $(PKGS)
+
+lint:
+	$(GO) test -count 1 ./internal/lint/
+
+# Run each fuzz target for FUZZTIME (the checked-in seeds run in make test).
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin
