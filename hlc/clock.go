@@ -131,13 +131,21 @@ func (c *Clock) Forward(ts Timestamp) {
 //
 // This makes the clock monotonic across restarts: a node persists
 // physical-now plus a lead (well above its persist interval) before calling
-// this, and at restart calls Forward with the bound it reads back, so every
-// timestamp issued after the restart is above every one issued before it.
+// this, and at restart calls ForwardPastUpperBound with the bound it reads
+// back, so every timestamp issued after the restart is above every one
+// issued before it.
 // A bound of 0 removes the limit.
 func (c *Clock) SetWallTimeUpperBound(bound int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.mu.upperBound = bound
+}
+
+// ForwardPastUpperBound raises the clock above every timestamp whose wall
+// time is at most bound: at restart, bound is the upper bound the previous
+// incarnation persisted.
+func (c *Clock) ForwardPastUpperBound(bound int64) {
+	c.Forward(Timestamp{WallTime: bound + 1})
 }
 
 // ErrUpperBoundNotPersisted marks an Update refused because the remote
