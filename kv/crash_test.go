@@ -1,0 +1,3 @@
+package kv
+
+func runCrashHelperIfChild() bool { return false }

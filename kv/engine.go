@@ -1,0 +1,608 @@
+// Package kv is one store's storage layer: a multi-version, transactional
+// key-value engine on Pebble (DESIGN.md §3). It is the only package that
+// imports Pebble.
+//
+// The files read as a table of contents:
+//
+//	engine.go          Reader / Writer / Batch / Snapshot / Iterator over one Pebble DB
+//	engine_metrics.go  compactions, read amplification, WAL fsync latency
+//	keys.go            the local keyspace: lock table, range-local prefixes
+//	mvcc_key.go        MVCCKey encoding and the Pebble comparer
+//	mvcc_value.go      checksummed, typed values
+//	mvcc.go            Get, Scan, Put, ConditionalPut, InitPut, Increment,
+//	                   Delete, DeleteRange
+//	mvcc_intent.go     transactions' provisional writes and lock records
+//	mvcc_resolve.go    ResolveIntent and ResolveIntentRange
+//	mvcc_stats.go      MVCCStats, kept incrementally and recomputed
+//	mvcc_gc.go         garbage collection of old versions
+//	mvcc_split.go      FindSplitKey
+//	sst.go             export of a span as an SST, and ingestion
+//
+// Every version of a user key is stored at key+timestamp, newest first. A
+// transaction's write is a provisional version plus a lock record in the
+// lock table keyspace (CockroachDB's separated intents); readers consult
+// the lock record to decide whether the provisional version is theirs.
+package kv
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/cockroachdb/errors"
+	"github.com/cockroachdb/errors/oserror"
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// Reader reads from a consistent or live view of the store.
+type Reader interface {
+	// Get returns a copy of the raw stored value at key, or nil if there is
+	// none. MVCC reads use MVCCGet; this is for unversioned, raw state.
+	Get(key MVCCKey) ([]byte, error)
+	// NewIterator returns an iterator over the versions of the user keys in
+	// [opts.LowerBound, opts.UpperBound).
+	NewIterator(opts IterOptions) (Iterator, error)
+
+	// newPebbleIter and releasePebbleIter hand out a Pebble iterator over
+	// encoded keys in [lower, upper) (nil for unbounded). Readers may hand
+	// out the same cached iterator again after its release.
+	newPebbleIter(lower, upper []byte) (*pebble.Iterator, error)
+	releasePebbleIter(it *pebble.Iterator)
+}
+
+// Writer writes raw keys. MVCC writes go through MVCCPut and friends,
+// which keep versions, locks and stats consistent.
+type Writer interface {
+	// Put stores the raw value at key.
+	Put(key MVCCKey, value []byte) error
+	// Clear removes key.
+	Clear(key MVCCKey) error
+	// ClearRange removes every key (every version of every user key, and the
+	// unversioned keys) in [start, end).
+	ClearRange(start, end []byte) error
+}
+
+// ReadWriter both reads and writes.
+type ReadWriter interface {
+	Reader
+	Writer
+}
+
+// Batch collects writes and commits them atomically. A batch from NewBatch
+// reads its own writes on top of the engine's live state. Not safe for
+// concurrent use.
+type Batch interface {
+	ReadWriter
+	// Commit applies the batch to the engine, durably (fsynced WAL) when
+	// sync is set. A batch is closed after Commit.
+	Commit(sync bool) error
+	// Repr is the batch's serialized form, which Engine.ApplyBatchRepr
+	// applies byte for byte (on every replica).
+	Repr() []byte
+	// Empty reports whether the batch holds no writes.
+	Empty() bool
+	// Len is the size of Repr.
+	Len() int
+	// Close releases the batch; a committed batch is already closed.
+	Close()
+}
+
+// ReadOnly is a Reader that reuses its iterators; its view of the store is
+// fixed at its first read. Not safe for concurrent use. Close it.
+type ReadOnly interface {
+	Reader
+	Close()
+}
+
+// Snapshot is a consistent, point-in-time view of the store. Not safe for
+// concurrent use. Close it.
+type Snapshot interface {
+	Reader
+	Close()
+}
+
+// Engine is one store: one Pebble instance. Reads and writes on the Engine
+// itself are safe for concurrent use; writes on it are applied one by one
+// without fsync (use a Batch for atomicity and durability).
+type Engine interface {
+	ReadWriter
+	// NewBatch returns a batch that reads its own writes.
+	NewBatch() Batch
+	// NewWriteOnlyBatch returns a cheaper batch that cannot be read.
+	NewWriteOnlyBatch() Batch
+	// NewReadOnly returns a reader that reuses iterators.
+	NewReadOnly() ReadOnly
+	// NewSnapshot returns a point-in-time view.
+	NewSnapshot() Snapshot
+	// ApplyBatchRepr applies a serialized batch (Batch.Repr) atomically.
+	ApplyBatchRepr(repr []byte, sync bool) error
+	// IngestSST adds an SST (from ExportSST) to the store, replacing nothing:
+	// its span must be empty or cleared first (see IngestSST).
+	IngestSST(ctx context.Context, sst []byte) error
+	// Flush flushes the memtable to an SST.
+	Flush() error
+	// Compact compacts [start, end) of user keys.
+	Compact(ctx context.Context, start, end []byte) error
+	// Metrics returns the engine's counters.
+	Metrics() Metrics
+	// Close closes the store; no other call may follow.
+	Close() error
+}
+
+// IterOptions bounds an Iterator.
+type IterOptions struct {
+	// LowerBound and UpperBound are user keys; nil means unbounded.
+	LowerBound, UpperBound []byte
+}
+
+// Iterator walks encoded MVCC keys in engine order. Not safe for
+// concurrent use.
+type Iterator interface {
+	// SeekGE positions at the first key ≥ key.
+	SeekGE(key MVCCKey)
+	// SeekLT positions at the last key < key.
+	SeekLT(key MVCCKey)
+	// Next and Prev step one key.
+	Next()
+	Prev()
+	// NextKey steps to the first key of the next user key.
+	NextKey()
+	// Valid reports whether the iterator is positioned, or the error that
+	// stopped it.
+	Valid() (bool, error)
+	// UnsafeKey is the current key; its memory is valid until the next call
+	// that moves the iterator.
+	UnsafeKey() MVCCKey
+	// UnsafeValue is the current raw value, valid until the next move.
+	UnsafeValue() ([]byte, error)
+	// Close releases the iterator.
+	Close()
+}
+
+// Options configure an engine. The zero value works: EnsureDefaults fills
+// every unset field.
+type Options struct {
+	// InMemory keeps the store in memory (tests); dir is then ignored.
+	InMemory bool
+	// CacheSize is the block cache's size in bytes. Default 128 MiB.
+	CacheSize int64
+	// MemTableSize is the size of one memtable in bytes. Default 64 MiB.
+	MemTableSize uint64
+	// MaxOpenFiles bounds the open SST files. Default 1000.
+	MaxOpenFiles int
+	// Logger receives Pebble's messages. Default: Pebble's (stderr).
+	Logger Logger
+}
+
+// Logger is where Pebble's informational and error messages go.
+type Logger interface {
+	Infof(format string, args ...interface{})
+	Errorf(format string, args ...interface{})
+	Fatalf(format string, args ...interface{})
+}
+
+// Defaults of Options.
+const (
+	DefaultCacheSize    = 128 << 20
+	DefaultMemTableSize = 64 << 20
+	DefaultMaxOpenFiles = 1000
+)
+
+// EnsureDefaults fills the unset fields of o with their defaults.
+func (o *Options) EnsureDefaults() {
+	if o.CacheSize == 0 {
+		o.CacheSize = DefaultCacheSize
+	}
+	if o.MemTableSize == 0 {
+		o.MemTableSize = DefaultMemTableSize
+	}
+	if o.MaxOpenFiles == 0 {
+		o.MaxOpenFiles = DefaultMaxOpenFiles
+	}
+}
+
+// Store format. The version file is written before Pebble creates the
+// store, so a store without it was not written by Meridian.
+const (
+	storeVersionFile = "MERIDIAN_STORE_VERSION"
+	// StoreFormatVersion is the on-disk format this binary reads and writes.
+	StoreFormatVersion = 1
+	storeVersionPrefix = "meridian-store-format: "
+)
+
+// pebbleEngine implements Engine.
+type pebbleEngine struct {
+	db  *pebble.DB
+	dir string
+	fs  vfs.FS
+}
+
+var _ Engine = (*pebbleEngine)(nil)
+
+// Open opens (creating if needed) the store in dir.
+func Open(dir string, opts Options) (Engine, error) {
+	opts.EnsureDefaults()
+	popts := &pebble.Options{
+		Comparer:     mvccComparer,
+		MemTableSize: opts.MemTableSize,
+		MaxOpenFiles: opts.MaxOpenFiles,
+		// Ingested SSTs and new stores use the same, newest format.
+		FormatMajorVersion: pebble.FormatNewest,
+	}
+	if opts.Logger != nil {
+		popts.Logger = opts.Logger
+	}
+	for i := range popts.Levels {
+		popts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	popts.FS = vfs.Default
+	if opts.InMemory {
+		popts.FS = vfs.NewMem()
+		dir = ""
+	} else if err := checkStoreVersion(dir); err != nil {
+		return nil, err
+	}
+	cache := pebble.NewCache(opts.CacheSize)
+	defer cache.Unref() // the DB holds its own reference
+	popts.Cache = cache
+	db, err := pebble.Open(dir, popts)
+	if err != nil {
+		return nil, errors.Wrapf(err, "kv: opening store %q", dir)
+	}
+	return &pebbleEngine{db: db, dir: dir, fs: popts.FS}, nil
+}
+
+// checkStoreVersion verifies dir holds a store of a known format, or
+// marks a new store with the current format.
+func checkStoreVersion(dir string) error {
+	path := filepath.Join(dir, storeVersionFile)
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		v, perr := parseStoreVersion(data)
+		if perr != nil {
+			return errors.Mark(errors.Wrapf(perr, "kv: store %q", dir), ErrUnknownStoreVersion)
+		}
+		if v != StoreFormatVersion {
+			return errors.Wrapf(ErrUnknownStoreVersion,
+				"store %q has format version %d; this binary reads version %d", dir, v, StoreFormatVersion)
+		}
+		return nil
+	case !oserror.IsNotExist(err):
+		return errors.Wrapf(err, "kv: reading store version")
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil && !oserror.IsNotExist(err) {
+		return errors.Wrapf(err, "kv: reading store directory")
+	}
+	for _, e := range entries {
+		if n := e.Name(); n == "CURRENT" || strings.HasPrefix(n, "MANIFEST-") || strings.HasPrefix(n, "OPTIONS-") {
+			return errors.Wrapf(ErrUnknownStoreVersion,
+				"store %q has no %s file: not written by a known Meridian version", dir, storeVersionFile)
+		}
+	}
+	return writeStoreVersion(dir, StoreFormatVersion)
+}
+
+func parseStoreVersion(data []byte) (int, error) {
+	line, _, _ := bufio.NewReader(bytes.NewReader(data)).ReadLine()
+	s, ok := strings.CutPrefix(string(line), storeVersionPrefix)
+	if !ok {
+		return 0, errors.Newf("malformed %s: %q", storeVersionFile, line)
+	}
+	v, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return 0, errors.Wrapf(err, "malformed %s", storeVersionFile)
+	}
+	return v, nil
+}
+
+// writeStoreVersion atomically writes the version file: temp file, fsync,
+// rename, fsync of the directory.
+func writeStoreVersion(dir string, v int) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return errors.Wrapf(err, "kv: creating store directory")
+	}
+	tmp := filepath.Join(dir, storeVersionFile+".tmp")
+	f, err := os.Create(tmp)
+	if err != nil {
+		return errors.Wrap(err, "kv: writing store version")
+	}
+	_, err = f.WriteString(storeVersionPrefix + strconv.Itoa(v) + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(dir, storeVersionFile))
+	}
+	if err == nil {
+		err = syncDir(dir)
+	}
+	return errors.Wrap(err, "kv: writing store version")
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (e *pebbleEngine) Close() error { return e.db.Close() }
+
+func (e *pebbleEngine) Get(key MVCCKey) ([]byte, error) { return pebbleGet(e, key) }
+
+func (e *pebbleEngine) NewIterator(opts IterOptions) (Iterator, error) {
+	return newMVCCIterator(e, opts)
+}
+
+func (e *pebbleEngine) newPebbleIter(lower, upper []byte) (*pebble.Iterator, error) {
+	return e.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+}
+
+func (e *pebbleEngine) releasePebbleIter(it *pebble.Iterator) { _ = it.Close() }
+
+func (e *pebbleEngine) Put(key MVCCKey, value []byte) error {
+	return e.db.Set(EncodeMVCCKey(key), value, pebble.NoSync)
+}
+
+func (e *pebbleEngine) Clear(key MVCCKey) error {
+	return e.db.Delete(EncodeMVCCKey(key), pebble.NoSync)
+}
+
+func (e *pebbleEngine) ClearRange(start, end []byte) error {
+	return e.db.DeleteRange(EncodeMVCCKey(MVCCKey{Key: start}), EncodeMVCCKey(MVCCKey{Key: end}), pebble.NoSync)
+}
+
+func (e *pebbleEngine) NewBatch() Batch {
+	return &pebbleBatch{b: e.db.NewIndexedBatch(), indexed: true}
+}
+
+func (e *pebbleEngine) NewWriteOnlyBatch() Batch {
+	return &pebbleBatch{b: e.db.NewBatch()}
+}
+
+func (e *pebbleEngine) NewReadOnly() ReadOnly {
+	return &cachingReader{newIter: e.db.NewIter}
+}
+
+func (e *pebbleEngine) NewSnapshot() Snapshot {
+	s := e.db.NewSnapshot()
+	return &cachingReader{newIter: s.NewIter, closer: s.Close}
+}
+
+func (e *pebbleEngine) ApplyBatchRepr(repr []byte, sync bool) error {
+	b := e.db.NewBatch()
+	defer b.Close()
+	if err := b.SetRepr(append([]byte(nil), repr...)); err != nil {
+		return errors.Wrap(err, "kv: malformed batch")
+	}
+	return e.db.Apply(b, writeOpts(sync))
+}
+
+func (e *pebbleEngine) Flush() error { return e.db.Flush() }
+
+func (e *pebbleEngine) Compact(ctx context.Context, start, end []byte) error {
+	return e.db.Compact(ctx, EncodeMVCCKey(MVCCKey{Key: start}), EncodeMVCCKey(MVCCKey{Key: end}), false)
+}
+
+func writeOpts(sync bool) *pebble.WriteOptions {
+	if sync {
+		return pebble.Sync
+	}
+	return pebble.NoSync
+}
+
+// pebbleGet returns a copy of the raw value at key.
+func pebbleGet(r Reader, key MVCCKey) ([]byte, error) {
+	ek := EncodeMVCCKey(key)
+	it, err := r.newPebbleIter(nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer r.releasePebbleIter(it)
+	if !it.SeekPrefixGE(ek) || !bytes.Equal(it.Key(), ek) {
+		return nil, it.Error()
+	}
+	v, err := it.ValueAndErr()
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte{}, v...), nil
+}
+
+// pebbleBatch implements Batch.
+type pebbleBatch struct {
+	b       *pebble.Batch
+	indexed bool
+	closed  bool
+}
+
+func (b *pebbleBatch) Get(key MVCCKey) ([]byte, error) { return pebbleGet(b, key) }
+
+func (b *pebbleBatch) NewIterator(opts IterOptions) (Iterator, error) {
+	return newMVCCIterator(b, opts)
+}
+
+func (b *pebbleBatch) newPebbleIter(lower, upper []byte) (*pebble.Iterator, error) {
+	if !b.indexed {
+		return nil, errors.AssertionFailedf("kv: reading from a write-only batch")
+	}
+	return b.b.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+}
+
+func (b *pebbleBatch) releasePebbleIter(it *pebble.Iterator) { _ = it.Close() }
+
+func (b *pebbleBatch) Put(key MVCCKey, value []byte) error {
+	return b.b.Set(EncodeMVCCKey(key), value, nil)
+}
+
+func (b *pebbleBatch) Clear(key MVCCKey) error { return b.b.Delete(EncodeMVCCKey(key), nil) }
+
+func (b *pebbleBatch) ClearRange(start, end []byte) error {
+	return b.b.DeleteRange(EncodeMVCCKey(MVCCKey{Key: start}), EncodeMVCCKey(MVCCKey{Key: end}), nil)
+}
+
+func (b *pebbleBatch) Commit(sync bool) error {
+	if b.closed {
+		return errors.AssertionFailedf("kv: commit of a closed batch")
+	}
+	err := b.b.Commit(writeOpts(sync))
+	b.Close()
+	return err
+}
+
+func (b *pebbleBatch) Repr() []byte { return b.b.Repr() }
+func (b *pebbleBatch) Empty() bool  { return b.b.Empty() }
+func (b *pebbleBatch) Len() int     { return b.b.Len() }
+
+func (b *pebbleBatch) Close() {
+	if !b.closed {
+		b.closed = true
+		_ = b.b.Close()
+	}
+}
+
+// cachingReader implements ReadOnly and Snapshot: it keeps one Pebble
+// iterator and hands it out again once released, so a sequence of point
+// reads pays for one iterator.
+type cachingReader struct {
+	newIter func(*pebble.IterOptions) (*pebble.Iterator, error)
+	closer  func() error
+	cached  *pebble.Iterator
+	// lower and upper are the cached iterator's bounds; inUse says it is
+	// handed out.
+	lower, upper []byte
+	inUse        bool
+}
+
+func (r *cachingReader) Get(key MVCCKey) ([]byte, error) { return pebbleGet(r, key) }
+
+func (r *cachingReader) NewIterator(opts IterOptions) (Iterator, error) {
+	return newMVCCIterator(r, opts)
+}
+
+func (r *cachingReader) newPebbleIter(lower, upper []byte) (*pebble.Iterator, error) {
+	if r.inUse {
+		return r.newIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	}
+	if r.cached == nil {
+		it, err := r.newIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+		if err != nil {
+			return nil, err
+		}
+		r.cached, r.lower, r.upper = it, lower, upper
+	} else if !bytes.Equal(lower, r.lower) || !bytes.Equal(upper, r.upper) ||
+		(lower == nil) != (r.lower == nil) || (upper == nil) != (r.upper == nil) {
+		r.lower, r.upper = lower, upper
+		r.cached.SetBounds(lower, upper)
+	}
+	r.inUse = true
+	return r.cached, nil
+}
+
+func (r *cachingReader) releasePebbleIter(it *pebble.Iterator) {
+	if it == r.cached {
+		r.inUse = false
+		return
+	}
+	_ = it.Close()
+}
+
+func (r *cachingReader) Close() {
+	if r.cached != nil {
+		_ = r.cached.Close()
+		r.cached = nil
+	}
+	if r.closer != nil {
+		_ = r.closer()
+		r.closer = nil
+	}
+}
+
+// mvccIterator implements Iterator over a Pebble iterator.
+type mvccIterator struct {
+	r   Reader
+	it  *pebble.Iterator
+	key MVCCKey
+	err error
+	buf []byte
+}
+
+func newMVCCIterator(r Reader, opts IterOptions) (*mvccIterator, error) {
+	var lower, upper []byte
+	if opts.LowerBound != nil {
+		lower = EncodeMVCCKey(MVCCKey{Key: opts.LowerBound})
+	}
+	if opts.UpperBound != nil {
+		upper = EncodeMVCCKey(MVCCKey{Key: opts.UpperBound})
+	}
+	it, err := r.newPebbleIter(lower, upper)
+	if err != nil {
+		return nil, err
+	}
+	return &mvccIterator{r: r, it: it}, nil
+}
+
+func (i *mvccIterator) decode(valid bool) {
+	i.err = nil
+	if !valid {
+		return
+	}
+	i.key, i.err = DecodeMVCCKey(i.it.Key())
+}
+
+func (i *mvccIterator) SeekGE(key MVCCKey) {
+	i.buf = AppendMVCCKey(i.buf[:0], key)
+	i.decode(i.it.SeekGE(i.buf))
+}
+
+func (i *mvccIterator) SeekLT(key MVCCKey) {
+	i.buf = AppendMVCCKey(i.buf[:0], key)
+	i.decode(i.it.SeekLT(i.buf))
+}
+
+func (i *mvccIterator) Next() { i.decode(i.it.Next()) }
+func (i *mvccIterator) Prev() { i.decode(i.it.Prev()) }
+
+func (i *mvccIterator) NextKey() {
+	if !i.it.Valid() {
+		return
+	}
+	i.buf = append(append(i.buf[:0], i.key.Key...), 0, 0)
+	i.decode(i.it.SeekGE(i.buf))
+}
+
+func (i *mvccIterator) Valid() (bool, error) {
+	if i.err != nil {
+		return false, i.err
+	}
+	if err := i.it.Error(); err != nil {
+		return false, err
+	}
+	return i.it.Valid(), nil
+}
+
+func (i *mvccIterator) UnsafeKey() MVCCKey           { return i.key }
+func (i *mvccIterator) UnsafeValue() ([]byte, error) { return i.it.ValueAndErr() }
+
+func (i *mvccIterator) Close() {
+	if i.it != nil {
+		i.r.releasePebbleIter(i.it)
+		i.it = nil
+	}
+}

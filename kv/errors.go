@@ -1,0 +1,98 @@
+package kv
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
+)
+
+// The MVCC layer's typed errors. Callers check them with errors.As; the
+// layers above turn them into waits (LockConflictError), retries at a higher
+// timestamp (WriteTooOldError, ReadWithinUncertaintyIntervalError) or
+// results (ConditionFailedError).
+
+// Lock is one lock held on a key by a transaction.
+type Lock struct {
+	Key []byte
+	Txn TxnMeta
+}
+
+// LockConflictError reports locks (intents) of other transactions that a
+// request ran into. The request may wait for or push the named
+// transactions and retry.
+type LockConflictError struct {
+	Locks []Lock
+}
+
+func (e *LockConflictError) Error() string {
+	var b strings.Builder
+	b.WriteString("conflicting locks on ")
+	for i, l := range e.Locks {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q held by txn %s", l.Key, l.Txn.ID.Short())
+	}
+	return b.String()
+}
+
+// WriteTooOldError reports a write at Timestamp to a key that already has a
+// committed version at or above it. A retry must write at or above
+// ActualTimestamp.
+type WriteTooOldError struct {
+	Key             []byte
+	Timestamp       hlc.Timestamp
+	ActualTimestamp hlc.Timestamp
+}
+
+func (e *WriteTooOldError) Error() string {
+	return fmt.Sprintf("WriteTooOldError: write for key %q at timestamp %s too old; must write at or above %s",
+		e.Key, e.Timestamp, e.ActualTimestamp)
+}
+
+// ReadWithinUncertaintyIntervalError reports a committed value above the
+// read timestamp that the reader cannot order before itself: its timestamp
+// lies in (ReadTimestamp, the reader's uncertainty limit]. The reader must
+// retry above ValueTimestamp.
+type ReadWithinUncertaintyIntervalError struct {
+	Key                    []byte
+	ReadTimestamp          hlc.Timestamp
+	ValueTimestamp         hlc.Timestamp
+	GlobalUncertaintyLimit hlc.Timestamp
+	LocalUncertaintyLimit  hlc.Timestamp
+}
+
+func (e *ReadWithinUncertaintyIntervalError) Error() string {
+	return fmt.Sprintf("ReadWithinUncertaintyIntervalError: read at time %s encountered previous write with future timestamp %s on key %q within uncertainty interval `t <= (local=%s, global=%s)`",
+		e.ReadTimestamp, e.ValueTimestamp, e.Key, e.LocalUncertaintyLimit, e.GlobalUncertaintyLimit)
+}
+
+// RetryTimestamp is the lowest timestamp at which a retried read no
+// longer finds the value uncertain.
+func (e *ReadWithinUncertaintyIntervalError) RetryTimestamp() hlc.Timestamp {
+	return e.ValueTimestamp.Next()
+}
+
+// ConditionFailedError reports a ConditionalPut or InitPut whose condition
+// did not hold. ActualValue is the value found, nil if there was none.
+type ConditionFailedError struct {
+	Key         []byte
+	ActualValue *Value
+}
+
+func (e *ConditionFailedError) Error() string {
+	if e.ActualValue == nil {
+		return fmt.Sprintf("unexpected value at key %q: no value", e.Key)
+	}
+	return fmt.Sprintf("unexpected value at key %q: %s", e.Key, e.ActualValue)
+}
+
+// ErrUnknownStoreVersion marks an attempt to open a store written in a
+// format this binary does not know.
+var ErrUnknownStoreVersion = errors.New("kv: unknown store format version")
+
+// ErrSequenceRegression marks a transactional write whose sequence number
+// is below the one already written for the key in the same epoch.
+var ErrSequenceRegression = errors.New("kv: transaction sequence number regression")

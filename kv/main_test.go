@@ -1,0 +1,14 @@
+package kv
+
+import (
+	"testing"
+
+	"github.com/meridiandb/meridian/stop/leaktest"
+)
+
+func TestMain(m *testing.M) {
+	if runCrashHelperIfChild() {
+		return
+	}
+	leaktest.VerifyNoLeaks(m)
+}

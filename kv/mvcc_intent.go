@@ -1,0 +1,301 @@
+package kv
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"hash/crc32"
+	"sort"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
+)
+
+// An intent is a transaction's provisional write: a version at the
+// transaction's write timestamp, like any other, plus a lock record in the
+// lock table (at LockTableKey(key)) naming the transaction. A reader that
+// finds a lock record knows the version at Txn.WriteTimestamp is
+// provisional: its own if the transaction is its own, otherwise a conflict
+// (if at or below its timestamp) or invisible.
+//
+// The lock record also keeps the intent history: the values the
+// transaction wrote to the key at earlier sequence numbers of the same
+// epoch. A savepoint rollback marks a range of sequence numbers ignored;
+// reads and resolution then fall back to the newest value written at a
+// sequence that is not ignored.
+
+// TxnID identifies a transaction.
+type TxnID [16]byte
+
+// Short is the ID's first 8 hex digits, for messages.
+func (id TxnID) Short() string { return hex.EncodeToString(id[:4]) }
+
+// String is the ID in hex.
+func (id TxnID) String() string { return hex.EncodeToString(id[:]) }
+
+// TxnMeta is the part of a transaction every intent records.
+type TxnMeta struct {
+	ID TxnID
+	// Key anchors the transaction record.
+	Key []byte
+	// Epoch increments on every restart; intents of older epochs are
+	// discarded.
+	Epoch int32
+	// WriteTimestamp is where the transaction writes, and (at least) where
+	// it will commit.
+	WriteTimestamp hlc.Timestamp
+	// MinTimestamp is the transaction's first timestamp: no intent of it is
+	// below.
+	MinTimestamp hlc.Timestamp
+	// Sequence numbers the transaction's writes within an epoch.
+	Sequence int32
+	// Priority decides who wins when one transaction pushes another.
+	Priority int32
+}
+
+// TxnStatus is a transaction's state.
+type TxnStatus int
+
+const (
+	// PENDING: still running.
+	PENDING TxnStatus = iota
+	// COMMITTED: its intents become committed values.
+	COMMITTED
+	// ABORTED: its intents are removed.
+	ABORTED
+)
+
+func (s TxnStatus) String() string {
+	switch s {
+	case PENDING:
+		return "PENDING"
+	case COMMITTED:
+		return "COMMITTED"
+	case ABORTED:
+		return "ABORTED"
+	}
+	return "UNKNOWN"
+}
+
+// SeqNumRange is an inclusive range [Start, End] of sequence numbers; a
+// savepoint rollback ignores the writes in it.
+type SeqNumRange struct {
+	Start, End int32
+}
+
+// seqIgnored reports whether seq lies in one of the ranges.
+func seqIgnored(seq int32, ignored []SeqNumRange) bool {
+	for _, r := range ignored {
+		if r.Start <= seq && seq <= r.End {
+			return true
+		}
+	}
+	return false
+}
+
+// Txn is a transaction as the MVCC operations see it.
+type Txn struct {
+	TxnMeta
+	// ReadTimestamp is where the transaction reads.
+	ReadTimestamp hlc.Timestamp
+	// IgnoredSeqNums are the sequence numbers rolled back by savepoints.
+	IgnoredSeqNums []SeqNumRange
+}
+
+// IntentHistoryEntry is a value written to a key by a transaction at an
+// earlier sequence number of the intent's epoch.
+type IntentHistoryEntry struct {
+	Sequence int32
+	Value    Value
+}
+
+// LockRecord is the value of a lock table key.
+type LockRecord struct {
+	Txn TxnMeta
+	// History holds the earlier values, by ascending sequence; the current
+	// value, at Txn.Sequence, is the version at Txn.WriteTimestamp.
+	History []IntentHistoryEntry
+}
+
+// valueAtSeq returns the value the intent held at the newest sequence ≤ seq
+// that is not ignored, given the current value cur; ok is false when no
+// such write exists.
+func (l *LockRecord) valueAtSeq(seq int32, ignored []SeqNumRange, cur Value) (Value, bool) {
+	if l.Txn.Sequence <= seq && !seqIgnored(l.Txn.Sequence, ignored) {
+		return cur, true
+	}
+	i := sort.Search(len(l.History), func(i int) bool { return l.History[i].Sequence > seq })
+	for i--; i >= 0; i-- {
+		if e := l.History[i]; !seqIgnored(e.Sequence, ignored) {
+			return e.Value, true
+		}
+	}
+	return Value{}, false
+}
+
+// Lock record layout (all integers big endian or varint as noted):
+//
+//	version(1) = 1
+//	txn id(16) | key (uvarint length, bytes) | epoch (varint)
+//	write ts (8+4) | min ts (8+4) | sequence (varint) | priority (varint)
+//	history count (uvarint), then per entry:
+//	    sequence (varint) | type(1) | payload (uvarint length, bytes)
+//	crc32c(4) over everything before it
+const lockRecordVersion = 1
+
+// EncodeLockRecord returns the stored form of l.
+func EncodeLockRecord(l *LockRecord) []byte {
+	b := make([]byte, 0, 64+len(l.Txn.Key))
+	b = append(b, lockRecordVersion)
+	b = append(b, l.Txn.ID[:]...)
+	b = binary.AppendUvarint(b, uint64(len(l.Txn.Key)))
+	b = append(b, l.Txn.Key...)
+	b = binary.AppendVarint(b, int64(l.Txn.Epoch))
+	b = appendTS(b, l.Txn.WriteTimestamp)
+	b = appendTS(b, l.Txn.MinTimestamp)
+	b = binary.AppendVarint(b, int64(l.Txn.Sequence))
+	b = binary.AppendVarint(b, int64(l.Txn.Priority))
+	b = binary.AppendUvarint(b, uint64(len(l.History)))
+	for _, e := range l.History {
+		b = binary.AppendVarint(b, int64(e.Sequence))
+		b = append(b, byte(e.Value.Type))
+		b = binary.AppendUvarint(b, uint64(len(e.Value.RawBytes)))
+		b = append(b, e.Value.RawBytes...)
+	}
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+func appendTS(b []byte, ts hlc.Timestamp) []byte {
+	b = binary.BigEndian.AppendUint64(b, uint64(ts.WallTime))
+	return binary.BigEndian.AppendUint32(b, uint32(ts.Logical))
+}
+
+// DecodeLockRecord decodes a stored lock record. It returns an error, never
+// panics, on malformed input. The result does not alias b.
+func DecodeLockRecord(b []byte) (*LockRecord, error) {
+	if len(b) < 5 {
+		return nil, errors.Newf("kv: lock record too short (%d bytes)", len(b))
+	}
+	body := b[:len(b)-4]
+	if want, got := binary.BigEndian.Uint32(b[len(b)-4:]), crc32.Checksum(body, castagnoli); want != got {
+		return nil, errors.Newf("kv: lock record checksum mismatch: stored %08x, computed %08x", want, got)
+	}
+	d := decoder{b: body}
+	if v := d.byte(); v != lockRecordVersion {
+		return nil, errors.Newf("kv: unknown lock record version %d", v)
+	}
+	l := &LockRecord{}
+	copy(l.Txn.ID[:], d.bytes(16))
+	l.Txn.Key = append([]byte{}, d.bytes(d.length())...)
+	l.Txn.Epoch = d.int32()
+	l.Txn.WriteTimestamp = d.ts()
+	l.Txn.MinTimestamp = d.ts()
+	l.Txn.Sequence = d.int32()
+	l.Txn.Priority = d.int32()
+	n := d.length()
+	for i := 0; i < n && d.err == nil; i++ {
+		var e IntentHistoryEntry
+		e.Sequence = d.int32()
+		e.Value.Type = ValueType(d.byte())
+		e.Value.RawBytes = append([]byte{}, d.bytes(d.length())...)
+		l.History = append(l.History, e)
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.err = errors.Newf("kv: %d trailing bytes in lock record", len(d.b))
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return l, nil
+}
+
+// decoder reads fields from b, remembering the first error; after an error
+// every read returns zero values.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(what string) {
+	if d.err == nil {
+		d.err = errors.Newf("kv: malformed lock record: bad %s", what)
+	}
+	d.b = nil
+}
+
+func (d *decoder) byte() byte {
+	if len(d.b) < 1 {
+		d.fail("byte")
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) bytes(n int) []byte {
+	if n < 0 || len(d.b) < n {
+		d.fail("bytes")
+		return nil
+	}
+	s := d.b[:n]
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *decoder) length() int {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 || v > uint64(len(d.b)) {
+		d.fail("length")
+		return 0
+	}
+	d.b = d.b[n:]
+	return int(v)
+}
+
+func (d *decoder) int32() int32 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 || v < -1<<31 || v > 1<<31-1 {
+		d.fail("integer")
+		return 0
+	}
+	d.b = d.b[n:]
+	return int32(v)
+}
+
+func (d *decoder) ts() hlc.Timestamp {
+	s := d.bytes(12)
+	if s == nil {
+		return hlc.Timestamp{}
+	}
+	return hlc.Timestamp{WallTime: int64(binary.BigEndian.Uint64(s)), Logical: int32(binary.BigEndian.Uint32(s[8:]))}
+}
+
+// readLock returns the lock record for key, or nil, and its stored size
+// (key plus value bytes).
+func readLock(it pebbleIterLike, key []byte, buf *[]byte) (*LockRecord, int64, error) {
+	*buf = AppendMVCCKey(append((*buf)[:0], LocalLockTablePrefix...), MVCCKey{Key: key})
+	ek := *buf
+	if !it.SeekPrefixGE(ek) {
+		return nil, 0, it.Error()
+	}
+	if string(it.Key()) != string(ek) {
+		return nil, 0, nil
+	}
+	v, err := it.ValueAndErr()
+	if err != nil {
+		return nil, 0, err
+	}
+	l, err := DecodeLockRecord(v)
+	if err != nil {
+		return nil, 0, &ChecksumError{Key: MVCCKey{Key: LockTableKey(key)}, Reason: err.Error()}
+	}
+	return l, int64(len(ek) + len(v)), nil
+}
+
+// pebbleIterLike is the part of *pebble.Iterator point lookups use.
+type pebbleIterLike interface {
+	SeekPrefixGE(key []byte) bool
+	Key() []byte
+	ValueAndErr() ([]byte, error)
+	Error() error
+}
