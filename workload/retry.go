@@ -33,15 +33,21 @@ func IsoLevel(s string) (pgx.TxIsoLevel, error) {
 
 // RunTx runs fn in a transaction on pool and commits it. A serialization
 // failure or deadlock (SQLSTATE 40001, 40P01), from fn or from the commit,
-// rolls back and runs fn again after a jittered exponential backoff; the
-// number of such retries is returned with the final outcome. fn must be
-// safe to run more than once. An error fn returns for any other reason rolls
-// the transaction back and is returned as is (a workload uses that for its
-// deliberate rollbacks).
+// rolls back and runs fn again (see Retry); the number of such retries is
+// returned with the final outcome. fn must be safe to run more than once.
+// An error fn returns for any other reason rolls the transaction back and
+// is returned as is (a workload uses that for its deliberate rollbacks).
 func RunTx(ctx context.Context, pool *pgxpool.Pool, opts pgx.TxOptions, fn func(pgx.Tx) error) (retries int, err error) {
+	return Retry(ctx, func() error { return runTxOnce(ctx, pool, opts, fn) })
+}
+
+// Retry runs fn until it returns anything but a retryable error (see
+// IsRetryable), at most MaxRetries more times, sleeping a jittered,
+// doubling backoff (2 ms up to 0.5 s) between attempts.
+func Retry(ctx context.Context, fn func() error) (retries int, err error) {
 	backoff := 2 * time.Millisecond
 	for {
-		err = runTxOnce(ctx, pool, opts, fn)
+		err = fn()
 		if err == nil || !IsRetryable(err) || retries >= MaxRetries || ctx.Err() != nil {
 			return retries, err
 		}
