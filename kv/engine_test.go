@@ -2,6 +2,7 @@ package kv
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,7 +13,7 @@ import (
 
 func openTestEngine(t testing.TB) Engine {
 	t.Helper()
-	e, err := Open("", Options{InMemory: true, CacheSize: 8 << 20, MemTableSize: 4 << 20})
+	e, err := Open("", Options{InMemory: true, CacheSize: 8 << 20, MemTableSize: 4 << 20, Logger: quietLogger{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,4 +133,16 @@ func TestStoreVersion(t *testing.T) {
 	if _, err = Open(dir, Options{}); !errors.Is(err, ErrUnknownStoreVersion) {
 		t.Fatalf("expected ErrUnknownStoreVersion, got %v", err)
 	}
+}
+
+// quietLogger drops Pebble's informational messages.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...interface{}) {}
+func (quietLogger) Errorf(format string, args ...interface{}) {
+	fmt.Fprintf(os.Stderr, "pebble: "+format+"\n", args...)
+}
+func (quietLogger) Fatalf(format string, args ...interface{}) {
+	fmt.Fprintf(os.Stderr, "pebble: fatal: "+format+"\n", args...)
+	os.Exit(2)
 }

@@ -71,7 +71,8 @@ type KeyValue struct {
 type readParams struct {
 	ts               hlc.Timestamp
 	txn              *Txn
-	limit            hlc.Timestamp
+	unc              Uncertainty
+	limit            hlc.Timestamp // unc.limit()
 	failOnMoreRecent bool
 	tombstones       bool
 }
@@ -159,7 +160,7 @@ func (p *readParams) readVersions(it *pebble.Iterator, valid bool, key []byte, l
 			if k.Timestamp.LessEq(p.limit) {
 				return readOutcome{}, &ReadWithinUncertaintyIntervalError{
 					Key: append([]byte{}, key...), ReadTimestamp: p.ts, ValueTimestamp: k.Timestamp,
-					GlobalUncertaintyLimit: p.limit, LocalUncertaintyLimit: hlc.Timestamp{},
+					GlobalUncertaintyLimit: p.unc.GlobalLimit, LocalUncertaintyLimit: p.unc.LocalLimit,
 				}
 			}
 			continue
@@ -221,7 +222,7 @@ func MVCCGet(r Reader, key []byte, ts hlc.Timestamp, opts MVCCGetOptions) (MVCCG
 	if err != nil {
 		return MVCCGetResult{}, err
 	}
-	p := readParams{ts: ts, txn: opts.Txn, limit: opts.Uncertainty.limit(),
+	p := readParams{ts: ts, txn: opts.Txn, unc: opts.Uncertainty, limit: opts.Uncertainty.limit(),
 		failOnMoreRecent: opts.FailOnMoreRecent, tombstones: opts.Tombstones}
 	if lock != nil && p.conflicts(lock) {
 		return MVCCGetResult{}, lockConflict(key, lock)
@@ -273,7 +274,7 @@ func MVCCScan(r Reader, start, end []byte, ts hlc.Timestamp, opts MVCCScanOption
 	}
 	s := scanner{
 		r: r, start: start, end: end, opts: &opts,
-		p: readParams{ts: ts, txn: opts.Txn, limit: opts.Uncertainty.limit(),
+		p: readParams{ts: ts, txn: opts.Txn, unc: opts.Uncertainty, limit: opts.Uncertainty.limit(),
 			failOnMoreRecent: opts.FailOnMoreRecent, tombstones: opts.Tombstones},
 	}
 	return s.run()

@@ -215,7 +215,10 @@ func txnID(name string) TxnID {
 func txnName(id TxnID) string { return strings.TrimRight(string(id[:]), "\x00") }
 
 func (h *history) exec(b Batch, cmd string, args cmdArgs) error {
-	txn := h.txn(args)
+	var txn *Txn
+	if cmd != "txn_begin" {
+		txn = h.txn(args)
+	}
 	key := []byte(args["k"])
 	wopts := MVCCWriteOptions{Txn: txn}
 	ts := h.readTs(args, txn)

@@ -1,7 +1,6 @@
 package kv
 
 import (
-
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
 )
@@ -195,4 +194,3 @@ func MVCCResolveIntentRange(rw ReadWriter, ms *MVCCStats, update LockUpdate, max
 	}
 	return n, resume, nil
 }
-
