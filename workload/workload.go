@@ -15,6 +15,7 @@ import (
 	"context"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/cockroachdb/errors"
 	"github.com/jackc/pgx/v5"
@@ -28,6 +29,9 @@ var ErrViolation = errors.New("consistency check failed")
 
 // ErrNoSchema marks a database that lacks the tables a workload needs.
 var ErrNoSchema = errors.New("workload schema missing")
+
+// DefaultConnectTimeout applies unless the URL sets connect_timeout.
+const DefaultConnectTimeout = 10 * time.Second
 
 // Conns is one connection pool per endpoint. Worker i uses Pool(i), so
 // workers are spread round-robin over every URL given. It is safe for
@@ -51,10 +55,14 @@ func Connect(ctx context.Context, urls []string, maxConnsPerURL int) (*Conns, er
 		cfg, err := pgxpool.ParseConfig(u)
 		if err != nil {
 			c.Close()
-			return nil, errors.Newf("invalid database URL %q: %s", Redact(u), firstLine(err.Error()))
+			return nil, errors.Newf("invalid database URL %q: %s", Redact(u), oneLine(err.Error()))
 		}
 		cfg.MaxConns = int32(maxConnsPerURL)
 		cfg.MinConns = 0
+		// An unreachable host fails within seconds, not a TCP timeout.
+		if cfg.ConnConfig.ConnectTimeout == 0 {
+			cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+		}
 		pool, err := pgxpool.NewWithConfig(ctx, cfg)
 		if err != nil {
 			c.Close()
@@ -138,7 +146,7 @@ func UserError(err error) string {
 	if err == nil {
 		return ""
 	}
-	msg := firstLine(err.Error())
+	msg := oneLine(err.Error())
 	var pgErr *pgconn.PgError
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -162,11 +170,25 @@ func UserError(err error) string {
 	return msg
 }
 
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
+// oneLine folds a multi-line message into one line. pgx reports a failed
+// connection as a header ending in ":" and one line per attempt (with
+// sslmode=prefer, a refused TLS attempt first): the last attempt says why.
+func oneLine(s string) string {
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
 	}
-	return s
+	switch {
+	case len(lines) == 0:
+		return s
+	case len(lines) == 1:
+		return lines[0]
+	case strings.HasSuffix(lines[0], ":"):
+		return lines[0] + " " + lines[len(lines)-1]
+	}
+	return strings.Join(lines, "; ")
 }
 
 // TableExists reports whether the database behind pool has a table named

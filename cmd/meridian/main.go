@@ -16,7 +16,8 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"demo": {"run a local demonstration on temporary stores", runDemo},
+	"demo":     {"run a local demonstration on temporary stores", runDemo},
+	"workload": {"load and run TPC-C, kv and bank against PostgreSQL-wire endpoints", runWorkloadCmd},
 }
 
 func main() {

@@ -9,7 +9,7 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/jackc/pgx/v5"
 	"github.com/meridiandb/meridian/workload"
-	"github.com/meridiandb/meridian/workload/internal/pgtest"
+	"github.com/meridiandb/meridian/workload/pgtest"
 )
 
 // TestBankPostgres: init, check, transfer for 20 s under the server's

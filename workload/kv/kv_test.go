@@ -11,7 +11,7 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/jackc/pgx/v5"
 	"github.com/meridiandb/meridian/workload"
-	"github.com/meridiandb/meridian/workload/internal/pgtest"
+	"github.com/meridiandb/meridian/workload/pgtest"
 )
 
 func TestZipfian(t *testing.T) {

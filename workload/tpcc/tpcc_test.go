@@ -10,7 +10,7 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/jackc/pgx/v5"
 	"github.com/meridiandb/meridian/workload"
-	"github.com/meridiandb/meridian/workload/internal/pgtest"
+	"github.com/meridiandb/meridian/workload/pgtest"
 )
 
 // TestTPCCPostgres loads one warehouse into a fresh PostgreSQL database,
