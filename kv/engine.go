@@ -32,6 +32,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/cockroachdb/errors"
 	"github.com/cockroachdb/errors/oserror"
@@ -221,6 +222,9 @@ type pebbleEngine struct {
 	db  *pebble.DB
 	dir string
 	fs  vfs.FS
+	// corruptions counts on-disk corruption Pebble detected (the reads that
+	// hit it fail with an error).
+	corruptions atomic.Int64
 }
 
 var _ Engine = (*pebbleEngine)(nil)
@@ -237,6 +241,19 @@ func Open(dir string, opts Options) (Engine, error) {
 	}
 	if opts.Logger != nil {
 		popts.Logger = opts.Logger
+	}
+	e := &pebbleEngine{dir: dir}
+	logger := popts.Logger
+	if logger == nil {
+		logger = pebble.DefaultLogger
+	}
+	// Pebble's default is to crash the process on corruption; a store
+	// reports it as an error on the read that found it, and in Metrics.
+	popts.EventListener = &pebble.EventListener{
+		DataCorruption: func(info pebble.DataCorruptionInfo) {
+			e.corruptions.Add(1)
+			logger.Errorf("kv: %s", info)
+		},
 	}
 	for i := range popts.Levels {
 		popts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
@@ -255,7 +272,8 @@ func Open(dir string, opts Options) (Engine, error) {
 	if err != nil {
 		return nil, errors.Wrapf(err, "kv: opening store %q", dir)
 	}
-	return &pebbleEngine{db: db, dir: dir, fs: popts.FS}, nil
+	e.db, e.dir, e.fs = db, dir, popts.FS
+	return e, nil
 }
 
 // checkStoreVersion verifies dir holds a store of a known format, or

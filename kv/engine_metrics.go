@@ -29,6 +29,8 @@ type Metrics struct {
 	BlockCacheHits, BlockCacheMisses int64
 	// DiskUsage is the store's on-disk size in bytes.
 	DiskUsage uint64
+	// Corruptions counts on-disk corruption detected by reads.
+	Corruptions int64
 }
 
 // WALFsyncLatencyMean is the mean latency of one WAL fsync.
@@ -51,6 +53,7 @@ func (e *pebbleEngine) Metrics() Metrics {
 		BlockCacheHits:   pm.BlockCache.Hits,
 		BlockCacheMisses: pm.BlockCache.Misses,
 		DiskUsage:        pm.DiskSpaceUsage(),
+		Corruptions:      e.corruptions.Load(),
 	}
 	if h, ok := pm.LogWriter.FsyncLatency.(prometheus.Metric); ok && h != nil {
 		var d dto.Metric
