@@ -7,7 +7,7 @@ PKGS     ?= ./...
 TESTFLAGS ?= -timeout 14m
 BENCHFLAGS ?= -benchmem -count 1
 
-.PHONY: build test demo bench lint fuzz clean
+.PHONY: build test demo bench lint fuzz clean proto
 
 build:
 	$(GO) build $(PKGS)
@@ -40,3 +40,11 @@ fuzz:
 
 clean:
 	rm -rf bin
+
+# Regenerate protobuf code (needs protoc from Debian's protobuf-compiler, and
+# protoc-gen-go v1.36.12 / protoc-gen-go-grpc v1.5.1 on PATH). The generated
+# files are committed; builds and CI do not need protoc.
+proto:
+	protoc -I . --go_out=. --go_opt=paths=source_relative \
+	  --go-grpc_out=. --go-grpc_opt=paths=source_relative \
+	  range/rangepb/*.proto
