@@ -291,17 +291,24 @@ type scanner struct {
 	lockValid   bool
 	buf         []byte
 
-	// arena holds the results' bytes; offs the offsets of each key and value.
-	arena     []byte
-	offs      []scanOff
+	// chunk is where result bytes go: a fresh chunk is allocated when it
+	// fills, so results never move once written.
+	chunk     []byte
+	kvs       []KeyValue
 	numBytes  int64
 	conflicts []Lock
 }
 
-type scanOff struct {
-	key, val, end int
-	typ           ValueType
-	ts            hlc.Timestamp
+const scanChunkSize = 32 << 10
+
+// alloc copies b into the current chunk and returns the copy.
+func (s *scanner) alloc(b []byte) []byte {
+	if len(b) > cap(s.chunk)-len(s.chunk) {
+		s.chunk = make([]byte, 0, max(scanChunkSize, len(b)))
+	}
+	n := len(s.chunk)
+	s.chunk = append(s.chunk, b...)
+	return s.chunk[n:len(s.chunk):len(s.chunk)]
 }
 
 func (s *scanner) run() (res MVCCScanResult, err error) {
@@ -329,23 +336,13 @@ func (s *scanner) run() (res MVCCScanResult, err error) {
 	if len(s.conflicts) > 0 {
 		return res, &LockConflictError{Locks: s.conflicts}
 	}
-	res.KVs = make([]KeyValue, len(s.offs))
-	for i, o := range s.offs {
-		kv := &res.KVs[i]
-		kv.Key = s.arena[o.key:o.val:o.val]
-		kv.Value = Value{Type: o.typ}
-		if o.end > o.val {
-			kv.Value.RawBytes = s.arena[o.val:o.end:o.end]
-		}
-		kv.Timestamp = o.ts
-	}
-	res.NumBytes, res.ResumeSpan = s.numBytes, resume
+	res.KVs, res.NumBytes, res.ResumeSpan = s.kvs, s.numBytes, resume
 	return res, nil
 }
 
 // full reports whether a limit has been reached.
 func (s *scanner) full() bool {
-	return (s.opts.MaxKeys > 0 && int64(len(s.offs)) >= s.opts.MaxKeys) ||
+	return (s.opts.MaxKeys > 0 && int64(len(s.kvs)) >= s.opts.MaxKeys) ||
 		(s.opts.TargetBytes > 0 && s.numBytes >= s.opts.TargetBytes)
 }
 
@@ -359,12 +356,18 @@ func (s *scanner) handleKey(key []byte, valid bool, lock *LockRecord) error {
 	if err != nil || !out.found {
 		return err
 	}
-	o := scanOff{key: len(s.arena), typ: out.value.Type, ts: out.ts}
-	s.arena = append(s.arena, key...)
-	o.val = len(s.arena)
-	s.arena = append(s.arena, out.value.RawBytes...)
-	o.end = len(s.arena)
-	s.offs = append(s.offs, o)
+	if s.kvs == nil {
+		n := int64(64)
+		if s.opts.MaxKeys > 0 {
+			n = min(n*16, s.opts.MaxKeys)
+		}
+		s.kvs = make([]KeyValue, 0, n)
+	}
+	kv := KeyValue{Key: s.alloc(key), Value: Value{Type: out.value.Type}, Timestamp: out.ts}
+	if out.value.RawBytes != nil {
+		kv.Value.RawBytes = s.alloc(out.value.RawBytes)
+	}
+	s.kvs = append(s.kvs, kv)
 	s.numBytes += int64(len(key) + len(out.value.RawBytes))
 	return nil
 }
