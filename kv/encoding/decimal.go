@@ -158,7 +158,7 @@ func decodeDecimal(b []byte, desc bool) ([]byte, apd.Decimal, error) {
 	}
 	pr, e, err := DecodeVarintAscending(p)
 	if err != nil {
-		return b, d, errors.Wrapf(err, "decoding %s exponent", what)
+		return b, d, invalidf("decoding %s exponent: %v", what, err)
 	}
 	r = r[consumed(p, pr):]
 	end := bytes.IndexByte(r, decimalTerm^mask)

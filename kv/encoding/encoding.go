@@ -1,6 +1,10 @@
 package encoding
 
-import "github.com/cockroachdb/errors"
+import (
+	"fmt"
+
+	"github.com/cockroachdb/errors"
+)
 
 // Markers: the first byte of each encoded value (see the package doc). The
 // integer markers are the varint length prefixes defined in int.go.
@@ -36,14 +40,29 @@ const (
 	decimalNegInfDesc = decimalDescBase + decimalNaNAsc - decimalNegInfAsc
 )
 
-// ErrInvalidEncoding marks every error a decoder returns for malformed
-// input: truncated, non-canonical, or a marker of the wrong type. Test for it
-// with errors.Is.
+// ErrInvalidEncoding is the cause of every error a decoder returns for
+// malformed input: truncated, non-canonical, or a marker of the wrong type.
+// Test for it with errors.Is.
 var ErrInvalidEncoding = errors.New("invalid key encoding")
 
-// invalidf returns an error marked with ErrInvalidEncoding.
+// decodeError is the error decoders return; it unwraps to
+// ErrInvalidEncoding. It formats its message only when asked and records no
+// stack trace, so that a failed decode stays cheap: callers probe values
+// with the wrong decoder (and fuzzing does little else), and a stack trace
+// would cost more than the decoding itself.
+type decodeError struct {
+	format string
+	args   []interface{}
+}
+
+func (e *decodeError) Error() string { return fmt.Sprintf(e.format, e.args...) }
+
+// Unwrap makes errors.Is(err, ErrInvalidEncoding) true.
+func (e *decodeError) Unwrap() error { return ErrInvalidEncoding }
+
+// invalidf returns a decodeError.
 func invalidf(format string, args ...interface{}) error {
-	return errors.Mark(errors.Newf(format, args...), ErrInvalidEncoding)
+	return &decodeError{format: format, args: args}
 }
 
 // errEmpty reports a decode from an empty slice.
@@ -53,7 +72,7 @@ func errEmpty(what string) error {
 
 // errMarker reports an unexpected first byte.
 func errMarker(what string, b []byte) error {
-	return invalidf("decoding %s: unexpected marker %#02x (a %s value)", what, b[0], PeekType(b))
+	return invalidf("decoding %s: unexpected marker %#02x (%s)", what, b[0], PeekType(b))
 }
 
 // Type is the type of an encoded value as its marker tells it.

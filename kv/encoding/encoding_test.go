@@ -100,3 +100,26 @@ func TestPeek(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorMessages checks that a decode error says what was being decoded
+// and what is wrong, and is recognised by errors.Is through wrapping.
+func TestErrorMessages(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{func() error { _, _, err := DecodeUvarintAscending([]byte{0xf7, 0x01}); return err }(),
+			"decoding uvarint: need 3 bytes, have 2"},
+		{func() error { _, _, err := DecodeFloatAscending([]byte{bytesAsc}); return err }(),
+			"decoding float: unexpected marker 0x16 (bytes)"},
+		{func() error { _, _, err := DecodeDecimalAscending([]byte{decimalPosAsc, 0x89, 16, 1, 0}); return err }(),
+			"decoding decimal: trailing zero digits"},
+	} {
+		if tc.err == nil || tc.err.Error() != tc.want {
+			t.Errorf("got %v, want %q", tc.err, tc.want)
+		}
+		if wrapped := errors.Wrap(tc.err, "reading key"); !errors.Is(wrapped, ErrInvalidEncoding) {
+			t.Errorf("%v: wrapped error is not ErrInvalidEncoding", tc.err)
+		}
+	}
+}
