@@ -78,11 +78,14 @@ var foreignKeys = []string{
 	`ALTER TABLE stock ADD CONSTRAINT fk_stock_item FOREIGN KEY (s_i_id) REFERENCES item (i_id)`,
 }
 
-// tableNames lists the nine tables and the meta table, for checks and drops.
-func tableNames() []string {
-	names := make([]string, 0, len(tables)+1)
+// tpccTables lists the nine tables.
+func tpccTables() []string {
+	names := make([]string, 0, len(tables))
 	for _, t := range tables {
 		names = append(names, t.name)
 	}
-	return append(names, metaTable)
+	return names
 }
+
+// tableNames lists the nine tables and the meta table, for runs and drops.
+func tableNames() []string { return append(tpccTables(), metaTable) }
