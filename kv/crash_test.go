@@ -68,7 +68,7 @@ func crashMaxSeq(t testing.TB, e Engine) int {
 	}
 	count := map[int]int{}
 	maxSeq := 0
-	for _, kv := range res.KVs {
+	for _, kv := range res.KVs() {
 		parts := strings.Split(string(kv.Key), "/")
 		seq, err := strconv.Atoi(parts[1])
 		if err != nil || string(kv.Value.RawBytes) != parts[1] {

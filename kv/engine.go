@@ -495,18 +495,25 @@ func (b *pebbleBatch) Close() {
 	}
 }
 
-// cachingReader implements ReadOnly and Snapshot: it keeps one Pebble
-// iterator and hands it out again once released, so a sequence of point
-// reads pays for one iterator.
+// cachingReader implements ReadOnly and Snapshot: it keeps two Pebble
+// iterators (point reads use one for the lock table, one for the data) and
+// hands them out again once released, so a sequence of reads pays for two
+// iterators.
 type cachingReader struct {
 	newIter func(*pebble.IterOptions) (*pebble.Iterator, error)
 	closer  func() error
-	cached  *pebble.Iterator
-	// lower and upper are the cached iterator's bounds; inUse says it is
-	// handed out.
+	slots   [2]iterSlot
+	// next is the slot to evict when no slot's bounds match.
+	next int
+}
+
+type iterSlot struct {
+	it           *pebble.Iterator
 	lower, upper []byte
 	inUse        bool
 }
+
+func sameBound(a, b []byte) bool { return (a == nil) == (b == nil) && bytes.Equal(a, b) }
 
 func (r *cachingReader) Get(key MVCCKey) ([]byte, error) { return pebbleGet(r, key) }
 
@@ -515,36 +522,52 @@ func (r *cachingReader) NewIterator(opts IterOptions) (Iterator, error) {
 }
 
 func (r *cachingReader) newPebbleIter(lower, upper []byte) (*pebble.Iterator, error) {
-	if r.inUse {
+	// Prefer a free slot with the same bounds, then any free slot.
+	slot := -1
+	for i := range r.slots {
+		s := &r.slots[i]
+		if !s.inUse && s.it != nil && sameBound(s.lower, lower) && sameBound(s.upper, upper) {
+			s.inUse = true
+			return s.it, nil
+		}
+		if !s.inUse && (slot < 0 || i == r.next) {
+			slot = i
+		}
+	}
+	if slot < 0 {
 		return r.newIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	}
-	if r.cached == nil {
+	s := &r.slots[slot]
+	r.next = 1 - slot
+	if s.it == nil {
 		it, err := r.newIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 		if err != nil {
 			return nil, err
 		}
-		r.cached, r.lower, r.upper = it, lower, upper
-	} else if !bytes.Equal(lower, r.lower) || !bytes.Equal(upper, r.upper) ||
-		(lower == nil) != (r.lower == nil) || (upper == nil) != (r.upper == nil) {
-		r.lower, r.upper = lower, upper
-		r.cached.SetBounds(lower, upper)
+		s.it = it
+	} else {
+		s.it.SetBounds(lower, upper)
 	}
-	r.inUse = true
-	return r.cached, nil
+	s.lower, s.upper, s.inUse = lower, upper, true
+	return s.it, nil
 }
 
 func (r *cachingReader) releasePebbleIter(it *pebble.Iterator) {
-	if it == r.cached {
-		r.inUse = false
-		return
+	for i := range r.slots {
+		if r.slots[i].it == it {
+			r.slots[i].inUse = false
+			return
+		}
 	}
 	_ = it.Close()
 }
 
 func (r *cachingReader) Close() {
-	if r.cached != nil {
-		_ = r.cached.Close()
-		r.cached = nil
+	for i := range r.slots {
+		if r.slots[i].it != nil {
+			_ = r.slots[i].it.Close()
+			r.slots[i] = iterSlot{}
+		}
 	}
 	if r.closer != nil {
 		_ = r.closer()

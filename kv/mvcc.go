@@ -2,6 +2,7 @@ package kv
 
 import (
 	"bytes"
+	"math"
 
 	"github.com/cockroachdb/errors"
 	"github.com/cockroachdb/pebble/v2"
@@ -185,6 +186,11 @@ func (p *readParams) outcome(v Value, ts hlc.Timestamp) readOutcome {
 	return readOutcome{found: true, value: v, ts: ts}
 }
 
+var lockTableLower, lockTableUpper = EncodeMVCCKey(MVCCKey{Key: LocalLockTablePrefix}), EncodeMVCCKey(MVCCKey{Key: LocalLockTableMax})
+
+// lockTableBounds are the encoded bounds of the lock table keyspace.
+func lockTableBounds() (lower, upper []byte) { return lockTableLower, lockTableUpper }
+
 func lockConflict(key []byte, lock *LockRecord) *LockConflictError {
 	return &LockConflictError{Locks: []Lock{{Key: append([]byte{}, key...), Txn: lock.Txn}}}
 }
@@ -211,17 +217,24 @@ func MVCCGet(r Reader, key []byte, ts hlc.Timestamp, opts MVCCGetOptions) (MVCCG
 	if err := checkTs(ts); err != nil {
 		return MVCCGetResult{}, err
 	}
+	// The lock table gets its own iterator, bounded to the lock table, so
+	// the lookup skips every SST of user data.
+	lit, err := r.newPebbleIter(lockTableBounds())
+	if err != nil {
+		return MVCCGetResult{}, err
+	}
+	var arr [64]byte
+	buf := arr[:0]
+	lock, _, err := readLock(lit, key, &buf)
+	r.releasePebbleIter(lit)
+	if err != nil {
+		return MVCCGetResult{}, err
+	}
 	it, err := r.newPebbleIter(nil, nil)
 	if err != nil {
 		return MVCCGetResult{}, err
 	}
 	defer r.releasePebbleIter(it)
-	var arr [64]byte
-	buf := arr[:0]
-	lock, _, err := readLock(it, key, &buf)
-	if err != nil {
-		return MVCCGetResult{}, err
-	}
 	p := readParams{ts: ts, txn: opts.Txn, unc: opts.Uncertainty, limit: opts.Uncertainty.limit(),
 		failOnMoreRecent: opts.FailOnMoreRecent, tombstones: opts.Tombstones}
 	if lock != nil && p.conflicts(lock) {
@@ -254,13 +267,49 @@ type MVCCScanOptions struct {
 	TargetBytes int64
 }
 
-// MVCCScanResult is what MVCCScan found.
+// MVCCScanResult is what MVCCScan found. The results are kept in one
+// pointer-free buffer (cheap to build and invisible to the garbage
+// collector's scanning); At and KVs present them as KeyValues.
 type MVCCScanResult struct {
-	KVs []KeyValue
+	// chunks hold the keys and values; a full chunk is never grown, a new
+	// one is started, so building the result copies every byte once.
+	chunks [][]byte
+	index  []scanEntry
 	// NumBytes is the size of the results, keys plus values.
 	NumBytes int64
 	// ResumeSpan, when the scan stopped at a limit, is what is left to scan.
 	ResumeSpan *Span
+}
+
+type scanEntry struct {
+	chunk, keyStart, keyEnd, valEnd uint32 // the key and value are chunks[chunk][keyStart:keyEnd:valEnd]
+	ts                              hlc.Timestamp
+	typ                             ValueType
+}
+
+const scanChunkSize = 16 << 10
+
+// Len is the number of results.
+func (r *MVCCScanResult) Len() int { return len(r.index) }
+
+// At returns result i; its slices alias the result's memory.
+func (r *MVCCScanResult) At(i int) KeyValue {
+	e := r.index[i]
+	c := r.chunks[e.chunk]
+	kv := KeyValue{Key: c[e.keyStart:e.keyEnd:e.keyEnd], Value: Value{Type: e.typ}, Timestamp: e.ts}
+	if e.valEnd > e.keyEnd {
+		kv.Value.RawBytes = c[e.keyEnd:e.valEnd:e.valEnd]
+	}
+	return kv
+}
+
+// KVs returns all results.
+func (r *MVCCScanResult) KVs() []KeyValue {
+	out := make([]KeyValue, r.Len())
+	for i := range out {
+		out[i] = r.At(i)
+	}
+	return out
 }
 
 // MVCCScan reads the keys in [start, end) at ts. It returns a
@@ -291,24 +340,8 @@ type scanner struct {
 	lockValid   bool
 	buf         []byte
 
-	// chunk is where result bytes go: a fresh chunk is allocated when it
-	// fills, so results never move once written.
-	chunk     []byte
-	kvs       []KeyValue
-	numBytes  int64
+	res       MVCCScanResult
 	conflicts []Lock
-}
-
-const scanChunkSize = 32 << 10
-
-// alloc copies b into the current chunk and returns the copy.
-func (s *scanner) alloc(b []byte) []byte {
-	if len(b) > cap(s.chunk)-len(s.chunk) {
-		s.chunk = make([]byte, 0, max(scanChunkSize, len(b)))
-	}
-	n := len(s.chunk)
-	s.chunk = append(s.chunk, b...)
-	return s.chunk[n:len(s.chunk):len(s.chunk)]
 }
 
 func (s *scanner) run() (res MVCCScanResult, err error) {
@@ -336,14 +369,14 @@ func (s *scanner) run() (res MVCCScanResult, err error) {
 	if len(s.conflicts) > 0 {
 		return res, &LockConflictError{Locks: s.conflicts}
 	}
-	res.KVs, res.NumBytes, res.ResumeSpan = s.kvs, s.numBytes, resume
-	return res, nil
+	s.res.ResumeSpan = resume
+	return s.res, nil
 }
 
 // full reports whether a limit has been reached.
 func (s *scanner) full() bool {
-	return (s.opts.MaxKeys > 0 && int64(len(s.kvs)) >= s.opts.MaxKeys) ||
-		(s.opts.TargetBytes > 0 && s.numBytes >= s.opts.TargetBytes)
+	return (s.opts.MaxKeys > 0 && int64(len(s.res.index)) >= s.opts.MaxKeys) ||
+		(s.opts.TargetBytes > 0 && s.res.NumBytes >= s.opts.TargetBytes)
 }
 
 // handleKey reads key, the iterator being at or above its newest version.
@@ -356,19 +389,31 @@ func (s *scanner) handleKey(key []byte, valid bool, lock *LockRecord) error {
 	if err != nil || !out.found {
 		return err
 	}
-	if s.kvs == nil {
-		n := int64(64)
+	if s.res.index == nil {
+		n := int64(256)
 		if s.opts.MaxKeys > 0 {
-			n = min(n*16, s.opts.MaxKeys)
+			n = min(n, s.opts.MaxKeys)
 		}
-		s.kvs = make([]KeyValue, 0, n)
+		s.res.index = make([]scanEntry, 0, n)
 	}
-	kv := KeyValue{Key: s.alloc(key), Value: Value{Type: out.value.Type}, Timestamp: out.ts}
-	if out.value.RawBytes != nil {
-		kv.Value.RawBytes = s.alloc(out.value.RawBytes)
+	size := len(key) + len(out.value.RawBytes)
+	if size > math.MaxUint32/2 {
+		return errors.New("kv: scan result too large")
 	}
-	s.kvs = append(s.kvs, kv)
-	s.numBytes += int64(len(key) + len(out.value.RawBytes))
+	nc := len(s.res.chunks)
+	if nc == 0 || cap(s.res.chunks[nc-1])-len(s.res.chunks[nc-1]) < size {
+		s.res.chunks = append(s.res.chunks, make([]byte, 0, max(scanChunkSize, size)))
+		nc++
+	}
+	c := s.res.chunks[nc-1]
+	e := scanEntry{chunk: uint32(nc - 1), keyStart: uint32(len(c)), ts: out.ts, typ: out.value.Type}
+	c = append(c, key...)
+	e.keyEnd = uint32(len(c))
+	c = append(c, out.value.RawBytes...)
+	e.valEnd = uint32(len(c))
+	s.res.chunks[nc-1] = c
+	s.res.index = append(s.res.index, e)
+	s.res.NumBytes += int64(size)
 	return nil
 }
 
@@ -760,7 +805,7 @@ func MVCCDeleteRange(
 	if err != nil {
 		return nil, 0, nil, err
 	}
-	for _, kv := range res.KVs {
+	for _, kv := range res.KVs() {
 		if _, err := MVCCDelete(rw, ms, kv.Key, ts, opts); err != nil {
 			return nil, 0, nil, err
 		}
@@ -768,7 +813,7 @@ func MVCCDeleteRange(
 			deleted = append(deleted, kv.Key)
 		}
 	}
-	return deleted, int64(len(res.KVs)), res.ResumeSpan, nil
+	return deleted, int64(res.Len()), res.ResumeSpan, nil
 }
 
 // MVCCPutUnversioned writes an unversioned (checksummed) value at key: for

@@ -312,10 +312,10 @@ func (h *history) exec(b Batch, cmd string, args cmdArgs) error {
 		if err != nil {
 			return err
 		}
-		for _, kv := range res.KVs {
+		for _, kv := range res.KVs() {
 			fmt.Fprintf(&h.out, "scan: %q -> %s @%s\n", kv.Key, kv.Value, kv.Timestamp)
 		}
-		if len(res.KVs) == 0 {
+		if len(res.KVs()) == 0 {
 			fmt.Fprintf(&h.out, "scan: %q-%q -> <no data>\n", key, args["end"])
 		}
 		if res.ResumeSpan != nil {

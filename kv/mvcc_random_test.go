@@ -498,10 +498,10 @@ func runRandomHistory(t *testing.T, seed uint64, nOps int) (ok bool) {
 				return fail("op %d: scan [%s,%s) at %s: got error %v, want kind %d", op, start, end, ts, err, wantErr)
 			}
 			if err == nil {
-				if len(res.KVs) != len(wantKVs) {
-					return fail("op %d: scan [%s,%s) at %s rev=%v max=%d: got %d results, want %v", op, start, end, ts, reverse, maxKeys, len(res.KVs), wantKeys)
+				if len(res.KVs()) != len(wantKVs) {
+					return fail("op %d: scan [%s,%s) at %s rev=%v max=%d: got %d results, want %v", op, start, end, ts, reverse, maxKeys, len(res.KVs()), wantKeys)
 				}
-				for i, kv := range res.KVs {
+				for i, kv := range res.KVs() {
 					if string(kv.Key) != wantKeys[i] || !kv.Value.Equal(wantKVs[i].v) || kv.Timestamp != wantKVs[i].ts {
 						return fail("op %d: scan result %d: got %q=%v@%s, want %q=%v@%s", op, i, kv.Key, kv.Value, kv.Timestamp, wantKeys[i], wantKVs[i].v, wantKVs[i].ts)
 					}

@@ -72,12 +72,12 @@ func TestExportIngestSST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(a.KVs) != 200 || len(c.KVs) != 200 {
-		t.Fatalf("scan: %d and %d results", len(a.KVs), len(c.KVs))
+	if len(a.KVs()) != 200 || len(c.KVs()) != 200 {
+		t.Fatalf("scan: %d and %d results", len(a.KVs()), len(c.KVs()))
 	}
-	for i := range a.KVs {
-		if string(a.KVs[i].Key) != string(c.KVs[i].Key) || !a.KVs[i].Value.Equal(c.KVs[i].Value) || a.KVs[i].Timestamp != c.KVs[i].Timestamp {
-			t.Fatalf("result %d differs: %v vs %v", i, a.KVs[i], c.KVs[i])
+	for i := range a.KVs() {
+		if string(a.KVs()[i].Key) != string(c.KVs()[i].Key) || !a.KVs()[i].Value.Equal(c.KVs()[i].Value) || a.KVs()[i].Timestamp != c.KVs()[i].Timestamp {
+			t.Fatalf("result %d differs: %v vs %v", i, a.KVs()[i], c.KVs()[i])
 		}
 	}
 	if _, err := MVCCGet(dst, []byte("k050"), ts, MVCCGetOptions{}); err == nil {
