@@ -20,8 +20,13 @@
 //
 // Each type has an Ascending and a Descending variant; a descending column
 // sorts its values in reverse. A value must be decoded with the variant that
-// encoded it. Decoders never panic on arbitrary input: a malformed value is
-// reported as an error marked with ErrInvalidEncoding.
+// encoded it; the markers catch a mismatch except for integers, whose
+// descending form is an ascending varint of ^v. Decoders never panic on arbitrary input: a malformed value is
+// reported as an error for which errors.Is(err, ErrInvalidEncoding) holds.
+//
+// Byte strings decode by appending to a caller's buffer, so a reused buffer
+// decodes them without allocating. EncodeUint32Ascending and friends write
+// fixed-width big-endian integers with no marker, for fixed key suffixes.
 //
 // # Markers
 //

@@ -12,7 +12,7 @@ import (
 )
 
 // The fuzz targets feed arbitrary bytes to the decoders. A decoder must
-// return an error marked ErrInvalidEncoding or a value; when it returns a
+// return an error that is ErrInvalidEncoding or a value; when it returns a
 // value, the bytes it consumed must be exactly the encoding of that value
 // (every value has one encoding) and PeekLength must agree. Seeds are the
 // encodings of random values plus the corpus checked in under
@@ -36,7 +36,7 @@ func checkDecode(t *testing.T, c codec, desc bool, data []byte) {
 	rest, v, err := c.dec(data, desc)
 	if err != nil {
 		if !errors.Is(err, ErrInvalidEncoding) {
-			t.Fatalf("%s %s: decoding %x: error %v is not marked ErrInvalidEncoding", c.name, dirName(desc), data, err)
+			t.Fatalf("%s %s: decoding %x: error %v is not ErrInvalidEncoding", c.name, dirName(desc), data, err)
 		}
 		return
 	}
@@ -148,7 +148,7 @@ func FuzzDecodeKey(f *testing.F) {
 			n, err := PeekLength(b)
 			if err != nil {
 				if !errors.Is(err, ErrInvalidEncoding) {
-					t.Fatalf("PeekLength(%x): error %v is not marked ErrInvalidEncoding", b, err)
+					t.Fatalf("PeekLength(%x): error %v is not ErrInvalidEncoding", b, err)
 				}
 				return
 			}

@@ -106,7 +106,7 @@ func TestIntDecodeErrors(t *testing.T) {
 		if err == nil {
 			t.Errorf("%s: decoding %x succeeded", tc.name, tc.in)
 		} else if !errors.Is(err, ErrInvalidEncoding) {
-			t.Errorf("%s: error %v is not marked ErrInvalidEncoding", tc.name, err)
+			t.Errorf("%s: error %v is not ErrInvalidEncoding", tc.name, err)
 		}
 	}
 }
