@@ -13,6 +13,12 @@ import (
 // Benchmarks compare each MVCC operation (layer=mvcc) with the equivalent
 // raw Pebble work on the same data (layer=pebble); the ratio is what
 // matters. Targets: Get ≤ 1.5, Scan of 1000 rows ≤ 2.0, PutSync ≤ 1.1.
+//
+// The pebble layer of the scan hands back fresh memory for its rows, as
+// MVCCScan must; with a reused buffer it is about 5x faster than MVCCScan,
+// the difference being the cost of returning results at all. Measured on
+// the shared 2-core dev machine (-benchtime 2s -count 3, load 4-6, so
+// noisy): Get 1.45-1.55, Scan 0.8-1.2, PutSync 0.95-1.05.
 
 const benchKeys = 10000
 
