@@ -3,11 +3,11 @@ package kv
 import (
 	"bytes"
 	"context"
-	"os"
 	"sync"
 	"sync/atomic"
 
 	"github.com/cockroachdb/errors"
+	"github.com/cockroachdb/errors/oserror"
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/sstable"
 )
@@ -100,7 +100,7 @@ func (e *pebbleEngine) IngestSST(ctx context.Context, sst []byte) error {
 		err = e.db.Ingest(ctx, []string{path})
 	}
 	// Pebble links or copies the file; ours is no longer needed.
-	if rerr := fs.Remove(path); rerr != nil && !os.IsNotExist(rerr) && err == nil {
+	if rerr := fs.Remove(path); rerr != nil && !oserror.IsNotExist(rerr) && err == nil {
 		err = rerr
 	}
 	return errors.Wrap(err, "kv: ingesting SST")

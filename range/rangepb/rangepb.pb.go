@@ -398,6 +398,7 @@ type MVCCStats struct {
 	LockCount       int64                  `protobuf:"varint,11,opt,name=lock_count,json=lockCount,proto3" json:"lock_count,omitempty"`
 	SysBytes        int64                  `protobuf:"varint,12,opt,name=sys_bytes,json=sysBytes,proto3" json:"sys_bytes,omitempty"`
 	SysCount        int64                  `protobuf:"varint,13,opt,name=sys_count,json=sysCount,proto3" json:"sys_count,omitempty"`
+	LockBytes       int64                  `protobuf:"varint,14,opt,name=lock_bytes,json=lockBytes,proto3" json:"lock_bytes,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -519,6 +520,13 @@ func (x *MVCCStats) GetSysBytes() int64 {
 func (x *MVCCStats) GetSysCount() int64 {
 	if x != nil {
 		return x.SysCount
+	}
+	return 0
+}
+
+func (x *MVCCStats) GetLockBytes() int64 {
+	if x != nil {
+		return x.LockBytes
 	}
 	return 0
 }
@@ -1040,6 +1048,130 @@ func (x *SnapshotResponse) GetError() string {
 	return ""
 }
 
+// RangeAppliedState is written atomically with every applied command.
+type RangeAppliedState struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	RaftAppliedIndex uint64                 `protobuf:"varint,1,opt,name=raft_applied_index,json=raftAppliedIndex,proto3" json:"raft_applied_index,omitempty"`
+	RaftAppliedTerm  uint64                 `protobuf:"varint,2,opt,name=raft_applied_term,json=raftAppliedTerm,proto3" json:"raft_applied_term,omitempty"`
+	// lease_applied_index counts applied commands proposed under leases; see
+	// RaftCommand.max_lease_index.
+	LeaseAppliedIndex uint64     `protobuf:"varint,3,opt,name=lease_applied_index,json=leaseAppliedIndex,proto3" json:"lease_applied_index,omitempty"`
+	Stats             *MVCCStats `protobuf:"bytes,4,opt,name=stats,proto3" json:"stats,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *RangeAppliedState) Reset() {
+	*x = RangeAppliedState{}
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RangeAppliedState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RangeAppliedState) ProtoMessage() {}
+
+func (x *RangeAppliedState) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RangeAppliedState.ProtoReflect.Descriptor instead.
+func (*RangeAppliedState) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *RangeAppliedState) GetRaftAppliedIndex() uint64 {
+	if x != nil {
+		return x.RaftAppliedIndex
+	}
+	return 0
+}
+
+func (x *RangeAppliedState) GetRaftAppliedTerm() uint64 {
+	if x != nil {
+		return x.RaftAppliedTerm
+	}
+	return 0
+}
+
+func (x *RangeAppliedState) GetLeaseAppliedIndex() uint64 {
+	if x != nil {
+		return x.LeaseAppliedIndex
+	}
+	return 0
+}
+
+func (x *RangeAppliedState) GetStats() *MVCCStats {
+	if x != nil {
+		return x.Stats
+	}
+	return nil
+}
+
+// RaftTruncatedState is the last log entry removed by log truncation.
+type RaftTruncatedState struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Index         uint64                 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	Term          uint64                 `protobuf:"varint,2,opt,name=term,proto3" json:"term,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RaftTruncatedState) Reset() {
+	*x = RaftTruncatedState{}
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RaftTruncatedState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RaftTruncatedState) ProtoMessage() {}
+
+func (x *RaftTruncatedState) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RaftTruncatedState.ProtoReflect.Descriptor instead.
+func (*RaftTruncatedState) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *RaftTruncatedState) GetIndex() uint64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *RaftTruncatedState) GetTerm() uint64 {
+	if x != nil {
+		return x.Term
+	}
+	return 0
+}
+
 var File_range_rangepb_rangepb_proto protoreflect.FileDescriptor
 
 const file_range_rangepb_rangepb_proto_rawDesc = "" +
@@ -1072,7 +1204,7 @@ const file_range_rangepb_rangepb_proto_rawDesc = "" +
 	"\x05epoch\x18\x04 \x01(\x03R\x05epoch\x12\x1a\n" +
 	"\bsequence\x18\x05 \x01(\x03R\bsequence\x12<\n" +
 	"\vproposed_ts\x18\x06 \x01(\v2\x1b.meridian.rangepb.TimestampR\n" +
-	"proposedTs\"\xaa\x03\n" +
+	"proposedTs\"\xc9\x03\n" +
 	"\tMVCCStats\x12*\n" +
 	"\x11last_update_nanos\x18\x01 \x01(\x03R\x0flastUpdateNanos\x12 \n" +
 	"\fgc_bytes_age\x18\x02 \x01(\x03R\n" +
@@ -1091,7 +1223,9 @@ const file_range_rangepb_rangepb_proto_rawDesc = "" +
 	"\n" +
 	"lock_count\x18\v \x01(\x03R\tlockCount\x12\x1b\n" +
 	"\tsys_bytes\x18\f \x01(\x03R\bsysBytes\x12\x1b\n" +
-	"\tsys_count\x18\r \x01(\x03R\bsysCount\"\x99\x03\n" +
+	"\tsys_count\x18\r \x01(\x03R\bsysCount\x12\x1d\n" +
+	"\n" +
+	"lock_bytes\x18\x0e \x01(\x03R\tlockBytes\"\x99\x03\n" +
 	"\x10ReplicatedResult\x124\n" +
 	"\tnew_lease\x18\x01 \x01(\v2\x17.meridian.rangepb.LeaseR\bnewLease\x12.\n" +
 	"\x13prev_lease_sequence\x18\x02 \x01(\x03R\x11prevLeaseSequence\x12S\n" +
@@ -1136,7 +1270,15 @@ const file_range_rangepb_rangepb_proto_rawDesc = "" +
 	"\x05final\x18\x04 \x01(\bR\x05final\x12\x1a\n" +
 	"\bchecksum\x18\x05 \x01(\rR\bchecksum\"(\n" +
 	"\x10SnapshotResponse\x12\x14\n" +
-	"\x05error\x18\x01 \x01(\tR\x05error*n\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error\"\xd0\x01\n" +
+	"\x11RangeAppliedState\x12,\n" +
+	"\x12raft_applied_index\x18\x01 \x01(\x04R\x10raftAppliedIndex\x12*\n" +
+	"\x11raft_applied_term\x18\x02 \x01(\x04R\x0fraftAppliedTerm\x12.\n" +
+	"\x13lease_applied_index\x18\x03 \x01(\x04R\x11leaseAppliedIndex\x121\n" +
+	"\x05stats\x18\x04 \x01(\v2\x1b.meridian.rangepb.MVCCStatsR\x05stats\">\n" +
+	"\x12RaftTruncatedState\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x04R\x05index\x12\x12\n" +
+	"\x04term\x18\x02 \x01(\x04R\x04term*n\n" +
 	"\vReplicaType\x12\x0e\n" +
 	"\n" +
 	"VOTER_FULL\x10\x00\x12\v\n" +
@@ -1158,7 +1300,7 @@ func file_range_rangepb_rangepb_proto_rawDescGZIP() []byte {
 }
 
 var file_range_rangepb_rangepb_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_range_rangepb_rangepb_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_range_rangepb_rangepb_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_range_rangepb_rangepb_proto_goTypes = []any{
 	(ReplicaType)(0),            // 0: meridian.rangepb.ReplicaType
 	(*Timestamp)(nil),           // 1: meridian.rangepb.Timestamp
@@ -1173,6 +1315,8 @@ var file_range_rangepb_rangepb_proto_goTypes = []any{
 	(*RaftMessageResponse)(nil), // 10: meridian.rangepb.RaftMessageResponse
 	(*SnapshotRequest)(nil),     // 11: meridian.rangepb.SnapshotRequest
 	(*SnapshotResponse)(nil),    // 12: meridian.rangepb.SnapshotResponse
+	(*RangeAppliedState)(nil),   // 13: meridian.rangepb.RangeAppliedState
+	(*RaftTruncatedState)(nil),  // 14: meridian.rangepb.RaftTruncatedState
 }
 var file_range_rangepb_rangepb_proto_depIdxs = []int32{
 	0,  // 0: meridian.rangepb.ReplicaDescriptor.type:type_name -> meridian.rangepb.ReplicaType
@@ -1191,11 +1335,12 @@ var file_range_rangepb_rangepb_proto_depIdxs = []int32{
 	8,  // 13: meridian.rangepb.RaftMessageBatch.messages:type_name -> meridian.rangepb.RaftMessage
 	9,  // 14: meridian.rangepb.SnapshotRequest.header:type_name -> meridian.rangepb.RaftMessageBatch
 	3,  // 15: meridian.rangepb.SnapshotRequest.desc:type_name -> meridian.rangepb.RangeDescriptor
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	5,  // 16: meridian.rangepb.RangeAppliedState.stats:type_name -> meridian.rangepb.MVCCStats
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_range_rangepb_rangepb_proto_init() }
@@ -1209,7 +1354,7 @@ func file_range_rangepb_rangepb_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_range_rangepb_rangepb_proto_rawDesc), len(file_range_rangepb_rangepb_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,387 @@
+// Package kvtest runs an in-process cluster of stores for tests: N nodes in
+// one process, each with its own Pebble store on disk, connected by a
+// MemTransport that can partition, drop, delay, duplicate and reorder
+// messages, and sharing a manual physical clock so that tests decide when
+// leases expire. Nodes can be killed and restarted on their stores.
+package kvtest
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
+	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/range/kvserver"
+	"github.com/meridiandb/meridian/range/rangepb"
+	"github.com/meridiandb/meridian/stop"
+)
+
+// ClusterID is the cluster ID every test cluster uses.
+var ClusterID = []byte("meridian-test-cluster")
+
+// Options tune a test cluster. Zero fields take defaults.
+type Options struct {
+	// Nodes is the number of nodes. Default 3.
+	Nodes int
+	// Seed seeds the transport's faults.
+	Seed uint64
+	// StoreConfig is the template for every store (NodeID, ClusterID,
+	// Clock and Transport are filled in).
+	StoreConfig kvserver.StoreConfig
+	// InMemory keeps stores in memory (no restarts possible).
+	InMemory bool
+}
+
+// Cluster is an in-process test cluster.
+type Cluster struct {
+	t         testing.TB
+	opts      Options
+	Stopper   *stop.Stopper
+	Transport *kvserver.MemTransport
+	// Manual is the physical clock every node's HLC reads.
+	Manual *hlc.ManualClock
+	Nodes  []*Node
+}
+
+// Node is one node of a test cluster.
+type Node struct {
+	ID      kvserver.NodeID
+	Dir     string
+	Clock   *hlc.Clock
+	Engine  kv.Engine
+	Store   *kvserver.Store
+	Stopper *stop.Stopper
+	Alive   bool
+}
+
+// NewCluster creates the nodes' stores, bootstraps range 1 (all keys) on
+// node 1 alone, and starts every node. It stops the cluster at the end of
+// the test.
+func NewCluster(t testing.TB, opts Options) *Cluster {
+	t.Helper()
+	return newCluster(t, opts, func(c *Cluster) {
+		bootstrapRange(c, &rangepb.RangeDescriptor{
+			RangeId: 1, StartKey: kv.KeyMin, EndKey: kv.KeyMax, NextReplicaId: 2,
+			Replicas: []*rangepb.ReplicaDescriptor{{NodeId: 1, StoreId: 1, ReplicaId: 1}},
+		})
+	})
+}
+
+// NewClusterWithRanges starts a cluster with ranges 2..ranges+1, each over
+// its own key prefix (see RangeKey) and replicated on every node from the
+// start.
+func NewClusterWithRanges(t testing.TB, opts Options, ranges int) *Cluster {
+	t.Helper()
+	return newCluster(t, opts, func(c *Cluster) {
+		for i := range ranges {
+			id := int64(i + 2)
+			desc := &rangepb.RangeDescriptor{
+				RangeId:  id,
+				StartKey: []byte(fmt.Sprintf("r%06d", id)), EndKey: []byte(fmt.Sprintf("r%06d", id+1)),
+				NextReplicaId: int32(len(c.Nodes) + 1),
+			}
+			for _, n := range c.Nodes {
+				desc.Replicas = append(desc.Replicas, &rangepb.ReplicaDescriptor{NodeId: int32(n.ID), StoreId: int32(n.ID), ReplicaId: int32(n.ID)})
+			}
+			bootstrapRange(c, desc)
+		}
+	})
+}
+
+func newCluster(t testing.TB, opts Options, bootstrap func(*Cluster)) *Cluster {
+	if opts.Nodes == 0 {
+		opts.Nodes = 3
+	}
+	if opts.StoreConfig.RaftTickInterval == 0 {
+		opts.StoreConfig.RaftTickInterval = 10 * time.Millisecond
+	}
+	c := &Cluster{
+		t: t, opts: opts, Stopper: stop.NewStopper(),
+		Manual: hlc.NewManualClock(1_000_000 * int64(time.Second)),
+	}
+	c.Transport = kvserver.NewMemTransport(c.Stopper, opts.Seed)
+	for i := range opts.Nodes {
+		n := &Node{ID: kvserver.NodeID(i + 1), Dir: filepath.Join(t.TempDir(), fmt.Sprintf("n%d", i+1))}
+		n.Clock = hlc.NewClock(c.Manual.UnixNano, 0)
+		c.Nodes = append(c.Nodes, n)
+	}
+	t.Cleanup(c.Stop)
+	for _, n := range c.Nodes {
+		c.openEngine(n)
+	}
+	bootstrap(c)
+	for _, n := range c.Nodes {
+		c.startNode(n)
+	}
+	return c
+}
+
+// bootstrapRange writes the initial state of a range on each member's
+// store, before the stores start.
+func bootstrapRange(c *Cluster, desc *rangepb.RangeDescriptor) {
+	for _, rd := range desc.Replicas {
+		if err := kvserver.Bootstrap(c.Nodes[rd.NodeId-1].Engine, desc); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+}
+
+func (c *Cluster) openEngine(n *Node) {
+	c.t.Helper()
+	eng, err := kv.Open(n.Dir, kv.Options{InMemory: c.opts.InMemory, CacheSize: 8 << 20, MemTableSize: 4 << 20, Logger: quietLogger{}})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	n.Engine = eng
+}
+
+func (c *Cluster) startNode(n *Node) {
+	c.t.Helper()
+	cfg := c.opts.StoreConfig
+	cfg.NodeID, cfg.ClusterID, cfg.Clock = n.ID, ClusterID, n.Clock
+	cfg.Transport = c.Transport.For(n.ID)
+	n.Stopper = stop.NewStopper()
+	n.Store = kvserver.NewStore(cfg, n.Engine, n.Stopper)
+	if err := n.Store.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	if err := c.Transport.Listen(n.ID, n.Store); err != nil {
+		c.t.Fatal(err)
+	}
+	n.Alive = true
+}
+
+// RangeKey returns a key inside range id of a NewClusterWithRanges cluster.
+func RangeKey(id kvserver.RangeID, suffix string) []byte {
+	return []byte(fmt.Sprintf("r%06d/%s", id, suffix))
+}
+
+// Stop stops every node and the transport.
+func (c *Cluster) Stop() {
+	for _, n := range c.Nodes {
+		if n.Alive {
+			c.StopNode(int(n.ID))
+		}
+	}
+	c.Stopper.Stop()
+}
+
+// StopNode kills node id: it stops receiving, its tasks stop, its store
+// closes. Its data stays on disk for RestartNode.
+func (c *Cluster) StopNode(id int) {
+	n := c.Nodes[id-1]
+	if !n.Alive {
+		return
+	}
+	n.Alive = false
+	c.Transport.Unlisten(n.ID)
+	n.Stopper.Stop()
+	if err := n.Engine.Close(); err != nil {
+		c.t.Errorf("closing n%d: %v", id, err)
+	}
+}
+
+// RestartNode reopens node id's store and starts it again.
+func (c *Cluster) RestartNode(id int) {
+	c.t.Helper()
+	n := c.Nodes[id-1]
+	if n.Alive {
+		c.t.Fatalf("n%d is running", id)
+	}
+	c.openEngine(n)
+	c.startNode(n)
+}
+
+// Send sends a batch to range id, finding its leaseholder: it follows
+// NotLeaseHolder hints and tries every live node, retrying until ctx ends.
+// Other errors are returned as they are.
+func (c *Cluster) Send(ctx context.Context, id kvserver.RangeID, reqs ...*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
+	ba := &rangepb.BatchRequest{Header: &rangepb.BatchHeader{RangeId: int64(id)}, Requests: reqs}
+	var lastErr error
+	prefer := -1
+	for attempt := 0; ; attempt++ {
+		order := make([]int, 0, len(c.Nodes)+1)
+		if prefer >= 0 {
+			order = append(order, prefer)
+		}
+		for i := range c.Nodes {
+			if i != prefer {
+				order = append(order, i)
+			}
+		}
+		prefer = -1
+		for _, i := range order {
+			n := c.Nodes[i]
+			if !n.Alive {
+				continue
+			}
+			resp, err := n.Store.Send(ctx, ba)
+			if err == nil {
+				return resp, nil
+			}
+			lastErr = err
+			var nlhe *kvserver.NotLeaseHolderError
+			var rnf *kvserver.RangeNotFoundError
+			switch {
+			case errors.As(err, &nlhe):
+				if h := nlhe.Lease.GetReplica(); h != nil && int(h.NodeId) != int(n.ID) {
+					prefer = int(h.NodeId) - 1
+				}
+			case errors.As(err, &rnf), errors.Is(err, kvserver.ErrReplicaDestroyed):
+			default:
+				return nil, err
+			}
+			if prefer >= 0 {
+				break
+			}
+		}
+		if ctx.Err() != nil {
+			return nil, errors.Wrapf(lastErr, "r%d: no leaseholder found in time", id)
+		}
+		if prefer < 0 {
+			t := time.NewTimer(5 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+		}
+	}
+}
+
+// Put writes key=value in range id.
+func (c *Cluster) Put(ctx context.Context, id kvserver.RangeID, key, value []byte) error {
+	_, err := c.Send(ctx, id, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Put{Put: &rangepb.PutRequest{Key: key, Value: value}}})
+	return err
+}
+
+// Get reads key in range id; found is false if it has no value.
+func (c *Cluster) Get(ctx context.Context, id kvserver.RangeID, key []byte) (value []byte, found bool, err error) {
+	resp, err := c.Send(ctx, id, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Get{Get: &rangepb.GetRequest{Key: key}}})
+	if err != nil {
+		return nil, false, err
+	}
+	g := resp.Responses[0].GetGet()
+	return g.Value, g.Found, nil
+}
+
+// ChangeReplicas adds or removes voters of range id.
+func (c *Cluster) ChangeReplicas(ctx context.Context, id kvserver.RangeID, changes ...*rangepb.ReplicaChange) (*rangepb.RangeDescriptor, error) {
+	resp, err := c.Send(ctx, id, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ChangeReplicas{
+		ChangeReplicas: &rangepb.ChangeReplicasRequest{Changes: changes},
+	}})
+	if err != nil {
+		return nil, err
+	}
+	return resp.Responses[0].GetChangeReplicas().Desc, nil
+}
+
+// AddVoters adds voters for range id on the given nodes.
+func (c *Cluster) AddVoters(ctx context.Context, id kvserver.RangeID, nodes ...int) (*rangepb.RangeDescriptor, error) {
+	var ch []*rangepb.ReplicaChange
+	for _, n := range nodes {
+		ch = append(ch, &rangepb.ReplicaChange{Type: rangepb.ChangeType_ADD_VOTER, NodeId: int32(n), StoreId: int32(n)})
+	}
+	return c.ChangeReplicas(ctx, id, ch...)
+}
+
+// RemoveVoters removes the voters of range id on the given nodes.
+func (c *Cluster) RemoveVoters(ctx context.Context, id kvserver.RangeID, nodes ...int) (*rangepb.RangeDescriptor, error) {
+	var ch []*rangepb.ReplicaChange
+	for _, n := range nodes {
+		ch = append(ch, &rangepb.ReplicaChange{Type: rangepb.ChangeType_REMOVE_VOTER, NodeId: int32(n), StoreId: int32(n)})
+	}
+	return c.ChangeReplicas(ctx, id, ch...)
+}
+
+// Leaseholder returns the node whose replica of range id holds the lease,
+// as the replicas on live nodes know it (0 if none has one).
+func (c *Cluster) Leaseholder(id kvserver.RangeID) int {
+	var best *rangepb.Lease
+	for _, n := range c.Nodes {
+		if !n.Alive {
+			continue
+		}
+		r, err := n.Store.GetReplica(id)
+		if err != nil {
+			continue
+		}
+		if l := r.Lease(); l != nil && (best == nil || l.Sequence > best.Sequence) {
+			best = l
+		}
+	}
+	if best == nil {
+		return 0
+	}
+	return int(best.Replica.NodeId)
+}
+
+// CheckConsistency has the replicas of range id checksum their data at one
+// applied index and compares them. It returns an error naming the
+// replicas that differ.
+func (c *Cluster) CheckConsistency(ctx context.Context, id kvserver.RangeID) error {
+	resp, err := c.Send(ctx, id, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ComputeChecksum{ComputeChecksum: &rangepb.ComputeChecksumRequest{}}})
+	if err != nil {
+		return err
+	}
+	ref := resp.Responses[0].GetComputeChecksum().Checksums[0]
+	desc := c.nodeReplica(int(ref.Replica.NodeId), id).Desc()
+	// The check's checksum ID is only known to the leaseholder's replica;
+	// find it there, then wait for every other replica to apply it.
+	lh := c.nodeReplica(int(ref.Replica.NodeId), id)
+	var checkID []byte
+	for _, key := range lh.ChecksumIDs() {
+		if s, idx, _ := lh.Checksum(key); idx == ref.AppliedIndex && string(s) == string(ref.Checksum) {
+			checkID = key
+		}
+	}
+	if checkID == nil {
+		return errors.New("consistency check result vanished")
+	}
+	for _, rd := range desc.Replicas {
+		n := c.Nodes[rd.NodeId-1]
+		if !n.Alive {
+			continue
+		}
+		r := c.nodeReplica(int(rd.NodeId), id)
+		for {
+			if r == nil {
+				return errors.Newf("r%d has no replica on n%d", id, rd.NodeId)
+			}
+			sum, idx, ok := r.Checksum(checkID)
+			if ok {
+				if idx != ref.AppliedIndex || string(sum) != string(ref.Checksum) {
+					return errors.Newf("r%d: replica on n%d has checksum %x at index %d, leaseholder n%d has %x at %d",
+						id, rd.NodeId, sum, idx, ref.Replica.NodeId, ref.Checksum, ref.AppliedIndex)
+				}
+				break
+			}
+			if ctx.Err() != nil {
+				return errors.Newf("r%d: replica on n%d did not apply the consistency check", id, rd.NodeId)
+			}
+			t := time.NewTimer(2 * time.Millisecond)
+			<-t.C
+		}
+	}
+	return nil
+}
+
+func (c *Cluster) nodeReplica(node int, id kvserver.RangeID) *kvserver.Replica {
+	r, err := c.Nodes[node-1].Store.GetReplica(id)
+	if err != nil {
+		return nil
+	}
+	return r
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...interface{})  {}
+func (quietLogger) Errorf(string, ...interface{}) {}
+func (quietLogger) Fatalf(format string, args ...interface{}) {
+	panic(fmt.Sprintf(format, args...))
+}

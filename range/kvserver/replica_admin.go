@@ -1,0 +1,324 @@
+package kvserver
+
+import (
+	"context"
+	"encoding/binary"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/range/rangepb"
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+)
+
+// maybeAdmin serves the admin requests, which must come alone in a batch.
+func (r *Replica) maybeAdmin(ctx context.Context, ru *rangepb.RequestUnion) (*rangepb.BatchResponse, bool, error) {
+	var res *rangepb.ResponseUnion
+	var err error
+	switch req := ru.Value.(type) {
+	case *rangepb.RequestUnion_RequestLease:
+		var l *rangepb.Lease
+		l, err = r.redirectOrAcquireLease(ctx)
+		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_RequestLease{RequestLease: &rangepb.RequestLeaseResponse{Lease: l}}}
+	case *rangepb.RequestUnion_TransferLease:
+		err = r.transferLease(ctx, req.TransferLease.Target)
+		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_TransferLease{TransferLease: &rangepb.TransferLeaseResponse{}}}
+	case *rangepb.RequestUnion_ChangeReplicas:
+		var desc *rangepb.RangeDescriptor
+		desc, err = r.changeReplicas(ctx, req.ChangeReplicas.Changes)
+		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ChangeReplicas{ChangeReplicas: &rangepb.ChangeReplicasResponse{Desc: desc}}}
+	case *rangepb.RequestUnion_ComputeChecksum:
+		var sums []*rangepb.ReplicaChecksum
+		sums, err = r.computeChecksum(ctx)
+		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ComputeChecksum{ComputeChecksum: &rangepb.ComputeChecksumResponse{Checksums: sums}}}
+	default:
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, true, err
+	}
+	return &rangepb.BatchResponse{Responses: []*rangepb.ResponseUnion{res}}, true, nil
+}
+
+// proposeAdmin proposes a command under the current lease and waits.
+func (r *Replica) proposeAdmin(ctx context.Context, res *rangepb.ReplicatedResult, cc *raftpb.ConfChangeV2) error {
+	l, err := r.redirectOrAcquireLease(ctx)
+	if err != nil {
+		return err
+	}
+	p := newProposal(&rangepb.RaftCommand{ProposerLeaseSequence: l.Sequence, Result: res}, &rangepb.BatchResponse{})
+	p.confChange = cc
+	_, err = r.proposeAndWait(ctx, p)
+	return err
+}
+
+// changeReplicas applies changes one at a time, each through joint
+// consensus: an added replica joins as a learner, gets a snapshot,
+// catches up, then is promoted in a joint configuration; a removed one is
+// demoted to a learner in a joint configuration, then removed. Raft leaves
+// each joint configuration by itself once it commits.
+func (r *Replica) changeReplicas(ctx context.Context, changes []*rangepb.ReplicaChange) (*rangepb.RangeDescriptor, error) {
+	for _, c := range changes {
+		var err error
+		switch c.Type {
+		case rangepb.ChangeType_ADD_VOTER:
+			err = r.addVoter(ctx, NodeID(c.NodeId), c.StoreId)
+		case rangepb.ChangeType_REMOVE_VOTER:
+			err = r.removeVoter(ctx, NodeID(c.NodeId))
+		default:
+			err = errors.Newf("unknown replica change %v", c.Type)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return r.Desc(), nil
+}
+
+func (r *Replica) addVoter(ctx context.Context, node NodeID, storeID int32) error {
+	desc, err := r.waitNotJoint(ctx)
+	if err != nil {
+		return err
+	}
+	if rd := replicaByNode(desc, node); rd != nil {
+		if rd.Type == rangepb.ReplicaType_VOTER_FULL {
+			return errors.Newf("r%d already has a voter on node %d", r.rangeID, node)
+		}
+	} else {
+		// 1. Add a learner.
+		nd := proto.Clone(desc).(*rangepb.RangeDescriptor)
+		if nd.NextReplicaId == 0 {
+			nd.NextReplicaId = maxReplicaID(nd) + 1
+		}
+		if storeID == 0 {
+			storeID = int32(node)
+		}
+		nd.Replicas = append(nd.Replicas, &rangepb.ReplicaDescriptor{
+			NodeId: int32(node), StoreId: storeID, ReplicaId: nd.NextReplicaId, Type: rangepb.ReplicaType_LEARNER,
+		})
+		nd.NextReplicaId++
+		nd.Generation++
+		id := nd.Replicas[len(nd.Replicas)-1].ReplicaId
+		cc := &raftpb.ConfChangeV2{Changes: []raftpb.ConfChangeSingle{{Type: raftpb.ConfChangeAddLearnerNode, NodeID: uint64(id)}}}
+		if err := r.proposeAdmin(ctx, &rangepb.ReplicatedResult{ChangeReplicasDesc: nd}, cc); err != nil {
+			return errors.Wrapf(err, "adding a learner on node %d", node)
+		}
+	}
+	// 2. Wait for it to catch up (from a snapshot, or the log).
+	rd := replicaByNode(r.Desc(), node)
+	if rd == nil {
+		return errors.Newf("r%d: learner on node %d vanished", r.rangeID, node)
+	}
+	if err := r.waitCaughtUp(ctx, rd.ReplicaId); err != nil {
+		return err
+	}
+	// 3. Promote it, through a joint configuration.
+	desc = r.Desc()
+	nd := proto.Clone(desc).(*rangepb.RangeDescriptor)
+	for _, x := range nd.Replicas {
+		if x.ReplicaId == rd.ReplicaId {
+			x.Type = rangepb.ReplicaType_VOTER_INCOMING
+		}
+	}
+	nd.Generation++
+	cc := &raftpb.ConfChangeV2{
+		Transition: raftpb.ConfChangeTransitionJointImplicit,
+		Changes:    []raftpb.ConfChangeSingle{{Type: raftpb.ConfChangeAddNode, NodeID: uint64(rd.ReplicaId)}},
+	}
+	if err := r.proposeAdmin(ctx, &rangepb.ReplicatedResult{ChangeReplicasDesc: nd}, cc); err != nil {
+		return errors.Wrapf(err, "promoting the learner on node %d", node)
+	}
+	_, err = r.waitNotJoint(ctx)
+	return err
+}
+
+func (r *Replica) removeVoter(ctx context.Context, node NodeID) error {
+	desc, err := r.waitNotJoint(ctx)
+	if err != nil {
+		return err
+	}
+	rd := replicaByNode(desc, node)
+	if rd == nil {
+		return errors.Newf("r%d has no replica on node %d", r.rangeID, node)
+	}
+	if rd.ReplicaId == r.ReplicaID() {
+		return errors.Newf("r%d: cannot remove the leaseholder (node %d): transfer the lease first", r.rangeID, node)
+	}
+	if rd.Type == rangepb.ReplicaType_VOTER_FULL {
+		// 1. Demote to a learner, through a joint configuration.
+		nd := proto.Clone(desc).(*rangepb.RangeDescriptor)
+		for _, x := range nd.Replicas {
+			if x.ReplicaId == rd.ReplicaId {
+				x.Type = rangepb.ReplicaType_VOTER_DEMOTING_LEARNER
+			}
+		}
+		nd.Generation++
+		cc := &raftpb.ConfChangeV2{
+			Transition: raftpb.ConfChangeTransitionJointImplicit,
+			Changes:    []raftpb.ConfChangeSingle{{Type: raftpb.ConfChangeAddLearnerNode, NodeID: uint64(rd.ReplicaId)}},
+		}
+		if err := r.proposeAdmin(ctx, &rangepb.ReplicatedResult{ChangeReplicasDesc: nd}, cc); err != nil {
+			return errors.Wrapf(err, "demoting the voter on node %d", node)
+		}
+		if desc, err = r.waitNotJoint(ctx); err != nil {
+			return err
+		}
+	}
+	// 2. Remove the learner.
+	nd := proto.Clone(desc).(*rangepb.RangeDescriptor)
+	nd.Replicas = nd.Replicas[:0]
+	for _, x := range desc.Replicas {
+		if x.ReplicaId != rd.ReplicaId {
+			nd.Replicas = append(nd.Replicas, x)
+		}
+	}
+	nd.Generation++
+	cc := &raftpb.ConfChangeV2{Changes: []raftpb.ConfChangeSingle{{Type: raftpb.ConfChangeRemoveNode, NodeID: uint64(rd.ReplicaId)}}}
+	return errors.Wrapf(r.proposeAdmin(ctx, &rangepb.ReplicatedResult{ChangeReplicasDesc: nd}, cc),
+		"removing the learner on node %d", node)
+}
+
+func maxReplicaID(desc *rangepb.RangeDescriptor) int32 {
+	m := int32(0)
+	for _, rd := range desc.Replicas {
+		m = max(m, rd.ReplicaId)
+	}
+	return m
+}
+
+func isJoint(desc *rangepb.RangeDescriptor) bool {
+	for _, rd := range desc.Replicas {
+		switch rd.Type {
+		case rangepb.ReplicaType_VOTER_INCOMING, rangepb.ReplicaType_VOTER_OUTGOING, rangepb.ReplicaType_VOTER_DEMOTING_LEARNER:
+			return true
+		}
+	}
+	return false
+}
+
+// pollInterval paces the admin waits below, which watch Raft progress that
+// has no notification of its own.
+const pollInterval = 5 * time.Millisecond
+
+// waitNotJoint waits until the descriptor has left any joint configuration.
+func (r *Replica) waitNotJoint(ctx context.Context) (*rangepb.RangeDescriptor, error) {
+	for {
+		if d := r.Desc(); !isJoint(d) {
+			return d, nil
+		}
+		if err := sleepCtx(ctx, pollInterval); err != nil {
+			return nil, errors.Wrap(err, "waiting to leave the joint configuration")
+		}
+	}
+}
+
+// waitCaughtUp waits until replica id has everything this replica applied.
+func (r *Replica) waitCaughtUp(ctx context.Context, id int32) error {
+	target := r.AppliedIndex()
+	for {
+		st := r.RaftStatus()
+		if st == nil {
+			return errors.Newf("r%d: no raft group", r.rangeID)
+		}
+		if pr, ok := st.Progress[uint64(id)]; ok && pr.Match >= target {
+			return nil
+		}
+		if st.RaftState != raft.StateLeader {
+			return &NotLeaseHolderError{RangeID: r.rangeID, Reason: "lost raft leadership while a learner caught up"}
+		}
+		if err := sleepCtx(ctx, pollInterval); err != nil {
+			return errors.Wrapf(err, "waiting for replica %d to catch up", id)
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// computeChecksum has every replica hash its data at the same applied
+// index (a Raft command marks the point); it returns this replica's
+// checksum. Checksum collects the others'.
+func (r *Replica) computeChecksum(ctx context.Context) ([]*rangepb.ReplicaChecksum, error) {
+	id := binary.BigEndian.AppendUint64(nil, rand.Uint64())
+	if err := r.proposeAdmin(ctx, &rangepb.ReplicatedResult{ChecksumId: id}, nil); err != nil {
+		return nil, err
+	}
+	sum, idx, _ := r.Checksum(id)
+	return []*rangepb.ReplicaChecksum{{
+		Replica: replicaByID(r.Desc(), r.ReplicaID()), Checksum: sum, AppliedIndex: idx,
+	}}, nil
+}
+
+// Checksum returns the result of the consistency check id, once this
+// replica has applied it.
+func (r *Replica) Checksum(id []byte) (sum []byte, appliedIndex uint64, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.mu.checksums[string(id)]
+	return c.checksum, c.appliedIndex, ok
+}
+
+// maybeTruncateLog, on the leaseholder that leads Raft, truncates the log
+// once it is longer than the threshold, up to the index a quorum has and
+// this replica has applied. Followers further behind get a snapshot.
+func (r *Replica) maybeTruncateLog() {
+	r.mu.Lock()
+	if r.mu.raftGroup == nil || r.mu.lease.GetReplica().GetReplicaId() != r.mu.replicaID ||
+		r.mu.lastIndex-r.mu.truncated.Index <= r.store.cfg.RaftLogTruncationThreshold {
+		r.mu.Unlock()
+		return
+	}
+	st := r.mu.raftGroup.Status()
+	if st.RaftState != raft.StateLeader {
+		r.mu.Unlock()
+		return
+	}
+	var matches []uint64
+	for _, pr := range st.Progress {
+		if !pr.IsLearner {
+			matches = append(matches, pr.Match)
+		}
+	}
+	sort.Slice(matches, func(i, j int) bool { return matches[i] > matches[j] })
+	quorum := matches[len(matches)/2]
+	index := min(quorum, r.mu.state.RaftAppliedIndex)
+	if index <= r.mu.truncated.Index {
+		r.mu.Unlock()
+		return
+	}
+	term, err := (*replicaRaftStorage)(r).Term(index)
+	lease := r.mu.lease
+	r.mu.Unlock()
+	if err != nil {
+		return
+	}
+	p := newProposal(&rangepb.RaftCommand{
+		ProposerLeaseSequence: lease.Sequence,
+		Result:                &rangepb.ReplicatedResult{TruncateIndex: index, TruncateTerm: term},
+	}, &rangepb.BatchResponse{})
+	r.mu.Lock()
+	_ = r.proposeLocked(p)
+	r.mu.Unlock()
+}
+
+// ChecksumIDs lists the consistency checks this replica has results for.
+func (r *Replica) ChecksumIDs() [][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([][]byte, 0, len(r.mu.checksums))
+	for id := range r.mu.checksums {
+		out = append(out, []byte(id))
+	}
+	return out
+}

@@ -1,0 +1,281 @@
+package kvserver
+
+import (
+	"context"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/range/rangepb"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+)
+
+// appliedEffect is what must happen in memory once an applied command's
+// batch is committed: waking its proposer, installing a new lease or
+// descriptor, telling Raft of a configuration change.
+type appliedEffect struct {
+	id         cmdID
+	err        error // the command was rejected with this error
+	confChange *raftpb.ConfChangeV2
+	newLease   *rangepb.Lease
+	newDesc    *rangepb.RangeDescriptor
+	truncated  *rangepb.RaftTruncatedState
+	checksumID string
+	checksum   []byte
+	reproposal bool // rejected only for its lease index: propose again
+}
+
+// applyCommittedEntries applies entries in log order, deterministically,
+// in one engine batch together with the new applied state, then installs
+// the in-memory effects. Every replica does exactly the same, so their
+// data stays identical byte for byte.
+func (r *Replica) applyCommittedEntries(ctx context.Context, ents []raftpb.Entry) error {
+	r.mu.Lock()
+	state := proto.Clone(r.mu.state).(*rangepb.RangeAppliedState)
+	lease := r.mu.lease
+	desc := r.mu.desc
+	truncated := r.mu.truncated
+	r.mu.Unlock()
+
+	stats := statsFromProto(state.Stats)
+	b := r.store.engine.NewBatch()
+	defer b.Close()
+	var effects []appliedEffect
+	for i := range ents {
+		e := &ents[i]
+		if e.Index <= state.RaftAppliedIndex {
+			continue // already applied (replayed after a restart)
+		}
+		var data []byte
+		var cc *raftpb.ConfChangeV2
+		switch e.Type {
+		case raftpb.EntryNormal:
+			data = e.Data
+		case raftpb.EntryConfChange:
+			var c1 raftpb.ConfChange
+			if err := c1.Unmarshal(e.Data); err != nil {
+				return errors.Wrapf(err, "r%d: decoding conf change at %d", r.rangeID, e.Index)
+			}
+			v2 := c1.AsV2()
+			cc, data = &v2, c1.Context
+		case raftpb.EntryConfChangeV2:
+			var v2 raftpb.ConfChangeV2
+			if err := v2.Unmarshal(e.Data); err != nil {
+				return errors.Wrapf(err, "r%d: decoding conf change at %d", r.rangeID, e.Index)
+			}
+			cc, data = &v2, v2.Context
+		}
+		id, cmd, err := decodeCommand(data)
+		if err != nil {
+			return errors.Wrapf(err, "r%d: entry %d", r.rangeID, e.Index)
+		}
+		state.RaftAppliedIndex, state.RaftAppliedTerm = e.Index, e.Term
+		eff := appliedEffect{id: id}
+		if cmd == nil {
+			// Raft's own entry; a conf change without a command is the
+			// automatic leave of a joint configuration.
+			if cc != nil {
+				eff.confChange = cc
+				if len(cc.Changes) == 0 && desc != nil {
+					desc = leaveJoint(desc)
+					eff.newDesc = desc
+					if err := putProto(b, descKey(r.rangeID), desc); err != nil {
+						return err
+					}
+				}
+				effects = append(effects, eff)
+			}
+			continue
+		}
+		if rejErr, reprop := checkCommand(cmd, lease, state); rejErr != nil {
+			eff.err, eff.reproposal = rejErr, reprop
+			if cc != nil {
+				// Raft must still hear of every conf change entry: a change
+				// of node 0 is Raft's "not applied" (an empty ConfChangeV2
+				// would mean "leave the joint configuration").
+				noop := raftpb.ConfChange{}.AsV2()
+				eff.confChange = &noop
+			}
+			effects = append(effects, eff)
+			continue
+		}
+		if !cmd.IsLeaseRequest {
+			state.LeaseAppliedIndex = cmd.MaxLeaseIndex
+		}
+		if err := kv.AppendBatchRepr(b, cmd.WriteBatch); err != nil {
+			return errors.Wrapf(err, "r%d: applying entry %d", r.rangeID, e.Index)
+		}
+		res := cmd.Result
+		if res != nil {
+			if res.StatsDelta != nil {
+				stats.Add(statsFromProto(res.StatsDelta))
+			}
+			if res.NewLease != nil {
+				lease = res.NewLease
+				eff.newLease = lease
+				if err := putProto(b, leaseKey(r.rangeID), lease); err != nil {
+					return err
+				}
+			}
+			if res.ChangeReplicasDesc != nil {
+				desc = res.ChangeReplicasDesc
+				eff.newDesc = desc
+				eff.confChange = cc
+				if err := putProto(b, descKey(r.rangeID), desc); err != nil {
+					return err
+				}
+			}
+			if res.TruncateIndex > truncated.Index && res.TruncateIndex <= state.RaftAppliedIndex {
+				// Each replica drops its own log entries: unreplicated keys.
+				if err := b.ClearRange(raftLogKey(r.rangeID, 0), raftLogKey(r.rangeID, res.TruncateIndex+1)); err != nil {
+					return err
+				}
+				truncated = &rangepb.RaftTruncatedState{Index: res.TruncateIndex, Term: res.TruncateTerm}
+				eff.truncated = truncated
+				if err := putProto(b, truncatedKey(r.rangeID), truncated); err != nil {
+					return err
+				}
+			}
+			if len(res.ChecksumId) > 0 {
+				// The checksum covers the state with this command applied,
+				// which is what the batch holds now.
+				sum, err := rangeChecksum(b, desc, statsToProto(stats))
+				if err != nil {
+					return err
+				}
+				eff.checksumID, eff.checksum = string(res.ChecksumId), sum
+			}
+		}
+		if cc != nil && eff.confChange == nil {
+			eff.confChange = cc
+		}
+		effects = append(effects, eff)
+	}
+	state.Stats = statsToProto(stats)
+	if err := putProto(b, appliedStateKey(r.rangeID), state); err != nil {
+		return err
+	}
+	// Not synced: the log is durable, so a crash replays from the last
+	// applied state that made it to disk.
+	if err := b.Commit(false); err != nil {
+		return errors.Wrapf(err, "r%d: committing applied entries", r.rangeID)
+	}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mu.state = state
+	for _, eff := range effects {
+		if eff.newLease != nil {
+			r.installLeaseLocked(eff.newLease)
+		}
+		if eff.newDesc != nil {
+			r.mu.desc = eff.newDesc
+		}
+		if eff.truncated != nil {
+			r.mu.truncated = eff.truncated
+		}
+		if eff.confChange != nil && r.mu.raftGroup != nil {
+			r.mu.raftGroup.ApplyConfChange(*eff.confChange)
+		}
+		if eff.checksumID != "" {
+			r.mu.checksums[eff.checksumID] = replicaChecksum{checksum: eff.checksum, appliedIndex: state.RaftAppliedIndex}
+		}
+		p, ok := r.mu.proposals[eff.id]
+		if !ok {
+			continue
+		}
+		if eff.reproposal && r.mu.raftGroup != nil {
+			// Still valid under our lease (its latches are held), but its
+			// lease index is used up: propose it again with a new one.
+			delete(r.mu.proposals, eff.id)
+			p.cmd.MaxLeaseIndex = 0
+			if err := r.proposeLocked(p); err != nil {
+				p.finish(err)
+			}
+			continue
+		}
+		delete(r.mu.proposals, eff.id)
+		if eff.err != nil && !p.cmd.IsLeaseRequest && p.cmd.GetResult().GetNewLease() != nil {
+			r.mu.transferring = false // a rejected transfer: serve again
+		}
+		if p == r.mu.pendingLease {
+			r.mu.pendingLease = nil
+		}
+		p.finish(eff.err)
+	}
+	if r.mu.desc != nil && replicaByID(r.mu.desc, r.mu.replicaID) == nil && r.mu.replicaID != 0 {
+		// This replica was removed from the range.
+		r.mu.destroyed = errors.Mark(errors.Newf("r%d: replica %d was removed from the range", r.rangeID, r.mu.replicaID), ErrReplicaDestroyed)
+		r.failProposalsLocked(r.mu.destroyed)
+		r.store.scheduleRemoval(r)
+	}
+	return nil
+}
+
+// checkCommand decides, identically on every replica, whether a command
+// may apply. A command proposed under a lease applies only under that same
+// lease and only once (its lease index must be unused); a lease request
+// only if the lease it replaces is still current and the new lease does not
+// overlap the old one's time under another holder.
+func checkCommand(cmd *rangepb.RaftCommand, lease *rangepb.Lease, state *rangepb.RangeAppliedState) (err error, repropose bool) {
+	curSeq := int64(0)
+	if lease != nil {
+		curSeq = lease.Sequence
+	}
+	if cmd.IsLeaseRequest {
+		res := cmd.Result
+		if res == nil || res.NewLease == nil {
+			return errors.New("lease request without a lease"), false
+		}
+		if res.PrevLeaseSequence != curSeq {
+			return &leaseRejectedError{reason: "the lease changed while the request was in flight"}, false
+		}
+		nl := res.NewLease
+		if lease != nil && lease.Replica.GetReplicaId() != nl.Replica.GetReplicaId() &&
+			!tsFromProto(lease.Expiration).Less(tsFromProto(nl.Start)) {
+			return &leaseRejectedError{reason: "the new lease would overlap the current one"}, false
+		}
+		return nil, false
+	}
+	if cmd.ProposerLeaseSequence != curSeq {
+		return &leaseRejectedError{reason: "proposed under a lease that is no longer current"}, false
+	}
+	if cmd.MaxLeaseIndex <= state.LeaseAppliedIndex {
+		return &leaseRejectedError{reason: "lease index already used"}, true
+	}
+	if cmd.Result != nil && cmd.Result.NewLease != nil {
+		// A lease transfer by the current holder.
+		if cmd.Result.PrevLeaseSequence != curSeq {
+			return &leaseRejectedError{reason: "the lease changed while the transfer was in flight"}, false
+		}
+	}
+	return nil, false
+}
+
+// leaseRejectedError: a command did not apply because of the lease; it
+// certainly never will, so retrying elsewhere is safe.
+type leaseRejectedError struct{ reason string }
+
+func (e *leaseRejectedError) Error() string { return "command rejected: " + e.reason }
+
+// leaveJoint returns desc with its joint configuration resolved: incoming
+// voters become full voters, outgoing ones leave, demoting ones become
+// learners.
+func leaveJoint(desc *rangepb.RangeDescriptor) *rangepb.RangeDescriptor {
+	nd := proto.Clone(desc).(*rangepb.RangeDescriptor)
+	nd.Replicas = nd.Replicas[:0]
+	for _, rd := range desc.Replicas {
+		rd = proto.Clone(rd).(*rangepb.ReplicaDescriptor)
+		switch rd.Type {
+		case rangepb.ReplicaType_VOTER_INCOMING:
+			rd.Type = rangepb.ReplicaType_VOTER_FULL
+		case rangepb.ReplicaType_VOTER_OUTGOING:
+			continue
+		case rangepb.ReplicaType_VOTER_DEMOTING_LEARNER:
+			rd.Type = rangepb.ReplicaType_LEARNER
+		}
+		nd.Replicas = append(nd.Replicas, rd)
+	}
+	nd.Generation++
+	return nd
+}

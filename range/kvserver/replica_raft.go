@@ -1,0 +1,303 @@
+package kvserver
+
+import (
+	"context"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/range/rangepb"
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"go.etcd.io/raft/v3/tracker"
+)
+
+var errProposalDropped = raft.ErrProposalDropped
+
+// handleRaftReady is the one place a Ready is handled, in the order Raft
+// requires: persist the snapshot, entries and HardState (synced), then send
+// messages, then apply committed entries, then Advance.
+func (r *Replica) handleRaftReady(ctx context.Context) error {
+	r.raftMu.Lock()
+	defer r.raftMu.Unlock()
+
+	r.mu.Lock()
+	if r.mu.raftGroup == nil || r.mu.destroyed != nil || !r.mu.raftGroup.HasReady() {
+		r.mu.Unlock()
+		return nil
+	}
+	rd := r.mu.raftGroup.Ready()
+	r.mu.Unlock()
+
+	eng := r.store.engine
+	if !raft.IsEmptySnap(rd.Snapshot) {
+		if err := r.applySnapshot(ctx, rd.Snapshot); err != nil {
+			return err
+		}
+	}
+
+	if len(rd.Entries) > 0 || !raft.IsEmptyHardState(rd.HardState) {
+		b := eng.NewWriteOnlyBatch()
+		for i := range rd.Entries {
+			e := &rd.Entries[i]
+			data, err := e.Marshal()
+			if err != nil {
+				b.Close()
+				return errors.Wrap(err, "encoding raft entry")
+			}
+			if err := b.Put(kv.MVCCKey{Key: raftLogKey(r.rangeID, e.Index)}, data); err != nil {
+				b.Close()
+				return err
+			}
+		}
+		r.mu.Lock()
+		prevLast := r.mu.lastIndex
+		r.mu.Unlock()
+		if n := len(rd.Entries); n > 0 {
+			// Entries past the new tail were overwritten by a new leader:
+			// delete them.
+			last := rd.Entries[n-1].Index
+			if prevLast > last {
+				if err := b.ClearRange(raftLogKey(r.rangeID, last+1), raftLogKey(r.rangeID, prevLast+1)); err != nil {
+					b.Close()
+					return err
+				}
+			}
+		}
+		if !raft.IsEmptyHardState(rd.HardState) {
+			data, err := rd.HardState.Marshal()
+			if err != nil {
+				b.Close()
+				return errors.Wrap(err, "encoding HardState")
+			}
+			if err := b.Put(kv.MVCCKey{Key: hardStateKey(r.rangeID)}, data); err != nil {
+				b.Close()
+				return err
+			}
+		}
+		if err := b.Commit(rd.MustSync); err != nil {
+			return errors.Wrapf(err, "r%d: persisting raft state", r.rangeID)
+		}
+		if n := len(rd.Entries); n > 0 {
+			r.mu.Lock()
+			r.mu.lastIndex = rd.Entries[n-1].Index
+			r.mu.lastTerm = rd.Entries[n-1].Term
+			r.mu.Unlock()
+		}
+	}
+
+	r.sendRaftMessages(ctx, rd.Messages)
+
+	if len(rd.CommittedEntries) > 0 {
+		if err := r.applyCommittedEntries(ctx, rd.CommittedEntries); err != nil {
+			return err
+		}
+	}
+
+	r.mu.Lock()
+	r.mu.raftGroup.Advance(rd)
+	more := r.mu.raftGroup.HasReady()
+	r.mu.Unlock()
+	if more {
+		r.store.scheduler.EnqueueReady(r.rangeID)
+	}
+	return nil
+}
+
+// sendRaftMessages hands outgoing messages to the transport, grouped by
+// destination node. A snapshot message starts a snapshot stream instead.
+func (r *Replica) sendRaftMessages(ctx context.Context, msgs []raftpb.Message) {
+	if len(msgs) == 0 {
+		return
+	}
+	r.mu.Lock()
+	desc := r.mu.desc
+	from := r.replicaDescLocked(r.mu.replicaID)
+	peers := r.mu.peers
+	r.mu.Unlock()
+	byNode := map[NodeID]*rangepb.RaftMessageBatch{}
+	for i := range msgs {
+		m := msgs[i]
+		to := replicaByID(desc, int32(m.To))
+		if to == nil {
+			r.mu.Lock()
+			to = peers[int32(m.To)]
+			r.mu.Unlock()
+		}
+		if to == nil {
+			continue // the replica left the range
+		}
+		if m.Type == raftpb.MsgSnap {
+			r.sendSnapshotAsync(m, to)
+			continue
+		}
+		data, err := m.Marshal()
+		if err != nil {
+			continue
+		}
+		b := byNode[NodeID(to.NodeId)]
+		if b == nil {
+			b = r.store.newBatchHeader(NodeID(to.NodeId))
+			byNode[NodeID(to.NodeId)] = b
+		}
+		b.Messages = append(b.Messages, &rangepb.RaftMessage{
+			RangeId: int64(r.rangeID), FromReplica: from, ToReplica: to, Message: data,
+		})
+	}
+	for node, b := range byNode {
+		r.store.transport.Send(node, b)
+	}
+}
+
+func (r *Replica) replicaDescLocked(id int32) *rangepb.ReplicaDescriptor {
+	if rd := replicaByID(r.mu.desc, id); rd != nil {
+		return rd
+	}
+	return &rangepb.ReplicaDescriptor{NodeId: int32(r.store.nodeID), StoreId: int32(r.store.nodeID), ReplicaId: id}
+}
+
+func replicaByID(desc *rangepb.RangeDescriptor, id int32) *rangepb.ReplicaDescriptor {
+	if desc == nil {
+		return nil
+	}
+	for _, rd := range desc.Replicas {
+		if rd.ReplicaId == id {
+			return rd
+		}
+	}
+	return nil
+}
+
+func replicaByNode(desc *rangepb.RangeDescriptor, node NodeID) *rangepb.ReplicaDescriptor {
+	if desc == nil {
+		return nil
+	}
+	for _, rd := range desc.Replicas {
+		if NodeID(rd.NodeId) == node {
+			return rd
+		}
+	}
+	return nil
+}
+
+// enqueueRaftMessage queues an incoming message for the scheduler.
+func (r *Replica) enqueueRaftMessage(m *rangepb.RaftMessage) {
+	r.mu.Lock()
+	r.mu.incoming = append(r.mu.incoming, m)
+	r.mu.Unlock()
+	r.store.scheduler.EnqueueRequest(r.rangeID)
+}
+
+// processIncoming steps the queued messages into Raft.
+func (r *Replica) processIncoming() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	msgs := r.mu.incoming
+	r.mu.incoming = nil
+	for _, m := range msgs {
+		if r.mu.destroyed != nil {
+			return
+		}
+		var msg raftpb.Message
+		if err := msg.Unmarshal(m.Message); err != nil {
+			continue // a corrupt message is dropped; Raft recovers
+		}
+		if r.mu.replicaID == 0 && m.ToReplica != nil {
+			// A new replica learns its ID from the first message to it.
+			r.mu.replicaID = m.ToReplica.ReplicaId
+			if err := r.initRaftGroupLocked(); err != nil {
+				continue
+			}
+		}
+		if m.ToReplica != nil && m.ToReplica.ReplicaId != r.mu.replicaID {
+			continue // meant for an earlier or later incarnation
+		}
+		if m.FromReplica != nil {
+			r.mu.peers[m.FromReplica.ReplicaId] = m.FromReplica
+		}
+		if m.Quiesce && msg.Type == raftpb.MsgHeartbeat {
+			_ = r.stepLocked(msg)
+			if r.mu.lastIndex == msg.Commit {
+				r.mu.quiescent = true
+			}
+			continue
+		}
+		// A heartbeat response is the echo of a quiesce heartbeat: it must
+		// not wake the range it put to sleep.
+		if msg.Type != raftpb.MsgHeartbeatResp {
+			r.unquiesceLocked()
+		}
+		_ = r.stepLocked(msg)
+	}
+}
+
+// tick advances Raft's logical clock; it returns false once the replica has
+// quiesced and needs no more ticks.
+func (r *Replica) tick() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.mu.raftGroup == nil || r.mu.quiescent || r.mu.destroyed != nil {
+		return
+	}
+	r.mu.ticks++
+	r.mu.raftGroup.Tick()
+	r.refreshProposalsLocked()
+	r.maybeQuiesceLocked()
+}
+
+// maybeQuiesceLocked puts an idle range to sleep: when this replica leads,
+// nothing is in flight, and every follower has the whole log, it tells the
+// followers to stop ticking (a heartbeat marked quiesce) and stops itself.
+// Any proposal or non-quiesce message wakes the range again.
+func (r *Replica) maybeQuiesceLocked() {
+	if r.mu.ticks%r.store.cfg.RaftHeartbeatTicks != 0 || len(r.mu.proposals) > 0 || r.mu.pendingLease != nil {
+		return
+	}
+	st := r.mu.raftGroup.Status()
+	if st.RaftState != raft.StateLeader || st.LeadTransferee != 0 {
+		return
+	}
+	last := r.mu.lastIndex
+	if st.Commit != last || st.Applied != last || r.mu.state.RaftAppliedIndex != last {
+		return
+	}
+	for id, pr := range st.Progress {
+		if id == uint64(r.mu.replicaID) {
+			continue
+		}
+		if pr.Match != last || pr.State != tracker.StateReplicate {
+			return
+		}
+	}
+	r.mu.quiescent = true
+	desc := r.mu.desc
+	from := r.replicaDescLocked(r.mu.replicaID)
+	for id := range st.Progress {
+		if id == uint64(r.mu.replicaID) {
+			continue
+		}
+		to := replicaByID(desc, int32(id))
+		if to == nil {
+			continue
+		}
+		hb := raftpb.Message{
+			Type: raftpb.MsgHeartbeat, From: uint64(r.mu.replicaID), To: id,
+			Term: st.Term, Commit: last,
+		}
+		data, err := hb.Marshal()
+		if err != nil {
+			continue
+		}
+		b := r.store.newBatchHeader(NodeID(to.NodeId))
+		b.Messages = []*rangepb.RaftMessage{{
+			RangeId: int64(r.rangeID), FromReplica: from, ToReplica: to, Message: data, Quiesce: true,
+		}}
+		r.store.transport.Send(NodeID(to.NodeId), b)
+	}
+}
+
+func (r *Replica) unquiesceLocked() {
+	if r.mu.quiescent {
+		r.mu.quiescent = false
+		r.store.markActive(r.rangeID)
+	}
+}

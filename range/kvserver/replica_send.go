@@ -1,0 +1,237 @@
+package kvserver
+
+import (
+	"context"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
+	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/range/rangepb"
+	"github.com/meridiandb/meridian/range/spanlatch"
+)
+
+// AmbiguousResultError: a write was proposed but its fate is unknown — it
+// may or may not have applied. Callers must not assume either.
+type AmbiguousResultError struct{ Reason string }
+
+func (e *AmbiguousResultError) Error() string { return "result is ambiguous: " + e.Reason }
+
+// Send serves a batch: admin requests, or reads and writes under the lease.
+// Reads are evaluated on the leaseholder with no Raft round; writes are
+// evaluated into a write batch and replicated through Raft, and answered
+// once applied here.
+func (r *Replica) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+	if len(ba.Requests) == 1 {
+		if resp, handled, err := r.maybeAdmin(ctx, ba.Requests[0]); handled {
+			return resp, err
+		}
+	}
+	spans, isWrite, err := r.collectSpans(ba)
+	if err != nil {
+		return nil, err
+	}
+	g, err := r.latches.Acquire(ctx, spans)
+	if err != nil {
+		return nil, err
+	}
+	defer r.latches.Release(g)
+
+	lease, err := r.redirectOrAcquireLease(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ts := r.store.clock.Now()
+	if h := ba.Header; h != nil && h.Timestamp != nil && !isWrite {
+		if rt := tsFromProto(h.Timestamp); !rt.IsEmpty() && rt.Less(ts) {
+			ts = rt // a historical read
+		}
+	}
+	if !isWrite {
+		ro := r.store.engine.NewReadOnly()
+		defer ro.Close()
+		resp := &rangepb.BatchResponse{Timestamp: tsToProto(ts)}
+		for _, req := range ba.Requests {
+			res, err := evaluate(ro, nil, nil, req, ts)
+			if err != nil {
+				return nil, err
+			}
+			resp.Responses = append(resp.Responses, res)
+		}
+		return resp, nil
+	}
+
+	b := r.store.engine.NewBatch()
+	defer b.Close()
+	var ms kv.MVCCStats
+	resp := &rangepb.BatchResponse{Timestamp: tsToProto(ts)}
+	for _, req := range ba.Requests {
+		res, err := evaluate(b, b, &ms, req, ts)
+		if err != nil {
+			return nil, err
+		}
+		resp.Responses = append(resp.Responses, res)
+	}
+	p := newProposal(&rangepb.RaftCommand{
+		WriteBatch:            b.Repr(),
+		ProposerLeaseSequence: lease.Sequence,
+		Timestamp:             tsToProto(ts),
+		Result:                &rangepb.ReplicatedResult{StatsDelta: statsToProto(ms)},
+	}, resp)
+	return r.proposeAndWait(ctx, p)
+}
+
+// proposeAndWait proposes p and waits for it to apply.
+func (r *Replica) proposeAndWait(ctx context.Context, p *proposal) (*rangepb.BatchResponse, error) {
+	r.mu.Lock()
+	err := r.proposeLocked(p)
+	r.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case err := <-p.done:
+		if err != nil {
+			var rej *leaseRejectedError
+			if errors.As(err, &rej) {
+				return nil, &NotLeaseHolderError{RangeID: r.rangeID, Lease: r.Lease(), Reason: rej.reason}
+			}
+			return nil, err
+		}
+		return p.resp, nil
+	case <-ctx.Done():
+		return nil, &AmbiguousResultError{Reason: "gave up waiting for the write to apply: " + ctx.Err().Error()}
+	case <-r.store.stopper.ShouldQuiesce():
+		return nil, &AmbiguousResultError{Reason: "the store is stopping"}
+	}
+}
+
+// collectSpans lists the latches a batch needs and whether it writes.
+func (r *Replica) collectSpans(ba *rangepb.BatchRequest) ([]spanlatch.LatchSpan, bool, error) {
+	var spans []spanlatch.LatchSpan
+	isWrite := false
+	desc := r.Desc()
+	add := func(key, end []byte, access spanlatch.Access) error {
+		if err := checkInRange(desc, key, end); err != nil {
+			return err
+		}
+		spans = append(spans, spanlatch.LatchSpan{Span: spanlatch.Span{Key: key, EndKey: end}, Access: access})
+		if access == spanlatch.Write {
+			isWrite = true
+		}
+		return nil
+	}
+	for _, ru := range ba.Requests {
+		var err error
+		switch req := ru.Value.(type) {
+		case *rangepb.RequestUnion_Get:
+			err = add(req.Get.Key, nil, spanlatch.Read)
+		case *rangepb.RequestUnion_Scan:
+			err = add(req.Scan.Span.GetKey(), req.Scan.Span.GetEndKey(), spanlatch.Read)
+		case *rangepb.RequestUnion_Put:
+			err = add(req.Put.Key, nil, spanlatch.Write)
+		case *rangepb.RequestUnion_ConditionalPut:
+			err = add(req.ConditionalPut.Key, nil, spanlatch.Write)
+		case *rangepb.RequestUnion_Increment:
+			err = add(req.Increment.Key, nil, spanlatch.Write)
+		case *rangepb.RequestUnion_Delete:
+			err = add(req.Delete.Key, nil, spanlatch.Write)
+		case *rangepb.RequestUnion_DeleteRange:
+			err = add(req.DeleteRange.Span.GetKey(), req.DeleteRange.Span.GetEndKey(), spanlatch.Write)
+		default:
+			err = errors.Newf("r%d: request %T must be sent alone", r.rangeID, ru.Value)
+		}
+		if err != nil {
+			return nil, false, err
+		}
+	}
+	return spans, isWrite, nil
+}
+
+// RangeKeyMismatchError: a request's keys are outside the range.
+type RangeKeyMismatchError struct {
+	Key  []byte
+	Desc *rangepb.RangeDescriptor
+}
+
+func (e *RangeKeyMismatchError) Error() string {
+	return errors.Newf("key %q is outside range r%d [%q, %q)", e.Key, e.Desc.GetRangeId(), e.Desc.GetStartKey(), e.Desc.GetEndKey()).Error()
+}
+
+func checkInRange(desc *rangepb.RangeDescriptor, key, end []byte) error {
+	if desc == nil {
+		return errors.New("range not initialized")
+	}
+	if string(key) < string(desc.StartKey) || (len(desc.EndKey) > 0 && string(key) >= string(desc.EndKey)) {
+		return &RangeKeyMismatchError{Key: key, Desc: desc}
+	}
+	if len(end) > 0 && len(desc.EndKey) > 0 && string(end) > string(desc.EndKey) {
+		return &RangeKeyMismatchError{Key: end, Desc: desc}
+	}
+	return nil
+}
+
+// evaluate runs one request at ts: reads against rd, writes into rw (a
+// batch; nil for a read-only batch) recording their stats delta in ms.
+func evaluate(rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, ru *rangepb.RequestUnion, ts hlc.Timestamp) (*rangepb.ResponseUnion, error) {
+	switch ru.Value.(type) {
+	case *rangepb.RequestUnion_Get, *rangepb.RequestUnion_Scan:
+	default:
+		if rw == nil {
+			return nil, errors.AssertionFailedf("write %T evaluated as a read", ru.Value)
+		}
+	}
+	switch req := ru.Value.(type) {
+	case *rangepb.RequestUnion_Get:
+		res, err := kv.MVCCGet(rd, req.Get.Key, ts, kv.MVCCGetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		out := &rangepb.GetResponse{}
+		if res.Value != nil {
+			out.Found, out.Value, out.Timestamp = true, res.Value.RawBytes, tsToProto(res.Timestamp)
+		}
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Get{Get: out}}, nil
+	case *rangepb.RequestUnion_Scan:
+		s := req.Scan
+		res, err := kv.MVCCScan(rd, s.Span.GetKey(), s.Span.GetEndKey(), ts, kv.MVCCScanOptions{
+			Reverse: s.Reverse, MaxKeys: s.MaxKeys, TargetBytes: s.MaxBytes,
+		})
+		if err != nil {
+			return nil, err
+		}
+		out := &rangepb.ScanResponse{}
+		for _, row := range res.KVs() {
+			out.Rows = append(out.Rows, &rangepb.KeyValue{Key: row.Key, Value: row.Value.RawBytes, Timestamp: tsToProto(row.Timestamp)})
+		}
+		if res.ResumeSpan != nil {
+			out.ResumeKey = res.ResumeSpan.Key
+			if s.Reverse {
+				out.ResumeKey = res.ResumeSpan.EndKey
+			}
+		}
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Scan{Scan: out}}, nil
+	case *rangepb.RequestUnion_Put:
+		err := kv.MVCCPut(rw, ms, req.Put.Key, ts, kv.MakeBytesValue(req.Put.Value), kv.MVCCWriteOptions{})
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Put{Put: &rangepb.PutResponse{}}}, err
+	case *rangepb.RequestUnion_ConditionalPut:
+		c := req.ConditionalPut
+		var exp *kv.Value
+		if c.ExpExists {
+			v := kv.MakeBytesValue(c.ExpValue)
+			exp = &v
+		}
+		err := kv.MVCCConditionalPut(rw, ms, c.Key, ts, kv.MakeBytesValue(c.Value), exp, false, kv.MVCCWriteOptions{})
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ConditionalPut{ConditionalPut: &rangepb.ConditionalPutResponse{}}}, err
+	case *rangepb.RequestUnion_Increment:
+		n, err := kv.MVCCIncrement(rw, ms, req.Increment.Key, ts, req.Increment.Increment, kv.MVCCWriteOptions{})
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Increment{Increment: &rangepb.IncrementResponse{NewValue: n}}}, err
+	case *rangepb.RequestUnion_Delete:
+		_, err := kv.MVCCDelete(rw, ms, req.Delete.Key, ts, kv.MVCCWriteOptions{})
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Delete{Delete: &rangepb.DeleteResponse{}}}, err
+	case *rangepb.RequestUnion_DeleteRange:
+		d := req.DeleteRange
+		_, n, _, err := kv.MVCCDeleteRange(rw, ms, d.Span.GetKey(), d.Span.GetEndKey(), ts, kv.MVCCWriteOptions{}, 0, false)
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_DeleteRange{DeleteRange: &rangepb.DeleteRangeResponse{Deleted: n}}}, err
+	}
+	return nil, errors.Newf("unsupported request %T", ru.Value)
+}

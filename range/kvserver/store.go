@@ -1,0 +1,448 @@
+// Package kvserver is the replica side of the range layer: a Store holds the
+// replicas of many ranges in one engine, drives their Raft groups with a
+// shared scheduler, and serves KV batches through each range's
+// leaseholder.
+//
+// Files: store.go (the store, its replicas, incoming messages),
+// scheduler.go (Raft work queue), replica.go (state), replica_raft.go
+// (Ready handling, ticks, quiescence), replica_raftstorage.go (raft.Storage
+// over the engine), replica_proposal.go, replica_apply.go (deterministic
+// apply), replica_lease.go, replica_send.go (evaluation), replica_admin.go
+// (replica changes, lease transfers, consistency checks),
+// replica_snapshot.go, transport.go and transport_mem.go.
+package kvserver
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
+	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/range/rangepb"
+	"github.com/meridiandb/meridian/stop"
+	"go.etcd.io/raft/v3/raftpb"
+)
+
+// StoreConfig configures a Store. Zero fields take the documented defaults.
+type StoreConfig struct {
+	// NodeID is this store's node. Required.
+	NodeID NodeID
+	// ClusterID is checked on every incoming message batch. Required.
+	ClusterID []byte
+	// Clock is the node's clock. Required.
+	Clock *hlc.Clock
+	// Transport sends to other stores. Required.
+	Transport Transport
+	// RaftTickInterval is the real time between Raft ticks. Default 100ms.
+	RaftTickInterval time.Duration
+	// RaftElectionTicks is the election timeout in ticks. Default 10.
+	RaftElectionTicks int
+	// RaftHeartbeatTicks is the heartbeat interval in ticks. Default 2.
+	RaftHeartbeatTicks int
+	// LeaseDuration is the length of an expiration-based lease, in HLC
+	// time. Default 6s.
+	LeaseDuration time.Duration
+	// SchedulerWorkers is the size of the Raft worker pool. Default 8.
+	SchedulerWorkers int
+	// RaftLogTruncationThreshold is the log length past which the
+	// leaseholder truncates it. Default 1000 entries.
+	RaftLogTruncationThreshold uint64
+}
+
+func (c *StoreConfig) setDefaults() {
+	if c.RaftTickInterval == 0 {
+		c.RaftTickInterval = 100 * time.Millisecond
+	}
+	if c.RaftElectionTicks == 0 {
+		c.RaftElectionTicks = 10
+	}
+	if c.RaftHeartbeatTicks == 0 {
+		c.RaftHeartbeatTicks = 2
+	}
+	if c.LeaseDuration == 0 {
+		c.LeaseDuration = 6 * time.Second
+	}
+	if c.SchedulerWorkers == 0 {
+		c.SchedulerWorkers = 8
+	}
+	if c.RaftLogTruncationThreshold == 0 {
+		c.RaftLogTruncationThreshold = 1000
+	}
+}
+
+// Store is one node's store: an engine holding the replicas of many ranges.
+// It is safe for concurrent use.
+type Store struct {
+	cfg       StoreConfig
+	nodeID    NodeID
+	engine    kv.Engine
+	clock     *hlc.Clock
+	transport Transport
+	stopper   *stop.Stopper
+	scheduler *raftScheduler
+
+	mu struct {
+		sync.RWMutex
+		replicas map[RangeID]*Replica
+		// active are the ranges that need ticks (not quiescent).
+		active map[RangeID]struct{}
+	}
+}
+
+// NewStore returns a store over engine. Call Start to load its replicas.
+func NewStore(cfg StoreConfig, engine kv.Engine, stopper *stop.Stopper) *Store {
+	cfg.setDefaults()
+	s := &Store{
+		cfg: cfg, nodeID: cfg.NodeID, engine: engine, clock: cfg.Clock,
+		transport: cfg.Transport, stopper: stopper,
+	}
+	s.mu.replicas = map[RangeID]*Replica{}
+	s.mu.active = map[RangeID]struct{}{}
+	s.scheduler = newRaftScheduler(storeSchedHandler{s}, cfg.SchedulerWorkers)
+	return s
+}
+
+// NodeID returns the store's node.
+func (s *Store) NodeID() NodeID { return s.nodeID }
+
+// Engine returns the store's engine.
+func (s *Store) Engine() kv.Engine { return s.engine }
+
+// Bootstrap writes the initial state of a range's replica into an engine:
+// its descriptor and an empty, applied log. A new cluster's first range is
+// bootstrapped on one store; tests bootstrap many ranges with several
+// replicas by running it on each member's engine.
+func Bootstrap(eng kv.Engine, desc *rangepb.RangeDescriptor) error {
+	b := eng.NewBatch()
+	defer b.Close()
+	id := RangeID(desc.RangeId)
+	if err := putProto(b, descKey(id), desc); err != nil {
+		return err
+	}
+	if err := putProto(b, appliedStateKey(id), &rangepb.RangeAppliedState{
+		RaftAppliedIndex: raftInitialIndex, RaftAppliedTerm: raftInitialTerm, Stats: &rangepb.MVCCStats{},
+	}); err != nil {
+		return err
+	}
+	if err := putProto(b, truncatedKey(id), &rangepb.RaftTruncatedState{Index: raftInitialIndex, Term: raftInitialTerm}); err != nil {
+		return err
+	}
+	// The HardState must agree with the log's initial term, or a first
+	// election would start below it.
+	hs := raftpb.HardState{Term: raftInitialTerm, Commit: raftInitialIndex}
+	data, err := hs.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := b.Put(kv.MVCCKey{Key: hardStateKey(id)}, data); err != nil {
+		return err
+	}
+	return b.Commit(true)
+}
+
+// A range starts with a log truncated at this index and term, as if its
+// initial state were a snapshot; new replicas receive a real snapshot.
+const (
+	raftInitialIndex = 10
+	raftInitialTerm  = 5
+)
+
+// Start loads every replica whose descriptor the engine holds, then starts
+// the scheduler and the ticker.
+func (s *Store) Start() error {
+	it, err := s.engine.NewIterator(kv.IterOptions{LowerBound: kv.LocalRangeIDPrefix, UpperBound: kv.LocalRangePrefix})
+	if err != nil {
+		return err
+	}
+	var ids []RangeID
+	for it.SeekGE(kv.MVCCKey{Key: kv.LocalRangeIDPrefix}); ; it.Next() {
+		ok, err := it.Valid()
+		if err != nil {
+			it.Close()
+			return err
+		}
+		if !ok {
+			break
+		}
+		if id, ok := descKeyRangeID(it.UnsafeKey().Key); ok {
+			ids = append(ids, id)
+		}
+	}
+	it.Close()
+	for _, id := range ids {
+		r, err := s.loadReplica(id)
+		if err != nil {
+			return err
+		}
+		r.campaignIfSoleVoter()
+	}
+	if err := s.scheduler.Start(s.stopper); err != nil {
+		return err
+	}
+	return s.stopper.RunAsyncTask("store-ticker", s.tickLoop)
+}
+
+// loadReplica creates the in-memory replica of a range from the engine.
+func (s *Store) loadReplica(id RangeID) (*Replica, error) {
+	r := newReplica(s, id)
+	desc := &rangepb.RangeDescriptor{}
+	found, err := loadProto(s.engine, descKey(id), desc)
+	if err != nil {
+		return nil, err
+	}
+	if found {
+		r.mu.desc = desc
+		if rd := replicaByNode(desc, s.nodeID); rd != nil {
+			r.mu.replicaID = rd.ReplicaId
+		}
+	}
+	if _, err := loadProto(s.engine, appliedStateKey(id), r.mu.state); err != nil {
+		return nil, err
+	}
+	if _, err := loadProto(s.engine, truncatedKey(id), r.mu.truncated); err != nil {
+		return nil, err
+	}
+	lease := &rangepb.Lease{}
+	if found, err := loadProto(s.engine, leaseKey(id), lease); err != nil {
+		return nil, err
+	} else if found {
+		r.mu.lease = lease
+	}
+	if err := r.loadLastIndexLocked(); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	err = r.initRaftGroupLocked()
+	r.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.mu.replicas[id] = r
+	s.mu.active[id] = struct{}{}
+	s.mu.Unlock()
+	return r, nil
+}
+
+func newReplica(s *Store, id RangeID) *Replica {
+	r := &Replica{store: s, rangeID: id}
+	r.mu.proposals = map[cmdID]*proposal{}
+	r.mu.checksums = map[string]replicaChecksum{}
+	r.mu.peers = map[int32]*rangepb.ReplicaDescriptor{}
+	r.mu.state = &rangepb.RangeAppliedState{Stats: &rangepb.MVCCStats{}}
+	r.mu.truncated = &rangepb.RaftTruncatedState{}
+	return r
+}
+
+// loadLastIndexLocked finds the last log entry (or the truncated state).
+func (r *Replica) loadLastIndexLocked() error {
+	r.mu.lastIndex, r.mu.lastTerm = r.mu.truncated.Index, r.mu.truncated.Term
+	it, err := r.store.engine.NewIterator(kv.IterOptions{
+		LowerBound: raftLogPrefix(r.rangeID), UpperBound: raftLogKey(r.rangeID, 1<<63),
+	})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	it.SeekLT(kv.MVCCKey{Key: raftLogKey(r.rangeID, 1<<63)})
+	ok, err := it.Valid()
+	if err != nil || !ok {
+		return err
+	}
+	v, err := it.UnsafeValue()
+	if err != nil {
+		return err
+	}
+	ents, err := decodeEntry(v)
+	if err != nil {
+		return err
+	}
+	if ents.Index > r.mu.lastIndex {
+		r.mu.lastIndex, r.mu.lastTerm = ents.Index, ents.Term
+	}
+	return nil
+}
+
+// GetReplica returns the store's replica of a range.
+func (s *Store) GetReplica(id RangeID) (*Replica, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, ok := s.mu.replicas[id]
+	if !ok {
+		return nil, &RangeNotFoundError{RangeID: id, NodeID: s.nodeID}
+	}
+	return r, nil
+}
+
+// Replicas returns the store's replicas.
+func (s *Store) Replicas() []*Replica {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]*Replica, 0, len(s.mu.replicas))
+	for _, r := range s.mu.replicas {
+		out = append(out, r)
+	}
+	return out
+}
+
+// RangeNotFoundError: the store has no replica of the range.
+type RangeNotFoundError struct {
+	RangeID RangeID
+	NodeID  NodeID
+}
+
+func (e *RangeNotFoundError) Error() string {
+	return errors.Newf("r%d not found on node %d", e.RangeID, e.NodeID).Error()
+}
+
+// Send routes a batch to the replica it names.
+func (s *Store) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+	r, err := s.GetReplica(RangeID(ba.Header.GetRangeId()))
+	if err != nil {
+		return nil, err
+	}
+	return r.Send(ctx, ba)
+}
+
+func (s *Store) newBatchHeader(to NodeID) *rangepb.RaftMessageBatch {
+	return &rangepb.RaftMessageBatch{ClusterId: s.cfg.ClusterID, FromNodeId: int32(s.nodeID), ToNodeId: int32(to)}
+}
+
+// HandleRaftBatch queues incoming Raft messages for their replicas,
+// creating a replica (uninitialized, waiting for a snapshot) for a range
+// this store has not seen. A batch from another cluster is refused whole.
+func (s *Store) HandleRaftBatch(ctx context.Context, b *rangepb.RaftMessageBatch) error {
+	if string(b.ClusterId) != string(s.cfg.ClusterID) {
+		return errors.Newf("node %d refuses raft messages from node %d: cluster ID mismatch", s.nodeID, b.FromNodeId)
+	}
+	if NodeID(b.ToNodeId) != s.nodeID {
+		return errors.Newf("raft messages for node %d reached node %d", b.ToNodeId, s.nodeID)
+	}
+	for _, m := range b.Messages {
+		r, err := s.getOrCreateReplica(RangeID(m.RangeId), m.ToReplica.GetReplicaId())
+		if err != nil {
+			continue
+		}
+		r.enqueueRaftMessage(m)
+	}
+	return nil
+}
+
+// getOrCreateReplica returns the replica of a range, creating an
+// uninitialized one (no descriptor yet) that will be filled by a snapshot.
+func (s *Store) getOrCreateReplica(id RangeID, replicaID int32) (*Replica, error) {
+	s.mu.RLock()
+	r, ok := s.mu.replicas[id]
+	s.mu.RUnlock()
+	if ok {
+		return r, nil
+	}
+	if replicaID == 0 {
+		return nil, &RangeNotFoundError{RangeID: id, NodeID: s.nodeID}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.mu.replicas[id]; ok {
+		return r, nil
+	}
+	r = newReplica(s, id)
+	r.mu.replicaID = replicaID
+	r.mu.Lock()
+	err := r.initRaftGroupLocked()
+	r.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	s.mu.replicas[id] = r
+	s.mu.active[id] = struct{}{}
+	return r, nil
+}
+
+// markActive puts a range back on the ticker's list.
+func (s *Store) markActive(id RangeID) {
+	s.mu.Lock()
+	s.mu.active[id] = struct{}{}
+	s.mu.Unlock()
+}
+
+// tickLoop ticks every active range each RaftTickInterval; quiescent
+// ranges drop off the list, so idle ranges cost nothing.
+func (s *Store) tickLoop(ctx context.Context) {
+	t := time.NewTicker(s.cfg.RaftTickInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		ids := make([]RangeID, 0, len(s.mu.active))
+		for id := range s.mu.active {
+			r := s.mu.replicas[id]
+			if r == nil || r.IsQuiescent() {
+				delete(s.mu.active, id)
+				continue
+			}
+			ids = append(ids, id)
+		}
+		s.mu.Unlock()
+		for _, id := range ids {
+			s.scheduler.EnqueueTick(id)
+		}
+	}
+}
+
+// scheduleRemoval removes a replica that left its range: its data goes once
+// its Raft work is done.
+func (s *Store) scheduleRemoval(r *Replica) {
+	_ = s.stopper.RunAsyncTask("replica-gc", func(ctx context.Context) {
+		r.raftMu.Lock()
+		defer r.raftMu.Unlock()
+		s.mu.Lock()
+		if s.mu.replicas[r.rangeID] == r {
+			delete(s.mu.replicas, r.rangeID)
+			delete(s.mu.active, r.rangeID)
+		}
+		s.mu.Unlock()
+		r.mu.Lock()
+		desc := r.mu.desc
+		r.mu.Unlock()
+		_ = clearReplicaData(s.engine, r.rangeID, desc)
+	})
+}
+
+// storeSchedHandler adapts the store to the scheduler.
+type storeSchedHandler struct{ s *Store }
+
+func (h storeSchedHandler) replica(id RangeID) *Replica {
+	h.s.mu.RLock()
+	defer h.s.mu.RUnlock()
+	return h.s.mu.replicas[id]
+}
+
+func (h storeSchedHandler) processRequestQueue(id RangeID) {
+	if r := h.replica(id); r != nil {
+		r.processIncoming()
+	}
+}
+
+func (h storeSchedHandler) processTick(id RangeID) {
+	if r := h.replica(id); r != nil {
+		r.tick()
+		r.maybeTruncateLog()
+	}
+}
+
+func (h storeSchedHandler) processReady(id RangeID) {
+	if r := h.replica(id); r != nil {
+		if err := r.handleRaftReady(h.s.stopper.Context()); err != nil {
+			r.mu.Lock()
+			r.mu.destroyed = errors.Wrapf(err, "r%d: raft processing failed", id)
+			r.failProposalsLocked(&AmbiguousResultError{Reason: r.mu.destroyed.Error()})
+			r.mu.Unlock()
+		}
+	}
+}
