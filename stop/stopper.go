@@ -59,6 +59,27 @@ func (s *Stopper) RunAsyncTask(name string, f func(ctx context.Context)) error {
 	return nil
 }
 
+// RunTask runs f synchronously as a task: Stop waits for it, and its
+// context is cancelled when Stop begins (as well as when ctx ends). It
+// returns ErrStopping, without running f, once Stop has begun. Request
+// handlers use it so that nothing they touch is closed under them.
+func (s *Stopper) RunTask(ctx context.Context, name string, f func(ctx context.Context) error) error {
+	s.mu.Lock()
+	if s.mu.stopping {
+		s.mu.Unlock()
+		return errors.Wrapf(ErrStopping, "cannot run %q", name)
+	}
+	s.mu.tasks[name]++
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.finish(name)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	unregister := context.AfterFunc(s.ctx, cancel)
+	defer unregister()
+	return f(ctx)
+}
+
 func (s *Stopper) finish(name string) {
 	s.mu.Lock()
 	if s.mu.tasks[name]--; s.mu.tasks[name] == 0 {

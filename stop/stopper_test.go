@@ -61,3 +61,22 @@ func TestStopperRefusesTasksWhenStopping(t *testing.T) {
 		t.Fatal("a closer added after Stop must run at once")
 	}
 }
+
+func TestStopperRunTask(t *testing.T) {
+	s := NewStopper()
+	inTask := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		_ = s.RunTask(context.Background(), "request", func(ctx context.Context) error {
+			close(inTask)
+			<-ctx.Done() // cancelled by Stop
+			return nil
+		})
+	}()
+	<-inTask
+	go func() { s.Stop(); close(stopped) }()
+	<-stopped // Stop returned, so the task had finished
+	if err := s.RunTask(context.Background(), "late", func(context.Context) error { return nil }); !errors.Is(err, ErrStopping) {
+		t.Fatalf("want ErrStopping, got %v", err)
+	}
+}

@@ -106,6 +106,12 @@ func (r *Replica) sendSnapshot(ctx context.Context, m raftpb.Message, to *rangep
 // keeping the data until Raft asks for it to be applied. Nothing is
 // applied from a refused snapshot.
 func (s *Store) HandleSnapshot(ctx context.Context, snap *Snapshot) error {
+	return s.stopper.RunTask(ctx, "store-snapshot", func(ctx context.Context) error {
+		return s.handleSnapshot(ctx, snap)
+	})
+}
+
+func (s *Store) handleSnapshot(ctx context.Context, snap *Snapshot) error {
 	h := snap.Header
 	if h == nil || len(h.Messages) != 1 || snap.Desc == nil {
 		return errors.New("malformed snapshot: missing header or descriptor")

@@ -297,13 +297,29 @@ func (e *RangeNotFoundError) Error() string {
 	return errors.Newf("r%d not found on node %d", e.RangeID, e.NodeID).Error()
 }
 
-// Send routes a batch to the replica it names.
+// Send routes a batch to the replica it names. It runs as a stopper task,
+// so a stopping store waits for it (and cancels it) before closing.
 func (s *Store) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
-	r, err := s.GetReplica(RangeID(ba.Header.GetRangeId()))
-	if err != nil {
-		return nil, err
+	var resp *rangepb.BatchResponse
+	err := s.stopper.RunTask(ctx, "store-send", func(ctx context.Context) error {
+		r, err := s.GetReplica(RangeID(ba.Header.GetRangeId()))
+		if err != nil {
+			return err
+		}
+		resp, err = r.Send(ctx, ba)
+		return err
+	})
+	if errors.Is(err, stop.ErrStopping) {
+		return nil, &NodeUnavailableError{NodeID: s.nodeID}
 	}
-	return r.Send(ctx, ba)
+	return resp, err
+}
+
+// NodeUnavailableError: the node is shutting down.
+type NodeUnavailableError struct{ NodeID NodeID }
+
+func (e *NodeUnavailableError) Error() string {
+	return errors.Newf("node %d is stopping", e.NodeID).Error()
 }
 
 func (s *Store) newBatchHeader(to NodeID) *rangepb.RaftMessageBatch {
@@ -314,6 +330,12 @@ func (s *Store) newBatchHeader(to NodeID) *rangepb.RaftMessageBatch {
 // creating a replica (uninitialized, waiting for a snapshot) for a range
 // this store has not seen. A batch from another cluster is refused whole.
 func (s *Store) HandleRaftBatch(ctx context.Context, b *rangepb.RaftMessageBatch) error {
+	return s.stopper.RunTask(ctx, "store-raft-batch", func(ctx context.Context) error {
+		return s.handleRaftBatch(ctx, b)
+	})
+}
+
+func (s *Store) handleRaftBatch(ctx context.Context, b *rangepb.RaftMessageBatch) error {
 	if string(b.ClusterId) != string(s.cfg.ClusterID) {
 		return errors.Newf("node %d refuses raft messages from node %d: cluster ID mismatch", s.nodeID, b.FromNodeId)
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,8 +56,11 @@ type Node struct {
 	Engine  kv.Engine
 	Store   *kvserver.Store
 	Stopper *stop.Stopper
-	Alive   bool
+	alive   atomic.Bool
 }
+
+// Alive reports whether the node is running.
+func (n *Node) Alive() bool { return n.alive.Load() }
 
 // NewCluster creates the nodes' stores, bootstraps range 1 (all keys) on
 // node 1 alone, and starts every node. It stops the cluster at the end of
@@ -152,7 +156,7 @@ func (c *Cluster) startNode(n *Node) {
 	if err := c.Transport.Listen(n.ID, n.Store); err != nil {
 		c.t.Fatal(err)
 	}
-	n.Alive = true
+	n.alive.Store(true)
 }
 
 // RangeKey returns a key inside range id of a NewClusterWithRanges cluster.
@@ -163,7 +167,7 @@ func RangeKey(id kvserver.RangeID, suffix string) []byte {
 // Stop stops every node and the transport.
 func (c *Cluster) Stop() {
 	for _, n := range c.Nodes {
-		if n.Alive {
+		if n.Alive() {
 			c.StopNode(int(n.ID))
 		}
 	}
@@ -174,10 +178,10 @@ func (c *Cluster) Stop() {
 // closes. Its data stays on disk for RestartNode.
 func (c *Cluster) StopNode(id int) {
 	n := c.Nodes[id-1]
-	if !n.Alive {
+	if !n.Alive() {
 		return
 	}
-	n.Alive = false
+	n.alive.Store(false)
 	c.Transport.Unlisten(n.ID)
 	n.Stopper.Stop()
 	if err := n.Engine.Close(); err != nil {
@@ -189,7 +193,7 @@ func (c *Cluster) StopNode(id int) {
 func (c *Cluster) RestartNode(id int) {
 	c.t.Helper()
 	n := c.Nodes[id-1]
-	if n.Alive {
+	if n.Alive() {
 		c.t.Fatalf("n%d is running", id)
 	}
 	c.openEngine(n)
@@ -216,7 +220,7 @@ func (c *Cluster) Send(ctx context.Context, id kvserver.RangeID, reqs ...*rangep
 		prefer = -1
 		for _, i := range order {
 			n := c.Nodes[i]
-			if !n.Alive {
+			if !n.Alive() {
 				continue
 			}
 			resp, err := n.Store.Send(ctx, ba)
@@ -226,12 +230,13 @@ func (c *Cluster) Send(ctx context.Context, id kvserver.RangeID, reqs ...*rangep
 			lastErr = err
 			var nlhe *kvserver.NotLeaseHolderError
 			var rnf *kvserver.RangeNotFoundError
+			var unavail *kvserver.NodeUnavailableError
 			switch {
 			case errors.As(err, &nlhe):
 				if h := nlhe.Lease.GetReplica(); h != nil && int(h.NodeId) != int(n.ID) {
 					prefer = int(h.NodeId) - 1
 				}
-			case errors.As(err, &rnf), errors.Is(err, kvserver.ErrReplicaDestroyed):
+			case errors.As(err, &rnf), errors.Is(err, kvserver.ErrReplicaDestroyed), errors.As(err, &unavail):
 			default:
 				return nil, err
 			}
@@ -303,7 +308,7 @@ func (c *Cluster) RemoveVoters(ctx context.Context, id kvserver.RangeID, nodes .
 func (c *Cluster) Leaseholder(id kvserver.RangeID) int {
 	var best *rangepb.Lease
 	for _, n := range c.Nodes {
-		if !n.Alive {
+		if !n.Alive() {
 			continue
 		}
 		r, err := n.Store.GetReplica(id)
@@ -344,7 +349,7 @@ func (c *Cluster) CheckConsistency(ctx context.Context, id kvserver.RangeID) err
 	}
 	for _, rd := range desc.Replicas {
 		n := c.Nodes[rd.NodeId-1]
-		if !n.Alive {
+		if !n.Alive() {
 			continue
 		}
 		r := c.nodeReplica(int(rd.NodeId), id)
