@@ -1,0 +1,84 @@
+package rpc
+
+import (
+	"context"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/range/kvserver"
+	"github.com/meridiandb/meridian/range/rangepb"
+)
+
+// The range layer's typed errors cross the wire as a rangepb.Error: the
+// detail carries the fields the sender acts on (the lease to try next, the
+// descriptor to refresh its cache with), the message the text. On the
+// other side they become the same Go types again, so that a sender's retry
+// logic works with errors.As whether the replica was local or remote.
+
+// EncodeBatchError turns an error a Node returned for a batch into its wire
+// form.
+func EncodeBatchError(err error) *rangepb.Error {
+	e := &rangepb.Error{Message: err.Error()}
+	var (
+		nlhe  *kvserver.NotLeaseHolderError
+		rnf   *kvserver.RangeNotFoundError
+		rkm   *kvserver.RangeKeyMismatchError
+		ambig *kvserver.AmbiguousResultError
+	)
+	switch {
+	case errors.As(err, &nlhe):
+		// The detail has no field for the reason, and the Go error builds
+		// its text from the reason and the lease: the message carries the
+		// reason alone.
+		e.Message = nlhe.Reason
+		e.Detail = &rangepb.Error_NotLeaseHolder{NotLeaseHolder: &rangepb.NotLeaseHolderError{
+			Lease: nlhe.Lease, RangeId: int64(nlhe.RangeID),
+		}}
+	case errors.As(err, &rnf):
+		e.Detail = &rangepb.Error_RangeNotFound{RangeNotFound: &rangepb.RangeNotFoundError{
+			RangeId: int64(rnf.RangeID), StoreId: int32(rnf.NodeID),
+		}}
+	case errors.As(err, &rkm):
+		e.Detail = &rangepb.Error_RangeKeyMismatch{RangeKeyMismatch: &rangepb.RangeKeyMismatchError{
+			Key: rkm.Key, Desc: rkm.Desc,
+		}}
+	case errors.As(err, &ambig):
+		e.Detail = &rangepb.Error_AmbiguousResult{AmbiguousResult: &rangepb.AmbiguousResultError{
+			Reason: ambig.Reason,
+		}}
+	}
+	return e
+}
+
+// DecodeBatchError turns the wire form of a batch's error back into the Go
+// error: a typed one where the detail names it, otherwise an error with
+// the remote's message.
+func DecodeBatchError(e *rangepb.Error) error {
+	switch d := e.Detail.(type) {
+	case *rangepb.Error_NotLeaseHolder:
+		return &kvserver.NotLeaseHolderError{
+			RangeID: kvserver.RangeID(d.NotLeaseHolder.RangeId), Lease: d.NotLeaseHolder.Lease, Reason: e.Message,
+		}
+	case *rangepb.Error_RangeNotFound:
+		return &kvserver.RangeNotFoundError{
+			RangeID: kvserver.RangeID(d.RangeNotFound.RangeId), NodeID: kvserver.NodeID(d.RangeNotFound.StoreId),
+		}
+	case *rangepb.Error_RangeKeyMismatch:
+		return &kvserver.RangeKeyMismatchError{Key: d.RangeKeyMismatch.Key, Desc: d.RangeKeyMismatch.Desc}
+	case *rangepb.Error_AmbiguousResult:
+		return &kvserver.AmbiguousResultError{Reason: d.AmbiguousResult.Reason}
+	}
+	return errors.Newf("%s", e.Message)
+}
+
+// SendBatch sends ba through client and returns the response, or the
+// batch's error as a Go error (see DecodeBatchError), or the RPC's error.
+func SendBatch(ctx context.Context, client rangepb.InternalClient, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+	resp, err := client.Batch(ctx, ba)
+	if err != nil {
+		return nil, err
+	}
+	if resp.Error != nil {
+		return nil, DecodeBatchError(resp.Error)
+	}
+	return resp, nil
+}
