@@ -98,10 +98,12 @@ type RaftTransportMetrics struct {
 	Refused int64
 	// StreamErrors counts streams that failed to open or broke.
 	StreamErrors int64
+	// SnapshotsSent counts snapshots the receiver accepted.
+	SnapshotsSent int64
 }
 
 type raftTransportMetrics struct {
-	messagesSent, streamSends, messagesDropped, refused, streamErrors atomic.Int64
+	messagesSent, streamSends, messagesDropped, refused, streamErrors, snapshotsSent atomic.Int64
 }
 
 // Metrics returns the transport's counters.
@@ -110,7 +112,7 @@ func (t *RaftTransport) Metrics() RaftTransportMetrics {
 	return RaftTransportMetrics{
 		MessagesSent: m.messagesSent.Load(), StreamSends: m.streamSends.Load(),
 		MessagesDropped: m.messagesDropped.Load(), Refused: m.refused.Load(),
-		StreamErrors: m.streamErrors.Load(),
+		StreamErrors: m.streamErrors.Load(), SnapshotsSent: m.snapshotsSent.Load(),
 	}
 }
 
@@ -346,5 +348,6 @@ func (t *RaftTransport) sendSnapshot(ctx context.Context, to kvserver.NodeID, sn
 	if resp.Error != "" {
 		return errors.Newf("node %d refused the snapshot: %s", to, resp.Error)
 	}
+	t.metrics.snapshotsSent.Add(1)
 	return nil
 }
