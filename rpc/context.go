@@ -169,6 +169,12 @@ func (c *Context) clientStream(target int32) grpc.StreamClientInterceptor {
 	}
 }
 
+// MaxMessageBytes bounds one gRPC message a server accepts. gRPC's default,
+// 4 MiB, is smaller than a Raft message carrying one large command; a
+// message over the limit breaks its stream, so Raft's retries would be
+// refused forever.
+const MaxMessageBytes = 256 << 20
+
 // NewServer returns a gRPC server that refuses calls from another cluster or
 // meant for another node, and — except heartbeats, which are how a node
 // learns its clock is healthy again — calls while this node's clock is
@@ -176,6 +182,7 @@ func (c *Context) clientStream(target int32) grpc.StreamClientInterceptor {
 // is registered on it.
 func (c *Context) NewServer() *grpc.Server {
 	s := grpc.NewServer(
+		grpc.MaxRecvMsgSize(MaxMessageBytes),
 		grpc.UnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 			if err := c.checkIncoming(ctx, info.FullMethod); err != nil {
 				return nil, err

@@ -524,3 +524,25 @@ func TestBatchErrorsRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestRaftTransportLargeMessage: a Raft message bigger than gRPC's default
+// 4 MiB limit (one large command) still gets through.
+func TestRaftTransportLargeMessage(t *testing.T) {
+	stopper := stop.NewStopper()
+	defer stopper.Stop()
+	ctx := testContext(t, 30*time.Second)
+	node := &recordingNode{}
+	_, addr := startRPCNode(t, stopper, 2, NewInternalServer(node).Register)
+	client, _ := startRPCNode(t, stopper, 1, func(*grpc.Server) {})
+	tr := NewRaftTransport(client, stopper, fixedResolver(map[kvserver.NodeID]string{2: addr}), RaftTransportOptions{})
+	tr.Send(2, &rangepb.RaftMessageBatch{ClusterId: testClusterID, FromNodeId: 1, ToNodeId: 2,
+		Messages: []*rangepb.RaftMessage{{RangeId: 1, Message: make([]byte, 6<<20)}}})
+	if err := waitFor(ctx, func() error {
+		if n, _ := node.received(); n != 1 {
+			return errors.Newf("the large message did not arrive: %+v", tr.Metrics())
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
