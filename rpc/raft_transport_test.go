@@ -62,6 +62,28 @@ func TestGRPCClusterReplicates(t *testing.T) {
 		t.Fatalf("the new replicas should have received snapshots, %d sent", n)
 	}
 	checkReplicasAgree(t, ctx, c)
+
+	// Move the lease to n3: n1 then answers with a NotLeaseHolderError,
+	// typed on this side of the wire, whose hint names n3.
+	if _, err := c.send(ctx, 1, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_TransferLease{
+		TransferLease: &rangepb.TransferLeaseRequest{Target: &rangepb.ReplicaDescriptor{NodeId: 3}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = SendBatch(ctx, c.client(1, 1), &rangepb.BatchRequest{
+		Header:   &rangepb.BatchHeader{RangeId: 1},
+		Requests: []*rangepb.RequestUnion{{Value: &rangepb.RequestUnion_Get{Get: &rangepb.GetRequest{Key: []byte("k001")}}}},
+	})
+	var nlhe *kvserver.NotLeaseHolderError
+	if !errors.As(err, &nlhe) || nlhe.Lease.GetReplica().GetNodeId() != 3 {
+		t.Fatalf("n1 after the lease moved to n3: %v", err)
+	}
+	if err := c.put(ctx, "after-transfer", "v"); err != nil {
+		t.Fatal(err)
+	}
+	if v, found, err := c.get(ctx, "after-transfer"); err != nil || !found || v != "v" {
+		t.Fatalf("after-transfer: %q %v %v", v, found, err)
+	}
 }
 
 // checkReplicasAgree runs a consistency check through the Batch RPC and
