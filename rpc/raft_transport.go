@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"github.com/meridiandb/meridian/stop"
@@ -163,12 +164,16 @@ func (t *RaftTransport) queue(to kvserver.NodeID) *raftSendQueue {
 func (t *RaftTransport) processQueue(ctx context.Context, q *raftSendQueue) {
 	backoff := t.opts.InitialBackoff
 	for {
-		connected, _ := t.runStream(ctx, q)
+		start := hlc.PhysicalNow()
+		t.runStream(ctx, q)
 		if ctx.Err() != nil {
 			return
 		}
 		t.metrics.streamErrors.Add(1)
-		if connected {
+		// gRPC opens a stream before the receiver has accepted it, so only
+		// a stream that lasted tells a healthy peer from one that refuses
+		// every stream (another cluster, a clock beyond the max offset).
+		if hlc.PhysicalNow().Sub(start) > t.opts.MaxBackoff {
 			backoff = t.opts.InitialBackoff
 		}
 		if !t.dropFor(ctx, q, backoff) {
@@ -199,17 +204,17 @@ func (t *RaftTransport) dropFor(ctx context.Context, q *raftSendQueue, d time.Du
 }
 
 // runStream opens a stream to q's node and sends on it until it breaks or
-// ctx ends. connected reports whether the stream opened.
-func (t *RaftTransport) runStream(ctx context.Context, q *raftSendQueue) (connected bool, _ error) {
+// ctx ends. Why it broke does not change what happens next: reconnect.
+func (t *RaftTransport) runStream(ctx context.Context, q *raftSendQueue) {
 	client, err := t.client(q.to)
 	if err != nil {
-		return false, err
+		return
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stream, err := client.RaftMessages(ctx)
 	if err != nil {
-		return false, err
+		return
 	}
 	// The receiver answers only to report a batch it could not handle; the
 	// answers must be read, or they would fill the stream's window, and a
@@ -228,7 +233,7 @@ func (t *RaftTransport) runStream(ctx context.Context, q *raftSendQueue) (connec
 			}
 		}
 	}); err != nil {
-		return false, err
+		return
 	}
 	defer func() {
 		cancel()
@@ -240,14 +245,14 @@ func (t *RaftTransport) runStream(ctx context.Context, q *raftSendQueue) (connec
 		if b == nil {
 			select {
 			case <-ctx.Done():
-				return true, ctx.Err()
+				return
 			case b = <-q.ch:
 			}
 		}
 		b = t.coalesce(q, b)
 		if err := stream.Send(b); err != nil {
 			t.metrics.messagesDropped.Add(int64(len(b.Messages)))
-			return true, err
+			return
 		}
 		t.metrics.streamSends.Add(1)
 		t.metrics.messagesSent.Add(int64(len(b.Messages)))
