@@ -27,6 +27,7 @@ var (
 	suffixHardState    = []byte("hrds")
 	suffixTruncated    = []byte("trnc")
 	suffixRaftLog      = []byte("rftl")
+	suffixTombstone    = []byte("rtmb")
 )
 
 func rangeIDPrefix(id RangeID) []byte {
@@ -44,6 +45,10 @@ func leaseKey(id RangeID) []byte        { return rangeIDKey(id, replicatedInfix,
 func appliedStateKey(id RangeID) []byte { return rangeIDKey(id, replicatedInfix, suffixAppliedState) }
 func hardStateKey(id RangeID) []byte    { return rangeIDKey(id, unreplicatedInfix, suffixHardState) }
 func truncatedKey(id RangeID) []byte    { return rangeIDKey(id, unreplicatedInfix, suffixTruncated) }
+
+// tombstoneKey holds the lowest replica ID of the range this store may
+// host again, once a replica of it was removed here.
+func tombstoneKey(id RangeID) []byte { return rangeIDKey(id, unreplicatedInfix, suffixTombstone) }
 
 // raftLogPrefix is the prefix of a range's log entries; raftLogKey(id, i)
 // sorts by index.

@@ -207,7 +207,7 @@ func (r *Replica) applyCommittedEntries(ctx context.Context, ents []raftpb.Entry
 		// This replica was removed from the range.
 		r.mu.destroyed = errors.Mark(errors.Newf("r%d: replica %d was removed from the range", r.rangeID, r.mu.replicaID), ErrReplicaDestroyed)
 		r.failProposalsLocked(r.mu.destroyed)
-		r.store.scheduleRemoval(r)
+		r.store.scheduleRemoval(r, r.mu.replicaID+1)
 	}
 	return nil
 }

@@ -301,3 +301,18 @@ func (r *Replica) unquiesceLocked() {
 		r.store.markActive(r.rangeID)
 	}
 }
+
+// dropIfQuiescent takes a quiescent replica off the ticker's list and
+// reports whether it did. Checking and dropping under r.mu means a
+// concurrent wake-up (which adds it back under r.mu) is never lost.
+func (r *Replica) dropIfQuiescent() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.mu.quiescent && r.mu.destroyed == nil {
+		return false
+	}
+	r.store.activeMu.Lock()
+	delete(r.store.activeMu.active, r.rangeID)
+	r.store.activeMu.Unlock()
+	return true
+}

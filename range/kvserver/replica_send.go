@@ -21,6 +21,15 @@ func (e *AmbiguousResultError) Error() string { return "result is ambiguous: " +
 // evaluated into a write batch and replicated through Raft, and answered
 // once applied here.
 func (r *Replica) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+	r.mu.Lock()
+	initialized, destroyed := r.mu.desc != nil, r.mu.destroyed
+	r.mu.Unlock()
+	if destroyed != nil {
+		return nil, destroyed
+	}
+	if !initialized {
+		return nil, &NotLeaseHolderError{RangeID: r.rangeID, Reason: "replica not initialized yet"}
+	}
 	if len(ba.Requests) == 1 {
 		if resp, handled, err := r.maybeAdmin(ctx, ba.Requests[0]); handled {
 			return resp, err
@@ -72,7 +81,9 @@ func (r *Replica) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.
 		resp.Responses = append(resp.Responses, res)
 	}
 	p := newProposal(&rangepb.RaftCommand{
-		WriteBatch:            b.Repr(),
+		// A copy: the batch's buffer is recycled when it closes, while a
+		// re-proposal may still need the bytes.
+		WriteBatch:            append([]byte(nil), b.Repr()...),
 		ProposerLeaseSequence: lease.Sequence,
 		Timestamp:             tsToProto(ts),
 		Result:                &rangepb.ReplicatedResult{StatsDelta: statsToProto(ms)},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"hash/crc32"
 
 	"github.com/cockroachdb/errors"
@@ -213,8 +214,9 @@ func (r *Replica) applySnapshot(ctx context.Context, rs raftpb.Snapshot) error {
 	return nil
 }
 
-// clearReplicaData deletes a removed replica's data.
-func clearReplicaData(eng kv.Engine, id RangeID, desc *rangepb.RangeDescriptor) error {
+// clearReplicaData deletes a removed replica's data and writes the range's
+// tombstone.
+func clearReplicaData(eng kv.Engine, id RangeID, desc *rangepb.RangeDescriptor, nextReplicaID int32) error {
 	b := eng.NewWriteOnlyBatch()
 	defer b.Close()
 	if desc != nil {
@@ -228,7 +230,23 @@ func clearReplicaData(eng kv.Engine, id RangeID, desc *rangepb.RangeDescriptor) 
 	if err := b.ClearRange(sp.Key, sp.EndKey); err != nil {
 		return err
 	}
+	if err := b.Put(kv.MVCCKey{Key: tombstoneKey(id)}, binary.BigEndian.AppendUint32(nil, uint32(nextReplicaID))); err != nil {
+		return err
+	}
 	return b.Commit(true)
+}
+
+// loadTombstone returns the lowest replica ID of the range this store may
+// still host (0 if no replica of it was ever removed here).
+func loadTombstone(rd kv.Reader, id RangeID) (int32, error) {
+	b, err := rd.Get(kv.MVCCKey{Key: tombstoneKey(id)})
+	if err != nil || b == nil {
+		return 0, err
+	}
+	if len(b) != 4 {
+		return 0, errors.Newf("r%d: corrupt replica tombstone of %d bytes", id, len(b))
+	}
+	return int32(binary.BigEndian.Uint32(b)), nil
 }
 
 // rangeChecksum hashes a range's replicated data as rd holds it, together

@@ -83,9 +83,14 @@ type Store struct {
 	stopper   *stop.Stopper
 	scheduler *raftScheduler
 
+	// Lock order: Replica.raftMu, then Replica.mu, then Store.mu, then
+	// Store.activeMu. Never take a replica's lock while holding mu.
 	mu struct {
 		sync.RWMutex
 		replicas map[RangeID]*Replica
+	}
+	activeMu struct {
+		sync.Mutex
 		// active are the ranges that need ticks (not quiescent).
 		active map[RangeID]struct{}
 	}
@@ -99,7 +104,7 @@ func NewStore(cfg StoreConfig, engine kv.Engine, stopper *stop.Stopper) *Store {
 		transport: cfg.Transport, stopper: stopper,
 	}
 	s.mu.replicas = map[RangeID]*Replica{}
-	s.mu.active = map[RangeID]struct{}{}
+	s.activeMu.active = map[RangeID]struct{}{}
 	s.scheduler = newRaftScheduler(storeSchedHandler{s}, cfg.SchedulerWorkers)
 	return s
 }
@@ -176,7 +181,9 @@ func (s *Store) Start() error {
 		if err != nil {
 			return err
 		}
-		r.campaignIfSoleVoter()
+		if r != nil {
+			r.campaignIfSoleVoter()
+		}
 	}
 	if err := s.scheduler.Start(s.stopper); err != nil {
 		return err
@@ -194,9 +201,13 @@ func (s *Store) loadReplica(id RangeID) (*Replica, error) {
 	}
 	if found {
 		r.mu.desc = desc
-		if rd := replicaByNode(desc, s.nodeID); rd != nil {
-			r.mu.replicaID = rd.ReplicaId
+		rd := replicaByNode(desc, s.nodeID)
+		if rd == nil {
+			// Removed from the range before a restart, while its data
+			// was not yet deleted: finish the job.
+			return nil, clearReplicaData(s.engine, id, desc, desc.NextReplicaId)
 		}
+		r.mu.replicaID = rd.ReplicaId
 	}
 	if _, err := loadProto(s.engine, appliedStateKey(id), r.mu.state); err != nil {
 		return nil, err
@@ -221,8 +232,8 @@ func (s *Store) loadReplica(id RangeID) (*Replica, error) {
 	}
 	s.mu.Lock()
 	s.mu.replicas[id] = r
-	s.mu.active[id] = struct{}{}
 	s.mu.Unlock()
+	s.markActive(id)
 	return r, nil
 }
 
@@ -352,24 +363,42 @@ func (s *Store) handleRaftBatch(ctx context.Context, b *rangepb.RaftMessageBatch
 	return nil
 }
 
-// getOrCreateReplica returns the replica of a range, creating an
-// uninitialized one (no descriptor yet) that will be filled by a snapshot.
+// getOrCreateReplica returns the replica of a range that a message for
+// replicaID should go to, creating an uninitialized one (no descriptor
+// yet, to be filled by a snapshot) if the store has none. A replica here
+// that is an older incarnation (a lower replica ID, or removed) is
+// destroyed first; a message for an incarnation older than ours, or than
+// the range's tombstone, is refused.
 func (s *Store) getOrCreateReplica(id RangeID, replicaID int32) (*Replica, error) {
-	s.mu.RLock()
-	r, ok := s.mu.replicas[id]
-	s.mu.RUnlock()
-	if ok {
-		return r, nil
+	for {
+		s.mu.RLock()
+		r, ok := s.mu.replicas[id]
+		s.mu.RUnlock()
+		if !ok {
+			break
+		}
+		r.mu.Lock()
+		rid, destroyed := r.mu.replicaID, r.mu.destroyed != nil
+		r.mu.Unlock()
+		switch {
+		case replicaID == 0 || rid == 0 || (replicaID == rid && !destroyed):
+			return r, nil
+		case replicaID <= rid:
+			return nil, errors.Newf("r%d: message for replica %d, which is older than replica %d here", id, replicaID, rid)
+		}
+		if err := s.removeReplica(r, replicaID); err != nil {
+			return nil, err
+		}
 	}
 	if replicaID == 0 {
 		return nil, &RangeNotFoundError{RangeID: id, NodeID: s.nodeID}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if r, ok := s.mu.replicas[id]; ok {
-		return r, nil
+	if next, err := loadTombstone(s.engine, id); err != nil {
+		return nil, err
+	} else if replicaID < next {
+		return nil, errors.Newf("r%d: replica %d was removed from this store", id, replicaID)
 	}
-	r = newReplica(s, id)
+	r := newReplica(s, id)
 	r.mu.replicaID = replicaID
 	r.mu.Lock()
 	err := r.initRaftGroupLocked()
@@ -377,16 +406,43 @@ func (s *Store) getOrCreateReplica(id RangeID, replicaID int32) (*Replica, error
 	if err != nil {
 		return nil, err
 	}
+	s.mu.Lock()
+	if existing, ok := s.mu.replicas[id]; ok {
+		s.mu.Unlock()
+		return existing, nil
+	}
 	s.mu.replicas[id] = r
-	s.mu.active[id] = struct{}{}
+	s.mu.Unlock()
+	s.markActive(id)
 	return r, nil
+}
+
+// removeReplica destroys r: it fails its proposals, drops it from the
+// store, deletes its data and leaves a tombstone so that no replica of the
+// range with an ID below nextReplicaID is created here again.
+func (s *Store) removeReplica(r *Replica, nextReplicaID int32) error {
+	r.raftMu.Lock()
+	defer r.raftMu.Unlock()
+	r.mu.Lock()
+	if r.mu.destroyed == nil {
+		r.mu.destroyed = errors.Mark(errors.Newf("r%d: replica %d was removed", r.rangeID, r.mu.replicaID), ErrReplicaDestroyed)
+	}
+	r.failProposalsLocked(r.mu.destroyed)
+	desc := r.mu.desc
+	r.mu.Unlock()
+	s.mu.Lock()
+	if s.mu.replicas[r.rangeID] == r {
+		delete(s.mu.replicas, r.rangeID)
+	}
+	s.mu.Unlock()
+	return clearReplicaData(s.engine, r.rangeID, desc, nextReplicaID)
 }
 
 // markActive puts a range back on the ticker's list.
 func (s *Store) markActive(id RangeID) {
-	s.mu.Lock()
-	s.mu.active[id] = struct{}{}
-	s.mu.Unlock()
+	s.activeMu.Lock()
+	s.activeMu.active[id] = struct{}{}
+	s.activeMu.Unlock()
 }
 
 // tickLoop ticks every active range each RaftTickInterval; quiescent
@@ -400,39 +456,40 @@ func (s *Store) tickLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		s.mu.Lock()
-		ids := make([]RangeID, 0, len(s.mu.active))
-		for id := range s.mu.active {
-			r := s.mu.replicas[id]
-			if r == nil || r.IsQuiescent() {
-				delete(s.mu.active, id)
-				continue
-			}
+		s.activeMu.Lock()
+		ids := make([]RangeID, 0, len(s.activeMu.active))
+		for id := range s.activeMu.active {
 			ids = append(ids, id)
 		}
-		s.mu.Unlock()
+		s.activeMu.Unlock()
+		kept := ids[:0]
+		for _, id := range ids {
+			s.mu.RLock()
+			r := s.mu.replicas[id]
+			s.mu.RUnlock()
+			if r == nil {
+				s.activeMu.Lock()
+				delete(s.activeMu.active, id)
+				s.activeMu.Unlock()
+				continue
+			}
+			if r.dropIfQuiescent() {
+				continue
+			}
+			kept = append(kept, id)
+		}
+		ids = kept
 		for _, id := range ids {
 			s.scheduler.EnqueueTick(id)
 		}
 	}
 }
 
-// scheduleRemoval removes a replica that left its range: its data goes once
-// its Raft work is done.
-func (s *Store) scheduleRemoval(r *Replica) {
-	_ = s.stopper.RunAsyncTask("replica-gc", func(ctx context.Context) {
-		r.raftMu.Lock()
-		defer r.raftMu.Unlock()
-		s.mu.Lock()
-		if s.mu.replicas[r.rangeID] == r {
-			delete(s.mu.replicas, r.rangeID)
-			delete(s.mu.active, r.rangeID)
-		}
-		s.mu.Unlock()
-		r.mu.Lock()
-		desc := r.mu.desc
-		r.mu.Unlock()
-		_ = clearReplicaData(s.engine, r.rangeID, desc)
+// scheduleRemoval removes a replica that left its range, once its current
+// Raft work is done.
+func (s *Store) scheduleRemoval(r *Replica, nextReplicaID int32) {
+	_ = s.stopper.RunAsyncTask("replica-gc", func(context.Context) {
+		_ = s.removeReplica(r, nextReplicaID)
 	})
 }
 
