@@ -1,13 +1,22 @@
 # Sourced by .ci/run (and usable by hand): starts a throwaway PostgreSQL
-# server on 127.0.0.1:${PGTEST_PORT:-5433} with user meridian / password
+# server on 127.0.0.1:${PGTEST_PORT:-5433} (or the next free port) with user meridian / password
 # meridian, and exports MERIDIAN_TEST_PG_URL for the tests that need one.
 
 start_postgres() {
-	local port=${PGTEST_PORT:-5433}
 	local bindir
 	bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 	local data=${PGTEST_DATA:-/tmp/meridian-ci-pg}
-	if ! "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+	local port
+	# pg_ctl refuses to run as root: ask as the postgres user.
+	if su postgres -c "$bindir/pg_ctl -D $data status" >/dev/null 2>&1; then
+		# Already running (an earlier make test): reuse it, on its port.
+		port=$(sed -n 4p "$data/postmaster.pid")
+	else
+		port=${PGTEST_PORT:-5433}
+		# Skip ports something else already listens on.
+		while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+			port=$((port + 1))
+		done
 		rm -rf "$data"
 		mkdir -p "$data"
 		chown postgres:postgres "$data"
