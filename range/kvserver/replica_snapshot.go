@@ -124,6 +124,9 @@ func (s *Store) handleSnapshot(ctx context.Context, snap *Snapshot) error {
 		return errors.Newf("node %d refuses a corrupt snapshot of r%d: checksum %08x, expected %08x",
 			s.nodeID, h.Messages[0].RangeId, got, snap.Checksum)
 	}
+	if err := kv.VerifySST(snap.SST, replicatedSpans(snap.Desc)...); err != nil {
+		return errors.Wrapf(err, "node %d refuses the snapshot of r%d", s.nodeID, h.Messages[0].RangeId)
+	}
 	m := h.Messages[0]
 	var msg raftpb.Message
 	if err := msg.Unmarshal(m.Message); err != nil || msg.Type != raftpb.MsgSnap || msg.Snapshot == nil {
