@@ -327,17 +327,27 @@ func (c *Cluster) Leaseholder(id kvserver.RangeID) int {
 
 // CheckConsistency has the replicas of range id checksum their data at one
 // applied index and compares them. It returns an error naming the
-// replicas that differ.
+// replicas that differ. A replica that catches up by snapshot past the
+// check never computes it; then the check runs again.
 func (c *Cluster) CheckConsistency(ctx context.Context, id kvserver.RangeID) error {
+	for {
+		again, err := c.checkConsistencyOnce(ctx, id)
+		if err != nil || !again {
+			return err
+		}
+	}
+}
+
+func (c *Cluster) checkConsistencyOnce(ctx context.Context, id kvserver.RangeID) (again bool, _ error) {
 	resp, err := c.Send(ctx, id, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ComputeChecksum{ComputeChecksum: &rangepb.ComputeChecksumRequest{}}})
 	if err != nil {
-		return err
+		return false, err
 	}
 	ref := resp.Responses[0].GetComputeChecksum().Checksums[0]
-	desc := c.nodeReplica(int(ref.Replica.NodeId), id).Desc()
-	// The check's checksum ID is only known to the leaseholder's replica;
-	// find it there, then wait for every other replica to apply it.
+	// The check's ID is known only to the leaseholder's replica: find it
+	// there, then wait for every other replica to apply it.
 	lh := c.nodeReplica(int(ref.Replica.NodeId), id)
+	desc := lh.Desc()
 	var checkID []byte
 	for _, key := range lh.ChecksumIDs() {
 		if s, idx, _ := lh.Checksum(key); idx == ref.AppliedIndex && string(s) == string(ref.Checksum) {
@@ -345,34 +355,42 @@ func (c *Cluster) CheckConsistency(ctx context.Context, id kvserver.RangeID) err
 		}
 	}
 	if checkID == nil {
-		return errors.New("consistency check result vanished")
+		return false, errors.New("consistency check result vanished")
 	}
 	for _, rd := range desc.Replicas {
 		n := c.Nodes[rd.NodeId-1]
 		if !n.Alive() {
 			continue
 		}
-		r := c.nodeReplica(int(rd.NodeId), id)
 		for {
-			if r == nil {
-				return errors.Newf("r%d has no replica on n%d", id, rd.NodeId)
-			}
-			sum, idx, ok := r.Checksum(checkID)
-			if ok {
-				if idx != ref.AppliedIndex || string(sum) != string(ref.Checksum) {
-					return errors.Newf("r%d: replica on n%d has checksum %x at index %d, leaseholder n%d has %x at %d",
-						id, rd.NodeId, sum, idx, ref.Replica.NodeId, ref.Checksum, ref.AppliedIndex)
+			r := c.nodeReplica(int(rd.NodeId), id)
+			if r != nil {
+				sum, idx, ok := r.Checksum(checkID)
+				if ok {
+					if idx != ref.AppliedIndex || string(sum) != string(ref.Checksum) {
+						return false, errors.Newf("r%d: replica on n%d has checksum %x at index %d, leaseholder n%d has %x at %d",
+							id, rd.NodeId, sum, idx, ref.Replica.NodeId, ref.Checksum, ref.AppliedIndex)
+					}
+					break
 				}
-				break
+				// A replica's checksums and applied index change together, so
+				// one at or past the check without its result got there by a
+				// snapshot.
+				if r.AppliedIndex() >= ref.AppliedIndex {
+					if _, _, ok := r.Checksum(checkID); !ok {
+						return true, nil
+					}
+					continue
+				}
 			}
 			if ctx.Err() != nil {
-				return errors.Newf("r%d: replica on n%d did not apply the consistency check", id, rd.NodeId)
+				return false, errors.Newf("r%d: replica on n%d did not apply the consistency check", id, rd.NodeId)
 			}
 			t := time.NewTimer(2 * time.Millisecond)
 			<-t.C
 		}
 	}
-	return nil
+	return false, nil
 }
 
 func (c *Cluster) nodeReplica(node int, id kvserver.RangeID) *kvserver.Replica {

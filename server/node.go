@@ -1,0 +1,120 @@
+// Package server assembles one Meridian node: its store (a Pebble engine
+// holding replicas), the gRPC server other nodes and clients call, and the
+// Raft transport to its peers, started and stopped in order under one
+// stopper. SQL and pgwire join it as they are built.
+package server
+
+import (
+	"net"
+	"time"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
+	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/range/kvserver"
+	"github.com/meridiandb/meridian/range/rangepb"
+	"github.com/meridiandb/meridian/rpc"
+	"github.com/meridiandb/meridian/stop"
+)
+
+// Config configures a node. Zero fields take the documented defaults.
+type Config struct {
+	// NodeID and ClusterID identify the node. Required.
+	NodeID    kvserver.NodeID
+	ClusterID []byte
+	// StoreDir is the store's directory. Required.
+	StoreDir string
+	// Listener accepts the node's gRPC connections. Required.
+	Listener net.Listener
+	// Resolve finds other nodes' addresses. Required.
+	Resolve rpc.AddressResolver
+	// Clock is the node's clock. Default: the machine's clock with the
+	// default maximum offset.
+	Clock *hlc.Clock
+	// Bootstrap writes the cluster's first range (all keys) into the store,
+	// with this node as its only replica. Exactly one node of a new cluster
+	// does this, once.
+	Bootstrap bool
+	// Store holds the store's tuning (ticks, lease duration); its identity
+	// and wiring fields are filled in.
+	Store kvserver.StoreConfig
+	// CacheSize is the engine's block cache. Default: kv's default.
+	CacheSize int64
+}
+
+// Node is a running node.
+type Node struct {
+	cfg       Config
+	stopper   *stop.Stopper
+	engine    kv.Engine
+	store     *kvserver.Store
+	rpcCtx    *rpc.Context
+	transport *rpc.RaftTransport
+}
+
+// Start opens the store and starts serving.
+func Start(cfg Config) (*Node, error) {
+	if cfg.NodeID == 0 || len(cfg.ClusterID) == 0 || cfg.StoreDir == "" || cfg.Listener == nil || cfg.Resolve == nil {
+		return nil, errors.New("server: NodeID, ClusterID, StoreDir, Listener and Resolve are required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = hlc.NewClock(hlc.UnixNano, hlc.DefaultMaxOffset)
+	}
+	eng, err := kv.Open(cfg.StoreDir, kv.Options{CacheSize: cfg.CacheSize, Logger: quietLogger{}})
+	if err != nil {
+		return nil, errors.Wrapf(err, "opening the store in %s", cfg.StoreDir)
+	}
+	if cfg.Bootstrap {
+		if err := kvserver.Bootstrap(eng, &rangepb.RangeDescriptor{
+			RangeId: 1, StartKey: kv.KeyMin, EndKey: kv.KeyMax, NextReplicaId: 2,
+			Replicas: []*rangepb.ReplicaDescriptor{{NodeId: int32(cfg.NodeID), StoreId: int32(cfg.NodeID), ReplicaId: 1}},
+		}); err != nil {
+			_ = eng.Close()
+			return nil, errors.Wrap(err, "bootstrapping the first range")
+		}
+	}
+	n := &Node{cfg: cfg, stopper: stop.NewStopper(), engine: eng}
+	n.rpcCtx = rpc.NewContext(n.stopper, rpc.Options{
+		ClusterID: cfg.ClusterID, NodeID: int32(cfg.NodeID), Clock: cfg.Clock, HeartbeatInterval: time.Second,
+	})
+	n.transport = rpc.NewRaftTransport(n.rpcCtx, n.stopper, cfg.Resolve, rpc.RaftTransportOptions{})
+	sc := cfg.Store
+	sc.NodeID, sc.ClusterID, sc.Clock, sc.Transport = cfg.NodeID, cfg.ClusterID, cfg.Clock, n.transport
+	n.store = kvserver.NewStore(sc, eng, n.stopper)
+	if err := n.store.Start(); err != nil {
+		n.Stop()
+		return nil, errors.Wrap(err, "starting the store")
+	}
+	s := n.rpcCtx.NewServer()
+	rpc.NewInternalServer(n.store).Register(s)
+	if err := rpc.Serve(n.stopper, s, cfg.Listener); err != nil {
+		n.Stop()
+		return nil, err
+	}
+	return n, nil
+}
+
+// Stop stops every task of the node, then closes its store.
+func (n *Node) Stop() {
+	n.stopper.Stop()
+	_ = n.engine.Close()
+}
+
+// ID returns the node's ID.
+func (n *Node) ID() kvserver.NodeID { return n.cfg.NodeID }
+
+// Addr returns the node's gRPC address.
+func (n *Node) Addr() string { return n.cfg.Listener.Addr().String() }
+
+// Store returns the node's store.
+func (n *Node) Store() *kvserver.Store { return n.store }
+
+// quietLogger keeps Pebble's informational chatter out of the node's
+// output; errors reach the caller through return values.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...interface{})  {}
+func (quietLogger) Errorf(string, ...interface{}) {}
+func (quietLogger) Fatalf(format string, args ...interface{}) {
+	panic(errors.Newf(format, args...))
+}
