@@ -216,7 +216,8 @@ func (r *Replica) applyCommittedEntries(ctx context.Context, ents []raftpb.Entry
 // may apply. A command proposed under a lease applies only under that same
 // lease and only once (its lease index must be unused); a lease request
 // only if the lease it replaces is still current and the new lease does not
-// overlap the old one's time under another holder.
+// overlap the old one's time under another holder: after its expiration,
+// or, for an epoch lease, with its holder's epoch shown to have moved on.
 func checkCommand(cmd *rangepb.RaftCommand, lease *rangepb.Lease, state *rangepb.RangeAppliedState) (err error, repropose bool) {
 	curSeq := int64(0)
 	if lease != nil {
@@ -231,8 +232,19 @@ func checkCommand(cmd *rangepb.RaftCommand, lease *rangepb.Lease, state *rangepb
 			return &leaseRejectedError{reason: "the lease changed while the request was in flight"}, false
 		}
 		nl := res.NewLease
-		if lease != nil && lease.Replica.GetReplicaId() != nl.Replica.GetReplicaId() &&
-			!tsFromProto(lease.Expiration).Less(tsFromProto(nl.Start)) {
+		if lease == nil || lease.Replica.GetReplicaId() == nl.Replica.GetReplicaId() {
+			return nil, false
+		}
+		if isEpochLease(lease) {
+			// Another node's epoch lease ends only with its epoch: the
+			// request must show the holder's record past it.
+			lv := res.PrevHolderLiveness
+			if lv == nil || lv.NodeId != lease.Replica.GetNodeId() || lv.Epoch <= lease.Epoch {
+				return &leaseRejectedError{reason: "the current epoch-based lease's holder is not shown to have left its epoch"}, false
+			}
+			return nil, false
+		}
+		if !tsFromProto(lease.Expiration).Less(tsFromProto(nl.Start)) {
 			return &leaseRejectedError{reason: "the new lease would overlap the current one"}, false
 		}
 		return nil, false

@@ -216,7 +216,10 @@ func (r *Replica) processIncoming() {
 		}
 		if m.Quiesce && msg.Type == raftpb.MsgHeartbeat {
 			_ = r.stepLocked(msg)
-			if r.mu.lastIndex == msg.Commit {
+			// Proposals of ours in flight (a follower's, which Raft may
+			// have dropped for want of a known leader) keep us ticking,
+			// since only ticks propose them again.
+			if r.mu.lastIndex == msg.Commit && len(r.mu.proposals) == 0 {
 				r.mu.quiescent = true
 			}
 			continue

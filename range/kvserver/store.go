@@ -49,6 +49,16 @@ type StoreConfig struct {
 	// RaftLogTruncationThreshold is the log length past which the
 	// leaseholder truncates it. Default 1000 entries.
 	RaftLogTruncationThreshold uint64
+	// NodeLiveness, when set, makes this store's ranges take epoch-based
+	// leases tied to the nodes' liveness records (see replica_lease.go),
+	// except the ranges in ExpirationLeaseRanges. Nil (the default): every
+	// lease is expiration-based.
+	NodeLiveness NodeLiveness
+	// ExpirationLeaseRanges keep expiration-based leases even when
+	// NodeLiveness is set. The liveness range must be among them: an epoch
+	// lease on it would be valid only while the records it serves say so,
+	// and no record could be written without a valid lease.
+	ExpirationLeaseRanges []RangeID
 }
 
 func (c *StoreConfig) setDefaults() {

@@ -127,6 +127,16 @@ func (t *MemTransport) Isolate(node NodeID, nodes []NodeID) {
 	}
 }
 
+// Reachable reports whether from can reach to: to is listening and no
+// partition cuts the link. Test clusters route their in-process KV requests
+// by it, so that a partition cuts requests as it cuts Raft messages.
+func (t *MemTransport) Reachable(from, to NodeID) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.mu.handlers[to]
+	return ok && !t.mu.partitioned[[2]NodeID{from, to}]
+}
+
 // Heal removes every partition.
 func (t *MemTransport) Heal() {
 	t.mu.Lock()

@@ -382,6 +382,72 @@ func (x *Lease) GetProposedTs() *Timestamp {
 	return nil
 }
 
+// Liveness is a node's liveness record, an MVCC value in the liveness range.
+// The node keeps extending expiration (heartbeats); its epoch-based leases
+// are valid only while the record keeps their epoch and has not expired.
+// Another node may increment epoch (a conditional put) only once the record
+// has expired, which ends every lease of the old epoch for good.
+type Liveness struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	NodeId int32                  `protobuf:"varint,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// epoch starts at 1 and only increases.
+	Epoch         int64      `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Expiration    *Timestamp `protobuf:"bytes,3,opt,name=expiration,proto3" json:"expiration,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Liveness) Reset() {
+	*x = Liveness{}
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Liveness) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Liveness) ProtoMessage() {}
+
+func (x *Liveness) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Liveness.ProtoReflect.Descriptor instead.
+func (*Liveness) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Liveness) GetNodeId() int32 {
+	if x != nil {
+		return x.NodeId
+	}
+	return 0
+}
+
+func (x *Liveness) GetEpoch() int64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *Liveness) GetExpiration() *Timestamp {
+	if x != nil {
+		return x.Expiration
+	}
+	return nil
+}
+
 // MVCCStatsDelta carries a command's change to the range's MVCC stats.
 type MVCCStats struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
@@ -405,7 +471,7 @@ type MVCCStats struct {
 
 func (x *MVCCStats) Reset() {
 	*x = MVCCStats{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[4]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -417,7 +483,7 @@ func (x *MVCCStats) String() string {
 func (*MVCCStats) ProtoMessage() {}
 
 func (x *MVCCStats) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[4]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -430,7 +496,7 @@ func (x *MVCCStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MVCCStats.ProtoReflect.Descriptor instead.
 func (*MVCCStats) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{4}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *MVCCStats) GetLastUpdateNanos() int64 {
@@ -547,15 +613,20 @@ type ReplicatedResult struct {
 	TruncateTerm  uint64 `protobuf:"varint,6,opt,name=truncate_term,json=truncateTerm,proto3" json:"truncate_term,omitempty"`
 	// A consistency check: compute the checksum of the range data at this
 	// command's applied index and store it under checksum_id.
-	ChecksumId    []byte     `protobuf:"bytes,7,opt,name=checksum_id,json=checksumId,proto3" json:"checksum_id,omitempty"`
-	StatsDelta    *MVCCStats `protobuf:"bytes,8,opt,name=stats_delta,json=statsDelta,proto3" json:"stats_delta,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ChecksumId []byte     `protobuf:"bytes,7,opt,name=checksum_id,json=checksumId,proto3" json:"checksum_id,omitempty"`
+	StatsDelta *MVCCStats `protobuf:"bytes,8,opt,name=stats_delta,json=statsDelta,proto3" json:"stats_delta,omitempty"`
+	// A lease request replacing another node's epoch-based lease carries that
+	// node's liveness record at a higher epoch than the lease's: the proof that
+	// the old holder's epoch was ended (incremented) before the new lease
+	// starts, checked identically on every replica at apply time.
+	PrevHolderLiveness *Liveness `protobuf:"bytes,9,opt,name=prev_holder_liveness,json=prevHolderLiveness,proto3" json:"prev_holder_liveness,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *ReplicatedResult) Reset() {
 	*x = ReplicatedResult{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[5]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -567,7 +638,7 @@ func (x *ReplicatedResult) String() string {
 func (*ReplicatedResult) ProtoMessage() {}
 
 func (x *ReplicatedResult) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[5]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -580,7 +651,7 @@ func (x *ReplicatedResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicatedResult.ProtoReflect.Descriptor instead.
 func (*ReplicatedResult) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{5}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ReplicatedResult) GetNewLease() *Lease {
@@ -639,6 +710,13 @@ func (x *ReplicatedResult) GetStatsDelta() *MVCCStats {
 	return nil
 }
 
+func (x *ReplicatedResult) GetPrevHolderLiveness() *Liveness {
+	if x != nil {
+		return x.PrevHolderLiveness
+	}
+	return nil
+}
+
 // RaftCommand is the payload of a Raft entry.
 type RaftCommand struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -663,7 +741,7 @@ type RaftCommand struct {
 
 func (x *RaftCommand) Reset() {
 	*x = RaftCommand{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[6]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -675,7 +753,7 @@ func (x *RaftCommand) String() string {
 func (*RaftCommand) ProtoMessage() {}
 
 func (x *RaftCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[6]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -688,7 +766,7 @@ func (x *RaftCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftCommand.ProtoReflect.Descriptor instead.
 func (*RaftCommand) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{6}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RaftCommand) GetWriteBatch() []byte {
@@ -749,7 +827,7 @@ type RaftMessage struct {
 
 func (x *RaftMessage) Reset() {
 	*x = RaftMessage{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[7]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -761,7 +839,7 @@ func (x *RaftMessage) String() string {
 func (*RaftMessage) ProtoMessage() {}
 
 func (x *RaftMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[7]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -774,7 +852,7 @@ func (x *RaftMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessage.ProtoReflect.Descriptor instead.
 func (*RaftMessage) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{7}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RaftMessage) GetRangeId() int64 {
@@ -825,7 +903,7 @@ type RaftMessageBatch struct {
 
 func (x *RaftMessageBatch) Reset() {
 	*x = RaftMessageBatch{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[8]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -837,7 +915,7 @@ func (x *RaftMessageBatch) String() string {
 func (*RaftMessageBatch) ProtoMessage() {}
 
 func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[8]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -850,7 +928,7 @@ func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessageBatch.ProtoReflect.Descriptor instead.
 func (*RaftMessageBatch) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{8}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RaftMessageBatch) GetClusterId() []byte {
@@ -891,7 +969,7 @@ type RaftMessageResponse struct {
 
 func (x *RaftMessageResponse) Reset() {
 	*x = RaftMessageResponse{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[9]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -903,7 +981,7 @@ func (x *RaftMessageResponse) String() string {
 func (*RaftMessageResponse) ProtoMessage() {}
 
 func (x *RaftMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[9]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -916,7 +994,7 @@ func (x *RaftMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessageResponse.ProtoReflect.Descriptor instead.
 func (*RaftMessageResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{9}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RaftMessageResponse) GetError() string {
@@ -941,7 +1019,7 @@ type SnapshotRequest struct {
 
 func (x *SnapshotRequest) Reset() {
 	*x = SnapshotRequest{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[10]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -953,7 +1031,7 @@ func (x *SnapshotRequest) String() string {
 func (*SnapshotRequest) ProtoMessage() {}
 
 func (x *SnapshotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[10]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -966,7 +1044,7 @@ func (x *SnapshotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotRequest.ProtoReflect.Descriptor instead.
 func (*SnapshotRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{10}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SnapshotRequest) GetHeader() *RaftMessageBatch {
@@ -1013,7 +1091,7 @@ type SnapshotResponse struct {
 
 func (x *SnapshotResponse) Reset() {
 	*x = SnapshotResponse{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[11]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1025,7 +1103,7 @@ func (x *SnapshotResponse) String() string {
 func (*SnapshotResponse) ProtoMessage() {}
 
 func (x *SnapshotResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[11]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1038,7 +1116,7 @@ func (x *SnapshotResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotResponse.ProtoReflect.Descriptor instead.
 func (*SnapshotResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{11}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SnapshotResponse) GetError() string {
@@ -1063,7 +1141,7 @@ type RangeAppliedState struct {
 
 func (x *RangeAppliedState) Reset() {
 	*x = RangeAppliedState{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[12]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1075,7 +1153,7 @@ func (x *RangeAppliedState) String() string {
 func (*RangeAppliedState) ProtoMessage() {}
 
 func (x *RangeAppliedState) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[12]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1088,7 +1166,7 @@ func (x *RangeAppliedState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeAppliedState.ProtoReflect.Descriptor instead.
 func (*RangeAppliedState) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{12}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RangeAppliedState) GetRaftAppliedIndex() uint64 {
@@ -1130,7 +1208,7 @@ type RaftTruncatedState struct {
 
 func (x *RaftTruncatedState) Reset() {
 	*x = RaftTruncatedState{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[13]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1142,7 +1220,7 @@ func (x *RaftTruncatedState) String() string {
 func (*RaftTruncatedState) ProtoMessage() {}
 
 func (x *RaftTruncatedState) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[13]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1155,7 +1233,7 @@ func (x *RaftTruncatedState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftTruncatedState.ProtoReflect.Descriptor instead.
 func (*RaftTruncatedState) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{13}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RaftTruncatedState) GetIndex() uint64 {
@@ -1204,7 +1282,13 @@ const file_range_rangepb_rangepb_proto_rawDesc = "" +
 	"\x05epoch\x18\x04 \x01(\x03R\x05epoch\x12\x1a\n" +
 	"\bsequence\x18\x05 \x01(\x03R\bsequence\x12<\n" +
 	"\vproposed_ts\x18\x06 \x01(\v2\x1b.meridian.rangepb.TimestampR\n" +
-	"proposedTs\"\xc9\x03\n" +
+	"proposedTs\"v\n" +
+	"\bLiveness\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\x05R\x06nodeId\x12\x14\n" +
+	"\x05epoch\x18\x02 \x01(\x03R\x05epoch\x12;\n" +
+	"\n" +
+	"expiration\x18\x03 \x01(\v2\x1b.meridian.rangepb.TimestampR\n" +
+	"expiration\"\xc9\x03\n" +
 	"\tMVCCStats\x12*\n" +
 	"\x11last_update_nanos\x18\x01 \x01(\x03R\x0flastUpdateNanos\x12 \n" +
 	"\fgc_bytes_age\x18\x02 \x01(\x03R\n" +
@@ -1225,7 +1309,7 @@ const file_range_rangepb_rangepb_proto_rawDesc = "" +
 	"\tsys_bytes\x18\f \x01(\x03R\bsysBytes\x12\x1b\n" +
 	"\tsys_count\x18\r \x01(\x03R\bsysCount\x12\x1d\n" +
 	"\n" +
-	"lock_bytes\x18\x0e \x01(\x03R\tlockBytes\"\x99\x03\n" +
+	"lock_bytes\x18\x0e \x01(\x03R\tlockBytes\"\xe7\x03\n" +
 	"\x10ReplicatedResult\x124\n" +
 	"\tnew_lease\x18\x01 \x01(\v2\x17.meridian.rangepb.LeaseR\bnewLease\x12.\n" +
 	"\x13prev_lease_sequence\x18\x02 \x01(\x03R\x11prevLeaseSequence\x12S\n" +
@@ -1237,7 +1321,8 @@ const file_range_rangepb_rangepb_proto_rawDesc = "" +
 	"\vchecksum_id\x18\a \x01(\fR\n" +
 	"checksumId\x12<\n" +
 	"\vstats_delta\x18\b \x01(\v2\x1b.meridian.rangepb.MVCCStatsR\n" +
-	"statsDelta\"\xaf\x02\n" +
+	"statsDelta\x12L\n" +
+	"\x14prev_holder_liveness\x18\t \x01(\v2\x1a.meridian.rangepb.LivenessR\x12prevHolderLiveness\"\xaf\x02\n" +
 	"\vRaftCommand\x12\x1f\n" +
 	"\vwrite_batch\x18\x01 \x01(\fR\n" +
 	"writeBatch\x126\n" +
@@ -1300,23 +1385,24 @@ func file_range_rangepb_rangepb_proto_rawDescGZIP() []byte {
 }
 
 var file_range_rangepb_rangepb_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_range_rangepb_rangepb_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_range_rangepb_rangepb_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_range_rangepb_rangepb_proto_goTypes = []any{
 	(ReplicaType)(0),            // 0: meridian.rangepb.ReplicaType
 	(*Timestamp)(nil),           // 1: meridian.rangepb.Timestamp
 	(*ReplicaDescriptor)(nil),   // 2: meridian.rangepb.ReplicaDescriptor
 	(*RangeDescriptor)(nil),     // 3: meridian.rangepb.RangeDescriptor
 	(*Lease)(nil),               // 4: meridian.rangepb.Lease
-	(*MVCCStats)(nil),           // 5: meridian.rangepb.MVCCStats
-	(*ReplicatedResult)(nil),    // 6: meridian.rangepb.ReplicatedResult
-	(*RaftCommand)(nil),         // 7: meridian.rangepb.RaftCommand
-	(*RaftMessage)(nil),         // 8: meridian.rangepb.RaftMessage
-	(*RaftMessageBatch)(nil),    // 9: meridian.rangepb.RaftMessageBatch
-	(*RaftMessageResponse)(nil), // 10: meridian.rangepb.RaftMessageResponse
-	(*SnapshotRequest)(nil),     // 11: meridian.rangepb.SnapshotRequest
-	(*SnapshotResponse)(nil),    // 12: meridian.rangepb.SnapshotResponse
-	(*RangeAppliedState)(nil),   // 13: meridian.rangepb.RangeAppliedState
-	(*RaftTruncatedState)(nil),  // 14: meridian.rangepb.RaftTruncatedState
+	(*Liveness)(nil),            // 5: meridian.rangepb.Liveness
+	(*MVCCStats)(nil),           // 6: meridian.rangepb.MVCCStats
+	(*ReplicatedResult)(nil),    // 7: meridian.rangepb.ReplicatedResult
+	(*RaftCommand)(nil),         // 8: meridian.rangepb.RaftCommand
+	(*RaftMessage)(nil),         // 9: meridian.rangepb.RaftMessage
+	(*RaftMessageBatch)(nil),    // 10: meridian.rangepb.RaftMessageBatch
+	(*RaftMessageResponse)(nil), // 11: meridian.rangepb.RaftMessageResponse
+	(*SnapshotRequest)(nil),     // 12: meridian.rangepb.SnapshotRequest
+	(*SnapshotResponse)(nil),    // 13: meridian.rangepb.SnapshotResponse
+	(*RangeAppliedState)(nil),   // 14: meridian.rangepb.RangeAppliedState
+	(*RaftTruncatedState)(nil),  // 15: meridian.rangepb.RaftTruncatedState
 }
 var file_range_rangepb_rangepb_proto_depIdxs = []int32{
 	0,  // 0: meridian.rangepb.ReplicaDescriptor.type:type_name -> meridian.rangepb.ReplicaType
@@ -1325,22 +1411,24 @@ var file_range_rangepb_rangepb_proto_depIdxs = []int32{
 	1,  // 3: meridian.rangepb.Lease.expiration:type_name -> meridian.rangepb.Timestamp
 	2,  // 4: meridian.rangepb.Lease.replica:type_name -> meridian.rangepb.ReplicaDescriptor
 	1,  // 5: meridian.rangepb.Lease.proposed_ts:type_name -> meridian.rangepb.Timestamp
-	4,  // 6: meridian.rangepb.ReplicatedResult.new_lease:type_name -> meridian.rangepb.Lease
-	3,  // 7: meridian.rangepb.ReplicatedResult.change_replicas_desc:type_name -> meridian.rangepb.RangeDescriptor
-	5,  // 8: meridian.rangepb.ReplicatedResult.stats_delta:type_name -> meridian.rangepb.MVCCStats
-	6,  // 9: meridian.rangepb.RaftCommand.result:type_name -> meridian.rangepb.ReplicatedResult
-	1,  // 10: meridian.rangepb.RaftCommand.timestamp:type_name -> meridian.rangepb.Timestamp
-	2,  // 11: meridian.rangepb.RaftMessage.from_replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	2,  // 12: meridian.rangepb.RaftMessage.to_replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	8,  // 13: meridian.rangepb.RaftMessageBatch.messages:type_name -> meridian.rangepb.RaftMessage
-	9,  // 14: meridian.rangepb.SnapshotRequest.header:type_name -> meridian.rangepb.RaftMessageBatch
-	3,  // 15: meridian.rangepb.SnapshotRequest.desc:type_name -> meridian.rangepb.RangeDescriptor
-	5,  // 16: meridian.rangepb.RangeAppliedState.stats:type_name -> meridian.rangepb.MVCCStats
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	1,  // 6: meridian.rangepb.Liveness.expiration:type_name -> meridian.rangepb.Timestamp
+	4,  // 7: meridian.rangepb.ReplicatedResult.new_lease:type_name -> meridian.rangepb.Lease
+	3,  // 8: meridian.rangepb.ReplicatedResult.change_replicas_desc:type_name -> meridian.rangepb.RangeDescriptor
+	6,  // 9: meridian.rangepb.ReplicatedResult.stats_delta:type_name -> meridian.rangepb.MVCCStats
+	5,  // 10: meridian.rangepb.ReplicatedResult.prev_holder_liveness:type_name -> meridian.rangepb.Liveness
+	7,  // 11: meridian.rangepb.RaftCommand.result:type_name -> meridian.rangepb.ReplicatedResult
+	1,  // 12: meridian.rangepb.RaftCommand.timestamp:type_name -> meridian.rangepb.Timestamp
+	2,  // 13: meridian.rangepb.RaftMessage.from_replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	2,  // 14: meridian.rangepb.RaftMessage.to_replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	9,  // 15: meridian.rangepb.RaftMessageBatch.messages:type_name -> meridian.rangepb.RaftMessage
+	10, // 16: meridian.rangepb.SnapshotRequest.header:type_name -> meridian.rangepb.RaftMessageBatch
+	3,  // 17: meridian.rangepb.SnapshotRequest.desc:type_name -> meridian.rangepb.RangeDescriptor
+	6,  // 18: meridian.rangepb.RangeAppliedState.stats:type_name -> meridian.rangepb.MVCCStats
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_range_rangepb_rangepb_proto_init() }
@@ -1354,7 +1442,7 @@ func file_range_rangepb_rangepb_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_range_rangepb_rangepb_proto_rawDesc), len(file_range_rangepb_rangepb_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   14,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -17,6 +17,7 @@ import (
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
 	"github.com/meridiandb/meridian/range/kvserver"
+	"github.com/meridiandb/meridian/range/liveness"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"github.com/meridiandb/meridian/stop"
 )
@@ -35,7 +36,20 @@ type Options struct {
 	StoreConfig kvserver.StoreConfig
 	// InMemory keeps stores in memory (no restarts possible).
 	InMemory bool
+	// EpochLeases sets up node liveness: a liveness range (LivenessRangeID,
+	// over liveness.Span, replicated on every node, with expiration-based
+	// leases), a heartbeat loop on every node, and epoch-based leases for
+	// every other range. NewCluster's range 1 then starts after the
+	// liveness span.
+	EpochLeases bool
+	// Liveness is the template of every node's liveness configuration
+	// (NodeID, Clock, Sender and RangeID are filled in); with EpochLeases
+	// only. TickInterval defaults to 5ms, HeartbeatTimeout to 500ms.
+	Liveness liveness.Config
 }
+
+// LivenessRangeID is the liveness range of a cluster with EpochLeases.
+const LivenessRangeID kvserver.RangeID = 1_000_000
 
 // Cluster is an in-process test cluster.
 type Cluster struct {
@@ -56,7 +70,10 @@ type Node struct {
 	Engine  kv.Engine
 	Store   *kvserver.Store
 	Stopper *stop.Stopper
-	alive   atomic.Bool
+	// Liveness is the node's liveness, with EpochLeases; a new one (a new
+	// epoch) after each restart.
+	Liveness *liveness.NodeLiveness
+	alive    atomic.Bool
 }
 
 // Alive reports whether the node is running.
@@ -68,8 +85,12 @@ func (n *Node) Alive() bool { return n.alive.Load() }
 func NewCluster(t testing.TB, opts Options) *Cluster {
 	t.Helper()
 	return newCluster(t, opts, func(c *Cluster) {
+		start := kv.KeyMin
+		if c.opts.EpochLeases {
+			_, start = liveness.Span()
+		}
 		bootstrapRange(c, &rangepb.RangeDescriptor{
-			RangeId: 1, StartKey: kv.KeyMin, EndKey: kv.KeyMax, NextReplicaId: 2,
+			RangeId: 1, StartKey: start, EndKey: kv.KeyMax, NextReplicaId: 2,
 			Replicas: []*rangepb.ReplicaDescriptor{{NodeId: 1, StoreId: 1, ReplicaId: 1}},
 		})
 	})
@@ -83,17 +104,21 @@ func NewClusterWithRanges(t testing.TB, opts Options, ranges int) *Cluster {
 	return newCluster(t, opts, func(c *Cluster) {
 		for i := range ranges {
 			id := int64(i + 2)
-			desc := &rangepb.RangeDescriptor{
-				RangeId:  id,
-				StartKey: []byte(fmt.Sprintf("r%06d", id)), EndKey: []byte(fmt.Sprintf("r%06d", id+1)),
-				NextReplicaId: int32(len(c.Nodes) + 1),
-			}
-			for _, n := range c.Nodes {
-				desc.Replicas = append(desc.Replicas, &rangepb.ReplicaDescriptor{NodeId: int32(n.ID), StoreId: int32(n.ID), ReplicaId: int32(n.ID)})
-			}
-			bootstrapRange(c, desc)
+			bootstrapRange(c, c.everyNodeDesc(kvserver.RangeID(id), []byte(fmt.Sprintf("r%06d", id)), []byte(fmt.Sprintf("r%06d", id+1))))
 		}
 	})
+}
+
+// everyNodeDesc describes a range over [start, end) with a voter on every
+// node.
+func (c *Cluster) everyNodeDesc(id kvserver.RangeID, start, end []byte) *rangepb.RangeDescriptor {
+	desc := &rangepb.RangeDescriptor{
+		RangeId: int64(id), StartKey: start, EndKey: end, NextReplicaId: int32(len(c.Nodes) + 1),
+	}
+	for _, n := range c.Nodes {
+		desc.Replicas = append(desc.Replicas, &rangepb.ReplicaDescriptor{NodeId: int32(n.ID), StoreId: int32(n.ID), ReplicaId: int32(n.ID)})
+	}
+	return desc
 }
 
 func newCluster(t testing.TB, opts Options, bootstrap func(*Cluster)) *Cluster {
@@ -102,6 +127,15 @@ func newCluster(t testing.TB, opts Options, bootstrap func(*Cluster)) *Cluster {
 	}
 	if opts.StoreConfig.RaftTickInterval == 0 {
 		opts.StoreConfig.RaftTickInterval = 10 * time.Millisecond
+	}
+	if opts.EpochLeases {
+		if opts.Liveness.TickInterval == 0 {
+			opts.Liveness.TickInterval = 5 * time.Millisecond
+		}
+		if opts.Liveness.HeartbeatTimeout == 0 {
+			opts.Liveness.HeartbeatTimeout = 500 * time.Millisecond
+		}
+		opts.StoreConfig.ExpirationLeaseRanges = append(opts.StoreConfig.ExpirationLeaseRanges, LivenessRangeID)
 	}
 	c := &Cluster{
 		t: t, opts: opts, Stopper: stop.NewStopper(),
@@ -118,6 +152,10 @@ func newCluster(t testing.TB, opts Options, bootstrap func(*Cluster)) *Cluster {
 		c.openEngine(n)
 	}
 	bootstrap(c)
+	if opts.EpochLeases {
+		start, end := liveness.Span()
+		bootstrapRange(c, c.everyNodeDesc(LivenessRangeID, start, end))
+	}
 	for _, n := range c.Nodes {
 		c.startNode(n)
 	}
@@ -149,6 +187,18 @@ func (c *Cluster) startNode(n *Node) {
 	cfg.NodeID, cfg.ClusterID, cfg.Clock = n.ID, ClusterID, n.Clock
 	cfg.Transport = c.Transport.For(n.ID)
 	n.Stopper = stop.NewStopper()
+	n.Liveness = nil
+	if c.opts.EpochLeases {
+		lc := c.opts.Liveness
+		lc.NodeID, lc.Clock, lc.RangeID = n.ID, n.Clock, LivenessRangeID
+		lc.Sender = nodeSender{c: c, from: n.ID}
+		nl, err := liveness.New(lc)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		n.Liveness = nl
+		cfg.NodeLiveness = nl
+	}
 	n.Store = kvserver.NewStore(cfg, n.Engine, n.Stopper)
 	if err := n.Store.Start(); err != nil {
 		c.t.Fatal(err)
@@ -157,6 +207,22 @@ func (c *Cluster) startNode(n *Node) {
 		c.t.Fatal(err)
 	}
 	n.alive.Store(true)
+	if n.Liveness != nil {
+		if err := n.Liveness.Start(n.Stopper); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+}
+
+// nodeSender sends a node's requests (its liveness heartbeats) to the
+// nodes it can reach, so that a partition cuts them off too.
+type nodeSender struct {
+	c    *Cluster
+	from kvserver.NodeID
+}
+
+func (s nodeSender) Send(ctx context.Context, id kvserver.RangeID, reqs ...*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
+	return s.c.send(ctx, s.from, id, reqs...)
 }
 
 // RangeKey returns a key inside range id of a NewClusterWithRanges cluster.
@@ -204,6 +270,12 @@ func (c *Cluster) RestartNode(id int) {
 // NotLeaseHolder hints and tries every live node, retrying until ctx ends.
 // Other errors are returned as they are.
 func (c *Cluster) Send(ctx context.Context, id kvserver.RangeID, reqs ...*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
+	return c.send(ctx, 0, id, reqs...)
+}
+
+// send is Send from node from, which reaches only the nodes the transport
+// lets it reach (any node when from is 0).
+func (c *Cluster) send(ctx context.Context, from kvserver.NodeID, id kvserver.RangeID, reqs ...*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
 	ba := &rangepb.BatchRequest{Header: &rangepb.BatchHeader{RangeId: int64(id)}, Requests: reqs}
 	var lastErr error
 	prefer := -1
@@ -220,7 +292,7 @@ func (c *Cluster) Send(ctx context.Context, id kvserver.RangeID, reqs ...*rangep
 		prefer = -1
 		for _, i := range order {
 			n := c.Nodes[i]
-			if !n.Alive() {
+			if !n.Alive() || (from != 0 && from != n.ID && !c.Transport.Reachable(from, n.ID)) {
 				continue
 			}
 			resp, err := n.Store.Send(ctx, ba)
@@ -245,6 +317,9 @@ func (c *Cluster) Send(ctx context.Context, id kvserver.RangeID, reqs ...*rangep
 			}
 		}
 		if ctx.Err() != nil {
+			if lastErr == nil {
+				lastErr = ctx.Err()
+			}
 			return nil, errors.Wrapf(lastErr, "r%d: no leaseholder found in time", id)
 		}
 		if prefer < 0 {
