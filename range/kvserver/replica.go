@@ -36,6 +36,8 @@ type Replica struct {
 		truncated *rangepb.RaftTruncatedState
 		lastIndex uint64
 		lastTerm  uint64
+		// entryCache holds the tail of the log (see entryCache).
+		entryCache entryCache
 
 		// proposals are this replica's commands in flight, by command ID.
 		proposals map[cmdID]*proposal

@@ -173,6 +173,7 @@ func (r *Replica) applyCommittedEntries(ctx context.Context, ents []raftpb.Entry
 		}
 		if eff.truncated != nil {
 			r.mu.truncated = eff.truncated
+			r.mu.entryCache.truncate(eff.truncated.Index)
 		}
 		if eff.confChange != nil && r.mu.raftGroup != nil {
 			r.mu.raftGroup.ApplyConfChange(*eff.confChange)

@@ -26,7 +26,27 @@ func (r *Replica) handleRaftReady(ctx context.Context) error {
 		return nil
 	}
 	rd := r.mu.raftGroup.Ready()
+	leader := r.mu.raftGroup.BasicStatus().RaftState == raft.StateLeader
 	r.mu.Unlock()
+
+	// A leader may send its appends before its own write is durable, so that
+	// its fsync and its followers' overlap (Raft thesis §10.2.1): an entry
+	// commits only once a quorum has persisted it, whichever order that
+	// happens in. Everything else waits for the write.
+	msgs := rd.Messages
+	if leader {
+		var later []raftpb.Message
+		var early []raftpb.Message
+		for _, m := range msgs {
+			if m.Type == raftpb.MsgApp {
+				early = append(early, m)
+			} else {
+				later = append(later, m)
+			}
+		}
+		r.sendRaftMessages(ctx, early)
+		msgs = later
+	}
 
 	eng := r.store.engine
 	if !raft.IsEmptySnap(rd.Snapshot) {
@@ -81,11 +101,12 @@ func (r *Replica) handleRaftReady(ctx context.Context) error {
 			r.mu.Lock()
 			r.mu.lastIndex = rd.Entries[n-1].Index
 			r.mu.lastTerm = rd.Entries[n-1].Term
+			r.mu.entryCache.add(rd.Entries)
 			r.mu.Unlock()
 		}
 	}
 
-	r.sendRaftMessages(ctx, rd.Messages)
+	r.sendRaftMessages(ctx, msgs)
 
 	if len(rd.CommittedEntries) > 0 {
 		if err := r.applyCommittedEntries(ctx, rd.CommittedEntries); err != nil {

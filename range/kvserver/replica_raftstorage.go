@@ -36,6 +36,9 @@ func (rs *replicaRaftStorage) Entries(lo, hi, maxSize uint64) ([]raftpb.Entry, e
 	if hi > r.mu.lastIndex+1 {
 		return nil, errors.AssertionFailedf("r%d: entries [%d,%d) beyond last index %d", r.rangeID, lo, hi, r.mu.lastIndex)
 	}
+	if ents, ok := r.mu.entryCache.get(lo, hi, maxSize); ok {
+		return ents, nil
+	}
 	return loadEntries(r.store.engine, r.rangeID, lo, hi, maxSize)
 }
 
@@ -50,6 +53,9 @@ func (rs *replicaRaftStorage) Term(i uint64) (uint64, error) {
 		return 0, raft.ErrUnavailable
 	case i == r.mu.lastIndex:
 		return r.mu.lastTerm, nil
+	}
+	if t, ok := r.mu.entryCache.term(i); ok {
+		return t, nil
 	}
 	ents, err := loadEntries(r.store.engine, r.rangeID, i, i+1, 0)
 	if err != nil {

@@ -213,6 +213,7 @@ func (r *Replica) applySnapshot(ctx context.Context, rs raftpb.Snapshot) error {
 		r.mu.lease = lease
 	}
 	r.mu.truncated = truncated
+	r.mu.entryCache.clear()
 	r.mu.lastIndex, r.mu.lastTerm = truncated.Index, truncated.Term
 	return nil
 }

@@ -36,6 +36,9 @@ type Options struct {
 	StoreConfig kvserver.StoreConfig
 	// InMemory keeps stores in memory (no restarts possible).
 	InMemory bool
+	// Engine tunes every store's engine. Default: small caches (8 MiB block
+	// cache, 4 MiB memtables) so that many nodes fit in a test.
+	Engine kv.Options
 	// EpochLeases sets up node liveness: a liveness range (LivenessRangeID,
 	// over liveness.Span, replicated on every node, with expiration-based
 	// leases), a heartbeat loop on every node, and epoch-based leases for
@@ -174,7 +177,12 @@ func bootstrapRange(c *Cluster, desc *rangepb.RangeDescriptor) {
 
 func (c *Cluster) openEngine(n *Node) {
 	c.t.Helper()
-	eng, err := kv.Open(n.Dir, kv.Options{InMemory: c.opts.InMemory, CacheSize: 8 << 20, MemTableSize: 4 << 20, Logger: quietLogger{}})
+	eo := c.opts.Engine
+	if eo.CacheSize == 0 {
+		eo.CacheSize, eo.MemTableSize = 8<<20, 4<<20
+	}
+	eo.InMemory, eo.Logger = c.opts.InMemory, quietLogger{}
+	eng, err := kv.Open(n.Dir, eo)
 	if err != nil {
 		c.t.Fatal(err)
 	}
