@@ -1,0 +1,36 @@
+package kvserver
+
+// Hooks for tests that drive the Raft machinery step by step (the
+// datadriven interaction tests): with a tick interval too long to fire and
+// a transport that holds messages until told to deliver them, a test
+// decides when every tick, campaign and delivery happens, and waits for
+// the scheduler to finish the work each step caused.
+
+// SchedulerIdle reports whether the store's Raft scheduler has no range
+// queued or being processed.
+func (s *Store) SchedulerIdle() bool {
+	s.scheduler.mu.Lock()
+	defer s.scheduler.mu.Unlock()
+	return len(s.scheduler.mu.queue) == 0 && len(s.scheduler.mu.state) == 0
+}
+
+// TickRange ticks one range's replica once, through the scheduler.
+func (s *Store) TickRange(id RangeID) { s.scheduler.EnqueueTick(id) }
+
+// Campaign makes the replica start an election now.
+func (r *Replica) Campaign() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.mu.raftGroup != nil {
+		r.unquiesceLocked()
+		_ = r.mu.raftGroup.Campaign()
+	}
+	r.store.scheduler.EnqueueReady(r.rangeID)
+}
+
+// PendingProposals returns the number of this replica's commands in flight.
+func (r *Replica) PendingProposals() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.mu.proposals)
+}
