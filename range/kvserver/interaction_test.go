@@ -386,6 +386,6 @@ func describeMsg(from, to kvserver.NodeID, m raftpb.Message) string {
 
 type kvtestQuiet struct{}
 
-func (kvtestQuiet) Infof(string, ...interface{})        {}
-func (kvtestQuiet) Errorf(string, ...interface{})       {}
+func (kvtestQuiet) Infof(string, ...interface{})         {}
+func (kvtestQuiet) Errorf(string, ...interface{})        {}
 func (kvtestQuiet) Fatalf(f string, args ...interface{}) { panic(fmt.Sprintf(f, args...)) }
