@@ -21,7 +21,11 @@ func TestReplicaConsistencyRandomized(t *testing.T) {
 	seed := rand.Uint64()
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 1))
-	c := kvtest.NewCluster(t, kvtest.Options{Nodes: 5, Seed: seed})
+	// Half the seeds run with node liveness and epoch-based leases (the
+	// liveness range, on all five nodes, keeps expiration-based ones).
+	epochLeases := rng.IntN(2) == 0
+	t.Logf("epoch leases: %v", epochLeases)
+	c := kvtest.NewCluster(t, kvtest.Options{Nodes: 5, Seed: seed, EpochLeases: epochLeases})
 	ctx := testCtx(t)
 	if _, err := c.AddVoters(ctx, 1, 2, 3); err != nil {
 		t.Fatal(err)
@@ -152,6 +156,11 @@ func TestReplicaConsistencyRandomized(t *testing.T) {
 		got, found, err := c.Get(ctx, 1, []byte(k))
 		if err != nil || !found || string(got) != v {
 			t.Fatalf("seed %d: acknowledged write %s=%s lost: %q %v %v", seed, k, v, got, found, err)
+		}
+	}
+	if lh := c.Leaseholder(1); epochLeases && lh != 0 {
+		if r, err := c.Nodes[lh-1].Store.GetReplica(1); err == nil && r.Lease().GetEpoch() == 0 {
+			t.Fatalf("seed %d: range 1 has an expiration-based lease with epoch leases on: %v", seed, r.Lease())
 		}
 	}
 	t.Logf("%d acknowledged writes verified", len(acked))
