@@ -180,6 +180,7 @@ func (h *itHarness) run(t *testing.T, d *datadriven.TestData) string {
 		for range k {
 			h.stores[n-1].TickRange(1)
 			h.settle(t)
+			h.stores[n-1].FlushHeartbeats()
 		}
 	case "deliver":
 		h.deliver(t, &out)
@@ -188,6 +189,9 @@ func (h *itHarness) run(t *testing.T, d *datadriven.TestData) string {
 		for {
 			delivered := h.deliver(t, &out)
 			h.waitRequestsBlocked(t)
+			for _, s := range h.stores {
+				s.FlushHeartbeats() // responses to delivered heartbeats
+			}
 			h.collect(&out)
 			h.mu.Lock()
 			busy := len(h.queue) > 0 || len(h.requests) > 0

@@ -48,6 +48,10 @@ func TestIdleRangesQuiesce(t *testing.T) {
 		waitFor(20 * time.Millisecond)
 	}
 
+	// Let the quiescing handshake finish: followers answer the last
+	// (quiesce) heartbeat with their next coalesced flush.
+	waitFor(50 * time.Millisecond)
+
 	const window = time.Second
 	before := messageCounts(c, ranges)
 	cpu0 := cpuTime()

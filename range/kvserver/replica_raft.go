@@ -155,14 +155,19 @@ func (r *Replica) sendRaftMessages(ctx context.Context, msgs []raftpb.Message) {
 		if err != nil {
 			continue
 		}
+		rm := &rangepb.RaftMessage{RangeId: int64(r.rangeID), FromReplica: from, ToReplica: to, Message: data}
+		if m.Type == raftpb.MsgHeartbeat || m.Type == raftpb.MsgHeartbeatResp {
+			// Heartbeats of every range to a node travel together, once
+			// per tick (see Store.flushHeartbeats).
+			r.store.queueHeartbeat(NodeID(to.NodeId), rm)
+			continue
+		}
 		b := byNode[NodeID(to.NodeId)]
 		if b == nil {
 			b = r.store.newBatchHeader(NodeID(to.NodeId))
 			byNode[NodeID(to.NodeId)] = b
 		}
-		b.Messages = append(b.Messages, &rangepb.RaftMessage{
-			RangeId: int64(r.rangeID), FromReplica: from, ToReplica: to, Message: data,
-		})
+		b.Messages = append(b.Messages, rm)
 	}
 	for node, b := range byNode {
 		r.store.transport.Send(node, b)
@@ -273,7 +278,8 @@ func (r *Replica) tick() {
 // followers to stop ticking (a heartbeat marked quiesce) and stops itself.
 // Any proposal or non-quiesce message wakes the range again.
 func (r *Replica) maybeQuiesceLocked() {
-	if r.mu.ticks%r.store.cfg.RaftHeartbeatTicks != 0 || len(r.mu.proposals) > 0 || r.mu.pendingLease != nil {
+	if r.store.cfg.DisableQuiescence || r.mu.ticks%r.store.cfg.RaftHeartbeatTicks != 0 ||
+		len(r.mu.proposals) > 0 || r.mu.pendingLease != nil {
 		return
 	}
 	st := r.mu.raftGroup.Status()
@@ -311,11 +317,11 @@ func (r *Replica) maybeQuiesceLocked() {
 		if err != nil {
 			continue
 		}
-		b := r.store.newBatchHeader(NodeID(to.NodeId))
-		b.Messages = []*rangepb.RaftMessage{{
+		// Queued behind the range's last ordinary heartbeat, so that the
+		// follower sees that one first and stays asleep.
+		r.store.queueHeartbeat(NodeID(to.NodeId), &rangepb.RaftMessage{
 			RangeId: int64(r.rangeID), FromReplica: from, ToReplica: to, Message: data, Quiesce: true,
-		}}
-		r.store.transport.Send(NodeID(to.NodeId), b)
+		})
 	}
 }
 

@@ -49,6 +49,9 @@ type StoreConfig struct {
 	// RaftLogTruncationThreshold is the log length past which the
 	// leaseholder truncates it. Default 1000 entries.
 	RaftLogTruncationThreshold uint64
+	// DisableQuiescence keeps idle ranges ticking and heartbeating, for
+	// tests and benchmarks of an active range's steady state.
+	DisableQuiescence bool
 	// NodeLiveness, when set, makes this store's ranges take epoch-based
 	// leases tied to the nodes' liveness records (see replica_lease.go),
 	// except the ranges in ExpirationLeaseRanges. Nil (the default): every
@@ -99,6 +102,11 @@ type Store struct {
 		sync.RWMutex
 		replicas map[RangeID]*Replica
 	}
+	hbMu struct {
+		sync.Mutex
+		// queued are heartbeats waiting for the next flush, by node.
+		queued map[NodeID][]*rangepb.RaftMessage
+	}
 	activeMu struct {
 		sync.Mutex
 		// active are the ranges that need ticks (not quiescent).
@@ -115,6 +123,7 @@ func NewStore(cfg StoreConfig, engine kv.Engine, stopper *stop.Stopper) *Store {
 	}
 	s.mu.replicas = map[RangeID]*Replica{}
 	s.activeMu.active = map[RangeID]struct{}{}
+	s.hbMu.queued = map[NodeID][]*rangepb.RaftMessage{}
 	s.scheduler = newRaftScheduler(storeSchedHandler{s}, cfg.SchedulerWorkers)
 	return s
 }
@@ -489,9 +498,35 @@ func (s *Store) tickLoop(ctx context.Context) {
 			kept = append(kept, id)
 		}
 		ids = kept
+		// The heartbeats the previous tick produced go out now, one batch
+		// per node.
+		s.flushHeartbeats()
 		for _, id := range ids {
 			s.scheduler.EnqueueTick(id)
 		}
+	}
+}
+
+// queueHeartbeat holds a heartbeat (or its response) for node until the
+// next flush: with thousands of ranges led from one node, per-range
+// heartbeats would be thousands of messages a tick; coalesced, they are one
+// batch per node pair.
+func (s *Store) queueHeartbeat(to NodeID, m *rangepb.RaftMessage) {
+	s.hbMu.Lock()
+	defer s.hbMu.Unlock()
+	s.hbMu.queued[to] = append(s.hbMu.queued[to], m)
+}
+
+// flushHeartbeats sends the queued heartbeats, one batch per node.
+func (s *Store) flushHeartbeats() {
+	s.hbMu.Lock()
+	queued := s.hbMu.queued
+	s.hbMu.queued = map[NodeID][]*rangepb.RaftMessage{}
+	s.hbMu.Unlock()
+	for to, msgs := range queued {
+		b := s.newBatchHeader(to)
+		b.Messages = msgs
+		s.transport.Send(to, b)
 	}
 }
 

@@ -34,3 +34,7 @@ func (r *Replica) PendingProposals() int {
 	defer r.mu.Unlock()
 	return len(r.mu.proposals)
 }
+
+// FlushHeartbeats sends the coalesced heartbeats now, as the ticker does
+// after each tick.
+func (s *Store) FlushHeartbeats() { s.flushHeartbeats() }

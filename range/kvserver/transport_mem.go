@@ -44,6 +44,8 @@ type MemTransport struct {
 		filter      MessageFilter
 		// sent counts the Raft messages delivered per range.
 		sent map[RangeID]int
+		// batches counts the batches sent.
+		batches int
 	}
 }
 
@@ -165,6 +167,13 @@ func (t *MemTransport) MessagesSent(rangeID RangeID) int {
 	return t.mu.sent[rangeID]
 }
 
+// BatchesSent returns how many message batches were sent.
+func (t *MemTransport) BatchesSent() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.mu.batches
+}
+
 // TotalMessagesSent returns how many Raft messages were delivered.
 func (t *MemTransport) TotalMessagesSent() int {
 	t.mu.Lock()
@@ -217,6 +226,7 @@ func (s memSender) Send(to NodeID, batch *rangepb.RaftMessageBatch) {
 		copies = 2
 	}
 	for range copies {
+		t.mu.batches++
 		d := memDelivery{batch: batch}
 		if f.MaxDelay > 0 {
 			d.at = hlc.PhysicalNow().Add(time.Duration(t.mu.rng.Int64N(int64(f.MaxDelay))))
