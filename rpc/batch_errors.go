@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"google.golang.org/grpc"
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/range/kvserver"
@@ -72,8 +73,8 @@ func DecodeBatchError(e *rangepb.Error) error {
 
 // SendBatch sends ba through client and returns the response, or the
 // batch's error as a Go error (see DecodeBatchError), or the RPC's error.
-func SendBatch(ctx context.Context, client rangepb.InternalClient, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
-	resp, err := client.Batch(ctx, ba)
+func SendBatch(ctx context.Context, client rangepb.InternalClient, ba *rangepb.BatchRequest, opts ...grpc.CallOption) (*rangepb.BatchResponse, error) {
+	resp, err := client.Batch(ctx, ba, opts...)
 	if err != nil {
 		return nil, err
 	}

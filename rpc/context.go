@@ -18,6 +18,7 @@ import (
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/stop"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -124,6 +125,12 @@ func (c *Context) Dial(addr string, target int32) (*Conn, error) {
 	}
 	cc, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		// A restarted node should be reachable again within a second, not
+		// after gRPC's default backoff of up to two minutes.
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 50 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+			MinConnectTimeout: 5 * time.Second,
+		}),
 		grpc.WithUnaryInterceptor(c.clientUnary(target)),
 		grpc.WithStreamInterceptor(c.clientStream(target)),
 	)

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"google.golang.org/grpc"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -311,6 +312,18 @@ func (t *RaftTransport) client(to kvserver.NodeID) (rangepb.InternalClient, erro
 		return nil, err
 	}
 	return rangepb.NewInternalClient(conn.ClientConn), nil
+}
+
+// SendBatch sends a KV batch to node to over the Batch RPC; a refusal in
+// the response comes back as the typed error. The call waits (within ctx)
+// for a connection to a node that is restarting, rather than failing at
+// once.
+func (t *RaftTransport) SendBatch(ctx context.Context, to kvserver.NodeID, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+	client, err := t.client(to)
+	if err != nil {
+		return nil, err
+	}
+	return SendBatch(ctx, client, ba, grpc.WaitForReady(true))
 }
 
 // SendSnapshot streams snap to node to: a first message with its header,

@@ -126,7 +126,9 @@ func (s *Sender) sendTo(ctx context.Context, to kvserver.NodeID, ba *rangepb.Bat
 func isReadOnly(ba *rangepb.BatchRequest) bool {
 	for _, r := range ba.Requests {
 		switch r.Value.(type) {
-		case *rangepb.RequestUnion_Get, *rangepb.RequestUnion_Scan:
+		case *rangepb.RequestUnion_Get, *rangepb.RequestUnion_Scan,
+			// Consistency checks change nothing: retrying one is safe.
+			*rangepb.RequestUnion_ComputeChecksum, *rangepb.RequestUnion_CollectChecksum:
 		default:
 			return false
 		}

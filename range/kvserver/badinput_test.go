@@ -2,6 +2,7 @@ package kvserver_test
 
 import (
 	"context"
+	"fmt"
 	"hash/crc32"
 	"strings"
 	"testing"
@@ -91,5 +92,29 @@ func TestCorruptSnapshotRefused(t *testing.T) {
 	}
 	if v, err := kv.MVCCGet(c.Nodes[1].Engine, []byte("a"), hlc.MaxTimestamp, kv.MVCCGetOptions{}); err != nil || v.Value != nil {
 		t.Fatalf("data from a refused snapshot landed: %v %v", v.Value, err)
+	}
+}
+
+// TestConsistencyCheckDetectsDivergence writes behind Raft's back into one
+// replica's store: the consistency check must notice and name it.
+func TestConsistencyCheckDetectsDivergence(t *testing.T) {
+	c := kvtest.NewCluster(t, kvtest.Options{Nodes: 3})
+	ctx := testCtx(t)
+	if _, err := c.AddVoters(ctx, 1, 2, 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Put(ctx, 1, []byte("a"), []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckConsistency(ctx, 1); err != nil {
+		t.Fatalf("healthy replicas: %v", err)
+	}
+	victim := 1 + c.Leaseholder(1)%3
+	if err := kv.MVCCPut(c.Nodes[victim-1].Engine, nil, []byte("rogue"), hlc.Timestamp{WallTime: 1}, kv.MakeBytesValue([]byte("x")), kv.MVCCWriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	err := c.CheckConsistency(ctx, 1)
+	if err == nil || !strings.Contains(err.Error(), "inconsistent") || !strings.Contains(err.Error(), fmt.Sprintf("on node %d", victim)) {
+		t.Fatalf("want an inconsistency naming node %d, got %v", victim, err)
 	}
 }

@@ -99,6 +99,10 @@ func (t itTransport) SendSnapshot(ctx context.Context, to kvserver.NodeID, snap 
 	return t.h.stores[to-1].HandleSnapshot(ctx, snap)
 }
 
+func (t itTransport) SendBatch(ctx context.Context, to kvserver.NodeID, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+	return t.h.stores[to-1].Send(ctx, ba)
+}
+
 func newITHarness(t *testing.T, n int) *itHarness {
 	h := &itHarness{manual: hlc.NewManualClock(1_000_000 * int64(time.Second)), partitioned: map[kvserver.NodeID]bool{}}
 	desc := &rangepb.RangeDescriptor{RangeId: 1, StartKey: kv.KeyMin, EndKey: kv.KeyMax, NextReplicaId: int32(n + 1)}

@@ -31,9 +31,13 @@ func (r *Replica) maybeAdmin(ctx context.Context, ru *rangepb.RequestUnion) (*ra
 		desc, err = r.changeReplicas(ctx, req.ChangeReplicas.Changes)
 		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ChangeReplicas{ChangeReplicas: &rangepb.ChangeReplicasResponse{Desc: desc}}}
 	case *rangepb.RequestUnion_ComputeChecksum:
-		var sums []*rangepb.ReplicaChecksum
-		sums, err = r.computeChecksum(ctx)
-		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ComputeChecksum{ComputeChecksum: &rangepb.ComputeChecksumResponse{Checksums: sums}}}
+		var cr *rangepb.ComputeChecksumResponse
+		cr, err = r.computeChecksum(ctx)
+		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ComputeChecksum{ComputeChecksum: cr}}
+	case *rangepb.RequestUnion_CollectChecksum:
+		var cr *rangepb.CollectChecksumResponse
+		cr, err = r.collectChecksum(ctx, req.CollectChecksum)
+		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_CollectChecksum{CollectChecksum: cr}}
 	default:
 		return nil, false, nil
 	}
@@ -247,15 +251,72 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 }
 
 // computeChecksum has every replica hash its data at the same applied
-// index (a Raft command marks the point); it returns this replica's
-// checksum. Checksum collects the others'.
-func (r *Replica) computeChecksum(ctx context.Context) ([]*rangepb.ReplicaChecksum, error) {
-	id := binary.BigEndian.AppendUint64(nil, rand.Uint64())
-	if err := r.proposeAdmin(ctx, &rangepb.ReplicatedResult{ChecksumId: id}, nil); err != nil {
-		return nil, err
+// index (a Raft command marks the point), collects the results from the
+// other replicas and compares them. It fails, naming the replicas, if any
+// differ. A replica that reached the point by a snapshot never computes it;
+// then the check runs again.
+func (r *Replica) computeChecksum(ctx context.Context) (*rangepb.ComputeChecksumResponse, error) {
+	for attempt := 0; ; attempt++ {
+		id := binary.BigEndian.AppendUint64(nil, rand.Uint64())
+		if err := r.proposeAdmin(ctx, &rangepb.ReplicatedResult{ChecksumId: id}, nil); err != nil {
+			return nil, err
+		}
+		sum, idx, _ := r.Checksum(id)
+		desc := r.Desc()
+		self := r.ReplicaID()
+		resp := &rangepb.ComputeChecksumResponse{ChecksumId: id, Checksums: []*rangepb.ReplicaChecksum{{
+			Replica: replicaByID(desc, self), Checksum: sum, AppliedIndex: idx,
+		}}}
+		skipped := false
+		for _, rd := range desc.Replicas {
+			if rd.ReplicaId == self {
+				continue
+			}
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			br, err := r.store.transport.SendBatch(cctx, NodeID(rd.NodeId), &rangepb.BatchRequest{
+				Header: &rangepb.BatchHeader{RangeId: int64(r.rangeID), Replica: rd},
+				Requests: []*rangepb.RequestUnion{{Value: &rangepb.RequestUnion_CollectChecksum{
+					CollectChecksum: &rangepb.CollectChecksumRequest{ChecksumId: id, AppliedIndex: idx},
+				}}},
+			})
+			cancel()
+			if err != nil {
+				return nil, errors.Wrapf(err, "r%d: collecting the checksum of replica %d on node %d", r.rangeID, rd.ReplicaId, rd.NodeId)
+			}
+			cr := br.Responses[0].GetCollectChecksum()
+			if cr.GetSkipped() {
+				skipped = true
+				continue
+			}
+			theirs := cr.GetChecksum()
+			resp.Checksums = append(resp.Checksums, theirs)
+			if theirs.GetAppliedIndex() != idx || string(theirs.GetChecksum()) != string(sum) {
+				return resp, errors.Newf("r%d is inconsistent: replica %d on node %d has checksum %x at applied index %d, replica %d on node %d has %x at %d",
+					r.rangeID, self, r.store.nodeID, sum, idx, rd.ReplicaId, rd.NodeId, theirs.GetChecksum(), theirs.GetAppliedIndex())
+			}
+		}
+		if !skipped || attempt >= 5 {
+			if skipped {
+				return nil, errors.Newf("r%d: replicas kept catching up by snapshot past the consistency check", r.rangeID)
+			}
+			return resp, nil
+		}
 	}
-	sum, idx, _ := r.Checksum(id)
-	return []*rangepb.ReplicaChecksum{{
+}
+
+// collectChecksum returns this replica's result of consistency check id
+// once it has applied the check's index.
+func (r *Replica) collectChecksum(ctx context.Context, req *rangepb.CollectChecksumRequest) (*rangepb.CollectChecksumResponse, error) {
+	for r.AppliedIndex() < req.AppliedIndex {
+		if err := sleepCtx(ctx, pollInterval); err != nil {
+			return nil, errors.Wrapf(err, "r%d: waiting to apply index %d for a consistency check", r.rangeID, req.AppliedIndex)
+		}
+	}
+	sum, idx, ok := r.Checksum(req.ChecksumId)
+	if !ok {
+		return &rangepb.CollectChecksumResponse{Skipped: true}, nil
+	}
+	return &rangepb.CollectChecksumResponse{Checksum: &rangepb.ReplicaChecksum{
 		Replica: replicaByID(r.Desc(), r.ReplicaID()), Checksum: sum, AppliedIndex: idx,
 	}}, nil
 }

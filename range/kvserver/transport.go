@@ -20,12 +20,16 @@ type Transport interface {
 	// SendSnapshot streams a snapshot to node to and returns once the
 	// receiver has applied it, or refused it.
 	SendSnapshot(ctx context.Context, to NodeID, snap *Snapshot) error
+	// SendBatch sends a KV batch to node to and returns its answer; a
+	// replica uses it to ask its peers (consistency check results).
+	SendBatch(ctx context.Context, to NodeID, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error)
 }
 
 // MessageHandler receives what a Transport delivers. The Store implements it.
 type MessageHandler interface {
 	HandleRaftBatch(ctx context.Context, batch *rangepb.RaftMessageBatch) error
 	HandleSnapshot(ctx context.Context, snap *Snapshot) error
+	Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error)
 }
 
 // Snapshot is a replica's state sent to a replica too far behind to catch up

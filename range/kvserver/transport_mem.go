@@ -258,6 +258,21 @@ func (s memSender) SendSnapshot(ctx context.Context, to NodeID, snap *Snapshot) 
 	return ep.handler.HandleSnapshot(ctx, snap)
 }
 
+// SendBatch hands ba to node to's handler, unless the link is cut.
+func (s memSender) SendBatch(ctx context.Context, to NodeID, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+	t := s.t
+	t.mu.Lock()
+	ep, ok := t.mu.handlers[to]
+	cut := t.mu.partitioned[[2]NodeID{s.from, to}]
+	t.mu.Unlock()
+	if !ok || cut {
+		return nil, errors.Newf("node %d unreachable from node %d", to, s.from)
+	}
+	// Not under ep.mu: a batch may wait long, and the store's own stopper
+	// keeps it off a closed engine.
+	return ep.handler.Send(ctx, ba)
+}
+
 // deliverLoop hands batches to ep's handler, holding back delayed ones until
 // their time; a later batch with a shorter delay overtakes an earlier one.
 func (t *MemTransport) deliverLoop(ctx context.Context, ep *memEndpoint) {

@@ -1173,6 +1173,8 @@ func (x *ChangeReplicasResponse) GetDesc() *RangeDescriptor {
 	return nil
 }
 
+// ComputeChecksumRequest has every replica hash its data at one applied
+// index; the leaseholder collects and compares the results.
 type ComputeChecksumRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1272,6 +1274,7 @@ func (x *ReplicaChecksum) GetAppliedIndex() uint64 {
 type ComputeChecksumResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Checksums     []*ReplicaChecksum     `protobuf:"bytes,1,rep,name=checksums,proto3" json:"checksums,omitempty"`
+	ChecksumId    []byte                 `protobuf:"bytes,2,opt,name=checksum_id,json=checksumId,proto3" json:"checksum_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1313,6 +1316,122 @@ func (x *ComputeChecksumResponse) GetChecksums() []*ReplicaChecksum {
 	return nil
 }
 
+func (x *ComputeChecksumResponse) GetChecksumId() []byte {
+	if x != nil {
+		return x.ChecksumId
+	}
+	return nil
+}
+
+// CollectChecksumRequest asks one replica (any, not just the leaseholder)
+// for its result of consistency check checksum_id, waiting until it has
+// applied applied_index.
+type CollectChecksumRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChecksumId    []byte                 `protobuf:"bytes,1,opt,name=checksum_id,json=checksumId,proto3" json:"checksum_id,omitempty"`
+	AppliedIndex  uint64                 `protobuf:"varint,2,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CollectChecksumRequest) Reset() {
+	*x = CollectChecksumRequest{}
+	mi := &file_range_rangepb_api_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CollectChecksumRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CollectChecksumRequest) ProtoMessage() {}
+
+func (x *CollectChecksumRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_api_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CollectChecksumRequest.ProtoReflect.Descriptor instead.
+func (*CollectChecksumRequest) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *CollectChecksumRequest) GetChecksumId() []byte {
+	if x != nil {
+		return x.ChecksumId
+	}
+	return nil
+}
+
+func (x *CollectChecksumRequest) GetAppliedIndex() uint64 {
+	if x != nil {
+		return x.AppliedIndex
+	}
+	return 0
+}
+
+// skipped: the replica reached the check's index by a snapshot and never
+// computed it.
+type CollectChecksumResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Checksum      *ReplicaChecksum       `protobuf:"bytes,1,opt,name=checksum,proto3" json:"checksum,omitempty"`
+	Skipped       bool                   `protobuf:"varint,2,opt,name=skipped,proto3" json:"skipped,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CollectChecksumResponse) Reset() {
+	*x = CollectChecksumResponse{}
+	mi := &file_range_rangepb_api_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CollectChecksumResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CollectChecksumResponse) ProtoMessage() {}
+
+func (x *CollectChecksumResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_api_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CollectChecksumResponse.ProtoReflect.Descriptor instead.
+func (*CollectChecksumResponse) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *CollectChecksumResponse) GetChecksum() *ReplicaChecksum {
+	if x != nil {
+		return x.Checksum
+	}
+	return nil
+}
+
+func (x *CollectChecksumResponse) GetSkipped() bool {
+	if x != nil {
+		return x.Skipped
+	}
+	return false
+}
+
 type RequestUnion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Value:
@@ -1328,6 +1447,7 @@ type RequestUnion struct {
 	//	*RequestUnion_TransferLease
 	//	*RequestUnion_ChangeReplicas
 	//	*RequestUnion_ComputeChecksum
+	//	*RequestUnion_CollectChecksum
 	Value         isRequestUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1335,7 +1455,7 @@ type RequestUnion struct {
 
 func (x *RequestUnion) Reset() {
 	*x = RequestUnion{}
-	mi := &file_range_rangepb_api_proto_msgTypes[26]
+	mi := &file_range_rangepb_api_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1347,7 +1467,7 @@ func (x *RequestUnion) String() string {
 func (*RequestUnion) ProtoMessage() {}
 
 func (x *RequestUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[26]
+	mi := &file_range_rangepb_api_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1360,7 +1480,7 @@ func (x *RequestUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestUnion.ProtoReflect.Descriptor instead.
 func (*RequestUnion) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{26}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RequestUnion) GetValue() isRequestUnion_Value {
@@ -1469,6 +1589,15 @@ func (x *RequestUnion) GetComputeChecksum() *ComputeChecksumRequest {
 	return nil
 }
 
+func (x *RequestUnion) GetCollectChecksum() *CollectChecksumRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_CollectChecksum); ok {
+			return x.CollectChecksum
+		}
+	}
+	return nil
+}
+
 type isRequestUnion_Value interface {
 	isRequestUnion_Value()
 }
@@ -1517,6 +1646,10 @@ type RequestUnion_ComputeChecksum struct {
 	ComputeChecksum *ComputeChecksumRequest `protobuf:"bytes,23,opt,name=compute_checksum,json=computeChecksum,proto3,oneof"`
 }
 
+type RequestUnion_CollectChecksum struct {
+	CollectChecksum *CollectChecksumRequest `protobuf:"bytes,24,opt,name=collect_checksum,json=collectChecksum,proto3,oneof"`
+}
+
 func (*RequestUnion_Get) isRequestUnion_Value() {}
 
 func (*RequestUnion_Put) isRequestUnion_Value() {}
@@ -1539,6 +1672,8 @@ func (*RequestUnion_ChangeReplicas) isRequestUnion_Value() {}
 
 func (*RequestUnion_ComputeChecksum) isRequestUnion_Value() {}
 
+func (*RequestUnion_CollectChecksum) isRequestUnion_Value() {}
+
 type ResponseUnion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Value:
@@ -1554,6 +1689,7 @@ type ResponseUnion struct {
 	//	*ResponseUnion_TransferLease
 	//	*ResponseUnion_ChangeReplicas
 	//	*ResponseUnion_ComputeChecksum
+	//	*ResponseUnion_CollectChecksum
 	Value         isResponseUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1561,7 +1697,7 @@ type ResponseUnion struct {
 
 func (x *ResponseUnion) Reset() {
 	*x = ResponseUnion{}
-	mi := &file_range_rangepb_api_proto_msgTypes[27]
+	mi := &file_range_rangepb_api_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1573,7 +1709,7 @@ func (x *ResponseUnion) String() string {
 func (*ResponseUnion) ProtoMessage() {}
 
 func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[27]
+	mi := &file_range_rangepb_api_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1586,7 +1722,7 @@ func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResponseUnion.ProtoReflect.Descriptor instead.
 func (*ResponseUnion) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{27}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ResponseUnion) GetValue() isResponseUnion_Value {
@@ -1695,6 +1831,15 @@ func (x *ResponseUnion) GetComputeChecksum() *ComputeChecksumResponse {
 	return nil
 }
 
+func (x *ResponseUnion) GetCollectChecksum() *CollectChecksumResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_CollectChecksum); ok {
+			return x.CollectChecksum
+		}
+	}
+	return nil
+}
+
 type isResponseUnion_Value interface {
 	isResponseUnion_Value()
 }
@@ -1743,6 +1888,10 @@ type ResponseUnion_ComputeChecksum struct {
 	ComputeChecksum *ComputeChecksumResponse `protobuf:"bytes,23,opt,name=compute_checksum,json=computeChecksum,proto3,oneof"`
 }
 
+type ResponseUnion_CollectChecksum struct {
+	CollectChecksum *CollectChecksumResponse `protobuf:"bytes,24,opt,name=collect_checksum,json=collectChecksum,proto3,oneof"`
+}
+
 func (*ResponseUnion_Get) isResponseUnion_Value() {}
 
 func (*ResponseUnion_Put) isResponseUnion_Value() {}
@@ -1765,6 +1914,8 @@ func (*ResponseUnion_ChangeReplicas) isResponseUnion_Value() {}
 
 func (*ResponseUnion_ComputeChecksum) isResponseUnion_Value() {}
 
+func (*ResponseUnion_CollectChecksum) isResponseUnion_Value() {}
+
 type BatchHeader struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	RangeId int64                  `protobuf:"varint,1,opt,name=range_id,json=rangeId,proto3" json:"range_id,omitempty"`
@@ -1778,7 +1929,7 @@ type BatchHeader struct {
 
 func (x *BatchHeader) Reset() {
 	*x = BatchHeader{}
-	mi := &file_range_rangepb_api_proto_msgTypes[28]
+	mi := &file_range_rangepb_api_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1790,7 +1941,7 @@ func (x *BatchHeader) String() string {
 func (*BatchHeader) ProtoMessage() {}
 
 func (x *BatchHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[28]
+	mi := &file_range_rangepb_api_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1803,7 +1954,7 @@ func (x *BatchHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchHeader.ProtoReflect.Descriptor instead.
 func (*BatchHeader) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{28}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *BatchHeader) GetRangeId() int64 {
@@ -1837,7 +1988,7 @@ type BatchRequest struct {
 
 func (x *BatchRequest) Reset() {
 	*x = BatchRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[29]
+	mi := &file_range_rangepb_api_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1849,7 +2000,7 @@ func (x *BatchRequest) String() string {
 func (*BatchRequest) ProtoMessage() {}
 
 func (x *BatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[29]
+	mi := &file_range_rangepb_api_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1862,7 +2013,7 @@ func (x *BatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchRequest.ProtoReflect.Descriptor instead.
 func (*BatchRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{29}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *BatchRequest) GetHeader() *BatchHeader {
@@ -1890,7 +2041,7 @@ type NotLeaseHolderError struct {
 
 func (x *NotLeaseHolderError) Reset() {
 	*x = NotLeaseHolderError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[30]
+	mi := &file_range_rangepb_api_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1902,7 +2053,7 @@ func (x *NotLeaseHolderError) String() string {
 func (*NotLeaseHolderError) ProtoMessage() {}
 
 func (x *NotLeaseHolderError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[30]
+	mi := &file_range_rangepb_api_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1915,7 +2066,7 @@ func (x *NotLeaseHolderError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotLeaseHolderError.ProtoReflect.Descriptor instead.
 func (*NotLeaseHolderError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{30}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *NotLeaseHolderError) GetLease() *Lease {
@@ -1942,7 +2093,7 @@ type RangeNotFoundError struct {
 
 func (x *RangeNotFoundError) Reset() {
 	*x = RangeNotFoundError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[31]
+	mi := &file_range_rangepb_api_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1954,7 +2105,7 @@ func (x *RangeNotFoundError) String() string {
 func (*RangeNotFoundError) ProtoMessage() {}
 
 func (x *RangeNotFoundError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[31]
+	mi := &file_range_rangepb_api_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1967,7 +2118,7 @@ func (x *RangeNotFoundError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeNotFoundError.ProtoReflect.Descriptor instead.
 func (*RangeNotFoundError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{31}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RangeNotFoundError) GetRangeId() int64 {
@@ -1994,7 +2145,7 @@ type RangeKeyMismatchError struct {
 
 func (x *RangeKeyMismatchError) Reset() {
 	*x = RangeKeyMismatchError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[32]
+	mi := &file_range_rangepb_api_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2006,7 +2157,7 @@ func (x *RangeKeyMismatchError) String() string {
 func (*RangeKeyMismatchError) ProtoMessage() {}
 
 func (x *RangeKeyMismatchError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[32]
+	mi := &file_range_rangepb_api_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2019,7 +2170,7 @@ func (x *RangeKeyMismatchError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeKeyMismatchError.ProtoReflect.Descriptor instead.
 func (*RangeKeyMismatchError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{32}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RangeKeyMismatchError) GetKey() []byte {
@@ -2046,7 +2197,7 @@ type AmbiguousResultError struct {
 
 func (x *AmbiguousResultError) Reset() {
 	*x = AmbiguousResultError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[33]
+	mi := &file_range_rangepb_api_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2058,7 +2209,7 @@ func (x *AmbiguousResultError) String() string {
 func (*AmbiguousResultError) ProtoMessage() {}
 
 func (x *AmbiguousResultError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[33]
+	mi := &file_range_rangepb_api_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2071,7 +2222,7 @@ func (x *AmbiguousResultError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmbiguousResultError.ProtoReflect.Descriptor instead.
 func (*AmbiguousResultError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{33}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *AmbiguousResultError) GetReason() string {
@@ -2091,7 +2242,7 @@ type ConditionFailedError struct {
 
 func (x *ConditionFailedError) Reset() {
 	*x = ConditionFailedError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[34]
+	mi := &file_range_rangepb_api_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2103,7 +2254,7 @@ func (x *ConditionFailedError) String() string {
 func (*ConditionFailedError) ProtoMessage() {}
 
 func (x *ConditionFailedError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[34]
+	mi := &file_range_rangepb_api_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2116,7 +2267,7 @@ func (x *ConditionFailedError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConditionFailedError.ProtoReflect.Descriptor instead.
 func (*ConditionFailedError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{34}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ConditionFailedError) GetActualValue() []byte {
@@ -2143,7 +2294,7 @@ type WriteTooOldError struct {
 
 func (x *WriteTooOldError) Reset() {
 	*x = WriteTooOldError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[35]
+	mi := &file_range_rangepb_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2155,7 +2306,7 @@ func (x *WriteTooOldError) String() string {
 func (*WriteTooOldError) ProtoMessage() {}
 
 func (x *WriteTooOldError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[35]
+	mi := &file_range_rangepb_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2168,7 +2319,7 @@ func (x *WriteTooOldError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteTooOldError.ProtoReflect.Descriptor instead.
 func (*WriteTooOldError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{35}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *WriteTooOldError) GetTimestamp() *Timestamp {
@@ -2203,7 +2354,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_range_rangepb_api_proto_msgTypes[36]
+	mi := &file_range_rangepb_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2215,7 +2366,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[36]
+	mi := &file_range_rangepb_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2228,7 +2379,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{36}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Error) GetMessage() string {
@@ -2351,7 +2502,7 @@ type BatchResponse struct {
 
 func (x *BatchResponse) Reset() {
 	*x = BatchResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[37]
+	mi := &file_range_rangepb_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2363,7 +2514,7 @@ func (x *BatchResponse) String() string {
 func (*BatchResponse) ProtoMessage() {}
 
 func (x *BatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[37]
+	mi := &file_range_rangepb_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2376,7 +2527,7 @@ func (x *BatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchResponse.ProtoReflect.Descriptor instead.
 func (*BatchResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{37}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *BatchResponse) GetResponses() []*ResponseUnion {
@@ -2416,7 +2567,7 @@ type PingRequest struct {
 
 func (x *PingRequest) Reset() {
 	*x = PingRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[38]
+	mi := &file_range_rangepb_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2428,7 +2579,7 @@ func (x *PingRequest) String() string {
 func (*PingRequest) ProtoMessage() {}
 
 func (x *PingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[38]
+	mi := &file_range_rangepb_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2441,7 +2592,7 @@ func (x *PingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PingRequest.ProtoReflect.Descriptor instead.
 func (*PingRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{38}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *PingRequest) GetClusterId() []byte {
@@ -2491,7 +2642,7 @@ type PingResponse struct {
 
 func (x *PingResponse) Reset() {
 	*x = PingResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[39]
+	mi := &file_range_rangepb_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2503,7 +2654,7 @@ func (x *PingResponse) String() string {
 func (*PingResponse) ProtoMessage() {}
 
 func (x *PingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[39]
+	mi := &file_range_rangepb_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2516,7 +2667,7 @@ func (x *PingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PingResponse.ProtoReflect.Descriptor instead.
 func (*PingResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{39}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *PingResponse) GetClusterId() []byte {
@@ -2610,9 +2761,18 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x0fReplicaChecksum\x12=\n" +
 	"\areplica\x18\x01 \x01(\v2#.meridian.rangepb.ReplicaDescriptorR\areplica\x12\x1a\n" +
 	"\bchecksum\x18\x02 \x01(\fR\bchecksum\x12#\n" +
-	"\rapplied_index\x18\x03 \x01(\x04R\fappliedIndex\"Z\n" +
+	"\rapplied_index\x18\x03 \x01(\x04R\fappliedIndex\"{\n" +
 	"\x17ComputeChecksumResponse\x12?\n" +
-	"\tchecksums\x18\x01 \x03(\v2!.meridian.rangepb.ReplicaChecksumR\tchecksums\"\x98\x06\n" +
+	"\tchecksums\x18\x01 \x03(\v2!.meridian.rangepb.ReplicaChecksumR\tchecksums\x12\x1f\n" +
+	"\vchecksum_id\x18\x02 \x01(\fR\n" +
+	"checksumId\"^\n" +
+	"\x16CollectChecksumRequest\x12\x1f\n" +
+	"\vchecksum_id\x18\x01 \x01(\fR\n" +
+	"checksumId\x12#\n" +
+	"\rapplied_index\x18\x02 \x01(\x04R\fappliedIndex\"r\n" +
+	"\x17CollectChecksumResponse\x12=\n" +
+	"\bchecksum\x18\x01 \x01(\v2!.meridian.rangepb.ReplicaChecksumR\bchecksum\x12\x18\n" +
+	"\askipped\x18\x02 \x01(\bR\askipped\"\xef\x06\n" +
 	"\fRequestUnion\x120\n" +
 	"\x03get\x18\x01 \x01(\v2\x1c.meridian.rangepb.GetRequestH\x00R\x03get\x120\n" +
 	"\x03put\x18\x02 \x01(\v2\x1c.meridian.rangepb.PutRequestH\x00R\x03put\x12R\n" +
@@ -2624,8 +2784,9 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\rrequest_lease\x18\x14 \x01(\v2%.meridian.rangepb.RequestLeaseRequestH\x00R\frequestLease\x12O\n" +
 	"\x0etransfer_lease\x18\x15 \x01(\v2&.meridian.rangepb.TransferLeaseRequestH\x00R\rtransferLease\x12R\n" +
 	"\x0fchange_replicas\x18\x16 \x01(\v2'.meridian.rangepb.ChangeReplicasRequestH\x00R\x0echangeReplicas\x12U\n" +
-	"\x10compute_checksum\x18\x17 \x01(\v2(.meridian.rangepb.ComputeChecksumRequestH\x00R\x0fcomputeChecksumB\a\n" +
-	"\x05value\"\xa4\x06\n" +
+	"\x10compute_checksum\x18\x17 \x01(\v2(.meridian.rangepb.ComputeChecksumRequestH\x00R\x0fcomputeChecksum\x12U\n" +
+	"\x10collect_checksum\x18\x18 \x01(\v2(.meridian.rangepb.CollectChecksumRequestH\x00R\x0fcollectChecksumB\a\n" +
+	"\x05value\"\xfc\x06\n" +
 	"\rResponseUnion\x121\n" +
 	"\x03get\x18\x01 \x01(\v2\x1d.meridian.rangepb.GetResponseH\x00R\x03get\x121\n" +
 	"\x03put\x18\x02 \x01(\v2\x1d.meridian.rangepb.PutResponseH\x00R\x03put\x12S\n" +
@@ -2637,7 +2798,8 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\rrequest_lease\x18\x14 \x01(\v2&.meridian.rangepb.RequestLeaseResponseH\x00R\frequestLease\x12P\n" +
 	"\x0etransfer_lease\x18\x15 \x01(\v2'.meridian.rangepb.TransferLeaseResponseH\x00R\rtransferLease\x12S\n" +
 	"\x0fchange_replicas\x18\x16 \x01(\v2(.meridian.rangepb.ChangeReplicasResponseH\x00R\x0echangeReplicas\x12V\n" +
-	"\x10compute_checksum\x18\x17 \x01(\v2).meridian.rangepb.ComputeChecksumResponseH\x00R\x0fcomputeChecksumB\a\n" +
+	"\x10compute_checksum\x18\x17 \x01(\v2).meridian.rangepb.ComputeChecksumResponseH\x00R\x0fcomputeChecksum\x12V\n" +
+	"\x10collect_checksum\x18\x18 \x01(\v2).meridian.rangepb.CollectChecksumResponseH\x00R\x0fcollectChecksumB\a\n" +
 	"\x05value\"\xa2\x01\n" +
 	"\vBatchHeader\x12\x19\n" +
 	"\brange_id\x18\x01 \x01(\x03R\arangeId\x12=\n" +
@@ -2712,7 +2874,7 @@ func file_range_rangepb_api_proto_rawDescGZIP() []byte {
 }
 
 var file_range_rangepb_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_range_rangepb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_range_rangepb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_range_rangepb_api_proto_goTypes = []any{
 	(ChangeType)(0),                 // 0: meridian.rangepb.ChangeType
 	(*Span)(nil),                    // 1: meridian.rangepb.Span
@@ -2741,94 +2903,99 @@ var file_range_rangepb_api_proto_goTypes = []any{
 	(*ComputeChecksumRequest)(nil),  // 24: meridian.rangepb.ComputeChecksumRequest
 	(*ReplicaChecksum)(nil),         // 25: meridian.rangepb.ReplicaChecksum
 	(*ComputeChecksumResponse)(nil), // 26: meridian.rangepb.ComputeChecksumResponse
-	(*RequestUnion)(nil),            // 27: meridian.rangepb.RequestUnion
-	(*ResponseUnion)(nil),           // 28: meridian.rangepb.ResponseUnion
-	(*BatchHeader)(nil),             // 29: meridian.rangepb.BatchHeader
-	(*BatchRequest)(nil),            // 30: meridian.rangepb.BatchRequest
-	(*NotLeaseHolderError)(nil),     // 31: meridian.rangepb.NotLeaseHolderError
-	(*RangeNotFoundError)(nil),      // 32: meridian.rangepb.RangeNotFoundError
-	(*RangeKeyMismatchError)(nil),   // 33: meridian.rangepb.RangeKeyMismatchError
-	(*AmbiguousResultError)(nil),    // 34: meridian.rangepb.AmbiguousResultError
-	(*ConditionFailedError)(nil),    // 35: meridian.rangepb.ConditionFailedError
-	(*WriteTooOldError)(nil),        // 36: meridian.rangepb.WriteTooOldError
-	(*Error)(nil),                   // 37: meridian.rangepb.Error
-	(*BatchResponse)(nil),           // 38: meridian.rangepb.BatchResponse
-	(*PingRequest)(nil),             // 39: meridian.rangepb.PingRequest
-	(*PingResponse)(nil),            // 40: meridian.rangepb.PingResponse
-	(*Timestamp)(nil),               // 41: meridian.rangepb.Timestamp
-	(*Lease)(nil),                   // 42: meridian.rangepb.Lease
-	(*ReplicaDescriptor)(nil),       // 43: meridian.rangepb.ReplicaDescriptor
-	(*RangeDescriptor)(nil),         // 44: meridian.rangepb.RangeDescriptor
-	(*RaftMessageBatch)(nil),        // 45: meridian.rangepb.RaftMessageBatch
-	(*SnapshotRequest)(nil),         // 46: meridian.rangepb.SnapshotRequest
-	(*RaftMessageResponse)(nil),     // 47: meridian.rangepb.RaftMessageResponse
-	(*SnapshotResponse)(nil),        // 48: meridian.rangepb.SnapshotResponse
+	(*CollectChecksumRequest)(nil),  // 27: meridian.rangepb.CollectChecksumRequest
+	(*CollectChecksumResponse)(nil), // 28: meridian.rangepb.CollectChecksumResponse
+	(*RequestUnion)(nil),            // 29: meridian.rangepb.RequestUnion
+	(*ResponseUnion)(nil),           // 30: meridian.rangepb.ResponseUnion
+	(*BatchHeader)(nil),             // 31: meridian.rangepb.BatchHeader
+	(*BatchRequest)(nil),            // 32: meridian.rangepb.BatchRequest
+	(*NotLeaseHolderError)(nil),     // 33: meridian.rangepb.NotLeaseHolderError
+	(*RangeNotFoundError)(nil),      // 34: meridian.rangepb.RangeNotFoundError
+	(*RangeKeyMismatchError)(nil),   // 35: meridian.rangepb.RangeKeyMismatchError
+	(*AmbiguousResultError)(nil),    // 36: meridian.rangepb.AmbiguousResultError
+	(*ConditionFailedError)(nil),    // 37: meridian.rangepb.ConditionFailedError
+	(*WriteTooOldError)(nil),        // 38: meridian.rangepb.WriteTooOldError
+	(*Error)(nil),                   // 39: meridian.rangepb.Error
+	(*BatchResponse)(nil),           // 40: meridian.rangepb.BatchResponse
+	(*PingRequest)(nil),             // 41: meridian.rangepb.PingRequest
+	(*PingResponse)(nil),            // 42: meridian.rangepb.PingResponse
+	(*Timestamp)(nil),               // 43: meridian.rangepb.Timestamp
+	(*Lease)(nil),                   // 44: meridian.rangepb.Lease
+	(*ReplicaDescriptor)(nil),       // 45: meridian.rangepb.ReplicaDescriptor
+	(*RangeDescriptor)(nil),         // 46: meridian.rangepb.RangeDescriptor
+	(*RaftMessageBatch)(nil),        // 47: meridian.rangepb.RaftMessageBatch
+	(*SnapshotRequest)(nil),         // 48: meridian.rangepb.SnapshotRequest
+	(*RaftMessageResponse)(nil),     // 49: meridian.rangepb.RaftMessageResponse
+	(*SnapshotResponse)(nil),        // 50: meridian.rangepb.SnapshotResponse
 }
 var file_range_rangepb_api_proto_depIdxs = []int32{
-	41, // 0: meridian.rangepb.GetResponse.timestamp:type_name -> meridian.rangepb.Timestamp
+	43, // 0: meridian.rangepb.GetResponse.timestamp:type_name -> meridian.rangepb.Timestamp
 	1,  // 1: meridian.rangepb.DeleteRangeRequest.span:type_name -> meridian.rangepb.Span
 	1,  // 2: meridian.rangepb.ScanRequest.span:type_name -> meridian.rangepb.Span
-	41, // 3: meridian.rangepb.KeyValue.timestamp:type_name -> meridian.rangepb.Timestamp
+	43, // 3: meridian.rangepb.KeyValue.timestamp:type_name -> meridian.rangepb.Timestamp
 	15, // 4: meridian.rangepb.ScanResponse.rows:type_name -> meridian.rangepb.KeyValue
-	42, // 5: meridian.rangepb.RequestLeaseResponse.lease:type_name -> meridian.rangepb.Lease
-	43, // 6: meridian.rangepb.TransferLeaseRequest.target:type_name -> meridian.rangepb.ReplicaDescriptor
+	44, // 5: meridian.rangepb.RequestLeaseResponse.lease:type_name -> meridian.rangepb.Lease
+	45, // 6: meridian.rangepb.TransferLeaseRequest.target:type_name -> meridian.rangepb.ReplicaDescriptor
 	0,  // 7: meridian.rangepb.ReplicaChange.type:type_name -> meridian.rangepb.ChangeType
 	21, // 8: meridian.rangepb.ChangeReplicasRequest.changes:type_name -> meridian.rangepb.ReplicaChange
-	44, // 9: meridian.rangepb.ChangeReplicasResponse.desc:type_name -> meridian.rangepb.RangeDescriptor
-	43, // 10: meridian.rangepb.ReplicaChecksum.replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	46, // 9: meridian.rangepb.ChangeReplicasResponse.desc:type_name -> meridian.rangepb.RangeDescriptor
+	45, // 10: meridian.rangepb.ReplicaChecksum.replica:type_name -> meridian.rangepb.ReplicaDescriptor
 	25, // 11: meridian.rangepb.ComputeChecksumResponse.checksums:type_name -> meridian.rangepb.ReplicaChecksum
-	2,  // 12: meridian.rangepb.RequestUnion.get:type_name -> meridian.rangepb.GetRequest
-	4,  // 13: meridian.rangepb.RequestUnion.put:type_name -> meridian.rangepb.PutRequest
-	6,  // 14: meridian.rangepb.RequestUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutRequest
-	8,  // 15: meridian.rangepb.RequestUnion.increment:type_name -> meridian.rangepb.IncrementRequest
-	10, // 16: meridian.rangepb.RequestUnion.delete:type_name -> meridian.rangepb.DeleteRequest
-	12, // 17: meridian.rangepb.RequestUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeRequest
-	14, // 18: meridian.rangepb.RequestUnion.scan:type_name -> meridian.rangepb.ScanRequest
-	17, // 19: meridian.rangepb.RequestUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseRequest
-	19, // 20: meridian.rangepb.RequestUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseRequest
-	22, // 21: meridian.rangepb.RequestUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasRequest
-	24, // 22: meridian.rangepb.RequestUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumRequest
-	3,  // 23: meridian.rangepb.ResponseUnion.get:type_name -> meridian.rangepb.GetResponse
-	5,  // 24: meridian.rangepb.ResponseUnion.put:type_name -> meridian.rangepb.PutResponse
-	7,  // 25: meridian.rangepb.ResponseUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutResponse
-	9,  // 26: meridian.rangepb.ResponseUnion.increment:type_name -> meridian.rangepb.IncrementResponse
-	11, // 27: meridian.rangepb.ResponseUnion.delete:type_name -> meridian.rangepb.DeleteResponse
-	13, // 28: meridian.rangepb.ResponseUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeResponse
-	16, // 29: meridian.rangepb.ResponseUnion.scan:type_name -> meridian.rangepb.ScanResponse
-	18, // 30: meridian.rangepb.ResponseUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseResponse
-	20, // 31: meridian.rangepb.ResponseUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseResponse
-	23, // 32: meridian.rangepb.ResponseUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasResponse
-	26, // 33: meridian.rangepb.ResponseUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumResponse
-	43, // 34: meridian.rangepb.BatchHeader.replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	41, // 35: meridian.rangepb.BatchHeader.timestamp:type_name -> meridian.rangepb.Timestamp
-	29, // 36: meridian.rangepb.BatchRequest.header:type_name -> meridian.rangepb.BatchHeader
-	27, // 37: meridian.rangepb.BatchRequest.requests:type_name -> meridian.rangepb.RequestUnion
-	42, // 38: meridian.rangepb.NotLeaseHolderError.lease:type_name -> meridian.rangepb.Lease
-	44, // 39: meridian.rangepb.RangeKeyMismatchError.desc:type_name -> meridian.rangepb.RangeDescriptor
-	41, // 40: meridian.rangepb.WriteTooOldError.timestamp:type_name -> meridian.rangepb.Timestamp
-	41, // 41: meridian.rangepb.WriteTooOldError.actual_timestamp:type_name -> meridian.rangepb.Timestamp
-	31, // 42: meridian.rangepb.Error.not_lease_holder:type_name -> meridian.rangepb.NotLeaseHolderError
-	32, // 43: meridian.rangepb.Error.range_not_found:type_name -> meridian.rangepb.RangeNotFoundError
-	33, // 44: meridian.rangepb.Error.range_key_mismatch:type_name -> meridian.rangepb.RangeKeyMismatchError
-	34, // 45: meridian.rangepb.Error.ambiguous_result:type_name -> meridian.rangepb.AmbiguousResultError
-	35, // 46: meridian.rangepb.Error.condition_failed:type_name -> meridian.rangepb.ConditionFailedError
-	36, // 47: meridian.rangepb.Error.write_too_old:type_name -> meridian.rangepb.WriteTooOldError
-	28, // 48: meridian.rangepb.BatchResponse.responses:type_name -> meridian.rangepb.ResponseUnion
-	37, // 49: meridian.rangepb.BatchResponse.error:type_name -> meridian.rangepb.Error
-	41, // 50: meridian.rangepb.BatchResponse.timestamp:type_name -> meridian.rangepb.Timestamp
-	30, // 51: meridian.rangepb.Internal.Batch:input_type -> meridian.rangepb.BatchRequest
-	45, // 52: meridian.rangepb.Internal.RaftMessages:input_type -> meridian.rangepb.RaftMessageBatch
-	46, // 53: meridian.rangepb.Internal.Snapshot:input_type -> meridian.rangepb.SnapshotRequest
-	39, // 54: meridian.rangepb.Heartbeat.Ping:input_type -> meridian.rangepb.PingRequest
-	38, // 55: meridian.rangepb.Internal.Batch:output_type -> meridian.rangepb.BatchResponse
-	47, // 56: meridian.rangepb.Internal.RaftMessages:output_type -> meridian.rangepb.RaftMessageResponse
-	48, // 57: meridian.rangepb.Internal.Snapshot:output_type -> meridian.rangepb.SnapshotResponse
-	40, // 58: meridian.rangepb.Heartbeat.Ping:output_type -> meridian.rangepb.PingResponse
-	55, // [55:59] is the sub-list for method output_type
-	51, // [51:55] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	25, // 12: meridian.rangepb.CollectChecksumResponse.checksum:type_name -> meridian.rangepb.ReplicaChecksum
+	2,  // 13: meridian.rangepb.RequestUnion.get:type_name -> meridian.rangepb.GetRequest
+	4,  // 14: meridian.rangepb.RequestUnion.put:type_name -> meridian.rangepb.PutRequest
+	6,  // 15: meridian.rangepb.RequestUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutRequest
+	8,  // 16: meridian.rangepb.RequestUnion.increment:type_name -> meridian.rangepb.IncrementRequest
+	10, // 17: meridian.rangepb.RequestUnion.delete:type_name -> meridian.rangepb.DeleteRequest
+	12, // 18: meridian.rangepb.RequestUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeRequest
+	14, // 19: meridian.rangepb.RequestUnion.scan:type_name -> meridian.rangepb.ScanRequest
+	17, // 20: meridian.rangepb.RequestUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseRequest
+	19, // 21: meridian.rangepb.RequestUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseRequest
+	22, // 22: meridian.rangepb.RequestUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasRequest
+	24, // 23: meridian.rangepb.RequestUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumRequest
+	27, // 24: meridian.rangepb.RequestUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumRequest
+	3,  // 25: meridian.rangepb.ResponseUnion.get:type_name -> meridian.rangepb.GetResponse
+	5,  // 26: meridian.rangepb.ResponseUnion.put:type_name -> meridian.rangepb.PutResponse
+	7,  // 27: meridian.rangepb.ResponseUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutResponse
+	9,  // 28: meridian.rangepb.ResponseUnion.increment:type_name -> meridian.rangepb.IncrementResponse
+	11, // 29: meridian.rangepb.ResponseUnion.delete:type_name -> meridian.rangepb.DeleteResponse
+	13, // 30: meridian.rangepb.ResponseUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeResponse
+	16, // 31: meridian.rangepb.ResponseUnion.scan:type_name -> meridian.rangepb.ScanResponse
+	18, // 32: meridian.rangepb.ResponseUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseResponse
+	20, // 33: meridian.rangepb.ResponseUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseResponse
+	23, // 34: meridian.rangepb.ResponseUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasResponse
+	26, // 35: meridian.rangepb.ResponseUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumResponse
+	28, // 36: meridian.rangepb.ResponseUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumResponse
+	45, // 37: meridian.rangepb.BatchHeader.replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	43, // 38: meridian.rangepb.BatchHeader.timestamp:type_name -> meridian.rangepb.Timestamp
+	31, // 39: meridian.rangepb.BatchRequest.header:type_name -> meridian.rangepb.BatchHeader
+	29, // 40: meridian.rangepb.BatchRequest.requests:type_name -> meridian.rangepb.RequestUnion
+	44, // 41: meridian.rangepb.NotLeaseHolderError.lease:type_name -> meridian.rangepb.Lease
+	46, // 42: meridian.rangepb.RangeKeyMismatchError.desc:type_name -> meridian.rangepb.RangeDescriptor
+	43, // 43: meridian.rangepb.WriteTooOldError.timestamp:type_name -> meridian.rangepb.Timestamp
+	43, // 44: meridian.rangepb.WriteTooOldError.actual_timestamp:type_name -> meridian.rangepb.Timestamp
+	33, // 45: meridian.rangepb.Error.not_lease_holder:type_name -> meridian.rangepb.NotLeaseHolderError
+	34, // 46: meridian.rangepb.Error.range_not_found:type_name -> meridian.rangepb.RangeNotFoundError
+	35, // 47: meridian.rangepb.Error.range_key_mismatch:type_name -> meridian.rangepb.RangeKeyMismatchError
+	36, // 48: meridian.rangepb.Error.ambiguous_result:type_name -> meridian.rangepb.AmbiguousResultError
+	37, // 49: meridian.rangepb.Error.condition_failed:type_name -> meridian.rangepb.ConditionFailedError
+	38, // 50: meridian.rangepb.Error.write_too_old:type_name -> meridian.rangepb.WriteTooOldError
+	30, // 51: meridian.rangepb.BatchResponse.responses:type_name -> meridian.rangepb.ResponseUnion
+	39, // 52: meridian.rangepb.BatchResponse.error:type_name -> meridian.rangepb.Error
+	43, // 53: meridian.rangepb.BatchResponse.timestamp:type_name -> meridian.rangepb.Timestamp
+	32, // 54: meridian.rangepb.Internal.Batch:input_type -> meridian.rangepb.BatchRequest
+	47, // 55: meridian.rangepb.Internal.RaftMessages:input_type -> meridian.rangepb.RaftMessageBatch
+	48, // 56: meridian.rangepb.Internal.Snapshot:input_type -> meridian.rangepb.SnapshotRequest
+	41, // 57: meridian.rangepb.Heartbeat.Ping:input_type -> meridian.rangepb.PingRequest
+	40, // 58: meridian.rangepb.Internal.Batch:output_type -> meridian.rangepb.BatchResponse
+	49, // 59: meridian.rangepb.Internal.RaftMessages:output_type -> meridian.rangepb.RaftMessageResponse
+	50, // 60: meridian.rangepb.Internal.Snapshot:output_type -> meridian.rangepb.SnapshotResponse
+	42, // 61: meridian.rangepb.Heartbeat.Ping:output_type -> meridian.rangepb.PingResponse
+	58, // [58:62] is the sub-list for method output_type
+	54, // [54:58] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_range_rangepb_api_proto_init() }
@@ -2837,7 +3004,7 @@ func file_range_rangepb_api_proto_init() {
 		return
 	}
 	file_range_rangepb_rangepb_proto_init()
-	file_range_rangepb_api_proto_msgTypes[26].OneofWrappers = []any{
+	file_range_rangepb_api_proto_msgTypes[28].OneofWrappers = []any{
 		(*RequestUnion_Get)(nil),
 		(*RequestUnion_Put)(nil),
 		(*RequestUnion_ConditionalPut)(nil),
@@ -2849,8 +3016,9 @@ func file_range_rangepb_api_proto_init() {
 		(*RequestUnion_TransferLease)(nil),
 		(*RequestUnion_ChangeReplicas)(nil),
 		(*RequestUnion_ComputeChecksum)(nil),
+		(*RequestUnion_CollectChecksum)(nil),
 	}
-	file_range_rangepb_api_proto_msgTypes[27].OneofWrappers = []any{
+	file_range_rangepb_api_proto_msgTypes[29].OneofWrappers = []any{
 		(*ResponseUnion_Get)(nil),
 		(*ResponseUnion_Put)(nil),
 		(*ResponseUnion_ConditionalPut)(nil),
@@ -2862,8 +3030,9 @@ func file_range_rangepb_api_proto_init() {
 		(*ResponseUnion_TransferLease)(nil),
 		(*ResponseUnion_ChangeReplicas)(nil),
 		(*ResponseUnion_ComputeChecksum)(nil),
+		(*ResponseUnion_CollectChecksum)(nil),
 	}
-	file_range_rangepb_api_proto_msgTypes[36].OneofWrappers = []any{
+	file_range_rangepb_api_proto_msgTypes[38].OneofWrappers = []any{
 		(*Error_NotLeaseHolder)(nil),
 		(*Error_RangeNotFound)(nil),
 		(*Error_RangeKeyMismatch)(nil),
@@ -2877,7 +3046,7 @@ func file_range_rangepb_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_range_rangepb_api_proto_rawDesc), len(file_range_rangepb_api_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   40,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

