@@ -282,6 +282,12 @@ func (r *Replica) maybeQuiesceLocked() {
 		len(r.mu.proposals) > 0 || r.mu.pendingLease != nil {
 		return
 	}
+	// Messages still to go out (say, the append that tells followers the
+	// new commit index) could reach a follower after the quiesce heartbeat
+	// and wake it again, with no leader left awake to put it back to sleep.
+	if r.mu.raftGroup.HasReady() {
+		return
+	}
 	st := r.mu.raftGroup.Status()
 	if st.RaftState != raft.StateLeader || st.LeadTransferee != 0 {
 		return
