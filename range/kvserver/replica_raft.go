@@ -268,40 +268,44 @@ func (r *Replica) tick() {
 		return
 	}
 	r.mu.ticks++
+	// Quiesce instead of ticking: a tick would queue ordinary heartbeats
+	// behind the quiesce heartbeat, and they would wake the followers.
+	if r.maybeQuiesceLocked() {
+		return
+	}
 	r.mu.raftGroup.Tick()
 	r.refreshProposalsLocked()
-	r.maybeQuiesceLocked()
 }
 
 // maybeQuiesceLocked puts an idle range to sleep: when this replica leads,
 // nothing is in flight, and every follower has the whole log, it tells the
 // followers to stop ticking (a heartbeat marked quiesce) and stops itself.
 // Any proposal or non-quiesce message wakes the range again.
-func (r *Replica) maybeQuiesceLocked() {
+func (r *Replica) maybeQuiesceLocked() bool {
 	if r.store.cfg.DisableQuiescence || r.mu.ticks%r.store.cfg.RaftHeartbeatTicks != 0 ||
 		len(r.mu.proposals) > 0 || r.mu.pendingLease != nil {
-		return
+		return false
 	}
 	// Messages still to go out (say, the append that tells followers the
 	// new commit index) could reach a follower after the quiesce heartbeat
 	// and wake it again, with no leader left awake to put it back to sleep.
 	if r.mu.raftGroup.HasReady() {
-		return
+		return false
 	}
 	st := r.mu.raftGroup.Status()
 	if st.RaftState != raft.StateLeader || st.LeadTransferee != 0 {
-		return
+		return false
 	}
 	last := r.mu.lastIndex
 	if st.Commit != last || st.Applied != last || r.mu.state.RaftAppliedIndex != last {
-		return
+		return false
 	}
 	for id, pr := range st.Progress {
 		if id == uint64(r.mu.replicaID) {
 			continue
 		}
 		if pr.Match != last || pr.State != tracker.StateReplicate {
-			return
+			return false
 		}
 	}
 	r.mu.quiescent = true
@@ -329,6 +333,7 @@ func (r *Replica) maybeQuiesceLocked() {
 			RangeId: int64(r.rangeID), FromReplica: from, ToReplica: to, Message: data, Quiesce: true,
 		})
 	}
+	return true
 }
 
 func (r *Replica) unquiesceLocked() {
