@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -75,7 +74,7 @@ func (c *grpcCluster) startNode(id kvserver.NodeID, ln net.Listener, bootstrap b
 	n.rpcCtx = NewContext(n.stopper, Options{
 		ClusterID: testClusterID, NodeID: int32(id), Clock: clock, HeartbeatInterval: 50 * time.Millisecond,
 	})
-	eng, err := kv.Open("", kv.Options{InMemory: true, CacheSize: 8 << 20, MemTableSize: 4 << 20, Logger: quietLogger{}})
+	eng, err := kv.Open("", kv.Options{InMemory: true, CacheSize: 8 << 20, MemTableSize: 4 << 20, Logger: kv.QuietLogger{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,12 +205,4 @@ func testContext(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-type quietLogger struct{}
-
-func (quietLogger) Infof(string, ...interface{})  {}
-func (quietLogger) Errorf(string, ...interface{}) {}
-func (quietLogger) Fatalf(format string, args ...interface{}) {
-	panic(fmt.Sprintf(format, args...))
 }

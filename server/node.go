@@ -60,7 +60,7 @@ func Start(cfg Config) (*Node, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = hlc.NewClock(hlc.UnixNano, hlc.DefaultMaxOffset)
 	}
-	eng, err := kv.Open(cfg.StoreDir, kv.Options{CacheSize: cfg.CacheSize, Logger: quietLogger{}})
+	eng, err := kv.Open(cfg.StoreDir, kv.Options{CacheSize: cfg.CacheSize, Logger: kv.QuietLogger{}})
 	if err != nil {
 		return nil, errors.Wrapf(err, "opening the store in %s", cfg.StoreDir)
 	}
@@ -108,13 +108,3 @@ func (n *Node) Addr() string { return n.cfg.Listener.Addr().String() }
 
 // Store returns the node's store.
 func (n *Node) Store() *kvserver.Store { return n.store }
-
-// quietLogger keeps Pebble's informational chatter out of the node's
-// output; errors reach the caller through return values.
-type quietLogger struct{}
-
-func (quietLogger) Infof(string, ...interface{})  {}
-func (quietLogger) Errorf(string, ...interface{}) {}
-func (quietLogger) Fatalf(format string, args ...interface{}) {
-	panic(errors.Newf(format, args...))
-}

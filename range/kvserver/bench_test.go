@@ -21,7 +21,7 @@ const benchValueSize = 256
 func BenchmarkReplicatedPut(b *testing.B) {
 	value := make([]byte, benchValueSize)
 	b.Run("layer=pebble", func(b *testing.B) {
-		eng, err := kv.Open(b.TempDir(), kv.Options{Logger: benchLogger{}})
+		eng, err := kv.Open(b.TempDir(), kv.Options{Logger: kv.QuietLogger{}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -106,9 +106,3 @@ func benchCluster(b *testing.B, replicas int) (*kvtest.Cluster, context.Context)
 	}
 	return c, ctx
 }
-
-type benchLogger struct{}
-
-func (benchLogger) Infof(string, ...interface{})         {}
-func (benchLogger) Errorf(string, ...interface{})        {}
-func (benchLogger) Fatalf(f string, args ...interface{}) { panic(fmt.Sprintf(f, args...)) }

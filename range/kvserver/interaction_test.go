@@ -110,7 +110,7 @@ func newITHarness(t *testing.T, n int) *itHarness {
 		desc.Replicas = append(desc.Replicas, &rangepb.ReplicaDescriptor{NodeId: int32(i), StoreId: int32(i), ReplicaId: int32(i)})
 	}
 	for i := 1; i <= n; i++ {
-		eng, err := kv.Open("", kv.Options{InMemory: true, CacheSize: 1 << 20, MemTableSize: 1 << 20, Logger: kvtestQuiet{}})
+		eng, err := kv.Open("", kv.Options{InMemory: true, CacheSize: 1 << 20, MemTableSize: 1 << 20, Logger: kv.QuietLogger{}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -391,9 +391,3 @@ func describeMsg(from, to kvserver.NodeID, m raftpb.Message) string {
 	}
 	return s
 }
-
-type kvtestQuiet struct{}
-
-func (kvtestQuiet) Infof(string, ...interface{})         {}
-func (kvtestQuiet) Errorf(string, ...interface{})        {}
-func (kvtestQuiet) Fatalf(f string, args ...interface{}) { panic(fmt.Sprintf(f, args...)) }

@@ -181,7 +181,7 @@ func (c *Cluster) openEngine(n *Node) {
 	if eo.CacheSize == 0 {
 		eo.CacheSize, eo.MemTableSize = 8<<20, 4<<20
 	}
-	eo.InMemory, eo.Logger = c.opts.InMemory, quietLogger{}
+	eo.InMemory, eo.Logger = c.opts.InMemory, kv.QuietLogger{}
 	eng, err := kv.Open(n.Dir, eo)
 	if err != nil {
 		c.t.Fatal(err)
@@ -439,12 +439,4 @@ func (c *Cluster) nodeReplica(node int, id kvserver.RangeID) *kvserver.Replica {
 		return nil
 	}
 	return r
-}
-
-type quietLogger struct{}
-
-func (quietLogger) Infof(string, ...interface{})  {}
-func (quietLogger) Errorf(string, ...interface{}) {}
-func (quietLogger) Fatalf(format string, args ...interface{}) {
-	panic(fmt.Sprintf(format, args...))
 }
