@@ -26,6 +26,9 @@ type Replica struct {
 
 	raftMu sync.Mutex
 
+	// propBuf holds writes waiting for the Raft worker to propose them.
+	propBuf proposalBuffer
+
 	mu struct {
 		sync.Mutex
 		replicaID int32

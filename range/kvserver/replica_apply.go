@@ -31,7 +31,12 @@ type appliedEffect struct {
 // data stays identical byte for byte.
 func (r *Replica) applyCommittedEntries(ctx context.Context, ents []raftpb.Entry) error {
 	r.mu.Lock()
-	state := proto.Clone(r.mu.state).(*rangepb.RangeAppliedState)
+	// A copy, modified below; its Stats are replaced, never modified.
+	cur := r.mu.state
+	state := &rangepb.RangeAppliedState{
+		RaftAppliedIndex: cur.RaftAppliedIndex, RaftAppliedTerm: cur.RaftAppliedTerm,
+		LeaseAppliedIndex: cur.LeaseAppliedIndex, Stats: cur.Stats,
+	}
 	lease := r.mu.lease
 	desc := r.mu.desc
 	truncated := r.mu.truncated

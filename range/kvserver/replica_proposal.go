@@ -3,10 +3,13 @@ package kvserver
 import (
 	"encoding/binary"
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -18,16 +21,34 @@ type cmdID uint64
 const entryEncodingVersion = 1
 
 // encodeCommand lays out an entry payload: version byte, command ID, then
-// the RaftCommand.
+// the RaftCommand. It leaves room for appendMaxLeaseIndex.
 func encodeCommand(id cmdID, cmd *rangepb.RaftCommand) ([]byte, error) {
-	body, err := proto.Marshal(cmd)
+	b := make([]byte, 0, 9+proto.Size(cmd)+maxLeaseIndexFieldLen)
+	b = append(b, entryEncodingVersion)
+	b = binary.BigEndian.AppendUint64(b, uint64(id))
+	b, err := proto.MarshalOptions{}.MarshalAppend(b, cmd)
 	if err != nil {
 		return nil, errors.Wrap(err, "encoding raft command")
 	}
-	b := make([]byte, 0, 9+len(body))
-	b = append(b, entryEncodingVersion)
-	b = binary.BigEndian.AppendUint64(b, uint64(id))
-	return append(b, body...), nil
+	return b, nil
+}
+
+// maxLeaseIndexField is RaftCommand.max_lease_index's field number.
+var maxLeaseIndexField = (&rangepb.RaftCommand{}).ProtoReflect().Descriptor().Fields().ByName("max_lease_index").Number()
+
+// maxLeaseIndexFieldLen is the most appendMaxLeaseIndex adds: a one-byte
+// tag and a varint.
+const maxLeaseIndexFieldLen = 1 + binary.MaxVarintLen64
+
+// appendMaxLeaseIndex sets the max_lease_index of an encoded command whose
+// own is zero (so absent from it) by appending the field: a decoder takes
+// the last value of a scalar field. This lets a writer encode its command
+// before the Raft worker assigns the lease index, as CockroachDB's
+// proposal buffer does. It appends in place when data has the room, so
+// call it once per encoding.
+func appendMaxLeaseIndex(data []byte, mli uint64) []byte {
+	data = protowire.AppendTag(data, maxLeaseIndexField, protowire.VarintType)
+	return protowire.AppendVarint(data, mli)
 }
 
 // decodeCommand is encodeCommand's inverse. An empty payload (Raft's own
@@ -59,6 +80,9 @@ type proposal struct {
 	done chan error
 	// proposedAtTick is when it was last handed to Raft.
 	proposedAtTick int
+	// encoded is the command encoded without its lease index, for a
+	// buffered proposal (see proposalBuffer).
+	encoded []byte
 }
 
 func newProposal(cmd *rangepb.RaftCommand, resp *rangepb.BatchResponse) *proposal {
@@ -73,6 +97,99 @@ func (p *proposal) finish(err error) {
 	}
 }
 
+// proposalBuffer collects the writes that requests propose, so that the
+// Raft worker hands them to Raft together, one message and one Ready for
+// all the writes that arrived during the previous Ready, and writers never
+// take Replica.mu to propose (CockroachDB's propBuf, simplified: the worker,
+// not the writer, assigns lease indexes). Its mutex is a leaf: nothing else
+// is locked while it is held. Safe for concurrent use.
+type proposalBuffer struct {
+	mu struct {
+		sync.Mutex
+		props []*proposal
+		// closed fails every later insert: the replica is destroyed.
+		closed error
+	}
+	// scheduled is set from the first insert after a flush until the next
+	// flush, so that only that insert wakes the scheduler.
+	scheduled atomic.Bool
+}
+
+// proposeBuffered queues p, a write without a configuration change, for
+// the Raft worker, which proposes it with its lease index. Its outcome
+// arrives on p.done, as for proposeLocked.
+func (r *Replica) proposeBuffered(p *proposal) error {
+	if p.confChange != nil || p.cmd.IsLeaseRequest || p.cmd.MaxLeaseIndex != 0 {
+		return errors.AssertionFailedf("r%d: proposal cannot be buffered", r.rangeID)
+	}
+	data, err := encodeCommand(p.id, p.cmd)
+	if err != nil {
+		return err
+	}
+	p.encoded = data
+	b := &r.propBuf
+	b.mu.Lock()
+	if err := b.mu.closed; err != nil {
+		b.mu.Unlock()
+		return err
+	}
+	b.mu.props = append(b.mu.props, p)
+	b.mu.Unlock()
+	if !b.scheduled.Swap(true) {
+		r.store.scheduler.EnqueueReady(r.rangeID)
+	}
+	return nil
+}
+
+// takeBuffered empties the buffer.
+func (b *proposalBuffer) take() []*proposal {
+	b.scheduled.Store(false)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	props := b.mu.props
+	b.mu.props = nil
+	return props
+}
+
+// flushProposalsLocked hands the buffered proposals to Raft, in the order
+// they arrived, as one proposal message.
+func (r *Replica) flushProposalsLocked() {
+	props := r.propBuf.take()
+	if len(props) == 0 {
+		return
+	}
+	fail := func(err error) {
+		for _, p := range props {
+			delete(r.mu.proposals, p.id)
+			p.finish(err)
+		}
+	}
+	if r.mu.destroyed != nil {
+		fail(r.mu.destroyed)
+		return
+	}
+	if r.mu.raftGroup == nil {
+		fail(errors.Newf("r%d: replica has no raft group yet", r.rangeID))
+		return
+	}
+	ents := make([]raftpb.Entry, len(props))
+	for i, p := range props {
+		r.mu.nextLeaseIndex = max(r.mu.nextLeaseIndex, r.mu.state.LeaseAppliedIndex) + 1
+		p.cmd.MaxLeaseIndex = r.mu.nextLeaseIndex
+		ents[i].Data = appendMaxLeaseIndex(p.encoded, p.cmd.MaxLeaseIndex)
+		p.encoded = nil
+		p.proposedAtTick = r.mu.ticks
+		r.mu.proposals[p.id] = p
+	}
+	r.unquiesceLocked()
+	err := r.mu.raftGroup.Step(raftpb.Message{Type: raftpb.MsgProp, From: uint64(r.mu.replicaID), Entries: ents})
+	// Dropped proposals (no leader yet) stay registered and are proposed
+	// again on a later tick, as in proposeLocked.
+	if err != nil && !errors.Is(err, errProposalDropped) {
+		fail(errors.Wrapf(err, "r%d: proposing", r.rangeID))
+	}
+}
+
 // proposeLocked hands p to Raft. Commands bound to a lease get the next
 // lease index, so that of all the copies a re-proposal may leave in the
 // log, at most one applies.
@@ -83,6 +200,8 @@ func (r *Replica) proposeLocked(p *proposal) error {
 	if r.mu.raftGroup == nil {
 		return errors.Newf("r%d: replica has no raft group yet", r.rangeID)
 	}
+	// Buffered writes go first, keeping the order commands were proposed in.
+	r.flushProposalsLocked()
 	if !p.cmd.IsLeaseRequest && p.cmd.MaxLeaseIndex == 0 {
 		r.mu.nextLeaseIndex = max(r.mu.nextLeaseIndex, r.mu.state.LeaseAppliedIndex) + 1
 		p.cmd.MaxLeaseIndex = r.mu.nextLeaseIndex
@@ -134,10 +253,27 @@ func (r *Replica) refreshProposalsLocked() {
 	}
 }
 
-// failProposalsLocked ends every pending proposal with err.
+// failProposalsLocked ends every pending proposal with err. Buffered
+// proposals never reached Raft: a destroyed replica fails them, and every
+// later one, with its own error.
 func (r *Replica) failProposalsLocked(err error) {
 	for id, p := range r.mu.proposals {
 		p.finish(err)
 		delete(r.mu.proposals, id)
+	}
+	b := &r.propBuf
+	b.mu.Lock()
+	props := b.mu.props
+	b.mu.props = nil
+	if r.mu.destroyed != nil {
+		b.mu.closed = r.mu.destroyed
+	}
+	b.mu.Unlock()
+	for _, p := range props {
+		if r.mu.destroyed != nil {
+			p.finish(r.mu.destroyed)
+		} else {
+			p.finish(err)
+		}
 	}
 }

@@ -21,6 +21,7 @@ func (r *Replica) handleRaftReady(ctx context.Context) error {
 	defer r.raftMu.Unlock()
 
 	r.mu.Lock()
+	r.flushProposalsLocked()
 	if r.mu.raftGroup == nil || r.mu.destroyed != nil || !r.mu.raftGroup.HasReady() {
 		r.mu.Unlock()
 		return nil
@@ -48,6 +49,22 @@ func (r *Replica) handleRaftReady(ctx context.Context) error {
 		msgs = later
 	}
 
+	// Committed entries that an earlier Ready already made durable here
+	// apply before this Ready's append and its fsync: a leader's acked
+	// writes need not wait for the sync of the next ones, nor a follower's
+	// next ack for an apply. Entries in this Ready's append (a follower's,
+	// committed by the time they arrived) wait for it, so that the applied
+	// index never runs ahead of the durable log. Configuration changes and
+	// snapshots keep the strict order, since they change how this Ready's
+	// messages are routed.
+	committed := rd.CommittedEntries
+	if early := r.durableCommittedPrefix(rd); early > 0 {
+		if err := r.applyCommittedEntries(ctx, committed[:early]); err != nil {
+			return err
+		}
+		committed = committed[early:]
+	}
+
 	eng := r.store.engine
 	if !raft.IsEmptySnap(rd.Snapshot) {
 		if err := r.applySnapshot(ctx, rd.Snapshot); err != nil {
@@ -57,14 +74,21 @@ func (r *Replica) handleRaftReady(ctx context.Context) error {
 
 	if len(rd.Entries) > 0 || !raft.IsEmptyHardState(rd.HardState) {
 		b := eng.NewWriteOnlyBatch()
+		// The batch copies what it is given, so one buffer serves every
+		// entry.
+		var buf []byte
 		for i := range rd.Entries {
 			e := &rd.Entries[i]
-			data, err := e.Marshal()
-			if err != nil {
+			if n := e.Size(); cap(buf) < n {
+				buf = make([]byte, n, 2*n)
+			} else {
+				buf = buf[:n]
+			}
+			if _, err := e.MarshalTo(buf); err != nil {
 				b.Close()
 				return errors.Wrap(err, "encoding raft entry")
 			}
-			if err := b.Put(kv.MVCCKey{Key: raftLogKey(r.rangeID, e.Index)}, data); err != nil {
+			if err := b.Put(kv.MVCCKey{Key: raftLogKey(r.rangeID, e.Index)}, buf); err != nil {
 				b.Close()
 				return err
 			}
@@ -108,8 +132,8 @@ func (r *Replica) handleRaftReady(ctx context.Context) error {
 
 	r.sendRaftMessages(ctx, msgs)
 
-	if len(rd.CommittedEntries) > 0 {
-		if err := r.applyCommittedEntries(ctx, rd.CommittedEntries); err != nil {
+	if len(committed) > 0 {
+		if err := r.applyCommittedEntries(ctx, committed); err != nil {
 			return err
 		}
 	}
@@ -122,6 +146,30 @@ func (r *Replica) handleRaftReady(ctx context.Context) error {
 		r.store.scheduler.EnqueueReady(r.rangeID)
 	}
 	return nil
+}
+
+// durableCommittedPrefix returns how many of rd's committed entries may be
+// applied before rd is persisted: those already in the durable log and
+// below any entry rd rewrites, up to the first configuration change; none
+// when rd carries a snapshot.
+func (r *Replica) durableCommittedPrefix(rd raft.Ready) int {
+	if len(rd.CommittedEntries) == 0 || !raft.IsEmptySnap(rd.Snapshot) {
+		return 0
+	}
+	r.mu.Lock()
+	durable := r.mu.lastIndex
+	r.mu.Unlock()
+	if len(rd.Entries) > 0 {
+		durable = min(durable, rd.Entries[0].Index-1)
+	}
+	n := 0
+	for _, e := range rd.CommittedEntries {
+		if e.Index > durable || e.Type != raftpb.EntryNormal {
+			break
+		}
+		n++
+	}
+	return n
 }
 
 // sendRaftMessages hands outgoing messages to the transport, grouped by

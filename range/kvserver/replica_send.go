@@ -22,12 +22,12 @@ func (e *AmbiguousResultError) Error() string { return "result is ambiguous: " +
 // once applied here.
 func (r *Replica) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
 	r.mu.Lock()
-	initialized, destroyed := r.mu.desc != nil, r.mu.destroyed
+	desc, destroyed := r.mu.desc, r.mu.destroyed
 	r.mu.Unlock()
 	if destroyed != nil {
 		return nil, destroyed
 	}
-	if !initialized {
+	if desc == nil {
 		return nil, &NotLeaseHolderError{RangeID: r.rangeID, Reason: "replica not initialized yet"}
 	}
 	if len(ba.Requests) == 1 {
@@ -35,7 +35,7 @@ func (r *Replica) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.
 			return resp, err
 		}
 	}
-	spans, isWrite, err := r.collectSpans(ba)
+	spans, isWrite, err := r.collectSpans(ba, desc)
 	if err != nil {
 		return nil, err
 	}
@@ -91,11 +91,17 @@ func (r *Replica) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.
 	return r.proposeAndWait(ctx, p)
 }
 
-// proposeAndWait proposes p and waits for it to apply.
+// proposeAndWait proposes p and waits for it to apply. Ordinary writes go
+// through the proposal buffer; configuration changes are proposed at once.
 func (r *Replica) proposeAndWait(ctx context.Context, p *proposal) (*rangepb.BatchResponse, error) {
-	r.mu.Lock()
-	err := r.proposeLocked(p)
-	r.mu.Unlock()
+	var err error
+	if p.confChange == nil && !p.cmd.IsLeaseRequest && p.cmd.MaxLeaseIndex == 0 {
+		err = r.proposeBuffered(p)
+	} else {
+		r.mu.Lock()
+		err = r.proposeLocked(p)
+		r.mu.Unlock()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -116,11 +122,11 @@ func (r *Replica) proposeAndWait(ctx context.Context, p *proposal) (*rangepb.Bat
 	}
 }
 
-// collectSpans lists the latches a batch needs and whether it writes.
-func (r *Replica) collectSpans(ba *rangepb.BatchRequest) ([]spanlatch.LatchSpan, bool, error) {
-	var spans []spanlatch.LatchSpan
+// collectSpans lists the latches a batch needs and whether it writes,
+// checking its keys against desc.
+func (r *Replica) collectSpans(ba *rangepb.BatchRequest, desc *rangepb.RangeDescriptor) ([]spanlatch.LatchSpan, bool, error) {
+	spans := make([]spanlatch.LatchSpan, 0, len(ba.Requests))
 	isWrite := false
-	desc := r.Desc()
 	add := func(key, end []byte, access spanlatch.Access) error {
 		if err := checkInRange(desc, key, end); err != nil {
 			return err

@@ -97,7 +97,8 @@ type Store struct {
 	scheduler *raftScheduler
 
 	// Lock order: Replica.raftMu, then Replica.mu, then Store.mu, then
-	// Store.activeMu. Never take a replica's lock while holding mu.
+	// Store.activeMu. Never take a replica's lock while holding mu. A
+	// replica's proposal buffer lock is a leaf.
 	mu struct {
 		sync.RWMutex
 		replicas map[RangeID]*Replica
