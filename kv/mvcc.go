@@ -117,25 +117,32 @@ func (p *readParams) seekTs(lock *LockRecord) hlc.Timestamp {
 // readVersions decides what the reader sees of key, starting at the
 // iterator's position (valid tells whether it has one) somewhere at or
 // above every version it must consider, and stepping forward through the
-// key's versions. The caller has ruled out a conflicting lock.
-func (p *readParams) readVersions(it *pebble.Iterator, valid bool, key []byte, lock *LockRecord) (readOutcome, error) {
+// key's versions. A caller that has already decoded the iterator's key, a
+// version of key, passes its timestamp as first (decoded); the key is not
+// decoded again. The caller has ruled out a conflicting lock.
+func (p *readParams) readVersions(
+	it *pebble.Iterator, valid bool, key []byte, first hlc.Timestamp, decoded bool, lock *LockRecord,
+) (readOutcome, error) {
 	own := lock != nil && p.own(lock)
 	if own && lock.Txn.Epoch > p.txn.Epoch {
 		return readOutcome{}, errors.AssertionFailedf(
 			"kv: intent on %q from epoch %d newer than reader's epoch %d", key, lock.Txn.Epoch, p.txn.Epoch)
 	}
-	for ; valid; valid = it.Next() {
-		k, err := DecodeMVCCKey(it.Key())
-		if err != nil {
-			return readOutcome{}, err
+	ts := first
+	for ; valid; valid, decoded = it.Next(), false {
+		if !decoded {
+			var same bool
+			var err error
+			if ts, same, err = decodeVersionOf(it.Key(), key); err != nil {
+				return readOutcome{}, err
+			} else if !same {
+				break
+			}
 		}
-		if !bytes.Equal(k.Key, key) {
-			break
+		if ts.IsEmpty() {
+			continue // the unversioned key
 		}
-		if !k.IsValue() {
-			continue
-		}
-		if lock != nil && k.Timestamp == lock.Txn.WriteTimestamp {
+		if lock != nil && ts == lock.Txn.WriteTimestamp {
 			// The provisional version: only its own transaction sees it, at
 			// the value of its current sequence.
 			if own && lock.Txn.Epoch == p.txn.Epoch {
@@ -143,24 +150,24 @@ func (p *readParams) readVersions(it *pebble.Iterator, valid bool, key []byte, l
 				if err != nil {
 					return readOutcome{}, err
 				}
-				cur, err := decodeValue(k, raw)
+				cur, err := decodeValue(MVCCKey{Key: key, Timestamp: ts}, raw)
 				if err != nil {
 					return readOutcome{}, err
 				}
 				if v, ok := lock.valueAtSeq(p.txn.Sequence, p.txn.IgnoredSeqNums, cur); ok {
-					return p.outcome(v, k.Timestamp), nil
+					return p.outcome(v, ts), nil
 				}
 			}
 			continue
 		}
-		if p.failOnMoreRecent && p.ts.LessEq(k.Timestamp) {
+		if p.failOnMoreRecent && p.ts.LessEq(ts) {
 			return readOutcome{}, &WriteTooOldError{
-				Key: append([]byte{}, key...), Timestamp: p.ts, ActualTimestamp: k.Timestamp.Next()}
+				Key: append([]byte{}, key...), Timestamp: p.ts, ActualTimestamp: ts.Next()}
 		}
-		if p.ts.Less(k.Timestamp) {
-			if k.Timestamp.LessEq(p.limit) {
+		if p.ts.Less(ts) {
+			if ts.LessEq(p.limit) {
 				return readOutcome{}, &ReadWithinUncertaintyIntervalError{
-					Key: append([]byte{}, key...), ReadTimestamp: p.ts, ValueTimestamp: k.Timestamp,
+					Key: append([]byte{}, key...), ReadTimestamp: p.ts, ValueTimestamp: ts,
 					GlobalUncertaintyLimit: p.unc.GlobalLimit, LocalUncertaintyLimit: p.unc.LocalLimit,
 				}
 			}
@@ -170,11 +177,11 @@ func (p *readParams) readVersions(it *pebble.Iterator, valid bool, key []byte, l
 		if err != nil {
 			return readOutcome{}, err
 		}
-		v, err := decodeValue(k, raw)
+		v, err := decodeValue(MVCCKey{Key: key, Timestamp: ts}, raw)
 		if err != nil {
 			return readOutcome{}, err
 		}
-		return p.outcome(v, k.Timestamp), nil
+		return p.outcome(v, ts), nil
 	}
 	return readOutcome{}, it.Error()
 }
@@ -241,7 +248,7 @@ func MVCCGet(r Reader, key []byte, ts hlc.Timestamp, opts MVCCGetOptions) (MVCCG
 		return MVCCGetResult{}, lockConflict(key, lock)
 	}
 	buf = AppendMVCCKey(buf[:0], MVCCKey{Key: key, Timestamp: p.seekTs(lock)})
-	out, err := p.readVersions(it, it.SeekPrefixGE(buf), key, lock)
+	out, err := p.readVersions(it, it.SeekPrefixGE(buf), key, hlc.Timestamp{}, false, lock)
 	if err != nil || !out.found {
 		return MVCCGetResult{}, err
 	}
@@ -267,36 +274,52 @@ type MVCCScanOptions struct {
 	TargetBytes int64
 }
 
-// MVCCScanResult is what MVCCScan found. The results are kept in one
-// pointer-free buffer (cheap to build and invisible to the garbage
+// MVCCScanResult is what MVCCScan found. The results are kept in
+// pointer-free buffers (cheap to build and invisible to the garbage
 // collector's scanning); At and KVs present them as KeyValues.
 type MVCCScanResult struct {
 	// chunks hold the keys and values; a full chunk is never grown, a new
 	// one is started, so building the result copies every byte once.
 	chunks [][]byte
-	index  []scanEntry
+	// index describes the results in blocks of scanIndexBlock entries
+	// (the first may be smaller when MaxKeys is): like the chunks, a full
+	// block is never grown or copied. Result i is
+	// index[i/scanIndexBlock][i%scanIndexBlock].
+	index [][]scanEntry
+	n     int
 	// NumBytes is the size of the results, keys plus values.
 	NumBytes int64
 	// ResumeSpan, when the scan stopped at a limit, is what is left to scan.
 	ResumeSpan *Span
 }
 
+// scanEntry describes one result: its key and value are
+// chunks[chunk][keyStart:keyEnd:valEnd]. The timestamp is flattened to
+// keep the entry at 32 bytes.
 type scanEntry struct {
-	chunk, keyStart, keyEnd, valEnd uint32 // the key and value are chunks[chunk][keyStart:keyEnd:valEnd]
-	ts                              hlc.Timestamp
+	chunk, keyStart, keyEnd, valEnd uint32
+	wallTime                        int64
+	logical                         int32
 	typ                             ValueType
 }
 
-const scanChunkSize = 16 << 10
+const (
+	scanChunkSize  = 16 << 10
+	scanIndexBlock = 256
+)
 
 // Len is the number of results.
-func (r *MVCCScanResult) Len() int { return len(r.index) }
+func (r *MVCCScanResult) Len() int { return r.n }
 
 // At returns result i; its slices alias the result's memory.
 func (r *MVCCScanResult) At(i int) KeyValue {
-	e := r.index[i]
+	e := r.index[i/scanIndexBlock][i%scanIndexBlock]
 	c := r.chunks[e.chunk]
-	kv := KeyValue{Key: c[e.keyStart:e.keyEnd:e.keyEnd], Value: Value{Type: e.typ}, Timestamp: e.ts}
+	kv := KeyValue{
+		Key:       c[e.keyStart:e.keyEnd:e.keyEnd],
+		Value:     Value{Type: e.typ},
+		Timestamp: hlc.Timestamp{WallTime: e.wallTime, Logical: e.logical},
+	}
 	if e.valEnd > e.keyEnd {
 		kv.Value.RawBytes = c[e.keyEnd:e.valEnd:e.valEnd]
 	}
@@ -340,7 +363,13 @@ type scanner struct {
 	lockValid   bool
 	buf         []byte
 
-	res       MVCCScanResult
+	res MVCCScanResult
+	// chunk and block are the last of res.chunks and res.index, made at
+	// full length: chunk[:used] is taken, block[:res.n%scanIndexBlock]
+	// is. run trims them to what was used.
+	chunk     []byte
+	used      int
+	block     []scanEntry
 	conflicts []Lock
 }
 
@@ -369,50 +398,76 @@ func (s *scanner) run() (res MVCCScanResult, err error) {
 	if len(s.conflicts) > 0 {
 		return res, &LockConflictError{Locks: s.conflicts}
 	}
+	if n := len(s.res.chunks); n > 0 {
+		s.res.chunks[n-1] = s.chunk[:s.used]
+	}
+	if n := len(s.res.index); n > 0 {
+		s.res.index[n-1] = s.block[:(s.res.n-1)%scanIndexBlock+1]
+	}
 	s.res.ResumeSpan = resume
 	return s.res, nil
 }
 
 // full reports whether a limit has been reached.
 func (s *scanner) full() bool {
-	return (s.opts.MaxKeys > 0 && int64(len(s.res.index)) >= s.opts.MaxKeys) ||
+	return (s.opts.MaxKeys > 0 && int64(s.res.n) >= s.opts.MaxKeys) ||
 		(s.opts.TargetBytes > 0 && s.res.NumBytes >= s.opts.TargetBytes)
 }
 
-// handleKey reads key, the iterator being at or above its newest version.
-func (s *scanner) handleKey(key []byte, valid bool, lock *LockRecord) error {
+// handleKey reads key, the iterator being at or above its newest version
+// (valid tells whether it has a position; decoded, whether ts is the
+// timestamp of the key there, a version of key). onKey reports that it
+// certainly left the iterator on one of key's versions; otherwise the
+// iterator may be there, past them, or exhausted.
+func (s *scanner) handleKey(key []byte, valid bool, ts hlc.Timestamp, decoded bool, lock *LockRecord) (onKey bool, err error) {
 	if lock != nil && s.p.conflicts(lock) {
 		s.conflicts = append(s.conflicts, Lock{Key: append([]byte{}, key...), Txn: lock.Txn})
-		return nil
+		return decoded, nil
 	}
-	out, err := s.p.readVersions(s.data, valid, key, lock)
+	out, err := s.p.readVersions(s.data, valid, key, ts, decoded, lock)
 	if err != nil || !out.found {
-		return err
+		return false, err
 	}
-	if s.res.index == nil {
-		n := int64(256)
-		if s.opts.MaxKeys > 0 {
-			n = min(n, s.opts.MaxKeys)
-		}
-		s.res.index = make([]scanEntry, 0, n)
-	}
-	size := len(key) + len(out.value.RawBytes)
+	return true, s.add(key, out.ts, out.value)
+}
+
+// add appends a result. Its hot path stores no pointers (the chunk and
+// block are filled by offset), so it needs no write barriers while the
+// garbage collector runs.
+func (s *scanner) add(key []byte, ts hlc.Timestamp, v Value) error {
+	size := len(key) + len(v.RawBytes)
 	if size > math.MaxUint32/2 {
 		return errors.New("kv: scan result too large")
 	}
-	nc := len(s.res.chunks)
-	if nc == 0 || cap(s.res.chunks[nc-1])-len(s.res.chunks[nc-1]) < size {
-		s.res.chunks = append(s.res.chunks, make([]byte, 0, max(scanChunkSize, size)))
-		nc++
+	if len(s.chunk)-s.used < size {
+		if n := len(s.res.chunks); n > 0 {
+			s.res.chunks[n-1] = s.chunk[:s.used]
+		}
+		s.chunk, s.used = make([]byte, max(scanChunkSize, size)), 0
+		s.res.chunks = append(s.res.chunks, s.chunk)
 	}
-	c := s.res.chunks[nc-1]
-	e := scanEntry{chunk: uint32(nc - 1), keyStart: uint32(len(c)), ts: out.ts, typ: out.value.Type}
-	c = append(c, key...)
-	e.keyEnd = uint32(len(c))
-	c = append(c, out.value.RawBytes...)
-	e.valEnd = uint32(len(c))
-	s.res.chunks[nc-1] = c
-	s.res.index = append(s.res.index, e)
+	i := s.res.n % scanIndexBlock
+	switch {
+	case i == 0:
+		n := scanIndexBlock
+		if s.res.n == 0 && s.opts.MaxKeys > 0 {
+			n = int(min(int64(n), s.opts.MaxKeys))
+		}
+		s.block = make([]scanEntry, n)
+		s.res.index = append(s.res.index, s.block)
+	case i == len(s.block):
+		// Only a first block sized for MaxKeys can fill up early.
+		s.block = append(s.block, make([]scanEntry, scanIndexBlock-len(s.block))...)
+		s.res.index[len(s.res.index)-1] = s.block
+	}
+	e := &s.block[i]
+	*e = scanEntry{chunk: uint32(len(s.res.chunks) - 1), keyStart: uint32(s.used),
+		wallTime: ts.WallTime, logical: ts.Logical, typ: v.Type}
+	s.used += copy(s.chunk[s.used:], key)
+	e.keyEnd = uint32(s.used)
+	s.used += copy(s.chunk[s.used:], v.RawBytes)
+	e.valEnd = uint32(s.used)
+	s.res.n++
 	s.res.NumBytes += int64(size)
 	return nil
 }
@@ -453,41 +508,41 @@ func (s *scanner) lockFor(key []byte) (*LockRecord, error) {
 func (s *scanner) forward() (*Span, error) {
 	s.lockValid = s.locks.First()
 	valid := s.data.First()
-	var key []byte
-	for valid {
+	var key []byte // the last user key read
+	for read := false; valid; {
 		k, err := DecodeMVCCKey(s.data.Key())
 		if err != nil {
 			return nil, err
 		}
+		if read && bytes.Equal(k.Key, key) {
+			// An older version of the key just read. The scan steps with
+			// Next after a key, the cheapest step when, as usual, the key
+			// has one version; only when it has more does NextPrefix skip
+			// the rest of them.
+			valid = s.data.NextPrefix()
+			continue
+		}
 		if s.full() {
 			return &Span{Key: append([]byte{}, k.Key...), EndKey: s.end}, nil
 		}
-		key = append(key[:0], k.Key...)
+		key, read = append(key[:0], k.Key...), true
 		lock, err := s.lockFor(key)
 		if err != nil {
 			return nil, err
 		}
-		if err := s.handleKey(key, valid, lock); err != nil {
+		onKey, err := s.handleKey(key, true, k.Timestamp, true, lock)
+		if err != nil {
 			return nil, err
 		}
-		valid = s.nextKey(key)
+		if onKey {
+			valid = s.data.Next()
+		} else {
+			// handleKey left the iterator on a version of key, on a later
+			// key, or exhausted.
+			valid = s.data.Valid()
+		}
 	}
 	return nil, s.data.Error()
-}
-
-// nextKey moves the data iterator to the first entry after key's.
-func (s *scanner) nextKey(key []byte) bool {
-	for i := 0; i < 4; i++ {
-		if !s.data.Valid() {
-			return false
-		}
-		if split := mvccSplit(s.data.Key()); !bytes.Equal(s.data.Key()[:max(split-1, 0)], key) {
-			return true
-		}
-		s.data.Next()
-	}
-	s.buf = append(append(s.buf[:0], key...), 0, 0)
-	return s.data.SeekGE(s.buf)
 }
 
 func (s *scanner) reverse() (*Span, error) {
@@ -509,7 +564,7 @@ func (s *scanner) reverse() (*Span, error) {
 			return nil, err
 		}
 		s.buf = AppendMVCCKey(s.buf[:0], MVCCKey{Key: key})
-		if err := s.handleKey(key, s.data.SeekGE(s.buf), lock); err != nil {
+		if _, err := s.handleKey(key, s.data.SeekGE(s.buf), hlc.Timestamp{}, false, lock); err != nil {
 			return nil, err
 		}
 		s.buf = AppendMVCCKey(s.buf[:0], MVCCKey{Key: key})

@@ -127,6 +127,31 @@ func DecodeMVCCKey(b []byte) (MVCCKey, error) {
 	return MVCCKey{Key: b[:keyEnd:keyEnd], Timestamp: ts}, nil
 }
 
+// decodeVersionOf decodes the encoded key b as a version of the user key
+// key: same is false when b belongs to another user key. It is
+// DecodeMVCCKey followed by a comparison of the user keys, without the
+// work of finding the user key when b's prefix is key's.
+func decodeVersionOf(b, key []byte) (ts hlc.Timestamp, same bool, err error) {
+	if len(b) > len(key) && b[len(key)] == 0 && string(b[:len(key)]) == string(key) {
+		switch s := b[len(key)+1:]; len(s) {
+		case 0:
+			return hlc.Timestamp{}, true, nil
+		case mvccWallLen + 1, mvccWallLogicalLen + 1:
+			if int(s[len(s)-1]) == len(s) {
+				if ts, err = decodeTimestampSuffix(s); err != nil {
+					return hlc.Timestamp{}, false, errors.Wrapf(err, "key %x", b)
+				}
+				return ts, true, nil
+			}
+		}
+	}
+	k, err := DecodeMVCCKey(b)
+	if err != nil {
+		return hlc.Timestamp{}, false, err
+	}
+	return k.Timestamp, bytes.Equal(k.Key, key), nil
+}
+
 // decodeTimestampSuffix decodes the suffix after the sentinel (timestamp
 // plus length byte); it must be 9 or 13 bytes.
 func decodeTimestampSuffix(s []byte) (hlc.Timestamp, error) {

@@ -125,19 +125,26 @@ func (e *ChecksumError) Error() string {
 }
 
 // decodeValue decodes a stored value for key, verifying its checksum. The
-// returned value aliases b.
+// returned value aliases b; an error holds a copy of key.
 func decodeValue(key MVCCKey, b []byte) (Value, error) {
 	if len(b) < valueHeaderLen {
-		return Value{}, &ChecksumError{Key: key, Reason: fmt.Sprintf("value too short (%d bytes)", len(b))}
+		return Value{}, newChecksumError(key, fmt.Sprintf("value too short (%d bytes)", len(b)))
 	}
 	if want, got := binary.BigEndian.Uint32(b), valueChecksum(key.Key, b[4:]); want != got {
-		return Value{}, &ChecksumError{Key: key, Reason: fmt.Sprintf("checksum mismatch: stored %08x, computed %08x", want, got)}
+		return Value{}, newChecksumError(key, fmt.Sprintf("checksum mismatch: stored %08x, computed %08x", want, got))
 	}
 	v, err := DecodeValueUnchecked(b)
 	if err != nil {
-		return Value{}, &ChecksumError{Key: key, Reason: err.Error()}
+		return Value{}, newChecksumError(key, err.Error())
 	}
 	return v, nil
+}
+
+// newChecksumError returns a ChecksumError for key, copying it: callers
+// pass keys that alias iterator memory or reused buffers.
+func newChecksumError(key MVCCKey, reason string) *ChecksumError {
+	key.Key = append([]byte(nil), key.Key...)
+	return &ChecksumError{Key: key, Reason: reason}
 }
 
 // DecodeValueUnchecked decodes a stored value without verifying its
