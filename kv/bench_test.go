@@ -16,9 +16,8 @@ import (
 //
 // The pebble layer of the scan hands back fresh memory for its rows, as
 // MVCCScan must; with a reused buffer it is about 5x faster than MVCCScan,
-// the difference being the cost of returning results at all. Measured on
-// the shared 2-core dev machine (-benchtime 2s -count 3, load 4-6, so
-// noisy): Get 1.45-1.55, Scan 0.8-1.2, PutSync 0.95-1.05.
+// the difference being the cost of returning results at all. Measured
+// figures go in commit messages, with the machine and load they came from.
 
 const benchKeys = 10000
 
