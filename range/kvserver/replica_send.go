@@ -131,6 +131,12 @@ func (r *Replica) collectSpans(ba *rangepb.BatchRequest, desc *rangepb.RangeDesc
 		if err := checkInRange(desc, key, end); err != nil {
 			return err
 		}
+		if end == nil {
+			// A single key's span, with its end spelled out: the latch
+			// manager would otherwise build it anew in every comparison
+			// with every held latch.
+			end = append(key[:len(key):len(key)], 0)
+		}
 		spans = append(spans, spanlatch.LatchSpan{Span: spanlatch.Span{Key: key, EndKey: end}, Access: access})
 		if access == spanlatch.Write {
 			isWrite = true

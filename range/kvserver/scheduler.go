@@ -105,10 +105,11 @@ func (s *raftScheduler) worker() {
 			continue
 		}
 		// Work arrived while we processed: go round again, at the back of
-		// the queue so one busy range cannot starve the others.
+		// the queue so one busy range cannot starve the others. No wake-up:
+		// this worker takes the queue's head at once, and whatever else is
+		// queued woke a worker when it was enqueued.
 		s.mu.state[id] = flags&^schedProcessing | schedQueued
 		s.mu.queue = append(s.mu.queue, id)
-		s.mu.cond.Signal()
 	}
 }
 
