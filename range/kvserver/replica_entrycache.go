@@ -54,7 +54,11 @@ func (c *entryCache) add(ents []raftpb.Entry) {
 		drop++
 	}
 	if drop > 0 {
-		c.ents = append(c.ents[:0:0], c.ents[drop:]...)
+		// Reslice rather than copy: the next append that outgrows the array
+		// moves only the live tail. Clear the dropped entries so their data
+		// can be freed.
+		clear(c.ents[:drop])
+		c.ents = c.ents[drop:]
 	}
 }
 
@@ -67,7 +71,8 @@ func (c *entryCache) truncate(index uint64) {
 	for _, e := range c.ents[:n] {
 		c.bytes -= e.Size()
 	}
-	c.ents = append(c.ents[:0:0], c.ents[n:]...)
+	clear(c.ents[:n])
+	c.ents = c.ents[n:]
 }
 
 func (c *entryCache) clear() { c.ents, c.bytes = nil, 0 }
