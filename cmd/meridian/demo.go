@@ -115,6 +115,9 @@ func demo(writes int, keep bool) error {
 		ClusterID: c.clusterID, NodeID: 0, Clock: hlc.NewClock(hlc.UnixNano, hlc.DefaultMaxOffset), HeartbeatInterval: time.Second,
 	})
 	sender := kvclient.NewSender(clientCtx, c.resolve, []kvserver.NodeID{1, 2, 3})
+	// A consistency check waits for every replica, including one that is
+	// catching up: give an attempt more than the default two seconds.
+	sender.AttemptTimeout = 20 * time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
@@ -213,6 +216,11 @@ func demo(writes int, keep bool) error {
 	if err := c.start(lh, false); err != nil {
 		return err
 	}
+	t0 = hlc.PhysicalNow()
+	if err := waitCaughtUp(c, lh); err != nil {
+		return err
+	}
+	fmt.Printf("  n%d caught up in %s\n", lh, since(t0))
 	if err := checkConsistency(ctx, sender); err != nil {
 		return err
 	}
@@ -234,9 +242,43 @@ func checkConsistency(ctx context.Context, sender *kvclient.Sender) error {
 	return nil
 }
 
+// waitCaughtUp waits until node n's replica of r1 has applied everything
+// the leaseholder had applied when the wait began.
+func waitCaughtUp(c *demoCluster, n kvserver.NodeID) error {
+	c.mu.Lock()
+	lh := c.nodes[leaseholderLocked(c)]
+	node := c.nodes[n]
+	c.mu.Unlock()
+	if lh == nil || node == nil {
+		return errors.New("no leaseholder to catch up with")
+	}
+	ref, err := lh.Store().GetReplica(1)
+	if err != nil {
+		return err
+	}
+	target := ref.AppliedIndex()
+	deadline := hlc.PhysicalNow().Add(time.Minute)
+	for {
+		if r, err := node.Store().GetReplica(1); err == nil && r.AppliedIndex() >= target {
+			return nil
+		}
+		if hlc.PhysicalNow().After(deadline) {
+			return errors.Newf("n%d did not catch up to applied index %d within a minute", n, target)
+		}
+		t := time.NewTimer(20 * time.Millisecond)
+		<-t.C
+	}
+}
+
 func leaseholder(c *demoCluster) kvserver.NodeID {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return leaseholderLocked(c)
+}
+
+// leaseholderLocked returns the node holding r1's lease, as the replicas
+// know it (0 if none); c.mu is held.
+func leaseholderLocked(c *demoCluster) kvserver.NodeID {
 	var best *rangepb.Lease
 	for _, n := range c.nodes {
 		if r, err := n.Store().GetReplica(1); err == nil {
