@@ -74,6 +74,10 @@ func Start(cfg Config) (*Node, error) {
 		}
 	}
 	n := &Node{cfg: cfg, stopper: stop.NewStopper(), engine: eng}
+	if err := startClockBound(cfg.StoreDir, cfg.Clock, n.stopper); err != nil {
+		n.Stop()
+		return nil, err
+	}
 	n.rpcCtx = rpc.NewContext(n.stopper, rpc.Options{
 		ClusterID: cfg.ClusterID, NodeID: int32(cfg.NodeID), Clock: cfg.Clock, HeartbeatInterval: time.Second,
 	})
