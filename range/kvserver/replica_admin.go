@@ -120,19 +120,8 @@ func (r *Replica) addVoter(ctx context.Context, node NodeID, storeID int32) erro
 		return err
 	}
 	// 3. Promote it, through a joint configuration.
-	desc = r.Desc()
-	nd := proto.Clone(desc).(*rangepb.RangeDescriptor)
-	for _, x := range nd.Replicas {
-		if x.ReplicaId == rd.ReplicaId {
-			x.Type = rangepb.ReplicaType_VOTER_INCOMING
-		}
-	}
-	nd.Generation++
-	cc := &raftpb.ConfChangeV2{
-		Transition: raftpb.ConfChangeTransitionJointImplicit,
-		Changes:    []raftpb.ConfChangeSingle{{Type: raftpb.ConfChangeAddNode, NodeID: uint64(rd.ReplicaId)}},
-	}
-	if err := r.proposeAdmin(ctx, &rangepb.ReplicatedResult{ChangeReplicasDesc: nd}, cc); err != nil {
+	if err := r.changeInJointConfig(ctx, r.Desc(), rd.ReplicaId,
+		rangepb.ReplicaType_VOTER_INCOMING, raftpb.ConfChangeAddNode); err != nil {
 		return errors.Wrapf(err, "promoting the learner on node %d", node)
 	}
 	_, err = r.waitNotJoint(ctx)
@@ -153,18 +142,8 @@ func (r *Replica) removeVoter(ctx context.Context, node NodeID) error {
 	}
 	if rd.Type == rangepb.ReplicaType_VOTER_FULL {
 		// 1. Demote to a learner, through a joint configuration.
-		nd := proto.Clone(desc).(*rangepb.RangeDescriptor)
-		for _, x := range nd.Replicas {
-			if x.ReplicaId == rd.ReplicaId {
-				x.Type = rangepb.ReplicaType_VOTER_DEMOTING_LEARNER
-			}
-		}
-		nd.Generation++
-		cc := &raftpb.ConfChangeV2{
-			Transition: raftpb.ConfChangeTransitionJointImplicit,
-			Changes:    []raftpb.ConfChangeSingle{{Type: raftpb.ConfChangeAddLearnerNode, NodeID: uint64(rd.ReplicaId)}},
-		}
-		if err := r.proposeAdmin(ctx, &rangepb.ReplicatedResult{ChangeReplicasDesc: nd}, cc); err != nil {
+		if err := r.changeInJointConfig(ctx, desc, rd.ReplicaId,
+			rangepb.ReplicaType_VOTER_DEMOTING_LEARNER, raftpb.ConfChangeAddLearnerNode); err != nil {
 			return errors.Wrapf(err, "demoting the voter on node %d", node)
 		}
 		if desc, err = r.waitNotJoint(ctx); err != nil {
@@ -183,6 +162,25 @@ func (r *Replica) removeVoter(ctx context.Context, node NodeID) error {
 	cc := &raftpb.ConfChangeV2{Changes: []raftpb.ConfChangeSingle{{Type: raftpb.ConfChangeRemoveNode, NodeID: uint64(rd.ReplicaId)}}}
 	return errors.Wrapf(r.proposeAdmin(ctx, &rangepb.ReplicatedResult{ChangeReplicasDesc: nd}, cc),
 		"removing the learner on node %d", node)
+}
+
+// changeInJointConfig enters a joint configuration that changes one
+// replica: it becomes typ in the descriptor and ct for Raft. Raft leaves the
+// joint configuration by itself once it commits (see waitNotJoint).
+func (r *Replica) changeInJointConfig(ctx context.Context, desc *rangepb.RangeDescriptor, id int32,
+	typ rangepb.ReplicaType, ct raftpb.ConfChangeType) error {
+	nd := proto.Clone(desc).(*rangepb.RangeDescriptor)
+	for _, x := range nd.Replicas {
+		if x.ReplicaId == id {
+			x.Type = typ
+		}
+	}
+	nd.Generation++
+	cc := &raftpb.ConfChangeV2{
+		Transition: raftpb.ConfChangeTransitionJointImplicit,
+		Changes:    []raftpb.ConfChangeSingle{{Type: ct, NodeID: uint64(id)}},
+	}
+	return r.proposeAdmin(ctx, &rangepb.ReplicatedResult{ChangeReplicasDesc: nd}, cc)
 }
 
 func maxReplicaID(desc *rangepb.RangeDescriptor) int32 {
