@@ -45,7 +45,7 @@ func (r *Replica) applyCommittedEntries(ctx context.Context, ents []raftpb.Entry
 	stats := statsFromProto(state.Stats)
 	b := r.store.engine.NewBatch()
 	defer b.Close()
-	var effects []appliedEffect
+	effects := make([]appliedEffect, 0, len(ents))
 	for i := range ents {
 		e := &ents[i]
 		if e.Index <= state.RaftAppliedIndex {
@@ -70,9 +70,12 @@ func (r *Replica) applyCommittedEntries(ctx context.Context, ents []raftpb.Entry
 			}
 			cc, data = &v2, v2.Context
 		}
-		id, cmd, err := decodeCommand(data)
-		if err != nil {
-			return errors.Wrapf(err, "r%d: entry %d", r.rangeID, e.Index)
+		id, cmd, ok := r.localCommand(data)
+		if !ok {
+			var err error
+			if id, cmd, err = decodeCommand(data); err != nil {
+				return errors.Wrapf(err, "r%d: entry %d", r.rangeID, e.Index)
+			}
 		}
 		state.RaftAppliedIndex, state.RaftAppliedTerm = e.Index, e.Term
 		eff := appliedEffect{id: id}
