@@ -62,6 +62,11 @@ type StoreConfig struct {
 	// lease on it would be valid only while the records it serves say so,
 	// and no record could be written without a valid lease.
 	ExpirationLeaseRanges []RangeID
+	// MetaSender reaches range 1, which holds the meta2 records and the
+	// range ID generator: splits of other ranges allocate their new range's
+	// ID and update meta2 through it (see replica_split.go). Nil: only
+	// range 1 can split.
+	MetaSender RangeSender
 }
 
 func (c *StoreConfig) setDefaults() {
@@ -146,8 +151,23 @@ func Bootstrap(eng kv.Engine, desc *rangepb.RangeDescriptor) error {
 	if err := putProto(b, descKey(id), desc); err != nil {
 		return err
 	}
+	var ms kv.MVCCStats
+	if descContains(desc, kv.Meta2Prefix) {
+		// The first range holds the meta2 records, its own first, and the
+		// range ID generator, which starts at its ID. The bootstrap writes
+		// are the oldest versions there are.
+		ts := hlc.Timestamp{WallTime: 1}
+		if err := putMeta2(b, &ms, ts, desc); err != nil {
+			return err
+		}
+		if descContains(desc, kv.RangeIDGeneratorKey) {
+			if _, err := kv.MVCCIncrement(b, &ms, kv.RangeIDGeneratorKey, ts, desc.RangeId, kv.MVCCWriteOptions{}); err != nil {
+				return err
+			}
+		}
+	}
 	if err := putProto(b, appliedStateKey(id), &rangepb.RangeAppliedState{
-		RaftAppliedIndex: raftInitialIndex, RaftAppliedTerm: raftInitialTerm, Stats: &rangepb.MVCCStats{},
+		RaftAppliedIndex: raftInitialIndex, RaftAppliedTerm: raftInitialTerm, Stats: statsToProto(ms),
 	}); err != nil {
 		return err
 	}
@@ -214,38 +234,18 @@ func (s *Store) Start() error {
 // loadReplica creates the in-memory replica of a range from the engine.
 func (s *Store) loadReplica(id RangeID) (*Replica, error) {
 	r := newReplica(s, id)
-	desc := &rangepb.RangeDescriptor{}
-	found, err := loadProto(s.engine, descKey(id), desc)
-	if err != nil {
-		return nil, err
-	}
-	if found {
-		r.mu.desc = desc
-		rd := replicaByNode(desc, s.nodeID)
-		if rd == nil {
-			// Removed from the range before a restart, while its data
-			// was not yet deleted: finish the job.
-			return nil, clearReplicaData(s.engine, id, desc, desc.NextReplicaId)
-		}
-		r.mu.replicaID = rd.ReplicaId
-	}
-	if _, err := loadProto(s.engine, appliedStateKey(id), r.mu.state); err != nil {
-		return nil, err
-	}
-	if _, err := loadProto(s.engine, truncatedKey(id), r.mu.truncated); err != nil {
-		return nil, err
-	}
-	lease := &rangepb.Lease{}
-	if found, err := loadProto(s.engine, leaseKey(id), lease); err != nil {
-		return nil, err
-	} else if found {
-		r.mu.lease = lease
-	}
-	if err := r.loadLastIndexLocked(); err != nil {
-		return nil, err
-	}
 	r.mu.Lock()
-	err = r.initRaftGroupLocked()
+	err := r.loadFromEngineLocked()
+	desc := r.mu.desc
+	if err == nil && desc != nil && replicaByNode(desc, s.nodeID) == nil {
+		r.mu.Unlock()
+		// Removed from the range before a restart, while its data was not
+		// yet deleted: finish the job.
+		return nil, clearReplicaData(s.engine, id, desc, desc.NextReplicaId)
+	}
+	if err == nil {
+		err = r.initRaftGroupLocked()
+	}
 	r.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -255,6 +255,39 @@ func (s *Store) loadReplica(id RangeID) (*Replica, error) {
 	s.mu.Unlock()
 	s.markActive(id)
 	return r, nil
+}
+
+// loadFromEngineLocked reads the replica's state from the engine: its
+// descriptor (and so its replica ID), applied state, truncated state,
+// lease and last log index.
+func (r *Replica) loadFromEngineLocked() error {
+	eng, id := r.store.engine, r.rangeID
+	desc := &rangepb.RangeDescriptor{}
+	found, err := loadProto(eng, descKey(id), desc)
+	if err != nil {
+		return err
+	}
+	if found {
+		r.mu.desc = desc
+		if rd := replicaByNode(desc, r.store.nodeID); rd != nil {
+			r.mu.replicaID = rd.ReplicaId
+		}
+	}
+	r.mu.state = &rangepb.RangeAppliedState{Stats: &rangepb.MVCCStats{}}
+	if _, err := loadProto(eng, appliedStateKey(id), r.mu.state); err != nil {
+		return err
+	}
+	r.mu.truncated = &rangepb.RaftTruncatedState{}
+	if _, err := loadProto(eng, truncatedKey(id), r.mu.truncated); err != nil {
+		return err
+	}
+	lease := &rangepb.Lease{}
+	if found, err := loadProto(eng, leaseKey(id), lease); err != nil {
+		return err
+	} else if found {
+		r.mu.lease = lease
+	}
+	return r.loadLastIndexLocked()
 }
 
 func newReplica(s *Store, id RangeID) *Replica {
@@ -338,6 +371,10 @@ func (s *Store) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.Ba
 			return err
 		}
 		resp, err = r.Send(ctx, ba)
+		var rkm *RangeKeyMismatchError
+		if errors.As(err, &rkm) && rkm.Ranges == nil {
+			rkm.Ranges = s.descsContaining(rkm.Key, r.rangeID)
+		}
 		return err
 	})
 	if errors.Is(err, stop.ErrStopping) {
