@@ -491,5 +491,7 @@ func (ds *DistSender) AdminSplit(ctx context.Context, key []byte) (*rangepb.Admi
 	if err != nil {
 		return nil, err
 	}
-	return resp.Responses[0].GetAdminSplit(), nil
+	res := resp.Responses[0].GetAdminSplit()
+	ds.cache.Insert(res.GetLeft(), res.GetRight())
+	return res, nil
 }

@@ -90,7 +90,9 @@ func (e *InvalidSplitKeyError) Error() string {
 }
 
 // validateSplitKey checks that key may split desc: strictly inside it, and
-// above the meta and system keyspace, which stays in range 1.
+// above the meta and system keyspace, which stays in range 1. A key outside
+// the range gets a RangeKeyMismatchError, which sends a DistSender to the
+// right range.
 func validateSplitKey(desc *rangepb.RangeDescriptor, key []byte) error {
 	fail := func(reason string) error {
 		return &InvalidSplitKeyError{Key: key, Reason: reason, Desc: desc}
@@ -102,13 +104,12 @@ func validateSplitKey(desc *rangepb.RangeDescriptor, key []byte) error {
 		return fail("the key is in the local keyspace")
 	case bytes.Compare(key, kv.SystemMax) < 0:
 		return fail("the meta and system keyspace cannot be split")
-	case bytes.Compare(key, desc.StartKey) <= 0:
-		if bytes.Equal(key, desc.StartKey) {
-			return fail("the key is the range's start key")
-		}
-		return fail("the key is outside the range")
-	case bytes.Compare(key, descEndKey(desc)) >= 0:
-		return fail("the key is outside the range")
+	case bytes.Equal(key, desc.StartKey):
+		return fail("the key is the range's start key")
+	case !descContains(desc, key):
+		// Not this range's key at all: the client's routing was stale, as
+		// for any other request.
+		return &RangeKeyMismatchError{Key: key, Desc: desc}
 	}
 	return nil
 }

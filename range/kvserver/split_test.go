@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -197,4 +198,160 @@ func succeedsSoon(t *testing.T, fn func() error) {
 		}
 		waitFor(5 * time.Millisecond)
 	}
+}
+
+// splitAt splits through ds and fails the test on error.
+func splitAt(t *testing.T, ctx context.Context, ds *kvclient.DistSender, key string) *rangepb.AdminSplitResponse {
+	t.Helper()
+	res, err := ds.AdminSplit(ctx, []byte(key))
+	if err != nil {
+		t.Fatalf("split at %q: %v", key, err)
+	}
+	return res
+}
+
+// checkReads reads every key of want through ds (one batch of Gets
+// spanning every range, then a scan) and compares.
+func checkReads(t *testing.T, ctx context.Context, ds *kvclient.DistSender, want map[string]string, n int) {
+	t.Helper()
+	var reqs []*rangepb.RequestUnion
+	for i := range n {
+		reqs = append(reqs, get(userKey(i)))
+	}
+	resp, err := send(ctx, ds, reqs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, res := range resp.Responses {
+		k := userKey(i)
+		g := res.GetGet()
+		v, ok := want[k]
+		if g.Found != ok || string(g.Value) != v {
+			t.Fatalf("get %s: found %v %q, want %v %q", k, g.Found, g.Value, ok, v)
+		}
+	}
+	rows := scanAll(t, ctx, ds, userKey(0), userKey(n))
+	if len(rows) != len(want) {
+		t.Fatalf("scan: %d rows, want %d", len(rows), len(want))
+	}
+	for _, row := range rows {
+		if want[string(row.Key)] != string(row.Value) {
+			t.Fatalf("scan: %s=%q, want %q", row.Key, row.Value, want[string(row.Key)])
+		}
+	}
+}
+
+// TestSplitUnderWriteLoad splits ranges (range 1, whose split updates meta2
+// in the same command, and others, updated by a follow-up write) while
+// writers keep writing through DistSenders with their own caches; every
+// acknowledged write reads back afterwards.
+func TestSplitUnderWriteLoad(t *testing.T) {
+	c, ds := newSplitCluster(t, kvtest.Options{Nodes: 3})
+	ctx := testCtx(t)
+	const keys = 2000
+	// Each writer owns the keys ≡ w (mod 4) and writes them in turn, so a
+	// key holds its last acknowledged value or one whose write failed
+	// after it (an ambiguous failure may have applied).
+	var mu sync.Mutex
+	acked := map[string]string{}
+	maybe := map[string]map[string]bool{}
+	var failures []error
+	wctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			wds := kvclient.NewDistSender(c)
+			for i := 0; wctx.Err() == nil; i++ {
+				k, v := userKey((i*4+w)%keys), fmt.Sprintf("w%d-%d", w, i)
+				_, err := send(wctx, wds, put(k, v))
+				mu.Lock()
+				if err == nil {
+					acked[k] = v
+					delete(maybe, k)
+				} else {
+					if maybe[k] == nil {
+						maybe[k] = map[string]bool{}
+					}
+					maybe[k][v] = true
+					if wctx.Err() == nil {
+						failures = append(failures, err)
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acked)
+	}
+	for _, at := range []int{1000, 500, 1500, 250, 750, 1250, 1750} {
+		succeedsSoon(t, func() error {
+			if n := count(); n < at/2 {
+				return errors.Newf("only %d writes so far", n)
+			}
+			return nil
+		})
+		splitAt(t, ctx, ds, userKey(at))
+	}
+	waitAcked := count() + 200
+	succeedsSoon(t, func() error {
+		if n := count(); n < waitAcked {
+			return errors.Newf("only %d writes so far", n)
+		}
+		return nil
+	})
+	stop()
+	wg.Wait()
+	if len(failures) > 0 {
+		t.Fatalf("%d writes failed under splits, the first: %v", len(failures), failures[0])
+	}
+	rows := scanAll(t, ctx, ds, userKey(0), userKey(keys))
+	got := map[string]string{}
+	for _, row := range rows {
+		got[string(row.Key)] = string(row.Value)
+	}
+	for i := range keys {
+		k := userKey(i)
+		v, ok := got[k]
+		if want, acked := acked[k]; (ok && v != want && !maybe[k][v]) || (!ok && acked) || (ok && !acked && !maybe[k][v]) {
+			t.Fatalf("%s = %q (present %v), last acknowledged %q (%v)", k, v, ok, want, acked)
+		}
+	}
+	recs := waitMeta2(t, ctx, c, 8)
+	ids := []kvserver.RangeID{}
+	for _, d := range recs {
+		ids = append(ids, kvserver.RangeID(d.RangeId))
+		if err := c.CheckConsistency(ctx, kvserver.RangeID(d.RangeId)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkStats(t, c, ids...)
+}
+
+// waitMeta2 waits until meta2 holds n records that tile the keyspace (the
+// follow-up writes of splits of ranges other than range 1 are
+// asynchronous) and returns them.
+func waitMeta2(t *testing.T, ctx context.Context, c *kvtest.Cluster, n int) []*rangepb.RangeDescriptor {
+	t.Helper()
+	var recs []*rangepb.RangeDescriptor
+	succeedsSoon(t, func() error {
+		recs = meta2Records(t, ctx, c)
+		if len(recs) != n {
+			return errors.Newf("meta2 has %d records, want %d", len(recs), n)
+		}
+		if len(recs[0].StartKey) != 0 || !bytes.Equal(recs[n-1].EndKey, kv.KeyMax) {
+			return errors.Newf("meta2 records span [%q, %q)", recs[0].StartKey, recs[n-1].EndKey)
+		}
+		for i := 1; i < len(recs); i++ {
+			if !bytes.Equal(recs[i-1].EndKey, recs[i].StartKey) {
+				return errors.Newf("meta2 records %v and %v do not meet", recs[i-1], recs[i])
+			}
+		}
+		return nil
+	})
+	return recs
 }

@@ -457,19 +457,32 @@ func (s *Store) getOrCreateReplica(id RangeID, replicaID int32) (*Replica, error
 	}
 	r := newReplica(s, id)
 	r.mu.replicaID = replicaID
-	r.mu.Lock()
-	err := r.initRaftGroupLocked()
-	r.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
+	// Registered before its Raft group reads the engine, and holding its
+	// raftMu meanwhile: a split applying here (replica_split.go) either
+	// finds this replica and initializes it, or has registered its own
+	// first, so no split's state for the range is written under a replica
+	// that would not know it.
+	r.raftMu.Lock()
 	s.mu.Lock()
 	if existing, ok := s.mu.replicas[id]; ok {
 		s.mu.Unlock()
+		r.raftMu.Unlock()
 		return existing, nil
 	}
 	s.mu.replicas[id] = r
 	s.mu.Unlock()
+	r.mu.Lock()
+	err := r.initRaftGroupLocked()
+	r.mu.Unlock()
+	r.raftMu.Unlock()
+	if err != nil {
+		s.mu.Lock()
+		if s.mu.replicas[id] == r {
+			delete(s.mu.replicas, id)
+		}
+		s.mu.Unlock()
+		return nil, err
+	}
 	s.markActive(id)
 	return r, nil
 }
