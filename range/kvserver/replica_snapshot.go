@@ -213,6 +213,7 @@ func (r *Replica) applySnapshot(ctx context.Context, rs raftpb.Snapshot) error {
 	if err != nil {
 		return err
 	}
+	r.store.snapshotsApplied.Add(1)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.mu.desc = snap.Desc

@@ -15,6 +15,7 @@ package kvserver
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/errors"
@@ -113,6 +114,8 @@ type Store struct {
 		// queued are heartbeats waiting for the next flush, by node.
 		queued map[NodeID][]*rangepb.RaftMessage
 	}
+	// snapshotsApplied counts the snapshots this store's replicas applied.
+	snapshotsApplied atomic.Int64
 	activeMu struct {
 		sync.Mutex
 		// active are the ranges that need ticks (not quiescent).

@@ -65,3 +65,6 @@ func (r *Replica) StatsAndRecompute() (got, want kv.MVCCStats, err error) {
 	want, err = kv.ComputeStats(r.store.engine, start, descEndKey(desc), got.LastUpdateNanos)
 	return got, want, err
 }
+
+// SnapshotsApplied returns how many snapshots the store's replicas applied.
+func (s *Store) SnapshotsApplied() int64 { return s.snapshotsApplied.Load() }
