@@ -116,7 +116,7 @@ type Store struct {
 	}
 	// snapshotsApplied counts the snapshots this store's replicas applied.
 	snapshotsApplied atomic.Int64
-	activeMu struct {
+	activeMu         struct {
 		sync.Mutex
 		// active are the ranges that need ticks (not quiescent).
 		active map[RangeID]struct{}
