@@ -230,12 +230,15 @@ func (r *Replica) adminSplit(ctx context.Context, req *rangepb.AdminSplitRequest
 
 // findSplitKey picks the key that halves the range's user data.
 func (r *Replica) findSplitKey(desc *rangepb.RangeDescriptor) ([]byte, error) {
-	r.mu.Lock()
-	st := statsFromProto(r.mu.state.Stats)
-	r.mu.Unlock()
 	start := desc.StartKey
 	if bytes.Compare(start, kv.SystemMax) < 0 {
 		start = kv.SystemMax
+	}
+	// The range's stats would count the meta and system keys too, which
+	// never split off: measure the splittable part.
+	st, err := kv.ComputeStats(r.store.engine, start, descEndKey(desc), 0)
+	if err != nil {
+		return nil, err
 	}
 	key, err := kv.FindSplitKey(r.store.engine, start, descEndKey(desc), (st.KeyBytes+st.ValBytes)/2)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -539,4 +540,229 @@ func TestSplitThenChangeReplicas(t *testing.T) {
 	// Meta2 catches up with the moves (the new leaseholder, or none: the
 	// record's replicas are a routing hint, not part of addressing).
 	waitMeta2(t, ctx, c, 2)
+}
+
+// TestManySplits splits one range into 101 (splits of range 1 and of the
+// ranges split off it), then scans across all of them, forwards and
+// backwards, whole and with limits, through a DistSender with a cold cache.
+func TestManySplits(t *testing.T) {
+	c, ds := newSplitCluster(t, kvtest.Options{Nodes: 3})
+	ctx := testCtx(t)
+	const keys = 1000
+	want := map[string]string{}
+	var reqs []*rangepb.RequestUnion
+	for i := range keys {
+		reqs = append(reqs, put(userKey(i), fmt.Sprint(i)))
+		want[userKey(i)] = fmt.Sprint(i)
+	}
+	if _, err := send(ctx, ds, reqs...); err != nil {
+		t.Fatal(err)
+	}
+	// Splits in a shuffled order, so that most split a range other than
+	// range 1.
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, i := range rng.Perm(100) {
+		splitAt(t, ctx, ds, userKey((i+1)*10-3))
+	}
+	recs := waitMeta2(t, ctx, c, 101)
+	ids := map[int64]bool{}
+	for _, d := range recs {
+		ids[d.RangeId] = true
+	}
+	if len(ids) != 101 {
+		t.Fatalf("meta2 names %d distinct ranges", len(ids))
+	}
+	cold := kvclient.NewDistSender(c)
+	checkReads(t, ctx, cold, want, keys)
+	// A reverse scan returns everything in descending order.
+	resp, err := send(ctx, cold, scan(userKey(0), userKey(keys), 0, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := resp.Responses[0].GetScan().Rows
+	if len(rows) != keys || string(rows[0].Key) != userKey(keys-1) || string(rows[keys-1].Key) != userKey(0) {
+		t.Fatalf("reverse scan: %d rows", len(rows))
+	}
+	// Paging with max_keys across range boundaries, both directions.
+	for _, reverse := range []bool{false, true} {
+		for _, page := range []int64{1, 7, 10, 33} {
+			var got []string
+			start, end := userKey(0), userKey(keys)
+			for {
+				resp, err := send(ctx, cold, scan(start, end, page, reverse))
+				if err != nil {
+					t.Fatal(err)
+				}
+				s := resp.Responses[0].GetScan()
+				if int64(len(s.Rows)) > page {
+					t.Fatalf("page of %d returned %d rows", page, len(s.Rows))
+				}
+				for _, row := range s.Rows {
+					got = append(got, string(row.Key))
+				}
+				if len(s.ResumeKey) == 0 {
+					break
+				}
+				if int64(len(s.Rows)) != page {
+					t.Fatalf("page of %d stopped early with %d rows", page, len(s.Rows))
+				}
+				if reverse {
+					end = string(s.ResumeKey)
+				} else {
+					start = string(s.ResumeKey)
+				}
+			}
+			if len(got) != keys {
+				t.Fatalf("reverse=%v page=%d: %d rows", reverse, page, len(got))
+			}
+			for i, k := range got {
+				j := i
+				if reverse {
+					j = keys - 1 - i
+				}
+				if k != userKey(j) {
+					t.Fatalf("reverse=%v page=%d: row %d is %s", reverse, page, i, k)
+				}
+			}
+		}
+	}
+	// A delete range across every range.
+	resp, err = send(ctx, cold, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_DeleteRange{DeleteRange: &rangepb.DeleteRangeRequest{
+		Span: &rangepb.Span{Key: []byte(userKey(100)), EndKey: []byte(userKey(900))},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := resp.Responses[0].GetDeleteRange().Deleted; n != 800 {
+		t.Fatalf("delete range deleted %d", n)
+	}
+	for i := 100; i < 900; i++ {
+		delete(want, userKey(i))
+	}
+	checkReads(t, ctx, ds, want, keys)
+	for _, d := range recs[:5] {
+		if err := c.CheckConsistency(ctx, kvserver.RangeID(d.RangeId)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRestartAfterSplits restarts every node after splits: each reloads its
+// replicas from their descriptors and serves on.
+func TestRestartAfterSplits(t *testing.T) {
+	c, ds := newSplitCluster(t, kvtest.Options{Nodes: 3})
+	ctx := testCtx(t)
+	want := map[string]string{}
+	writeKeys(t, ctx, ds, want, 0, 100, "a")
+	for _, at := range []int{50, 20, 80} {
+		splitAt(t, ctx, ds, userKey(at))
+	}
+	recs := waitMeta2(t, ctx, c, 4)
+	for n := 1; n <= 3; n++ {
+		c.StopNode(n)
+		c.RestartNode(n)
+		for _, d := range recs {
+			waitReplicaDesc(t, c, n, d)
+		}
+		writeKeys(t, ctx, ds, want, 0, 100, fmt.Sprintf("after restart of n%d", n))
+	}
+	// All down at once, then all up.
+	for n := 1; n <= 3; n++ {
+		c.StopNode(n)
+	}
+	for n := 1; n <= 3; n++ {
+		c.RestartNode(n)
+	}
+	checkReads(t, ctx, kvclient.NewDistSender(c), want, 100)
+	splitAt(t, ctx, ds, userKey(90))
+	writeKeys(t, ctx, ds, want, 0, 100, "b")
+	checkReads(t, ctx, ds, want, 100)
+	for _, d := range waitMeta2(t, ctx, c, 5) {
+		if err := c.CheckConsistency(ctx, kvserver.RangeID(d.RangeId)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestSplitBadInput: keys a range cannot split at get a typed error and
+// change nothing.
+func TestSplitBadInput(t *testing.T) {
+	c, ds := newSplitCluster(t, kvtest.Options{Nodes: 3})
+	ctx := testCtx(t)
+	want := map[string]string{}
+	writeKeys(t, ctx, ds, want, 0, 10, "a")
+	res := splitAt(t, ctx, ds, userKey(5))
+	rightID := kvserver.RangeID(res.Right.RangeId)
+	// The last range holds one key: it has no middle to split at.
+	last := splitAt(t, ctx, ds, userKey(9))
+	for n := 1; n <= 3; n++ {
+		for _, d := range []*rangepb.RangeDescriptor{res.Left, last.Left, last.Right} {
+			waitReplicaDesc(t, c, n, d)
+		}
+	}
+	before := waitMeta2(t, ctx, c, 3)
+	splitReq := func(key []byte) *rangepb.RequestUnion {
+		return &rangepb.RequestUnion{Value: &rangepb.RequestUnion_AdminSplit{AdminSplit: &rangepb.AdminSplitRequest{SplitKey: key}}}
+	}
+	for _, tc := range []struct {
+		name string
+		id   kvserver.RangeID
+		key  []byte
+		// mismatch: the key is not the range's (RangeKeyMismatchError);
+		// otherwise an InvalidSplitKeyError.
+		mismatch bool
+	}{
+		{"start key of the right", rightID, []byte(userKey(5)), false},
+		{"no key, and one key in the range", kvserver.RangeID(last.Right.RangeId), nil, false},
+		{"local key", 1, append(append([]byte{}, kv.LocalRangeIDPrefix...), 'x'), false},
+		{"meta2 key", 1, kv.Meta2Key([]byte("k")), false},
+		{"system key", 1, kv.RangeIDGeneratorKey, false},
+		{"left of the range", rightID, []byte(userKey(1)), true},
+		{"right of the range", 1, []byte(userKey(7)), true},
+		{"end key", 1, []byte(userKey(5)), true},
+		{"beyond every key", rightID, append(append([]byte{}, kv.KeyMax...), 0), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := c.Send(ctx, tc.id, splitReq(tc.key))
+			var isk *kvserver.InvalidSplitKeyError
+			var rkm *kvserver.RangeKeyMismatchError
+			switch {
+			case tc.mismatch && !errors.As(err, &rkm):
+				t.Fatalf("want a RangeKeyMismatchError, got %v", err)
+			case !tc.mismatch && !errors.As(err, &isk):
+				t.Fatalf("want an InvalidSplitKeyError, got %v", err)
+			}
+			t.Log(err)
+		})
+	}
+	// Through the DistSender the same keys fail the same way, or (keys of
+	// another range) are routed there.
+	if _, err := ds.AdminSplit(ctx, []byte(userKey(5))); !errors.As(err, new(*kvserver.InvalidSplitKeyError)) {
+		t.Fatalf("split at an existing boundary: %v", err)
+	}
+	if _, err := ds.AdminSplit(ctx, kv.RangeIDGeneratorKey); !errors.As(err, new(*kvserver.InvalidSplitKeyError)) {
+		t.Fatalf("split in the system keyspace: %v", err)
+	}
+	// Nothing changed.
+	after := meta2Records(t, ctx, c)
+	if len(after) != len(before) {
+		t.Fatalf("meta2 changed: %v, then %v", before, after)
+	}
+	for i := range after {
+		if !proto.Equal(after[i], before[i]) {
+			t.Fatalf("meta2 changed: %v, then %v", before, after)
+		}
+	}
+	for _, n := range c.Nodes {
+		if got := len(n.Store.Replicas()); got != 3 {
+			t.Fatalf("n%d has %d replicas", n.ID, got)
+		}
+		for _, d := range before {
+			r, err := n.Store.GetReplica(kvserver.RangeID(d.RangeId))
+			if err != nil || !proto.Equal(r.Desc(), d) {
+				t.Fatalf("n%d r%d: %v %v", n.ID, d.RangeId, r.Desc(), err)
+			}
+		}
+	}
+	checkReads(t, ctx, ds, want, 10)
 }
