@@ -509,7 +509,7 @@ func putMeta2(b kv.ReadWriter, ms *kv.MVCCStats, ts hlc.Timestamp, desc *rangepb
 // written or the store stops. See the package comment above for the window
 // this leaves.
 func (s *Store) updateMeta2Async(descs ...*rangepb.RangeDescriptor) {
-	if s.cfg.MetaSender == nil {
+	if s.cfg.MetaSender == nil || s.meta2UpdatesDisabled.Load() {
 		return
 	}
 	_ = s.stopper.RunAsyncTask("meta2-update", func(ctx context.Context) {

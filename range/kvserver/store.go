@@ -116,6 +116,9 @@ type Store struct {
 	}
 	// snapshotsApplied counts the snapshots this store's replicas applied.
 	snapshotsApplied atomic.Int64
+	// meta2UpdatesDisabled stops the follow-up meta2 writes (tests of
+	// the window they close, see replica_split.go).
+	meta2UpdatesDisabled atomic.Bool
 	activeMu         struct {
 		sync.Mutex
 		// active are the ranges that need ticks (not quiescent).

@@ -68,3 +68,7 @@ func (r *Replica) StatsAndRecompute() (got, want kv.MVCCStats, err error) {
 
 // SnapshotsApplied returns how many snapshots the store's replicas applied.
 func (s *Store) SnapshotsApplied() int64 { return s.snapshotsApplied.Load() }
+
+// SetMeta2UpdatesDisabled stops (or resumes) the meta2 writes that follow
+// splits and lease acquisitions, so that a test can hold meta2 stale.
+func (s *Store) SetMeta2UpdatesDisabled(disabled bool) { s.meta2UpdatesDisabled.Store(disabled) }
