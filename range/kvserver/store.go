@@ -119,7 +119,7 @@ type Store struct {
 	// meta2UpdatesDisabled stops the follow-up meta2 writes (tests of
 	// the window they close, see replica_split.go).
 	meta2UpdatesDisabled atomic.Bool
-	activeMu         struct {
+	activeMu             struct {
 		sync.Mutex
 		// active are the ranges that need ticks (not quiescent).
 		active map[RangeID]struct{}
