@@ -309,7 +309,15 @@ func (s *Store) prepareSplitRHS(b kv.Batch, st *rangepb.SplitTrigger, lease *ran
 	id := RangeID(right.RangeId)
 	me := replicaByNode(right, s.nodeID)
 	if me == nil {
-		return nil, errors.AssertionFailedf("r%d: split applied on node %d, which is not in %v", id, s.nodeID, right)
+		// The left's replica here was removed from the range before the
+		// split (it is only catching up on its way out): it keeps no data of
+		// the right-hand range.
+		for _, sp := range replicatedSpans(right)[1:] {
+			if err := b.ClearRange(sp.Key, sp.EndKey); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
 	}
 	out := &splitRHS{campaign: lease != nil && NodeID(lease.Replica.GetNodeId()) == s.nodeID}
 	s.mu.Lock()
