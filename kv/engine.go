@@ -647,3 +647,14 @@ func (i *mvccIterator) Close() {
 		i.it = nil
 	}
 }
+
+// NewReadWriter joins a Reader and a separate Writer: reads see r and not
+// what was written to w. A write that reads nothing it wrote itself (a
+// batch of one request) evaluates this way over a ReadOnly of the engine
+// and a write-only batch, sparing the indexed batch's read path.
+func NewReadWriter(r Reader, w Writer) ReadWriter { return splitReadWriter{r, w} }
+
+type splitReadWriter struct {
+	Reader
+	Writer
+}

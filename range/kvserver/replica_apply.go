@@ -60,7 +60,7 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 	stats := statsFromProto(state.Stats)
 	b := r.store.engine.NewBatch()
 	defer b.Close()
-	var effects []appliedEffect
+	effects := make([]appliedEffect, 0, len(ents))
 	// rhs is the right-hand replica of a split in this batch, whose raftMu
 	// is held until it is set up (or the batch failed).
 	var rhs *splitRHS
@@ -93,9 +93,12 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 			}
 			cc, data = &v2, v2.Context
 		}
-		id, cmd, err := decodeCommand(data)
-		if err != nil {
-			return nil, errors.Wrapf(err, "r%d: entry %d", r.rangeID, e.Index)
+		id, cmd, ok := r.localCommand(data)
+		if !ok {
+			var err error
+			if id, cmd, err = decodeCommand(data); err != nil {
+				return nil, errors.Wrapf(err, "r%d: entry %d", r.rangeID, e.Index)
+			}
 		}
 		state.RaftAppliedIndex, state.RaftAppliedTerm = e.Index, e.Term
 		eff := appliedEffect{id: id}

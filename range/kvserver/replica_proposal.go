@@ -1,6 +1,7 @@
 package kvserver
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/rand/v2"
 	"sync"
@@ -68,6 +69,26 @@ func decodeCommand(data []byte) (cmdID, *rangepb.RaftCommand, error) {
 	return cmdID(binary.BigEndian.Uint64(data[1:9])), cmd, nil
 }
 
+// localCommand returns the command an entry's payload encodes when this
+// replica proposed that very payload and still waits on it, sparing the
+// leaseholder the decoding of its own commands; ok is false otherwise.
+// Comparing the bytes, not just the command ID, matters: a command
+// proposed again carries a new lease index, and its earlier entry must be
+// judged by the index it was proposed with.
+func (r *Replica) localCommand(data []byte) (cmdID, *rangepb.RaftCommand, bool) {
+	if len(data) < 9 || data[0] != entryEncodingVersion {
+		return 0, nil, false
+	}
+	id := cmdID(binary.BigEndian.Uint64(data[1:9]))
+	r.mu.Lock()
+	p := r.mu.proposals[id]
+	r.mu.Unlock()
+	if p == nil || !bytes.Equal(p.proposed, data) {
+		return 0, nil, false
+	}
+	return id, p.cmd, true
+}
+
 // proposal is a command this replica proposed and is waiting on.
 type proposal struct {
 	id  cmdID
@@ -83,6 +104,10 @@ type proposal struct {
 	// encoded is the command encoded without its lease index, for a
 	// buffered proposal (see proposalBuffer).
 	encoded []byte
+	// proposed is the payload last handed to Raft. An entry carrying
+	// exactly these bytes decodes to cmd, so this replica applies it
+	// without decoding it again (see localCommand).
+	proposed []byte
 }
 
 func newProposal(cmd *rangepb.RaftCommand, resp *rangepb.BatchResponse) *proposal {
@@ -178,6 +203,7 @@ func (r *Replica) flushProposalsLocked() {
 		p.cmd.MaxLeaseIndex = r.mu.nextLeaseIndex
 		ents[i].Data = appendMaxLeaseIndex(p.encoded, p.cmd.MaxLeaseIndex)
 		p.encoded = nil
+		p.proposed = ents[i].Data
 		p.proposedAtTick = r.mu.ticks
 		r.mu.proposals[p.id] = p
 	}
@@ -211,6 +237,7 @@ func (r *Replica) proposeLocked(p *proposal) error {
 		return err
 	}
 	r.mu.proposals[p.id] = p
+	p.proposed = data
 	r.unquiesceLocked()
 	p.proposedAtTick = r.mu.ticks
 	if p.confChange != nil {

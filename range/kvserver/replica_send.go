@@ -77,12 +77,24 @@ func (r *Replica) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.
 		return resp, nil
 	}
 
-	b := r.store.engine.NewBatch()
+	// A batch of one request never reads its own writes: it reads the
+	// engine (reusing iterators) and writes to a write-only batch.
+	var b kv.Batch
+	var rw kv.ReadWriter
+	if len(ba.Requests) == 1 {
+		b = r.store.engine.NewWriteOnlyBatch()
+		ro := r.store.engine.NewReadOnly()
+		defer ro.Close()
+		rw = kv.NewReadWriter(ro, b)
+	} else {
+		b = r.store.engine.NewBatch()
+		rw = b
+	}
 	defer b.Close()
 	var ms kv.MVCCStats
 	resp := &rangepb.BatchResponse{Timestamp: tsToProto(ts)}
 	for _, req := range ba.Requests {
-		res, err := evaluate(b, b, &ms, req, ts)
+		res, err := evaluate(rw, rw, &ms, req, ts)
 		if err != nil {
 			return nil, err
 		}

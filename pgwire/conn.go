@@ -1,0 +1,540 @@
+package pgwire
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/binary"
+	"io"
+	"net"
+	"strings"
+	"sync"
+
+	"github.com/cockroachdb/errors"
+	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/meridiandb/meridian/sql/pgerror"
+)
+
+// conn is one client connection. Only its own goroutine touches it, except
+// for cancelQuery.
+type conn struct {
+	s   *Server
+	nc  net.Conn
+	be  *pgproto3.Backend
+	bw  *bufio.Writer
+	err error // the first write error; the connection is then dead
+
+	pid, secret uint32
+	sess        Session
+
+	cancelMu sync.Mutex
+	// cancelFn cancels the query running now, if any.
+	cancelFn context.CancelFunc
+
+	stmts   map[string]Statement
+	portals map[string]Portal
+	// skipToSync is set after an error in the extended protocol: every
+	// message up to the next Sync is discarded.
+	skipToSync bool
+}
+
+// errConnDone ends a connection's loop without an error to report.
+var errConnDone = errors.New("connection done")
+
+func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
+	// Closing the socket unblocks a read when the server stops.
+	stopClose := context.AfterFunc(ctx, func() { _ = nc.Close() })
+	defer stopClose()
+	defer func() { _ = nc.Close() }()
+
+	c := &conn{s: s, nc: nc, stmts: map[string]Statement{}, portals: map[string]Portal{}}
+	c.setConn(nc)
+	args, ok := c.startup(ctx)
+	if !ok {
+		return
+	}
+	if !s.register(c) {
+		c.fatal(pgerror.New(pgerror.CodeTooManyConnections, "sorry, too many clients already"))
+		return
+	}
+	defer s.unregister(c)
+	if err := c.authenticate(args); err != nil {
+		c.fatal(err)
+		return
+	}
+	sess, err := s.cfg.Executor.NewSession(ctx, args)
+	if err != nil {
+		c.fatal(err)
+		return
+	}
+	c.sess = sess
+	defer func() {
+		for _, p := range c.portals {
+			p.Close()
+		}
+		for _, st := range c.stmts {
+			st.Close()
+		}
+		sess.Close()
+	}()
+	c.send(&pgproto3.AuthenticationOk{})
+	for _, kv := range [][2]string{
+		{"server_version", s.cfg.ServerVersion},
+		{"server_encoding", "UTF8"},
+		{"client_encoding", "UTF8"},
+		{"DateStyle", "ISO, MDY"},
+		{"IntervalStyle", "postgres"},
+		{"TimeZone", "UTC"},
+		{"integer_datetimes", "on"},
+		{"standard_conforming_strings", "on"},
+		{"is_superuser", "on"},
+		{"session_authorization", args.User},
+		{"application_name", args.Params["application_name"]},
+	} {
+		c.send(&pgproto3.ParameterStatus{Name: kv[0], Value: kv[1]})
+	}
+	c.send(&pgproto3.BackendKeyData{ProcessID: c.pid, SecretKey: binary.BigEndian.AppendUint32(nil, c.secret)})
+	c.readyForQuery()
+	if err := c.loop(ctx); err != nil && !errors.Is(err, errConnDone) && c.err == nil {
+		c.fatal(err)
+	}
+}
+
+// setConn (re)builds the message codec over nc, as after a TLS upgrade.
+func (c *conn) setConn(nc net.Conn) {
+	c.nc = nc
+	c.bw = bufio.NewWriterSize(nc, 32<<10)
+	c.be = pgproto3.NewBackend(nc, c.bw)
+	c.be.SetMaxBodyLen(c.s.cfg.MaxMessageSize)
+}
+
+// startup handles the messages before the session: encryption requests,
+// a cancel request (which ends the connection), and the startup message.
+func (c *conn) startup(ctx context.Context) (SessionArgs, bool) {
+	tlsDone := false
+	for {
+		msg, err := c.be.ReceiveStartupMessage()
+		if err != nil {
+			if !isDisconnect(err) {
+				c.fatal(pgerror.Newf(pgerror.CodeProtocolViolation, "invalid startup packet: %v", err))
+			}
+			return SessionArgs{}, false
+		}
+		switch m := msg.(type) {
+		case *pgproto3.SSLRequest:
+			if c.s.cfg.TLS == nil || tlsDone {
+				if _, err := c.nc.Write([]byte{'N'}); err != nil {
+					return SessionArgs{}, false
+				}
+				continue
+			}
+			if _, err := c.nc.Write([]byte{'S'}); err != nil {
+				return SessionArgs{}, false
+			}
+			tc := tls.Server(c.nc, c.s.cfg.TLS)
+			if err := tc.HandshakeContext(ctx); err != nil {
+				return SessionArgs{}, false
+			}
+			tlsDone = true
+			c.setConn(tc)
+		case *pgproto3.GSSEncRequest:
+			if _, err := c.nc.Write([]byte{'N'}); err != nil {
+				return SessionArgs{}, false
+			}
+		case *pgproto3.CancelRequest:
+			c.s.cancel(m.ProcessID, cancelKey(m.SecretKey))
+			return SessionArgs{}, false
+		case *pgproto3.StartupMessage:
+			args := SessionArgs{Params: map[string]string{}, RemoteAddr: c.nc.RemoteAddr()}
+			var unsupported []string
+			for k, v := range m.Parameters {
+				if strings.HasPrefix(k, "_pq_.") {
+					unsupported = append(unsupported, k)
+					continue
+				}
+				args.Params[k] = v
+			}
+			args.User = args.Params["user"]
+			args.Database = args.Params["database"]
+			if args.Database == "" {
+				args.Database = args.User
+			}
+			if args.User == "" {
+				c.fatal(pgerror.New(pgerror.CodeInvalidAuthorization, "no PostgreSQL user name specified in startup packet"))
+				return SessionArgs{}, false
+			}
+			if m.ProtocolVersion != pgproto3.ProtocolVersion30 || len(unsupported) > 0 {
+				// We speak 3.0: tell a client asking for more, and name the
+				// protocol options we ignore.
+				c.send(&pgproto3.NegotiateProtocolVersion{NewestMinorProtocol: 0, UnrecognizedOptions: unsupported})
+			}
+			return args, true
+		default:
+			c.fatal(pgerror.Newf(pgerror.CodeProtocolViolation, "unexpected startup message %T", msg))
+			return SessionArgs{}, false
+		}
+	}
+}
+
+// cancelKey reads a cancel request's secret key, which is four bytes in
+// protocol 3.0.
+func cancelKey(b []byte) uint32 {
+	if len(b) != 4 {
+		return 0
+	}
+	return binary.BigEndian.Uint32(b)
+}
+
+// loop reads and answers messages until the client leaves or the
+// connection fails.
+func (c *conn) loop(ctx context.Context) error {
+	for {
+		msg, err := c.be.Receive()
+		if err != nil {
+			if isDisconnect(err) || ctx.Err() != nil {
+				return errConnDone
+			}
+			var tooBig *pgproto3.ExceededMaxBodyLenErr
+			if errors.As(err, &tooBig) {
+				return pgerror.Newf(pgerror.CodeProgramLimitExceeded,
+					"message of %d bytes exceeds the limit of %d bytes", tooBig.ActualBodyLen, tooBig.MaxExpectedBodyLen)
+			}
+			return pgerror.Newf(pgerror.CodeProtocolViolation, "invalid message: %v", err)
+		}
+		if c.skipToSync {
+			switch msg.(type) {
+			case *pgproto3.Sync:
+				c.skipToSync = false
+				c.endExtended()
+				c.readyForQuery()
+			case *pgproto3.Terminate:
+				return errConnDone
+			}
+			continue
+		}
+		switch m := msg.(type) {
+		case *pgproto3.Query:
+			c.simpleQuery(ctx, m.String)
+			c.readyForQuery()
+		case *pgproto3.Parse:
+			c.extended(c.parse(ctx, m))
+		case *pgproto3.Bind:
+			c.extended(c.bind(ctx, m))
+		case *pgproto3.Describe:
+			c.extended(c.describe(m))
+		case *pgproto3.Execute:
+			c.extended(c.execute(ctx, m))
+		case *pgproto3.Close:
+			c.extended(c.closeObject(m))
+		case *pgproto3.Sync:
+			c.endExtended()
+			c.readyForQuery()
+		case *pgproto3.Flush:
+			c.flush()
+		case *pgproto3.Terminate:
+			return errConnDone
+		case *pgproto3.CopyData, *pgproto3.CopyDone, *pgproto3.CopyFail:
+			// Stray COPY messages after a COPY ended with an error are
+			// ignored, as PostgreSQL does.
+		case *pgproto3.FunctionCall:
+			c.sendError(pgerror.New(pgerror.CodeFeatureNotSupported, "the function call protocol is not supported"))
+			c.readyForQuery()
+		default:
+			return pgerror.Newf(pgerror.CodeProtocolViolation, "unexpected message %T", msg)
+		}
+		if c.err != nil {
+			return errConnDone
+		}
+	}
+}
+
+// extended reports an extended-protocol message's error, after which the
+// protocol skips to the next Sync.
+func (c *conn) extended(err error) {
+	if err != nil {
+		c.sendError(err)
+		c.skipToSync = true
+	}
+}
+
+// endExtended ends an implicit transaction of the extended protocol: the
+// unnamed portal lives until the next Sync outside a transaction block.
+func (c *conn) endExtended() {
+	if c.sess.TxnStatus() == TxnIdle {
+		for name, p := range c.portals {
+			p.Close()
+			delete(c.portals, name)
+		}
+	}
+}
+
+// queryContext returns the context of one query, which a cancel request
+// for this connection cancels.
+func (c *conn) queryContext(ctx context.Context) (context.Context, func()) {
+	qctx, cancel := context.WithCancel(ctx)
+	c.cancelMu.Lock()
+	c.cancelFn = cancel
+	c.cancelMu.Unlock()
+	return qctx, func() {
+		c.cancelMu.Lock()
+		c.cancelFn = nil
+		c.cancelMu.Unlock()
+		cancel()
+	}
+}
+
+func (c *conn) cancelQuery() {
+	c.cancelMu.Lock()
+	defer c.cancelMu.Unlock()
+	if c.cancelFn != nil {
+		c.cancelFn()
+	}
+}
+
+func (c *conn) simpleQuery(ctx context.Context, query string) {
+	qctx, done := c.queryContext(ctx)
+	defer done()
+	w := &resultWriter{c: c, simple: true}
+	if err := c.sess.ExecSimple(qctx, query, w); err != nil {
+		c.sendError(canceledAs(qctx, err))
+	}
+}
+
+func (c *conn) parse(ctx context.Context, m *pgproto3.Parse) error {
+	if m.Name != "" {
+		if _, ok := c.stmts[m.Name]; ok {
+			return pgerror.Newf(pgerror.CodeDuplicatePreparedStatement, "prepared statement %q already exists", m.Name)
+		}
+	}
+	qctx, done := c.queryContext(ctx)
+	defer done()
+	st, err := c.sess.Prepare(qctx, m.Query, m.ParameterOIDs)
+	if err != nil {
+		return canceledAs(qctx, err)
+	}
+	if old := c.stmts[m.Name]; old != nil {
+		old.Close() // the unnamed statement is replaced
+	}
+	c.stmts[m.Name] = st
+	c.send(&pgproto3.ParseComplete{})
+	return nil
+}
+
+func (c *conn) bind(ctx context.Context, m *pgproto3.Bind) error {
+	st := c.stmts[m.PreparedStatement]
+	if st == nil {
+		return pgerror.Newf(pgerror.CodeInvalidSQLStatementName, "prepared statement %q does not exist", m.PreparedStatement)
+	}
+	if m.DestinationPortal != "" {
+		if _, ok := c.portals[m.DestinationPortal]; ok {
+			return pgerror.Newf(pgerror.CodeDuplicateCursor, "portal %q already exists", m.DestinationPortal)
+		}
+	}
+	if n, want := len(m.Parameters), len(st.ParamTypes()); n != want {
+		return pgerror.Newf(pgerror.CodeProtocolViolation,
+			"bind message supplies %d parameters, but prepared statement %q requires %d", n, m.PreparedStatement, want)
+	}
+	if err := checkFormats(m.ParameterFormatCodes, len(m.Parameters), "parameter"); err != nil {
+		return err
+	}
+	if err := checkFormats(m.ResultFormatCodes, len(st.Columns()), "result"); err != nil {
+		return err
+	}
+	qctx, done := c.queryContext(ctx)
+	defer done()
+	p, err := st.Bind(qctx, m.Parameters, m.ParameterFormatCodes, m.ResultFormatCodes)
+	if err != nil {
+		return canceledAs(qctx, err)
+	}
+	if old := c.portals[m.DestinationPortal]; old != nil {
+		old.Close()
+	}
+	c.portals[m.DestinationPortal] = p
+	c.send(&pgproto3.BindComplete{})
+	return nil
+}
+
+// checkFormats checks a Bind message's format codes: none, one for all,
+// or one per value; each 0 (text) or 1 (binary).
+func checkFormats(codes []int16, n int, what string) error {
+	if len(codes) > 1 && len(codes) != n {
+		return pgerror.Newf(pgerror.CodeProtocolViolation, "bind message has %d %s formats but %d %ss", len(codes), what, n, what)
+	}
+	for _, f := range codes {
+		if f != 0 && f != 1 {
+			return pgerror.Newf(pgerror.CodeProtocolViolation, "unsupported format code: %d", f)
+		}
+	}
+	return nil
+}
+
+func (c *conn) describe(m *pgproto3.Describe) error {
+	switch m.ObjectType {
+	case 'S':
+		st := c.stmts[m.Name]
+		if st == nil {
+			return pgerror.Newf(pgerror.CodeInvalidSQLStatementName, "prepared statement %q does not exist", m.Name)
+		}
+		c.send(&pgproto3.ParameterDescription{ParameterOIDs: st.ParamTypes()})
+		c.sendRowDescription(st.Columns())
+	case 'P':
+		p := c.portals[m.Name]
+		if p == nil {
+			return pgerror.Newf(pgerror.CodeInvalidCursorName, "portal %q does not exist", m.Name)
+		}
+		c.sendRowDescription(p.Columns())
+	default:
+		return pgerror.Newf(pgerror.CodeProtocolViolation, "invalid DESCRIBE message subtype %d", m.ObjectType)
+	}
+	return nil
+}
+
+func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
+	p := c.portals[m.Portal]
+	if p == nil {
+		return pgerror.Newf(pgerror.CodeInvalidCursorName, "portal %q does not exist", m.Portal)
+	}
+	qctx, done := c.queryContext(ctx)
+	defer done()
+	suspended, err := p.Execute(qctx, int(m.MaxRows), &resultWriter{c: c})
+	if err != nil {
+		return canceledAs(qctx, err)
+	}
+	if suspended {
+		c.send(&pgproto3.PortalSuspended{})
+	}
+	return nil
+}
+
+func (c *conn) closeObject(m *pgproto3.Close) error {
+	switch m.ObjectType {
+	case 'S':
+		if st := c.stmts[m.Name]; st != nil {
+			st.Close()
+			delete(c.stmts, m.Name)
+		}
+	case 'P':
+		if p := c.portals[m.Name]; p != nil {
+			p.Close()
+			delete(c.portals, m.Name)
+		}
+	default:
+		return pgerror.Newf(pgerror.CodeProtocolViolation, "invalid CLOSE message subtype %d", m.ObjectType)
+	}
+	// Closing what does not exist is not an error.
+	c.send(&pgproto3.CloseComplete{})
+	return nil
+}
+
+func (c *conn) sendRowDescription(cols []Column) {
+	if cols == nil {
+		c.send(&pgproto3.NoData{})
+		return
+	}
+	rd := &pgproto3.RowDescription{Fields: make([]pgproto3.FieldDescription, len(cols))}
+	for i, col := range cols {
+		rd.Fields[i] = pgproto3.FieldDescription{
+			Name: []byte(col.Name), TableOID: col.TableOID, TableAttributeNumber: col.TableAttr,
+			DataTypeOID: col.TypeOID, DataTypeSize: col.TypeSize, TypeModifier: col.TypeMod, Format: col.Format,
+		}
+	}
+	c.send(rd)
+}
+
+// canceledAs turns the error of a query whose context a cancel request
+// ended into PostgreSQL's message for it.
+func canceledAs(qctx context.Context, err error) error {
+	if qctx.Err() != nil && pgerror.CodeOf(err) == pgerror.CodeQueryCanceled {
+		return pgerror.New(pgerror.CodeQueryCanceled, "canceling statement due to user request")
+	}
+	return err
+}
+
+func (c *conn) readyForQuery() {
+	st := TxnIdle
+	if c.sess != nil {
+		st = c.sess.TxnStatus()
+	}
+	c.send(&pgproto3.ReadyForQuery{TxStatus: byte(st)})
+	c.flush()
+}
+
+// send queues a message; a write error is kept and ends the connection.
+func (c *conn) send(m pgproto3.BackendMessage) {
+	if c.err != nil {
+		return
+	}
+	c.be.Send(m)
+	// Hand the message to the buffered writer, which writes to the socket
+	// whenever 32 KiB have gathered, so a large result streams out.
+	if err := c.be.Flush(); err != nil {
+		c.err = err
+	}
+}
+
+func (c *conn) flush() {
+	if c.err != nil {
+		return
+	}
+	if err := c.bw.Flush(); err != nil {
+		c.err = err
+	}
+}
+
+func (c *conn) sendError(err error) {
+	c.send(errorResponse(err, pgerror.SeverityError))
+}
+
+// fatal reports err and leaves the connection to be closed.
+func (c *conn) fatal(err error) {
+	c.send(errorResponse(err, pgerror.SeverityFatal))
+	c.flush()
+}
+
+func errorResponse(err error, sev pgerror.Severity) *pgproto3.ErrorResponse {
+	return &pgproto3.ErrorResponse{
+		Severity:            string(sev),
+		SeverityUnlocalized: string(sev),
+		Code:                string(pgerror.CodeOf(err)),
+		Message:             err.Error(),
+		Detail:              pgerror.DetailOf(err),
+		Hint:                pgerror.HintOf(err),
+	}
+}
+
+func isDisconnect(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
+}
+
+// resultWriter writes a statement's results to the connection.
+type resultWriter struct {
+	c      *conn
+	simple bool
+}
+
+var _ ResultWriter = (*resultWriter)(nil)
+
+func (w *resultWriter) Columns(cols []Column) {
+	if w.simple && cols != nil {
+		w.c.sendRowDescription(cols)
+	}
+}
+
+func (w *resultWriter) Row(vals [][]byte) error {
+	w.c.send(&pgproto3.DataRow{Values: vals})
+	return w.c.err
+}
+
+func (w *resultWriter) Complete(tag string) {
+	w.c.send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
+}
+
+func (w *resultWriter) EmptyQuery() { w.c.send(&pgproto3.EmptyQueryResponse{}) }
+
+func (w *resultWriter) Notice(code pgerror.Code, msg string) {
+	w.c.send(&pgproto3.NoticeResponse{Severity: "NOTICE", SeverityUnlocalized: "NOTICE", Code: string(code), Message: msg})
+}
+
+func (w *resultWriter) ParameterStatus(name, value string) {
+	w.c.send(&pgproto3.ParameterStatus{Name: name, Value: value})
+}

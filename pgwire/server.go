@@ -1,0 +1,181 @@
+// Package pgwire serves the PostgreSQL frontend/backend protocol, version
+// 3.0 (PostgreSQL documentation, chapter "Frontend/Backend Protocol"), so
+// that psql, pgx, lib/pq, JDBC and every other PostgreSQL driver can talk to
+// Meridian.
+//
+// A Server accepts connections; each connection runs on its own goroutine
+// (owned by the server's stopper): the startup exchange (SSL and GSSAPI
+// encryption requests, cancel requests, the startup message,
+// authentication), then the message loop of the simple query protocol
+// (Query) and the extended one (Parse, Bind, Describe, Execute, Close,
+// Sync, Flush). Messages are decoded and encoded by
+// github.com/jackc/pgx/v5/pgproto3; what a statement means is the
+// business of the Session the Executor makes for the connection (the sql
+// package).
+//
+// Every error a client sees is an ErrorResponse with a SQLSTATE (see
+// sql/pgerror); malformed messages end the connection with 08P01, never a
+// panic. In the extended protocol an error makes the server skip messages
+// up to the next Sync, as the protocol requires, so a pipelining driver
+// gets exactly one error and one ReadyForQuery.
+package pgwire
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"crypto/tls"
+	"encoding/binary"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/stop"
+)
+
+// Config configures a Server. Zero fields take the documented defaults.
+type Config struct {
+	// Executor makes the session behind each connection. Required.
+	Executor Executor
+	// Auth checks who may connect. Nil: anyone, as any user (trust).
+	Auth Authenticator
+	// TLS, when set, lets clients upgrade with an SSLRequest; nil answers
+	// SSLRequest with 'N' and the client goes on in plaintext (or gives up,
+	// with sslmode=require).
+	TLS *tls.Config
+	// MaxMessageSize bounds one message from a client. Default 64 MiB.
+	MaxMessageSize int
+	// MaxConnections bounds concurrent connections; more are refused with
+	// 53300. Default 1000.
+	MaxConnections int
+	// ServerVersion is reported as server_version. Default "15.0.0": psql
+	// and drivers choose their catalog queries and features by it.
+	ServerVersion string
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxMessageSize == 0 {
+		c.MaxMessageSize = 64 << 20
+	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = 1000
+	}
+	if c.ServerVersion == "" {
+		c.ServerVersion = "15.0.0"
+	}
+}
+
+// Server serves PostgreSQL clients. It is safe for concurrent use.
+type Server struct {
+	cfg     Config
+	stopper *stop.Stopper
+
+	mu struct {
+		sync.Mutex
+		// conns are the live connections by process ID, for cancel
+		// requests.
+		conns map[uint32]*conn
+	}
+}
+
+// NewServer returns a server; Serve starts it on a listener.
+func NewServer(cfg Config, stopper *stop.Stopper) (*Server, error) {
+	cfg.setDefaults()
+	if cfg.Executor == nil {
+		return nil, errors.New("pgwire: Config.Executor is required")
+	}
+	s := &Server{cfg: cfg, stopper: stopper}
+	s.mu.conns = map[uint32]*conn{}
+	return s, nil
+}
+
+// Serve accepts connections on ln until the stopper stops, which also
+// closes ln and every connection.
+func (s *Server) Serve(ln net.Listener) error {
+	if err := s.stopper.RunAsyncTask("pgwire-close-listener", func(ctx context.Context) {
+		<-ctx.Done()
+		_ = ln.Close()
+	}); err != nil {
+		_ = ln.Close()
+		return err
+	}
+	return s.stopper.RunAsyncTask("pgwire-accept", func(ctx context.Context) {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+					return
+				}
+				// Out of file descriptors, say: wait a moment rather than
+				// spin, and keep serving.
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+				continue
+			}
+			if err := s.stopper.RunAsyncTask("pgwire-conn", func(ctx context.Context) {
+				s.serveConn(ctx, nc)
+			}); err != nil {
+				_ = nc.Close()
+				return
+			}
+		}
+	})
+}
+
+// register assigns c a process ID and secret key for cancel requests, or
+// reports that the server is full.
+func (s *Server) register(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.mu.conns) >= s.cfg.MaxConnections {
+		return false
+	}
+	for {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		pid := binary.BigEndian.Uint32(b[:4]) &^ (1 << 31)
+		if pid == 0 || s.mu.conns[pid] != nil {
+			continue
+		}
+		c.pid, c.secret = pid, binary.BigEndian.Uint32(b[4:])
+		s.mu.conns[pid] = c
+		return true
+	}
+}
+
+func (s *Server) unregister(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.conns[c.pid] == c {
+		delete(s.mu.conns, c.pid)
+	}
+}
+
+// cancel cancels the running query of the connection with this process ID
+// and secret key. A wrong key does nothing, silently, as in PostgreSQL: the
+// requester learns nothing.
+func (s *Server) cancel(pid, secret uint32) {
+	s.mu.Lock()
+	c := s.mu.conns[pid]
+	s.mu.Unlock()
+	if c == nil {
+		return
+	}
+	var a, b [4]byte
+	binary.BigEndian.PutUint32(a[:], c.secret)
+	binary.BigEndian.PutUint32(b[:], secret)
+	if subtle.ConstantTimeCompare(a[:], b[:]) == 1 {
+		c.cancelQuery()
+	}
+}
+
+// NumConnections returns the number of connections past startup.
+func (s *Server) NumConnections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.mu.conns)
+}

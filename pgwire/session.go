@@ -1,0 +1,119 @@
+package pgwire
+
+import (
+	"context"
+	"net"
+
+	"github.com/meridiandb/meridian/sql/pgerror"
+)
+
+// Executor starts the SQL sessions behind connections. The sql package
+// implements it; pgwire knows nothing of parsing, planning or types beyond
+// their OIDs and encoded values.
+type Executor interface {
+	NewSession(ctx context.Context, args SessionArgs) (Session, error)
+}
+
+// SessionArgs are what the client sent at startup.
+type SessionArgs struct {
+	User     string
+	Database string
+	// Params holds every startup parameter, user and database included
+	// (application_name, client_encoding, DateStyle, options, ...).
+	Params     map[string]string
+	RemoteAddr net.Addr
+}
+
+// TxnStatus is the transaction state a ReadyForQuery message reports.
+type TxnStatus byte
+
+// The transaction states of the protocol.
+const (
+	TxnIdle   TxnStatus = 'I' // not in a transaction block
+	TxnActive TxnStatus = 'T' // in a transaction block
+	TxnFailed TxnStatus = 'E' // in a failed transaction block
+)
+
+// Session is one connection's SQL state: its transaction, settings and
+// the objects behind its prepared statements and portals. pgwire calls it
+// from one goroutine at a time; a call's ctx is cancelled by a
+// CancelRequest for the connection or when the server stops.
+type Session interface {
+	// ExecSimple runs the statements of a simple-protocol query string in
+	// order, each one's result written to w, and stops at the first error,
+	// which it returns. A string without statements gets w.EmptyQuery.
+	ExecSimple(ctx context.Context, query string, w ResultWriter) error
+	// Prepare parses and plans query, which holds at most one statement.
+	// paramTypes are the parameter OIDs the client gave (0: unspecified),
+	// possibly fewer than the statement has.
+	Prepare(ctx context.Context, query string, paramTypes []uint32) (Statement, error)
+	// TxnStatus reports the session's transaction state.
+	TxnStatus() TxnStatus
+	// Close releases the session; an open transaction is rolled back.
+	Close()
+}
+
+// Statement is a prepared statement.
+type Statement interface {
+	// ParamTypes are the OIDs of every parameter, inferred where the
+	// client left them unspecified.
+	ParamTypes() []uint32
+	// Columns describes the result rows; nil for a statement without rows.
+	// Formats are not set yet (text).
+	Columns() []Column
+	// Bind makes a portal: the statement with parameter values (nil for
+	// NULL) in the given formats (0 text, 1 binary; none: all text; one:
+	// all that), producing results in resultFormats (same conventions).
+	Bind(ctx context.Context, params [][]byte, paramFormats, resultFormats []int16) (Portal, error)
+	// Close releases the statement.
+	Close()
+}
+
+// Portal is a bound statement ready to run, possibly in several steps.
+type Portal interface {
+	// Columns describes the result rows with their formats; nil for a
+	// statement without rows.
+	Columns() []Column
+	// Execute runs the portal, or resumes it, writing at most maxRows rows
+	// (0: all) to w. It reports suspended when rows remain; otherwise it
+	// has called w.Complete.
+	Execute(ctx context.Context, maxRows int, w ResultWriter) (suspended bool, err error)
+	// Close releases the portal.
+	Close()
+}
+
+// Column describes one result column, as a RowDescription field.
+type Column struct {
+	Name string
+	// TableOID and TableAttr name the table column it comes from (0 if
+	// none).
+	TableOID  uint32
+	TableAttr uint16
+	TypeOID   uint32
+	// TypeSize is the type's size in bytes, -1 variable, -2 C string.
+	TypeSize int16
+	TypeMod  int32
+	// Format is 0 (text) or 1 (binary).
+	Format int16
+}
+
+// ResultWriter receives a statement's results. In the simple protocol the
+// columns go out as a RowDescription; in the extended protocol the client
+// learns them from Describe, and Columns is not sent.
+type ResultWriter interface {
+	// Columns announces the columns of the rows that follow.
+	Columns(cols []Column)
+	// Row sends one row of values, each already encoded in its column's
+	// format (nil: NULL). An error means the connection failed.
+	Row(vals [][]byte) error
+	// Complete ends a statement's result with its command tag, such as
+	// "SELECT 3" or "INSERT 0 1".
+	Complete(tag string)
+	// EmptyQuery answers a query string that held no statement.
+	EmptyQuery()
+	// Notice sends a notice (a warning or information) to the client.
+	Notice(code pgerror.Code, msg string)
+	// ParameterStatus tells the client of a changed session setting that
+	// drivers track (TimeZone, DateStyle, application_name, ...).
+	ParameterStatus(name, value string)
+}
