@@ -9,7 +9,8 @@
 // over the engine), replica_proposal.go, replica_apply.go (deterministic
 // apply), replica_lease.go, replica_send.go (evaluation), replica_admin.go
 // (replica changes, lease transfers, consistency checks),
-// replica_snapshot.go, transport.go and transport_mem.go.
+// replica_snapshot.go, replica_split.go (splits, the split trigger,
+// meta2 records), transport.go and transport_mem.go.
 package kvserver
 
 import (
