@@ -818,3 +818,79 @@ func TestMeta2Window(t *testing.T) {
 		t.Fatalf("meta2 after the repair: %v", recs)
 	}
 }
+
+// TestConcurrentSplitsAndReplicaChanges splits from several clients at
+// once, racing a replica change of the range being split: latches order
+// the splits, a split evaluated against a descriptor the other changed is
+// rejected at apply (and retried), and every range ends up consistent.
+func TestConcurrentSplitsAndReplicaChanges(t *testing.T) {
+	c := kvtest.NewCluster(t, kvtest.Options{Nodes: 4})
+	ctx := testCtx(t)
+	if _, err := c.AddVoters(ctx, 1, 2, 3); err != nil {
+		t.Fatal(err)
+	}
+	ds := kvclient.NewDistSender(c)
+	want := map[string]string{}
+	writeKeys(t, ctx, ds, want, 0, 200, "a")
+	var wg sync.WaitGroup
+	var retries atomic.Int64
+	errs := make(chan error, 20)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cds := kvclient.NewDistSender(c)
+			for i := 1; i <= 2; i++ {
+				key := []byte(userKey(w*24 + i*8))
+				for {
+					_, err := cds.AdminSplit(ctx, key)
+					if err == nil {
+						break
+					}
+					if ctx.Err() != nil || errors.As(err, new(*kvserver.InvalidSplitKeyError)) {
+						errs <- err
+						return
+					}
+					retries.Add(1)
+					// Rejected by the racing replica change (a learner, a
+					// descriptor that changed): try again.
+					waitFor(time.Millisecond)
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			_, err := c.AddVoters(ctx, 1, 4)
+			if err == nil {
+				return
+			}
+			if ctx.Err() != nil {
+				errs <- err
+				return
+			}
+			waitFor(time.Millisecond)
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	t.Logf("%d split attempts retried", retries.Load())
+	recs := waitMeta2(t, ctx, c, 17)
+	writeKeys(t, ctx, ds, want, 0, 200, "b")
+	checkReads(t, ctx, kvclient.NewDistSender(c), want, 200)
+	for _, d := range recs {
+		id := kvserver.RangeID(d.RangeId)
+		succeedsSoon(t, func() error { return c.CheckConsistency(ctx, id) })
+	}
+	// Range 1 got its fourth voter (the ranges split off before that have
+	// three voters, those split after four).
+	r1, _ := c.Nodes[0].Store.GetReplica(1)
+	if len(r1.Desc().Replicas) != 4 {
+		t.Fatalf("range 1 has %v", r1.Desc().Replicas)
+	}
+}
