@@ -11,6 +11,7 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/range/kvclient"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"github.com/meridiandb/meridian/rpc"
@@ -40,6 +41,11 @@ type Config struct {
 	Store kvserver.StoreConfig
 	// CacheSize is the engine's block cache. Default: kv's default.
 	CacheSize int64
+	// Nodes are the cluster's nodes, which the node's own KV client tries
+	// when it looks for range 1's leaseholder (splits allocate range IDs
+	// and update meta2 there). Default: this node alone; NotLeaseHolder
+	// hints lead the client on from there.
+	Nodes []kvserver.NodeID
 }
 
 // Node is a running node.
@@ -84,6 +90,11 @@ func Start(cfg Config) (*Node, error) {
 	n.transport = rpc.NewRaftTransport(n.rpcCtx, n.stopper, cfg.Resolve, rpc.RaftTransportOptions{})
 	sc := cfg.Store
 	sc.NodeID, sc.ClusterID, sc.Clock, sc.Transport = cfg.NodeID, cfg.ClusterID, cfg.Clock, n.transport
+	nodes := cfg.Nodes
+	if len(nodes) == 0 {
+		nodes = []kvserver.NodeID{cfg.NodeID}
+	}
+	sc.MetaSender = kvclient.NewSender(n.rpcCtx, cfg.Resolve, nodes)
 	n.store = kvserver.NewStore(sc, eng, n.stopper)
 	if err := n.store.Start(); err != nil {
 		n.Stop()

@@ -1,7 +1,8 @@
-// Package kvclient sends KV batches to ranges over gRPC, finding each
-// range's leaseholder. It is the client side of the range layer in its
-// simplest form: requests name their range ID. Addressing by key through
-// the meta ranges (a DistSender) builds on it.
+// Package kvclient is the client side of the range layer. Sender sends KV
+// batches to a range, named by ID, over gRPC, finding its leaseholder.
+// DistSender builds addressing by key on it: a RangeCache of descriptors
+// filled from the meta2 records in range 1, batches split by range, and
+// retries with a refreshed cache when a range answers RangeKeyMismatch.
 package kvclient
 
 import (

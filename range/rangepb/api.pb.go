@@ -1432,6 +1432,104 @@ func (x *CollectChecksumResponse) GetSkipped() bool {
 	return false
 }
 
+// AdminSplitRequest splits the range at split_key, which becomes the first
+// key of a new range; empty: at the key that halves the range's data.
+type AdminSplitRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SplitKey      []byte                 `protobuf:"bytes,1,opt,name=split_key,json=splitKey,proto3" json:"split_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdminSplitRequest) Reset() {
+	*x = AdminSplitRequest{}
+	mi := &file_range_rangepb_api_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdminSplitRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdminSplitRequest) ProtoMessage() {}
+
+func (x *AdminSplitRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_api_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdminSplitRequest.ProtoReflect.Descriptor instead.
+func (*AdminSplitRequest) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *AdminSplitRequest) GetSplitKey() []byte {
+	if x != nil {
+		return x.SplitKey
+	}
+	return nil
+}
+
+type AdminSplitResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Left          *RangeDescriptor       `protobuf:"bytes,1,opt,name=left,proto3" json:"left,omitempty"`
+	Right         *RangeDescriptor       `protobuf:"bytes,2,opt,name=right,proto3" json:"right,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdminSplitResponse) Reset() {
+	*x = AdminSplitResponse{}
+	mi := &file_range_rangepb_api_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdminSplitResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdminSplitResponse) ProtoMessage() {}
+
+func (x *AdminSplitResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_api_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdminSplitResponse.ProtoReflect.Descriptor instead.
+func (*AdminSplitResponse) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *AdminSplitResponse) GetLeft() *RangeDescriptor {
+	if x != nil {
+		return x.Left
+	}
+	return nil
+}
+
+func (x *AdminSplitResponse) GetRight() *RangeDescriptor {
+	if x != nil {
+		return x.Right
+	}
+	return nil
+}
+
 type RequestUnion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Value:
@@ -1448,6 +1546,7 @@ type RequestUnion struct {
 	//	*RequestUnion_ChangeReplicas
 	//	*RequestUnion_ComputeChecksum
 	//	*RequestUnion_CollectChecksum
+	//	*RequestUnion_AdminSplit
 	Value         isRequestUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1455,7 +1554,7 @@ type RequestUnion struct {
 
 func (x *RequestUnion) Reset() {
 	*x = RequestUnion{}
-	mi := &file_range_rangepb_api_proto_msgTypes[28]
+	mi := &file_range_rangepb_api_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1467,7 +1566,7 @@ func (x *RequestUnion) String() string {
 func (*RequestUnion) ProtoMessage() {}
 
 func (x *RequestUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[28]
+	mi := &file_range_rangepb_api_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1480,7 +1579,7 @@ func (x *RequestUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestUnion.ProtoReflect.Descriptor instead.
 func (*RequestUnion) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{28}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RequestUnion) GetValue() isRequestUnion_Value {
@@ -1598,6 +1697,15 @@ func (x *RequestUnion) GetCollectChecksum() *CollectChecksumRequest {
 	return nil
 }
 
+func (x *RequestUnion) GetAdminSplit() *AdminSplitRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_AdminSplit); ok {
+			return x.AdminSplit
+		}
+	}
+	return nil
+}
+
 type isRequestUnion_Value interface {
 	isRequestUnion_Value()
 }
@@ -1650,6 +1758,10 @@ type RequestUnion_CollectChecksum struct {
 	CollectChecksum *CollectChecksumRequest `protobuf:"bytes,24,opt,name=collect_checksum,json=collectChecksum,proto3,oneof"`
 }
 
+type RequestUnion_AdminSplit struct {
+	AdminSplit *AdminSplitRequest `protobuf:"bytes,25,opt,name=admin_split,json=adminSplit,proto3,oneof"`
+}
+
 func (*RequestUnion_Get) isRequestUnion_Value() {}
 
 func (*RequestUnion_Put) isRequestUnion_Value() {}
@@ -1674,6 +1786,8 @@ func (*RequestUnion_ComputeChecksum) isRequestUnion_Value() {}
 
 func (*RequestUnion_CollectChecksum) isRequestUnion_Value() {}
 
+func (*RequestUnion_AdminSplit) isRequestUnion_Value() {}
+
 type ResponseUnion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Value:
@@ -1690,6 +1804,7 @@ type ResponseUnion struct {
 	//	*ResponseUnion_ChangeReplicas
 	//	*ResponseUnion_ComputeChecksum
 	//	*ResponseUnion_CollectChecksum
+	//	*ResponseUnion_AdminSplit
 	Value         isResponseUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1697,7 +1812,7 @@ type ResponseUnion struct {
 
 func (x *ResponseUnion) Reset() {
 	*x = ResponseUnion{}
-	mi := &file_range_rangepb_api_proto_msgTypes[29]
+	mi := &file_range_rangepb_api_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1709,7 +1824,7 @@ func (x *ResponseUnion) String() string {
 func (*ResponseUnion) ProtoMessage() {}
 
 func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[29]
+	mi := &file_range_rangepb_api_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1722,7 +1837,7 @@ func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResponseUnion.ProtoReflect.Descriptor instead.
 func (*ResponseUnion) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{29}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ResponseUnion) GetValue() isResponseUnion_Value {
@@ -1840,6 +1955,15 @@ func (x *ResponseUnion) GetCollectChecksum() *CollectChecksumResponse {
 	return nil
 }
 
+func (x *ResponseUnion) GetAdminSplit() *AdminSplitResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_AdminSplit); ok {
+			return x.AdminSplit
+		}
+	}
+	return nil
+}
+
 type isResponseUnion_Value interface {
 	isResponseUnion_Value()
 }
@@ -1892,6 +2016,10 @@ type ResponseUnion_CollectChecksum struct {
 	CollectChecksum *CollectChecksumResponse `protobuf:"bytes,24,opt,name=collect_checksum,json=collectChecksum,proto3,oneof"`
 }
 
+type ResponseUnion_AdminSplit struct {
+	AdminSplit *AdminSplitResponse `protobuf:"bytes,25,opt,name=admin_split,json=adminSplit,proto3,oneof"`
+}
+
 func (*ResponseUnion_Get) isResponseUnion_Value() {}
 
 func (*ResponseUnion_Put) isResponseUnion_Value() {}
@@ -1916,6 +2044,8 @@ func (*ResponseUnion_ComputeChecksum) isResponseUnion_Value() {}
 
 func (*ResponseUnion_CollectChecksum) isResponseUnion_Value() {}
 
+func (*ResponseUnion_AdminSplit) isResponseUnion_Value() {}
+
 type BatchHeader struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	RangeId int64                  `protobuf:"varint,1,opt,name=range_id,json=rangeId,proto3" json:"range_id,omitempty"`
@@ -1929,7 +2059,7 @@ type BatchHeader struct {
 
 func (x *BatchHeader) Reset() {
 	*x = BatchHeader{}
-	mi := &file_range_rangepb_api_proto_msgTypes[30]
+	mi := &file_range_rangepb_api_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1941,7 +2071,7 @@ func (x *BatchHeader) String() string {
 func (*BatchHeader) ProtoMessage() {}
 
 func (x *BatchHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[30]
+	mi := &file_range_rangepb_api_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1954,7 +2084,7 @@ func (x *BatchHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchHeader.ProtoReflect.Descriptor instead.
 func (*BatchHeader) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{30}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *BatchHeader) GetRangeId() int64 {
@@ -1988,7 +2118,7 @@ type BatchRequest struct {
 
 func (x *BatchRequest) Reset() {
 	*x = BatchRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[31]
+	mi := &file_range_rangepb_api_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2000,7 +2130,7 @@ func (x *BatchRequest) String() string {
 func (*BatchRequest) ProtoMessage() {}
 
 func (x *BatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[31]
+	mi := &file_range_rangepb_api_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2013,7 +2143,7 @@ func (x *BatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchRequest.ProtoReflect.Descriptor instead.
 func (*BatchRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{31}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *BatchRequest) GetHeader() *BatchHeader {
@@ -2041,7 +2171,7 @@ type NotLeaseHolderError struct {
 
 func (x *NotLeaseHolderError) Reset() {
 	*x = NotLeaseHolderError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[32]
+	mi := &file_range_rangepb_api_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2053,7 +2183,7 @@ func (x *NotLeaseHolderError) String() string {
 func (*NotLeaseHolderError) ProtoMessage() {}
 
 func (x *NotLeaseHolderError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[32]
+	mi := &file_range_rangepb_api_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2066,7 +2196,7 @@ func (x *NotLeaseHolderError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotLeaseHolderError.ProtoReflect.Descriptor instead.
 func (*NotLeaseHolderError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{32}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *NotLeaseHolderError) GetLease() *Lease {
@@ -2093,7 +2223,7 @@ type RangeNotFoundError struct {
 
 func (x *RangeNotFoundError) Reset() {
 	*x = RangeNotFoundError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[33]
+	mi := &file_range_rangepb_api_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2105,7 +2235,7 @@ func (x *RangeNotFoundError) String() string {
 func (*RangeNotFoundError) ProtoMessage() {}
 
 func (x *RangeNotFoundError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[33]
+	mi := &file_range_rangepb_api_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2118,7 +2248,7 @@ func (x *RangeNotFoundError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeNotFoundError.ProtoReflect.Descriptor instead.
 func (*RangeNotFoundError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{33}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RangeNotFoundError) GetRangeId() int64 {
@@ -2135,17 +2265,22 @@ func (x *RangeNotFoundError) GetStoreId() int32 {
 	return 0
 }
 
+// RangeKeyMismatchError: key is outside desc, the range as the replica knows
+// it. ranges are descriptors the replica's store holds that contain key
+// (the right-hand side of a recent split), so a client can refresh its
+// cache before the meta records catch up.
 type RangeKeyMismatchError struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
 	Desc          *RangeDescriptor       `protobuf:"bytes,2,opt,name=desc,proto3" json:"desc,omitempty"`
+	Ranges        []*RangeDescriptor     `protobuf:"bytes,3,rep,name=ranges,proto3" json:"ranges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RangeKeyMismatchError) Reset() {
 	*x = RangeKeyMismatchError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[34]
+	mi := &file_range_rangepb_api_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2157,7 +2292,7 @@ func (x *RangeKeyMismatchError) String() string {
 func (*RangeKeyMismatchError) ProtoMessage() {}
 
 func (x *RangeKeyMismatchError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[34]
+	mi := &file_range_rangepb_api_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2170,7 +2305,7 @@ func (x *RangeKeyMismatchError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeKeyMismatchError.ProtoReflect.Descriptor instead.
 func (*RangeKeyMismatchError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{34}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *RangeKeyMismatchError) GetKey() []byte {
@@ -2187,6 +2322,75 @@ func (x *RangeKeyMismatchError) GetDesc() *RangeDescriptor {
 	return nil
 }
 
+func (x *RangeKeyMismatchError) GetRanges() []*RangeDescriptor {
+	if x != nil {
+		return x.Ranges
+	}
+	return nil
+}
+
+// InvalidSplitKeyError: an AdminSplit named a key the range cannot split
+// at; nothing changed.
+type InvalidSplitKeyError struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	Desc          *RangeDescriptor       `protobuf:"bytes,3,opt,name=desc,proto3" json:"desc,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InvalidSplitKeyError) Reset() {
+	*x = InvalidSplitKeyError{}
+	mi := &file_range_rangepb_api_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InvalidSplitKeyError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InvalidSplitKeyError) ProtoMessage() {}
+
+func (x *InvalidSplitKeyError) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_api_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InvalidSplitKeyError.ProtoReflect.Descriptor instead.
+func (*InvalidSplitKeyError) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *InvalidSplitKeyError) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *InvalidSplitKeyError) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *InvalidSplitKeyError) GetDesc() *RangeDescriptor {
+	if x != nil {
+		return x.Desc
+	}
+	return nil
+}
+
 // AmbiguousResultError: the command may or may not have applied.
 type AmbiguousResultError struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2197,7 +2401,7 @@ type AmbiguousResultError struct {
 
 func (x *AmbiguousResultError) Reset() {
 	*x = AmbiguousResultError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[35]
+	mi := &file_range_rangepb_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2209,7 +2413,7 @@ func (x *AmbiguousResultError) String() string {
 func (*AmbiguousResultError) ProtoMessage() {}
 
 func (x *AmbiguousResultError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[35]
+	mi := &file_range_rangepb_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2222,7 +2426,7 @@ func (x *AmbiguousResultError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmbiguousResultError.ProtoReflect.Descriptor instead.
 func (*AmbiguousResultError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{35}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *AmbiguousResultError) GetReason() string {
@@ -2242,7 +2446,7 @@ type ConditionFailedError struct {
 
 func (x *ConditionFailedError) Reset() {
 	*x = ConditionFailedError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[36]
+	mi := &file_range_rangepb_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2254,7 +2458,7 @@ func (x *ConditionFailedError) String() string {
 func (*ConditionFailedError) ProtoMessage() {}
 
 func (x *ConditionFailedError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[36]
+	mi := &file_range_rangepb_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2267,7 +2471,7 @@ func (x *ConditionFailedError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConditionFailedError.ProtoReflect.Descriptor instead.
 func (*ConditionFailedError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{36}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ConditionFailedError) GetActualValue() []byte {
@@ -2294,7 +2498,7 @@ type WriteTooOldError struct {
 
 func (x *WriteTooOldError) Reset() {
 	*x = WriteTooOldError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[37]
+	mi := &file_range_rangepb_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2306,7 +2510,7 @@ func (x *WriteTooOldError) String() string {
 func (*WriteTooOldError) ProtoMessage() {}
 
 func (x *WriteTooOldError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[37]
+	mi := &file_range_rangepb_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2319,7 +2523,7 @@ func (x *WriteTooOldError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteTooOldError.ProtoReflect.Descriptor instead.
 func (*WriteTooOldError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{37}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *WriteTooOldError) GetTimestamp() *Timestamp {
@@ -2347,6 +2551,7 @@ type Error struct {
 	//	*Error_AmbiguousResult
 	//	*Error_ConditionFailed
 	//	*Error_WriteTooOld
+	//	*Error_InvalidSplitKey
 	Detail        isError_Detail `protobuf_oneof:"detail"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2354,7 +2559,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_range_rangepb_api_proto_msgTypes[38]
+	mi := &file_range_rangepb_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2366,7 +2571,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[38]
+	mi := &file_range_rangepb_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2379,7 +2584,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{38}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Error) GetMessage() string {
@@ -2450,6 +2655,15 @@ func (x *Error) GetWriteTooOld() *WriteTooOldError {
 	return nil
 }
 
+func (x *Error) GetInvalidSplitKey() *InvalidSplitKeyError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_InvalidSplitKey); ok {
+			return x.InvalidSplitKey
+		}
+	}
+	return nil
+}
+
 type isError_Detail interface {
 	isError_Detail()
 }
@@ -2478,6 +2692,10 @@ type Error_WriteTooOld struct {
 	WriteTooOld *WriteTooOldError `protobuf:"bytes,7,opt,name=write_too_old,json=writeTooOld,proto3,oneof"`
 }
 
+type Error_InvalidSplitKey struct {
+	InvalidSplitKey *InvalidSplitKeyError `protobuf:"bytes,8,opt,name=invalid_split_key,json=invalidSplitKey,proto3,oneof"`
+}
+
 func (*Error_NotLeaseHolder) isError_Detail() {}
 
 func (*Error_RangeNotFound) isError_Detail() {}
@@ -2489,6 +2707,8 @@ func (*Error_AmbiguousResult) isError_Detail() {}
 func (*Error_ConditionFailed) isError_Detail() {}
 
 func (*Error_WriteTooOld) isError_Detail() {}
+
+func (*Error_InvalidSplitKey) isError_Detail() {}
 
 type BatchResponse struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -2502,7 +2722,7 @@ type BatchResponse struct {
 
 func (x *BatchResponse) Reset() {
 	*x = BatchResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[39]
+	mi := &file_range_rangepb_api_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2514,7 +2734,7 @@ func (x *BatchResponse) String() string {
 func (*BatchResponse) ProtoMessage() {}
 
 func (x *BatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[39]
+	mi := &file_range_rangepb_api_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2527,7 +2747,7 @@ func (x *BatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchResponse.ProtoReflect.Descriptor instead.
 func (*BatchResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{39}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *BatchResponse) GetResponses() []*ResponseUnion {
@@ -2567,7 +2787,7 @@ type PingRequest struct {
 
 func (x *PingRequest) Reset() {
 	*x = PingRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[40]
+	mi := &file_range_rangepb_api_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2579,7 +2799,7 @@ func (x *PingRequest) String() string {
 func (*PingRequest) ProtoMessage() {}
 
 func (x *PingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[40]
+	mi := &file_range_rangepb_api_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2592,7 +2812,7 @@ func (x *PingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PingRequest.ProtoReflect.Descriptor instead.
 func (*PingRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{40}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *PingRequest) GetClusterId() []byte {
@@ -2642,7 +2862,7 @@ type PingResponse struct {
 
 func (x *PingResponse) Reset() {
 	*x = PingResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[41]
+	mi := &file_range_rangepb_api_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2654,7 +2874,7 @@ func (x *PingResponse) String() string {
 func (*PingResponse) ProtoMessage() {}
 
 func (x *PingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[41]
+	mi := &file_range_rangepb_api_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2667,7 +2887,7 @@ func (x *PingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PingResponse.ProtoReflect.Descriptor instead.
 func (*PingResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{41}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *PingResponse) GetClusterId() []byte {
@@ -2772,7 +2992,12 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\rapplied_index\x18\x02 \x01(\x04R\fappliedIndex\"r\n" +
 	"\x17CollectChecksumResponse\x12=\n" +
 	"\bchecksum\x18\x01 \x01(\v2!.meridian.rangepb.ReplicaChecksumR\bchecksum\x12\x18\n" +
-	"\askipped\x18\x02 \x01(\bR\askipped\"\xef\x06\n" +
+	"\askipped\x18\x02 \x01(\bR\askipped\"0\n" +
+	"\x11AdminSplitRequest\x12\x1b\n" +
+	"\tsplit_key\x18\x01 \x01(\fR\bsplitKey\"\x84\x01\n" +
+	"\x12AdminSplitResponse\x125\n" +
+	"\x04left\x18\x01 \x01(\v2!.meridian.rangepb.RangeDescriptorR\x04left\x127\n" +
+	"\x05right\x18\x02 \x01(\v2!.meridian.rangepb.RangeDescriptorR\x05right\"\xb7\a\n" +
 	"\fRequestUnion\x120\n" +
 	"\x03get\x18\x01 \x01(\v2\x1c.meridian.rangepb.GetRequestH\x00R\x03get\x120\n" +
 	"\x03put\x18\x02 \x01(\v2\x1c.meridian.rangepb.PutRequestH\x00R\x03put\x12R\n" +
@@ -2785,8 +3010,10 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x0etransfer_lease\x18\x15 \x01(\v2&.meridian.rangepb.TransferLeaseRequestH\x00R\rtransferLease\x12R\n" +
 	"\x0fchange_replicas\x18\x16 \x01(\v2'.meridian.rangepb.ChangeReplicasRequestH\x00R\x0echangeReplicas\x12U\n" +
 	"\x10compute_checksum\x18\x17 \x01(\v2(.meridian.rangepb.ComputeChecksumRequestH\x00R\x0fcomputeChecksum\x12U\n" +
-	"\x10collect_checksum\x18\x18 \x01(\v2(.meridian.rangepb.CollectChecksumRequestH\x00R\x0fcollectChecksumB\a\n" +
-	"\x05value\"\xfc\x06\n" +
+	"\x10collect_checksum\x18\x18 \x01(\v2(.meridian.rangepb.CollectChecksumRequestH\x00R\x0fcollectChecksum\x12F\n" +
+	"\vadmin_split\x18\x19 \x01(\v2#.meridian.rangepb.AdminSplitRequestH\x00R\n" +
+	"adminSplitB\a\n" +
+	"\x05value\"\xc5\a\n" +
 	"\rResponseUnion\x121\n" +
 	"\x03get\x18\x01 \x01(\v2\x1d.meridian.rangepb.GetResponseH\x00R\x03get\x121\n" +
 	"\x03put\x18\x02 \x01(\v2\x1d.meridian.rangepb.PutResponseH\x00R\x03put\x12S\n" +
@@ -2799,7 +3026,9 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x0etransfer_lease\x18\x15 \x01(\v2'.meridian.rangepb.TransferLeaseResponseH\x00R\rtransferLease\x12S\n" +
 	"\x0fchange_replicas\x18\x16 \x01(\v2(.meridian.rangepb.ChangeReplicasResponseH\x00R\x0echangeReplicas\x12V\n" +
 	"\x10compute_checksum\x18\x17 \x01(\v2).meridian.rangepb.ComputeChecksumResponseH\x00R\x0fcomputeChecksum\x12V\n" +
-	"\x10collect_checksum\x18\x18 \x01(\v2).meridian.rangepb.CollectChecksumResponseH\x00R\x0fcollectChecksumB\a\n" +
+	"\x10collect_checksum\x18\x18 \x01(\v2).meridian.rangepb.CollectChecksumResponseH\x00R\x0fcollectChecksum\x12G\n" +
+	"\vadmin_split\x18\x19 \x01(\v2$.meridian.rangepb.AdminSplitResponseH\x00R\n" +
+	"adminSplitB\a\n" +
 	"\x05value\"\xa2\x01\n" +
 	"\vBatchHeader\x12\x19\n" +
 	"\brange_id\x18\x01 \x01(\x03R\arangeId\x12=\n" +
@@ -2813,10 +3042,15 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\brange_id\x18\x02 \x01(\x03R\arangeId\"J\n" +
 	"\x12RangeNotFoundError\x12\x19\n" +
 	"\brange_id\x18\x01 \x01(\x03R\arangeId\x12\x19\n" +
-	"\bstore_id\x18\x02 \x01(\x05R\astoreId\"`\n" +
+	"\bstore_id\x18\x02 \x01(\x05R\astoreId\"\x9b\x01\n" +
 	"\x15RangeKeyMismatchError\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x125\n" +
-	"\x04desc\x18\x02 \x01(\v2!.meridian.rangepb.RangeDescriptorR\x04desc\".\n" +
+	"\x04desc\x18\x02 \x01(\v2!.meridian.rangepb.RangeDescriptorR\x04desc\x129\n" +
+	"\x06ranges\x18\x03 \x03(\v2!.meridian.rangepb.RangeDescriptorR\x06ranges\"w\n" +
+	"\x14InvalidSplitKeyError\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x125\n" +
+	"\x04desc\x18\x03 \x01(\v2!.meridian.rangepb.RangeDescriptorR\x04desc\".\n" +
 	"\x14AmbiguousResultError\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\"^\n" +
 	"\x14ConditionFailedError\x12!\n" +
@@ -2824,7 +3058,7 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\ractual_exists\x18\x02 \x01(\bR\factualExists\"\x95\x01\n" +
 	"\x10WriteTooOldError\x129\n" +
 	"\ttimestamp\x18\x01 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\x12F\n" +
-	"\x10actual_timestamp\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\x0factualTimestamp\"\x9b\x04\n" +
+	"\x10actual_timestamp\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\x0factualTimestamp\"\xf1\x04\n" +
 	"\x05Error\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12Q\n" +
 	"\x10not_lease_holder\x18\x02 \x01(\v2%.meridian.rangepb.NotLeaseHolderErrorH\x00R\x0enotLeaseHolder\x12N\n" +
@@ -2832,7 +3066,8 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x12range_key_mismatch\x18\x04 \x01(\v2'.meridian.rangepb.RangeKeyMismatchErrorH\x00R\x10rangeKeyMismatch\x12S\n" +
 	"\x10ambiguous_result\x18\x05 \x01(\v2&.meridian.rangepb.AmbiguousResultErrorH\x00R\x0fambiguousResult\x12S\n" +
 	"\x10condition_failed\x18\x06 \x01(\v2&.meridian.rangepb.ConditionFailedErrorH\x00R\x0fconditionFailed\x12H\n" +
-	"\rwrite_too_old\x18\a \x01(\v2\".meridian.rangepb.WriteTooOldErrorH\x00R\vwriteTooOldB\b\n" +
+	"\rwrite_too_old\x18\a \x01(\v2\".meridian.rangepb.WriteTooOldErrorH\x00R\vwriteTooOld\x12T\n" +
+	"\x11invalid_split_key\x18\b \x01(\v2&.meridian.rangepb.InvalidSplitKeyErrorH\x00R\x0finvalidSplitKeyB\b\n" +
 	"\x06detail\"\xb8\x01\n" +
 	"\rBatchResponse\x12=\n" +
 	"\tresponses\x18\x01 \x03(\v2\x1f.meridian.rangepb.ResponseUnionR\tresponses\x12-\n" +
@@ -2874,7 +3109,7 @@ func file_range_rangepb_api_proto_rawDescGZIP() []byte {
 }
 
 var file_range_rangepb_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_range_rangepb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_range_rangepb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_range_rangepb_api_proto_goTypes = []any{
 	(ChangeType)(0),                 // 0: meridian.rangepb.ChangeType
 	(*Span)(nil),                    // 1: meridian.rangepb.Span
@@ -2905,97 +3140,107 @@ var file_range_rangepb_api_proto_goTypes = []any{
 	(*ComputeChecksumResponse)(nil), // 26: meridian.rangepb.ComputeChecksumResponse
 	(*CollectChecksumRequest)(nil),  // 27: meridian.rangepb.CollectChecksumRequest
 	(*CollectChecksumResponse)(nil), // 28: meridian.rangepb.CollectChecksumResponse
-	(*RequestUnion)(nil),            // 29: meridian.rangepb.RequestUnion
-	(*ResponseUnion)(nil),           // 30: meridian.rangepb.ResponseUnion
-	(*BatchHeader)(nil),             // 31: meridian.rangepb.BatchHeader
-	(*BatchRequest)(nil),            // 32: meridian.rangepb.BatchRequest
-	(*NotLeaseHolderError)(nil),     // 33: meridian.rangepb.NotLeaseHolderError
-	(*RangeNotFoundError)(nil),      // 34: meridian.rangepb.RangeNotFoundError
-	(*RangeKeyMismatchError)(nil),   // 35: meridian.rangepb.RangeKeyMismatchError
-	(*AmbiguousResultError)(nil),    // 36: meridian.rangepb.AmbiguousResultError
-	(*ConditionFailedError)(nil),    // 37: meridian.rangepb.ConditionFailedError
-	(*WriteTooOldError)(nil),        // 38: meridian.rangepb.WriteTooOldError
-	(*Error)(nil),                   // 39: meridian.rangepb.Error
-	(*BatchResponse)(nil),           // 40: meridian.rangepb.BatchResponse
-	(*PingRequest)(nil),             // 41: meridian.rangepb.PingRequest
-	(*PingResponse)(nil),            // 42: meridian.rangepb.PingResponse
-	(*Timestamp)(nil),               // 43: meridian.rangepb.Timestamp
-	(*Lease)(nil),                   // 44: meridian.rangepb.Lease
-	(*ReplicaDescriptor)(nil),       // 45: meridian.rangepb.ReplicaDescriptor
-	(*RangeDescriptor)(nil),         // 46: meridian.rangepb.RangeDescriptor
-	(*RaftMessageBatch)(nil),        // 47: meridian.rangepb.RaftMessageBatch
-	(*SnapshotRequest)(nil),         // 48: meridian.rangepb.SnapshotRequest
-	(*RaftMessageResponse)(nil),     // 49: meridian.rangepb.RaftMessageResponse
-	(*SnapshotResponse)(nil),        // 50: meridian.rangepb.SnapshotResponse
+	(*AdminSplitRequest)(nil),       // 29: meridian.rangepb.AdminSplitRequest
+	(*AdminSplitResponse)(nil),      // 30: meridian.rangepb.AdminSplitResponse
+	(*RequestUnion)(nil),            // 31: meridian.rangepb.RequestUnion
+	(*ResponseUnion)(nil),           // 32: meridian.rangepb.ResponseUnion
+	(*BatchHeader)(nil),             // 33: meridian.rangepb.BatchHeader
+	(*BatchRequest)(nil),            // 34: meridian.rangepb.BatchRequest
+	(*NotLeaseHolderError)(nil),     // 35: meridian.rangepb.NotLeaseHolderError
+	(*RangeNotFoundError)(nil),      // 36: meridian.rangepb.RangeNotFoundError
+	(*RangeKeyMismatchError)(nil),   // 37: meridian.rangepb.RangeKeyMismatchError
+	(*InvalidSplitKeyError)(nil),    // 38: meridian.rangepb.InvalidSplitKeyError
+	(*AmbiguousResultError)(nil),    // 39: meridian.rangepb.AmbiguousResultError
+	(*ConditionFailedError)(nil),    // 40: meridian.rangepb.ConditionFailedError
+	(*WriteTooOldError)(nil),        // 41: meridian.rangepb.WriteTooOldError
+	(*Error)(nil),                   // 42: meridian.rangepb.Error
+	(*BatchResponse)(nil),           // 43: meridian.rangepb.BatchResponse
+	(*PingRequest)(nil),             // 44: meridian.rangepb.PingRequest
+	(*PingResponse)(nil),            // 45: meridian.rangepb.PingResponse
+	(*Timestamp)(nil),               // 46: meridian.rangepb.Timestamp
+	(*Lease)(nil),                   // 47: meridian.rangepb.Lease
+	(*ReplicaDescriptor)(nil),       // 48: meridian.rangepb.ReplicaDescriptor
+	(*RangeDescriptor)(nil),         // 49: meridian.rangepb.RangeDescriptor
+	(*RaftMessageBatch)(nil),        // 50: meridian.rangepb.RaftMessageBatch
+	(*SnapshotRequest)(nil),         // 51: meridian.rangepb.SnapshotRequest
+	(*RaftMessageResponse)(nil),     // 52: meridian.rangepb.RaftMessageResponse
+	(*SnapshotResponse)(nil),        // 53: meridian.rangepb.SnapshotResponse
 }
 var file_range_rangepb_api_proto_depIdxs = []int32{
-	43, // 0: meridian.rangepb.GetResponse.timestamp:type_name -> meridian.rangepb.Timestamp
+	46, // 0: meridian.rangepb.GetResponse.timestamp:type_name -> meridian.rangepb.Timestamp
 	1,  // 1: meridian.rangepb.DeleteRangeRequest.span:type_name -> meridian.rangepb.Span
 	1,  // 2: meridian.rangepb.ScanRequest.span:type_name -> meridian.rangepb.Span
-	43, // 3: meridian.rangepb.KeyValue.timestamp:type_name -> meridian.rangepb.Timestamp
+	46, // 3: meridian.rangepb.KeyValue.timestamp:type_name -> meridian.rangepb.Timestamp
 	15, // 4: meridian.rangepb.ScanResponse.rows:type_name -> meridian.rangepb.KeyValue
-	44, // 5: meridian.rangepb.RequestLeaseResponse.lease:type_name -> meridian.rangepb.Lease
-	45, // 6: meridian.rangepb.TransferLeaseRequest.target:type_name -> meridian.rangepb.ReplicaDescriptor
+	47, // 5: meridian.rangepb.RequestLeaseResponse.lease:type_name -> meridian.rangepb.Lease
+	48, // 6: meridian.rangepb.TransferLeaseRequest.target:type_name -> meridian.rangepb.ReplicaDescriptor
 	0,  // 7: meridian.rangepb.ReplicaChange.type:type_name -> meridian.rangepb.ChangeType
 	21, // 8: meridian.rangepb.ChangeReplicasRequest.changes:type_name -> meridian.rangepb.ReplicaChange
-	46, // 9: meridian.rangepb.ChangeReplicasResponse.desc:type_name -> meridian.rangepb.RangeDescriptor
-	45, // 10: meridian.rangepb.ReplicaChecksum.replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	49, // 9: meridian.rangepb.ChangeReplicasResponse.desc:type_name -> meridian.rangepb.RangeDescriptor
+	48, // 10: meridian.rangepb.ReplicaChecksum.replica:type_name -> meridian.rangepb.ReplicaDescriptor
 	25, // 11: meridian.rangepb.ComputeChecksumResponse.checksums:type_name -> meridian.rangepb.ReplicaChecksum
 	25, // 12: meridian.rangepb.CollectChecksumResponse.checksum:type_name -> meridian.rangepb.ReplicaChecksum
-	2,  // 13: meridian.rangepb.RequestUnion.get:type_name -> meridian.rangepb.GetRequest
-	4,  // 14: meridian.rangepb.RequestUnion.put:type_name -> meridian.rangepb.PutRequest
-	6,  // 15: meridian.rangepb.RequestUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutRequest
-	8,  // 16: meridian.rangepb.RequestUnion.increment:type_name -> meridian.rangepb.IncrementRequest
-	10, // 17: meridian.rangepb.RequestUnion.delete:type_name -> meridian.rangepb.DeleteRequest
-	12, // 18: meridian.rangepb.RequestUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeRequest
-	14, // 19: meridian.rangepb.RequestUnion.scan:type_name -> meridian.rangepb.ScanRequest
-	17, // 20: meridian.rangepb.RequestUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseRequest
-	19, // 21: meridian.rangepb.RequestUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseRequest
-	22, // 22: meridian.rangepb.RequestUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasRequest
-	24, // 23: meridian.rangepb.RequestUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumRequest
-	27, // 24: meridian.rangepb.RequestUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumRequest
-	3,  // 25: meridian.rangepb.ResponseUnion.get:type_name -> meridian.rangepb.GetResponse
-	5,  // 26: meridian.rangepb.ResponseUnion.put:type_name -> meridian.rangepb.PutResponse
-	7,  // 27: meridian.rangepb.ResponseUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutResponse
-	9,  // 28: meridian.rangepb.ResponseUnion.increment:type_name -> meridian.rangepb.IncrementResponse
-	11, // 29: meridian.rangepb.ResponseUnion.delete:type_name -> meridian.rangepb.DeleteResponse
-	13, // 30: meridian.rangepb.ResponseUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeResponse
-	16, // 31: meridian.rangepb.ResponseUnion.scan:type_name -> meridian.rangepb.ScanResponse
-	18, // 32: meridian.rangepb.ResponseUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseResponse
-	20, // 33: meridian.rangepb.ResponseUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseResponse
-	23, // 34: meridian.rangepb.ResponseUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasResponse
-	26, // 35: meridian.rangepb.ResponseUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumResponse
-	28, // 36: meridian.rangepb.ResponseUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumResponse
-	45, // 37: meridian.rangepb.BatchHeader.replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	43, // 38: meridian.rangepb.BatchHeader.timestamp:type_name -> meridian.rangepb.Timestamp
-	31, // 39: meridian.rangepb.BatchRequest.header:type_name -> meridian.rangepb.BatchHeader
-	29, // 40: meridian.rangepb.BatchRequest.requests:type_name -> meridian.rangepb.RequestUnion
-	44, // 41: meridian.rangepb.NotLeaseHolderError.lease:type_name -> meridian.rangepb.Lease
-	46, // 42: meridian.rangepb.RangeKeyMismatchError.desc:type_name -> meridian.rangepb.RangeDescriptor
-	43, // 43: meridian.rangepb.WriteTooOldError.timestamp:type_name -> meridian.rangepb.Timestamp
-	43, // 44: meridian.rangepb.WriteTooOldError.actual_timestamp:type_name -> meridian.rangepb.Timestamp
-	33, // 45: meridian.rangepb.Error.not_lease_holder:type_name -> meridian.rangepb.NotLeaseHolderError
-	34, // 46: meridian.rangepb.Error.range_not_found:type_name -> meridian.rangepb.RangeNotFoundError
-	35, // 47: meridian.rangepb.Error.range_key_mismatch:type_name -> meridian.rangepb.RangeKeyMismatchError
-	36, // 48: meridian.rangepb.Error.ambiguous_result:type_name -> meridian.rangepb.AmbiguousResultError
-	37, // 49: meridian.rangepb.Error.condition_failed:type_name -> meridian.rangepb.ConditionFailedError
-	38, // 50: meridian.rangepb.Error.write_too_old:type_name -> meridian.rangepb.WriteTooOldError
-	30, // 51: meridian.rangepb.BatchResponse.responses:type_name -> meridian.rangepb.ResponseUnion
-	39, // 52: meridian.rangepb.BatchResponse.error:type_name -> meridian.rangepb.Error
-	43, // 53: meridian.rangepb.BatchResponse.timestamp:type_name -> meridian.rangepb.Timestamp
-	32, // 54: meridian.rangepb.Internal.Batch:input_type -> meridian.rangepb.BatchRequest
-	47, // 55: meridian.rangepb.Internal.RaftMessages:input_type -> meridian.rangepb.RaftMessageBatch
-	48, // 56: meridian.rangepb.Internal.Snapshot:input_type -> meridian.rangepb.SnapshotRequest
-	41, // 57: meridian.rangepb.Heartbeat.Ping:input_type -> meridian.rangepb.PingRequest
-	40, // 58: meridian.rangepb.Internal.Batch:output_type -> meridian.rangepb.BatchResponse
-	49, // 59: meridian.rangepb.Internal.RaftMessages:output_type -> meridian.rangepb.RaftMessageResponse
-	50, // 60: meridian.rangepb.Internal.Snapshot:output_type -> meridian.rangepb.SnapshotResponse
-	42, // 61: meridian.rangepb.Heartbeat.Ping:output_type -> meridian.rangepb.PingResponse
-	58, // [58:62] is the sub-list for method output_type
-	54, // [54:58] is the sub-list for method input_type
-	54, // [54:54] is the sub-list for extension type_name
-	54, // [54:54] is the sub-list for extension extendee
-	0,  // [0:54] is the sub-list for field type_name
+	49, // 13: meridian.rangepb.AdminSplitResponse.left:type_name -> meridian.rangepb.RangeDescriptor
+	49, // 14: meridian.rangepb.AdminSplitResponse.right:type_name -> meridian.rangepb.RangeDescriptor
+	2,  // 15: meridian.rangepb.RequestUnion.get:type_name -> meridian.rangepb.GetRequest
+	4,  // 16: meridian.rangepb.RequestUnion.put:type_name -> meridian.rangepb.PutRequest
+	6,  // 17: meridian.rangepb.RequestUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutRequest
+	8,  // 18: meridian.rangepb.RequestUnion.increment:type_name -> meridian.rangepb.IncrementRequest
+	10, // 19: meridian.rangepb.RequestUnion.delete:type_name -> meridian.rangepb.DeleteRequest
+	12, // 20: meridian.rangepb.RequestUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeRequest
+	14, // 21: meridian.rangepb.RequestUnion.scan:type_name -> meridian.rangepb.ScanRequest
+	17, // 22: meridian.rangepb.RequestUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseRequest
+	19, // 23: meridian.rangepb.RequestUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseRequest
+	22, // 24: meridian.rangepb.RequestUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasRequest
+	24, // 25: meridian.rangepb.RequestUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumRequest
+	27, // 26: meridian.rangepb.RequestUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumRequest
+	29, // 27: meridian.rangepb.RequestUnion.admin_split:type_name -> meridian.rangepb.AdminSplitRequest
+	3,  // 28: meridian.rangepb.ResponseUnion.get:type_name -> meridian.rangepb.GetResponse
+	5,  // 29: meridian.rangepb.ResponseUnion.put:type_name -> meridian.rangepb.PutResponse
+	7,  // 30: meridian.rangepb.ResponseUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutResponse
+	9,  // 31: meridian.rangepb.ResponseUnion.increment:type_name -> meridian.rangepb.IncrementResponse
+	11, // 32: meridian.rangepb.ResponseUnion.delete:type_name -> meridian.rangepb.DeleteResponse
+	13, // 33: meridian.rangepb.ResponseUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeResponse
+	16, // 34: meridian.rangepb.ResponseUnion.scan:type_name -> meridian.rangepb.ScanResponse
+	18, // 35: meridian.rangepb.ResponseUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseResponse
+	20, // 36: meridian.rangepb.ResponseUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseResponse
+	23, // 37: meridian.rangepb.ResponseUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasResponse
+	26, // 38: meridian.rangepb.ResponseUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumResponse
+	28, // 39: meridian.rangepb.ResponseUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumResponse
+	30, // 40: meridian.rangepb.ResponseUnion.admin_split:type_name -> meridian.rangepb.AdminSplitResponse
+	48, // 41: meridian.rangepb.BatchHeader.replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	46, // 42: meridian.rangepb.BatchHeader.timestamp:type_name -> meridian.rangepb.Timestamp
+	33, // 43: meridian.rangepb.BatchRequest.header:type_name -> meridian.rangepb.BatchHeader
+	31, // 44: meridian.rangepb.BatchRequest.requests:type_name -> meridian.rangepb.RequestUnion
+	47, // 45: meridian.rangepb.NotLeaseHolderError.lease:type_name -> meridian.rangepb.Lease
+	49, // 46: meridian.rangepb.RangeKeyMismatchError.desc:type_name -> meridian.rangepb.RangeDescriptor
+	49, // 47: meridian.rangepb.RangeKeyMismatchError.ranges:type_name -> meridian.rangepb.RangeDescriptor
+	49, // 48: meridian.rangepb.InvalidSplitKeyError.desc:type_name -> meridian.rangepb.RangeDescriptor
+	46, // 49: meridian.rangepb.WriteTooOldError.timestamp:type_name -> meridian.rangepb.Timestamp
+	46, // 50: meridian.rangepb.WriteTooOldError.actual_timestamp:type_name -> meridian.rangepb.Timestamp
+	35, // 51: meridian.rangepb.Error.not_lease_holder:type_name -> meridian.rangepb.NotLeaseHolderError
+	36, // 52: meridian.rangepb.Error.range_not_found:type_name -> meridian.rangepb.RangeNotFoundError
+	37, // 53: meridian.rangepb.Error.range_key_mismatch:type_name -> meridian.rangepb.RangeKeyMismatchError
+	39, // 54: meridian.rangepb.Error.ambiguous_result:type_name -> meridian.rangepb.AmbiguousResultError
+	40, // 55: meridian.rangepb.Error.condition_failed:type_name -> meridian.rangepb.ConditionFailedError
+	41, // 56: meridian.rangepb.Error.write_too_old:type_name -> meridian.rangepb.WriteTooOldError
+	38, // 57: meridian.rangepb.Error.invalid_split_key:type_name -> meridian.rangepb.InvalidSplitKeyError
+	32, // 58: meridian.rangepb.BatchResponse.responses:type_name -> meridian.rangepb.ResponseUnion
+	42, // 59: meridian.rangepb.BatchResponse.error:type_name -> meridian.rangepb.Error
+	46, // 60: meridian.rangepb.BatchResponse.timestamp:type_name -> meridian.rangepb.Timestamp
+	34, // 61: meridian.rangepb.Internal.Batch:input_type -> meridian.rangepb.BatchRequest
+	50, // 62: meridian.rangepb.Internal.RaftMessages:input_type -> meridian.rangepb.RaftMessageBatch
+	51, // 63: meridian.rangepb.Internal.Snapshot:input_type -> meridian.rangepb.SnapshotRequest
+	44, // 64: meridian.rangepb.Heartbeat.Ping:input_type -> meridian.rangepb.PingRequest
+	43, // 65: meridian.rangepb.Internal.Batch:output_type -> meridian.rangepb.BatchResponse
+	52, // 66: meridian.rangepb.Internal.RaftMessages:output_type -> meridian.rangepb.RaftMessageResponse
+	53, // 67: meridian.rangepb.Internal.Snapshot:output_type -> meridian.rangepb.SnapshotResponse
+	45, // 68: meridian.rangepb.Heartbeat.Ping:output_type -> meridian.rangepb.PingResponse
+	65, // [65:69] is the sub-list for method output_type
+	61, // [61:65] is the sub-list for method input_type
+	61, // [61:61] is the sub-list for extension type_name
+	61, // [61:61] is the sub-list for extension extendee
+	0,  // [0:61] is the sub-list for field type_name
 }
 
 func init() { file_range_rangepb_api_proto_init() }
@@ -3004,7 +3249,7 @@ func file_range_rangepb_api_proto_init() {
 		return
 	}
 	file_range_rangepb_rangepb_proto_init()
-	file_range_rangepb_api_proto_msgTypes[28].OneofWrappers = []any{
+	file_range_rangepb_api_proto_msgTypes[30].OneofWrappers = []any{
 		(*RequestUnion_Get)(nil),
 		(*RequestUnion_Put)(nil),
 		(*RequestUnion_ConditionalPut)(nil),
@@ -3017,8 +3262,9 @@ func file_range_rangepb_api_proto_init() {
 		(*RequestUnion_ChangeReplicas)(nil),
 		(*RequestUnion_ComputeChecksum)(nil),
 		(*RequestUnion_CollectChecksum)(nil),
+		(*RequestUnion_AdminSplit)(nil),
 	}
-	file_range_rangepb_api_proto_msgTypes[29].OneofWrappers = []any{
+	file_range_rangepb_api_proto_msgTypes[31].OneofWrappers = []any{
 		(*ResponseUnion_Get)(nil),
 		(*ResponseUnion_Put)(nil),
 		(*ResponseUnion_ConditionalPut)(nil),
@@ -3031,14 +3277,16 @@ func file_range_rangepb_api_proto_init() {
 		(*ResponseUnion_ChangeReplicas)(nil),
 		(*ResponseUnion_ComputeChecksum)(nil),
 		(*ResponseUnion_CollectChecksum)(nil),
+		(*ResponseUnion_AdminSplit)(nil),
 	}
-	file_range_rangepb_api_proto_msgTypes[38].OneofWrappers = []any{
+	file_range_rangepb_api_proto_msgTypes[41].OneofWrappers = []any{
 		(*Error_NotLeaseHolder)(nil),
 		(*Error_RangeNotFound)(nil),
 		(*Error_RangeKeyMismatch)(nil),
 		(*Error_AmbiguousResult)(nil),
 		(*Error_ConditionFailed)(nil),
 		(*Error_WriteTooOld)(nil),
+		(*Error_InvalidSplitKey)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -3046,7 +3294,7 @@ func file_range_rangepb_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_range_rangepb_api_proto_rawDesc), len(file_range_rangepb_api_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   42,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
