@@ -289,14 +289,22 @@ func (lt *lockTable) acquire(key []byte, txn kv.TxnMeta) error {
 
 // addDiscovered records a lock that evaluation found in storage but the
 // table did not know of (for example, written before this replica held
-// the lease). Storage is the truth, so it replaces whatever the table
-// thought of the key.
+// the lease). If the table already knows another holder, it keeps it: the
+// two cannot both hold the key, so one report is stale, and forgetting a
+// real lock could let a second writer in, while keeping a stale one only
+// costs its waiters a push (that finds the holder finished) before the
+// discovered lock, if real, is found again.
 func (lt *lockTable) addDiscovered(key []byte, txn kv.TxnMeta) {
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
 	l := lt.getOrCreateLocked(key)
-	if h := l.holder; h != nil && h.ID == txn.ID && h.Epoch == txn.Epoch {
-		txn.WriteTimestamp.Forward(h.WriteTimestamp)
+	if h := l.holder; h != nil {
+		if h.ID != txn.ID {
+			return
+		}
+		if h.Epoch == txn.Epoch {
+			txn.WriteTimestamp.Forward(h.WriteTimestamp)
+		}
 	}
 	t := txn
 	l.holder = &t

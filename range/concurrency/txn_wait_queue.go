@@ -52,7 +52,11 @@ type Pusher interface {
 	// already COMMITTED or ABORTED is returned unchanged.
 	PushTxn(ctx context.Context, pushee kv.TxnMeta, typ PushType, pushTo hlc.Timestamp) (TxnRecord, error)
 	// ResolveIntent brings the intents in up's span in line with up: it
-	// commits, removes or moves them.
+	// commits, removes or moves them. A resolution is a write: it must
+	// take latches over the span (but not scan the lock table, whose lock
+	// it is resolving), so that it cannot slip between another request's
+	// evaluation and that request reporting the locks it found or wrote.
+	// The manager calls it holding no latches.
 	ResolveIntent(ctx context.Context, up LockUpdate) error
 }
 
@@ -114,7 +118,9 @@ func (q *txnWaitQueue) register(w *pushWaiter) []kv.TxnMeta {
 	// O(edges) however tangled the graph.
 	edges := map[kv.TxnID][]*pushWaiter{}
 	for o := range q.mu.waiters {
-		if o.pusher != nil {
+		// An aborted pusher's edge is gone as soon as its request wakes
+		// up; counting it would break the same cycle twice.
+		if o.pusher != nil && !o.pusherAborted {
 			edges[o.pusher.ID] = append(edges[o.pusher.ID], o)
 		}
 	}
