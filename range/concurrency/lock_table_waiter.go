@@ -22,7 +22,7 @@ func (m *Manager) waitOnLocks(ctx context.Context, g *Guard) error {
 	// prev is the state last reported, so that a wake-up that changed
 	// nothing reports nothing.
 	var prev waitState
-	notedClaimDone := false
+	notedClaimDone, pushReported := false, false
 	for {
 		g.sig.drain()
 		seen := g.sig.sent.Load()
@@ -32,13 +32,16 @@ func (m *Manager) waitOnLocks(ctx context.Context, g *Guard) error {
 		}
 		changed := !st.equal(prev)
 		prev = st
+		if changed {
+			pushReported = false
+		}
 		if !st.hasTxn {
 			// A non-transactional claimant evaluates once and leaves; there
 			// is no record to push.
 			if changed {
 				m.event(g, "waiting on %q claimed by a non-transactional request", st.key)
 			}
-			if err := m.block(ctx, g, seen, false); err != nil {
+			if err := m.block(ctx, g, seen); err != nil {
 				return err
 			}
 			continue
@@ -67,7 +70,7 @@ func (m *Manager) waitOnLocks(ctx context.Context, g *Guard) error {
 				return errors.Wrapf(err, "querying txn %s", st.txn.ID.Short())
 			}
 			if rec.finalized() || m.canPush(g, rec) == "" {
-				if err := m.waitForPushee(ctx, g, st.txn, typ, seen, false); err != nil {
+				if _, err := m.waitForPushee(ctx, g, rec, typ, seen, false); err != nil {
 					return err
 				}
 				continue
@@ -95,7 +98,7 @@ func (m *Manager) waitOnLocks(ctx context.Context, g *Guard) error {
 					m.event(g, "txn %s is %s; waiting for its request to leave %q", rec.Meta.ID.Short(), rec.Status, st.key)
 					notedClaimDone = true
 				}
-				if err := m.block(ctx, g, seen, false); err != nil {
+				if err := m.block(ctx, g, seen); err != nil {
 					return err
 				}
 				continue
@@ -108,34 +111,37 @@ func (m *Manager) waitOnLocks(ctx context.Context, g *Guard) error {
 			m.lt.update(up)
 			continue
 		}
-		if err := m.waitForPushee(ctx, g, st.txn, typ, seen, changed); err != nil {
+		reported, err := m.waitForPushee(ctx, g, rec, typ, seen, !pushReported)
+		pushReported = pushReported || reported
+		if err != nil {
 			return err
 		}
 	}
 }
 
-// waitForPushee waits in the txn wait queue until pushee's record changes,
-// g's state changes, or it is time to look at pushee's heartbeat again;
-// it breaks a deadlock that its edge closes.
+// waitForPushee waits in the txn wait queue until the pushee's record
+// changes from seen (what the caller decided on), g's state changes, or it
+// is time to look at the pushee's heartbeat again; it breaks a deadlock
+// that its edge closes. It returns nil to have the caller look again.
 func (m *Manager) waitForPushee(
-	ctx context.Context, g *Guard, pushee kv.TxnMeta, typ PushType, seen uint64, report bool,
-) error {
-	if g.req.Txn != nil {
-		// A transaction aborted by an earlier deadlock break (or its
-		// coordinator) must not wait again: it would hold up the others.
-		own, err := m.cfg.Pusher.QueryTxn(ctx, *g.req.Txn)
-		if err != nil {
-			return errors.Wrapf(err, "querying own txn %s", g.req.Txn.ID.Short())
-		}
-		if own.Status == kv.ABORTED {
-			return &TxnAbortedError{Txn: *g.req.Txn, Reason: "found aborted before waiting"}
-		}
-	}
+	ctx context.Context, g *Guard, seenRec TxnRecord, typ PushType, seen uint64, report bool,
+) (reported bool, _ error) {
+	pushee := seenRec.Meta
 	w := &pushWaiter{pusher: g.req.Txn, pushee: pushee, sig: &g.sig}
+	// Register before looking at the records once more: an update from
+	// now on signals g, and one before is seen below. Looking first would
+	// leave a window where an update is missed until the next recheck.
+	m.twq.register(w)
+	if err := m.recheckBeforeWait(ctx, g, seenRec); err != nil || g.sig.sent.Load() != seen {
+		if m.twq.unregister(w) && err == nil {
+			err = m.abortedError(g, pushee)
+		}
+		return false, err
+	}
 	if report {
 		m.event(g, "push of txn %s (%s) waits", pushee.ID.Short(), typ)
 	}
-	if cycle := m.twq.register(w); cycle != nil {
+	if cycle := m.twq.findCycle(w); cycle != nil {
 		victim := deadlockVictim(cycle)
 		names := make([]string, len(cycle))
 		for i, t := range cycle {
@@ -145,15 +151,43 @@ func (m *Manager) waitForPushee(
 		vrec, err := m.cfg.Pusher.PushTxn(ctx, victim, PushAbort, hlc.Timestamp{})
 		if err != nil {
 			m.twq.unregister(w)
-			return errors.Wrapf(err, "aborting deadlocked txn %s", victim.ID.Short())
+			return report, errors.Wrapf(err, "aborting deadlocked txn %s", victim.ID.Short())
 		}
 		m.twq.txnUpdated(vrec)
 	}
-	err := m.block(ctx, g, seen, true)
+	err := m.block(ctx, g, seen)
 	if m.twq.unregister(w) {
-		return &TxnAbortedError{Txn: *g.req.Txn, Reason: "aborted while pushing txn " + pushee.ID.Short()}
+		return report, m.abortedError(g, pushee)
 	}
-	return err
+	return report, err
+}
+
+// recheckBeforeWait returns an error if g's own transaction is already
+// aborted (it must not wait: it would hold up the others), and signals g
+// if the pushee's record moved on since the caller looked.
+func (m *Manager) recheckBeforeWait(ctx context.Context, g *Guard, seenRec TxnRecord) error {
+	if g.req.Txn != nil {
+		own, err := m.cfg.Pusher.QueryTxn(ctx, *g.req.Txn)
+		if err != nil {
+			return errors.Wrapf(err, "querying own txn %s", g.req.Txn.ID.Short())
+		}
+		if own.Status == kv.ABORTED {
+			return &TxnAbortedError{Txn: *g.req.Txn, Reason: "found aborted before waiting"}
+		}
+	}
+	rec, err := m.cfg.Pusher.QueryTxn(ctx, seenRec.Meta)
+	if err != nil {
+		return errors.Wrapf(err, "querying txn %s", seenRec.Meta.ID.Short())
+	}
+	if rec.Status != seenRec.Status || rec.Meta.WriteTimestamp != seenRec.Meta.WriteTimestamp ||
+		rec.LastActive != seenRec.LastActive {
+		g.sig.notify()
+	}
+	return nil
+}
+
+func (m *Manager) abortedError(g *Guard, pushee kv.TxnMeta) error {
+	return &TxnAbortedError{Txn: *g.req.Txn, Reason: "aborted while pushing txn " + pushee.ID.Short()}
 }
 
 // canPush says why the pusher may push rec's transaction now, or "" if it
@@ -169,21 +203,19 @@ func (m *Manager) canPush(g *Guard, rec TxnRecord) string {
 	return ""
 }
 
-// block waits for g's signal (or, with recheck, at most the recheck
-// interval).
-func (m *Manager) block(ctx context.Context, g *Guard, seen uint64, recheck bool) error {
+// block waits for g's signal, at most the recheck interval.
+func (m *Manager) block(ctx context.Context, g *Guard, seen uint64) error {
 	if f := m.cfg.Knobs.BeforeBlock; f != nil {
 		f(g, seen)
 	}
-	var timer <-chan time.Time
-	if recheck {
-		t := time.NewTimer(m.cfg.PushRecheckInterval)
-		defer t.Stop()
-		timer = t.C
-	}
+	// Every wait is bounded by the recheck interval: a heartbeat that
+	// expires signals nobody, and a bounded wait is cheap insurance
+	// against a wake-up this package failed to send.
+	t := time.NewTimer(m.cfg.PushRecheckInterval)
+	defer t.Stop()
 	select {
 	case <-g.sig.ch:
-	case <-timer:
+	case <-t.C:
 	case <-ctx.Done():
 		return errors.Wrap(ctx.Err(), "waiting for a lock")
 	}

@@ -104,13 +104,20 @@ func newTxnWaitQueue() *txnWaitQueue {
 	return q
 }
 
-// register adds w's edge. If it closes a cycle in the wait-for graph, it
-// returns the cycle's transactions, starting with the pusher.
-func (q *txnWaitQueue) register(w *pushWaiter) []kv.TxnMeta {
+// register adds w's edge.
+func (q *txnWaitQueue) register(w *pushWaiter) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.mu.waiters[w] = struct{}{}
-	if w.pusher == nil {
+}
+
+// findCycle returns the transactions of a cycle through w's edge in the
+// wait-for graph, starting with w's pusher, or nil. Of the edges of a
+// cycle, the last to register finds it.
+func (q *txnWaitQueue) findCycle(w *pushWaiter) []kv.TxnMeta {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if w.pusher == nil || w.pusherAborted {
 		return nil
 	}
 	// Walk the edges from the pushee, depth first, looking for the
