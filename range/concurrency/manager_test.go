@@ -447,7 +447,11 @@ func (h *cmHarness) run(t *testing.T, d *datadriven.TestData) string {
 	case "debug-wait-queue":
 		var lines []string
 		for _, e := range h.m.twq.edges() {
-			lines = append(lines, fmt.Sprintf("%s -> %s", e[0].Short(), e[1].Short()))
+			from := e[0].Short()
+			if e[0] == (kv.TxnID{}) {
+				from = "non-txn"
+			}
+			lines = append(lines, fmt.Sprintf("%s -> %s", from, e[1].Short()))
 		}
 		sort.Strings(lines)
 		if len(lines) == 0 {
