@@ -20,8 +20,10 @@ const intervalOverhead = 96
 
 // Options configure a Cache.
 type Options struct {
-	// MaxBytes bounds the memory the cache's intervals may use (keys plus
-	// intervalOverhead each). Default DefaultMaxBytes.
+	// MaxBytes bounds the memory the cache's intervals may use, as
+	// estimated by their key lengths plus intervalOverhead each (split
+	// intervals share key memory, so the estimate is approximate, within
+	// a small factor). Default DefaultMaxBytes.
 	MaxBytes int64
 }
 
@@ -113,7 +115,11 @@ func (c *Cache) Add(start, end []byte, ts hlc.Timestamp, txn kv.TxnID) {
 	if ts.LessEq(c.mu.lowWater) {
 		return
 	}
-	c.addLocked(bytes.Clone(start), bytes.Clone(end), value{ts: ts, txn: txn})
+	// One allocation holds both keys.
+	buf := make([]byte, len(start)+len(end))
+	n := copy(buf, start)
+	copy(buf[n:], end)
+	c.addLocked(buf[:n:n], buf[n:], value{ts: ts, txn: txn})
 	if c.mu.bytes > c.opts.MaxBytes {
 		c.evictLocked()
 	}
@@ -123,14 +129,15 @@ func (c *Cache) Add(start, end []byte, ts hlc.Timestamp, txn kv.TxnID) {
 // [start, end), in key order.
 func (c *Cache) overlappingLocked(start, end []byte) []*interval {
 	var out []*interval
+	pivot := &interval{start: start}
 	// The interval starting at or before start may reach into the span.
-	c.mu.tree.DescendLessOrEqual(&interval{start: start}, func(iv *interval) bool {
+	c.mu.tree.DescendLessOrEqual(pivot, func(iv *interval) bool {
 		if bytes.Compare(iv.end, start) > 0 {
 			out = append(out, iv)
 		}
 		return false
 	})
-	c.mu.tree.AscendGreaterOrEqual(&interval{start: start}, func(iv *interval) bool {
+	c.mu.tree.AscendGreaterOrEqual(pivot, func(iv *interval) bool {
 		if bytes.Compare(iv.start, end) >= 0 {
 			return false
 		}
@@ -232,17 +239,26 @@ func (c *Cache) deleteLocked(iv *interval) {
 // and the transaction that read there if it is the only one that did (zero
 // otherwise; the low-water mark belongs to no transaction).
 func (c *Cache) GetMax(start, end []byte) (hlc.Timestamp, kv.TxnID) {
-	end = spanEnd(start, end)
+	point := end == nil
+	if !point {
+		spanEnd(start, end) // validate
+	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	v := value{ts: c.mu.lowWater}
-	c.mu.tree.DescendLessOrEqual(&interval{start: start}, func(iv *interval) bool {
+	pivot := &interval{start: start}
+	c.mu.tree.DescendLessOrEqual(pivot, func(iv *interval) bool {
 		if bytes.Compare(iv.end, start) > 0 {
 			v = v.max(iv.val)
 		}
 		return false
 	})
-	c.mu.tree.AscendGreaterOrEqual(&interval{start: start}, func(iv *interval) bool {
+	if point {
+		// Only the interval starting at or before the key can hold it:
+		// the next one starts after it.
+		return v.ts, v.txn
+	}
+	c.mu.tree.AscendGreaterOrEqual(pivot, func(iv *interval) bool {
 		if bytes.Compare(iv.start, end) >= 0 {
 			return false
 		}
