@@ -132,14 +132,21 @@ func (l *lockState) conflict(g *Guard, write bool, ahead []*queuedReq) (waitStat
 	if !write {
 		return waitState{}, false
 	}
+	// The first writer in the queue is the claimant. A writer waits for
+	// it unless it is the claimant, or of the claimant's transaction:
+	// waiting for its own transaction's claim would only make a cycle.
 	for _, q := range ahead {
-		if q.write && !(g.req.Txn != nil && sameTxn(q.g, g.req.Txn)) {
-			s := waitState{kind: waitFor, key: l.key, write: true}
-			if t := q.g.req.Txn; t != nil {
-				s.txn, s.hasTxn = *t, true
-			}
-			return s, true
+		if !q.write {
+			continue
 		}
+		if sameTxn(g, q.g.req.Txn) {
+			return waitState{}, false
+		}
+		s := waitState{kind: waitFor, key: l.key, write: true}
+		if t := q.g.req.Txn; t != nil {
+			s.txn, s.hasTxn = *t, true
+		}
+		return s, true
 	}
 	return waitState{}, false
 }
