@@ -102,19 +102,30 @@ type evalResult struct {
 // at or above another transaction's intent conflicts. A conflict with an
 // intent the lock table knows of means the table let the request through
 // while another transaction held the key: the property under test.
-func (s *randStore) evaluate(txn kv.TxnID, key string, write bool, readTS hlc.Timestamp) evalResult {
+// A read may cover a span of keys (end != ""); a write is of one key.
+func (s *randStore) evaluate(txn kv.TxnID, key, end string, write bool, readTS hlc.Timestamp) evalResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec := s.records[txn]
 	if rec.Status == kv.ABORTED {
 		return evalResult{aborted: true}
 	}
-	if in, ok := s.intents[key]; ok && in.txn.ID != txn && (write || in.txn.WriteTimestamp.LessEq(readTS)) {
-		if in.known {
-			s.t.Errorf("txn %s sequenced to %s %q while the lock table knew txn %s held it",
-				txn.Short(), map[bool]string{true: "write", false: "read"}[write], key, in.txn.ID.Short())
+	var conflicts []kv.Lock
+	for k, in := range s.intents {
+		if !(k == key || (end != "" && key <= k && k < end)) {
+			continue
 		}
-		return evalResult{conflict: &kv.LockConflictError{Locks: []kv.Lock{{Key: []byte(key), Txn: in.txn}}}}
+		if in.txn.ID != txn && (write || in.txn.WriteTimestamp.LessEq(readTS)) {
+			if in.known {
+				s.t.Errorf("txn %s sequenced to %s %q while the lock table knew txn %s held it",
+					txn.Short(), map[bool]string{true: "write", false: "read"}[write], k, in.txn.ID.Short())
+			}
+			conflicts = append(conflicts, kv.Lock{Key: []byte(k), Txn: in.txn})
+		}
+	}
+	if len(conflicts) > 0 {
+		sort.Slice(conflicts, func(i, j int) bool { return string(conflicts[i].Key) < string(conflicts[j].Key) })
+		return evalResult{conflict: &kv.LockConflictError{Locks: conflicts}}
 	}
 	if !write {
 		return evalResult{}
@@ -222,21 +233,29 @@ func TestManagerRandomized(t *testing.T) {
 		written := map[string]bool{}
 		aborted := false
 		for range 1 + rng.IntN(4) {
-			key := fmt.Sprintf("k%d", rng.IntN(numKeys))
-			write := rng.IntN(10) < 7
+			ki := rng.IntN(numKeys)
+			key, end := fmt.Sprintf("k%d", ki), ""
 			acc := Read
-			if write {
+			switch r := rng.IntN(20); {
+			case r < 13:
 				acc = Write
+			case r < 16 && ki < numKeys-1:
+				end = fmt.Sprintf("k%d", ki+1+rng.IntN(numKeys-ki-1)+1)
 			}
+			write := acc == Write
 			// Yield so that transactions interleave (and deadlock) rather
 			// than run one after another.
 			for range rng.IntN(4) {
 				runtime.Gosched()
 			}
-			req := Request{Txn: &meta, Timestamp: ts, Spans: []LockSpan{{Span: Span{Key: []byte(key)}, Access: acc}}}
+			sp := Span{Key: []byte(key)}
+			if end != "" {
+				sp.EndKey = []byte(end)
+			}
+			req := Request{Txn: &meta, Timestamp: ts, Spans: []LockSpan{{Span: sp, Access: acc}}}
 			g, err := m.SequenceReq(ctx, req)
 			for err == nil {
-				res := store.evaluate(id, key, write, ts)
+				res := store.evaluate(id, key, end, write, ts)
 				if res.aborted {
 					err = &TxnAbortedError{Txn: meta, Reason: "found aborted at evaluation"}
 					m.FinishReq(g)
