@@ -120,6 +120,12 @@ func (g *Guard) Request() *Request { return &g.req }
 // to FinishReq when the request is done, whatever the outcome. On error
 // (ctx ended, the request's txn aborted, a push failed) nothing is held.
 func (m *Manager) SequenceReq(ctx context.Context, req Request) (*Guard, error) {
+	// The guard keeps its own copy of the transaction: the caller's may
+	// move on (a pushed timestamp) while other requests read this one.
+	if req.Txn != nil {
+		txn := *req.Txn
+		req.Txn = &txn
+	}
 	g := &Guard{req: req}
 	g.sig.ch = make(chan struct{}, 1)
 	if err := m.sequence(ctx, g); err != nil {
@@ -161,6 +167,28 @@ func (m *Manager) sequence(ctx context.Context, g *Guard) error {
 			return err
 		}
 	}
+}
+
+// Metrics describes the manager's current contents.
+type Metrics struct {
+	// Locks is the number of keys with a lock held; Queued the number of
+	// requests in lock queues (waiting, or claiming a released lock).
+	Locks, Queued int
+	// WaitingPushes is the number of pushes waiting in the txn wait queue.
+	WaitingPushes int
+}
+
+// Metrics returns the manager's current contents.
+func (m *Manager) Metrics() Metrics {
+	var mt Metrics
+	for _, l := range m.lt.snapshot() {
+		if l.holder != nil {
+			mt.Locks++
+		}
+		mt.Queued += len(l.queue)
+	}
+	mt.WaitingPushes = len(m.twq.edges())
+	return mt
 }
 
 // FinishReq releases everything g holds: latches, and its places in lock

@@ -355,8 +355,8 @@ func TestManagerRandomized(t *testing.T) {
 	if events.deadlocks == 0 {
 		t.Logf("no deadlock this run")
 	}
-	if n := len(m.lt.snapshot()); n != 0 && !t.Failed() {
-		t.Errorf("seed %d: %d keys left in the lock table:\n%s", seed, n, dumpLockTable(m))
+	if mt := m.Metrics(); mt != (Metrics{}) && !t.Failed() {
+		t.Errorf("seed %d: left behind: %+v\n%s", seed, mt, dumpLockTable(m))
 	}
 }
 

@@ -51,7 +51,8 @@ type LockSpan struct {
 }
 
 // Request is what the manager needs to know of a KV request to sequence
-// it.
+// it. The manager keeps Spans (not a copy) until FinishReq: do not modify
+// them meanwhile.
 type Request struct {
 	// Txn is the request's transaction; nil for a non-transactional
 	// request, which never holds locks and cannot be pushed.
