@@ -34,6 +34,17 @@
 //     Eviction brings the size down to three quarters of the bound, so its
 //     O(n log n) cost is paid once per Ω(n) additions.
 //
+// The leaseholder uses it like this (sketch):
+//
+//	// after serving a read of span at readTS (txnID zero if non-transactional):
+//	c.Add(span.Key, span.EndKey, readTS, txnID)
+//	// before evaluating a write of span at writeTS by txn:
+//	if maxTS, by := c.GetMax(span.Key, span.EndKey); by != txn.ID && writeTS.LessEq(maxTS) {
+//		writeTS = maxTS.Next() // the txn must refresh its reads or restart to commit there
+//	}
+//	// on acquiring a lease:
+//	c.SetLowWater(lease.Start)
+//
 // CockroachDB also tracks writes in a second cache (for replays of
 // transactional writes); Meridian's transaction records and abort spans
 // will cover that, so this cache holds reads only.
