@@ -16,12 +16,13 @@ import (
 // concurrent use.
 //
 // A key has a lockState while its lock is held or while requests queue on
-// it. When a lock is released with writers queued, the first writer of
-// another transaction becomes the claimant: it stops waiting and stays at
-// the head of the queue, and writers behind it keep waiting (on the
-// claimant's transaction) until it writes its intent (the lock passes to
-// it) or finishes without writing (the next writer claims). So writers are
-// served in arrival order. Readers never wait for a claim: nothing is
+// it. When a lock is released with writers queued, the first of them
+// becomes the claimant: it stops waiting and keeps its place at the head
+// of the queue, and the writers behind it keep waiting (on the claimant's
+// transaction) until it writes its intent (the lock passes to its
+// transaction) or finishes without writing (the next writer claims). So
+// writers are served in arrival order. Requests of the claimant's own
+// transaction do not wait for its claim, and readers never do: nothing is
 // written yet, and latches order the claimant's evaluation against theirs.
 type lockTable struct {
 	mu struct {
