@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
 	"github.com/meridiandb/meridian/range/spanlatch"
@@ -69,8 +70,14 @@ type Manager struct {
 	twq *txnWaitQueue
 }
 
-// NewManager returns a manager with an empty lock table.
+var _ Clock = (*hlc.Clock)(nil)
+
+// NewManager returns a manager with an empty lock table. A Config without
+// a Pusher or a Clock is a programming error, and panics.
 func NewManager(cfg Config) *Manager {
+	if cfg.Pusher == nil || cfg.Clock == nil {
+		panic(errors.AssertionFailedf("concurrency.Config needs a Pusher and a Clock"))
+	}
 	cfg.EnsureDefaults()
 	return &Manager{cfg: cfg, lt: newLockTable(), twq: newTxnWaitQueue()}
 }
