@@ -83,7 +83,7 @@ func (m *Manager) waitOnLocks(ctx context.Context, g *Guard) error {
 		if !pushedEnough(rec) {
 			if why := m.canPush(g, rec); why != "" {
 				m.event(g, "pushing txn %s (%s): %s", st.txn.ID.Short(), typ, why)
-				if rec, err = m.cfg.Pusher.PushTxn(ctx, st.txn, typ, pushTo); err != nil {
+				if rec, err = m.cfg.Pusher.PushTxn(ctx, st.txn, typ, pushTo, false); err != nil {
 					return errors.Wrapf(err, "pushing txn %s", st.txn.ID.Short())
 				}
 				m.twq.txnUpdated(rec)
@@ -148,7 +148,7 @@ func (m *Manager) waitForPushee(
 			names[i] = t.ID.Short()
 		}
 		m.event(g, "deadlock %s -> %s: aborting txn %s", strings.Join(names, " -> "), names[0], victim.ID.Short())
-		vrec, err := m.cfg.Pusher.PushTxn(ctx, victim, PushAbort, hlc.Timestamp{})
+		vrec, err := m.cfg.Pusher.PushTxn(ctx, victim, PushAbort, hlc.Timestamp{}, true)
 		if err != nil {
 			m.twq.unregister(w)
 			return report, errors.Wrapf(err, "aborting deadlocked txn %s", victim.ID.Short())

@@ -69,7 +69,7 @@ func (f *fakeRecords) QueryTxn(_ context.Context, txn kv.TxnMeta) (TxnRecord, er
 	return *r, nil
 }
 
-func (f *fakeRecords) PushTxn(_ context.Context, pushee kv.TxnMeta, typ PushType, pushTo hlc.Timestamp) (TxnRecord, error) {
+func (f *fakeRecords) PushTxn(_ context.Context, pushee kv.TxnMeta, typ PushType, pushTo hlc.Timestamp, _ bool) (TxnRecord, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r, ok := f.records[pushee.ID]

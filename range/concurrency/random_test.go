@@ -31,6 +31,8 @@ type randStore struct {
 	// may legitimately get through to it.
 	intents map[string]*randIntent
 	records map[kv.TxnID]*TxnRecord
+	// pushes counts PushTxn calls; refused, those refused.
+	pushes, refused int
 }
 
 type randIntent struct {
@@ -46,10 +48,17 @@ func (s *randStore) QueryTxn(_ context.Context, txn kv.TxnMeta) (TxnRecord, erro
 	return *s.records[txn.ID], nil
 }
 
-func (s *randStore) PushTxn(_ context.Context, pushee kv.TxnMeta, typ PushType, pushTo hlc.Timestamp) (TxnRecord, error) {
+func (s *randStore) PushTxn(_ context.Context, pushee kv.TxnMeta, typ PushType, pushTo hlc.Timestamp, force bool) (TxnRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.records[pushee.ID]
+	// The record may refuse a push the manager thought would succeed
+	// (here: every seventh); the manager must then wait, not spin.
+	s.pushes++
+	if !force && s.pushes%7 == 0 {
+		s.refused++
+		return *r, nil
+	}
 	if !r.finalized() {
 		if typ == PushAbort {
 			r.Status = kv.ABORTED
@@ -350,8 +359,11 @@ func TestManagerRandomized(t *testing.T) {
 	defer stats.Unlock()
 	events.Lock()
 	defer events.Unlock()
-	t.Logf("committed %d, aborted %d, discovered locks %d; pushes that waited %d, succeeded at once %d; deadlocks broken %d",
-		stats.committed, stats.aborted, stats.discovered, events.waits, events.pushes, events.deadlocks)
+	store.mu.Lock()
+	refused := store.refused
+	store.mu.Unlock()
+	t.Logf("committed %d, aborted %d, discovered locks %d; pushes that waited %d, tried at once %d (refused %d); deadlocks broken %d",
+		stats.committed, stats.aborted, stats.discovered, events.waits, events.pushes, refused, events.deadlocks)
 	if events.deadlocks == 0 {
 		t.Logf("no deadlock this run")
 	}

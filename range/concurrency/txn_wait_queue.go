@@ -44,13 +44,19 @@ func (r TxnRecord) finalized() bool { return r.Status == kv.COMMITTED || r.Statu
 // all the I/O the concurrency manager needs. The transaction layer
 // implements it with QueryTxn, PushTxn and ResolveIntent requests.
 type Pusher interface {
-	// QueryTxn returns txn's current record.
+	// QueryTxn returns txn's current record. A transaction that has not
+	// written its record yet is PENDING, last active at its MinTimestamp.
 	QueryTxn(ctx context.Context, txn kv.TxnMeta) (TxnRecord, error)
-	// PushTxn carries out a push the manager decided on: it aborts pushee
-	// (PushAbort) or raises its write timestamp to at least pushTo
-	// (PushTimestamp), atomically with the record: a record that is
-	// already COMMITTED or ABORTED is returned unchanged.
-	PushTxn(ctx context.Context, pushee kv.TxnMeta, typ PushType, pushTo hlc.Timestamp) (TxnRecord, error)
+	// PushTxn pushes pushee: aborts it (PushAbort) or raises its write
+	// timestamp to at least pushTo (PushTimestamp), atomically with the
+	// record, and returns the record after the push. A record already
+	// COMMITTED or ABORTED is returned unchanged. The manager calls it
+	// when it has found the push may succeed (pushee expired, or the
+	// pusher's priority higher); the record is the authority and may
+	// still refuse (returning the record unpushed, not an error): the
+	// manager then waits. With force (breaking a deadlock: always
+	// PushAbort) the push must succeed unless the record is final.
+	PushTxn(ctx context.Context, pushee kv.TxnMeta, typ PushType, pushTo hlc.Timestamp, force bool) (TxnRecord, error)
 	// ResolveIntent brings the intents in up's span in line with up: it
 	// commits, removes or moves them. A resolution is a write: it must
 	// take latches over the span (but not scan the lock table, whose lock
