@@ -48,8 +48,9 @@
 // the holder's transaction: a writer asks for an abort, a reader for the
 // holder's write timestamp to move above its read. The push succeeds at
 // once if the holder's record is final, its heartbeat is older than the
-// liveness threshold, or the pusher's priority is higher; the waiter then
-// resolves the intent (through the Pusher) and updates the table. Other
+// liveness threshold, or the pusher's priority is higher (the record,
+// behind Pusher.PushTxn, has the last word and may refuse); the waiter
+// then resolves the intent (through the Pusher) and updates the table. Other
 // waiters on the same lock push only if they would succeed at once (a high
 // priority must not wait behind a low one); otherwise they wait in line,
 // so that a finished holder is resolved once rather than by every waiter.
@@ -65,8 +66,8 @@
 //
 // A new edge that closes a cycle is a deadlock, found in one depth-first
 // walk of the queue's edges from the pushee. One transaction of the cycle
-// is aborted: the lowest priority, ties broken by the lowest ID, so every
-// member would choose the same victim. (Since a higher priority pushes
+// is aborted (a forced push): the lowest priority, ties broken by the
+// lowest ID, so every member would choose the same victim. (Since a higher priority pushes
 // through, a cycle forms only among equal priorities, unless a priority
 // changed while waiting; the tie-break then decides.) Its waiting requests
 // fail with TxnAbortedError, and the others find its record ABORTED and
