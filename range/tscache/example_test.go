@@ -20,8 +20,8 @@ func Example() {
 	c.Add([]byte("a"), []byte("m"), at(10), a) // A scans [a, m) at 10
 	c.Add([]byte("k"), nil, at(12), b)         // B reads k at 12
 	pushWrite := func(txn kv.TxnID, key string, ts hlc.Timestamp) hlc.Timestamp {
-		if max, by := c.GetMax([]byte(key), nil); by != txn && ts.LessEq(max) {
-			return max.Next()
+		if maxTS, by := c.GetMax([]byte(key), nil); by != txn && ts.LessEq(maxTS) {
+			return maxTS.Next()
 		}
 		return ts
 	}
