@@ -117,7 +117,7 @@ type Guard struct {
 	lt ltGuardState
 }
 
-// Request returns the request the guard sequences.
+// Request returns the request the guard sequences; treat it as read-only.
 func (g *Guard) Request() *Request { return &g.req }
 
 // SequenceReq waits until req may evaluate: no lock in its spans is held
