@@ -69,59 +69,6 @@ func (ChangeType) EnumDescriptor() ([]byte, []int) {
 	return file_range_rangepb_api_proto_rawDescGZIP(), []int{0}
 }
 
-type Span struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	Key   []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	// end_key empty: the single key.
-	EndKey        []byte `protobuf:"bytes,2,opt,name=end_key,json=endKey,proto3" json:"end_key,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *Span) Reset() {
-	*x = Span{}
-	mi := &file_range_rangepb_api_proto_msgTypes[0]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Span) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Span) ProtoMessage() {}
-
-func (x *Span) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[0]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Span.ProtoReflect.Descriptor instead.
-func (*Span) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{0}
-}
-
-func (x *Span) GetKey() []byte {
-	if x != nil {
-		return x.Key
-	}
-	return nil
-}
-
-func (x *Span) GetEndKey() []byte {
-	if x != nil {
-		return x.EndKey
-	}
-	return nil
-}
-
 type GetRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -131,7 +78,7 @@ type GetRequest struct {
 
 func (x *GetRequest) Reset() {
 	*x = GetRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[1]
+	mi := &file_range_rangepb_api_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -143,7 +90,7 @@ func (x *GetRequest) String() string {
 func (*GetRequest) ProtoMessage() {}
 
 func (x *GetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[1]
+	mi := &file_range_rangepb_api_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -156,7 +103,7 @@ func (x *GetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRequest.ProtoReflect.Descriptor instead.
 func (*GetRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{1}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *GetRequest) GetKey() []byte {
@@ -177,7 +124,7 @@ type GetResponse struct {
 
 func (x *GetResponse) Reset() {
 	*x = GetResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[2]
+	mi := &file_range_rangepb_api_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -189,7 +136,7 @@ func (x *GetResponse) String() string {
 func (*GetResponse) ProtoMessage() {}
 
 func (x *GetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[2]
+	mi := &file_range_rangepb_api_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -202,7 +149,7 @@ func (x *GetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResponse.ProtoReflect.Descriptor instead.
 func (*GetResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{2}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *GetResponse) GetValue() []byte {
@@ -236,7 +183,7 @@ type PutRequest struct {
 
 func (x *PutRequest) Reset() {
 	*x = PutRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[3]
+	mi := &file_range_rangepb_api_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -248,7 +195,7 @@ func (x *PutRequest) String() string {
 func (*PutRequest) ProtoMessage() {}
 
 func (x *PutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[3]
+	mi := &file_range_rangepb_api_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -261,7 +208,7 @@ func (x *PutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutRequest.ProtoReflect.Descriptor instead.
 func (*PutRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{3}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *PutRequest) GetKey() []byte {
@@ -286,7 +233,7 @@ type PutResponse struct {
 
 func (x *PutResponse) Reset() {
 	*x = PutResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[4]
+	mi := &file_range_rangepb_api_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -298,7 +245,7 @@ func (x *PutResponse) String() string {
 func (*PutResponse) ProtoMessage() {}
 
 func (x *PutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[4]
+	mi := &file_range_rangepb_api_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -311,7 +258,7 @@ func (x *PutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutResponse.ProtoReflect.Descriptor instead.
 func (*PutResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{4}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{3}
 }
 
 // ConditionalPutRequest writes value only if the current value equals
@@ -328,7 +275,7 @@ type ConditionalPutRequest struct {
 
 func (x *ConditionalPutRequest) Reset() {
 	*x = ConditionalPutRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[5]
+	mi := &file_range_rangepb_api_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -340,7 +287,7 @@ func (x *ConditionalPutRequest) String() string {
 func (*ConditionalPutRequest) ProtoMessage() {}
 
 func (x *ConditionalPutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[5]
+	mi := &file_range_rangepb_api_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -353,7 +300,7 @@ func (x *ConditionalPutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConditionalPutRequest.ProtoReflect.Descriptor instead.
 func (*ConditionalPutRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{5}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ConditionalPutRequest) GetKey() []byte {
@@ -392,7 +339,7 @@ type ConditionalPutResponse struct {
 
 func (x *ConditionalPutResponse) Reset() {
 	*x = ConditionalPutResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[6]
+	mi := &file_range_rangepb_api_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -404,7 +351,7 @@ func (x *ConditionalPutResponse) String() string {
 func (*ConditionalPutResponse) ProtoMessage() {}
 
 func (x *ConditionalPutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[6]
+	mi := &file_range_rangepb_api_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -417,7 +364,7 @@ func (x *ConditionalPutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConditionalPutResponse.ProtoReflect.Descriptor instead.
 func (*ConditionalPutResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{6}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{5}
 }
 
 type IncrementRequest struct {
@@ -430,7 +377,7 @@ type IncrementRequest struct {
 
 func (x *IncrementRequest) Reset() {
 	*x = IncrementRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[7]
+	mi := &file_range_rangepb_api_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -442,7 +389,7 @@ func (x *IncrementRequest) String() string {
 func (*IncrementRequest) ProtoMessage() {}
 
 func (x *IncrementRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[7]
+	mi := &file_range_rangepb_api_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -455,7 +402,7 @@ func (x *IncrementRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IncrementRequest.ProtoReflect.Descriptor instead.
 func (*IncrementRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{7}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *IncrementRequest) GetKey() []byte {
@@ -481,7 +428,7 @@ type IncrementResponse struct {
 
 func (x *IncrementResponse) Reset() {
 	*x = IncrementResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[8]
+	mi := &file_range_rangepb_api_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -493,7 +440,7 @@ func (x *IncrementResponse) String() string {
 func (*IncrementResponse) ProtoMessage() {}
 
 func (x *IncrementResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[8]
+	mi := &file_range_rangepb_api_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -506,7 +453,7 @@ func (x *IncrementResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IncrementResponse.ProtoReflect.Descriptor instead.
 func (*IncrementResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{8}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *IncrementResponse) GetNewValue() int64 {
@@ -525,7 +472,7 @@ type DeleteRequest struct {
 
 func (x *DeleteRequest) Reset() {
 	*x = DeleteRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[9]
+	mi := &file_range_rangepb_api_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -537,7 +484,7 @@ func (x *DeleteRequest) String() string {
 func (*DeleteRequest) ProtoMessage() {}
 
 func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[9]
+	mi := &file_range_rangepb_api_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -550,7 +497,7 @@ func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{9}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *DeleteRequest) GetKey() []byte {
@@ -568,7 +515,7 @@ type DeleteResponse struct {
 
 func (x *DeleteResponse) Reset() {
 	*x = DeleteResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[10]
+	mi := &file_range_rangepb_api_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -580,7 +527,7 @@ func (x *DeleteResponse) String() string {
 func (*DeleteResponse) ProtoMessage() {}
 
 func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[10]
+	mi := &file_range_rangepb_api_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -593,7 +540,7 @@ func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteResponse.ProtoReflect.Descriptor instead.
 func (*DeleteResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{10}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{9}
 }
 
 type DeleteRangeRequest struct {
@@ -605,7 +552,7 @@ type DeleteRangeRequest struct {
 
 func (x *DeleteRangeRequest) Reset() {
 	*x = DeleteRangeRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[11]
+	mi := &file_range_rangepb_api_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -617,7 +564,7 @@ func (x *DeleteRangeRequest) String() string {
 func (*DeleteRangeRequest) ProtoMessage() {}
 
 func (x *DeleteRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[11]
+	mi := &file_range_rangepb_api_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -630,7 +577,7 @@ func (x *DeleteRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRangeRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRangeRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{11}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DeleteRangeRequest) GetSpan() *Span {
@@ -649,7 +596,7 @@ type DeleteRangeResponse struct {
 
 func (x *DeleteRangeResponse) Reset() {
 	*x = DeleteRangeResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[12]
+	mi := &file_range_rangepb_api_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -661,7 +608,7 @@ func (x *DeleteRangeResponse) String() string {
 func (*DeleteRangeResponse) ProtoMessage() {}
 
 func (x *DeleteRangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[12]
+	mi := &file_range_rangepb_api_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -674,7 +621,7 @@ func (x *DeleteRangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRangeResponse.ProtoReflect.Descriptor instead.
 func (*DeleteRangeResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{12}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DeleteRangeResponse) GetDeleted() int64 {
@@ -696,7 +643,7 @@ type ScanRequest struct {
 
 func (x *ScanRequest) Reset() {
 	*x = ScanRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[13]
+	mi := &file_range_rangepb_api_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -708,7 +655,7 @@ func (x *ScanRequest) String() string {
 func (*ScanRequest) ProtoMessage() {}
 
 func (x *ScanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[13]
+	mi := &file_range_rangepb_api_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -721,7 +668,7 @@ func (x *ScanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanRequest.ProtoReflect.Descriptor instead.
 func (*ScanRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{13}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ScanRequest) GetSpan() *Span {
@@ -763,7 +710,7 @@ type KeyValue struct {
 
 func (x *KeyValue) Reset() {
 	*x = KeyValue{}
-	mi := &file_range_rangepb_api_proto_msgTypes[14]
+	mi := &file_range_rangepb_api_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -775,7 +722,7 @@ func (x *KeyValue) String() string {
 func (*KeyValue) ProtoMessage() {}
 
 func (x *KeyValue) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[14]
+	mi := &file_range_rangepb_api_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -788,7 +735,7 @@ func (x *KeyValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyValue.ProtoReflect.Descriptor instead.
 func (*KeyValue) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{14}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *KeyValue) GetKey() []byte {
@@ -822,7 +769,7 @@ type ScanResponse struct {
 
 func (x *ScanResponse) Reset() {
 	*x = ScanResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[15]
+	mi := &file_range_rangepb_api_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -834,7 +781,7 @@ func (x *ScanResponse) String() string {
 func (*ScanResponse) ProtoMessage() {}
 
 func (x *ScanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[15]
+	mi := &file_range_rangepb_api_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -847,7 +794,7 @@ func (x *ScanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanResponse.ProtoReflect.Descriptor instead.
 func (*ScanResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{15}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ScanResponse) GetRows() []*KeyValue {
@@ -873,7 +820,7 @@ type RequestLeaseRequest struct {
 
 func (x *RequestLeaseRequest) Reset() {
 	*x = RequestLeaseRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[16]
+	mi := &file_range_rangepb_api_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -885,7 +832,7 @@ func (x *RequestLeaseRequest) String() string {
 func (*RequestLeaseRequest) ProtoMessage() {}
 
 func (x *RequestLeaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[16]
+	mi := &file_range_rangepb_api_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -898,7 +845,7 @@ func (x *RequestLeaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestLeaseRequest.ProtoReflect.Descriptor instead.
 func (*RequestLeaseRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{16}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{15}
 }
 
 type RequestLeaseResponse struct {
@@ -910,7 +857,7 @@ type RequestLeaseResponse struct {
 
 func (x *RequestLeaseResponse) Reset() {
 	*x = RequestLeaseResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[17]
+	mi := &file_range_rangepb_api_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -922,7 +869,7 @@ func (x *RequestLeaseResponse) String() string {
 func (*RequestLeaseResponse) ProtoMessage() {}
 
 func (x *RequestLeaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[17]
+	mi := &file_range_rangepb_api_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -935,7 +882,7 @@ func (x *RequestLeaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestLeaseResponse.ProtoReflect.Descriptor instead.
 func (*RequestLeaseResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{17}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RequestLeaseResponse) GetLease() *Lease {
@@ -954,7 +901,7 @@ type TransferLeaseRequest struct {
 
 func (x *TransferLeaseRequest) Reset() {
 	*x = TransferLeaseRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[18]
+	mi := &file_range_rangepb_api_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -966,7 +913,7 @@ func (x *TransferLeaseRequest) String() string {
 func (*TransferLeaseRequest) ProtoMessage() {}
 
 func (x *TransferLeaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[18]
+	mi := &file_range_rangepb_api_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -979,7 +926,7 @@ func (x *TransferLeaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeaseRequest.ProtoReflect.Descriptor instead.
 func (*TransferLeaseRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{18}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *TransferLeaseRequest) GetTarget() *ReplicaDescriptor {
@@ -997,7 +944,7 @@ type TransferLeaseResponse struct {
 
 func (x *TransferLeaseResponse) Reset() {
 	*x = TransferLeaseResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[19]
+	mi := &file_range_rangepb_api_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1009,7 +956,7 @@ func (x *TransferLeaseResponse) String() string {
 func (*TransferLeaseResponse) ProtoMessage() {}
 
 func (x *TransferLeaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[19]
+	mi := &file_range_rangepb_api_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1022,7 +969,7 @@ func (x *TransferLeaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeaseResponse.ProtoReflect.Descriptor instead.
 func (*TransferLeaseResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{19}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{18}
 }
 
 type ReplicaChange struct {
@@ -1036,7 +983,7 @@ type ReplicaChange struct {
 
 func (x *ReplicaChange) Reset() {
 	*x = ReplicaChange{}
-	mi := &file_range_rangepb_api_proto_msgTypes[20]
+	mi := &file_range_rangepb_api_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1048,7 +995,7 @@ func (x *ReplicaChange) String() string {
 func (*ReplicaChange) ProtoMessage() {}
 
 func (x *ReplicaChange) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[20]
+	mi := &file_range_rangepb_api_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1061,7 +1008,7 @@ func (x *ReplicaChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaChange.ProtoReflect.Descriptor instead.
 func (*ReplicaChange) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{20}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ReplicaChange) GetType() ChangeType {
@@ -1094,7 +1041,7 @@ type ChangeReplicasRequest struct {
 
 func (x *ChangeReplicasRequest) Reset() {
 	*x = ChangeReplicasRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[21]
+	mi := &file_range_rangepb_api_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1106,7 +1053,7 @@ func (x *ChangeReplicasRequest) String() string {
 func (*ChangeReplicasRequest) ProtoMessage() {}
 
 func (x *ChangeReplicasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[21]
+	mi := &file_range_rangepb_api_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1119,7 +1066,7 @@ func (x *ChangeReplicasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeReplicasRequest.ProtoReflect.Descriptor instead.
 func (*ChangeReplicasRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{21}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ChangeReplicasRequest) GetChanges() []*ReplicaChange {
@@ -1138,7 +1085,7 @@ type ChangeReplicasResponse struct {
 
 func (x *ChangeReplicasResponse) Reset() {
 	*x = ChangeReplicasResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[22]
+	mi := &file_range_rangepb_api_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1150,7 +1097,7 @@ func (x *ChangeReplicasResponse) String() string {
 func (*ChangeReplicasResponse) ProtoMessage() {}
 
 func (x *ChangeReplicasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[22]
+	mi := &file_range_rangepb_api_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1163,7 +1110,7 @@ func (x *ChangeReplicasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeReplicasResponse.ProtoReflect.Descriptor instead.
 func (*ChangeReplicasResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{22}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ChangeReplicasResponse) GetDesc() *RangeDescriptor {
@@ -1183,7 +1130,7 @@ type ComputeChecksumRequest struct {
 
 func (x *ComputeChecksumRequest) Reset() {
 	*x = ComputeChecksumRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[23]
+	mi := &file_range_rangepb_api_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1195,7 +1142,7 @@ func (x *ComputeChecksumRequest) String() string {
 func (*ComputeChecksumRequest) ProtoMessage() {}
 
 func (x *ComputeChecksumRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[23]
+	mi := &file_range_rangepb_api_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1208,7 +1155,7 @@ func (x *ComputeChecksumRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeChecksumRequest.ProtoReflect.Descriptor instead.
 func (*ComputeChecksumRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{23}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{22}
 }
 
 type ReplicaChecksum struct {
@@ -1222,7 +1169,7 @@ type ReplicaChecksum struct {
 
 func (x *ReplicaChecksum) Reset() {
 	*x = ReplicaChecksum{}
-	mi := &file_range_rangepb_api_proto_msgTypes[24]
+	mi := &file_range_rangepb_api_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1234,7 +1181,7 @@ func (x *ReplicaChecksum) String() string {
 func (*ReplicaChecksum) ProtoMessage() {}
 
 func (x *ReplicaChecksum) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[24]
+	mi := &file_range_rangepb_api_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1247,7 +1194,7 @@ func (x *ReplicaChecksum) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaChecksum.ProtoReflect.Descriptor instead.
 func (*ReplicaChecksum) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{24}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ReplicaChecksum) GetReplica() *ReplicaDescriptor {
@@ -1281,7 +1228,7 @@ type ComputeChecksumResponse struct {
 
 func (x *ComputeChecksumResponse) Reset() {
 	*x = ComputeChecksumResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[25]
+	mi := &file_range_rangepb_api_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1293,7 +1240,7 @@ func (x *ComputeChecksumResponse) String() string {
 func (*ComputeChecksumResponse) ProtoMessage() {}
 
 func (x *ComputeChecksumResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[25]
+	mi := &file_range_rangepb_api_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1306,7 +1253,7 @@ func (x *ComputeChecksumResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeChecksumResponse.ProtoReflect.Descriptor instead.
 func (*ComputeChecksumResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{25}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ComputeChecksumResponse) GetChecksums() []*ReplicaChecksum {
@@ -1336,7 +1283,7 @@ type CollectChecksumRequest struct {
 
 func (x *CollectChecksumRequest) Reset() {
 	*x = CollectChecksumRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[26]
+	mi := &file_range_rangepb_api_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1348,7 +1295,7 @@ func (x *CollectChecksumRequest) String() string {
 func (*CollectChecksumRequest) ProtoMessage() {}
 
 func (x *CollectChecksumRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[26]
+	mi := &file_range_rangepb_api_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1361,7 +1308,7 @@ func (x *CollectChecksumRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CollectChecksumRequest.ProtoReflect.Descriptor instead.
 func (*CollectChecksumRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{26}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CollectChecksumRequest) GetChecksumId() []byte {
@@ -1390,7 +1337,7 @@ type CollectChecksumResponse struct {
 
 func (x *CollectChecksumResponse) Reset() {
 	*x = CollectChecksumResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[27]
+	mi := &file_range_rangepb_api_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1402,7 +1349,7 @@ func (x *CollectChecksumResponse) String() string {
 func (*CollectChecksumResponse) ProtoMessage() {}
 
 func (x *CollectChecksumResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[27]
+	mi := &file_range_rangepb_api_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1415,7 +1362,7 @@ func (x *CollectChecksumResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CollectChecksumResponse.ProtoReflect.Descriptor instead.
 func (*CollectChecksumResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{27}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CollectChecksumResponse) GetChecksum() *ReplicaChecksum {
@@ -1448,6 +1395,14 @@ type RequestUnion struct {
 	//	*RequestUnion_ChangeReplicas
 	//	*RequestUnion_ComputeChecksum
 	//	*RequestUnion_CollectChecksum
+	//	*RequestUnion_EndTxn
+	//	*RequestUnion_HeartbeatTxn
+	//	*RequestUnion_PushTxn
+	//	*RequestUnion_ResolveIntent
+	//	*RequestUnion_ResolveIntentRange
+	//	*RequestUnion_QueryTxn
+	//	*RequestUnion_Refresh
+	//	*RequestUnion_RefreshRange
 	Value         isRequestUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1455,7 +1410,7 @@ type RequestUnion struct {
 
 func (x *RequestUnion) Reset() {
 	*x = RequestUnion{}
-	mi := &file_range_rangepb_api_proto_msgTypes[28]
+	mi := &file_range_rangepb_api_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1467,7 +1422,7 @@ func (x *RequestUnion) String() string {
 func (*RequestUnion) ProtoMessage() {}
 
 func (x *RequestUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[28]
+	mi := &file_range_rangepb_api_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1480,7 +1435,7 @@ func (x *RequestUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestUnion.ProtoReflect.Descriptor instead.
 func (*RequestUnion) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{28}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RequestUnion) GetValue() isRequestUnion_Value {
@@ -1598,6 +1553,78 @@ func (x *RequestUnion) GetCollectChecksum() *CollectChecksumRequest {
 	return nil
 }
 
+func (x *RequestUnion) GetEndTxn() *EndTxnRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_EndTxn); ok {
+			return x.EndTxn
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetHeartbeatTxn() *HeartbeatTxnRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_HeartbeatTxn); ok {
+			return x.HeartbeatTxn
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetPushTxn() *PushTxnRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_PushTxn); ok {
+			return x.PushTxn
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetResolveIntent() *ResolveIntentRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_ResolveIntent); ok {
+			return x.ResolveIntent
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetResolveIntentRange() *ResolveIntentRangeRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_ResolveIntentRange); ok {
+			return x.ResolveIntentRange
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetQueryTxn() *QueryTxnRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_QueryTxn); ok {
+			return x.QueryTxn
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetRefresh() *RefreshRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_Refresh); ok {
+			return x.Refresh
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetRefreshRange() *RefreshRangeRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_RefreshRange); ok {
+			return x.RefreshRange
+		}
+	}
+	return nil
+}
+
 type isRequestUnion_Value interface {
 	isRequestUnion_Value()
 }
@@ -1650,6 +1677,39 @@ type RequestUnion_CollectChecksum struct {
 	CollectChecksum *CollectChecksumRequest `protobuf:"bytes,24,opt,name=collect_checksum,json=collectChecksum,proto3,oneof"`
 }
 
+type RequestUnion_EndTxn struct {
+	// Transactions (txn.proto).
+	EndTxn *EndTxnRequest `protobuf:"bytes,100,opt,name=end_txn,json=endTxn,proto3,oneof"`
+}
+
+type RequestUnion_HeartbeatTxn struct {
+	HeartbeatTxn *HeartbeatTxnRequest `protobuf:"bytes,101,opt,name=heartbeat_txn,json=heartbeatTxn,proto3,oneof"`
+}
+
+type RequestUnion_PushTxn struct {
+	PushTxn *PushTxnRequest `protobuf:"bytes,102,opt,name=push_txn,json=pushTxn,proto3,oneof"`
+}
+
+type RequestUnion_ResolveIntent struct {
+	ResolveIntent *ResolveIntentRequest `protobuf:"bytes,103,opt,name=resolve_intent,json=resolveIntent,proto3,oneof"`
+}
+
+type RequestUnion_ResolveIntentRange struct {
+	ResolveIntentRange *ResolveIntentRangeRequest `protobuf:"bytes,104,opt,name=resolve_intent_range,json=resolveIntentRange,proto3,oneof"`
+}
+
+type RequestUnion_QueryTxn struct {
+	QueryTxn *QueryTxnRequest `protobuf:"bytes,105,opt,name=query_txn,json=queryTxn,proto3,oneof"`
+}
+
+type RequestUnion_Refresh struct {
+	Refresh *RefreshRequest `protobuf:"bytes,106,opt,name=refresh,proto3,oneof"`
+}
+
+type RequestUnion_RefreshRange struct {
+	RefreshRange *RefreshRangeRequest `protobuf:"bytes,107,opt,name=refresh_range,json=refreshRange,proto3,oneof"`
+}
+
 func (*RequestUnion_Get) isRequestUnion_Value() {}
 
 func (*RequestUnion_Put) isRequestUnion_Value() {}
@@ -1674,6 +1734,22 @@ func (*RequestUnion_ComputeChecksum) isRequestUnion_Value() {}
 
 func (*RequestUnion_CollectChecksum) isRequestUnion_Value() {}
 
+func (*RequestUnion_EndTxn) isRequestUnion_Value() {}
+
+func (*RequestUnion_HeartbeatTxn) isRequestUnion_Value() {}
+
+func (*RequestUnion_PushTxn) isRequestUnion_Value() {}
+
+func (*RequestUnion_ResolveIntent) isRequestUnion_Value() {}
+
+func (*RequestUnion_ResolveIntentRange) isRequestUnion_Value() {}
+
+func (*RequestUnion_QueryTxn) isRequestUnion_Value() {}
+
+func (*RequestUnion_Refresh) isRequestUnion_Value() {}
+
+func (*RequestUnion_RefreshRange) isRequestUnion_Value() {}
+
 type ResponseUnion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Value:
@@ -1690,6 +1766,14 @@ type ResponseUnion struct {
 	//	*ResponseUnion_ChangeReplicas
 	//	*ResponseUnion_ComputeChecksum
 	//	*ResponseUnion_CollectChecksum
+	//	*ResponseUnion_EndTxn
+	//	*ResponseUnion_HeartbeatTxn
+	//	*ResponseUnion_PushTxn
+	//	*ResponseUnion_ResolveIntent
+	//	*ResponseUnion_ResolveIntentRange
+	//	*ResponseUnion_QueryTxn
+	//	*ResponseUnion_Refresh
+	//	*ResponseUnion_RefreshRange
 	Value         isResponseUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1697,7 +1781,7 @@ type ResponseUnion struct {
 
 func (x *ResponseUnion) Reset() {
 	*x = ResponseUnion{}
-	mi := &file_range_rangepb_api_proto_msgTypes[29]
+	mi := &file_range_rangepb_api_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1709,7 +1793,7 @@ func (x *ResponseUnion) String() string {
 func (*ResponseUnion) ProtoMessage() {}
 
 func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[29]
+	mi := &file_range_rangepb_api_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1722,7 +1806,7 @@ func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResponseUnion.ProtoReflect.Descriptor instead.
 func (*ResponseUnion) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{29}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ResponseUnion) GetValue() isResponseUnion_Value {
@@ -1840,6 +1924,78 @@ func (x *ResponseUnion) GetCollectChecksum() *CollectChecksumResponse {
 	return nil
 }
 
+func (x *ResponseUnion) GetEndTxn() *EndTxnResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_EndTxn); ok {
+			return x.EndTxn
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetHeartbeatTxn() *HeartbeatTxnResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_HeartbeatTxn); ok {
+			return x.HeartbeatTxn
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetPushTxn() *PushTxnResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_PushTxn); ok {
+			return x.PushTxn
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetResolveIntent() *ResolveIntentResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_ResolveIntent); ok {
+			return x.ResolveIntent
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetResolveIntentRange() *ResolveIntentRangeResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_ResolveIntentRange); ok {
+			return x.ResolveIntentRange
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetQueryTxn() *QueryTxnResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_QueryTxn); ok {
+			return x.QueryTxn
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetRefresh() *RefreshResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_Refresh); ok {
+			return x.Refresh
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetRefreshRange() *RefreshRangeResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_RefreshRange); ok {
+			return x.RefreshRange
+		}
+	}
+	return nil
+}
+
 type isResponseUnion_Value interface {
 	isResponseUnion_Value()
 }
@@ -1892,6 +2048,38 @@ type ResponseUnion_CollectChecksum struct {
 	CollectChecksum *CollectChecksumResponse `protobuf:"bytes,24,opt,name=collect_checksum,json=collectChecksum,proto3,oneof"`
 }
 
+type ResponseUnion_EndTxn struct {
+	EndTxn *EndTxnResponse `protobuf:"bytes,100,opt,name=end_txn,json=endTxn,proto3,oneof"`
+}
+
+type ResponseUnion_HeartbeatTxn struct {
+	HeartbeatTxn *HeartbeatTxnResponse `protobuf:"bytes,101,opt,name=heartbeat_txn,json=heartbeatTxn,proto3,oneof"`
+}
+
+type ResponseUnion_PushTxn struct {
+	PushTxn *PushTxnResponse `protobuf:"bytes,102,opt,name=push_txn,json=pushTxn,proto3,oneof"`
+}
+
+type ResponseUnion_ResolveIntent struct {
+	ResolveIntent *ResolveIntentResponse `protobuf:"bytes,103,opt,name=resolve_intent,json=resolveIntent,proto3,oneof"`
+}
+
+type ResponseUnion_ResolveIntentRange struct {
+	ResolveIntentRange *ResolveIntentRangeResponse `protobuf:"bytes,104,opt,name=resolve_intent_range,json=resolveIntentRange,proto3,oneof"`
+}
+
+type ResponseUnion_QueryTxn struct {
+	QueryTxn *QueryTxnResponse `protobuf:"bytes,105,opt,name=query_txn,json=queryTxn,proto3,oneof"`
+}
+
+type ResponseUnion_Refresh struct {
+	Refresh *RefreshResponse `protobuf:"bytes,106,opt,name=refresh,proto3,oneof"`
+}
+
+type ResponseUnion_RefreshRange struct {
+	RefreshRange *RefreshRangeResponse `protobuf:"bytes,107,opt,name=refresh_range,json=refreshRange,proto3,oneof"`
+}
+
 func (*ResponseUnion_Get) isResponseUnion_Value() {}
 
 func (*ResponseUnion_Put) isResponseUnion_Value() {}
@@ -1916,20 +2104,39 @@ func (*ResponseUnion_ComputeChecksum) isResponseUnion_Value() {}
 
 func (*ResponseUnion_CollectChecksum) isResponseUnion_Value() {}
 
+func (*ResponseUnion_EndTxn) isResponseUnion_Value() {}
+
+func (*ResponseUnion_HeartbeatTxn) isResponseUnion_Value() {}
+
+func (*ResponseUnion_PushTxn) isResponseUnion_Value() {}
+
+func (*ResponseUnion_ResolveIntent) isResponseUnion_Value() {}
+
+func (*ResponseUnion_ResolveIntentRange) isResponseUnion_Value() {}
+
+func (*ResponseUnion_QueryTxn) isResponseUnion_Value() {}
+
+func (*ResponseUnion_Refresh) isResponseUnion_Value() {}
+
+func (*ResponseUnion_RefreshRange) isResponseUnion_Value() {}
+
 type BatchHeader struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	RangeId int64                  `protobuf:"varint,1,opt,name=range_id,json=rangeId,proto3" json:"range_id,omitempty"`
 	// replica the batch is addressed to.
 	Replica *ReplicaDescriptor `protobuf:"bytes,2,opt,name=replica,proto3" json:"replica,omitempty"`
 	// timestamp of reads and writes; empty means the leaseholder's clock.
-	Timestamp     *Timestamp `protobuf:"bytes,3,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	Timestamp *Timestamp `protobuf:"bytes,3,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	// txn, when set, makes the batch part of a transaction: reads at its
+	// read timestamp, writes as its intents.
+	Txn           *Transaction `protobuf:"bytes,100,opt,name=txn,proto3" json:"txn,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BatchHeader) Reset() {
 	*x = BatchHeader{}
-	mi := &file_range_rangepb_api_proto_msgTypes[30]
+	mi := &file_range_rangepb_api_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1941,7 +2148,7 @@ func (x *BatchHeader) String() string {
 func (*BatchHeader) ProtoMessage() {}
 
 func (x *BatchHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[30]
+	mi := &file_range_rangepb_api_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1954,7 +2161,7 @@ func (x *BatchHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchHeader.ProtoReflect.Descriptor instead.
 func (*BatchHeader) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{30}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *BatchHeader) GetRangeId() int64 {
@@ -1978,6 +2185,13 @@ func (x *BatchHeader) GetTimestamp() *Timestamp {
 	return nil
 }
 
+func (x *BatchHeader) GetTxn() *Transaction {
+	if x != nil {
+		return x.Txn
+	}
+	return nil
+}
+
 type BatchRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Header        *BatchHeader           `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
@@ -1988,7 +2202,7 @@ type BatchRequest struct {
 
 func (x *BatchRequest) Reset() {
 	*x = BatchRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[31]
+	mi := &file_range_rangepb_api_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2000,7 +2214,7 @@ func (x *BatchRequest) String() string {
 func (*BatchRequest) ProtoMessage() {}
 
 func (x *BatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[31]
+	mi := &file_range_rangepb_api_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2013,7 +2227,7 @@ func (x *BatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchRequest.ProtoReflect.Descriptor instead.
 func (*BatchRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{31}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *BatchRequest) GetHeader() *BatchHeader {
@@ -2041,7 +2255,7 @@ type NotLeaseHolderError struct {
 
 func (x *NotLeaseHolderError) Reset() {
 	*x = NotLeaseHolderError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[32]
+	mi := &file_range_rangepb_api_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2053,7 +2267,7 @@ func (x *NotLeaseHolderError) String() string {
 func (*NotLeaseHolderError) ProtoMessage() {}
 
 func (x *NotLeaseHolderError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[32]
+	mi := &file_range_rangepb_api_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2066,7 +2280,7 @@ func (x *NotLeaseHolderError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotLeaseHolderError.ProtoReflect.Descriptor instead.
 func (*NotLeaseHolderError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{32}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *NotLeaseHolderError) GetLease() *Lease {
@@ -2093,7 +2307,7 @@ type RangeNotFoundError struct {
 
 func (x *RangeNotFoundError) Reset() {
 	*x = RangeNotFoundError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[33]
+	mi := &file_range_rangepb_api_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2105,7 +2319,7 @@ func (x *RangeNotFoundError) String() string {
 func (*RangeNotFoundError) ProtoMessage() {}
 
 func (x *RangeNotFoundError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[33]
+	mi := &file_range_rangepb_api_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2118,7 +2332,7 @@ func (x *RangeNotFoundError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeNotFoundError.ProtoReflect.Descriptor instead.
 func (*RangeNotFoundError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{33}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RangeNotFoundError) GetRangeId() int64 {
@@ -2145,7 +2359,7 @@ type RangeKeyMismatchError struct {
 
 func (x *RangeKeyMismatchError) Reset() {
 	*x = RangeKeyMismatchError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[34]
+	mi := &file_range_rangepb_api_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2157,7 +2371,7 @@ func (x *RangeKeyMismatchError) String() string {
 func (*RangeKeyMismatchError) ProtoMessage() {}
 
 func (x *RangeKeyMismatchError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[34]
+	mi := &file_range_rangepb_api_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2170,7 +2384,7 @@ func (x *RangeKeyMismatchError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeKeyMismatchError.ProtoReflect.Descriptor instead.
 func (*RangeKeyMismatchError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{34}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RangeKeyMismatchError) GetKey() []byte {
@@ -2197,7 +2411,7 @@ type AmbiguousResultError struct {
 
 func (x *AmbiguousResultError) Reset() {
 	*x = AmbiguousResultError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[35]
+	mi := &file_range_rangepb_api_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2209,7 +2423,7 @@ func (x *AmbiguousResultError) String() string {
 func (*AmbiguousResultError) ProtoMessage() {}
 
 func (x *AmbiguousResultError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[35]
+	mi := &file_range_rangepb_api_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2222,7 +2436,7 @@ func (x *AmbiguousResultError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmbiguousResultError.ProtoReflect.Descriptor instead.
 func (*AmbiguousResultError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{35}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *AmbiguousResultError) GetReason() string {
@@ -2242,7 +2456,7 @@ type ConditionFailedError struct {
 
 func (x *ConditionFailedError) Reset() {
 	*x = ConditionFailedError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[36]
+	mi := &file_range_rangepb_api_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2254,7 +2468,7 @@ func (x *ConditionFailedError) String() string {
 func (*ConditionFailedError) ProtoMessage() {}
 
 func (x *ConditionFailedError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[36]
+	mi := &file_range_rangepb_api_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2267,7 +2481,7 @@ func (x *ConditionFailedError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConditionFailedError.ProtoReflect.Descriptor instead.
 func (*ConditionFailedError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{36}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ConditionFailedError) GetActualValue() []byte {
@@ -2294,7 +2508,7 @@ type WriteTooOldError struct {
 
 func (x *WriteTooOldError) Reset() {
 	*x = WriteTooOldError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[37]
+	mi := &file_range_rangepb_api_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2306,7 +2520,7 @@ func (x *WriteTooOldError) String() string {
 func (*WriteTooOldError) ProtoMessage() {}
 
 func (x *WriteTooOldError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[37]
+	mi := &file_range_rangepb_api_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2319,7 +2533,7 @@ func (x *WriteTooOldError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteTooOldError.ProtoReflect.Descriptor instead.
 func (*WriteTooOldError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{37}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *WriteTooOldError) GetTimestamp() *Timestamp {
@@ -2347,6 +2561,10 @@ type Error struct {
 	//	*Error_AmbiguousResult
 	//	*Error_ConditionFailed
 	//	*Error_WriteTooOld
+	//	*Error_TxnRetry
+	//	*Error_TxnAborted
+	//	*Error_TxnPush
+	//	*Error_TxnStatus
 	Detail        isError_Detail `protobuf_oneof:"detail"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2354,7 +2572,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_range_rangepb_api_proto_msgTypes[38]
+	mi := &file_range_rangepb_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2366,7 +2584,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[38]
+	mi := &file_range_rangepb_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2379,7 +2597,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{38}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Error) GetMessage() string {
@@ -2450,6 +2668,42 @@ func (x *Error) GetWriteTooOld() *WriteTooOldError {
 	return nil
 }
 
+func (x *Error) GetTxnRetry() *TransactionRetryError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_TxnRetry); ok {
+			return x.TxnRetry
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetTxnAborted() *TransactionAbortedError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_TxnAborted); ok {
+			return x.TxnAborted
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetTxnPush() *TransactionPushError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_TxnPush); ok {
+			return x.TxnPush
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetTxnStatus() *TransactionStatusError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_TxnStatus); ok {
+			return x.TxnStatus
+		}
+	}
+	return nil
+}
+
 type isError_Detail interface {
 	isError_Detail()
 }
@@ -2478,6 +2732,22 @@ type Error_WriteTooOld struct {
 	WriteTooOld *WriteTooOldError `protobuf:"bytes,7,opt,name=write_too_old,json=writeTooOld,proto3,oneof"`
 }
 
+type Error_TxnRetry struct {
+	TxnRetry *TransactionRetryError `protobuf:"bytes,100,opt,name=txn_retry,json=txnRetry,proto3,oneof"`
+}
+
+type Error_TxnAborted struct {
+	TxnAborted *TransactionAbortedError `protobuf:"bytes,101,opt,name=txn_aborted,json=txnAborted,proto3,oneof"`
+}
+
+type Error_TxnPush struct {
+	TxnPush *TransactionPushError `protobuf:"bytes,102,opt,name=txn_push,json=txnPush,proto3,oneof"`
+}
+
+type Error_TxnStatus struct {
+	TxnStatus *TransactionStatusError `protobuf:"bytes,103,opt,name=txn_status,json=txnStatus,proto3,oneof"`
+}
+
 func (*Error_NotLeaseHolder) isError_Detail() {}
 
 func (*Error_RangeNotFound) isError_Detail() {}
@@ -2490,19 +2760,30 @@ func (*Error_ConditionFailed) isError_Detail() {}
 
 func (*Error_WriteTooOld) isError_Detail() {}
 
+func (*Error_TxnRetry) isError_Detail() {}
+
+func (*Error_TxnAborted) isError_Detail() {}
+
+func (*Error_TxnPush) isError_Detail() {}
+
+func (*Error_TxnStatus) isError_Detail() {}
+
 type BatchResponse struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Responses []*ResponseUnion       `protobuf:"bytes,1,rep,name=responses,proto3" json:"responses,omitempty"`
 	Error     *Error                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
 	// timestamp the batch was served at.
-	Timestamp     *Timestamp `protobuf:"bytes,3,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	Timestamp *Timestamp `protobuf:"bytes,3,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	// txn is the header's transaction as the range left it (a pushed write
+	// timestamp, a status).
+	Txn           *Transaction `protobuf:"bytes,100,opt,name=txn,proto3" json:"txn,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BatchResponse) Reset() {
 	*x = BatchResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[39]
+	mi := &file_range_rangepb_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2514,7 +2795,7 @@ func (x *BatchResponse) String() string {
 func (*BatchResponse) ProtoMessage() {}
 
 func (x *BatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[39]
+	mi := &file_range_rangepb_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2527,7 +2808,7 @@ func (x *BatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchResponse.ProtoReflect.Descriptor instead.
 func (*BatchResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{39}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *BatchResponse) GetResponses() []*ResponseUnion {
@@ -2551,6 +2832,13 @@ func (x *BatchResponse) GetTimestamp() *Timestamp {
 	return nil
 }
 
+func (x *BatchResponse) GetTxn() *Transaction {
+	if x != nil {
+		return x.Txn
+	}
+	return nil
+}
+
 // PingRequest is a node's heartbeat to another: it checks the connection,
 // the cluster, and measures the clock offset between the two.
 type PingRequest struct {
@@ -2567,7 +2855,7 @@ type PingRequest struct {
 
 func (x *PingRequest) Reset() {
 	*x = PingRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[40]
+	mi := &file_range_rangepb_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2579,7 +2867,7 @@ func (x *PingRequest) String() string {
 func (*PingRequest) ProtoMessage() {}
 
 func (x *PingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[40]
+	mi := &file_range_rangepb_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2592,7 +2880,7 @@ func (x *PingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PingRequest.ProtoReflect.Descriptor instead.
 func (*PingRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{40}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *PingRequest) GetClusterId() []byte {
@@ -2642,7 +2930,7 @@ type PingResponse struct {
 
 func (x *PingResponse) Reset() {
 	*x = PingResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[41]
+	mi := &file_range_rangepb_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2654,7 +2942,7 @@ func (x *PingResponse) String() string {
 func (*PingResponse) ProtoMessage() {}
 
 func (x *PingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[41]
+	mi := &file_range_rangepb_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2667,7 +2955,7 @@ func (x *PingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PingResponse.ProtoReflect.Descriptor instead.
 func (*PingResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{41}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *PingResponse) GetClusterId() []byte {
@@ -2695,10 +2983,7 @@ var File_range_rangepb_api_proto protoreflect.FileDescriptor
 
 const file_range_rangepb_api_proto_rawDesc = "" +
 	"\n" +
-	"\x17range/rangepb/api.proto\x12\x10meridian.rangepb\x1a\x1brange/rangepb/rangepb.proto\"1\n" +
-	"\x04Span\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\fR\x03key\x12\x17\n" +
-	"\aend_key\x18\x02 \x01(\fR\x06endKey\"\x1e\n" +
+	"\x17range/rangepb/api.proto\x12\x10meridian.rangepb\x1a\x1brange/rangepb/rangepb.proto\x1a\x17range/rangepb/txn.proto\"\x1e\n" +
 	"\n" +
 	"GetRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\"t\n" +
@@ -2772,7 +3057,7 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\rapplied_index\x18\x02 \x01(\x04R\fappliedIndex\"r\n" +
 	"\x17CollectChecksumResponse\x12=\n" +
 	"\bchecksum\x18\x01 \x01(\v2!.meridian.rangepb.ReplicaChecksumR\bchecksum\x12\x18\n" +
-	"\askipped\x18\x02 \x01(\bR\askipped\"\xef\x06\n" +
+	"\askipped\x18\x02 \x01(\bR\askipped\"\xb8\v\n" +
 	"\fRequestUnion\x120\n" +
 	"\x03get\x18\x01 \x01(\v2\x1c.meridian.rangepb.GetRequestH\x00R\x03get\x120\n" +
 	"\x03put\x18\x02 \x01(\v2\x1c.meridian.rangepb.PutRequestH\x00R\x03put\x12R\n" +
@@ -2785,8 +3070,16 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x0etransfer_lease\x18\x15 \x01(\v2&.meridian.rangepb.TransferLeaseRequestH\x00R\rtransferLease\x12R\n" +
 	"\x0fchange_replicas\x18\x16 \x01(\v2'.meridian.rangepb.ChangeReplicasRequestH\x00R\x0echangeReplicas\x12U\n" +
 	"\x10compute_checksum\x18\x17 \x01(\v2(.meridian.rangepb.ComputeChecksumRequestH\x00R\x0fcomputeChecksum\x12U\n" +
-	"\x10collect_checksum\x18\x18 \x01(\v2(.meridian.rangepb.CollectChecksumRequestH\x00R\x0fcollectChecksumB\a\n" +
-	"\x05value\"\xfc\x06\n" +
+	"\x10collect_checksum\x18\x18 \x01(\v2(.meridian.rangepb.CollectChecksumRequestH\x00R\x0fcollectChecksum\x12:\n" +
+	"\aend_txn\x18d \x01(\v2\x1f.meridian.rangepb.EndTxnRequestH\x00R\x06endTxn\x12L\n" +
+	"\rheartbeat_txn\x18e \x01(\v2%.meridian.rangepb.HeartbeatTxnRequestH\x00R\fheartbeatTxn\x12=\n" +
+	"\bpush_txn\x18f \x01(\v2 .meridian.rangepb.PushTxnRequestH\x00R\apushTxn\x12O\n" +
+	"\x0eresolve_intent\x18g \x01(\v2&.meridian.rangepb.ResolveIntentRequestH\x00R\rresolveIntent\x12_\n" +
+	"\x14resolve_intent_range\x18h \x01(\v2+.meridian.rangepb.ResolveIntentRangeRequestH\x00R\x12resolveIntentRange\x12@\n" +
+	"\tquery_txn\x18i \x01(\v2!.meridian.rangepb.QueryTxnRequestH\x00R\bqueryTxn\x12<\n" +
+	"\arefresh\x18j \x01(\v2 .meridian.rangepb.RefreshRequestH\x00R\arefresh\x12L\n" +
+	"\rrefresh_range\x18k \x01(\v2%.meridian.rangepb.RefreshRangeRequestH\x00R\frefreshRangeB\a\n" +
+	"\x05value\"\xcd\v\n" +
 	"\rResponseUnion\x121\n" +
 	"\x03get\x18\x01 \x01(\v2\x1d.meridian.rangepb.GetResponseH\x00R\x03get\x121\n" +
 	"\x03put\x18\x02 \x01(\v2\x1d.meridian.rangepb.PutResponseH\x00R\x03put\x12S\n" +
@@ -2799,12 +3092,21 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x0etransfer_lease\x18\x15 \x01(\v2'.meridian.rangepb.TransferLeaseResponseH\x00R\rtransferLease\x12S\n" +
 	"\x0fchange_replicas\x18\x16 \x01(\v2(.meridian.rangepb.ChangeReplicasResponseH\x00R\x0echangeReplicas\x12V\n" +
 	"\x10compute_checksum\x18\x17 \x01(\v2).meridian.rangepb.ComputeChecksumResponseH\x00R\x0fcomputeChecksum\x12V\n" +
-	"\x10collect_checksum\x18\x18 \x01(\v2).meridian.rangepb.CollectChecksumResponseH\x00R\x0fcollectChecksumB\a\n" +
-	"\x05value\"\xa2\x01\n" +
+	"\x10collect_checksum\x18\x18 \x01(\v2).meridian.rangepb.CollectChecksumResponseH\x00R\x0fcollectChecksum\x12;\n" +
+	"\aend_txn\x18d \x01(\v2 .meridian.rangepb.EndTxnResponseH\x00R\x06endTxn\x12M\n" +
+	"\rheartbeat_txn\x18e \x01(\v2&.meridian.rangepb.HeartbeatTxnResponseH\x00R\fheartbeatTxn\x12>\n" +
+	"\bpush_txn\x18f \x01(\v2!.meridian.rangepb.PushTxnResponseH\x00R\apushTxn\x12P\n" +
+	"\x0eresolve_intent\x18g \x01(\v2'.meridian.rangepb.ResolveIntentResponseH\x00R\rresolveIntent\x12`\n" +
+	"\x14resolve_intent_range\x18h \x01(\v2,.meridian.rangepb.ResolveIntentRangeResponseH\x00R\x12resolveIntentRange\x12A\n" +
+	"\tquery_txn\x18i \x01(\v2\".meridian.rangepb.QueryTxnResponseH\x00R\bqueryTxn\x12=\n" +
+	"\arefresh\x18j \x01(\v2!.meridian.rangepb.RefreshResponseH\x00R\arefresh\x12M\n" +
+	"\rrefresh_range\x18k \x01(\v2&.meridian.rangepb.RefreshRangeResponseH\x00R\frefreshRangeB\a\n" +
+	"\x05value\"\xd3\x01\n" +
 	"\vBatchHeader\x12\x19\n" +
 	"\brange_id\x18\x01 \x01(\x03R\arangeId\x12=\n" +
 	"\areplica\x18\x02 \x01(\v2#.meridian.rangepb.ReplicaDescriptorR\areplica\x129\n" +
-	"\ttimestamp\x18\x03 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\"\x81\x01\n" +
+	"\ttimestamp\x18\x03 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\x12/\n" +
+	"\x03txn\x18d \x01(\v2\x1d.meridian.rangepb.TransactionR\x03txn\"\x81\x01\n" +
 	"\fBatchRequest\x125\n" +
 	"\x06header\x18\x01 \x01(\v2\x1d.meridian.rangepb.BatchHeaderR\x06header\x12:\n" +
 	"\brequests\x18\x02 \x03(\v2\x1e.meridian.rangepb.RequestUnionR\brequests\"_\n" +
@@ -2824,7 +3126,7 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\ractual_exists\x18\x02 \x01(\bR\factualExists\"\x95\x01\n" +
 	"\x10WriteTooOldError\x129\n" +
 	"\ttimestamp\x18\x01 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\x12F\n" +
-	"\x10actual_timestamp\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\x0factualTimestamp\"\x9b\x04\n" +
+	"\x10actual_timestamp\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\x0factualTimestamp\"\xc1\x06\n" +
 	"\x05Error\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12Q\n" +
 	"\x10not_lease_holder\x18\x02 \x01(\v2%.meridian.rangepb.NotLeaseHolderErrorH\x00R\x0enotLeaseHolder\x12N\n" +
@@ -2832,12 +3134,19 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x12range_key_mismatch\x18\x04 \x01(\v2'.meridian.rangepb.RangeKeyMismatchErrorH\x00R\x10rangeKeyMismatch\x12S\n" +
 	"\x10ambiguous_result\x18\x05 \x01(\v2&.meridian.rangepb.AmbiguousResultErrorH\x00R\x0fambiguousResult\x12S\n" +
 	"\x10condition_failed\x18\x06 \x01(\v2&.meridian.rangepb.ConditionFailedErrorH\x00R\x0fconditionFailed\x12H\n" +
-	"\rwrite_too_old\x18\a \x01(\v2\".meridian.rangepb.WriteTooOldErrorH\x00R\vwriteTooOldB\b\n" +
-	"\x06detail\"\xb8\x01\n" +
+	"\rwrite_too_old\x18\a \x01(\v2\".meridian.rangepb.WriteTooOldErrorH\x00R\vwriteTooOld\x12F\n" +
+	"\ttxn_retry\x18d \x01(\v2'.meridian.rangepb.TransactionRetryErrorH\x00R\btxnRetry\x12L\n" +
+	"\vtxn_aborted\x18e \x01(\v2).meridian.rangepb.TransactionAbortedErrorH\x00R\n" +
+	"txnAborted\x12C\n" +
+	"\btxn_push\x18f \x01(\v2&.meridian.rangepb.TransactionPushErrorH\x00R\atxnPush\x12I\n" +
+	"\n" +
+	"txn_status\x18g \x01(\v2(.meridian.rangepb.TransactionStatusErrorH\x00R\ttxnStatusB\b\n" +
+	"\x06detail\"\xe9\x01\n" +
 	"\rBatchResponse\x12=\n" +
 	"\tresponses\x18\x01 \x03(\v2\x1f.meridian.rangepb.ResponseUnionR\tresponses\x12-\n" +
 	"\x05error\x18\x02 \x01(\v2\x17.meridian.rangepb.ErrorR\x05error\x129\n" +
-	"\ttimestamp\x18\x03 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\"\xdb\x01\n" +
+	"\ttimestamp\x18\x03 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\x12/\n" +
+	"\x03txn\x18d \x01(\v2\x1d.meridian.rangepb.TransactionR\x03txn\"\xdb\x01\n" +
 	"\vPingRequest\x12\x1d\n" +
 	"\n" +
 	"cluster_id\x18\x01 \x01(\fR\tclusterId\x12$\n" +
@@ -2874,128 +3183,171 @@ func file_range_rangepb_api_proto_rawDescGZIP() []byte {
 }
 
 var file_range_rangepb_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_range_rangepb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_range_rangepb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_range_rangepb_api_proto_goTypes = []any{
-	(ChangeType)(0),                 // 0: meridian.rangepb.ChangeType
-	(*Span)(nil),                    // 1: meridian.rangepb.Span
-	(*GetRequest)(nil),              // 2: meridian.rangepb.GetRequest
-	(*GetResponse)(nil),             // 3: meridian.rangepb.GetResponse
-	(*PutRequest)(nil),              // 4: meridian.rangepb.PutRequest
-	(*PutResponse)(nil),             // 5: meridian.rangepb.PutResponse
-	(*ConditionalPutRequest)(nil),   // 6: meridian.rangepb.ConditionalPutRequest
-	(*ConditionalPutResponse)(nil),  // 7: meridian.rangepb.ConditionalPutResponse
-	(*IncrementRequest)(nil),        // 8: meridian.rangepb.IncrementRequest
-	(*IncrementResponse)(nil),       // 9: meridian.rangepb.IncrementResponse
-	(*DeleteRequest)(nil),           // 10: meridian.rangepb.DeleteRequest
-	(*DeleteResponse)(nil),          // 11: meridian.rangepb.DeleteResponse
-	(*DeleteRangeRequest)(nil),      // 12: meridian.rangepb.DeleteRangeRequest
-	(*DeleteRangeResponse)(nil),     // 13: meridian.rangepb.DeleteRangeResponse
-	(*ScanRequest)(nil),             // 14: meridian.rangepb.ScanRequest
-	(*KeyValue)(nil),                // 15: meridian.rangepb.KeyValue
-	(*ScanResponse)(nil),            // 16: meridian.rangepb.ScanResponse
-	(*RequestLeaseRequest)(nil),     // 17: meridian.rangepb.RequestLeaseRequest
-	(*RequestLeaseResponse)(nil),    // 18: meridian.rangepb.RequestLeaseResponse
-	(*TransferLeaseRequest)(nil),    // 19: meridian.rangepb.TransferLeaseRequest
-	(*TransferLeaseResponse)(nil),   // 20: meridian.rangepb.TransferLeaseResponse
-	(*ReplicaChange)(nil),           // 21: meridian.rangepb.ReplicaChange
-	(*ChangeReplicasRequest)(nil),   // 22: meridian.rangepb.ChangeReplicasRequest
-	(*ChangeReplicasResponse)(nil),  // 23: meridian.rangepb.ChangeReplicasResponse
-	(*ComputeChecksumRequest)(nil),  // 24: meridian.rangepb.ComputeChecksumRequest
-	(*ReplicaChecksum)(nil),         // 25: meridian.rangepb.ReplicaChecksum
-	(*ComputeChecksumResponse)(nil), // 26: meridian.rangepb.ComputeChecksumResponse
-	(*CollectChecksumRequest)(nil),  // 27: meridian.rangepb.CollectChecksumRequest
-	(*CollectChecksumResponse)(nil), // 28: meridian.rangepb.CollectChecksumResponse
-	(*RequestUnion)(nil),            // 29: meridian.rangepb.RequestUnion
-	(*ResponseUnion)(nil),           // 30: meridian.rangepb.ResponseUnion
-	(*BatchHeader)(nil),             // 31: meridian.rangepb.BatchHeader
-	(*BatchRequest)(nil),            // 32: meridian.rangepb.BatchRequest
-	(*NotLeaseHolderError)(nil),     // 33: meridian.rangepb.NotLeaseHolderError
-	(*RangeNotFoundError)(nil),      // 34: meridian.rangepb.RangeNotFoundError
-	(*RangeKeyMismatchError)(nil),   // 35: meridian.rangepb.RangeKeyMismatchError
-	(*AmbiguousResultError)(nil),    // 36: meridian.rangepb.AmbiguousResultError
-	(*ConditionFailedError)(nil),    // 37: meridian.rangepb.ConditionFailedError
-	(*WriteTooOldError)(nil),        // 38: meridian.rangepb.WriteTooOldError
-	(*Error)(nil),                   // 39: meridian.rangepb.Error
-	(*BatchResponse)(nil),           // 40: meridian.rangepb.BatchResponse
-	(*PingRequest)(nil),             // 41: meridian.rangepb.PingRequest
-	(*PingResponse)(nil),            // 42: meridian.rangepb.PingResponse
-	(*Timestamp)(nil),               // 43: meridian.rangepb.Timestamp
-	(*Lease)(nil),                   // 44: meridian.rangepb.Lease
-	(*ReplicaDescriptor)(nil),       // 45: meridian.rangepb.ReplicaDescriptor
-	(*RangeDescriptor)(nil),         // 46: meridian.rangepb.RangeDescriptor
-	(*RaftMessageBatch)(nil),        // 47: meridian.rangepb.RaftMessageBatch
-	(*SnapshotRequest)(nil),         // 48: meridian.rangepb.SnapshotRequest
-	(*RaftMessageResponse)(nil),     // 49: meridian.rangepb.RaftMessageResponse
-	(*SnapshotResponse)(nil),        // 50: meridian.rangepb.SnapshotResponse
+	(ChangeType)(0),                    // 0: meridian.rangepb.ChangeType
+	(*GetRequest)(nil),                 // 1: meridian.rangepb.GetRequest
+	(*GetResponse)(nil),                // 2: meridian.rangepb.GetResponse
+	(*PutRequest)(nil),                 // 3: meridian.rangepb.PutRequest
+	(*PutResponse)(nil),                // 4: meridian.rangepb.PutResponse
+	(*ConditionalPutRequest)(nil),      // 5: meridian.rangepb.ConditionalPutRequest
+	(*ConditionalPutResponse)(nil),     // 6: meridian.rangepb.ConditionalPutResponse
+	(*IncrementRequest)(nil),           // 7: meridian.rangepb.IncrementRequest
+	(*IncrementResponse)(nil),          // 8: meridian.rangepb.IncrementResponse
+	(*DeleteRequest)(nil),              // 9: meridian.rangepb.DeleteRequest
+	(*DeleteResponse)(nil),             // 10: meridian.rangepb.DeleteResponse
+	(*DeleteRangeRequest)(nil),         // 11: meridian.rangepb.DeleteRangeRequest
+	(*DeleteRangeResponse)(nil),        // 12: meridian.rangepb.DeleteRangeResponse
+	(*ScanRequest)(nil),                // 13: meridian.rangepb.ScanRequest
+	(*KeyValue)(nil),                   // 14: meridian.rangepb.KeyValue
+	(*ScanResponse)(nil),               // 15: meridian.rangepb.ScanResponse
+	(*RequestLeaseRequest)(nil),        // 16: meridian.rangepb.RequestLeaseRequest
+	(*RequestLeaseResponse)(nil),       // 17: meridian.rangepb.RequestLeaseResponse
+	(*TransferLeaseRequest)(nil),       // 18: meridian.rangepb.TransferLeaseRequest
+	(*TransferLeaseResponse)(nil),      // 19: meridian.rangepb.TransferLeaseResponse
+	(*ReplicaChange)(nil),              // 20: meridian.rangepb.ReplicaChange
+	(*ChangeReplicasRequest)(nil),      // 21: meridian.rangepb.ChangeReplicasRequest
+	(*ChangeReplicasResponse)(nil),     // 22: meridian.rangepb.ChangeReplicasResponse
+	(*ComputeChecksumRequest)(nil),     // 23: meridian.rangepb.ComputeChecksumRequest
+	(*ReplicaChecksum)(nil),            // 24: meridian.rangepb.ReplicaChecksum
+	(*ComputeChecksumResponse)(nil),    // 25: meridian.rangepb.ComputeChecksumResponse
+	(*CollectChecksumRequest)(nil),     // 26: meridian.rangepb.CollectChecksumRequest
+	(*CollectChecksumResponse)(nil),    // 27: meridian.rangepb.CollectChecksumResponse
+	(*RequestUnion)(nil),               // 28: meridian.rangepb.RequestUnion
+	(*ResponseUnion)(nil),              // 29: meridian.rangepb.ResponseUnion
+	(*BatchHeader)(nil),                // 30: meridian.rangepb.BatchHeader
+	(*BatchRequest)(nil),               // 31: meridian.rangepb.BatchRequest
+	(*NotLeaseHolderError)(nil),        // 32: meridian.rangepb.NotLeaseHolderError
+	(*RangeNotFoundError)(nil),         // 33: meridian.rangepb.RangeNotFoundError
+	(*RangeKeyMismatchError)(nil),      // 34: meridian.rangepb.RangeKeyMismatchError
+	(*AmbiguousResultError)(nil),       // 35: meridian.rangepb.AmbiguousResultError
+	(*ConditionFailedError)(nil),       // 36: meridian.rangepb.ConditionFailedError
+	(*WriteTooOldError)(nil),           // 37: meridian.rangepb.WriteTooOldError
+	(*Error)(nil),                      // 38: meridian.rangepb.Error
+	(*BatchResponse)(nil),              // 39: meridian.rangepb.BatchResponse
+	(*PingRequest)(nil),                // 40: meridian.rangepb.PingRequest
+	(*PingResponse)(nil),               // 41: meridian.rangepb.PingResponse
+	(*Timestamp)(nil),                  // 42: meridian.rangepb.Timestamp
+	(*Span)(nil),                       // 43: meridian.rangepb.Span
+	(*Lease)(nil),                      // 44: meridian.rangepb.Lease
+	(*ReplicaDescriptor)(nil),          // 45: meridian.rangepb.ReplicaDescriptor
+	(*RangeDescriptor)(nil),            // 46: meridian.rangepb.RangeDescriptor
+	(*EndTxnRequest)(nil),              // 47: meridian.rangepb.EndTxnRequest
+	(*HeartbeatTxnRequest)(nil),        // 48: meridian.rangepb.HeartbeatTxnRequest
+	(*PushTxnRequest)(nil),             // 49: meridian.rangepb.PushTxnRequest
+	(*ResolveIntentRequest)(nil),       // 50: meridian.rangepb.ResolveIntentRequest
+	(*ResolveIntentRangeRequest)(nil),  // 51: meridian.rangepb.ResolveIntentRangeRequest
+	(*QueryTxnRequest)(nil),            // 52: meridian.rangepb.QueryTxnRequest
+	(*RefreshRequest)(nil),             // 53: meridian.rangepb.RefreshRequest
+	(*RefreshRangeRequest)(nil),        // 54: meridian.rangepb.RefreshRangeRequest
+	(*EndTxnResponse)(nil),             // 55: meridian.rangepb.EndTxnResponse
+	(*HeartbeatTxnResponse)(nil),       // 56: meridian.rangepb.HeartbeatTxnResponse
+	(*PushTxnResponse)(nil),            // 57: meridian.rangepb.PushTxnResponse
+	(*ResolveIntentResponse)(nil),      // 58: meridian.rangepb.ResolveIntentResponse
+	(*ResolveIntentRangeResponse)(nil), // 59: meridian.rangepb.ResolveIntentRangeResponse
+	(*QueryTxnResponse)(nil),           // 60: meridian.rangepb.QueryTxnResponse
+	(*RefreshResponse)(nil),            // 61: meridian.rangepb.RefreshResponse
+	(*RefreshRangeResponse)(nil),       // 62: meridian.rangepb.RefreshRangeResponse
+	(*Transaction)(nil),                // 63: meridian.rangepb.Transaction
+	(*TransactionRetryError)(nil),      // 64: meridian.rangepb.TransactionRetryError
+	(*TransactionAbortedError)(nil),    // 65: meridian.rangepb.TransactionAbortedError
+	(*TransactionPushError)(nil),       // 66: meridian.rangepb.TransactionPushError
+	(*TransactionStatusError)(nil),     // 67: meridian.rangepb.TransactionStatusError
+	(*RaftMessageBatch)(nil),           // 68: meridian.rangepb.RaftMessageBatch
+	(*SnapshotRequest)(nil),            // 69: meridian.rangepb.SnapshotRequest
+	(*RaftMessageResponse)(nil),        // 70: meridian.rangepb.RaftMessageResponse
+	(*SnapshotResponse)(nil),           // 71: meridian.rangepb.SnapshotResponse
 }
 var file_range_rangepb_api_proto_depIdxs = []int32{
-	43, // 0: meridian.rangepb.GetResponse.timestamp:type_name -> meridian.rangepb.Timestamp
-	1,  // 1: meridian.rangepb.DeleteRangeRequest.span:type_name -> meridian.rangepb.Span
-	1,  // 2: meridian.rangepb.ScanRequest.span:type_name -> meridian.rangepb.Span
-	43, // 3: meridian.rangepb.KeyValue.timestamp:type_name -> meridian.rangepb.Timestamp
-	15, // 4: meridian.rangepb.ScanResponse.rows:type_name -> meridian.rangepb.KeyValue
+	42, // 0: meridian.rangepb.GetResponse.timestamp:type_name -> meridian.rangepb.Timestamp
+	43, // 1: meridian.rangepb.DeleteRangeRequest.span:type_name -> meridian.rangepb.Span
+	43, // 2: meridian.rangepb.ScanRequest.span:type_name -> meridian.rangepb.Span
+	42, // 3: meridian.rangepb.KeyValue.timestamp:type_name -> meridian.rangepb.Timestamp
+	14, // 4: meridian.rangepb.ScanResponse.rows:type_name -> meridian.rangepb.KeyValue
 	44, // 5: meridian.rangepb.RequestLeaseResponse.lease:type_name -> meridian.rangepb.Lease
 	45, // 6: meridian.rangepb.TransferLeaseRequest.target:type_name -> meridian.rangepb.ReplicaDescriptor
 	0,  // 7: meridian.rangepb.ReplicaChange.type:type_name -> meridian.rangepb.ChangeType
-	21, // 8: meridian.rangepb.ChangeReplicasRequest.changes:type_name -> meridian.rangepb.ReplicaChange
+	20, // 8: meridian.rangepb.ChangeReplicasRequest.changes:type_name -> meridian.rangepb.ReplicaChange
 	46, // 9: meridian.rangepb.ChangeReplicasResponse.desc:type_name -> meridian.rangepb.RangeDescriptor
 	45, // 10: meridian.rangepb.ReplicaChecksum.replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	25, // 11: meridian.rangepb.ComputeChecksumResponse.checksums:type_name -> meridian.rangepb.ReplicaChecksum
-	25, // 12: meridian.rangepb.CollectChecksumResponse.checksum:type_name -> meridian.rangepb.ReplicaChecksum
-	2,  // 13: meridian.rangepb.RequestUnion.get:type_name -> meridian.rangepb.GetRequest
-	4,  // 14: meridian.rangepb.RequestUnion.put:type_name -> meridian.rangepb.PutRequest
-	6,  // 15: meridian.rangepb.RequestUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutRequest
-	8,  // 16: meridian.rangepb.RequestUnion.increment:type_name -> meridian.rangepb.IncrementRequest
-	10, // 17: meridian.rangepb.RequestUnion.delete:type_name -> meridian.rangepb.DeleteRequest
-	12, // 18: meridian.rangepb.RequestUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeRequest
-	14, // 19: meridian.rangepb.RequestUnion.scan:type_name -> meridian.rangepb.ScanRequest
-	17, // 20: meridian.rangepb.RequestUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseRequest
-	19, // 21: meridian.rangepb.RequestUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseRequest
-	22, // 22: meridian.rangepb.RequestUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasRequest
-	24, // 23: meridian.rangepb.RequestUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumRequest
-	27, // 24: meridian.rangepb.RequestUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumRequest
-	3,  // 25: meridian.rangepb.ResponseUnion.get:type_name -> meridian.rangepb.GetResponse
-	5,  // 26: meridian.rangepb.ResponseUnion.put:type_name -> meridian.rangepb.PutResponse
-	7,  // 27: meridian.rangepb.ResponseUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutResponse
-	9,  // 28: meridian.rangepb.ResponseUnion.increment:type_name -> meridian.rangepb.IncrementResponse
-	11, // 29: meridian.rangepb.ResponseUnion.delete:type_name -> meridian.rangepb.DeleteResponse
-	13, // 30: meridian.rangepb.ResponseUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeResponse
-	16, // 31: meridian.rangepb.ResponseUnion.scan:type_name -> meridian.rangepb.ScanResponse
-	18, // 32: meridian.rangepb.ResponseUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseResponse
-	20, // 33: meridian.rangepb.ResponseUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseResponse
-	23, // 34: meridian.rangepb.ResponseUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasResponse
-	26, // 35: meridian.rangepb.ResponseUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumResponse
-	28, // 36: meridian.rangepb.ResponseUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumResponse
-	45, // 37: meridian.rangepb.BatchHeader.replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	43, // 38: meridian.rangepb.BatchHeader.timestamp:type_name -> meridian.rangepb.Timestamp
-	31, // 39: meridian.rangepb.BatchRequest.header:type_name -> meridian.rangepb.BatchHeader
-	29, // 40: meridian.rangepb.BatchRequest.requests:type_name -> meridian.rangepb.RequestUnion
-	44, // 41: meridian.rangepb.NotLeaseHolderError.lease:type_name -> meridian.rangepb.Lease
-	46, // 42: meridian.rangepb.RangeKeyMismatchError.desc:type_name -> meridian.rangepb.RangeDescriptor
-	43, // 43: meridian.rangepb.WriteTooOldError.timestamp:type_name -> meridian.rangepb.Timestamp
-	43, // 44: meridian.rangepb.WriteTooOldError.actual_timestamp:type_name -> meridian.rangepb.Timestamp
-	33, // 45: meridian.rangepb.Error.not_lease_holder:type_name -> meridian.rangepb.NotLeaseHolderError
-	34, // 46: meridian.rangepb.Error.range_not_found:type_name -> meridian.rangepb.RangeNotFoundError
-	35, // 47: meridian.rangepb.Error.range_key_mismatch:type_name -> meridian.rangepb.RangeKeyMismatchError
-	36, // 48: meridian.rangepb.Error.ambiguous_result:type_name -> meridian.rangepb.AmbiguousResultError
-	37, // 49: meridian.rangepb.Error.condition_failed:type_name -> meridian.rangepb.ConditionFailedError
-	38, // 50: meridian.rangepb.Error.write_too_old:type_name -> meridian.rangepb.WriteTooOldError
-	30, // 51: meridian.rangepb.BatchResponse.responses:type_name -> meridian.rangepb.ResponseUnion
-	39, // 52: meridian.rangepb.BatchResponse.error:type_name -> meridian.rangepb.Error
-	43, // 53: meridian.rangepb.BatchResponse.timestamp:type_name -> meridian.rangepb.Timestamp
-	32, // 54: meridian.rangepb.Internal.Batch:input_type -> meridian.rangepb.BatchRequest
-	47, // 55: meridian.rangepb.Internal.RaftMessages:input_type -> meridian.rangepb.RaftMessageBatch
-	48, // 56: meridian.rangepb.Internal.Snapshot:input_type -> meridian.rangepb.SnapshotRequest
-	41, // 57: meridian.rangepb.Heartbeat.Ping:input_type -> meridian.rangepb.PingRequest
-	40, // 58: meridian.rangepb.Internal.Batch:output_type -> meridian.rangepb.BatchResponse
-	49, // 59: meridian.rangepb.Internal.RaftMessages:output_type -> meridian.rangepb.RaftMessageResponse
-	50, // 60: meridian.rangepb.Internal.Snapshot:output_type -> meridian.rangepb.SnapshotResponse
-	42, // 61: meridian.rangepb.Heartbeat.Ping:output_type -> meridian.rangepb.PingResponse
-	58, // [58:62] is the sub-list for method output_type
-	54, // [54:58] is the sub-list for method input_type
-	54, // [54:54] is the sub-list for extension type_name
-	54, // [54:54] is the sub-list for extension extendee
-	0,  // [0:54] is the sub-list for field type_name
+	24, // 11: meridian.rangepb.ComputeChecksumResponse.checksums:type_name -> meridian.rangepb.ReplicaChecksum
+	24, // 12: meridian.rangepb.CollectChecksumResponse.checksum:type_name -> meridian.rangepb.ReplicaChecksum
+	1,  // 13: meridian.rangepb.RequestUnion.get:type_name -> meridian.rangepb.GetRequest
+	3,  // 14: meridian.rangepb.RequestUnion.put:type_name -> meridian.rangepb.PutRequest
+	5,  // 15: meridian.rangepb.RequestUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutRequest
+	7,  // 16: meridian.rangepb.RequestUnion.increment:type_name -> meridian.rangepb.IncrementRequest
+	9,  // 17: meridian.rangepb.RequestUnion.delete:type_name -> meridian.rangepb.DeleteRequest
+	11, // 18: meridian.rangepb.RequestUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeRequest
+	13, // 19: meridian.rangepb.RequestUnion.scan:type_name -> meridian.rangepb.ScanRequest
+	16, // 20: meridian.rangepb.RequestUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseRequest
+	18, // 21: meridian.rangepb.RequestUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseRequest
+	21, // 22: meridian.rangepb.RequestUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasRequest
+	23, // 23: meridian.rangepb.RequestUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumRequest
+	26, // 24: meridian.rangepb.RequestUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumRequest
+	47, // 25: meridian.rangepb.RequestUnion.end_txn:type_name -> meridian.rangepb.EndTxnRequest
+	48, // 26: meridian.rangepb.RequestUnion.heartbeat_txn:type_name -> meridian.rangepb.HeartbeatTxnRequest
+	49, // 27: meridian.rangepb.RequestUnion.push_txn:type_name -> meridian.rangepb.PushTxnRequest
+	50, // 28: meridian.rangepb.RequestUnion.resolve_intent:type_name -> meridian.rangepb.ResolveIntentRequest
+	51, // 29: meridian.rangepb.RequestUnion.resolve_intent_range:type_name -> meridian.rangepb.ResolveIntentRangeRequest
+	52, // 30: meridian.rangepb.RequestUnion.query_txn:type_name -> meridian.rangepb.QueryTxnRequest
+	53, // 31: meridian.rangepb.RequestUnion.refresh:type_name -> meridian.rangepb.RefreshRequest
+	54, // 32: meridian.rangepb.RequestUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeRequest
+	2,  // 33: meridian.rangepb.ResponseUnion.get:type_name -> meridian.rangepb.GetResponse
+	4,  // 34: meridian.rangepb.ResponseUnion.put:type_name -> meridian.rangepb.PutResponse
+	6,  // 35: meridian.rangepb.ResponseUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutResponse
+	8,  // 36: meridian.rangepb.ResponseUnion.increment:type_name -> meridian.rangepb.IncrementResponse
+	10, // 37: meridian.rangepb.ResponseUnion.delete:type_name -> meridian.rangepb.DeleteResponse
+	12, // 38: meridian.rangepb.ResponseUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeResponse
+	15, // 39: meridian.rangepb.ResponseUnion.scan:type_name -> meridian.rangepb.ScanResponse
+	17, // 40: meridian.rangepb.ResponseUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseResponse
+	19, // 41: meridian.rangepb.ResponseUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseResponse
+	22, // 42: meridian.rangepb.ResponseUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasResponse
+	25, // 43: meridian.rangepb.ResponseUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumResponse
+	27, // 44: meridian.rangepb.ResponseUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumResponse
+	55, // 45: meridian.rangepb.ResponseUnion.end_txn:type_name -> meridian.rangepb.EndTxnResponse
+	56, // 46: meridian.rangepb.ResponseUnion.heartbeat_txn:type_name -> meridian.rangepb.HeartbeatTxnResponse
+	57, // 47: meridian.rangepb.ResponseUnion.push_txn:type_name -> meridian.rangepb.PushTxnResponse
+	58, // 48: meridian.rangepb.ResponseUnion.resolve_intent:type_name -> meridian.rangepb.ResolveIntentResponse
+	59, // 49: meridian.rangepb.ResponseUnion.resolve_intent_range:type_name -> meridian.rangepb.ResolveIntentRangeResponse
+	60, // 50: meridian.rangepb.ResponseUnion.query_txn:type_name -> meridian.rangepb.QueryTxnResponse
+	61, // 51: meridian.rangepb.ResponseUnion.refresh:type_name -> meridian.rangepb.RefreshResponse
+	62, // 52: meridian.rangepb.ResponseUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeResponse
+	45, // 53: meridian.rangepb.BatchHeader.replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	42, // 54: meridian.rangepb.BatchHeader.timestamp:type_name -> meridian.rangepb.Timestamp
+	63, // 55: meridian.rangepb.BatchHeader.txn:type_name -> meridian.rangepb.Transaction
+	30, // 56: meridian.rangepb.BatchRequest.header:type_name -> meridian.rangepb.BatchHeader
+	28, // 57: meridian.rangepb.BatchRequest.requests:type_name -> meridian.rangepb.RequestUnion
+	44, // 58: meridian.rangepb.NotLeaseHolderError.lease:type_name -> meridian.rangepb.Lease
+	46, // 59: meridian.rangepb.RangeKeyMismatchError.desc:type_name -> meridian.rangepb.RangeDescriptor
+	42, // 60: meridian.rangepb.WriteTooOldError.timestamp:type_name -> meridian.rangepb.Timestamp
+	42, // 61: meridian.rangepb.WriteTooOldError.actual_timestamp:type_name -> meridian.rangepb.Timestamp
+	32, // 62: meridian.rangepb.Error.not_lease_holder:type_name -> meridian.rangepb.NotLeaseHolderError
+	33, // 63: meridian.rangepb.Error.range_not_found:type_name -> meridian.rangepb.RangeNotFoundError
+	34, // 64: meridian.rangepb.Error.range_key_mismatch:type_name -> meridian.rangepb.RangeKeyMismatchError
+	35, // 65: meridian.rangepb.Error.ambiguous_result:type_name -> meridian.rangepb.AmbiguousResultError
+	36, // 66: meridian.rangepb.Error.condition_failed:type_name -> meridian.rangepb.ConditionFailedError
+	37, // 67: meridian.rangepb.Error.write_too_old:type_name -> meridian.rangepb.WriteTooOldError
+	64, // 68: meridian.rangepb.Error.txn_retry:type_name -> meridian.rangepb.TransactionRetryError
+	65, // 69: meridian.rangepb.Error.txn_aborted:type_name -> meridian.rangepb.TransactionAbortedError
+	66, // 70: meridian.rangepb.Error.txn_push:type_name -> meridian.rangepb.TransactionPushError
+	67, // 71: meridian.rangepb.Error.txn_status:type_name -> meridian.rangepb.TransactionStatusError
+	29, // 72: meridian.rangepb.BatchResponse.responses:type_name -> meridian.rangepb.ResponseUnion
+	38, // 73: meridian.rangepb.BatchResponse.error:type_name -> meridian.rangepb.Error
+	42, // 74: meridian.rangepb.BatchResponse.timestamp:type_name -> meridian.rangepb.Timestamp
+	63, // 75: meridian.rangepb.BatchResponse.txn:type_name -> meridian.rangepb.Transaction
+	31, // 76: meridian.rangepb.Internal.Batch:input_type -> meridian.rangepb.BatchRequest
+	68, // 77: meridian.rangepb.Internal.RaftMessages:input_type -> meridian.rangepb.RaftMessageBatch
+	69, // 78: meridian.rangepb.Internal.Snapshot:input_type -> meridian.rangepb.SnapshotRequest
+	40, // 79: meridian.rangepb.Heartbeat.Ping:input_type -> meridian.rangepb.PingRequest
+	39, // 80: meridian.rangepb.Internal.Batch:output_type -> meridian.rangepb.BatchResponse
+	70, // 81: meridian.rangepb.Internal.RaftMessages:output_type -> meridian.rangepb.RaftMessageResponse
+	71, // 82: meridian.rangepb.Internal.Snapshot:output_type -> meridian.rangepb.SnapshotResponse
+	41, // 83: meridian.rangepb.Heartbeat.Ping:output_type -> meridian.rangepb.PingResponse
+	80, // [80:84] is the sub-list for method output_type
+	76, // [76:80] is the sub-list for method input_type
+	76, // [76:76] is the sub-list for extension type_name
+	76, // [76:76] is the sub-list for extension extendee
+	0,  // [0:76] is the sub-list for field type_name
 }
 
 func init() { file_range_rangepb_api_proto_init() }
@@ -3004,7 +3356,8 @@ func file_range_rangepb_api_proto_init() {
 		return
 	}
 	file_range_rangepb_rangepb_proto_init()
-	file_range_rangepb_api_proto_msgTypes[28].OneofWrappers = []any{
+	file_range_rangepb_txn_proto_init()
+	file_range_rangepb_api_proto_msgTypes[27].OneofWrappers = []any{
 		(*RequestUnion_Get)(nil),
 		(*RequestUnion_Put)(nil),
 		(*RequestUnion_ConditionalPut)(nil),
@@ -3017,8 +3370,16 @@ func file_range_rangepb_api_proto_init() {
 		(*RequestUnion_ChangeReplicas)(nil),
 		(*RequestUnion_ComputeChecksum)(nil),
 		(*RequestUnion_CollectChecksum)(nil),
+		(*RequestUnion_EndTxn)(nil),
+		(*RequestUnion_HeartbeatTxn)(nil),
+		(*RequestUnion_PushTxn)(nil),
+		(*RequestUnion_ResolveIntent)(nil),
+		(*RequestUnion_ResolveIntentRange)(nil),
+		(*RequestUnion_QueryTxn)(nil),
+		(*RequestUnion_Refresh)(nil),
+		(*RequestUnion_RefreshRange)(nil),
 	}
-	file_range_rangepb_api_proto_msgTypes[29].OneofWrappers = []any{
+	file_range_rangepb_api_proto_msgTypes[28].OneofWrappers = []any{
 		(*ResponseUnion_Get)(nil),
 		(*ResponseUnion_Put)(nil),
 		(*ResponseUnion_ConditionalPut)(nil),
@@ -3031,14 +3392,26 @@ func file_range_rangepb_api_proto_init() {
 		(*ResponseUnion_ChangeReplicas)(nil),
 		(*ResponseUnion_ComputeChecksum)(nil),
 		(*ResponseUnion_CollectChecksum)(nil),
+		(*ResponseUnion_EndTxn)(nil),
+		(*ResponseUnion_HeartbeatTxn)(nil),
+		(*ResponseUnion_PushTxn)(nil),
+		(*ResponseUnion_ResolveIntent)(nil),
+		(*ResponseUnion_ResolveIntentRange)(nil),
+		(*ResponseUnion_QueryTxn)(nil),
+		(*ResponseUnion_Refresh)(nil),
+		(*ResponseUnion_RefreshRange)(nil),
 	}
-	file_range_rangepb_api_proto_msgTypes[38].OneofWrappers = []any{
+	file_range_rangepb_api_proto_msgTypes[37].OneofWrappers = []any{
 		(*Error_NotLeaseHolder)(nil),
 		(*Error_RangeNotFound)(nil),
 		(*Error_RangeKeyMismatch)(nil),
 		(*Error_AmbiguousResult)(nil),
 		(*Error_ConditionFailed)(nil),
 		(*Error_WriteTooOld)(nil),
+		(*Error_TxnRetry)(nil),
+		(*Error_TxnAborted)(nil),
+		(*Error_TxnPush)(nil),
+		(*Error_TxnStatus)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -3046,7 +3419,7 @@ func file_range_rangepb_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_range_rangepb_api_proto_rawDesc), len(file_range_rangepb_api_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   42,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

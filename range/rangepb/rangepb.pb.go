@@ -136,6 +136,59 @@ func (x *Timestamp) GetLogical() int32 {
 	return 0
 }
 
+type Span struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Key   []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// end_key empty: the single key.
+	EndKey        []byte `protobuf:"bytes,2,opt,name=end_key,json=endKey,proto3" json:"end_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Span) Reset() {
+	*x = Span{}
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Span) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Span) ProtoMessage() {}
+
+func (x *Span) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Span.ProtoReflect.Descriptor instead.
+func (*Span) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Span) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *Span) GetEndKey() []byte {
+	if x != nil {
+		return x.EndKey
+	}
+	return nil
+}
+
 type ReplicaDescriptor struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	NodeId  int32                  `protobuf:"varint,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
@@ -150,7 +203,7 @@ type ReplicaDescriptor struct {
 
 func (x *ReplicaDescriptor) Reset() {
 	*x = ReplicaDescriptor{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[1]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -162,7 +215,7 @@ func (x *ReplicaDescriptor) String() string {
 func (*ReplicaDescriptor) ProtoMessage() {}
 
 func (x *ReplicaDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[1]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -175,7 +228,7 @@ func (x *ReplicaDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaDescriptor.ProtoReflect.Descriptor instead.
 func (*ReplicaDescriptor) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{1}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ReplicaDescriptor) GetNodeId() int32 {
@@ -223,7 +276,7 @@ type RangeDescriptor struct {
 
 func (x *RangeDescriptor) Reset() {
 	*x = RangeDescriptor{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[2]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -235,7 +288,7 @@ func (x *RangeDescriptor) String() string {
 func (*RangeDescriptor) ProtoMessage() {}
 
 func (x *RangeDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[2]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -248,7 +301,7 @@ func (x *RangeDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeDescriptor.ProtoReflect.Descriptor instead.
 func (*RangeDescriptor) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{2}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *RangeDescriptor) GetRangeId() int64 {
@@ -312,7 +365,7 @@ type Lease struct {
 
 func (x *Lease) Reset() {
 	*x = Lease{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[3]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -324,7 +377,7 @@ func (x *Lease) String() string {
 func (*Lease) ProtoMessage() {}
 
 func (x *Lease) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[3]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -337,7 +390,7 @@ func (x *Lease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Lease.ProtoReflect.Descriptor instead.
 func (*Lease) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{3}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Lease) GetStart() *Timestamp {
@@ -399,7 +452,7 @@ type Liveness struct {
 
 func (x *Liveness) Reset() {
 	*x = Liveness{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[4]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -411,7 +464,7 @@ func (x *Liveness) String() string {
 func (*Liveness) ProtoMessage() {}
 
 func (x *Liveness) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[4]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -424,7 +477,7 @@ func (x *Liveness) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Liveness.ProtoReflect.Descriptor instead.
 func (*Liveness) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{4}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Liveness) GetNodeId() int32 {
@@ -471,7 +524,7 @@ type MVCCStats struct {
 
 func (x *MVCCStats) Reset() {
 	*x = MVCCStats{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[5]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -483,7 +536,7 @@ func (x *MVCCStats) String() string {
 func (*MVCCStats) ProtoMessage() {}
 
 func (x *MVCCStats) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[5]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -496,7 +549,7 @@ func (x *MVCCStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MVCCStats.ProtoReflect.Descriptor instead.
 func (*MVCCStats) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{5}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *MVCCStats) GetLastUpdateNanos() int64 {
@@ -626,7 +679,7 @@ type ReplicatedResult struct {
 
 func (x *ReplicatedResult) Reset() {
 	*x = ReplicatedResult{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[6]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -638,7 +691,7 @@ func (x *ReplicatedResult) String() string {
 func (*ReplicatedResult) ProtoMessage() {}
 
 func (x *ReplicatedResult) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[6]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -651,7 +704,7 @@ func (x *ReplicatedResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicatedResult.ProtoReflect.Descriptor instead.
 func (*ReplicatedResult) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{6}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ReplicatedResult) GetNewLease() *Lease {
@@ -741,7 +794,7 @@ type RaftCommand struct {
 
 func (x *RaftCommand) Reset() {
 	*x = RaftCommand{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[7]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -753,7 +806,7 @@ func (x *RaftCommand) String() string {
 func (*RaftCommand) ProtoMessage() {}
 
 func (x *RaftCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[7]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -766,7 +819,7 @@ func (x *RaftCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftCommand.ProtoReflect.Descriptor instead.
 func (*RaftCommand) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{7}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RaftCommand) GetWriteBatch() []byte {
@@ -827,7 +880,7 @@ type RaftMessage struct {
 
 func (x *RaftMessage) Reset() {
 	*x = RaftMessage{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[8]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -839,7 +892,7 @@ func (x *RaftMessage) String() string {
 func (*RaftMessage) ProtoMessage() {}
 
 func (x *RaftMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[8]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -852,7 +905,7 @@ func (x *RaftMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessage.ProtoReflect.Descriptor instead.
 func (*RaftMessage) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{8}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RaftMessage) GetRangeId() int64 {
@@ -903,7 +956,7 @@ type RaftMessageBatch struct {
 
 func (x *RaftMessageBatch) Reset() {
 	*x = RaftMessageBatch{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[9]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -915,7 +968,7 @@ func (x *RaftMessageBatch) String() string {
 func (*RaftMessageBatch) ProtoMessage() {}
 
 func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[9]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -928,7 +981,7 @@ func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessageBatch.ProtoReflect.Descriptor instead.
 func (*RaftMessageBatch) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{9}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RaftMessageBatch) GetClusterId() []byte {
@@ -969,7 +1022,7 @@ type RaftMessageResponse struct {
 
 func (x *RaftMessageResponse) Reset() {
 	*x = RaftMessageResponse{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[10]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -981,7 +1034,7 @@ func (x *RaftMessageResponse) String() string {
 func (*RaftMessageResponse) ProtoMessage() {}
 
 func (x *RaftMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[10]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -994,7 +1047,7 @@ func (x *RaftMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessageResponse.ProtoReflect.Descriptor instead.
 func (*RaftMessageResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{10}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RaftMessageResponse) GetError() string {
@@ -1019,7 +1072,7 @@ type SnapshotRequest struct {
 
 func (x *SnapshotRequest) Reset() {
 	*x = SnapshotRequest{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[11]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1031,7 +1084,7 @@ func (x *SnapshotRequest) String() string {
 func (*SnapshotRequest) ProtoMessage() {}
 
 func (x *SnapshotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[11]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1044,7 +1097,7 @@ func (x *SnapshotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotRequest.ProtoReflect.Descriptor instead.
 func (*SnapshotRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{11}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SnapshotRequest) GetHeader() *RaftMessageBatch {
@@ -1091,7 +1144,7 @@ type SnapshotResponse struct {
 
 func (x *SnapshotResponse) Reset() {
 	*x = SnapshotResponse{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[12]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1103,7 +1156,7 @@ func (x *SnapshotResponse) String() string {
 func (*SnapshotResponse) ProtoMessage() {}
 
 func (x *SnapshotResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[12]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1116,7 +1169,7 @@ func (x *SnapshotResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotResponse.ProtoReflect.Descriptor instead.
 func (*SnapshotResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{12}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SnapshotResponse) GetError() string {
@@ -1141,7 +1194,7 @@ type RangeAppliedState struct {
 
 func (x *RangeAppliedState) Reset() {
 	*x = RangeAppliedState{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[13]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1153,7 +1206,7 @@ func (x *RangeAppliedState) String() string {
 func (*RangeAppliedState) ProtoMessage() {}
 
 func (x *RangeAppliedState) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[13]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1166,7 +1219,7 @@ func (x *RangeAppliedState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeAppliedState.ProtoReflect.Descriptor instead.
 func (*RangeAppliedState) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{13}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RangeAppliedState) GetRaftAppliedIndex() uint64 {
@@ -1208,7 +1261,7 @@ type RaftTruncatedState struct {
 
 func (x *RaftTruncatedState) Reset() {
 	*x = RaftTruncatedState{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[14]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1220,7 +1273,7 @@ func (x *RaftTruncatedState) String() string {
 func (*RaftTruncatedState) ProtoMessage() {}
 
 func (x *RaftTruncatedState) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[14]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1233,7 +1286,7 @@ func (x *RaftTruncatedState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftTruncatedState.ProtoReflect.Descriptor instead.
 func (*RaftTruncatedState) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{14}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RaftTruncatedState) GetIndex() uint64 {
@@ -1257,7 +1310,10 @@ const file_range_rangepb_rangepb_proto_rawDesc = "" +
 	"\x1brange/rangepb/rangepb.proto\x12\x10meridian.rangepb\"B\n" +
 	"\tTimestamp\x12\x1b\n" +
 	"\twall_time\x18\x01 \x01(\x03R\bwallTime\x12\x18\n" +
-	"\alogical\x18\x02 \x01(\x05R\alogical\"\x99\x01\n" +
+	"\alogical\x18\x02 \x01(\x05R\alogical\"1\n" +
+	"\x04Span\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x17\n" +
+	"\aend_key\x18\x02 \x01(\fR\x06endKey\"\x99\x01\n" +
 	"\x11ReplicaDescriptor\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\x05R\x06nodeId\x12\x19\n" +
 	"\bstore_id\x18\x02 \x01(\x05R\astoreId\x12\x1d\n" +
@@ -1385,45 +1441,46 @@ func file_range_rangepb_rangepb_proto_rawDescGZIP() []byte {
 }
 
 var file_range_rangepb_rangepb_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_range_rangepb_rangepb_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_range_rangepb_rangepb_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_range_rangepb_rangepb_proto_goTypes = []any{
 	(ReplicaType)(0),            // 0: meridian.rangepb.ReplicaType
 	(*Timestamp)(nil),           // 1: meridian.rangepb.Timestamp
-	(*ReplicaDescriptor)(nil),   // 2: meridian.rangepb.ReplicaDescriptor
-	(*RangeDescriptor)(nil),     // 3: meridian.rangepb.RangeDescriptor
-	(*Lease)(nil),               // 4: meridian.rangepb.Lease
-	(*Liveness)(nil),            // 5: meridian.rangepb.Liveness
-	(*MVCCStats)(nil),           // 6: meridian.rangepb.MVCCStats
-	(*ReplicatedResult)(nil),    // 7: meridian.rangepb.ReplicatedResult
-	(*RaftCommand)(nil),         // 8: meridian.rangepb.RaftCommand
-	(*RaftMessage)(nil),         // 9: meridian.rangepb.RaftMessage
-	(*RaftMessageBatch)(nil),    // 10: meridian.rangepb.RaftMessageBatch
-	(*RaftMessageResponse)(nil), // 11: meridian.rangepb.RaftMessageResponse
-	(*SnapshotRequest)(nil),     // 12: meridian.rangepb.SnapshotRequest
-	(*SnapshotResponse)(nil),    // 13: meridian.rangepb.SnapshotResponse
-	(*RangeAppliedState)(nil),   // 14: meridian.rangepb.RangeAppliedState
-	(*RaftTruncatedState)(nil),  // 15: meridian.rangepb.RaftTruncatedState
+	(*Span)(nil),                // 2: meridian.rangepb.Span
+	(*ReplicaDescriptor)(nil),   // 3: meridian.rangepb.ReplicaDescriptor
+	(*RangeDescriptor)(nil),     // 4: meridian.rangepb.RangeDescriptor
+	(*Lease)(nil),               // 5: meridian.rangepb.Lease
+	(*Liveness)(nil),            // 6: meridian.rangepb.Liveness
+	(*MVCCStats)(nil),           // 7: meridian.rangepb.MVCCStats
+	(*ReplicatedResult)(nil),    // 8: meridian.rangepb.ReplicatedResult
+	(*RaftCommand)(nil),         // 9: meridian.rangepb.RaftCommand
+	(*RaftMessage)(nil),         // 10: meridian.rangepb.RaftMessage
+	(*RaftMessageBatch)(nil),    // 11: meridian.rangepb.RaftMessageBatch
+	(*RaftMessageResponse)(nil), // 12: meridian.rangepb.RaftMessageResponse
+	(*SnapshotRequest)(nil),     // 13: meridian.rangepb.SnapshotRequest
+	(*SnapshotResponse)(nil),    // 14: meridian.rangepb.SnapshotResponse
+	(*RangeAppliedState)(nil),   // 15: meridian.rangepb.RangeAppliedState
+	(*RaftTruncatedState)(nil),  // 16: meridian.rangepb.RaftTruncatedState
 }
 var file_range_rangepb_rangepb_proto_depIdxs = []int32{
 	0,  // 0: meridian.rangepb.ReplicaDescriptor.type:type_name -> meridian.rangepb.ReplicaType
-	2,  // 1: meridian.rangepb.RangeDescriptor.replicas:type_name -> meridian.rangepb.ReplicaDescriptor
+	3,  // 1: meridian.rangepb.RangeDescriptor.replicas:type_name -> meridian.rangepb.ReplicaDescriptor
 	1,  // 2: meridian.rangepb.Lease.start:type_name -> meridian.rangepb.Timestamp
 	1,  // 3: meridian.rangepb.Lease.expiration:type_name -> meridian.rangepb.Timestamp
-	2,  // 4: meridian.rangepb.Lease.replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	3,  // 4: meridian.rangepb.Lease.replica:type_name -> meridian.rangepb.ReplicaDescriptor
 	1,  // 5: meridian.rangepb.Lease.proposed_ts:type_name -> meridian.rangepb.Timestamp
 	1,  // 6: meridian.rangepb.Liveness.expiration:type_name -> meridian.rangepb.Timestamp
-	4,  // 7: meridian.rangepb.ReplicatedResult.new_lease:type_name -> meridian.rangepb.Lease
-	3,  // 8: meridian.rangepb.ReplicatedResult.change_replicas_desc:type_name -> meridian.rangepb.RangeDescriptor
-	6,  // 9: meridian.rangepb.ReplicatedResult.stats_delta:type_name -> meridian.rangepb.MVCCStats
-	5,  // 10: meridian.rangepb.ReplicatedResult.prev_holder_liveness:type_name -> meridian.rangepb.Liveness
-	7,  // 11: meridian.rangepb.RaftCommand.result:type_name -> meridian.rangepb.ReplicatedResult
+	5,  // 7: meridian.rangepb.ReplicatedResult.new_lease:type_name -> meridian.rangepb.Lease
+	4,  // 8: meridian.rangepb.ReplicatedResult.change_replicas_desc:type_name -> meridian.rangepb.RangeDescriptor
+	7,  // 9: meridian.rangepb.ReplicatedResult.stats_delta:type_name -> meridian.rangepb.MVCCStats
+	6,  // 10: meridian.rangepb.ReplicatedResult.prev_holder_liveness:type_name -> meridian.rangepb.Liveness
+	8,  // 11: meridian.rangepb.RaftCommand.result:type_name -> meridian.rangepb.ReplicatedResult
 	1,  // 12: meridian.rangepb.RaftCommand.timestamp:type_name -> meridian.rangepb.Timestamp
-	2,  // 13: meridian.rangepb.RaftMessage.from_replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	2,  // 14: meridian.rangepb.RaftMessage.to_replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	9,  // 15: meridian.rangepb.RaftMessageBatch.messages:type_name -> meridian.rangepb.RaftMessage
-	10, // 16: meridian.rangepb.SnapshotRequest.header:type_name -> meridian.rangepb.RaftMessageBatch
-	3,  // 17: meridian.rangepb.SnapshotRequest.desc:type_name -> meridian.rangepb.RangeDescriptor
-	6,  // 18: meridian.rangepb.RangeAppliedState.stats:type_name -> meridian.rangepb.MVCCStats
+	3,  // 13: meridian.rangepb.RaftMessage.from_replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	3,  // 14: meridian.rangepb.RaftMessage.to_replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	10, // 15: meridian.rangepb.RaftMessageBatch.messages:type_name -> meridian.rangepb.RaftMessage
+	11, // 16: meridian.rangepb.SnapshotRequest.header:type_name -> meridian.rangepb.RaftMessageBatch
+	4,  // 17: meridian.rangepb.SnapshotRequest.desc:type_name -> meridian.rangepb.RangeDescriptor
+	7,  // 18: meridian.rangepb.RangeAppliedState.stats:type_name -> meridian.rangepb.MVCCStats
 	19, // [19:19] is the sub-list for method output_type
 	19, // [19:19] is the sub-list for method input_type
 	19, // [19:19] is the sub-list for extension type_name
@@ -1442,7 +1499,7 @@ func file_range_rangepb_rangepb_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_range_rangepb_rangepb_proto_rawDesc), len(file_range_rangepb_rangepb_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   15,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
