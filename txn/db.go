@@ -123,9 +123,18 @@ func (db *DB) Txn(ctx context.Context, fn func(ctx context.Context, txn *Txn) er
 	}
 }
 
+// sendNonTxn sends a batch outside any transaction. Such a batch cannot
+// win a push against a live transaction (it has no priority), so it backs
+// off and retries like a transaction's batch would.
+func (db *DB) sendNonTxn(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+	r := &txnConflictRetrier{maxAttempts: db.opts.MaxConflictRetries}
+	r.setWrapped(senderFunc(db.sender.Send))
+	return r.SendLocked(ctx, ba)
+}
+
 // Get reads key outside any transaction, at the leaseholder's clock.
 func (db *DB) Get(ctx context.Context, key []byte) (value []byte, found bool, err error) {
-	br, err := db.sender.Send(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{},
+	br, err := db.sendNonTxn(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{},
 		Requests: []*rangepb.RequestUnion{{Value: &rangepb.RequestUnion_Get{Get: &rangepb.GetRequest{Key: key}}}}})
 	if err != nil {
 		return nil, false, err
@@ -136,7 +145,7 @@ func (db *DB) Get(ctx context.Context, key []byte) (value []byte, found bool, er
 
 // Put writes key outside any transaction.
 func (db *DB) Put(ctx context.Context, key, value []byte) error {
-	_, err := db.sender.Send(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{},
+	_, err := db.sendNonTxn(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{},
 		Requests: []*rangepb.RequestUnion{{Value: &rangepb.RequestUnion_Put{Put: &rangepb.PutRequest{Key: key, Value: value}}}}})
 	return err
 }

@@ -20,7 +20,12 @@ type testCluster struct {
 
 func newTestCluster(t *testing.T, opts Options) *testCluster {
 	t.Helper()
-	c := kvtest.NewClusterWithRanges(t, kvtest.Options{Nodes: 3}, 2)
+	return newTestClusterWith(t, opts, kvtest.Options{Nodes: 3})
+}
+
+func newTestClusterWith(t *testing.T, opts Options, copts kvtest.Options) *testCluster {
+	t.Helper()
+	c := kvtest.NewClusterWithRanges(t, copts, 2)
 	if opts.HeartbeatInterval == 0 {
 		opts.HeartbeatInterval = 50 * time.Millisecond
 	}

@@ -34,9 +34,11 @@ func (r *txnSpanRefresher) setWrapped(w lockedSender) { r.wrapped = w }
 func (r *txnSpanRefresher) epochBumpedLocked() { r.readSpans = nil }
 func (r *txnSpanRefresher) closeLocked()       {}
 
-func hasEndTxn(ba *rangepb.BatchRequest) bool {
+// hasCommit reports whether the batch commits (a rollback needs no
+// refresh).
+func hasCommit(ba *rangepb.BatchRequest) bool {
 	for _, ru := range ba.Requests {
-		if ru.GetEndTxn() != nil {
+		if et := ru.GetEndTxn(); et != nil && et.Commit {
 			return true
 		}
 	}
@@ -45,7 +47,7 @@ func hasEndTxn(ba *rangepb.BatchRequest) bool {
 
 func (r *txnSpanRefresher) SendLocked(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
 	txn := ba.Header.Txn
-	if wts := tsFromProto(txn.Meta.WriteTimestamp); hasEndTxn(ba) && tsFromProto(txn.ReadTimestamp).Less(wts) {
+	if wts := tsFromProto(txn.Meta.WriteTimestamp); hasCommit(ba) && tsFromProto(txn.ReadTimestamp).Less(wts) {
 		// Known to be pushed: refresh before the commit rather than have
 		// it refused.
 		if err := r.refreshLocked(ctx, txn, wts); err != nil {
