@@ -3,6 +3,7 @@ package kvserver
 import (
 	"fmt"
 
+	"github.com/meridiandb/meridian/kv"
 	"github.com/meridiandb/meridian/range/rangepb"
 )
 
@@ -63,3 +64,10 @@ func txnIDString(m *rangepb.TxnMeta) string {
 	}
 	return fmt.Sprintf("%x", id)
 }
+
+// TxnMetaToKV converts a transaction's wire metadata to the MVCC layer's.
+func TxnMetaToKV(m *rangepb.TxnMeta) kv.TxnMeta { return metaToKV(m) }
+
+// TxnMetaFromKV converts the MVCC layer's transaction metadata to its wire
+// form.
+func TxnMetaFromKV(m kv.TxnMeta) *rangepb.TxnMeta { return metaFromKV(m) }

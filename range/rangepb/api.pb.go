@@ -2565,6 +2565,8 @@ type Error struct {
 	//	*Error_TxnAborted
 	//	*Error_TxnPush
 	//	*Error_TxnStatus
+	//	*Error_LockConflict
+	//	*Error_ReadWithinUncertainty
 	Detail        isError_Detail `protobuf_oneof:"detail"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2704,6 +2706,24 @@ func (x *Error) GetTxnStatus() *TransactionStatusError {
 	return nil
 }
 
+func (x *Error) GetLockConflict() *LockConflictError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_LockConflict); ok {
+			return x.LockConflict
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetReadWithinUncertainty() *ReadWithinUncertaintyIntervalError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_ReadWithinUncertainty); ok {
+			return x.ReadWithinUncertainty
+		}
+	}
+	return nil
+}
+
 type isError_Detail interface {
 	isError_Detail()
 }
@@ -2748,6 +2768,14 @@ type Error_TxnStatus struct {
 	TxnStatus *TransactionStatusError `protobuf:"bytes,103,opt,name=txn_status,json=txnStatus,proto3,oneof"`
 }
 
+type Error_LockConflict struct {
+	LockConflict *LockConflictError `protobuf:"bytes,104,opt,name=lock_conflict,json=lockConflict,proto3,oneof"`
+}
+
+type Error_ReadWithinUncertainty struct {
+	ReadWithinUncertainty *ReadWithinUncertaintyIntervalError `protobuf:"bytes,105,opt,name=read_within_uncertainty,json=readWithinUncertainty,proto3,oneof"`
+}
+
 func (*Error_NotLeaseHolder) isError_Detail() {}
 
 func (*Error_RangeNotFound) isError_Detail() {}
@@ -2767,6 +2795,10 @@ func (*Error_TxnAborted) isError_Detail() {}
 func (*Error_TxnPush) isError_Detail() {}
 
 func (*Error_TxnStatus) isError_Detail() {}
+
+func (*Error_LockConflict) isError_Detail() {}
+
+func (*Error_ReadWithinUncertainty) isError_Detail() {}
 
 type BatchResponse struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -3126,7 +3158,7 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\ractual_exists\x18\x02 \x01(\bR\factualExists\"\x95\x01\n" +
 	"\x10WriteTooOldError\x129\n" +
 	"\ttimestamp\x18\x01 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\x12F\n" +
-	"\x10actual_timestamp\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\x0factualTimestamp\"\xc1\x06\n" +
+	"\x10actual_timestamp\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\x0factualTimestamp\"\xfd\a\n" +
 	"\x05Error\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12Q\n" +
 	"\x10not_lease_holder\x18\x02 \x01(\v2%.meridian.rangepb.NotLeaseHolderErrorH\x00R\x0enotLeaseHolder\x12N\n" +
@@ -3140,7 +3172,9 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"txnAborted\x12C\n" +
 	"\btxn_push\x18f \x01(\v2&.meridian.rangepb.TransactionPushErrorH\x00R\atxnPush\x12I\n" +
 	"\n" +
-	"txn_status\x18g \x01(\v2(.meridian.rangepb.TransactionStatusErrorH\x00R\ttxnStatusB\b\n" +
+	"txn_status\x18g \x01(\v2(.meridian.rangepb.TransactionStatusErrorH\x00R\ttxnStatus\x12J\n" +
+	"\rlock_conflict\x18h \x01(\v2#.meridian.rangepb.LockConflictErrorH\x00R\flockConflict\x12n\n" +
+	"\x17read_within_uncertainty\x18i \x01(\v24.meridian.rangepb.ReadWithinUncertaintyIntervalErrorH\x00R\x15readWithinUncertaintyB\b\n" +
 	"\x06detail\"\xe9\x01\n" +
 	"\rBatchResponse\x12=\n" +
 	"\tresponses\x18\x01 \x03(\v2\x1f.meridian.rangepb.ResponseUnionR\tresponses\x12-\n" +
@@ -3185,78 +3219,80 @@ func file_range_rangepb_api_proto_rawDescGZIP() []byte {
 var file_range_rangepb_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_range_rangepb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_range_rangepb_api_proto_goTypes = []any{
-	(ChangeType)(0),                    // 0: meridian.rangepb.ChangeType
-	(*GetRequest)(nil),                 // 1: meridian.rangepb.GetRequest
-	(*GetResponse)(nil),                // 2: meridian.rangepb.GetResponse
-	(*PutRequest)(nil),                 // 3: meridian.rangepb.PutRequest
-	(*PutResponse)(nil),                // 4: meridian.rangepb.PutResponse
-	(*ConditionalPutRequest)(nil),      // 5: meridian.rangepb.ConditionalPutRequest
-	(*ConditionalPutResponse)(nil),     // 6: meridian.rangepb.ConditionalPutResponse
-	(*IncrementRequest)(nil),           // 7: meridian.rangepb.IncrementRequest
-	(*IncrementResponse)(nil),          // 8: meridian.rangepb.IncrementResponse
-	(*DeleteRequest)(nil),              // 9: meridian.rangepb.DeleteRequest
-	(*DeleteResponse)(nil),             // 10: meridian.rangepb.DeleteResponse
-	(*DeleteRangeRequest)(nil),         // 11: meridian.rangepb.DeleteRangeRequest
-	(*DeleteRangeResponse)(nil),        // 12: meridian.rangepb.DeleteRangeResponse
-	(*ScanRequest)(nil),                // 13: meridian.rangepb.ScanRequest
-	(*KeyValue)(nil),                   // 14: meridian.rangepb.KeyValue
-	(*ScanResponse)(nil),               // 15: meridian.rangepb.ScanResponse
-	(*RequestLeaseRequest)(nil),        // 16: meridian.rangepb.RequestLeaseRequest
-	(*RequestLeaseResponse)(nil),       // 17: meridian.rangepb.RequestLeaseResponse
-	(*TransferLeaseRequest)(nil),       // 18: meridian.rangepb.TransferLeaseRequest
-	(*TransferLeaseResponse)(nil),      // 19: meridian.rangepb.TransferLeaseResponse
-	(*ReplicaChange)(nil),              // 20: meridian.rangepb.ReplicaChange
-	(*ChangeReplicasRequest)(nil),      // 21: meridian.rangepb.ChangeReplicasRequest
-	(*ChangeReplicasResponse)(nil),     // 22: meridian.rangepb.ChangeReplicasResponse
-	(*ComputeChecksumRequest)(nil),     // 23: meridian.rangepb.ComputeChecksumRequest
-	(*ReplicaChecksum)(nil),            // 24: meridian.rangepb.ReplicaChecksum
-	(*ComputeChecksumResponse)(nil),    // 25: meridian.rangepb.ComputeChecksumResponse
-	(*CollectChecksumRequest)(nil),     // 26: meridian.rangepb.CollectChecksumRequest
-	(*CollectChecksumResponse)(nil),    // 27: meridian.rangepb.CollectChecksumResponse
-	(*RequestUnion)(nil),               // 28: meridian.rangepb.RequestUnion
-	(*ResponseUnion)(nil),              // 29: meridian.rangepb.ResponseUnion
-	(*BatchHeader)(nil),                // 30: meridian.rangepb.BatchHeader
-	(*BatchRequest)(nil),               // 31: meridian.rangepb.BatchRequest
-	(*NotLeaseHolderError)(nil),        // 32: meridian.rangepb.NotLeaseHolderError
-	(*RangeNotFoundError)(nil),         // 33: meridian.rangepb.RangeNotFoundError
-	(*RangeKeyMismatchError)(nil),      // 34: meridian.rangepb.RangeKeyMismatchError
-	(*AmbiguousResultError)(nil),       // 35: meridian.rangepb.AmbiguousResultError
-	(*ConditionFailedError)(nil),       // 36: meridian.rangepb.ConditionFailedError
-	(*WriteTooOldError)(nil),           // 37: meridian.rangepb.WriteTooOldError
-	(*Error)(nil),                      // 38: meridian.rangepb.Error
-	(*BatchResponse)(nil),              // 39: meridian.rangepb.BatchResponse
-	(*PingRequest)(nil),                // 40: meridian.rangepb.PingRequest
-	(*PingResponse)(nil),               // 41: meridian.rangepb.PingResponse
-	(*Timestamp)(nil),                  // 42: meridian.rangepb.Timestamp
-	(*Span)(nil),                       // 43: meridian.rangepb.Span
-	(*Lease)(nil),                      // 44: meridian.rangepb.Lease
-	(*ReplicaDescriptor)(nil),          // 45: meridian.rangepb.ReplicaDescriptor
-	(*RangeDescriptor)(nil),            // 46: meridian.rangepb.RangeDescriptor
-	(*EndTxnRequest)(nil),              // 47: meridian.rangepb.EndTxnRequest
-	(*HeartbeatTxnRequest)(nil),        // 48: meridian.rangepb.HeartbeatTxnRequest
-	(*PushTxnRequest)(nil),             // 49: meridian.rangepb.PushTxnRequest
-	(*ResolveIntentRequest)(nil),       // 50: meridian.rangepb.ResolveIntentRequest
-	(*ResolveIntentRangeRequest)(nil),  // 51: meridian.rangepb.ResolveIntentRangeRequest
-	(*QueryTxnRequest)(nil),            // 52: meridian.rangepb.QueryTxnRequest
-	(*RefreshRequest)(nil),             // 53: meridian.rangepb.RefreshRequest
-	(*RefreshRangeRequest)(nil),        // 54: meridian.rangepb.RefreshRangeRequest
-	(*EndTxnResponse)(nil),             // 55: meridian.rangepb.EndTxnResponse
-	(*HeartbeatTxnResponse)(nil),       // 56: meridian.rangepb.HeartbeatTxnResponse
-	(*PushTxnResponse)(nil),            // 57: meridian.rangepb.PushTxnResponse
-	(*ResolveIntentResponse)(nil),      // 58: meridian.rangepb.ResolveIntentResponse
-	(*ResolveIntentRangeResponse)(nil), // 59: meridian.rangepb.ResolveIntentRangeResponse
-	(*QueryTxnResponse)(nil),           // 60: meridian.rangepb.QueryTxnResponse
-	(*RefreshResponse)(nil),            // 61: meridian.rangepb.RefreshResponse
-	(*RefreshRangeResponse)(nil),       // 62: meridian.rangepb.RefreshRangeResponse
-	(*Transaction)(nil),                // 63: meridian.rangepb.Transaction
-	(*TransactionRetryError)(nil),      // 64: meridian.rangepb.TransactionRetryError
-	(*TransactionAbortedError)(nil),    // 65: meridian.rangepb.TransactionAbortedError
-	(*TransactionPushError)(nil),       // 66: meridian.rangepb.TransactionPushError
-	(*TransactionStatusError)(nil),     // 67: meridian.rangepb.TransactionStatusError
-	(*RaftMessageBatch)(nil),           // 68: meridian.rangepb.RaftMessageBatch
-	(*SnapshotRequest)(nil),            // 69: meridian.rangepb.SnapshotRequest
-	(*RaftMessageResponse)(nil),        // 70: meridian.rangepb.RaftMessageResponse
-	(*SnapshotResponse)(nil),           // 71: meridian.rangepb.SnapshotResponse
+	(ChangeType)(0),                            // 0: meridian.rangepb.ChangeType
+	(*GetRequest)(nil),                         // 1: meridian.rangepb.GetRequest
+	(*GetResponse)(nil),                        // 2: meridian.rangepb.GetResponse
+	(*PutRequest)(nil),                         // 3: meridian.rangepb.PutRequest
+	(*PutResponse)(nil),                        // 4: meridian.rangepb.PutResponse
+	(*ConditionalPutRequest)(nil),              // 5: meridian.rangepb.ConditionalPutRequest
+	(*ConditionalPutResponse)(nil),             // 6: meridian.rangepb.ConditionalPutResponse
+	(*IncrementRequest)(nil),                   // 7: meridian.rangepb.IncrementRequest
+	(*IncrementResponse)(nil),                  // 8: meridian.rangepb.IncrementResponse
+	(*DeleteRequest)(nil),                      // 9: meridian.rangepb.DeleteRequest
+	(*DeleteResponse)(nil),                     // 10: meridian.rangepb.DeleteResponse
+	(*DeleteRangeRequest)(nil),                 // 11: meridian.rangepb.DeleteRangeRequest
+	(*DeleteRangeResponse)(nil),                // 12: meridian.rangepb.DeleteRangeResponse
+	(*ScanRequest)(nil),                        // 13: meridian.rangepb.ScanRequest
+	(*KeyValue)(nil),                           // 14: meridian.rangepb.KeyValue
+	(*ScanResponse)(nil),                       // 15: meridian.rangepb.ScanResponse
+	(*RequestLeaseRequest)(nil),                // 16: meridian.rangepb.RequestLeaseRequest
+	(*RequestLeaseResponse)(nil),               // 17: meridian.rangepb.RequestLeaseResponse
+	(*TransferLeaseRequest)(nil),               // 18: meridian.rangepb.TransferLeaseRequest
+	(*TransferLeaseResponse)(nil),              // 19: meridian.rangepb.TransferLeaseResponse
+	(*ReplicaChange)(nil),                      // 20: meridian.rangepb.ReplicaChange
+	(*ChangeReplicasRequest)(nil),              // 21: meridian.rangepb.ChangeReplicasRequest
+	(*ChangeReplicasResponse)(nil),             // 22: meridian.rangepb.ChangeReplicasResponse
+	(*ComputeChecksumRequest)(nil),             // 23: meridian.rangepb.ComputeChecksumRequest
+	(*ReplicaChecksum)(nil),                    // 24: meridian.rangepb.ReplicaChecksum
+	(*ComputeChecksumResponse)(nil),            // 25: meridian.rangepb.ComputeChecksumResponse
+	(*CollectChecksumRequest)(nil),             // 26: meridian.rangepb.CollectChecksumRequest
+	(*CollectChecksumResponse)(nil),            // 27: meridian.rangepb.CollectChecksumResponse
+	(*RequestUnion)(nil),                       // 28: meridian.rangepb.RequestUnion
+	(*ResponseUnion)(nil),                      // 29: meridian.rangepb.ResponseUnion
+	(*BatchHeader)(nil),                        // 30: meridian.rangepb.BatchHeader
+	(*BatchRequest)(nil),                       // 31: meridian.rangepb.BatchRequest
+	(*NotLeaseHolderError)(nil),                // 32: meridian.rangepb.NotLeaseHolderError
+	(*RangeNotFoundError)(nil),                 // 33: meridian.rangepb.RangeNotFoundError
+	(*RangeKeyMismatchError)(nil),              // 34: meridian.rangepb.RangeKeyMismatchError
+	(*AmbiguousResultError)(nil),               // 35: meridian.rangepb.AmbiguousResultError
+	(*ConditionFailedError)(nil),               // 36: meridian.rangepb.ConditionFailedError
+	(*WriteTooOldError)(nil),                   // 37: meridian.rangepb.WriteTooOldError
+	(*Error)(nil),                              // 38: meridian.rangepb.Error
+	(*BatchResponse)(nil),                      // 39: meridian.rangepb.BatchResponse
+	(*PingRequest)(nil),                        // 40: meridian.rangepb.PingRequest
+	(*PingResponse)(nil),                       // 41: meridian.rangepb.PingResponse
+	(*Timestamp)(nil),                          // 42: meridian.rangepb.Timestamp
+	(*Span)(nil),                               // 43: meridian.rangepb.Span
+	(*Lease)(nil),                              // 44: meridian.rangepb.Lease
+	(*ReplicaDescriptor)(nil),                  // 45: meridian.rangepb.ReplicaDescriptor
+	(*RangeDescriptor)(nil),                    // 46: meridian.rangepb.RangeDescriptor
+	(*EndTxnRequest)(nil),                      // 47: meridian.rangepb.EndTxnRequest
+	(*HeartbeatTxnRequest)(nil),                // 48: meridian.rangepb.HeartbeatTxnRequest
+	(*PushTxnRequest)(nil),                     // 49: meridian.rangepb.PushTxnRequest
+	(*ResolveIntentRequest)(nil),               // 50: meridian.rangepb.ResolveIntentRequest
+	(*ResolveIntentRangeRequest)(nil),          // 51: meridian.rangepb.ResolveIntentRangeRequest
+	(*QueryTxnRequest)(nil),                    // 52: meridian.rangepb.QueryTxnRequest
+	(*RefreshRequest)(nil),                     // 53: meridian.rangepb.RefreshRequest
+	(*RefreshRangeRequest)(nil),                // 54: meridian.rangepb.RefreshRangeRequest
+	(*EndTxnResponse)(nil),                     // 55: meridian.rangepb.EndTxnResponse
+	(*HeartbeatTxnResponse)(nil),               // 56: meridian.rangepb.HeartbeatTxnResponse
+	(*PushTxnResponse)(nil),                    // 57: meridian.rangepb.PushTxnResponse
+	(*ResolveIntentResponse)(nil),              // 58: meridian.rangepb.ResolveIntentResponse
+	(*ResolveIntentRangeResponse)(nil),         // 59: meridian.rangepb.ResolveIntentRangeResponse
+	(*QueryTxnResponse)(nil),                   // 60: meridian.rangepb.QueryTxnResponse
+	(*RefreshResponse)(nil),                    // 61: meridian.rangepb.RefreshResponse
+	(*RefreshRangeResponse)(nil),               // 62: meridian.rangepb.RefreshRangeResponse
+	(*Transaction)(nil),                        // 63: meridian.rangepb.Transaction
+	(*TransactionRetryError)(nil),              // 64: meridian.rangepb.TransactionRetryError
+	(*TransactionAbortedError)(nil),            // 65: meridian.rangepb.TransactionAbortedError
+	(*TransactionPushError)(nil),               // 66: meridian.rangepb.TransactionPushError
+	(*TransactionStatusError)(nil),             // 67: meridian.rangepb.TransactionStatusError
+	(*LockConflictError)(nil),                  // 68: meridian.rangepb.LockConflictError
+	(*ReadWithinUncertaintyIntervalError)(nil), // 69: meridian.rangepb.ReadWithinUncertaintyIntervalError
+	(*RaftMessageBatch)(nil),                   // 70: meridian.rangepb.RaftMessageBatch
+	(*SnapshotRequest)(nil),                    // 71: meridian.rangepb.SnapshotRequest
+	(*RaftMessageResponse)(nil),                // 72: meridian.rangepb.RaftMessageResponse
+	(*SnapshotResponse)(nil),                   // 73: meridian.rangepb.SnapshotResponse
 }
 var file_range_rangepb_api_proto_depIdxs = []int32{
 	42, // 0: meridian.rangepb.GetResponse.timestamp:type_name -> meridian.rangepb.Timestamp
@@ -3331,23 +3367,25 @@ var file_range_rangepb_api_proto_depIdxs = []int32{
 	65, // 69: meridian.rangepb.Error.txn_aborted:type_name -> meridian.rangepb.TransactionAbortedError
 	66, // 70: meridian.rangepb.Error.txn_push:type_name -> meridian.rangepb.TransactionPushError
 	67, // 71: meridian.rangepb.Error.txn_status:type_name -> meridian.rangepb.TransactionStatusError
-	29, // 72: meridian.rangepb.BatchResponse.responses:type_name -> meridian.rangepb.ResponseUnion
-	38, // 73: meridian.rangepb.BatchResponse.error:type_name -> meridian.rangepb.Error
-	42, // 74: meridian.rangepb.BatchResponse.timestamp:type_name -> meridian.rangepb.Timestamp
-	63, // 75: meridian.rangepb.BatchResponse.txn:type_name -> meridian.rangepb.Transaction
-	31, // 76: meridian.rangepb.Internal.Batch:input_type -> meridian.rangepb.BatchRequest
-	68, // 77: meridian.rangepb.Internal.RaftMessages:input_type -> meridian.rangepb.RaftMessageBatch
-	69, // 78: meridian.rangepb.Internal.Snapshot:input_type -> meridian.rangepb.SnapshotRequest
-	40, // 79: meridian.rangepb.Heartbeat.Ping:input_type -> meridian.rangepb.PingRequest
-	39, // 80: meridian.rangepb.Internal.Batch:output_type -> meridian.rangepb.BatchResponse
-	70, // 81: meridian.rangepb.Internal.RaftMessages:output_type -> meridian.rangepb.RaftMessageResponse
-	71, // 82: meridian.rangepb.Internal.Snapshot:output_type -> meridian.rangepb.SnapshotResponse
-	41, // 83: meridian.rangepb.Heartbeat.Ping:output_type -> meridian.rangepb.PingResponse
-	80, // [80:84] is the sub-list for method output_type
-	76, // [76:80] is the sub-list for method input_type
-	76, // [76:76] is the sub-list for extension type_name
-	76, // [76:76] is the sub-list for extension extendee
-	0,  // [0:76] is the sub-list for field type_name
+	68, // 72: meridian.rangepb.Error.lock_conflict:type_name -> meridian.rangepb.LockConflictError
+	69, // 73: meridian.rangepb.Error.read_within_uncertainty:type_name -> meridian.rangepb.ReadWithinUncertaintyIntervalError
+	29, // 74: meridian.rangepb.BatchResponse.responses:type_name -> meridian.rangepb.ResponseUnion
+	38, // 75: meridian.rangepb.BatchResponse.error:type_name -> meridian.rangepb.Error
+	42, // 76: meridian.rangepb.BatchResponse.timestamp:type_name -> meridian.rangepb.Timestamp
+	63, // 77: meridian.rangepb.BatchResponse.txn:type_name -> meridian.rangepb.Transaction
+	31, // 78: meridian.rangepb.Internal.Batch:input_type -> meridian.rangepb.BatchRequest
+	70, // 79: meridian.rangepb.Internal.RaftMessages:input_type -> meridian.rangepb.RaftMessageBatch
+	71, // 80: meridian.rangepb.Internal.Snapshot:input_type -> meridian.rangepb.SnapshotRequest
+	40, // 81: meridian.rangepb.Heartbeat.Ping:input_type -> meridian.rangepb.PingRequest
+	39, // 82: meridian.rangepb.Internal.Batch:output_type -> meridian.rangepb.BatchResponse
+	72, // 83: meridian.rangepb.Internal.RaftMessages:output_type -> meridian.rangepb.RaftMessageResponse
+	73, // 84: meridian.rangepb.Internal.Snapshot:output_type -> meridian.rangepb.SnapshotResponse
+	41, // 85: meridian.rangepb.Heartbeat.Ping:output_type -> meridian.rangepb.PingResponse
+	82, // [82:86] is the sub-list for method output_type
+	78, // [78:82] is the sub-list for method input_type
+	78, // [78:78] is the sub-list for extension type_name
+	78, // [78:78] is the sub-list for extension extendee
+	0,  // [0:78] is the sub-list for field type_name
 }
 
 func init() { file_range_rangepb_api_proto_init() }
@@ -3412,6 +3450,8 @@ func file_range_rangepb_api_proto_init() {
 		(*Error_TxnAborted)(nil),
 		(*Error_TxnPush)(nil),
 		(*Error_TxnStatus)(nil),
+		(*Error_LockConflict)(nil),
+		(*Error_ReadWithinUncertainty)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -1492,6 +1492,183 @@ func (x *TransactionStatusError) GetTxn() *Transaction {
 	return nil
 }
 
+// Intent is one intent (lock) of a transaction on a key.
+type Intent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Txn           *TxnMeta               `protobuf:"bytes,2,opt,name=txn,proto3" json:"txn,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Intent) Reset() {
+	*x = Intent{}
+	mi := &file_range_rangepb_txn_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Intent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Intent) ProtoMessage() {}
+
+func (x *Intent) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_txn_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Intent.ProtoReflect.Descriptor instead.
+func (*Intent) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *Intent) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *Intent) GetTxn() *TxnMeta {
+	if x != nil {
+		return x.Txn
+	}
+	return nil
+}
+
+// LockConflictError: the request ran into intents of other transactions
+// it could not push out of the way (kv.LockConflictError); retryable.
+type LockConflictError struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Intents       []*Intent              `protobuf:"bytes,1,rep,name=intents,proto3" json:"intents,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LockConflictError) Reset() {
+	*x = LockConflictError{}
+	mi := &file_range_rangepb_txn_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LockConflictError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LockConflictError) ProtoMessage() {}
+
+func (x *LockConflictError) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_txn_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LockConflictError.ProtoReflect.Descriptor instead.
+func (*LockConflictError) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *LockConflictError) GetIntents() []*Intent {
+	if x != nil {
+		return x.Intents
+	}
+	return nil
+}
+
+// ReadWithinUncertaintyIntervalError: a read found a value in its
+// uncertainty interval (kv.ReadWithinUncertaintyIntervalError).
+type ReadWithinUncertaintyIntervalError struct {
+	state                  protoimpl.MessageState `protogen:"open.v1"`
+	Key                    []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	ReadTimestamp          *Timestamp             `protobuf:"bytes,2,opt,name=read_timestamp,json=readTimestamp,proto3" json:"read_timestamp,omitempty"`
+	ValueTimestamp         *Timestamp             `protobuf:"bytes,3,opt,name=value_timestamp,json=valueTimestamp,proto3" json:"value_timestamp,omitempty"`
+	GlobalUncertaintyLimit *Timestamp             `protobuf:"bytes,4,opt,name=global_uncertainty_limit,json=globalUncertaintyLimit,proto3" json:"global_uncertainty_limit,omitempty"`
+	LocalUncertaintyLimit  *Timestamp             `protobuf:"bytes,5,opt,name=local_uncertainty_limit,json=localUncertaintyLimit,proto3" json:"local_uncertainty_limit,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *ReadWithinUncertaintyIntervalError) Reset() {
+	*x = ReadWithinUncertaintyIntervalError{}
+	mi := &file_range_rangepb_txn_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadWithinUncertaintyIntervalError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadWithinUncertaintyIntervalError) ProtoMessage() {}
+
+func (x *ReadWithinUncertaintyIntervalError) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_txn_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadWithinUncertaintyIntervalError.ProtoReflect.Descriptor instead.
+func (*ReadWithinUncertaintyIntervalError) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ReadWithinUncertaintyIntervalError) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *ReadWithinUncertaintyIntervalError) GetReadTimestamp() *Timestamp {
+	if x != nil {
+		return x.ReadTimestamp
+	}
+	return nil
+}
+
+func (x *ReadWithinUncertaintyIntervalError) GetValueTimestamp() *Timestamp {
+	if x != nil {
+		return x.ValueTimestamp
+	}
+	return nil
+}
+
+func (x *ReadWithinUncertaintyIntervalError) GetGlobalUncertaintyLimit() *Timestamp {
+	if x != nil {
+		return x.GlobalUncertaintyLimit
+	}
+	return nil
+}
+
+func (x *ReadWithinUncertaintyIntervalError) GetLocalUncertaintyLimit() *Timestamp {
+	if x != nil {
+		return x.LocalUncertaintyLimit
+	}
+	return nil
+}
+
 var File_range_rangepb_txn_proto protoreflect.FileDescriptor
 
 const file_range_rangepb_txn_proto_rawDesc = "" +
@@ -1577,7 +1754,18 @@ const file_range_rangepb_txn_proto_rawDesc = "" +
 	"\x06pushee\x18\x01 \x01(\v2\x1d.meridian.rangepb.TransactionR\x06pushee\"a\n" +
 	"\x16TransactionStatusError\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12/\n" +
-	"\x03txn\x18\x02 \x01(\v2\x1d.meridian.rangepb.TransactionR\x03txn*I\n" +
+	"\x03txn\x18\x02 \x01(\v2\x1d.meridian.rangepb.TransactionR\x03txn\"G\n" +
+	"\x06Intent\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12+\n" +
+	"\x03txn\x18\x02 \x01(\v2\x19.meridian.rangepb.TxnMetaR\x03txn\"G\n" +
+	"\x11LockConflictError\x122\n" +
+	"\aintents\x18\x01 \x03(\v2\x18.meridian.rangepb.IntentR\aintents\"\xec\x02\n" +
+	"\"ReadWithinUncertaintyIntervalError\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12B\n" +
+	"\x0eread_timestamp\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\rreadTimestamp\x12D\n" +
+	"\x0fvalue_timestamp\x18\x03 \x01(\v2\x1b.meridian.rangepb.TimestampR\x0evalueTimestamp\x12U\n" +
+	"\x18global_uncertainty_limit\x18\x04 \x01(\v2\x1b.meridian.rangepb.TimestampR\x16globalUncertaintyLimit\x12S\n" +
+	"\x17local_uncertainty_limit\x18\x05 \x01(\v2\x1b.meridian.rangepb.TimestampR\x15localUncertaintyLimit*I\n" +
 	"\x11TransactionStatus\x12\v\n" +
 	"\aPENDING\x10\x00\x12\v\n" +
 	"\aSTAGING\x10\x01\x12\r\n" +
@@ -1607,78 +1795,87 @@ func file_range_rangepb_txn_proto_rawDescGZIP() []byte {
 }
 
 var file_range_rangepb_txn_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_range_rangepb_txn_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_range_rangepb_txn_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_range_rangepb_txn_proto_goTypes = []any{
-	(TransactionStatus)(0),             // 0: meridian.rangepb.TransactionStatus
-	(PushTxnType)(0),                   // 1: meridian.rangepb.PushTxnType
-	(TransactionRetryReason)(0),        // 2: meridian.rangepb.TransactionRetryReason
-	(*TxnMeta)(nil),                    // 3: meridian.rangepb.TxnMeta
-	(*Transaction)(nil),                // 4: meridian.rangepb.Transaction
-	(*TxnRecord)(nil),                  // 5: meridian.rangepb.TxnRecord
-	(*EndTxnRequest)(nil),              // 6: meridian.rangepb.EndTxnRequest
-	(*EndTxnResponse)(nil),             // 7: meridian.rangepb.EndTxnResponse
-	(*HeartbeatTxnRequest)(nil),        // 8: meridian.rangepb.HeartbeatTxnRequest
-	(*HeartbeatTxnResponse)(nil),       // 9: meridian.rangepb.HeartbeatTxnResponse
-	(*PushTxnRequest)(nil),             // 10: meridian.rangepb.PushTxnRequest
-	(*PushTxnResponse)(nil),            // 11: meridian.rangepb.PushTxnResponse
-	(*ResolveIntentRequest)(nil),       // 12: meridian.rangepb.ResolveIntentRequest
-	(*ResolveIntentResponse)(nil),      // 13: meridian.rangepb.ResolveIntentResponse
-	(*ResolveIntentRangeRequest)(nil),  // 14: meridian.rangepb.ResolveIntentRangeRequest
-	(*ResolveIntentRangeResponse)(nil), // 15: meridian.rangepb.ResolveIntentRangeResponse
-	(*QueryTxnRequest)(nil),            // 16: meridian.rangepb.QueryTxnRequest
-	(*QueryTxnResponse)(nil),           // 17: meridian.rangepb.QueryTxnResponse
-	(*RefreshRequest)(nil),             // 18: meridian.rangepb.RefreshRequest
-	(*RefreshResponse)(nil),            // 19: meridian.rangepb.RefreshResponse
-	(*RefreshRangeRequest)(nil),        // 20: meridian.rangepb.RefreshRangeRequest
-	(*RefreshRangeResponse)(nil),       // 21: meridian.rangepb.RefreshRangeResponse
-	(*TransactionRetryError)(nil),      // 22: meridian.rangepb.TransactionRetryError
-	(*TransactionAbortedError)(nil),    // 23: meridian.rangepb.TransactionAbortedError
-	(*TransactionPushError)(nil),       // 24: meridian.rangepb.TransactionPushError
-	(*TransactionStatusError)(nil),     // 25: meridian.rangepb.TransactionStatusError
-	(*Timestamp)(nil),                  // 26: meridian.rangepb.Timestamp
-	(*Span)(nil),                       // 27: meridian.rangepb.Span
+	(TransactionStatus)(0),                     // 0: meridian.rangepb.TransactionStatus
+	(PushTxnType)(0),                           // 1: meridian.rangepb.PushTxnType
+	(TransactionRetryReason)(0),                // 2: meridian.rangepb.TransactionRetryReason
+	(*TxnMeta)(nil),                            // 3: meridian.rangepb.TxnMeta
+	(*Transaction)(nil),                        // 4: meridian.rangepb.Transaction
+	(*TxnRecord)(nil),                          // 5: meridian.rangepb.TxnRecord
+	(*EndTxnRequest)(nil),                      // 6: meridian.rangepb.EndTxnRequest
+	(*EndTxnResponse)(nil),                     // 7: meridian.rangepb.EndTxnResponse
+	(*HeartbeatTxnRequest)(nil),                // 8: meridian.rangepb.HeartbeatTxnRequest
+	(*HeartbeatTxnResponse)(nil),               // 9: meridian.rangepb.HeartbeatTxnResponse
+	(*PushTxnRequest)(nil),                     // 10: meridian.rangepb.PushTxnRequest
+	(*PushTxnResponse)(nil),                    // 11: meridian.rangepb.PushTxnResponse
+	(*ResolveIntentRequest)(nil),               // 12: meridian.rangepb.ResolveIntentRequest
+	(*ResolveIntentResponse)(nil),              // 13: meridian.rangepb.ResolveIntentResponse
+	(*ResolveIntentRangeRequest)(nil),          // 14: meridian.rangepb.ResolveIntentRangeRequest
+	(*ResolveIntentRangeResponse)(nil),         // 15: meridian.rangepb.ResolveIntentRangeResponse
+	(*QueryTxnRequest)(nil),                    // 16: meridian.rangepb.QueryTxnRequest
+	(*QueryTxnResponse)(nil),                   // 17: meridian.rangepb.QueryTxnResponse
+	(*RefreshRequest)(nil),                     // 18: meridian.rangepb.RefreshRequest
+	(*RefreshResponse)(nil),                    // 19: meridian.rangepb.RefreshResponse
+	(*RefreshRangeRequest)(nil),                // 20: meridian.rangepb.RefreshRangeRequest
+	(*RefreshRangeResponse)(nil),               // 21: meridian.rangepb.RefreshRangeResponse
+	(*TransactionRetryError)(nil),              // 22: meridian.rangepb.TransactionRetryError
+	(*TransactionAbortedError)(nil),            // 23: meridian.rangepb.TransactionAbortedError
+	(*TransactionPushError)(nil),               // 24: meridian.rangepb.TransactionPushError
+	(*TransactionStatusError)(nil),             // 25: meridian.rangepb.TransactionStatusError
+	(*Intent)(nil),                             // 26: meridian.rangepb.Intent
+	(*LockConflictError)(nil),                  // 27: meridian.rangepb.LockConflictError
+	(*ReadWithinUncertaintyIntervalError)(nil), // 28: meridian.rangepb.ReadWithinUncertaintyIntervalError
+	(*Timestamp)(nil),                          // 29: meridian.rangepb.Timestamp
+	(*Span)(nil),                               // 30: meridian.rangepb.Span
 }
 var file_range_rangepb_txn_proto_depIdxs = []int32{
-	26, // 0: meridian.rangepb.TxnMeta.write_timestamp:type_name -> meridian.rangepb.Timestamp
-	26, // 1: meridian.rangepb.TxnMeta.min_timestamp:type_name -> meridian.rangepb.Timestamp
+	29, // 0: meridian.rangepb.TxnMeta.write_timestamp:type_name -> meridian.rangepb.Timestamp
+	29, // 1: meridian.rangepb.TxnMeta.min_timestamp:type_name -> meridian.rangepb.Timestamp
 	3,  // 2: meridian.rangepb.Transaction.meta:type_name -> meridian.rangepb.TxnMeta
 	0,  // 3: meridian.rangepb.Transaction.status:type_name -> meridian.rangepb.TransactionStatus
-	26, // 4: meridian.rangepb.Transaction.read_timestamp:type_name -> meridian.rangepb.Timestamp
-	26, // 5: meridian.rangepb.Transaction.last_heartbeat:type_name -> meridian.rangepb.Timestamp
-	26, // 6: meridian.rangepb.Transaction.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
-	27, // 7: meridian.rangepb.Transaction.lock_spans:type_name -> meridian.rangepb.Span
+	29, // 4: meridian.rangepb.Transaction.read_timestamp:type_name -> meridian.rangepb.Timestamp
+	29, // 5: meridian.rangepb.Transaction.last_heartbeat:type_name -> meridian.rangepb.Timestamp
+	29, // 6: meridian.rangepb.Transaction.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
+	30, // 7: meridian.rangepb.Transaction.lock_spans:type_name -> meridian.rangepb.Span
 	3,  // 8: meridian.rangepb.TxnRecord.meta:type_name -> meridian.rangepb.TxnMeta
 	0,  // 9: meridian.rangepb.TxnRecord.status:type_name -> meridian.rangepb.TransactionStatus
-	26, // 10: meridian.rangepb.TxnRecord.last_heartbeat:type_name -> meridian.rangepb.Timestamp
-	27, // 11: meridian.rangepb.TxnRecord.lock_spans:type_name -> meridian.rangepb.Span
-	27, // 12: meridian.rangepb.EndTxnRequest.lock_spans:type_name -> meridian.rangepb.Span
+	29, // 10: meridian.rangepb.TxnRecord.last_heartbeat:type_name -> meridian.rangepb.Timestamp
+	30, // 11: meridian.rangepb.TxnRecord.lock_spans:type_name -> meridian.rangepb.Span
+	30, // 12: meridian.rangepb.EndTxnRequest.lock_spans:type_name -> meridian.rangepb.Span
 	4,  // 13: meridian.rangepb.EndTxnResponse.txn:type_name -> meridian.rangepb.Transaction
-	26, // 14: meridian.rangepb.HeartbeatTxnRequest.now:type_name -> meridian.rangepb.Timestamp
+	29, // 14: meridian.rangepb.HeartbeatTxnRequest.now:type_name -> meridian.rangepb.Timestamp
 	4,  // 15: meridian.rangepb.HeartbeatTxnResponse.txn:type_name -> meridian.rangepb.Transaction
 	3,  // 16: meridian.rangepb.PushTxnRequest.pushee:type_name -> meridian.rangepb.TxnMeta
-	26, // 17: meridian.rangepb.PushTxnRequest.push_to:type_name -> meridian.rangepb.Timestamp
+	29, // 17: meridian.rangepb.PushTxnRequest.push_to:type_name -> meridian.rangepb.Timestamp
 	1,  // 18: meridian.rangepb.PushTxnRequest.push_type:type_name -> meridian.rangepb.PushTxnType
 	4,  // 19: meridian.rangepb.PushTxnResponse.pushee_txn:type_name -> meridian.rangepb.Transaction
 	3,  // 20: meridian.rangepb.ResolveIntentRequest.txn:type_name -> meridian.rangepb.TxnMeta
 	0,  // 21: meridian.rangepb.ResolveIntentRequest.status:type_name -> meridian.rangepb.TransactionStatus
-	27, // 22: meridian.rangepb.ResolveIntentRangeRequest.span:type_name -> meridian.rangepb.Span
+	30, // 22: meridian.rangepb.ResolveIntentRangeRequest.span:type_name -> meridian.rangepb.Span
 	3,  // 23: meridian.rangepb.ResolveIntentRangeRequest.txn:type_name -> meridian.rangepb.TxnMeta
 	0,  // 24: meridian.rangepb.ResolveIntentRangeRequest.status:type_name -> meridian.rangepb.TransactionStatus
 	3,  // 25: meridian.rangepb.QueryTxnRequest.txn:type_name -> meridian.rangepb.TxnMeta
 	4,  // 26: meridian.rangepb.QueryTxnResponse.queried_txn:type_name -> meridian.rangepb.Transaction
-	26, // 27: meridian.rangepb.RefreshRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
-	27, // 28: meridian.rangepb.RefreshRangeRequest.span:type_name -> meridian.rangepb.Span
-	26, // 29: meridian.rangepb.RefreshRangeRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
+	29, // 27: meridian.rangepb.RefreshRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
+	30, // 28: meridian.rangepb.RefreshRangeRequest.span:type_name -> meridian.rangepb.Span
+	29, // 29: meridian.rangepb.RefreshRangeRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
 	2,  // 30: meridian.rangepb.TransactionRetryError.reason:type_name -> meridian.rangepb.TransactionRetryReason
 	4,  // 31: meridian.rangepb.TransactionRetryError.txn:type_name -> meridian.rangepb.Transaction
 	4,  // 32: meridian.rangepb.TransactionAbortedError.txn:type_name -> meridian.rangepb.Transaction
 	4,  // 33: meridian.rangepb.TransactionPushError.pushee:type_name -> meridian.rangepb.Transaction
 	4,  // 34: meridian.rangepb.TransactionStatusError.txn:type_name -> meridian.rangepb.Transaction
-	35, // [35:35] is the sub-list for method output_type
-	35, // [35:35] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	3,  // 35: meridian.rangepb.Intent.txn:type_name -> meridian.rangepb.TxnMeta
+	26, // 36: meridian.rangepb.LockConflictError.intents:type_name -> meridian.rangepb.Intent
+	29, // 37: meridian.rangepb.ReadWithinUncertaintyIntervalError.read_timestamp:type_name -> meridian.rangepb.Timestamp
+	29, // 38: meridian.rangepb.ReadWithinUncertaintyIntervalError.value_timestamp:type_name -> meridian.rangepb.Timestamp
+	29, // 39: meridian.rangepb.ReadWithinUncertaintyIntervalError.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
+	29, // 40: meridian.rangepb.ReadWithinUncertaintyIntervalError.local_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
+	41, // [41:41] is the sub-list for method output_type
+	41, // [41:41] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_range_rangepb_txn_proto_init() }
@@ -1693,7 +1890,7 @@ func file_range_rangepb_txn_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_range_rangepb_txn_proto_rawDesc), len(file_range_rangepb_txn_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   23,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
