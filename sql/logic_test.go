@@ -2,7 +2,6 @@ package sql_test
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -10,14 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cockroachdb/datadriven"
-	"github.com/cockroachdb/errors"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/pgwire"
 	"github.com/meridiandb/meridian/sql"
 	"github.com/meridiandb/meridian/sql/memkv"
+	"github.com/meridiandb/meridian/sql/sqltest"
 	"github.com/meridiandb/meridian/stop"
 )
 
@@ -50,28 +47,19 @@ func startSQL(t testing.TB) (*pgx.Conn, string) {
 	return c, url
 }
 
-// TestLogic runs the datadriven files in testdata/logic through pgwire:
-//
-//	exec           run the statements (simple protocol); prints ok or the error
-//	query          run one query (simple protocol, text values); prints the
-//	               column names, then one line per row ("NULL" for NULL)
-//	queryx a=..    run one query with parameters $1.. (extended protocol,
-//	               pgx's binary formats); values printed with %v
+// TestLogic runs the files of testdata/logic (see package sqltest)
+// through pgwire, on an in-memory DB.
 func TestLogic(t *testing.T) {
-	datadriven.Walk(t, "testdata/logic", func(t *testing.T, path string) {
+	sqltest.Run(t, "testdata/logic", func(t *testing.T, path string) *pgx.Conn {
 		c, _ := startSQL(t)
-		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
-			return sameError(runLogicCmd(t, c, d), d.Expected)
-		})
-	})
+		return c
+	}, false)
 }
 
 // TestLogicAgainstPostgres runs the same files against a real PostgreSQL
 // 15 (MERIDIAN_TEST_PG_URL, which .ci/run provides), each file in a fresh
-// database, and checks that PostgreSQL gives the expected output too: the
-// expectations are PostgreSQL's behaviour, not merely ours. Errors compare
-// by SQLSTATE only (messages may differ); a block whose arguments include
-// pg-differs is skipped, with the difference explained in the file.
+// database: the expected outputs are PostgreSQL's behaviour, not merely
+// ours.
 func TestLogicAgainstPostgres(t *testing.T) {
 	url := os.Getenv("MERIDIAN_TEST_PG_URL")
 	if url == "" {
@@ -83,7 +71,7 @@ func TestLogicAgainstPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = admin.Close(ctx) }()
-	datadriven.Walk(t, "testdata/logic", func(t *testing.T, path string) {
+	sqltest.Run(t, "testdata/logic", func(t *testing.T, path string) *pgx.Conn {
 		db := "logic_" + strings.NewReplacer("/", "_", "-", "_", ".", "_").Replace(filepath.Base(path))
 		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
 			t.Fatal(err)
@@ -100,116 +88,10 @@ func TestLogicAgainstPostgres(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer func() { _ = c.Close(ctx) }()
+		t.Cleanup(func() { _ = c.Close(ctx) })
 		if _, err := c.Exec(ctx, "SET TimeZone = 'UTC'"); err != nil {
 			t.Fatal(err)
 		}
-		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
-			if d.HasArg("pg-differs") {
-				return d.Expected
-			}
-			return sameError(runLogicCmd(t, c, d), d.Expected)
-		})
-	})
-}
-
-// sameError makes two errors with the same SQLSTATE compare equal: the
-// files record PostgreSQL's messages, and ours may be worded differently.
-func sameError(got, expected string) string {
-	if strings.HasPrefix(got, "error ") && strings.HasPrefix(expected, "error ") && code(got) == code(expected) {
-		return expected
-	}
-	return got
-}
-
-func code(s string) string {
-	s = strings.TrimPrefix(s, "error ")
-	if i := strings.Index(s, ":"); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
-func runLogicCmd(t *testing.T, c *pgx.Conn, d *datadriven.TestData) string {
-	ctx := context.Background()
-	switch d.Cmd {
-	case "exec":
-		mrr := c.PgConn().Exec(ctx, d.Input)
-		_, err := mrr.ReadAll()
-		if err != nil {
-			return errString(err)
-		}
-		return "ok"
-	case "query":
-		mrr := c.PgConn().Exec(ctx, d.Input)
-		res, err := mrr.ReadAll()
-		if err != nil {
-			return errString(err)
-		}
-		last := res[len(res)-1]
-		var b strings.Builder
-		var names []string
-		for _, f := range last.FieldDescriptions {
-			names = append(names, f.Name)
-		}
-		b.WriteString(strings.Join(names, " | ") + "\n")
-		for _, row := range last.Rows {
-			var vals []string
-			for _, v := range row {
-				if v == nil {
-					vals = append(vals, "NULL")
-				} else {
-					vals = append(vals, string(v))
-				}
-			}
-			b.WriteString(strings.Join(vals, " | ") + "\n")
-		}
-		b.WriteString(last.CommandTag.String() + "\n")
-		return b.String()
-	case "queryx":
-		var args []any
-		for _, a := range d.CmdArgs {
-			if a.Key == "pg-differs" {
-				continue
-			}
-			for _, v := range a.Vals {
-				args = append(args, v)
-			}
-		}
-		rows, err := c.Query(ctx, d.Input, args...)
-		if err != nil {
-			return errString(err)
-		}
-		var b strings.Builder
-		for rows.Next() {
-			vals, err := rows.Values()
-			if err != nil {
-				return errString(err)
-			}
-			var s []string
-			for _, v := range vals {
-				s = append(s, fmt.Sprintf("%v", v))
-			}
-			b.WriteString(strings.Join(s, " | ") + "\n")
-		}
-		if err := rows.Err(); err != nil {
-			return errString(err)
-		}
-		b.WriteString(rows.CommandTag().String() + "\n")
-		return b.String()
-	}
-	t.Fatalf("unknown command %s", d.Cmd)
-	return ""
-}
-
-func errString(err error) string {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		s := fmt.Sprintf("error %s: %s", pe.Code, pe.Message)
-		if pe.Detail != "" {
-			s += "\nDETAIL: " + pe.Detail
-		}
-		return s
-	}
-	return "error: " + err.Error()
+		return c
+	}, true)
 }
