@@ -28,10 +28,10 @@ func newBuilder(ctx context.Context, txn Txn, numPlaceholders int, hints []*type
 	return b
 }
 
-// scope is the set of columns an expression may name.
+// scope is the set of columns an expression may name: a table's, or the
+// concatenated columns of joined tables, each with its table's name.
 type scope struct {
-	cols  []resultColumn
-	table string // the table's name or alias; "" when there is none
+	cols []resultColumn
 }
 
 type scopeTypes []resultColumn
@@ -43,15 +43,34 @@ func (s *scope) resolve(n *tree.UnresolvedName) (int, error) {
 		return 0, pgerror.New(pgerror.CodeSyntaxError, "* is not allowed here")
 	}
 	col := n.Parts[0]
-	if n.NumParts > 1 && n.Parts[1] != s.table {
-		return 0, pgerror.Newf("42P01", "missing FROM-clause entry for table %q", n.Parts[1])
+	if n.NumParts > 1 {
+		table, known := n.Parts[1], false
+		for i, c := range s.cols {
+			if c.table == table {
+				known = true
+				if c.name == col {
+					return i, nil
+				}
+			}
+		}
+		if !known {
+			return 0, pgerror.Newf("42P01", "missing FROM-clause entry for table %q", table)
+		}
+		return 0, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %s.%s does not exist", table, col)
 	}
+	found := -1
 	for i, c := range s.cols {
 		if c.name == col {
-			return i, nil
+			if found >= 0 {
+				return 0, pgerror.Newf("42702", "column reference %q is ambiguous", col)
+			}
+			found = i
 		}
 	}
-	return 0, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q does not exist", col)
+	if found < 0 {
+		return 0, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q does not exist", col)
+	}
+	return found, nil
 }
 
 // isAggregate reports whether a function name is an aggregate.
@@ -175,7 +194,11 @@ func (b *builder) table(expr tree.TableExpr) (*TableDescriptor, *scope, error) {
 	if alias == "" {
 		alias = desc.Name
 	}
-	return desc, &scope{cols: desc.resultColumns(), table: alias}, nil
+	cols := desc.resultColumns()
+	for i := range cols {
+		cols[i].table = alias
+	}
+	return desc, &scope{cols: cols}, nil
 }
 
 func (d *TableDescriptor) resultColumns() []resultColumn {
@@ -446,17 +469,11 @@ func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, 
 		} else {
 			src = &valuesNode{rows: [][]tree.TypedExpr{{}}}
 		}
-	case 1:
-		desc, tsc, err := b.table(s.From.Tables[0])
-		if err != nil {
-			return nil, err
-		}
-		sc = tsc
-		if src, err = b.scan(desc, sc, s.Where); err != nil {
-			return nil, err
-		}
 	default:
-		return nil, unsupported("joins are not supported yet")
+		var err error
+		if src, sc, err = b.buildFrom(s.From.Tables, s.Where); err != nil {
+			return nil, err
+		}
 	}
 	if s.From.AsOf.Expr != nil {
 		return nil, unsupported("AS OF SYSTEM TIME is not supported yet")

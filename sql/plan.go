@@ -20,6 +20,9 @@ import (
 type resultColumn struct {
 	name string
 	typ  *types.T
+	// table is the name or alias of the table the column belongs to in the
+	// scope of a query ("" for computed columns), for qualified names.
+	table string
 	// tableID and attr name the table column it comes from, for
 	// RowDescription (0 if none).
 	tableID uint32
