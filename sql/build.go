@@ -220,7 +220,7 @@ func (b *builder) scan(desc *TableDescriptor, sc *scope, where *tree.Where) (*sc
 		return nil, err
 	}
 	n.filter = filter
-	n.span = pkSpan(desc, filter)
+	chooseIndex(n)
 	return n, nil
 }
 
@@ -228,30 +228,30 @@ func (b *builder) scan(desc *TableDescriptor, sc *scope, where *tree.Where) (*sc
 // conjuncts of filter fix (col = constant or parameter), or returns nil
 // when they fix none. The filter is still applied to every row read.
 func pkSpan(desc *TableDescriptor, filter tree.TypedExpr) func(r *runner) ([]byte, []byte, error) {
+	f, _ := keySpan(desc, desc.indexPrefix(), desc.PrimaryKey, filter)
+	return f
+}
+
+// keySpan narrows a scan of the index whose keys start with prefix and
+// then hold the values of cols to the prefix of cols that equality
+// conjuncts of filter fix; it returns how many columns that is (0: no
+// narrowing, and a nil function).
+func keySpan(desc *TableDescriptor, prefix []byte, cols []int, filter tree.TypedExpr) (func(r *runner) ([]byte, []byte, error), int) {
 	eq := map[int]tree.TypedExpr{}
-	var collect func(e tree.TypedExpr)
-	collect = func(e tree.TypedExpr) {
-		switch x := e.(type) {
-		case *tree.AndExpr:
-			collect(x.TypedLeft())
-			collect(x.TypedRight())
-		case *tree.ParenExpr:
-			collect(x.TypedInnerExpr())
-		case *tree.ComparisonExpr:
-			if x.Operator.Symbol != treecmp.EQ {
-				return
-			}
-			l, r := x.TypedLeft(), x.TypedRight()
-			if v, ok := l.(*tree.IndexedVar); ok && !hasVars(r) {
-				eq[v.Idx] = r
-			} else if v, ok := r.(*tree.IndexedVar); ok && !hasVars(l) {
-				eq[v.Idx] = l
-			}
+	for _, c := range conjuncts(filter) {
+		x, ok := c.(*tree.ComparisonExpr)
+		if !ok || x.Operator.Symbol != treecmp.EQ {
+			continue
+		}
+		l, r := x.TypedLeft(), x.TypedRight()
+		if v, ok := l.(*tree.IndexedVar); ok && !hasVars(r) {
+			eq[v.Idx] = r
+		} else if v, ok := r.(*tree.IndexedVar); ok && !hasVars(l) {
+			eq[v.Idx] = l
 		}
 	}
-	collect(filter)
 	var fixed []tree.TypedExpr
-	for _, c := range desc.PrimaryKey {
+	for _, c := range cols {
 		e, ok := eq[c]
 		if !ok {
 			break
@@ -259,10 +259,10 @@ func pkSpan(desc *TableDescriptor, filter tree.TypedExpr) func(r *runner) ([]byt
 		fixed = append(fixed, e)
 	}
 	if len(fixed) == 0 {
-		return nil
+		return nil, 0
 	}
 	return func(r *runner) ([]byte, []byte, error) {
-		key := desc.indexPrefix()
+		key := append([]byte(nil), prefix...)
 		for i, e := range fixed {
 			d, err := r.evalIn(e, nil)
 			if err != nil {
@@ -271,7 +271,7 @@ func pkSpan(desc *TableDescriptor, filter tree.TypedExpr) func(r *runner) ([]byt
 			if d == tree.DNull {
 				return nil, nil, nil // = NULL matches nothing
 			}
-			col := desc.Columns[desc.PrimaryKey[i]]
+			col := desc.Columns[cols[i]]
 			if d, err = castDatum(r.eval, d, col.typ); err != nil {
 				// A value the column cannot hold matches no row; the
 				// filter would say the same.
@@ -282,6 +282,32 @@ func pkSpan(desc *TableDescriptor, filter tree.TypedExpr) func(r *runner) ([]byt
 			}
 		}
 		return key, prefixEnd(key), nil
+	}, len(fixed)
+}
+
+// chooseIndex points a scan with a filter at the access path that reads
+// the fewest rows it can tell: a primary-key prefix if the filter fixes
+// one, else the secondary index whose leading columns it fixes most.
+func chooseIndex(n *scanNode) {
+	n.span, n.index = nil, nil
+	if n.filter == nil {
+		return
+	}
+	if f, k := keySpan(n.desc, n.desc.indexPrefix(), n.desc.PrimaryKey, n.filter); k > 0 {
+		n.span = f
+		if k == len(n.desc.PrimaryKey) {
+			return // a point read: nothing beats it
+		}
+	}
+	best := 0
+	if n.span != nil {
+		best = 1 // a primary-key prefix wins ties
+	}
+	for i := range n.desc.Indexes {
+		idx := &n.desc.Indexes[i]
+		if f, k := keySpan(n.desc, n.desc.indexPrefixOf(idx.ID), idx.Columns, n.filter); k > best {
+			n.span, n.index, best = f, idx, k
+		}
 	}
 }
 

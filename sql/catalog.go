@@ -39,6 +39,21 @@ type TableDescriptor struct {
 	// columns, in key order.
 	PrimaryKey   []int  `json:"primary_key"`
 	NextColumnID uint32 `json:"next_column_id"`
+	// Indexes are the secondary indexes.
+	Indexes     []IndexDescriptor `json:"indexes,omitempty"`
+	NextIndexID uint32            `json:"next_index_id,omitempty"`
+}
+
+// IndexDescriptor describes a secondary index. Its entries are keyed
+// /<table>/<index ID>/<indexed columns>/<primary key columns> with an
+// empty value: every entry is unique by construction, and a unique index
+// checks for another entry with the same indexed values (NULLs never
+// conflict, as in PostgreSQL).
+type IndexDescriptor struct {
+	ID      uint32 `json:"id"`
+	Name    string `json:"name"`
+	Columns []int  `json:"columns"` // ordinals in the table's Columns
+	Unique  bool   `json:"unique,omitempty"`
 }
 
 // ColumnDescriptor describes one column.
@@ -67,10 +82,27 @@ func descKey(id uint32) []byte {
 	return encoding.EncodeUvarintAscending(append([]byte(nil), descPrefix...), uint64(id))
 }
 
-// tablePrefix is the start of a table's primary index.
-func (d *TableDescriptor) indexPrefix() []byte {
+// indexPrefix is the start of a table's primary index.
+func (d *TableDescriptor) indexPrefix() []byte { return d.indexPrefixOf(primaryIndexID) }
+
+func (d *TableDescriptor) indexPrefixOf(id uint32) []byte {
 	b := encoding.EncodeUvarintAscending(nil, uint64(d.ID))
-	return encoding.EncodeUvarintAscending(b, primaryIndexID)
+	return encoding.EncodeUvarintAscending(b, uint64(id))
+}
+
+// tablePrefix is the start of all of a table's keys.
+func (d *TableDescriptor) tablePrefix() []byte {
+	return encoding.EncodeUvarintAscending(nil, uint64(d.ID))
+}
+
+// findIndex returns the secondary index named name, or -1.
+func (d *TableDescriptor) findIndex(name string) int {
+	for i := range d.Indexes {
+		if d.Indexes[i].Name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // resolveTypes fills in the columns' parsed types.
@@ -164,9 +196,18 @@ func createTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
 	return txn.Put(ctx, namespaceKey(d.Name), encoding.EncodeUvarintAscending(nil, next))
 }
 
-// dropTable removes a table, its descriptor and its rows.
+// putDescriptor writes a changed descriptor.
+func putDescriptor(ctx context.Context, txn Txn, d *TableDescriptor) error {
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	return txn.Put(ctx, descKey(d.ID), raw)
+}
+
+// dropTable removes a table, its descriptor, its rows and index entries.
 func dropTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
-	start := d.indexPrefix()
+	start := d.tablePrefix()
 	for {
 		kvs, err := txn.Scan(ctx, start, prefixEnd(start), 1000)
 		if err != nil {

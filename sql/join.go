@@ -348,7 +348,7 @@ func pushInto(plan planNode, c tree.TypedExpr, lo, hi, offset int) bool {
 		} else {
 			n.filter = tree.NewTypedAndExpr(n.filter, shifted)
 		}
-		n.span = pkSpan(n.desc, n.filter)
+		chooseIndex(n)
 		return true
 	case *joinNode:
 		if n.kind == leftJoin {

@@ -71,6 +71,9 @@ type scanNode struct {
 	// scans the whole table.
 	span   func(r *runner) (start, end []byte, err error)
 	filter tree.TypedExpr
+	// index, when set, is the secondary index span reads: each entry
+	// leads to its row by a point read of the primary index.
+	index *IndexDescriptor
 
 	started   bool
 	buf       []KeyValue
@@ -120,6 +123,20 @@ func (n *scanNode) next(r *runner) (tree.Datums, error) {
 		}
 		kv := n.buf[0]
 		n.buf = n.buf[1:]
+		if n.index != nil {
+			pk, err := n.desc.primaryKeyFromIndexKey(n.index, kv.Key)
+			if err != nil {
+				return nil, err
+			}
+			v, err := r.txn.Get(r.ctx, pk)
+			if err != nil {
+				return nil, err
+			}
+			if v == nil {
+				return nil, errors.AssertionFailedf("table %q: index %q entry names a missing row", n.desc.Name, n.index.Name)
+			}
+			kv = KeyValue{Key: pk, Value: v}
+		}
 		row, err := n.desc.decodeRow(kv.Key, kv.Value)
 		if err != nil {
 			return nil, err

@@ -46,11 +46,71 @@ func (n *insertNode) next(r *runner) (tree.Datums, error) {
 		if err := n.desc.putRow(r, key, row); err != nil {
 			return nil, err
 		}
+		if err := n.desc.updateIndexes(r, nil, row); err != nil {
+			return nil, err
+		}
 		r.rowsAffected++
 		if n.returning {
 			return row, nil
 		}
 	}
+}
+
+// updateIndexes replaces a row's secondary index entries: oldRow's (nil
+// for an insert) by newRow's (nil for a delete), checking unique indexes.
+func (d *TableDescriptor) updateIndexes(r *runner, oldRow, newRow tree.Datums) error {
+	for i := range d.Indexes {
+		idx := &d.Indexes[i]
+		var oldKey, newKey []byte
+		var err error
+		if oldRow != nil {
+			if oldKey, err = d.indexKey(idx, oldRow); err != nil {
+				return err
+			}
+		}
+		if newRow != nil {
+			if newKey, err = d.indexKey(idx, newRow); err != nil {
+				return err
+			}
+		}
+		if string(oldKey) == string(newKey) {
+			continue
+		}
+		if oldKey != nil {
+			if err := r.txn.Del(r.ctx, oldKey); err != nil {
+				return err
+			}
+		}
+		if newKey == nil {
+			continue
+		}
+		if idx.Unique && !hasNull(newRow, idx.Columns) {
+			prefix, err := d.indexValuesPrefix(idx, newRow)
+			if err != nil {
+				return err
+			}
+			kvs, err := r.txn.Scan(r.ctx, prefix, prefixEnd(prefix), 1)
+			if err != nil {
+				return err
+			}
+			if len(kvs) > 0 {
+				return d.uniqueViolation(idx.Name, idx.Columns, newRow)
+			}
+		}
+		if err := r.txn.Put(r.ctx, newKey, []byte{0}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func hasNull(row tree.Datums, cols []int) bool {
+	for _, c := range cols {
+		if row[c] == tree.DNull {
+			return true
+		}
+	}
+	return false
 }
 
 // updateNode rewrites the rows of its source (full table rows) with new
@@ -109,6 +169,9 @@ func (n *updateNode) next(r *runner) (tree.Datums, error) {
 		if err := n.desc.putRow(r, newKey, newRow); err != nil {
 			return nil, err
 		}
+		if err := n.desc.updateIndexes(r, row, newRow); err != nil {
+			return nil, err
+		}
 		r.rowsAffected++
 		if n.returning {
 			return newRow, nil
@@ -139,6 +202,9 @@ func (n *deleteNode) next(r *runner) (tree.Datums, error) {
 		if err := r.txn.Del(r.ctx, key); err != nil {
 			return nil, err
 		}
+		if err := n.desc.updateIndexes(r, row, nil); err != nil {
+			return nil, err
+		}
 		r.rowsAffected++
 		if n.returning {
 			return row, nil
@@ -167,8 +233,12 @@ func (d *TableDescriptor) putRow(r *runner, key []byte, row tree.Datums) error {
 }
 
 func (d *TableDescriptor) duplicateKeyError(row tree.Datums) error {
+	return d.uniqueViolation(d.Name+"_pkey", d.PrimaryKey, row)
+}
+
+func (d *TableDescriptor) uniqueViolation(name string, cols []int, row tree.Datums) error {
 	var names, vals string
-	for j, i := range d.PrimaryKey {
+	for j, i := range cols {
 		if j > 0 {
 			names += ", "
 			vals += ", "
@@ -177,7 +247,7 @@ func (d *TableDescriptor) duplicateKeyError(row tree.Datums) error {
 		vals += datumText(row[i])
 	}
 	return pgerror.WithDetail(
-		pgerror.Newf(pgerror.CodeUniqueViolation, "duplicate key value violates unique constraint %q", d.Name+"_pkey"),
+		pgerror.Newf(pgerror.CodeUniqueViolation, "duplicate key value violates unique constraint %q", name),
 		fmt.Sprintf("Key (%s)=(%s) already exists.", names, vals))
 }
 

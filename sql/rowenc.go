@@ -219,3 +219,46 @@ func decodeValueDatum(b []byte, t *types.T) ([]byte, tree.Datum, error) {
 	}
 	return decodeDatum(b, t)
 }
+
+// indexKey is row's entry in secondary index idx.
+func (d *TableDescriptor) indexKey(idx *IndexDescriptor, row tree.Datums) ([]byte, error) {
+	key := d.indexPrefixOf(idx.ID)
+	var err error
+	for _, i := range idx.Columns {
+		if key, err = encodeDatum(key, row[i]); err != nil {
+			return nil, err
+		}
+	}
+	for _, i := range d.PrimaryKey {
+		if key, err = encodeDatum(key, row[i]); err != nil {
+			return nil, err
+		}
+	}
+	return key, nil
+}
+
+// indexValuesPrefix is the key prefix of the index entries with row's
+// indexed values.
+func (d *TableDescriptor) indexValuesPrefix(idx *IndexDescriptor, row tree.Datums) ([]byte, error) {
+	key := d.indexPrefixOf(idx.ID)
+	var err error
+	for _, i := range idx.Columns {
+		if key, err = encodeDatum(key, row[i]); err != nil {
+			return nil, err
+		}
+	}
+	return key, nil
+}
+
+// primaryKeyFromIndexKey returns the primary key of the row an index
+// entry points to.
+func (d *TableDescriptor) primaryKeyFromIndexKey(idx *IndexDescriptor, key []byte) ([]byte, error) {
+	rest := key[len(d.indexPrefixOf(idx.ID)):]
+	var err error
+	for _, i := range idx.Columns {
+		if rest, _, err = decodeDatum(rest, d.Columns[i].typ); err != nil {
+			return nil, errors.Wrapf(err, "table %q index %q: corrupt entry", d.Name, idx.Name)
+		}
+	}
+	return append(d.indexPrefix(), rest...), nil
+}

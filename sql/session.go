@@ -324,6 +324,10 @@ func (s *session) run(ctx context.Context, txn Txn, stmt tree.Statement, nParams
 		return &result{tag: "CREATE TABLE"}, b.createTable(st)
 	case *tree.DropTable:
 		return &result{tag: "DROP TABLE"}, b.dropTable(st)
+	case *tree.CreateIndex:
+		return &result{tag: "CREATE INDEX"}, b.createIndex(st, r)
+	case *tree.DropIndex:
+		return &result{tag: "DROP INDEX"}, b.dropIndex(st)
 	case *tree.ShowTables:
 		tables, err := listTables(ctx, txn)
 		if err != nil {
