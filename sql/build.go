@@ -406,8 +406,8 @@ func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, erro
 				return true, e, nil
 			}
 			f := rewriteCountStar(n)
-			if f.Type == tree.DistinctFuncType {
-				return false, nil, unsupported("aggregates with DISTINCT are not supported yet")
+			if f.Filter != nil || f.WindowDef != nil || len(f.OrderBy) > 0 {
+				return false, nil, unsupported("FILTER, OVER and ORDER BY in aggregates are not supported yet")
 			}
 			text := tree.AsString(f)
 			if i, ok := g.byText[text]; ok {
@@ -427,7 +427,7 @@ func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, erro
 				return false, nil, err
 			}
 			fe := te.(*tree.FuncExpr)
-			spec := aggSpec{kind: fe.ResolvedOverload().Fn.(aggKind), typ: fe.ResolvedType()}
+			spec := aggSpec{kind: fe.ResolvedOverload().Fn.(aggKind), typ: fe.ResolvedType(), distinct: f.Type == tree.DistinctFuncType}
 			if len(fe.Exprs) > 0 {
 				spec.arg = fe.Exprs[0].(tree.TypedExpr)
 				// PostgreSQL sums int2 and int4 into an int8.
