@@ -29,6 +29,12 @@ type evalCtx struct {
 	row tree.Datums
 	// stmtTime is the statement's time: now() and relative date literals.
 	stmtTime time.Time
+	// outer is the enclosing query's current row, for the column
+	// references of a correlated subquery (IndexedVar outerBase+i).
+	outer tree.Datums
+	// subquery runs a subquery for the current row; all asks for every
+	// first-column value (IN).
+	subquery func(sq *tree.Subquery, row tree.Datums, all bool) (tree.Datum, error)
 }
 
 var _ tree.CompareContext = (*evalCtx)(nil)
@@ -53,7 +59,15 @@ func unsupported(format string, args ...interface{}) error {
 func (e *evalCtx) eval(expr tree.TypedExpr) (tree.Datum, error) {
 	switch x := expr.(type) {
 	case *tree.IndexedVar:
+		if x.Idx >= outerBase {
+			return e.outer[x.Idx-outerBase], nil
+		}
 		return e.row[x.Idx], nil
+	case *tree.Subquery:
+		if e.subquery == nil {
+			return nil, errors.AssertionFailedf("subquery outside a statement")
+		}
+		return e.subquery(x, e.row, false)
 	case *tree.Placeholder:
 		// Before tree.Datum: a Placeholder satisfies that interface too.
 		return e.params[x.Idx], nil
@@ -154,7 +168,12 @@ func (e *evalCtx) evalComparison(x *tree.ComparisonExpr) (tree.Datum, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := e.eval(x.TypedRight())
+	var r tree.Datum
+	if sq, ok := x.Right.(*tree.Subquery); ok && (x.Operator.Symbol == treecmp.In || x.Operator.Symbol == treecmp.NotIn) {
+		r, err = e.subquery(sq, e.row, true)
+	} else {
+		r, err = e.eval(x.TypedRight())
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -216,6 +235,10 @@ func (e *evalCtx) evalIn(l, r tree.Datum, not bool) (tree.Datum, error) {
 	t, ok := r.(*tree.DTuple)
 	if !ok {
 		return nil, unsupported("IN needs a list of values")
+	}
+	if len(t.D) == 0 {
+		// Nothing is in an empty set, not even NULL.
+		return tree.MakeDBool(tree.DBool(not)), nil
 	}
 	if l == tree.DNull {
 		return tree.DNull, nil
