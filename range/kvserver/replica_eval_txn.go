@@ -49,6 +49,9 @@ type evalCtx struct {
 	desc *rangepb.RangeDescriptor
 	// now is the leaseholder's clock when the batch was evaluated.
 	now hlc.Timestamp
+	// historical: a non-transactional read at a timestamp of the past
+	// (no uncertainty: the caller chose it).
+	historical bool
 	// txn is the header's transaction, nil for a non-transactional batch.
 	txn *rangepb.Transaction
 	// afterApply are resolutions of intents outside this range, for after
@@ -79,7 +82,14 @@ func (ec *evalCtx) writeTxn() *kv.Txn {
 
 func (ec *evalCtx) uncertainty() kv.Uncertainty {
 	if ec.txn == nil {
-		return kv.Uncertainty{}
+		// A non-transactional read at the leaseholder's clock is uncertain
+		// about values up to a clock offset ahead too (committed at a
+		// pushed timestamp, or by a node whose clock runs ahead); it is
+		// retried above them (sendWithConflicts).
+		if ec.historical {
+			return kv.Uncertainty{}
+		}
+		return kv.Uncertainty{GlobalLimit: ec.now.Add(int64(ec.r.store.clock.MaxOffset()), 0)}
 	}
 	return kv.Uncertainty{GlobalLimit: tsFromProto(ec.txn.GlobalUncertaintyLimit)}
 }
@@ -355,6 +365,31 @@ func evaluateTxnRequest(ec *evalCtx, rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCC
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_RefreshRange{RefreshRange: &rangepb.RefreshRangeResponse{}}}, true, err
 	}
 	return nil, false, nil
+}
+
+// checkReadFresh makes a transactional write that depends on the current
+// value (CPut, Increment) fail when a value newer than the transaction's
+// read timestamp exists: the write would act on a value the transaction's
+// snapshot does not hold (a CPut would fail its condition for no fault of
+// the caller). The TransactionRetryError carries a write timestamp above
+// that value; the coordinator refreshes its reads there and sends the
+// write again, or restarts.
+func checkReadFresh(ec *evalCtx, rd kv.Reader, key []byte) error {
+	if ec.txn == nil {
+		return nil
+	}
+	rts := tsFromProto(ec.txn.ReadTimestamp)
+	_, err := kv.MVCCGet(rd, key, rts.Next(), kv.MVCCGetOptions{Txn: ec.readTxn(), FailOnMoreRecent: true})
+	var wto *kv.WriteTooOldError
+	if !errors.As(err, &wto) {
+		return err
+	}
+	txn := proto.Clone(ec.txn).(*rangepb.Transaction)
+	ts := tsFromProto(txn.Meta.WriteTimestamp)
+	ts.Forward(wto.ActualTimestamp)
+	txn.Meta.WriteTimestamp = tsToProto(ts)
+	return &TransactionRetryError{Reason: rangepb.TransactionRetryReason_RETRY_SERIALIZABLE, Txn: txn,
+		Extra: "a value newer than the read timestamp: " + wto.Error()}
 }
 
 // evalRefresh checks a read span of the batch's transaction from from up to

@@ -80,11 +80,17 @@ func (r *Replica) sendWithConflicts(ctx context.Context, ba *rangepb.BatchReques
 		}
 		var lce *kv.LockConflictError
 		var wto *kv.WriteTooOldError
+		var unc *kv.ReadWithinUncertaintyIntervalError
 		switch {
 		case errors.As(err, &lce) && r.store.cfg.TxnSender != nil:
 			if perr := r.pushAndResolve(ctx, ba, lce); perr != nil {
 				return nil, perr
 			}
+		case errors.As(err, &unc) && ba.Header.GetTxn() == nil:
+			// A non-transactional read picks its own timestamp: move the
+			// clock past the uncertain value (one this range holds, so
+			// accepted by a clock before) and read again.
+			r.store.clock.Forward(unc.ValueTimestamp)
 		case errors.As(err, &wto) && ba.Header.GetTxn() != nil:
 			ba = proto.Clone(ba).(*rangepb.BatchRequest)
 			m := ba.Header.Txn.Meta
@@ -158,6 +164,9 @@ func (r *Replica) pushAndResolve(ctx context.Context, ba *rangepb.BatchRequest, 
 // newEvalCtx prepares the evaluation of ba at ts.
 func (r *Replica) newEvalCtx(ba *rangepb.BatchRequest, desc *rangepb.RangeDescriptor, now hlc.Timestamp) *evalCtx {
 	ec := &evalCtx{r: r, desc: desc, now: now}
+	if h := ba.Header; h.GetTimestamp() != nil && tsFromProto(h.Timestamp) == now {
+		ec.historical = true
+	}
 	if t := ba.Header.GetTxn(); t != nil && t.Meta != nil {
 		ec.txn = proto.Clone(t).(*rangepb.Transaction)
 		// Later writes here (non-transactional ones at the clock) must be
