@@ -411,12 +411,19 @@ func evalEndTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.En
 		return nil, err
 	}
 	if rec == nil {
-		if req.Commit {
+		if req.Commit && len(req.LockSpans) == 0 {
 			return nil, &TransactionStatusError{Reason: "no transaction record: unknown transaction (or one that never wrote)", Txn: ec.txn}
 		}
-		// A rollback before the first write: leave an ABORTED record so
-		// that nothing of this transaction can be written later.
-		rec = &rangepb.TxnRecord{Meta: ec.txn.Meta, Status: rangepb.TransactionStatus_PENDING}
+		// The first write's batch (which creates the record) failed, but
+		// writes were attempted, and some may have left intents (on other
+		// ranges). Nobody aborted the transaction: a push that finds no
+		// record leaves an ABORTED one, and records are never removed. So
+		// the record can be created here, final; a rollback leaves an
+		// ABORTED record so that nothing of the transaction is written
+		// later.
+		m := proto.Clone(ec.txn.Meta).(*rangepb.TxnMeta)
+		m.Key = req.Key
+		rec = &rangepb.TxnRecord{Meta: m, Status: rangepb.TransactionStatus_PENDING, LastHeartbeat: tsToProto(ec.now)}
 	}
 	switch rec.Status {
 	case rangepb.TransactionStatus_ABORTED:
