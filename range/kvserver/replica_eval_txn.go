@@ -570,7 +570,7 @@ func evalPushTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.P
 	}
 	hb := tsFromProto(rec.LastHeartbeat)
 	expired := hb.Add(int64(ec.r.txnLivenessThreshold()), 0).Less(ec.now)
-	wins := pusherWins(ec.txn, rec.Meta)
+	wins := req.Force || pusherWins(ec.txn, rec.Meta)
 	pushTo := tsFromProto(req.PushTo)
 	switch {
 	case expired || (wins && req.PushType == rangepb.PushTxnType_PUSH_ABORT):
