@@ -35,6 +35,15 @@ type StoreConfig struct {
 	Clock *hlc.Clock
 	// Transport sends to other stores. Required.
 	Transport Transport
+	// TxnSender reaches other ranges for transactions: pushes of the
+	// transactions whose intents a request runs into, and resolution of
+	// intents. Nil: a request that runs into an intent fails with the
+	// kv.LockConflictError (see replica_send_txn.go).
+	TxnSender KeySender
+	// TxnLivenessThreshold is how long a transaction may go without a
+	// heartbeat before a push aborts it. Default
+	// DefaultTxnLivenessThreshold.
+	TxnLivenessThreshold time.Duration
 	// RaftTickInterval is the real time between Raft ticks. Default 100ms.
 	RaftTickInterval time.Duration
 	// RaftElectionTicks is the election timeout in ticks. Default 10.
@@ -62,15 +71,6 @@ type StoreConfig struct {
 	// lease on it would be valid only while the records it serves say so,
 	// and no record could be written without a valid lease.
 	ExpirationLeaseRanges []RangeID
-	// TxnSender reaches other ranges for transactions: pushes of the
-	// transactions whose intents a request runs into, and resolution of
-	// intents. Nil: a request that runs into an intent fails with the
-	// kv.LockConflictError (see replica_send_txn.go).
-	TxnSender KeySender
-	// TxnLivenessThreshold is how long a transaction may go without a
-	// heartbeat before a push aborts it. Default
-	// DefaultTxnLivenessThreshold.
-	TxnLivenessThreshold time.Duration
 }
 
 func (c *StoreConfig) setDefaults() {

@@ -1383,6 +1383,14 @@ type RequestUnion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Value:
 	//
+	//	*RequestUnion_EndTxn
+	//	*RequestUnion_HeartbeatTxn
+	//	*RequestUnion_PushTxn
+	//	*RequestUnion_ResolveIntent
+	//	*RequestUnion_ResolveIntentRange
+	//	*RequestUnion_QueryTxn
+	//	*RequestUnion_Refresh
+	//	*RequestUnion_RefreshRange
 	//	*RequestUnion_Get
 	//	*RequestUnion_Put
 	//	*RequestUnion_ConditionalPut
@@ -1395,14 +1403,6 @@ type RequestUnion struct {
 	//	*RequestUnion_ChangeReplicas
 	//	*RequestUnion_ComputeChecksum
 	//	*RequestUnion_CollectChecksum
-	//	*RequestUnion_EndTxn
-	//	*RequestUnion_HeartbeatTxn
-	//	*RequestUnion_PushTxn
-	//	*RequestUnion_ResolveIntent
-	//	*RequestUnion_ResolveIntentRange
-	//	*RequestUnion_QueryTxn
-	//	*RequestUnion_Refresh
-	//	*RequestUnion_RefreshRange
 	Value         isRequestUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1441,6 +1441,78 @@ func (*RequestUnion) Descriptor() ([]byte, []int) {
 func (x *RequestUnion) GetValue() isRequestUnion_Value {
 	if x != nil {
 		return x.Value
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetEndTxn() *EndTxnRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_EndTxn); ok {
+			return x.EndTxn
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetHeartbeatTxn() *HeartbeatTxnRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_HeartbeatTxn); ok {
+			return x.HeartbeatTxn
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetPushTxn() *PushTxnRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_PushTxn); ok {
+			return x.PushTxn
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetResolveIntent() *ResolveIntentRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_ResolveIntent); ok {
+			return x.ResolveIntent
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetResolveIntentRange() *ResolveIntentRangeRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_ResolveIntentRange); ok {
+			return x.ResolveIntentRange
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetQueryTxn() *QueryTxnRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_QueryTxn); ok {
+			return x.QueryTxn
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetRefresh() *RefreshRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_Refresh); ok {
+			return x.Refresh
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetRefreshRange() *RefreshRangeRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_RefreshRange); ok {
+			return x.RefreshRange
+		}
 	}
 	return nil
 }
@@ -1553,80 +1625,41 @@ func (x *RequestUnion) GetCollectChecksum() *CollectChecksumRequest {
 	return nil
 }
 
-func (x *RequestUnion) GetEndTxn() *EndTxnRequest {
-	if x != nil {
-		if x, ok := x.Value.(*RequestUnion_EndTxn); ok {
-			return x.EndTxn
-		}
-	}
-	return nil
-}
-
-func (x *RequestUnion) GetHeartbeatTxn() *HeartbeatTxnRequest {
-	if x != nil {
-		if x, ok := x.Value.(*RequestUnion_HeartbeatTxn); ok {
-			return x.HeartbeatTxn
-		}
-	}
-	return nil
-}
-
-func (x *RequestUnion) GetPushTxn() *PushTxnRequest {
-	if x != nil {
-		if x, ok := x.Value.(*RequestUnion_PushTxn); ok {
-			return x.PushTxn
-		}
-	}
-	return nil
-}
-
-func (x *RequestUnion) GetResolveIntent() *ResolveIntentRequest {
-	if x != nil {
-		if x, ok := x.Value.(*RequestUnion_ResolveIntent); ok {
-			return x.ResolveIntent
-		}
-	}
-	return nil
-}
-
-func (x *RequestUnion) GetResolveIntentRange() *ResolveIntentRangeRequest {
-	if x != nil {
-		if x, ok := x.Value.(*RequestUnion_ResolveIntentRange); ok {
-			return x.ResolveIntentRange
-		}
-	}
-	return nil
-}
-
-func (x *RequestUnion) GetQueryTxn() *QueryTxnRequest {
-	if x != nil {
-		if x, ok := x.Value.(*RequestUnion_QueryTxn); ok {
-			return x.QueryTxn
-		}
-	}
-	return nil
-}
-
-func (x *RequestUnion) GetRefresh() *RefreshRequest {
-	if x != nil {
-		if x, ok := x.Value.(*RequestUnion_Refresh); ok {
-			return x.Refresh
-		}
-	}
-	return nil
-}
-
-func (x *RequestUnion) GetRefreshRange() *RefreshRangeRequest {
-	if x != nil {
-		if x, ok := x.Value.(*RequestUnion_RefreshRange); ok {
-			return x.RefreshRange
-		}
-	}
-	return nil
-}
-
 type isRequestUnion_Value interface {
 	isRequestUnion_Value()
+}
+
+type RequestUnion_EndTxn struct {
+	// Transactions (txn.proto); the others follow.
+	EndTxn *EndTxnRequest `protobuf:"bytes,100,opt,name=end_txn,json=endTxn,proto3,oneof"`
+}
+
+type RequestUnion_HeartbeatTxn struct {
+	HeartbeatTxn *HeartbeatTxnRequest `protobuf:"bytes,101,opt,name=heartbeat_txn,json=heartbeatTxn,proto3,oneof"`
+}
+
+type RequestUnion_PushTxn struct {
+	PushTxn *PushTxnRequest `protobuf:"bytes,102,opt,name=push_txn,json=pushTxn,proto3,oneof"`
+}
+
+type RequestUnion_ResolveIntent struct {
+	ResolveIntent *ResolveIntentRequest `protobuf:"bytes,103,opt,name=resolve_intent,json=resolveIntent,proto3,oneof"`
+}
+
+type RequestUnion_ResolveIntentRange struct {
+	ResolveIntentRange *ResolveIntentRangeRequest `protobuf:"bytes,104,opt,name=resolve_intent_range,json=resolveIntentRange,proto3,oneof"`
+}
+
+type RequestUnion_QueryTxn struct {
+	QueryTxn *QueryTxnRequest `protobuf:"bytes,105,opt,name=query_txn,json=queryTxn,proto3,oneof"`
+}
+
+type RequestUnion_Refresh struct {
+	Refresh *RefreshRequest `protobuf:"bytes,106,opt,name=refresh,proto3,oneof"`
+}
+
+type RequestUnion_RefreshRange struct {
+	RefreshRange *RefreshRangeRequest `protobuf:"bytes,107,opt,name=refresh_range,json=refreshRange,proto3,oneof"`
 }
 
 type RequestUnion_Get struct {
@@ -1677,38 +1710,21 @@ type RequestUnion_CollectChecksum struct {
 	CollectChecksum *CollectChecksumRequest `protobuf:"bytes,24,opt,name=collect_checksum,json=collectChecksum,proto3,oneof"`
 }
 
-type RequestUnion_EndTxn struct {
-	// Transactions (txn.proto).
-	EndTxn *EndTxnRequest `protobuf:"bytes,100,opt,name=end_txn,json=endTxn,proto3,oneof"`
-}
+func (*RequestUnion_EndTxn) isRequestUnion_Value() {}
 
-type RequestUnion_HeartbeatTxn struct {
-	HeartbeatTxn *HeartbeatTxnRequest `protobuf:"bytes,101,opt,name=heartbeat_txn,json=heartbeatTxn,proto3,oneof"`
-}
+func (*RequestUnion_HeartbeatTxn) isRequestUnion_Value() {}
 
-type RequestUnion_PushTxn struct {
-	PushTxn *PushTxnRequest `protobuf:"bytes,102,opt,name=push_txn,json=pushTxn,proto3,oneof"`
-}
+func (*RequestUnion_PushTxn) isRequestUnion_Value() {}
 
-type RequestUnion_ResolveIntent struct {
-	ResolveIntent *ResolveIntentRequest `protobuf:"bytes,103,opt,name=resolve_intent,json=resolveIntent,proto3,oneof"`
-}
+func (*RequestUnion_ResolveIntent) isRequestUnion_Value() {}
 
-type RequestUnion_ResolveIntentRange struct {
-	ResolveIntentRange *ResolveIntentRangeRequest `protobuf:"bytes,104,opt,name=resolve_intent_range,json=resolveIntentRange,proto3,oneof"`
-}
+func (*RequestUnion_ResolveIntentRange) isRequestUnion_Value() {}
 
-type RequestUnion_QueryTxn struct {
-	QueryTxn *QueryTxnRequest `protobuf:"bytes,105,opt,name=query_txn,json=queryTxn,proto3,oneof"`
-}
+func (*RequestUnion_QueryTxn) isRequestUnion_Value() {}
 
-type RequestUnion_Refresh struct {
-	Refresh *RefreshRequest `protobuf:"bytes,106,opt,name=refresh,proto3,oneof"`
-}
+func (*RequestUnion_Refresh) isRequestUnion_Value() {}
 
-type RequestUnion_RefreshRange struct {
-	RefreshRange *RefreshRangeRequest `protobuf:"bytes,107,opt,name=refresh_range,json=refreshRange,proto3,oneof"`
-}
+func (*RequestUnion_RefreshRange) isRequestUnion_Value() {}
 
 func (*RequestUnion_Get) isRequestUnion_Value() {}
 
@@ -1734,26 +1750,18 @@ func (*RequestUnion_ComputeChecksum) isRequestUnion_Value() {}
 
 func (*RequestUnion_CollectChecksum) isRequestUnion_Value() {}
 
-func (*RequestUnion_EndTxn) isRequestUnion_Value() {}
-
-func (*RequestUnion_HeartbeatTxn) isRequestUnion_Value() {}
-
-func (*RequestUnion_PushTxn) isRequestUnion_Value() {}
-
-func (*RequestUnion_ResolveIntent) isRequestUnion_Value() {}
-
-func (*RequestUnion_ResolveIntentRange) isRequestUnion_Value() {}
-
-func (*RequestUnion_QueryTxn) isRequestUnion_Value() {}
-
-func (*RequestUnion_Refresh) isRequestUnion_Value() {}
-
-func (*RequestUnion_RefreshRange) isRequestUnion_Value() {}
-
 type ResponseUnion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Value:
 	//
+	//	*ResponseUnion_EndTxn
+	//	*ResponseUnion_HeartbeatTxn
+	//	*ResponseUnion_PushTxn
+	//	*ResponseUnion_ResolveIntent
+	//	*ResponseUnion_ResolveIntentRange
+	//	*ResponseUnion_QueryTxn
+	//	*ResponseUnion_Refresh
+	//	*ResponseUnion_RefreshRange
 	//	*ResponseUnion_Get
 	//	*ResponseUnion_Put
 	//	*ResponseUnion_ConditionalPut
@@ -1766,14 +1774,6 @@ type ResponseUnion struct {
 	//	*ResponseUnion_ChangeReplicas
 	//	*ResponseUnion_ComputeChecksum
 	//	*ResponseUnion_CollectChecksum
-	//	*ResponseUnion_EndTxn
-	//	*ResponseUnion_HeartbeatTxn
-	//	*ResponseUnion_PushTxn
-	//	*ResponseUnion_ResolveIntent
-	//	*ResponseUnion_ResolveIntentRange
-	//	*ResponseUnion_QueryTxn
-	//	*ResponseUnion_Refresh
-	//	*ResponseUnion_RefreshRange
 	Value         isResponseUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1812,6 +1812,78 @@ func (*ResponseUnion) Descriptor() ([]byte, []int) {
 func (x *ResponseUnion) GetValue() isResponseUnion_Value {
 	if x != nil {
 		return x.Value
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetEndTxn() *EndTxnResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_EndTxn); ok {
+			return x.EndTxn
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetHeartbeatTxn() *HeartbeatTxnResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_HeartbeatTxn); ok {
+			return x.HeartbeatTxn
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetPushTxn() *PushTxnResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_PushTxn); ok {
+			return x.PushTxn
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetResolveIntent() *ResolveIntentResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_ResolveIntent); ok {
+			return x.ResolveIntent
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetResolveIntentRange() *ResolveIntentRangeResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_ResolveIntentRange); ok {
+			return x.ResolveIntentRange
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetQueryTxn() *QueryTxnResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_QueryTxn); ok {
+			return x.QueryTxn
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetRefresh() *RefreshResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_Refresh); ok {
+			return x.Refresh
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetRefreshRange() *RefreshRangeResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_RefreshRange); ok {
+			return x.RefreshRange
+		}
 	}
 	return nil
 }
@@ -1924,80 +1996,40 @@ func (x *ResponseUnion) GetCollectChecksum() *CollectChecksumResponse {
 	return nil
 }
 
-func (x *ResponseUnion) GetEndTxn() *EndTxnResponse {
-	if x != nil {
-		if x, ok := x.Value.(*ResponseUnion_EndTxn); ok {
-			return x.EndTxn
-		}
-	}
-	return nil
-}
-
-func (x *ResponseUnion) GetHeartbeatTxn() *HeartbeatTxnResponse {
-	if x != nil {
-		if x, ok := x.Value.(*ResponseUnion_HeartbeatTxn); ok {
-			return x.HeartbeatTxn
-		}
-	}
-	return nil
-}
-
-func (x *ResponseUnion) GetPushTxn() *PushTxnResponse {
-	if x != nil {
-		if x, ok := x.Value.(*ResponseUnion_PushTxn); ok {
-			return x.PushTxn
-		}
-	}
-	return nil
-}
-
-func (x *ResponseUnion) GetResolveIntent() *ResolveIntentResponse {
-	if x != nil {
-		if x, ok := x.Value.(*ResponseUnion_ResolveIntent); ok {
-			return x.ResolveIntent
-		}
-	}
-	return nil
-}
-
-func (x *ResponseUnion) GetResolveIntentRange() *ResolveIntentRangeResponse {
-	if x != nil {
-		if x, ok := x.Value.(*ResponseUnion_ResolveIntentRange); ok {
-			return x.ResolveIntentRange
-		}
-	}
-	return nil
-}
-
-func (x *ResponseUnion) GetQueryTxn() *QueryTxnResponse {
-	if x != nil {
-		if x, ok := x.Value.(*ResponseUnion_QueryTxn); ok {
-			return x.QueryTxn
-		}
-	}
-	return nil
-}
-
-func (x *ResponseUnion) GetRefresh() *RefreshResponse {
-	if x != nil {
-		if x, ok := x.Value.(*ResponseUnion_Refresh); ok {
-			return x.Refresh
-		}
-	}
-	return nil
-}
-
-func (x *ResponseUnion) GetRefreshRange() *RefreshRangeResponse {
-	if x != nil {
-		if x, ok := x.Value.(*ResponseUnion_RefreshRange); ok {
-			return x.RefreshRange
-		}
-	}
-	return nil
-}
-
 type isResponseUnion_Value interface {
 	isResponseUnion_Value()
+}
+
+type ResponseUnion_EndTxn struct {
+	EndTxn *EndTxnResponse `protobuf:"bytes,100,opt,name=end_txn,json=endTxn,proto3,oneof"`
+}
+
+type ResponseUnion_HeartbeatTxn struct {
+	HeartbeatTxn *HeartbeatTxnResponse `protobuf:"bytes,101,opt,name=heartbeat_txn,json=heartbeatTxn,proto3,oneof"`
+}
+
+type ResponseUnion_PushTxn struct {
+	PushTxn *PushTxnResponse `protobuf:"bytes,102,opt,name=push_txn,json=pushTxn,proto3,oneof"`
+}
+
+type ResponseUnion_ResolveIntent struct {
+	ResolveIntent *ResolveIntentResponse `protobuf:"bytes,103,opt,name=resolve_intent,json=resolveIntent,proto3,oneof"`
+}
+
+type ResponseUnion_ResolveIntentRange struct {
+	ResolveIntentRange *ResolveIntentRangeResponse `protobuf:"bytes,104,opt,name=resolve_intent_range,json=resolveIntentRange,proto3,oneof"`
+}
+
+type ResponseUnion_QueryTxn struct {
+	QueryTxn *QueryTxnResponse `protobuf:"bytes,105,opt,name=query_txn,json=queryTxn,proto3,oneof"`
+}
+
+type ResponseUnion_Refresh struct {
+	Refresh *RefreshResponse `protobuf:"bytes,106,opt,name=refresh,proto3,oneof"`
+}
+
+type ResponseUnion_RefreshRange struct {
+	RefreshRange *RefreshRangeResponse `protobuf:"bytes,107,opt,name=refresh_range,json=refreshRange,proto3,oneof"`
 }
 
 type ResponseUnion_Get struct {
@@ -2048,37 +2080,21 @@ type ResponseUnion_CollectChecksum struct {
 	CollectChecksum *CollectChecksumResponse `protobuf:"bytes,24,opt,name=collect_checksum,json=collectChecksum,proto3,oneof"`
 }
 
-type ResponseUnion_EndTxn struct {
-	EndTxn *EndTxnResponse `protobuf:"bytes,100,opt,name=end_txn,json=endTxn,proto3,oneof"`
-}
+func (*ResponseUnion_EndTxn) isResponseUnion_Value() {}
 
-type ResponseUnion_HeartbeatTxn struct {
-	HeartbeatTxn *HeartbeatTxnResponse `protobuf:"bytes,101,opt,name=heartbeat_txn,json=heartbeatTxn,proto3,oneof"`
-}
+func (*ResponseUnion_HeartbeatTxn) isResponseUnion_Value() {}
 
-type ResponseUnion_PushTxn struct {
-	PushTxn *PushTxnResponse `protobuf:"bytes,102,opt,name=push_txn,json=pushTxn,proto3,oneof"`
-}
+func (*ResponseUnion_PushTxn) isResponseUnion_Value() {}
 
-type ResponseUnion_ResolveIntent struct {
-	ResolveIntent *ResolveIntentResponse `protobuf:"bytes,103,opt,name=resolve_intent,json=resolveIntent,proto3,oneof"`
-}
+func (*ResponseUnion_ResolveIntent) isResponseUnion_Value() {}
 
-type ResponseUnion_ResolveIntentRange struct {
-	ResolveIntentRange *ResolveIntentRangeResponse `protobuf:"bytes,104,opt,name=resolve_intent_range,json=resolveIntentRange,proto3,oneof"`
-}
+func (*ResponseUnion_ResolveIntentRange) isResponseUnion_Value() {}
 
-type ResponseUnion_QueryTxn struct {
-	QueryTxn *QueryTxnResponse `protobuf:"bytes,105,opt,name=query_txn,json=queryTxn,proto3,oneof"`
-}
+func (*ResponseUnion_QueryTxn) isResponseUnion_Value() {}
 
-type ResponseUnion_Refresh struct {
-	Refresh *RefreshResponse `protobuf:"bytes,106,opt,name=refresh,proto3,oneof"`
-}
+func (*ResponseUnion_Refresh) isResponseUnion_Value() {}
 
-type ResponseUnion_RefreshRange struct {
-	RefreshRange *RefreshRangeResponse `protobuf:"bytes,107,opt,name=refresh_range,json=refreshRange,proto3,oneof"`
-}
+func (*ResponseUnion_RefreshRange) isResponseUnion_Value() {}
 
 func (*ResponseUnion_Get) isResponseUnion_Value() {}
 
@@ -2103,22 +2119,6 @@ func (*ResponseUnion_ChangeReplicas) isResponseUnion_Value() {}
 func (*ResponseUnion_ComputeChecksum) isResponseUnion_Value() {}
 
 func (*ResponseUnion_CollectChecksum) isResponseUnion_Value() {}
-
-func (*ResponseUnion_EndTxn) isResponseUnion_Value() {}
-
-func (*ResponseUnion_HeartbeatTxn) isResponseUnion_Value() {}
-
-func (*ResponseUnion_PushTxn) isResponseUnion_Value() {}
-
-func (*ResponseUnion_ResolveIntent) isResponseUnion_Value() {}
-
-func (*ResponseUnion_ResolveIntentRange) isResponseUnion_Value() {}
-
-func (*ResponseUnion_QueryTxn) isResponseUnion_Value() {}
-
-func (*ResponseUnion_Refresh) isResponseUnion_Value() {}
-
-func (*ResponseUnion_RefreshRange) isResponseUnion_Value() {}
 
 type BatchHeader struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -2555,18 +2555,18 @@ type Error struct {
 	Message string                 `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
 	// Types that are valid to be assigned to Detail:
 	//
-	//	*Error_NotLeaseHolder
-	//	*Error_RangeNotFound
-	//	*Error_RangeKeyMismatch
-	//	*Error_AmbiguousResult
-	//	*Error_ConditionFailed
-	//	*Error_WriteTooOld
 	//	*Error_TxnRetry
 	//	*Error_TxnAborted
 	//	*Error_TxnPush
 	//	*Error_TxnStatus
 	//	*Error_LockConflict
 	//	*Error_ReadWithinUncertainty
+	//	*Error_NotLeaseHolder
+	//	*Error_RangeNotFound
+	//	*Error_RangeKeyMismatch
+	//	*Error_AmbiguousResult
+	//	*Error_ConditionFailed
+	//	*Error_WriteTooOld
 	Detail        isError_Detail `protobuf_oneof:"detail"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2612,60 +2612,6 @@ func (x *Error) GetMessage() string {
 func (x *Error) GetDetail() isError_Detail {
 	if x != nil {
 		return x.Detail
-	}
-	return nil
-}
-
-func (x *Error) GetNotLeaseHolder() *NotLeaseHolderError {
-	if x != nil {
-		if x, ok := x.Detail.(*Error_NotLeaseHolder); ok {
-			return x.NotLeaseHolder
-		}
-	}
-	return nil
-}
-
-func (x *Error) GetRangeNotFound() *RangeNotFoundError {
-	if x != nil {
-		if x, ok := x.Detail.(*Error_RangeNotFound); ok {
-			return x.RangeNotFound
-		}
-	}
-	return nil
-}
-
-func (x *Error) GetRangeKeyMismatch() *RangeKeyMismatchError {
-	if x != nil {
-		if x, ok := x.Detail.(*Error_RangeKeyMismatch); ok {
-			return x.RangeKeyMismatch
-		}
-	}
-	return nil
-}
-
-func (x *Error) GetAmbiguousResult() *AmbiguousResultError {
-	if x != nil {
-		if x, ok := x.Detail.(*Error_AmbiguousResult); ok {
-			return x.AmbiguousResult
-		}
-	}
-	return nil
-}
-
-func (x *Error) GetConditionFailed() *ConditionFailedError {
-	if x != nil {
-		if x, ok := x.Detail.(*Error_ConditionFailed); ok {
-			return x.ConditionFailed
-		}
-	}
-	return nil
-}
-
-func (x *Error) GetWriteTooOld() *WriteTooOldError {
-	if x != nil {
-		if x, ok := x.Detail.(*Error_WriteTooOld); ok {
-			return x.WriteTooOld
-		}
 	}
 	return nil
 }
@@ -2724,32 +2670,62 @@ func (x *Error) GetReadWithinUncertainty() *ReadWithinUncertaintyIntervalError {
 	return nil
 }
 
+func (x *Error) GetNotLeaseHolder() *NotLeaseHolderError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_NotLeaseHolder); ok {
+			return x.NotLeaseHolder
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetRangeNotFound() *RangeNotFoundError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_RangeNotFound); ok {
+			return x.RangeNotFound
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetRangeKeyMismatch() *RangeKeyMismatchError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_RangeKeyMismatch); ok {
+			return x.RangeKeyMismatch
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetAmbiguousResult() *AmbiguousResultError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_AmbiguousResult); ok {
+			return x.AmbiguousResult
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetConditionFailed() *ConditionFailedError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_ConditionFailed); ok {
+			return x.ConditionFailed
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetWriteTooOld() *WriteTooOldError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_WriteTooOld); ok {
+			return x.WriteTooOld
+		}
+	}
+	return nil
+}
+
 type isError_Detail interface {
 	isError_Detail()
-}
-
-type Error_NotLeaseHolder struct {
-	NotLeaseHolder *NotLeaseHolderError `protobuf:"bytes,2,opt,name=not_lease_holder,json=notLeaseHolder,proto3,oneof"`
-}
-
-type Error_RangeNotFound struct {
-	RangeNotFound *RangeNotFoundError `protobuf:"bytes,3,opt,name=range_not_found,json=rangeNotFound,proto3,oneof"`
-}
-
-type Error_RangeKeyMismatch struct {
-	RangeKeyMismatch *RangeKeyMismatchError `protobuf:"bytes,4,opt,name=range_key_mismatch,json=rangeKeyMismatch,proto3,oneof"`
-}
-
-type Error_AmbiguousResult struct {
-	AmbiguousResult *AmbiguousResultError `protobuf:"bytes,5,opt,name=ambiguous_result,json=ambiguousResult,proto3,oneof"`
-}
-
-type Error_ConditionFailed struct {
-	ConditionFailed *ConditionFailedError `protobuf:"bytes,6,opt,name=condition_failed,json=conditionFailed,proto3,oneof"`
-}
-
-type Error_WriteTooOld struct {
-	WriteTooOld *WriteTooOldError `protobuf:"bytes,7,opt,name=write_too_old,json=writeTooOld,proto3,oneof"`
 }
 
 type Error_TxnRetry struct {
@@ -2776,17 +2752,29 @@ type Error_ReadWithinUncertainty struct {
 	ReadWithinUncertainty *ReadWithinUncertaintyIntervalError `protobuf:"bytes,105,opt,name=read_within_uncertainty,json=readWithinUncertainty,proto3,oneof"`
 }
 
-func (*Error_NotLeaseHolder) isError_Detail() {}
+type Error_NotLeaseHolder struct {
+	NotLeaseHolder *NotLeaseHolderError `protobuf:"bytes,2,opt,name=not_lease_holder,json=notLeaseHolder,proto3,oneof"`
+}
 
-func (*Error_RangeNotFound) isError_Detail() {}
+type Error_RangeNotFound struct {
+	RangeNotFound *RangeNotFoundError `protobuf:"bytes,3,opt,name=range_not_found,json=rangeNotFound,proto3,oneof"`
+}
 
-func (*Error_RangeKeyMismatch) isError_Detail() {}
+type Error_RangeKeyMismatch struct {
+	RangeKeyMismatch *RangeKeyMismatchError `protobuf:"bytes,4,opt,name=range_key_mismatch,json=rangeKeyMismatch,proto3,oneof"`
+}
 
-func (*Error_AmbiguousResult) isError_Detail() {}
+type Error_AmbiguousResult struct {
+	AmbiguousResult *AmbiguousResultError `protobuf:"bytes,5,opt,name=ambiguous_result,json=ambiguousResult,proto3,oneof"`
+}
 
-func (*Error_ConditionFailed) isError_Detail() {}
+type Error_ConditionFailed struct {
+	ConditionFailed *ConditionFailedError `protobuf:"bytes,6,opt,name=condition_failed,json=conditionFailed,proto3,oneof"`
+}
 
-func (*Error_WriteTooOld) isError_Detail() {}
+type Error_WriteTooOld struct {
+	WriteTooOld *WriteTooOldError `protobuf:"bytes,7,opt,name=write_too_old,json=writeTooOld,proto3,oneof"`
+}
 
 func (*Error_TxnRetry) isError_Detail() {}
 
@@ -2799,6 +2787,18 @@ func (*Error_TxnStatus) isError_Detail() {}
 func (*Error_LockConflict) isError_Detail() {}
 
 func (*Error_ReadWithinUncertainty) isError_Detail() {}
+
+func (*Error_NotLeaseHolder) isError_Detail() {}
+
+func (*Error_RangeNotFound) isError_Detail() {}
+
+func (*Error_RangeKeyMismatch) isError_Detail() {}
+
+func (*Error_AmbiguousResult) isError_Detail() {}
+
+func (*Error_ConditionFailed) isError_Detail() {}
+
+func (*Error_WriteTooOld) isError_Detail() {}
 
 type BatchResponse struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -3090,7 +3090,15 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x17CollectChecksumResponse\x12=\n" +
 	"\bchecksum\x18\x01 \x01(\v2!.meridian.rangepb.ReplicaChecksumR\bchecksum\x12\x18\n" +
 	"\askipped\x18\x02 \x01(\bR\askipped\"\xb8\v\n" +
-	"\fRequestUnion\x120\n" +
+	"\fRequestUnion\x12:\n" +
+	"\aend_txn\x18d \x01(\v2\x1f.meridian.rangepb.EndTxnRequestH\x00R\x06endTxn\x12L\n" +
+	"\rheartbeat_txn\x18e \x01(\v2%.meridian.rangepb.HeartbeatTxnRequestH\x00R\fheartbeatTxn\x12=\n" +
+	"\bpush_txn\x18f \x01(\v2 .meridian.rangepb.PushTxnRequestH\x00R\apushTxn\x12O\n" +
+	"\x0eresolve_intent\x18g \x01(\v2&.meridian.rangepb.ResolveIntentRequestH\x00R\rresolveIntent\x12_\n" +
+	"\x14resolve_intent_range\x18h \x01(\v2+.meridian.rangepb.ResolveIntentRangeRequestH\x00R\x12resolveIntentRange\x12@\n" +
+	"\tquery_txn\x18i \x01(\v2!.meridian.rangepb.QueryTxnRequestH\x00R\bqueryTxn\x12<\n" +
+	"\arefresh\x18j \x01(\v2 .meridian.rangepb.RefreshRequestH\x00R\arefresh\x12L\n" +
+	"\rrefresh_range\x18k \x01(\v2%.meridian.rangepb.RefreshRangeRequestH\x00R\frefreshRange\x120\n" +
 	"\x03get\x18\x01 \x01(\v2\x1c.meridian.rangepb.GetRequestH\x00R\x03get\x120\n" +
 	"\x03put\x18\x02 \x01(\v2\x1c.meridian.rangepb.PutRequestH\x00R\x03put\x12R\n" +
 	"\x0fconditional_put\x18\x03 \x01(\v2'.meridian.rangepb.ConditionalPutRequestH\x00R\x0econditionalPut\x12B\n" +
@@ -3102,17 +3110,17 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x0etransfer_lease\x18\x15 \x01(\v2&.meridian.rangepb.TransferLeaseRequestH\x00R\rtransferLease\x12R\n" +
 	"\x0fchange_replicas\x18\x16 \x01(\v2'.meridian.rangepb.ChangeReplicasRequestH\x00R\x0echangeReplicas\x12U\n" +
 	"\x10compute_checksum\x18\x17 \x01(\v2(.meridian.rangepb.ComputeChecksumRequestH\x00R\x0fcomputeChecksum\x12U\n" +
-	"\x10collect_checksum\x18\x18 \x01(\v2(.meridian.rangepb.CollectChecksumRequestH\x00R\x0fcollectChecksum\x12:\n" +
-	"\aend_txn\x18d \x01(\v2\x1f.meridian.rangepb.EndTxnRequestH\x00R\x06endTxn\x12L\n" +
-	"\rheartbeat_txn\x18e \x01(\v2%.meridian.rangepb.HeartbeatTxnRequestH\x00R\fheartbeatTxn\x12=\n" +
-	"\bpush_txn\x18f \x01(\v2 .meridian.rangepb.PushTxnRequestH\x00R\apushTxn\x12O\n" +
-	"\x0eresolve_intent\x18g \x01(\v2&.meridian.rangepb.ResolveIntentRequestH\x00R\rresolveIntent\x12_\n" +
-	"\x14resolve_intent_range\x18h \x01(\v2+.meridian.rangepb.ResolveIntentRangeRequestH\x00R\x12resolveIntentRange\x12@\n" +
-	"\tquery_txn\x18i \x01(\v2!.meridian.rangepb.QueryTxnRequestH\x00R\bqueryTxn\x12<\n" +
-	"\arefresh\x18j \x01(\v2 .meridian.rangepb.RefreshRequestH\x00R\arefresh\x12L\n" +
-	"\rrefresh_range\x18k \x01(\v2%.meridian.rangepb.RefreshRangeRequestH\x00R\frefreshRangeB\a\n" +
+	"\x10collect_checksum\x18\x18 \x01(\v2(.meridian.rangepb.CollectChecksumRequestH\x00R\x0fcollectChecksumB\a\n" +
 	"\x05value\"\xcd\v\n" +
-	"\rResponseUnion\x121\n" +
+	"\rResponseUnion\x12;\n" +
+	"\aend_txn\x18d \x01(\v2 .meridian.rangepb.EndTxnResponseH\x00R\x06endTxn\x12M\n" +
+	"\rheartbeat_txn\x18e \x01(\v2&.meridian.rangepb.HeartbeatTxnResponseH\x00R\fheartbeatTxn\x12>\n" +
+	"\bpush_txn\x18f \x01(\v2!.meridian.rangepb.PushTxnResponseH\x00R\apushTxn\x12P\n" +
+	"\x0eresolve_intent\x18g \x01(\v2'.meridian.rangepb.ResolveIntentResponseH\x00R\rresolveIntent\x12`\n" +
+	"\x14resolve_intent_range\x18h \x01(\v2,.meridian.rangepb.ResolveIntentRangeResponseH\x00R\x12resolveIntentRange\x12A\n" +
+	"\tquery_txn\x18i \x01(\v2\".meridian.rangepb.QueryTxnResponseH\x00R\bqueryTxn\x12=\n" +
+	"\arefresh\x18j \x01(\v2!.meridian.rangepb.RefreshResponseH\x00R\arefresh\x12M\n" +
+	"\rrefresh_range\x18k \x01(\v2&.meridian.rangepb.RefreshRangeResponseH\x00R\frefreshRange\x121\n" +
 	"\x03get\x18\x01 \x01(\v2\x1d.meridian.rangepb.GetResponseH\x00R\x03get\x121\n" +
 	"\x03put\x18\x02 \x01(\v2\x1d.meridian.rangepb.PutResponseH\x00R\x03put\x12S\n" +
 	"\x0fconditional_put\x18\x03 \x01(\v2(.meridian.rangepb.ConditionalPutResponseH\x00R\x0econditionalPut\x12C\n" +
@@ -3124,15 +3132,7 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x0etransfer_lease\x18\x15 \x01(\v2'.meridian.rangepb.TransferLeaseResponseH\x00R\rtransferLease\x12S\n" +
 	"\x0fchange_replicas\x18\x16 \x01(\v2(.meridian.rangepb.ChangeReplicasResponseH\x00R\x0echangeReplicas\x12V\n" +
 	"\x10compute_checksum\x18\x17 \x01(\v2).meridian.rangepb.ComputeChecksumResponseH\x00R\x0fcomputeChecksum\x12V\n" +
-	"\x10collect_checksum\x18\x18 \x01(\v2).meridian.rangepb.CollectChecksumResponseH\x00R\x0fcollectChecksum\x12;\n" +
-	"\aend_txn\x18d \x01(\v2 .meridian.rangepb.EndTxnResponseH\x00R\x06endTxn\x12M\n" +
-	"\rheartbeat_txn\x18e \x01(\v2&.meridian.rangepb.HeartbeatTxnResponseH\x00R\fheartbeatTxn\x12>\n" +
-	"\bpush_txn\x18f \x01(\v2!.meridian.rangepb.PushTxnResponseH\x00R\apushTxn\x12P\n" +
-	"\x0eresolve_intent\x18g \x01(\v2'.meridian.rangepb.ResolveIntentResponseH\x00R\rresolveIntent\x12`\n" +
-	"\x14resolve_intent_range\x18h \x01(\v2,.meridian.rangepb.ResolveIntentRangeResponseH\x00R\x12resolveIntentRange\x12A\n" +
-	"\tquery_txn\x18i \x01(\v2\".meridian.rangepb.QueryTxnResponseH\x00R\bqueryTxn\x12=\n" +
-	"\arefresh\x18j \x01(\v2!.meridian.rangepb.RefreshResponseH\x00R\arefresh\x12M\n" +
-	"\rrefresh_range\x18k \x01(\v2&.meridian.rangepb.RefreshRangeResponseH\x00R\frefreshRangeB\a\n" +
+	"\x10collect_checksum\x18\x18 \x01(\v2).meridian.rangepb.CollectChecksumResponseH\x00R\x0fcollectChecksumB\a\n" +
 	"\x05value\"\xd3\x01\n" +
 	"\vBatchHeader\x12\x19\n" +
 	"\brange_id\x18\x01 \x01(\x03R\arangeId\x12=\n" +
@@ -3160,13 +3160,7 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\ttimestamp\x18\x01 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\x12F\n" +
 	"\x10actual_timestamp\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\x0factualTimestamp\"\xfd\a\n" +
 	"\x05Error\x12\x18\n" +
-	"\amessage\x18\x01 \x01(\tR\amessage\x12Q\n" +
-	"\x10not_lease_holder\x18\x02 \x01(\v2%.meridian.rangepb.NotLeaseHolderErrorH\x00R\x0enotLeaseHolder\x12N\n" +
-	"\x0frange_not_found\x18\x03 \x01(\v2$.meridian.rangepb.RangeNotFoundErrorH\x00R\rrangeNotFound\x12W\n" +
-	"\x12range_key_mismatch\x18\x04 \x01(\v2'.meridian.rangepb.RangeKeyMismatchErrorH\x00R\x10rangeKeyMismatch\x12S\n" +
-	"\x10ambiguous_result\x18\x05 \x01(\v2&.meridian.rangepb.AmbiguousResultErrorH\x00R\x0fambiguousResult\x12S\n" +
-	"\x10condition_failed\x18\x06 \x01(\v2&.meridian.rangepb.ConditionFailedErrorH\x00R\x0fconditionFailed\x12H\n" +
-	"\rwrite_too_old\x18\a \x01(\v2\".meridian.rangepb.WriteTooOldErrorH\x00R\vwriteTooOld\x12F\n" +
+	"\amessage\x18\x01 \x01(\tR\amessage\x12F\n" +
 	"\ttxn_retry\x18d \x01(\v2'.meridian.rangepb.TransactionRetryErrorH\x00R\btxnRetry\x12L\n" +
 	"\vtxn_aborted\x18e \x01(\v2).meridian.rangepb.TransactionAbortedErrorH\x00R\n" +
 	"txnAborted\x12C\n" +
@@ -3174,7 +3168,13 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\n" +
 	"txn_status\x18g \x01(\v2(.meridian.rangepb.TransactionStatusErrorH\x00R\ttxnStatus\x12J\n" +
 	"\rlock_conflict\x18h \x01(\v2#.meridian.rangepb.LockConflictErrorH\x00R\flockConflict\x12n\n" +
-	"\x17read_within_uncertainty\x18i \x01(\v24.meridian.rangepb.ReadWithinUncertaintyIntervalErrorH\x00R\x15readWithinUncertaintyB\b\n" +
+	"\x17read_within_uncertainty\x18i \x01(\v24.meridian.rangepb.ReadWithinUncertaintyIntervalErrorH\x00R\x15readWithinUncertainty\x12Q\n" +
+	"\x10not_lease_holder\x18\x02 \x01(\v2%.meridian.rangepb.NotLeaseHolderErrorH\x00R\x0enotLeaseHolder\x12N\n" +
+	"\x0frange_not_found\x18\x03 \x01(\v2$.meridian.rangepb.RangeNotFoundErrorH\x00R\rrangeNotFound\x12W\n" +
+	"\x12range_key_mismatch\x18\x04 \x01(\v2'.meridian.rangepb.RangeKeyMismatchErrorH\x00R\x10rangeKeyMismatch\x12S\n" +
+	"\x10ambiguous_result\x18\x05 \x01(\v2&.meridian.rangepb.AmbiguousResultErrorH\x00R\x0fambiguousResult\x12S\n" +
+	"\x10condition_failed\x18\x06 \x01(\v2&.meridian.rangepb.ConditionFailedErrorH\x00R\x0fconditionFailed\x12H\n" +
+	"\rwrite_too_old\x18\a \x01(\v2\".meridian.rangepb.WriteTooOldErrorH\x00R\vwriteTooOldB\b\n" +
 	"\x06detail\"\xe9\x01\n" +
 	"\rBatchResponse\x12=\n" +
 	"\tresponses\x18\x01 \x03(\v2\x1f.meridian.rangepb.ResponseUnionR\tresponses\x12-\n" +
@@ -3308,46 +3308,46 @@ var file_range_rangepb_api_proto_depIdxs = []int32{
 	45, // 10: meridian.rangepb.ReplicaChecksum.replica:type_name -> meridian.rangepb.ReplicaDescriptor
 	24, // 11: meridian.rangepb.ComputeChecksumResponse.checksums:type_name -> meridian.rangepb.ReplicaChecksum
 	24, // 12: meridian.rangepb.CollectChecksumResponse.checksum:type_name -> meridian.rangepb.ReplicaChecksum
-	1,  // 13: meridian.rangepb.RequestUnion.get:type_name -> meridian.rangepb.GetRequest
-	3,  // 14: meridian.rangepb.RequestUnion.put:type_name -> meridian.rangepb.PutRequest
-	5,  // 15: meridian.rangepb.RequestUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutRequest
-	7,  // 16: meridian.rangepb.RequestUnion.increment:type_name -> meridian.rangepb.IncrementRequest
-	9,  // 17: meridian.rangepb.RequestUnion.delete:type_name -> meridian.rangepb.DeleteRequest
-	11, // 18: meridian.rangepb.RequestUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeRequest
-	13, // 19: meridian.rangepb.RequestUnion.scan:type_name -> meridian.rangepb.ScanRequest
-	16, // 20: meridian.rangepb.RequestUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseRequest
-	18, // 21: meridian.rangepb.RequestUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseRequest
-	21, // 22: meridian.rangepb.RequestUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasRequest
-	23, // 23: meridian.rangepb.RequestUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumRequest
-	26, // 24: meridian.rangepb.RequestUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumRequest
-	47, // 25: meridian.rangepb.RequestUnion.end_txn:type_name -> meridian.rangepb.EndTxnRequest
-	48, // 26: meridian.rangepb.RequestUnion.heartbeat_txn:type_name -> meridian.rangepb.HeartbeatTxnRequest
-	49, // 27: meridian.rangepb.RequestUnion.push_txn:type_name -> meridian.rangepb.PushTxnRequest
-	50, // 28: meridian.rangepb.RequestUnion.resolve_intent:type_name -> meridian.rangepb.ResolveIntentRequest
-	51, // 29: meridian.rangepb.RequestUnion.resolve_intent_range:type_name -> meridian.rangepb.ResolveIntentRangeRequest
-	52, // 30: meridian.rangepb.RequestUnion.query_txn:type_name -> meridian.rangepb.QueryTxnRequest
-	53, // 31: meridian.rangepb.RequestUnion.refresh:type_name -> meridian.rangepb.RefreshRequest
-	54, // 32: meridian.rangepb.RequestUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeRequest
-	2,  // 33: meridian.rangepb.ResponseUnion.get:type_name -> meridian.rangepb.GetResponse
-	4,  // 34: meridian.rangepb.ResponseUnion.put:type_name -> meridian.rangepb.PutResponse
-	6,  // 35: meridian.rangepb.ResponseUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutResponse
-	8,  // 36: meridian.rangepb.ResponseUnion.increment:type_name -> meridian.rangepb.IncrementResponse
-	10, // 37: meridian.rangepb.ResponseUnion.delete:type_name -> meridian.rangepb.DeleteResponse
-	12, // 38: meridian.rangepb.ResponseUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeResponse
-	15, // 39: meridian.rangepb.ResponseUnion.scan:type_name -> meridian.rangepb.ScanResponse
-	17, // 40: meridian.rangepb.ResponseUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseResponse
-	19, // 41: meridian.rangepb.ResponseUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseResponse
-	22, // 42: meridian.rangepb.ResponseUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasResponse
-	25, // 43: meridian.rangepb.ResponseUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumResponse
-	27, // 44: meridian.rangepb.ResponseUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumResponse
-	55, // 45: meridian.rangepb.ResponseUnion.end_txn:type_name -> meridian.rangepb.EndTxnResponse
-	56, // 46: meridian.rangepb.ResponseUnion.heartbeat_txn:type_name -> meridian.rangepb.HeartbeatTxnResponse
-	57, // 47: meridian.rangepb.ResponseUnion.push_txn:type_name -> meridian.rangepb.PushTxnResponse
-	58, // 48: meridian.rangepb.ResponseUnion.resolve_intent:type_name -> meridian.rangepb.ResolveIntentResponse
-	59, // 49: meridian.rangepb.ResponseUnion.resolve_intent_range:type_name -> meridian.rangepb.ResolveIntentRangeResponse
-	60, // 50: meridian.rangepb.ResponseUnion.query_txn:type_name -> meridian.rangepb.QueryTxnResponse
-	61, // 51: meridian.rangepb.ResponseUnion.refresh:type_name -> meridian.rangepb.RefreshResponse
-	62, // 52: meridian.rangepb.ResponseUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeResponse
+	47, // 13: meridian.rangepb.RequestUnion.end_txn:type_name -> meridian.rangepb.EndTxnRequest
+	48, // 14: meridian.rangepb.RequestUnion.heartbeat_txn:type_name -> meridian.rangepb.HeartbeatTxnRequest
+	49, // 15: meridian.rangepb.RequestUnion.push_txn:type_name -> meridian.rangepb.PushTxnRequest
+	50, // 16: meridian.rangepb.RequestUnion.resolve_intent:type_name -> meridian.rangepb.ResolveIntentRequest
+	51, // 17: meridian.rangepb.RequestUnion.resolve_intent_range:type_name -> meridian.rangepb.ResolveIntentRangeRequest
+	52, // 18: meridian.rangepb.RequestUnion.query_txn:type_name -> meridian.rangepb.QueryTxnRequest
+	53, // 19: meridian.rangepb.RequestUnion.refresh:type_name -> meridian.rangepb.RefreshRequest
+	54, // 20: meridian.rangepb.RequestUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeRequest
+	1,  // 21: meridian.rangepb.RequestUnion.get:type_name -> meridian.rangepb.GetRequest
+	3,  // 22: meridian.rangepb.RequestUnion.put:type_name -> meridian.rangepb.PutRequest
+	5,  // 23: meridian.rangepb.RequestUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutRequest
+	7,  // 24: meridian.rangepb.RequestUnion.increment:type_name -> meridian.rangepb.IncrementRequest
+	9,  // 25: meridian.rangepb.RequestUnion.delete:type_name -> meridian.rangepb.DeleteRequest
+	11, // 26: meridian.rangepb.RequestUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeRequest
+	13, // 27: meridian.rangepb.RequestUnion.scan:type_name -> meridian.rangepb.ScanRequest
+	16, // 28: meridian.rangepb.RequestUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseRequest
+	18, // 29: meridian.rangepb.RequestUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseRequest
+	21, // 30: meridian.rangepb.RequestUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasRequest
+	23, // 31: meridian.rangepb.RequestUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumRequest
+	26, // 32: meridian.rangepb.RequestUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumRequest
+	55, // 33: meridian.rangepb.ResponseUnion.end_txn:type_name -> meridian.rangepb.EndTxnResponse
+	56, // 34: meridian.rangepb.ResponseUnion.heartbeat_txn:type_name -> meridian.rangepb.HeartbeatTxnResponse
+	57, // 35: meridian.rangepb.ResponseUnion.push_txn:type_name -> meridian.rangepb.PushTxnResponse
+	58, // 36: meridian.rangepb.ResponseUnion.resolve_intent:type_name -> meridian.rangepb.ResolveIntentResponse
+	59, // 37: meridian.rangepb.ResponseUnion.resolve_intent_range:type_name -> meridian.rangepb.ResolveIntentRangeResponse
+	60, // 38: meridian.rangepb.ResponseUnion.query_txn:type_name -> meridian.rangepb.QueryTxnResponse
+	61, // 39: meridian.rangepb.ResponseUnion.refresh:type_name -> meridian.rangepb.RefreshResponse
+	62, // 40: meridian.rangepb.ResponseUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeResponse
+	2,  // 41: meridian.rangepb.ResponseUnion.get:type_name -> meridian.rangepb.GetResponse
+	4,  // 42: meridian.rangepb.ResponseUnion.put:type_name -> meridian.rangepb.PutResponse
+	6,  // 43: meridian.rangepb.ResponseUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutResponse
+	8,  // 44: meridian.rangepb.ResponseUnion.increment:type_name -> meridian.rangepb.IncrementResponse
+	10, // 45: meridian.rangepb.ResponseUnion.delete:type_name -> meridian.rangepb.DeleteResponse
+	12, // 46: meridian.rangepb.ResponseUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeResponse
+	15, // 47: meridian.rangepb.ResponseUnion.scan:type_name -> meridian.rangepb.ScanResponse
+	17, // 48: meridian.rangepb.ResponseUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseResponse
+	19, // 49: meridian.rangepb.ResponseUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseResponse
+	22, // 50: meridian.rangepb.ResponseUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasResponse
+	25, // 51: meridian.rangepb.ResponseUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumResponse
+	27, // 52: meridian.rangepb.ResponseUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumResponse
 	45, // 53: meridian.rangepb.BatchHeader.replica:type_name -> meridian.rangepb.ReplicaDescriptor
 	42, // 54: meridian.rangepb.BatchHeader.timestamp:type_name -> meridian.rangepb.Timestamp
 	63, // 55: meridian.rangepb.BatchHeader.txn:type_name -> meridian.rangepb.Transaction
@@ -3357,18 +3357,18 @@ var file_range_rangepb_api_proto_depIdxs = []int32{
 	46, // 59: meridian.rangepb.RangeKeyMismatchError.desc:type_name -> meridian.rangepb.RangeDescriptor
 	42, // 60: meridian.rangepb.WriteTooOldError.timestamp:type_name -> meridian.rangepb.Timestamp
 	42, // 61: meridian.rangepb.WriteTooOldError.actual_timestamp:type_name -> meridian.rangepb.Timestamp
-	32, // 62: meridian.rangepb.Error.not_lease_holder:type_name -> meridian.rangepb.NotLeaseHolderError
-	33, // 63: meridian.rangepb.Error.range_not_found:type_name -> meridian.rangepb.RangeNotFoundError
-	34, // 64: meridian.rangepb.Error.range_key_mismatch:type_name -> meridian.rangepb.RangeKeyMismatchError
-	35, // 65: meridian.rangepb.Error.ambiguous_result:type_name -> meridian.rangepb.AmbiguousResultError
-	36, // 66: meridian.rangepb.Error.condition_failed:type_name -> meridian.rangepb.ConditionFailedError
-	37, // 67: meridian.rangepb.Error.write_too_old:type_name -> meridian.rangepb.WriteTooOldError
-	64, // 68: meridian.rangepb.Error.txn_retry:type_name -> meridian.rangepb.TransactionRetryError
-	65, // 69: meridian.rangepb.Error.txn_aborted:type_name -> meridian.rangepb.TransactionAbortedError
-	66, // 70: meridian.rangepb.Error.txn_push:type_name -> meridian.rangepb.TransactionPushError
-	67, // 71: meridian.rangepb.Error.txn_status:type_name -> meridian.rangepb.TransactionStatusError
-	68, // 72: meridian.rangepb.Error.lock_conflict:type_name -> meridian.rangepb.LockConflictError
-	69, // 73: meridian.rangepb.Error.read_within_uncertainty:type_name -> meridian.rangepb.ReadWithinUncertaintyIntervalError
+	64, // 62: meridian.rangepb.Error.txn_retry:type_name -> meridian.rangepb.TransactionRetryError
+	65, // 63: meridian.rangepb.Error.txn_aborted:type_name -> meridian.rangepb.TransactionAbortedError
+	66, // 64: meridian.rangepb.Error.txn_push:type_name -> meridian.rangepb.TransactionPushError
+	67, // 65: meridian.rangepb.Error.txn_status:type_name -> meridian.rangepb.TransactionStatusError
+	68, // 66: meridian.rangepb.Error.lock_conflict:type_name -> meridian.rangepb.LockConflictError
+	69, // 67: meridian.rangepb.Error.read_within_uncertainty:type_name -> meridian.rangepb.ReadWithinUncertaintyIntervalError
+	32, // 68: meridian.rangepb.Error.not_lease_holder:type_name -> meridian.rangepb.NotLeaseHolderError
+	33, // 69: meridian.rangepb.Error.range_not_found:type_name -> meridian.rangepb.RangeNotFoundError
+	34, // 70: meridian.rangepb.Error.range_key_mismatch:type_name -> meridian.rangepb.RangeKeyMismatchError
+	35, // 71: meridian.rangepb.Error.ambiguous_result:type_name -> meridian.rangepb.AmbiguousResultError
+	36, // 72: meridian.rangepb.Error.condition_failed:type_name -> meridian.rangepb.ConditionFailedError
+	37, // 73: meridian.rangepb.Error.write_too_old:type_name -> meridian.rangepb.WriteTooOldError
 	29, // 74: meridian.rangepb.BatchResponse.responses:type_name -> meridian.rangepb.ResponseUnion
 	38, // 75: meridian.rangepb.BatchResponse.error:type_name -> meridian.rangepb.Error
 	42, // 76: meridian.rangepb.BatchResponse.timestamp:type_name -> meridian.rangepb.Timestamp
@@ -3396,6 +3396,14 @@ func file_range_rangepb_api_proto_init() {
 	file_range_rangepb_rangepb_proto_init()
 	file_range_rangepb_txn_proto_init()
 	file_range_rangepb_api_proto_msgTypes[27].OneofWrappers = []any{
+		(*RequestUnion_EndTxn)(nil),
+		(*RequestUnion_HeartbeatTxn)(nil),
+		(*RequestUnion_PushTxn)(nil),
+		(*RequestUnion_ResolveIntent)(nil),
+		(*RequestUnion_ResolveIntentRange)(nil),
+		(*RequestUnion_QueryTxn)(nil),
+		(*RequestUnion_Refresh)(nil),
+		(*RequestUnion_RefreshRange)(nil),
 		(*RequestUnion_Get)(nil),
 		(*RequestUnion_Put)(nil),
 		(*RequestUnion_ConditionalPut)(nil),
@@ -3408,16 +3416,16 @@ func file_range_rangepb_api_proto_init() {
 		(*RequestUnion_ChangeReplicas)(nil),
 		(*RequestUnion_ComputeChecksum)(nil),
 		(*RequestUnion_CollectChecksum)(nil),
-		(*RequestUnion_EndTxn)(nil),
-		(*RequestUnion_HeartbeatTxn)(nil),
-		(*RequestUnion_PushTxn)(nil),
-		(*RequestUnion_ResolveIntent)(nil),
-		(*RequestUnion_ResolveIntentRange)(nil),
-		(*RequestUnion_QueryTxn)(nil),
-		(*RequestUnion_Refresh)(nil),
-		(*RequestUnion_RefreshRange)(nil),
 	}
 	file_range_rangepb_api_proto_msgTypes[28].OneofWrappers = []any{
+		(*ResponseUnion_EndTxn)(nil),
+		(*ResponseUnion_HeartbeatTxn)(nil),
+		(*ResponseUnion_PushTxn)(nil),
+		(*ResponseUnion_ResolveIntent)(nil),
+		(*ResponseUnion_ResolveIntentRange)(nil),
+		(*ResponseUnion_QueryTxn)(nil),
+		(*ResponseUnion_Refresh)(nil),
+		(*ResponseUnion_RefreshRange)(nil),
 		(*ResponseUnion_Get)(nil),
 		(*ResponseUnion_Put)(nil),
 		(*ResponseUnion_ConditionalPut)(nil),
@@ -3430,28 +3438,20 @@ func file_range_rangepb_api_proto_init() {
 		(*ResponseUnion_ChangeReplicas)(nil),
 		(*ResponseUnion_ComputeChecksum)(nil),
 		(*ResponseUnion_CollectChecksum)(nil),
-		(*ResponseUnion_EndTxn)(nil),
-		(*ResponseUnion_HeartbeatTxn)(nil),
-		(*ResponseUnion_PushTxn)(nil),
-		(*ResponseUnion_ResolveIntent)(nil),
-		(*ResponseUnion_ResolveIntentRange)(nil),
-		(*ResponseUnion_QueryTxn)(nil),
-		(*ResponseUnion_Refresh)(nil),
-		(*ResponseUnion_RefreshRange)(nil),
 	}
 	file_range_rangepb_api_proto_msgTypes[37].OneofWrappers = []any{
-		(*Error_NotLeaseHolder)(nil),
-		(*Error_RangeNotFound)(nil),
-		(*Error_RangeKeyMismatch)(nil),
-		(*Error_AmbiguousResult)(nil),
-		(*Error_ConditionFailed)(nil),
-		(*Error_WriteTooOld)(nil),
 		(*Error_TxnRetry)(nil),
 		(*Error_TxnAborted)(nil),
 		(*Error_TxnPush)(nil),
 		(*Error_TxnStatus)(nil),
 		(*Error_LockConflict)(nil),
 		(*Error_ReadWithinUncertainty)(nil),
+		(*Error_NotLeaseHolder)(nil),
+		(*Error_RangeNotFound)(nil),
+		(*Error_RangeKeyMismatch)(nil),
+		(*Error_AmbiguousResult)(nil),
+		(*Error_ConditionFailed)(nil),
+		(*Error_WriteTooOld)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -194,6 +194,10 @@ func (c *Cluster) startNode(n *Node) {
 	cfg := c.opts.StoreConfig
 	cfg.NodeID, cfg.ClusterID, cfg.Clock = n.ID, ClusterID, n.Clock
 	cfg.Transport = c.Transport.For(n.ID)
+	if cfg.TxnSender == nil {
+		// Pushes and intent resolution reach other ranges from this node.
+		cfg.TxnSender = &KeySender{c: c, from: n.ID}
+	}
 	n.Stopper = stop.NewStopper()
 	n.Liveness = nil
 	if c.opts.EpochLeases {
@@ -206,10 +210,6 @@ func (c *Cluster) startNode(n *Node) {
 		}
 		n.Liveness = nl
 		cfg.NodeLiveness = nl
-	}
-	if cfg.TxnSender == nil {
-		// Pushes and intent resolution reach other ranges from this node.
-		cfg.TxnSender = &KeySender{c: c, from: n.ID}
 	}
 	n.Store = kvserver.NewStore(cfg, n.Engine, n.Stopper)
 	if err := n.Store.Start(); err != nil {
