@@ -8,6 +8,7 @@ import (
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
 	"github.com/meridiandb/meridian/range/rangepb"
+	"github.com/meridiandb/meridian/range/spanlatch"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -281,4 +282,26 @@ func (r *Replica) resolveAfterApply(ec *evalCtx) {
 	_ = r.store.stopper.RunAsyncTask("resolve-intents", func(ctx context.Context) {
 		_, _ = sender.Send(ctx, ba)
 	})
+}
+
+// drainForLeaseTransfer prepares a lease transfer: it waits for the
+// requests evaluating under the current lease (they hold latches; a write
+// latch over the whole range waits for all of them and holds back new
+// ones until release) and returns the lowest start the new lease may
+// have: above every read this replica served, which the new leaseholder's
+// timestamp cache only knows as its low-water mark, the lease start. (A
+// read may be above the clock: a transaction's read timestamp can be
+// ahead of it.)
+func (r *Replica) drainForLeaseTransfer(ctx context.Context) (release func(), minStart hlc.Timestamp, err error) {
+	desc := r.Desc()
+	end := desc.GetEndKey()
+	if len(end) == 0 {
+		end = kv.KeyMax
+	}
+	g, err := r.latches.Acquire(ctx, []spanlatch.LatchSpan{{Span: spanlatch.Span{Key: desc.GetStartKey(), EndKey: end}, Access: spanlatch.Write}})
+	if err != nil {
+		return nil, hlc.Timestamp{}, err
+	}
+	max, _ := r.tsCache().GetMax(desc.GetStartKey(), end)
+	return func() { r.latches.Release(g) }, max, nil
 }
