@@ -87,3 +87,46 @@ func lockTableSpan(start, end []byte) (lo, hi []byte) {
 	}
 	return lo, LockTableKey(end)
 }
+
+// The addressing and system keyspace, right above the local keys (DESIGN.md
+// §3):
+//
+//	0x02 0x01 + key   /Meta1/<key>  (reserved: one meta2 range for now)
+//	0x02 0x02 + key   /Meta2/<key>: the descriptor of the range ending at key
+//	0x02 0x03 ...     /System/...: the range ID generator, and node
+//	                  liveness records (0x02 "liveness/", see range/liveness)
+//	0x03 ...          user keys (tables)
+//
+// In this first version the whole of [KeyMin, SystemMax) stays in the first
+// range: meta and system keys never split away (see
+// range/kvserver/replica_split.go), so the range holding meta2 and the range
+// ID generator is always range 1.
+var (
+	// Meta1Prefix starts the meta1 records (unused until meta2 can split).
+	Meta1Prefix = []byte{0x02, 0x01}
+	// Meta2Prefix starts the meta2 records: Meta2Prefix + a range's end key
+	// holds that range's descriptor, so the range holding key k is the one
+	// of the first record after Meta2Prefix + k.
+	Meta2Prefix = []byte{0x02, 0x02}
+	// Meta2Max ends the meta2 records.
+	Meta2Max = []byte{0x02, 0x03}
+	// MetaMax ends the addressing keyspace.
+	MetaMax = Meta2Max
+	// SystemPrefix starts the system keys.
+	SystemPrefix = []byte{0x02, 0x03}
+	// SystemMax ends the meta and system keyspace: the lowest key a range
+	// may be split at.
+	SystemMax = []byte{0x03}
+	// RangeIDGeneratorKey holds the last range ID handed out (an MVCC
+	// integer incremented by each split).
+	RangeIDGeneratorKey = append(append([]byte{}, SystemPrefix...), "range-idgen"...)
+)
+
+// Meta2Key returns the key of the meta2 record of a range ending at end.
+func Meta2Key(end []byte) []byte {
+	out := make([]byte, 0, len(Meta2Prefix)+len(end))
+	return append(append(out, Meta2Prefix...), end...)
+}
+
+// KeyNext returns the smallest key greater than key.
+func KeyNext(key []byte) []byte { return keyNext(key) }

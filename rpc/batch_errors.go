@@ -27,6 +27,7 @@ func EncodeBatchError(err error) *rangepb.Error {
 		rnf   *kvserver.RangeNotFoundError
 		rkm   *kvserver.RangeKeyMismatchError
 		ambig *kvserver.AmbiguousResultError
+		isk   *kvserver.InvalidSplitKeyError
 	)
 	switch {
 	case errors.As(err, &nlhe):
@@ -43,11 +44,15 @@ func EncodeBatchError(err error) *rangepb.Error {
 		}}
 	case errors.As(err, &rkm):
 		e.Detail = &rangepb.Error_RangeKeyMismatch{RangeKeyMismatch: &rangepb.RangeKeyMismatchError{
-			Key: rkm.Key, Desc: rkm.Desc,
+			Key: rkm.Key, Desc: rkm.Desc, Ranges: rkm.Ranges,
 		}}
 	case errors.As(err, &ambig):
 		e.Detail = &rangepb.Error_AmbiguousResult{AmbiguousResult: &rangepb.AmbiguousResultError{
 			Reason: ambig.Reason,
+		}}
+	case errors.As(err, &isk):
+		e.Detail = &rangepb.Error_InvalidSplitKey{InvalidSplitKey: &rangepb.InvalidSplitKeyError{
+			Key: isk.Key, Reason: isk.Reason, Desc: isk.Desc,
 		}}
 	}
 	return e
@@ -70,9 +75,11 @@ func DecodeBatchError(e *rangepb.Error) error {
 			RangeID: kvserver.RangeID(d.RangeNotFound.RangeId), NodeID: kvserver.NodeID(d.RangeNotFound.StoreId),
 		}
 	case *rangepb.Error_RangeKeyMismatch:
-		return &kvserver.RangeKeyMismatchError{Key: d.RangeKeyMismatch.Key, Desc: d.RangeKeyMismatch.Desc}
+		return &kvserver.RangeKeyMismatchError{Key: d.RangeKeyMismatch.Key, Desc: d.RangeKeyMismatch.Desc, Ranges: d.RangeKeyMismatch.Ranges}
 	case *rangepb.Error_AmbiguousResult:
 		return &kvserver.AmbiguousResultError{Reason: d.AmbiguousResult.Reason}
+	case *rangepb.Error_InvalidSplitKey:
+		return &kvserver.InvalidSplitKeyError{Key: d.InvalidSplitKey.Key, Reason: d.InvalidSplitKey.Reason, Desc: d.InvalidSplitKey.Desc}
 	}
 	return errors.Newf("%s", e.Message)
 }

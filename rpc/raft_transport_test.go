@@ -509,11 +509,13 @@ func TestRaftTransportReconnects(t *testing.T) {
 func TestBatchErrorsRoundTrip(t *testing.T) {
 	lease := &rangepb.Lease{Replica: &rangepb.ReplicaDescriptor{NodeId: 3, ReplicaId: 4}, Sequence: 9}
 	desc := &rangepb.RangeDescriptor{RangeId: 5, StartKey: []byte("a"), EndKey: []byte("m")}
+	right := &rangepb.RangeDescriptor{RangeId: 6, StartKey: []byte("m"), EndKey: []byte("z")}
 	for _, err := range []error{
 		&kvserver.NotLeaseHolderError{RangeID: 5, Lease: lease, Reason: "lease expired"},
 		&kvserver.RangeNotFoundError{RangeID: 5, NodeID: 2},
-		&kvserver.RangeKeyMismatchError{Key: []byte("z"), Desc: desc},
+		&kvserver.RangeKeyMismatchError{Key: []byte("z"), Desc: desc, Ranges: []*rangepb.RangeDescriptor{right}},
 		&kvserver.AmbiguousResultError{Reason: "node stopped"},
+		&kvserver.InvalidSplitKeyError{Key: []byte("a"), Reason: "the key is the range's start key", Desc: desc},
 		errors.New("something else"),
 	} {
 		wrapped := errors.Wrap(err, "serving batch")
@@ -531,6 +533,11 @@ func TestBatchErrorsRoundTrip(t *testing.T) {
 			}
 		case *kvserver.RangeKeyMismatchError:
 			var e *kvserver.RangeKeyMismatchError
+			if !errors.As(got, &e) || e.Error() != want.Error() || len(e.Ranges) != 1 || e.Ranges[0].RangeId != 6 {
+				t.Errorf("%v became %v", err, got)
+			}
+		case *kvserver.InvalidSplitKeyError:
+			var e *kvserver.InvalidSplitKeyError
 			if !errors.As(got, &e) || e.Error() != want.Error() {
 				t.Errorf("%v became %v", err, got)
 			}

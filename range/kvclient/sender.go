@@ -1,7 +1,8 @@
-// Package kvclient sends KV batches to ranges over gRPC, finding each
-// range's leaseholder. It is the client side of the range layer in its
-// simplest form: requests name their range ID. Addressing by key through
-// the meta ranges (a DistSender) builds on it.
+// Package kvclient is the client side of the range layer. Sender sends KV
+// batches to a range, named by ID, over gRPC, finding its leaseholder.
+// DistSender builds addressing by key on it: a RangeCache of descriptors
+// filled from the meta2 records in range 1, batches split by range, and
+// retries with a refreshed cache when a range answers RangeKeyMismatch.
 package kvclient
 
 import (
@@ -46,7 +47,13 @@ func NewSender(rpcCtx *rpc.Context, resolve rpc.AddressResolver, nodes []kvserve
 // or ctx ends. Errors other than "not here" are returned as they come, typed
 // (see rpc.DecodeBatchError).
 func (s *Sender) Send(ctx context.Context, id kvserver.RangeID, reqs ...*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
-	ba := &rangepb.BatchRequest{Header: &rangepb.BatchHeader{RangeId: int64(id)}, Requests: reqs}
+	return s.SendBatch(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{RangeId: int64(id)}, Requests: reqs})
+}
+
+// SendBatch is Send for a whole batch, whose header names the range and
+// may carry a timestamp or a transaction.
+func (s *Sender) SendBatch(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+	id := kvserver.RangeID(ba.Header.GetRangeId())
 	s.mu.Lock()
 	next, ok := s.mu.leaseholders[id]
 	s.mu.Unlock()

@@ -38,6 +38,10 @@ func (r *Replica) maybeAdmin(ctx context.Context, ru *rangepb.RequestUnion) (*ra
 		var cr *rangepb.CollectChecksumResponse
 		cr, err = r.collectChecksum(ctx, req.CollectChecksum)
 		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_CollectChecksum{CollectChecksum: cr}}
+	case *rangepb.RequestUnion_AdminSplit:
+		var sr *rangepb.AdminSplitResponse
+		sr, err = r.adminSplit(ctx, req.AdminSplit)
+		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_AdminSplit{AdminSplit: sr}}
 	default:
 		return nil, false, nil
 	}

@@ -30,6 +30,20 @@ type appliedEffect struct {
 // the in-memory effects. Every replica does exactly the same, so their
 // data stays identical byte for byte.
 func (r *Replica) applyCommittedEntries(ctx context.Context, ents []raftpb.Entry) error {
+	for len(ents) > 0 {
+		rest, err := r.applyEntriesThroughSplit(ctx, ents)
+		if err != nil {
+			return err
+		}
+		ents = rest
+	}
+	return nil
+}
+
+// applyEntriesThroughSplit applies ents up to and including the first
+// split, and returns the entries after it: a split ends its batch, so that
+// the right-hand replica is set up before anything after it applies.
+func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.Entry) (rest []raftpb.Entry, _ error) {
 	r.mu.Lock()
 	// A copy, modified below; its Stats are replaced, never modified.
 	cur := r.mu.state
@@ -40,12 +54,21 @@ func (r *Replica) applyCommittedEntries(ctx context.Context, ents []raftpb.Entry
 	lease := r.mu.lease
 	desc := r.mu.desc
 	truncated := r.mu.truncated
+	prevLease := lease
 	r.mu.Unlock()
 
 	stats := statsFromProto(state.Stats)
 	b := r.store.engine.NewBatch()
 	defer b.Close()
 	effects := make([]appliedEffect, 0, len(ents))
+	// rhs is the right-hand replica of a split in this batch, whose raftMu
+	// is held until it is set up (or the batch failed).
+	var rhs *splitRHS
+	defer func() {
+		if rhs != nil {
+			rhs.abort()
+		}
+	}()
 	for i := range ents {
 		e := &ents[i]
 		if e.Index <= state.RaftAppliedIndex {
@@ -59,14 +82,14 @@ func (r *Replica) applyCommittedEntries(ctx context.Context, ents []raftpb.Entry
 		case raftpb.EntryConfChange:
 			var c1 raftpb.ConfChange
 			if err := c1.Unmarshal(e.Data); err != nil {
-				return errors.Wrapf(err, "r%d: decoding conf change at %d", r.rangeID, e.Index)
+				return nil, errors.Wrapf(err, "r%d: decoding conf change at %d", r.rangeID, e.Index)
 			}
 			v2 := c1.AsV2()
 			cc, data = &v2, c1.Context
 		case raftpb.EntryConfChangeV2:
 			var v2 raftpb.ConfChangeV2
 			if err := v2.Unmarshal(e.Data); err != nil {
-				return errors.Wrapf(err, "r%d: decoding conf change at %d", r.rangeID, e.Index)
+				return nil, errors.Wrapf(err, "r%d: decoding conf change at %d", r.rangeID, e.Index)
 			}
 			cc, data = &v2, v2.Context
 		}
@@ -74,7 +97,7 @@ func (r *Replica) applyCommittedEntries(ctx context.Context, ents []raftpb.Entry
 		if !ok {
 			var err error
 			if id, cmd, err = decodeCommand(data); err != nil {
-				return errors.Wrapf(err, "r%d: entry %d", r.rangeID, e.Index)
+				return nil, errors.Wrapf(err, "r%d: entry %d", r.rangeID, e.Index)
 			}
 		}
 		state.RaftAppliedIndex, state.RaftAppliedTerm = e.Index, e.Term
@@ -88,14 +111,21 @@ func (r *Replica) applyCommittedEntries(ctx context.Context, ents []raftpb.Entry
 					desc = leaveJoint(desc)
 					eff.newDesc = desc
 					if err := putProto(b, descKey(r.rangeID), desc); err != nil {
-						return err
+						return nil, err
 					}
 				}
 				effects = append(effects, eff)
 			}
 			continue
 		}
-		if rejErr, reprop := checkCommand(cmd, lease, state); rejErr != nil {
+		rejErr, reprop := checkCommand(cmd, lease, state)
+		if rejErr == nil && cmd.Result.GetSplit() != nil {
+			rejErr = checkSplit(desc, cmd.Result.Split)
+		}
+		if rejErr == nil && cmd.Result.GetChangeReplicasDesc() != nil {
+			rejErr = checkDescChange(desc, cmd.Result.ChangeReplicasDesc)
+		}
+		if rejErr != nil {
 			eff.err, eff.reproposal = rejErr, reprop
 			if cc != nil {
 				// Raft must still hear of every conf change entry: a change
@@ -111,7 +141,7 @@ func (r *Replica) applyCommittedEntries(ctx context.Context, ents []raftpb.Entry
 			state.LeaseAppliedIndex = cmd.MaxLeaseIndex
 		}
 		if err := kv.AppendBatchRepr(b, cmd.WriteBatch); err != nil {
-			return errors.Wrapf(err, "r%d: applying entry %d", r.rangeID, e.Index)
+			return nil, errors.Wrapf(err, "r%d: applying entry %d", r.rangeID, e.Index)
 		}
 		res := cmd.Result
 		if res != nil {
@@ -122,7 +152,7 @@ func (r *Replica) applyCommittedEntries(ctx context.Context, ents []raftpb.Entry
 				lease = res.NewLease
 				eff.newLease = lease
 				if err := putProto(b, leaseKey(r.rangeID), lease); err != nil {
-					return err
+					return nil, err
 				}
 			}
 			if res.ChangeReplicasDesc != nil {
@@ -130,18 +160,32 @@ func (r *Replica) applyCommittedEntries(ctx context.Context, ents []raftpb.Entry
 				eff.newDesc = desc
 				eff.confChange = cc
 				if err := putProto(b, descKey(r.rangeID), desc); err != nil {
-					return err
+					return nil, err
 				}
+			}
+			if sp := res.Split; sp != nil {
+				// The left keeps the stats of what the right does not take.
+				stats.Subtract(statsFromProto(sp.RightStats))
+				desc = sp.LeftDesc
+				eff.newDesc = desc
+				if err := putProto(b, descKey(r.rangeID), desc); err != nil {
+					return nil, err
+				}
+				var err error
+				if rhs, err = r.store.prepareSplitRHS(b, sp, lease); err != nil {
+					return nil, err
+				}
+				rest = ents[i+1:]
 			}
 			if res.TruncateIndex > truncated.Index && res.TruncateIndex <= state.RaftAppliedIndex {
 				// Each replica drops its own log entries: unreplicated keys.
 				if err := b.ClearRange(raftLogKey(r.rangeID, 0), raftLogKey(r.rangeID, res.TruncateIndex+1)); err != nil {
-					return err
+					return nil, err
 				}
 				truncated = &rangepb.RaftTruncatedState{Index: res.TruncateIndex, Term: res.TruncateTerm}
 				eff.truncated = truncated
 				if err := putProto(b, truncatedKey(r.rangeID), truncated); err != nil {
-					return err
+					return nil, err
 				}
 			}
 			if len(res.ChecksumId) > 0 {
@@ -149,7 +193,7 @@ func (r *Replica) applyCommittedEntries(ctx context.Context, ents []raftpb.Entry
 				// which is what the batch holds now.
 				sum, err := rangeChecksum(b, desc, statsToProto(stats))
 				if err != nil {
-					return err
+					return nil, err
 				}
 				eff.checksumID, eff.checksum = string(res.ChecksumId), sum
 			}
@@ -158,15 +202,32 @@ func (r *Replica) applyCommittedEntries(ctx context.Context, ents []raftpb.Entry
 			eff.confChange = cc
 		}
 		effects = append(effects, eff)
+		if rest != nil {
+			break
+		}
 	}
 	state.Stats = statsToProto(stats)
 	if err := putProto(b, appliedStateKey(r.rangeID), state); err != nil {
-		return err
+		return nil, err
 	}
 	// Not synced: the log is durable, so a crash replays from the last
 	// applied state that made it to disk.
 	if err := b.Commit(false); err != nil {
-		return errors.Wrapf(err, "r%d: committing applied entries", r.rangeID)
+		return nil, errors.Wrapf(err, "r%d: committing applied entries", r.rangeID)
+	}
+	if rhs != nil {
+		x := rhs
+		rhs = nil
+		if err := x.finish(); err != nil {
+			return nil, err
+		}
+	}
+	if lease != prevLease && lease.GetReplica().GetNodeId() == int32(r.store.nodeID) &&
+		prevLease.GetReplica().GetNodeId() != lease.GetReplica().GetNodeId() && desc != nil &&
+		!descContains(desc, kv.Meta2Prefix) {
+		// A new leaseholder makes sure meta2 knows its range: the one that
+		// split it may have died before it updated the record.
+		r.store.updateMeta2Async(desc)
 	}
 
 	r.mu.Lock()
@@ -218,7 +279,7 @@ func (r *Replica) applyCommittedEntries(ctx context.Context, ents []raftpb.Entry
 		r.failProposalsLocked(r.mu.destroyed)
 		r.store.scheduleRemoval(r, r.mu.replicaID+1)
 	}
-	return nil
+	return rest, nil
 }
 
 // checkCommand decides, identically on every replica, whether a command

@@ -50,6 +50,14 @@ func (r *Replica) sendOnce(ctx context.Context, ba *rangepb.BatchRequest, desc *
 		return nil, err
 	}
 	defer r.latches.Release(g)
+	// A split may have applied while the request waited for its latches
+	// (the split holds latches over the whole range until it applies): its
+	// keys must still be inside the range.
+	if cur := r.Desc(); cur != desc {
+		if _, _, err := r.collectSpans(ba, cur); err != nil {
+			return nil, err
+		}
+	}
 
 	lease, err := r.redirectOrAcquireLease(ctx)
 	if err != nil {
@@ -203,10 +211,15 @@ func (r *Replica) collectSpans(ba *rangepb.BatchRequest, desc *rangepb.RangeDesc
 	return spans, isWrite, nil
 }
 
-// RangeKeyMismatchError: a request's keys are outside the range.
+// RangeKeyMismatchError: a request's keys are outside the range. Desc is
+// the range as the replica knows it now; Ranges are other descriptors the
+// replica's store holds that contain Key (after a split, the right-hand
+// side), so that a client refreshes its range cache even while the meta2
+// records lag behind the split (see replica_split.go).
 type RangeKeyMismatchError struct {
-	Key  []byte
-	Desc *rangepb.RangeDescriptor
+	Key    []byte
+	Desc   *rangepb.RangeDescriptor
+	Ranges []*rangepb.RangeDescriptor
 }
 
 func (e *RangeKeyMismatchError) Error() string {

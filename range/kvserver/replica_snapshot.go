@@ -135,6 +135,14 @@ func (s *Store) handleSnapshot(ctx context.Context, snap *Snapshot) error {
 	if RangeID(snap.Desc.RangeId) != RangeID(m.RangeId) {
 		return errors.Newf("malformed snapshot: descriptor of r%d in a snapshot of r%d", snap.Desc.RangeId, m.RangeId)
 	}
+	if o := s.overlappingReplica(RangeID(m.RangeId), snap.Desc); o != nil {
+		// Typically the right-hand side of a split that this store's left
+		// replica has not applied yet: the split trigger will initialize it
+		// (see replica_split.go), or a later snapshot will fit.
+		od := o.Desc()
+		return errors.Newf("node %d refuses the snapshot of r%d [%q, %q): it overlaps r%d [%q, %q) here",
+			s.nodeID, m.RangeId, snap.Desc.StartKey, snap.Desc.EndKey, od.GetRangeId(), od.GetStartKey(), od.GetEndKey())
+	}
 	r, err := s.getOrCreateReplica(RangeID(m.RangeId), m.ToReplica.GetReplicaId())
 	if err != nil {
 		return err
@@ -205,6 +213,7 @@ func (r *Replica) applySnapshot(ctx context.Context, rs raftpb.Snapshot) error {
 	if err != nil {
 		return err
 	}
+	r.store.snapshotsApplied.Add(1)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.mu.desc = snap.Desc

@@ -9,12 +9,14 @@
 // over the engine), replica_proposal.go, replica_apply.go (deterministic
 // apply), replica_lease.go, replica_send.go (evaluation), replica_admin.go
 // (replica changes, lease transfers, consistency checks),
-// replica_snapshot.go, transport.go and transport_mem.go.
+// replica_snapshot.go, replica_split.go (splits, the split trigger,
+// meta2 records), transport.go and transport_mem.go.
 package kvserver
 
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/errors"
@@ -35,15 +37,6 @@ type StoreConfig struct {
 	Clock *hlc.Clock
 	// Transport sends to other stores. Required.
 	Transport Transport
-	// TxnSender reaches other ranges for transactions: pushes of the
-	// transactions whose intents a request runs into, and resolution of
-	// intents. Nil: a request that runs into an intent fails with the
-	// kv.LockConflictError (see replica_send_txn.go).
-	TxnSender KeySender
-	// TxnLivenessThreshold is how long a transaction may go without a
-	// heartbeat before a push aborts it. Default
-	// DefaultTxnLivenessThreshold.
-	TxnLivenessThreshold time.Duration
 	// RaftTickInterval is the real time between Raft ticks. Default 100ms.
 	RaftTickInterval time.Duration
 	// RaftElectionTicks is the election timeout in ticks. Default 10.
@@ -71,6 +64,20 @@ type StoreConfig struct {
 	// lease on it would be valid only while the records it serves say so,
 	// and no record could be written without a valid lease.
 	ExpirationLeaseRanges []RangeID
+	// MetaSender reaches range 1, which holds the meta2 records and the
+	// range ID generator: splits of other ranges allocate their new range's
+	// ID and update meta2 through it (see replica_split.go). Nil: only
+	// range 1 can split.
+	MetaSender RangeSender
+	// TxnSender reaches other ranges for transactions: pushes of the
+	// transactions whose intents a request runs into, and resolution of
+	// intents. Nil: a request that runs into an intent fails with the
+	// kv.LockConflictError (see replica_send_txn.go).
+	TxnSender KeySender
+	// TxnLivenessThreshold is how long a transaction may go without a
+	// heartbeat before a push aborts it. Default
+	// DefaultTxnLivenessThreshold.
+	TxnLivenessThreshold time.Duration
 }
 
 func (c *StoreConfig) setDefaults() {
@@ -117,7 +124,12 @@ type Store struct {
 		// queued are heartbeats waiting for the next flush, by node.
 		queued map[NodeID][]*rangepb.RaftMessage
 	}
-	activeMu struct {
+	// snapshotsApplied counts the snapshots this store's replicas applied.
+	snapshotsApplied atomic.Int64
+	// meta2UpdatesDisabled stops the follow-up meta2 writes (tests of
+	// the window they close, see replica_split.go).
+	meta2UpdatesDisabled atomic.Bool
+	activeMu             struct {
 		sync.Mutex
 		// active are the ranges that need ticks (not quiescent).
 		active map[RangeID]struct{}
@@ -155,8 +167,23 @@ func Bootstrap(eng kv.Engine, desc *rangepb.RangeDescriptor) error {
 	if err := putProto(b, descKey(id), desc); err != nil {
 		return err
 	}
+	var ms kv.MVCCStats
+	if descContains(desc, kv.Meta2Prefix) {
+		// The first range holds the meta2 records, its own first, and the
+		// range ID generator, which starts at its ID. The bootstrap writes
+		// are the oldest versions there are.
+		ts := hlc.Timestamp{WallTime: 1}
+		if err := putMeta2(b, &ms, ts, desc); err != nil {
+			return err
+		}
+		if descContains(desc, kv.RangeIDGeneratorKey) {
+			if _, err := kv.MVCCIncrement(b, &ms, kv.RangeIDGeneratorKey, ts, desc.RangeId, kv.MVCCWriteOptions{}); err != nil {
+				return err
+			}
+		}
+	}
 	if err := putProto(b, appliedStateKey(id), &rangepb.RangeAppliedState{
-		RaftAppliedIndex: raftInitialIndex, RaftAppliedTerm: raftInitialTerm, Stats: &rangepb.MVCCStats{},
+		RaftAppliedIndex: raftInitialIndex, RaftAppliedTerm: raftInitialTerm, Stats: statsToProto(ms),
 	}); err != nil {
 		return err
 	}
@@ -223,38 +250,18 @@ func (s *Store) Start() error {
 // loadReplica creates the in-memory replica of a range from the engine.
 func (s *Store) loadReplica(id RangeID) (*Replica, error) {
 	r := newReplica(s, id)
-	desc := &rangepb.RangeDescriptor{}
-	found, err := loadProto(s.engine, descKey(id), desc)
-	if err != nil {
-		return nil, err
-	}
-	if found {
-		r.mu.desc = desc
-		rd := replicaByNode(desc, s.nodeID)
-		if rd == nil {
-			// Removed from the range before a restart, while its data
-			// was not yet deleted: finish the job.
-			return nil, clearReplicaData(s.engine, id, desc, desc.NextReplicaId)
-		}
-		r.mu.replicaID = rd.ReplicaId
-	}
-	if _, err := loadProto(s.engine, appliedStateKey(id), r.mu.state); err != nil {
-		return nil, err
-	}
-	if _, err := loadProto(s.engine, truncatedKey(id), r.mu.truncated); err != nil {
-		return nil, err
-	}
-	lease := &rangepb.Lease{}
-	if found, err := loadProto(s.engine, leaseKey(id), lease); err != nil {
-		return nil, err
-	} else if found {
-		r.mu.lease = lease
-	}
-	if err := r.loadLastIndexLocked(); err != nil {
-		return nil, err
-	}
 	r.mu.Lock()
-	err = r.initRaftGroupLocked()
+	err := r.loadFromEngineLocked()
+	desc := r.mu.desc
+	if err == nil && desc != nil && replicaByNode(desc, s.nodeID) == nil {
+		r.mu.Unlock()
+		// Removed from the range before a restart, while its data was not
+		// yet deleted: finish the job.
+		return nil, clearReplicaData(s.engine, id, desc, desc.NextReplicaId)
+	}
+	if err == nil {
+		err = r.initRaftGroupLocked()
+	}
 	r.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -264,6 +271,39 @@ func (s *Store) loadReplica(id RangeID) (*Replica, error) {
 	s.mu.Unlock()
 	s.markActive(id)
 	return r, nil
+}
+
+// loadFromEngineLocked reads the replica's state from the engine: its
+// descriptor (and so its replica ID), applied state, truncated state,
+// lease and last log index.
+func (r *Replica) loadFromEngineLocked() error {
+	eng, id := r.store.engine, r.rangeID
+	desc := &rangepb.RangeDescriptor{}
+	found, err := loadProto(eng, descKey(id), desc)
+	if err != nil {
+		return err
+	}
+	if found {
+		r.mu.desc = desc
+		if rd := replicaByNode(desc, r.store.nodeID); rd != nil {
+			r.mu.replicaID = rd.ReplicaId
+		}
+	}
+	r.mu.state = &rangepb.RangeAppliedState{Stats: &rangepb.MVCCStats{}}
+	if _, err := loadProto(eng, appliedStateKey(id), r.mu.state); err != nil {
+		return err
+	}
+	r.mu.truncated = &rangepb.RaftTruncatedState{}
+	if _, err := loadProto(eng, truncatedKey(id), r.mu.truncated); err != nil {
+		return err
+	}
+	lease := &rangepb.Lease{}
+	if found, err := loadProto(eng, leaseKey(id), lease); err != nil {
+		return err
+	} else if found {
+		r.mu.lease = lease
+	}
+	return r.loadLastIndexLocked()
 }
 
 func newReplica(s *Store, id RangeID) *Replica {
@@ -347,6 +387,10 @@ func (s *Store) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.Ba
 			return err
 		}
 		resp, err = r.Send(ctx, ba)
+		var rkm *RangeKeyMismatchError
+		if errors.As(err, &rkm) && rkm.Ranges == nil {
+			rkm.Ranges = s.descsContaining(rkm.Key, r.rangeID)
+		}
 		return err
 	})
 	if errors.Is(err, stop.ErrStopping) {
@@ -429,19 +473,32 @@ func (s *Store) getOrCreateReplica(id RangeID, replicaID int32) (*Replica, error
 	}
 	r := newReplica(s, id)
 	r.mu.replicaID = replicaID
-	r.mu.Lock()
-	err := r.initRaftGroupLocked()
-	r.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
+	// Registered before its Raft group reads the engine, and holding its
+	// raftMu meanwhile: a split applying here (replica_split.go) either
+	// finds this replica and initializes it, or has registered its own
+	// first, so no split's state for the range is written under a replica
+	// that would not know it.
+	r.raftMu.Lock()
 	s.mu.Lock()
 	if existing, ok := s.mu.replicas[id]; ok {
 		s.mu.Unlock()
+		r.raftMu.Unlock()
 		return existing, nil
 	}
 	s.mu.replicas[id] = r
 	s.mu.Unlock()
+	r.mu.Lock()
+	err := r.initRaftGroupLocked()
+	r.mu.Unlock()
+	r.raftMu.Unlock()
+	if err != nil {
+		s.mu.Lock()
+		if s.mu.replicas[id] == r {
+			delete(s.mu.replicas, id)
+		}
+		s.mu.Unlock()
+		return nil, err
+	}
 	s.markActive(id)
 	return r, nil
 }

@@ -1,5 +1,12 @@
 package kvserver
 
+import (
+	"bytes"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/kv"
+)
+
 // Hooks for tests that drive the Raft machinery step by step (the
 // datadriven interaction tests): with a tick interval too long to fire and
 // a transport that holds messages until told to deliver them, a test
@@ -38,3 +45,30 @@ func (r *Replica) PendingProposals() int {
 // FlushHeartbeats sends the coalesced heartbeats now, as the ticker does
 // after each tick.
 func (s *Store) FlushHeartbeats() { s.flushHeartbeats() }
+
+// StatsAndRecompute returns the replica's MVCC stats and the stats
+// recomputed from its data, read together (no command applies between).
+func (r *Replica) StatsAndRecompute() (got, want kv.MVCCStats, err error) {
+	r.raftMu.Lock()
+	defer r.raftMu.Unlock()
+	r.mu.Lock()
+	desc := r.mu.desc
+	got = statsFromProto(r.mu.state.Stats)
+	r.mu.Unlock()
+	if desc == nil {
+		return got, want, errors.Newf("r%d is not initialized", r.rangeID)
+	}
+	start := desc.StartKey
+	if bytes.Compare(start, kv.LocalMax) < 0 {
+		start = kv.LocalMax
+	}
+	want, err = kv.ComputeStats(r.store.engine, start, descEndKey(desc), got.LastUpdateNanos)
+	return got, want, err
+}
+
+// SnapshotsApplied returns how many snapshots the store's replicas applied.
+func (s *Store) SnapshotsApplied() int64 { return s.snapshotsApplied.Load() }
+
+// SetMeta2UpdatesDisabled stops (or resumes) the meta2 writes that follow
+// splits and lease acquisitions, so that a test can hold meta2 stale.
+func (s *Store) SetMeta2UpdatesDisabled(disabled bool) { s.meta2UpdatesDisabled.Store(disabled) }

@@ -1379,18 +1379,108 @@ func (x *CollectChecksumResponse) GetSkipped() bool {
 	return false
 }
 
+// AdminSplitRequest splits the range at split_key, which becomes the first
+// key of a new range; empty: at the key that halves the range's data.
+type AdminSplitRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SplitKey      []byte                 `protobuf:"bytes,1,opt,name=split_key,json=splitKey,proto3" json:"split_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdminSplitRequest) Reset() {
+	*x = AdminSplitRequest{}
+	mi := &file_range_rangepb_api_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdminSplitRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdminSplitRequest) ProtoMessage() {}
+
+func (x *AdminSplitRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_api_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdminSplitRequest.ProtoReflect.Descriptor instead.
+func (*AdminSplitRequest) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *AdminSplitRequest) GetSplitKey() []byte {
+	if x != nil {
+		return x.SplitKey
+	}
+	return nil
+}
+
+type AdminSplitResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Left          *RangeDescriptor       `protobuf:"bytes,1,opt,name=left,proto3" json:"left,omitempty"`
+	Right         *RangeDescriptor       `protobuf:"bytes,2,opt,name=right,proto3" json:"right,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdminSplitResponse) Reset() {
+	*x = AdminSplitResponse{}
+	mi := &file_range_rangepb_api_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdminSplitResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdminSplitResponse) ProtoMessage() {}
+
+func (x *AdminSplitResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_api_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdminSplitResponse.ProtoReflect.Descriptor instead.
+func (*AdminSplitResponse) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *AdminSplitResponse) GetLeft() *RangeDescriptor {
+	if x != nil {
+		return x.Left
+	}
+	return nil
+}
+
+func (x *AdminSplitResponse) GetRight() *RangeDescriptor {
+	if x != nil {
+		return x.Right
+	}
+	return nil
+}
+
 type RequestUnion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Value:
 	//
-	//	*RequestUnion_EndTxn
-	//	*RequestUnion_HeartbeatTxn
-	//	*RequestUnion_PushTxn
-	//	*RequestUnion_ResolveIntent
-	//	*RequestUnion_ResolveIntentRange
-	//	*RequestUnion_QueryTxn
-	//	*RequestUnion_Refresh
-	//	*RequestUnion_RefreshRange
 	//	*RequestUnion_Get
 	//	*RequestUnion_Put
 	//	*RequestUnion_ConditionalPut
@@ -1403,6 +1493,15 @@ type RequestUnion struct {
 	//	*RequestUnion_ChangeReplicas
 	//	*RequestUnion_ComputeChecksum
 	//	*RequestUnion_CollectChecksum
+	//	*RequestUnion_AdminSplit
+	//	*RequestUnion_EndTxn
+	//	*RequestUnion_HeartbeatTxn
+	//	*RequestUnion_PushTxn
+	//	*RequestUnion_ResolveIntent
+	//	*RequestUnion_ResolveIntentRange
+	//	*RequestUnion_QueryTxn
+	//	*RequestUnion_Refresh
+	//	*RequestUnion_RefreshRange
 	Value         isRequestUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1410,7 +1509,7 @@ type RequestUnion struct {
 
 func (x *RequestUnion) Reset() {
 	*x = RequestUnion{}
-	mi := &file_range_rangepb_api_proto_msgTypes[27]
+	mi := &file_range_rangepb_api_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1422,7 +1521,7 @@ func (x *RequestUnion) String() string {
 func (*RequestUnion) ProtoMessage() {}
 
 func (x *RequestUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[27]
+	mi := &file_range_rangepb_api_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1435,84 +1534,12 @@ func (x *RequestUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestUnion.ProtoReflect.Descriptor instead.
 func (*RequestUnion) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{27}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RequestUnion) GetValue() isRequestUnion_Value {
 	if x != nil {
 		return x.Value
-	}
-	return nil
-}
-
-func (x *RequestUnion) GetEndTxn() *EndTxnRequest {
-	if x != nil {
-		if x, ok := x.Value.(*RequestUnion_EndTxn); ok {
-			return x.EndTxn
-		}
-	}
-	return nil
-}
-
-func (x *RequestUnion) GetHeartbeatTxn() *HeartbeatTxnRequest {
-	if x != nil {
-		if x, ok := x.Value.(*RequestUnion_HeartbeatTxn); ok {
-			return x.HeartbeatTxn
-		}
-	}
-	return nil
-}
-
-func (x *RequestUnion) GetPushTxn() *PushTxnRequest {
-	if x != nil {
-		if x, ok := x.Value.(*RequestUnion_PushTxn); ok {
-			return x.PushTxn
-		}
-	}
-	return nil
-}
-
-func (x *RequestUnion) GetResolveIntent() *ResolveIntentRequest {
-	if x != nil {
-		if x, ok := x.Value.(*RequestUnion_ResolveIntent); ok {
-			return x.ResolveIntent
-		}
-	}
-	return nil
-}
-
-func (x *RequestUnion) GetResolveIntentRange() *ResolveIntentRangeRequest {
-	if x != nil {
-		if x, ok := x.Value.(*RequestUnion_ResolveIntentRange); ok {
-			return x.ResolveIntentRange
-		}
-	}
-	return nil
-}
-
-func (x *RequestUnion) GetQueryTxn() *QueryTxnRequest {
-	if x != nil {
-		if x, ok := x.Value.(*RequestUnion_QueryTxn); ok {
-			return x.QueryTxn
-		}
-	}
-	return nil
-}
-
-func (x *RequestUnion) GetRefresh() *RefreshRequest {
-	if x != nil {
-		if x, ok := x.Value.(*RequestUnion_Refresh); ok {
-			return x.Refresh
-		}
-	}
-	return nil
-}
-
-func (x *RequestUnion) GetRefreshRange() *RefreshRangeRequest {
-	if x != nil {
-		if x, ok := x.Value.(*RequestUnion_RefreshRange); ok {
-			return x.RefreshRange
-		}
 	}
 	return nil
 }
@@ -1625,41 +1652,89 @@ func (x *RequestUnion) GetCollectChecksum() *CollectChecksumRequest {
 	return nil
 }
 
+func (x *RequestUnion) GetAdminSplit() *AdminSplitRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_AdminSplit); ok {
+			return x.AdminSplit
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetEndTxn() *EndTxnRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_EndTxn); ok {
+			return x.EndTxn
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetHeartbeatTxn() *HeartbeatTxnRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_HeartbeatTxn); ok {
+			return x.HeartbeatTxn
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetPushTxn() *PushTxnRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_PushTxn); ok {
+			return x.PushTxn
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetResolveIntent() *ResolveIntentRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_ResolveIntent); ok {
+			return x.ResolveIntent
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetResolveIntentRange() *ResolveIntentRangeRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_ResolveIntentRange); ok {
+			return x.ResolveIntentRange
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetQueryTxn() *QueryTxnRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_QueryTxn); ok {
+			return x.QueryTxn
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetRefresh() *RefreshRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_Refresh); ok {
+			return x.Refresh
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetRefreshRange() *RefreshRangeRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_RefreshRange); ok {
+			return x.RefreshRange
+		}
+	}
+	return nil
+}
+
 type isRequestUnion_Value interface {
 	isRequestUnion_Value()
-}
-
-type RequestUnion_EndTxn struct {
-	// Transactions (txn.proto); the others follow.
-	EndTxn *EndTxnRequest `protobuf:"bytes,100,opt,name=end_txn,json=endTxn,proto3,oneof"`
-}
-
-type RequestUnion_HeartbeatTxn struct {
-	HeartbeatTxn *HeartbeatTxnRequest `protobuf:"bytes,101,opt,name=heartbeat_txn,json=heartbeatTxn,proto3,oneof"`
-}
-
-type RequestUnion_PushTxn struct {
-	PushTxn *PushTxnRequest `protobuf:"bytes,102,opt,name=push_txn,json=pushTxn,proto3,oneof"`
-}
-
-type RequestUnion_ResolveIntent struct {
-	ResolveIntent *ResolveIntentRequest `protobuf:"bytes,103,opt,name=resolve_intent,json=resolveIntent,proto3,oneof"`
-}
-
-type RequestUnion_ResolveIntentRange struct {
-	ResolveIntentRange *ResolveIntentRangeRequest `protobuf:"bytes,104,opt,name=resolve_intent_range,json=resolveIntentRange,proto3,oneof"`
-}
-
-type RequestUnion_QueryTxn struct {
-	QueryTxn *QueryTxnRequest `protobuf:"bytes,105,opt,name=query_txn,json=queryTxn,proto3,oneof"`
-}
-
-type RequestUnion_Refresh struct {
-	Refresh *RefreshRequest `protobuf:"bytes,106,opt,name=refresh,proto3,oneof"`
-}
-
-type RequestUnion_RefreshRange struct {
-	RefreshRange *RefreshRangeRequest `protobuf:"bytes,107,opt,name=refresh_range,json=refreshRange,proto3,oneof"`
 }
 
 type RequestUnion_Get struct {
@@ -1710,21 +1785,42 @@ type RequestUnion_CollectChecksum struct {
 	CollectChecksum *CollectChecksumRequest `protobuf:"bytes,24,opt,name=collect_checksum,json=collectChecksum,proto3,oneof"`
 }
 
-func (*RequestUnion_EndTxn) isRequestUnion_Value() {}
+type RequestUnion_AdminSplit struct {
+	AdminSplit *AdminSplitRequest `protobuf:"bytes,25,opt,name=admin_split,json=adminSplit,proto3,oneof"`
+}
 
-func (*RequestUnion_HeartbeatTxn) isRequestUnion_Value() {}
+type RequestUnion_EndTxn struct {
+	// Transactions (txn.proto).
+	EndTxn *EndTxnRequest `protobuf:"bytes,100,opt,name=end_txn,json=endTxn,proto3,oneof"`
+}
 
-func (*RequestUnion_PushTxn) isRequestUnion_Value() {}
+type RequestUnion_HeartbeatTxn struct {
+	HeartbeatTxn *HeartbeatTxnRequest `protobuf:"bytes,101,opt,name=heartbeat_txn,json=heartbeatTxn,proto3,oneof"`
+}
 
-func (*RequestUnion_ResolveIntent) isRequestUnion_Value() {}
+type RequestUnion_PushTxn struct {
+	PushTxn *PushTxnRequest `protobuf:"bytes,102,opt,name=push_txn,json=pushTxn,proto3,oneof"`
+}
 
-func (*RequestUnion_ResolveIntentRange) isRequestUnion_Value() {}
+type RequestUnion_ResolveIntent struct {
+	ResolveIntent *ResolveIntentRequest `protobuf:"bytes,103,opt,name=resolve_intent,json=resolveIntent,proto3,oneof"`
+}
 
-func (*RequestUnion_QueryTxn) isRequestUnion_Value() {}
+type RequestUnion_ResolveIntentRange struct {
+	ResolveIntentRange *ResolveIntentRangeRequest `protobuf:"bytes,104,opt,name=resolve_intent_range,json=resolveIntentRange,proto3,oneof"`
+}
 
-func (*RequestUnion_Refresh) isRequestUnion_Value() {}
+type RequestUnion_QueryTxn struct {
+	QueryTxn *QueryTxnRequest `protobuf:"bytes,105,opt,name=query_txn,json=queryTxn,proto3,oneof"`
+}
 
-func (*RequestUnion_RefreshRange) isRequestUnion_Value() {}
+type RequestUnion_Refresh struct {
+	Refresh *RefreshRequest `protobuf:"bytes,106,opt,name=refresh,proto3,oneof"`
+}
+
+type RequestUnion_RefreshRange struct {
+	RefreshRange *RefreshRangeRequest `protobuf:"bytes,107,opt,name=refresh_range,json=refreshRange,proto3,oneof"`
+}
 
 func (*RequestUnion_Get) isRequestUnion_Value() {}
 
@@ -1750,18 +1846,28 @@ func (*RequestUnion_ComputeChecksum) isRequestUnion_Value() {}
 
 func (*RequestUnion_CollectChecksum) isRequestUnion_Value() {}
 
+func (*RequestUnion_AdminSplit) isRequestUnion_Value() {}
+
+func (*RequestUnion_EndTxn) isRequestUnion_Value() {}
+
+func (*RequestUnion_HeartbeatTxn) isRequestUnion_Value() {}
+
+func (*RequestUnion_PushTxn) isRequestUnion_Value() {}
+
+func (*RequestUnion_ResolveIntent) isRequestUnion_Value() {}
+
+func (*RequestUnion_ResolveIntentRange) isRequestUnion_Value() {}
+
+func (*RequestUnion_QueryTxn) isRequestUnion_Value() {}
+
+func (*RequestUnion_Refresh) isRequestUnion_Value() {}
+
+func (*RequestUnion_RefreshRange) isRequestUnion_Value() {}
+
 type ResponseUnion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Value:
 	//
-	//	*ResponseUnion_EndTxn
-	//	*ResponseUnion_HeartbeatTxn
-	//	*ResponseUnion_PushTxn
-	//	*ResponseUnion_ResolveIntent
-	//	*ResponseUnion_ResolveIntentRange
-	//	*ResponseUnion_QueryTxn
-	//	*ResponseUnion_Refresh
-	//	*ResponseUnion_RefreshRange
 	//	*ResponseUnion_Get
 	//	*ResponseUnion_Put
 	//	*ResponseUnion_ConditionalPut
@@ -1774,6 +1880,15 @@ type ResponseUnion struct {
 	//	*ResponseUnion_ChangeReplicas
 	//	*ResponseUnion_ComputeChecksum
 	//	*ResponseUnion_CollectChecksum
+	//	*ResponseUnion_AdminSplit
+	//	*ResponseUnion_EndTxn
+	//	*ResponseUnion_HeartbeatTxn
+	//	*ResponseUnion_PushTxn
+	//	*ResponseUnion_ResolveIntent
+	//	*ResponseUnion_ResolveIntentRange
+	//	*ResponseUnion_QueryTxn
+	//	*ResponseUnion_Refresh
+	//	*ResponseUnion_RefreshRange
 	Value         isResponseUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1781,7 +1896,7 @@ type ResponseUnion struct {
 
 func (x *ResponseUnion) Reset() {
 	*x = ResponseUnion{}
-	mi := &file_range_rangepb_api_proto_msgTypes[28]
+	mi := &file_range_rangepb_api_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1793,7 +1908,7 @@ func (x *ResponseUnion) String() string {
 func (*ResponseUnion) ProtoMessage() {}
 
 func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[28]
+	mi := &file_range_rangepb_api_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1806,84 +1921,12 @@ func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResponseUnion.ProtoReflect.Descriptor instead.
 func (*ResponseUnion) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{28}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ResponseUnion) GetValue() isResponseUnion_Value {
 	if x != nil {
 		return x.Value
-	}
-	return nil
-}
-
-func (x *ResponseUnion) GetEndTxn() *EndTxnResponse {
-	if x != nil {
-		if x, ok := x.Value.(*ResponseUnion_EndTxn); ok {
-			return x.EndTxn
-		}
-	}
-	return nil
-}
-
-func (x *ResponseUnion) GetHeartbeatTxn() *HeartbeatTxnResponse {
-	if x != nil {
-		if x, ok := x.Value.(*ResponseUnion_HeartbeatTxn); ok {
-			return x.HeartbeatTxn
-		}
-	}
-	return nil
-}
-
-func (x *ResponseUnion) GetPushTxn() *PushTxnResponse {
-	if x != nil {
-		if x, ok := x.Value.(*ResponseUnion_PushTxn); ok {
-			return x.PushTxn
-		}
-	}
-	return nil
-}
-
-func (x *ResponseUnion) GetResolveIntent() *ResolveIntentResponse {
-	if x != nil {
-		if x, ok := x.Value.(*ResponseUnion_ResolveIntent); ok {
-			return x.ResolveIntent
-		}
-	}
-	return nil
-}
-
-func (x *ResponseUnion) GetResolveIntentRange() *ResolveIntentRangeResponse {
-	if x != nil {
-		if x, ok := x.Value.(*ResponseUnion_ResolveIntentRange); ok {
-			return x.ResolveIntentRange
-		}
-	}
-	return nil
-}
-
-func (x *ResponseUnion) GetQueryTxn() *QueryTxnResponse {
-	if x != nil {
-		if x, ok := x.Value.(*ResponseUnion_QueryTxn); ok {
-			return x.QueryTxn
-		}
-	}
-	return nil
-}
-
-func (x *ResponseUnion) GetRefresh() *RefreshResponse {
-	if x != nil {
-		if x, ok := x.Value.(*ResponseUnion_Refresh); ok {
-			return x.Refresh
-		}
-	}
-	return nil
-}
-
-func (x *ResponseUnion) GetRefreshRange() *RefreshRangeResponse {
-	if x != nil {
-		if x, ok := x.Value.(*ResponseUnion_RefreshRange); ok {
-			return x.RefreshRange
-		}
 	}
 	return nil
 }
@@ -1996,40 +2039,89 @@ func (x *ResponseUnion) GetCollectChecksum() *CollectChecksumResponse {
 	return nil
 }
 
+func (x *ResponseUnion) GetAdminSplit() *AdminSplitResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_AdminSplit); ok {
+			return x.AdminSplit
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetEndTxn() *EndTxnResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_EndTxn); ok {
+			return x.EndTxn
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetHeartbeatTxn() *HeartbeatTxnResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_HeartbeatTxn); ok {
+			return x.HeartbeatTxn
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetPushTxn() *PushTxnResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_PushTxn); ok {
+			return x.PushTxn
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetResolveIntent() *ResolveIntentResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_ResolveIntent); ok {
+			return x.ResolveIntent
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetResolveIntentRange() *ResolveIntentRangeResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_ResolveIntentRange); ok {
+			return x.ResolveIntentRange
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetQueryTxn() *QueryTxnResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_QueryTxn); ok {
+			return x.QueryTxn
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetRefresh() *RefreshResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_Refresh); ok {
+			return x.Refresh
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetRefreshRange() *RefreshRangeResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_RefreshRange); ok {
+			return x.RefreshRange
+		}
+	}
+	return nil
+}
+
 type isResponseUnion_Value interface {
 	isResponseUnion_Value()
-}
-
-type ResponseUnion_EndTxn struct {
-	EndTxn *EndTxnResponse `protobuf:"bytes,100,opt,name=end_txn,json=endTxn,proto3,oneof"`
-}
-
-type ResponseUnion_HeartbeatTxn struct {
-	HeartbeatTxn *HeartbeatTxnResponse `protobuf:"bytes,101,opt,name=heartbeat_txn,json=heartbeatTxn,proto3,oneof"`
-}
-
-type ResponseUnion_PushTxn struct {
-	PushTxn *PushTxnResponse `protobuf:"bytes,102,opt,name=push_txn,json=pushTxn,proto3,oneof"`
-}
-
-type ResponseUnion_ResolveIntent struct {
-	ResolveIntent *ResolveIntentResponse `protobuf:"bytes,103,opt,name=resolve_intent,json=resolveIntent,proto3,oneof"`
-}
-
-type ResponseUnion_ResolveIntentRange struct {
-	ResolveIntentRange *ResolveIntentRangeResponse `protobuf:"bytes,104,opt,name=resolve_intent_range,json=resolveIntentRange,proto3,oneof"`
-}
-
-type ResponseUnion_QueryTxn struct {
-	QueryTxn *QueryTxnResponse `protobuf:"bytes,105,opt,name=query_txn,json=queryTxn,proto3,oneof"`
-}
-
-type ResponseUnion_Refresh struct {
-	Refresh *RefreshResponse `protobuf:"bytes,106,opt,name=refresh,proto3,oneof"`
-}
-
-type ResponseUnion_RefreshRange struct {
-	RefreshRange *RefreshRangeResponse `protobuf:"bytes,107,opt,name=refresh_range,json=refreshRange,proto3,oneof"`
 }
 
 type ResponseUnion_Get struct {
@@ -2080,21 +2172,41 @@ type ResponseUnion_CollectChecksum struct {
 	CollectChecksum *CollectChecksumResponse `protobuf:"bytes,24,opt,name=collect_checksum,json=collectChecksum,proto3,oneof"`
 }
 
-func (*ResponseUnion_EndTxn) isResponseUnion_Value() {}
+type ResponseUnion_AdminSplit struct {
+	AdminSplit *AdminSplitResponse `protobuf:"bytes,25,opt,name=admin_split,json=adminSplit,proto3,oneof"`
+}
 
-func (*ResponseUnion_HeartbeatTxn) isResponseUnion_Value() {}
+type ResponseUnion_EndTxn struct {
+	EndTxn *EndTxnResponse `protobuf:"bytes,100,opt,name=end_txn,json=endTxn,proto3,oneof"`
+}
 
-func (*ResponseUnion_PushTxn) isResponseUnion_Value() {}
+type ResponseUnion_HeartbeatTxn struct {
+	HeartbeatTxn *HeartbeatTxnResponse `protobuf:"bytes,101,opt,name=heartbeat_txn,json=heartbeatTxn,proto3,oneof"`
+}
 
-func (*ResponseUnion_ResolveIntent) isResponseUnion_Value() {}
+type ResponseUnion_PushTxn struct {
+	PushTxn *PushTxnResponse `protobuf:"bytes,102,opt,name=push_txn,json=pushTxn,proto3,oneof"`
+}
 
-func (*ResponseUnion_ResolveIntentRange) isResponseUnion_Value() {}
+type ResponseUnion_ResolveIntent struct {
+	ResolveIntent *ResolveIntentResponse `protobuf:"bytes,103,opt,name=resolve_intent,json=resolveIntent,proto3,oneof"`
+}
 
-func (*ResponseUnion_QueryTxn) isResponseUnion_Value() {}
+type ResponseUnion_ResolveIntentRange struct {
+	ResolveIntentRange *ResolveIntentRangeResponse `protobuf:"bytes,104,opt,name=resolve_intent_range,json=resolveIntentRange,proto3,oneof"`
+}
 
-func (*ResponseUnion_Refresh) isResponseUnion_Value() {}
+type ResponseUnion_QueryTxn struct {
+	QueryTxn *QueryTxnResponse `protobuf:"bytes,105,opt,name=query_txn,json=queryTxn,proto3,oneof"`
+}
 
-func (*ResponseUnion_RefreshRange) isResponseUnion_Value() {}
+type ResponseUnion_Refresh struct {
+	Refresh *RefreshResponse `protobuf:"bytes,106,opt,name=refresh,proto3,oneof"`
+}
+
+type ResponseUnion_RefreshRange struct {
+	RefreshRange *RefreshRangeResponse `protobuf:"bytes,107,opt,name=refresh_range,json=refreshRange,proto3,oneof"`
+}
 
 func (*ResponseUnion_Get) isResponseUnion_Value() {}
 
@@ -2120,6 +2232,24 @@ func (*ResponseUnion_ComputeChecksum) isResponseUnion_Value() {}
 
 func (*ResponseUnion_CollectChecksum) isResponseUnion_Value() {}
 
+func (*ResponseUnion_AdminSplit) isResponseUnion_Value() {}
+
+func (*ResponseUnion_EndTxn) isResponseUnion_Value() {}
+
+func (*ResponseUnion_HeartbeatTxn) isResponseUnion_Value() {}
+
+func (*ResponseUnion_PushTxn) isResponseUnion_Value() {}
+
+func (*ResponseUnion_ResolveIntent) isResponseUnion_Value() {}
+
+func (*ResponseUnion_ResolveIntentRange) isResponseUnion_Value() {}
+
+func (*ResponseUnion_QueryTxn) isResponseUnion_Value() {}
+
+func (*ResponseUnion_Refresh) isResponseUnion_Value() {}
+
+func (*ResponseUnion_RefreshRange) isResponseUnion_Value() {}
+
 type BatchHeader struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	RangeId int64                  `protobuf:"varint,1,opt,name=range_id,json=rangeId,proto3" json:"range_id,omitempty"`
@@ -2136,7 +2266,7 @@ type BatchHeader struct {
 
 func (x *BatchHeader) Reset() {
 	*x = BatchHeader{}
-	mi := &file_range_rangepb_api_proto_msgTypes[29]
+	mi := &file_range_rangepb_api_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2148,7 +2278,7 @@ func (x *BatchHeader) String() string {
 func (*BatchHeader) ProtoMessage() {}
 
 func (x *BatchHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[29]
+	mi := &file_range_rangepb_api_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2161,7 +2291,7 @@ func (x *BatchHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchHeader.ProtoReflect.Descriptor instead.
 func (*BatchHeader) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{29}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *BatchHeader) GetRangeId() int64 {
@@ -2202,7 +2332,7 @@ type BatchRequest struct {
 
 func (x *BatchRequest) Reset() {
 	*x = BatchRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[30]
+	mi := &file_range_rangepb_api_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2214,7 +2344,7 @@ func (x *BatchRequest) String() string {
 func (*BatchRequest) ProtoMessage() {}
 
 func (x *BatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[30]
+	mi := &file_range_rangepb_api_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2227,7 +2357,7 @@ func (x *BatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchRequest.ProtoReflect.Descriptor instead.
 func (*BatchRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{30}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *BatchRequest) GetHeader() *BatchHeader {
@@ -2255,7 +2385,7 @@ type NotLeaseHolderError struct {
 
 func (x *NotLeaseHolderError) Reset() {
 	*x = NotLeaseHolderError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[31]
+	mi := &file_range_rangepb_api_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2267,7 +2397,7 @@ func (x *NotLeaseHolderError) String() string {
 func (*NotLeaseHolderError) ProtoMessage() {}
 
 func (x *NotLeaseHolderError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[31]
+	mi := &file_range_rangepb_api_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2280,7 +2410,7 @@ func (x *NotLeaseHolderError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotLeaseHolderError.ProtoReflect.Descriptor instead.
 func (*NotLeaseHolderError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{31}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *NotLeaseHolderError) GetLease() *Lease {
@@ -2307,7 +2437,7 @@ type RangeNotFoundError struct {
 
 func (x *RangeNotFoundError) Reset() {
 	*x = RangeNotFoundError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[32]
+	mi := &file_range_rangepb_api_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2319,7 +2449,7 @@ func (x *RangeNotFoundError) String() string {
 func (*RangeNotFoundError) ProtoMessage() {}
 
 func (x *RangeNotFoundError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[32]
+	mi := &file_range_rangepb_api_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2332,7 +2462,7 @@ func (x *RangeNotFoundError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeNotFoundError.ProtoReflect.Descriptor instead.
 func (*RangeNotFoundError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{32}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RangeNotFoundError) GetRangeId() int64 {
@@ -2349,17 +2479,22 @@ func (x *RangeNotFoundError) GetStoreId() int32 {
 	return 0
 }
 
+// RangeKeyMismatchError: key is outside desc, the range as the replica knows
+// it. ranges are descriptors the replica's store holds that contain key
+// (the right-hand side of a recent split), so a client can refresh its
+// cache before the meta records catch up.
 type RangeKeyMismatchError struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
 	Desc          *RangeDescriptor       `protobuf:"bytes,2,opt,name=desc,proto3" json:"desc,omitempty"`
+	Ranges        []*RangeDescriptor     `protobuf:"bytes,3,rep,name=ranges,proto3" json:"ranges,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RangeKeyMismatchError) Reset() {
 	*x = RangeKeyMismatchError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[33]
+	mi := &file_range_rangepb_api_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2371,7 +2506,7 @@ func (x *RangeKeyMismatchError) String() string {
 func (*RangeKeyMismatchError) ProtoMessage() {}
 
 func (x *RangeKeyMismatchError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[33]
+	mi := &file_range_rangepb_api_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2384,7 +2519,7 @@ func (x *RangeKeyMismatchError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeKeyMismatchError.ProtoReflect.Descriptor instead.
 func (*RangeKeyMismatchError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{33}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RangeKeyMismatchError) GetKey() []byte {
@@ -2401,6 +2536,75 @@ func (x *RangeKeyMismatchError) GetDesc() *RangeDescriptor {
 	return nil
 }
 
+func (x *RangeKeyMismatchError) GetRanges() []*RangeDescriptor {
+	if x != nil {
+		return x.Ranges
+	}
+	return nil
+}
+
+// InvalidSplitKeyError: an AdminSplit named a key the range cannot split
+// at; nothing changed.
+type InvalidSplitKeyError struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	Desc          *RangeDescriptor       `protobuf:"bytes,3,opt,name=desc,proto3" json:"desc,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InvalidSplitKeyError) Reset() {
+	*x = InvalidSplitKeyError{}
+	mi := &file_range_rangepb_api_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InvalidSplitKeyError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InvalidSplitKeyError) ProtoMessage() {}
+
+func (x *InvalidSplitKeyError) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_api_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InvalidSplitKeyError.ProtoReflect.Descriptor instead.
+func (*InvalidSplitKeyError) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *InvalidSplitKeyError) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *InvalidSplitKeyError) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *InvalidSplitKeyError) GetDesc() *RangeDescriptor {
+	if x != nil {
+		return x.Desc
+	}
+	return nil
+}
+
 // AmbiguousResultError: the command may or may not have applied.
 type AmbiguousResultError struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2411,7 +2615,7 @@ type AmbiguousResultError struct {
 
 func (x *AmbiguousResultError) Reset() {
 	*x = AmbiguousResultError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[34]
+	mi := &file_range_rangepb_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2423,7 +2627,7 @@ func (x *AmbiguousResultError) String() string {
 func (*AmbiguousResultError) ProtoMessage() {}
 
 func (x *AmbiguousResultError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[34]
+	mi := &file_range_rangepb_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2436,7 +2640,7 @@ func (x *AmbiguousResultError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmbiguousResultError.ProtoReflect.Descriptor instead.
 func (*AmbiguousResultError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{34}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *AmbiguousResultError) GetReason() string {
@@ -2456,7 +2660,7 @@ type ConditionFailedError struct {
 
 func (x *ConditionFailedError) Reset() {
 	*x = ConditionFailedError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[35]
+	mi := &file_range_rangepb_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2468,7 +2672,7 @@ func (x *ConditionFailedError) String() string {
 func (*ConditionFailedError) ProtoMessage() {}
 
 func (x *ConditionFailedError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[35]
+	mi := &file_range_rangepb_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2481,7 +2685,7 @@ func (x *ConditionFailedError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConditionFailedError.ProtoReflect.Descriptor instead.
 func (*ConditionFailedError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{35}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ConditionFailedError) GetActualValue() []byte {
@@ -2508,7 +2712,7 @@ type WriteTooOldError struct {
 
 func (x *WriteTooOldError) Reset() {
 	*x = WriteTooOldError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[36]
+	mi := &file_range_rangepb_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2520,7 +2724,7 @@ func (x *WriteTooOldError) String() string {
 func (*WriteTooOldError) ProtoMessage() {}
 
 func (x *WriteTooOldError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[36]
+	mi := &file_range_rangepb_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2533,7 +2737,7 @@ func (x *WriteTooOldError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteTooOldError.ProtoReflect.Descriptor instead.
 func (*WriteTooOldError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{36}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *WriteTooOldError) GetTimestamp() *Timestamp {
@@ -2555,18 +2759,19 @@ type Error struct {
 	Message string                 `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
 	// Types that are valid to be assigned to Detail:
 	//
-	//	*Error_TxnRetry
-	//	*Error_TxnAborted
-	//	*Error_TxnPush
-	//	*Error_TxnStatus
-	//	*Error_LockConflict
-	//	*Error_ReadWithinUncertainty
 	//	*Error_NotLeaseHolder
 	//	*Error_RangeNotFound
 	//	*Error_RangeKeyMismatch
 	//	*Error_AmbiguousResult
 	//	*Error_ConditionFailed
 	//	*Error_WriteTooOld
+	//	*Error_InvalidSplitKey
+	//	*Error_TxnRetry
+	//	*Error_TxnAborted
+	//	*Error_TxnPush
+	//	*Error_TxnStatus
+	//	*Error_LockConflict
+	//	*Error_ReadWithinUncertainty
 	Detail        isError_Detail `protobuf_oneof:"detail"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2574,7 +2779,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_range_rangepb_api_proto_msgTypes[37]
+	mi := &file_range_rangepb_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2586,7 +2791,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[37]
+	mi := &file_range_rangepb_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2599,7 +2804,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{37}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Error) GetMessage() string {
@@ -2612,60 +2817,6 @@ func (x *Error) GetMessage() string {
 func (x *Error) GetDetail() isError_Detail {
 	if x != nil {
 		return x.Detail
-	}
-	return nil
-}
-
-func (x *Error) GetTxnRetry() *TransactionRetryError {
-	if x != nil {
-		if x, ok := x.Detail.(*Error_TxnRetry); ok {
-			return x.TxnRetry
-		}
-	}
-	return nil
-}
-
-func (x *Error) GetTxnAborted() *TransactionAbortedError {
-	if x != nil {
-		if x, ok := x.Detail.(*Error_TxnAborted); ok {
-			return x.TxnAborted
-		}
-	}
-	return nil
-}
-
-func (x *Error) GetTxnPush() *TransactionPushError {
-	if x != nil {
-		if x, ok := x.Detail.(*Error_TxnPush); ok {
-			return x.TxnPush
-		}
-	}
-	return nil
-}
-
-func (x *Error) GetTxnStatus() *TransactionStatusError {
-	if x != nil {
-		if x, ok := x.Detail.(*Error_TxnStatus); ok {
-			return x.TxnStatus
-		}
-	}
-	return nil
-}
-
-func (x *Error) GetLockConflict() *LockConflictError {
-	if x != nil {
-		if x, ok := x.Detail.(*Error_LockConflict); ok {
-			return x.LockConflict
-		}
-	}
-	return nil
-}
-
-func (x *Error) GetReadWithinUncertainty() *ReadWithinUncertaintyIntervalError {
-	if x != nil {
-		if x, ok := x.Detail.(*Error_ReadWithinUncertainty); ok {
-			return x.ReadWithinUncertainty
-		}
 	}
 	return nil
 }
@@ -2724,32 +2875,71 @@ func (x *Error) GetWriteTooOld() *WriteTooOldError {
 	return nil
 }
 
+func (x *Error) GetInvalidSplitKey() *InvalidSplitKeyError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_InvalidSplitKey); ok {
+			return x.InvalidSplitKey
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetTxnRetry() *TransactionRetryError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_TxnRetry); ok {
+			return x.TxnRetry
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetTxnAborted() *TransactionAbortedError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_TxnAborted); ok {
+			return x.TxnAborted
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetTxnPush() *TransactionPushError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_TxnPush); ok {
+			return x.TxnPush
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetTxnStatus() *TransactionStatusError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_TxnStatus); ok {
+			return x.TxnStatus
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetLockConflict() *LockConflictError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_LockConflict); ok {
+			return x.LockConflict
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetReadWithinUncertainty() *ReadWithinUncertaintyIntervalError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_ReadWithinUncertainty); ok {
+			return x.ReadWithinUncertainty
+		}
+	}
+	return nil
+}
+
 type isError_Detail interface {
 	isError_Detail()
-}
-
-type Error_TxnRetry struct {
-	TxnRetry *TransactionRetryError `protobuf:"bytes,100,opt,name=txn_retry,json=txnRetry,proto3,oneof"`
-}
-
-type Error_TxnAborted struct {
-	TxnAborted *TransactionAbortedError `protobuf:"bytes,101,opt,name=txn_aborted,json=txnAborted,proto3,oneof"`
-}
-
-type Error_TxnPush struct {
-	TxnPush *TransactionPushError `protobuf:"bytes,102,opt,name=txn_push,json=txnPush,proto3,oneof"`
-}
-
-type Error_TxnStatus struct {
-	TxnStatus *TransactionStatusError `protobuf:"bytes,103,opt,name=txn_status,json=txnStatus,proto3,oneof"`
-}
-
-type Error_LockConflict struct {
-	LockConflict *LockConflictError `protobuf:"bytes,104,opt,name=lock_conflict,json=lockConflict,proto3,oneof"`
-}
-
-type Error_ReadWithinUncertainty struct {
-	ReadWithinUncertainty *ReadWithinUncertaintyIntervalError `protobuf:"bytes,105,opt,name=read_within_uncertainty,json=readWithinUncertainty,proto3,oneof"`
 }
 
 type Error_NotLeaseHolder struct {
@@ -2776,17 +2966,33 @@ type Error_WriteTooOld struct {
 	WriteTooOld *WriteTooOldError `protobuf:"bytes,7,opt,name=write_too_old,json=writeTooOld,proto3,oneof"`
 }
 
-func (*Error_TxnRetry) isError_Detail() {}
+type Error_InvalidSplitKey struct {
+	InvalidSplitKey *InvalidSplitKeyError `protobuf:"bytes,8,opt,name=invalid_split_key,json=invalidSplitKey,proto3,oneof"`
+}
 
-func (*Error_TxnAborted) isError_Detail() {}
+type Error_TxnRetry struct {
+	TxnRetry *TransactionRetryError `protobuf:"bytes,100,opt,name=txn_retry,json=txnRetry,proto3,oneof"`
+}
 
-func (*Error_TxnPush) isError_Detail() {}
+type Error_TxnAborted struct {
+	TxnAborted *TransactionAbortedError `protobuf:"bytes,101,opt,name=txn_aborted,json=txnAborted,proto3,oneof"`
+}
 
-func (*Error_TxnStatus) isError_Detail() {}
+type Error_TxnPush struct {
+	TxnPush *TransactionPushError `protobuf:"bytes,102,opt,name=txn_push,json=txnPush,proto3,oneof"`
+}
 
-func (*Error_LockConflict) isError_Detail() {}
+type Error_TxnStatus struct {
+	TxnStatus *TransactionStatusError `protobuf:"bytes,103,opt,name=txn_status,json=txnStatus,proto3,oneof"`
+}
 
-func (*Error_ReadWithinUncertainty) isError_Detail() {}
+type Error_LockConflict struct {
+	LockConflict *LockConflictError `protobuf:"bytes,104,opt,name=lock_conflict,json=lockConflict,proto3,oneof"`
+}
+
+type Error_ReadWithinUncertainty struct {
+	ReadWithinUncertainty *ReadWithinUncertaintyIntervalError `protobuf:"bytes,105,opt,name=read_within_uncertainty,json=readWithinUncertainty,proto3,oneof"`
+}
 
 func (*Error_NotLeaseHolder) isError_Detail() {}
 
@@ -2799,6 +3005,20 @@ func (*Error_AmbiguousResult) isError_Detail() {}
 func (*Error_ConditionFailed) isError_Detail() {}
 
 func (*Error_WriteTooOld) isError_Detail() {}
+
+func (*Error_InvalidSplitKey) isError_Detail() {}
+
+func (*Error_TxnRetry) isError_Detail() {}
+
+func (*Error_TxnAborted) isError_Detail() {}
+
+func (*Error_TxnPush) isError_Detail() {}
+
+func (*Error_TxnStatus) isError_Detail() {}
+
+func (*Error_LockConflict) isError_Detail() {}
+
+func (*Error_ReadWithinUncertainty) isError_Detail() {}
 
 type BatchResponse struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -2815,7 +3035,7 @@ type BatchResponse struct {
 
 func (x *BatchResponse) Reset() {
 	*x = BatchResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[38]
+	mi := &file_range_rangepb_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2827,7 +3047,7 @@ func (x *BatchResponse) String() string {
 func (*BatchResponse) ProtoMessage() {}
 
 func (x *BatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[38]
+	mi := &file_range_rangepb_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2840,7 +3060,7 @@ func (x *BatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchResponse.ProtoReflect.Descriptor instead.
 func (*BatchResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{38}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *BatchResponse) GetResponses() []*ResponseUnion {
@@ -2887,7 +3107,7 @@ type PingRequest struct {
 
 func (x *PingRequest) Reset() {
 	*x = PingRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[39]
+	mi := &file_range_rangepb_api_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2899,7 +3119,7 @@ func (x *PingRequest) String() string {
 func (*PingRequest) ProtoMessage() {}
 
 func (x *PingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[39]
+	mi := &file_range_rangepb_api_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2912,7 +3132,7 @@ func (x *PingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PingRequest.ProtoReflect.Descriptor instead.
 func (*PingRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{39}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *PingRequest) GetClusterId() []byte {
@@ -2962,7 +3182,7 @@ type PingResponse struct {
 
 func (x *PingResponse) Reset() {
 	*x = PingResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[40]
+	mi := &file_range_rangepb_api_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2974,7 +3194,7 @@ func (x *PingResponse) String() string {
 func (*PingResponse) ProtoMessage() {}
 
 func (x *PingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[40]
+	mi := &file_range_rangepb_api_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2987,7 +3207,7 @@ func (x *PingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PingResponse.ProtoReflect.Descriptor instead.
 func (*PingResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{40}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *PingResponse) GetClusterId() []byte {
@@ -3089,16 +3309,13 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\rapplied_index\x18\x02 \x01(\x04R\fappliedIndex\"r\n" +
 	"\x17CollectChecksumResponse\x12=\n" +
 	"\bchecksum\x18\x01 \x01(\v2!.meridian.rangepb.ReplicaChecksumR\bchecksum\x12\x18\n" +
-	"\askipped\x18\x02 \x01(\bR\askipped\"\xb8\v\n" +
-	"\fRequestUnion\x12:\n" +
-	"\aend_txn\x18d \x01(\v2\x1f.meridian.rangepb.EndTxnRequestH\x00R\x06endTxn\x12L\n" +
-	"\rheartbeat_txn\x18e \x01(\v2%.meridian.rangepb.HeartbeatTxnRequestH\x00R\fheartbeatTxn\x12=\n" +
-	"\bpush_txn\x18f \x01(\v2 .meridian.rangepb.PushTxnRequestH\x00R\apushTxn\x12O\n" +
-	"\x0eresolve_intent\x18g \x01(\v2&.meridian.rangepb.ResolveIntentRequestH\x00R\rresolveIntent\x12_\n" +
-	"\x14resolve_intent_range\x18h \x01(\v2+.meridian.rangepb.ResolveIntentRangeRequestH\x00R\x12resolveIntentRange\x12@\n" +
-	"\tquery_txn\x18i \x01(\v2!.meridian.rangepb.QueryTxnRequestH\x00R\bqueryTxn\x12<\n" +
-	"\arefresh\x18j \x01(\v2 .meridian.rangepb.RefreshRequestH\x00R\arefresh\x12L\n" +
-	"\rrefresh_range\x18k \x01(\v2%.meridian.rangepb.RefreshRangeRequestH\x00R\frefreshRange\x120\n" +
+	"\askipped\x18\x02 \x01(\bR\askipped\"0\n" +
+	"\x11AdminSplitRequest\x12\x1b\n" +
+	"\tsplit_key\x18\x01 \x01(\fR\bsplitKey\"\x84\x01\n" +
+	"\x12AdminSplitResponse\x125\n" +
+	"\x04left\x18\x01 \x01(\v2!.meridian.rangepb.RangeDescriptorR\x04left\x127\n" +
+	"\x05right\x18\x02 \x01(\v2!.meridian.rangepb.RangeDescriptorR\x05right\"\x80\f\n" +
+	"\fRequestUnion\x120\n" +
 	"\x03get\x18\x01 \x01(\v2\x1c.meridian.rangepb.GetRequestH\x00R\x03get\x120\n" +
 	"\x03put\x18\x02 \x01(\v2\x1c.meridian.rangepb.PutRequestH\x00R\x03put\x12R\n" +
 	"\x0fconditional_put\x18\x03 \x01(\v2'.meridian.rangepb.ConditionalPutRequestH\x00R\x0econditionalPut\x12B\n" +
@@ -3110,17 +3327,19 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x0etransfer_lease\x18\x15 \x01(\v2&.meridian.rangepb.TransferLeaseRequestH\x00R\rtransferLease\x12R\n" +
 	"\x0fchange_replicas\x18\x16 \x01(\v2'.meridian.rangepb.ChangeReplicasRequestH\x00R\x0echangeReplicas\x12U\n" +
 	"\x10compute_checksum\x18\x17 \x01(\v2(.meridian.rangepb.ComputeChecksumRequestH\x00R\x0fcomputeChecksum\x12U\n" +
-	"\x10collect_checksum\x18\x18 \x01(\v2(.meridian.rangepb.CollectChecksumRequestH\x00R\x0fcollectChecksumB\a\n" +
-	"\x05value\"\xcd\v\n" +
-	"\rResponseUnion\x12;\n" +
-	"\aend_txn\x18d \x01(\v2 .meridian.rangepb.EndTxnResponseH\x00R\x06endTxn\x12M\n" +
-	"\rheartbeat_txn\x18e \x01(\v2&.meridian.rangepb.HeartbeatTxnResponseH\x00R\fheartbeatTxn\x12>\n" +
-	"\bpush_txn\x18f \x01(\v2!.meridian.rangepb.PushTxnResponseH\x00R\apushTxn\x12P\n" +
-	"\x0eresolve_intent\x18g \x01(\v2'.meridian.rangepb.ResolveIntentResponseH\x00R\rresolveIntent\x12`\n" +
-	"\x14resolve_intent_range\x18h \x01(\v2,.meridian.rangepb.ResolveIntentRangeResponseH\x00R\x12resolveIntentRange\x12A\n" +
-	"\tquery_txn\x18i \x01(\v2\".meridian.rangepb.QueryTxnResponseH\x00R\bqueryTxn\x12=\n" +
-	"\arefresh\x18j \x01(\v2!.meridian.rangepb.RefreshResponseH\x00R\arefresh\x12M\n" +
-	"\rrefresh_range\x18k \x01(\v2&.meridian.rangepb.RefreshRangeResponseH\x00R\frefreshRange\x121\n" +
+	"\x10collect_checksum\x18\x18 \x01(\v2(.meridian.rangepb.CollectChecksumRequestH\x00R\x0fcollectChecksum\x12F\n" +
+	"\vadmin_split\x18\x19 \x01(\v2#.meridian.rangepb.AdminSplitRequestH\x00R\n" +
+	"adminSplit\x12:\n" +
+	"\aend_txn\x18d \x01(\v2\x1f.meridian.rangepb.EndTxnRequestH\x00R\x06endTxn\x12L\n" +
+	"\rheartbeat_txn\x18e \x01(\v2%.meridian.rangepb.HeartbeatTxnRequestH\x00R\fheartbeatTxn\x12=\n" +
+	"\bpush_txn\x18f \x01(\v2 .meridian.rangepb.PushTxnRequestH\x00R\apushTxn\x12O\n" +
+	"\x0eresolve_intent\x18g \x01(\v2&.meridian.rangepb.ResolveIntentRequestH\x00R\rresolveIntent\x12_\n" +
+	"\x14resolve_intent_range\x18h \x01(\v2+.meridian.rangepb.ResolveIntentRangeRequestH\x00R\x12resolveIntentRange\x12@\n" +
+	"\tquery_txn\x18i \x01(\v2!.meridian.rangepb.QueryTxnRequestH\x00R\bqueryTxn\x12<\n" +
+	"\arefresh\x18j \x01(\v2 .meridian.rangepb.RefreshRequestH\x00R\arefresh\x12L\n" +
+	"\rrefresh_range\x18k \x01(\v2%.meridian.rangepb.RefreshRangeRequestH\x00R\frefreshRangeB\a\n" +
+	"\x05value\"\x96\f\n" +
+	"\rResponseUnion\x121\n" +
 	"\x03get\x18\x01 \x01(\v2\x1d.meridian.rangepb.GetResponseH\x00R\x03get\x121\n" +
 	"\x03put\x18\x02 \x01(\v2\x1d.meridian.rangepb.PutResponseH\x00R\x03put\x12S\n" +
 	"\x0fconditional_put\x18\x03 \x01(\v2(.meridian.rangepb.ConditionalPutResponseH\x00R\x0econditionalPut\x12C\n" +
@@ -3132,7 +3351,17 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x0etransfer_lease\x18\x15 \x01(\v2'.meridian.rangepb.TransferLeaseResponseH\x00R\rtransferLease\x12S\n" +
 	"\x0fchange_replicas\x18\x16 \x01(\v2(.meridian.rangepb.ChangeReplicasResponseH\x00R\x0echangeReplicas\x12V\n" +
 	"\x10compute_checksum\x18\x17 \x01(\v2).meridian.rangepb.ComputeChecksumResponseH\x00R\x0fcomputeChecksum\x12V\n" +
-	"\x10collect_checksum\x18\x18 \x01(\v2).meridian.rangepb.CollectChecksumResponseH\x00R\x0fcollectChecksumB\a\n" +
+	"\x10collect_checksum\x18\x18 \x01(\v2).meridian.rangepb.CollectChecksumResponseH\x00R\x0fcollectChecksum\x12G\n" +
+	"\vadmin_split\x18\x19 \x01(\v2$.meridian.rangepb.AdminSplitResponseH\x00R\n" +
+	"adminSplit\x12;\n" +
+	"\aend_txn\x18d \x01(\v2 .meridian.rangepb.EndTxnResponseH\x00R\x06endTxn\x12M\n" +
+	"\rheartbeat_txn\x18e \x01(\v2&.meridian.rangepb.HeartbeatTxnResponseH\x00R\fheartbeatTxn\x12>\n" +
+	"\bpush_txn\x18f \x01(\v2!.meridian.rangepb.PushTxnResponseH\x00R\apushTxn\x12P\n" +
+	"\x0eresolve_intent\x18g \x01(\v2'.meridian.rangepb.ResolveIntentResponseH\x00R\rresolveIntent\x12`\n" +
+	"\x14resolve_intent_range\x18h \x01(\v2,.meridian.rangepb.ResolveIntentRangeResponseH\x00R\x12resolveIntentRange\x12A\n" +
+	"\tquery_txn\x18i \x01(\v2\".meridian.rangepb.QueryTxnResponseH\x00R\bqueryTxn\x12=\n" +
+	"\arefresh\x18j \x01(\v2!.meridian.rangepb.RefreshResponseH\x00R\arefresh\x12M\n" +
+	"\rrefresh_range\x18k \x01(\v2&.meridian.rangepb.RefreshRangeResponseH\x00R\frefreshRangeB\a\n" +
 	"\x05value\"\xd3\x01\n" +
 	"\vBatchHeader\x12\x19\n" +
 	"\brange_id\x18\x01 \x01(\x03R\arangeId\x12=\n" +
@@ -3147,10 +3376,15 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\brange_id\x18\x02 \x01(\x03R\arangeId\"J\n" +
 	"\x12RangeNotFoundError\x12\x19\n" +
 	"\brange_id\x18\x01 \x01(\x03R\arangeId\x12\x19\n" +
-	"\bstore_id\x18\x02 \x01(\x05R\astoreId\"`\n" +
+	"\bstore_id\x18\x02 \x01(\x05R\astoreId\"\x9b\x01\n" +
 	"\x15RangeKeyMismatchError\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x125\n" +
-	"\x04desc\x18\x02 \x01(\v2!.meridian.rangepb.RangeDescriptorR\x04desc\".\n" +
+	"\x04desc\x18\x02 \x01(\v2!.meridian.rangepb.RangeDescriptorR\x04desc\x129\n" +
+	"\x06ranges\x18\x03 \x03(\v2!.meridian.rangepb.RangeDescriptorR\x06ranges\"w\n" +
+	"\x14InvalidSplitKeyError\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x125\n" +
+	"\x04desc\x18\x03 \x01(\v2!.meridian.rangepb.RangeDescriptorR\x04desc\".\n" +
 	"\x14AmbiguousResultError\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\"^\n" +
 	"\x14ConditionFailedError\x12!\n" +
@@ -3158,9 +3392,16 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\ractual_exists\x18\x02 \x01(\bR\factualExists\"\x95\x01\n" +
 	"\x10WriteTooOldError\x129\n" +
 	"\ttimestamp\x18\x01 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\x12F\n" +
-	"\x10actual_timestamp\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\x0factualTimestamp\"\xfd\a\n" +
+	"\x10actual_timestamp\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\x0factualTimestamp\"\xd3\b\n" +
 	"\x05Error\x12\x18\n" +
-	"\amessage\x18\x01 \x01(\tR\amessage\x12F\n" +
+	"\amessage\x18\x01 \x01(\tR\amessage\x12Q\n" +
+	"\x10not_lease_holder\x18\x02 \x01(\v2%.meridian.rangepb.NotLeaseHolderErrorH\x00R\x0enotLeaseHolder\x12N\n" +
+	"\x0frange_not_found\x18\x03 \x01(\v2$.meridian.rangepb.RangeNotFoundErrorH\x00R\rrangeNotFound\x12W\n" +
+	"\x12range_key_mismatch\x18\x04 \x01(\v2'.meridian.rangepb.RangeKeyMismatchErrorH\x00R\x10rangeKeyMismatch\x12S\n" +
+	"\x10ambiguous_result\x18\x05 \x01(\v2&.meridian.rangepb.AmbiguousResultErrorH\x00R\x0fambiguousResult\x12S\n" +
+	"\x10condition_failed\x18\x06 \x01(\v2&.meridian.rangepb.ConditionFailedErrorH\x00R\x0fconditionFailed\x12H\n" +
+	"\rwrite_too_old\x18\a \x01(\v2\".meridian.rangepb.WriteTooOldErrorH\x00R\vwriteTooOld\x12T\n" +
+	"\x11invalid_split_key\x18\b \x01(\v2&.meridian.rangepb.InvalidSplitKeyErrorH\x00R\x0finvalidSplitKey\x12F\n" +
 	"\ttxn_retry\x18d \x01(\v2'.meridian.rangepb.TransactionRetryErrorH\x00R\btxnRetry\x12L\n" +
 	"\vtxn_aborted\x18e \x01(\v2).meridian.rangepb.TransactionAbortedErrorH\x00R\n" +
 	"txnAborted\x12C\n" +
@@ -3168,13 +3409,7 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\n" +
 	"txn_status\x18g \x01(\v2(.meridian.rangepb.TransactionStatusErrorH\x00R\ttxnStatus\x12J\n" +
 	"\rlock_conflict\x18h \x01(\v2#.meridian.rangepb.LockConflictErrorH\x00R\flockConflict\x12n\n" +
-	"\x17read_within_uncertainty\x18i \x01(\v24.meridian.rangepb.ReadWithinUncertaintyIntervalErrorH\x00R\x15readWithinUncertainty\x12Q\n" +
-	"\x10not_lease_holder\x18\x02 \x01(\v2%.meridian.rangepb.NotLeaseHolderErrorH\x00R\x0enotLeaseHolder\x12N\n" +
-	"\x0frange_not_found\x18\x03 \x01(\v2$.meridian.rangepb.RangeNotFoundErrorH\x00R\rrangeNotFound\x12W\n" +
-	"\x12range_key_mismatch\x18\x04 \x01(\v2'.meridian.rangepb.RangeKeyMismatchErrorH\x00R\x10rangeKeyMismatch\x12S\n" +
-	"\x10ambiguous_result\x18\x05 \x01(\v2&.meridian.rangepb.AmbiguousResultErrorH\x00R\x0fambiguousResult\x12S\n" +
-	"\x10condition_failed\x18\x06 \x01(\v2&.meridian.rangepb.ConditionFailedErrorH\x00R\x0fconditionFailed\x12H\n" +
-	"\rwrite_too_old\x18\a \x01(\v2\".meridian.rangepb.WriteTooOldErrorH\x00R\vwriteTooOldB\b\n" +
+	"\x17read_within_uncertainty\x18i \x01(\v24.meridian.rangepb.ReadWithinUncertaintyIntervalErrorH\x00R\x15readWithinUncertaintyB\b\n" +
 	"\x06detail\"\xe9\x01\n" +
 	"\rBatchResponse\x12=\n" +
 	"\tresponses\x18\x01 \x03(\v2\x1f.meridian.rangepb.ResponseUnionR\tresponses\x12-\n" +
@@ -3217,7 +3452,7 @@ func file_range_rangepb_api_proto_rawDescGZIP() []byte {
 }
 
 var file_range_rangepb_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_range_rangepb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_range_rangepb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_range_rangepb_api_proto_goTypes = []any{
 	(ChangeType)(0),                            // 0: meridian.rangepb.ChangeType
 	(*GetRequest)(nil),                         // 1: meridian.rangepb.GetRequest
@@ -3247,145 +3482,155 @@ var file_range_rangepb_api_proto_goTypes = []any{
 	(*ComputeChecksumResponse)(nil),            // 25: meridian.rangepb.ComputeChecksumResponse
 	(*CollectChecksumRequest)(nil),             // 26: meridian.rangepb.CollectChecksumRequest
 	(*CollectChecksumResponse)(nil),            // 27: meridian.rangepb.CollectChecksumResponse
-	(*RequestUnion)(nil),                       // 28: meridian.rangepb.RequestUnion
-	(*ResponseUnion)(nil),                      // 29: meridian.rangepb.ResponseUnion
-	(*BatchHeader)(nil),                        // 30: meridian.rangepb.BatchHeader
-	(*BatchRequest)(nil),                       // 31: meridian.rangepb.BatchRequest
-	(*NotLeaseHolderError)(nil),                // 32: meridian.rangepb.NotLeaseHolderError
-	(*RangeNotFoundError)(nil),                 // 33: meridian.rangepb.RangeNotFoundError
-	(*RangeKeyMismatchError)(nil),              // 34: meridian.rangepb.RangeKeyMismatchError
-	(*AmbiguousResultError)(nil),               // 35: meridian.rangepb.AmbiguousResultError
-	(*ConditionFailedError)(nil),               // 36: meridian.rangepb.ConditionFailedError
-	(*WriteTooOldError)(nil),                   // 37: meridian.rangepb.WriteTooOldError
-	(*Error)(nil),                              // 38: meridian.rangepb.Error
-	(*BatchResponse)(nil),                      // 39: meridian.rangepb.BatchResponse
-	(*PingRequest)(nil),                        // 40: meridian.rangepb.PingRequest
-	(*PingResponse)(nil),                       // 41: meridian.rangepb.PingResponse
-	(*Timestamp)(nil),                          // 42: meridian.rangepb.Timestamp
-	(*Span)(nil),                               // 43: meridian.rangepb.Span
-	(*Lease)(nil),                              // 44: meridian.rangepb.Lease
-	(*ReplicaDescriptor)(nil),                  // 45: meridian.rangepb.ReplicaDescriptor
-	(*RangeDescriptor)(nil),                    // 46: meridian.rangepb.RangeDescriptor
-	(*EndTxnRequest)(nil),                      // 47: meridian.rangepb.EndTxnRequest
-	(*HeartbeatTxnRequest)(nil),                // 48: meridian.rangepb.HeartbeatTxnRequest
-	(*PushTxnRequest)(nil),                     // 49: meridian.rangepb.PushTxnRequest
-	(*ResolveIntentRequest)(nil),               // 50: meridian.rangepb.ResolveIntentRequest
-	(*ResolveIntentRangeRequest)(nil),          // 51: meridian.rangepb.ResolveIntentRangeRequest
-	(*QueryTxnRequest)(nil),                    // 52: meridian.rangepb.QueryTxnRequest
-	(*RefreshRequest)(nil),                     // 53: meridian.rangepb.RefreshRequest
-	(*RefreshRangeRequest)(nil),                // 54: meridian.rangepb.RefreshRangeRequest
-	(*EndTxnResponse)(nil),                     // 55: meridian.rangepb.EndTxnResponse
-	(*HeartbeatTxnResponse)(nil),               // 56: meridian.rangepb.HeartbeatTxnResponse
-	(*PushTxnResponse)(nil),                    // 57: meridian.rangepb.PushTxnResponse
-	(*ResolveIntentResponse)(nil),              // 58: meridian.rangepb.ResolveIntentResponse
-	(*ResolveIntentRangeResponse)(nil),         // 59: meridian.rangepb.ResolveIntentRangeResponse
-	(*QueryTxnResponse)(nil),                   // 60: meridian.rangepb.QueryTxnResponse
-	(*RefreshResponse)(nil),                    // 61: meridian.rangepb.RefreshResponse
-	(*RefreshRangeResponse)(nil),               // 62: meridian.rangepb.RefreshRangeResponse
-	(*Transaction)(nil),                        // 63: meridian.rangepb.Transaction
-	(*TransactionRetryError)(nil),              // 64: meridian.rangepb.TransactionRetryError
-	(*TransactionAbortedError)(nil),            // 65: meridian.rangepb.TransactionAbortedError
-	(*TransactionPushError)(nil),               // 66: meridian.rangepb.TransactionPushError
-	(*TransactionStatusError)(nil),             // 67: meridian.rangepb.TransactionStatusError
-	(*LockConflictError)(nil),                  // 68: meridian.rangepb.LockConflictError
-	(*ReadWithinUncertaintyIntervalError)(nil), // 69: meridian.rangepb.ReadWithinUncertaintyIntervalError
-	(*RaftMessageBatch)(nil),                   // 70: meridian.rangepb.RaftMessageBatch
-	(*SnapshotRequest)(nil),                    // 71: meridian.rangepb.SnapshotRequest
-	(*RaftMessageResponse)(nil),                // 72: meridian.rangepb.RaftMessageResponse
-	(*SnapshotResponse)(nil),                   // 73: meridian.rangepb.SnapshotResponse
+	(*AdminSplitRequest)(nil),                  // 28: meridian.rangepb.AdminSplitRequest
+	(*AdminSplitResponse)(nil),                 // 29: meridian.rangepb.AdminSplitResponse
+	(*RequestUnion)(nil),                       // 30: meridian.rangepb.RequestUnion
+	(*ResponseUnion)(nil),                      // 31: meridian.rangepb.ResponseUnion
+	(*BatchHeader)(nil),                        // 32: meridian.rangepb.BatchHeader
+	(*BatchRequest)(nil),                       // 33: meridian.rangepb.BatchRequest
+	(*NotLeaseHolderError)(nil),                // 34: meridian.rangepb.NotLeaseHolderError
+	(*RangeNotFoundError)(nil),                 // 35: meridian.rangepb.RangeNotFoundError
+	(*RangeKeyMismatchError)(nil),              // 36: meridian.rangepb.RangeKeyMismatchError
+	(*InvalidSplitKeyError)(nil),               // 37: meridian.rangepb.InvalidSplitKeyError
+	(*AmbiguousResultError)(nil),               // 38: meridian.rangepb.AmbiguousResultError
+	(*ConditionFailedError)(nil),               // 39: meridian.rangepb.ConditionFailedError
+	(*WriteTooOldError)(nil),                   // 40: meridian.rangepb.WriteTooOldError
+	(*Error)(nil),                              // 41: meridian.rangepb.Error
+	(*BatchResponse)(nil),                      // 42: meridian.rangepb.BatchResponse
+	(*PingRequest)(nil),                        // 43: meridian.rangepb.PingRequest
+	(*PingResponse)(nil),                       // 44: meridian.rangepb.PingResponse
+	(*Timestamp)(nil),                          // 45: meridian.rangepb.Timestamp
+	(*Span)(nil),                               // 46: meridian.rangepb.Span
+	(*Lease)(nil),                              // 47: meridian.rangepb.Lease
+	(*ReplicaDescriptor)(nil),                  // 48: meridian.rangepb.ReplicaDescriptor
+	(*RangeDescriptor)(nil),                    // 49: meridian.rangepb.RangeDescriptor
+	(*EndTxnRequest)(nil),                      // 50: meridian.rangepb.EndTxnRequest
+	(*HeartbeatTxnRequest)(nil),                // 51: meridian.rangepb.HeartbeatTxnRequest
+	(*PushTxnRequest)(nil),                     // 52: meridian.rangepb.PushTxnRequest
+	(*ResolveIntentRequest)(nil),               // 53: meridian.rangepb.ResolveIntentRequest
+	(*ResolveIntentRangeRequest)(nil),          // 54: meridian.rangepb.ResolveIntentRangeRequest
+	(*QueryTxnRequest)(nil),                    // 55: meridian.rangepb.QueryTxnRequest
+	(*RefreshRequest)(nil),                     // 56: meridian.rangepb.RefreshRequest
+	(*RefreshRangeRequest)(nil),                // 57: meridian.rangepb.RefreshRangeRequest
+	(*EndTxnResponse)(nil),                     // 58: meridian.rangepb.EndTxnResponse
+	(*HeartbeatTxnResponse)(nil),               // 59: meridian.rangepb.HeartbeatTxnResponse
+	(*PushTxnResponse)(nil),                    // 60: meridian.rangepb.PushTxnResponse
+	(*ResolveIntentResponse)(nil),              // 61: meridian.rangepb.ResolveIntentResponse
+	(*ResolveIntentRangeResponse)(nil),         // 62: meridian.rangepb.ResolveIntentRangeResponse
+	(*QueryTxnResponse)(nil),                   // 63: meridian.rangepb.QueryTxnResponse
+	(*RefreshResponse)(nil),                    // 64: meridian.rangepb.RefreshResponse
+	(*RefreshRangeResponse)(nil),               // 65: meridian.rangepb.RefreshRangeResponse
+	(*Transaction)(nil),                        // 66: meridian.rangepb.Transaction
+	(*TransactionRetryError)(nil),              // 67: meridian.rangepb.TransactionRetryError
+	(*TransactionAbortedError)(nil),            // 68: meridian.rangepb.TransactionAbortedError
+	(*TransactionPushError)(nil),               // 69: meridian.rangepb.TransactionPushError
+	(*TransactionStatusError)(nil),             // 70: meridian.rangepb.TransactionStatusError
+	(*LockConflictError)(nil),                  // 71: meridian.rangepb.LockConflictError
+	(*ReadWithinUncertaintyIntervalError)(nil), // 72: meridian.rangepb.ReadWithinUncertaintyIntervalError
+	(*RaftMessageBatch)(nil),                   // 73: meridian.rangepb.RaftMessageBatch
+	(*SnapshotRequest)(nil),                    // 74: meridian.rangepb.SnapshotRequest
+	(*RaftMessageResponse)(nil),                // 75: meridian.rangepb.RaftMessageResponse
+	(*SnapshotResponse)(nil),                   // 76: meridian.rangepb.SnapshotResponse
 }
 var file_range_rangepb_api_proto_depIdxs = []int32{
-	42, // 0: meridian.rangepb.GetResponse.timestamp:type_name -> meridian.rangepb.Timestamp
-	43, // 1: meridian.rangepb.DeleteRangeRequest.span:type_name -> meridian.rangepb.Span
-	43, // 2: meridian.rangepb.ScanRequest.span:type_name -> meridian.rangepb.Span
-	42, // 3: meridian.rangepb.KeyValue.timestamp:type_name -> meridian.rangepb.Timestamp
+	45, // 0: meridian.rangepb.GetResponse.timestamp:type_name -> meridian.rangepb.Timestamp
+	46, // 1: meridian.rangepb.DeleteRangeRequest.span:type_name -> meridian.rangepb.Span
+	46, // 2: meridian.rangepb.ScanRequest.span:type_name -> meridian.rangepb.Span
+	45, // 3: meridian.rangepb.KeyValue.timestamp:type_name -> meridian.rangepb.Timestamp
 	14, // 4: meridian.rangepb.ScanResponse.rows:type_name -> meridian.rangepb.KeyValue
-	44, // 5: meridian.rangepb.RequestLeaseResponse.lease:type_name -> meridian.rangepb.Lease
-	45, // 6: meridian.rangepb.TransferLeaseRequest.target:type_name -> meridian.rangepb.ReplicaDescriptor
+	47, // 5: meridian.rangepb.RequestLeaseResponse.lease:type_name -> meridian.rangepb.Lease
+	48, // 6: meridian.rangepb.TransferLeaseRequest.target:type_name -> meridian.rangepb.ReplicaDescriptor
 	0,  // 7: meridian.rangepb.ReplicaChange.type:type_name -> meridian.rangepb.ChangeType
 	20, // 8: meridian.rangepb.ChangeReplicasRequest.changes:type_name -> meridian.rangepb.ReplicaChange
-	46, // 9: meridian.rangepb.ChangeReplicasResponse.desc:type_name -> meridian.rangepb.RangeDescriptor
-	45, // 10: meridian.rangepb.ReplicaChecksum.replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	49, // 9: meridian.rangepb.ChangeReplicasResponse.desc:type_name -> meridian.rangepb.RangeDescriptor
+	48, // 10: meridian.rangepb.ReplicaChecksum.replica:type_name -> meridian.rangepb.ReplicaDescriptor
 	24, // 11: meridian.rangepb.ComputeChecksumResponse.checksums:type_name -> meridian.rangepb.ReplicaChecksum
 	24, // 12: meridian.rangepb.CollectChecksumResponse.checksum:type_name -> meridian.rangepb.ReplicaChecksum
-	47, // 13: meridian.rangepb.RequestUnion.end_txn:type_name -> meridian.rangepb.EndTxnRequest
-	48, // 14: meridian.rangepb.RequestUnion.heartbeat_txn:type_name -> meridian.rangepb.HeartbeatTxnRequest
-	49, // 15: meridian.rangepb.RequestUnion.push_txn:type_name -> meridian.rangepb.PushTxnRequest
-	50, // 16: meridian.rangepb.RequestUnion.resolve_intent:type_name -> meridian.rangepb.ResolveIntentRequest
-	51, // 17: meridian.rangepb.RequestUnion.resolve_intent_range:type_name -> meridian.rangepb.ResolveIntentRangeRequest
-	52, // 18: meridian.rangepb.RequestUnion.query_txn:type_name -> meridian.rangepb.QueryTxnRequest
-	53, // 19: meridian.rangepb.RequestUnion.refresh:type_name -> meridian.rangepb.RefreshRequest
-	54, // 20: meridian.rangepb.RequestUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeRequest
-	1,  // 21: meridian.rangepb.RequestUnion.get:type_name -> meridian.rangepb.GetRequest
-	3,  // 22: meridian.rangepb.RequestUnion.put:type_name -> meridian.rangepb.PutRequest
-	5,  // 23: meridian.rangepb.RequestUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutRequest
-	7,  // 24: meridian.rangepb.RequestUnion.increment:type_name -> meridian.rangepb.IncrementRequest
-	9,  // 25: meridian.rangepb.RequestUnion.delete:type_name -> meridian.rangepb.DeleteRequest
-	11, // 26: meridian.rangepb.RequestUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeRequest
-	13, // 27: meridian.rangepb.RequestUnion.scan:type_name -> meridian.rangepb.ScanRequest
-	16, // 28: meridian.rangepb.RequestUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseRequest
-	18, // 29: meridian.rangepb.RequestUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseRequest
-	21, // 30: meridian.rangepb.RequestUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasRequest
-	23, // 31: meridian.rangepb.RequestUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumRequest
-	26, // 32: meridian.rangepb.RequestUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumRequest
-	55, // 33: meridian.rangepb.ResponseUnion.end_txn:type_name -> meridian.rangepb.EndTxnResponse
-	56, // 34: meridian.rangepb.ResponseUnion.heartbeat_txn:type_name -> meridian.rangepb.HeartbeatTxnResponse
-	57, // 35: meridian.rangepb.ResponseUnion.push_txn:type_name -> meridian.rangepb.PushTxnResponse
-	58, // 36: meridian.rangepb.ResponseUnion.resolve_intent:type_name -> meridian.rangepb.ResolveIntentResponse
-	59, // 37: meridian.rangepb.ResponseUnion.resolve_intent_range:type_name -> meridian.rangepb.ResolveIntentRangeResponse
-	60, // 38: meridian.rangepb.ResponseUnion.query_txn:type_name -> meridian.rangepb.QueryTxnResponse
-	61, // 39: meridian.rangepb.ResponseUnion.refresh:type_name -> meridian.rangepb.RefreshResponse
-	62, // 40: meridian.rangepb.ResponseUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeResponse
-	2,  // 41: meridian.rangepb.ResponseUnion.get:type_name -> meridian.rangepb.GetResponse
-	4,  // 42: meridian.rangepb.ResponseUnion.put:type_name -> meridian.rangepb.PutResponse
-	6,  // 43: meridian.rangepb.ResponseUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutResponse
-	8,  // 44: meridian.rangepb.ResponseUnion.increment:type_name -> meridian.rangepb.IncrementResponse
-	10, // 45: meridian.rangepb.ResponseUnion.delete:type_name -> meridian.rangepb.DeleteResponse
-	12, // 46: meridian.rangepb.ResponseUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeResponse
-	15, // 47: meridian.rangepb.ResponseUnion.scan:type_name -> meridian.rangepb.ScanResponse
-	17, // 48: meridian.rangepb.ResponseUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseResponse
-	19, // 49: meridian.rangepb.ResponseUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseResponse
-	22, // 50: meridian.rangepb.ResponseUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasResponse
-	25, // 51: meridian.rangepb.ResponseUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumResponse
-	27, // 52: meridian.rangepb.ResponseUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumResponse
-	45, // 53: meridian.rangepb.BatchHeader.replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	42, // 54: meridian.rangepb.BatchHeader.timestamp:type_name -> meridian.rangepb.Timestamp
-	63, // 55: meridian.rangepb.BatchHeader.txn:type_name -> meridian.rangepb.Transaction
-	30, // 56: meridian.rangepb.BatchRequest.header:type_name -> meridian.rangepb.BatchHeader
-	28, // 57: meridian.rangepb.BatchRequest.requests:type_name -> meridian.rangepb.RequestUnion
-	44, // 58: meridian.rangepb.NotLeaseHolderError.lease:type_name -> meridian.rangepb.Lease
-	46, // 59: meridian.rangepb.RangeKeyMismatchError.desc:type_name -> meridian.rangepb.RangeDescriptor
-	42, // 60: meridian.rangepb.WriteTooOldError.timestamp:type_name -> meridian.rangepb.Timestamp
-	42, // 61: meridian.rangepb.WriteTooOldError.actual_timestamp:type_name -> meridian.rangepb.Timestamp
-	64, // 62: meridian.rangepb.Error.txn_retry:type_name -> meridian.rangepb.TransactionRetryError
-	65, // 63: meridian.rangepb.Error.txn_aborted:type_name -> meridian.rangepb.TransactionAbortedError
-	66, // 64: meridian.rangepb.Error.txn_push:type_name -> meridian.rangepb.TransactionPushError
-	67, // 65: meridian.rangepb.Error.txn_status:type_name -> meridian.rangepb.TransactionStatusError
-	68, // 66: meridian.rangepb.Error.lock_conflict:type_name -> meridian.rangepb.LockConflictError
-	69, // 67: meridian.rangepb.Error.read_within_uncertainty:type_name -> meridian.rangepb.ReadWithinUncertaintyIntervalError
-	32, // 68: meridian.rangepb.Error.not_lease_holder:type_name -> meridian.rangepb.NotLeaseHolderError
-	33, // 69: meridian.rangepb.Error.range_not_found:type_name -> meridian.rangepb.RangeNotFoundError
-	34, // 70: meridian.rangepb.Error.range_key_mismatch:type_name -> meridian.rangepb.RangeKeyMismatchError
-	35, // 71: meridian.rangepb.Error.ambiguous_result:type_name -> meridian.rangepb.AmbiguousResultError
-	36, // 72: meridian.rangepb.Error.condition_failed:type_name -> meridian.rangepb.ConditionFailedError
-	37, // 73: meridian.rangepb.Error.write_too_old:type_name -> meridian.rangepb.WriteTooOldError
-	29, // 74: meridian.rangepb.BatchResponse.responses:type_name -> meridian.rangepb.ResponseUnion
-	38, // 75: meridian.rangepb.BatchResponse.error:type_name -> meridian.rangepb.Error
-	42, // 76: meridian.rangepb.BatchResponse.timestamp:type_name -> meridian.rangepb.Timestamp
-	63, // 77: meridian.rangepb.BatchResponse.txn:type_name -> meridian.rangepb.Transaction
-	31, // 78: meridian.rangepb.Internal.Batch:input_type -> meridian.rangepb.BatchRequest
-	70, // 79: meridian.rangepb.Internal.RaftMessages:input_type -> meridian.rangepb.RaftMessageBatch
-	71, // 80: meridian.rangepb.Internal.Snapshot:input_type -> meridian.rangepb.SnapshotRequest
-	40, // 81: meridian.rangepb.Heartbeat.Ping:input_type -> meridian.rangepb.PingRequest
-	39, // 82: meridian.rangepb.Internal.Batch:output_type -> meridian.rangepb.BatchResponse
-	72, // 83: meridian.rangepb.Internal.RaftMessages:output_type -> meridian.rangepb.RaftMessageResponse
-	73, // 84: meridian.rangepb.Internal.Snapshot:output_type -> meridian.rangepb.SnapshotResponse
-	41, // 85: meridian.rangepb.Heartbeat.Ping:output_type -> meridian.rangepb.PingResponse
-	82, // [82:86] is the sub-list for method output_type
-	78, // [78:82] is the sub-list for method input_type
-	78, // [78:78] is the sub-list for extension type_name
-	78, // [78:78] is the sub-list for extension extendee
-	0,  // [0:78] is the sub-list for field type_name
+	49, // 13: meridian.rangepb.AdminSplitResponse.left:type_name -> meridian.rangepb.RangeDescriptor
+	49, // 14: meridian.rangepb.AdminSplitResponse.right:type_name -> meridian.rangepb.RangeDescriptor
+	1,  // 15: meridian.rangepb.RequestUnion.get:type_name -> meridian.rangepb.GetRequest
+	3,  // 16: meridian.rangepb.RequestUnion.put:type_name -> meridian.rangepb.PutRequest
+	5,  // 17: meridian.rangepb.RequestUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutRequest
+	7,  // 18: meridian.rangepb.RequestUnion.increment:type_name -> meridian.rangepb.IncrementRequest
+	9,  // 19: meridian.rangepb.RequestUnion.delete:type_name -> meridian.rangepb.DeleteRequest
+	11, // 20: meridian.rangepb.RequestUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeRequest
+	13, // 21: meridian.rangepb.RequestUnion.scan:type_name -> meridian.rangepb.ScanRequest
+	16, // 22: meridian.rangepb.RequestUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseRequest
+	18, // 23: meridian.rangepb.RequestUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseRequest
+	21, // 24: meridian.rangepb.RequestUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasRequest
+	23, // 25: meridian.rangepb.RequestUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumRequest
+	26, // 26: meridian.rangepb.RequestUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumRequest
+	28, // 27: meridian.rangepb.RequestUnion.admin_split:type_name -> meridian.rangepb.AdminSplitRequest
+	50, // 28: meridian.rangepb.RequestUnion.end_txn:type_name -> meridian.rangepb.EndTxnRequest
+	51, // 29: meridian.rangepb.RequestUnion.heartbeat_txn:type_name -> meridian.rangepb.HeartbeatTxnRequest
+	52, // 30: meridian.rangepb.RequestUnion.push_txn:type_name -> meridian.rangepb.PushTxnRequest
+	53, // 31: meridian.rangepb.RequestUnion.resolve_intent:type_name -> meridian.rangepb.ResolveIntentRequest
+	54, // 32: meridian.rangepb.RequestUnion.resolve_intent_range:type_name -> meridian.rangepb.ResolveIntentRangeRequest
+	55, // 33: meridian.rangepb.RequestUnion.query_txn:type_name -> meridian.rangepb.QueryTxnRequest
+	56, // 34: meridian.rangepb.RequestUnion.refresh:type_name -> meridian.rangepb.RefreshRequest
+	57, // 35: meridian.rangepb.RequestUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeRequest
+	2,  // 36: meridian.rangepb.ResponseUnion.get:type_name -> meridian.rangepb.GetResponse
+	4,  // 37: meridian.rangepb.ResponseUnion.put:type_name -> meridian.rangepb.PutResponse
+	6,  // 38: meridian.rangepb.ResponseUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutResponse
+	8,  // 39: meridian.rangepb.ResponseUnion.increment:type_name -> meridian.rangepb.IncrementResponse
+	10, // 40: meridian.rangepb.ResponseUnion.delete:type_name -> meridian.rangepb.DeleteResponse
+	12, // 41: meridian.rangepb.ResponseUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeResponse
+	15, // 42: meridian.rangepb.ResponseUnion.scan:type_name -> meridian.rangepb.ScanResponse
+	17, // 43: meridian.rangepb.ResponseUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseResponse
+	19, // 44: meridian.rangepb.ResponseUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseResponse
+	22, // 45: meridian.rangepb.ResponseUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasResponse
+	25, // 46: meridian.rangepb.ResponseUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumResponse
+	27, // 47: meridian.rangepb.ResponseUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumResponse
+	29, // 48: meridian.rangepb.ResponseUnion.admin_split:type_name -> meridian.rangepb.AdminSplitResponse
+	58, // 49: meridian.rangepb.ResponseUnion.end_txn:type_name -> meridian.rangepb.EndTxnResponse
+	59, // 50: meridian.rangepb.ResponseUnion.heartbeat_txn:type_name -> meridian.rangepb.HeartbeatTxnResponse
+	60, // 51: meridian.rangepb.ResponseUnion.push_txn:type_name -> meridian.rangepb.PushTxnResponse
+	61, // 52: meridian.rangepb.ResponseUnion.resolve_intent:type_name -> meridian.rangepb.ResolveIntentResponse
+	62, // 53: meridian.rangepb.ResponseUnion.resolve_intent_range:type_name -> meridian.rangepb.ResolveIntentRangeResponse
+	63, // 54: meridian.rangepb.ResponseUnion.query_txn:type_name -> meridian.rangepb.QueryTxnResponse
+	64, // 55: meridian.rangepb.ResponseUnion.refresh:type_name -> meridian.rangepb.RefreshResponse
+	65, // 56: meridian.rangepb.ResponseUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeResponse
+	48, // 57: meridian.rangepb.BatchHeader.replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	45, // 58: meridian.rangepb.BatchHeader.timestamp:type_name -> meridian.rangepb.Timestamp
+	66, // 59: meridian.rangepb.BatchHeader.txn:type_name -> meridian.rangepb.Transaction
+	32, // 60: meridian.rangepb.BatchRequest.header:type_name -> meridian.rangepb.BatchHeader
+	30, // 61: meridian.rangepb.BatchRequest.requests:type_name -> meridian.rangepb.RequestUnion
+	47, // 62: meridian.rangepb.NotLeaseHolderError.lease:type_name -> meridian.rangepb.Lease
+	49, // 63: meridian.rangepb.RangeKeyMismatchError.desc:type_name -> meridian.rangepb.RangeDescriptor
+	49, // 64: meridian.rangepb.RangeKeyMismatchError.ranges:type_name -> meridian.rangepb.RangeDescriptor
+	49, // 65: meridian.rangepb.InvalidSplitKeyError.desc:type_name -> meridian.rangepb.RangeDescriptor
+	45, // 66: meridian.rangepb.WriteTooOldError.timestamp:type_name -> meridian.rangepb.Timestamp
+	45, // 67: meridian.rangepb.WriteTooOldError.actual_timestamp:type_name -> meridian.rangepb.Timestamp
+	34, // 68: meridian.rangepb.Error.not_lease_holder:type_name -> meridian.rangepb.NotLeaseHolderError
+	35, // 69: meridian.rangepb.Error.range_not_found:type_name -> meridian.rangepb.RangeNotFoundError
+	36, // 70: meridian.rangepb.Error.range_key_mismatch:type_name -> meridian.rangepb.RangeKeyMismatchError
+	38, // 71: meridian.rangepb.Error.ambiguous_result:type_name -> meridian.rangepb.AmbiguousResultError
+	39, // 72: meridian.rangepb.Error.condition_failed:type_name -> meridian.rangepb.ConditionFailedError
+	40, // 73: meridian.rangepb.Error.write_too_old:type_name -> meridian.rangepb.WriteTooOldError
+	37, // 74: meridian.rangepb.Error.invalid_split_key:type_name -> meridian.rangepb.InvalidSplitKeyError
+	67, // 75: meridian.rangepb.Error.txn_retry:type_name -> meridian.rangepb.TransactionRetryError
+	68, // 76: meridian.rangepb.Error.txn_aborted:type_name -> meridian.rangepb.TransactionAbortedError
+	69, // 77: meridian.rangepb.Error.txn_push:type_name -> meridian.rangepb.TransactionPushError
+	70, // 78: meridian.rangepb.Error.txn_status:type_name -> meridian.rangepb.TransactionStatusError
+	71, // 79: meridian.rangepb.Error.lock_conflict:type_name -> meridian.rangepb.LockConflictError
+	72, // 80: meridian.rangepb.Error.read_within_uncertainty:type_name -> meridian.rangepb.ReadWithinUncertaintyIntervalError
+	31, // 81: meridian.rangepb.BatchResponse.responses:type_name -> meridian.rangepb.ResponseUnion
+	41, // 82: meridian.rangepb.BatchResponse.error:type_name -> meridian.rangepb.Error
+	45, // 83: meridian.rangepb.BatchResponse.timestamp:type_name -> meridian.rangepb.Timestamp
+	66, // 84: meridian.rangepb.BatchResponse.txn:type_name -> meridian.rangepb.Transaction
+	33, // 85: meridian.rangepb.Internal.Batch:input_type -> meridian.rangepb.BatchRequest
+	73, // 86: meridian.rangepb.Internal.RaftMessages:input_type -> meridian.rangepb.RaftMessageBatch
+	74, // 87: meridian.rangepb.Internal.Snapshot:input_type -> meridian.rangepb.SnapshotRequest
+	43, // 88: meridian.rangepb.Heartbeat.Ping:input_type -> meridian.rangepb.PingRequest
+	42, // 89: meridian.rangepb.Internal.Batch:output_type -> meridian.rangepb.BatchResponse
+	75, // 90: meridian.rangepb.Internal.RaftMessages:output_type -> meridian.rangepb.RaftMessageResponse
+	76, // 91: meridian.rangepb.Internal.Snapshot:output_type -> meridian.rangepb.SnapshotResponse
+	44, // 92: meridian.rangepb.Heartbeat.Ping:output_type -> meridian.rangepb.PingResponse
+	89, // [89:93] is the sub-list for method output_type
+	85, // [85:89] is the sub-list for method input_type
+	85, // [85:85] is the sub-list for extension type_name
+	85, // [85:85] is the sub-list for extension extendee
+	0,  // [0:85] is the sub-list for field type_name
 }
 
 func init() { file_range_rangepb_api_proto_init() }
@@ -3395,15 +3640,7 @@ func file_range_rangepb_api_proto_init() {
 	}
 	file_range_rangepb_rangepb_proto_init()
 	file_range_rangepb_txn_proto_init()
-	file_range_rangepb_api_proto_msgTypes[27].OneofWrappers = []any{
-		(*RequestUnion_EndTxn)(nil),
-		(*RequestUnion_HeartbeatTxn)(nil),
-		(*RequestUnion_PushTxn)(nil),
-		(*RequestUnion_ResolveIntent)(nil),
-		(*RequestUnion_ResolveIntentRange)(nil),
-		(*RequestUnion_QueryTxn)(nil),
-		(*RequestUnion_Refresh)(nil),
-		(*RequestUnion_RefreshRange)(nil),
+	file_range_rangepb_api_proto_msgTypes[29].OneofWrappers = []any{
 		(*RequestUnion_Get)(nil),
 		(*RequestUnion_Put)(nil),
 		(*RequestUnion_ConditionalPut)(nil),
@@ -3416,16 +3653,17 @@ func file_range_rangepb_api_proto_init() {
 		(*RequestUnion_ChangeReplicas)(nil),
 		(*RequestUnion_ComputeChecksum)(nil),
 		(*RequestUnion_CollectChecksum)(nil),
+		(*RequestUnion_AdminSplit)(nil),
+		(*RequestUnion_EndTxn)(nil),
+		(*RequestUnion_HeartbeatTxn)(nil),
+		(*RequestUnion_PushTxn)(nil),
+		(*RequestUnion_ResolveIntent)(nil),
+		(*RequestUnion_ResolveIntentRange)(nil),
+		(*RequestUnion_QueryTxn)(nil),
+		(*RequestUnion_Refresh)(nil),
+		(*RequestUnion_RefreshRange)(nil),
 	}
-	file_range_rangepb_api_proto_msgTypes[28].OneofWrappers = []any{
-		(*ResponseUnion_EndTxn)(nil),
-		(*ResponseUnion_HeartbeatTxn)(nil),
-		(*ResponseUnion_PushTxn)(nil),
-		(*ResponseUnion_ResolveIntent)(nil),
-		(*ResponseUnion_ResolveIntentRange)(nil),
-		(*ResponseUnion_QueryTxn)(nil),
-		(*ResponseUnion_Refresh)(nil),
-		(*ResponseUnion_RefreshRange)(nil),
+	file_range_rangepb_api_proto_msgTypes[30].OneofWrappers = []any{
 		(*ResponseUnion_Get)(nil),
 		(*ResponseUnion_Put)(nil),
 		(*ResponseUnion_ConditionalPut)(nil),
@@ -3438,20 +3676,30 @@ func file_range_rangepb_api_proto_init() {
 		(*ResponseUnion_ChangeReplicas)(nil),
 		(*ResponseUnion_ComputeChecksum)(nil),
 		(*ResponseUnion_CollectChecksum)(nil),
+		(*ResponseUnion_AdminSplit)(nil),
+		(*ResponseUnion_EndTxn)(nil),
+		(*ResponseUnion_HeartbeatTxn)(nil),
+		(*ResponseUnion_PushTxn)(nil),
+		(*ResponseUnion_ResolveIntent)(nil),
+		(*ResponseUnion_ResolveIntentRange)(nil),
+		(*ResponseUnion_QueryTxn)(nil),
+		(*ResponseUnion_Refresh)(nil),
+		(*ResponseUnion_RefreshRange)(nil),
 	}
-	file_range_rangepb_api_proto_msgTypes[37].OneofWrappers = []any{
-		(*Error_TxnRetry)(nil),
-		(*Error_TxnAborted)(nil),
-		(*Error_TxnPush)(nil),
-		(*Error_TxnStatus)(nil),
-		(*Error_LockConflict)(nil),
-		(*Error_ReadWithinUncertainty)(nil),
+	file_range_rangepb_api_proto_msgTypes[40].OneofWrappers = []any{
 		(*Error_NotLeaseHolder)(nil),
 		(*Error_RangeNotFound)(nil),
 		(*Error_RangeKeyMismatch)(nil),
 		(*Error_AmbiguousResult)(nil),
 		(*Error_ConditionFailed)(nil),
 		(*Error_WriteTooOld)(nil),
+		(*Error_InvalidSplitKey)(nil),
+		(*Error_TxnRetry)(nil),
+		(*Error_TxnAborted)(nil),
+		(*Error_TxnPush)(nil),
+		(*Error_TxnStatus)(nil),
+		(*Error_LockConflict)(nil),
+		(*Error_ReadWithinUncertainty)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -3459,7 +3707,7 @@ func file_range_rangepb_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_range_rangepb_api_proto_rawDesc), len(file_range_rangepb_api_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   41,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

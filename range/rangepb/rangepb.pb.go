@@ -673,8 +673,11 @@ type ReplicatedResult struct {
 	// the old holder's epoch was ended (incremented) before the new lease
 	// starts, checked identically on every replica at apply time.
 	PrevHolderLiveness *Liveness `protobuf:"bytes,9,opt,name=prev_holder_liveness,json=prevHolderLiveness,proto3" json:"prev_holder_liveness,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// A range split: applied on every replica, it shrinks the range to
+	// left_desc and creates the right-hand range (see SplitTrigger).
+	Split         *SplitTrigger `protobuf:"bytes,10,opt,name=split,proto3" json:"split,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReplicatedResult) Reset() {
@@ -770,6 +773,91 @@ func (x *ReplicatedResult) GetPrevHolderLiveness() *Liveness {
 	return nil
 }
 
+func (x *ReplicatedResult) GetSplit() *SplitTrigger {
+	if x != nil {
+		return x.Split
+	}
+	return nil
+}
+
+// SplitTrigger splits a range in two at right_desc.start_key. Every replica
+// applies it identically: the left descriptor shrinks, the right-hand
+// range's replicated state (descriptor, the left's lease, applied state at
+// the initial Raft index, its share of the stats) is written next to the
+// data it already holds, and its Raft group starts.
+type SplitTrigger struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	LeftDesc  *RangeDescriptor       `protobuf:"bytes,1,opt,name=left_desc,json=leftDesc,proto3" json:"left_desc,omitempty"`
+	RightDesc *RangeDescriptor       `protobuf:"bytes,2,opt,name=right_desc,json=rightDesc,proto3" json:"right_desc,omitempty"`
+	// right_stats are the MVCC stats of the right-hand span, computed by the
+	// leaseholder under latches covering the whole range; the left keeps the
+	// rest.
+	RightStats *MVCCStats `protobuf:"bytes,3,opt,name=right_stats,json=rightStats,proto3" json:"right_stats,omitempty"`
+	// expected_generation is the generation of the descriptor the split was
+	// evaluated against: a split applies only if it is still current.
+	ExpectedGeneration int64 `protobuf:"varint,4,opt,name=expected_generation,json=expectedGeneration,proto3" json:"expected_generation,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *SplitTrigger) Reset() {
+	*x = SplitTrigger{}
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SplitTrigger) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SplitTrigger) ProtoMessage() {}
+
+func (x *SplitTrigger) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SplitTrigger.ProtoReflect.Descriptor instead.
+func (*SplitTrigger) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *SplitTrigger) GetLeftDesc() *RangeDescriptor {
+	if x != nil {
+		return x.LeftDesc
+	}
+	return nil
+}
+
+func (x *SplitTrigger) GetRightDesc() *RangeDescriptor {
+	if x != nil {
+		return x.RightDesc
+	}
+	return nil
+}
+
+func (x *SplitTrigger) GetRightStats() *MVCCStats {
+	if x != nil {
+		return x.RightStats
+	}
+	return nil
+}
+
+func (x *SplitTrigger) GetExpectedGeneration() int64 {
+	if x != nil {
+		return x.ExpectedGeneration
+	}
+	return 0
+}
+
 // RaftCommand is the payload of a Raft entry.
 type RaftCommand struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -794,7 +882,7 @@ type RaftCommand struct {
 
 func (x *RaftCommand) Reset() {
 	*x = RaftCommand{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[8]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -806,7 +894,7 @@ func (x *RaftCommand) String() string {
 func (*RaftCommand) ProtoMessage() {}
 
 func (x *RaftCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[8]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -819,7 +907,7 @@ func (x *RaftCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftCommand.ProtoReflect.Descriptor instead.
 func (*RaftCommand) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{8}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RaftCommand) GetWriteBatch() []byte {
@@ -880,7 +968,7 @@ type RaftMessage struct {
 
 func (x *RaftMessage) Reset() {
 	*x = RaftMessage{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[9]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -892,7 +980,7 @@ func (x *RaftMessage) String() string {
 func (*RaftMessage) ProtoMessage() {}
 
 func (x *RaftMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[9]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -905,7 +993,7 @@ func (x *RaftMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessage.ProtoReflect.Descriptor instead.
 func (*RaftMessage) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{9}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RaftMessage) GetRangeId() int64 {
@@ -956,7 +1044,7 @@ type RaftMessageBatch struct {
 
 func (x *RaftMessageBatch) Reset() {
 	*x = RaftMessageBatch{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[10]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -968,7 +1056,7 @@ func (x *RaftMessageBatch) String() string {
 func (*RaftMessageBatch) ProtoMessage() {}
 
 func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[10]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -981,7 +1069,7 @@ func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessageBatch.ProtoReflect.Descriptor instead.
 func (*RaftMessageBatch) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{10}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RaftMessageBatch) GetClusterId() []byte {
@@ -1022,7 +1110,7 @@ type RaftMessageResponse struct {
 
 func (x *RaftMessageResponse) Reset() {
 	*x = RaftMessageResponse{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[11]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1034,7 +1122,7 @@ func (x *RaftMessageResponse) String() string {
 func (*RaftMessageResponse) ProtoMessage() {}
 
 func (x *RaftMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[11]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1047,7 +1135,7 @@ func (x *RaftMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessageResponse.ProtoReflect.Descriptor instead.
 func (*RaftMessageResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{11}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RaftMessageResponse) GetError() string {
@@ -1072,7 +1160,7 @@ type SnapshotRequest struct {
 
 func (x *SnapshotRequest) Reset() {
 	*x = SnapshotRequest{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[12]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1084,7 +1172,7 @@ func (x *SnapshotRequest) String() string {
 func (*SnapshotRequest) ProtoMessage() {}
 
 func (x *SnapshotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[12]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1097,7 +1185,7 @@ func (x *SnapshotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotRequest.ProtoReflect.Descriptor instead.
 func (*SnapshotRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{12}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SnapshotRequest) GetHeader() *RaftMessageBatch {
@@ -1144,7 +1232,7 @@ type SnapshotResponse struct {
 
 func (x *SnapshotResponse) Reset() {
 	*x = SnapshotResponse{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[13]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1156,7 +1244,7 @@ func (x *SnapshotResponse) String() string {
 func (*SnapshotResponse) ProtoMessage() {}
 
 func (x *SnapshotResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[13]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1169,7 +1257,7 @@ func (x *SnapshotResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotResponse.ProtoReflect.Descriptor instead.
 func (*SnapshotResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{13}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SnapshotResponse) GetError() string {
@@ -1194,7 +1282,7 @@ type RangeAppliedState struct {
 
 func (x *RangeAppliedState) Reset() {
 	*x = RangeAppliedState{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[14]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1206,7 +1294,7 @@ func (x *RangeAppliedState) String() string {
 func (*RangeAppliedState) ProtoMessage() {}
 
 func (x *RangeAppliedState) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[14]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1219,7 +1307,7 @@ func (x *RangeAppliedState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeAppliedState.ProtoReflect.Descriptor instead.
 func (*RangeAppliedState) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{14}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RangeAppliedState) GetRaftAppliedIndex() uint64 {
@@ -1261,7 +1349,7 @@ type RaftTruncatedState struct {
 
 func (x *RaftTruncatedState) Reset() {
 	*x = RaftTruncatedState{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[15]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1273,7 +1361,7 @@ func (x *RaftTruncatedState) String() string {
 func (*RaftTruncatedState) ProtoMessage() {}
 
 func (x *RaftTruncatedState) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[15]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1286,7 +1374,7 @@ func (x *RaftTruncatedState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftTruncatedState.ProtoReflect.Descriptor instead.
 func (*RaftTruncatedState) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{15}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RaftTruncatedState) GetIndex() uint64 {
@@ -1365,7 +1453,7 @@ const file_range_rangepb_rangepb_proto_rawDesc = "" +
 	"\tsys_bytes\x18\f \x01(\x03R\bsysBytes\x12\x1b\n" +
 	"\tsys_count\x18\r \x01(\x03R\bsysCount\x12\x1d\n" +
 	"\n" +
-	"lock_bytes\x18\x0e \x01(\x03R\tlockBytes\"\xe7\x03\n" +
+	"lock_bytes\x18\x0e \x01(\x03R\tlockBytes\"\x9d\x04\n" +
 	"\x10ReplicatedResult\x124\n" +
 	"\tnew_lease\x18\x01 \x01(\v2\x17.meridian.rangepb.LeaseR\bnewLease\x12.\n" +
 	"\x13prev_lease_sequence\x18\x02 \x01(\x03R\x11prevLeaseSequence\x12S\n" +
@@ -1378,7 +1466,16 @@ const file_range_rangepb_rangepb_proto_rawDesc = "" +
 	"checksumId\x12<\n" +
 	"\vstats_delta\x18\b \x01(\v2\x1b.meridian.rangepb.MVCCStatsR\n" +
 	"statsDelta\x12L\n" +
-	"\x14prev_holder_liveness\x18\t \x01(\v2\x1a.meridian.rangepb.LivenessR\x12prevHolderLiveness\"\xaf\x02\n" +
+	"\x14prev_holder_liveness\x18\t \x01(\v2\x1a.meridian.rangepb.LivenessR\x12prevHolderLiveness\x124\n" +
+	"\x05split\x18\n" +
+	" \x01(\v2\x1e.meridian.rangepb.SplitTriggerR\x05split\"\xff\x01\n" +
+	"\fSplitTrigger\x12>\n" +
+	"\tleft_desc\x18\x01 \x01(\v2!.meridian.rangepb.RangeDescriptorR\bleftDesc\x12@\n" +
+	"\n" +
+	"right_desc\x18\x02 \x01(\v2!.meridian.rangepb.RangeDescriptorR\trightDesc\x12<\n" +
+	"\vright_stats\x18\x03 \x01(\v2\x1b.meridian.rangepb.MVCCStatsR\n" +
+	"rightStats\x12/\n" +
+	"\x13expected_generation\x18\x04 \x01(\x03R\x12expectedGeneration\"\xaf\x02\n" +
 	"\vRaftCommand\x12\x1f\n" +
 	"\vwrite_batch\x18\x01 \x01(\fR\n" +
 	"writeBatch\x126\n" +
@@ -1441,7 +1538,7 @@ func file_range_rangepb_rangepb_proto_rawDescGZIP() []byte {
 }
 
 var file_range_rangepb_rangepb_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_range_rangepb_rangepb_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_range_rangepb_rangepb_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_range_rangepb_rangepb_proto_goTypes = []any{
 	(ReplicaType)(0),            // 0: meridian.rangepb.ReplicaType
 	(*Timestamp)(nil),           // 1: meridian.rangepb.Timestamp
@@ -1452,14 +1549,15 @@ var file_range_rangepb_rangepb_proto_goTypes = []any{
 	(*Liveness)(nil),            // 6: meridian.rangepb.Liveness
 	(*MVCCStats)(nil),           // 7: meridian.rangepb.MVCCStats
 	(*ReplicatedResult)(nil),    // 8: meridian.rangepb.ReplicatedResult
-	(*RaftCommand)(nil),         // 9: meridian.rangepb.RaftCommand
-	(*RaftMessage)(nil),         // 10: meridian.rangepb.RaftMessage
-	(*RaftMessageBatch)(nil),    // 11: meridian.rangepb.RaftMessageBatch
-	(*RaftMessageResponse)(nil), // 12: meridian.rangepb.RaftMessageResponse
-	(*SnapshotRequest)(nil),     // 13: meridian.rangepb.SnapshotRequest
-	(*SnapshotResponse)(nil),    // 14: meridian.rangepb.SnapshotResponse
-	(*RangeAppliedState)(nil),   // 15: meridian.rangepb.RangeAppliedState
-	(*RaftTruncatedState)(nil),  // 16: meridian.rangepb.RaftTruncatedState
+	(*SplitTrigger)(nil),        // 9: meridian.rangepb.SplitTrigger
+	(*RaftCommand)(nil),         // 10: meridian.rangepb.RaftCommand
+	(*RaftMessage)(nil),         // 11: meridian.rangepb.RaftMessage
+	(*RaftMessageBatch)(nil),    // 12: meridian.rangepb.RaftMessageBatch
+	(*RaftMessageResponse)(nil), // 13: meridian.rangepb.RaftMessageResponse
+	(*SnapshotRequest)(nil),     // 14: meridian.rangepb.SnapshotRequest
+	(*SnapshotResponse)(nil),    // 15: meridian.rangepb.SnapshotResponse
+	(*RangeAppliedState)(nil),   // 16: meridian.rangepb.RangeAppliedState
+	(*RaftTruncatedState)(nil),  // 17: meridian.rangepb.RaftTruncatedState
 }
 var file_range_rangepb_rangepb_proto_depIdxs = []int32{
 	0,  // 0: meridian.rangepb.ReplicaDescriptor.type:type_name -> meridian.rangepb.ReplicaType
@@ -1473,19 +1571,23 @@ var file_range_rangepb_rangepb_proto_depIdxs = []int32{
 	4,  // 8: meridian.rangepb.ReplicatedResult.change_replicas_desc:type_name -> meridian.rangepb.RangeDescriptor
 	7,  // 9: meridian.rangepb.ReplicatedResult.stats_delta:type_name -> meridian.rangepb.MVCCStats
 	6,  // 10: meridian.rangepb.ReplicatedResult.prev_holder_liveness:type_name -> meridian.rangepb.Liveness
-	8,  // 11: meridian.rangepb.RaftCommand.result:type_name -> meridian.rangepb.ReplicatedResult
-	1,  // 12: meridian.rangepb.RaftCommand.timestamp:type_name -> meridian.rangepb.Timestamp
-	3,  // 13: meridian.rangepb.RaftMessage.from_replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	3,  // 14: meridian.rangepb.RaftMessage.to_replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	10, // 15: meridian.rangepb.RaftMessageBatch.messages:type_name -> meridian.rangepb.RaftMessage
-	11, // 16: meridian.rangepb.SnapshotRequest.header:type_name -> meridian.rangepb.RaftMessageBatch
-	4,  // 17: meridian.rangepb.SnapshotRequest.desc:type_name -> meridian.rangepb.RangeDescriptor
-	7,  // 18: meridian.rangepb.RangeAppliedState.stats:type_name -> meridian.rangepb.MVCCStats
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	9,  // 11: meridian.rangepb.ReplicatedResult.split:type_name -> meridian.rangepb.SplitTrigger
+	4,  // 12: meridian.rangepb.SplitTrigger.left_desc:type_name -> meridian.rangepb.RangeDescriptor
+	4,  // 13: meridian.rangepb.SplitTrigger.right_desc:type_name -> meridian.rangepb.RangeDescriptor
+	7,  // 14: meridian.rangepb.SplitTrigger.right_stats:type_name -> meridian.rangepb.MVCCStats
+	8,  // 15: meridian.rangepb.RaftCommand.result:type_name -> meridian.rangepb.ReplicatedResult
+	1,  // 16: meridian.rangepb.RaftCommand.timestamp:type_name -> meridian.rangepb.Timestamp
+	3,  // 17: meridian.rangepb.RaftMessage.from_replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	3,  // 18: meridian.rangepb.RaftMessage.to_replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	11, // 19: meridian.rangepb.RaftMessageBatch.messages:type_name -> meridian.rangepb.RaftMessage
+	12, // 20: meridian.rangepb.SnapshotRequest.header:type_name -> meridian.rangepb.RaftMessageBatch
+	4,  // 21: meridian.rangepb.SnapshotRequest.desc:type_name -> meridian.rangepb.RangeDescriptor
+	7,  // 22: meridian.rangepb.RangeAppliedState.stats:type_name -> meridian.rangepb.MVCCStats
+	23, // [23:23] is the sub-list for method output_type
+	23, // [23:23] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_range_rangepb_rangepb_proto_init() }
@@ -1499,7 +1601,7 @@ func file_range_rangepb_rangepb_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_range_rangepb_rangepb_proto_rawDesc), len(file_range_rangepb_rangepb_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

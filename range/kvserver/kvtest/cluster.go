@@ -63,6 +63,9 @@ type Cluster struct {
 	// Manual is the physical clock every node's HLC reads.
 	Manual *hlc.ManualClock
 	Nodes  []*Node
+	// metaRange: range 1 spans every key, meta2 included, so ranges can
+	// split (NewCluster without EpochLeases).
+	metaRange bool
 }
 
 // Node is one node of a test cluster.
@@ -92,6 +95,7 @@ func NewCluster(t testing.TB, opts Options) *Cluster {
 		if c.opts.EpochLeases {
 			_, start = liveness.Span()
 		}
+		c.metaRange = !c.opts.EpochLeases
 		bootstrapRange(c, &rangepb.RangeDescriptor{
 			RangeId: 1, StartKey: start, EndKey: kv.KeyMax, NextReplicaId: 2,
 			Replicas: []*rangepb.ReplicaDescriptor{{NodeId: 1, StoreId: 1, ReplicaId: 1}},
@@ -194,10 +198,6 @@ func (c *Cluster) startNode(n *Node) {
 	cfg := c.opts.StoreConfig
 	cfg.NodeID, cfg.ClusterID, cfg.Clock = n.ID, ClusterID, n.Clock
 	cfg.Transport = c.Transport.For(n.ID)
-	if cfg.TxnSender == nil {
-		// Pushes and intent resolution reach other ranges from this node.
-		cfg.TxnSender = &KeySender{c: c, from: n.ID}
-	}
 	n.Stopper = stop.NewStopper()
 	n.Liveness = nil
 	if c.opts.EpochLeases {
@@ -210,6 +210,15 @@ func (c *Cluster) startNode(n *Node) {
 		}
 		n.Liveness = nl
 		cfg.NodeLiveness = nl
+	}
+	if c.metaRange {
+		// Range 1 holds meta2 and the range ID generator: splits of
+		// other ranges reach it from this node.
+		cfg.MetaSender = nodeSender{c: c, from: n.ID}
+	}
+	if cfg.TxnSender == nil {
+		// Pushes and intent resolution reach other ranges from this node.
+		cfg.TxnSender = &KeySender{c: c, from: n.ID}
 	}
 	n.Store = kvserver.NewStore(cfg, n.Engine, n.Stopper)
 	if err := n.Store.Start(); err != nil {
