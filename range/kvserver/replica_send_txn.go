@@ -1,6 +1,7 @@
 package kvserver
 
 import (
+	"bytes"
 	"context"
 	"sync"
 
@@ -203,6 +204,16 @@ func spanOf(ru *rangepb.RequestUnion) (key, end []byte, read, write bool) {
 	return nil, nil, false, false
 }
 
+// cacheSpan normalises a request's span for the timestamp cache: nil end
+// for a single key; ok false for an empty span, which reads nothing (and
+// which the cache refuses).
+func cacheSpan(key, end []byte) ([]byte, []byte, bool) {
+	if len(end) == 0 {
+		return key, nil, true
+	}
+	return key, end, bytes.Compare(key, end) < 0
+}
+
 // forwardWriteTs moves the batch's write timestamp above every read of the
 // keys it writes that the timestamp cache knows (other than the
 // transaction's own), and returns the timestamp for non-transactional
@@ -217,7 +228,8 @@ func (r *Replica) forwardWriteTs(ec *evalCtx, ba *rangepb.BatchRequest, ts hlc.T
 	orig := wts
 	for _, ru := range ba.Requests {
 		key, end, _, write := spanOf(ru)
-		if !write {
+		key, end, ok := cacheSpan(key, end)
+		if !write || !ok {
 			continue
 		}
 		if max, by := tc.GetMax(key, end); wts.LessEq(max) && (ec.txn == nil || by != own) {
@@ -243,7 +255,8 @@ func (r *Replica) recordReads(ec *evalCtx, ba *rangepb.BatchRequest, ts hlc.Time
 	}
 	for _, ru := range ba.Requests {
 		key, end, read, write := spanOf(ru)
-		if !read {
+		key, end, ok := cacheSpan(key, end)
+		if !read || !ok {
 			continue
 		}
 		at := rts

@@ -127,3 +127,24 @@ func TestEndTxnResolvesLocalIntentsInTheCommit(t *testing.T) {
 	}
 	_ = kvserver.DefaultTxnLivenessThreshold
 }
+
+// TestTxnEmptySpans: reads and writes over empty or inverted spans, inside
+// a transaction or not, are answered (with nothing), never a crash.
+func TestTxnEmptySpans(t *testing.T) {
+	c := kvtest.NewClusterWithRanges(t, kvtest.Options{Nodes: 1}, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	k := kvtest.RangeKey(2, "k")
+	for _, txn := range []*rangepb.Transaction{nil, txnProto(1, k, 0, 1, c.Nodes[0].Clock.Now())} {
+		for _, end := range [][]byte{nil, {}, k, kvtest.RangeKey(2, "a")} {
+			scan := &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Scan{Scan: &rangepb.ScanRequest{Span: &rangepb.Span{Key: k, EndKey: end}}}}
+			br, err := c.SendBatch(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{RangeId: 2, Txn: txn}, Requests: []*rangepb.RequestUnion{scan}})
+			if err != nil {
+				t.Fatalf("scan [%q, %q): %v", k, end, err)
+			}
+			if len(end) > 0 && len(br.Responses[0].GetScan().Rows) != 0 {
+				t.Fatalf("scan [%q, %q) found rows", k, end)
+			}
+		}
+	}
+}
