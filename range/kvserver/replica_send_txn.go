@@ -73,7 +73,12 @@ const maxConflictRetries = 8
 // pushAndResolve does here) instead of this loop; EndTxn and
 // ResolveIntent report OnLockUpdated/OnTxnUpdated. The failing push then
 // disappears in favour of a wait in the txn wait queue with deadlock
-// detection.
+// detection. One thing must come with it: the manager finds cycles only
+// among the waits of one range, so a deadlock across ranges (A waits for B
+// on one range, B for A on another) would wait forever; until deadlocks
+// are detected at the txn records, a wait longer than a bound should fall
+// back to today's answer (the conflict error, the coordinator backs off,
+// and the priority order breaks the cycle).
 func (r *Replica) sendWithConflicts(ctx context.Context, ba *rangepb.BatchRequest, desc *rangepb.RangeDescriptor) (*rangepb.BatchResponse, error) {
 	for attempt := 0; ; attempt++ {
 		resp, err := r.sendOnce(ctx, ba, desc)
