@@ -150,9 +150,31 @@ func (b *builder) resolveNames(expr tree.Expr, sc *scope) (tree.Expr, error) {
 			if isAggregate(n) {
 				return false, nil, pgerror.New("42803", "aggregate functions are not allowed here")
 			}
+			if err := checkFunctionExists(n); err != nil {
+				return false, nil, err
+			}
 		}
 		return true, e, nil
 	})
+}
+
+// checkFunctionExists refuses a call of a function there is no
+// definition of, before the type checker (which expects every name it
+// meets to be defined) sees it.
+func checkFunctionExists(f *tree.FuncExpr) error {
+	n, ok := f.Func.FunctionReference.(*tree.UnresolvedName)
+	if !ok {
+		return nil
+	}
+	name := strings.ToLower(n.Parts[0])
+	if n.NumParts > 2 || (n.NumParts == 2 && n.Parts[1] != "pg_catalog") {
+		return pgerror.Newf(pgerror.CodeUndefinedFunction, "function %s does not exist", tree.AsString(n))
+	}
+	if _, ok := builtins[name]; !ok {
+		return pgerror.WithHint(pgerror.Newf(pgerror.CodeUndefinedFunction, "function %s does not exist", name),
+			"No function matches the given name. Meridian supports a subset of PostgreSQL's functions so far.")
+	}
+	return nil
 }
 
 // subquery is a planned subquery: a scalar (one column, at most one

@@ -9,6 +9,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/volatility"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
 // builtinFn is the implementation of a scalar builtin overload; its args
@@ -98,6 +99,62 @@ func init() {
 		def := tree.NewFunctionDefinition(name, props, overloads)
 		tree.FunDefs[name] = def
 		tree.ResolvedBuiltinFuncDefs[catconstants.PgCatalogName+"."+name] = tree.QualifyBuiltinFunctionDefinition(def, catconstants.PgCatalogName)
+	}
+}
+
+func trimFn(f func(s, cutset string) string) []tree.Overload {
+	return []tree.Overload{
+		{
+			Types: tree.ParamTypes{{Name: "s", Typ: types.String}}, ReturnType: tree.FixedReturnType(types.String),
+			Volatility: volatility.Immutable, Class: tree.NormalClass,
+			Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+				return tree.NewDString(f(string(tree.MustBeDString(a[0])), " ")), nil
+			}),
+		},
+		{
+			Types:      tree.ParamTypes{{Name: "s", Typ: types.String}, {Name: "chars", Typ: types.String}},
+			ReturnType: tree.FixedReturnType(types.String), Volatility: volatility.Immutable, Class: tree.NormalClass,
+			Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+				return tree.NewDString(f(string(tree.MustBeDString(a[0])), string(tree.MustBeDString(a[1])))), nil
+			}),
+		},
+	}
+}
+
+// substrFn is substr(s, start [, count]) with PostgreSQL's rules: start
+// counts from 1 and may be before the string; a negative count is an
+// error.
+func substrFn() []tree.Overload {
+	sub := func(s string, start, count int64, bounded bool) (tree.Datum, error) {
+		r := []rune(s)
+		if bounded && count < 0 {
+			return nil, pgerror.New("22011", "negative substring length not allowed")
+		}
+		end := int64(len(r)) + 1
+		if bounded && start+count < end {
+			end = start + count
+		}
+		start = max(start, 1)
+		if end <= start || start > int64(len(r)) {
+			return tree.NewDString(""), nil
+		}
+		return tree.NewDString(string(r[start-1 : end-1])), nil
+	}
+	return []tree.Overload{
+		{
+			Types:      tree.ParamTypes{{Name: "s", Typ: types.String}, {Name: "start", Typ: types.Int}},
+			ReturnType: tree.FixedReturnType(types.String), Volatility: volatility.Immutable, Class: tree.NormalClass,
+			Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+				return sub(string(tree.MustBeDString(a[0])), int64(tree.MustBeDInt(a[1])), 0, false)
+			}),
+		},
+		{
+			Types:      tree.ParamTypes{{Name: "s", Typ: types.String}, {Name: "start", Typ: types.Int}, {Name: "count", Typ: types.Int}},
+			ReturnType: tree.FixedReturnType(types.String), Volatility: volatility.Immutable, Class: tree.NormalClass,
+			Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+				return sub(string(tree.MustBeDString(a[0])), int64(tree.MustBeDInt(a[1])), int64(tree.MustBeDInt(a[2])), true)
+			}),
+		},
 	}
 }
 

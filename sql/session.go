@@ -245,23 +245,18 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 		return nil, unsupported("savepoints are not supported yet")
 	}
 	if s.txn != nil {
+		// Failed until the statement returns: a panic leaves the block
+		// failed, to be rolled back.
+		s.status = pgwire.TxnFailed
 		res, err := s.run(ctx, s.txn, stmt, nParams, params, hints)
-		if err != nil {
-			s.status = pgwire.TxnFailed
+		if err == nil {
+			s.status = pgwire.TxnActive
 		}
 		return res, err
 	}
 	for attempt := 0; ; attempt++ {
-		txn, err := s.ex.db.NewTxn(ctx)
+		res, err := s.runImplicit(ctx, stmt, nParams, params, hints)
 		if err != nil {
-			return nil, err
-		}
-		res, err := s.run(ctx, txn, stmt, nParams, params, hints)
-		if err == nil {
-			err = txn.Commit(ctx)
-		}
-		if err != nil {
-			_ = txn.Rollback(ctx)
 			if pgerror.CodeOf(err) == pgerror.CodeSerializationFailure && attempt < maxImplicitRetries && ctx.Err() == nil {
 				continue
 			}
@@ -269,6 +264,31 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 		}
 		return res, nil
 	}
+}
+
+// runImplicit runs one statement in a transaction of its own. The
+// transaction ends here whatever happens, a panic included (which the
+// session turns into an error): left open, it would hold its intents,
+// and heartbeat them, for nobody.
+func (s *session) runImplicit(ctx context.Context, stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (res *result, err error) {
+	txn, err := s.ex.db.NewTxn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = txn.Rollback(ctx)
+		}
+	}()
+	if res, err = s.run(ctx, txn, stmt, nParams, params, hints); err != nil {
+		return nil, err
+	}
+	if err := txn.Commit(ctx); err != nil {
+		return nil, err
+	}
+	committed = true
+	return res, nil
 }
 
 // settingsReported are the settings a client is told of when they change.
