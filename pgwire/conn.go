@@ -36,6 +36,8 @@ type conn struct {
 	// skipToSync is set after an error in the extended protocol: every
 	// message up to the next Sync is discarded.
 	skipToSync bool
+	// copying is the COPY FROM STDIN in progress, if any.
+	copying *copyReader
 }
 
 // errConnDone ends a connection's loop without an error to report.
@@ -295,7 +297,23 @@ func (c *conn) simpleQuery(ctx context.Context, query string) {
 	qctx, done := c.queryContext(ctx)
 	defer done()
 	w := &resultWriter{c: c, simple: true}
-	if err := c.sess.ExecSimple(qctx, query, w); err != nil {
+	err := c.sess.ExecSimple(qctx, query, w)
+	if r := c.copying; r != nil {
+		// A COPY that stopped early (bad data, say): the client sends
+		// the rest anyway; read it away up to its CopyDone or CopyFail,
+		// and only then answer.
+		c.copying = nil
+		buf := make([]byte, 32<<10)
+		for r.done == nil {
+			if _, rerr := r.Read(buf); rerr != nil {
+				break
+			}
+		}
+		if err == nil && r.done != io.EOF {
+			err = r.done
+		}
+	}
+	if err != nil {
 		c.sendError(canceledAs(qctx, err))
 	}
 }
@@ -537,4 +555,59 @@ func (w *resultWriter) Notice(code pgerror.Code, msg string) {
 
 func (w *resultWriter) ParameterStatus(name, value string) {
 	w.c.send(&pgproto3.ParameterStatus{Name: name, Value: value})
+}
+
+func (w *resultWriter) CopyIn(numCols int, binary bool) (io.Reader, error) {
+	format := uint16(0)
+	if binary {
+		format = 1
+	}
+	codes := make([]uint16, numCols)
+	for i := range codes {
+		codes[i] = format
+	}
+	w.c.send(&pgproto3.CopyInResponse{OverallFormat: byte(format), ColumnFormatCodes: codes})
+	w.c.flush()
+	if w.c.err != nil {
+		return nil, w.c.err
+	}
+	w.c.copying = &copyReader{c: w.c}
+	return w.c.copying, nil
+}
+
+// copyReader yields the payloads of a client's CopyData messages until
+// its CopyDone or CopyFail. Sync and Flush in between are ignored, as
+// PostgreSQL does; any other message is a protocol violation.
+type copyReader struct {
+	c    *conn
+	buf  []byte
+	done error
+}
+
+func (r *copyReader) Read(p []byte) (int, error) {
+	for len(r.buf) == 0 {
+		if r.done != nil {
+			return 0, r.done
+		}
+		msg, err := r.c.be.Receive()
+		if err != nil {
+			r.done = pgerror.Newf(pgerror.CodeProtocolViolation, "reading COPY data: %v", err)
+			r.c.err = err
+			return 0, r.done
+		}
+		switch m := msg.(type) {
+		case *pgproto3.CopyData:
+			r.buf = append(r.buf[:0], m.Data...)
+		case *pgproto3.CopyDone:
+			r.done = io.EOF
+		case *pgproto3.CopyFail:
+			r.done = pgerror.Newf("57014", "COPY from stdin failed: %s", m.Message)
+		case *pgproto3.Sync, *pgproto3.Flush:
+		default:
+			r.done = pgerror.Newf(pgerror.CodeProtocolViolation, "unexpected message type %T during COPY from stdin", msg)
+		}
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
 }

@@ -2,6 +2,7 @@ package pgwire
 
 import (
 	"context"
+	"io"
 	"net"
 
 	"github.com/meridiandb/meridian/sql/pgerror"
@@ -116,4 +117,9 @@ type ResultWriter interface {
 	// ParameterStatus tells the client of a changed session setting that
 	// drivers track (TimeZone, DateStyle, application_name, ...).
 	ParameterStatus(name, value string)
+	// CopyIn starts a COPY ... FROM STDIN of numCols columns in text (or
+	// binary) format: the client is asked for the data, which the returned
+	// reader yields (the CopyData payloads, in order) until the client's
+	// CopyDone (io.EOF) or CopyFail (an error with its message).
+	CopyIn(numCols int, binary bool) (io.Reader, error)
 }

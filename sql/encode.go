@@ -280,7 +280,10 @@ func decodeNumericBinary(v []byte) (tree.Datum, error) {
 	d.Coeff.SetMathBigInt(coeff)
 	d.Exponent = int32(4 * (weight - n + 1))
 	d.Negative = sign == 0x4000
-	if _, err := tree.ExactCtx.Quantize(&d.Decimal, &d.Decimal, int32(-dscale)); err != nil {
+	// Quantize needs the digits to fit its precision (the exact context,
+	// precision 0, would make NaN of every value).
+	qctx := apd.BaseContext.WithPrecision(uint32(4*n + dscale + 8))
+	if _, err := qctx.Quantize(&d.Decimal, &d.Decimal, int32(-dscale)); err != nil {
 		return nil, pgerror.WithCode(err, pgerror.CodeInvalidBinaryRepresentation)
 	}
 	return d, nil

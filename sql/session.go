@@ -110,7 +110,16 @@ func (s *session) ExecSimple(ctx context.Context, query string, w pgwire.ResultW
 		if st.NumPlaceholders > 0 {
 			return pgerror.Newf("08P01", "there is no parameter $%d", 1)
 		}
-		res, err := s.execStmt(ctx, st.AST, 0, nil, nil)
+		var res *result
+		if cf, ok := st.AST.(*tree.CopyFrom); ok {
+			if s.status == pgwire.TxnFailed {
+				return pgerror.New(pgerror.CodeInFailedSQLTransaction,
+					"current transaction is aborted, commands ignored until end of transaction block")
+			}
+			res, err = s.copyFrom(ctx, cf, w)
+		} else {
+			res, err = s.execStmt(ctx, st.AST, 0, nil, nil)
+		}
 		if err != nil {
 			return err
 		}

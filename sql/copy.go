@@ -1,0 +1,341 @@
+package sql
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/meridiandb/meridian/pgwire"
+	"github.com/meridiandb/meridian/sql/pgerror"
+)
+
+// copyFrom runs COPY t [(cols)] FROM STDIN in PostgreSQL's text format
+// (tab-separated, \N for NULL, backslash escapes) or CSV, in one
+// transaction: the rows, with their defaults, go in as an INSERT's would.
+func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.ResultWriter) (*result, error) {
+	if !st.Stdin {
+		return nil, unsupported("COPY FROM a file is not supported; use COPY ... FROM STDIN (psql's \\copy)")
+	}
+	opts := st.Options
+	if opts.Delimiter != nil || opts.Null != nil || opts.Escape != nil || opts.Quote != nil || opts.Encoding != nil {
+		return nil, unsupported("COPY options other than FORMAT and HEADER are not supported yet")
+	}
+	csvFormat := opts.CopyFormat == tree.CopyFormatCSV
+	binaryFormat := opts.CopyFormat == tree.CopyFormatBinary
+	var res *result
+	err := s.withTxn(ctx, func(txn Txn) error {
+		b := newBuilder(ctx, txn, 0, nil)
+		ev := &evalCtx{ctx: ctx, stmtTime: s.ex.now()}
+		r := &runner{ctx: ctx, txn: txn, eval: ev}
+		desc, err := mustGetTable(ctx, txn, string(st.Table.ObjectName))
+		if err != nil {
+			return err
+		}
+		var targets []int
+		if len(st.Columns) > 0 {
+			for _, c := range st.Columns {
+				i := desc.columnIndex(string(c))
+				if i < 0 {
+					return pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", c, desc.Name)
+				}
+				targets = append(targets, i)
+			}
+		} else {
+			for i, c := range desc.Columns {
+				if !c.Hidden {
+					targets = append(targets, i)
+				}
+			}
+		}
+		defaults, err := b.defaultExprs(desc)
+		if err != nil {
+			return err
+		}
+		src := &copyRows{targets: len(targets)}
+		in, err := w.CopyIn(len(targets), binaryFormat)
+		if err != nil {
+			return err
+		}
+		if binaryFormat {
+			src.binary = bufio.NewReaderSize(in, 64<<10)
+			for _, t := range targets {
+				src.types = append(src.types, desc.Columns[t].typ)
+			}
+			src.eval = ev
+		} else if csvFormat {
+			src.csv = csv.NewReader(in)
+			src.csv.FieldsPerRecord = -1
+			src.header = opts.Header
+		} else {
+			src.text = bufio.NewReaderSize(in, 64<<10)
+		}
+		fr := &fullRowNode{desc: desc, src: src, srcIdx: make([]int, len(desc.Columns)), defaults: defaults}
+		for i := range fr.srcIdx {
+			fr.srcIdx[i] = -1
+		}
+		for j, t := range targets {
+			fr.srcIdx[t] = j
+		}
+		// fullRowNode casts each value to its column's type: text parses.
+		ins := &insertNode{desc: desc, src: fr}
+		for {
+			row, err := ins.next(r)
+			if err != nil {
+				return withCopyLine(err, src.line)
+			}
+			if row == nil {
+				break
+			}
+		}
+		res = &result{tag: fmt.Sprintf("COPY %d", r.rowsAffected)}
+		return nil
+	})
+	return res, err
+}
+
+func withCopyLine(err error, line int) error {
+	if line > 0 {
+		return pgerror.WithDetail(err, fmt.Sprintf("COPY, line %d", line))
+	}
+	return err
+}
+
+// withTxn runs fn in the session's transaction block, or in a
+// transaction of its own that commits if fn succeeds.
+func (s *session) withTxn(ctx context.Context, fn func(Txn) error) error {
+	if s.txn != nil {
+		s.status = pgwire.TxnFailed
+		if err := fn(s.txn); err != nil {
+			return err
+		}
+		s.status = pgwire.TxnActive
+		return nil
+	}
+	txn, err := s.ex.db.NewTxn(ctx)
+	if err != nil {
+		return err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = txn.Rollback(ctx)
+		}
+	}()
+	if err := fn(txn); err != nil {
+		return err
+	}
+	if err := txn.Commit(ctx); err != nil {
+		return err
+	}
+	committed = true
+	return nil
+}
+
+// copyRows yields the rows of a COPY's data as text values (nil: NULL),
+// which the INSERT machinery casts to the columns' types.
+type copyRows struct {
+	targets int
+	text    *bufio.Reader
+	// binary is PostgreSQL's binary COPY format (what pgx's CopyFrom
+	// sends): a signature header, then per row a field count and, per
+	// field, a length (-1: NULL) and the value in the type's binary form.
+	binary    *bufio.Reader
+	types     []*types.T
+	eval      *evalCtx
+	sawHeader bool
+	csv       *csv.Reader
+	header    bool
+	line      int
+	done      bool
+}
+
+func (n *copyRows) columns() []resultColumn { return nil }
+
+func (n *copyRows) next(r *runner) (tree.Datums, error) {
+	if n.done {
+		return nil, nil
+	}
+	if n.binary != nil {
+		return n.nextBinary()
+	}
+	var fields []*string
+	if n.csv != nil {
+		for {
+			rec, err := n.csv.Read()
+			if err == io.EOF {
+				n.done = true
+				return nil, nil
+			}
+			if err != nil {
+				return nil, pgerror.WithCode(err, "22P04")
+			}
+			n.line++
+			if n.header {
+				n.header = false
+				continue
+			}
+			for i := range rec {
+				v := rec[i]
+				if v == "" {
+					fields = append(fields, nil) // CSV: an unquoted empty field is NULL
+				} else {
+					fields = append(fields, &v)
+				}
+			}
+			break
+		}
+	} else {
+		line, err := n.text.ReadString('\n')
+		if err == io.EOF && line == "" {
+			n.done = true
+			return nil, nil
+		}
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		n.line++
+		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+		if line == `\.` {
+			n.done = true
+			return nil, nil
+		}
+		for _, f := range strings.Split(line, "\t") {
+			if f == `\N` {
+				fields = append(fields, nil)
+				continue
+			}
+			v, err := unescapeCopy(f)
+			if err != nil {
+				return nil, err
+			}
+			fields = append(fields, &v)
+		}
+	}
+	if len(fields) != n.targets {
+		if len(fields) > n.targets {
+			return nil, pgerror.New("22P04", "extra data after last expected column")
+		}
+		return nil, pgerror.Newf("22P04", "missing data for column %d", len(fields)+1)
+	}
+	row := make(tree.Datums, len(fields))
+	for i, f := range fields {
+		if f == nil {
+			row[i] = tree.DNull
+		} else {
+			row[i] = tree.NewDString(*f)
+		}
+	}
+	return row, nil
+}
+
+// unescapeCopy decodes the backslash escapes of COPY's text format.
+func unescapeCopy(s string) (string, error) {
+	if !strings.Contains(s, `\`) {
+		return s, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 == len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'v':
+			b.WriteByte('\v')
+		default:
+			if s[i] >= '0' && s[i] <= '7' {
+				v, j := 0, i
+				for ; j < len(s) && j < i+3 && s[j] >= '0' && s[j] <= '7'; j++ {
+					v = v*8 + int(s[j]-'0')
+				}
+				b.WriteByte(byte(v))
+				i = j - 1
+				continue
+			}
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String(), nil
+}
+
+var copySignature = []byte("PGCOPY\n\xff\r\n\x00")
+
+func (n *copyRows) nextBinary() (tree.Datums, error) {
+	bad := func(what string) error {
+		return pgerror.Newf("22P04", "invalid COPY binary data: %s", what)
+	}
+	if !n.sawHeader {
+		n.sawHeader = true
+		head := make([]byte, len(copySignature)+8)
+		if _, err := io.ReadFull(n.binary, head); err != nil {
+			return nil, bad("short header")
+		}
+		if string(head[:len(copySignature)]) != string(copySignature) {
+			return nil, bad("wrong signature")
+		}
+		ext := binary.BigEndian.Uint32(head[len(copySignature)+4:])
+		if _, err := io.CopyN(io.Discard, n.binary, int64(ext)); err != nil {
+			return nil, bad("short header extension")
+		}
+	}
+	var cnt [2]byte
+	if _, err := io.ReadFull(n.binary, cnt[:]); err != nil {
+		if err == io.EOF {
+			n.done = true
+			return nil, nil
+		}
+		return nil, bad("short row")
+	}
+	fields := int(int16(binary.BigEndian.Uint16(cnt[:])))
+	if fields == -1 {
+		n.done = true
+		return nil, nil
+	}
+	n.line++
+	if fields != n.targets {
+		return nil, pgerror.Newf("22P04", "row field count is %d, expected %d", fields, n.targets)
+	}
+	row := make(tree.Datums, fields)
+	for i := range row {
+		var l [4]byte
+		if _, err := io.ReadFull(n.binary, l[:]); err != nil {
+			return nil, bad("short field")
+		}
+		size := int32(binary.BigEndian.Uint32(l[:]))
+		if size == -1 {
+			row[i] = tree.DNull
+			continue
+		}
+		if size < 0 || size > 1<<30 {
+			return nil, bad("field length out of range")
+		}
+		v := make([]byte, size)
+		if _, err := io.ReadFull(n.binary, v); err != nil {
+			return nil, bad("short field")
+		}
+		d, err := decodeParam(n.eval, v, n.types[i], 1)
+		if err != nil {
+			return nil, err
+		}
+		row[i] = d
+	}
+	return row, nil
+}
