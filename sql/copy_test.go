@@ -2,7 +2,7 @@ package sql_test
 
 import (
 	"context"
-	"errors"
+	"github.com/cockroachdb/errors"
 	"os"
 	"os/exec"
 	"path/filepath"
