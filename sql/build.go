@@ -511,6 +511,12 @@ func (b *builder) buildSelect(sel *tree.Select) (planNode, error) {
 			return nil, err
 		}
 		return b.orderAndLimit(v, nil, sel.OrderBy, sel.Limit)
+	case *tree.UnionClause:
+		u, err := b.buildSetOp(s)
+		if err != nil {
+			return nil, err
+		}
+		return b.orderAndLimit(u, nil, sel.OrderBy, sel.Limit)
 	}
 	return nil, unsupported("%T is not supported yet", sel.Select)
 }
@@ -1051,11 +1057,20 @@ func (b *builder) defaultExprs(desc *TableDescriptor) ([]tree.TypedExpr, error) 
 	return out, nil
 }
 
+// writableTable is table for the target of a write: a view is refused.
+func (b *builder) writableTable(te tree.TableExpr, verb string) (*TableDescriptor, *scope, error) {
+	desc, sc, err := b.table(te)
+	if err == nil && desc.ViewQuery != "" {
+		err = pgerror.Newf("55000", "cannot %s view %q", verb, desc.Name)
+	}
+	return desc, sc, err
+}
+
 func (b *builder) buildInsert(ins *tree.Insert) (planNode, error) {
 	if ins.With != nil {
 		return nil, unsupported("WITH is not supported yet")
 	}
-	desc, sc, err := b.table(ins.Table)
+	desc, sc, err := b.writableTable(ins.Table, "insert into")
 	if err != nil {
 		return nil, err
 	}
@@ -1158,7 +1173,7 @@ func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
 	if upd.With != nil || len(upd.From) > 0 || upd.OrderBy != nil || upd.Limit != nil {
 		return nil, unsupported("UPDATE with WITH, FROM, ORDER BY or LIMIT is not supported yet")
 	}
-	desc, sc, err := b.table(upd.Table)
+	desc, sc, err := b.writableTable(upd.Table, "update")
 	if err != nil {
 		return nil, err
 	}
@@ -1212,7 +1227,7 @@ func (b *builder) buildDelete(del *tree.Delete) (planNode, error) {
 	if del.With != nil || del.OrderBy != nil || del.Limit != nil || len(del.Using) > 0 {
 		return nil, unsupported("DELETE with WITH, USING, ORDER BY or LIMIT is not supported yet")
 	}
-	desc, sc, err := b.table(del.Table)
+	desc, sc, err := b.writableTable(del.Table, "delete from")
 	if err != nil {
 		return nil, err
 	}

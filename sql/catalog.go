@@ -39,6 +39,9 @@ type TableDescriptor struct {
 	// columns, in key order.
 	PrimaryKey   []int  `json:"primary_key"`
 	NextColumnID uint32 `json:"next_column_id"`
+	// ViewQuery, for a view, is its defining query's SQL (Columns then
+	// name and type its output); a view has no rows of its own.
+	ViewQuery string `json:"view_query,omitempty"`
 	// Indexes are the secondary indexes.
 	Indexes     []IndexDescriptor `json:"indexes,omitempty"`
 	NextIndexID uint32            `json:"next_index_id,omitempty"`

@@ -207,6 +207,9 @@ func (b *builder) createIndex(ci *tree.CreateIndex, r *runner) error {
 	if err != nil {
 		return err
 	}
+	if d.ViewQuery != "" {
+		return pgerror.Newf("42809", "%q is not a table", d.Name)
+	}
 	if ci.Predicate != nil || ci.Sharded != nil || len(ci.Storing) > 0 {
 		return unsupported("partial, sharded and STORING indexes are not supported yet")
 	}
@@ -311,6 +314,96 @@ func (b *builder) dropTable(dt *tree.DropTable) error {
 				continue
 			}
 			return pgerror.Newf(pgerror.CodeUndefinedTable, "table %q does not exist", strings.TrimSpace(string(tn.ObjectName)))
+		}
+		if d.ViewQuery != "" {
+			return pgerror.WithHint(pgerror.Newf("42809", "%q is not a table", d.Name), "Use DROP VIEW to remove a view.")
+		}
+		if err := dropTable(b.ctx, b.txn, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// createView stores a view: its query's SQL and output columns. The query
+// is planned now to check it, and again at each use.
+func (b *builder) createView(cv *tree.CreateView) error {
+	if cv.Materialized || cv.Persistence != tree.PersistencePermanent {
+		return unsupported("materialized and temporary views are not supported yet")
+	}
+	name := string(cv.Name.ObjectName)
+	existing, err := getTable(b.ctx, b.txn, name)
+	if err != nil {
+		return err
+	}
+	if existing != nil {
+		switch {
+		case cv.IfNotExists:
+			return nil
+		case !cv.Replace || existing.ViewQuery == "":
+			return pgerror.Newf("42P07", "relation %q already exists", name)
+		}
+	}
+	p, err := b.buildSelect(cv.AsSource)
+	if err != nil {
+		return err
+	}
+	cols := visibleCols(p)
+	if len(cv.ColumnNames) > len(cols) {
+		return pgerror.New("42601", "CREATE VIEW specifies more column names than columns")
+	}
+	d := &TableDescriptor{Name: name, ViewQuery: tree.AsStringWithFlags(cv.AsSource, tree.FmtParsable)}
+	for i, c := range cols {
+		n := c.name
+		if i < len(cv.ColumnNames) {
+			n = string(cv.ColumnNames[i])
+		}
+		typ := c.typ
+		if typ.Family() == types.UnknownFamily {
+			typ = types.String
+		}
+		d.NextColumnID++
+		d.Columns = append(d.Columns, ColumnDescriptor{ID: d.NextColumnID, Name: n, TypeName: typ.SQLString(), Nullable: true, typ: typ})
+	}
+	if existing != nil {
+		// OR REPLACE may add columns at the end, as PostgreSQL allows,
+		// but not drop, rename or retype the ones there are.
+		if len(d.Columns) < len(existing.Columns) {
+			return pgerror.New("42P16", "cannot drop columns from view")
+		}
+		for i, old := range existing.Columns {
+			nc := d.Columns[i]
+			if nc.Name != old.Name {
+				return pgerror.Newf("42P16", "cannot change name of view column %q to %q", old.Name, nc.Name)
+			}
+			if !nc.typ.Identical(old.typ) {
+				return pgerror.Newf("42P16", "cannot change data type of view column %q from %s to %s", old.Name, old.typ.SQLString(), nc.typ.SQLString())
+			}
+		}
+		if err := dropTable(b.ctx, b.txn, existing); err != nil {
+			return err
+		}
+	}
+	return createTable(b.ctx, b.txn, d)
+}
+
+func (b *builder) dropView(dv *tree.DropView) error {
+	if dv.IsMaterialized {
+		return unsupported("materialized views are not supported yet")
+	}
+	for _, tn := range dv.Names {
+		d, err := getTable(b.ctx, b.txn, string(tn.ObjectName))
+		if err != nil {
+			return err
+		}
+		if d == nil {
+			if dv.IfExists {
+				continue
+			}
+			return pgerror.Newf(pgerror.CodeUndefinedTable, "view %q does not exist", string(tn.ObjectName))
+		}
+		if d.ViewQuery == "" {
+			return pgerror.WithHint(pgerror.Newf("42809", "%q is not a view", d.Name), "Use DROP TABLE to remove a table.")
 		}
 		if err := dropTable(b.ctx, b.txn, d); err != nil {
 			return err

@@ -4,6 +4,8 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treecmp"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
 // Joins run as nested loops. The right side is read once and kept, except
@@ -76,13 +78,86 @@ func (b *builder) buildTableExpr(te tree.TableExpr) (planNode, *scope, []*fromIt
 		if j, ok := t.Expr.(*tree.JoinTableExpr); ok && t.As.Alias == "" {
 			return b.buildJoin(j)
 		}
+		if sq, ok := t.Expr.(*tree.Subquery); ok {
+			if t.As.Alias == "" {
+				return nil, nil, nil, pgerror.New(pgerror.CodeSyntaxError, "subquery in FROM must have an alias")
+			}
+			return b.buildDerived(&tree.Select{Select: sq.Select}, t.As)
+		}
+		if t.Lateral {
+			return nil, nil, nil, unsupported("LATERAL is not supported yet")
+		}
 	}
 	desc, sc, err := b.table(te)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if desc.ViewQuery != "" {
+		alias := tree.AliasClause{Alias: tree.Name(desc.Name)}
+		if a, ok := te.(*tree.AliasedTableExpr); ok && a.As.Alias != "" {
+			alias = a.As
+		}
+		sel, err := parseSQL(desc.ViewQuery)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		q, ok := sel[0].AST.(*tree.Select)
+		if !ok || len(sel) != 1 {
+			return nil, nil, nil, errors.AssertionFailedf("view %q has a query that is not a SELECT", desc.Name)
+		}
+		p, vsc, items, err := b.buildDerived(q, alias)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		// The view's own column names.
+		for i := range vsc.cols {
+			if i < len(desc.Columns) && len(alias.Cols) == 0 {
+				vsc.cols[i].name = desc.Columns[i].Name
+			}
+		}
+		return p, vsc, items, nil
+	}
 	n := &scanNode{desc: desc, cols: sc.cols}
 	return n, sc, []*fromItem{{desc: desc, scope: sc, scan: n}}, nil
+}
+
+// buildDerived plans a subquery in FROM (or a view): its rows under the
+// alias's table name, its columns renamed by the alias's column list.
+func (b *builder) buildDerived(sel *tree.Select, as tree.AliasClause) (planNode, *scope, []*fromItem, error) {
+	// A derived table sees no enclosing query (no LATERAL).
+	cb := &builder{ctx: b.ctx, txn: b.txn, sema: b.sema, subqueries: b.subqueries}
+	p, err := cb.buildSelect(sel)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cols := append([]resultColumn{}, visibleCols(p)...)
+	if len(as.Cols) > len(cols) {
+		return nil, nil, nil, pgerror.Newf("42P10", "table %q has %d columns available but %d columns specified", as.Alias, len(cols), len(as.Cols))
+	}
+	for i := range cols {
+		cols[i].table = string(as.Alias)
+		cols[i].tableID, cols[i].attr = 0, 0
+		if i < len(as.Cols) {
+			cols[i].name = string(as.Cols[i].Name)
+		}
+	}
+	return &renameNode{src: p, cols: cols}, &scope{cols: cols}, nil, nil
+}
+
+// renameNode passes its source's rows under other column names.
+type renameNode struct {
+	src  planNode
+	cols []resultColumn
+}
+
+func (n *renameNode) columns() []resultColumn { return n.cols }
+
+func (n *renameNode) next(r *runner) (tree.Datums, error) {
+	row, err := n.src.next(r)
+	if err != nil || row == nil {
+		return nil, err
+	}
+	return row[:len(n.cols)], nil
 }
 
 func (b *builder) buildJoin(j *tree.JoinTableExpr) (planNode, *scope, []*fromItem, error) {

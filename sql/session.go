@@ -358,6 +358,10 @@ func (s *session) run(ctx context.Context, txn Txn, stmt tree.Statement, nParams
 		return &result{tag: "DROP TABLE"}, b.dropTable(st)
 	case *tree.CreateIndex:
 		return &result{tag: "CREATE INDEX"}, b.createIndex(st, r)
+	case *tree.CreateView:
+		return &result{tag: "CREATE VIEW"}, b.createView(st)
+	case *tree.DropView:
+		return &result{tag: "DROP VIEW"}, b.dropView(st)
 	case *tree.DropIndex:
 		return &result{tag: "DROP INDEX"}, b.dropIndex(st)
 	case *tree.ShowTables:
