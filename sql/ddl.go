@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"regexp"
 	"strings"
 	"sync/atomic"
 
@@ -18,9 +19,26 @@ func withParserCode(err error) error {
 		return nil
 	}
 	if code := crdbpgerror.GetPGCode(err).String(); code != "" && code != string(pgerror.CodeInternalError) {
+		if pgerror.Code(code) == pgerror.CodeInvalidTextRepresentation {
+			if m := couldNotParse.FindStringSubmatch(err.Error()); m != nil {
+				if t, terr := parseType(m[2]); terr == nil {
+					return invalidInput(t, m[1])
+				}
+			}
+		}
 		return pgerror.WithCode(err, pgerror.Code(code))
 	}
 	return pgerror.WithCode(err, pgerror.CodeSyntaxError)
+}
+
+// couldNotParse matches the type checker's message for a literal that
+// does not parse as its type.
+var couldNotParse = regexp.MustCompile(`could not parse "(.*)" as type ([a-zA-Z0-9_ ]+)`)
+
+// invalidInput is PostgreSQL's error for a value that does not parse as
+// type t.
+func invalidInput(t *types.T, value string) error {
+	return pgerror.Newf(pgerror.CodeInvalidTextRepresentation, "invalid input syntax for type %s: %q", t.SQLStandardName(), value)
 }
 
 func parseExpr(sql string) (tree.Expr, error) {

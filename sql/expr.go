@@ -561,7 +561,10 @@ func castDatum(e *evalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 		case *tree.DString:
 			i, err := tree.ParseDInt(strings.TrimSpace(string(*x)))
 			if err != nil {
-				return nil, pgerror.WithCode(err, pgerror.CodeInvalidTextRepresentation)
+				if strings.Contains(err.Error(), "out of range") {
+					return nil, pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "value %q is out of range for type %s", string(*x), t.SQLStandardName())
+				}
+				return nil, invalidInput(t, string(*x))
 			}
 			v = int64(*i)
 		default:
@@ -584,7 +587,10 @@ func castDatum(e *evalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 			return tree.NewDFloat(tree.DFloat(toFloat(d))), nil
 		case *tree.DString:
 			f, err := tree.ParseDFloat(strings.TrimSpace(string(*x)))
-			return f, pgerror.WithCode(err, pgerror.CodeInvalidTextRepresentation)
+			if err != nil {
+				return nil, invalidInput(t, string(*x))
+			}
+			return f, nil
 		}
 	case types.DecimalFamily:
 		var r *tree.DDecimal
@@ -595,7 +601,7 @@ func castDatum(e *evalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 		case *tree.DString:
 			var err error
 			if r, err = tree.ParseDDecimal(strings.TrimSpace(string(*x))); err != nil {
-				return nil, pgerror.WithCode(err, pgerror.CodeInvalidTextRepresentation)
+				return nil, invalidInput(t, string(*x))
 			}
 		default:
 			return nil, unsupported("cannot cast %s to %s", d.ResolvedType(), t.SQLString())
@@ -607,13 +613,16 @@ func castDatum(e *evalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 			return tree.MakeDBool(*x != 0), nil
 		case *tree.DString:
 			b, err := tree.ParseDBool(strings.TrimSpace(string(*x)))
-			return b, pgerror.WithCode(err, pgerror.CodeInvalidTextRepresentation)
+			if err != nil {
+				return nil, invalidInput(t, string(*x))
+			}
+			return b, nil
 		}
 	default:
 		if s, ok := d.(*tree.DString); ok {
 			r, _, err := tree.ParseAndRequireString(t, string(*s), tree.NewParseContext(e.stmtTime))
 			if err != nil {
-				return nil, pgerror.WithCode(err, pgerror.CodeInvalidTextRepresentation)
+				return nil, invalidInput(t, string(*s))
 			}
 			return r, nil
 		}
