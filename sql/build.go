@@ -1005,6 +1005,21 @@ func (b *builder) returning(rc tree.ReturningClause, desc *TableDescriptor, sc *
 	return rn, true, nil
 }
 
+// withReturning puts a RETURNING clause's projection above write node n,
+// which then returns the rows it writes; without one, n alone.
+func (b *builder) withReturning(n planNode, wr *writeReturn, rc tree.ReturningClause, desc *TableDescriptor, sc *scope) (planNode, error) {
+	rn, ok, err := b.returning(rc, desc, sc)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return n, nil
+	}
+	wr.returning, wr.returnCols = true, sc.cols
+	rn.src = n
+	return rn, nil
+}
+
 // fullRowNode turns its source's rows (values for some columns of a
 // table) into full rows: defaults for the others, every value cast to its
 // column's type.
@@ -1157,16 +1172,7 @@ func (b *builder) buildInsert(ins *tree.Insert) (planNode, error) {
 		fr.srcIdx[t] = j
 	}
 	n.src = fr
-	rn, ok, err := b.returning(ins.Returning, desc, sc)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return n, nil
-	}
-	n.returning, n.returnCols = true, sc.cols
-	rn.src = n
-	return rn, nil
+	return b.withReturning(n, &n.writeReturn, ins.Returning, desc, sc)
 }
 
 func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
@@ -1211,16 +1217,7 @@ func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
 		n.setCols = append(n.setCols, i)
 		n.setExprs = append(n.setExprs, te)
 	}
-	rn, ok, err := b.returning(upd.Returning, desc, sc)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return n, nil
-	}
-	n.returning, n.returnCols = true, sc.cols
-	rn.src = n
-	return rn, nil
+	return b.withReturning(n, &n.writeReturn, upd.Returning, desc, sc)
 }
 
 func (b *builder) buildDelete(del *tree.Delete) (planNode, error) {
@@ -1236,14 +1233,5 @@ func (b *builder) buildDelete(del *tree.Delete) (planNode, error) {
 		return nil, err
 	}
 	n := &deleteNode{desc: desc, src: scan}
-	rn, ok, err := b.returning(del.Returning, desc, sc)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return n, nil
-	}
-	n.returning, n.returnCols = true, sc.cols
-	rn.src = n
-	return rn, nil
+	return b.withReturning(n, &n.writeReturn, del.Returning, desc, sc)
 }

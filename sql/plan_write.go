@@ -7,18 +7,24 @@ import (
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
-// insertNode writes the rows of its source, each a full row of the table
-// (the builder fills defaults and orders columns). It returns the rows it
-// wrote when the statement has RETURNING, else nothing.
-type insertNode struct {
-	desc       *TableDescriptor
-	src        planNode
-	doNothing  bool // ON CONFLICT DO NOTHING
+// writeReturn is what the write nodes share: whether they return the rows
+// they wrote (for a RETURNING clause above them) and those rows' columns.
+type writeReturn struct {
 	returning  bool
 	returnCols []resultColumn
 }
 
-func (n *insertNode) columns() []resultColumn { return n.returnCols }
+func (w *writeReturn) columns() []resultColumn { return w.returnCols }
+
+// insertNode writes the rows of its source, each a full row of the table
+// (the builder fills defaults and orders columns). It returns the rows it
+// wrote when the statement has RETURNING, else nothing.
+type insertNode struct {
+	writeReturn
+	desc      *TableDescriptor
+	src       planNode
+	doNothing bool // ON CONFLICT DO NOTHING
+}
 
 func (n *insertNode) next(r *runner) (tree.Datums, error) {
 	for {
@@ -116,15 +122,12 @@ func hasNull(row tree.Datums, cols []int) bool {
 // updateNode rewrites the rows of its source (full table rows) with new
 // values for some columns.
 type updateNode struct {
-	desc       *TableDescriptor
-	src        planNode
-	setCols    []int
-	setExprs   []tree.TypedExpr
-	returning  bool
-	returnCols []resultColumn
+	writeReturn
+	desc     *TableDescriptor
+	src      planNode
+	setCols  []int
+	setExprs []tree.TypedExpr
 }
-
-func (n *updateNode) columns() []resultColumn { return n.returnCols }
 
 func (n *updateNode) next(r *runner) (tree.Datums, error) {
 	for {
@@ -181,13 +184,10 @@ func (n *updateNode) next(r *runner) (tree.Datums, error) {
 
 // deleteNode deletes the rows of its source.
 type deleteNode struct {
-	desc       *TableDescriptor
-	src        planNode
-	returning  bool
-	returnCols []resultColumn
+	writeReturn
+	desc *TableDescriptor
+	src  planNode
 }
-
-func (n *deleteNode) columns() []resultColumn { return n.returnCols }
 
 func (n *deleteNode) next(r *runner) (tree.Datums, error) {
 	for {
