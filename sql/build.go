@@ -1005,6 +1005,113 @@ func (b *builder) returning(rc tree.ReturningClause, desc *TableDescriptor, sc *
 	return rn, true, nil
 }
 
+// buildOnConflict plans ON CONFLICT [(cols) | ON CONSTRAINT name] DO
+// NOTHING | DO UPDATE SET ... [WHERE ...]: SET and WHERE see the existing
+// row under the table's name and the proposed one as EXCLUDED.
+func (b *builder) buildOnConflict(oc *tree.OnConflict, desc *TableDescriptor, sc *scope) (*onConflict, error) {
+	if oc.IsUpsertAlias() {
+		return nil, unsupported("UPSERT is not supported yet; use INSERT ... ON CONFLICT ... DO UPDATE")
+	}
+	if oc.ArbiterPredicate != nil {
+		return nil, unsupported("ON CONFLICT ... WHERE is not supported yet")
+	}
+	out := &onConflict{doNothing: oc.DoNothing}
+	switch {
+	case len(oc.Columns) > 0:
+		var cols []int
+		for _, c := range oc.Columns {
+			i := desc.columnIndex(string(c))
+			if i < 0 {
+				return nil, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q does not exist", c)
+			}
+			cols = append(cols, i)
+		}
+		arb, ok := desc.uniqueOn(cols)
+		if !ok {
+			return nil, pgerror.New("42P10", "there is no unique or exclusion constraint matching the ON CONFLICT specification")
+		}
+		out.arbiter = arb
+	case oc.Constraint != "":
+		name := string(oc.Constraint)
+		if name == desc.Name+"_pkey" {
+			out.arbiter = &arbiter{}
+		} else if i := desc.findIndex(name); i >= 0 && desc.Indexes[i].Unique {
+			out.arbiter = &arbiter{index: &desc.Indexes[i]}
+		} else {
+			return nil, pgerror.Newf("42704", "constraint %q for table %q does not exist", name, desc.Name)
+		}
+	case !oc.DoNothing:
+		return nil, pgerror.WithHint(pgerror.New("42601", "ON CONFLICT DO UPDATE requires inference specification or constraint name"),
+			"For example, ON CONFLICT (column_name).")
+	}
+	if oc.DoNothing {
+		return out, nil
+	}
+	// Existing row, then EXCLUDED.
+	both := &scope{cols: append([]resultColumn{}, sc.cols...)}
+	for _, c := range sc.cols {
+		c.table = "excluded"
+		both.cols = append(both.cols, c)
+	}
+	seen := map[int]bool{}
+	for _, ue := range oc.Exprs {
+		if ue.Tuple || len(ue.Names) != 1 {
+			return nil, unsupported("UPDATE of a tuple of columns is not supported yet")
+		}
+		i := desc.columnIndex(string(ue.Names[0]))
+		if i < 0 || desc.Columns[i].Hidden {
+			return nil, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", ue.Names[0], desc.Name)
+		}
+		if seen[i] {
+			return nil, pgerror.Newf("42601", "multiple assignments to same column %q", ue.Names[0])
+		}
+		seen[i] = true
+		te, err := b.typeCheck(ue.Expr, both, desc.Columns[i].typ)
+		if err != nil {
+			return nil, err
+		}
+		out.setCols = append(out.setCols, i)
+		out.setExprs = append(out.setExprs, te)
+	}
+	if oc.Where != nil {
+		te, err := b.typeCheckBool(oc.Where.Expr, both, "WHERE")
+		if err != nil {
+			return nil, err
+		}
+		out.where = te
+	}
+	return out, nil
+}
+
+// uniqueOn returns the unique constraint on exactly the columns cols, in
+// any order.
+func (d *TableDescriptor) uniqueOn(cols []int) (*arbiter, bool) {
+	same := func(a []int) bool {
+		if len(a) != len(cols) {
+			return false
+		}
+		set := map[int]bool{}
+		for _, c := range a {
+			set[c] = true
+		}
+		for _, c := range cols {
+			if !set[c] {
+				return false
+			}
+		}
+		return true
+	}
+	if same(d.PrimaryKey) {
+		return &arbiter{}, true
+	}
+	for i := range d.Indexes {
+		if d.Indexes[i].Unique && same(d.Indexes[i].Columns) {
+			return &arbiter{index: &d.Indexes[i]}, true
+		}
+	}
+	return nil, false
+}
+
 // withReturning puts a RETURNING clause's projection above write node n,
 // which then returns the rows it writes; without one, n alone.
 func (b *builder) withReturning(n planNode, wr *writeReturn, rc tree.ReturningClause, desc *TableDescriptor, sc *scope) (planNode, error) {
@@ -1091,10 +1198,9 @@ func (b *builder) buildInsert(ins *tree.Insert) (planNode, error) {
 	}
 	n := &insertNode{desc: desc}
 	if oc := ins.OnConflict; oc != nil {
-		if !oc.DoNothing {
-			return nil, unsupported("ON CONFLICT DO UPDATE and UPSERT are not supported yet")
+		if n.onConflict, err = b.buildOnConflict(oc, desc, sc); err != nil {
+			return nil, err
 		}
-		n.doNothing = true
 	}
 	// Target columns: the named ones, else every visible column in order.
 	var targets []int

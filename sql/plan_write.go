@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -21,9 +22,28 @@ func (w *writeReturn) columns() []resultColumn { return w.returnCols }
 // wrote when the statement has RETURNING, else nothing.
 type insertNode struct {
 	writeReturn
-	desc      *TableDescriptor
-	src       planNode
-	doNothing bool // ON CONFLICT DO NOTHING
+	desc       *TableDescriptor
+	src        planNode
+	onConflict *onConflict // nil: a conflict is an error
+}
+
+// onConflict is an INSERT's ON CONFLICT clause.
+type onConflict struct {
+	doNothing bool
+	// arbiter is the constraint whose conflicts the clause handles; nil
+	// (DO NOTHING only) handles every unique constraint's.
+	arbiter *arbiter
+	// For DO UPDATE: the columns set and their expressions, over the
+	// existing row followed by the proposed one (EXCLUDED), and the
+	// optional WHERE over the same.
+	setCols  []int
+	setExprs []tree.TypedExpr
+	where    tree.TypedExpr
+}
+
+// arbiter names a unique constraint: the primary key, or a unique index.
+type arbiter struct {
+	index *IndexDescriptor // nil: the primary key
 }
 
 func (n *insertNode) next(r *runner) (tree.Datums, error) {
@@ -35,6 +55,29 @@ func (n *insertNode) next(r *runner) (tree.Datums, error) {
 		if err := n.desc.checkRow(row); err != nil {
 			return nil, err
 		}
+		if oc := n.onConflict; oc != nil {
+			existing, err := n.desc.findConflict(r, row, oc.arbiter)
+			if err != nil {
+				return nil, err
+			}
+			if existing != nil {
+				if oc.doNothing {
+					continue
+				}
+				updated, err := n.upsert(r, oc, existing, row)
+				if err != nil {
+					return nil, err
+				}
+				if updated == nil {
+					continue // the WHERE of DO UPDATE said no
+				}
+				r.rowsAffected++
+				if n.returning {
+					return updated, nil
+				}
+				continue
+			}
+		}
 		key, err := n.desc.rowKey(row)
 		if err != nil {
 			return nil, err
@@ -44,9 +87,6 @@ func (n *insertNode) next(r *runner) (tree.Datums, error) {
 			return nil, err
 		}
 		if old != nil {
-			if n.doNothing {
-				continue
-			}
 			return nil, n.desc.duplicateKeyError(row)
 		}
 		if err := n.desc.putRow(r, key, row); err != nil {
@@ -60,6 +100,105 @@ func (n *insertNode) next(r *runner) (tree.Datums, error) {
 			return row, nil
 		}
 	}
+}
+
+// findConflict returns the existing row that row would conflict with in
+// the arbiter's constraint (nil: in any unique constraint), or nil.
+func (d *TableDescriptor) findConflict(r *runner, row tree.Datums, arb *arbiter) (tree.Datums, error) {
+	if arb == nil || arb.index == nil {
+		key, err := d.rowKey(row)
+		if err != nil {
+			return nil, err
+		}
+		v, err := r.txn.Get(r.ctx, key)
+		if err != nil || v != nil {
+			if err != nil {
+				return nil, err
+			}
+			return d.decodeRow(key, v)
+		}
+		if arb != nil {
+			return nil, nil
+		}
+	}
+	for i := range d.Indexes {
+		idx := &d.Indexes[i]
+		if !idx.Unique || (arb != nil && arb.index != idx) || hasNull(row, idx.Columns) {
+			continue
+		}
+		prefix, err := d.indexValuesPrefix(idx, row)
+		if err != nil {
+			return nil, err
+		}
+		kvs, err := r.txn.Scan(r.ctx, prefix, prefixEnd(prefix), 1)
+		if err != nil {
+			return nil, err
+		}
+		if len(kvs) == 0 {
+			continue
+		}
+		pk, err := d.primaryKeyFromIndexKey(idx, kvs[0].Key)
+		if err != nil {
+			return nil, err
+		}
+		v, err := r.txn.Get(r.ctx, pk)
+		if err != nil {
+			return nil, err
+		}
+		if v == nil {
+			return nil, errors.AssertionFailedf("table %q: index %q entry names a missing row", d.Name, idx.Name)
+		}
+		return d.decodeRow(pk, v)
+	}
+	return nil, nil
+}
+
+// upsert applies DO UPDATE to the existing row; nil when its WHERE
+// refuses.
+func (n *insertNode) upsert(r *runner, oc *onConflict, existing, proposed tree.Datums) (tree.Datums, error) {
+	both := append(append(tree.Datums{}, existing...), proposed...)
+	if ok, err := r.passes(oc.where, both); err != nil || !ok {
+		return nil, err
+	}
+	newRow := append(tree.Datums{}, existing...)
+	for i, c := range oc.setCols {
+		d, err := r.evalIn(oc.setExprs[i], both)
+		if err != nil {
+			return nil, err
+		}
+		if newRow[c], err = castDatum(r.eval, d, n.desc.Columns[c].typ); err != nil {
+			return nil, err
+		}
+	}
+	if err := n.desc.checkRow(newRow); err != nil {
+		return nil, err
+	}
+	oldKey, err := n.desc.rowKey(existing)
+	if err != nil {
+		return nil, err
+	}
+	newKey, err := n.desc.rowKey(newRow)
+	if err != nil {
+		return nil, err
+	}
+	if string(oldKey) != string(newKey) {
+		if v, err := r.txn.Get(r.ctx, newKey); err != nil || v != nil {
+			if err != nil {
+				return nil, err
+			}
+			return nil, n.desc.duplicateKeyError(newRow)
+		}
+		if err := r.txn.Del(r.ctx, oldKey); err != nil {
+			return nil, err
+		}
+	}
+	if err := n.desc.putRow(r, newKey, newRow); err != nil {
+		return nil, err
+	}
+	if err := n.desc.updateIndexes(r, existing, newRow); err != nil {
+		return nil, err
+	}
+	return newRow, nil
 }
 
 // updateIndexes replaces a row's secondary index entries: oldRow's (nil
