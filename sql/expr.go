@@ -196,6 +196,13 @@ func (e *evalCtx) evalComparison(x *tree.ComparisonExpr) (tree.Datum, error) {
 		return tree.DNull, nil
 	}
 	switch sym {
+	case treecmp.RegMatch, treecmp.NotRegMatch, treecmp.RegIMatch, treecmp.NotRegIMatch:
+		fold := sym == treecmp.RegIMatch || sym == treecmp.NotRegIMatch
+		m, err := matchRegex(datumText(l), datumText(r), fold)
+		if err != nil {
+			return nil, err
+		}
+		return tree.MakeDBool(tree.DBool(m == (sym == treecmp.RegMatch || sym == treecmp.RegIMatch))), nil
 	case treecmp.Like, treecmp.NotLike, treecmp.ILike, treecmp.NotILike:
 		ls, ok1 := tree.AsDString(l)
 		rs, ok2 := tree.AsDString(r)
@@ -558,6 +565,8 @@ func castDatum(e *evalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 			if *x {
 				v = 1
 			}
+		case *tree.DOid:
+			v = int64(x.Oid)
 		case *tree.DString:
 			i, err := tree.ParseDInt(strings.TrimSpace(string(*x)))
 			if err != nil {

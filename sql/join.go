@@ -88,6 +88,9 @@ func (b *builder) buildTableExpr(te tree.TableExpr) (planNode, *scope, []*fromIt
 			return nil, nil, nil, unsupported("LATERAL is not supported yet")
 		}
 	}
+	if n, sc, ok, err := b.virtual(te); ok || err != nil {
+		return n, sc, nil, err
+	}
 	desc, sc, err := b.table(te)
 	if err != nil {
 		return nil, nil, nil, err
@@ -444,4 +447,46 @@ func shiftVars(e tree.TypedExpr, delta int) tree.TypedExpr {
 		return true, x, nil
 	})
 	return out.(tree.TypedExpr)
+}
+
+// virtual plans a read of a pg_catalog or information_schema table; ok is
+// false for a name that is not one (an unqualified name is one only if no
+// table of that name exists).
+func (b *builder) virtual(te tree.TableExpr) (planNode, *scope, bool, error) {
+	alias := ""
+	if a, ok := te.(*tree.AliasedTableExpr); ok {
+		alias = string(a.As.Alias)
+		te = a.Expr
+	}
+	tn, ok := te.(*tree.TableName)
+	if !ok {
+		return nil, nil, false, nil
+	}
+	schema, name := "", string(tn.ObjectName)
+	if tn.ExplicitSchema {
+		schema = string(tn.SchemaName)
+		if schema == "public" {
+			return nil, nil, false, nil
+		}
+	}
+	vt, found := lookupVirtual(schema, name)
+	if !found {
+		if schema == "pg_catalog" || schema == "information_schema" {
+			return nil, nil, true, pgerror.Newf(pgerror.CodeUndefinedTable, "relation \"%s.%s\" does not exist", schema, name)
+		}
+		return nil, nil, false, nil
+	}
+	if schema == "" {
+		if d, err := getTable(b.ctx, b.txn, name); err != nil || d != nil {
+			return nil, nil, false, err
+		}
+	}
+	if alias == "" {
+		alias = name
+	}
+	n := &virtualNode{vt: vt}
+	for _, c := range vt.cols {
+		n.cols = append(n.cols, resultColumn{name: c.name, typ: c.typ, table: alias})
+	}
+	return n, &scope{cols: n.cols}, true, nil
 }

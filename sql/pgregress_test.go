@@ -71,7 +71,12 @@ func TestPGRegress(t *testing.T) {
 		timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
 		cancel()
 		_ = in.Close()
-		got := filepath.Join(t.TempDir(), name+".out")
+		// MERIDIAN_PG_REGRESS_OUT keeps psql's output for a look.
+		outDir := os.Getenv("MERIDIAN_PG_REGRESS_OUT")
+		if outDir == "" {
+			outDir = t.TempDir()
+		}
+		got := filepath.Join(outDir, name+".out")
 		if err := os.WriteFile(got, out, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -17,6 +17,7 @@ package sql
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -133,8 +134,15 @@ func (s *session) ExecSimple(ctx context.Context, query string, w pgwire.ResultW
 // parseSQL parses statements with PostgreSQL's meaning of INT (INT4;
 // CockroachDB's grammar defaults to INT8).
 func parseSQL(query string) (statements.Statements, error) {
+	// psql's \d adds COLLATE pg_catalog.default, which the grammar does
+	// not take; it changes nothing here (there is one collation).
+	if strings.Contains(query, "pg_catalog.default") {
+		query = collateDefault.ReplaceAllString(query, "")
+	}
 	return parser.ParseWithInt(query, types.Int4)
 }
+
+var collateDefault = regexp.MustCompile(`(?i)\s+COLLATE\s+pg_catalog\."?default"?`)
 
 // writeResult sends a result's rows and tag; announce sends the column
 // descriptions first (the simple protocol).
