@@ -16,8 +16,9 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"demo":     {"run a local demonstration on temporary stores", runDemo},
-	"workload": {"load and run TPC-C, kv and bank against PostgreSQL-wire endpoints", runWorkloadCmd},
+	"demo":              {"run a local demonstration on temporary stores", runDemo},
+	"start-single-node": {"run a one-node cluster on a persistent store, serving PostgreSQL clients", runStartSingleNode},
+	"workload":          {"load and run TPC-C, kv and bank against PostgreSQL-wire endpoints", runWorkloadCmd},
 }
 
 func main() {
