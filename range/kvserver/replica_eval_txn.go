@@ -463,12 +463,27 @@ func evalEndTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.En
 	return &rangepb.EndTxnResponse{Txn: txn}, resolveLockSpans(ec, rw, ms, req.LockSpans, rec)
 }
 
+// maxSyncResolveSpans bounds the lock spans an EndTxn resolves in its own
+// Raft command: a transaction that wrote thousands of keys (a large COPY)
+// would otherwise make one command big and slow enough to time out. The
+// rest are resolved after the commit applies, as intents on other ranges
+// are; until then a reader that meets one finds the record final and
+// resolves it itself.
+const maxSyncResolveSpans = 128
+
 // resolveLockSpans resolves the intents of rec's transaction in spans: the
-// part inside this range now, in the same command; the rest after apply.
+// part inside this range now, in the same command (up to
+// maxSyncResolveSpans); the rest after apply.
 func resolveLockSpans(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, spans []*rangepb.Span, rec *rangepb.TxnRecord) error {
 	up := kv.LockUpdate{Txn: metaToKV(rec.Meta), Status: statusToKV(rec.Status)}
+	resolved := 0
 	for _, s := range spans {
-		if in, ok := clipSpan(s, ec.desc); ok {
+		if in, ok := clipSpan(s, ec.desc); ok && resolved >= maxSyncResolveSpans {
+			u := up
+			u.Span = kv.Span{Key: in.Key, EndKey: in.EndKey}
+			ec.afterApply = append(ec.afterApply, u)
+		} else if ok {
+			resolved++
 			u := up
 			u.Span = kv.Span{Key: in.Key, EndKey: in.EndKey}
 			var err error

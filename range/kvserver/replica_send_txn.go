@@ -298,7 +298,16 @@ func (r *Replica) resolveAfterApply(ec *evalCtx) {
 	}
 	sender := r.store.cfg.TxnSender
 	_ = r.store.stopper.RunAsyncTask("resolve-intents", func(ctx context.Context) {
-		_, _ = sender.Send(ctx, ba)
+		// In batches of a bounded size, each one Raft command small
+		// enough to apply well within a request's timeout. Best effort:
+		// a reader that meets a leftover intent resolves it itself.
+		for reqs := ba.Requests; len(reqs) > 0; {
+			n := min(len(reqs), maxSyncResolveSpans)
+			if _, err := sender.Send(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{}, Requests: reqs[:n]}); err != nil && ctx.Err() != nil {
+				return
+			}
+			reqs = reqs[n:]
+		}
 	})
 }
 
