@@ -33,8 +33,9 @@ package kvserver
 // range 1 (an ID wasted by a split that then fails is harmless).
 //
 // Meta addressing. Meta2 records (kv.Meta2Key(end) → descriptor) live in
-// range 1, and meta and system keys ([KeyMin, kv.SystemMax)) never split
-// away from it in this version: meta ranges are unsplittable. A split of
+// range 1, and so do the meta records and the generator ([KeyMin,
+// kv.NoSplitMax)): no range splits below kv.NoSplitMax in this version, so
+// meta ranges are unsplittable. A split of
 // range 1 writes both meta2 records in the split command itself: atomic.
 // There are no transactions yet, so for every other range the descriptor
 // change (a Raft command on that range) and the meta2 update (writes to
@@ -67,7 +68,7 @@ import (
 )
 
 // MetaRangeID is the range holding the meta2 records and the range ID
-// generator: the first range, which keeps [KeyMin, kv.SystemMax).
+// generator: the first range, which keeps [KeyMin, kv.NoSplitMax).
 const MetaRangeID RangeID = 1
 
 // RangeSender sends requests to a range by ID, finding its leaseholder.
@@ -90,7 +91,8 @@ func (e *InvalidSplitKeyError) Error() string {
 }
 
 // validateSplitKey checks that key may split desc: strictly inside it, and
-// above the meta and system keyspace, which stays in range 1. A key outside
+// at or above kv.NoSplitMax (meta and the range ID generator stay in range
+// 1). A key outside
 // the range gets a RangeKeyMismatchError, which sends a DistSender to the
 // right range.
 func validateSplitKey(desc *rangepb.RangeDescriptor, key []byte) error {
@@ -102,8 +104,8 @@ func validateSplitKey(desc *rangepb.RangeDescriptor, key []byte) error {
 		return fail("no split key")
 	case kv.IsLocal(key):
 		return fail("the key is in the local keyspace")
-	case bytes.Compare(key, kv.SystemMax) < 0:
-		return fail("the meta and system keyspace cannot be split")
+	case bytes.Compare(key, kv.NoSplitMax) < 0:
+		return fail("the meta records and the range ID generator stay in range 1")
 	case bytes.Equal(key, desc.StartKey):
 		return fail("the key is the range's start key")
 	case !descContains(desc, key):
@@ -231,11 +233,11 @@ func (r *Replica) adminSplit(ctx context.Context, req *rangepb.AdminSplitRequest
 // findSplitKey picks the key that halves the range's user data.
 func (r *Replica) findSplitKey(desc *rangepb.RangeDescriptor) ([]byte, error) {
 	start := desc.StartKey
-	if bytes.Compare(start, kv.SystemMax) < 0 {
-		start = kv.SystemMax
+	if bytes.Compare(start, kv.NoSplitMax) < 0 {
+		start = kv.NoSplitMax
 	}
-	// The range's stats would count the meta and system keys too, which
-	// never split off: measure the splittable part.
+	// The range's stats would count the meta records and the range ID
+	// generator too, which never split off: measure the splittable part.
 	st, err := kv.ComputeStats(r.store.engine, start, descEndKey(desc), 0)
 	if err != nil {
 		return nil, err

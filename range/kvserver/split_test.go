@@ -15,6 +15,7 @@ import (
 	"github.com/meridiandb/meridian/range/kvclient"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/kvserver/kvtest"
+	"github.com/meridiandb/meridian/range/liveness"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
@@ -507,6 +508,11 @@ func TestSplitThenChangeReplicas(t *testing.T) {
 	res := splitAt(t, ctx, ds, userKey(50))
 	rightID := kvserver.RangeID(res.Right.RangeId)
 	if _, err := c.AddVoters(ctx, rightID, 4); err != nil {
+		for _, n := range c.Nodes {
+			if r, err := n.Store.GetReplica(rightID); err == nil {
+				t.Logf("n%d: %s", n.ID, r.DebugState())
+			}
+		}
 		t.Fatal(err)
 	}
 	remove := 2
@@ -892,5 +898,34 @@ func TestConcurrentSplitsAndReplicaChanges(t *testing.T) {
 	r1, _ := c.Nodes[0].Store.GetReplica(1)
 	if len(r1.Desc().Replicas) != 4 {
 		t.Fatalf("range 1 has %v", r1.Desc().Replicas)
+	}
+}
+
+// TestSplitOffLivenessSpan: system keys above the range ID generator may
+// move to a range of their own (the liveness range, next), while meta2 and
+// the generator stay in range 1.
+func TestSplitOffLivenessSpan(t *testing.T) {
+	c, ds := newSplitCluster(t, kvtest.Options{Nodes: 3})
+	ctx := testCtx(t)
+	start, end := liveness.Span()
+	mid := splitAt(t, ctx, ds, string(start))
+	hi := splitAt(t, ctx, ds, string(end))
+	if !bytes.Equal(mid.Right.StartKey, start) || !bytes.Equal(hi.Left.EndKey, end) || mid.Right.RangeId != hi.Left.RangeId {
+		t.Fatalf("liveness range: %v, then %v", mid.Right, hi.Left)
+	}
+	livenessKey := liveness.Key(2)
+	if _, err := send(ctx, ds, put(string(livenessKey), "record"), put(userKey(1), "user")); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ds.RangeFor(ctx, livenessKey)
+	if err != nil || d.RangeId != hi.Left.RangeId {
+		t.Fatalf("liveness key in %v (%v)", d, err)
+	}
+	if _, err := ds.AdminSplit(ctx, kv.RangeIDGeneratorKey); !errors.As(err, new(*kvserver.InvalidSplitKeyError)) {
+		t.Fatalf("split at the range ID generator: %v", err)
+	}
+	recs := waitMeta2(t, ctx, c, 3)
+	if recs[0].RangeId != 1 || !bytes.Equal(recs[0].EndKey, start) {
+		t.Fatalf("range 1 after the splits: %v", recs[0])
 	}
 }

@@ -615,6 +615,7 @@ func (h storeSchedHandler) processTick(id RangeID) {
 	if r := h.replica(id); r != nil {
 		r.tick()
 		r.maybeTruncateLog()
+		r.maybeColocateRaftLeadership()
 	}
 }
 

@@ -2,6 +2,7 @@ package kvserver
 
 import (
 	"bytes"
+	"fmt"
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/kv"
@@ -72,3 +73,17 @@ func (s *Store) SnapshotsApplied() int64 { return s.snapshotsApplied.Load() }
 // SetMeta2UpdatesDisabled stops (or resumes) the meta2 writes that follow
 // splits and lease acquisitions, so that a test can hold meta2 stale.
 func (s *Store) SetMeta2UpdatesDisabled(disabled bool) { s.meta2UpdatesDisabled.Store(disabled) }
+
+// DebugState describes the replica for test failures.
+func (r *Replica) DebugState() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := fmt.Sprintf("r%d/%d desc=%v lease=%v applied=%d destroyed=%v pendingLease=%v transferring=%v quiescent=%v",
+		r.rangeID, r.mu.replicaID, r.mu.desc, r.mu.lease, r.mu.state.GetRaftAppliedIndex(), r.mu.destroyed,
+		r.mu.pendingLease != nil, r.mu.transferring, r.mu.quiescent)
+	if r.mu.raftGroup != nil {
+		st := r.mu.raftGroup.Status()
+		s += fmt.Sprintf(" raft=%s term=%d lead=%d commit=%d applied=%d progress=%v", st.RaftState, st.Term, st.Lead, st.Commit, st.Applied, st.Progress)
+	}
+	return s
+}
