@@ -19,6 +19,9 @@ import (
 // form.
 func EncodeBatchError(err error) *rangepb.Error {
 	e := &rangepb.Error{Message: err.Error()}
+	if encodeTxnError(err, e) {
+		return e
+	}
 	var (
 		nlhe  *kvserver.NotLeaseHolderError
 		rnf   *kvserver.RangeNotFoundError
@@ -59,6 +62,9 @@ func EncodeBatchError(err error) *rangepb.Error {
 // error: a typed one where the detail names it, otherwise an error with
 // the remote's message.
 func DecodeBatchError(e *rangepb.Error) error {
+	if err, ok := decodeTxnError(e); ok {
+		return err
+	}
 	switch d := e.Detail.(type) {
 	case *rangepb.Error_NotLeaseHolder:
 		return &kvserver.NotLeaseHolderError{

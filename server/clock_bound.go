@@ -24,8 +24,16 @@ const (
 	// clockBoundInterval is how often the bound is raised; it is persisted
 	// clockBoundLead ahead of physical time, so the clock only stalls (its
 	// logical part still advances) if persisting falls behind by that much.
-	clockBoundInterval = time.Second
-	clockBoundLead     = 5 * clockBoundInterval
+	//
+	// The lead must stay well inside the maximum clock offset (500ms by
+	// default): a restarted node's clock starts up to clockBoundLead ahead
+	// of physical time, and its writes must still fall inside the other
+	// nodes' uncertainty intervals, or a read elsewhere could miss a write
+	// that finished before it began. (With a 5s lead, a table created
+	// through a just-restarted node was invisible to the others for
+	// seconds.)
+	clockBoundInterval = 100 * time.Millisecond
+	clockBoundLead     = 250 * time.Millisecond
 )
 
 // restoreClockBound moves clock past the bound persisted in dir, if any.

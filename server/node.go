@@ -1,7 +1,8 @@
 // Package server assembles one Meridian node: its store (a Pebble engine
 // holding replicas), the gRPC server other nodes and clients call, and the
-// Raft transport to its peers, started and stopped in order under one
-// stopper. SQL and pgwire join it as they are built.
+// Raft transport to its peers, and (when asked) the PostgreSQL server whose
+// SQL runs in the cluster's transactions, started and stopped in order
+// under one stopper.
 package server
 
 import (
@@ -11,11 +12,14 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/pgwire"
 	"github.com/meridiandb/meridian/range/kvclient"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"github.com/meridiandb/meridian/rpc"
+	"github.com/meridiandb/meridian/sql"
 	"github.com/meridiandb/meridian/stop"
+	"github.com/meridiandb/meridian/txn"
 )
 
 // Config configures a node. Zero fields take the documented defaults.
@@ -41,6 +45,12 @@ type Config struct {
 	Store kvserver.StoreConfig
 	// CacheSize is the engine's block cache. Default: kv's default.
 	CacheSize int64
+	// SQLListener, when set, serves PostgreSQL clients (pgwire) on it,
+	// running SQL in the cluster's transactions.
+	SQLListener net.Listener
+	// SQLAuth checks the passwords of SQL users. Nil: anyone may connect
+	// as anyone, for development clusters on loopback only.
+	SQLAuth pgwire.Authenticator
 	// Nodes are the cluster's nodes, which the node's own KV client tries
 	// when it looks for range 1's leaseholder (splits allocate range IDs
 	// and update meta2 there). Default: this node alone; NotLeaseHolder
@@ -56,6 +66,12 @@ type Node struct {
 	store     *kvserver.Store
 	rpcCtx    *rpc.Context
 	transport *rpc.RaftTransport
+	// dist routes the node's own KV requests (transactions, pushes and
+	// intent resolution, SQL) to the ranges that hold their keys.
+	dist *kvclient.DistSender
+	// ranges sends to a range by ID (admin requests).
+	ranges *kvclient.Sender
+	db     *txn.DB
 }
 
 // Start opens the store and starts serving.
@@ -94,7 +110,10 @@ func Start(cfg Config) (*Node, error) {
 	if len(nodes) == 0 {
 		nodes = []kvserver.NodeID{cfg.NodeID}
 	}
-	sc.MetaSender = kvclient.NewSender(n.rpcCtx, cfg.Resolve, nodes)
+	n.ranges = kvclient.NewSender(n.rpcCtx, cfg.Resolve, nodes)
+	sc.MetaSender = n.ranges
+	n.dist = kvclient.NewDistSender(n.ranges)
+	sc.TxnSender = n.dist
 	n.store = kvserver.NewStore(sc, eng, n.stopper)
 	if err := n.store.Start(); err != nil {
 		n.Stop()
@@ -106,7 +125,32 @@ func Start(cfg Config) (*Node, error) {
 		n.Stop()
 		return nil, err
 	}
+	n.db = txn.NewDB(n.dist, cfg.Clock, n.stopper, txn.Options{})
+	if cfg.SQLListener != nil {
+		clock := cfg.Clock
+		ex := sql.NewExecutor(sql.NewTxnDB(n.db), func() time.Time { return time.Unix(0, clock.Now().WallTime).UTC() })
+		srv, err := pgwire.NewServer(pgwire.Config{Executor: ex, Auth: cfg.SQLAuth}, n.stopper)
+		if err == nil {
+			err = srv.Serve(cfg.SQLListener)
+		}
+		if err != nil {
+			n.Stop()
+			return nil, errors.Wrap(err, "starting the SQL server")
+		}
+	}
 	return n, nil
+}
+
+// DB returns the node's transactional KV client.
+func (n *Node) DB() *txn.DB { return n.db }
+
+// SQLAddr returns the address PostgreSQL clients connect to ("" if the
+// node serves no SQL).
+func (n *Node) SQLAddr() string {
+	if n.cfg.SQLListener == nil {
+		return ""
+	}
+	return n.cfg.SQLListener.Addr().String()
 }
 
 // Stop stops every task of the node, then closes its store.

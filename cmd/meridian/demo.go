@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/cockroachdb/errors"
+	"github.com/jackc/pgx/v5"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/range/kvclient"
 	"github.com/meridiandb/meridian/range/kvserver"
@@ -31,20 +34,36 @@ func runDemo(args []string) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	writes := fs.Int("writes", 2000, "keys to write before and after the failure")
 	keep := fs.Bool("keep", false, "keep the stores' directory")
+	serve := fs.Bool("serve", false, "after the demonstration, keep the cluster running for psql and drivers until interrupted")
+	sqlPort := fs.Int("sql-port", 26257, "with --serve: n1's SQL port (n2 and n3 take the next two)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if err := demo(*writes, *keep); err != nil {
+	opts := demoOptions{writes: *writes, keep: *keep, serve: *serve}
+	if *serve {
+		opts.sqlPort = *sqlPort
+	}
+	if err := demo(opts); err != nil {
 		fmt.Fprintln(os.Stderr, "demo failed:", err)
 		return 1
 	}
 	return 0
 }
 
+type demoOptions struct {
+	writes int
+	keep   bool
+	serve  bool
+	// sqlPort is n1's SQL port (0: any free one).
+	sqlPort int
+}
+
 type demoCluster struct {
 	dir       string
 	clusterID []byte
+	sqlPort   int
 	addrs     map[kvserver.NodeID]string
+	sqlAddrs  map[kvserver.NodeID]string
 	nodes     map[kvserver.NodeID]*server.Node
 	mu        sync.Mutex
 }
@@ -70,9 +89,24 @@ func (c *demoCluster) start(id kvserver.NodeID, bootstrap bool) error {
 	if err != nil {
 		return err
 	}
+	c.mu.Lock()
+	sqlAddr := c.sqlAddrs[id]
+	c.mu.Unlock()
+	if sqlAddr == "" {
+		sqlAddr = "127.0.0.1:0"
+		if c.sqlPort != 0 {
+			sqlAddr = fmt.Sprintf("127.0.0.1:%d", c.sqlPort+int(id)-1)
+		}
+	}
+	sqlLn, err := net.Listen("tcp", sqlAddr)
+	if err != nil {
+		_ = ln.Close()
+		return errors.Wrap(err, "listening for SQL clients")
+	}
 	n, err := server.Start(server.Config{
 		NodeID: id, ClusterID: c.clusterID, StoreDir: filepath.Join(c.dir, fmt.Sprintf("n%d", id)),
-		Listener: ln, Resolve: c.resolve, Bootstrap: bootstrap,
+		Listener: ln, SQLListener: sqlLn, Resolve: c.resolve, Bootstrap: bootstrap,
+		Nodes: []kvserver.NodeID{1, 2, 3},
 		Store: kvserver.StoreConfig{RaftTickInterval: 50 * time.Millisecond, LeaseDuration: 3 * time.Second},
 	})
 	if err != nil {
@@ -80,22 +114,25 @@ func (c *demoCluster) start(id kvserver.NodeID, bootstrap bool) error {
 	}
 	c.mu.Lock()
 	c.addrs[id] = n.Addr()
+	c.sqlAddrs[id] = n.SQLAddr()
 	c.nodes[id] = n
 	c.mu.Unlock()
 	return nil
 }
 
-func demo(writes int, keep bool) error {
+func demo(o demoOptions) error {
+	writes := o.writes
 	dir, err := os.MkdirTemp("", "meridian-demo-")
 	if err != nil {
 		return err
 	}
-	if !keep {
+	if !o.keep {
 		defer os.RemoveAll(dir)
 	}
 	id := make([]byte, 16)
 	_, _ = rand.Read(id)
-	c := &demoCluster{dir: dir, clusterID: id, addrs: map[kvserver.NodeID]string{}, nodes: map[kvserver.NodeID]*server.Node{}}
+	c := &demoCluster{dir: dir, clusterID: id, sqlPort: o.sqlPort, addrs: map[kvserver.NodeID]string{},
+		sqlAddrs: map[kvserver.NodeID]string{}, nodes: map[kvserver.NodeID]*server.Node{}}
 	defer func() {
 		for _, n := range c.nodes {
 			n.Stop()
@@ -106,7 +143,7 @@ func demo(writes int, keep bool) error {
 		if err := c.start(i, i == 1); err != nil {
 			return err
 		}
-		fmt.Printf("  n%d  gRPC on %s, Pebble store in n%d/\n", i, c.addrs[i], i)
+		fmt.Printf("  n%d  gRPC on %s, SQL on %s, Pebble store in n%d/\n", i, c.addrs[i], c.sqlAddrs[i], i)
 	}
 
 	stopper := stop.NewStopper()
@@ -224,7 +261,102 @@ func demo(writes int, keep bool) error {
 	if err := checkConsistency(ctx, sender); err != nil {
 		return err
 	}
-	fmt.Println("\nDone. Next: SQL over pgwire (`meridian workload` already measures any PostgreSQL).")
+	if err := demoSQL(ctx, c); err != nil {
+		return err
+	}
+	if !o.serve {
+		fmt.Println("\nDone. `meridian demo --serve` keeps the cluster running for psql.")
+		return nil
+	}
+	fmt.Println("\nThe cluster keeps running; connect with psql or any PostgreSQL driver (Ctrl-C stops it):")
+	for i := kvserver.NodeID(1); i <= 3; i++ {
+		fmt.Printf("  psql \"postgresql://root@%s/defaultdb?sslmode=disable\"\n", c.sqlAddrs[i])
+	}
+	sigCtx, stopSig := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSig()
+	<-sigCtx.Done()
+	fmt.Println("\nStopping.")
+	return nil
+}
+
+// demoSQL runs SQL through the cluster: a table created through one
+// node, written and read through the others, a transfer between rows in
+// a transaction, the table's rows split off into a range of their own.
+func demoSQL(ctx context.Context, c *demoCluster) error {
+	conn := func(id kvserver.NodeID) (*pgx.Conn, error) {
+		c.mu.Lock()
+		addr := c.sqlAddrs[id]
+		c.mu.Unlock()
+		return pgx.Connect(ctx, "postgresql://root@"+addr+"/defaultdb?sslmode=disable")
+	}
+	fmt.Println("\nSQL over pgwire, each statement a serializable transaction across the replicated ranges:")
+	c1, err := conn(1)
+	if err != nil {
+		return errors.Wrap(err, "connecting to n1's SQL port")
+	}
+	defer c1.Close(ctx)
+	c2, err := conn(2)
+	if err != nil {
+		return errors.Wrap(err, "connecting to n2's SQL port")
+	}
+	defer c2.Close(ctx)
+	c3, err := conn(3)
+	if err != nil {
+		return errors.Wrap(err, "connecting to n3's SQL port")
+	}
+	defer c3.Close(ctx)
+	for _, q := range []string{
+		"CREATE TABLE IF NOT EXISTS accounts (id INT PRIMARY KEY, owner TEXT NOT NULL, balance DECIMAL NOT NULL)",
+		"INSERT INTO accounts VALUES (1, 'alice', 100.00), (2, 'bob', 50.00) ON CONFLICT DO NOTHING",
+	} {
+		if _, err := c1.Exec(ctx, q); err != nil {
+			return errors.Wrapf(err, "n1: %s", q)
+		}
+	}
+	fmt.Println("  n1> CREATE TABLE accounts (id INT PRIMARY KEY, owner TEXT NOT NULL, balance DECIMAL NOT NULL)")
+	fmt.Println("  n1> INSERT INTO accounts VALUES (1, 'alice', 100.00), (2, 'bob', 50.00)")
+	tx, err := c2.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	for _, q := range []string{
+		"UPDATE accounts SET balance = balance - 30 WHERE id = 1",
+		"UPDATE accounts SET balance = balance + 30 WHERE id = 2",
+	} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			_ = tx.Rollback(ctx)
+			return errors.Wrapf(err, "n2: %s", q)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return errors.Wrap(err, "n2: COMMIT")
+	}
+	fmt.Println("  n2> BEGIN; UPDATE accounts SET balance = balance - 30 WHERE id = 1;")
+	fmt.Println("      UPDATE accounts SET balance = balance + 30 WHERE id = 2; COMMIT")
+	rows, err := c3.Query(ctx, "SELECT id, owner, balance::TEXT FROM accounts ORDER BY id")
+	if err != nil {
+		return errors.Wrap(err, "n3: SELECT")
+	}
+	fmt.Println("  n3> SELECT id, owner, balance FROM accounts ORDER BY id")
+	for rows.Next() {
+		var id int32
+		var owner, balance string
+		if err := rows.Scan(&id, &owner, &balance); err != nil {
+			return err
+		}
+		fmt.Printf("        %d | %-5s | %s\n", id, owner, balance)
+	}
+	if err := rows.Err(); err != nil {
+		return errors.Wrap(err, "n3: SELECT")
+	}
+	var total string
+	if err := c3.QueryRow(ctx, "SELECT sum(balance)::TEXT FROM accounts").Scan(&total); err != nil {
+		return errors.Wrap(err, "n3: SELECT sum")
+	}
+	fmt.Printf("  n3> SELECT sum(balance) FROM accounts  →  %s\n", total)
+	if total != "150.00" {
+		return errors.Newf("the accounts hold %s in all, want 150.00", total)
+	}
 	return nil
 }
 

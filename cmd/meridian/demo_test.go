@@ -6,7 +6,7 @@ import "testing"
 // loopback gRPC, replication, a leaseholder killed, failover, every
 // acknowledged write read back, the dead node restarted and consistent.
 func TestDemo(t *testing.T) {
-	if err := demo(200, false); err != nil {
+	if err := demo(demoOptions{writes: 200}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -182,18 +182,25 @@ func (ds *DistSender) sendToRange(ctx context.Context, h *rangepb.BatchHeader, k
 var errRefit = errors.New("requests must be split again")
 
 func (ds *DistSender) sendBatch(ctx context.Context, h *rangepb.BatchHeader, id kvserver.RangeID, reqs []*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
-	if h == nil || h.Timestamp == nil {
+	if h == nil || (h.Timestamp == nil && h.Txn == nil) {
 		return ds.sender.Send(ctx, id, reqs...)
 	}
-	// A header with a timestamp (a historical read) needs a sender that
-	// takes whole batches.
+	// A header with a timestamp (a historical read) or a transaction needs
+	// a sender that takes whole batches.
 	bs, ok := ds.sender.(batchSender)
 	if !ok {
-		return nil, errors.New("the DistSender's sender cannot send a batch timestamp")
+		return nil, errors.New("the DistSender's sender cannot send a batch header")
 	}
-	return bs.SendBatch(ctx, &rangepb.BatchRequest{
-		Header: &rangepb.BatchHeader{RangeId: int64(id), Timestamp: h.Timestamp}, Requests: reqs,
+	resp, err := bs.SendBatch(ctx, &rangepb.BatchRequest{
+		Header: &rangepb.BatchHeader{RangeId: int64(id), Timestamp: h.Timestamp, Txn: h.Txn}, Requests: reqs,
 	})
+	if err == nil && resp.Txn != nil {
+		// The parts of a batch sent later, to other ranges, carry what
+		// this range did to the transaction (a pushed timestamp); Send
+		// returns the last word.
+		h.Txn = resp.Txn
+	}
+	return resp, err
 }
 
 // batchSender is a RangeSender that also sends whole batches (keeping their
@@ -223,7 +230,7 @@ func requestSpan(ru *rangepb.RequestUnion) (key, end []byte, ok bool) {
 	case *rangepb.RequestUnion_AdminSplit:
 		return req.AdminSplit.SplitKey, nil, len(req.AdminSplit.SplitKey) > 0
 	}
-	return nil, nil, false
+	return kvserver.TxnRequestSpan(ru)
 }
 
 // inDesc reports whether [key, end) (or key alone) lies in desc.
@@ -249,15 +256,28 @@ func (ds *DistSender) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rang
 			return nil, errors.Newf("DistSender: request %T is not addressed by key", ru.Value)
 		}
 	}
+	// The header is copied: sending parts to several ranges updates its
+	// transaction as the ranges answer (see sendBatch).
+	if ba.Header != nil {
+		ba = &rangepb.BatchRequest{Header: proto.Clone(ba.Header).(*rangepb.BatchHeader), Requests: ba.Requests}
+	}
 	// The whole batch in one range?
 	key, _, _ := requestSpan(ba.Requests[0])
 	if ds.fitsOne(ba.Requests, ds.cache.Lookup(key)) || len(ba.Requests) == 1 {
 		resp, err := ds.sendWhole(ctx, ba)
 		if !errors.Is(err, errRefit) {
+			if resp != nil && ba.Header != nil && ba.Header.Txn != nil {
+				resp.Txn = ba.Header.Txn
+			}
 			return resp, err
 		}
 	}
 	out := &rangepb.BatchResponse{Responses: make([]*rangepb.ResponseUnion, len(ba.Requests))}
+	defer func() {
+		if ba.Header != nil && ba.Header.Txn != nil {
+			out.Txn = ba.Header.Txn
+		}
+	}()
 	for i := 0; i < len(ba.Requests); {
 		if err := ctx.Err(); err != nil {
 			return nil, errors.Wrap(err, "DistSender")
@@ -361,6 +381,36 @@ func (ds *DistSender) sendSpanning(ctx context.Context, h *rangepb.BatchHeader, 
 			return nil, err
 		}
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_DeleteRange{DeleteRange: &rangepb.DeleteRangeResponse{Deleted: deleted}}}, nil
+	case *rangepb.RequestUnion_ResolveIntentRange, *rangepb.RequestUnion_RefreshRange:
+		// Transaction span requests: the same request, narrowed to each
+		// range's part of its span.
+		key, end, _ := requestSpan(ru)
+		var out *rangepb.ResponseUnion
+		err := ds.eachRange(ctx, key, end, false, func(d *rangepb.RangeDescriptor, k, e []byte) (bool, error) {
+			sub := proto.Clone(ru).(*rangepb.RequestUnion)
+			sp := &rangepb.Span{Key: k, EndKey: e}
+			switch r := sub.Value.(type) {
+			case *rangepb.RequestUnion_ResolveIntentRange:
+				r.ResolveIntentRange.Span = sp
+			case *rangepb.RequestUnion_RefreshRange:
+				r.RefreshRange.Span = sp
+			}
+			resp, err := ds.sendIn(ctx, h, d, k, false, sub)
+			if err != nil {
+				return false, err
+			}
+			res := resp.Responses[0]
+			if prev := out.GetResolveIntentRange(); prev != nil && res.GetResolveIntentRange() != nil {
+				prev.Resolved += res.GetResolveIntentRange().Resolved
+			} else if out == nil {
+				out = res
+			}
+			return true, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	return nil, errors.AssertionFailedf("DistSender: %T does not span keys", ru.Value)
 }

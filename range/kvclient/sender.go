@@ -47,7 +47,13 @@ func NewSender(rpcCtx *rpc.Context, resolve rpc.AddressResolver, nodes []kvserve
 // or ctx ends. Errors other than "not here" are returned as they come, typed
 // (see rpc.DecodeBatchError).
 func (s *Sender) Send(ctx context.Context, id kvserver.RangeID, reqs ...*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
-	ba := &rangepb.BatchRequest{Header: &rangepb.BatchHeader{RangeId: int64(id)}, Requests: reqs}
+	return s.SendBatch(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{RangeId: int64(id)}, Requests: reqs})
+}
+
+// SendBatch is Send for a whole batch, whose header names the range and
+// may carry a timestamp or a transaction.
+func (s *Sender) SendBatch(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+	id := kvserver.RangeID(ba.Header.GetRangeId())
 	s.mu.Lock()
 	next, ok := s.mu.leaseholders[id]
 	s.mu.Unlock()

@@ -28,6 +28,8 @@ type Replica struct {
 
 	// propBuf holds writes waiting for the Raft worker to propose them.
 	propBuf proposalBuffer
+	// txn is the transaction state: the timestamp cache.
+	txn replicaTxnState
 
 	mu struct {
 		sync.Mutex

@@ -35,6 +35,12 @@ func (r *Replica) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.
 			return resp, err
 		}
 	}
+	return r.sendWithConflicts(ctx, ba, desc)
+}
+
+// sendOnce evaluates a batch once, under its latches and the lease (see
+// sendWithConflicts, replica_send_txn.go, for what happens around it).
+func (r *Replica) sendOnce(ctx context.Context, ba *rangepb.BatchRequest, desc *rangepb.RangeDescriptor) (*rangepb.BatchResponse, error) {
 	spans, isWrite, err := r.collectSpans(ba, desc)
 	if err != nil {
 		return nil, err
@@ -57,25 +63,30 @@ func (r *Replica) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.
 	if err != nil {
 		return nil, err
 	}
+	r.noteLease(lease)
 	ts := r.store.clock.Now()
 	if h := ba.Header; h != nil && h.Timestamp != nil && !isWrite {
 		if rt := tsFromProto(h.Timestamp); !rt.IsEmpty() && rt.Less(ts) {
 			ts = rt // a historical read
 		}
 	}
+	ec := r.newEvalCtx(ba, desc, ts)
 	if !isWrite {
 		ro := r.store.engine.NewReadOnly()
 		defer ro.Close()
 		resp := &rangepb.BatchResponse{Timestamp: tsToProto(ts)}
 		for _, req := range ba.Requests {
-			res, err := evaluate(ro, nil, nil, req, ts)
+			res, err := evaluate(ec, ro, nil, nil, req, ts)
 			if err != nil {
 				return nil, err
 			}
 			resp.Responses = append(resp.Responses, res)
 		}
+		r.recordReads(ec, ba, ts)
+		resp.Txn = ec.txn
 		return resp, nil
 	}
+	ts = r.forwardWriteTs(ec, ba, ts)
 
 	// A batch of one request never reads its own writes: it reads the
 	// engine (reusing iterators) and writes to a write-only batch.
@@ -94,7 +105,7 @@ func (r *Replica) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.
 	var ms kv.MVCCStats
 	resp := &rangepb.BatchResponse{Timestamp: tsToProto(ts)}
 	for _, req := range ba.Requests {
-		res, err := evaluate(rw, rw, &ms, req, ts)
+		res, err := evaluate(ec, rw, rw, &ms, req, ts)
 		if err != nil {
 			return nil, err
 		}
@@ -108,7 +119,13 @@ func (r *Replica) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.
 		Timestamp:             tsToProto(ts),
 		Result:                &rangepb.ReplicatedResult{StatsDelta: statsToProto(ms)},
 	}, resp)
-	return r.proposeAndWait(ctx, p)
+	r.recordReads(ec, ba, ts)
+	resp.Txn = ec.txn
+	br, err := r.proposeAndWait(ctx, p)
+	if err == nil {
+		r.resolveAfterApply(ec)
+	}
+	return br, err
 }
 
 // proposeAndWait proposes p and waits for it to apply. Ordinary writes go
@@ -181,7 +198,11 @@ func (r *Replica) collectSpans(ba *rangepb.BatchRequest, desc *rangepb.RangeDesc
 		case *rangepb.RequestUnion_DeleteRange:
 			err = add(req.DeleteRange.Span.GetKey(), req.DeleteRange.Span.GetEndKey(), spanlatch.Write)
 		default:
-			err = errors.Newf("r%d: request %T must be sent alone", r.rangeID, ru.Value)
+			ts, w, handled, terr := txnRequestSpans(ru, desc, ba.Header.GetTxn())
+			spans, isWrite, err = append(spans, ts...), isWrite || w, terr
+			if !handled {
+				err = errors.Newf("r%d: request %T must be sent alone", r.rangeID, ru.Value)
+			}
 		}
 		if err != nil {
 			return nil, false, err
@@ -220,9 +241,12 @@ func checkInRange(desc *rangepb.RangeDescriptor, key, end []byte) error {
 
 // evaluate runs one request at ts: reads against rd, writes into rw (a
 // batch; nil for a read-only batch) recording their stats delta in ms.
-func evaluate(rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, ru *rangepb.RequestUnion, ts hlc.Timestamp) (*rangepb.ResponseUnion, error) {
+// Inside a transaction (ec.txn) reads are at its read timestamp and see its
+// intents, writes are intents at its write timestamp.
+func evaluate(ec *evalCtx, rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, ru *rangepb.RequestUnion, ts hlc.Timestamp) (*rangepb.ResponseUnion, error) {
 	switch ru.Value.(type) {
-	case *rangepb.RequestUnion_Get, *rangepb.RequestUnion_Scan:
+	case *rangepb.RequestUnion_Get, *rangepb.RequestUnion_Scan, *rangepb.RequestUnion_QueryTxn,
+		*rangepb.RequestUnion_Refresh, *rangepb.RequestUnion_RefreshRange:
 	default:
 		if rw == nil {
 			return nil, errors.AssertionFailedf("write %T evaluated as a read", ru.Value)
@@ -230,7 +254,7 @@ func evaluate(rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, ru *rangepb.Requ
 	}
 	switch req := ru.Value.(type) {
 	case *rangepb.RequestUnion_Get:
-		res, err := kv.MVCCGet(rd, req.Get.Key, ts, kv.MVCCGetOptions{})
+		res, err := kv.MVCCGet(rd, req.Get.Key, ec.readTs(ts), kv.MVCCGetOptions{Txn: ec.readTxn(), Uncertainty: ec.uncertainty()})
 		if err != nil {
 			return nil, err
 		}
@@ -241,8 +265,8 @@ func evaluate(rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, ru *rangepb.Requ
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Get{Get: out}}, nil
 	case *rangepb.RequestUnion_Scan:
 		s := req.Scan
-		res, err := kv.MVCCScan(rd, s.Span.GetKey(), s.Span.GetEndKey(), ts, kv.MVCCScanOptions{
-			Reverse: s.Reverse, MaxKeys: s.MaxKeys, TargetBytes: s.MaxBytes,
+		res, err := kv.MVCCScan(rd, s.Span.GetKey(), s.Span.GetEndKey(), ec.readTs(ts), kv.MVCCScanOptions{
+			Txn: ec.readTxn(), Uncertainty: ec.uncertainty(), Reverse: s.Reverse, MaxKeys: s.MaxKeys, TargetBytes: s.MaxBytes,
 		})
 		if err != nil {
 			return nil, err
@@ -259,7 +283,7 @@ func evaluate(rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, ru *rangepb.Requ
 		}
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Scan{Scan: out}}, nil
 	case *rangepb.RequestUnion_Put:
-		err := kv.MVCCPut(rw, ms, req.Put.Key, ts, kv.MakeBytesValue(req.Put.Value), kv.MVCCWriteOptions{})
+		err := kv.MVCCPut(rw, ms, req.Put.Key, ts, kv.MakeBytesValue(req.Put.Value), kv.MVCCWriteOptions{Txn: ec.writeTxn()})
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Put{Put: &rangepb.PutResponse{}}}, err
 	case *rangepb.RequestUnion_ConditionalPut:
 		c := req.ConditionalPut
@@ -268,18 +292,21 @@ func evaluate(rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, ru *rangepb.Requ
 			v := kv.MakeBytesValue(c.ExpValue)
 			exp = &v
 		}
-		err := kv.MVCCConditionalPut(rw, ms, c.Key, ts, kv.MakeBytesValue(c.Value), exp, false, kv.MVCCWriteOptions{})
+		err := kv.MVCCConditionalPut(rw, ms, c.Key, ts, kv.MakeBytesValue(c.Value), exp, false, kv.MVCCWriteOptions{Txn: ec.writeTxn()})
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ConditionalPut{ConditionalPut: &rangepb.ConditionalPutResponse{}}}, err
 	case *rangepb.RequestUnion_Increment:
-		n, err := kv.MVCCIncrement(rw, ms, req.Increment.Key, ts, req.Increment.Increment, kv.MVCCWriteOptions{})
+		n, err := kv.MVCCIncrement(rw, ms, req.Increment.Key, ts, req.Increment.Increment, kv.MVCCWriteOptions{Txn: ec.writeTxn()})
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Increment{Increment: &rangepb.IncrementResponse{NewValue: n}}}, err
 	case *rangepb.RequestUnion_Delete:
-		_, err := kv.MVCCDelete(rw, ms, req.Delete.Key, ts, kv.MVCCWriteOptions{})
+		_, err := kv.MVCCDelete(rw, ms, req.Delete.Key, ts, kv.MVCCWriteOptions{Txn: ec.writeTxn()})
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Delete{Delete: &rangepb.DeleteResponse{}}}, err
 	case *rangepb.RequestUnion_DeleteRange:
 		d := req.DeleteRange
-		_, n, _, err := kv.MVCCDeleteRange(rw, ms, d.Span.GetKey(), d.Span.GetEndKey(), ts, kv.MVCCWriteOptions{}, 0, false)
+		_, n, _, err := kv.MVCCDeleteRange(rw, ms, d.Span.GetKey(), d.Span.GetEndKey(), ts, kv.MVCCWriteOptions{Txn: ec.writeTxn()}, 0, false)
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_DeleteRange{DeleteRange: &rangepb.DeleteRangeResponse{Deleted: n}}}, err
+	}
+	if res, handled, err := evaluateTxnRequest(ec, rd, rw, ms, ru); handled {
+		return res, err
 	}
 	return nil, errors.Newf("unsupported request %T", ru.Value)
 }

@@ -69,6 +69,15 @@ type StoreConfig struct {
 	// ID and update meta2 through it (see replica_split.go). Nil: only
 	// range 1 can split.
 	MetaSender RangeSender
+	// TxnSender reaches other ranges for transactions: pushes of the
+	// transactions whose intents a request runs into, and resolution of
+	// intents. Nil: a request that runs into an intent fails with the
+	// kv.LockConflictError (see replica_send_txn.go).
+	TxnSender KeySender
+	// TxnLivenessThreshold is how long a transaction may go without a
+	// heartbeat before a push aborts it. Default
+	// DefaultTxnLivenessThreshold.
+	TxnLivenessThreshold time.Duration
 }
 
 func (c *StoreConfig) setDefaults() {

@@ -69,59 +69,6 @@ func (ChangeType) EnumDescriptor() ([]byte, []int) {
 	return file_range_rangepb_api_proto_rawDescGZIP(), []int{0}
 }
 
-type Span struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	Key   []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	// end_key empty: the single key.
-	EndKey        []byte `protobuf:"bytes,2,opt,name=end_key,json=endKey,proto3" json:"end_key,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *Span) Reset() {
-	*x = Span{}
-	mi := &file_range_rangepb_api_proto_msgTypes[0]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Span) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Span) ProtoMessage() {}
-
-func (x *Span) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[0]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Span.ProtoReflect.Descriptor instead.
-func (*Span) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{0}
-}
-
-func (x *Span) GetKey() []byte {
-	if x != nil {
-		return x.Key
-	}
-	return nil
-}
-
-func (x *Span) GetEndKey() []byte {
-	if x != nil {
-		return x.EndKey
-	}
-	return nil
-}
-
 type GetRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -131,7 +78,7 @@ type GetRequest struct {
 
 func (x *GetRequest) Reset() {
 	*x = GetRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[1]
+	mi := &file_range_rangepb_api_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -143,7 +90,7 @@ func (x *GetRequest) String() string {
 func (*GetRequest) ProtoMessage() {}
 
 func (x *GetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[1]
+	mi := &file_range_rangepb_api_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -156,7 +103,7 @@ func (x *GetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRequest.ProtoReflect.Descriptor instead.
 func (*GetRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{1}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *GetRequest) GetKey() []byte {
@@ -177,7 +124,7 @@ type GetResponse struct {
 
 func (x *GetResponse) Reset() {
 	*x = GetResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[2]
+	mi := &file_range_rangepb_api_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -189,7 +136,7 @@ func (x *GetResponse) String() string {
 func (*GetResponse) ProtoMessage() {}
 
 func (x *GetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[2]
+	mi := &file_range_rangepb_api_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -202,7 +149,7 @@ func (x *GetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResponse.ProtoReflect.Descriptor instead.
 func (*GetResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{2}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *GetResponse) GetValue() []byte {
@@ -236,7 +183,7 @@ type PutRequest struct {
 
 func (x *PutRequest) Reset() {
 	*x = PutRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[3]
+	mi := &file_range_rangepb_api_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -248,7 +195,7 @@ func (x *PutRequest) String() string {
 func (*PutRequest) ProtoMessage() {}
 
 func (x *PutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[3]
+	mi := &file_range_rangepb_api_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -261,7 +208,7 @@ func (x *PutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutRequest.ProtoReflect.Descriptor instead.
 func (*PutRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{3}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *PutRequest) GetKey() []byte {
@@ -286,7 +233,7 @@ type PutResponse struct {
 
 func (x *PutResponse) Reset() {
 	*x = PutResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[4]
+	mi := &file_range_rangepb_api_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -298,7 +245,7 @@ func (x *PutResponse) String() string {
 func (*PutResponse) ProtoMessage() {}
 
 func (x *PutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[4]
+	mi := &file_range_rangepb_api_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -311,7 +258,7 @@ func (x *PutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutResponse.ProtoReflect.Descriptor instead.
 func (*PutResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{4}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{3}
 }
 
 // ConditionalPutRequest writes value only if the current value equals
@@ -328,7 +275,7 @@ type ConditionalPutRequest struct {
 
 func (x *ConditionalPutRequest) Reset() {
 	*x = ConditionalPutRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[5]
+	mi := &file_range_rangepb_api_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -340,7 +287,7 @@ func (x *ConditionalPutRequest) String() string {
 func (*ConditionalPutRequest) ProtoMessage() {}
 
 func (x *ConditionalPutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[5]
+	mi := &file_range_rangepb_api_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -353,7 +300,7 @@ func (x *ConditionalPutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConditionalPutRequest.ProtoReflect.Descriptor instead.
 func (*ConditionalPutRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{5}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ConditionalPutRequest) GetKey() []byte {
@@ -392,7 +339,7 @@ type ConditionalPutResponse struct {
 
 func (x *ConditionalPutResponse) Reset() {
 	*x = ConditionalPutResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[6]
+	mi := &file_range_rangepb_api_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -404,7 +351,7 @@ func (x *ConditionalPutResponse) String() string {
 func (*ConditionalPutResponse) ProtoMessage() {}
 
 func (x *ConditionalPutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[6]
+	mi := &file_range_rangepb_api_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -417,7 +364,7 @@ func (x *ConditionalPutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConditionalPutResponse.ProtoReflect.Descriptor instead.
 func (*ConditionalPutResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{6}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{5}
 }
 
 type IncrementRequest struct {
@@ -430,7 +377,7 @@ type IncrementRequest struct {
 
 func (x *IncrementRequest) Reset() {
 	*x = IncrementRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[7]
+	mi := &file_range_rangepb_api_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -442,7 +389,7 @@ func (x *IncrementRequest) String() string {
 func (*IncrementRequest) ProtoMessage() {}
 
 func (x *IncrementRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[7]
+	mi := &file_range_rangepb_api_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -455,7 +402,7 @@ func (x *IncrementRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IncrementRequest.ProtoReflect.Descriptor instead.
 func (*IncrementRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{7}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *IncrementRequest) GetKey() []byte {
@@ -481,7 +428,7 @@ type IncrementResponse struct {
 
 func (x *IncrementResponse) Reset() {
 	*x = IncrementResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[8]
+	mi := &file_range_rangepb_api_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -493,7 +440,7 @@ func (x *IncrementResponse) String() string {
 func (*IncrementResponse) ProtoMessage() {}
 
 func (x *IncrementResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[8]
+	mi := &file_range_rangepb_api_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -506,7 +453,7 @@ func (x *IncrementResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IncrementResponse.ProtoReflect.Descriptor instead.
 func (*IncrementResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{8}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *IncrementResponse) GetNewValue() int64 {
@@ -525,7 +472,7 @@ type DeleteRequest struct {
 
 func (x *DeleteRequest) Reset() {
 	*x = DeleteRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[9]
+	mi := &file_range_rangepb_api_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -537,7 +484,7 @@ func (x *DeleteRequest) String() string {
 func (*DeleteRequest) ProtoMessage() {}
 
 func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[9]
+	mi := &file_range_rangepb_api_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -550,7 +497,7 @@ func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{9}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *DeleteRequest) GetKey() []byte {
@@ -568,7 +515,7 @@ type DeleteResponse struct {
 
 func (x *DeleteResponse) Reset() {
 	*x = DeleteResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[10]
+	mi := &file_range_rangepb_api_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -580,7 +527,7 @@ func (x *DeleteResponse) String() string {
 func (*DeleteResponse) ProtoMessage() {}
 
 func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[10]
+	mi := &file_range_rangepb_api_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -593,7 +540,7 @@ func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteResponse.ProtoReflect.Descriptor instead.
 func (*DeleteResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{10}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{9}
 }
 
 type DeleteRangeRequest struct {
@@ -605,7 +552,7 @@ type DeleteRangeRequest struct {
 
 func (x *DeleteRangeRequest) Reset() {
 	*x = DeleteRangeRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[11]
+	mi := &file_range_rangepb_api_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -617,7 +564,7 @@ func (x *DeleteRangeRequest) String() string {
 func (*DeleteRangeRequest) ProtoMessage() {}
 
 func (x *DeleteRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[11]
+	mi := &file_range_rangepb_api_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -630,7 +577,7 @@ func (x *DeleteRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRangeRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRangeRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{11}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DeleteRangeRequest) GetSpan() *Span {
@@ -649,7 +596,7 @@ type DeleteRangeResponse struct {
 
 func (x *DeleteRangeResponse) Reset() {
 	*x = DeleteRangeResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[12]
+	mi := &file_range_rangepb_api_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -661,7 +608,7 @@ func (x *DeleteRangeResponse) String() string {
 func (*DeleteRangeResponse) ProtoMessage() {}
 
 func (x *DeleteRangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[12]
+	mi := &file_range_rangepb_api_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -674,7 +621,7 @@ func (x *DeleteRangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRangeResponse.ProtoReflect.Descriptor instead.
 func (*DeleteRangeResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{12}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DeleteRangeResponse) GetDeleted() int64 {
@@ -696,7 +643,7 @@ type ScanRequest struct {
 
 func (x *ScanRequest) Reset() {
 	*x = ScanRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[13]
+	mi := &file_range_rangepb_api_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -708,7 +655,7 @@ func (x *ScanRequest) String() string {
 func (*ScanRequest) ProtoMessage() {}
 
 func (x *ScanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[13]
+	mi := &file_range_rangepb_api_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -721,7 +668,7 @@ func (x *ScanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanRequest.ProtoReflect.Descriptor instead.
 func (*ScanRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{13}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ScanRequest) GetSpan() *Span {
@@ -763,7 +710,7 @@ type KeyValue struct {
 
 func (x *KeyValue) Reset() {
 	*x = KeyValue{}
-	mi := &file_range_rangepb_api_proto_msgTypes[14]
+	mi := &file_range_rangepb_api_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -775,7 +722,7 @@ func (x *KeyValue) String() string {
 func (*KeyValue) ProtoMessage() {}
 
 func (x *KeyValue) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[14]
+	mi := &file_range_rangepb_api_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -788,7 +735,7 @@ func (x *KeyValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyValue.ProtoReflect.Descriptor instead.
 func (*KeyValue) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{14}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *KeyValue) GetKey() []byte {
@@ -822,7 +769,7 @@ type ScanResponse struct {
 
 func (x *ScanResponse) Reset() {
 	*x = ScanResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[15]
+	mi := &file_range_rangepb_api_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -834,7 +781,7 @@ func (x *ScanResponse) String() string {
 func (*ScanResponse) ProtoMessage() {}
 
 func (x *ScanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[15]
+	mi := &file_range_rangepb_api_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -847,7 +794,7 @@ func (x *ScanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanResponse.ProtoReflect.Descriptor instead.
 func (*ScanResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{15}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ScanResponse) GetRows() []*KeyValue {
@@ -873,7 +820,7 @@ type RequestLeaseRequest struct {
 
 func (x *RequestLeaseRequest) Reset() {
 	*x = RequestLeaseRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[16]
+	mi := &file_range_rangepb_api_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -885,7 +832,7 @@ func (x *RequestLeaseRequest) String() string {
 func (*RequestLeaseRequest) ProtoMessage() {}
 
 func (x *RequestLeaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[16]
+	mi := &file_range_rangepb_api_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -898,7 +845,7 @@ func (x *RequestLeaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestLeaseRequest.ProtoReflect.Descriptor instead.
 func (*RequestLeaseRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{16}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{15}
 }
 
 type RequestLeaseResponse struct {
@@ -910,7 +857,7 @@ type RequestLeaseResponse struct {
 
 func (x *RequestLeaseResponse) Reset() {
 	*x = RequestLeaseResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[17]
+	mi := &file_range_rangepb_api_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -922,7 +869,7 @@ func (x *RequestLeaseResponse) String() string {
 func (*RequestLeaseResponse) ProtoMessage() {}
 
 func (x *RequestLeaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[17]
+	mi := &file_range_rangepb_api_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -935,7 +882,7 @@ func (x *RequestLeaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestLeaseResponse.ProtoReflect.Descriptor instead.
 func (*RequestLeaseResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{17}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RequestLeaseResponse) GetLease() *Lease {
@@ -954,7 +901,7 @@ type TransferLeaseRequest struct {
 
 func (x *TransferLeaseRequest) Reset() {
 	*x = TransferLeaseRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[18]
+	mi := &file_range_rangepb_api_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -966,7 +913,7 @@ func (x *TransferLeaseRequest) String() string {
 func (*TransferLeaseRequest) ProtoMessage() {}
 
 func (x *TransferLeaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[18]
+	mi := &file_range_rangepb_api_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -979,7 +926,7 @@ func (x *TransferLeaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeaseRequest.ProtoReflect.Descriptor instead.
 func (*TransferLeaseRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{18}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *TransferLeaseRequest) GetTarget() *ReplicaDescriptor {
@@ -997,7 +944,7 @@ type TransferLeaseResponse struct {
 
 func (x *TransferLeaseResponse) Reset() {
 	*x = TransferLeaseResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[19]
+	mi := &file_range_rangepb_api_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1009,7 +956,7 @@ func (x *TransferLeaseResponse) String() string {
 func (*TransferLeaseResponse) ProtoMessage() {}
 
 func (x *TransferLeaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[19]
+	mi := &file_range_rangepb_api_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1022,7 +969,7 @@ func (x *TransferLeaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferLeaseResponse.ProtoReflect.Descriptor instead.
 func (*TransferLeaseResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{19}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{18}
 }
 
 type ReplicaChange struct {
@@ -1036,7 +983,7 @@ type ReplicaChange struct {
 
 func (x *ReplicaChange) Reset() {
 	*x = ReplicaChange{}
-	mi := &file_range_rangepb_api_proto_msgTypes[20]
+	mi := &file_range_rangepb_api_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1048,7 +995,7 @@ func (x *ReplicaChange) String() string {
 func (*ReplicaChange) ProtoMessage() {}
 
 func (x *ReplicaChange) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[20]
+	mi := &file_range_rangepb_api_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1061,7 +1008,7 @@ func (x *ReplicaChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaChange.ProtoReflect.Descriptor instead.
 func (*ReplicaChange) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{20}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ReplicaChange) GetType() ChangeType {
@@ -1094,7 +1041,7 @@ type ChangeReplicasRequest struct {
 
 func (x *ChangeReplicasRequest) Reset() {
 	*x = ChangeReplicasRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[21]
+	mi := &file_range_rangepb_api_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1106,7 +1053,7 @@ func (x *ChangeReplicasRequest) String() string {
 func (*ChangeReplicasRequest) ProtoMessage() {}
 
 func (x *ChangeReplicasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[21]
+	mi := &file_range_rangepb_api_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1119,7 +1066,7 @@ func (x *ChangeReplicasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeReplicasRequest.ProtoReflect.Descriptor instead.
 func (*ChangeReplicasRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{21}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ChangeReplicasRequest) GetChanges() []*ReplicaChange {
@@ -1138,7 +1085,7 @@ type ChangeReplicasResponse struct {
 
 func (x *ChangeReplicasResponse) Reset() {
 	*x = ChangeReplicasResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[22]
+	mi := &file_range_rangepb_api_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1150,7 +1097,7 @@ func (x *ChangeReplicasResponse) String() string {
 func (*ChangeReplicasResponse) ProtoMessage() {}
 
 func (x *ChangeReplicasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[22]
+	mi := &file_range_rangepb_api_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1163,7 +1110,7 @@ func (x *ChangeReplicasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeReplicasResponse.ProtoReflect.Descriptor instead.
 func (*ChangeReplicasResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{22}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ChangeReplicasResponse) GetDesc() *RangeDescriptor {
@@ -1183,7 +1130,7 @@ type ComputeChecksumRequest struct {
 
 func (x *ComputeChecksumRequest) Reset() {
 	*x = ComputeChecksumRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[23]
+	mi := &file_range_rangepb_api_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1195,7 +1142,7 @@ func (x *ComputeChecksumRequest) String() string {
 func (*ComputeChecksumRequest) ProtoMessage() {}
 
 func (x *ComputeChecksumRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[23]
+	mi := &file_range_rangepb_api_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1208,7 +1155,7 @@ func (x *ComputeChecksumRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeChecksumRequest.ProtoReflect.Descriptor instead.
 func (*ComputeChecksumRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{23}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{22}
 }
 
 type ReplicaChecksum struct {
@@ -1222,7 +1169,7 @@ type ReplicaChecksum struct {
 
 func (x *ReplicaChecksum) Reset() {
 	*x = ReplicaChecksum{}
-	mi := &file_range_rangepb_api_proto_msgTypes[24]
+	mi := &file_range_rangepb_api_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1234,7 +1181,7 @@ func (x *ReplicaChecksum) String() string {
 func (*ReplicaChecksum) ProtoMessage() {}
 
 func (x *ReplicaChecksum) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[24]
+	mi := &file_range_rangepb_api_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1247,7 +1194,7 @@ func (x *ReplicaChecksum) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaChecksum.ProtoReflect.Descriptor instead.
 func (*ReplicaChecksum) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{24}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ReplicaChecksum) GetReplica() *ReplicaDescriptor {
@@ -1281,7 +1228,7 @@ type ComputeChecksumResponse struct {
 
 func (x *ComputeChecksumResponse) Reset() {
 	*x = ComputeChecksumResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[25]
+	mi := &file_range_rangepb_api_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1293,7 +1240,7 @@ func (x *ComputeChecksumResponse) String() string {
 func (*ComputeChecksumResponse) ProtoMessage() {}
 
 func (x *ComputeChecksumResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[25]
+	mi := &file_range_rangepb_api_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1306,7 +1253,7 @@ func (x *ComputeChecksumResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeChecksumResponse.ProtoReflect.Descriptor instead.
 func (*ComputeChecksumResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{25}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ComputeChecksumResponse) GetChecksums() []*ReplicaChecksum {
@@ -1336,7 +1283,7 @@ type CollectChecksumRequest struct {
 
 func (x *CollectChecksumRequest) Reset() {
 	*x = CollectChecksumRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[26]
+	mi := &file_range_rangepb_api_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1348,7 +1295,7 @@ func (x *CollectChecksumRequest) String() string {
 func (*CollectChecksumRequest) ProtoMessage() {}
 
 func (x *CollectChecksumRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[26]
+	mi := &file_range_rangepb_api_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1361,7 +1308,7 @@ func (x *CollectChecksumRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CollectChecksumRequest.ProtoReflect.Descriptor instead.
 func (*CollectChecksumRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{26}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CollectChecksumRequest) GetChecksumId() []byte {
@@ -1390,7 +1337,7 @@ type CollectChecksumResponse struct {
 
 func (x *CollectChecksumResponse) Reset() {
 	*x = CollectChecksumResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[27]
+	mi := &file_range_rangepb_api_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1402,7 +1349,7 @@ func (x *CollectChecksumResponse) String() string {
 func (*CollectChecksumResponse) ProtoMessage() {}
 
 func (x *CollectChecksumResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[27]
+	mi := &file_range_rangepb_api_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1415,7 +1362,7 @@ func (x *CollectChecksumResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CollectChecksumResponse.ProtoReflect.Descriptor instead.
 func (*CollectChecksumResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{27}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CollectChecksumResponse) GetChecksum() *ReplicaChecksum {
@@ -1443,7 +1390,7 @@ type AdminSplitRequest struct {
 
 func (x *AdminSplitRequest) Reset() {
 	*x = AdminSplitRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[28]
+	mi := &file_range_rangepb_api_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1455,7 +1402,7 @@ func (x *AdminSplitRequest) String() string {
 func (*AdminSplitRequest) ProtoMessage() {}
 
 func (x *AdminSplitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[28]
+	mi := &file_range_rangepb_api_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1468,7 +1415,7 @@ func (x *AdminSplitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminSplitRequest.ProtoReflect.Descriptor instead.
 func (*AdminSplitRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{28}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *AdminSplitRequest) GetSplitKey() []byte {
@@ -1488,7 +1435,7 @@ type AdminSplitResponse struct {
 
 func (x *AdminSplitResponse) Reset() {
 	*x = AdminSplitResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[29]
+	mi := &file_range_rangepb_api_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1500,7 +1447,7 @@ func (x *AdminSplitResponse) String() string {
 func (*AdminSplitResponse) ProtoMessage() {}
 
 func (x *AdminSplitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[29]
+	mi := &file_range_rangepb_api_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1513,7 +1460,7 @@ func (x *AdminSplitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdminSplitResponse.ProtoReflect.Descriptor instead.
 func (*AdminSplitResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{29}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AdminSplitResponse) GetLeft() *RangeDescriptor {
@@ -1547,6 +1494,14 @@ type RequestUnion struct {
 	//	*RequestUnion_ComputeChecksum
 	//	*RequestUnion_CollectChecksum
 	//	*RequestUnion_AdminSplit
+	//	*RequestUnion_EndTxn
+	//	*RequestUnion_HeartbeatTxn
+	//	*RequestUnion_PushTxn
+	//	*RequestUnion_ResolveIntent
+	//	*RequestUnion_ResolveIntentRange
+	//	*RequestUnion_QueryTxn
+	//	*RequestUnion_Refresh
+	//	*RequestUnion_RefreshRange
 	Value         isRequestUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1554,7 +1509,7 @@ type RequestUnion struct {
 
 func (x *RequestUnion) Reset() {
 	*x = RequestUnion{}
-	mi := &file_range_rangepb_api_proto_msgTypes[30]
+	mi := &file_range_rangepb_api_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1566,7 +1521,7 @@ func (x *RequestUnion) String() string {
 func (*RequestUnion) ProtoMessage() {}
 
 func (x *RequestUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[30]
+	mi := &file_range_rangepb_api_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1579,7 +1534,7 @@ func (x *RequestUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestUnion.ProtoReflect.Descriptor instead.
 func (*RequestUnion) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{30}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RequestUnion) GetValue() isRequestUnion_Value {
@@ -1706,6 +1661,78 @@ func (x *RequestUnion) GetAdminSplit() *AdminSplitRequest {
 	return nil
 }
 
+func (x *RequestUnion) GetEndTxn() *EndTxnRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_EndTxn); ok {
+			return x.EndTxn
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetHeartbeatTxn() *HeartbeatTxnRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_HeartbeatTxn); ok {
+			return x.HeartbeatTxn
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetPushTxn() *PushTxnRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_PushTxn); ok {
+			return x.PushTxn
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetResolveIntent() *ResolveIntentRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_ResolveIntent); ok {
+			return x.ResolveIntent
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetResolveIntentRange() *ResolveIntentRangeRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_ResolveIntentRange); ok {
+			return x.ResolveIntentRange
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetQueryTxn() *QueryTxnRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_QueryTxn); ok {
+			return x.QueryTxn
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetRefresh() *RefreshRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_Refresh); ok {
+			return x.Refresh
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetRefreshRange() *RefreshRangeRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_RefreshRange); ok {
+			return x.RefreshRange
+		}
+	}
+	return nil
+}
+
 type isRequestUnion_Value interface {
 	isRequestUnion_Value()
 }
@@ -1762,6 +1789,39 @@ type RequestUnion_AdminSplit struct {
 	AdminSplit *AdminSplitRequest `protobuf:"bytes,25,opt,name=admin_split,json=adminSplit,proto3,oneof"`
 }
 
+type RequestUnion_EndTxn struct {
+	// Transactions (txn.proto).
+	EndTxn *EndTxnRequest `protobuf:"bytes,100,opt,name=end_txn,json=endTxn,proto3,oneof"`
+}
+
+type RequestUnion_HeartbeatTxn struct {
+	HeartbeatTxn *HeartbeatTxnRequest `protobuf:"bytes,101,opt,name=heartbeat_txn,json=heartbeatTxn,proto3,oneof"`
+}
+
+type RequestUnion_PushTxn struct {
+	PushTxn *PushTxnRequest `protobuf:"bytes,102,opt,name=push_txn,json=pushTxn,proto3,oneof"`
+}
+
+type RequestUnion_ResolveIntent struct {
+	ResolveIntent *ResolveIntentRequest `protobuf:"bytes,103,opt,name=resolve_intent,json=resolveIntent,proto3,oneof"`
+}
+
+type RequestUnion_ResolveIntentRange struct {
+	ResolveIntentRange *ResolveIntentRangeRequest `protobuf:"bytes,104,opt,name=resolve_intent_range,json=resolveIntentRange,proto3,oneof"`
+}
+
+type RequestUnion_QueryTxn struct {
+	QueryTxn *QueryTxnRequest `protobuf:"bytes,105,opt,name=query_txn,json=queryTxn,proto3,oneof"`
+}
+
+type RequestUnion_Refresh struct {
+	Refresh *RefreshRequest `protobuf:"bytes,106,opt,name=refresh,proto3,oneof"`
+}
+
+type RequestUnion_RefreshRange struct {
+	RefreshRange *RefreshRangeRequest `protobuf:"bytes,107,opt,name=refresh_range,json=refreshRange,proto3,oneof"`
+}
+
 func (*RequestUnion_Get) isRequestUnion_Value() {}
 
 func (*RequestUnion_Put) isRequestUnion_Value() {}
@@ -1788,6 +1848,22 @@ func (*RequestUnion_CollectChecksum) isRequestUnion_Value() {}
 
 func (*RequestUnion_AdminSplit) isRequestUnion_Value() {}
 
+func (*RequestUnion_EndTxn) isRequestUnion_Value() {}
+
+func (*RequestUnion_HeartbeatTxn) isRequestUnion_Value() {}
+
+func (*RequestUnion_PushTxn) isRequestUnion_Value() {}
+
+func (*RequestUnion_ResolveIntent) isRequestUnion_Value() {}
+
+func (*RequestUnion_ResolveIntentRange) isRequestUnion_Value() {}
+
+func (*RequestUnion_QueryTxn) isRequestUnion_Value() {}
+
+func (*RequestUnion_Refresh) isRequestUnion_Value() {}
+
+func (*RequestUnion_RefreshRange) isRequestUnion_Value() {}
+
 type ResponseUnion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Value:
@@ -1805,6 +1881,14 @@ type ResponseUnion struct {
 	//	*ResponseUnion_ComputeChecksum
 	//	*ResponseUnion_CollectChecksum
 	//	*ResponseUnion_AdminSplit
+	//	*ResponseUnion_EndTxn
+	//	*ResponseUnion_HeartbeatTxn
+	//	*ResponseUnion_PushTxn
+	//	*ResponseUnion_ResolveIntent
+	//	*ResponseUnion_ResolveIntentRange
+	//	*ResponseUnion_QueryTxn
+	//	*ResponseUnion_Refresh
+	//	*ResponseUnion_RefreshRange
 	Value         isResponseUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1812,7 +1896,7 @@ type ResponseUnion struct {
 
 func (x *ResponseUnion) Reset() {
 	*x = ResponseUnion{}
-	mi := &file_range_rangepb_api_proto_msgTypes[31]
+	mi := &file_range_rangepb_api_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1824,7 +1908,7 @@ func (x *ResponseUnion) String() string {
 func (*ResponseUnion) ProtoMessage() {}
 
 func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[31]
+	mi := &file_range_rangepb_api_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1837,7 +1921,7 @@ func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResponseUnion.ProtoReflect.Descriptor instead.
 func (*ResponseUnion) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{31}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ResponseUnion) GetValue() isResponseUnion_Value {
@@ -1964,6 +2048,78 @@ func (x *ResponseUnion) GetAdminSplit() *AdminSplitResponse {
 	return nil
 }
 
+func (x *ResponseUnion) GetEndTxn() *EndTxnResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_EndTxn); ok {
+			return x.EndTxn
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetHeartbeatTxn() *HeartbeatTxnResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_HeartbeatTxn); ok {
+			return x.HeartbeatTxn
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetPushTxn() *PushTxnResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_PushTxn); ok {
+			return x.PushTxn
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetResolveIntent() *ResolveIntentResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_ResolveIntent); ok {
+			return x.ResolveIntent
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetResolveIntentRange() *ResolveIntentRangeResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_ResolveIntentRange); ok {
+			return x.ResolveIntentRange
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetQueryTxn() *QueryTxnResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_QueryTxn); ok {
+			return x.QueryTxn
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetRefresh() *RefreshResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_Refresh); ok {
+			return x.Refresh
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetRefreshRange() *RefreshRangeResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_RefreshRange); ok {
+			return x.RefreshRange
+		}
+	}
+	return nil
+}
+
 type isResponseUnion_Value interface {
 	isResponseUnion_Value()
 }
@@ -2020,6 +2176,38 @@ type ResponseUnion_AdminSplit struct {
 	AdminSplit *AdminSplitResponse `protobuf:"bytes,25,opt,name=admin_split,json=adminSplit,proto3,oneof"`
 }
 
+type ResponseUnion_EndTxn struct {
+	EndTxn *EndTxnResponse `protobuf:"bytes,100,opt,name=end_txn,json=endTxn,proto3,oneof"`
+}
+
+type ResponseUnion_HeartbeatTxn struct {
+	HeartbeatTxn *HeartbeatTxnResponse `protobuf:"bytes,101,opt,name=heartbeat_txn,json=heartbeatTxn,proto3,oneof"`
+}
+
+type ResponseUnion_PushTxn struct {
+	PushTxn *PushTxnResponse `protobuf:"bytes,102,opt,name=push_txn,json=pushTxn,proto3,oneof"`
+}
+
+type ResponseUnion_ResolveIntent struct {
+	ResolveIntent *ResolveIntentResponse `protobuf:"bytes,103,opt,name=resolve_intent,json=resolveIntent,proto3,oneof"`
+}
+
+type ResponseUnion_ResolveIntentRange struct {
+	ResolveIntentRange *ResolveIntentRangeResponse `protobuf:"bytes,104,opt,name=resolve_intent_range,json=resolveIntentRange,proto3,oneof"`
+}
+
+type ResponseUnion_QueryTxn struct {
+	QueryTxn *QueryTxnResponse `protobuf:"bytes,105,opt,name=query_txn,json=queryTxn,proto3,oneof"`
+}
+
+type ResponseUnion_Refresh struct {
+	Refresh *RefreshResponse `protobuf:"bytes,106,opt,name=refresh,proto3,oneof"`
+}
+
+type ResponseUnion_RefreshRange struct {
+	RefreshRange *RefreshRangeResponse `protobuf:"bytes,107,opt,name=refresh_range,json=refreshRange,proto3,oneof"`
+}
+
 func (*ResponseUnion_Get) isResponseUnion_Value() {}
 
 func (*ResponseUnion_Put) isResponseUnion_Value() {}
@@ -2046,20 +2234,39 @@ func (*ResponseUnion_CollectChecksum) isResponseUnion_Value() {}
 
 func (*ResponseUnion_AdminSplit) isResponseUnion_Value() {}
 
+func (*ResponseUnion_EndTxn) isResponseUnion_Value() {}
+
+func (*ResponseUnion_HeartbeatTxn) isResponseUnion_Value() {}
+
+func (*ResponseUnion_PushTxn) isResponseUnion_Value() {}
+
+func (*ResponseUnion_ResolveIntent) isResponseUnion_Value() {}
+
+func (*ResponseUnion_ResolveIntentRange) isResponseUnion_Value() {}
+
+func (*ResponseUnion_QueryTxn) isResponseUnion_Value() {}
+
+func (*ResponseUnion_Refresh) isResponseUnion_Value() {}
+
+func (*ResponseUnion_RefreshRange) isResponseUnion_Value() {}
+
 type BatchHeader struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	RangeId int64                  `protobuf:"varint,1,opt,name=range_id,json=rangeId,proto3" json:"range_id,omitempty"`
 	// replica the batch is addressed to.
 	Replica *ReplicaDescriptor `protobuf:"bytes,2,opt,name=replica,proto3" json:"replica,omitempty"`
 	// timestamp of reads and writes; empty means the leaseholder's clock.
-	Timestamp     *Timestamp `protobuf:"bytes,3,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	Timestamp *Timestamp `protobuf:"bytes,3,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	// txn, when set, makes the batch part of a transaction: reads at its
+	// read timestamp, writes as its intents.
+	Txn           *Transaction `protobuf:"bytes,100,opt,name=txn,proto3" json:"txn,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BatchHeader) Reset() {
 	*x = BatchHeader{}
-	mi := &file_range_rangepb_api_proto_msgTypes[32]
+	mi := &file_range_rangepb_api_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2071,7 +2278,7 @@ func (x *BatchHeader) String() string {
 func (*BatchHeader) ProtoMessage() {}
 
 func (x *BatchHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[32]
+	mi := &file_range_rangepb_api_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2084,7 +2291,7 @@ func (x *BatchHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchHeader.ProtoReflect.Descriptor instead.
 func (*BatchHeader) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{32}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *BatchHeader) GetRangeId() int64 {
@@ -2108,6 +2315,13 @@ func (x *BatchHeader) GetTimestamp() *Timestamp {
 	return nil
 }
 
+func (x *BatchHeader) GetTxn() *Transaction {
+	if x != nil {
+		return x.Txn
+	}
+	return nil
+}
+
 type BatchRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Header        *BatchHeader           `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
@@ -2118,7 +2332,7 @@ type BatchRequest struct {
 
 func (x *BatchRequest) Reset() {
 	*x = BatchRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[33]
+	mi := &file_range_rangepb_api_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2130,7 +2344,7 @@ func (x *BatchRequest) String() string {
 func (*BatchRequest) ProtoMessage() {}
 
 func (x *BatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[33]
+	mi := &file_range_rangepb_api_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2143,7 +2357,7 @@ func (x *BatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchRequest.ProtoReflect.Descriptor instead.
 func (*BatchRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{33}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *BatchRequest) GetHeader() *BatchHeader {
@@ -2171,7 +2385,7 @@ type NotLeaseHolderError struct {
 
 func (x *NotLeaseHolderError) Reset() {
 	*x = NotLeaseHolderError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[34]
+	mi := &file_range_rangepb_api_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2183,7 +2397,7 @@ func (x *NotLeaseHolderError) String() string {
 func (*NotLeaseHolderError) ProtoMessage() {}
 
 func (x *NotLeaseHolderError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[34]
+	mi := &file_range_rangepb_api_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2196,7 +2410,7 @@ func (x *NotLeaseHolderError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotLeaseHolderError.ProtoReflect.Descriptor instead.
 func (*NotLeaseHolderError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{34}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *NotLeaseHolderError) GetLease() *Lease {
@@ -2223,7 +2437,7 @@ type RangeNotFoundError struct {
 
 func (x *RangeNotFoundError) Reset() {
 	*x = RangeNotFoundError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[35]
+	mi := &file_range_rangepb_api_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2235,7 +2449,7 @@ func (x *RangeNotFoundError) String() string {
 func (*RangeNotFoundError) ProtoMessage() {}
 
 func (x *RangeNotFoundError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[35]
+	mi := &file_range_rangepb_api_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2248,7 +2462,7 @@ func (x *RangeNotFoundError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeNotFoundError.ProtoReflect.Descriptor instead.
 func (*RangeNotFoundError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{35}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RangeNotFoundError) GetRangeId() int64 {
@@ -2280,7 +2494,7 @@ type RangeKeyMismatchError struct {
 
 func (x *RangeKeyMismatchError) Reset() {
 	*x = RangeKeyMismatchError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[36]
+	mi := &file_range_rangepb_api_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2292,7 +2506,7 @@ func (x *RangeKeyMismatchError) String() string {
 func (*RangeKeyMismatchError) ProtoMessage() {}
 
 func (x *RangeKeyMismatchError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[36]
+	mi := &file_range_rangepb_api_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2305,7 +2519,7 @@ func (x *RangeKeyMismatchError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeKeyMismatchError.ProtoReflect.Descriptor instead.
 func (*RangeKeyMismatchError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{36}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RangeKeyMismatchError) GetKey() []byte {
@@ -2342,7 +2556,7 @@ type InvalidSplitKeyError struct {
 
 func (x *InvalidSplitKeyError) Reset() {
 	*x = InvalidSplitKeyError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[37]
+	mi := &file_range_rangepb_api_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2354,7 +2568,7 @@ func (x *InvalidSplitKeyError) String() string {
 func (*InvalidSplitKeyError) ProtoMessage() {}
 
 func (x *InvalidSplitKeyError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[37]
+	mi := &file_range_rangepb_api_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2367,7 +2581,7 @@ func (x *InvalidSplitKeyError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InvalidSplitKeyError.ProtoReflect.Descriptor instead.
 func (*InvalidSplitKeyError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{37}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *InvalidSplitKeyError) GetKey() []byte {
@@ -2401,7 +2615,7 @@ type AmbiguousResultError struct {
 
 func (x *AmbiguousResultError) Reset() {
 	*x = AmbiguousResultError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[38]
+	mi := &file_range_rangepb_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2413,7 +2627,7 @@ func (x *AmbiguousResultError) String() string {
 func (*AmbiguousResultError) ProtoMessage() {}
 
 func (x *AmbiguousResultError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[38]
+	mi := &file_range_rangepb_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2426,7 +2640,7 @@ func (x *AmbiguousResultError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmbiguousResultError.ProtoReflect.Descriptor instead.
 func (*AmbiguousResultError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{38}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *AmbiguousResultError) GetReason() string {
@@ -2446,7 +2660,7 @@ type ConditionFailedError struct {
 
 func (x *ConditionFailedError) Reset() {
 	*x = ConditionFailedError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[39]
+	mi := &file_range_rangepb_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2458,7 +2672,7 @@ func (x *ConditionFailedError) String() string {
 func (*ConditionFailedError) ProtoMessage() {}
 
 func (x *ConditionFailedError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[39]
+	mi := &file_range_rangepb_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2471,7 +2685,7 @@ func (x *ConditionFailedError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConditionFailedError.ProtoReflect.Descriptor instead.
 func (*ConditionFailedError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{39}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ConditionFailedError) GetActualValue() []byte {
@@ -2498,7 +2712,7 @@ type WriteTooOldError struct {
 
 func (x *WriteTooOldError) Reset() {
 	*x = WriteTooOldError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[40]
+	mi := &file_range_rangepb_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2510,7 +2724,7 @@ func (x *WriteTooOldError) String() string {
 func (*WriteTooOldError) ProtoMessage() {}
 
 func (x *WriteTooOldError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[40]
+	mi := &file_range_rangepb_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2523,7 +2737,7 @@ func (x *WriteTooOldError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteTooOldError.ProtoReflect.Descriptor instead.
 func (*WriteTooOldError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{40}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *WriteTooOldError) GetTimestamp() *Timestamp {
@@ -2552,6 +2766,12 @@ type Error struct {
 	//	*Error_ConditionFailed
 	//	*Error_WriteTooOld
 	//	*Error_InvalidSplitKey
+	//	*Error_TxnRetry
+	//	*Error_TxnAborted
+	//	*Error_TxnPush
+	//	*Error_TxnStatus
+	//	*Error_LockConflict
+	//	*Error_ReadWithinUncertainty
 	Detail        isError_Detail `protobuf_oneof:"detail"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2559,7 +2779,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_range_rangepb_api_proto_msgTypes[41]
+	mi := &file_range_rangepb_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2571,7 +2791,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[41]
+	mi := &file_range_rangepb_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2584,7 +2804,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{41}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Error) GetMessage() string {
@@ -2664,6 +2884,60 @@ func (x *Error) GetInvalidSplitKey() *InvalidSplitKeyError {
 	return nil
 }
 
+func (x *Error) GetTxnRetry() *TransactionRetryError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_TxnRetry); ok {
+			return x.TxnRetry
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetTxnAborted() *TransactionAbortedError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_TxnAborted); ok {
+			return x.TxnAborted
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetTxnPush() *TransactionPushError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_TxnPush); ok {
+			return x.TxnPush
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetTxnStatus() *TransactionStatusError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_TxnStatus); ok {
+			return x.TxnStatus
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetLockConflict() *LockConflictError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_LockConflict); ok {
+			return x.LockConflict
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetReadWithinUncertainty() *ReadWithinUncertaintyIntervalError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_ReadWithinUncertainty); ok {
+			return x.ReadWithinUncertainty
+		}
+	}
+	return nil
+}
+
 type isError_Detail interface {
 	isError_Detail()
 }
@@ -2696,6 +2970,30 @@ type Error_InvalidSplitKey struct {
 	InvalidSplitKey *InvalidSplitKeyError `protobuf:"bytes,8,opt,name=invalid_split_key,json=invalidSplitKey,proto3,oneof"`
 }
 
+type Error_TxnRetry struct {
+	TxnRetry *TransactionRetryError `protobuf:"bytes,100,opt,name=txn_retry,json=txnRetry,proto3,oneof"`
+}
+
+type Error_TxnAborted struct {
+	TxnAborted *TransactionAbortedError `protobuf:"bytes,101,opt,name=txn_aborted,json=txnAborted,proto3,oneof"`
+}
+
+type Error_TxnPush struct {
+	TxnPush *TransactionPushError `protobuf:"bytes,102,opt,name=txn_push,json=txnPush,proto3,oneof"`
+}
+
+type Error_TxnStatus struct {
+	TxnStatus *TransactionStatusError `protobuf:"bytes,103,opt,name=txn_status,json=txnStatus,proto3,oneof"`
+}
+
+type Error_LockConflict struct {
+	LockConflict *LockConflictError `protobuf:"bytes,104,opt,name=lock_conflict,json=lockConflict,proto3,oneof"`
+}
+
+type Error_ReadWithinUncertainty struct {
+	ReadWithinUncertainty *ReadWithinUncertaintyIntervalError `protobuf:"bytes,105,opt,name=read_within_uncertainty,json=readWithinUncertainty,proto3,oneof"`
+}
+
 func (*Error_NotLeaseHolder) isError_Detail() {}
 
 func (*Error_RangeNotFound) isError_Detail() {}
@@ -2710,19 +3008,34 @@ func (*Error_WriteTooOld) isError_Detail() {}
 
 func (*Error_InvalidSplitKey) isError_Detail() {}
 
+func (*Error_TxnRetry) isError_Detail() {}
+
+func (*Error_TxnAborted) isError_Detail() {}
+
+func (*Error_TxnPush) isError_Detail() {}
+
+func (*Error_TxnStatus) isError_Detail() {}
+
+func (*Error_LockConflict) isError_Detail() {}
+
+func (*Error_ReadWithinUncertainty) isError_Detail() {}
+
 type BatchResponse struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Responses []*ResponseUnion       `protobuf:"bytes,1,rep,name=responses,proto3" json:"responses,omitempty"`
 	Error     *Error                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
 	// timestamp the batch was served at.
-	Timestamp     *Timestamp `protobuf:"bytes,3,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	Timestamp *Timestamp `protobuf:"bytes,3,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	// txn is the header's transaction as the range left it (a pushed write
+	// timestamp, a status).
+	Txn           *Transaction `protobuf:"bytes,100,opt,name=txn,proto3" json:"txn,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BatchResponse) Reset() {
 	*x = BatchResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[42]
+	mi := &file_range_rangepb_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2734,7 +3047,7 @@ func (x *BatchResponse) String() string {
 func (*BatchResponse) ProtoMessage() {}
 
 func (x *BatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[42]
+	mi := &file_range_rangepb_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2747,7 +3060,7 @@ func (x *BatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchResponse.ProtoReflect.Descriptor instead.
 func (*BatchResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{42}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *BatchResponse) GetResponses() []*ResponseUnion {
@@ -2771,6 +3084,13 @@ func (x *BatchResponse) GetTimestamp() *Timestamp {
 	return nil
 }
 
+func (x *BatchResponse) GetTxn() *Transaction {
+	if x != nil {
+		return x.Txn
+	}
+	return nil
+}
+
 // PingRequest is a node's heartbeat to another: it checks the connection,
 // the cluster, and measures the clock offset between the two.
 type PingRequest struct {
@@ -2787,7 +3107,7 @@ type PingRequest struct {
 
 func (x *PingRequest) Reset() {
 	*x = PingRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[43]
+	mi := &file_range_rangepb_api_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2799,7 +3119,7 @@ func (x *PingRequest) String() string {
 func (*PingRequest) ProtoMessage() {}
 
 func (x *PingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[43]
+	mi := &file_range_rangepb_api_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2812,7 +3132,7 @@ func (x *PingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PingRequest.ProtoReflect.Descriptor instead.
 func (*PingRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{43}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *PingRequest) GetClusterId() []byte {
@@ -2862,7 +3182,7 @@ type PingResponse struct {
 
 func (x *PingResponse) Reset() {
 	*x = PingResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[44]
+	mi := &file_range_rangepb_api_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2874,7 +3194,7 @@ func (x *PingResponse) String() string {
 func (*PingResponse) ProtoMessage() {}
 
 func (x *PingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[44]
+	mi := &file_range_rangepb_api_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2887,7 +3207,7 @@ func (x *PingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PingResponse.ProtoReflect.Descriptor instead.
 func (*PingResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{44}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *PingResponse) GetClusterId() []byte {
@@ -2915,10 +3235,7 @@ var File_range_rangepb_api_proto protoreflect.FileDescriptor
 
 const file_range_rangepb_api_proto_rawDesc = "" +
 	"\n" +
-	"\x17range/rangepb/api.proto\x12\x10meridian.rangepb\x1a\x1brange/rangepb/rangepb.proto\"1\n" +
-	"\x04Span\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\fR\x03key\x12\x17\n" +
-	"\aend_key\x18\x02 \x01(\fR\x06endKey\"\x1e\n" +
+	"\x17range/rangepb/api.proto\x12\x10meridian.rangepb\x1a\x1brange/rangepb/rangepb.proto\x1a\x17range/rangepb/txn.proto\"\x1e\n" +
 	"\n" +
 	"GetRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\"t\n" +
@@ -2997,7 +3314,7 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\tsplit_key\x18\x01 \x01(\fR\bsplitKey\"\x84\x01\n" +
 	"\x12AdminSplitResponse\x125\n" +
 	"\x04left\x18\x01 \x01(\v2!.meridian.rangepb.RangeDescriptorR\x04left\x127\n" +
-	"\x05right\x18\x02 \x01(\v2!.meridian.rangepb.RangeDescriptorR\x05right\"\xb7\a\n" +
+	"\x05right\x18\x02 \x01(\v2!.meridian.rangepb.RangeDescriptorR\x05right\"\x80\f\n" +
 	"\fRequestUnion\x120\n" +
 	"\x03get\x18\x01 \x01(\v2\x1c.meridian.rangepb.GetRequestH\x00R\x03get\x120\n" +
 	"\x03put\x18\x02 \x01(\v2\x1c.meridian.rangepb.PutRequestH\x00R\x03put\x12R\n" +
@@ -3012,8 +3329,16 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x10compute_checksum\x18\x17 \x01(\v2(.meridian.rangepb.ComputeChecksumRequestH\x00R\x0fcomputeChecksum\x12U\n" +
 	"\x10collect_checksum\x18\x18 \x01(\v2(.meridian.rangepb.CollectChecksumRequestH\x00R\x0fcollectChecksum\x12F\n" +
 	"\vadmin_split\x18\x19 \x01(\v2#.meridian.rangepb.AdminSplitRequestH\x00R\n" +
-	"adminSplitB\a\n" +
-	"\x05value\"\xc5\a\n" +
+	"adminSplit\x12:\n" +
+	"\aend_txn\x18d \x01(\v2\x1f.meridian.rangepb.EndTxnRequestH\x00R\x06endTxn\x12L\n" +
+	"\rheartbeat_txn\x18e \x01(\v2%.meridian.rangepb.HeartbeatTxnRequestH\x00R\fheartbeatTxn\x12=\n" +
+	"\bpush_txn\x18f \x01(\v2 .meridian.rangepb.PushTxnRequestH\x00R\apushTxn\x12O\n" +
+	"\x0eresolve_intent\x18g \x01(\v2&.meridian.rangepb.ResolveIntentRequestH\x00R\rresolveIntent\x12_\n" +
+	"\x14resolve_intent_range\x18h \x01(\v2+.meridian.rangepb.ResolveIntentRangeRequestH\x00R\x12resolveIntentRange\x12@\n" +
+	"\tquery_txn\x18i \x01(\v2!.meridian.rangepb.QueryTxnRequestH\x00R\bqueryTxn\x12<\n" +
+	"\arefresh\x18j \x01(\v2 .meridian.rangepb.RefreshRequestH\x00R\arefresh\x12L\n" +
+	"\rrefresh_range\x18k \x01(\v2%.meridian.rangepb.RefreshRangeRequestH\x00R\frefreshRangeB\a\n" +
+	"\x05value\"\x96\f\n" +
 	"\rResponseUnion\x121\n" +
 	"\x03get\x18\x01 \x01(\v2\x1d.meridian.rangepb.GetResponseH\x00R\x03get\x121\n" +
 	"\x03put\x18\x02 \x01(\v2\x1d.meridian.rangepb.PutResponseH\x00R\x03put\x12S\n" +
@@ -3028,12 +3353,21 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x10compute_checksum\x18\x17 \x01(\v2).meridian.rangepb.ComputeChecksumResponseH\x00R\x0fcomputeChecksum\x12V\n" +
 	"\x10collect_checksum\x18\x18 \x01(\v2).meridian.rangepb.CollectChecksumResponseH\x00R\x0fcollectChecksum\x12G\n" +
 	"\vadmin_split\x18\x19 \x01(\v2$.meridian.rangepb.AdminSplitResponseH\x00R\n" +
-	"adminSplitB\a\n" +
-	"\x05value\"\xa2\x01\n" +
+	"adminSplit\x12;\n" +
+	"\aend_txn\x18d \x01(\v2 .meridian.rangepb.EndTxnResponseH\x00R\x06endTxn\x12M\n" +
+	"\rheartbeat_txn\x18e \x01(\v2&.meridian.rangepb.HeartbeatTxnResponseH\x00R\fheartbeatTxn\x12>\n" +
+	"\bpush_txn\x18f \x01(\v2!.meridian.rangepb.PushTxnResponseH\x00R\apushTxn\x12P\n" +
+	"\x0eresolve_intent\x18g \x01(\v2'.meridian.rangepb.ResolveIntentResponseH\x00R\rresolveIntent\x12`\n" +
+	"\x14resolve_intent_range\x18h \x01(\v2,.meridian.rangepb.ResolveIntentRangeResponseH\x00R\x12resolveIntentRange\x12A\n" +
+	"\tquery_txn\x18i \x01(\v2\".meridian.rangepb.QueryTxnResponseH\x00R\bqueryTxn\x12=\n" +
+	"\arefresh\x18j \x01(\v2!.meridian.rangepb.RefreshResponseH\x00R\arefresh\x12M\n" +
+	"\rrefresh_range\x18k \x01(\v2&.meridian.rangepb.RefreshRangeResponseH\x00R\frefreshRangeB\a\n" +
+	"\x05value\"\xd3\x01\n" +
 	"\vBatchHeader\x12\x19\n" +
 	"\brange_id\x18\x01 \x01(\x03R\arangeId\x12=\n" +
 	"\areplica\x18\x02 \x01(\v2#.meridian.rangepb.ReplicaDescriptorR\areplica\x129\n" +
-	"\ttimestamp\x18\x03 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\"\x81\x01\n" +
+	"\ttimestamp\x18\x03 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\x12/\n" +
+	"\x03txn\x18d \x01(\v2\x1d.meridian.rangepb.TransactionR\x03txn\"\x81\x01\n" +
 	"\fBatchRequest\x125\n" +
 	"\x06header\x18\x01 \x01(\v2\x1d.meridian.rangepb.BatchHeaderR\x06header\x12:\n" +
 	"\brequests\x18\x02 \x03(\v2\x1e.meridian.rangepb.RequestUnionR\brequests\"_\n" +
@@ -3058,7 +3392,7 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\ractual_exists\x18\x02 \x01(\bR\factualExists\"\x95\x01\n" +
 	"\x10WriteTooOldError\x129\n" +
 	"\ttimestamp\x18\x01 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\x12F\n" +
-	"\x10actual_timestamp\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\x0factualTimestamp\"\xf1\x04\n" +
+	"\x10actual_timestamp\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\x0factualTimestamp\"\xd3\b\n" +
 	"\x05Error\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12Q\n" +
 	"\x10not_lease_holder\x18\x02 \x01(\v2%.meridian.rangepb.NotLeaseHolderErrorH\x00R\x0enotLeaseHolder\x12N\n" +
@@ -3067,12 +3401,21 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x10ambiguous_result\x18\x05 \x01(\v2&.meridian.rangepb.AmbiguousResultErrorH\x00R\x0fambiguousResult\x12S\n" +
 	"\x10condition_failed\x18\x06 \x01(\v2&.meridian.rangepb.ConditionFailedErrorH\x00R\x0fconditionFailed\x12H\n" +
 	"\rwrite_too_old\x18\a \x01(\v2\".meridian.rangepb.WriteTooOldErrorH\x00R\vwriteTooOld\x12T\n" +
-	"\x11invalid_split_key\x18\b \x01(\v2&.meridian.rangepb.InvalidSplitKeyErrorH\x00R\x0finvalidSplitKeyB\b\n" +
-	"\x06detail\"\xb8\x01\n" +
+	"\x11invalid_split_key\x18\b \x01(\v2&.meridian.rangepb.InvalidSplitKeyErrorH\x00R\x0finvalidSplitKey\x12F\n" +
+	"\ttxn_retry\x18d \x01(\v2'.meridian.rangepb.TransactionRetryErrorH\x00R\btxnRetry\x12L\n" +
+	"\vtxn_aborted\x18e \x01(\v2).meridian.rangepb.TransactionAbortedErrorH\x00R\n" +
+	"txnAborted\x12C\n" +
+	"\btxn_push\x18f \x01(\v2&.meridian.rangepb.TransactionPushErrorH\x00R\atxnPush\x12I\n" +
+	"\n" +
+	"txn_status\x18g \x01(\v2(.meridian.rangepb.TransactionStatusErrorH\x00R\ttxnStatus\x12J\n" +
+	"\rlock_conflict\x18h \x01(\v2#.meridian.rangepb.LockConflictErrorH\x00R\flockConflict\x12n\n" +
+	"\x17read_within_uncertainty\x18i \x01(\v24.meridian.rangepb.ReadWithinUncertaintyIntervalErrorH\x00R\x15readWithinUncertaintyB\b\n" +
+	"\x06detail\"\xe9\x01\n" +
 	"\rBatchResponse\x12=\n" +
 	"\tresponses\x18\x01 \x03(\v2\x1f.meridian.rangepb.ResponseUnionR\tresponses\x12-\n" +
 	"\x05error\x18\x02 \x01(\v2\x17.meridian.rangepb.ErrorR\x05error\x129\n" +
-	"\ttimestamp\x18\x03 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\"\xdb\x01\n" +
+	"\ttimestamp\x18\x03 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\x12/\n" +
+	"\x03txn\x18d \x01(\v2\x1d.meridian.rangepb.TransactionR\x03txn\"\xdb\x01\n" +
 	"\vPingRequest\x12\x1d\n" +
 	"\n" +
 	"cluster_id\x18\x01 \x01(\fR\tclusterId\x12$\n" +
@@ -3109,138 +3452,185 @@ func file_range_rangepb_api_proto_rawDescGZIP() []byte {
 }
 
 var file_range_rangepb_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_range_rangepb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_range_rangepb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_range_rangepb_api_proto_goTypes = []any{
-	(ChangeType)(0),                 // 0: meridian.rangepb.ChangeType
-	(*Span)(nil),                    // 1: meridian.rangepb.Span
-	(*GetRequest)(nil),              // 2: meridian.rangepb.GetRequest
-	(*GetResponse)(nil),             // 3: meridian.rangepb.GetResponse
-	(*PutRequest)(nil),              // 4: meridian.rangepb.PutRequest
-	(*PutResponse)(nil),             // 5: meridian.rangepb.PutResponse
-	(*ConditionalPutRequest)(nil),   // 6: meridian.rangepb.ConditionalPutRequest
-	(*ConditionalPutResponse)(nil),  // 7: meridian.rangepb.ConditionalPutResponse
-	(*IncrementRequest)(nil),        // 8: meridian.rangepb.IncrementRequest
-	(*IncrementResponse)(nil),       // 9: meridian.rangepb.IncrementResponse
-	(*DeleteRequest)(nil),           // 10: meridian.rangepb.DeleteRequest
-	(*DeleteResponse)(nil),          // 11: meridian.rangepb.DeleteResponse
-	(*DeleteRangeRequest)(nil),      // 12: meridian.rangepb.DeleteRangeRequest
-	(*DeleteRangeResponse)(nil),     // 13: meridian.rangepb.DeleteRangeResponse
-	(*ScanRequest)(nil),             // 14: meridian.rangepb.ScanRequest
-	(*KeyValue)(nil),                // 15: meridian.rangepb.KeyValue
-	(*ScanResponse)(nil),            // 16: meridian.rangepb.ScanResponse
-	(*RequestLeaseRequest)(nil),     // 17: meridian.rangepb.RequestLeaseRequest
-	(*RequestLeaseResponse)(nil),    // 18: meridian.rangepb.RequestLeaseResponse
-	(*TransferLeaseRequest)(nil),    // 19: meridian.rangepb.TransferLeaseRequest
-	(*TransferLeaseResponse)(nil),   // 20: meridian.rangepb.TransferLeaseResponse
-	(*ReplicaChange)(nil),           // 21: meridian.rangepb.ReplicaChange
-	(*ChangeReplicasRequest)(nil),   // 22: meridian.rangepb.ChangeReplicasRequest
-	(*ChangeReplicasResponse)(nil),  // 23: meridian.rangepb.ChangeReplicasResponse
-	(*ComputeChecksumRequest)(nil),  // 24: meridian.rangepb.ComputeChecksumRequest
-	(*ReplicaChecksum)(nil),         // 25: meridian.rangepb.ReplicaChecksum
-	(*ComputeChecksumResponse)(nil), // 26: meridian.rangepb.ComputeChecksumResponse
-	(*CollectChecksumRequest)(nil),  // 27: meridian.rangepb.CollectChecksumRequest
-	(*CollectChecksumResponse)(nil), // 28: meridian.rangepb.CollectChecksumResponse
-	(*AdminSplitRequest)(nil),       // 29: meridian.rangepb.AdminSplitRequest
-	(*AdminSplitResponse)(nil),      // 30: meridian.rangepb.AdminSplitResponse
-	(*RequestUnion)(nil),            // 31: meridian.rangepb.RequestUnion
-	(*ResponseUnion)(nil),           // 32: meridian.rangepb.ResponseUnion
-	(*BatchHeader)(nil),             // 33: meridian.rangepb.BatchHeader
-	(*BatchRequest)(nil),            // 34: meridian.rangepb.BatchRequest
-	(*NotLeaseHolderError)(nil),     // 35: meridian.rangepb.NotLeaseHolderError
-	(*RangeNotFoundError)(nil),      // 36: meridian.rangepb.RangeNotFoundError
-	(*RangeKeyMismatchError)(nil),   // 37: meridian.rangepb.RangeKeyMismatchError
-	(*InvalidSplitKeyError)(nil),    // 38: meridian.rangepb.InvalidSplitKeyError
-	(*AmbiguousResultError)(nil),    // 39: meridian.rangepb.AmbiguousResultError
-	(*ConditionFailedError)(nil),    // 40: meridian.rangepb.ConditionFailedError
-	(*WriteTooOldError)(nil),        // 41: meridian.rangepb.WriteTooOldError
-	(*Error)(nil),                   // 42: meridian.rangepb.Error
-	(*BatchResponse)(nil),           // 43: meridian.rangepb.BatchResponse
-	(*PingRequest)(nil),             // 44: meridian.rangepb.PingRequest
-	(*PingResponse)(nil),            // 45: meridian.rangepb.PingResponse
-	(*Timestamp)(nil),               // 46: meridian.rangepb.Timestamp
-	(*Lease)(nil),                   // 47: meridian.rangepb.Lease
-	(*ReplicaDescriptor)(nil),       // 48: meridian.rangepb.ReplicaDescriptor
-	(*RangeDescriptor)(nil),         // 49: meridian.rangepb.RangeDescriptor
-	(*RaftMessageBatch)(nil),        // 50: meridian.rangepb.RaftMessageBatch
-	(*SnapshotRequest)(nil),         // 51: meridian.rangepb.SnapshotRequest
-	(*RaftMessageResponse)(nil),     // 52: meridian.rangepb.RaftMessageResponse
-	(*SnapshotResponse)(nil),        // 53: meridian.rangepb.SnapshotResponse
+	(ChangeType)(0),                            // 0: meridian.rangepb.ChangeType
+	(*GetRequest)(nil),                         // 1: meridian.rangepb.GetRequest
+	(*GetResponse)(nil),                        // 2: meridian.rangepb.GetResponse
+	(*PutRequest)(nil),                         // 3: meridian.rangepb.PutRequest
+	(*PutResponse)(nil),                        // 4: meridian.rangepb.PutResponse
+	(*ConditionalPutRequest)(nil),              // 5: meridian.rangepb.ConditionalPutRequest
+	(*ConditionalPutResponse)(nil),             // 6: meridian.rangepb.ConditionalPutResponse
+	(*IncrementRequest)(nil),                   // 7: meridian.rangepb.IncrementRequest
+	(*IncrementResponse)(nil),                  // 8: meridian.rangepb.IncrementResponse
+	(*DeleteRequest)(nil),                      // 9: meridian.rangepb.DeleteRequest
+	(*DeleteResponse)(nil),                     // 10: meridian.rangepb.DeleteResponse
+	(*DeleteRangeRequest)(nil),                 // 11: meridian.rangepb.DeleteRangeRequest
+	(*DeleteRangeResponse)(nil),                // 12: meridian.rangepb.DeleteRangeResponse
+	(*ScanRequest)(nil),                        // 13: meridian.rangepb.ScanRequest
+	(*KeyValue)(nil),                           // 14: meridian.rangepb.KeyValue
+	(*ScanResponse)(nil),                       // 15: meridian.rangepb.ScanResponse
+	(*RequestLeaseRequest)(nil),                // 16: meridian.rangepb.RequestLeaseRequest
+	(*RequestLeaseResponse)(nil),               // 17: meridian.rangepb.RequestLeaseResponse
+	(*TransferLeaseRequest)(nil),               // 18: meridian.rangepb.TransferLeaseRequest
+	(*TransferLeaseResponse)(nil),              // 19: meridian.rangepb.TransferLeaseResponse
+	(*ReplicaChange)(nil),                      // 20: meridian.rangepb.ReplicaChange
+	(*ChangeReplicasRequest)(nil),              // 21: meridian.rangepb.ChangeReplicasRequest
+	(*ChangeReplicasResponse)(nil),             // 22: meridian.rangepb.ChangeReplicasResponse
+	(*ComputeChecksumRequest)(nil),             // 23: meridian.rangepb.ComputeChecksumRequest
+	(*ReplicaChecksum)(nil),                    // 24: meridian.rangepb.ReplicaChecksum
+	(*ComputeChecksumResponse)(nil),            // 25: meridian.rangepb.ComputeChecksumResponse
+	(*CollectChecksumRequest)(nil),             // 26: meridian.rangepb.CollectChecksumRequest
+	(*CollectChecksumResponse)(nil),            // 27: meridian.rangepb.CollectChecksumResponse
+	(*AdminSplitRequest)(nil),                  // 28: meridian.rangepb.AdminSplitRequest
+	(*AdminSplitResponse)(nil),                 // 29: meridian.rangepb.AdminSplitResponse
+	(*RequestUnion)(nil),                       // 30: meridian.rangepb.RequestUnion
+	(*ResponseUnion)(nil),                      // 31: meridian.rangepb.ResponseUnion
+	(*BatchHeader)(nil),                        // 32: meridian.rangepb.BatchHeader
+	(*BatchRequest)(nil),                       // 33: meridian.rangepb.BatchRequest
+	(*NotLeaseHolderError)(nil),                // 34: meridian.rangepb.NotLeaseHolderError
+	(*RangeNotFoundError)(nil),                 // 35: meridian.rangepb.RangeNotFoundError
+	(*RangeKeyMismatchError)(nil),              // 36: meridian.rangepb.RangeKeyMismatchError
+	(*InvalidSplitKeyError)(nil),               // 37: meridian.rangepb.InvalidSplitKeyError
+	(*AmbiguousResultError)(nil),               // 38: meridian.rangepb.AmbiguousResultError
+	(*ConditionFailedError)(nil),               // 39: meridian.rangepb.ConditionFailedError
+	(*WriteTooOldError)(nil),                   // 40: meridian.rangepb.WriteTooOldError
+	(*Error)(nil),                              // 41: meridian.rangepb.Error
+	(*BatchResponse)(nil),                      // 42: meridian.rangepb.BatchResponse
+	(*PingRequest)(nil),                        // 43: meridian.rangepb.PingRequest
+	(*PingResponse)(nil),                       // 44: meridian.rangepb.PingResponse
+	(*Timestamp)(nil),                          // 45: meridian.rangepb.Timestamp
+	(*Span)(nil),                               // 46: meridian.rangepb.Span
+	(*Lease)(nil),                              // 47: meridian.rangepb.Lease
+	(*ReplicaDescriptor)(nil),                  // 48: meridian.rangepb.ReplicaDescriptor
+	(*RangeDescriptor)(nil),                    // 49: meridian.rangepb.RangeDescriptor
+	(*EndTxnRequest)(nil),                      // 50: meridian.rangepb.EndTxnRequest
+	(*HeartbeatTxnRequest)(nil),                // 51: meridian.rangepb.HeartbeatTxnRequest
+	(*PushTxnRequest)(nil),                     // 52: meridian.rangepb.PushTxnRequest
+	(*ResolveIntentRequest)(nil),               // 53: meridian.rangepb.ResolveIntentRequest
+	(*ResolveIntentRangeRequest)(nil),          // 54: meridian.rangepb.ResolveIntentRangeRequest
+	(*QueryTxnRequest)(nil),                    // 55: meridian.rangepb.QueryTxnRequest
+	(*RefreshRequest)(nil),                     // 56: meridian.rangepb.RefreshRequest
+	(*RefreshRangeRequest)(nil),                // 57: meridian.rangepb.RefreshRangeRequest
+	(*EndTxnResponse)(nil),                     // 58: meridian.rangepb.EndTxnResponse
+	(*HeartbeatTxnResponse)(nil),               // 59: meridian.rangepb.HeartbeatTxnResponse
+	(*PushTxnResponse)(nil),                    // 60: meridian.rangepb.PushTxnResponse
+	(*ResolveIntentResponse)(nil),              // 61: meridian.rangepb.ResolveIntentResponse
+	(*ResolveIntentRangeResponse)(nil),         // 62: meridian.rangepb.ResolveIntentRangeResponse
+	(*QueryTxnResponse)(nil),                   // 63: meridian.rangepb.QueryTxnResponse
+	(*RefreshResponse)(nil),                    // 64: meridian.rangepb.RefreshResponse
+	(*RefreshRangeResponse)(nil),               // 65: meridian.rangepb.RefreshRangeResponse
+	(*Transaction)(nil),                        // 66: meridian.rangepb.Transaction
+	(*TransactionRetryError)(nil),              // 67: meridian.rangepb.TransactionRetryError
+	(*TransactionAbortedError)(nil),            // 68: meridian.rangepb.TransactionAbortedError
+	(*TransactionPushError)(nil),               // 69: meridian.rangepb.TransactionPushError
+	(*TransactionStatusError)(nil),             // 70: meridian.rangepb.TransactionStatusError
+	(*LockConflictError)(nil),                  // 71: meridian.rangepb.LockConflictError
+	(*ReadWithinUncertaintyIntervalError)(nil), // 72: meridian.rangepb.ReadWithinUncertaintyIntervalError
+	(*RaftMessageBatch)(nil),                   // 73: meridian.rangepb.RaftMessageBatch
+	(*SnapshotRequest)(nil),                    // 74: meridian.rangepb.SnapshotRequest
+	(*RaftMessageResponse)(nil),                // 75: meridian.rangepb.RaftMessageResponse
+	(*SnapshotResponse)(nil),                   // 76: meridian.rangepb.SnapshotResponse
 }
 var file_range_rangepb_api_proto_depIdxs = []int32{
-	46, // 0: meridian.rangepb.GetResponse.timestamp:type_name -> meridian.rangepb.Timestamp
-	1,  // 1: meridian.rangepb.DeleteRangeRequest.span:type_name -> meridian.rangepb.Span
-	1,  // 2: meridian.rangepb.ScanRequest.span:type_name -> meridian.rangepb.Span
-	46, // 3: meridian.rangepb.KeyValue.timestamp:type_name -> meridian.rangepb.Timestamp
-	15, // 4: meridian.rangepb.ScanResponse.rows:type_name -> meridian.rangepb.KeyValue
+	45, // 0: meridian.rangepb.GetResponse.timestamp:type_name -> meridian.rangepb.Timestamp
+	46, // 1: meridian.rangepb.DeleteRangeRequest.span:type_name -> meridian.rangepb.Span
+	46, // 2: meridian.rangepb.ScanRequest.span:type_name -> meridian.rangepb.Span
+	45, // 3: meridian.rangepb.KeyValue.timestamp:type_name -> meridian.rangepb.Timestamp
+	14, // 4: meridian.rangepb.ScanResponse.rows:type_name -> meridian.rangepb.KeyValue
 	47, // 5: meridian.rangepb.RequestLeaseResponse.lease:type_name -> meridian.rangepb.Lease
 	48, // 6: meridian.rangepb.TransferLeaseRequest.target:type_name -> meridian.rangepb.ReplicaDescriptor
 	0,  // 7: meridian.rangepb.ReplicaChange.type:type_name -> meridian.rangepb.ChangeType
-	21, // 8: meridian.rangepb.ChangeReplicasRequest.changes:type_name -> meridian.rangepb.ReplicaChange
+	20, // 8: meridian.rangepb.ChangeReplicasRequest.changes:type_name -> meridian.rangepb.ReplicaChange
 	49, // 9: meridian.rangepb.ChangeReplicasResponse.desc:type_name -> meridian.rangepb.RangeDescriptor
 	48, // 10: meridian.rangepb.ReplicaChecksum.replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	25, // 11: meridian.rangepb.ComputeChecksumResponse.checksums:type_name -> meridian.rangepb.ReplicaChecksum
-	25, // 12: meridian.rangepb.CollectChecksumResponse.checksum:type_name -> meridian.rangepb.ReplicaChecksum
+	24, // 11: meridian.rangepb.ComputeChecksumResponse.checksums:type_name -> meridian.rangepb.ReplicaChecksum
+	24, // 12: meridian.rangepb.CollectChecksumResponse.checksum:type_name -> meridian.rangepb.ReplicaChecksum
 	49, // 13: meridian.rangepb.AdminSplitResponse.left:type_name -> meridian.rangepb.RangeDescriptor
 	49, // 14: meridian.rangepb.AdminSplitResponse.right:type_name -> meridian.rangepb.RangeDescriptor
-	2,  // 15: meridian.rangepb.RequestUnion.get:type_name -> meridian.rangepb.GetRequest
-	4,  // 16: meridian.rangepb.RequestUnion.put:type_name -> meridian.rangepb.PutRequest
-	6,  // 17: meridian.rangepb.RequestUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutRequest
-	8,  // 18: meridian.rangepb.RequestUnion.increment:type_name -> meridian.rangepb.IncrementRequest
-	10, // 19: meridian.rangepb.RequestUnion.delete:type_name -> meridian.rangepb.DeleteRequest
-	12, // 20: meridian.rangepb.RequestUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeRequest
-	14, // 21: meridian.rangepb.RequestUnion.scan:type_name -> meridian.rangepb.ScanRequest
-	17, // 22: meridian.rangepb.RequestUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseRequest
-	19, // 23: meridian.rangepb.RequestUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseRequest
-	22, // 24: meridian.rangepb.RequestUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasRequest
-	24, // 25: meridian.rangepb.RequestUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumRequest
-	27, // 26: meridian.rangepb.RequestUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumRequest
-	29, // 27: meridian.rangepb.RequestUnion.admin_split:type_name -> meridian.rangepb.AdminSplitRequest
-	3,  // 28: meridian.rangepb.ResponseUnion.get:type_name -> meridian.rangepb.GetResponse
-	5,  // 29: meridian.rangepb.ResponseUnion.put:type_name -> meridian.rangepb.PutResponse
-	7,  // 30: meridian.rangepb.ResponseUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutResponse
-	9,  // 31: meridian.rangepb.ResponseUnion.increment:type_name -> meridian.rangepb.IncrementResponse
-	11, // 32: meridian.rangepb.ResponseUnion.delete:type_name -> meridian.rangepb.DeleteResponse
-	13, // 33: meridian.rangepb.ResponseUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeResponse
-	16, // 34: meridian.rangepb.ResponseUnion.scan:type_name -> meridian.rangepb.ScanResponse
-	18, // 35: meridian.rangepb.ResponseUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseResponse
-	20, // 36: meridian.rangepb.ResponseUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseResponse
-	23, // 37: meridian.rangepb.ResponseUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasResponse
-	26, // 38: meridian.rangepb.ResponseUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumResponse
-	28, // 39: meridian.rangepb.ResponseUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumResponse
-	30, // 40: meridian.rangepb.ResponseUnion.admin_split:type_name -> meridian.rangepb.AdminSplitResponse
-	48, // 41: meridian.rangepb.BatchHeader.replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	46, // 42: meridian.rangepb.BatchHeader.timestamp:type_name -> meridian.rangepb.Timestamp
-	33, // 43: meridian.rangepb.BatchRequest.header:type_name -> meridian.rangepb.BatchHeader
-	31, // 44: meridian.rangepb.BatchRequest.requests:type_name -> meridian.rangepb.RequestUnion
-	47, // 45: meridian.rangepb.NotLeaseHolderError.lease:type_name -> meridian.rangepb.Lease
-	49, // 46: meridian.rangepb.RangeKeyMismatchError.desc:type_name -> meridian.rangepb.RangeDescriptor
-	49, // 47: meridian.rangepb.RangeKeyMismatchError.ranges:type_name -> meridian.rangepb.RangeDescriptor
-	49, // 48: meridian.rangepb.InvalidSplitKeyError.desc:type_name -> meridian.rangepb.RangeDescriptor
-	46, // 49: meridian.rangepb.WriteTooOldError.timestamp:type_name -> meridian.rangepb.Timestamp
-	46, // 50: meridian.rangepb.WriteTooOldError.actual_timestamp:type_name -> meridian.rangepb.Timestamp
-	35, // 51: meridian.rangepb.Error.not_lease_holder:type_name -> meridian.rangepb.NotLeaseHolderError
-	36, // 52: meridian.rangepb.Error.range_not_found:type_name -> meridian.rangepb.RangeNotFoundError
-	37, // 53: meridian.rangepb.Error.range_key_mismatch:type_name -> meridian.rangepb.RangeKeyMismatchError
-	39, // 54: meridian.rangepb.Error.ambiguous_result:type_name -> meridian.rangepb.AmbiguousResultError
-	40, // 55: meridian.rangepb.Error.condition_failed:type_name -> meridian.rangepb.ConditionFailedError
-	41, // 56: meridian.rangepb.Error.write_too_old:type_name -> meridian.rangepb.WriteTooOldError
-	38, // 57: meridian.rangepb.Error.invalid_split_key:type_name -> meridian.rangepb.InvalidSplitKeyError
-	32, // 58: meridian.rangepb.BatchResponse.responses:type_name -> meridian.rangepb.ResponseUnion
-	42, // 59: meridian.rangepb.BatchResponse.error:type_name -> meridian.rangepb.Error
-	46, // 60: meridian.rangepb.BatchResponse.timestamp:type_name -> meridian.rangepb.Timestamp
-	34, // 61: meridian.rangepb.Internal.Batch:input_type -> meridian.rangepb.BatchRequest
-	50, // 62: meridian.rangepb.Internal.RaftMessages:input_type -> meridian.rangepb.RaftMessageBatch
-	51, // 63: meridian.rangepb.Internal.Snapshot:input_type -> meridian.rangepb.SnapshotRequest
-	44, // 64: meridian.rangepb.Heartbeat.Ping:input_type -> meridian.rangepb.PingRequest
-	43, // 65: meridian.rangepb.Internal.Batch:output_type -> meridian.rangepb.BatchResponse
-	52, // 66: meridian.rangepb.Internal.RaftMessages:output_type -> meridian.rangepb.RaftMessageResponse
-	53, // 67: meridian.rangepb.Internal.Snapshot:output_type -> meridian.rangepb.SnapshotResponse
-	45, // 68: meridian.rangepb.Heartbeat.Ping:output_type -> meridian.rangepb.PingResponse
-	65, // [65:69] is the sub-list for method output_type
-	61, // [61:65] is the sub-list for method input_type
-	61, // [61:61] is the sub-list for extension type_name
-	61, // [61:61] is the sub-list for extension extendee
-	0,  // [0:61] is the sub-list for field type_name
+	1,  // 15: meridian.rangepb.RequestUnion.get:type_name -> meridian.rangepb.GetRequest
+	3,  // 16: meridian.rangepb.RequestUnion.put:type_name -> meridian.rangepb.PutRequest
+	5,  // 17: meridian.rangepb.RequestUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutRequest
+	7,  // 18: meridian.rangepb.RequestUnion.increment:type_name -> meridian.rangepb.IncrementRequest
+	9,  // 19: meridian.rangepb.RequestUnion.delete:type_name -> meridian.rangepb.DeleteRequest
+	11, // 20: meridian.rangepb.RequestUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeRequest
+	13, // 21: meridian.rangepb.RequestUnion.scan:type_name -> meridian.rangepb.ScanRequest
+	16, // 22: meridian.rangepb.RequestUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseRequest
+	18, // 23: meridian.rangepb.RequestUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseRequest
+	21, // 24: meridian.rangepb.RequestUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasRequest
+	23, // 25: meridian.rangepb.RequestUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumRequest
+	26, // 26: meridian.rangepb.RequestUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumRequest
+	28, // 27: meridian.rangepb.RequestUnion.admin_split:type_name -> meridian.rangepb.AdminSplitRequest
+	50, // 28: meridian.rangepb.RequestUnion.end_txn:type_name -> meridian.rangepb.EndTxnRequest
+	51, // 29: meridian.rangepb.RequestUnion.heartbeat_txn:type_name -> meridian.rangepb.HeartbeatTxnRequest
+	52, // 30: meridian.rangepb.RequestUnion.push_txn:type_name -> meridian.rangepb.PushTxnRequest
+	53, // 31: meridian.rangepb.RequestUnion.resolve_intent:type_name -> meridian.rangepb.ResolveIntentRequest
+	54, // 32: meridian.rangepb.RequestUnion.resolve_intent_range:type_name -> meridian.rangepb.ResolveIntentRangeRequest
+	55, // 33: meridian.rangepb.RequestUnion.query_txn:type_name -> meridian.rangepb.QueryTxnRequest
+	56, // 34: meridian.rangepb.RequestUnion.refresh:type_name -> meridian.rangepb.RefreshRequest
+	57, // 35: meridian.rangepb.RequestUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeRequest
+	2,  // 36: meridian.rangepb.ResponseUnion.get:type_name -> meridian.rangepb.GetResponse
+	4,  // 37: meridian.rangepb.ResponseUnion.put:type_name -> meridian.rangepb.PutResponse
+	6,  // 38: meridian.rangepb.ResponseUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutResponse
+	8,  // 39: meridian.rangepb.ResponseUnion.increment:type_name -> meridian.rangepb.IncrementResponse
+	10, // 40: meridian.rangepb.ResponseUnion.delete:type_name -> meridian.rangepb.DeleteResponse
+	12, // 41: meridian.rangepb.ResponseUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeResponse
+	15, // 42: meridian.rangepb.ResponseUnion.scan:type_name -> meridian.rangepb.ScanResponse
+	17, // 43: meridian.rangepb.ResponseUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseResponse
+	19, // 44: meridian.rangepb.ResponseUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseResponse
+	22, // 45: meridian.rangepb.ResponseUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasResponse
+	25, // 46: meridian.rangepb.ResponseUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumResponse
+	27, // 47: meridian.rangepb.ResponseUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumResponse
+	29, // 48: meridian.rangepb.ResponseUnion.admin_split:type_name -> meridian.rangepb.AdminSplitResponse
+	58, // 49: meridian.rangepb.ResponseUnion.end_txn:type_name -> meridian.rangepb.EndTxnResponse
+	59, // 50: meridian.rangepb.ResponseUnion.heartbeat_txn:type_name -> meridian.rangepb.HeartbeatTxnResponse
+	60, // 51: meridian.rangepb.ResponseUnion.push_txn:type_name -> meridian.rangepb.PushTxnResponse
+	61, // 52: meridian.rangepb.ResponseUnion.resolve_intent:type_name -> meridian.rangepb.ResolveIntentResponse
+	62, // 53: meridian.rangepb.ResponseUnion.resolve_intent_range:type_name -> meridian.rangepb.ResolveIntentRangeResponse
+	63, // 54: meridian.rangepb.ResponseUnion.query_txn:type_name -> meridian.rangepb.QueryTxnResponse
+	64, // 55: meridian.rangepb.ResponseUnion.refresh:type_name -> meridian.rangepb.RefreshResponse
+	65, // 56: meridian.rangepb.ResponseUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeResponse
+	48, // 57: meridian.rangepb.BatchHeader.replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	45, // 58: meridian.rangepb.BatchHeader.timestamp:type_name -> meridian.rangepb.Timestamp
+	66, // 59: meridian.rangepb.BatchHeader.txn:type_name -> meridian.rangepb.Transaction
+	32, // 60: meridian.rangepb.BatchRequest.header:type_name -> meridian.rangepb.BatchHeader
+	30, // 61: meridian.rangepb.BatchRequest.requests:type_name -> meridian.rangepb.RequestUnion
+	47, // 62: meridian.rangepb.NotLeaseHolderError.lease:type_name -> meridian.rangepb.Lease
+	49, // 63: meridian.rangepb.RangeKeyMismatchError.desc:type_name -> meridian.rangepb.RangeDescriptor
+	49, // 64: meridian.rangepb.RangeKeyMismatchError.ranges:type_name -> meridian.rangepb.RangeDescriptor
+	49, // 65: meridian.rangepb.InvalidSplitKeyError.desc:type_name -> meridian.rangepb.RangeDescriptor
+	45, // 66: meridian.rangepb.WriteTooOldError.timestamp:type_name -> meridian.rangepb.Timestamp
+	45, // 67: meridian.rangepb.WriteTooOldError.actual_timestamp:type_name -> meridian.rangepb.Timestamp
+	34, // 68: meridian.rangepb.Error.not_lease_holder:type_name -> meridian.rangepb.NotLeaseHolderError
+	35, // 69: meridian.rangepb.Error.range_not_found:type_name -> meridian.rangepb.RangeNotFoundError
+	36, // 70: meridian.rangepb.Error.range_key_mismatch:type_name -> meridian.rangepb.RangeKeyMismatchError
+	38, // 71: meridian.rangepb.Error.ambiguous_result:type_name -> meridian.rangepb.AmbiguousResultError
+	39, // 72: meridian.rangepb.Error.condition_failed:type_name -> meridian.rangepb.ConditionFailedError
+	40, // 73: meridian.rangepb.Error.write_too_old:type_name -> meridian.rangepb.WriteTooOldError
+	37, // 74: meridian.rangepb.Error.invalid_split_key:type_name -> meridian.rangepb.InvalidSplitKeyError
+	67, // 75: meridian.rangepb.Error.txn_retry:type_name -> meridian.rangepb.TransactionRetryError
+	68, // 76: meridian.rangepb.Error.txn_aborted:type_name -> meridian.rangepb.TransactionAbortedError
+	69, // 77: meridian.rangepb.Error.txn_push:type_name -> meridian.rangepb.TransactionPushError
+	70, // 78: meridian.rangepb.Error.txn_status:type_name -> meridian.rangepb.TransactionStatusError
+	71, // 79: meridian.rangepb.Error.lock_conflict:type_name -> meridian.rangepb.LockConflictError
+	72, // 80: meridian.rangepb.Error.read_within_uncertainty:type_name -> meridian.rangepb.ReadWithinUncertaintyIntervalError
+	31, // 81: meridian.rangepb.BatchResponse.responses:type_name -> meridian.rangepb.ResponseUnion
+	41, // 82: meridian.rangepb.BatchResponse.error:type_name -> meridian.rangepb.Error
+	45, // 83: meridian.rangepb.BatchResponse.timestamp:type_name -> meridian.rangepb.Timestamp
+	66, // 84: meridian.rangepb.BatchResponse.txn:type_name -> meridian.rangepb.Transaction
+	33, // 85: meridian.rangepb.Internal.Batch:input_type -> meridian.rangepb.BatchRequest
+	73, // 86: meridian.rangepb.Internal.RaftMessages:input_type -> meridian.rangepb.RaftMessageBatch
+	74, // 87: meridian.rangepb.Internal.Snapshot:input_type -> meridian.rangepb.SnapshotRequest
+	43, // 88: meridian.rangepb.Heartbeat.Ping:input_type -> meridian.rangepb.PingRequest
+	42, // 89: meridian.rangepb.Internal.Batch:output_type -> meridian.rangepb.BatchResponse
+	75, // 90: meridian.rangepb.Internal.RaftMessages:output_type -> meridian.rangepb.RaftMessageResponse
+	76, // 91: meridian.rangepb.Internal.Snapshot:output_type -> meridian.rangepb.SnapshotResponse
+	44, // 92: meridian.rangepb.Heartbeat.Ping:output_type -> meridian.rangepb.PingResponse
+	89, // [89:93] is the sub-list for method output_type
+	85, // [85:89] is the sub-list for method input_type
+	85, // [85:85] is the sub-list for extension type_name
+	85, // [85:85] is the sub-list for extension extendee
+	0,  // [0:85] is the sub-list for field type_name
 }
 
 func init() { file_range_rangepb_api_proto_init() }
@@ -3249,7 +3639,8 @@ func file_range_rangepb_api_proto_init() {
 		return
 	}
 	file_range_rangepb_rangepb_proto_init()
-	file_range_rangepb_api_proto_msgTypes[30].OneofWrappers = []any{
+	file_range_rangepb_txn_proto_init()
+	file_range_rangepb_api_proto_msgTypes[29].OneofWrappers = []any{
 		(*RequestUnion_Get)(nil),
 		(*RequestUnion_Put)(nil),
 		(*RequestUnion_ConditionalPut)(nil),
@@ -3263,8 +3654,16 @@ func file_range_rangepb_api_proto_init() {
 		(*RequestUnion_ComputeChecksum)(nil),
 		(*RequestUnion_CollectChecksum)(nil),
 		(*RequestUnion_AdminSplit)(nil),
+		(*RequestUnion_EndTxn)(nil),
+		(*RequestUnion_HeartbeatTxn)(nil),
+		(*RequestUnion_PushTxn)(nil),
+		(*RequestUnion_ResolveIntent)(nil),
+		(*RequestUnion_ResolveIntentRange)(nil),
+		(*RequestUnion_QueryTxn)(nil),
+		(*RequestUnion_Refresh)(nil),
+		(*RequestUnion_RefreshRange)(nil),
 	}
-	file_range_rangepb_api_proto_msgTypes[31].OneofWrappers = []any{
+	file_range_rangepb_api_proto_msgTypes[30].OneofWrappers = []any{
 		(*ResponseUnion_Get)(nil),
 		(*ResponseUnion_Put)(nil),
 		(*ResponseUnion_ConditionalPut)(nil),
@@ -3278,8 +3677,16 @@ func file_range_rangepb_api_proto_init() {
 		(*ResponseUnion_ComputeChecksum)(nil),
 		(*ResponseUnion_CollectChecksum)(nil),
 		(*ResponseUnion_AdminSplit)(nil),
+		(*ResponseUnion_EndTxn)(nil),
+		(*ResponseUnion_HeartbeatTxn)(nil),
+		(*ResponseUnion_PushTxn)(nil),
+		(*ResponseUnion_ResolveIntent)(nil),
+		(*ResponseUnion_ResolveIntentRange)(nil),
+		(*ResponseUnion_QueryTxn)(nil),
+		(*ResponseUnion_Refresh)(nil),
+		(*ResponseUnion_RefreshRange)(nil),
 	}
-	file_range_rangepb_api_proto_msgTypes[41].OneofWrappers = []any{
+	file_range_rangepb_api_proto_msgTypes[40].OneofWrappers = []any{
 		(*Error_NotLeaseHolder)(nil),
 		(*Error_RangeNotFound)(nil),
 		(*Error_RangeKeyMismatch)(nil),
@@ -3287,6 +3694,12 @@ func file_range_rangepb_api_proto_init() {
 		(*Error_ConditionFailed)(nil),
 		(*Error_WriteTooOld)(nil),
 		(*Error_InvalidSplitKey)(nil),
+		(*Error_TxnRetry)(nil),
+		(*Error_TxnAborted)(nil),
+		(*Error_TxnPush)(nil),
+		(*Error_TxnStatus)(nil),
+		(*Error_LockConflict)(nil),
+		(*Error_ReadWithinUncertainty)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -3294,7 +3707,7 @@ func file_range_rangepb_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_range_rangepb_api_proto_rawDesc), len(file_range_rangepb_api_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   45,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -136,6 +136,59 @@ func (x *Timestamp) GetLogical() int32 {
 	return 0
 }
 
+type Span struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Key   []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// end_key empty: the single key.
+	EndKey        []byte `protobuf:"bytes,2,opt,name=end_key,json=endKey,proto3" json:"end_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Span) Reset() {
+	*x = Span{}
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Span) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Span) ProtoMessage() {}
+
+func (x *Span) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Span.ProtoReflect.Descriptor instead.
+func (*Span) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Span) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *Span) GetEndKey() []byte {
+	if x != nil {
+		return x.EndKey
+	}
+	return nil
+}
+
 type ReplicaDescriptor struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	NodeId  int32                  `protobuf:"varint,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
@@ -150,7 +203,7 @@ type ReplicaDescriptor struct {
 
 func (x *ReplicaDescriptor) Reset() {
 	*x = ReplicaDescriptor{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[1]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -162,7 +215,7 @@ func (x *ReplicaDescriptor) String() string {
 func (*ReplicaDescriptor) ProtoMessage() {}
 
 func (x *ReplicaDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[1]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -175,7 +228,7 @@ func (x *ReplicaDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaDescriptor.ProtoReflect.Descriptor instead.
 func (*ReplicaDescriptor) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{1}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ReplicaDescriptor) GetNodeId() int32 {
@@ -223,7 +276,7 @@ type RangeDescriptor struct {
 
 func (x *RangeDescriptor) Reset() {
 	*x = RangeDescriptor{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[2]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -235,7 +288,7 @@ func (x *RangeDescriptor) String() string {
 func (*RangeDescriptor) ProtoMessage() {}
 
 func (x *RangeDescriptor) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[2]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -248,7 +301,7 @@ func (x *RangeDescriptor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeDescriptor.ProtoReflect.Descriptor instead.
 func (*RangeDescriptor) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{2}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *RangeDescriptor) GetRangeId() int64 {
@@ -312,7 +365,7 @@ type Lease struct {
 
 func (x *Lease) Reset() {
 	*x = Lease{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[3]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -324,7 +377,7 @@ func (x *Lease) String() string {
 func (*Lease) ProtoMessage() {}
 
 func (x *Lease) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[3]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -337,7 +390,7 @@ func (x *Lease) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Lease.ProtoReflect.Descriptor instead.
 func (*Lease) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{3}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Lease) GetStart() *Timestamp {
@@ -399,7 +452,7 @@ type Liveness struct {
 
 func (x *Liveness) Reset() {
 	*x = Liveness{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[4]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -411,7 +464,7 @@ func (x *Liveness) String() string {
 func (*Liveness) ProtoMessage() {}
 
 func (x *Liveness) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[4]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -424,7 +477,7 @@ func (x *Liveness) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Liveness.ProtoReflect.Descriptor instead.
 func (*Liveness) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{4}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Liveness) GetNodeId() int32 {
@@ -471,7 +524,7 @@ type MVCCStats struct {
 
 func (x *MVCCStats) Reset() {
 	*x = MVCCStats{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[5]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -483,7 +536,7 @@ func (x *MVCCStats) String() string {
 func (*MVCCStats) ProtoMessage() {}
 
 func (x *MVCCStats) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[5]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -496,7 +549,7 @@ func (x *MVCCStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MVCCStats.ProtoReflect.Descriptor instead.
 func (*MVCCStats) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{5}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *MVCCStats) GetLastUpdateNanos() int64 {
@@ -629,7 +682,7 @@ type ReplicatedResult struct {
 
 func (x *ReplicatedResult) Reset() {
 	*x = ReplicatedResult{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[6]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -641,7 +694,7 @@ func (x *ReplicatedResult) String() string {
 func (*ReplicatedResult) ProtoMessage() {}
 
 func (x *ReplicatedResult) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[6]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -654,7 +707,7 @@ func (x *ReplicatedResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicatedResult.ProtoReflect.Descriptor instead.
 func (*ReplicatedResult) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{6}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ReplicatedResult) GetNewLease() *Lease {
@@ -749,7 +802,7 @@ type SplitTrigger struct {
 
 func (x *SplitTrigger) Reset() {
 	*x = SplitTrigger{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[7]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -761,7 +814,7 @@ func (x *SplitTrigger) String() string {
 func (*SplitTrigger) ProtoMessage() {}
 
 func (x *SplitTrigger) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[7]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -774,7 +827,7 @@ func (x *SplitTrigger) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitTrigger.ProtoReflect.Descriptor instead.
 func (*SplitTrigger) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{7}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SplitTrigger) GetLeftDesc() *RangeDescriptor {
@@ -829,7 +882,7 @@ type RaftCommand struct {
 
 func (x *RaftCommand) Reset() {
 	*x = RaftCommand{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[8]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -841,7 +894,7 @@ func (x *RaftCommand) String() string {
 func (*RaftCommand) ProtoMessage() {}
 
 func (x *RaftCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[8]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -854,7 +907,7 @@ func (x *RaftCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftCommand.ProtoReflect.Descriptor instead.
 func (*RaftCommand) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{8}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RaftCommand) GetWriteBatch() []byte {
@@ -915,7 +968,7 @@ type RaftMessage struct {
 
 func (x *RaftMessage) Reset() {
 	*x = RaftMessage{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[9]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -927,7 +980,7 @@ func (x *RaftMessage) String() string {
 func (*RaftMessage) ProtoMessage() {}
 
 func (x *RaftMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[9]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -940,7 +993,7 @@ func (x *RaftMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessage.ProtoReflect.Descriptor instead.
 func (*RaftMessage) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{9}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RaftMessage) GetRangeId() int64 {
@@ -991,7 +1044,7 @@ type RaftMessageBatch struct {
 
 func (x *RaftMessageBatch) Reset() {
 	*x = RaftMessageBatch{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[10]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1003,7 +1056,7 @@ func (x *RaftMessageBatch) String() string {
 func (*RaftMessageBatch) ProtoMessage() {}
 
 func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[10]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1016,7 +1069,7 @@ func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessageBatch.ProtoReflect.Descriptor instead.
 func (*RaftMessageBatch) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{10}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RaftMessageBatch) GetClusterId() []byte {
@@ -1057,7 +1110,7 @@ type RaftMessageResponse struct {
 
 func (x *RaftMessageResponse) Reset() {
 	*x = RaftMessageResponse{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[11]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1069,7 +1122,7 @@ func (x *RaftMessageResponse) String() string {
 func (*RaftMessageResponse) ProtoMessage() {}
 
 func (x *RaftMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[11]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1082,7 +1135,7 @@ func (x *RaftMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessageResponse.ProtoReflect.Descriptor instead.
 func (*RaftMessageResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{11}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RaftMessageResponse) GetError() string {
@@ -1107,7 +1160,7 @@ type SnapshotRequest struct {
 
 func (x *SnapshotRequest) Reset() {
 	*x = SnapshotRequest{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[12]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1119,7 +1172,7 @@ func (x *SnapshotRequest) String() string {
 func (*SnapshotRequest) ProtoMessage() {}
 
 func (x *SnapshotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[12]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1132,7 +1185,7 @@ func (x *SnapshotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotRequest.ProtoReflect.Descriptor instead.
 func (*SnapshotRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{12}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SnapshotRequest) GetHeader() *RaftMessageBatch {
@@ -1179,7 +1232,7 @@ type SnapshotResponse struct {
 
 func (x *SnapshotResponse) Reset() {
 	*x = SnapshotResponse{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[13]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1191,7 +1244,7 @@ func (x *SnapshotResponse) String() string {
 func (*SnapshotResponse) ProtoMessage() {}
 
 func (x *SnapshotResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[13]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1204,7 +1257,7 @@ func (x *SnapshotResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotResponse.ProtoReflect.Descriptor instead.
 func (*SnapshotResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{13}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SnapshotResponse) GetError() string {
@@ -1229,7 +1282,7 @@ type RangeAppliedState struct {
 
 func (x *RangeAppliedState) Reset() {
 	*x = RangeAppliedState{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[14]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1241,7 +1294,7 @@ func (x *RangeAppliedState) String() string {
 func (*RangeAppliedState) ProtoMessage() {}
 
 func (x *RangeAppliedState) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[14]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1254,7 +1307,7 @@ func (x *RangeAppliedState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeAppliedState.ProtoReflect.Descriptor instead.
 func (*RangeAppliedState) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{14}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RangeAppliedState) GetRaftAppliedIndex() uint64 {
@@ -1296,7 +1349,7 @@ type RaftTruncatedState struct {
 
 func (x *RaftTruncatedState) Reset() {
 	*x = RaftTruncatedState{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[15]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1308,7 +1361,7 @@ func (x *RaftTruncatedState) String() string {
 func (*RaftTruncatedState) ProtoMessage() {}
 
 func (x *RaftTruncatedState) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[15]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1321,7 +1374,7 @@ func (x *RaftTruncatedState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftTruncatedState.ProtoReflect.Descriptor instead.
 func (*RaftTruncatedState) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{15}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RaftTruncatedState) GetIndex() uint64 {
@@ -1345,7 +1398,10 @@ const file_range_rangepb_rangepb_proto_rawDesc = "" +
 	"\x1brange/rangepb/rangepb.proto\x12\x10meridian.rangepb\"B\n" +
 	"\tTimestamp\x12\x1b\n" +
 	"\twall_time\x18\x01 \x01(\x03R\bwallTime\x12\x18\n" +
-	"\alogical\x18\x02 \x01(\x05R\alogical\"\x99\x01\n" +
+	"\alogical\x18\x02 \x01(\x05R\alogical\"1\n" +
+	"\x04Span\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x17\n" +
+	"\aend_key\x18\x02 \x01(\fR\x06endKey\"\x99\x01\n" +
 	"\x11ReplicaDescriptor\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\x05R\x06nodeId\x12\x19\n" +
 	"\bstore_id\x18\x02 \x01(\x05R\astoreId\x12\x1d\n" +
@@ -1482,50 +1538,51 @@ func file_range_rangepb_rangepb_proto_rawDescGZIP() []byte {
 }
 
 var file_range_rangepb_rangepb_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_range_rangepb_rangepb_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_range_rangepb_rangepb_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_range_rangepb_rangepb_proto_goTypes = []any{
 	(ReplicaType)(0),            // 0: meridian.rangepb.ReplicaType
 	(*Timestamp)(nil),           // 1: meridian.rangepb.Timestamp
-	(*ReplicaDescriptor)(nil),   // 2: meridian.rangepb.ReplicaDescriptor
-	(*RangeDescriptor)(nil),     // 3: meridian.rangepb.RangeDescriptor
-	(*Lease)(nil),               // 4: meridian.rangepb.Lease
-	(*Liveness)(nil),            // 5: meridian.rangepb.Liveness
-	(*MVCCStats)(nil),           // 6: meridian.rangepb.MVCCStats
-	(*ReplicatedResult)(nil),    // 7: meridian.rangepb.ReplicatedResult
-	(*SplitTrigger)(nil),        // 8: meridian.rangepb.SplitTrigger
-	(*RaftCommand)(nil),         // 9: meridian.rangepb.RaftCommand
-	(*RaftMessage)(nil),         // 10: meridian.rangepb.RaftMessage
-	(*RaftMessageBatch)(nil),    // 11: meridian.rangepb.RaftMessageBatch
-	(*RaftMessageResponse)(nil), // 12: meridian.rangepb.RaftMessageResponse
-	(*SnapshotRequest)(nil),     // 13: meridian.rangepb.SnapshotRequest
-	(*SnapshotResponse)(nil),    // 14: meridian.rangepb.SnapshotResponse
-	(*RangeAppliedState)(nil),   // 15: meridian.rangepb.RangeAppliedState
-	(*RaftTruncatedState)(nil),  // 16: meridian.rangepb.RaftTruncatedState
+	(*Span)(nil),                // 2: meridian.rangepb.Span
+	(*ReplicaDescriptor)(nil),   // 3: meridian.rangepb.ReplicaDescriptor
+	(*RangeDescriptor)(nil),     // 4: meridian.rangepb.RangeDescriptor
+	(*Lease)(nil),               // 5: meridian.rangepb.Lease
+	(*Liveness)(nil),            // 6: meridian.rangepb.Liveness
+	(*MVCCStats)(nil),           // 7: meridian.rangepb.MVCCStats
+	(*ReplicatedResult)(nil),    // 8: meridian.rangepb.ReplicatedResult
+	(*SplitTrigger)(nil),        // 9: meridian.rangepb.SplitTrigger
+	(*RaftCommand)(nil),         // 10: meridian.rangepb.RaftCommand
+	(*RaftMessage)(nil),         // 11: meridian.rangepb.RaftMessage
+	(*RaftMessageBatch)(nil),    // 12: meridian.rangepb.RaftMessageBatch
+	(*RaftMessageResponse)(nil), // 13: meridian.rangepb.RaftMessageResponse
+	(*SnapshotRequest)(nil),     // 14: meridian.rangepb.SnapshotRequest
+	(*SnapshotResponse)(nil),    // 15: meridian.rangepb.SnapshotResponse
+	(*RangeAppliedState)(nil),   // 16: meridian.rangepb.RangeAppliedState
+	(*RaftTruncatedState)(nil),  // 17: meridian.rangepb.RaftTruncatedState
 }
 var file_range_rangepb_rangepb_proto_depIdxs = []int32{
 	0,  // 0: meridian.rangepb.ReplicaDescriptor.type:type_name -> meridian.rangepb.ReplicaType
-	2,  // 1: meridian.rangepb.RangeDescriptor.replicas:type_name -> meridian.rangepb.ReplicaDescriptor
+	3,  // 1: meridian.rangepb.RangeDescriptor.replicas:type_name -> meridian.rangepb.ReplicaDescriptor
 	1,  // 2: meridian.rangepb.Lease.start:type_name -> meridian.rangepb.Timestamp
 	1,  // 3: meridian.rangepb.Lease.expiration:type_name -> meridian.rangepb.Timestamp
-	2,  // 4: meridian.rangepb.Lease.replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	3,  // 4: meridian.rangepb.Lease.replica:type_name -> meridian.rangepb.ReplicaDescriptor
 	1,  // 5: meridian.rangepb.Lease.proposed_ts:type_name -> meridian.rangepb.Timestamp
 	1,  // 6: meridian.rangepb.Liveness.expiration:type_name -> meridian.rangepb.Timestamp
-	4,  // 7: meridian.rangepb.ReplicatedResult.new_lease:type_name -> meridian.rangepb.Lease
-	3,  // 8: meridian.rangepb.ReplicatedResult.change_replicas_desc:type_name -> meridian.rangepb.RangeDescriptor
-	6,  // 9: meridian.rangepb.ReplicatedResult.stats_delta:type_name -> meridian.rangepb.MVCCStats
-	5,  // 10: meridian.rangepb.ReplicatedResult.prev_holder_liveness:type_name -> meridian.rangepb.Liveness
-	8,  // 11: meridian.rangepb.ReplicatedResult.split:type_name -> meridian.rangepb.SplitTrigger
-	3,  // 12: meridian.rangepb.SplitTrigger.left_desc:type_name -> meridian.rangepb.RangeDescriptor
-	3,  // 13: meridian.rangepb.SplitTrigger.right_desc:type_name -> meridian.rangepb.RangeDescriptor
-	6,  // 14: meridian.rangepb.SplitTrigger.right_stats:type_name -> meridian.rangepb.MVCCStats
-	7,  // 15: meridian.rangepb.RaftCommand.result:type_name -> meridian.rangepb.ReplicatedResult
+	5,  // 7: meridian.rangepb.ReplicatedResult.new_lease:type_name -> meridian.rangepb.Lease
+	4,  // 8: meridian.rangepb.ReplicatedResult.change_replicas_desc:type_name -> meridian.rangepb.RangeDescriptor
+	7,  // 9: meridian.rangepb.ReplicatedResult.stats_delta:type_name -> meridian.rangepb.MVCCStats
+	6,  // 10: meridian.rangepb.ReplicatedResult.prev_holder_liveness:type_name -> meridian.rangepb.Liveness
+	9,  // 11: meridian.rangepb.ReplicatedResult.split:type_name -> meridian.rangepb.SplitTrigger
+	4,  // 12: meridian.rangepb.SplitTrigger.left_desc:type_name -> meridian.rangepb.RangeDescriptor
+	4,  // 13: meridian.rangepb.SplitTrigger.right_desc:type_name -> meridian.rangepb.RangeDescriptor
+	7,  // 14: meridian.rangepb.SplitTrigger.right_stats:type_name -> meridian.rangepb.MVCCStats
+	8,  // 15: meridian.rangepb.RaftCommand.result:type_name -> meridian.rangepb.ReplicatedResult
 	1,  // 16: meridian.rangepb.RaftCommand.timestamp:type_name -> meridian.rangepb.Timestamp
-	2,  // 17: meridian.rangepb.RaftMessage.from_replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	2,  // 18: meridian.rangepb.RaftMessage.to_replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	10, // 19: meridian.rangepb.RaftMessageBatch.messages:type_name -> meridian.rangepb.RaftMessage
-	11, // 20: meridian.rangepb.SnapshotRequest.header:type_name -> meridian.rangepb.RaftMessageBatch
-	3,  // 21: meridian.rangepb.SnapshotRequest.desc:type_name -> meridian.rangepb.RangeDescriptor
-	6,  // 22: meridian.rangepb.RangeAppliedState.stats:type_name -> meridian.rangepb.MVCCStats
+	3,  // 17: meridian.rangepb.RaftMessage.from_replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	3,  // 18: meridian.rangepb.RaftMessage.to_replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	11, // 19: meridian.rangepb.RaftMessageBatch.messages:type_name -> meridian.rangepb.RaftMessage
+	12, // 20: meridian.rangepb.SnapshotRequest.header:type_name -> meridian.rangepb.RaftMessageBatch
+	4,  // 21: meridian.rangepb.SnapshotRequest.desc:type_name -> meridian.rangepb.RangeDescriptor
+	7,  // 22: meridian.rangepb.RangeAppliedState.stats:type_name -> meridian.rangepb.MVCCStats
 	23, // [23:23] is the sub-list for method output_type
 	23, // [23:23] is the sub-list for method input_type
 	23, // [23:23] is the sub-list for extension type_name
@@ -1544,7 +1601,7 @@ func file_range_rangepb_rangepb_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_range_rangepb_rangepb_proto_rawDesc), len(file_range_rangepb_rangepb_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -216,6 +216,10 @@ func (c *Cluster) startNode(n *Node) {
 		// other ranges reach it from this node.
 		cfg.MetaSender = nodeSender{c: c, from: n.ID}
 	}
+	if cfg.TxnSender == nil {
+		// Pushes and intent resolution reach other ranges from this node.
+		cfg.TxnSender = &KeySender{c: c, from: n.ID}
+	}
 	n.Store = kvserver.NewStore(cfg, n.Engine, n.Stopper)
 	if err := n.Store.Start(); err != nil {
 		c.t.Fatal(err)
@@ -293,7 +297,13 @@ func (c *Cluster) Send(ctx context.Context, id kvserver.RangeID, reqs ...*rangep
 // send is Send from node from, which reaches only the nodes the transport
 // lets it reach (any node when from is 0).
 func (c *Cluster) send(ctx context.Context, from kvserver.NodeID, id kvserver.RangeID, reqs ...*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
-	ba := &rangepb.BatchRequest{Header: &rangepb.BatchHeader{RangeId: int64(id)}, Requests: reqs}
+	return c.sendBatch(ctx, from, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{RangeId: int64(id)}, Requests: reqs})
+}
+
+// sendBatch is send of a whole batch (its header's range ID names the
+// range; its other header fields, a transaction, go along).
+func (c *Cluster) sendBatch(ctx context.Context, from kvserver.NodeID, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+	id := kvserver.RangeID(ba.Header.GetRangeId())
 	var lastErr error
 	prefer := -1
 	for attempt := 0; ; attempt++ {

@@ -1,0 +1,223 @@
+package concurrency
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
+	"github.com/meridiandb/meridian/kv"
+)
+
+// waitOnLocks waits, without latches, while the lock table says g must
+// wait, pushing the transaction it waits on. It returns nil once g waits
+// nowhere and should scan the lock table again.
+//
+// The loop re-reads the state after every wake-up rather than trusting
+// what woke it: the lock table and the txn wait queue both signal g's one
+// channel, a stale signal only costs one more look, and a state that
+// changed while g was pushing is never missed.
+func (m *Manager) waitOnLocks(ctx context.Context, g *Guard) error {
+	// prev is the state last reported, so that a wake-up that changed
+	// nothing reports nothing.
+	var prev waitState
+	notedClaimDone, pushReported := false, false
+	for {
+		g.sig.drain()
+		seen := g.sig.sent.Load()
+		st := m.lt.state(g)
+		if st.kind == doneWaiting {
+			return nil
+		}
+		changed := !st.equal(prev)
+		prev = st
+		if changed {
+			pushReported = false
+		}
+		if !st.hasTxn {
+			// A non-transactional claimant evaluates once and leaves; there
+			// is no record to push.
+			if changed {
+				m.event(g, "waiting on %q claimed by a non-transactional request", st.key)
+			}
+			if err := m.block(ctx, g, seen); err != nil {
+				return err
+			}
+			continue
+		}
+		switch {
+		case !changed:
+		case st.held:
+			m.event(g, "waiting on %q held by txn %s", st.key, st.txn.ID.Short())
+		default:
+			m.event(g, "waiting on %q claimed by txn %s", st.key, st.txn.ID.Short())
+		}
+		// Writers need the intent gone; readers only need it above them.
+		typ, pushTo := PushAbort, hlc.Timestamp{}
+		if !st.write {
+			typ, pushTo = PushTimestamp, g.req.Timestamp.Next()
+		}
+		pushedEnough := func(rec TxnRecord) bool {
+			return rec.finalized() || (typ == PushTimestamp && pushTo.LessEq(rec.Meta.WriteTimestamp))
+		}
+		if !st.distinguished {
+			// Another request pushes this holder; wait in line, unless this
+			// one may push at once (a higher priority need not wait behind
+			// a lower one).
+			rec, err := m.cfg.Pusher.QueryTxn(ctx, st.txn)
+			if err != nil {
+				return errors.Wrapf(err, "querying txn %s", st.txn.ID.Short())
+			}
+			if rec.finalized() || m.canPush(g, rec) == "" {
+				if _, err := m.waitForPushee(ctx, g, rec, typ, seen, false); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		rec, err := m.cfg.Pusher.QueryTxn(ctx, st.txn)
+		if err != nil {
+			return errors.Wrapf(err, "querying txn %s", st.txn.ID.Short())
+		}
+		if !pushedEnough(rec) {
+			if why := m.canPush(g, rec); why != "" {
+				m.event(g, "pushing txn %s (%s): %s", st.txn.ID.Short(), typ, why)
+				if rec, err = m.cfg.Pusher.PushTxn(ctx, st.txn, typ, pushTo, false); err != nil {
+					return errors.Wrapf(err, "pushing txn %s", st.txn.ID.Short())
+				}
+				m.twq.txnUpdated(rec)
+			}
+		}
+		if pushedEnough(rec) {
+			if !st.held {
+				// The claimant's transaction is done but its request is
+				// still in the queue; it leaves soon (its own pushes fail
+				// once it is aborted).
+				if !notedClaimDone || changed {
+					m.event(g, "txn %s is %s; waiting for its request to leave %q", rec.Meta.ID.Short(), rec.Status, st.key)
+					notedClaimDone = true
+				}
+				if err := m.block(ctx, g, seen); err != nil {
+					return err
+				}
+				continue
+			}
+			up := LockUpdate{Span: Span{Key: st.key}, Txn: rec.Meta, Status: rec.Status}
+			m.event(g, "resolving %q: txn %s %s at %s", st.key, rec.Meta.ID.Short(), rec.Status, rec.Meta.WriteTimestamp)
+			if err := m.cfg.Pusher.ResolveIntent(ctx, up); err != nil {
+				return errors.Wrapf(err, "resolving the intent on %q", st.key)
+			}
+			m.lt.update(up)
+			continue
+		}
+		reported, err := m.waitForPushee(ctx, g, rec, typ, seen, !pushReported)
+		pushReported = pushReported || reported
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// waitForPushee waits in the txn wait queue until the pushee's record
+// changes from seen (what the caller decided on), g's state changes, or it
+// is time to look at the pushee's heartbeat again; it breaks a deadlock
+// that its edge closes. It returns nil to have the caller look again.
+func (m *Manager) waitForPushee(
+	ctx context.Context, g *Guard, seenRec TxnRecord, typ PushType, seen uint64, report bool,
+) (reported bool, _ error) {
+	pushee := seenRec.Meta
+	w := &pushWaiter{pusher: g.req.Txn, pushee: pushee, sig: &g.sig}
+	// Register before looking at the records once more: an update from
+	// now on signals g, and one before is seen below. Looking first would
+	// leave a window where an update is missed until the next recheck.
+	m.twq.register(w)
+	if err := m.recheckBeforeWait(ctx, g, seenRec); err != nil || g.sig.sent.Load() != seen {
+		if m.twq.unregister(w) && err == nil {
+			err = m.abortedError(g, pushee)
+		}
+		return false, err
+	}
+	if report {
+		m.event(g, "push of txn %s (%s) waits", pushee.ID.Short(), typ)
+	}
+	if cycle := m.twq.findCycle(w); cycle != nil {
+		victim := deadlockVictim(cycle)
+		names := make([]string, len(cycle))
+		for i, t := range cycle {
+			names[i] = t.ID.Short()
+		}
+		m.event(g, "deadlock %s -> %s: aborting txn %s", strings.Join(names, " -> "), names[0], victim.ID.Short())
+		vrec, err := m.cfg.Pusher.PushTxn(ctx, victim, PushAbort, hlc.Timestamp{}, true)
+		if err != nil {
+			m.twq.unregister(w)
+			return report, errors.Wrapf(err, "aborting deadlocked txn %s", victim.ID.Short())
+		}
+		m.twq.txnUpdated(vrec)
+	}
+	err := m.block(ctx, g, seen)
+	if m.twq.unregister(w) {
+		return report, m.abortedError(g, pushee)
+	}
+	return report, err
+}
+
+// recheckBeforeWait returns an error if g's own transaction is already
+// aborted (it must not wait: it would hold up the others), and signals g
+// if the pushee's record moved on since the caller looked.
+func (m *Manager) recheckBeforeWait(ctx context.Context, g *Guard, seenRec TxnRecord) error {
+	if g.req.Txn != nil {
+		own, err := m.cfg.Pusher.QueryTxn(ctx, *g.req.Txn)
+		if err != nil {
+			return errors.Wrapf(err, "querying own txn %s", g.req.Txn.ID.Short())
+		}
+		if own.Status == kv.ABORTED {
+			return &TxnAbortedError{Txn: *g.req.Txn, Reason: "found aborted before waiting"}
+		}
+	}
+	rec, err := m.cfg.Pusher.QueryTxn(ctx, seenRec.Meta)
+	if err != nil {
+		return errors.Wrapf(err, "querying txn %s", seenRec.Meta.ID.Short())
+	}
+	if rec.Status != seenRec.Status || rec.Meta.WriteTimestamp != seenRec.Meta.WriteTimestamp ||
+		rec.LastActive != seenRec.LastActive {
+		g.sig.notify()
+	}
+	return nil
+}
+
+func (m *Manager) abortedError(g *Guard, pushee kv.TxnMeta) error {
+	return &TxnAbortedError{Txn: *g.req.Txn, Reason: "aborted while pushing txn " + pushee.ID.Short()}
+}
+
+// canPush says why the pusher may push rec's transaction now, or "" if it
+// must wait: the pushee has not heartbeated within the liveness threshold,
+// or the pusher's priority is higher.
+func (m *Manager) canPush(g *Guard, rec TxnRecord) string {
+	if rec.LastActive.WallTime+int64(m.cfg.TxnLivenessThreshold) < m.now().WallTime {
+		return "pushee expired"
+	}
+	if g.req.Txn != nil && g.req.Txn.Priority > rec.Meta.Priority {
+		return "pusher has higher priority"
+	}
+	return ""
+}
+
+// block waits for g's signal, at most the recheck interval.
+func (m *Manager) block(ctx context.Context, g *Guard, seen uint64) error {
+	if f := m.cfg.Knobs.BeforeBlock; f != nil {
+		f(g, seen)
+	}
+	// Every wait is bounded by the recheck interval: a heartbeat that
+	// expires signals nobody, and a bounded wait is cheap insurance
+	// against a wake-up this package failed to send.
+	t := time.NewTimer(m.cfg.PushRecheckInterval)
+	defer t.Stop()
+	select {
+	case <-g.sig.ch:
+	case <-t.C:
+	case <-ctx.Done():
+		return errors.Wrap(ctx.Err(), "waiting for a lock")
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+package concurrency
+
+import (
+	"bytes"
+
+	"github.com/meridiandb/meridian/hlc"
+	"github.com/meridiandb/meridian/kv"
+)
+
+// Span is a key or a key range: [Key, EndKey), or the single key Key when
+// EndKey is nil.
+type Span struct {
+	Key, EndKey []byte
+}
+
+// end returns the exclusive end of s as a key range.
+func (s Span) end() []byte {
+	if s.EndKey == nil {
+		return append(s.Key[:len(s.Key):len(s.Key)], 0)
+	}
+	return s.EndKey
+}
+
+// contains reports whether key lies in s.
+func (s Span) contains(key []byte) bool {
+	return bytes.Compare(s.Key, key) <= 0 && bytes.Compare(key, s.end()) < 0
+}
+
+// Access is how a request touches a span's locks.
+type Access int8
+
+const (
+	// Read requests wait only for locks at or below their timestamp.
+	Read Access = iota
+	// Write requests wait for every lock of another transaction, and for
+	// writers queued ahead of them.
+	Write
+)
+
+func (a Access) String() string {
+	if a == Read {
+		return "read"
+	}
+	return "write"
+}
+
+// LockSpan is one span a request touches, with its access.
+type LockSpan struct {
+	Span
+	Access Access
+}
+
+// Request is what the manager needs to know of a KV request to sequence
+// it. The manager keeps Spans (not a copy) until FinishReq: do not modify
+// them meanwhile.
+type Request struct {
+	// Txn is the request's transaction; nil for a non-transactional
+	// request, which never holds locks and cannot be pushed.
+	Txn *kv.TxnMeta
+	// Timestamp is where the request reads (a transaction's read
+	// timestamp). Reads below a lock's timestamp do not wait for it.
+	Timestamp hlc.Timestamp
+	// Spans are the keys the request touches; the lock table is scanned in
+	// this order.
+	Spans []LockSpan
+}
+
+// writes reports whether the request writes key.
+func (r *Request) writes(key []byte) bool {
+	for _, s := range r.Spans {
+		if s.Access == Write && s.contains(key) {
+			return true
+		}
+	}
+	return false
+}
+
+// LockUpdate is the resolution of a transaction's locks over a span: the
+// transaction committed or aborted (locks released), or was pushed to a
+// higher timestamp (locks move there).
+type LockUpdate struct {
+	Span
+	Txn    kv.TxnMeta
+	Status kv.TxnStatus
+}

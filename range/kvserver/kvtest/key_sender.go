@@ -1,0 +1,209 @@
+package kvtest
+
+import (
+	"bytes"
+	"context"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/range/kvserver"
+	"github.com/meridiandb/meridian/range/rangepb"
+	"google.golang.org/protobuf/proto"
+)
+
+// KeySender sends batches addressed by key over the cluster: a stand-in for
+// the DistSender (range/kvclient, splits branch) that reads the range
+// descriptors straight from the live stores instead of meta2. A batch
+// inside one range goes whole, header (transaction) included; otherwise it
+// is cut into one batch per range, sent in the order of their first
+// request (so the anchor key's range, first in a transaction's first
+// writing batch, goes first), and a span that crosses ranges is cut at
+// their bounds, its results put back together. Safe for concurrent use.
+type KeySender struct {
+	c *Cluster
+	// from is the node sending (0: any node; see Cluster.send).
+	from kvserver.NodeID
+}
+
+var _ kvserver.KeySender = (*KeySender)(nil)
+
+// KeySender returns a key-addressed sender over the cluster.
+func (c *Cluster) KeySender() *KeySender { return &KeySender{c: c} }
+
+// requestSpan returns the key (or span) a request is addressed by.
+func requestSpan(ru *rangepb.RequestUnion) (key, end []byte, ok bool) {
+	switch req := ru.Value.(type) {
+	case *rangepb.RequestUnion_Get:
+		return req.Get.Key, nil, true
+	case *rangepb.RequestUnion_Put:
+		return req.Put.Key, nil, true
+	case *rangepb.RequestUnion_ConditionalPut:
+		return req.ConditionalPut.Key, nil, true
+	case *rangepb.RequestUnion_Increment:
+		return req.Increment.Key, nil, true
+	case *rangepb.RequestUnion_Delete:
+		return req.Delete.Key, nil, true
+	case *rangepb.RequestUnion_Scan:
+		return req.Scan.Span.GetKey(), req.Scan.Span.GetEndKey(), true
+	case *rangepb.RequestUnion_DeleteRange:
+		return req.DeleteRange.Span.GetKey(), req.DeleteRange.Span.GetEndKey(), true
+	}
+	return kvserver.TxnRequestSpan(ru)
+}
+
+// withSpan returns a copy of a span request narrowed to [key, end).
+func withSpan(ru *rangepb.RequestUnion, key, end []byte) *rangepb.RequestUnion {
+	ru = proto.Clone(ru).(*rangepb.RequestUnion)
+	s := &rangepb.Span{Key: key, EndKey: end}
+	switch req := ru.Value.(type) {
+	case *rangepb.RequestUnion_Scan:
+		req.Scan.Span = s
+	case *rangepb.RequestUnion_DeleteRange:
+		req.DeleteRange.Span = s
+	case *rangepb.RequestUnion_ResolveIntentRange:
+		req.ResolveIntentRange.Span = s
+	case *rangepb.RequestUnion_RefreshRange:
+		req.RefreshRange.Span = s
+	}
+	return ru
+}
+
+// descs returns the range descriptors the live stores hold, one per range
+// (the one with the most replicas' agreement is not needed: without splits
+// they never change span).
+func (s *KeySender) descs() []*rangepb.RangeDescriptor {
+	seen := map[int64]bool{}
+	var out []*rangepb.RangeDescriptor
+	for _, n := range s.c.Nodes {
+		if !n.Alive() {
+			continue
+		}
+		for _, r := range n.Store.Replicas() {
+			d := r.Desc()
+			if d == nil || seen[d.RangeId] {
+				continue
+			}
+			seen[d.RangeId] = true
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func contains(d *rangepb.RangeDescriptor, key []byte) bool {
+	return bytes.Compare(d.StartKey, key) <= 0 && (len(d.EndKey) == 0 || bytes.Compare(key, d.EndKey) < 0)
+}
+
+// piece is the part of one request that goes to one range.
+type piece struct {
+	idx int
+	ru  *rangepb.RequestUnion
+}
+
+// Send sends ba, addressed by key.
+func (s *KeySender) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+	descs := s.descs()
+	var order []int64
+	groups := map[int64][]piece{}
+	add := func(d *rangepb.RangeDescriptor, p piece) {
+		if _, ok := groups[d.RangeId]; !ok {
+			order = append(order, d.RangeId)
+		}
+		groups[d.RangeId] = append(groups[d.RangeId], p)
+	}
+	for i, ru := range ba.Requests {
+		key, end, ok := requestSpan(ru)
+		if !ok {
+			return nil, errors.Newf("KeySender: request %T is not addressed by key", ru.Value)
+		}
+		found := false
+		for _, d := range descs {
+			if len(end) == 0 {
+				if contains(d, key) {
+					add(d, piece{i, ru})
+					found = true
+					break
+				}
+				continue
+			}
+			k, e := key, end
+			if bytes.Compare(k, d.StartKey) < 0 {
+				k = d.StartKey
+			}
+			if len(d.EndKey) > 0 && bytes.Compare(e, d.EndKey) > 0 {
+				e = d.EndKey
+			}
+			if bytes.Compare(k, e) < 0 {
+				add(d, piece{i, withSpan(ru, k, e)})
+				found = true
+			}
+		}
+		if !found {
+			return nil, errors.Newf("KeySender: no range holds %q", key)
+		}
+	}
+	out := &rangepb.BatchResponse{Responses: make([]*rangepb.ResponseUnion, len(ba.Requests))}
+	type scanPart struct {
+		start []byte
+		rows  []*rangepb.KeyValue
+	}
+	scans := map[int][]scanPart{}
+	for _, id := range order {
+		h := proto.Clone(ba.Header).(*rangepb.BatchHeader)
+		h.RangeId = id
+		if out.Txn != nil {
+			// A later range sees what an earlier one did to the txn.
+			h.Txn = out.Txn
+		}
+		sub := &rangepb.BatchRequest{Header: h}
+		for _, p := range groups[id] {
+			sub.Requests = append(sub.Requests, p.ru)
+		}
+		br, err := s.c.sendBatch(ctx, s.from, sub)
+		if err != nil {
+			return nil, err
+		}
+		if br.Txn != nil {
+			out.Txn = br.Txn
+		}
+		if out.Timestamp == nil {
+			out.Timestamp = br.Timestamp
+		}
+		for j, p := range groups[id] {
+			res := br.Responses[j]
+			prev := out.Responses[p.idx]
+			switch {
+			case prev == nil:
+				out.Responses[p.idx] = res
+				if sc := res.GetScan(); sc != nil {
+					k, _, _ := requestSpan(p.ru)
+					scans[p.idx] = append(scans[p.idx], scanPart{k, sc.Rows})
+				}
+			case res.GetScan() != nil:
+				k, _, _ := requestSpan(p.ru)
+				scans[p.idx] = append(scans[p.idx], scanPart{k, res.GetScan().Rows})
+			case res.GetResolveIntentRange() != nil:
+				prev.GetResolveIntentRange().Resolved += res.GetResolveIntentRange().Resolved
+			case res.GetDeleteRange() != nil:
+				prev.GetDeleteRange().Deleted += res.GetDeleteRange().Deleted
+			}
+		}
+	}
+	// Scans across ranges: the parts' rows in key order (limits are not
+	// applied across ranges: the tests' scans have none).
+	for idx, parts := range scans {
+		if len(parts) < 2 {
+			continue
+		}
+		for i := 1; i < len(parts); i++ {
+			for j := i; j > 0 && bytes.Compare(parts[j].start, parts[j-1].start) < 0; j-- {
+				parts[j], parts[j-1] = parts[j-1], parts[j]
+			}
+		}
+		var rows []*rangepb.KeyValue
+		for _, p := range parts {
+			rows = append(rows, p.rows...)
+		}
+		out.Responses[idx] = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Scan{Scan: &rangepb.ScanResponse{Rows: rows}}}
+	}
+	return out, nil
+}

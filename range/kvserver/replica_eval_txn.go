@@ -1,0 +1,547 @@
+package kvserver
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
+	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/range/rangepb"
+	"github.com/meridiandb/meridian/range/spanlatch"
+	"google.golang.org/protobuf/proto"
+)
+
+// Evaluation of the transaction requests, after CockroachDB's batcheval
+// (cmd_end_transaction.go, cmd_heartbeat_txn.go, cmd_push_txn.go,
+// cmd_resolve_intent.go, cmd_query_txn.go, cmd_refresh.go), simplified:
+//
+//   - A transaction's record lives at TxnRecordKey(anchor, id) in the
+//     anchor's range. The coordinator creates it PENDING with its first
+//     HeartbeatTxn, sent in the batch of its first write (to the anchor
+//     key): every intent is written after the record exists, so a push
+//     that finds no record writes an ABORTED one, which no later
+//     heartbeat or commit can get past.
+//   - EndTxn commits or aborts the record and resolves the intents of the
+//     lock spans inside the record's range in the same Raft command; the
+//     rest are resolved after the command applies, asynchronously through
+//     StoreConfig.TxnSender (resolution is idempotent).
+//   - Records are never deleted in v1 (no record GC).
+//   - No STAGING: parallel commits are v2.
+
+// DefaultTxnLivenessThreshold is how long a PENDING transaction may go
+// without a heartbeat before a push aborts it.
+const DefaultTxnLivenessThreshold = 5 * time.Second
+
+func (r *Replica) txnLivenessThreshold() time.Duration {
+	if d := r.store.cfg.TxnLivenessThreshold; d > 0 {
+		return d
+	}
+	return DefaultTxnLivenessThreshold
+}
+
+// evalCtx is what evaluating one batch needs beyond the engine: the
+// replica, the batch's transaction (a copy, which evaluation updates:
+// a pushed write timestamp, a status) and the work left for after the
+// command applies.
+type evalCtx struct {
+	r    *Replica
+	desc *rangepb.RangeDescriptor
+	// now is the leaseholder's clock when the batch was evaluated.
+	now hlc.Timestamp
+	// txn is the header's transaction, nil for a non-transactional batch.
+	txn *rangepb.Transaction
+	// afterApply are resolutions of intents outside this range, for after
+	// the command applied.
+	afterApply []kv.LockUpdate
+}
+
+// readTxn is the batch's transaction as the MVCC reads take it.
+//
+// Sequence numbers: the header carries the sequence of the transaction's
+// last write before the batch; the batch's writes take the next ones in
+// order, and each read sees the writes before it.
+func (ec *evalCtx) readTxn() *kv.Txn {
+	if ec.txn == nil {
+		return nil
+	}
+	return &kv.Txn{TxnMeta: metaToKV(ec.txn.Meta), ReadTimestamp: tsFromProto(ec.txn.ReadTimestamp)}
+}
+
+// writeTxn is the transaction for the batch's next write.
+func (ec *evalCtx) writeTxn() *kv.Txn {
+	if ec.txn == nil {
+		return nil
+	}
+	ec.txn.Meta.Sequence++
+	return ec.readTxn()
+}
+
+func (ec *evalCtx) uncertainty() kv.Uncertainty {
+	if ec.txn == nil {
+		return kv.Uncertainty{}
+	}
+	return kv.Uncertainty{GlobalLimit: tsFromProto(ec.txn.GlobalUncertaintyLimit)}
+}
+
+// readTs is where the batch reads.
+func (ec *evalCtx) readTs(batchTs hlc.Timestamp) hlc.Timestamp {
+	if ec.txn == nil {
+		return batchTs
+	}
+	return tsFromProto(ec.txn.ReadTimestamp)
+}
+
+func metaToKV(m *rangepb.TxnMeta) kv.TxnMeta {
+	var id kv.TxnID
+	copy(id[:], m.GetId())
+	return kv.TxnMeta{
+		ID: id, Key: m.GetKey(), Epoch: m.GetEpoch(), WriteTimestamp: tsFromProto(m.GetWriteTimestamp()),
+		MinTimestamp: tsFromProto(m.GetMinTimestamp()), Sequence: m.GetSequence(), Priority: m.GetPriority(),
+	}
+}
+
+func metaFromKV(m kv.TxnMeta) *rangepb.TxnMeta {
+	return &rangepb.TxnMeta{
+		Id: append([]byte(nil), m.ID[:]...), Key: m.Key, Epoch: m.Epoch, WriteTimestamp: tsToProto(m.WriteTimestamp),
+		MinTimestamp: tsToProto(m.MinTimestamp), Sequence: m.Sequence, Priority: m.Priority,
+	}
+}
+
+func statusToKV(s rangepb.TransactionStatus) kv.TxnStatus {
+	switch s {
+	case rangepb.TransactionStatus_COMMITTED:
+		return kv.COMMITTED
+	case rangepb.TransactionStatus_ABORTED:
+		return kv.ABORTED
+	}
+	return kv.PENDING
+}
+
+func txnID(m *rangepb.TxnMeta) kv.TxnID {
+	var id kv.TxnID
+	copy(id[:], m.GetId())
+	return id
+}
+
+func isFinal(s rangepb.TransactionStatus) bool {
+	return s == rangepb.TransactionStatus_COMMITTED || s == rangepb.TransactionStatus_ABORTED
+}
+
+// txnRequestSpans lists the latches of a transaction request; handled is
+// false for any other request. Requests on a record latch its key, and
+// are checked against the range by their anchor key.
+func txnRequestSpans(ru *rangepb.RequestUnion, desc *rangepb.RangeDescriptor, txn *rangepb.Transaction) (spans []spanlatch.LatchSpan, isWrite, handled bool, err error) {
+	add := func(key, end []byte, access spanlatch.Access) {
+		if len(end) == 0 {
+			end = append(key[:len(key):len(key)], 0)
+		}
+		spans = append(spans, spanlatch.LatchSpan{Span: spanlatch.Span{Key: key, EndKey: end}, Access: access})
+		if access == spanlatch.Write {
+			isWrite = true
+		}
+	}
+	record := func(anchor []byte, id kv.TxnID, access spanlatch.Access) error {
+		if err := checkInRange(desc, anchor, nil); err != nil {
+			return err
+		}
+		add(TxnRecordKey(anchor, id), nil, access)
+		return nil
+	}
+	needTxn := func(what string) error {
+		if txn.GetMeta() == nil || len(txn.Meta.Id) != len(kv.TxnID{}) {
+			return errors.Newf("%s needs a transaction in the batch header", what)
+		}
+		return nil
+	}
+	switch req := ru.Value.(type) {
+	case *rangepb.RequestUnion_EndTxn:
+		if err = needTxn("EndTxn"); err == nil {
+			err = record(req.EndTxn.Key, txnID(txn.Meta), spanlatch.Write)
+		}
+		for _, s := range req.EndTxn.LockSpans {
+			if in, ok := clipSpan(s, desc); ok {
+				add(in.Key, in.EndKey, spanlatch.Write)
+			}
+		}
+	case *rangepb.RequestUnion_HeartbeatTxn:
+		if err = needTxn("HeartbeatTxn"); err == nil {
+			err = record(req.HeartbeatTxn.Key, txnID(txn.Meta), spanlatch.Write)
+		}
+	case *rangepb.RequestUnion_PushTxn:
+		err = record(req.PushTxn.Key, txnID(req.PushTxn.Pushee), spanlatch.Write)
+	case *rangepb.RequestUnion_QueryTxn:
+		err = record(req.QueryTxn.Key, txnID(req.QueryTxn.Txn), spanlatch.Read)
+	case *rangepb.RequestUnion_ResolveIntent:
+		if err = checkInRange(desc, req.ResolveIntent.Key, nil); err == nil {
+			add(req.ResolveIntent.Key, nil, spanlatch.Write)
+		}
+	case *rangepb.RequestUnion_ResolveIntentRange:
+		s := req.ResolveIntentRange.Span
+		if err = checkInRange(desc, s.GetKey(), s.GetEndKey()); err == nil {
+			add(s.GetKey(), s.GetEndKey(), spanlatch.Write)
+		}
+	case *rangepb.RequestUnion_Refresh:
+		if err = needTxn("Refresh"); err == nil {
+			if err = checkInRange(desc, req.Refresh.Key, nil); err == nil {
+				add(req.Refresh.Key, nil, spanlatch.Read)
+			}
+		}
+	case *rangepb.RequestUnion_RefreshRange:
+		s := req.RefreshRange.Span
+		if err = needTxn("RefreshRange"); err == nil {
+			if err = checkInRange(desc, s.GetKey(), s.GetEndKey()); err == nil {
+				add(s.GetKey(), s.GetEndKey(), spanlatch.Read)
+			}
+		}
+	default:
+		return nil, false, false, nil
+	}
+	return spans, isWrite, true, err
+}
+
+// TxnRequestSpan returns the key (or span) a transaction request is
+// addressed by, for a key-addressed sender (DistSender): ok is false for
+// other requests.
+func TxnRequestSpan(ru *rangepb.RequestUnion) (key, end []byte, ok bool) {
+	switch req := ru.Value.(type) {
+	case *rangepb.RequestUnion_EndTxn:
+		return req.EndTxn.Key, nil, true
+	case *rangepb.RequestUnion_HeartbeatTxn:
+		return req.HeartbeatTxn.Key, nil, true
+	case *rangepb.RequestUnion_PushTxn:
+		return req.PushTxn.Key, nil, true
+	case *rangepb.RequestUnion_QueryTxn:
+		return req.QueryTxn.Key, nil, true
+	case *rangepb.RequestUnion_ResolveIntent:
+		return req.ResolveIntent.Key, nil, true
+	case *rangepb.RequestUnion_ResolveIntentRange:
+		return req.ResolveIntentRange.Span.GetKey(), req.ResolveIntentRange.Span.GetEndKey(), true
+	case *rangepb.RequestUnion_Refresh:
+		return req.Refresh.Key, nil, true
+	case *rangepb.RequestUnion_RefreshRange:
+		return req.RefreshRange.Span.GetKey(), req.RefreshRange.Span.GetEndKey(), true
+	}
+	return nil, nil, false
+}
+
+// clipSpan returns the part of s inside desc.
+func clipSpan(s *rangepb.Span, desc *rangepb.RangeDescriptor) (*rangepb.Span, bool) {
+	if len(s.GetEndKey()) == 0 {
+		return s, checkInRange(desc, s.GetKey(), nil) == nil
+	}
+	k, e := s.Key, s.EndKey
+	if bytes.Compare(k, desc.StartKey) < 0 {
+		k = desc.StartKey
+	}
+	if len(desc.EndKey) > 0 && bytes.Compare(e, desc.EndKey) > 0 {
+		e = desc.EndKey
+	}
+	if bytes.Compare(k, e) >= 0 {
+		return nil, false
+	}
+	return &rangepb.Span{Key: k, EndKey: e}, true
+}
+
+// outsideSpans returns the parts of s outside desc.
+func outsideSpans(s *rangepb.Span, desc *rangepb.RangeDescriptor) []*rangepb.Span {
+	if len(s.GetEndKey()) == 0 {
+		if checkInRange(desc, s.GetKey(), nil) == nil {
+			return nil
+		}
+		return []*rangepb.Span{s}
+	}
+	var out []*rangepb.Span
+	if bytes.Compare(s.Key, desc.StartKey) < 0 {
+		e := s.EndKey
+		if bytes.Compare(e, desc.StartKey) > 0 {
+			e = desc.StartKey
+		}
+		out = append(out, &rangepb.Span{Key: s.Key, EndKey: e})
+	}
+	if len(desc.EndKey) > 0 && bytes.Compare(s.EndKey, desc.EndKey) > 0 {
+		k := s.Key
+		if bytes.Compare(k, desc.EndKey) < 0 {
+			k = desc.EndKey
+		}
+		out = append(out, &rangepb.Span{Key: k, EndKey: s.EndKey})
+	}
+	return out
+}
+
+func readRecord(rd kv.Reader, key []byte) (*rangepb.TxnRecord, error) {
+	v, err := kv.MVCCGetUnversioned(rd, key)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	rec := &rangepb.TxnRecord{}
+	if err := proto.Unmarshal(v.RawBytes, rec); err != nil {
+		return nil, errors.Wrapf(err, "decoding txn record %q", key)
+	}
+	return rec, nil
+}
+
+func writeRecord(rw kv.ReadWriter, ms *kv.MVCCStats, key []byte, rec *rangepb.TxnRecord) error {
+	b, err := proto.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	return kv.MVCCPutUnversioned(rw, ms, key, kv.MakeBytesValue(b))
+}
+
+// recordTxn returns the transaction the record describes, on top of base
+// (the requester's view, for the fields a record does not keep).
+func recordTxn(rec *rangepb.TxnRecord, base *rangepb.Transaction) *rangepb.Transaction {
+	t := &rangepb.Transaction{}
+	if base != nil {
+		t = proto.Clone(base).(*rangepb.Transaction)
+	}
+	t.Meta = proto.Clone(rec.Meta).(*rangepb.TxnMeta)
+	if base.GetMeta() != nil {
+		// The record keeps the epoch and sequence of its last update; the
+		// requester's are newer or equal.
+		t.Meta.Sequence = base.Meta.Sequence
+		if base.Meta.Epoch > t.Meta.Epoch {
+			t.Meta.Epoch = base.Meta.Epoch
+		}
+		ts := tsFromProto(t.Meta.WriteTimestamp)
+		ts.Forward(tsFromProto(base.Meta.WriteTimestamp))
+		t.Meta.WriteTimestamp = tsToProto(ts)
+	}
+	t.Status = rec.Status
+	t.LastHeartbeat = rec.LastHeartbeat
+	t.LockSpans = rec.LockSpans
+	return t
+}
+
+// evaluateTxnRequest evaluates a transaction request; handled is false for
+// any other request.
+func evaluateTxnRequest(ec *evalCtx, rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, ru *rangepb.RequestUnion) (res *rangepb.ResponseUnion, handled bool, err error) {
+	switch req := ru.Value.(type) {
+	case *rangepb.RequestUnion_EndTxn:
+		out, err := evalEndTxn(ec, rw, ms, req.EndTxn)
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_EndTxn{EndTxn: out}}, true, err
+	case *rangepb.RequestUnion_HeartbeatTxn:
+		out, err := evalHeartbeatTxn(ec, rw, ms, req.HeartbeatTxn)
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_HeartbeatTxn{HeartbeatTxn: out}}, true, err
+	case *rangepb.RequestUnion_PushTxn:
+		out, err := evalPushTxn(ec, rw, ms, req.PushTxn)
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_PushTxn{PushTxn: out}}, true, err
+	case *rangepb.RequestUnion_ResolveIntent:
+		ok, err := kv.MVCCResolveIntent(rw, ms, kv.LockUpdate{
+			Span: kv.Span{Key: req.ResolveIntent.Key}, Txn: metaToKV(req.ResolveIntent.Txn), Status: statusToKV(req.ResolveIntent.Status),
+		})
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ResolveIntent{ResolveIntent: &rangepb.ResolveIntentResponse{Resolved: ok}}}, true, err
+	case *rangepb.RequestUnion_ResolveIntentRange:
+		s := req.ResolveIntentRange.Span
+		n, _, err := kv.MVCCResolveIntentRange(rw, ms, kv.LockUpdate{
+			Span: kv.Span{Key: s.GetKey(), EndKey: s.GetEndKey()}, Txn: metaToKV(req.ResolveIntentRange.Txn),
+			Status: statusToKV(req.ResolveIntentRange.Status),
+		}, 0)
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ResolveIntentRange{ResolveIntentRange: &rangepb.ResolveIntentRangeResponse{Resolved: n}}}, true, err
+	case *rangepb.RequestUnion_QueryTxn:
+		rec, err := readRecord(rd, TxnRecordKey(req.QueryTxn.Key, txnID(req.QueryTxn.Txn)))
+		out := &rangepb.QueryTxnResponse{}
+		if rec != nil {
+			out.Found, out.QueriedTxn = true, recordTxn(rec, nil)
+		}
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_QueryTxn{QueryTxn: out}}, true, err
+	case *rangepb.RequestUnion_Refresh:
+		err := evalRefresh(ec, rd, req.Refresh.Key, nil, req.Refresh.RefreshFrom)
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Refresh{Refresh: &rangepb.RefreshResponse{}}}, true, err
+	case *rangepb.RequestUnion_RefreshRange:
+		s := req.RefreshRange.Span
+		err := evalRefresh(ec, rd, s.GetKey(), s.GetEndKey(), req.RefreshRange.RefreshFrom)
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_RefreshRange{RefreshRange: &rangepb.RefreshRangeResponse{}}}, true, err
+	}
+	return nil, false, nil
+}
+
+// evalRefresh checks a read span of the batch's transaction from from up to
+// its (new) read timestamp.
+func evalRefresh(ec *evalCtx, rd kv.Reader, key, end []byte, from *rangepb.Timestamp) error {
+	to := tsFromProto(ec.txn.ReadTimestamp)
+	err := kv.MVCCRefresh(rd, key, end, tsFromProto(from), to, txnID(ec.txn.Meta))
+	var rce *kv.RefreshConflictError
+	if errors.As(err, &rce) {
+		return &TransactionRetryError{Reason: rangepb.TransactionRetryReason_RETRY_REFRESH_FAILED, Txn: ec.txn, Extra: rce.Error()}
+	}
+	return err
+}
+
+func evalEndTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.EndTxnRequest) (*rangepb.EndTxnResponse, error) {
+	key := TxnRecordKey(req.Key, txnID(ec.txn.Meta))
+	rec, err := readRecord(rw, key)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		if req.Commit {
+			return nil, &TransactionStatusError{Reason: "no transaction record: unknown transaction (or one that never wrote)", Txn: ec.txn}
+		}
+		// A rollback before the first write: leave an ABORTED record so
+		// that nothing of this transaction can be written later.
+		rec = &rangepb.TxnRecord{Meta: ec.txn.Meta, Status: rangepb.TransactionStatus_PENDING}
+	}
+	switch rec.Status {
+	case rangepb.TransactionStatus_ABORTED:
+		if req.Commit {
+			return nil, &TransactionAbortedError{Txn: recordTxn(rec, ec.txn)}
+		}
+		// Rolling back an aborted transaction cleans up its intents again:
+		// harmless, as resolution is idempotent.
+		ec.txn = recordTxn(rec, ec.txn)
+		return &rangepb.EndTxnResponse{Txn: ec.txn}, resolveLockSpans(ec, rw, ms, req.LockSpans, rec)
+	case rangepb.TransactionStatus_COMMITTED:
+		return nil, &TransactionStatusError{Reason: "already committed", Txn: recordTxn(rec, ec.txn)}
+	}
+	if rec.Meta.Epoch > ec.txn.Meta.Epoch {
+		return nil, &TransactionStatusError{
+			Reason: errors.Newf("stale epoch %d: the record is at epoch %d", ec.txn.Meta.Epoch, rec.Meta.Epoch).Error(), Txn: ec.txn}
+	}
+	txn := recordTxn(rec, ec.txn)
+	if req.Commit {
+		// The commit timestamp is the write timestamp, pushed by others as
+		// the record says. Serializable only if the reads hold there: the
+		// read timestamp must have caught up (by a refresh).
+		if tsFromProto(txn.ReadTimestamp).Less(tsFromProto(txn.Meta.WriteTimestamp)) {
+			return nil, &TransactionRetryError{Reason: rangepb.TransactionRetryReason_RETRY_SERIALIZABLE, Txn: txn,
+				Extra: "the write timestamp " + tsFromProto(txn.Meta.WriteTimestamp).String() + " is above the read timestamp " + tsFromProto(txn.ReadTimestamp).String()}
+		}
+		txn.Status = rangepb.TransactionStatus_COMMITTED
+	} else {
+		txn.Status = rangepb.TransactionStatus_ABORTED
+	}
+	txn.LockSpans = req.LockSpans
+	rec = &rangepb.TxnRecord{Meta: txn.Meta, Status: txn.Status, LastHeartbeat: rec.LastHeartbeat, LockSpans: req.LockSpans}
+	if err := writeRecord(rw, ms, key, rec); err != nil {
+		return nil, err
+	}
+	ec.txn = txn
+	return &rangepb.EndTxnResponse{Txn: txn}, resolveLockSpans(ec, rw, ms, req.LockSpans, rec)
+}
+
+// resolveLockSpans resolves the intents of rec's transaction in spans: the
+// part inside this range now, in the same command; the rest after apply.
+func resolveLockSpans(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, spans []*rangepb.Span, rec *rangepb.TxnRecord) error {
+	up := kv.LockUpdate{Txn: metaToKV(rec.Meta), Status: statusToKV(rec.Status)}
+	for _, s := range spans {
+		if in, ok := clipSpan(s, ec.desc); ok {
+			u := up
+			u.Span = kv.Span{Key: in.Key, EndKey: in.EndKey}
+			var err error
+			if len(in.EndKey) == 0 {
+				_, err = kv.MVCCResolveIntent(rw, ms, u)
+			} else {
+				_, _, err = kv.MVCCResolveIntentRange(rw, ms, u, 0)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		for _, out := range outsideSpans(s, ec.desc) {
+			u := up
+			u.Span = kv.Span{Key: out.Key, EndKey: out.EndKey}
+			ec.afterApply = append(ec.afterApply, u)
+		}
+	}
+	return nil
+}
+
+func evalHeartbeatTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.HeartbeatTxnRequest) (*rangepb.HeartbeatTxnResponse, error) {
+	key := TxnRecordKey(req.Key, txnID(ec.txn.Meta))
+	rec, err := readRecord(rw, key)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		m := proto.Clone(ec.txn.Meta).(*rangepb.TxnMeta)
+		m.Key = req.Key
+		rec = &rangepb.TxnRecord{Meta: m, Status: rangepb.TransactionStatus_PENDING}
+	}
+	switch rec.Status {
+	case rangepb.TransactionStatus_ABORTED:
+		return nil, &TransactionAbortedError{Txn: recordTxn(rec, ec.txn)}
+	case rangepb.TransactionStatus_COMMITTED:
+		// Nothing to keep alive; the coordinator learns the outcome.
+		return &rangepb.HeartbeatTxnResponse{Txn: recordTxn(rec, ec.txn)}, nil
+	}
+	if ec.txn.Meta.Epoch > rec.Meta.Epoch {
+		rec.Meta.Epoch = ec.txn.Meta.Epoch
+	}
+	if ec.txn.Meta.Priority > rec.Meta.Priority {
+		rec.Meta.Priority = ec.txn.Meta.Priority
+	}
+	hb := tsFromProto(rec.LastHeartbeat)
+	hb.Forward(ec.now)
+	rec.LastHeartbeat = tsToProto(hb)
+	if err := writeRecord(rw, ms, key, rec); err != nil {
+		return nil, err
+	}
+	ec.txn = recordTxn(rec, ec.txn)
+	return &rangepb.HeartbeatTxnResponse{Txn: ec.txn}, nil
+}
+
+// pusherWins decides a push between two live transactions: the higher
+// priority wins, ties go to the lower ID. The order is total, so a cycle
+// of waiting transactions always has a member that pushes through: no
+// deadlock can last (until wait queues and deadlock detection arrive, a
+// push that fails makes the pusher retry rather than wait).
+func pusherWins(pusher *rangepb.Transaction, pushee *rangepb.TxnMeta) bool {
+	if pusher.GetMeta() == nil {
+		return false
+	}
+	p, q := pusher.Meta.Priority, pushee.GetPriority()
+	return p > q || (p == q && bytes.Compare(pusher.Meta.Id, pushee.GetId()) < 0)
+}
+
+func evalPushTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.PushTxnRequest) (*rangepb.PushTxnResponse, error) {
+	if req.Pushee == nil {
+		return nil, errors.New("PushTxn without a pushee")
+	}
+	if ec.txn != nil && bytes.Equal(ec.txn.Meta.Id, req.Pushee.Id) {
+		return nil, errors.New("PushTxn: a transaction cannot push itself")
+	}
+	key := TxnRecordKey(req.Key, txnID(req.Pushee))
+	rec, err := readRecord(rw, key)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
+		// No record: the pushee never got to its first write (or this is a
+		// stray intent). Abort it for good (see the file comment).
+		rec = &rangepb.TxnRecord{Meta: req.Pushee, Status: rangepb.TransactionStatus_ABORTED}
+		if err := writeRecord(rw, ms, key, rec); err != nil {
+			return nil, err
+		}
+		return &rangepb.PushTxnResponse{PusheeTxn: recordTxn(rec, nil)}, nil
+	}
+	if isFinal(rec.Status) {
+		return &rangepb.PushTxnResponse{PusheeTxn: recordTxn(rec, nil)}, nil
+	}
+	// The intent may know a newer epoch or priority than the record.
+	if req.Pushee.Epoch > rec.Meta.Epoch {
+		rec.Meta.Epoch = req.Pushee.Epoch
+	}
+	if req.Pushee.Priority > rec.Meta.Priority {
+		rec.Meta.Priority = req.Pushee.Priority
+	}
+	hb := tsFromProto(rec.LastHeartbeat)
+	expired := hb.Add(int64(ec.r.txnLivenessThreshold()), 0).Less(ec.now)
+	wins := pusherWins(ec.txn, rec.Meta)
+	pushTo := tsFromProto(req.PushTo)
+	switch {
+	case expired || (wins && req.PushType == rangepb.PushTxnType_PUSH_ABORT):
+		rec.Status = rangepb.TransactionStatus_ABORTED
+	case req.PushType == rangepb.PushTxnType_PUSH_TIMESTAMP && !tsFromProto(rec.Meta.WriteTimestamp).Less(pushTo):
+		return &rangepb.PushTxnResponse{PusheeTxn: recordTxn(rec, nil)}, nil
+	case req.PushType == rangepb.PushTxnType_PUSH_TIMESTAMP && wins:
+		rec.Meta.WriteTimestamp = tsToProto(pushTo)
+	default:
+		return nil, &TransactionPushError{Pushee: recordTxn(rec, nil)}
+	}
+	if err := writeRecord(rw, ms, key, rec); err != nil {
+		return nil, err
+	}
+	return &rangepb.PushTxnResponse{PusheeTxn: recordTxn(rec, nil)}, nil
+}

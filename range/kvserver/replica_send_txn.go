@@ -1,0 +1,275 @@
+package kvserver
+
+import (
+	"context"
+	"sync"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
+	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/range/rangepb"
+	"google.golang.org/protobuf/proto"
+)
+
+// KeySender sends batches addressed by key, finding each key's range and
+// its leaseholder: a DistSender. A replica reaches other transactions'
+// records (pushes) and intents (resolution) through it.
+type KeySender interface {
+	Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error)
+}
+
+// replicaTxnState is a replica's transaction state: its timestamp cache.
+type replicaTxnState struct {
+	once sync.Once
+	tc   tsCache
+	mu   struct {
+		sync.Mutex
+		// leaseSeq is the lease whose start the low-water mark reflects.
+		leaseSeq int64
+	}
+}
+
+func (r *Replica) tsCache() tsCache {
+	r.txn.once.Do(func() { r.txn.tc = newTSCache() })
+	return r.txn.tc
+}
+
+// noteLease raises the timestamp cache's low-water mark to the start of a
+// lease this replica has not served under yet: reads under earlier leases
+// (on other replicas) are unknown here and all happened before it.
+func (r *Replica) noteLease(l *rangepb.Lease) {
+	tc := r.tsCache()
+	r.txn.mu.Lock()
+	defer r.txn.mu.Unlock()
+	if l.GetSequence() != r.txn.mu.leaseSeq {
+		tc.SetLowWater(tsFromProto(l.GetStart()))
+		r.txn.mu.leaseSeq = l.GetSequence()
+	}
+}
+
+// maxConflictRetries bounds how often one batch pushes conflicting
+// transactions and evaluates again before it gives up with the conflict.
+const maxConflictRetries = 8
+
+// sendWithConflicts serves a batch, handling what evaluation runs into:
+//
+//   - another transaction's intent (kv.LockConflictError): push it (abort
+//     for a writer, timestamp above the read for a reader), resolve the
+//     intent, and evaluate again. If the pushee is alive and wins, the
+//     conflict is returned wrapped, a retryable error: the client backs
+//     off and retries (txn/coordinator's conflict retrier).
+//   - a committed value at or above a transaction's write timestamp
+//     (kv.WriteTooOldError): move the write timestamp above it and
+//     evaluate again; the coordinator sees the pushed write timestamp in
+//     the response and refreshes its reads before it commits.
+//
+// Where the concurrency branch plugs in (range/concurrency.Manager): its
+// SequenceReq takes the place of the latch acquisition in sendOnce and
+// waits in the lock table's queues instead of failing; a LockConflictError
+// from evaluation goes to HandleLockConflictError (which waits and pushes
+// through its Pusher, implemented with PushTxn/QueryTxn/ResolveIntent as
+// pushAndResolve does here) instead of this loop; EndTxn and
+// ResolveIntent report OnLockUpdated/OnTxnUpdated. The failing push then
+// disappears in favour of a wait in the txn wait queue with deadlock
+// detection.
+func (r *Replica) sendWithConflicts(ctx context.Context, ba *rangepb.BatchRequest, desc *rangepb.RangeDescriptor) (*rangepb.BatchResponse, error) {
+	for attempt := 0; ; attempt++ {
+		resp, err := r.sendOnce(ctx, ba, desc)
+		if err == nil || attempt >= maxConflictRetries {
+			return resp, err
+		}
+		var lce *kv.LockConflictError
+		var wto *kv.WriteTooOldError
+		switch {
+		case errors.As(err, &lce) && r.store.cfg.TxnSender != nil:
+			if perr := r.pushAndResolve(ctx, ba, lce); perr != nil {
+				return nil, perr
+			}
+		case errors.As(err, &wto) && ba.Header.GetTxn() != nil:
+			ba = proto.Clone(ba).(*rangepb.BatchRequest)
+			m := ba.Header.Txn.Meta
+			ts := tsFromProto(m.WriteTimestamp)
+			ts.Forward(wto.ActualTimestamp)
+			m.WriteTimestamp = tsToProto(ts)
+		default:
+			return nil, err
+		}
+	}
+}
+
+// batchWrites reports whether the batch writes user keys.
+func batchWrites(ba *rangepb.BatchRequest) bool {
+	for _, ru := range ba.Requests {
+		switch ru.Value.(type) {
+		case *rangepb.RequestUnion_Put, *rangepb.RequestUnion_ConditionalPut, *rangepb.RequestUnion_Increment,
+			*rangepb.RequestUnion_Delete, *rangepb.RequestUnion_DeleteRange:
+			return true
+		}
+	}
+	return false
+}
+
+// pushAndResolve pushes the transactions holding the locks of lce and
+// resolves their intents. It returns lce, wrapped, if a push failed.
+func (r *Replica) pushAndResolve(ctx context.Context, ba *rangepb.BatchRequest, lce *kv.LockConflictError) error {
+	pusher := ba.Header.GetTxn()
+	typ := rangepb.PushTxnType_PUSH_TIMESTAMP
+	if batchWrites(ba) {
+		typ = rangepb.PushTxnType_PUSH_ABORT
+	}
+	// A reader needs the intent above everything it may not ignore: its
+	// read timestamp and its uncertainty limit.
+	pushTo := r.store.clock.Now()
+	if pusher != nil {
+		pushTo = tsFromProto(pusher.ReadTimestamp)
+		pushTo.Forward(tsFromProto(pusher.GlobalUncertaintyLimit))
+	}
+	pushTo = pushTo.Next()
+
+	pushed := map[kv.TxnID]*rangepb.Transaction{}
+	resolve := &rangepb.BatchRequest{Header: &rangepb.BatchHeader{}}
+	for _, l := range lce.Locks {
+		pushee, ok := pushed[l.Txn.ID]
+		if !ok {
+			br, err := r.store.cfg.TxnSender.Send(ctx, &rangepb.BatchRequest{
+				Header: &rangepb.BatchHeader{Txn: pusher},
+				Requests: []*rangepb.RequestUnion{{Value: &rangepb.RequestUnion_PushTxn{PushTxn: &rangepb.PushTxnRequest{
+					Key: l.Txn.Key, Pushee: metaFromKV(l.Txn), PushTo: tsToProto(pushTo), PushType: typ,
+				}}}},
+			})
+			var tpe *TransactionPushError
+			if errors.As(err, &tpe) {
+				return errors.Wrapf(lce, "pushing txn %s", l.Txn.ID.Short())
+			}
+			if err != nil {
+				return errors.Wrapf(err, "pushing txn %s", l.Txn.ID.Short())
+			}
+			pushee = br.Responses[0].GetPushTxn().PusheeTxn
+			pushed[l.Txn.ID] = pushee
+		}
+		resolve.Requests = append(resolve.Requests, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ResolveIntent{ResolveIntent: &rangepb.ResolveIntentRequest{
+			Key: l.Key, Txn: pushee.Meta, Status: pushee.Status,
+		}}})
+	}
+	_, err := r.store.cfg.TxnSender.Send(ctx, resolve)
+	return errors.Wrap(err, "resolving conflicting intents")
+}
+
+// newEvalCtx prepares the evaluation of ba at ts.
+func (r *Replica) newEvalCtx(ba *rangepb.BatchRequest, desc *rangepb.RangeDescriptor, now hlc.Timestamp) *evalCtx {
+	ec := &evalCtx{r: r, desc: desc, now: now}
+	if t := ba.Header.GetTxn(); t != nil && t.Meta != nil {
+		ec.txn = proto.Clone(t).(*rangepb.Transaction)
+		// Later writes here (non-transactional ones at the clock) must be
+		// above this transaction's reads and writes.
+		_, _ = r.store.clock.Update(tsFromProto(t.Meta.WriteTimestamp))
+	}
+	return ec
+}
+
+// spanOf returns the keys a KV request reads or writes.
+func spanOf(ru *rangepb.RequestUnion) (key, end []byte, read, write bool) {
+	switch req := ru.Value.(type) {
+	case *rangepb.RequestUnion_Get:
+		return req.Get.Key, nil, true, false
+	case *rangepb.RequestUnion_Scan:
+		return req.Scan.Span.GetKey(), req.Scan.Span.GetEndKey(), true, false
+	case *rangepb.RequestUnion_Refresh:
+		return req.Refresh.Key, nil, true, false
+	case *rangepb.RequestUnion_RefreshRange:
+		return req.RefreshRange.Span.GetKey(), req.RefreshRange.Span.GetEndKey(), true, false
+	case *rangepb.RequestUnion_Put:
+		return req.Put.Key, nil, false, true
+	case *rangepb.RequestUnion_ConditionalPut:
+		return req.ConditionalPut.Key, nil, false, true
+	case *rangepb.RequestUnion_Increment:
+		return req.Increment.Key, nil, false, true
+	case *rangepb.RequestUnion_Delete:
+		return req.Delete.Key, nil, false, true
+	case *rangepb.RequestUnion_DeleteRange:
+		// It reads the span to find what to delete.
+		return req.DeleteRange.Span.GetKey(), req.DeleteRange.Span.GetEndKey(), true, true
+	}
+	return nil, nil, false, false
+}
+
+// forwardWriteTs moves the batch's write timestamp above every read of the
+// keys it writes that the timestamp cache knows (other than the
+// transaction's own), and returns the timestamp for non-transactional
+// writes.
+func (r *Replica) forwardWriteTs(ec *evalCtx, ba *rangepb.BatchRequest, ts hlc.Timestamp) hlc.Timestamp {
+	tc := r.tsCache()
+	var own kv.TxnID
+	wts := ts
+	if ec.txn != nil {
+		own, wts = txnID(ec.txn.Meta), tsFromProto(ec.txn.Meta.WriteTimestamp)
+	}
+	orig := wts
+	for _, ru := range ba.Requests {
+		key, end, _, write := spanOf(ru)
+		if !write {
+			continue
+		}
+		if max, by := tc.GetMax(key, end); wts.LessEq(max) && (ec.txn == nil || by != own) {
+			wts = max.Next()
+		}
+	}
+	if ec.txn == nil {
+		return wts
+	}
+	if orig != wts {
+		ec.txn.Meta.WriteTimestamp = tsToProto(wts)
+	}
+	return ts
+}
+
+// recordReads adds the batch's reads to the timestamp cache.
+func (r *Replica) recordReads(ec *evalCtx, ba *rangepb.BatchRequest, ts hlc.Timestamp) {
+	tc := r.tsCache()
+	var id kv.TxnID
+	rts := ts
+	if ec.txn != nil {
+		id, rts = txnID(ec.txn.Meta), tsFromProto(ec.txn.ReadTimestamp)
+	}
+	for _, ru := range ba.Requests {
+		key, end, read, write := spanOf(ru)
+		if !read {
+			continue
+		}
+		at := rts
+		if write && ec.txn != nil {
+			at = tsFromProto(ec.txn.Meta.WriteTimestamp)
+		}
+		tc.Add(key, end, at, id)
+	}
+}
+
+// resolveAfterApply resolves, in the background, the intents an EndTxn
+// left outside its range. Failures are left for the next reader or writer
+// that runs into an intent: it pushes, finds the record final, and
+// resolves it.
+func (r *Replica) resolveAfterApply(ec *evalCtx) {
+	if len(ec.afterApply) == 0 || r.store.cfg.TxnSender == nil {
+		return
+	}
+	ba := &rangepb.BatchRequest{Header: &rangepb.BatchHeader{}}
+	for _, u := range ec.afterApply {
+		st := rangepb.TransactionStatus_ABORTED
+		if u.Status == kv.COMMITTED {
+			st = rangepb.TransactionStatus_COMMITTED
+		}
+		ru := &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ResolveIntent{ResolveIntent: &rangepb.ResolveIntentRequest{
+			Key: u.Span.Key, Txn: metaFromKV(u.Txn), Status: st,
+		}}}
+		if len(u.Span.EndKey) > 0 {
+			ru = &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ResolveIntentRange{ResolveIntentRange: &rangepb.ResolveIntentRangeRequest{
+				Span: &rangepb.Span{Key: u.Span.Key, EndKey: u.Span.EndKey}, Txn: metaFromKV(u.Txn), Status: st,
+			}}}
+		}
+		ba.Requests = append(ba.Requests, ru)
+	}
+	sender := r.store.cfg.TxnSender
+	_ = r.store.stopper.RunAsyncTask("resolve-intents", func(ctx context.Context) {
+		_, _ = sender.Send(ctx, ba)
+	})
+}

@@ -1,0 +1,63 @@
+package rpc
+
+import (
+	"testing"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
+	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/range/kvserver"
+	"github.com/meridiandb/meridian/range/rangepb"
+)
+
+// TestTxnErrorsRoundTrip: the transaction errors cross the wire as the same
+// Go types, with the fields the coordinator acts on.
+func TestTxnErrorsRoundTrip(t *testing.T) {
+	txn := &rangepb.Transaction{Meta: &rangepb.TxnMeta{Id: make([]byte, 16), Epoch: 3}}
+	meta := kv.TxnMeta{ID: kv.TxnID{7}, Key: []byte("anchor"), Epoch: 2}
+	for _, err := range []error{
+		&kvserver.TransactionRetryError{Reason: rangepb.TransactionRetryReason_RETRY_SERIALIZABLE, Txn: txn, Extra: "x"},
+		&kvserver.TransactionAbortedError{Txn: txn},
+		&kvserver.TransactionPushError{Pushee: txn},
+		&kvserver.TransactionStatusError{Reason: "stale epoch", Txn: txn},
+		errors.Wrap(&kv.LockConflictError{Locks: []kv.Lock{{Key: []byte("k"), Txn: meta}}}, "pushing txn"),
+		&kv.ReadWithinUncertaintyIntervalError{Key: []byte("k"), ValueTimestamp: hlc.Timestamp{WallTime: 5}},
+	} {
+		got := DecodeBatchError(EncodeBatchError(err))
+		if got.Error() != err.Error() {
+			t.Errorf("%T: message %q, want %q", err, got.Error(), err.Error())
+		}
+		switch want := errors.UnwrapAll(err).(type) {
+		case *kvserver.TransactionRetryError:
+			var e *kvserver.TransactionRetryError
+			if !errors.As(got, &e) || e.Reason != want.Reason || e.Txn.Meta.Epoch != 3 {
+				t.Errorf("retry: %v", got)
+			}
+		case *kvserver.TransactionAbortedError:
+			var e *kvserver.TransactionAbortedError
+			if !errors.As(got, &e) {
+				t.Errorf("aborted: %v", got)
+			}
+		case *kvserver.TransactionPushError:
+			var e *kvserver.TransactionPushError
+			if !errors.As(got, &e) {
+				t.Errorf("push: %v", got)
+			}
+		case *kvserver.TransactionStatusError:
+			var e *kvserver.TransactionStatusError
+			if !errors.As(got, &e) || e.Reason != want.Reason {
+				t.Errorf("status: %v", got)
+			}
+		case *kv.LockConflictError:
+			var e *kv.LockConflictError
+			if !errors.As(got, &e) || e.Locks[0].Txn.ID != meta.ID || string(e.Locks[0].Txn.Key) != "anchor" {
+				t.Errorf("lock conflict: %v", got)
+			}
+		case *kv.ReadWithinUncertaintyIntervalError:
+			var e *kv.ReadWithinUncertaintyIntervalError
+			if !errors.As(got, &e) || e.ValueTimestamp != want.ValueTimestamp {
+				t.Errorf("uncertainty: %v", got)
+			}
+		}
+	}
+}

@@ -1,0 +1,1047 @@
+package sql
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treebin"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treecmp"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/meridiandb/meridian/sql/pgerror"
+)
+
+// builder turns a statement's AST into a plan: it resolves names against
+// the catalog and the scope of each clause, type-checks expressions (with
+// the parser's tree.TypeCheck, which also infers placeholder types), and
+// picks the primary-index span a WHERE clause allows.
+type builder struct {
+	ctx  context.Context
+	txn  Txn
+	sema tree.SemaContext
+}
+
+func newBuilder(ctx context.Context, txn Txn, numPlaceholders int, hints []*types.T) *builder {
+	b := &builder{ctx: ctx, txn: txn, sema: tree.MakeSemaContext(nil)}
+	b.sema.Placeholders.Init(numPlaceholders, hints)
+	return b
+}
+
+// scope is the set of columns an expression may name: a table's, or the
+// concatenated columns of joined tables, each with its table's name.
+type scope struct {
+	cols []resultColumn
+}
+
+type scopeTypes []resultColumn
+
+func (s scopeTypes) IndexedVarResolvedType(i int) *types.T { return s[i].typ }
+
+func (s *scope) resolve(n *tree.UnresolvedName) (int, error) {
+	if n.Star {
+		return 0, pgerror.New(pgerror.CodeSyntaxError, "* is not allowed here")
+	}
+	col := n.Parts[0]
+	if n.NumParts > 1 {
+		table, known := n.Parts[1], false
+		for i, c := range s.cols {
+			if c.table == table {
+				known = true
+				if c.name == col {
+					return i, nil
+				}
+			}
+		}
+		if !known {
+			return 0, pgerror.Newf("42P01", "missing FROM-clause entry for table %q", table)
+		}
+		return 0, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %s.%s does not exist", table, col)
+	}
+	found := -1
+	for i, c := range s.cols {
+		if c.name == col {
+			if found >= 0 {
+				return 0, pgerror.Newf("42702", "column reference %q is ambiguous", col)
+			}
+			found = i
+		}
+	}
+	if found < 0 {
+		return 0, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q does not exist", col)
+	}
+	return found, nil
+}
+
+// isAggregate reports whether a function name is an aggregate.
+func isAggregate(f *tree.FuncExpr) bool {
+	name, ok := f.Func.FunctionReference.(*tree.UnresolvedName)
+	if !ok || name.NumParts != 1 {
+		return false
+	}
+	ovs := builtins[strings.ToLower(name.Parts[0])]
+	return len(ovs) > 0 && ovs[0].Class == tree.AggregateClass
+}
+
+// rewriteCountStar turns count(*) into count_rows().
+func rewriteCountStar(f *tree.FuncExpr) *tree.FuncExpr {
+	name, ok := f.Func.FunctionReference.(*tree.UnresolvedName)
+	if !ok || name.NumParts != 1 || strings.ToLower(name.Parts[0]) != "count" || len(f.Exprs) != 1 {
+		return f
+	}
+	star := false
+	switch a := f.Exprs[0].(type) {
+	case tree.UnqualifiedStar:
+		star = true
+	case *tree.UnresolvedName:
+		star = a.Star
+	}
+	if !star {
+		return f
+	}
+	return &tree.FuncExpr{Func: tree.WrapFunction("count_rows")}
+}
+
+// resolveNames replaces column names with typed references into sc.
+func (b *builder) resolveNames(expr tree.Expr, sc *scope) (tree.Expr, error) {
+	return tree.SimpleVisit(expr, func(e tree.Expr) (bool, tree.Expr, error) {
+		switch n := e.(type) {
+		case *tree.UnresolvedName:
+			i, err := sc.resolve(n)
+			if err != nil {
+				return false, nil, err
+			}
+			return false, tree.NewTypedOrdinalReference(i, sc.cols[i].typ), nil
+		case *tree.Subquery:
+			return false, nil, unsupported("subqueries are not supported yet")
+		case *tree.FuncExpr:
+			if isAggregate(n) {
+				return false, nil, pgerror.New("42803", "aggregate functions are not allowed here")
+			}
+		}
+		return true, e, nil
+	})
+}
+
+// typeCheck resolves names in expr against sc and type-checks it.
+func (b *builder) typeCheck(expr tree.Expr, sc *scope, desired *types.T) (tree.TypedExpr, error) {
+	resolved, err := b.resolveNames(expr, sc)
+	if err != nil {
+		return nil, err
+	}
+	return b.typeCheckResolved(resolved, sc.cols, desired)
+}
+
+func (b *builder) typeCheckResolved(expr tree.Expr, cols []resultColumn, desired *types.T) (tree.TypedExpr, error) {
+	b.sema.IVarContainer = scopeTypes(cols)
+	te, err := tree.TypeCheck(b.ctx, expr, &b.sema, desired)
+	if err != nil {
+		return nil, withParserCode(err)
+	}
+	out, _ := tree.WalkExpr(pgSemantics{}, te)
+	return out.(tree.TypedExpr), nil
+}
+
+// pgSemantics rewrites what CockroachDB's type checker resolves unlike
+// PostgreSQL: integer / integer is an integer (truncated toward zero) in
+// PostgreSQL, a decimal in CockroachDB.
+type pgSemantics struct{}
+
+func (pgSemantics) VisitPre(e tree.Expr) (bool, tree.Expr) { return true, e }
+
+func (pgSemantics) VisitPost(e tree.Expr) tree.Expr {
+	if x, ok := e.(*tree.BinaryExpr); ok && x.Operator.Symbol == treebin.Div {
+		l, r := x.TypedLeft(), x.TypedRight()
+		if l.ResolvedType().Family() == types.IntFamily && r.ResolvedType().Family() == types.IntFamily {
+			return tree.NewTypedBinaryExpr(treebin.MakeBinaryOperator(treebin.FloorDiv), l, r, types.Int)
+		}
+	}
+	return e
+}
+
+// typeCheckBool type-checks a predicate (WHERE, HAVING).
+func (b *builder) typeCheckBool(expr tree.Expr, sc *scope, clause string) (tree.TypedExpr, error) {
+	te, err := b.typeCheck(expr, sc, types.Bool)
+	if err != nil {
+		return nil, err
+	}
+	if f := te.ResolvedType().Family(); f != types.BoolFamily && f != types.UnknownFamily {
+		return nil, pgerror.Newf("42804", "argument of %s must be type boolean, not type %s", clause, te.ResolvedType().SQLString())
+	}
+	return te, nil
+}
+
+// tableScope returns the table's descriptor, its scan and its scope.
+func (b *builder) table(expr tree.TableExpr) (*TableDescriptor, *scope, error) {
+	alias := ""
+	if a, ok := expr.(*tree.AliasedTableExpr); ok {
+		if a.As.Alias != "" {
+			alias = string(a.As.Alias)
+		}
+		expr = a.Expr
+	}
+	tn, ok := expr.(*tree.TableName)
+	if !ok {
+		return nil, nil, unsupported("only plain table names are supported in FROM yet")
+	}
+	if tn.ExplicitSchema && tn.SchemaName != "public" {
+		return nil, nil, pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", tn.String())
+	}
+	desc, err := mustGetTable(b.ctx, b.txn, string(tn.ObjectName))
+	if err != nil {
+		return nil, nil, err
+	}
+	if alias == "" {
+		alias = desc.Name
+	}
+	cols := desc.resultColumns()
+	for i := range cols {
+		cols[i].table = alias
+	}
+	return desc, &scope{cols: cols}, nil
+}
+
+func (d *TableDescriptor) resultColumns() []resultColumn {
+	cols := make([]resultColumn, len(d.Columns))
+	for i, c := range d.Columns {
+		cols[i] = resultColumn{name: c.Name, typ: c.typ, tableID: d.ID, attr: uint16(i + 1), hidden: c.Hidden}
+	}
+	return cols
+}
+
+// scan builds the scan of desc filtered by where (nil: none).
+func (b *builder) scan(desc *TableDescriptor, sc *scope, where *tree.Where) (*scanNode, error) {
+	n := &scanNode{desc: desc, cols: sc.cols}
+	if where == nil {
+		return n, nil
+	}
+	filter, err := b.typeCheckBool(where.Expr, sc, "WHERE")
+	if err != nil {
+		return nil, err
+	}
+	n.filter = filter
+	chooseIndex(n)
+	return n, nil
+}
+
+// pkSpan narrows a scan to the primary-key prefix that equality
+// conjuncts of filter fix (col = constant or parameter), or returns nil
+// when they fix none. The filter is still applied to every row read.
+func pkSpan(desc *TableDescriptor, filter tree.TypedExpr) func(r *runner) ([]byte, []byte, error) {
+	f, _ := keySpan(desc, desc.indexPrefix(), desc.PrimaryKey, filter)
+	return f
+}
+
+// keySpan narrows a scan of the index whose keys start with prefix and
+// then hold the values of cols to the prefix of cols that equality
+// conjuncts of filter fix; it returns how many columns that is (0: no
+// narrowing, and a nil function).
+func keySpan(desc *TableDescriptor, prefix []byte, cols []int, filter tree.TypedExpr) (func(r *runner) ([]byte, []byte, error), int) {
+	eq := map[int]tree.TypedExpr{}
+	for _, c := range conjuncts(filter) {
+		x, ok := c.(*tree.ComparisonExpr)
+		if !ok || x.Operator.Symbol != treecmp.EQ {
+			continue
+		}
+		l, r := x.TypedLeft(), x.TypedRight()
+		if v, ok := l.(*tree.IndexedVar); ok && !hasVars(r) {
+			eq[v.Idx] = r
+		} else if v, ok := r.(*tree.IndexedVar); ok && !hasVars(l) {
+			eq[v.Idx] = l
+		}
+	}
+	var fixed []tree.TypedExpr
+	for _, c := range cols {
+		e, ok := eq[c]
+		if !ok {
+			break
+		}
+		fixed = append(fixed, e)
+	}
+	if len(fixed) == 0 {
+		return nil, 0
+	}
+	return func(r *runner) ([]byte, []byte, error) {
+		key := append([]byte(nil), prefix...)
+		for i, e := range fixed {
+			d, err := r.evalIn(e, nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			if d == tree.DNull {
+				return nil, nil, nil // = NULL matches nothing
+			}
+			col := desc.Columns[cols[i]]
+			if d, err = castDatum(r.eval, d, col.typ); err != nil {
+				// A value the column cannot hold matches no row; the
+				// filter would say the same.
+				return nil, nil, nil //nolint:nilerr
+			}
+			if key, err = encodeDatum(key, d); err != nil {
+				return nil, nil, err
+			}
+		}
+		return key, prefixEnd(key), nil
+	}, len(fixed)
+}
+
+// chooseIndex points a scan with a filter at the access path that reads
+// the fewest rows it can tell: a primary-key prefix if the filter fixes
+// one, else the secondary index whose leading columns it fixes most.
+func chooseIndex(n *scanNode) {
+	n.span, n.index = nil, nil
+	if n.filter == nil {
+		return
+	}
+	if f, k := keySpan(n.desc, n.desc.indexPrefix(), n.desc.PrimaryKey, n.filter); k > 0 {
+		n.span = f
+		if k == len(n.desc.PrimaryKey) {
+			return // a point read: nothing beats it
+		}
+	}
+	best := 0
+	if n.span != nil {
+		best = 1 // a primary-key prefix wins ties
+	}
+	for i := range n.desc.Indexes {
+		idx := &n.desc.Indexes[i]
+		if f, k := keySpan(n.desc, n.desc.indexPrefixOf(idx.ID), idx.Columns, n.filter); k > best {
+			n.span, n.index, best = f, idx, k
+		}
+	}
+}
+
+func hasVars(e tree.Expr) bool {
+	found := false
+	tree.WalkExprConst(varFinder{&found}, e)
+	return found
+}
+
+type varFinder struct{ found *bool }
+
+func (v varFinder) VisitPre(e tree.Expr) (bool, tree.Expr) {
+	if _, ok := e.(*tree.IndexedVar); ok {
+		*v.found = true
+		return false, e
+	}
+	return !*v.found, e
+}
+func (v varFinder) VisitPost(e tree.Expr) tree.Expr { return e }
+
+// buildSelect plans a SELECT (or VALUES) statement.
+func (b *builder) buildSelect(sel *tree.Select) (planNode, error) {
+	if sel.With != nil {
+		return nil, unsupported("WITH is not supported yet")
+	}
+	switch s := sel.Select.(type) {
+	case *tree.SelectClause:
+		return b.buildSelectClause(s, sel.OrderBy, sel.Limit)
+	case *tree.ParenSelect:
+		inner, err := b.buildSelect(s.Select)
+		if err != nil {
+			return nil, err
+		}
+		return b.orderAndLimit(inner, nil, sel.OrderBy, sel.Limit)
+	case *tree.ValuesClause:
+		v, err := b.buildValues(s, nil)
+		if err != nil {
+			return nil, err
+		}
+		return b.orderAndLimit(v, nil, sel.OrderBy, sel.Limit)
+	}
+	return nil, unsupported("%T is not supported yet", sel.Select)
+}
+
+// buildValues plans a VALUES list; desired gives the column types
+// expected (an INSERT's target columns), or nil.
+func (b *builder) buildValues(v *tree.ValuesClause, desired []*types.T) (*valuesNode, error) {
+	n := &valuesNode{}
+	for ri, row := range v.Rows {
+		if ri > 0 && len(row) != len(n.rows[0]) {
+			return nil, pgerror.New(pgerror.CodeSyntaxError, "VALUES lists must all be the same length")
+		}
+		var exprs []tree.TypedExpr
+		for i, e := range row {
+			want := types.AnyElement
+			if i < len(desired) {
+				want = desired[i]
+			}
+			te, err := b.typeCheck(e, &scope{}, want)
+			if err != nil {
+				return nil, err
+			}
+			exprs = append(exprs, te)
+			if ri == 0 {
+				n.cols = append(n.cols, resultColumn{name: fmt.Sprintf("column%d", i+1), typ: te.ResolvedType()})
+			} else if n.cols[i].typ.Family() == types.UnknownFamily {
+				n.cols[i].typ = te.ResolvedType()
+			}
+		}
+		n.rows = append(n.rows, exprs)
+	}
+	return n, nil
+}
+
+// aggBuilder collects the aggregates of a grouped SELECT.
+type aggBuilder struct {
+	src      *scope
+	groupIdx map[int]int // source column → group output position
+	nGroup   int
+	aggs     []aggSpec
+	aggCols  []resultColumn
+	byText   map[string]int
+	// order holds the ORDER BY items rewritten above the aggregation, or
+	// the error rewriting them gave.
+	order    []tree.Expr
+	orderErr []error
+}
+
+// rewrite replaces the aggregates in expr with references to the group
+// node's output and the grouped columns with theirs.
+func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, error) {
+	return tree.SimpleVisit(expr, func(e tree.Expr) (bool, tree.Expr, error) {
+		switch n := e.(type) {
+		case *tree.FuncExpr:
+			if !isAggregate(n) && !isCountStar(n) {
+				return true, e, nil
+			}
+			f := rewriteCountStar(n)
+			if f.Type == tree.DistinctFuncType {
+				return false, nil, unsupported("aggregates with DISTINCT are not supported yet")
+			}
+			text := tree.AsString(f)
+			if i, ok := g.byText[text]; ok {
+				return false, tree.NewTypedOrdinalReference(g.nGroup+i, g.aggs[i].typ), nil
+			}
+			call := &tree.FuncExpr{Func: f.Func, Exprs: make(tree.Exprs, len(f.Exprs))}
+			for i, a := range f.Exprs {
+				// Aggregates of aggregates are refused here.
+				ra, err := b.resolveNames(a, g.src)
+				if err != nil {
+					return false, nil, err
+				}
+				call.Exprs[i] = ra
+			}
+			te, err := b.typeCheckResolved(call, g.src.cols, types.AnyElement)
+			if err != nil {
+				return false, nil, err
+			}
+			fe := te.(*tree.FuncExpr)
+			spec := aggSpec{kind: fe.ResolvedOverload().Fn.(aggKind), typ: fe.ResolvedType()}
+			if len(fe.Exprs) > 0 {
+				spec.arg = fe.Exprs[0].(tree.TypedExpr)
+				// PostgreSQL sums int2 and int4 into an int8.
+				if at := spec.arg.ResolvedType(); spec.kind == "sum" && at.Family() == types.IntFamily && at.Width() < 64 {
+					spec.typ = types.Int
+				}
+			}
+			g.byText[text] = len(g.aggs)
+			g.aggs = append(g.aggs, spec)
+			name := strings.ToLower(fe.Func.String())
+			if spec.kind == "count_rows" {
+				name = "count"
+			}
+			g.aggCols = append(g.aggCols, resultColumn{name: name, typ: spec.typ})
+			return false, tree.NewTypedOrdinalReference(g.nGroup+len(g.aggs)-1, spec.typ), nil
+		case *tree.UnresolvedName:
+			i, err := g.src.resolve(n)
+			if err != nil {
+				return false, nil, err
+			}
+			gi, ok := g.groupIdx[i]
+			if !ok {
+				return false, nil, pgerror.Newf("42803",
+					"column %q must appear in the GROUP BY clause or be used in an aggregate function", g.src.cols[i].name)
+			}
+			return false, tree.NewTypedOrdinalReference(gi, g.src.cols[i].typ), nil
+		case *tree.Subquery:
+			return false, nil, unsupported("subqueries are not supported yet")
+		}
+		return true, e, nil
+	})
+}
+
+func isCountStar(f *tree.FuncExpr) bool { return rewriteCountStar(f) != f }
+
+func hasAggregate(exprs ...tree.Expr) bool {
+	found := false
+	for _, e := range exprs {
+		if e == nil {
+			continue
+		}
+		_, _ = tree.SimpleVisit(e, func(x tree.Expr) (bool, tree.Expr, error) {
+			if f, ok := x.(*tree.FuncExpr); ok && (isAggregate(f) || isCountStar(f)) {
+				found = true
+				return false, x, nil
+			}
+			return !found, x, nil
+		})
+	}
+	return found
+}
+
+func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, limit *tree.Limit) (planNode, error) {
+	var src planNode
+	sc := &scope{}
+	switch len(s.From.Tables) {
+	case 0:
+		if s.Where != nil {
+			src = &valuesNode{rows: [][]tree.TypedExpr{{}}}
+			filter, err := b.typeCheckBool(s.Where.Expr, sc, "WHERE")
+			if err != nil {
+				return nil, err
+			}
+			src = &filterNode{src: src, filter: filter}
+		} else {
+			src = &valuesNode{rows: [][]tree.TypedExpr{{}}}
+		}
+	default:
+		var err error
+		if src, sc, err = b.buildFrom(s.From.Tables, s.Where); err != nil {
+			return nil, err
+		}
+	}
+	if s.From.AsOf.Expr != nil {
+		return nil, unsupported("AS OF SYSTEM TIME is not supported yet")
+	}
+
+	// Aggregation: the expressions above it see the grouped columns and
+	// the aggregates' results.
+	var selectExprs []tree.Expr
+	for _, se := range s.Exprs {
+		selectExprs = append(selectExprs, se.Expr)
+	}
+	var having tree.Expr
+	if s.Having != nil {
+		having = s.Having.Expr
+	}
+	var orderExprs []tree.Expr
+	for _, o := range orderBy {
+		orderExprs = append(orderExprs, o.Expr)
+	}
+	grouped := len(s.GroupBy) > 0 || hasAggregate(append(append(selectExprs, having), orderExprs...)...)
+	renderScope := sc
+	var g *aggBuilder
+	if grouped {
+		g = &aggBuilder{src: sc, groupIdx: map[int]int{}, byText: map[string]int{}}
+		var groupExprs []tree.TypedExpr
+		var groupCols []resultColumn
+		for _, ge := range s.GroupBy {
+			if n, ok := ge.(*tree.NumVal); ok {
+				i, err := n.AsInt64()
+				if err != nil || i < 1 || int(i) > len(s.Exprs) {
+					return nil, pgerror.Newf("42P10", "GROUP BY position %s is not in select list", n)
+				}
+				ge = s.Exprs[i-1].Expr
+			}
+			te, err := b.typeCheck(ge, sc, types.AnyElement)
+			if err != nil {
+				return nil, err
+			}
+			v, ok := te.(*tree.IndexedVar)
+			if !ok {
+				return nil, unsupported("GROUP BY supports only columns yet")
+			}
+			if _, dup := g.groupIdx[v.Idx]; dup {
+				continue
+			}
+			g.groupIdx[v.Idx] = len(groupExprs)
+			groupExprs = append(groupExprs, te)
+			groupCols = append(groupCols, sc.cols[v.Idx])
+		}
+		g.nGroup = len(groupExprs)
+		// Rewrite everything above the aggregation first: that collects
+		// the aggregates.
+		var err error
+		for i := range selectExprs {
+			if star(selectExprs[i]) {
+				return nil, pgerror.New("42803", "SELECT * is not allowed with GROUP BY or aggregates")
+			}
+			if selectExprs[i], err = b.rewriteGrouped(selectExprs[i], g); err != nil {
+				return nil, err
+			}
+		}
+		if having != nil {
+			if having, err = b.rewriteGrouped(having, g); err != nil {
+				return nil, err
+			}
+		}
+		// ORDER BY may name aggregates too: collect them now (an item
+		// that is an output column's name fails here and is resolved
+		// later by name).
+		g.order = make([]tree.Expr, len(orderBy))
+		g.orderErr = make([]error, len(orderBy))
+		for i, o := range orderBy {
+			g.order[i], g.orderErr[i] = b.rewriteGrouped(o.Expr, g)
+		}
+		gn := &groupNode{src: src, groupBy: groupExprs, aggs: g.aggs, cols: append(groupCols, g.aggCols...)}
+		src = gn
+		renderScope = &scope{cols: gn.cols}
+		if having != nil {
+			te, err := b.typeCheckResolved(having, gn.cols, types.Bool)
+			if err != nil {
+				return nil, err
+			}
+			src = &filterNode{src: src, filter: te}
+		}
+	} else if having != nil {
+		return nil, pgerror.New("42803", "HAVING needs GROUP BY or an aggregate")
+	}
+
+	// The select list.
+	rn := &renderNode{src: src}
+	for i, se := range s.Exprs {
+		if !grouped && star(se.Expr) {
+			for j, c := range renderScope.cols {
+				if c.hidden {
+					continue
+				}
+				rn.exprs = append(rn.exprs, tree.NewTypedOrdinalReference(j, c.typ))
+				rn.cols = append(rn.cols, c)
+			}
+			continue
+		}
+		var te tree.TypedExpr
+		var err error
+		if grouped {
+			te, err = b.typeCheckResolved(selectExprs[i], renderScope.cols, types.AnyElement)
+		} else {
+			te, err = b.typeCheck(se.Expr, renderScope, types.AnyElement)
+		}
+		if err != nil {
+			return nil, err
+		}
+		col := resultColumn{name: columnName(se, renderScope, te), typ: te.ResolvedType()}
+		if v, ok := te.(*tree.IndexedVar); ok {
+			col.tableID, col.attr = renderScope.cols[v.Idx].tableID, renderScope.cols[v.Idx].attr
+		}
+		rn.exprs = append(rn.exprs, te)
+		rn.cols = append(rn.cols, col)
+	}
+	var plan planNode = rn
+	if s.Distinct {
+		if s.DistinctOn != nil {
+			return nil, unsupported("DISTINCT ON is not supported yet")
+		}
+		d := &groupNode{src: rn, cols: rn.cols}
+		for i, c := range rn.cols {
+			d.groupBy = append(d.groupBy, tree.NewTypedOrdinalReference(i, c.typ))
+		}
+		plan = d
+	}
+	return b.orderAndLimit(plan, &orderSource{render: rn, scope: renderScope, grouped: g, distinct: s.Distinct}, orderBy, limit)
+}
+
+// orderSource lets ORDER BY name expressions of the SELECT's input, which
+// are then computed as extra, hidden output columns.
+type orderSource struct {
+	render   *renderNode
+	scope    *scope
+	grouped  *aggBuilder
+	distinct bool
+}
+
+func star(e tree.Expr) bool {
+	switch x := e.(type) {
+	case tree.UnqualifiedStar:
+		return true
+	case *tree.UnresolvedName:
+		return x.Star
+	}
+	return false
+}
+
+// columnName is the name PostgreSQL gives a select-list column
+// (FigureColname in its parser).
+func columnName(se tree.SelectExpr, sc *scope, te tree.TypedExpr) string {
+	if se.As != "" {
+		return string(se.As)
+	}
+	if n := figureColname(se.Expr); n != "" {
+		return n
+	}
+	return "?column?"
+}
+
+func figureColname(e tree.Expr) string {
+	switch x := e.(type) {
+	case *tree.UnresolvedName:
+		if x.Star {
+			return ""
+		}
+		return x.Parts[0]
+	case *tree.FuncExpr:
+		if isCountStar(x) {
+			return "count"
+		}
+		// Type checking may already have resolved the name in place.
+		switch n := x.Func.FunctionReference.(type) {
+		case *tree.UnresolvedName:
+			return strings.ToLower(n.Parts[0])
+		case *tree.ResolvedFunctionDefinition:
+			return n.Name
+		case *tree.FunctionDefinition:
+			return n.Name
+		}
+	case *tree.CastExpr:
+		if n := figureColname(x.Expr); n != "" {
+			return n
+		}
+		if t, err := tree.ResolveType(context.Background(), x.Type, nil); err == nil {
+			return t.PGName()
+		}
+	case *tree.ParenExpr:
+		return figureColname(x.Expr)
+	case *tree.CaseExpr:
+		return "case"
+	case *tree.CoalesceExpr:
+		return strings.ToLower(x.Name)
+	}
+	return ""
+}
+
+// orderAndLimit adds ORDER BY and LIMIT/OFFSET above plan.
+func (b *builder) orderAndLimit(plan planNode, os *orderSource, orderBy tree.OrderBy, limit *tree.Limit) (planNode, error) {
+	if len(orderBy) > 0 {
+		cols := plan.columns()
+		visible := len(cols)
+		var order []orderCol
+		for oi, o := range orderBy {
+			if o.OrderType != tree.OrderByColumn {
+				return nil, unsupported("ORDER BY INDEX is not supported")
+			}
+			idx := -1
+			switch x := o.Expr.(type) {
+			case *tree.NumVal:
+				i, err := x.AsInt64()
+				if err != nil || i < 1 || int(i) > visible {
+					return nil, pgerror.Newf("42P10", "ORDER BY position %s is not in select list", x)
+				}
+				idx = int(i - 1)
+			case *tree.UnresolvedName:
+				if x.NumParts == 1 && !x.Star {
+					for i := 0; i < visible; i++ {
+						if cols[i].name == x.Parts[0] {
+							idx = i
+							break
+						}
+					}
+				}
+			}
+			if idx < 0 {
+				if os == nil || os.distinct {
+					return nil, unsupported("ORDER BY expressions not in the select list are not supported here")
+				}
+				var te tree.TypedExpr
+				var err error
+				if os.grouped != nil {
+					if err = os.grouped.orderErr[oi]; err == nil {
+						te, err = b.typeCheckResolved(os.grouped.order[oi], os.scope.cols, types.AnyElement)
+					}
+				} else {
+					te, err = b.typeCheck(o.Expr, os.scope, types.AnyElement)
+				}
+				if err != nil {
+					return nil, err
+				}
+				os.render.exprs = append(os.render.exprs, te)
+				os.render.cols = append(os.render.cols, resultColumn{name: "?order?", typ: te.ResolvedType(), hidden: true})
+				idx = len(os.render.cols) - 1
+			}
+			order = append(order, orderCol{idx: idx, desc: o.Direction == tree.Descending})
+			if o.NullsOrder != tree.DefaultNullsOrder {
+				return nil, unsupported("NULLS FIRST/LAST is not supported yet")
+			}
+		}
+		plan = &sortNode{src: plan, order: order}
+		if len(plan.columns()) > visible {
+			// Drop the hidden sort columns.
+			trim := &renderNode{src: plan, cols: plan.columns()[:visible]}
+			for i, c := range trim.cols {
+				trim.exprs = append(trim.exprs, tree.NewTypedOrdinalReference(i, c.typ))
+			}
+			plan = trim
+		}
+	}
+	if limit != nil && (limit.Count != nil || limit.Offset != nil) {
+		if limit.LimitAll {
+			limit.Count = nil
+		}
+		ln := &limitNode{src: plan}
+		var err error
+		if limit.Count != nil {
+			if ln.count, err = b.typeCheck(limit.Count, &scope{}, types.Int); err != nil {
+				return nil, err
+			}
+		}
+		if limit.Offset != nil {
+			if ln.offset, err = b.typeCheck(limit.Offset, &scope{}, types.Int); err != nil {
+				return nil, err
+			}
+		}
+		plan = ln
+	}
+	return plan, nil
+}
+
+// returning plans a RETURNING clause over a write node's full rows; it
+// reports false when there is none.
+func (b *builder) returning(rc tree.ReturningClause, desc *TableDescriptor, sc *scope) (*renderNode, bool, error) {
+	exprs, ok := rc.(*tree.ReturningExprs)
+	if !ok {
+		return nil, false, nil
+	}
+	rn := &renderNode{}
+	for _, se := range *exprs {
+		if star(se.Expr) {
+			for j, c := range sc.cols {
+				if !c.hidden {
+					rn.exprs = append(rn.exprs, tree.NewTypedOrdinalReference(j, c.typ))
+					rn.cols = append(rn.cols, c)
+				}
+			}
+			continue
+		}
+		te, err := b.typeCheck(se.Expr, sc, types.AnyElement)
+		if err != nil {
+			return nil, false, err
+		}
+		rn.exprs = append(rn.exprs, te)
+		rn.cols = append(rn.cols, resultColumn{name: columnName(se, sc, te), typ: te.ResolvedType()})
+	}
+	return rn, true, nil
+}
+
+// fullRowNode turns its source's rows (values for some columns of a
+// table) into full rows: defaults for the others, every value cast to its
+// column's type.
+type fullRowNode struct {
+	desc     *TableDescriptor
+	src      planNode
+	srcIdx   []int // per table column: its position in the source, or -1
+	defaults []tree.TypedExpr
+}
+
+func (n *fullRowNode) columns() []resultColumn { return n.desc.resultColumns() }
+
+func (n *fullRowNode) next(r *runner) (tree.Datums, error) {
+	in, err := n.src.next(r)
+	if err != nil || in == nil {
+		return nil, err
+	}
+	row := make(tree.Datums, len(n.desc.Columns))
+	for i := range row {
+		var d tree.Datum = tree.DNull
+		if j := n.srcIdx[i]; j >= 0 && in[j] != nil {
+			d = in[j]
+		} else if n.defaults[i] != nil {
+			if d, err = r.evalIn(n.defaults[i], nil); err != nil {
+				return nil, err
+			}
+		}
+		if row[i], err = castDatum(r.eval, d, n.desc.Columns[i].typ); err != nil {
+			return nil, err
+		}
+	}
+	return row, nil
+}
+
+// defaultExprs type-checks the default expressions of desc's columns.
+func (b *builder) defaultExprs(desc *TableDescriptor) ([]tree.TypedExpr, error) {
+	out := make([]tree.TypedExpr, len(desc.Columns))
+	for i, c := range desc.Columns {
+		if c.Default == "" {
+			continue
+		}
+		e, err := parseExpr(c.Default)
+		if err != nil {
+			return nil, err
+		}
+		if out[i], err = b.typeCheck(e, &scope{}, c.typ); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (b *builder) buildInsert(ins *tree.Insert) (planNode, error) {
+	if ins.With != nil {
+		return nil, unsupported("WITH is not supported yet")
+	}
+	desc, sc, err := b.table(ins.Table)
+	if err != nil {
+		return nil, err
+	}
+	n := &insertNode{desc: desc}
+	if oc := ins.OnConflict; oc != nil {
+		if !oc.DoNothing {
+			return nil, unsupported("ON CONFLICT DO UPDATE and UPSERT are not supported yet")
+		}
+		n.doNothing = true
+	}
+	// Target columns: the named ones, else every visible column in order.
+	var targets []int
+	if len(ins.Columns) > 0 {
+		seen := map[int]bool{}
+		for _, name := range ins.Columns {
+			i := desc.columnIndex(string(name))
+			if i < 0 {
+				return nil, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", name, desc.Name)
+			}
+			if seen[i] {
+				return nil, pgerror.Newf("42701", "column %q specified more than once", name)
+			}
+			seen[i] = true
+			targets = append(targets, i)
+		}
+	} else {
+		for i, c := range desc.Columns {
+			if !c.Hidden {
+				targets = append(targets, i)
+			}
+		}
+	}
+	defaults, err := b.defaultExprs(desc)
+	if err != nil {
+		return nil, err
+	}
+	var src planNode
+	if ins.DefaultValues() {
+		src = &valuesNode{rows: [][]tree.TypedExpr{{}}}
+		targets = nil
+	} else if v, ok := ins.Rows.Select.(*tree.ValuesClause); ok && ins.Rows.OrderBy == nil && ins.Rows.Limit == nil {
+		want := make([]*types.T, len(targets))
+		for i, t := range targets {
+			want[i] = desc.Columns[t].typ
+		}
+		// DEFAULT in a VALUES row: the column's default.
+		for _, row := range v.Rows {
+			for i, e := range row {
+				if _, ok := e.(tree.DefaultVal); ok && i < len(targets) {
+					if defaults[targets[i]] != nil {
+						row[i] = defaults[targets[i]]
+					} else {
+						row[i] = tree.DNull
+					}
+				}
+			}
+		}
+		vn, err := b.buildValues(v, want)
+		if err != nil {
+			return nil, err
+		}
+		src = vn
+	} else {
+		if src, err = b.buildSelect(ins.Rows); err != nil {
+			return nil, err
+		}
+	}
+	if got := len(src.columns()); len(ins.Columns) == 0 && targets != nil && got < len(targets) {
+		// INSERT INTO t VALUES (...) with fewer values than columns:
+		// the leading columns, the rest take their defaults.
+		targets = targets[:got]
+	}
+	if got := len(src.columns()); targets != nil && got != len(targets) {
+		if got > len(targets) {
+			return nil, pgerror.New(pgerror.CodeSyntaxError, "INSERT has more expressions than target columns")
+		}
+		return nil, pgerror.New(pgerror.CodeSyntaxError, "INSERT has more target columns than expressions")
+	}
+	fr := &fullRowNode{desc: desc, src: src, srcIdx: make([]int, len(desc.Columns)), defaults: defaults}
+	for i := range fr.srcIdx {
+		fr.srcIdx[i] = -1
+	}
+	for j, t := range targets {
+		fr.srcIdx[t] = j
+	}
+	n.src = fr
+	rn, ok, err := b.returning(ins.Returning, desc, sc)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return n, nil
+	}
+	n.returning, n.returnCols = true, sc.cols
+	rn.src = n
+	return rn, nil
+}
+
+func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
+	if upd.With != nil || len(upd.From) > 0 || upd.OrderBy != nil || upd.Limit != nil {
+		return nil, unsupported("UPDATE with WITH, FROM, ORDER BY or LIMIT is not supported yet")
+	}
+	desc, sc, err := b.table(upd.Table)
+	if err != nil {
+		return nil, err
+	}
+	scan, err := b.scan(desc, sc, upd.Where)
+	if err != nil {
+		return nil, err
+	}
+	n := &updateNode{desc: desc, src: scan}
+	seen := map[int]bool{}
+	for _, ue := range upd.Exprs {
+		if ue.Tuple || len(ue.Names) != 1 {
+			return nil, unsupported("UPDATE of a tuple of columns is not supported yet")
+		}
+		i := desc.columnIndex(string(ue.Names[0]))
+		if i < 0 || desc.Columns[i].Hidden {
+			return nil, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", ue.Names[0], desc.Name)
+		}
+		if seen[i] {
+			return nil, pgerror.Newf("42601", "multiple assignments to same column %q", ue.Names[0])
+		}
+		seen[i] = true
+		var te tree.TypedExpr
+		if _, ok := ue.Expr.(tree.DefaultVal); ok {
+			defaults, err := b.defaultExprs(desc)
+			if err != nil {
+				return nil, err
+			}
+			te = defaults[i]
+			if te == nil {
+				te = tree.DNull
+			}
+		} else if te, err = b.typeCheck(ue.Expr, sc, desc.Columns[i].typ); err != nil {
+			return nil, err
+		}
+		n.setCols = append(n.setCols, i)
+		n.setExprs = append(n.setExprs, te)
+	}
+	rn, ok, err := b.returning(upd.Returning, desc, sc)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return n, nil
+	}
+	n.returning, n.returnCols = true, sc.cols
+	rn.src = n
+	return rn, nil
+}
+
+func (b *builder) buildDelete(del *tree.Delete) (planNode, error) {
+	if del.With != nil || del.OrderBy != nil || del.Limit != nil || len(del.Using) > 0 {
+		return nil, unsupported("DELETE with WITH, USING, ORDER BY or LIMIT is not supported yet")
+	}
+	desc, sc, err := b.table(del.Table)
+	if err != nil {
+		return nil, err
+	}
+	scan, err := b.scan(desc, sc, del.Where)
+	if err != nil {
+		return nil, err
+	}
+	n := &deleteNode{desc: desc, src: scan}
+	rn, ok, err := b.returning(del.Returning, desc, sc)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return n, nil
+	}
+	n.returning, n.returnCols = true, sc.cols
+	rn.src = n
+	return rn, nil
+}

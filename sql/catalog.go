@@ -1,0 +1,262 @@
+package sql
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/parser"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/kv/encoding"
+	"github.com/meridiandb/meridian/sql/pgerror"
+)
+
+// The SQL keyspace (DESIGN.md §3). System keys sit under 0x04, below every
+// table; a table's keys start with its ID as an ascending uvarint, which
+// for the IDs handed out here (from firstTableID) is a byte of 0x88 or more.
+var (
+	systemPrefix    = []byte{0x04}
+	namespacePrefix = []byte{0x04, 'n'} // + table name → table ID
+	descPrefix      = []byte{0x04, 'd'} // + table ID → descriptor
+	descIDKey       = []byte{0x04, 'i'} // the last table ID handed out
+)
+
+// firstTableID is the first ID of a user table; lower ones are kept for
+// system tables.
+const firstTableID = 100
+
+// primaryIndexID is the ID of every table's primary index.
+const primaryIndexID = 1
+
+// TableDescriptor describes a table. It is stored as JSON under its ID;
+// column types are stored as their SQL names.
+type TableDescriptor struct {
+	ID      uint32             `json:"id"`
+	Name    string             `json:"name"`
+	Columns []ColumnDescriptor `json:"columns"`
+	// PrimaryKey lists the ordinals (in Columns) of the primary key's
+	// columns, in key order.
+	PrimaryKey   []int  `json:"primary_key"`
+	NextColumnID uint32 `json:"next_column_id"`
+	// Indexes are the secondary indexes.
+	Indexes     []IndexDescriptor `json:"indexes,omitempty"`
+	NextIndexID uint32            `json:"next_index_id,omitempty"`
+}
+
+// IndexDescriptor describes a secondary index. Its entries are keyed
+// /<table>/<index ID>/<indexed columns>/<primary key columns> with an
+// empty value: every entry is unique by construction, and a unique index
+// checks for another entry with the same indexed values (NULLs never
+// conflict, as in PostgreSQL).
+type IndexDescriptor struct {
+	ID      uint32 `json:"id"`
+	Name    string `json:"name"`
+	Columns []int  `json:"columns"` // ordinals in the table's Columns
+	Unique  bool   `json:"unique,omitempty"`
+}
+
+// ColumnDescriptor describes one column.
+type ColumnDescriptor struct {
+	ID       uint32 `json:"id"`
+	Name     string `json:"name"`
+	TypeName string `json:"type"`
+	Nullable bool   `json:"nullable"`
+	// Default is the default expression's SQL text, if any.
+	Default string `json:"default,omitempty"`
+	// Hidden columns (the rowid of a table without a primary key) are not
+	// in SELECT *.
+	Hidden bool `json:"hidden,omitempty"`
+
+	typ *types.T
+}
+
+// Type returns the column's type.
+func (c *ColumnDescriptor) Type() *types.T { return c.typ }
+
+func namespaceKey(name string) []byte {
+	return encoding.EncodeStringAscending(append([]byte(nil), namespacePrefix...), name)
+}
+
+func descKey(id uint32) []byte {
+	return encoding.EncodeUvarintAscending(append([]byte(nil), descPrefix...), uint64(id))
+}
+
+// indexPrefix is the start of a table's primary index.
+func (d *TableDescriptor) indexPrefix() []byte { return d.indexPrefixOf(primaryIndexID) }
+
+func (d *TableDescriptor) indexPrefixOf(id uint32) []byte {
+	b := encoding.EncodeUvarintAscending(nil, uint64(d.ID))
+	return encoding.EncodeUvarintAscending(b, uint64(id))
+}
+
+// tablePrefix is the start of all of a table's keys.
+func (d *TableDescriptor) tablePrefix() []byte {
+	return encoding.EncodeUvarintAscending(nil, uint64(d.ID))
+}
+
+// findIndex returns the secondary index named name, or -1.
+func (d *TableDescriptor) findIndex(name string) int {
+	for i := range d.Indexes {
+		if d.Indexes[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// resolveTypes fills in the columns' parsed types.
+func (d *TableDescriptor) resolveTypes() error {
+	for i := range d.Columns {
+		t, err := parseType(d.Columns[i].TypeName)
+		if err != nil {
+			return errors.Wrapf(err, "table %q column %q", d.Name, d.Columns[i].Name)
+		}
+		d.Columns[i].typ = t
+	}
+	return nil
+}
+
+func parseType(name string) (*types.T, error) {
+	ref, err := parser.GetTypeFromValidSQLSyntax(name)
+	if err != nil {
+		return nil, err
+	}
+	return tree.ResolveType(context.Background(), ref, nil)
+}
+
+// columnIndex returns the ordinal of the column named name, or -1.
+func (d *TableDescriptor) columnIndex(name string) int {
+	for i := range d.Columns {
+		if d.Columns[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// getTable reads a table's descriptor by name; nil if there is none.
+func getTable(ctx context.Context, txn Txn, name string) (*TableDescriptor, error) {
+	v, err := txn.Get(ctx, namespaceKey(name))
+	if err != nil || v == nil {
+		return nil, err
+	}
+	_, id, err := encoding.DecodeUvarintAscending(v)
+	if err != nil {
+		return nil, errors.Wrapf(err, "corrupt namespace entry of table %q", name)
+	}
+	raw, err := txn.Get(ctx, descKey(uint32(id)))
+	if err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		return nil, errors.AssertionFailedf("table %q names descriptor %d, which does not exist", name, id)
+	}
+	d := &TableDescriptor{}
+	if err := json.Unmarshal(raw, d); err != nil {
+		return nil, errors.Wrapf(err, "corrupt descriptor of table %q", name)
+	}
+	return d, d.resolveTypes()
+}
+
+// mustGetTable is getTable with an error for a missing table.
+func mustGetTable(ctx context.Context, txn Txn, name string) (*TableDescriptor, error) {
+	d, err := getTable(ctx, txn, name)
+	if err == nil && d == nil {
+		err = pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", name)
+	}
+	return d, err
+}
+
+// createTable stores a new table's descriptor under a fresh ID.
+func createTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
+	v, err := txn.Get(ctx, descIDKey)
+	if err != nil {
+		return err
+	}
+	next := uint64(firstTableID)
+	if v != nil {
+		_, last, err := encoding.DecodeUvarintAscending(v)
+		if err != nil {
+			return errors.Wrap(err, "corrupt descriptor ID counter")
+		}
+		next = last + 1
+	}
+	d.ID = uint32(next)
+	if err := txn.Put(ctx, descIDKey, encoding.EncodeUvarintAscending(nil, next)); err != nil {
+		return err
+	}
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	if err := txn.Put(ctx, descKey(d.ID), raw); err != nil {
+		return err
+	}
+	return txn.Put(ctx, namespaceKey(d.Name), encoding.EncodeUvarintAscending(nil, next))
+}
+
+// putDescriptor writes a changed descriptor.
+func putDescriptor(ctx context.Context, txn Txn, d *TableDescriptor) error {
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	return txn.Put(ctx, descKey(d.ID), raw)
+}
+
+// dropTable removes a table, its descriptor, its rows and index entries.
+func dropTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
+	start := d.tablePrefix()
+	for {
+		kvs, err := txn.Scan(ctx, start, prefixEnd(start), 1000)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			if err := txn.Del(ctx, kv.Key); err != nil {
+				return err
+			}
+		}
+		if len(kvs) < 1000 {
+			break
+		}
+	}
+	if err := txn.Del(ctx, descKey(d.ID)); err != nil {
+		return err
+	}
+	return txn.Del(ctx, namespaceKey(d.Name))
+}
+
+// listTables returns every table's descriptor, by name.
+func listTables(ctx context.Context, txn Txn) ([]*TableDescriptor, error) {
+	kvs, err := txn.Scan(ctx, namespacePrefix, prefixEnd(namespacePrefix), 0)
+	if err != nil {
+		return nil, err
+	}
+	var out []*TableDescriptor
+	for _, kv := range kvs {
+		_, name, err := encoding.DecodeStringAscending(kv.Key[len(namespacePrefix):])
+		if err != nil {
+			return nil, errors.Wrap(err, "corrupt namespace key")
+		}
+		d, err := getTable(ctx, txn, name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// prefixEnd returns the first key after every key with prefix p.
+func prefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		end[i]++
+		if end[i] != 0 {
+			return end[:i+1]
+		}
+	}
+	return []byte{0xff, 0xff}
+}

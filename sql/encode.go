@@ -1,0 +1,304 @@
+package sql
+
+import (
+	"encoding/binary"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cockroachdb/apd/v3"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/util/timeutil/pgdate"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/util/uuid"
+	"github.com/lib/pq/oid"
+	"github.com/meridiandb/meridian/sql/pgerror"
+)
+
+// Values cross the wire in PostgreSQL's text or binary format (the
+// protocol chapter of the PostgreSQL documentation, and the send/recv
+// functions of each type for binary).
+
+// pgEpoch is 2000-01-01, PostgreSQL's epoch for binary dates and times.
+var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// encodeText is d in PostgreSQL's text format; nil for NULL.
+func encodeText(d tree.Datum) []byte {
+	if d == tree.DNull {
+		return nil
+	}
+	switch v := tree.UnwrapDOidWrapper(d).(type) {
+	case *tree.DBool:
+		if *v {
+			return []byte("t")
+		}
+		return []byte("f")
+	case *tree.DString:
+		return []byte(*v)
+	case *tree.DTimestampTZ:
+		return []byte(v.Time.UTC().Format("2006-01-02 15:04:05.999999-07"))
+	case *tree.DTimestamp:
+		return []byte(v.Time.Format("2006-01-02 15:04:05.999999"))
+	case *tree.DDecimal:
+		return []byte(v.Decimal.Text('f'))
+	case *tree.DFloat:
+		bits := 64
+		if d.ResolvedType().Oid() == oid.T_float4 {
+			bits = 32
+		}
+		return []byte(formatFloat(float64(*v), bits))
+	}
+	return []byte(tree.AsStringWithFlags(d, tree.FmtPgwireText))
+}
+
+// formatFloat prints f as PostgreSQL 12+ does by default: the shortest
+// digits that read back exactly, in fixed notation unless the decimal
+// exponent is below -4 or at least 15 (DBL_DIG; 6 for float4).
+func formatFloat(f float64, bits int) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	}
+	e := strconv.FormatFloat(f, 'e', -1, bits)
+	exp, _ := strconv.Atoi(e[strings.IndexByte(e, 'e')+1:])
+	limit := 15
+	if bits == 32 {
+		limit = 6
+	}
+	if exp < -4 || exp >= limit {
+		return e
+	}
+	return strconv.FormatFloat(f, 'f', -1, bits)
+}
+
+// encodeBinary is d in PostgreSQL's binary format for type t.
+func encodeBinary(d tree.Datum, t *types.T) ([]byte, error) {
+	if d == tree.DNull {
+		return nil, nil
+	}
+	switch v := tree.UnwrapDOidWrapper(d).(type) {
+	case *tree.DInt:
+		switch t.Oid() {
+		case oid.T_int2:
+			return binary.BigEndian.AppendUint16(nil, uint16(*v)), nil
+		case oid.T_int4:
+			return binary.BigEndian.AppendUint32(nil, uint32(*v)), nil
+		}
+		return binary.BigEndian.AppendUint64(nil, uint64(*v)), nil
+	case *tree.DFloat:
+		if t.Oid() == oid.T_float4 {
+			return binary.BigEndian.AppendUint32(nil, math.Float32bits(float32(*v))), nil
+		}
+		return binary.BigEndian.AppendUint64(nil, math.Float64bits(float64(*v))), nil
+	case *tree.DBool:
+		if *v {
+			return []byte{1}, nil
+		}
+		return []byte{0}, nil
+	case *tree.DString:
+		return []byte(*v), nil
+	case *tree.DBytes:
+		return []byte(*v), nil
+	case *tree.DUuid:
+		return v.GetBytes(), nil
+	case *tree.DTimestamp:
+		return binary.BigEndian.AppendUint64(nil, uint64(v.Time.Sub(pgEpoch).Microseconds())), nil
+	case *tree.DTimestampTZ:
+		return binary.BigEndian.AppendUint64(nil, uint64(v.Time.Sub(pgEpoch).Microseconds())), nil
+	case *tree.DDate:
+		return binary.BigEndian.AppendUint32(nil, uint32(v.PGEpochDays())), nil
+	case *tree.DDecimal:
+		return encodeNumericBinary(&v.Decimal), nil
+	}
+	return nil, unsupported("binary format for type %s is not supported yet", t.SQLString())
+}
+
+// encodeNumericBinary writes PostgreSQL's numeric binary form: ndigits,
+// weight (of the first base-10000 digit), sign, dscale, then the
+// base-10000 digits.
+func encodeNumericBinary(d *apd.Decimal) []byte {
+	if d.Form != apd.Finite {
+		return []byte{0, 0, 0, 0, 0xC0, 0, 0, 0} // NaN
+	}
+	s := d.Coeff.String()
+	var intPart, frac string
+	if d.Exponent >= 0 {
+		intPart = s + strings.Repeat("0", int(d.Exponent))
+	} else if k := int(-d.Exponent); len(s) > k {
+		intPart, frac = s[:len(s)-k], s[len(s)-k:]
+	} else {
+		frac = strings.Repeat("0", k-len(s)) + s
+	}
+	dscale := len(frac)
+	intPart = strings.Repeat("0", (4-len(intPart)%4)%4) + intPart
+	frac += strings.Repeat("0", (4-len(frac)%4)%4)
+	all := intPart + frac
+	groups := make([]uint16, 0, len(all)/4)
+	for i := 0; i < len(all); i += 4 {
+		var g uint16
+		for _, c := range all[i : i+4] {
+			g = g*10 + uint16(c-'0')
+		}
+		groups = append(groups, g)
+	}
+	weight := len(intPart)/4 - 1
+	for len(groups) > 0 && groups[0] == 0 {
+		groups = groups[1:]
+		weight--
+	}
+	for len(groups) > 0 && groups[len(groups)-1] == 0 {
+		groups = groups[:len(groups)-1]
+	}
+	sign := uint16(0)
+	if len(groups) == 0 {
+		weight = 0
+	} else if d.Negative {
+		sign = 0x4000
+	}
+	b := binary.BigEndian.AppendUint16(nil, uint16(len(groups)))
+	b = binary.BigEndian.AppendUint16(b, uint16(int16(weight)))
+	b = binary.BigEndian.AppendUint16(b, sign)
+	b = binary.BigEndian.AppendUint16(b, uint16(dscale))
+	for _, g := range groups {
+		b = binary.BigEndian.AppendUint16(b, g)
+	}
+	return b
+}
+
+// decodeParam decodes a parameter value of type t sent in format (0 text,
+// 1 binary); nil is NULL.
+func decodeParam(e *evalCtx, v []byte, t *types.T, format int16) (tree.Datum, error) {
+	if v == nil {
+		return tree.DNull, nil
+	}
+	if format == 0 {
+		if t.Family() == types.StringFamily || t.Family() == types.UnknownFamily {
+			return tree.NewDString(string(v)), nil
+		}
+		d, _, err := tree.ParseAndRequireString(t, string(v), tree.NewParseContext(e.stmtTime))
+		if err != nil {
+			return nil, pgerror.WithCode(err, pgerror.CodeInvalidTextRepresentation)
+		}
+		return d, nil
+	}
+	bad := func() error {
+		return pgerror.Newf(pgerror.CodeInvalidBinaryRepresentation, "invalid binary value of %d bytes for type %s", len(v), t.SQLString())
+	}
+	switch t.Oid() {
+	case oid.T_int2:
+		if len(v) != 2 {
+			return nil, bad()
+		}
+		return tree.NewDInt(tree.DInt(int16(binary.BigEndian.Uint16(v)))), nil
+	case oid.T_int4:
+		if len(v) != 4 {
+			return nil, bad()
+		}
+		return tree.NewDInt(tree.DInt(int32(binary.BigEndian.Uint32(v)))), nil
+	case oid.T_int8:
+		if len(v) != 8 {
+			return nil, bad()
+		}
+		return tree.NewDInt(tree.DInt(int64(binary.BigEndian.Uint64(v)))), nil
+	case oid.T_float4:
+		if len(v) != 4 {
+			return nil, bad()
+		}
+		return tree.NewDFloat(tree.DFloat(math.Float32frombits(binary.BigEndian.Uint32(v)))), nil
+	case oid.T_float8:
+		if len(v) != 8 {
+			return nil, bad()
+		}
+		return tree.NewDFloat(tree.DFloat(math.Float64frombits(binary.BigEndian.Uint64(v)))), nil
+	case oid.T_bool:
+		if len(v) != 1 {
+			return nil, bad()
+		}
+		return tree.MakeDBool(v[0] != 0), nil
+	case oid.T_text, oid.T_varchar, oid.T_bpchar, oid.T_name, oid.T_unknown:
+		return tree.NewDString(string(v)), nil
+	case oid.T_bytea:
+		return tree.NewDBytes(tree.DBytes(v)), nil
+	case oid.T_uuid:
+		u, err := uuid.FromBytes(v)
+		if err != nil {
+			return nil, bad()
+		}
+		return tree.NewDUuid(tree.DUuid{UUID: u}), nil
+	case oid.T_timestamp, oid.T_timestamptz:
+		if len(v) != 8 {
+			return nil, bad()
+		}
+		ts := pgEpoch.Add(time.Duration(int64(binary.BigEndian.Uint64(v))) * time.Microsecond)
+		if t.Oid() == oid.T_timestamp {
+			return &tree.DTimestamp{Time: ts}, nil
+		}
+		return &tree.DTimestampTZ{Time: ts}, nil
+	case oid.T_date:
+		if len(v) != 4 {
+			return nil, bad()
+		}
+		d, err := pgdate.MakeDateFromPGEpoch(int32(binary.BigEndian.Uint32(v)))
+		if err != nil {
+			return nil, bad()
+		}
+		return tree.NewDDate(d), nil
+	case oid.T_numeric:
+		return decodeNumericBinary(v)
+	}
+	return nil, unsupported("binary format for type %s is not supported yet", t.SQLString())
+}
+
+func decodeNumericBinary(v []byte) (tree.Datum, error) {
+	if len(v) < 8 {
+		return nil, pgerror.New(pgerror.CodeInvalidBinaryRepresentation, "invalid numeric")
+	}
+	n := int(binary.BigEndian.Uint16(v))
+	weight := int(int16(binary.BigEndian.Uint16(v[2:])))
+	sign := binary.BigEndian.Uint16(v[4:])
+	dscale := int(binary.BigEndian.Uint16(v[6:]))
+	if len(v) != 8+2*n {
+		return nil, pgerror.New(pgerror.CodeInvalidBinaryRepresentation, "invalid numeric")
+	}
+	d := &tree.DDecimal{}
+	if sign == 0xC000 {
+		d.Form = apd.NaN
+		return d, nil
+	}
+	coeff := new(big.Int)
+	for i := 0; i < n; i++ {
+		coeff.Mul(coeff, big.NewInt(10000))
+		coeff.Add(coeff, big.NewInt(int64(binary.BigEndian.Uint16(v[8+2*i:]))))
+	}
+	// value = coeff * 10000^(weight-n+1), shown with dscale digits.
+	d.Coeff.SetMathBigInt(coeff)
+	d.Exponent = int32(4 * (weight - n + 1))
+	d.Negative = sign == 0x4000
+	if _, err := tree.ExactCtx.Quantize(&d.Decimal, &d.Decimal, int32(-dscale)); err != nil {
+		return nil, pgerror.WithCode(err, pgerror.CodeInvalidBinaryRepresentation)
+	}
+	return d, nil
+}
+
+// typeSize is a type's pg_type.typlen.
+func typeSize(t *types.T) int16 {
+	switch t.Oid() {
+	case oid.T_int2:
+		return 2
+	case oid.T_int4, oid.T_float4, oid.T_date:
+		return 4
+	case oid.T_int8, oid.T_float8, oid.T_timestamp, oid.T_timestamptz:
+		return 8
+	case oid.T_bool:
+		return 1
+	case oid.T_uuid:
+		return 16
+	}
+	return -1
+}

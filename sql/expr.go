@@ -1,0 +1,704 @@
+package sql
+
+import (
+	"context"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/cockroachdb/apd/v3"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treebin"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treecmp"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/pgerror"
+)
+
+// evalCtx evaluates type-checked expressions (tree.TypedExpr) against one
+// row and the statement's parameters. The parser's tree package resolves
+// operators and function overloads during type checking; what an operator
+// does is decided here, by its symbol and result type. Not safe for
+// concurrent use.
+type evalCtx struct {
+	ctx    context.Context
+	params tree.Datums
+	// row holds the values of the IndexedVars (the source's columns).
+	row tree.Datums
+	// stmtTime is the statement's time: now() and relative date literals.
+	stmtTime time.Time
+}
+
+var _ tree.CompareContext = (*evalCtx)(nil)
+
+func (e *evalCtx) UnwrapDatum(ctx context.Context, d tree.Datum) tree.Datum {
+	if p, ok := d.(*tree.Placeholder); ok {
+		return e.MustGetPlaceholderValue(ctx, p)
+	}
+	return tree.UnwrapDOidWrapper(d)
+}
+func (e *evalCtx) GetLocation() *time.Location     { return time.UTC }
+func (e *evalCtx) GetRelativeParseTime() time.Time { return e.stmtTime }
+func (e *evalCtx) MustGetPlaceholderValue(_ context.Context, p *tree.Placeholder) tree.Datum {
+	return e.params[p.Idx]
+}
+
+func unsupported(format string, args ...interface{}) error {
+	return pgerror.Newf(pgerror.CodeFeatureNotSupported, format, args...)
+}
+
+// eval computes expr.
+func (e *evalCtx) eval(expr tree.TypedExpr) (tree.Datum, error) {
+	switch x := expr.(type) {
+	case *tree.IndexedVar:
+		return e.row[x.Idx], nil
+	case *tree.Placeholder:
+		// Before tree.Datum: a Placeholder satisfies that interface too.
+		return e.params[x.Idx], nil
+	case tree.Datum:
+		return x, nil
+	case *tree.ParenExpr:
+		return e.eval(x.TypedInnerExpr())
+	case *tree.AndExpr:
+		return e.evalLogic(x.TypedLeft(), x.TypedRight(), true)
+	case *tree.OrExpr:
+		return e.evalLogic(x.TypedLeft(), x.TypedRight(), false)
+	case *tree.NotExpr:
+		d, err := e.eval(x.TypedInnerExpr())
+		if err != nil || d == tree.DNull {
+			return d, err
+		}
+		return tree.MakeDBool(!tree.MustBeDBool(d)), nil
+	case *tree.IsNullExpr:
+		d, err := e.eval(x.TypedInnerExpr())
+		if err != nil {
+			return nil, err
+		}
+		return tree.MakeDBool(d == tree.DNull), nil
+	case *tree.IsNotNullExpr:
+		d, err := e.eval(x.TypedInnerExpr())
+		if err != nil {
+			return nil, err
+		}
+		return tree.MakeDBool(d != tree.DNull), nil
+	case *tree.ComparisonExpr:
+		return e.evalComparison(x)
+	case *tree.RangeCond:
+		return e.evalRange(x)
+	case *tree.BinaryExpr:
+		return e.evalBinary(x)
+	case *tree.UnaryExpr:
+		return e.evalUnary(x)
+	case *tree.CastExpr:
+		d, err := e.eval(x.Expr.(tree.TypedExpr))
+		if err != nil {
+			return nil, err
+		}
+		return castDatum(e, d, x.ResolvedType())
+	case *tree.CoalesceExpr:
+		for i := range x.Exprs {
+			d, err := e.eval(x.TypedExprAt(i))
+			if err != nil || d != tree.DNull {
+				return d, err
+			}
+		}
+		return tree.DNull, nil
+	case *tree.CaseExpr:
+		return e.evalCase(x)
+	case *tree.Tuple:
+		t := tree.NewDTupleWithLen(x.ResolvedType(), len(x.Exprs))
+		for i := range x.Exprs {
+			d, err := e.eval(x.Exprs[i].(tree.TypedExpr))
+			if err != nil {
+				return nil, err
+			}
+			t.D[i] = d
+		}
+		return t, nil
+	case *tree.FuncExpr:
+		return e.evalFunc(x)
+	}
+	return nil, unsupported("unsupported expression %s (%T)", expr, expr)
+}
+
+// evalLogic is AND (and=true) or OR with SQL's three-valued logic.
+func (e *evalCtx) evalLogic(l, r tree.TypedExpr, and bool) (tree.Datum, error) {
+	ld, err := e.eval(l)
+	if err != nil {
+		return nil, err
+	}
+	if ld != tree.DNull && bool(tree.MustBeDBool(ld)) != and {
+		return ld, nil // false AND ..., true OR ...
+	}
+	rd, err := e.eval(r)
+	if err != nil {
+		return nil, err
+	}
+	if rd != tree.DNull && bool(tree.MustBeDBool(rd)) != and {
+		return rd, nil
+	}
+	if ld == tree.DNull || rd == tree.DNull {
+		return tree.DNull, nil
+	}
+	return tree.MakeDBool(tree.DBool(and)), nil
+}
+
+func (e *evalCtx) compare(a, b tree.Datum) (int, error) {
+	return a.Compare(e.ctx, e, b)
+}
+
+func (e *evalCtx) evalComparison(x *tree.ComparisonExpr) (tree.Datum, error) {
+	l, err := e.eval(x.TypedLeft())
+	if err != nil {
+		return nil, err
+	}
+	r, err := e.eval(x.TypedRight())
+	if err != nil {
+		return nil, err
+	}
+	sym := x.Operator.Symbol
+	switch sym {
+	case treecmp.IsDistinctFrom, treecmp.IsNotDistinctFrom:
+		same := l == tree.DNull && r == tree.DNull
+		if l != tree.DNull && r != tree.DNull {
+			c, err := e.compare(l, r)
+			if err != nil {
+				return nil, err
+			}
+			same = c == 0
+		}
+		return tree.MakeDBool(tree.DBool(same == (sym == treecmp.IsNotDistinctFrom))), nil
+	case treecmp.In, treecmp.NotIn:
+		return e.evalIn(l, r, sym == treecmp.NotIn)
+	}
+	if l == tree.DNull || r == tree.DNull {
+		return tree.DNull, nil
+	}
+	switch sym {
+	case treecmp.Like, treecmp.NotLike, treecmp.ILike, treecmp.NotILike:
+		ls, ok1 := tree.AsDString(l)
+		rs, ok2 := tree.AsDString(r)
+		if !ok1 || !ok2 {
+			return nil, unsupported("LIKE on %s", l.ResolvedType())
+		}
+		fold := sym == treecmp.ILike || sym == treecmp.NotILike
+		m := likeMatch(string(ls), string(rs), fold)
+		return tree.MakeDBool(tree.DBool(m == (sym == treecmp.Like || sym == treecmp.ILike))), nil
+	}
+	c, err := e.compare(l, r)
+	if err != nil {
+		return nil, err
+	}
+	var res bool
+	switch sym {
+	case treecmp.EQ:
+		res = c == 0
+	case treecmp.NE:
+		res = c != 0
+	case treecmp.LT:
+		res = c < 0
+	case treecmp.LE:
+		res = c <= 0
+	case treecmp.GT:
+		res = c > 0
+	case treecmp.GE:
+		res = c >= 0
+	default:
+		return nil, unsupported("unsupported comparison operator: %s", x.Operator)
+	}
+	return tree.MakeDBool(tree.DBool(res)), nil
+}
+
+// evalIn: NULL if l is NULL, or no element matches and one is NULL.
+func (e *evalCtx) evalIn(l, r tree.Datum, not bool) (tree.Datum, error) {
+	t, ok := r.(*tree.DTuple)
+	if !ok {
+		return nil, unsupported("IN needs a list of values")
+	}
+	if l == tree.DNull {
+		return tree.DNull, nil
+	}
+	sawNull := false
+	for _, d := range t.D {
+		if d == tree.DNull {
+			sawNull = true
+			continue
+		}
+		c, err := e.compare(l, d)
+		if err != nil {
+			return nil, err
+		}
+		if c == 0 {
+			return tree.MakeDBool(tree.DBool(!not)), nil
+		}
+	}
+	if sawNull {
+		return tree.DNull, nil
+	}
+	return tree.MakeDBool(tree.DBool(not)), nil
+}
+
+func (e *evalCtx) evalRange(x *tree.RangeCond) (tree.Datum, error) {
+	l, err := e.eval(x.TypedLeftFrom())
+	if err != nil {
+		return nil, err
+	}
+	from, err := e.eval(x.TypedFrom())
+	if err != nil {
+		return nil, err
+	}
+	to, err := e.eval(x.TypedTo())
+	if err != nil {
+		return nil, err
+	}
+	if l == tree.DNull || from == tree.DNull || to == tree.DNull {
+		return tree.DNull, nil
+	}
+	c1, err := e.compare(l, from)
+	if err != nil {
+		return nil, err
+	}
+	c2, err := e.compare(l, to)
+	if err != nil {
+		return nil, err
+	}
+	in := c1 >= 0 && c2 <= 0
+	return tree.MakeDBool(tree.DBool(in != x.Not)), nil
+}
+
+func (e *evalCtx) evalCase(x *tree.CaseExpr) (tree.Datum, error) {
+	var operand tree.Datum
+	if x.Expr != nil {
+		var err error
+		if operand, err = e.eval(x.Expr.(tree.TypedExpr)); err != nil {
+			return nil, err
+		}
+	}
+	for _, w := range x.Whens {
+		c, err := e.eval(w.Cond.(tree.TypedExpr))
+		if err != nil {
+			return nil, err
+		}
+		match := false
+		if operand != nil {
+			if operand != tree.DNull && c != tree.DNull {
+				cmp, err := e.compare(operand, c)
+				if err != nil {
+					return nil, err
+				}
+				match = cmp == 0
+			}
+		} else {
+			match = c != tree.DNull && bool(tree.MustBeDBool(c))
+		}
+		if match {
+			return e.eval(w.Val.(tree.TypedExpr))
+		}
+	}
+	if x.Else != nil {
+		return e.eval(x.Else.(tree.TypedExpr))
+	}
+	return tree.DNull, nil
+}
+
+var errDivByZero = pgerror.New("22012", "division by zero")
+var errIntOutOfRange = pgerror.New(pgerror.CodeNumericValueOutOfRange, "integer out of range")
+
+func (e *evalCtx) evalBinary(x *tree.BinaryExpr) (tree.Datum, error) {
+	l, err := e.eval(x.TypedLeft())
+	if err != nil {
+		return nil, err
+	}
+	r, err := e.eval(x.TypedRight())
+	if err != nil {
+		return nil, err
+	}
+	if l == tree.DNull || r == tree.DNull {
+		return tree.DNull, nil
+	}
+	sym := x.Operator.Symbol
+	res := x.ResolvedType()
+	switch res.Family() {
+	case types.IntFamily:
+		a, b := int64(tree.MustBeDInt(l)), int64(tree.MustBeDInt(r))
+		var v int64
+		switch sym {
+		case treebin.Plus:
+			v = a + b
+			if (v > a) != (b > 0) {
+				return nil, errIntOutOfRange
+			}
+		case treebin.Minus:
+			v = a - b
+			if (v < a) != (b > 0) {
+				return nil, errIntOutOfRange
+			}
+		case treebin.Mult:
+			if a != 0 && b != 0 {
+				v = a * b
+				if v/b != a || (a == -1 && b == math.MinInt64) || (b == -1 && a == math.MinInt64) {
+					return nil, errIntOutOfRange
+				}
+			}
+		case treebin.FloorDiv, treebin.Div:
+			if b == 0 {
+				return nil, errDivByZero
+			}
+			v = a / b
+		case treebin.Mod:
+			if b == 0 {
+				return nil, errDivByZero
+			}
+			v = a % b
+		default:
+			return nil, unsupported("unsupported operator %s on integers", sym)
+		}
+		return tree.NewDInt(tree.DInt(v)), nil
+	case types.FloatFamily:
+		a, b := toFloat(l), toFloat(r)
+		var v float64
+		switch sym {
+		case treebin.Plus:
+			v = a + b
+		case treebin.Minus:
+			v = a - b
+		case treebin.Mult:
+			v = a * b
+		case treebin.Div:
+			if b == 0 {
+				return nil, errDivByZero
+			}
+			v = a / b
+		default:
+			return nil, unsupported("unsupported operator %s on floats", sym)
+		}
+		return tree.NewDFloat(tree.DFloat(v)), nil
+	case types.DecimalFamily:
+		a, b := toDecimal(l), toDecimal(r)
+		d := &tree.DDecimal{}
+		var cond apd.Condition
+		var err error
+		switch sym {
+		case treebin.Plus:
+			cond, err = tree.ExactCtx.Add(&d.Decimal, a, b)
+		case treebin.Minus:
+			cond, err = tree.ExactCtx.Sub(&d.Decimal, a, b)
+		case treebin.Mult:
+			cond, err = tree.ExactCtx.Mul(&d.Decimal, a, b)
+		case treebin.Div:
+			if b.IsZero() {
+				return nil, errDivByZero
+			}
+			err = pgNumericDiv(&d.Decimal, a, b)
+		case treebin.FloorDiv:
+			if b.IsZero() {
+				return nil, errDivByZero
+			}
+			cond, err = tree.HighPrecisionCtx.QuoInteger(&d.Decimal, a, b)
+		case treebin.Mod:
+			if b.IsZero() {
+				return nil, errDivByZero
+			}
+			cond, err = tree.HighPrecisionCtx.Rem(&d.Decimal, a, b)
+		default:
+			return nil, unsupported("unsupported operator %s on decimals", sym)
+		}
+		if err == nil {
+			_, err = cond.GoError(apd.DefaultTraps)
+		}
+		if err != nil {
+			return nil, pgerror.WithCode(err, pgerror.CodeNumericValueOutOfRange)
+		}
+		return d, nil
+	case types.StringFamily:
+		if sym == treebin.Concat {
+			return tree.NewDString(datumText(l) + datumText(r)), nil
+		}
+	}
+	return nil, unsupported("unsupported binary operator: %s %s %s", l.ResolvedType(), sym, r.ResolvedType())
+}
+
+func (e *evalCtx) evalUnary(x *tree.UnaryExpr) (tree.Datum, error) {
+	d, err := e.eval(x.TypedInnerExpr())
+	if err != nil || d == tree.DNull {
+		return d, err
+	}
+	if x.Operator.Symbol != tree.UnaryMinus {
+		if x.Operator.Symbol == tree.UnaryPlus {
+			return d, nil
+		}
+		return nil, unsupported("unsupported unary operator %s", x.Operator)
+	}
+	switch v := d.(type) {
+	case *tree.DInt:
+		if *v == math.MinInt64 {
+			return nil, errIntOutOfRange
+		}
+		return tree.NewDInt(-*v), nil
+	case *tree.DFloat:
+		return tree.NewDFloat(-*v), nil
+	case *tree.DDecimal:
+		r := &tree.DDecimal{}
+		r.Decimal.Neg(&v.Decimal)
+		return r, nil
+	}
+	return nil, unsupported("unary minus on %s", d.ResolvedType())
+}
+
+func toFloat(d tree.Datum) float64 {
+	switch v := d.(type) {
+	case *tree.DInt:
+		return float64(*v)
+	case *tree.DFloat:
+		return float64(*v)
+	case *tree.DDecimal:
+		f, _ := v.Float64()
+		return f
+	}
+	return math.NaN()
+}
+
+func toDecimal(d tree.Datum) *apd.Decimal {
+	switch v := d.(type) {
+	case *tree.DInt:
+		return apd.New(int64(*v), 0)
+	case *tree.DFloat:
+		r := &apd.Decimal{}
+		_, _ = r.SetFloat64(float64(*v))
+		return r
+	case *tree.DDecimal:
+		return &v.Decimal
+	}
+	return &apd.Decimal{Form: apd.NaN}
+}
+
+// datumText is a datum's text form, as PostgreSQL prints it.
+func datumText(d tree.Datum) string {
+	if s, ok := tree.AsDString(d); ok {
+		return string(s)
+	}
+	return tree.AsStringWithFlags(d, tree.FmtPgwireText)
+}
+
+// castDatum converts d to type t.
+func castDatum(e *evalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
+	if d == tree.DNull {
+		return d, nil
+	}
+	if d.ResolvedType().Equivalent(t) && t.Family() != types.StringFamily && t.Family() != types.DecimalFamily {
+		return d, nil
+	}
+	switch t.Family() {
+	case types.StringFamily:
+		s := datumText(d)
+		if t.Width() > 0 && len([]rune(s)) > int(t.Width()) {
+			if t.Oid() == types.VarChar.Oid() || t.Oid() == types.BPChar.Oid() {
+				return nil, pgerror.Newf("22001", "value too long for type %s", t.SQLString())
+			}
+		}
+		return tree.NewDString(s), nil
+	case types.IntFamily:
+		var v int64
+		switch x := d.(type) {
+		case *tree.DInt:
+			v = int64(*x)
+		case *tree.DFloat:
+			f := math.RoundToEven(float64(*x))
+			if math.IsNaN(f) || f < math.MinInt64 || f >= math.MaxInt64 {
+				return nil, errIntOutOfRange
+			}
+			v = int64(f)
+		case *tree.DDecimal:
+			var r apd.Decimal
+			if _, err := tree.ExactCtx.RoundToIntegralValue(&r, &x.Decimal); err != nil {
+				return nil, err
+			}
+			i, err := r.Int64()
+			if err != nil {
+				return nil, errIntOutOfRange
+			}
+			v = i
+		case *tree.DBool:
+			if *x {
+				v = 1
+			}
+		case *tree.DString:
+			i, err := tree.ParseDInt(strings.TrimSpace(string(*x)))
+			if err != nil {
+				return nil, pgerror.WithCode(err, pgerror.CodeInvalidTextRepresentation)
+			}
+			v = int64(*i)
+		default:
+			return nil, unsupported("cannot cast %s to %s", d.ResolvedType(), t)
+		}
+		switch t.Width() {
+		case 16:
+			if v < math.MinInt16 || v > math.MaxInt16 {
+				return nil, pgerror.New(pgerror.CodeNumericValueOutOfRange, "smallint out of range")
+			}
+		case 32:
+			if v < math.MinInt32 || v > math.MaxInt32 {
+				return nil, errIntOutOfRange
+			}
+		}
+		return tree.NewDInt(tree.DInt(v)), nil
+	case types.FloatFamily:
+		switch x := d.(type) {
+		case *tree.DInt, *tree.DFloat, *tree.DDecimal:
+			return tree.NewDFloat(tree.DFloat(toFloat(d))), nil
+		case *tree.DString:
+			f, err := tree.ParseDFloat(strings.TrimSpace(string(*x)))
+			return f, pgerror.WithCode(err, pgerror.CodeInvalidTextRepresentation)
+		}
+	case types.DecimalFamily:
+		switch x := d.(type) {
+		case *tree.DInt, *tree.DFloat, *tree.DDecimal:
+			r := &tree.DDecimal{}
+			r.Decimal.Set(toDecimal(d))
+			return r, nil
+		case *tree.DString:
+			r, err := tree.ParseDDecimal(strings.TrimSpace(string(*x)))
+			return r, pgerror.WithCode(err, pgerror.CodeInvalidTextRepresentation)
+		}
+	case types.BoolFamily:
+		switch x := d.(type) {
+		case *tree.DInt:
+			return tree.MakeDBool(*x != 0), nil
+		case *tree.DString:
+			b, err := tree.ParseDBool(strings.TrimSpace(string(*x)))
+			return b, pgerror.WithCode(err, pgerror.CodeInvalidTextRepresentation)
+		}
+	default:
+		if s, ok := d.(*tree.DString); ok {
+			r, _, err := tree.ParseAndRequireString(t, string(*s), tree.NewParseContext(e.stmtTime))
+			if err != nil {
+				return nil, pgerror.WithCode(err, pgerror.CodeInvalidTextRepresentation)
+			}
+			return r, nil
+		}
+		switch t.Family() {
+		case types.TimestampTZFamily:
+			if ts, ok := d.(*tree.DTimestamp); ok {
+				return &tree.DTimestampTZ{Time: ts.Time}, nil
+			}
+		case types.TimestampFamily:
+			if ts, ok := d.(*tree.DTimestampTZ); ok {
+				return &tree.DTimestamp{Time: ts.Time.UTC()}, nil
+			}
+		}
+	}
+	return nil, unsupported("cannot cast %s to %s", d.ResolvedType(), t.SQLString())
+}
+
+// likeMatch reports whether s matches a LIKE pattern (% and _, with \ as
+// the escape).
+func likeMatch(s, pattern string, fold bool) bool {
+	if fold {
+		s, pattern = strings.ToLower(s), strings.ToLower(pattern)
+	}
+	sr, pr := []rune(s), []rune(pattern)
+	var match func(i, j int) bool
+	match = func(i, j int) bool {
+		for j < len(pr) {
+			switch pr[j] {
+			case '%':
+				for k := i; k <= len(sr); k++ {
+					if match(k, j+1) {
+						return true
+					}
+				}
+				return false
+			case '_':
+				if i >= len(sr) {
+					return false
+				}
+			case '\\':
+				if j+1 < len(pr) {
+					j++
+				}
+				fallthrough
+			default:
+				if i >= len(sr) || sr[i] != pr[j] {
+					return false
+				}
+			}
+			i++
+			j++
+		}
+		return i == len(sr)
+	}
+	return match(0, 0)
+}
+
+// errorf is errors.Newf with a SQLSTATE.
+func errorf(code pgerror.Code, format string, args ...interface{}) error {
+	return pgerror.WithCode(errors.Newf(format, args...), code)
+}
+
+// pgNumericDiv sets d = a / b rounded (half away from zero) to the scale
+// PostgreSQL's select_div_scale picks: at least 16 significant digits, and
+// no fewer decimals than either input shows.
+func pgNumericDiv(d, a, b *apd.Decimal) error {
+	w1, f1 := nbaseFirst(a)
+	w2, f2 := nbaseFirst(b)
+	qweight := w1 - w2
+	if f1 <= f2 {
+		qweight--
+	}
+	rscale := 16 - qweight*4
+	rscale = max(rscale, displayScale(a), displayScale(b), 0)
+	rscale = min(rscale, 1000)
+	// Enough digits for the integer part, the scale, and a guard digit.
+	prec := uint32(max(int(a.NumDigits())+int(a.Exponent)-int(b.Exponent)+rscale+2, 20))
+	ctx := tree.DecimalCtx.WithPrecision(prec)
+	if _, err := ctx.Quo(d, a, b); err != nil {
+		return err
+	}
+	rctx := *ctx
+	rctx.Rounding = apd.RoundHalfUp
+	_, err := rctx.Quantize(d, d, -int32(rscale))
+	return err
+}
+
+func displayScale(d *apd.Decimal) int {
+	if d.Exponent < 0 {
+		return int(-d.Exponent)
+	}
+	return 0
+}
+
+// nbaseFirst returns the weight of d's first non-zero base-10000 digit
+// and that digit, as PostgreSQL's numeric stores them.
+func nbaseFirst(d *apd.Decimal) (weight int, first int) {
+	if d.IsZero() {
+		return 0, 0
+	}
+	digits := d.Coeff.String()
+	// The position of the first digit relative to the decimal point: the
+	// value is 0.digits * 10^pos.
+	pos := len(digits) + int(d.Exponent)
+	// Base-10000 weight w: 10000^w <= |d| < 10000^(w+1).
+	w := floorDiv(pos-1, 4)
+	// The first base-10000 digit holds the decimal digits of positions
+	// 4w+4 .. 4w+1 (counting from the point); those before digits[0] are 0.
+	lead := 4*w + 4 - pos // zeros before the first significant digit
+	group := strings.Repeat("0", lead) + digits
+	if len(group) > 4 {
+		group = group[:4]
+	} else {
+		group += strings.Repeat("0", 4-len(group))
+	}
+	v := 0
+	for _, c := range group {
+		v = v*10 + int(c-'0')
+	}
+	return w, v
+}
+
+func floorDiv(a, b int) int {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}

@@ -1,0 +1,372 @@
+package sql
+
+import (
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treecmp"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+)
+
+// Joins run as nested loops. The right side is read once and kept, except
+// when the join condition fixes the right table's whole primary key from
+// the left row's values: then each left row looks its partners up by key
+// (a lookup join). Conjuncts of WHERE that name one table only are pushed
+// into that table's scan.
+
+// joinKind is the kind of a join.
+type joinKind int
+
+const (
+	innerJoin joinKind = iota
+	leftJoin
+)
+
+// fromItem is one table of a FROM clause, planned: its scan and scope.
+type fromItem struct {
+	desc  *TableDescriptor
+	scope *scope
+	scan  *scanNode
+}
+
+// buildFrom plans the FROM clause's tables (comma lists and JOIN ...
+// ON/USING, inner and left outer) and the WHERE clause over them.
+func (b *builder) buildFrom(tables tree.TableExprs, where *tree.Where) (planNode, *scope, error) {
+	var plan planNode
+	var sc *scope
+	var leftItems []*fromItem
+	for i, te := range tables {
+		p, s, items, err := b.buildTableExpr(te)
+		if err != nil {
+			return nil, nil, err
+		}
+		if i == 0 {
+			plan, sc, leftItems = p, s, items
+			continue
+		}
+		plan = &joinNode{left: plan, right: p, kind: innerJoin, leftCols: len(sc.cols), cols: append(append([]resultColumn{}, sc.cols...), s.cols...)}
+		sc = &scope{cols: plan.columns()}
+		leftItems = append(leftItems, items...)
+	}
+	if where == nil {
+		return plan, sc, nil
+	}
+	if len(leftItems) == 1 && plan == leftItems[0].scan {
+		// One table: the scan takes the filter and its key span.
+		n, err := b.scan(leftItems[0].desc, sc, where)
+		return n, sc, err
+	}
+	filter, err := b.typeCheckBool(where.Expr, sc, "WHERE")
+	if err != nil {
+		return nil, nil, err
+	}
+	rest := pushDown(plan, filter)
+	if rest != nil {
+		plan = &filterNode{src: plan, filter: rest}
+	}
+	return plan, sc, nil
+}
+
+// buildTableExpr plans one FROM item: a table or a join of two.
+func (b *builder) buildTableExpr(te tree.TableExpr) (planNode, *scope, []*fromItem, error) {
+	switch t := te.(type) {
+	case *tree.JoinTableExpr:
+		return b.buildJoin(t)
+	case *tree.ParenTableExpr:
+		return b.buildTableExpr(t.Expr)
+	case *tree.AliasedTableExpr:
+		if j, ok := t.Expr.(*tree.JoinTableExpr); ok && t.As.Alias == "" {
+			return b.buildJoin(j)
+		}
+	}
+	desc, sc, err := b.table(te)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	n := &scanNode{desc: desc, cols: sc.cols}
+	return n, sc, []*fromItem{{desc: desc, scope: sc, scan: n}}, nil
+}
+
+func (b *builder) buildJoin(j *tree.JoinTableExpr) (planNode, *scope, []*fromItem, error) {
+	left, lsc, litems, err := b.buildTableExpr(j.Left)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	right, rsc, ritems, err := b.buildTableExpr(j.Right)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	n := &joinNode{left: left, right: right, leftCols: len(lsc.cols), cols: append(append([]resultColumn{}, lsc.cols...), rsc.cols...)}
+	switch j.JoinType {
+	case "", tree.AstInner, tree.AstCross:
+		n.kind = innerJoin
+	case tree.AstLeft:
+		n.kind = leftJoin
+	default:
+		return nil, nil, nil, unsupported("%s JOIN is not supported yet", j.JoinType)
+	}
+	sc := &scope{cols: n.cols}
+	switch c := j.Cond.(type) {
+	case nil:
+	case *tree.OnJoinCond:
+		if n.on, err = b.typeCheckBool(c.Expr, sc, "JOIN/ON"); err != nil {
+			return nil, nil, nil, err
+		}
+	case *tree.UsingJoinCond:
+		var conds tree.Expr
+		for _, col := range c.Cols {
+			li, err := lsc.resolve(&tree.UnresolvedName{NumParts: 1, Parts: tree.NameParts{string(col)}})
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			ri, err := rsc.resolve(&tree.UnresolvedName{NumParts: 1, Parts: tree.NameParts{string(col)}})
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			eq := tree.NewTypedComparisonExpr(treecmp.MakeComparisonOperator(treecmp.EQ),
+				tree.NewTypedOrdinalReference(li, lsc.cols[li].typ), tree.NewTypedOrdinalReference(len(lsc.cols)+ri, rsc.cols[ri].typ))
+			if conds == nil {
+				conds = eq
+			} else {
+				conds = tree.NewTypedAndExpr(conds.(tree.TypedExpr), eq)
+			}
+		}
+		if conds != nil {
+			if n.on, err = b.typeCheckResolved(conds, sc.cols, types.Bool); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+	default:
+		return nil, nil, nil, unsupported("NATURAL joins are not supported yet")
+	}
+	// A lookup join when the right side is one table whose whole primary
+	// key the condition fixes from left columns (or constants).
+	if rs, ok := right.(*scanNode); ok && n.on != nil {
+		n.lookup = lookupKey(rs.desc, n.on, n.leftCols)
+	}
+	return n, sc, append(litems, ritems...), nil
+}
+
+// joinNode joins its left and right sources' rows; each output row is a
+// left row followed by a right row (NULLs for a left join's unmatched
+// left rows).
+type joinNode struct {
+	left, right planNode
+	kind        joinKind
+	leftCols    int
+	on          tree.TypedExpr
+	cols        []resultColumn
+	// lookup, when set, computes from a left row the primary key of the
+	// only right row that can match (see lookupKey).
+	lookup []tree.TypedExpr
+
+	rightRows  []tree.Datums
+	rightRead  bool
+	cur        tree.Datums // the left row being joined
+	candidates []tree.Datums
+	i          int
+	matched    bool
+}
+
+func (n *joinNode) columns() []resultColumn { return n.cols }
+
+func (n *joinNode) next(r *runner) (tree.Datums, error) {
+	if n.lookup == nil && !n.rightRead {
+		n.rightRead = true
+		for {
+			row, err := n.right.next(r)
+			if err != nil {
+				return nil, err
+			}
+			if row == nil {
+				break
+			}
+			n.rightRows = append(n.rightRows, row)
+		}
+	}
+	for {
+		if n.cur == nil {
+			row, err := n.left.next(r)
+			if err != nil || row == nil {
+				return nil, err
+			}
+			n.cur, n.i, n.matched = row, 0, false
+			if n.candidates, err = n.partners(r, row); err != nil {
+				return nil, err
+			}
+		}
+		for n.i < len(n.candidates) {
+			rr := n.candidates[n.i]
+			n.i++
+			out := append(append(make(tree.Datums, 0, len(n.cols)), n.cur...), rr...)
+			if ok, err := r.passes(n.on, out); err != nil || !ok {
+				if err != nil {
+					return nil, err
+				}
+				continue
+			}
+			n.matched = true
+			return out, nil
+		}
+		left := n.cur
+		n.cur = nil
+		if n.kind == leftJoin && !n.matched {
+			out := append(make(tree.Datums, 0, len(n.cols)), left...)
+			for range len(n.cols) - n.leftCols {
+				out = append(out, tree.DNull)
+			}
+			return out, nil
+		}
+	}
+}
+
+// partners returns the right rows a left row may match.
+func (n *joinNode) partners(r *runner, left tree.Datums) ([]tree.Datums, error) {
+	if n.lookup == nil {
+		return n.rightRows, nil
+	}
+	rs := n.right.(*scanNode)
+	key := rs.desc.indexPrefix()
+	for i, e := range n.lookup {
+		d, err := r.evalIn(e, left)
+		if err != nil {
+			return nil, err
+		}
+		if d == tree.DNull {
+			return nil, nil
+		}
+		if d, err = castDatum(r.eval, d, rs.desc.Columns[rs.desc.PrimaryKey[i]].typ); err != nil {
+			return nil, nil //nolint:nilerr // a value the key column cannot hold matches nothing
+		}
+		if key, err = encodeDatum(key, d); err != nil {
+			return nil, err
+		}
+	}
+	v, err := r.txn.Get(r.ctx, key)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	row, err := rs.desc.decodeRow(key, v)
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := r.passes(rs.filter, row); err != nil || !ok {
+		return nil, err
+	}
+	return []tree.Datums{row}, nil
+}
+
+// lookupKey returns, for each primary key column of desc (the right side,
+// whose columns follow leftCols left columns), an expression over the
+// left row that the join condition equates it with; nil if some key
+// column has none.
+func lookupKey(desc *TableDescriptor, on tree.TypedExpr, leftCols int) []tree.TypedExpr {
+	eq := map[int]tree.TypedExpr{}
+	for _, c := range conjuncts(on) {
+		cmp, ok := c.(*tree.ComparisonExpr)
+		if !ok || cmp.Operator.Symbol != treecmp.EQ {
+			continue
+		}
+		l, r := cmp.TypedLeft(), cmp.TypedRight()
+		for _, pair := range [2][2]tree.TypedExpr{{l, r}, {r, l}} {
+			v, ok := pair[0].(*tree.IndexedVar)
+			if ok && v.Idx >= leftCols && onlyVarsBelow(pair[1], leftCols) {
+				eq[v.Idx-leftCols] = pair[1]
+			}
+		}
+	}
+	var out []tree.TypedExpr
+	for _, c := range desc.PrimaryKey {
+		e, ok := eq[c]
+		if !ok {
+			return nil
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func conjuncts(e tree.TypedExpr) []tree.TypedExpr {
+	switch x := e.(type) {
+	case *tree.AndExpr:
+		return append(conjuncts(x.TypedLeft()), conjuncts(x.TypedRight())...)
+	case *tree.ParenExpr:
+		return conjuncts(x.TypedInnerExpr())
+	}
+	return []tree.TypedExpr{e}
+}
+
+// varRange returns the lowest and highest column index an expression
+// reads, and whether it reads any.
+func varRange(e tree.Expr) (lo, hi int, any bool) {
+	lo = 1 << 30
+	_, _ = tree.SimpleVisit(e, func(x tree.Expr) (bool, tree.Expr, error) {
+		if v, ok := x.(*tree.IndexedVar); ok {
+			any = true
+			lo, hi = min(lo, v.Idx), max(hi, v.Idx)
+		}
+		return true, x, nil
+	})
+	return lo, hi, any
+}
+
+func onlyVarsBelow(e tree.Expr, n int) bool {
+	_, hi, any := varRange(e)
+	return !any || hi < n
+}
+
+// pushDown moves the conjuncts of filter that read a single scan's columns
+// into that scan (under inner joins only: below a left join's right side a
+// filter would change which rows are NULL-extended), and returns what is
+// left (nil: nothing).
+func pushDown(plan planNode, filter tree.TypedExpr) tree.TypedExpr {
+	var rest tree.TypedExpr
+	for _, c := range conjuncts(filter) {
+		lo, hi, any := varRange(c)
+		if any && pushInto(plan, c, lo, hi, 0) {
+			continue
+		}
+		if rest == nil {
+			rest = c
+		} else {
+			rest = tree.NewTypedAndExpr(rest, c)
+		}
+	}
+	return rest
+}
+
+// pushInto pushes c (reading columns lo..hi of plan's output, plan's
+// columns starting at offset) into a scan under plan if one holds all of
+// them, rewriting its column references; it reports whether it did.
+func pushInto(plan planNode, c tree.TypedExpr, lo, hi, offset int) bool {
+	switch n := plan.(type) {
+	case *scanNode:
+		if lo < offset || hi >= offset+len(n.cols) {
+			return false
+		}
+		shifted := shiftVars(c, -offset)
+		if n.filter == nil {
+			n.filter = shifted
+		} else {
+			n.filter = tree.NewTypedAndExpr(n.filter, shifted)
+		}
+		chooseIndex(n)
+		return true
+	case *joinNode:
+		if n.kind == leftJoin {
+			// Only the preserved (left) side may filter early.
+			return pushInto(n.left, c, lo, hi, offset)
+		}
+		return pushInto(n.left, c, lo, hi, offset) || pushInto(n.right, c, lo, hi, offset+n.leftCols)
+	}
+	return false
+}
+
+// shiftVars returns e with every column reference moved by delta.
+func shiftVars(e tree.TypedExpr, delta int) tree.TypedExpr {
+	out, _ := tree.SimpleVisit(e, func(x tree.Expr) (bool, tree.Expr, error) {
+		if v, ok := x.(*tree.IndexedVar); ok {
+			return false, tree.NewTypedOrdinalReference(v.Idx+delta, v.ResolvedType()), nil
+		}
+		return true, x, nil
+	})
+	return out.(tree.TypedExpr)
+}

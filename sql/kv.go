@@ -1,0 +1,32 @@
+package sql
+
+import "context"
+
+// DB is what the SQL layer needs from the transaction layer: serializable
+// transactions over the sorted key space. The txn package provides it over
+// the cluster; sql/memkv is an in-memory one for the SQL layer's own tests.
+type DB interface {
+	NewTxn(ctx context.Context) (Txn, error)
+}
+
+// Txn is one serializable transaction. An error that a retry of the whole
+// transaction may cure carries SQLSTATE 40001 (sql/pgerror): implicit
+// transactions are retried in the server, explicit ones return it to the
+// client. Not safe for concurrent use.
+type Txn interface {
+	// Get returns the value at key, nil if there is none.
+	Get(ctx context.Context, key []byte) ([]byte, error)
+	// Scan returns the pairs in [start, end) in key order, at most limit of
+	// them (0: all).
+	Scan(ctx context.Context, start, end []byte, limit int64) ([]KeyValue, error)
+	Put(ctx context.Context, key, value []byte) error
+	Del(ctx context.Context, key []byte) error
+	Commit(ctx context.Context) error
+	// Rollback aborts the transaction; after Commit it does nothing.
+	Rollback(ctx context.Context) error
+}
+
+// KeyValue is one pair a Scan returns.
+type KeyValue struct {
+	Key, Value []byte
+}

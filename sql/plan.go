@@ -1,0 +1,522 @@
+package sql
+
+import (
+	"context"
+	"sort"
+
+	"github.com/cockroachdb/apd/v3"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/pgerror"
+)
+
+// A plan is a tree of nodes, each pulling rows from its source (the
+// Volcano model): scans at the leaves read the primary index through the
+// transaction; filters, projections, sorts, limits and aggregations sit
+// above them; write nodes at the top.
+
+// resultColumn describes a column a node produces.
+type resultColumn struct {
+	name string
+	typ  *types.T
+	// table is the name or alias of the table the column belongs to in the
+	// scope of a query ("" for computed columns), for qualified names.
+	table string
+	// tableID and attr name the table column it comes from, for
+	// RowDescription (0 if none).
+	tableID uint32
+	attr    uint16
+	hidden  bool
+}
+
+// runner carries what nodes need while running.
+type runner struct {
+	ctx  context.Context
+	txn  Txn
+	eval *evalCtx
+	// rowsAffected counts the rows a write node wrote.
+	rowsAffected int
+}
+
+// planNode produces rows; next returns nil at the end.
+type planNode interface {
+	columns() []resultColumn
+	next(r *runner) (tree.Datums, error)
+}
+
+// evalIn evaluates expr against row.
+func (r *runner) evalIn(expr tree.TypedExpr, row tree.Datums) (tree.Datum, error) {
+	r.eval.row = row
+	return r.eval.eval(expr)
+}
+
+func (r *runner) passes(filter tree.TypedExpr, row tree.Datums) (bool, error) {
+	if filter == nil {
+		return true, nil
+	}
+	d, err := r.evalIn(filter, row)
+	if err != nil {
+		return false, err
+	}
+	return d != tree.DNull && bool(tree.MustBeDBool(d)), nil
+}
+
+// scanNode reads a table's rows in [start, end) of its primary index,
+// keeping those that pass filter.
+type scanNode struct {
+	desc *TableDescriptor
+	cols []resultColumn
+	// span computes the key span once the parameters are known; nil
+	// scans the whole table.
+	span   func(r *runner) (start, end []byte, err error)
+	filter tree.TypedExpr
+	// index, when set, is the secondary index span reads: each entry
+	// leads to its row by a point read of the primary index.
+	index *IndexDescriptor
+
+	started   bool
+	buf       []KeyValue
+	resume    []byte
+	end       []byte
+	exhausted bool
+}
+
+const scanBatch = 1000
+
+func (n *scanNode) columns() []resultColumn { return n.cols }
+
+func (n *scanNode) next(r *runner) (tree.Datums, error) {
+	if !n.started {
+		n.started = true
+		n.resume = n.desc.indexPrefix()
+		n.end = prefixEnd(n.resume)
+		if n.span != nil {
+			s, e, err := n.span(r)
+			if err != nil {
+				return nil, err
+			}
+			if s == nil {
+				n.exhausted = true // the predicate can match nothing
+			}
+			n.resume, n.end = s, e
+		}
+	}
+	for {
+		if len(n.buf) == 0 {
+			if n.exhausted {
+				return nil, nil
+			}
+			kvs, err := r.txn.Scan(r.ctx, n.resume, n.end, scanBatch)
+			if err != nil {
+				return nil, err
+			}
+			if len(kvs) < scanBatch {
+				n.exhausted = true
+			} else {
+				n.resume = append(append([]byte(nil), kvs[len(kvs)-1].Key...), 0)
+			}
+			n.buf = kvs
+			if len(kvs) == 0 {
+				return nil, nil
+			}
+		}
+		kv := n.buf[0]
+		n.buf = n.buf[1:]
+		if n.index != nil {
+			pk, err := n.desc.primaryKeyFromIndexKey(n.index, kv.Key)
+			if err != nil {
+				return nil, err
+			}
+			v, err := r.txn.Get(r.ctx, pk)
+			if err != nil {
+				return nil, err
+			}
+			if v == nil {
+				return nil, errors.AssertionFailedf("table %q: index %q entry names a missing row", n.desc.Name, n.index.Name)
+			}
+			kv = KeyValue{Key: pk, Value: v}
+		}
+		row, err := n.desc.decodeRow(kv.Key, kv.Value)
+		if err != nil {
+			return nil, err
+		}
+		if ok, err := r.passes(n.filter, row); err != nil || !ok {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		return row, nil
+	}
+}
+
+// valuesNode produces rows of expressions (VALUES, or a SELECT without
+// FROM: one row of nothing).
+type valuesNode struct {
+	cols []resultColumn
+	rows [][]tree.TypedExpr
+	i    int
+}
+
+func (n *valuesNode) columns() []resultColumn { return n.cols }
+
+func (n *valuesNode) next(r *runner) (tree.Datums, error) {
+	if n.i >= len(n.rows) {
+		return nil, nil
+	}
+	exprs := n.rows[n.i]
+	n.i++
+	row := make(tree.Datums, len(exprs))
+	for i, e := range exprs {
+		d, err := r.evalIn(e, nil)
+		if err != nil {
+			return nil, err
+		}
+		row[i] = d
+	}
+	return row, nil
+}
+
+// filterNode keeps the rows that pass its predicate.
+type filterNode struct {
+	src    planNode
+	filter tree.TypedExpr
+}
+
+func (n *filterNode) columns() []resultColumn { return n.src.columns() }
+
+func (n *filterNode) next(r *runner) (tree.Datums, error) {
+	for {
+		row, err := n.src.next(r)
+		if err != nil || row == nil {
+			return nil, err
+		}
+		if ok, err := r.passes(n.filter, row); err != nil || ok {
+			return row, err
+		}
+	}
+}
+
+// renderNode computes expressions over its source's rows.
+type renderNode struct {
+	src   planNode
+	exprs []tree.TypedExpr
+	cols  []resultColumn
+}
+
+func (n *renderNode) columns() []resultColumn { return n.cols }
+
+func (n *renderNode) next(r *runner) (tree.Datums, error) {
+	row, err := n.src.next(r)
+	if err != nil || row == nil {
+		return nil, err
+	}
+	out := make(tree.Datums, len(n.exprs))
+	for i, e := range n.exprs {
+		if out[i], err = r.evalIn(e, row); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// sortNode sorts its source's rows; NULLs sort first ascending, last
+// descending, as in PostgreSQL.
+type sortNode struct {
+	src   planNode
+	order []orderCol
+	rows  []tree.Datums
+	done  bool
+	i     int
+}
+
+type orderCol struct {
+	idx  int
+	desc bool
+}
+
+func (n *sortNode) columns() []resultColumn { return n.src.columns() }
+
+func (n *sortNode) next(r *runner) (tree.Datums, error) {
+	if !n.done {
+		n.done = true
+		for {
+			row, err := n.src.next(r)
+			if err != nil {
+				return nil, err
+			}
+			if row == nil {
+				break
+			}
+			n.rows = append(n.rows, row)
+		}
+		var sortErr error
+		sort.SliceStable(n.rows, func(i, j int) bool {
+			for _, o := range n.order {
+				a, b := n.rows[i][o.idx], n.rows[j][o.idx]
+				var c int
+				switch {
+				case a == tree.DNull && b == tree.DNull:
+					c = 0
+				case a == tree.DNull:
+					c = 1 // NULLs are larger: last ascending, first descending
+				case b == tree.DNull:
+					c = -1
+				default:
+					var err error
+					if c, err = r.eval.compare(a, b); err != nil && sortErr == nil {
+						sortErr = err
+					}
+				}
+				if o.desc {
+					c = -c
+				}
+				if c != 0 {
+					return c < 0
+				}
+			}
+			return false
+		})
+		if sortErr != nil {
+			return nil, sortErr
+		}
+	}
+	if n.i >= len(n.rows) {
+		return nil, nil
+	}
+	n.i++
+	return n.rows[n.i-1], nil
+}
+
+// limitNode skips offset rows, then passes at most count.
+type limitNode struct {
+	src           planNode
+	count, offset tree.TypedExpr
+	started       bool
+	left, skip    int64
+	unlimited     bool
+}
+
+func (n *limitNode) columns() []resultColumn { return n.src.columns() }
+
+func (n *limitNode) next(r *runner) (tree.Datums, error) {
+	if !n.started {
+		n.started = true
+		n.unlimited = true
+		if n.count != nil {
+			d, err := r.evalIn(n.count, nil)
+			if err != nil {
+				return nil, err
+			}
+			if d != tree.DNull {
+				n.unlimited, n.left = false, int64(tree.MustBeDInt(d))
+				if n.left < 0 {
+					return nil, pgerror.New("2201W", "LIMIT must not be negative")
+				}
+			}
+		}
+		if n.offset != nil {
+			d, err := r.evalIn(n.offset, nil)
+			if err != nil {
+				return nil, err
+			}
+			if d != tree.DNull {
+				if n.skip = int64(tree.MustBeDInt(d)); n.skip < 0 {
+					return nil, pgerror.New("2201X", "OFFSET must not be negative")
+				}
+			}
+		}
+	}
+	for ; n.skip > 0; n.skip-- {
+		row, err := n.src.next(r)
+		if err != nil || row == nil {
+			return nil, err
+		}
+	}
+	if !n.unlimited {
+		if n.left == 0 {
+			return nil, nil
+		}
+		n.left--
+	}
+	return n.src.next(r)
+}
+
+// groupNode aggregates its source's rows by the values of groupBy; each
+// output row is the group's values followed by its aggregates. Without
+// GROUP BY it produces exactly one row, even for no input.
+type groupNode struct {
+	src     planNode
+	groupBy []tree.TypedExpr
+	aggs    []aggSpec
+	cols    []resultColumn
+
+	done bool
+	out  []tree.Datums
+	i    int
+}
+
+type aggSpec struct {
+	kind aggKind
+	// arg is nil for count_rows.
+	arg tree.TypedExpr
+	typ *types.T
+}
+
+type aggState struct {
+	count int64
+	acc   tree.Datum // sum (as the result type), min, max
+	fsum  float64
+}
+
+func (n *groupNode) columns() []resultColumn { return n.cols }
+
+func (n *groupNode) next(r *runner) (tree.Datums, error) {
+	if !n.done {
+		n.done = true
+		if err := n.aggregate(r); err != nil {
+			return nil, err
+		}
+	}
+	if n.i >= len(n.out) {
+		return nil, nil
+	}
+	n.i++
+	return n.out[n.i-1], nil
+}
+
+func (n *groupNode) aggregate(r *runner) error {
+	type group struct {
+		key    tree.Datums
+		states []aggState
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	for {
+		row, err := n.src.next(r)
+		if err != nil {
+			return err
+		}
+		if row == nil {
+			break
+		}
+		key := make(tree.Datums, len(n.groupBy))
+		var enc []byte
+		for i, e := range n.groupBy {
+			if key[i], err = r.evalIn(e, row); err != nil {
+				return err
+			}
+			if enc, err = encodeDatum(enc, key[i]); err != nil {
+				return err
+			}
+		}
+		g := byKey[string(enc)]
+		if g == nil {
+			g = &group{key: key, states: make([]aggState, len(n.aggs))}
+			byKey[string(enc)] = g
+			groups = append(groups, g)
+		}
+		for i, a := range n.aggs {
+			if err := accumulate(r, &g.states[i], a, row); err != nil {
+				return err
+			}
+		}
+	}
+	if len(groups) == 0 && len(n.groupBy) == 0 {
+		groups = append(groups, &group{states: make([]aggState, len(n.aggs))})
+	}
+	for _, g := range groups {
+		out := append(tree.Datums{}, g.key...)
+		for i, a := range n.aggs {
+			d, err := finish(&g.states[i], a)
+			if err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		n.out = append(n.out, out)
+	}
+	return nil
+}
+
+func accumulate(r *runner, s *aggState, a aggSpec, row tree.Datums) error {
+	if a.kind == "count_rows" {
+		s.count++
+		return nil
+	}
+	d, err := r.evalIn(a.arg, row)
+	if err != nil || d == tree.DNull {
+		return err
+	}
+	s.count++
+	switch a.kind {
+	case "count":
+	case "min", "max":
+		if s.acc == nil {
+			s.acc = d
+			return nil
+		}
+		c, err := r.eval.compare(d, s.acc)
+		if err != nil {
+			return err
+		}
+		if (a.kind == "min" && c < 0) || (a.kind == "max" && c > 0) {
+			s.acc = d
+		}
+	case "sum", "avg":
+		if a.typ.Family() == types.FloatFamily {
+			s.fsum += toFloat(d)
+			return nil
+		}
+		sum := &tree.DDecimal{}
+		if s.acc != nil {
+			sum.Decimal.Set(&s.acc.(*tree.DDecimal).Decimal)
+		}
+		if _, err := tree.ExactCtx.Add(&sum.Decimal, &sum.Decimal, toDecimal(d)); err != nil {
+			return err
+		}
+		s.acc = sum
+	default:
+		return errors.AssertionFailedf("unknown aggregate %s", a.kind)
+	}
+	return nil
+}
+
+func finish(s *aggState, a aggSpec) (tree.Datum, error) {
+	switch a.kind {
+	case "count", "count_rows":
+		return tree.NewDInt(tree.DInt(s.count)), nil
+	case "min", "max":
+		if s.acc == nil {
+			return tree.DNull, nil
+		}
+		return s.acc, nil
+	}
+	if s.count == 0 {
+		return tree.DNull, nil
+	}
+	if a.typ.Family() == types.FloatFamily {
+		v := s.fsum
+		if a.kind == "avg" {
+			v /= float64(s.count)
+		}
+		return tree.NewDFloat(tree.DFloat(v)), nil
+	}
+	sum := s.acc.(*tree.DDecimal)
+	if a.kind == "sum" {
+		if a.typ.Family() == types.IntFamily {
+			v, err := sum.Int64()
+			if err != nil {
+				return nil, errIntOutOfRange
+			}
+			return tree.NewDInt(tree.DInt(v)), nil
+		}
+		return sum, nil
+	}
+	avg := &tree.DDecimal{}
+	if err := pgNumericDiv(&avg.Decimal, &sum.Decimal, apd.New(s.count, 0)); err != nil {
+		return nil, err
+	}
+	return avg, nil
+}

@@ -1,0 +1,264 @@
+package sql
+
+import (
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/util/timeutil/pgdate"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/util/uuid"
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/kv/encoding"
+	"github.com/meridiandb/meridian/sql/pgerror"
+)
+
+// Rows are stored as one key-value pair each (DESIGN.md §6):
+//
+//	key   /<table ID>/<index ID = 1>/<primary key columns...>
+//	value (<column ID> <value>)* for the other non-NULL columns
+//
+// Keys use kv/encoding's order-preserving encodings, so that key order is
+// the primary key's SQL order; values use the same encodings (they are
+// self-delimiting), each behind its column ID so that a column added later
+// or a NULL left out costs nothing.
+
+// keyEncodable reports whether values of t can be stored (in a key or a
+// value) by this version.
+func keyEncodable(t *types.T) bool {
+	switch t.Family() {
+	case types.IntFamily, types.FloatFamily, types.DecimalFamily, types.StringFamily,
+		types.BytesFamily, types.BoolFamily, types.TimestampFamily, types.TimestampTZFamily,
+		types.DateFamily, types.UuidFamily:
+		return true
+	}
+	return false
+}
+
+// encodeDatum appends d's ascending key encoding.
+func encodeDatum(b []byte, d tree.Datum) ([]byte, error) {
+	if d == tree.DNull {
+		return encoding.EncodeNullAscending(b), nil
+	}
+	switch v := tree.UnwrapDOidWrapper(d).(type) {
+	case *tree.DInt:
+		return encoding.EncodeVarintAscending(b, int64(*v)), nil
+	case *tree.DFloat:
+		return encoding.EncodeFloatAscending(b, float64(*v)), nil
+	case *tree.DDecimal:
+		return encoding.EncodeDecimalAscending(b, &v.Decimal), nil
+	case *tree.DString:
+		return encoding.EncodeStringAscending(b, string(*v)), nil
+	case *tree.DBytes:
+		return encoding.EncodeBytesAscending(b, []byte(*v)), nil
+	case *tree.DBool:
+		return encoding.EncodeBoolAscending(b, bool(*v)), nil
+	case *tree.DTimestamp:
+		return encoding.EncodeTimeAscending(b, v.Time), nil
+	case *tree.DTimestampTZ:
+		return encoding.EncodeTimeAscending(b, v.Time), nil
+	case *tree.DDate:
+		return encoding.EncodeVarintAscending(b, v.UnixEpochDaysWithOrig()), nil
+	case *tree.DUuid:
+		return encoding.EncodeBytesAscending(b, v.GetBytes()), nil
+	}
+	return nil, pgerror.Newf(pgerror.CodeFeatureNotSupported, "cannot store a value of type %s", d.ResolvedType())
+}
+
+// decodeDatum decodes a value of type t encoded by encodeDatum.
+func decodeDatum(b []byte, t *types.T) ([]byte, tree.Datum, error) {
+	if rest, null := encoding.DecodeIfNull(b); null {
+		return rest, tree.DNull, nil
+	}
+	switch t.Family() {
+	case types.IntFamily:
+		rest, v, err := encoding.DecodeVarintAscending(b)
+		return rest, tree.NewDInt(tree.DInt(v)), err
+	case types.FloatFamily:
+		rest, v, err := encoding.DecodeFloatAscending(b)
+		return rest, tree.NewDFloat(tree.DFloat(v)), err
+	case types.DecimalFamily:
+		rest, v, err := encoding.DecodeDecimalAscending(b)
+		if err != nil {
+			return nil, nil, err
+		}
+		d := &tree.DDecimal{}
+		d.Decimal.Set(&v)
+		return rest, d, nil
+	case types.StringFamily:
+		rest, v, err := encoding.DecodeStringAscending(b)
+		return rest, tree.NewDString(v), err
+	case types.BytesFamily:
+		rest, v, err := encoding.DecodeBytesAscending(b, nil)
+		return rest, tree.NewDBytes(tree.DBytes(v)), err
+	case types.BoolFamily:
+		rest, v, err := encoding.DecodeBoolAscending(b)
+		return rest, tree.MakeDBool(tree.DBool(v)), err
+	case types.TimestampFamily:
+		rest, v, err := encoding.DecodeTimeAscending(b)
+		return rest, &tree.DTimestamp{Time: v}, err
+	case types.TimestampTZFamily:
+		rest, v, err := encoding.DecodeTimeAscending(b)
+		return rest, &tree.DTimestampTZ{Time: v}, err
+	case types.DateFamily:
+		rest, v, err := encoding.DecodeVarintAscending(b)
+		if err != nil {
+			return nil, nil, err
+		}
+		d, err := pgdate.MakeDateFromUnixEpoch(v)
+		return rest, tree.NewDDate(d), err
+	case types.UuidFamily:
+		rest, v, err := encoding.DecodeBytesAscending(b, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		u, err := uuid.FromBytes(v)
+		return rest, tree.NewDUuid(tree.DUuid{UUID: u}), err
+	}
+	return nil, nil, errors.AssertionFailedf("cannot decode a value of type %s", t)
+}
+
+// rowKey is the primary index key of row.
+func (d *TableDescriptor) rowKey(row tree.Datums) ([]byte, error) {
+	key := d.indexPrefix()
+	var err error
+	for _, i := range d.PrimaryKey {
+		if key, err = encodeDatum(key, row[i]); err != nil {
+			return nil, err
+		}
+	}
+	return key, nil
+}
+
+// rowValue is the stored value of row: its non-key, non-NULL columns.
+func (d *TableDescriptor) rowValue(row tree.Datums) ([]byte, error) {
+	var v []byte
+	var err error
+	for i := range d.Columns {
+		if row[i] == tree.DNull || d.isKeyColumn(i) {
+			continue
+		}
+		v = encoding.EncodeUvarintAscending(v, uint64(d.Columns[i].ID))
+		if v, err = encodeValueDatum(v, row[i]); err != nil {
+			return nil, err
+		}
+	}
+	// A row whose columns are all in the key or NULL still needs a value:
+	// an empty value would read as a deletion.
+	if len(v) == 0 {
+		v = []byte{0}
+	}
+	return v, nil
+}
+
+func (d *TableDescriptor) isKeyColumn(i int) bool {
+	for _, k := range d.PrimaryKey {
+		if k == i {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeRow rebuilds a row from its key and value.
+func (d *TableDescriptor) decodeRow(key, value []byte) (tree.Datums, error) {
+	row := make(tree.Datums, len(d.Columns))
+	for i := range row {
+		row[i] = tree.DNull
+	}
+	rest := key[len(d.indexPrefix()):]
+	for _, i := range d.PrimaryKey {
+		var err error
+		if rest, row[i], err = decodeDatum(rest, d.Columns[i].typ); err != nil {
+			return nil, errors.Wrapf(err, "table %q: corrupt key", d.Name)
+		}
+	}
+	if len(value) == 1 && value[0] == 0 {
+		return row, nil
+	}
+	byID := make(map[uint32]int, len(d.Columns))
+	for i := range d.Columns {
+		byID[d.Columns[i].ID] = i
+	}
+	for len(value) > 0 {
+		var id uint64
+		var err error
+		if value, id, err = encoding.DecodeUvarintAscending(value); err != nil {
+			return nil, errors.Wrapf(err, "table %q: corrupt row value", d.Name)
+		}
+		i, ok := byID[uint32(id)]
+		if !ok {
+			return nil, errors.Newf("table %q: row value names unknown column %d", d.Name, id)
+		}
+		if value, row[i], err = decodeValueDatum(value, d.Columns[i].typ); err != nil {
+			return nil, errors.Wrapf(err, "table %q: corrupt row value", d.Name)
+		}
+	}
+	return row, nil
+}
+
+// encodeValueDatum encodes d for a row value. It is the key encoding,
+// except for decimals: the key encoding normalizes them (2.50 = 2.5, as
+// equality wants), while a stored value keeps its scale, as PostgreSQL's
+// numeric does.
+func encodeValueDatum(b []byte, d tree.Datum) ([]byte, error) {
+	if dd, ok := d.(*tree.DDecimal); ok {
+		return encoding.EncodeStringAscending(b, dd.Decimal.String()), nil
+	}
+	return encodeDatum(b, d)
+}
+
+func decodeValueDatum(b []byte, t *types.T) ([]byte, tree.Datum, error) {
+	if t.Family() == types.DecimalFamily {
+		if rest, null := encoding.DecodeIfNull(b); null {
+			return rest, tree.DNull, nil
+		}
+		rest, s, err := encoding.DecodeStringAscending(b)
+		if err != nil {
+			return nil, nil, err
+		}
+		d, err := tree.ParseDDecimal(s)
+		return rest, d, err
+	}
+	return decodeDatum(b, t)
+}
+
+// indexKey is row's entry in secondary index idx.
+func (d *TableDescriptor) indexKey(idx *IndexDescriptor, row tree.Datums) ([]byte, error) {
+	key := d.indexPrefixOf(idx.ID)
+	var err error
+	for _, i := range idx.Columns {
+		if key, err = encodeDatum(key, row[i]); err != nil {
+			return nil, err
+		}
+	}
+	for _, i := range d.PrimaryKey {
+		if key, err = encodeDatum(key, row[i]); err != nil {
+			return nil, err
+		}
+	}
+	return key, nil
+}
+
+// indexValuesPrefix is the key prefix of the index entries with row's
+// indexed values.
+func (d *TableDescriptor) indexValuesPrefix(idx *IndexDescriptor, row tree.Datums) ([]byte, error) {
+	key := d.indexPrefixOf(idx.ID)
+	var err error
+	for _, i := range idx.Columns {
+		if key, err = encodeDatum(key, row[i]); err != nil {
+			return nil, err
+		}
+	}
+	return key, nil
+}
+
+// primaryKeyFromIndexKey returns the primary key of the row an index
+// entry points to.
+func (d *TableDescriptor) primaryKeyFromIndexKey(idx *IndexDescriptor, key []byte) ([]byte, error) {
+	rest := key[len(d.indexPrefixOf(idx.ID)):]
+	var err error
+	for _, i := range idx.Columns {
+		if rest, _, err = decodeDatum(rest, d.Columns[i].typ); err != nil {
+			return nil, errors.Wrapf(err, "table %q index %q: corrupt entry", d.Name, idx.Name)
+		}
+	}
+	return append(d.indexPrefix(), rest...), nil
+}

@@ -1,0 +1,579 @@
+// Package sql is Meridian's SQL layer: sessions that parse statements
+// (with the cockroachdb-parser's PostgreSQL grammar), plan them onto the
+// sorted key-value store, and run them inside serializable transactions.
+//
+// Files: session.go (sessions, transactions, the pgwire.Executor),
+// build.go (names, types and plans from the AST), plan.go and
+// plan_write.go (the nodes that run), expr.go (expression evaluation),
+// builtins.go (functions), catalog.go (table descriptors), rowenc.go (how
+// rows are stored), encode.go (values on the wire), kv.go (what SQL needs
+// from the transaction layer).
+//
+// This is the first version: one table per query (no joins or
+// subqueries), primary indexes only, and a small set of types and
+// functions; what is not supported says so with SQLSTATE 0A000.
+package sql
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/parser"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/parser/statements"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/errors"
+	"github.com/lib/pq/oid"
+	"github.com/meridiandb/meridian/pgwire"
+	"github.com/meridiandb/meridian/sql/pgerror"
+)
+
+// Executor runs the SQL sessions of a node's clients over db. It
+// implements pgwire.Executor.
+type Executor struct {
+	db  DB
+	now func() time.Time
+}
+
+// maxImplicitRetries bounds the retries of a statement outside a
+// transaction block whose transaction hit a retryable error.
+const maxImplicitRetries = 20
+
+// NewExecutor returns an executor over db; now is the clock statements
+// read (now(), unique_rowid()).
+func NewExecutor(db DB, now func() time.Time) *Executor {
+	return &Executor{db: db, now: now}
+}
+
+var _ pgwire.Executor = (*Executor)(nil)
+
+// NewSession implements pgwire.Executor.
+func (ex *Executor) NewSession(ctx context.Context, args pgwire.SessionArgs) (pgwire.Session, error) {
+	s := &session{ex: ex, status: pgwire.TxnIdle, settings: map[string]string{
+		"application_name": args.Params["application_name"],
+		"timezone":         "UTC",
+		"datestyle":        "ISO, MDY",
+		"client_encoding":  "UTF8",
+		"search_path":      "public",
+	}}
+	return s, nil
+}
+
+// session is one client's SQL state.
+type session struct {
+	ex       *Executor
+	txn      Txn // the open transaction block, if any
+	status   pgwire.TxnStatus
+	settings map[string]string
+}
+
+func (s *session) TxnStatus() pgwire.TxnStatus { return s.status }
+
+func (s *session) Close() {
+	if s.txn != nil {
+		_ = s.txn.Rollback(context.Background())
+		s.txn = nil
+	}
+}
+
+// result is a statement's outcome: its rows (if it returns any) and tag.
+type result struct {
+	cols []resultColumn
+	rows []tree.Datums
+	tag  string
+	// paramStatus are settings the client must be told of (after SET).
+	paramStatus [][2]string
+}
+
+// recoverInternal turns a panic while running a client's statement into
+// an internal error for that client (XX000), so that a bug in one
+// statement's code path never takes down the node.
+func recoverInternal(err *error) {
+	if r := recover(); r != nil {
+		*err = pgerror.WithCode(errors.AssertionFailedf("internal error: %v", r), pgerror.CodeInternalError)
+	}
+}
+
+func (s *session) ExecSimple(ctx context.Context, query string, w pgwire.ResultWriter) (err error) {
+	defer recoverInternal(&err)
+	stmts, err := parseSQL(query)
+	if err != nil {
+		return withParserCode(err)
+	}
+	if len(stmts) == 0 {
+		w.EmptyQuery()
+		return nil
+	}
+	for _, st := range stmts {
+		if st.NumPlaceholders > 0 {
+			return pgerror.Newf("08P01", "there is no parameter $%d", 1)
+		}
+		res, err := s.execStmt(ctx, st.AST, 0, nil, nil)
+		if err != nil {
+			return err
+		}
+		if err := writeResult(w, res, nil, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseSQL parses statements with PostgreSQL's meaning of INT (INT4;
+// CockroachDB's grammar defaults to INT8).
+func parseSQL(query string) (statements.Statements, error) {
+	return parser.ParseWithInt(query, types.Int4)
+}
+
+// writeResult sends a result's rows and tag; announce sends the column
+// descriptions first (the simple protocol).
+func writeResult(w pgwire.ResultWriter, res *result, formats []int16, announce bool) error {
+	for _, kv := range res.paramStatus {
+		w.ParameterStatus(kv[0], kv[1])
+	}
+	if res.cols != nil && announce {
+		w.Columns(wireColumns(res.cols, formats))
+	}
+	for _, row := range res.rows {
+		vals, err := encodeRow(row, res.cols, formats)
+		if err != nil {
+			return err
+		}
+		if err := w.Row(vals); err != nil {
+			return err
+		}
+	}
+	w.Complete(res.tag)
+	return nil
+}
+
+func formatOf(formats []int16, i int) int16 {
+	switch len(formats) {
+	case 0:
+		return 0
+	case 1:
+		return formats[0]
+	}
+	return formats[i]
+}
+
+func encodeRow(row tree.Datums, cols []resultColumn, formats []int16) ([][]byte, error) {
+	vals := make([][]byte, len(row))
+	for i, d := range row {
+		if formatOf(formats, i) == 1 {
+			v, err := encodeBinary(d, cols[i].typ)
+			if err != nil {
+				return nil, err
+			}
+			vals[i] = v
+		} else {
+			vals[i] = encodeText(d)
+		}
+	}
+	return vals, nil
+}
+
+func wireColumns(cols []resultColumn, formats []int16) []pgwire.Column {
+	out := make([]pgwire.Column, len(cols))
+	for i, c := range cols {
+		typ := c.typ
+		if typ.Family() == types.UnknownFamily {
+			typ = types.String
+		}
+		out[i] = pgwire.Column{
+			Name: c.name, TableOID: c.tableID, TableAttr: c.attr, TypeOID: uint32(typ.Oid()),
+			TypeSize: typeSize(typ), TypeMod: -1, Format: formatOf(formats, i),
+		}
+	}
+	return out
+}
+
+// execStmt runs one statement in the session's transaction block, or in
+// an implicit transaction of its own (retried on retryable errors).
+func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (*result, error) {
+	if s.status == pgwire.TxnFailed {
+		switch stmt.(type) {
+		case *tree.CommitTransaction, *tree.RollbackTransaction:
+		default:
+			return nil, pgerror.New(pgerror.CodeInFailedSQLTransaction,
+				"current transaction is aborted, commands ignored until end of transaction block")
+		}
+	}
+	switch st := stmt.(type) {
+	case *tree.BeginTransaction:
+		if s.txn == nil {
+			txn, err := s.ex.db.NewTxn(ctx)
+			if err != nil {
+				return nil, err
+			}
+			s.txn, s.status = txn, pgwire.TxnActive
+		}
+		return &result{tag: "BEGIN"}, nil
+	case *tree.CommitTransaction:
+		txn, failed := s.txn, s.status == pgwire.TxnFailed
+		s.txn, s.status = nil, pgwire.TxnIdle
+		if txn == nil {
+			return &result{tag: "COMMIT"}, nil
+		}
+		if failed {
+			_ = txn.Rollback(ctx)
+			return &result{tag: "ROLLBACK"}, nil
+		}
+		if err := txn.Commit(ctx); err != nil {
+			_ = txn.Rollback(ctx)
+			return nil, err
+		}
+		return &result{tag: "COMMIT"}, nil
+	case *tree.RollbackTransaction:
+		if s.txn != nil {
+			_ = s.txn.Rollback(ctx)
+		}
+		s.txn, s.status = nil, pgwire.TxnIdle
+		return &result{tag: "ROLLBACK"}, nil
+	case *tree.SetVar:
+		return s.setVar(st)
+	case *tree.ShowVar:
+		name := strings.ToLower(st.Name)
+		v, ok := s.settings[name]
+		if !ok {
+			return nil, pgerror.Newf("42704", "unrecognized configuration parameter %q", st.Name)
+		}
+		return &result{cols: []resultColumn{{name: name, typ: types.String}}, rows: []tree.Datums{{tree.NewDString(v)}}, tag: "SHOW"}, nil
+	case *tree.Savepoint, *tree.ReleaseSavepoint, *tree.RollbackToSavepoint:
+		return nil, unsupported("savepoints are not supported yet")
+	}
+	if s.txn != nil {
+		res, err := s.run(ctx, s.txn, stmt, nParams, params, hints)
+		if err != nil {
+			s.status = pgwire.TxnFailed
+		}
+		return res, err
+	}
+	for attempt := 0; ; attempt++ {
+		txn, err := s.ex.db.NewTxn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		res, err := s.run(ctx, txn, stmt, nParams, params, hints)
+		if err == nil {
+			err = txn.Commit(ctx)
+		}
+		if err != nil {
+			_ = txn.Rollback(ctx)
+			if pgerror.CodeOf(err) == pgerror.CodeSerializationFailure && attempt < maxImplicitRetries && ctx.Err() == nil {
+				continue
+			}
+			return nil, err
+		}
+		return res, nil
+	}
+}
+
+// settingsReported are the settings a client is told of when they change.
+var settingsReported = map[string]string{
+	"application_name": "application_name", "timezone": "TimeZone", "datestyle": "DateStyle",
+	"client_encoding": "client_encoding", "intervalstyle": "IntervalStyle",
+}
+
+func (s *session) setVar(st *tree.SetVar) (*result, error) {
+	name := strings.ToLower(st.Name)
+	if st.Reset || st.ResetAll {
+		return &result{tag: "SET"}, nil
+	}
+	var vals []string
+	for _, e := range st.Values {
+		switch v := e.(type) {
+		case *tree.StrVal:
+			vals = append(vals, v.RawString())
+		case *tree.UnresolvedName:
+			vals = append(vals, v.Parts[0])
+		default:
+			vals = append(vals, tree.AsStringWithFlags(e, tree.FmtBareStrings))
+		}
+	}
+	val := strings.Join(vals, ", ")
+	switch name {
+	case "client_encoding":
+		if u := strings.ToUpper(strings.ReplaceAll(val, "-", "")); u != "UTF8" && u != "UNICODE" {
+			return nil, unsupported("unsupported client encoding %q: only UTF8 is supported", val)
+		}
+		val = "UTF8"
+	case "timezone", "time zone":
+		name = "timezone"
+		if u := strings.ToUpper(val); u != "UTC" && u != "GMT" && u != "0" && u != "'UTC'" {
+			return nil, unsupported("time zones other than UTC are not supported yet")
+		}
+	}
+	s.settings[name] = val
+	res := &result{tag: "SET"}
+	if reported, ok := settingsReported[name]; ok {
+		res.paramStatus = [][2]string{{reported, val}}
+	}
+	return res, nil
+}
+
+// run plans and runs a data statement in txn.
+func (s *session) run(ctx context.Context, txn Txn, stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (*result, error) {
+	b := newBuilder(ctx, txn, nParams, hints)
+	ev := &evalCtx{ctx: ctx, params: params, stmtTime: s.ex.now()}
+	r := &runner{ctx: ctx, txn: txn, eval: ev}
+	switch st := stmt.(type) {
+	case *tree.CreateTable:
+		return &result{tag: "CREATE TABLE"}, b.createTable(st)
+	case *tree.DropTable:
+		return &result{tag: "DROP TABLE"}, b.dropTable(st)
+	case *tree.CreateIndex:
+		return &result{tag: "CREATE INDEX"}, b.createIndex(st, r)
+	case *tree.DropIndex:
+		return &result{tag: "DROP INDEX"}, b.dropIndex(st)
+	case *tree.ShowTables:
+		tables, err := listTables(ctx, txn)
+		if err != nil {
+			return nil, err
+		}
+		res := &result{cols: []resultColumn{{name: "table_name", typ: types.String}}, tag: "SHOW"}
+		for _, t := range tables {
+			res.rows = append(res.rows, tree.Datums{tree.NewDString(t.Name)})
+		}
+		return res, nil
+	}
+	plan, tag, err := b.buildPlan(stmt)
+	if err != nil {
+		return nil, err
+	}
+	res := &result{}
+	for {
+		row, err := plan.next(r)
+		if err != nil {
+			return nil, err
+		}
+		if row == nil {
+			break
+		}
+		res.rows = append(res.rows, row[:len(visibleCols(plan))])
+	}
+	switch tag {
+	case "SELECT":
+		res.cols = visibleCols(plan)
+		res.tag = fmt.Sprintf("SELECT %d", len(res.rows))
+	default:
+		if _, returning := plan.(*renderNode); returning {
+			res.cols = visibleCols(plan)
+		}
+		n := r.rowsAffected
+		if tag == "INSERT" {
+			res.tag = fmt.Sprintf("INSERT 0 %d", n)
+		} else {
+			res.tag = fmt.Sprintf("%s %d", tag, n)
+		}
+	}
+	return res, nil
+}
+
+func visibleCols(p planNode) []resultColumn {
+	cols := p.columns()
+	n := len(cols)
+	for n > 0 && cols[n-1].hidden && cols[n-1].name == "?order?" {
+		n--
+	}
+	return cols[:n]
+}
+
+// buildPlan plans a statement that produces rows or writes them, and
+// returns its command tag's verb.
+func (b *builder) buildPlan(stmt tree.Statement) (planNode, string, error) {
+	switch st := stmt.(type) {
+	case *tree.Select:
+		p, err := b.buildSelect(st)
+		return p, "SELECT", err
+	case *tree.Insert:
+		p, err := b.buildInsert(st)
+		return p, "INSERT", err
+	case *tree.Update:
+		p, err := b.buildUpdate(st)
+		return p, "UPDATE", err
+	case *tree.Delete:
+		p, err := b.buildDelete(st)
+		return p, "DELETE", err
+	case *tree.ParenSelect:
+		p, err := b.buildSelect(st.Select)
+		return p, "SELECT", err
+	}
+	return nil, "", unsupported("%s is not supported yet", stmt.StatementTag())
+}
+
+// Prepare implements pgwire.Session.
+func (s *session) Prepare(ctx context.Context, query string, paramOIDs []uint32) (_ pgwire.Statement, err error) {
+	defer recoverInternal(&err)
+	stmts, err := parseSQL(query)
+	if err != nil {
+		return nil, withParserCode(err)
+	}
+	if len(stmts) > 1 {
+		return nil, pgerror.New(pgerror.CodeSyntaxError, "cannot insert multiple commands into a prepared statement")
+	}
+	ps := &prepared{s: s}
+	if len(stmts) == 0 {
+		return ps, nil
+	}
+	ps.ast, ps.nParams = stmts[0].AST, stmts[0].NumPlaceholders
+	ps.hints = make([]*types.T, ps.nParams)
+	for i, o := range paramOIDs {
+		if i >= ps.nParams {
+			break
+		}
+		if o != 0 {
+			t, ok := types.OidToType[oid.Oid(o)]
+			if !ok {
+				return nil, unsupported("parameter $%d has unsupported type OID %d", i+1, o)
+			}
+			ps.hints[i] = t
+		}
+	}
+	if err := ps.describe(ctx); err != nil {
+		return nil, err
+	}
+	return ps, nil
+}
+
+// prepared is a prepared statement: its AST, parameter types and result
+// columns. The plan itself is built anew at each execution.
+type prepared struct {
+	s       *session
+	ast     tree.Statement // nil: an empty query
+	nParams int
+	hints   []*types.T
+	params  []*types.T
+	cols    []resultColumn
+}
+
+// describe plans the statement once to learn its parameter and result
+// types, in the session's transaction or a throwaway one.
+func (ps *prepared) describe(ctx context.Context) error {
+	ps.params = make([]*types.T, ps.nParams)
+	switch ps.ast.(type) {
+	case *tree.Select, *tree.Insert, *tree.Update, *tree.Delete, *tree.ParenSelect:
+	default:
+		for i := range ps.params {
+			ps.params[i] = types.String
+		}
+		if _, ok := ps.ast.(*tree.ShowVar); ok {
+			ps.cols = []resultColumn{{name: strings.ToLower(ps.ast.(*tree.ShowVar).Name), typ: types.String}}
+		}
+		return nil
+	}
+	txn := ps.s.txn
+	if txn == nil || ps.s.status == pgwire.TxnFailed {
+		t, err := ps.s.ex.db.NewTxn(ctx)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = t.Rollback(ctx) }()
+		txn = t
+	}
+	b := newBuilder(ctx, txn, ps.nParams, ps.hints)
+	plan, tag, err := b.buildPlan(ps.ast)
+	if err != nil {
+		return err
+	}
+	for i, t := range b.sema.Placeholders.Types {
+		if t == nil {
+			t = ps.hints[i]
+		}
+		if t == nil {
+			return pgerror.Newf("42P18", "could not determine data type of placeholder $%d", i+1)
+		}
+		ps.params[i] = t
+	}
+	if _, returning := plan.(*renderNode); tag == "SELECT" || returning {
+		ps.cols = visibleCols(plan)
+	}
+	return nil
+}
+
+func (ps *prepared) ParamTypes() []uint32 {
+	out := make([]uint32, len(ps.params))
+	for i, t := range ps.params {
+		out[i] = uint32(t.Oid())
+	}
+	return out
+}
+
+func (ps *prepared) Columns() []pgwire.Column {
+	if ps.cols == nil {
+		return nil
+	}
+	return wireColumns(ps.cols, nil)
+}
+
+func (ps *prepared) Close() {}
+
+func (ps *prepared) Bind(ctx context.Context, params [][]byte, paramFormats, resultFormats []int16) (_ pgwire.Portal, err error) {
+	defer recoverInternal(&err)
+	ev := &evalCtx{ctx: ctx, stmtTime: ps.s.ex.now()}
+	p := &portal{ps: ps, formats: resultFormats, params: make(tree.Datums, len(params))}
+	for i, v := range params {
+		d, err := decodeParam(ev, v, ps.params[i], formatOf(paramFormats, i))
+		if err != nil {
+			return nil, errors.Wrapf(err, "parameter $%d", i+1)
+		}
+		p.params[i] = d
+	}
+	return p, nil
+}
+
+// portal is a bound statement. It runs at its first Execute; the rows are
+// then handed out in as many Executes as the client asks for.
+type portal struct {
+	ps      *prepared
+	params  tree.Datums
+	formats []int16
+	res     *result
+	sent    int
+}
+
+func (p *portal) Columns() []pgwire.Column {
+	if p.ps.cols == nil {
+		return nil
+	}
+	return wireColumns(p.ps.cols, p.formats)
+}
+
+func (p *portal) Close() {}
+
+func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.ResultWriter) (_ bool, err error) {
+	defer recoverInternal(&err)
+	if p.ps.ast == nil {
+		w.EmptyQuery()
+		return false, nil
+	}
+	if p.res == nil {
+		hints := make([]*types.T, len(p.ps.params))
+		copy(hints, p.ps.params)
+		res, err := p.ps.s.execStmt(ctx, p.ps.ast, p.ps.nParams, p.params, hints)
+		if err != nil {
+			return false, err
+		}
+		for _, kv := range res.paramStatus {
+			w.ParameterStatus(kv[0], kv[1])
+		}
+		p.res = res
+	}
+	for n := 0; p.sent < len(p.res.rows); n++ {
+		if maxRows > 0 && n == maxRows {
+			return true, nil
+		}
+		vals, err := encodeRow(p.res.rows[p.sent], p.res.cols, p.formats)
+		if err != nil {
+			return false, err
+		}
+		if err := w.Row(vals); err != nil {
+			return false, err
+		}
+		p.sent++
+	}
+	w.Complete(p.res.tag)
+	return false, nil
+}

@@ -1,0 +1,76 @@
+package sql
+
+import (
+	"context"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/range/kvserver"
+	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/txn"
+)
+
+// NewTxnDB returns the cluster's transactions (package txn) as the DB the
+// SQL layer runs on. It is where the transaction layer's typed errors get
+// their SQLSTATE: a transaction that must run again is 40001, a write
+// whose outcome is unknown 40003.
+func NewTxnDB(db *txn.DB) DB { return txnDB{db} }
+
+type txnDB struct{ db *txn.DB }
+
+func (d txnDB) NewTxn(ctx context.Context) (Txn, error) {
+	return &txnAdapter{t: d.db.NewTxn("sql")}, nil
+}
+
+type txnAdapter struct{ t *txn.Txn }
+
+// sqlError attaches the SQLSTATE a client should see to a transaction
+// layer error.
+func sqlError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var amb *kvserver.AmbiguousResultError
+	switch {
+	case txn.IsRetryable(err):
+		return pgerror.WithHint(pgerror.WithCode(err, pgerror.CodeSerializationFailure),
+			"The transaction conflicted with another one; run it again.")
+	case errors.As(err, &amb):
+		return pgerror.WithCode(err, pgerror.CodeStatementCompletionUnknown)
+	}
+	return err
+}
+
+func (a *txnAdapter) Get(ctx context.Context, key []byte) ([]byte, error) {
+	v, found, err := a.t.Get(ctx, key)
+	if err != nil || !found {
+		return nil, sqlError(err)
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, nil
+}
+
+func (a *txnAdapter) Scan(ctx context.Context, start, end []byte, limit int64) ([]KeyValue, error) {
+	kvs, err := a.t.Scan(ctx, start, end, limit)
+	if err != nil {
+		return nil, sqlError(err)
+	}
+	out := make([]KeyValue, len(kvs))
+	for i, kv := range kvs {
+		out[i] = KeyValue{Key: kv.Key, Value: kv.Value}
+	}
+	return out, nil
+}
+
+func (a *txnAdapter) Put(ctx context.Context, key, value []byte) error {
+	return sqlError(a.t.Put(ctx, key, value))
+}
+
+func (a *txnAdapter) Del(ctx context.Context, key []byte) error {
+	return sqlError(a.t.Del(ctx, key))
+}
+
+func (a *txnAdapter) Commit(ctx context.Context) error { return sqlError(a.t.Commit(ctx)) }
+
+func (a *txnAdapter) Rollback(ctx context.Context) error { return sqlError(a.t.Rollback(ctx)) }

@@ -1,0 +1,173 @@
+package txn
+
+import (
+	"context"
+	"sync"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
+	"github.com/meridiandb/meridian/range/rangepb"
+	"google.golang.org/protobuf/proto"
+)
+
+// Sender sends KV batches addressed by key: the DistSender (or, in tests on
+// a cluster without meta ranges, kvtest.KeySender). It is the same
+// interface as kvserver.KeySender, declared here where it is used.
+type Sender interface {
+	Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error)
+}
+
+// lockedSender is one layer of the coordinator: SendLocked is called with
+// the coordinator's mutex held.
+type lockedSender interface {
+	SendLocked(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error)
+}
+
+// txnInterceptor is a layer of the stack (see doc.go).
+type txnInterceptor interface {
+	lockedSender
+	setWrapped(w lockedSender)
+	// epochBumpedLocked resets what a restart invalidates.
+	epochBumpedLocked()
+	// closeLocked releases what the interceptor holds (the heartbeat
+	// loop) once the transaction is finalized.
+	closeLocked()
+}
+
+// senderFunc lets the bottom of the stack be the Sender.
+type senderFunc func(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error)
+
+func (f senderFunc) SendLocked(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+	return f(ctx, ba)
+}
+
+// coordinator sends one transaction's batches through the interceptors and
+// keeps the transaction's state. Its methods take mu; the heartbeat loop
+// takes it to read and update the state.
+type coordinator struct {
+	mu struct {
+		sync.Mutex
+		txn *rangepb.Transaction
+		// retryErr, once set, is returned for every operation until the
+		// transaction restarts.
+		retryErr *RetryableError
+		// finalized: committed or rolled back.
+		finalized bool
+	}
+	heartbeater  txnHeartbeater
+	seqNums      txnSeqNumAllocator
+	committer    txnCommitter
+	refresher    txnSpanRefresher
+	retrier      txnConflictRetrier
+	interceptors []txnInterceptor
+}
+
+func newCoordinator(db *DB, txn *rangepb.Transaction) *coordinator {
+	c := &coordinator{}
+	c.mu.txn = txn
+	c.heartbeater.init(db, &c.mu.Mutex, c.stateLocked, c.updateLocked)
+	c.retrier.maxAttempts = db.opts.MaxConflictRetries
+	c.interceptors = []txnInterceptor{&c.heartbeater, &c.seqNums, &c.committer, &c.refresher, &c.retrier}
+	for i, in := range c.interceptors {
+		if i+1 < len(c.interceptors) {
+			in.setWrapped(c.interceptors[i+1])
+		} else {
+			in.setWrapped(senderFunc(db.sender.Send))
+		}
+	}
+	return c
+}
+
+// stateLocked returns a copy of the transaction for a header.
+func (c *coordinator) stateLocked() *rangepb.Transaction {
+	return proto.Clone(c.mu.txn).(*rangepb.Transaction)
+}
+
+// updateLocked folds what a range sent back into the state: timestamps
+// only move up, a final status sticks; a response of an older epoch is
+// stale.
+func (c *coordinator) updateLocked(t *rangepb.Transaction) {
+	cur := c.mu.txn
+	if t == nil || t.Meta.GetEpoch() < cur.Meta.Epoch {
+		return
+	}
+	fwd := func(dst **rangepb.Timestamp, src *rangepb.Timestamp) {
+		ts := tsFromProto(*dst)
+		if ts.Forward(tsFromProto(src)) {
+			*dst = tsToProto(ts)
+		}
+	}
+	fwd(&cur.Meta.WriteTimestamp, t.Meta.GetWriteTimestamp())
+	fwd(&cur.ReadTimestamp, t.ReadTimestamp)
+	fwd(&cur.LastHeartbeat, t.LastHeartbeat)
+	if len(cur.Meta.Key) == 0 {
+		cur.Meta.Key = t.Meta.GetKey()
+	}
+	if t.Status == rangepb.TransactionStatus_COMMITTED || t.Status == rangepb.TransactionStatus_ABORTED {
+		cur.Status = t.Status
+	}
+}
+
+// send sends reqs in the transaction.
+func (c *coordinator) send(ctx context.Context, reqs ...*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.mu.retryErr != nil {
+		return nil, c.mu.retryErr
+	}
+	if c.mu.finalized {
+		return nil, ErrTxnFinalized
+	}
+	ba := &rangepb.BatchRequest{Header: &rangepb.BatchHeader{Txn: c.stateLocked()}, Requests: reqs}
+	br, err := c.interceptors[0].SendLocked(ctx, ba)
+	if err != nil {
+		err = toRetryable(err, c.mu.txn)
+		var re *RetryableError
+		if errors.As(err, &re) {
+			c.mu.retryErr = re
+		}
+		return nil, err
+	}
+	c.updateLocked(br.Txn)
+	return br, nil
+}
+
+// restart moves the transaction to its next epoch at ts (or the clock, if
+// later): what a RetryableError that is not Aborted asks for.
+func (c *coordinator) restart(ts hlc.Timestamp, priority int32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.mu.txn
+	t.Meta.Epoch++
+	wts := tsFromProto(t.Meta.WriteTimestamp)
+	wts.Forward(ts)
+	t.Meta.WriteTimestamp = tsToProto(wts)
+	t.ReadTimestamp = tsToProto(wts)
+	if priority > t.Meta.Priority {
+		t.Meta.Priority = priority
+	}
+	t.Status = rangepb.TransactionStatus_PENDING
+	c.mu.retryErr = nil
+	for _, in := range c.interceptors {
+		in.epochBumpedLocked()
+	}
+}
+
+// finish marks the transaction finalized and stops its heartbeats.
+func (c *coordinator) finishLocked() {
+	c.mu.finalized = true
+	for _, in := range c.interceptors {
+		in.closeLocked()
+	}
+}
+
+func tsToProto(ts hlc.Timestamp) *rangepb.Timestamp {
+	return &rangepb.Timestamp{WallTime: ts.WallTime, Logical: ts.Logical}
+}
+
+func tsFromProto(p *rangepb.Timestamp) hlc.Timestamp {
+	if p == nil {
+		return hlc.Timestamp{}
+	}
+	return hlc.Timestamp{WallTime: p.WallTime, Logical: p.Logical}
+}

@@ -1,0 +1,151 @@
+package txn
+
+import (
+	"context"
+	"crypto/rand"
+	"math"
+	mrand "math/rand/v2"
+	"time"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
+	"github.com/meridiandb/meridian/range/rangepb"
+	"github.com/meridiandb/meridian/stop"
+)
+
+// Options tune a DB. Zero fields take the defaults.
+type Options struct {
+	// HeartbeatInterval is the time between a transaction's heartbeats.
+	// Default 1s (the servers' liveness threshold is 5s).
+	HeartbeatInterval time.Duration
+	// MaxRetries bounds the runs of one DB.Txn function. Default 100.
+	MaxRetries int
+	// MaxConflictRetries bounds how often a batch is resent after running
+	// into a live transaction's intent before the transaction restarts.
+	// Default 200 (about 4 s of backoff).
+	MaxConflictRetries int
+}
+
+func (o *Options) ensureDefaults() {
+	if o.HeartbeatInterval == 0 {
+		o.HeartbeatInterval = time.Second
+	}
+	if o.MaxRetries == 0 {
+		o.MaxRetries = 100
+	}
+	if o.MaxConflictRetries == 0 {
+		o.MaxConflictRetries = 200
+	}
+}
+
+// DB runs transactions and non-transactional requests through a Sender.
+// It is safe for concurrent use.
+type DB struct {
+	sender  Sender
+	clock   *hlc.Clock
+	stopper *stop.Stopper
+	opts    Options
+}
+
+// NewDB returns a DB over sender. Heartbeat loops run as tasks of stopper;
+// clock stamps new transactions.
+func NewDB(sender Sender, clock *hlc.Clock, stopper *stop.Stopper, opts Options) *DB {
+	opts.ensureDefaults()
+	return &DB{sender: sender, clock: clock, stopper: stopper, opts: opts}
+}
+
+// randomPriority returns a priority in [1, MaxInt32): random, so that
+// which of two transactions wins a push is a coin toss.
+func randomPriority() int32 { return 1 + mrand.Int32N(math.MaxInt32-1) }
+
+// NewTxn starts a transaction (nothing is sent until its first request).
+func (db *DB) NewTxn(name string) *Txn {
+	return db.newTxn(name, randomPriority())
+}
+
+func (db *DB) newTxn(name string, priority int32) *Txn {
+	now := db.clock.Now()
+	id := make([]byte, 16)
+	_, _ = rand.Read(id)
+	t := &rangepb.Transaction{
+		Meta: &rangepb.TxnMeta{
+			Id: id, WriteTimestamp: tsToProto(now), MinTimestamp: tsToProto(now), Priority: priority,
+		},
+		Name:                   name,
+		ReadTimestamp:          tsToProto(now),
+		GlobalUncertaintyLimit: tsToProto(now.Add(int64(db.clock.MaxOffset()), 0)),
+	}
+	return &Txn{db: db, c: newCoordinator(db, t)}
+}
+
+// Txn runs fn in a transaction and commits it (unless fn did). When the
+// transaction must run again (a RetryableError, from fn or the commit),
+// it runs fn again: in the next epoch of the same transaction, or in a new
+// transaction if it was aborted, with a priority at least as high. fn
+// must be safe to run more than once and should return errors from the
+// Txn unwrapped or wrapped with cockroachdb/errors. An error that is not
+// retryable rolls the transaction back and is returned.
+func (db *DB) Txn(ctx context.Context, fn func(ctx context.Context, txn *Txn) error) error {
+	t := db.NewTxn("")
+	backoff := time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := fn(ctx, t)
+		if err == nil && !t.finalized() {
+			err = t.Commit(ctx)
+		}
+		if err == nil {
+			return nil
+		}
+		var re *RetryableError
+		if !errors.As(err, &re) || attempt >= db.opts.MaxRetries || ctx.Err() != nil {
+			_ = t.Rollback(ctx)
+			return err
+		}
+		prio := max(t.priority(), randomPriority())
+		if re.Aborted {
+			// Clean up what the aborted incarnation left, then start over.
+			_ = t.Rollback(ctx)
+			t = db.newTxn("", prio)
+		} else {
+			ts := re.Timestamp
+			ts.Forward(db.clock.Now())
+			t.c.restart(ts, prio)
+		}
+		timer := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			_ = t.Rollback(ctx)
+			return errors.Wrap(err, ctx.Err().Error())
+		case <-timer.C:
+		}
+		backoff = min(2*backoff, 50*time.Millisecond)
+	}
+}
+
+// sendNonTxn sends a batch outside any transaction. Such a batch cannot
+// win a push against a live transaction (it has no priority), so it backs
+// off and retries like a transaction's batch would.
+func (db *DB) sendNonTxn(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+	r := &txnConflictRetrier{maxAttempts: db.opts.MaxConflictRetries}
+	r.setWrapped(senderFunc(db.sender.Send))
+	return r.SendLocked(ctx, ba)
+}
+
+// Get reads key outside any transaction, at the leaseholder's clock.
+func (db *DB) Get(ctx context.Context, key []byte) (value []byte, found bool, err error) {
+	br, err := db.sendNonTxn(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{},
+		Requests: []*rangepb.RequestUnion{{Value: &rangepb.RequestUnion_Get{Get: &rangepb.GetRequest{Key: key}}}}})
+	if err != nil {
+		return nil, false, err
+	}
+	g := br.Responses[0].GetGet()
+	return g.Value, g.Found, nil
+}
+
+// Put writes key outside any transaction.
+func (db *DB) Put(ctx context.Context, key, value []byte) error {
+	_, err := db.sendNonTxn(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{},
+		Requests: []*rangepb.RequestUnion{{Value: &rangepb.RequestUnion_Put{Put: &rangepb.PutRequest{Key: key, Value: value}}}}})
+	return err
+}

@@ -1,0 +1,86 @@
+package txn
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/meridiandb/meridian/hlc"
+	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/range/kvserver"
+	"github.com/meridiandb/meridian/range/kvserver/kvtest"
+)
+
+// testCluster is an in-process cluster (real Pebble stores, three nodes)
+// with ranges 2 and 3, and a DB over it.
+type testCluster struct {
+	*kvtest.Cluster
+	db *DB
+}
+
+func newTestCluster(t *testing.T, opts Options) *testCluster {
+	t.Helper()
+	return newTestClusterWith(t, opts, kvtest.Options{Nodes: 3})
+}
+
+func newTestClusterWith(t *testing.T, opts Options, copts kvtest.Options) *testCluster {
+	t.Helper()
+	c := kvtest.NewClusterWithRanges(t, copts, 2)
+	if opts.HeartbeatInterval == 0 {
+		opts.HeartbeatInterval = 50 * time.Millisecond
+	}
+	clock := hlc.NewClock(c.Manual.UnixNano, 0)
+	return &testCluster{Cluster: c, db: NewDB(c.KeySender(), clock, c.Stopper, opts)}
+}
+
+// key returns a key in range 2 (r == 0) or 3.
+func key(r int, s string) []byte {
+	return kvtest.RangeKey(kvserver.RangeID(2+r), s)
+}
+
+// lockRecords counts the lock records (intents) on every live node.
+func (tc *testCluster) lockRecords(t *testing.T) int {
+	t.Helper()
+	n := 0
+	for _, node := range tc.Nodes {
+		if !node.Alive() {
+			continue
+		}
+		it, err := node.Engine.NewIterator(kv.IterOptions{LowerBound: kv.LocalLockTablePrefix, UpperBound: kv.LocalLockTableMax})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for it.SeekGE(kv.MVCCKey{Key: kv.LocalLockTablePrefix}); ; it.Next() {
+			ok, err := it.Valid()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				break
+			}
+			n++
+		}
+		it.Close()
+	}
+	return n
+}
+
+// waitFor waits for cond, failing the test after a deadline.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := hlc.PhysicalNow().Add(10 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if hlc.PhysicalNow().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}

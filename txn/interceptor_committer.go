@@ -1,0 +1,63 @@
+package txn
+
+import (
+	"context"
+
+	"github.com/meridiandb/meridian/range/rangepb"
+)
+
+// txnCommitter finishes the transaction: it tracks the lock spans (every
+// span a write was sent to, before it is sent: a write whose outcome is
+// unknown may have left an intent) and hands them, with the anchor, to
+// EndTxn, so that the record's range resolves the intents. A transaction
+// that wrote nothing has no record and no intents: its EndTxn is answered
+// here.
+//
+// Parallel commits (v2) live here: EndTxn would write a STAGING record
+// listing the in-flight writes, sent in parallel with them.
+type txnCommitter struct {
+	wrapped   lockedSender
+	lockSpans []*rangepb.Span
+	seen      map[string]bool
+}
+
+func (c *txnCommitter) setWrapped(w lockedSender) { c.wrapped = w }
+
+// Intents of older epochs are still to be resolved: the lock spans stay.
+func (c *txnCommitter) epochBumpedLocked() {}
+func (c *txnCommitter) closeLocked()       {}
+
+func (c *txnCommitter) SendLocked(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+	for _, ru := range ba.Requests {
+		if key, end, ok := writeSpan(ru); ok {
+			id := string(key) + "\x00" + string(end)
+			if !c.seen[id] {
+				if c.seen == nil {
+					c.seen = map[string]bool{}
+				}
+				c.seen[id] = true
+				c.lockSpans = append(c.lockSpans, &rangepb.Span{Key: key, EndKey: end})
+			}
+		}
+	}
+	for i, ru := range ba.Requests {
+		et := ru.GetEndTxn()
+		if et == nil {
+			continue
+		}
+		if len(c.lockSpans) == 0 && len(ba.Requests) == 1 {
+			// Nothing written: nothing to commit or clean up, and the
+			// reads were all at one timestamp.
+			txn := ba.Header.Txn
+			txn.Status = rangepb.TransactionStatus_ABORTED
+			if et.Commit {
+				txn.Status = rangepb.TransactionStatus_COMMITTED
+			}
+			return &rangepb.BatchResponse{Txn: txn, Responses: []*rangepb.ResponseUnion{{Value: &rangepb.ResponseUnion_EndTxn{EndTxn: &rangepb.EndTxnResponse{Txn: txn}}}}}, nil
+		}
+		ba.Requests[i] = &rangepb.RequestUnion{Value: &rangepb.RequestUnion_EndTxn{EndTxn: &rangepb.EndTxnRequest{
+			Key: ba.Header.Txn.Meta.Key, Commit: et.Commit, LockSpans: c.lockSpans,
+		}}}
+	}
+	return c.wrapped.SendLocked(ctx, ba)
+}

@@ -1,0 +1,163 @@
+package txn
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/range/kvserver"
+	"github.com/meridiandb/meridian/range/rangepb"
+	"github.com/meridiandb/meridian/stop"
+)
+
+// txnHeartbeater creates the transaction's record with its first write and
+// keeps it alive: without heartbeats, others take the transaction for
+// abandoned once the liveness threshold passes, and abort it. The loop
+// also tells the coordinator when others aborted (or pushed) it, so that
+// it stops early rather than finding out at commit.
+type txnHeartbeater struct {
+	wrapped  lockedSender
+	sender   Sender
+	stopper  *stop.Stopper
+	interval time.Duration
+	// mu is the coordinator's mutex; the loop takes it to read and update
+	// the state through state and update.
+	mu     *sync.Mutex
+	state  func() *rangepb.Transaction
+	update func(*rangepb.Transaction)
+
+	// The fields below are guarded by mu.
+	recordCreated bool
+	// aborted is set by the loop when the record turned out ABORTED.
+	aborted *rangepb.Transaction
+	// stopLoop ends the loop; nil until it starts.
+	stopLoop chan struct{}
+}
+
+func (h *txnHeartbeater) init(db *DB, mu *sync.Mutex, state func() *rangepb.Transaction, update func(*rangepb.Transaction)) {
+	h.sender, h.stopper, h.interval = db.sender, db.stopper, db.opts.HeartbeatInterval
+	h.mu, h.state, h.update = mu, state, update
+}
+
+func (h *txnHeartbeater) setWrapped(w lockedSender) { h.wrapped = w }
+func (h *txnHeartbeater) epochBumpedLocked()        {}
+
+func (h *txnHeartbeater) closeLocked() {
+	if h.stopLoop != nil {
+		close(h.stopLoop)
+		h.stopLoop = nil
+	}
+}
+
+// firstWriteKey returns the key of the batch's first write, nil if none.
+func firstWriteKey(ba *rangepb.BatchRequest) []byte {
+	for _, ru := range ba.Requests {
+		if key, _, write := writeSpan(ru); write {
+			return key
+		}
+	}
+	return nil
+}
+
+func isRollback(ba *rangepb.BatchRequest) bool {
+	for _, ru := range ba.Requests {
+		if et := ru.GetEndTxn(); et != nil && !et.Commit {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *txnHeartbeater) SendLocked(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+	if h.aborted != nil && !isRollback(ba) {
+		return nil, &kvserver.TransactionAbortedError{Txn: h.aborted}
+	}
+	if h.recordCreated {
+		return h.wrapped.SendLocked(ctx, ba)
+	}
+	key := firstWriteKey(ba)
+	if key == nil {
+		return h.wrapped.SendLocked(ctx, ba)
+	}
+	// The first write: it anchors the transaction, and its record is
+	// created in the same batch, ahead of it, so that no intent of the
+	// transaction exists without its record.
+	if len(ba.Header.Txn.Meta.Key) == 0 {
+		ba.Header.Txn.Meta.Key = append([]byte(nil), key...)
+	}
+	hb := &rangepb.RequestUnion{Value: &rangepb.RequestUnion_HeartbeatTxn{HeartbeatTxn: &rangepb.HeartbeatTxnRequest{Key: ba.Header.Txn.Meta.Key}}}
+	ba.Requests = append([]*rangepb.RequestUnion{hb}, ba.Requests...)
+	br, err := h.wrapped.SendLocked(ctx, ba)
+	if err != nil {
+		return nil, err
+	}
+	br.Responses = br.Responses[1:]
+	h.recordCreated = true
+	h.startLoopLocked(ba.Header.Txn.Meta.Key)
+	return br, nil
+}
+
+func (h *txnHeartbeater) startLoopLocked(anchor []byte) {
+	if h.stopLoop != nil || h.stopper == nil || h.interval <= 0 {
+		return
+	}
+	stopLoop := make(chan struct{})
+	h.stopLoop = stopLoop
+	if err := h.stopper.RunAsyncTask("txn-heartbeat", func(ctx context.Context) {
+		h.loop(ctx, anchor, stopLoop)
+	}); err != nil {
+		h.stopLoop = nil
+	}
+}
+
+func (h *txnHeartbeater) loop(ctx context.Context, anchor []byte, stopLoop chan struct{}) {
+	t := time.NewTicker(h.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-stopLoop:
+			return
+		case <-t.C:
+		}
+		if !h.heartbeat(ctx, anchor, stopLoop) {
+			return
+		}
+	}
+}
+
+// heartbeat sends one heartbeat; it returns false when the loop should end.
+func (h *txnHeartbeater) heartbeat(ctx context.Context, anchor []byte, stopLoop chan struct{}) bool {
+	h.mu.Lock()
+	select {
+	case <-stopLoop:
+		h.mu.Unlock()
+		return false
+	default:
+	}
+	txn := h.state()
+	h.mu.Unlock()
+	br, err := h.sender.Send(ctx, &rangepb.BatchRequest{
+		Header: &rangepb.BatchHeader{Txn: txn},
+		Requests: []*rangepb.RequestUnion{{Value: &rangepb.RequestUnion_HeartbeatTxn{HeartbeatTxn: &rangepb.HeartbeatTxnRequest{
+			Key: anchor, Now: txn.LastHeartbeat,
+		}}}},
+	})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var tae *kvserver.TransactionAbortedError
+	switch {
+	case errors.As(err, &tae):
+		h.aborted = tae.Txn
+		return false
+	case err != nil:
+		// Transient (a lease moving, a node stopping): try again at the
+		// next tick; the liveness threshold spans several of them.
+		return true
+	}
+	res := br.Responses[0].GetHeartbeatTxn().GetTxn()
+	h.update(res)
+	return res.GetStatus() == rangepb.TransactionStatus_PENDING
+}

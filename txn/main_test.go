@@ -1,0 +1,11 @@
+package txn
+
+import (
+	"testing"
+
+	"github.com/meridiandb/meridian/stop/leaktest"
+)
+
+func TestMain(m *testing.M) {
+	leaktest.VerifyNoLeaks(m)
+}

@@ -1,0 +1,138 @@
+package txn
+
+import (
+	"context"
+
+	"github.com/meridiandb/meridian/hlc"
+	"github.com/meridiandb/meridian/range/rangepb"
+)
+
+// Txn is one transaction. It is not safe for concurrent use: one goroutine
+// runs it (its heartbeats run on their own, on the DB's stopper). After an
+// error that is a RetryableError, every operation returns it until
+// DB.Txn restarts the transaction.
+type Txn struct {
+	db *DB
+	c  *coordinator
+}
+
+// KeyValue is one row of a scan.
+type KeyValue struct {
+	Key, Value []byte
+	Timestamp  hlc.Timestamp
+}
+
+// ID returns the transaction's ID.
+func (t *Txn) ID() []byte {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	return t.c.mu.txn.Meta.Id
+}
+
+// Proto returns a copy of the transaction's current state.
+func (t *Txn) Proto() *rangepb.Transaction {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	return t.c.stateLocked()
+}
+
+func (t *Txn) priority() int32 {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	return t.c.mu.txn.Meta.Priority
+}
+
+func (t *Txn) finalized() bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	return t.c.mu.finalized
+}
+
+// Get reads key; found is false if it has no value.
+func (t *Txn) Get(ctx context.Context, key []byte) (value []byte, found bool, err error) {
+	br, err := t.c.send(ctx, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Get{Get: &rangepb.GetRequest{Key: key}}})
+	if err != nil {
+		return nil, false, err
+	}
+	g := br.Responses[0].GetGet()
+	return g.Value, g.Found, nil
+}
+
+// Scan reads the keys in [start, end), at most maxKeys of them when
+// positive.
+func (t *Txn) Scan(ctx context.Context, start, end []byte, maxKeys int64) ([]KeyValue, error) {
+	br, err := t.c.send(ctx, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Scan{Scan: &rangepb.ScanRequest{
+		Span: &rangepb.Span{Key: start, EndKey: end}, MaxKeys: maxKeys,
+	}}})
+	if err != nil {
+		return nil, err
+	}
+	rows := br.Responses[0].GetScan().GetRows()
+	out := make([]KeyValue, len(rows))
+	for i, r := range rows {
+		out[i] = KeyValue{Key: r.Key, Value: r.Value, Timestamp: tsFromProto(r.Timestamp)}
+	}
+	return out, nil
+}
+
+// Put writes value at key.
+func (t *Txn) Put(ctx context.Context, key, value []byte) error {
+	_, err := t.c.send(ctx, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Put{Put: &rangepb.PutRequest{Key: key, Value: value}}})
+	return err
+}
+
+// CPut writes value at key if the key's value is expected (nil: if the key
+// has no value); otherwise it fails with a kv.ConditionFailedError.
+func (t *Txn) CPut(ctx context.Context, key, value, expected []byte) error {
+	_, err := t.c.send(ctx, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ConditionalPut{ConditionalPut: &rangepb.ConditionalPutRequest{
+		Key: key, Value: value, ExpValue: expected, ExpExists: expected != nil,
+	}}})
+	return err
+}
+
+// Del deletes key.
+func (t *Txn) Del(ctx context.Context, key []byte) error {
+	_, err := t.c.send(ctx, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Delete{Delete: &rangepb.DeleteRequest{Key: key}}})
+	return err
+}
+
+// Inc adds n to the integer at key and returns the new value.
+func (t *Txn) Inc(ctx context.Context, key []byte, n int64) (int64, error) {
+	br, err := t.c.send(ctx, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Increment{Increment: &rangepb.IncrementRequest{Key: key, Increment: n}}})
+	if err != nil {
+		return 0, err
+	}
+	return br.Responses[0].GetIncrement().NewValue, nil
+}
+
+// Commit commits the transaction. After it, the transaction is finalized
+// whatever the outcome, except for a RetryableError (DB.Txn then runs it
+// again).
+func (t *Txn) Commit(ctx context.Context) error {
+	return t.end(ctx, true)
+}
+
+// Rollback aborts the transaction and removes its intents. Rolling back a
+// finalized transaction does nothing.
+func (t *Txn) Rollback(ctx context.Context) error {
+	t.c.mu.Lock()
+	done := t.c.mu.finalized
+	// A transaction that must restart can still be rolled back.
+	t.c.mu.retryErr = nil
+	t.c.mu.Unlock()
+	if done {
+		return nil
+	}
+	return t.end(ctx, false)
+}
+
+func (t *Txn) end(ctx context.Context, commit bool) error {
+	_, err := t.c.send(ctx, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_EndTxn{EndTxn: &rangepb.EndTxnRequest{Commit: commit}}})
+	if err != nil && commit && IsRetryable(err) {
+		return err
+	}
+	t.c.mu.Lock()
+	t.c.finishLocked()
+	t.c.mu.Unlock()
+	return err
+}
