@@ -204,6 +204,14 @@ func (r *Replica) adminSplit(ctx context.Context, req *rangepb.AdminSplitRequest
 	if err != nil {
 		return nil, err
 	}
+	// The range-local keys (transaction records) anchored in the right-hand
+	// span go with it, and so do their system stats.
+	rl := rangeLocalSpan(key, descEndKey(desc))
+	localStats, err := kv.ComputeStats(r.store.engine, rl.Key, rl.EndKey, ts.WallTime)
+	if err != nil {
+		return nil, err
+	}
+	rightStats.Add(localStats)
 	if holdsMeta {
 		// Range 1 holds meta2: its records change in the split command
 		// itself, atomically with the descriptors.
@@ -424,6 +432,11 @@ func (x *splitRHS) finish() error {
 		}
 		return nil
 	}
+	// The left's timestamp cache covered the right-hand keys, and stays
+	// with the left: every read it recorded happened before now, so the
+	// right-hand side's cache starts with its low-water mark here (no
+	// write below a read served before the split).
+	r.tsCache().SetLowWater(s.clock.Now())
 	r.mu.Lock()
 	err := r.loadFromEngineLocked()
 	if err == nil {

@@ -48,7 +48,8 @@ func (r *Replica) PendingProposals() int {
 func (s *Store) FlushHeartbeats() { s.flushHeartbeats() }
 
 // StatsAndRecompute returns the replica's MVCC stats and the stats
-// recomputed from its data, read together (no command applies between).
+// recomputed from its data (user keys, lock records and range-local keys),
+// read together (no command applies between).
 func (r *Replica) StatsAndRecompute() (got, want kv.MVCCStats, err error) {
 	r.raftMu.Lock()
 	defer r.raftMu.Unlock()
@@ -64,6 +65,12 @@ func (r *Replica) StatsAndRecompute() (got, want kv.MVCCStats, err error) {
 		start = kv.LocalMax
 	}
 	want, err = kv.ComputeStats(r.store.engine, start, descEndKey(desc), got.LastUpdateNanos)
+	if err != nil {
+		return got, want, err
+	}
+	rl := rangeLocalSpan(start, descEndKey(desc))
+	local, err := kv.ComputeStats(r.store.engine, rl.Key, rl.EndKey, got.LastUpdateNanos)
+	want.Add(local)
 	return got, want, err
 }
 
