@@ -9,6 +9,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treebin"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treecmp"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -20,13 +21,26 @@ type builder struct {
 	ctx  context.Context
 	txn  Txn
 	sema tree.SemaContext
+	// subqueries holds the statement's planned subqueries (shared by the
+	// builders of nested subqueries).
+	subqueries map[*tree.Subquery]*subquery
+	// outer is the scope of the query a subquery is nested in: its
+	// columns can be named inside (a correlated subquery); nil at the top.
+	outer *scope
+	// usedOuter records that a name resolved in outer.
+	usedOuter bool
 }
 
 func newBuilder(ctx context.Context, txn Txn, numPlaceholders int, hints []*types.T) *builder {
-	b := &builder{ctx: ctx, txn: txn, sema: tree.MakeSemaContext(nil)}
+	b := &builder{ctx: ctx, txn: txn, sema: tree.MakeSemaContext(nil), subqueries: map[*tree.Subquery]*subquery{}}
 	b.sema.Placeholders.Init(numPlaceholders, hints)
 	return b
 }
+
+// outerBase offsets the column references of a correlated subquery into
+// the enclosing query's row: IndexedVar outerBase+i is that row's column
+// i (see evalCtx.outer).
+const outerBase = 1 << 20
 
 // scope is the set of columns an expression may name: a table's, or the
 // concatenated columns of joined tables, each with its table's name.
@@ -34,9 +48,18 @@ type scope struct {
 	cols []resultColumn
 }
 
-type scopeTypes []resultColumn
+// ivarTypes gives the type checker the types of column references: the
+// scope's own columns and, at outerBase and above, the enclosing query's.
+type ivarTypes struct {
+	cols, outer []resultColumn
+}
 
-func (s scopeTypes) IndexedVarResolvedType(i int) *types.T { return s[i].typ }
+func (s ivarTypes) IndexedVarResolvedType(i int) *types.T {
+	if i >= outerBase {
+		return s.outer[i-outerBase].typ
+	}
+	return s.cols[i].typ
+}
 
 func (s *scope) resolve(n *tree.UnresolvedName) (int, error) {
 	if n.Star {
@@ -109,11 +132,20 @@ func (b *builder) resolveNames(expr tree.Expr, sc *scope) (tree.Expr, error) {
 		case *tree.UnresolvedName:
 			i, err := sc.resolve(n)
 			if err != nil {
+				if b.outer != nil && !n.Star {
+					if oi, oerr := b.outer.resolve(n); oerr == nil {
+						b.usedOuter = true
+						return false, tree.NewTypedOrdinalReference(outerBase+oi, b.outer.cols[oi].typ), nil
+					}
+				}
 				return false, nil, err
 			}
 			return false, tree.NewTypedOrdinalReference(i, sc.cols[i].typ), nil
 		case *tree.Subquery:
-			return false, nil, unsupported("subqueries are not supported yet")
+			if err := b.planSubquery(n, sc); err != nil {
+				return false, nil, err
+			}
+			return false, n, nil
 		case *tree.FuncExpr:
 			if isAggregate(n) {
 				return false, nil, pgerror.New("42803", "aggregate functions are not allowed here")
@@ -121,6 +153,111 @@ func (b *builder) resolveNames(expr tree.Expr, sc *scope) (tree.Expr, error) {
 		}
 		return true, e, nil
 	})
+}
+
+// subquery is a planned subquery: a scalar (one column, at most one
+// row), an EXISTS, or the right side of IN.
+type subquery struct {
+	exists bool
+	typ    *types.T
+	// correlated subqueries name the enclosing row's columns and run for
+	// every row; the others run once per statement and keep their result.
+	correlated bool
+	build      func() (planNode, error)
+
+	done   bool
+	cached tree.Datum
+	all    *tree.DTuple
+}
+
+// planSubquery plans sq with outer as the scope it may reach into, and
+// types it for the type checker.
+func (b *builder) planSubquery(sq *tree.Subquery, outer *scope) error {
+	sel := &tree.Select{Select: sq.Select}
+	child := func() (*builder, planNode, error) {
+		cb := &builder{ctx: b.ctx, txn: b.txn, sema: b.sema, subqueries: b.subqueries, outer: outer}
+		p, err := cb.buildSelect(sel)
+		return cb, p, err
+	}
+	cb, p, err := child()
+	if err != nil {
+		return err
+	}
+	cols := visibleCols(p)
+	info := &subquery{exists: sq.Exists, correlated: cb.usedOuter}
+	info.build = func() (planNode, error) {
+		_, p, err := child()
+		return p, err
+	}
+	if sq.Exists {
+		info.typ = types.Bool
+	} else {
+		if len(cols) != 1 {
+			return pgerror.New(pgerror.CodeSyntaxError, "subquery must return only one column")
+		}
+		info.typ = cols[0].typ
+	}
+	sq.SetType(info.typ)
+	b.subqueries[sq] = info
+	return nil
+}
+
+// runSubquery evaluates a subquery for the enclosing row outerRow: its
+// value (all: the DTuple of every first-column value, for IN).
+func (b *builder) runSubquery(r *runner, sq *tree.Subquery, outerRow tree.Datums, all bool) (tree.Datum, error) {
+	info := b.subqueries[sq]
+	if info == nil {
+		return nil, errors.AssertionFailedf("subquery %s was not planned", sq)
+	}
+	if info.done && !info.correlated {
+		if all {
+			return info.all, nil
+		}
+		if info.cached != nil {
+			return info.cached, nil
+		}
+	}
+	p, err := info.build()
+	if err != nil {
+		return nil, err
+	}
+	ev := *r.eval
+	ev.outer = outerRow
+	sub := &runner{ctx: r.ctx, txn: r.txn, eval: &ev}
+	var rows []tree.Datum
+	for {
+		row, err := p.next(sub)
+		if err != nil {
+			return nil, err
+		}
+		if row == nil {
+			break
+		}
+		if info.exists {
+			rows = append(rows, tree.DBoolTrue)
+			break
+		}
+		rows = append(rows, row[0])
+		if !all && len(rows) > 1 {
+			return nil, pgerror.New("21000", "more than one row returned by a subquery used as an expression")
+		}
+	}
+	info.done = true
+	if all {
+		t := tree.NewDTupleWithLen(types.MakeTuple([]*types.T{info.typ}), len(rows))
+		copy(t.D, rows)
+		info.all = t
+		return t, nil
+	}
+	var d tree.Datum = tree.DNull
+	switch {
+	case info.exists:
+		d = tree.MakeDBool(len(rows) > 0)
+	case len(rows) == 1:
+		d = rows[0]
+	}
+	info.cached = d
+	return d, nil
 }
 
 // typeCheck resolves names in expr against sc and type-checks it.
@@ -133,7 +270,11 @@ func (b *builder) typeCheck(expr tree.Expr, sc *scope, desired *types.T) (tree.T
 }
 
 func (b *builder) typeCheckResolved(expr tree.Expr, cols []resultColumn, desired *types.T) (tree.TypedExpr, error) {
-	b.sema.IVarContainer = scopeTypes(cols)
+	it := ivarTypes{cols: cols}
+	if b.outer != nil {
+		it.outer = b.outer.cols
+	}
+	b.sema.IVarContainer = it
 	te, err := tree.TypeCheck(b.ctx, expr, &b.sema, desired)
 	if err != nil {
 		return nil, withParserCode(err)
@@ -406,8 +547,8 @@ func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, erro
 				return true, e, nil
 			}
 			f := rewriteCountStar(n)
-			if f.Type == tree.DistinctFuncType {
-				return false, nil, unsupported("aggregates with DISTINCT are not supported yet")
+			if f.Filter != nil || f.WindowDef != nil || len(f.OrderBy) > 0 {
+				return false, nil, unsupported("FILTER, OVER and ORDER BY in aggregates are not supported yet")
 			}
 			text := tree.AsString(f)
 			if i, ok := g.byText[text]; ok {
@@ -427,7 +568,7 @@ func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, erro
 				return false, nil, err
 			}
 			fe := te.(*tree.FuncExpr)
-			spec := aggSpec{kind: fe.ResolvedOverload().Fn.(aggKind), typ: fe.ResolvedType()}
+			spec := aggSpec{kind: fe.ResolvedOverload().Fn.(aggKind), typ: fe.ResolvedType(), distinct: f.Type == tree.DistinctFuncType}
 			if len(fe.Exprs) > 0 {
 				spec.arg = fe.Exprs[0].(tree.TypedExpr)
 				// PostgreSQL sums int2 and int4 into an int8.
@@ -455,7 +596,10 @@ func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, erro
 			}
 			return false, tree.NewTypedOrdinalReference(gi, g.src.cols[i].typ), nil
 		case *tree.Subquery:
-			return false, nil, unsupported("subqueries are not supported yet")
+			if err := b.planSubquery(n, nil); err != nil {
+				return false, nil, err
+			}
+			return false, n, nil
 		}
 		return true, e, nil
 	})
@@ -470,6 +614,9 @@ func hasAggregate(exprs ...tree.Expr) bool {
 			continue
 		}
 		_, _ = tree.SimpleVisit(e, func(x tree.Expr) (bool, tree.Expr, error) {
+			if _, ok := x.(*tree.Subquery); ok {
+				return false, x, nil // its aggregates are its own
+			}
 			if f, ok := x.(*tree.FuncExpr); ok && (isAggregate(f) || isCountStar(f)) {
 				found = true
 				return false, x, nil
@@ -692,6 +839,24 @@ func figureColname(e tree.Expr) string {
 		}
 	case *tree.ParenExpr:
 		return figureColname(x.Expr)
+	case *tree.Subquery:
+		if x.Exists {
+			return "exists"
+		}
+		sel := x.Select
+		for {
+			p, ok := sel.(*tree.ParenSelect)
+			if !ok {
+				break
+			}
+			sel = p.Select.Select
+		}
+		if sc, ok := sel.(*tree.SelectClause); ok && len(sc.Exprs) == 1 {
+			if sc.Exprs[0].As != "" {
+				return string(sc.Exprs[0].As)
+			}
+			return figureColname(sc.Exprs[0].Expr)
+		}
 	case *tree.CaseExpr:
 		return "case"
 	case *tree.CoalesceExpr:

@@ -2,9 +2,11 @@ package sql
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
@@ -27,6 +29,12 @@ type evalCtx struct {
 	row tree.Datums
 	// stmtTime is the statement's time: now() and relative date literals.
 	stmtTime time.Time
+	// outer is the enclosing query's current row, for the column
+	// references of a correlated subquery (IndexedVar outerBase+i).
+	outer tree.Datums
+	// subquery runs a subquery for the current row; all asks for every
+	// first-column value (IN).
+	subquery func(sq *tree.Subquery, row tree.Datums, all bool) (tree.Datum, error)
 }
 
 var _ tree.CompareContext = (*evalCtx)(nil)
@@ -51,7 +59,15 @@ func unsupported(format string, args ...interface{}) error {
 func (e *evalCtx) eval(expr tree.TypedExpr) (tree.Datum, error) {
 	switch x := expr.(type) {
 	case *tree.IndexedVar:
+		if x.Idx >= outerBase {
+			return e.outer[x.Idx-outerBase], nil
+		}
 		return e.row[x.Idx], nil
+	case *tree.Subquery:
+		if e.subquery == nil {
+			return nil, errors.AssertionFailedf("subquery outside a statement")
+		}
+		return e.subquery(x, e.row, false)
 	case *tree.Placeholder:
 		// Before tree.Datum: a Placeholder satisfies that interface too.
 		return e.params[x.Idx], nil
@@ -152,7 +168,12 @@ func (e *evalCtx) evalComparison(x *tree.ComparisonExpr) (tree.Datum, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := e.eval(x.TypedRight())
+	var r tree.Datum
+	if sq, ok := x.Right.(*tree.Subquery); ok && (x.Operator.Symbol == treecmp.In || x.Operator.Symbol == treecmp.NotIn) {
+		r, err = e.subquery(sq, e.row, true)
+	} else {
+		r, err = e.eval(x.TypedRight())
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -214,6 +235,10 @@ func (e *evalCtx) evalIn(l, r tree.Datum, not bool) (tree.Datum, error) {
 	t, ok := r.(*tree.DTuple)
 	if !ok {
 		return nil, unsupported("IN needs a list of values")
+	}
+	if len(t.D) == 0 {
+		// Nothing is in an empty set, not even NULL.
+		return tree.MakeDBool(tree.DBool(not)), nil
 	}
 	if l == tree.DNull {
 		return tree.DNull, nil
@@ -491,9 +516,20 @@ func castDatum(e *evalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 	switch t.Family() {
 	case types.StringFamily:
 		s := datumText(d)
-		if t.Width() > 0 && len([]rune(s)) > int(t.Width()) {
-			if t.Oid() == types.VarChar.Oid() || t.Oid() == types.BPChar.Oid() {
-				return nil, pgerror.Newf("22001", "value too long for type %s", t.SQLString())
+		if w := int(t.Width()); w > 0 {
+			n := utf8.RuneCountInString(s)
+			if n > w {
+				// PostgreSQL lets trailing spaces beyond the width go.
+				trimmed := strings.TrimRight(s, " ")
+				if utf8.RuneCountInString(trimmed) > w {
+					return nil, pgerror.Newf("22001", "value too long for type %s", t.SQLString())
+				}
+				s = string([]rune(s)[:w])
+				n = w
+			}
+			if t.Oid() == types.BPChar.Oid() && n < w {
+				// char(n) is blank-padded to its width.
+				s += strings.Repeat(" ", w-n)
 			}
 		}
 		return tree.NewDString(s), nil
@@ -551,15 +587,20 @@ func castDatum(e *evalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 			return f, pgerror.WithCode(err, pgerror.CodeInvalidTextRepresentation)
 		}
 	case types.DecimalFamily:
+		var r *tree.DDecimal
 		switch x := d.(type) {
 		case *tree.DInt, *tree.DFloat, *tree.DDecimal:
-			r := &tree.DDecimal{}
+			r = &tree.DDecimal{}
 			r.Decimal.Set(toDecimal(d))
-			return r, nil
 		case *tree.DString:
-			r, err := tree.ParseDDecimal(strings.TrimSpace(string(*x)))
-			return r, pgerror.WithCode(err, pgerror.CodeInvalidTextRepresentation)
+			var err error
+			if r, err = tree.ParseDDecimal(strings.TrimSpace(string(*x))); err != nil {
+				return nil, pgerror.WithCode(err, pgerror.CodeInvalidTextRepresentation)
+			}
+		default:
+			return nil, unsupported("cannot cast %s to %s", d.ResolvedType(), t.SQLString())
 		}
+		return limitNumeric(r, t)
 	case types.BoolFamily:
 		switch x := d.(type) {
 		case *tree.DInt:
@@ -701,4 +742,25 @@ func floorDiv(a, b int) int {
 		q--
 	}
 	return q
+}
+
+// limitNumeric applies numeric(p,s): the value rounded (half away from
+// zero) to s decimals, and at most p-s digits before the point.
+func limitNumeric(d *tree.DDecimal, t *types.T) (tree.Datum, error) {
+	p, sc := t.Precision(), t.Scale()
+	if p == 0 || d.Form != apd.Finite {
+		return d, nil
+	}
+	ctx := *tree.DecimalCtx
+	ctx.Rounding = apd.RoundHalfUp
+	ctx.Precision = uint32(p) + 2000
+	if _, err := ctx.Quantize(&d.Decimal, &d.Decimal, -sc); err != nil {
+		return nil, pgerror.WithCode(err, pgerror.CodeNumericValueOutOfRange)
+	}
+	intDigits := int(d.NumDigits()) + int(d.Exponent)
+	if !d.IsZero() && intDigits > int(p-sc) {
+		return nil, pgerror.WithDetail(pgerror.New(pgerror.CodeNumericValueOutOfRange, "numeric field overflow"),
+			fmt.Sprintf("A field with precision %d, scale %d must round to an absolute value less than 10^%d.", p, sc, p-sc))
+	}
+	return d, nil
 }

@@ -359,12 +359,17 @@ type groupNode struct {
 
 type aggSpec struct {
 	kind aggKind
+	// distinct aggregates each distinct argument value once.
+	distinct bool
 	// arg is nil for count_rows.
 	arg tree.TypedExpr
 	typ *types.T
 }
 
 type aggState struct {
+	// seen holds the encoded argument values a DISTINCT aggregate has
+	// taken.
+	seen  map[string]struct{}
 	count int64
 	acc   tree.Datum // sum (as the result type), min, max
 	fsum  float64
@@ -448,6 +453,19 @@ func accumulate(r *runner, s *aggState, a aggSpec, row tree.Datums) error {
 	d, err := r.evalIn(a.arg, row)
 	if err != nil || d == tree.DNull {
 		return err
+	}
+	if a.distinct {
+		enc, err := encodeDatum(nil, d)
+		if err != nil {
+			return err
+		}
+		if _, dup := s.seen[string(enc)]; dup {
+			return nil
+		}
+		if s.seen == nil {
+			s.seen = map[string]struct{}{}
+		}
+		s.seen[string(enc)] = struct{}{}
 	}
 	s.count++
 	switch a.kind {

@@ -319,6 +319,9 @@ func (s *session) run(ctx context.Context, txn Txn, stmt tree.Statement, nParams
 	b := newBuilder(ctx, txn, nParams, hints)
 	ev := &evalCtx{ctx: ctx, params: params, stmtTime: s.ex.now()}
 	r := &runner{ctx: ctx, txn: txn, eval: ev}
+	ev.subquery = func(sq *tree.Subquery, row tree.Datums, all bool) (tree.Datum, error) {
+		return b.runSubquery(r, sq, row, all)
+	}
 	switch st := stmt.(type) {
 	case *tree.CreateTable:
 		return &result{tag: "CREATE TABLE"}, b.createTable(st)

@@ -8,8 +8,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/range/kvserver"
+	"github.com/meridiandb/meridian/range/rangepb"
 	"github.com/meridiandb/meridian/stop"
 )
 
@@ -137,7 +140,36 @@ func TestBank(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// Move the leases around while the transfers run: each new
+	// leaseholder starts with an empty timestamp cache, whose low-water
+	// mark (the lease start) must stand for the reads served elsewhere.
+	workersDone := make(chan struct{})
+	movesDone := make(chan struct{})
+	var moves int
+	if err := tc.Stopper.RunAsyncTask("bank-lease-mover", func(ctx context.Context) {
+		defer close(movesDone)
+		pace := time.NewTicker(20 * time.Millisecond)
+		defer pace.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-workersDone:
+				return
+			case <-pace.C:
+			}
+			id := kvserver.RangeID(2 + i%2)
+			target := int32(tc.Leaseholder(id)%3 + 1)
+			if _, err := tc.Send(ctx, id, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_TransferLease{
+				TransferLease: &rangepb.TransferLeaseRequest{Target: &rangepb.ReplicaDescriptor{NodeId: target, StoreId: target, ReplicaId: target}},
+			}}); err == nil {
+				moves++
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
 	wg.Wait()
+	close(workersDone)
+	<-movesDone
 	close(auditStop)
 	<-auditDone
 	close(errs)
@@ -148,7 +180,7 @@ func TestBank(t *testing.T) {
 	if err != nil || total != want {
 		t.Fatalf("final audit: total %d, err %v; want %d", total, err, want)
 	}
-	t.Logf("%d transfers in %d runs, %d concurrent audits", workers*transfersPerWorker, runs.Load(), audits.Load())
+	t.Logf("%d transfers in %d runs, %d concurrent audits, %d lease moves", workers*transfersPerWorker, runs.Load(), audits.Load(), moves)
 	waitFor(t, "intents resolved", func() bool { return tc.lockRecords(t) == 0 })
 }
 

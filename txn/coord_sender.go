@@ -54,6 +54,7 @@ type coordinator struct {
 		// finalized: committed or rolled back.
 		finalized bool
 	}
+	clock        *hlc.Clock
 	heartbeater  txnHeartbeater
 	seqNums      txnSeqNumAllocator
 	committer    txnCommitter
@@ -63,7 +64,7 @@ type coordinator struct {
 }
 
 func newCoordinator(db *DB, txn *rangepb.Transaction) *coordinator {
-	c := &coordinator{}
+	c := &coordinator{clock: db.clock}
 	c.mu.txn = txn
 	c.heartbeater.init(db, &c.mu.Mutex, c.stateLocked, c.updateLocked)
 	c.retrier.maxAttempts = db.opts.MaxConflictRetries
@@ -129,6 +130,13 @@ func (c *coordinator) send(ctx context.Context, reqs ...*rangepb.RequestUnion) (
 		return nil, err
 	}
 	c.updateLocked(br.Txn)
+	if c.clock != nil {
+		// Keep the client's clock up with the cluster's: a restart starts
+		// at the clock, and a transaction started behind the values it
+		// reads finds them uncertain.
+		_, _ = c.clock.Update(tsFromProto(br.Timestamp))
+		_, _ = c.clock.Update(tsFromProto(br.Txn.GetMeta().GetWriteTimestamp()))
+	}
 	return br, nil
 }
 

@@ -85,6 +85,11 @@ func (h *txnHeartbeater) SendLocked(ctx context.Context, ba *rangepb.BatchReques
 	// transaction exists without its record.
 	if len(ba.Header.Txn.Meta.Key) == 0 {
 		ba.Header.Txn.Meta.Key = append([]byte(nil), key...)
+		if h.update != nil {
+			// The anchor sticks even if this batch fails: intents it may
+			// have left name it, so the record must be there.
+			h.update(ba.Header.Txn)
+		}
 	}
 	hb := &rangepb.RequestUnion{Value: &rangepb.RequestUnion_HeartbeatTxn{HeartbeatTxn: &rangepb.HeartbeatTxnRequest{Key: ba.Header.Txn.Meta.Key}}}
 	ba.Requests = append([]*rangepb.RequestUnion{hb}, ba.Requests...)

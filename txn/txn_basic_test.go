@@ -89,3 +89,31 @@ func TestTxnReadsNeverSeeOthersIntents(t *testing.T) {
 	waitFor(t, "intents resolved", func() bool { return tc.lockRecords(t) == 0 })
 	_ = kv.LocalLockTablePrefix
 }
+
+// TestTxnFirstWriteFails: the batch of the first write (which creates the
+// record) fails on a condition; the transaction goes on and commits, its
+// record created by the commit.
+func TestTxnFirstWriteFails(t *testing.T) {
+	tc := newTestCluster(t, Options{})
+	ctx := testCtx(t)
+	k, k2 := key(0, "k"), key(1, "k2")
+	if err := tc.db.Put(ctx, k, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	err := tc.db.Txn(ctx, func(ctx context.Context, txn *Txn) error {
+		var cfe *kv.ConditionFailedError
+		if err := txn.CPut(ctx, k, []byte("y"), nil); !errors.As(err, &cfe) {
+			return errors.Newf("CPut on an existing key: %v", err)
+		}
+		return txn.Put(ctx, k2, []byte("z"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _, err := tc.db.Get(ctx, k2); err != nil || string(v) != "z" {
+		t.Fatalf("%q %v", v, err)
+	}
+	if v, _, err := tc.db.Get(ctx, k); err != nil || string(v) != "x" {
+		t.Fatalf("%q %v", v, err)
+	}
+}

@@ -49,6 +49,9 @@ type evalCtx struct {
 	desc *rangepb.RangeDescriptor
 	// now is the leaseholder's clock when the batch was evaluated.
 	now hlc.Timestamp
+	// historical: a non-transactional read at a timestamp of the past
+	// (no uncertainty: the caller chose it).
+	historical bool
 	// txn is the header's transaction, nil for a non-transactional batch.
 	txn *rangepb.Transaction
 	// afterApply are resolutions of intents outside this range, for after
@@ -79,7 +82,14 @@ func (ec *evalCtx) writeTxn() *kv.Txn {
 
 func (ec *evalCtx) uncertainty() kv.Uncertainty {
 	if ec.txn == nil {
-		return kv.Uncertainty{}
+		// A non-transactional read at the leaseholder's clock is uncertain
+		// about values up to a clock offset ahead too (committed at a
+		// pushed timestamp, or by a node whose clock runs ahead); it is
+		// retried above them (sendWithConflicts).
+		if ec.historical {
+			return kv.Uncertainty{}
+		}
+		return kv.Uncertainty{GlobalLimit: ec.now.Add(int64(ec.r.store.clock.MaxOffset()), 0)}
 	}
 	return kv.Uncertainty{GlobalLimit: tsFromProto(ec.txn.GlobalUncertaintyLimit)}
 }
@@ -357,6 +367,31 @@ func evaluateTxnRequest(ec *evalCtx, rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCC
 	return nil, false, nil
 }
 
+// checkReadFresh makes a transactional write that depends on the current
+// value (CPut, Increment) fail when a value newer than the transaction's
+// read timestamp exists: the write would act on a value the transaction's
+// snapshot does not hold (a CPut would fail its condition for no fault of
+// the caller). The TransactionRetryError carries a write timestamp above
+// that value; the coordinator refreshes its reads there and sends the
+// write again, or restarts.
+func checkReadFresh(ec *evalCtx, rd kv.Reader, key []byte) error {
+	if ec.txn == nil {
+		return nil
+	}
+	rts := tsFromProto(ec.txn.ReadTimestamp)
+	_, err := kv.MVCCGet(rd, key, rts.Next(), kv.MVCCGetOptions{Txn: ec.readTxn(), FailOnMoreRecent: true})
+	var wto *kv.WriteTooOldError
+	if !errors.As(err, &wto) {
+		return err
+	}
+	txn := proto.Clone(ec.txn).(*rangepb.Transaction)
+	ts := tsFromProto(txn.Meta.WriteTimestamp)
+	ts.Forward(wto.ActualTimestamp)
+	txn.Meta.WriteTimestamp = tsToProto(ts)
+	return &TransactionRetryError{Reason: rangepb.TransactionRetryReason_RETRY_SERIALIZABLE, Txn: txn,
+		Extra: "a value newer than the read timestamp: " + wto.Error()}
+}
+
 // evalRefresh checks a read span of the batch's transaction from from up to
 // its (new) read timestamp.
 func evalRefresh(ec *evalCtx, rd kv.Reader, key, end []byte, from *rangepb.Timestamp) error {
@@ -376,12 +411,19 @@ func evalEndTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.En
 		return nil, err
 	}
 	if rec == nil {
-		if req.Commit {
+		if req.Commit && len(req.LockSpans) == 0 {
 			return nil, &TransactionStatusError{Reason: "no transaction record: unknown transaction (or one that never wrote)", Txn: ec.txn}
 		}
-		// A rollback before the first write: leave an ABORTED record so
-		// that nothing of this transaction can be written later.
-		rec = &rangepb.TxnRecord{Meta: ec.txn.Meta, Status: rangepb.TransactionStatus_PENDING}
+		// The first write's batch (which creates the record) failed, but
+		// writes were attempted, and some may have left intents (on other
+		// ranges). Nobody aborted the transaction: a push that finds no
+		// record leaves an ABORTED one, and records are never removed. So
+		// the record can be created here, final; a rollback leaves an
+		// ABORTED record so that nothing of the transaction is written
+		// later.
+		m := proto.Clone(ec.txn.Meta).(*rangepb.TxnMeta)
+		m.Key = req.Key
+		rec = &rangepb.TxnRecord{Meta: m, Status: rangepb.TransactionStatus_PENDING, LastHeartbeat: tsToProto(ec.now)}
 	}
 	switch rec.Status {
 	case rangepb.TransactionStatus_ABORTED:
@@ -528,7 +570,7 @@ func evalPushTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.P
 	}
 	hb := tsFromProto(rec.LastHeartbeat)
 	expired := hb.Add(int64(ec.r.txnLivenessThreshold()), 0).Less(ec.now)
-	wins := pusherWins(ec.txn, rec.Meta)
+	wins := req.Force || pusherWins(ec.txn, rec.Meta)
 	pushTo := tsFromProto(req.PushTo)
 	switch {
 	case expired || (wins && req.PushType == rangepb.PushTxnType_PUSH_ABORT):

@@ -331,6 +331,11 @@ func (r *Replica) transferLease(ctx context.Context, target *rangepb.ReplicaDesc
 	if err != nil {
 		return err
 	}
+	release, minStart, err := r.drainForLeaseTransfer(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	r.mu.Lock()
 	rd := replicaByID(r.mu.desc, target.GetReplicaId())
 	if rd == nil && target != nil {
@@ -345,6 +350,7 @@ func (r *Replica) transferLease(ctx context.Context, target *rangepb.ReplicaDesc
 		return nil
 	}
 	now := r.store.clock.Now()
+	now.Forward(minStart)
 	nl := &rangepb.Lease{
 		Start:      tsToProto(now),
 		Replica:    rd,

@@ -287,6 +287,9 @@ func evaluate(ec *evalCtx, rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, ru 
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Put{Put: &rangepb.PutResponse{}}}, err
 	case *rangepb.RequestUnion_ConditionalPut:
 		c := req.ConditionalPut
+		if err := checkReadFresh(ec, rd, c.Key); err != nil {
+			return nil, err
+		}
 		var exp *kv.Value
 		if c.ExpExists {
 			v := kv.MakeBytesValue(c.ExpValue)
@@ -295,6 +298,9 @@ func evaluate(ec *evalCtx, rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, ru 
 		err := kv.MVCCConditionalPut(rw, ms, c.Key, ts, kv.MakeBytesValue(c.Value), exp, false, kv.MVCCWriteOptions{Txn: ec.writeTxn()})
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ConditionalPut{ConditionalPut: &rangepb.ConditionalPutResponse{}}}, err
 	case *rangepb.RequestUnion_Increment:
+		if err := checkReadFresh(ec, rd, req.Increment.Key); err != nil {
+			return nil, err
+		}
 		n, err := kv.MVCCIncrement(rw, ms, req.Increment.Key, ts, req.Increment.Increment, kv.MVCCWriteOptions{Txn: ec.writeTxn()})
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Increment{Increment: &rangepb.IncrementResponse{NewValue: n}}}, err
 	case *rangepb.RequestUnion_Delete:

@@ -1,6 +1,7 @@
 package kvserver
 
 import (
+	"bytes"
 	"context"
 	"sync"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
 	"github.com/meridiandb/meridian/range/rangepb"
+	"github.com/meridiandb/meridian/range/spanlatch"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -71,7 +73,12 @@ const maxConflictRetries = 8
 // pushAndResolve does here) instead of this loop; EndTxn and
 // ResolveIntent report OnLockUpdated/OnTxnUpdated. The failing push then
 // disappears in favour of a wait in the txn wait queue with deadlock
-// detection.
+// detection. One thing must come with it: the manager finds cycles only
+// among the waits of one range, so a deadlock across ranges (A waits for B
+// on one range, B for A on another) would wait forever; until deadlocks
+// are detected at the txn records, a wait longer than a bound should fall
+// back to today's answer (the conflict error, the coordinator backs off,
+// and the priority order breaks the cycle).
 func (r *Replica) sendWithConflicts(ctx context.Context, ba *rangepb.BatchRequest, desc *rangepb.RangeDescriptor) (*rangepb.BatchResponse, error) {
 	for attempt := 0; ; attempt++ {
 		resp, err := r.sendOnce(ctx, ba, desc)
@@ -80,11 +87,17 @@ func (r *Replica) sendWithConflicts(ctx context.Context, ba *rangepb.BatchReques
 		}
 		var lce *kv.LockConflictError
 		var wto *kv.WriteTooOldError
+		var unc *kv.ReadWithinUncertaintyIntervalError
 		switch {
 		case errors.As(err, &lce) && r.store.cfg.TxnSender != nil:
 			if perr := r.pushAndResolve(ctx, ba, lce); perr != nil {
 				return nil, perr
 			}
+		case errors.As(err, &unc) && ba.Header.GetTxn() == nil:
+			// A non-transactional read picks its own timestamp: move the
+			// clock past the uncertain value (one this range holds, so
+			// accepted by a clock before) and read again.
+			r.store.clock.Forward(unc.ValueTimestamp)
 		case errors.As(err, &wto) && ba.Header.GetTxn() != nil:
 			ba = proto.Clone(ba).(*rangepb.BatchRequest)
 			m := ba.Header.Txn.Meta
@@ -158,6 +171,9 @@ func (r *Replica) pushAndResolve(ctx context.Context, ba *rangepb.BatchRequest, 
 // newEvalCtx prepares the evaluation of ba at ts.
 func (r *Replica) newEvalCtx(ba *rangepb.BatchRequest, desc *rangepb.RangeDescriptor, now hlc.Timestamp) *evalCtx {
 	ec := &evalCtx{r: r, desc: desc, now: now}
+	if h := ba.Header; h.GetTimestamp() != nil && tsFromProto(h.Timestamp) == now {
+		ec.historical = true
+	}
 	if t := ba.Header.GetTxn(); t != nil && t.Meta != nil {
 		ec.txn = proto.Clone(t).(*rangepb.Transaction)
 		// Later writes here (non-transactional ones at the clock) must be
@@ -193,6 +209,16 @@ func spanOf(ru *rangepb.RequestUnion) (key, end []byte, read, write bool) {
 	return nil, nil, false, false
 }
 
+// cacheSpan normalises a request's span for the timestamp cache: nil end
+// for a single key; ok false for an empty span, which reads nothing (and
+// which the cache refuses).
+func cacheSpan(key, end []byte) ([]byte, []byte, bool) {
+	if len(end) == 0 {
+		return key, nil, true
+	}
+	return key, end, bytes.Compare(key, end) < 0
+}
+
 // forwardWriteTs moves the batch's write timestamp above every read of the
 // keys it writes that the timestamp cache knows (other than the
 // transaction's own), and returns the timestamp for non-transactional
@@ -207,7 +233,8 @@ func (r *Replica) forwardWriteTs(ec *evalCtx, ba *rangepb.BatchRequest, ts hlc.T
 	orig := wts
 	for _, ru := range ba.Requests {
 		key, end, _, write := spanOf(ru)
-		if !write {
+		key, end, ok := cacheSpan(key, end)
+		if !write || !ok {
 			continue
 		}
 		if max, by := tc.GetMax(key, end); wts.LessEq(max) && (ec.txn == nil || by != own) {
@@ -233,7 +260,8 @@ func (r *Replica) recordReads(ec *evalCtx, ba *rangepb.BatchRequest, ts hlc.Time
 	}
 	for _, ru := range ba.Requests {
 		key, end, read, write := spanOf(ru)
-		if !read {
+		key, end, ok := cacheSpan(key, end)
+		if !read || !ok {
 			continue
 		}
 		at := rts
@@ -272,4 +300,26 @@ func (r *Replica) resolveAfterApply(ec *evalCtx) {
 	_ = r.store.stopper.RunAsyncTask("resolve-intents", func(ctx context.Context) {
 		_, _ = sender.Send(ctx, ba)
 	})
+}
+
+// drainForLeaseTransfer prepares a lease transfer: it waits for the
+// requests evaluating under the current lease (they hold latches; a write
+// latch over the whole range waits for all of them and holds back new
+// ones until release) and returns the lowest start the new lease may
+// have: above every read this replica served, which the new leaseholder's
+// timestamp cache only knows as its low-water mark, the lease start. (A
+// read may be above the clock: a transaction's read timestamp can be
+// ahead of it.)
+func (r *Replica) drainForLeaseTransfer(ctx context.Context) (release func(), minStart hlc.Timestamp, err error) {
+	desc := r.Desc()
+	end := desc.GetEndKey()
+	if len(end) == 0 {
+		end = kv.KeyMax
+	}
+	g, err := r.latches.Acquire(ctx, []spanlatch.LatchSpan{{Span: spanlatch.Span{Key: desc.GetStartKey(), EndKey: end}, Access: spanlatch.Write}})
+	if err != nil {
+		return nil, hlc.Timestamp{}, err
+	}
+	max, _ := r.tsCache().GetMax(desc.GetStartKey(), end)
+	return func() { r.latches.Release(g) }, max, nil
 }

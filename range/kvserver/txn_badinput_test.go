@@ -49,8 +49,11 @@ func TestTxnBadInput(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s := c.KeySender()
-	now := c.Nodes[0].Clock.Now()
 	anchor := kvtest.RangeKey(2, "anchor")
+	if _, err := s.Send(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{}, Requests: []*rangepb.RequestUnion{getReq(string(anchor))}}); err != nil {
+		t.Fatal(err)
+	}
+	now := c.Nodes[0].Clock.Now()
 
 	// EndTxn of a transaction nobody knows (no record).
 	unknown := txnProto(1, anchor, 0, 1, now)
@@ -93,6 +96,14 @@ func TestTxnBadInput(t *testing.T) {
 	if _, err := sendTxn(ctx, s, pusher, pushReq(strong, rangepb.PushTxnType_PUSH_ABORT)); !errors.As(err, &tpe) {
 		t.Fatalf("push of a live, higher-priority txn: %v", err)
 	}
+
+	// A forced push (the concurrency manager decided) goes through.
+	forced := pushReq(strong, rangepb.PushTxnType_PUSH_ABORT)
+	forced.GetPushTxn().Force = true
+	if br, err := sendTxn(ctx, s, pusher, forced); err != nil || br.Responses[0].GetPushTxn().PusheeTxn.Status != rangepb.TransactionStatus_ABORTED {
+		t.Fatalf("forced push: %v %v", br, err)
+	}
+	strong = txnProto(9, anchor, 0, 1000, now)
 
 	// A committed transaction: pushes leave it committed (the pusher learns
 	// the outcome and resolves), a second commit or a rollback is refused.

@@ -675,11 +675,15 @@ func (x *HeartbeatTxnResponse) GetTxn() *Transaction {
 // expired, or the pusher (the header's transaction, if any) has the higher
 // priority; otherwise it fails with a TransactionPushError.
 type PushTxnRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Pushee        *TxnMeta               `protobuf:"bytes,2,opt,name=pushee,proto3" json:"pushee,omitempty"`
-	PushTo        *Timestamp             `protobuf:"bytes,3,opt,name=push_to,json=pushTo,proto3" json:"push_to,omitempty"`
-	PushType      PushTxnType            `protobuf:"varint,4,opt,name=push_type,json=pushType,proto3,enum=meridian.rangepb.PushTxnType" json:"push_type,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Key      []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Pushee   *TxnMeta               `protobuf:"bytes,2,opt,name=pushee,proto3" json:"pushee,omitempty"`
+	PushTo   *Timestamp             `protobuf:"bytes,3,opt,name=push_to,json=pushTo,proto3" json:"push_to,omitempty"`
+	PushType PushTxnType            `protobuf:"varint,4,opt,name=push_type,json=pushType,proto3,enum=meridian.rangepb.PushTxnType" json:"push_type,omitempty"`
+	// force skips the priority and expiry rules: the pusher already decided
+	// (the concurrency manager's txn wait queue, breaking a deadlock). A
+	// finalized pushee is still left as it is.
+	Force         bool `protobuf:"varint,5,opt,name=force,proto3" json:"force,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -740,6 +744,13 @@ func (x *PushTxnRequest) GetPushType() PushTxnType {
 		return x.PushType
 	}
 	return PushTxnType_PUSH_TIMESTAMP
+}
+
+func (x *PushTxnRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
 }
 
 type PushTxnResponse struct {
@@ -1708,12 +1719,13 @@ const file_range_rangepb_txn_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12-\n" +
 	"\x03now\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\x03now\"G\n" +
 	"\x14HeartbeatTxnResponse\x12/\n" +
-	"\x03txn\x18\x01 \x01(\v2\x1d.meridian.rangepb.TransactionR\x03txn\"\xc7\x01\n" +
+	"\x03txn\x18\x01 \x01(\v2\x1d.meridian.rangepb.TransactionR\x03txn\"\xdd\x01\n" +
 	"\x0ePushTxnRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x121\n" +
 	"\x06pushee\x18\x02 \x01(\v2\x19.meridian.rangepb.TxnMetaR\x06pushee\x124\n" +
 	"\apush_to\x18\x03 \x01(\v2\x1b.meridian.rangepb.TimestampR\x06pushTo\x12:\n" +
-	"\tpush_type\x18\x04 \x01(\x0e2\x1d.meridian.rangepb.PushTxnTypeR\bpushType\"O\n" +
+	"\tpush_type\x18\x04 \x01(\x0e2\x1d.meridian.rangepb.PushTxnTypeR\bpushType\x12\x14\n" +
+	"\x05force\x18\x05 \x01(\bR\x05force\"O\n" +
 	"\x0fPushTxnResponse\x12<\n" +
 	"\n" +
 	"pushee_txn\x18\x01 \x01(\v2\x1d.meridian.rangepb.TransactionR\tpusheeTxn\"\x92\x01\n" +

@@ -300,13 +300,6 @@ func (c *Cluster) send(ctx context.Context, from kvserver.NodeID, id kvserver.Ra
 	return c.sendBatch(ctx, from, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{RangeId: int64(id)}, Requests: reqs})
 }
 
-// SendBatch is Send for a whole batch, whose header names the range and
-// may carry a transaction or a timestamp: a DistSender over the cluster
-// sends transactional batches through it.
-func (c *Cluster) SendBatch(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
-	return c.sendBatch(ctx, 0, ba)
-}
-
 // sendBatch is send of a whole batch (its header's range ID names the
 // range; its other header fields, a transaction, go along).
 func (c *Cluster) sendBatch(ctx context.Context, from kvserver.NodeID, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {

@@ -207,3 +207,10 @@ func (s *KeySender) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangep
 	}
 	return out, nil
 }
+
+// SendBatch sends a whole batch to the range its header names, header
+// (timestamp, transaction) included, finding the leaseholder as Send does.
+// A DistSender over the cluster uses it for batches with a header.
+func (c *Cluster) SendBatch(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+	return c.sendBatch(ctx, 0, ba)
+}
