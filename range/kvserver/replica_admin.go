@@ -232,15 +232,15 @@ func (r *Replica) waitCaughtUp(ctx context.Context, id int32) error {
 			return errors.Newf("r%d: no raft group", r.rangeID)
 		}
 		if st.RaftState != raft.StateLeader {
-			// Only the leader sees the learner's progress. Raft leadership
-			// follows the lease (maybeColocateRaftLeadership, on ticks):
-			// wake the range so that it ticks, and wait a few election
-			// timeouts for it.
+			// Only the leader sees the learner's progress: ask it for
+			// leadership (and wake the range, so that it ticks), and wait a
+			// few election timeouts for it.
 			if notLeader++; notLeader > maxNotLeader {
 				return &NotLeaseHolderError{RangeID: r.rangeID, Reason: "this leaseholder does not lead raft while a learner catches up"}
 			}
 			r.mu.Lock()
 			r.unquiesceLocked()
+			r.requestRaftLeadershipLocked()
 			r.mu.Unlock()
 		} else if pr, ok := st.Progress[uint64(id)]; ok && pr.Match >= target {
 			return nil

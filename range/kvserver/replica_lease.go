@@ -390,34 +390,25 @@ func (r *Replica) transferLease(ctx context.Context, target *rangepb.ReplicaDesc
 	}
 }
 
-// maybeColocateRaftLeadership moves Raft leadership to the leaseholder,
-// called on ticks: the leaseholder proposes every write, and admin work
-// (replica changes) watches Raft progress, which only the leader sees. The
-// two usually sit together, since only the leader asks for a lease, but the
-// right-hand side of a split starts with a copy of the left's lease while
-// any of its replicas may win its first election. A leaseholder that does
-// not lead asks the leader to hand over (etcd raft forwards a follower's
-// MsgTransferLeader to the leader, which waits until the transferee has its
-// whole log); a leader that does not hold the lease hands over by itself.
-func (r *Replica) maybeColocateRaftLeadership() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.mu.raftGroup == nil || r.mu.destroyed != nil || r.mu.lease == nil || r.mu.quiescent {
-		return
-	}
-	lh := r.mu.lease.Replica.GetReplicaId()
-	if lh == 0 || r.leaseStatusAt(r.mu.lease, r.store.clock.Now()).state != leaseValid {
-		return
-	}
-	if rd := replicaByID(r.mu.desc, lh); rd == nil || rd.Type != rangepb.ReplicaType_VOTER_FULL {
+// requestRaftLeadershipLocked asks the Raft leader, as the leaseholder, to
+// hand leadership over (etcd raft forwards a follower's MsgTransferLeader
+// to the leader, which waits until this replica has the whole log), at
+// most once per election timeout. Admin work that watches Raft progress,
+// which only the leader sees, needs it: leadership and the lease usually
+// sit together, since only the leader asks for a lease, but the right-hand
+// side of a split starts with a copy of the left's lease while any of its
+// replicas may win its first election. (Not done on every tick: Raft drops
+// proposals during a transfer, which costs writes a refresh interval.)
+func (r *Replica) requestRaftLeadershipLocked() {
+	if r.mu.raftGroup == nil || r.mu.lease.GetReplica().GetReplicaId() != r.mu.replicaID ||
+		r.mu.ticks-r.mu.leadershipTransferTick < r.store.cfg.RaftElectionTicks {
 		return
 	}
 	st := r.mu.raftGroup.BasicStatus()
-	if st.LeadTransferee != 0 || st.Lead == 0 || st.Lead == uint64(lh) {
+	if st.RaftState != raft.StateFollower || st.Lead == 0 {
 		return
 	}
-	if st.RaftState == raft.StateLeader || (lh == r.mu.replicaID && st.RaftState == raft.StateFollower) {
-		r.mu.raftGroup.TransferLeader(uint64(lh))
-		r.store.scheduler.EnqueueReady(r.rangeID)
-	}
+	r.mu.leadershipTransferTick = r.mu.ticks
+	r.mu.raftGroup.TransferLeader(uint64(r.mu.replicaID))
+	r.store.scheduler.EnqueueReady(r.rangeID)
 }

@@ -624,7 +624,6 @@ func (h storeSchedHandler) processTick(id RangeID) {
 	if r := h.replica(id); r != nil {
 		r.tick()
 		r.maybeTruncateLog()
-		r.maybeColocateRaftLeadership()
 	}
 }
 
