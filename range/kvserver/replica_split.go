@@ -13,8 +13,12 @@ package kvserver
 // of the left's lease (so it serves at once, from the same node), an
 // applied state at raftInitialIndex with its share of the MVCC stats, and
 // the initial truncated state and HardState of a Raft group that starts
-// there. Once the batch is committed the store registers the right-hand
-// Replica and starts its Raft group (the leaseholder's replica campaigns).
+// there. The data stays where it is: user keys, their lock records and the
+// range-local keys anchored at them (transaction records) in [split, end)
+// now belong to the right-hand range. Once the batch is committed the store
+// registers the right-hand Replica and starts its Raft group (the
+// leaseholder's replica campaigns; its timestamp cache starts at the
+// split).
 //
 // A follower may already hold an uninitialized replica of the right-hand
 // range, created by a message from the right-hand leader, which got there
@@ -32,14 +36,14 @@ package kvserver
 // itself; any other range increments it first with an Increment request to
 // range 1 (an ID wasted by a split that then fails is harmless).
 //
-// Meta addressing. Meta2 records (kv.Meta2Key(end) → descriptor) live in
-// range 1, and so do the meta records and the generator ([KeyMin,
-// kv.NoSplitMax)): no range splits below kv.NoSplitMax in this version, so
-// meta ranges are unsplittable. A split of
-// range 1 writes both meta2 records in the split command itself: atomic.
-// There are no transactions yet, so for every other range the descriptor
-// change (a Raft command on that range) and the meta2 update (writes to
-// range 1) cannot be one atomic step. THE WINDOW: from the moment the split
+// Meta addressing. Meta2 records (kv.Meta2Key(end) → descriptor) and the
+// range ID generator stay in range 1: no range splits below kv.NoSplitMax
+// in this version, so meta ranges are unsplittable. A split of range 1
+// writes both meta2 records in the split command itself: atomic. For every
+// other range the descriptor change (a Raft command on that range) and the
+// meta2 update (writes to range 1) are not one atomic step: splits were
+// built before transactions, and do not use them yet. THE WINDOW: from the
+// moment the split
 // applies until the leaseholder's follow-up write reaches range 1
 // (updateMeta2Async, retried until it succeeds), meta2 still maps the old
 // end key to the old, unsplit descriptor, and has no record for the left's
@@ -51,8 +55,9 @@ package kvserver
 // lease. Records are only ever replaced by a descriptor of a higher
 // generation (generations rise along every key's lineage of ranges), so
 // late or repeated follow-ups cannot undo newer ones. The transaction layer
-// will close the window: the split will then commit its descriptors and
-// both meta2 records in one transaction, as DESIGN.md §4 has it.
+// (txn/, now in the tree) is what closes the window: the split is to write
+// its descriptors and both meta2 records in one transaction whose commit
+// carries the split trigger, as DESIGN.md §4 has it.
 
 import (
 	"bytes"
