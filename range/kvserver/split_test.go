@@ -929,3 +929,72 @@ func TestSplitOffLivenessSpan(t *testing.T) {
 		t.Fatalf("range 1 after the splits: %v", recs[0])
 	}
 }
+
+// TestRangeKeyMismatchAfterSplit sends requests straight to range 1 for
+// keys of what becomes the right-hand side, while the split happens: each
+// is served before the split, or answered (also when it waited for the
+// split's latches) with a RangeKeyMismatchError that carries range 1's new
+// descriptor and the right-hand one.
+func TestRangeKeyMismatchAfterSplit(t *testing.T) {
+	c, ds := newSplitCluster(t, kvtest.Options{Nodes: 3})
+	ctx := testCtx(t)
+	want := map[string]string{}
+	writeKeys(t, ctx, ds, want, 0, 100, "a")
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var served, mismatched atomic.Int64
+	errs := make(chan error, 8)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				k := userKey(50 + (i*4+w)%50)
+				_, err := c.Send(ctx, 1, put(k, "b"))
+				var rkm *kvserver.RangeKeyMismatchError
+				switch {
+				case err == nil:
+					served.Add(1)
+				case errors.As(err, &rkm):
+					mismatched.Add(1)
+					if !bytes.Equal(rkm.Desc.EndKey, []byte(userKey(50))) || len(rkm.Ranges) != 1 ||
+						!bytes.Equal(rkm.Ranges[0].StartKey, []byte(userKey(50))) {
+						errs <- errors.Newf("mismatch for %s carries %v and %v", k, rkm.Desc, rkm.Ranges)
+						return
+					}
+					if mismatched.Load() > 100 {
+						return
+					}
+				default:
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	succeedsSoon(t, func() error {
+		if served.Load() < 50 {
+			return errors.Newf("%d writes served", served.Load())
+		}
+		return nil
+	})
+	splitAt(t, ctx, ds, userKey(50))
+	succeedsSoon(t, func() error {
+		if mismatched.Load() < 20 {
+			return errors.Newf("%d mismatches", mismatched.Load())
+		}
+		return nil
+	})
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	t.Logf("%d writes served before the split, %d answered with the new descriptors", served.Load(), mismatched.Load())
+}
