@@ -97,10 +97,11 @@ func lockTableSpan(start, end []byte) (lo, hi []byte) {
 //	                  liveness records (0x02 "liveness/", see range/liveness)
 //	0x03 ...          user keys (tables)
 //
-// In this first version the whole of [KeyMin, SystemMax) stays in the first
-// range: meta and system keys never split away (see
-// range/kvserver/replica_split.go), so the range holding meta2 and the range
-// ID generator is always range 1.
+// In this first version [KeyMin, NoSplitMax) — the meta records and the
+// range ID generator — stays in the first range: no range splits below
+// NoSplitMax (see range/kvserver/replica_split.go), so the range holding
+// meta2 and the range ID generator is always range 1. The system keys above
+// the generator (node liveness, ...) may move to ranges of their own.
 var (
 	// Meta1Prefix starts the meta1 records (unused until meta2 can split).
 	Meta1Prefix = []byte{0x02, 0x01}
@@ -114,12 +115,15 @@ var (
 	MetaMax = Meta2Max
 	// SystemPrefix starts the system keys.
 	SystemPrefix = []byte{0x02, 0x03}
-	// SystemMax ends the meta and system keyspace: the lowest key a range
-	// may be split at.
+	// SystemMax ends the system keyspace.
 	SystemMax = []byte{0x03}
 	// RangeIDGeneratorKey holds the last range ID handed out (an MVCC
-	// integer incremented by each split).
-	RangeIDGeneratorKey = append(append([]byte{}, SystemPrefix...), "range-idgen"...)
+	// integer incremented by each split). It sorts before every other
+	// system key.
+	RangeIDGeneratorKey = append(append([]byte{}, SystemPrefix...), "\x00range-idgen"...)
+	// NoSplitMax is the lowest key a range may be split at: right after the
+	// range ID generator.
+	NoSplitMax = keyNext(RangeIDGeneratorKey)
 )
 
 // Meta2Key returns the key of the meta2 record of a range ending at end.

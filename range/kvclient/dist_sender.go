@@ -279,6 +279,9 @@ func (ds *DistSender) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rang
 		}
 	}()
 	for i := 0; i < len(ba.Requests); {
+		if err := ctx.Err(); err != nil {
+			return nil, errors.Wrap(err, "DistSender")
+		}
 		ru := ba.Requests[i]
 		k, end, _ := requestSpan(ru)
 		if len(end) > 0 {
@@ -448,6 +451,9 @@ func (ds *DistSender) eachRange(ctx context.Context, key, end []byte, reverse bo
 			}
 			more, err := fn(d, cur, subEnd)
 			if errors.Is(err, errRefit) {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 				continue
 			}
 			if err != nil || !more {
@@ -476,6 +482,9 @@ func (ds *DistSender) eachRange(ctx context.Context, key, end []byte, reverse bo
 		}
 		more, err := fn(d, subStart, cur)
 		if errors.Is(err, errRefit) {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			continue
 		}
 		if err != nil || !more {

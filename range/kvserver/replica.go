@@ -57,6 +57,9 @@ type Replica struct {
 		quiescent bool
 		// ticks counts ticks, for re-proposal and quiescence decisions.
 		ticks int
+		// leadershipTransferTick is when this replica last asked for Raft
+		// leadership (see requestRaftLeadershipLocked).
+		leadershipTransferTick int
 		// incoming are Raft messages waiting for the scheduler.
 		incoming []*rangepb.RaftMessage
 		// checksums are the results of consistency checks, by ID.

@@ -224,16 +224,26 @@ func (r *Replica) waitNotJoint(ctx context.Context) (*rangepb.RangeDescriptor, e
 // waitCaughtUp waits until replica id has everything this replica applied.
 func (r *Replica) waitCaughtUp(ctx context.Context, id int32) error {
 	target := r.AppliedIndex()
+	notLeader := 0
+	maxNotLeader := int(3 * time.Duration(r.store.cfg.RaftElectionTicks) * r.store.cfg.RaftTickInterval / pollInterval)
 	for {
 		st := r.RaftStatus()
 		if st == nil {
 			return errors.Newf("r%d: no raft group", r.rangeID)
 		}
-		if pr, ok := st.Progress[uint64(id)]; ok && pr.Match >= target {
-			return nil
-		}
 		if st.RaftState != raft.StateLeader {
-			return &NotLeaseHolderError{RangeID: r.rangeID, Reason: "lost raft leadership while a learner caught up"}
+			// Only the leader sees the learner's progress: ask it for
+			// leadership (and wake the range, so that it ticks), and wait a
+			// few election timeouts for it.
+			if notLeader++; notLeader > maxNotLeader {
+				return &NotLeaseHolderError{RangeID: r.rangeID, Reason: "this leaseholder does not lead raft while a learner catches up"}
+			}
+			r.mu.Lock()
+			r.unquiesceLocked()
+			r.requestRaftLeadershipLocked()
+			r.mu.Unlock()
+		} else if pr, ok := st.Progress[uint64(id)]; ok && pr.Match >= target {
+			return nil
 		}
 		if err := sleepCtx(ctx, pollInterval); err != nil {
 			return errors.Wrapf(err, "waiting for replica %d to catch up", id)

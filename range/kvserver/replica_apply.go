@@ -23,6 +23,9 @@ type appliedEffect struct {
 	checksumID string
 	checksum   []byte
 	reproposal bool // rejected only for its lease index: propose again
+	// mli is the rejected entry's lease index: only a rejection of the
+	// proposal's latest copy makes it propose again.
+	mli uint64
 }
 
 // applyCommittedEntries applies entries in log order, deterministically,
@@ -126,7 +129,7 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 			rejErr = checkDescChange(desc, cmd.Result.ChangeReplicasDesc)
 		}
 		if rejErr != nil {
-			eff.err, eff.reproposal = rejErr, reprop
+			eff.err, eff.reproposal, eff.mli = rejErr, reprop, cmd.MaxLeaseIndex
 			if cc != nil {
 				// Raft must still hear of every conf change entry: a change
 				// of node 0 is Raft's "not applied" (an empty ConfChangeV2
@@ -255,10 +258,24 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 			continue
 		}
 		if eff.reproposal && r.mu.raftGroup != nil {
+			if eff.mli != p.cmd.MaxLeaseIndex {
+				// An older copy of a command proposed again since (by a
+				// refresh or an earlier reproposal): its latest copy
+				// decides, or two copies with fresh lease indexes could
+				// both apply.
+				continue
+			}
 			// Still valid under our lease (its latches are held), but its
 			// lease index is used up: propose it again with a new one.
-			delete(r.mu.proposals, eff.id)
 			p.cmd.MaxLeaseIndex = 0
+			if p.confChange != nil {
+				// Raft drops a configuration change proposed before this
+				// Ready is advanced (the one just applied still counts as
+				// pending): the next tick proposes it, with a new index.
+				p.proposedAtTick = r.mu.ticks - r.store.cfg.RaftElectionTicks
+				continue
+			}
+			delete(r.mu.proposals, eff.id)
 			if err := r.proposeLocked(p); err != nil {
 				p.finish(err)
 			}

@@ -389,3 +389,26 @@ func (r *Replica) transferLease(ctx context.Context, target *rangepb.ReplicaDesc
 		return &AmbiguousResultError{Reason: "lease transfer: " + ctx.Err().Error()}
 	}
 }
+
+// requestRaftLeadershipLocked asks the Raft leader, as the leaseholder, to
+// hand leadership over (etcd raft forwards a follower's MsgTransferLeader
+// to the leader, which waits until this replica has the whole log), at
+// most once per election timeout. Admin work that watches Raft progress,
+// which only the leader sees, needs it: leadership and the lease usually
+// sit together, since only the leader asks for a lease, but the right-hand
+// side of a split starts with a copy of the left's lease while any of its
+// replicas may win its first election. (Not done on every tick: Raft drops
+// proposals during a transfer, which costs writes a refresh interval.)
+func (r *Replica) requestRaftLeadershipLocked() {
+	if r.mu.raftGroup == nil || r.mu.lease.GetReplica().GetReplicaId() != r.mu.replicaID ||
+		r.mu.ticks-r.mu.leadershipTransferTick < r.store.cfg.RaftElectionTicks {
+		return
+	}
+	st := r.mu.raftGroup.BasicStatus()
+	if st.RaftState != raft.StateFollower || st.Lead == 0 {
+		return
+	}
+	r.mu.leadershipTransferTick = r.mu.ticks
+	r.mu.raftGroup.TransferLeader(uint64(r.mu.replicaID))
+	r.store.scheduler.EnqueueReady(r.rangeID)
+}

@@ -266,6 +266,12 @@ func (r *Replica) refreshProposalsLocked() {
 			continue
 		}
 		p.proposedAtTick = r.mu.ticks
+		if !p.cmd.IsLeaseRequest && p.cmd.MaxLeaseIndex == 0 {
+			// A configuration change whose lease index was used up (see
+			// applyEntriesThroughSplit) gets a new one.
+			r.mu.nextLeaseIndex = max(r.mu.nextLeaseIndex, r.mu.state.LeaseAppliedIndex) + 1
+			p.cmd.MaxLeaseIndex = r.mu.nextLeaseIndex
+		}
 		data, err := encodeCommand(p.id, p.cmd)
 		if err != nil {
 			continue

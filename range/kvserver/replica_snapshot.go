@@ -9,6 +9,7 @@ import (
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/kv/encoding"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -17,9 +18,12 @@ import (
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-// replicatedSpans are the spans of a range's replicated data: its user keys,
-// their lock records, and its replicated range-ID keys. A snapshot carries
-// exactly these; a consistency check hashes them.
+// replicatedSpans are the spans of a range's replicated data, in key order
+// (a snapshot's SST is written in it): its replicated range-ID keys, then
+// the range-local keys anchored at its keys (transaction records), its user
+// keys' lock records and its user keys. A snapshot carries exactly these; a
+// consistency check hashes them; a split hands all but the first over to
+// the right-hand range.
 func replicatedSpans(desc *rangepb.RangeDescriptor) []kv.Span {
 	start := desc.StartKey
 	if bytes.Compare(start, kv.LocalMax) < 0 {
@@ -31,8 +35,19 @@ func replicatedSpans(desc *rangepb.RangeDescriptor) []kv.Span {
 	}
 	return []kv.Span{
 		replicatedSpan(RangeID(desc.RangeId)),
+		rangeLocalSpan(start, end),
 		{Key: kv.LockTableKey(start), EndKey: kv.LockTableKey(end)},
 		{Key: start, EndKey: end},
+	}
+}
+
+// rangeLocalSpan is the span of the range-local keys anchored in [start,
+// end): the anchor encoding preserves order and no anchor's encoding is a
+// prefix of another's, so they sort between the encodings of the bounds.
+func rangeLocalSpan(start, end []byte) kv.Span {
+	return kv.Span{
+		Key:    encoding.EncodeBytesAscending(append([]byte(nil), kv.LocalRangePrefix...), start),
+		EndKey: encoding.EncodeBytesAscending(append([]byte(nil), kv.LocalRangePrefix...), end),
 	}
 }
 

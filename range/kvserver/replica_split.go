@@ -13,8 +13,12 @@ package kvserver
 // of the left's lease (so it serves at once, from the same node), an
 // applied state at raftInitialIndex with its share of the MVCC stats, and
 // the initial truncated state and HardState of a Raft group that starts
-// there. Once the batch is committed the store registers the right-hand
-// Replica and starts its Raft group (the leaseholder's replica campaigns).
+// there. The data stays where it is: user keys, their lock records and the
+// range-local keys anchored at them (transaction records) in [split, end)
+// now belong to the right-hand range. Once the batch is committed the store
+// registers the right-hand Replica and starts its Raft group (the
+// leaseholder's replica campaigns; its timestamp cache starts at the
+// split).
 //
 // A follower may already hold an uninitialized replica of the right-hand
 // range, created by a message from the right-hand leader, which got there
@@ -32,13 +36,14 @@ package kvserver
 // itself; any other range increments it first with an Increment request to
 // range 1 (an ID wasted by a split that then fails is harmless).
 //
-// Meta addressing. Meta2 records (kv.Meta2Key(end) → descriptor) live in
-// range 1, and meta and system keys ([KeyMin, kv.SystemMax)) never split
-// away from it in this version: meta ranges are unsplittable. A split of
-// range 1 writes both meta2 records in the split command itself: atomic.
-// There are no transactions yet, so for every other range the descriptor
-// change (a Raft command on that range) and the meta2 update (writes to
-// range 1) cannot be one atomic step. THE WINDOW: from the moment the split
+// Meta addressing. Meta2 records (kv.Meta2Key(end) → descriptor) and the
+// range ID generator stay in range 1: no range splits below kv.NoSplitMax
+// in this version, so meta ranges are unsplittable. A split of range 1
+// writes both meta2 records in the split command itself: atomic. For every
+// other range the descriptor change (a Raft command on that range) and the
+// meta2 update (writes to range 1) are not one atomic step: splits were
+// built before transactions, and do not use them yet. THE WINDOW: from the
+// moment the split
 // applies until the leaseholder's follow-up write reaches range 1
 // (updateMeta2Async, retried until it succeeds), meta2 still maps the old
 // end key to the old, unsplit descriptor, and has no record for the left's
@@ -50,8 +55,9 @@ package kvserver
 // lease. Records are only ever replaced by a descriptor of a higher
 // generation (generations rise along every key's lineage of ranges), so
 // late or repeated follow-ups cannot undo newer ones. The transaction layer
-// will close the window: the split will then commit its descriptors and
-// both meta2 records in one transaction, as DESIGN.md §4 has it.
+// (txn/, now in the tree) is what closes the window: the split is to write
+// its descriptors and both meta2 records in one transaction whose commit
+// carries the split trigger, as DESIGN.md §4 has it.
 
 import (
 	"bytes"
@@ -67,7 +73,7 @@ import (
 )
 
 // MetaRangeID is the range holding the meta2 records and the range ID
-// generator: the first range, which keeps [KeyMin, kv.SystemMax).
+// generator: the first range, which keeps [KeyMin, kv.NoSplitMax).
 const MetaRangeID RangeID = 1
 
 // RangeSender sends requests to a range by ID, finding its leaseholder.
@@ -90,7 +96,8 @@ func (e *InvalidSplitKeyError) Error() string {
 }
 
 // validateSplitKey checks that key may split desc: strictly inside it, and
-// above the meta and system keyspace, which stays in range 1. A key outside
+// at or above kv.NoSplitMax (meta and the range ID generator stay in range
+// 1). A key outside
 // the range gets a RangeKeyMismatchError, which sends a DistSender to the
 // right range.
 func validateSplitKey(desc *rangepb.RangeDescriptor, key []byte) error {
@@ -102,8 +109,8 @@ func validateSplitKey(desc *rangepb.RangeDescriptor, key []byte) error {
 		return fail("no split key")
 	case kv.IsLocal(key):
 		return fail("the key is in the local keyspace")
-	case bytes.Compare(key, kv.SystemMax) < 0:
-		return fail("the meta and system keyspace cannot be split")
+	case bytes.Compare(key, kv.NoSplitMax) < 0:
+		return fail("the meta records and the range ID generator stay in range 1")
 	case bytes.Equal(key, desc.StartKey):
 		return fail("the key is the range's start key")
 	case !descContains(desc, key):
@@ -202,6 +209,14 @@ func (r *Replica) adminSplit(ctx context.Context, req *rangepb.AdminSplitRequest
 	if err != nil {
 		return nil, err
 	}
+	// The range-local keys (transaction records) anchored in the right-hand
+	// span go with it, and so do their system stats.
+	rl := rangeLocalSpan(key, descEndKey(desc))
+	localStats, err := kv.ComputeStats(r.store.engine, rl.Key, rl.EndKey, ts.WallTime)
+	if err != nil {
+		return nil, err
+	}
+	rightStats.Add(localStats)
 	if holdsMeta {
 		// Range 1 holds meta2: its records change in the split command
 		// itself, atomically with the descriptors.
@@ -231,11 +246,11 @@ func (r *Replica) adminSplit(ctx context.Context, req *rangepb.AdminSplitRequest
 // findSplitKey picks the key that halves the range's user data.
 func (r *Replica) findSplitKey(desc *rangepb.RangeDescriptor) ([]byte, error) {
 	start := desc.StartKey
-	if bytes.Compare(start, kv.SystemMax) < 0 {
-		start = kv.SystemMax
+	if bytes.Compare(start, kv.NoSplitMax) < 0 {
+		start = kv.NoSplitMax
 	}
-	// The range's stats would count the meta and system keys too, which
-	// never split off: measure the splittable part.
+	// The range's stats would count the meta records and the range ID
+	// generator too, which never split off: measure the splittable part.
 	st, err := kv.ComputeStats(r.store.engine, start, descEndKey(desc), 0)
 	if err != nil {
 		return nil, err
@@ -422,6 +437,11 @@ func (x *splitRHS) finish() error {
 		}
 		return nil
 	}
+	// The left's timestamp cache covered the right-hand keys, and stays
+	// with the left: every read it recorded happened before now, so the
+	// right-hand side's cache starts with its low-water mark here (no
+	// write below a read served before the split).
+	r.tsCache().SetLowWater(s.clock.Now())
 	r.mu.Lock()
 	err := r.loadFromEngineLocked()
 	if err == nil {

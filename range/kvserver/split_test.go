@@ -15,6 +15,7 @@ import (
 	"github.com/meridiandb/meridian/range/kvclient"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/kvserver/kvtest"
+	"github.com/meridiandb/meridian/range/liveness"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
@@ -507,6 +508,11 @@ func TestSplitThenChangeReplicas(t *testing.T) {
 	res := splitAt(t, ctx, ds, userKey(50))
 	rightID := kvserver.RangeID(res.Right.RangeId)
 	if _, err := c.AddVoters(ctx, rightID, 4); err != nil {
+		for _, n := range c.Nodes {
+			if r, err := n.Store.GetReplica(rightID); err == nil {
+				t.Logf("n%d: %s", n.ID, r.DebugState())
+			}
+		}
 		t.Fatal(err)
 	}
 	remove := 2
@@ -893,4 +899,102 @@ func TestConcurrentSplitsAndReplicaChanges(t *testing.T) {
 	if len(r1.Desc().Replicas) != 4 {
 		t.Fatalf("range 1 has %v", r1.Desc().Replicas)
 	}
+}
+
+// TestSplitOffLivenessSpan: system keys above the range ID generator may
+// move to a range of their own (the liveness range, next), while meta2 and
+// the generator stay in range 1.
+func TestSplitOffLivenessSpan(t *testing.T) {
+	c, ds := newSplitCluster(t, kvtest.Options{Nodes: 3})
+	ctx := testCtx(t)
+	start, end := liveness.Span()
+	mid := splitAt(t, ctx, ds, string(start))
+	hi := splitAt(t, ctx, ds, string(end))
+	if !bytes.Equal(mid.Right.StartKey, start) || !bytes.Equal(hi.Left.EndKey, end) || mid.Right.RangeId != hi.Left.RangeId {
+		t.Fatalf("liveness range: %v, then %v", mid.Right, hi.Left)
+	}
+	livenessKey := liveness.Key(2)
+	if _, err := send(ctx, ds, put(string(livenessKey), "record"), put(userKey(1), "user")); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ds.RangeFor(ctx, livenessKey)
+	if err != nil || d.RangeId != hi.Left.RangeId {
+		t.Fatalf("liveness key in %v (%v)", d, err)
+	}
+	if _, err := ds.AdminSplit(ctx, kv.RangeIDGeneratorKey); !errors.As(err, new(*kvserver.InvalidSplitKeyError)) {
+		t.Fatalf("split at the range ID generator: %v", err)
+	}
+	recs := waitMeta2(t, ctx, c, 3)
+	if recs[0].RangeId != 1 || !bytes.Equal(recs[0].EndKey, start) {
+		t.Fatalf("range 1 after the splits: %v", recs[0])
+	}
+}
+
+// TestRangeKeyMismatchAfterSplit sends requests straight to range 1 for
+// keys of what becomes the right-hand side, while the split happens: each
+// is served before the split, or answered (also when it waited for the
+// split's latches) with a RangeKeyMismatchError that carries range 1's new
+// descriptor and the right-hand one.
+func TestRangeKeyMismatchAfterSplit(t *testing.T) {
+	c, ds := newSplitCluster(t, kvtest.Options{Nodes: 3})
+	ctx := testCtx(t)
+	want := map[string]string{}
+	writeKeys(t, ctx, ds, want, 0, 100, "a")
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var served, mismatched atomic.Int64
+	errs := make(chan error, 8)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				k := userKey(50 + (i*4+w)%50)
+				_, err := c.Send(ctx, 1, put(k, "b"))
+				var rkm *kvserver.RangeKeyMismatchError
+				switch {
+				case err == nil:
+					served.Add(1)
+				case errors.As(err, &rkm):
+					mismatched.Add(1)
+					if !bytes.Equal(rkm.Desc.EndKey, []byte(userKey(50))) || len(rkm.Ranges) != 1 ||
+						!bytes.Equal(rkm.Ranges[0].StartKey, []byte(userKey(50))) {
+						errs <- errors.Newf("mismatch for %s carries %v and %v", k, rkm.Desc, rkm.Ranges)
+						return
+					}
+					if mismatched.Load() > 100 {
+						return
+					}
+				default:
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	succeedsSoon(t, func() error {
+		if served.Load() < 50 {
+			return errors.Newf("%d writes served", served.Load())
+		}
+		return nil
+	})
+	splitAt(t, ctx, ds, userKey(50))
+	succeedsSoon(t, func() error {
+		if mismatched.Load() < 20 {
+			return errors.Newf("%d mismatches", mismatched.Load())
+		}
+		return nil
+	})
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	t.Logf("%d writes served before the split, %d answered with the new descriptors", served.Load(), mismatched.Load())
 }

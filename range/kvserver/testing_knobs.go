@@ -2,6 +2,7 @@ package kvserver
 
 import (
 	"bytes"
+	"fmt"
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/kv"
@@ -47,7 +48,8 @@ func (r *Replica) PendingProposals() int {
 func (s *Store) FlushHeartbeats() { s.flushHeartbeats() }
 
 // StatsAndRecompute returns the replica's MVCC stats and the stats
-// recomputed from its data, read together (no command applies between).
+// recomputed from its data (user keys, lock records and range-local keys),
+// read together (no command applies between).
 func (r *Replica) StatsAndRecompute() (got, want kv.MVCCStats, err error) {
 	r.raftMu.Lock()
 	defer r.raftMu.Unlock()
@@ -63,6 +65,12 @@ func (r *Replica) StatsAndRecompute() (got, want kv.MVCCStats, err error) {
 		start = kv.LocalMax
 	}
 	want, err = kv.ComputeStats(r.store.engine, start, descEndKey(desc), got.LastUpdateNanos)
+	if err != nil {
+		return got, want, err
+	}
+	rl := rangeLocalSpan(start, descEndKey(desc))
+	local, err := kv.ComputeStats(r.store.engine, rl.Key, rl.EndKey, got.LastUpdateNanos)
+	want.Add(local)
 	return got, want, err
 }
 
@@ -72,3 +80,17 @@ func (s *Store) SnapshotsApplied() int64 { return s.snapshotsApplied.Load() }
 // SetMeta2UpdatesDisabled stops (or resumes) the meta2 writes that follow
 // splits and lease acquisitions, so that a test can hold meta2 stale.
 func (s *Store) SetMeta2UpdatesDisabled(disabled bool) { s.meta2UpdatesDisabled.Store(disabled) }
+
+// DebugState describes the replica for test failures.
+func (r *Replica) DebugState() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := fmt.Sprintf("r%d/%d desc=%v lease=%v applied=%d destroyed=%v pendingLease=%v transferring=%v quiescent=%v",
+		r.rangeID, r.mu.replicaID, r.mu.desc, r.mu.lease, r.mu.state.GetRaftAppliedIndex(), r.mu.destroyed,
+		r.mu.pendingLease != nil, r.mu.transferring, r.mu.quiescent)
+	if r.mu.raftGroup != nil {
+		st := r.mu.raftGroup.Status()
+		s += fmt.Sprintf(" raft=%s term=%d lead=%d commit=%d applied=%d progress=%v", st.RaftState, st.Term, st.Lead, st.Commit, st.Applied, st.Progress)
+	}
+	return s
+}
