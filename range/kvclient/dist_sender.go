@@ -212,25 +212,7 @@ type batchSender interface {
 // requestSpan returns the keys a request touches: [key, end), or the key
 // alone when end is nil. ok is false for requests not addressed by key.
 func requestSpan(ru *rangepb.RequestUnion) (key, end []byte, ok bool) {
-	switch req := ru.Value.(type) {
-	case *rangepb.RequestUnion_Get:
-		return req.Get.Key, nil, true
-	case *rangepb.RequestUnion_Put:
-		return req.Put.Key, nil, true
-	case *rangepb.RequestUnion_ConditionalPut:
-		return req.ConditionalPut.Key, nil, true
-	case *rangepb.RequestUnion_Increment:
-		return req.Increment.Key, nil, true
-	case *rangepb.RequestUnion_Delete:
-		return req.Delete.Key, nil, true
-	case *rangepb.RequestUnion_Scan:
-		return req.Scan.Span.GetKey(), req.Scan.Span.GetEndKey(), true
-	case *rangepb.RequestUnion_DeleteRange:
-		return req.DeleteRange.Span.GetKey(), req.DeleteRange.Span.GetEndKey(), true
-	case *rangepb.RequestUnion_AdminSplit:
-		return req.AdminSplit.SplitKey, nil, len(req.AdminSplit.SplitKey) > 0
-	}
-	return kvserver.TxnRequestSpan(ru)
+	return kvserver.RequestSpan(ru)
 }
 
 // inDesc reports whether [key, end) (or key alone) lies in desc.

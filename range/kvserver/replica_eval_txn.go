@@ -210,6 +210,32 @@ func txnRequestSpans(ru *rangepb.RequestUnion, desc *rangepb.RangeDescriptor, tx
 	return spans, isWrite, true, err
 }
 
+// RequestSpan returns the keys a request is addressed by: [key, end), or
+// key alone when end is nil; ok is false for requests addressed by range
+// ID only (replica changes, lease requests, consistency checks). Clients
+// route by it.
+func RequestSpan(ru *rangepb.RequestUnion) (key, end []byte, ok bool) {
+	switch req := ru.Value.(type) {
+	case *rangepb.RequestUnion_Get:
+		return req.Get.Key, nil, true
+	case *rangepb.RequestUnion_Put:
+		return req.Put.Key, nil, true
+	case *rangepb.RequestUnion_ConditionalPut:
+		return req.ConditionalPut.Key, nil, true
+	case *rangepb.RequestUnion_Increment:
+		return req.Increment.Key, nil, true
+	case *rangepb.RequestUnion_Delete:
+		return req.Delete.Key, nil, true
+	case *rangepb.RequestUnion_Scan:
+		return req.Scan.Span.GetKey(), req.Scan.Span.GetEndKey(), true
+	case *rangepb.RequestUnion_DeleteRange:
+		return req.DeleteRange.Span.GetKey(), req.DeleteRange.Span.GetEndKey(), true
+	case *rangepb.RequestUnion_AdminSplit:
+		return req.AdminSplit.SplitKey, nil, len(req.AdminSplit.SplitKey) > 0
+	}
+	return TxnRequestSpan(ru)
+}
+
 // TxnRequestSpan returns the key (or span) a transaction request is
 // addressed by, for a key-addressed sender (DistSender): ok is false for
 // other requests.

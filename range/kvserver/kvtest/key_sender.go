@@ -31,23 +31,7 @@ func (c *Cluster) KeySender() *KeySender { return &KeySender{c: c} }
 
 // requestSpan returns the key (or span) a request is addressed by.
 func requestSpan(ru *rangepb.RequestUnion) (key, end []byte, ok bool) {
-	switch req := ru.Value.(type) {
-	case *rangepb.RequestUnion_Get:
-		return req.Get.Key, nil, true
-	case *rangepb.RequestUnion_Put:
-		return req.Put.Key, nil, true
-	case *rangepb.RequestUnion_ConditionalPut:
-		return req.ConditionalPut.Key, nil, true
-	case *rangepb.RequestUnion_Increment:
-		return req.Increment.Key, nil, true
-	case *rangepb.RequestUnion_Delete:
-		return req.Delete.Key, nil, true
-	case *rangepb.RequestUnion_Scan:
-		return req.Scan.Span.GetKey(), req.Scan.Span.GetEndKey(), true
-	case *rangepb.RequestUnion_DeleteRange:
-		return req.DeleteRange.Span.GetKey(), req.DeleteRange.Span.GetEndKey(), true
-	}
-	return kvserver.TxnRequestSpan(ru)
+	return kvserver.RequestSpan(ru)
 }
 
 // withSpan returns a copy of a span request narrowed to [key, end).
