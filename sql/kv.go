@@ -19,7 +19,11 @@ type Txn interface {
 	// Scan returns the pairs in [start, end) in key order, at most limit of
 	// them (0: all).
 	Scan(ctx context.Context, start, end []byte, limit int64) ([]KeyValue, error)
+	// GetMany reads several keys at once (nil for a missing one).
+	GetMany(ctx context.Context, keys [][]byte) ([][]byte, error)
 	Put(ctx context.Context, key, value []byte) error
+	// PutMany writes several pairs at once.
+	PutMany(ctx context.Context, kvs []KeyValue) error
 	Del(ctx context.Context, key []byte) error
 	Commit(ctx context.Context) error
 	// Rollback aborts the transaction; after Commit it does nothing.

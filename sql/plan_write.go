@@ -25,7 +25,17 @@ type insertNode struct {
 	desc       *TableDescriptor
 	src        planNode
 	onConflict *onConflict // nil: a conflict is an error
+
+	// For the batched path: rows written and not yet returned, and
+	// whether the source is used up.
+	out     []tree.Datums
+	srcDone bool
 }
+
+// insertBatch is how many rows a plain INSERT or COPY checks and writes
+// per KV batch: one round trip per range for the existence checks and one
+// for the writes, instead of two per row.
+const insertBatch = 256
 
 // onConflict is an INSERT's ON CONFLICT clause.
 type onConflict struct {
@@ -47,6 +57,9 @@ type arbiter struct {
 }
 
 func (n *insertNode) next(r *runner) (tree.Datums, error) {
+	if n.onConflict == nil && !n.desc.hasUniqueIndex() {
+		return n.nextBatched(r)
+	}
 	for {
 		row, err := n.src.next(r)
 		if err != nil || row == nil {
@@ -98,6 +111,88 @@ func (n *insertNode) next(r *runner) (tree.Datums, error) {
 		r.rowsAffected++
 		if n.returning {
 			return row, nil
+		}
+	}
+}
+
+func (d *TableDescriptor) hasUniqueIndex() bool {
+	for i := range d.Indexes {
+		if d.Indexes[i].Unique {
+			return true
+		}
+	}
+	return false
+}
+
+// nextBatched inserts the source's rows insertBatch at a time: a row whose
+// key exists (in the table or earlier in the statement) is 23505, as on
+// the row-by-row path.
+func (n *insertNode) nextBatched(r *runner) (tree.Datums, error) {
+	for {
+		if len(n.out) > 0 {
+			row := n.out[0]
+			n.out = n.out[1:]
+			return row, nil
+		}
+		if n.srcDone {
+			return nil, nil
+		}
+		var rows []tree.Datums
+		var keys [][]byte
+		seen := map[string]bool{}
+		for len(rows) < insertBatch {
+			row, err := n.src.next(r)
+			if err != nil {
+				return nil, err
+			}
+			if row == nil {
+				n.srcDone = true
+				break
+			}
+			if err := n.desc.checkRow(row); err != nil {
+				return nil, err
+			}
+			key, err := n.desc.rowKey(row)
+			if err != nil {
+				return nil, err
+			}
+			if seen[string(key)] {
+				return nil, n.desc.duplicateKeyError(row)
+			}
+			seen[string(key)] = true
+			rows, keys = append(rows, row), append(keys, key)
+		}
+		if len(rows) == 0 {
+			return nil, nil
+		}
+		existing, err := r.txn.GetMany(r.ctx, keys)
+		if err != nil {
+			return nil, err
+		}
+		kvs := make([]KeyValue, 0, len(rows)*(1+len(n.desc.Indexes)))
+		for i, row := range rows {
+			if existing[i] != nil {
+				return nil, n.desc.duplicateKeyError(row)
+			}
+			v, err := n.desc.rowValue(row)
+			if err != nil {
+				return nil, err
+			}
+			kvs = append(kvs, KeyValue{Key: keys[i], Value: v})
+			for j := range n.desc.Indexes {
+				ik, err := n.desc.indexKey(&n.desc.Indexes[j], row)
+				if err != nil {
+					return nil, err
+				}
+				kvs = append(kvs, KeyValue{Key: ik, Value: []byte{0}})
+			}
+		}
+		if err := r.txn.PutMany(r.ctx, kvs); err != nil {
+			return nil, err
+		}
+		r.rowsAffected += len(rows)
+		if n.returning {
+			n.out = rows
 		}
 	}
 }

@@ -63,6 +63,19 @@ func (a *txnAdapter) Scan(ctx context.Context, start, end []byte, limit int64) (
 	return out, nil
 }
 
+func (a *txnAdapter) GetMany(ctx context.Context, keys [][]byte) ([][]byte, error) {
+	v, err := a.t.GetMany(ctx, keys)
+	return v, sqlError(err)
+}
+
+func (a *txnAdapter) PutMany(ctx context.Context, kvs []KeyValue) error {
+	in := make([]txn.KeyValue, len(kvs))
+	for i, kv := range kvs {
+		in[i] = txn.KeyValue{Key: kv.Key, Value: kv.Value}
+	}
+	return sqlError(a.t.PutMany(ctx, in))
+}
+
 func (a *txnAdapter) Put(ctx context.Context, key, value []byte) error {
 	return sqlError(a.t.Put(ctx, key, value))
 }

@@ -75,6 +75,45 @@ func (t *Txn) Scan(ctx context.Context, start, end []byte, maxKeys int64) ([]Key
 	return out, nil
 }
 
+// GetMany reads several keys in one batch (one round trip per range they
+// fall in); a missing key reads as nil.
+func (t *Txn) GetMany(ctx context.Context, keys [][]byte) ([][]byte, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	reqs := make([]*rangepb.RequestUnion, len(keys))
+	for i, k := range keys {
+		reqs[i] = &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Get{Get: &rangepb.GetRequest{Key: k}}}
+	}
+	br, err := t.c.send(ctx, reqs...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(keys))
+	for i, r := range br.Responses {
+		if g := r.GetGet(); g.GetFound() {
+			out[i] = g.Value
+			if out[i] == nil {
+				out[i] = []byte{}
+			}
+		}
+	}
+	return out, nil
+}
+
+// PutMany writes several keys in one batch.
+func (t *Txn) PutMany(ctx context.Context, kvs []KeyValue) error {
+	if len(kvs) == 0 {
+		return nil
+	}
+	reqs := make([]*rangepb.RequestUnion, len(kvs))
+	for i, kv := range kvs {
+		reqs[i] = &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Put{Put: &rangepb.PutRequest{Key: kv.Key, Value: kv.Value}}}
+	}
+	_, err := t.c.send(ctx, reqs...)
+	return err
+}
+
 // Put writes value at key.
 func (t *Txn) Put(ctx context.Context, key, value []byte) error {
 	_, err := t.c.send(ctx, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Put{Put: &rangepb.PutRequest{Key: key, Value: value}}})

@@ -90,6 +90,27 @@ func (t *txn) Scan(ctx context.Context, start, end []byte, limit int64) ([]sql.K
 	return out, nil
 }
 
+func (t *txn) GetMany(ctx context.Context, keys [][]byte) ([][]byte, error) {
+	out := make([][]byte, len(keys))
+	for i, k := range keys {
+		v, err := t.Get(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+func (t *txn) PutMany(ctx context.Context, kvs []sql.KeyValue) error {
+	for _, kv := range kvs {
+		if err := t.Put(ctx, kv.Key, kv.Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (t *txn) Put(ctx context.Context, key, value []byte) error {
 	if err := t.check(); err != nil {
 		return err
