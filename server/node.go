@@ -7,6 +7,7 @@ package server
 
 import (
 	"net"
+	"sync"
 	"time"
 
 	"github.com/cockroachdb/errors"
@@ -72,6 +73,8 @@ type Node struct {
 	// ranges sends to a range by ID (admin requests).
 	ranges *kvclient.Sender
 	db     *txn.DB
+
+	stopOnce sync.Once
 }
 
 // Start opens the store and starts serving.
@@ -153,10 +156,13 @@ func (n *Node) SQLAddr() string {
 	return n.cfg.SQLListener.Addr().String()
 }
 
-// Stop stops every task of the node, then closes its store.
+// Stop stops every task of the node, then closes its store. Stopping a
+// stopped node does nothing.
 func (n *Node) Stop() {
-	n.stopper.Stop()
-	_ = n.engine.Close()
+	n.stopOnce.Do(func() {
+		n.stopper.Stop()
+		_ = n.engine.Close()
+	})
 }
 
 // ID returns the node's ID.

@@ -219,3 +219,95 @@ func transfer(ctx context.Context, c *pgx.Conn, from, to, amount int) (err error
 	}
 	return tx.Commit(ctx)
 }
+
+// TestSQLBankNodeFailure kills a node holding leases while clients on the
+// other two keep transferring money in explicit transactions: after a
+// lease expiry the survivors carry on, and the total stays exact, whatever
+// became of the transfers in flight (each commits whole or not at all).
+func TestSQLBankNodeFailure(t *testing.T) {
+	nodes := sqlCluster(t)
+	ctx := context.Background()
+	const accounts, initial = 8, 100
+	setup := sqlConnect(t, nodes[0])
+	if _, err := setup.Exec(ctx, "CREATE TABLE bank (id INT PRIMARY KEY, balance INT NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range accounts {
+		if _, err := setup.Exec(ctx, "INSERT INTO bank VALUES ($1, $2)", i, initial); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The node holding the most leases dies; clients use the others.
+	victim, best := 0, -1
+	for i, n := range nodes {
+		held := 0
+		for _, r := range n.Store().Replicas() {
+			if r.Lease().GetReplica().GetNodeId() == int32(n.ID()) {
+				held++
+			}
+		}
+		if held > best {
+			victim, best = i, held
+		}
+	}
+	var survivors []*Node
+	for i, n := range nodes {
+		if i != victim {
+			survivors = append(survivors, n)
+		}
+	}
+	var transfers, failures atomic.Int64
+	var wg sync.WaitGroup
+	stopAt := hlc.PhysicalNow().Add(8 * time.Second)
+	for w := range 4 {
+		c := sqlConnect(t, survivors[w%2])
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for k := 0; hlc.PhysicalNow().Before(stopAt); k++ {
+				from, to := (w*5+k)%accounts, (w*3+k*7+1)%accounts
+				if from == to {
+					continue
+				}
+				// Retryable, ambiguous, or the node's lease moving: any
+				// error leaves the transfer done whole or not at all.
+				tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				if err := transfer(tctx, c, from, to, 1); err != nil {
+					failures.Add(1)
+				} else {
+					transfers.Add(1)
+				}
+				cancel()
+			}
+		}(w)
+	}
+	// Kill the victim once transfers flow.
+	tick := time.NewTicker(10 * time.Millisecond)
+	for transfers.Load() < 10 && hlc.PhysicalNow().Before(stopAt) {
+		<-tick.C
+	}
+	tick.Stop()
+	before := transfers.Load()
+	nodes[victim].Stop()
+	wg.Wait()
+	after := transfers.Load()
+	t.Logf("n%d killed after %d transfers; %d in all, %d failed attempts", nodes[victim].ID(), before, after, failures.Load())
+	if after <= before {
+		t.Fatalf("no transfer committed after n%d died", nodes[victim].ID())
+	}
+	check := sqlConnect(t, survivors[0])
+	var total, n int64
+	deadline := hlc.PhysicalNow().Add(20 * time.Second)
+	for {
+		err := check.QueryRow(ctx, "SELECT sum(balance), count(*) FROM bank").Scan(&total, &n)
+		if err == nil {
+			break
+		}
+		if hlc.PhysicalNow().After(deadline) {
+			t.Fatal(err)
+		}
+	}
+	if total != accounts*initial || n != accounts {
+		t.Fatalf("after the failure: %d accounts, total %d; want %d, %d", n, total, accounts, accounts*initial)
+	}
+}
