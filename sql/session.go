@@ -27,6 +27,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
 	"github.com/lib/pq/oid"
+	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/pgwire"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
@@ -372,6 +373,34 @@ func (s *session) run(ctx context.Context, txn Txn, stmt tree.Statement, nParams
 		return &result{tag: "DROP VIEW"}, b.dropView(st)
 	case *tree.DropIndex:
 		return &result{tag: "DROP INDEX"}, b.dropIndex(st)
+	case *tree.Explain:
+		if st.Mode != tree.ExplainPlan {
+			return nil, unsupported("EXPLAIN (%s) is not supported yet", st.Mode)
+		}
+		plan, _, err := b.buildPlan(st.Statement)
+		if err != nil {
+			return nil, err
+		}
+		return explainResult(explainPlan(plan, nil)), nil
+	case *tree.ExplainAnalyze:
+		plan, _, err := b.buildPlan(st.Statement)
+		if err != nil {
+			return nil, err
+		}
+		stats := map[planNode]*nodeStats{}
+		top := instrument(plan, stats, hlc.PhysicalNow)
+		for {
+			row, err := top.next(r)
+			if err != nil {
+				return nil, err
+			}
+			if row == nil {
+				break
+			}
+		}
+		lines := explainPlan(plan, stats)
+		lines = append(lines, fmt.Sprintf("rows written: %d", r.rowsAffected))
+		return explainResult(lines), nil
 	case *tree.ShowTables:
 		tables, err := listTables(ctx, txn)
 		if err != nil {
@@ -503,8 +532,13 @@ func (ps *prepared) describe(ctx context.Context) error {
 		for i := range ps.params {
 			ps.params[i] = types.String
 		}
-		if _, ok := ps.ast.(*tree.ShowVar); ok {
-			ps.cols = []resultColumn{{name: strings.ToLower(ps.ast.(*tree.ShowVar).Name), typ: types.String}}
+		switch st := ps.ast.(type) {
+		case *tree.ShowVar:
+			ps.cols = []resultColumn{{name: strings.ToLower(st.Name), typ: types.String}}
+		case *tree.ShowTables:
+			ps.cols = []resultColumn{{name: "table_name", typ: types.String}}
+		case *tree.Explain, *tree.ExplainAnalyze:
+			ps.cols = []resultColumn{{name: "QUERY PLAN", typ: types.String}}
 		}
 		return nil
 	}
