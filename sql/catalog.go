@@ -263,3 +263,5 @@ func prefixEnd(p []byte) []byte {
 	}
 	return []byte{0xff, 0xff}
 }
+
+func encodingUvarint(id uint32) []byte { return encoding.EncodeUvarintAscending(nil, uint64(id)) }

@@ -185,7 +185,13 @@ func (d *TableDescriptor) decodeRow(key, value []byte) (tree.Datums, error) {
 		}
 		i, ok := byID[uint32(id)]
 		if !ok {
-			return nil, errors.Newf("table %q: row value names unknown column %d", d.Name, id)
+			// A dropped column's value: skip it, whatever its type.
+			n, err := encoding.PeekLength(value)
+			if err != nil {
+				return nil, errors.Wrapf(err, "table %q: corrupt value of dropped column %d", d.Name, id)
+			}
+			value = value[n:]
+			continue
 		}
 		if value, row[i], err = decodeValueDatum(value, d.Columns[i].typ); err != nil {
 			return nil, errors.Wrapf(err, "table %q: corrupt row value", d.Name)

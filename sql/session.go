@@ -367,6 +367,14 @@ func (s *session) run(ctx context.Context, txn Txn, stmt tree.Statement, nParams
 		return &result{tag: "DROP TABLE"}, b.dropTable(st)
 	case *tree.CreateIndex:
 		return &result{tag: "CREATE INDEX"}, b.createIndex(st, r)
+	case *tree.AlterTable:
+		return &result{tag: "ALTER TABLE"}, b.alterTable(st, r)
+	case *tree.RenameTable:
+		tag := "ALTER TABLE"
+		if st.IsView {
+			tag = "ALTER VIEW"
+		}
+		return &result{tag: tag}, b.renameTable(st)
 	case *tree.CreateView:
 		return &result{tag: "CREATE VIEW"}, b.createView(st)
 	case *tree.DropView:

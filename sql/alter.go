@@ -1,0 +1,189 @@
+package sql
+
+import (
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/meridiandb/meridian/sql/pgerror"
+)
+
+// ALTER TABLE, first version: ADD COLUMN (existing rows get the default,
+// written in the statement's transaction), DROP COLUMN (not of the primary
+// key or an index; stored values of a dropped column are skipped on read),
+// RENAME COLUMN, and ALTER TABLE / VIEW ... RENAME TO.
+
+func (b *builder) alterTable(at *tree.AlterTable, r *runner) error {
+	name := at.Table.Object()
+	d, err := getTable(b.ctx, b.txn, name)
+	if err != nil {
+		return err
+	}
+	if d == nil {
+		if at.IfExists {
+			return nil
+		}
+		return pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", name)
+	}
+	if d.ViewQuery != "" {
+		return pgerror.Newf("42809", "%q is a view", d.Name)
+	}
+	for _, cmd := range at.Cmds {
+		switch c := cmd.(type) {
+		case *tree.AlterTableAddColumn:
+			if err := b.addColumn(d, c, r); err != nil {
+				return err
+			}
+		case *tree.AlterTableDropColumn:
+			if err := dropColumn(d, c); err != nil {
+				return err
+			}
+		case *tree.AlterTableRenameColumn:
+			i := d.columnIndex(string(c.Column))
+			if i < 0 || d.Columns[i].Hidden {
+				return pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q does not exist", c.Column)
+			}
+			if d.columnIndex(string(c.NewName)) >= 0 {
+				return pgerror.Newf("42701", "column %q of relation %q already exists", c.NewName, d.Name)
+			}
+			d.Columns[i].Name = string(c.NewName)
+		default:
+			return unsupported("ALTER TABLE %s is not supported yet", cmd.TelemetryName())
+		}
+	}
+	return putDescriptor(b.ctx, b.txn, d)
+}
+
+func (b *builder) addColumn(d *TableDescriptor, c *tree.AlterTableAddColumn, r *runner) error {
+	def := c.ColumnDef
+	if d.columnIndex(string(def.Name)) >= 0 {
+		if c.IfNotExists {
+			return nil
+		}
+		return pgerror.Newf("42701", "column %q of relation %q already exists", def.Name, d.Name)
+	}
+	if def.PrimaryKey.IsPrimaryKey || def.Unique.IsUnique || len(def.CheckExprs) > 0 || def.References.Table != nil || def.Computed.Computed {
+		return unsupported("ADD COLUMN with a constraint is not supported yet")
+	}
+	t, err := tree.ResolveType(b.ctx, def.Type, nil)
+	if err != nil {
+		return withParserCode(err)
+	}
+	if !keyEncodable(t) {
+		return unsupported("column %q: type %s is not supported yet", def.Name, t.SQLString())
+	}
+	d.NextColumnID++
+	col := ColumnDescriptor{ID: d.NextColumnID, Name: string(def.Name), TypeName: t.SQLString(),
+		Nullable: def.Nullable.Nullability != tree.NotNull, typ: t}
+	var defExpr tree.TypedExpr
+	if def.HasDefaultExpr() {
+		if defExpr, err = b.typeCheck(def.DefaultExpr.Expr, &scope{}, t); err != nil {
+			return err
+		}
+		col.Default = tree.Serialize(defExpr)
+	}
+	// Existing rows take the default (or NULL, which NOT NULL refuses if
+	// there is a row).
+	old := *d
+	old.Columns = append([]ColumnDescriptor{}, d.Columns...)
+	scan := &scanNode{desc: &old, cols: old.resultColumns()}
+	d.Columns = append(d.Columns, col)
+	for {
+		row, err := scan.next(r)
+		if err != nil {
+			return err
+		}
+		if row == nil {
+			return nil
+		}
+		var v tree.Datum = tree.DNull
+		if defExpr != nil {
+			if v, err = r.evalIn(defExpr, nil); err != nil {
+				return err
+			}
+			if v, err = castDatum(r.eval, v, t); err != nil {
+				return err
+			}
+		}
+		if v == tree.DNull {
+			if !col.Nullable {
+				return pgerror.Newf("23502", "column %q of relation %q contains null values", col.Name, d.Name)
+			}
+			continue // a missing column reads as NULL
+		}
+		full := append(row, v)
+		key, err := d.rowKey(full)
+		if err != nil {
+			return err
+		}
+		if err := d.putRow(r, key, full); err != nil {
+			return err
+		}
+	}
+}
+
+func dropColumn(d *TableDescriptor, c *tree.AlterTableDropColumn) error {
+	i := d.columnIndex(string(c.Column))
+	if i < 0 || d.Columns[i].Hidden {
+		if c.IfExists {
+			return nil
+		}
+		return pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", c.Column, d.Name)
+	}
+	if d.isKeyColumn(i) {
+		return unsupported("dropping a primary key column is not supported")
+	}
+	for _, idx := range d.Indexes {
+		for _, col := range idx.Columns {
+			if col == i {
+				return unsupported("column %q is in index %q: drop the index first", c.Column, idx.Name)
+			}
+		}
+	}
+	d.Columns = append(d.Columns[:i], d.Columns[i+1:]...)
+	// Ordinals after i move down by one.
+	shift := func(cols []int) {
+		for k, col := range cols {
+			if col > i {
+				cols[k] = col - 1
+			}
+		}
+	}
+	shift(d.PrimaryKey)
+	for k := range d.Indexes {
+		shift(d.Indexes[k].Columns)
+	}
+	return nil
+}
+
+func (b *builder) renameTable(rt *tree.RenameTable) error {
+	name, newName := rt.Name.Object(), rt.NewName.Object()
+	d, err := getTable(b.ctx, b.txn, name)
+	if err != nil {
+		return err
+	}
+	if d == nil {
+		if rt.IfExists {
+			return nil
+		}
+		return pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", name)
+	}
+	if rt.IsView != (d.ViewQuery != "") {
+		kind := "table"
+		if rt.IsView {
+			kind = "view"
+		}
+		return pgerror.Newf("42809", "%q is not a %s", name, kind)
+	}
+	if other, err := getTable(b.ctx, b.txn, newName); err != nil || other != nil {
+		if err != nil {
+			return err
+		}
+		return pgerror.Newf("42P07", "relation %q already exists", newName)
+	}
+	if err := b.txn.Del(b.ctx, namespaceKey(name)); err != nil {
+		return err
+	}
+	d.Name = newName
+	if err := putDescriptor(b.ctx, b.txn, d); err != nil {
+		return err
+	}
+	return b.txn.Put(b.ctx, namespaceKey(newName), encodingUvarint(d.ID))
+}
