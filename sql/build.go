@@ -3,8 +3,10 @@ package sql
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 
+	crdbpgerror "github.com/cockroachdb/cockroachdb-parser/pkg/sql/pgwire/pgerror"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treebin"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treecmp"
@@ -299,6 +301,16 @@ func (b *builder) typeCheckResolved(expr tree.Expr, cols []resultColumn, desired
 	b.sema.IVarContainer = it
 	te, err := tree.TypeCheck(b.ctx, expr, &b.sema, desired)
 	if err != nil {
+		if sv, ok := expr.(*tree.StrVal); ok && desired.Family() != types.AnyFamily {
+			// A literal that does not fit the type it was given (an
+			// INSERT's column, say): PostgreSQL's message, with that type.
+			switch crdbpgerror.GetPGCode(err).String() {
+			case string(pgerror.CodeInvalidTextRepresentation):
+				return nil, invalidInput(desired, sv.RawString())
+			case string(pgerror.CodeNumericValueOutOfRange):
+				return nil, pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "value %q is out of range for type %s", sv.RawString(), desired.SQLStandardName())
+			}
+		}
 		return nil, withParserCode(err)
 	}
 	out, _ := tree.WalkExpr(pgSemantics{}, te)
@@ -310,16 +322,60 @@ func (b *builder) typeCheckResolved(expr tree.Expr, cols []resultColumn, desired
 // PostgreSQL, a decimal in CockroachDB.
 type pgSemantics struct{}
 
-func (pgSemantics) VisitPre(e tree.Expr) (bool, tree.Expr) { return true, e }
+func (pgSemantics) VisitPre(e tree.Expr) (bool, tree.Expr) {
+	// A subquery's expressions were rewritten when it was planned; its
+	// AST holds unresolved names.
+	_, sub := e.(*tree.Subquery)
+	return !sub, e
+}
 
 func (pgSemantics) VisitPost(e tree.Expr) tree.Expr {
-	if x, ok := e.(*tree.BinaryExpr); ok && x.Operator.Symbol == treebin.Div {
-		l, r := x.TypedLeft(), x.TypedRight()
-		if l.ResolvedType().Family() == types.IntFamily && r.ResolvedType().Family() == types.IntFamily {
-			return tree.NewTypedBinaryExpr(treebin.MakeBinaryOperator(treebin.FloorDiv), l, r, types.Int)
-		}
+	x, ok := e.(*tree.BinaryExpr)
+	if !ok {
+		return e
 	}
-	return e
+	l, r := x.TypedLeft(), x.TypedRight()
+	if l.ResolvedType().Family() != types.IntFamily || r.ResolvedType().Family() != types.IntFamily {
+		return e
+	}
+	switch x.Operator.Symbol {
+	case treebin.Plus, treebin.Minus, treebin.Mult, treebin.Div, treebin.Mod:
+	default:
+		return e
+	}
+	// Integer arithmetic keeps the wider operand's width, as in
+	// PostgreSQL (int4 * int4 is an int4 that can overflow), where an
+	// integer literal is an int4 if it fits.
+	typ := types.Int
+	switch max(pgIntWidth(l), pgIntWidth(r)) {
+	case 16:
+		typ = types.Int2
+	case 32:
+		typ = types.Int4
+	}
+	op := x.Operator
+	if op.Symbol == treebin.Div {
+		op = treebin.MakeBinaryOperator(treebin.FloorDiv)
+	}
+	if op == x.Operator && typ == x.ResolvedType() {
+		return e
+	}
+	return tree.NewTypedBinaryExpr(op, l, r, typ)
+}
+
+// pgIntWidth is the width PostgreSQL gives an integer expression: its
+// type's, with a literal that fits in 32 bits counting as an int4.
+func pgIntWidth(e tree.TypedExpr) int32 {
+	if d, ok := e.(*tree.DInt); ok {
+		if int64(*d) >= math.MinInt32 && int64(*d) <= math.MaxInt32 {
+			return 32
+		}
+		return 64
+	}
+	if w := e.ResolvedType().Width(); w != 0 {
+		return w
+	}
+	return 64
 }
 
 // typeCheckBool type-checks a predicate (WHERE, HAVING).

@@ -385,6 +385,16 @@ func (e *evalCtx) evalBinary(x *tree.BinaryExpr) (tree.Datum, error) {
 		default:
 			return nil, unsupported("unsupported operator %s on integers", sym)
 		}
+		switch res.Width() {
+		case 32:
+			if v < math.MinInt32 || v > math.MaxInt32 {
+				return nil, errIntOutOfRange
+			}
+		case 16:
+			if v < math.MinInt16 || v > math.MaxInt16 {
+				return nil, pgerror.New(pgerror.CodeNumericValueOutOfRange, "smallint out of range")
+			}
+		}
 		return tree.NewDInt(tree.DInt(v)), nil
 	case types.FloatFamily:
 		a, b := toFloat(l), toFloat(r)
