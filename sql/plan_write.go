@@ -265,35 +265,44 @@ func (n *insertNode) upsert(r *runner, oc *onConflict, existing, proposed tree.D
 			return nil, err
 		}
 	}
-	if err := n.desc.checkRow(newRow); err != nil {
-		return nil, err
-	}
-	oldKey, err := n.desc.rowKey(existing)
-	if err != nil {
-		return nil, err
-	}
-	newKey, err := n.desc.rowKey(newRow)
-	if err != nil {
-		return nil, err
-	}
-	if string(oldKey) != string(newKey) {
-		if v, err := r.txn.Get(r.ctx, newKey); err != nil || v != nil {
-			if err != nil {
-				return nil, err
-			}
-			return nil, n.desc.duplicateKeyError(newRow)
-		}
-		if err := r.txn.Del(r.ctx, oldKey); err != nil {
-			return nil, err
-		}
-	}
-	if err := n.desc.putRow(r, newKey, newRow); err != nil {
-		return nil, err
-	}
-	if err := n.desc.updateIndexes(r, existing, newRow); err != nil {
+	if err := n.desc.rewriteRow(r, existing, newRow); err != nil {
 		return nil, err
 	}
 	return newRow, nil
+}
+
+// rewriteRow replaces oldRow by newRow: NOT NULL checked, the row moved if
+// its primary key changed (23505 if the new key is taken), its index
+// entries updated.
+func (d *TableDescriptor) rewriteRow(r *runner, oldRow, newRow tree.Datums) error {
+	if err := d.checkRow(newRow); err != nil {
+		return err
+	}
+	oldKey, err := d.rowKey(oldRow)
+	if err != nil {
+		return err
+	}
+	newKey, err := d.rowKey(newRow)
+	if err != nil {
+		return err
+	}
+	if string(oldKey) != string(newKey) {
+		// The primary key changed: the row moves.
+		existing, err := r.txn.Get(r.ctx, newKey)
+		if err != nil {
+			return err
+		}
+		if existing != nil {
+			return d.duplicateKeyError(newRow)
+		}
+		if err := r.txn.Del(r.ctx, oldKey); err != nil {
+			return err
+		}
+	}
+	if err := d.putRow(r, newKey, newRow); err != nil {
+		return err
+	}
+	return d.updateIndexes(r, oldRow, newRow)
 }
 
 // updateIndexes replaces a row's secondary index entries: oldRow's (nil
@@ -379,34 +388,7 @@ func (n *updateNode) next(r *runner) (tree.Datums, error) {
 				return nil, err
 			}
 		}
-		if err := n.desc.checkRow(newRow); err != nil {
-			return nil, err
-		}
-		oldKey, err := n.desc.rowKey(row)
-		if err != nil {
-			return nil, err
-		}
-		newKey, err := n.desc.rowKey(newRow)
-		if err != nil {
-			return nil, err
-		}
-		if string(oldKey) != string(newKey) {
-			// The primary key changed: the row moves.
-			existing, err := r.txn.Get(r.ctx, newKey)
-			if err != nil {
-				return nil, err
-			}
-			if existing != nil {
-				return nil, n.desc.duplicateKeyError(newRow)
-			}
-			if err := r.txn.Del(r.ctx, oldKey); err != nil {
-				return nil, err
-			}
-		}
-		if err := n.desc.putRow(r, newKey, newRow); err != nil {
-			return nil, err
-		}
-		if err := n.desc.updateIndexes(r, row, newRow); err != nil {
+		if err := n.desc.rewriteRow(r, row, newRow); err != nil {
 			return nil, err
 		}
 		r.rowsAffected++
