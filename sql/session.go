@@ -272,10 +272,24 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 		}
 		return res, err
 	}
+	backoff := time.Millisecond
 	for attempt := 0; ; attempt++ {
 		res, err := s.runImplicit(ctx, stmt, nParams, params, hints)
 		if err != nil {
 			if pgerror.CodeOf(err) == pgerror.CodeSerializationFailure && attempt < maxImplicitRetries && ctx.Err() == nil {
+				// Back off: a conflicting transaction may still be
+				// finishing, and a value committed slightly in the future
+				// (within the clock offset) stays uncertain to new readers
+				// until the clocks pass it, a few hundred milliseconds at
+				// most.
+				t := time.NewTimer(backoff)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return nil, err
+				case <-t.C:
+				}
+				backoff = min(2*backoff, 100*time.Millisecond)
 				continue
 			}
 			return nil, err
