@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -120,6 +121,62 @@ var builtins = map[string][]tree.Overload{
 		// Every table lives in public, which is on the search path.
 		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.DBoolTrue, nil }),
 	}},
+	"pg_encoding_to_char": {{
+		Types: tree.ParamTypes{{Name: "encoding", Typ: types.Int}}, ReturnType: tree.FixedReturnType(types.Name),
+		Volatility: volatility.Stable, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			if tree.MustBeDInt(a[0]) == utf8EncodingID {
+				return tree.NewDName("UTF8"), nil
+			}
+			return tree.NewDName(""), nil
+		}),
+	}},
+	// array_to_string is here for catalog queries, whose arrays (ACLs) are
+	// always NULL: arrays are not a column type yet.
+	"array_to_string": {{
+		Types:      tree.ParamTypes{{Name: "arr", Typ: types.StringArray}, {Name: "sep", Typ: types.String}},
+		ReturnType: tree.FixedReturnType(types.String), Volatility: volatility.Stable, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			arr, ok := a[0].(*tree.DArray)
+			if !ok {
+				return nil, errors.AssertionFailedf("array_to_string of %T", a[0])
+			}
+			parts := make([]string, 0, arr.Len())
+			for _, d := range arr.Array {
+				if d != tree.DNull {
+					parts = append(parts, string(tree.MustBeDString(d)))
+				}
+			}
+			return tree.NewDString(strings.Join(parts, string(tree.MustBeDString(a[1])))), nil
+		}),
+	}},
+	// Table sizes are not tracked per table yet: unknown, so NULL, which
+	// psql's \dt+ prints as blank.
+	"pg_table_size": {{
+		Types: tree.ParamTypes{{Name: "table", Typ: types.Oid}}, ReturnType: tree.FixedReturnType(types.Int),
+		Volatility: volatility.Volatile, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.DNull, nil }),
+	}},
+	"pg_size_pretty": {{
+		Types: tree.ParamTypes{{Name: "size", Typ: types.Int}}, ReturnType: tree.FixedReturnType(types.String),
+		Volatility: volatility.Immutable, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			return tree.NewDString(sizePretty(int64(tree.MustBeDInt(a[0])))), nil
+		}),
+	}},
+	// Comments are not stored: every object has none.
+	"obj_description": {
+		{
+			Types: tree.ParamTypes{{Name: "object", Typ: types.Oid}}, ReturnType: tree.FixedReturnType(types.String),
+			Volatility: volatility.Stable, Class: tree.NormalClass,
+			Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.DNull, nil }),
+		},
+		{
+			Types: tree.ParamTypes{{Name: "object", Typ: types.Oid}, {Name: "catalog", Typ: types.Name}}, ReturnType: tree.FixedReturnType(types.String),
+			Volatility: volatility.Stable, Class: tree.NormalClass,
+			Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.DNull, nil }),
+		},
+	},
 	"current_schema": {{
 		Types: tree.ParamTypes{}, ReturnType: tree.FixedReturnType(types.Name),
 		Volatility: volatility.Stable, Class: tree.NormalClass,
@@ -298,4 +355,29 @@ func (e *evalCtx) evalFunc(x *tree.FuncExpr) (tree.Datum, error) {
 		args[i] = d
 	}
 	return fn(e, args)
+}
+
+// sizePretty formats a byte count as PostgreSQL's pg_size_pretty does:
+// bytes below 10240, then the first unit in which the value, kept in
+// half-units and rounded half away from zero, stays below 10240.
+func sizePretty(n int64) string {
+	const limit = 10 * 1024
+	if n > -limit && n < limit {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	halves := n >> 9 // half-kilobytes
+	for _, unit := range []string{"kB", "MB", "GB", "TB"} {
+		if halves > -(2*limit-1) && halves < 2*limit-1 {
+			return fmt.Sprintf("%d %s", halfRounded(halves), unit)
+		}
+		halves >>= 10
+	}
+	return fmt.Sprintf("%d PB", halfRounded(halves))
+}
+
+func halfRounded(x int64) int64 {
+	if x < 0 {
+		return (x - 1) / 2
+	}
+	return (x + 1) / 2
 }

@@ -23,6 +23,9 @@ const (
 	heapAMOID            = 2
 	btreeAMOID           = 403
 	ownerOID             = 10
+	defaultDBOID         = 16384
+	// utf8EncodingID is PostgreSQL's number for UTF8, the only encoding.
+	utf8EncodingID = 6
 	// relOIDBase offsets table IDs into relation OIDs, above PostgreSQL's
 	// system OIDs.
 	relOIDBase = 100000
@@ -53,7 +56,7 @@ func vcols(spec string) []virtualColumn {
 		name, typ, _ := strings.Cut(f, ":")
 		t := map[string]*types.T{
 			"oid": types.Oid, "name": types.Name, "char": types.QChar, "bool": types.Bool,
-			"int2": types.Int2, "int4": types.Int4, "text": types.String,
+			"int2": types.Int2, "int4": types.Int4, "text": types.String, "text[]": types.StringArray,
 		}[typ]
 		out = append(out, virtualColumn{name: name, typ: t})
 	}
@@ -141,6 +144,38 @@ var virtualTables = map[string]map[string]*virtualTable{
 					}
 				}
 				return out, nil
+			},
+		},
+		"pg_index": {
+			cols: vcols("indexrelid:oid indrelid:oid indnatts:int2 indisunique:bool indisprimary:bool indisclustered:bool indisvalid:bool indisreplident:bool"),
+			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+				tables, err := listTables(ctx, txn)
+				if err != nil {
+					return nil, err
+				}
+				var out []tree.Datums
+				for _, d := range tables {
+					if d.ViewQuery != "" {
+						continue
+					}
+					idxs := append([]IndexDescriptor{{ID: primaryIndexID, Columns: d.PrimaryKey, Unique: true}}, d.Indexes...)
+					for _, idx := range idxs {
+						out = append(out, tree.Datums{tree.NewDOid(indexOID(d, idx.ID)), tree.NewDOid(relOID(d)),
+							tree.NewDInt(tree.DInt(len(idx.Columns))), tree.MakeDBool(tree.DBool(idx.Unique)),
+							tree.MakeDBool(tree.DBool(idx.ID == primaryIndexID)), tree.DBoolFalse, tree.DBoolTrue, tree.DBoolFalse})
+					}
+				}
+				return out, nil
+			},
+		},
+		// One database, the one current_database names: every connection
+		// sees the same tables whatever database it asked for.
+		"pg_database": {
+			cols: vcols("oid:oid datname:name datdba:oid encoding:int4 datlocprovider:char datistemplate:bool datallowconn:bool datconnlimit:int4 datcollate:text datctype:text daticulocale:text datacl:text[]"),
+			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+				return []tree.Datums{{tree.NewDOid(defaultDBOID), tree.NewDName("defaultdb"), tree.NewDOid(ownerOID), tree.NewDInt(utf8EncodingID),
+					tree.NewDString("c"), tree.DBoolFalse, tree.DBoolTrue, tree.NewDInt(-1), tree.NewDString("C"), tree.NewDString("C"),
+					tree.DNull, tree.DNull}}, nil
 			},
 		},
 		"pg_tables": {

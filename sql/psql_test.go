@@ -7,9 +7,10 @@ import (
 	"time"
 )
 
-// TestPsqlListsRelations runs psql's \dt and \dv, whose catalog queries
-// (pg_class, pg_namespace, pg_am, pg_get_userbyid, pg_table_is_visible,
-// !~) must answer as PostgreSQL's would.
+// TestPsqlListsRelations runs psql's \dt, \dv, \di, \dt+ and \l, whose
+// catalog queries (pg_class, pg_namespace, pg_am, pg_index, pg_database,
+// pg_get_userbyid, pg_table_is_visible, !~) must answer as PostgreSQL's
+// would.
 func TestPsqlListsRelations(t *testing.T) {
 	psql, err := exec.LookPath("psql")
 	if err != nil {
@@ -17,14 +18,14 @@ func TestPsqlListsRelations(t *testing.T) {
 	}
 	c, url := startSQL(t)
 	ctx := context.Background()
-	for _, q := range []string{"CREATE TABLE people (id INT PRIMARY KEY, name TEXT)", "CREATE TABLE pets (id INT PRIMARY KEY)", "CREATE VIEW names AS SELECT name FROM people"} {
+	for _, q := range []string{"CREATE TABLE people (id INT PRIMARY KEY, name TEXT)", "CREATE TABLE pets (id INT PRIMARY KEY)", "CREATE VIEW names AS SELECT name FROM people", "CREATE INDEX people_name ON people (name)"} {
 		if _, err := c.Exec(ctx, q); err != nil {
 			t.Fatal(err)
 		}
 	}
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(cctx, psql, "-X", "-d", url, "-c", `\dt`, "-c", `\dv`).CombinedOutput()
+	out, err := exec.CommandContext(cctx, psql, "-X", "-d", url, "-c", `\dt`, "-c", `\dv`, "-c", `\di`, "-c", `\dt+`, "-c", `\l`).CombinedOutput()
 	if err != nil {
 		t.Fatalf("psql: %v\n%s", err, out)
 	}
@@ -39,6 +40,27 @@ func TestPsqlListsRelations(t *testing.T) {
  Schema | Name  | Type | Owner 
 --------+-------+------+-------
  public | names | view | root
+(1 row)
+
+               List of relations
+ Schema |    Name     | Type  | Owner | Table  
+--------+-------------+-------+-------+--------
+ public | people_name | index | root  | people
+ public | people_pkey | index | root  | people
+ public | pets_pkey   | index | root  | pets
+(3 rows)
+
+                                 List of relations
+ Schema |  Name  | Type  | Owner | Persistence | Access method | Size | Description 
+--------+--------+-------+-------+-------------+---------------+------+-------------
+ public | people | table | root  | permanent   | heap          |      | 
+ public | pets   | table | root  | permanent   | heap          |      | 
+(2 rows)
+
+                                         List of databases
+   Name    | Owner | Encoding | Collate | Ctype | ICU Locale | Locale Provider | Access privileges 
+-----------+-------+----------+---------+-------+------------+-----------------+-------------------
+ defaultdb | root  | UTF8     | C       | C     |            | libc            | 
 (1 row)
 
 `
