@@ -34,7 +34,7 @@ type builder struct {
 }
 
 func newBuilder(ctx context.Context, txn Txn, numPlaceholders int, hints []*types.T) *builder {
-	b := &builder{ctx: ctx, txn: txn, sema: tree.MakeSemaContext(nil), subqueries: map[*tree.Subquery]*subquery{}}
+	b := &builder{ctx: ctx, txn: txn, sema: tree.MakeSemaContext(typeResolver{}), subqueries: map[*tree.Subquery]*subquery{}}
 	b.sema.Placeholders.Init(numPlaceholders, hints)
 	return b
 }
@@ -655,6 +655,9 @@ func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, erro
 			spec := aggSpec{kind: fe.ResolvedOverload().Fn.(aggKind), typ: fe.ResolvedType(), distinct: f.Type == tree.DistinctFuncType}
 			if len(fe.Exprs) > 0 {
 				spec.arg = fe.Exprs[0].(tree.TypedExpr)
+				if len(fe.Exprs) > 1 {
+					spec.arg2 = fe.Exprs[1].(tree.TypedExpr)
+				}
 				// PostgreSQL sums int2 and int4 into an int8.
 				if at := spec.arg.ResolvedType(); spec.kind == "sum" && at.Family() == types.IntFamily && at.Width() < 64 {
 					spec.typ = types.Int
@@ -923,6 +926,10 @@ func figureColname(e tree.Expr) string {
 		}
 	case *tree.ParenExpr:
 		return figureColname(x.Expr)
+	case *tree.IndirectionExpr:
+		return figureColname(x.Expr)
+	case *tree.Array, *tree.ArrayFlatten:
+		return "array"
 	case *tree.Subquery:
 		if x.Exists {
 			return "exists"

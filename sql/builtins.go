@@ -65,6 +65,26 @@ var builtins = map[string][]tree.Overload{
 			return tree.NewDString(strings.Repeat(s, n)), nil
 		}),
 	}},
+	// left and right take n characters from one end, or with n < 0 all
+	// but -n from the other.
+	"left": {{
+		Types:      tree.ParamTypes{{Name: "s", Typ: types.String}, {Name: "n", Typ: types.Int}},
+		ReturnType: tree.FixedReturnType(types.String), Volatility: volatility.Immutable, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			r := []rune(string(tree.MustBeDString(a[0])))
+			n := clampRunes(int64(tree.MustBeDInt(a[1])), len(r))
+			return tree.NewDString(string(r[:n])), nil
+		}),
+	}},
+	"right": {{
+		Types:      tree.ParamTypes{{Name: "s", Typ: types.String}, {Name: "n", Typ: types.Int}},
+		ReturnType: tree.FixedReturnType(types.String), Volatility: volatility.Immutable, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			r := []rune(string(tree.MustBeDString(a[0])))
+			n := clampRunes(int64(tree.MustBeDInt(a[1])), len(r))
+			return tree.NewDString(string(r[len(r)-n:])), nil
+		}),
+	}},
 	"upper":        {strFn(strings.ToUpper)},
 	"length":       {intOfStr(func(s string) int64 { return int64(utf8.RuneCountInString(s)) })},
 	"char_length":  {intOfStr(func(s string) int64 { return int64(utf8.RuneCountInString(s)) })},
@@ -380,4 +400,13 @@ func halfRounded(x int64) int64 {
 		return (x - 1) / 2
 	}
 	return (x + 1) / 2
+}
+
+// clampRunes turns left's and right's n into how many of length runes to
+// keep: n itself, or length+n for negative n, within [0, length].
+func clampRunes(n int64, length int) int {
+	if n < 0 {
+		n += int64(length)
+	}
+	return int(max(0, min(n, int64(length))))
 }

@@ -12,9 +12,10 @@ import (
 )
 
 // Virtual tables of pg_catalog and information_schema, computed from the
-// descriptors at each read, so that psql's \dt, drivers and ORMs can ask
-// what tables and columns there are. This is a first, small subset: the
-// columns psql's \dt and the usual information_schema queries read.
+// descriptors at each read, so that psql's \d commands, drivers and ORMs
+// can ask what tables, columns and indexes there are. This is a subset:
+// the columns psql's \d, \dt, \di, \l and \du and the usual
+// information_schema queries read.
 
 const (
 	pgCatalogOID         = 11
@@ -23,6 +24,7 @@ const (
 	heapAMOID            = 2
 	btreeAMOID           = 403
 	ownerOID             = 10
+	defaultCollationOID  = 100
 	defaultDBOID         = 16384
 	// utf8EncodingID is PostgreSQL's number for UTF8, the only encoding.
 	utf8EncodingID = 6
@@ -57,6 +59,7 @@ func vcols(spec string) []virtualColumn {
 		t := map[string]*types.T{
 			"oid": types.Oid, "name": types.Name, "char": types.QChar, "bool": types.Bool,
 			"int2": types.Int2, "int4": types.Int4, "text": types.String, "text[]": types.StringArray,
+			"oid[]": types.MakeArray(types.Oid), "timestamptz": types.TimestampTZ, "int2[]": types.MakeArray(types.Int2),
 		}[typ]
 		out = append(out, virtualColumn{name: name, typ: t})
 	}
@@ -88,45 +91,46 @@ var virtualTables = map[string]map[string]*virtualTable{
 			},
 		},
 		"pg_class": {
-			cols: vcols("oid:oid relname:name relnamespace:oid relkind:char relowner:oid relam:oid reltuples:int4 relhasindex:bool relnatts:int2 relpersistence:char"),
+			cols: vcols("oid:oid relname:name relnamespace:oid relkind:char relowner:oid relam:oid reltuples:int4 relhasindex:bool relnatts:int2 relpersistence:char " +
+				"relchecks:int2 relhasrules:bool relhastriggers:bool relrowsecurity:bool relforcerowsecurity:bool relispartition:bool " +
+				"reltablespace:oid reloftype:oid relreplident:char reltoastrelid:oid relpartbound:text"),
 			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
 				tables, err := listTables(ctx, txn)
 				if err != nil {
 					return nil, err
 				}
 				var out []tree.Datums
+				row := func(o oid.Oid, name string, ns oid.Oid, kind string, am oid.Oid, hasIndex bool, natts int) tree.Datums {
+					return tree.Datums{tree.NewDOid(o), tree.NewDName(name), tree.NewDOid(ns),
+						tree.NewDString(kind), tree.NewDOid(ownerOID), tree.NewDOid(am), tree.NewDInt(-1),
+						tree.MakeDBool(tree.DBool(hasIndex)), tree.NewDInt(tree.DInt(natts)), tree.NewDString("p"),
+						tree.NewDInt(0), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolFalse, tree.DBoolFalse, tree.DBoolFalse,
+						tree.NewDOid(0), tree.NewDOid(0), tree.NewDString("d"), tree.NewDOid(0), tree.DNull}
+				}
 				// The catalogs themselves, under their PostgreSQL OIDs.
 				for _, sys := range []struct {
 					o    oid.Oid
 					name string
-				}{{1259, "pg_class"}, {2615, "pg_namespace"}, {1249, "pg_attribute"}, {2601, "pg_am"}} {
-					out = append(out, tree.Datums{tree.NewDOid(sys.o), tree.NewDName(sys.name), tree.NewDOid(pgCatalogOID),
-						tree.NewDString("r"), tree.NewDOid(ownerOID), tree.NewDOid(heapAMOID), tree.NewDInt(-1),
-						tree.DBoolTrue, tree.NewDInt(0), tree.NewDString("p")})
+				}{{1259, "pg_class"}, {2615, "pg_namespace"}, {1249, "pg_attribute"}, {2601, "pg_am"}, {1247, "pg_type"}} {
+					out = append(out, row(sys.o, sys.name, pgCatalogOID, "r", heapAMOID, true, 0))
 				}
 				for _, d := range tables {
-					kind, am := "r", oid.Oid(heapAMOID)
 					if d.ViewQuery != "" {
-						kind, am = "v", 0
-					}
-					out = append(out, tree.Datums{tree.NewDOid(relOID(d)), tree.NewDName(d.Name), tree.NewDOid(publicOID),
-						tree.NewDString(kind), tree.NewDOid(ownerOID), tree.NewDOid(am), tree.NewDInt(-1),
-						tree.MakeDBool(tree.DBool(d.ViewQuery == "")), tree.NewDInt(tree.DInt(len(d.Columns))), tree.NewDString("p")})
-					if d.ViewQuery != "" {
+						out = append(out, row(relOID(d), d.Name, publicOID, "v", 0, false, len(d.Columns)))
 						continue
 					}
-					idxs := append([]IndexDescriptor{{ID: primaryIndexID, Name: d.Name + "_pkey", Columns: d.PrimaryKey, Unique: true}}, d.Indexes...)
+					idxs := tableIndexes(d)
+					out = append(out, row(relOID(d), d.Name, publicOID, "r", heapAMOID, len(idxs) > 0, len(d.Columns)))
 					for _, idx := range idxs {
-						out = append(out, tree.Datums{tree.NewDOid(indexOID(d, idx.ID)), tree.NewDName(idx.Name), tree.NewDOid(publicOID),
-							tree.NewDString("i"), tree.NewDOid(ownerOID), tree.NewDOid(btreeAMOID), tree.NewDInt(-1),
-							tree.DBoolFalse, tree.NewDInt(tree.DInt(len(idx.Columns))), tree.NewDString("p")})
+						out = append(out, row(indexOID(d, idx.ID), idx.Name, publicOID, "i", btreeAMOID, false, len(idx.Columns)))
 					}
 				}
 				return out, nil
 			},
 		},
 		"pg_attribute": {
-			cols: vcols("attrelid:oid attname:name atttypid:oid attnum:int2 attnotnull:bool atthasdef:bool attisdropped:bool atttypmod:int4"),
+			cols: vcols("attrelid:oid attname:name atttypid:oid attnum:int2 attnotnull:bool atthasdef:bool attisdropped:bool atttypmod:int4 " +
+				"attidentity:char attgenerated:char attcollation:oid"),
 			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
 				tables, err := listTables(ctx, txn)
 				if err != nil {
@@ -140,7 +144,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 						}
 						out = append(out, tree.Datums{tree.NewDOid(relOID(d)), tree.NewDName(c.Name), tree.NewDOid(c.typ.Oid()),
 							tree.NewDInt(tree.DInt(i + 1)), tree.MakeDBool(tree.DBool(!c.Nullable)), tree.MakeDBool(tree.DBool(c.Default != "")),
-							tree.DBoolFalse, tree.NewDInt(-1)})
+							tree.DBoolFalse, tree.NewDInt(tree.DInt(typmod(c.typ))), tree.NewDString(""), tree.NewDString(""), tree.NewDOid(0)})
 					}
 				}
 				return out, nil
@@ -158,8 +162,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 					if d.ViewQuery != "" {
 						continue
 					}
-					idxs := append([]IndexDescriptor{{ID: primaryIndexID, Columns: d.PrimaryKey, Unique: true}}, d.Indexes...)
-					for _, idx := range idxs {
+					for _, idx := range tableIndexes(d) {
 						out = append(out, tree.Datums{tree.NewDOid(indexOID(d, idx.ID)), tree.NewDOid(relOID(d)),
 							tree.NewDInt(tree.DInt(len(idx.Columns))), tree.MakeDBool(tree.DBool(idx.Unique)),
 							tree.MakeDBool(tree.DBool(idx.ID == primaryIndexID)), tree.DBoolFalse, tree.DBoolTrue, tree.DBoolFalse})
@@ -178,6 +181,86 @@ var virtualTables = map[string]map[string]*virtualTable{
 					tree.DNull, tree.DNull}}, nil
 			},
 		},
+		"pg_attrdef": {
+			cols: vcols("oid:oid adrelid:oid adnum:int2 adbin:text"),
+			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+				tables, err := listTables(ctx, txn)
+				if err != nil {
+					return nil, err
+				}
+				var out []tree.Datums
+				for _, d := range tables {
+					for i, c := range d.Columns {
+						if c.Default != "" && !c.Hidden {
+							// adbin is the expression's text: pg_get_expr
+							// returns it as is.
+							out = append(out, tree.Datums{tree.NewDOid(attrDefOID(d, i)), tree.NewDOid(relOID(d)), tree.NewDInt(tree.DInt(i + 1)), tree.NewDString(displayExpr(c.Default))})
+						}
+					}
+				}
+				return out, nil
+			},
+		},
+		"pg_constraint": {
+			cols: vcols("oid:oid conname:name connamespace:oid contype:char condeferrable:bool condeferred:bool convalidated:bool conrelid:oid conindid:oid"),
+			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+				tables, err := listTables(ctx, txn)
+				if err != nil {
+					return nil, err
+				}
+				var out []tree.Datums
+				for _, d := range tables {
+					if idxs := tableIndexes(d); len(idxs) > 0 && idxs[0].ID == primaryIndexID {
+						out = append(out, tree.Datums{tree.NewDOid(constraintOID(d, primaryIndexID)), tree.NewDName(idxs[0].Name), tree.NewDOid(publicOID),
+							tree.NewDString("p"), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(relOID(d)), tree.NewDOid(indexOID(d, primaryIndexID))})
+					}
+				}
+				return out, nil
+			},
+		},
+		"pg_type": {
+			cols: vcols("oid:oid typname:name typnamespace:oid typowner:oid typlen:int2 typtype:char typcollation:oid typelem:oid typarray:oid typbasetype:oid typnotnull:bool"),
+			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+				var out []tree.Datums
+				for _, t := range catalogTypes {
+					coll := oid.Oid(0)
+					if t.Family() == types.StringFamily {
+						coll = defaultCollationOID
+					}
+					out = append(out, tree.Datums{tree.NewDOid(t.Oid()), tree.NewDName(typeName(t)), tree.NewDOid(pgCatalogOID), tree.NewDOid(ownerOID),
+						tree.NewDInt(tree.DInt(typeLen(t))), tree.NewDString("b"), tree.NewDOid(coll), tree.NewDOid(0),
+						tree.NewDOid(types.CalcArrayOid(t)), tree.NewDOid(0), tree.DBoolFalse})
+				}
+				return out, nil
+			},
+		},
+		"pg_collation": {
+			cols: vcols("oid:oid collname:name collnamespace:oid"),
+			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+				return []tree.Datums{
+					{tree.NewDOid(defaultCollationOID), tree.NewDName("default"), tree.NewDOid(pgCatalogOID)},
+					{tree.NewDOid(950), tree.NewDName("C"), tree.NewDOid(pgCatalogOID)},
+				}, nil
+			},
+		},
+		// Features Meridian does not have yet, so never any rows, for the
+		// queries psql's \d runs about them.
+		"pg_policy":                emptyTable("oid:oid polname:name polrelid:oid polcmd:char polpermissive:bool polroles:oid[] polqual:text polwithcheck:text"),
+		"pg_statistic_ext":         emptyTable("oid:oid stxrelid:oid stxname:name stxnamespace:oid stxowner:oid stxstattarget:int4 stxkind:text[]"),
+		"pg_publication":           emptyTable("oid:oid pubname:name pubowner:oid puballtables:bool"),
+		"pg_publication_namespace": emptyTable("oid:oid pnpubid:oid pnnspid:oid"),
+		"pg_publication_rel":       emptyTable("oid:oid prpubid:oid prrelid:oid prqual:text prattrs:int2[]"),
+		"pg_auth_members":          emptyTable("oid:oid roleid:oid member:oid grantor:oid admin_option:bool"),
+		// One role, the owner of everything: pg_get_userbyid's root.
+		"pg_roles": {
+			cols: vcols("oid:oid rolname:name rolsuper:bool rolinherit:bool rolcreaterole:bool rolcreatedb:bool rolcanlogin:bool " +
+				"rolreplication:bool rolconnlimit:int4 rolpassword:text rolvaliduntil:timestamptz rolbypassrls:bool rolconfig:text[]"),
+			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+				return []tree.Datums{{tree.NewDOid(ownerOID), tree.NewDName("root"), tree.DBoolTrue, tree.DBoolTrue, tree.DBoolTrue, tree.DBoolTrue,
+					tree.DBoolTrue, tree.DBoolTrue, tree.NewDInt(-1), tree.NewDString("********"), tree.DNull, tree.DBoolTrue, tree.DNull}}, nil
+			},
+		},
+		"pg_inherits": emptyTable("inhrelid:oid inhparent:oid inhseqno:int4 inhdetachpending:bool"),
 		"pg_tables": {
 			cols: vcols("schemaname:name tablename:name tableowner:name hasindexes:bool"),
 			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
@@ -241,7 +324,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 						pos++
 						var def tree.Datum = tree.DNull
 						if c.Default != "" {
-							def = tree.NewDString(c.Default)
+							def = tree.NewDString(displayExpr(c.Default))
 						}
 						nullable := "YES"
 						if !c.Nullable {
@@ -255,6 +338,29 @@ var virtualTables = map[string]map[string]*virtualTable{
 			},
 		},
 	},
+}
+
+func emptyTable(spec string) *virtualTable {
+	return &virtualTable{cols: vcols(spec), rows: func(context.Context, Txn) ([]tree.Datums, error) { return nil, nil }}
+}
+
+// tableIndexes returns d's indexes as PostgreSQL lists them: the primary
+// key's first (unless the table has none, only the hidden rowid), then the
+// secondary ones.
+func tableIndexes(d *TableDescriptor) []IndexDescriptor {
+	var out []IndexDescriptor
+	if !(len(d.PrimaryKey) == 1 && d.Columns[d.PrimaryKey[0]].Hidden) {
+		out = append(out, IndexDescriptor{ID: primaryIndexID, Name: d.Name + "_pkey", Columns: d.PrimaryKey, Unique: true})
+	}
+	return append(out, d.Indexes...)
+}
+
+// constraintOID is the pg_constraint OID of the constraint an index backs.
+func constraintOID(d *TableDescriptor, idx uint32) oid.Oid { return indexOID(d, idx) + 1<<30 }
+
+// attrDefOID is the pg_attrdef OID of column ordinal i's default.
+func attrDefOID(d *TableDescriptor, i int) oid.Oid {
+	return oid.Oid(relOIDBase + 1<<29 + d.ID<<12 + uint32(i))
 }
 
 // lookupVirtual finds a virtual table by schema (empty: pg_catalog, which

@@ -23,7 +23,10 @@ import (
 // does is decided here, by its symbol and result type. Not safe for
 // concurrent use.
 type evalCtx struct {
-	ctx    context.Context
+	ctx context.Context
+	// txn is the statement's transaction, for the functions that read the
+	// catalog (pg_get_indexdef and friends); nil outside a statement.
+	txn    Txn
 	params tree.Datums
 	// row holds the values of the IndexedVars (the source's columns).
 	row tree.Datums
@@ -121,6 +124,37 @@ func (e *evalCtx) eval(expr tree.TypedExpr) (tree.Datum, error) {
 		return tree.DNull, nil
 	case *tree.CaseExpr:
 		return e.evalCase(x)
+	case *tree.Array:
+		arr := tree.NewDArray(x.ResolvedType().ArrayContents())
+		for i := range x.Exprs {
+			d, err := e.eval(x.Exprs[i].(tree.TypedExpr))
+			if err != nil {
+				return nil, err
+			}
+			if err := arr.Append(d); err != nil {
+				return nil, err
+			}
+		}
+		return arr, nil
+	case *tree.IndirectionExpr:
+		return e.evalSubscript(x)
+	case *tree.ArrayFlatten:
+		// ARRAY(subquery): the subquery's rows, in order, as one array.
+		sq, ok := x.Subquery.(*tree.Subquery)
+		if !ok {
+			return nil, errors.AssertionFailedf("ARRAY of %T", x.Subquery)
+		}
+		rows, err := e.subquery(sq, e.row, true)
+		if err != nil {
+			return nil, err
+		}
+		arr := tree.NewDArray(x.ResolvedType().ArrayContents())
+		for _, d := range rows.(*tree.DTuple).D {
+			if err := arr.Append(d); err != nil {
+				return nil, err
+			}
+		}
+		return arr, nil
 	case *tree.Tuple:
 		t := tree.NewDTupleWithLen(x.ResolvedType(), len(x.Exprs))
 		for i := range x.Exprs {
@@ -169,7 +203,8 @@ func (e *evalCtx) evalComparison(x *tree.ComparisonExpr) (tree.Datum, error) {
 		return nil, err
 	}
 	var r tree.Datum
-	if sq, ok := x.Right.(*tree.Subquery); ok && (x.Operator.Symbol == treecmp.In || x.Operator.Symbol == treecmp.NotIn) {
+	if sq, ok := x.Right.(*tree.Subquery); ok && (x.Operator.Symbol == treecmp.In || x.Operator.Symbol == treecmp.NotIn ||
+		x.Operator.Symbol == treecmp.Any || x.Operator.Symbol == treecmp.Some || x.Operator.Symbol == treecmp.All) {
 		r, err = e.subquery(sq, e.row, true)
 	} else {
 		r, err = e.eval(x.TypedRight())
@@ -178,6 +213,75 @@ func (e *evalCtx) evalComparison(x *tree.ComparisonExpr) (tree.Datum, error) {
 		return nil, err
 	}
 	sym := x.Operator.Symbol
+	switch sym {
+	case treecmp.Any, treecmp.Some, treecmp.All:
+		return e.evalAnyAll(x, l, r)
+	}
+	return e.compareDatums(x, sym, l, r)
+}
+
+// evalSubscript is arr[i]: the 1-based element, NULL out of range.
+func (e *evalCtx) evalSubscript(x *tree.IndirectionExpr) (tree.Datum, error) {
+	if len(x.Indirection) != 1 || x.Indirection[0].Slice {
+		return nil, unsupported("array slices and multiple subscripts are not supported yet")
+	}
+	d, err := e.eval(x.Expr.(tree.TypedExpr))
+	if err != nil || d == tree.DNull {
+		return d, err
+	}
+	i, err := e.eval(x.Indirection[0].Begin.(tree.TypedExpr))
+	if err != nil || i == tree.DNull {
+		return i, err
+	}
+	arr, ok := d.(*tree.DArray)
+	if !ok {
+		return nil, unsupported("cannot subscript type %s", d.ResolvedType().SQLString())
+	}
+	idx := int(tree.MustBeDInt(i))
+	if idx < 1 || idx > arr.Len() {
+		return tree.DNull, nil
+	}
+	return arr.Array[idx-1], nil
+}
+
+// evalAnyAll is l op ANY/SOME/ALL (r), r an array or a subquery's rows:
+// true if op holds for some (every) element, else NULL if an element
+// compared NULL, else false.
+func (e *evalCtx) evalAnyAll(x *tree.ComparisonExpr, l, r tree.Datum) (tree.Datum, error) {
+	if r == tree.DNull {
+		return tree.DNull, nil
+	}
+	var elems tree.Datums
+	switch v := r.(type) {
+	case *tree.DArray:
+		elems = v.Array
+	case *tree.DTuple:
+		elems = v.D
+	default:
+		return nil, unsupported("%s needs an array or a subquery", x.Operator)
+	}
+	all := x.Operator.Symbol == treecmp.All
+	sawNull := false
+	for _, el := range elems {
+		d, err := e.compareDatums(x, x.SubOperator.Symbol, l, el)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case d == tree.DNull:
+			sawNull = true
+		case bool(tree.MustBeDBool(d)) != all:
+			return tree.MakeDBool(tree.DBool(!all)), nil
+		}
+	}
+	if sawNull {
+		return tree.DNull, nil
+	}
+	return tree.MakeDBool(tree.DBool(all)), nil
+}
+
+// compareDatums applies comparison sym to l and r.
+func (e *evalCtx) compareDatums(x *tree.ComparisonExpr, sym treecmp.ComparisonOperatorSymbol, l, r tree.Datum) (tree.Datum, error) {
 	switch sym {
 	case treecmp.IsDistinctFrom, treecmp.IsNotDistinctFrom:
 		same := l == tree.DNull && r == tree.DNull

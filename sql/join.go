@@ -87,6 +87,10 @@ func (b *builder) buildTableExpr(te tree.TableExpr) (planNode, *scope, []*fromIt
 		if t.Lateral {
 			return nil, nil, nil, unsupported("LATERAL is not supported yet")
 		}
+		if rf, ok := t.Expr.(*tree.RowsFromExpr); ok {
+			n, sc, err := b.buildSeries(rf, t.As)
+			return n, sc, nil, err
+		}
 	}
 	if n, sc, ok, err := b.virtual(te); ok || err != nil {
 		return n, sc, nil, err

@@ -363,7 +363,9 @@ type aggSpec struct {
 	distinct bool
 	// arg is nil for count_rows.
 	arg tree.TypedExpr
-	typ *types.T
+	// arg2 is string_agg's delimiter.
+	arg2 tree.TypedExpr
+	typ  *types.T
 }
 
 type aggState struct {
@@ -372,6 +374,7 @@ type aggState struct {
 	seen  map[string]struct{}
 	count int64
 	acc   tree.Datum // sum (as the result type), min, max
+	buf   []byte     // string_agg
 	fsum  float64
 }
 
@@ -469,6 +472,19 @@ func accumulate(r *runner, s *aggState, a aggSpec, row tree.Datums) error {
 	}
 	s.count++
 	switch a.kind {
+	case "string_agg":
+		// The delimiter is the row's own, written before every value but
+		// the first; a NULL delimiter adds nothing.
+		if s.count > 1 {
+			sep, err := r.evalIn(a.arg2, row)
+			if err != nil {
+				return err
+			}
+			if sep != tree.DNull {
+				s.buf = append(s.buf, tree.MustBeDString(sep)...)
+			}
+		}
+		s.buf = append(s.buf, tree.MustBeDString(d)...)
 	case "count":
 	case "min", "max":
 		if s.acc == nil {
@@ -510,6 +526,11 @@ func finish(s *aggState, a aggSpec) (tree.Datum, error) {
 			return tree.DNull, nil
 		}
 		return s.acc, nil
+	case "string_agg":
+		if s.count == 0 {
+			return tree.DNull, nil
+		}
+		return tree.NewDString(string(s.buf)), nil
 	}
 	if s.count == 0 {
 		return tree.DNull, nil

@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// TestPsqlListsRelations runs psql's \dt, \dv, \di, \dt+ and \l, whose
-// catalog queries (pg_class, pg_namespace, pg_am, pg_index, pg_database,
-// pg_get_userbyid, pg_table_is_visible, !~) must answer as PostgreSQL's
-// would.
+// TestPsqlListsRelations runs psql's \dt, \dv, \di, \dt+, \l, \d TABLE
+// and \du, whose catalog queries (pg_class, pg_attribute, pg_index,
+// pg_constraint, format_type, pg_get_indexdef, ARRAY(subquery), = ANY,
+// generate_series, ...) must answer as PostgreSQL's would.
 func TestPsqlListsRelations(t *testing.T) {
 	psql, err := exec.LookPath("psql")
 	if err != nil {
@@ -18,14 +18,14 @@ func TestPsqlListsRelations(t *testing.T) {
 	}
 	c, url := startSQL(t)
 	ctx := context.Background()
-	for _, q := range []string{"CREATE TABLE people (id INT PRIMARY KEY, name TEXT)", "CREATE TABLE pets (id INT PRIMARY KEY)", "CREATE VIEW names AS SELECT name FROM people", "CREATE INDEX people_name ON people (name)"} {
+	for _, q := range []string{"CREATE TABLE people (id INT PRIMARY KEY, name TEXT NOT NULL, score NUMERIC(10,2) DEFAULT 0, nick VARCHAR(20))", "CREATE TABLE pets (id INT PRIMARY KEY)", "CREATE VIEW names AS SELECT name FROM people", "CREATE INDEX people_name ON people (name)"} {
 		if _, err := c.Exec(ctx, q); err != nil {
 			t.Fatal(err)
 		}
 	}
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(cctx, psql, "-X", "-d", url, "-c", `\dt`, "-c", `\dv`, "-c", `\di`, "-c", `\dt+`, "-c", `\l`).CombinedOutput()
+	out, err := exec.CommandContext(cctx, psql, "-X", "-d", url, "-c", `\dt`, "-c", `\dv`, "-c", `\di`, "-c", `\dt+`, "-c", `\l`, "-c", `\d people`, "-c", `\du`).CombinedOutput()
 	if err != nil {
 		t.Fatalf("psql: %v\n%s", err, out)
 	}
@@ -62,6 +62,22 @@ func TestPsqlListsRelations(t *testing.T) {
 -----------+-------+----------+---------+-------+------------+-----------------+-------------------
  defaultdb | root  | UTF8     | C       | C     |            | libc            | 
 (1 row)
+
+                      Table "public.people"
+ Column |         Type          | Collation | Nullable | Default 
+--------+-----------------------+-----------+----------+---------
+ id     | integer               |           | not null | 
+ name   | text                  |           | not null | 
+ score  | numeric(10,2)         |           |          | 0
+ nick   | character varying(20) |           |          | 
+Indexes:
+    "people_pkey" PRIMARY KEY, btree (id)
+    "people_name" btree (name)
+
+                                   List of roles
+ Role name |                         Attributes                         | Member of 
+-----------+------------------------------------------------------------+-----------
+ root      | Superuser, Create role, Create DB, Replication, Bypass RLS | {}
 
 `
 	if string(out) != want {

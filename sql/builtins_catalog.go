@@ -1,0 +1,280 @@
+package sql
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/volatility"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/lib/pq/oid"
+	"github.com/meridiandb/meridian/sql/pgerror"
+)
+
+// The functions psql's \d and drivers call on catalog rows: type names,
+// index and constraint definitions, default expressions.
+
+var _ = addBuiltins(map[string][]tree.Overload{
+	"format_type": {catalogFn(tree.ParamTypes{{Name: "type", Typ: types.Oid}, {Name: "typmod", Typ: types.Int}}, types.String,
+		func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			return tree.NewDString(formatType(oid.Oid(tree.MustBeDOid(a[0]).Oid), int32(tree.MustBeDInt(a[1])))), nil
+		})},
+	// Default expressions are stored as their SQL text, so the "node
+	// tree" pg_get_expr decodes is that text already.
+	"pg_get_expr": {
+		catalogFn(tree.ParamTypes{{Name: "expr", Typ: types.String}, {Name: "rel", Typ: types.Oid}}, types.String, firstArg),
+		catalogFn(tree.ParamTypes{{Name: "expr", Typ: types.String}, {Name: "rel", Typ: types.Oid}, {Name: "pretty", Typ: types.Bool}}, types.String, firstArg),
+	},
+	"pg_get_indexdef": {
+		catalogFn(tree.ParamTypes{{Name: "index", Typ: types.Oid}}, types.String, func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			return indexDef(e, a[0], 0)
+		}),
+		catalogFn(tree.ParamTypes{{Name: "index", Typ: types.Oid}, {Name: "column", Typ: types.Int}, {Name: "pretty", Typ: types.Bool}}, types.String,
+			func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+				return indexDef(e, a[0], int(tree.MustBeDInt(a[1])))
+			}),
+	},
+	"pg_get_constraintdef": {
+		catalogFn(tree.ParamTypes{{Name: "constraint", Typ: types.Oid}}, types.String, constraintDef),
+		catalogFn(tree.ParamTypes{{Name: "constraint", Typ: types.Oid}, {Name: "pretty", Typ: types.Bool}}, types.String, constraintDef),
+	},
+	// array_upper of dimension 1 (arrays have one so far): the length,
+	// NULL for an empty array.
+	"array_upper": {{
+		Types:      tree.ParamTypes{{Name: "arr", Typ: types.AnyArray}, {Name: "dim", Typ: types.Int}},
+		ReturnType: tree.FixedReturnType(types.Int4), Volatility: volatility.Immutable, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			arr, ok := a[0].(*tree.DArray)
+			if !ok || tree.MustBeDInt(a[1]) != 1 || arr.Len() == 0 {
+				return tree.DNull, nil
+			}
+			return tree.NewDInt(tree.DInt(arr.Len())), nil
+		}),
+	}},
+	"string_agg": {{
+		Types:      tree.ParamTypes{{Name: "value", Typ: types.String}, {Name: "delimiter", Typ: types.String}},
+		ReturnType: tree.FixedReturnType(types.String), Volatility: volatility.Immutable, Class: tree.AggregateClass,
+		Fn: aggKind("string_agg"),
+	}},
+	// Publications do not exist yet, so no relation can be in one.
+	"pg_relation_is_publishable": {catalogFn(tree.ParamTypes{{Name: "rel", Typ: types.Oid}}, types.Bool,
+		func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.DBoolFalse, nil })},
+	// Nor do extended statistics objects.
+	"pg_get_statisticsobjdef_columns": {catalogFn(tree.ParamTypes{{Name: "stats", Typ: types.Oid}}, types.String,
+		func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.DNull, nil })},
+})
+
+// addBuiltins adds functions to builtins; as a package variable's
+// initializer it runs before the init that registers them all.
+func addBuiltins(fns map[string][]tree.Overload) bool {
+	for name, ov := range fns {
+		builtins[name] = ov
+	}
+	return true
+}
+
+func catalogFn(params tree.ParamTypes, ret *types.T, fn builtinFn) tree.Overload {
+	return tree.Overload{Types: params, ReturnType: tree.FixedReturnType(ret), Volatility: volatility.Stable, Class: tree.NormalClass, Fn: fn}
+}
+
+func firstArg(e *evalCtx, a tree.Datums) (tree.Datum, error) { return a[0], nil }
+
+// findIndex finds the table and index whose pg_class (or, with
+// constraint, pg_constraint) OID is o.
+func findIndex(e *evalCtx, o oid.Oid, constraint bool) (*TableDescriptor, *IndexDescriptor, error) {
+	if e.txn == nil {
+		return nil, nil, nil
+	}
+	tables, err := listTables(e.ctx, e.txn)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, d := range tables {
+		for _, idx := range tableIndexes(d) {
+			want := indexOID(d, idx.ID)
+			if constraint {
+				want = constraintOID(d, idx.ID)
+			}
+			if want == o {
+				return d, &idx, nil
+			}
+		}
+	}
+	return nil, nil, nil
+}
+
+func indexColumns(d *TableDescriptor, idx *IndexDescriptor) string {
+	names := make([]string, len(idx.Columns))
+	for i, c := range idx.Columns {
+		names[i] = tree.NameString(d.Columns[c].Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// indexDef is pg_get_indexdef: the CREATE INDEX statement, or with column
+// > 0 that key column's name. NULL for an OID that is no index.
+func indexDef(e *evalCtx, o tree.Datum, column int) (tree.Datum, error) {
+	d, idx, err := findIndex(e, oid.Oid(tree.MustBeDOid(o).Oid), false)
+	if err != nil || d == nil {
+		return tree.DNull, err
+	}
+	if column > 0 {
+		if column > len(idx.Columns) {
+			return tree.NewDString(""), nil
+		}
+		return tree.NewDString(tree.NameString(d.Columns[idx.Columns[column-1]].Name)), nil
+	}
+	unique := ""
+	if idx.Unique {
+		unique = "UNIQUE "
+	}
+	return tree.NewDString(fmt.Sprintf("CREATE %sINDEX %s ON public.%s USING btree (%s)",
+		unique, tree.NameString(idx.Name), tree.NameString(d.Name), indexColumns(d, idx))), nil
+}
+
+// constraintDef is pg_get_constraintdef. The only constraints in
+// pg_constraint so far are primary keys.
+func constraintDef(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+	d, idx, err := findIndex(e, oid.Oid(tree.MustBeDOid(a[0]).Oid), true)
+	if err != nil || d == nil {
+		return tree.DNull, err
+	}
+	return tree.NewDString(fmt.Sprintf("PRIMARY KEY (%s)", indexColumns(d, idx))), nil
+}
+
+// catalogTypes are the types pg_type lists: those a column can have, and
+// the catalogs' own.
+var catalogTypes = []*types.T{
+	types.Bool, types.Bytes, types.QChar, types.Name, types.Int, types.Int2, types.Int4, types.String,
+	types.Oid, types.Float4, types.Float, types.BPChar, types.VarChar, types.Date, types.Time,
+	types.Timestamp, types.TimestampTZ, types.Interval, types.Decimal, types.Uuid, types.Jsonb,
+}
+
+// pgTypeNames are format_type's names where they differ from pg_type's.
+var pgTypeNames = map[oid.Oid]string{
+	oid.T_bool: "boolean", oid.T_char: `"char"`, oid.T_int8: "bigint", oid.T_int2: "smallint", oid.T_int4: "integer",
+	oid.T_float4: "real", oid.T_float8: "double precision", oid.T_bpchar: "character", oid.T_varchar: "character varying",
+	oid.T_time: "time without time zone", oid.T_timestamp: "timestamp without time zone",
+	oid.T_timestamptz: "timestamp with time zone",
+}
+
+// typeName is a type's pg_type name: int4, varchar, timestamptz.
+func typeName(t *types.T) string {
+	if n, ok := oid.TypeName[t.Oid()]; ok {
+		return strings.ToLower(n)
+	}
+	return t.Name()
+}
+
+// typeLen is pg_type.typlen: the fixed width, or -1 for variable length.
+func typeLen(t *types.T) int {
+	switch t.Oid() {
+	case oid.T_bool, oid.T_char:
+		return 1
+	case oid.T_int2:
+		return 2
+	case oid.T_int4, oid.T_oid, oid.T_float4, oid.T_date:
+		return 4
+	case oid.T_int8, oid.T_float8, oid.T_time, oid.T_timestamp, oid.T_timestamptz:
+		return 8
+	case oid.T_interval, oid.T_uuid:
+		return 16
+	case oid.T_name:
+		return 64
+	}
+	return -1
+}
+
+// typmod is a column type's pg_attribute.atttypmod: numeric's precision
+// and scale, or a character type's length, offset by 4 as PostgreSQL
+// stores them; -1 for none.
+func typmod(t *types.T) int32 {
+	switch t.Oid() {
+	case oid.T_numeric:
+		if t.Precision() > 0 {
+			return (t.Precision()<<16 | t.Scale()) + 4
+		}
+	case oid.T_varchar, oid.T_bpchar:
+		if t.Width() > 0 {
+			return t.Width() + 4
+		}
+	}
+	return -1
+}
+
+// formatType is format_type: a type's SQL name with its modifier, such as
+// numeric(10,2) or character varying(20).
+func formatType(o oid.Oid, mod int32) string {
+	t, ok := types.OidToType[o]
+	if !ok {
+		return "???"
+	}
+	if t.Family() == types.ArrayFamily {
+		return formatType(t.ArrayContents().Oid(), mod) + "[]"
+	}
+	name, ok := pgTypeNames[o]
+	if !ok {
+		name = typeName(t)
+	}
+	if mod >= 4 {
+		switch o {
+		case oid.T_numeric:
+			m := mod - 4
+			return fmt.Sprintf("%s(%d,%d)", name, m>>16, m&0xffff)
+		case oid.T_varchar, oid.T_bpchar:
+			return fmt.Sprintf("%s(%d)", name, mod-4)
+		}
+	}
+	return name
+}
+
+// typeResolver resolves the type names the grammar does not know as
+// keywords, such as pg_catalog.text or regclass, which catalog queries
+// use in casts.
+type typeResolver struct{}
+
+var _ tree.TypeReferenceResolver = typeResolver{}
+
+func (typeResolver) ResolveType(ctx context.Context, name *tree.UnresolvedObjectName) (*types.T, error) {
+	if name.NumParts == 1 || (name.NumParts == 2 && name.Parts[1] == "pg_catalog") {
+		if t, ok, _ := types.TypeForNonKeywordTypeName(strings.ToLower(name.Parts[0])); ok {
+			return t, nil
+		}
+	}
+	return nil, pgerror.Newf("42704", "type %q does not exist", name.String())
+}
+
+func (typeResolver) ResolveTypeByOID(ctx context.Context, o oid.Oid) (*types.T, error) {
+	if t, ok := types.OidToType[o]; ok {
+		return t, nil
+	}
+	return nil, pgerror.Newf("42704", "type with OID %d does not exist", o)
+}
+
+func init() {
+	// A string literal may stand for an OID, as in psql's
+	// pg_relation_is_publishable('16384'): PostgreSQL's unknown-typed
+	// literals take whatever type the function wants.
+	tree.StrValAvailAllParsable = append(tree.StrValAvailAllParsable, types.Oid, types.MakeArray(types.Oid))
+}
+
+// displayExpr is a stored expression (a column default, kept as the type
+// checker's serialization) as PostgreSQL's catalogs show it: without the
+// type annotations (0:::DECIMAL) the serialization adds.
+func displayExpr(stored string) string {
+	e, err := parseExpr(stored)
+	if err != nil {
+		return stored
+	}
+	e, err = tree.SimpleVisit(e, func(x tree.Expr) (bool, tree.Expr, error) {
+		if a, ok := x.(*tree.AnnotateTypeExpr); ok {
+			return true, a.Expr, nil
+		}
+		return true, x, nil
+	})
+	if err != nil {
+		return stored
+	}
+	return tree.AsStringWithFlags(e, tree.FmtPGCatalog)
+}

@@ -1,0 +1,100 @@
+package sql
+
+import (
+	"strings"
+
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/meridiandb/meridian/sql/pgerror"
+)
+
+// seriesNode is generate_series(start, stop [, step]) in FROM: the
+// integers from start to stop, step apart. Its arguments are evaluated
+// when it starts, so they may name the enclosing query's columns (a
+// correlated subquery's FROM).
+type seriesNode struct {
+	args []tree.TypedExpr
+	cols []resultColumn
+
+	started         bool
+	cur, stop, step int64
+	done            bool
+}
+
+// buildSeries plans a function call in FROM; generate_series over
+// integers is the one set-returning function so far.
+func (b *builder) buildSeries(rf *tree.RowsFromExpr, as tree.AliasClause) (planNode, *scope, error) {
+	f, ok := rf.Items[0].(*tree.FuncExpr)
+	if len(rf.Items) != 1 || !ok {
+		return nil, nil, unsupported("ROWS FROM is not supported yet")
+	}
+	name := strings.ToLower(tree.AsString(f.Func))
+	name = strings.TrimPrefix(name, "pg_catalog.")
+	if name != "generate_series" {
+		return nil, nil, unsupported("function %s in FROM is not supported yet", name)
+	}
+	if len(f.Exprs) < 2 || len(f.Exprs) > 3 {
+		return nil, nil, pgerror.Newf(pgerror.CodeUndefinedFunction, "function generate_series with %d arguments does not exist", len(f.Exprs))
+	}
+	n := &seriesNode{}
+	typ := types.Int4
+	for _, a := range f.Exprs {
+		te, err := b.typeCheck(a, &scope{}, types.Int)
+		if err != nil {
+			return nil, nil, err
+		}
+		if te.ResolvedType().Family() != types.IntFamily && te.ResolvedType().Family() != types.UnknownFamily {
+			return nil, nil, unsupported("generate_series over %s is not supported yet", te.ResolvedType().SQLString())
+		}
+		// The result is an int4 when every argument is, as PostgreSQL
+		// picks the int4 variant then.
+		if pgIntWidth(te) > 32 {
+			typ = types.Int
+		}
+		n.args = append(n.args, te)
+	}
+	alias, col := "generate_series", "generate_series"
+	if as.Alias != "" {
+		alias, col = string(as.Alias), string(as.Alias)
+	}
+	if len(as.Cols) > 0 {
+		col = string(as.Cols[0].Name)
+	}
+	n.cols = []resultColumn{{name: col, typ: typ, table: alias}}
+	return n, &scope{cols: n.cols}, nil
+}
+
+func (n *seriesNode) columns() []resultColumn { return n.cols }
+
+func (n *seriesNode) next(r *runner) (tree.Datums, error) {
+	if !n.started {
+		n.started = true
+		vals := []int64{0, 0, 1}
+		for i, a := range n.args {
+			d, err := r.evalIn(a, nil)
+			if err != nil {
+				return nil, err
+			}
+			if d == tree.DNull {
+				n.done = true
+				return nil, nil
+			}
+			vals[i] = int64(tree.MustBeDInt(d))
+		}
+		if vals[2] == 0 {
+			return nil, pgerror.New("22023", "step size cannot equal zero")
+		}
+		n.cur, n.stop, n.step = vals[0], vals[1], vals[2]
+	}
+	if n.done || (n.step > 0 && n.cur > n.stop) || (n.step < 0 && n.cur < n.stop) {
+		return nil, nil
+	}
+	v := n.cur
+	// Stop rather than wrap around at the end of the int64 range.
+	if next := v + n.step; (n.step > 0 && next < v) || (n.step < 0 && next > v) {
+		n.done = true
+	} else {
+		n.cur = next
+	}
+	return tree.Datums{tree.NewDInt(tree.DInt(v))}, nil
+}
