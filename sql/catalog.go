@@ -210,25 +210,34 @@ func putDescriptor(ctx context.Context, txn Txn, d *TableDescriptor) error {
 
 // dropTable removes a table, its descriptor, its rows and index entries.
 func dropTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
+	if err := clearTable(ctx, txn, d); err != nil {
+		return err
+	}
+	if err := txn.Del(ctx, descKey(d.ID)); err != nil {
+		return err
+	}
+	return txn.Del(ctx, namespaceKey(d.Name))
+}
+
+// clearTable deletes every row of d, from every index.
+func clearTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
 	start := d.tablePrefix()
 	for {
 		kvs, err := txn.Scan(ctx, start, prefixEnd(start), 1000)
 		if err != nil {
 			return err
 		}
-		for _, kv := range kvs {
-			if err := txn.Del(ctx, kv.Key); err != nil {
-				return err
-			}
+		keys := make([][]byte, len(kvs))
+		for i, kv := range kvs {
+			keys[i] = kv.Key
+		}
+		if err := txn.DelMany(ctx, keys); err != nil {
+			return err
 		}
 		if len(kvs) < 1000 {
-			break
+			return nil
 		}
 	}
-	if err := txn.Del(ctx, descKey(d.ID)); err != nil {
-		return err
-	}
-	return txn.Del(ctx, namespaceKey(d.Name))
 }
 
 // listTables returns every table's descriptor, by name.

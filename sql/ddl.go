@@ -343,6 +343,31 @@ func (b *builder) dropTable(dt *tree.DropTable) error {
 	return nil
 }
 
+// truncate empties tables, in the statement's transaction like any write
+// (PostgreSQL's TRUNCATE is transactional too).
+func (b *builder) truncate(t *tree.Truncate) error {
+	if t.DropBehavior == tree.DropCascade {
+		return unsupported("TRUNCATE ... CASCADE is not supported yet")
+	}
+	var descs []*TableDescriptor
+	for _, tn := range t.Tables {
+		d, err := mustGetTable(b.ctx, b.txn, string(tn.ObjectName))
+		if err != nil {
+			return err
+		}
+		if d.ViewQuery != "" {
+			return pgerror.Newf("42809", "%q is not a table", d.Name)
+		}
+		descs = append(descs, d)
+	}
+	for _, d := range descs {
+		if err := clearTable(b.ctx, b.txn, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // createView stores a view: its query's SQL and output columns. The query
 // is planned now to check it, and again at each use.
 func (b *builder) createView(cv *tree.CreateView) error {

@@ -25,6 +25,8 @@ type Txn interface {
 	// PutMany writes several pairs at once.
 	PutMany(ctx context.Context, kvs []KeyValue) error
 	Del(ctx context.Context, key []byte) error
+	// DelMany deletes several keys at once.
+	DelMany(ctx context.Context, keys [][]byte) error
 	Commit(ctx context.Context) error
 	// Rollback aborts the transaction; after Commit it does nothing.
 	Rollback(ctx context.Context) error

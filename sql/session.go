@@ -140,10 +140,24 @@ func parseSQL(query string) (statements.Statements, error) {
 	if strings.Contains(query, "pg_catalog.default") {
 		query = collateDefault.ReplaceAllString(query, "")
 	}
+	if stmts, ok := parseMaintenance(query); ok {
+		return stmts, nil
+	}
+	// pgbench -i loads with COPY ... WITH (FREEZE ON), an option the
+	// grammar does not take. FREEZE only spares PostgreSQL's vacuum work,
+	// which has no counterpart here, so it is dropped.
+	if t := strings.TrimSpace(query); len(t) > 4 && strings.EqualFold(t[:4], "copy") {
+		query = copyFreezeAlone.ReplaceAllString(query, "")
+		query = copyFreezeInList.ReplaceAllString(query, "")
+	}
 	return parser.ParseWithInt(query, types.Int4)
 }
 
-var collateDefault = regexp.MustCompile(`(?i)\s+COLLATE\s+pg_catalog\."?default"?`)
+var (
+	collateDefault   = regexp.MustCompile(`(?i)\s+COLLATE\s+pg_catalog\."?default"?`)
+	copyFreezeAlone  = regexp.MustCompile(`(?i)\bWITH\s*\(\s*FREEZE(\s+(ON|TRUE|OFF|FALSE|1|0))?\s*\)`)
+	copyFreezeInList = regexp.MustCompile(`(?i)(\bFREEZE(\s+(ON|TRUE|OFF|FALSE|1|0))?\s*,\s*)|(,\s*FREEZE(\s+(ON|TRUE|OFF|FALSE|1|0))?\b)`)
+)
 
 // writeResult sends a result's rows and tag; announce sends the column
 // descriptions first (the simple protocol).
@@ -379,6 +393,10 @@ func (s *session) run(ctx context.Context, txn Txn, stmt tree.Statement, nParams
 		return &result{tag: "CREATE TABLE"}, b.createTable(st)
 	case *tree.DropTable:
 		return &result{tag: "DROP TABLE"}, b.dropTable(st)
+	case *tree.Truncate:
+		return &result{tag: "TRUNCATE TABLE"}, b.truncate(st)
+	case *vacuumStmt:
+		return &result{tag: st.tag}, b.vacuum(st)
 	case *tree.CreateIndex:
 		return &result{tag: "CREATE INDEX"}, b.createIndex(st, r)
 	case *tree.AlterTable:

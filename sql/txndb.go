@@ -80,6 +80,10 @@ func (a *txnAdapter) Put(ctx context.Context, key, value []byte) error {
 	return sqlError(a.t.Put(ctx, key, value))
 }
 
+func (a *txnAdapter) DelMany(ctx context.Context, keys [][]byte) error {
+	return sqlError(a.t.DelMany(ctx, keys))
+}
+
 func (a *txnAdapter) Del(ctx context.Context, key []byte) error {
 	return sqlError(a.t.Del(ctx, key))
 }

@@ -129,6 +129,19 @@ func (t *Txn) CPut(ctx context.Context, key, value, expected []byte) error {
 	return err
 }
 
+// DelMany deletes several keys in one batch.
+func (t *Txn) DelMany(ctx context.Context, keys [][]byte) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	reqs := make([]*rangepb.RequestUnion, len(keys))
+	for i, k := range keys {
+		reqs[i] = &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Delete{Delete: &rangepb.DeleteRequest{Key: k}}}
+	}
+	_, err := t.c.send(ctx, reqs...)
+	return err
+}
+
 // Del deletes key.
 func (t *Txn) Del(ctx context.Context, key []byte) error {
 	_, err := t.c.send(ctx, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Delete{Delete: &rangepb.DeleteRequest{Key: key}}})

@@ -119,6 +119,15 @@ func (t *txn) Put(ctx context.Context, key, value []byte) error {
 	return nil
 }
 
+func (t *txn) DelMany(ctx context.Context, keys [][]byte) error {
+	for _, k := range keys {
+		if err := t.Del(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (t *txn) Del(ctx context.Context, key []byte) error {
 	if err := t.check(); err != nil {
 		return err
