@@ -131,6 +131,9 @@ func (c *Context) Dial(addr string, target int32) (*Conn, error) {
 			Backoff:           backoff.Config{BaseDelay: 50 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
 			MinConnectTimeout: 5 * time.Second,
 		}),
+		// Responses can be as large as requests (a transaction's record
+		// with many lock spans comes back in its EndTxn response).
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageBytes), grpc.MaxCallSendMsgSize(MaxMessageBytes)),
 		grpc.WithUnaryInterceptor(c.clientUnary(target)),
 		grpc.WithStreamInterceptor(c.clientStream(target)),
 	)

@@ -1,6 +1,8 @@
 package sql
 
 import (
+	"fmt"
+
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
@@ -33,6 +35,14 @@ func (b *builder) alterTable(at *tree.AlterTable, r *runner) error {
 			}
 		case *tree.AlterTableDropColumn:
 			if err := dropColumn(d, c); err != nil {
+				return err
+			}
+		case *tree.AlterTableAddConstraint:
+			u, ok := c.ConstraintDef.(*tree.UniqueConstraintTableDef)
+			if !ok || !u.PrimaryKey {
+				return unsupported("ALTER TABLE ADD CONSTRAINT is supported only for PRIMARY KEY so far")
+			}
+			if err := b.addPrimaryKey(d, u, r); err != nil {
 				return err
 			}
 		case *tree.AlterTableRenameColumn:
@@ -186,4 +196,92 @@ func (b *builder) renameTable(rt *tree.RenameTable) error {
 		return err
 	}
 	return b.txn.Put(b.ctx, namespaceKey(newName), encodingUvarint(d.ID))
+}
+
+// addPrimaryKey gives a table created without a primary key (keyed by its
+// hidden rowid) one, as pgbench -i does after loading: every row moves to
+// its new key and every secondary index entry to the new key suffix, in
+// the statement's transaction. The key columns become NOT NULL; rowid
+// stays as a hidden column.
+func (b *builder) addPrimaryKey(d *TableDescriptor, u *tree.UniqueConstraintTableDef, r *runner) error {
+	if !(len(d.PrimaryKey) == 1 && d.Columns[d.PrimaryKey[0]].Hidden) {
+		return pgerror.Newf("42P16", "multiple primary keys for table %q are not allowed", d.Name)
+	}
+	var cols []int
+	for _, ic := range u.Columns {
+		i := d.columnIndex(string(ic.Column))
+		if i < 0 || d.Columns[i].Hidden {
+			return pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", ic.Column, d.Name)
+		}
+		for _, c := range cols {
+			if c == i {
+				return pgerror.Newf("42701", "column %q appears twice in primary key constraint", ic.Column)
+			}
+		}
+		cols = append(cols, i)
+	}
+	old := *d
+	old.Columns = append([]ColumnDescriptor{}, d.Columns...)
+	scan := &scanNode{desc: &old, cols: old.resultColumns()}
+	var rows []tree.Datums
+	for {
+		row, err := scan.next(r)
+		if err != nil {
+			return err
+		}
+		if row == nil {
+			break
+		}
+		rows = append(rows, append(tree.Datums(nil), row...))
+	}
+	d.PrimaryKey = cols
+	for _, c := range cols {
+		d.Columns[c].Nullable = false
+	}
+	// Check every row before writing anything.
+	keys := make([][]byte, len(rows))
+	seen := make(map[string]struct{}, len(rows))
+	for n, row := range rows {
+		for _, c := range cols {
+			if row[c] == tree.DNull {
+				return pgerror.Newf("23502", "column %q of relation %q contains null values", d.Columns[c].Name, d.Name)
+			}
+		}
+		key, err := d.rowKey(row)
+		if err != nil {
+			return err
+		}
+		if _, dup := seen[string(key)]; dup {
+			return pgerror.WithDetail(pgerror.Newf(pgerror.CodeUniqueViolation, "could not create unique index %q", d.Name+"_pkey"),
+				fmt.Sprintf("Key %s is duplicated.", d.keyText(cols, row)))
+		}
+		seen[string(key)] = struct{}{}
+		keys[n] = key
+	}
+	if err := clearTable(b.ctx, b.txn, &old); err != nil {
+		return err
+	}
+	const batch = 256
+	var kvs []KeyValue
+	for n, row := range rows {
+		v, err := d.rowValue(row)
+		if err != nil {
+			return err
+		}
+		kvs = append(kvs, KeyValue{Key: keys[n], Value: v})
+		for i := range d.Indexes {
+			ik, err := d.indexKey(&d.Indexes[i], row)
+			if err != nil {
+				return err
+			}
+			kvs = append(kvs, KeyValue{Key: ik, Value: []byte{0}})
+		}
+		if len(kvs) >= batch || n == len(rows)-1 {
+			if err := b.txn.PutMany(b.ctx, kvs); err != nil {
+				return err
+			}
+			kvs = kvs[:0]
+		}
+	}
+	return nil
 }

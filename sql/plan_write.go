@@ -453,6 +453,14 @@ func (d *TableDescriptor) duplicateKeyError(row tree.Datums) error {
 }
 
 func (d *TableDescriptor) uniqueViolation(name string, cols []int, row tree.Datums) error {
+	return pgerror.WithDetail(
+		pgerror.Newf(pgerror.CodeUniqueViolation, "duplicate key value violates unique constraint %q", name),
+		fmt.Sprintf("Key %s already exists.", d.keyText(cols, row)))
+}
+
+// keyText shows a key's columns and values as PostgreSQL's error details
+// do: (a, b)=(1, x).
+func (d *TableDescriptor) keyText(cols []int, row tree.Datums) string {
 	var names, vals string
 	for j, i := range cols {
 		if j > 0 {
@@ -462,9 +470,7 @@ func (d *TableDescriptor) uniqueViolation(name string, cols []int, row tree.Datu
 		names += d.Columns[i].Name
 		vals += datumText(row[i])
 	}
-	return pgerror.WithDetail(
-		pgerror.Newf(pgerror.CodeUniqueViolation, "duplicate key value violates unique constraint %q", name),
-		fmt.Sprintf("Key (%s)=(%s) already exists.", names, vals))
+	return "(" + names + ")=(" + vals + ")"
 }
 
 func formatRow(row tree.Datums) string {

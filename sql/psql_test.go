@@ -3,6 +3,7 @@ package sql_test
 import (
 	"context"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 )
@@ -82,5 +83,49 @@ Indexes:
 `
 	if string(out) != want {
 		t.Fatalf("psql printed:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// TestPgbench runs PostgreSQL's own benchmark client: pgbench -i's whole
+// default initialization (DROP, CREATE, TRUNCATE, COPY ... FREEZE, VACUUM,
+// ALTER TABLE ADD PRIMARY KEY) and then its TPC-B-like transactions.
+func TestPgbench(t *testing.T) {
+	pgbench, err := exec.LookPath("pgbench")
+	if err != nil {
+		t.Skip("pgbench is not installed (.ci/run installs postgresql-client)")
+	}
+	c, url := startSQL(t)
+	ctx := context.Background()
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if out, err := exec.CommandContext(cctx, pgbench, "-i", "-s", "1", url).CombinedOutput(); err != nil {
+		t.Fatalf("pgbench -i: %v\n%s", err, out)
+	}
+	var accounts, branches int
+	if err := c.QueryRow(ctx, "SELECT count(*) FROM pgbench_accounts").Scan(&accounts); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.QueryRow(ctx, "SELECT count(*) FROM pgbench_branches").Scan(&branches); err != nil {
+		t.Fatal(err)
+	}
+	if accounts != 100000 || branches != 1 {
+		t.Fatalf("loaded %d accounts and %d branches, want 100000 and 1", accounts, branches)
+	}
+	out, err := exec.CommandContext(cctx, pgbench, "-t", "50", "-c", "2", "--max-tries=50", url).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pgbench: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "number of transactions actually processed: 100/100") {
+		t.Fatalf("pgbench did not process every transaction:\n%s", out)
+	}
+	// Every transaction adds its delta to one account, one teller and the
+	// branch, and logs it in the history: the sums agree.
+	var a, tl, b, h int64
+	if err := c.QueryRow(ctx, `SELECT (SELECT sum(abalance) FROM pgbench_accounts), (SELECT sum(tbalance) FROM pgbench_tellers),
+		(SELECT sum(bbalance) FROM pgbench_branches), (SELECT sum(delta) FROM pgbench_history)`).Scan(&a, &tl, &b, &h); err != nil {
+		t.Fatal(err)
+	}
+	if a != h || tl != h || b != h {
+		t.Fatalf("balances disagree: accounts %d, tellers %d, branches %d, history %d", a, tl, b, h)
 	}
 }
