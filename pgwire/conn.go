@@ -64,6 +64,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		c.fatal(err)
 		return
 	}
+	args.ProcessID, args.ServerVersion = c.pid, s.cfg.ServerVersion
 	sess, err := s.cfg.Executor.NewSession(ctx, args)
 	if err != nil {
 		c.fatal(err)

@@ -23,6 +23,11 @@ type SessionArgs struct {
 	// (application_name, client_encoding, DateStyle, options, ...).
 	Params     map[string]string
 	RemoteAddr net.Addr
+	// ProcessID is the connection's process ID (BackendKeyData), which
+	// pg_backend_pid reports and cancel requests name.
+	ProcessID uint32
+	// ServerVersion is the server_version the client is told.
+	ServerVersion string
 }
 
 // TxnStatus is the transaction state a ReadyForQuery message reports.

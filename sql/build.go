@@ -3,6 +3,7 @@ package sql
 import (
 	"context"
 	"fmt"
+	"github.com/lib/pq/oid"
 	"math"
 	"strings"
 
@@ -131,6 +132,14 @@ func rewriteCountStar(f *tree.FuncExpr) *tree.FuncExpr {
 func (b *builder) resolveNames(expr tree.Expr, sc *scope) (tree.Expr, error) {
 	return tree.SimpleVisit(expr, func(e tree.Expr) (bool, tree.Expr, error) {
 		switch n := e.(type) {
+		case *tree.CastExpr:
+			// 'name'::regclass looks the name up when it runs: the type
+			// checker would parse the literal as a number.
+			if _, ok := n.Expr.(*tree.StrVal); ok {
+				if t, err := tree.ResolveType(b.ctx, n.Type, typeResolver{}); err == nil && t.Oid() == oid.T_regclass {
+					return true, &tree.CastExpr{Expr: &tree.CastExpr{Expr: n.Expr, Type: types.String, SyntaxMode: tree.CastShort}, Type: n.Type, SyntaxMode: n.SyntaxMode}, nil
+				}
+			}
 		case *tree.UnresolvedName:
 			i, err := sc.resolve(n)
 			if err != nil {

@@ -57,6 +57,26 @@ var _ = addBuiltins(map[string][]tree.Overload{
 		ReturnType: tree.FixedReturnType(types.String), Volatility: volatility.Immutable, Class: tree.AggregateClass,
 		Fn: aggKind("string_agg"),
 	}},
+	"current_user": {sessionFn(func(s *session) tree.Datum { return tree.NewDName(s.user) })},
+	"session_user": {sessionFn(func(s *session) tree.Datum { return tree.NewDName(s.user) })},
+	"current_role": {sessionFn(func(s *session) tree.Datum { return tree.NewDName(s.user) })},
+	"pg_backend_pid": {{
+		Types: tree.ParamTypes{}, ReturnType: tree.FixedReturnType(types.Int4), Volatility: volatility.Stable, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			if e.sess == nil {
+				return tree.DNull, nil
+			}
+			return tree.NewDInt(tree.DInt(e.sess.pid)), nil
+		}),
+	}},
+	"current_setting": {
+		catalogFn(tree.ParamTypes{{Name: "name", Typ: types.String}}, types.String, func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			return currentSetting(e, string(tree.MustBeDString(a[0])), false)
+		}),
+		catalogFn(tree.ParamTypes{{Name: "name", Typ: types.String}, {Name: "missing_ok", Typ: types.Bool}}, types.String, func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			return currentSetting(e, string(tree.MustBeDString(a[0])), bool(tree.MustBeDBool(a[1])))
+		}),
+	},
 	// Publications do not exist yet, so no relation can be in one.
 	"pg_relation_is_publishable": {catalogFn(tree.ParamTypes{{Name: "rel", Typ: types.Oid}}, types.Bool,
 		func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.DBoolFalse, nil })},
@@ -277,4 +297,81 @@ func displayExpr(stored string) string {
 		return stored
 	}
 	return tree.AsStringWithFlags(e, tree.FmtPGCatalog)
+}
+
+// sessionFn is a function of the session, such as current_user.
+func sessionFn(f func(*session) tree.Datum) tree.Overload {
+	return tree.Overload{
+		Types: tree.ParamTypes{}, ReturnType: tree.FixedReturnType(types.Name), Volatility: volatility.Stable, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			if e.sess == nil {
+				return tree.DNull, nil
+			}
+			return f(e.sess), nil
+		}),
+	}
+}
+
+func currentSetting(e *evalCtx, name string, missingOK bool) (tree.Datum, error) {
+	if e.sess == nil {
+		return tree.DNull, nil
+	}
+	v, err := e.sess.setting(strings.ToLower(name))
+	if err != nil {
+		if missingOK {
+			return tree.DNull, nil
+		}
+		return nil, err
+	}
+	return tree.NewDString(v), nil
+}
+
+// castRegclass is ::regclass: a relation's OID, which prints as the
+// relation's name. A string is looked up by name (42P01 if there is no
+// such relation); a number whose relation does not exist stays a number,
+// as in PostgreSQL.
+func castRegclass(e *evalCtx, d tree.Datum) (tree.Datum, error) {
+	var rels []tree.Datums
+	if e.txn != nil {
+		var err error
+		if rels, err = virtualTables["pg_catalog"]["pg_class"].rows(e.ctx, e.txn); err != nil {
+			return nil, err
+		}
+	}
+	switch x := d.(type) {
+	case *tree.DString:
+		// [schema.]name, each part folded to lower case unless quoted.
+		parts := strings.Split(string(*x), ".")
+		for i, p := range parts {
+			if len(p) >= 2 && p[0] == '"' && p[len(p)-1] == '"' {
+				parts[i] = p[1 : len(p)-1]
+			} else {
+				parts[i] = strings.ToLower(strings.TrimSpace(p))
+			}
+		}
+		name := parts[len(parts)-1]
+		if len(parts) > 2 || (len(parts) == 2 && parts[0] != "public" && parts[0] != "pg_catalog") {
+			name = "" // no such relation
+		}
+		for _, r := range rels {
+			if string(tree.MustBeDString(r[1])) == name {
+				return tree.NewDOidWithTypeAndName(tree.MustBeDOid(r[0]).Oid, types.RegClass, name), nil
+			}
+		}
+		return nil, pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", string(*x))
+	case *tree.DOid, *tree.DInt:
+		var o oid.Oid
+		if do, ok := x.(*tree.DOid); ok {
+			o = do.Oid
+		} else {
+			o = oid.Oid(tree.MustBeDInt(x))
+		}
+		for _, r := range rels {
+			if tree.MustBeDOid(r[0]).Oid == o {
+				return tree.NewDOidWithTypeAndName(o, types.RegClass, string(tree.MustBeDString(r[1]))), nil
+			}
+		}
+		return tree.NewDOidWithType(o, types.RegClass), nil
+	}
+	return nil, unsupported("cannot cast %s to regclass", d.ResolvedType().SQLString())
 }

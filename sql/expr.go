@@ -3,6 +3,7 @@ package sql
 import (
 	"context"
 	"fmt"
+	"github.com/lib/pq/oid"
 	"math"
 	"strings"
 	"time"
@@ -26,7 +27,10 @@ type evalCtx struct {
 	ctx context.Context
 	// txn is the statement's transaction, for the functions that read the
 	// catalog (pg_get_indexdef and friends); nil outside a statement.
-	txn    Txn
+	txn Txn
+	// sess is the session, for current_user and current_setting; nil
+	// outside a statement.
+	sess   *session
 	params tree.Datums
 	// row holds the values of the IndexedVars (the source's columns).
 	row tree.Datums
@@ -630,6 +634,14 @@ func datumText(d tree.Datum) string {
 func castDatum(e *evalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 	if d == tree.DNull {
 		return d, nil
+	}
+	switch t.Oid() {
+	case oid.T_regclass:
+		return castRegclass(e, d)
+	case oid.T_oid:
+		if o, ok := d.(*tree.DOid); ok {
+			return tree.NewDOid(o.Oid), nil
+		}
 	}
 	if d.ResolvedType().Equivalent(t) && t.Family() != types.StringFamily && t.Family() != types.DecimalFamily {
 		return d, nil

@@ -18,6 +18,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -53,7 +54,7 @@ var _ pgwire.Executor = (*Executor)(nil)
 
 // NewSession implements pgwire.Executor.
 func (ex *Executor) NewSession(ctx context.Context, args pgwire.SessionArgs) (pgwire.Session, error) {
-	s := &session{ex: ex, status: pgwire.TxnIdle, settings: map[string]string{
+	s := &session{ex: ex, user: args.User, pid: args.ProcessID, serverVersion: args.ServerVersion, status: pgwire.TxnIdle, settings: map[string]string{
 		"application_name": args.Params["application_name"],
 		"timezone":         "UTC",
 		"datestyle":        "ISO, MDY",
@@ -65,10 +66,13 @@ func (ex *Executor) NewSession(ctx context.Context, args pgwire.SessionArgs) (pg
 
 // session is one client's SQL state.
 type session struct {
-	ex       *Executor
-	txn      Txn // the open transaction block, if any
-	status   pgwire.TxnStatus
-	settings map[string]string
+	ex            *Executor
+	user          string
+	pid           uint32
+	serverVersion string // as pgwire reports it; empty: fixedSettings'
+	txn           Txn    // the open transaction block, if any
+	status        pgwire.TxnStatus
+	settings      map[string]string
 }
 
 func (s *session) TxnStatus() pgwire.TxnStatus { return s.status }
@@ -268,9 +272,12 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 		return s.setVar(st)
 	case *tree.ShowVar:
 		name := strings.ToLower(st.Name)
-		v, ok := s.settings[name]
-		if !ok {
-			return nil, pgerror.Newf("42704", "unrecognized configuration parameter %q", st.Name)
+		if name == "all" {
+			return s.showAll(), nil
+		}
+		v, err := s.setting(name)
+		if err != nil {
+			return nil, err
 		}
 		return &result{cols: []resultColumn{{name: name, typ: types.String}}, rows: []tree.Datums{{tree.NewDString(v)}}, tag: "SHOW"}, nil
 	case *tree.Savepoint, *tree.ReleaseSavepoint, *tree.RollbackToSavepoint:
@@ -337,6 +344,69 @@ func (s *session) runImplicit(ctx context.Context, stmt tree.Statement, nParams 
 	return res, nil
 }
 
+// fixedSettings are the settings every session starts with besides those
+// NewSession sets: what the server is, and how Meridian behaves.
+var fixedSettings = map[string]string{
+	"server_version":                "15.0.0",
+	"server_version_num":            "150000",
+	"server_encoding":               "UTF8",
+	"standard_conforming_strings":   "on",
+	"integer_datetimes":             "on",
+	"intervalstyle":                 "postgres",
+	"is_superuser":                  "on",
+	"max_identifier_length":         "63",
+	"transaction_isolation":         "serializable",
+	"default_transaction_isolation": "serializable",
+	"transaction_read_only":         "off",
+	"default_transaction_read_only": "off",
+	"lc_collate":                    "C",
+	"lc_ctype":                      "C",
+}
+
+// readOnlySettings describe the server; PostgreSQL refuses to SET them
+// too. The other fixedSettings are defaults a session may override.
+var readOnlySettings = map[string]bool{
+	"server_version": true, "server_version_num": true, "server_encoding": true, "is_superuser": true,
+	"max_identifier_length": true, "integer_datetimes": true, "lc_collate": true, "lc_ctype": true,
+}
+
+// setting is a setting's current value.
+func (s *session) setting(name string) (string, error) {
+	switch {
+	case name == "session_authorization":
+		return s.user, nil
+	case name == "server_version" && s.serverVersion != "":
+		return s.serverVersion, nil
+	}
+	if v, ok := s.settings[name]; ok {
+		return v, nil
+	}
+	if v, ok := fixedSettings[name]; ok {
+		return v, nil
+	}
+	return "", pgerror.Newf("42704", "unrecognized configuration parameter %q", name)
+}
+
+// showAll is SHOW ALL: every setting, by name.
+func (s *session) showAll() *result {
+	names := []string{"session_authorization"}
+	for n := range s.settings {
+		names = append(names, n)
+	}
+	for n := range fixedSettings {
+		if _, ok := s.settings[n]; !ok {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	res := &result{cols: []resultColumn{{name: "name", typ: types.String}, {name: "setting", typ: types.String}, {name: "description", typ: types.String}}, tag: "SHOW"}
+	for _, n := range names {
+		v, _ := s.setting(n)
+		res.rows = append(res.rows, tree.Datums{tree.NewDString(n), tree.NewDString(v), tree.NewDString("")})
+	}
+	return res
+}
+
 // settingsReported are the settings a client is told of when they change.
 var settingsReported = map[string]string{
 	"application_name": "application_name", "timezone": "TimeZone", "datestyle": "DateStyle",
@@ -361,6 +431,22 @@ func (s *session) setVar(st *tree.SetVar) (*result, error) {
 	}
 	val := strings.Join(vals, ", ")
 	switch name {
+	case "transaction_isolation", "default_transaction_isolation":
+		// Every transaction is serializable; asking for a weaker level
+		// gets serializable, which gives every guarantee the weaker ones
+		// do (CockroachDB does the same).
+		switch strings.ToLower(val) {
+		case "serializable", "repeatable read", "read committed", "read uncommitted":
+			return &result{tag: "SET"}, nil
+		}
+		return nil, pgerror.Newf("22023", "invalid value for parameter %q: %q", name, val)
+	}
+	if readOnlySettings[name] {
+		if v, _ := s.setting(name); !strings.EqualFold(v, val) {
+			return nil, pgerror.Newf("55P02", "parameter %q cannot be changed", name)
+		}
+	}
+	switch name {
 	case "client_encoding":
 		if u := strings.ToUpper(strings.ReplaceAll(val, "-", "")); u != "UTF8" && u != "UNICODE" {
 			return nil, unsupported("unsupported client encoding %q: only UTF8 is supported", val)
@@ -383,7 +469,7 @@ func (s *session) setVar(st *tree.SetVar) (*result, error) {
 // run plans and runs a data statement in txn.
 func (s *session) run(ctx context.Context, txn Txn, stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (*result, error) {
 	b := newBuilder(ctx, txn, nParams, hints)
-	ev := &evalCtx{ctx: ctx, txn: txn, params: params, stmtTime: s.ex.now()}
+	ev := &evalCtx{ctx: ctx, txn: txn, sess: s, params: params, stmtTime: s.ex.now()}
 	r := &runner{ctx: ctx, txn: txn, eval: ev}
 	ev.subquery = func(sq *tree.Subquery, row tree.Datums, all bool) (tree.Datum, error) {
 		return b.runSubquery(r, sq, row, all)
