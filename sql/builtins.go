@@ -185,6 +185,11 @@ var builtins = map[string][]tree.Overload{
 		}),
 	}},
 	// Comments are not stored: every object has none.
+	"col_description": {{
+		Types: tree.ParamTypes{{Name: "table", Typ: types.Oid}, {Name: "column", Typ: types.Int}}, ReturnType: tree.FixedReturnType(types.String),
+		Volatility: volatility.Stable, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.DNull, nil }),
+	}},
 	"obj_description": {
 		{
 			Types: tree.ParamTypes{{Name: "object", Typ: types.Oid}}, ReturnType: tree.FixedReturnType(types.String),

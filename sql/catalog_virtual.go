@@ -93,7 +93,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 		"pg_class": {
 			cols: vcols("oid:oid relname:name relnamespace:oid relkind:char relowner:oid relam:oid reltuples:int4 relhasindex:bool relnatts:int2 relpersistence:char " +
 				"relchecks:int2 relhasrules:bool relhastriggers:bool relrowsecurity:bool relforcerowsecurity:bool relispartition:bool " +
-				"reltablespace:oid reloftype:oid relreplident:char reltoastrelid:oid relpartbound:text"),
+				"reltablespace:oid reloftype:oid relreplident:char reltoastrelid:oid relpartbound:text reloptions:text[]"),
 			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
 				tables, err := listTables(ctx, txn)
 				if err != nil {
@@ -105,7 +105,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 						tree.NewDString(kind), tree.NewDOid(ownerOID), tree.NewDOid(am), tree.NewDInt(-1),
 						tree.MakeDBool(tree.DBool(hasIndex)), tree.NewDInt(tree.DInt(natts)), tree.NewDString("p"),
 						tree.NewDInt(0), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolFalse, tree.DBoolFalse, tree.DBoolFalse,
-						tree.NewDOid(0), tree.NewDOid(0), tree.NewDString("d"), tree.NewDOid(0), tree.DNull}
+						tree.NewDOid(0), tree.NewDOid(0), tree.NewDString("d"), tree.NewDOid(0), tree.DNull, tree.DNull}
 				}
 				// The catalogs themselves, under their PostgreSQL OIDs.
 				for _, sys := range []struct {
@@ -130,7 +130,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 		},
 		"pg_attribute": {
 			cols: vcols("attrelid:oid attname:name atttypid:oid attnum:int2 attnotnull:bool atthasdef:bool attisdropped:bool atttypmod:int4 " +
-				"attidentity:char attgenerated:char attcollation:oid"),
+				"attidentity:char attgenerated:char attcollation:oid attstorage:char attcompression:char attstattarget:int4"),
 			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
 				tables, err := listTables(ctx, txn)
 				if err != nil {
@@ -144,14 +144,29 @@ var virtualTables = map[string]map[string]*virtualTable{
 						}
 						out = append(out, tree.Datums{tree.NewDOid(relOID(d)), tree.NewDName(c.Name), tree.NewDOid(c.typ.Oid()),
 							tree.NewDInt(tree.DInt(i + 1)), tree.MakeDBool(tree.DBool(!c.Nullable)), tree.MakeDBool(tree.DBool(c.Default != "")),
-							tree.DBoolFalse, tree.NewDInt(tree.DInt(typmod(c.typ))), tree.NewDString(""), tree.NewDString(""), tree.NewDOid(0)})
+							tree.DBoolFalse, tree.NewDInt(tree.DInt(typmod(c.typ))), tree.NewDString(""), tree.NewDString(""), tree.NewDOid(0),
+							tree.NewDString(storage(c.typ)), tree.NewDString(""), tree.NewDInt(-1)})
+					}
+					// An index's attributes are its key columns, as
+					// psql's \d INDEX reads them.
+					if d.ViewQuery == "" {
+						for _, idx := range tableIndexes(d) {
+							for k, ci := range idx.Columns {
+								c := d.Columns[ci]
+								out = append(out, tree.Datums{tree.NewDOid(indexOID(d, idx.ID)), tree.NewDName(c.Name), tree.NewDOid(c.typ.Oid()),
+									tree.NewDInt(tree.DInt(k + 1)), tree.MakeDBool(tree.DBool(!c.Nullable)), tree.DBoolFalse,
+									tree.DBoolFalse, tree.NewDInt(tree.DInt(typmod(c.typ))), tree.NewDString(""), tree.NewDString(""), tree.NewDOid(0),
+									tree.NewDString(storage(c.typ)), tree.NewDString(""), tree.NewDInt(-1)})
+							}
+						}
 					}
 				}
 				return out, nil
 			},
 		},
 		"pg_index": {
-			cols: vcols("indexrelid:oid indrelid:oid indnatts:int2 indisunique:bool indisprimary:bool indisclustered:bool indisvalid:bool indisreplident:bool"),
+			cols: vcols("indexrelid:oid indrelid:oid indnatts:int2 indisunique:bool indisprimary:bool indisclustered:bool indisvalid:bool indisreplident:bool " +
+				"indnkeyatts:int2 indimmediate:bool indnullsnotdistinct:bool indpred:text"),
 			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
 				tables, err := listTables(ctx, txn)
 				if err != nil {
@@ -165,7 +180,8 @@ var virtualTables = map[string]map[string]*virtualTable{
 					for _, idx := range tableIndexes(d) {
 						out = append(out, tree.Datums{tree.NewDOid(indexOID(d, idx.ID)), tree.NewDOid(relOID(d)),
 							tree.NewDInt(tree.DInt(len(idx.Columns))), tree.MakeDBool(tree.DBool(idx.Unique)),
-							tree.MakeDBool(tree.DBool(idx.ID == primaryIndexID)), tree.DBoolFalse, tree.DBoolTrue, tree.DBoolFalse})
+							tree.MakeDBool(tree.DBool(idx.ID == primaryIndexID)), tree.DBoolFalse, tree.DBoolTrue, tree.DBoolFalse,
+							tree.NewDInt(tree.DInt(len(idx.Columns))), tree.DBoolTrue, tree.DBoolFalse, tree.DNull})
 					}
 				}
 				return out, nil
@@ -417,4 +433,13 @@ func matchRegex(s, pattern string, fold bool) (bool, error) {
 	}
 	regexCache.Store(key, re)
 	return re.MatchString(s), nil
+}
+
+// storage is pg_attribute.attstorage as PostgreSQL sets it: plain for
+// fixed-width types, extended for variable-length ones.
+func storage(t *types.T) string {
+	if typeLen(t) > 0 {
+		return "p"
+	}
+	return "x"
 }

@@ -453,11 +453,14 @@ func (e *evalCtx) evalBinary(x *tree.BinaryExpr) (tree.Datum, error) {
 	if err != nil {
 		return nil, err
 	}
+	sym := x.Operator.Symbol
+	res := x.ResolvedType()
+	if res.Family() == types.ArrayFamily && sym == treebin.Concat {
+		return concatArrays(l, r, x.TypedLeft().ResolvedType(), x.TypedRight().ResolvedType(), res)
+	}
 	if l == tree.DNull || r == tree.DNull {
 		return tree.DNull, nil
 	}
-	sym := x.Operator.Symbol
-	res := x.ResolvedType()
 	switch res.Family() {
 	case types.IntFamily:
 		a, b := int64(tree.MustBeDInt(l)), int64(tree.MustBeDInt(r))
@@ -907,4 +910,31 @@ func limitNumeric(d *tree.DDecimal, t *types.T) (tree.Datum, error) {
 			fmt.Sprintf("A field with precision %d, scale %d must round to an absolute value less than 10^%d.", p, sc, p-sc))
 	}
 	return d, nil
+}
+
+// concatArrays is || on arrays (or an array and an element): a NULL array
+// adds nothing, as in PostgreSQL's array_cat.
+func concatArrays(l, r tree.Datum, lt, rt, t *types.T) (tree.Datum, error) {
+	if l == tree.DNull && r == tree.DNull {
+		return tree.DNull, nil
+	}
+	out := tree.NewDArray(t.ArrayContents())
+	for i, d := range []tree.Datum{l, r} {
+		isArray := []*types.T{lt, rt}[i].Family() == types.ArrayFamily
+		if !isArray {
+			if err := out.Append(d); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if d == tree.DNull {
+			continue
+		}
+		for _, el := range d.(*tree.DArray).Array {
+			if err := out.Append(el); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
 }

@@ -26,7 +26,7 @@ func TestPsqlListsRelations(t *testing.T) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(cctx, psql, "-X", "-d", url, "-c", `\dt`, "-c", `\dv`, "-c", `\di`, "-c", `\dt+`, "-c", `\l`, "-c", `\d people`, "-c", `\du`).CombinedOutput()
+	out, err := exec.CommandContext(cctx, psql, "-X", "-d", url, "-c", `\dt`, "-c", `\dv`, "-c", `\di`, "-c", `\dt+`, "-c", `\l`, "-c", `\d people`, "-c", `\du`, "-c", `\d+ pets`, "-c", `\d people_pkey`).CombinedOutput()
 	if err != nil {
 		t.Fatalf("psql: %v\n%s", err, out)
 	}
@@ -79,6 +79,20 @@ Indexes:
  Role name |                         Attributes                         | Member of 
 -----------+------------------------------------------------------------+-----------
  root      | Superuser, Create role, Create DB, Replication, Bypass RLS | {}
+
+                                          Table "public.pets"
+ Column |  Type   | Collation | Nullable | Default | Storage | Compression | Stats target | Description 
+--------+---------+-----------+----------+---------+---------+-------------+--------------+-------------
+ id     | integer |           | not null |         | plain   |             |              | 
+Indexes:
+    "pets_pkey" PRIMARY KEY, btree (id)
+Access method: heap
+
+      Index "public.people_pkey"
+ Column |  Type   | Key? | Definition 
+--------+---------+------+------------
+ id     | integer | yes  | id
+primary key, btree, for table "public.people"
 
 `
 	if string(out) != want {

@@ -30,6 +30,9 @@ func (b *builder) buildSeries(rf *tree.RowsFromExpr, as tree.AliasClause) (planN
 	}
 	name := strings.ToLower(tree.AsString(f.Func))
 	name = strings.TrimPrefix(name, "pg_catalog.")
+	if name == "unnest" {
+		return b.buildUnnest(f, as)
+	}
 	if name != "generate_series" {
 		return nil, nil, unsupported("function %s in FROM is not supported yet", name)
 	}
@@ -97,4 +100,56 @@ func (n *seriesNode) next(r *runner) (tree.Datums, error) {
 		n.cur = next
 	}
 	return tree.Datums{tree.NewDInt(tree.DInt(v))}, nil
+}
+
+// unnestNode is unnest(array) in FROM: the array's elements, one per row.
+// Its argument is evaluated when it starts, like generate_series's.
+type unnestNode struct {
+	arg     tree.TypedExpr
+	cols    []resultColumn
+	started bool
+	elems   tree.Datums
+}
+
+func (b *builder) buildUnnest(f *tree.FuncExpr, as tree.AliasClause) (planNode, *scope, error) {
+	if len(f.Exprs) != 1 {
+		return nil, nil, unsupported("unnest of several arrays is not supported yet")
+	}
+	te, err := b.typeCheck(f.Exprs[0], &scope{}, types.AnyArray)
+	if err != nil {
+		return nil, nil, err
+	}
+	if te.ResolvedType().Family() != types.ArrayFamily {
+		return nil, nil, pgerror.Newf(pgerror.CodeUndefinedFunction, "function unnest(%s) does not exist", te.ResolvedType().SQLString())
+	}
+	alias, col := "unnest", "unnest"
+	if as.Alias != "" {
+		alias, col = string(as.Alias), string(as.Alias)
+	}
+	if len(as.Cols) > 0 {
+		col = string(as.Cols[0].Name)
+	}
+	n := &unnestNode{arg: te, cols: []resultColumn{{name: col, typ: te.ResolvedType().ArrayContents(), table: alias}}}
+	return n, &scope{cols: n.cols}, nil
+}
+
+func (n *unnestNode) columns() []resultColumn { return n.cols }
+
+func (n *unnestNode) next(r *runner) (tree.Datums, error) {
+	if !n.started {
+		n.started = true
+		d, err := r.evalIn(n.arg, nil)
+		if err != nil {
+			return nil, err
+		}
+		if arr, ok := d.(*tree.DArray); ok {
+			n.elems = arr.Array
+		}
+	}
+	if len(n.elems) == 0 {
+		return nil, nil
+	}
+	d := n.elems[0]
+	n.elems = n.elems[1:]
+	return tree.Datums{d}, nil
 }
