@@ -31,7 +31,7 @@ func (s *vacuumStmt) StatementTag() string                          { return s.t
 var (
 	// VACUUM [FULL] [FREEZE] [VERBOSE] [ANALYZE] [(options)] [tables], and
 	// ANALYZE [VERBOSE] [(options)] [tables].
-	vacuumRE  = regexp.MustCompile(`(?is)^\s*(vacuum|analyze|analyse)\b((?:\s+(?:full|freeze|verbose|analyze|analyse)\b)*)\s*(\([^)]*\))?(.*?)\s*;?\s*$`)
+	vacuumRE  = regexp.MustCompile(`(?is)^\s*(vacuum|analyze|analyse)\b((?:\s+(?:full|freeze|verbose|analyze|analyse)\b)*)\s*(\([^)]*\))?([^;]*?)\s*;?\s*$`)
 	tableList = regexp.MustCompile(`(?s)\([^)]*\)`) // a table's column list
 )
 

@@ -21,8 +21,8 @@ type seriesNode struct {
 	done            bool
 }
 
-// buildSeries plans a function call in FROM; generate_series over
-// integers is the one set-returning function so far.
+// buildSeries plans a function call in FROM: generate_series over
+// integers, or unnest, the set-returning functions so far.
 func (b *builder) buildSeries(rf *tree.RowsFromExpr, as tree.AliasClause) (planNode, *scope, error) {
 	f, ok := rf.Items[0].(*tree.FuncExpr)
 	if len(rf.Items) != 1 || !ok {

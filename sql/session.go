@@ -69,7 +69,7 @@ type session struct {
 	ex            *Executor
 	user          string
 	pid           uint32
-	serverVersion string // as pgwire reports it; empty: fixedSettings'
+	serverVersion string // as pgwire reports it; empty: fixedSettings's
 	txn           Txn    // the open transaction block, if any
 	status        pgwire.TxnStatus
 	settings      map[string]string
@@ -440,6 +440,12 @@ func (s *session) setVar(st *tree.SetVar) (*result, error) {
 			return &result{tag: "SET"}, nil
 		}
 		return nil, pgerror.Newf("22023", "invalid value for parameter %q: %q", name, val)
+	case "transaction_read_only", "default_transaction_read_only":
+		switch strings.ToLower(val) {
+		case "off", "false", "0":
+			return &result{tag: "SET"}, nil
+		}
+		return nil, unsupported("read-only transactions are not supported yet")
 	}
 	if readOnlySettings[name] {
 		if v, _ := s.setting(name); !strings.EqualFold(v, val) {

@@ -59,6 +59,7 @@ func TestSessionSettings(t *testing.T) {
 		{"SET server_version = '9.0'", "55P02"},
 		{"SELECT current_setting('no.such')", "42704"},
 		{"SET transaction_isolation = 'sometimes'", "22023"},
+		{"SET default_transaction_read_only = on", "0A000"},
 	} {
 		_, err := c.Exec(ctx, tc.query)
 		var pgErr *pgconn.PgError
