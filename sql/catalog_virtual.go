@@ -142,21 +142,14 @@ var virtualTables = map[string]map[string]*virtualTable{
 						if c.Hidden {
 							continue
 						}
-						out = append(out, tree.Datums{tree.NewDOid(relOID(d)), tree.NewDName(c.Name), tree.NewDOid(c.typ.Oid()),
-							tree.NewDInt(tree.DInt(i + 1)), tree.MakeDBool(tree.DBool(!c.Nullable)), tree.MakeDBool(tree.DBool(c.Default != "")),
-							tree.DBoolFalse, tree.NewDInt(tree.DInt(typmod(c.typ))), tree.NewDString(""), tree.NewDString(""), tree.NewDOid(0),
-							tree.NewDString(storage(c.typ)), tree.NewDString(""), tree.NewDInt(-1)})
+						out = append(out, attrRow(relOID(d), &c, i+1, c.Default != ""))
 					}
 					// An index's attributes are its key columns, as
 					// psql's \d INDEX reads them.
 					if d.ViewQuery == "" {
 						for _, idx := range tableIndexes(d) {
 							for k, ci := range idx.Columns {
-								c := d.Columns[ci]
-								out = append(out, tree.Datums{tree.NewDOid(indexOID(d, idx.ID)), tree.NewDName(c.Name), tree.NewDOid(c.typ.Oid()),
-									tree.NewDInt(tree.DInt(k + 1)), tree.MakeDBool(tree.DBool(!c.Nullable)), tree.DBoolFalse,
-									tree.DBoolFalse, tree.NewDInt(tree.DInt(typmod(c.typ))), tree.NewDString(""), tree.NewDString(""), tree.NewDOid(0),
-									tree.NewDString(storage(c.typ)), tree.NewDString(""), tree.NewDInt(-1)})
+								out = append(out, attrRow(indexOID(d, idx.ID), &d.Columns[ci], k+1, false))
 							}
 						}
 					}
@@ -433,6 +426,15 @@ func matchRegex(s, pattern string, fold bool) (bool, error) {
 	}
 	regexCache.Store(key, re)
 	return re.MatchString(s), nil
+}
+
+// attrRow is column c's pg_attribute row as attribute num of relation rel
+// (a table, or an index whose key holds c).
+func attrRow(rel oid.Oid, c *ColumnDescriptor, num int, hasDefault bool) tree.Datums {
+	return tree.Datums{tree.NewDOid(rel), tree.NewDName(c.Name), tree.NewDOid(c.typ.Oid()),
+		tree.NewDInt(tree.DInt(num)), tree.MakeDBool(tree.DBool(!c.Nullable)), tree.MakeDBool(tree.DBool(hasDefault)),
+		tree.DBoolFalse, tree.NewDInt(tree.DInt(typmod(c.typ))), tree.NewDString(""), tree.NewDString(""), tree.NewDOid(0),
+		tree.NewDString(storage(c.typ)), tree.NewDString(""), tree.NewDInt(-1)}
 }
 
 // storage is pg_attribute.attstorage as PostgreSQL sets it: plain for
