@@ -172,11 +172,7 @@ var builtins = map[string][]tree.Overload{
 	}},
 	// Table sizes are not tracked per table yet: unknown, so NULL, which
 	// psql's \dt+ prints as blank.
-	"pg_table_size": {{
-		Types: tree.ParamTypes{{Name: "table", Typ: types.Oid}}, ReturnType: tree.FixedReturnType(types.Int),
-		Volatility: volatility.Volatile, Class: tree.NormalClass,
-		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.DNull, nil }),
-	}},
+	"pg_table_size": {constFn(tree.ParamTypes{{Name: "table", Typ: types.Oid}}, types.Int, tree.DNull)},
 	"pg_size_pretty": {{
 		Types: tree.ParamTypes{{Name: "size", Typ: types.Int}}, ReturnType: tree.FixedReturnType(types.String),
 		Volatility: volatility.Immutable, Class: tree.NormalClass,
@@ -185,22 +181,10 @@ var builtins = map[string][]tree.Overload{
 		}),
 	}},
 	// Comments are not stored: every object has none.
-	"col_description": {{
-		Types: tree.ParamTypes{{Name: "table", Typ: types.Oid}, {Name: "column", Typ: types.Int}}, ReturnType: tree.FixedReturnType(types.String),
-		Volatility: volatility.Stable, Class: tree.NormalClass,
-		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.DNull, nil }),
-	}},
+	"col_description": {constFn(tree.ParamTypes{{Name: "table", Typ: types.Oid}, {Name: "column", Typ: types.Int}}, types.String, tree.DNull)},
 	"obj_description": {
-		{
-			Types: tree.ParamTypes{{Name: "object", Typ: types.Oid}}, ReturnType: tree.FixedReturnType(types.String),
-			Volatility: volatility.Stable, Class: tree.NormalClass,
-			Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.DNull, nil }),
-		},
-		{
-			Types: tree.ParamTypes{{Name: "object", Typ: types.Oid}, {Name: "catalog", Typ: types.Name}}, ReturnType: tree.FixedReturnType(types.String),
-			Volatility: volatility.Stable, Class: tree.NormalClass,
-			Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.DNull, nil }),
-		},
+		constFn(tree.ParamTypes{{Name: "object", Typ: types.Oid}}, types.String, tree.DNull),
+		constFn(tree.ParamTypes{{Name: "object", Typ: types.Oid}, {Name: "catalog", Typ: types.Name}}, types.String, tree.DNull),
 	},
 	"current_schema": {{
 		Types: tree.ParamTypes{}, ReturnType: tree.FixedReturnType(types.Name),

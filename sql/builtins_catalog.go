@@ -78,11 +78,9 @@ var _ = addBuiltins(map[string][]tree.Overload{
 		}),
 	},
 	// Publications do not exist yet, so no relation can be in one.
-	"pg_relation_is_publishable": {catalogFn(tree.ParamTypes{{Name: "rel", Typ: types.Oid}}, types.Bool,
-		func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.DBoolFalse, nil })},
+	"pg_relation_is_publishable": {constFn(tree.ParamTypes{{Name: "rel", Typ: types.Oid}}, types.Bool, tree.DBoolFalse)},
 	// Nor do extended statistics objects.
-	"pg_get_statisticsobjdef_columns": {catalogFn(tree.ParamTypes{{Name: "stats", Typ: types.Oid}}, types.String,
-		func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.DNull, nil })},
+	"pg_get_statisticsobjdef_columns": {constFn(tree.ParamTypes{{Name: "stats", Typ: types.Oid}}, types.String, tree.DNull)},
 })
 
 // addBuiltins adds functions to builtins; as a package variable's
@@ -96,6 +94,12 @@ func addBuiltins(fns map[string][]tree.Overload) bool {
 
 func catalogFn(params tree.ParamTypes, ret *types.T, fn builtinFn) tree.Overload {
 	return tree.Overload{Types: params, ReturnType: tree.FixedReturnType(ret), Volatility: volatility.Stable, Class: tree.NormalClass, Fn: fn}
+}
+
+// constFn is a function whose answer Meridian knows without looking: NULL
+// for what it does not store (comments, sizes), false for what it lacks.
+func constFn(params tree.ParamTypes, ret *types.T, d tree.Datum) tree.Overload {
+	return catalogFn(params, ret, func(*evalCtx, tree.Datums) (tree.Datum, error) { return d, nil })
 }
 
 func firstArg(e *evalCtx, a tree.Datums) (tree.Datum, error) { return a[0], nil }
