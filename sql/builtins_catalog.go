@@ -107,10 +107,7 @@ func firstArg(e *evalCtx, a tree.Datums) (tree.Datum, error) { return a[0], nil 
 // findIndex finds the table and index whose pg_class (or, with
 // constraint, pg_constraint) OID is o.
 func findIndex(e *evalCtx, o oid.Oid, constraint bool) (*TableDescriptor, *IndexDescriptor, error) {
-	if e.txn == nil {
-		return nil, nil, nil
-	}
-	tables, err := listTables(e.ctx, e.txn)
+	tables, err := e.catalog.tables(e)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -335,12 +332,9 @@ func currentSetting(e *evalCtx, name string, missingOK bool) (tree.Datum, error)
 // such relation); a number whose relation does not exist stays a number,
 // as in PostgreSQL.
 func castRegclass(e *evalCtx, d tree.Datum) (tree.Datum, error) {
-	var rels []tree.Datums
-	if e.txn != nil {
-		var err error
-		if rels, err = virtualTables["pg_catalog"]["pg_class"].rows(e.ctx, e.txn); err != nil {
-			return nil, err
-		}
+	rels, err := e.catalog.relations(e)
+	if err != nil {
+		return nil, err
 	}
 	switch x := d.(type) {
 	case *tree.DString:
@@ -378,4 +372,41 @@ func castRegclass(e *evalCtx, d tree.Datum) (tree.Datum, error) {
 		return tree.NewDOidWithType(o, types.RegClass), nil
 	}
 	return nil, unsupported("cannot cast %s to regclass", d.ResolvedType().SQLString())
+}
+
+// stmtCatalog reads the catalog once per statement for the functions that
+// consult it row after row (::regclass, pg_get_indexdef): a statement
+// sees one catalog, as in PostgreSQL. A nil one (outside a statement)
+// holds nothing.
+type stmtCatalog struct {
+	tabs []*TableDescriptor
+	rels []tree.Datums // pg_class's rows
+}
+
+func (c *stmtCatalog) tables(e *evalCtx) ([]*TableDescriptor, error) {
+	if c == nil || e.txn == nil {
+		return nil, nil
+	}
+	if c.tabs == nil {
+		tabs, err := listTables(e.ctx, e.txn)
+		if err != nil {
+			return nil, err
+		}
+		c.tabs = append([]*TableDescriptor{}, tabs...)
+	}
+	return c.tabs, nil
+}
+
+func (c *stmtCatalog) relations(e *evalCtx) ([]tree.Datums, error) {
+	if c == nil || e.txn == nil {
+		return nil, nil
+	}
+	if c.rels == nil {
+		rels, err := virtualTables["pg_catalog"]["pg_class"].rows(e.ctx, e.txn)
+		if err != nil {
+			return nil, err
+		}
+		c.rels = append([]tree.Datums{}, rels...)
+	}
+	return c.rels, nil
 }

@@ -28,6 +28,8 @@ type evalCtx struct {
 	// txn is the statement's transaction, for the functions that read the
 	// catalog (pg_get_indexdef and friends); nil outside a statement.
 	txn Txn
+	// catalog caches what catalog functions read, for the statement.
+	catalog *stmtCatalog
 	// sess is the session, for current_user and current_setting; nil
 	// outside a statement.
 	sess   *session

@@ -475,7 +475,7 @@ func (s *session) setVar(st *tree.SetVar) (*result, error) {
 // run plans and runs a data statement in txn.
 func (s *session) run(ctx context.Context, txn Txn, stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (*result, error) {
 	b := newBuilder(ctx, txn, nParams, hints)
-	ev := &evalCtx{ctx: ctx, txn: txn, sess: s, params: params, stmtTime: s.ex.now()}
+	ev := &evalCtx{ctx: ctx, txn: txn, sess: s, catalog: &stmtCatalog{}, params: params, stmtTime: s.ex.now()}
 	r := &runner{ctx: ctx, txn: txn, eval: ev}
 	ev.subquery = func(sq *tree.Subquery, row tree.Datums, all bool) (tree.Datum, error) {
 		return b.runSubquery(r, sq, row, all)
