@@ -27,6 +27,9 @@ func (b *builder) alterTable(at *tree.AlterTable, r *runner) error {
 	if d.ViewQuery != "" {
 		return pgerror.Newf("42809", "%q is a view", d.Name)
 	}
+	if d.Sequence != nil {
+		return pgerror.Newf("42809", "%q is not a table", d.Name)
+	}
 	for _, cmd := range at.Cmds {
 		switch c := cmd.(type) {
 		case *tree.AlterTableAddColumn:

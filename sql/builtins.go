@@ -196,6 +196,43 @@ var builtins = map[string][]tree.Overload{
 		Volatility: volatility.Stable, Class: tree.NormalClass,
 		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.NewDName("defaultdb"), nil }),
 	}},
+	"nextval": seqFn(func(e *evalCtx, d *TableDescriptor, _ tree.Datums) (tree.Datum, error) {
+		v, err := e.nextval(d)
+		return tree.NewDInt(tree.DInt(v)), err
+	}),
+	"currval": seqFn(func(e *evalCtx, d *TableDescriptor, _ tree.Datums) (tree.Datum, error) {
+		v, err := e.currval(d)
+		return tree.NewDInt(tree.DInt(v)), err
+	}),
+	"setval": append(
+		seqFn(func(e *evalCtx, d *TableDescriptor, a tree.Datums) (tree.Datum, error) {
+			return a[1], e.setval(d, int64(tree.MustBeDInt(a[1])), true)
+		}, tree.ParamType{Name: "value", Typ: types.Int}),
+		seqFn(func(e *evalCtx, d *TableDescriptor, a tree.Datums) (tree.Datum, error) {
+			return a[1], e.setval(d, int64(tree.MustBeDInt(a[1])), bool(tree.MustBeDBool(a[2])))
+		}, tree.ParamType{Name: "value", Typ: types.Int}, tree.ParamType{Name: "is_called", Typ: types.Bool})...),
+	"lastval": {{
+		Types: tree.ParamTypes{}, ReturnType: tree.FixedReturnType(types.Int),
+		Volatility: volatility.Volatile, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, _ tree.Datums) (tree.Datum, error) {
+			if e.sess == nil || e.sess.lastSequence == 0 {
+				return nil, pgerror.New("55000", "lastval is not yet defined in this session")
+			}
+			d, err := getTableByID(e.ctx, e.txn, e.sess.lastSequence)
+			if err != nil {
+				return nil, err
+			}
+			if d == nil {
+				return nil, pgerror.New("55000", "lastval is not yet defined in this session")
+			}
+			v, err := e.currval(d)
+			return tree.NewDInt(tree.DInt(v)), err
+		}),
+	}},
+	// GREATEST and LEAST take arguments of one common type and, unlike
+	// other functions, ignore NULLs: NULL only when every argument is.
+	"greatest":   {extremumFn(1)},
+	"least":      {extremumFn(-1)},
 	"count_rows": {aggOverload(nil, types.Int, "count_rows")},
 	"count":      {aggOverload(types.AnyElement, types.Int, "count")},
 	"sum": {
@@ -225,6 +262,54 @@ func init() {
 		def := tree.NewFunctionDefinition(name, props, overloads)
 		tree.FunDefs[name] = def
 		tree.ResolvedBuiltinFuncDefs[catconstants.PgCatalogName+"."+name] = tree.QualifyBuiltinFunctionDefinition(def, catconstants.PgCatalogName)
+	}
+}
+
+// seqFn declares a sequence function: its first argument names the
+// sequence, as text or as a regclass; more follow.
+func seqFn(f func(e *evalCtx, d *TableDescriptor, args tree.Datums) (tree.Datum, error), more ...tree.ParamType) []tree.Overload {
+	var out []tree.Overload
+	for _, t := range []*types.T{types.String, types.RegClass} {
+		out = append(out, tree.Overload{
+			Types:      append(tree.ParamTypes{{Name: "sequence", Typ: t}}, more...),
+			ReturnType: tree.FixedReturnType(types.Int), Volatility: volatility.Volatile, Class: tree.NormalClass,
+			Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+				d, err := e.sequenceByArg(a[0])
+				if err != nil {
+					return nil, err
+				}
+				return f(e, d, a)
+			}),
+		})
+	}
+	return out
+}
+
+// extremumFn is GREATEST (sign 1) or LEAST (-1).
+func extremumFn(sign int) tree.Overload {
+	return tree.Overload{
+		Types: tree.HomogeneousType{}, ReturnType: tree.IdentityReturnType(0),
+		Volatility: volatility.Immutable, Class: tree.NormalClass, CalledOnNullInput: true,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			best := tree.Datum(tree.DNull)
+			for _, d := range a {
+				if d == tree.DNull {
+					continue
+				}
+				if best == tree.DNull {
+					best = d
+					continue
+				}
+				c, err := e.compare(d, best)
+				if err != nil {
+					return nil, err
+				}
+				if c*sign > 0 {
+					best = d
+				}
+			}
+			return best, nil
+		}),
 	}
 }
 
@@ -358,7 +443,7 @@ func (e *evalCtx) evalFunc(x *tree.FuncExpr) (tree.Datum, error) {
 		if err != nil {
 			return nil, err
 		}
-		if d == tree.DNull {
+		if d == tree.DNull && !ov.CalledOnNullInput {
 			return tree.DNull, nil
 		}
 		args[i] = d

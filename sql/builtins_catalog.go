@@ -297,7 +297,9 @@ func displayExpr(stored string) string {
 	if err != nil {
 		return stored
 	}
-	return tree.AsStringWithFlags(e, tree.FmtPGCatalog)
+	// PostgreSQL prints the regclass of a sequence's nextval in lower
+	// case; the parser's formatter in upper.
+	return strings.ReplaceAll(tree.AsStringWithFlags(e, tree.FmtPGCatalog), "::REGCLASS", "::regclass")
 }
 
 // sessionFn is a function of the session, such as current_user.

@@ -45,6 +45,8 @@ type TableDescriptor struct {
 	// Indexes are the secondary indexes.
 	Indexes     []IndexDescriptor `json:"indexes,omitempty"`
 	NextIndexID uint32            `json:"next_index_id,omitempty"`
+	// Sequence is set for a sequence (see sequence.go).
+	Sequence *SequenceOptions `json:"sequence,omitempty"`
 }
 
 // IndexDescriptor describes a secondary index. Its entries are keyed
@@ -70,6 +72,11 @@ type ColumnDescriptor struct {
 	// Hidden columns (the rowid of a table without a primary key) are not
 	// in SELECT *.
 	Hidden bool `json:"hidden,omitempty"`
+	// Identity is pg_attribute.attidentity: "a" for GENERATED ALWAYS AS
+	// IDENTITY (INSERT may not give a value), "d" for BY DEFAULT. An
+	// identity column's Default is its sequence's nextval, which the
+	// catalog does not show as a default (nor does PostgreSQL).
+	Identity string `json:"identity,omitempty"`
 
 	typ *types.T
 }
@@ -97,6 +104,9 @@ func (d *TableDescriptor) indexPrefixOf(id uint32) []byte {
 func (d *TableDescriptor) tablePrefix() []byte {
 	return encoding.EncodeUvarintAscending(nil, uint64(d.ID))
 }
+
+// isTable reports whether d is a table: not a view, not a sequence.
+func (d *TableDescriptor) isTable() bool { return d.ViewQuery == "" && d.Sequence == nil }
 
 // findIndex returns the secondary index named name, or -1.
 func (d *TableDescriptor) findIndex(name string) int {

@@ -119,6 +119,10 @@ var virtualTables = map[string]map[string]*virtualTable{
 						out = append(out, row(relOID(d), d.Name, publicOID, "v", 0, false, len(d.Columns)))
 						continue
 					}
+					if d.Sequence != nil {
+						out = append(out, row(relOID(d), d.Name, publicOID, "S", 0, false, len(d.Columns)))
+						continue
+					}
 					idxs := tableIndexes(d)
 					out = append(out, row(relOID(d), d.Name, publicOID, "r", heapAMOID, len(idxs) > 0, len(d.Columns)))
 					for _, idx := range idxs {
@@ -142,11 +146,11 @@ var virtualTables = map[string]map[string]*virtualTable{
 						if c.Hidden {
 							continue
 						}
-						out = append(out, attrRow(relOID(d), &c, i+1, c.Default != ""))
+						out = append(out, attrRow(relOID(d), &c, i+1, c.Default != "" && c.Identity == ""))
 					}
 					// An index's attributes are its key columns, as
 					// psql's \d INDEX reads them.
-					if d.ViewQuery == "" {
+					if d.isTable() {
 						for _, idx := range tableIndexes(d) {
 							for k, ci := range idx.Columns {
 								out = append(out, attrRow(indexOID(d, idx.ID), &d.Columns[ci], k+1, false))
@@ -167,7 +171,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 				}
 				var out []tree.Datums
 				for _, d := range tables {
-					if d.ViewQuery != "" {
+					if !d.isTable() {
 						continue
 					}
 					for _, idx := range tableIndexes(d) {
@@ -200,7 +204,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 				var out []tree.Datums
 				for _, d := range tables {
 					for i, c := range d.Columns {
-						if c.Default != "" && !c.Hidden {
+						if c.Default != "" && !c.Hidden && c.Identity == "" {
 							// adbin is the expression's text: pg_get_expr
 							// returns it as is.
 							out = append(out, tree.Datums{tree.NewDOid(attrDefOID(d, i)), tree.NewDOid(relOID(d)), tree.NewDInt(tree.DInt(i + 1)), tree.NewDString(displayExpr(c.Default))})
@@ -279,7 +283,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 				}
 				var out []tree.Datums
 				for _, d := range tables {
-					if d.ViewQuery == "" {
+					if d.isTable() {
 						out = append(out, tree.Datums{tree.NewDName("public"), tree.NewDName(d.Name), tree.NewDName("root"), tree.MakeDBool(tree.DBool(len(d.Indexes) > 0))})
 					}
 				}
@@ -307,6 +311,9 @@ var virtualTables = map[string]map[string]*virtualTable{
 				}
 				var out []tree.Datums
 				for _, d := range tables {
+					if d.Sequence != nil {
+						continue // PostgreSQL lists sequences in information_schema.sequences
+					}
 					kind := "BASE TABLE"
 					if d.ViewQuery != "" {
 						kind = "VIEW"
@@ -325,6 +332,9 @@ var virtualTables = map[string]map[string]*virtualTable{
 				}
 				var out []tree.Datums
 				for _, d := range tables {
+					if d.Sequence != nil {
+						continue
+					}
 					pos := 0
 					for _, c := range d.Columns {
 						if c.Hidden {
@@ -332,7 +342,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 						}
 						pos++
 						var def tree.Datum = tree.DNull
-						if c.Default != "" {
+						if c.Default != "" && c.Identity == "" {
 							def = tree.NewDString(displayExpr(c.Default))
 						}
 						nullable := "YES"
@@ -433,7 +443,7 @@ func matchRegex(s, pattern string, fold bool) (bool, error) {
 func attrRow(rel oid.Oid, c *ColumnDescriptor, num int, hasDefault bool) tree.Datums {
 	return tree.Datums{tree.NewDOid(rel), tree.NewDName(c.Name), tree.NewDOid(c.typ.Oid()),
 		tree.NewDInt(tree.DInt(num)), tree.MakeDBool(tree.DBool(!c.Nullable)), tree.MakeDBool(tree.DBool(hasDefault)),
-		tree.DBoolFalse, tree.NewDInt(tree.DInt(typmod(c.typ))), tree.NewDString(""), tree.NewDString(""), tree.NewDOid(0),
+		tree.DBoolFalse, tree.NewDInt(tree.DInt(typmod(c.typ))), tree.NewDString(c.Identity), tree.NewDString(""), tree.NewDOid(0),
 		tree.NewDString(storage(c.typ)), tree.NewDString(""), tree.NewDInt(-1)}
 }
 

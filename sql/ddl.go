@@ -87,6 +87,8 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 		unique bool
 	}
 	var indexes []indexDef
+	// seqs are the sequences of SERIAL and identity columns.
+	var seqs []*TableDescriptor
 	for _, def := range ct.Defs {
 		switch def := def.(type) {
 		case *tree.ColumnTableDef:
@@ -103,9 +105,29 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 			d.NextColumnID++
 			c := ColumnDescriptor{ID: d.NextColumnID, Name: string(def.Name), TypeName: t.SQLString(),
 				Nullable: def.Nullable.Nullability != tree.NotNull, typ: t}
-			if def.IsSerial {
-				c.TypeName, c.typ = types.Int.SQLString(), types.Int
-				c.Default, c.Nullable = "unique_rowid()", false
+			if def.IsSerial || def.GeneratedIdentity.IsGeneratedAsIdentity {
+				// A sequence of its own, as in PostgreSQL: SERIAL is
+				// INT4 (BIGSERIAL INT8, SMALLSERIAL INT2) DEFAULT
+				// nextval('<table>_<column>_seq') NOT NULL.
+				if def.IsSerial {
+					c.typ = serialType(def.Type)
+					c.TypeName = c.typ.SQLString()
+				}
+				if c.typ.Family() != types.IntFamily {
+					return pgerror.Newf(pgerror.CodeInvalidParameterValue, "identity column type must be smallint, integer, or bigint")
+				}
+				c.Nullable = false
+				seq, err := columnSequence(d, &c, def.GeneratedIdentity.SeqOptions)
+				if err != nil {
+					return err
+				}
+				if def.GeneratedIdentity.IsGeneratedAsIdentity {
+					c.Identity = "d"
+					if def.GeneratedIdentity.GeneratedAsIdentityType == tree.GeneratedAlways {
+						c.Identity = "a"
+					}
+				}
+				seqs = append(seqs, seq)
 			}
 			if def.HasDefaultExpr() {
 				te, err := b.typeCheck(def.DefaultExpr.Expr, &scope{}, t)
@@ -184,7 +206,35 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 			return err
 		}
 	}
-	return createTable(b.ctx, b.txn, d)
+	if err := createTable(b.ctx, b.txn, d); err != nil {
+		return err
+	}
+	for _, seq := range seqs {
+		if existing, err := getTable(b.ctx, b.txn, seq.Name); err != nil {
+			return err
+		} else if existing != nil {
+			return pgerror.Newf("42P07", "relation %q already exists", seq.Name)
+		}
+		seq.Sequence.OwnedByTable = d.ID
+		if err := createSequence(b.ctx, b.txn, seq); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// serialType is the integer type of a SERIAL column: the parser gives
+// SERIAL4 and friends their integer widths.
+func serialType(ref tree.ResolvableTypeReference) *types.T {
+	if t, ok := ref.(*types.T); ok {
+		switch t.Width() {
+		case 16:
+			return types.Int2
+		case 32:
+			return types.Int4
+		}
+	}
+	return types.Int
 }
 
 // addIndex adds a secondary index to the descriptor, naming it as
@@ -225,7 +275,7 @@ func (b *builder) createIndex(ci *tree.CreateIndex, r *runner) error {
 	if err != nil {
 		return err
 	}
-	if d.ViewQuery != "" {
+	if !d.isTable() {
 		return pgerror.Newf("42809", "%q is not a table", d.Name)
 	}
 	if ci.Predicate != nil || ci.Sharded != nil || len(ci.Storing) > 0 {
@@ -336,7 +386,13 @@ func (b *builder) dropTable(dt *tree.DropTable) error {
 		if d.ViewQuery != "" {
 			return pgerror.WithHint(pgerror.Newf("42809", "%q is not a table", d.Name), "Use DROP VIEW to remove a view.")
 		}
+		if d.Sequence != nil {
+			return pgerror.WithHint(pgerror.Newf("42809", "%q is not a table", d.Name), "Use DROP SEQUENCE to remove a sequence.")
+		}
 		if err := dropTable(b.ctx, b.txn, d); err != nil {
+			return err
+		}
+		if err := dropOwnedSequences(b.ctx, b.txn, d); err != nil {
 			return err
 		}
 	}
@@ -355,7 +411,7 @@ func (b *builder) truncate(t *tree.Truncate) error {
 		if err != nil {
 			return err
 		}
-		if d.ViewQuery != "" {
+		if !d.isTable() {
 			return pgerror.Newf("42809", "%q is not a table", d.Name)
 		}
 		descs = append(descs, d)

@@ -130,6 +130,23 @@ func (e *evalCtx) eval(expr tree.TypedExpr) (tree.Datum, error) {
 		return tree.DNull, nil
 	case *tree.CaseExpr:
 		return e.evalCase(x)
+	case *tree.NullIfExpr:
+		l, err := e.eval(x.Expr1.(tree.TypedExpr))
+		if err != nil || l == tree.DNull {
+			return l, err
+		}
+		r, err := e.eval(x.Expr2.(tree.TypedExpr))
+		if err != nil || r == tree.DNull {
+			return l, err
+		}
+		c, err := e.compare(l, r)
+		if err != nil {
+			return nil, err
+		}
+		if c == 0 {
+			return tree.DNull, nil
+		}
+		return l, nil
 	case *tree.Array:
 		arr := tree.NewDArray(x.ResolvedType().ArrayContents())
 		for i := range x.Exprs {

@@ -17,7 +17,9 @@ package sql
 import (
 	"context"
 	"fmt"
+	"os"
 	"regexp"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -73,6 +75,10 @@ type session struct {
 	txn           Txn    // the open transaction block, if any
 	status        pgwire.TxnStatus
 	settings      map[string]string
+	// sequences are the session's sequence values (currval, CACHE), by
+	// sequence ID; lastSequence is the one nextval last used (lastval).
+	sequences    map[uint32]*seqState
+	lastSequence uint32
 }
 
 func (s *session) TxnStatus() pgwire.TxnStatus { return s.status }
@@ -98,6 +104,8 @@ type result struct {
 // statement's code path never takes down the node.
 func recoverInternal(err *error) {
 	if r := recover(); r != nil {
+		// The stack goes to the node's log (stderr), for the bug report.
+		fmt.Fprintf(os.Stderr, "internal error running a statement: %v\n%s", r, debug.Stack())
 		*err = pgerror.WithCode(errors.AssertionFailedf("internal error: %v", r), pgerror.CodeInternalError)
 	}
 }
@@ -485,6 +493,10 @@ func (s *session) run(ctx context.Context, txn Txn, stmt tree.Statement, nParams
 		return &result{tag: "CREATE TABLE"}, b.createTable(st)
 	case *tree.DropTable:
 		return &result{tag: "DROP TABLE"}, b.dropTable(st)
+	case *tree.CreateSequence:
+		return &result{tag: "CREATE SEQUENCE"}, b.createSequence(st)
+	case *tree.DropSequence:
+		return &result{tag: "DROP SEQUENCE"}, b.dropSequence(st)
 	case *tree.Truncate:
 		return &result{tag: "TRUNCATE TABLE"}, b.truncate(st)
 	case *vacuumStmt:

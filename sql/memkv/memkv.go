@@ -1,48 +1,62 @@
-// Package memkv is an in-memory sql.DB for testing the SQL layer alone:
-// transactions run one at a time (each holds the store's lock from its
-// start to its end), so they are trivially serializable, and their writes
-// are buffered until Commit. It is a test double; the cluster's DB is the
-// txn package.
+// Package memkv is an in-memory sql.DB for testing the SQL layer alone.
+// Transactions run concurrently under optimistic concurrency control: each
+// reads the store as of its start, buffers its writes, and commits only if
+// nothing it read or wrote was committed by another transaction since it
+// started (otherwise it fails with 40001, as a retryable conflict does on
+// the cluster). A read that meets a newer version fails at once, so a
+// transaction never sees anything but its snapshot. It is a test double;
+// the cluster's DB is the txn package.
 package memkv
 
 import (
 	"bytes"
 	"context"
 	"sort"
+	"sync"
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/sql"
+	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
 // DB is the store. The zero value is not usable; call New.
 type DB struct {
-	// lock is held by the one running transaction.
-	lock chan struct{}
-	data map[string][]byte
+	mu sync.Mutex
+	// data holds every key ever written: its last committed value (nil
+	// once deleted) and the commit that wrote it.
+	data map[string]version
+	// seq numbers commits.
+	seq uint64
+}
+
+type version struct {
+	value []byte
+	seq   uint64
 }
 
 // New returns an empty store.
 func New() *DB {
-	return &DB{lock: make(chan struct{}, 1), data: map[string][]byte{}}
+	return &DB{data: map[string]version{}}
 }
 
 var _ sql.DB = (*DB)(nil)
 
-// NewTxn waits for the running transaction to end, then starts one.
+// NewTxn starts a transaction reading the store as it is now.
 func (db *DB) NewTxn(ctx context.Context) (sql.Txn, error) {
-	select {
-	case db.lock <- struct{}{}:
-		return &txn{db: db, writes: map[string][]byte{}}, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return &txn{db: db, start: db.seq, writes: map[string][]byte{}}, nil
 }
 
 type txn struct {
-	db *DB
+	db    *DB
+	start uint64
 	// writes are buffered; a nil value is a deletion.
 	writes map[string][]byte
-	done   bool
+	// reads and scans are what the transaction read, validated at commit.
+	reads map[string]bool
+	scans [][2]string
+	done  bool
 }
 
 func (t *txn) check() error {
@@ -52,6 +66,11 @@ func (t *txn) check() error {
 	return nil
 }
 
+func conflict(key string) error {
+	return pgerror.Newf(pgerror.CodeSerializationFailure,
+		"restart transaction: key %q was written by a concurrent transaction", key)
+}
+
 func (t *txn) Get(ctx context.Context, key []byte) ([]byte, error) {
 	if err := t.check(); err != nil {
 		return nil, err
@@ -59,7 +78,17 @@ func (t *txn) Get(ctx context.Context, key []byte) ([]byte, error) {
 	if v, ok := t.writes[string(key)]; ok {
 		return v, nil
 	}
-	return t.db.data[string(key)], nil
+	t.db.mu.Lock()
+	defer t.db.mu.Unlock()
+	v := t.db.data[string(key)]
+	if v.seq > t.start {
+		return nil, conflict(string(key))
+	}
+	if t.reads == nil {
+		t.reads = map[string]bool{}
+	}
+	t.reads[string(key)] = true
+	return v.value, nil
 }
 
 func (t *txn) Scan(ctx context.Context, start, end []byte, limit int64) ([]sql.KeyValue, error) {
@@ -67,11 +96,18 @@ func (t *txn) Scan(ctx context.Context, start, end []byte, limit int64) ([]sql.K
 		return nil, err
 	}
 	merged := map[string][]byte{}
+	t.db.mu.Lock()
 	for k, v := range t.db.data {
 		if k >= string(start) && k < string(end) {
-			merged[k] = v
+			if v.seq > t.start {
+				t.db.mu.Unlock()
+				return nil, conflict(k)
+			}
+			merged[k] = v.value
 		}
 	}
+	t.db.mu.Unlock()
+	t.scans = append(t.scans, [2]string{string(start), string(end)})
 	for k, v := range t.writes {
 		if k >= string(start) && k < string(end) {
 			merged[k] = v
@@ -136,29 +172,50 @@ func (t *txn) Del(ctx context.Context, key []byte) error {
 	return nil
 }
 
+// Commit validates the transaction against the commits since its start
+// (anything it read, scanned or wrote changed since: 40001) and applies
+// its writes as one new commit.
 func (t *txn) Commit(ctx context.Context) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	for k, v := range t.writes {
-		if v == nil {
-			delete(t.db.data, k)
-		} else {
-			t.db.data[k] = v
+	t.done = true
+	db := t.db
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.seq != t.start {
+		for k := range t.reads {
+			if db.data[k].seq > t.start {
+				return conflict(k)
+			}
+		}
+		for k := range t.writes {
+			if db.data[k].seq > t.start {
+				return conflict(k)
+			}
+		}
+		for k, v := range db.data {
+			if v.seq <= t.start {
+				continue
+			}
+			for _, s := range t.scans {
+				if k >= s[0] && k < s[1] {
+					return conflict(k)
+				}
+			}
 		}
 	}
-	t.end()
+	if len(t.writes) == 0 {
+		return nil
+	}
+	db.seq++
+	for k, v := range t.writes {
+		db.data[k] = version{value: v, seq: db.seq}
+	}
 	return nil
 }
 
 func (t *txn) Rollback(ctx context.Context) error {
-	if !t.done {
-		t.end()
-	}
-	return nil
-}
-
-func (t *txn) end() {
 	t.done = true
-	<-t.db.lock
+	return nil
 }

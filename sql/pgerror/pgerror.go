@@ -47,6 +47,7 @@ const (
 	CodeInvalidTextRepresentation   Code = "22P02"
 	CodeInvalidBinaryRepresentation Code = "22P03"
 	CodeNumericValueOutOfRange      Code = "22003"
+	CodeInvalidParameterValue       Code = "22023"
 	CodeUniqueViolation             Code = "23505"
 	CodeProgramLimitExceeded        Code = "54000"
 	CodeTooManyConnections          Code = "53300"

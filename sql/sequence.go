@@ -1,0 +1,514 @@
+package sql
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/pgerror"
+)
+
+// SequenceOptions define a sequence (PostgreSQL's pg_sequence). A
+// sequence is a relation whose one row (last_value, log_cnt, is_called)
+// lives at its primary index's prefix, so that SELECT * FROM seq reads it
+// as PostgreSQL shows it.
+type SequenceOptions struct {
+	// Type is the integer type the sequence was declared AS (bigint by
+	// default); it bounds MinValue and MaxValue.
+	Type      string `json:"type"`
+	Increment int64  `json:"increment"`
+	MinValue  int64  `json:"min_value"`
+	MaxValue  int64  `json:"max_value"`
+	Start     int64  `json:"start"`
+	// Cache is how many values a session takes at once (PostgreSQL's
+	// CACHE: the values it does not use are lost, never handed out twice).
+	Cache int64 `json:"cache"`
+	Cycle bool  `json:"cycle,omitempty"`
+	// OwnedBy names the table (by ID) and column whose DROP drops the
+	// sequence: a SERIAL or identity column's, or OWNED BY's.
+	OwnedByTable  uint32 `json:"owned_by_table,omitempty"`
+	OwnedByColumn string `json:"owned_by_column,omitempty"`
+}
+
+// sequenceColumns are the columns of a sequence's row.
+var sequenceColumns = []ColumnDescriptor{
+	{ID: 1, Name: "last_value", TypeName: "INT8", typ: types.Int},
+	{ID: 2, Name: "log_cnt", TypeName: "INT8", typ: types.Int},
+	{ID: 3, Name: "is_called", TypeName: "BOOL", typ: types.Bool},
+}
+
+// newSequenceDescriptor describes a sequence named name with the options
+// opts (CREATE SEQUENCE's, or an identity column's), checked as PostgreSQL
+// checks them.
+func newSequenceDescriptor(name string, opts tree.SequenceOptions) (*TableDescriptor, error) {
+	so := &SequenceOptions{Type: "bigint", Increment: 1, Cache: 1}
+	var minV, maxV, start *int64
+	seen := map[string]bool{}
+	for _, o := range opts {
+		if seen[o.Name] {
+			return nil, pgerror.New(pgerror.CodeSyntaxError, "conflicting or redundant options")
+		}
+		seen[o.Name] = true
+		switch o.Name {
+		case tree.SeqOptAs:
+			switch o.AsIntegerType.Oid() {
+			case types.Int2.Oid():
+				so.Type = "smallint"
+			case types.Int4.Oid():
+				so.Type = "integer"
+			case types.Int.Oid():
+				so.Type = "bigint"
+			default:
+				return nil, pgerror.New(pgerror.CodeInvalidParameterValue, "sequence type must be smallint, integer, or bigint")
+			}
+		case tree.SeqOptIncrement:
+			if o.IntVal != nil {
+				so.Increment = *o.IntVal
+			}
+		case tree.SeqOptMinValue:
+			minV = o.IntVal // nil: NO MINVALUE
+		case tree.SeqOptMaxValue:
+			maxV = o.IntVal
+		case tree.SeqOptStart:
+			start = o.IntVal
+		case tree.SeqOptCache:
+			if o.IntVal != nil {
+				so.Cache = *o.IntVal
+			}
+		case tree.SeqOptCycle:
+			so.Cycle = true
+		case tree.SeqOptNoCycle:
+			so.Cycle = false
+		case tree.SeqOptOwnedBy:
+			// Recorded by the caller, which knows the table.
+		default:
+			return nil, unsupported("sequence option %s is not supported", o.Name)
+		}
+	}
+	if so.Increment == 0 {
+		return nil, pgerror.New(pgerror.CodeInvalidParameterValue, "INCREMENT must not be zero")
+	}
+	if so.Cache < 1 {
+		return nil, pgerror.Newf(pgerror.CodeInvalidParameterValue, "CACHE (%d) must be greater than zero", so.Cache)
+	}
+	typeMin, typeMax := int64(math.MinInt64), int64(math.MaxInt64)
+	switch so.Type {
+	case "smallint":
+		typeMin, typeMax = math.MinInt16, math.MaxInt16
+	case "integer":
+		typeMin, typeMax = math.MinInt32, math.MaxInt32
+	}
+	// PostgreSQL's defaults: an ascending sequence runs from 1 to the
+	// type's maximum, a descending one from -1 down to its minimum.
+	if so.Increment > 0 {
+		so.MinValue, so.MaxValue = 1, typeMax
+	} else {
+		so.MinValue, so.MaxValue = typeMin, -1
+	}
+	if minV != nil {
+		so.MinValue = *minV
+	}
+	if maxV != nil {
+		so.MaxValue = *maxV
+	}
+	if so.MinValue < typeMin || so.MinValue > typeMax {
+		return nil, pgerror.Newf(pgerror.CodeInvalidParameterValue, "MINVALUE (%d) is out of range for sequence data type %s", so.MinValue, so.Type)
+	}
+	if so.MaxValue < typeMin || so.MaxValue > typeMax {
+		return nil, pgerror.Newf(pgerror.CodeInvalidParameterValue, "MAXVALUE (%d) is out of range for sequence data type %s", so.MaxValue, so.Type)
+	}
+	if so.MinValue >= so.MaxValue {
+		return nil, pgerror.Newf(pgerror.CodeInvalidParameterValue, "MINVALUE (%d) must be less than MAXVALUE (%d)", so.MinValue, so.MaxValue)
+	}
+	so.Start = so.MinValue
+	if so.Increment < 0 {
+		so.Start = so.MaxValue
+	}
+	if start != nil {
+		so.Start = *start
+	}
+	if so.Start < so.MinValue {
+		return nil, pgerror.Newf(pgerror.CodeInvalidParameterValue, "START value (%d) cannot be less than MINVALUE (%d)", so.Start, so.MinValue)
+	}
+	if so.Start > so.MaxValue {
+		return nil, pgerror.Newf(pgerror.CodeInvalidParameterValue, "START value (%d) cannot be greater than MAXVALUE (%d)", so.Start, so.MaxValue)
+	}
+	d := &TableDescriptor{Name: name, Sequence: so, NextColumnID: uint32(len(sequenceColumns))}
+	d.Columns = append([]ColumnDescriptor(nil), sequenceColumns...)
+	return d, nil
+}
+
+// createSequence stores a new sequence and its first row.
+func createSequence(ctx context.Context, txn Txn, d *TableDescriptor) error {
+	if err := createTable(ctx, txn, d); err != nil {
+		return err
+	}
+	return putSequenceRow(ctx, txn, d, d.Sequence.Start, false)
+}
+
+func putSequenceRow(ctx context.Context, txn Txn, d *TableDescriptor, last int64, called bool) error {
+	row := tree.Datums{tree.NewDInt(tree.DInt(last)), tree.NewDInt(0), tree.MakeDBool(tree.DBool(called))}
+	key, err := d.rowKey(row)
+	if err != nil {
+		return err
+	}
+	val, err := d.rowValue(row)
+	if err != nil {
+		return err
+	}
+	return txn.Put(ctx, key, val)
+}
+
+func getSequenceRow(ctx context.Context, txn Txn, d *TableDescriptor) (last int64, called bool, _ error) {
+	key := d.indexPrefix()
+	raw, err := txn.Get(ctx, key)
+	if err != nil {
+		return 0, false, err
+	}
+	if raw == nil {
+		return 0, false, errors.AssertionFailedf("sequence %q has no row", d.Name)
+	}
+	row, err := d.decodeRow(key, raw)
+	if err != nil {
+		return 0, false, err
+	}
+	return int64(tree.MustBeDInt(row[0])), bool(tree.MustBeDBool(row[2])), nil
+}
+
+func (b *builder) createSequence(cs *tree.CreateSequence) error {
+	if cs.Persistence != tree.PersistencePermanent {
+		return unsupported("temporary and unlogged sequences are not supported yet")
+	}
+	name := string(cs.Name.ObjectName)
+	existing, err := getTable(b.ctx, b.txn, name)
+	if err != nil {
+		return err
+	}
+	if existing != nil {
+		if cs.IfNotExists {
+			return nil
+		}
+		return pgerror.Newf("42P07", "relation %q already exists", name)
+	}
+	d, err := newSequenceDescriptor(name, cs.Options)
+	if err != nil {
+		return err
+	}
+	for _, o := range cs.Options {
+		if o.Name != tree.SeqOptOwnedBy || o.ColumnItemVal == nil {
+			continue
+		}
+		ci := o.ColumnItemVal
+		if ci.TableName == nil {
+			return pgerror.New(pgerror.CodeInvalidParameterValue, "invalid OWNED BY option")
+		}
+		t, err := mustGetTable(b.ctx, b.txn, ci.TableName.Parts[0])
+		if err != nil {
+			return err
+		}
+		if t.columnIndex(string(ci.ColumnName)) < 0 {
+			return pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", ci.ColumnName, t.Name)
+		}
+		d.Sequence.OwnedByTable, d.Sequence.OwnedByColumn = t.ID, string(ci.ColumnName)
+	}
+	return createSequence(b.ctx, b.txn, d)
+}
+
+func (b *builder) dropSequence(ds *tree.DropSequence) error {
+	if ds.DropBehavior == tree.DropCascade {
+		return unsupported("DROP ... CASCADE is not supported yet")
+	}
+	for _, tn := range ds.Names {
+		d, err := getTable(b.ctx, b.txn, string(tn.ObjectName))
+		if err != nil {
+			return err
+		}
+		if d == nil {
+			if ds.IfExists {
+				continue
+			}
+			return pgerror.Newf(pgerror.CodeUndefinedTable, "sequence %q does not exist", string(tn.ObjectName))
+		}
+		if d.Sequence == nil {
+			return pgerror.WithHint(pgerror.Newf("42809", "%q is not a sequence", d.Name), "Use DROP TABLE to remove a table.")
+		}
+		if d.Sequence.OwnedByTable != 0 {
+			if owner, err := getTableByID(b.ctx, b.txn, d.Sequence.OwnedByTable); err != nil {
+				return err
+			} else if owner != nil {
+				if col := owner.defaultUsing(d.Name); col != "" {
+					return pgerror.WithHint(pgerror.WithDetail(
+						pgerror.Newf("2BP01", "cannot drop sequence %s because other objects depend on it", d.Name),
+						fmt.Sprintf("default value for column %s of table %s depends on sequence %s", col, owner.Name, d.Name)),
+						"Drop the table, or the column's default, first (DROP ... CASCADE is not supported yet).")
+				}
+			}
+		}
+		if err := dropTable(b.ctx, b.txn, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// defaultUsing returns the column of d whose default calls nextval on
+// the sequence seq, if any.
+func (d *TableDescriptor) defaultUsing(seq string) string {
+	for _, c := range d.Columns {
+		if strings.Contains(c.Default, "nextval('"+seq+"'") {
+			return c.Name
+		}
+	}
+	return ""
+}
+
+// dropOwnedSequences drops the sequences that d's columns own.
+func dropOwnedSequences(ctx context.Context, txn Txn, d *TableDescriptor) error {
+	all, err := listTables(ctx, txn)
+	if err != nil {
+		return err
+	}
+	for _, s := range all {
+		if s.Sequence != nil && s.Sequence.OwnedByTable == d.ID {
+			if err := dropTable(ctx, txn, s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// getTableByID reads a descriptor by ID; nil if there is none.
+func getTableByID(ctx context.Context, txn Txn, id uint32) (*TableDescriptor, error) {
+	raw, err := txn.Get(ctx, descKey(id))
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	d := &TableDescriptor{}
+	if err := json.Unmarshal(raw, d); err != nil {
+		return nil, errors.Wrapf(err, "corrupt descriptor %d", id)
+	}
+	return d, d.resolveTypes()
+}
+
+// columnSequence sets up the sequence of a SERIAL or identity column c of
+// table d (not yet created): <table>_<column>_seq, as PostgreSQL names it,
+// and c's default. The caller creates it once d has its ID.
+func columnSequence(d *TableDescriptor, c *ColumnDescriptor, opts tree.SequenceOptions) (*TableDescriptor, error) {
+	typ := "bigint"
+	switch c.typ.Oid() {
+	case types.Int2.Oid():
+		typ = "smallint"
+	case types.Int4.Oid():
+		typ = "integer"
+	}
+	name := d.Name + "_" + c.Name + "_seq"
+	all := append(tree.SequenceOptions{{Name: tree.SeqOptAs, AsIntegerType: c.typ}}, opts...)
+	if typ == "bigint" {
+		all = opts
+	}
+	s, err := newSequenceDescriptor(name, all)
+	if err != nil {
+		return nil, err
+	}
+	s.Sequence.OwnedByColumn = c.Name
+	c.Default = fmt.Sprintf("nextval('%s'::REGCLASS)", name)
+	return s, nil
+}
+
+// seqState is a session's view of one sequence: what currval returns and
+// the values it reserved (CACHE) and has not handed out yet.
+type seqState struct {
+	// current is what currval returns, once defined.
+	current int64
+	defined bool
+	// next is the first of cached reserved values (next, next+increment,
+	// ...).
+	next, cached int64
+}
+
+// sequenceByArg finds the sequence a nextval-style function names: by
+// name (text) or by relation OID (regclass).
+func (e *evalCtx) sequenceByArg(arg tree.Datum) (*TableDescriptor, error) {
+	var d *TableDescriptor
+	var err error
+	switch x := arg.(type) {
+	case *tree.DString:
+		name := strings.ToLower(strings.TrimPrefix(string(*x), "public."))
+		if strings.HasPrefix(string(*x), `"`) {
+			name = strings.Trim(string(*x), `"`)
+		}
+		if d, err = getTable(e.ctx, e.txn, name); err == nil && d == nil {
+			err = pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", string(*x))
+		}
+	case *tree.DOid:
+		if x.Oid >= relOIDBase && x.Oid < relOIDBase+1<<24 {
+			d, err = getTableByID(e.ctx, e.txn, uint32(x.Oid-relOIDBase))
+		}
+		if err == nil && d == nil {
+			err = pgerror.Newf(pgerror.CodeUndefinedTable, "relation with OID %d does not exist", x.Oid)
+		}
+	default:
+		return nil, errors.AssertionFailedf("sequence argument of type %T", arg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if d.Sequence == nil {
+		return nil, pgerror.Newf("42809", "%q is not a sequence", d.Name)
+	}
+	return d, nil
+}
+
+// nextval hands out d's next value: from the session's reserved values,
+// or by reserving more in a transaction of its own, which commits at once
+// (PostgreSQL's nextval is never rolled back either).
+func (e *evalCtx) nextval(d *TableDescriptor) (int64, error) {
+	if e.sess == nil {
+		return 0, errors.AssertionFailedf("nextval outside a session")
+	}
+	so := d.Sequence
+	st := e.sess.sequences[d.ID]
+	if st == nil || st.cached == 0 {
+		var first, last, n int64 // the values reserved: first, ..., last; n of them
+		err := e.sess.ex.runOwnTxn(e.ctx, func(txn Txn) error {
+			cur, called, err := getSequenceRow(e.ctx, txn, d)
+			if err != nil {
+				return err
+			}
+			v := cur
+			if called {
+				if v, err = seqStep(d, cur); err != nil {
+					return err
+				}
+			}
+			first, last, n = v, v, 1
+			for n < so.Cache {
+				next, ok := seqAdd(so, last)
+				if !ok {
+					break // the cache stops at the bound; the next call cycles or fails
+				}
+				last, n = next, n+1
+			}
+			return putSequenceRow(e.ctx, txn, d, last, true)
+		})
+		if err != nil {
+			return 0, err
+		}
+		st = &seqState{next: first, cached: n}
+		if e.sess.sequences == nil {
+			e.sess.sequences = map[uint32]*seqState{}
+		}
+		e.sess.sequences[d.ID] = st
+	}
+	v := st.next
+	st.cached--
+	st.next += so.Increment
+	st.current, st.defined = v, true
+	e.sess.lastSequence = d.ID
+	return v, nil
+}
+
+// seqAdd is v plus the increment, if that stays within the bounds.
+func seqAdd(so *SequenceOptions, v int64) (int64, bool) {
+	if so.Increment > 0 && v > so.MaxValue-so.Increment {
+		return 0, false
+	}
+	if so.Increment < 0 && v < so.MinValue-so.Increment {
+		return 0, false
+	}
+	return v + so.Increment, true
+}
+
+// seqStep is the value after cur: cycling or failing at the bound.
+func seqStep(d *TableDescriptor, cur int64) (int64, error) {
+	so := d.Sequence
+	if v, ok := seqAdd(so, cur); ok {
+		return v, nil
+	}
+	switch {
+	case so.Cycle && so.Increment > 0:
+		return so.MinValue, nil
+	case so.Cycle:
+		return so.MaxValue, nil
+	case so.Increment > 0:
+		return 0, pgerror.Newf("2200H", "nextval: reached maximum value of sequence %q (%d)", d.Name, so.MaxValue)
+	default:
+		return 0, pgerror.Newf("2200H", "nextval: reached minimum value of sequence %q (%d)", d.Name, so.MinValue)
+	}
+}
+
+// setval sets d's value: the next nextval returns v's successor when
+// called is set, v itself otherwise.
+func (e *evalCtx) setval(d *TableDescriptor, v int64, called bool) error {
+	so := d.Sequence
+	if v < so.MinValue || v > so.MaxValue {
+		return pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "setval: value %d is out of bounds for sequence %q (%d..%d)", v, d.Name, so.MinValue, so.MaxValue)
+	}
+	if err := e.sess.ex.runOwnTxn(e.ctx, func(txn Txn) error {
+		return putSequenceRow(e.ctx, txn, d, v, called)
+	}); err != nil {
+		return err
+	}
+	if e.sess.sequences == nil {
+		e.sess.sequences = map[uint32]*seqState{}
+	}
+	// Reserved values are dropped: the next nextval starts from v.
+	st := &seqState{}
+	if old := e.sess.sequences[d.ID]; old != nil {
+		st.current, st.defined = old.current, old.defined
+	}
+	if called {
+		st.current, st.defined = v, true
+		e.sess.lastSequence = d.ID
+	}
+	e.sess.sequences[d.ID] = st
+	return nil
+}
+
+// currval is the value nextval last returned in this session.
+func (e *evalCtx) currval(d *TableDescriptor) (int64, error) {
+	st := e.sess.sequences[d.ID]
+	if st == nil || !st.defined {
+		return 0, pgerror.Newf("55000", "currval of sequence %q is not yet defined in this session", d.Name)
+	}
+	return st.current, nil
+}
+
+// runOwnTxn runs fn in a transaction of its own and commits it, retrying
+// serialization failures (another session taking values at the same
+// moment).
+func (ex *Executor) runOwnTxn(ctx context.Context, fn func(Txn) error) error {
+	backoff := time.Millisecond
+	for attempt := 0; ; attempt++ {
+		txn, err := ex.db.NewTxn(ctx)
+		if err != nil {
+			return err
+		}
+		err = fn(txn)
+		if err == nil {
+			err = txn.Commit(ctx)
+		}
+		if err == nil {
+			return nil
+		}
+		_ = txn.Rollback(ctx)
+		if pgerror.CodeOf(err) != pgerror.CodeSerializationFailure || attempt >= maxImplicitRetries || ctx.Err() != nil {
+			return err
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		backoff = min(2*backoff, 100*time.Millisecond)
+	}
+}
