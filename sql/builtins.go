@@ -196,6 +196,15 @@ var builtins = map[string][]tree.Overload{
 		Volatility: volatility.Stable, Class: tree.NormalClass,
 		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.NewDName("defaultdb"), nil }),
 	}},
+	// quote_ident quotes an identifier when it needs it (upper case,
+	// punctuation, a reserved word).
+	"quote_ident": {{
+		Types: tree.ParamTypes{{Name: "ident", Typ: types.String}}, ReturnType: tree.FixedReturnType(types.String),
+		Volatility: volatility.Immutable, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			return tree.NewDString(tree.NameString(string(tree.MustBeDString(a[0])))), nil
+		}),
+	}},
 	"nextval": seqFn(func(e *evalCtx, d *TableDescriptor, _ tree.Datums) (tree.Datum, error) {
 		v, err := e.nextval(d)
 		return tree.NewDInt(tree.DInt(v)), err

@@ -16,10 +16,7 @@ import (
 // index and constraint definitions, default expressions.
 
 var _ = addBuiltins(map[string][]tree.Overload{
-	"format_type": {catalogFn(tree.ParamTypes{{Name: "type", Typ: types.Oid}, {Name: "typmod", Typ: types.Int}}, types.String,
-		func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
-			return tree.NewDString(formatType(oid.Oid(tree.MustBeDOid(a[0]).Oid), int32(tree.MustBeDInt(a[1])))), nil
-		})},
+	"format_type": {formatTypeFn()},
 	// Default expressions are stored as their SQL text, so the "node
 	// tree" pg_get_expr decodes is that text already.
 	"pg_get_expr": {
@@ -300,6 +297,24 @@ func displayExpr(stored string) string {
 	// PostgreSQL prints the regclass of a sequence's nextval in lower
 	// case; the parser's formatter in upper.
 	return strings.ReplaceAll(tree.AsStringWithFlags(e, tree.FmtPGCatalog), "::REGCLASS", "::regclass")
+}
+
+// formatTypeFn is format_type(type, typmod): a NULL typmod means none
+// (as -1), not a NULL result.
+func formatTypeFn() tree.Overload {
+	ov := catalogFn(tree.ParamTypes{{Name: "type", Typ: types.Oid}, {Name: "typmod", Typ: types.Int}}, types.String,
+		func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			if a[0] == tree.DNull {
+				return tree.DNull, nil
+			}
+			typmod := int32(-1)
+			if a[1] != tree.DNull {
+				typmod = int32(tree.MustBeDInt(a[1]))
+			}
+			return tree.NewDString(formatType(oid.Oid(tree.MustBeDOid(a[0]).Oid), typmod)), nil
+		})
+	ov.CalledOnNullInput = true
+	return ov
 }
 
 // sessionFn is a function of the session, such as current_user.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/errors"
 	"github.com/lib/pq/oid"
 )
 
@@ -31,6 +32,8 @@ const (
 	// relOIDBase offsets table IDs into relation OIDs, above PostgreSQL's
 	// system OIDs.
 	relOIDBase = 100000
+	// pgClassOID is pg_class's own OID, the classid of relations in pg_depend.
+	pgClassOID = 1259
 )
 
 // relOID is a table's pg_class OID.
@@ -58,9 +61,12 @@ func vcols(spec string) []virtualColumn {
 		name, typ, _ := strings.Cut(f, ":")
 		t := map[string]*types.T{
 			"oid": types.Oid, "name": types.Name, "char": types.QChar, "bool": types.Bool,
-			"int2": types.Int2, "int4": types.Int4, "text": types.String, "text[]": types.StringArray,
+			"int2": types.Int2, "int4": types.Int4, "int8": types.Int, "text": types.String, "text[]": types.StringArray,
 			"oid[]": types.MakeArray(types.Oid), "timestamptz": types.TimestampTZ, "int2[]": types.MakeArray(types.Int2),
 		}[typ]
+		if t == nil {
+			panic(errors.AssertionFailedf("virtual column %s: unknown type %q", name, typ))
+		}
 		out = append(out, virtualColumn{name: name, typ: t})
 	}
 	return out
@@ -77,6 +83,69 @@ var virtualTables = map[string]map[string]*virtualTable{
 					name string
 				}{{pgCatalogOID, "pg_catalog"}, {publicOID, "public"}, {informationSchemaOID, "information_schema"}} {
 					out = append(out, tree.Datums{tree.NewDOid(ns.o), tree.NewDName(ns.name), tree.NewDOid(ownerOID)})
+				}
+				return out, nil
+			},
+		},
+		"pg_sequence": {
+			cols: vcols("seqrelid:oid seqtypid:oid seqstart:int8 seqincrement:int8 seqmax:int8 seqmin:int8 seqcache:int8 seqcycle:bool"),
+			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+				tables, err := listTables(ctx, txn)
+				if err != nil {
+					return nil, err
+				}
+				var out []tree.Datums
+				for _, d := range tables {
+					so := d.Sequence
+					if so == nil {
+						continue
+					}
+					typ := types.Int
+					switch so.Type {
+					case "smallint":
+						typ = types.Int2
+					case "integer":
+						typ = types.Int4
+					}
+					out = append(out, tree.Datums{tree.NewDOid(relOID(d)), tree.NewDOid(typ.Oid()),
+						tree.NewDInt(tree.DInt(so.Start)), tree.NewDInt(tree.DInt(so.Increment)), tree.NewDInt(tree.DInt(so.MaxValue)),
+						tree.NewDInt(tree.DInt(so.MinValue)), tree.NewDInt(tree.DInt(so.Cache)), tree.MakeDBool(tree.DBool(so.Cycle))})
+				}
+				return out, nil
+			},
+		},
+		// pg_depend holds what psql asks of it: a sequence's owning column
+		// (deptype a for SERIAL and OWNED BY, i for an identity column).
+		"pg_depend": {
+			cols: vcols("classid:oid objid:oid objsubid:int4 refclassid:oid refobjid:oid refobjsubid:int4 deptype:char"),
+			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+				tables, err := listTables(ctx, txn)
+				if err != nil {
+					return nil, err
+				}
+				byID := map[uint32]*TableDescriptor{}
+				for _, d := range tables {
+					byID[d.ID] = d
+				}
+				var out []tree.Datums
+				for _, d := range tables {
+					if d.Sequence == nil || d.Sequence.OwnedByTable == 0 {
+						continue
+					}
+					owner := byID[d.Sequence.OwnedByTable]
+					if owner == nil {
+						continue
+					}
+					i := owner.columnIndex(d.Sequence.OwnedByColumn)
+					if i < 0 {
+						continue
+					}
+					kind := "a"
+					if owner.Columns[i].Identity != "" {
+						kind = "i"
+					}
+					out = append(out, tree.Datums{tree.NewDOid(pgClassOID), tree.NewDOid(relOID(d)), tree.NewDInt(0),
+						tree.NewDOid(pgClassOID), tree.NewDOid(relOID(owner)), tree.NewDInt(tree.DInt(i + 1)), tree.NewDString(kind)})
 				}
 				return out, nil
 			},
@@ -111,7 +180,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 				for _, sys := range []struct {
 					o    oid.Oid
 					name string
-				}{{1259, "pg_class"}, {2615, "pg_namespace"}, {1249, "pg_attribute"}, {2601, "pg_am"}, {1247, "pg_type"}} {
+				}{{pgClassOID, "pg_class"}, {2615, "pg_namespace"}, {1249, "pg_attribute"}, {2601, "pg_am"}, {1247, "pg_type"}} {
 					out = append(out, row(sys.o, sys.name, pgCatalogOID, "r", heapAMOID, true, 0))
 				}
 				for _, d := range tables {

@@ -143,3 +143,66 @@ func TestPgbench(t *testing.T) {
 		t.Fatalf("balances disagree: accounts %d, tellers %d, branches %d, history %d", a, tl, b, h)
 	}
 }
+
+// TestPsqlSequences runs psql 15's \ds and \d on sequences and on a table
+// with SERIAL and identity columns: the output must be PostgreSQL's.
+func TestPsqlSequences(t *testing.T) {
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		t.Skip("psql is not installed (.ci/run installs postgresql-client)")
+	}
+	c, url := startSQL(t)
+	ctx := context.Background()
+	for _, q := range []string{
+		"CREATE TABLE orders (id SERIAL PRIMARY KEY, n BIGINT GENERATED ALWAYS AS IDENTITY, note TEXT)",
+		"CREATE SEQUENCE tickets AS integer INCREMENT BY 5 CACHE 3 CYCLE",
+	} {
+		if _, err := c.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(cctx, psql, "-X", "-d", url, "-c", `\ds`, "-c", `\d orders`, "-c", `\d orders_id_seq`, "-c", `\d orders_n_seq`, "-c", `\d tickets`).CombinedOutput()
+	if err != nil {
+		t.Fatalf("psql: %v\n%s", err, out)
+	}
+	want := `             List of relations
+ Schema |     Name      |   Type   | Owner 
+--------+---------------+----------+-------
+ public | orders_id_seq | sequence | root
+ public | orders_n_seq  | sequence | root
+ public | tickets       | sequence | root
+(3 rows)
+
+                            Table "public.orders"
+ Column |  Type   | Collation | Nullable |              Default               
+--------+---------+-----------+----------+------------------------------------
+ id     | integer |           | not null | nextval('orders_id_seq'::regclass)
+ n      | bigint  |           | not null | generated always as identity
+ note   | text    |           |          | 
+Indexes:
+    "orders_pkey" PRIMARY KEY, btree (id)
+
+                   Sequence "public.orders_id_seq"
+  Type   | Start | Minimum |  Maximum   | Increment | Cycles? | Cache 
+---------+-------+---------+------------+-----------+---------+-------
+ integer |     1 |       1 | 2147483647 |         1 | no      |     1
+Owned by: public.orders.id
+
+                        Sequence "public.orders_n_seq"
+  Type  | Start | Minimum |       Maximum       | Increment | Cycles? | Cache 
+--------+-------+---------+---------------------+-----------+---------+-------
+ bigint |     1 |       1 | 9223372036854775807 |         1 | no      |     1
+Sequence for identity column: public.orders.n
+
+                      Sequence "public.tickets"
+  Type   | Start | Minimum |  Maximum   | Increment | Cycles? | Cache 
+---------+-------+---------+------------+-----------+---------+-------
+ integer |     1 |       1 | 2147483647 |         5 | yes     |     3
+
+`
+	if string(out) != want {
+		t.Errorf("psql printed:\n%s\nwant (PostgreSQL 15's):\n%s", out, want)
+	}
+}
