@@ -75,6 +75,12 @@ func (b *builder) addColumn(d *TableDescriptor, c *tree.AlterTableAddColumn, r *
 	if def.PrimaryKey.IsPrimaryKey || def.Unique.IsUnique || len(def.CheckExprs) > 0 || def.References.Table != nil || def.Computed.Computed {
 		return unsupported("ADD COLUMN with a constraint is not supported yet")
 	}
+	if def.IsSerial || def.GeneratedIdentity.IsGeneratedAsIdentity {
+		// The existing rows would need values from a sequence this
+		// statement's transaction creates, which nextval (a transaction
+		// of its own) cannot see yet.
+		return unsupported("ADD COLUMN with SERIAL or an identity is not supported yet")
+	}
 	t, err := tree.ResolveType(b.ctx, def.Type, nil)
 	if err != nil {
 		return withParserCode(err)

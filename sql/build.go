@@ -1442,6 +1442,9 @@ func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
 			if te == nil {
 				te = tree.DNull
 			}
+		} else if desc.Columns[i].Identity == "a" {
+			return nil, pgerror.WithDetail(pgerror.Newf("428C9", "column %q can only be updated to DEFAULT", desc.Columns[i].Name),
+				fmt.Sprintf("Column %q is an identity column defined as GENERATED ALWAYS.", desc.Columns[i].Name))
 		} else if te, err = b.typeCheck(ue.Expr, sc, desc.Columns[i].typ); err != nil {
 			return nil, err
 		}
