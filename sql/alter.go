@@ -37,15 +37,34 @@ func (b *builder) alterTable(at *tree.AlterTable, r *runner) error {
 				return err
 			}
 		case *tree.AlterTableDropColumn:
-			if err := dropColumn(d, c); err != nil {
+			if err := b.dropColumn(d, c); err != nil {
 				return err
 			}
 		case *tree.AlterTableAddConstraint:
-			u, ok := c.ConstraintDef.(*tree.UniqueConstraintTableDef)
-			if !ok || !u.PrimaryKey {
-				return unsupported("ALTER TABLE ADD CONSTRAINT is supported only for PRIMARY KEY so far")
+			switch def := c.ConstraintDef.(type) {
+			case *tree.UniqueConstraintTableDef:
+				if !def.PrimaryKey {
+					return unsupported("ALTER TABLE ADD CONSTRAINT UNIQUE is not supported yet: use CREATE UNIQUE INDEX")
+				}
+				if err := b.addPrimaryKey(d, def, r); err != nil {
+					return err
+				}
+			case *tree.CheckConstraintTableDef:
+				if err := b.addCheck(d, string(def.Name), def.Expr); err != nil {
+					return err
+				}
+				if err := validateCheck(d, len(d.Checks)-1, r); err != nil {
+					return err
+				}
+			case *tree.ForeignKeyConstraintTableDef:
+				if err := b.alterAddForeignKey(d, def, r); err != nil {
+					return err
+				}
+			default:
+				return unsupported("ALTER TABLE ADD CONSTRAINT %T is not supported yet", def)
 			}
-			if err := b.addPrimaryKey(d, u, r); err != nil {
+		case *tree.AlterTableDropConstraint:
+			if err := b.dropConstraint(d, c); err != nil {
 				return err
 			}
 		case *tree.AlterTableRenameColumn:
@@ -55,6 +74,9 @@ func (b *builder) alterTable(at *tree.AlterTable, r *runner) error {
 			}
 			if d.columnIndex(string(c.NewName)) >= 0 {
 				return pgerror.Newf("42701", "column %q of relation %q already exists", c.NewName, d.Name)
+			}
+			if err := b.renameInConstraints(d, string(c.Column), string(c.NewName)); err != nil {
+				return err
 			}
 			d.Columns[i].Name = string(c.NewName)
 		default:
@@ -138,7 +160,7 @@ func (b *builder) addColumn(d *TableDescriptor, c *tree.AlterTableAddColumn, r *
 	}
 }
 
-func dropColumn(d *TableDescriptor, c *tree.AlterTableDropColumn) error {
+func (b *builder) dropColumn(d *TableDescriptor, c *tree.AlterTableDropColumn) error {
 	i := d.columnIndex(string(c.Column))
 	if i < 0 || d.Columns[i].Hidden {
 		if c.IfExists {
@@ -156,6 +178,32 @@ func dropColumn(d *TableDescriptor, c *tree.AlterTableDropColumn) error {
 			}
 		}
 	}
+	// Constraints involving the column go with it, as in PostgreSQL.
+	name := d.Columns[i].Name
+	keptChecks := d.Checks[:0]
+	for _, ck := range d.Checks {
+		e, err := parseExpr(ck.Expr)
+		if err != nil {
+			return err
+		}
+		if !containsString(exprColumns(e), name) {
+			keptChecks = append(keptChecks, ck)
+		}
+	}
+	d.Checks, d.checkExprs = keptChecks, nil
+	keptFKs := d.ForeignKeys[:0]
+	for _, fk := range d.ForeignKeys {
+		if !containsString(fk.Columns, name) {
+			keptFKs = append(keptFKs, fk)
+			continue
+		}
+		if fk.RefTable == d.ID {
+			d.removeInbound(d.ID, fk.Name)
+		} else if err := b.unlinkInbound(fk.RefTable, d.ID, fk.Name); err != nil {
+			return err
+		}
+	}
+	d.ForeignKeys = keptFKs
 	d.Columns = append(d.Columns[:i], d.Columns[i+1:]...)
 	// Ordinals after i move down by one.
 	shift := func(cols []int) {

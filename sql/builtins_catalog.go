@@ -154,11 +154,43 @@ func indexDef(e *evalCtx, o tree.Datum, column int) (tree.Datum, error) {
 // constraintDef is pg_get_constraintdef. The only constraints in
 // pg_constraint so far are primary keys.
 func constraintDef(e *evalCtx, a tree.Datums) (tree.Datum, error) {
-	d, idx, err := findIndex(e, oid.Oid(tree.MustBeDOid(a[0]).Oid), true)
-	if err != nil || d == nil {
-		return tree.DNull, err
+	o := oid.Oid(tree.MustBeDOid(a[0]).Oid)
+	d, idx, err := findIndex(e, o, true)
+	if err != nil {
+		return nil, err
 	}
-	return tree.NewDString(fmt.Sprintf("PRIMARY KEY (%s)", indexColumns(d, idx))), nil
+	if d != nil {
+		return tree.NewDString(fmt.Sprintf("PRIMARY KEY (%s)", indexColumns(d, idx))), nil
+	}
+	pretty := len(a) > 1 && a[1] == tree.DBoolTrue
+	tables, err := e.catalog.tables(e)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range tables {
+		for k, ck := range d.Checks {
+			if checkOID(d, k) == o {
+				if pretty {
+					return tree.NewDString("CHECK (" + displayExpr(ck.Expr) + ")"), nil
+				}
+				return tree.NewDString(checkDef(ck)), nil
+			}
+		}
+		for k := range d.ForeignKeys {
+			if fkOID(d, k) != o {
+				continue
+			}
+			fk := &d.ForeignKeys[k]
+			parent := "?"
+			for _, p := range tables {
+				if p.ID == fk.RefTable {
+					parent = tree.NameString(p.Name)
+				}
+			}
+			return tree.NewDString(fkDef(fk, parent)), nil
+		}
+	}
+	return tree.DNull, nil
 }
 
 // catalogTypes are the types pg_type lists: those a column can have, and

@@ -47,6 +47,15 @@ type TableDescriptor struct {
 	NextIndexID uint32            `json:"next_index_id,omitempty"`
 	// Sequence is set for a sequence (see sequence.go).
 	Sequence *SequenceOptions `json:"sequence,omitempty"`
+	// Checks are the CHECK constraints, ForeignKeys the foreign keys this
+	// table's rows hold (see constraint.go).
+	Checks      []CheckConstraint `json:"checks,omitempty"`
+	ForeignKeys []ForeignKey      `json:"foreign_keys,omitempty"`
+	// InboundFKs are the foreign keys that reference this table.
+	InboundFKs []InboundFK `json:"inbound_fks,omitempty"`
+
+	// checkExprs are Checks compiled (compiledChecks).
+	checkExprs []tree.TypedExpr
 }
 
 // IndexDescriptor describes a secondary index. Its entries are keyed

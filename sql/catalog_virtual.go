@@ -193,7 +193,9 @@ var virtualTables = map[string]map[string]*virtualTable{
 						continue
 					}
 					idxs := tableIndexes(d)
-					out = append(out, row(relOID(d), d.Name, publicOID, "r", heapAMOID, len(idxs) > 0, len(d.Columns)))
+					r := row(relOID(d), d.Name, publicOID, "r", heapAMOID, len(idxs) > 0, len(d.Columns))
+					r[10] = tree.NewDInt(tree.DInt(len(d.Checks))) // relchecks
+					out = append(out, r)
 					for _, idx := range idxs {
 						out = append(out, row(indexOID(d, idx.ID), idx.Name, publicOID, "i", btreeAMOID, false, len(idx.Columns)))
 					}
@@ -284,17 +286,57 @@ var virtualTables = map[string]map[string]*virtualTable{
 			},
 		},
 		"pg_constraint": {
-			cols: vcols("oid:oid conname:name connamespace:oid contype:char condeferrable:bool condeferred:bool convalidated:bool conrelid:oid conindid:oid"),
+			cols: vcols("oid:oid conname:name connamespace:oid contype:char condeferrable:bool condeferred:bool convalidated:bool conrelid:oid conindid:oid " +
+				"confrelid:oid conparentid:oid conkey:int2[] confkey:int2[]"),
 			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
 				tables, err := listTables(ctx, txn)
 				if err != nil {
 					return nil, err
 				}
 				var out []tree.Datums
+				byID := map[uint32]*TableDescriptor{}
 				for _, d := range tables {
+					byID[d.ID] = d
+				}
+				attnums := func(d *TableDescriptor, names []string) tree.Datum {
+					arr := tree.NewDArray(types.Int2)
+					for _, o := range d.ordinals(names) {
+						_ = arr.Append(tree.NewDInt(tree.DInt(o + 1)))
+					}
+					return arr
+				}
+				for _, d := range tables {
+					if !d.isTable() {
+						continue
+					}
 					if idxs := tableIndexes(d); len(idxs) > 0 && idxs[0].ID == primaryIndexID {
 						out = append(out, tree.Datums{tree.NewDOid(constraintOID(d, primaryIndexID)), tree.NewDName(idxs[0].Name), tree.NewDOid(publicOID),
-							tree.NewDString("p"), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(relOID(d)), tree.NewDOid(indexOID(d, primaryIndexID))})
+							tree.NewDString("p"), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(relOID(d)), tree.NewDOid(indexOID(d, primaryIndexID)),
+							tree.NewDOid(0), tree.NewDOid(0), attnums(d, pkNames(d)), tree.DNull})
+					}
+					for k, ck := range d.Checks {
+						e, err := parseExpr(ck.Expr)
+						if err != nil {
+							return nil, err
+						}
+						out = append(out, tree.Datums{tree.NewDOid(checkOID(d, k)), tree.NewDName(ck.Name), tree.NewDOid(publicOID),
+							tree.NewDString("c"), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(relOID(d)), tree.NewDOid(0),
+							tree.NewDOid(0), tree.NewDOid(0), attnums(d, exprColumns(e)), tree.DNull})
+					}
+					for k, fk := range d.ForeignKeys {
+						parent := byID[fk.RefTable]
+						if parent == nil {
+							continue
+						}
+						var ref oid.Oid
+						if uk := parent.uniqueKeyOn(fk.RefColumns); uk != nil && uk.index != nil {
+							ref = indexOID(parent, uk.index.ID)
+						} else {
+							ref = indexOID(parent, primaryIndexID)
+						}
+						out = append(out, tree.Datums{tree.NewDOid(fkOID(d, k)), tree.NewDName(fk.Name), tree.NewDOid(publicOID),
+							tree.NewDString("f"), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(relOID(d)), tree.NewDOid(ref),
+							tree.NewDOid(relOID(parent)), tree.NewDOid(0), attnums(d, fk.Columns), attnums(parent, fk.RefColumns)})
 					}
 				}
 				return out, nil
@@ -445,6 +487,24 @@ func tableIndexes(d *TableDescriptor) []IndexDescriptor {
 
 // constraintOID is the pg_constraint OID of the constraint an index backs.
 func constraintOID(d *TableDescriptor, idx uint32) oid.Oid { return indexOID(d, idx) + 1<<30 }
+
+// checkOID and fkOID are the pg_constraint OIDs of d's k-th CHECK and
+// foreign key.
+func checkOID(d *TableDescriptor, k int) oid.Oid {
+	return oid.Oid(relOIDBase + 1<<30 + 2<<24 + d.ID<<8 + uint32(k))
+}
+
+func fkOID(d *TableDescriptor, k int) oid.Oid {
+	return oid.Oid(relOIDBase + 1<<30 + 3<<24 + d.ID<<8 + uint32(k))
+}
+
+func pkNames(d *TableDescriptor) []string {
+	out := make([]string, len(d.PrimaryKey))
+	for i, o := range d.PrimaryKey {
+		out[i] = d.Columns[o].Name
+	}
+	return out
+}
 
 // attrDefOID is the pg_attrdef OID of column ordinal i's default.
 func attrDefOID(d *TableDescriptor, i int) oid.Oid {

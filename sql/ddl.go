@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -89,6 +90,21 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 	var indexes []indexDef
 	// seqs are the sequences of SERIAL and identity columns.
 	var seqs []*TableDescriptor
+	// Constraints added once every column is known (and, for foreign
+	// keys, once the table has its ID).
+	type checkDef struct {
+		name string
+		expr tree.Expr
+	}
+	var checks []checkDef
+	type fkDef struct {
+		name          string
+		cols, refCols []string
+		table         string
+		actions       tree.ReferenceActions
+		match         tree.CompositeKeyMatchMethod
+	}
+	var fks []fkDef
 	for _, def := range ct.Defs {
 		switch def := def.(type) {
 		case *tree.ColumnTableDef:
@@ -145,8 +161,19 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 			if def.Unique.IsUnique && !def.PrimaryKey.IsPrimaryKey {
 				indexes = append(indexes, indexDef{name: string(def.Unique.ConstraintName), cols: []string{string(def.Name)}, unique: true})
 			}
-			if len(def.CheckExprs) > 0 || def.References.Table != nil || def.Computed.Computed {
-				return unsupported("CHECK, REFERENCES and computed columns are not supported yet")
+			if def.Computed.Computed {
+				return unsupported("computed columns are not supported yet")
+			}
+			for _, ce := range def.CheckExprs {
+				checks = append(checks, checkDef{name: string(ce.ConstraintName), expr: ce.Expr})
+			}
+			if ref := def.References; ref.Table != nil {
+				var refCols []string
+				if ref.Col != "" {
+					refCols = []string{string(ref.Col)}
+				}
+				fks = append(fks, fkDef{name: string(ref.ConstraintName), cols: []string{c.Name}, refCols: refCols,
+					table: string(ref.Table.ObjectName), actions: ref.Actions, match: ref.Match})
 			}
 			d.Columns = append(d.Columns, c)
 		case *tree.UniqueConstraintTableDef:
@@ -167,6 +194,11 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 			for _, col := range def.Columns {
 				pk = append(pk, string(col.Column))
 			}
+		case *tree.CheckConstraintTableDef:
+			checks = append(checks, checkDef{name: string(def.Name), expr: def.Expr})
+		case *tree.ForeignKeyConstraintTableDef:
+			fks = append(fks, fkDef{name: string(def.Name), cols: nameStrings(def.FromCols), refCols: nameStrings(def.ToCols),
+				table: string(def.Table.ObjectName), actions: def.Actions, match: def.Match})
 		case *tree.IndexTableDef:
 			var cols []string
 			for _, c := range def.Columns {
@@ -206,8 +238,36 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 			return err
 		}
 	}
+	for _, ck := range checks {
+		if err := b.addCheck(d, ck.name, ck.expr); err != nil {
+			return err
+		}
+	}
 	if err := createTable(b.ctx, b.txn, d); err != nil {
 		return err
+	}
+	for _, fk := range fks {
+		parent := d
+		if fk.table != d.Name {
+			p, err := mustGetTable(b.ctx, b.txn, fk.table)
+			if err != nil {
+				return err
+			}
+			parent = p
+		}
+		if _, err := b.addForeignKey(d, parent, fk.name, fk.cols, fk.refCols, fk.actions, fk.match); err != nil {
+			return err
+		}
+		if parent != d {
+			if err := putDescriptor(b.ctx, b.txn, parent); err != nil {
+				return err
+			}
+		}
+	}
+	if len(fks) > 0 {
+		if err := putDescriptor(b.ctx, b.txn, d); err != nil {
+			return err
+		}
 	}
 	for _, seq := range seqs {
 		if existing, err := getTable(b.ctx, b.txn, seq.Name); err != nil {
@@ -221,6 +281,66 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 		}
 	}
 	return nil
+}
+
+func nameStrings(l tree.NameList) []string {
+	out := make([]string, len(l))
+	for i, n := range l {
+		out[i] = string(n)
+	}
+	return out
+}
+
+// dropForeignKeyLinks prepares d's drop: a table another table's foreign
+// key references may go only together with that table (dropping, in the
+// same statement); the references d's own foreign keys recorded on the
+// tables they reference are removed.
+func (b *builder) dropForeignKeyLinks(d *TableDescriptor, dropping tree.TableNames) error {
+	gone := map[string]bool{}
+	for _, tn := range dropping {
+		gone[string(tn.ObjectName)] = true
+	}
+	for _, in := range d.InboundFKs {
+		if in.Table == d.ID {
+			continue
+		}
+		child, err := getTableByID(b.ctx, b.txn, in.Table)
+		if err != nil {
+			return err
+		}
+		if child != nil && !gone[child.Name] {
+			return pgerror.WithHint(pgerror.WithDetail(
+				pgerror.Newf("2BP01", "cannot drop table %s because other objects depend on it", d.Name),
+				fmt.Sprintf("constraint %s on table %s depends on table %s", in.Name, child.Name, d.Name)),
+				"Drop the referencing table or its constraint first (DROP ... CASCADE is not supported yet).")
+		}
+	}
+	for _, fk := range d.ForeignKeys {
+		if fk.RefTable == d.ID {
+			continue
+		}
+		if err := b.unlinkInbound(fk.RefTable, d.ID, fk.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unlinkInbound removes the record of foreign key name of table child
+// from table parent.
+func (b *builder) unlinkInbound(parentID, child uint32, name string) error {
+	parent, err := getTableByID(b.ctx, b.txn, parentID)
+	if err != nil || parent == nil {
+		return err
+	}
+	kept := parent.InboundFKs[:0]
+	for _, in := range parent.InboundFKs {
+		if in.Table != child || in.Name != name {
+			kept = append(kept, in)
+		}
+	}
+	parent.InboundFKs = kept
+	return putDescriptor(b.ctx, b.txn, parent)
 }
 
 // serialType is the integer type of a SERIAL column: the parser gives
@@ -389,6 +509,9 @@ func (b *builder) dropTable(dt *tree.DropTable) error {
 		if d.Sequence != nil {
 			return pgerror.WithHint(pgerror.Newf("42809", "%q is not a table", d.Name), "Use DROP SEQUENCE to remove a sequence.")
 		}
+		if err := b.dropForeignKeyLinks(d, dt.Names); err != nil {
+			return err
+		}
 		if err := dropTable(b.ctx, b.txn, d); err != nil {
 			return err
 		}
@@ -415,6 +538,28 @@ func (b *builder) truncate(t *tree.Truncate) error {
 			return pgerror.Newf("42809", "%q is not a table", d.Name)
 		}
 		descs = append(descs, d)
+	}
+	for _, d := range descs {
+		for _, in := range d.InboundFKs {
+			truncated := false
+			for _, o := range descs {
+				truncated = truncated || o.ID == in.Table
+			}
+			if !truncated {
+				child, err := getTableByID(b.ctx, b.txn, in.Table)
+				if err != nil {
+					return err
+				}
+				name := "?"
+				if child != nil {
+					name = child.Name
+				}
+				return pgerror.WithHint(pgerror.WithDetail(
+					pgerror.New("0A000", "cannot truncate a table referenced in a foreign key constraint"),
+					fmt.Sprintf("Table %q references %q.", name, d.Name)),
+					fmt.Sprintf("Truncate table %q at the same time.", name))
+			}
+		}
 	}
 	for _, d := range descs {
 		if err := clearTable(b.ctx, b.txn, d); err != nil {

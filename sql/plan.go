@@ -37,6 +37,8 @@ type runner struct {
 	eval *evalCtx
 	// rowsAffected counts the rows a write node wrote.
 	rowsAffected int
+	// descs caches the descriptors foreign keys lead to, by ID.
+	descs map[uint32]*TableDescriptor
 }
 
 // planNode produces rows; next returns nil at the end.

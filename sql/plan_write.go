@@ -68,6 +68,9 @@ func (n *insertNode) next(r *runner) (tree.Datums, error) {
 		if err := n.desc.checkRow(row); err != nil {
 			return nil, err
 		}
+		if err := n.desc.enforceChecks(r, row); err != nil {
+			return nil, err
+		}
 		if oc := n.onConflict; oc != nil {
 			existing, err := n.desc.findConflict(r, row, oc.arbiter)
 			if err != nil {
@@ -106,6 +109,9 @@ func (n *insertNode) next(r *runner) (tree.Datums, error) {
 			return nil, err
 		}
 		if err := n.desc.updateIndexes(r, nil, row); err != nil {
+			return nil, err
+		}
+		if err := n.desc.checkForeignKeys(r, nil, row); err != nil {
 			return nil, err
 		}
 		r.rowsAffected++
@@ -152,6 +158,9 @@ func (n *insertNode) nextBatched(r *runner) (tree.Datums, error) {
 			if err := n.desc.checkRow(row); err != nil {
 				return nil, err
 			}
+			if err := n.desc.enforceChecks(r, row); err != nil {
+				return nil, err
+			}
 			key, err := n.desc.rowKey(row)
 			if err != nil {
 				return nil, err
@@ -189,6 +198,13 @@ func (n *insertNode) nextBatched(r *runner) (tree.Datums, error) {
 		}
 		if err := r.txn.PutMany(r.ctx, kvs); err != nil {
 			return nil, err
+		}
+		// Foreign keys are checked once the batch is written, so that its
+		// rows may reference each other (a tree inserted at once).
+		for _, row := range rows {
+			if err := n.desc.checkForeignKeys(r, nil, row); err != nil {
+				return nil, err
+			}
 		}
 		r.rowsAffected += len(rows)
 		if n.returning {
@@ -278,6 +294,12 @@ func (d *TableDescriptor) rewriteRow(r *runner, oldRow, newRow tree.Datums) erro
 	if err := d.checkRow(newRow); err != nil {
 		return err
 	}
+	if err := d.enforceChecks(r, newRow); err != nil {
+		return err
+	}
+	if err := d.checkForeignKeys(r, oldRow, newRow); err != nil {
+		return err
+	}
 	oldKey, err := d.rowKey(oldRow)
 	if err != nil {
 		return err
@@ -302,7 +324,12 @@ func (d *TableDescriptor) rewriteRow(r *runner, oldRow, newRow tree.Datums) erro
 	if err := d.putRow(r, newKey, newRow); err != nil {
 		return err
 	}
-	return d.updateIndexes(r, oldRow, newRow)
+	if err := d.updateIndexes(r, oldRow, newRow); err != nil {
+		return err
+	}
+	// Rows referencing the old key follow it (or refuse it) once the new
+	// row is in place, so that a cascaded update finds its new parent.
+	return d.onParentChange(r, oldRow, newRow)
 }
 
 // updateIndexes replaces a row's secondary index entries: oldRow's (nil
@@ -411,14 +438,7 @@ func (n *deleteNode) next(r *runner) (tree.Datums, error) {
 		if err != nil || row == nil {
 			return nil, err
 		}
-		key, err := n.desc.rowKey(row)
-		if err != nil {
-			return nil, err
-		}
-		if err := r.txn.Del(r.ctx, key); err != nil {
-			return nil, err
-		}
-		if err := n.desc.updateIndexes(r, row, nil); err != nil {
+		if err := n.desc.deleteRow(r, row); err != nil {
 			return nil, err
 		}
 		r.rowsAffected++
