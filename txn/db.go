@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"math"
-	mrand "math/rand/v2"
 	"time"
 
 	"github.com/cockroachdb/errors"
@@ -54,13 +53,16 @@ func NewDB(sender Sender, clock *hlc.Clock, stopper *stop.Stopper, opts Options)
 	return &DB{sender: sender, clock: clock, stopper: stopper, opts: opts}
 }
 
-// randomPriority returns a priority in [1, MaxInt32): random, so that
-// which of two transactions wins a push is a coin toss.
-func randomPriority() int32 { return 1 + mrand.Int32N(math.MaxInt32-1) }
+// NormalPriority is every new transaction's priority. Between two of the
+// same priority, pushes follow age (wound-wait, as in Spanner): the older
+// transaction aborts the younger one holding what it needs, the younger
+// one waits for the older to finish. A transaction aborted that way
+// starts over one priority higher, so that it cannot lose forever.
+const NormalPriority int32 = 1 << 20
 
 // NewTxn starts a transaction (nothing is sent until its first request).
 func (db *DB) NewTxn(name string) *Txn {
-	return db.newTxn(name, randomPriority())
+	return db.newTxn(name, NormalPriority)
 }
 
 func (db *DB) newTxn(name string, priority int32) *Txn {
@@ -101,8 +103,9 @@ func (db *DB) Txn(ctx context.Context, fn func(ctx context.Context, txn *Txn) er
 			_ = t.Rollback(ctx)
 			return err
 		}
-		prio := max(t.priority(), randomPriority())
+		prio := t.priority()
 		if re.Aborted {
+			prio = min(prio+1, math.MaxInt32-1)
 			// Clean up what the aborted incarnation left, then start over.
 			_ = t.Rollback(ctx)
 			t = db.newTxn("", prio)

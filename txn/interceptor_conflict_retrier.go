@@ -10,14 +10,11 @@ import (
 )
 
 // txnConflictRetrier resends, after a backoff, a batch that ran into the
-// intent of a live transaction that won the push (higher priority). The
-// range answers with the kv.LockConflictError rather than waiting, until
-// the concurrency branch's lock wait queues and txn wait queue take over
-// on the server (then this layer never sees the error). Waiting here
-// cannot deadlock: a push is won by the higher priority (ties by ID), so
-// every cycle of waiters contains a winner that aborts its pushee; and an
-// abandoned holder loses every push once its heartbeat expires. After
-// maxAttempts the error goes up, and the transaction restarts.
+// intent of a live transaction it could not push. Ranges now wait for
+// such a transaction themselves (wound-wait, see kvserver's
+// sendWithConflicts), so this sees the conflict only when a range gave up
+// (its context ended) or runs without a TxnSender. After maxAttempts the
+// error goes up, and the transaction restarts.
 type txnConflictRetrier struct {
 	wrapped     lockedSender
 	maxAttempts int

@@ -566,16 +566,24 @@ func evalHeartbeatTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rang
 }
 
 // pusherWins decides a push between two live transactions: the higher
-// priority wins, ties go to the lower ID. The order is total, so a cycle
-// of waiting transactions always has a member that pushes through: no
-// deadlock can last (until wait queues and deadlock detection arrive, a
-// push that fails makes the pusher retry rather than wait).
+// priority wins; between equal priorities the older transaction (lower
+// MinTimestamp, then lower ID) wins: wound-wait, as in Spanner. The order
+// is total and a losing pusher waits for its pushee to finish (see
+// Replica.waitForPushee), so every wait goes from a lower to a higher
+// transaction in that order: no cycle of waits, no deadlock.
 func pusherWins(pusher *rangepb.Transaction, pushee *rangepb.TxnMeta) bool {
 	if pusher.GetMeta() == nil {
 		return false
 	}
 	p, q := pusher.Meta.Priority, pushee.GetPriority()
-	return p > q || (p == q && bytes.Compare(pusher.Meta.Id, pushee.GetId()) < 0)
+	if p != q {
+		return p > q
+	}
+	pt, qt := tsFromProto(pusher.Meta.MinTimestamp), tsFromProto(pushee.GetMinTimestamp())
+	if pt != qt {
+		return pt.Less(qt)
+	}
+	return bytes.Compare(pusher.Meta.Id, pushee.GetId()) < 0
 }
 
 func evalPushTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.PushTxnRequest) (*rangepb.PushTxnResponse, error) {

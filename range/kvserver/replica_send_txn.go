@@ -57,33 +57,31 @@ const maxConflictRetries = 8
 //
 //   - another transaction's intent (kv.LockConflictError): push it (abort
 //     for a writer, timestamp above the read for a reader), resolve the
-//     intent, and evaluate again. If the pushee is alive and wins, the
-//     conflict is returned wrapped, a retryable error: the client backs
-//     off and retries (txn/coordinator's conflict retrier).
+//     intent, and evaluate again. A push of a live transaction succeeds
+//     only for a pusher ahead of it in the wound-wait order (pusherWins:
+//     priority, then age); a pusher behind it waits here until it
+//     finishes (txnWaits), as long as that takes, and pushes again. Every
+//     wait goes from a younger to an older transaction, so waits never
+//     form a cycle, and no deadlock detection is needed.
 //   - a committed value at or above a transaction's write timestamp
 //     (kv.WriteTooOldError): move the write timestamp above it and
 //     evaluate again; the coordinator sees the pushed write timestamp in
 //     the response and refreshes its reads before it commits.
 //
-// Where the concurrency branch plugs in (range/concurrency.Manager): its
-// SequenceReq takes the place of the latch acquisition in sendOnce and
-// waits in the lock table's queues instead of failing; a LockConflictError
-// from evaluation goes to HandleLockConflictError (which waits and pushes
-// through its Pusher, implemented with PushTxn/QueryTxn/ResolveIntent as
-// pushAndResolve does here) instead of this loop; EndTxn and
-// ResolveIntent report OnLockUpdated/OnTxnUpdated. The failing push then
-// disappears in favour of a wait in the txn wait queue with deadlock
-// detection. One thing must come with it: the manager finds cycles only
-// among the waits of one range, so a deadlock across ranges (A waits for B
-// on one range, B for A on another) would wait forever; until deadlocks
-// are detected at the txn records, a wait longer than a bound should fall
-// back to today's answer (the conflict error, the coordinator backs off,
-// and the priority order breaks the cycle).
+// range/concurrency (lock table queues, a txn wait queue with deadlock
+// detection) can replace the waiting here later: it would serve waiters in
+// arrival order and wake exactly the one that can go, where txnWaits wakes
+// every waiter when any transaction on the store finishes.
 func (r *Replica) sendWithConflicts(ctx context.Context, ba *rangepb.BatchRequest, desc *rangepb.RangeDescriptor) (*rangepb.BatchResponse, error) {
+	var wait pusheeWait
 	for attempt := 0; ; attempt++ {
 		resp, err := r.sendOnce(ctx, ba, desc)
-		if err == nil || attempt >= maxConflictRetries {
-			return resp, err
+		if err == nil {
+			r.store.txnWaits.noteFinished(ba)
+			return resp, nil
+		}
+		if attempt >= maxConflictRetries {
+			return nil, err
 		}
 		var lce *kv.LockConflictError
 		var wto *kv.WriteTooOldError
@@ -91,7 +89,16 @@ func (r *Replica) sendWithConflicts(ctx context.Context, ba *rangepb.BatchReques
 		switch {
 		case errors.As(err, &lce) && r.store.cfg.TxnSender != nil:
 			if perr := r.pushAndResolve(ctx, ba, lce); perr != nil {
-				return nil, perr
+				if !errors.Is(perr, errPushLost) {
+					return nil, perr
+				}
+				// The holder is ahead of us (wound-wait): wait for it to
+				// finish, however long that takes, as PostgreSQL's lock
+				// waits do. Waiting is not a retry.
+				if werr := wait.wait(ctx, r.store.txnWaits); werr != nil {
+					return nil, errors.Wrap(perr, werr.Error())
+				}
+				attempt--
 			}
 		case errors.As(err, &unc) && ba.Header.GetTxn() == nil:
 			// A non-transactional read picks its own timestamp: move the
@@ -123,7 +130,9 @@ func batchWrites(ba *rangepb.BatchRequest) bool {
 }
 
 // pushAndResolve pushes the transactions holding the locks of lce and
-// resolves their intents. It returns lce, wrapped, if a push failed.
+// resolves their intents. It returns lce, wrapped and marked
+// errPushLost, if a push failed: the pushee is alive and ahead of the
+// pusher.
 func (r *Replica) pushAndResolve(ctx context.Context, ba *rangepb.BatchRequest, lce *kv.LockConflictError) error {
 	pusher := ba.Header.GetTxn()
 	typ := rangepb.PushTxnType_PUSH_TIMESTAMP
@@ -152,7 +161,7 @@ func (r *Replica) pushAndResolve(ctx context.Context, ba *rangepb.BatchRequest, 
 			})
 			var tpe *TransactionPushError
 			if errors.As(err, &tpe) {
-				return errors.Wrapf(lce, "pushing txn %s", l.Txn.ID.Short())
+				return errors.Mark(errors.Wrapf(lce, "pushing txn %s", l.Txn.ID.Short()), errPushLost)
 			}
 			if err != nil {
 				return errors.Wrapf(err, "pushing txn %s", l.Txn.ID.Short())

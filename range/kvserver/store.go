@@ -111,6 +111,8 @@ type Store struct {
 	transport Transport
 	stopper   *stop.Stopper
 	scheduler *raftScheduler
+	// txnWaits wakes requests waiting for other transactions to finish.
+	txnWaits *txnWaits
 
 	// Lock order: Replica.raftMu, then Replica.mu, then Store.mu, then
 	// Store.activeMu. Never take a replica's lock while holding mu. A
@@ -147,6 +149,7 @@ func NewStore(cfg StoreConfig, engine kv.Engine, stopper *stop.Stopper) *Store {
 	s.activeMu.active = map[RangeID]struct{}{}
 	s.hbMu.queued = map[NodeID][]*rangepb.RaftMessage{}
 	s.scheduler = newRaftScheduler(storeSchedHandler{s}, cfg.SchedulerWorkers)
+	s.txnWaits = newTxnWaits()
 	return s
 }
 
