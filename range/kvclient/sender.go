@@ -20,8 +20,13 @@ import (
 
 // Sender routes batches to leaseholders. It is safe for concurrent use.
 type Sender struct {
-	// AttemptTimeout bounds one attempt at one node, so that a dead node
-	// costs at most that before the next is tried. Default 2s.
+	// AttemptTimeout bounds one attempt at one node, so that a node that
+	// stopped answering costs at most that before the next is tried (a
+	// dead one refuses connections at once). Default 10s: a write that
+	// times out is ambiguous (40003 to a SQL client), so the bound must
+	// sit well above a slow write's latency under load (Pebble stalling
+	// writes while it flushes, a wait for a conflicting transaction, which
+	// a range bounds at maxPusheeWait).
 	AttemptTimeout time.Duration
 
 	rpcCtx  *rpc.Context
@@ -37,7 +42,7 @@ type Sender struct {
 
 // NewSender returns a sender that reaches nodes through rpcCtx.
 func NewSender(rpcCtx *rpc.Context, resolve rpc.AddressResolver, nodes []kvserver.NodeID) *Sender {
-	s := &Sender{AttemptTimeout: 2 * time.Second, rpcCtx: rpcCtx, resolve: resolve, nodes: nodes}
+	s := &Sender{AttemptTimeout: 10 * time.Second, rpcCtx: rpcCtx, resolve: resolve, nodes: nodes}
 	s.mu.leaseholders = map[kvserver.RangeID]kvserver.NodeID{}
 	return s
 }

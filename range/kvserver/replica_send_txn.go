@@ -96,6 +96,8 @@ func (r *Replica) sendWithConflicts(ctx context.Context, ba *rangepb.BatchReques
 				// finish, however long that takes, as PostgreSQL's lock
 				// waits do. Waiting is not a retry.
 				if werr := wait.wait(ctx, r.store.txnWaits); werr != nil {
+					// Waited enough for one attempt (or the caller gave up):
+					// the conflict goes back; the client sends again.
 					return nil, errors.Wrap(perr, werr.Error())
 				}
 				attempt--

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/range/rangepb"
 )
 
@@ -51,16 +52,34 @@ func (w *txnWaits) noteFinished(ba *rangepb.BatchRequest) {
 }
 
 // pusheeWait is one request's waiting: its backoff grows from one
-// millisecond to maxPusheeWaitPoll across the waits of the request.
+// millisecond to maxPusheeWaitPoll across the waits of the request, which
+// last maxPusheeWait in all.
 type pusheeWait struct {
 	backoff time.Duration
+	start   time.Time // of the first wait
 }
+
+// maxPusheeWait bounds how long one request waits on the range: then the
+// conflict goes back to the client, which sends the request again (its
+// conflict retrier), so that no single attempt outlives the client's
+// per-attempt timeout (kvclient.Sender.AttemptTimeout) and turns into an
+// ambiguous result.
+const maxPusheeWait = 2 * time.Second
+
+// errWaitedEnough ends a wait that reached maxPusheeWait.
+var errWaitedEnough = errors.New("waited the longest a request waits on a range")
 
 // maxPusheeWaitPoll bounds how long a waiter goes without pushing again:
 // the time it takes at most to notice a pushee on another node finishing.
 const maxPusheeWaitPoll = 50 * time.Millisecond
 
 func (pw *pusheeWait) wait(ctx context.Context, w *txnWaits) error {
+	now := hlc.PhysicalNow()
+	if pw.start.IsZero() {
+		pw.start = now
+	} else if now.Sub(pw.start) >= maxPusheeWait {
+		return errWaitedEnough
+	}
 	if pw.backoff == 0 {
 		pw.backoff = time.Millisecond
 	}
