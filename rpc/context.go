@@ -91,7 +91,20 @@ type Conn struct {
 	mu      struct {
 		sync.Mutex
 		err error
+		// failed is closed at the next failed heartbeat (and replaced).
+		failed chan struct{}
 	}
+}
+
+// Failed returns a channel closed when a heartbeat fails after this call:
+// the node stopped answering, so requests waiting on it should give up.
+func (c *Conn) Failed() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.mu.failed == nil {
+		c.mu.failed = make(chan struct{})
+	}
+	return c.mu.failed
 }
 
 // Err returns the error of the last heartbeat, nil if it succeeded.

@@ -47,6 +47,10 @@ func (c *Context) heartbeatLoop(ctx context.Context, conn *Conn) {
 		err := c.ping(ctx, client, conn.target)
 		conn.mu.Lock()
 		conn.mu.err = err
+		if err != nil && conn.mu.failed != nil {
+			close(conn.mu.failed)
+			conn.mu.failed = nil
+		}
 		conn.mu.Unlock()
 		if err == nil {
 			conn.once.Do(func() { close(conn.healthy) })

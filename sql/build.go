@@ -1418,6 +1418,7 @@ func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
 	if err != nil {
 		return nil, err
 	}
+	scan.locking = true
 	n := &updateNode{desc: desc, src: scan}
 	seen := map[int]bool{}
 	for _, ue := range upd.Exprs {
@@ -1466,6 +1467,7 @@ func (b *builder) buildDelete(del *tree.Delete) (planNode, error) {
 	if err != nil {
 		return nil, err
 	}
+	scan.locking = true
 	n := &deleteNode{desc: desc, src: scan}
 	return b.withReturning(n, &n.writeReturn, del.Returning, desc, sc)
 }

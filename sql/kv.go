@@ -19,6 +19,12 @@ type Txn interface {
 	// Scan returns the pairs in [start, end) in key order, at most limit of
 	// them (0: all).
 	Scan(ctx context.Context, start, end []byte, limit int64) ([]KeyValue, error)
+	// GetForUpdate and ScanForUpdate are Get and Scan as locking reads,
+	// the reads of an UPDATE or DELETE: they read the latest committed
+	// values (the transaction's reads move up to them if need be), so that
+	// the write that follows needs no refresh past a value it did not see.
+	GetForUpdate(ctx context.Context, key []byte) ([]byte, error)
+	ScanForUpdate(ctx context.Context, start, end []byte, limit int64) ([]KeyValue, error)
 	// GetMany reads several keys at once (nil for a missing one).
 	GetMany(ctx context.Context, keys [][]byte) ([][]byte, error)
 	Put(ctx context.Context, key, value []byte) error

@@ -76,6 +76,9 @@ type scanNode struct {
 	// index, when set, is the secondary index span reads: each entry
 	// leads to its row by a point read of the primary index.
 	index *IndexDescriptor
+	// locking makes the reads locking reads (the scan of an UPDATE or
+	// DELETE): see Txn.ScanForUpdate.
+	locking bool
 
 	started   bool
 	buf       []KeyValue
@@ -109,7 +112,11 @@ func (n *scanNode) next(r *runner) (tree.Datums, error) {
 			if n.exhausted {
 				return nil, nil
 			}
-			kvs, err := r.txn.Scan(r.ctx, n.resume, n.end, scanBatch)
+			scan := r.txn.Scan
+			if n.locking {
+				scan = r.txn.ScanForUpdate
+			}
+			kvs, err := scan(r.ctx, n.resume, n.end, scanBatch)
 			if err != nil {
 				return nil, err
 			}
@@ -130,7 +137,11 @@ func (n *scanNode) next(r *runner) (tree.Datums, error) {
 			if err != nil {
 				return nil, err
 			}
-			v, err := r.txn.Get(r.ctx, pk)
+			get := r.txn.Get
+			if n.locking {
+				get = r.txn.GetForUpdate
+			}
+			v, err := get(r.ctx, pk)
 			if err != nil {
 				return nil, err
 			}

@@ -41,7 +41,14 @@ func sqlError(err error) error {
 }
 
 func (a *txnAdapter) Get(ctx context.Context, key []byte) ([]byte, error) {
-	v, found, err := a.t.Get(ctx, key)
+	return a.get(a.t.Get(ctx, key))
+}
+
+func (a *txnAdapter) GetForUpdate(ctx context.Context, key []byte) ([]byte, error) {
+	return a.get(a.t.GetForUpdate(ctx, key))
+}
+
+func (a *txnAdapter) get(v []byte, found bool, err error) ([]byte, error) {
 	if err != nil || !found {
 		return nil, sqlError(err)
 	}
@@ -52,7 +59,14 @@ func (a *txnAdapter) Get(ctx context.Context, key []byte) ([]byte, error) {
 }
 
 func (a *txnAdapter) Scan(ctx context.Context, start, end []byte, limit int64) ([]KeyValue, error) {
-	kvs, err := a.t.Scan(ctx, start, end, limit)
+	return a.scan(a.t.Scan(ctx, start, end, limit))
+}
+
+func (a *txnAdapter) ScanForUpdate(ctx context.Context, start, end []byte, limit int64) ([]KeyValue, error) {
+	return a.scan(a.t.ScanForUpdate(ctx, start, end, limit))
+}
+
+func (a *txnAdapter) scan(kvs []txn.KeyValue, err error) ([]KeyValue, error) {
 	if err != nil {
 		return nil, sqlError(err)
 	}

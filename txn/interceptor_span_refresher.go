@@ -78,11 +78,15 @@ func (r *txnSpanRefresher) SendLocked(ctx context.Context, ba *rangepb.BatchRequ
 func refreshTarget(err error) (hlc.Timestamp, bool) {
 	var tre *kvserver.TransactionRetryError
 	var unc *kv.ReadWithinUncertaintyIntervalError
+	var wto *kv.WriteTooOldError
 	switch {
 	case errors.As(err, &tre) && tre.Reason == rangepb.TransactionRetryReason_RETRY_SERIALIZABLE:
 		return tsFromProto(tre.Txn.GetMeta().GetWriteTimestamp()), true
 	case errors.As(err, &unc):
 		return unc.ValueTimestamp, true
+	case errors.As(err, &wto):
+		// A locking read met a newer committed value: read again above it.
+		return wto.ActualTimestamp, true
 	}
 	return hlc.Timestamp{}, false
 }

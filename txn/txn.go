@@ -50,7 +50,18 @@ func (t *Txn) finalized() bool {
 
 // Get reads key; found is false if it has no value.
 func (t *Txn) Get(ctx context.Context, key []byte) (value []byte, found bool, err error) {
-	br, err := t.c.send(ctx, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Get{Get: &rangepb.GetRequest{Key: key}}})
+	return t.get(ctx, key, false)
+}
+
+// GetForUpdate is Get as a locking read (the read of an UPDATE): it reads
+// the latest committed value, moving the transaction's reads up to it if
+// need be, and waits for another transaction's intent at any timestamp.
+func (t *Txn) GetForUpdate(ctx context.Context, key []byte) (value []byte, found bool, err error) {
+	return t.get(ctx, key, true)
+}
+
+func (t *Txn) get(ctx context.Context, key []byte, forUpdate bool) (value []byte, found bool, err error) {
+	br, err := t.c.send(ctx, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Get{Get: &rangepb.GetRequest{Key: key, ForUpdate: forUpdate}}})
 	if err != nil {
 		return nil, false, err
 	}
@@ -61,8 +72,17 @@ func (t *Txn) Get(ctx context.Context, key []byte) (value []byte, found bool, er
 // Scan reads the keys in [start, end), at most maxKeys of them when
 // positive.
 func (t *Txn) Scan(ctx context.Context, start, end []byte, maxKeys int64) ([]KeyValue, error) {
+	return t.scan(ctx, start, end, maxKeys, false)
+}
+
+// ScanForUpdate is Scan as a locking read (see GetForUpdate).
+func (t *Txn) ScanForUpdate(ctx context.Context, start, end []byte, maxKeys int64) ([]KeyValue, error) {
+	return t.scan(ctx, start, end, maxKeys, true)
+}
+
+func (t *Txn) scan(ctx context.Context, start, end []byte, maxKeys int64, forUpdate bool) ([]KeyValue, error) {
 	br, err := t.c.send(ctx, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Scan{Scan: &rangepb.ScanRequest{
-		Span: &rangepb.Span{Key: start, EndKey: end}, MaxKeys: maxKeys,
+		Span: &rangepb.Span{Key: start, EndKey: end}, MaxKeys: maxKeys, ForUpdate: forUpdate,
 	}}})
 	if err != nil {
 		return nil, err

@@ -145,3 +145,42 @@ func TestOppositeLockOrdersFinish(t *testing.T) {
 		}
 	}
 }
+
+// TestGetForUpdateReadsLatest: a locking read (the read of an UPDATE)
+// returns the latest committed value even when it was committed after the
+// transaction started, moving the transaction's reads up to it, so that
+// the write that follows commits without a refresh failure; a plain read
+// at the transaction's timestamp sees the older value.
+func TestGetForUpdateReadsLatest(t *testing.T) {
+	tc := newTestCluster(t, Options{})
+	ctx := testCtx(t)
+	k := key(0, "k")
+	if err := tc.db.Txn(ctx, func(ctx context.Context, txn *Txn) error { return txn.Put(ctx, k, []byte("1")) }); err != nil {
+		t.Fatal(err)
+	}
+	plain := tc.db.NewTxn("plain")
+	locking := tc.db.NewTxn("locking")
+	// Both have their timestamps; beyond their uncertainty windows (the
+	// clock's max offset), another transaction commits 2.
+	tc.Manual.Increment(int64(2 * tc.db.clock.MaxOffset()))
+	if err := tc.db.Txn(ctx, func(ctx context.Context, txn *Txn) error { return txn.Put(ctx, k, []byte("2")) }); err != nil {
+		t.Fatal(err)
+	}
+	if v, _, err := plain.Get(ctx, k); err != nil || string(v) != "1" {
+		t.Fatalf("plain read: %q %v, want the value as of its timestamp, 1", v, err)
+	}
+	_ = plain.Rollback(ctx)
+	v, _, err := locking.GetForUpdate(ctx, k)
+	if err != nil || string(v) != "2" {
+		t.Fatalf("locking read: %q %v, want the latest value, 2", v, err)
+	}
+	if err := locking.Put(ctx, k, []byte("3")); err != nil {
+		t.Fatal(err)
+	}
+	if err := locking.Commit(ctx); err != nil {
+		t.Fatalf("commit after a locking read: %v", err)
+	}
+	if v, _, err := tc.db.Get(ctx, k); err != nil || string(v) != "3" {
+		t.Fatalf("k = %q %v, want 3", v, err)
+	}
+}

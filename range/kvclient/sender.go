@@ -7,6 +7,7 @@ package kvclient
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -20,13 +21,13 @@ import (
 
 // Sender routes batches to leaseholders. It is safe for concurrent use.
 type Sender struct {
-	// AttemptTimeout bounds one attempt at one node, so that a node that
-	// stopped answering costs at most that before the next is tried (a
-	// dead one refuses connections at once). Default 10s: a write that
-	// times out is ambiguous (40003 to a SQL client), so the bound must
-	// sit well above a slow write's latency under load (Pebble stalling
-	// writes while it flushes, a wait for a conflicting transaction, which
-	// a range bounds at maxPusheeWait).
+	// AttemptTimeout bounds one attempt at one node. A node that stops
+	// answering is noticed sooner, by its failing heartbeats (the attempt
+	// is then abandoned), and a dead one refuses connections at once; this
+	// bound is the last resort, so it sits far above a slow write's
+	// latency under load (a range funnelling a bulk load through one Raft
+	// group, Pebble stalling writes while it flushes): a write that times
+	// out is ambiguous (40003 to a SQL client). Default 1 minute.
 	AttemptTimeout time.Duration
 
 	rpcCtx  *rpc.Context
@@ -42,7 +43,7 @@ type Sender struct {
 
 // NewSender returns a sender that reaches nodes through rpcCtx.
 func NewSender(rpcCtx *rpc.Context, resolve rpc.AddressResolver, nodes []kvserver.NodeID) *Sender {
-	s := &Sender{AttemptTimeout: 10 * time.Second, rpcCtx: rpcCtx, resolve: resolve, nodes: nodes}
+	s := &Sender{AttemptTimeout: time.Minute, rpcCtx: rpcCtx, resolve: resolve, nodes: nodes}
 	s.mu.leaseholders = map[kvserver.RangeID]kvserver.NodeID{}
 	return s
 }
@@ -130,10 +131,30 @@ func (s *Sender) sendTo(ctx context.Context, to kvserver.NodeID, ba *rangepb.Bat
 	if err != nil {
 		return nil, err
 	}
-	actx, cancel := context.WithTimeout(ctx, s.AttemptTimeout)
+	actx, cancel := context.WithTimeoutCause(ctx, s.AttemptTimeout, errNoAnswer)
 	defer cancel()
-	return rpc.SendBatch(actx, rangepb.NewInternalClient(conn.ClientConn), ba)
+	// Give up on the node as soon as a heartbeat to it fails.
+	failed := conn.Failed()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-failed:
+			cancel()
+		case <-done:
+		}
+	}()
+	br, err := rpc.SendBatch(actx, rangepb.NewInternalClient(conn.ClientConn), ba)
+	if err != nil && actx.Err() != nil && ctx.Err() == nil {
+		// Abandoned (no answer in time, or the heartbeats failed): what
+		// Send treats as a timed-out attempt.
+		return nil, status.Error(codes.DeadlineExceeded, fmt.Sprintf("node %d: %v", to, context.Cause(actx)))
+	}
+	return br, err
 }
+
+// errNoAnswer is the cause of an attempt that outlived AttemptTimeout.
+var errNoAnswer = errors.New("no answer within the attempt timeout")
 
 func isReadOnly(ba *rangepb.BatchRequest) bool {
 	for _, r := range ba.Requests {

@@ -254,7 +254,8 @@ func evaluate(ec *evalCtx, rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, ru 
 	}
 	switch req := ru.Value.(type) {
 	case *rangepb.RequestUnion_Get:
-		res, err := kv.MVCCGet(rd, req.Get.Key, ec.readTs(ts), kv.MVCCGetOptions{Txn: ec.readTxn(), Uncertainty: ec.uncertainty()})
+		res, err := kv.MVCCGet(rd, req.Get.Key, ec.readTs(ts), kv.MVCCGetOptions{Txn: ec.readTxn(), Uncertainty: ec.uncertainty(),
+			FailOnMoreRecent: req.Get.ForUpdate && ec.txn != nil})
 		if err != nil {
 			return nil, err
 		}
@@ -267,6 +268,7 @@ func evaluate(ec *evalCtx, rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, ru 
 		s := req.Scan
 		res, err := kv.MVCCScan(rd, s.Span.GetKey(), s.Span.GetEndKey(), ec.readTs(ts), kv.MVCCScanOptions{
 			Txn: ec.readTxn(), Uncertainty: ec.uncertainty(), Reverse: s.Reverse, MaxKeys: s.MaxKeys, TargetBytes: s.MaxBytes,
+			FailOnMoreRecent: s.ForUpdate && ec.txn != nil,
 		})
 		if err != nil {
 			return nil, err

@@ -107,7 +107,10 @@ func (r *Replica) sendWithConflicts(ctx context.Context, ba *rangepb.BatchReques
 			// clock past the uncertain value (one this range holds, so
 			// accepted by a clock before) and read again.
 			r.store.clock.Forward(unc.ValueTimestamp)
-		case errors.As(err, &wto) && ba.Header.GetTxn() != nil:
+		case errors.As(err, &wto) && ba.Header.GetTxn() != nil && batchWrites(ba):
+			// A write: it may go above the newer value (its commit then
+			// needs a refresh). A locking read's WriteTooOld goes back to
+			// the coordinator, which moves its reads up and reads again.
 			ba = proto.Clone(ba).(*rangepb.BatchRequest)
 			m := ba.Header.Txn.Meta
 			ts := tsFromProto(m.WriteTimestamp)
@@ -131,6 +134,17 @@ func batchWrites(ba *rangepb.BatchRequest) bool {
 	return false
 }
 
+// batchLocks reports whether the batch has a locking read, which needs
+// other transactions' intents gone, as a write does.
+func batchLocks(ba *rangepb.BatchRequest) bool {
+	for _, ru := range ba.Requests {
+		if ru.GetGet().GetForUpdate() || ru.GetScan().GetForUpdate() {
+			return true
+		}
+	}
+	return false
+}
+
 // pushAndResolve pushes the transactions holding the locks of lce and
 // resolves their intents. It returns lce, wrapped and marked
 // errPushLost, if a push failed: the pushee is alive and ahead of the
@@ -138,7 +152,7 @@ func batchWrites(ba *rangepb.BatchRequest) bool {
 func (r *Replica) pushAndResolve(ctx context.Context, ba *rangepb.BatchRequest, lce *kv.LockConflictError) error {
 	pusher := ba.Header.GetTxn()
 	typ := rangepb.PushTxnType_PUSH_TIMESTAMP
-	if batchWrites(ba) {
+	if batchWrites(ba) || batchLocks(ba) {
 		typ = rangepb.PushTxnType_PUSH_ABORT
 	}
 	// A reader needs the intent above everything it may not ignore: its

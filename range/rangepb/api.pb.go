@@ -69,9 +69,17 @@ func (ChangeType) EnumDescriptor() ([]byte, []int) {
 	return file_range_rangepb_api_proto_rawDescGZIP(), []int{0}
 }
 
+// GetRequest and ScanRequest read; with for_update (a transaction's
+// locking read: the read of an UPDATE, DELETE or SELECT FOR UPDATE) a
+// committed value above the transaction's read timestamp is a
+// WriteTooOldError and another transaction's intent a conflict at any
+// timestamp, so that the coordinator moves its reads up and reads the
+// latest value, instead of reading one its own write would later have to
+// be refreshed past.
 type GetRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	ForUpdate     bool                   `protobuf:"varint,2,opt,name=for_update,json=forUpdate,proto3" json:"for_update,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -111,6 +119,13 @@ func (x *GetRequest) GetKey() []byte {
 		return x.Key
 	}
 	return nil
+}
+
+func (x *GetRequest) GetForUpdate() bool {
+	if x != nil {
+		return x.ForUpdate
+	}
+	return false
 }
 
 type GetResponse struct {
@@ -637,6 +652,7 @@ type ScanRequest struct {
 	Reverse       bool                   `protobuf:"varint,2,opt,name=reverse,proto3" json:"reverse,omitempty"`
 	MaxKeys       int64                  `protobuf:"varint,3,opt,name=max_keys,json=maxKeys,proto3" json:"max_keys,omitempty"`
 	MaxBytes      int64                  `protobuf:"varint,4,opt,name=max_bytes,json=maxBytes,proto3" json:"max_bytes,omitempty"`
+	ForUpdate     bool                   `protobuf:"varint,5,opt,name=for_update,json=forUpdate,proto3" json:"for_update,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -697,6 +713,13 @@ func (x *ScanRequest) GetMaxBytes() int64 {
 		return x.MaxBytes
 	}
 	return 0
+}
+
+func (x *ScanRequest) GetForUpdate() bool {
+	if x != nil {
+		return x.ForUpdate
+	}
+	return false
 }
 
 type KeyValue struct {
@@ -3235,10 +3258,12 @@ var File_range_rangepb_api_proto protoreflect.FileDescriptor
 
 const file_range_rangepb_api_proto_rawDesc = "" +
 	"\n" +
-	"\x17range/rangepb/api.proto\x12\x10meridian.rangepb\x1a\x1brange/rangepb/rangepb.proto\x1a\x17range/rangepb/txn.proto\"\x1e\n" +
+	"\x17range/rangepb/api.proto\x12\x10meridian.rangepb\x1a\x1brange/rangepb/rangepb.proto\x1a\x17range/rangepb/txn.proto\"=\n" +
 	"\n" +
 	"GetRequest\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\fR\x03key\"t\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x1d\n" +
+	"\n" +
+	"for_update\x18\x02 \x01(\bR\tforUpdate\"t\n" +
 	"\vGetResponse\x12\x14\n" +
 	"\x05value\x18\x01 \x01(\fR\x05value\x12\x14\n" +
 	"\x05found\x18\x02 \x01(\bR\x05found\x129\n" +
@@ -3266,12 +3291,14 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x12DeleteRangeRequest\x12*\n" +
 	"\x04span\x18\x01 \x01(\v2\x16.meridian.rangepb.SpanR\x04span\"/\n" +
 	"\x13DeleteRangeResponse\x12\x18\n" +
-	"\adeleted\x18\x01 \x01(\x03R\adeleted\"\x8b\x01\n" +
+	"\adeleted\x18\x01 \x01(\x03R\adeleted\"\xaa\x01\n" +
 	"\vScanRequest\x12*\n" +
 	"\x04span\x18\x01 \x01(\v2\x16.meridian.rangepb.SpanR\x04span\x12\x18\n" +
 	"\areverse\x18\x02 \x01(\bR\areverse\x12\x19\n" +
 	"\bmax_keys\x18\x03 \x01(\x03R\amaxKeys\x12\x1b\n" +
-	"\tmax_bytes\x18\x04 \x01(\x03R\bmaxBytes\"m\n" +
+	"\tmax_bytes\x18\x04 \x01(\x03R\bmaxBytes\x12\x1d\n" +
+	"\n" +
+	"for_update\x18\x05 \x01(\bR\tforUpdate\"m\n" +
 	"\bKeyValue\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\x129\n" +

@@ -126,6 +126,14 @@ func (t *txn) Scan(ctx context.Context, start, end []byte, limit int64) ([]sql.K
 	return out, nil
 }
 
+// GetForUpdate is Get: a transaction here reads its snapshot or fails.
+func (t *txn) GetForUpdate(ctx context.Context, key []byte) ([]byte, error) { return t.Get(ctx, key) }
+
+// ScanForUpdate is Scan.
+func (t *txn) ScanForUpdate(ctx context.Context, start, end []byte, limit int64) ([]sql.KeyValue, error) {
+	return t.Scan(ctx, start, end, limit)
+}
+
 func (t *txn) GetMany(ctx context.Context, keys [][]byte) ([][]byte, error) {
 	out := make([][]byte, len(keys))
 	for i, k := range keys {
