@@ -32,6 +32,9 @@ type builder struct {
 	outer *scope
 	// usedOuter records that a name resolved in outer.
 	usedOuter bool
+	// locking makes the table reads of the SELECT being built locking
+	// reads (FOR UPDATE / FOR SHARE; see Txn.ScanForUpdate).
+	locking bool
 }
 
 func newBuilder(ctx context.Context, txn Txn, numPlaceholders int, hints []*types.T) *builder {
@@ -451,7 +454,7 @@ func (d *TableDescriptor) resultColumns() []resultColumn {
 
 // scan builds the scan of desc filtered by where (nil: none).
 func (b *builder) scan(desc *TableDescriptor, sc *scope, where *tree.Where) (*scanNode, error) {
-	n := &scanNode{desc: desc, cols: sc.cols}
+	n := &scanNode{desc: desc, cols: sc.cols, locking: b.locking}
 	if where == nil {
 		return n, nil
 	}
@@ -572,6 +575,14 @@ func (v varFinder) VisitPost(e tree.Expr) tree.Expr { return e }
 func (b *builder) buildSelect(sel *tree.Select) (planNode, error) {
 	if sel.With != nil {
 		return nil, unsupported("WITH is not supported yet")
+	}
+	if len(sel.Locking) > 0 {
+		// FOR UPDATE and friends: the rows are read with locking reads,
+		// the latest committed values (PostgreSQL's row locks are not
+		// taken yet: a concurrent writer is caught at commit instead).
+		prev := b.locking
+		b.locking = true
+		defer func() { b.locking = prev }()
 	}
 	switch s := sel.Select.(type) {
 	case *tree.SelectClause:
@@ -1407,19 +1418,30 @@ func checkIdentityAlways(desc *TableDescriptor, targets []int, ins *tree.Insert)
 }
 
 func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
-	if upd.With != nil || len(upd.From) > 0 || upd.OrderBy != nil || upd.Limit != nil {
-		return nil, unsupported("UPDATE with WITH, FROM, ORDER BY or LIMIT is not supported yet")
+	if upd.With != nil || upd.OrderBy != nil || upd.Limit != nil {
+		return nil, unsupported("UPDATE with WITH, ORDER BY or LIMIT is not supported yet")
 	}
-	desc, sc, err := b.writableTable(upd.Table, "update")
+	desc, targetScope, err := b.writableTable(upd.Table, "update")
 	if err != nil {
 		return nil, err
 	}
-	scan, err := b.scan(desc, sc, upd.Where)
-	if err != nil {
-		return nil, err
+	n := &updateNode{desc: desc}
+	// sc is what SET and WHERE see: the target's columns, then those of
+	// FROM's tables (the rows joined to each target row).
+	sc := targetScope
+	if len(upd.From) > 0 {
+		if n.src, sc, err = b.buildFrom(append(tree.TableExprs{upd.Table}, upd.From...), upd.Where); err != nil {
+			return nil, err
+		}
+		n.joined = true
+	} else {
+		scan, err := b.scan(desc, sc, upd.Where)
+		if err != nil {
+			return nil, err
+		}
+		scan.locking = true
+		n.src = scan
 	}
-	scan.locking = true
-	n := &updateNode{desc: desc, src: scan}
 	seen := map[int]bool{}
 	for _, ue := range upd.Exprs {
 		if ue.Tuple || len(ue.Names) != 1 {
@@ -1452,22 +1474,32 @@ func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
 		n.setCols = append(n.setCols, i)
 		n.setExprs = append(n.setExprs, te)
 	}
-	return b.withReturning(n, &n.writeReturn, upd.Returning, desc, sc)
+	return b.withReturning(n, &n.writeReturn, upd.Returning, desc, targetScope)
 }
 
 func (b *builder) buildDelete(del *tree.Delete) (planNode, error) {
-	if del.With != nil || del.OrderBy != nil || del.Limit != nil || len(del.Using) > 0 {
-		return nil, unsupported("DELETE with WITH, USING, ORDER BY or LIMIT is not supported yet")
+	if del.With != nil || del.OrderBy != nil || del.Limit != nil {
+		return nil, unsupported("DELETE with WITH, ORDER BY or LIMIT is not supported yet")
 	}
 	desc, sc, err := b.writableTable(del.Table, "delete from")
 	if err != nil {
 		return nil, err
 	}
-	scan, err := b.scan(desc, sc, del.Where)
-	if err != nil {
-		return nil, err
+	n := &deleteNode{desc: desc}
+	if len(del.Using) > 0 {
+		// The target's rows joined to USING's: each target row that
+		// joins at least once is deleted.
+		if n.src, _, err = b.buildFrom(append(tree.TableExprs{del.Table}, del.Using...), del.Where); err != nil {
+			return nil, err
+		}
+		n.joined = true
+	} else {
+		scan, err := b.scan(desc, sc, del.Where)
+		if err != nil {
+			return nil, err
+		}
+		scan.locking = true
+		n.src = scan
 	}
-	scan.locking = true
-	n := &deleteNode{desc: desc, src: scan}
 	return b.withReturning(n, &n.writeReturn, del.Returning, desc, sc)
 }

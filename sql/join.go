@@ -124,7 +124,7 @@ func (b *builder) buildTableExpr(te tree.TableExpr) (planNode, *scope, []*fromIt
 		}
 		return p, vsc, items, nil
 	}
-	n := &scanNode{desc: desc, cols: sc.cols}
+	n := &scanNode{desc: desc, cols: sc.cols, locking: b.locking}
 	return n, sc, []*fromItem{{desc: desc, scope: sc, scan: n}}, nil
 }
 

@@ -397,6 +397,11 @@ type updateNode struct {
 	src      planNode
 	setCols  []int
 	setExprs []tree.TypedExpr
+	// joined: the source's rows are target rows joined to FROM's (UPDATE
+	// ... FROM); the target row is their prefix, and a target row joined
+	// more than once is updated once, by its first join, as in PostgreSQL.
+	joined bool
+	done   map[string]bool
 }
 
 func (n *updateNode) next(r *runner) (tree.Datums, error) {
@@ -405,9 +410,20 @@ func (n *updateNode) next(r *runner) (tree.Datums, error) {
 		if err != nil || row == nil {
 			return nil, err
 		}
+		joinedRow := row
+		if n.joined {
+			row = row[:len(n.desc.Columns)]
+			first, err := n.desc.firstVisit(&n.done, row)
+			if err != nil {
+				return nil, err
+			}
+			if !first {
+				continue
+			}
+		}
 		newRow := append(tree.Datums{}, row...)
 		for i, c := range n.setCols {
-			d, err := r.evalIn(n.setExprs[i], row)
+			d, err := r.evalIn(n.setExprs[i], joinedRow)
 			if err != nil {
 				return nil, err
 			}
@@ -430,6 +446,27 @@ type deleteNode struct {
 	writeReturn
 	desc *TableDescriptor
 	src  planNode
+	// joined: the source's rows are target rows joined to USING's (see
+	// updateNode.joined).
+	joined bool
+	done   map[string]bool
+}
+
+// firstVisit reports whether row (of d) is seen for the first time in
+// *seen, keyed by its primary key.
+func (d *TableDescriptor) firstVisit(seen *map[string]bool, row tree.Datums) (bool, error) {
+	key, err := d.rowKey(row)
+	if err != nil {
+		return false, err
+	}
+	if *seen == nil {
+		*seen = map[string]bool{}
+	}
+	if (*seen)[string(key)] {
+		return false, nil
+	}
+	(*seen)[string(key)] = true
+	return true, nil
 }
 
 func (n *deleteNode) next(r *runner) (tree.Datums, error) {
@@ -437,6 +474,16 @@ func (n *deleteNode) next(r *runner) (tree.Datums, error) {
 		row, err := n.src.next(r)
 		if err != nil || row == nil {
 			return nil, err
+		}
+		if n.joined {
+			row = row[:len(n.desc.Columns)]
+			first, err := n.desc.firstVisit(&n.done, row)
+			if err != nil {
+				return nil, err
+			}
+			if !first {
+				continue
+			}
 		}
 		if err := n.desc.deleteRow(r, row); err != nil {
 			return nil, err
