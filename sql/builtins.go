@@ -172,6 +172,18 @@ var builtins = map[string][]tree.Overload{
 	}},
 	// Table sizes are not tracked per table yet: unknown, so NULL, which
 	// psql's \dt+ prints as blank.
+	// No table is partitioned: a relation's partition ancestors are
+	// itself (PostgreSQL's is a set-returning function; psql's \d uses
+	// it where one row is all it can give here).
+	"pg_partition_ancestors": {{
+		Types: tree.ParamTypes{{Name: "rel", Typ: types.RegClass}}, ReturnType: tree.FixedReturnType(types.RegClass),
+		Volatility: volatility.Stable, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return a[0], nil }),
+	}},
+	"pg_get_triggerdef": {
+		constFn(tree.ParamTypes{{Name: "trigger", Typ: types.Oid}}, types.String, tree.DNull),
+		constFn(tree.ParamTypes{{Name: "trigger", Typ: types.Oid}, {Name: "pretty", Typ: types.Bool}}, types.String, tree.DNull),
+	},
 	"pg_table_size": {constFn(tree.ParamTypes{{Name: "table", Typ: types.Oid}}, types.Int, tree.DNull)},
 	"pg_size_pretty": {{
 		Types: tree.ParamTypes{{Name: "size", Typ: types.Int}}, ReturnType: tree.FixedReturnType(types.String),

@@ -3,6 +3,7 @@ package sql
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
@@ -160,7 +161,11 @@ func constraintDef(e *evalCtx, a tree.Datums) (tree.Datum, error) {
 		return nil, err
 	}
 	if d != nil {
-		return tree.NewDString(fmt.Sprintf("PRIMARY KEY (%s)", indexColumns(d, idx))), nil
+		kind := "PRIMARY KEY"
+		if idx.ID != primaryIndexID {
+			kind = "UNIQUE"
+		}
+		return tree.NewDString(fmt.Sprintf("%s (%s)", kind, indexColumns(d, idx))), nil
 	}
 	pretty := len(a) > 1 && a[1] == tree.DBoolTrue
 	tables, err := e.catalog.tables(e)
@@ -384,6 +389,12 @@ func castRegclass(e *evalCtx, d tree.Datum) (tree.Datum, error) {
 	rels, err := e.catalog.relations(e)
 	if err != nil {
 		return nil, err
+	}
+	if s, ok := d.(*tree.DString); ok {
+		// A string of digits is an OID, as in PostgreSQL ('16384'::regclass).
+		if n, err := strconv.ParseUint(strings.TrimSpace(string(*s)), 10, 32); err == nil {
+			d = tree.NewDOid(oid.Oid(n))
+		}
 	}
 	switch x := d.(type) {
 	case *tree.DString:

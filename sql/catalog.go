@@ -68,6 +68,9 @@ type IndexDescriptor struct {
 	Name    string `json:"name"`
 	Columns []int  `json:"columns"` // ordinals in the table's Columns
 	Unique  bool   `json:"unique,omitempty"`
+	// Constraint marks the index of a UNIQUE constraint (pg_constraint
+	// lists it), as opposed to a CREATE UNIQUE INDEX.
+	Constraint bool `json:"constraint,omitempty"`
 }
 
 // ColumnDescriptor describes one column.

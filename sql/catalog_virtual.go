@@ -180,7 +180,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 				for _, sys := range []struct {
 					o    oid.Oid
 					name string
-				}{{pgClassOID, "pg_class"}, {2615, "pg_namespace"}, {1249, "pg_attribute"}, {2601, "pg_am"}, {1247, "pg_type"}} {
+				}{{pgClassOID, "pg_class"}, {2615, "pg_namespace"}, {1249, "pg_attribute"}, {2601, "pg_am"}, {1247, "pg_type"}, {2620, "pg_trigger"}} {
 					out = append(out, row(sys.o, sys.name, pgCatalogOID, "r", heapAMOID, true, 0))
 				}
 				for _, d := range tables {
@@ -195,6 +195,9 @@ var virtualTables = map[string]map[string]*virtualTable{
 					idxs := tableIndexes(d)
 					r := row(relOID(d), d.Name, publicOID, "r", heapAMOID, len(idxs) > 0, len(d.Columns))
 					r[10] = tree.NewDInt(tree.DInt(len(d.Checks))) // relchecks
+					// PostgreSQL enforces foreign keys with triggers, and psql
+					// shows a table's foreign keys only when it has some.
+					r[12] = tree.MakeDBool(tree.DBool(len(d.ForeignKeys) > 0 || len(d.InboundFKs) > 0))
 					out = append(out, r)
 					for _, idx := range idxs {
 						out = append(out, row(indexOID(d, idx.ID), idx.Name, publicOID, "i", btreeAMOID, false, len(idx.Columns)))
@@ -314,6 +317,18 @@ var virtualTables = map[string]map[string]*virtualTable{
 							tree.NewDString("p"), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(relOID(d)), tree.NewDOid(indexOID(d, primaryIndexID)),
 							tree.NewDOid(0), tree.NewDOid(0), attnums(d, pkNames(d)), tree.DNull})
 					}
+					for _, idx := range d.Indexes {
+						if !idx.Constraint {
+							continue
+						}
+						names := make([]string, len(idx.Columns))
+						for i, o := range idx.Columns {
+							names[i] = d.Columns[o].Name
+						}
+						out = append(out, tree.Datums{tree.NewDOid(constraintOID(d, idx.ID)), tree.NewDName(idx.Name), tree.NewDOid(publicOID),
+							tree.NewDString("u"), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(relOID(d)), tree.NewDOid(indexOID(d, idx.ID)),
+							tree.NewDOid(0), tree.NewDOid(0), attnums(d, names), tree.DNull})
+					}
 					for k, ck := range d.Checks {
 						e, err := parseExpr(ck.Expr)
 						if err != nil {
@@ -385,6 +400,8 @@ var virtualTables = map[string]map[string]*virtualTable{
 			},
 		},
 		"pg_inherits": emptyTable("inhrelid:oid inhparent:oid inhseqno:int4 inhdetachpending:bool"),
+		// No user triggers: foreign keys are enforced without them.
+		"pg_trigger": emptyTable("oid:oid tgrelid:oid tgparentid:oid tgname:name tgenabled:char tgisinternal:bool"),
 		"pg_tables": {
 			cols: vcols("schemaname:name tablename:name tableowner:name hasindexes:bool"),
 			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {

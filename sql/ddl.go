@@ -234,9 +234,13 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 		d.PrimaryKey = append(d.PrimaryKey, i)
 	}
 	for _, idx := range indexes {
-		if _, err := d.addIndex(idx.name, idx.cols, idx.unique); err != nil {
+		added, err := d.addIndex(idx.name, idx.cols, idx.unique)
+		if err != nil {
 			return err
 		}
+		// Every unique index here comes from a UNIQUE constraint (CREATE
+		// TABLE has no other way to make one).
+		added.Constraint = idx.unique
 	}
 	for _, ck := range checks {
 		if err := b.addCheck(d, ck.name, ck.expr); err != nil {

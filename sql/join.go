@@ -88,7 +88,7 @@ func (b *builder) buildTableExpr(te tree.TableExpr) (planNode, *scope, []*fromIt
 			return nil, nil, nil, unsupported("LATERAL is not supported yet")
 		}
 		if rf, ok := t.Expr.(*tree.RowsFromExpr); ok {
-			n, sc, err := b.buildSeries(rf, t.As)
+			n, sc, err := b.buildSeries(rf, t.As, t.Ordinality)
 			return n, sc, nil, err
 		}
 	}

@@ -206,3 +206,61 @@ Sequence for identity column: public.orders.n
 		t.Errorf("psql printed:\n%s\nwant (PostgreSQL 15's):\n%s", out, want)
 	}
 }
+
+// TestPsqlConstraints runs psql 15's \d on tables with CHECK and foreign
+// key constraints: the expected text is PostgreSQL 15's own output for the
+// same statements.
+func TestPsqlConstraints(t *testing.T) {
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		t.Skip("psql is not installed (.ci/run installs postgresql-client)")
+	}
+	c, url := startSQL(t)
+	ctx := context.Background()
+	for _, q := range []string{
+		"CREATE TABLE parent (id INT PRIMARY KEY, code TEXT UNIQUE, v INT CHECK (v > 0), CONSTRAINT parent_small CHECK (v < 1000))",
+		"CREATE TABLE child (id INT PRIMARY KEY, p INT REFERENCES parent ON DELETE CASCADE, code TEXT, FOREIGN KEY (code) REFERENCES parent (code) ON UPDATE CASCADE)",
+	} {
+		if _, err := c.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(cctx, psql, "-X", "-d", url, "-c", `\d parent`, "-c", `\d child`).CombinedOutput()
+	if err != nil {
+		t.Fatalf("psql: %v\n%s", err, out)
+	}
+	want := `               Table "public.parent"
+ Column |  Type   | Collation | Nullable | Default 
+--------+---------+-----------+----------+---------
+ id     | integer |           | not null | 
+ code   | text    |           |          | 
+ v      | integer |           |          | 
+Indexes:
+    "parent_pkey" PRIMARY KEY, btree (id)
+    "parent_code_key" UNIQUE CONSTRAINT, btree (code)
+Check constraints:
+    "parent_small" CHECK (v < 1000)
+    "parent_v_check" CHECK (v > 0)
+Referenced by:
+    TABLE "child" CONSTRAINT "child_code_fkey" FOREIGN KEY (code) REFERENCES parent(code) ON UPDATE CASCADE
+    TABLE "child" CONSTRAINT "child_p_fkey" FOREIGN KEY (p) REFERENCES parent(id) ON DELETE CASCADE
+
+               Table "public.child"
+ Column |  Type   | Collation | Nullable | Default 
+--------+---------+-----------+----------+---------
+ id     | integer |           | not null | 
+ p      | integer |           |          | 
+ code   | text    |           |          | 
+Indexes:
+    "child_pkey" PRIMARY KEY, btree (id)
+Foreign-key constraints:
+    "child_code_fkey" FOREIGN KEY (code) REFERENCES parent(code) ON UPDATE CASCADE
+    "child_p_fkey" FOREIGN KEY (p) REFERENCES parent(id) ON DELETE CASCADE
+
+`
+	if string(out) != want {
+		t.Errorf("psql printed:\n%s\nwant (PostgreSQL 15's):\n%s", out, want)
+	}
+}

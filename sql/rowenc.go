@@ -6,6 +6,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/util/timeutil/pgdate"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/util/uuid"
 	"github.com/cockroachdb/errors"
+	"github.com/lib/pq/oid"
 	"github.com/meridiandb/meridian/kv/encoding"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
@@ -58,6 +59,10 @@ func encodeDatum(b []byte, d tree.Datum) ([]byte, error) {
 		return encoding.EncodeVarintAscending(b, v.UnixEpochDaysWithOrig()), nil
 	case *tree.DUuid:
 		return encoding.EncodeBytesAscending(b, v.GetBytes()), nil
+	case *tree.DOid:
+		// Not a column type; catalog queries' set operations and
+		// DISTINCT encode OIDs (and regclass) to compare them.
+		return encoding.EncodeVarintAscending(b, int64(v.Oid)), nil
 	}
 	return nil, pgerror.Newf(pgerror.CodeFeatureNotSupported, "cannot store a value of type %s", d.ResolvedType())
 }
@@ -111,6 +116,12 @@ func decodeDatum(b []byte, t *types.T) ([]byte, tree.Datum, error) {
 		}
 		u, err := uuid.FromBytes(v)
 		return rest, tree.NewDUuid(tree.DUuid{UUID: u}), err
+	case types.OidFamily:
+		rest, v, err := encoding.DecodeVarintAscending(b)
+		if err != nil {
+			return nil, nil, err
+		}
+		return rest, tree.NewDOidWithType(oid.Oid(v), t), nil
 	}
 	return nil, nil, errors.AssertionFailedf("cannot decode a value of type %s", t)
 }

@@ -23,13 +23,19 @@ type seriesNode struct {
 
 // buildSeries plans a function call in FROM: generate_series over
 // integers, or unnest, the set-returning functions so far.
-func (b *builder) buildSeries(rf *tree.RowsFromExpr, as tree.AliasClause) (planNode, *scope, error) {
+func (b *builder) buildSeries(rf *tree.RowsFromExpr, as tree.AliasClause, ordinality bool) (planNode, *scope, error) {
 	f, ok := rf.Items[0].(*tree.FuncExpr)
 	if len(rf.Items) != 1 || !ok {
 		return nil, nil, unsupported("ROWS FROM is not supported yet")
 	}
 	name := strings.ToLower(tree.AsString(f.Func))
 	name = strings.TrimPrefix(name, "pg_catalog.")
+	if name == "pg_partition_ancestors" {
+		return b.buildPartitionAncestors(f, as, ordinality)
+	}
+	if ordinality {
+		return nil, nil, unsupported("WITH ORDINALITY is not supported yet")
+	}
 	if name == "unnest" {
 		return b.buildUnnest(f, as)
 	}
@@ -68,6 +74,37 @@ func (b *builder) buildSeries(rf *tree.RowsFromExpr, as tree.AliasClause) (planN
 }
 
 func (n *seriesNode) columns() []resultColumn { return n.cols }
+
+// buildPartitionAncestors is pg_partition_ancestors(rel) in FROM: no
+// table is partitioned, so the one row is rel itself (and 1 WITH
+// ORDINALITY), which psql's \d asks for when a table has triggers.
+func (b *builder) buildPartitionAncestors(f *tree.FuncExpr, as tree.AliasClause, ordinality bool) (planNode, *scope, error) {
+	if len(f.Exprs) != 1 {
+		return nil, nil, pgerror.Newf(pgerror.CodeUndefinedFunction, "function pg_partition_ancestors with %d arguments does not exist", len(f.Exprs))
+	}
+	te, err := b.typeCheck(&tree.CastExpr{Expr: f.Exprs[0], Type: types.RegClass}, &scope{}, types.RegClass)
+	if err != nil {
+		return nil, nil, err
+	}
+	alias := "pg_partition_ancestors"
+	if as.Alias != "" {
+		alias = string(as.Alias)
+	}
+	names := []string{"relid", "ordinality"}
+	for i, c := range as.Cols {
+		if i < len(names) {
+			names[i] = string(c.Name)
+		}
+	}
+	row := []tree.TypedExpr{te}
+	cols := []resultColumn{{name: names[0], typ: types.RegClass, table: alias}}
+	if ordinality {
+		row = append(row, tree.NewDInt(1))
+		cols = append(cols, resultColumn{name: names[1], typ: types.Int, table: alias})
+	}
+	n := &valuesNode{rows: [][]tree.TypedExpr{row}, cols: cols}
+	return n, &scope{cols: cols}, nil
+}
 
 func (n *seriesNode) next(r *runner) (tree.Datums, error) {
 	if !n.started {
