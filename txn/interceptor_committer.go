@@ -13,12 +13,30 @@ import (
 // that wrote nothing has no record and no intents: its EndTxn is answered
 // here.
 //
+// The spans of locking reads go to EndTxn too, when the transaction
+// wrote something: resolving them releases the ranges' unreplicated locks
+// (a read-only transaction's locks are released by whoever meets them
+// and finds it finished).
+//
 // Parallel commits (v2) live here: EndTxn would write a STAGING record
 // listing the in-flight writes, sent in parallel with them.
 type txnCommitter struct {
 	wrapped   lockedSender
 	lockSpans []*rangepb.Span
+	// readLocks are the spans of locking reads.
+	readLocks []*rangepb.Span
 	seen      map[string]bool
+}
+
+// lockingReadSpan returns the span of a locking read.
+func lockingReadSpan(ru *rangepb.RequestUnion) (key, end []byte, ok bool) {
+	switch req := ru.Value.(type) {
+	case *rangepb.RequestUnion_Get:
+		return req.Get.Key, nil, req.Get.ForUpdate
+	case *rangepb.RequestUnion_Scan:
+		return req.Scan.Span.GetKey(), req.Scan.Span.GetEndKey(), req.Scan.ForUpdate
+	}
+	return nil, nil, false
 }
 
 func (c *txnCommitter) setWrapped(w lockedSender) { c.wrapped = w }
@@ -29,15 +47,25 @@ func (c *txnCommitter) closeLocked()       {}
 
 func (c *txnCommitter) SendLocked(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
 	for _, ru := range ba.Requests {
-		if key, end, ok := writeSpan(ru); ok {
-			id := string(key) + "\x00" + string(end)
-			if !c.seen[id] {
-				if c.seen == nil {
-					c.seen = map[string]bool{}
-				}
-				c.seen[id] = true
-				c.lockSpans = append(c.lockSpans, &rangepb.Span{Key: key, EndKey: end})
+		key, end, write := writeSpan(ru)
+		list, kind := &c.lockSpans, "w"
+		if !write {
+			var locking bool
+			if key, end, locking = lockingReadSpan(ru); !locking {
+				continue
 			}
+			// Its own kind in seen: a write to the same span must still
+			// count as a write (it decides whether there is anything to
+			// commit).
+			list, kind = &c.readLocks, "r"
+		}
+		id := kind + string(key) + "\x00" + string(end)
+		if !c.seen[id] {
+			if c.seen == nil {
+				c.seen = map[string]bool{}
+			}
+			c.seen[id] = true
+			*list = append(*list, &rangepb.Span{Key: key, EndKey: end})
 		}
 	}
 	for i, ru := range ba.Requests {
@@ -56,7 +84,7 @@ func (c *txnCommitter) SendLocked(ctx context.Context, ba *rangepb.BatchRequest)
 			return &rangepb.BatchResponse{Txn: txn, Responses: []*rangepb.ResponseUnion{{Value: &rangepb.ResponseUnion_EndTxn{EndTxn: &rangepb.EndTxnResponse{Txn: txn}}}}}, nil
 		}
 		ba.Requests[i] = &rangepb.RequestUnion{Value: &rangepb.RequestUnion_EndTxn{EndTxn: &rangepb.EndTxnRequest{
-			Key: ba.Header.Txn.Meta.Key, Commit: et.Commit, LockSpans: c.lockSpans,
+			Key: ba.Header.Txn.Meta.Key, Commit: et.Commit, LockSpans: append(append([]*rangepb.Span(nil), c.lockSpans...), c.readLocks...),
 		}}}
 	}
 	return c.wrapped.SendLocked(ctx, ba)

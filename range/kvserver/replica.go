@@ -30,6 +30,8 @@ type Replica struct {
 	propBuf proposalBuffer
 	// txn is the transaction state: the timestamp cache.
 	txn replicaTxnState
+	// locks are the unreplicated locks of locking reads served here.
+	locks replicaLocks
 
 	mu struct {
 		sync.Mutex

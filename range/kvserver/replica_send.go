@@ -64,6 +64,16 @@ func (r *Replica) sendOnce(ctx context.Context, ba *rangepb.BatchRequest, desc *
 		return nil, err
 	}
 	r.noteLease(lease)
+	// Another transaction's lock (its locking read's) on a key this batch
+	// writes or reads with a lock is a conflict, as an intent would be.
+	var own *kv.TxnMeta
+	if t := ba.Header.GetTxn(); t != nil && t.Meta != nil {
+		m := metaToKV(t.Meta)
+		own = &m
+	}
+	if locks := r.locks.conflicts(ba, own); len(locks) > 0 {
+		return nil, &kv.LockConflictError{Locks: locks}
+	}
 	ts := r.store.clock.Now()
 	if h := ba.Header; h != nil && h.Timestamp != nil && !isWrite {
 		if rt := tsFromProto(h.Timestamp); !rt.IsEmpty() && rt.Less(ts) {

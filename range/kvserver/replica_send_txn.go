@@ -77,6 +77,7 @@ func (r *Replica) sendWithConflicts(ctx context.Context, ba *rangepb.BatchReques
 	for attempt := 0; ; attempt++ {
 		resp, err := r.sendOnce(ctx, ba, desc)
 		if err == nil {
+			r.afterServed(ba, resp)
 			r.store.txnWaits.noteFinished(ba)
 			return resp, nil
 		}
