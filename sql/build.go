@@ -35,6 +35,20 @@ type builder struct {
 	// locking makes the table reads of the SELECT being built locking
 	// reads (FOR UPDATE / FOR SHARE; see Txn.ScanForUpdate).
 	locking bool
+	// ctes are the common table expressions (WITH) in scope, innermost
+	// last; FROM names resolve to them before tables.
+	ctes []cteEntry
+}
+
+// cteEntry is one WITH query: where it is named, it is planned as a
+// subquery in FROM would be (once per reference; PostgreSQL computes it
+// once, which differs only for volatile functions), seeing the WITH
+// queries before it.
+type cteEntry struct {
+	name    string
+	cols    tree.ColumnDefList
+	sel     *tree.Select
+	visible []cteEntry
 }
 
 func newBuilder(ctx context.Context, txn Txn, numPlaceholders int, hints []*types.T) *builder {
@@ -222,8 +236,11 @@ type subquery struct {
 // types it for the type checker.
 func (b *builder) planSubquery(sq *tree.Subquery, outer *scope) error {
 	sel := &tree.Select{Select: sq.Select}
+	// The WITH queries in scope now: the subquery may be planned again
+	// later (per row), after the WITH's scope has ended.
+	ctes := b.ctes
 	child := func() (*builder, planNode, error) {
-		cb := &builder{ctx: b.ctx, txn: b.txn, sema: b.sema, subqueries: b.subqueries, outer: outer}
+		cb := &builder{ctx: b.ctx, txn: b.txn, sema: b.sema, subqueries: b.subqueries, outer: outer, ctes: ctes}
 		p, err := cb.buildSelect(sel)
 		return cb, p, err
 	}
@@ -574,7 +591,28 @@ func (v varFinder) VisitPost(e tree.Expr) tree.Expr { return e }
 // buildSelect plans a SELECT (or VALUES) statement.
 func (b *builder) buildSelect(sel *tree.Select) (planNode, error) {
 	if sel.With != nil {
-		return nil, unsupported("WITH is not supported yet")
+		if sel.With.Recursive {
+			return nil, unsupported("WITH RECURSIVE is not supported yet")
+		}
+		prev := b.ctes
+		defer func() { b.ctes = prev }()
+		seen := map[string]bool{}
+		for _, cte := range sel.With.CTEList {
+			name := string(cte.Name.Alias)
+			if seen[name] {
+				return nil, pgerror.Newf("42712", "WITH query name %q specified more than once", name)
+			}
+			seen[name] = true
+			q, ok := cte.Stmt.(*tree.Select)
+			if !ok {
+				return nil, unsupported("data-modifying statements in WITH are not supported yet")
+			}
+			visible := append([]cteEntry(nil), b.ctes...)
+			b.ctes = append(b.ctes, cteEntry{name: name, cols: cte.Name.Cols, sel: q, visible: visible})
+		}
+		inner := *sel
+		inner.With = nil
+		return b.buildSelect(&inner)
 	}
 	if len(sel.Locking) > 0 {
 		// FOR UPDATE and friends: the rows are read with locking reads,

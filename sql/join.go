@@ -91,6 +91,18 @@ func (b *builder) buildTableExpr(te tree.TableExpr) (planNode, *scope, []*fromIt
 			n, sc, err := b.buildSeries(rf, t.As, t.Ordinality)
 			return n, sc, nil, err
 		}
+		if cte := b.findCTE(t.Expr); cte != nil {
+			as := t.As
+			if as.Alias == "" {
+				as.Alias = tree.Name(cte.name)
+			}
+			if len(as.Cols) == 0 {
+				as.Cols = cte.cols
+			}
+			cb := *b
+			cb.ctes = cte.visible
+			return cb.buildDerived(cte.sel, as)
+		}
 	}
 	if n, sc, ok, err := b.virtual(te); ok || err != nil {
 		return n, sc, nil, err
@@ -128,11 +140,26 @@ func (b *builder) buildTableExpr(te tree.TableExpr) (planNode, *scope, []*fromIt
 	return n, sc, []*fromItem{{desc: desc, scope: sc, scan: n}}, nil
 }
 
+// findCTE returns the WITH query an unqualified table name in FROM names,
+// the innermost one of that name.
+func (b *builder) findCTE(e tree.TableExpr) *cteEntry {
+	tn, ok := e.(*tree.TableName)
+	if !ok || tn.ExplicitSchema || tn.ExplicitCatalog {
+		return nil
+	}
+	for i := len(b.ctes) - 1; i >= 0; i-- {
+		if b.ctes[i].name == string(tn.ObjectName) {
+			return &b.ctes[i]
+		}
+	}
+	return nil
+}
+
 // buildDerived plans a subquery in FROM (or a view): its rows under the
 // alias's table name, its columns renamed by the alias's column list.
 func (b *builder) buildDerived(sel *tree.Select, as tree.AliasClause) (planNode, *scope, []*fromItem, error) {
 	// A derived table sees no enclosing query (no LATERAL).
-	cb := &builder{ctx: b.ctx, txn: b.txn, sema: b.sema, subqueries: b.subqueries}
+	cb := &builder{ctx: b.ctx, txn: b.txn, sema: b.sema, subqueries: b.subqueries, ctes: b.ctes}
 	p, err := cb.buildSelect(sel)
 	if err != nil {
 		return nil, nil, nil, err
