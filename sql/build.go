@@ -49,6 +49,14 @@ type cteEntry struct {
 	cols    tree.ColumnDefList
 	sel     *tree.Select
 	visible []cteEntry
+	// recursive: sel is anchor UNION [ALL] term, and term names the
+	// query itself (see recursiveNode).
+	recursive bool
+	// bound: the name stands for rows, the working table of a recursive
+	// query's iteration, of columns boundCols.
+	bound     bool
+	rows      []tree.Datums
+	boundCols []resultColumn
 }
 
 func newBuilder(ctx context.Context, txn Txn, numPlaceholders int, hints []*types.T) *builder {
@@ -591,9 +599,6 @@ func (v varFinder) VisitPost(e tree.Expr) tree.Expr { return e }
 // buildSelect plans a SELECT (or VALUES) statement.
 func (b *builder) buildSelect(sel *tree.Select) (planNode, error) {
 	if sel.With != nil {
-		if sel.With.Recursive {
-			return nil, unsupported("WITH RECURSIVE is not supported yet")
-		}
 		prev := b.ctes
 		defer func() { b.ctes = prev }()
 		seen := map[string]bool{}
@@ -608,7 +613,13 @@ func (b *builder) buildSelect(sel *tree.Select) (planNode, error) {
 				return nil, unsupported("data-modifying statements in WITH are not supported yet")
 			}
 			visible := append([]cteEntry(nil), b.ctes...)
-			b.ctes = append(b.ctes, cteEntry{name: name, cols: cte.Name.Cols, sel: q, visible: visible})
+			e := cteEntry{name: name, cols: cte.Name.Cols, sel: q, visible: visible}
+			if sel.With.Recursive {
+				if u, ok := q.Select.(*tree.UnionClause); ok && u.Type == tree.UnionOp && selectNames(u.Right.Select, name) {
+					e.recursive = true
+				}
+			}
+			b.ctes = append(b.ctes, e)
 		}
 		inner := *sel
 		inner.With = nil

@@ -101,6 +101,25 @@ func (b *builder) buildTableExpr(te tree.TableExpr) (planNode, *scope, []*fromIt
 			}
 			cb := *b
 			cb.ctes = cte.visible
+			switch {
+			case cte.bound:
+				cols := renamedCols(cte.boundCols, as)
+				rows := make([][]tree.TypedExpr, len(cte.rows))
+				for i, r := range cte.rows {
+					rows[i] = make([]tree.TypedExpr, len(r))
+					for j, d := range r {
+						rows[i][j] = d
+					}
+				}
+				n := &valuesNode{rows: rows, cols: cols}
+				return n, &scope{cols: cols}, nil, nil
+			case cte.recursive:
+				n, err := cb.buildRecursive(cte, as)
+				if err != nil {
+					return nil, nil, nil, err
+				}
+				return n, &scope{cols: n.cols}, nil, nil
+			}
 			return cb.buildDerived(cte.sel, as)
 		}
 	}
@@ -164,10 +183,18 @@ func (b *builder) buildDerived(sel *tree.Select, as tree.AliasClause) (planNode,
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	cols := append([]resultColumn{}, visibleCols(p)...)
-	if len(as.Cols) > len(cols) {
-		return nil, nil, nil, pgerror.Newf("42P10", "table %q has %d columns available but %d columns specified", as.Alias, len(cols), len(as.Cols))
+	src := visibleCols(p)
+	if len(as.Cols) > len(src) {
+		return nil, nil, nil, pgerror.Newf("42P10", "table %q has %d columns available but %d columns specified", as.Alias, len(src), len(as.Cols))
 	}
+	cols := renamedCols(src, as)
+	return &renameNode{src: p, cols: cols}, &scope{cols: cols}, nil, nil
+}
+
+// renamedCols are cols under the alias's table name, renamed by its
+// column list.
+func renamedCols(src []resultColumn, as tree.AliasClause) []resultColumn {
+	cols := append([]resultColumn{}, src...)
 	for i := range cols {
 		cols[i].table = string(as.Alias)
 		cols[i].tableID, cols[i].attr = 0, 0
@@ -175,7 +202,7 @@ func (b *builder) buildDerived(sel *tree.Select, as tree.AliasClause) (planNode,
 			cols[i].name = string(as.Cols[i].Name)
 		}
 	}
-	return &renameNode{src: p, cols: cols}, &scope{cols: cols}, nil, nil
+	return cols
 }
 
 // renameNode passes its source's rows under other column names.
