@@ -65,9 +65,6 @@ func uniqueRowID(e *evalCtx) int64 {
 }
 
 func (b *builder) createTable(ct *tree.CreateTable) error {
-	if ct.As() {
-		return unsupported("CREATE TABLE AS is not supported yet")
-	}
 	name := string(ct.Table.ObjectName)
 	existing, err := getTable(b.ctx, b.txn, name)
 	if err != nil {
@@ -658,4 +655,109 @@ func (b *builder) dropView(dv *tree.DropView) error {
 		}
 	}
 	return nil
+}
+
+// createTableAs is CREATE TABLE ... AS query: a table with the query's
+// columns (named by the optional column list), a hidden rowid key, and
+// the query's rows, written in the statement's transaction. It returns
+// the number of rows, for the command tag (SELECT n).
+func (b *builder) createTableAs(ct *tree.CreateTable, r *runner) (int, error) {
+	name := string(ct.Table.ObjectName)
+	existing, err := getTable(b.ctx, b.txn, name)
+	if err != nil {
+		return 0, err
+	}
+	if existing != nil {
+		if ct.IfNotExists {
+			return 0, nil
+		}
+		return 0, pgerror.Newf("42P07", "relation %q already exists", name)
+	}
+	if ct.AsHasUserSpecifiedPrimaryKey() {
+		return 0, unsupported("a PRIMARY KEY in CREATE TABLE AS is not supported yet")
+	}
+	src, err := b.buildSelect(ct.AsSource)
+	if err != nil {
+		return 0, err
+	}
+	cols := visibleCols(src)
+	var names []string
+	for _, def := range ct.Defs {
+		cd, ok := def.(*tree.ColumnTableDef)
+		if !ok {
+			return 0, unsupported("%T in CREATE TABLE AS is not supported yet", def)
+		}
+		names = append(names, string(cd.Name))
+	}
+	if len(names) > len(cols) {
+		return 0, pgerror.New(pgerror.CodeSyntaxError, "too many column names were specified")
+	}
+	d := &TableDescriptor{Name: name}
+	for i, c := range cols {
+		colName := c.name
+		if i < len(names) {
+			colName = names[i]
+		}
+		if colName == "" || colName == "?column?" {
+			colName = "?column?"
+		}
+		if d.columnIndex(colName) >= 0 {
+			return 0, pgerror.Newf("42701", "column %q specified more than once", colName)
+		}
+		t := c.typ
+		if t.Family() == types.UnknownFamily {
+			t = types.String // PostgreSQL makes an unknown-typed column text
+		}
+		if !keyEncodable(t) {
+			return 0, unsupported("column %q: type %s is not supported yet", colName, t.SQLString())
+		}
+		d.NextColumnID++
+		d.Columns = append(d.Columns, ColumnDescriptor{ID: d.NextColumnID, Name: colName, TypeName: t.SQLString(), Nullable: true, typ: t})
+	}
+	if len(d.Columns) == 0 {
+		return 0, unsupported("tables without columns are not supported")
+	}
+	d.NextColumnID++
+	d.Columns = append(d.Columns, ColumnDescriptor{ID: d.NextColumnID, Name: "rowid", TypeName: "INT8",
+		Default: "unique_rowid()", Hidden: true, typ: types.Int})
+	d.PrimaryKey = []int{len(d.Columns) - 1}
+	if err := createTable(b.ctx, b.txn, d); err != nil {
+		return 0, err
+	}
+	defaults, err := b.defaultExprs(d)
+	if err != nil {
+		return 0, err
+	}
+	fr := &fullRowNode{desc: d, src: &cutNode{src: src, width: len(cols)}, srcIdx: make([]int, len(d.Columns)), defaults: defaults}
+	for i := range fr.srcIdx {
+		fr.srcIdx[i] = i
+	}
+	fr.srcIdx[len(d.Columns)-1] = -1
+	ins := &insertNode{desc: d, src: fr}
+	for {
+		row, err := ins.next(r)
+		if err != nil {
+			return 0, err
+		}
+		if row == nil {
+			return r.rowsAffected, nil
+		}
+	}
+}
+
+// cutNode passes on the first width columns of its source's rows (a
+// query's visible columns, without its hidden ordering ones).
+type cutNode struct {
+	src   planNode
+	width int
+}
+
+func (n *cutNode) columns() []resultColumn { return n.src.columns()[:n.width] }
+
+func (n *cutNode) next(r *runner) (tree.Datums, error) {
+	row, err := n.src.next(r)
+	if err != nil || row == nil {
+		return nil, err
+	}
+	return row[:n.width], nil
 }

@@ -490,6 +490,10 @@ func (s *session) run(ctx context.Context, txn Txn, stmt tree.Statement, nParams
 	}
 	switch st := stmt.(type) {
 	case *tree.CreateTable:
+		if st.As() {
+			n, err := b.createTableAs(st, r)
+			return &result{tag: fmt.Sprintf("SELECT %d", n)}, err
+		}
 		return &result{tag: "CREATE TABLE"}, b.createTable(st)
 	case *tree.DropTable:
 		return &result{tag: "DROP TABLE"}, b.dropTable(st)
