@@ -934,10 +934,10 @@ func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, 
 		rn.cols = append(rn.cols, col)
 	}
 	var plan planNode = rn
+	if s.DistinctOn != nil {
+		return b.distinctOn(rn, renderScope, g, s.DistinctOn, orderBy, limit)
+	}
 	if s.Distinct {
-		if s.DistinctOn != nil {
-			return nil, unsupported("DISTINCT ON is not supported yet")
-		}
 		d := &groupNode{src: rn, cols: rn.cols}
 		for i, c := range rn.cols {
 			d.groupBy = append(d.groupBy, tree.NewTypedOrdinalReference(i, c.typ))
@@ -945,6 +945,94 @@ func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, 
 		plan = d
 	}
 	return b.orderAndLimit(plan, &orderSource{render: rn, scope: renderScope, grouped: g, distinct: s.Distinct}, orderBy, limit)
+}
+
+// distinctOn plans SELECT DISTINCT ON (exprs) ... ORDER BY ... LIMIT:
+// the rows sorted by ORDER BY, then the first row of each distinct value
+// of exprs (output columns by name or position, or expressions over the
+// input, computed as hidden columns), then LIMIT.
+func (b *builder) distinctOn(rn *renderNode, sc *scope, g *aggBuilder, on tree.DistinctOn, orderBy tree.OrderBy, limit *tree.Limit) (planNode, error) {
+	visible := len(rn.cols)
+	var keys []int
+	for _, e := range on {
+		idx := -1
+		switch x := e.(type) {
+		case *tree.NumVal:
+			i, err := x.AsInt64()
+			if err != nil || i < 1 || int(i) > visible {
+				return nil, pgerror.Newf("42P10", "SELECT DISTINCT ON position %s is not in select list", x)
+			}
+			idx = int(i - 1)
+		case *tree.UnresolvedName:
+			if x.NumParts == 1 && !x.Star {
+				for i := 0; i < visible; i++ {
+					if rn.cols[i].name == x.Parts[0] {
+						idx = i
+						break
+					}
+				}
+			}
+		}
+		if idx < 0 {
+			if g != nil {
+				return nil, unsupported("DISTINCT ON expressions outside the select list of a grouped query are not supported yet")
+			}
+			te, err := b.typeCheck(e, sc, types.AnyElement)
+			if err != nil {
+				return nil, err
+			}
+			rn.exprs = append(rn.exprs, te)
+			rn.cols = append(rn.cols, resultColumn{name: "?distinct?", typ: te.ResolvedType(), hidden: true})
+			idx = len(rn.cols) - 1
+		}
+		keys = append(keys, idx)
+	}
+	plan, err := b.orderAndLimit(rn, &orderSource{render: rn, scope: sc, grouped: g}, orderBy, nil)
+	if err != nil {
+		return nil, err
+	}
+	plan = &distinctOnNode{src: plan, keys: keys}
+	if len(plan.columns()) > visible {
+		trim := &renderNode{src: plan, cols: plan.columns()[:visible]}
+		for i, c := range trim.cols {
+			trim.exprs = append(trim.exprs, tree.NewTypedOrdinalReference(i, c.typ))
+		}
+		plan = trim
+	}
+	return b.orderAndLimit(plan, nil, nil, limit)
+}
+
+// distinctOnNode passes the first row of each distinct value of the key
+// columns.
+type distinctOnNode struct {
+	src  planNode
+	keys []int
+	seen map[string]bool
+}
+
+func (n *distinctOnNode) columns() []resultColumn { return n.src.columns() }
+
+func (n *distinctOnNode) next(r *runner) (tree.Datums, error) {
+	for {
+		row, err := n.src.next(r)
+		if err != nil || row == nil {
+			return nil, err
+		}
+		key := make(tree.Datums, len(n.keys))
+		for i, k := range n.keys {
+			key[i] = row[k]
+		}
+		// NULLs are equal here, as for DISTINCT.
+		k := tree.AsString(&tree.DTuple{D: key})
+		if n.seen == nil {
+			n.seen = map[string]bool{}
+		}
+		if n.seen[k] {
+			continue
+		}
+		n.seen[k] = true
+		return row, nil
+	}
 }
 
 // orderSource lets ORDER BY name expressions of the SELECT's input, which
