@@ -512,3 +512,84 @@ func (ex *Executor) runOwnTxn(ctx context.Context, fn func(Txn) error) error {
 		backoff = min(2*backoff, 100*time.Millisecond)
 	}
 }
+
+// alterSequence is ALTER SEQUENCE: its options change as CREATE SEQUENCE
+// would set them (checked the same way, the options not given keeping
+// their values); RESTART [WITH n] makes the next nextval return n (the
+// start by default), as setval(n, false) would, in the statement's
+// transaction.
+func (b *builder) alterSequence(as *tree.AlterSequence) error {
+	name := as.Name.Object()
+	d, err := getTable(b.ctx, b.txn, name)
+	if err != nil {
+		return err
+	}
+	if d == nil {
+		if as.IfExists {
+			return nil
+		}
+		return pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", name)
+	}
+	if d.Sequence == nil {
+		return pgerror.Newf("42809", "%q is not a sequence", d.Name)
+	}
+	cur := d.Sequence
+	given := map[string]bool{}
+	var restart *int64
+	restartGiven := false
+	var merged tree.SequenceOptions
+	for _, o := range as.Options {
+		switch o.Name {
+		case tree.SeqOptRestart:
+			restartGiven, restart = true, o.IntVal
+			continue
+		case tree.SeqOptOwnedBy:
+			return unsupported("ALTER SEQUENCE ... OWNED BY is not supported yet")
+		}
+		given[o.Name] = true
+		merged = append(merged, o)
+	}
+	keep := func(opt string, v int64) {
+		if !given[opt] {
+			merged = append(merged, tree.SequenceOption{Name: opt, IntVal: &v})
+		}
+	}
+	if !given[tree.SeqOptAs] {
+		t := types.Int
+		switch cur.Type {
+		case "smallint":
+			t = types.Int2
+		case "integer":
+			t = types.Int4
+		}
+		merged = append(merged, tree.SequenceOption{Name: tree.SeqOptAs, AsIntegerType: t})
+	}
+	keep(tree.SeqOptIncrement, cur.Increment)
+	keep(tree.SeqOptMinValue, cur.MinValue)
+	keep(tree.SeqOptMaxValue, cur.MaxValue)
+	keep(tree.SeqOptStart, cur.Start)
+	keep(tree.SeqOptCache, cur.Cache)
+	if !given[tree.SeqOptCycle] && !given[tree.SeqOptNoCycle] && cur.Cycle {
+		merged = append(merged, tree.SequenceOption{Name: tree.SeqOptCycle})
+	}
+	nd, err := newSequenceDescriptor(d.Name, merged)
+	if err != nil {
+		return err
+	}
+	nd.Sequence.OwnedByTable, nd.Sequence.OwnedByColumn = cur.OwnedByTable, cur.OwnedByColumn
+	d.Sequence = nd.Sequence
+	if err := putDescriptor(b.ctx, b.txn, d); err != nil {
+		return err
+	}
+	if !restartGiven {
+		return nil
+	}
+	v := d.Sequence.Start
+	if restart != nil {
+		v = *restart
+	}
+	if v < d.Sequence.MinValue || v > d.Sequence.MaxValue {
+		return pgerror.Newf(pgerror.CodeInvalidParameterValue, "RESTART value (%d) cannot be outside [%d, %d]", v, d.Sequence.MinValue, d.Sequence.MaxValue)
+	}
+	return putSequenceRow(b.ctx, b.txn, d, v, false)
+}

@@ -501,6 +501,8 @@ func (s *session) run(ctx context.Context, txn Txn, stmt tree.Statement, nParams
 		return &result{tag: "CREATE SEQUENCE"}, b.createSequence(st)
 	case *tree.DropSequence:
 		return &result{tag: "DROP SEQUENCE"}, b.dropSequence(st)
+	case *tree.AlterSequence:
+		return &result{tag: "ALTER SEQUENCE"}, b.alterSequence(st)
 	case *tree.Truncate:
 		return &result{tag: "TRUNCATE TABLE"}, b.truncate(st)
 	case *vacuumStmt:
