@@ -426,10 +426,55 @@ func (r *runner) descByID(id uint32) (*TableDescriptor, error) {
 	return d, nil
 }
 
-// referencingRows returns child's rows whose fk columns are vals.
+// referencingRows returns child's rows whose fk columns are vals: by a
+// prefix scan of the primary key or of a secondary index that starts
+// with those columns, else by a scan of the whole table.
 func referencingRows(r *runner, child *TableDescriptor, fk *ForeignKey, vals tree.Datums) ([]tree.Datums, error) {
 	cols := child.ordinals(fk.Columns)
-	scan := &scanNode{desc: child, cols: child.resultColumns()}
+	leads := func(idxCols []int) bool {
+		if len(idxCols) < len(cols) {
+			return false
+		}
+		for i, c := range cols {
+			if idxCols[i] != c {
+				return false
+			}
+		}
+		return true
+	}
+	var span func(*runner) ([]byte, []byte, error)
+	var index *IndexDescriptor
+	prefixOf := func(start []byte) ([]byte, error) {
+		var err error
+		for i, c := range cols {
+			v, cerr := castDatum(r.eval, vals[i], child.Columns[c].typ)
+			if cerr != nil {
+				return nil, cerr
+			}
+			if start, err = encodeDatum(start, v); err != nil {
+				return nil, err
+			}
+		}
+		return start, nil
+	}
+	if leads(child.PrimaryKey) {
+		span = func(*runner) ([]byte, []byte, error) {
+			p, err := prefixOf(child.indexPrefix())
+			return p, prefixEnd(p), err
+		}
+	} else {
+		for i := range child.Indexes {
+			if idx := &child.Indexes[i]; leads(idx.Columns) {
+				index = idx
+				span = func(*runner) ([]byte, []byte, error) {
+					p, err := prefixOf(child.indexPrefixOf(idx.ID))
+					return p, prefixEnd(p), err
+				}
+				break
+			}
+		}
+	}
+	scan := &scanNode{desc: child, cols: child.resultColumns(), span: span, index: index}
 	var out []tree.Datums
 	for {
 		row, err := scan.next(r)
