@@ -327,6 +327,22 @@ func namesText(names []string, vals tree.Datums) string {
 
 // parentHas reports whether parent has a row whose refCols are vals.
 func parentHas(r *runner, parent *TableDescriptor, refCols []string, vals tree.Datums) (bool, error) {
+	key, isRow, err := parentKey(r, parent, refCols, vals)
+	if err != nil {
+		return false, err
+	}
+	if isRow {
+		v, err := r.txn.Get(r.ctx, key)
+		return v != nil, err
+	}
+	kvs, err := r.txn.Scan(r.ctx, key, prefixEnd(key), 1)
+	return len(kvs) > 0, err
+}
+
+// parentKey is where parent's row with refCols = vals is: its row key
+// (isRow) when refCols are the primary key, else the prefix of its entry
+// in the unique index over them.
+func parentKey(r *runner, parent *TableDescriptor, refCols []string, vals tree.Datums) (key []byte, isRow bool, _ error) {
 	uk := parent.uniqueKeyOn(refCols)
 	// The key's values in the key's column order.
 	keyVals := make(tree.Datums, len(uk.cols))
@@ -335,7 +351,7 @@ func parentHas(r *runner, parent *TableDescriptor, refCols []string, vals tree.D
 			if parent.Columns[o].Name == n {
 				v, err := castDatum(r.eval, vals[j], parent.Columns[o].typ)
 				if err != nil {
-					return false, err
+					return nil, false, err
 				}
 				keyVals[i] = v
 			}
@@ -350,18 +366,61 @@ func parentHas(r *runner, parent *TableDescriptor, refCols []string, vals tree.D
 	}
 	if uk.index == nil {
 		key, err := parent.rowKey(full)
-		if err != nil {
-			return false, err
-		}
-		v, err := r.txn.Get(r.ctx, key)
-		return v != nil, err
+		return key, true, err
 	}
 	prefix, err := parent.indexValuesPrefix(uk.index, full)
-	if err != nil {
-		return false, err
+	return prefix, false, err
+}
+
+// checkForeignKeysBatch is checkForeignKeys for rows just inserted, with
+// the parents referenced by primary key read in one batch per foreign
+// key (a bulk load checks thousands of rows at a time).
+func (d *TableDescriptor) checkForeignKeysBatch(r *runner, rows []tree.Datums) error {
+	for i := range d.ForeignKeys {
+		fk := &d.ForeignKeys[i]
+		cols := d.ordinals(fk.Columns)
+		parent, err := r.descByID(fk.RefTable)
+		if err != nil {
+			return err
+		}
+		var keys [][]byte
+		var which []int
+		seen := map[string]bool{}
+		for j, row := range rows {
+			vals, null := fkValues(row, cols)
+			if null {
+				continue
+			}
+			key, isRow, err := parentKey(r, parent, fk.RefColumns, vals)
+			if err != nil {
+				return err
+			}
+			if !isRow {
+				// A unique index: one scan per row.
+				if err := d.checkForeignKeys(r, nil, row); err != nil {
+					return err
+				}
+				continue
+			}
+			if !seen[string(key)] {
+				seen[string(key)] = true
+				keys, which = append(keys, key), append(which, j)
+			}
+		}
+		got, err := r.txn.GetMany(r.ctx, keys)
+		if err != nil {
+			return err
+		}
+		for k, v := range got {
+			if v == nil {
+				vals, _ := fkValues(rows[which[k]], cols)
+				return pgerror.WithDetail(
+					pgerror.Newf("23503", "insert or update on table %q violates foreign key constraint %q", d.Name, fk.Name),
+					fmt.Sprintf("Key %s is not present in table %q.", namesText(fk.Columns, vals), parent.Name))
+			}
+		}
 	}
-	kvs, err := r.txn.Scan(r.ctx, prefix, prefixEnd(prefix), 1)
-	return len(kvs) > 0, err
+	return nil
 }
 
 // checkForeignKeys fails with 23503 if newRow (of d) references a row its
@@ -681,28 +740,28 @@ func (b *builder) alterAddForeignKey(d *TableDescriptor, def *tree.ForeignKeyCon
 	if err != nil {
 		return err
 	}
-	cols := d.ordinals(fk.Columns)
+	// The rows already there are checked a thousand at a time, only
+	// against the new key.
+	only := *d
+	only.ForeignKeys = []ForeignKey{*fk}
 	scan := &scanNode{desc: d, cols: d.resultColumns()}
+	var batch []tree.Datums
 	for {
 		row, err := scan.next(r)
 		if err != nil {
 			return err
 		}
+		if row != nil {
+			batch = append(batch, row)
+		}
+		if len(batch) == 1000 || (row == nil && len(batch) > 0) {
+			if err := only.checkForeignKeysBatch(r, batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
 		if row == nil {
 			break
-		}
-		vals, null := fkValues(row, cols)
-		if null {
-			continue
-		}
-		ok, err := parentHas(r, parent, fk.RefColumns, vals)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return pgerror.WithDetail(
-				pgerror.Newf("23503", "insert or update on table %q violates foreign key constraint %q", d.Name, fk.Name),
-				fmt.Sprintf("Key %s is not present in table %q.", namesText(fk.Columns, vals), parent.Name))
 		}
 	}
 	if parent != d {

@@ -201,10 +201,8 @@ func (n *insertNode) nextBatched(r *runner) (tree.Datums, error) {
 		}
 		// Foreign keys are checked once the batch is written, so that its
 		// rows may reference each other (a tree inserted at once).
-		for _, row := range rows {
-			if err := n.desc.checkForeignKeys(r, nil, row); err != nil {
-				return nil, err
-			}
+		if err := n.desc.checkForeignKeysBatch(r, rows); err != nil {
+			return nil, err
 		}
 		r.rowsAffected += len(rows)
 		if n.returning {
