@@ -409,15 +409,12 @@ func (n *updateNode) next(r *runner) (tree.Datums, error) {
 			return nil, err
 		}
 		joinedRow := row
-		if n.joined {
-			row = row[:len(n.desc.Columns)]
-			first, err := n.desc.firstVisit(&n.done, row)
-			if err != nil {
-				return nil, err
-			}
-			if !first {
-				continue
-			}
+		row, first, err := n.desc.targetRow(n.joined, &n.done, row)
+		if err != nil {
+			return nil, err
+		}
+		if !first {
+			continue
 		}
 		newRow := append(tree.Datums{}, row...)
 		for i, c := range n.setCols {
@@ -450,21 +447,27 @@ type deleteNode struct {
 	done   map[string]bool
 }
 
-// firstVisit reports whether row (of d) is seen for the first time in
-// *seen, keyed by its primary key.
-func (d *TableDescriptor) firstVisit(seen *map[string]bool, row tree.Datums) (bool, error) {
+// targetRow is the row of d an UPDATE or DELETE source row stands for:
+// itself, or when joined (FROM, USING) its prefix, and first is false
+// when that row was already seen in *seen (by primary key), as a target
+// row joined more than once is changed once.
+func (d *TableDescriptor) targetRow(joined bool, seen *map[string]bool, row tree.Datums) (_ tree.Datums, first bool, _ error) {
+	if !joined {
+		return row, true, nil
+	}
+	row = row[:len(d.Columns)]
 	key, err := d.rowKey(row)
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	if *seen == nil {
 		*seen = map[string]bool{}
 	}
 	if (*seen)[string(key)] {
-		return false, nil
+		return row, false, nil
 	}
 	(*seen)[string(key)] = true
-	return true, nil
+	return row, true, nil
 }
 
 func (n *deleteNode) next(r *runner) (tree.Datums, error) {
@@ -473,15 +476,12 @@ func (n *deleteNode) next(r *runner) (tree.Datums, error) {
 		if err != nil || row == nil {
 			return nil, err
 		}
-		if n.joined {
-			row = row[:len(n.desc.Columns)]
-			first, err := n.desc.firstVisit(&n.done, row)
-			if err != nil {
-				return nil, err
-			}
-			if !first {
-				continue
-			}
+		row, first, err := n.desc.targetRow(n.joined, &n.done, row)
+		if err != nil {
+			return nil, err
+		}
+		if !first {
+			continue
 		}
 		if err := n.desc.deleteRow(r, row); err != nil {
 			return nil, err
