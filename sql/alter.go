@@ -67,6 +67,26 @@ func (b *builder) alterTable(at *tree.AlterTable, r *runner) error {
 			if err := b.dropConstraint(d, c); err != nil {
 				return err
 			}
+		case *tree.AlterTableSetDefault:
+			if err := b.setDefault(d, c); err != nil {
+				return err
+			}
+		case *tree.AlterTableSetNotNull:
+			if err := setNotNull(d, c.Column, r); err != nil {
+				return err
+			}
+		case *tree.AlterTableDropNotNull:
+			i, err := alteredColumn(d, c.Column)
+			if err != nil {
+				return err
+			}
+			if d.isKeyColumn(i) {
+				return pgerror.Newf("42P16", "column %q is in a primary key", c.Column)
+			}
+			if d.Columns[i].Identity != "" {
+				return pgerror.Newf("42P16", "column %q of relation %q is an identity column", c.Column, d.Name)
+			}
+			d.Columns[i].Nullable = true
 		case *tree.AlterTableRenameColumn:
 			i := d.columnIndex(string(c.Column))
 			if i < 0 || d.Columns[i].Hidden {
@@ -84,6 +104,64 @@ func (b *builder) alterTable(at *tree.AlterTable, r *runner) error {
 		}
 	}
 	return putDescriptor(b.ctx, b.txn, d)
+}
+
+// alteredColumn is the ordinal of the column an ALTER COLUMN names.
+func alteredColumn(d *TableDescriptor, name tree.Name) (int, error) {
+	i := d.columnIndex(string(name))
+	if i < 0 || d.Columns[i].Hidden {
+		return 0, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", name, d.Name)
+	}
+	return i, nil
+}
+
+// setDefault is ALTER COLUMN SET DEFAULT (or DROP DEFAULT, a nil
+// default): rows written later take it, rows already there keep theirs.
+func (b *builder) setDefault(d *TableDescriptor, c *tree.AlterTableSetDefault) error {
+	i, err := alteredColumn(d, c.Column)
+	if err != nil {
+		return err
+	}
+	if d.Columns[i].Identity != "" {
+		return pgerror.Newf("42601", "column %q of relation %q is an identity column", c.Column, d.Name)
+	}
+	if c.Default == nil || c.Default == tree.DNull {
+		d.Columns[i].Default = ""
+		return nil
+	}
+	te, err := b.typeCheck(c.Default, &scope{}, d.Columns[i].typ)
+	if err != nil {
+		return err
+	}
+	d.Columns[i].Default = tree.Serialize(te)
+	return nil
+}
+
+// setNotNull is ALTER COLUMN SET NOT NULL: the rows already there must
+// have a value (23502 otherwise).
+func setNotNull(d *TableDescriptor, name tree.Name, r *runner) error {
+	i, err := alteredColumn(d, name)
+	if err != nil {
+		return err
+	}
+	if !d.Columns[i].Nullable {
+		return nil
+	}
+	scan := &scanNode{desc: d, cols: d.resultColumns()}
+	for {
+		row, err := scan.next(r)
+		if err != nil {
+			return err
+		}
+		if row == nil {
+			break
+		}
+		if row[i] == tree.DNull {
+			return pgerror.Newf("23502", "column %q of relation %q contains null values", name, d.Name)
+		}
+	}
+	d.Columns[i].Nullable = false
+	return nil
 }
 
 func (b *builder) addColumn(d *TableDescriptor, c *tree.AlterTableAddColumn, r *runner) error {
