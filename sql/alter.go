@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -71,6 +72,10 @@ func (b *builder) alterTable(at *tree.AlterTable, r *runner) error {
 			if err := b.setDefault(d, c); err != nil {
 				return err
 			}
+		case *tree.AlterTableAlterColumnType:
+			if err := b.alterColumnType(d, c, r); err != nil {
+				return err
+			}
 		case *tree.AlterTableSetNotNull:
 			if err := setNotNull(d, c.Column, r); err != nil {
 				return err
@@ -135,6 +140,118 @@ func (b *builder) setDefault(d *TableDescriptor, c *tree.AlterTableSetDefault) e
 	}
 	d.Columns[i].Default = tree.Serialize(te)
 	return nil
+}
+
+// alterColumnType is ALTER COLUMN TYPE: every row's value is cast to the
+// new type (USING expr computes it instead) and the row rewritten, in the
+// statement's transaction. A column of the primary key or of an index is
+// not supported yet (their entries would have to be rebuilt).
+func (b *builder) alterColumnType(d *TableDescriptor, c *tree.AlterTableAlterColumnType, r *runner) error {
+	i, err := alteredColumn(d, c.Column)
+	if err != nil {
+		return err
+	}
+	if c.Collation != "" {
+		return unsupported("COLLATE is not supported yet")
+	}
+	t, err := tree.ResolveType(b.ctx, c.ToType, nil)
+	if err != nil {
+		return withParserCode(err)
+	}
+	if !keyEncodable(t) {
+		return unsupported("column %q: type %s is not supported yet", c.Column, t.SQLString())
+	}
+	if d.isKeyColumn(i) {
+		return unsupported("changing the type of a primary key column is not supported yet")
+	}
+	for _, idx := range d.Indexes {
+		for _, col := range idx.Columns {
+			if col == i {
+				return unsupported("column %q is in index %q: drop the index first to change its type", c.Column, idx.Name)
+			}
+		}
+	}
+	if d.Columns[i].Identity != "" && t.Family() != types.IntFamily {
+		return pgerror.Newf(pgerror.CodeInvalidParameterValue, "identity column type must be smallint, integer, or bigint")
+	}
+	from := d.Columns[i].typ
+	var using tree.TypedExpr
+	if c.Using != nil {
+		if using, err = b.typeCheck(c.Using, &scope{cols: d.resultColumns()}, t); err != nil {
+			return err
+		}
+	} else if !assignmentCast(from, t) {
+		return pgerror.WithHint(
+			pgerror.Newf("42804", "column %q cannot be cast automatically to type %s", c.Column, t.SQLStandardName()),
+			fmt.Sprintf("You might need to specify \"USING %s::%s\".", c.Column, t.SQLString()))
+	}
+	old := *d
+	old.Columns = append([]ColumnDescriptor{}, d.Columns...)
+	d.Columns[i].TypeName, d.Columns[i].typ = t.SQLString(), t
+	if d.Columns[i].Default != "" {
+		// The default must fit the new type too, by an assignment cast.
+		if !assignmentCast(from, t) {
+			return pgerror.Newf("42804", "default for column %q cannot be cast automatically to type %s", c.Column, t.SQLStandardName())
+		}
+		e, err := parseExpr(d.Columns[i].Default)
+		if err != nil {
+			return err
+		}
+		te, err := b.typeCheck(&tree.CastExpr{Expr: e, Type: t}, &scope{}, t)
+		if err != nil {
+			return pgerror.Newf("42804", "default for column %q cannot be cast automatically to type %s", c.Column, t.SQLString())
+		}
+		d.Columns[i].Default = tree.Serialize(te)
+	}
+	scan := &scanNode{desc: &old, cols: old.resultColumns()}
+	for {
+		row, err := scan.next(r)
+		if err != nil {
+			return err
+		}
+		if row == nil {
+			return nil
+		}
+		v := row[i]
+		if using != nil {
+			if v, err = r.evalIn(using, row); err != nil {
+				return err
+			}
+		}
+		if v != tree.DNull {
+			if v, err = castDatum(r.eval, v, t); err != nil {
+				return err
+			}
+		}
+		newRow := append(tree.Datums{}, row...)
+		newRow[i] = v
+		key, err := d.rowKey(newRow)
+		if err != nil {
+			return err
+		}
+		if err := d.putRow(r, key, newRow); err != nil {
+			return err
+		}
+	}
+}
+
+// assignmentCast reports whether PostgreSQL converts from to to
+// automatically when assigning (its implicit and assignment casts among
+// the types columns have here): within a family, among numbers, to text
+// from anything, and among dates and timestamps.
+func assignmentCast(from, to *types.T) bool {
+	f, t := from.Family(), to.Family()
+	number := func(f types.Family) bool {
+		return f == types.IntFamily || f == types.FloatFamily || f == types.DecimalFamily
+	}
+	when := func(f types.Family) bool {
+		return f == types.DateFamily || f == types.TimestampFamily || f == types.TimestampTZFamily
+	}
+	switch {
+	case f == t, t == types.StringFamily, number(f) && number(t), when(f) && when(t):
+		return true
+	}
+	return false
 }
 
 // setNotNull is ALTER COLUMN SET NOT NULL: the rows already there must

@@ -354,6 +354,30 @@ func formatTypeFn() tree.Overload {
 	return ov
 }
 
+// displayDefault is a column's default as PostgreSQL shows it: a string
+// constant carries its column's type ('x'::text), as PostgreSQL stores
+// it coerced.
+func displayDefault(c *ColumnDescriptor) string {
+	shown := displayExpr(c.Default)
+	e, err := parseExpr(c.Default)
+	if err != nil {
+		return shown
+	}
+	if a, ok := e.(*tree.AnnotateTypeExpr); ok {
+		e = a.Expr
+	}
+	switch e.(type) {
+	case *tree.StrVal, *tree.DString:
+	default:
+		return shown
+	}
+	name := formatType(c.typ.Oid(), -1)
+	if c.typ.Oid() == oid.T_bpchar {
+		name = "bpchar"
+	}
+	return shown + "::" + name
+}
+
 // sessionFn is a function of the session, such as current_user.
 func sessionFn(f func(*session) tree.Datum) tree.Overload {
 	return tree.Overload{

@@ -281,7 +281,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 						if c.Default != "" && !c.Hidden && c.Identity == "" {
 							// adbin is the expression's text: pg_get_expr
 							// returns it as is.
-							out = append(out, tree.Datums{tree.NewDOid(attrDefOID(d, i)), tree.NewDOid(relOID(d)), tree.NewDInt(tree.DInt(i + 1)), tree.NewDString(displayExpr(c.Default))})
+							out = append(out, tree.Datums{tree.NewDOid(attrDefOID(d, i)), tree.NewDOid(relOID(d)), tree.NewDInt(tree.DInt(i + 1)), tree.NewDString(displayDefault(&c))})
 						}
 					}
 				}
@@ -471,7 +471,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 						pos++
 						var def tree.Datum = tree.DNull
 						if c.Default != "" && c.Identity == "" {
-							def = tree.NewDString(displayExpr(c.Default))
+							def = tree.NewDString(displayDefault(&c))
 						}
 						nullable := "YES"
 						if !c.Nullable {
