@@ -193,10 +193,21 @@ var builtins = map[string][]tree.Overload{
 		}),
 	}},
 	// Comments are not stored: every object has none.
-	"col_description": {constFn(tree.ParamTypes{{Name: "table", Typ: types.Oid}, {Name: "column", Typ: types.Int}}, types.String, tree.DNull)},
+	"col_description": {catalogFn(tree.ParamTypes{{Name: "table", Typ: types.Oid}, {Name: "column", Typ: types.Int}}, types.String,
+		func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			d, err := tableByOID(e, a[0])
+			if err != nil || d == nil {
+				return tree.DNull, err
+			}
+			n := int(tree.MustBeDInt(a[1]))
+			if n < 1 || n > len(d.Columns) || d.Columns[n-1].Comment == "" {
+				return tree.DNull, nil
+			}
+			return tree.NewDString(d.Columns[n-1].Comment), nil
+		})},
 	"obj_description": {
-		constFn(tree.ParamTypes{{Name: "object", Typ: types.Oid}}, types.String, tree.DNull),
-		constFn(tree.ParamTypes{{Name: "object", Typ: types.Oid}, {Name: "catalog", Typ: types.Name}}, types.String, tree.DNull),
+		catalogFn(tree.ParamTypes{{Name: "object", Typ: types.Oid}}, types.String, tableComment),
+		catalogFn(tree.ParamTypes{{Name: "object", Typ: types.Oid}, {Name: "catalog", Typ: types.Name}}, types.String, tableComment),
 	},
 	"current_schema": {{
 		Types: tree.ParamTypes{}, ReturnType: tree.FixedReturnType(types.Name),

@@ -354,6 +354,33 @@ func formatTypeFn() tree.Overload {
 	return ov
 }
 
+// tableByOID finds the relation with pg_class OID o (nil if none).
+func tableByOID(e *evalCtx, o tree.Datum) (*TableDescriptor, error) {
+	tables, err := e.catalog.tables(e)
+	if err != nil {
+		return nil, err
+	}
+	want := tree.MustBeDOid(o).Oid
+	for _, d := range tables {
+		if relOID(d) == want {
+			return d, nil
+		}
+	}
+	return nil, nil
+}
+
+// tableComment is obj_description of a relation: its COMMENT ON TABLE.
+func tableComment(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+	if len(a) > 1 && string(tree.MustBeDString(a[1])) != "pg_class" {
+		return tree.DNull, nil
+	}
+	d, err := tableByOID(e, a[0])
+	if err != nil || d == nil || d.Comment == "" {
+		return tree.DNull, err
+	}
+	return tree.NewDString(d.Comment), nil
+}
+
 // displayDefault is a column's default as PostgreSQL shows it: a string
 // constant carries its column's type ('x'::text), as PostgreSQL stores
 // it coerced.

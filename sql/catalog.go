@@ -45,6 +45,8 @@ type TableDescriptor struct {
 	// Indexes are the secondary indexes.
 	Indexes     []IndexDescriptor `json:"indexes,omitempty"`
 	NextIndexID uint32            `json:"next_index_id,omitempty"`
+	// Comment is COMMENT ON TABLE's text ("" for none).
+	Comment string `json:"comment,omitempty"`
 	// Sequence is set for a sequence (see sequence.go).
 	Sequence *SequenceOptions `json:"sequence,omitempty"`
 	// Checks are the CHECK constraints, ForeignKeys the foreign keys this
@@ -84,6 +86,8 @@ type ColumnDescriptor struct {
 	// Hidden columns (the rowid of a table without a primary key) are not
 	// in SELECT *.
 	Hidden bool `json:"hidden,omitempty"`
+	// Comment is COMMENT ON COLUMN's text ("" for none).
+	Comment string `json:"comment,omitempty"`
 	// Identity is pg_attribute.attidentity: "a" for GENERATED ALWAYS AS
 	// IDENTITY (INSERT may not give a value), "d" for BY DEFAULT. An
 	// identity column's Default is its sequence's nextval, which the

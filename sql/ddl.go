@@ -344,6 +344,42 @@ func (b *builder) unlinkInbound(parentID, child uint32, name string) error {
 	return putDescriptor(b.ctx, b.txn, parent)
 }
 
+// commentOn is COMMENT ON TABLE / COLUMN: the text is kept with the
+// table's descriptor (NULL or an empty text removes it), for obj_description and
+// col_description (psql's \d+ and \dt+).
+func (b *builder) commentOn(stmt tree.Statement) error {
+	var table string
+	var column string
+	var comment *string
+	switch c := stmt.(type) {
+	case *tree.CommentOnTable:
+		table, comment = c.Table.Object(), c.Comment
+	case *tree.CommentOnColumn:
+		if c.TableName == nil {
+			return pgerror.New(pgerror.CodeSyntaxError, "column name must be qualified")
+		}
+		table, column, comment = c.TableName.Parts[0], string(c.ColumnName), c.Comment
+	}
+	d, err := mustGetTable(b.ctx, b.txn, table)
+	if err != nil {
+		return err
+	}
+	text := ""
+	if comment != nil {
+		text = *comment
+	}
+	if column == "" {
+		d.Comment = text
+	} else {
+		i := d.columnIndex(column)
+		if i < 0 || d.Columns[i].Hidden {
+			return pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", column, d.Name)
+		}
+		d.Columns[i].Comment = text
+	}
+	return putDescriptor(b.ctx, b.txn, d)
+}
+
 // serialType is the integer type of a SERIAL column: the parser gives
 // SERIAL4 and friends their integer widths.
 func serialType(ref tree.ResolvableTypeReference) *types.T {

@@ -503,6 +503,8 @@ func (s *session) run(ctx context.Context, txn Txn, stmt tree.Statement, nParams
 		return &result{tag: "DROP SEQUENCE"}, b.dropSequence(st)
 	case *tree.AlterSequence:
 		return &result{tag: "ALTER SEQUENCE"}, b.alterSequence(st)
+	case *tree.CommentOnTable, *tree.CommentOnColumn:
+		return &result{tag: "COMMENT"}, b.commentOn(st)
 	case *tree.Truncate:
 		return &result{tag: "TRUNCATE TABLE"}, b.truncate(st)
 	case *vacuumStmt:
