@@ -775,6 +775,15 @@ func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, erro
 
 func isCountStar(f *tree.FuncExpr) bool { return rewriteCountStar(f) != f }
 
+// selectExprsOf lists a SELECT's select-list expressions.
+func selectExprsOf(s *tree.SelectClause) []tree.Expr {
+	out := make([]tree.Expr, len(s.Exprs))
+	for i, se := range s.Exprs {
+		out[i] = se.Expr
+	}
+	return out
+}
+
 func hasAggregate(exprs ...tree.Expr) bool {
 	found := false
 	for _, e := range exprs {
@@ -784,6 +793,9 @@ func hasAggregate(exprs ...tree.Expr) bool {
 		_, _ = tree.SimpleVisit(e, func(x tree.Expr) (bool, tree.Expr, error) {
 			if _, ok := x.(*tree.Subquery); ok {
 				return false, x, nil // its aggregates are its own
+			}
+			if f, ok := x.(*tree.FuncExpr); ok && f.WindowDef != nil {
+				return false, x, nil // a window function, not a grouping aggregate
 			}
 			if f, ok := x.(*tree.FuncExpr); ok && (isAggregate(f) || isCountStar(f)) {
 				found = true
@@ -818,6 +830,22 @@ func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, 
 	}
 	if s.From.AsOf.Expr != nil {
 		return nil, unsupported("AS OF SYSTEM TIME is not supported yet")
+	}
+	var orderExprsW []tree.Expr
+	for _, o := range orderBy {
+		orderExprsW = append(orderExprsW, o.Expr)
+	}
+	if hasWindow(append(selectExprsOf(s), orderExprsW...)...) {
+		if len(s.GroupBy) > 0 || s.Having != nil || hasAggregate(selectExprsOf(s)...) {
+			return nil, unsupported("window functions in a grouped query are not supported yet")
+		}
+		wsrc, wsc, exprs, ob, err := b.planWindows(src, sc, s.Exprs, orderBy)
+		if err != nil {
+			return nil, err
+		}
+		c := *s
+		c.Exprs = exprs
+		s, src, sc, orderBy = &c, wsrc, wsc, ob
 	}
 
 	// Aggregation: the expressions above it see the grouped columns and
