@@ -31,7 +31,7 @@ type windowSpec struct {
 	typ       *types.T
 }
 
-var rankingWindows = map[string]bool{"row_number": true, "rank": true, "dense_rank": true}
+var rankingWindows = map[string]bool{"row_number": true, "rank": true, "dense_rank": true, "percent_rank": true, "cume_dist": true}
 var valueWindows = map[string]bool{"lag": true, "lead": true, "first_value": true, "last_value": true}
 
 // hasWindow reports whether exprs call a window function.
@@ -144,6 +144,18 @@ func (b *builder) windowSpec(f *tree.FuncExpr, sc *scope) (windowSpec, error) {
 			return spec, pgerror.Newf(pgerror.CodeUndefinedFunction, "function %s takes no arguments", name)
 		}
 		spec.kind, spec.typ = name, types.Int
+		if name == "percent_rank" || name == "cume_dist" {
+			spec.typ = types.Float
+		}
+	case name == "ntile":
+		if len(f.Exprs) != 1 {
+			return spec, pgerror.Newf(pgerror.CodeUndefinedFunction, "function ntile with %d arguments does not exist", len(f.Exprs))
+		}
+		te, err := b.typeCheck(f.Exprs[0], sc, types.Int)
+		if err != nil {
+			return spec, err
+		}
+		spec.kind, spec.typ, spec.args = name, types.Int, []tree.TypedExpr{te}
 	case valueWindows[name]:
 		max := 1
 		if name == "lag" || name == "lead" {
@@ -351,6 +363,44 @@ func (n *windowNode) computeSpec(r *runner, k, col int) error {
 				v = tree.NewDInt(tree.DInt(rank))
 			case "dense_rank":
 				v = tree.NewDInt(tree.DInt(dense))
+			case "percent_rank":
+				// (rank - 1) / (rows - 1), 0 for a partition of one row.
+				f := 0.0
+				if len(part) > 1 {
+					f = float64(rank-1) / float64(len(part)-1)
+				}
+				v = tree.NewDFloat(tree.DFloat(f))
+			case "cume_dist":
+				// The rows up to the current row's last peer, over all.
+				v = tree.NewDFloat(tree.DFloat(float64(peerEnd[i]) / float64(len(part))))
+			case "ntile":
+				// Buckets 1..k as equal as can be, the first ones larger.
+				d, err := r.evalIn(spec.args[0], out)
+				if err != nil {
+					return err
+				}
+				if d == tree.DNull {
+					out[col] = tree.DNull
+					continue
+				}
+				k := int(tree.MustBeDInt(d))
+				if k <= 0 {
+					return pgerror.New("22014", "argument of ntile must be greater than zero")
+				}
+				size, extra := len(part)/k, len(part)%k
+				bucket, pos := 1, i
+				for bucket < k {
+					b := size
+					if bucket <= extra {
+						b++
+					}
+					if pos < b {
+						break
+					}
+					pos -= b
+					bucket++
+				}
+				v = tree.NewDInt(tree.DInt(bucket))
 			case "lag", "lead":
 				// The argument offset rows back (lag) or forward (lead) in
 				// the partition, else the default (NULL without one).
