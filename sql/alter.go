@@ -154,12 +154,9 @@ func (b *builder) alterColumnType(d *TableDescriptor, c *tree.AlterTableAlterCol
 	if c.Collation != "" {
 		return unsupported("COLLATE is not supported yet")
 	}
-	t, err := tree.ResolveType(b.ctx, c.ToType, nil)
+	t, err := b.columnType(c.ToType, string(c.Column))
 	if err != nil {
-		return withParserCode(err)
-	}
-	if !keyEncodable(t) {
-		return unsupported("column %q: type %s is not supported yet", c.Column, t.SQLString())
+		return err
 	}
 	if d.isKeyColumn(i) {
 		return unsupported("changing the type of a primary key column is not supported yet")
@@ -203,16 +200,9 @@ func (b *builder) alterColumnType(d *TableDescriptor, c *tree.AlterTableAlterCol
 		}
 		d.Columns[i].Default = tree.Serialize(te)
 	}
-	scan := &scanNode{desc: &old, cols: old.resultColumns()}
-	for {
-		row, err := scan.next(r)
-		if err != nil {
-			return err
-		}
-		if row == nil {
-			return nil
-		}
+	return forEachRow(r, &old, func(row tree.Datums) error {
 		v := row[i]
+		var err error
 		if using != nil {
 			if v, err = r.evalIn(using, row); err != nil {
 				return err
@@ -229,10 +219,8 @@ func (b *builder) alterColumnType(d *TableDescriptor, c *tree.AlterTableAlterCol
 		if err != nil {
 			return err
 		}
-		if err := d.putRow(r, key, newRow); err != nil {
-			return err
-		}
-	}
+		return d.putRow(r, key, newRow)
+	})
 }
 
 // assignmentCast reports whether PostgreSQL converts from to to
@@ -264,18 +252,13 @@ func setNotNull(d *TableDescriptor, name tree.Name, r *runner) error {
 	if !d.Columns[i].Nullable {
 		return nil
 	}
-	scan := &scanNode{desc: d, cols: d.resultColumns()}
-	for {
-		row, err := scan.next(r)
-		if err != nil {
-			return err
-		}
-		if row == nil {
-			break
-		}
+	if err := forEachRow(r, d, func(row tree.Datums) error {
 		if row[i] == tree.DNull {
 			return pgerror.Newf("23502", "column %q of relation %q contains null values", name, d.Name)
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	d.Columns[i].Nullable = false
 	return nil
@@ -298,12 +281,9 @@ func (b *builder) addColumn(d *TableDescriptor, c *tree.AlterTableAddColumn, r *
 		// of its own) cannot see yet.
 		return unsupported("ADD COLUMN with SERIAL or an identity is not supported yet")
 	}
-	t, err := tree.ResolveType(b.ctx, def.Type, nil)
+	t, err := b.columnType(def.Type, string(def.Name))
 	if err != nil {
-		return withParserCode(err)
-	}
-	if !keyEncodable(t) {
-		return unsupported("column %q: type %s is not supported yet", def.Name, t.SQLString())
+		return err
 	}
 	d.NextColumnID++
 	col := ColumnDescriptor{ID: d.NextColumnID, Name: string(def.Name), TypeName: t.SQLString(),

@@ -492,6 +492,9 @@ func castRegclass(e *evalCtx, d tree.Datum) (tree.Datum, error) {
 type stmtCatalog struct {
 	tabs []*TableDescriptor
 	rels []tree.Datums // pg_class's rows
+	// seqs are the sequences nextval and friends named, by argument: a
+	// SERIAL column's default names its sequence once per row.
+	seqs map[string]*TableDescriptor
 }
 
 func (c *stmtCatalog) tables(e *evalCtx) ([]*TableDescriptor, error) {

@@ -709,12 +709,7 @@ func validateCheck(d *TableDescriptor, i int, r *runner) error {
 	if err != nil {
 		return err
 	}
-	scan := &scanNode{desc: d, cols: d.resultColumns()}
-	for {
-		row, err := scan.next(r)
-		if err != nil || row == nil {
-			return err
-		}
+	return forEachRow(r, d, func(row tree.Datums) error {
 		v, err := r.evalIn(exprs[i], row)
 		if err != nil {
 			return err
@@ -722,7 +717,8 @@ func validateCheck(d *TableDescriptor, i int, r *runner) error {
 		if v == tree.DBoolFalse {
 			return pgerror.Newf("23514", "check constraint %q of relation %q is violated by some row", d.Checks[i].Name, d.Name)
 		}
-	}
+		return nil
+	})
 }
 
 // alterAddForeignKey is ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY:
@@ -744,25 +740,19 @@ func (b *builder) alterAddForeignKey(d *TableDescriptor, def *tree.ForeignKeyCon
 	// against the new key.
 	only := *d
 	only.ForeignKeys = []ForeignKey{*fk}
-	scan := &scanNode{desc: d, cols: d.resultColumns()}
 	var batch []tree.Datums
-	for {
-		row, err := scan.next(r)
-		if err != nil {
-			return err
+	if err := forEachRow(r, d, func(row tree.Datums) error {
+		if batch = append(batch, row); len(batch) < 1000 {
+			return nil
 		}
-		if row != nil {
-			batch = append(batch, row)
-		}
-		if len(batch) == 1000 || (row == nil && len(batch) > 0) {
-			if err := only.checkForeignKeysBatch(r, batch); err != nil {
-				return err
-			}
-			batch = batch[:0]
-		}
-		if row == nil {
-			break
-		}
+		err := only.checkForeignKeysBatch(r, batch)
+		batch = batch[:0]
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := only.checkForeignKeysBatch(r, batch); err != nil {
+		return err
 	}
 	if parent != d {
 		return putDescriptor(b.ctx, b.txn, parent)

@@ -64,6 +64,19 @@ func uniqueRowID(e *evalCtx) int64 {
 	}
 }
 
+// columnType resolves the type of column name, refusing the types a
+// column cannot have yet.
+func (b *builder) columnType(ref tree.ResolvableTypeReference, name string) (*types.T, error) {
+	t, err := tree.ResolveType(b.ctx, ref, nil)
+	if err != nil {
+		return nil, withParserCode(err)
+	}
+	if !keyEncodable(t) {
+		return nil, unsupported("column %q: type %s is not supported yet", name, t.SQLString())
+	}
+	return t, nil
+}
+
 func (b *builder) createTable(ct *tree.CreateTable) error {
 	name := string(ct.Table.ObjectName)
 	existing, err := getTable(b.ctx, b.txn, name)
@@ -105,12 +118,9 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 	for _, def := range ct.Defs {
 		switch def := def.(type) {
 		case *tree.ColumnTableDef:
-			t, err := tree.ResolveType(b.ctx, def.Type, nil)
+			t, err := b.columnType(def.Type, string(def.Name))
 			if err != nil {
-				return withParserCode(err)
-			}
-			if !keyEncodable(t) {
-				return unsupported("column %q: type %s is not supported yet", def.Name, t.SQLString())
+				return err
 			}
 			if d.columnIndex(string(def.Name)) >= 0 {
 				return pgerror.Newf("42701", "column %q specified more than once", def.Name)

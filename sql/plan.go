@@ -89,6 +89,21 @@ type scanNode struct {
 
 const scanBatch = 1000
 
+// forEachRow calls fn with every row of d, in primary key order: the
+// scan that DDL's checks and rewrites of existing rows run.
+func forEachRow(r *runner, d *TableDescriptor, fn func(row tree.Datums) error) error {
+	scan := &scanNode{desc: d, cols: d.resultColumns()}
+	for {
+		row, err := scan.next(r)
+		if err != nil || row == nil {
+			return err
+		}
+		if err := fn(row); err != nil {
+			return err
+		}
+	}
+}
+
 func (n *scanNode) columns() []resultColumn { return n.cols }
 
 func (n *scanNode) next(r *runner) (tree.Datums, error) {
@@ -239,9 +254,54 @@ func (n *renderNode) next(r *runner) (tree.Datums, error) {
 type sortNode struct {
 	src   planNode
 	order []orderCol
-	rows  []tree.Datums
-	done  bool
-	i     int
+	bufferedRows
+}
+
+// bufferedRows is the output of a node that computes all of its rows on
+// its first next (a sort, an aggregation, window functions, a recursive
+// query), then hands them out in order.
+type bufferedRows struct {
+	filled bool
+	rows   []tree.Datums
+	pos    int
+}
+
+// nextFilled fills the rows with fill the first time, then returns them
+// one by one, nil at the end.
+func (b *bufferedRows) nextFilled(fill func() error) (tree.Datums, error) {
+	if !b.filled {
+		b.filled = true
+		if err := fill(); err != nil {
+			return nil, err
+		}
+	}
+	if b.pos >= len(b.rows) {
+		return nil, nil
+	}
+	b.pos++
+	return b.rows[b.pos-1], nil
+}
+
+// compareOrdered compares a and b as ORDER BY does: NULLs after every
+// value ascending, before every value descending.
+func compareOrdered(r *runner, a, b tree.Datum, desc bool) (int, error) {
+	var c int
+	switch {
+	case a == tree.DNull && b == tree.DNull:
+	case a == tree.DNull:
+		c = 1
+	case b == tree.DNull:
+		c = -1
+	default:
+		var err error
+		if c, err = r.eval.compare(a, b); err != nil {
+			return 0, err
+		}
+	}
+	if desc {
+		c = -c
+	}
+	return c, nil
 }
 
 type orderCol struct {
@@ -252,12 +312,11 @@ type orderCol struct {
 func (n *sortNode) columns() []resultColumn { return n.src.columns() }
 
 func (n *sortNode) next(r *runner) (tree.Datums, error) {
-	if !n.done {
-		n.done = true
+	return n.nextFilled(func() error {
 		for {
 			row, err := n.src.next(r)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if row == nil {
 				break
@@ -267,23 +326,9 @@ func (n *sortNode) next(r *runner) (tree.Datums, error) {
 		var sortErr error
 		sort.SliceStable(n.rows, func(i, j int) bool {
 			for _, o := range n.order {
-				a, b := n.rows[i][o.idx], n.rows[j][o.idx]
-				var c int
-				switch {
-				case a == tree.DNull && b == tree.DNull:
-					c = 0
-				case a == tree.DNull:
-					c = 1 // NULLs are larger: last ascending, first descending
-				case b == tree.DNull:
-					c = -1
-				default:
-					var err error
-					if c, err = r.eval.compare(a, b); err != nil && sortErr == nil {
-						sortErr = err
-					}
-				}
-				if o.desc {
-					c = -c
+				c, err := compareOrdered(r, n.rows[i][o.idx], n.rows[j][o.idx], o.desc)
+				if err != nil && sortErr == nil {
+					sortErr = err
 				}
 				if c != 0 {
 					return c < 0
@@ -291,15 +336,8 @@ func (n *sortNode) next(r *runner) (tree.Datums, error) {
 			}
 			return false
 		})
-		if sortErr != nil {
-			return nil, sortErr
-		}
-	}
-	if n.i >= len(n.rows) {
-		return nil, nil
-	}
-	n.i++
-	return n.rows[n.i-1], nil
+		return sortErr
+	})
 }
 
 // limitNode skips offset rows, then passes at most count.
@@ -364,10 +402,7 @@ type groupNode struct {
 	groupBy []tree.TypedExpr
 	aggs    []aggSpec
 	cols    []resultColumn
-
-	done bool
-	out  []tree.Datums
-	i    int
+	bufferedRows
 }
 
 type aggSpec struct {
@@ -394,17 +429,7 @@ type aggState struct {
 func (n *groupNode) columns() []resultColumn { return n.cols }
 
 func (n *groupNode) next(r *runner) (tree.Datums, error) {
-	if !n.done {
-		n.done = true
-		if err := n.aggregate(r); err != nil {
-			return nil, err
-		}
-	}
-	if n.i >= len(n.out) {
-		return nil, nil
-	}
-	n.i++
-	return n.out[n.i-1], nil
+	return n.nextFilled(func() error { return n.aggregate(r) })
 }
 
 func (n *groupNode) aggregate(r *runner) error {
@@ -456,7 +481,7 @@ func (n *groupNode) aggregate(r *runner) error {
 			}
 			out = append(out, d)
 		}
-		n.out = append(n.out, out)
+		n.rows = append(n.rows, out)
 	}
 	return nil
 }

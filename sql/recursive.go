@@ -19,10 +19,7 @@ type recursiveNode struct {
 	cols  []resultColumn
 	all   bool
 	first planNode // the anchor, planned to learn the columns
-
-	started bool
-	rows    []tree.Datums
-	i       int
+	bufferedRows
 }
 
 // maxRecursiveRows bounds a recursive query's result: a term that never
@@ -51,18 +48,7 @@ func (b *builder) buildRecursive(cte *cteEntry, as tree.AliasClause) (*recursive
 func (n *recursiveNode) columns() []resultColumn { return n.cols }
 
 func (n *recursiveNode) next(r *runner) (tree.Datums, error) {
-	if !n.started {
-		n.started = true
-		if err := n.run(r); err != nil {
-			return nil, err
-		}
-	}
-	if n.i >= len(n.rows) {
-		return nil, nil
-	}
-	row := n.rows[n.i]
-	n.i++
-	return row, nil
+	return n.nextFilled(func() error { return n.run(r) })
 }
 
 func (n *recursiveNode) run(r *runner) error {

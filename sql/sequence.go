@@ -336,6 +336,26 @@ type seqState struct {
 // sequenceByArg finds the sequence a nextval-style function names: by
 // name (text) or by relation OID (regclass).
 func (e *evalCtx) sequenceByArg(arg tree.Datum) (*TableDescriptor, error) {
+	c := e.catalog
+	if c == nil {
+		return e.lookupSequence(arg)
+	}
+	key := tree.AsString(arg)
+	if d, ok := c.seqs[key]; ok {
+		return d, nil
+	}
+	d, err := e.lookupSequence(arg)
+	if err != nil {
+		return nil, err
+	}
+	if c.seqs == nil {
+		c.seqs = map[string]*TableDescriptor{}
+	}
+	c.seqs[key] = d
+	return d, nil
+}
+
+func (e *evalCtx) lookupSequence(arg tree.Datum) (*TableDescriptor, error) {
 	var d *TableDescriptor
 	var err error
 	switch x := arg.(type) {

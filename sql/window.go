@@ -220,26 +220,13 @@ type windowNode struct {
 	specs []windowSpec
 	extra []resultColumn
 	cols  []resultColumn
-
-	started bool
-	rows    []tree.Datums
-	i       int
+	bufferedRows
 }
 
 func (n *windowNode) columns() []resultColumn { return n.cols }
 
 func (n *windowNode) next(r *runner) (tree.Datums, error) {
-	if !n.started {
-		n.started = true
-		if err := n.compute(r); err != nil {
-			return nil, err
-		}
-	}
-	if n.i >= len(n.rows) {
-		return nil, nil
-	}
-	n.i++
-	return n.rows[n.i-1], nil
+	return n.nextFilled(func() error { return n.compute(r) })
 }
 
 func (n *windowNode) compute(r *runner) error {
@@ -293,25 +280,12 @@ func (n *windowNode) computeSpec(r *runner, k, col int) error {
 		entries[i] = e
 	}
 	var sortErr error
-	// cmpKeys orders by the OVER clause's ORDER BY, NULLs last ascending
-	// (first descending), as PostgreSQL does.
+	// cmpKeys orders by the OVER clause's ORDER BY, as a query's ORDER BY.
 	cmpKeys := func(a, b tree.Datums) int {
 		for j := range a {
-			var c int
-			switch {
-			case a[j] == tree.DNull && b[j] == tree.DNull:
-			case a[j] == tree.DNull:
-				c = 1
-			case b[j] == tree.DNull:
-				c = -1
-			default:
-				var err error
-				if c, err = r.eval.compare(a[j], b[j]); err != nil && sortErr == nil {
-					sortErr = err
-				}
-			}
-			if spec.desc[j] {
-				c = -c
+			c, err := compareOrdered(r, a[j], b[j], spec.desc[j])
+			if err != nil && sortErr == nil {
+				sortErr = err
 			}
 			if c != 0 {
 				return c
