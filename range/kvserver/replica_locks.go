@@ -24,6 +24,9 @@ import (
 type replicaLocks struct {
 	mu    sync.Mutex
 	byKey map[string]kv.TxnMeta
+	// byTxn lists each holder's keys, so that a release does not look at
+	// every lock.
+	byTxn map[kv.TxnID][]string
 }
 
 // maxReplicaLocks caps the locks a replica keeps; past it, they are all
@@ -37,9 +40,12 @@ func (l *replicaLocks) acquire(keys [][]byte, txn kv.TxnMeta) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.byKey == nil || len(l.byKey)+len(keys) > maxReplicaLocks {
-		l.byKey = map[string]kv.TxnMeta{}
+		l.byKey, l.byTxn = map[string]kv.TxnMeta{}, map[kv.TxnID][]string{}
 	}
 	for _, k := range keys {
+		if _, held := l.byKey[string(k)]; !held {
+			l.byTxn[txn.ID] = append(l.byTxn[txn.ID], string(k))
+		}
 		l.byKey[string(k)] = txn
 	}
 }
@@ -95,11 +101,12 @@ func (l *replicaLocks) conflicts(ba *rangepb.BatchRequest, txn *kv.TxnMeta) []kv
 func (l *replicaLocks) releaseTxn(id kv.TxnID) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for k, h := range l.byKey {
-		if h.ID == id {
+	for _, k := range l.byTxn[id] {
+		if h, ok := l.byKey[k]; ok && h.ID == id {
 			delete(l.byKey, k)
 		}
 	}
+	delete(l.byTxn, id)
 }
 
 // lockedKeys lists the keys a served batch's locking reads returned.
@@ -138,13 +145,25 @@ func (r *Replica) afterServed(ba *rangepb.BatchRequest, br *rangepb.BatchRespons
 			r.locks.acquire(keys, metaToKV(txn.Meta))
 		}
 	}
+	// A resolution batch names the same transaction many times: release
+	// each once. (Most batches release nothing: no map for them.)
+	var released map[kv.TxnID]bool
+	release := func(id kv.TxnID) {
+		if released == nil {
+			released = map[kv.TxnID]bool{}
+		}
+		if !released[id] {
+			released[id] = true
+			r.locks.releaseTxn(id)
+		}
+	}
 	for _, ru := range ba.Requests {
 		var meta *rangepb.TxnMeta
 		var st rangepb.TransactionStatus
 		switch req := ru.Value.(type) {
 		case *rangepb.RequestUnion_EndTxn:
 			if txn != nil {
-				r.locks.releaseTxn(metaToKV(txn.Meta).ID)
+				release(metaToKV(txn.Meta).ID)
 			}
 			continue
 		case *rangepb.RequestUnion_ResolveIntent:
@@ -155,7 +174,7 @@ func (r *Replica) afterServed(ba *rangepb.BatchRequest, br *rangepb.BatchRespons
 			continue
 		}
 		if st == rangepb.TransactionStatus_COMMITTED || st == rangepb.TransactionStatus_ABORTED {
-			r.locks.releaseTxn(metaToKV(meta).ID)
+			release(metaToKV(meta).ID)
 		}
 	}
 }
