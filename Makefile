@@ -21,7 +21,7 @@ test:
 	@bash -c '. .ci/postgres.sh && maybe_start_postgres && $(GO) test $(TESTFLAGS) $(PKGS)'
 
 demo: build
-	./bin/meridian demo
+	./bin/meridian demo --serve
 
 bench:
 	$(GO) test -run '^$$' -bench . $(BENCHFLAGS) $(PKGS)
@@ -47,4 +47,4 @@ clean:
 proto:
 	protoc -I . --go_out=. --go_opt=paths=source_relative \
 	  --go-grpc_out=. --go-grpc_opt=paths=source_relative \
-	  range/rangepb/*.proto
+	  range/rangepb/*.proto server/serverpb/*.proto

@@ -32,6 +32,10 @@ var (
 	LocalLockTablePrefix = []byte{0x01, 'z', 'k'}
 	// LocalLockTableMax is the end of the lock table keyspace.
 	LocalLockTableMax = []byte{0x01, 'z', 'l'}
+	// StoreIdentKey holds, unversioned and unreplicated, the store's
+	// identity (cluster, node and store IDs; server/serverpb.StoreIdent),
+	// written once when its node joins a cluster.
+	StoreIdentKey = []byte{0x01, 's', 'i', 'd', 'n', 't'}
 	// KeyMin is the smallest key.
 	KeyMin = []byte{}
 	// KeyMax is larger than every key the engine stores for a user.
@@ -93,8 +97,9 @@ func lockTableSpan(start, end []byte) (lo, hi []byte) {
 //
 //	0x02 0x01 + key   /Meta1/<key>  (reserved: one meta2 range for now)
 //	0x02 0x02 + key   /Meta2/<key>: the descriptor of the range ending at key
-//	0x02 0x03 ...     /System/...: the range ID generator, and node
-//	                  liveness records (0x02 "liveness/", see range/liveness)
+//	0x02 0x03 ...     /System/...: the range ID and node ID generators,
+//	                  node descriptors, and node liveness records
+//	                  (0x02 "liveness/", see range/liveness)
 //	0x03 ...          user keys (tables)
 //
 // In this first version [KeyMin, NoSplitMax) — the meta records and the
@@ -124,6 +129,12 @@ var (
 	// NoSplitMax is the lowest key a range may be split at: right after the
 	// range ID generator.
 	NoSplitMax = keyNext(RangeIDGeneratorKey)
+	// NodeIDGeneratorKey holds the last node ID handed out (an MVCC
+	// integer incremented by each node that joins).
+	NodeIDGeneratorKey = append(append([]byte{}, SystemPrefix...), "node-idgen"...)
+	// NodeDescPrefix starts the node descriptors: NodeDescPrefix + the node
+	// ID as 4 big-endian bytes (server/serverpb.NodeDescriptor).
+	NodeDescPrefix = append(append([]byte{}, SystemPrefix...), "nodes/"...)
 )
 
 // Meta2Key returns the key of the meta2 record of a range ending at end.

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/base64"
 	"strings"
 
@@ -41,6 +42,12 @@ const scramIterations = 4096
 func (c *conn) authenticate(args SessionArgs) error {
 	if c.s.cfg.Auth == nil {
 		return nil
+	}
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		st := tc.ConnectionState()
+		if len(st.VerifiedChains) > 0 && len(st.PeerCertificates) > 0 && st.PeerCertificates[0].Subject.CommonName == args.User {
+			return nil // a client certificate of the cluster's CA names this user
+		}
 	}
 	failed := pgerror.Newf(pgerror.CodeInvalidPassword, "password authentication failed for user %q", args.User)
 	password, known := c.s.cfg.Auth.Password(args.User)

@@ -9,9 +9,11 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cockroachdb/errors"
 	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -38,6 +40,24 @@ type conn struct {
 	skipToSync bool
 	// copying is the COPY FROM STDIN in progress, if any.
 	copying *copyReader
+
+	stateMu sync.Mutex
+	// busy is set while a message is handled; closing once a drain has
+	// closed the idle connection (the loop then ends without handling
+	// what it read).
+	busy, closing bool
+}
+
+// closeIfIdle closes the connection if it waits for a message outside a
+// transaction block; a busy one closes itself when it gets there (see
+// loop).
+func (c *conn) closeIfIdle() {
+	c.stateMu.Lock()
+	defer c.stateMu.Unlock()
+	if !c.busy && c.sess != nil && c.sess.TxnStatus() == TxnIdle && !c.closing {
+		c.closing = true
+		_ = c.nc.Close()
+	}
 }
 
 // errConnDone ends a connection's loop without an error to report.
@@ -55,11 +75,17 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	if !ok {
 		return
 	}
+	if s.isDraining() {
+		c.fatal(pgerror.New(pgerror.CodeCannotConnectNow, "the node is shutting down"))
+		return
+	}
 	if !s.register(c) {
 		c.fatal(pgerror.New(pgerror.CodeTooManyConnections, "sorry, too many clients already"))
 		return
 	}
 	defer s.unregister(c)
+	s.cfg.Observer.ConnOpened()
+	defer s.cfg.Observer.ConnClosed()
 	if err := c.authenticate(args); err != nil {
 		c.fatal(err)
 		return
@@ -166,6 +192,11 @@ func (c *conn) startup(ctx context.Context) (SessionArgs, bool) {
 				c.fatal(pgerror.New(pgerror.CodeInvalidAuthorization, "no PostgreSQL user name specified in startup packet"))
 				return SessionArgs{}, false
 			}
+			if c.s.cfg.RequireTLS && !tlsDone {
+				c.fatal(pgerror.Newf(pgerror.CodeInvalidAuthorization,
+					"this node accepts only TLS connections: connect with sslmode=require or stronger (user %q)", args.User))
+				return SessionArgs{}, false
+			}
 			if m.ProtocolVersion != pgproto3.ProtocolVersion30 || len(unsupported) > 0 {
 				// We speak 3.0: tell a client asking for more, and name the
 				// protocol options we ignore.
@@ -192,7 +223,20 @@ func cancelKey(b []byte) uint32 {
 // connection fails.
 func (c *conn) loop(ctx context.Context) error {
 	for {
+		c.stateMu.Lock()
+		c.busy = false
+		c.stateMu.Unlock()
+		if c.s.isDraining() {
+			c.closeIfIdle()
+		}
 		msg, err := c.be.Receive()
+		c.stateMu.Lock()
+		closing := c.closing
+		c.busy = !closing
+		c.stateMu.Unlock()
+		if closing {
+			return errConnDone
+		}
 		if err != nil {
 			if isDisconnect(err) || ctx.Err() != nil {
 				return errConnDone
@@ -297,7 +341,7 @@ func (c *conn) cancelQuery() {
 func (c *conn) simpleQuery(ctx context.Context, query string) {
 	qctx, done := c.queryContext(ctx)
 	defer done()
-	w := &resultWriter{c: c, simple: true}
+	w := newResultWriter(c, true)
 	err := c.sess.ExecSimple(qctx, query, w)
 	if r := c.copying; r != nil {
 		// A COPY that stopped early (bad data, say): the client sends
@@ -315,6 +359,7 @@ func (c *conn) simpleQuery(ctx context.Context, query string) {
 		}
 	}
 	if err != nil {
+		w.failed(err)
 		c.sendError(canceledAs(qctx, err))
 	}
 }
@@ -415,8 +460,10 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
 	}
 	qctx, done := c.queryContext(ctx)
 	defer done()
-	suspended, err := p.Execute(qctx, int(m.MaxRows), &resultWriter{c: c})
+	w := newResultWriter(c, false)
+	suspended, err := p.Execute(qctx, int(m.MaxRows), w)
 	if err != nil {
+		w.failed(err)
 		return canceledAs(qctx, err)
 	}
 	if suspended {
@@ -529,6 +576,12 @@ func isDisconnect(err error) bool {
 type resultWriter struct {
 	c      *conn
 	simple bool
+	// start is when the statement being written started.
+	start time.Time
+}
+
+func newResultWriter(c *conn, simple bool) *resultWriter {
+	return &resultWriter{c: c, simple: simple, start: hlc.PhysicalNow()}
 }
 
 var _ ResultWriter = (*resultWriter)(nil)
@@ -546,6 +599,14 @@ func (w *resultWriter) Row(vals [][]byte) error {
 
 func (w *resultWriter) Complete(tag string) {
 	w.c.send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
+	now := hlc.PhysicalNow()
+	w.c.s.cfg.Observer.StatementDone(tag, now.Sub(w.start), nil)
+	w.start = now
+}
+
+// failed reports a statement that ended in err.
+func (w *resultWriter) failed(err error) {
+	w.c.s.cfg.Observer.StatementDone("", hlc.PhysicalNow().Sub(w.start), err)
 }
 
 func (w *resultWriter) EmptyQuery() { w.c.send(&pgproto3.EmptyQueryResponse{}) }

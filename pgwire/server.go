@@ -44,6 +44,10 @@ type Config struct {
 	// SSLRequest with 'N' and the client goes on in plaintext (or gives up,
 	// with sslmode=require).
 	TLS *tls.Config
+	// RequireTLS refuses connections that do not upgrade to TLS. A client
+	// certificate the TLS config verified, whose common name is the user
+	// connecting, authenticates that user without a password.
+	RequireTLS bool
 	// MaxMessageSize bounds one message from a client. Default 64 MiB.
 	MaxMessageSize int
 	// MaxConnections bounds concurrent connections; more are refused with
@@ -52,7 +56,26 @@ type Config struct {
 	// ServerVersion is reported as server_version. Default "15.0.0": psql
 	// and drivers choose their catalog queries and features by it.
 	ServerVersion string
+	// Observer, when set, is told of connections and statements (the
+	// node's metrics).
+	Observer Observer
 }
+
+// Observer watches a server's connections and statements. Its methods are
+// called from the connections' goroutines, concurrently.
+type Observer interface {
+	ConnOpened()
+	ConnClosed()
+	// StatementDone reports a statement that completed with tag (its
+	// command tag, e.g. "INSERT 0 1") or failed (err set) after d.
+	StatementDone(tag string, d time.Duration, err error)
+}
+
+type noObserver struct{}
+
+func (noObserver) ConnOpened()                                {}
+func (noObserver) ConnClosed()                                {}
+func (noObserver) StatementDone(string, time.Duration, error) {}
 
 func (c *Config) setDefaults() {
 	if c.MaxMessageSize == 0 {
@@ -63,6 +86,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ServerVersion == "" {
 		c.ServerVersion = "15.0.0"
+	}
+	if c.Observer == nil {
+		c.Observer = noObserver{}
 	}
 }
 
@@ -76,6 +102,13 @@ type Server struct {
 		// conns are the live connections by process ID, for cancel
 		// requests.
 		conns map[uint32]*conn
+		// listeners are closed by a drain.
+		listeners []net.Listener
+		// draining: connections close as soon as they are idle outside
+		// a transaction block, and new ones are refused.
+		draining bool
+		// gone is signalled when a connection ends during a drain.
+		gone chan struct{}
 	}
 }
 
@@ -93,6 +126,9 @@ func NewServer(cfg Config, stopper *stop.Stopper) (*Server, error) {
 // Serve accepts connections on ln until the stopper stops, which also
 // closes ln and every connection.
 func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	s.mu.listeners = append(s.mu.listeners, ln)
+	s.mu.Unlock()
 	if err := s.stopper.RunAsyncTask("pgwire-close-listener", func(ctx context.Context) {
 		<-ctx.Done()
 		_ = ln.Close()
@@ -153,6 +189,56 @@ func (s *Server) unregister(c *conn) {
 	if s.mu.conns[c.pid] == c {
 		delete(s.mu.conns, c.pid)
 	}
+	if s.mu.gone != nil {
+		select {
+		case s.mu.gone <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Drain stops accepting connections and closes each open one as soon as
+// it is idle outside a transaction block: a statement that runs finishes
+// and its client gets its answer; then the connection closes cleanly. At
+// ctx's end the connections left are closed wherever they are. It returns
+// how many connections it had to close that way.
+func (s *Server) Drain(ctx context.Context) int {
+	s.mu.Lock()
+	s.mu.draining = true
+	s.mu.gone = make(chan struct{}, 1)
+	for _, ln := range s.mu.listeners {
+		_ = ln.Close()
+	}
+	gone := s.mu.gone
+	s.mu.Unlock()
+	for {
+		s.mu.Lock()
+		conns := make([]*conn, 0, len(s.mu.conns))
+		for _, c := range s.mu.conns {
+			conns = append(conns, c)
+		}
+		s.mu.Unlock()
+		if len(conns) == 0 {
+			return 0
+		}
+		for _, c := range conns {
+			c.closeIfIdle()
+		}
+		select {
+		case <-gone:
+		case <-ctx.Done():
+			for _, c := range conns {
+				_ = c.nc.Close()
+			}
+			return len(conns)
+		}
+	}
+}
+
+func (s *Server) isDraining() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mu.draining
 }
 
 // cancel cancels the running query of the connection with this process ID

@@ -8,10 +8,13 @@ package rpc
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/hex"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/errors"
@@ -20,6 +23,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -34,14 +38,32 @@ const (
 
 // Options configure a Context. Zero fields take the documented defaults.
 type Options struct {
-	// ClusterID is the cluster this node belongs to. Required.
+	// ClusterID is the cluster this node belongs to, and NodeID this node.
+	// Both may be left empty by a node that has not joined a cluster yet:
+	// it serves only the exempt services (see ExemptServicePrefix) until
+	// SetIdentity names them.
 	ClusterID []byte
-	// NodeID is this node. Required.
-	NodeID int32
+	NodeID    int32
 	// Clock is this node's clock; its MaxOffset bounds tolerated offsets.
 	Clock *hlc.Clock
 	// HeartbeatInterval is how often each connection pings. Default 1s.
 	HeartbeatInterval time.Duration
+	// ServerTLS, when set, makes the server accept only TLS connections
+	// (mutual TLS when it asks for client certificates); ClientTLS is what
+	// this node dials other nodes with. Nil: plaintext (insecure mode).
+	ServerTLS, ClientTLS *tls.Config
+}
+
+// ExemptServicePrefix names the gRPC service whose calls are not bound to
+// a cluster and node ID: joining and operator commands, which come from
+// nodes and tools that know neither yet. With TLS they still need a
+// certificate of the cluster's CA.
+const ExemptServicePrefix = "/meridian.serverpb.Admin/"
+
+// identity is who this node is, once known.
+type identity struct {
+	clusterID []byte
+	nodeID    int32
 }
 
 // Context holds a node's connections to other nodes and the checks every
@@ -49,6 +71,7 @@ type Options struct {
 type Context struct {
 	opts    Options
 	stopper *stop.Stopper
+	ident   atomic.Pointer[identity]
 	// RemoteClocks tracks the measured offsets to other nodes.
 	RemoteClocks *RemoteClockMonitor
 
@@ -69,12 +92,63 @@ func NewContext(stopper *stop.Stopper, opts Options) *Context {
 		RemoteClocks: NewRemoteClockMonitor(opts.Clock),
 	}
 	c.mu.conns = map[connKey]*Conn{}
+	if len(opts.ClusterID) > 0 {
+		c.ident.Store(&identity{clusterID: opts.ClusterID, nodeID: opts.NodeID})
+	}
 	stopper.AddCloser(c.closeConns)
 	return c
 }
 
-// NodeID returns this node's ID.
-func (c *Context) NodeID() int32 { return c.opts.NodeID }
+// SetIdentity names the cluster and node of a node that has just joined
+// (or bootstrapped) one. It may be called once, and only on a Context made
+// without them.
+func (c *Context) SetIdentity(clusterID []byte, nodeID int32) error {
+	if !c.ident.CompareAndSwap(nil, &identity{clusterID: clusterID, nodeID: nodeID}) {
+		return errors.New("rpc: the node's identity is already set")
+	}
+	return nil
+}
+
+func (c *Context) identity() identity {
+	if id := c.ident.Load(); id != nil {
+		return *id
+	}
+	return identity{}
+}
+
+// NodeID returns this node's ID (0 until it is known).
+func (c *Context) NodeID() int32 { return c.identity().nodeID }
+
+// ClusterID returns the cluster's ID (nil until it is known).
+func (c *Context) ClusterID() []byte { return c.identity().clusterID }
+
+// DialOptions are the options every connection of this node's is made
+// with: its transport credentials and message limits. Tools dialing the
+// exempt service use them too.
+func (c *Context) DialOptions() []grpc.DialOption {
+	return ClientDialOptions(c.opts.ClientTLS)
+}
+
+// ClientDialOptions are the dial options of a connection made with
+// tlsConf (nil: plaintext).
+func ClientDialOptions(tlsConf *tls.Config) []grpc.DialOption {
+	creds := insecure.NewCredentials()
+	if tlsConf != nil {
+		creds = credentials.NewTLS(tlsConf)
+	}
+	return []grpc.DialOption{
+		grpc.WithTransportCredentials(creds),
+		// A restarted node should be reachable again within a second, not
+		// after gRPC's default backoff of up to two minutes.
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 50 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+			MinConnectTimeout: 5 * time.Second,
+		}),
+		// Responses can be as large as requests (a transaction's record
+		// with many lock spans comes back in its EndTxn response).
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageBytes), grpc.MaxCallSendMsgSize(MaxMessageBytes)),
+	}
+}
 
 type connKey struct {
 	addr   string
@@ -136,20 +210,10 @@ func (c *Context) Dial(addr string, target int32) (*Conn, error) {
 	if conn, ok := c.mu.conns[key]; ok {
 		return conn, nil
 	}
-	cc, err := grpc.NewClient(addr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		// A restarted node should be reachable again within a second, not
-		// after gRPC's default backoff of up to two minutes.
-		grpc.WithConnectParams(grpc.ConnectParams{
-			Backoff:           backoff.Config{BaseDelay: 50 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
-			MinConnectTimeout: 5 * time.Second,
-		}),
-		// Responses can be as large as requests (a transaction's record
-		// with many lock spans comes back in its EndTxn response).
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageBytes), grpc.MaxCallSendMsgSize(MaxMessageBytes)),
+	cc, err := grpc.NewClient(addr, append(c.DialOptions(),
 		grpc.WithUnaryInterceptor(c.clientUnary(target)),
 		grpc.WithStreamInterceptor(c.clientStream(target)),
-	)
+	)...)
 	if err != nil {
 		return nil, errors.Wrapf(err, "dialing node %d at %s", target, addr)
 	}
@@ -174,9 +238,10 @@ func (c *Context) closeConns() {
 }
 
 func (c *Context) outgoing(ctx context.Context, target int32) context.Context {
+	id := c.identity()
 	return metadata.AppendToOutgoingContext(ctx,
-		mdClusterID, hex.EncodeToString(c.opts.ClusterID),
-		mdFromNode, strconv.Itoa(int(c.opts.NodeID)),
+		mdClusterID, hex.EncodeToString(id.clusterID),
+		mdFromNode, strconv.Itoa(int(id.nodeID)),
 		mdToNode, strconv.Itoa(int(target)))
 }
 
@@ -204,8 +269,11 @@ const MaxMessageBytes = 256 << 20
 // beyond the maximum offset from most of the cluster. The Heartbeat service
 // is registered on it.
 func (c *Context) NewServer() *grpc.Server {
-	s := grpc.NewServer(
-		grpc.MaxRecvMsgSize(MaxMessageBytes),
+	opts := []grpc.ServerOption{grpc.MaxRecvMsgSize(MaxMessageBytes)}
+	if c.opts.ServerTLS != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(c.opts.ServerTLS)))
+	}
+	s := grpc.NewServer(append(opts,
 		grpc.UnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 			if err := c.checkIncoming(ctx, info.FullMethod); err != nil {
 				return nil, err
@@ -218,7 +286,7 @@ func (c *Context) NewServer() *grpc.Server {
 			}
 			return handler(srv, ss)
 		}),
-	)
+	)...)
 	registerHeartbeat(s, c)
 	return s
 }
@@ -233,21 +301,28 @@ func (c *Context) checkIncoming(ctx context.Context, method string) error {
 		}
 		return ""
 	}
-	want := hex.EncodeToString(c.opts.ClusterID)
+	if strings.HasPrefix(method, ExemptServicePrefix) {
+		return nil
+	}
+	id := c.identity()
+	if id.clusterID == nil {
+		return status.Errorf(codes.Unavailable, "this node has not joined a cluster yet (waiting for `meridian init` or a node to join through)")
+	}
+	want := hex.EncodeToString(id.clusterID)
 	if got := get(mdClusterID); got != want {
 		if got == "" {
 			got = "none"
 		}
 		return status.Errorf(codes.FailedPrecondition,
-			"cluster ID mismatch: node %d belongs to cluster %s, the call came from cluster %s", c.opts.NodeID, want, got)
+			"cluster ID mismatch: node %d belongs to cluster %s, the call came from cluster %s", id.nodeID, want, got)
 	}
-	if to := get(mdToNode); to != strconv.Itoa(int(c.opts.NodeID)) {
+	if to := get(mdToNode); to != strconv.Itoa(int(id.nodeID)) {
 		return status.Errorf(codes.FailedPrecondition,
-			"call meant for node %s reached node %d", to, c.opts.NodeID)
+			"call meant for node %s reached node %d", to, id.nodeID)
 	}
 	if method != pingMethod {
 		if err := c.RemoteClocks.VerifyHealthy(); err != nil {
-			return status.Errorf(codes.Unavailable, "node %d refuses to serve: %v", c.opts.NodeID, err)
+			return status.Errorf(codes.Unavailable, "node %d refuses to serve: %v", id.nodeID, err)
 		}
 	}
 	return nil

@@ -22,7 +22,8 @@ func registerHeartbeat(s *grpc.Server, c *Context) {
 }
 
 func (h *heartbeatServer) Ping(ctx context.Context, req *rangepb.PingRequest) (*rangepb.PingResponse, error) {
-	if !bytes.Equal(req.ClusterId, h.c.opts.ClusterID) {
+	id := h.c.identity()
+	if id.clusterID == nil || !bytes.Equal(req.ClusterId, id.clusterID) {
 		return nil, status.Errorf(codes.FailedPrecondition, "cluster ID mismatch in ping from node %d", req.OriginNodeId)
 	}
 	if req.OriginMaxOffsetNanos != 0 && req.OriginMaxOffsetNanos != int64(h.c.opts.Clock.MaxOffset()) {
@@ -31,8 +32,8 @@ func (h *heartbeatServer) Ping(ctx context.Context, req *rangepb.PingRequest) (*
 			req.OriginNodeId, time.Duration(req.OriginMaxOffsetNanos), h.c.opts.Clock.MaxOffset())
 	}
 	return &rangepb.PingResponse{
-		ClusterId:       h.c.opts.ClusterID,
-		NodeId:          h.c.opts.NodeID,
+		ClusterId:       id.clusterID,
+		NodeId:          id.nodeID,
 		ServerWallNanos: h.c.opts.Clock.PhysicalNow(),
 	}, nil
 }
@@ -69,8 +70,8 @@ func (c *Context) ping(ctx context.Context, client rangepb.HeartbeatClient, targ
 	clock := c.opts.Clock
 	sent := clock.PhysicalNow()
 	resp, err := client.Ping(ctx, &rangepb.PingRequest{
-		ClusterId:            c.opts.ClusterID,
-		OriginNodeId:         c.opts.NodeID,
+		ClusterId:            c.ClusterID(),
+		OriginNodeId:         c.NodeID(),
 		TargetNodeId:         target,
 		OriginWallNanos:      sent,
 		OriginMaxOffsetNanos: int64(clock.MaxOffset()),

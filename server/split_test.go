@@ -3,9 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"net"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,67 +21,25 @@ import (
 // client's DistSender reads and writes across the ranges, also after a
 // node restarts.
 func TestGRPCSplits(t *testing.T) {
-	dir := t.TempDir()
-	clusterID := []byte("server-split-test")
-	var mu sync.Mutex
-	addrs := map[kvserver.NodeID]string{}
-	resolve := func(id kvserver.NodeID) (string, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if a, ok := addrs[id]; ok {
-			return a, nil
-		}
-		return "", errors.Newf("unknown node %d", id)
-	}
-	nodes := map[kvserver.NodeID]*Node{}
-	start := func(id kvserver.NodeID) {
-		t.Helper()
-		mu.Lock()
-		addr := addrs[id]
-		mu.Unlock()
-		if addr == "" {
-			addr = "127.0.0.1:0"
-		}
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := Start(Config{
-			NodeID: id, ClusterID: clusterID, StoreDir: filepath.Join(dir, fmt.Sprintf("n%d", id)),
-			Listener: ln, Resolve: resolve, Bootstrap: id == 1 && addrs[id] == "",
-			Nodes: []kvserver.NodeID{1, 2, 3},
-			Store: kvserver.StoreConfig{RaftTickInterval: 20 * time.Millisecond, LeaseDuration: 2 * time.Second},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		mu.Lock()
-		addrs[id], nodes[id] = n.Addr(), n
-		mu.Unlock()
-	}
-	for id := kvserver.NodeID(1); id <= 3; id++ {
-		start(id)
-	}
-	t.Cleanup(func() {
-		for _, n := range nodes {
-			n.Stop()
-		}
-	})
+	c := newTestCluster(t, 3, false)
 	stopper := stop.NewStopper()
 	t.Cleanup(stopper.Stop)
 	clientCtx := rpc.NewContext(stopper, rpc.Options{
-		ClusterID: clusterID, Clock: hlc.NewClock(hlc.UnixNano, hlc.DefaultMaxOffset), HeartbeatInterval: time.Second,
+		ClusterID: c.node(0).ClusterID(), Clock: hlc.NewClock(hlc.UnixNano, hlc.DefaultMaxOffset), HeartbeatInterval: time.Second,
 	})
+	resolve := func(id kvserver.NodeID) (string, error) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if int(id) < 1 || int(id) > len(c.addrs) {
+			return "", errors.Newf("unknown node %d", id)
+		}
+		return c.addrs[id-1], nil
+	}
 	sender := kvclient.NewSender(clientCtx, resolve, []kvserver.NodeID{1, 2, 3})
 	ds := kvclient.NewDistSender(sender)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	if _, err := sender.Send(ctx, 1, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ChangeReplicas{ChangeReplicas: &rangepb.ChangeReplicasRequest{
-		Changes: []*rangepb.ReplicaChange{{Type: rangepb.ChangeType_ADD_VOTER, NodeId: 2}, {Type: rangepb.ChangeType_ADD_VOTER, NodeId: 3}},
-	}}}); err != nil {
-		t.Fatal(err)
-	}
 	key := func(i int) []byte { return []byte(fmt.Sprintf("key%04d", i)) }
 	writeAll := func(v string) {
 		t.Helper()
@@ -123,25 +78,25 @@ func TestGRPCSplits(t *testing.T) {
 	writeAll("b")
 	readAll(kvclient.NewDistSender(sender), "b")
 
-	// A restarted node reloads the five ranges and serves them again.
-	lh := func(id kvserver.RangeID) kvserver.NodeID {
-		for nid, n := range nodes {
-			if r, err := n.Store().GetReplica(id); err == nil && r.Lease().GetReplica().GetNodeId() == int32(nid) {
-				return nid
-			}
+	// A restarted node reloads the seven ranges (three bootstrapped, four
+	// split off) and serves them again.
+	victim := -1
+	for i := range 3 {
+		if r, err := c.node(i).Store().GetReplica(1); err == nil && r.OwnsValidLease() {
+			victim = i
 		}
-		return 0
 	}
-	victim := lh(1)
-	nodes[victim].Stop()
-	delete(nodes, victim)
-	start(victim)
-	if got := len(nodes[victim].Store().Replicas()); got != 5 {
-		t.Fatalf("n%d restarted with %d replicas", victim, got)
+	if victim < 0 {
+		victim = 0
+	}
+	c.stop(victim)
+	n := c.start(victim)
+	if got := len(n.Store().Replicas()); got != 7 {
+		t.Fatalf("n%d restarted with %d replicas", n.ID(), got)
 	}
 	writeAll("c")
 	readAll(kvclient.NewDistSender(sender), "c")
-	for _, r := range nodes[victim].Store().Replicas() {
+	for _, r := range n.Store().Replicas() {
 		if _, err := sender.Send(ctx, r.RangeID(), &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ComputeChecksum{
 			ComputeChecksum: &rangepb.ComputeChecksumRequest{},
 		}}); err != nil {

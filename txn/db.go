@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/errors"
@@ -44,7 +45,19 @@ type DB struct {
 	clock   *hlc.Clock
 	stopper *stop.Stopper
 	opts    Options
+	metrics Metrics
 }
+
+// Metrics count the transactions of a DB as they end.
+type Metrics struct {
+	// Commits and Aborts count transactions committed and rolled back (or
+	// failed for good); Restarts counts commits refused with a retryable
+	// error (the transaction runs again).
+	Commits, Aborts, Restarts atomic.Int64
+}
+
+// Metrics returns the DB's transaction counters.
+func (db *DB) Metrics() *Metrics { return &db.metrics }
 
 // NewDB returns a DB over sender. Heartbeat loops run as tasks of stopper;
 // clock stamps new transactions.

@@ -200,8 +200,15 @@ func (t *Txn) Rollback(ctx context.Context) error {
 
 func (t *Txn) end(ctx context.Context, commit bool) error {
 	_, err := t.c.send(ctx, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_EndTxn{EndTxn: &rangepb.EndTxnRequest{Commit: commit}}})
-	if err != nil && commit && IsRetryable(err) {
+	m := &t.db.metrics
+	switch {
+	case err != nil && commit && IsRetryable(err):
+		m.Restarts.Add(1)
 		return err
+	case err == nil && commit:
+		m.Commits.Add(1)
+	default:
+		m.Aborts.Add(1)
 	}
 	t.c.mu.Lock()
 	t.c.finishLocked()

@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -17,111 +17,123 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/jackc/pgx/v5"
 	"github.com/meridiandb/meridian/hlc"
-	"github.com/meridiandb/meridian/range/kvclient"
 	"github.com/meridiandb/meridian/range/kvserver"
+	"github.com/meridiandb/meridian/range/liveness"
 	"github.com/meridiandb/meridian/range/rangepb"
-	"github.com/meridiandb/meridian/rpc"
 	"github.com/meridiandb/meridian/server"
-	"github.com/meridiandb/meridian/stop"
+	"github.com/meridiandb/meridian/server/serverpb"
+	"github.com/spf13/cobra"
 )
 
-// runDemo shows the most complete layer working for real: a 3-node cluster
-// in this process, each node with its own Pebble store in a temporary
-// directory and its own gRPC server on loopback. The first range is
-// replicated to all three nodes, takes writes, loses its leaseholder, and
-// carries on; the dead node comes back and catches up.
-func runDemo(args []string) int {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	writes := fs.Int("writes", 2000, "keys to write before and after the failure")
-	keep := fs.Bool("keep", false, "keep the stores' directory")
-	serve := fs.Bool("serve", false, "after the demonstration, keep the cluster running for psql and drivers until interrupted")
-	sqlPort := fs.Int("sql-port", 26257, "with --serve: n1's SQL port (n2 and n3 take the next two)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+func newDemoCmd() *cobra.Command {
+	var o demoOptions
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "run a local 3-node cluster on temporary stores: replication, a node killed, failover, SQL",
+		Long: `Start three nodes in this process, each with its own Pebble store in a
+temporary directory and its own gRPC, SQL and HTTP ports on loopback; they
+form a cluster the way separate processes do (node 1 bootstraps it, the
+others join through it) and the replicate queue gives every range three
+replicas. Then: thousands of writes, the node holding most leases killed,
+writes going on, every acknowledged write read back, the node restarted and
+caught up, a consistency check, SQL through the three nodes. With --serve
+the cluster keeps running for psql until Ctrl-C.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.out = cmd.OutOrStdout()
+			return demo(o)
+		},
 	}
-	opts := demoOptions{writes: *writes, keep: *keep, serve: *serve}
-	if *serve {
-		opts.sqlPort = *sqlPort
-	}
-	if err := demo(opts); err != nil {
-		fmt.Fprintln(os.Stderr, "demo failed:", err)
-		return 1
-	}
-	return 0
+	fs := cmd.Flags()
+	fs.IntVar(&o.writes, "writes", 2000, "keys to write before and after the failure")
+	fs.BoolVar(&o.keep, "keep", false, "keep the stores' directory")
+	fs.BoolVar(&o.serve, "serve", false, "after the demonstration, keep the cluster running for psql and drivers until interrupted")
+	fs.IntVar(&o.sqlPort, "sql-port", 26257, "with --serve: n1's SQL port (n2 and n3 take the next two; 0: any free ports)")
+	fs.IntVar(&o.httpPort, "http-port", 8080, "with --serve: n1's HTTP port (n2 and n3 take the next two; 0: any free ports)")
+	return cmd
 }
 
 type demoOptions struct {
-	writes int
-	keep   bool
-	serve  bool
-	// sqlPort is n1's SQL port (0: any free one).
-	sqlPort int
+	out               io.Writer
+	writes            int
+	keep, serve       bool
+	sqlPort, httpPort int
 }
 
+// demoCluster is the demo's three nodes, by index.
 type demoCluster struct {
-	dir       string
-	clusterID []byte
-	sqlPort   int
-	addrs     map[kvserver.NodeID]string
-	sqlAddrs  map[kvserver.NodeID]string
-	nodes     map[kvserver.NodeID]*server.Node
-	mu        sync.Mutex
+	dir   string
+	o     demoOptions
+	mu    sync.Mutex
+	nodes [3]*server.Node
+	addrs [3]string
 }
 
-func (c *demoCluster) resolve(id kvserver.NodeID) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	a, ok := c.addrs[id]
-	if !ok {
-		return "", errors.Newf("unknown node %d", id)
+func (c *demoCluster) port(base, i int) string {
+	if base == 0 || !c.o.serve {
+		return "127.0.0.1:0"
 	}
-	return a, nil
+	return fmt.Sprintf("127.0.0.1:%d", base+i)
 }
 
-func (c *demoCluster) start(id kvserver.NodeID, bootstrap bool) error {
+// start starts node i (again, on its store and address, after a kill).
+func (c *demoCluster) start(i int) error {
 	c.mu.Lock()
-	addr := c.addrs[id]
+	addr, join := c.addrs[i], []string{}
+	for j, a := range c.addrs {
+		if j != i && a != "" {
+			join = append(join, a)
+		}
+	}
 	c.mu.Unlock()
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	sqlAddr := c.sqlAddrs[id]
-	c.mu.Unlock()
-	if sqlAddr == "" {
-		sqlAddr = "127.0.0.1:0"
-		if c.sqlPort != 0 {
-			sqlAddr = fmt.Sprintf("127.0.0.1:%d", c.sqlPort+int(id)-1)
+	var lns [3]net.Listener
+	for k, a := range []string{addr, c.port(c.o.sqlPort, i), c.port(c.o.httpPort, i)} {
+		ln, err := net.Listen("tcp", a)
+		if err != nil {
+			for _, l := range lns[:k] {
+				_ = l.Close()
+			}
+			return errors.Wrapf(err, "n%d: listening on %s", i+1, a)
 		}
-	}
-	sqlLn, err := net.Listen("tcp", sqlAddr)
-	if err != nil {
-		_ = ln.Close()
-		return errors.Wrap(err, "listening for SQL clients")
+		lns[k] = ln
 	}
 	n, err := server.Start(server.Config{
-		NodeID: id, ClusterID: c.clusterID, StoreDir: filepath.Join(c.dir, fmt.Sprintf("n%d", id)),
-		Listener: ln, SQLListener: sqlLn, Resolve: c.resolve, Bootstrap: bootstrap,
-		Nodes: []kvserver.NodeID{1, 2, 3},
-		Store: kvserver.StoreConfig{RaftTickInterval: 50 * time.Millisecond, LeaseDuration: 3 * time.Second},
+		StoreDir: filepath.Join(c.dir, fmt.Sprintf("n%d", i+1)), Listener: lns[0], SQLListener: lns[1], HTTPListener: lns[2],
+		Bootstrap: i == 0, Join: join, Locality: []*serverpb.Tier{{Key: "region", Value: "local"}, {Key: "zone", Value: fmt.Sprintf("z%d", i+1)}},
+		Store:             kvserver.StoreConfig{RaftTickInterval: 50 * time.Millisecond, LeaseDuration: 3 * time.Second},
+		Liveness:          liveness.Config{LivenessDuration: 3 * time.Second},
+		ReplicateInterval: 100 * time.Millisecond, DirectoryRefreshInterval: 500 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		return err
 	}
 	c.mu.Lock()
-	c.addrs[id] = n.Addr()
-	c.sqlAddrs[id] = n.SQLAddr()
-	c.nodes[id] = n
+	c.nodes[i], c.addrs[i] = n, n.Addr()
 	c.mu.Unlock()
 	return nil
 }
 
+func (c *demoCluster) live() []*server.Node {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*server.Node
+	for _, n := range c.nodes {
+		if n != nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 func demo(o demoOptions) error {
-	writes := o.writes
+	if o.out == nil {
+		o.out = os.Stdout
+	}
+	out := o.out
 	dir, err := os.MkdirTemp("", "meridian-demo-")
 	if err != nil {
 		return err
@@ -129,48 +141,32 @@ func demo(o demoOptions) error {
 	if !o.keep {
 		defer os.RemoveAll(dir)
 	}
-	id := make([]byte, 16)
-	_, _ = rand.Read(id)
-	c := &demoCluster{dir: dir, clusterID: id, sqlPort: o.sqlPort, addrs: map[kvserver.NodeID]string{},
-		sqlAddrs: map[kvserver.NodeID]string{}, nodes: map[kvserver.NodeID]*server.Node{}}
+	c := &demoCluster{dir: dir, o: o}
 	defer func() {
-		for _, n := range c.nodes {
+		for _, n := range c.live() {
 			n.Stop()
 		}
 	}()
-	fmt.Printf("Meridian demo: a 3-node cluster in this process, stores under %s\n\n", dir)
-	for i := kvserver.NodeID(1); i <= 3; i++ {
-		if err := c.start(i, i == 1); err != nil {
+	fmt.Fprintf(out, "Meridian demo: a 3-node cluster in this process, stores under %s\n\n", dir)
+	t0 := hlc.PhysicalNow()
+	for i := range 3 {
+		if err := c.start(i); err != nil {
 			return err
 		}
-		fmt.Printf("  n%d  gRPC on %s, SQL on %s, Pebble store in n%d/\n", i, c.addrs[i], c.sqlAddrs[i], i)
+		n := c.nodes[i]
+		how := "joined through n1"
+		if i == 0 {
+			how = "bootstrapped the cluster"
+		}
+		fmt.Fprintf(out, "  n%d  %s: gRPC %s, SQL %s, HTTP %s\n", n.ID(), how, n.Addr(), n.SQLAddr(), n.HTTPAddr())
 	}
-
-	stopper := stop.NewStopper()
-	defer stopper.Stop()
-	clientCtx := rpc.NewContext(stopper, rpc.Options{
-		ClusterID: c.clusterID, NodeID: 0, Clock: hlc.NewClock(hlc.UnixNano, hlc.DefaultMaxOffset), HeartbeatInterval: time.Second,
-	})
-	sender := kvclient.NewSender(clientCtx, c.resolve, []kvserver.NodeID{1, 2, 3})
-	// A consistency check waits for every replica, including one that is
-	// catching up: give an attempt more than the default two seconds.
-	sender.AttemptTimeout = 20 * time.Second
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-
-	t0 := hlc.PhysicalNow()
-	resp, err := sender.Send(ctx, 1, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ChangeReplicas{ChangeReplicas: &rangepb.ChangeReplicasRequest{
-		Changes: []*rangepb.ReplicaChange{
-			{Type: rangepb.ChangeType_ADD_VOTER, NodeId: 2, StoreId: 2},
-			{Type: rangepb.ChangeType_ADD_VOTER, NodeId: 3, StoreId: 3},
-		},
-	}}})
-	if err != nil {
-		return errors.Wrap(err, "adding replicas")
+	if err := waitFor(ctx, "every range to get three replicas", func() error { return fullyReplicated(c.live(), 3) }); err != nil {
+		return err
 	}
-	fmt.Printf("\nRange r1 (all keys) started on n1 alone; replicas added on n2 and n3 in %s\n", since(t0))
-	fmt.Printf("  (each as a learner, sent a snapshot, then promoted through a joint configuration)\n")
-	fmt.Printf("  r1 replicas: %s\n", describe(resp.Responses[0].GetChangeReplicas().Desc))
+	fmt.Fprintf(out, "\nThe replicate queue gave every range a replica on each node in %s\n", since(t0))
+	fmt.Fprintf(out, "  (each added as a learner, sent a snapshot, then promoted through a joint configuration)\n")
 
 	acked := map[string]string{}
 	var ackedMu sync.Mutex
@@ -180,7 +176,7 @@ func demo(o demoOptions) error {
 		errs := make(chan error, 16)
 		next := from
 		var nextMu sync.Mutex
-		for range 16 {
+		for w := range 16 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -192,9 +188,10 @@ func demo(o demoOptions) error {
 					if i >= to {
 						return
 					}
-					k, v := fmt.Sprintf("key-%06d", i), fmt.Sprintf("%s-%d", phase, i)
-					_, err := sender.Send(ctx, 1, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Put{Put: &rangepb.PutRequest{Key: []byte(k), Value: []byte(v)}}})
-					if err != nil {
+					nodes := c.live()
+					db := nodes[w%len(nodes)].DB()
+					k, v := fmt.Sprintf("demo/key-%06d", i), fmt.Sprintf("%s-%d", phase, i)
+					if err := db.Put(ctx, []byte(k), []byte(v)); err != nil {
 						errs <- errors.Wrapf(err, "writing %s", k)
 						return
 					}
@@ -208,103 +205,203 @@ func demo(o demoOptions) error {
 		close(errs)
 		return hlc.PhysicalNow().Sub(start), <-errs
 	}
-
-	d, err := put("before", 0, writes)
+	d, err := put("before", 0, o.writes)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\nWrote %d keys with 16 concurrent writers in %s (%.0f writes/s); every write is a Raft command\n",
-		writes, d.Round(time.Millisecond), float64(writes)/d.Seconds())
-	if err := checkConsistency(ctx, sender); err != nil {
+	fmt.Fprintf(out, "\nWrote %d keys with 16 concurrent writers in %s (%.0f writes/s); every write is a Raft command\n",
+		o.writes, d.Round(time.Millisecond), float64(o.writes)/d.Seconds())
+	if err := demoConsistency(ctx, out, c.live()[0]); err != nil {
 		return err
 	}
 
-	lh := leaseholder(c)
-	fmt.Printf("\nKilling n%d, the leaseholder (its node stops; its store stays on disk)\n", lh)
+	victim := mostLeases(c)
+	fmt.Fprintf(out, "\nKilling n%d, which holds the most leases (its node stops; its store stays on disk)\n", c.nodes[victim].ID())
 	c.mu.Lock()
-	c.nodes[lh].Stop()
-	delete(c.nodes, lh)
+	c.nodes[victim].Stop()
+	c.nodes[victim] = nil
 	c.mu.Unlock()
 	t0 = hlc.PhysicalNow()
-	_, err = sender.Send(ctx, 1, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Put{Put: &rangepb.PutRequest{Key: []byte("after-failover"), Value: []byte("ok")}}})
-	if err != nil {
+	if err := c.live()[0].DB().Put(ctx, []byte("demo/after-failover"), []byte("ok")); err != nil {
 		return errors.Wrap(err, "first write after the failure")
 	}
-	fmt.Printf("  the next write succeeded after %s: the old 3s lease expired, n%d took over\n", since(t0), leaseholder(c))
-	d, err = put("after", writes, 2*writes)
-	if err != nil {
+	fmt.Fprintf(out, "  the next write succeeded after %s: the dead node's liveness expired, its leases moved\n", since(t0))
+	if d, err = put("after", o.writes, 2*o.writes); err != nil {
 		return err
 	}
-	fmt.Printf("  wrote %d more keys on the 2 surviving nodes in %s\n", writes, d.Round(time.Millisecond))
-
-	fmt.Printf("\nReading back all %d acknowledged writes... ", len(acked))
+	fmt.Fprintf(out, "  wrote %d more keys on the 2 surviving nodes in %s\n", o.writes, d.Round(time.Millisecond))
+	fmt.Fprintf(out, "\nReading back all %d acknowledged writes... ", len(acked))
 	for k, v := range acked {
-		resp, err := sender.Send(ctx, 1, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Get{Get: &rangepb.GetRequest{Key: []byte(k)}}})
+		got, found, err := c.live()[0].DB().Get(ctx, []byte(k))
 		if err != nil {
 			return errors.Wrapf(err, "reading %s", k)
 		}
-		if g := resp.Responses[0].GetGet(); !g.Found || string(g.Value) != v {
-			return errors.Newf("acknowledged write %s=%s reads back as %q (found %v)", k, v, g.Value, g.Found)
+		if !found || string(got) != v {
+			return errors.Newf("acknowledged write %s=%s reads back as %q (found %v)", k, v, got, found)
 		}
 	}
-	fmt.Println("all present.")
+	fmt.Fprintln(out, "all present.")
 
-	fmt.Printf("\nRestarting n%d on its old store; it catches up from the leader's log or a snapshot\n", lh)
-	if err := c.start(lh, false); err != nil {
-		return err
-	}
+	fmt.Fprintf(out, "\nRestarting node %d on its old store and address; it catches up from the log or a snapshot\n", victim+1)
 	t0 = hlc.PhysicalNow()
-	if err := waitCaughtUp(c, lh); err != nil {
+	if err := c.start(victim); err != nil {
 		return err
 	}
-	fmt.Printf("  n%d caught up in %s\n", lh, since(t0))
-	if err := checkConsistency(ctx, sender); err != nil {
+	if err := waitFor(ctx, "the restarted node to catch up", func() error { return caughtUp(c.live(), c.nodes[victim]) }); err != nil {
 		return err
 	}
-	if err := demoSQL(ctx, c); err != nil {
+	fmt.Fprintf(out, "  n%d caught up in %s\n", c.nodes[victim].ID(), since(t0))
+	if err := demoConsistency(ctx, out, c.nodes[victim]); err != nil {
+		return err
+	}
+	if err := demoSQL(ctx, out, c); err != nil {
 		return err
 	}
 	if !o.serve {
-		fmt.Println("\nDone. `meridian demo --serve` keeps the cluster running for psql.")
+		fmt.Fprintln(out, "\nDone. `meridian demo --serve` (or `make demo`) keeps the cluster running for psql.")
 		return nil
 	}
-	fmt.Println("\nThe cluster keeps running; connect with psql or any PostgreSQL driver (Ctrl-C stops it):")
-	for i := kvserver.NodeID(1); i <= 3; i++ {
-		fmt.Printf("  psql \"postgresql://root@%s/defaultdb?sslmode=disable\"\n", c.sqlAddrs[i])
+	fmt.Fprintln(out, "\nThe cluster keeps running; connect with psql or any PostgreSQL driver (Ctrl-C stops it):")
+	for _, n := range c.live() {
+		fmt.Fprintf(out, "  n%d  psql \"postgresql://root@%s/defaultdb?sslmode=disable\"   HTTP http://%s/_status/vars   gRPC %s\n", n.ID(), n.SQLAddr(), n.HTTPAddr(), n.Addr())
 	}
+	fmt.Fprintf(out, "  meridian node ls --insecure --host %s\n", c.live()[0].Addr())
 	sigCtx, stopSig := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stopSig()
 	<-sigCtx.Done()
-	fmt.Println("\nStopping.")
+	fmt.Fprintln(out, "\nStopping.")
 	return nil
 }
 
-// demoSQL runs SQL through the cluster: a table created through one
-// node, written and read through the others, a transfer between rows in
-// a transaction, the table's rows split off into a range of their own.
-func demoSQL(ctx context.Context, c *demoCluster) error {
-	conn := func(id kvserver.NodeID) (*pgx.Conn, error) {
-		c.mu.Lock()
-		addr := c.sqlAddrs[id]
-		c.mu.Unlock()
-		return pgx.Connect(ctx, "postgresql://root@"+addr+"/defaultdb?sslmode=disable")
+// fullyReplicated reports whether every range, by the newest descriptor
+// any of nodes holds, has want voters and nothing else.
+func fullyReplicated(nodes []*server.Node, want int) error {
+	descs := map[kvserver.RangeID]*rangepb.RangeDescriptor{}
+	for _, n := range nodes {
+		for _, r := range n.Store().Replicas() {
+			if d := r.Desc(); d != nil {
+				if cur, ok := descs[r.RangeID()]; !ok || d.Generation > cur.Generation {
+					descs[r.RangeID()] = d
+				}
+			}
+		}
 	}
-	fmt.Println("\nSQL over pgwire, each statement a serializable transaction across the replicated ranges:")
-	c1, err := conn(1)
+	for id, d := range descs {
+		voters := 0
+		for _, rd := range d.Replicas {
+			if rd.Type == rangepb.ReplicaType_VOTER_FULL {
+				voters++
+			}
+		}
+		if voters != want || len(d.Replicas) != want {
+			return errors.Newf("r%d has %d voters of %d replicas", id, voters, len(d.Replicas))
+		}
+	}
+	return nil
+}
+
+// caughtUp reports whether node's replicas have applied what the others'
+// replicas of the same ranges had.
+func caughtUp(nodes []*server.Node, node *server.Node) error {
+	for _, other := range nodes {
+		if other == node {
+			continue
+		}
+		for _, ref := range other.Store().Replicas() {
+			r, err := node.Store().GetReplica(ref.RangeID())
+			if err != nil {
+				return err
+			}
+			if r.AppliedIndex() < ref.AppliedIndex() {
+				return errors.Newf("r%d at applied index %d, want %d", ref.RangeID(), r.AppliedIndex(), ref.AppliedIndex())
+			}
+		}
+	}
+	return nil
+}
+
+// demoConsistency checks every range's replicas against each other.
+func demoConsistency(ctx context.Context, out io.Writer, n *server.Node) error {
+	c, closeFn, err := server.DialAdmin(n.Addr(), nil)
 	if err != nil {
-		return errors.Wrap(err, "connecting to n1's SQL port")
+		return err
 	}
-	defer c1.Close(ctx)
-	c2, err := conn(2)
+	defer closeFn()
+	var resp *serverpb.CheckConsistencyResponse
+	err = waitFor(ctx, "a consistency check", func() error {
+		var err error
+		if resp, err = c.CheckConsistency(ctx, &serverpb.CheckConsistencyRequest{}); err != nil {
+			return err
+		}
+		for _, r := range resp.Ranges {
+			if r.Error != "" {
+				return errors.Newf("r%d: %s", r.RangeId, r.Error)
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return errors.Wrap(err, "connecting to n2's SQL port")
+		return err
 	}
-	defer c2.Close(ctx)
-	c3, err := conn(3)
-	if err != nil {
-		return errors.Wrap(err, "connecting to n3's SQL port")
+	replicas := 0
+	for _, r := range resp.Ranges {
+		replicas += int(r.Replicas)
 	}
-	defer c3.Close(ctx)
+	fmt.Fprintf(out, "Consistency check: %d ranges, %d replicas, each range's replicas hold identical data\n", len(resp.Ranges), replicas)
+	return nil
+}
+
+// mostLeases returns the index of the node holding the most valid leases.
+func mostLeases(c *demoCluster) int {
+	best, most := 0, -1
+	for i, n := range c.nodes {
+		held := 0
+		for _, r := range n.Store().Replicas() {
+			if r.OwnsValidLease() {
+				held++
+			}
+		}
+		if held > most {
+			best, most = i, held
+		}
+	}
+	return best
+}
+
+// waitFor polls cond until it holds or ctx ends.
+func waitFor(ctx context.Context, what string, cond func() error) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		err := cond()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Wrapf(err, "waiting for %s", what)
+		case <-t.C:
+		}
+	}
+}
+
+// demoSQL runs SQL through the cluster: a table created through one node,
+// a transfer between rows in a transaction through another, the total
+// read through the third.
+func demoSQL(ctx context.Context, out io.Writer, c *demoCluster) error {
+	nodes := c.live()
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].ID() < nodes[j].ID() })
+	conns := make([]*pgx.Conn, len(nodes))
+	for i, n := range nodes {
+		conn, err := pgx.Connect(ctx, "postgresql://root@"+n.SQLAddr()+"/defaultdb?sslmode=disable")
+		if err != nil {
+			return errors.Wrapf(err, "connecting to n%d's SQL port", n.ID())
+		}
+		defer conn.Close(ctx)
+		conns[i] = conn
+	}
+	fmt.Fprintln(out, "\nSQL over pgwire, each statement a serializable transaction across the replicated ranges:")
+	c1, c2, c3 := conns[0], conns[1%len(conns)], conns[2%len(conns)]
 	for _, q := range []string{
 		"CREATE TABLE IF NOT EXISTS accounts (id INT PRIMARY KEY, owner TEXT NOT NULL, balance DECIMAL NOT NULL)",
 		"INSERT INTO accounts VALUES (1, 'alice', 100.00), (2, 'bob', 50.00) ON CONFLICT DO NOTHING",
@@ -313,8 +410,8 @@ func demoSQL(ctx context.Context, c *demoCluster) error {
 			return errors.Wrapf(err, "n1: %s", q)
 		}
 	}
-	fmt.Println("  n1> CREATE TABLE accounts (id INT PRIMARY KEY, owner TEXT NOT NULL, balance DECIMAL NOT NULL)")
-	fmt.Println("  n1> INSERT INTO accounts VALUES (1, 'alice', 100.00), (2, 'bob', 50.00)")
+	fmt.Fprintln(out, "  n1> CREATE TABLE accounts (id INT PRIMARY KEY, owner TEXT NOT NULL, balance DECIMAL NOT NULL)")
+	fmt.Fprintln(out, "  n1> INSERT INTO accounts VALUES (1, 'alice', 100.00), (2, 'bob', 50.00)")
 	tx, err := c2.Begin(ctx)
 	if err != nil {
 		return err
@@ -331,20 +428,20 @@ func demoSQL(ctx context.Context, c *demoCluster) error {
 	if err := tx.Commit(ctx); err != nil {
 		return errors.Wrap(err, "n2: COMMIT")
 	}
-	fmt.Println("  n2> BEGIN; UPDATE accounts SET balance = balance - 30 WHERE id = 1;")
-	fmt.Println("      UPDATE accounts SET balance = balance + 30 WHERE id = 2; COMMIT")
+	fmt.Fprintln(out, "  n2> BEGIN; UPDATE accounts SET balance = balance - 30 WHERE id = 1;")
+	fmt.Fprintln(out, "      UPDATE accounts SET balance = balance + 30 WHERE id = 2; COMMIT")
 	rows, err := c3.Query(ctx, "SELECT id, owner, balance::TEXT FROM accounts ORDER BY id")
 	if err != nil {
 		return errors.Wrap(err, "n3: SELECT")
 	}
-	fmt.Println("  n3> SELECT id, owner, balance FROM accounts ORDER BY id")
+	fmt.Fprintln(out, "  n3> SELECT id, owner, balance FROM accounts ORDER BY id")
 	for rows.Next() {
 		var id int32
 		var owner, balance string
 		if err := rows.Scan(&id, &owner, &balance); err != nil {
 			return err
 		}
-		fmt.Printf("        %d | %-5s | %s\n", id, owner, balance)
+		fmt.Fprintf(out, "        %d | %-5s | %s\n", id, owner, balance)
 	}
 	if err := rows.Err(); err != nil {
 		return errors.Wrap(err, "n3: SELECT")
@@ -353,85 +450,11 @@ func demoSQL(ctx context.Context, c *demoCluster) error {
 	if err := c3.QueryRow(ctx, "SELECT sum(balance)::TEXT FROM accounts").Scan(&total); err != nil {
 		return errors.Wrap(err, "n3: SELECT sum")
 	}
-	fmt.Printf("  n3> SELECT sum(balance) FROM accounts  →  %s\n", total)
+	fmt.Fprintf(out, "  n3> SELECT sum(balance) FROM accounts  →  %s\n", total)
 	if total != "150.00" {
 		return errors.Newf("the accounts hold %s in all, want 150.00", total)
 	}
 	return nil
-}
-
-// checkConsistency runs the range's consistency check: every replica
-// hashes its data at one applied index, and the leaseholder collects and
-// compares the checksums.
-func checkConsistency(ctx context.Context, sender *kvclient.Sender) error {
-	resp, err := sender.Send(ctx, 1, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ComputeChecksum{ComputeChecksum: &rangepb.ComputeChecksumRequest{}}})
-	if err != nil {
-		return errors.Wrap(err, "consistency check")
-	}
-	sums := resp.Responses[0].GetComputeChecksum().Checksums
-	fmt.Printf("Consistency check: %d replicas hold identical data at applied index %d (sha256 %x…)\n",
-		len(sums), sums[0].AppliedIndex, sums[0].Checksum[:6])
-	return nil
-}
-
-// waitCaughtUp waits until node n's replica of r1 has applied everything
-// the leaseholder had applied when the wait began.
-func waitCaughtUp(c *demoCluster, n kvserver.NodeID) error {
-	c.mu.Lock()
-	lh := c.nodes[leaseholderLocked(c)]
-	node := c.nodes[n]
-	c.mu.Unlock()
-	if lh == nil || node == nil {
-		return errors.New("no leaseholder to catch up with")
-	}
-	ref, err := lh.Store().GetReplica(1)
-	if err != nil {
-		return err
-	}
-	target := ref.AppliedIndex()
-	deadline := hlc.PhysicalNow().Add(time.Minute)
-	for {
-		if r, err := node.Store().GetReplica(1); err == nil && r.AppliedIndex() >= target {
-			return nil
-		}
-		if hlc.PhysicalNow().After(deadline) {
-			return errors.Newf("n%d did not catch up to applied index %d within a minute", n, target)
-		}
-		t := time.NewTimer(20 * time.Millisecond)
-		<-t.C
-	}
-}
-
-func leaseholder(c *demoCluster) kvserver.NodeID {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return leaseholderLocked(c)
-}
-
-// leaseholderLocked returns the node holding r1's lease, as the replicas
-// know it (0 if none); c.mu is held.
-func leaseholderLocked(c *demoCluster) kvserver.NodeID {
-	var best *rangepb.Lease
-	for _, n := range c.nodes {
-		if r, err := n.Store().GetReplica(1); err == nil {
-			if l := r.Lease(); l != nil && (best == nil || l.Sequence > best.Sequence) {
-				best = l
-			}
-		}
-	}
-	if best == nil {
-		return 0
-	}
-	return kvserver.NodeID(best.Replica.NodeId)
-}
-
-func describe(desc *rangepb.RangeDescriptor) string {
-	var out []string
-	for _, rd := range desc.Replicas {
-		out = append(out, fmt.Sprintf("n%d (replica %d, %s)", rd.NodeId, rd.ReplicaId, rd.Type))
-	}
-	sort.Strings(out)
-	return fmt.Sprint(out)
 }
 
 func since(t time.Time) time.Duration { return hlc.PhysicalNow().Sub(t).Round(time.Millisecond) }

@@ -1,131 +1,257 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/hex"
-	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/cockroachdb/errors"
-	"github.com/meridiandb/meridian/range/kvserver"
+	"github.com/dustin/go-humanize"
+	"github.com/meridiandb/meridian/range/liveness"
 	"github.com/meridiandb/meridian/server"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
-// runStartSingleNode runs a one-node cluster on a store that outlives it:
-// the first start bootstraps the store (a new cluster ID, the first range),
-// later starts reopen it. Every write still goes through Raft, a group of
-// one voter.
-func runStartSingleNode(args []string) int {
-	fs := flag.NewFlagSet("start-single-node", flag.ContinueOnError)
-	store := fs.String("store", "meridian-data", "the store's directory (created and bootstrapped if new)")
-	listen := fs.String("listen-addr", "127.0.0.1:26357", "address for node-to-node gRPC")
-	sqlAddr := fs.String("sql-addr", "127.0.0.1:26257", "address for PostgreSQL clients")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	n, fresh, err := startSingleNode(*store, *listen, *sqlAddr)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "meridian start-single-node:", err)
-		return 1
-	}
-	if fresh {
-		fmt.Printf("Bootstrapped a new cluster in %s\n", *store)
-	}
-	fmt.Printf("Meridian node 1 is running (store %s, gRPC %s).\nConnect with:\n  psql \"postgresql://root@%s/defaultdb?sslmode=disable\"\n",
-		*store, n.Addr(), n.SQLAddr())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	<-ctx.Done()
-	fmt.Println("Stopping.")
-	n.Stop()
-	return 0
+// nodeFlags are the flags of the commands that run a node.
+type nodeFlags struct {
+	store, listenAddr, advertiseAddr, sqlAddr, httpAddr string
+	join                                                []string
+	locality, cache                                     string
+	insecure                                            bool
+	certsDir                                            string
+	timeUntilStoreDead                                  time.Duration
+	drainTimeout, joinTimeout, livenessDuration         time.Duration
 }
 
-// clusterIDFile holds a store's cluster ID, written once the store is
-// bootstrapped.
-const clusterIDFile = "CLUSTER_ID"
+func (f *nodeFlags) register(fs *pflag.FlagSet, withJoin bool) {
+	fs.StringVar(&f.store, "store", "meridian-data", "the store's directory (created if new)")
+	fs.StringVar(&f.listenAddr, "listen-addr", "127.0.0.1:26357", "address for node-to-node gRPC, joining nodes and the node commands")
+	fs.StringVar(&f.advertiseAddr, "advertise-addr", "", "gRPC address other nodes reach this node at (default: --listen-addr)")
+	fs.StringVar(&f.sqlAddr, "sql-addr", "127.0.0.1:26257", "address for PostgreSQL clients")
+	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:8080", "address for health checks, metrics (/_status/vars) and status pages")
+	if withJoin {
+		fs.StringSliceVar(&f.join, "join", nil, "gRPC addresses of nodes to join through, comma-separated (the same list on every node is fine)")
+	}
+	fs.StringVar(&f.locality, "locality", "", "where the node runs, outermost tier first: region=us-east1,zone=us-east1-b")
+	fs.StringVar(&f.cache, "cache", "128MiB", "the store's block cache: a size (512MiB, 1GB) or a share of the machine's memory (25%)")
+	fs.BoolVar(&f.insecure, "insecure", false, "run without TLS or authentication (development only: anyone who can reach the ports has full access)")
+	fs.StringVar(&f.certsDir, "certs-dir", "", "directory with ca.crt, node.crt and node.key (see 'meridian cert'): TLS for gRPC and SQL")
+	fs.DurationVar(&f.timeUntilStoreDead, "time-until-store-dead", 5*time.Minute, "how long a node must be unreachable before its replicas are rebuilt elsewhere")
+	fs.DurationVar(&f.drainTimeout, "drain-timeout", 10*time.Second, "how long a drain (SIGTERM) waits for running statements and lease transfers")
+	if withJoin {
+		fs.DurationVar(&f.joinTimeout, "join-timeout", time.Minute, "how long a new node tries its join addresses while none of them answers; then it exits")
+	}
+	// Tuning for tests: every node of a cluster must use the same.
+	fs.DurationVar(&f.livenessDuration, "liveness-duration", 9*time.Second, "how long a node's liveness heartbeat keeps it live (leases of a dead node move after it)")
+	_ = fs.MarkHidden("liveness-duration")
+}
 
-// startSingleNode starts node 1 on the store in dir, bootstrapping it
-// first if it holds no cluster yet; fresh reports that it did.
-func startSingleNode(dir, listenAddr, sqlAddr string) (n *server.Node, fresh bool, err error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, false, errors.Wrapf(err, "creating the store directory %s", dir)
-	}
-	idPath := filepath.Join(dir, clusterIDFile)
-	var clusterID []byte
-	switch b, err := os.ReadFile(idPath); {
-	case err == nil:
-		if clusterID, err = hex.DecodeString(strings.TrimSpace(string(b))); err != nil || len(clusterID) == 0 {
-			return nil, false, errors.Newf("%s is corrupt: not a hex cluster ID", idPath)
-		}
-	case errors.Is(err, os.ErrNotExist):
-		entries, rerr := os.ReadDir(dir)
-		if rerr != nil {
-			return nil, false, rerr
-		}
-		if len(entries) > 0 {
-			return nil, false, errors.Newf("%s holds files but no %s: not a Meridian store, or a damaged one; refusing to bootstrap over it", dir, clusterIDFile)
-		}
-		clusterID = make([]byte, 16)
-		_, _ = rand.Read(clusterID)
-		fresh = true
-	default:
-		return nil, false, errors.Wrapf(err, "reading %s", idPath)
-	}
-	ln, err := net.Listen("tcp", listenAddr)
+// config checks the flags and opens the node's listeners; nothing is
+// written anywhere before every flag has been checked.
+func (f *nodeFlags) config() (server.Config, error) {
+	var cfg server.Config
+	locality, err := server.ParseLocality(f.locality)
 	if err != nil {
-		return nil, false, errors.Wrap(err, "listening for gRPC")
+		return cfg, err
 	}
-	sqlLn, err := net.Listen("tcp", sqlAddr)
+	cache, err := parseCacheSize(f.cache)
 	if err != nil {
-		_ = ln.Close()
-		return nil, false, errors.Wrap(err, "listening for SQL clients")
+		return cfg, err
 	}
-	self := ln.Addr().String()
-	n, err = server.Start(server.Config{
-		NodeID: 1, ClusterID: clusterID, StoreDir: dir, Listener: ln, SQLListener: sqlLn, Bootstrap: fresh,
-		Resolve: func(id kvserver.NodeID) (string, error) {
-			if id != 1 {
-				return "", errors.Newf("unknown node %d: this is a single-node cluster", id)
+	if f.insecure == (f.certsDir != "") {
+		return cfg, errors.New("choose one of --insecure (no TLS, no authentication: development only) and --certs-dir (TLS; see 'meridian cert')")
+	}
+	if f.store == "" {
+		return cfg, errors.New("--store must name a directory")
+	}
+	cfg = server.Config{
+		StoreDir: f.store, Join: f.join, Locality: locality, CacheSize: cache,
+		AdvertiseAddr: f.advertiseAddr, TimeUntilStoreDead: f.timeUntilStoreDead, DrainTimeout: f.drainTimeout, JoinTimeout: f.joinTimeout,
+		Liveness: liveness.Config{LivenessDuration: f.livenessDuration},
+		Logger:   slog.New(slog.NewTextHandler(os.Stderr, nil)),
+	}
+	if f.certsDir != "" {
+		tc, err := loadNodeTLS(f.certsDir)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.RPCServerTLS, cfg.RPCClientTLS, cfg.SQLTLS, cfg.SQLRequireTLS = tc.rpcServer, tc.rpcClient, tc.sql, true
+		cfg.SQLAuth = tc.sqlAuth
+	}
+	listen := func(addr, what string) (net.Listener, error) {
+		ln, err := net.Listen("tcp", addr)
+		return ln, errors.Wrapf(err, "listening for %s on %s", what, addr)
+	}
+	if cfg.Listener, err = listen(f.listenAddr, "gRPC"); err != nil {
+		return cfg, err
+	}
+	if cfg.SQLListener, err = listen(f.sqlAddr, "SQL clients"); err != nil {
+		_ = cfg.Listener.Close()
+		return cfg, err
+	}
+	if f.httpAddr != "" {
+		if cfg.HTTPListener, err = listen(f.httpAddr, "HTTP"); err != nil {
+			_ = cfg.Listener.Close()
+			_ = cfg.SQLListener.Close()
+			return cfg, err
+		}
+	}
+	return cfg, nil
+}
+
+// parseCacheSize parses "512MiB", "1GB", "1073741824" or "25%" (of the
+// machine's memory).
+func parseCacheSize(s string) (int64, error) {
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		pct, err := strconv.ParseFloat(p, 64)
+		if err != nil || pct <= 0 || pct > 90 {
+			return 0, errors.Newf("--cache %q: a percentage must be in (0, 90]", s)
+		}
+		total, err := totalMemory()
+		if err != nil {
+			return 0, errors.Wrapf(err, "--cache %q", s)
+		}
+		return int64(float64(total) * pct / 100), nil
+	}
+	n, err := humanize.ParseBytes(s)
+	if err != nil || n == 0 {
+		return 0, errors.Newf("--cache %q: want a size such as 512MiB or 1GB, or a percentage such as 25%%", s)
+	}
+	return int64(n), nil
+}
+
+// totalMemory reads the machine's memory from /proc/meminfo.
+func totalMemory() (uint64, error) {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0, errors.Wrap(err, "reading the machine's memory size")
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err == nil {
+				return kb << 10, nil
 			}
-			return self, nil
-		},
-	})
-	if err != nil {
-		_ = sqlLn.Close()
-		return nil, false, err
-	}
-	if fresh {
-		// Written last: a store without it was never fully bootstrapped.
-		if err := writeFileSync(idPath, []byte(hex.EncodeToString(clusterID)+"\n")); err != nil {
-			n.Stop()
-			return nil, false, err
 		}
 	}
-	return n, fresh, nil
+	return 0, errors.New("/proc/meminfo has no MemTotal")
 }
 
-func writeFileSync(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
+func newStartCmd() *cobra.Command {
+	var f nodeFlags
+	cmd := &cobra.Command{
+		Use:   "start",
+		Short: "run a node of a cluster",
+		Long: `Run a node. A node whose store is new joins the cluster through one of the
+--join addresses, or, if the cluster does not exist yet, waits until
+'meridian init' bootstraps it (once, on any one node). A node whose store
+belongs to a cluster rejoins it, also from another address.
+
+Three nodes on one machine:
+  meridian start --insecure --store n1 --listen-addr 127.0.0.1:26357 --sql-addr 127.0.0.1:26257 --http-addr 127.0.0.1:8080 --join 127.0.0.1:26357,127.0.0.1:26358,127.0.0.1:26359 &
+  meridian start --insecure --store n2 --listen-addr 127.0.0.1:26358 --sql-addr 127.0.0.1:26258 --http-addr 127.0.0.1:8081 --join 127.0.0.1:26357,127.0.0.1:26358,127.0.0.1:26359 &
+  meridian start --insecure --store n3 --listen-addr 127.0.0.1:26359 --sql-addr 127.0.0.1:26259 --http-addr 127.0.0.1:8082 --join 127.0.0.1:26357,127.0.0.1:26358,127.0.0.1:26359 &
+  meridian init --insecure --host 127.0.0.1:26357`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(f.join) == 0 {
+				return errors.New("--join is required: the gRPC addresses of the cluster's nodes (use 'meridian start-single-node' for a cluster of one)")
+			}
+			cfg, err := f.config()
+			if err != nil {
+				return err
+			}
+			return runNode(cfg, f, cmd.OutOrStdout())
+		},
 	}
-	if _, err = f.Write(data); err == nil {
-		err = f.Sync()
+	f.register(cmd.Flags(), true)
+	return cmd
+}
+
+func newStartSingleNodeCmd() *cobra.Command {
+	var f nodeFlags
+	cmd := &cobra.Command{
+		Use:   "start-single-node",
+		Short: "run a one-node cluster on a persistent store (bootstrapped at the first start)",
+		Long: `Run a cluster of one node: the first start bootstraps it, later starts
+reopen it. Every write still goes through Raft, a group of one voter; each
+range keeps one replica.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.config()
+			if err != nil {
+				return err
+			}
+			cfg.Bootstrap, cfg.ReplicationFactor = true, 1
+			return runNode(cfg, f, cmd.OutOrStdout())
+		},
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	f.register(cmd.Flags(), false)
+	return cmd
+}
+
+// runNode starts a node and runs it until a signal: the first SIGTERM or
+// SIGINT drains it, then stops it; a second one stops it at once.
+func runNode(cfg server.Config, f nodeFlags, out io.Writer) error {
+	if f.insecure {
+		cfg.Logger.Warn("RUNNING IN INSECURE MODE: no TLS, no authentication; anyone who can reach this node's ports can read and change all its data. Use --certs-dir for anything but development.")
 	}
-	if err == nil {
-		err = os.Rename(tmp, path)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	type started struct {
+		n   *server.Node
+		err error
 	}
-	return errors.Wrapf(err, "writing %s", path)
+	startc := make(chan started, 1)
+	go func() {
+		n, err := server.Start(cfg)
+		startc <- started{n, err}
+	}()
+	var n *server.Node
+	select {
+	case s := <-startc:
+		if s.err != nil {
+			return s.err
+		}
+		n = s.n
+	case sig := <-sigs:
+		// Still joining or waiting for init: nothing to drain.
+		return errors.Newf("received %s before the node joined a cluster", sig)
+	}
+	ssl := "sslmode=disable"
+	if !f.insecure {
+		ssl = "sslmode=verify-full&sslrootcert=" + f.certsDir + "/ca.crt&sslcert=" + f.certsDir + "/client.root.crt&sslkey=" + f.certsDir + "/client.root.key"
+	}
+	fmt.Fprintf(out, "Meridian node %d is running.\n  cluster:  %s\n  store:    %s\n  gRPC:     %s\n  SQL:      postgresql://root@%s/defaultdb?%s\n  HTTP:     http://%s\n  locality: %s\n",
+		n.ID(), hex.EncodeToString(n.ClusterID()), cfg.StoreDir, n.Addr(), n.SQLAddr(), ssl, n.HTTPAddr(), server.FormatLocality(cfg.Locality))
+	sig := <-sigs
+	fmt.Fprintf(out, "Received %s: draining (a second signal stops at once).\n", sig)
+	done := make(chan string, 1)
+	go func() {
+		progress, _ := n.Drain(context.Background())
+		done <- progress
+	}()
+	select {
+	case progress := <-done:
+		fmt.Fprintf(out, "Drained: %s.\n", progress)
+	case sig = <-sigs:
+		fmt.Fprintf(out, "Received %s again: stopping now.\n", sig)
+	}
+	n.Stop()
+	fmt.Fprintln(out, "Stopped.")
+	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/workload"
 	"github.com/meridiandb/meridian/workload/bank"
@@ -40,10 +42,21 @@ database. Flags may come before or after the URLs; add -h for a list.
 Exit status: 0 ok, 1 error, 2 bad usage, 3 consistency violation.
 `
 
-func runWorkloadCmd(args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return runWorkload(ctx, args, os.Stdout, os.Stderr)
+func newWorkloadCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "workload (init|run|check) (tpcc|kv|bank) [flags] URL...",
+		Short: "load and run TPC-C, kv and bank against PostgreSQL-wire endpoints",
+		// The workload commands parse their own flags (see workloadUsage).
+		DisableFlagParsing: true,
+		RunE: func(_ *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if code := runWorkload(ctx, args, os.Stdout, os.Stderr); code != 0 {
+				return exitCode{code: code}
+			}
+			return nil
+		},
+	}
 }
 
 // runWorkload runs `meridian workload` with args (after "workload") and

@@ -32,7 +32,8 @@ type Sender struct {
 
 	rpcCtx  *rpc.Context
 	resolve rpc.AddressResolver
-	nodes   []kvserver.NodeID
+	// nodes lists the nodes to try, when the leaseholder is not known.
+	nodes func() []kvserver.NodeID
 
 	mu struct {
 		sync.Mutex
@@ -41,8 +42,16 @@ type Sender struct {
 	}
 }
 
-// NewSender returns a sender that reaches nodes through rpcCtx.
+// NewSender returns a sender that reaches a fixed set of nodes through
+// rpcCtx (tools and tests that start the nodes themselves).
 func NewSender(rpcCtx *rpc.Context, resolve rpc.AddressResolver, nodes []kvserver.NodeID) *Sender {
+	return NewDynamicSender(rpcCtx, resolve, func() []kvserver.NodeID { return nodes })
+}
+
+// NewDynamicSender returns a sender that reaches through rpcCtx the nodes
+// that nodes lists at the time of each request: a cluster's members
+// change, and a node learns of them as they join.
+func NewDynamicSender(rpcCtx *rpc.Context, resolve rpc.AddressResolver, nodes func() []kvserver.NodeID) *Sender {
 	s := &Sender{AttemptTimeout: time.Minute, rpcCtx: rpcCtx, resolve: resolve, nodes: nodes}
 	s.mu.leaseholders = map[kvserver.RangeID]kvserver.NodeID{}
 	return s
@@ -60,18 +69,22 @@ func (s *Sender) Send(ctx context.Context, id kvserver.RangeID, reqs ...*rangepb
 // may carry a timestamp or a transaction.
 func (s *Sender) SendBatch(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
 	id := kvserver.RangeID(ba.Header.GetRangeId())
+	nodes := s.nodes()
+	if len(nodes) == 0 {
+		return nil, errors.Newf("r%d: no node to send to: the cluster's members are not known yet", id)
+	}
 	s.mu.Lock()
 	next, ok := s.mu.leaseholders[id]
 	s.mu.Unlock()
 	if !ok {
-		next = s.nodes[0]
+		next = nodes[0]
 	}
 	var lastErr error
 	backoff := time.Millisecond
 	for {
-		for range s.nodes {
+		for range nodes {
 			to := next
-			next = s.after(to)
+			next = after(nodes, to)
 			resp, err := s.sendTo(ctx, to, ba)
 			if err == nil {
 				s.mu.Lock()
@@ -108,16 +121,20 @@ func (s *Sender) SendBatch(ctx context.Context, ba *rangepb.BatchRequest) (*rang
 		case <-t.C:
 		}
 		backoff = min(2*backoff, 200*time.Millisecond)
+		if ns := s.nodes(); len(ns) > 0 {
+			nodes = ns // members may have joined meanwhile
+		}
 	}
 }
 
-func (s *Sender) after(n kvserver.NodeID) kvserver.NodeID {
-	for i, x := range s.nodes {
+// after returns the node that follows n in nodes (round robin).
+func after(nodes []kvserver.NodeID, n kvserver.NodeID) kvserver.NodeID {
+	for i, x := range nodes {
 		if x == n {
-			return s.nodes[(i+1)%len(s.nodes)]
+			return nodes[(i+1)%len(nodes)]
 		}
 	}
-	return s.nodes[0]
+	return nodes[0]
 }
 
 // sendTo sends one attempt to one node, with a deadline of its own so

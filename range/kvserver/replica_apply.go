@@ -33,6 +33,7 @@ type appliedEffect struct {
 // the in-memory effects. Every replica does exactly the same, so their
 // data stays identical byte for byte.
 func (r *Replica) applyCommittedEntries(ctx context.Context, ents []raftpb.Entry) error {
+	r.store.metrics.RaftApplied.Add(int64(len(ents)))
 	for len(ents) > 0 {
 		rest, err := r.applyEntriesThroughSplit(ctx, ents)
 		if err != nil {

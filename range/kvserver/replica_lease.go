@@ -412,3 +412,14 @@ func (r *Replica) requestRaftLeadershipLocked() {
 	r.mu.raftGroup.TransferLeader(uint64(r.mu.replicaID))
 	r.store.scheduler.EnqueueReady(r.rangeID)
 }
+
+// OwnsValidLease reports whether this replica holds a lease that is valid
+// now: the replica that acts for the range (its replicate queue, a drain
+// moving leases away) asks this before sending admin requests.
+func (r *Replica) OwnsValidLease() bool {
+	l := r.Lease()
+	if l == nil || NodeID(l.Replica.GetNodeId()) != r.store.nodeID || l.Replica.GetReplicaId() != r.ReplicaID() {
+		return false
+	}
+	return r.leaseStatusAt(l, r.store.clock.Now()).state == leaseValid
+}

@@ -152,6 +152,7 @@ func (r *Replica) proposeBuffered(p *proposal) error {
 		return err
 	}
 	p.encoded = data
+	r.store.metrics.RaftProposals.Add(1)
 	b := &r.propBuf
 	b.mu.Lock()
 	if err := b.mu.closed; err != nil {

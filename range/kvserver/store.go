@@ -128,6 +128,7 @@ type Store struct {
 	}
 	// snapshotsApplied counts the snapshots this store's replicas applied.
 	snapshotsApplied atomic.Int64
+	metrics          StoreMetrics
 	// meta2UpdatesDisabled stops the follow-up meta2 writes (tests of
 	// the window they close, see replica_split.go).
 	meta2UpdatesDisabled atomic.Bool
@@ -156,6 +157,16 @@ func NewStore(cfg StoreConfig, engine kv.Engine, stopper *stop.Stopper) *Store {
 // NodeID returns the store's node.
 func (s *Store) NodeID() NodeID { return s.nodeID }
 
+// StoreMetrics count a store's Raft work.
+type StoreMetrics struct {
+	// RaftProposals counts commands proposed by this store's replicas;
+	// RaftApplied counts log entries applied by them.
+	RaftProposals, RaftApplied atomic.Int64
+}
+
+// Metrics returns the store's counters.
+func (s *Store) Metrics() *StoreMetrics { return &s.metrics }
+
 // Engine returns the store's engine.
 func (s *Store) Engine() kv.Engine { return s.engine }
 
@@ -164,8 +175,30 @@ func (s *Store) Engine() kv.Engine { return s.engine }
 // bootstrapped on one store; tests bootstrap many ranges with several
 // replicas by running it on each member's engine.
 func Bootstrap(eng kv.Engine, desc *rangepb.RangeDescriptor) error {
+	return BootstrapRanges(eng, desc)
+}
+
+// BootstrapRanges writes the initial state of several ranges' replicas into
+// an engine in one synced batch: a new cluster's first ranges, which must
+// not overlap. The range holding meta2 gets the meta2 record of every one
+// of them, and the range ID generator (when it holds it) starts at the
+// highest of their IDs.
+func BootstrapRanges(eng kv.Engine, descs ...*rangepb.RangeDescriptor) error {
 	b := eng.NewBatch()
 	defer b.Close()
+	var maxID int64
+	for _, desc := range descs {
+		maxID = max(maxID, desc.RangeId)
+	}
+	for _, desc := range descs {
+		if err := bootstrapRange(b, desc, descs, maxID); err != nil {
+			return err
+		}
+	}
+	return b.Commit(true)
+}
+
+func bootstrapRange(b kv.Batch, desc *rangepb.RangeDescriptor, all []*rangepb.RangeDescriptor, maxID int64) error {
 	id := RangeID(desc.RangeId)
 	if err := putProto(b, descKey(id), desc); err != nil {
 		return err
@@ -173,14 +206,16 @@ func Bootstrap(eng kv.Engine, desc *rangepb.RangeDescriptor) error {
 	var ms kv.MVCCStats
 	if descContains(desc, kv.Meta2Prefix) {
 		// The first range holds the meta2 records, its own first, and the
-		// range ID generator, which starts at its ID. The bootstrap writes
-		// are the oldest versions there are.
+		// range ID generator, which starts at the highest ID bootstrapped.
+		// The bootstrap writes are the oldest versions there are.
 		ts := hlc.Timestamp{WallTime: 1}
-		if err := putMeta2(b, &ms, ts, desc); err != nil {
-			return err
+		for _, d := range all {
+			if err := putMeta2(b, &ms, ts, d); err != nil {
+				return err
+			}
 		}
 		if descContains(desc, kv.RangeIDGeneratorKey) {
-			if _, err := kv.MVCCIncrement(b, &ms, kv.RangeIDGeneratorKey, ts, desc.RangeId, kv.MVCCWriteOptions{}); err != nil {
+			if _, err := kv.MVCCIncrement(b, &ms, kv.RangeIDGeneratorKey, ts, maxID, kv.MVCCWriteOptions{}); err != nil {
 				return err
 			}
 		}
@@ -200,10 +235,7 @@ func Bootstrap(eng kv.Engine, desc *rangepb.RangeDescriptor) error {
 	if err != nil {
 		return err
 	}
-	if err := b.Put(kv.MVCCKey{Key: hardStateKey(id)}, data); err != nil {
-		return err
-	}
-	return b.Commit(true)
+	return b.Put(kv.MVCCKey{Key: hardStateKey(id)}, data)
 }
 
 // A range starts with a log truncated at this index and term, as if its

@@ -53,6 +53,7 @@ const (
 	CodeTooManyConnections          Code = "53300"
 	CodeQueryCanceled               Code = "57014"
 	CodeAdminShutdown               Code = "57P01"
+	CodeCannotConnectNow            Code = "57P03"
 	CodeInternalError               Code = "XX000"
 )
 

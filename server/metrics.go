@@ -1,0 +1,166 @@
+package server
+
+import (
+	"strings"
+	"time"
+
+	"github.com/meridiandb/meridian/range/kvserver"
+	"github.com/meridiandb/meridian/range/rangepb"
+	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics is a node's Prometheus registry, served at /_status/vars. Gauges
+// of the store are computed at scrape time; SQL figures are counted as
+// statements complete (the node is pgwire's Observer).
+type metrics struct {
+	reg         *prometheus.Registry
+	connections prometheus.Gauge
+	statements  *prometheus.CounterVec
+	errors      *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+}
+
+func newMetrics(n *Node) *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	gauge := func(name, help string, fn func() float64) {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "meridian", Name: name, Help: help}, fn))
+	}
+	counter := func(name, help string, fn func() float64) {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "meridian", Name: name, Help: help}, fn))
+	}
+	ranges := func(count func(r replicaFacts) bool) func() float64 {
+		return func() float64 {
+			if !n.isStarted() {
+				return 0
+			}
+			c := 0
+			for _, f := range n.replicaFacts() {
+				if count(f) {
+					c++
+				}
+			}
+			return float64(c)
+		}
+	}
+	gauge("ranges", "Replicas on this node's store.", ranges(func(replicaFacts) bool { return true }))
+	gauge("leaseholders", "Ranges whose lease this node holds.", ranges(func(f replicaFacts) bool { return f.leaseholder }))
+	gauge("ranges_underreplicated", "Ranges led here with fewer live voters than the replication factor allows.",
+		ranges(func(f replicaFacts) bool { return f.leaseholder && f.underReplicated }))
+	gauge("ranges_unavailable", "Ranges led here whose live voters are no quorum.",
+		ranges(func(f replicaFacts) bool { return f.leaseholder && f.unavailable }))
+	gauge("live_nodes", "Nodes this node sees live.", func() float64 {
+		if !n.isStarted() {
+			return 0
+		}
+		c, now := 0, n.cfg.Clock.Now()
+		for _, d := range n.dir.all() {
+			if n.nodeState(kvserver.NodeID(d.NodeId), now) == nodeLive {
+				c++
+			}
+		}
+		return float64(c)
+	})
+	gauge("node_ready", "1 while the node serves and is not draining.", func() float64 {
+		if n.Ready() {
+			return 1
+		}
+		return 0
+	})
+	counter("raft_proposals_total", "Commands proposed to Raft by this node's replicas.", func() float64 {
+		if !n.isStarted() {
+			return 0
+		}
+		return float64(n.store.Metrics().RaftProposals.Load())
+	})
+	counter("raft_applied_total", "Raft log entries applied by this node's replicas.", func() float64 {
+		if !n.isStarted() {
+			return 0
+		}
+		return float64(n.store.Metrics().RaftApplied.Load())
+	})
+	for _, c := range []struct {
+		name, help string
+		get        func() int64
+	}{
+		{"txn_commits_total", "Transactions coordinated here that committed.", func() int64 { return n.db.Metrics().Commits.Load() }},
+		{"txn_aborts_total", "Transactions coordinated here that rolled back or failed.", func() int64 { return n.db.Metrics().Aborts.Load() }},
+		{"txn_restarts_total", "Commits refused with a retryable error (the transaction ran again).", func() int64 { return n.db.Metrics().Restarts.Load() }},
+	} {
+		counter(c.name, c.help, func() float64 {
+			if !n.isStarted() {
+				return 0
+			}
+			return float64(c.get())
+		})
+	}
+	m.connections = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "meridian", Name: "sql_connections", Help: "Open SQL connections."})
+	m.statements = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "meridian", Name: "sql_statements_total",
+		Help: "SQL statements completed, by type (the command tag's verb)."}, []string{"type"})
+	m.errors = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "meridian", Name: "sql_errors_total",
+		Help: "SQL statements that failed, by SQLSTATE class."}, []string{"class"})
+	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "meridian", Name: "sql_statement_duration_seconds",
+		Help: "SQL statement latency, by type.", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 18)}, []string{"type"})
+	m.reg.MustRegister(m.connections, m.statements, m.errors, m.latency)
+	return m
+}
+
+// ConnOpened, ConnClosed and StatementDone make metrics pgwire's Observer.
+func (m *metrics) ConnOpened() { m.connections.Inc() }
+func (m *metrics) ConnClosed() { m.connections.Dec() }
+func (m *metrics) StatementDone(tag string, d time.Duration, err error) {
+	if err != nil {
+		m.errors.WithLabelValues(string(pgerror.CodeOf(err))[:2]).Inc()
+		return
+	}
+	typ, _, _ := strings.Cut(tag, " ")
+	if typ == "" {
+		typ = "OTHER"
+	}
+	m.statements.WithLabelValues(typ).Inc()
+	m.latency.WithLabelValues(typ).Observe(d.Seconds())
+}
+
+// replicaFacts is what the status pages and metrics say of one replica.
+type replicaFacts struct {
+	desc            *rangepb.RangeDescriptor
+	lease           *rangepb.Lease
+	leaseholder     bool
+	liveVoters      int
+	voters          int
+	underReplicated bool
+	unavailable     bool
+}
+
+// replicaFacts describes every replica on the store.
+func (n *Node) replicaFacts() []replicaFacts {
+	now := n.cfg.Clock.Now()
+	usable := 0
+	for _, d := range n.dir.all() {
+		if n.nodeState(kvserver.NodeID(d.NodeId), now) == nodeLive {
+			usable++
+		}
+	}
+	var out []replicaFacts
+	for _, r := range n.store.Replicas() {
+		f := replicaFacts{desc: r.Desc(), lease: r.Lease(), leaseholder: r.OwnsValidLease()}
+		if f.desc == nil {
+			continue // not initialized yet (waits for a snapshot)
+		}
+		for _, rd := range f.desc.GetReplicas() {
+			if rd.Type == rangepb.ReplicaType_LEARNER {
+				continue
+			}
+			f.voters++
+			if n.nodeState(kvserver.NodeID(rd.NodeId), now) == nodeLive {
+				f.liveVoters++
+			}
+		}
+		f.underReplicated = f.liveVoters < min(n.cfg.ReplicationFactor, usable)
+		f.unavailable = f.liveVoters <= f.voters/2
+		out = append(out, f)
+	}
+	return out
+}
