@@ -12,6 +12,7 @@ import (
 	"github.com/meridiandb/meridian/server/serverpb"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
 )
 
@@ -72,7 +73,8 @@ init fails.`,
 			defer closeFn()
 			ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
 			defer cancel()
-			resp, err := c.Init(ctx, &serverpb.InitRequest{})
+			// The node may still be starting: wait for it to answer.
+			resp, err := c.Init(ctx, &serverpb.InitRequest{}, grpc.WaitForReady(true))
 			if err != nil {
 				return errors.Wrapf(rpcError(err), "initializing the cluster through %s", f.host)
 			}

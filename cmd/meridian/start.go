@@ -18,6 +18,7 @@ import (
 
 	"github.com/cockroachdb/errors"
 	"github.com/dustin/go-humanize"
+	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/liveness"
 	"github.com/meridiandb/meridian/server"
 	"github.com/spf13/cobra"
@@ -80,7 +81,11 @@ func (f *nodeFlags) config() (server.Config, error) {
 		StoreDir: f.store, Join: f.join, Locality: locality, CacheSize: cache,
 		AdvertiseAddr: f.advertiseAddr, TimeUntilStoreDead: f.timeUntilStoreDead, DrainTimeout: f.drainTimeout, JoinTimeout: f.joinTimeout,
 		Liveness: liveness.Config{LivenessDuration: f.livenessDuration},
-		Logger:   slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		// Expiration leases (the liveness range's) last two thirds of a
+		// liveness period, as the defaults (6s and 9s): failover takes
+		// about one liveness period.
+		Store:  kvserver.StoreConfig{LeaseDuration: f.livenessDuration * 2 / 3},
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
 	}
 	if f.certsDir != "" {
 		tc, err := loadNodeTLS(f.certsDir)
