@@ -91,9 +91,20 @@ type proc struct {
 // startProc starts the binary with args (and extra environment).
 func startProc(t testing.TB, name string, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, name: name, done: make(chan struct{})}
-	p.cmd = exec.Command(meridianBin(t), args...)
-	p.cmd.Env = append(os.Environ(), env...)
+	cmd := exec.Command(meridianBin(t), args...)
+	cmd.Env = append(os.Environ(), env...)
+	return startCmd(t, name, cmd)
+}
+
+// startProcIn starts the binary with args inside network namespace ns.
+func startProcIn(t testing.TB, name, ns string, args ...string) *proc {
+	t.Helper()
+	return startCmd(t, name, exec.Command("ip", append([]string{"netns", "exec", ns, meridianBin(t)}, args...)...))
+}
+
+func startCmd(t testing.TB, name string, cmd *exec.Cmd) *proc {
+	t.Helper()
+	p := &proc{t: t, name: name, done: make(chan struct{}), cmd: cmd}
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
