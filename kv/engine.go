@@ -278,6 +278,13 @@ func Open(dir string, opts Options) (Engine, error) {
 
 // checkStoreVersion verifies dir holds a store of a known format, or
 // marks a new store with the current format.
+// HoldsStore reports whether dir holds a Meridian store (its format
+// version file).
+func HoldsStore(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, storeVersionFile))
+	return err == nil
+}
+
 func checkStoreVersion(dir string) error {
 	path := filepath.Join(dir, storeVersionFile)
 	data, err := os.ReadFile(path)

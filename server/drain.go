@@ -53,7 +53,8 @@ func (n *Node) shedLeases(ctx context.Context) (moved, left int) {
 				}
 			}
 			if target == nil {
-				continue // no other live voter: the lease stays
+				left-- // no other live voter: the lease stays, nothing to wait for
+				continue
 			}
 			actx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			_, err := n.ranges.Send(actx, r.RangeID(), &rangepb.RequestUnion{Value: &rangepb.RequestUnion_TransferLease{

@@ -19,6 +19,9 @@ func storeIsEmpty(dir string) (bool, error) {
 	if err != nil {
 		return false, errors.Wrapf(err, "reading the store directory %s", dir)
 	}
+	if len(entries) > 0 && !kv.HoldsStore(dir) {
+		return false, errors.Newf("%s holds files but no Meridian store: refusing to start on it (name an empty or new directory)", dir)
+	}
 	return len(entries) == 0, nil
 }
 

@@ -193,9 +193,13 @@ func newStartSingleNodeCmd() *cobra.Command {
 		Short: "run a one-node cluster on a persistent store (bootstrapped at the first start)",
 		Long: `Run a cluster of one node: the first start bootstraps it, later starts
 reopen it. Every write still goes through Raft, a group of one voter; each
-range keeps one replica.`,
+range keeps one replica. Without --certs-dir it runs insecure (a
+development shortcut, as it always was: it says so in its log).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.certsDir == "" {
+				f.insecure = true
+			}
 			cfg, err := f.config()
 			if err != nil {
 				return err
