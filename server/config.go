@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"log/slog"
 	"net"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -95,7 +97,7 @@ func (c *Config) setDefaults() {
 		c.Clock = hlc.NewClock(hlc.UnixNano, hlc.DefaultMaxOffset)
 	}
 	if c.AdvertiseAddr == "" && c.Listener != nil {
-		c.AdvertiseAddr = c.Listener.Addr().String()
+		c.AdvertiseAddr = reachableAddr(c.Listener.Addr())
 	}
 	if c.JoinTimeout == 0 {
 		c.JoinTimeout = time.Minute
@@ -167,4 +169,18 @@ func FormatLocality(tiers []*serverpb.Tier) string {
 		parts[i] = t.Key + "=" + t.Value
 	}
 	return strings.Join(parts, ",")
+}
+
+// reachableAddr is addr as other machines can dial it: a listener on every
+// interface (0.0.0.0, ::) is reached at the machine's host name.
+func reachableAddr(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return addr.String()
+	}
+	host, err := os.Hostname()
+	if err != nil {
+		return addr.String()
+	}
+	return net.JoinHostPort(host, strconv.Itoa(tcp.Port))
 }

@@ -219,10 +219,10 @@ func (n *Node) descriptor(id kvserver.NodeID) *serverpb.NodeDescriptor {
 		Locality: n.cfg.Locality, BuildVersion: BuildVersion, StartedAt: n.cfg.Clock.PhysicalNow(),
 	}
 	if n.cfg.SQLListener != nil {
-		d.SqlAddress = n.cfg.SQLListener.Addr().String()
+		d.SqlAddress = reachableAddr(n.cfg.SQLListener.Addr())
 	}
 	if n.cfg.HTTPListener != nil {
-		d.HttpAddress = n.cfg.HTTPListener.Addr().String()
+		d.HttpAddress = reachableAddr(n.cfg.HTTPListener.Addr())
 	}
 	return d
 }

@@ -19,9 +19,11 @@ import (
 // start: node 1 bootstraps, the others join through it; nothing is told a
 // node list or an address function. Timings are shortened for tests.
 type testCluster struct {
-	t     testing.TB
-	dir   string
-	sql   bool
+	t   testing.TB
+	dir string
+	sql bool
+	// tune adjusts every node's configuration.
+	tune  func(*Config)
 	mu    sync.Mutex
 	nodes []*Node // by index; nil while stopped
 	addrs []string
@@ -42,7 +44,14 @@ func testConfig() Config {
 // on every node (n ≤ 3) or three (n > 3).
 func newTestCluster(t testing.TB, n int, withSQL bool) *testCluster {
 	t.Helper()
-	c := &testCluster{t: t, dir: t.TempDir(), sql: withSQL, nodes: make([]*Node, n), addrs: make([]string, n)}
+	return newTestClusterWith(t, n, withSQL, nil)
+}
+
+// newTestClusterWith is newTestCluster with tune applied to every node's
+// configuration.
+func newTestClusterWith(t testing.TB, n int, withSQL bool, tune func(*Config)) *testCluster {
+	t.Helper()
+	c := &testCluster{t: t, dir: t.TempDir(), sql: withSQL, tune: tune, nodes: make([]*Node, n), addrs: make([]string, n)}
 	t.Cleanup(c.stopAll)
 	for i := range n {
 		c.start(i)
@@ -88,6 +97,9 @@ func (c *testCluster) start(i int) *Node {
 		if cfg.SQLListener, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 			c.t.Fatal(err)
 		}
+	}
+	if c.tune != nil {
+		c.tune(&cfg)
 	}
 	n, err := Start(cfg)
 	if err != nil {
