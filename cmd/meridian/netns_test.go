@@ -145,14 +145,17 @@ func TestClusterNetns(t *testing.T) {
 		}
 		t.Logf("client in %s read through %s in %s", h.ns, target.sql, hlc.PhysicalNow().Sub(start).Round(time.Millisecond))
 	}
-	rows, err := (&procCluster{t: t, nodes: nodes}).nodeLS(2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rows {
-		if !r.Live || !strings.HasPrefix(r.Locality, "region=r") {
-			t.Fatalf("node ls: %+v", rows)
+	waitUntil(t, time.Minute, func() error {
+		rows, err := (&procCluster{t: t, nodes: nodes}).nodeLS(2)
+		if err != nil {
+			return err
 		}
-	}
+		for _, r := range rows {
+			if !r.Live || !strings.HasPrefix(r.Locality, "region=r") {
+				return errors.Newf("node ls: %+v", rows)
+			}
+		}
+		return nil
+	})
 	t.Logf("three hosts %v, netem delay in place: %v", joins, lab.delay)
 }
