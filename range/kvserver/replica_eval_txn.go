@@ -461,6 +461,15 @@ func evalEndTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.En
 		ec.txn = recordTxn(rec, ec.txn)
 		return &rangepb.EndTxnResponse{Txn: ec.txn}, resolveLockSpans(ec, rw, ms, req.LockSpans, rec)
 	case rangepb.TransactionStatus_COMMITTED:
+		if req.Commit && rec.Meta.Epoch == ec.txn.Meta.Epoch {
+			// A replay of this very commit: its first attempt applied but
+			// its answer was lost (the leaseholder died), and the client
+			// sent it again elsewhere. Only the coordinator commits, so
+			// the transaction committed: say so, rather than fail a commit
+			// that happened.
+			ec.txn = recordTxn(rec, ec.txn)
+			return &rangepb.EndTxnResponse{Txn: ec.txn}, nil
+		}
 		return nil, &TransactionStatusError{Reason: "already committed", Txn: recordTxn(rec, ec.txn)}
 	}
 	if rec.Meta.Epoch > ec.txn.Meta.Epoch {

@@ -112,6 +112,12 @@ func TestEndTxnResolvesLocalIntentsInTheCommit(t *testing.T) {
 	if n := locks(kvtest.RangeKey(2, "")); n != 0 {
 		t.Fatalf("%d local intents left after the commit", n)
 	}
+	// The commit sent again (its answer was lost, the client retried) is
+	// answered as what happened: committed.
+	br, err = sendTxn(ctx, s, txn, endTxnReq([]byte(local), true, spans...))
+	if err != nil || br.Txn.Status != rangepb.TransactionStatus_COMMITTED {
+		t.Fatalf("the commit replayed: %v %v", br, err)
+	}
 	deadline := hlc.PhysicalNow().Add(10 * time.Second)
 	for locks(kvtest.RangeKey(3, "")) != 0 {
 		if hlc.PhysicalNow().After(deadline) {
