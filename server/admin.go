@@ -219,6 +219,10 @@ func (a *adminServer) Nodes(ctx context.Context, req *serverpb.NodesRequest) (*s
 	if req.Local {
 		return &serverpb.NodesResponse{Nodes: []*serverpb.NodeStatus{n.localStatus()}}, nil
 	}
+	// Read the membership afresh rather than answer from the cached
+	// directory: a node that joined a moment ago through another node is
+	// listed. A failed read falls back on the cache.
+	_ = n.dir.refresh(ctx, dbScanner{n.db})
 	return &serverpb.NodesResponse{Nodes: n.clusterStatus(ctx)}, nil
 }
 
