@@ -1040,6 +1040,14 @@ type distinctOnNode struct {
 
 func (n *distinctOnNode) columns() []resultColumn { return n.src.columns() }
 
+func (n *distinctOnNode) explain() (string, []*planNode) {
+	var keys []string
+	for _, k := range n.keys {
+		keys = append(keys, fmt.Sprintf("@%d", k+1))
+	}
+	return "distinct on " + strings.Join(keys, ", "), []*planNode{&n.src}
+}
+
 func (n *distinctOnNode) next(r *runner) (tree.Datums, error) {
 	for {
 		row, err := n.src.next(r)
@@ -1400,6 +1408,10 @@ type fullRowNode struct {
 }
 
 func (n *fullRowNode) columns() []resultColumn { return n.desc.resultColumns() }
+
+func (n *fullRowNode) explain() (string, []*planNode) {
+	return "fill defaults and casts for " + n.desc.Name, []*planNode{&n.src}
+}
 
 func (n *fullRowNode) next(r *runner) (tree.Datums, error) {
 	in, err := n.src.next(r)

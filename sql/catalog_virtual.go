@@ -549,6 +549,8 @@ type virtualNode struct {
 
 func (n *virtualNode) columns() []resultColumn { return n.cols }
 
+func (n *virtualNode) explain() (string, []*planNode) { return "virtual table", nil }
+
 func (n *virtualNode) next(r *runner) (tree.Datums, error) {
 	if !n.done {
 		n.done = true

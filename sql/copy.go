@@ -157,6 +157,8 @@ type copyRows struct {
 
 func (n *copyRows) columns() []resultColumn { return nil }
 
+func (n *copyRows) explain() (string, []*planNode) { return "copy from client", nil }
+
 func (n *copyRows) next(r *runner) (tree.Datums, error) {
 	if n.done {
 		return nil, nil

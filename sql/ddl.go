@@ -800,6 +800,10 @@ type cutNode struct {
 
 func (n *cutNode) columns() []resultColumn { return n.src.columns()[:n.width] }
 
+func (n *cutNode) explain() (string, []*planNode) {
+	return fmt.Sprintf("first %d columns", n.width), []*planNode{&n.src}
+}
+
 func (n *cutNode) next(r *runner) (tree.Datums, error) {
 	row, err := n.src.next(r)
 	if err != nil || row == nil {

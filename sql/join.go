@@ -1,6 +1,8 @@
 package sql
 
 import (
+	"fmt"
+
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treecmp"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
@@ -213,6 +215,8 @@ type renameNode struct {
 
 func (n *renameNode) columns() []resultColumn { return n.cols }
 
+func (n *renameNode) explain() (string, []*planNode) { return "subquery", []*planNode{&n.src} }
+
 func (n *renameNode) next(r *runner) (tree.Datums, error) {
 	row, err := n.src.next(r)
 	if err != nil || row == nil {
@@ -303,6 +307,23 @@ type joinNode struct {
 }
 
 func (n *joinNode) columns() []resultColumn { return n.cols }
+
+// explain shows a lookup join's right side in its line, not as an input:
+// it is read a row at a time by key, never run.
+func (n *joinNode) explain() (string, []*planNode) {
+	kind := "inner"
+	if n.kind == leftJoin {
+		kind = "left"
+	}
+	if n.lookup != nil {
+		return fmt.Sprintf("lookup join (%s) into %s by primary key", kind, n.right.(*scanNode).desc.Name), []*planNode{&n.left}
+	}
+	s := "nested loop join (" + kind + ")"
+	if n.on != nil {
+		s += " on " + tree.AsString(n.on)
+	}
+	return s, []*planNode{&n.left, &n.right}
+}
 
 func (n *joinNode) next(r *runner) (tree.Datums, error) {
 	if n.lookup == nil && !n.rightRead {

@@ -2,7 +2,9 @@ package sql
 
 import (
 	"context"
+	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
@@ -45,6 +47,11 @@ type runner struct {
 type planNode interface {
 	columns() []resultColumn
 	next(r *runner) (tree.Datums, error)
+	// explain returns the node's EXPLAIN line and its inputs, which EXPLAIN
+	// prints below it and EXPLAIN ANALYZE wraps to count their rows: hence
+	// pointers to the node's own fields, which instrument replaces. Every
+	// node describes itself, so a new node cannot be left out of EXPLAIN.
+	explain() (string, []*planNode)
 }
 
 // evalIn evaluates expr against row.
@@ -105,6 +112,22 @@ func forEachRow(r *runner, d *TableDescriptor, fn func(row tree.Datums) error) e
 }
 
 func (n *scanNode) columns() []resultColumn { return n.cols }
+
+func (n *scanNode) explain() (string, []*planNode) {
+	s := "scan " + n.desc.Name
+	switch {
+	case n.index != nil:
+		s += "@" + n.index.Name + " (index span, then a point read of each row)"
+	case n.span != nil:
+		s += "@" + n.desc.Name + "_pkey (primary key span)"
+	default:
+		s += "@" + n.desc.Name + "_pkey (full scan)"
+	}
+	if n.filter != nil {
+		s += " filter: " + tree.AsString(n.filter)
+	}
+	return s, nil
+}
 
 func (n *scanNode) next(r *runner) (tree.Datums, error) {
 	if !n.started {
@@ -189,6 +212,10 @@ type valuesNode struct {
 
 func (n *valuesNode) columns() []resultColumn { return n.cols }
 
+func (n *valuesNode) explain() (string, []*planNode) {
+	return fmt.Sprintf("values (%d rows)", len(n.rows)), nil
+}
+
 func (n *valuesNode) next(r *runner) (tree.Datums, error) {
 	if n.i >= len(n.rows) {
 		return nil, nil
@@ -214,6 +241,10 @@ type filterNode struct {
 
 func (n *filterNode) columns() []resultColumn { return n.src.columns() }
 
+func (n *filterNode) explain() (string, []*planNode) {
+	return "filter: " + tree.AsString(n.filter), []*planNode{&n.src}
+}
+
 func (n *filterNode) next(r *runner) (tree.Datums, error) {
 	for {
 		row, err := n.src.next(r)
@@ -234,6 +265,14 @@ type renderNode struct {
 }
 
 func (n *renderNode) columns() []resultColumn { return n.cols }
+
+func (n *renderNode) explain() (string, []*planNode) {
+	var cols []string
+	for _, c := range n.cols {
+		cols = append(cols, c.name)
+	}
+	return "render " + strings.Join(cols, ", "), []*planNode{&n.src}
+}
 
 func (n *renderNode) next(r *runner) (tree.Datums, error) {
 	row, err := n.src.next(r)
@@ -311,6 +350,18 @@ type orderCol struct {
 
 func (n *sortNode) columns() []resultColumn { return n.src.columns() }
 
+func (n *sortNode) explain() (string, []*planNode) {
+	var keys []string
+	for _, o := range n.order {
+		k := fmt.Sprintf("@%d", o.idx+1)
+		if o.desc {
+			k += " desc"
+		}
+		keys = append(keys, k)
+	}
+	return "sort " + strings.Join(keys, ", "), []*planNode{&n.src}
+}
+
 func (n *sortNode) next(r *runner) (tree.Datums, error) {
 	return n.nextFilled(func() error {
 		for {
@@ -350,6 +401,17 @@ type limitNode struct {
 }
 
 func (n *limitNode) columns() []resultColumn { return n.src.columns() }
+
+func (n *limitNode) explain() (string, []*planNode) {
+	s := "limit"
+	if n.count != nil {
+		s += " " + tree.AsString(n.count)
+	}
+	if n.offset != nil {
+		s += " offset " + tree.AsString(n.offset)
+	}
+	return s, []*planNode{&n.src}
+}
 
 func (n *limitNode) next(r *runner) (tree.Datums, error) {
 	if !n.started {
@@ -427,6 +489,14 @@ type aggState struct {
 }
 
 func (n *groupNode) columns() []resultColumn { return n.cols }
+
+func (n *groupNode) explain() (string, []*planNode) {
+	var aggs []string
+	for _, a := range n.aggs {
+		aggs = append(aggs, string(a.kind))
+	}
+	return fmt.Sprintf("group (%d keys) %s", len(n.groupBy), strings.Join(aggs, ", ")), []*planNode{&n.src}
+}
 
 func (n *groupNode) next(r *runner) (tree.Datums, error) {
 	return n.nextFilled(func() error { return n.aggregate(r) })

@@ -32,6 +32,10 @@ type insertNode struct {
 	srcDone bool
 }
 
+func (n *insertNode) explain() (string, []*planNode) {
+	return "insert into " + n.desc.Name, []*planNode{&n.src}
+}
+
 // insertBatch is how many rows a plain INSERT or COPY checks and writes
 // per KV batch: one round trip per range for the existence checks and one
 // for the writes, instead of two per row.
@@ -402,6 +406,10 @@ type updateNode struct {
 	done   map[string]bool
 }
 
+func (n *updateNode) explain() (string, []*planNode) {
+	return "update " + n.desc.Name, []*planNode{&n.src}
+}
+
 func (n *updateNode) next(r *runner) (tree.Datums, error) {
 	for {
 		row, err := n.src.next(r)
@@ -445,6 +453,10 @@ type deleteNode struct {
 	// updateNode.joined).
 	joined bool
 	done   map[string]bool
+}
+
+func (n *deleteNode) explain() (string, []*planNode) {
+	return "delete from " + n.desc.Name, []*planNode{&n.src}
 }
 
 // targetRow is the row of d an UPDATE or DELETE source row stands for:

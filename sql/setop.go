@@ -54,6 +54,14 @@ type setOpNode struct {
 
 func (n *setOpNode) columns() []resultColumn { return n.cols }
 
+func (n *setOpNode) explain() (string, []*planNode) {
+	s := n.kind.String()
+	if n.all {
+		s += " ALL"
+	}
+	return s, []*planNode{&n.left, &n.right}
+}
+
 func rowKey(row tree.Datums, cols []resultColumn, r *runner) (string, tree.Datums, error) {
 	var key []byte
 	out := make(tree.Datums, len(cols))

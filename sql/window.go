@@ -225,6 +225,18 @@ type windowNode struct {
 
 func (n *windowNode) columns() []resultColumn { return n.cols }
 
+func (n *windowNode) explain() (string, []*planNode) {
+	var fns []string
+	for _, s := range n.specs {
+		if s.kind == "agg" {
+			fns = append(fns, string(s.agg.kind))
+		} else {
+			fns = append(fns, s.kind)
+		}
+	}
+	return "window " + strings.Join(fns, ", "), []*planNode{&n.src}
+}
+
 func (n *windowNode) next(r *runner) (tree.Datums, error) {
 	return n.nextFilled(func() error { return n.compute(r) })
 }
