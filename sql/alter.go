@@ -5,6 +5,7 @@ import (
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -494,19 +495,19 @@ func (b *builder) addPrimaryKey(d *TableDescriptor, u *tree.UniqueConstraintTabl
 		return err
 	}
 	const batch = 256
-	var kvs []KeyValue
+	var kvs []kvapi.KeyValue
 	for n, row := range rows {
 		v, err := d.rowValue(row)
 		if err != nil {
 			return err
 		}
-		kvs = append(kvs, KeyValue{Key: keys[n], Value: v})
+		kvs = append(kvs, kvapi.KeyValue{Key: keys[n], Value: v})
 		for i := range d.Indexes {
 			ik, err := d.indexKey(&d.Indexes[i], row)
 			if err != nil {
 				return err
 			}
-			kvs = append(kvs, KeyValue{Key: ik, Value: []byte{0}})
+			kvs = append(kvs, kvapi.KeyValue{Key: ik, Value: []byte{0}})
 		}
 		if len(kvs) >= batch || n == len(rows)-1 {
 			if err := b.txn.PutMany(b.ctx, kvs); err != nil {

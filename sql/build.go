@@ -3,9 +3,10 @@ package sql
 import (
 	"context"
 	"fmt"
-	"github.com/lib/pq/oid"
 	"math"
 	"strings"
+
+	"github.com/lib/pq/oid"
 
 	crdbpgerror "github.com/cockroachdb/cockroachdb-parser/pkg/sql/pgwire/pgerror"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
@@ -13,6 +14,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treecmp"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -22,7 +24,7 @@ import (
 // picks the primary-index span a WHERE clause allows.
 type builder struct {
 	ctx  context.Context
-	txn  Txn
+	txn  kvapi.Txn
 	sema tree.SemaContext
 	// subqueries holds the statement's planned subqueries (shared by the
 	// builders of nested subqueries).
@@ -33,7 +35,7 @@ type builder struct {
 	// usedOuter records that a name resolved in outer.
 	usedOuter bool
 	// locking makes the table reads of the SELECT being built locking
-	// reads (FOR UPDATE / FOR SHARE; see Txn.ScanForUpdate).
+	// reads (FOR UPDATE / FOR SHARE; see kvapi.Txn.ScanForUpdate).
 	locking bool
 	// ctes are the common table expressions (WITH) in scope, innermost
 	// last; FROM names resolve to them before tables.
@@ -59,7 +61,7 @@ type cteEntry struct {
 	boundCols []resultColumn
 }
 
-func newBuilder(ctx context.Context, txn Txn, numPlaceholders int, hints []*types.T) *builder {
+func newBuilder(ctx context.Context, txn kvapi.Txn, numPlaceholders int, hints []*types.T) *builder {
 	b := &builder{ctx: ctx, txn: txn, sema: tree.MakeSemaContext(typeResolver{}), subqueries: map[*tree.Subquery]*subquery{}}
 	b.sema.Placeholders.Init(numPlaceholders, hints)
 	return b

@@ -9,6 +9,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/kv/encoding"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -165,7 +166,7 @@ func (d *TableDescriptor) columnIndex(name string) int {
 }
 
 // getTable reads a table's descriptor by name; nil if there is none.
-func getTable(ctx context.Context, txn Txn, name string) (*TableDescriptor, error) {
+func getTable(ctx context.Context, txn kvapi.Txn, name string) (*TableDescriptor, error) {
 	v, err := txn.Get(ctx, namespaceKey(name))
 	if err != nil || v == nil {
 		return nil, err
@@ -189,7 +190,7 @@ func getTable(ctx context.Context, txn Txn, name string) (*TableDescriptor, erro
 }
 
 // mustGetTable is getTable with an error for a missing table.
-func mustGetTable(ctx context.Context, txn Txn, name string) (*TableDescriptor, error) {
+func mustGetTable(ctx context.Context, txn kvapi.Txn, name string) (*TableDescriptor, error) {
 	d, err := getTable(ctx, txn, name)
 	if err == nil && d == nil {
 		err = pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", name)
@@ -198,7 +199,7 @@ func mustGetTable(ctx context.Context, txn Txn, name string) (*TableDescriptor, 
 }
 
 // createTable stores a new table's descriptor under a fresh ID.
-func createTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
+func createTable(ctx context.Context, txn kvapi.Txn, d *TableDescriptor) error {
 	v, err := txn.Get(ctx, descIDKey)
 	if err != nil {
 		return err
@@ -226,7 +227,7 @@ func createTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
 }
 
 // putDescriptor writes a changed descriptor.
-func putDescriptor(ctx context.Context, txn Txn, d *TableDescriptor) error {
+func putDescriptor(ctx context.Context, txn kvapi.Txn, d *TableDescriptor) error {
 	raw, err := json.Marshal(d)
 	if err != nil {
 		return err
@@ -235,7 +236,7 @@ func putDescriptor(ctx context.Context, txn Txn, d *TableDescriptor) error {
 }
 
 // dropTable removes a table, its descriptor, its rows and index entries.
-func dropTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
+func dropTable(ctx context.Context, txn kvapi.Txn, d *TableDescriptor) error {
 	if err := clearTable(ctx, txn, d); err != nil {
 		return err
 	}
@@ -246,7 +247,7 @@ func dropTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
 }
 
 // clearTable deletes every row of d, from every index.
-func clearTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
+func clearTable(ctx context.Context, txn kvapi.Txn, d *TableDescriptor) error {
 	start := d.tablePrefix()
 	for {
 		kvs, err := txn.Scan(ctx, start, prefixEnd(start), 1000)
@@ -267,7 +268,7 @@ func clearTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
 }
 
 // listTables returns every table's descriptor, by name.
-func listTables(ctx context.Context, txn Txn) ([]*TableDescriptor, error) {
+func listTables(ctx context.Context, txn kvapi.Txn) ([]*TableDescriptor, error) {
 	kvs, err := txn.Scan(ctx, namespacePrefix, prefixEnd(namespacePrefix), 0)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
 	"github.com/lib/pq/oid"
+	"github.com/meridiandb/meridian/sql/kvapi"
 )
 
 // Virtual tables of pg_catalog and information_schema, computed from the
@@ -52,7 +53,7 @@ type virtualColumn struct {
 // virtualTable generates its rows from the catalog.
 type virtualTable struct {
 	cols []virtualColumn
-	rows func(ctx context.Context, txn Txn) ([]tree.Datums, error)
+	rows func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error)
 }
 
 func vcols(spec string) []virtualColumn {
@@ -76,7 +77,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 	"pg_catalog": {
 		"pg_namespace": {
 			cols: vcols("oid:oid nspname:name nspowner:oid"),
-			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
 				var out []tree.Datums
 				for _, ns := range []struct {
 					o    oid.Oid
@@ -89,7 +90,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 		},
 		"pg_sequence": {
 			cols: vcols("seqrelid:oid seqtypid:oid seqstart:int8 seqincrement:int8 seqmax:int8 seqmin:int8 seqcache:int8 seqcycle:bool"),
-			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
 				tables, err := listTables(ctx, txn)
 				if err != nil {
 					return nil, err
@@ -118,7 +119,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 		// (deptype a for SERIAL and OWNED BY, i for an identity column).
 		"pg_depend": {
 			cols: vcols("classid:oid objid:oid objsubid:int4 refclassid:oid refobjid:oid refobjsubid:int4 deptype:char"),
-			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
 				tables, err := listTables(ctx, txn)
 				if err != nil {
 					return nil, err
@@ -152,7 +153,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 		},
 		"pg_am": {
 			cols: vcols("oid:oid amname:name amtype:char"),
-			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
 				return []tree.Datums{
 					{tree.NewDOid(heapAMOID), tree.NewDName("heap"), tree.NewDString("t")},
 					{tree.NewDOid(btreeAMOID), tree.NewDName("btree"), tree.NewDString("i")},
@@ -163,7 +164,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 			cols: vcols("oid:oid relname:name relnamespace:oid relkind:char relowner:oid relam:oid reltuples:int4 relhasindex:bool relnatts:int2 relpersistence:char " +
 				"relchecks:int2 relhasrules:bool relhastriggers:bool relrowsecurity:bool relforcerowsecurity:bool relispartition:bool " +
 				"reltablespace:oid reloftype:oid relreplident:char reltoastrelid:oid relpartbound:text reloptions:text[]"),
-			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
 				tables, err := listTables(ctx, txn)
 				if err != nil {
 					return nil, err
@@ -209,7 +210,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 		"pg_attribute": {
 			cols: vcols("attrelid:oid attname:name atttypid:oid attnum:int2 attnotnull:bool atthasdef:bool attisdropped:bool atttypmod:int4 " +
 				"attidentity:char attgenerated:char attcollation:oid attstorage:char attcompression:char attstattarget:int4"),
-			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
 				tables, err := listTables(ctx, txn)
 				if err != nil {
 					return nil, err
@@ -238,7 +239,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 		"pg_index": {
 			cols: vcols("indexrelid:oid indrelid:oid indnatts:int2 indisunique:bool indisprimary:bool indisclustered:bool indisvalid:bool indisreplident:bool " +
 				"indnkeyatts:int2 indimmediate:bool indnullsnotdistinct:bool indpred:text"),
-			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
 				tables, err := listTables(ctx, txn)
 				if err != nil {
 					return nil, err
@@ -262,7 +263,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 		// sees the same tables whatever database it asked for.
 		"pg_database": {
 			cols: vcols("oid:oid datname:name datdba:oid encoding:int4 datlocprovider:char datistemplate:bool datallowconn:bool datconnlimit:int4 datcollate:text datctype:text daticulocale:text datacl:text[]"),
-			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
 				return []tree.Datums{{tree.NewDOid(defaultDBOID), tree.NewDName("defaultdb"), tree.NewDOid(ownerOID), tree.NewDInt(utf8EncodingID),
 					tree.NewDString("c"), tree.DBoolFalse, tree.DBoolTrue, tree.NewDInt(-1), tree.NewDString("C"), tree.NewDString("C"),
 					tree.DNull, tree.DNull}}, nil
@@ -270,7 +271,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 		},
 		"pg_attrdef": {
 			cols: vcols("oid:oid adrelid:oid adnum:int2 adbin:text"),
-			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
 				tables, err := listTables(ctx, txn)
 				if err != nil {
 					return nil, err
@@ -291,7 +292,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 		"pg_constraint": {
 			cols: vcols("oid:oid conname:name connamespace:oid contype:char condeferrable:bool condeferred:bool convalidated:bool conrelid:oid conindid:oid " +
 				"confrelid:oid conparentid:oid conkey:int2[] confkey:int2[]"),
-			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
 				tables, err := listTables(ctx, txn)
 				if err != nil {
 					return nil, err
@@ -359,7 +360,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 		},
 		"pg_type": {
 			cols: vcols("oid:oid typname:name typnamespace:oid typowner:oid typlen:int2 typtype:char typcollation:oid typelem:oid typarray:oid typbasetype:oid typnotnull:bool"),
-			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
 				var out []tree.Datums
 				for _, t := range catalogTypes {
 					coll := oid.Oid(0)
@@ -375,7 +376,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 		},
 		"pg_collation": {
 			cols: vcols("oid:oid collname:name collnamespace:oid"),
-			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
 				return []tree.Datums{
 					{tree.NewDOid(defaultCollationOID), tree.NewDName("default"), tree.NewDOid(pgCatalogOID)},
 					{tree.NewDOid(950), tree.NewDName("C"), tree.NewDOid(pgCatalogOID)},
@@ -394,7 +395,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 		"pg_roles": {
 			cols: vcols("oid:oid rolname:name rolsuper:bool rolinherit:bool rolcreaterole:bool rolcreatedb:bool rolcanlogin:bool " +
 				"rolreplication:bool rolconnlimit:int4 rolpassword:text rolvaliduntil:timestamptz rolbypassrls:bool rolconfig:text[]"),
-			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
 				return []tree.Datums{{tree.NewDOid(ownerOID), tree.NewDName("root"), tree.DBoolTrue, tree.DBoolTrue, tree.DBoolTrue, tree.DBoolTrue,
 					tree.DBoolTrue, tree.DBoolTrue, tree.NewDInt(-1), tree.NewDString("********"), tree.DNull, tree.DBoolTrue, tree.DNull}}, nil
 			},
@@ -404,7 +405,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 		"pg_trigger": emptyTable("oid:oid tgrelid:oid tgparentid:oid tgname:name tgenabled:char tgisinternal:bool"),
 		"pg_tables": {
 			cols: vcols("schemaname:name tablename:name tableowner:name hasindexes:bool"),
-			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
 				tables, err := listTables(ctx, txn)
 				if err != nil {
 					return nil, err
@@ -422,7 +423,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 	"information_schema": {
 		"schemata": {
 			cols: vcols("catalog_name:name schema_name:name schema_owner:name"),
-			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
 				var out []tree.Datums
 				for _, s := range []string{"information_schema", "pg_catalog", "public"} {
 					out = append(out, tree.Datums{tree.NewDName("defaultdb"), tree.NewDName(s), tree.NewDName("root")})
@@ -432,7 +433,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 		},
 		"tables": {
 			cols: vcols("table_catalog:name table_schema:name table_name:name table_type:text"),
-			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
 				tables, err := listTables(ctx, txn)
 				if err != nil {
 					return nil, err
@@ -453,7 +454,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 		},
 		"columns": {
 			cols: vcols("table_catalog:name table_schema:name table_name:name column_name:name ordinal_position:int4 column_default:text is_nullable:text data_type:text"),
-			rows: func(ctx context.Context, txn Txn) ([]tree.Datums, error) {
+			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
 				tables, err := listTables(ctx, txn)
 				if err != nil {
 					return nil, err
@@ -488,7 +489,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 }
 
 func emptyTable(spec string) *virtualTable {
-	return &virtualTable{cols: vcols(spec), rows: func(context.Context, Txn) ([]tree.Datums, error) { return nil, nil }}
+	return &virtualTable{cols: vcols(spec), rows: func(context.Context, kvapi.Txn) ([]tree.Datums, error) { return nil, nil }}
 }
 
 // tableIndexes returns d's indexes as PostgreSQL lists them: the primary

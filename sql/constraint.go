@@ -7,6 +7,7 @@ import (
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -117,7 +118,7 @@ func (d *TableDescriptor) freeConstraintName(base string) string {
 
 // compiledChecks returns d's CHECK expressions type-checked over its
 // columns, compiling them once per descriptor read.
-func (d *TableDescriptor) compiledChecks(ctx context.Context, txn Txn) ([]tree.TypedExpr, error) {
+func (d *TableDescriptor) compiledChecks(ctx context.Context, txn kvapi.Txn) ([]tree.TypedExpr, error) {
 	if d.checkExprs != nil || len(d.Checks) == 0 {
 		return d.checkExprs, nil
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/meridiandb/meridian/pgwire"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -29,7 +30,7 @@ func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.Resu
 	csvFormat := opts.CopyFormat == tree.CopyFormatCSV
 	binaryFormat := opts.CopyFormat == tree.CopyFormatBinary
 	var res *result
-	err := s.withTxn(ctx, func(txn Txn) error {
+	err := s.withTxn(ctx, func(txn kvapi.Txn) error {
 		b := newBuilder(ctx, txn, 0, nil)
 		ev := &evalCtx{ctx: ctx, stmtTime: s.ex.now()}
 		r := &runner{ctx: ctx, txn: txn, eval: ev}
@@ -108,7 +109,7 @@ func withCopyLine(err error, line int) error {
 
 // withTxn runs fn in the session's transaction block, or in a
 // transaction of its own that commits if fn succeeds.
-func (s *session) withTxn(ctx context.Context, fn func(Txn) error) error {
+func (s *session) withTxn(ctx context.Context, fn func(kvapi.Txn) error) error {
 	if s.txn != nil {
 		s.status = pgwire.TxnFailed
 		if err := fn(s.txn); err != nil {

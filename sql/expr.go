@@ -3,11 +3,12 @@ package sql
 import (
 	"context"
 	"fmt"
-	"github.com/lib/pq/oid"
 	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/lib/pq/oid"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
@@ -15,6 +16,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treecmp"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -27,7 +29,7 @@ type evalCtx struct {
 	ctx context.Context
 	// txn is the statement's transaction, for the functions that read the
 	// catalog (pg_get_indexdef and friends); nil outside a statement.
-	txn Txn
+	txn kvapi.Txn
 	// catalog caches what catalog functions read, for the statement.
 	catalog *stmtCatalog
 	// sess is the session, for current_user and current_setting; nil

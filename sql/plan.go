@@ -10,6 +10,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -35,7 +36,7 @@ type resultColumn struct {
 // runner carries what nodes need while running.
 type runner struct {
 	ctx  context.Context
-	txn  Txn
+	txn  kvapi.Txn
 	eval *evalCtx
 	// rowsAffected counts the rows a write node wrote.
 	rowsAffected int
@@ -84,11 +85,11 @@ type scanNode struct {
 	// leads to its row by a point read of the primary index.
 	index *IndexDescriptor
 	// locking makes the reads locking reads (the scan of an UPDATE or
-	// DELETE): see Txn.ScanForUpdate.
+	// DELETE): see kvapi.Txn.ScanForUpdate.
 	locking bool
 
 	started   bool
-	buf       []KeyValue
+	buf       []kvapi.KeyValue
 	resume    []byte
 	end       []byte
 	exhausted bool
@@ -186,7 +187,7 @@ func (n *scanNode) next(r *runner) (tree.Datums, error) {
 			if v == nil {
 				return nil, errors.AssertionFailedf("table %q: index %q entry names a missing row", n.desc.Name, n.index.Name)
 			}
-			kv = KeyValue{Key: pk, Value: v}
+			kv = kvapi.KeyValue{Key: pk, Value: v}
 		}
 		row, err := n.desc.decodeRow(kv.Key, kv.Value)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -182,7 +183,7 @@ func (n *insertNode) nextBatched(r *runner) (tree.Datums, error) {
 		if err != nil {
 			return nil, err
 		}
-		kvs := make([]KeyValue, 0, len(rows)*(1+len(n.desc.Indexes)))
+		kvs := make([]kvapi.KeyValue, 0, len(rows)*(1+len(n.desc.Indexes)))
 		for i, row := range rows {
 			if existing[i] != nil {
 				return nil, n.desc.duplicateKeyError(row)
@@ -191,13 +192,13 @@ func (n *insertNode) nextBatched(r *runner) (tree.Datums, error) {
 			if err != nil {
 				return nil, err
 			}
-			kvs = append(kvs, KeyValue{Key: keys[i], Value: v})
+			kvs = append(kvs, kvapi.KeyValue{Key: keys[i], Value: v})
 			for j := range n.desc.Indexes {
 				ik, err := n.desc.indexKey(&n.desc.Indexes[j], row)
 				if err != nil {
 					return nil, err
 				}
-				kvs = append(kvs, KeyValue{Key: ik, Value: []byte{0}})
+				kvs = append(kvs, kvapi.KeyValue{Key: ik, Value: []byte{0}})
 			}
 		}
 		if err := r.txn.PutMany(r.ctx, kvs); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -145,14 +146,14 @@ func newSequenceDescriptor(name string, opts tree.SequenceOptions) (*TableDescri
 }
 
 // createSequence stores a new sequence and its first row.
-func createSequence(ctx context.Context, txn Txn, d *TableDescriptor) error {
+func createSequence(ctx context.Context, txn kvapi.Txn, d *TableDescriptor) error {
 	if err := createTable(ctx, txn, d); err != nil {
 		return err
 	}
 	return putSequenceRow(ctx, txn, d, d.Sequence.Start, false)
 }
 
-func putSequenceRow(ctx context.Context, txn Txn, d *TableDescriptor, last int64, called bool) error {
+func putSequenceRow(ctx context.Context, txn kvapi.Txn, d *TableDescriptor, last int64, called bool) error {
 	row := tree.Datums{tree.NewDInt(tree.DInt(last)), tree.NewDInt(0), tree.MakeDBool(tree.DBool(called))}
 	key, err := d.rowKey(row)
 	if err != nil {
@@ -165,7 +166,7 @@ func putSequenceRow(ctx context.Context, txn Txn, d *TableDescriptor, last int64
 	return txn.Put(ctx, key, val)
 }
 
-func getSequenceRow(ctx context.Context, txn Txn, d *TableDescriptor) (last int64, called bool, _ error) {
+func getSequenceRow(ctx context.Context, txn kvapi.Txn, d *TableDescriptor) (last int64, called bool, _ error) {
 	key := d.indexPrefix()
 	raw, err := txn.Get(ctx, key)
 	if err != nil {
@@ -269,7 +270,7 @@ func (d *TableDescriptor) defaultUsing(seq string) string {
 }
 
 // dropOwnedSequences drops the sequences that d's columns own.
-func dropOwnedSequences(ctx context.Context, txn Txn, d *TableDescriptor) error {
+func dropOwnedSequences(ctx context.Context, txn kvapi.Txn, d *TableDescriptor) error {
 	all, err := listTables(ctx, txn)
 	if err != nil {
 		return err
@@ -285,7 +286,7 @@ func dropOwnedSequences(ctx context.Context, txn Txn, d *TableDescriptor) error 
 }
 
 // getTableByID reads a descriptor by ID; nil if there is none.
-func getTableByID(ctx context.Context, txn Txn, id uint32) (*TableDescriptor, error) {
+func getTableByID(ctx context.Context, txn kvapi.Txn, id uint32) (*TableDescriptor, error) {
 	raw, err := txn.Get(ctx, descKey(id))
 	if err != nil || raw == nil {
 		return nil, err
@@ -397,7 +398,7 @@ func (e *evalCtx) nextval(d *TableDescriptor) (int64, error) {
 	st := e.sess.sequences[d.ID]
 	if st == nil || st.cached == 0 {
 		var first, last, n int64 // the values reserved: first, ..., last; n of them
-		err := e.sess.ex.runOwnTxn(e.ctx, func(txn Txn) error {
+		err := e.sess.ex.runOwnTxn(e.ctx, func(txn kvapi.Txn) error {
 			cur, called, err := getSequenceRow(e.ctx, txn, d)
 			if err != nil {
 				return err
@@ -471,7 +472,7 @@ func (e *evalCtx) setval(d *TableDescriptor, v int64, called bool) error {
 	if v < so.MinValue || v > so.MaxValue {
 		return pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "setval: value %d is out of bounds for sequence %q (%d..%d)", v, d.Name, so.MinValue, so.MaxValue)
 	}
-	if err := e.sess.ex.runOwnTxn(e.ctx, func(txn Txn) error {
+	if err := e.sess.ex.runOwnTxn(e.ctx, func(txn kvapi.Txn) error {
 		return putSequenceRow(e.ctx, txn, d, v, called)
 	}); err != nil {
 		return err
@@ -504,7 +505,7 @@ func (e *evalCtx) currval(d *TableDescriptor) (int64, error) {
 // runOwnTxn runs fn in a transaction of its own and commits it, retrying
 // serialization failures (another session taking values at the same
 // moment).
-func (ex *Executor) runOwnTxn(ctx context.Context, fn func(Txn) error) error {
+func (ex *Executor) runOwnTxn(ctx context.Context, fn func(kvapi.Txn) error) error {
 	backoff := time.Millisecond
 	for attempt := 0; ; attempt++ {
 		txn, err := ex.db.NewTxn(ctx)

@@ -32,13 +32,14 @@ import (
 	"github.com/lib/pq/oid"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/pgwire"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
 // Executor runs the SQL sessions of a node's clients over db. It
 // implements pgwire.Executor.
 type Executor struct {
-	db  DB
+	db  kvapi.DB
 	now func() time.Time
 }
 
@@ -48,7 +49,7 @@ const maxImplicitRetries = 20
 
 // NewExecutor returns an executor over db; now is the clock statements
 // read (now(), unique_rowid()).
-func NewExecutor(db DB, now func() time.Time) *Executor {
+func NewExecutor(db kvapi.DB, now func() time.Time) *Executor {
 	return &Executor{db: db, now: now}
 }
 
@@ -71,8 +72,8 @@ type session struct {
 	ex            *Executor
 	user          string
 	pid           uint32
-	serverVersion string // as pgwire reports it; empty: fixedSettings's
-	txn           Txn    // the open transaction block, if any
+	serverVersion string    // as pgwire reports it; empty: fixedSettings's
+	txn           kvapi.Txn // the open transaction block, if any
 	status        pgwire.TxnStatus
 	settings      map[string]string
 	// sequences are the session's sequence values (currval, CACHE), by
@@ -481,7 +482,7 @@ func (s *session) setVar(st *tree.SetVar) (*result, error) {
 }
 
 // run plans and runs a data statement in txn.
-func (s *session) run(ctx context.Context, txn Txn, stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (*result, error) {
+func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (*result, error) {
 	b := newBuilder(ctx, txn, nParams, hints)
 	ev := &evalCtx{ctx: ctx, txn: txn, sess: s, catalog: &stmtCatalog{}, params: params, stmtTime: s.ex.now()}
 	r := &runner{ctx: ctx, txn: txn, eval: ev}
