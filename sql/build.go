@@ -14,8 +14,10 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treecmp"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/rowenc"
 )
 
 // builder turns a statement's AST into a plan: it resolves names against
@@ -442,7 +444,7 @@ func (b *builder) typeCheckBool(expr tree.Expr, sc *scope, clause string) (tree.
 }
 
 // tableScope returns the table's descriptor, its scan and its scope.
-func (b *builder) table(expr tree.TableExpr) (*TableDescriptor, *scope, error) {
+func (b *builder) table(expr tree.TableExpr) (*catalog.TableDescriptor, *scope, error) {
 	alias := ""
 	if a, ok := expr.(*tree.AliasedTableExpr); ok {
 		if a.As.Alias != "" {
@@ -457,30 +459,30 @@ func (b *builder) table(expr tree.TableExpr) (*TableDescriptor, *scope, error) {
 	if tn.ExplicitSchema && tn.SchemaName != "public" {
 		return nil, nil, pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", tn.String())
 	}
-	desc, err := mustGetTable(b.ctx, b.txn, string(tn.ObjectName))
+	desc, err := catalog.MustGetTable(b.ctx, b.txn, string(tn.ObjectName))
 	if err != nil {
 		return nil, nil, err
 	}
 	if alias == "" {
 		alias = desc.Name
 	}
-	cols := desc.resultColumns()
+	cols := resultColumns(desc)
 	for i := range cols {
 		cols[i].table = alias
 	}
 	return desc, &scope{cols: cols}, nil
 }
 
-func (d *TableDescriptor) resultColumns() []resultColumn {
+func resultColumns(d *catalog.TableDescriptor) []resultColumn {
 	cols := make([]resultColumn, len(d.Columns))
 	for i, c := range d.Columns {
-		cols[i] = resultColumn{name: c.Name, typ: c.typ, tableID: d.ID, attr: uint16(i + 1), hidden: c.Hidden}
+		cols[i] = resultColumn{name: c.Name, typ: c.Type(), tableID: d.ID, attr: uint16(i + 1), hidden: c.Hidden}
 	}
 	return cols
 }
 
 // scan builds the scan of desc filtered by where (nil: none).
-func (b *builder) scan(desc *TableDescriptor, sc *scope, where *tree.Where) (*scanNode, error) {
+func (b *builder) scan(desc *catalog.TableDescriptor, sc *scope, where *tree.Where) (*scanNode, error) {
 	n := &scanNode{desc: desc, cols: sc.cols, locking: b.locking}
 	if where == nil {
 		return n, nil
@@ -497,8 +499,8 @@ func (b *builder) scan(desc *TableDescriptor, sc *scope, where *tree.Where) (*sc
 // pkSpan narrows a scan to the primary-key prefix that equality
 // conjuncts of filter fix (col = constant or parameter), or returns nil
 // when they fix none. The filter is still applied to every row read.
-func pkSpan(desc *TableDescriptor, filter tree.TypedExpr) func(r *runner) ([]byte, []byte, error) {
-	f, _ := keySpan(desc, desc.indexPrefix(), desc.PrimaryKey, filter)
+func pkSpan(desc *catalog.TableDescriptor, filter tree.TypedExpr) func(r *runner) ([]byte, []byte, error) {
+	f, _ := keySpan(desc, desc.IndexPrefix(), desc.PrimaryKey, filter)
 	return f
 }
 
@@ -506,7 +508,7 @@ func pkSpan(desc *TableDescriptor, filter tree.TypedExpr) func(r *runner) ([]byt
 // then hold the values of cols to the prefix of cols that equality
 // conjuncts of filter fix; it returns how many columns that is (0: no
 // narrowing, and a nil function).
-func keySpan(desc *TableDescriptor, prefix []byte, cols []int, filter tree.TypedExpr) (func(r *runner) ([]byte, []byte, error), int) {
+func keySpan(desc *catalog.TableDescriptor, prefix []byte, cols []int, filter tree.TypedExpr) (func(r *runner) ([]byte, []byte, error), int) {
 	eq := map[int]tree.TypedExpr{}
 	for _, c := range conjuncts(filter) {
 		x, ok := c.(*tree.ComparisonExpr)
@@ -542,16 +544,16 @@ func keySpan(desc *TableDescriptor, prefix []byte, cols []int, filter tree.Typed
 				return nil, nil, nil // = NULL matches nothing
 			}
 			col := desc.Columns[cols[i]]
-			if d, err = castDatum(r.eval, d, col.typ); err != nil {
+			if d, err = castDatum(r.eval, d, col.Type()); err != nil {
 				// A value the column cannot hold matches no row; the
 				// filter would say the same.
 				return nil, nil, nil //nolint:nilerr
 			}
-			if key, err = encodeDatum(key, d); err != nil {
+			if key, err = rowenc.EncodeDatum(key, d); err != nil {
 				return nil, nil, err
 			}
 		}
-		return key, prefixEnd(key), nil
+		return key, catalog.PrefixEnd(key), nil
 	}, len(fixed)
 }
 
@@ -563,7 +565,7 @@ func chooseIndex(n *scanNode) {
 	if n.filter == nil {
 		return
 	}
-	if f, k := keySpan(n.desc, n.desc.indexPrefix(), n.desc.PrimaryKey, n.filter); k > 0 {
+	if f, k := keySpan(n.desc, n.desc.IndexPrefix(), n.desc.PrimaryKey, n.filter); k > 0 {
 		n.span = f
 		if k == len(n.desc.PrimaryKey) {
 			return // a point read: nothing beats it
@@ -575,7 +577,7 @@ func chooseIndex(n *scanNode) {
 	}
 	for i := range n.desc.Indexes {
 		idx := &n.desc.Indexes[i]
-		if f, k := keySpan(n.desc, n.desc.indexPrefixOf(idx.ID), idx.Columns, n.filter); k > best {
+		if f, k := keySpan(n.desc, n.desc.IndexPrefixOf(idx.ID), idx.Columns, n.filter); k > best {
 			n.span, n.index, best = f, idx, k
 		}
 	}
@@ -1251,7 +1253,7 @@ func (b *builder) orderAndLimit(plan planNode, os *orderSource, orderBy tree.Ord
 
 // returning plans a RETURNING clause over a write node's full rows; it
 // reports false when there is none.
-func (b *builder) returning(rc tree.ReturningClause, desc *TableDescriptor, sc *scope) (*renderNode, bool, error) {
+func (b *builder) returning(rc tree.ReturningClause, desc *catalog.TableDescriptor, sc *scope) (*renderNode, bool, error) {
 	exprs, ok := rc.(*tree.ReturningExprs)
 	if !ok {
 		return nil, false, nil
@@ -1280,7 +1282,7 @@ func (b *builder) returning(rc tree.ReturningClause, desc *TableDescriptor, sc *
 // buildOnConflict plans ON CONFLICT [(cols) | ON CONSTRAINT name] DO
 // NOTHING | DO UPDATE SET ... [WHERE ...]: SET and WHERE see the existing
 // row under the table's name and the proposed one as EXCLUDED.
-func (b *builder) buildOnConflict(oc *tree.OnConflict, desc *TableDescriptor, sc *scope) (*onConflict, error) {
+func (b *builder) buildOnConflict(oc *tree.OnConflict, desc *catalog.TableDescriptor, sc *scope) (*onConflict, error) {
 	if oc.IsUpsertAlias() {
 		return nil, unsupported("UPSERT is not supported yet; use INSERT ... ON CONFLICT ... DO UPDATE")
 	}
@@ -1292,13 +1294,13 @@ func (b *builder) buildOnConflict(oc *tree.OnConflict, desc *TableDescriptor, sc
 	case len(oc.Columns) > 0:
 		var cols []int
 		for _, c := range oc.Columns {
-			i := desc.columnIndex(string(c))
+			i := desc.ColumnIndex(string(c))
 			if i < 0 {
 				return nil, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q does not exist", c)
 			}
 			cols = append(cols, i)
 		}
-		arb, ok := desc.uniqueOn(cols)
+		arb, ok := uniqueOn(desc, cols)
 		if !ok {
 			return nil, pgerror.New("42P10", "there is no unique or exclusion constraint matching the ON CONFLICT specification")
 		}
@@ -1307,7 +1309,7 @@ func (b *builder) buildOnConflict(oc *tree.OnConflict, desc *TableDescriptor, sc
 		name := string(oc.Constraint)
 		if name == desc.Name+"_pkey" {
 			out.arbiter = &arbiter{}
-		} else if i := desc.findIndex(name); i >= 0 && desc.Indexes[i].Unique {
+		} else if i := desc.FindIndex(name); i >= 0 && desc.Indexes[i].Unique {
 			out.arbiter = &arbiter{index: &desc.Indexes[i]}
 		} else {
 			return nil, pgerror.Newf("42704", "constraint %q for table %q does not exist", name, desc.Name)
@@ -1330,7 +1332,7 @@ func (b *builder) buildOnConflict(oc *tree.OnConflict, desc *TableDescriptor, sc
 		if ue.Tuple || len(ue.Names) != 1 {
 			return nil, unsupported("UPDATE of a tuple of columns is not supported yet")
 		}
-		i := desc.columnIndex(string(ue.Names[0]))
+		i := desc.ColumnIndex(string(ue.Names[0]))
 		if i < 0 || desc.Columns[i].Hidden {
 			return nil, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", ue.Names[0], desc.Name)
 		}
@@ -1338,7 +1340,7 @@ func (b *builder) buildOnConflict(oc *tree.OnConflict, desc *TableDescriptor, sc
 			return nil, pgerror.Newf("42601", "multiple assignments to same column %q", ue.Names[0])
 		}
 		seen[i] = true
-		te, err := b.typeCheck(ue.Expr, both, desc.Columns[i].typ)
+		te, err := b.typeCheck(ue.Expr, both, desc.Columns[i].Type())
 		if err != nil {
 			return nil, err
 		}
@@ -1357,7 +1359,7 @@ func (b *builder) buildOnConflict(oc *tree.OnConflict, desc *TableDescriptor, sc
 
 // uniqueOn returns the unique constraint on exactly the columns cols, in
 // any order.
-func (d *TableDescriptor) uniqueOn(cols []int) (*arbiter, bool) {
+func uniqueOn(d *catalog.TableDescriptor, cols []int) (*arbiter, bool) {
 	same := func(a []int) bool {
 		if len(a) != len(cols) {
 			return false
@@ -1386,7 +1388,7 @@ func (d *TableDescriptor) uniqueOn(cols []int) (*arbiter, bool) {
 
 // withReturning puts a RETURNING clause's projection above write node n,
 // which then returns the rows it writes; without one, n alone.
-func (b *builder) withReturning(n planNode, wr *writeReturn, rc tree.ReturningClause, desc *TableDescriptor, sc *scope) (planNode, error) {
+func (b *builder) withReturning(n planNode, wr *writeReturn, rc tree.ReturningClause, desc *catalog.TableDescriptor, sc *scope) (planNode, error) {
 	rn, ok, err := b.returning(rc, desc, sc)
 	if err != nil {
 		return nil, err
@@ -1403,13 +1405,13 @@ func (b *builder) withReturning(n planNode, wr *writeReturn, rc tree.ReturningCl
 // table) into full rows: defaults for the others, every value cast to its
 // column's type.
 type fullRowNode struct {
-	desc     *TableDescriptor
+	desc     *catalog.TableDescriptor
 	src      planNode
 	srcIdx   []int // per table column: its position in the source, or -1
 	defaults []tree.TypedExpr
 }
 
-func (n *fullRowNode) columns() []resultColumn { return n.desc.resultColumns() }
+func (n *fullRowNode) columns() []resultColumn { return resultColumns(n.desc) }
 
 func (n *fullRowNode) explain() (string, []*planNode) {
 	return "fill defaults and casts for " + n.desc.Name, []*planNode{&n.src}
@@ -1430,7 +1432,7 @@ func (n *fullRowNode) next(r *runner) (tree.Datums, error) {
 				return nil, err
 			}
 		}
-		if row[i], err = castDatum(r.eval, d, n.desc.Columns[i].typ); err != nil {
+		if row[i], err = castDatum(r.eval, d, n.desc.Columns[i].Type()); err != nil {
 			return nil, err
 		}
 	}
@@ -1438,7 +1440,7 @@ func (n *fullRowNode) next(r *runner) (tree.Datums, error) {
 }
 
 // defaultExprs type-checks the default expressions of desc's columns.
-func (b *builder) defaultExprs(desc *TableDescriptor) ([]tree.TypedExpr, error) {
+func (b *builder) defaultExprs(desc *catalog.TableDescriptor) ([]tree.TypedExpr, error) {
 	out := make([]tree.TypedExpr, len(desc.Columns))
 	for i, c := range desc.Columns {
 		if c.Default == "" {
@@ -1448,7 +1450,7 @@ func (b *builder) defaultExprs(desc *TableDescriptor) ([]tree.TypedExpr, error) 
 		if err != nil {
 			return nil, err
 		}
-		if out[i], err = b.typeCheck(e, &scope{}, c.typ); err != nil {
+		if out[i], err = b.typeCheck(e, &scope{}, c.Type()); err != nil {
 			return nil, err
 		}
 	}
@@ -1456,7 +1458,7 @@ func (b *builder) defaultExprs(desc *TableDescriptor) ([]tree.TypedExpr, error) 
 }
 
 // writableTable is table for the target of a write: a view is refused.
-func (b *builder) writableTable(te tree.TableExpr, verb string) (*TableDescriptor, *scope, error) {
+func (b *builder) writableTable(te tree.TableExpr, verb string) (*catalog.TableDescriptor, *scope, error) {
 	desc, sc, err := b.table(te)
 	if err == nil && desc.ViewQuery != "" {
 		err = pgerror.Newf("55000", "cannot %s view %q", verb, desc.Name)
@@ -1486,7 +1488,7 @@ func (b *builder) buildInsert(ins *tree.Insert) (planNode, error) {
 	if len(ins.Columns) > 0 {
 		seen := map[int]bool{}
 		for _, name := range ins.Columns {
-			i := desc.columnIndex(string(name))
+			i := desc.ColumnIndex(string(name))
 			if i < 0 {
 				return nil, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", name, desc.Name)
 			}
@@ -1517,7 +1519,7 @@ func (b *builder) buildInsert(ins *tree.Insert) (planNode, error) {
 	} else if v, ok := ins.Rows.Select.(*tree.ValuesClause); ok && ins.Rows.OrderBy == nil && ins.Rows.Limit == nil {
 		want := make([]*types.T, len(targets))
 		for i, t := range targets {
-			want[i] = desc.Columns[t].typ
+			want[i] = desc.Columns[t].Type()
 		}
 		// DEFAULT in a VALUES row: the column's default.
 		for _, row := range v.Rows {
@@ -1566,7 +1568,7 @@ func (b *builder) buildInsert(ins *tree.Insert) (planNode, error) {
 // checkIdentityAlways refuses a value for a GENERATED ALWAYS identity
 // column other than DEFAULT, as PostgreSQL does (there is no OVERRIDING
 // SYSTEM VALUE yet).
-func checkIdentityAlways(desc *TableDescriptor, targets []int, ins *tree.Insert) error {
+func checkIdentityAlways(desc *catalog.TableDescriptor, targets []int, ins *tree.Insert) error {
 	if ins.DefaultValues() {
 		return nil
 	}
@@ -1626,7 +1628,7 @@ func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
 		if ue.Tuple || len(ue.Names) != 1 {
 			return nil, unsupported("UPDATE of a tuple of columns is not supported yet")
 		}
-		i := desc.columnIndex(string(ue.Names[0]))
+		i := desc.ColumnIndex(string(ue.Names[0]))
 		if i < 0 || desc.Columns[i].Hidden {
 			return nil, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", ue.Names[0], desc.Name)
 		}
@@ -1647,7 +1649,7 @@ func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
 		} else if desc.Columns[i].Identity == "a" {
 			return nil, pgerror.WithDetail(pgerror.Newf("428C9", "column %q can only be updated to DEFAULT", desc.Columns[i].Name),
 				fmt.Sprintf("Column %q is an identity column defined as GENERATED ALWAYS.", desc.Columns[i].Name))
-		} else if te, err = b.typeCheck(ue.Expr, sc, desc.Columns[i].typ); err != nil {
+		} else if te, err = b.typeCheck(ue.Expr, sc, desc.Columns[i].Type()); err != nil {
 			return nil, err
 		}
 		n.setCols = append(n.setCols, i)

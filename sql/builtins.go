@@ -10,6 +10,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/volatility"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -228,19 +229,19 @@ var builtins = map[string][]tree.Overload{
 			return tree.NewDString(tree.NameString(string(tree.MustBeDString(a[0])))), nil
 		}),
 	}},
-	"nextval": seqFn(func(e *evalCtx, d *TableDescriptor, _ tree.Datums) (tree.Datum, error) {
+	"nextval": seqFn(func(e *evalCtx, d *catalog.TableDescriptor, _ tree.Datums) (tree.Datum, error) {
 		v, err := e.nextval(d)
 		return tree.NewDInt(tree.DInt(v)), err
 	}),
-	"currval": seqFn(func(e *evalCtx, d *TableDescriptor, _ tree.Datums) (tree.Datum, error) {
+	"currval": seqFn(func(e *evalCtx, d *catalog.TableDescriptor, _ tree.Datums) (tree.Datum, error) {
 		v, err := e.currval(d)
 		return tree.NewDInt(tree.DInt(v)), err
 	}),
 	"setval": append(
-		seqFn(func(e *evalCtx, d *TableDescriptor, a tree.Datums) (tree.Datum, error) {
+		seqFn(func(e *evalCtx, d *catalog.TableDescriptor, a tree.Datums) (tree.Datum, error) {
 			return a[1], e.setval(d, int64(tree.MustBeDInt(a[1])), true)
 		}, tree.ParamType{Name: "value", Typ: types.Int}),
-		seqFn(func(e *evalCtx, d *TableDescriptor, a tree.Datums) (tree.Datum, error) {
+		seqFn(func(e *evalCtx, d *catalog.TableDescriptor, a tree.Datums) (tree.Datum, error) {
 			return a[1], e.setval(d, int64(tree.MustBeDInt(a[1])), bool(tree.MustBeDBool(a[2])))
 		}, tree.ParamType{Name: "value", Typ: types.Int}, tree.ParamType{Name: "is_called", Typ: types.Bool})...),
 	"lastval": {{
@@ -250,7 +251,7 @@ var builtins = map[string][]tree.Overload{
 			if e.sess == nil || e.sess.lastSequence == 0 {
 				return nil, pgerror.New("55000", "lastval is not yet defined in this session")
 			}
-			d, err := getTableByID(e.ctx, e.txn, e.sess.lastSequence)
+			d, err := catalog.GetTableByID(e.ctx, e.txn, e.sess.lastSequence)
 			if err != nil {
 				return nil, err
 			}
@@ -299,7 +300,7 @@ func init() {
 
 // seqFn declares a sequence function: its first argument names the
 // sequence, as text or as a regclass; more follow.
-func seqFn(f func(e *evalCtx, d *TableDescriptor, args tree.Datums) (tree.Datum, error), more ...tree.ParamType) []tree.Overload {
+func seqFn(f func(e *evalCtx, d *catalog.TableDescriptor, args tree.Datums) (tree.Datum, error), more ...tree.ParamType) []tree.Overload {
 	var out []tree.Overload
 	for _, t := range []*types.T{types.String, types.RegClass} {
 		out = append(out, tree.Overload{

@@ -10,6 +10,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/volatility"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/lib/pq/oid"
+	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -104,7 +105,7 @@ func firstArg(e *evalCtx, a tree.Datums) (tree.Datum, error) { return a[0], nil 
 
 // findIndex finds the table and index whose pg_class (or, with
 // constraint, pg_constraint) OID is o.
-func findIndex(e *evalCtx, o oid.Oid, constraint bool) (*TableDescriptor, *IndexDescriptor, error) {
+func findIndex(e *evalCtx, o oid.Oid, constraint bool) (*catalog.TableDescriptor, *catalog.IndexDescriptor, error) {
 	tables, err := e.catalog.tables(e)
 	if err != nil {
 		return nil, nil, err
@@ -123,7 +124,7 @@ func findIndex(e *evalCtx, o oid.Oid, constraint bool) (*TableDescriptor, *Index
 	return nil, nil, nil
 }
 
-func indexColumns(d *TableDescriptor, idx *IndexDescriptor) string {
+func indexColumns(d *catalog.TableDescriptor, idx *catalog.IndexDescriptor) string {
 	names := make([]string, len(idx.Columns))
 	for i, c := range idx.Columns {
 		names[i] = tree.NameString(d.Columns[c].Name)
@@ -162,7 +163,7 @@ func constraintDef(e *evalCtx, a tree.Datums) (tree.Datum, error) {
 	}
 	if d != nil {
 		kind := "PRIMARY KEY"
-		if idx.ID != primaryIndexID {
+		if idx.ID != catalog.PrimaryIndexID {
 			kind = "UNIQUE"
 		}
 		return tree.NewDString(fmt.Sprintf("%s (%s)", kind, indexColumns(d, idx))), nil
@@ -355,7 +356,7 @@ func formatTypeFn() tree.Overload {
 }
 
 // tableByOID finds the relation with pg_class OID o (nil if none).
-func tableByOID(e *evalCtx, o tree.Datum) (*TableDescriptor, error) {
+func tableByOID(e *evalCtx, o tree.Datum) (*catalog.TableDescriptor, error) {
 	tables, err := e.catalog.tables(e)
 	if err != nil {
 		return nil, err
@@ -384,7 +385,7 @@ func tableComment(e *evalCtx, a tree.Datums) (tree.Datum, error) {
 // displayDefault is a column's default as PostgreSQL shows it: a string
 // constant carries its column's type ('x'::text), as PostgreSQL stores
 // it coerced.
-func displayDefault(c *ColumnDescriptor) string {
+func displayDefault(c *catalog.ColumnDescriptor) string {
 	shown := displayExpr(c.Default)
 	e, err := parseExpr(c.Default)
 	if err != nil {
@@ -398,8 +399,8 @@ func displayDefault(c *ColumnDescriptor) string {
 	default:
 		return shown
 	}
-	name := formatType(c.typ.Oid(), -1)
-	if c.typ.Oid() == oid.T_bpchar {
+	name := formatType(c.Type().Oid(), -1)
+	if c.Type().Oid() == oid.T_bpchar {
 		name = "bpchar"
 	}
 	return shown + "::" + name
@@ -490,23 +491,23 @@ func castRegclass(e *evalCtx, d tree.Datum) (tree.Datum, error) {
 // sees one catalog, as in PostgreSQL. A nil one (outside a statement)
 // holds nothing.
 type stmtCatalog struct {
-	tabs []*TableDescriptor
+	tabs []*catalog.TableDescriptor
 	rels []tree.Datums // pg_class's rows
 	// seqs are the sequences nextval and friends named, by argument: a
 	// SERIAL column's default names its sequence once per row.
-	seqs map[string]*TableDescriptor
+	seqs map[string]*catalog.TableDescriptor
 }
 
-func (c *stmtCatalog) tables(e *evalCtx) ([]*TableDescriptor, error) {
+func (c *stmtCatalog) tables(e *evalCtx) ([]*catalog.TableDescriptor, error) {
 	if c == nil || e.txn == nil {
 		return nil, nil
 	}
 	if c.tabs == nil {
-		tabs, err := listTables(e.ctx, e.txn)
+		tabs, err := catalog.ListTables(e.ctx, e.txn)
 		if err != nil {
 			return nil, err
 		}
-		c.tabs = append([]*TableDescriptor{}, tabs...)
+		c.tabs = append([]*catalog.TableDescriptor{}, tabs...)
 	}
 	return c.tabs, nil
 }

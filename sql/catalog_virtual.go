@@ -10,6 +10,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
 	"github.com/lib/pq/oid"
+	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/kvapi"
 )
 
@@ -38,10 +39,10 @@ const (
 )
 
 // relOID is a table's pg_class OID.
-func relOID(d *TableDescriptor) oid.Oid { return oid.Oid(relOIDBase + d.ID) }
+func relOID(d *catalog.TableDescriptor) oid.Oid { return oid.Oid(relOIDBase + d.ID) }
 
 // indexOID is an index's pg_class OID: above every table's.
-func indexOID(d *TableDescriptor, idx uint32) oid.Oid {
+func indexOID(d *catalog.TableDescriptor, idx uint32) oid.Oid {
 	return oid.Oid(relOIDBase + 1<<24 + d.ID<<8 + idx)
 }
 
@@ -91,7 +92,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 		"pg_sequence": {
 			cols: vcols("seqrelid:oid seqtypid:oid seqstart:int8 seqincrement:int8 seqmax:int8 seqmin:int8 seqcache:int8 seqcycle:bool"),
 			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
-				tables, err := listTables(ctx, txn)
+				tables, err := catalog.ListTables(ctx, txn)
 				if err != nil {
 					return nil, err
 				}
@@ -120,11 +121,11 @@ var virtualTables = map[string]map[string]*virtualTable{
 		"pg_depend": {
 			cols: vcols("classid:oid objid:oid objsubid:int4 refclassid:oid refobjid:oid refobjsubid:int4 deptype:char"),
 			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
-				tables, err := listTables(ctx, txn)
+				tables, err := catalog.ListTables(ctx, txn)
 				if err != nil {
 					return nil, err
 				}
-				byID := map[uint32]*TableDescriptor{}
+				byID := map[uint32]*catalog.TableDescriptor{}
 				for _, d := range tables {
 					byID[d.ID] = d
 				}
@@ -137,7 +138,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 					if owner == nil {
 						continue
 					}
-					i := owner.columnIndex(d.Sequence.OwnedByColumn)
+					i := owner.ColumnIndex(d.Sequence.OwnedByColumn)
 					if i < 0 {
 						continue
 					}
@@ -165,7 +166,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 				"relchecks:int2 relhasrules:bool relhastriggers:bool relrowsecurity:bool relforcerowsecurity:bool relispartition:bool " +
 				"reltablespace:oid reloftype:oid relreplident:char reltoastrelid:oid relpartbound:text reloptions:text[]"),
 			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
-				tables, err := listTables(ctx, txn)
+				tables, err := catalog.ListTables(ctx, txn)
 				if err != nil {
 					return nil, err
 				}
@@ -211,7 +212,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 			cols: vcols("attrelid:oid attname:name atttypid:oid attnum:int2 attnotnull:bool atthasdef:bool attisdropped:bool atttypmod:int4 " +
 				"attidentity:char attgenerated:char attcollation:oid attstorage:char attcompression:char attstattarget:int4"),
 			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
-				tables, err := listTables(ctx, txn)
+				tables, err := catalog.ListTables(ctx, txn)
 				if err != nil {
 					return nil, err
 				}
@@ -225,7 +226,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 					}
 					// An index's attributes are its key columns, as
 					// psql's \d INDEX reads them.
-					if d.isTable() {
+					if d.IsTable() {
 						for _, idx := range tableIndexes(d) {
 							for k, ci := range idx.Columns {
 								out = append(out, attrRow(indexOID(d, idx.ID), &d.Columns[ci], k+1, false))
@@ -240,19 +241,19 @@ var virtualTables = map[string]map[string]*virtualTable{
 			cols: vcols("indexrelid:oid indrelid:oid indnatts:int2 indisunique:bool indisprimary:bool indisclustered:bool indisvalid:bool indisreplident:bool " +
 				"indnkeyatts:int2 indimmediate:bool indnullsnotdistinct:bool indpred:text"),
 			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
-				tables, err := listTables(ctx, txn)
+				tables, err := catalog.ListTables(ctx, txn)
 				if err != nil {
 					return nil, err
 				}
 				var out []tree.Datums
 				for _, d := range tables {
-					if !d.isTable() {
+					if !d.IsTable() {
 						continue
 					}
 					for _, idx := range tableIndexes(d) {
 						out = append(out, tree.Datums{tree.NewDOid(indexOID(d, idx.ID)), tree.NewDOid(relOID(d)),
 							tree.NewDInt(tree.DInt(len(idx.Columns))), tree.MakeDBool(tree.DBool(idx.Unique)),
-							tree.MakeDBool(tree.DBool(idx.ID == primaryIndexID)), tree.DBoolFalse, tree.DBoolTrue, tree.DBoolFalse,
+							tree.MakeDBool(tree.DBool(idx.ID == catalog.PrimaryIndexID)), tree.DBoolFalse, tree.DBoolTrue, tree.DBoolFalse,
 							tree.NewDInt(tree.DInt(len(idx.Columns))), tree.DBoolTrue, tree.DBoolFalse, tree.DNull})
 					}
 				}
@@ -272,7 +273,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 		"pg_attrdef": {
 			cols: vcols("oid:oid adrelid:oid adnum:int2 adbin:text"),
 			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
-				tables, err := listTables(ctx, txn)
+				tables, err := catalog.ListTables(ctx, txn)
 				if err != nil {
 					return nil, err
 				}
@@ -293,29 +294,29 @@ var virtualTables = map[string]map[string]*virtualTable{
 			cols: vcols("oid:oid conname:name connamespace:oid contype:char condeferrable:bool condeferred:bool convalidated:bool conrelid:oid conindid:oid " +
 				"confrelid:oid conparentid:oid conkey:int2[] confkey:int2[]"),
 			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
-				tables, err := listTables(ctx, txn)
+				tables, err := catalog.ListTables(ctx, txn)
 				if err != nil {
 					return nil, err
 				}
 				var out []tree.Datums
-				byID := map[uint32]*TableDescriptor{}
+				byID := map[uint32]*catalog.TableDescriptor{}
 				for _, d := range tables {
 					byID[d.ID] = d
 				}
-				attnums := func(d *TableDescriptor, names []string) tree.Datum {
+				attnums := func(d *catalog.TableDescriptor, names []string) tree.Datum {
 					arr := tree.NewDArray(types.Int2)
-					for _, o := range d.ordinals(names) {
+					for _, o := range d.Ordinals(names) {
 						_ = arr.Append(tree.NewDInt(tree.DInt(o + 1)))
 					}
 					return arr
 				}
 				for _, d := range tables {
-					if !d.isTable() {
+					if !d.IsTable() {
 						continue
 					}
-					if idxs := tableIndexes(d); len(idxs) > 0 && idxs[0].ID == primaryIndexID {
-						out = append(out, tree.Datums{tree.NewDOid(constraintOID(d, primaryIndexID)), tree.NewDName(idxs[0].Name), tree.NewDOid(publicOID),
-							tree.NewDString("p"), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(relOID(d)), tree.NewDOid(indexOID(d, primaryIndexID)),
+					if idxs := tableIndexes(d); len(idxs) > 0 && idxs[0].ID == catalog.PrimaryIndexID {
+						out = append(out, tree.Datums{tree.NewDOid(constraintOID(d, catalog.PrimaryIndexID)), tree.NewDName(idxs[0].Name), tree.NewDOid(publicOID),
+							tree.NewDString("p"), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(relOID(d)), tree.NewDOid(indexOID(d, catalog.PrimaryIndexID)),
 							tree.NewDOid(0), tree.NewDOid(0), attnums(d, pkNames(d)), tree.DNull})
 					}
 					for _, idx := range d.Indexes {
@@ -345,10 +346,10 @@ var virtualTables = map[string]map[string]*virtualTable{
 							continue
 						}
 						var ref oid.Oid
-						if uk := parent.uniqueKeyOn(fk.RefColumns); uk != nil && uk.index != nil {
-							ref = indexOID(parent, uk.index.ID)
+						if uk := parent.UniqueKeyOn(fk.RefColumns); uk != nil && uk.Index != nil {
+							ref = indexOID(parent, uk.Index.ID)
 						} else {
-							ref = indexOID(parent, primaryIndexID)
+							ref = indexOID(parent, catalog.PrimaryIndexID)
 						}
 						out = append(out, tree.Datums{tree.NewDOid(fkOID(d, k)), tree.NewDName(fk.Name), tree.NewDOid(publicOID),
 							tree.NewDString("f"), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(relOID(d)), tree.NewDOid(ref),
@@ -406,13 +407,13 @@ var virtualTables = map[string]map[string]*virtualTable{
 		"pg_tables": {
 			cols: vcols("schemaname:name tablename:name tableowner:name hasindexes:bool"),
 			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
-				tables, err := listTables(ctx, txn)
+				tables, err := catalog.ListTables(ctx, txn)
 				if err != nil {
 					return nil, err
 				}
 				var out []tree.Datums
 				for _, d := range tables {
-					if d.isTable() {
+					if d.IsTable() {
 						out = append(out, tree.Datums{tree.NewDName("public"), tree.NewDName(d.Name), tree.NewDName("root"), tree.MakeDBool(tree.DBool(len(d.Indexes) > 0))})
 					}
 				}
@@ -434,7 +435,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 		"tables": {
 			cols: vcols("table_catalog:name table_schema:name table_name:name table_type:text"),
 			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
-				tables, err := listTables(ctx, txn)
+				tables, err := catalog.ListTables(ctx, txn)
 				if err != nil {
 					return nil, err
 				}
@@ -455,7 +456,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 		"columns": {
 			cols: vcols("table_catalog:name table_schema:name table_name:name column_name:name ordinal_position:int4 column_default:text is_nullable:text data_type:text"),
 			rows: func(ctx context.Context, txn kvapi.Txn) ([]tree.Datums, error) {
-				tables, err := listTables(ctx, txn)
+				tables, err := catalog.ListTables(ctx, txn)
 				if err != nil {
 					return nil, err
 				}
@@ -479,7 +480,7 @@ var virtualTables = map[string]map[string]*virtualTable{
 							nullable = "NO"
 						}
 						out = append(out, tree.Datums{tree.NewDName("defaultdb"), tree.NewDName("public"), tree.NewDName(d.Name),
-							tree.NewDName(c.Name), tree.NewDInt(tree.DInt(pos)), def, tree.NewDString(nullable), tree.NewDString(c.typ.SQLStandardName())})
+							tree.NewDName(c.Name), tree.NewDInt(tree.DInt(pos)), def, tree.NewDString(nullable), tree.NewDString(c.Type().SQLStandardName())})
 					}
 				}
 				return out, nil
@@ -495,28 +496,28 @@ func emptyTable(spec string) *virtualTable {
 // tableIndexes returns d's indexes as PostgreSQL lists them: the primary
 // key's first (unless the table has none, only the hidden rowid), then the
 // secondary ones.
-func tableIndexes(d *TableDescriptor) []IndexDescriptor {
-	var out []IndexDescriptor
+func tableIndexes(d *catalog.TableDescriptor) []catalog.IndexDescriptor {
+	var out []catalog.IndexDescriptor
 	if !(len(d.PrimaryKey) == 1 && d.Columns[d.PrimaryKey[0]].Hidden) {
-		out = append(out, IndexDescriptor{ID: primaryIndexID, Name: d.Name + "_pkey", Columns: d.PrimaryKey, Unique: true})
+		out = append(out, catalog.IndexDescriptor{ID: catalog.PrimaryIndexID, Name: d.Name + "_pkey", Columns: d.PrimaryKey, Unique: true})
 	}
 	return append(out, d.Indexes...)
 }
 
 // constraintOID is the pg_constraint OID of the constraint an index backs.
-func constraintOID(d *TableDescriptor, idx uint32) oid.Oid { return indexOID(d, idx) + 1<<30 }
+func constraintOID(d *catalog.TableDescriptor, idx uint32) oid.Oid { return indexOID(d, idx) + 1<<30 }
 
 // checkOID and fkOID are the pg_constraint OIDs of d's k-th CHECK and
 // foreign key.
-func checkOID(d *TableDescriptor, k int) oid.Oid {
+func checkOID(d *catalog.TableDescriptor, k int) oid.Oid {
 	return oid.Oid(relOIDBase + 1<<30 + 2<<24 + d.ID<<8 + uint32(k))
 }
 
-func fkOID(d *TableDescriptor, k int) oid.Oid {
+func fkOID(d *catalog.TableDescriptor, k int) oid.Oid {
 	return oid.Oid(relOIDBase + 1<<30 + 3<<24 + d.ID<<8 + uint32(k))
 }
 
-func pkNames(d *TableDescriptor) []string {
+func pkNames(d *catalog.TableDescriptor) []string {
 	out := make([]string, len(d.PrimaryKey))
 	for i, o := range d.PrimaryKey {
 		out[i] = d.Columns[o].Name
@@ -525,7 +526,7 @@ func pkNames(d *TableDescriptor) []string {
 }
 
 // attrDefOID is the pg_attrdef OID of column ordinal i's default.
-func attrDefOID(d *TableDescriptor, i int) oid.Oid {
+func attrDefOID(d *catalog.TableDescriptor, i int) oid.Oid {
 	return oid.Oid(relOIDBase + 1<<29 + d.ID<<12 + uint32(i))
 }
 
@@ -589,11 +590,11 @@ func matchRegex(s, pattern string, fold bool) (bool, error) {
 
 // attrRow is column c's pg_attribute row as attribute num of relation rel
 // (a table, or an index whose key holds c).
-func attrRow(rel oid.Oid, c *ColumnDescriptor, num int, hasDefault bool) tree.Datums {
-	return tree.Datums{tree.NewDOid(rel), tree.NewDName(c.Name), tree.NewDOid(c.typ.Oid()),
+func attrRow(rel oid.Oid, c *catalog.ColumnDescriptor, num int, hasDefault bool) tree.Datums {
+	return tree.Datums{tree.NewDOid(rel), tree.NewDName(c.Name), tree.NewDOid(c.Type().Oid()),
 		tree.NewDInt(tree.DInt(num)), tree.MakeDBool(tree.DBool(!c.Nullable)), tree.MakeDBool(tree.DBool(hasDefault)),
-		tree.DBoolFalse, tree.NewDInt(tree.DInt(typmod(c.typ))), tree.NewDString(c.Identity), tree.NewDString(""), tree.NewDOid(0),
-		tree.NewDString(storage(c.typ)), tree.NewDString(""), tree.NewDInt(-1)}
+		tree.DBoolFalse, tree.NewDInt(tree.DInt(typmod(c.Type()))), tree.NewDString(c.Identity), tree.NewDString(""), tree.NewDOid(0),
+		tree.NewDString(storage(c.Type())), tree.NewDString(""), tree.NewDInt(-1)}
 }
 
 // storage is pg_attribute.attstorage as PostgreSQL sets it: plain for

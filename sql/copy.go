@@ -12,6 +12,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/meridiandb/meridian/pgwire"
+	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
@@ -34,14 +35,14 @@ func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.Resu
 		b := newBuilder(ctx, txn, 0, nil)
 		ev := &evalCtx{ctx: ctx, stmtTime: s.ex.now()}
 		r := &runner{ctx: ctx, txn: txn, eval: ev}
-		desc, err := mustGetTable(ctx, txn, string(st.Table.ObjectName))
+		desc, err := catalog.MustGetTable(ctx, txn, string(st.Table.ObjectName))
 		if err != nil {
 			return err
 		}
 		var targets []int
 		if len(st.Columns) > 0 {
 			for _, c := range st.Columns {
-				i := desc.columnIndex(string(c))
+				i := desc.ColumnIndex(string(c))
 				if i < 0 {
 					return pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", c, desc.Name)
 				}
@@ -66,7 +67,7 @@ func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.Resu
 		if binaryFormat {
 			src.binary = bufio.NewReaderSize(in, 64<<10)
 			for _, t := range targets {
-				src.types = append(src.types, desc.Columns[t].typ)
+				src.types = append(src.types, desc.Columns[t].Type())
 			}
 			src.eval = ev
 		} else if csvFormat {

@@ -10,7 +10,9 @@ import (
 	crdbpgerror "github.com/cockroachdb/cockroachdb-parser/pkg/sql/pgwire/pgerror"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/rowenc"
 )
 
 // withParserCode keeps the SQLSTATE the parser's own errors carry (they
@@ -22,7 +24,7 @@ func withParserCode(err error) error {
 	if code := crdbpgerror.GetPGCode(err).String(); code != "" && code != string(pgerror.CodeInternalError) {
 		if pgerror.Code(code) == pgerror.CodeInvalidTextRepresentation {
 			if m := couldNotParse.FindStringSubmatch(err.Error()); m != nil {
-				if t, terr := parseType(m[2]); terr == nil {
+				if t, terr := catalog.ParseType(m[2]); terr == nil {
 					return invalidInput(t, m[1])
 				}
 			}
@@ -71,7 +73,7 @@ func (b *builder) columnType(ref tree.ResolvableTypeReference, name string) (*ty
 	if err != nil {
 		return nil, withParserCode(err)
 	}
-	if !keyEncodable(t) {
+	if !rowenc.KeyEncodable(t) {
 		return nil, unsupported("column %q: type %s is not supported yet", name, t.SQLString())
 	}
 	return t, nil
@@ -79,7 +81,7 @@ func (b *builder) columnType(ref tree.ResolvableTypeReference, name string) (*ty
 
 func (b *builder) createTable(ct *tree.CreateTable) error {
 	name := string(ct.Table.ObjectName)
-	existing, err := getTable(b.ctx, b.txn, name)
+	existing, err := catalog.GetTable(b.ctx, b.txn, name)
 	if err != nil {
 		return err
 	}
@@ -89,7 +91,7 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 		}
 		return pgerror.Newf("42P07", "relation %q already exists", name)
 	}
-	d := &TableDescriptor{Name: name}
+	d := &catalog.TableDescriptor{Name: name}
 	var pk []string
 	// Secondary indexes, created once the columns are known.
 	type indexDef struct {
@@ -99,7 +101,7 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 	}
 	var indexes []indexDef
 	// seqs are the sequences of SERIAL and identity columns.
-	var seqs []*TableDescriptor
+	var seqs []*catalog.TableDescriptor
 	// Constraints added once every column is known (and, for foreign
 	// keys, once the table has its ID).
 	type checkDef struct {
@@ -122,21 +124,20 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 			if err != nil {
 				return err
 			}
-			if d.columnIndex(string(def.Name)) >= 0 {
+			if d.ColumnIndex(string(def.Name)) >= 0 {
 				return pgerror.Newf("42701", "column %q specified more than once", def.Name)
 			}
 			d.NextColumnID++
-			c := ColumnDescriptor{ID: d.NextColumnID, Name: string(def.Name), TypeName: t.SQLString(),
-				Nullable: def.Nullable.Nullability != tree.NotNull, typ: t}
+			c := catalog.ColumnDescriptor{ID: d.NextColumnID, Name: string(def.Name),
+				Nullable: def.Nullable.Nullability != tree.NotNull}.WithType(t)
 			if def.IsSerial || def.GeneratedIdentity.IsGeneratedAsIdentity {
 				// A sequence of its own, as in PostgreSQL: SERIAL is
 				// INT4 (BIGSERIAL INT8, SMALLSERIAL INT2) DEFAULT
 				// nextval('<table>_<column>_seq') NOT NULL.
 				if def.IsSerial {
-					c.typ = serialType(def.Type)
-					c.TypeName = c.typ.SQLString()
+					c = c.WithType(serialType(def.Type))
 				}
-				if c.typ.Family() != types.IntFamily {
+				if c.Type().Family() != types.IntFamily {
 					return pgerror.Newf(pgerror.CodeInvalidParameterValue, "identity column type must be smallint, integer, or bigint")
 				}
 				c.Nullable = false
@@ -228,12 +229,12 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 	if pk == nil {
 		// A table without a primary key gets a hidden one, as in CockroachDB.
 		d.NextColumnID++
-		d.Columns = append(d.Columns, ColumnDescriptor{ID: d.NextColumnID, Name: "rowid", TypeName: "INT8",
-			Default: "unique_rowid()", Hidden: true, typ: types.Int})
+		d.Columns = append(d.Columns, catalog.ColumnDescriptor{ID: d.NextColumnID, Name: "rowid",
+			Default: "unique_rowid()", Hidden: true}.WithType(types.Int))
 		pk = []string{"rowid"}
 	}
 	for _, col := range pk {
-		i := d.columnIndex(col)
+		i := d.ColumnIndex(col)
 		if i < 0 {
 			return pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q named in key does not exist", col)
 		}
@@ -241,7 +242,7 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 		d.PrimaryKey = append(d.PrimaryKey, i)
 	}
 	for _, idx := range indexes {
-		added, err := d.addIndex(idx.name, idx.cols, idx.unique)
+		added, err := d.AddIndex(idx.name, idx.cols, idx.unique)
 		if err != nil {
 			return err
 		}
@@ -254,13 +255,13 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 			return err
 		}
 	}
-	if err := createTable(b.ctx, b.txn, d); err != nil {
+	if err := catalog.CreateTable(b.ctx, b.txn, d); err != nil {
 		return err
 	}
 	for _, fk := range fks {
 		parent := d
 		if fk.table != d.Name {
-			p, err := mustGetTable(b.ctx, b.txn, fk.table)
+			p, err := catalog.MustGetTable(b.ctx, b.txn, fk.table)
 			if err != nil {
 				return err
 			}
@@ -270,18 +271,18 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 			return err
 		}
 		if parent != d {
-			if err := putDescriptor(b.ctx, b.txn, parent); err != nil {
+			if err := catalog.PutDescriptor(b.ctx, b.txn, parent); err != nil {
 				return err
 			}
 		}
 	}
 	if len(fks) > 0 {
-		if err := putDescriptor(b.ctx, b.txn, d); err != nil {
+		if err := catalog.PutDescriptor(b.ctx, b.txn, d); err != nil {
 			return err
 		}
 	}
 	for _, seq := range seqs {
-		if existing, err := getTable(b.ctx, b.txn, seq.Name); err != nil {
+		if existing, err := catalog.GetTable(b.ctx, b.txn, seq.Name); err != nil {
 			return err
 		} else if existing != nil {
 			return pgerror.Newf("42P07", "relation %q already exists", seq.Name)
@@ -306,7 +307,7 @@ func nameStrings(l tree.NameList) []string {
 // key references may go only together with that table (dropping, in the
 // same statement); the references d's own foreign keys recorded on the
 // tables they reference are removed.
-func (b *builder) dropForeignKeyLinks(d *TableDescriptor, dropping tree.TableNames) error {
+func (b *builder) dropForeignKeyLinks(d *catalog.TableDescriptor, dropping tree.TableNames) error {
 	gone := map[string]bool{}
 	for _, tn := range dropping {
 		gone[string(tn.ObjectName)] = true
@@ -315,7 +316,7 @@ func (b *builder) dropForeignKeyLinks(d *TableDescriptor, dropping tree.TableNam
 		if in.Table == d.ID {
 			continue
 		}
-		child, err := getTableByID(b.ctx, b.txn, in.Table)
+		child, err := catalog.GetTableByID(b.ctx, b.txn, in.Table)
 		if err != nil {
 			return err
 		}
@@ -340,7 +341,7 @@ func (b *builder) dropForeignKeyLinks(d *TableDescriptor, dropping tree.TableNam
 // unlinkInbound removes the record of foreign key name of table child
 // from table parent.
 func (b *builder) unlinkInbound(parentID, child uint32, name string) error {
-	parent, err := getTableByID(b.ctx, b.txn, parentID)
+	parent, err := catalog.GetTableByID(b.ctx, b.txn, parentID)
 	if err != nil || parent == nil {
 		return err
 	}
@@ -351,7 +352,7 @@ func (b *builder) unlinkInbound(parentID, child uint32, name string) error {
 		}
 	}
 	parent.InboundFKs = kept
-	return putDescriptor(b.ctx, b.txn, parent)
+	return catalog.PutDescriptor(b.ctx, b.txn, parent)
 }
 
 // commentOn is COMMENT ON TABLE / COLUMN: the text is kept with the
@@ -370,7 +371,7 @@ func (b *builder) commentOn(stmt tree.Statement) error {
 		}
 		table, column, comment = c.TableName.Parts[0], string(c.ColumnName), c.Comment
 	}
-	d, err := mustGetTable(b.ctx, b.txn, table)
+	d, err := catalog.MustGetTable(b.ctx, b.txn, table)
 	if err != nil {
 		return err
 	}
@@ -381,13 +382,13 @@ func (b *builder) commentOn(stmt tree.Statement) error {
 	if column == "" {
 		d.Comment = text
 	} else {
-		i := d.columnIndex(column)
+		i := d.ColumnIndex(column)
 		if i < 0 || d.Columns[i].Hidden {
 			return pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", column, d.Name)
 		}
 		d.Columns[i].Comment = text
 	}
-	return putDescriptor(b.ctx, b.txn, d)
+	return catalog.PutDescriptor(b.ctx, b.txn, d)
 }
 
 // serialType is the integer type of a SERIAL column: the parser gives
@@ -404,51 +405,20 @@ func serialType(ref tree.ResolvableTypeReference) *types.T {
 	return types.Int
 }
 
-// addIndex adds a secondary index to the descriptor, naming it as
-// PostgreSQL would when no name is given (<table>_<cols>_idx, or _key for
-// a unique constraint).
-func (d *TableDescriptor) addIndex(name string, cols []string, unique bool) (*IndexDescriptor, error) {
-	idx := IndexDescriptor{Unique: unique}
-	for _, c := range cols {
-		i := d.columnIndex(c)
-		if i < 0 {
-			return nil, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q does not exist", c)
-		}
-		idx.Columns = append(idx.Columns, i)
-	}
-	if name == "" {
-		suffix := "idx"
-		if unique {
-			suffix = "key"
-		}
-		name = d.Name + "_" + strings.Join(cols, "_") + "_" + suffix
-	}
-	if d.findIndex(name) >= 0 || name == d.Name+"_pkey" {
-		return nil, pgerror.Newf("42P07", "relation %q already exists", name)
-	}
-	if d.NextIndexID == 0 {
-		d.NextIndexID = primaryIndexID + 1
-	}
-	idx.ID, idx.Name = d.NextIndexID, name
-	d.NextIndexID++
-	d.Indexes = append(d.Indexes, idx)
-	return &d.Indexes[len(d.Indexes)-1], nil
-}
-
 // createIndex adds an index to an existing table and writes its entries
 // for the rows already there, in the statement's transaction.
 func (b *builder) createIndex(ci *tree.CreateIndex, r *runner) error {
-	d, err := mustGetTable(b.ctx, b.txn, string(ci.Table.ObjectName))
+	d, err := catalog.MustGetTable(b.ctx, b.txn, string(ci.Table.ObjectName))
 	if err != nil {
 		return err
 	}
-	if !d.isTable() {
+	if !d.IsTable() {
 		return pgerror.Newf("42809", "%q is not a table", d.Name)
 	}
 	if ci.Predicate != nil || ci.Sharded != nil || len(ci.Storing) > 0 {
 		return unsupported("partial, sharded and STORING indexes are not supported yet")
 	}
-	if ci.IfNotExists && ci.Name != "" && d.findIndex(string(ci.Name)) >= 0 {
+	if ci.IfNotExists && ci.Name != "" && d.FindIndex(string(ci.Name)) >= 0 {
 		return nil
 	}
 	var cols []string
@@ -458,14 +428,14 @@ func (b *builder) createIndex(ci *tree.CreateIndex, r *runner) error {
 		}
 		cols = append(cols, string(c.Column))
 	}
-	idx, err := d.addIndex(string(ci.Name), cols, ci.Unique)
+	idx, err := d.AddIndex(string(ci.Name), cols, ci.Unique)
 	if err != nil {
 		return err
 	}
 	// Backfill: one entry per row, unique ones checked as they go in.
 	only := *d
-	only.Indexes = []IndexDescriptor{*idx}
-	scan := &scanNode{desc: d, cols: d.resultColumns()}
+	only.Indexes = []catalog.IndexDescriptor{*idx}
+	scan := &scanNode{desc: d, cols: resultColumns(d)}
 	for {
 		row, err := scan.next(r)
 		if err != nil {
@@ -474,11 +444,11 @@ func (b *builder) createIndex(ci *tree.CreateIndex, r *runner) error {
 		if row == nil {
 			break
 		}
-		if err := only.updateIndexes(r, nil, row); err != nil {
+		if err := updateIndexes(&only, r, nil, row); err != nil {
 			return err
 		}
 	}
-	return putDescriptor(b.ctx, b.txn, d)
+	return catalog.PutDescriptor(b.ctx, b.txn, d)
 }
 
 // dropIndex removes indexes and their entries. An index named without its
@@ -486,15 +456,15 @@ func (b *builder) createIndex(ci *tree.CreateIndex, r *runner) error {
 func (b *builder) dropIndex(di *tree.DropIndex) error {
 	for _, tin := range di.IndexList {
 		name := string(tin.Index)
-		var tables []*TableDescriptor
+		var tables []*catalog.TableDescriptor
 		if tin.Table.ObjectName != "" {
-			d, err := mustGetTable(b.ctx, b.txn, string(tin.Table.ObjectName))
+			d, err := catalog.MustGetTable(b.ctx, b.txn, string(tin.Table.ObjectName))
 			if err != nil {
 				return err
 			}
-			tables = []*TableDescriptor{d}
+			tables = []*catalog.TableDescriptor{d}
 		} else {
-			all, err := listTables(b.ctx, b.txn)
+			all, err := catalog.ListTables(b.ctx, b.txn)
 			if err != nil {
 				return err
 			}
@@ -502,14 +472,14 @@ func (b *builder) dropIndex(di *tree.DropIndex) error {
 		}
 		found := false
 		for _, d := range tables {
-			i := d.findIndex(name)
+			i := d.FindIndex(name)
 			if i < 0 {
 				continue
 			}
 			found = true
-			prefix := d.indexPrefixOf(d.Indexes[i].ID)
+			prefix := d.IndexPrefixOf(d.Indexes[i].ID)
 			for {
-				kvs, err := b.txn.Scan(b.ctx, prefix, prefixEnd(prefix), 1000)
+				kvs, err := b.txn.Scan(b.ctx, prefix, catalog.PrefixEnd(prefix), 1000)
 				if err != nil {
 					return err
 				}
@@ -523,7 +493,7 @@ func (b *builder) dropIndex(di *tree.DropIndex) error {
 				}
 			}
 			d.Indexes = append(d.Indexes[:i], d.Indexes[i+1:]...)
-			if err := putDescriptor(b.ctx, b.txn, d); err != nil {
+			if err := catalog.PutDescriptor(b.ctx, b.txn, d); err != nil {
 				return err
 			}
 			break
@@ -540,7 +510,7 @@ func (b *builder) dropTable(dt *tree.DropTable) error {
 		return unsupported("DROP ... CASCADE is not supported yet")
 	}
 	for _, tn := range dt.Names {
-		d, err := getTable(b.ctx, b.txn, string(tn.ObjectName))
+		d, err := catalog.GetTable(b.ctx, b.txn, string(tn.ObjectName))
 		if err != nil {
 			return err
 		}
@@ -559,7 +529,7 @@ func (b *builder) dropTable(dt *tree.DropTable) error {
 		if err := b.dropForeignKeyLinks(d, dt.Names); err != nil {
 			return err
 		}
-		if err := dropTable(b.ctx, b.txn, d); err != nil {
+		if err := catalog.DropTable(b.ctx, b.txn, d); err != nil {
 			return err
 		}
 		if err := dropOwnedSequences(b.ctx, b.txn, d); err != nil {
@@ -575,13 +545,13 @@ func (b *builder) truncate(t *tree.Truncate) error {
 	if t.DropBehavior == tree.DropCascade {
 		return unsupported("TRUNCATE ... CASCADE is not supported yet")
 	}
-	var descs []*TableDescriptor
+	var descs []*catalog.TableDescriptor
 	for _, tn := range t.Tables {
-		d, err := mustGetTable(b.ctx, b.txn, string(tn.ObjectName))
+		d, err := catalog.MustGetTable(b.ctx, b.txn, string(tn.ObjectName))
 		if err != nil {
 			return err
 		}
-		if !d.isTable() {
+		if !d.IsTable() {
 			return pgerror.Newf("42809", "%q is not a table", d.Name)
 		}
 		descs = append(descs, d)
@@ -593,7 +563,7 @@ func (b *builder) truncate(t *tree.Truncate) error {
 				truncated = truncated || o.ID == in.Table
 			}
 			if !truncated {
-				child, err := getTableByID(b.ctx, b.txn, in.Table)
+				child, err := catalog.GetTableByID(b.ctx, b.txn, in.Table)
 				if err != nil {
 					return err
 				}
@@ -609,7 +579,7 @@ func (b *builder) truncate(t *tree.Truncate) error {
 		}
 	}
 	for _, d := range descs {
-		if err := clearTable(b.ctx, b.txn, d); err != nil {
+		if err := catalog.ClearTable(b.ctx, b.txn, d); err != nil {
 			return err
 		}
 	}
@@ -623,7 +593,7 @@ func (b *builder) createView(cv *tree.CreateView) error {
 		return unsupported("materialized and temporary views are not supported yet")
 	}
 	name := string(cv.Name.ObjectName)
-	existing, err := getTable(b.ctx, b.txn, name)
+	existing, err := catalog.GetTable(b.ctx, b.txn, name)
 	if err != nil {
 		return err
 	}
@@ -643,7 +613,7 @@ func (b *builder) createView(cv *tree.CreateView) error {
 	if len(cv.ColumnNames) > len(cols) {
 		return pgerror.New("42601", "CREATE VIEW specifies more column names than columns")
 	}
-	d := &TableDescriptor{Name: name, ViewQuery: tree.AsStringWithFlags(cv.AsSource, tree.FmtParsable)}
+	d := &catalog.TableDescriptor{Name: name, ViewQuery: tree.AsStringWithFlags(cv.AsSource, tree.FmtParsable)}
 	for i, c := range cols {
 		n := c.name
 		if i < len(cv.ColumnNames) {
@@ -654,7 +624,7 @@ func (b *builder) createView(cv *tree.CreateView) error {
 			typ = types.String
 		}
 		d.NextColumnID++
-		d.Columns = append(d.Columns, ColumnDescriptor{ID: d.NextColumnID, Name: n, TypeName: typ.SQLString(), Nullable: true, typ: typ})
+		d.Columns = append(d.Columns, catalog.ColumnDescriptor{ID: d.NextColumnID, Name: n, Nullable: true}.WithType(typ))
 	}
 	if existing != nil {
 		// OR REPLACE may add columns at the end, as PostgreSQL allows,
@@ -667,15 +637,15 @@ func (b *builder) createView(cv *tree.CreateView) error {
 			if nc.Name != old.Name {
 				return pgerror.Newf("42P16", "cannot change name of view column %q to %q", old.Name, nc.Name)
 			}
-			if !nc.typ.Identical(old.typ) {
-				return pgerror.Newf("42P16", "cannot change data type of view column %q from %s to %s", old.Name, old.typ.SQLString(), nc.typ.SQLString())
+			if !nc.Type().Identical(old.Type()) {
+				return pgerror.Newf("42P16", "cannot change data type of view column %q from %s to %s", old.Name, old.Type().SQLString(), nc.Type().SQLString())
 			}
 		}
-		if err := dropTable(b.ctx, b.txn, existing); err != nil {
+		if err := catalog.DropTable(b.ctx, b.txn, existing); err != nil {
 			return err
 		}
 	}
-	return createTable(b.ctx, b.txn, d)
+	return catalog.CreateTable(b.ctx, b.txn, d)
 }
 
 func (b *builder) dropView(dv *tree.DropView) error {
@@ -683,7 +653,7 @@ func (b *builder) dropView(dv *tree.DropView) error {
 		return unsupported("materialized views are not supported yet")
 	}
 	for _, tn := range dv.Names {
-		d, err := getTable(b.ctx, b.txn, string(tn.ObjectName))
+		d, err := catalog.GetTable(b.ctx, b.txn, string(tn.ObjectName))
 		if err != nil {
 			return err
 		}
@@ -696,7 +666,7 @@ func (b *builder) dropView(dv *tree.DropView) error {
 		if d.ViewQuery == "" {
 			return pgerror.WithHint(pgerror.Newf("42809", "%q is not a view", d.Name), "Use DROP TABLE to remove a table.")
 		}
-		if err := dropTable(b.ctx, b.txn, d); err != nil {
+		if err := catalog.DropTable(b.ctx, b.txn, d); err != nil {
 			return err
 		}
 	}
@@ -709,7 +679,7 @@ func (b *builder) dropView(dv *tree.DropView) error {
 // the number of rows, for the command tag (SELECT n).
 func (b *builder) createTableAs(ct *tree.CreateTable, r *runner) (int, error) {
 	name := string(ct.Table.ObjectName)
-	existing, err := getTable(b.ctx, b.txn, name)
+	existing, err := catalog.GetTable(b.ctx, b.txn, name)
 	if err != nil {
 		return 0, err
 	}
@@ -738,7 +708,7 @@ func (b *builder) createTableAs(ct *tree.CreateTable, r *runner) (int, error) {
 	if len(names) > len(cols) {
 		return 0, pgerror.New(pgerror.CodeSyntaxError, "too many column names were specified")
 	}
-	d := &TableDescriptor{Name: name}
+	d := &catalog.TableDescriptor{Name: name}
 	for i, c := range cols {
 		colName := c.name
 		if i < len(names) {
@@ -747,27 +717,27 @@ func (b *builder) createTableAs(ct *tree.CreateTable, r *runner) (int, error) {
 		if colName == "" || colName == "?column?" {
 			colName = "?column?"
 		}
-		if d.columnIndex(colName) >= 0 {
+		if d.ColumnIndex(colName) >= 0 {
 			return 0, pgerror.Newf("42701", "column %q specified more than once", colName)
 		}
 		t := c.typ
 		if t.Family() == types.UnknownFamily {
 			t = types.String // PostgreSQL makes an unknown-typed column text
 		}
-		if !keyEncodable(t) {
+		if !rowenc.KeyEncodable(t) {
 			return 0, unsupported("column %q: type %s is not supported yet", colName, t.SQLString())
 		}
 		d.NextColumnID++
-		d.Columns = append(d.Columns, ColumnDescriptor{ID: d.NextColumnID, Name: colName, TypeName: t.SQLString(), Nullable: true, typ: t})
+		d.Columns = append(d.Columns, catalog.ColumnDescriptor{ID: d.NextColumnID, Name: colName, Nullable: true}.WithType(t))
 	}
 	if len(d.Columns) == 0 {
 		return 0, unsupported("tables without columns are not supported")
 	}
 	d.NextColumnID++
-	d.Columns = append(d.Columns, ColumnDescriptor{ID: d.NextColumnID, Name: "rowid", TypeName: "INT8",
-		Default: "unique_rowid()", Hidden: true, typ: types.Int})
+	d.Columns = append(d.Columns, catalog.ColumnDescriptor{ID: d.NextColumnID, Name: "rowid",
+		Default: "unique_rowid()", Hidden: true}.WithType(types.Int))
 	d.PrimaryKey = []int{len(d.Columns) - 1}
-	if err := createTable(b.ctx, b.txn, d); err != nil {
+	if err := catalog.CreateTable(b.ctx, b.txn, d); err != nil {
 		return 0, err
 	}
 	defaults, err := b.defaultExprs(d)

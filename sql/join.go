@@ -7,7 +7,9 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treecmp"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/rowenc"
 )
 
 // Joins run as nested loops. The right side is read once and kept, except
@@ -26,7 +28,7 @@ const (
 
 // fromItem is one table of a FROM clause, planned: its scan and scope.
 type fromItem struct {
-	desc  *TableDescriptor
+	desc  *catalog.TableDescriptor
 	scope *scope
 	scan  *scanNode
 }
@@ -381,7 +383,7 @@ func (n *joinNode) partners(r *runner, left tree.Datums) ([]tree.Datums, error) 
 		return n.rightRows, nil
 	}
 	rs := n.right.(*scanNode)
-	key := rs.desc.indexPrefix()
+	key := rs.desc.IndexPrefix()
 	for i, e := range n.lookup {
 		d, err := r.evalIn(e, left)
 		if err != nil {
@@ -390,10 +392,10 @@ func (n *joinNode) partners(r *runner, left tree.Datums) ([]tree.Datums, error) 
 		if d == tree.DNull {
 			return nil, nil
 		}
-		if d, err = castDatum(r.eval, d, rs.desc.Columns[rs.desc.PrimaryKey[i]].typ); err != nil {
+		if d, err = castDatum(r.eval, d, rs.desc.Columns[rs.desc.PrimaryKey[i]].Type()); err != nil {
 			return nil, nil //nolint:nilerr // a value the key column cannot hold matches nothing
 		}
-		if key, err = encodeDatum(key, d); err != nil {
+		if key, err = rowenc.EncodeDatum(key, d); err != nil {
 			return nil, err
 		}
 	}
@@ -401,7 +403,7 @@ func (n *joinNode) partners(r *runner, left tree.Datums) ([]tree.Datums, error) 
 	if err != nil || v == nil {
 		return nil, err
 	}
-	row, err := rs.desc.decodeRow(key, v)
+	row, err := rowenc.DecodeRow(rs.desc, key, v)
 	if err != nil {
 		return nil, err
 	}
@@ -415,7 +417,7 @@ func (n *joinNode) partners(r *runner, left tree.Datums) ([]tree.Datums, error) 
 // whose columns follow leftCols left columns), an expression over the
 // left row that the join condition equates it with; nil if some key
 // column has none.
-func lookupKey(desc *TableDescriptor, on tree.TypedExpr, leftCols int) []tree.TypedExpr {
+func lookupKey(desc *catalog.TableDescriptor, on tree.TypedExpr, leftCols int) []tree.TypedExpr {
 	eq := map[int]tree.TypedExpr{}
 	for _, c := range conjuncts(on) {
 		cmp, ok := c.(*tree.ComparisonExpr)
@@ -556,7 +558,7 @@ func (b *builder) virtual(te tree.TableExpr) (planNode, *scope, bool, error) {
 		return nil, nil, false, nil
 	}
 	if schema == "" {
-		if d, err := getTable(b.ctx, b.txn, name); err != nil || d != nil {
+		if d, err := catalog.GetTable(b.ctx, b.txn, name); err != nil || d != nil {
 			return nil, nil, false, err
 		}
 	}

@@ -10,8 +10,10 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/rowenc"
 )
 
 // A plan is a tree of nodes, each pulling rows from its source (the
@@ -41,7 +43,7 @@ type runner struct {
 	// rowsAffected counts the rows a write node wrote.
 	rowsAffected int
 	// descs caches the descriptors foreign keys lead to, by ID.
-	descs map[uint32]*TableDescriptor
+	descs map[uint32]*catalog.TableDescriptor
 }
 
 // planNode produces rows; next returns nil at the end.
@@ -75,7 +77,7 @@ func (r *runner) passes(filter tree.TypedExpr, row tree.Datums) (bool, error) {
 // scanNode reads a table's rows in [start, end) of its primary index,
 // keeping those that pass filter.
 type scanNode struct {
-	desc *TableDescriptor
+	desc *catalog.TableDescriptor
 	cols []resultColumn
 	// span computes the key span once the parameters are known; nil
 	// scans the whole table.
@@ -83,7 +85,7 @@ type scanNode struct {
 	filter tree.TypedExpr
 	// index, when set, is the secondary index span reads: each entry
 	// leads to its row by a point read of the primary index.
-	index *IndexDescriptor
+	index *catalog.IndexDescriptor
 	// locking makes the reads locking reads (the scan of an UPDATE or
 	// DELETE): see kvapi.Txn.ScanForUpdate.
 	locking bool
@@ -99,8 +101,8 @@ const scanBatch = 1000
 
 // forEachRow calls fn with every row of d, in primary key order: the
 // scan that DDL's checks and rewrites of existing rows run.
-func forEachRow(r *runner, d *TableDescriptor, fn func(row tree.Datums) error) error {
-	scan := &scanNode{desc: d, cols: d.resultColumns()}
+func forEachRow(r *runner, d *catalog.TableDescriptor, fn func(row tree.Datums) error) error {
+	scan := &scanNode{desc: d, cols: resultColumns(d)}
 	for {
 		row, err := scan.next(r)
 		if err != nil || row == nil {
@@ -133,8 +135,8 @@ func (n *scanNode) explain() (string, []*planNode) {
 func (n *scanNode) next(r *runner) (tree.Datums, error) {
 	if !n.started {
 		n.started = true
-		n.resume = n.desc.indexPrefix()
-		n.end = prefixEnd(n.resume)
+		n.resume = n.desc.IndexPrefix()
+		n.end = catalog.PrefixEnd(n.resume)
 		if n.span != nil {
 			s, e, err := n.span(r)
 			if err != nil {
@@ -172,7 +174,7 @@ func (n *scanNode) next(r *runner) (tree.Datums, error) {
 		kv := n.buf[0]
 		n.buf = n.buf[1:]
 		if n.index != nil {
-			pk, err := n.desc.primaryKeyFromIndexKey(n.index, kv.Key)
+			pk, err := rowenc.PrimaryKeyFromIndexKey(n.desc, n.index, kv.Key)
 			if err != nil {
 				return nil, err
 			}
@@ -189,7 +191,7 @@ func (n *scanNode) next(r *runner) (tree.Datums, error) {
 			}
 			kv = kvapi.KeyValue{Key: pk, Value: v}
 		}
-		row, err := n.desc.decodeRow(kv.Key, kv.Value)
+		row, err := rowenc.DecodeRow(n.desc, kv.Key, kv.Value)
 		if err != nil {
 			return nil, err
 		}
@@ -524,7 +526,7 @@ func (n *groupNode) aggregate(r *runner) error {
 			if key[i], err = r.evalIn(e, row); err != nil {
 				return err
 			}
-			if enc, err = encodeDatum(enc, key[i]); err != nil {
+			if enc, err = rowenc.EncodeDatum(enc, key[i]); err != nil {
 				return err
 			}
 		}
@@ -567,7 +569,7 @@ func accumulate(r *runner, s *aggState, a aggSpec, row tree.Datums) error {
 		return err
 	}
 	if a.distinct {
-		enc, err := encodeDatum(nil, d)
+		enc, err := rowenc.EncodeDatum(nil, d)
 		if err != nil {
 			return err
 		}

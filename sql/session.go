@@ -32,6 +32,7 @@ import (
 	"github.com/lib/pq/oid"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/pgwire"
+	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
@@ -555,7 +556,7 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 		lines = append(lines, fmt.Sprintf("rows written: %d", r.rowsAffected))
 		return explainResult(lines), nil
 	case *tree.ShowTables:
-		tables, err := listTables(ctx, txn)
+		tables, err := catalog.ListTables(ctx, txn)
 		if err != nil {
 			return nil, err
 		}
