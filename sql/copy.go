@@ -15,6 +15,7 @@ import (
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/pgformat"
 )
 
 // copyFrom runs COPY t [(cols)] FROM STDIN in PostgreSQL's text format
@@ -335,7 +336,7 @@ func (n *copyRows) nextBinary() (tree.Datums, error) {
 		if _, err := io.ReadFull(n.binary, v); err != nil {
 			return nil, bad("short field")
 		}
-		d, err := decodeParam(n.eval, v, n.types[i], 1)
+		d, err := pgformat.DecodeParam(v, n.types[i], 1, n.eval.stmtTime)
 		if err != nil {
 			return nil, err
 		}

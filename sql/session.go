@@ -35,6 +35,7 @@ import (
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/pgformat"
 )
 
 // Executor runs the SQL sessions of a node's clients over db. It
@@ -209,13 +210,13 @@ func encodeRow(row tree.Datums, cols []resultColumn, formats []int16) ([][]byte,
 	vals := make([][]byte, len(row))
 	for i, d := range row {
 		if formatOf(formats, i) == 1 {
-			v, err := encodeBinary(d, cols[i].typ)
+			v, err := pgformat.EncodeBinary(d, cols[i].typ)
 			if err != nil {
 				return nil, err
 			}
 			vals[i] = v
 		} else {
-			vals[i] = encodeText(d)
+			vals[i] = pgformat.EncodeText(d)
 		}
 	}
 	return vals, nil
@@ -230,7 +231,7 @@ func wireColumns(cols []resultColumn, formats []int16) []pgwire.Column {
 		}
 		out[i] = pgwire.Column{
 			Name: c.name, TableOID: c.tableID, TableAttr: c.attr, TypeOID: uint32(typ.Oid()),
-			TypeSize: typeSize(typ), TypeMod: -1, Format: formatOf(formats, i),
+			TypeSize: pgformat.TypeSize(typ), TypeMod: -1, Format: formatOf(formats, i),
 		}
 	}
 	return out
@@ -747,7 +748,7 @@ func (ps *prepared) Bind(ctx context.Context, params [][]byte, paramFormats, res
 	ev := &evalCtx{ctx: ctx, stmtTime: ps.s.ex.now()}
 	p := &portal{ps: ps, formats: resultFormats, params: make(tree.Datums, len(params))}
 	for i, v := range params {
-		d, err := decodeParam(ev, v, ps.params[i], formatOf(paramFormats, i))
+		d, err := pgformat.DecodeParam(v, ps.params[i], formatOf(paramFormats, i), ev.stmtTime)
 		if err != nil {
 			return nil, errors.Wrapf(err, "parameter $%d", i+1)
 		}
