@@ -9,6 +9,7 @@ import (
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/rowenc"
+	"github.com/meridiandb/meridian/sql/sem"
 )
 
 // ALTER TABLE, first version: ADD COLUMN (existing rows get the default,
@@ -193,7 +194,7 @@ func (b *builder) alterColumnType(d *catalog.TableDescriptor, c *tree.AlterTable
 		if !assignmentCast(from, t) {
 			return pgerror.Newf("42804", "default for column %q cannot be cast automatically to type %s", c.Column, t.SQLStandardName())
 		}
-		e, err := parseExpr(d.Columns[i].Default)
+		e, err := sem.ParseExpr(d.Columns[i].Default)
 		if err != nil {
 			return err
 		}
@@ -360,11 +361,11 @@ func (b *builder) dropColumn(d *catalog.TableDescriptor, c *tree.AlterTableDropC
 	name := d.Columns[i].Name
 	keptChecks := d.Checks[:0]
 	for _, ck := range d.Checks {
-		e, err := parseExpr(ck.Expr)
+		e, err := sem.ParseExpr(ck.Expr)
 		if err != nil {
 			return err
 		}
-		if !containsString(exprColumns(e), name) {
+		if !containsString(sem.ExprColumns(e), name) {
 			keptChecks = append(keptChecks, ck)
 		}
 	}

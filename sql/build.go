@@ -18,6 +18,7 @@ import (
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/rowenc"
+	"github.com/meridiandb/meridian/sql/sem"
 )
 
 // builder turns a statement's AST into a plan: it resolves names against
@@ -359,12 +360,12 @@ func (b *builder) typeCheckResolved(expr tree.Expr, cols []resultColumn, desired
 			// INSERT's column, say): PostgreSQL's message, with that type.
 			switch crdbpgerror.GetPGCode(err).String() {
 			case string(pgerror.CodeInvalidTextRepresentation):
-				return nil, invalidInput(desired, sv.RawString())
+				return nil, sem.InvalidInput(desired, sv.RawString())
 			case string(pgerror.CodeNumericValueOutOfRange):
 				return nil, pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "value %q is out of range for type %s", sv.RawString(), desired.SQLStandardName())
 			}
 		}
-		return nil, withParserCode(err)
+		return nil, sem.WithParserCode(err)
 	}
 	out, _ := tree.WalkExpr(pgSemantics{}, te)
 	return out.(tree.TypedExpr), nil
@@ -1446,7 +1447,7 @@ func (b *builder) defaultExprs(desc *catalog.TableDescriptor) ([]tree.TypedExpr,
 		if c.Default == "" {
 			continue
 		}
-		e, err := parseExpr(c.Default)
+		e, err := sem.ParseExpr(c.Default)
 		if err != nil {
 			return nil, err
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/vtable"
 )
 
 // builtinFn is the implementation of a scalar builtin overload; its args
@@ -146,7 +147,7 @@ var builtins = map[string][]tree.Overload{
 		Types: tree.ParamTypes{{Name: "encoding", Typ: types.Int}}, ReturnType: tree.FixedReturnType(types.Name),
 		Volatility: volatility.Stable, Class: tree.NormalClass,
 		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
-			if tree.MustBeDInt(a[0]) == utf8EncodingID {
+			if tree.MustBeDInt(a[0]) == vtable.UTF8EncodingID {
 				return tree.NewDName("UTF8"), nil
 			}
 			return tree.NewDName(""), nil

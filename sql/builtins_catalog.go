@@ -12,6 +12,8 @@ import (
 	"github.com/lib/pq/oid"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/sem"
+	"github.com/meridiandb/meridian/sql/vtable"
 )
 
 // The functions psql's \d and drivers call on catalog rows: type names,
@@ -111,10 +113,10 @@ func findIndex(e *evalCtx, o oid.Oid, constraint bool) (*catalog.TableDescriptor
 		return nil, nil, err
 	}
 	for _, d := range tables {
-		for _, idx := range tableIndexes(d) {
-			want := indexOID(d, idx.ID)
+		for _, idx := range vtable.TableIndexes(d) {
+			want := vtable.IndexOID(d, idx.ID)
 			if constraint {
-				want = constraintOID(d, idx.ID)
+				want = vtable.ConstraintOID(d, idx.ID)
 			}
 			if want == o {
 				return d, &idx, nil
@@ -175,15 +177,15 @@ func constraintDef(e *evalCtx, a tree.Datums) (tree.Datum, error) {
 	}
 	for _, d := range tables {
 		for k, ck := range d.Checks {
-			if checkOID(d, k) == o {
+			if vtable.CheckOID(d, k) == o {
 				if pretty {
-					return tree.NewDString("CHECK (" + displayExpr(ck.Expr) + ")"), nil
+					return tree.NewDString("CHECK (" + vtable.DisplayExpr(ck.Expr) + ")"), nil
 				}
 				return tree.NewDString(checkDef(ck)), nil
 			}
 		}
 		for k := range d.ForeignKeys {
-			if fkOID(d, k) != o {
+			if vtable.FKOID(d, k) != o {
 				continue
 			}
 			fk := &d.ForeignKeys[k]
@@ -197,92 +199,6 @@ func constraintDef(e *evalCtx, a tree.Datums) (tree.Datum, error) {
 		}
 	}
 	return tree.DNull, nil
-}
-
-// catalogTypes are the types pg_type lists: those a column can have, and
-// the catalogs' own.
-var catalogTypes = []*types.T{
-	types.Bool, types.Bytes, types.QChar, types.Name, types.Int, types.Int2, types.Int4, types.String,
-	types.Oid, types.Float4, types.Float, types.BPChar, types.VarChar, types.Date, types.Time,
-	types.Timestamp, types.TimestampTZ, types.Interval, types.Decimal, types.Uuid, types.Jsonb,
-}
-
-// pgTypeNames are format_type's names where they differ from pg_type's.
-var pgTypeNames = map[oid.Oid]string{
-	oid.T_bool: "boolean", oid.T_char: `"char"`, oid.T_int8: "bigint", oid.T_int2: "smallint", oid.T_int4: "integer",
-	oid.T_float4: "real", oid.T_float8: "double precision", oid.T_bpchar: "character", oid.T_varchar: "character varying",
-	oid.T_time: "time without time zone", oid.T_timestamp: "timestamp without time zone",
-	oid.T_timestamptz: "timestamp with time zone",
-}
-
-// typeName is a type's pg_type name: int4, varchar, timestamptz.
-func typeName(t *types.T) string {
-	if n, ok := oid.TypeName[t.Oid()]; ok {
-		return strings.ToLower(n)
-	}
-	return t.Name()
-}
-
-// typeLen is pg_type.typlen: the fixed width, or -1 for variable length.
-func typeLen(t *types.T) int {
-	switch t.Oid() {
-	case oid.T_bool, oid.T_char:
-		return 1
-	case oid.T_int2:
-		return 2
-	case oid.T_int4, oid.T_oid, oid.T_float4, oid.T_date:
-		return 4
-	case oid.T_int8, oid.T_float8, oid.T_time, oid.T_timestamp, oid.T_timestamptz:
-		return 8
-	case oid.T_interval, oid.T_uuid:
-		return 16
-	case oid.T_name:
-		return 64
-	}
-	return -1
-}
-
-// typmod is a column type's pg_attribute.atttypmod: numeric's precision
-// and scale, or a character type's length, offset by 4 as PostgreSQL
-// stores them; -1 for none.
-func typmod(t *types.T) int32 {
-	switch t.Oid() {
-	case oid.T_numeric:
-		if t.Precision() > 0 {
-			return (t.Precision()<<16 | t.Scale()) + 4
-		}
-	case oid.T_varchar, oid.T_bpchar:
-		if t.Width() > 0 {
-			return t.Width() + 4
-		}
-	}
-	return -1
-}
-
-// formatType is format_type: a type's SQL name with its modifier, such as
-// numeric(10,2) or character varying(20).
-func formatType(o oid.Oid, mod int32) string {
-	t, ok := types.OidToType[o]
-	if !ok {
-		return "???"
-	}
-	if t.Family() == types.ArrayFamily {
-		return formatType(t.ArrayContents().Oid(), mod) + "[]"
-	}
-	name, ok := pgTypeNames[o]
-	if !ok {
-		name = typeName(t)
-	}
-	if mod >= 4 {
-		switch o {
-		case oid.T_numeric:
-			m := mod - 4
-			return fmt.Sprintf("%s(%d,%d)", name, m>>16, m&0xffff)
-		case oid.T_varchar, oid.T_bpchar:
-			return fmt.Sprintf("%s(%d)", name, mod-4)
-		}
-	}
-	return name
 }
 
 // typeResolver resolves the type names the grammar does not know as
@@ -315,29 +231,7 @@ func init() {
 	tree.StrValAvailAllParsable = append(tree.StrValAvailAllParsable, types.Oid, types.MakeArray(types.Oid))
 }
 
-// displayExpr is a stored expression (a column default, kept as the type
-// checker's serialization) as PostgreSQL's catalogs show it: without the
-// type annotations (0:::DECIMAL) the serialization adds.
-func displayExpr(stored string) string {
-	e, err := parseExpr(stored)
-	if err != nil {
-		return stored
-	}
-	e, err = tree.SimpleVisit(e, func(x tree.Expr) (bool, tree.Expr, error) {
-		if a, ok := x.(*tree.AnnotateTypeExpr); ok {
-			return true, a.Expr, nil
-		}
-		return true, x, nil
-	})
-	if err != nil {
-		return stored
-	}
-	// PostgreSQL prints the regclass of a sequence's nextval in lower
-	// case; the parser's formatter in upper.
-	return strings.ReplaceAll(tree.AsStringWithFlags(e, tree.FmtPGCatalog), "::REGCLASS", "::regclass")
-}
-
-// formatTypeFn is format_type(type, typmod): a NULL typmod means none
+// formatTypeFn is format_type(type, sem.Typmod): a NULL sem.Typmod means none
 // (as -1), not a NULL result.
 func formatTypeFn() tree.Overload {
 	ov := catalogFn(tree.ParamTypes{{Name: "type", Typ: types.Oid}, {Name: "typmod", Typ: types.Int}}, types.String,
@@ -349,7 +243,7 @@ func formatTypeFn() tree.Overload {
 			if a[1] != tree.DNull {
 				typmod = int32(tree.MustBeDInt(a[1]))
 			}
-			return tree.NewDString(formatType(oid.Oid(tree.MustBeDOid(a[0]).Oid), typmod)), nil
+			return tree.NewDString(sem.FormatType(oid.Oid(tree.MustBeDOid(a[0]).Oid), typmod)), nil
 		})
 	ov.CalledOnNullInput = true
 	return ov
@@ -363,7 +257,7 @@ func tableByOID(e *evalCtx, o tree.Datum) (*catalog.TableDescriptor, error) {
 	}
 	want := tree.MustBeDOid(o).Oid
 	for _, d := range tables {
-		if relOID(d) == want {
+		if vtable.RelOID(d) == want {
 			return d, nil
 		}
 	}
@@ -380,30 +274,6 @@ func tableComment(e *evalCtx, a tree.Datums) (tree.Datum, error) {
 		return tree.DNull, err
 	}
 	return tree.NewDString(d.Comment), nil
-}
-
-// displayDefault is a column's default as PostgreSQL shows it: a string
-// constant carries its column's type ('x'::text), as PostgreSQL stores
-// it coerced.
-func displayDefault(c *catalog.ColumnDescriptor) string {
-	shown := displayExpr(c.Default)
-	e, err := parseExpr(c.Default)
-	if err != nil {
-		return shown
-	}
-	if a, ok := e.(*tree.AnnotateTypeExpr); ok {
-		e = a.Expr
-	}
-	switch e.(type) {
-	case *tree.StrVal, *tree.DString:
-	default:
-		return shown
-	}
-	name := formatType(c.Type().Oid(), -1)
-	if c.Type().Oid() == oid.T_bpchar {
-		name = "bpchar"
-	}
-	return shown + "::" + name
 }
 
 // sessionFn is a function of the session, such as current_user.
@@ -517,7 +387,8 @@ func (c *stmtCatalog) relations(e *evalCtx) ([]tree.Datums, error) {
 		return nil, nil
 	}
 	if c.rels == nil {
-		rels, err := virtualTables["pg_catalog"]["pg_class"].rows(e.ctx, e.txn)
+		pgClass, _ := vtable.Lookup("pg_catalog", "pg_class")
+		rels, err := pgClass.Rows(e.ctx, e.txn)
 		if err != nil {
 			return nil, err
 		}

@@ -11,6 +11,8 @@ import (
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/rowenc"
+	"github.com/meridiandb/meridian/sql/sem"
+	"github.com/meridiandb/meridian/sql/vtable"
 )
 
 // addCheck type-checks a CHECK expression over d's columns and adds it,
@@ -23,7 +25,7 @@ func (b *builder) addCheck(d *catalog.TableDescriptor, name string, expr tree.Ex
 	}
 	if name == "" {
 		base := d.Name
-		if cols := exprColumns(expr); len(cols) == 1 {
+		if cols := sem.ExprColumns(expr); len(cols) == 1 {
 			base += "_" + cols[0]
 		}
 		name = d.FreeConstraintName(base + "_check")
@@ -37,7 +39,7 @@ func (b *builder) addCheck(d *catalog.TableDescriptor, name string, expr tree.Ex
 // typeCheckCheck type-checks a CHECK expression over d's columns.
 func (b *builder) typeCheckCheck(d *catalog.TableDescriptor, expr tree.Expr) (tree.TypedExpr, error) {
 	var bad error
-	tree.WalkExprConst(exprVisitor(func(e tree.Expr) {
+	tree.WalkExprConst(sem.ExprVisitor(func(e tree.Expr) {
 		switch e.(type) {
 		case *tree.Subquery:
 			bad = pgerror.New("0A000", "cannot use subquery in check constraint")
@@ -56,29 +58,6 @@ func (b *builder) typeCheckCheck(d *catalog.TableDescriptor, expr tree.Expr) (tr
 	return te, nil
 }
 
-// exprVisitor adapts a function to tree.Visitor, visiting every node.
-type exprVisitor func(tree.Expr)
-
-func (f exprVisitor) VisitPre(e tree.Expr) (bool, tree.Expr) { f(e); return true, e }
-func (f exprVisitor) VisitPost(e tree.Expr) tree.Expr        { return e }
-
-// exprColumns lists the column names an expression refers to, in order of
-// first appearance.
-func exprColumns(expr tree.Expr) []string {
-	var out []string
-	seen := map[string]bool{}
-	tree.WalkExprConst(exprVisitor(func(e tree.Expr) {
-		if n, ok := e.(*tree.UnresolvedName); ok && !n.Star {
-			c := n.Parts[0]
-			if !seen[c] {
-				seen[c] = true
-				out = append(out, c)
-			}
-		}
-	}), expr)
-	return out
-}
-
 // compiledChecks returns d's CHECK expressions type-checked over its
 // columns, compiling them once per descriptor read.
 func compiledChecks(d *catalog.TableDescriptor, ctx context.Context, txn kvapi.Txn) ([]tree.TypedExpr, error) {
@@ -88,7 +67,7 @@ func compiledChecks(d *catalog.TableDescriptor, ctx context.Context, txn kvapi.T
 	b := newBuilder(ctx, txn, 0, nil)
 	out := make([]tree.TypedExpr, len(d.Checks))
 	for i, c := range d.Checks {
-		e, err := parseExpr(c.Expr)
+		e, err := sem.ParseExpr(c.Expr)
 		if err != nil {
 			return nil, err
 		}
@@ -127,7 +106,7 @@ func enforceChecks(d *catalog.TableDescriptor, r *runner, row tree.Datums) error
 // checkDef is pg_get_constraintdef of a CHECK: PostgreSQL parenthesizes
 // the whole expression (and each operation in it, as the formatter does).
 func checkDef(c catalog.CheckConstraint) string {
-	return "CHECK ((" + displayExpr(c.Expr) + "))"
+	return "CHECK ((" + vtable.DisplayExpr(c.Expr) + "))"
 }
 
 func referenceAction(a tree.ReferenceAction) string {
@@ -534,7 +513,7 @@ func columnDefault(d *catalog.TableDescriptor, r *runner, c int) (tree.Datum, er
 	if d.Columns[c].Default == "" {
 		return tree.DNull, nil
 	}
-	e, err := parseExpr(d.Columns[c].Default)
+	e, err := sem.ParseExpr(d.Columns[c].Default)
 	if err != nil {
 		return nil, err
 	}
@@ -680,7 +659,7 @@ func (b *builder) dropConstraint(d *catalog.TableDescriptor, c *tree.AlterTableD
 // reference the column.
 func (b *builder) renameInConstraints(d *catalog.TableDescriptor, from, to string) error {
 	for i, ck := range d.Checks {
-		e, err := parseExpr(ck.Expr)
+		e, err := sem.ParseExpr(ck.Expr)
 		if err != nil {
 			return err
 		}

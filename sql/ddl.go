@@ -2,52 +2,16 @@ package sql
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"sync/atomic"
 
-	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/parser"
-	crdbpgerror "github.com/cockroachdb/cockroachdb-parser/pkg/sql/pgwire/pgerror"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/rowenc"
+	"github.com/meridiandb/meridian/sql/sem"
 )
-
-// withParserCode keeps the SQLSTATE the parser's own errors carry (they
-// use CockroachDB's pgerror package) when passing them on.
-func withParserCode(err error) error {
-	if err == nil {
-		return nil
-	}
-	if code := crdbpgerror.GetPGCode(err).String(); code != "" && code != string(pgerror.CodeInternalError) {
-		if pgerror.Code(code) == pgerror.CodeInvalidTextRepresentation {
-			if m := couldNotParse.FindStringSubmatch(err.Error()); m != nil {
-				if t, terr := catalog.ParseType(m[2]); terr == nil {
-					return invalidInput(t, m[1])
-				}
-			}
-		}
-		return pgerror.WithCode(err, pgerror.Code(code))
-	}
-	return pgerror.WithCode(err, pgerror.CodeSyntaxError)
-}
-
-// couldNotParse matches the type checker's message for a literal that
-// does not parse as its type.
-var couldNotParse = regexp.MustCompile(`could not parse "(.*)" as type ([a-zA-Z0-9_ ]+)`)
-
-// invalidInput is PostgreSQL's error for a value that does not parse as
-// type t.
-func invalidInput(t *types.T, value string) error {
-	return pgerror.Newf(pgerror.CodeInvalidTextRepresentation, "invalid input syntax for type %s: %q", t.SQLStandardName(), value)
-}
-
-func parseExpr(sql string) (tree.Expr, error) {
-	e, err := parser.ParseExprWithInt(sql, types.Int4)
-	return e, withParserCode(err)
-}
 
 // rowIDCounter makes unique_rowid() unique within the process: the
 // statement time in microseconds, shifted, plus a counter, never going
@@ -71,7 +35,7 @@ func uniqueRowID(e *evalCtx) int64 {
 func (b *builder) columnType(ref tree.ResolvableTypeReference, name string) (*types.T, error) {
 	t, err := tree.ResolveType(b.ctx, ref, nil)
 	if err != nil {
-		return nil, withParserCode(err)
+		return nil, sem.WithParserCode(err)
 	}
 	if !rowenc.KeyEncodable(t) {
 		return nil, unsupported("column %q: type %s is not supported yet", name, t.SQLString())

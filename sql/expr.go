@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/sem"
 )
 
 // evalCtx evaluates type-checked expressions (tree.TypedExpr) against one
@@ -723,7 +726,7 @@ func castDatum(e *evalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 				if strings.Contains(err.Error(), "out of range") {
 					return nil, pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "value %q is out of range for type %s", string(*x), t.SQLStandardName())
 				}
-				return nil, invalidInput(t, string(*x))
+				return nil, sem.InvalidInput(t, string(*x))
 			}
 			v = int64(*i)
 		default:
@@ -747,7 +750,7 @@ func castDatum(e *evalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 		case *tree.DString:
 			f, err := tree.ParseDFloat(strings.TrimSpace(string(*x)))
 			if err != nil {
-				return nil, invalidInput(t, string(*x))
+				return nil, sem.InvalidInput(t, string(*x))
 			}
 			return f, nil
 		}
@@ -760,7 +763,7 @@ func castDatum(e *evalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 		case *tree.DString:
 			var err error
 			if r, err = tree.ParseDDecimal(strings.TrimSpace(string(*x))); err != nil {
-				return nil, invalidInput(t, string(*x))
+				return nil, sem.InvalidInput(t, string(*x))
 			}
 		default:
 			return nil, unsupported("cannot cast %s to %s", d.ResolvedType(), t.SQLString())
@@ -773,7 +776,7 @@ func castDatum(e *evalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 		case *tree.DString:
 			b, err := tree.ParseDBool(strings.TrimSpace(string(*x)))
 			if err != nil {
-				return nil, invalidInput(t, string(*x))
+				return nil, sem.InvalidInput(t, string(*x))
 			}
 			return b, nil
 		}
@@ -781,7 +784,7 @@ func castDatum(e *evalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 		if s, ok := d.(*tree.DString); ok {
 			r, _, err := tree.ParseAndRequireString(t, string(*s), tree.NewParseContext(e.stmtTime))
 			if err != nil {
-				return nil, invalidInput(t, string(*s))
+				return nil, sem.InvalidInput(t, string(*s))
 			}
 			return r, nil
 		}
@@ -958,4 +961,23 @@ func concatArrays(l, r tree.Datum, lt, rt, t *types.T) (tree.Datum, error) {
 		}
 	}
 	return out, nil
+}
+
+// regexCache keeps compiled patterns of ~ and friends.
+var regexCache sync.Map
+
+func matchRegex(s, pattern string, fold bool) (bool, error) {
+	key := pattern
+	if fold {
+		key = "(?i)" + pattern
+	}
+	if re, ok := regexCache.Load(key); ok {
+		return re.(*regexp.Regexp).MatchString(s), nil
+	}
+	re, err := regexp.Compile(key)
+	if err != nil {
+		return false, errorf("2201B", "invalid regular expression: %v", err)
+	}
+	regexCache.Store(key, re)
+	return re.MatchString(s), nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/rowenc"
+	"github.com/meridiandb/meridian/sql/vtable"
 )
 
 // Joins run as nested loops. The right side is read once and kept, except
@@ -550,7 +551,7 @@ func (b *builder) virtual(te tree.TableExpr) (planNode, *scope, bool, error) {
 			return nil, nil, false, nil
 		}
 	}
-	vt, found := lookupVirtual(schema, name)
+	vt, found := vtable.Lookup(schema, name)
 	if !found {
 		if schema == "pg_catalog" || schema == "information_schema" {
 			return nil, nil, true, pgerror.Newf(pgerror.CodeUndefinedTable, "relation \"%s.%s\" does not exist", schema, name)
@@ -566,8 +567,8 @@ func (b *builder) virtual(te tree.TableExpr) (planNode, *scope, bool, error) {
 		alias = name
 	}
 	n := &virtualNode{vt: vt}
-	for _, c := range vt.cols {
-		n.cols = append(n.cols, resultColumn{name: c.name, typ: c.typ, table: alias})
+	for _, c := range vt.Cols {
+		n.cols = append(n.cols, resultColumn{name: c.Name, typ: c.Typ, table: alias})
 	}
 	return n, &scope{cols: n.cols}, true, nil
 }

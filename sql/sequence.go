@@ -14,6 +14,7 @@ import (
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/rowenc"
+	"github.com/meridiandb/meridian/sql/vtable"
 )
 
 // newSequenceDescriptor describes a sequence named name with the options
@@ -317,8 +318,8 @@ func (e *evalCtx) lookupSequence(arg tree.Datum) (*catalog.TableDescriptor, erro
 			err = pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", string(*x))
 		}
 	case *tree.DOid:
-		if x.Oid >= relOIDBase && x.Oid < relOIDBase+1<<24 {
-			d, err = catalog.GetTableByID(e.ctx, e.txn, uint32(x.Oid-relOIDBase))
+		if x.Oid >= vtable.RelOIDBase && x.Oid < vtable.RelOIDBase+1<<24 {
+			d, err = catalog.GetTableByID(e.ctx, e.txn, uint32(x.Oid-vtable.RelOIDBase))
 		}
 		if err == nil && d == nil {
 			err = pgerror.Newf(pgerror.CodeUndefinedTable, "relation with OID %d does not exist", x.Oid)

@@ -36,6 +36,7 @@ import (
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/pgformat"
+	"github.com/meridiandb/meridian/sql/sem"
 )
 
 // Executor runs the SQL sessions of a node's clients over db. It
@@ -117,7 +118,7 @@ func (s *session) ExecSimple(ctx context.Context, query string, w pgwire.ResultW
 	defer recoverInternal(&err)
 	stmts, err := parseSQL(query)
 	if err != nil {
-		return withParserCode(err)
+		return sem.WithParserCode(err)
 	}
 	if len(stmts) == 0 {
 		w.EmptyQuery()
@@ -637,7 +638,7 @@ func (s *session) Prepare(ctx context.Context, query string, paramOIDs []uint32)
 	defer recoverInternal(&err)
 	stmts, err := parseSQL(query)
 	if err != nil {
-		return nil, withParserCode(err)
+		return nil, sem.WithParserCode(err)
 	}
 	if len(stmts) > 1 {
 		return nil, pgerror.New(pgerror.CodeSyntaxError, "cannot insert multiple commands into a prepared statement")

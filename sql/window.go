@@ -9,6 +9,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/sem"
 )
 
 // Window functions (f(...) OVER (PARTITION BY ... ORDER BY ...)) are
@@ -41,7 +42,7 @@ func hasWindow(exprs ...tree.Expr) bool {
 		if e == nil {
 			continue
 		}
-		tree.WalkExprConst(exprVisitor(func(x tree.Expr) {
+		tree.WalkExprConst(sem.ExprVisitor(func(x tree.Expr) {
 			if f, ok := x.(*tree.FuncExpr); ok && f.WindowDef != nil {
 				found = true
 			}

@@ -10,13 +10,13 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/parser"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/kv/encoding"
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/sem"
 )
 
 // The SQL keyspace (DESIGN.md §3). System keys sit under 0x04, below every
@@ -162,21 +162,13 @@ func (d *TableDescriptor) FindIndex(name string) int {
 // ResolveTypes fills in the columns' parsed types.
 func (d *TableDescriptor) ResolveTypes() error {
 	for i := range d.Columns {
-		t, err := ParseType(d.Columns[i].TypeName)
+		t, err := sem.ParseType(d.Columns[i].TypeName)
 		if err != nil {
 			return errors.Wrapf(err, "table %q column %q", d.Name, d.Columns[i].Name)
 		}
 		d.Columns[i].typ = t
 	}
 	return nil
-}
-
-func ParseType(name string) (*types.T, error) {
-	ref, err := parser.GetTypeFromValidSQLSyntax(name)
-	if err != nil {
-		return nil, err
-	}
-	return tree.ResolveType(context.Background(), ref, nil)
 }
 
 // ColumnIndex returns the ordinal of the column named name, or -1.
