@@ -2,16 +2,34 @@
 // (with the cockroachdb-parser's PostgreSQL grammar), plan them onto the
 // sorted key-value store, and run them inside serializable transactions.
 //
-// Files: session.go (sessions, transactions, the pgwire.Executor),
-// build.go (names, types and plans from the AST), plan.go and
-// plan_write.go (the nodes that run), expr.go (expression evaluation),
-// builtins.go (functions), catalog.go (table descriptors), rowenc.go (how
-// rows are stored), encode.go (values on the wire), kv.go (what SQL needs
-// from the transaction layer).
+// The pipeline's lower stages are packages of their own, each importing
+// only those below it:
 //
-// This is the first version: one table per query (no joins or
-// subqueries), primary indexes only, and a small set of types and
-// functions; what is not supported says so with SQLSTATE 0A000.
+//	sql/kvapi     what SQL needs from the transaction layer (DB, Txn)
+//	sql/pgerror   errors with SQLSTATEs
+//	sql/sem       expression parsing, PostgreSQL's type metadata
+//	sql/catalog   descriptors, names, their storage
+//	sql/rowenc    rows and index entries as keys and values
+//	sql/vtable    pg_catalog and information_schema, declared per table
+//	sql/pgformat  values in PostgreSQL's text and binary wire formats
+//
+// (sql/memkv is an in-memory kvapi.DB for tests.)
+//
+// This package holds the rest: session.go (sessions, transactions,
+// statement dispatch, the pgwire.Executor), build.go with join.go,
+// window.go, setop.go, series.go and recursive.go (binding names, type
+// checking, index choice and plan building, in one pass of the builder),
+// ddl.go, alter.go, constraint.go and sequence.go (schema changes and
+// constraint enforcement), plan.go, plan_write.go and plan_virtual.go
+// (the nodes that run, pulling one row at a time), explain.go, expr.go
+// (expression evaluation), builtins*.go (functions), copy.go (COPY FROM)
+// and txndb.go (kvapi over package txn).
+//
+// Queries may join tables (nested loops, or lookups by primary key), nest
+// subqueries, use WITH (also RECURSIVE), set operations, aggregates and
+// window functions; a scan uses the primary key or the secondary index
+// whose leading columns its filter fixes most. What is not supported says
+// so with SQLSTATE 0A000.
 package sql
 
 import (
