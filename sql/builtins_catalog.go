@@ -9,6 +9,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/volatility"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/errors"
 	"github.com/lib/pq/oid"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/pgerror"
@@ -20,6 +21,85 @@ import (
 // index and constraint definitions, default expressions.
 
 var _ = addBuiltins(map[string][]tree.Overload{
+	"pg_get_userbyid": {{
+		Types: tree.ParamTypes{{Name: "role", Typ: types.Oid}}, ReturnType: tree.FixedReturnType(types.Name),
+		Volatility: volatility.Stable, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.NewDName("root"), nil }),
+	}},
+	"pg_table_is_visible": {{
+		Types: tree.ParamTypes{{Name: "table", Typ: types.Oid}}, ReturnType: tree.FixedReturnType(types.Bool),
+		Volatility: volatility.Stable, Class: tree.NormalClass,
+		// Every table lives in public, which is on the search path.
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.DBoolTrue, nil }),
+	}},
+	"pg_encoding_to_char": {{
+		Types: tree.ParamTypes{{Name: "encoding", Typ: types.Int}}, ReturnType: tree.FixedReturnType(types.Name),
+		Volatility: volatility.Stable, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			if tree.MustBeDInt(a[0]) == vtable.UTF8EncodingID {
+				return tree.NewDName("UTF8"), nil
+			}
+			return tree.NewDName(""), nil
+		}),
+	}},
+	// array_to_string is here for catalog queries, whose arrays (ACLs) are
+	// always NULL: arrays are not a column type yet.
+	"array_to_string": {{
+		Types:      tree.ParamTypes{{Name: "arr", Typ: types.StringArray}, {Name: "sep", Typ: types.String}},
+		ReturnType: tree.FixedReturnType(types.String), Volatility: volatility.Stable, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			arr, ok := a[0].(*tree.DArray)
+			if !ok {
+				return nil, errors.AssertionFailedf("array_to_string of %T", a[0])
+			}
+			parts := make([]string, 0, arr.Len())
+			for _, d := range arr.Array {
+				if d != tree.DNull {
+					parts = append(parts, string(tree.MustBeDString(d)))
+				}
+			}
+			return tree.NewDString(strings.Join(parts, string(tree.MustBeDString(a[1])))), nil
+		}),
+	}},
+	// Table sizes are not tracked per table yet: unknown, so NULL, which
+	// psql's \dt+ prints as blank.
+	// No table is partitioned: a relation's partition ancestors are
+	// itself (PostgreSQL's is a set-returning function; psql's \d uses
+	// it where one row is all it can give here).
+	"pg_partition_ancestors": {{
+		Types: tree.ParamTypes{{Name: "rel", Typ: types.RegClass}}, ReturnType: tree.FixedReturnType(types.RegClass),
+		Volatility: volatility.Stable, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return a[0], nil }),
+	}},
+	"pg_get_triggerdef": {
+		constFn(tree.ParamTypes{{Name: "trigger", Typ: types.Oid}}, types.String, tree.DNull),
+		constFn(tree.ParamTypes{{Name: "trigger", Typ: types.Oid}, {Name: "pretty", Typ: types.Bool}}, types.String, tree.DNull),
+	},
+	"pg_table_size": {constFn(tree.ParamTypes{{Name: "table", Typ: types.Oid}}, types.Int, tree.DNull)},
+	"pg_size_pretty": {{
+		Types: tree.ParamTypes{{Name: "size", Typ: types.Int}}, ReturnType: tree.FixedReturnType(types.String),
+		Volatility: volatility.Immutable, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			return tree.NewDString(sizePretty(int64(tree.MustBeDInt(a[0])))), nil
+		}),
+	}},
+	// Comments are not stored: every object has none.
+	"col_description": {catalogFn(tree.ParamTypes{{Name: "table", Typ: types.Oid}, {Name: "column", Typ: types.Int}}, types.String,
+		func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			d, err := tableByOID(e, a[0])
+			if err != nil || d == nil {
+				return tree.DNull, err
+			}
+			n := int(tree.MustBeDInt(a[1]))
+			if n < 1 || n > len(d.Columns) || d.Columns[n-1].Comment == "" {
+				return tree.DNull, nil
+			}
+			return tree.NewDString(d.Columns[n-1].Comment), nil
+		})},
+	"obj_description": {
+		catalogFn(tree.ParamTypes{{Name: "object", Typ: types.Oid}}, types.String, tableComment),
+		catalogFn(tree.ParamTypes{{Name: "object", Typ: types.Oid}, {Name: "catalog", Typ: types.Name}}, types.String, tableComment),
+	},
 	"format_type": {formatTypeFn()},
 	// Default expressions are stored as their SQL text, so the "node
 	// tree" pg_get_expr decodes is that text already.
@@ -83,15 +163,6 @@ var _ = addBuiltins(map[string][]tree.Overload{
 	// Nor do extended statistics objects.
 	"pg_get_statisticsobjdef_columns": {constFn(tree.ParamTypes{{Name: "stats", Typ: types.Oid}}, types.String, tree.DNull)},
 })
-
-// addBuiltins adds functions to builtins; as a package variable's
-// initializer it runs before the init that registers them all.
-func addBuiltins(fns map[string][]tree.Overload) bool {
-	for name, ov := range fns {
-		builtins[name] = ov
-	}
-	return true
-}
 
 func catalogFn(params tree.ParamTypes, ret *types.T, fn builtinFn) tree.Overload {
 	return tree.Overload{Types: params, ReturnType: tree.FixedReturnType(ret), Volatility: volatility.Stable, Class: tree.NormalClass, Fn: fn}
@@ -395,4 +466,29 @@ func (c *stmtCatalog) relations(e *evalCtx) ([]tree.Datums, error) {
 		c.rels = append([]tree.Datums{}, rels...)
 	}
 	return c.rels, nil
+}
+
+// sizePretty formats a byte count as PostgreSQL's pg_size_pretty does:
+// bytes below 10240, then the first unit in which the value, kept in
+// half-units and rounded half away from zero, stays below 10240.
+func sizePretty(n int64) string {
+	const limit = 10 * 1024
+	if n > -limit && n < limit {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	halves := n >> 9 // half-kilobytes
+	for _, unit := range []string{"kB", "MB", "GB", "TB"} {
+		if halves > -(2*limit-1) && halves < 2*limit-1 {
+			return fmt.Sprintf("%d %s", halfRounded(halves), unit)
+		}
+		halves >>= 10
+	}
+	return fmt.Sprintf("%d PB", halfRounded(halves))
+}
+
+func halfRounded(x int64) int64 {
+	if x < 0 {
+		return (x - 1) / 2
+	}
+	return (x + 1) / 2
 }
