@@ -17,7 +17,7 @@ import (
 // key or an index; stored values of a dropped column are skipped on read),
 // RENAME COLUMN, and ALTER TABLE / VIEW ... RENAME TO.
 
-func (b *builder) alterTable(at *tree.AlterTable, r *runner) error {
+func (b schemaChanger) alterTable(at *tree.AlterTable, r *runner) error {
 	name := at.Table.Object()
 	d, err := catalog.GetTable(b.ctx, b.txn, name)
 	if err != nil {
@@ -126,7 +126,7 @@ func alteredColumn(d *catalog.TableDescriptor, name tree.Name) (int, error) {
 
 // setDefault is ALTER COLUMN SET DEFAULT (or DROP DEFAULT, a nil
 // default): rows written later take it, rows already there keep theirs.
-func (b *builder) setDefault(d *catalog.TableDescriptor, c *tree.AlterTableSetDefault) error {
+func (b schemaChanger) setDefault(d *catalog.TableDescriptor, c *tree.AlterTableSetDefault) error {
 	i, err := alteredColumn(d, c.Column)
 	if err != nil {
 		return err
@@ -150,7 +150,7 @@ func (b *builder) setDefault(d *catalog.TableDescriptor, c *tree.AlterTableSetDe
 // new type (USING expr computes it instead) and the row rewritten, in the
 // statement's transaction. A column of the primary key or of an index is
 // not supported yet (their entries would have to be rebuilt).
-func (b *builder) alterColumnType(d *catalog.TableDescriptor, c *tree.AlterTableAlterColumnType, r *runner) error {
+func (b schemaChanger) alterColumnType(d *catalog.TableDescriptor, c *tree.AlterTableAlterColumnType, r *runner) error {
 	i, err := alteredColumn(d, c.Column)
 	if err != nil {
 		return err
@@ -268,7 +268,7 @@ func setNotNull(d *catalog.TableDescriptor, name tree.Name, r *runner) error {
 	return nil
 }
 
-func (b *builder) addColumn(d *catalog.TableDescriptor, c *tree.AlterTableAddColumn, r *runner) error {
+func (b schemaChanger) addColumn(d *catalog.TableDescriptor, c *tree.AlterTableAddColumn, r *runner) error {
 	def := c.ColumnDef
 	if d.ColumnIndex(string(def.Name)) >= 0 {
 		if c.IfNotExists {
@@ -339,7 +339,7 @@ func (b *builder) addColumn(d *catalog.TableDescriptor, c *tree.AlterTableAddCol
 	}
 }
 
-func (b *builder) dropColumn(d *catalog.TableDescriptor, c *tree.AlterTableDropColumn) error {
+func (b schemaChanger) dropColumn(d *catalog.TableDescriptor, c *tree.AlterTableDropColumn) error {
 	i := d.ColumnIndex(string(c.Column))
 	if i < 0 || d.Columns[i].Hidden {
 		if c.IfExists {
@@ -399,7 +399,7 @@ func (b *builder) dropColumn(d *catalog.TableDescriptor, c *tree.AlterTableDropC
 	return nil
 }
 
-func (b *builder) renameTable(rt *tree.RenameTable) error {
+func (b schemaChanger) renameTable(rt *tree.RenameTable) error {
 	name, newName := rt.Name.Object(), rt.NewName.Object()
 	d, err := catalog.GetTable(b.ctx, b.txn, name)
 	if err != nil {
@@ -432,7 +432,7 @@ func (b *builder) renameTable(rt *tree.RenameTable) error {
 // its new key and every secondary index entry to the new key suffix, in
 // the statement's transaction. The key columns become NOT NULL; rowid
 // stays as a hidden column.
-func (b *builder) addPrimaryKey(d *catalog.TableDescriptor, u *tree.UniqueConstraintTableDef, r *runner) error {
+func (b schemaChanger) addPrimaryKey(d *catalog.TableDescriptor, u *tree.UniqueConstraintTableDef, r *runner) error {
 	if !(len(d.PrimaryKey) == 1 && d.Columns[d.PrimaryKey[0]].Hidden) {
 		return pgerror.Newf("42P16", "multiple primary keys for table %q are not allowed", d.Name)
 	}

@@ -24,7 +24,8 @@ import (
 // builder turns a statement's AST into a plan: it resolves names against
 // the catalog and the scope of each clause, type-checks expressions (with
 // the parser's tree.TypeCheck, which also infers placeholder types), and
-// picks the primary-index span a WHERE clause allows.
+// picks the primary-index span a WHERE clause allows. DDL is run by
+// schemaChanger (ddl.go), which plans through a builder.
 type builder struct {
 	ctx  context.Context
 	txn  kvapi.Txn

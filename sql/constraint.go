@@ -19,7 +19,7 @@ import (
 // named name or as PostgreSQL names it: <table>_<column>_check when the
 // expression names one column, <table>_check otherwise (wherever it was
 // declared).
-func (b *builder) addCheck(d *catalog.TableDescriptor, name string, expr tree.Expr) error {
+func (b schemaChanger) addCheck(d *catalog.TableDescriptor, name string, expr tree.Expr) error {
 	if _, err := b.typeCheckCheck(d, expr); err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func referenceAction(a tree.ReferenceAction) string {
 // (child itself for a self-reference) at refCols (its primary key when
 // empty), checked as PostgreSQL checks it, and records it on parent. The
 // caller writes both descriptors.
-func (b *builder) addForeignKey(child, parent *catalog.TableDescriptor, name string, cols, refCols []string, actions tree.ReferenceActions, match tree.CompositeKeyMatchMethod) (*catalog.ForeignKey, error) {
+func (b schemaChanger) addForeignKey(child, parent *catalog.TableDescriptor, name string, cols, refCols []string, actions tree.ReferenceActions, match tree.CompositeKeyMatchMethod) (*catalog.ForeignKey, error) {
 	if match == tree.MatchFull || match == tree.MatchPartial {
 		return nil, unsupported("MATCH FULL and MATCH PARTIAL are not supported yet")
 	}
@@ -586,7 +586,7 @@ func validateCheck(d *catalog.TableDescriptor, i int, r *runner) error {
 
 // alterAddForeignKey is ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY:
 // the rows already there must satisfy it.
-func (b *builder) alterAddForeignKey(d *catalog.TableDescriptor, def *tree.ForeignKeyConstraintTableDef, r *runner) error {
+func (b schemaChanger) alterAddForeignKey(d *catalog.TableDescriptor, def *tree.ForeignKeyConstraintTableDef, r *runner) error {
 	parent := d
 	if name := string(def.Table.ObjectName); name != d.Name {
 		p, err := catalog.MustGetTable(b.ctx, b.txn, name)
@@ -625,7 +625,7 @@ func (b *builder) alterAddForeignKey(d *catalog.TableDescriptor, def *tree.Forei
 
 // dropConstraint is ALTER TABLE ... DROP CONSTRAINT of a CHECK or a
 // foreign key.
-func (b *builder) dropConstraint(d *catalog.TableDescriptor, c *tree.AlterTableDropConstraint) error {
+func (b schemaChanger) dropConstraint(d *catalog.TableDescriptor, c *tree.AlterTableDropConstraint) error {
 	name := string(c.Constraint)
 	for i, ck := range d.Checks {
 		if ck.Name == name {
@@ -657,7 +657,7 @@ func (b *builder) dropConstraint(d *catalog.TableDescriptor, c *tree.AlterTableD
 // renameInConstraints follows a column rename in d's CHECK expressions
 // and foreign keys, and in the foreign keys of other tables that
 // reference the column.
-func (b *builder) renameInConstraints(d *catalog.TableDescriptor, from, to string) error {
+func (b schemaChanger) renameInConstraints(d *catalog.TableDescriptor, from, to string) error {
 	for i, ck := range d.Checks {
 		e, err := sem.ParseExpr(ck.Expr)
 		if err != nil {

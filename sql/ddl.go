@@ -13,6 +13,57 @@ import (
 	"github.com/meridiandb/meridian/sql/sem"
 )
 
+// schemaChanger runs DDL: it changes descriptors (and the rows a change
+// rewrites) in the statement's transaction. It plans with the builder the
+// expressions and queries a statement holds (defaults, checks, a view's
+// query, CREATE TABLE AS), but the builder itself only plans.
+type schemaChanger struct {
+	*builder
+}
+
+// exec runs stmt if it is DDL, and reports whether it was.
+func (b schemaChanger) exec(stmt tree.Statement, r *runner) (*result, bool, error) {
+	switch st := stmt.(type) {
+	case *tree.CreateTable:
+		if st.As() {
+			n, err := b.createTableAs(st, r)
+			return &result{tag: fmt.Sprintf("SELECT %d", n)}, true, err
+		}
+		return &result{tag: "CREATE TABLE"}, true, b.createTable(st)
+	case *tree.DropTable:
+		return &result{tag: "DROP TABLE"}, true, b.dropTable(st)
+	case *tree.CreateSequence:
+		return &result{tag: "CREATE SEQUENCE"}, true, b.createSequence(st)
+	case *tree.DropSequence:
+		return &result{tag: "DROP SEQUENCE"}, true, b.dropSequence(st)
+	case *tree.AlterSequence:
+		return &result{tag: "ALTER SEQUENCE"}, true, b.alterSequence(st)
+	case *tree.CommentOnTable, *tree.CommentOnColumn:
+		return &result{tag: "COMMENT"}, true, b.commentOn(st)
+	case *tree.Truncate:
+		return &result{tag: "TRUNCATE TABLE"}, true, b.truncate(st)
+	case *vacuumStmt:
+		return &result{tag: st.tag}, true, b.vacuum(st)
+	case *tree.CreateIndex:
+		return &result{tag: "CREATE INDEX"}, true, b.createIndex(st, r)
+	case *tree.AlterTable:
+		return &result{tag: "ALTER TABLE"}, true, b.alterTable(st, r)
+	case *tree.RenameTable:
+		tag := "ALTER TABLE"
+		if st.IsView {
+			tag = "ALTER VIEW"
+		}
+		return &result{tag: tag}, true, b.renameTable(st)
+	case *tree.CreateView:
+		return &result{tag: "CREATE VIEW"}, true, b.createView(st)
+	case *tree.DropView:
+		return &result{tag: "DROP VIEW"}, true, b.dropView(st)
+	case *tree.DropIndex:
+		return &result{tag: "DROP INDEX"}, true, b.dropIndex(st)
+	}
+	return nil, false, nil
+}
+
 // rowIDCounter makes unique_rowid() unique within the process: the
 // statement time in microseconds, shifted, plus a counter, never going
 // backwards. Ascending IDs write at the end of the table: the hotspot the
@@ -32,7 +83,7 @@ func uniqueRowID(e *evalCtx) int64 {
 
 // columnType resolves the type of column name, refusing the types a
 // column cannot have yet.
-func (b *builder) columnType(ref tree.ResolvableTypeReference, name string) (*types.T, error) {
+func (b schemaChanger) columnType(ref tree.ResolvableTypeReference, name string) (*types.T, error) {
 	t, err := tree.ResolveType(b.ctx, ref, nil)
 	if err != nil {
 		return nil, sem.WithParserCode(err)
@@ -43,7 +94,7 @@ func (b *builder) columnType(ref tree.ResolvableTypeReference, name string) (*ty
 	return t, nil
 }
 
-func (b *builder) createTable(ct *tree.CreateTable) error {
+func (b schemaChanger) createTable(ct *tree.CreateTable) error {
 	name := string(ct.Table.ObjectName)
 	existing, err := catalog.GetTable(b.ctx, b.txn, name)
 	if err != nil {
@@ -271,7 +322,7 @@ func nameStrings(l tree.NameList) []string {
 // key references may go only together with that table (dropping, in the
 // same statement); the references d's own foreign keys recorded on the
 // tables they reference are removed.
-func (b *builder) dropForeignKeyLinks(d *catalog.TableDescriptor, dropping tree.TableNames) error {
+func (b schemaChanger) dropForeignKeyLinks(d *catalog.TableDescriptor, dropping tree.TableNames) error {
 	gone := map[string]bool{}
 	for _, tn := range dropping {
 		gone[string(tn.ObjectName)] = true
@@ -304,7 +355,7 @@ func (b *builder) dropForeignKeyLinks(d *catalog.TableDescriptor, dropping tree.
 
 // unlinkInbound removes the record of foreign key name of table child
 // from table parent.
-func (b *builder) unlinkInbound(parentID, child uint32, name string) error {
+func (b schemaChanger) unlinkInbound(parentID, child uint32, name string) error {
 	parent, err := catalog.GetTableByID(b.ctx, b.txn, parentID)
 	if err != nil || parent == nil {
 		return err
@@ -322,7 +373,7 @@ func (b *builder) unlinkInbound(parentID, child uint32, name string) error {
 // commentOn is COMMENT ON TABLE / COLUMN: the text is kept with the
 // table's descriptor (NULL or an empty text removes it), for obj_description and
 // col_description (psql's \d+ and \dt+).
-func (b *builder) commentOn(stmt tree.Statement) error {
+func (b schemaChanger) commentOn(stmt tree.Statement) error {
 	var table string
 	var column string
 	var comment *string
@@ -371,7 +422,7 @@ func serialType(ref tree.ResolvableTypeReference) *types.T {
 
 // createIndex adds an index to an existing table and writes its entries
 // for the rows already there, in the statement's transaction.
-func (b *builder) createIndex(ci *tree.CreateIndex, r *runner) error {
+func (b schemaChanger) createIndex(ci *tree.CreateIndex, r *runner) error {
 	d, err := catalog.MustGetTable(b.ctx, b.txn, string(ci.Table.ObjectName))
 	if err != nil {
 		return err
@@ -417,7 +468,7 @@ func (b *builder) createIndex(ci *tree.CreateIndex, r *runner) error {
 
 // dropIndex removes indexes and their entries. An index named without its
 // table is looked for in every table.
-func (b *builder) dropIndex(di *tree.DropIndex) error {
+func (b schemaChanger) dropIndex(di *tree.DropIndex) error {
 	for _, tin := range di.IndexList {
 		name := string(tin.Index)
 		var tables []*catalog.TableDescriptor
@@ -469,7 +520,7 @@ func (b *builder) dropIndex(di *tree.DropIndex) error {
 	return nil
 }
 
-func (b *builder) dropTable(dt *tree.DropTable) error {
+func (b schemaChanger) dropTable(dt *tree.DropTable) error {
 	if dt.DropBehavior == tree.DropCascade {
 		return unsupported("DROP ... CASCADE is not supported yet")
 	}
@@ -505,7 +556,7 @@ func (b *builder) dropTable(dt *tree.DropTable) error {
 
 // truncate empties tables, in the statement's transaction like any write
 // (PostgreSQL's TRUNCATE is transactional too).
-func (b *builder) truncate(t *tree.Truncate) error {
+func (b schemaChanger) truncate(t *tree.Truncate) error {
 	if t.DropBehavior == tree.DropCascade {
 		return unsupported("TRUNCATE ... CASCADE is not supported yet")
 	}
@@ -552,7 +603,7 @@ func (b *builder) truncate(t *tree.Truncate) error {
 
 // createView stores a view: its query's SQL and output columns. The query
 // is planned now to check it, and again at each use.
-func (b *builder) createView(cv *tree.CreateView) error {
+func (b schemaChanger) createView(cv *tree.CreateView) error {
 	if cv.Materialized || cv.Persistence != tree.PersistencePermanent {
 		return unsupported("materialized and temporary views are not supported yet")
 	}
@@ -612,7 +663,7 @@ func (b *builder) createView(cv *tree.CreateView) error {
 	return catalog.CreateTable(b.ctx, b.txn, d)
 }
 
-func (b *builder) dropView(dv *tree.DropView) error {
+func (b schemaChanger) dropView(dv *tree.DropView) error {
 	if dv.IsMaterialized {
 		return unsupported("materialized views are not supported yet")
 	}
@@ -641,7 +692,7 @@ func (b *builder) dropView(dv *tree.DropView) error {
 // columns (named by the optional column list), a hidden rowid key, and
 // the query's rows, written in the statement's transaction. It returns
 // the number of rows, for the command tag (SELECT n).
-func (b *builder) createTableAs(ct *tree.CreateTable, r *runner) (int, error) {
+func (b schemaChanger) createTableAs(ct *tree.CreateTable, r *runner) (int, error) {
 	name := string(ct.Table.ObjectName)
 	existing, err := catalog.GetTable(b.ctx, b.txn, name)
 	if err != nil {

@@ -64,7 +64,7 @@ func parseMaintenance(query string) (statements.Statements, bool) {
 }
 
 // vacuum checks the named tables exist; there is nothing else to do.
-func (b *builder) vacuum(st *vacuumStmt) error {
+func (b schemaChanger) vacuum(st *vacuumStmt) error {
 	for _, t := range st.tables {
 		if _, err := catalog.MustGetTable(b.ctx, b.txn, t); err != nil {
 			return err

@@ -155,7 +155,7 @@ func getSequenceRow(ctx context.Context, txn kvapi.Txn, d *catalog.TableDescript
 	return int64(tree.MustBeDInt(row[0])), bool(tree.MustBeDBool(row[2])), nil
 }
 
-func (b *builder) createSequence(cs *tree.CreateSequence) error {
+func (b schemaChanger) createSequence(cs *tree.CreateSequence) error {
 	if cs.Persistence != tree.PersistencePermanent {
 		return unsupported("temporary and unlogged sequences are not supported yet")
 	}
@@ -194,7 +194,7 @@ func (b *builder) createSequence(cs *tree.CreateSequence) error {
 	return createSequence(b.ctx, b.txn, d)
 }
 
-func (b *builder) dropSequence(ds *tree.DropSequence) error {
+func (b schemaChanger) dropSequence(ds *tree.DropSequence) error {
 	if ds.DropBehavior == tree.DropCascade {
 		return unsupported("DROP ... CASCADE is not supported yet")
 	}
@@ -488,7 +488,7 @@ func (ex *Executor) runOwnTxn(ctx context.Context, fn func(kvapi.Txn) error) err
 // their values); RESTART [WITH n] makes the next nextval return n (the
 // start by default), as setval(n, false) would, in the statement's
 // transaction.
-func (b *builder) alterSequence(as *tree.AlterSequence) error {
+func (b schemaChanger) alterSequence(as *tree.AlterSequence) error {
 	name := as.Name.Object()
 	d, err := catalog.GetTable(b.ctx, b.txn, name)
 	if err != nil {

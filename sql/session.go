@@ -19,8 +19,8 @@
 // statement dispatch, the pgwire.Executor), build.go with join.go,
 // window.go, setop.go, series.go and recursive.go (binding names, type
 // checking, index choice and plan building, in one pass of the builder),
-// ddl.go, alter.go, constraint.go and sequence.go (schema changes and
-// constraint enforcement), plan.go, plan_write.go and plan_virtual.go
+// ddl.go, alter.go, constraint.go and sequence.go (schema changes, run by
+// the schemaChanger, and constraint enforcement), plan.go, plan_write.go and plan_virtual.go
 // (the nodes that run, pulling one row at a time), explain.go, expr.go
 // (expression evaluation), builtins*.go (functions), copy.go (COPY FROM)
 // and txndb.go (kvapi over package txn).
@@ -510,43 +510,10 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 	ev.subquery = func(sq *tree.Subquery, row tree.Datums, all bool) (tree.Datum, error) {
 		return b.runSubquery(r, sq, row, all)
 	}
+	if res, ok, err := (schemaChanger{b}).exec(stmt, r); ok {
+		return res, err
+	}
 	switch st := stmt.(type) {
-	case *tree.CreateTable:
-		if st.As() {
-			n, err := b.createTableAs(st, r)
-			return &result{tag: fmt.Sprintf("SELECT %d", n)}, err
-		}
-		return &result{tag: "CREATE TABLE"}, b.createTable(st)
-	case *tree.DropTable:
-		return &result{tag: "DROP TABLE"}, b.dropTable(st)
-	case *tree.CreateSequence:
-		return &result{tag: "CREATE SEQUENCE"}, b.createSequence(st)
-	case *tree.DropSequence:
-		return &result{tag: "DROP SEQUENCE"}, b.dropSequence(st)
-	case *tree.AlterSequence:
-		return &result{tag: "ALTER SEQUENCE"}, b.alterSequence(st)
-	case *tree.CommentOnTable, *tree.CommentOnColumn:
-		return &result{tag: "COMMENT"}, b.commentOn(st)
-	case *tree.Truncate:
-		return &result{tag: "TRUNCATE TABLE"}, b.truncate(st)
-	case *vacuumStmt:
-		return &result{tag: st.tag}, b.vacuum(st)
-	case *tree.CreateIndex:
-		return &result{tag: "CREATE INDEX"}, b.createIndex(st, r)
-	case *tree.AlterTable:
-		return &result{tag: "ALTER TABLE"}, b.alterTable(st, r)
-	case *tree.RenameTable:
-		tag := "ALTER TABLE"
-		if st.IsView {
-			tag = "ALTER VIEW"
-		}
-		return &result{tag: tag}, b.renameTable(st)
-	case *tree.CreateView:
-		return &result{tag: "CREATE VIEW"}, b.createView(st)
-	case *tree.DropView:
-		return &result{tag: "DROP VIEW"}, b.dropView(st)
-	case *tree.DropIndex:
-		return &result{tag: "DROP INDEX"}, b.dropIndex(st)
 	case *tree.Explain:
 		if st.Mode != tree.ExplainPlan {
 			return nil, unsupported("EXPLAIN (%s) is not supported yet", st.Mode)
