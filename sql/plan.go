@@ -670,3 +670,44 @@ func finish(s *aggState, a aggSpec) (tree.Datum, error) {
 	}
 	return avg, nil
 }
+
+// distinctOnNode passes the first row of each distinct value of the key
+// columns.
+type distinctOnNode struct {
+	src  planNode
+	keys []int
+	seen map[string]bool
+}
+
+func (n *distinctOnNode) columns() []resultColumn { return n.src.columns() }
+
+func (n *distinctOnNode) explain() (string, []*planNode) {
+	var keys []string
+	for _, k := range n.keys {
+		keys = append(keys, fmt.Sprintf("@%d", k+1))
+	}
+	return "distinct on " + strings.Join(keys, ", "), []*planNode{&n.src}
+}
+
+func (n *distinctOnNode) next(r *runner) (tree.Datums, error) {
+	for {
+		row, err := n.src.next(r)
+		if err != nil || row == nil {
+			return nil, err
+		}
+		key := make(tree.Datums, len(n.keys))
+		for i, k := range n.keys {
+			key[i] = row[k]
+		}
+		// NULLs are equal here, as for DISTINCT.
+		k := tree.AsString(&tree.DTuple{D: key})
+		if n.seen == nil {
+			n.seen = map[string]bool{}
+		}
+		if n.seen[k] {
+			continue
+		}
+		n.seen[k] = true
+		return row, nil
+	}
+}

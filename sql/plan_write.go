@@ -558,3 +558,41 @@ func formatRow(row tree.Datums) string {
 	}
 	return s + ")"
 }
+
+// fullRowNode turns its source's rows (values for some columns of a
+// table) into full rows: defaults for the others, every value cast to its
+// column's type.
+type fullRowNode struct {
+	desc     *catalog.TableDescriptor
+	src      planNode
+	srcIdx   []int // per table column: its position in the source, or -1
+	defaults []tree.TypedExpr
+}
+
+func (n *fullRowNode) columns() []resultColumn { return resultColumns(n.desc) }
+
+func (n *fullRowNode) explain() (string, []*planNode) {
+	return "fill defaults and casts for " + n.desc.Name, []*planNode{&n.src}
+}
+
+func (n *fullRowNode) next(r *runner) (tree.Datums, error) {
+	in, err := n.src.next(r)
+	if err != nil || in == nil {
+		return nil, err
+	}
+	row := make(tree.Datums, len(n.desc.Columns))
+	for i := range row {
+		var d tree.Datum = tree.DNull
+		if j := n.srcIdx[i]; j >= 0 && in[j] != nil {
+			d = in[j]
+		} else if n.defaults[i] != nil {
+			if d, err = r.evalIn(n.defaults[i], nil); err != nil {
+				return nil, err
+			}
+		}
+		if row[i], err = castDatum(r.eval, d, n.desc.Columns[i].Type()); err != nil {
+			return nil, err
+		}
+	}
+	return row, nil
+}

@@ -16,14 +16,15 @@
 // (sql/memkv is an in-memory kvapi.DB for tests.)
 //
 // This package holds the rest: session.go (sessions, transactions,
-// statement dispatch, the pgwire.Executor), build.go with join.go,
+// statement dispatch, the pgwire.Executor); build*.go with join.go,
 // window.go, setop.go, series.go and recursive.go (binding names, type
-// checking, index choice and plan building, in one pass of the builder),
-// ddl.go, alter.go, constraint.go and sequence.go (schema changes, run by
-// the schemaChanger, and constraint enforcement), plan.go, plan_write.go and plan_virtual.go
-// (the nodes that run, pulling one row at a time), explain.go, expr.go
-// (expression evaluation), builtins*.go (functions), copy.go (COPY FROM)
-// and txndb.go (kvapi over package txn).
+// checking, index choice in build_scan.go, and plan building, in one pass
+// of the builder); ddl.go, alter.go, constraint.go and sequence.go (schema
+// changes, run by the schemaChanger, and constraint enforcement); plan.go,
+// plan_write.go and plan_virtual.go (the nodes that run, pulling one row
+// at a time); explain.go; expr.go (expression evaluation); builtins*.go
+// (functions, one family a file); copy.go (COPY FROM); and txndb.go (kvapi
+// over package txn).
 //
 // Queries may join tables (nested loops, or lookups by primary key), nest
 // subqueries, use WITH (also RECURSIVE), set operations, aggregates and
