@@ -19,6 +19,7 @@ import (
 	"github.com/meridiandb/meridian/range/rangepb"
 	"github.com/meridiandb/meridian/rpc"
 	"github.com/meridiandb/meridian/sql"
+	"github.com/meridiandb/meridian/sql/txnkv"
 	"github.com/meridiandb/meridian/stop"
 	"github.com/meridiandb/meridian/txn"
 )
@@ -131,7 +132,7 @@ func Start(cfg Config) (*Node, error) {
 	n.db = txn.NewDB(n.dist, cfg.Clock, n.stopper, txn.Options{})
 	if cfg.SQLListener != nil {
 		clock := cfg.Clock
-		ex := sql.NewExecutor(sql.NewTxnDB(n.db), func() time.Time { return time.Unix(0, clock.Now().WallTime).UTC() })
+		ex := sql.NewExecutor(txnkv.NewDB(n.db), func() time.Time { return time.Unix(0, clock.Now().WallTime).UTC() })
 		srv, err := pgwire.NewServer(pgwire.Config{Executor: ex, Auth: cfg.SQLAuth}, n.stopper)
 		if err == nil {
 			err = srv.Serve(cfg.SQLListener)

@@ -13,7 +13,8 @@
 //	sql/vtable    pg_catalog and information_schema, declared per table
 //	sql/pgformat  values in PostgreSQL's text and binary wire formats
 //
-// (sql/memkv is an in-memory kvapi.DB for tests.)
+// sql/txnkv gives it the cluster's transactions (the one package here that
+// imports package txn), sql/memkv in-memory ones for tests.
 //
 // This package holds the rest: session.go (sessions, transactions,
 // statement dispatch, the pgwire.Executor); build*.go with join.go,
@@ -23,8 +24,7 @@
 // changes, run by the schemaChanger, and constraint enforcement); plan.go,
 // plan_write.go and plan_virtual.go (the nodes that run, pulling one row
 // at a time); explain.go; expr.go (expression evaluation); builtins*.go
-// (functions, one family a file); copy.go (COPY FROM); and txndb.go (kvapi
-// over package txn).
+// (functions, one family a file); and copy.go (COPY FROM).
 //
 // Queries may join tables (nested loops, or lookups by primary key), nest
 // subqueries, use WITH (also RECURSIVE), set operations, aggregates and

@@ -1,4 +1,9 @@
-package sql
+// Package txnkv runs the SQL layer on the cluster: it adapts package txn's
+// transactions to kvapi, giving the transaction layer's typed errors
+// their SQLSTATE on the way. It is the one package of sql/ that imports
+// the transaction layer; the session, the planner and the executor see
+// only kvapi.
+package txnkv
 
 import (
 	"context"
@@ -10,11 +15,11 @@ import (
 	"github.com/meridiandb/meridian/txn"
 )
 
-// NewTxnDB returns the cluster's transactions (package txn) as the kvapi.DB the
-// SQL layer runs on. It is where the transaction layer's typed errors get
-// their SQLSTATE: a transaction that must run again is 40001, a write
+// NewDB returns the cluster's transactions (package txn) as the kvapi.DB
+// the SQL layer runs on. It is where the transaction layer's typed errors
+// get their SQLSTATE: a transaction that must run again is 40001, a write
 // whose outcome is unknown 40003.
-func NewTxnDB(db *txn.DB) kvapi.DB { return txnDB{db} }
+func NewDB(db *txn.DB) kvapi.DB { return txnDB{db} }
 
 type txnDB struct{ db *txn.DB }
 
