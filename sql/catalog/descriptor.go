@@ -74,7 +74,8 @@ type TableDescriptor struct {
 	// InboundFKs are the foreign keys that reference this table.
 	InboundFKs []InboundFK `json:"inbound_fks,omitempty"`
 
-	// CheckExprs are Checks compiled (compiledChecks).
+	// CheckExprs caches Checks type-checked over the columns (the sql
+	// package compiles them once per descriptor read); not stored.
 	CheckExprs []tree.TypedExpr `json:"-"`
 }
 
