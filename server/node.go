@@ -35,6 +35,7 @@ import (
 	"github.com/meridiandb/meridian/rpc"
 	"github.com/meridiandb/meridian/server/serverpb"
 	"github.com/meridiandb/meridian/sql"
+	"github.com/meridiandb/meridian/sql/txnkv"
 	"github.com/meridiandb/meridian/stop"
 	"github.com/meridiandb/meridian/txn"
 	"google.golang.org/grpc/status"
@@ -263,7 +264,7 @@ func (n *Node) startStore(ident *serverpb.StoreIdent, bootstrap bool) error {
 	}
 	if cfg.SQLListener != nil {
 		clock := cfg.Clock
-		ex := sql.NewExecutor(sql.NewTxnDB(n.db), func() time.Time { return time.Unix(0, clock.Now().WallTime).UTC() })
+		ex := sql.NewExecutor(txnkv.NewDB(n.db), func() time.Time { return time.Unix(0, clock.Now().WallTime).UTC() })
 		srv, err := pgwire.NewServer(pgwire.Config{Executor: ex, Auth: cfg.SQLAuth, TLS: cfg.SQLTLS, RequireTLS: cfg.SQLRequireTLS, Observer: n.metrics}, n.stopper)
 		if err == nil {
 			err = srv.Serve(cfg.SQLListener)

@@ -5,7 +5,11 @@ import (
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/meridiandb/meridian/sql/catalog"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/rowenc"
+	"github.com/meridiandb/meridian/sql/sem"
 )
 
 // ALTER TABLE, first version: ADD COLUMN (existing rows get the default,
@@ -13,9 +17,9 @@ import (
 // key or an index; stored values of a dropped column are skipped on read),
 // RENAME COLUMN, and ALTER TABLE / VIEW ... RENAME TO.
 
-func (b *builder) alterTable(at *tree.AlterTable, r *runner) error {
+func (b schemaChanger) alterTable(at *tree.AlterTable, r *runner) error {
 	name := at.Table.Object()
-	d, err := getTable(b.ctx, b.txn, name)
+	d, err := catalog.GetTable(b.ctx, b.txn, name)
 	if err != nil {
 		return err
 	}
@@ -85,7 +89,7 @@ func (b *builder) alterTable(at *tree.AlterTable, r *runner) error {
 			if err != nil {
 				return err
 			}
-			if d.isKeyColumn(i) {
+			if rowenc.IsKeyColumn(d, i) {
 				return pgerror.Newf("42P16", "column %q is in a primary key", c.Column)
 			}
 			if d.Columns[i].Identity != "" {
@@ -93,11 +97,11 @@ func (b *builder) alterTable(at *tree.AlterTable, r *runner) error {
 			}
 			d.Columns[i].Nullable = true
 		case *tree.AlterTableRenameColumn:
-			i := d.columnIndex(string(c.Column))
+			i := d.ColumnIndex(string(c.Column))
 			if i < 0 || d.Columns[i].Hidden {
 				return pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q does not exist", c.Column)
 			}
-			if d.columnIndex(string(c.NewName)) >= 0 {
+			if d.ColumnIndex(string(c.NewName)) >= 0 {
 				return pgerror.Newf("42701", "column %q of relation %q already exists", c.NewName, d.Name)
 			}
 			if err := b.renameInConstraints(d, string(c.Column), string(c.NewName)); err != nil {
@@ -108,12 +112,12 @@ func (b *builder) alterTable(at *tree.AlterTable, r *runner) error {
 			return unsupported("ALTER TABLE %s is not supported yet", cmd.TelemetryName())
 		}
 	}
-	return putDescriptor(b.ctx, b.txn, d)
+	return catalog.PutDescriptor(b.ctx, b.txn, d)
 }
 
 // alteredColumn is the ordinal of the column an ALTER COLUMN names.
-func alteredColumn(d *TableDescriptor, name tree.Name) (int, error) {
-	i := d.columnIndex(string(name))
+func alteredColumn(d *catalog.TableDescriptor, name tree.Name) (int, error) {
+	i := d.ColumnIndex(string(name))
 	if i < 0 || d.Columns[i].Hidden {
 		return 0, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", name, d.Name)
 	}
@@ -122,7 +126,7 @@ func alteredColumn(d *TableDescriptor, name tree.Name) (int, error) {
 
 // setDefault is ALTER COLUMN SET DEFAULT (or DROP DEFAULT, a nil
 // default): rows written later take it, rows already there keep theirs.
-func (b *builder) setDefault(d *TableDescriptor, c *tree.AlterTableSetDefault) error {
+func (b schemaChanger) setDefault(d *catalog.TableDescriptor, c *tree.AlterTableSetDefault) error {
 	i, err := alteredColumn(d, c.Column)
 	if err != nil {
 		return err
@@ -134,7 +138,7 @@ func (b *builder) setDefault(d *TableDescriptor, c *tree.AlterTableSetDefault) e
 		d.Columns[i].Default = ""
 		return nil
 	}
-	te, err := b.typeCheck(c.Default, &scope{}, d.Columns[i].typ)
+	te, err := b.typeCheck(c.Default, &scope{}, d.Columns[i].Type())
 	if err != nil {
 		return err
 	}
@@ -146,7 +150,7 @@ func (b *builder) setDefault(d *TableDescriptor, c *tree.AlterTableSetDefault) e
 // new type (USING expr computes it instead) and the row rewritten, in the
 // statement's transaction. A column of the primary key or of an index is
 // not supported yet (their entries would have to be rebuilt).
-func (b *builder) alterColumnType(d *TableDescriptor, c *tree.AlterTableAlterColumnType, r *runner) error {
+func (b schemaChanger) alterColumnType(d *catalog.TableDescriptor, c *tree.AlterTableAlterColumnType, r *runner) error {
 	i, err := alteredColumn(d, c.Column)
 	if err != nil {
 		return err
@@ -158,7 +162,7 @@ func (b *builder) alterColumnType(d *TableDescriptor, c *tree.AlterTableAlterCol
 	if err != nil {
 		return err
 	}
-	if d.isKeyColumn(i) {
+	if rowenc.IsKeyColumn(d, i) {
 		return unsupported("changing the type of a primary key column is not supported yet")
 	}
 	for _, idx := range d.Indexes {
@@ -171,10 +175,10 @@ func (b *builder) alterColumnType(d *TableDescriptor, c *tree.AlterTableAlterCol
 	if d.Columns[i].Identity != "" && t.Family() != types.IntFamily {
 		return pgerror.Newf(pgerror.CodeInvalidParameterValue, "identity column type must be smallint, integer, or bigint")
 	}
-	from := d.Columns[i].typ
+	from := d.Columns[i].Type()
 	var using tree.TypedExpr
 	if c.Using != nil {
-		if using, err = b.typeCheck(c.Using, &scope{cols: d.resultColumns()}, t); err != nil {
+		if using, err = b.typeCheck(c.Using, &scope{cols: resultColumns(d)}, t); err != nil {
 			return err
 		}
 	} else if !assignmentCast(from, t) {
@@ -183,14 +187,14 @@ func (b *builder) alterColumnType(d *TableDescriptor, c *tree.AlterTableAlterCol
 			fmt.Sprintf("You might need to specify \"USING %s::%s\".", c.Column, t.SQLString()))
 	}
 	old := *d
-	old.Columns = append([]ColumnDescriptor{}, d.Columns...)
-	d.Columns[i].TypeName, d.Columns[i].typ = t.SQLString(), t
+	old.Columns = append([]catalog.ColumnDescriptor{}, d.Columns...)
+	d.Columns[i] = d.Columns[i].WithType(t)
 	if d.Columns[i].Default != "" {
 		// The default must fit the new type too, by an assignment cast.
 		if !assignmentCast(from, t) {
 			return pgerror.Newf("42804", "default for column %q cannot be cast automatically to type %s", c.Column, t.SQLStandardName())
 		}
-		e, err := parseExpr(d.Columns[i].Default)
+		e, err := sem.ParseExpr(d.Columns[i].Default)
 		if err != nil {
 			return err
 		}
@@ -215,11 +219,11 @@ func (b *builder) alterColumnType(d *TableDescriptor, c *tree.AlterTableAlterCol
 		}
 		newRow := append(tree.Datums{}, row...)
 		newRow[i] = v
-		key, err := d.rowKey(newRow)
+		key, err := rowenc.RowKey(d, newRow)
 		if err != nil {
 			return err
 		}
-		return d.putRow(r, key, newRow)
+		return putRow(d, r, key, newRow)
 	})
 }
 
@@ -244,7 +248,7 @@ func assignmentCast(from, to *types.T) bool {
 
 // setNotNull is ALTER COLUMN SET NOT NULL: the rows already there must
 // have a value (23502 otherwise).
-func setNotNull(d *TableDescriptor, name tree.Name, r *runner) error {
+func setNotNull(d *catalog.TableDescriptor, name tree.Name, r *runner) error {
 	i, err := alteredColumn(d, name)
 	if err != nil {
 		return err
@@ -264,9 +268,9 @@ func setNotNull(d *TableDescriptor, name tree.Name, r *runner) error {
 	return nil
 }
 
-func (b *builder) addColumn(d *TableDescriptor, c *tree.AlterTableAddColumn, r *runner) error {
+func (b schemaChanger) addColumn(d *catalog.TableDescriptor, c *tree.AlterTableAddColumn, r *runner) error {
 	def := c.ColumnDef
-	if d.columnIndex(string(def.Name)) >= 0 {
+	if d.ColumnIndex(string(def.Name)) >= 0 {
 		if c.IfNotExists {
 			return nil
 		}
@@ -286,8 +290,8 @@ func (b *builder) addColumn(d *TableDescriptor, c *tree.AlterTableAddColumn, r *
 		return err
 	}
 	d.NextColumnID++
-	col := ColumnDescriptor{ID: d.NextColumnID, Name: string(def.Name), TypeName: t.SQLString(),
-		Nullable: def.Nullable.Nullability != tree.NotNull, typ: t}
+	col := catalog.ColumnDescriptor{ID: d.NextColumnID, Name: string(def.Name),
+		Nullable: def.Nullable.Nullability != tree.NotNull}.WithType(t)
 	var defExpr tree.TypedExpr
 	if def.HasDefaultExpr() {
 		if defExpr, err = b.typeCheck(def.DefaultExpr.Expr, &scope{}, t); err != nil {
@@ -298,8 +302,8 @@ func (b *builder) addColumn(d *TableDescriptor, c *tree.AlterTableAddColumn, r *
 	// Existing rows take the default (or NULL, which NOT NULL refuses if
 	// there is a row).
 	old := *d
-	old.Columns = append([]ColumnDescriptor{}, d.Columns...)
-	scan := &scanNode{desc: &old, cols: old.resultColumns()}
+	old.Columns = append([]catalog.ColumnDescriptor{}, d.Columns...)
+	scan := &scanNode{desc: &old, cols: resultColumns(&old)}
 	d.Columns = append(d.Columns, col)
 	for {
 		row, err := scan.next(r)
@@ -325,25 +329,25 @@ func (b *builder) addColumn(d *TableDescriptor, c *tree.AlterTableAddColumn, r *
 			continue // a missing column reads as NULL
 		}
 		full := append(row, v)
-		key, err := d.rowKey(full)
+		key, err := rowenc.RowKey(d, full)
 		if err != nil {
 			return err
 		}
-		if err := d.putRow(r, key, full); err != nil {
+		if err := putRow(d, r, key, full); err != nil {
 			return err
 		}
 	}
 }
 
-func (b *builder) dropColumn(d *TableDescriptor, c *tree.AlterTableDropColumn) error {
-	i := d.columnIndex(string(c.Column))
+func (b schemaChanger) dropColumn(d *catalog.TableDescriptor, c *tree.AlterTableDropColumn) error {
+	i := d.ColumnIndex(string(c.Column))
 	if i < 0 || d.Columns[i].Hidden {
 		if c.IfExists {
 			return nil
 		}
 		return pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", c.Column, d.Name)
 	}
-	if d.isKeyColumn(i) {
+	if rowenc.IsKeyColumn(d, i) {
 		return unsupported("dropping a primary key column is not supported")
 	}
 	for _, idx := range d.Indexes {
@@ -357,15 +361,15 @@ func (b *builder) dropColumn(d *TableDescriptor, c *tree.AlterTableDropColumn) e
 	name := d.Columns[i].Name
 	keptChecks := d.Checks[:0]
 	for _, ck := range d.Checks {
-		e, err := parseExpr(ck.Expr)
+		e, err := sem.ParseExpr(ck.Expr)
 		if err != nil {
 			return err
 		}
-		if !containsString(exprColumns(e), name) {
+		if !containsString(sem.ExprColumns(e), name) {
 			keptChecks = append(keptChecks, ck)
 		}
 	}
-	d.Checks, d.checkExprs = keptChecks, nil
+	d.Checks, d.CheckExprs = keptChecks, nil
 	keptFKs := d.ForeignKeys[:0]
 	for _, fk := range d.ForeignKeys {
 		if !containsString(fk.Columns, name) {
@@ -373,7 +377,7 @@ func (b *builder) dropColumn(d *TableDescriptor, c *tree.AlterTableDropColumn) e
 			continue
 		}
 		if fk.RefTable == d.ID {
-			d.removeInbound(d.ID, fk.Name)
+			d.RemoveInbound(d.ID, fk.Name)
 		} else if err := b.unlinkInbound(fk.RefTable, d.ID, fk.Name); err != nil {
 			return err
 		}
@@ -395,9 +399,9 @@ func (b *builder) dropColumn(d *TableDescriptor, c *tree.AlterTableDropColumn) e
 	return nil
 }
 
-func (b *builder) renameTable(rt *tree.RenameTable) error {
+func (b schemaChanger) renameTable(rt *tree.RenameTable) error {
 	name, newName := rt.Name.Object(), rt.NewName.Object()
-	d, err := getTable(b.ctx, b.txn, name)
+	d, err := catalog.GetTable(b.ctx, b.txn, name)
 	if err != nil {
 		return err
 	}
@@ -414,20 +418,13 @@ func (b *builder) renameTable(rt *tree.RenameTable) error {
 		}
 		return pgerror.Newf("42809", "%q is not a %s", name, kind)
 	}
-	if other, err := getTable(b.ctx, b.txn, newName); err != nil || other != nil {
+	if other, err := catalog.GetTable(b.ctx, b.txn, newName); err != nil || other != nil {
 		if err != nil {
 			return err
 		}
 		return pgerror.Newf("42P07", "relation %q already exists", newName)
 	}
-	if err := b.txn.Del(b.ctx, namespaceKey(name)); err != nil {
-		return err
-	}
-	d.Name = newName
-	if err := putDescriptor(b.ctx, b.txn, d); err != nil {
-		return err
-	}
-	return b.txn.Put(b.ctx, namespaceKey(newName), encodingUvarint(d.ID))
+	return catalog.RenameTable(b.ctx, b.txn, d, newName)
 }
 
 // addPrimaryKey gives a table created without a primary key (keyed by its
@@ -435,13 +432,13 @@ func (b *builder) renameTable(rt *tree.RenameTable) error {
 // its new key and every secondary index entry to the new key suffix, in
 // the statement's transaction. The key columns become NOT NULL; rowid
 // stays as a hidden column.
-func (b *builder) addPrimaryKey(d *TableDescriptor, u *tree.UniqueConstraintTableDef, r *runner) error {
+func (b schemaChanger) addPrimaryKey(d *catalog.TableDescriptor, u *tree.UniqueConstraintTableDef, r *runner) error {
 	if !(len(d.PrimaryKey) == 1 && d.Columns[d.PrimaryKey[0]].Hidden) {
 		return pgerror.Newf("42P16", "multiple primary keys for table %q are not allowed", d.Name)
 	}
 	var cols []int
 	for _, ic := range u.Columns {
-		i := d.columnIndex(string(ic.Column))
+		i := d.ColumnIndex(string(ic.Column))
 		if i < 0 || d.Columns[i].Hidden {
 			return pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", ic.Column, d.Name)
 		}
@@ -453,8 +450,8 @@ func (b *builder) addPrimaryKey(d *TableDescriptor, u *tree.UniqueConstraintTabl
 		cols = append(cols, i)
 	}
 	old := *d
-	old.Columns = append([]ColumnDescriptor{}, d.Columns...)
-	scan := &scanNode{desc: &old, cols: old.resultColumns()}
+	old.Columns = append([]catalog.ColumnDescriptor{}, d.Columns...)
+	scan := &scanNode{desc: &old, cols: resultColumns(&old)}
 	var rows []tree.Datums
 	for {
 		row, err := scan.next(r)
@@ -479,34 +476,34 @@ func (b *builder) addPrimaryKey(d *TableDescriptor, u *tree.UniqueConstraintTabl
 				return pgerror.Newf("23502", "column %q of relation %q contains null values", d.Columns[c].Name, d.Name)
 			}
 		}
-		key, err := d.rowKey(row)
+		key, err := rowenc.RowKey(d, row)
 		if err != nil {
 			return err
 		}
 		if _, dup := seen[string(key)]; dup {
 			return pgerror.WithDetail(pgerror.Newf(pgerror.CodeUniqueViolation, "could not create unique index %q", d.Name+"_pkey"),
-				fmt.Sprintf("Key %s is duplicated.", d.keyText(cols, row)))
+				fmt.Sprintf("Key %s is duplicated.", keyText(d, cols, row)))
 		}
 		seen[string(key)] = struct{}{}
 		keys[n] = key
 	}
-	if err := clearTable(b.ctx, b.txn, &old); err != nil {
+	if err := catalog.ClearTable(b.ctx, b.txn, &old); err != nil {
 		return err
 	}
 	const batch = 256
-	var kvs []KeyValue
+	var kvs []kvapi.KeyValue
 	for n, row := range rows {
-		v, err := d.rowValue(row)
+		v, err := rowenc.RowValue(d, row)
 		if err != nil {
 			return err
 		}
-		kvs = append(kvs, KeyValue{Key: keys[n], Value: v})
+		kvs = append(kvs, kvapi.KeyValue{Key: keys[n], Value: v})
 		for i := range d.Indexes {
-			ik, err := d.indexKey(&d.Indexes[i], row)
+			ik, err := rowenc.IndexKey(d, &d.Indexes[i], row)
 			if err != nil {
 				return err
 			}
-			kvs = append(kvs, KeyValue{Key: ik, Value: []byte{0}})
+			kvs = append(kvs, kvapi.KeyValue{Key: ik, Value: []byte{0}})
 		}
 		if len(kvs) >= batch || n == len(rows)-1 {
 			if err := b.txn.PutMany(b.ctx, kvs); err != nil {

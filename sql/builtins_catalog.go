@@ -9,14 +9,97 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/volatility"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/errors"
 	"github.com/lib/pq/oid"
+	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/sem"
+	"github.com/meridiandb/meridian/sql/vtable"
 )
 
 // The functions psql's \d and drivers call on catalog rows: type names,
 // index and constraint definitions, default expressions.
 
 var _ = addBuiltins(map[string][]tree.Overload{
+	"pg_get_userbyid": {{
+		Types: tree.ParamTypes{{Name: "role", Typ: types.Oid}}, ReturnType: tree.FixedReturnType(types.Name),
+		Volatility: volatility.Stable, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.NewDName("root"), nil }),
+	}},
+	"pg_table_is_visible": {{
+		Types: tree.ParamTypes{{Name: "table", Typ: types.Oid}}, ReturnType: tree.FixedReturnType(types.Bool),
+		Volatility: volatility.Stable, Class: tree.NormalClass,
+		// Every table lives in public, which is on the search path.
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.DBoolTrue, nil }),
+	}},
+	"pg_encoding_to_char": {{
+		Types: tree.ParamTypes{{Name: "encoding", Typ: types.Int}}, ReturnType: tree.FixedReturnType(types.Name),
+		Volatility: volatility.Stable, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			if tree.MustBeDInt(a[0]) == vtable.UTF8EncodingID {
+				return tree.NewDName("UTF8"), nil
+			}
+			return tree.NewDName(""), nil
+		}),
+	}},
+	// array_to_string is here for catalog queries, whose arrays (ACLs) are
+	// always NULL: arrays are not a column type yet.
+	"array_to_string": {{
+		Types:      tree.ParamTypes{{Name: "arr", Typ: types.StringArray}, {Name: "sep", Typ: types.String}},
+		ReturnType: tree.FixedReturnType(types.String), Volatility: volatility.Stable, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			arr, ok := a[0].(*tree.DArray)
+			if !ok {
+				return nil, errors.AssertionFailedf("array_to_string of %T", a[0])
+			}
+			parts := make([]string, 0, arr.Len())
+			for _, d := range arr.Array {
+				if d != tree.DNull {
+					parts = append(parts, string(tree.MustBeDString(d)))
+				}
+			}
+			return tree.NewDString(strings.Join(parts, string(tree.MustBeDString(a[1])))), nil
+		}),
+	}},
+	// Table sizes are not tracked per table yet: unknown, so NULL, which
+	// psql's \dt+ prints as blank.
+	// No table is partitioned: a relation's partition ancestors are
+	// itself (PostgreSQL's is a set-returning function; psql's \d uses
+	// it where one row is all it can give here).
+	"pg_partition_ancestors": {{
+		Types: tree.ParamTypes{{Name: "rel", Typ: types.RegClass}}, ReturnType: tree.FixedReturnType(types.RegClass),
+		Volatility: volatility.Stable, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return a[0], nil }),
+	}},
+	"pg_get_triggerdef": {
+		constFn(tree.ParamTypes{{Name: "trigger", Typ: types.Oid}}, types.String, tree.DNull),
+		constFn(tree.ParamTypes{{Name: "trigger", Typ: types.Oid}, {Name: "pretty", Typ: types.Bool}}, types.String, tree.DNull),
+	},
+	"pg_table_size": {constFn(tree.ParamTypes{{Name: "table", Typ: types.Oid}}, types.Int, tree.DNull)},
+	"pg_size_pretty": {{
+		Types: tree.ParamTypes{{Name: "size", Typ: types.Int}}, ReturnType: tree.FixedReturnType(types.String),
+		Volatility: volatility.Immutable, Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			return tree.NewDString(sizePretty(int64(tree.MustBeDInt(a[0])))), nil
+		}),
+	}},
+	// Comments are not stored: every object has none.
+	"col_description": {catalogFn(tree.ParamTypes{{Name: "table", Typ: types.Oid}, {Name: "column", Typ: types.Int}}, types.String,
+		func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			d, err := tableByOID(e, a[0])
+			if err != nil || d == nil {
+				return tree.DNull, err
+			}
+			n := int(tree.MustBeDInt(a[1]))
+			if n < 1 || n > len(d.Columns) || d.Columns[n-1].Comment == "" {
+				return tree.DNull, nil
+			}
+			return tree.NewDString(d.Columns[n-1].Comment), nil
+		})},
+	"obj_description": {
+		catalogFn(tree.ParamTypes{{Name: "object", Typ: types.Oid}}, types.String, tableComment),
+		catalogFn(tree.ParamTypes{{Name: "object", Typ: types.Oid}, {Name: "catalog", Typ: types.Name}}, types.String, tableComment),
+	},
 	"format_type": {formatTypeFn()},
 	// Default expressions are stored as their SQL text, so the "node
 	// tree" pg_get_expr decodes is that text already.
@@ -81,15 +164,6 @@ var _ = addBuiltins(map[string][]tree.Overload{
 	"pg_get_statisticsobjdef_columns": {constFn(tree.ParamTypes{{Name: "stats", Typ: types.Oid}}, types.String, tree.DNull)},
 })
 
-// addBuiltins adds functions to builtins; as a package variable's
-// initializer it runs before the init that registers them all.
-func addBuiltins(fns map[string][]tree.Overload) bool {
-	for name, ov := range fns {
-		builtins[name] = ov
-	}
-	return true
-}
-
 func catalogFn(params tree.ParamTypes, ret *types.T, fn builtinFn) tree.Overload {
 	return tree.Overload{Types: params, ReturnType: tree.FixedReturnType(ret), Volatility: volatility.Stable, Class: tree.NormalClass, Fn: fn}
 }
@@ -104,16 +178,16 @@ func firstArg(e *evalCtx, a tree.Datums) (tree.Datum, error) { return a[0], nil 
 
 // findIndex finds the table and index whose pg_class (or, with
 // constraint, pg_constraint) OID is o.
-func findIndex(e *evalCtx, o oid.Oid, constraint bool) (*TableDescriptor, *IndexDescriptor, error) {
+func findIndex(e *evalCtx, o oid.Oid, constraint bool) (*catalog.TableDescriptor, *catalog.IndexDescriptor, error) {
 	tables, err := e.catalog.tables(e)
 	if err != nil {
 		return nil, nil, err
 	}
 	for _, d := range tables {
-		for _, idx := range tableIndexes(d) {
-			want := indexOID(d, idx.ID)
+		for _, idx := range vtable.TableIndexes(d) {
+			want := vtable.IndexOID(d, idx.ID)
 			if constraint {
-				want = constraintOID(d, idx.ID)
+				want = vtable.ConstraintOID(d, idx.ID)
 			}
 			if want == o {
 				return d, &idx, nil
@@ -123,7 +197,7 @@ func findIndex(e *evalCtx, o oid.Oid, constraint bool) (*TableDescriptor, *Index
 	return nil, nil, nil
 }
 
-func indexColumns(d *TableDescriptor, idx *IndexDescriptor) string {
+func indexColumns(d *catalog.TableDescriptor, idx *catalog.IndexDescriptor) string {
 	names := make([]string, len(idx.Columns))
 	for i, c := range idx.Columns {
 		names[i] = tree.NameString(d.Columns[c].Name)
@@ -162,7 +236,7 @@ func constraintDef(e *evalCtx, a tree.Datums) (tree.Datum, error) {
 	}
 	if d != nil {
 		kind := "PRIMARY KEY"
-		if idx.ID != primaryIndexID {
+		if idx.ID != catalog.PrimaryIndexID {
 			kind = "UNIQUE"
 		}
 		return tree.NewDString(fmt.Sprintf("%s (%s)", kind, indexColumns(d, idx))), nil
@@ -174,15 +248,15 @@ func constraintDef(e *evalCtx, a tree.Datums) (tree.Datum, error) {
 	}
 	for _, d := range tables {
 		for k, ck := range d.Checks {
-			if checkOID(d, k) == o {
+			if vtable.CheckOID(d, k) == o {
 				if pretty {
-					return tree.NewDString("CHECK (" + displayExpr(ck.Expr) + ")"), nil
+					return tree.NewDString("CHECK (" + vtable.DisplayExpr(ck.Expr) + ")"), nil
 				}
 				return tree.NewDString(checkDef(ck)), nil
 			}
 		}
 		for k := range d.ForeignKeys {
-			if fkOID(d, k) != o {
+			if vtable.FKOID(d, k) != o {
 				continue
 			}
 			fk := &d.ForeignKeys[k]
@@ -196,92 +270,6 @@ func constraintDef(e *evalCtx, a tree.Datums) (tree.Datum, error) {
 		}
 	}
 	return tree.DNull, nil
-}
-
-// catalogTypes are the types pg_type lists: those a column can have, and
-// the catalogs' own.
-var catalogTypes = []*types.T{
-	types.Bool, types.Bytes, types.QChar, types.Name, types.Int, types.Int2, types.Int4, types.String,
-	types.Oid, types.Float4, types.Float, types.BPChar, types.VarChar, types.Date, types.Time,
-	types.Timestamp, types.TimestampTZ, types.Interval, types.Decimal, types.Uuid, types.Jsonb,
-}
-
-// pgTypeNames are format_type's names where they differ from pg_type's.
-var pgTypeNames = map[oid.Oid]string{
-	oid.T_bool: "boolean", oid.T_char: `"char"`, oid.T_int8: "bigint", oid.T_int2: "smallint", oid.T_int4: "integer",
-	oid.T_float4: "real", oid.T_float8: "double precision", oid.T_bpchar: "character", oid.T_varchar: "character varying",
-	oid.T_time: "time without time zone", oid.T_timestamp: "timestamp without time zone",
-	oid.T_timestamptz: "timestamp with time zone",
-}
-
-// typeName is a type's pg_type name: int4, varchar, timestamptz.
-func typeName(t *types.T) string {
-	if n, ok := oid.TypeName[t.Oid()]; ok {
-		return strings.ToLower(n)
-	}
-	return t.Name()
-}
-
-// typeLen is pg_type.typlen: the fixed width, or -1 for variable length.
-func typeLen(t *types.T) int {
-	switch t.Oid() {
-	case oid.T_bool, oid.T_char:
-		return 1
-	case oid.T_int2:
-		return 2
-	case oid.T_int4, oid.T_oid, oid.T_float4, oid.T_date:
-		return 4
-	case oid.T_int8, oid.T_float8, oid.T_time, oid.T_timestamp, oid.T_timestamptz:
-		return 8
-	case oid.T_interval, oid.T_uuid:
-		return 16
-	case oid.T_name:
-		return 64
-	}
-	return -1
-}
-
-// typmod is a column type's pg_attribute.atttypmod: numeric's precision
-// and scale, or a character type's length, offset by 4 as PostgreSQL
-// stores them; -1 for none.
-func typmod(t *types.T) int32 {
-	switch t.Oid() {
-	case oid.T_numeric:
-		if t.Precision() > 0 {
-			return (t.Precision()<<16 | t.Scale()) + 4
-		}
-	case oid.T_varchar, oid.T_bpchar:
-		if t.Width() > 0 {
-			return t.Width() + 4
-		}
-	}
-	return -1
-}
-
-// formatType is format_type: a type's SQL name with its modifier, such as
-// numeric(10,2) or character varying(20).
-func formatType(o oid.Oid, mod int32) string {
-	t, ok := types.OidToType[o]
-	if !ok {
-		return "???"
-	}
-	if t.Family() == types.ArrayFamily {
-		return formatType(t.ArrayContents().Oid(), mod) + "[]"
-	}
-	name, ok := pgTypeNames[o]
-	if !ok {
-		name = typeName(t)
-	}
-	if mod >= 4 {
-		switch o {
-		case oid.T_numeric:
-			m := mod - 4
-			return fmt.Sprintf("%s(%d,%d)", name, m>>16, m&0xffff)
-		case oid.T_varchar, oid.T_bpchar:
-			return fmt.Sprintf("%s(%d)", name, mod-4)
-		}
-	}
-	return name
 }
 
 // typeResolver resolves the type names the grammar does not know as
@@ -314,29 +302,7 @@ func init() {
 	tree.StrValAvailAllParsable = append(tree.StrValAvailAllParsable, types.Oid, types.MakeArray(types.Oid))
 }
 
-// displayExpr is a stored expression (a column default, kept as the type
-// checker's serialization) as PostgreSQL's catalogs show it: without the
-// type annotations (0:::DECIMAL) the serialization adds.
-func displayExpr(stored string) string {
-	e, err := parseExpr(stored)
-	if err != nil {
-		return stored
-	}
-	e, err = tree.SimpleVisit(e, func(x tree.Expr) (bool, tree.Expr, error) {
-		if a, ok := x.(*tree.AnnotateTypeExpr); ok {
-			return true, a.Expr, nil
-		}
-		return true, x, nil
-	})
-	if err != nil {
-		return stored
-	}
-	// PostgreSQL prints the regclass of a sequence's nextval in lower
-	// case; the parser's formatter in upper.
-	return strings.ReplaceAll(tree.AsStringWithFlags(e, tree.FmtPGCatalog), "::REGCLASS", "::regclass")
-}
-
-// formatTypeFn is format_type(type, typmod): a NULL typmod means none
+// formatTypeFn is format_type(type, sem.Typmod): a NULL sem.Typmod means none
 // (as -1), not a NULL result.
 func formatTypeFn() tree.Overload {
 	ov := catalogFn(tree.ParamTypes{{Name: "type", Typ: types.Oid}, {Name: "typmod", Typ: types.Int}}, types.String,
@@ -348,21 +314,21 @@ func formatTypeFn() tree.Overload {
 			if a[1] != tree.DNull {
 				typmod = int32(tree.MustBeDInt(a[1]))
 			}
-			return tree.NewDString(formatType(oid.Oid(tree.MustBeDOid(a[0]).Oid), typmod)), nil
+			return tree.NewDString(sem.FormatType(oid.Oid(tree.MustBeDOid(a[0]).Oid), typmod)), nil
 		})
 	ov.CalledOnNullInput = true
 	return ov
 }
 
 // tableByOID finds the relation with pg_class OID o (nil if none).
-func tableByOID(e *evalCtx, o tree.Datum) (*TableDescriptor, error) {
+func tableByOID(e *evalCtx, o tree.Datum) (*catalog.TableDescriptor, error) {
 	tables, err := e.catalog.tables(e)
 	if err != nil {
 		return nil, err
 	}
 	want := tree.MustBeDOid(o).Oid
 	for _, d := range tables {
-		if relOID(d) == want {
+		if vtable.RelOID(d) == want {
 			return d, nil
 		}
 	}
@@ -379,30 +345,6 @@ func tableComment(e *evalCtx, a tree.Datums) (tree.Datum, error) {
 		return tree.DNull, err
 	}
 	return tree.NewDString(d.Comment), nil
-}
-
-// displayDefault is a column's default as PostgreSQL shows it: a string
-// constant carries its column's type ('x'::text), as PostgreSQL stores
-// it coerced.
-func displayDefault(c *ColumnDescriptor) string {
-	shown := displayExpr(c.Default)
-	e, err := parseExpr(c.Default)
-	if err != nil {
-		return shown
-	}
-	if a, ok := e.(*tree.AnnotateTypeExpr); ok {
-		e = a.Expr
-	}
-	switch e.(type) {
-	case *tree.StrVal, *tree.DString:
-	default:
-		return shown
-	}
-	name := formatType(c.typ.Oid(), -1)
-	if c.typ.Oid() == oid.T_bpchar {
-		name = "bpchar"
-	}
-	return shown + "::" + name
 }
 
 // sessionFn is a function of the session, such as current_user.
@@ -490,23 +432,23 @@ func castRegclass(e *evalCtx, d tree.Datum) (tree.Datum, error) {
 // sees one catalog, as in PostgreSQL. A nil one (outside a statement)
 // holds nothing.
 type stmtCatalog struct {
-	tabs []*TableDescriptor
+	tabs []*catalog.TableDescriptor
 	rels []tree.Datums // pg_class's rows
 	// seqs are the sequences nextval and friends named, by argument: a
 	// SERIAL column's default names its sequence once per row.
-	seqs map[string]*TableDescriptor
+	seqs map[string]*catalog.TableDescriptor
 }
 
-func (c *stmtCatalog) tables(e *evalCtx) ([]*TableDescriptor, error) {
+func (c *stmtCatalog) tables(e *evalCtx) ([]*catalog.TableDescriptor, error) {
 	if c == nil || e.txn == nil {
 		return nil, nil
 	}
 	if c.tabs == nil {
-		tabs, err := listTables(e.ctx, e.txn)
+		tabs, err := catalog.ListTables(e.ctx, e.txn)
 		if err != nil {
 			return nil, err
 		}
-		c.tabs = append([]*TableDescriptor{}, tabs...)
+		c.tabs = append([]*catalog.TableDescriptor{}, tabs...)
 	}
 	return c.tabs, nil
 }
@@ -516,11 +458,37 @@ func (c *stmtCatalog) relations(e *evalCtx) ([]tree.Datums, error) {
 		return nil, nil
 	}
 	if c.rels == nil {
-		rels, err := virtualTables["pg_catalog"]["pg_class"].rows(e.ctx, e.txn)
+		pgClass, _ := vtable.Lookup("pg_catalog", "pg_class")
+		rels, err := pgClass.Rows(e.ctx, e.txn)
 		if err != nil {
 			return nil, err
 		}
 		c.rels = append([]tree.Datums{}, rels...)
 	}
 	return c.rels, nil
+}
+
+// sizePretty formats a byte count as PostgreSQL's pg_size_pretty does:
+// bytes below 10240, then the first unit in which the value, kept in
+// half-units and rounded half away from zero, stays below 10240.
+func sizePretty(n int64) string {
+	const limit = 10 * 1024
+	if n > -limit && n < limit {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	halves := n >> 9 // half-kilobytes
+	for _, unit := range []string{"kB", "MB", "GB", "TB"} {
+		if halves > -(2*limit-1) && halves < 2*limit-1 {
+			return fmt.Sprintf("%d %s", halfRounded(halves), unit)
+		}
+		halves >>= 10
+	}
+	return fmt.Sprintf("%d PB", halfRounded(halves))
+}
+
+func halfRounded(x int64) int64 {
+	if x < 0 {
+		return (x - 1) / 2
+	}
+	return (x + 1) / 2
 }

@@ -12,7 +12,10 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/meridiandb/meridian/pgwire"
+	"github.com/meridiandb/meridian/sql/catalog"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/pgformat"
 )
 
 // copyFrom runs COPY t [(cols)] FROM STDIN in PostgreSQL's text format
@@ -29,18 +32,18 @@ func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.Resu
 	csvFormat := opts.CopyFormat == tree.CopyFormatCSV
 	binaryFormat := opts.CopyFormat == tree.CopyFormatBinary
 	var res *result
-	err := s.withTxn(ctx, func(txn Txn) error {
+	err := s.withTxn(ctx, func(txn kvapi.Txn) error {
 		b := newBuilder(ctx, txn, 0, nil)
 		ev := &evalCtx{ctx: ctx, stmtTime: s.ex.now()}
 		r := &runner{ctx: ctx, txn: txn, eval: ev}
-		desc, err := mustGetTable(ctx, txn, string(st.Table.ObjectName))
+		desc, err := catalog.MustGetTable(ctx, txn, string(st.Table.ObjectName))
 		if err != nil {
 			return err
 		}
 		var targets []int
 		if len(st.Columns) > 0 {
 			for _, c := range st.Columns {
-				i := desc.columnIndex(string(c))
+				i := desc.ColumnIndex(string(c))
 				if i < 0 {
 					return pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", c, desc.Name)
 				}
@@ -65,7 +68,7 @@ func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.Resu
 		if binaryFormat {
 			src.binary = bufio.NewReaderSize(in, 64<<10)
 			for _, t := range targets {
-				src.types = append(src.types, desc.Columns[t].typ)
+				src.types = append(src.types, desc.Columns[t].Type())
 			}
 			src.eval = ev
 		} else if csvFormat {
@@ -108,7 +111,7 @@ func withCopyLine(err error, line int) error {
 
 // withTxn runs fn in the session's transaction block, or in a
 // transaction of its own that commits if fn succeeds.
-func (s *session) withTxn(ctx context.Context, fn func(Txn) error) error {
+func (s *session) withTxn(ctx context.Context, fn func(kvapi.Txn) error) error {
 	if s.txn != nil {
 		s.status = pgwire.TxnFailed
 		if err := fn(s.txn); err != nil {
@@ -156,6 +159,8 @@ type copyRows struct {
 }
 
 func (n *copyRows) columns() []resultColumn { return nil }
+
+func (n *copyRows) explain() (string, []*planNode) { return "copy from client", nil }
 
 func (n *copyRows) next(r *runner) (tree.Datums, error) {
 	if n.done {
@@ -331,7 +336,7 @@ func (n *copyRows) nextBinary() (tree.Datums, error) {
 		if _, err := io.ReadFull(n.binary, v); err != nil {
 			return nil, bad("short field")
 		}
-		d, err := decodeParam(n.eval, v, n.types[i], 1)
+		d, err := pgformat.DecodeParam(v, n.types[i], 1, n.eval.stmtTime)
 		if err != nil {
 			return nil, err
 		}

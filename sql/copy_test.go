@@ -2,13 +2,14 @@ package sql_test
 
 import (
 	"context"
-	"github.com/cockroachdb/errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cockroachdb/errors"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"

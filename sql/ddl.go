@@ -2,49 +2,66 @@ package sql
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"sync/atomic"
 
-	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/parser"
-	crdbpgerror "github.com/cockroachdb/cockroachdb-parser/pkg/sql/pgwire/pgerror"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/rowenc"
+	"github.com/meridiandb/meridian/sql/sem"
 )
 
-// withParserCode keeps the SQLSTATE the parser's own errors carry (they
-// use CockroachDB's pgerror package) when passing them on.
-func withParserCode(err error) error {
-	if err == nil {
-		return nil
-	}
-	if code := crdbpgerror.GetPGCode(err).String(); code != "" && code != string(pgerror.CodeInternalError) {
-		if pgerror.Code(code) == pgerror.CodeInvalidTextRepresentation {
-			if m := couldNotParse.FindStringSubmatch(err.Error()); m != nil {
-				if t, terr := parseType(m[2]); terr == nil {
-					return invalidInput(t, m[1])
-				}
-			}
+// schemaChanger runs DDL: it changes descriptors (and the rows a change
+// rewrites) in the statement's transaction. It plans with the builder the
+// expressions and queries a statement holds (defaults, checks, a view's
+// query, CREATE TABLE AS), but the builder itself only plans.
+type schemaChanger struct {
+	*builder
+}
+
+// exec runs stmt if it is DDL, and reports whether it was.
+func (b schemaChanger) exec(stmt tree.Statement, r *runner) (*result, bool, error) {
+	switch st := stmt.(type) {
+	case *tree.CreateTable:
+		if st.As() {
+			n, err := b.createTableAs(st, r)
+			return &result{tag: fmt.Sprintf("SELECT %d", n)}, true, err
 		}
-		return pgerror.WithCode(err, pgerror.Code(code))
+		return &result{tag: "CREATE TABLE"}, true, b.createTable(st)
+	case *tree.DropTable:
+		return &result{tag: "DROP TABLE"}, true, b.dropTable(st)
+	case *tree.CreateSequence:
+		return &result{tag: "CREATE SEQUENCE"}, true, b.createSequence(st)
+	case *tree.DropSequence:
+		return &result{tag: "DROP SEQUENCE"}, true, b.dropSequence(st)
+	case *tree.AlterSequence:
+		return &result{tag: "ALTER SEQUENCE"}, true, b.alterSequence(st)
+	case *tree.CommentOnTable, *tree.CommentOnColumn:
+		return &result{tag: "COMMENT"}, true, b.commentOn(st)
+	case *tree.Truncate:
+		return &result{tag: "TRUNCATE TABLE"}, true, b.truncate(st)
+	case *vacuumStmt:
+		return &result{tag: st.tag}, true, b.vacuum(st)
+	case *tree.CreateIndex:
+		return &result{tag: "CREATE INDEX"}, true, b.createIndex(st, r)
+	case *tree.AlterTable:
+		return &result{tag: "ALTER TABLE"}, true, b.alterTable(st, r)
+	case *tree.RenameTable:
+		tag := "ALTER TABLE"
+		if st.IsView {
+			tag = "ALTER VIEW"
+		}
+		return &result{tag: tag}, true, b.renameTable(st)
+	case *tree.CreateView:
+		return &result{tag: "CREATE VIEW"}, true, b.createView(st)
+	case *tree.DropView:
+		return &result{tag: "DROP VIEW"}, true, b.dropView(st)
+	case *tree.DropIndex:
+		return &result{tag: "DROP INDEX"}, true, b.dropIndex(st)
 	}
-	return pgerror.WithCode(err, pgerror.CodeSyntaxError)
-}
-
-// couldNotParse matches the type checker's message for a literal that
-// does not parse as its type.
-var couldNotParse = regexp.MustCompile(`could not parse "(.*)" as type ([a-zA-Z0-9_ ]+)`)
-
-// invalidInput is PostgreSQL's error for a value that does not parse as
-// type t.
-func invalidInput(t *types.T, value string) error {
-	return pgerror.Newf(pgerror.CodeInvalidTextRepresentation, "invalid input syntax for type %s: %q", t.SQLStandardName(), value)
-}
-
-func parseExpr(sql string) (tree.Expr, error) {
-	e, err := parser.ParseExprWithInt(sql, types.Int4)
-	return e, withParserCode(err)
+	return nil, false, nil
 }
 
 // rowIDCounter makes unique_rowid() unique within the process: the
@@ -66,20 +83,20 @@ func uniqueRowID(e *evalCtx) int64 {
 
 // columnType resolves the type of column name, refusing the types a
 // column cannot have yet.
-func (b *builder) columnType(ref tree.ResolvableTypeReference, name string) (*types.T, error) {
+func (b schemaChanger) columnType(ref tree.ResolvableTypeReference, name string) (*types.T, error) {
 	t, err := tree.ResolveType(b.ctx, ref, nil)
 	if err != nil {
-		return nil, withParserCode(err)
+		return nil, sem.WithParserCode(err)
 	}
-	if !keyEncodable(t) {
+	if !rowenc.KeyEncodable(t) {
 		return nil, unsupported("column %q: type %s is not supported yet", name, t.SQLString())
 	}
 	return t, nil
 }
 
-func (b *builder) createTable(ct *tree.CreateTable) error {
+func (b schemaChanger) createTable(ct *tree.CreateTable) error {
 	name := string(ct.Table.ObjectName)
-	existing, err := getTable(b.ctx, b.txn, name)
+	existing, err := catalog.GetTable(b.ctx, b.txn, name)
 	if err != nil {
 		return err
 	}
@@ -89,7 +106,7 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 		}
 		return pgerror.Newf("42P07", "relation %q already exists", name)
 	}
-	d := &TableDescriptor{Name: name}
+	d := &catalog.TableDescriptor{Name: name}
 	var pk []string
 	// Secondary indexes, created once the columns are known.
 	type indexDef struct {
@@ -99,7 +116,7 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 	}
 	var indexes []indexDef
 	// seqs are the sequences of SERIAL and identity columns.
-	var seqs []*TableDescriptor
+	var seqs []*catalog.TableDescriptor
 	// Constraints added once every column is known (and, for foreign
 	// keys, once the table has its ID).
 	type checkDef struct {
@@ -122,21 +139,20 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 			if err != nil {
 				return err
 			}
-			if d.columnIndex(string(def.Name)) >= 0 {
+			if d.ColumnIndex(string(def.Name)) >= 0 {
 				return pgerror.Newf("42701", "column %q specified more than once", def.Name)
 			}
 			d.NextColumnID++
-			c := ColumnDescriptor{ID: d.NextColumnID, Name: string(def.Name), TypeName: t.SQLString(),
-				Nullable: def.Nullable.Nullability != tree.NotNull, typ: t}
+			c := catalog.ColumnDescriptor{ID: d.NextColumnID, Name: string(def.Name),
+				Nullable: def.Nullable.Nullability != tree.NotNull}.WithType(t)
 			if def.IsSerial || def.GeneratedIdentity.IsGeneratedAsIdentity {
 				// A sequence of its own, as in PostgreSQL: SERIAL is
 				// INT4 (BIGSERIAL INT8, SMALLSERIAL INT2) DEFAULT
 				// nextval('<table>_<column>_seq') NOT NULL.
 				if def.IsSerial {
-					c.typ = serialType(def.Type)
-					c.TypeName = c.typ.SQLString()
+					c = c.WithType(serialType(def.Type))
 				}
-				if c.typ.Family() != types.IntFamily {
+				if c.Type().Family() != types.IntFamily {
 					return pgerror.Newf(pgerror.CodeInvalidParameterValue, "identity column type must be smallint, integer, or bigint")
 				}
 				c.Nullable = false
@@ -228,12 +244,12 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 	if pk == nil {
 		// A table without a primary key gets a hidden one, as in CockroachDB.
 		d.NextColumnID++
-		d.Columns = append(d.Columns, ColumnDescriptor{ID: d.NextColumnID, Name: "rowid", TypeName: "INT8",
-			Default: "unique_rowid()", Hidden: true, typ: types.Int})
+		d.Columns = append(d.Columns, catalog.ColumnDescriptor{ID: d.NextColumnID, Name: "rowid",
+			Default: "unique_rowid()", Hidden: true}.WithType(types.Int))
 		pk = []string{"rowid"}
 	}
 	for _, col := range pk {
-		i := d.columnIndex(col)
+		i := d.ColumnIndex(col)
 		if i < 0 {
 			return pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q named in key does not exist", col)
 		}
@@ -241,7 +257,7 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 		d.PrimaryKey = append(d.PrimaryKey, i)
 	}
 	for _, idx := range indexes {
-		added, err := d.addIndex(idx.name, idx.cols, idx.unique)
+		added, err := d.AddIndex(idx.name, idx.cols, idx.unique)
 		if err != nil {
 			return err
 		}
@@ -254,13 +270,13 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 			return err
 		}
 	}
-	if err := createTable(b.ctx, b.txn, d); err != nil {
+	if err := catalog.CreateTable(b.ctx, b.txn, d); err != nil {
 		return err
 	}
 	for _, fk := range fks {
 		parent := d
 		if fk.table != d.Name {
-			p, err := mustGetTable(b.ctx, b.txn, fk.table)
+			p, err := catalog.MustGetTable(b.ctx, b.txn, fk.table)
 			if err != nil {
 				return err
 			}
@@ -270,18 +286,18 @@ func (b *builder) createTable(ct *tree.CreateTable) error {
 			return err
 		}
 		if parent != d {
-			if err := putDescriptor(b.ctx, b.txn, parent); err != nil {
+			if err := catalog.PutDescriptor(b.ctx, b.txn, parent); err != nil {
 				return err
 			}
 		}
 	}
 	if len(fks) > 0 {
-		if err := putDescriptor(b.ctx, b.txn, d); err != nil {
+		if err := catalog.PutDescriptor(b.ctx, b.txn, d); err != nil {
 			return err
 		}
 	}
 	for _, seq := range seqs {
-		if existing, err := getTable(b.ctx, b.txn, seq.Name); err != nil {
+		if existing, err := catalog.GetTable(b.ctx, b.txn, seq.Name); err != nil {
 			return err
 		} else if existing != nil {
 			return pgerror.Newf("42P07", "relation %q already exists", seq.Name)
@@ -306,7 +322,7 @@ func nameStrings(l tree.NameList) []string {
 // key references may go only together with that table (dropping, in the
 // same statement); the references d's own foreign keys recorded on the
 // tables they reference are removed.
-func (b *builder) dropForeignKeyLinks(d *TableDescriptor, dropping tree.TableNames) error {
+func (b schemaChanger) dropForeignKeyLinks(d *catalog.TableDescriptor, dropping tree.TableNames) error {
 	gone := map[string]bool{}
 	for _, tn := range dropping {
 		gone[string(tn.ObjectName)] = true
@@ -315,7 +331,7 @@ func (b *builder) dropForeignKeyLinks(d *TableDescriptor, dropping tree.TableNam
 		if in.Table == d.ID {
 			continue
 		}
-		child, err := getTableByID(b.ctx, b.txn, in.Table)
+		child, err := catalog.GetTableByID(b.ctx, b.txn, in.Table)
 		if err != nil {
 			return err
 		}
@@ -339,8 +355,8 @@ func (b *builder) dropForeignKeyLinks(d *TableDescriptor, dropping tree.TableNam
 
 // unlinkInbound removes the record of foreign key name of table child
 // from table parent.
-func (b *builder) unlinkInbound(parentID, child uint32, name string) error {
-	parent, err := getTableByID(b.ctx, b.txn, parentID)
+func (b schemaChanger) unlinkInbound(parentID, child uint32, name string) error {
+	parent, err := catalog.GetTableByID(b.ctx, b.txn, parentID)
 	if err != nil || parent == nil {
 		return err
 	}
@@ -351,13 +367,13 @@ func (b *builder) unlinkInbound(parentID, child uint32, name string) error {
 		}
 	}
 	parent.InboundFKs = kept
-	return putDescriptor(b.ctx, b.txn, parent)
+	return catalog.PutDescriptor(b.ctx, b.txn, parent)
 }
 
 // commentOn is COMMENT ON TABLE / COLUMN: the text is kept with the
 // table's descriptor (NULL or an empty text removes it), for obj_description and
 // col_description (psql's \d+ and \dt+).
-func (b *builder) commentOn(stmt tree.Statement) error {
+func (b schemaChanger) commentOn(stmt tree.Statement) error {
 	var table string
 	var column string
 	var comment *string
@@ -370,7 +386,7 @@ func (b *builder) commentOn(stmt tree.Statement) error {
 		}
 		table, column, comment = c.TableName.Parts[0], string(c.ColumnName), c.Comment
 	}
-	d, err := mustGetTable(b.ctx, b.txn, table)
+	d, err := catalog.MustGetTable(b.ctx, b.txn, table)
 	if err != nil {
 		return err
 	}
@@ -381,13 +397,13 @@ func (b *builder) commentOn(stmt tree.Statement) error {
 	if column == "" {
 		d.Comment = text
 	} else {
-		i := d.columnIndex(column)
+		i := d.ColumnIndex(column)
 		if i < 0 || d.Columns[i].Hidden {
 			return pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", column, d.Name)
 		}
 		d.Columns[i].Comment = text
 	}
-	return putDescriptor(b.ctx, b.txn, d)
+	return catalog.PutDescriptor(b.ctx, b.txn, d)
 }
 
 // serialType is the integer type of a SERIAL column: the parser gives
@@ -404,51 +420,20 @@ func serialType(ref tree.ResolvableTypeReference) *types.T {
 	return types.Int
 }
 
-// addIndex adds a secondary index to the descriptor, naming it as
-// PostgreSQL would when no name is given (<table>_<cols>_idx, or _key for
-// a unique constraint).
-func (d *TableDescriptor) addIndex(name string, cols []string, unique bool) (*IndexDescriptor, error) {
-	idx := IndexDescriptor{Unique: unique}
-	for _, c := range cols {
-		i := d.columnIndex(c)
-		if i < 0 {
-			return nil, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q does not exist", c)
-		}
-		idx.Columns = append(idx.Columns, i)
-	}
-	if name == "" {
-		suffix := "idx"
-		if unique {
-			suffix = "key"
-		}
-		name = d.Name + "_" + strings.Join(cols, "_") + "_" + suffix
-	}
-	if d.findIndex(name) >= 0 || name == d.Name+"_pkey" {
-		return nil, pgerror.Newf("42P07", "relation %q already exists", name)
-	}
-	if d.NextIndexID == 0 {
-		d.NextIndexID = primaryIndexID + 1
-	}
-	idx.ID, idx.Name = d.NextIndexID, name
-	d.NextIndexID++
-	d.Indexes = append(d.Indexes, idx)
-	return &d.Indexes[len(d.Indexes)-1], nil
-}
-
 // createIndex adds an index to an existing table and writes its entries
 // for the rows already there, in the statement's transaction.
-func (b *builder) createIndex(ci *tree.CreateIndex, r *runner) error {
-	d, err := mustGetTable(b.ctx, b.txn, string(ci.Table.ObjectName))
+func (b schemaChanger) createIndex(ci *tree.CreateIndex, r *runner) error {
+	d, err := catalog.MustGetTable(b.ctx, b.txn, string(ci.Table.ObjectName))
 	if err != nil {
 		return err
 	}
-	if !d.isTable() {
+	if !d.IsTable() {
 		return pgerror.Newf("42809", "%q is not a table", d.Name)
 	}
 	if ci.Predicate != nil || ci.Sharded != nil || len(ci.Storing) > 0 {
 		return unsupported("partial, sharded and STORING indexes are not supported yet")
 	}
-	if ci.IfNotExists && ci.Name != "" && d.findIndex(string(ci.Name)) >= 0 {
+	if ci.IfNotExists && ci.Name != "" && d.FindIndex(string(ci.Name)) >= 0 {
 		return nil
 	}
 	var cols []string
@@ -458,14 +443,14 @@ func (b *builder) createIndex(ci *tree.CreateIndex, r *runner) error {
 		}
 		cols = append(cols, string(c.Column))
 	}
-	idx, err := d.addIndex(string(ci.Name), cols, ci.Unique)
+	idx, err := d.AddIndex(string(ci.Name), cols, ci.Unique)
 	if err != nil {
 		return err
 	}
 	// Backfill: one entry per row, unique ones checked as they go in.
 	only := *d
-	only.Indexes = []IndexDescriptor{*idx}
-	scan := &scanNode{desc: d, cols: d.resultColumns()}
+	only.Indexes = []catalog.IndexDescriptor{*idx}
+	scan := &scanNode{desc: d, cols: resultColumns(d)}
 	for {
 		row, err := scan.next(r)
 		if err != nil {
@@ -474,27 +459,27 @@ func (b *builder) createIndex(ci *tree.CreateIndex, r *runner) error {
 		if row == nil {
 			break
 		}
-		if err := only.updateIndexes(r, nil, row); err != nil {
+		if err := updateIndexes(&only, r, nil, row); err != nil {
 			return err
 		}
 	}
-	return putDescriptor(b.ctx, b.txn, d)
+	return catalog.PutDescriptor(b.ctx, b.txn, d)
 }
 
 // dropIndex removes indexes and their entries. An index named without its
 // table is looked for in every table.
-func (b *builder) dropIndex(di *tree.DropIndex) error {
+func (b schemaChanger) dropIndex(di *tree.DropIndex) error {
 	for _, tin := range di.IndexList {
 		name := string(tin.Index)
-		var tables []*TableDescriptor
+		var tables []*catalog.TableDescriptor
 		if tin.Table.ObjectName != "" {
-			d, err := mustGetTable(b.ctx, b.txn, string(tin.Table.ObjectName))
+			d, err := catalog.MustGetTable(b.ctx, b.txn, string(tin.Table.ObjectName))
 			if err != nil {
 				return err
 			}
-			tables = []*TableDescriptor{d}
+			tables = []*catalog.TableDescriptor{d}
 		} else {
-			all, err := listTables(b.ctx, b.txn)
+			all, err := catalog.ListTables(b.ctx, b.txn)
 			if err != nil {
 				return err
 			}
@@ -502,14 +487,14 @@ func (b *builder) dropIndex(di *tree.DropIndex) error {
 		}
 		found := false
 		for _, d := range tables {
-			i := d.findIndex(name)
+			i := d.FindIndex(name)
 			if i < 0 {
 				continue
 			}
 			found = true
-			prefix := d.indexPrefixOf(d.Indexes[i].ID)
+			prefix := d.IndexPrefixOf(d.Indexes[i].ID)
 			for {
-				kvs, err := b.txn.Scan(b.ctx, prefix, prefixEnd(prefix), 1000)
+				kvs, err := b.txn.Scan(b.ctx, prefix, catalog.PrefixEnd(prefix), 1000)
 				if err != nil {
 					return err
 				}
@@ -523,7 +508,7 @@ func (b *builder) dropIndex(di *tree.DropIndex) error {
 				}
 			}
 			d.Indexes = append(d.Indexes[:i], d.Indexes[i+1:]...)
-			if err := putDescriptor(b.ctx, b.txn, d); err != nil {
+			if err := catalog.PutDescriptor(b.ctx, b.txn, d); err != nil {
 				return err
 			}
 			break
@@ -535,12 +520,12 @@ func (b *builder) dropIndex(di *tree.DropIndex) error {
 	return nil
 }
 
-func (b *builder) dropTable(dt *tree.DropTable) error {
+func (b schemaChanger) dropTable(dt *tree.DropTable) error {
 	if dt.DropBehavior == tree.DropCascade {
 		return unsupported("DROP ... CASCADE is not supported yet")
 	}
 	for _, tn := range dt.Names {
-		d, err := getTable(b.ctx, b.txn, string(tn.ObjectName))
+		d, err := catalog.GetTable(b.ctx, b.txn, string(tn.ObjectName))
 		if err != nil {
 			return err
 		}
@@ -559,7 +544,7 @@ func (b *builder) dropTable(dt *tree.DropTable) error {
 		if err := b.dropForeignKeyLinks(d, dt.Names); err != nil {
 			return err
 		}
-		if err := dropTable(b.ctx, b.txn, d); err != nil {
+		if err := catalog.DropTable(b.ctx, b.txn, d); err != nil {
 			return err
 		}
 		if err := dropOwnedSequences(b.ctx, b.txn, d); err != nil {
@@ -571,17 +556,17 @@ func (b *builder) dropTable(dt *tree.DropTable) error {
 
 // truncate empties tables, in the statement's transaction like any write
 // (PostgreSQL's TRUNCATE is transactional too).
-func (b *builder) truncate(t *tree.Truncate) error {
+func (b schemaChanger) truncate(t *tree.Truncate) error {
 	if t.DropBehavior == tree.DropCascade {
 		return unsupported("TRUNCATE ... CASCADE is not supported yet")
 	}
-	var descs []*TableDescriptor
+	var descs []*catalog.TableDescriptor
 	for _, tn := range t.Tables {
-		d, err := mustGetTable(b.ctx, b.txn, string(tn.ObjectName))
+		d, err := catalog.MustGetTable(b.ctx, b.txn, string(tn.ObjectName))
 		if err != nil {
 			return err
 		}
-		if !d.isTable() {
+		if !d.IsTable() {
 			return pgerror.Newf("42809", "%q is not a table", d.Name)
 		}
 		descs = append(descs, d)
@@ -593,7 +578,7 @@ func (b *builder) truncate(t *tree.Truncate) error {
 				truncated = truncated || o.ID == in.Table
 			}
 			if !truncated {
-				child, err := getTableByID(b.ctx, b.txn, in.Table)
+				child, err := catalog.GetTableByID(b.ctx, b.txn, in.Table)
 				if err != nil {
 					return err
 				}
@@ -609,7 +594,7 @@ func (b *builder) truncate(t *tree.Truncate) error {
 		}
 	}
 	for _, d := range descs {
-		if err := clearTable(b.ctx, b.txn, d); err != nil {
+		if err := catalog.ClearTable(b.ctx, b.txn, d); err != nil {
 			return err
 		}
 	}
@@ -618,12 +603,12 @@ func (b *builder) truncate(t *tree.Truncate) error {
 
 // createView stores a view: its query's SQL and output columns. The query
 // is planned now to check it, and again at each use.
-func (b *builder) createView(cv *tree.CreateView) error {
+func (b schemaChanger) createView(cv *tree.CreateView) error {
 	if cv.Materialized || cv.Persistence != tree.PersistencePermanent {
 		return unsupported("materialized and temporary views are not supported yet")
 	}
 	name := string(cv.Name.ObjectName)
-	existing, err := getTable(b.ctx, b.txn, name)
+	existing, err := catalog.GetTable(b.ctx, b.txn, name)
 	if err != nil {
 		return err
 	}
@@ -643,7 +628,7 @@ func (b *builder) createView(cv *tree.CreateView) error {
 	if len(cv.ColumnNames) > len(cols) {
 		return pgerror.New("42601", "CREATE VIEW specifies more column names than columns")
 	}
-	d := &TableDescriptor{Name: name, ViewQuery: tree.AsStringWithFlags(cv.AsSource, tree.FmtParsable)}
+	d := &catalog.TableDescriptor{Name: name, ViewQuery: tree.AsStringWithFlags(cv.AsSource, tree.FmtParsable)}
 	for i, c := range cols {
 		n := c.name
 		if i < len(cv.ColumnNames) {
@@ -654,7 +639,7 @@ func (b *builder) createView(cv *tree.CreateView) error {
 			typ = types.String
 		}
 		d.NextColumnID++
-		d.Columns = append(d.Columns, ColumnDescriptor{ID: d.NextColumnID, Name: n, TypeName: typ.SQLString(), Nullable: true, typ: typ})
+		d.Columns = append(d.Columns, catalog.ColumnDescriptor{ID: d.NextColumnID, Name: n, Nullable: true}.WithType(typ))
 	}
 	if existing != nil {
 		// OR REPLACE may add columns at the end, as PostgreSQL allows,
@@ -667,23 +652,23 @@ func (b *builder) createView(cv *tree.CreateView) error {
 			if nc.Name != old.Name {
 				return pgerror.Newf("42P16", "cannot change name of view column %q to %q", old.Name, nc.Name)
 			}
-			if !nc.typ.Identical(old.typ) {
-				return pgerror.Newf("42P16", "cannot change data type of view column %q from %s to %s", old.Name, old.typ.SQLString(), nc.typ.SQLString())
+			if !nc.Type().Identical(old.Type()) {
+				return pgerror.Newf("42P16", "cannot change data type of view column %q from %s to %s", old.Name, old.Type().SQLString(), nc.Type().SQLString())
 			}
 		}
-		if err := dropTable(b.ctx, b.txn, existing); err != nil {
+		if err := catalog.DropTable(b.ctx, b.txn, existing); err != nil {
 			return err
 		}
 	}
-	return createTable(b.ctx, b.txn, d)
+	return catalog.CreateTable(b.ctx, b.txn, d)
 }
 
-func (b *builder) dropView(dv *tree.DropView) error {
+func (b schemaChanger) dropView(dv *tree.DropView) error {
 	if dv.IsMaterialized {
 		return unsupported("materialized views are not supported yet")
 	}
 	for _, tn := range dv.Names {
-		d, err := getTable(b.ctx, b.txn, string(tn.ObjectName))
+		d, err := catalog.GetTable(b.ctx, b.txn, string(tn.ObjectName))
 		if err != nil {
 			return err
 		}
@@ -696,7 +681,7 @@ func (b *builder) dropView(dv *tree.DropView) error {
 		if d.ViewQuery == "" {
 			return pgerror.WithHint(pgerror.Newf("42809", "%q is not a view", d.Name), "Use DROP TABLE to remove a table.")
 		}
-		if err := dropTable(b.ctx, b.txn, d); err != nil {
+		if err := catalog.DropTable(b.ctx, b.txn, d); err != nil {
 			return err
 		}
 	}
@@ -707,9 +692,9 @@ func (b *builder) dropView(dv *tree.DropView) error {
 // columns (named by the optional column list), a hidden rowid key, and
 // the query's rows, written in the statement's transaction. It returns
 // the number of rows, for the command tag (SELECT n).
-func (b *builder) createTableAs(ct *tree.CreateTable, r *runner) (int, error) {
+func (b schemaChanger) createTableAs(ct *tree.CreateTable, r *runner) (int, error) {
 	name := string(ct.Table.ObjectName)
-	existing, err := getTable(b.ctx, b.txn, name)
+	existing, err := catalog.GetTable(b.ctx, b.txn, name)
 	if err != nil {
 		return 0, err
 	}
@@ -738,7 +723,7 @@ func (b *builder) createTableAs(ct *tree.CreateTable, r *runner) (int, error) {
 	if len(names) > len(cols) {
 		return 0, pgerror.New(pgerror.CodeSyntaxError, "too many column names were specified")
 	}
-	d := &TableDescriptor{Name: name}
+	d := &catalog.TableDescriptor{Name: name}
 	for i, c := range cols {
 		colName := c.name
 		if i < len(names) {
@@ -747,27 +732,27 @@ func (b *builder) createTableAs(ct *tree.CreateTable, r *runner) (int, error) {
 		if colName == "" || colName == "?column?" {
 			colName = "?column?"
 		}
-		if d.columnIndex(colName) >= 0 {
+		if d.ColumnIndex(colName) >= 0 {
 			return 0, pgerror.Newf("42701", "column %q specified more than once", colName)
 		}
 		t := c.typ
 		if t.Family() == types.UnknownFamily {
 			t = types.String // PostgreSQL makes an unknown-typed column text
 		}
-		if !keyEncodable(t) {
+		if !rowenc.KeyEncodable(t) {
 			return 0, unsupported("column %q: type %s is not supported yet", colName, t.SQLString())
 		}
 		d.NextColumnID++
-		d.Columns = append(d.Columns, ColumnDescriptor{ID: d.NextColumnID, Name: colName, TypeName: t.SQLString(), Nullable: true, typ: t})
+		d.Columns = append(d.Columns, catalog.ColumnDescriptor{ID: d.NextColumnID, Name: colName, Nullable: true}.WithType(t))
 	}
 	if len(d.Columns) == 0 {
 		return 0, unsupported("tables without columns are not supported")
 	}
 	d.NextColumnID++
-	d.Columns = append(d.Columns, ColumnDescriptor{ID: d.NextColumnID, Name: "rowid", TypeName: "INT8",
-		Default: "unique_rowid()", Hidden: true, typ: types.Int})
+	d.Columns = append(d.Columns, catalog.ColumnDescriptor{ID: d.NextColumnID, Name: "rowid",
+		Default: "unique_rowid()", Hidden: true}.WithType(types.Int))
 	d.PrimaryKey = []int{len(d.Columns) - 1}
-	if err := createTable(b.ctx, b.txn, d); err != nil {
+	if err := catalog.CreateTable(b.ctx, b.txn, d); err != nil {
 		return 0, err
 	}
 	defaults, err := b.defaultExprs(d)
@@ -799,6 +784,10 @@ type cutNode struct {
 }
 
 func (n *cutNode) columns() []resultColumn { return n.src.columns()[:n.width] }
+
+func (n *cutNode) explain() (string, []*planNode) {
+	return fmt.Sprintf("first %d columns", n.width), []*planNode{&n.src}
+}
 
 func (n *cutNode) next(r *runner) (tree.Datums, error) {
 	row, err := n.src.next(r)

@@ -23,138 +23,18 @@ func explainPlan(p planNode, stats map[planNode]*nodeStats) []string {
 		if c, ok := p.(*countingNode); ok {
 			p = c.planNode
 		}
-		line := strings.Repeat("  ", depth) + "• " + describeNode(p)
+		desc, inputs := p.explain()
+		line := strings.Repeat("  ", depth) + "• " + desc
 		if s := stats[p]; s != nil {
 			line += fmt.Sprintf("  (rows: %d, time: %s)", s.rows, s.time.Round(time.Microsecond))
 		}
 		lines = append(lines, line)
-		for _, c := range children(p) {
-			walk(c, depth+1)
+		for _, in := range inputs {
+			walk(*in, depth+1)
 		}
 	}
 	walk(p, 0)
 	return lines
-}
-
-func children(p planNode) []planNode {
-	switch n := p.(type) {
-	case *filterNode:
-		return []planNode{n.src}
-	case *renderNode:
-		return []planNode{n.src}
-	case *sortNode:
-		return []planNode{n.src}
-	case *limitNode:
-		return []planNode{n.src}
-	case *groupNode:
-		return []planNode{n.src}
-	case *joinNode:
-		if n.lookup != nil {
-			return []planNode{n.left}
-		}
-		return []planNode{n.left, n.right}
-	case *setOpNode:
-		return []planNode{n.left, n.right}
-	case *renameNode:
-		return []planNode{n.src}
-	case *insertNode:
-		return []planNode{n.src}
-	case *updateNode:
-		return []planNode{n.src}
-	case *deleteNode:
-		return []planNode{n.src}
-	case *fullRowNode:
-		return []planNode{n.src}
-	case *countingNode:
-		return children(n.planNode)
-	}
-	return nil
-}
-
-func describeNode(p planNode) string {
-	switch n := p.(type) {
-	case *scanNode:
-		s := "scan " + n.desc.Name
-		switch {
-		case n.index != nil:
-			s += "@" + n.index.Name + " (index span, then a point read of each row)"
-		case n.span != nil:
-			s += "@" + n.desc.Name + "_pkey (primary key span)"
-		default:
-			s += "@" + n.desc.Name + "_pkey (full scan)"
-		}
-		if n.filter != nil {
-			s += " filter: " + tree.AsString(n.filter)
-		}
-		return s
-	case *virtualNode:
-		return "virtual table"
-	case *valuesNode:
-		return fmt.Sprintf("values (%d rows)", len(n.rows))
-	case *filterNode:
-		return "filter: " + tree.AsString(n.filter)
-	case *renderNode:
-		var cols []string
-		for _, c := range n.cols {
-			cols = append(cols, c.name)
-		}
-		return "render " + strings.Join(cols, ", ")
-	case *sortNode:
-		var keys []string
-		for _, o := range n.order {
-			k := fmt.Sprintf("@%d", o.idx+1)
-			if o.desc {
-				k += " desc"
-			}
-			keys = append(keys, k)
-		}
-		return "sort " + strings.Join(keys, ", ")
-	case *limitNode:
-		s := "limit"
-		if n.count != nil {
-			s += " " + tree.AsString(n.count)
-		}
-		if n.offset != nil {
-			s += " offset " + tree.AsString(n.offset)
-		}
-		return s
-	case *groupNode:
-		var aggs []string
-		for _, a := range n.aggs {
-			aggs = append(aggs, string(a.kind))
-		}
-		return fmt.Sprintf("group (%d keys) %s", len(n.groupBy), strings.Join(aggs, ", "))
-	case *joinNode:
-		kind := "inner"
-		if n.kind == leftJoin {
-			kind = "left"
-		}
-		if n.lookup != nil {
-			return fmt.Sprintf("lookup join (%s) into %s by primary key", kind, n.right.(*scanNode).desc.Name)
-		}
-		s := "nested loop join (" + kind + ")"
-		if n.on != nil {
-			s += " on " + tree.AsString(n.on)
-		}
-		return s
-	case *setOpNode:
-		s := n.kind.String()
-		if n.all {
-			s += " ALL"
-		}
-		return s
-	case *renameNode:
-		return "subquery"
-	case *insertNode:
-		return "insert into " + n.desc.Name
-	case *updateNode:
-		return "update " + n.desc.Name
-	case *deleteNode:
-		return "delete from " + n.desc.Name
-	case *fullRowNode:
-		return "fill defaults and casts for " + n.desc.Name
-	}
-	return fmt.Sprintf("%T", p)
 }
 
 // nodeStats are what EXPLAIN ANALYZE measures per node.
@@ -183,34 +63,9 @@ func (c *countingNode) next(r *runner) (tree.Datums, error) {
 
 // instrument wraps every node of a plan in a countingNode.
 func instrument(p planNode, stats map[planNode]*nodeStats, now func() time.Time) planNode {
-	switch n := p.(type) {
-	case *filterNode:
-		n.src = instrument(n.src, stats, now)
-	case *renderNode:
-		n.src = instrument(n.src, stats, now)
-	case *sortNode:
-		n.src = instrument(n.src, stats, now)
-	case *limitNode:
-		n.src = instrument(n.src, stats, now)
-	case *groupNode:
-		n.src = instrument(n.src, stats, now)
-	case *joinNode:
-		n.left = instrument(n.left, stats, now)
-		if n.lookup == nil {
-			n.right = instrument(n.right, stats, now)
-		}
-	case *setOpNode:
-		n.left, n.right = instrument(n.left, stats, now), instrument(n.right, stats, now)
-	case *renameNode:
-		n.src = instrument(n.src, stats, now)
-	case *insertNode:
-		n.src = instrument(n.src, stats, now)
-	case *updateNode:
-		n.src = instrument(n.src, stats, now)
-	case *deleteNode:
-		n.src = instrument(n.src, stats, now)
-	case *fullRowNode:
-		n.src = instrument(n.src, stats, now)
+	_, inputs := p.explain()
+	for _, in := range inputs {
+		*in = instrument(*in, stats, now)
 	}
 	s := &nodeStats{}
 	stats[p] = s

@@ -3,11 +3,14 @@ package sql
 import (
 	"context"
 	"fmt"
-	"github.com/lib/pq/oid"
 	"math"
+	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/lib/pq/oid"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
@@ -15,7 +18,9 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treecmp"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/sem"
 )
 
 // evalCtx evaluates type-checked expressions (tree.TypedExpr) against one
@@ -27,7 +32,7 @@ type evalCtx struct {
 	ctx context.Context
 	// txn is the statement's transaction, for the functions that read the
 	// catalog (pg_get_indexdef and friends); nil outside a statement.
-	txn Txn
+	txn kvapi.Txn
 	// catalog caches what catalog functions read, for the statement.
 	catalog *stmtCatalog
 	// sess is the session, for current_user and current_setting; nil
@@ -721,7 +726,7 @@ func castDatum(e *evalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 				if strings.Contains(err.Error(), "out of range") {
 					return nil, pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "value %q is out of range for type %s", string(*x), t.SQLStandardName())
 				}
-				return nil, invalidInput(t, string(*x))
+				return nil, sem.InvalidInput(t, string(*x))
 			}
 			v = int64(*i)
 		default:
@@ -745,7 +750,7 @@ func castDatum(e *evalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 		case *tree.DString:
 			f, err := tree.ParseDFloat(strings.TrimSpace(string(*x)))
 			if err != nil {
-				return nil, invalidInput(t, string(*x))
+				return nil, sem.InvalidInput(t, string(*x))
 			}
 			return f, nil
 		}
@@ -758,7 +763,7 @@ func castDatum(e *evalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 		case *tree.DString:
 			var err error
 			if r, err = tree.ParseDDecimal(strings.TrimSpace(string(*x))); err != nil {
-				return nil, invalidInput(t, string(*x))
+				return nil, sem.InvalidInput(t, string(*x))
 			}
 		default:
 			return nil, unsupported("cannot cast %s to %s", d.ResolvedType(), t.SQLString())
@@ -771,7 +776,7 @@ func castDatum(e *evalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 		case *tree.DString:
 			b, err := tree.ParseDBool(strings.TrimSpace(string(*x)))
 			if err != nil {
-				return nil, invalidInput(t, string(*x))
+				return nil, sem.InvalidInput(t, string(*x))
 			}
 			return b, nil
 		}
@@ -779,7 +784,7 @@ func castDatum(e *evalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 		if s, ok := d.(*tree.DString); ok {
 			r, _, err := tree.ParseAndRequireString(t, string(*s), tree.NewParseContext(e.stmtTime))
 			if err != nil {
-				return nil, invalidInput(t, string(*s))
+				return nil, sem.InvalidInput(t, string(*s))
 			}
 			return r, nil
 		}
@@ -956,4 +961,23 @@ func concatArrays(l, r tree.Datum, lt, rt, t *types.T) (tree.Datum, error) {
 		}
 	}
 	return out, nil
+}
+
+// regexCache keeps compiled patterns of ~ and friends.
+var regexCache sync.Map
+
+func matchRegex(s, pattern string, fold bool) (bool, error) {
+	key := pattern
+	if fold {
+		key = "(?i)" + pattern
+	}
+	if re, ok := regexCache.Load(key); ok {
+		return re.(*regexp.Regexp).MatchString(s), nil
+	}
+	re, err := regexp.Compile(key)
+	if err != nil {
+		return false, errorf("2201B", "invalid regular expression: %v", err)
+	}
+	regexCache.Store(key, re)
+	return re.MatchString(s), nil
 }

@@ -1,11 +1,16 @@
 package sql
 
 import (
+	"fmt"
+
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treecmp"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/rowenc"
+	"github.com/meridiandb/meridian/sql/vtable"
 )
 
 // Joins run as nested loops. The right side is read once and kept, except
@@ -24,7 +29,7 @@ const (
 
 // fromItem is one table of a FROM clause, planned: its scan and scope.
 type fromItem struct {
-	desc  *TableDescriptor
+	desc  *catalog.TableDescriptor
 	scope *scope
 	scan  *scanNode
 }
@@ -213,6 +218,8 @@ type renameNode struct {
 
 func (n *renameNode) columns() []resultColumn { return n.cols }
 
+func (n *renameNode) explain() (string, []*planNode) { return "subquery", []*planNode{&n.src} }
+
 func (n *renameNode) next(r *runner) (tree.Datums, error) {
 	row, err := n.src.next(r)
 	if err != nil || row == nil {
@@ -304,6 +311,23 @@ type joinNode struct {
 
 func (n *joinNode) columns() []resultColumn { return n.cols }
 
+// explain shows a lookup join's right side in its line, not as an input:
+// it is read a row at a time by key, never run.
+func (n *joinNode) explain() (string, []*planNode) {
+	kind := "inner"
+	if n.kind == leftJoin {
+		kind = "left"
+	}
+	if n.lookup != nil {
+		return fmt.Sprintf("lookup join (%s) into %s by primary key", kind, n.right.(*scanNode).desc.Name), []*planNode{&n.left}
+	}
+	s := "nested loop join (" + kind + ")"
+	if n.on != nil {
+		s += " on " + tree.AsString(n.on)
+	}
+	return s, []*planNode{&n.left, &n.right}
+}
+
 func (n *joinNode) next(r *runner) (tree.Datums, error) {
 	if n.lookup == nil && !n.rightRead {
 		n.rightRead = true
@@ -360,7 +384,7 @@ func (n *joinNode) partners(r *runner, left tree.Datums) ([]tree.Datums, error) 
 		return n.rightRows, nil
 	}
 	rs := n.right.(*scanNode)
-	key := rs.desc.indexPrefix()
+	key := rs.desc.IndexPrefix()
 	for i, e := range n.lookup {
 		d, err := r.evalIn(e, left)
 		if err != nil {
@@ -369,10 +393,10 @@ func (n *joinNode) partners(r *runner, left tree.Datums) ([]tree.Datums, error) 
 		if d == tree.DNull {
 			return nil, nil
 		}
-		if d, err = castDatum(r.eval, d, rs.desc.Columns[rs.desc.PrimaryKey[i]].typ); err != nil {
+		if d, err = castDatum(r.eval, d, rs.desc.Columns[rs.desc.PrimaryKey[i]].Type()); err != nil {
 			return nil, nil //nolint:nilerr // a value the key column cannot hold matches nothing
 		}
-		if key, err = encodeDatum(key, d); err != nil {
+		if key, err = rowenc.EncodeDatum(key, d); err != nil {
 			return nil, err
 		}
 	}
@@ -380,7 +404,7 @@ func (n *joinNode) partners(r *runner, left tree.Datums) ([]tree.Datums, error) 
 	if err != nil || v == nil {
 		return nil, err
 	}
-	row, err := rs.desc.decodeRow(key, v)
+	row, err := rowenc.DecodeRow(rs.desc, key, v)
 	if err != nil {
 		return nil, err
 	}
@@ -394,7 +418,7 @@ func (n *joinNode) partners(r *runner, left tree.Datums) ([]tree.Datums, error) 
 // whose columns follow leftCols left columns), an expression over the
 // left row that the join condition equates it with; nil if some key
 // column has none.
-func lookupKey(desc *TableDescriptor, on tree.TypedExpr, leftCols int) []tree.TypedExpr {
+func lookupKey(desc *catalog.TableDescriptor, on tree.TypedExpr, leftCols int) []tree.TypedExpr {
 	eq := map[int]tree.TypedExpr{}
 	for _, c := range conjuncts(on) {
 		cmp, ok := c.(*tree.ComparisonExpr)
@@ -527,7 +551,7 @@ func (b *builder) virtual(te tree.TableExpr) (planNode, *scope, bool, error) {
 			return nil, nil, false, nil
 		}
 	}
-	vt, found := lookupVirtual(schema, name)
+	vt, found := vtable.Lookup(schema, name)
 	if !found {
 		if schema == "pg_catalog" || schema == "information_schema" {
 			return nil, nil, true, pgerror.Newf(pgerror.CodeUndefinedTable, "relation \"%s.%s\" does not exist", schema, name)
@@ -535,7 +559,7 @@ func (b *builder) virtual(te tree.TableExpr) (planNode, *scope, bool, error) {
 		return nil, nil, false, nil
 	}
 	if schema == "" {
-		if d, err := getTable(b.ctx, b.txn, name); err != nil || d != nil {
+		if d, err := catalog.GetTable(b.ctx, b.txn, name); err != nil || d != nil {
 			return nil, nil, false, err
 		}
 	}
@@ -543,8 +567,8 @@ func (b *builder) virtual(te tree.TableExpr) (planNode, *scope, bool, error) {
 		alias = name
 	}
 	n := &virtualNode{vt: vt}
-	for _, c := range vt.cols {
-		n.cols = append(n.cols, resultColumn{name: c.name, typ: c.typ, table: alias})
+	for _, c := range vt.Cols {
+		n.cols = append(n.cols, resultColumn{name: c.Name, typ: c.Typ, table: alias})
 	}
 	return n, &scope{cols: n.cols}, true, nil
 }

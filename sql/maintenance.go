@@ -6,6 +6,7 @@ import (
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/parser/statements"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/meridiandb/meridian/sql/catalog"
 )
 
 // vacuumStmt is VACUUM or ANALYZE, which the grammar does not take
@@ -63,9 +64,9 @@ func parseMaintenance(query string) (statements.Statements, bool) {
 }
 
 // vacuum checks the named tables exist; there is nothing else to do.
-func (b *builder) vacuum(st *vacuumStmt) error {
+func (b schemaChanger) vacuum(st *vacuumStmt) error {
 	for _, t := range st.tables {
-		if _, err := mustGetTable(b.ctx, b.txn, t); err != nil {
+		if _, err := catalog.MustGetTable(b.ctx, b.txn, t); err != nil {
 			return err
 		}
 	}

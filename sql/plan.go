@@ -2,13 +2,18 @@ package sql
 
 import (
 	"context"
+	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/catalog"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/rowenc"
 )
 
 // A plan is a tree of nodes, each pulling rows from its source (the
@@ -33,18 +38,23 @@ type resultColumn struct {
 // runner carries what nodes need while running.
 type runner struct {
 	ctx  context.Context
-	txn  Txn
+	txn  kvapi.Txn
 	eval *evalCtx
 	// rowsAffected counts the rows a write node wrote.
 	rowsAffected int
 	// descs caches the descriptors foreign keys lead to, by ID.
-	descs map[uint32]*TableDescriptor
+	descs map[uint32]*catalog.TableDescriptor
 }
 
 // planNode produces rows; next returns nil at the end.
 type planNode interface {
 	columns() []resultColumn
 	next(r *runner) (tree.Datums, error)
+	// explain returns the node's EXPLAIN line and its inputs, which EXPLAIN
+	// prints below it and EXPLAIN ANALYZE wraps to count their rows: hence
+	// pointers to the node's own fields, which instrument replaces. Every
+	// node describes itself, so a new node cannot be left out of EXPLAIN.
+	explain() (string, []*planNode)
 }
 
 // evalIn evaluates expr against row.
@@ -67,7 +77,7 @@ func (r *runner) passes(filter tree.TypedExpr, row tree.Datums) (bool, error) {
 // scanNode reads a table's rows in [start, end) of its primary index,
 // keeping those that pass filter.
 type scanNode struct {
-	desc *TableDescriptor
+	desc *catalog.TableDescriptor
 	cols []resultColumn
 	// span computes the key span once the parameters are known; nil
 	// scans the whole table.
@@ -75,13 +85,13 @@ type scanNode struct {
 	filter tree.TypedExpr
 	// index, when set, is the secondary index span reads: each entry
 	// leads to its row by a point read of the primary index.
-	index *IndexDescriptor
+	index *catalog.IndexDescriptor
 	// locking makes the reads locking reads (the scan of an UPDATE or
-	// DELETE): see Txn.ScanForUpdate.
+	// DELETE): see kvapi.Txn.ScanForUpdate.
 	locking bool
 
 	started   bool
-	buf       []KeyValue
+	buf       []kvapi.KeyValue
 	resume    []byte
 	end       []byte
 	exhausted bool
@@ -91,8 +101,8 @@ const scanBatch = 1000
 
 // forEachRow calls fn with every row of d, in primary key order: the
 // scan that DDL's checks and rewrites of existing rows run.
-func forEachRow(r *runner, d *TableDescriptor, fn func(row tree.Datums) error) error {
-	scan := &scanNode{desc: d, cols: d.resultColumns()}
+func forEachRow(r *runner, d *catalog.TableDescriptor, fn func(row tree.Datums) error) error {
+	scan := &scanNode{desc: d, cols: resultColumns(d)}
 	for {
 		row, err := scan.next(r)
 		if err != nil || row == nil {
@@ -106,11 +116,27 @@ func forEachRow(r *runner, d *TableDescriptor, fn func(row tree.Datums) error) e
 
 func (n *scanNode) columns() []resultColumn { return n.cols }
 
+func (n *scanNode) explain() (string, []*planNode) {
+	s := "scan " + n.desc.Name
+	switch {
+	case n.index != nil:
+		s += "@" + n.index.Name + " (index span, then a point read of each row)"
+	case n.span != nil:
+		s += "@" + n.desc.Name + "_pkey (primary key span)"
+	default:
+		s += "@" + n.desc.Name + "_pkey (full scan)"
+	}
+	if n.filter != nil {
+		s += " filter: " + tree.AsString(n.filter)
+	}
+	return s, nil
+}
+
 func (n *scanNode) next(r *runner) (tree.Datums, error) {
 	if !n.started {
 		n.started = true
-		n.resume = n.desc.indexPrefix()
-		n.end = prefixEnd(n.resume)
+		n.resume = n.desc.IndexPrefix()
+		n.end = catalog.PrefixEnd(n.resume)
 		if n.span != nil {
 			s, e, err := n.span(r)
 			if err != nil {
@@ -148,7 +174,7 @@ func (n *scanNode) next(r *runner) (tree.Datums, error) {
 		kv := n.buf[0]
 		n.buf = n.buf[1:]
 		if n.index != nil {
-			pk, err := n.desc.primaryKeyFromIndexKey(n.index, kv.Key)
+			pk, err := rowenc.PrimaryKeyFromIndexKey(n.desc, n.index, kv.Key)
 			if err != nil {
 				return nil, err
 			}
@@ -163,9 +189,9 @@ func (n *scanNode) next(r *runner) (tree.Datums, error) {
 			if v == nil {
 				return nil, errors.AssertionFailedf("table %q: index %q entry names a missing row", n.desc.Name, n.index.Name)
 			}
-			kv = KeyValue{Key: pk, Value: v}
+			kv = kvapi.KeyValue{Key: pk, Value: v}
 		}
-		row, err := n.desc.decodeRow(kv.Key, kv.Value)
+		row, err := rowenc.DecodeRow(n.desc, kv.Key, kv.Value)
 		if err != nil {
 			return nil, err
 		}
@@ -188,6 +214,10 @@ type valuesNode struct {
 }
 
 func (n *valuesNode) columns() []resultColumn { return n.cols }
+
+func (n *valuesNode) explain() (string, []*planNode) {
+	return fmt.Sprintf("values (%d rows)", len(n.rows)), nil
+}
 
 func (n *valuesNode) next(r *runner) (tree.Datums, error) {
 	if n.i >= len(n.rows) {
@@ -214,6 +244,10 @@ type filterNode struct {
 
 func (n *filterNode) columns() []resultColumn { return n.src.columns() }
 
+func (n *filterNode) explain() (string, []*planNode) {
+	return "filter: " + tree.AsString(n.filter), []*planNode{&n.src}
+}
+
 func (n *filterNode) next(r *runner) (tree.Datums, error) {
 	for {
 		row, err := n.src.next(r)
@@ -234,6 +268,14 @@ type renderNode struct {
 }
 
 func (n *renderNode) columns() []resultColumn { return n.cols }
+
+func (n *renderNode) explain() (string, []*planNode) {
+	var cols []string
+	for _, c := range n.cols {
+		cols = append(cols, c.name)
+	}
+	return "render " + strings.Join(cols, ", "), []*planNode{&n.src}
+}
 
 func (n *renderNode) next(r *runner) (tree.Datums, error) {
 	row, err := n.src.next(r)
@@ -311,6 +353,18 @@ type orderCol struct {
 
 func (n *sortNode) columns() []resultColumn { return n.src.columns() }
 
+func (n *sortNode) explain() (string, []*planNode) {
+	var keys []string
+	for _, o := range n.order {
+		k := fmt.Sprintf("@%d", o.idx+1)
+		if o.desc {
+			k += " desc"
+		}
+		keys = append(keys, k)
+	}
+	return "sort " + strings.Join(keys, ", "), []*planNode{&n.src}
+}
+
 func (n *sortNode) next(r *runner) (tree.Datums, error) {
 	return n.nextFilled(func() error {
 		for {
@@ -350,6 +404,17 @@ type limitNode struct {
 }
 
 func (n *limitNode) columns() []resultColumn { return n.src.columns() }
+
+func (n *limitNode) explain() (string, []*planNode) {
+	s := "limit"
+	if n.count != nil {
+		s += " " + tree.AsString(n.count)
+	}
+	if n.offset != nil {
+		s += " offset " + tree.AsString(n.offset)
+	}
+	return s, []*planNode{&n.src}
+}
 
 func (n *limitNode) next(r *runner) (tree.Datums, error) {
 	if !n.started {
@@ -428,6 +493,14 @@ type aggState struct {
 
 func (n *groupNode) columns() []resultColumn { return n.cols }
 
+func (n *groupNode) explain() (string, []*planNode) {
+	var aggs []string
+	for _, a := range n.aggs {
+		aggs = append(aggs, string(a.kind))
+	}
+	return fmt.Sprintf("group (%d keys) %s", len(n.groupBy), strings.Join(aggs, ", ")), []*planNode{&n.src}
+}
+
 func (n *groupNode) next(r *runner) (tree.Datums, error) {
 	return n.nextFilled(func() error { return n.aggregate(r) })
 }
@@ -453,7 +526,7 @@ func (n *groupNode) aggregate(r *runner) error {
 			if key[i], err = r.evalIn(e, row); err != nil {
 				return err
 			}
-			if enc, err = encodeDatum(enc, key[i]); err != nil {
+			if enc, err = rowenc.EncodeDatum(enc, key[i]); err != nil {
 				return err
 			}
 		}
@@ -496,7 +569,7 @@ func accumulate(r *runner, s *aggState, a aggSpec, row tree.Datums) error {
 		return err
 	}
 	if a.distinct {
-		enc, err := encodeDatum(nil, d)
+		enc, err := rowenc.EncodeDatum(nil, d)
 		if err != nil {
 			return err
 		}
@@ -596,4 +669,45 @@ func finish(s *aggState, a aggSpec) (tree.Datum, error) {
 		return nil, err
 	}
 	return avg, nil
+}
+
+// distinctOnNode passes the first row of each distinct value of the key
+// columns.
+type distinctOnNode struct {
+	src  planNode
+	keys []int
+	seen map[string]bool
+}
+
+func (n *distinctOnNode) columns() []resultColumn { return n.src.columns() }
+
+func (n *distinctOnNode) explain() (string, []*planNode) {
+	var keys []string
+	for _, k := range n.keys {
+		keys = append(keys, fmt.Sprintf("@%d", k+1))
+	}
+	return "distinct on " + strings.Join(keys, ", "), []*planNode{&n.src}
+}
+
+func (n *distinctOnNode) next(r *runner) (tree.Datums, error) {
+	for {
+		row, err := n.src.next(r)
+		if err != nil || row == nil {
+			return nil, err
+		}
+		key := make(tree.Datums, len(n.keys))
+		for i, k := range n.keys {
+			key[i] = row[k]
+		}
+		// NULLs are equal here, as for DISTINCT.
+		k := tree.AsString(&tree.DTuple{D: key})
+		if n.seen == nil {
+			n.seen = map[string]bool{}
+		}
+		if n.seen[k] {
+			continue
+		}
+		n.seen[k] = true
+		return row, nil
+	}
 }

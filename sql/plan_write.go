@@ -5,7 +5,10 @@ import (
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/catalog"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/rowenc"
 )
 
 // writeReturn is what the write nodes share: whether they return the rows
@@ -22,7 +25,7 @@ func (w *writeReturn) columns() []resultColumn { return w.returnCols }
 // wrote when the statement has RETURNING, else nothing.
 type insertNode struct {
 	writeReturn
-	desc       *TableDescriptor
+	desc       *catalog.TableDescriptor
 	src        planNode
 	onConflict *onConflict // nil: a conflict is an error
 
@@ -30,6 +33,10 @@ type insertNode struct {
 	// whether the source is used up.
 	out     []tree.Datums
 	srcDone bool
+}
+
+func (n *insertNode) explain() (string, []*planNode) {
+	return "insert into " + n.desc.Name, []*planNode{&n.src}
 }
 
 // insertBatch is how many rows a plain INSERT or COPY checks and writes
@@ -53,11 +60,11 @@ type onConflict struct {
 
 // arbiter names a unique constraint: the primary key, or a unique index.
 type arbiter struct {
-	index *IndexDescriptor // nil: the primary key
+	index *catalog.IndexDescriptor // nil: the primary key
 }
 
 func (n *insertNode) next(r *runner) (tree.Datums, error) {
-	if n.onConflict == nil && !n.desc.hasUniqueIndex() {
+	if n.onConflict == nil && !n.desc.HasUniqueIndex() {
 		return n.nextBatched(r)
 	}
 	for {
@@ -65,14 +72,14 @@ func (n *insertNode) next(r *runner) (tree.Datums, error) {
 		if err != nil || row == nil {
 			return nil, err
 		}
-		if err := n.desc.checkRow(row); err != nil {
+		if err := checkRow(n.desc, row); err != nil {
 			return nil, err
 		}
-		if err := n.desc.enforceChecks(r, row); err != nil {
+		if err := enforceChecks(n.desc, r, row); err != nil {
 			return nil, err
 		}
 		if oc := n.onConflict; oc != nil {
-			existing, err := n.desc.findConflict(r, row, oc.arbiter)
+			existing, err := findConflict(n.desc, r, row, oc.arbiter)
 			if err != nil {
 				return nil, err
 			}
@@ -94,7 +101,7 @@ func (n *insertNode) next(r *runner) (tree.Datums, error) {
 				continue
 			}
 		}
-		key, err := n.desc.rowKey(row)
+		key, err := rowenc.RowKey(n.desc, row)
 		if err != nil {
 			return nil, err
 		}
@@ -103,15 +110,15 @@ func (n *insertNode) next(r *runner) (tree.Datums, error) {
 			return nil, err
 		}
 		if old != nil {
-			return nil, n.desc.duplicateKeyError(row)
+			return nil, duplicateKeyError(n.desc, row)
 		}
-		if err := n.desc.putRow(r, key, row); err != nil {
+		if err := putRow(n.desc, r, key, row); err != nil {
 			return nil, err
 		}
-		if err := n.desc.updateIndexes(r, nil, row); err != nil {
+		if err := updateIndexes(n.desc, r, nil, row); err != nil {
 			return nil, err
 		}
-		if err := n.desc.checkForeignKeys(r, nil, row); err != nil {
+		if err := checkForeignKeys(n.desc, r, nil, row); err != nil {
 			return nil, err
 		}
 		r.rowsAffected++
@@ -119,15 +126,6 @@ func (n *insertNode) next(r *runner) (tree.Datums, error) {
 			return row, nil
 		}
 	}
-}
-
-func (d *TableDescriptor) hasUniqueIndex() bool {
-	for i := range d.Indexes {
-		if d.Indexes[i].Unique {
-			return true
-		}
-	}
-	return false
 }
 
 // nextBatched inserts the source's rows insertBatch at a time: a row whose
@@ -155,18 +153,18 @@ func (n *insertNode) nextBatched(r *runner) (tree.Datums, error) {
 				n.srcDone = true
 				break
 			}
-			if err := n.desc.checkRow(row); err != nil {
+			if err := checkRow(n.desc, row); err != nil {
 				return nil, err
 			}
-			if err := n.desc.enforceChecks(r, row); err != nil {
+			if err := enforceChecks(n.desc, r, row); err != nil {
 				return nil, err
 			}
-			key, err := n.desc.rowKey(row)
+			key, err := rowenc.RowKey(n.desc, row)
 			if err != nil {
 				return nil, err
 			}
 			if seen[string(key)] {
-				return nil, n.desc.duplicateKeyError(row)
+				return nil, duplicateKeyError(n.desc, row)
 			}
 			seen[string(key)] = true
 			rows, keys = append(rows, row), append(keys, key)
@@ -178,22 +176,22 @@ func (n *insertNode) nextBatched(r *runner) (tree.Datums, error) {
 		if err != nil {
 			return nil, err
 		}
-		kvs := make([]KeyValue, 0, len(rows)*(1+len(n.desc.Indexes)))
+		kvs := make([]kvapi.KeyValue, 0, len(rows)*(1+len(n.desc.Indexes)))
 		for i, row := range rows {
 			if existing[i] != nil {
-				return nil, n.desc.duplicateKeyError(row)
+				return nil, duplicateKeyError(n.desc, row)
 			}
-			v, err := n.desc.rowValue(row)
+			v, err := rowenc.RowValue(n.desc, row)
 			if err != nil {
 				return nil, err
 			}
-			kvs = append(kvs, KeyValue{Key: keys[i], Value: v})
+			kvs = append(kvs, kvapi.KeyValue{Key: keys[i], Value: v})
 			for j := range n.desc.Indexes {
-				ik, err := n.desc.indexKey(&n.desc.Indexes[j], row)
+				ik, err := rowenc.IndexKey(n.desc, &n.desc.Indexes[j], row)
 				if err != nil {
 					return nil, err
 				}
-				kvs = append(kvs, KeyValue{Key: ik, Value: []byte{0}})
+				kvs = append(kvs, kvapi.KeyValue{Key: ik, Value: []byte{0}})
 			}
 		}
 		if err := r.txn.PutMany(r.ctx, kvs); err != nil {
@@ -201,7 +199,7 @@ func (n *insertNode) nextBatched(r *runner) (tree.Datums, error) {
 		}
 		// Foreign keys are checked once the batch is written, so that its
 		// rows may reference each other (a tree inserted at once).
-		if err := n.desc.checkForeignKeysBatch(r, rows); err != nil {
+		if err := checkForeignKeysBatch(n.desc, r, rows); err != nil {
 			return nil, err
 		}
 		r.rowsAffected += len(rows)
@@ -213,9 +211,9 @@ func (n *insertNode) nextBatched(r *runner) (tree.Datums, error) {
 
 // findConflict returns the existing row that row would conflict with in
 // the arbiter's constraint (nil: in any unique constraint), or nil.
-func (d *TableDescriptor) findConflict(r *runner, row tree.Datums, arb *arbiter) (tree.Datums, error) {
+func findConflict(d *catalog.TableDescriptor, r *runner, row tree.Datums, arb *arbiter) (tree.Datums, error) {
 	if arb == nil || arb.index == nil {
-		key, err := d.rowKey(row)
+		key, err := rowenc.RowKey(d, row)
 		if err != nil {
 			return nil, err
 		}
@@ -224,7 +222,7 @@ func (d *TableDescriptor) findConflict(r *runner, row tree.Datums, arb *arbiter)
 			if err != nil {
 				return nil, err
 			}
-			return d.decodeRow(key, v)
+			return rowenc.DecodeRow(d, key, v)
 		}
 		if arb != nil {
 			return nil, nil
@@ -235,18 +233,18 @@ func (d *TableDescriptor) findConflict(r *runner, row tree.Datums, arb *arbiter)
 		if !idx.Unique || (arb != nil && arb.index != idx) || hasNull(row, idx.Columns) {
 			continue
 		}
-		prefix, err := d.indexValuesPrefix(idx, row)
+		prefix, err := rowenc.IndexValuesPrefix(d, idx, row)
 		if err != nil {
 			return nil, err
 		}
-		kvs, err := r.txn.Scan(r.ctx, prefix, prefixEnd(prefix), 1)
+		kvs, err := r.txn.Scan(r.ctx, prefix, catalog.PrefixEnd(prefix), 1)
 		if err != nil {
 			return nil, err
 		}
 		if len(kvs) == 0 {
 			continue
 		}
-		pk, err := d.primaryKeyFromIndexKey(idx, kvs[0].Key)
+		pk, err := rowenc.PrimaryKeyFromIndexKey(d, idx, kvs[0].Key)
 		if err != nil {
 			return nil, err
 		}
@@ -257,7 +255,7 @@ func (d *TableDescriptor) findConflict(r *runner, row tree.Datums, arb *arbiter)
 		if v == nil {
 			return nil, errors.AssertionFailedf("table %q: index %q entry names a missing row", d.Name, idx.Name)
 		}
-		return d.decodeRow(pk, v)
+		return rowenc.DecodeRow(d, pk, v)
 	}
 	return nil, nil
 }
@@ -275,11 +273,11 @@ func (n *insertNode) upsert(r *runner, oc *onConflict, existing, proposed tree.D
 		if err != nil {
 			return nil, err
 		}
-		if newRow[c], err = castDatum(r.eval, d, n.desc.Columns[c].typ); err != nil {
+		if newRow[c], err = castDatum(r.eval, d, n.desc.Columns[c].Type()); err != nil {
 			return nil, err
 		}
 	}
-	if err := n.desc.rewriteRow(r, existing, newRow); err != nil {
+	if err := rewriteRow(n.desc, r, existing, newRow); err != nil {
 		return nil, err
 	}
 	return newRow, nil
@@ -288,21 +286,21 @@ func (n *insertNode) upsert(r *runner, oc *onConflict, existing, proposed tree.D
 // rewriteRow replaces oldRow by newRow: NOT NULL checked, the row moved if
 // its primary key changed (23505 if the new key is taken), its index
 // entries updated.
-func (d *TableDescriptor) rewriteRow(r *runner, oldRow, newRow tree.Datums) error {
-	if err := d.checkRow(newRow); err != nil {
+func rewriteRow(d *catalog.TableDescriptor, r *runner, oldRow, newRow tree.Datums) error {
+	if err := checkRow(d, newRow); err != nil {
 		return err
 	}
-	if err := d.enforceChecks(r, newRow); err != nil {
+	if err := enforceChecks(d, r, newRow); err != nil {
 		return err
 	}
-	if err := d.checkForeignKeys(r, oldRow, newRow); err != nil {
+	if err := checkForeignKeys(d, r, oldRow, newRow); err != nil {
 		return err
 	}
-	oldKey, err := d.rowKey(oldRow)
+	oldKey, err := rowenc.RowKey(d, oldRow)
 	if err != nil {
 		return err
 	}
-	newKey, err := d.rowKey(newRow)
+	newKey, err := rowenc.RowKey(d, newRow)
 	if err != nil {
 		return err
 	}
@@ -313,37 +311,37 @@ func (d *TableDescriptor) rewriteRow(r *runner, oldRow, newRow tree.Datums) erro
 			return err
 		}
 		if existing != nil {
-			return d.duplicateKeyError(newRow)
+			return duplicateKeyError(d, newRow)
 		}
 		if err := r.txn.Del(r.ctx, oldKey); err != nil {
 			return err
 		}
 	}
-	if err := d.putRow(r, newKey, newRow); err != nil {
+	if err := putRow(d, r, newKey, newRow); err != nil {
 		return err
 	}
-	if err := d.updateIndexes(r, oldRow, newRow); err != nil {
+	if err := updateIndexes(d, r, oldRow, newRow); err != nil {
 		return err
 	}
 	// Rows referencing the old key follow it (or refuse it) once the new
 	// row is in place, so that a cascaded update finds its new parent.
-	return d.onParentChange(r, oldRow, newRow)
+	return onParentChange(d, r, oldRow, newRow)
 }
 
 // updateIndexes replaces a row's secondary index entries: oldRow's (nil
 // for an insert) by newRow's (nil for a delete), checking unique indexes.
-func (d *TableDescriptor) updateIndexes(r *runner, oldRow, newRow tree.Datums) error {
+func updateIndexes(d *catalog.TableDescriptor, r *runner, oldRow, newRow tree.Datums) error {
 	for i := range d.Indexes {
 		idx := &d.Indexes[i]
 		var oldKey, newKey []byte
 		var err error
 		if oldRow != nil {
-			if oldKey, err = d.indexKey(idx, oldRow); err != nil {
+			if oldKey, err = rowenc.IndexKey(d, idx, oldRow); err != nil {
 				return err
 			}
 		}
 		if newRow != nil {
-			if newKey, err = d.indexKey(idx, newRow); err != nil {
+			if newKey, err = rowenc.IndexKey(d, idx, newRow); err != nil {
 				return err
 			}
 		}
@@ -359,16 +357,16 @@ func (d *TableDescriptor) updateIndexes(r *runner, oldRow, newRow tree.Datums) e
 			continue
 		}
 		if idx.Unique && !hasNull(newRow, idx.Columns) {
-			prefix, err := d.indexValuesPrefix(idx, newRow)
+			prefix, err := rowenc.IndexValuesPrefix(d, idx, newRow)
 			if err != nil {
 				return err
 			}
-			kvs, err := r.txn.Scan(r.ctx, prefix, prefixEnd(prefix), 1)
+			kvs, err := r.txn.Scan(r.ctx, prefix, catalog.PrefixEnd(prefix), 1)
 			if err != nil {
 				return err
 			}
 			if len(kvs) > 0 {
-				return d.uniqueViolation(idx.Name, idx.Columns, newRow)
+				return uniqueViolation(d, idx.Name, idx.Columns, newRow)
 			}
 		}
 		if err := r.txn.Put(r.ctx, newKey, []byte{0}); err != nil {
@@ -391,7 +389,7 @@ func hasNull(row tree.Datums, cols []int) bool {
 // values for some columns.
 type updateNode struct {
 	writeReturn
-	desc     *TableDescriptor
+	desc     *catalog.TableDescriptor
 	src      planNode
 	setCols  []int
 	setExprs []tree.TypedExpr
@@ -402,6 +400,10 @@ type updateNode struct {
 	done   map[string]bool
 }
 
+func (n *updateNode) explain() (string, []*planNode) {
+	return "update " + n.desc.Name, []*planNode{&n.src}
+}
+
 func (n *updateNode) next(r *runner) (tree.Datums, error) {
 	for {
 		row, err := n.src.next(r)
@@ -409,7 +411,7 @@ func (n *updateNode) next(r *runner) (tree.Datums, error) {
 			return nil, err
 		}
 		joinedRow := row
-		row, first, err := n.desc.targetRow(n.joined, &n.done, row)
+		row, first, err := targetRow(n.desc, n.joined, &n.done, row)
 		if err != nil {
 			return nil, err
 		}
@@ -422,11 +424,11 @@ func (n *updateNode) next(r *runner) (tree.Datums, error) {
 			if err != nil {
 				return nil, err
 			}
-			if newRow[c], err = castDatum(r.eval, d, n.desc.Columns[c].typ); err != nil {
+			if newRow[c], err = castDatum(r.eval, d, n.desc.Columns[c].Type()); err != nil {
 				return nil, err
 			}
 		}
-		if err := n.desc.rewriteRow(r, row, newRow); err != nil {
+		if err := rewriteRow(n.desc, r, row, newRow); err != nil {
 			return nil, err
 		}
 		r.rowsAffected++
@@ -439,7 +441,7 @@ func (n *updateNode) next(r *runner) (tree.Datums, error) {
 // deleteNode deletes the rows of its source.
 type deleteNode struct {
 	writeReturn
-	desc *TableDescriptor
+	desc *catalog.TableDescriptor
 	src  planNode
 	// joined: the source's rows are target rows joined to USING's (see
 	// updateNode.joined).
@@ -447,16 +449,20 @@ type deleteNode struct {
 	done   map[string]bool
 }
 
+func (n *deleteNode) explain() (string, []*planNode) {
+	return "delete from " + n.desc.Name, []*planNode{&n.src}
+}
+
 // targetRow is the row of d an UPDATE or DELETE source row stands for:
 // itself, or when joined (FROM, USING) its prefix, and first is false
 // when that row was already seen in *seen (by primary key), as a target
 // row joined more than once is changed once.
-func (d *TableDescriptor) targetRow(joined bool, seen *map[string]bool, row tree.Datums) (_ tree.Datums, first bool, _ error) {
+func targetRow(d *catalog.TableDescriptor, joined bool, seen *map[string]bool, row tree.Datums) (_ tree.Datums, first bool, _ error) {
 	if !joined {
 		return row, true, nil
 	}
 	row = row[:len(d.Columns)]
-	key, err := d.rowKey(row)
+	key, err := rowenc.RowKey(d, row)
 	if err != nil {
 		return nil, false, err
 	}
@@ -476,14 +482,14 @@ func (n *deleteNode) next(r *runner) (tree.Datums, error) {
 		if err != nil || row == nil {
 			return nil, err
 		}
-		row, first, err := n.desc.targetRow(n.joined, &n.done, row)
+		row, first, err := targetRow(n.desc, n.joined, &n.done, row)
 		if err != nil {
 			return nil, err
 		}
 		if !first {
 			continue
 		}
-		if err := n.desc.deleteRow(r, row); err != nil {
+		if err := deleteRow(n.desc, r, row); err != nil {
 			return nil, err
 		}
 		r.rowsAffected++
@@ -494,7 +500,7 @@ func (n *deleteNode) next(r *runner) (tree.Datums, error) {
 }
 
 // checkRow enforces NOT NULL.
-func (d *TableDescriptor) checkRow(row tree.Datums) error {
+func checkRow(d *catalog.TableDescriptor, row tree.Datums) error {
 	for i := range d.Columns {
 		if row[i] == tree.DNull && !d.Columns[i].Nullable {
 			return pgerror.WithDetail(
@@ -505,27 +511,27 @@ func (d *TableDescriptor) checkRow(row tree.Datums) error {
 	return nil
 }
 
-func (d *TableDescriptor) putRow(r *runner, key []byte, row tree.Datums) error {
-	v, err := d.rowValue(row)
+func putRow(d *catalog.TableDescriptor, r *runner, key []byte, row tree.Datums) error {
+	v, err := rowenc.RowValue(d, row)
 	if err != nil {
 		return err
 	}
 	return r.txn.Put(r.ctx, key, v)
 }
 
-func (d *TableDescriptor) duplicateKeyError(row tree.Datums) error {
-	return d.uniqueViolation(d.Name+"_pkey", d.PrimaryKey, row)
+func duplicateKeyError(d *catalog.TableDescriptor, row tree.Datums) error {
+	return uniqueViolation(d, d.Name+"_pkey", d.PrimaryKey, row)
 }
 
-func (d *TableDescriptor) uniqueViolation(name string, cols []int, row tree.Datums) error {
+func uniqueViolation(d *catalog.TableDescriptor, name string, cols []int, row tree.Datums) error {
 	return pgerror.WithDetail(
 		pgerror.Newf(pgerror.CodeUniqueViolation, "duplicate key value violates unique constraint %q", name),
-		fmt.Sprintf("Key %s already exists.", d.keyText(cols, row)))
+		fmt.Sprintf("Key %s already exists.", keyText(d, cols, row)))
 }
 
 // keyText shows a key's columns and values as PostgreSQL's error details
 // do: (a, b)=(1, x).
-func (d *TableDescriptor) keyText(cols []int, row tree.Datums) string {
+func keyText(d *catalog.TableDescriptor, cols []int, row tree.Datums) string {
 	var names, vals string
 	for j, i := range cols {
 		if j > 0 {
@@ -551,4 +557,42 @@ func formatRow(row tree.Datums) string {
 		}
 	}
 	return s + ")"
+}
+
+// fullRowNode turns its source's rows (values for some columns of a
+// table) into full rows: defaults for the others, every value cast to its
+// column's type.
+type fullRowNode struct {
+	desc     *catalog.TableDescriptor
+	src      planNode
+	srcIdx   []int // per table column: its position in the source, or -1
+	defaults []tree.TypedExpr
+}
+
+func (n *fullRowNode) columns() []resultColumn { return resultColumns(n.desc) }
+
+func (n *fullRowNode) explain() (string, []*planNode) {
+	return "fill defaults and casts for " + n.desc.Name, []*planNode{&n.src}
+}
+
+func (n *fullRowNode) next(r *runner) (tree.Datums, error) {
+	in, err := n.src.next(r)
+	if err != nil || in == nil {
+		return nil, err
+	}
+	row := make(tree.Datums, len(n.desc.Columns))
+	for i := range row {
+		var d tree.Datum = tree.DNull
+		if j := n.srcIdx[i]; j >= 0 && in[j] != nil {
+			d = in[j]
+		} else if n.defaults[i] != nil {
+			if d, err = r.evalIn(n.defaults[i], nil); err != nil {
+				return nil, err
+			}
+		}
+		if row[i], err = castDatum(r.eval, d, n.desc.Columns[i].Type()); err != nil {
+			return nil, err
+		}
+	}
+	return row, nil
 }

@@ -47,6 +47,16 @@ func (b *builder) buildRecursive(cte *cteEntry, as tree.AliasClause) (*recursive
 
 func (n *recursiveNode) columns() []resultColumn { return n.cols }
 
+// explain shows the anchor as the input: the recursive term is planned
+// anew for each working table, while the query runs.
+func (n *recursiveNode) explain() (string, []*planNode) {
+	s := "recursive " + n.cte.name
+	if n.all {
+		s += " (UNION ALL)"
+	}
+	return s, []*planNode{&n.first}
+}
+
 func (n *recursiveNode) next(r *runner) (tree.Datums, error) {
 	return n.nextFilled(func() error { return n.run(r) })
 }

@@ -2,7 +2,6 @@ package sql
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -11,43 +10,18 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/catalog"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/rowenc"
+	"github.com/meridiandb/meridian/sql/vtable"
 )
-
-// SequenceOptions define a sequence (PostgreSQL's pg_sequence). A
-// sequence is a relation whose one row (last_value, log_cnt, is_called)
-// lives at its primary index's prefix, so that SELECT * FROM seq reads it
-// as PostgreSQL shows it.
-type SequenceOptions struct {
-	// Type is the integer type the sequence was declared AS (bigint by
-	// default); it bounds MinValue and MaxValue.
-	Type      string `json:"type"`
-	Increment int64  `json:"increment"`
-	MinValue  int64  `json:"min_value"`
-	MaxValue  int64  `json:"max_value"`
-	Start     int64  `json:"start"`
-	// Cache is how many values a session takes at once (PostgreSQL's
-	// CACHE: the values it does not use are lost, never handed out twice).
-	Cache int64 `json:"cache"`
-	Cycle bool  `json:"cycle,omitempty"`
-	// OwnedBy names the table (by ID) and column whose DROP drops the
-	// sequence: a SERIAL or identity column's, or OWNED BY's.
-	OwnedByTable  uint32 `json:"owned_by_table,omitempty"`
-	OwnedByColumn string `json:"owned_by_column,omitempty"`
-}
-
-// sequenceColumns are the columns of a sequence's row.
-var sequenceColumns = []ColumnDescriptor{
-	{ID: 1, Name: "last_value", TypeName: "INT8", typ: types.Int},
-	{ID: 2, Name: "log_cnt", TypeName: "INT8", typ: types.Int},
-	{ID: 3, Name: "is_called", TypeName: "BOOL", typ: types.Bool},
-}
 
 // newSequenceDescriptor describes a sequence named name with the options
 // opts (CREATE SEQUENCE's, or an identity column's), checked as PostgreSQL
 // checks them.
-func newSequenceDescriptor(name string, opts tree.SequenceOptions) (*TableDescriptor, error) {
-	so := &SequenceOptions{Type: "bigint", Increment: 1, Cache: 1}
+func newSequenceDescriptor(name string, opts tree.SequenceOptions) (*catalog.TableDescriptor, error) {
+	so := &catalog.SequenceOptions{Type: "bigint", Increment: 1, Cache: 1}
 	var minV, maxV, start *int64
 	seen := map[string]bool{}
 	for _, o := range opts {
@@ -139,34 +113,34 @@ func newSequenceDescriptor(name string, opts tree.SequenceOptions) (*TableDescri
 	if so.Start > so.MaxValue {
 		return nil, pgerror.Newf(pgerror.CodeInvalidParameterValue, "START value (%d) cannot be greater than MAXVALUE (%d)", so.Start, so.MaxValue)
 	}
-	d := &TableDescriptor{Name: name, Sequence: so, NextColumnID: uint32(len(sequenceColumns))}
-	d.Columns = append([]ColumnDescriptor(nil), sequenceColumns...)
+	d := &catalog.TableDescriptor{Name: name, Sequence: so, NextColumnID: uint32(len(catalog.SequenceColumns))}
+	d.Columns = append([]catalog.ColumnDescriptor(nil), catalog.SequenceColumns...)
 	return d, nil
 }
 
 // createSequence stores a new sequence and its first row.
-func createSequence(ctx context.Context, txn Txn, d *TableDescriptor) error {
-	if err := createTable(ctx, txn, d); err != nil {
+func createSequence(ctx context.Context, txn kvapi.Txn, d *catalog.TableDescriptor) error {
+	if err := catalog.CreateTable(ctx, txn, d); err != nil {
 		return err
 	}
 	return putSequenceRow(ctx, txn, d, d.Sequence.Start, false)
 }
 
-func putSequenceRow(ctx context.Context, txn Txn, d *TableDescriptor, last int64, called bool) error {
+func putSequenceRow(ctx context.Context, txn kvapi.Txn, d *catalog.TableDescriptor, last int64, called bool) error {
 	row := tree.Datums{tree.NewDInt(tree.DInt(last)), tree.NewDInt(0), tree.MakeDBool(tree.DBool(called))}
-	key, err := d.rowKey(row)
+	key, err := rowenc.RowKey(d, row)
 	if err != nil {
 		return err
 	}
-	val, err := d.rowValue(row)
+	val, err := rowenc.RowValue(d, row)
 	if err != nil {
 		return err
 	}
 	return txn.Put(ctx, key, val)
 }
 
-func getSequenceRow(ctx context.Context, txn Txn, d *TableDescriptor) (last int64, called bool, _ error) {
-	key := d.indexPrefix()
+func getSequenceRow(ctx context.Context, txn kvapi.Txn, d *catalog.TableDescriptor) (last int64, called bool, _ error) {
+	key := d.IndexPrefix()
 	raw, err := txn.Get(ctx, key)
 	if err != nil {
 		return 0, false, err
@@ -174,19 +148,19 @@ func getSequenceRow(ctx context.Context, txn Txn, d *TableDescriptor) (last int6
 	if raw == nil {
 		return 0, false, errors.AssertionFailedf("sequence %q has no row", d.Name)
 	}
-	row, err := d.decodeRow(key, raw)
+	row, err := rowenc.DecodeRow(d, key, raw)
 	if err != nil {
 		return 0, false, err
 	}
 	return int64(tree.MustBeDInt(row[0])), bool(tree.MustBeDBool(row[2])), nil
 }
 
-func (b *builder) createSequence(cs *tree.CreateSequence) error {
+func (b schemaChanger) createSequence(cs *tree.CreateSequence) error {
 	if cs.Persistence != tree.PersistencePermanent {
 		return unsupported("temporary and unlogged sequences are not supported yet")
 	}
 	name := string(cs.Name.ObjectName)
-	existing, err := getTable(b.ctx, b.txn, name)
+	existing, err := catalog.GetTable(b.ctx, b.txn, name)
 	if err != nil {
 		return err
 	}
@@ -208,11 +182,11 @@ func (b *builder) createSequence(cs *tree.CreateSequence) error {
 		if ci.TableName == nil {
 			return pgerror.New(pgerror.CodeInvalidParameterValue, "invalid OWNED BY option")
 		}
-		t, err := mustGetTable(b.ctx, b.txn, ci.TableName.Parts[0])
+		t, err := catalog.MustGetTable(b.ctx, b.txn, ci.TableName.Parts[0])
 		if err != nil {
 			return err
 		}
-		if t.columnIndex(string(ci.ColumnName)) < 0 {
+		if t.ColumnIndex(string(ci.ColumnName)) < 0 {
 			return pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", ci.ColumnName, t.Name)
 		}
 		d.Sequence.OwnedByTable, d.Sequence.OwnedByColumn = t.ID, string(ci.ColumnName)
@@ -220,12 +194,12 @@ func (b *builder) createSequence(cs *tree.CreateSequence) error {
 	return createSequence(b.ctx, b.txn, d)
 }
 
-func (b *builder) dropSequence(ds *tree.DropSequence) error {
+func (b schemaChanger) dropSequence(ds *tree.DropSequence) error {
 	if ds.DropBehavior == tree.DropCascade {
 		return unsupported("DROP ... CASCADE is not supported yet")
 	}
 	for _, tn := range ds.Names {
-		d, err := getTable(b.ctx, b.txn, string(tn.ObjectName))
+		d, err := catalog.GetTable(b.ctx, b.txn, string(tn.ObjectName))
 		if err != nil {
 			return err
 		}
@@ -239,10 +213,10 @@ func (b *builder) dropSequence(ds *tree.DropSequence) error {
 			return pgerror.WithHint(pgerror.Newf("42809", "%q is not a sequence", d.Name), "Use DROP TABLE to remove a table.")
 		}
 		if d.Sequence.OwnedByTable != 0 {
-			if owner, err := getTableByID(b.ctx, b.txn, d.Sequence.OwnedByTable); err != nil {
+			if owner, err := catalog.GetTableByID(b.ctx, b.txn, d.Sequence.OwnedByTable); err != nil {
 				return err
 			} else if owner != nil {
-				if col := owner.defaultUsing(d.Name); col != "" {
+				if col := owner.DefaultUsing(d.Name); col != "" {
 					return pgerror.WithHint(pgerror.WithDetail(
 						pgerror.Newf("2BP01", "cannot drop sequence %s because other objects depend on it", d.Name),
 						fmt.Sprintf("default value for column %s of table %s depends on sequence %s", col, owner.Name, d.Name)),
@@ -250,33 +224,22 @@ func (b *builder) dropSequence(ds *tree.DropSequence) error {
 				}
 			}
 		}
-		if err := dropTable(b.ctx, b.txn, d); err != nil {
+		if err := catalog.DropTable(b.ctx, b.txn, d); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// defaultUsing returns the column of d whose default calls nextval on
-// the sequence seq, if any.
-func (d *TableDescriptor) defaultUsing(seq string) string {
-	for _, c := range d.Columns {
-		if strings.Contains(c.Default, "nextval('"+seq+"'") {
-			return c.Name
-		}
-	}
-	return ""
-}
-
 // dropOwnedSequences drops the sequences that d's columns own.
-func dropOwnedSequences(ctx context.Context, txn Txn, d *TableDescriptor) error {
-	all, err := listTables(ctx, txn)
+func dropOwnedSequences(ctx context.Context, txn kvapi.Txn, d *catalog.TableDescriptor) error {
+	all, err := catalog.ListTables(ctx, txn)
 	if err != nil {
 		return err
 	}
 	for _, s := range all {
 		if s.Sequence != nil && s.Sequence.OwnedByTable == d.ID {
-			if err := dropTable(ctx, txn, s); err != nil {
+			if err := catalog.DropTable(ctx, txn, s); err != nil {
 				return err
 			}
 		}
@@ -284,32 +247,19 @@ func dropOwnedSequences(ctx context.Context, txn Txn, d *TableDescriptor) error 
 	return nil
 }
 
-// getTableByID reads a descriptor by ID; nil if there is none.
-func getTableByID(ctx context.Context, txn Txn, id uint32) (*TableDescriptor, error) {
-	raw, err := txn.Get(ctx, descKey(id))
-	if err != nil || raw == nil {
-		return nil, err
-	}
-	d := &TableDescriptor{}
-	if err := json.Unmarshal(raw, d); err != nil {
-		return nil, errors.Wrapf(err, "corrupt descriptor %d", id)
-	}
-	return d, d.resolveTypes()
-}
-
 // columnSequence sets up the sequence of a SERIAL or identity column c of
 // table d (not yet created): <table>_<column>_seq, as PostgreSQL names it,
 // and c's default. The caller creates it once d has its ID.
-func columnSequence(d *TableDescriptor, c *ColumnDescriptor, opts tree.SequenceOptions) (*TableDescriptor, error) {
+func columnSequence(d *catalog.TableDescriptor, c *catalog.ColumnDescriptor, opts tree.SequenceOptions) (*catalog.TableDescriptor, error) {
 	typ := "bigint"
-	switch c.typ.Oid() {
+	switch c.Type().Oid() {
 	case types.Int2.Oid():
 		typ = "smallint"
 	case types.Int4.Oid():
 		typ = "integer"
 	}
 	name := d.Name + "_" + c.Name + "_seq"
-	all := append(tree.SequenceOptions{{Name: tree.SeqOptAs, AsIntegerType: c.typ}}, opts...)
+	all := append(tree.SequenceOptions{{Name: tree.SeqOptAs, AsIntegerType: c.Type()}}, opts...)
 	if typ == "bigint" {
 		all = opts
 	}
@@ -335,7 +285,7 @@ type seqState struct {
 
 // sequenceByArg finds the sequence a nextval-style function names: by
 // name (text) or by relation OID (regclass).
-func (e *evalCtx) sequenceByArg(arg tree.Datum) (*TableDescriptor, error) {
+func (e *evalCtx) sequenceByArg(arg tree.Datum) (*catalog.TableDescriptor, error) {
 	c := e.catalog
 	if c == nil {
 		return e.lookupSequence(arg)
@@ -349,14 +299,14 @@ func (e *evalCtx) sequenceByArg(arg tree.Datum) (*TableDescriptor, error) {
 		return nil, err
 	}
 	if c.seqs == nil {
-		c.seqs = map[string]*TableDescriptor{}
+		c.seqs = map[string]*catalog.TableDescriptor{}
 	}
 	c.seqs[key] = d
 	return d, nil
 }
 
-func (e *evalCtx) lookupSequence(arg tree.Datum) (*TableDescriptor, error) {
-	var d *TableDescriptor
+func (e *evalCtx) lookupSequence(arg tree.Datum) (*catalog.TableDescriptor, error) {
+	var d *catalog.TableDescriptor
 	var err error
 	switch x := arg.(type) {
 	case *tree.DString:
@@ -364,12 +314,12 @@ func (e *evalCtx) lookupSequence(arg tree.Datum) (*TableDescriptor, error) {
 		if strings.HasPrefix(string(*x), `"`) {
 			name = strings.Trim(string(*x), `"`)
 		}
-		if d, err = getTable(e.ctx, e.txn, name); err == nil && d == nil {
+		if d, err = catalog.GetTable(e.ctx, e.txn, name); err == nil && d == nil {
 			err = pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", string(*x))
 		}
 	case *tree.DOid:
-		if x.Oid >= relOIDBase && x.Oid < relOIDBase+1<<24 {
-			d, err = getTableByID(e.ctx, e.txn, uint32(x.Oid-relOIDBase))
+		if x.Oid >= vtable.RelOIDBase && x.Oid < vtable.RelOIDBase+1<<24 {
+			d, err = catalog.GetTableByID(e.ctx, e.txn, uint32(x.Oid-vtable.RelOIDBase))
 		}
 		if err == nil && d == nil {
 			err = pgerror.Newf(pgerror.CodeUndefinedTable, "relation with OID %d does not exist", x.Oid)
@@ -389,7 +339,7 @@ func (e *evalCtx) lookupSequence(arg tree.Datum) (*TableDescriptor, error) {
 // nextval hands out d's next value: from the session's reserved values,
 // or by reserving more in a transaction of its own, which commits at once
 // (PostgreSQL's nextval is never rolled back either).
-func (e *evalCtx) nextval(d *TableDescriptor) (int64, error) {
+func (e *evalCtx) nextval(d *catalog.TableDescriptor) (int64, error) {
 	if e.sess == nil {
 		return 0, errors.AssertionFailedf("nextval outside a session")
 	}
@@ -397,7 +347,7 @@ func (e *evalCtx) nextval(d *TableDescriptor) (int64, error) {
 	st := e.sess.sequences[d.ID]
 	if st == nil || st.cached == 0 {
 		var first, last, n int64 // the values reserved: first, ..., last; n of them
-		err := e.sess.ex.runOwnTxn(e.ctx, func(txn Txn) error {
+		err := e.sess.ex.runOwnTxn(e.ctx, func(txn kvapi.Txn) error {
 			cur, called, err := getSequenceRow(e.ctx, txn, d)
 			if err != nil {
 				return err
@@ -436,7 +386,7 @@ func (e *evalCtx) nextval(d *TableDescriptor) (int64, error) {
 }
 
 // seqAdd is v plus the increment, if that stays within the bounds.
-func seqAdd(so *SequenceOptions, v int64) (int64, bool) {
+func seqAdd(so *catalog.SequenceOptions, v int64) (int64, bool) {
 	if so.Increment > 0 && v > so.MaxValue-so.Increment {
 		return 0, false
 	}
@@ -447,7 +397,7 @@ func seqAdd(so *SequenceOptions, v int64) (int64, bool) {
 }
 
 // seqStep is the value after cur: cycling or failing at the bound.
-func seqStep(d *TableDescriptor, cur int64) (int64, error) {
+func seqStep(d *catalog.TableDescriptor, cur int64) (int64, error) {
 	so := d.Sequence
 	if v, ok := seqAdd(so, cur); ok {
 		return v, nil
@@ -466,12 +416,12 @@ func seqStep(d *TableDescriptor, cur int64) (int64, error) {
 
 // setval sets d's value: the next nextval returns v's successor when
 // called is set, v itself otherwise.
-func (e *evalCtx) setval(d *TableDescriptor, v int64, called bool) error {
+func (e *evalCtx) setval(d *catalog.TableDescriptor, v int64, called bool) error {
 	so := d.Sequence
 	if v < so.MinValue || v > so.MaxValue {
 		return pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "setval: value %d is out of bounds for sequence %q (%d..%d)", v, d.Name, so.MinValue, so.MaxValue)
 	}
-	if err := e.sess.ex.runOwnTxn(e.ctx, func(txn Txn) error {
+	if err := e.sess.ex.runOwnTxn(e.ctx, func(txn kvapi.Txn) error {
 		return putSequenceRow(e.ctx, txn, d, v, called)
 	}); err != nil {
 		return err
@@ -493,7 +443,7 @@ func (e *evalCtx) setval(d *TableDescriptor, v int64, called bool) error {
 }
 
 // currval is the value nextval last returned in this session.
-func (e *evalCtx) currval(d *TableDescriptor) (int64, error) {
+func (e *evalCtx) currval(d *catalog.TableDescriptor) (int64, error) {
 	st := e.sess.sequences[d.ID]
 	if st == nil || !st.defined {
 		return 0, pgerror.Newf("55000", "currval of sequence %q is not yet defined in this session", d.Name)
@@ -504,7 +454,7 @@ func (e *evalCtx) currval(d *TableDescriptor) (int64, error) {
 // runOwnTxn runs fn in a transaction of its own and commits it, retrying
 // serialization failures (another session taking values at the same
 // moment).
-func (ex *Executor) runOwnTxn(ctx context.Context, fn func(Txn) error) error {
+func (ex *Executor) runOwnTxn(ctx context.Context, fn func(kvapi.Txn) error) error {
 	backoff := time.Millisecond
 	for attempt := 0; ; attempt++ {
 		txn, err := ex.db.NewTxn(ctx)
@@ -538,9 +488,9 @@ func (ex *Executor) runOwnTxn(ctx context.Context, fn func(Txn) error) error {
 // their values); RESTART [WITH n] makes the next nextval return n (the
 // start by default), as setval(n, false) would, in the statement's
 // transaction.
-func (b *builder) alterSequence(as *tree.AlterSequence) error {
+func (b schemaChanger) alterSequence(as *tree.AlterSequence) error {
 	name := as.Name.Object()
-	d, err := getTable(b.ctx, b.txn, name)
+	d, err := catalog.GetTable(b.ctx, b.txn, name)
 	if err != nil {
 		return err
 	}
@@ -598,7 +548,7 @@ func (b *builder) alterSequence(as *tree.AlterSequence) error {
 	}
 	nd.Sequence.OwnedByTable, nd.Sequence.OwnedByColumn = cur.OwnedByTable, cur.OwnedByColumn
 	d.Sequence = nd.Sequence
-	if err := putDescriptor(b.ctx, b.txn, d); err != nil {
+	if err := catalog.PutDescriptor(b.ctx, b.txn, d); err != nil {
 		return err
 	}
 	if !restartGiven {

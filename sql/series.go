@@ -75,6 +75,14 @@ func (b *builder) buildSeries(rf *tree.RowsFromExpr, as tree.AliasClause, ordina
 
 func (n *seriesNode) columns() []resultColumn { return n.cols }
 
+func (n *seriesNode) explain() (string, []*planNode) {
+	var args []string
+	for _, a := range n.args {
+		args = append(args, tree.AsString(a))
+	}
+	return "generate_series(" + strings.Join(args, ", ") + ")", nil
+}
+
 // buildPartitionAncestors is pg_partition_ancestors(rel) in FROM: no
 // table is partitioned, so the one row is rel itself (and 1 WITH
 // ORDINALITY), which psql's \d asks for when a table has triggers.
@@ -171,6 +179,10 @@ func (b *builder) buildUnnest(f *tree.FuncExpr, as tree.AliasClause) (planNode, 
 }
 
 func (n *unnestNode) columns() []resultColumn { return n.cols }
+
+func (n *unnestNode) explain() (string, []*planNode) {
+	return "unnest(" + tree.AsString(n.arg) + ")", nil
+}
 
 func (n *unnestNode) next(r *runner) (tree.Datums, error) {
 	if !n.started {

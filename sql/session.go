@@ -2,16 +2,35 @@
 // (with the cockroachdb-parser's PostgreSQL grammar), plan them onto the
 // sorted key-value store, and run them inside serializable transactions.
 //
-// Files: session.go (sessions, transactions, the pgwire.Executor),
-// build.go (names, types and plans from the AST), plan.go and
-// plan_write.go (the nodes that run), expr.go (expression evaluation),
-// builtins.go (functions), catalog.go (table descriptors), rowenc.go (how
-// rows are stored), encode.go (values on the wire), kv.go (what SQL needs
-// from the transaction layer).
+// The pipeline's lower stages are packages of their own, each importing
+// only those below it:
 //
-// This is the first version: one table per query (no joins or
-// subqueries), primary indexes only, and a small set of types and
-// functions; what is not supported says so with SQLSTATE 0A000.
+//	sql/kvapi     what SQL needs from the transaction layer (DB, Txn)
+//	sql/pgerror   errors with SQLSTATEs
+//	sql/sem       expression parsing, PostgreSQL's type metadata
+//	sql/catalog   descriptors, names, their storage
+//	sql/rowenc    rows and index entries as keys and values
+//	sql/vtable    pg_catalog and information_schema, declared per table
+//	sql/pgformat  values in PostgreSQL's text and binary wire formats
+//
+// sql/txnkv gives it the cluster's transactions (the one package here that
+// imports package txn), sql/memkv in-memory ones for tests.
+//
+// This package holds the rest: session.go (sessions, transactions,
+// statement dispatch, the pgwire.Executor); build*.go with join.go,
+// window.go, setop.go, series.go and recursive.go (binding names, type
+// checking, index choice in build_scan.go, and plan building, in one pass
+// of the builder); ddl.go, alter.go, constraint.go and sequence.go (schema
+// changes, run by the schemaChanger, and constraint enforcement); plan.go,
+// plan_write.go and plan_virtual.go (the nodes that run, pulling one row
+// at a time); explain.go; expr.go (expression evaluation); builtins*.go
+// (functions, one family a file); and copy.go (COPY FROM).
+//
+// Queries may join tables (nested loops, or lookups by primary key), nest
+// subqueries, use WITH (also RECURSIVE), set operations, aggregates and
+// window functions; a scan uses the primary key or the secondary index
+// whose leading columns its filter fixes most. What is not supported says
+// so with SQLSTATE 0A000.
 package sql
 
 import (
@@ -32,13 +51,17 @@ import (
 	"github.com/lib/pq/oid"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/pgwire"
+	"github.com/meridiandb/meridian/sql/catalog"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/pgformat"
+	"github.com/meridiandb/meridian/sql/sem"
 )
 
 // Executor runs the SQL sessions of a node's clients over db. It
 // implements pgwire.Executor.
 type Executor struct {
-	db  DB
+	db  kvapi.DB
 	now func() time.Time
 }
 
@@ -48,7 +71,7 @@ const maxImplicitRetries = 20
 
 // NewExecutor returns an executor over db; now is the clock statements
 // read (now(), unique_rowid()).
-func NewExecutor(db DB, now func() time.Time) *Executor {
+func NewExecutor(db kvapi.DB, now func() time.Time) *Executor {
 	return &Executor{db: db, now: now}
 }
 
@@ -71,8 +94,8 @@ type session struct {
 	ex            *Executor
 	user          string
 	pid           uint32
-	serverVersion string // as pgwire reports it; empty: fixedSettings's
-	txn           Txn    // the open transaction block, if any
+	serverVersion string    // as pgwire reports it; empty: fixedSettings's
+	txn           kvapi.Txn // the open transaction block, if any
 	status        pgwire.TxnStatus
 	settings      map[string]string
 	// sequences are the session's sequence values (currval, CACHE), by
@@ -114,7 +137,7 @@ func (s *session) ExecSimple(ctx context.Context, query string, w pgwire.ResultW
 	defer recoverInternal(&err)
 	stmts, err := parseSQL(query)
 	if err != nil {
-		return withParserCode(err)
+		return sem.WithParserCode(err)
 	}
 	if len(stmts) == 0 {
 		w.EmptyQuery()
@@ -207,13 +230,13 @@ func encodeRow(row tree.Datums, cols []resultColumn, formats []int16) ([][]byte,
 	vals := make([][]byte, len(row))
 	for i, d := range row {
 		if formatOf(formats, i) == 1 {
-			v, err := encodeBinary(d, cols[i].typ)
+			v, err := pgformat.EncodeBinary(d, cols[i].typ)
 			if err != nil {
 				return nil, err
 			}
 			vals[i] = v
 		} else {
-			vals[i] = encodeText(d)
+			vals[i] = pgformat.EncodeText(d)
 		}
 	}
 	return vals, nil
@@ -228,7 +251,7 @@ func wireColumns(cols []resultColumn, formats []int16) []pgwire.Column {
 		}
 		out[i] = pgwire.Column{
 			Name: c.name, TableOID: c.tableID, TableAttr: c.attr, TypeOID: uint32(typ.Oid()),
-			TypeSize: typeSize(typ), TypeMod: -1, Format: formatOf(formats, i),
+			TypeSize: pgformat.TypeSize(typ), TypeMod: -1, Format: formatOf(formats, i),
 		}
 	}
 	return out
@@ -481,50 +504,17 @@ func (s *session) setVar(st *tree.SetVar) (*result, error) {
 }
 
 // run plans and runs a data statement in txn.
-func (s *session) run(ctx context.Context, txn Txn, stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (*result, error) {
+func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (*result, error) {
 	b := newBuilder(ctx, txn, nParams, hints)
 	ev := &evalCtx{ctx: ctx, txn: txn, sess: s, catalog: &stmtCatalog{}, params: params, stmtTime: s.ex.now()}
 	r := &runner{ctx: ctx, txn: txn, eval: ev}
 	ev.subquery = func(sq *tree.Subquery, row tree.Datums, all bool) (tree.Datum, error) {
 		return b.runSubquery(r, sq, row, all)
 	}
+	if res, ok, err := (schemaChanger{b}).exec(stmt, r); ok {
+		return res, err
+	}
 	switch st := stmt.(type) {
-	case *tree.CreateTable:
-		if st.As() {
-			n, err := b.createTableAs(st, r)
-			return &result{tag: fmt.Sprintf("SELECT %d", n)}, err
-		}
-		return &result{tag: "CREATE TABLE"}, b.createTable(st)
-	case *tree.DropTable:
-		return &result{tag: "DROP TABLE"}, b.dropTable(st)
-	case *tree.CreateSequence:
-		return &result{tag: "CREATE SEQUENCE"}, b.createSequence(st)
-	case *tree.DropSequence:
-		return &result{tag: "DROP SEQUENCE"}, b.dropSequence(st)
-	case *tree.AlterSequence:
-		return &result{tag: "ALTER SEQUENCE"}, b.alterSequence(st)
-	case *tree.CommentOnTable, *tree.CommentOnColumn:
-		return &result{tag: "COMMENT"}, b.commentOn(st)
-	case *tree.Truncate:
-		return &result{tag: "TRUNCATE TABLE"}, b.truncate(st)
-	case *vacuumStmt:
-		return &result{tag: st.tag}, b.vacuum(st)
-	case *tree.CreateIndex:
-		return &result{tag: "CREATE INDEX"}, b.createIndex(st, r)
-	case *tree.AlterTable:
-		return &result{tag: "ALTER TABLE"}, b.alterTable(st, r)
-	case *tree.RenameTable:
-		tag := "ALTER TABLE"
-		if st.IsView {
-			tag = "ALTER VIEW"
-		}
-		return &result{tag: tag}, b.renameTable(st)
-	case *tree.CreateView:
-		return &result{tag: "CREATE VIEW"}, b.createView(st)
-	case *tree.DropView:
-		return &result{tag: "DROP VIEW"}, b.dropView(st)
-	case *tree.DropIndex:
-		return &result{tag: "DROP INDEX"}, b.dropIndex(st)
 	case *tree.Explain:
 		if st.Mode != tree.ExplainPlan {
 			return nil, unsupported("EXPLAIN (%s) is not supported yet", st.Mode)
@@ -554,7 +544,7 @@ func (s *session) run(ctx context.Context, txn Txn, stmt tree.Statement, nParams
 		lines = append(lines, fmt.Sprintf("rows written: %d", r.rowsAffected))
 		return explainResult(lines), nil
 	case *tree.ShowTables:
-		tables, err := listTables(ctx, txn)
+		tables, err := catalog.ListTables(ctx, txn)
 		if err != nil {
 			return nil, err
 		}
@@ -634,7 +624,7 @@ func (s *session) Prepare(ctx context.Context, query string, paramOIDs []uint32)
 	defer recoverInternal(&err)
 	stmts, err := parseSQL(query)
 	if err != nil {
-		return nil, withParserCode(err)
+		return nil, sem.WithParserCode(err)
 	}
 	if len(stmts) > 1 {
 		return nil, pgerror.New(pgerror.CodeSyntaxError, "cannot insert multiple commands into a prepared statement")
@@ -745,7 +735,7 @@ func (ps *prepared) Bind(ctx context.Context, params [][]byte, paramFormats, res
 	ev := &evalCtx{ctx: ctx, stmtTime: ps.s.ex.now()}
 	p := &portal{ps: ps, formats: resultFormats, params: make(tree.Datums, len(params))}
 	for i, v := range params {
-		d, err := decodeParam(ev, v, ps.params[i], formatOf(paramFormats, i))
+		d, err := pgformat.DecodeParam(v, ps.params[i], formatOf(paramFormats, i), ev.stmtTime)
 		if err != nil {
 			return nil, errors.Wrapf(err, "parameter $%d", i+1)
 		}

@@ -4,6 +4,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/rowenc"
 )
 
 // buildSetOp plans UNION, INTERSECT and EXCEPT, with or without ALL.
@@ -54,6 +55,14 @@ type setOpNode struct {
 
 func (n *setOpNode) columns() []resultColumn { return n.cols }
 
+func (n *setOpNode) explain() (string, []*planNode) {
+	s := n.kind.String()
+	if n.all {
+		s += " ALL"
+	}
+	return s, []*planNode{&n.left, &n.right}
+}
+
 func rowKey(row tree.Datums, cols []resultColumn, r *runner) (string, tree.Datums, error) {
 	var key []byte
 	out := make(tree.Datums, len(cols))
@@ -63,7 +72,7 @@ func rowKey(row tree.Datums, cols []resultColumn, r *runner) (string, tree.Datum
 			return "", nil, err
 		}
 		out[i] = d
-		if key, err = encodeDatum(key, d); err != nil {
+		if key, err = rowenc.EncodeDatum(key, d); err != nil {
 			return "", nil, err
 		}
 	}

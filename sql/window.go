@@ -9,6 +9,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/sem"
 )
 
 // Window functions (f(...) OVER (PARTITION BY ... ORDER BY ...)) are
@@ -41,7 +42,7 @@ func hasWindow(exprs ...tree.Expr) bool {
 		if e == nil {
 			continue
 		}
-		tree.WalkExprConst(exprVisitor(func(x tree.Expr) {
+		tree.WalkExprConst(sem.ExprVisitor(func(x tree.Expr) {
 			if f, ok := x.(*tree.FuncExpr); ok && f.WindowDef != nil {
 				found = true
 			}
@@ -224,6 +225,18 @@ type windowNode struct {
 }
 
 func (n *windowNode) columns() []resultColumn { return n.cols }
+
+func (n *windowNode) explain() (string, []*planNode) {
+	var fns []string
+	for _, s := range n.specs {
+		if s.kind == "agg" {
+			fns = append(fns, string(s.agg.kind))
+		} else {
+			fns = append(fns, s.kind)
+		}
+	}
+	return "window " + strings.Join(fns, ", "), []*planNode{&n.src}
+}
 
 func (n *windowNode) next(r *runner) (tree.Datums, error) {
 	return n.nextFilled(func() error { return n.compute(r) })

@@ -1,4 +1,4 @@
-// Package memkv is an in-memory sql.DB for testing the SQL layer alone.
+// Package memkv is an in-memory kvapi.DB for testing the SQL layer alone.
 // Transactions run concurrently under optimistic concurrency control: each
 // reads the store as of its start, buffers its writes, and commits only if
 // nothing it read or wrote was committed by another transaction since it
@@ -15,7 +15,7 @@ import (
 	"sync"
 
 	"github.com/cockroachdb/errors"
-	"github.com/meridiandb/meridian/sql"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -39,10 +39,10 @@ func New() *DB {
 	return &DB{data: map[string]version{}}
 }
 
-var _ sql.DB = (*DB)(nil)
+var _ kvapi.DB = (*DB)(nil)
 
 // NewTxn starts a transaction reading the store as it is now.
-func (db *DB) NewTxn(ctx context.Context) (sql.Txn, error) {
+func (db *DB) NewTxn(ctx context.Context) (kvapi.Txn, error) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	return &txn{db: db, start: db.seq, writes: map[string][]byte{}}, nil
@@ -91,7 +91,7 @@ func (t *txn) Get(ctx context.Context, key []byte) ([]byte, error) {
 	return v.value, nil
 }
 
-func (t *txn) Scan(ctx context.Context, start, end []byte, limit int64) ([]sql.KeyValue, error) {
+func (t *txn) Scan(ctx context.Context, start, end []byte, limit int64) ([]kvapi.KeyValue, error) {
 	if err := t.check(); err != nil {
 		return nil, err
 	}
@@ -113,10 +113,10 @@ func (t *txn) Scan(ctx context.Context, start, end []byte, limit int64) ([]sql.K
 			merged[k] = v
 		}
 	}
-	var out []sql.KeyValue
+	var out []kvapi.KeyValue
 	for k, v := range merged {
 		if v != nil {
-			out = append(out, sql.KeyValue{Key: []byte(k), Value: v})
+			out = append(out, kvapi.KeyValue{Key: []byte(k), Value: v})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i].Key, out[j].Key) < 0 })
@@ -130,7 +130,7 @@ func (t *txn) Scan(ctx context.Context, start, end []byte, limit int64) ([]sql.K
 func (t *txn) GetForUpdate(ctx context.Context, key []byte) ([]byte, error) { return t.Get(ctx, key) }
 
 // ScanForUpdate is Scan.
-func (t *txn) ScanForUpdate(ctx context.Context, start, end []byte, limit int64) ([]sql.KeyValue, error) {
+func (t *txn) ScanForUpdate(ctx context.Context, start, end []byte, limit int64) ([]kvapi.KeyValue, error) {
 	return t.Scan(ctx, start, end, limit)
 }
 
@@ -146,7 +146,7 @@ func (t *txn) GetMany(ctx context.Context, keys [][]byte) ([][]byte, error) {
 	return out, nil
 }
 
-func (t *txn) PutMany(ctx context.Context, kvs []sql.KeyValue) error {
+func (t *txn) PutMany(ctx context.Context, kvs []kvapi.KeyValue) error {
 	for _, kv := range kvs {
 		if err := t.Put(ctx, kv.Key, kv.Value); err != nil {
 			return err

@@ -1,4 +1,6 @@
-package sql
+// Package pgformat is PostgreSQL's text and binary formats of values, as
+// they cross the wire: result columns out, parameters and COPY data in.
+package pgformat
 
 import (
 	"encoding/binary"
@@ -24,8 +26,8 @@ import (
 // pgEpoch is 2000-01-01, PostgreSQL's epoch for binary dates and times.
 var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// encodeText is d in PostgreSQL's text format; nil for NULL.
-func encodeText(d tree.Datum) []byte {
+// EncodeText is d in PostgreSQL's text format; nil for NULL.
+func EncodeText(d tree.Datum) []byte {
 	if d == tree.DNull {
 		return nil
 	}
@@ -77,8 +79,8 @@ func formatFloat(f float64, bits int) string {
 	return strconv.FormatFloat(f, 'f', -1, bits)
 }
 
-// encodeBinary is d in PostgreSQL's binary format for type t.
-func encodeBinary(d tree.Datum, t *types.T) ([]byte, error) {
+// EncodeBinary is d in PostgreSQL's binary format for type t.
+func EncodeBinary(d tree.Datum, t *types.T) ([]byte, error) {
 	if d == tree.DNull {
 		return nil, nil
 	}
@@ -116,7 +118,7 @@ func encodeBinary(d tree.Datum, t *types.T) ([]byte, error) {
 	case *tree.DDecimal:
 		return encodeNumericBinary(&v.Decimal), nil
 	}
-	return nil, unsupported("binary format for type %s is not supported yet", t.SQLString())
+	return nil, pgerror.Newf(pgerror.CodeFeatureNotSupported, "binary format for type %s is not supported yet", t.SQLString())
 }
 
 // encodeNumericBinary writes PostgreSQL's numeric binary form: ndigits,
@@ -171,9 +173,11 @@ func encodeNumericBinary(d *apd.Decimal) []byte {
 	return b
 }
 
-// decodeParam decodes a parameter value of type t sent in format (0 text,
+// DecodeParam decodes a parameter value of type t sent in format (0 text,
 // 1 binary); nil is NULL.
-func decodeParam(e *evalCtx, v []byte, t *types.T, format int16) (tree.Datum, error) {
+// now is the statement's time, which text values such as 'now' and
+// 'today' are read against.
+func DecodeParam(v []byte, t *types.T, format int16, now time.Time) (tree.Datum, error) {
 	if v == nil {
 		return tree.DNull, nil
 	}
@@ -181,7 +185,7 @@ func decodeParam(e *evalCtx, v []byte, t *types.T, format int16) (tree.Datum, er
 		if t.Family() == types.StringFamily || t.Family() == types.UnknownFamily {
 			return tree.NewDString(string(v)), nil
 		}
-		d, _, err := tree.ParseAndRequireString(t, string(v), tree.NewParseContext(e.stmtTime))
+		d, _, err := tree.ParseAndRequireString(t, string(v), tree.NewParseContext(now))
 		if err != nil {
 			return nil, pgerror.WithCode(err, pgerror.CodeInvalidTextRepresentation)
 		}
@@ -252,7 +256,7 @@ func decodeParam(e *evalCtx, v []byte, t *types.T, format int16) (tree.Datum, er
 	case oid.T_numeric:
 		return decodeNumericBinary(v)
 	}
-	return nil, unsupported("binary format for type %s is not supported yet", t.SQLString())
+	return nil, pgerror.Newf(pgerror.CodeFeatureNotSupported, "binary format for type %s is not supported yet", t.SQLString())
 }
 
 func decodeNumericBinary(v []byte) (tree.Datum, error) {
@@ -289,8 +293,8 @@ func decodeNumericBinary(v []byte) (tree.Datum, error) {
 	return d, nil
 }
 
-// typeSize is a type's pg_type.typlen.
-func typeSize(t *types.T) int16 {
+// TypeSize is a type's pg_type.typlen.
+func TypeSize(t *types.T) int16 {
 	switch t.Oid() {
 	case oid.T_int2:
 		return 2

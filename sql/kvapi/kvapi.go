@@ -1,4 +1,9 @@
-package sql
+// Package kvapi is what the SQL layer needs from the transaction layer:
+// serializable transactions over the sorted key space. It is a leaf, so
+// that every stage of the SQL pipeline (catalog, row encoding, execution)
+// and the in-memory store for their tests (sql/memkv) can name it without
+// importing the session package.
+package kvapi
 
 import "context"
 

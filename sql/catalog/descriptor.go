@@ -1,15 +1,22 @@
-package sql
+// Package catalog holds the schema: table, index, column and constraint
+// descriptors, and their storage in the system keyspace (a namespace entry
+// from name to ID, the descriptor as JSON under its ID). It reads and
+// writes through the small Txn interface below; it knows nothing of
+// planning or execution, and rows are encoded by sql/rowenc on top of it.
+package catalog
 
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
-	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/parser"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/kv/encoding"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/sem"
 )
 
 // The SQL keyspace (DESIGN.md §3). System keys sit under 0x04, below every
@@ -26,8 +33,19 @@ var (
 // system tables.
 const firstTableID = 100
 
-// primaryIndexID is the ID of every table's primary index.
-const primaryIndexID = 1
+// PrimaryIndexID is the ID of every table's primary index.
+const PrimaryIndexID = 1
+
+// Txn is what the catalog reads and writes descriptors through.
+type Txn interface {
+	Get(ctx context.Context, key []byte) ([]byte, error)
+	Scan(ctx context.Context, start, end []byte, limit int64) ([]kvapi.KeyValue, error)
+	Put(ctx context.Context, key, value []byte) error
+	Del(ctx context.Context, key []byte) error
+	DelMany(ctx context.Context, keys [][]byte) error
+}
+
+var _ Txn = kvapi.Txn(nil)
 
 // TableDescriptor describes a table. It is stored as JSON under its ID;
 // column types are stored as their SQL names.
@@ -56,8 +74,9 @@ type TableDescriptor struct {
 	// InboundFKs are the foreign keys that reference this table.
 	InboundFKs []InboundFK `json:"inbound_fks,omitempty"`
 
-	// checkExprs are Checks compiled (compiledChecks).
-	checkExprs []tree.TypedExpr
+	// CheckExprs caches Checks type-checked over the columns (the sql
+	// package compiles them once per descriptor read); not stored.
+	CheckExprs []tree.TypedExpr `json:"-"`
 }
 
 // IndexDescriptor describes a secondary index. Its entries are keyed
@@ -100,6 +119,13 @@ type ColumnDescriptor struct {
 // Type returns the column's type.
 func (c *ColumnDescriptor) Type() *types.T { return c.typ }
 
+// WithType returns the column with type t, which it is stored as by its
+// SQL name (TypeName).
+func (c ColumnDescriptor) WithType(t *types.T) ColumnDescriptor {
+	c.TypeName, c.typ = t.SQLString(), t
+	return c
+}
+
 func namespaceKey(name string) []byte {
 	return encoding.EncodeStringAscending(append([]byte(nil), namespacePrefix...), name)
 }
@@ -108,24 +134,24 @@ func descKey(id uint32) []byte {
 	return encoding.EncodeUvarintAscending(append([]byte(nil), descPrefix...), uint64(id))
 }
 
-// indexPrefix is the start of a table's primary index.
-func (d *TableDescriptor) indexPrefix() []byte { return d.indexPrefixOf(primaryIndexID) }
+// IndexPrefix is the start of a table's primary index.
+func (d *TableDescriptor) IndexPrefix() []byte { return d.IndexPrefixOf(PrimaryIndexID) }
 
-func (d *TableDescriptor) indexPrefixOf(id uint32) []byte {
+func (d *TableDescriptor) IndexPrefixOf(id uint32) []byte {
 	b := encoding.EncodeUvarintAscending(nil, uint64(d.ID))
 	return encoding.EncodeUvarintAscending(b, uint64(id))
 }
 
-// tablePrefix is the start of all of a table's keys.
-func (d *TableDescriptor) tablePrefix() []byte {
+// TablePrefix is the start of all of a table's keys.
+func (d *TableDescriptor) TablePrefix() []byte {
 	return encoding.EncodeUvarintAscending(nil, uint64(d.ID))
 }
 
-// isTable reports whether d is a table: not a view, not a sequence.
-func (d *TableDescriptor) isTable() bool { return d.ViewQuery == "" && d.Sequence == nil }
+// IsTable reports whether d is a table: not a view, not a sequence.
+func (d *TableDescriptor) IsTable() bool { return d.ViewQuery == "" && d.Sequence == nil }
 
-// findIndex returns the secondary index named name, or -1.
-func (d *TableDescriptor) findIndex(name string) int {
+// FindIndex returns the secondary index named name, or -1.
+func (d *TableDescriptor) FindIndex(name string) int {
 	for i := range d.Indexes {
 		if d.Indexes[i].Name == name {
 			return i
@@ -134,10 +160,10 @@ func (d *TableDescriptor) findIndex(name string) int {
 	return -1
 }
 
-// resolveTypes fills in the columns' parsed types.
-func (d *TableDescriptor) resolveTypes() error {
+// ResolveTypes fills in the columns' parsed types.
+func (d *TableDescriptor) ResolveTypes() error {
 	for i := range d.Columns {
-		t, err := parseType(d.Columns[i].TypeName)
+		t, err := sem.ParseType(d.Columns[i].TypeName)
 		if err != nil {
 			return errors.Wrapf(err, "table %q column %q", d.Name, d.Columns[i].Name)
 		}
@@ -146,16 +172,8 @@ func (d *TableDescriptor) resolveTypes() error {
 	return nil
 }
 
-func parseType(name string) (*types.T, error) {
-	ref, err := parser.GetTypeFromValidSQLSyntax(name)
-	if err != nil {
-		return nil, err
-	}
-	return tree.ResolveType(context.Background(), ref, nil)
-}
-
-// columnIndex returns the ordinal of the column named name, or -1.
-func (d *TableDescriptor) columnIndex(name string) int {
+// ColumnIndex returns the ordinal of the column named name, or -1.
+func (d *TableDescriptor) ColumnIndex(name string) int {
 	for i := range d.Columns {
 		if d.Columns[i].Name == name {
 			return i
@@ -164,8 +182,8 @@ func (d *TableDescriptor) columnIndex(name string) int {
 	return -1
 }
 
-// getTable reads a table's descriptor by name; nil if there is none.
-func getTable(ctx context.Context, txn Txn, name string) (*TableDescriptor, error) {
+// GetTable reads a table's descriptor by name; nil if there is none.
+func GetTable(ctx context.Context, txn Txn, name string) (*TableDescriptor, error) {
 	v, err := txn.Get(ctx, namespaceKey(name))
 	if err != nil || v == nil {
 		return nil, err
@@ -185,20 +203,20 @@ func getTable(ctx context.Context, txn Txn, name string) (*TableDescriptor, erro
 	if err := json.Unmarshal(raw, d); err != nil {
 		return nil, errors.Wrapf(err, "corrupt descriptor of table %q", name)
 	}
-	return d, d.resolveTypes()
+	return d, d.ResolveTypes()
 }
 
-// mustGetTable is getTable with an error for a missing table.
-func mustGetTable(ctx context.Context, txn Txn, name string) (*TableDescriptor, error) {
-	d, err := getTable(ctx, txn, name)
+// MustGetTable is GetTable with an error for a missing table.
+func MustGetTable(ctx context.Context, txn Txn, name string) (*TableDescriptor, error) {
+	d, err := GetTable(ctx, txn, name)
 	if err == nil && d == nil {
 		err = pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", name)
 	}
 	return d, err
 }
 
-// createTable stores a new table's descriptor under a fresh ID.
-func createTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
+// CreateTable stores a new table's descriptor under a fresh ID.
+func CreateTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
 	v, err := txn.Get(ctx, descIDKey)
 	if err != nil {
 		return err
@@ -225,8 +243,8 @@ func createTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
 	return txn.Put(ctx, namespaceKey(d.Name), encoding.EncodeUvarintAscending(nil, next))
 }
 
-// putDescriptor writes a changed descriptor.
-func putDescriptor(ctx context.Context, txn Txn, d *TableDescriptor) error {
+// PutDescriptor writes a changed descriptor.
+func PutDescriptor(ctx context.Context, txn Txn, d *TableDescriptor) error {
 	raw, err := json.Marshal(d)
 	if err != nil {
 		return err
@@ -234,9 +252,9 @@ func putDescriptor(ctx context.Context, txn Txn, d *TableDescriptor) error {
 	return txn.Put(ctx, descKey(d.ID), raw)
 }
 
-// dropTable removes a table, its descriptor, its rows and index entries.
-func dropTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
-	if err := clearTable(ctx, txn, d); err != nil {
+// DropTable removes a table, its descriptor, its rows and index entries.
+func DropTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
+	if err := ClearTable(ctx, txn, d); err != nil {
 		return err
 	}
 	if err := txn.Del(ctx, descKey(d.ID)); err != nil {
@@ -245,11 +263,11 @@ func dropTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
 	return txn.Del(ctx, namespaceKey(d.Name))
 }
 
-// clearTable deletes every row of d, from every index.
-func clearTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
-	start := d.tablePrefix()
+// ClearTable deletes every row of d, from every index.
+func ClearTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
+	start := d.TablePrefix()
 	for {
-		kvs, err := txn.Scan(ctx, start, prefixEnd(start), 1000)
+		kvs, err := txn.Scan(ctx, start, PrefixEnd(start), 1000)
 		if err != nil {
 			return err
 		}
@@ -266,9 +284,9 @@ func clearTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
 	}
 }
 
-// listTables returns every table's descriptor, by name.
-func listTables(ctx context.Context, txn Txn) ([]*TableDescriptor, error) {
-	kvs, err := txn.Scan(ctx, namespacePrefix, prefixEnd(namespacePrefix), 0)
+// ListTables returns every table's descriptor, by name.
+func ListTables(ctx context.Context, txn Txn) ([]*TableDescriptor, error) {
+	kvs, err := txn.Scan(ctx, namespacePrefix, PrefixEnd(namespacePrefix), 0)
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +296,7 @@ func listTables(ctx context.Context, txn Txn) ([]*TableDescriptor, error) {
 		if err != nil {
 			return nil, errors.Wrap(err, "corrupt namespace key")
 		}
-		d, err := getTable(ctx, txn, name)
+		d, err := GetTable(ctx, txn, name)
 		if err != nil {
 			return nil, err
 		}
@@ -287,8 +305,8 @@ func listTables(ctx context.Context, txn Txn) ([]*TableDescriptor, error) {
 	return out, nil
 }
 
-// prefixEnd returns the first key after every key with prefix p.
-func prefixEnd(p []byte) []byte {
+// PrefixEnd returns the first key after every key with prefix p.
+func PrefixEnd(p []byte) []byte {
 	end := append([]byte(nil), p...)
 	for i := len(end) - 1; i >= 0; i-- {
 		end[i]++
@@ -299,4 +317,67 @@ func prefixEnd(p []byte) []byte {
 	return []byte{0xff, 0xff}
 }
 
-func encodingUvarint(id uint32) []byte { return encoding.EncodeUvarintAscending(nil, uint64(id)) }
+// RenameTable renames d, moving its namespace entry.
+func RenameTable(ctx context.Context, txn Txn, d *TableDescriptor, newName string) error {
+	if err := txn.Del(ctx, namespaceKey(d.Name)); err != nil {
+		return err
+	}
+	d.Name = newName
+	if err := PutDescriptor(ctx, txn, d); err != nil {
+		return err
+	}
+	return txn.Put(ctx, namespaceKey(newName), encoding.EncodeUvarintAscending(nil, uint64(d.ID)))
+}
+
+// GetTableByID reads a descriptor by ID; nil if there is none.
+func GetTableByID(ctx context.Context, txn Txn, id uint32) (*TableDescriptor, error) {
+	raw, err := txn.Get(ctx, descKey(id))
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	d := &TableDescriptor{}
+	if err := json.Unmarshal(raw, d); err != nil {
+		return nil, errors.Wrapf(err, "corrupt descriptor %d", id)
+	}
+	return d, d.ResolveTypes()
+}
+
+// AddIndex adds a secondary index to the descriptor, naming it as
+// PostgreSQL would when no name is given (<table>_<cols>_idx, or _key for
+// a unique constraint).
+func (d *TableDescriptor) AddIndex(name string, cols []string, unique bool) (*IndexDescriptor, error) {
+	idx := IndexDescriptor{Unique: unique}
+	for _, c := range cols {
+		i := d.ColumnIndex(c)
+		if i < 0 {
+			return nil, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q does not exist", c)
+		}
+		idx.Columns = append(idx.Columns, i)
+	}
+	if name == "" {
+		suffix := "idx"
+		if unique {
+			suffix = "key"
+		}
+		name = d.Name + "_" + strings.Join(cols, "_") + "_" + suffix
+	}
+	if d.FindIndex(name) >= 0 || name == d.Name+"_pkey" {
+		return nil, pgerror.Newf("42P07", "relation %q already exists", name)
+	}
+	if d.NextIndexID == 0 {
+		d.NextIndexID = PrimaryIndexID + 1
+	}
+	idx.ID, idx.Name = d.NextIndexID, name
+	d.NextIndexID++
+	d.Indexes = append(d.Indexes, idx)
+	return &d.Indexes[len(d.Indexes)-1], nil
+}
+
+func (d *TableDescriptor) HasUniqueIndex() bool {
+	for i := range d.Indexes {
+		if d.Indexes[i].Unique {
+			return true
+		}
+	}
+	return false
+}

@@ -1,23 +1,29 @@
-package sql
+// Package txnkv runs the SQL layer on the cluster: it adapts package txn's
+// transactions to kvapi, giving the transaction layer's typed errors
+// their SQLSTATE on the way. It is the one package of sql/ that imports
+// the transaction layer; the session, the planner and the executor see
+// only kvapi.
+package txnkv
 
 import (
 	"context"
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/range/kvserver"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/txn"
 )
 
-// NewTxnDB returns the cluster's transactions (package txn) as the DB the
-// SQL layer runs on. It is where the transaction layer's typed errors get
-// their SQLSTATE: a transaction that must run again is 40001, a write
+// NewDB returns the cluster's transactions (package txn) as the kvapi.DB
+// the SQL layer runs on. It is where the transaction layer's typed errors
+// get their SQLSTATE: a transaction that must run again is 40001, a write
 // whose outcome is unknown 40003.
-func NewTxnDB(db *txn.DB) DB { return txnDB{db} }
+func NewDB(db *txn.DB) kvapi.DB { return txnDB{db} }
 
 type txnDB struct{ db *txn.DB }
 
-func (d txnDB) NewTxn(ctx context.Context) (Txn, error) {
+func (d txnDB) NewTxn(ctx context.Context) (kvapi.Txn, error) {
 	return &txnAdapter{t: d.db.NewTxn("sql")}, nil
 }
 
@@ -58,21 +64,21 @@ func (a *txnAdapter) get(v []byte, found bool, err error) ([]byte, error) {
 	return v, nil
 }
 
-func (a *txnAdapter) Scan(ctx context.Context, start, end []byte, limit int64) ([]KeyValue, error) {
+func (a *txnAdapter) Scan(ctx context.Context, start, end []byte, limit int64) ([]kvapi.KeyValue, error) {
 	return a.scan(a.t.Scan(ctx, start, end, limit))
 }
 
-func (a *txnAdapter) ScanForUpdate(ctx context.Context, start, end []byte, limit int64) ([]KeyValue, error) {
+func (a *txnAdapter) ScanForUpdate(ctx context.Context, start, end []byte, limit int64) ([]kvapi.KeyValue, error) {
 	return a.scan(a.t.ScanForUpdate(ctx, start, end, limit))
 }
 
-func (a *txnAdapter) scan(kvs []txn.KeyValue, err error) ([]KeyValue, error) {
+func (a *txnAdapter) scan(kvs []txn.KeyValue, err error) ([]kvapi.KeyValue, error) {
 	if err != nil {
 		return nil, sqlError(err)
 	}
-	out := make([]KeyValue, len(kvs))
+	out := make([]kvapi.KeyValue, len(kvs))
 	for i, kv := range kvs {
-		out[i] = KeyValue{Key: kv.Key, Value: kv.Value}
+		out[i] = kvapi.KeyValue{Key: kv.Key, Value: kv.Value}
 	}
 	return out, nil
 }
@@ -82,7 +88,7 @@ func (a *txnAdapter) GetMany(ctx context.Context, keys [][]byte) ([][]byte, erro
 	return v, sqlError(err)
 }
 
-func (a *txnAdapter) PutMany(ctx context.Context, kvs []KeyValue) error {
+func (a *txnAdapter) PutMany(ctx context.Context, kvs []kvapi.KeyValue) error {
 	in := make([]txn.KeyValue, len(kvs))
 	for i, kv := range kvs {
 		in[i] = txn.KeyValue{Key: kv.Key, Value: kv.Value}

@@ -1,4 +1,6 @@
-package sql
+// Package rowenc encodes SQL values and rows as the keys and values of
+// the sorted key-value store, and decodes them.
+package rowenc
 
 import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
@@ -8,6 +10,7 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/lib/pq/oid"
 	"github.com/meridiandb/meridian/kv/encoding"
+	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -21,9 +24,9 @@ import (
 // self-delimiting), each behind its column ID so that a column added later
 // or a NULL left out costs nothing.
 
-// keyEncodable reports whether values of t can be stored (in a key or a
+// KeyEncodable reports whether values of t can be stored (in a key or a
 // value) by this version.
-func keyEncodable(t *types.T) bool {
+func KeyEncodable(t *types.T) bool {
 	switch t.Family() {
 	case types.IntFamily, types.FloatFamily, types.DecimalFamily, types.StringFamily,
 		types.BytesFamily, types.BoolFamily, types.TimestampFamily, types.TimestampTZFamily,
@@ -33,8 +36,8 @@ func keyEncodable(t *types.T) bool {
 	return false
 }
 
-// encodeDatum appends d's ascending key encoding.
-func encodeDatum(b []byte, d tree.Datum) ([]byte, error) {
+// EncodeDatum appends d's ascending key encoding.
+func EncodeDatum(b []byte, d tree.Datum) ([]byte, error) {
 	if d == tree.DNull {
 		return encoding.EncodeNullAscending(b), nil
 	}
@@ -67,8 +70,8 @@ func encodeDatum(b []byte, d tree.Datum) ([]byte, error) {
 	return nil, pgerror.Newf(pgerror.CodeFeatureNotSupported, "cannot store a value of type %s", d.ResolvedType())
 }
 
-// decodeDatum decodes a value of type t encoded by encodeDatum.
-func decodeDatum(b []byte, t *types.T) ([]byte, tree.Datum, error) {
+// DecodeDatum decodes a value of type t encoded by EncodeDatum.
+func DecodeDatum(b []byte, t *types.T) ([]byte, tree.Datum, error) {
 	if rest, null := encoding.DecodeIfNull(b); null {
 		return rest, tree.DNull, nil
 	}
@@ -126,28 +129,28 @@ func decodeDatum(b []byte, t *types.T) ([]byte, tree.Datum, error) {
 	return nil, nil, errors.AssertionFailedf("cannot decode a value of type %s", t)
 }
 
-// rowKey is the primary index key of row.
-func (d *TableDescriptor) rowKey(row tree.Datums) ([]byte, error) {
-	key := d.indexPrefix()
+// RowKey is the primary index key of row.
+func RowKey(d *catalog.TableDescriptor, row tree.Datums) ([]byte, error) {
+	key := d.IndexPrefix()
 	var err error
 	for _, i := range d.PrimaryKey {
-		if key, err = encodeDatum(key, row[i]); err != nil {
+		if key, err = EncodeDatum(key, row[i]); err != nil {
 			return nil, err
 		}
 	}
 	return key, nil
 }
 
-// rowValue is the stored value of row: its non-key, non-NULL columns.
-func (d *TableDescriptor) rowValue(row tree.Datums) ([]byte, error) {
+// RowValue is the stored value of row: its non-key, non-NULL columns.
+func RowValue(d *catalog.TableDescriptor, row tree.Datums) ([]byte, error) {
 	var v []byte
 	var err error
 	for i := range d.Columns {
-		if row[i] == tree.DNull || d.isKeyColumn(i) {
+		if row[i] == tree.DNull || IsKeyColumn(d, i) {
 			continue
 		}
 		v = encoding.EncodeUvarintAscending(v, uint64(d.Columns[i].ID))
-		if v, err = encodeValueDatum(v, row[i]); err != nil {
+		if v, err = EncodeValueDatum(v, row[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -159,7 +162,7 @@ func (d *TableDescriptor) rowValue(row tree.Datums) ([]byte, error) {
 	return v, nil
 }
 
-func (d *TableDescriptor) isKeyColumn(i int) bool {
+func IsKeyColumn(d *catalog.TableDescriptor, i int) bool {
 	for _, k := range d.PrimaryKey {
 		if k == i {
 			return true
@@ -168,16 +171,16 @@ func (d *TableDescriptor) isKeyColumn(i int) bool {
 	return false
 }
 
-// decodeRow rebuilds a row from its key and value.
-func (d *TableDescriptor) decodeRow(key, value []byte) (tree.Datums, error) {
+// DecodeRow rebuilds a row from its key and value.
+func DecodeRow(d *catalog.TableDescriptor, key, value []byte) (tree.Datums, error) {
 	row := make(tree.Datums, len(d.Columns))
 	for i := range row {
 		row[i] = tree.DNull
 	}
-	rest := key[len(d.indexPrefix()):]
+	rest := key[len(d.IndexPrefix()):]
 	for _, i := range d.PrimaryKey {
 		var err error
-		if rest, row[i], err = decodeDatum(rest, d.Columns[i].typ); err != nil {
+		if rest, row[i], err = DecodeDatum(rest, d.Columns[i].Type()); err != nil {
 			return nil, errors.Wrapf(err, "table %q: corrupt key", d.Name)
 		}
 	}
@@ -204,25 +207,25 @@ func (d *TableDescriptor) decodeRow(key, value []byte) (tree.Datums, error) {
 			value = value[n:]
 			continue
 		}
-		if value, row[i], err = decodeValueDatum(value, d.Columns[i].typ); err != nil {
+		if value, row[i], err = DecodeValueDatum(value, d.Columns[i].Type()); err != nil {
 			return nil, errors.Wrapf(err, "table %q: corrupt row value", d.Name)
 		}
 	}
 	return row, nil
 }
 
-// encodeValueDatum encodes d for a row value. It is the key encoding,
+// EncodeValueDatum encodes d for a row value. It is the key encoding,
 // except for decimals: the key encoding normalizes them (2.50 = 2.5, as
 // equality wants), while a stored value keeps its scale, as PostgreSQL's
 // numeric does.
-func encodeValueDatum(b []byte, d tree.Datum) ([]byte, error) {
+func EncodeValueDatum(b []byte, d tree.Datum) ([]byte, error) {
 	if dd, ok := d.(*tree.DDecimal); ok {
 		return encoding.EncodeStringAscending(b, dd.Decimal.String()), nil
 	}
-	return encodeDatum(b, d)
+	return EncodeDatum(b, d)
 }
 
-func decodeValueDatum(b []byte, t *types.T) ([]byte, tree.Datum, error) {
+func DecodeValueDatum(b []byte, t *types.T) ([]byte, tree.Datum, error) {
 	if t.Family() == types.DecimalFamily {
 		if rest, null := encoding.DecodeIfNull(b); null {
 			return rest, tree.DNull, nil
@@ -234,48 +237,48 @@ func decodeValueDatum(b []byte, t *types.T) ([]byte, tree.Datum, error) {
 		d, err := tree.ParseDDecimal(s)
 		return rest, d, err
 	}
-	return decodeDatum(b, t)
+	return DecodeDatum(b, t)
 }
 
-// indexKey is row's entry in secondary index idx.
-func (d *TableDescriptor) indexKey(idx *IndexDescriptor, row tree.Datums) ([]byte, error) {
-	key := d.indexPrefixOf(idx.ID)
+// IndexKey is row's entry in secondary index idx.
+func IndexKey(d *catalog.TableDescriptor, idx *catalog.IndexDescriptor, row tree.Datums) ([]byte, error) {
+	key := d.IndexPrefixOf(idx.ID)
 	var err error
 	for _, i := range idx.Columns {
-		if key, err = encodeDatum(key, row[i]); err != nil {
+		if key, err = EncodeDatum(key, row[i]); err != nil {
 			return nil, err
 		}
 	}
 	for _, i := range d.PrimaryKey {
-		if key, err = encodeDatum(key, row[i]); err != nil {
+		if key, err = EncodeDatum(key, row[i]); err != nil {
 			return nil, err
 		}
 	}
 	return key, nil
 }
 
-// indexValuesPrefix is the key prefix of the index entries with row's
+// IndexValuesPrefix is the key prefix of the index entries with row's
 // indexed values.
-func (d *TableDescriptor) indexValuesPrefix(idx *IndexDescriptor, row tree.Datums) ([]byte, error) {
-	key := d.indexPrefixOf(idx.ID)
+func IndexValuesPrefix(d *catalog.TableDescriptor, idx *catalog.IndexDescriptor, row tree.Datums) ([]byte, error) {
+	key := d.IndexPrefixOf(idx.ID)
 	var err error
 	for _, i := range idx.Columns {
-		if key, err = encodeDatum(key, row[i]); err != nil {
+		if key, err = EncodeDatum(key, row[i]); err != nil {
 			return nil, err
 		}
 	}
 	return key, nil
 }
 
-// primaryKeyFromIndexKey returns the primary key of the row an index
+// PrimaryKeyFromIndexKey returns the primary key of the row an index
 // entry points to.
-func (d *TableDescriptor) primaryKeyFromIndexKey(idx *IndexDescriptor, key []byte) ([]byte, error) {
-	rest := key[len(d.indexPrefixOf(idx.ID)):]
+func PrimaryKeyFromIndexKey(d *catalog.TableDescriptor, idx *catalog.IndexDescriptor, key []byte) ([]byte, error) {
+	rest := key[len(d.IndexPrefixOf(idx.ID)):]
 	var err error
 	for _, i := range idx.Columns {
-		if rest, _, err = decodeDatum(rest, d.Columns[i].typ); err != nil {
+		if rest, _, err = DecodeDatum(rest, d.Columns[i].Type()); err != nil {
 			return nil, errors.Wrapf(err, "table %q index %q: corrupt entry", d.Name, idx.Name)
 		}
 	}
-	return append(d.indexPrefix(), rest...), nil
+	return append(d.IndexPrefix(), rest...), nil
 }

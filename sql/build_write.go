@@ -1,0 +1,409 @@
+package sql
+
+import (
+	"fmt"
+
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/meridiandb/meridian/sql/catalog"
+	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/sem"
+)
+
+// Planning INSERT (with ON CONFLICT), UPDATE and DELETE, and RETURNING.
+
+// returning plans a RETURNING clause over a write node's full rows; it
+// reports false when there is none.
+func (b *builder) returning(rc tree.ReturningClause, desc *catalog.TableDescriptor, sc *scope) (*renderNode, bool, error) {
+	exprs, ok := rc.(*tree.ReturningExprs)
+	if !ok {
+		return nil, false, nil
+	}
+	rn := &renderNode{}
+	for _, se := range *exprs {
+		if star(se.Expr) {
+			for j, c := range sc.cols {
+				if !c.hidden {
+					rn.exprs = append(rn.exprs, tree.NewTypedOrdinalReference(j, c.typ))
+					rn.cols = append(rn.cols, c)
+				}
+			}
+			continue
+		}
+		te, err := b.typeCheck(se.Expr, sc, types.AnyElement)
+		if err != nil {
+			return nil, false, err
+		}
+		rn.exprs = append(rn.exprs, te)
+		rn.cols = append(rn.cols, resultColumn{name: columnName(se, sc, te), typ: te.ResolvedType()})
+	}
+	return rn, true, nil
+}
+
+// buildOnConflict plans ON CONFLICT [(cols) | ON CONSTRAINT name] DO
+// NOTHING | DO UPDATE SET ... [WHERE ...]: SET and WHERE see the existing
+// row under the table's name and the proposed one as EXCLUDED.
+func (b *builder) buildOnConflict(oc *tree.OnConflict, desc *catalog.TableDescriptor, sc *scope) (*onConflict, error) {
+	if oc.IsUpsertAlias() {
+		return nil, unsupported("UPSERT is not supported yet; use INSERT ... ON CONFLICT ... DO UPDATE")
+	}
+	if oc.ArbiterPredicate != nil {
+		return nil, unsupported("ON CONFLICT ... WHERE is not supported yet")
+	}
+	out := &onConflict{doNothing: oc.DoNothing}
+	switch {
+	case len(oc.Columns) > 0:
+		var cols []int
+		for _, c := range oc.Columns {
+			i := desc.ColumnIndex(string(c))
+			if i < 0 {
+				return nil, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q does not exist", c)
+			}
+			cols = append(cols, i)
+		}
+		arb, ok := uniqueOn(desc, cols)
+		if !ok {
+			return nil, pgerror.New("42P10", "there is no unique or exclusion constraint matching the ON CONFLICT specification")
+		}
+		out.arbiter = arb
+	case oc.Constraint != "":
+		name := string(oc.Constraint)
+		if name == desc.Name+"_pkey" {
+			out.arbiter = &arbiter{}
+		} else if i := desc.FindIndex(name); i >= 0 && desc.Indexes[i].Unique {
+			out.arbiter = &arbiter{index: &desc.Indexes[i]}
+		} else {
+			return nil, pgerror.Newf("42704", "constraint %q for table %q does not exist", name, desc.Name)
+		}
+	case !oc.DoNothing:
+		return nil, pgerror.WithHint(pgerror.New("42601", "ON CONFLICT DO UPDATE requires inference specification or constraint name"),
+			"For example, ON CONFLICT (column_name).")
+	}
+	if oc.DoNothing {
+		return out, nil
+	}
+	// Existing row, then EXCLUDED.
+	both := &scope{cols: append([]resultColumn{}, sc.cols...)}
+	for _, c := range sc.cols {
+		c.table = "excluded"
+		both.cols = append(both.cols, c)
+	}
+	seen := map[int]bool{}
+	for _, ue := range oc.Exprs {
+		if ue.Tuple || len(ue.Names) != 1 {
+			return nil, unsupported("UPDATE of a tuple of columns is not supported yet")
+		}
+		i := desc.ColumnIndex(string(ue.Names[0]))
+		if i < 0 || desc.Columns[i].Hidden {
+			return nil, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", ue.Names[0], desc.Name)
+		}
+		if seen[i] {
+			return nil, pgerror.Newf("42601", "multiple assignments to same column %q", ue.Names[0])
+		}
+		seen[i] = true
+		te, err := b.typeCheck(ue.Expr, both, desc.Columns[i].Type())
+		if err != nil {
+			return nil, err
+		}
+		out.setCols = append(out.setCols, i)
+		out.setExprs = append(out.setExprs, te)
+	}
+	if oc.Where != nil {
+		te, err := b.typeCheckBool(oc.Where.Expr, both, "WHERE")
+		if err != nil {
+			return nil, err
+		}
+		out.where = te
+	}
+	return out, nil
+}
+
+// uniqueOn returns the unique constraint on exactly the columns cols, in
+// any order.
+func uniqueOn(d *catalog.TableDescriptor, cols []int) (*arbiter, bool) {
+	same := func(a []int) bool {
+		if len(a) != len(cols) {
+			return false
+		}
+		set := map[int]bool{}
+		for _, c := range a {
+			set[c] = true
+		}
+		for _, c := range cols {
+			if !set[c] {
+				return false
+			}
+		}
+		return true
+	}
+	if same(d.PrimaryKey) {
+		return &arbiter{}, true
+	}
+	for i := range d.Indexes {
+		if d.Indexes[i].Unique && same(d.Indexes[i].Columns) {
+			return &arbiter{index: &d.Indexes[i]}, true
+		}
+	}
+	return nil, false
+}
+
+// withReturning puts a RETURNING clause's projection above write node n,
+// which then returns the rows it writes; without one, n alone.
+func (b *builder) withReturning(n planNode, wr *writeReturn, rc tree.ReturningClause, desc *catalog.TableDescriptor, sc *scope) (planNode, error) {
+	rn, ok, err := b.returning(rc, desc, sc)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return n, nil
+	}
+	wr.returning, wr.returnCols = true, sc.cols
+	rn.src = n
+	return rn, nil
+}
+
+// defaultExprs type-checks the default expressions of desc's columns.
+func (b *builder) defaultExprs(desc *catalog.TableDescriptor) ([]tree.TypedExpr, error) {
+	out := make([]tree.TypedExpr, len(desc.Columns))
+	for i, c := range desc.Columns {
+		if c.Default == "" {
+			continue
+		}
+		e, err := sem.ParseExpr(c.Default)
+		if err != nil {
+			return nil, err
+		}
+		if out[i], err = b.typeCheck(e, &scope{}, c.Type()); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// writableTable is table for the target of a write: a view is refused.
+func (b *builder) writableTable(te tree.TableExpr, verb string) (*catalog.TableDescriptor, *scope, error) {
+	desc, sc, err := b.table(te)
+	if err == nil && desc.ViewQuery != "" {
+		err = pgerror.Newf("55000", "cannot %s view %q", verb, desc.Name)
+	}
+	if err == nil && desc.Sequence != nil {
+		err = pgerror.Newf("42809", "cannot change sequence %q", desc.Name)
+	}
+	return desc, sc, err
+}
+
+func (b *builder) buildInsert(ins *tree.Insert) (planNode, error) {
+	if ins.With != nil {
+		return nil, unsupported("WITH is not supported yet")
+	}
+	desc, sc, err := b.writableTable(ins.Table, "insert into")
+	if err != nil {
+		return nil, err
+	}
+	n := &insertNode{desc: desc}
+	if oc := ins.OnConflict; oc != nil {
+		if n.onConflict, err = b.buildOnConflict(oc, desc, sc); err != nil {
+			return nil, err
+		}
+	}
+	// Target columns: the named ones, else every visible column in order.
+	var targets []int
+	if len(ins.Columns) > 0 {
+		seen := map[int]bool{}
+		for _, name := range ins.Columns {
+			i := desc.ColumnIndex(string(name))
+			if i < 0 {
+				return nil, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", name, desc.Name)
+			}
+			if seen[i] {
+				return nil, pgerror.Newf("42701", "column %q specified more than once", name)
+			}
+			seen[i] = true
+			targets = append(targets, i)
+		}
+	} else {
+		for i, c := range desc.Columns {
+			if !c.Hidden {
+				targets = append(targets, i)
+			}
+		}
+	}
+	defaults, err := b.defaultExprs(desc)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkIdentityAlways(desc, targets, ins); err != nil {
+		return nil, err
+	}
+	var src planNode
+	if ins.DefaultValues() {
+		src = &valuesNode{rows: [][]tree.TypedExpr{{}}}
+		targets = nil
+	} else if v, ok := ins.Rows.Select.(*tree.ValuesClause); ok && ins.Rows.OrderBy == nil && ins.Rows.Limit == nil {
+		want := make([]*types.T, len(targets))
+		for i, t := range targets {
+			want[i] = desc.Columns[t].Type()
+		}
+		// DEFAULT in a VALUES row: the column's default.
+		for _, row := range v.Rows {
+			for i, e := range row {
+				if _, ok := e.(tree.DefaultVal); ok && i < len(targets) {
+					if defaults[targets[i]] != nil {
+						row[i] = defaults[targets[i]]
+					} else {
+						row[i] = tree.DNull
+					}
+				}
+			}
+		}
+		vn, err := b.buildValues(v, want)
+		if err != nil {
+			return nil, err
+		}
+		src = vn
+	} else {
+		if src, err = b.buildSelect(ins.Rows); err != nil {
+			return nil, err
+		}
+	}
+	if got := len(src.columns()); len(ins.Columns) == 0 && targets != nil && got < len(targets) {
+		// INSERT INTO t VALUES (...) with fewer values than columns:
+		// the leading columns, the rest take their defaults.
+		targets = targets[:got]
+	}
+	if got := len(src.columns()); targets != nil && got != len(targets) {
+		if got > len(targets) {
+			return nil, pgerror.New(pgerror.CodeSyntaxError, "INSERT has more expressions than target columns")
+		}
+		return nil, pgerror.New(pgerror.CodeSyntaxError, "INSERT has more target columns than expressions")
+	}
+	fr := &fullRowNode{desc: desc, src: src, srcIdx: make([]int, len(desc.Columns)), defaults: defaults}
+	for i := range fr.srcIdx {
+		fr.srcIdx[i] = -1
+	}
+	for j, t := range targets {
+		fr.srcIdx[t] = j
+	}
+	n.src = fr
+	return b.withReturning(n, &n.writeReturn, ins.Returning, desc, sc)
+}
+
+// checkIdentityAlways refuses a value for a GENERATED ALWAYS identity
+// column other than DEFAULT, as PostgreSQL does (there is no OVERRIDING
+// SYSTEM VALUE yet).
+func checkIdentityAlways(desc *catalog.TableDescriptor, targets []int, ins *tree.Insert) error {
+	if ins.DefaultValues() {
+		return nil
+	}
+	for j, t := range targets {
+		c := &desc.Columns[t]
+		if c.Identity != "a" {
+			continue
+		}
+		given := true
+		if v, ok := ins.Rows.Select.(*tree.ValuesClause); ok {
+			given = false
+			for _, row := range v.Rows {
+				if j < len(row) {
+					if _, isDefault := row[j].(tree.DefaultVal); !isDefault {
+						given = true
+					}
+				}
+			}
+		}
+		if given {
+			return pgerror.WithHint(pgerror.WithDetail(
+				pgerror.Newf("428C9", "cannot insert a non-DEFAULT value into column %q", c.Name),
+				fmt.Sprintf("Column %q is an identity column defined as GENERATED ALWAYS.", c.Name)),
+				"Use OVERRIDING SYSTEM VALUE to override.")
+		}
+	}
+	return nil
+}
+
+func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
+	if upd.With != nil || upd.OrderBy != nil || upd.Limit != nil {
+		return nil, unsupported("UPDATE with WITH, ORDER BY or LIMIT is not supported yet")
+	}
+	desc, targetScope, err := b.writableTable(upd.Table, "update")
+	if err != nil {
+		return nil, err
+	}
+	n := &updateNode{desc: desc}
+	// sc is what SET and WHERE see: the target's columns, then those of
+	// FROM's tables (the rows joined to each target row).
+	sc := targetScope
+	if len(upd.From) > 0 {
+		if n.src, sc, err = b.buildFrom(append(tree.TableExprs{upd.Table}, upd.From...), upd.Where); err != nil {
+			return nil, err
+		}
+		n.joined = true
+	} else {
+		scan, err := b.scan(desc, sc, upd.Where)
+		if err != nil {
+			return nil, err
+		}
+		scan.locking = true
+		n.src = scan
+	}
+	seen := map[int]bool{}
+	for _, ue := range upd.Exprs {
+		if ue.Tuple || len(ue.Names) != 1 {
+			return nil, unsupported("UPDATE of a tuple of columns is not supported yet")
+		}
+		i := desc.ColumnIndex(string(ue.Names[0]))
+		if i < 0 || desc.Columns[i].Hidden {
+			return nil, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", ue.Names[0], desc.Name)
+		}
+		if seen[i] {
+			return nil, pgerror.Newf("42601", "multiple assignments to same column %q", ue.Names[0])
+		}
+		seen[i] = true
+		var te tree.TypedExpr
+		if _, ok := ue.Expr.(tree.DefaultVal); ok {
+			defaults, err := b.defaultExprs(desc)
+			if err != nil {
+				return nil, err
+			}
+			te = defaults[i]
+			if te == nil {
+				te = tree.DNull
+			}
+		} else if desc.Columns[i].Identity == "a" {
+			return nil, pgerror.WithDetail(pgerror.Newf("428C9", "column %q can only be updated to DEFAULT", desc.Columns[i].Name),
+				fmt.Sprintf("Column %q is an identity column defined as GENERATED ALWAYS.", desc.Columns[i].Name))
+		} else if te, err = b.typeCheck(ue.Expr, sc, desc.Columns[i].Type()); err != nil {
+			return nil, err
+		}
+		n.setCols = append(n.setCols, i)
+		n.setExprs = append(n.setExprs, te)
+	}
+	return b.withReturning(n, &n.writeReturn, upd.Returning, desc, targetScope)
+}
+
+func (b *builder) buildDelete(del *tree.Delete) (planNode, error) {
+	if del.With != nil || del.OrderBy != nil || del.Limit != nil {
+		return nil, unsupported("DELETE with WITH, ORDER BY or LIMIT is not supported yet")
+	}
+	desc, sc, err := b.writableTable(del.Table, "delete from")
+	if err != nil {
+		return nil, err
+	}
+	n := &deleteNode{desc: desc}
+	if len(del.Using) > 0 {
+		// The target's rows joined to USING's: each target row that
+		// joins at least once is deleted.
+		if n.src, _, err = b.buildFrom(append(tree.TableExprs{del.Table}, del.Using...), del.Where); err != nil {
+			return nil, err
+		}
+		n.joined = true
+	} else {
+		scan, err := b.scan(desc, sc, del.Where)
+		if err != nil {
+			return nil, err
+		}
+		scan.locking = true
+		n.src = scan
+	}
+	return b.withReturning(n, &n.writeReturn, del.Returning, desc, sc)
+}

@@ -1,0 +1,35 @@
+package sql
+
+import (
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/meridiandb/meridian/sql/vtable"
+)
+
+// virtualNode produces a virtual table's rows.
+type virtualNode struct {
+	vt   *vtable.Table
+	cols []resultColumn
+	rows []tree.Datums
+	done bool
+	i    int
+}
+
+func (n *virtualNode) columns() []resultColumn { return n.cols }
+
+func (n *virtualNode) explain() (string, []*planNode) { return "virtual table", nil }
+
+func (n *virtualNode) next(r *runner) (tree.Datums, error) {
+	if !n.done {
+		n.done = true
+		rows, err := n.vt.Rows(r.ctx, r.txn)
+		if err != nil {
+			return nil, err
+		}
+		n.rows = rows
+	}
+	if n.i >= len(n.rows) {
+		return nil, nil
+	}
+	n.i++
+	return n.rows[n.i-1], nil
+}

@@ -1,0 +1,59 @@
+// Package sem is what the stages of the SQL pipeline share about
+// expressions and types, below the catalog: parsing expressions and type
+// names with the parser's errors given PostgreSQL's SQLSTATEs (parse.go),
+// the names, widths and modifiers PostgreSQL's catalogs show for types
+// (pgtypes.go), and the columns an expression names (walk.go).
+package sem
+
+import (
+	"context"
+	"regexp"
+
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/parser"
+	crdbpgerror "github.com/cockroachdb/cockroachdb-parser/pkg/sql/pgwire/pgerror"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/meridiandb/meridian/sql/pgerror"
+)
+
+// WithParserCode keeps the SQLSTATE the parser's own errors carry (they
+// use CockroachDB's pgerror package) when passing them on.
+func WithParserCode(err error) error {
+	if err == nil {
+		return nil
+	}
+	if code := crdbpgerror.GetPGCode(err).String(); code != "" && code != string(pgerror.CodeInternalError) {
+		if pgerror.Code(code) == pgerror.CodeInvalidTextRepresentation {
+			if m := couldNotParse.FindStringSubmatch(err.Error()); m != nil {
+				if t, terr := ParseType(m[2]); terr == nil {
+					return InvalidInput(t, m[1])
+				}
+			}
+		}
+		return pgerror.WithCode(err, pgerror.Code(code))
+	}
+	return pgerror.WithCode(err, pgerror.CodeSyntaxError)
+}
+
+// couldNotParse matches the type checker's message for a literal that
+// does not parse as its type.
+var couldNotParse = regexp.MustCompile(`could not parse "(.*)" as type ([a-zA-Z0-9_ ]+)`)
+
+// InvalidInput is PostgreSQL's error for a value that does not parse as
+// type t.
+func InvalidInput(t *types.T, value string) error {
+	return pgerror.Newf(pgerror.CodeInvalidTextRepresentation, "invalid input syntax for type %s: %q", t.SQLStandardName(), value)
+}
+
+func ParseExpr(sql string) (tree.Expr, error) {
+	e, err := parser.ParseExprWithInt(sql, types.Int4)
+	return e, WithParserCode(err)
+}
+
+func ParseType(name string) (*types.T, error) {
+	ref, err := parser.GetTypeFromValidSQLSyntax(name)
+	if err != nil {
+		return nil, err
+	}
+	return tree.ResolveType(context.Background(), ref, nil)
+}

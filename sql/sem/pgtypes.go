@@ -1,0 +1,95 @@
+package sem
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/lib/pq/oid"
+)
+
+// CatalogTypes are the types pg_type lists: those a column can have, and
+// the catalogs' own.
+var CatalogTypes = []*types.T{
+	types.Bool, types.Bytes, types.QChar, types.Name, types.Int, types.Int2, types.Int4, types.String,
+	types.Oid, types.Float4, types.Float, types.BPChar, types.VarChar, types.Date, types.Time,
+	types.Timestamp, types.TimestampTZ, types.Interval, types.Decimal, types.Uuid, types.Jsonb,
+}
+
+// pgTypeNames are format_type's names where they differ from pg_type's.
+var pgTypeNames = map[oid.Oid]string{
+	oid.T_bool: "boolean", oid.T_char: `"char"`, oid.T_int8: "bigint", oid.T_int2: "smallint", oid.T_int4: "integer",
+	oid.T_float4: "real", oid.T_float8: "double precision", oid.T_bpchar: "character", oid.T_varchar: "character varying",
+	oid.T_time: "time without time zone", oid.T_timestamp: "timestamp without time zone",
+	oid.T_timestamptz: "timestamp with time zone",
+}
+
+// TypeName is a type's pg_type name: int4, varchar, timestamptz.
+func TypeName(t *types.T) string {
+	if n, ok := oid.TypeName[t.Oid()]; ok {
+		return strings.ToLower(n)
+	}
+	return t.Name()
+}
+
+// TypeLen is pg_type.typlen: the fixed width, or -1 for variable length.
+func TypeLen(t *types.T) int {
+	switch t.Oid() {
+	case oid.T_bool, oid.T_char:
+		return 1
+	case oid.T_int2:
+		return 2
+	case oid.T_int4, oid.T_oid, oid.T_float4, oid.T_date:
+		return 4
+	case oid.T_int8, oid.T_float8, oid.T_time, oid.T_timestamp, oid.T_timestamptz:
+		return 8
+	case oid.T_interval, oid.T_uuid:
+		return 16
+	case oid.T_name:
+		return 64
+	}
+	return -1
+}
+
+// Typmod is a column type's pg_attribute.atttypmod: numeric's precision
+// and scale, or a character type's length, offset by 4 as PostgreSQL
+// stores them; -1 for none.
+func Typmod(t *types.T) int32 {
+	switch t.Oid() {
+	case oid.T_numeric:
+		if t.Precision() > 0 {
+			return (t.Precision()<<16 | t.Scale()) + 4
+		}
+	case oid.T_varchar, oid.T_bpchar:
+		if t.Width() > 0 {
+			return t.Width() + 4
+		}
+	}
+	return -1
+}
+
+// FormatType is format_type: a type's SQL name with its modifier, such as
+// numeric(10,2) or character varying(20).
+func FormatType(o oid.Oid, mod int32) string {
+	t, ok := types.OidToType[o]
+	if !ok {
+		return "???"
+	}
+	if t.Family() == types.ArrayFamily {
+		return FormatType(t.ArrayContents().Oid(), mod) + "[]"
+	}
+	name, ok := pgTypeNames[o]
+	if !ok {
+		name = TypeName(t)
+	}
+	if mod >= 4 {
+		switch o {
+		case oid.T_numeric:
+			m := mod - 4
+			return fmt.Sprintf("%s(%d,%d)", name, m>>16, m&0xffff)
+		case oid.T_varchar, oid.T_bpchar:
+			return fmt.Sprintf("%s(%d)", name, mod-4)
+		}
+	}
+	return name
+}

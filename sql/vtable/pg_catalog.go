@@ -1,0 +1,359 @@
+package vtable
+
+import (
+	"context"
+
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/lib/pq/oid"
+	"github.com/meridiandb/meridian/sql/catalog"
+	"github.com/meridiandb/meridian/sql/sem"
+)
+
+// pgCatalog are the tables of pg_catalog, by name.
+var pgCatalog = map[string]*Table{
+	"pg_namespace": {
+		Cols: vcols("oid:oid nspname:name nspowner:oid"),
+		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
+			var out []tree.Datums
+			for _, ns := range []struct {
+				o    oid.Oid
+				name string
+			}{{pgCatalogOID, "pg_catalog"}, {publicOID, "public"}, {informationSchemaOID, "information_schema"}} {
+				out = append(out, tree.Datums{tree.NewDOid(ns.o), tree.NewDName(ns.name), tree.NewDOid(ownerOID)})
+			}
+			return out, nil
+		},
+	},
+	"pg_sequence": {
+		Cols: vcols("seqrelid:oid seqtypid:oid seqstart:int8 seqincrement:int8 seqmax:int8 seqmin:int8 seqcache:int8 seqcycle:bool"),
+		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
+			tables, err := catalog.ListTables(ctx, txn)
+			if err != nil {
+				return nil, err
+			}
+			var out []tree.Datums
+			for _, d := range tables {
+				so := d.Sequence
+				if so == nil {
+					continue
+				}
+				typ := types.Int
+				switch so.Type {
+				case "smallint":
+					typ = types.Int2
+				case "integer":
+					typ = types.Int4
+				}
+				out = append(out, tree.Datums{tree.NewDOid(RelOID(d)), tree.NewDOid(typ.Oid()),
+					tree.NewDInt(tree.DInt(so.Start)), tree.NewDInt(tree.DInt(so.Increment)), tree.NewDInt(tree.DInt(so.MaxValue)),
+					tree.NewDInt(tree.DInt(so.MinValue)), tree.NewDInt(tree.DInt(so.Cache)), tree.MakeDBool(tree.DBool(so.Cycle))})
+			}
+			return out, nil
+		},
+	},
+	// pg_depend holds what psql asks of it: a sequence's owning column
+	// (deptype a for SERIAL and OWNED BY, i for an identity column).
+	"pg_depend": {
+		Cols: vcols("classid:oid objid:oid objsubid:int4 refclassid:oid refobjid:oid refobjsubid:int4 deptype:char"),
+		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
+			tables, err := catalog.ListTables(ctx, txn)
+			if err != nil {
+				return nil, err
+			}
+			byID := map[uint32]*catalog.TableDescriptor{}
+			for _, d := range tables {
+				byID[d.ID] = d
+			}
+			var out []tree.Datums
+			for _, d := range tables {
+				if d.Sequence == nil || d.Sequence.OwnedByTable == 0 {
+					continue
+				}
+				owner := byID[d.Sequence.OwnedByTable]
+				if owner == nil {
+					continue
+				}
+				i := owner.ColumnIndex(d.Sequence.OwnedByColumn)
+				if i < 0 {
+					continue
+				}
+				kind := "a"
+				if owner.Columns[i].Identity != "" {
+					kind = "i"
+				}
+				out = append(out, tree.Datums{tree.NewDOid(pgClassOID), tree.NewDOid(RelOID(d)), tree.NewDInt(0),
+					tree.NewDOid(pgClassOID), tree.NewDOid(RelOID(owner)), tree.NewDInt(tree.DInt(i + 1)), tree.NewDString(kind)})
+			}
+			return out, nil
+		},
+	},
+	"pg_am": {
+		Cols: vcols("oid:oid amname:name amtype:char"),
+		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
+			return []tree.Datums{
+				{tree.NewDOid(heapAMOID), tree.NewDName("heap"), tree.NewDString("t")},
+				{tree.NewDOid(btreeAMOID), tree.NewDName("btree"), tree.NewDString("i")},
+			}, nil
+		},
+	},
+	"pg_class": {
+		Cols: vcols("oid:oid relname:name relnamespace:oid relkind:char relowner:oid relam:oid reltuples:int4 relhasindex:bool relnatts:int2 relpersistence:char " +
+			"relchecks:int2 relhasrules:bool relhastriggers:bool relrowsecurity:bool relforcerowsecurity:bool relispartition:bool " +
+			"reltablespace:oid reloftype:oid relreplident:char reltoastrelid:oid relpartbound:text reloptions:text[]"),
+		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
+			tables, err := catalog.ListTables(ctx, txn)
+			if err != nil {
+				return nil, err
+			}
+			var out []tree.Datums
+			row := func(o oid.Oid, name string, ns oid.Oid, kind string, am oid.Oid, hasIndex bool, natts int) tree.Datums {
+				return tree.Datums{tree.NewDOid(o), tree.NewDName(name), tree.NewDOid(ns),
+					tree.NewDString(kind), tree.NewDOid(ownerOID), tree.NewDOid(am), tree.NewDInt(-1),
+					tree.MakeDBool(tree.DBool(hasIndex)), tree.NewDInt(tree.DInt(natts)), tree.NewDString("p"),
+					tree.NewDInt(0), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolFalse, tree.DBoolFalse, tree.DBoolFalse,
+					tree.NewDOid(0), tree.NewDOid(0), tree.NewDString("d"), tree.NewDOid(0), tree.DNull, tree.DNull}
+			}
+			// The catalogs themselves, under their PostgreSQL OIDs.
+			for _, sys := range []struct {
+				o    oid.Oid
+				name string
+			}{{pgClassOID, "pg_class"}, {2615, "pg_namespace"}, {1249, "pg_attribute"}, {2601, "pg_am"}, {1247, "pg_type"}, {2620, "pg_trigger"}} {
+				out = append(out, row(sys.o, sys.name, pgCatalogOID, "r", heapAMOID, true, 0))
+			}
+			for _, d := range tables {
+				if d.ViewQuery != "" {
+					out = append(out, row(RelOID(d), d.Name, publicOID, "v", 0, false, len(d.Columns)))
+					continue
+				}
+				if d.Sequence != nil {
+					out = append(out, row(RelOID(d), d.Name, publicOID, "S", 0, false, len(d.Columns)))
+					continue
+				}
+				idxs := TableIndexes(d)
+				r := row(RelOID(d), d.Name, publicOID, "r", heapAMOID, len(idxs) > 0, len(d.Columns))
+				r[10] = tree.NewDInt(tree.DInt(len(d.Checks))) // relchecks
+				// PostgreSQL enforces foreign keys with triggers, and psql
+				// shows a table's foreign keys only when it has some.
+				r[12] = tree.MakeDBool(tree.DBool(len(d.ForeignKeys) > 0 || len(d.InboundFKs) > 0))
+				out = append(out, r)
+				for _, idx := range idxs {
+					out = append(out, row(IndexOID(d, idx.ID), idx.Name, publicOID, "i", btreeAMOID, false, len(idx.Columns)))
+				}
+			}
+			return out, nil
+		},
+	},
+	"pg_attribute": {
+		Cols: vcols("attrelid:oid attname:name atttypid:oid attnum:int2 attnotnull:bool atthasdef:bool attisdropped:bool atttypmod:int4 " +
+			"attidentity:char attgenerated:char attcollation:oid attstorage:char attcompression:char attstattarget:int4"),
+		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
+			tables, err := catalog.ListTables(ctx, txn)
+			if err != nil {
+				return nil, err
+			}
+			var out []tree.Datums
+			for _, d := range tables {
+				for i, c := range d.Columns {
+					if c.Hidden {
+						continue
+					}
+					out = append(out, attrRow(RelOID(d), &c, i+1, c.Default != "" && c.Identity == ""))
+				}
+				// An index's attributes are its key columns, as
+				// psql's \d INDEX reads them.
+				if d.IsTable() {
+					for _, idx := range TableIndexes(d) {
+						for k, ci := range idx.Columns {
+							out = append(out, attrRow(IndexOID(d, idx.ID), &d.Columns[ci], k+1, false))
+						}
+					}
+				}
+			}
+			return out, nil
+		},
+	},
+	"pg_index": {
+		Cols: vcols("indexrelid:oid indrelid:oid indnatts:int2 indisunique:bool indisprimary:bool indisclustered:bool indisvalid:bool indisreplident:bool " +
+			"indnkeyatts:int2 indimmediate:bool indnullsnotdistinct:bool indpred:text"),
+		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
+			tables, err := catalog.ListTables(ctx, txn)
+			if err != nil {
+				return nil, err
+			}
+			var out []tree.Datums
+			for _, d := range tables {
+				if !d.IsTable() {
+					continue
+				}
+				for _, idx := range TableIndexes(d) {
+					out = append(out, tree.Datums{tree.NewDOid(IndexOID(d, idx.ID)), tree.NewDOid(RelOID(d)),
+						tree.NewDInt(tree.DInt(len(idx.Columns))), tree.MakeDBool(tree.DBool(idx.Unique)),
+						tree.MakeDBool(tree.DBool(idx.ID == catalog.PrimaryIndexID)), tree.DBoolFalse, tree.DBoolTrue, tree.DBoolFalse,
+						tree.NewDInt(tree.DInt(len(idx.Columns))), tree.DBoolTrue, tree.DBoolFalse, tree.DNull})
+				}
+			}
+			return out, nil
+		},
+	},
+	// One database, the one current_database names: every connection
+	// sees the same tables whatever database it asked for.
+	"pg_database": {
+		Cols: vcols("oid:oid datname:name datdba:oid encoding:int4 datlocprovider:char datistemplate:bool datallowconn:bool datconnlimit:int4 datcollate:text datctype:text daticulocale:text datacl:text[]"),
+		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
+			return []tree.Datums{{tree.NewDOid(defaultDBOID), tree.NewDName("defaultdb"), tree.NewDOid(ownerOID), tree.NewDInt(UTF8EncodingID),
+				tree.NewDString("c"), tree.DBoolFalse, tree.DBoolTrue, tree.NewDInt(-1), tree.NewDString("C"), tree.NewDString("C"),
+				tree.DNull, tree.DNull}}, nil
+		},
+	},
+	"pg_attrdef": {
+		Cols: vcols("oid:oid adrelid:oid adnum:int2 adbin:text"),
+		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
+			tables, err := catalog.ListTables(ctx, txn)
+			if err != nil {
+				return nil, err
+			}
+			var out []tree.Datums
+			for _, d := range tables {
+				for i, c := range d.Columns {
+					if c.Default != "" && !c.Hidden && c.Identity == "" {
+						// adbin is the expression's text: pg_get_expr
+						// returns it as is.
+						out = append(out, tree.Datums{tree.NewDOid(AttrDefOID(d, i)), tree.NewDOid(RelOID(d)), tree.NewDInt(tree.DInt(i + 1)), tree.NewDString(DisplayDefault(&c))})
+					}
+				}
+			}
+			return out, nil
+		},
+	},
+	"pg_constraint": {
+		Cols: vcols("oid:oid conname:name connamespace:oid contype:char condeferrable:bool condeferred:bool convalidated:bool conrelid:oid conindid:oid " +
+			"confrelid:oid conparentid:oid conkey:int2[] confkey:int2[]"),
+		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
+			tables, err := catalog.ListTables(ctx, txn)
+			if err != nil {
+				return nil, err
+			}
+			var out []tree.Datums
+			byID := map[uint32]*catalog.TableDescriptor{}
+			for _, d := range tables {
+				byID[d.ID] = d
+			}
+			attnums := func(d *catalog.TableDescriptor, names []string) tree.Datum {
+				arr := tree.NewDArray(types.Int2)
+				for _, o := range d.Ordinals(names) {
+					_ = arr.Append(tree.NewDInt(tree.DInt(o + 1)))
+				}
+				return arr
+			}
+			for _, d := range tables {
+				if !d.IsTable() {
+					continue
+				}
+				if idxs := TableIndexes(d); len(idxs) > 0 && idxs[0].ID == catalog.PrimaryIndexID {
+					out = append(out, tree.Datums{tree.NewDOid(ConstraintOID(d, catalog.PrimaryIndexID)), tree.NewDName(idxs[0].Name), tree.NewDOid(publicOID),
+						tree.NewDString("p"), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(RelOID(d)), tree.NewDOid(IndexOID(d, catalog.PrimaryIndexID)),
+						tree.NewDOid(0), tree.NewDOid(0), attnums(d, pkNames(d)), tree.DNull})
+				}
+				for _, idx := range d.Indexes {
+					if !idx.Constraint {
+						continue
+					}
+					names := make([]string, len(idx.Columns))
+					for i, o := range idx.Columns {
+						names[i] = d.Columns[o].Name
+					}
+					out = append(out, tree.Datums{tree.NewDOid(ConstraintOID(d, idx.ID)), tree.NewDName(idx.Name), tree.NewDOid(publicOID),
+						tree.NewDString("u"), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(RelOID(d)), tree.NewDOid(IndexOID(d, idx.ID)),
+						tree.NewDOid(0), tree.NewDOid(0), attnums(d, names), tree.DNull})
+				}
+				for k, ck := range d.Checks {
+					e, err := sem.ParseExpr(ck.Expr)
+					if err != nil {
+						return nil, err
+					}
+					out = append(out, tree.Datums{tree.NewDOid(CheckOID(d, k)), tree.NewDName(ck.Name), tree.NewDOid(publicOID),
+						tree.NewDString("c"), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(RelOID(d)), tree.NewDOid(0),
+						tree.NewDOid(0), tree.NewDOid(0), attnums(d, sem.ExprColumns(e)), tree.DNull})
+				}
+				for k, fk := range d.ForeignKeys {
+					parent := byID[fk.RefTable]
+					if parent == nil {
+						continue
+					}
+					var ref oid.Oid
+					if uk := parent.UniqueKeyOn(fk.RefColumns); uk != nil && uk.Index != nil {
+						ref = IndexOID(parent, uk.Index.ID)
+					} else {
+						ref = IndexOID(parent, catalog.PrimaryIndexID)
+					}
+					out = append(out, tree.Datums{tree.NewDOid(FKOID(d, k)), tree.NewDName(fk.Name), tree.NewDOid(publicOID),
+						tree.NewDString("f"), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(RelOID(d)), tree.NewDOid(ref),
+						tree.NewDOid(RelOID(parent)), tree.NewDOid(0), attnums(d, fk.Columns), attnums(parent, fk.RefColumns)})
+				}
+			}
+			return out, nil
+		},
+	},
+	"pg_type": {
+		Cols: vcols("oid:oid typname:name typnamespace:oid typowner:oid typlen:int2 typtype:char typcollation:oid typelem:oid typarray:oid typbasetype:oid typnotnull:bool"),
+		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
+			var out []tree.Datums
+			for _, t := range sem.CatalogTypes {
+				coll := oid.Oid(0)
+				if t.Family() == types.StringFamily {
+					coll = defaultCollationOID
+				}
+				out = append(out, tree.Datums{tree.NewDOid(t.Oid()), tree.NewDName(sem.TypeName(t)), tree.NewDOid(pgCatalogOID), tree.NewDOid(ownerOID),
+					tree.NewDInt(tree.DInt(sem.TypeLen(t))), tree.NewDString("b"), tree.NewDOid(coll), tree.NewDOid(0),
+					tree.NewDOid(types.CalcArrayOid(t)), tree.NewDOid(0), tree.DBoolFalse})
+			}
+			return out, nil
+		},
+	},
+	"pg_collation": {
+		Cols: vcols("oid:oid collname:name collnamespace:oid"),
+		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
+			return []tree.Datums{
+				{tree.NewDOid(defaultCollationOID), tree.NewDName("default"), tree.NewDOid(pgCatalogOID)},
+				{tree.NewDOid(950), tree.NewDName("C"), tree.NewDOid(pgCatalogOID)},
+			}, nil
+		},
+	},
+	// Features Meridian does not have yet, so never any rows, for the
+	// queries psql's \d runs about them.
+	"pg_policy":                emptyTable("oid:oid polname:name polrelid:oid polcmd:char polpermissive:bool polroles:oid[] polqual:text polwithcheck:text"),
+	"pg_statistic_ext":         emptyTable("oid:oid stxrelid:oid stxname:name stxnamespace:oid stxowner:oid stxstattarget:int4 stxkind:text[]"),
+	"pg_publication":           emptyTable("oid:oid pubname:name pubowner:oid puballtables:bool"),
+	"pg_publication_namespace": emptyTable("oid:oid pnpubid:oid pnnspid:oid"),
+	"pg_publication_rel":       emptyTable("oid:oid prpubid:oid prrelid:oid prqual:text prattrs:int2[]"),
+	"pg_auth_members":          emptyTable("oid:oid roleid:oid member:oid grantor:oid admin_option:bool"),
+	// One role, the owner of everything: pg_get_userbyid's root.
+	"pg_roles": {
+		Cols: vcols("oid:oid rolname:name rolsuper:bool rolinherit:bool rolcreaterole:bool rolcreatedb:bool rolcanlogin:bool " +
+			"rolreplication:bool rolconnlimit:int4 rolpassword:text rolvaliduntil:timestamptz rolbypassrls:bool rolconfig:text[]"),
+		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
+			return []tree.Datums{{tree.NewDOid(ownerOID), tree.NewDName("root"), tree.DBoolTrue, tree.DBoolTrue, tree.DBoolTrue, tree.DBoolTrue,
+				tree.DBoolTrue, tree.DBoolTrue, tree.NewDInt(-1), tree.NewDString("********"), tree.DNull, tree.DBoolTrue, tree.DNull}}, nil
+		},
+	},
+	"pg_inherits": emptyTable("inhrelid:oid inhparent:oid inhseqno:int4 inhdetachpending:bool"),
+	// No user triggers: foreign keys are enforced without them.
+	"pg_trigger": emptyTable("oid:oid tgrelid:oid tgparentid:oid tgname:name tgenabled:char tgisinternal:bool"),
+	"pg_tables": {
+		Cols: vcols("schemaname:name tablename:name tableowner:name hasindexes:bool"),
+		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
+			tables, err := catalog.ListTables(ctx, txn)
+			if err != nil {
+				return nil, err
+			}
+			var out []tree.Datums
+			for _, d := range tables {
+				if d.IsTable() {
+					out = append(out, tree.Datums{tree.NewDName("public"), tree.NewDName(d.Name), tree.NewDName("root"), tree.MakeDBool(tree.DBool(len(d.Indexes) > 0))})
+				}
+			}
+			return out, nil
+		},
+	},
+}
