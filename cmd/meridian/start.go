@@ -27,8 +27,13 @@ func runStartSingleNode(args []string) int {
 	store := fs.String("store", "meridian-data", "the store's directory (created and bootstrapped if new)")
 	listen := fs.String("listen-addr", "127.0.0.1:26357", "address for node-to-node gRPC")
 	sqlAddr := fs.String("sql-addr", "127.0.0.1:26257", "address for PostgreSQL clients")
+	pprofAddr := fs.String("pprof-addr", "", "address to serve Go runtime profiles (/debug/pprof/) on; empty: none")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if err := servePprof(*pprofAddr); err != nil {
+		fmt.Fprintln(os.Stderr, "meridian start-single-node:", err)
+		return 1
 	}
 	n, fresh, err := startSingleNode(*store, *listen, *sqlAddr)
 	if err != nil {
