@@ -118,12 +118,15 @@ func Start(cfg Config) (*Node, error) {
 	n.dist = kvclient.NewDistSender(n.ranges)
 	sc.TxnSender = n.dist
 	n.store = kvserver.NewStore(sc, eng, n.stopper)
+	internal := rpc.NewInternalServer(n.store)
+	// The node's own requests to its own store skip gRPC.
+	n.ranges.SetLocal(cfg.NodeID, rpc.NewLocalServer(n.rpcCtx, internal))
 	if err := n.store.Start(); err != nil {
 		n.Stop()
 		return nil, errors.Wrap(err, "starting the store")
 	}
 	s := n.rpcCtx.NewServer()
-	rpc.NewInternalServer(n.store).Register(s)
+	internal.Register(s)
 	if err := rpc.Serve(n.stopper, s, cfg.Listener); err != nil {
 		n.Stop()
 		return nil, err
