@@ -536,7 +536,12 @@ func evalEndTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.En
 		txn.Status = rangepb.TransactionStatus_ABORTED
 	}
 	txn.LockSpans = req.LockSpans
-	rec = &rangepb.TxnRecord{Meta: txn.Meta, Status: txn.Status, LastHeartbeat: rec.LastHeartbeat, LockSpans: req.LockSpans}
+	// The final record keeps no lock spans: nothing reads them (the
+	// EndTxn resolves the intents, here or after it applies, and whoever
+	// meets a leftover intent needs only the status), while every push and
+	// heartbeat reads the whole record: a bulk load's hundred thousand
+	// spans made each reader meeting one of its intents decode megabytes.
+	rec = &rangepb.TxnRecord{Meta: txn.Meta, Status: txn.Status, LastHeartbeat: rec.LastHeartbeat}
 	if err := writeRecord(rw, ms, key, rec); err != nil {
 		return nil, err
 	}
