@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -22,6 +23,9 @@ import (
 //	/_status/vars      Prometheus metrics, text format
 //	/_status/nodes     every node's status, JSON
 //	/_status/ranges    this node's replicas, JSON
+//	/debug/pprof/      Go runtime profiles (insecure clusters only: the
+//	                   endpoint has no authentication, and a profile shows
+//	                   the command line and the running code)
 func (n *Node) serveHTTP(ln net.Listener) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
@@ -37,6 +41,13 @@ func (n *Node) serveHTTP(ln net.Listener) error {
 		}
 		writeJSON(w, map[string]any{"node_id": n.nodeID, "ready": n.Ready(), "draining": n.draining.Load()})
 	})
+	if n.cfg.RPCServerTLS == nil {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	mux.Handle("/_status/vars", promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/_status/nodes", func(w http.ResponseWriter, r *http.Request) {
 		if !n.isStarted() {

@@ -78,6 +78,9 @@ type Node struct {
 	dir     *directory
 	// local serves the Internal service from the store once it runs.
 	local lateStore
+	// internal is the Internal service (KV batches, Raft messages,
+	// snapshots) on the node's gRPC server, also called in process.
+	internal *rpc.InternalServer
 
 	// Set once the node has an identity and its store runs.
 	clusterID []byte
@@ -148,7 +151,8 @@ func Start(cfg Config) (*Node, error) {
 	n.rpcCtx = rpc.NewContext(n.stopper, rpcOpts)
 	n.metrics = newMetrics(n)
 	s := n.rpcCtx.NewServer()
-	rpc.NewInternalServer(&n.local).Register(s)
+	n.internal = rpc.NewInternalServer(&n.local)
+	n.internal.Register(s)
 	serverpb.RegisterAdminServer(s, &adminServer{n: n})
 	if err := rpc.Serve(n.stopper, s, cfg.Listener); err != nil {
 		n.Stop()
@@ -240,6 +244,8 @@ func (n *Node) startStore(ident *serverpb.StoreIdent, bootstrap bool) error {
 	n.dir.update(n.desc)
 	n.transport = rpc.NewRaftTransport(n.rpcCtx, n.stopper, n.dir.resolve, rpc.RaftTransportOptions{})
 	n.ranges = kvclient.NewDynamicSender(n.rpcCtx, n.dir.resolve, n.dir.nodeIDs)
+	// The node's own requests to its own store skip gRPC.
+	n.ranges.SetLocal(n.nodeID, rpc.NewLocalServer(n.rpcCtx, n.internal))
 	n.dist = kvclient.NewDistSender(n.ranges)
 	lc := cfg.Liveness
 	lc.NodeID, lc.Clock, lc.Sender, lc.RangeID = n.nodeID, cfg.Clock, n.ranges, LivenessRangeID

@@ -60,7 +60,16 @@ func audit(ctx context.Context, db *DB) (int64, error) {
 // concurrent audits (read-only transactions) must always see the initial
 // total, and so must a final consistent read.
 func TestBank(t *testing.T) {
-	tc := newTestCluster(t, Options{})
+	for _, buffered := range []bool{false, true} {
+		t.Run(fmt.Sprintf("buffer-writes=%t", buffered), func(t *testing.T) { testBank(t, Options{BufferWrites: buffered}) })
+	}
+}
+
+// testBank is TestBank with opts: with buffered writes, a transfer between
+// two accounts on one range commits in one phase, one between ranges
+// sends its writes and commit in one batch, split by range.
+func testBank(t *testing.T, opts Options) {
+	tc := newTestCluster(t, opts)
 	ctx := testCtx(t)
 	const accounts, initial, workers, transfersPerWorker = 8, 1000, 8, 25
 	if err := tc.db.Txn(ctx, func(ctx context.Context, txn *Txn) error {

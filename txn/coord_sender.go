@@ -53,7 +53,14 @@ type coordinator struct {
 		retryErr *RetryableError
 		// finalized: committed or rolled back.
 		finalized bool
+		// buffered are the writes held back (bufferWrites), to go with
+		// the transaction's next batch.
+		buffered []*rangepb.RequestUnion
 	}
+	// bufferWrites: blind writes (Put, Delete) are held back until the
+	// transaction's next read or its commit, and sent with it in one
+	// batch (see Txn.BufferWrites).
+	bufferWrites bool
 	clock        *hlc.Clock
 	heartbeater  txnHeartbeater
 	seqNums      txnSeqNumAllocator
@@ -119,8 +126,30 @@ func (c *coordinator) send(ctx context.Context, reqs ...*rangepb.RequestUnion) (
 	if c.mu.finalized {
 		return nil, ErrTxnFinalized
 	}
+	if c.bufferWrites {
+		if blindWrites(reqs) && len(c.mu.buffered)+len(reqs) <= maxBufferedWrites {
+			c.mu.buffered = append(c.mu.buffered, reqs...)
+			return &rangepb.BatchResponse{Responses: make([]*rangepb.ResponseUnion, len(reqs))}, nil
+		}
+		// Past the bound (a bulk load), the writes go now, with what is
+		// held: one batch, one Raft command per range, of a bounded size.
+		if et := reqs[len(reqs)-1].GetEndTxn(); et != nil && !et.Commit {
+			// A rollback: what was never sent needs no cleaning up.
+			c.mu.buffered = nil
+		}
+	}
+	held := c.mu.buffered
+	if len(held) > 0 {
+		// The held-back writes go first: the requests after them see
+		// them, as if sent before.
+		reqs = append(held[:len(held):len(held)], reqs...)
+		c.mu.buffered = nil
+	}
 	ba := &rangepb.BatchRequest{Header: &rangepb.BatchHeader{Txn: c.stateLocked()}, Requests: reqs}
 	br, err := c.interceptors[0].SendLocked(ctx, ba)
+	if err == nil && len(held) > 0 {
+		br.Responses = br.Responses[len(held):]
+	}
 	if err != nil {
 		err = toRetryable(err, c.mu.txn)
 		var re *RetryableError
@@ -140,6 +169,26 @@ func (c *coordinator) send(ctx context.Context, reqs ...*rangepb.RequestUnion) (
 	return br, nil
 }
 
+// maxBufferedWrites bounds the writes a transaction holds back: the
+// batch that carries them becomes one Raft command per range, which must
+// stay small enough to apply well within a request's timeout. It is also
+// the most lock spans a one-phase commit resolves (kvserver's
+// maxSyncResolveSpans).
+const maxBufferedWrites = 128
+
+// blindWrites reports whether reqs are all writes whose outcome depends
+// on nothing they read (Put, Delete): those can wait for a later batch.
+func blindWrites(reqs []*rangepb.RequestUnion) bool {
+	for _, ru := range reqs {
+		switch ru.Value.(type) {
+		case *rangepb.RequestUnion_Put, *rangepb.RequestUnion_Delete:
+		default:
+			return false
+		}
+	}
+	return len(reqs) > 0
+}
+
 // restart moves the transaction to its next epoch at ts (or the clock, if
 // later): what a RetryableError that is not Aborted asks for.
 func (c *coordinator) restart(ts hlc.Timestamp, priority int32) {
@@ -156,6 +205,9 @@ func (c *coordinator) restart(ts hlc.Timestamp, priority int32) {
 	}
 	t.Status = rangepb.TransactionStatus_PENDING
 	c.mu.retryErr = nil
+	// The held-back writes were the last epoch's: the next run writes
+	// again.
+	c.mu.buffered = nil
 	for _, in := range c.interceptors {
 		in.epochBumpedLocked()
 	}

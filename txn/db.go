@@ -24,6 +24,10 @@ type Options struct {
 	// into a live transaction's intent before the transaction restarts.
 	// Default 200 (about 4 s of backoff).
 	MaxConflictRetries int
+	// BufferWrites makes every transaction hold back its blind writes
+	// until its next read or its commit (see Txn.BufferWrites). Default
+	// off: each write is sent when made.
+	BufferWrites bool
 }
 
 func (o *Options) ensureDefaults() {
@@ -90,7 +94,9 @@ func (db *DB) newTxn(name string, priority int32) *Txn {
 		ReadTimestamp:          tsToProto(now),
 		GlobalUncertaintyLimit: tsToProto(now.Add(int64(db.clock.MaxOffset()), 0)),
 	}
-	return &Txn{db: db, c: newCoordinator(db, t)}
+	c := newCoordinator(db, t)
+	c.bufferWrites = db.opts.BufferWrites
+	return &Txn{db: db, c: c}
 }
 
 // Txn runs fn in a transaction and commits it (unless fn did). When the

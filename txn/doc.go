@@ -36,6 +36,19 @@
 // retrier is at the bottom so that a retried batch is exactly the batch
 // that failed (same sequence numbers, same timestamps).
 //
+// # Buffered writes and one-phase commit
+//
+// A transaction may hold back its blind writes (Txn.BufferWrites; SQL's
+// transactions do): they go with its next read or its commit, in that
+// batch, up to maxBufferedWrites at a time. A transaction whose first
+// writes go with its commit sends one batch — HeartbeatTxn, the writes,
+// EndTxn — and starts no heartbeat loop. If that batch lies in one range,
+// the range commits it in one Raft command and writes no record (kvserver
+// isOnePhaseCommit): nothing is left but the committed values. Split
+// over ranges it runs as any first write: the record is created with the
+// first part, and the EndTxn goes last. A read-only transaction sends no
+// EndTxn at all (the committer answers it).
+//
 // # Not yet (v2)
 //
 // Write pipelining (writes proposed without waiting, proven with

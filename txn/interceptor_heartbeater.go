@@ -99,7 +99,13 @@ func (h *txnHeartbeater) SendLocked(ctx context.Context, ba *rangepb.BatchReques
 	}
 	br.Responses = br.Responses[1:]
 	h.recordCreated = true
-	h.startLoopLocked(ba.Header.Txn.Meta.Key)
+	if !hasCommit(ba) {
+		// (A batch that commits with its first writes — buffered writes,
+		// see Txn.BufferWrites — ends the transaction: nothing to keep
+		// alive. On one range it commits in one phase, and the record is
+		// never written.)
+		h.startLoopLocked(ba.Header.Txn.Meta.Key)
+	}
 	return br, nil
 }
 

@@ -16,6 +16,20 @@ type Txn struct {
 	c  *coordinator
 }
 
+// BufferWrites makes the transaction hold back its blind writes (Put,
+// PutMany, Del, DelMany) until its next other request or its commit, and
+// send them in that request's batch: fewer round trips, and a
+// transaction whose writes all land in one range commits in one Raft
+// command with no record and no intents left behind (one-phase commit;
+// a read-only one sends nothing at commit). The writes then take their
+// locks, and report their errors, at that later request: Put and Del
+// return nil while they are held. Call it before the first request.
+func (t *Txn) BufferWrites() {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	t.c.bufferWrites = true
+}
+
 // KeyValue is one row of a scan.
 type KeyValue struct {
 	Key, Value []byte

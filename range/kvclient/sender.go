@@ -34,6 +34,10 @@ type Sender struct {
 	resolve rpc.AddressResolver
 	// nodes lists the nodes to try, when the leaseholder is not known.
 	nodes func() []kvserver.NodeID
+	// local serves the batches addressed to localID, this node, without
+	// gRPC (SetLocal); nil: every node is reached over gRPC.
+	local   LocalServer
+	localID kvserver.NodeID
 
 	mu struct {
 		sync.Mutex
@@ -55,6 +59,22 @@ func NewDynamicSender(rpcCtx *rpc.Context, resolve rpc.AddressResolver, nodes fu
 	s := &Sender{AttemptTimeout: time.Minute, rpcCtx: rpcCtx, resolve: resolve, nodes: nodes}
 	s.mu.leaseholders = map[kvserver.RangeID]kvserver.NodeID{}
 	return s
+}
+
+// LocalServer is this node's own Internal service, called in process:
+// rpc.LocalServer. It answers as a remote node does over gRPC — a batch's
+// error in BatchResponse.Error, a node that refuses to serve as a gRPC
+// status error — so that the sender treats both alike.
+type LocalServer interface {
+	Batch(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error)
+}
+
+// SetLocal makes the sender reach node id, the node it runs on, through
+// srv instead of gRPC: the node's requests to its own store skip the
+// loopback connection and the protobuf encoding. Call it before the first
+// Send.
+func (s *Sender) SetLocal(id kvserver.NodeID, srv LocalServer) {
+	s.localID, s.local = id, srv
 }
 
 // Send sends reqs to range id: first to the cached leaseholder, then
@@ -140,6 +160,9 @@ func after(nodes []kvserver.NodeID, n kvserver.NodeID) kvserver.NodeID {
 // sendTo sends one attempt to one node, with a deadline of its own so
 // that a dead node costs at most that.
 func (s *Sender) sendTo(ctx context.Context, to kvserver.NodeID, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+	if s.local != nil && to == s.localID {
+		return s.sendLocal(ctx, to, ba)
+	}
 	addr, err := s.resolve(to)
 	if err != nil {
 		return nil, err
@@ -165,6 +188,23 @@ func (s *Sender) sendTo(ctx context.Context, to kvserver.NodeID, ba *rangepb.Bat
 	if err != nil && actx.Err() != nil && ctx.Err() == nil {
 		// Abandoned (no answer in time, or the heartbeats failed): what
 		// Send treats as a timed-out attempt.
+		return nil, status.Error(codes.DeadlineExceeded, fmt.Sprintf("node %d: %v", to, context.Cause(actx)))
+	}
+	return br, err
+}
+
+// sendLocal is sendTo for this node: the same answers, without gRPC. There
+// are no heartbeats to watch (a node does not heartbeat itself, and its
+// store cannot become unreachable from it); the attempt timeout holds as
+// for any node.
+func (s *Sender) sendLocal(ctx context.Context, to kvserver.NodeID, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+	actx, cancel := context.WithTimeoutCause(ctx, s.AttemptTimeout, errNoAnswer)
+	defer cancel()
+	br, err := s.local.Batch(actx, ba)
+	if err == nil && br.Error != nil {
+		br, err = nil, rpc.DecodeBatchError(br.Error)
+	}
+	if err != nil && actx.Err() != nil && ctx.Err() == nil {
 		return nil, status.Error(codes.DeadlineExceeded, fmt.Sprintf("node %d: %v", to, context.Cause(actx)))
 	}
 	return br, err

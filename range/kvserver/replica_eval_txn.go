@@ -26,6 +26,15 @@ import (
 //     lock spans inside the record's range in the same Raft command; the
 //     rest are resolved after the command applies, asynchronously through
 //     StoreConfig.TxnSender (resolution is idempotent).
+//   - One-phase commit: a batch that is a whole transaction on one range
+//     — the HeartbeatTxn of its first write, its writes, then a committing
+//     EndTxn whose lock spans are all keys the batch writes, with no
+//     record yet — commits in that one Raft command: the writes are
+//     evaluated as intents and resolved by the EndTxn in the same write
+//     batch, and no record is written (the HeartbeatTxn writes none), so
+//     nothing of the transaction is left but its committed values (see
+//     isOnePhaseCommit). The same batch split over ranges runs as usual:
+//     the record is created with the first part, the EndTxn goes last.
 //   - Records are never deleted in v1 (no record GC).
 //   - No STAGING: parallel commits are v2.
 
@@ -57,6 +66,49 @@ type evalCtx struct {
 	// afterApply are resolutions of intents outside this range, for after
 	// the command applied.
 	afterApply []kv.LockUpdate
+	// onePhase: the batch is a whole transaction on this range (see
+	// isOnePhaseCommit); its EndTxn commits without a record.
+	onePhase bool
+}
+
+// isOnePhaseCommit reports whether ba is a whole transaction that can
+// commit in one Raft command on the range desc: it ends with a committing
+// EndTxn, and every lock span of the EndTxn (every span the transaction
+// ever sent a write to: the coordinator lists them before it sends them)
+// is one that a request before it in this batch writes, inside desc, few
+// enough to resolve in the same command. Then every intent the
+// transaction may have is written by this batch and resolved by its
+// EndTxn, and no record is needed: nobody else ever saw the transaction.
+// (A transaction that wrote before — a batch that failed, perhaps after
+// leaving intents — has lock spans this batch does not write, and gets
+// a record as usual.)
+func isOnePhaseCommit(ba *rangepb.BatchRequest, desc *rangepb.RangeDescriptor) bool {
+	n := len(ba.Requests)
+	if n < 2 || ba.Header.GetTxn().GetMeta() == nil {
+		return false
+	}
+	et := ba.Requests[n-1].GetEndTxn()
+	if et == nil || !et.Commit || len(et.LockSpans) == 0 || len(et.LockSpans) > maxSyncResolveSpans {
+		return false
+	}
+	for _, ru := range ba.Requests[:n-1] {
+		if hb := ru.GetHeartbeatTxn(); ru.GetEndTxn() != nil || (hb != nil && !bytes.Equal(hb.Key, et.Key)) {
+			return false
+		}
+	}
+	type span struct{ key, end string }
+	written := make(map[span]bool, n-1)
+	for _, ru := range ba.Requests[:n-1] {
+		if key, end, _, write := spanOf(ru); write {
+			written[span{string(key), string(end)}] = true
+		}
+	}
+	for _, s := range et.LockSpans {
+		if !written[span{string(s.Key), string(s.EndKey)}] || checkInRange(desc, s.Key, s.EndKey) != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // readTxn is the batch's transaction as the MVCC reads take it.
@@ -440,6 +492,9 @@ func evalEndTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.En
 		if req.Commit && len(req.LockSpans) == 0 {
 			return nil, &TransactionStatusError{Reason: "no transaction record: unknown transaction (or one that never wrote)", Txn: ec.txn}
 		}
+		if req.Commit && ec.onePhase {
+			return evalOnePhaseCommit(ec, rw, ms, req)
+		}
 		// The first write's batch (which creates the record) failed, but
 		// writes were attempted, and some may have left intents (on other
 		// ranges). Nobody aborted the transaction: a push that finds no
@@ -490,11 +545,33 @@ func evalEndTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.En
 		txn.Status = rangepb.TransactionStatus_ABORTED
 	}
 	txn.LockSpans = req.LockSpans
-	rec = &rangepb.TxnRecord{Meta: txn.Meta, Status: txn.Status, LastHeartbeat: rec.LastHeartbeat, LockSpans: req.LockSpans}
+	// The final record keeps no lock spans: nothing reads them (the
+	// EndTxn resolves the intents, here or after it applies, and whoever
+	// meets a leftover intent needs only the status), while every push and
+	// heartbeat reads the whole record: a bulk load's hundred thousand
+	// spans made each reader meeting one of its intents decode megabytes.
+	rec = &rangepb.TxnRecord{Meta: txn.Meta, Status: txn.Status, LastHeartbeat: rec.LastHeartbeat}
 	if err := writeRecord(rw, ms, key, rec); err != nil {
 		return nil, err
 	}
 	ec.txn = txn
+	return &rangepb.EndTxnResponse{Txn: txn}, resolveLockSpans(ec, rw, ms, req.LockSpans, rec)
+}
+
+// evalOnePhaseCommit commits a transaction whose whole set of writes is in
+// this batch (ec.onePhase): its intents, just written, are resolved here,
+// and no record is written.
+func evalOnePhaseCommit(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.EndTxnRequest) (*rangepb.EndTxnResponse, error) {
+	txn := proto.Clone(ec.txn).(*rangepb.Transaction)
+	txn.Meta.Key = req.Key
+	if tsFromProto(txn.ReadTimestamp).Less(tsFromProto(txn.Meta.WriteTimestamp)) {
+		return nil, &TransactionRetryError{Reason: rangepb.TransactionRetryReason_RETRY_SERIALIZABLE, Txn: txn,
+			Extra: "the write timestamp " + tsFromProto(txn.Meta.WriteTimestamp).String() + " is above the read timestamp " + tsFromProto(txn.ReadTimestamp).String()}
+	}
+	txn.Status = rangepb.TransactionStatus_COMMITTED
+	txn.LockSpans = req.LockSpans
+	ec.txn = txn
+	rec := &rangepb.TxnRecord{Meta: txn.Meta, Status: txn.Status}
 	return &rangepb.EndTxnResponse{Txn: txn}, resolveLockSpans(ec, rw, ms, req.LockSpans, rec)
 }
 
@@ -550,6 +627,12 @@ func evalHeartbeatTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rang
 		m := proto.Clone(ec.txn.Meta).(*rangepb.TxnMeta)
 		m.Key = req.Key
 		rec = &rangepb.TxnRecord{Meta: m, Status: rangepb.TransactionStatus_PENDING}
+		if ec.onePhase {
+			// The batch commits the transaction in one phase: no record.
+			rec.LastHeartbeat = tsToProto(ec.now)
+			ec.txn = recordTxn(rec, ec.txn)
+			return &rangepb.HeartbeatTxnResponse{Txn: ec.txn}, nil
+		}
 	}
 	switch rec.Status {
 	case rangepb.TransactionStatus_ABORTED:

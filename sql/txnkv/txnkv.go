@@ -24,7 +24,13 @@ func NewDB(db *txn.DB) kvapi.DB { return txnDB{db} }
 type txnDB struct{ db *txn.DB }
 
 func (d txnDB) NewTxn(ctx context.Context) (kvapi.Txn, error) {
-	return &txnAdapter{t: d.db.NewTxn("sql")}, nil
+	t := d.db.NewTxn("sql")
+	// SQL's writes are blind (Put, Del; it reads first what they depend
+	// on): held back until the next read or the commit, a statement's
+	// writes travel in one batch, and an implicit transaction on one range
+	// commits in one Raft command.
+	t.BufferWrites()
+	return &txnAdapter{t: t}, nil
 }
 
 type txnAdapter struct{ t *txn.Txn }

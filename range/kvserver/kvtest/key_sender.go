@@ -125,13 +125,37 @@ func (s *KeySender) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangep
 			return nil, errors.Newf("KeySender: no range holds %q", key)
 		}
 	}
+	// A commit sent with writes on several ranges goes last, alone, after
+	// every write (as DistSender sends it): it must not commit before all
+	// of them are written.
+	type send struct {
+		id     int64
+		pieces []piece
+	}
+	var sends []send
+	for _, id := range order {
+		sends = append(sends, send{id, groups[id]})
+	}
+	if last := len(ba.Requests) - 1; len(sends) > 1 && ba.Requests[last].GetEndTxn() != nil {
+		for i, sd := range sends {
+			if n := len(sd.pieces); n > 0 && sd.pieces[n-1].idx == last {
+				sends[i].pieces = sd.pieces[:n-1]
+				sends = append(sends, send{sd.id, sd.pieces[n-1:]})
+				break
+			}
+		}
+	}
 	out := &rangepb.BatchResponse{Responses: make([]*rangepb.ResponseUnion, len(ba.Requests))}
 	type scanPart struct {
 		start []byte
 		rows  []*rangepb.KeyValue
 	}
 	scans := map[int][]scanPart{}
-	for _, id := range order {
+	for _, sd := range sends {
+		id := sd.id
+		if len(sd.pieces) == 0 {
+			continue
+		}
 		h := proto.Clone(ba.Header).(*rangepb.BatchHeader)
 		h.RangeId = id
 		if out.Txn != nil {
@@ -139,7 +163,7 @@ func (s *KeySender) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangep
 			h.Txn = out.Txn
 		}
 		sub := &rangepb.BatchRequest{Header: h}
-		for _, p := range groups[id] {
+		for _, p := range sd.pieces {
 			sub.Requests = append(sub.Requests, p.ru)
 		}
 		br, err := s.c.sendBatch(ctx, s.from, sub)
@@ -152,7 +176,7 @@ func (s *KeySender) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangep
 		if out.Timestamp == nil {
 			out.Timestamp = br.Timestamp
 		}
-		for j, p := range groups[id] {
+		for j, p := range sd.pieces {
 			res := br.Responses[j]
 			prev := out.Responses[p.idx]
 			switch {
