@@ -67,6 +67,7 @@ type coordinator struct {
 	committer    txnCommitter
 	refresher    txnSpanRefresher
 	retrier      txnConflictRetrier
+	deadline     txnDeadline
 	interceptors []txnInterceptor
 }
 
@@ -75,7 +76,8 @@ func newCoordinator(db *DB, txn *rangepb.Transaction) *coordinator {
 	c.mu.txn = txn
 	c.heartbeater.init(db, &c.mu.Mutex, c.stateLocked, c.updateLocked)
 	c.retrier.maxAttempts = db.opts.MaxConflictRetries
-	c.interceptors = []txnInterceptor{&c.heartbeater, &c.seqNums, &c.committer, &c.refresher, &c.retrier}
+	c.committer.deadline = &c.deadline
+	c.interceptors = []txnInterceptor{&c.heartbeater, &c.seqNums, &c.committer, &c.refresher, &c.retrier, &c.deadline}
 	for i, in := range c.interceptors {
 		if i+1 < len(c.interceptors) {
 			in.setWrapped(c.interceptors[i+1])

@@ -28,6 +28,10 @@
 //	                  higher-priority txn's intent (the server pushed and
 //	                  lost): the stand-in for the server-side lock wait
 //	                  queues the concurrency branch brings.
+//	deadline          refuses a commit at or above the txn's deadline
+//	                  (Txn.UpdateDeadline: the expiry of a descriptor
+//	                  lease SQL used); at the bottom, it sees the timestamp
+//	                  every commit attempt is sent at.
 //
 // The order matters: the heartbeater must see the first write before
 // anything else so the anchor is set before intents name it; the committer

@@ -26,6 +26,8 @@ type txnCommitter struct {
 	// readLocks are the spans of locking reads.
 	readLocks []*rangepb.Span
 	seen      map[string]bool
+	// deadline checks the commits answered here, which reach no range.
+	deadline *txnDeadline
 }
 
 // lockingReadSpan returns the span of a locking read.
@@ -77,6 +79,13 @@ func (c *txnCommitter) SendLocked(ctx context.Context, ba *rangepb.BatchRequest)
 			// Nothing written: nothing to commit or clean up, and the
 			// reads were all at one timestamp.
 			txn := ba.Header.Txn
+			if et.Commit {
+				// Its reads hold at the read timestamp; the write
+				// timestamp, never below, is the conservative side.
+				if err := c.deadline.check(txn, tsFromProto(txn.Meta.WriteTimestamp)); err != nil {
+					return nil, err
+				}
+			}
 			txn.Status = rangepb.TransactionStatus_ABORTED
 			if et.Commit {
 				txn.Status = rangepb.TransactionStatus_COMMITTED

@@ -30,6 +30,38 @@ func (t *Txn) BufferWrites() {
 	t.c.bufferWrites = true
 }
 
+// ReadTimestamp returns the timestamp the transaction reads at (after a
+// commit: the commit timestamp).
+func (t *Txn) ReadTimestamp() hlc.Timestamp {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	return tsFromProto(t.c.mu.txn.ReadTimestamp)
+}
+
+// UpdateDeadline makes ts, or an earlier deadline already set, the time
+// the transaction must commit before: a commit at or above it fails with
+// a RetryableError instead. A transaction that used something valid only
+// until ts (a leased table descriptor) may not commit after it.
+func (t *Txn) UpdateDeadline(ts hlc.Timestamp) {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	t.c.deadline.updateLocked(ts)
+}
+
+// ForwardTimestamp makes the transaction commit at ts or later. Its reads
+// are refreshed up to the commit timestamp before it commits, as after
+// any push; if something it read changed since, the commit fails with a
+// RetryableError. A schema change uses it to commit after every
+// transaction that used the descriptor version it replaces.
+func (t *Txn) ForwardTimestamp(ts hlc.Timestamp) {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	m := t.c.mu.txn.Meta
+	if wts := tsFromProto(m.WriteTimestamp); wts.Forward(ts) {
+		m.WriteTimestamp = tsToProto(wts)
+	}
+}
+
 // KeyValue is one row of a scan.
 type KeyValue struct {
 	Key, Value []byte

@@ -143,6 +143,9 @@ const (
 	TransactionRetryReason_RETRY_UNCERTAINTY TransactionRetryReason = 3
 	// The transaction could not push a conflicting one for too long.
 	TransactionRetryReason_RETRY_PUSH_FAILED TransactionRetryReason = 4
+	// The commit would land at or after the transaction's deadline (the
+	// expiry of a descriptor lease it used; see Txn.UpdateDeadline).
+	TransactionRetryReason_RETRY_COMMIT_DEADLINE_EXCEEDED TransactionRetryReason = 5
 )
 
 // Enum value maps for TransactionRetryReason.
@@ -153,13 +156,15 @@ var (
 		2: "RETRY_REFRESH_FAILED",
 		3: "RETRY_UNCERTAINTY",
 		4: "RETRY_PUSH_FAILED",
+		5: "RETRY_COMMIT_DEADLINE_EXCEEDED",
 	}
 	TransactionRetryReason_value = map[string]int32{
-		"RETRY_REASON_UNKNOWN": 0,
-		"RETRY_SERIALIZABLE":   1,
-		"RETRY_REFRESH_FAILED": 2,
-		"RETRY_UNCERTAINTY":    3,
-		"RETRY_PUSH_FAILED":    4,
+		"RETRY_REASON_UNKNOWN":           0,
+		"RETRY_SERIALIZABLE":             1,
+		"RETRY_REFRESH_FAILED":           2,
+		"RETRY_UNCERTAINTY":              3,
+		"RETRY_PUSH_FAILED":              4,
+		"RETRY_COMMIT_DEADLINE_EXCEEDED": 5,
 	}
 )
 
@@ -1786,13 +1791,14 @@ const file_range_rangepb_txn_proto_rawDesc = "" +
 	"\vPushTxnType\x12\x12\n" +
 	"\x0ePUSH_TIMESTAMP\x10\x00\x12\x0e\n" +
 	"\n" +
-	"PUSH_ABORT\x10\x01*\x92\x01\n" +
+	"PUSH_ABORT\x10\x01*\xb6\x01\n" +
 	"\x16TransactionRetryReason\x12\x18\n" +
 	"\x14RETRY_REASON_UNKNOWN\x10\x00\x12\x16\n" +
 	"\x12RETRY_SERIALIZABLE\x10\x01\x12\x18\n" +
 	"\x14RETRY_REFRESH_FAILED\x10\x02\x12\x15\n" +
 	"\x11RETRY_UNCERTAINTY\x10\x03\x12\x15\n" +
-	"\x11RETRY_PUSH_FAILED\x10\x04B.Z,github.com/meridiandb/meridian/range/rangepbb\x06proto3"
+	"\x11RETRY_PUSH_FAILED\x10\x04\x12\"\n" +
+	"\x1eRETRY_COMMIT_DEADLINE_EXCEEDED\x10\x05B.Z,github.com/meridiandb/meridian/range/rangepbb\x06proto3"
 
 var (
 	file_range_rangepb_txn_proto_rawDescOnce sync.Once
