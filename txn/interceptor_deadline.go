@@ -32,8 +32,9 @@ func (d *txnDeadline) updateLocked(ts hlc.Timestamp) {
 }
 
 // check returns a TransactionRetryError if a commit at ts is too late.
+// A nil txnDeadline (an interceptor tested alone) has no deadline.
 func (d *txnDeadline) check(txn *rangepb.Transaction, ts hlc.Timestamp) error {
-	if d.deadline.IsEmpty() || ts.Less(d.deadline) {
+	if d == nil || d.deadline.IsEmpty() || ts.Less(d.deadline) {
 		return nil
 	}
 	return &kvserver.TransactionRetryError{Reason: rangepb.TransactionRetryReason_RETRY_COMMIT_DEADLINE_EXCEEDED, Txn: txn,
