@@ -33,6 +33,7 @@ func encodeTxnError(err error, e *rangepb.Error) bool {
 		tse *kvserver.TransactionStatusError
 		lce *kv.LockConflictError
 		unc *kv.ReadWithinUncertaintyIntervalError
+		wto *kv.WriteTooOldError
 	)
 	switch {
 	case errors.As(err, &tre):
@@ -54,6 +55,11 @@ func encodeTxnError(err error, e *rangepb.Error) bool {
 			Key: unc.Key, ReadTimestamp: tsProto(unc.ReadTimestamp), ValueTimestamp: tsProto(unc.ValueTimestamp),
 			GlobalUncertaintyLimit: tsProto(unc.GlobalUncertaintyLimit), LocalUncertaintyLimit: tsProto(unc.LocalUncertaintyLimit),
 		}}
+	case errors.As(err, &wto):
+		// A locking read that met a newer committed value: the
+		// transaction's refresher reads again above it.
+		e.Detail = &rangepb.Error_WriteTooOld{WriteTooOld: &rangepb.WriteTooOldError{
+			Key: wto.Key, Timestamp: tsProto(wto.Timestamp), ActualTimestamp: tsProto(wto.ActualTimestamp)}}
 	default:
 		return false
 	}
@@ -88,6 +94,9 @@ func decodeTxnError(e *rangepb.Error) (err error, ok bool) {
 			Key: u.Key, ReadTimestamp: tsFromProto(u.ReadTimestamp), ValueTimestamp: tsFromProto(u.ValueTimestamp),
 			GlobalUncertaintyLimit: tsFromProto(u.GlobalUncertaintyLimit), LocalUncertaintyLimit: tsFromProto(u.LocalUncertaintyLimit),
 		}
+	case *rangepb.Error_WriteTooOld:
+		w := d.WriteTooOld
+		err = &kv.WriteTooOldError{Key: w.Key, Timestamp: tsFromProto(w.Timestamp), ActualTimestamp: tsFromProto(w.ActualTimestamp)}
 	default:
 		return nil, false
 	}

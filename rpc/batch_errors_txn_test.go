@@ -22,6 +22,7 @@ func TestTxnErrorsRoundTrip(t *testing.T) {
 		&kvserver.TransactionStatusError{Reason: "stale epoch", Txn: txn},
 		errors.Wrap(&kv.LockConflictError{Locks: []kv.Lock{{Key: []byte("k"), Txn: meta}}}, "pushing txn"),
 		&kv.ReadWithinUncertaintyIntervalError{Key: []byte("k"), ValueTimestamp: hlc.Timestamp{WallTime: 5}},
+		&kv.WriteTooOldError{Key: []byte("k"), Timestamp: hlc.Timestamp{WallTime: 5}, ActualTimestamp: hlc.Timestamp{WallTime: 6, Logical: 1}},
 	} {
 		got := DecodeBatchError(EncodeBatchError(err))
 		if got.Error() != err.Error() {
@@ -42,6 +43,11 @@ func TestTxnErrorsRoundTrip(t *testing.T) {
 			var e *kvserver.TransactionPushError
 			if !errors.As(got, &e) {
 				t.Errorf("push: %v", got)
+			}
+		case *kv.WriteTooOldError:
+			var e *kv.WriteTooOldError
+			if !errors.As(got, &e) || e.ActualTimestamp != want.ActualTimestamp {
+				t.Errorf("write too old: %v", got)
 			}
 		case *kvserver.TransactionStatusError:
 			var e *kvserver.TransactionStatusError

@@ -349,3 +349,24 @@ func (n *Node) RangeDescriptors(ctx context.Context) ([]*rangepb.RangeDescriptor
 	}
 	return out, nil
 }
+
+// RevokeDescriptorLeases revokes this node's leases on table descriptors
+// for a schema change about to commit (sql/lease).
+func (a *adminServer) RevokeDescriptorLeases(ctx context.Context, req *serverpb.RevokeDescriptorLeasesRequest) (*serverpb.RevokeDescriptorLeasesResponse, error) {
+	n := a.n
+	now := hlc.Timestamp{WallTime: req.NowWall, Logical: req.NowLogical}
+	leases := n.leases.Load()
+	if leases == nil {
+		// No SQL here, no leases: only the clock to answer with.
+		if _, err := n.cfg.Clock.Update(now); err != nil {
+			return nil, status.Error(codes.FailedPrecondition, err.Error())
+		}
+		ts := n.cfg.Clock.Now()
+		return &serverpb.RevokeDescriptorLeasesResponse{NowWall: ts.WallTime, NowLogical: ts.Logical}, nil
+	}
+	ts, err := leases.Revoke(req.DescriptorIds, now)
+	if err != nil {
+		return nil, status.Error(codes.Aborted, err.Error())
+	}
+	return &serverpb.RevokeDescriptorLeasesResponse{NowWall: ts.WallTime, NowLogical: ts.Logical}, nil
+}

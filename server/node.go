@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
 	"github.com/meridiandb/meridian/pgwire"
 	"github.com/meridiandb/meridian/range/kvclient"
@@ -35,6 +36,7 @@ import (
 	"github.com/meridiandb/meridian/rpc"
 	"github.com/meridiandb/meridian/server/serverpb"
 	"github.com/meridiandb/meridian/sql"
+	"github.com/meridiandb/meridian/sql/lease"
 	"github.com/meridiandb/meridian/sql/txnkv"
 	"github.com/meridiandb/meridian/stop"
 	"github.com/meridiandb/meridian/txn"
@@ -97,6 +99,8 @@ type Node struct {
 	ranges *kvclient.Sender
 	db     *txn.DB
 	sqlSrv *pgwire.Server
+	// leases are the node's table descriptor leases (nil without SQL).
+	leases atomic.Pointer[lease.Manager]
 	// metrics is the node's Prometheus registry and collectors.
 	metrics *metrics
 
@@ -271,6 +275,9 @@ func (n *Node) startStore(ident *serverpb.StoreIdent, bootstrap bool) error {
 	if cfg.SQLListener != nil {
 		clock := cfg.Clock
 		ex := sql.NewExecutor(txnkv.NewDB(n.db), func() time.Time { return time.Unix(0, clock.Now().WallTime).UTC() })
+		leases := lease.NewManager(lease.Config{DB: txnkv.NewDB(n.db), NodeID: int32(n.nodeID), Clock: clock, Revoke: n.revokeLeasesOn})
+		n.leases.Store(leases)
+		ex.UseLeases(leases)
 		srv, err := pgwire.NewServer(pgwire.Config{Executor: ex, Auth: cfg.SQLAuth, TLS: cfg.SQLTLS, RequireTLS: cfg.SQLRequireTLS, Observer: n.metrics}, n.stopper)
 		if err == nil {
 			err = srv.Serve(cfg.SQLListener)
@@ -547,4 +554,23 @@ func (n *Node) Ready() bool { return n.ready.Load() }
 func Listen(addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	return ln, errors.Wrapf(err, "listening on %s", addr)
+}
+
+// revokeLeasesOn asks node to revoke its leases on table descriptors ids
+// (lease.RevokeFunc).
+func (n *Node) revokeLeasesOn(ctx context.Context, node int32, ids []uint32, now hlc.Timestamp) (hlc.Timestamp, error) {
+	addr, err := n.dir.resolve(kvserver.NodeID(node))
+	if err != nil {
+		return hlc.Timestamp{}, err
+	}
+	conn, err := n.rpcCtx.Dial(addr, node)
+	if err != nil {
+		return hlc.Timestamp{}, err
+	}
+	resp, err := serverpb.NewAdminClient(conn.ClientConn).RevokeDescriptorLeases(ctx, &serverpb.RevokeDescriptorLeasesRequest{
+		DescriptorIds: ids, NowWall: now.WallTime, NowLogical: now.Logical})
+	if err != nil {
+		return hlc.Timestamp{}, err
+	}
+	return hlc.Timestamp{WallTime: resp.NowWall, Logical: resp.NowLogical}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/kvapi"
+	"github.com/meridiandb/meridian/sql/lease"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/sem"
 )
@@ -153,7 +154,9 @@ func rewriteCountStar(f *tree.FuncExpr) *tree.FuncExpr {
 	if !star {
 		return f
 	}
-	return &tree.FuncExpr{Func: tree.WrapFunction("count_rows")}
+	// The clauses stay: a FILTER or OVER is the caller's to handle or
+	// refuse, never to drop.
+	return &tree.FuncExpr{Func: tree.WrapFunction("count_rows"), Filter: f.Filter, WindowDef: f.WindowDef, OrderBy: f.OrderBy, AggType: f.AggType}
 }
 
 // resolveNames replaces column names with typed references into sc.
@@ -458,7 +461,10 @@ func (b *builder) table(expr tree.TableExpr) (*catalog.TableDescriptor, *scope, 
 	if tn.ExplicitSchema && tn.SchemaName != "public" {
 		return nil, nil, pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", tn.String())
 	}
-	desc, err := catalog.MustGetTable(b.ctx, b.txn, string(tn.ObjectName))
+	desc, err := lease.Table(b.ctx, b.txn, string(tn.ObjectName))
+	if err == nil && desc == nil {
+		err = pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", string(tn.ObjectName))
+	}
 	if err != nil {
 		return nil, nil, err
 	}

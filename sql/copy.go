@@ -120,7 +120,7 @@ func (s *session) withTxn(ctx context.Context, fn func(kvapi.Txn) error) error {
 		s.status = pgwire.TxnActive
 		return nil
 	}
-	txn, err := s.ex.db.NewTxn(ctx)
+	txn, err := s.ex.newTxn(ctx)
 	if err != nil {
 		return err
 	}

@@ -53,6 +53,7 @@ import (
 	"github.com/meridiandb/meridian/pgwire"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/kvapi"
+	"github.com/meridiandb/meridian/sql/lease"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/pgformat"
 	"github.com/meridiandb/meridian/sql/sem"
@@ -63,6 +64,9 @@ import (
 type Executor struct {
 	db  kvapi.DB
 	now func() time.Time
+	// leases serve table descriptors without reading them (nil: every
+	// statement reads them in its transaction).
+	leases *lease.Manager
 }
 
 // maxImplicitRetries bounds the retries of a statement outside a
@@ -73,6 +77,20 @@ const maxImplicitRetries = 20
 // read (now(), unique_rowid()).
 func NewExecutor(db kvapi.DB, now func() time.Time) *Executor {
 	return &Executor{db: db, now: now}
+}
+
+// UseLeases makes the sessions take table descriptors from m's leases.
+// Call it before the first session.
+func (ex *Executor) UseLeases(m *lease.Manager) { ex.leases = m }
+
+// newTxn starts a transaction for a session: with leases, if the
+// executor has them.
+func (ex *Executor) newTxn(ctx context.Context) (kvapi.Txn, error) {
+	txn, err := ex.db.NewTxn(ctx)
+	if err != nil || ex.leases == nil {
+		return txn, err
+	}
+	return ex.leases.Wrap(txn), nil
 }
 
 var _ pgwire.Executor = (*Executor)(nil)
@@ -271,7 +289,7 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 	switch st := stmt.(type) {
 	case *tree.BeginTransaction:
 		if s.txn == nil {
-			txn, err := s.ex.db.NewTxn(ctx)
+			txn, err := s.ex.newTxn(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -355,7 +373,7 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 // session turns into an error): left open, it would hold its intents,
 // and heartbeat them, for nobody.
 func (s *session) runImplicit(ctx context.Context, stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (res *result, err error) {
-	txn, err := s.ex.db.NewTxn(ctx)
+	txn, err := s.ex.newTxn(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -510,6 +528,12 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 	r := &runner{ctx: ctx, txn: txn, eval: ev}
 	ev.subquery = func(sq *tree.Subquery, row tree.Datums, all bool) (tree.Datum, error) {
 		return b.runSubquery(r, sq, row, all)
+	}
+	if tree.CanModifySchema(stmt) {
+		// A schema change claims the descriptors it reads before it
+		// reads the rows under them (sql/lease).
+		lease.ClaimOnRead(txn, true)
+		defer lease.ClaimOnRead(txn, false)
 	}
 	if res, ok, err := (schemaChanger{b}).exec(stmt, r); ok {
 		return res, err
@@ -686,7 +710,7 @@ func (ps *prepared) describe(ctx context.Context) error {
 	}
 	txn := ps.s.txn
 	if txn == nil || ps.s.status == pgwire.TxnFailed {
-		t, err := ps.s.ex.db.NewTxn(ctx)
+		t, err := ps.s.ex.newTxn(ctx)
 		if err != nil {
 			return err
 		}

@@ -54,7 +54,9 @@ func TestCommitDeadline(t *testing.T) {
 			if err := run(func(txn *Txn) time.Duration {
 				ts := txn.ReadTimestamp()
 				ts.WallTime += int64(2 * time.Second)
-				txn.ForwardTimestamp(ts)
+				if err := txn.ForwardTimestamp(ctx, ts); err != nil {
+					t.Fatal(err)
+				}
 				return time.Second
 			}); !isDeadline(err) {
 				t.Fatalf("buffered=%v write=%v: a commit moved past its deadline: %v, want a deadline retry", buffered, write, err)
@@ -63,8 +65,9 @@ func TestCommitDeadline(t *testing.T) {
 	}
 }
 
-// TestForwardTimestamp: a transaction moved forward commits at the new
-// timestamp if what it read did not change, and must restart if it did.
+// TestForwardTimestamp: a transaction moved forward reads and commits at
+// the new timestamp if what it read did not change, and must restart if
+// it did.
 func TestForwardTimestamp(t *testing.T) {
 	tc := newTestCluster(t, Options{})
 	ctx := testCtx(t)
@@ -80,21 +83,28 @@ func TestForwardTimestamp(t *testing.T) {
 		}
 		to := tc.db.clock.Now()
 		to.WallTime += int64(time.Millisecond)
-		txn.ForwardTimestamp(to)
+		err := txn.ForwardTimestamp(ctx, to)
+		if changed {
+			if !IsRetryable(err) {
+				t.Fatalf("a read that changed before the forwarded timestamp: %v, want a restart", err)
+			}
+			_ = txn.Rollback(ctx)
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := txn.ReadTimestamp(); got != to {
+			t.Fatalf("reads at %s after a forward to %s", got, to)
+		}
 		if err := txn.Put(ctx, key(0, "g"), []byte("mine")); err != nil {
 			t.Fatal(err)
 		}
-		err := txn.Commit(ctx)
-		switch {
-		case changed && !IsRetryable(err):
-			t.Fatalf("a read that changed before the forwarded commit: %v, want a restart", err)
-		case !changed && err != nil:
+		if err := txn.Commit(ctx); err != nil {
 			t.Fatalf("forwarded commit: %v", err)
-		case !changed:
-			if got := txn.ReadTimestamp(); got.Less(to) {
-				t.Fatalf("committed at %s, below the forwarded %s", got, to)
-			}
 		}
-		_ = txn.Rollback(ctx)
+		if got := txn.ReadTimestamp(); got.Less(to) {
+			t.Fatalf("committed at %s, below the forwarded %s", got, to)
+		}
 	}
 }

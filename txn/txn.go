@@ -3,6 +3,7 @@ package txn
 import (
 	"context"
 
+	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/range/rangepb"
 )
@@ -48,18 +49,34 @@ func (t *Txn) UpdateDeadline(ts hlc.Timestamp) {
 	t.c.deadline.updateLocked(ts)
 }
 
-// ForwardTimestamp makes the transaction commit at ts or later. Its reads
-// are refreshed up to the commit timestamp before it commits, as after
-// any push; if something it read changed since, the commit fails with a
-// RetryableError. A schema change uses it to commit after every
-// transaction that used the descriptor version it replaces.
-func (t *Txn) ForwardTimestamp(ts hlc.Timestamp) {
-	t.c.mu.Lock()
-	defer t.c.mu.Unlock()
-	m := t.c.mu.txn.Meta
-	if wts := tsFromProto(m.WriteTimestamp); wts.Forward(ts) {
-		m.WriteTimestamp = tsToProto(wts)
+// ForwardTimestamp moves the transaction's reads and writes up to ts now
+// (if they are below): what it read so far is checked for changes up to
+// ts, as after a push; if something changed, it returns a RetryableError
+// and the transaction must restart. A schema change uses it to read and
+// commit after every transaction that used the descriptor version it
+// replaces.
+func (t *Txn) ForwardTimestamp(ctx context.Context, ts hlc.Timestamp) error {
+	c := t.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.mu.retryErr != nil {
+		return c.mu.retryErr
 	}
+	if c.mu.finalized {
+		return ErrTxnFinalized
+	}
+	if err := c.refresher.refreshLocked(ctx, c.mu.txn, ts); err != nil {
+		err = toRetryable(err, c.mu.txn)
+		var re *RetryableError
+		if errors.As(err, &re) {
+			c.mu.retryErr = re
+		}
+		return err
+	}
+	if c.clock != nil {
+		_, _ = c.clock.Update(ts)
+	}
+	return nil
 }
 
 // KeyValue is one row of a scan.

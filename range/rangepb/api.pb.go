@@ -2729,6 +2729,7 @@ type WriteTooOldError struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	Timestamp       *Timestamp             `protobuf:"bytes,1,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
 	ActualTimestamp *Timestamp             `protobuf:"bytes,2,opt,name=actual_timestamp,json=actualTimestamp,proto3" json:"actual_timestamp,omitempty"`
+	Key             []byte                 `protobuf:"bytes,3,opt,name=key,proto3" json:"key,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -2773,6 +2774,13 @@ func (x *WriteTooOldError) GetTimestamp() *Timestamp {
 func (x *WriteTooOldError) GetActualTimestamp() *Timestamp {
 	if x != nil {
 		return x.ActualTimestamp
+	}
+	return nil
+}
+
+func (x *WriteTooOldError) GetKey() []byte {
+	if x != nil {
+		return x.Key
 	}
 	return nil
 }
@@ -3416,10 +3424,11 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\"^\n" +
 	"\x14ConditionFailedError\x12!\n" +
 	"\factual_value\x18\x01 \x01(\fR\vactualValue\x12#\n" +
-	"\ractual_exists\x18\x02 \x01(\bR\factualExists\"\x95\x01\n" +
+	"\ractual_exists\x18\x02 \x01(\bR\factualExists\"\xa7\x01\n" +
 	"\x10WriteTooOldError\x129\n" +
 	"\ttimestamp\x18\x01 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\x12F\n" +
-	"\x10actual_timestamp\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\x0factualTimestamp\"\xd3\b\n" +
+	"\x10actual_timestamp\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\x0factualTimestamp\x12\x10\n" +
+	"\x03key\x18\x03 \x01(\fR\x03key\"\xd3\b\n" +
 	"\x05Error\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12Q\n" +
 	"\x10not_lease_holder\x18\x02 \x01(\v2%.meridian.rangepb.NotLeaseHolderErrorH\x00R\x0enotLeaseHolder\x12N\n" +

@@ -1054,6 +1054,122 @@ func (x *CheckConsistencyResponse) GetRanges() []*RangeConsistency {
 	return nil
 }
 
+// RevokeDescriptorLeasesRequest names the descriptors; now is the
+// revoker's clock (wall nanoseconds, logical).
+type RevokeDescriptorLeasesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DescriptorIds []uint32               `protobuf:"varint,1,rep,packed,name=descriptor_ids,json=descriptorIds,proto3" json:"descriptor_ids,omitempty"`
+	NowWall       int64                  `protobuf:"varint,2,opt,name=now_wall,json=nowWall,proto3" json:"now_wall,omitempty"`
+	NowLogical    int32                  `protobuf:"varint,3,opt,name=now_logical,json=nowLogical,proto3" json:"now_logical,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeDescriptorLeasesRequest) Reset() {
+	*x = RevokeDescriptorLeasesRequest{}
+	mi := &file_server_serverpb_server_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeDescriptorLeasesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeDescriptorLeasesRequest) ProtoMessage() {}
+
+func (x *RevokeDescriptorLeasesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_server_serverpb_server_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeDescriptorLeasesRequest.ProtoReflect.Descriptor instead.
+func (*RevokeDescriptorLeasesRequest) Descriptor() ([]byte, []int) {
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *RevokeDescriptorLeasesRequest) GetDescriptorIds() []uint32 {
+	if x != nil {
+		return x.DescriptorIds
+	}
+	return nil
+}
+
+func (x *RevokeDescriptorLeasesRequest) GetNowWall() int64 {
+	if x != nil {
+		return x.NowWall
+	}
+	return 0
+}
+
+func (x *RevokeDescriptorLeasesRequest) GetNowLogical() int32 {
+	if x != nil {
+		return x.NowLogical
+	}
+	return 0
+}
+
+// RevokeDescriptorLeasesResponse carries the node's clock after the
+// revocation: no transaction that used the leases commits above it.
+type RevokeDescriptorLeasesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	NowWall       int64                  `protobuf:"varint,1,opt,name=now_wall,json=nowWall,proto3" json:"now_wall,omitempty"`
+	NowLogical    int32                  `protobuf:"varint,2,opt,name=now_logical,json=nowLogical,proto3" json:"now_logical,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeDescriptorLeasesResponse) Reset() {
+	*x = RevokeDescriptorLeasesResponse{}
+	mi := &file_server_serverpb_server_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeDescriptorLeasesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeDescriptorLeasesResponse) ProtoMessage() {}
+
+func (x *RevokeDescriptorLeasesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_server_serverpb_server_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeDescriptorLeasesResponse.ProtoReflect.Descriptor instead.
+func (*RevokeDescriptorLeasesResponse) Descriptor() ([]byte, []int) {
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *RevokeDescriptorLeasesResponse) GetNowWall() int64 {
+	if x != nil {
+		return x.NowWall
+	}
+	return 0
+}
+
+func (x *RevokeDescriptorLeasesResponse) GetNowLogical() int32 {
+	if x != nil {
+		return x.NowLogical
+	}
+	return 0
+}
+
 var File_server_serverpb_server_proto protoreflect.FileDescriptor
 
 const file_server_serverpb_server_proto_rawDesc = "" +
@@ -1128,20 +1244,30 @@ const file_server_serverpb_server_proto_rawDesc = "" +
 	"\rapplied_index\x18\x03 \x01(\x04R\fappliedIndex\x12\x14\n" +
 	"\x05error\x18\x04 \x01(\tR\x05error\"W\n" +
 	"\x18CheckConsistencyResponse\x12;\n" +
-	"\x06ranges\x18\x01 \x03(\v2#.meridian.serverpb.RangeConsistencyR\x06ranges*A\n" +
+	"\x06ranges\x18\x01 \x03(\v2#.meridian.serverpb.RangeConsistencyR\x06ranges\"\x82\x01\n" +
+	"\x1dRevokeDescriptorLeasesRequest\x12%\n" +
+	"\x0edescriptor_ids\x18\x01 \x03(\rR\rdescriptorIds\x12\x19\n" +
+	"\bnow_wall\x18\x02 \x01(\x03R\anowWall\x12\x1f\n" +
+	"\vnow_logical\x18\x03 \x01(\x05R\n" +
+	"nowLogical\"\\\n" +
+	"\x1eRevokeDescriptorLeasesResponse\x12\x19\n" +
+	"\bnow_wall\x18\x01 \x01(\x03R\anowWall\x12\x1f\n" +
+	"\vnow_logical\x18\x02 \x01(\x05R\n" +
+	"nowLogical*A\n" +
 	"\n" +
 	"Membership\x12\n" +
 	"\n" +
 	"\x06ACTIVE\x10\x00\x12\x13\n" +
 	"\x0fDECOMMISSIONING\x10\x01\x12\x12\n" +
-	"\x0eDECOMMISSIONED\x10\x022\xff\x03\n" +
+	"\x0eDECOMMISSIONED\x10\x022\xfe\x04\n" +
 	"\x05Admin\x12G\n" +
 	"\x04Init\x12\x1e.meridian.serverpb.InitRequest\x1a\x1f.meridian.serverpb.InitResponse\x12G\n" +
 	"\x04Join\x12\x1e.meridian.serverpb.JoinRequest\x1a\x1f.meridian.serverpb.JoinResponse\x12J\n" +
 	"\x05Nodes\x12\x1f.meridian.serverpb.NodesRequest\x1a .meridian.serverpb.NodesResponse\x12J\n" +
 	"\x05Drain\x12\x1f.meridian.serverpb.DrainRequest\x1a .meridian.serverpb.DrainResponse\x12_\n" +
 	"\fDecommission\x12&.meridian.serverpb.DecommissionRequest\x1a'.meridian.serverpb.DecommissionResponse\x12k\n" +
-	"\x10CheckConsistency\x12*.meridian.serverpb.CheckConsistencyRequest\x1a+.meridian.serverpb.CheckConsistencyResponseB0Z.github.com/meridiandb/meridian/server/serverpbb\x06proto3"
+	"\x10CheckConsistency\x12*.meridian.serverpb.CheckConsistencyRequest\x1a+.meridian.serverpb.CheckConsistencyResponse\x12}\n" +
+	"\x16RevokeDescriptorLeases\x120.meridian.serverpb.RevokeDescriptorLeasesRequest\x1a1.meridian.serverpb.RevokeDescriptorLeasesResponseB0Z.github.com/meridiandb/meridian/server/serverpbb\x06proto3"
 
 var (
 	file_server_serverpb_server_proto_rawDescOnce sync.Once
@@ -1156,26 +1282,28 @@ func file_server_serverpb_server_proto_rawDescGZIP() []byte {
 }
 
 var file_server_serverpb_server_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_server_serverpb_server_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_server_serverpb_server_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_server_serverpb_server_proto_goTypes = []any{
-	(Membership)(0),                  // 0: meridian.serverpb.Membership
-	(*Tier)(nil),                     // 1: meridian.serverpb.Tier
-	(*NodeDescriptor)(nil),           // 2: meridian.serverpb.NodeDescriptor
-	(*StoreIdent)(nil),               // 3: meridian.serverpb.StoreIdent
-	(*InitRequest)(nil),              // 4: meridian.serverpb.InitRequest
-	(*InitResponse)(nil),             // 5: meridian.serverpb.InitResponse
-	(*JoinRequest)(nil),              // 6: meridian.serverpb.JoinRequest
-	(*JoinResponse)(nil),             // 7: meridian.serverpb.JoinResponse
-	(*NodesRequest)(nil),             // 8: meridian.serverpb.NodesRequest
-	(*NodeStatus)(nil),               // 9: meridian.serverpb.NodeStatus
-	(*NodesResponse)(nil),            // 10: meridian.serverpb.NodesResponse
-	(*DrainRequest)(nil),             // 11: meridian.serverpb.DrainRequest
-	(*DrainResponse)(nil),            // 12: meridian.serverpb.DrainResponse
-	(*DecommissionRequest)(nil),      // 13: meridian.serverpb.DecommissionRequest
-	(*DecommissionResponse)(nil),     // 14: meridian.serverpb.DecommissionResponse
-	(*CheckConsistencyRequest)(nil),  // 15: meridian.serverpb.CheckConsistencyRequest
-	(*RangeConsistency)(nil),         // 16: meridian.serverpb.RangeConsistency
-	(*CheckConsistencyResponse)(nil), // 17: meridian.serverpb.CheckConsistencyResponse
+	(Membership)(0),                        // 0: meridian.serverpb.Membership
+	(*Tier)(nil),                           // 1: meridian.serverpb.Tier
+	(*NodeDescriptor)(nil),                 // 2: meridian.serverpb.NodeDescriptor
+	(*StoreIdent)(nil),                     // 3: meridian.serverpb.StoreIdent
+	(*InitRequest)(nil),                    // 4: meridian.serverpb.InitRequest
+	(*InitResponse)(nil),                   // 5: meridian.serverpb.InitResponse
+	(*JoinRequest)(nil),                    // 6: meridian.serverpb.JoinRequest
+	(*JoinResponse)(nil),                   // 7: meridian.serverpb.JoinResponse
+	(*NodesRequest)(nil),                   // 8: meridian.serverpb.NodesRequest
+	(*NodeStatus)(nil),                     // 9: meridian.serverpb.NodeStatus
+	(*NodesResponse)(nil),                  // 10: meridian.serverpb.NodesResponse
+	(*DrainRequest)(nil),                   // 11: meridian.serverpb.DrainRequest
+	(*DrainResponse)(nil),                  // 12: meridian.serverpb.DrainResponse
+	(*DecommissionRequest)(nil),            // 13: meridian.serverpb.DecommissionRequest
+	(*DecommissionResponse)(nil),           // 14: meridian.serverpb.DecommissionResponse
+	(*CheckConsistencyRequest)(nil),        // 15: meridian.serverpb.CheckConsistencyRequest
+	(*RangeConsistency)(nil),               // 16: meridian.serverpb.RangeConsistency
+	(*CheckConsistencyResponse)(nil),       // 17: meridian.serverpb.CheckConsistencyResponse
+	(*RevokeDescriptorLeasesRequest)(nil),  // 18: meridian.serverpb.RevokeDescriptorLeasesRequest
+	(*RevokeDescriptorLeasesResponse)(nil), // 19: meridian.serverpb.RevokeDescriptorLeasesResponse
 }
 var file_server_serverpb_server_proto_depIdxs = []int32{
 	1,  // 0: meridian.serverpb.NodeDescriptor.locality:type_name -> meridian.serverpb.Tier
@@ -1193,14 +1321,16 @@ var file_server_serverpb_server_proto_depIdxs = []int32{
 	11, // 12: meridian.serverpb.Admin.Drain:input_type -> meridian.serverpb.DrainRequest
 	13, // 13: meridian.serverpb.Admin.Decommission:input_type -> meridian.serverpb.DecommissionRequest
 	15, // 14: meridian.serverpb.Admin.CheckConsistency:input_type -> meridian.serverpb.CheckConsistencyRequest
-	5,  // 15: meridian.serverpb.Admin.Init:output_type -> meridian.serverpb.InitResponse
-	7,  // 16: meridian.serverpb.Admin.Join:output_type -> meridian.serverpb.JoinResponse
-	10, // 17: meridian.serverpb.Admin.Nodes:output_type -> meridian.serverpb.NodesResponse
-	12, // 18: meridian.serverpb.Admin.Drain:output_type -> meridian.serverpb.DrainResponse
-	14, // 19: meridian.serverpb.Admin.Decommission:output_type -> meridian.serverpb.DecommissionResponse
-	17, // 20: meridian.serverpb.Admin.CheckConsistency:output_type -> meridian.serverpb.CheckConsistencyResponse
-	15, // [15:21] is the sub-list for method output_type
-	9,  // [9:15] is the sub-list for method input_type
+	18, // 15: meridian.serverpb.Admin.RevokeDescriptorLeases:input_type -> meridian.serverpb.RevokeDescriptorLeasesRequest
+	5,  // 16: meridian.serverpb.Admin.Init:output_type -> meridian.serverpb.InitResponse
+	7,  // 17: meridian.serverpb.Admin.Join:output_type -> meridian.serverpb.JoinResponse
+	10, // 18: meridian.serverpb.Admin.Nodes:output_type -> meridian.serverpb.NodesResponse
+	12, // 19: meridian.serverpb.Admin.Drain:output_type -> meridian.serverpb.DrainResponse
+	14, // 20: meridian.serverpb.Admin.Decommission:output_type -> meridian.serverpb.DecommissionResponse
+	17, // 21: meridian.serverpb.Admin.CheckConsistency:output_type -> meridian.serverpb.CheckConsistencyResponse
+	19, // 22: meridian.serverpb.Admin.RevokeDescriptorLeases:output_type -> meridian.serverpb.RevokeDescriptorLeasesResponse
+	16, // [16:23] is the sub-list for method output_type
+	9,  // [9:16] is the sub-list for method input_type
 	9,  // [9:9] is the sub-list for extension type_name
 	9,  // [9:9] is the sub-list for extension extendee
 	0,  // [0:9] is the sub-list for field type_name
@@ -1217,7 +1347,7 @@ func file_server_serverpb_server_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_server_serverpb_server_proto_rawDesc), len(file_server_serverpb_server_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

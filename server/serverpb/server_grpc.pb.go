@@ -24,12 +24,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Admin_Init_FullMethodName             = "/meridian.serverpb.Admin/Init"
-	Admin_Join_FullMethodName             = "/meridian.serverpb.Admin/Join"
-	Admin_Nodes_FullMethodName            = "/meridian.serverpb.Admin/Nodes"
-	Admin_Drain_FullMethodName            = "/meridian.serverpb.Admin/Drain"
-	Admin_Decommission_FullMethodName     = "/meridian.serverpb.Admin/Decommission"
-	Admin_CheckConsistency_FullMethodName = "/meridian.serverpb.Admin/CheckConsistency"
+	Admin_Init_FullMethodName                   = "/meridian.serverpb.Admin/Init"
+	Admin_Join_FullMethodName                   = "/meridian.serverpb.Admin/Join"
+	Admin_Nodes_FullMethodName                  = "/meridian.serverpb.Admin/Nodes"
+	Admin_Drain_FullMethodName                  = "/meridian.serverpb.Admin/Drain"
+	Admin_Decommission_FullMethodName           = "/meridian.serverpb.Admin/Decommission"
+	Admin_CheckConsistency_FullMethodName       = "/meridian.serverpb.Admin/CheckConsistency"
+	Admin_RevokeDescriptorLeases_FullMethodName = "/meridian.serverpb.Admin/RevokeDescriptorLeases"
 )
 
 // AdminClient is the client API for Admin service.
@@ -47,6 +48,9 @@ type AdminClient interface {
 	Drain(ctx context.Context, in *DrainRequest, opts ...grpc.CallOption) (*DrainResponse, error)
 	Decommission(ctx context.Context, in *DecommissionRequest, opts ...grpc.CallOption) (*DecommissionResponse, error)
 	CheckConsistency(ctx context.Context, in *CheckConsistencyRequest, opts ...grpc.CallOption) (*CheckConsistencyResponse, error)
+	// RevokeDescriptorLeases revokes the node's leases on table descriptors
+	// (sql/lease), for a schema change about to commit.
+	RevokeDescriptorLeases(ctx context.Context, in *RevokeDescriptorLeasesRequest, opts ...grpc.CallOption) (*RevokeDescriptorLeasesResponse, error)
 }
 
 type adminClient struct {
@@ -117,6 +121,16 @@ func (c *adminClient) CheckConsistency(ctx context.Context, in *CheckConsistency
 	return out, nil
 }
 
+func (c *adminClient) RevokeDescriptorLeases(ctx context.Context, in *RevokeDescriptorLeasesRequest, opts ...grpc.CallOption) (*RevokeDescriptorLeasesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeDescriptorLeasesResponse)
+	err := c.cc.Invoke(ctx, Admin_RevokeDescriptorLeases_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
@@ -132,6 +146,9 @@ type AdminServer interface {
 	Drain(context.Context, *DrainRequest) (*DrainResponse, error)
 	Decommission(context.Context, *DecommissionRequest) (*DecommissionResponse, error)
 	CheckConsistency(context.Context, *CheckConsistencyRequest) (*CheckConsistencyResponse, error)
+	// RevokeDescriptorLeases revokes the node's leases on table descriptors
+	// (sql/lease), for a schema change about to commit.
+	RevokeDescriptorLeases(context.Context, *RevokeDescriptorLeasesRequest) (*RevokeDescriptorLeasesResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -159,6 +176,9 @@ func (UnimplementedAdminServer) Decommission(context.Context, *DecommissionReque
 }
 func (UnimplementedAdminServer) CheckConsistency(context.Context, *CheckConsistencyRequest) (*CheckConsistencyResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method CheckConsistency not implemented")
+}
+func (UnimplementedAdminServer) RevokeDescriptorLeases(context.Context, *RevokeDescriptorLeasesRequest) (*RevokeDescriptorLeasesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RevokeDescriptorLeases not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -289,6 +309,24 @@ func _Admin_CheckConsistency_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_RevokeDescriptorLeases_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeDescriptorLeasesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).RevokeDescriptorLeases(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_RevokeDescriptorLeases_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).RevokeDescriptorLeases(ctx, req.(*RevokeDescriptorLeasesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -319,6 +357,10 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CheckConsistency",
 			Handler:    _Admin_CheckConsistency_Handler,
+		},
+		{
+			MethodName: "RevokeDescriptorLeases",
+			Handler:    _Admin_RevokeDescriptorLeases_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

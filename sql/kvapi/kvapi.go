@@ -5,7 +5,11 @@
 // importing the session package.
 package kvapi
 
-import "context"
+import (
+	"context"
+
+	"github.com/meridiandb/meridian/hlc"
+)
 
 // DB is what the SQL layer needs from the transaction layer: serializable
 // transactions over the sorted key space. The txn package provides it over
@@ -41,6 +45,21 @@ type Txn interface {
 	Commit(ctx context.Context) error
 	// Rollback aborts the transaction; after Commit it does nothing.
 	Rollback(ctx context.Context) error
+}
+
+// Timestamped is what a cluster's Txn offers besides: its place in HLC
+// time. Descriptor leases (sql/lease) need it; on a Txn without it
+// (sql/memkv) every statement reads the descriptors it uses in its own
+// transaction.
+type Timestamped interface {
+	// ReadTimestamp is the timestamp the transaction reads at; after a
+	// commit, the commit timestamp.
+	ReadTimestamp() hlc.Timestamp
+	// UpdateDeadline makes the commit fail (40001) at or after ts.
+	UpdateDeadline(ts hlc.Timestamp)
+	// ForwardTimestamp moves the transaction's reads and writes up to ts
+	// now; if what it read changed before ts, 40001.
+	ForwardTimestamp(ctx context.Context, ts hlc.Timestamp) error
 }
 
 // KeyValue is one pair a Scan returns.

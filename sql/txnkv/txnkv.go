@@ -9,6 +9,7 @@ import (
 	"context"
 
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
@@ -34,6 +35,14 @@ func (d txnDB) NewTxn(ctx context.Context) (kvapi.Txn, error) {
 }
 
 type txnAdapter struct{ t *txn.Txn }
+
+var _ kvapi.Timestamped = (*txnAdapter)(nil)
+
+func (a *txnAdapter) ReadTimestamp() hlc.Timestamp    { return a.t.ReadTimestamp() }
+func (a *txnAdapter) UpdateDeadline(ts hlc.Timestamp) { a.t.UpdateDeadline(ts) }
+func (a *txnAdapter) ForwardTimestamp(ctx context.Context, ts hlc.Timestamp) error {
+	return sqlError(a.t.ForwardTimestamp(ctx, ts))
+}
 
 // sqlError attaches the SQLSTATE a client should see to a transaction
 // layer error.
