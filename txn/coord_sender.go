@@ -141,17 +141,49 @@ func (c *coordinator) send(ctx context.Context, reqs ...*rangepb.RequestUnion) (
 		}
 	}
 	held := c.mu.buffered
+	if len(held) > 0 && hasLockingRead(reqs) {
+		// A locking read may have to wait for another transaction's
+		// lock: the held writes go first, on their own, so that the batch
+		// that waits carries no writes. Measured: pgbench TPC-B with 4
+		// clients stalled (0.06 tps, every client backing off in the
+		// conflict retrier) when UPDATE's locking read travelled with the
+		// previous statement's writes; 46 tps sent apart. Why a waiting
+		// batch with writes does not queue at the range is still to be
+		// found (issue 12's lock table).
+		c.mu.buffered = nil
+		if _, err := c.sendLocked(ctx, held); err != nil {
+			return nil, err
+		}
+		held = nil
+	}
 	if len(held) > 0 {
 		// The held-back writes go first: the requests after them see
 		// them, as if sent before.
 		reqs = append(held[:len(held):len(held)], reqs...)
 		c.mu.buffered = nil
 	}
-	ba := &rangepb.BatchRequest{Header: &rangepb.BatchHeader{Txn: c.stateLocked()}, Requests: reqs}
-	br, err := c.interceptors[0].SendLocked(ctx, ba)
+	br, err := c.sendLocked(ctx, reqs)
 	if err == nil && len(held) > 0 {
 		br.Responses = br.Responses[len(held):]
 	}
+	return br, err
+}
+
+// hasLockingRead reports whether reqs hold a locking read.
+func hasLockingRead(reqs []*rangepb.RequestUnion) bool {
+	for _, ru := range reqs {
+		if _, _, ok := lockingReadSpan(ru); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// sendLocked sends one batch down the interceptors and folds the answer
+// (or the error, as a RetryableError where one applies) into the state.
+func (c *coordinator) sendLocked(ctx context.Context, reqs []*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
+	ba := &rangepb.BatchRequest{Header: &rangepb.BatchHeader{Txn: c.stateLocked()}, Requests: reqs}
+	br, err := c.interceptors[0].SendLocked(ctx, ba)
 	if err != nil {
 		err = toRetryable(err, c.mu.txn)
 		var re *RetryableError

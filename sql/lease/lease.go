@@ -7,19 +7,20 @@
 // descriptor must commit before the lease's deadline (its expiration, or
 // the moment it was revoked) and at or after the moment it was acquired.
 //
-// A schema change (a transaction that writes descriptors) keeps one
-// version in use at a time. Before it commits, it reads the lease records
-// of the descriptors it wrote, asks their nodes to revoke them — each
-// lowers the lease's deadline to its clock's now, after the commits in
-// flight under the lease, and answers with that clock — deletes the
-// records, and moves its own commit timestamp above every answer. So
-// every transaction that used the old version commits before the new one
-// (or fails with 40001), and every lease acquired afterwards reads the
-// new one: an acquisition meets the schema change's intent on the
-// descriptor and waits for it. A record whose node does not answer is
-// waited out until it expires. This is CockroachDB's lease protocol with
-// one version instead of two: simpler, at the price of a schema change
-// that waits for the transactions in flight on the tables it changes.
+// A schema change keeps one version in use at a time. It claims every
+// descriptor it reads before it reads anything under it (a backfill), and
+// at its commit every other descriptor it wrote: it writes the descriptor
+// (an intent), reads its lease records, asks their nodes to revoke them —
+// each lowers the lease's deadline to its clock's now, after the commits
+// in flight under the lease, and answers with that clock — deletes the
+// records, and moves its own timestamp above every answer. So every
+// transaction that used the old version commits before the new one (or
+// fails with 40001), and every lease acquired afterwards reads the new
+// one: an acquisition meets the schema change's intent on the descriptor
+// and waits for it. A record whose node does not answer is waited out
+// until it expires. This is CockroachDB's lease protocol with one version
+// instead of two: simpler, at the price of a schema change that waits for
+// the transactions in flight on the tables it changes.
 package lease
 
 import (
