@@ -34,6 +34,7 @@ func encodeTxnError(err error, e *rangepb.Error) bool {
 		lce *kv.LockConflictError
 		unc *kv.ReadWithinUncertaintyIntervalError
 		wto *kv.WriteTooOldError
+		cfe *kv.ConditionFailedError
 	)
 	switch {
 	case errors.As(err, &tre):
@@ -60,6 +61,13 @@ func encodeTxnError(err error, e *rangepb.Error) bool {
 		// transaction's refresher reads again above it.
 		e.Detail = &rangepb.Error_WriteTooOld{WriteTooOld: &rangepb.WriteTooOldError{
 			Key: wto.Key, Timestamp: tsProto(wto.Timestamp), ActualTimestamp: tsProto(wto.ActualTimestamp)}}
+	case errors.As(err, &cfe):
+		// A CPut that found another value: its caller reads the value.
+		d := &rangepb.ConditionFailedError{Key: cfe.Key}
+		if v := cfe.ActualValue; v != nil {
+			d.ActualExists, d.ActualValue, d.ActualType = true, v.RawBytes, int32(v.Type)
+		}
+		e.Detail = &rangepb.Error_ConditionFailed{ConditionFailed: d}
 	default:
 		return false
 	}
@@ -97,6 +105,12 @@ func decodeTxnError(e *rangepb.Error) (err error, ok bool) {
 	case *rangepb.Error_WriteTooOld:
 		w := d.WriteTooOld
 		err = &kv.WriteTooOldError{Key: w.Key, Timestamp: tsFromProto(w.Timestamp), ActualTimestamp: tsFromProto(w.ActualTimestamp)}
+	case *rangepb.Error_ConditionFailed:
+		c := &kv.ConditionFailedError{Key: d.ConditionFailed.Key}
+		if d.ConditionFailed.ActualExists {
+			c.ActualValue = &kv.Value{Type: kv.ValueType(d.ConditionFailed.ActualType), RawBytes: d.ConditionFailed.ActualValue}
+		}
+		err = c
 	default:
 		return nil, false
 	}

@@ -23,6 +23,8 @@ func TestTxnErrorsRoundTrip(t *testing.T) {
 		errors.Wrap(&kv.LockConflictError{Locks: []kv.Lock{{Key: []byte("k"), Txn: meta}}}, "pushing txn"),
 		&kv.ReadWithinUncertaintyIntervalError{Key: []byte("k"), ValueTimestamp: hlc.Timestamp{WallTime: 5}},
 		&kv.WriteTooOldError{Key: []byte("k"), Timestamp: hlc.Timestamp{WallTime: 5}, ActualTimestamp: hlc.Timestamp{WallTime: 6, Logical: 1}},
+		&kv.ConditionFailedError{Key: []byte("k")},
+		&kv.ConditionFailedError{Key: []byte("k"), ActualValue: &kv.Value{Type: kv.ValueTypeBytes, RawBytes: []byte("v")}},
 	} {
 		got := DecodeBatchError(EncodeBatchError(err))
 		if got.Error() != err.Error() {
@@ -43,6 +45,11 @@ func TestTxnErrorsRoundTrip(t *testing.T) {
 			var e *kvserver.TransactionPushError
 			if !errors.As(got, &e) {
 				t.Errorf("push: %v", got)
+			}
+		case *kv.ConditionFailedError:
+			var e *kv.ConditionFailedError
+			if !errors.As(got, &e) || (e.ActualValue == nil) != (want.ActualValue == nil) {
+				t.Errorf("condition failed: %v", got)
 			}
 		case *kv.WriteTooOldError:
 			var e *kv.WriteTooOldError

@@ -2677,6 +2677,8 @@ type ConditionFailedError struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ActualValue   []byte                 `protobuf:"bytes,1,opt,name=actual_value,json=actualValue,proto3" json:"actual_value,omitempty"`
 	ActualExists  bool                   `protobuf:"varint,2,opt,name=actual_exists,json=actualExists,proto3" json:"actual_exists,omitempty"`
+	Key           []byte                 `protobuf:"bytes,3,opt,name=key,proto3" json:"key,omitempty"`
+	ActualType    int32                  `protobuf:"varint,4,opt,name=actual_type,json=actualType,proto3" json:"actual_type,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2723,6 +2725,20 @@ func (x *ConditionFailedError) GetActualExists() bool {
 		return x.ActualExists
 	}
 	return false
+}
+
+func (x *ConditionFailedError) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *ConditionFailedError) GetActualType() int32 {
+	if x != nil {
+		return x.ActualType
+	}
+	return 0
 }
 
 type WriteTooOldError struct {
@@ -3421,10 +3437,13 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x125\n" +
 	"\x04desc\x18\x03 \x01(\v2!.meridian.rangepb.RangeDescriptorR\x04desc\".\n" +
 	"\x14AmbiguousResultError\x12\x16\n" +
-	"\x06reason\x18\x01 \x01(\tR\x06reason\"^\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\"\x91\x01\n" +
 	"\x14ConditionFailedError\x12!\n" +
 	"\factual_value\x18\x01 \x01(\fR\vactualValue\x12#\n" +
-	"\ractual_exists\x18\x02 \x01(\bR\factualExists\"\xa7\x01\n" +
+	"\ractual_exists\x18\x02 \x01(\bR\factualExists\x12\x10\n" +
+	"\x03key\x18\x03 \x01(\fR\x03key\x12\x1f\n" +
+	"\vactual_type\x18\x04 \x01(\x05R\n" +
+	"actualType\"\xa7\x01\n" +
 	"\x10WriteTooOldError\x129\n" +
 	"\ttimestamp\x18\x01 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\x12F\n" +
 	"\x10actual_timestamp\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\x0factualTimestamp\x12\x10\n" +
