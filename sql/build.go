@@ -463,7 +463,7 @@ func (b *builder) table(expr tree.TableExpr) (*catalog.TableDescriptor, *scope, 
 	}
 	desc, err := lease.Table(b.ctx, b.txn, string(tn.ObjectName))
 	if err == nil && desc == nil {
-		err = pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", string(tn.ObjectName))
+		err = catalog.UndefinedTable(string(tn.ObjectName))
 	}
 	if err != nil {
 		return nil, nil, err

@@ -176,14 +176,7 @@ func TestClusterKillNodeUnderLoad(t *testing.T) {
 	c.waitFullyReplicated(0, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	setup, err := pgx.Connect(ctx, c.nodes[0].url())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := setup.Exec(ctx, "CREATE TABLE load (k INT PRIMARY KEY, v INT)"); err != nil {
-		t.Fatal(err)
-	}
-	_ = setup.Close(ctx)
+	c.createLoadTable(ctx, t)
 	victim := leaseholderIndex(t, c)
 	var workers []*inserter
 	loadCtx, stopLoad := context.WithCancel(ctx)
@@ -288,14 +281,7 @@ func TestClusterDrain(t *testing.T) {
 	c.waitFullyReplicated(0, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	setup, err := pgx.Connect(ctx, c.nodes[0].url())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := setup.Exec(ctx, "CREATE TABLE load (k INT PRIMARY KEY, v INT)"); err != nil {
-		t.Fatal(err)
-	}
-	_ = setup.Close(ctx)
+	c.createLoadTable(ctx, t)
 	target := leaseholderIndex(t, c)
 	// Clients of the drained node: each runs inserts until its connection
 	// closes; any SQL error fails the test.
@@ -389,14 +375,7 @@ func TestClusterDecommission(t *testing.T) {
 	c.startAll()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	setup, err := pgx.Connect(ctx, c.nodes[0].url())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := setup.Exec(ctx, "CREATE TABLE load (k INT PRIMARY KEY, v INT)"); err != nil {
-		t.Fatal(err)
-	}
-	_ = setup.Close(ctx)
+	c.createLoadTable(ctx, t)
 	// Wait until the ranges have three replicas each (on three of four).
 	var rows []nodeRow
 	waitUntil(t, 2*time.Minute, func() error {
@@ -456,3 +435,16 @@ func TestClusterDecommission(t *testing.T) {
 const sigterm = syscall.SIGTERM
 
 func itoa(i int32) string { return strconv.Itoa(int(i)) }
+
+// createLoadTable creates the table the inserters write, through node 1.
+func (c *procCluster) createLoadTable(ctx context.Context, t *testing.T) {
+	t.Helper()
+	setup, err := pgx.Connect(ctx, c.nodes[0].url())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = setup.Close(ctx) }()
+	if _, err := setup.Exec(ctx, "CREATE TABLE load (k INT PRIMARY KEY, v INT)"); err != nil {
+		t.Fatal(err)
+	}
+}

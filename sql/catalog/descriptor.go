@@ -210,9 +210,14 @@ func GetTable(ctx context.Context, txn Txn, name string) (*TableDescriptor, erro
 func MustGetTable(ctx context.Context, txn Txn, name string) (*TableDescriptor, error) {
 	d, err := GetTable(ctx, txn, name)
 	if err == nil && d == nil {
-		err = pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", name)
+		err = UndefinedTable(name)
 	}
 	return d, err
+}
+
+// UndefinedTable is the error for a table name that names none.
+func UndefinedTable(name string) error {
+	return pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", name)
 }
 
 // CreateTable stores a new table's descriptor under a fresh ID.
