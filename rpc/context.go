@@ -147,6 +147,9 @@ func ClientDialOptions(tlsConf *tls.Config) []grpc.DialOption {
 		// Responses can be as large as requests (a transaction's record
 		// with many lock spans comes back in its EndTxn response).
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageBytes), grpc.MaxCallSendMsgSize(MaxMessageBytes)),
+		// Tells a failed call that never left from one whose answer was
+		// lost (see CallProgress).
+		grpc.WithStatsHandler(progressHandler{}),
 	}
 }
 

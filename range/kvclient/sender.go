@@ -115,15 +115,18 @@ func (s *Sender) SendBatch(ctx context.Context, ba *rangepb.BatchRequest) (*rang
 			lastErr = err
 			var nlhe *kvserver.NotLeaseHolderError
 			var rnf *kvserver.RangeNotFoundError
+			var lost *answerLostError
 			switch {
 			case errors.As(err, &nlhe):
 				if h := nlhe.Lease.GetReplica(); h != nil && kvserver.NodeID(h.NodeId) != to {
 					next = kvserver.NodeID(h.NodeId)
 				}
+			case errors.As(err, &lost) && !replayable(ba):
+				// The node may have applied it: sending it elsewhere could
+				// apply it twice (CockroachDB's DistSender answers the same).
+				return nil, &kvserver.AmbiguousResultError{Reason: err.Error()}
 			case errors.As(err, &rnf), status.Code(errors.UnwrapAll(err)) == codes.Unavailable:
-			case status.Code(errors.UnwrapAll(err)) == codes.DeadlineExceeded && !isReadOnly(ba):
-				// The attempt may have been applied: retrying could apply
-				// it twice.
+			case status.Code(errors.UnwrapAll(err)) == codes.DeadlineExceeded && !replayable(ba):
 				return nil, &kvserver.AmbiguousResultError{Reason: "attempt on node timed out: " + err.Error()}
 			case status.Code(errors.UnwrapAll(err)) == codes.DeadlineExceeded:
 			default:
@@ -184,7 +187,11 @@ func (s *Sender) sendTo(ctx context.Context, to kvserver.NodeID, ba *rangepb.Bat
 		case <-done:
 		}
 	}()
+	actx, progress := rpc.WithCallProgress(actx)
 	br, err := rpc.SendBatch(actx, rangepb.NewInternalClient(conn.ClientConn), ba)
+	if err != nil && status.Code(errors.UnwrapAll(err)) == codes.Unavailable && progress.MayHaveExecuted() {
+		return nil, &answerLostError{node: to, err: err}
+	}
 	if err != nil && actx.Err() != nil && ctx.Err() == nil {
 		// Abandoned (no answer in time, or the heartbeats failed): what
 		// Send treats as a timed-out attempt.
@@ -213,12 +220,43 @@ func (s *Sender) sendLocal(ctx context.Context, to kvserver.NodeID, ba *rangepb.
 // errNoAnswer is the cause of an attempt that outlived AttemptTimeout.
 var errNoAnswer = errors.New("no answer within the attempt timeout")
 
-func isReadOnly(ba *rangepb.BatchRequest) bool {
+// answerLostError: the request reached node's transport and the
+// connection broke before an answer came back. The node may have executed
+// it.
+type answerLostError struct {
+	node kvserver.NodeID
+	err  error
+}
+
+func (e *answerLostError) Error() string {
+	return fmt.Sprintf("node %d: connection lost after the request was sent: %v", e.node, e.err)
+}
+
+func (e *answerLostError) Unwrap() error { return e.err }
+
+// replayable reports whether sending ba again after an attempt that may
+// have executed is harmless. Reads and the transaction bookkeeping
+// requests are idempotent; so are a transaction's writes, which MVCC
+// recognises as replays by their sequence numbers. A commit (EndTxn) and
+// writes outside a transaction are not: a commit may have resolved and
+// cleaned up what a replay would find missing, and a replayed
+// non-transactional CPut or Increment would fail or count twice.
+func replayable(ba *rangepb.BatchRequest) bool {
+	txnal := ba.GetHeader().GetTxn() != nil
 	for _, r := range ba.Requests {
 		switch r.Value.(type) {
 		case *rangepb.RequestUnion_Get, *rangepb.RequestUnion_Scan,
-			// Consistency checks change nothing: retrying one is safe.
-			*rangepb.RequestUnion_ComputeChecksum, *rangepb.RequestUnion_CollectChecksum:
+			*rangepb.RequestUnion_ComputeChecksum, *rangepb.RequestUnion_CollectChecksum,
+			*rangepb.RequestUnion_RequestLease, *rangepb.RequestUnion_HeartbeatTxn,
+			*rangepb.RequestUnion_PushTxn, *rangepb.RequestUnion_QueryTxn,
+			*rangepb.RequestUnion_ResolveIntent, *rangepb.RequestUnion_ResolveIntentRange,
+			*rangepb.RequestUnion_Refresh, *rangepb.RequestUnion_RefreshRange:
+		case *rangepb.RequestUnion_Put, *rangepb.RequestUnion_ConditionalPut,
+			*rangepb.RequestUnion_Increment, *rangepb.RequestUnion_Delete,
+			*rangepb.RequestUnion_DeleteRange:
+			if !txnal {
+				return false
+			}
 		default:
 			return false
 		}

@@ -2,9 +2,12 @@ package kvclient_test
 
 import (
 	"context"
+	"net"
 	"sync"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc"
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
@@ -121,4 +124,127 @@ func TestSenderLocal(t *testing.T) {
 	if amb := (*kvserver.AmbiguousResultError)(nil); !errors.As(err, &amb) {
 		t.Fatalf("a write that timed out: want AmbiguousResultError, got %v", err)
 	}
+}
+
+// fakeNode is a node's store for rpc.InternalServer: Send calls serve.
+type fakeNode struct {
+	serve func(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error)
+}
+
+func (n *fakeNode) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+	return n.serve(ctx, ba)
+}
+func (*fakeNode) HandleRaftBatch(context.Context, *rangepb.RaftMessageBatch) error { return nil }
+func (*fakeNode) HandleSnapshot(context.Context, *kvserver.Snapshot) error         { return nil }
+
+// startFakeNode serves node id's Internal service over real gRPC on a
+// loopback port.
+func startFakeNode(t *testing.T, stopper *stop.Stopper, id int32, node *fakeNode) (string, *grpc.Server) {
+	t.Helper()
+	rpcCtx := rpc.NewContext(stopper, rpc.Options{ClusterID: []byte("c"), NodeID: id,
+		Clock: hlc.NewClock(hlc.UnixNano, hlc.DefaultMaxOffset), HeartbeatInterval: time.Second})
+	srv := rpcCtx.NewServer()
+	rpc.NewInternalServer(node).Register(srv)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(srv.Stop)
+	return ln.Addr().String(), srv
+}
+
+// TestSenderLostAnswer: when a node's connection breaks after a request
+// reached it, a commit (or a write outside a transaction) is ambiguous —
+// the node may have applied it — and is not sent to another node, while
+// reads and a transaction's writes (replays MVCC recognises) go on to the
+// next node. A node that could not be reached at all is no ambiguity.
+func TestSenderLostAnswer(t *testing.T) {
+	stopper := stop.NewStopper()
+	defer stopper.Stop()
+	ok := &rangepb.BatchResponse{}
+	var mu sync.Mutex
+	served := map[string]int{}
+	good, _ := startFakeNode(t, stopper, 3, &fakeNode{serve: func(_ context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		served[ba.Header.GetTxn().GetName()]++
+		return ok, nil
+	}})
+	txn := func(id string) *rangepb.BatchHeader {
+		return &rangepb.BatchHeader{RangeId: 1, Txn: &rangepb.Transaction{Name: id}}
+	}
+	put := &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Put{Put: &rangepb.PutRequest{Key: []byte("k")}}}
+	get := &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Get{Get: &rangepb.GetRequest{Key: []byte("k")}}}
+	commit := &rangepb.RequestUnion{Value: &rangepb.RequestUnion_EndTxn{EndTxn: &rangepb.EndTxnRequest{Commit: true}}}
+	for _, tc := range []struct {
+		name      string
+		ba        *rangepb.BatchRequest
+		ambiguous bool
+	}{
+		{"commit", &rangepb.BatchRequest{Header: txn("commit"), Requests: []*rangepb.RequestUnion{put, commit}}, true},
+		{"non-transactional write", &rangepb.BatchRequest{Header: &rangepb.BatchHeader{RangeId: 1}, Requests: []*rangepb.RequestUnion{put}}, true},
+		{"transactional write", &rangepb.BatchRequest{Header: txn("write"), Requests: []*rangepb.RequestUnion{put}}, false},
+		{"read", &rangepb.BatchRequest{Header: txn("read"), Requests: []*rangepb.RequestUnion{get}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Node 2 takes the request and dies before answering.
+			reached := make(chan struct{})
+			var once sync.Once
+			bad, badSrv := startFakeNode(t, stopper, 2, &fakeNode{serve: func(ctx context.Context, _ *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+				once.Do(func() { close(reached) })
+				<-ctx.Done()
+				return nil, ctx.Err()
+			}})
+			go func() {
+				<-reached
+				badSrv.Stop()
+			}()
+			s := newTestSender(stopper, map[kvserver.NodeID]string{2: bad, 3: good})
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			_, err := s.SendBatch(ctx, tc.ba)
+			amb := (*kvserver.AmbiguousResultError)(nil)
+			mu.Lock()
+			n := served[tc.ba.Header.GetTxn().GetName()]
+			served[tc.ba.Header.GetTxn().GetName()] = 0
+			mu.Unlock()
+			switch {
+			case tc.ambiguous && !errors.As(err, &amb):
+				t.Fatalf("want AmbiguousResultError, got %v", err)
+			case tc.ambiguous && n != 0:
+				t.Fatalf("an ambiguous request was sent again, to node 3")
+			case !tc.ambiguous && (err != nil || n != 1):
+				t.Fatalf("want it served by node 3, got err %v, served %d times", err, n)
+			}
+		})
+	}
+
+	// A node nobody listens on: the commit never left, node 3 serves it.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	_ = ln.Close()
+	s := newTestSender(stopper, map[kvserver.NodeID]string{2: dead, 3: good})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := s.SendBatch(ctx, &rangepb.BatchRequest{Header: txn("refused"), Requests: []*rangepb.RequestUnion{put, commit}}); err != nil {
+		t.Fatalf("a commit to an unreachable node then a live one: %v", err)
+	}
+}
+
+// newTestSender returns a sender on node 1 that tries nodes 2 then 3 at
+// addrs.
+func newTestSender(stopper *stop.Stopper, addrs map[kvserver.NodeID]string) *kvclient.Sender {
+	rpcCtx := rpc.NewContext(stopper, rpc.Options{ClusterID: []byte("c"), NodeID: 1,
+		Clock: hlc.NewClock(hlc.UnixNano, hlc.DefaultMaxOffset), HeartbeatInterval: time.Second})
+	resolve := func(id kvserver.NodeID) (string, error) {
+		if a, ok := addrs[id]; ok {
+			return a, nil
+		}
+		return "", errors.Newf("no node %d", id)
+	}
+	return kvclient.NewSender(rpcCtx, resolve, []kvserver.NodeID{2, 3})
 }
