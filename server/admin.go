@@ -253,10 +253,24 @@ func (a *adminServer) Decommission(ctx context.Context, req *serverpb.Decommissi
 		}
 	}
 	all := n.clusterStatus(ctx)
+	// A node reports the replicas its store holds, and a dead node reports
+	// nothing: meta2's replica lists count for it too, so that a node is
+	// never called empty while a range still lists it.
+	descs, err := n.RangeDescriptors(ctx)
+	if err != nil {
+		return nil, status.Errorf(codes.Unavailable, "reading the range descriptors: %v", err)
+	}
+	listed := map[int32]int32{}
+	for _, d := range descs {
+		for _, rd := range d.Replicas {
+			listed[rd.NodeId]++
+		}
+	}
 	var out []*serverpb.NodeStatus
 	for _, st := range all {
 		for _, id := range req.NodeIds {
 			if st.Desc.NodeId == id {
+				st.Ranges = max(st.Ranges, listed[id])
 				out = append(out, st)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
+	"google.golang.org/protobuf/proto"
 )
 
 // TestUpreplicateAfterNodeDeath: four nodes, three replicas per range; a
@@ -41,6 +42,34 @@ func TestUpreplicateAfterNodeDeath(t *testing.T) {
 			}
 			if voters != 3 {
 				return errors.Newf("r%d has %d voters", id, voters)
+			}
+		}
+		return nil
+	})
+	// Meta2, which routes requests and counts a node's replicas for
+	// decommissioning, lists the replicas the ranges have now.
+	waitFor(t, time.Minute, func() error {
+		newest := map[kvserver.RangeID]*rangepb.RangeDescriptor{}
+		for _, i := range []int{0, 2, 3} {
+			for _, r := range c.node(i).Store().Replicas() {
+				if d := r.Desc(); d != nil {
+					if cur, ok := newest[r.RangeID()]; !ok || d.Generation > cur.Generation {
+						newest[r.RangeID()] = d
+					}
+				}
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		meta, err := c.node(0).RangeDescriptors(ctx)
+		if err != nil {
+			return err
+		}
+		for _, m := range meta {
+			d := newest[kvserver.RangeID(m.RangeId)]
+			if !proto.Equal(m, d) {
+				return errors.Newf("meta2 has r%d at generation %d with %v; the range is at generation %d with %v",
+					m.RangeId, m.Generation, m.Replicas, d.GetGeneration(), d.GetReplicas())
 			}
 		}
 		return nil

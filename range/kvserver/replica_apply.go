@@ -65,6 +65,8 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 	b := r.store.engine.NewBatch()
 	defer b.Close()
 	effects := make([]appliedEffect, 0, len(ents))
+	// replicasChanged: an entry changed the range's replicas (meta2 lists them).
+	replicasChanged := false
 	// rhs is the right-hand replica of a split in this batch, whose raftMu
 	// is held until it is set up (or the batch failed).
 	var rhs *splitRHS
@@ -114,6 +116,7 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 				if len(cc.Changes) == 0 && desc != nil {
 					desc = leaveJoint(desc)
 					eff.newDesc = desc
+					replicasChanged = true
 					if err := putProto(b, descKey(r.rangeID), desc); err != nil {
 						return nil, err
 					}
@@ -162,6 +165,7 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 			if res.ChangeReplicasDesc != nil {
 				desc = res.ChangeReplicasDesc
 				eff.newDesc = desc
+				replicasChanged = true
 				eff.confChange = cc
 				if err := putProto(b, descKey(r.rangeID), desc); err != nil {
 					return nil, err
@@ -231,6 +235,11 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 		!descContains(desc, kv.Meta2Prefix) {
 		// A new leaseholder makes sure meta2 knows its range: the one that
 		// split it may have died before it updated the record.
+		r.store.updateMeta2Async(desc)
+	} else if replicasChanged && lease.GetReplica().GetNodeId() == int32(r.store.nodeID) {
+		// Meta2 lists the range's replicas too: the leaseholder, which
+		// made the change, brings its record up to date. Generations rise
+		// with every change, so a late update never undoes a newer one.
 		r.store.updateMeta2Async(desc)
 	}
 
