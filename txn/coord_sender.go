@@ -238,6 +238,8 @@ func (c *coordinator) restart(ts hlc.Timestamp, priority int32) {
 		t.Meta.Priority = priority
 	}
 	t.Status = rangepb.TransactionStatus_PENDING
+	// Savepoint rollbacks were the last epoch's: its intents all go.
+	t.IgnoredSeqNums = nil
 	c.mu.retryErr = nil
 	// The held-back writes were the last epoch's: the next run writes
 	// again.

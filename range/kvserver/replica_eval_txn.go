@@ -120,7 +120,30 @@ func (ec *evalCtx) readTxn() *kv.Txn {
 	if ec.txn == nil {
 		return nil
 	}
-	return &kv.Txn{TxnMeta: metaToKV(ec.txn.Meta), ReadTimestamp: tsFromProto(ec.txn.ReadTimestamp)}
+	return &kv.Txn{TxnMeta: metaToKV(ec.txn.Meta), ReadTimestamp: tsFromProto(ec.txn.ReadTimestamp),
+		IgnoredSeqNums: seqRangesToKV(ec.txn.IgnoredSeqNums)}
+}
+
+func seqRangesToKV(rs []*rangepb.SeqNumRange) []kv.SeqNumRange {
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]kv.SeqNumRange, len(rs))
+	for i, r := range rs {
+		out[i] = kv.SeqNumRange{Start: r.Start, End: r.End}
+	}
+	return out
+}
+
+func seqRangesFromKV(rs []kv.SeqNumRange) []*rangepb.SeqNumRange {
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]*rangepb.SeqNumRange, len(rs))
+	for i, r := range rs {
+		out[i] = &rangepb.SeqNumRange{Start: r.Start, End: r.End}
+	}
+	return out
 }
 
 // writeTxn is the transaction for the batch's next write.
@@ -399,6 +422,9 @@ func recordTxn(rec *rangepb.TxnRecord, base *rangepb.Transaction) *rangepb.Trans
 	t.Status = rec.Status
 	t.LastHeartbeat = rec.LastHeartbeat
 	t.LockSpans = rec.LockSpans
+	if base == nil || len(rec.IgnoredSeqNums) > 0 {
+		t.IgnoredSeqNums = rec.IgnoredSeqNums
+	}
 	return t
 }
 
@@ -418,13 +444,14 @@ func evaluateTxnRequest(ec *evalCtx, rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCC
 	case *rangepb.RequestUnion_ResolveIntent:
 		ok, err := kv.MVCCResolveIntent(rw, ms, kv.LockUpdate{
 			Span: kv.Span{Key: req.ResolveIntent.Key}, Txn: metaToKV(req.ResolveIntent.Txn), Status: statusToKV(req.ResolveIntent.Status),
+			IgnoredSeqNums: seqRangesToKV(req.ResolveIntent.IgnoredSeqNums),
 		})
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ResolveIntent{ResolveIntent: &rangepb.ResolveIntentResponse{Resolved: ok}}}, true, err
 	case *rangepb.RequestUnion_ResolveIntentRange:
 		s := req.ResolveIntentRange.Span
 		n, _, err := kv.MVCCResolveIntentRange(rw, ms, kv.LockUpdate{
 			Span: kv.Span{Key: s.GetKey(), EndKey: s.GetEndKey()}, Txn: metaToKV(req.ResolveIntentRange.Txn),
-			Status: statusToKV(req.ResolveIntentRange.Status),
+			Status: statusToKV(req.ResolveIntentRange.Status), IgnoredSeqNums: seqRangesToKV(req.ResolveIntentRange.IgnoredSeqNums),
 		}, 0)
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ResolveIntentRange{ResolveIntentRange: &rangepb.ResolveIntentRangeResponse{Resolved: n}}}, true, err
 	case *rangepb.RequestUnion_QueryTxn:
@@ -550,7 +577,7 @@ func evalEndTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.En
 	// meets a leftover intent needs only the status), while every push and
 	// heartbeat reads the whole record: a bulk load's hundred thousand
 	// spans made each reader meeting one of its intents decode megabytes.
-	rec = &rangepb.TxnRecord{Meta: txn.Meta, Status: txn.Status, LastHeartbeat: rec.LastHeartbeat}
+	rec = &rangepb.TxnRecord{Meta: txn.Meta, Status: txn.Status, LastHeartbeat: rec.LastHeartbeat, IgnoredSeqNums: txn.IgnoredSeqNums}
 	if err := writeRecord(rw, ms, key, rec); err != nil {
 		return nil, err
 	}
@@ -571,7 +598,7 @@ func evalOnePhaseCommit(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *ra
 	txn.Status = rangepb.TransactionStatus_COMMITTED
 	txn.LockSpans = req.LockSpans
 	ec.txn = txn
-	rec := &rangepb.TxnRecord{Meta: txn.Meta, Status: txn.Status}
+	rec := &rangepb.TxnRecord{Meta: txn.Meta, Status: txn.Status, IgnoredSeqNums: txn.IgnoredSeqNums}
 	return &rangepb.EndTxnResponse{Txn: txn}, resolveLockSpans(ec, rw, ms, req.LockSpans, rec)
 }
 
@@ -587,7 +614,7 @@ const maxSyncResolveSpans = 128
 // part inside this range now, in the same command (up to
 // maxSyncResolveSpans); the rest after apply.
 func resolveLockSpans(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, spans []*rangepb.Span, rec *rangepb.TxnRecord) error {
-	up := kv.LockUpdate{Txn: metaToKV(rec.Meta), Status: statusToKV(rec.Status)}
+	up := kv.LockUpdate{Txn: metaToKV(rec.Meta), Status: statusToKV(rec.Status), IgnoredSeqNums: seqRangesToKV(rec.IgnoredSeqNums)}
 	resolved := 0
 	for _, s := range spans {
 		if in, ok := clipSpan(s, ec.desc); ok && resolved >= maxSyncResolveSpans {

@@ -187,7 +187,7 @@ func (r *Replica) pushAndResolve(ctx context.Context, ba *rangepb.BatchRequest, 
 			pushed[l.Txn.ID] = pushee
 		}
 		resolve.Requests = append(resolve.Requests, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ResolveIntent{ResolveIntent: &rangepb.ResolveIntentRequest{
-			Key: l.Key, Txn: pushee.Meta, Status: pushee.Status,
+			Key: l.Key, Txn: pushee.Meta, Status: pushee.Status, IgnoredSeqNums: pushee.IgnoredSeqNums,
 		}}})
 	}
 	_, err := r.store.cfg.TxnSender.Send(ctx, resolve)
@@ -314,11 +314,12 @@ func (r *Replica) resolveAfterApply(ec *evalCtx) {
 			st = rangepb.TransactionStatus_COMMITTED
 		}
 		ru := &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ResolveIntent{ResolveIntent: &rangepb.ResolveIntentRequest{
-			Key: u.Span.Key, Txn: metaFromKV(u.Txn), Status: st,
+			Key: u.Span.Key, Txn: metaFromKV(u.Txn), Status: st, IgnoredSeqNums: seqRangesFromKV(u.IgnoredSeqNums),
 		}}}
 		if len(u.Span.EndKey) > 0 {
 			ru = &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ResolveIntentRange{ResolveIntentRange: &rangepb.ResolveIntentRangeRequest{
 				Span: &rangepb.Span{Key: u.Span.Key, EndKey: u.Span.EndKey}, Txn: metaFromKV(u.Txn), Status: st,
+				IgnoredSeqNums: seqRangesFromKV(u.IgnoredSeqNums),
 			}}}
 		}
 		ba.Requests = append(ba.Requests, ru)

@@ -315,9 +315,13 @@ type Transaction struct {
 	GlobalUncertaintyLimit *Timestamp `protobuf:"bytes,6,opt,name=global_uncertainty_limit,json=globalUncertaintyLimit,proto3" json:"global_uncertainty_limit,omitempty"`
 	// lock_spans are the spans the transaction wrote intents in (sent with
 	// EndTxn, kept in the record so that intents can be found after it).
-	LockSpans     []*Span `protobuf:"bytes,7,rep,name=lock_spans,json=lockSpans,proto3" json:"lock_spans,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	LockSpans []*Span `protobuf:"bytes,7,rep,name=lock_spans,json=lockSpans,proto3" json:"lock_spans,omitempty"`
+	// ignored_seq_nums are the sequence numbers of this epoch rolled back
+	// to savepoints: reads skip those writes, and resolution at commit
+	// drops them.
+	IgnoredSeqNums []*SeqNumRange `protobuf:"bytes,8,rep,name=ignored_seq_nums,json=ignoredSeqNums,proto3" json:"ignored_seq_nums,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Transaction) Reset() {
@@ -399,6 +403,66 @@ func (x *Transaction) GetLockSpans() []*Span {
 	return nil
 }
 
+func (x *Transaction) GetIgnoredSeqNums() []*SeqNumRange {
+	if x != nil {
+		return x.IgnoredSeqNums
+	}
+	return nil
+}
+
+// SeqNumRange is the inclusive range [start, end] of sequence numbers.
+type SeqNumRange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Start         int32                  `protobuf:"varint,1,opt,name=start,proto3" json:"start,omitempty"`
+	End           int32                  `protobuf:"varint,2,opt,name=end,proto3" json:"end,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SeqNumRange) Reset() {
+	*x = SeqNumRange{}
+	mi := &file_range_rangepb_txn_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SeqNumRange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SeqNumRange) ProtoMessage() {}
+
+func (x *SeqNumRange) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_txn_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SeqNumRange.ProtoReflect.Descriptor instead.
+func (*SeqNumRange) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *SeqNumRange) GetStart() int32 {
+	if x != nil {
+		return x.Start
+	}
+	return 0
+}
+
+func (x *SeqNumRange) GetEnd() int32 {
+	if x != nil {
+		return x.End
+	}
+	return 0
+}
+
 // TxnRecord is the stored record of a transaction, at the range-local key
 // /Local/Range/<anchor>/txn-<id> of its anchor's range.
 type TxnRecord struct {
@@ -407,13 +471,16 @@ type TxnRecord struct {
 	Status        TransactionStatus      `protobuf:"varint,2,opt,name=status,proto3,enum=meridian.rangepb.TransactionStatus" json:"status,omitempty"`
 	LastHeartbeat *Timestamp             `protobuf:"bytes,3,opt,name=last_heartbeat,json=lastHeartbeat,proto3" json:"last_heartbeat,omitempty"`
 	LockSpans     []*Span                `protobuf:"bytes,4,rep,name=lock_spans,json=lockSpans,proto3" json:"lock_spans,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// ignored_seq_nums: the final record's savepoint rollbacks, which whoever
+	// resolves the transaction's intents must apply.
+	IgnoredSeqNums []*SeqNumRange `protobuf:"bytes,5,rep,name=ignored_seq_nums,json=ignoredSeqNums,proto3" json:"ignored_seq_nums,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *TxnRecord) Reset() {
 	*x = TxnRecord{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[2]
+	mi := &file_range_rangepb_txn_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -425,7 +492,7 @@ func (x *TxnRecord) String() string {
 func (*TxnRecord) ProtoMessage() {}
 
 func (x *TxnRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[2]
+	mi := &file_range_rangepb_txn_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -438,7 +505,7 @@ func (x *TxnRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
 func (*TxnRecord) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{2}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *TxnRecord) GetMeta() *TxnMeta {
@@ -469,6 +536,13 @@ func (x *TxnRecord) GetLockSpans() []*Span {
 	return nil
 }
 
+func (x *TxnRecord) GetIgnoredSeqNums() []*SeqNumRange {
+	if x != nil {
+		return x.IgnoredSeqNums
+	}
+	return nil
+}
+
 // EndTxnRequest commits or aborts the transaction of the batch header. It
 // is addressed to the anchor key. Intents in lock_spans local to the
 // record's range are resolved in the same Raft command; the others after,
@@ -484,7 +558,7 @@ type EndTxnRequest struct {
 
 func (x *EndTxnRequest) Reset() {
 	*x = EndTxnRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[3]
+	mi := &file_range_rangepb_txn_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -496,7 +570,7 @@ func (x *EndTxnRequest) String() string {
 func (*EndTxnRequest) ProtoMessage() {}
 
 func (x *EndTxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[3]
+	mi := &file_range_rangepb_txn_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -509,7 +583,7 @@ func (x *EndTxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndTxnRequest.ProtoReflect.Descriptor instead.
 func (*EndTxnRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{3}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *EndTxnRequest) GetKey() []byte {
@@ -542,7 +616,7 @@ type EndTxnResponse struct {
 
 func (x *EndTxnResponse) Reset() {
 	*x = EndTxnResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[4]
+	mi := &file_range_rangepb_txn_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -554,7 +628,7 @@ func (x *EndTxnResponse) String() string {
 func (*EndTxnResponse) ProtoMessage() {}
 
 func (x *EndTxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[4]
+	mi := &file_range_rangepb_txn_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -567,7 +641,7 @@ func (x *EndTxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndTxnResponse.ProtoReflect.Descriptor instead.
 func (*EndTxnResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{4}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *EndTxnResponse) GetTxn() *Transaction {
@@ -589,7 +663,7 @@ type HeartbeatTxnRequest struct {
 
 func (x *HeartbeatTxnRequest) Reset() {
 	*x = HeartbeatTxnRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[5]
+	mi := &file_range_rangepb_txn_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -601,7 +675,7 @@ func (x *HeartbeatTxnRequest) String() string {
 func (*HeartbeatTxnRequest) ProtoMessage() {}
 
 func (x *HeartbeatTxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[5]
+	mi := &file_range_rangepb_txn_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -614,7 +688,7 @@ func (x *HeartbeatTxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatTxnRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatTxnRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{5}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *HeartbeatTxnRequest) GetKey() []byte {
@@ -640,7 +714,7 @@ type HeartbeatTxnResponse struct {
 
 func (x *HeartbeatTxnResponse) Reset() {
 	*x = HeartbeatTxnResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[6]
+	mi := &file_range_rangepb_txn_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -652,7 +726,7 @@ func (x *HeartbeatTxnResponse) String() string {
 func (*HeartbeatTxnResponse) ProtoMessage() {}
 
 func (x *HeartbeatTxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[6]
+	mi := &file_range_rangepb_txn_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -665,7 +739,7 @@ func (x *HeartbeatTxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatTxnResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatTxnResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{6}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *HeartbeatTxnResponse) GetTxn() *Transaction {
@@ -695,7 +769,7 @@ type PushTxnRequest struct {
 
 func (x *PushTxnRequest) Reset() {
 	*x = PushTxnRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[7]
+	mi := &file_range_rangepb_txn_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -707,7 +781,7 @@ func (x *PushTxnRequest) String() string {
 func (*PushTxnRequest) ProtoMessage() {}
 
 func (x *PushTxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[7]
+	mi := &file_range_rangepb_txn_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -720,7 +794,7 @@ func (x *PushTxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushTxnRequest.ProtoReflect.Descriptor instead.
 func (*PushTxnRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{7}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PushTxnRequest) GetKey() []byte {
@@ -767,7 +841,7 @@ type PushTxnResponse struct {
 
 func (x *PushTxnResponse) Reset() {
 	*x = PushTxnResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[8]
+	mi := &file_range_rangepb_txn_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -779,7 +853,7 @@ func (x *PushTxnResponse) String() string {
 func (*PushTxnResponse) ProtoMessage() {}
 
 func (x *PushTxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[8]
+	mi := &file_range_rangepb_txn_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -792,7 +866,7 @@ func (x *PushTxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushTxnResponse.ProtoReflect.Descriptor instead.
 func (*PushTxnResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{8}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PushTxnResponse) GetPusheeTxn() *Transaction {
@@ -806,17 +880,18 @@ func (x *PushTxnResponse) GetPusheeTxn() *Transaction {
 // status (COMMITTED at txn.write_timestamp, ABORTED, or PENDING pushed to
 // txn.write_timestamp). Idempotent.
 type ResolveIntentRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Txn           *TxnMeta               `protobuf:"bytes,2,opt,name=txn,proto3" json:"txn,omitempty"`
-	Status        TransactionStatus      `protobuf:"varint,3,opt,name=status,proto3,enum=meridian.rangepb.TransactionStatus" json:"status,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Key            []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Txn            *TxnMeta               `protobuf:"bytes,2,opt,name=txn,proto3" json:"txn,omitempty"`
+	Status         TransactionStatus      `protobuf:"varint,3,opt,name=status,proto3,enum=meridian.rangepb.TransactionStatus" json:"status,omitempty"`
+	IgnoredSeqNums []*SeqNumRange         `protobuf:"bytes,4,rep,name=ignored_seq_nums,json=ignoredSeqNums,proto3" json:"ignored_seq_nums,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ResolveIntentRequest) Reset() {
 	*x = ResolveIntentRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[9]
+	mi := &file_range_rangepb_txn_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -828,7 +903,7 @@ func (x *ResolveIntentRequest) String() string {
 func (*ResolveIntentRequest) ProtoMessage() {}
 
 func (x *ResolveIntentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[9]
+	mi := &file_range_rangepb_txn_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -841,7 +916,7 @@ func (x *ResolveIntentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveIntentRequest.ProtoReflect.Descriptor instead.
 func (*ResolveIntentRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{9}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ResolveIntentRequest) GetKey() []byte {
@@ -865,6 +940,13 @@ func (x *ResolveIntentRequest) GetStatus() TransactionStatus {
 	return TransactionStatus_PENDING
 }
 
+func (x *ResolveIntentRequest) GetIgnoredSeqNums() []*SeqNumRange {
+	if x != nil {
+		return x.IgnoredSeqNums
+	}
+	return nil
+}
+
 type ResolveIntentResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Resolved      bool                   `protobuf:"varint,1,opt,name=resolved,proto3" json:"resolved,omitempty"`
@@ -874,7 +956,7 @@ type ResolveIntentResponse struct {
 
 func (x *ResolveIntentResponse) Reset() {
 	*x = ResolveIntentResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[10]
+	mi := &file_range_rangepb_txn_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -886,7 +968,7 @@ func (x *ResolveIntentResponse) String() string {
 func (*ResolveIntentResponse) ProtoMessage() {}
 
 func (x *ResolveIntentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[10]
+	mi := &file_range_rangepb_txn_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -899,7 +981,7 @@ func (x *ResolveIntentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveIntentResponse.ProtoReflect.Descriptor instead.
 func (*ResolveIntentResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{10}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ResolveIntentResponse) GetResolved() bool {
@@ -911,17 +993,18 @@ func (x *ResolveIntentResponse) GetResolved() bool {
 
 // ResolveIntentRangeRequest resolves every intent of txn in span.
 type ResolveIntentRangeRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Span          *Span                  `protobuf:"bytes,1,opt,name=span,proto3" json:"span,omitempty"`
-	Txn           *TxnMeta               `protobuf:"bytes,2,opt,name=txn,proto3" json:"txn,omitempty"`
-	Status        TransactionStatus      `protobuf:"varint,3,opt,name=status,proto3,enum=meridian.rangepb.TransactionStatus" json:"status,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Span           *Span                  `protobuf:"bytes,1,opt,name=span,proto3" json:"span,omitempty"`
+	Txn            *TxnMeta               `protobuf:"bytes,2,opt,name=txn,proto3" json:"txn,omitempty"`
+	Status         TransactionStatus      `protobuf:"varint,3,opt,name=status,proto3,enum=meridian.rangepb.TransactionStatus" json:"status,omitempty"`
+	IgnoredSeqNums []*SeqNumRange         `protobuf:"bytes,4,rep,name=ignored_seq_nums,json=ignoredSeqNums,proto3" json:"ignored_seq_nums,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ResolveIntentRangeRequest) Reset() {
 	*x = ResolveIntentRangeRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[11]
+	mi := &file_range_rangepb_txn_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -933,7 +1016,7 @@ func (x *ResolveIntentRangeRequest) String() string {
 func (*ResolveIntentRangeRequest) ProtoMessage() {}
 
 func (x *ResolveIntentRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[11]
+	mi := &file_range_rangepb_txn_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -946,7 +1029,7 @@ func (x *ResolveIntentRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveIntentRangeRequest.ProtoReflect.Descriptor instead.
 func (*ResolveIntentRangeRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{11}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ResolveIntentRangeRequest) GetSpan() *Span {
@@ -970,6 +1053,13 @@ func (x *ResolveIntentRangeRequest) GetStatus() TransactionStatus {
 	return TransactionStatus_PENDING
 }
 
+func (x *ResolveIntentRangeRequest) GetIgnoredSeqNums() []*SeqNumRange {
+	if x != nil {
+		return x.IgnoredSeqNums
+	}
+	return nil
+}
+
 type ResolveIntentRangeResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Resolved      int64                  `protobuf:"varint,1,opt,name=resolved,proto3" json:"resolved,omitempty"`
@@ -979,7 +1069,7 @@ type ResolveIntentRangeResponse struct {
 
 func (x *ResolveIntentRangeResponse) Reset() {
 	*x = ResolveIntentRangeResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[12]
+	mi := &file_range_rangepb_txn_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -991,7 +1081,7 @@ func (x *ResolveIntentRangeResponse) String() string {
 func (*ResolveIntentRangeResponse) ProtoMessage() {}
 
 func (x *ResolveIntentRangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[12]
+	mi := &file_range_rangepb_txn_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1004,7 +1094,7 @@ func (x *ResolveIntentRangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveIntentRangeResponse.ProtoReflect.Descriptor instead.
 func (*ResolveIntentRangeResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{12}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ResolveIntentRangeResponse) GetResolved() int64 {
@@ -1025,7 +1115,7 @@ type QueryTxnRequest struct {
 
 func (x *QueryTxnRequest) Reset() {
 	*x = QueryTxnRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[13]
+	mi := &file_range_rangepb_txn_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1037,7 +1127,7 @@ func (x *QueryTxnRequest) String() string {
 func (*QueryTxnRequest) ProtoMessage() {}
 
 func (x *QueryTxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[13]
+	mi := &file_range_rangepb_txn_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1050,7 +1140,7 @@ func (x *QueryTxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryTxnRequest.ProtoReflect.Descriptor instead.
 func (*QueryTxnRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{13}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *QueryTxnRequest) GetKey() []byte {
@@ -1078,7 +1168,7 @@ type QueryTxnResponse struct {
 
 func (x *QueryTxnResponse) Reset() {
 	*x = QueryTxnResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[14]
+	mi := &file_range_rangepb_txn_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1090,7 +1180,7 @@ func (x *QueryTxnResponse) String() string {
 func (*QueryTxnResponse) ProtoMessage() {}
 
 func (x *QueryTxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[14]
+	mi := &file_range_rangepb_txn_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1103,7 +1193,7 @@ func (x *QueryTxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryTxnResponse.ProtoReflect.Descriptor instead.
 func (*QueryTxnResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{14}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *QueryTxnResponse) GetQueriedTxn() *Transaction {
@@ -1134,7 +1224,7 @@ type RefreshRequest struct {
 
 func (x *RefreshRequest) Reset() {
 	*x = RefreshRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[15]
+	mi := &file_range_rangepb_txn_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1146,7 +1236,7 @@ func (x *RefreshRequest) String() string {
 func (*RefreshRequest) ProtoMessage() {}
 
 func (x *RefreshRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[15]
+	mi := &file_range_rangepb_txn_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1159,7 +1249,7 @@ func (x *RefreshRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshRequest.ProtoReflect.Descriptor instead.
 func (*RefreshRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{15}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RefreshRequest) GetKey() []byte {
@@ -1184,7 +1274,7 @@ type RefreshResponse struct {
 
 func (x *RefreshResponse) Reset() {
 	*x = RefreshResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[16]
+	mi := &file_range_rangepb_txn_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1196,7 +1286,7 @@ func (x *RefreshResponse) String() string {
 func (*RefreshResponse) ProtoMessage() {}
 
 func (x *RefreshResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[16]
+	mi := &file_range_rangepb_txn_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1209,7 +1299,7 @@ func (x *RefreshResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshResponse.ProtoReflect.Descriptor instead.
 func (*RefreshResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{16}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{17}
 }
 
 type RefreshRangeRequest struct {
@@ -1222,7 +1312,7 @@ type RefreshRangeRequest struct {
 
 func (x *RefreshRangeRequest) Reset() {
 	*x = RefreshRangeRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[17]
+	mi := &file_range_rangepb_txn_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1234,7 +1324,7 @@ func (x *RefreshRangeRequest) String() string {
 func (*RefreshRangeRequest) ProtoMessage() {}
 
 func (x *RefreshRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[17]
+	mi := &file_range_rangepb_txn_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1247,7 +1337,7 @@ func (x *RefreshRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshRangeRequest.ProtoReflect.Descriptor instead.
 func (*RefreshRangeRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{17}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RefreshRangeRequest) GetSpan() *Span {
@@ -1272,7 +1362,7 @@ type RefreshRangeResponse struct {
 
 func (x *RefreshRangeResponse) Reset() {
 	*x = RefreshRangeResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[18]
+	mi := &file_range_rangepb_txn_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1284,7 +1374,7 @@ func (x *RefreshRangeResponse) String() string {
 func (*RefreshRangeResponse) ProtoMessage() {}
 
 func (x *RefreshRangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[18]
+	mi := &file_range_rangepb_txn_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1297,7 +1387,7 @@ func (x *RefreshRangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshRangeResponse.ProtoReflect.Descriptor instead.
 func (*RefreshRangeResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{18}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{19}
 }
 
 // TransactionRetryError: the transaction must restart (a new epoch at a
@@ -1313,7 +1403,7 @@ type TransactionRetryError struct {
 
 func (x *TransactionRetryError) Reset() {
 	*x = TransactionRetryError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[19]
+	mi := &file_range_rangepb_txn_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1325,7 +1415,7 @@ func (x *TransactionRetryError) String() string {
 func (*TransactionRetryError) ProtoMessage() {}
 
 func (x *TransactionRetryError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[19]
+	mi := &file_range_rangepb_txn_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1338,7 +1428,7 @@ func (x *TransactionRetryError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransactionRetryError.ProtoReflect.Descriptor instead.
 func (*TransactionRetryError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{19}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *TransactionRetryError) GetReason() TransactionRetryReason {
@@ -1373,7 +1463,7 @@ type TransactionAbortedError struct {
 
 func (x *TransactionAbortedError) Reset() {
 	*x = TransactionAbortedError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[20]
+	mi := &file_range_rangepb_txn_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1385,7 +1475,7 @@ func (x *TransactionAbortedError) String() string {
 func (*TransactionAbortedError) ProtoMessage() {}
 
 func (x *TransactionAbortedError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[20]
+	mi := &file_range_rangepb_txn_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1398,7 +1488,7 @@ func (x *TransactionAbortedError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransactionAbortedError.ProtoReflect.Descriptor instead.
 func (*TransactionAbortedError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{20}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *TransactionAbortedError) GetTxn() *Transaction {
@@ -1419,7 +1509,7 @@ type TransactionPushError struct {
 
 func (x *TransactionPushError) Reset() {
 	*x = TransactionPushError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[21]
+	mi := &file_range_rangepb_txn_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1431,7 +1521,7 @@ func (x *TransactionPushError) String() string {
 func (*TransactionPushError) ProtoMessage() {}
 
 func (x *TransactionPushError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[21]
+	mi := &file_range_rangepb_txn_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1444,7 +1534,7 @@ func (x *TransactionPushError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransactionPushError.ProtoReflect.Descriptor instead.
 func (*TransactionPushError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{21}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *TransactionPushError) GetPushee() *Transaction {
@@ -1466,7 +1556,7 @@ type TransactionStatusError struct {
 
 func (x *TransactionStatusError) Reset() {
 	*x = TransactionStatusError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[22]
+	mi := &file_range_rangepb_txn_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1478,7 +1568,7 @@ func (x *TransactionStatusError) String() string {
 func (*TransactionStatusError) ProtoMessage() {}
 
 func (x *TransactionStatusError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[22]
+	mi := &file_range_rangepb_txn_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1491,7 +1581,7 @@ func (x *TransactionStatusError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransactionStatusError.ProtoReflect.Descriptor instead.
 func (*TransactionStatusError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{22}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *TransactionStatusError) GetReason() string {
@@ -1519,7 +1609,7 @@ type Intent struct {
 
 func (x *Intent) Reset() {
 	*x = Intent{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[23]
+	mi := &file_range_rangepb_txn_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1531,7 +1621,7 @@ func (x *Intent) String() string {
 func (*Intent) ProtoMessage() {}
 
 func (x *Intent) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[23]
+	mi := &file_range_rangepb_txn_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1544,7 +1634,7 @@ func (x *Intent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Intent.ProtoReflect.Descriptor instead.
 func (*Intent) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{23}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Intent) GetKey() []byte {
@@ -1572,7 +1662,7 @@ type LockConflictError struct {
 
 func (x *LockConflictError) Reset() {
 	*x = LockConflictError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[24]
+	mi := &file_range_rangepb_txn_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1584,7 +1674,7 @@ func (x *LockConflictError) String() string {
 func (*LockConflictError) ProtoMessage() {}
 
 func (x *LockConflictError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[24]
+	mi := &file_range_rangepb_txn_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1597,7 +1687,7 @@ func (x *LockConflictError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LockConflictError.ProtoReflect.Descriptor instead.
 func (*LockConflictError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{24}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *LockConflictError) GetIntents() []*Intent {
@@ -1622,7 +1712,7 @@ type ReadWithinUncertaintyIntervalError struct {
 
 func (x *ReadWithinUncertaintyIntervalError) Reset() {
 	*x = ReadWithinUncertaintyIntervalError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[25]
+	mi := &file_range_rangepb_txn_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1634,7 +1724,7 @@ func (x *ReadWithinUncertaintyIntervalError) String() string {
 func (*ReadWithinUncertaintyIntervalError) ProtoMessage() {}
 
 func (x *ReadWithinUncertaintyIntervalError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[25]
+	mi := &file_range_rangepb_txn_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1647,7 +1737,7 @@ func (x *ReadWithinUncertaintyIntervalError) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use ReadWithinUncertaintyIntervalError.ProtoReflect.Descriptor instead.
 func (*ReadWithinUncertaintyIntervalError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{25}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ReadWithinUncertaintyIntervalError) GetKey() []byte {
@@ -1697,7 +1787,7 @@ const file_range_rangepb_txn_proto_rawDesc = "" +
 	"\x0fwrite_timestamp\x18\x04 \x01(\v2\x1b.meridian.rangepb.TimestampR\x0ewriteTimestamp\x12@\n" +
 	"\rmin_timestamp\x18\x05 \x01(\v2\x1b.meridian.rangepb.TimestampR\fminTimestamp\x12\x1a\n" +
 	"\bsequence\x18\x06 \x01(\x05R\bsequence\x12\x1a\n" +
-	"\bpriority\x18\a \x01(\x05R\bpriority\"\xa3\x03\n" +
+	"\bpriority\x18\a \x01(\x05R\bpriority\"\xec\x03\n" +
 	"\vTransaction\x12-\n" +
 	"\x04meta\x18\x01 \x01(\v2\x19.meridian.rangepb.TxnMetaR\x04meta\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12;\n" +
@@ -1706,13 +1796,18 @@ const file_range_rangepb_txn_proto_rawDesc = "" +
 	"\x0elast_heartbeat\x18\x05 \x01(\v2\x1b.meridian.rangepb.TimestampR\rlastHeartbeat\x12U\n" +
 	"\x18global_uncertainty_limit\x18\x06 \x01(\v2\x1b.meridian.rangepb.TimestampR\x16globalUncertaintyLimit\x125\n" +
 	"\n" +
-	"lock_spans\x18\a \x03(\v2\x16.meridian.rangepb.SpanR\tlockSpans\"\xf2\x01\n" +
+	"lock_spans\x18\a \x03(\v2\x16.meridian.rangepb.SpanR\tlockSpans\x12G\n" +
+	"\x10ignored_seq_nums\x18\b \x03(\v2\x1d.meridian.rangepb.SeqNumRangeR\x0eignoredSeqNums\"5\n" +
+	"\vSeqNumRange\x12\x14\n" +
+	"\x05start\x18\x01 \x01(\x05R\x05start\x12\x10\n" +
+	"\x03end\x18\x02 \x01(\x05R\x03end\"\xbb\x02\n" +
 	"\tTxnRecord\x12-\n" +
 	"\x04meta\x18\x01 \x01(\v2\x19.meridian.rangepb.TxnMetaR\x04meta\x12;\n" +
 	"\x06status\x18\x02 \x01(\x0e2#.meridian.rangepb.TransactionStatusR\x06status\x12B\n" +
 	"\x0elast_heartbeat\x18\x03 \x01(\v2\x1b.meridian.rangepb.TimestampR\rlastHeartbeat\x125\n" +
 	"\n" +
-	"lock_spans\x18\x04 \x03(\v2\x16.meridian.rangepb.SpanR\tlockSpans\"p\n" +
+	"lock_spans\x18\x04 \x03(\v2\x16.meridian.rangepb.SpanR\tlockSpans\x12G\n" +
+	"\x10ignored_seq_nums\x18\x05 \x03(\v2\x1d.meridian.rangepb.SeqNumRangeR\x0eignoredSeqNums\"p\n" +
 	"\rEndTxnRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x16\n" +
 	"\x06commit\x18\x02 \x01(\bR\x06commit\x125\n" +
@@ -1733,17 +1828,19 @@ const file_range_rangepb_txn_proto_rawDesc = "" +
 	"\x05force\x18\x05 \x01(\bR\x05force\"O\n" +
 	"\x0fPushTxnResponse\x12<\n" +
 	"\n" +
-	"pushee_txn\x18\x01 \x01(\v2\x1d.meridian.rangepb.TransactionR\tpusheeTxn\"\x92\x01\n" +
+	"pushee_txn\x18\x01 \x01(\v2\x1d.meridian.rangepb.TransactionR\tpusheeTxn\"\xdb\x01\n" +
 	"\x14ResolveIntentRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12+\n" +
 	"\x03txn\x18\x02 \x01(\v2\x19.meridian.rangepb.TxnMetaR\x03txn\x12;\n" +
-	"\x06status\x18\x03 \x01(\x0e2#.meridian.rangepb.TransactionStatusR\x06status\"3\n" +
+	"\x06status\x18\x03 \x01(\x0e2#.meridian.rangepb.TransactionStatusR\x06status\x12G\n" +
+	"\x10ignored_seq_nums\x18\x04 \x03(\v2\x1d.meridian.rangepb.SeqNumRangeR\x0eignoredSeqNums\"3\n" +
 	"\x15ResolveIntentResponse\x12\x1a\n" +
-	"\bresolved\x18\x01 \x01(\bR\bresolved\"\xb1\x01\n" +
+	"\bresolved\x18\x01 \x01(\bR\bresolved\"\xfa\x01\n" +
 	"\x19ResolveIntentRangeRequest\x12*\n" +
 	"\x04span\x18\x01 \x01(\v2\x16.meridian.rangepb.SpanR\x04span\x12+\n" +
 	"\x03txn\x18\x02 \x01(\v2\x19.meridian.rangepb.TxnMetaR\x03txn\x12;\n" +
-	"\x06status\x18\x03 \x01(\x0e2#.meridian.rangepb.TransactionStatusR\x06status\"8\n" +
+	"\x06status\x18\x03 \x01(\x0e2#.meridian.rangepb.TransactionStatusR\x06status\x12G\n" +
+	"\x10ignored_seq_nums\x18\x04 \x03(\v2\x1d.meridian.rangepb.SeqNumRangeR\x0eignoredSeqNums\"8\n" +
 	"\x1aResolveIntentRangeResponse\x12\x1a\n" +
 	"\bresolved\x18\x01 \x01(\x03R\bresolved\"P\n" +
 	"\x0fQueryTxnRequest\x12\x10\n" +
@@ -1813,87 +1910,92 @@ func file_range_rangepb_txn_proto_rawDescGZIP() []byte {
 }
 
 var file_range_rangepb_txn_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_range_rangepb_txn_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_range_rangepb_txn_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_range_rangepb_txn_proto_goTypes = []any{
 	(TransactionStatus)(0),                     // 0: meridian.rangepb.TransactionStatus
 	(PushTxnType)(0),                           // 1: meridian.rangepb.PushTxnType
 	(TransactionRetryReason)(0),                // 2: meridian.rangepb.TransactionRetryReason
 	(*TxnMeta)(nil),                            // 3: meridian.rangepb.TxnMeta
 	(*Transaction)(nil),                        // 4: meridian.rangepb.Transaction
-	(*TxnRecord)(nil),                          // 5: meridian.rangepb.TxnRecord
-	(*EndTxnRequest)(nil),                      // 6: meridian.rangepb.EndTxnRequest
-	(*EndTxnResponse)(nil),                     // 7: meridian.rangepb.EndTxnResponse
-	(*HeartbeatTxnRequest)(nil),                // 8: meridian.rangepb.HeartbeatTxnRequest
-	(*HeartbeatTxnResponse)(nil),               // 9: meridian.rangepb.HeartbeatTxnResponse
-	(*PushTxnRequest)(nil),                     // 10: meridian.rangepb.PushTxnRequest
-	(*PushTxnResponse)(nil),                    // 11: meridian.rangepb.PushTxnResponse
-	(*ResolveIntentRequest)(nil),               // 12: meridian.rangepb.ResolveIntentRequest
-	(*ResolveIntentResponse)(nil),              // 13: meridian.rangepb.ResolveIntentResponse
-	(*ResolveIntentRangeRequest)(nil),          // 14: meridian.rangepb.ResolveIntentRangeRequest
-	(*ResolveIntentRangeResponse)(nil),         // 15: meridian.rangepb.ResolveIntentRangeResponse
-	(*QueryTxnRequest)(nil),                    // 16: meridian.rangepb.QueryTxnRequest
-	(*QueryTxnResponse)(nil),                   // 17: meridian.rangepb.QueryTxnResponse
-	(*RefreshRequest)(nil),                     // 18: meridian.rangepb.RefreshRequest
-	(*RefreshResponse)(nil),                    // 19: meridian.rangepb.RefreshResponse
-	(*RefreshRangeRequest)(nil),                // 20: meridian.rangepb.RefreshRangeRequest
-	(*RefreshRangeResponse)(nil),               // 21: meridian.rangepb.RefreshRangeResponse
-	(*TransactionRetryError)(nil),              // 22: meridian.rangepb.TransactionRetryError
-	(*TransactionAbortedError)(nil),            // 23: meridian.rangepb.TransactionAbortedError
-	(*TransactionPushError)(nil),               // 24: meridian.rangepb.TransactionPushError
-	(*TransactionStatusError)(nil),             // 25: meridian.rangepb.TransactionStatusError
-	(*Intent)(nil),                             // 26: meridian.rangepb.Intent
-	(*LockConflictError)(nil),                  // 27: meridian.rangepb.LockConflictError
-	(*ReadWithinUncertaintyIntervalError)(nil), // 28: meridian.rangepb.ReadWithinUncertaintyIntervalError
-	(*Timestamp)(nil),                          // 29: meridian.rangepb.Timestamp
-	(*Span)(nil),                               // 30: meridian.rangepb.Span
+	(*SeqNumRange)(nil),                        // 5: meridian.rangepb.SeqNumRange
+	(*TxnRecord)(nil),                          // 6: meridian.rangepb.TxnRecord
+	(*EndTxnRequest)(nil),                      // 7: meridian.rangepb.EndTxnRequest
+	(*EndTxnResponse)(nil),                     // 8: meridian.rangepb.EndTxnResponse
+	(*HeartbeatTxnRequest)(nil),                // 9: meridian.rangepb.HeartbeatTxnRequest
+	(*HeartbeatTxnResponse)(nil),               // 10: meridian.rangepb.HeartbeatTxnResponse
+	(*PushTxnRequest)(nil),                     // 11: meridian.rangepb.PushTxnRequest
+	(*PushTxnResponse)(nil),                    // 12: meridian.rangepb.PushTxnResponse
+	(*ResolveIntentRequest)(nil),               // 13: meridian.rangepb.ResolveIntentRequest
+	(*ResolveIntentResponse)(nil),              // 14: meridian.rangepb.ResolveIntentResponse
+	(*ResolveIntentRangeRequest)(nil),          // 15: meridian.rangepb.ResolveIntentRangeRequest
+	(*ResolveIntentRangeResponse)(nil),         // 16: meridian.rangepb.ResolveIntentRangeResponse
+	(*QueryTxnRequest)(nil),                    // 17: meridian.rangepb.QueryTxnRequest
+	(*QueryTxnResponse)(nil),                   // 18: meridian.rangepb.QueryTxnResponse
+	(*RefreshRequest)(nil),                     // 19: meridian.rangepb.RefreshRequest
+	(*RefreshResponse)(nil),                    // 20: meridian.rangepb.RefreshResponse
+	(*RefreshRangeRequest)(nil),                // 21: meridian.rangepb.RefreshRangeRequest
+	(*RefreshRangeResponse)(nil),               // 22: meridian.rangepb.RefreshRangeResponse
+	(*TransactionRetryError)(nil),              // 23: meridian.rangepb.TransactionRetryError
+	(*TransactionAbortedError)(nil),            // 24: meridian.rangepb.TransactionAbortedError
+	(*TransactionPushError)(nil),               // 25: meridian.rangepb.TransactionPushError
+	(*TransactionStatusError)(nil),             // 26: meridian.rangepb.TransactionStatusError
+	(*Intent)(nil),                             // 27: meridian.rangepb.Intent
+	(*LockConflictError)(nil),                  // 28: meridian.rangepb.LockConflictError
+	(*ReadWithinUncertaintyIntervalError)(nil), // 29: meridian.rangepb.ReadWithinUncertaintyIntervalError
+	(*Timestamp)(nil),                          // 30: meridian.rangepb.Timestamp
+	(*Span)(nil),                               // 31: meridian.rangepb.Span
 }
 var file_range_rangepb_txn_proto_depIdxs = []int32{
-	29, // 0: meridian.rangepb.TxnMeta.write_timestamp:type_name -> meridian.rangepb.Timestamp
-	29, // 1: meridian.rangepb.TxnMeta.min_timestamp:type_name -> meridian.rangepb.Timestamp
+	30, // 0: meridian.rangepb.TxnMeta.write_timestamp:type_name -> meridian.rangepb.Timestamp
+	30, // 1: meridian.rangepb.TxnMeta.min_timestamp:type_name -> meridian.rangepb.Timestamp
 	3,  // 2: meridian.rangepb.Transaction.meta:type_name -> meridian.rangepb.TxnMeta
 	0,  // 3: meridian.rangepb.Transaction.status:type_name -> meridian.rangepb.TransactionStatus
-	29, // 4: meridian.rangepb.Transaction.read_timestamp:type_name -> meridian.rangepb.Timestamp
-	29, // 5: meridian.rangepb.Transaction.last_heartbeat:type_name -> meridian.rangepb.Timestamp
-	29, // 6: meridian.rangepb.Transaction.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
-	30, // 7: meridian.rangepb.Transaction.lock_spans:type_name -> meridian.rangepb.Span
-	3,  // 8: meridian.rangepb.TxnRecord.meta:type_name -> meridian.rangepb.TxnMeta
-	0,  // 9: meridian.rangepb.TxnRecord.status:type_name -> meridian.rangepb.TransactionStatus
-	29, // 10: meridian.rangepb.TxnRecord.last_heartbeat:type_name -> meridian.rangepb.Timestamp
-	30, // 11: meridian.rangepb.TxnRecord.lock_spans:type_name -> meridian.rangepb.Span
-	30, // 12: meridian.rangepb.EndTxnRequest.lock_spans:type_name -> meridian.rangepb.Span
-	4,  // 13: meridian.rangepb.EndTxnResponse.txn:type_name -> meridian.rangepb.Transaction
-	29, // 14: meridian.rangepb.HeartbeatTxnRequest.now:type_name -> meridian.rangepb.Timestamp
-	4,  // 15: meridian.rangepb.HeartbeatTxnResponse.txn:type_name -> meridian.rangepb.Transaction
-	3,  // 16: meridian.rangepb.PushTxnRequest.pushee:type_name -> meridian.rangepb.TxnMeta
-	29, // 17: meridian.rangepb.PushTxnRequest.push_to:type_name -> meridian.rangepb.Timestamp
-	1,  // 18: meridian.rangepb.PushTxnRequest.push_type:type_name -> meridian.rangepb.PushTxnType
-	4,  // 19: meridian.rangepb.PushTxnResponse.pushee_txn:type_name -> meridian.rangepb.Transaction
-	3,  // 20: meridian.rangepb.ResolveIntentRequest.txn:type_name -> meridian.rangepb.TxnMeta
-	0,  // 21: meridian.rangepb.ResolveIntentRequest.status:type_name -> meridian.rangepb.TransactionStatus
-	30, // 22: meridian.rangepb.ResolveIntentRangeRequest.span:type_name -> meridian.rangepb.Span
-	3,  // 23: meridian.rangepb.ResolveIntentRangeRequest.txn:type_name -> meridian.rangepb.TxnMeta
-	0,  // 24: meridian.rangepb.ResolveIntentRangeRequest.status:type_name -> meridian.rangepb.TransactionStatus
-	3,  // 25: meridian.rangepb.QueryTxnRequest.txn:type_name -> meridian.rangepb.TxnMeta
-	4,  // 26: meridian.rangepb.QueryTxnResponse.queried_txn:type_name -> meridian.rangepb.Transaction
-	29, // 27: meridian.rangepb.RefreshRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
-	30, // 28: meridian.rangepb.RefreshRangeRequest.span:type_name -> meridian.rangepb.Span
-	29, // 29: meridian.rangepb.RefreshRangeRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
-	2,  // 30: meridian.rangepb.TransactionRetryError.reason:type_name -> meridian.rangepb.TransactionRetryReason
-	4,  // 31: meridian.rangepb.TransactionRetryError.txn:type_name -> meridian.rangepb.Transaction
-	4,  // 32: meridian.rangepb.TransactionAbortedError.txn:type_name -> meridian.rangepb.Transaction
-	4,  // 33: meridian.rangepb.TransactionPushError.pushee:type_name -> meridian.rangepb.Transaction
-	4,  // 34: meridian.rangepb.TransactionStatusError.txn:type_name -> meridian.rangepb.Transaction
-	3,  // 35: meridian.rangepb.Intent.txn:type_name -> meridian.rangepb.TxnMeta
-	26, // 36: meridian.rangepb.LockConflictError.intents:type_name -> meridian.rangepb.Intent
-	29, // 37: meridian.rangepb.ReadWithinUncertaintyIntervalError.read_timestamp:type_name -> meridian.rangepb.Timestamp
-	29, // 38: meridian.rangepb.ReadWithinUncertaintyIntervalError.value_timestamp:type_name -> meridian.rangepb.Timestamp
-	29, // 39: meridian.rangepb.ReadWithinUncertaintyIntervalError.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
-	29, // 40: meridian.rangepb.ReadWithinUncertaintyIntervalError.local_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
-	41, // [41:41] is the sub-list for method output_type
-	41, // [41:41] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	30, // 4: meridian.rangepb.Transaction.read_timestamp:type_name -> meridian.rangepb.Timestamp
+	30, // 5: meridian.rangepb.Transaction.last_heartbeat:type_name -> meridian.rangepb.Timestamp
+	30, // 6: meridian.rangepb.Transaction.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
+	31, // 7: meridian.rangepb.Transaction.lock_spans:type_name -> meridian.rangepb.Span
+	5,  // 8: meridian.rangepb.Transaction.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
+	3,  // 9: meridian.rangepb.TxnRecord.meta:type_name -> meridian.rangepb.TxnMeta
+	0,  // 10: meridian.rangepb.TxnRecord.status:type_name -> meridian.rangepb.TransactionStatus
+	30, // 11: meridian.rangepb.TxnRecord.last_heartbeat:type_name -> meridian.rangepb.Timestamp
+	31, // 12: meridian.rangepb.TxnRecord.lock_spans:type_name -> meridian.rangepb.Span
+	5,  // 13: meridian.rangepb.TxnRecord.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
+	31, // 14: meridian.rangepb.EndTxnRequest.lock_spans:type_name -> meridian.rangepb.Span
+	4,  // 15: meridian.rangepb.EndTxnResponse.txn:type_name -> meridian.rangepb.Transaction
+	30, // 16: meridian.rangepb.HeartbeatTxnRequest.now:type_name -> meridian.rangepb.Timestamp
+	4,  // 17: meridian.rangepb.HeartbeatTxnResponse.txn:type_name -> meridian.rangepb.Transaction
+	3,  // 18: meridian.rangepb.PushTxnRequest.pushee:type_name -> meridian.rangepb.TxnMeta
+	30, // 19: meridian.rangepb.PushTxnRequest.push_to:type_name -> meridian.rangepb.Timestamp
+	1,  // 20: meridian.rangepb.PushTxnRequest.push_type:type_name -> meridian.rangepb.PushTxnType
+	4,  // 21: meridian.rangepb.PushTxnResponse.pushee_txn:type_name -> meridian.rangepb.Transaction
+	3,  // 22: meridian.rangepb.ResolveIntentRequest.txn:type_name -> meridian.rangepb.TxnMeta
+	0,  // 23: meridian.rangepb.ResolveIntentRequest.status:type_name -> meridian.rangepb.TransactionStatus
+	5,  // 24: meridian.rangepb.ResolveIntentRequest.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
+	31, // 25: meridian.rangepb.ResolveIntentRangeRequest.span:type_name -> meridian.rangepb.Span
+	3,  // 26: meridian.rangepb.ResolveIntentRangeRequest.txn:type_name -> meridian.rangepb.TxnMeta
+	0,  // 27: meridian.rangepb.ResolveIntentRangeRequest.status:type_name -> meridian.rangepb.TransactionStatus
+	5,  // 28: meridian.rangepb.ResolveIntentRangeRequest.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
+	3,  // 29: meridian.rangepb.QueryTxnRequest.txn:type_name -> meridian.rangepb.TxnMeta
+	4,  // 30: meridian.rangepb.QueryTxnResponse.queried_txn:type_name -> meridian.rangepb.Transaction
+	30, // 31: meridian.rangepb.RefreshRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
+	31, // 32: meridian.rangepb.RefreshRangeRequest.span:type_name -> meridian.rangepb.Span
+	30, // 33: meridian.rangepb.RefreshRangeRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
+	2,  // 34: meridian.rangepb.TransactionRetryError.reason:type_name -> meridian.rangepb.TransactionRetryReason
+	4,  // 35: meridian.rangepb.TransactionRetryError.txn:type_name -> meridian.rangepb.Transaction
+	4,  // 36: meridian.rangepb.TransactionAbortedError.txn:type_name -> meridian.rangepb.Transaction
+	4,  // 37: meridian.rangepb.TransactionPushError.pushee:type_name -> meridian.rangepb.Transaction
+	4,  // 38: meridian.rangepb.TransactionStatusError.txn:type_name -> meridian.rangepb.Transaction
+	3,  // 39: meridian.rangepb.Intent.txn:type_name -> meridian.rangepb.TxnMeta
+	27, // 40: meridian.rangepb.LockConflictError.intents:type_name -> meridian.rangepb.Intent
+	30, // 41: meridian.rangepb.ReadWithinUncertaintyIntervalError.read_timestamp:type_name -> meridian.rangepb.Timestamp
+	30, // 42: meridian.rangepb.ReadWithinUncertaintyIntervalError.value_timestamp:type_name -> meridian.rangepb.Timestamp
+	30, // 43: meridian.rangepb.ReadWithinUncertaintyIntervalError.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
+	30, // 44: meridian.rangepb.ReadWithinUncertaintyIntervalError.local_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
+	45, // [45:45] is the sub-list for method output_type
+	45, // [45:45] is the sub-list for method input_type
+	45, // [45:45] is the sub-list for extension type_name
+	45, // [45:45] is the sub-list for extension extendee
+	0,  // [0:45] is the sub-list for field type_name
 }
 
 func init() { file_range_rangepb_txn_proto_init() }
@@ -1908,7 +2010,7 @@ func file_range_rangepb_txn_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_range_rangepb_txn_proto_rawDesc), len(file_range_rangepb_txn_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   26,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
