@@ -7,6 +7,8 @@
 //
 //	sql/kvapi     what SQL needs from the transaction layer (DB, Txn)
 //	sql/pgerror   errors with SQLSTATEs
+//	sql/mon       the node's SQL memory budget, which statements charge
+//	              for the rows they hold (sorts, hash tables, results)
 //	sql/sem       expression parsing, PostgreSQL's type metadata
 //	sql/catalog   descriptors, names, their storage
 //	sql/rowenc    rows and index entries as keys and values
