@@ -70,7 +70,7 @@ func (r *runner) scoped(fn func(sub *runner) error) error {
 	sub.mem = r.mem.Monitor().NewAccount()
 	defer sub.mem.Close()
 	err := fn(&sub)
-	r.rowsAffected = sub.rowsAffected
+	r.rowsAffected, r.descs = sub.rowsAffected, sub.descs
 	return err
 }
 
