@@ -71,6 +71,13 @@ type Config struct {
 	// SQLListener, when set, serves PostgreSQL clients (pgwire) on it,
 	// running SQL in the cluster's transactions.
 	SQLListener net.Listener
+	// MaxSQLMemory is the node's budget, in bytes, for the rows its SQL
+	// statements hold in memory (sorts, hash tables, buffered results),
+	// shared by all its sessions: a statement that would take the node
+	// past it fails with SQLSTATE 53200 (see sql/mon). Default 0:
+	// unlimited. The meridian binary's --max-sql-memory defaults to 25%
+	// of the machine's memory.
+	MaxSQLMemory int64
 	// SQLAuth checks the passwords of SQL users. Nil: anyone may connect
 	// as anyone, for insecure clusters only.
 	SQLAuth pgwire.Authenticator
@@ -131,6 +138,8 @@ func (c *Config) Validate() error {
 		return errors.New("server: Listener is required")
 	case c.ReplicationFactor < 1:
 		return errors.Newf("server: replication factor %d: must be at least 1", c.ReplicationFactor)
+	case c.MaxSQLMemory < 0:
+		return errors.Newf("server: MaxSQLMemory %d: must not be negative (0 is unlimited)", c.MaxSQLMemory)
 	}
 	for _, t := range c.Locality {
 		if t.Key == "" || t.Value == "" {

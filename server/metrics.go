@@ -96,6 +96,12 @@ func newMetrics(n *Node) *metrics {
 			return float64(c.get())
 		})
 	}
+	gauge("sql_mem_used_bytes", "Bytes of the node's SQL memory budget (--max-sql-memory) that running statements hold.",
+		func() float64 { return float64(n.sqlMem.Used()) })
+	gauge("sql_mem_max_bytes", "The node's SQL memory budget (--max-sql-memory); 0 is unlimited.",
+		func() float64 { return float64(n.sqlMem.Limit()) })
+	gauge("sql_mem_high_water_bytes", "The most bytes of the SQL memory budget held at once since the node started.",
+		func() float64 { return float64(n.sqlMem.HighWater()) })
 	m.connections = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "meridian", Name: "sql_connections", Help: "Open SQL connections."})
 	m.statements = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "meridian", Name: "sql_statements_total",
 		Help: "SQL statements completed, by type (the command tag's verb)."}, []string{"type"})

@@ -37,6 +37,7 @@ import (
 	"github.com/meridiandb/meridian/server/serverpb"
 	"github.com/meridiandb/meridian/sql"
 	"github.com/meridiandb/meridian/sql/lease"
+	"github.com/meridiandb/meridian/sql/mon"
 	"github.com/meridiandb/meridian/sql/txnkv"
 	"github.com/meridiandb/meridian/stop"
 	"github.com/meridiandb/meridian/txn"
@@ -103,6 +104,8 @@ type Node struct {
 	leases atomic.Pointer[lease.Manager]
 	// metrics is the node's Prometheus registry and collectors.
 	metrics *metrics
+	// sqlMem is the node's SQL memory budget (Config.MaxSQLMemory).
+	sqlMem *mon.BytesMonitor
 
 	// started is closed once the store runs and the node serves; ready is
 	// set once its descriptor is published (and cleared by a drain).
@@ -132,7 +135,8 @@ func Start(cfg Config) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, stopper: stop.NewStopper(), dir: newDirectory(), started: make(chan struct{})}
+	n := &Node{cfg: cfg, stopper: stop.NewStopper(), dir: newDirectory(), started: make(chan struct{}),
+		sqlMem: mon.NewMonitor("--max-sql-memory", cfg.MaxSQLMemory)}
 	n.initMu.requests = make(chan chan error, 1)
 	var ident *serverpb.StoreIdent
 	empty, err := storeIsEmpty(cfg.StoreDir)
@@ -278,6 +282,7 @@ func (n *Node) startStore(ident *serverpb.StoreIdent, bootstrap bool) error {
 		leases := lease.NewManager(lease.Config{DB: txnkv.NewDB(n.db), NodeID: int32(n.nodeID), Clock: clock, Revoke: n.revokeLeasesOn})
 		n.leases.Store(leases)
 		ex.UseLeases(leases)
+		ex.UseMemoryMonitor(n.sqlMem)
 		srv, err := pgwire.NewServer(pgwire.Config{Executor: ex, Auth: cfg.SQLAuth, TLS: cfg.SQLTLS, RequireTLS: cfg.SQLRequireTLS, Observer: n.metrics}, n.stopper)
 		if err == nil {
 			err = srv.Serve(cfg.SQLListener)

@@ -16,6 +16,7 @@ import (
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/lease"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/rowenc"
 	"github.com/meridiandb/meridian/sql/sem"
 )
 
@@ -302,8 +303,13 @@ func (b *builder) runSubquery(r *runner, sq *tree.Subquery, outerRow tree.Datums
 	}
 	ev := *r.eval
 	ev.outer = outerRow
-	sub := &runner{ctx: r.ctx, txn: r.txn, eval: &ev}
+	// The subquery's buffers die with this run: they charge an account of
+	// their own, closed when it returns. Its result, kept for the rest of
+	// the statement when it is not correlated, is charged to r.
+	sub := &runner{ctx: r.ctx, txn: r.txn, eval: &ev, mem: r.mem.Monitor().NewAccount()}
+	defer sub.mem.Close()
 	var rows []tree.Datum
+	var size int64
 	for {
 		row, err := p.next(sub)
 		if err != nil {
@@ -316,6 +322,11 @@ func (b *builder) runSubquery(r *runner, sq *tree.Subquery, outerRow tree.Datums
 			rows = append(rows, tree.DBoolTrue)
 			break
 		}
+		sz := rowenc.DatumSize(row[0])
+		if err := sub.grow(sz); err != nil {
+			return nil, err
+		}
+		size += sz
 		rows = append(rows, row[0])
 		if !all && len(rows) > 1 {
 			return nil, pgerror.New("21000", "more than one row returned by a subquery used as an expression")
@@ -325,6 +336,11 @@ func (b *builder) runSubquery(r *runner, sq *tree.Subquery, outerRow tree.Datums
 	if all {
 		t := tree.NewDTupleWithLen(types.MakeTuple([]*types.T{info.typ}), len(rows))
 		copy(t.D, rows)
+		if !info.correlated {
+			if err := r.grow(size); err != nil {
+				return nil, err
+			}
+		}
 		info.all = t
 		return t, nil
 	}

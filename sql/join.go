@@ -339,6 +339,9 @@ func (n *joinNode) next(r *runner) (tree.Datums, error) {
 			if row == nil {
 				break
 			}
+			if err := r.growRow(row); err != nil {
+				return nil, err
+			}
 			n.rightRows = append(n.rightRows, row)
 		}
 	}

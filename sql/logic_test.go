@@ -22,9 +22,15 @@ import (
 // pgwire server on loopback and returns a pgx connection to it.
 func startSQL(t testing.TB) (*pgx.Conn, string) {
 	t.Helper()
+	return serveSQL(t, sql.NewExecutor(memkv.New(), hlc.PhysicalNow))
+}
+
+// serveSQL serves ex through a real pgwire server on loopback and returns
+// a pgx connection to it.
+func serveSQL(t testing.TB, ex *sql.Executor) (*pgx.Conn, string) {
+	t.Helper()
 	st := stop.NewStopper()
 	t.Cleanup(st.Stop)
-	ex := sql.NewExecutor(memkv.New(), hlc.PhysicalNow)
 	srv, err := pgwire.NewServer(pgwire.Config{Executor: ex}, st)
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unsafe"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
@@ -12,6 +13,7 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/kvapi"
+	"github.com/meridiandb/meridian/sql/mon"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/rowenc"
 )
@@ -44,6 +46,32 @@ type runner struct {
 	rowsAffected int
 	// descs caches the descriptors foreign keys lead to, by ID.
 	descs map[uint32]*catalog.TableDescriptor
+	// mem is charged for the rows nodes hold in memory (sorts, hash
+	// tables, buffered inputs), against the node's SQL memory budget. It
+	// is the statement's, closed when the statement ends; nil tracks
+	// nothing.
+	mem *mon.Account
+}
+
+// grow charges n bytes a node now holds to the statement's memory
+// account: it fails with SQLSTATE 53200 if the node's budget
+// (--max-sql-memory) cannot take them.
+func (r *runner) grow(n int64) error { return r.mem.Grow(r.ctx, n) }
+
+// growRow charges a row a node buffers.
+func (r *runner) growRow(row tree.Datums) error { return r.grow(rowenc.DatumsSize(row)) }
+
+// scoped runs fn on a copy of r whose buffers charge an account of their
+// own, returned to the budget when fn returns: for a plan run many times
+// in one statement (a correlated subquery, an iteration of a recursive
+// query), whose buffers die with each run.
+func (r *runner) scoped(fn func(sub *runner) error) error {
+	sub := *r
+	sub.mem = r.mem.Monitor().NewAccount()
+	defer sub.mem.Close()
+	err := fn(&sub)
+	r.rowsAffected, r.descs = sub.rowsAffected, sub.descs
+	return err
 }
 
 // planNode produces rows; next returns nil at the end.
@@ -375,6 +403,9 @@ func (n *sortNode) next(r *runner) (tree.Datums, error) {
 			if row == nil {
 				break
 			}
+			if err := r.growRow(row); err != nil {
+				return err
+			}
 			n.rows = append(n.rows, row)
 		}
 		var sortErr error
@@ -481,6 +512,9 @@ type aggSpec struct {
 	typ  *types.T
 }
 
+// aggStateSize is an aggState's memory, for the budget.
+const aggStateSize = int64(unsafe.Sizeof(aggState{}))
+
 type aggState struct {
 	// seen holds the encoded argument values a DISTINCT aggregate has
 	// taken.
@@ -532,6 +566,9 @@ func (n *groupNode) aggregate(r *runner) error {
 		}
 		g := byKey[string(enc)]
 		if g == nil {
+			if err := r.grow(rowenc.KeySize(string(enc)) + rowenc.DatumsSize(key) + int64(len(n.aggs))*aggStateSize); err != nil {
+				return err
+			}
 			g = &group{key: key, states: make([]aggState, len(n.aggs))}
 			byKey[string(enc)] = g
 			groups = append(groups, g)
@@ -553,6 +590,9 @@ func (n *groupNode) aggregate(r *runner) error {
 				return err
 			}
 			out = append(out, d)
+		}
+		if err := r.growRow(out); err != nil {
+			return err
 		}
 		n.rows = append(n.rows, out)
 	}
@@ -576,6 +616,9 @@ func accumulate(r *runner, s *aggState, a aggSpec, row tree.Datums) error {
 		if _, dup := s.seen[string(enc)]; dup {
 			return nil
 		}
+		if err := r.grow(rowenc.KeySize(string(enc))); err != nil {
+			return err
+		}
 		if s.seen == nil {
 			s.seen = map[string]struct{}{}
 		}
@@ -592,8 +635,14 @@ func accumulate(r *runner, s *aggState, a aggSpec, row tree.Datums) error {
 				return err
 			}
 			if sep != tree.DNull {
+				if err := r.grow(int64(len(tree.MustBeDString(sep)))); err != nil {
+					return err
+				}
 				s.buf = append(s.buf, tree.MustBeDString(sep)...)
 			}
+		}
+		if err := r.grow(int64(len(tree.MustBeDString(d)))); err != nil {
+			return err
 		}
 		s.buf = append(s.buf, tree.MustBeDString(d)...)
 	case "count":
@@ -706,6 +755,9 @@ func (n *distinctOnNode) next(r *runner) (tree.Datums, error) {
 		}
 		if n.seen[k] {
 			continue
+		}
+		if err := r.grow(rowenc.KeySize(k)); err != nil {
+			return nil, err
 		}
 		n.seen[k] = true
 		return row, nil

@@ -411,7 +411,7 @@ func (n *updateNode) next(r *runner) (tree.Datums, error) {
 			return nil, err
 		}
 		joinedRow := row
-		row, first, err := targetRow(n.desc, n.joined, &n.done, row)
+		row, first, err := targetRow(r, n.desc, n.joined, &n.done, row)
 		if err != nil {
 			return nil, err
 		}
@@ -456,8 +456,9 @@ func (n *deleteNode) explain() (string, []*planNode) {
 // targetRow is the row of d an UPDATE or DELETE source row stands for:
 // itself, or when joined (FROM, USING) its prefix, and first is false
 // when that row was already seen in *seen (by primary key), as a target
-// row joined more than once is changed once.
-func targetRow(d *catalog.TableDescriptor, joined bool, seen *map[string]bool, row tree.Datums) (_ tree.Datums, first bool, _ error) {
+// row joined more than once is changed once. The keys seen are charged to
+// r's memory account.
+func targetRow(r *runner, d *catalog.TableDescriptor, joined bool, seen *map[string]bool, row tree.Datums) (_ tree.Datums, first bool, _ error) {
 	if !joined {
 		return row, true, nil
 	}
@@ -472,6 +473,9 @@ func targetRow(d *catalog.TableDescriptor, joined bool, seen *map[string]bool, r
 	if (*seen)[string(key)] {
 		return row, false, nil
 	}
+	if err := r.grow(rowenc.KeySize(string(key))); err != nil {
+		return nil, false, err
+	}
 	(*seen)[string(key)] = true
 	return row, true, nil
 }
@@ -482,7 +486,7 @@ func (n *deleteNode) next(r *runner) (tree.Datums, error) {
 		if err != nil || row == nil {
 			return nil, err
 		}
-		row, first, err := targetRow(n.desc, n.joined, &n.done, row)
+		row, first, err := targetRow(r, n.desc, n.joined, &n.done, row)
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package sql
 import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/rowenc"
 )
 
 // recursiveNode is a WITH RECURSIVE query, anchor UNION [ALL] term, run
@@ -66,7 +67,9 @@ func (n *recursiveNode) run(r *runner) error {
 	seen := map[string]bool{}
 	// keep adds the rows not seen before (all of them for UNION ALL) to
 	// the result and returns them: the next working table.
-	keep := func(rows []tree.Datums) []tree.Datums {
+	// The result's rows and seen's keys are charged to the statement;
+	// each iteration's own buffers to an account of the iteration's.
+	keep := func(rows []tree.Datums) ([]tree.Datums, error) {
 		var fresh []tree.Datums
 		for _, row := range rows {
 			if !n.all {
@@ -74,18 +77,31 @@ func (n *recursiveNode) run(r *runner) error {
 				if seen[k] {
 					continue
 				}
+				if err := r.grow(rowenc.KeySize(k)); err != nil {
+					return nil, err
+				}
 				seen[k] = true
+			}
+			if err := r.growRow(row); err != nil {
+				return nil, err
 			}
 			fresh = append(fresh, row)
 		}
 		n.rows = append(n.rows, fresh...)
-		return fresh
+		return fresh, nil
 	}
-	rows, err := drain(r, n.first, len(n.cols))
+	var rows []tree.Datums
+	err := r.scoped(func(it *runner) (err error) {
+		rows, err = drain(it, n.first, len(n.cols))
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	working := keep(rows)
+	working, err := keep(rows)
+	if err != nil {
+		return err
+	}
 	for len(working) > 0 {
 		if len(n.rows) > maxRecursiveRows {
 			return pgerror.Newf("54000", "recursive query %q produced more than %d rows", n.cte.name, maxRecursiveRows)
@@ -101,17 +117,22 @@ func (n *recursiveNode) run(r *runner) error {
 		if len(visibleCols(term)) != len(n.cols) {
 			return pgerror.New(pgerror.CodeSyntaxError, "each UNION query must have the same number of columns")
 		}
-		rows, err := drain(r, term, len(n.cols))
+		err = r.scoped(func(it *runner) (err error) {
+			rows, err = drain(it, term, len(n.cols))
+			return err
+		})
 		if err != nil {
 			return err
 		}
-		working = keep(rows)
+		if working, err = keep(rows); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
 // drain runs p to the end and returns its rows, each cut to width
-// columns (hidden ordering columns dropped).
+// columns (hidden ordering columns dropped), charged to r's account.
 func drain(r *runner, p planNode, width int) ([]tree.Datums, error) {
 	var out []tree.Datums
 	for {
@@ -122,7 +143,11 @@ func drain(r *runner, p planNode, width int) ([]tree.Datums, error) {
 		if row == nil {
 			return out, nil
 		}
-		out = append(out, append(tree.Datums(nil), row[:width]...))
+		row = append(tree.Datums(nil), row[:width]...)
+		if err := r.growRow(row); err != nil {
+			return nil, err
+		}
+		out = append(out, row)
 	}
 }
 

@@ -7,6 +7,8 @@
 //
 //	sql/kvapi     what SQL needs from the transaction layer (DB, Txn)
 //	sql/pgerror   errors with SQLSTATEs
+//	sql/mon       the node's SQL memory budget, which statements charge
+//	              for the rows they hold (sorts, hash tables, results)
 //	sql/sem       expression parsing, PostgreSQL's type metadata
 //	sql/catalog   descriptors, names, their storage
 //	sql/rowenc    rows and index entries as keys and values
@@ -54,8 +56,10 @@ import (
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/lease"
+	"github.com/meridiandb/meridian/sql/mon"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/pgformat"
+	"github.com/meridiandb/meridian/sql/rowenc"
 	"github.com/meridiandb/meridian/sql/sem"
 )
 
@@ -67,6 +71,9 @@ type Executor struct {
 	// leases serve table descriptors without reading them (nil: every
 	// statement reads them in its transaction).
 	leases *lease.Manager
+	// mem is the node's SQL memory budget, which every statement's
+	// buffered rows are charged to (nil: unlimited and untracked).
+	mem *mon.BytesMonitor
 }
 
 // maxImplicitRetries bounds the retries of a statement outside a
@@ -82,6 +89,13 @@ func NewExecutor(db kvapi.DB, now func() time.Time) *Executor {
 // UseLeases makes the sessions take table descriptors from m's leases.
 // Call it before the first session.
 func (ex *Executor) UseLeases(m *lease.Manager) { ex.leases = m }
+
+// UseMemoryMonitor makes statements charge the rows they hold in memory
+// (sorts, hash tables, buffered results) to m, the node's SQL memory
+// budget: a statement that would take it past its limit fails with
+// SQLSTATE 53200. Nil (the default) is unlimited. Call it before the
+// first session.
+func (ex *Executor) UseMemoryMonitor(m *mon.BytesMonitor) { ex.mem = m }
 
 // newTxn starts a transaction for a session: with leases, if the
 // executor has them.
@@ -138,6 +152,17 @@ type result struct {
 	tag  string
 	// paramStatus are settings the client must be told of (after SET).
 	paramStatus [][2]string
+	// mem holds rows' share of the memory budget until they are sent
+	// (nil: nothing charged).
+	mem *mon.Account
+}
+
+// close returns the result's memory to the budget; the rows are not to be
+// used after it.
+func (res *result) close() {
+	if res != nil {
+		res.mem.Close()
+	}
 }
 
 // recoverInternal turns a panic while running a client's statement into
@@ -178,7 +203,9 @@ func (s *session) ExecSimple(ctx context.Context, query string, w pgwire.ResultW
 		if err != nil {
 			return err
 		}
-		if err := writeResult(w, res, nil, true); err != nil {
+		err = writeResult(w, res, nil, true)
+		res.close()
+		if err != nil {
 			return err
 		}
 	}
@@ -387,6 +414,7 @@ func (s *session) runImplicit(ctx context.Context, stmt tree.Statement, nParams 
 		return nil, err
 	}
 	if err := txn.Commit(ctx); err != nil {
+		res.close()
 		return nil, err
 	}
 	committed = true
@@ -521,11 +549,14 @@ func (s *session) setVar(st *tree.SetVar) (*result, error) {
 	return res, nil
 }
 
-// run plans and runs a data statement in txn.
-func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (*result, error) {
+// run plans and runs a data statement in txn. The memory its plan holds
+// goes back to the budget when it returns, whatever happens; the
+// result's rows stay charged to res.mem until the result is closed.
+func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (_ *result, err error) {
 	b := newBuilder(ctx, txn, nParams, hints)
 	ev := &evalCtx{ctx: ctx, txn: txn, sess: s, catalog: &stmtCatalog{}, params: params, stmtTime: s.ex.now()}
-	r := &runner{ctx: ctx, txn: txn, eval: ev}
+	r := &runner{ctx: ctx, txn: txn, eval: ev, mem: s.ex.mem.NewAccount()}
+	defer r.mem.Close()
 	ev.subquery = func(sq *tree.Subquery, row tree.Datums, all bool) (tree.Datum, error) {
 		return b.runSubquery(r, sq, row, all)
 	}
@@ -582,7 +613,15 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 	if err != nil {
 		return nil, err
 	}
-	res := &result{}
+	// The whole result is buffered before it is sent (a portal hands it
+	// out over several Executes): it is charged as it grows.
+	res := &result{mem: s.ex.mem.NewAccount()}
+	defer func() {
+		if err != nil {
+			res.close()
+		}
+	}()
+	width := len(visibleCols(plan))
 	for {
 		row, err := plan.next(r)
 		if err != nil {
@@ -591,7 +630,11 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 		if row == nil {
 			break
 		}
-		res.rows = append(res.rows, row[:len(visibleCols(plan))])
+		row = row[:width]
+		if err := res.mem.Grow(ctx, rowenc.DatumsSize(row)); err != nil {
+			return nil, err
+		}
+		res.rows = append(res.rows, row)
 	}
 	switch tag {
 	case "SELECT":
@@ -785,7 +828,7 @@ func (p *portal) Columns() []pgwire.Column {
 	return wireColumns(p.ps.cols, p.formats)
 }
 
-func (p *portal) Close() {}
+func (p *portal) Close() { p.res.close() }
 
 func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.ResultWriter) (_ bool, err error) {
 	defer recoverInternal(&err)
@@ -819,5 +862,9 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.ResultWriter
 		p.sent++
 	}
 	w.Complete(p.res.tag)
+	// Every row is sent: a portal executed once more only completes again,
+	// so the rows and their memory go.
+	p.res.close()
+	p.res.rows, p.sent = nil, 0
 	return false, nil
 }

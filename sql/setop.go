@@ -109,6 +109,11 @@ func (n *setOpNode) run(r *runner) error {
 			if err != nil {
 				return nil, nil, err
 			}
+			// The key, the row, and (at most) an entry in one of the
+			// maps below.
+			if err := r.grow(2*rowenc.KeySize(k) + rowenc.DatumsSize(vals)); err != nil {
+				return nil, nil, err
+			}
 			keys, rows = append(keys, k), append(rows, vals)
 		}
 	}

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unsafe"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/rowenc"
 	"github.com/meridiandb/meridian/sql/sem"
 )
 
@@ -254,6 +256,11 @@ func (n *windowNode) compute(r *runner) error {
 		}
 		out := make(tree.Datums, len(n.cols))
 		copy(out, row[:width])
+		// The window columns' values are charged as computeSpec fills
+		// them in.
+		if err := r.growRow(out); err != nil {
+			return err
+		}
 		n.rows = append(n.rows, out)
 	}
 	for k := range n.specs {
@@ -273,6 +280,9 @@ func (n *windowNode) computeSpec(r *runner, k, col int) error {
 		partKey    string
 	}
 	entries := make([]entry, len(n.rows))
+	// The entries live while this spec is computed.
+	var entriesSize int64
+	defer func() { r.mem.Shrink(entriesSize) }()
 	for i, row := range n.rows {
 		e := entry{row: i}
 		for _, p := range spec.partition {
@@ -290,6 +300,11 @@ func (n *windowNode) computeSpec(r *runner, k, col int) error {
 			}
 			e.keys = append(e.keys, d)
 		}
+		sz := int64(unsafe.Sizeof(e)) + rowenc.KeySize(e.partKey) + rowenc.DatumsSize(e.part) + rowenc.DatumsSize(e.keys)
+		if err := r.grow(sz); err != nil {
+			return err
+		}
+		entriesSize += sz
 		entries[i] = e
 	}
 	var sortErr error
@@ -432,6 +447,9 @@ func (n *windowNode) computeSpec(r *runner, k, col int) error {
 				return errors.AssertionFailedf("unknown window function %s", spec.kind)
 			}
 			if err != nil {
+				return err
+			}
+			if err := r.grow(int64(v.Size())); err != nil {
 				return err
 			}
 			out[col] = v

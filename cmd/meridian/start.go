@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"os/signal"
@@ -29,7 +30,7 @@ import (
 type nodeFlags struct {
 	store, listenAddr, advertiseAddr, sqlAddr, httpAddr string
 	join                                                []string
-	locality, cache                                     string
+	locality, cache, maxSQLMemory                       string
 	insecure                                            bool
 	certsDir                                            string
 	timeUntilStoreDead                                  time.Duration
@@ -47,6 +48,8 @@ func (f *nodeFlags) register(fs *pflag.FlagSet, withJoin bool) {
 	}
 	fs.StringVar(&f.locality, "locality", "", "where the node runs, outermost tier first: region=us-east1,zone=us-east1-b")
 	fs.StringVar(&f.cache, "cache", "128MiB", "the store's block cache: a size (512MiB, 1GB) or a share of the machine's memory (25%)")
+	fs.StringVar(&f.maxSQLMemory, "max-sql-memory", "25%", "memory the node's SQL statements may hold at once for sorts, hash tables and buffered results, "+
+		"shared by all sessions: a size (512MiB, 1GB) or a share of the machine's memory (25%); a statement that needs more fails with SQLSTATE 53200")
 	fs.BoolVar(&f.insecure, "insecure", false, "run without TLS or authentication (development only: anyone who can reach the ports has full access)")
 	fs.StringVar(&f.certsDir, "certs-dir", "", "directory with ca.crt, node.crt and node.key (see 'meridian cert'): TLS for gRPC and SQL")
 	fs.DurationVar(&f.timeUntilStoreDead, "time-until-store-dead", 5*time.Minute, "how long a node must be unreachable before its replicas are rebuilt elsewhere")
@@ -67,7 +70,11 @@ func (f *nodeFlags) config() (server.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	cache, err := parseCacheSize(f.cache)
+	cache, err := parseCacheSize("--cache", f.cache)
+	if err != nil {
+		return cfg, err
+	}
+	maxSQLMemory, err := parseCacheSize("--max-sql-memory", f.maxSQLMemory)
 	if err != nil {
 		return cfg, err
 	}
@@ -78,7 +85,7 @@ func (f *nodeFlags) config() (server.Config, error) {
 		return cfg, errors.New("--store must name a directory")
 	}
 	cfg = server.Config{
-		StoreDir: f.store, Join: f.join, Locality: locality, CacheSize: cache,
+		StoreDir: f.store, Join: f.join, Locality: locality, CacheSize: cache, MaxSQLMemory: maxSQLMemory,
 		AdvertiseAddr: f.advertiseAddr, TimeUntilStoreDead: f.timeUntilStoreDead, DrainTimeout: f.drainTimeout, JoinTimeout: f.joinTimeout,
 		Liveness: liveness.Config{LivenessDuration: f.livenessDuration},
 		// Expiration leases (the liveness range's) last two thirds of a
@@ -116,23 +123,24 @@ func (f *nodeFlags) config() (server.Config, error) {
 	return cfg, nil
 }
 
-// parseCacheSize parses "512MiB", "1GB", "1073741824" or "25%" (of the
-// machine's memory).
-func parseCacheSize(s string) (int64, error) {
+// parseCacheSize parses the value of a memory size flag (--cache,
+// --max-sql-memory): "512MiB", "1GB", "1073741824" or "25%" (of the
+// machine's memory). Errors name the flag.
+func parseCacheSize(flag, s string) (int64, error) {
 	if p, ok := strings.CutSuffix(s, "%"); ok {
 		pct, err := strconv.ParseFloat(p, 64)
 		if err != nil || pct <= 0 || pct > 90 {
-			return 0, errors.Newf("--cache %q: a percentage must be in (0, 90]", s)
+			return 0, errors.Newf("%s %q: a percentage must be in (0, 90]", flag, s)
 		}
 		total, err := totalMemory()
 		if err != nil {
-			return 0, errors.Wrapf(err, "--cache %q", s)
+			return 0, errors.Wrapf(err, "%s %q", flag, s)
 		}
 		return int64(float64(total) * pct / 100), nil
 	}
 	n, err := humanize.ParseBytes(s)
-	if err != nil || n == 0 {
-		return 0, errors.Newf("--cache %q: want a size such as 512MiB or 1GB, or a percentage such as 25%%", s)
+	if err != nil || n == 0 || n > math.MaxInt64 {
+		return 0, errors.Newf("%s %q: want a size such as 512MiB or 1GB, or a percentage such as 25%%", flag, s)
 	}
 	return int64(n), nil
 }

@@ -50,6 +50,7 @@ const (
 	CodeInvalidParameterValue       Code = "22023"
 	CodeUniqueViolation             Code = "23505"
 	CodeProgramLimitExceeded        Code = "54000"
+	CodeOutOfMemory                 Code = "53200"
 	CodeTooManyConnections          Code = "53300"
 	CodeQueryCanceled               Code = "57014"
 	CodeAdminShutdown               Code = "57P01"

@@ -2,6 +2,7 @@ package rowenc_test
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
@@ -84,5 +85,22 @@ func TestRowRoundTrip(t *testing.T) {
 	}
 	if !bytes.Equal(pk, key) {
 		t.Fatalf("index entry %x leads to %x, not the row's key %x", ikey, pk, key)
+	}
+}
+
+func TestDatumsSize(t *testing.T) {
+	small := tree.Datums{tree.NewDInt(1)}
+	wide := tree.Datums{tree.NewDInt(1), tree.NewDString(strings.Repeat("x", 1000)), tree.DNull}
+	if s := rowenc.DatumsSize(small); s <= rowenc.RowOverhead || s > 100 {
+		t.Fatalf("a one-int row: %d bytes", s)
+	}
+	if s := rowenc.DatumsSize(wide); s < 1000+rowenc.RowOverhead+3*rowenc.DatumOverhead {
+		t.Fatalf("a row with a 1000-byte string: %d bytes", s)
+	}
+	if rowenc.DatumsSize(nil) != rowenc.RowOverhead {
+		t.Fatalf("an empty row: %d bytes", rowenc.DatumsSize(nil))
+	}
+	if k := rowenc.KeySize("abc"); k < 3 {
+		t.Fatalf("key size %d", k)
 	}
 }
