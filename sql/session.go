@@ -134,6 +134,13 @@ type session struct {
 	// sequence ID; lastSequence is the one nextval last used (lastval).
 	sequences    map[uint32]*seqState
 	lastSequence uint32
+	// savepoints are the open block's SAVEPOINTs, oldest first;
+	// stmtsInBlock counts the statements the block ran; released: RELEASE
+	// SAVEPOINT cockroach_restart committed the block's transaction, and
+	// only COMMIT or ROLLBACK may follow.
+	savepoints   []savepoint
+	stmtsInBlock int
+	released     bool
 }
 
 func (s *session) TxnStatus() pgwire.TxnStatus { return s.status }
@@ -307,10 +314,17 @@ func wireColumns(cols []resultColumn, formats []int16) []pgwire.Column {
 func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (*result, error) {
 	if s.status == pgwire.TxnFailed {
 		switch stmt.(type) {
-		case *tree.CommitTransaction, *tree.RollbackTransaction:
+		case *tree.CommitTransaction, *tree.RollbackTransaction, *tree.RollbackToSavepoint:
 		default:
 			return nil, pgerror.New(pgerror.CodeInFailedSQLTransaction,
 				"current transaction is aborted, commands ignored until end of transaction block")
+		}
+	}
+	if s.released {
+		switch stmt.(type) {
+		case *tree.CommitTransaction, *tree.RollbackTransaction:
+		default:
+			return s.execSavepoint(ctx, stmt)
 		}
 	}
 	switch st := stmt.(type) {
@@ -321,11 +335,13 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 				return nil, err
 			}
 			s.txn, s.status = txn, pgwire.TxnActive
+			s.savepoints, s.stmtsInBlock = nil, 0
 		}
 		return &result{tag: "BEGIN"}, nil
 	case *tree.CommitTransaction:
 		txn, failed := s.txn, s.status == pgwire.TxnFailed
 		s.txn, s.status = nil, pgwire.TxnIdle
+		s.savepoints, s.released = nil, false
 		if txn == nil {
 			return &result{tag: "COMMIT"}, nil
 		}
@@ -343,6 +359,7 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 			_ = s.txn.Rollback(ctx)
 		}
 		s.txn, s.status = nil, pgwire.TxnIdle
+		s.savepoints, s.released = nil, false
 		return &result{tag: "ROLLBACK"}, nil
 	case *tree.SetVar:
 		return s.setVar(st)
@@ -357,9 +374,10 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 		}
 		return &result{cols: []resultColumn{{name: name, typ: types.String}}, rows: []tree.Datums{{tree.NewDString(v)}}, tag: "SHOW"}, nil
 	case *tree.Savepoint, *tree.ReleaseSavepoint, *tree.RollbackToSavepoint:
-		return nil, unsupported("savepoints are not supported yet")
+		return s.execSavepoint(ctx, stmt)
 	}
 	if s.txn != nil {
+		s.stmtsInBlock++
 		// Failed until the statement returns: a panic leaves the block
 		// failed, to be rolled back.
 		s.status = pgwire.TxnFailed

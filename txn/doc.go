@@ -59,7 +59,5 @@
 // QueryIntent before reads and commit) would sit between the
 // seqNumAllocator and the committer, tracking in-flight writes. Parallel
 // commits (STAGING records, implicit commit, recovery) belong in the
-// committer; the record status STAGING is already on the wire. Savepoints
-// (ignored sequence ranges) are supported by the MVCC layer but not
-// exposed.
+// committer; the record status STAGING is already on the wire.
 package txn

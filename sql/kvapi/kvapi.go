@@ -45,7 +45,16 @@ type Txn interface {
 	Commit(ctx context.Context) error
 	// Rollback aborts the transaction; after Commit it does nothing.
 	Rollback(ctx context.Context) error
+	// Savepoint marks the transaction's writes so far;
+	// RollbackToSavepoint undoes every write made after sp (what was read
+	// stays read). A transaction that must restart (40001) cannot roll
+	// back to a savepoint: it fails with that error again.
+	Savepoint(ctx context.Context) (Savepoint, error)
+	RollbackToSavepoint(ctx context.Context, sp Savepoint) error
 }
+
+// Savepoint is a transaction's mark, opaque to the SQL layer.
+type Savepoint any
 
 // Timestamped is what a cluster's Txn offers besides: its place in HLC
 // time. Descriptor leases (sql/lease) need it; on a Txn without it

@@ -11,6 +11,7 @@ package memkv
 import (
 	"bytes"
 	"context"
+	"maps"
 	"sort"
 	"sync"
 
@@ -225,5 +226,26 @@ func (t *txn) Commit(ctx context.Context) error {
 
 func (t *txn) Rollback(ctx context.Context) error {
 	t.done = true
+	return nil
+}
+
+// Savepoint copies the transaction's buffered writes: rolling back to it
+// puts the copy back.
+func (t *txn) Savepoint(ctx context.Context) (kvapi.Savepoint, error) {
+	if err := t.check(); err != nil {
+		return nil, err
+	}
+	return maps.Clone(t.writes), nil
+}
+
+func (t *txn) RollbackToSavepoint(ctx context.Context, sp kvapi.Savepoint) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	w, ok := sp.(map[string][]byte)
+	if !ok {
+		return errors.AssertionFailedf("memkv: not a savepoint of this store: %T", sp)
+	}
+	t.writes = maps.Clone(w)
 	return nil
 }

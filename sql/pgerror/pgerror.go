@@ -30,6 +30,8 @@ const (
 	CodeFeatureNotSupported         Code = "0A000"
 	CodeInvalidTransactionState     Code = "25000"
 	CodeInFailedSQLTransaction      Code = "25P02"
+	CodeNoActiveSQLTransaction      Code = "25P01"
+	CodeInvalidSavepointSpec        Code = "3B001"
 	CodeInvalidAuthorization        Code = "28000"
 	CodeInvalidPassword             Code = "28P01"
 	CodeInvalidSQLStatementName     Code = "26000"

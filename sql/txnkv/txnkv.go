@@ -55,6 +55,8 @@ func sqlError(err error) error {
 	case txn.IsRetryable(err):
 		return pgerror.WithHint(pgerror.WithCode(err, pgerror.CodeSerializationFailure),
 			"The transaction conflicted with another one; run it again.")
+	case errors.Is(err, txn.ErrSavepointEpoch):
+		return pgerror.WithCode(err, pgerror.CodeSerializationFailure)
 	case errors.As(err, &amb):
 		return pgerror.WithCode(err, pgerror.CodeStatementCompletionUnknown)
 	}
@@ -126,3 +128,16 @@ func (a *txnAdapter) Del(ctx context.Context, key []byte) error {
 func (a *txnAdapter) Commit(ctx context.Context) error { return sqlError(a.t.Commit(ctx)) }
 
 func (a *txnAdapter) Rollback(ctx context.Context) error { return sqlError(a.t.Rollback(ctx)) }
+
+func (a *txnAdapter) Savepoint(ctx context.Context) (kvapi.Savepoint, error) {
+	sp, err := a.t.Savepoint(ctx)
+	return sp, sqlError(err)
+}
+
+func (a *txnAdapter) RollbackToSavepoint(ctx context.Context, sp kvapi.Savepoint) error {
+	tsp, ok := sp.(txn.Savepoint)
+	if !ok {
+		return errors.AssertionFailedf("txnkv: a savepoint of another transaction kind: %T", sp)
+	}
+	return sqlError(a.t.RollbackToSavepoint(ctx, tsp))
+}
