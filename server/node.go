@@ -278,7 +278,11 @@ func (n *Node) startStore(ident *serverpb.StoreIdent, bootstrap bool) error {
 		leases := lease.NewManager(lease.Config{DB: txnkv.NewDB(n.db), NodeID: int32(n.nodeID), Clock: clock, Revoke: n.revokeLeasesOn})
 		n.leases.Store(leases)
 		ex.UseLeases(leases)
-		srv, err := pgwire.NewServer(pgwire.Config{Executor: ex, Auth: cfg.SQLAuth, TLS: cfg.SQLTLS, RequireTLS: cfg.SQLRequireTLS, Observer: n.metrics}, n.stopper)
+		var auth pgwire.Authenticator
+		if cfg.SQLAuthenticate {
+			auth = sql.NewRoleAuthenticator(txnkv.NewDB(n.db))
+		}
+		srv, err := pgwire.NewServer(pgwire.Config{Executor: ex, Auth: auth, TLS: cfg.SQLTLS, RequireTLS: cfg.SQLRequireTLS, Observer: n.metrics}, n.stopper)
 		if err == nil {
 			err = srv.Serve(cfg.SQLListener)
 		}

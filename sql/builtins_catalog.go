@@ -24,7 +24,19 @@ var _ = addBuiltins(map[string][]tree.Overload{
 	"pg_get_userbyid": {{
 		Types: tree.ParamTypes{{Name: "role", Typ: types.Oid}}, ReturnType: tree.FixedReturnType(types.Name),
 		Volatility: volatility.Stable, Class: tree.NormalClass,
-		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.NewDName("root"), nil }),
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			id := uint32(tree.MustBeDOid(a[0]).Oid)
+			roles, err := catalog.ListRoles(e.ctx, e.txn)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range roles {
+				if r.ID == id {
+					return tree.NewDName(r.Name), nil
+				}
+			}
+			return tree.NewDName(fmt.Sprintf("unknown (OID=%d)", id)), nil
+		}),
 	}},
 	"pg_table_is_visible": {{
 		Types: tree.ParamTypes{{Name: "table", Typ: types.Oid}}, ReturnType: tree.FixedReturnType(types.Bool),

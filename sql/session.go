@@ -138,6 +138,8 @@ type result struct {
 	tag  string
 	// paramStatus are settings the client must be told of (after SET).
 	paramStatus [][2]string
+	// notices are sent to the client before the rows.
+	notices []string
 }
 
 // recoverInternal turns a panic while running a client's statement into
@@ -196,6 +198,9 @@ func parseSQL(query string) (statements.Statements, error) {
 	if stmts, ok := parseMaintenance(query); ok {
 		return stmts, nil
 	}
+	if mayBeRoleStmt.MatchString(query) {
+		return parseWithRoles(query)
+	}
 	// pgbench -i loads with COPY ... WITH (FREEZE ON), an option the
 	// grammar does not take. FREEZE only spares PostgreSQL's vacuum work,
 	// which has no counterpart here, so it is dropped.
@@ -217,6 +222,9 @@ var (
 func writeResult(w pgwire.ResultWriter, res *result, formats []int16, announce bool) error {
 	for _, kv := range res.paramStatus {
 		w.ParameterStatus(kv[0], kv[1])
+	}
+	for _, n := range res.notices {
+		w.Notice(pgerror.CodeSuccessfulCompletion, n)
 	}
 	if res.cols != nil && announce {
 		w.Columns(wireColumns(res.cols, formats))
@@ -535,6 +543,9 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 		lease.ClaimOnRead(txn, true)
 		defer lease.ClaimOnRead(txn, false)
 	}
+	if res, ok, err := s.execRole(ctx, txn, stmt); ok {
+		return res, err
+	}
 	if res, ok, err := (schemaChanger{b}).exec(stmt, r); ok {
 		return res, err
 	}
@@ -802,6 +813,9 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.ResultWriter
 		}
 		for _, kv := range res.paramStatus {
 			w.ParameterStatus(kv[0], kv[1])
+		}
+		for _, n := range res.notices {
+			w.Notice(pgerror.CodeSuccessfulCompletion, n)
 		}
 		p.res = res
 	}
