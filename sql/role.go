@@ -106,37 +106,25 @@ func (s *session) createRole(ctx context.Context, txn kvapi.Txn, st *roleStmt) (
 	if err := catalog.CreateRole(ctx, txn, r); err != nil {
 		return nil, err
 	}
-	grantor, err := s.grantorID(ctx, txn)
+	if len(st.opts.inRole)+len(st.opts.roles)+len(st.opts.admins) == 0 {
+		return res, nil
+	}
+	g, err := s.newGranter(ctx, txn, res)
 	if err != nil {
 		return nil, err
 	}
-	join := func(role, member string, admin bool) error {
-		other := role
-		if role == r.Name {
-			other = member
-		}
-		o, err := catalog.MustGetRole(ctx, txn, other)
-		if err != nil {
-			return err
-		}
-		m := catalog.Membership{Role: r.ID, Member: o.ID, Admin: admin, Grantor: grantor}
-		if role != r.Name {
-			m.Role, m.Member = o.ID, r.ID
-		}
-		return catalog.PutMembership(ctx, txn, m)
-	}
 	for _, name := range st.opts.inRole {
-		if err := join(name, r.Name, false); err != nil {
+		if err := g.grant(name, r.Name, false); err != nil {
 			return nil, err
 		}
 	}
 	for _, name := range st.opts.roles {
-		if err := join(r.Name, name, false); err != nil {
+		if err := g.grant(r.Name, name, false); err != nil {
 			return nil, err
 		}
 	}
 	for _, name := range st.opts.admins {
-		if err := join(r.Name, name, true); err != nil {
+		if err := g.grant(r.Name, name, true); err != nil {
 			return nil, err
 		}
 	}
@@ -258,64 +246,106 @@ func (s *session) grantRoles(ctx context.Context, txn kvapi.Txn, roles tree.Name
 	if revoke {
 		res.tag = "REVOKE ROLE"
 	}
-	grantor, err := s.grantorID(ctx, txn)
+	g, err := s.newGranter(ctx, txn, res)
 	if err != nil {
 		return nil, err
 	}
-	var ms []catalog.Membership
-	if !revoke {
-		if ms, err = catalog.ListMemberships(ctx, txn); err != nil {
-			return nil, err
-		}
-	}
-	for _, roleName := range roles {
-		role, err := catalog.MustGetRole(ctx, txn, string(roleName))
-		if err != nil {
-			return nil, err
-		}
+	for _, role := range roles {
 		for _, spec := range members {
-			member, err := catalog.MustGetRole(ctx, txn, s.resolveRoleSpec(spec))
-			if err != nil {
-				return nil, err
-			}
-			old, err := catalog.GetMembership(ctx, txn, role.ID, member.ID)
-			if err != nil {
-				return nil, err
-			}
+			member := s.resolveRoleSpec(spec)
 			if revoke {
-				switch {
-				case old == nil:
-					res.notices = append(res.notices, fmt.Sprintf(noticeRoleNotMember, member.Name, role.Name))
-				case admin:
-					old.Admin = false
-					err = catalog.PutMembership(ctx, txn, *old)
-				default:
-					err = catalog.DeleteMembership(ctx, txn, role.ID, member.ID)
-				}
-				if err != nil {
-					return nil, err
-				}
-				continue
+				err = g.revoke(string(role), member, admin)
+			} else {
+				err = g.grant(string(role), member, admin)
 			}
-			if old != nil && (old.Admin || !admin) {
-				res.notices = append(res.notices, fmt.Sprintf(noticeRoleAlreadyMember, member.Name, role.Name))
-				continue
-			}
-			if memberOf(ms, role.ID, member.ID) {
-				return nil, pgerror.Newf(codeInvalidGrantOperation, "role %q is a member of role %q", role.Name, member.Name)
-			}
-			m := catalog.Membership{Role: role.ID, Member: member.ID, Admin: admin, Grantor: grantor}
-			if err := catalog.PutMembership(ctx, txn, m); err != nil {
+			if err != nil {
 				return nil, err
 			}
-			ms = append(ms, m)
 		}
 	}
 	return res, nil
 }
 
+// granter adds and removes memberships within one statement.
+type granter struct {
+	ctx     context.Context
+	txn     kvapi.Txn
+	res     *result
+	grantor uint32
+	// ms are every membership, kept up to date, to refuse cycles.
+	ms []catalog.Membership
+}
+
+func (s *session) newGranter(ctx context.Context, txn kvapi.Txn, res *result) (*granter, error) {
+	grantor, err := s.grantorID(ctx, txn)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := catalog.ListMemberships(ctx, txn)
+	if err != nil {
+		return nil, err
+	}
+	return &granter{ctx: ctx, txn: txn, res: res, grantor: grantor, ms: ms}, nil
+}
+
+// grant makes member a member of role, as PostgreSQL 15: a member
+// already is told so, unless the grant adds the admin option; a grant
+// that would make a cycle (a role its own member) is refused.
+func (g *granter) grant(roleName, memberName string, admin bool) error {
+	role, err := catalog.MustGetRole(g.ctx, g.txn, roleName)
+	if err != nil {
+		return err
+	}
+	member, err := catalog.MustGetRole(g.ctx, g.txn, memberName)
+	if err != nil {
+		return err
+	}
+	for i, m := range g.ms {
+		if m.Role == role.ID && m.Member == member.ID {
+			if m.Admin || !admin {
+				g.res.notices = append(g.res.notices, fmt.Sprintf(noticeRoleAlreadyMember, member.Name, role.Name))
+				return nil
+			}
+			g.ms[i].Admin = true
+			return catalog.PutMembership(g.ctx, g.txn, g.ms[i])
+		}
+	}
+	if memberOf(g.ms, role.ID, member.ID) {
+		return pgerror.Newf(codeInvalidGrantOperation, "role %q is a member of role %q", role.Name, member.Name)
+	}
+	m := catalog.Membership{Role: role.ID, Member: member.ID, Admin: admin, Grantor: g.grantor}
+	g.ms = append(g.ms, m)
+	return catalog.PutMembership(g.ctx, g.txn, m)
+}
+
+// revoke ends member's membership in role, or with adminOnly only its
+// admin option.
+func (g *granter) revoke(roleName, memberName string, adminOnly bool) error {
+	role, err := catalog.MustGetRole(g.ctx, g.txn, roleName)
+	if err != nil {
+		return err
+	}
+	member, err := catalog.MustGetRole(g.ctx, g.txn, memberName)
+	if err != nil {
+		return err
+	}
+	for i, m := range g.ms {
+		if m.Role != role.ID || m.Member != member.ID {
+			continue
+		}
+		if adminOnly {
+			g.ms[i].Admin = false
+			return catalog.PutMembership(g.ctx, g.txn, g.ms[i])
+		}
+		g.ms = append(g.ms[:i], g.ms[i+1:]...)
+		return catalog.DeleteMembership(g.ctx, g.txn, role.ID, member.ID)
+	}
+	g.res.notices = append(g.res.notices, fmt.Sprintf(noticeRoleNotMember, member.Name, role.Name))
+	return nil
+}
+
 // memberOf reports whether role is member, or a member of it, directly
-// or through other roles: granting member to role would make a cycle.
+// or through other roles: granting role to member would make a cycle.
 func memberOf(ms []catalog.Membership, role, member uint32) bool {
 	seen := map[uint32]bool{}
 	var walk func(r uint32) bool

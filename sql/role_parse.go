@@ -155,7 +155,7 @@ func (p *roleTokens) name(spec bool) (tree.RoleSpec, error) {
 	switch t.TokenID {
 	case parser.CURRENT_USER, parser.CURRENT_ROLE, parser.SESSION_USER:
 		if !spec {
-			return tree.RoleSpec{}, p.syntaxError()
+			return tree.RoleSpec{}, pgerror.Newf(codeReservedName, "%s cannot be used as a role name here", strings.ToUpper(t.Str))
 		}
 		p.i++
 		if t.TokenID == parser.SESSION_USER {

@@ -24,7 +24,9 @@
 // changes, run by the schemaChanger, and constraint enforcement); plan.go,
 // plan_write.go and plan_virtual.go (the nodes that run, pulling one row
 // at a time); explain.go; expr.go (expression evaluation); builtins*.go
-// (functions, one family a file); and copy.go (COPY FROM).
+// (functions, one family a file); copy.go (COPY FROM); and role*.go
+// (CREATE/ALTER/DROP ROLE, role membership, and the Authenticator that
+// checks pgwire logins against the stored roles).
 //
 // Queries may join tables (nested loops, or lookups by primary key), nest
 // subqueries, use WITH (also RECURSIVE), set operations, aggregates and

@@ -219,16 +219,6 @@ func ListMemberships(ctx context.Context, txn Txn) ([]Membership, error) {
 	return out, nil
 }
 
-// GetMembership reads member's membership in role; nil if none.
-func GetMembership(ctx context.Context, txn Txn, role, member uint32) (*Membership, error) {
-	raw, err := txn.Get(ctx, memberKey(role, member))
-	if err != nil || raw == nil {
-		return nil, err
-	}
-	m := &Membership{}
-	return m, errors.Wrap(json.Unmarshal(raw, m), "corrupt role membership")
-}
-
 // PutMembership writes a membership.
 func PutMembership(ctx context.Context, txn Txn, m Membership) error {
 	raw, err := json.Marshal(m)
