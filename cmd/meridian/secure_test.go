@@ -19,7 +19,7 @@ import (
 // A user created by root logs in with its password (SCRAM-SHA-256) through
 // any node; a wrong password and an unknown user are refused alike
 // (28P01), a NOLOGIN role with 28000, and a password over plaintext not
-// at all.
+// at all. A client certificate's user must be a role.
 func TestSecureCluster(t *testing.T) {
 	dir := t.TempDir()
 	certs, caKey := filepath.Join(dir, "certs"), filepath.Join(dir, "safe", "ca.key")
@@ -130,4 +130,26 @@ func TestSecureCluster(t *testing.T) {
 		}
 		t.Logf("%s/%s with sslmode=%s refused: %v", tc.user, tc.pw, tc.sslmode, err)
 	}
+
+	// A client certificate authenticates a user, who must still be a
+	// role that may log in.
+	if out, err := runCLI(t, "cert", "create-client", "carol", "--certs-dir", certs, "--ca-key", caKey); err != nil {
+		t.Fatalf("create-client carol: %v\n%s", err, out)
+	}
+	carolURL := "postgresql://carol@" + c.nodes[0].sql + "/defaultdb?sslmode=verify-full&sslrootcert=" + certs + "/ca.crt&sslcert=" + certs + "/client.carol.crt&sslkey=" + certs + "/client.carol.key"
+	var pe *pgconn.PgError
+	if conn, err := pgx.Connect(ctx, carolURL); err == nil || !errors.As(err, &pe) || pe.Code != "28000" {
+		if err == nil {
+			_ = conn.Close(ctx)
+		}
+		t.Fatalf("carol's certificate without a role: %v, want 28000", err)
+	}
+	if _, err := c1.Exec(ctx, "CREATE USER carol"); err != nil {
+		t.Fatal(err)
+	}
+	carol, err := pgx.Connect(ctx, carolURL)
+	if err != nil {
+		t.Fatalf("carol's certificate once she is a user: %v", err)
+	}
+	_ = carol.Close(ctx)
 }
