@@ -60,8 +60,10 @@ func (s *roleStmt) StatementTag() string {
 	return "CREATE ROLE"
 }
 
-// mayBeRoleStmt is a quick test before parseRoleStmts splits a query.
-var mayBeRoleStmt = regexp.MustCompile(`(?i)\b(create|alter)\s+(role|user)\b`)
+// mayBeRoleStmt is a quick test before parseWithRoles splits a query;
+// loose (comments may sit between the words), as a CREATE ROLE it missed
+// would reach the grammar's parse, which lacks options.
+var mayBeRoleStmt = regexp.MustCompile(`(?is)\b(create|alter)\b.*\b(role|user)\b`)
 
 // parseWithRoles parses query, taking its CREATE/ALTER ROLE statements
 // itself and the others to the grammar.

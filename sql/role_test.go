@@ -133,6 +133,27 @@ func TestRolePasswordLogin(t *testing.T) {
 	if err := login("alicia", "n3w"); err != nil {
 		t.Fatal(err)
 	}
+	// root is built in: it cannot be dropped, renamed or weakened, and
+	// logs in with a password once it has one.
+	for q, code := range map[string]string{
+		"DROP ROLE root": "55006", "ALTER ROLE root NOLOGIN": "42501", "ALTER ROLE root NOSUPERUSER": "42501",
+		"ALTER ROLE root RENAME TO groot": "0A000", // the admin session's own user
+		"CREATE ROLE root":                "42710",
+		"CREATE/* a comment */ROLE x SUPERUSER VALID UNTIL 'infinity'": "0A000",
+	} {
+		if _, err := admin.Exec(ctx, q); pgCode(err) != code {
+			t.Errorf("%s: %v, want %s", q, err, code)
+		}
+	}
+	refused("root", "", "28P01", failed)
+	exec("ALTER ROLE root PASSWORD 'r00t'")
+	if err := login("root", "r00t"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := admin.QueryRow(ctx, "SELECT count(*) FROM pg_roles WHERE rolname = 'root' AND rolsuper AND rolcanlogin AND oid = 10").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("root in pg_roles: %d rows, %v", n, err)
+	}
 	exec("ALTER ROLE alicia NOLOGIN")
 	refused("alicia", "n3w", "28000", "not permitted to log in")
 	exec("DROP USER alicia")
