@@ -195,3 +195,40 @@ func TestPsqlDu(t *testing.T) {
 		t.Errorf("psql printed:\n%s\nwant (PostgreSQL 15's):\n%s", out, want)
 	}
 }
+
+// TestPsqlPasswordLogin: psql (libpq) logs in with a password that
+// SASLprep changes, as the verifier was derived from the prepared
+// password as PostgreSQL derives it.
+func TestPsqlPasswordLogin(t *testing.T) {
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		t.Skip("psql is not installed (.ci/run installs postgresql-client)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db := memkv.New()
+	admin, err := pgx.Connect(ctx, "postgres://root@"+serve(t, db, nil)+"/db?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = admin.Close(ctx) }()
+	const password = "\ufb01\u00a0\u216b\u00adz" // fi, no-break space, XII, soft hyphen, z
+	if _, err := admin.Exec(ctx, "CREATE USER zoe PASSWORD '"+password+"'"); err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(serve(t, db, sql.NewRoleAuthenticator(db)))
+	for _, tc := range []struct {
+		password string
+		ok       bool
+	}{{password, true}, {"fi XIIz", true}, {"fi XIIy", false}} {
+		cmd := exec.CommandContext(ctx, psql, "-X", "-A", "-t", "-h", host, "-p", port, "-U", "zoe", "-d", "db", "-c", "SELECT current_user")
+		cmd.Env = append(cmd.Environ(), "PGPASSWORD="+tc.password, "PGSSLMODE=disable", "PGCONNECT_TIMEOUT=10")
+		out, err := cmd.CombinedOutput()
+		if tc.ok && (err != nil || strings.TrimSpace(string(out)) != "zoe") {
+			t.Errorf("psql with %q: %v\n%s", tc.password, err, out)
+		}
+		if !tc.ok && (err == nil || !strings.Contains(string(out), "password authentication failed")) {
+			t.Errorf("psql with %q logged in or failed otherwise: %v\n%s", tc.password, err, out)
+		}
+	}
+}

@@ -50,10 +50,10 @@ func New(password string) (Verifier, error) {
 	return Derive(password, salt, DefaultIterations)
 }
 
-// Derive computes the verifier of password with the given salt and
-// iteration count.
+// Derive computes the verifier of password, prepared by SASLprep, with
+// the given salt and iteration count.
 func Derive(password string, salt []byte, iterations int) (Verifier, error) {
-	salted, err := pbkdf2.Key(sha256.New, password, salt, iterations, sha256.Size)
+	salted, err := pbkdf2.Key(sha256.New, saslPrep(password), salt, iterations, sha256.Size)
 	if err != nil {
 		return Verifier{}, errors.Wrap(err, "deriving the SCRAM key")
 	}

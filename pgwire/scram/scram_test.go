@@ -47,3 +47,28 @@ func TestRFC7677(t *testing.T) {
 		t.Fatalf("server signature %s, want the RFC's", got)
 	}
 }
+
+// TestPostgresVerifiers derives verifiers with the salts of ones
+// PostgreSQL 15 stored (SELECT rolpassword FROM pg_authid) and gets the
+// same keys: for a password that SASLprep changes (a ligature, a
+// no-break space, a Roman numeral, a soft hyphen) and for what it
+// becomes.
+func TestPostgresVerifiers(t *testing.T) {
+	for _, tc := range []struct{ password, pg string }{
+		{"\ufb01\u00a0\u216b\u00adz", "SCRAM-SHA-256$4096:Kwar/Z1DQtI6Z7qw33ZznQ==$EG4cXzc1R6400SuBuGvrZCzOEgaVyYQkWLWPxQrN2TI=:9gQZl3Y0BwpIvuYhm4Gb1V8QaakTHdoKTSfWhCS6egQ="},
+		{"fi XIIz", "SCRAM-SHA-256$4096:KaDFine7/nGapbon9JorWQ==$iI6T3lcUlyhVtnOBxaseEtgDcCo8WM+vSAgB9+JDn5w=:R3901CeuAtOW16dgwuPcDdDyBHZI9CrokeotxQSyDww="},
+		{"pencil", "SCRAM-SHA-256$4096:4K7hAfObjXXwj2/kCLkfMA==$+EPoHYdSTVUii0ALKFJe5wSVchCb2V4lJIt1wp2H23s=:mmd7WAv+eoQaNrjXNV0RcaTItX7z8ewo1WeTJUn95Kw="},
+	} {
+		pg, ok := Parse(tc.pg)
+		if !ok {
+			t.Fatalf("cannot parse %s", tc.pg)
+		}
+		v, err := Derive(tc.password, pg.Salt, pg.Iterations)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.String() != tc.pg {
+			t.Errorf("%q: derived %s, PostgreSQL stored %s", tc.password, v, tc.pg)
+		}
+	}
+}
