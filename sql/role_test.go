@@ -2,13 +2,13 @@ package sql_test
 
 import (
 	"context"
-	"errors"
 	"net"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/errors"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/meridiandb/meridian/hlc"
