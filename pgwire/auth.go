@@ -1,132 +1,179 @@
 package pgwire
 
 import (
-	"crypto/hmac"
-	"crypto/pbkdf2"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"crypto/tls"
 	"encoding/base64"
+	"strconv"
 	"strings"
 
 	"github.com/cockroachdb/errors"
 	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/meridiandb/meridian/pgwire/scram"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
 // Authenticator decides who may connect.
 type Authenticator interface {
-	// Password returns the user's password and whether the user may log
-	// in with one. A user without one cannot connect.
-	Password(user string) (password string, ok bool)
+	// Role returns what authentication needs to know of the role named
+	// user; nil if there is no such role.
+	Role(ctx context.Context, user string) (*RoleAuth, error)
 }
 
-// Passwords is an Authenticator over a fixed map of user to password.
+// RoleAuth is what authentication needs to know of a role.
+type RoleAuth struct {
+	// CanLogin is PostgreSQL's rolcanlogin: without it the role may not
+	// start a session, however it authenticates.
+	CanLogin bool
+	// Verifier is the role's password as a SCRAM-SHA-256 verifier; nil:
+	// the role has no password and cannot log in with one.
+	Verifier *scram.Verifier
+}
+
+// Passwords is an Authenticator over a fixed map of user to password
+// (every user may log in), for tests.
 type Passwords map[string]string
 
-// Password implements Authenticator.
-func (p Passwords) Password(user string) (string, bool) {
+// Role implements Authenticator.
+func (p Passwords) Role(_ context.Context, user string) (*RoleAuth, error) {
 	pw, ok := p[user]
-	return pw, ok
+	if !ok {
+		return nil, nil
+	}
+	v, err := scram.New(pw)
+	if err != nil {
+		return nil, err
+	}
+	return &RoleAuth{CanLogin: true, Verifier: &v}, nil
 }
 
-// scramIterations is the PBKDF2 iteration count of SCRAM-SHA-256, as
-// PostgreSQL's default.
-const scramIterations = 4096
-
-// authenticate runs password authentication by SCRAM-SHA-256 (RFC 5802,
-// RFC 7677), the method PostgreSQL defaults to and every current driver
-// speaks; the password never crosses the wire. A wrong password and an
-// unknown user get the same answer.
-func (c *conn) authenticate(args SessionArgs) error {
+// authenticate checks who the client is: a verified client certificate
+// that names the user, or else the user's password by SCRAM-SHA-256
+// (RFC 5802, RFC 7677), the method PostgreSQL defaults to and every
+// current driver speaks; the password never crosses the wire. An unknown
+// user, a user without a password and a wrong password get the same
+// answer (28P01), after the same exchange: the server plays it against a
+// made-up verifier (PostgreSQL's mock authentication). A role that may
+// not log in is told so only once it has proved who it is (28000).
+func (c *conn) authenticate(ctx context.Context, args SessionArgs) error {
 	if c.s.cfg.Auth == nil {
 		return nil
+	}
+	role, err := c.s.cfg.Auth.Role(ctx, args.User)
+	if err != nil {
+		return pgerror.WithCode(errors.Wrapf(err, "cannot check the credentials of user %q now", args.User), pgerror.CodeCannotConnectNow)
 	}
 	if tc, ok := c.nc.(*tls.Conn); ok {
 		st := tc.ConnectionState()
 		if len(st.VerifiedChains) > 0 && len(st.PeerCertificates) > 0 && st.PeerCertificates[0].Subject.CommonName == args.User {
-			return nil // a client certificate of the cluster's CA names this user
+			// A client certificate of the cluster's CA names this user.
+			if role == nil {
+				return pgerror.Newf(pgerror.CodeInvalidAuthorization, "role %q does not exist", args.User)
+			}
+			return mayLogIn(role, args.User)
 		}
 	}
-	failed := pgerror.Newf(pgerror.CodeInvalidPassword, "password authentication failed for user %q", args.User)
-	password, known := c.s.cfg.Auth.Password(args.User)
+	var v scram.Verifier
+	if role != nil && role.Verifier != nil {
+		v = *role.Verifier
+	} else {
+		v = c.s.mockVerifier(args.User)
+	}
+	ok, err := c.scram(v)
+	if err != nil {
+		return err
+	}
+	if !ok || role == nil || role.Verifier == nil {
+		return pgerror.Newf(pgerror.CodeInvalidPassword, "password authentication failed for user %q", args.User)
+	}
+	if err := mayLogIn(role, args.User); err != nil {
+		return err
+	}
+	_ = c.be.SetAuthType(pgproto3.AuthTypeOk)
+	return nil
+}
 
+func mayLogIn(role *RoleAuth, user string) error {
+	if !role.CanLogin {
+		return pgerror.Newf(pgerror.CodeInvalidAuthorization, "role %q is not permitted to log in", user)
+	}
+	return nil
+}
+
+// mockVerifier is the verifier played against a user who has none: its
+// salt is the same for the same user on this server, as a real one
+// would be, so that repeated attempts do not tell the two apart.
+func (s *Server) mockVerifier(user string) scram.Verifier {
+	salt := scram.HMAC(s.mockSecret[:], user)[:16]
+	return scram.Verifier{Iterations: scram.DefaultIterations, Salt: salt, StoredKey: make([]byte, sha256.Size), ServerKey: make([]byte, sha256.Size)}
+}
+
+// newMockSecret makes the key mock salts are derived with.
+func newMockSecret() (k [32]byte) {
+	_, _ = rand.Read(k[:])
+	return k
+}
+
+// scram runs the SCRAM-SHA-256 exchange against v and reports whether
+// the client's proof holds; if it does, the server's final message,
+// which proves to the client that the server knew v, has been sent.
+func (c *conn) scram(v scram.Verifier) (bool, error) {
 	c.send(&pgproto3.AuthenticationSASL{AuthMechanisms: []string{"SCRAM-SHA-256"}})
 	c.flush()
 	_ = c.be.SetAuthType(pgproto3.AuthTypeSASL)
 	msg, err := c.be.Receive()
 	if err != nil {
-		return pgerror.Newf(pgerror.CodeProtocolViolation, "invalid authentication message: %v", err)
+		return false, pgerror.Newf(pgerror.CodeProtocolViolation, "invalid authentication message: %v", err)
 	}
 	first, ok := msg.(*pgproto3.SASLInitialResponse)
 	if !ok || first.AuthMechanism != "SCRAM-SHA-256" {
-		return pgerror.New(pgerror.CodeProtocolViolation, "expected a SASL initial response for SCRAM-SHA-256")
+		return false, pgerror.New(pgerror.CodeProtocolViolation, "expected a SASL initial response for SCRAM-SHA-256")
 	}
 	// client-first-message: gs2-header "n,," (no channel binding), then
 	// "n=<user>,r=<client nonce>". PostgreSQL ignores the SCRAM user name
 	// in favour of the startup message's.
 	cf := string(first.Data)
 	if !strings.HasPrefix(cf, "n,,") && !strings.HasPrefix(cf, "y,,") {
-		return pgerror.New(pgerror.CodeProtocolViolation, "SCRAM channel binding is not supported")
+		return false, pgerror.New(pgerror.CodeProtocolViolation, "SCRAM channel binding is not supported")
 	}
 	clientFirstBare := cf[3:]
 	clientNonce := scramAttr(clientFirstBare, 'r')
 	if clientNonce == "" {
-		return pgerror.New(pgerror.CodeProtocolViolation, "malformed SCRAM client-first-message")
+		return false, pgerror.New(pgerror.CodeProtocolViolation, "malformed SCRAM client-first-message")
 	}
-	salt := make([]byte, 16)
 	nonce := make([]byte, 18)
-	_, _ = rand.Read(salt)
 	_, _ = rand.Read(nonce)
 	serverNonce := clientNonce + base64.StdEncoding.EncodeToString(nonce)
-	serverFirst := "r=" + serverNonce + ",s=" + base64.StdEncoding.EncodeToString(salt) + ",i=4096"
+	serverFirst := "r=" + serverNonce + ",s=" + base64.StdEncoding.EncodeToString(v.Salt) + ",i=" + strconv.Itoa(v.Iterations)
 	c.send(&pgproto3.AuthenticationSASLContinue{Data: []byte(serverFirst)})
 	c.flush()
 	_ = c.be.SetAuthType(pgproto3.AuthTypeSASLContinue)
 	msg, err = c.be.Receive()
 	if err != nil {
-		return pgerror.Newf(pgerror.CodeProtocolViolation, "invalid authentication message: %v", err)
+		return false, pgerror.Newf(pgerror.CodeProtocolViolation, "invalid authentication message: %v", err)
 	}
 	final, ok := msg.(*pgproto3.SASLResponse)
 	if !ok {
-		return pgerror.New(pgerror.CodeProtocolViolation, "expected a SASL response")
+		return false, pgerror.New(pgerror.CodeProtocolViolation, "expected a SASL response")
 	}
 	// client-final-message: "c=<binding>,r=<nonce>,p=<proof>".
 	cfm := string(final.Data)
 	i := strings.LastIndex(cfm, ",p=")
 	if i < 0 || scramAttr(cfm, 'r') != serverNonce {
-		return pgerror.New(pgerror.CodeProtocolViolation, "malformed SCRAM client-final-message")
+		return false, pgerror.New(pgerror.CodeProtocolViolation, "malformed SCRAM client-final-message")
 	}
 	proof, err := base64.StdEncoding.DecodeString(cfm[i+3:])
 	if err != nil || len(proof) != sha256.Size {
-		return pgerror.New(pgerror.CodeProtocolViolation, "malformed SCRAM client proof")
+		return false, pgerror.New(pgerror.CodeProtocolViolation, "malformed SCRAM client proof")
 	}
-	salted, err := pbkdf2.Key(sha256.New, password, salt, scramIterations, sha256.Size)
-	if err != nil {
-		return errors.Wrap(err, "deriving the SCRAM key")
-	}
-	clientKey := hmacSHA256(salted, "Client Key")
-	storedKey := sha256.Sum256(clientKey)
 	authMessage := clientFirstBare + "," + serverFirst + "," + cfm[:i]
-	clientSig := hmacSHA256(storedKey[:], authMessage)
-	for j := range proof {
-		proof[j] ^= clientSig[j]
+	if !v.Verify(authMessage, proof) {
+		return false, nil
 	}
-	got := sha256.Sum256(proof)
-	if subtle.ConstantTimeCompare(got[:], storedKey[:]) != 1 || !known {
-		return failed
-	}
-	serverSig := hmacSHA256(hmacSHA256(salted, "Server Key"), authMessage)
-	c.send(&pgproto3.AuthenticationSASLFinal{Data: []byte("v=" + base64.StdEncoding.EncodeToString(serverSig))})
-	_ = c.be.SetAuthType(pgproto3.AuthTypeOk)
-	return nil
-}
-
-func hmacSHA256(key []byte, msg string) []byte {
-	h := hmac.New(sha256.New, key)
-	h.Write([]byte(msg))
-	return h.Sum(nil)
+	c.send(&pgproto3.AuthenticationSASLFinal{Data: []byte("v=" + base64.StdEncoding.EncodeToString(v.ServerSignature(authMessage)))})
+	return true, nil
 }
 
 // scramAttr returns the value of the attribute named a in a SCRAM message

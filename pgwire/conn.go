@@ -86,7 +86,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	defer s.unregister(c)
 	s.cfg.Observer.ConnOpened()
 	defer s.cfg.Observer.ConnClosed()
-	if err := c.authenticate(args); err != nil {
+	if err := c.authenticate(ctx, args); err != nil {
 		c.fatal(err)
 		return
 	}

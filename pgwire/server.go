@@ -96,6 +96,9 @@ func (c *Config) setDefaults() {
 type Server struct {
 	cfg     Config
 	stopper *stop.Stopper
+	// mockSecret derives the salts of the made-up verifiers that
+	// unknown users authenticate against.
+	mockSecret [32]byte
 
 	mu struct {
 		sync.Mutex
@@ -118,7 +121,7 @@ func NewServer(cfg Config, stopper *stop.Stopper) (*Server, error) {
 	if cfg.Executor == nil {
 		return nil, errors.New("pgwire: Config.Executor is required")
 	}
-	s := &Server{cfg: cfg, stopper: stopper}
+	s := &Server{cfg: cfg, stopper: stopper, mockSecret: newMockSecret()}
 	s.mu.conns = map[uint32]*conn{}
 	return s, nil
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
-	"github.com/meridiandb/meridian/pgwire"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/liveness"
 	"github.com/meridiandb/meridian/server/serverpb"
@@ -78,9 +77,11 @@ type Config struct {
 	// unlimited. The meridian binary's --max-sql-memory defaults to 25%
 	// of the machine's memory.
 	MaxSQLMemory int64
-	// SQLAuth checks the passwords of SQL users. Nil: anyone may connect
-	// as anyone, for insecure clusters only.
-	SQLAuth pgwire.Authenticator
+	// SQLAuthenticate makes SQL clients authenticate as a role stored in
+	// the cluster (CREATE ROLE): by a client certificate (SQLTLS) or by
+	// the role's password (SCRAM-SHA-256). False: anyone may connect as
+	// anyone, for insecure clusters only.
+	SQLAuthenticate bool
 	// SQLTLS, when set, is offered to SQL clients; with SQLRequireTLS,
 	// clients must take it (a verified client certificate then
 	// authenticates the user it names).

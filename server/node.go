@@ -283,7 +283,11 @@ func (n *Node) startStore(ident *serverpb.StoreIdent, bootstrap bool) error {
 		n.leases.Store(leases)
 		ex.UseLeases(leases)
 		ex.UseMemoryMonitor(n.sqlMem)
-		srv, err := pgwire.NewServer(pgwire.Config{Executor: ex, Auth: cfg.SQLAuth, TLS: cfg.SQLTLS, RequireTLS: cfg.SQLRequireTLS, Observer: n.metrics}, n.stopper)
+		var auth pgwire.Authenticator
+		if cfg.SQLAuthenticate {
+			auth = sql.NewRoleAuthenticator(txnkv.NewDB(n.db))
+		}
+		srv, err := pgwire.NewServer(pgwire.Config{Executor: ex, Auth: auth, TLS: cfg.SQLTLS, RequireTLS: cfg.SQLRequireTLS, Observer: n.metrics}, n.stopper)
 		if err == nil {
 			err = srv.Serve(cfg.SQLListener)
 		}

@@ -24,7 +24,19 @@ var _ = addBuiltins(map[string][]tree.Overload{
 	"pg_get_userbyid": {{
 		Types: tree.ParamTypes{{Name: "role", Typ: types.Oid}}, ReturnType: tree.FixedReturnType(types.Name),
 		Volatility: volatility.Stable, Class: tree.NormalClass,
-		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.NewDName("root"), nil }),
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			id := uint32(tree.MustBeDOid(a[0]).Oid)
+			roles, err := e.catalog.roles(e)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range roles {
+				if r.ID == id {
+					return tree.NewDName(r.Name), nil
+				}
+			}
+			return tree.NewDName(fmt.Sprintf("unknown (OID=%d)", id)), nil
+		}),
 	}},
 	"pg_table_is_visible": {{
 		Types: tree.ParamTypes{{Name: "table", Typ: types.Oid}}, ReturnType: tree.FixedReturnType(types.Bool),
@@ -437,6 +449,25 @@ type stmtCatalog struct {
 	// seqs are the sequences nextval and friends named, by argument: a
 	// SERIAL column's default names its sequence once per row.
 	seqs map[string]*catalog.TableDescriptor
+	// roleList are the roles, for pg_get_userbyid on every row of a
+	// catalog query.
+	roleList []*catalog.Role
+}
+
+// roles returns every role; without a transaction to read them in, the
+// built-in root, which owns every object.
+func (c *stmtCatalog) roles(e *evalCtx) ([]*catalog.Role, error) {
+	if c == nil || e.txn == nil {
+		return []*catalog.Role{{ID: catalog.RootRoleID, Name: catalog.RootRoleName}}, nil
+	}
+	if c.roleList == nil {
+		roles, err := catalog.ListRoles(e.ctx, e.txn)
+		if err != nil {
+			return nil, err
+		}
+		c.roleList = roles
+	}
+	return c.roleList, nil
 }
 
 func (c *stmtCatalog) tables(e *evalCtx) ([]*catalog.TableDescriptor, error) {

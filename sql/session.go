@@ -26,7 +26,9 @@
 // changes, run by the schemaChanger, and constraint enforcement); plan.go,
 // plan_write.go and plan_virtual.go (the nodes that run, pulling one row
 // at a time); explain.go; expr.go (expression evaluation); builtins*.go
-// (functions, one family a file); and copy.go (COPY FROM).
+// (functions, one family a file); copy.go (COPY FROM); and role*.go
+// (CREATE/ALTER/DROP ROLE, role membership, and the Authenticator that
+// checks pgwire logins against the stored roles).
 //
 // Queries may join tables (nested loops, or lookups by primary key), nest
 // subqueries, use WITH (also RECURSIVE), set operations, aggregates and
@@ -159,6 +161,8 @@ type result struct {
 	tag  string
 	// paramStatus are settings the client must be told of (after SET).
 	paramStatus [][2]string
+	// notices are sent to the client before the rows.
+	notices []string
 	// mem holds rows' share of the memory budget until they are sent
 	// (nil: nothing charged).
 	mem *mon.Account
@@ -230,6 +234,9 @@ func parseSQL(query string) (statements.Statements, error) {
 	if stmts, ok := parseMaintenance(query); ok {
 		return stmts, nil
 	}
+	if mayBeRoleStmt.MatchString(query) {
+		return parseWithRoles(query)
+	}
 	// pgbench -i loads with COPY ... WITH (FREEZE ON), an option the
 	// grammar does not take. FREEZE only spares PostgreSQL's vacuum work,
 	// which has no counterpart here, so it is dropped.
@@ -251,6 +258,9 @@ var (
 func writeResult(w pgwire.ResultWriter, res *result, formats []int16, announce bool) error {
 	for _, kv := range res.paramStatus {
 		w.ParameterStatus(kv[0], kv[1])
+	}
+	for _, n := range res.notices {
+		w.Notice(pgerror.CodeSuccessfulCompletion, n)
 	}
 	if res.cols != nil && announce {
 		w.Columns(wireColumns(res.cols, formats))
@@ -584,6 +594,9 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 		lease.ClaimOnRead(txn, true)
 		defer lease.ClaimOnRead(txn, false)
 	}
+	if res, ok, err := s.execRole(ctx, txn, stmt); ok {
+		return res, err
+	}
 	if res, ok, err := (schemaChanger{b}).exec(stmt, r); ok {
 		return res, err
 	}
@@ -863,6 +876,9 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.ResultWriter
 		}
 		for _, kv := range res.paramStatus {
 			w.ParameterStatus(kv[0], kv[1])
+		}
+		for _, n := range res.notices {
+			w.Notice(pgerror.CodeSuccessfulCompletion, n)
 		}
 		p.res = res
 	}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
-	"github.com/meridiandb/meridian/pgwire"
 	"github.com/spf13/cobra"
 )
 
@@ -178,14 +177,13 @@ func writePEM(path, typ string, der []byte, mode os.FileMode) error {
 // nodeTLS is a secure node's TLS configuration.
 type nodeTLS struct {
 	rpcServer, rpcClient, sql *tls.Config
-	sqlAuth                   pgwire.Authenticator
 }
 
 // loadNodeTLS reads a node's certificates: node-to-node gRPC becomes
 // mutual TLS (each side presents its node certificate, checked against
 // the CA), the operator's commands present client certificates of the same
 // CA, and SQL clients must use TLS and authenticate (a client certificate
-// naming the user; passwords come with SQL users and roles).
+// naming the user, or the password of a role stored in the cluster).
 func loadNodeTLS(dir string) (nodeTLS, error) {
 	pool, err := loadCAPool(dir)
 	if err != nil {
@@ -199,7 +197,6 @@ func loadNodeTLS(dir string) (nodeTLS, error) {
 		rpcServer: &tls.Config{Certificates: []tls.Certificate{pair}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS13},
 		rpcClient: &tls.Config{Certificates: []tls.Certificate{pair}, RootCAs: pool, MinVersion: tls.VersionTLS13},
 		sql:       &tls.Config{Certificates: []tls.Certificate{pair}, ClientCAs: pool, ClientAuth: tls.VerifyClientCertIfGiven, MinVersion: tls.VersionTLS12},
-		sqlAuth:   pgwire.Passwords{},
 	}, nil
 }
 

@@ -100,7 +100,7 @@ func (f *nodeFlags) config() (server.Config, error) {
 			return cfg, err
 		}
 		cfg.RPCServerTLS, cfg.RPCClientTLS, cfg.SQLTLS, cfg.SQLRequireTLS = tc.rpcServer, tc.rpcClient, tc.sql, true
-		cfg.SQLAuth = tc.sqlAuth
+		cfg.SQLAuthenticate = true
 	}
 	listen := func(addr, what string) (net.Listener, error) {
 		ln, err := net.Listen("tcp", addr)

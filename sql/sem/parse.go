@@ -22,6 +22,9 @@ func WithParserCode(err error) error {
 	if err == nil {
 		return nil
 	}
+	if pgerror.CodeOf(err) != pgerror.CodeInternalError {
+		return err // ours already (sql's own parsing, as of role statements)
+	}
 	if code := crdbpgerror.GetPGCode(err).String(); code != "" && code != string(pgerror.CodeInternalError) {
 		if pgerror.Code(code) == pgerror.CodeInvalidTextRepresentation {
 			if m := couldNotParse.FindStringSubmatch(err.Error()); m != nil {

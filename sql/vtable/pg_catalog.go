@@ -327,14 +327,59 @@ var pgCatalog = map[string]*Table{
 	"pg_publication":           emptyTable("oid:oid pubname:name pubowner:oid puballtables:bool"),
 	"pg_publication_namespace": emptyTable("oid:oid pnpubid:oid pnnspid:oid"),
 	"pg_publication_rel":       emptyTable("oid:oid prpubid:oid prrelid:oid prqual:text prattrs:int2[]"),
-	"pg_auth_members":          emptyTable("oid:oid roleid:oid member:oid grantor:oid admin_option:bool"),
-	// One role, the owner of everything: pg_get_userbyid's root.
+	// Roles (sql/catalog/roles.go), in PostgreSQL 15's columns. The
+	// built-in root is PostgreSQL's bootstrap superuser (OID 10), with
+	// every attribute.
 	"pg_roles": {
+		Cols: vcols("rolname:name rolsuper:bool rolinherit:bool rolcreaterole:bool rolcreatedb:bool rolcanlogin:bool rolreplication:bool " +
+			"rolconnlimit:int4 rolpassword:text rolvaliduntil:timestamptz rolbypassrls:bool rolconfig:text[] oid:oid"),
+		Rows: roleRows(func(r *catalog.Role) tree.Datums {
+			all := tree.MakeDBool(r.ID == catalog.RootRoleID)
+			return tree.Datums{tree.NewDName(r.Name), tree.MakeDBool(tree.DBool(r.Superuser)), tree.MakeDBool(tree.DBool(r.Inherit)),
+				tree.MakeDBool(tree.DBool(r.CreateRole)), tree.MakeDBool(tree.DBool(r.CreateDB)), tree.MakeDBool(tree.DBool(r.Login)), all,
+				tree.NewDInt(-1), tree.NewDString("********"), tree.DNull, all, tree.DNull, tree.NewDOid(oid.Oid(r.ID))}
+		}),
+	},
+	// pg_authid shows the stored SCRAM verifiers, as PostgreSQL's does
+	// (to superusers only there; privileges are not enforced here yet).
+	"pg_authid": {
 		Cols: vcols("oid:oid rolname:name rolsuper:bool rolinherit:bool rolcreaterole:bool rolcreatedb:bool rolcanlogin:bool " +
-			"rolreplication:bool rolconnlimit:int4 rolpassword:text rolvaliduntil:timestamptz rolbypassrls:bool rolconfig:text[]"),
+			"rolreplication:bool rolbypassrls:bool rolconnlimit:int4 rolpassword:text rolvaliduntil:timestamptz"),
+		Rows: roleRows(func(r *catalog.Role) tree.Datums {
+			all := tree.MakeDBool(r.ID == catalog.RootRoleID)
+			pw := tree.Datum(tree.DNull)
+			if r.Password != "" {
+				pw = tree.NewDString(r.Password)
+			}
+			return tree.Datums{tree.NewDOid(oid.Oid(r.ID)), tree.NewDName(r.Name), tree.MakeDBool(tree.DBool(r.Superuser)), tree.MakeDBool(tree.DBool(r.Inherit)),
+				tree.MakeDBool(tree.DBool(r.CreateRole)), tree.MakeDBool(tree.DBool(r.CreateDB)), tree.MakeDBool(tree.DBool(r.Login)), all, all,
+				tree.NewDInt(-1), pw, tree.DNull}
+		}),
+	},
+	// pg_user: the roles that may log in.
+	"pg_user": {
+		Cols: vcols("usename:name usesysid:oid usecreatedb:bool usesuper:bool userepl:bool usebypassrls:bool passwd:text valuntil:timestamptz useconfig:text[]"),
+		Rows: roleRows(func(r *catalog.Role) tree.Datums {
+			if !r.Login {
+				return nil
+			}
+			all := tree.MakeDBool(r.ID == catalog.RootRoleID)
+			return tree.Datums{tree.NewDName(r.Name), tree.NewDOid(oid.Oid(r.ID)), tree.MakeDBool(tree.DBool(r.CreateDB)), tree.MakeDBool(tree.DBool(r.Superuser)),
+				all, all, tree.NewDString("********"), tree.DNull, tree.DNull}
+		}),
+	},
+	"pg_auth_members": {
+		Cols: vcols("roleid:oid member:oid grantor:oid admin_option:bool"),
 		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
-			return []tree.Datums{{tree.NewDOid(ownerOID), tree.NewDName("root"), tree.DBoolTrue, tree.DBoolTrue, tree.DBoolTrue, tree.DBoolTrue,
-				tree.DBoolTrue, tree.DBoolTrue, tree.NewDInt(-1), tree.NewDString("********"), tree.DNull, tree.DBoolTrue, tree.DNull}}, nil
+			ms, err := catalog.ListMemberships(ctx, txn)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]tree.Datums, len(ms))
+			for i, m := range ms {
+				out[i] = tree.Datums{tree.NewDOid(oid.Oid(m.Role)), tree.NewDOid(oid.Oid(m.Member)), tree.NewDOid(oid.Oid(m.Grantor)), tree.MakeDBool(tree.DBool(m.Admin))}
+			}
+			return out, nil
 		},
 	},
 	"pg_inherits": emptyTable("inhrelid:oid inhparent:oid inhseqno:int4 inhdetachpending:bool"),
@@ -356,4 +401,22 @@ var pgCatalog = map[string]*Table{
 			return out, nil
 		},
 	},
+}
+
+// roleRows makes a role table's rows, one per role (none where row
+// returns nil).
+func roleRows(row func(*catalog.Role) tree.Datums) func(context.Context, catalog.Txn) ([]tree.Datums, error) {
+	return func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
+		roles, err := catalog.ListRoles(ctx, txn)
+		if err != nil {
+			return nil, err
+		}
+		var out []tree.Datums
+		for _, r := range roles {
+			if d := row(r); d != nil {
+				out = append(out, d)
+			}
+		}
+		return out, nil
+	}
 }
