@@ -13,8 +13,8 @@ import (
 )
 
 // Roles and users, as PostgreSQL 15: CREATE|ALTER|DROP ROLE|USER and
-// GRANT|REVOKE role membership, stored by sql/catalog. Privileges are not
-// checked yet: any session may run these.
+// GRANT|REVOKE role membership, stored by sql/catalog. Who may run them:
+// role_privileges.go.
 
 // Error codes and notices of role statements, PostgreSQL's.
 const (
@@ -97,6 +97,9 @@ func (s *session) grantorID(ctx context.Context, txn kvapi.Txn) (uint32, error) 
 func (s *session) createRole(ctx context.Context, txn kvapi.Txn, st *roleStmt) (*result, error) {
 	res := &result{tag: "CREATE ROLE"}
 	if err := checkRoleName(st.name.Name); err != nil {
+		return nil, err
+	}
+	if err := s.checkCreateRole(ctx, txn, st); err != nil {
 		return nil, err
 	}
 	r := &catalog.Role{Name: st.name.Name, Inherit: true, Login: st.user}
@@ -190,6 +193,9 @@ func (s *session) alterRole(ctx context.Context, txn kvapi.Txn, st *roleStmt) (*
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkAlterRole(ctx, txn, st, r); err != nil {
+		return nil, err
+	}
 	if st.rename != "" {
 		switch {
 		case name == s.user:
@@ -231,6 +237,9 @@ func (s *session) dropRoles(ctx context.Context, txn kvapi.Txn, st *tree.DropRol
 			return nil, pgerror.New(codeObjectInUse, "current user cannot be dropped")
 		case r.ID == catalog.RootRoleID:
 			return nil, pgerror.Newf(codeObjectInUse, "cannot drop role %s because it is required by the database system", r.Name)
+		}
+		if err := s.checkDropRole(ctx, txn, r); err != nil {
+			return nil, err
 		}
 		if err := catalog.DropRole(ctx, txn, r); err != nil {
 			return nil, err
@@ -274,6 +283,9 @@ type granter struct {
 	grantor uint32
 	// ms are every membership, kept up to date, to refuse cycles.
 	ms []catalog.Membership
+	// may checks that the session may grant and revoke membership in a
+	// role.
+	may func(role *catalog.Role) error
 }
 
 func (s *session) newGranter(ctx context.Context, txn kvapi.Txn, res *result) (*granter, error) {
@@ -285,7 +297,9 @@ func (s *session) newGranter(ctx context.Context, txn kvapi.Txn, res *result) (*
 	if err != nil {
 		return nil, err
 	}
-	return &granter{ctx: ctx, txn: txn, res: res, grantor: grantor, ms: ms}, nil
+	g := &granter{ctx: ctx, txn: txn, res: res, grantor: grantor, ms: ms}
+	g.may = func(role *catalog.Role) error { return s.checkGrantRole(ctx, txn, role, g.ms) }
+	return g, nil
 }
 
 // grant makes member a member of role, as PostgreSQL 15: a member
@@ -298,6 +312,9 @@ func (g *granter) grant(roleName, memberName string, admin bool) error {
 	}
 	member, err := catalog.MustGetRole(g.ctx, g.txn, memberName)
 	if err != nil {
+		return err
+	}
+	if err := g.may(role); err != nil {
 		return err
 	}
 	for i, m := range g.ms {
@@ -327,6 +344,9 @@ func (g *granter) revoke(roleName, memberName string, adminOnly bool) error {
 	}
 	member, err := catalog.MustGetRole(g.ctx, g.txn, memberName)
 	if err != nil {
+		return err
+	}
+	if err := g.may(role); err != nil {
 		return err
 	}
 	for i, m := range g.ms {
