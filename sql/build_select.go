@@ -7,6 +7,7 @@ import (
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -246,7 +247,11 @@ func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, 
 		}
 	}
 	if s.From.AsOf.Expr != nil {
-		return nil, unsupported("AS OF SYSTEM TIME is not supported yet")
+		// The session gave a top-level SELECT's clause its transaction
+		// (txn_modes.go); anywhere else it would be ignored.
+		if _, ok := b.txn.(kvapi.Historical); !ok || b.outer != nil {
+			return nil, unsupported("AS OF SYSTEM TIME must be given on a top-level SELECT (or to BEGIN)")
+		}
 	}
 	var orderExprsW []tree.Expr
 	for _, o := range orderBy {

@@ -143,6 +143,10 @@ type session struct {
 	savepoints   []savepoint
 	stmtsInBlock int
 	released     bool
+	// txnReadOnly: the open block may not write (READ ONLY, or AS OF
+	// SYSTEM TIME); blockAsOf is the block's AS OF SYSTEM TIME, if any.
+	txnReadOnly bool
+	blockAsOf   *hlc.Timestamp
 }
 
 func (s *session) TxnStatus() pgwire.TxnStatus { return s.status }
@@ -207,7 +211,9 @@ func (s *session) ExecSimple(ctx context.Context, query string, w pgwire.ResultW
 				return pgerror.New(pgerror.CodeInFailedSQLTransaction,
 					"current transaction is aborted, commands ignored until end of transaction block")
 			}
-			res, err = s.copyFrom(ctx, cf, w)
+			if err = s.checkReadOnly(cf); err == nil {
+				res, err = s.copyFrom(ctx, cf, w)
+			}
 		} else {
 			res, err = s.execStmt(ctx, st.AST, 0, nil, nil)
 		}
@@ -340,18 +346,18 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 	switch st := stmt.(type) {
 	case *tree.BeginTransaction:
 		if s.txn == nil {
-			txn, err := s.ex.newTxn(ctx)
-			if err != nil {
+			if err := s.beginBlock(ctx, st.Modes); err != nil {
 				return nil, err
 			}
-			s.txn, s.status = txn, pgwire.TxnActive
-			s.savepoints, s.stmtsInBlock = nil, 0
+			s.status = pgwire.TxnActive
 		}
 		return &result{tag: "BEGIN"}, nil
+	case *tree.SetTransaction:
+		return s.setTransaction(ctx, st)
 	case *tree.CommitTransaction:
 		txn, failed := s.txn, s.status == pgwire.TxnFailed
 		s.txn, s.status = nil, pgwire.TxnIdle
-		s.savepoints, s.released = nil, false
+		s.savepoints, s.released, s.txnReadOnly, s.blockAsOf = nil, false, false, nil
 		if txn == nil {
 			return &result{tag: "COMMIT"}, nil
 		}
@@ -369,7 +375,7 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 			_ = s.txn.Rollback(ctx)
 		}
 		s.txn, s.status = nil, pgwire.TxnIdle
-		s.savepoints, s.released = nil, false
+		s.savepoints, s.released, s.txnReadOnly, s.blockAsOf = nil, false, false, nil
 		return &result{tag: "ROLLBACK"}, nil
 	case *tree.SetVar:
 		return s.setVar(st)
@@ -386,7 +392,24 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 	case *tree.Savepoint, *tree.ReleaseSavepoint, *tree.RollbackToSavepoint:
 		return s.execSavepoint(ctx, stmt)
 	}
+	if err := s.checkReadOnly(stmt); err != nil {
+		if s.txn != nil {
+			s.status = pgwire.TxnFailed
+		}
+		return nil, err
+	}
+	asOf := stmtAsOf(stmt)
 	if s.txn != nil {
+		if asOf != nil {
+			ts, err := s.asOfTimestamp(asOf.Expr)
+			if err == nil && (s.blockAsOf == nil || ts != *s.blockAsOf) {
+				err = unsupported("AS OF SYSTEM TIME in a transaction block: give it to the block (BEGIN AS OF SYSTEM TIME ...), not to a statement in it")
+			}
+			if err != nil {
+				s.status = pgwire.TxnFailed
+				return nil, err
+			}
+		}
 		s.stmtsInBlock++
 		// Failed until the statement returns: a panic leaves the block
 		// failed, to be rolled back.
@@ -399,7 +422,15 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 	}
 	backoff := time.Millisecond
 	for attempt := 0; ; attempt++ {
-		res, err := s.runImplicit(ctx, stmt, nParams, params, hints)
+		newTxn := s.ex.newTxn
+		if asOf != nil {
+			ts, err := s.asOfTimestamp(asOf.Expr)
+			if err != nil {
+				return nil, err
+			}
+			newTxn = func(ctx context.Context) (kvapi.Txn, error) { return s.historicalTxn(ctx, ts) }
+		}
+		res, err := s.runImplicit(ctx, newTxn, stmt, nParams, params, hints)
 		if err != nil {
 			if pgerror.CodeOf(err) == pgerror.CodeSerializationFailure && attempt < maxImplicitRetries && ctx.Err() == nil {
 				// Back off: a conflicting transaction may still be
@@ -427,8 +458,8 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 // transaction ends here whatever happens, a panic included (which the
 // session turns into an error): left open, it would hold its intents,
 // and heartbeat them, for nobody.
-func (s *session) runImplicit(ctx context.Context, stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (res *result, err error) {
-	txn, err := s.ex.newTxn(ctx)
+func (s *session) runImplicit(ctx context.Context, newTxn func(context.Context) (kvapi.Txn, error), stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (res *result, err error) {
+	txn, err := newTxn(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -480,6 +511,8 @@ func (s *session) setting(name string) (string, error) {
 	switch {
 	case name == "session_authorization":
 		return s.user, nil
+	case name == "transaction_read_only":
+		return map[bool]string{true: "on", false: "off"}[s.readOnlyNow()], nil
 	case name == "server_version" && s.serverVersion != "":
 		return s.serverVersion, nil
 	}
@@ -546,11 +579,27 @@ func (s *session) setVar(st *tree.SetVar) (*result, error) {
 		}
 		return nil, pgerror.Newf("22023", "invalid value for parameter %q: %q", name, val)
 	case "transaction_read_only", "default_transaction_read_only":
+		var on bool
 		switch strings.ToLower(val) {
-		case "off", "false", "0":
+		case "on", "true", "1", "yes":
+			on = true
+		case "off", "false", "0", "no":
+		default:
+			return nil, pgerror.Newf("22023", "parameter %q requires a Boolean value", name)
+		}
+		if name == "default_transaction_read_only" {
+			s.settings[name] = map[bool]string{true: "on", false: "off"}[on]
 			return &result{tag: "SET"}, nil
 		}
-		return nil, unsupported("read-only transactions are not supported yet")
+		if s.txn == nil {
+			// The statement is its own transaction: nothing to change.
+			return &result{tag: "SET"}, nil
+		}
+		if on {
+			s.txnReadOnly = true
+			return &result{tag: "SET"}, nil
+		}
+		return &result{tag: "SET"}, s.setReadWrite()
 	}
 	if readOnlySettings[name] {
 		if v, _ := s.setting(name); !strings.EqualFold(v, val) {
@@ -784,7 +833,16 @@ func (ps *prepared) describe(ctx context.Context) error {
 	}
 	txn := ps.s.txn
 	if txn == nil || ps.s.status == pgwire.TxnFailed {
-		t, err := ps.s.ex.newTxn(ctx)
+		newTxn := ps.s.ex.newTxn
+		if asOf := stmtAsOf(ps.ast); asOf != nil && txn == nil {
+			// Described as it will run: at that time, in its schema.
+			ts, err := ps.s.asOfTimestamp(asOf.Expr)
+			if err != nil {
+				return err
+			}
+			newTxn = func(ctx context.Context) (kvapi.Txn, error) { return ps.s.historicalTxn(ctx, ts) }
+		}
+		t, err := newTxn(ctx)
 		if err != nil {
 			return err
 		}

@@ -51,15 +51,27 @@ func TestSessionSettings(t *testing.T) {
 	if rows.Err() != nil || n < 10 {
 		t.Fatalf("SHOW ALL: %d rows, %v", n, rows.Err())
 	}
-	// A weaker isolation level is accepted and gives serializable.
-	if _, err := c.Exec(ctx, "SET default_transaction_isolation = 'read committed'"); err != nil {
+	// A weaker isolation level is accepted and gives serializable, which
+	// SHOW says.
+	for _, q := range []string{"SET default_transaction_isolation = 'read committed'",
+		"BEGIN ISOLATION LEVEL READ COMMITTED", "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"} {
+		if _, err := c.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	var iso string
+	if err := c.QueryRow(ctx, "SHOW transaction_isolation").Scan(&iso); err != nil || iso != "serializable" {
+		t.Fatalf("SHOW transaction_isolation: %q, %v", iso, err)
+	}
+	if _, err := c.Exec(ctx, "COMMIT"); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ query, code string }{
 		{"SET server_version = '9.0'", "55P02"},
 		{"SELECT current_setting('no.such')", "42704"},
 		{"SET transaction_isolation = 'sometimes'", "22023"},
-		{"SET default_transaction_read_only = on", "0A000"},
+		{"SET default_transaction_read_only = sometimes", "22023"},
+		{"BEGIN PRIORITY HIGH", "0A000"},
 	} {
 		_, err := c.Exec(ctx, tc.query)
 		var pgErr *pgconn.PgError

@@ -61,6 +61,9 @@ type coordinator struct {
 	// transaction's next read or its commit, and sent with it in one
 	// batch (see Txn.BufferWrites).
 	bufferWrites bool
+	// readOnly: a historical transaction (DB.NewHistoricalTxn), which
+	// refuses writes.
+	readOnly     bool
 	clock        *hlc.Clock
 	heartbeater  txnHeartbeater
 	seqNums      txnSeqNumAllocator
@@ -127,6 +130,13 @@ func (c *coordinator) send(ctx context.Context, reqs ...*rangepb.RequestUnion) (
 	}
 	if c.mu.finalized {
 		return nil, ErrTxnFinalized
+	}
+	if c.readOnly {
+		for _, ru := range reqs {
+			if _, _, write := writeSpan(ru); write {
+				return nil, ErrHistoricalWrite
+			}
+		}
 	}
 	if c.bufferWrites {
 		if blindWrites(reqs) && len(c.mu.buffered)+len(reqs) <= maxBufferedWrites {

@@ -82,6 +82,20 @@ func (db *DB) NewTxn(name string) *Txn {
 	return db.newTxn(name, NormalPriority)
 }
 
+// NewHistoricalTxn returns a read-only transaction that reads at ts, a
+// time in the past (AS OF SYSTEM TIME): it sees what was committed at or
+// below ts, with no uncertainty (ts is not a clock reading that others'
+// writes could have raced), and refuses to write (ErrHistoricalWrite).
+// It never restarts: nothing can push a read or invalidate it.
+func (db *DB) NewHistoricalTxn(name string, ts hlc.Timestamp) *Txn {
+	t := db.newTxn(name, NormalPriority)
+	p := t.c.mu.txn
+	p.Meta.WriteTimestamp, p.Meta.MinTimestamp = tsToProto(ts), tsToProto(ts)
+	p.ReadTimestamp, p.GlobalUncertaintyLimit = tsToProto(ts), tsToProto(ts)
+	t.c.readOnly = true
+	return t
+}
+
 func (db *DB) newTxn(name string, priority int32) *Txn {
 	now := db.clock.Now()
 	id := make([]byte, 16)

@@ -70,3 +70,7 @@ func toRetryable(err error, cur *rangepb.Transaction) error {
 	}
 	return &RetryableError{Timestamp: ts, cause: err}
 }
+
+// ErrHistoricalWrite: a transaction reading in the past
+// (DB.NewHistoricalTxn) was asked to write.
+var ErrHistoricalWrite = errors.New("a transaction reading AS OF SYSTEM TIME cannot write")

@@ -71,6 +71,19 @@ type Timestamped interface {
 	ForwardTimestamp(ctx context.Context, ts hlc.Timestamp) error
 }
 
+// HistoricalDB is a DB whose transactions can read the data as it was at
+// a past timestamp (AS OF SYSTEM TIME). sql/memkv keeps no history and is
+// not one.
+type HistoricalDB interface {
+	// NewHistoricalTxn returns a read-only transaction that reads at ts.
+	NewHistoricalTxn(ctx context.Context, ts hlc.Timestamp) (Txn, error)
+}
+
+// Historical is a Txn that reads at a fixed past timestamp.
+type Historical interface {
+	AsOfSystemTime() hlc.Timestamp
+}
+
 // KeyValue is one pair a Scan returns.
 type KeyValue struct {
 	Key, Value []byte

@@ -34,6 +34,21 @@ func (d txnDB) NewTxn(ctx context.Context) (kvapi.Txn, error) {
 	return &txnAdapter{t: t}, nil
 }
 
+// NewHistoricalTxn implements kvapi.HistoricalDB.
+func (d txnDB) NewHistoricalTxn(ctx context.Context, ts hlc.Timestamp) (kvapi.Txn, error) {
+	return &historicalAdapter{txnAdapter{t: d.db.NewHistoricalTxn("sql as of system time", ts)}, ts}, nil
+}
+
+// historicalAdapter is a transaction reading at a fixed past timestamp.
+type historicalAdapter struct {
+	txnAdapter
+	ts hlc.Timestamp
+}
+
+func (a *historicalAdapter) AsOfSystemTime() hlc.Timestamp { return a.ts }
+
+var _ kvapi.HistoricalDB = txnDB{}
+
 type txnAdapter struct{ t *txn.Txn }
 
 var _ kvapi.Timestamped = (*txnAdapter)(nil)
