@@ -283,6 +283,7 @@ func (n *Node) startStore(ident *serverpb.StoreIdent, bootstrap bool) error {
 		n.leases.Store(leases)
 		ex.UseLeases(leases)
 		ex.UseMemoryMonitor(n.sqlMem)
+		ex.UseClusterAdmin(sqlAdmin{n})
 		var auth pgwire.Authenticator
 		if cfg.SQLAuthenticate {
 			auth = sql.NewRoleAuthenticator(txnkv.NewDB(n.db))

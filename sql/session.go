@@ -73,6 +73,9 @@ type Executor struct {
 	// leases serve table descriptors without reading them (nil: every
 	// statement reads them in its transaction).
 	leases *lease.Manager
+	// admin runs the statements that show and move ranges (nil: they
+	// answer 0A000).
+	admin ClusterAdmin
 	// mem is the node's SQL memory budget, which every statement's
 	// buffered rows are charged to (nil: unlimited and untracked).
 	mem *mon.BytesMonitor
@@ -646,6 +649,9 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 	if res, ok, err := s.execRole(ctx, txn, stmt); ok {
 		return res, err
 	}
+	if res, ok, err := s.execAdmin(b, r, stmt); ok {
+		return res, err
+	}
 	if res, ok, err := (schemaChanger{b}).exec(stmt, r); ok {
 		return res, err
 	}
@@ -828,6 +834,12 @@ func (ps *prepared) describe(ctx context.Context) error {
 			ps.cols = []resultColumn{{name: "table_name", typ: types.String}}
 		case *tree.Explain, *tree.ExplainAnalyze:
 			ps.cols = []resultColumn{{name: "QUERY PLAN", typ: types.String}}
+		case *tree.ShowRanges:
+			ps.cols = showRangesCols
+		case *tree.Split:
+			ps.cols = splitCols
+		case *tree.RelocateRange:
+			ps.cols = relocateCols
 		}
 		return nil
 	}

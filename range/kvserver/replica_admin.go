@@ -69,6 +69,12 @@ func (r *Replica) proposeAdmin(ctx context.Context, res *rangepb.ReplicatedResul
 // demoted to a learner in a joint configuration, then removed. Raft leaves
 // each joint configuration by itself once it commits.
 func (r *Replica) changeReplicas(ctx context.Context, changes []*rangepb.ReplicaChange) (*rangepb.RangeDescriptor, error) {
+	// The leaseholder changes replicas: a replica that lost the lease
+	// redirects the request (before judging it by its own place in the
+	// range: "the leaseholder cannot be removed" is about the leaseholder).
+	if _, err := r.redirectOrAcquireLease(ctx); err != nil {
+		return nil, err
+	}
 	for _, c := range changes {
 		var err error
 		switch c.Type {

@@ -1054,6 +1054,95 @@ func (x *CheckConsistencyResponse) GetRanges() []*RangeConsistency {
 	return nil
 }
 
+type RangeLeasesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RangeIds      []int64                `protobuf:"varint,1,rep,packed,name=range_ids,json=rangeIds,proto3" json:"range_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RangeLeasesRequest) Reset() {
+	*x = RangeLeasesRequest{}
+	mi := &file_server_serverpb_server_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RangeLeasesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RangeLeasesRequest) ProtoMessage() {}
+
+func (x *RangeLeasesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_server_serverpb_server_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RangeLeasesRequest.ProtoReflect.Descriptor instead.
+func (*RangeLeasesRequest) Descriptor() ([]byte, []int) {
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *RangeLeasesRequest) GetRangeIds() []int64 {
+	if x != nil {
+		return x.RangeIds
+	}
+	return nil
+}
+
+// leaseholders maps a range ID to the leaseholder's node ID.
+type RangeLeasesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Leaseholders  map[int64]int32        `protobuf:"bytes,1,rep,name=leaseholders,proto3" json:"leaseholders,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RangeLeasesResponse) Reset() {
+	*x = RangeLeasesResponse{}
+	mi := &file_server_serverpb_server_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RangeLeasesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RangeLeasesResponse) ProtoMessage() {}
+
+func (x *RangeLeasesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_server_serverpb_server_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RangeLeasesResponse.ProtoReflect.Descriptor instead.
+func (*RangeLeasesResponse) Descriptor() ([]byte, []int) {
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *RangeLeasesResponse) GetLeaseholders() map[int64]int32 {
+	if x != nil {
+		return x.Leaseholders
+	}
+	return nil
+}
+
 // RevokeDescriptorLeasesRequest names the descriptors; now is the
 // revoker's clock (wall nanoseconds, logical).
 type RevokeDescriptorLeasesRequest struct {
@@ -1067,7 +1156,7 @@ type RevokeDescriptorLeasesRequest struct {
 
 func (x *RevokeDescriptorLeasesRequest) Reset() {
 	*x = RevokeDescriptorLeasesRequest{}
-	mi := &file_server_serverpb_server_proto_msgTypes[17]
+	mi := &file_server_serverpb_server_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1079,7 +1168,7 @@ func (x *RevokeDescriptorLeasesRequest) String() string {
 func (*RevokeDescriptorLeasesRequest) ProtoMessage() {}
 
 func (x *RevokeDescriptorLeasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_server_serverpb_server_proto_msgTypes[17]
+	mi := &file_server_serverpb_server_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1092,7 +1181,7 @@ func (x *RevokeDescriptorLeasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeDescriptorLeasesRequest.ProtoReflect.Descriptor instead.
 func (*RevokeDescriptorLeasesRequest) Descriptor() ([]byte, []int) {
-	return file_server_serverpb_server_proto_rawDescGZIP(), []int{17}
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RevokeDescriptorLeasesRequest) GetDescriptorIds() []uint32 {
@@ -1128,7 +1217,7 @@ type RevokeDescriptorLeasesResponse struct {
 
 func (x *RevokeDescriptorLeasesResponse) Reset() {
 	*x = RevokeDescriptorLeasesResponse{}
-	mi := &file_server_serverpb_server_proto_msgTypes[18]
+	mi := &file_server_serverpb_server_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1140,7 +1229,7 @@ func (x *RevokeDescriptorLeasesResponse) String() string {
 func (*RevokeDescriptorLeasesResponse) ProtoMessage() {}
 
 func (x *RevokeDescriptorLeasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_server_serverpb_server_proto_msgTypes[18]
+	mi := &file_server_serverpb_server_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1153,7 +1242,7 @@ func (x *RevokeDescriptorLeasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeDescriptorLeasesResponse.ProtoReflect.Descriptor instead.
 func (*RevokeDescriptorLeasesResponse) Descriptor() ([]byte, []int) {
-	return file_server_serverpb_server_proto_rawDescGZIP(), []int{18}
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RevokeDescriptorLeasesResponse) GetNowWall() int64 {
@@ -1244,7 +1333,14 @@ const file_server_serverpb_server_proto_rawDesc = "" +
 	"\rapplied_index\x18\x03 \x01(\x04R\fappliedIndex\x12\x14\n" +
 	"\x05error\x18\x04 \x01(\tR\x05error\"W\n" +
 	"\x18CheckConsistencyResponse\x12;\n" +
-	"\x06ranges\x18\x01 \x03(\v2#.meridian.serverpb.RangeConsistencyR\x06ranges\"\x82\x01\n" +
+	"\x06ranges\x18\x01 \x03(\v2#.meridian.serverpb.RangeConsistencyR\x06ranges\"1\n" +
+	"\x12RangeLeasesRequest\x12\x1b\n" +
+	"\trange_ids\x18\x01 \x03(\x03R\brangeIds\"\xb4\x01\n" +
+	"\x13RangeLeasesResponse\x12\\\n" +
+	"\fleaseholders\x18\x01 \x03(\v28.meridian.serverpb.RangeLeasesResponse.LeaseholdersEntryR\fleaseholders\x1a?\n" +
+	"\x11LeaseholdersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\x03R\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\x82\x01\n" +
 	"\x1dRevokeDescriptorLeasesRequest\x12%\n" +
 	"\x0edescriptor_ids\x18\x01 \x03(\rR\rdescriptorIds\x12\x19\n" +
 	"\bnow_wall\x18\x02 \x01(\x03R\anowWall\x12\x1f\n" +
@@ -1259,7 +1355,7 @@ const file_server_serverpb_server_proto_rawDesc = "" +
 	"\n" +
 	"\x06ACTIVE\x10\x00\x12\x13\n" +
 	"\x0fDECOMMISSIONING\x10\x01\x12\x12\n" +
-	"\x0eDECOMMISSIONED\x10\x022\xfe\x04\n" +
+	"\x0eDECOMMISSIONED\x10\x022\xdc\x05\n" +
 	"\x05Admin\x12G\n" +
 	"\x04Init\x12\x1e.meridian.serverpb.InitRequest\x1a\x1f.meridian.serverpb.InitResponse\x12G\n" +
 	"\x04Join\x12\x1e.meridian.serverpb.JoinRequest\x1a\x1f.meridian.serverpb.JoinResponse\x12J\n" +
@@ -1267,7 +1363,8 @@ const file_server_serverpb_server_proto_rawDesc = "" +
 	"\x05Drain\x12\x1f.meridian.serverpb.DrainRequest\x1a .meridian.serverpb.DrainResponse\x12_\n" +
 	"\fDecommission\x12&.meridian.serverpb.DecommissionRequest\x1a'.meridian.serverpb.DecommissionResponse\x12k\n" +
 	"\x10CheckConsistency\x12*.meridian.serverpb.CheckConsistencyRequest\x1a+.meridian.serverpb.CheckConsistencyResponse\x12}\n" +
-	"\x16RevokeDescriptorLeases\x120.meridian.serverpb.RevokeDescriptorLeasesRequest\x1a1.meridian.serverpb.RevokeDescriptorLeasesResponseB0Z.github.com/meridiandb/meridian/server/serverpbb\x06proto3"
+	"\x16RevokeDescriptorLeases\x120.meridian.serverpb.RevokeDescriptorLeasesRequest\x1a1.meridian.serverpb.RevokeDescriptorLeasesResponse\x12\\\n" +
+	"\vRangeLeases\x12%.meridian.serverpb.RangeLeasesRequest\x1a&.meridian.serverpb.RangeLeasesResponseB0Z.github.com/meridiandb/meridian/server/serverpbb\x06proto3"
 
 var (
 	file_server_serverpb_server_proto_rawDescOnce sync.Once
@@ -1282,7 +1379,7 @@ func file_server_serverpb_server_proto_rawDescGZIP() []byte {
 }
 
 var file_server_serverpb_server_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_server_serverpb_server_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_server_serverpb_server_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_server_serverpb_server_proto_goTypes = []any{
 	(Membership)(0),                        // 0: meridian.serverpb.Membership
 	(*Tier)(nil),                           // 1: meridian.serverpb.Tier
@@ -1302,8 +1399,11 @@ var file_server_serverpb_server_proto_goTypes = []any{
 	(*CheckConsistencyRequest)(nil),        // 15: meridian.serverpb.CheckConsistencyRequest
 	(*RangeConsistency)(nil),               // 16: meridian.serverpb.RangeConsistency
 	(*CheckConsistencyResponse)(nil),       // 17: meridian.serverpb.CheckConsistencyResponse
-	(*RevokeDescriptorLeasesRequest)(nil),  // 18: meridian.serverpb.RevokeDescriptorLeasesRequest
-	(*RevokeDescriptorLeasesResponse)(nil), // 19: meridian.serverpb.RevokeDescriptorLeasesResponse
+	(*RangeLeasesRequest)(nil),             // 18: meridian.serverpb.RangeLeasesRequest
+	(*RangeLeasesResponse)(nil),            // 19: meridian.serverpb.RangeLeasesResponse
+	(*RevokeDescriptorLeasesRequest)(nil),  // 20: meridian.serverpb.RevokeDescriptorLeasesRequest
+	(*RevokeDescriptorLeasesResponse)(nil), // 21: meridian.serverpb.RevokeDescriptorLeasesResponse
+	nil,                                    // 22: meridian.serverpb.RangeLeasesResponse.LeaseholdersEntry
 }
 var file_server_serverpb_server_proto_depIdxs = []int32{
 	1,  // 0: meridian.serverpb.NodeDescriptor.locality:type_name -> meridian.serverpb.Tier
@@ -1315,25 +1415,28 @@ var file_server_serverpb_server_proto_depIdxs = []int32{
 	0,  // 6: meridian.serverpb.DecommissionRequest.target:type_name -> meridian.serverpb.Membership
 	9,  // 7: meridian.serverpb.DecommissionResponse.nodes:type_name -> meridian.serverpb.NodeStatus
 	16, // 8: meridian.serverpb.CheckConsistencyResponse.ranges:type_name -> meridian.serverpb.RangeConsistency
-	4,  // 9: meridian.serverpb.Admin.Init:input_type -> meridian.serverpb.InitRequest
-	6,  // 10: meridian.serverpb.Admin.Join:input_type -> meridian.serverpb.JoinRequest
-	8,  // 11: meridian.serverpb.Admin.Nodes:input_type -> meridian.serverpb.NodesRequest
-	11, // 12: meridian.serverpb.Admin.Drain:input_type -> meridian.serverpb.DrainRequest
-	13, // 13: meridian.serverpb.Admin.Decommission:input_type -> meridian.serverpb.DecommissionRequest
-	15, // 14: meridian.serverpb.Admin.CheckConsistency:input_type -> meridian.serverpb.CheckConsistencyRequest
-	18, // 15: meridian.serverpb.Admin.RevokeDescriptorLeases:input_type -> meridian.serverpb.RevokeDescriptorLeasesRequest
-	5,  // 16: meridian.serverpb.Admin.Init:output_type -> meridian.serverpb.InitResponse
-	7,  // 17: meridian.serverpb.Admin.Join:output_type -> meridian.serverpb.JoinResponse
-	10, // 18: meridian.serverpb.Admin.Nodes:output_type -> meridian.serverpb.NodesResponse
-	12, // 19: meridian.serverpb.Admin.Drain:output_type -> meridian.serverpb.DrainResponse
-	14, // 20: meridian.serverpb.Admin.Decommission:output_type -> meridian.serverpb.DecommissionResponse
-	17, // 21: meridian.serverpb.Admin.CheckConsistency:output_type -> meridian.serverpb.CheckConsistencyResponse
-	19, // 22: meridian.serverpb.Admin.RevokeDescriptorLeases:output_type -> meridian.serverpb.RevokeDescriptorLeasesResponse
-	16, // [16:23] is the sub-list for method output_type
-	9,  // [9:16] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	22, // 9: meridian.serverpb.RangeLeasesResponse.leaseholders:type_name -> meridian.serverpb.RangeLeasesResponse.LeaseholdersEntry
+	4,  // 10: meridian.serverpb.Admin.Init:input_type -> meridian.serverpb.InitRequest
+	6,  // 11: meridian.serverpb.Admin.Join:input_type -> meridian.serverpb.JoinRequest
+	8,  // 12: meridian.serverpb.Admin.Nodes:input_type -> meridian.serverpb.NodesRequest
+	11, // 13: meridian.serverpb.Admin.Drain:input_type -> meridian.serverpb.DrainRequest
+	13, // 14: meridian.serverpb.Admin.Decommission:input_type -> meridian.serverpb.DecommissionRequest
+	15, // 15: meridian.serverpb.Admin.CheckConsistency:input_type -> meridian.serverpb.CheckConsistencyRequest
+	20, // 16: meridian.serverpb.Admin.RevokeDescriptorLeases:input_type -> meridian.serverpb.RevokeDescriptorLeasesRequest
+	18, // 17: meridian.serverpb.Admin.RangeLeases:input_type -> meridian.serverpb.RangeLeasesRequest
+	5,  // 18: meridian.serverpb.Admin.Init:output_type -> meridian.serverpb.InitResponse
+	7,  // 19: meridian.serverpb.Admin.Join:output_type -> meridian.serverpb.JoinResponse
+	10, // 20: meridian.serverpb.Admin.Nodes:output_type -> meridian.serverpb.NodesResponse
+	12, // 21: meridian.serverpb.Admin.Drain:output_type -> meridian.serverpb.DrainResponse
+	14, // 22: meridian.serverpb.Admin.Decommission:output_type -> meridian.serverpb.DecommissionResponse
+	17, // 23: meridian.serverpb.Admin.CheckConsistency:output_type -> meridian.serverpb.CheckConsistencyResponse
+	21, // 24: meridian.serverpb.Admin.RevokeDescriptorLeases:output_type -> meridian.serverpb.RevokeDescriptorLeasesResponse
+	19, // 25: meridian.serverpb.Admin.RangeLeases:output_type -> meridian.serverpb.RangeLeasesResponse
+	18, // [18:26] is the sub-list for method output_type
+	10, // [10:18] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_server_serverpb_server_proto_init() }
@@ -1347,7 +1450,7 @@ func file_server_serverpb_server_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_server_serverpb_server_proto_rawDesc), len(file_server_serverpb_server_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   19,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -31,6 +31,7 @@ const (
 	Admin_Decommission_FullMethodName           = "/meridian.serverpb.Admin/Decommission"
 	Admin_CheckConsistency_FullMethodName       = "/meridian.serverpb.Admin/CheckConsistency"
 	Admin_RevokeDescriptorLeases_FullMethodName = "/meridian.serverpb.Admin/RevokeDescriptorLeases"
+	Admin_RangeLeases_FullMethodName            = "/meridian.serverpb.Admin/RangeLeases"
 )
 
 // AdminClient is the client API for Admin service.
@@ -51,6 +52,9 @@ type AdminClient interface {
 	// RevokeDescriptorLeases revokes the node's leases on table descriptors
 	// (sql/lease), for a schema change about to commit.
 	RevokeDescriptorLeases(ctx context.Context, in *RevokeDescriptorLeasesRequest, opts ...grpc.CallOption) (*RevokeDescriptorLeasesResponse, error)
+	// RangeLeases answers, for the ranges named that the node holds a
+	// replica of, the node its replica's applied state says holds the lease.
+	RangeLeases(ctx context.Context, in *RangeLeasesRequest, opts ...grpc.CallOption) (*RangeLeasesResponse, error)
 }
 
 type adminClient struct {
@@ -131,6 +135,16 @@ func (c *adminClient) RevokeDescriptorLeases(ctx context.Context, in *RevokeDesc
 	return out, nil
 }
 
+func (c *adminClient) RangeLeases(ctx context.Context, in *RangeLeasesRequest, opts ...grpc.CallOption) (*RangeLeasesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RangeLeasesResponse)
+	err := c.cc.Invoke(ctx, Admin_RangeLeases_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
@@ -149,6 +163,9 @@ type AdminServer interface {
 	// RevokeDescriptorLeases revokes the node's leases on table descriptors
 	// (sql/lease), for a schema change about to commit.
 	RevokeDescriptorLeases(context.Context, *RevokeDescriptorLeasesRequest) (*RevokeDescriptorLeasesResponse, error)
+	// RangeLeases answers, for the ranges named that the node holds a
+	// replica of, the node its replica's applied state says holds the lease.
+	RangeLeases(context.Context, *RangeLeasesRequest) (*RangeLeasesResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -179,6 +196,9 @@ func (UnimplementedAdminServer) CheckConsistency(context.Context, *CheckConsiste
 }
 func (UnimplementedAdminServer) RevokeDescriptorLeases(context.Context, *RevokeDescriptorLeasesRequest) (*RevokeDescriptorLeasesResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RevokeDescriptorLeases not implemented")
+}
+func (UnimplementedAdminServer) RangeLeases(context.Context, *RangeLeasesRequest) (*RangeLeasesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RangeLeases not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -327,6 +347,24 @@ func _Admin_RevokeDescriptorLeases_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_RangeLeases_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RangeLeasesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).RangeLeases(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_RangeLeases_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).RangeLeases(ctx, req.(*RangeLeasesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -361,6 +399,10 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RevokeDescriptorLeases",
 			Handler:    _Admin_RevokeDescriptorLeases_Handler,
+		},
+		{
+			MethodName: "RangeLeases",
+			Handler:    _Admin_RangeLeases_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

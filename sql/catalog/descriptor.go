@@ -21,7 +21,7 @@ import (
 
 // The SQL keyspace (DESIGN.md §3). System keys sit under 0x04, below every
 // table; a table's keys start with its ID as an ascending uvarint, which
-// for the IDs handed out here (from firstTableID) is a byte of 0x88 or more.
+// for the IDs handed out here (from FirstTableID) is a byte of 0x88 or more.
 var (
 	systemPrefix    = []byte{0x04}
 	namespacePrefix = []byte{0x04, 'n'} // + table name → table ID
@@ -29,9 +29,9 @@ var (
 	descIDKey       = []byte{0x04, 'i'} // the last table ID handed out
 )
 
-// firstTableID is the first ID of a user table; lower ones are kept for
-// system tables.
-const firstTableID = 100
+// FirstTableID is the first ID of a user table; lower ones are kept for
+// system tables. User tables' keys start at its prefix.
+const FirstTableID = 100
 
 // PrimaryIndexID is the ID of every table's primary index.
 const PrimaryIndexID = 1
@@ -226,7 +226,7 @@ func CreateTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
 	if err != nil {
 		return err
 	}
-	next := uint64(firstTableID)
+	next := uint64(FirstTableID)
 	if v != nil {
 		_, last, err := encoding.DecodeUvarintAscending(v)
 		if err != nil {

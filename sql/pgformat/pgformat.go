@@ -117,8 +117,51 @@ func EncodeBinary(d tree.Datum, t *types.T) ([]byte, error) {
 		return binary.BigEndian.AppendUint32(nil, uint32(v.PGEpochDays())), nil
 	case *tree.DDecimal:
 		return encodeNumericBinary(&v.Decimal), nil
+	case *tree.DArray:
+		return encodeArrayBinary(v, t)
 	}
 	return nil, pgerror.Newf(pgerror.CodeFeatureNotSupported, "binary format for type %s is not supported yet", t.SQLString())
+}
+
+// encodeArrayBinary is a one-dimensional array in PostgreSQL's binary
+// format (array_send): dimensions, a has-NULLs flag, the element type's
+// OID, each dimension's length and lower bound (1), then each element as
+// a length (-1 for NULL) and its binary form.
+func encodeArrayBinary(a *tree.DArray, t *types.T) ([]byte, error) {
+	elem := t.ArrayContents()
+	if elem == nil {
+		elem = a.ParamTyp
+	}
+	out := make([]byte, 0, 20+8*len(a.Array))
+	ndim := uint32(1)
+	if len(a.Array) == 0 {
+		ndim = 0
+	}
+	hasNulls := uint32(0)
+	if a.HasNulls {
+		hasNulls = 1
+	}
+	out = binary.BigEndian.AppendUint32(out, ndim)
+	out = binary.BigEndian.AppendUint32(out, hasNulls)
+	out = binary.BigEndian.AppendUint32(out, uint32(elem.Oid()))
+	if ndim == 0 {
+		return out, nil
+	}
+	out = binary.BigEndian.AppendUint32(out, uint32(len(a.Array)))
+	out = binary.BigEndian.AppendUint32(out, 1)
+	for _, d := range a.Array {
+		if d == tree.DNull {
+			out = binary.BigEndian.AppendUint32(out, 0xffffffff)
+			continue
+		}
+		b, err := EncodeBinary(d, elem)
+		if err != nil {
+			return nil, err
+		}
+		out = binary.BigEndian.AppendUint32(out, uint32(len(b)))
+		out = append(out, b...)
+	}
+	return out, nil
 }
 
 // encodeNumericBinary writes PostgreSQL's numeric binary form: ndigits,

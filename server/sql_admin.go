@@ -1,0 +1,226 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/range/kvserver"
+	"github.com/meridiandb/meridian/range/rangepb"
+	"github.com/meridiandb/meridian/server/serverpb"
+	"github.com/meridiandb/meridian/sql"
+)
+
+// sqlAdmin is the node's side of the SQL admin statements (SHOW RANGES,
+// SPLIT AT, RELOCATE): sql.ClusterAdmin over the range layer.
+type sqlAdmin struct{ n *Node }
+
+var _ sql.ClusterAdmin = sqlAdmin{}
+
+// Ranges lists the ranges overlapping [start, end) from meta2, with each
+// replica's locality and the leaseholder that a replica's applied state
+// names (this node's own replicas first, then an Admin call to a node
+// holding one).
+func (a sqlAdmin) Ranges(ctx context.Context, start, end []byte) ([]sql.RangeInfo, error) {
+	n := a.n
+	descs, err := n.RangeDescriptors(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(descs, func(i, j int) bool { return bytes.Compare(descs[i].StartKey, descs[j].StartKey) < 0 })
+	var out []sql.RangeInfo
+	leases := map[int64]int32{}
+	remote := map[int32][]int64{} // node → ranges to ask it about
+	for _, d := range descs {
+		if len(d.EndKey) > 0 && bytes.Compare(d.EndKey, start) <= 0 || len(end) > 0 && bytes.Compare(d.StartKey, end) >= 0 {
+			continue
+		}
+		ri := sql.RangeInfo{RangeID: d.RangeId, StartKey: d.StartKey, EndKey: d.EndKey, Localities: map[int32]string{}}
+		for _, rd := range d.Replicas {
+			ri.Replicas = append(ri.Replicas, rd.NodeId)
+			if rd.Type == rangepb.ReplicaType_VOTER_FULL || rd.Type == rangepb.ReplicaType_VOTER_INCOMING {
+				ri.Voters = append(ri.Voters, rd.NodeId)
+			}
+			if desc, ok := n.dir.get(kvserver.NodeID(rd.NodeId)); ok {
+				ri.Localities[rd.NodeId] = localityString(desc.Locality)
+			}
+		}
+		if r, err := n.store.GetReplica(kvserver.RangeID(d.RangeId)); err == nil {
+			leases[d.RangeId] = r.Lease().GetReplica().GetNodeId()
+		} else if len(d.Replicas) > 0 {
+			remote[d.Replicas[0].NodeId] = append(remote[d.Replicas[0].NodeId], d.RangeId)
+		}
+		out = append(out, ri)
+	}
+	for node, ids := range remote {
+		desc, ok := n.dir.get(kvserver.NodeID(node))
+		if !ok {
+			continue
+		}
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		c, closeFn, err := DialAdmin(desc.Address, n.cfg.RPCClientTLS)
+		if err == nil {
+			var resp *serverpb.RangeLeasesResponse
+			if resp, err = c.RangeLeases(actx, &serverpb.RangeLeasesRequest{RangeIds: ids}); err == nil {
+				for id, lh := range resp.Leaseholders {
+					leases[id] = lh
+				}
+			}
+			closeFn()
+		}
+		cancel()
+	}
+	for i := range out {
+		out[i].Leaseholder = leases[out[i].RangeID]
+	}
+	return out, nil
+}
+
+// Split splits the range holding key at key; a range that starts there
+// already is fine.
+func (a sqlAdmin) Split(ctx context.Context, key []byte) error {
+	if d, err := a.n.dist.RangeFor(ctx, key); err == nil && bytes.Equal(d.StartKey, key) {
+		return nil
+	}
+	resp, err := a.n.dist.AdminSplit(ctx, key)
+	if err != nil {
+		return err
+	}
+	// The split's meta2 records follow it (kvserver/replica_split.go):
+	// wait for them, so that what the client sees next (SHOW RANGES,
+	// routing) knows both halves.
+	backoff := time.Millisecond
+	for {
+		descs, err := a.n.RangeDescriptors(ctx)
+		if err != nil {
+			return err
+		}
+		found := 0
+		for _, d := range descs {
+			for _, half := range []*rangepb.RangeDescriptor{resp.Left, resp.Right} {
+				if d.RangeId == half.GetRangeId() && d.Generation >= half.GetGeneration() {
+					found++
+				}
+			}
+		}
+		if found == 2 {
+			return nil
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Wrap(ctx.Err(), "waiting for the split's meta2 records")
+		case <-t.C:
+		}
+		backoff = min(2*backoff, 100*time.Millisecond)
+	}
+}
+
+// TransferLease moves range id's lease to the replica on node to.
+func (a sqlAdmin) TransferLease(ctx context.Context, id int64, to int32) error {
+	descs, err := a.n.RangeDescriptors(ctx)
+	if err != nil {
+		return err
+	}
+	for _, d := range descs {
+		if d.RangeId != id {
+			continue
+		}
+		for _, rd := range d.Replicas {
+			if rd.NodeId == to {
+				_, err := a.n.ranges.Send(ctx, kvserver.RangeID(id), &rangepb.RequestUnion{Value: &rangepb.RequestUnion_TransferLease{
+					TransferLease: &rangepb.TransferLeaseRequest{Target: rd}}})
+				return err
+			}
+		}
+		return errors.Newf("range %d has no replica on node %d to take its lease", id, to)
+	}
+	return errors.Newf("there is no range %d", id)
+}
+
+// RelocateVoter moves range id's voter on node from to node to: the new
+// one is added (learner, snapshot, promotion) before the old one goes, so
+// the range never drops below its replication. A lease on from moves to
+// to first.
+func (a sqlAdmin) RelocateVoter(ctx context.Context, id int64, from, to int32) error {
+	n := a.n
+	change := func(c *rangepb.ReplicaChange) error {
+		_, err := n.ranges.Send(ctx, kvserver.RangeID(id), &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ChangeReplicas{
+			ChangeReplicas: &rangepb.ChangeReplicasRequest{Changes: []*rangepb.ReplicaChange{c}}}})
+		return err
+	}
+	if _, ok := n.dir.get(kvserver.NodeID(to)); !ok {
+		return errors.Newf("there is no node %d", to)
+	}
+	if err := change(&rangepb.ReplicaChange{Type: rangepb.ChangeType_ADD_VOTER, NodeId: to, StoreId: to}); err != nil {
+		return errors.Wrapf(err, "adding a voter on node %d", to)
+	}
+	// The lease must leave from before its replica can: move it to the new
+	// voter and wait until a replica's applied state says it moved.
+	backoff := time.Millisecond
+	for transferred := false; ; {
+		ri, err := a.rangeByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if ri.Leaseholder != from {
+			break
+		}
+		if !transferred {
+			if err := a.TransferLease(ctx, id, to); err != nil {
+				return errors.Wrapf(err, "moving the lease off node %d", from)
+			}
+			transferred = true
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Wrapf(ctx.Err(), "waiting for the lease to leave node %d", from)
+		case <-t.C:
+		}
+		backoff = min(2*backoff, 100*time.Millisecond)
+	}
+	return errors.Wrapf(change(&rangepb.ReplicaChange{Type: rangepb.ChangeType_REMOVE_VOTER, NodeId: from, StoreId: from}),
+		"removing the voter on node %d", from)
+}
+
+func (a sqlAdmin) rangeByID(ctx context.Context, id int64) (sql.RangeInfo, error) {
+	all, err := a.Ranges(ctx, nil, nil)
+	if err != nil {
+		return sql.RangeInfo{}, err
+	}
+	for _, r := range all {
+		if r.RangeID == id {
+			return r, nil
+		}
+	}
+	return sql.RangeInfo{}, errors.Newf("there is no range %d", id)
+}
+
+// localityString prints tiers as --locality takes them: region=a,zone=b.
+func localityString(tiers []*serverpb.Tier) string {
+	parts := make([]string, len(tiers))
+	for i, t := range tiers {
+		parts[i] = t.Key + "=" + t.Value
+	}
+	return strings.Join(parts, ",")
+}
+
+// RangeLeases implements the Admin service's call (see sqlAdmin.Ranges).
+func (s *adminServer) RangeLeases(ctx context.Context, req *serverpb.RangeLeasesRequest) (*serverpb.RangeLeasesResponse, error) {
+	resp := &serverpb.RangeLeasesResponse{Leaseholders: map[int64]int32{}}
+	if !s.n.isStarted() {
+		return resp, nil
+	}
+	for _, id := range req.RangeIds {
+		if r, err := s.n.store.GetReplica(kvserver.RangeID(id)); err == nil {
+			resp.Leaseholders[id] = r.Lease().GetReplica().GetNodeId()
+		}
+	}
+	return resp, nil
+}

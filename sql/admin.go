@@ -1,0 +1,415 @@
+package sql
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/util/encoding"
+	"github.com/meridiandb/meridian/sql/catalog"
+	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/pgformat"
+	"github.com/meridiandb/meridian/sql/rowenc"
+)
+
+// The admin statements that show and move ranges, in CockroachDB's syntax
+// so that its users' habits carry over: SHOW RANGES, ALTER TABLE|INDEX ...
+// SPLIT AT, ALTER RANGE ... RELOCATE. They run on the node through
+// ClusterAdmin; an executor without one (the in-memory test store) answers
+// 0A000. Merges (UNSPLIT), SCATTER and zone configurations do not exist
+// yet and answer 0A000 too.
+
+// ClusterAdmin is what the admin statements need from the node.
+type ClusterAdmin interface {
+	// Ranges returns the ranges overlapping [start, end) (nil end: to the
+	// end), in key order.
+	Ranges(ctx context.Context, start, end []byte) ([]RangeInfo, error)
+	// Split splits the range holding key at key (nothing to do if a range
+	// starts there).
+	Split(ctx context.Context, key []byte) error
+	// TransferLease moves range id's lease to its replica on node to.
+	TransferLease(ctx context.Context, id int64, to int32) error
+	// RelocateVoter moves range id's voter on node from to node to.
+	RelocateVoter(ctx context.Context, id int64, from, to int32) error
+}
+
+// RangeInfo is one range as SHOW RANGES prints it. Store IDs are node
+// IDs (one store per node).
+type RangeInfo struct {
+	RangeID          int64
+	StartKey, EndKey []byte
+	// Replicas are the nodes holding a replica, Voters those voting.
+	Replicas, Voters []int32
+	// Leaseholder is the node holding the lease; 0 when unknown.
+	Leaseholder int32
+	// Localities are the replicas' nodes' localities.
+	Localities map[int32]string
+}
+
+// The admin statements' result columns (CockroachDB's names).
+var (
+	showRangesCols = []resultColumn{
+		{name: "start_key", typ: types.String}, {name: "end_key", typ: types.String}, {name: "range_id", typ: types.Int},
+		{name: "replicas", typ: types.IntArray}, {name: "replica_localities", typ: types.StringArray},
+		{name: "voting_replicas", typ: types.IntArray}, {name: "lease_holder", typ: types.Int},
+		{name: "lease_holder_locality", typ: types.String},
+	}
+	splitCols    = []resultColumn{{name: "key", typ: types.Bytes}, {name: "pretty", typ: types.String}, {name: "split_enforced_until", typ: types.Timestamp}}
+	relocateCols = []resultColumn{{name: "range_id", typ: types.Int}, {name: "pretty", typ: types.String}, {name: "result", typ: types.String}}
+)
+
+// UseClusterAdmin lets the sessions run the admin statements through a.
+// Call it before the first session.
+func (ex *Executor) UseClusterAdmin(a ClusterAdmin) { ex.admin = a }
+
+// execAdmin runs stmt if it is an admin statement, and reports whether it
+// was.
+func (s *session) execAdmin(b *builder, r *runner, stmt tree.Statement) (*result, bool, error) {
+	switch st := stmt.(type) {
+	case *tree.ShowRanges, *tree.Split, *tree.RelocateRange:
+		if s.ex.admin == nil {
+			return nil, true, unsupported("%s needs a cluster: this executor runs on the in-memory test store", stmt.StatementTag())
+		}
+	case *tree.Unsplit:
+		return nil, true, unsupported("UNSPLIT needs range merges, which do not exist yet")
+	case *tree.Scatter:
+		return nil, true, unsupported("SCATTER needs the rebalancer, which does not balance replicas yet")
+	case *tree.Relocate:
+		return nil, true, unsupported("ALTER TABLE ... RELOCATE is not supported: use ALTER RANGE n RELOCATE [LEASE | VOTERS] [FROM n] TO n")
+	case *tree.SetZoneConfig, *tree.ShowZoneConfig:
+		return nil, true, unsupported("zone configurations do not exist yet: every range has the cluster's replication factor")
+	default:
+		_ = st
+		return nil, false, nil
+	}
+	var res *result
+	var err error
+	switch st := stmt.(type) {
+	case *tree.ShowRanges:
+		res, err = s.showRanges(b, st)
+	case *tree.Split:
+		res, err = s.splitAt(b, r, st)
+	case *tree.RelocateRange:
+		res, err = s.relocateRange(b, r, st)
+	}
+	return res, true, err
+}
+
+// tableIndex resolves t@i (or t: its primary index).
+func (b *builder) tableIndex(tn tree.TableIndexName) (*catalog.TableDescriptor, *catalog.IndexDescriptor, error) {
+	d, _, err := b.table(&tn.Table)
+	if err != nil {
+		return nil, nil, err
+	}
+	name := string(tn.Index)
+	if name == "" || name == d.Name+"_pkey" || name == "primary" {
+		return d, nil, nil
+	}
+	if i := d.FindIndex(name); i >= 0 {
+		return d, &d.Indexes[i], nil
+	}
+	return nil, nil, pgerror.Newf("42704", "index %q does not exist", name)
+}
+
+// indexID is idx's ID; nil is the primary index.
+func indexID(idx *catalog.IndexDescriptor) uint32 {
+	if idx == nil {
+		return catalog.PrimaryIndexID
+	}
+	return idx.ID
+}
+
+// indexKeyTypes are the types of the values an index's keys hold, in
+// order: the indexed columns, then (a secondary index) the primary key's.
+func indexKeyTypes(d *catalog.TableDescriptor, idx *catalog.IndexDescriptor) []*types.T {
+	var out []*types.T
+	if idx != nil {
+		for _, c := range idx.Columns {
+			out = append(out, d.Columns[c].Type())
+		}
+	}
+	for _, c := range d.PrimaryKey {
+		out = append(out, d.Columns[c].Type())
+	}
+	return out
+}
+
+func (s *session) showRanges(b *builder, st *tree.ShowRanges) (*result, error) {
+	if o := st.Options; o != nil && (o.Explain || o.Keys || o.Mode != tree.UniqueRanges) {
+		return nil, unsupported("SHOW RANGES WITH KEYS, EXPLAIN, TABLES or INDEXES is not supported yet")
+	}
+	var start, end []byte
+	var rel *catalog.TableDescriptor // keys print relative to it
+	tables, err := catalog.ListTables(b.ctx, b.txn)
+	if err != nil {
+		return nil, err
+	}
+	switch st.Source {
+	case tree.ShowRangesTable, tree.ShowRangesIndex:
+		d, idx, err := b.tableIndex(st.TableOrIndex)
+		if err != nil {
+			return nil, err
+		}
+		rel = d
+		if st.Source == tree.ShowRangesIndex {
+			start = d.IndexPrefixOf(indexID(idx))
+		} else {
+			start = d.TablePrefix()
+		}
+		end = catalog.PrefixEnd(start)
+	case tree.ShowRangesCluster:
+	default:
+		// The current database (there is one): the user tables' keys.
+		start = encoding.EncodeUvarintAscending(nil, uint64(catalog.FirstTableID))
+	}
+	ranges, err := s.ex.admin.Ranges(b.ctx, start, end)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[uint32]*catalog.TableDescriptor{}
+	for _, t := range tables {
+		byID[t.ID] = t
+	}
+	pretty := func(k []byte) string { return prettyKey(k, byID) }
+	if rel != nil {
+		abs, lo, hi := pretty, start, end
+		base := "/Table/" + fmt.Sprint(rel.ID)
+		pretty = func(k []byte) string {
+			switch {
+			case bytes.Compare(k, lo) < 0 && len(k) > 0:
+				return "<before:" + abs(k) + ">"
+			case len(k) == 0:
+				return "<before:/Min>"
+			case bytes.Compare(k, hi) >= 0:
+				return "<after:" + abs(k) + ">"
+			}
+			return "…" + strings.TrimPrefix(abs(k), base)
+		}
+	}
+	res := &result{tag: "SHOW RANGES", cols: showRangesCols}
+	ints := func(xs []int32) tree.Datum {
+		a := tree.NewDArray(types.Int)
+		for _, x := range xs {
+			_ = a.Append(tree.NewDInt(tree.DInt(x)))
+		}
+		return a
+	}
+	for _, ri := range ranges {
+		locs := tree.NewDArray(types.String)
+		for _, n := range ri.Replicas {
+			_ = locs.Append(tree.NewDString(ri.Localities[n]))
+		}
+		var lh, lhLoc tree.Datum = tree.DNull, tree.DNull
+		if ri.Leaseholder != 0 {
+			lh, lhLoc = tree.NewDInt(tree.DInt(ri.Leaseholder)), tree.NewDString(ri.Localities[ri.Leaseholder])
+		}
+		res.rows = append(res.rows, tree.Datums{
+			tree.NewDString(pretty(ri.StartKey)), tree.NewDString(pretty(ri.EndKey)), tree.NewDInt(tree.DInt(ri.RangeID)),
+			ints(ri.Replicas), locs, ints(ri.Voters), lh, lhLoc,
+		})
+	}
+	return res, nil
+}
+
+// prettyKey prints a key as CockroachDB does: /Table/<id>/<index>/<key
+// values> for a table's keys (values decoded by the table's key types),
+// /Min and /Max, and the system keys with their non-printable bytes in hex.
+func prettyKey(k []byte, tables map[uint32]*catalog.TableDescriptor) string {
+	switch {
+	case len(k) == 0:
+		return "/Min"
+	case string(k) == "\xff\xff":
+		return "/Max"
+	}
+	if rest, id, err := encoding.DecodeUvarintAscending(k); err == nil && id >= catalog.FirstTableID && id < 1<<32 {
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "/Table/%d", id)
+		d := tables[uint32(id)]
+		if len(rest) == 0 {
+			return sb.String()
+		}
+		rest, idxID, err := encoding.DecodeUvarintAscending(rest)
+		if err != nil {
+			return sb.String() + "/" + hexBytes(rest)
+		}
+		fmt.Fprintf(&sb, "/%d", idxID)
+		if d != nil {
+			var idx *catalog.IndexDescriptor
+			for i := range d.Indexes {
+				if uint64(d.Indexes[i].ID) == idxID {
+					idx = &d.Indexes[i]
+				}
+			}
+			if idx != nil || idxID == catalog.PrimaryIndexID {
+				for _, t := range indexKeyTypes(d, idx) {
+					if len(rest) == 0 {
+						break
+					}
+					r, v, err := rowenc.DecodeDatum(rest, t)
+					if err != nil {
+						break
+					}
+					rest = r
+					sb.WriteString("/" + string(pgformat.EncodeText(v)))
+				}
+			}
+		}
+		if len(rest) > 0 {
+			sb.WriteString("/" + hexBytes(rest))
+		}
+		return sb.String()
+	}
+	var sb strings.Builder
+	sb.WriteByte('/')
+	for _, c := range k {
+		if c >= 0x20 && c < 0x7f && c != '\\' {
+			sb.WriteByte(c)
+		} else {
+			fmt.Fprintf(&sb, `\x%02x`, c)
+		}
+	}
+	return sb.String()
+}
+
+func hexBytes(b []byte) string { return fmt.Sprintf(`\x%x`, b) }
+
+// splitAt is ALTER TABLE|INDEX ... SPLIT AT <rows>: a range boundary at
+// each row's key (a prefix of the index's key columns).
+func (s *session) splitAt(b *builder, r *runner, st *tree.Split) (*result, error) {
+	if st.ExpireExpr != nil {
+		return nil, unsupported("SPLIT AT ... WITH EXPIRATION needs range merges, which do not exist yet: splits are permanent")
+	}
+	d, idx, err := b.tableIndex(st.TableOrIndex)
+	if err != nil {
+		return nil, err
+	}
+	keyTypes := indexKeyTypes(d, idx)
+	rows, err := b.rowsOf(r, st.Rows)
+	if err != nil {
+		return nil, err
+	}
+	res := &result{tag: "SPLIT", cols: splitCols}
+	tables := map[uint32]*catalog.TableDescriptor{d.ID: d}
+	for _, row := range rows {
+		if len(row) > len(keyTypes) {
+			return nil, pgerror.Newf("42601", "too many columns in SPLIT AT data: the index has %d key columns", len(keyTypes))
+		}
+		key := d.IndexPrefixOf(indexID(idx))
+		for i, v := range row {
+			want := keyTypes[i]
+			if v == tree.DNull || v.ResolvedType().Family() != want.Family() {
+				return nil, pgerror.Newf("42804", "SPLIT AT data column %d (%s) must be of type %s, not type %s", i+1, want.SQLString(), want.SQLString(), v.ResolvedType().SQLString())
+			}
+			if key, err = rowenc.EncodeDatum(key, v); err != nil {
+				return nil, err
+			}
+		}
+		if err := s.ex.admin.Split(b.ctx, key); err != nil {
+			return nil, err
+		}
+		res.rows = append(res.rows, tree.Datums{tree.NewDBytes(tree.DBytes(key)), tree.NewDString(prettyKey(key, tables)), tree.DNull})
+	}
+	return res, nil
+}
+
+// relocateRange is ALTER RANGE <ids> RELOCATE [LEASE | VOTERS] [FROM n]
+// TO n. Store IDs are node IDs.
+func (s *session) relocateRange(b *builder, r *runner, st *tree.RelocateRange) (*result, error) {
+	if st.SubjectReplicas == tree.RelocateNonVoters {
+		return nil, unsupported("non-voting replicas do not exist yet")
+	}
+	ids, err := b.rowsOf(r, st.Rows)
+	if err != nil {
+		return nil, err
+	}
+	storeID := func(e tree.Expr, what string) (int32, error) {
+		if e == nil || e == tree.DNull {
+			return 0, nil // not given
+		}
+		v, err := b.constInt(r, e)
+		if err != nil {
+			return 0, pgerror.Newf("22023", "RELOCATE %s: %v", what, err)
+		}
+		return int32(v), nil
+	}
+	to, err := storeID(st.ToStoreID, "TO")
+	if err != nil {
+		return nil, err
+	}
+	from, err := storeID(st.FromStoreID, "FROM")
+	if err != nil {
+		return nil, err
+	}
+	if st.SubjectReplicas != tree.RelocateLease && from == 0 {
+		return nil, pgerror.New("42601", "RELOCATE VOTERS needs FROM: the store whose replica moves")
+	}
+	res := &result{tag: "RELOCATE RANGE", cols: relocateCols}
+	all, err := s.ex.admin.Ranges(b.ctx, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	tables, err := catalog.ListTables(b.ctx, b.txn)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[uint32]*catalog.TableDescriptor{}
+	for _, t := range tables {
+		byID[t.ID] = t
+	}
+	for _, row := range ids {
+		if len(row) != 1 || row[0].ResolvedType().Family() != types.IntFamily {
+			return nil, pgerror.New("42804", "RELOCATE takes range IDs (integers)")
+		}
+		id := int64(tree.MustBeDInt(row[0]))
+		var ri *RangeInfo
+		for i := range all {
+			if all[i].RangeID == id {
+				ri = &all[i]
+			}
+		}
+		if ri == nil {
+			res.rows = append(res.rows, tree.Datums{row[0], tree.DNull, tree.NewDString(fmt.Sprintf("range %d does not exist", id))})
+			continue
+		}
+		if st.SubjectReplicas == tree.RelocateLease {
+			err = s.ex.admin.TransferLease(b.ctx, id, to)
+		} else {
+			err = s.ex.admin.RelocateVoter(b.ctx, id, from, to)
+		}
+		outcome := "ok"
+		if err != nil {
+			outcome = err.Error()
+		}
+		res.rows = append(res.rows, tree.Datums{row[0], tree.NewDString(prettyKey(ri.StartKey, byID)), tree.NewDString(outcome)})
+	}
+	return res, nil
+}
+
+// rowsOf runs a SELECT (VALUES ...) for its rows.
+func (b *builder) rowsOf(r *runner, sel *tree.Select) ([]tree.Datums, error) {
+	plan, _, err := b.buildPlan(sel)
+	if err != nil {
+		return nil, err
+	}
+	return drain(r, plan, len(visibleCols(plan)))
+}
+
+// constInt evaluates a constant integer expression.
+func (b *builder) constInt(r *runner, e tree.Expr) (int64, error) {
+	te, err := b.typeCheck(e, &scope{}, types.Int)
+	if err != nil {
+		return 0, err
+	}
+	v, err := r.evalIn(te, nil)
+	if err != nil {
+		return 0, err
+	}
+	i, ok := v.(*tree.DInt)
+	if !ok {
+		return 0, pgerror.Newf("42804", "expected an integer, got %s", v.ResolvedType().SQLString())
+	}
+	return int64(*i), nil
+}
