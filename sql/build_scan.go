@@ -1,8 +1,11 @@
 package sql
 
 import (
+	"bytes"
+
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treecmp"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/rowenc"
 )
@@ -25,30 +28,54 @@ func (b *builder) scan(desc *catalog.TableDescriptor, sc *scope, where *tree.Whe
 	return n, nil
 }
 
-// pkSpan narrows a scan to the primary-key prefix that equality
-// conjuncts of filter fix (col = constant or parameter), or returns nil
-// when they fix none. The filter is still applied to every row read.
-func pkSpan(desc *catalog.TableDescriptor, filter tree.TypedExpr) func(r *runner) ([]byte, []byte, error) {
-	f, _ := keySpan(desc, desc.IndexPrefix(), desc.PrimaryKey, filter)
-	return f
-}
-
 // keySpan narrows a scan of the index whose keys start with prefix and
-// then hold the values of cols to the prefix of cols that equality
-// conjuncts of filter fix; it returns how many columns that is (0: no
-// narrowing, and a nil function).
-func keySpan(desc *catalog.TableDescriptor, prefix []byte, cols []int, filter tree.TypedExpr) (func(r *runner) ([]byte, []byte, error), int) {
+// then hold the values of cols: to the prefix of cols that equality
+// conjuncts of filter fix (col = constant or parameter), and within it to
+// the bounds that range conjuncts (<, <=, >, >=) put on the next column.
+// It returns the span's function (nil: no narrowing), how many columns
+// equalities fix, and whether a range narrows the next one. The span is
+// a superset of the rows the filter keeps: the filter still applies to
+// every row read.
+func keySpan(desc *catalog.TableDescriptor, prefix []byte, cols []int, filter tree.TypedExpr) (func(r *runner) ([]byte, []byte, error), int, bool) {
 	eq := map[int]tree.TypedExpr{}
+	type bound struct {
+		e         tree.TypedExpr
+		inclusive bool
+	}
+	lower, upper := map[int][]bound{}, map[int][]bound{}
 	for _, c := range conjuncts(filter) {
 		x, ok := c.(*tree.ComparisonExpr)
-		if !ok || x.Operator.Symbol != treecmp.EQ {
+		if !ok {
 			continue
 		}
 		l, r := x.TypedLeft(), x.TypedRight()
-		if v, ok := l.(*tree.IndexedVar); ok && !hasVars(r) {
-			eq[v.Idx] = r
-		} else if v, ok := r.(*tree.IndexedVar); ok && !hasVars(l) {
-			eq[v.Idx] = l
+		op := x.Operator.Symbol
+		v, isVar := l.(*tree.IndexedVar)
+		other := r
+		if !isVar || hasVars(r) {
+			if v, isVar = r.(*tree.IndexedVar); !isVar || hasVars(l) {
+				continue
+			}
+			other = l
+			// col on the right: flip the comparison.
+			switch op {
+			case treecmp.LT:
+				op = treecmp.GT
+			case treecmp.LE:
+				op = treecmp.GE
+			case treecmp.GT:
+				op = treecmp.LT
+			case treecmp.GE:
+				op = treecmp.LE
+			}
+		}
+		switch op {
+		case treecmp.EQ:
+			eq[v.Idx] = other
+		case treecmp.GT, treecmp.GE:
+			lower[v.Idx] = append(lower[v.Idx], bound{other, op == treecmp.GE})
+		case treecmp.LT, treecmp.LE:
+			upper[v.Idx] = append(upper[v.Idx], bound{other, op == treecmp.LE})
 		}
 	}
 	var fixed []tree.TypedExpr
@@ -59,8 +86,13 @@ func keySpan(desc *catalog.TableDescriptor, prefix []byte, cols []int, filter tr
 		}
 		fixed = append(fixed, e)
 	}
-	if len(fixed) == 0 {
-		return nil, 0
+	var lo, hi []bound
+	if len(fixed) < len(cols) && rangeEncodable(desc.Columns[cols[len(fixed)]].Type()) {
+		next := cols[len(fixed)]
+		lo, hi = lower[next], upper[next]
+	}
+	if len(fixed) == 0 && len(lo) == 0 && len(hi) == 0 {
+		return nil, 0, false
 	}
 	return func(r *runner) ([]byte, []byte, error) {
 		key := append([]byte(nil), prefix...)
@@ -82,32 +114,102 @@ func keySpan(desc *catalog.TableDescriptor, prefix []byte, cols []int, filter tr
 				return nil, nil, err
 			}
 		}
-		return key, catalog.PrefixEnd(key), nil
-	}, len(fixed)
+		start, end := key, catalog.PrefixEnd(key)
+		if len(lo)+len(hi) == 0 {
+			return start, end, nil
+		}
+		colType := desc.Columns[cols[len(fixed)]].Type()
+		// encode is key with the bound's value next, or ok false when the
+		// bound cannot narrow exactly (a value of another type: a cast
+		// could round it) and is left to the filter.
+		encode := func(b bound) (k []byte, null, ok bool, err error) {
+			d, err := r.evalIn(b.e, nil)
+			if err != nil {
+				return nil, false, false, err
+			}
+			if d == tree.DNull {
+				return nil, true, true, nil
+			}
+			if d.ResolvedType().Family() != colType.Family() {
+				return nil, false, false, nil
+			}
+			k, err = rowenc.EncodeDatum(append([]byte(nil), key...), d)
+			return k, false, err == nil, err
+		}
+		for _, b := range lo {
+			k, null, ok, err := encode(b)
+			if err != nil || null {
+				return nil, nil, err // < NULL matches nothing
+			}
+			if !ok {
+				continue
+			}
+			if !b.inclusive {
+				k = catalog.PrefixEnd(k) // past every key with that value
+			}
+			if bytes.Compare(k, start) > 0 {
+				start = k
+			}
+		}
+		for _, b := range hi {
+			k, null, ok, err := encode(b)
+			if err != nil || null {
+				return nil, nil, err
+			}
+			if !ok {
+				continue
+			}
+			if b.inclusive {
+				k = catalog.PrefixEnd(k)
+			}
+			if bytes.Compare(k, end) < 0 {
+				end = k
+			}
+		}
+		if bytes.Compare(start, end) >= 0 {
+			return nil, nil, nil // an empty range
+		}
+		return start, end, nil
+	}, len(fixed), len(lo)+len(hi) > 0
+}
+
+// rangeEncodable reports whether a column's key encoding orders its values
+// as SQL compares them, so that a range on them is a key range.
+func rangeEncodable(t *types.T) bool {
+	switch t.Family() {
+	case types.IntFamily, types.StringFamily, types.DateFamily, types.TimestampFamily, types.TimestampTZFamily:
+		return true
+	}
+	return false
 }
 
 // chooseIndex points a scan with a filter at the access path that reads
 // the fewest rows it can tell: a primary-key prefix if the filter fixes
 // one, else the secondary index whose leading columns it fixes most.
 func chooseIndex(n *scanNode) {
-	n.span, n.index = nil, nil
+	n.span, n.index, n.pkFixed = nil, nil, 0
 	if n.filter == nil {
 		return
 	}
-	if f, k := keySpan(n.desc, n.desc.IndexPrefix(), n.desc.PrimaryKey, n.filter); k > 0 {
-		n.span = f
+	// Each column an equality fixes counts two, a range on the next one.
+	score := func(k int, ranged bool) int {
+		if ranged {
+			return 2*k + 1
+		}
+		return 2 * k
+	}
+	best := 0
+	if f, k, ranged := keySpan(n.desc, n.desc.IndexPrefix(), n.desc.PrimaryKey, n.filter); f != nil {
+		n.span, n.pkFixed = f, k
 		if k == len(n.desc.PrimaryKey) {
 			return // a point read: nothing beats it
 		}
-	}
-	best := 0
-	if n.span != nil {
-		best = 1 // a primary-key prefix wins ties
+		best = score(k, ranged) + 1 // the primary key wins ties
 	}
 	for i := range n.desc.Indexes {
 		idx := &n.desc.Indexes[i]
-		if f, k := keySpan(n.desc, n.desc.IndexPrefixOf(idx.ID), idx.Columns, n.filter); k > best {
-			n.span, n.index, best = f, idx, k
+		if f, k, ranged := keySpan(n.desc, n.desc.IndexPrefixOf(idx.ID), idx.Columns, n.filter); f != nil && score(k, ranged) >= best {
+			n.span, n.index, n.pkFixed, best = f, idx, 0, score(k, ranged)+1
 		}
 	}
 }

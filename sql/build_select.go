@@ -597,7 +597,11 @@ func (b *builder) orderAndLimit(plan planNode, os *orderSource, orderBy tree.Ord
 				return nil, unsupported("NULLS FIRST/LAST is not supported yet")
 			}
 		}
-		plan = &sortNode{src: plan, order: order}
+		if !scanOrdered(plan, order) {
+			// (Rows a primary-key scan yields in the order asked for need
+			// no sort: the LIMIT above then stops the scan early.)
+			plan = &sortNode{src: plan, order: order}
+		}
 		if len(plan.columns()) > visible {
 			// Drop the hidden sort columns.
 			trim := &renderNode{src: plan, cols: plan.columns()[:visible]}

@@ -117,6 +117,13 @@ type scanNode struct {
 	// locking makes the reads locking reads (the scan of an UPDATE or
 	// DELETE): see kvapi.Txn.ScanForUpdate.
 	locking bool
+	// pkFixed is how many leading primary key columns the span fixes by
+	// equality (when it reads the primary index): rows come out ordered by
+	// the primary key columns after them.
+	pkFixed int
+	// firstBatch, when set, is the size of the first read: a LIMIT above
+	// needs no more (hintLimit), and a locking read should lock no more.
+	firstBatch int64
 
 	started   bool
 	buf       []kvapi.KeyValue
@@ -185,11 +192,15 @@ func (n *scanNode) next(r *runner) (tree.Datums, error) {
 			if n.locking {
 				scan = r.txn.ScanForUpdate
 			}
-			kvs, err := scan(r.ctx, n.resume, n.end, scanBatch)
+			batch := int64(scanBatch)
+			if n.firstBatch > 0 {
+				batch, n.firstBatch = min(batch, n.firstBatch), 0
+			}
+			kvs, err := scan(r.ctx, n.resume, n.end, batch)
 			if err != nil {
 				return nil, err
 			}
-			if len(kvs) < scanBatch {
+			if int64(len(kvs)) < batch {
 				n.exhausted = true
 			} else {
 				n.resume = append(append([]byte(nil), kvs[len(kvs)-1].Key...), 0)
@@ -474,6 +485,9 @@ func (n *limitNode) next(r *runner) (tree.Datums, error) {
 				}
 			}
 		}
+	}
+	if !n.unlimited {
+		hintLimit(n.src, n.left+n.skip)
 	}
 	for ; n.skip > 0; n.skip-- {
 		row, err := n.src.next(r)
@@ -762,4 +776,60 @@ func (n *distinctOnNode) next(r *runner) (tree.Datums, error) {
 		n.seen[k] = true
 		return row, nil
 	}
+}
+
+// hintLimit tells the scan below renders (which pass rows one for one)
+// that no more than k rows will be taken, before it reads: its first read
+// is no bigger.
+func hintLimit(p planNode, k int64) {
+	for {
+		switch n := p.(type) {
+		case *renderNode:
+			p = n.src
+			continue
+		case *scanNode:
+			if !n.started && k > 0 {
+				n.firstBatch = k
+			}
+		}
+		return
+	}
+}
+
+// scanOrdered reports whether plan, a render of a primary-index scan,
+// yields its rows in the order given (over the render's columns) without
+// a sort: columns the span fixes by equality are constant, and the rest
+// must follow the primary key's columns after them, ascending.
+func scanOrdered(plan planNode, order []orderCol) bool {
+	rn, ok := plan.(*renderNode)
+	if !ok {
+		return false
+	}
+	sn, ok := rn.src.(*scanNode)
+	if !ok || sn.index != nil {
+		return false
+	}
+	pk := sn.desc.PrimaryKey
+	fixed := map[int]bool{}
+	for _, c := range pk[:sn.pkFixed] {
+		fixed[c] = true
+	}
+	pos := sn.pkFixed
+	for _, o := range order {
+		if o.idx >= len(rn.exprs) {
+			return false
+		}
+		v, ok := rn.exprs[o.idx].(*tree.IndexedVar)
+		if !ok || o.desc {
+			return false
+		}
+		if fixed[v.Idx] {
+			continue
+		}
+		if pos >= len(pk) || pk[pos] != v.Idx {
+			return false
+		}
+		pos++
+	}
+	return true
 }
