@@ -301,8 +301,12 @@ type joinNode struct {
 	// only right row that can match (see lookupKey).
 	lookup []tree.TypedExpr
 
-	rightRows  []tree.Datums
-	rightRead  bool
+	rightRows []tree.Datums
+	rightRead bool
+	// pending are left rows read ahead with their lookup join partners,
+	// fetched in one batch; leftDone: the left side is exhausted.
+	pending    []lookupRow
+	leftDone   bool
 	cur        tree.Datums // the left row being joined
 	candidates []tree.Datums
 	i          int
@@ -346,6 +350,16 @@ func (n *joinNode) next(r *runner) (tree.Datums, error) {
 		}
 	}
 	for {
+		if n.cur == nil && n.lookup != nil {
+			if len(n.pending) == 0 {
+				if err := n.lookupAhead(r); err != nil || len(n.pending) == 0 {
+					return nil, err
+				}
+			}
+			p := n.pending[0]
+			n.pending = n.pending[1:]
+			n.cur, n.candidates, n.i, n.matched = p.left, p.right, 0, false
+		}
 		if n.cur == nil {
 			row, err := n.left.next(r)
 			if err != nil || row == nil {
@@ -381,12 +395,78 @@ func (n *joinNode) next(r *runner) (tree.Datums, error) {
 	}
 }
 
-// partners returns the right rows a left row may match.
+// partners returns the right rows a left row may match (a nested loop
+// join: all of them).
 func (n *joinNode) partners(r *runner, left tree.Datums) ([]tree.Datums, error) {
-	if n.lookup == nil {
-		return n.rightRows, nil
+	return n.rightRows, nil
+}
+
+// lookupRow is a left row of a lookup join and the right row its key
+// found (none, or one that passed the right side's filter).
+type lookupRow struct {
+	left  tree.Datums
+	right []tree.Datums
+}
+
+// lookupBatch is how many left rows a lookup join reads ahead, so that
+// their right rows come in one KV batch rather than a round trip each.
+const lookupBatch = 128
+
+// lookupAhead reads up to lookupBatch left rows and fetches their
+// partners with one GetMany.
+func (n *joinNode) lookupAhead(r *runner) error {
+	if n.leftDone {
+		return nil
 	}
 	rs := n.right.(*scanNode)
+	var rows []lookupRow
+	var keys [][]byte
+	var at []int // keys[j] is rows[at[j]]'s
+	for len(rows) < lookupBatch {
+		left, err := n.left.next(r)
+		if err != nil {
+			return err
+		}
+		if left == nil {
+			n.leftDone = true
+			break
+		}
+		rows = append(rows, lookupRow{left: left})
+		key, err := n.lookupKeyOf(r, rs, left)
+		if err != nil {
+			return err
+		}
+		if key != nil {
+			keys, at = append(keys, key), append(at, len(rows)-1)
+		}
+	}
+	if len(keys) > 0 {
+		vals, err := r.txn.GetMany(r.ctx, keys)
+		if err != nil {
+			return err
+		}
+		for j, v := range vals {
+			if v == nil {
+				continue
+			}
+			row, err := rowenc.DecodeRow(rs.desc, keys[j], v)
+			if err != nil {
+				return err
+			}
+			if ok, err := r.passes(rs.filter, row); err != nil {
+				return err
+			} else if ok {
+				rows[at[j]].right = []tree.Datums{row}
+			}
+		}
+	}
+	n.pending = append(n.pending, rows...)
+	return nil
+}
+
+// lookupKeyOf is the primary key of the right row left can match; nil if
+// none can (a NULL, or a value the key column cannot hold).
+func (n *joinNode) lookupKeyOf(r *runner, rs *scanNode, left tree.Datums) ([]byte, error) {
 	key := rs.desc.IndexPrefix()
 	for i, e := range n.lookup {
 		d, err := r.evalIn(e, left)
@@ -403,18 +483,7 @@ func (n *joinNode) partners(r *runner, left tree.Datums) ([]tree.Datums, error) 
 			return nil, err
 		}
 	}
-	v, err := r.txn.Get(r.ctx, key)
-	if err != nil || v == nil {
-		return nil, err
-	}
-	row, err := rowenc.DecodeRow(rs.desc, key, v)
-	if err != nil {
-		return nil, err
-	}
-	if ok, err := r.passes(rs.filter, row); err != nil || !ok {
-		return nil, err
-	}
-	return []tree.Datums{row}, nil
+	return key, nil
 }
 
 // lookupKey returns, for each primary key column of desc (the right side,
