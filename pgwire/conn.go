@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -229,7 +230,14 @@ func (c *conn) loop(ctx context.Context) error {
 		if c.s.isDraining() {
 			c.closeIfIdle()
 		}
+		idle, idleErr := c.sess.IdleTimeout()
+		if idle > 0 {
+			_ = c.nc.SetReadDeadline(hlc.PhysicalNow().Add(idle))
+		}
 		msg, err := c.be.Receive()
+		if idle > 0 {
+			_ = c.nc.SetReadDeadline(time.Time{})
+		}
 		c.stateMu.Lock()
 		closing := c.closing
 		c.busy = !closing
@@ -240,6 +248,11 @@ func (c *conn) loop(ctx context.Context) error {
 		if err != nil {
 			if isDisconnect(err) || ctx.Err() != nil {
 				return errConnDone
+			}
+			if idle > 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+				// The session closes (its transaction rolled back) as the
+				// connection ends.
+				return idleErr
 			}
 			var tooBig *pgproto3.ExceededMaxBodyLenErr
 			if errors.As(err, &tooBig) {
@@ -252,8 +265,7 @@ func (c *conn) loop(ctx context.Context) error {
 			switch msg.(type) {
 			case *pgproto3.Sync:
 				c.skipToSync = false
-				c.endExtended()
-				c.readyForQuery()
+				c.sync(ctx, true)
 			case *pgproto3.Terminate:
 				return errConnDone
 			}
@@ -274,8 +286,7 @@ func (c *conn) loop(ctx context.Context) error {
 		case *pgproto3.Close:
 			c.extended(c.closeObject(m))
 		case *pgproto3.Sync:
-			c.endExtended()
-			c.readyForQuery()
+			c.sync(ctx, false)
 		case *pgproto3.Flush:
 			c.flush()
 		case *pgproto3.Terminate:
@@ -304,8 +315,21 @@ func (c *conn) extended(err error) {
 	}
 }
 
-// endExtended ends an implicit transaction of the extended protocol: the
-// unnamed portal lives until the next Sync outside a transaction block.
+// sync ends the extended protocol's implicit transaction (committed, or
+// with abort rolled back: an error was reported since the last Sync) and
+// tells the client the session is ready.
+func (c *conn) sync(ctx context.Context, abort bool) {
+	qctx, done := c.queryContext(ctx)
+	if err := c.sess.Sync(qctx, abort); err != nil {
+		c.sendError(canceledAs(qctx, err))
+	}
+	done()
+	c.endExtended()
+	c.readyForQuery()
+}
+
+// endExtended closes the portals, which live until the next Sync outside
+// a transaction block.
 func (c *conn) endExtended() {
 	if c.sess.TxnStatus() == TxnIdle {
 		for name, p := range c.portals {

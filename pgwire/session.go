@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"time"
 
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
@@ -53,6 +54,18 @@ type Session interface {
 	// paramTypes are the parameter OIDs the client gave (0: unspecified),
 	// possibly fewer than the statement has.
 	Prepare(ctx context.Context, query string, paramTypes []uint32) (Statement, error)
+	// Sync ends the implicit transaction of the extended-protocol
+	// messages since the previous Sync: every statement run since then
+	// outside a transaction block belongs to one transaction, which Sync
+	// commits; with abort (an error was reported since), it rolls back, and
+	// a transaction block that is open fails. An error (from the commit)
+	// goes to the client before ReadyForQuery.
+	Sync(ctx context.Context, abort bool) error
+	// IdleTimeout is how long the connection may wait for the client's
+	// next message in the session's present state (0: forever), and the
+	// error that ends the connection when it waits longer
+	// (idle_in_transaction_session_timeout, idle_session_timeout).
+	IdleTimeout() (time.Duration, error)
 	// TxnStatus reports the session's transaction state.
 	TxnStatus() TxnStatus
 	// Close releases the session; an open transaction is rolled back.

@@ -58,6 +58,14 @@ func TestSQLLogicOnCluster(t *testing.T) {
 	}, false)
 }
 
+// TestImplicitTxnOnCluster checks the implicit transactions of pipelines
+// and query strings (sqltest.CheckImplicitTxns) on a three-node cluster,
+// where a pipeline's statements write to several ranges.
+func TestImplicitTxnOnCluster(t *testing.T) {
+	nodes := sqlCluster(t)
+	sqltest.CheckImplicitTxns(t, sqlConnect(t, nodes[1]), "implicit_txn")
+}
+
 // TestSQLBank moves money between accounts in explicit transactions from
 // clients on all three nodes, retrying serialization failures, while
 // auditors read the total: no audit and no final count may ever see money

@@ -141,14 +141,28 @@ type session struct {
 	savepoints   []savepoint
 	stmtsInBlock int
 	released     bool
+	// implicit: txn is not a block BEGIN opened but the implicit
+	// transaction of a multi-statement query string or of the
+	// extended-protocol messages up to a Sync, as PostgreSQL has them: its
+	// statements commit together at the end (status stays TxnIdle), an
+	// error rolls them all back.
+	implicit bool
+	// pipelined: the statement running belongs to an implicit
+	// transaction that outlives it (set while a multi-statement query
+	// string or an Execute runs); otherwise a statement outside a block
+	// commits on its own.
+	pipelined bool
 }
 
 func (s *session) TxnStatus() pgwire.TxnStatus { return s.status }
 
+// IdleTimeout implements pgwire.Session.
+func (s *session) IdleTimeout() (time.Duration, error) { return 0, nil }
+
 func (s *session) Close() {
 	if s.txn != nil {
 		_ = s.txn.Rollback(context.Background())
-		s.txn = nil
+		s.txn, s.implicit = nil, false
 	}
 }
 
@@ -159,9 +173,17 @@ type result struct {
 	tag  string
 	// paramStatus are settings the client must be told of (after SET).
 	paramStatus [][2]string
+	// notices are warnings for the client, sent before the rows.
+	notices []notice
 	// mem holds rows' share of the memory budget until they are sent
 	// (nil: nothing charged).
 	mem *mon.Account
+}
+
+// notice is a warning a statement sends the client.
+type notice struct {
+	code pgerror.Code
+	msg  string
 }
 
 // close returns the result's memory to the budget; the rows are not to be
@@ -184,6 +206,13 @@ func recoverInternal(err *error) {
 }
 
 func (s *session) ExecSimple(ctx context.Context, query string, w pgwire.ResultWriter) (err error) {
+	// An error (a panic included, which recoverInternal below turns into
+	// one first) rolls back the query string's implicit transaction.
+	defer func() {
+		if err != nil && s.implicit {
+			_ = s.endImplicit(ctx, false)
+		}
+	}()
 	defer recoverInternal(&err)
 	stmts, err := parseSQL(query)
 	if err != nil {
@@ -193,6 +222,23 @@ func (s *session) ExecSimple(ctx context.Context, query string, w pgwire.ResultW
 		w.EmptyQuery()
 		return nil
 	}
+	// The statements of a query string run in one implicit transaction,
+	// committed after the last (a BEGIN among them turns it into a block;
+	// a lone statement commits on its own, retried if need be).
+	s.pipelined = len(stmts) > 1 || s.implicit
+	defer func() { s.pipelined = false }()
+	if err := s.execStmts(ctx, stmts, w); err != nil {
+		return err
+	}
+	if s.implicit {
+		return s.endImplicit(ctx, true)
+	}
+	return nil
+}
+
+// execStmts runs a query string's statements, each one's result written
+// to w, up to the first error.
+func (s *session) execStmts(ctx context.Context, stmts statements.Statements, w pgwire.ResultWriter) (err error) {
 	for _, st := range stmts {
 		if st.NumPlaceholders > 0 {
 			return pgerror.Newf("08P01", "there is no parameter $%d", 1)
@@ -249,6 +295,9 @@ var (
 // writeResult sends a result's rows and tag; announce sends the column
 // descriptions first (the simple protocol).
 func writeResult(w pgwire.ResultWriter, res *result, formats []int16, announce bool) error {
+	for _, n := range res.notices {
+		w.Notice(n.code, n.msg)
+	}
 	for _, kv := range res.paramStatus {
 		w.ParameterStatus(kv[0], kv[1])
 	}
@@ -329,21 +378,36 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 	}
 	switch st := stmt.(type) {
 	case *tree.BeginTransaction:
-		if s.txn == nil {
+		switch {
+		case s.txn == nil:
 			txn, err := s.ex.newTxn(ctx)
 			if err != nil {
 				return nil, err
 			}
 			s.txn, s.status = txn, pgwire.TxnActive
 			s.savepoints, s.stmtsInBlock = nil, 0
+		case s.implicit:
+			// The statements before BEGIN in the same implicit
+			// transaction become part of the block, as in PostgreSQL.
+			s.implicit, s.status = false, pgwire.TxnActive
+			s.savepoints, s.stmtsInBlock = nil, 1
+		default:
+			return &result{tag: "BEGIN", notices: []notice{{"25001", "there is already a transaction in progress"}}}, nil
 		}
 		return &result{tag: "BEGIN"}, nil
 	case *tree.CommitTransaction:
+		if s.implicit {
+			// PostgreSQL commits the implicit transaction, with a warning.
+			if err := s.endImplicit(ctx, true); err != nil {
+				return nil, err
+			}
+			return &result{tag: "COMMIT", notices: []notice{noTxnInProgress}}, nil
+		}
 		txn, failed := s.txn, s.status == pgwire.TxnFailed
 		s.txn, s.status = nil, pgwire.TxnIdle
 		s.savepoints, s.released = nil, false
 		if txn == nil {
-			return &result{tag: "COMMIT"}, nil
+			return &result{tag: "COMMIT", notices: []notice{noTxnInProgress}}, nil
 		}
 		if failed {
 			_ = txn.Rollback(ctx)
@@ -355,12 +419,19 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 		}
 		return &result{tag: "COMMIT"}, nil
 	case *tree.RollbackTransaction:
+		res := &result{tag: "ROLLBACK"}
+		if s.txn == nil || s.implicit {
+			res.notices = []notice{noTxnInProgress}
+		}
+		if s.implicit {
+			return res, s.endImplicit(ctx, false)
+		}
 		if s.txn != nil {
 			_ = s.txn.Rollback(ctx)
 		}
 		s.txn, s.status = nil, pgwire.TxnIdle
 		s.savepoints, s.released = nil, false
-		return &result{tag: "ROLLBACK"}, nil
+		return res, nil
 	case *tree.SetVar:
 		return s.setVar(st)
 	case *tree.ShowVar:
@@ -376,67 +447,134 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 	case *tree.Savepoint, *tree.ReleaseSavepoint, *tree.RollbackToSavepoint:
 		return s.execSavepoint(ctx, stmt)
 	}
-	if s.txn != nil {
+	var res *result
+	err := s.withTxn(ctx, true, func(txn kvapi.Txn) (err error) {
+		res.close() // a failed attempt's, retried
+		res, err = s.run(ctx, txn, stmt, nParams, params, hints)
+		return err
+	})
+	if err != nil {
+		res.close()
+		return nil, err
+	}
+	return res, nil
+}
+
+var noTxnInProgress = notice{pgerror.CodeNoActiveSQLTransaction, "there is no transaction in progress"}
+
+// withTxn runs fn, one statement, in the transaction it belongs to: the
+// open block; the implicit transaction of the query string or pipeline it
+// is part of; or a transaction of its own that commits when fn returns.
+// With retry, a statement that starts a transaction runs again (in a new
+// one) after a retryable error (40001): nothing of it reached the client.
+// A transaction that fn ends with an error (a panic included, which the
+// session turns into an error) is rolled back here: left open, it would
+// hold its intents, and heartbeat them, for nobody.
+func (s *session) withTxn(ctx context.Context, retry bool, fn func(kvapi.Txn) error) error {
+	switch {
+	case s.txn != nil && !s.implicit:
 		s.stmtsInBlock++
 		// Failed until the statement returns: a panic leaves the block
 		// failed, to be rolled back.
 		s.status = pgwire.TxnFailed
-		res, err := s.run(ctx, s.txn, stmt, nParams, params, hints)
-		if err == nil {
-			s.status = pgwire.TxnActive
+		if err := fn(s.txn); err != nil {
+			return err
 		}
-		return res, err
+		s.status = pgwire.TxnActive
+		return nil
+	case s.txn != nil:
+		ok := false
+		defer func() {
+			if !ok {
+				_ = s.endImplicit(ctx, false)
+			}
+		}()
+		if err := fn(s.txn); err != nil {
+			return err
+		}
+		ok = true
+		return nil
 	}
 	backoff := time.Millisecond
 	for attempt := 0; ; attempt++ {
-		res, err := s.runImplicit(ctx, stmt, nParams, params, hints)
-		if err != nil {
-			if pgerror.CodeOf(err) == pgerror.CodeSerializationFailure && attempt < maxImplicitRetries && ctx.Err() == nil {
-				// Back off: a conflicting transaction may still be
-				// finishing, and a value committed slightly in the future
-				// (within the clock offset) stays uncertain to new readers
-				// until the clocks pass it, a few hundred milliseconds at
-				// most.
-				t := time.NewTimer(backoff)
-				select {
-				case <-ctx.Done():
-					t.Stop()
-					return nil, err
-				case <-t.C:
-				}
-				backoff = min(2*backoff, 100*time.Millisecond)
-				continue
-			}
-			return nil, err
+		err := s.attempt(ctx, fn)
+		if err == nil {
+			return nil
 		}
-		return res, nil
+		if !retry || pgerror.CodeOf(err) != pgerror.CodeSerializationFailure || attempt >= maxImplicitRetries || ctx.Err() != nil {
+			return err
+		}
+		// Back off: a conflicting transaction may still be finishing,
+		// and a value committed slightly in the future (within the clock
+		// offset) stays uncertain to new readers until the clocks pass
+		// it, a few hundred milliseconds at most.
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		backoff = min(2*backoff, 100*time.Millisecond)
 	}
 }
 
-// runImplicit runs one statement in a transaction of its own. The
-// transaction ends here whatever happens, a panic included (which the
-// session turns into an error): left open, it would hold its intents,
-// and heartbeat them, for nobody.
-func (s *session) runImplicit(ctx context.Context, stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (res *result, err error) {
+// attempt runs fn in a new transaction, which it commits, or, in a
+// pipeline, keeps as the session's implicit transaction.
+func (s *session) attempt(ctx context.Context, fn func(kvapi.Txn) error) error {
 	txn, err := s.ex.newTxn(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	committed := false
+	kept := false
 	defer func() {
-		if !committed {
+		if !kept {
 			_ = txn.Rollback(ctx)
 		}
 	}()
-	if res, err = s.run(ctx, txn, stmt, nParams, params, hints); err != nil {
-		return nil, err
+	if err := fn(txn); err != nil {
+		return err
+	}
+	if s.pipelined && s.txn == nil {
+		s.txn, s.implicit = txn, true
+		kept = true
+		return nil
 	}
 	if err := txn.Commit(ctx); err != nil {
-		res.close()
-		return nil, err
+		return err
 	}
-	committed = true
-	return res, nil
+	kept = true
+	return nil
+}
+
+// endImplicit ends the implicit transaction: commits it, or rolls it
+// back.
+func (s *session) endImplicit(ctx context.Context, commit bool) error {
+	txn := s.txn
+	s.txn, s.implicit = nil, false
+	if !commit {
+		_ = txn.Rollback(ctx)
+		return nil
+	}
+	if err := txn.Commit(ctx); err != nil {
+		_ = txn.Rollback(ctx)
+		return err
+	}
+	return nil
+}
+
+// Sync implements pgwire.Session.
+func (s *session) Sync(ctx context.Context, abort bool) (err error) {
+	defer recoverInternal(&err)
+	switch {
+	case s.implicit:
+		return s.endImplicit(ctx, !abort)
+	case abort && s.txn != nil:
+		// Any error fails the block, as in PostgreSQL, also one the
+		// protocol layer found (a Bind with too few parameters, say).
+		s.status = pgwire.TxnFailed
+	}
+	return nil
 }
 
 // fixedSettings are the settings every session starts with besides those
@@ -857,7 +995,11 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.ResultWriter
 	if p.res == nil {
 		hints := make([]*types.T, len(p.ps.params))
 		copy(hints, p.ps.params)
-		res, err := p.ps.s.execStmt(ctx, p.ps.ast, p.ps.nParams, p.params, hints)
+		// Statements up to the next Sync share an implicit transaction.
+		s := p.ps.s
+		s.pipelined = true
+		defer func() { s.pipelined = false }()
+		res, err := s.execStmt(ctx, p.ps.ast, p.ps.nParams, p.params, hints)
 		if err != nil {
 			return false, err
 		}
