@@ -41,6 +41,9 @@ type conn struct {
 	skipToSync bool
 	// copying is the COPY FROM STDIN in progress, if any.
 	copying *copyReader
+	// ready: the last message sent was ReadyForQuery; the session's idle
+	// timeouts apply to the wait for the next one.
+	ready bool
 
 	stateMu sync.Mutex
 	// busy is set while a message is handled; closing once a drain has
@@ -92,6 +95,11 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		return
 	}
 	args.ProcessID, args.ServerVersion = c.pid, s.cfg.ServerVersion
+	var warnings []*pgproto3.NoticeResponse
+	args.Warn = func(code pgerror.Code, msg string) {
+		warnings = append(warnings, &pgproto3.NoticeResponse{
+			Severity: string(pgerror.SeverityWarning), SeverityUnlocalized: string(pgerror.SeverityWarning), Code: string(code), Message: msg})
+	}
 	sess, err := s.cfg.Executor.NewSession(ctx, args)
 	if err != nil {
 		c.fatal(err)
@@ -108,6 +116,9 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		sess.Close()
 	}()
 	c.send(&pgproto3.AuthenticationOk{})
+	for _, w := range warnings {
+		c.send(w)
+	}
 	for _, kv := range [][2]string{
 		{"server_version", s.cfg.ServerVersion},
 		{"server_encoding", "UTF8"},
@@ -230,11 +241,18 @@ func (c *conn) loop(ctx context.Context) error {
 		if c.s.isDraining() {
 			c.closeIfIdle()
 		}
-		idle, idleErr := c.sess.IdleTimeout()
+		// A connection is idle only once it said it is ready: in a
+		// pipeline the client may take its time before the next message.
+		var idle time.Duration
+		var idleErr error
+		if c.ready {
+			idle, idleErr = c.sess.IdleTimeout()
+		}
 		if idle > 0 {
 			_ = c.nc.SetReadDeadline(hlc.PhysicalNow().Add(idle))
 		}
 		msg, err := c.be.Receive()
+		c.ready = false
 		if idle > 0 {
 			_ = c.nc.SetReadDeadline(time.Time{})
 		}
@@ -547,6 +565,7 @@ func (c *conn) readyForQuery() {
 	}
 	c.send(&pgproto3.ReadyForQuery{TxStatus: byte(st)})
 	c.flush()
+	c.ready = true
 }
 
 // send queues a message; a write error is kept and ends the connection.
@@ -635,8 +654,8 @@ func (w *resultWriter) failed(err error) {
 
 func (w *resultWriter) EmptyQuery() { w.c.send(&pgproto3.EmptyQueryResponse{}) }
 
-func (w *resultWriter) Notice(code pgerror.Code, msg string) {
-	w.c.send(&pgproto3.NoticeResponse{Severity: "NOTICE", SeverityUnlocalized: "NOTICE", Code: string(code), Message: msg})
+func (w *resultWriter) Notice(sev pgerror.Severity, code pgerror.Code, msg string) {
+	w.c.send(&pgproto3.NoticeResponse{Severity: string(sev), SeverityUnlocalized: string(sev), Code: string(code), Message: msg})
 }
 
 func (w *resultWriter) ParameterStatus(name, value string) {

@@ -29,6 +29,9 @@ type SessionArgs struct {
 	ProcessID uint32
 	// ServerVersion is the server_version the client is told.
 	ServerVersion string
+	// Warn sends the client a warning once the session has started (a
+	// startup parameter whose value the session does not take, say).
+	Warn func(code pgerror.Code, msg string)
 }
 
 // TxnStatus is the transaction state a ReadyForQuery message reports.
@@ -130,8 +133,8 @@ type ResultWriter interface {
 	Complete(tag string)
 	// EmptyQuery answers a query string that held no statement.
 	EmptyQuery()
-	// Notice sends a notice (a warning or information) to the client.
-	Notice(code pgerror.Code, msg string)
+	// Notice sends a notice (severity WARNING or NOTICE) to the client.
+	Notice(sev pgerror.Severity, code pgerror.Code, msg string)
 	// ParameterStatus tells the client of a changed session setting that
 	// drivers track (TimeZone, DateStyle, application_name, ...).
 	ParameterStatus(name, value string)

@@ -41,7 +41,6 @@ import (
 	"os"
 	"regexp"
 	"runtime/debug"
-	"sort"
 	"strings"
 	"time"
 
@@ -111,13 +110,11 @@ var _ pgwire.Executor = (*Executor)(nil)
 
 // NewSession implements pgwire.Executor.
 func (ex *Executor) NewSession(ctx context.Context, args pgwire.SessionArgs) (pgwire.Session, error) {
-	s := &session{ex: ex, user: args.User, pid: args.ProcessID, serverVersion: args.ServerVersion, status: pgwire.TxnIdle, settings: map[string]string{
-		"application_name": args.Params["application_name"],
-		"timezone":         "UTC",
-		"datestyle":        "ISO, MDY",
-		"client_encoding":  "UTF8",
-		"search_path":      "public",
-	}}
+	s := &session{ex: ex, user: args.User, pid: args.ProcessID, serverVersion: args.ServerVersion, status: pgwire.TxnIdle,
+		settings: map[string]string{}, undoOnRollback: map[string]savedSetting{}, undoOnCommit: map[string]savedSetting{}}
+	if err := s.applyStartupParams(args.Params, args.Warn); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -129,7 +126,14 @@ type session struct {
 	serverVersion string    // as pgwire reports it; empty: fixedSettings's
 	txn           kvapi.Txn // the open transaction block, if any
 	status        pgwire.TxnStatus
-	settings      map[string]string
+	// settings are the values the session gave settings (SET), by name;
+	// a setting not here has its default (settingDefs). undoOnRollback
+	// holds, for each setting the transaction changed, its value before;
+	// undoOnCommit the same for those SET LOCAL changed since the last
+	// SET (see set).
+	settings       map[string]string
+	undoOnRollback map[string]savedSetting
+	undoOnCommit   map[string]savedSetting
 	// sequences are the session's sequence values (currval, CACHE), by
 	// sequence ID; lastSequence is the one nextval last used (lastval).
 	sequences    map[uint32]*seqState
@@ -156,9 +160,6 @@ type session struct {
 
 func (s *session) TxnStatus() pgwire.TxnStatus { return s.status }
 
-// IdleTimeout implements pgwire.Session.
-func (s *session) IdleTimeout() (time.Duration, error) { return 0, nil }
-
 func (s *session) Close() {
 	if s.txn != nil {
 		_ = s.txn.Rollback(context.Background())
@@ -180,8 +181,9 @@ type result struct {
 	mem *mon.Account
 }
 
-// notice is a warning a statement sends the client.
+// notice is a warning or notice a statement sends the client.
 type notice struct {
+	sev  pgerror.Severity
 	code pgerror.Code
 	msg  string
 }
@@ -212,6 +214,9 @@ func (s *session) ExecSimple(ctx context.Context, query string, w pgwire.ResultW
 		if err != nil && s.implicit {
 			_ = s.endImplicit(ctx, false)
 		}
+		if err != nil && s.txn == nil {
+			s.endTxnSettings(false)
+		}
 	}()
 	defer recoverInternal(&err)
 	stmts, err := parseSQL(query)
@@ -233,6 +238,9 @@ func (s *session) ExecSimple(ctx context.Context, query string, w pgwire.ResultW
 	if s.implicit {
 		return s.endImplicit(ctx, true)
 	}
+	if s.txn == nil {
+		s.endTxnSettings(true)
+	}
 	return nil
 }
 
@@ -249,7 +257,9 @@ func (s *session) execStmts(ctx context.Context, stmts statements.Statements, w 
 				return pgerror.New(pgerror.CodeInFailedSQLTransaction,
 					"current transaction is aborted, commands ignored until end of transaction block")
 			}
-			res, err = s.copyFrom(ctx, cf, w)
+			cctx, done := s.statementContext(ctx)
+			res, err = s.copyFrom(cctx, cf, w)
+			err = done(err)
 		} else {
 			res, err = s.execStmt(ctx, st.AST, 0, nil, nil)
 		}
@@ -296,7 +306,7 @@ var (
 // descriptions first (the simple protocol).
 func writeResult(w pgwire.ResultWriter, res *result, formats []int16, announce bool) error {
 	for _, n := range res.notices {
-		w.Notice(n.code, n.msg)
+		w.Notice(n.sev, n.code, n.msg)
 	}
 	for _, kv := range res.paramStatus {
 		w.ParameterStatus(kv[0], kv[1])
@@ -358,9 +368,40 @@ func wireColumns(cols []resultColumn, formats []int16) []pgwire.Column {
 	return out
 }
 
-// execStmt runs one statement in the session's transaction block, or in
-// an implicit transaction of its own (retried on retryable errors).
+// execStmt runs one statement, bounded by statement_timeout, in the
+// transaction it belongs to (see withTxn).
 func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (*result, error) {
+	ctx, done := s.statementContext(ctx)
+	res, err := s.execStmtTxn(ctx, stmt, nParams, params, hints)
+	if err = done(err); err != nil {
+		res.close()
+		return nil, err
+	}
+	res.notices = s.filterNotices(res.notices)
+	return res, nil
+}
+
+// filterNotices drops the notices client_min_messages asks not to send.
+func (s *session) filterNotices(ns []notice) []notice {
+	if len(ns) == 0 {
+		return ns
+	}
+	min, _ := s.setting("client_min_messages")
+	out := ns[:0]
+	for _, n := range ns {
+		switch {
+		case min == "error":
+		case min == "warning" && n.sev == pgerror.SeverityNotice:
+		default:
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// execStmtTxn runs one statement in the session's transaction block, or
+// in an implicit transaction (retried on retryable errors).
+func (s *session) execStmtTxn(ctx context.Context, stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (*result, error) {
 	if s.status == pgwire.TxnFailed {
 		switch stmt.(type) {
 		case *tree.CommitTransaction, *tree.RollbackTransaction, *tree.RollbackToSavepoint:
@@ -392,7 +433,7 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 			s.implicit, s.status = false, pgwire.TxnActive
 			s.savepoints, s.stmtsInBlock = nil, 1
 		default:
-			return &result{tag: "BEGIN", notices: []notice{{"25001", "there is already a transaction in progress"}}}, nil
+			return &result{tag: "BEGIN", notices: []notice{{pgerror.SeverityWarning, pgerror.CodeActiveSQLTransaction, "there is already a transaction in progress"}}}, nil
 		}
 		return &result{tag: "BEGIN"}, nil
 	case *tree.CommitTransaction:
@@ -407,16 +448,20 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 		s.txn, s.status = nil, pgwire.TxnIdle
 		s.savepoints, s.released = nil, false
 		if txn == nil {
+			s.endTxnSettings(true)
 			return &result{tag: "COMMIT", notices: []notice{noTxnInProgress}}, nil
 		}
 		if failed {
 			_ = txn.Rollback(ctx)
+			s.endTxnSettings(false)
 			return &result{tag: "ROLLBACK"}, nil
 		}
 		if err := txn.Commit(ctx); err != nil {
 			_ = txn.Rollback(ctx)
+			s.endTxnSettings(false)
 			return nil, err
 		}
+		s.endTxnSettings(true)
 		return &result{tag: "COMMIT"}, nil
 	case *tree.RollbackTransaction:
 		res := &result{tag: "ROLLBACK"}
@@ -431,6 +476,7 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 		}
 		s.txn, s.status = nil, pgwire.TxnIdle
 		s.savepoints, s.released = nil, false
+		s.endTxnSettings(false)
 		return res, nil
 	case *tree.SetVar:
 		return s.setVar(st)
@@ -460,7 +506,7 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 	return res, nil
 }
 
-var noTxnInProgress = notice{pgerror.CodeNoActiveSQLTransaction, "there is no transaction in progress"}
+var noTxnInProgress = notice{pgerror.SeverityWarning, pgerror.CodeNoActiveSQLTransaction, "there is no transaction in progress"}
 
 // withTxn runs fn, one statement, in the transaction it belongs to: the
 // open block; the implicit transaction of the query string or pipeline it
@@ -554,12 +600,15 @@ func (s *session) endImplicit(ctx context.Context, commit bool) error {
 	s.txn, s.implicit = nil, false
 	if !commit {
 		_ = txn.Rollback(ctx)
+		s.endTxnSettings(false)
 		return nil
 	}
 	if err := txn.Commit(ctx); err != nil {
 		_ = txn.Rollback(ctx)
+		s.endTxnSettings(false)
 		return err
 	}
+	s.endTxnSettings(true)
 	return nil
 }
 
@@ -569,140 +618,15 @@ func (s *session) Sync(ctx context.Context, abort bool) (err error) {
 	switch {
 	case s.implicit:
 		return s.endImplicit(ctx, !abort)
-	case abort && s.txn != nil:
+	case s.txn == nil:
+		// Settings changed since the last Sync outside a block.
+		s.endTxnSettings(!abort)
+	case abort:
 		// Any error fails the block, as in PostgreSQL, also one the
 		// protocol layer found (a Bind with too few parameters, say).
 		s.status = pgwire.TxnFailed
 	}
 	return nil
-}
-
-// fixedSettings are the settings every session starts with besides those
-// NewSession sets: what the server is, and how Meridian behaves.
-var fixedSettings = map[string]string{
-	"server_version":                "15.0.0",
-	"server_version_num":            "150000",
-	"server_encoding":               "UTF8",
-	"standard_conforming_strings":   "on",
-	"integer_datetimes":             "on",
-	"intervalstyle":                 "postgres",
-	"is_superuser":                  "on",
-	"max_identifier_length":         "63",
-	"transaction_isolation":         "serializable",
-	"default_transaction_isolation": "serializable",
-	"transaction_read_only":         "off",
-	"default_transaction_read_only": "off",
-	"lc_collate":                    "C",
-	"lc_ctype":                      "C",
-}
-
-// readOnlySettings describe the server; PostgreSQL refuses to SET them
-// too. The other fixedSettings are defaults a session may override.
-var readOnlySettings = map[string]bool{
-	"server_version": true, "server_version_num": true, "server_encoding": true, "is_superuser": true,
-	"max_identifier_length": true, "integer_datetimes": true, "lc_collate": true, "lc_ctype": true,
-}
-
-// setting is a setting's current value.
-func (s *session) setting(name string) (string, error) {
-	switch {
-	case name == "session_authorization":
-		return s.user, nil
-	case name == "server_version" && s.serverVersion != "":
-		return s.serverVersion, nil
-	}
-	if v, ok := s.settings[name]; ok {
-		return v, nil
-	}
-	if v, ok := fixedSettings[name]; ok {
-		return v, nil
-	}
-	return "", pgerror.Newf("42704", "unrecognized configuration parameter %q", name)
-}
-
-// showAll is SHOW ALL: every setting, by name.
-func (s *session) showAll() *result {
-	names := []string{"session_authorization"}
-	for n := range s.settings {
-		names = append(names, n)
-	}
-	for n := range fixedSettings {
-		if _, ok := s.settings[n]; !ok {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
-	res := &result{cols: []resultColumn{{name: "name", typ: types.String}, {name: "setting", typ: types.String}, {name: "description", typ: types.String}}, tag: "SHOW"}
-	for _, n := range names {
-		v, _ := s.setting(n)
-		res.rows = append(res.rows, tree.Datums{tree.NewDString(n), tree.NewDString(v), tree.NewDString("")})
-	}
-	return res
-}
-
-// settingsReported are the settings a client is told of when they change.
-var settingsReported = map[string]string{
-	"application_name": "application_name", "timezone": "TimeZone", "datestyle": "DateStyle",
-	"client_encoding": "client_encoding", "intervalstyle": "IntervalStyle",
-}
-
-func (s *session) setVar(st *tree.SetVar) (*result, error) {
-	name := strings.ToLower(st.Name)
-	if st.Reset || st.ResetAll {
-		return &result{tag: "SET"}, nil
-	}
-	var vals []string
-	for _, e := range st.Values {
-		switch v := e.(type) {
-		case *tree.StrVal:
-			vals = append(vals, v.RawString())
-		case *tree.UnresolvedName:
-			vals = append(vals, v.Parts[0])
-		default:
-			vals = append(vals, tree.AsStringWithFlags(e, tree.FmtBareStrings))
-		}
-	}
-	val := strings.Join(vals, ", ")
-	switch name {
-	case "transaction_isolation", "default_transaction_isolation":
-		// Every transaction is serializable; asking for a weaker level
-		// gets serializable, which gives every guarantee the weaker ones
-		// do (CockroachDB does the same).
-		switch strings.ToLower(val) {
-		case "serializable", "repeatable read", "read committed", "read uncommitted":
-			return &result{tag: "SET"}, nil
-		}
-		return nil, pgerror.Newf("22023", "invalid value for parameter %q: %q", name, val)
-	case "transaction_read_only", "default_transaction_read_only":
-		switch strings.ToLower(val) {
-		case "off", "false", "0":
-			return &result{tag: "SET"}, nil
-		}
-		return nil, unsupported("read-only transactions are not supported yet")
-	}
-	if readOnlySettings[name] {
-		if v, _ := s.setting(name); !strings.EqualFold(v, val) {
-			return nil, pgerror.Newf("55P02", "parameter %q cannot be changed", name)
-		}
-	}
-	switch name {
-	case "client_encoding":
-		if u := strings.ToUpper(strings.ReplaceAll(val, "-", "")); u != "UTF8" && u != "UNICODE" {
-			return nil, unsupported("unsupported client encoding %q: only UTF8 is supported", val)
-		}
-		val = "UTF8"
-	case "timezone", "time zone":
-		name = "timezone"
-		if u := strings.ToUpper(val); u != "UTC" && u != "GMT" && u != "0" && u != "'UTC'" {
-			return nil, unsupported("time zones other than UTC are not supported yet")
-		}
-	}
-	s.settings[name] = val
-	res := &result{tag: "SET"}
-	if reported, ok := settingsReported[name]; ok {
-		res.paramStatus = [][2]string{{reported, val}}
-	}
-	return res, nil
 }
 
 // run plans and runs a data statement in txn. The memory its plan holds
@@ -787,6 +711,9 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 			break
 		}
 		row = row[:width]
+		if err := r.checkCancel(); err != nil {
+			return nil, err
+		}
 		if err := res.mem.Grow(ctx, rowenc.DatumsSize(row)); err != nil {
 			return nil, err
 		}
@@ -1002,6 +929,9 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.ResultWriter
 		res, err := s.execStmt(ctx, p.ps.ast, p.ps.nParams, p.params, hints)
 		if err != nil {
 			return false, err
+		}
+		for _, n := range res.notices {
+			w.Notice(n.sev, n.code, n.msg)
 		}
 		for _, kv := range res.paramStatus {
 			w.ParameterStatus(kv[0], kv[1])
