@@ -550,9 +550,12 @@ func (c *conn) sendRowDescription(cols []Column) {
 }
 
 // canceledAs turns the error of a query whose context a cancel request
-// ended into PostgreSQL's message for it.
+// ended into PostgreSQL's message for it. A layer below may report the
+// cancellation in its own terms (a gRPC Canceled status, say, which
+// carries no SQLSTATE): an error without a code of its own is taken as
+// the cancellation it most likely is.
 func canceledAs(qctx context.Context, err error) error {
-	if qctx.Err() != nil && pgerror.CodeOf(err) == pgerror.CodeQueryCanceled {
+	if code := pgerror.CodeOf(err); qctx.Err() != nil && (code == pgerror.CodeQueryCanceled || code == pgerror.CodeInternalError) {
 		return pgerror.New(pgerror.CodeQueryCanceled, "canceling statement due to user request")
 	}
 	return err
