@@ -646,6 +646,9 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 		lease.ClaimOnRead(txn, true)
 		defer lease.ClaimOnRead(txn, false)
 	}
+	if err := refuseIgnoredClauses(stmt); err != nil {
+		return nil, err
+	}
 	if res, ok, err := (schemaChanger{b}).exec(stmt, r); ok {
 		return res, err
 	}
