@@ -575,7 +575,8 @@ func (s *session) attempt(ctx context.Context, fn func(kvapi.Txn) error) error {
 	kept := false
 	defer func() {
 		if !kept {
-			_ = txn.Rollback(ctx)
+			// Also after a cancel or timeout: the intents must go.
+			_ = txn.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
 	if err := fn(txn); err != nil {
@@ -599,7 +600,8 @@ func (s *session) endImplicit(ctx context.Context, commit bool) error {
 	txn := s.txn
 	s.txn, s.implicit = nil, false
 	if !commit {
-		_ = txn.Rollback(ctx)
+		// Also after a cancel or timeout: the intents must go.
+		_ = txn.Rollback(context.WithoutCancel(ctx))
 		s.endTxnSettings(false)
 		return nil
 	}

@@ -146,3 +146,20 @@ func TestIdleInTransactionTimeout(t *testing.T) {
 		t.Fatalf("rows of the ended transaction: %d, %v", n, err)
 	}
 }
+
+// TestIdleSessionTimeout: a session idle outside a transaction for longer
+// than idle_session_timeout is ended with 57P05.
+func TestIdleSessionTimeout(t *testing.T) {
+	_, url := startSQL(t)
+	ctx := context.Background()
+	c, err := pgconn.Connect(ctx, url+"&options=-c%20idle_session_timeout%3D100ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = c.Close(ctx) }()
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := c.WaitForNotification(wctx); sqlState(err) != "57P05" {
+		t.Fatalf("got %v, want 57P05 terminating connection due to idle-session timeout", err)
+	}
+}
