@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +41,9 @@ type conn struct {
 	skipToSync bool
 	// copying is the COPY FROM STDIN in progress, if any.
 	copying *copyReader
+	// ready: the last message sent was ReadyForQuery; the session's idle
+	// timeouts apply to the wait for the next one.
+	ready bool
 
 	stateMu sync.Mutex
 	// busy is set while a message is handled; closing once a drain has
@@ -91,6 +95,11 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		return
 	}
 	args.ProcessID, args.ServerVersion = c.pid, s.cfg.ServerVersion
+	var warnings []*pgproto3.NoticeResponse
+	args.Warn = func(code pgerror.Code, msg string) {
+		warnings = append(warnings, &pgproto3.NoticeResponse{
+			Severity: string(pgerror.SeverityWarning), SeverityUnlocalized: string(pgerror.SeverityWarning), Code: string(code), Message: msg})
+	}
 	sess, err := s.cfg.Executor.NewSession(ctx, args)
 	if err != nil {
 		c.fatal(err)
@@ -107,6 +116,9 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		sess.Close()
 	}()
 	c.send(&pgproto3.AuthenticationOk{})
+	for _, w := range warnings {
+		c.send(w)
+	}
 	for _, kv := range [][2]string{
 		{"server_version", s.cfg.ServerVersion},
 		{"server_encoding", "UTF8"},
@@ -229,7 +241,21 @@ func (c *conn) loop(ctx context.Context) error {
 		if c.s.isDraining() {
 			c.closeIfIdle()
 		}
+		// A connection is idle only once it said it is ready: in a
+		// pipeline the client may take its time before the next message.
+		var idle time.Duration
+		var idleErr error
+		if c.ready {
+			idle, idleErr = c.sess.IdleTimeout()
+		}
+		if idle > 0 {
+			_ = c.nc.SetReadDeadline(hlc.PhysicalNow().Add(idle))
+		}
 		msg, err := c.be.Receive()
+		c.ready = false
+		if idle > 0 {
+			_ = c.nc.SetReadDeadline(time.Time{})
+		}
 		c.stateMu.Lock()
 		closing := c.closing
 		c.busy = !closing
@@ -240,6 +266,11 @@ func (c *conn) loop(ctx context.Context) error {
 		if err != nil {
 			if isDisconnect(err) || ctx.Err() != nil {
 				return errConnDone
+			}
+			if idle > 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+				// The session closes (its transaction rolled back) as the
+				// connection ends.
+				return idleErr
 			}
 			var tooBig *pgproto3.ExceededMaxBodyLenErr
 			if errors.As(err, &tooBig) {
@@ -252,8 +283,7 @@ func (c *conn) loop(ctx context.Context) error {
 			switch msg.(type) {
 			case *pgproto3.Sync:
 				c.skipToSync = false
-				c.endExtended()
-				c.readyForQuery()
+				c.sync(ctx, true)
 			case *pgproto3.Terminate:
 				return errConnDone
 			}
@@ -274,8 +304,7 @@ func (c *conn) loop(ctx context.Context) error {
 		case *pgproto3.Close:
 			c.extended(c.closeObject(m))
 		case *pgproto3.Sync:
-			c.endExtended()
-			c.readyForQuery()
+			c.sync(ctx, false)
 		case *pgproto3.Flush:
 			c.flush()
 		case *pgproto3.Terminate:
@@ -304,8 +333,21 @@ func (c *conn) extended(err error) {
 	}
 }
 
-// endExtended ends an implicit transaction of the extended protocol: the
-// unnamed portal lives until the next Sync outside a transaction block.
+// sync ends the extended protocol's implicit transaction (committed, or
+// with abort rolled back: an error was reported since the last Sync) and
+// tells the client the session is ready.
+func (c *conn) sync(ctx context.Context, abort bool) {
+	qctx, done := c.queryContext(ctx)
+	if err := c.sess.Sync(qctx, abort); err != nil {
+		c.sendError(canceledAs(qctx, err))
+	}
+	done()
+	c.endExtended()
+	c.readyForQuery()
+}
+
+// endExtended closes the portals, which live until the next Sync outside
+// a transaction block.
 func (c *conn) endExtended() {
 	if c.sess.TxnStatus() == TxnIdle {
 		for name, p := range c.portals {
@@ -508,9 +550,12 @@ func (c *conn) sendRowDescription(cols []Column) {
 }
 
 // canceledAs turns the error of a query whose context a cancel request
-// ended into PostgreSQL's message for it.
+// ended into PostgreSQL's message for it. A layer below may report the
+// cancellation in its own terms (a gRPC Canceled status, say, which
+// carries no SQLSTATE): an error without a code of its own is taken as
+// the cancellation it most likely is.
 func canceledAs(qctx context.Context, err error) error {
-	if qctx.Err() != nil && pgerror.CodeOf(err) == pgerror.CodeQueryCanceled {
+	if code := pgerror.CodeOf(err); qctx.Err() != nil && (code == pgerror.CodeQueryCanceled || code == pgerror.CodeInternalError) {
 		return pgerror.New(pgerror.CodeQueryCanceled, "canceling statement due to user request")
 	}
 	return err
@@ -523,6 +568,7 @@ func (c *conn) readyForQuery() {
 	}
 	c.send(&pgproto3.ReadyForQuery{TxStatus: byte(st)})
 	c.flush()
+	c.ready = true
 }
 
 // send queues a message; a write error is kept and ends the connection.
@@ -611,8 +657,8 @@ func (w *resultWriter) failed(err error) {
 
 func (w *resultWriter) EmptyQuery() { w.c.send(&pgproto3.EmptyQueryResponse{}) }
 
-func (w *resultWriter) Notice(code pgerror.Code, msg string) {
-	w.c.send(&pgproto3.NoticeResponse{Severity: "NOTICE", SeverityUnlocalized: "NOTICE", Code: string(code), Message: msg})
+func (w *resultWriter) Notice(sev pgerror.Severity, code pgerror.Code, msg string) {
+	w.c.send(&pgproto3.NoticeResponse{Severity: string(sev), SeverityUnlocalized: string(sev), Code: string(code), Message: msg})
 }
 
 func (w *resultWriter) ParameterStatus(name, value string) {

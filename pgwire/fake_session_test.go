@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/meridiandb/meridian/pgwire"
 	"github.com/meridiandb/meridian/sql/pgerror"
@@ -24,12 +25,15 @@ import (
 //	NOTICE <msg>           a notice, then completes
 //	SET <name> = <value>   reports a ParameterStatus
 //	BEGIN, COMMIT, ROLLBACK
+//	IDLE <ms>              the idle-in-transaction timeout
 //
+// Syncs are recorded: "commit", or "abort" after an error.
 // Statements of a simple query are separated by ';'.
 type testExecutor struct {
 	mu        sync.Mutex
 	sessions  int
 	cancelled int
+	syncs     []string
 }
 
 func (e *testExecutor) NewSession(ctx context.Context, args pgwire.SessionArgs) (pgwire.Session, error) {
@@ -51,10 +55,38 @@ func (e *testExecutor) cancelCount() int {
 type testSession struct {
 	e      *testExecutor
 	status pgwire.TxnStatus
+	idle   time.Duration
 }
 
 func (s *testSession) TxnStatus() pgwire.TxnStatus { return s.status }
 func (s *testSession) Close()                      {}
+
+func (s *testSession) Sync(ctx context.Context, abort bool) error {
+	s.e.mu.Lock()
+	defer s.e.mu.Unlock()
+	if abort {
+		s.e.syncs = append(s.e.syncs, "abort")
+		if s.status == pgwire.TxnActive {
+			s.status = pgwire.TxnFailed
+		}
+	} else {
+		s.e.syncs = append(s.e.syncs, "commit")
+	}
+	return nil
+}
+
+func (e *testExecutor) syncLog() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.syncs...)
+}
+
+func (s *testSession) IdleTimeout() (time.Duration, error) {
+	if s.status == pgwire.TxnIdle {
+		return 0, nil
+	}
+	return s.idle, pgerror.New("25P03", "terminating connection due to idle-in-transaction timeout")
+}
 
 func (s *testSession) ExecSimple(ctx context.Context, query string, w pgwire.ResultWriter) error {
 	n := 0
@@ -124,7 +156,7 @@ func (s *testSession) Prepare(ctx context.Context, query string, paramTypes []ui
 		if len(f) < 3 {
 			return nil, pgerror.New(pgerror.CodeSyntaxError, "ERROR needs a code and a message")
 		}
-	case "SLEEP", "NOTICE", "SET", "BEGIN", "COMMIT", "ROLLBACK":
+	case "SLEEP", "NOTICE", "SET", "BEGIN", "COMMIT", "ROLLBACK", "IDLE":
 	default:
 		return nil, pgerror.Newf(pgerror.CodeSyntaxError, "syntax error at or near %q", f[0])
 	}
@@ -231,13 +263,21 @@ func (p *testPortal) Execute(ctx context.Context, maxRows int, w pgwire.ResultWr
 		s.e.mu.Unlock()
 		return false, s.fail(ctx.Err())
 	case "NOTICE":
-		w.Notice(pgerror.CodeWarning, strings.Join(p.st.args, " "))
+		w.Notice(pgerror.SeverityNotice, pgerror.CodeWarning, strings.Join(p.st.args, " "))
 		w.Complete("NOTICE")
 		return false, nil
 	case "SET":
 		rest := strings.Join(p.st.args, " ")
 		name, value, _ := strings.Cut(rest, "=")
 		w.ParameterStatus(strings.TrimSpace(name), strings.TrimSpace(value))
+		w.Complete("SET")
+		return false, nil
+	case "IDLE":
+		ms, err := strconv.Atoi(p.st.args[0])
+		if err != nil {
+			return false, err
+		}
+		s.idle = time.Duration(ms) * time.Millisecond
 		w.Complete("SET")
 		return false, nil
 	case "BEGIN":

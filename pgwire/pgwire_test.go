@@ -217,8 +217,36 @@ func TestPgxBatch(t *testing.T) {
 	if err := br.Close(); err != nil && pgCode(err) != "22012" {
 		t.Fatal(err)
 	}
+	// The batch's Sync told the session to roll back its implicit
+	// transaction.
+	if got := ts.exec.syncLog(); len(got) == 0 || got[len(got)-1] != "abort" {
+		t.Fatalf("syncs: %v, want the last one to abort", got)
+	}
 	if err := c.QueryRow(ctx, "SELECT 4").Scan(&n); err != nil || n != 4 {
 		t.Fatalf("after the batch: %d %v", n, err)
+	}
+	if got := ts.exec.syncLog(); got[len(got)-1] != "commit" {
+		t.Fatalf("syncs: %v, want the last one to commit", got)
+	}
+}
+
+// TestIdleInTransactionTimeout: a connection that waits in a transaction
+// block longer than the session allows is ended with the session's
+// FATAL error; outside a block it waits forever.
+func TestIdleInTransactionTimeout(t *testing.T) {
+	ts := startServer(t, pgwire.Config{})
+	r := dialRaw(t, ts.addr)
+	r.startup("alice")
+	r.send(&pgproto3.Query{String: "IDLE 50"})
+	r.until(isReady)
+	r.send(&pgproto3.Query{String: "BEGIN"})
+	r.until(isReady)
+	got := r.until(func(m pgproto3.BackendMessage) bool { _, ok := m.(*pgproto3.ErrorResponse); return ok })
+	if last := got[len(got)-1]; !strings.Contains(last, "FATAL 25P03") {
+		t.Fatalf("got %v, want FATAL 25P03", got)
+	}
+	if _, err := r.fe.Receive(); err == nil {
+		t.Fatal("the connection stayed open after the idle timeout")
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"time"
 
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
@@ -28,6 +29,9 @@ type SessionArgs struct {
 	ProcessID uint32
 	// ServerVersion is the server_version the client is told.
 	ServerVersion string
+	// Warn sends the client a warning once the session has started (a
+	// startup parameter whose value the session does not take, say).
+	Warn func(code pgerror.Code, msg string)
 }
 
 // TxnStatus is the transaction state a ReadyForQuery message reports.
@@ -53,6 +57,18 @@ type Session interface {
 	// paramTypes are the parameter OIDs the client gave (0: unspecified),
 	// possibly fewer than the statement has.
 	Prepare(ctx context.Context, query string, paramTypes []uint32) (Statement, error)
+	// Sync ends the implicit transaction of the extended-protocol
+	// messages since the previous Sync: every statement run since then
+	// outside a transaction block belongs to one transaction, which Sync
+	// commits; with abort (an error was reported since), it rolls back, and
+	// a transaction block that is open fails. An error (from the commit)
+	// goes to the client before ReadyForQuery.
+	Sync(ctx context.Context, abort bool) error
+	// IdleTimeout is how long the connection may wait for the client's
+	// next message in the session's present state (0: forever), and the
+	// error that ends the connection when it waits longer
+	// (idle_in_transaction_session_timeout, idle_session_timeout).
+	IdleTimeout() (time.Duration, error)
 	// TxnStatus reports the session's transaction state.
 	TxnStatus() TxnStatus
 	// Close releases the session; an open transaction is rolled back.
@@ -117,8 +133,8 @@ type ResultWriter interface {
 	Complete(tag string)
 	// EmptyQuery answers a query string that held no statement.
 	EmptyQuery()
-	// Notice sends a notice (a warning or information) to the client.
-	Notice(code pgerror.Code, msg string)
+	// Notice sends a notice (severity WARNING or NOTICE) to the client.
+	Notice(sev pgerror.Severity, code pgerror.Code, msg string)
 	// ParameterStatus tells the client of a changed session setting that
 	// drivers track (TimeZone, DateStyle, application_name, ...).
 	ParameterStatus(name, value string)

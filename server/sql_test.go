@@ -58,6 +58,92 @@ func TestSQLLogicOnCluster(t *testing.T) {
 	}, false)
 }
 
+// TestImplicitTxnOnCluster checks the implicit transactions of pipelines
+// and query strings (sqltest.CheckImplicitTxns) on a three-node cluster,
+// where a pipeline's statements write to several ranges.
+func TestImplicitTxnOnCluster(t *testing.T) {
+	nodes := sqlCluster(t)
+	sqltest.CheckImplicitTxns(t, sqlConnect(t, nodes[1]), "implicit_txn")
+}
+
+// TestStatementTimeoutOnLockWait: a statement blocked behind another
+// transaction's write is ended by statement_timeout (57014), and so is
+// one ended by a CancelRequest; the blocking transaction then commits.
+func TestStatementTimeoutOnLockWait(t *testing.T) {
+	nodes := sqlCluster(t)
+	ctx := context.Background()
+	a, b := sqlConnect(t, nodes[0]), sqlConnect(t, nodes[1])
+	if _, err := a.Exec(ctx, "CREATE TABLE lockwait (k INT PRIMARY KEY, v INT)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Exec(ctx, "INSERT INTO lockwait VALUES (1, 0)"); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := a.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The read sends the transaction's buffered write: its intent is
+	// then on the range.
+	if _, err := tx.Exec(ctx, "UPDATE lockwait SET v = 1 WHERE k = 1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "SELECT v FROM lockwait WHERE k = 1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Exec(ctx, "SET statement_timeout = '300ms'"); err != nil {
+		t.Fatal(err)
+	}
+	start := hlc.PhysicalNow()
+	_, err = b.Exec(ctx, "UPDATE lockwait SET v = 2 WHERE k = 1")
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "57014" || pgErr.Message != "canceling statement due to statement timeout" {
+		t.Fatalf("blocked UPDATE: %v, want 57014 canceling statement due to statement timeout", err)
+	}
+	if d := hlc.PhysicalNow().Sub(start); d > 10*time.Second {
+		t.Fatalf("the timeout took %v", d)
+	}
+	if _, err := b.Exec(ctx, "SET statement_timeout = 0"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.Exec(ctx, "UPDATE lockwait SET v = 3 WHERE k = 1")
+		done <- err
+	}()
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+wait:
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := b.PgConn().CancelRequest(cctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		retry := time.NewTimer(50 * time.Millisecond)
+		select {
+		case err := <-done:
+			retry.Stop()
+			if !errors.As(err, &pgErr) || pgErr.Code != "57014" || pgErr.Message != "canceling statement due to user request" {
+				t.Fatalf("cancelled UPDATE: %v, want 57014 canceling statement due to user request", err)
+			}
+			break wait
+		case <-retry.C:
+			// The cancel may have come before the statement started.
+		case <-deadline.C:
+			t.Fatal("the blocked UPDATE was not cancelled")
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var v int
+	if err := b.QueryRow(ctx, "SELECT v FROM lockwait WHERE k = 1").Scan(&v); err != nil || v != 1 {
+		t.Fatalf("v = %d, %v; want the blocking transaction's 1", v, err)
+	}
+}
+
 // TestSQLBank moves money between accounts in explicit transactions from
 // clients on all three nodes, retrying serialization failures, while
 // auditors read the total: no audit and no final count may ever see money

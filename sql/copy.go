@@ -32,7 +32,7 @@ func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.Resu
 	csvFormat := opts.CopyFormat == tree.CopyFormatCSV
 	binaryFormat := opts.CopyFormat == tree.CopyFormatBinary
 	var res *result
-	err := s.withTxn(ctx, func(txn kvapi.Txn) error {
+	err := s.withTxn(ctx, false, func(txn kvapi.Txn) error {
 		b := newBuilder(ctx, txn, 0, nil)
 		ev := &evalCtx{ctx: ctx, stmtTime: s.ex.now()}
 		r := &runner{ctx: ctx, txn: txn, eval: ev}
@@ -107,37 +107,6 @@ func withCopyLine(err error, line int) error {
 		return pgerror.WithDetail(err, fmt.Sprintf("COPY, line %d", line))
 	}
 	return err
-}
-
-// withTxn runs fn in the session's transaction block, or in a
-// transaction of its own that commits if fn succeeds.
-func (s *session) withTxn(ctx context.Context, fn func(kvapi.Txn) error) error {
-	if s.txn != nil {
-		s.status = pgwire.TxnFailed
-		if err := fn(s.txn); err != nil {
-			return err
-		}
-		s.status = pgwire.TxnActive
-		return nil
-	}
-	txn, err := s.ex.newTxn(ctx)
-	if err != nil {
-		return err
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			_ = txn.Rollback(ctx)
-		}
-	}()
-	if err := fn(txn); err != nil {
-		return err
-	}
-	if err := txn.Commit(ctx); err != nil {
-		return err
-	}
-	committed = true
-	return nil
 }
 
 // copyRows yields the rows of a COPY's data as text values (nil: NULL),

@@ -46,6 +46,8 @@ type runner struct {
 	rowsAffected int
 	// descs caches the descriptors foreign keys lead to, by ID.
 	descs map[uint32]*catalog.TableDescriptor
+	// ticks counts checkCancel's calls.
+	ticks int
 	// mem is charged for the rows nodes hold in memory (sorts, hash
 	// tables, buffered inputs), against the node's SQL memory budget. It
 	// is the statement's, closed when the statement ends; nil tracks
@@ -59,7 +61,24 @@ type runner struct {
 func (r *runner) grow(n int64) error { return r.mem.Grow(r.ctx, n) }
 
 // growRow charges a row a node buffers.
-func (r *runner) growRow(row tree.Datums) error { return r.grow(rowenc.DatumsSize(row)) }
+func (r *runner) growRow(row tree.Datums) error {
+	if err := r.checkCancel(); err != nil {
+		return err
+	}
+	return r.grow(rowenc.DatumsSize(row))
+}
+
+// checkCancel ends a statement whose context is done (a CancelRequest,
+// statement_timeout) between rows: the nodes that may work long without
+// a KV request (filters and joins, sorts and hash tables, generated
+// series) call it per row, and it looks every 256th call.
+func (r *runner) checkCancel() error {
+	r.ticks++
+	if r.ticks&255 == 0 {
+		return r.ctx.Err()
+	}
+	return nil
+}
 
 // scoped runs fn on a copy of r whose buffers charge an account of their
 // own, returned to the budget when fn returns: for a plan run many times
@@ -92,6 +111,9 @@ func (r *runner) evalIn(expr tree.TypedExpr, row tree.Datums) (tree.Datum, error
 }
 
 func (r *runner) passes(filter tree.TypedExpr, row tree.Datums) (bool, error) {
+	if err := r.checkCancel(); err != nil {
+		return false, err
+	}
 	if filter == nil {
 		return true, nil
 	}

@@ -29,6 +29,11 @@ const (
 	noticeRoleDoesNotExistSkip = "role %q does not exist, skipping"
 )
 
+// roleNotice is a NOTICE of a role statement, as PostgreSQL sends them.
+func roleNotice(format string, args ...any) notice {
+	return notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion, fmt.Sprintf(format, args...)}
+}
+
 // execRole runs stmt if it is a role statement, and reports whether it
 // was.
 func (s *session) execRole(ctx context.Context, txn kvapi.Txn, stmt tree.Statement) (*result, bool, error) {
@@ -157,7 +162,7 @@ func (s *session) applyRoleOptions(r *catalog.Role, o *roleOptions, res *result)
 	case pw == nil:
 		r.Password = ""
 	case *pw == "":
-		res.notices = append(res.notices, noticeEmptyPassword)
+		res.notices = append(res.notices, roleNotice(noticeEmptyPassword))
 		r.Password = ""
 	default:
 		v, err := passwordVerifier(*pw)
@@ -229,7 +234,7 @@ func (s *session) dropRoles(ctx context.Context, txn kvapi.Txn, st *tree.DropRol
 		}
 		switch {
 		case r == nil && st.IfExists:
-			res.notices = append(res.notices, fmt.Sprintf(noticeRoleDoesNotExistSkip, spec.Name))
+			res.notices = append(res.notices, roleNotice(noticeRoleDoesNotExistSkip, spec.Name))
 			continue
 		case r == nil:
 			return nil, catalog.UndefinedRole(spec.Name)
@@ -320,7 +325,7 @@ func (g *granter) grant(roleName, memberName string, admin bool) error {
 	for i, m := range g.ms {
 		if m.Role == role.ID && m.Member == member.ID {
 			if m.Admin || !admin {
-				g.res.notices = append(g.res.notices, fmt.Sprintf(noticeRoleAlreadyMember, member.Name, role.Name))
+				g.res.notices = append(g.res.notices, roleNotice(noticeRoleAlreadyMember, member.Name, role.Name))
 				return nil
 			}
 			g.ms[i].Admin = true
@@ -360,7 +365,7 @@ func (g *granter) revoke(roleName, memberName string, adminOnly bool) error {
 		g.ms = append(g.ms[:i], g.ms[i+1:]...)
 		return catalog.DeleteMembership(g.ctx, g.txn, role.ID, member.ID)
 	}
-	g.res.notices = append(g.res.notices, fmt.Sprintf(noticeRoleNotMember, member.Name, role.Name))
+	g.res.notices = append(g.res.notices, roleNotice(noticeRoleNotMember, member.Name, role.Name))
 	return nil
 }
 

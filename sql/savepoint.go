@@ -33,7 +33,7 @@ const restartSavepoint = "cockroach_restart"
 // every write since (a failed block becomes usable again), a release
 // forgets it and those after it.
 func (s *session) execSavepoint(ctx context.Context, stmt tree.Statement) (*result, error) {
-	if s.txn == nil && !s.released {
+	if (s.txn == nil || s.implicit) && !s.released {
 		return nil, pgerror.Newf(pgerror.CodeNoActiveSQLTransaction, "%s can only be used in transaction blocks", savepointVerb(stmt))
 	}
 	res, err := s.savepointStmt(ctx, stmt)

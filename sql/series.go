@@ -137,6 +137,9 @@ func (n *seriesNode) next(r *runner) (tree.Datums, error) {
 	if n.done || (n.step > 0 && n.cur > n.stop) || (n.step < 0 && n.cur < n.stop) {
 		return nil, nil
 	}
+	if err := r.checkCancel(); err != nil {
+		return nil, err
+	}
 	v := n.cur
 	// Stop rather than wrap around at the end of the int64 range.
 	if next := v + n.step; (n.step > 0 && next < v) || (n.step < 0 && next > v) {

@@ -43,7 +43,6 @@ import (
 	"os"
 	"regexp"
 	"runtime/debug"
-	"sort"
 	"strings"
 	"time"
 
@@ -116,13 +115,11 @@ var _ pgwire.Executor = (*Executor)(nil)
 
 // NewSession implements pgwire.Executor.
 func (ex *Executor) NewSession(ctx context.Context, args pgwire.SessionArgs) (pgwire.Session, error) {
-	s := &session{ex: ex, user: args.User, pid: args.ProcessID, serverVersion: args.ServerVersion, status: pgwire.TxnIdle, settings: map[string]string{
-		"application_name": args.Params["application_name"],
-		"timezone":         "UTC",
-		"datestyle":        "ISO, MDY",
-		"client_encoding":  "UTF8",
-		"search_path":      "public",
-	}}
+	s := &session{ex: ex, user: args.User, pid: args.ProcessID, serverVersion: args.ServerVersion, status: pgwire.TxnIdle,
+		settings: map[string]string{}, undoOnRollback: map[string]savedSetting{}, undoOnCommit: map[string]savedSetting{}}
+	if err := s.applyStartupParams(args.Params, args.Warn); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -134,7 +131,14 @@ type session struct {
 	serverVersion string    // as pgwire reports it; empty: fixedSettings's
 	txn           kvapi.Txn // the open transaction block, if any
 	status        pgwire.TxnStatus
-	settings      map[string]string
+	// settings are the values the session gave settings (SET), by name;
+	// a setting not here has its default (settingDefs). undoOnRollback
+	// holds, for each setting the transaction changed, its value before;
+	// undoOnCommit the same for those SET LOCAL changed since the last
+	// SET (see set).
+	settings       map[string]string
+	undoOnRollback map[string]savedSetting
+	undoOnCommit   map[string]savedSetting
 	// sequences are the session's sequence values (currval, CACHE), by
 	// sequence ID; lastSequence is the one nextval last used (lastval).
 	sequences    map[uint32]*seqState
@@ -150,6 +154,20 @@ type session struct {
 	// SYSTEM TIME); blockAsOf is the block's AS OF SYSTEM TIME, if any.
 	txnReadOnly bool
 	blockAsOf   *hlc.Timestamp
+	// stmtAsOf is the AS OF SYSTEM TIME of the statement running outside a
+	// transaction, which its own transaction reads at.
+	stmtAsOf *hlc.Timestamp
+	// implicit: txn is not a block BEGIN opened but the implicit
+	// transaction of a multi-statement query string or of the
+	// extended-protocol messages up to a Sync, as PostgreSQL has them: its
+	// statements commit together at the end (status stays TxnIdle), an
+	// error rolls them all back.
+	implicit bool
+	// pipelined: the statement running belongs to an implicit
+	// transaction that outlives it (set while a multi-statement query
+	// string or an Execute runs); otherwise a statement outside a block
+	// commits on its own.
+	pipelined bool
 }
 
 func (s *session) TxnStatus() pgwire.TxnStatus { return s.status }
@@ -157,7 +175,7 @@ func (s *session) TxnStatus() pgwire.TxnStatus { return s.status }
 func (s *session) Close() {
 	if s.txn != nil {
 		_ = s.txn.Rollback(context.Background())
-		s.txn = nil
+		s.txn, s.implicit = nil, false
 	}
 }
 
@@ -168,11 +186,18 @@ type result struct {
 	tag  string
 	// paramStatus are settings the client must be told of (after SET).
 	paramStatus [][2]string
-	// notices are sent to the client before the rows.
-	notices []string
+	// notices are warnings for the client, sent before the rows.
+	notices []notice
 	// mem holds rows' share of the memory budget until they are sent
 	// (nil: nothing charged).
 	mem *mon.Account
+}
+
+// notice is a warning or notice a statement sends the client.
+type notice struct {
+	sev  pgerror.Severity
+	code pgerror.Code
+	msg  string
 }
 
 // close returns the result's memory to the budget; the rows are not to be
@@ -195,6 +220,16 @@ func recoverInternal(err *error) {
 }
 
 func (s *session) ExecSimple(ctx context.Context, query string, w pgwire.ResultWriter) (err error) {
+	// An error (a panic included, which recoverInternal below turns into
+	// one first) rolls back the query string's implicit transaction.
+	defer func() {
+		if err != nil && s.implicit {
+			_ = s.endImplicit(ctx, false)
+		}
+		if err != nil && s.txn == nil {
+			s.endTxnSettings(false)
+		}
+	}()
 	defer recoverInternal(&err)
 	stmts, err := parseSQL(query)
 	if err != nil {
@@ -204,6 +239,26 @@ func (s *session) ExecSimple(ctx context.Context, query string, w pgwire.ResultW
 		w.EmptyQuery()
 		return nil
 	}
+	// The statements of a query string run in one implicit transaction,
+	// committed after the last (a BEGIN among them turns it into a block;
+	// a lone statement commits on its own, retried if need be).
+	s.pipelined = len(stmts) > 1 || s.implicit
+	defer func() { s.pipelined = false }()
+	if err := s.execStmts(ctx, stmts, w); err != nil {
+		return err
+	}
+	if s.implicit {
+		return s.endImplicit(ctx, true)
+	}
+	if s.txn == nil {
+		s.endTxnSettings(true)
+	}
+	return nil
+}
+
+// execStmts runs a query string's statements, each one's result written
+// to w, up to the first error.
+func (s *session) execStmts(ctx context.Context, stmts statements.Statements, w pgwire.ResultWriter) (err error) {
 	for _, st := range stmts {
 		if st.NumPlaceholders > 0 {
 			return pgerror.Newf("08P01", "there is no parameter $%d", 1)
@@ -215,7 +270,9 @@ func (s *session) ExecSimple(ctx context.Context, query string, w pgwire.ResultW
 					"current transaction is aborted, commands ignored until end of transaction block")
 			}
 			if err = s.checkReadOnly(cf); err == nil {
-				res, err = s.copyFrom(ctx, cf, w)
+				cctx, done := s.statementContext(ctx)
+				res, err = s.copyFrom(cctx, cf, w)
+				err = done(err)
 			}
 		} else {
 			res, err = s.execStmt(ctx, st.AST, 0, nil, nil)
@@ -265,11 +322,11 @@ var (
 // writeResult sends a result's rows and tag; announce sends the column
 // descriptions first (the simple protocol).
 func writeResult(w pgwire.ResultWriter, res *result, formats []int16, announce bool) error {
+	for _, n := range res.notices {
+		w.Notice(n.sev, n.code, n.msg)
+	}
 	for _, kv := range res.paramStatus {
 		w.ParameterStatus(kv[0], kv[1])
-	}
-	for _, n := range res.notices {
-		w.Notice(pgerror.CodeSuccessfulCompletion, n)
 	}
 	if res.cols != nil && announce {
 		w.Columns(wireColumns(res.cols, formats))
@@ -328,9 +385,40 @@ func wireColumns(cols []resultColumn, formats []int16) []pgwire.Column {
 	return out
 }
 
-// execStmt runs one statement in the session's transaction block, or in
-// an implicit transaction of its own (retried on retryable errors).
+// execStmt runs one statement, bounded by statement_timeout, in the
+// transaction it belongs to (see withTxn).
 func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (*result, error) {
+	ctx, done := s.statementContext(ctx)
+	res, err := s.execStmtTxn(ctx, stmt, nParams, params, hints)
+	if err = done(err); err != nil {
+		res.close()
+		return nil, err
+	}
+	res.notices = s.filterNotices(res.notices)
+	return res, nil
+}
+
+// filterNotices drops the notices client_min_messages asks not to send.
+func (s *session) filterNotices(ns []notice) []notice {
+	if len(ns) == 0 {
+		return ns
+	}
+	min, _ := s.setting("client_min_messages")
+	out := ns[:0]
+	for _, n := range ns {
+		switch {
+		case min == "error":
+		case min == "warning" && n.sev == pgerror.SeverityNotice:
+		default:
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// execStmtTxn runs one statement in the session's transaction block, or
+// in an implicit transaction (retried on retryable errors).
+func (s *session) execStmtTxn(ctx context.Context, stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (*result, error) {
 	if s.status == pgwire.TxnFailed {
 		switch stmt.(type) {
 		case *tree.CommitTransaction, *tree.RollbackTransaction, *tree.RollbackToSavepoint:
@@ -348,38 +436,72 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 	}
 	switch st := stmt.(type) {
 	case *tree.BeginTransaction:
-		if s.txn == nil {
+		switch {
+		case s.txn == nil:
 			if err := s.beginBlock(ctx, st.Modes); err != nil {
 				return nil, err
 			}
 			s.status = pgwire.TxnActive
+		case s.implicit:
+			// The statements before BEGIN in the same implicit
+			// transaction become part of the block, as in PostgreSQL.
+			if st.Modes.AsOf.Expr != nil {
+				return nil, unsupported("BEGIN AS OF SYSTEM TIME after other statements of the same query or pipeline: it must start its transaction")
+			}
+			s.implicit, s.status = false, pgwire.TxnActive
+			s.savepoints, s.stmtsInBlock = nil, 1
+			s.txnReadOnly, s.blockAsOf = s.defaultReadOnly(), nil
+			if err := s.applyModes(st.Modes); err != nil {
+				return nil, err
+			}
+		default:
+			return &result{tag: "BEGIN", notices: []notice{{pgerror.SeverityWarning, pgerror.CodeActiveSQLTransaction, "there is already a transaction in progress"}}}, nil
 		}
 		return &result{tag: "BEGIN"}, nil
 	case *tree.SetTransaction:
 		return s.setTransaction(ctx, st)
 	case *tree.CommitTransaction:
+		if s.implicit {
+			// PostgreSQL commits the implicit transaction, with a warning.
+			if err := s.endImplicit(ctx, true); err != nil {
+				return nil, err
+			}
+			return &result{tag: "COMMIT", notices: []notice{noTxnInProgress}}, nil
+		}
 		txn, failed := s.txn, s.status == pgwire.TxnFailed
 		s.txn, s.status = nil, pgwire.TxnIdle
 		s.savepoints, s.released, s.txnReadOnly, s.blockAsOf = nil, false, false, nil
 		if txn == nil {
-			return &result{tag: "COMMIT"}, nil
+			s.endTxnSettings(true)
+			return &result{tag: "COMMIT", notices: []notice{noTxnInProgress}}, nil
 		}
 		if failed {
 			_ = txn.Rollback(ctx)
+			s.endTxnSettings(false)
 			return &result{tag: "ROLLBACK"}, nil
 		}
 		if err := txn.Commit(ctx); err != nil {
 			_ = txn.Rollback(ctx)
+			s.endTxnSettings(false)
 			return nil, err
 		}
+		s.endTxnSettings(true)
 		return &result{tag: "COMMIT"}, nil
 	case *tree.RollbackTransaction:
+		res := &result{tag: "ROLLBACK"}
+		if s.txn == nil || s.implicit {
+			res.notices = []notice{noTxnInProgress}
+		}
+		if s.implicit {
+			return res, s.endImplicit(ctx, false)
+		}
 		if s.txn != nil {
 			_ = s.txn.Rollback(ctx)
 		}
 		s.txn, s.status = nil, pgwire.TxnIdle
 		s.savepoints, s.released, s.txnReadOnly, s.blockAsOf = nil, false, false, nil
-		return &result{tag: "ROLLBACK"}, nil
+		s.endTxnSettings(false)
+		return res, nil
 	case *tree.SetVar:
 		return s.setVar(st)
 	case *tree.ShowVar:
@@ -396,237 +518,169 @@ func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int
 		return s.execSavepoint(ctx, stmt)
 	}
 	if err := s.checkReadOnly(stmt); err != nil {
-		if s.txn != nil {
+		if s.txn != nil && !s.implicit {
 			s.status = pgwire.TxnFailed
 		}
 		return nil, err
 	}
-	asOf := stmtAsOf(stmt)
-	if s.txn != nil {
-		if asOf != nil {
-			ts, err := s.asOfTimestamp(asOf.Expr)
-			if err == nil && (s.blockAsOf == nil || ts != *s.blockAsOf) {
-				err = unsupported("AS OF SYSTEM TIME in a transaction block: give it to the block (BEGIN AS OF SYSTEM TIME ...), not to a statement in it")
-			}
-			if err != nil {
-				s.status = pgwire.TxnFailed
-				return nil, err
-			}
+	if asOf := stmtAsOf(stmt); asOf != nil {
+		ts, err := s.asOfTimestamp(asOf.Expr)
+		if err == nil && s.txn != nil && (s.blockAsOf == nil || ts != *s.blockAsOf) {
+			err = unsupported("AS OF SYSTEM TIME in a transaction: give it to the block (BEGIN AS OF SYSTEM TIME ...), or run the statement on its own")
 		}
+		if err != nil {
+			if s.txn != nil && !s.implicit {
+				s.status = pgwire.TxnFailed
+			}
+			return nil, err
+		}
+		if s.txn == nil {
+			// The statement's own transaction reads at ts (attempt).
+			s.stmtAsOf = &ts
+			defer func() { s.stmtAsOf = nil }()
+		}
+	}
+	var res *result
+	err := s.withTxn(ctx, true, func(txn kvapi.Txn) (err error) {
+		res.close() // a failed attempt's, retried
+		res, err = s.run(ctx, txn, stmt, nParams, params, hints)
+		return err
+	})
+	if err != nil {
+		res.close()
+		return nil, err
+	}
+	return res, nil
+}
+
+var noTxnInProgress = notice{pgerror.SeverityWarning, pgerror.CodeNoActiveSQLTransaction, "there is no transaction in progress"}
+
+// withTxn runs fn, one statement, in the transaction it belongs to: the
+// open block; the implicit transaction of the query string or pipeline it
+// is part of; or a transaction of its own that commits when fn returns.
+// With retry, a statement that starts a transaction runs again (in a new
+// one) after a retryable error (40001): nothing of it reached the client.
+// A transaction that fn ends with an error (a panic included, which the
+// session turns into an error) is rolled back here: left open, it would
+// hold its intents, and heartbeat them, for nobody.
+func (s *session) withTxn(ctx context.Context, retry bool, fn func(kvapi.Txn) error) error {
+	switch {
+	case s.txn != nil && !s.implicit:
 		s.stmtsInBlock++
 		// Failed until the statement returns: a panic leaves the block
 		// failed, to be rolled back.
 		s.status = pgwire.TxnFailed
-		res, err := s.run(ctx, s.txn, stmt, nParams, params, hints)
-		if err == nil {
-			s.status = pgwire.TxnActive
+		if err := fn(s.txn); err != nil {
+			return err
 		}
-		return res, err
+		s.status = pgwire.TxnActive
+		return nil
+	case s.txn != nil:
+		ok := false
+		defer func() {
+			if !ok {
+				_ = s.endImplicit(ctx, false)
+			}
+		}()
+		if err := fn(s.txn); err != nil {
+			return err
+		}
+		ok = true
+		return nil
 	}
 	backoff := time.Millisecond
 	for attempt := 0; ; attempt++ {
-		newTxn := s.ex.newTxn
-		if asOf != nil {
-			ts, err := s.asOfTimestamp(asOf.Expr)
-			if err != nil {
-				return nil, err
-			}
-			newTxn = func(ctx context.Context) (kvapi.Txn, error) { return s.historicalTxn(ctx, ts) }
+		err := s.attempt(ctx, fn)
+		if err == nil {
+			return nil
 		}
-		res, err := s.runImplicit(ctx, newTxn, stmt, nParams, params, hints)
-		if err != nil {
-			if pgerror.CodeOf(err) == pgerror.CodeSerializationFailure && attempt < maxImplicitRetries && ctx.Err() == nil {
-				// Back off: a conflicting transaction may still be
-				// finishing, and a value committed slightly in the future
-				// (within the clock offset) stays uncertain to new readers
-				// until the clocks pass it, a few hundred milliseconds at
-				// most.
-				t := time.NewTimer(backoff)
-				select {
-				case <-ctx.Done():
-					t.Stop()
-					return nil, err
-				case <-t.C:
-				}
-				backoff = min(2*backoff, 100*time.Millisecond)
-				continue
-			}
-			return nil, err
+		if !retry || pgerror.CodeOf(err) != pgerror.CodeSerializationFailure || attempt >= maxImplicitRetries || ctx.Err() != nil {
+			return err
 		}
-		return res, nil
+		// Back off: a conflicting transaction may still be finishing,
+		// and a value committed slightly in the future (within the clock
+		// offset) stays uncertain to new readers until the clocks pass
+		// it, a few hundred milliseconds at most.
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		backoff = min(2*backoff, 100*time.Millisecond)
 	}
 }
 
-// runImplicit runs one statement in a transaction of its own. The
-// transaction ends here whatever happens, a panic included (which the
-// session turns into an error): left open, it would hold its intents,
-// and heartbeat them, for nobody.
-func (s *session) runImplicit(ctx context.Context, newTxn func(context.Context) (kvapi.Txn, error), stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (res *result, err error) {
+// attempt runs fn in a new transaction, which it commits, or, in a
+// pipeline, keeps as the session's implicit transaction.
+func (s *session) attempt(ctx context.Context, fn func(kvapi.Txn) error) error {
+	newTxn := s.ex.newTxn
+	if s.stmtAsOf != nil {
+		ts := *s.stmtAsOf
+		newTxn = func(ctx context.Context) (kvapi.Txn, error) { return s.historicalTxn(ctx, ts) }
+	}
 	txn, err := newTxn(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	committed := false
+	kept := false
 	defer func() {
-		if !committed {
-			_ = txn.Rollback(ctx)
+		if !kept {
+			// Also after a cancel or timeout: the intents must go.
+			_ = txn.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
-	if res, err = s.run(ctx, txn, stmt, nParams, params, hints); err != nil {
-		return nil, err
+	if err := fn(txn); err != nil {
+		return err
+	}
+	if s.pipelined && s.txn == nil {
+		s.txn, s.implicit = txn, true
+		kept = true
+		return nil
 	}
 	if err := txn.Commit(ctx); err != nil {
-		res.close()
-		return nil, err
+		return err
 	}
-	committed = true
-	return res, nil
+	kept = true
+	return nil
 }
 
-// fixedSettings are the settings every session starts with besides those
-// NewSession sets: what the server is, and how Meridian behaves.
-var fixedSettings = map[string]string{
-	"server_version":                "15.0.0",
-	"server_version_num":            "150000",
-	"server_encoding":               "UTF8",
-	"standard_conforming_strings":   "on",
-	"integer_datetimes":             "on",
-	"intervalstyle":                 "postgres",
-	"is_superuser":                  "on",
-	"max_identifier_length":         "63",
-	"transaction_isolation":         "serializable",
-	"default_transaction_isolation": "serializable",
-	"transaction_read_only":         "off",
-	"default_transaction_read_only": "off",
-	"lc_collate":                    "C",
-	"lc_ctype":                      "C",
+// endImplicit ends the implicit transaction: commits it, or rolls it
+// back.
+func (s *session) endImplicit(ctx context.Context, commit bool) error {
+	txn := s.txn
+	s.txn, s.implicit = nil, false
+	if !commit {
+		// Also after a cancel or timeout: the intents must go.
+		_ = txn.Rollback(context.WithoutCancel(ctx))
+		s.endTxnSettings(false)
+		return nil
+	}
+	if err := txn.Commit(ctx); err != nil {
+		_ = txn.Rollback(ctx)
+		s.endTxnSettings(false)
+		return err
+	}
+	s.endTxnSettings(true)
+	return nil
 }
 
-// readOnlySettings describe the server; PostgreSQL refuses to SET them
-// too. The other fixedSettings are defaults a session may override.
-var readOnlySettings = map[string]bool{
-	"server_version": true, "server_version_num": true, "server_encoding": true, "is_superuser": true,
-	"max_identifier_length": true, "integer_datetimes": true, "lc_collate": true, "lc_ctype": true,
-}
-
-// setting is a setting's current value.
-func (s *session) setting(name string) (string, error) {
+// Sync implements pgwire.Session.
+func (s *session) Sync(ctx context.Context, abort bool) (err error) {
+	defer recoverInternal(&err)
 	switch {
-	case name == "session_authorization":
-		return s.user, nil
-	case name == "transaction_read_only":
-		return map[bool]string{true: "on", false: "off"}[s.readOnlyNow()], nil
-	case name == "server_version" && s.serverVersion != "":
-		return s.serverVersion, nil
+	case s.implicit:
+		return s.endImplicit(ctx, !abort)
+	case s.txn == nil:
+		// Settings changed since the last Sync outside a block.
+		s.endTxnSettings(!abort)
+	case abort:
+		// Any error fails the block, as in PostgreSQL, also one the
+		// protocol layer found (a Bind with too few parameters, say).
+		s.status = pgwire.TxnFailed
 	}
-	if v, ok := s.settings[name]; ok {
-		return v, nil
-	}
-	if v, ok := fixedSettings[name]; ok {
-		return v, nil
-	}
-	return "", pgerror.Newf("42704", "unrecognized configuration parameter %q", name)
-}
-
-// showAll is SHOW ALL: every setting, by name.
-func (s *session) showAll() *result {
-	names := []string{"session_authorization"}
-	for n := range s.settings {
-		names = append(names, n)
-	}
-	for n := range fixedSettings {
-		if _, ok := s.settings[n]; !ok {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
-	res := &result{cols: []resultColumn{{name: "name", typ: types.String}, {name: "setting", typ: types.String}, {name: "description", typ: types.String}}, tag: "SHOW"}
-	for _, n := range names {
-		v, _ := s.setting(n)
-		res.rows = append(res.rows, tree.Datums{tree.NewDString(n), tree.NewDString(v), tree.NewDString("")})
-	}
-	return res
-}
-
-// settingsReported are the settings a client is told of when they change.
-var settingsReported = map[string]string{
-	"application_name": "application_name", "timezone": "TimeZone", "datestyle": "DateStyle",
-	"client_encoding": "client_encoding", "intervalstyle": "IntervalStyle",
-}
-
-func (s *session) setVar(st *tree.SetVar) (*result, error) {
-	name := strings.ToLower(st.Name)
-	if st.Reset || st.ResetAll {
-		return &result{tag: "SET"}, nil
-	}
-	var vals []string
-	for _, e := range st.Values {
-		switch v := e.(type) {
-		case *tree.StrVal:
-			vals = append(vals, v.RawString())
-		case *tree.UnresolvedName:
-			vals = append(vals, v.Parts[0])
-		default:
-			vals = append(vals, tree.AsStringWithFlags(e, tree.FmtBareStrings))
-		}
-	}
-	val := strings.Join(vals, ", ")
-	switch name {
-	case "transaction_isolation", "default_transaction_isolation":
-		// Every transaction is serializable; asking for a weaker level
-		// gets serializable, which gives every guarantee the weaker ones
-		// do (CockroachDB does the same).
-		switch strings.ToLower(val) {
-		case "serializable", "repeatable read", "read committed", "read uncommitted":
-			return &result{tag: "SET"}, nil
-		}
-		return nil, pgerror.Newf("22023", "invalid value for parameter %q: %q", name, val)
-	case "transaction_read_only", "default_transaction_read_only":
-		var on bool
-		switch strings.ToLower(val) {
-		case "on", "true", "1", "yes":
-			on = true
-		case "off", "false", "0", "no":
-		default:
-			return nil, pgerror.Newf("22023", "parameter %q requires a Boolean value", name)
-		}
-		if name == "default_transaction_read_only" {
-			s.settings[name] = map[bool]string{true: "on", false: "off"}[on]
-			return &result{tag: "SET"}, nil
-		}
-		if s.txn == nil {
-			// The statement is its own transaction: nothing to change.
-			return &result{tag: "SET"}, nil
-		}
-		if on {
-			s.txnReadOnly = true
-			return &result{tag: "SET"}, nil
-		}
-		return &result{tag: "SET"}, s.setReadWrite()
-	}
-	if readOnlySettings[name] {
-		if v, _ := s.setting(name); !strings.EqualFold(v, val) {
-			return nil, pgerror.Newf("55P02", "parameter %q cannot be changed", name)
-		}
-	}
-	switch name {
-	case "client_encoding":
-		if u := strings.ToUpper(strings.ReplaceAll(val, "-", "")); u != "UTF8" && u != "UNICODE" {
-			return nil, unsupported("unsupported client encoding %q: only UTF8 is supported", val)
-		}
-		val = "UTF8"
-	case "timezone", "time zone":
-		name = "timezone"
-		if u := strings.ToUpper(val); u != "UTC" && u != "GMT" && u != "0" && u != "'UTC'" {
-			return nil, unsupported("time zones other than UTC are not supported yet")
-		}
-	}
-	s.settings[name] = val
-	res := &result{tag: "SET"}
-	if reported, ok := settingsReported[name]; ok {
-		res.paramStatus = [][2]string{{reported, val}}
-	}
-	return res, nil
+	return nil
 }
 
 // run plans and runs a data statement in txn. The memory its plan holds
@@ -645,6 +699,9 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 		// reads the rows under them (sql/lease).
 		lease.ClaimOnRead(txn, true)
 		defer lease.ClaimOnRead(txn, false)
+	}
+	if err := refuseIgnoredClauses(stmt); err != nil {
+		return nil, err
 	}
 	if res, ok, err := s.execRole(ctx, txn, stmt); ok {
 		return res, err
@@ -717,6 +774,9 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 			break
 		}
 		row = row[:width]
+		if err := r.checkCancel(); err != nil {
+			return nil, err
+		}
 		if err := res.mem.Grow(ctx, rowenc.DatumsSize(row)); err != nil {
 			return nil, err
 		}
@@ -940,15 +1000,19 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.ResultWriter
 	if p.res == nil {
 		hints := make([]*types.T, len(p.ps.params))
 		copy(hints, p.ps.params)
-		res, err := p.ps.s.execStmt(ctx, p.ps.ast, p.ps.nParams, p.params, hints)
+		// Statements up to the next Sync share an implicit transaction.
+		s := p.ps.s
+		s.pipelined = true
+		defer func() { s.pipelined = false }()
+		res, err := s.execStmt(ctx, p.ps.ast, p.ps.nParams, p.params, hints)
 		if err != nil {
 			return false, err
 		}
+		for _, n := range res.notices {
+			w.Notice(n.sev, n.code, n.msg)
+		}
 		for _, kv := range res.paramStatus {
 			w.ParameterStatus(kv[0], kv[1])
-		}
-		for _, n := range res.notices {
-			w.Notice(pgerror.CodeSuccessfulCompletion, n)
 		}
 		p.res = res
 	}

@@ -39,7 +39,7 @@ const (
 // the block's mode, or for a statement outside a block the session's
 // default.
 func (s *session) readOnlyNow() bool {
-	if s.txn != nil {
+	if s.txn != nil && !s.implicit {
 		return s.txnReadOnly
 	}
 	return s.defaultReadOnly()
@@ -97,10 +97,10 @@ func (s *session) beginBlock(ctx context.Context, modes tree.TransactionModes) e
 // setTransaction is SET TRANSACTION: the open block's modes.
 func (s *session) setTransaction(ctx context.Context, st *tree.SetTransaction) (*result, error) {
 	res := &result{tag: "SET"}
-	if s.txn == nil {
+	if s.txn == nil || s.implicit {
 		// PostgreSQL warns and does nothing: the statement is its own
 		// transaction, over when it ends.
-		res.notices = append(res.notices, "SET TRANSACTION can only be used in transaction blocks")
+		res.notices = append(res.notices, notice{pgerror.SeverityWarning, pgerror.CodeNoActiveSQLTransaction, "SET TRANSACTION can only be used in transaction blocks"})
 		return res, nil
 	}
 	if st.Modes.AsOf.Expr != nil {

@@ -31,6 +31,7 @@ const (
 	CodeInvalidTransactionState     Code = "25000"
 	CodeInFailedSQLTransaction      Code = "25P02"
 	CodeNoActiveSQLTransaction      Code = "25P01"
+	CodeActiveSQLTransaction        Code = "25001"
 	CodeInvalidSavepointSpec        Code = "3B001"
 	CodeInvalidAuthorization        Code = "28000"
 	CodeInvalidPassword             Code = "28P01"
@@ -65,8 +66,10 @@ type Severity string
 
 // Severities used here.
 const (
-	SeverityError Severity = "ERROR"
-	SeverityFatal Severity = "FATAL"
+	SeverityError   Severity = "ERROR"
+	SeverityFatal   Severity = "FATAL"
+	SeverityWarning Severity = "WARNING"
+	SeverityNotice  Severity = "NOTICE"
 )
 
 // withCode is the wrapper carrying a SQLSTATE and the optional fields.

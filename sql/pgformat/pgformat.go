@@ -85,6 +85,8 @@ func EncodeBinary(d tree.Datum, t *types.T) ([]byte, error) {
 		return nil, nil
 	}
 	switch v := tree.UnwrapDOidWrapper(d).(type) {
+	case *tree.DVoid:
+		return []byte{}, nil
 	case *tree.DInt:
 		switch t.Oid() {
 		case oid.T_int2:

@@ -1,0 +1,612 @@
+package sql
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/pgwire"
+	"github.com/meridiandb/meridian/sql/pgerror"
+)
+
+// Session settings (SET, SHOW, RESET, current_setting, set_config), as
+// PostgreSQL has them: a setting a session may change is declared in
+// settingDefs with its default and the values Meridian honours; a value it
+// would not honour is refused (0A000), never stored and ignored. A change
+// inside a transaction (block or implicit) is undone if it rolls back, and
+// SET LOCAL lasts until the transaction ends. Names with a dot are custom
+// settings, stored as given, as PostgreSQL does.
+
+// fixedSettings describe the server; PostgreSQL refuses to SET them too.
+var fixedSettings = map[string]string{
+	"server_version":        "15.0.0",
+	"server_version_num":    "150000",
+	"server_encoding":       "UTF8",
+	"integer_datetimes":     "on",
+	"is_superuser":          "on",
+	"max_identifier_length": "63",
+	"lc_collate":            "C",
+	"lc_ctype":              "C",
+}
+
+// settingDef is a setting a session may change.
+type settingDef struct {
+	// def is the value a session starts with and RESET goes back to, as
+	// SHOW prints it.
+	def string
+	// parse checks a value and returns it as SHOW prints it. A value
+	// PostgreSQL refuses fails as there (22023); one Meridian does not
+	// honour fails with 0A000.
+	parse func(name, val string) (string, error)
+	// reported is the name under which a change is reported to the
+	// client (ParameterStatus); empty: not reported.
+	reported string
+	// noStore: the value is checked but not kept (SHOW prints def).
+	noStore bool
+}
+
+var settingDefs = map[string]settingDef{
+	"application_name": {def: "", parse: anyValue, reported: "application_name"},
+	"client_encoding": {def: "UTF8", reported: "client_encoding", parse: func(name, val string) (string, error) {
+		if u := strings.ToUpper(strings.ReplaceAll(val, "-", "")); u != "UTF8" && u != "UNICODE" {
+			return "", unsupported("client encoding %q is not supported: only UTF8 is", val)
+		}
+		return "UTF8", nil
+	}},
+	"datestyle": {def: "ISO, MDY", reported: "DateStyle", parse: func(name, val string) (string, error) {
+		for _, f := range strings.FieldsFunc(strings.ToLower(val), func(r rune) bool { return r == ',' || r == ' ' }) {
+			switch f {
+			case "iso", "mdy", "us", "noneuropean", "default":
+			default:
+				return "", unsupported("DateStyle %q is not supported: dates are read as MDY and written as ISO (DateStyle = 'ISO, MDY')", val)
+			}
+		}
+		return "ISO, MDY", nil
+	}},
+	"intervalstyle": {def: "postgres", reported: "IntervalStyle", parse: oneOf("intervals are written in the postgres style only", "postgres")},
+	"timezone": {def: "UTC", reported: "TimeZone", parse: func(name, val string) (string, error) {
+		switch strings.ToUpper(val) {
+		case "UTC", "GMT", "0", "ETC/UTC", "Z", "ZULU", "UCT":
+			return val, nil
+		}
+		return "", unsupported("time zone %q is not supported: only UTC is (clients: connect with TimeZone=UTC)", val)
+	}},
+	"standard_conforming_strings": {def: "on", reported: "standard_conforming_strings", parse: boolOnly("on", "backslashes in string literals are always literal (standard_conforming_strings = on)")},
+	"extra_float_digits": {def: "1", parse: func(name, val string) (string, error) {
+		n, err := intSetting(name, val, -15, 3)
+		if err != nil {
+			return "", err
+		}
+		if n < 1 {
+			return "", unsupported("extra_float_digits below 1 is not supported: floats are always written in their shortest exact form (extra_float_digits 1 to 3)")
+		}
+		return strconv.Itoa(n), nil
+	}},
+	"client_min_messages": {def: "notice", parse: enumSetting("debug5", "debug4", "debug3", "debug2", "debug1", "log", "notice", "warning", "error")},
+	"search_path": {def: `"$user", public`, parse: func(name, val string) (string, error) {
+		for _, f := range strings.Split(val, ",") {
+			switch strings.ToLower(strings.Trim(strings.TrimSpace(f), `"`)) {
+			case "$user", "public", "pg_catalog", "":
+			default:
+				return "", unsupported("search_path %q is not supported: the only schemas are public and pg_catalog", val)
+			}
+		}
+		if strings.TrimSpace(val) == "" {
+			return `""`, nil
+		}
+		return val, nil
+	}},
+	"bytea_output":                        {def: "hex", parse: oneOf("bytea values are written in hex only", "hex")},
+	"statement_timeout":                   {def: "0", parse: durationSetting},
+	"idle_in_transaction_session_timeout": {def: "0", parse: durationSetting},
+	"idle_session_timeout":                {def: "0", parse: durationSetting},
+	"lock_timeout": {def: "0", parse: func(name, val string) (string, error) {
+		v, err := durationSetting(name, val)
+		if err == nil && v != "0" {
+			// Waits on conflicting transactions happen in the KV layer,
+			// which has no per-request bound on them yet.
+			return "", unsupported("lock_timeout is not supported yet: use statement_timeout, which also ends waits on locks")
+		}
+		return v, err
+	}},
+	"transaction_isolation":         {def: "serializable", parse: isolationSetting, noStore: true},
+	"default_transaction_isolation": {def: "serializable", parse: isolationSetting, noStore: true},
+	"transaction_read_only":         {def: "off", parse: boolSetting, noStore: true}, // the block's mode (txn_modes.go)
+	"default_transaction_read_only": {def: "off", parse: boolSetting},
+	// What pg_dump sets before its output: values that change nothing
+	// here, the only ones accepted.
+	"check_function_bodies":       {def: "on", parse: boolSetting},
+	"row_security":                {def: "on", parse: boolSetting},
+	"default_tablespace":          {def: "", parse: oneOf("tablespaces are not supported", "")},
+	"default_table_access_method": {def: "heap", parse: oneOf("table access methods are not supported", "heap")},
+}
+
+func anyValue(name, val string) (string, error) { return val, nil }
+
+func invalidValue(name, val string) error {
+	return pgerror.Newf(pgerror.CodeInvalidParameterValue, "invalid value for parameter %q: %q", name, val)
+}
+
+// oneOf accepts only the given values (case-insensitively); another one
+// that PostgreSQL takes is unsupported, for the reason given.
+func oneOf(why string, vals ...string) func(name, val string) (string, error) {
+	return func(name, val string) (string, error) {
+		for _, v := range vals {
+			if strings.EqualFold(v, val) {
+				return v, nil
+			}
+		}
+		return "", unsupported("%s = %q is not supported: %s", name, val, why)
+	}
+}
+
+func enumSetting(vals ...string) func(name, val string) (string, error) {
+	return func(name, val string) (string, error) {
+		for _, v := range vals {
+			if strings.EqualFold(v, val) {
+				return v, nil
+			}
+		}
+		return "", pgerror.WithHint(invalidValue(name, val), "Available values: "+strings.Join(vals, ", ")+".")
+	}
+}
+
+// parseBool reads a boolean setting as PostgreSQL does.
+func parseBool(val string) (bool, bool) {
+	switch strings.ToLower(val) {
+	case "on", "true", "yes", "1", "t", "y":
+		return true, true
+	case "off", "false", "no", "0", "f", "n":
+		return false, true
+	}
+	return false, false
+}
+
+func boolSetting(name, val string) (string, error) {
+	b, ok := parseBool(val)
+	if !ok {
+		return "", pgerror.Newf(pgerror.CodeInvalidParameterValue, "parameter %q requires a Boolean value", name)
+	}
+	if b {
+		return "on", nil
+	}
+	return "off", nil
+}
+
+// boolOnly accepts the one value of a boolean setting Meridian honours.
+func boolOnly(want, why string) func(name, val string) (string, error) {
+	return func(name, val string) (string, error) {
+		v, err := boolSetting(name, val)
+		if err != nil {
+			return "", err
+		}
+		if v != want {
+			return "", unsupported("%s = %s is not supported: %s", name, v, why)
+		}
+		return v, nil
+	}
+}
+
+func isolationSetting(name, val string) (string, error) {
+	// Every transaction is serializable; asking for a weaker level gets
+	// serializable, which gives every guarantee the weaker ones do
+	// (CockroachDB does the same).
+	switch strings.ToLower(val) {
+	case "serializable", "repeatable read", "read committed", "read uncommitted", "default":
+		return "serializable", nil
+	}
+	return "", invalidValue(name, val)
+}
+
+func intSetting(name, val string, lo, hi int) (int, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+	if err != nil {
+		return 0, pgerror.Newf(pgerror.CodeInvalidParameterValue, "invalid value for parameter %q: %q", name, val)
+	}
+	n := int(math.RoundToEven(f))
+	if n < lo || n > hi {
+		return 0, pgerror.Newf(pgerror.CodeInvalidParameterValue, "%d is outside the valid range for parameter %q (%d .. %d)", n, name, lo, hi)
+	}
+	return n, nil
+}
+
+// timeUnits are PostgreSQL's units for a time setting, in milliseconds,
+// largest first (SHOW uses the largest that divides the value).
+var timeUnits = []struct {
+	name string
+	ms   float64
+}{{"d", 86400000}, {"h", 3600000}, {"min", 60000}, {"s", 1000}, {"ms", 1}, {"us", 0.001}}
+
+// durationSetting reads a time setting in milliseconds, as PostgreSQL
+// does: a number (milliseconds) or a number with a unit ('100ms', '1.5s',
+// '1min'); 0 turns it off. It returns the value as SHOW prints it.
+func durationSetting(name, val string) (string, error) {
+	v := strings.TrimSpace(val)
+	i := len(v)
+	for i > 0 && (v[i-1] < '0' || v[i-1] > '9') && v[i-1] != '.' {
+		i--
+	}
+	num, unit := strings.TrimSpace(v[:i]), strings.TrimSpace(v[i:])
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return "", invalidValue(name, val)
+	}
+	if unit != "" {
+		found := false
+		for _, u := range timeUnits {
+			if u.name == unit {
+				f, found = f*u.ms, true
+				break
+			}
+		}
+		if !found {
+			return "", pgerror.WithHint(invalidValue(name, val), `Valid units for this parameter are "us", "ms", "s", "min", "h", and "d".`)
+		}
+	}
+	ms := math.RoundToEven(f)
+	if ms < 0 || ms > math.MaxInt32 {
+		return "", pgerror.Newf(pgerror.CodeInvalidParameterValue,
+			"%v ms is outside the valid range for parameter %q (0 .. 2147483647)", ms, name)
+	}
+	return formatMillis(int64(ms)), nil
+}
+
+func formatMillis(ms int64) string {
+	if ms == 0 {
+		return "0"
+	}
+	for _, u := range timeUnits[:5] {
+		if ms%int64(u.ms) == 0 {
+			return fmt.Sprintf("%d%s", ms/int64(u.ms), u.name)
+		}
+	}
+	return fmt.Sprintf("%dms", ms)
+}
+
+// duration reads a time setting as SHOW prints it (0: off).
+func (s *session) duration(name string) time.Duration {
+	v, err := s.setting(name)
+	if err != nil || v == "0" {
+		return 0
+	}
+	for _, u := range timeUnits[:5] {
+		if n, ok := strings.CutSuffix(v, u.name); ok {
+			if k, err := strconv.ParseInt(n, 10, 64); err == nil {
+				return time.Duration(k) * time.Duration(u.ms) * time.Millisecond
+			}
+		}
+	}
+	return 0
+}
+
+// setting is a setting's current value.
+func (s *session) setting(name string) (string, error) {
+	switch {
+	case name == "session_authorization":
+		return s.user, nil
+	case name == "transaction_read_only":
+		return map[bool]string{true: "on", false: "off"}[s.readOnlyNow()], nil
+	case name == "server_version" && s.serverVersion != "":
+		return s.serverVersion, nil
+	}
+	if v, ok := s.settings[name]; ok {
+		return v, nil
+	}
+	if d, ok := settingDefs[name]; ok {
+		return d.def, nil
+	}
+	if v, ok := fixedSettings[name]; ok {
+		return v, nil
+	}
+	return "", pgerror.Newf("42704", "unrecognized configuration parameter %q", name)
+}
+
+// showAll is SHOW ALL: every setting, by name.
+func (s *session) showAll() *result {
+	seen := map[string]bool{"session_authorization": true}
+	for _, m := range []map[string]string{s.settings, fixedSettings} {
+		for n := range m {
+			seen[n] = true
+		}
+	}
+	for n := range settingDefs {
+		seen[n] = true
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	res := &result{cols: []resultColumn{{name: "name", typ: types.String}, {name: "setting", typ: types.String}, {name: "description", typ: types.String}}, tag: "SHOW"}
+	for _, n := range names {
+		v, _ := s.setting(n)
+		res.rows = append(res.rows, tree.Datums{tree.NewDString(n), tree.NewDString(v), tree.NewDString("")})
+	}
+	return res
+}
+
+// canonicalSetting is the name a setting is known by.
+func canonicalSetting(name string) string {
+	name = strings.ToLower(name)
+	if name == "time zone" {
+		return "timezone"
+	}
+	return name
+}
+
+// setVar runs SET, SET LOCAL and RESET.
+func (s *session) setVar(st *tree.SetVar) (*result, error) {
+	res := &result{tag: "SET"}
+	if st.ResetAll {
+		res.tag = "RESET"
+		for name := range s.settings {
+			if _, err := s.set(name, "", false, true); err != nil {
+				return nil, err
+			}
+		}
+		return res, nil
+	}
+	name := canonicalSetting(st.Name)
+	var vals []string
+	reset := st.Reset
+	for _, e := range st.Values {
+		switch v := e.(type) {
+		case tree.DefaultVal:
+			reset = true
+		case *tree.StrVal:
+			vals = append(vals, v.RawString())
+		case *tree.UnresolvedName:
+			vals = append(vals, v.Parts[0])
+		default:
+			vals = append(vals, tree.AsStringWithFlags(e, tree.FmtBareStrings))
+		}
+	}
+	if st.Reset {
+		res.tag = "RESET"
+	}
+	if st.Local && !s.inTxn() {
+		// As in PostgreSQL: the transaction it would last for ends now.
+		if _, err := s.check(name, strings.Join(vals, ", "), reset); err != nil {
+			return nil, err
+		}
+		res.notices = []notice{{pgerror.SeverityWarning, pgerror.CodeNoActiveSQLTransaction, "SET LOCAL can only be used in transaction blocks"}}
+		return res, nil
+	}
+	if name == "transaction_read_only" {
+		v, err := s.check(name, strings.Join(vals, ", "), reset)
+		if err != nil {
+			return nil, err
+		}
+		if s.txn == nil || s.implicit {
+			return res, nil // the statement is its own transaction: nothing to change
+		}
+		if v == "on" {
+			s.txnReadOnly = true
+			return res, nil
+		}
+		return res, s.setReadWrite()
+	}
+	v, err := s.set(name, strings.Join(vals, ", "), st.Local, reset)
+	if err != nil {
+		return nil, err
+	}
+	if reported := settingDefs[name].reported; reported != "" {
+		res.paramStatus = [][2]string{{reported, v}}
+	}
+	return res, nil
+}
+
+// check checks a setting's new value (reset: its default) and returns it
+// as SHOW prints it.
+func (s *session) check(name, val string, reset bool) (string, error) {
+	if _, ok := fixedSettings[name]; ok || name == "session_authorization" {
+		if cur, _ := s.setting(name); reset || !strings.EqualFold(cur, val) {
+			return "", pgerror.Newf("55P02", "parameter %q cannot be changed", name)
+		}
+		return val, nil
+	}
+	d, known := settingDefs[name]
+	if !known {
+		if !strings.Contains(name, ".") {
+			return "", pgerror.Newf("42704", "unrecognized configuration parameter %q", name)
+		}
+		// A custom setting (myapp.user_id), as PostgreSQL keeps them.
+		return val, nil
+	}
+	if reset {
+		return d.def, nil
+	}
+	return d.parse(name, val)
+}
+
+// set changes a setting (reset: back to its default) for the session, or
+// with local until the transaction ends, and returns its new value.
+func (s *session) set(name, val string, local, reset bool) (string, error) {
+	v, err := s.check(name, val, reset)
+	if err != nil {
+		return "", err
+	}
+	d, known := settingDefs[name]
+	if known && d.noStore {
+		return d.def, nil
+	}
+	if s.inTxn() {
+		cur, had := s.settings[name]
+		if _, ok := s.undoOnRollback[name]; !ok {
+			s.undoOnRollback[name] = savedSetting{cur, had}
+		}
+		if local {
+			if _, ok := s.undoOnCommit[name]; !ok {
+				s.undoOnCommit[name] = savedSetting{cur, had}
+			}
+		} else {
+			delete(s.undoOnCommit, name)
+		}
+	}
+	if reset && known {
+		delete(s.settings, name)
+	} else {
+		s.settings[name] = v
+	}
+	return v, nil
+}
+
+// savedSetting is a setting's value before a transaction changed it
+// (set: false when it had its default).
+type savedSetting struct {
+	val string
+	set bool
+}
+
+// inTxn reports whether a SET now is part of a transaction that may still
+// roll back: a block, or the implicit transaction of a pipeline or query
+// string.
+func (s *session) inTxn() bool { return s.txn != nil || s.pipelined }
+
+// endTxnSettings ends the transaction's changes to settings: at a commit
+// those of SET LOCAL are undone, at a rollback all of them.
+func (s *session) endTxnSettings(commit bool) {
+	undo := s.undoOnRollback
+	if commit {
+		undo = s.undoOnCommit
+	}
+	for name, v := range undo {
+		if v.set {
+			s.settings[name] = v.val
+		} else {
+			delete(s.settings, name)
+		}
+	}
+	clear(s.undoOnRollback)
+	clear(s.undoOnCommit)
+}
+
+// applyStartupParams applies the settings a client sent at startup: its
+// startup parameters, and the "-c name=value" (or "--name=value") pairs
+// of its options parameter, as PostgreSQL does. A startup parameter with
+// a value PostgreSQL takes but Meridian does not (a time zone other than
+// UTC, from a driver that sends the client machine's) leaves the default
+// and warns the client, so that drivers still connect; an unknown name or
+// an invalid value fails, and so does anything the user asked for in
+// options.
+func (s *session) applyStartupParams(params map[string]string, warn func(pgerror.Code, string)) error {
+	names := make([]string, 0, len(params))
+	for k := range params {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		switch k {
+		case "user", "database", "options", "replication":
+			continue
+		}
+		if _, err := s.set(canonicalSetting(k), params[k], false, false); err != nil {
+			if pgerror.CodeOf(err) != pgerror.CodeFeatureNotSupported || warn == nil {
+				return err
+			}
+			v, _ := s.setting(canonicalSetting(k))
+			warn(pgerror.CodeFeatureNotSupported, fmt.Sprintf("startup parameter %s: %v; the session uses %s", k, err, v))
+		}
+	}
+	opts, err := parseOptions(params["options"])
+	if err != nil {
+		return err
+	}
+	for _, kv := range opts {
+		if _, err := s.set(canonicalSetting(kv[0]), kv[1], false, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseOptions reads a startup options parameter: words separated by
+// spaces (a backslash escapes the next character), each "-c name=value"
+// pair or "--name=value" setting one parameter.
+func parseOptions(opts string) ([][2]string, error) {
+	var words []string
+	var cur strings.Builder
+	inWord := false
+	for i := 0; i < len(opts); i++ {
+		switch c := opts[i]; {
+		case c == '\\' && i+1 < len(opts):
+			i++
+			cur.WriteByte(opts[i])
+			inWord = true
+		case c == ' ' || c == '\t' || c == '\n':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	var out [][2]string
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		switch {
+		case w == "-c" && i+1 < len(words):
+			i++
+			w = words[i]
+		case strings.HasPrefix(w, "-c"):
+			w = w[2:]
+		case strings.HasPrefix(w, "--"):
+			w = w[2:]
+		default:
+			return nil, pgerror.Newf(pgerror.CodeFeatureNotSupported,
+				"startup option %q is not supported: only -c name=value and --name=value are", w)
+		}
+		name, val, ok := strings.Cut(w, "=")
+		if !ok {
+			return nil, pgerror.Newf(pgerror.CodeSyntaxError, "-c %s requires a value", name)
+		}
+		out = append(out, [2]string{strings.ReplaceAll(name, "-", "_"), val})
+	}
+	return out, nil
+}
+
+// errStatementTimeout is the cause of a statement's context ended by
+// statement_timeout.
+var errStatementTimeout = errors.New("statement timeout")
+
+// statementContext bounds a statement by statement_timeout: the context
+// it runs under ends when the time is up, and done turns the statement's
+// error into PostgreSQL's 57014 if that is why it failed.
+func (s *session) statementContext(ctx context.Context) (_ context.Context, done func(error) error) {
+	d := s.duration("statement_timeout")
+	if d <= 0 {
+		return ctx, func(err error) error { return err }
+	}
+	tctx, cancel := context.WithTimeoutCause(ctx, d, errStatementTimeout)
+	return tctx, func(err error) error {
+		timedOut := errors.Is(context.Cause(tctx), errStatementTimeout)
+		cancel()
+		if err != nil && timedOut && ctx.Err() == nil {
+			return pgerror.New(pgerror.CodeQueryCanceled, "canceling statement due to statement timeout")
+		}
+		return err
+	}
+}
+
+// IdleTimeout implements pgwire.Session.
+func (s *session) IdleTimeout() (time.Duration, error) {
+	if s.status != pgwire.TxnIdle {
+		return s.duration("idle_in_transaction_session_timeout"),
+			pgerror.New("25P03", "terminating connection due to idle-in-transaction timeout")
+	}
+	return s.duration("idle_session_timeout"),
+		pgerror.New("57P05", "terminating connection due to idle-session timeout")
+}
