@@ -7,7 +7,7 @@ PKGS     ?= ./...
 TESTFLAGS ?= -timeout 14m
 BENCHFLAGS ?= -benchmem -count 1
 
-.PHONY: build test demo bench lint fuzz clean proto
+.PHONY: build test demo bench bench-pg lint fuzz clean proto
 
 build:
 	$(GO) build $(PKGS)
@@ -25,6 +25,11 @@ demo: build
 
 bench:
 	$(GO) test -run '^$$' -bench . $(BENCHFLAGS) $(PKGS)
+
+# Meridian against PostgreSQL on this machine (pgbench, one-row INSERT,
+# TPC-C): a table of ratios. Needs root and Debian's postgresql server.
+bench-pg: build
+	scripts/bench-pg.sh
 
 lint:
 	$(GO) test -count 1 ./internal/lint/
