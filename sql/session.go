@@ -291,7 +291,17 @@ func (s *session) execStmts(ctx context.Context, stmts statements.Statements, w 
 
 // parseSQL parses statements with PostgreSQL's meaning of INT (INT4;
 // CockroachDB's grammar defaults to INT8).
-func parseSQL(query string) (statements.Statements, error) {
+func parseSQL(query string) (_ statements.Statements, err error) {
+	defer func() {
+		// The grammar's help for a misused built-in function looks the
+		// function up in CockroachDB's registry, which this binary does
+		// not fill: a nil dereference (SUBSTRING(... SIMILAR ...) ends
+		// there). A statement the parser cannot read is a syntax error
+		// for the client, not an internal one.
+		if r := recover(); r != nil {
+			err = pgerror.New(pgerror.CodeSyntaxError, "syntax error: this form of the statement is not supported (the parser could not read it)")
+		}
+	}()
 	// psql's \d adds COLLATE pg_catalog.default, which the grammar does
 	// not take; it changes nothing here (there is one collation).
 	if strings.Contains(query, "pg_catalog.default") {
