@@ -187,7 +187,7 @@ func rangeEncodable(t *types.T) bool {
 // the fewest rows it can tell: a primary-key prefix if the filter fixes
 // one, else the secondary index whose leading columns it fixes most.
 func chooseIndex(n *scanNode) {
-	n.span, n.index, n.pkFixed = nil, nil, 0
+	n.span, n.index, n.pkFixed, n.point = nil, nil, 0, false
 	if n.filter == nil {
 		return
 	}
@@ -202,6 +202,7 @@ func chooseIndex(n *scanNode) {
 	if f, k, ranged := keySpan(n.desc, n.desc.IndexPrefix(), n.desc.PrimaryKey, n.filter); f != nil {
 		n.span, n.pkFixed = f, k
 		if k == len(n.desc.PrimaryKey) {
+			n.point = true
 			return // a point read: nothing beats it
 		}
 		best = score(k, ranged) + 1 // the primary key wins ties

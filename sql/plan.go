@@ -139,6 +139,9 @@ type scanNode struct {
 	// locking makes the reads locking reads (the scan of an UPDATE or
 	// DELETE): see kvapi.Txn.ScanForUpdate.
 	locking bool
+	// point: the span fixes the whole primary key (of the primary index):
+	// the scan is one Get.
+	point bool
 	// pkFixed is how many leading primary key columns the span fixes by
 	// equality (when it reads the primary index): rows come out ordered by
 	// the primary key columns after them.
@@ -213,6 +216,21 @@ func (n *scanNode) next(r *runner) (tree.Datums, error) {
 			scan := r.txn.Scan
 			if n.locking {
 				scan = r.txn.ScanForUpdate
+			}
+			if n.point {
+				// One row at most: a Get, cheaper than a scan all the
+				// way down (no span splitting, no MVCC scanner).
+				n.exhausted = true
+				get := r.txn.Get
+				if n.locking {
+					get = r.txn.GetForUpdate
+				}
+				v, err := get(r.ctx, n.resume)
+				if err != nil || v == nil {
+					return nil, err
+				}
+				n.buf = []kvapi.KeyValue{{Key: n.resume, Value: v}}
+				continue
 			}
 			batch := int64(scanBatch)
 			if n.firstBatch > 0 {
