@@ -307,19 +307,24 @@ func (s *session) newGranter(ctx context.Context, txn kvapi.Txn, res *result) (*
 	return g, nil
 }
 
+// pair looks up a membership's role and member, and checks that the
+// session may grant or revoke membership in the role.
+func (g *granter) pair(roleName, memberName string) (role, member *catalog.Role, err error) {
+	if role, err = catalog.MustGetRole(g.ctx, g.txn, roleName); err != nil {
+		return nil, nil, err
+	}
+	if member, err = catalog.MustGetRole(g.ctx, g.txn, memberName); err != nil {
+		return nil, nil, err
+	}
+	return role, member, g.may(role)
+}
+
 // grant makes member a member of role, as PostgreSQL 15: a member
 // already is told so, unless the grant adds the admin option; a grant
 // that would make a cycle (a role its own member) is refused.
 func (g *granter) grant(roleName, memberName string, admin bool) error {
-	role, err := catalog.MustGetRole(g.ctx, g.txn, roleName)
+	role, member, err := g.pair(roleName, memberName)
 	if err != nil {
-		return err
-	}
-	member, err := catalog.MustGetRole(g.ctx, g.txn, memberName)
-	if err != nil {
-		return err
-	}
-	if err := g.may(role); err != nil {
 		return err
 	}
 	for i, m := range g.ms {
@@ -343,15 +348,8 @@ func (g *granter) grant(roleName, memberName string, admin bool) error {
 // revoke ends member's membership in role, or with adminOnly only its
 // admin option.
 func (g *granter) revoke(roleName, memberName string, adminOnly bool) error {
-	role, err := catalog.MustGetRole(g.ctx, g.txn, roleName)
+	role, member, err := g.pair(roleName, memberName)
 	if err != nil {
-		return err
-	}
-	member, err := catalog.MustGetRole(g.ctx, g.txn, memberName)
-	if err != nil {
-		return err
-	}
-	if err := g.may(role); err != nil {
 		return err
 	}
 	for i, m := range g.ms {
