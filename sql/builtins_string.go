@@ -22,7 +22,13 @@ var _ = addBuiltins(map[string][]tree.Overload{
 		Types:      tree.ParamTypes{{Name: "s", Typ: types.String}, {Name: "from", Typ: types.String}, {Name: "to", Typ: types.String}},
 		ReturnType: tree.FixedReturnType(types.String), Volatility: volatility.Immutable, Class: tree.NormalClass,
 		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
-			return tree.NewDString(strings.ReplaceAll(string(tree.MustBeDString(a[0])), string(tree.MustBeDString(a[1])), string(tree.MustBeDString(a[2])))), nil
+			s, from := string(tree.MustBeDString(a[0])), string(tree.MustBeDString(a[1]))
+			if from == "" {
+				// PostgreSQL finds nothing to replace, where Go would
+				// insert between every character.
+				return tree.NewDString(s), nil
+			}
+			return tree.NewDString(strings.ReplaceAll(s, from, string(tree.MustBeDString(a[2])))), nil
 		}),
 	}},
 	"strpos": {{
