@@ -9,6 +9,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/volatility"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -124,7 +125,7 @@ var _ = addBuiltins(map[string][]tree.Overload{
 			q := a / g
 			r := q * b
 			if r/b != q || r == math.MinInt64 {
-				return 0, errIntOutOfRange
+				return 0, errBigintOutOfRange
 			}
 			if r < 0 {
 				r = -r
@@ -299,19 +300,52 @@ func decBinFn(f func(a, b *apd.Decimal) (*apd.Decimal, error)) tree.Overload {
 	}
 }
 
-// intBinFn is a function of two integers returning their type.
+// intBinFn is a function of two integers returning the wider of their
+// types (int4 for int4 arguments, as PostgreSQL has an overload a width).
 func intBinFn(f func(a, b int64) (int64, error)) tree.Overload {
 	return tree.Overload{
-		Types:      tree.ParamTypes{{Name: "x", Typ: types.Int}, {Name: "y", Typ: types.Int}},
-		ReturnType: tree.FirstNonNullReturnType(), Volatility: volatility.Immutable, Class: tree.NormalClass,
-		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+		Types: tree.ParamTypes{{Name: "x", Typ: types.Int}, {Name: "y", Typ: types.Int}},
+		ReturnType: func(args []tree.TypedExpr) *types.T {
+			if len(args) < 2 {
+				return types.Int
+			}
+			return widerInt(pgTypeOf(args[0]), pgTypeOf(args[1]))
+		},
+		Volatility: volatility.Immutable, Class: tree.NormalClass,
+		Fn: builtinTypedFn(func(e *evalCtx, a tree.Datums, argTypes []*types.T) (tree.Datum, error) {
 			r, err := f(int64(tree.MustBeDInt(a[0])), int64(tree.MustBeDInt(a[1])))
 			if err != nil {
+				if errors.Is(err, errBigintOutOfRange) {
+					err = errIntWidthOutOfRange(widerInt(argTypes[0], argTypes[1]))
+				}
 				return nil, err
+			}
+			if t := widerInt(argTypes[0], argTypes[1]); t.Width() == 32 && (r < math.MinInt32 || r > math.MaxInt32) ||
+				t.Width() == 16 && (r < math.MinInt16 || r > math.MaxInt16) {
+				return nil, errIntWidthOutOfRange(t)
 			}
 			return tree.NewDInt(tree.DInt(r)), nil
 		}),
 	}
+}
+
+var errBigintOutOfRange = pgerror.New(pgerror.CodeNumericValueOutOfRange, "bigint out of range")
+
+func widerInt(a, b *types.T) *types.T {
+	if a.Width() >= b.Width() {
+		return a
+	}
+	return b
+}
+
+func errIntWidthOutOfRange(t *types.T) error {
+	switch t.Width() {
+	case 16:
+		return pgerror.New(pgerror.CodeNumericValueOutOfRange, "smallint out of range")
+	case 32:
+		return errIntOutOfRange
+	}
+	return errBigintOutOfRange
 }
 
 func ceilFloor(f func(float64) float64, mode apd.Rounder) []tree.Overload {
@@ -569,7 +603,7 @@ func gcdInt(a, b int64) (int64, error) {
 		a, b = b, a%b
 	}
 	if a == math.MinInt64 {
-		return 0, pgerror.New(pgerror.CodeNumericValueOutOfRange, "bigint out of range")
+		return 0, errBigintOutOfRange
 	}
 	if a < 0 {
 		a = -a
