@@ -11,6 +11,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/sem"
 )
 
 // Rounding, powers and logarithms, integer division, random numbers.
@@ -153,18 +154,36 @@ var _ = addBuiltins(map[string][]tree.Overload{
 			return roundScale(r, int64(scale), apd.RoundDown)
 		}),
 	},
-	"width_bucket": {
-		floatWidthBucket(types.Float),
-		floatWidthBucket(types.Int),
-		{
-			Types:      tree.ParamTypes{{Name: "operand", Typ: types.Decimal}, {Name: "low", Typ: types.Decimal}, {Name: "high", Typ: types.Decimal}, {Name: "count", Typ: types.Int}},
-			ReturnType: tree.FixedReturnType(types.Int4), Volatility: volatility.Immutable, Class: tree.NormalClass,
-			Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
-				x, lo, hi := toDecimal(a[0]), toDecimal(a[1]), toDecimal(a[2])
-				return widthBucket(x, lo, hi, int64(tree.MustBeDInt(a[3])), x.Form == apd.NaN || lo.Form == apd.NaN || hi.Form == apd.NaN)
-			}),
-		},
-	},
+	// width_bucket takes any numeric arguments and, as PostgreSQL
+	// resolves its overloads, computes in double precision when one is a
+	// float or all are integers, else exactly in numeric. (One overload
+	// of any type: the parser's resolution finds float8 and numeric
+	// overloads ambiguous for constants.)
+	"width_bucket": {{
+		Types:      tree.ParamTypes{{Name: "operand", Typ: types.Any}, {Name: "low", Typ: types.Any}, {Name: "high", Typ: types.Any}, {Name: "count", Typ: types.Int}},
+		ReturnType: tree.FixedReturnType(types.Int4), Volatility: volatility.Immutable, Class: tree.NormalClass,
+		Fn: builtinTypedFn(func(e *evalCtx, a tree.Datums, argTypes []*types.T) (tree.Datum, error) {
+			float, decimal := false, false
+			for _, t := range argTypes[:3] {
+				switch t.Family() {
+				case types.FloatFamily:
+					float = true
+				case types.DecimalFamily:
+					decimal = true
+				case types.IntFamily:
+				default:
+					return nil, pgerror.Newf(pgerror.CodeUndefinedFunction, "function width_bucket(%s, %s, %s, integer) does not exist",
+						sem.FormatType(argTypes[0].Oid(), -1), sem.FormatType(argTypes[1].Oid(), -1), sem.FormatType(argTypes[2].Oid(), -1))
+				}
+			}
+			count := int64(tree.MustBeDInt(a[3]))
+			if float || !decimal {
+				return widthBucketFloat(toFloat(a[0]), toFloat(a[1]), toFloat(a[2]), count)
+			}
+			x, lo, hi := toDecimal(a[0]), toDecimal(a[1]), toDecimal(a[2])
+			return widthBucket(x, lo, hi, count, x.Form == apd.NaN || lo.Form == apd.NaN || hi.Form == apd.NaN)
+		}),
+	}},
 	"random": {{
 		Types: tree.ParamTypes{}, ReturnType: tree.FixedReturnType(types.Float), Volatility: volatility.Volatile, Class: tree.NormalClass,
 		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
@@ -405,6 +424,13 @@ func numericCompute(rscale int, f func(c *apd.Context, r *apd.Decimal) error) (*
 		return nil, pgerror.WithCode(err, pgerror.CodeNumericValueOutOfRange)
 	}
 	intDigits := max(r.NumDigits()+int64(r.Exponent), 0)
+	if intDigits > 20 {
+		// A large result: again, with precision for its integer digits.
+		c = tree.DecimalCtx.WithPrecision(uint32(intDigits + int64(rscale) + 40))
+		if err := f(c, r); err != nil {
+			return nil, pgerror.WithCode(err, pgerror.CodeNumericValueOutOfRange)
+		}
+	}
 	c.Precision = uint32(intDigits + int64(rscale) + 2)
 	c.Rounding = apd.RoundHalfUp
 	if _, err := c.Quantize(r, r, int32(-rscale)); err != nil {
@@ -697,15 +723,43 @@ func divCtx(a, b *apd.Decimal) *apd.Context {
 	return tree.DecimalCtx.WithPrecision(uint32(max(a.NumDigits()+int64(a.Exponent)-int64(b.Exponent), 0) + a.NumDigits() + b.NumDigits() + 10))
 }
 
-// floatWidthBucket is width_bucket on double precision, which integers
-// also go to.
-func floatWidthBucket(t *types.T) tree.Overload {
-	return tree.Overload{
-		Types:      tree.ParamTypes{{Name: "operand", Typ: t}, {Name: "low", Typ: t}, {Name: "high", Typ: t}, {Name: "count", Typ: types.Int}},
-		ReturnType: tree.FixedReturnType(types.Int4), Volatility: volatility.Immutable, Class: tree.NormalClass,
-		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
-			return widthBucket(toDecimal(a[0]), toDecimal(a[1]), toDecimal(a[2]), int64(tree.MustBeDInt(a[3])),
-				math.IsNaN(toFloat(a[0])) || math.IsNaN(toFloat(a[1])) || math.IsNaN(toFloat(a[2])))
-		}),
+// widthBucketFloat is width_bucket on double precision, computed as
+// PostgreSQL 15 does.
+func widthBucketFloat(x, lo, hi float64, count int64) (tree.Datum, error) {
+	if count <= 0 {
+		return nil, pgerror.New("2201G", "count must be greater than zero")
 	}
+	if math.IsNaN(x) || math.IsNaN(lo) || math.IsNaN(hi) {
+		return nil, pgerror.New("2201G", "operand, lower bound, and upper bound cannot be NaN")
+	}
+	if math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		return nil, pgerror.New("2201G", "lower and upper bounds must be finite")
+	}
+	if lo == hi {
+		return nil, pgerror.New("2201G", "lower bound cannot equal upper bound")
+	}
+	c := float64(count)
+	var r int64
+	switch {
+	case lo < hi && x < lo, lo > hi && x > lo:
+		r = 0
+	case lo < hi && x >= hi, lo > hi && x <= hi:
+		if count == math.MaxInt32 {
+			return nil, errIntOutOfRange
+		}
+		r = count + 1
+	case lo < hi:
+		if !math.IsInf(hi-lo, 0) {
+			r = int64(c*((x-lo)/(hi-lo)) + 1)
+		} else {
+			r = int64(c*((x/2-lo/2)/(hi/2-lo/2)) + 1)
+		}
+	default:
+		if !math.IsInf(lo-hi, 0) {
+			r = int64(c*((lo-x)/(lo-hi)) + 1)
+		} else {
+			r = int64(c*((lo/2-x/2)/(lo/2-hi/2)) + 1)
+		}
+	}
+	return tree.NewDInt(tree.DInt(r)), nil
 }
