@@ -2,10 +2,12 @@ package sql
 
 import (
 	"regexp"
+	"regexp/syntax"
 	"strings"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -17,11 +19,50 @@ var _ = addBuiltins(map[string][]tree.Overload{
 	"regexp_replace": {
 		strOverload(tree.ParamTypes{{Name: "source", Typ: types.String}, {Name: "pattern", Typ: types.String}, {Name: "replacement", Typ: types.String}}, types.String,
 			func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
-				return regexpReplace(string(tree.MustBeDString(a[0])), string(tree.MustBeDString(a[1])), string(tree.MustBeDString(a[2])), "")
+				return regexpReplace(a, "", 1, -1)
 			}),
 		strOverload(tree.ParamTypes{{Name: "source", Typ: types.String}, {Name: "pattern", Typ: types.String}, {Name: "replacement", Typ: types.String}, {Name: "flags", Typ: types.String}}, types.String,
 			func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
-				return regexpReplace(string(tree.MustBeDString(a[0])), string(tree.MustBeDString(a[1])), string(tree.MustBeDString(a[2])), string(tree.MustBeDString(a[3])))
+				flags := string(tree.MustBeDString(a[3]))
+				if flags != "" && flags[0] >= '0' && flags[0] <= '9' {
+					return nil, pgerror.WithHint(pgerror.Newf(pgerror.CodeInvalidParameterValue, "invalid regular expression option: \"%c\"", flags[0]),
+						"If you meant to use regexp_replace() with a start parameter, cast the fourth argument to integer explicitly.")
+				}
+				return regexpReplace(a, flags, 1, -1)
+			}),
+		// PostgreSQL 15's forms with a start position and which match to
+		// replace (0: all).
+		strOverload(tree.ParamTypes{{Name: "source", Typ: types.String}, {Name: "pattern", Typ: types.String}, {Name: "replacement", Typ: types.String}, {Name: "start", Typ: types.Int}}, types.String,
+			func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+				return regexpReplace(a, "", int64(tree.MustBeDInt(a[3])), -1)
+			}),
+		strOverload(tree.ParamTypes{{Name: "source", Typ: types.String}, {Name: "pattern", Typ: types.String}, {Name: "replacement", Typ: types.String}, {Name: "start", Typ: types.Int}, {Name: "n", Typ: types.Int}}, types.String,
+			func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+				return regexpReplace(a, "", int64(tree.MustBeDInt(a[3])), int64(tree.MustBeDInt(a[4])))
+			}),
+		strOverload(tree.ParamTypes{{Name: "source", Typ: types.String}, {Name: "pattern", Typ: types.String}, {Name: "replacement", Typ: types.String}, {Name: "start", Typ: types.Int}, {Name: "n", Typ: types.Int}, {Name: "flags", Typ: types.String}}, types.String,
+			func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+				return regexpReplace(a, string(tree.MustBeDString(a[5])), int64(tree.MustBeDInt(a[3])), int64(tree.MustBeDInt(a[4])))
+			}),
+	},
+	"regexp_like": {
+		strOverload(tree.ParamTypes{{Name: "string", Typ: types.String}, {Name: "pattern", Typ: types.String}}, types.Bool,
+			func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return regexpLike(a, "") }),
+		strOverload(tree.ParamTypes{{Name: "string", Typ: types.String}, {Name: "pattern", Typ: types.String}, {Name: "flags", Typ: types.String}}, types.Bool,
+			func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+				return regexpLike(a, string(tree.MustBeDString(a[2])))
+			}),
+	},
+	"regexp_count": {
+		strOverload(tree.ParamTypes{{Name: "string", Typ: types.String}, {Name: "pattern", Typ: types.String}}, types.Int4,
+			func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return regexpCount(a, 1, "") }),
+		strOverload(tree.ParamTypes{{Name: "string", Typ: types.String}, {Name: "pattern", Typ: types.String}, {Name: "start", Typ: types.Int}}, types.Int4,
+			func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+				return regexpCount(a, int64(tree.MustBeDInt(a[2])), "")
+			}),
+		strOverload(tree.ParamTypes{{Name: "string", Typ: types.String}, {Name: "pattern", Typ: types.String}, {Name: "start", Typ: types.Int}, {Name: "flags", Typ: types.String}}, types.Int4,
+			func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+				return regexpCount(a, int64(tree.MustBeDInt(a[2])), string(tree.MustBeDString(a[3])))
 			}),
 	},
 	"regexp_match": {
@@ -35,6 +76,8 @@ var _ = addBuiltins(map[string][]tree.Overload{
 			}),
 	},
 })
+
+var backReference = regexp.MustCompile(`^\\[1-9]`)
 
 // compileFlagged compiles pattern under PostgreSQL's flags, reporting
 // whether g (every match) was among them.
@@ -69,26 +112,59 @@ func compileFlagged(pattern, flags string) (*regexp.Regexp, bool, error) {
 	}
 	re, err := regexp.Compile(key)
 	if err != nil {
+		var se *syntax.Error
+		if errors.As(err, &se) && se.Code == syntax.ErrInvalidEscape && backReference.MatchString(se.Expr) {
+			return nil, false, unsupported("back-references in regular expressions (%s) are not supported", se.Expr)
+		}
 		return nil, false, errorf("2201B", "invalid regular expression: %v", err)
 	}
 	regexCache.Store(key, re)
 	return re, global, nil
 }
 
-// regexpReplace replaces the first match (every match with g); in the
-// replacement, \1 to \9 stand for subexpressions and \& for the match.
-func regexpReplace(s, pattern, repl, flags string) (tree.Datum, error) {
+// regexpReplace is regexp_replace on its arguments a (source, pattern,
+// replacement): from character start (1 first), the nth match, or every
+// match when n is 0; n < 0 means none was given, so the flag g decides.
+// In the replacement, \1 to \9 stand for subexpressions and \& for the
+// match.
+func regexpReplace(a tree.Datums, flags string, start, n int64) (tree.Datum, error) {
+	s, pattern, repl := string(tree.MustBeDString(a[0])), string(tree.MustBeDString(a[1])), string(tree.MustBeDString(a[2]))
+	if start <= 0 {
+		return nil, pgerror.Newf(pgerror.CodeInvalidParameterValue, "invalid value for parameter \"start\": %d", start)
+	}
+	if n < -1 || (n == -1 && len(a) > 4) {
+		return nil, pgerror.Newf(pgerror.CodeInvalidParameterValue, "invalid value for parameter \"n\": %d", n)
+	}
 	re, global, err := compileFlagged(pattern, flags)
 	if err != nil {
 		return nil, err
 	}
-	n := 1
-	if global {
-		n = -1
+	if n < 0 {
+		n = 1
+		if global {
+			n = 0
+		}
+	}
+	// The byte offset of character start.
+	off := len(s)
+	for i := range s {
+		if start--; start == 0 {
+			off = i
+			break
+		}
 	}
 	var b strings.Builder
-	last := 0
-	for _, m := range re.FindAllStringSubmatchIndex(s, n) {
+	b.WriteString(s[:off])
+	last := off
+	for i, m := range re.FindAllStringSubmatchIndex(s[off:], -1) {
+		if n > 0 && int64(i+1) != n {
+			continue
+		}
+		for j := range m {
+			if m[j] >= 0 {
+				m[j] += off
+			}
+		}
 		b.WriteString(s[last:m[0]])
 		for i := 0; i < len(repl); i++ {
 			c := repl[i]
@@ -112,6 +188,9 @@ func regexpReplace(s, pattern, repl, flags string) (tree.Datum, error) {
 			}
 		}
 		last = m[1]
+		if n > 0 {
+			break
+		}
 	}
 	b.WriteString(s[last:])
 	return tree.NewDString(b.String()), nil
@@ -147,4 +226,38 @@ func regexpMatch(s, pattern, flags string) (tree.Datum, error) {
 		}
 	}
 	return out, nil
+}
+
+func errNoGlobal(fn string) error {
+	return pgerror.Newf(pgerror.CodeInvalidParameterValue, "%s does not support the \"global\" option", fn)
+}
+
+func regexpLike(a tree.Datums, flags string) (tree.Datum, error) {
+	re, global, err := compileFlagged(string(tree.MustBeDString(a[1])), flags)
+	if err != nil {
+		return nil, err
+	}
+	if global {
+		return nil, errNoGlobal("regexp_like()")
+	}
+	return tree.MakeDBool(tree.DBool(re.MatchString(string(tree.MustBeDString(a[0]))))), nil
+}
+
+// regexpCount counts the matches from character start (1 first).
+func regexpCount(a tree.Datums, start int64, flags string) (tree.Datum, error) {
+	if start <= 0 {
+		return nil, pgerror.Newf(pgerror.CodeInvalidParameterValue, "invalid value for parameter \"start\": %d", start)
+	}
+	re, global, err := compileFlagged(string(tree.MustBeDString(a[1])), flags)
+	if err != nil {
+		return nil, err
+	}
+	if global {
+		return nil, errNoGlobal("regexp_count()")
+	}
+	r := []rune(string(tree.MustBeDString(a[0])))
+	if start > int64(len(r)) {
+		return tree.NewDInt(0), nil
+	}
+	return tree.NewDInt(tree.DInt(len(re.FindAllStringIndex(string(r[start-1:]), -1)))), nil
 }

@@ -362,7 +362,8 @@ func formatText(f string, args tree.Datums) (tree.Datum, error) {
 		}
 		conv := r[i]
 		if conv != 's' && conv != 'I' && conv != 'L' {
-			return nil, pgerror.Newf(pgerror.CodeInvalidParameterValue, "unrecognized format() type specifier \"%c\"", conv)
+			return nil, pgerror.WithHint(pgerror.Newf(pgerror.CodeInvalidParameterValue, "unrecognized format() type specifier \"%c\"", conv),
+				`For a single "%" use "%%".`)
 		}
 		if argPos < 0 {
 			argPos = next
