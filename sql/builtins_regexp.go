@@ -65,6 +65,15 @@ var _ = addBuiltins(map[string][]tree.Overload{
 				return regexpCount(a, int64(tree.MustBeDInt(a[2])), string(tree.MustBeDString(a[3])))
 			}),
 	},
+	"regexp_split_to_array": {
+		strOverload(tree.ParamTypes{{Name: "string", Typ: types.String}, {Name: "pattern", Typ: types.String}}, types.StringArray,
+			func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return regexpSplit(a, "") }),
+		strOverload(tree.ParamTypes{{Name: "string", Typ: types.String}, {Name: "pattern", Typ: types.String}, {Name: "flags", Typ: types.String}}, types.StringArray,
+			func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+				return regexpSplit(a, string(tree.MustBeDString(a[2])))
+			}),
+	},
+	"regexp_substr": regexpSubstrFns(),
 	"regexp_match": {
 		strOverload(tree.ParamTypes{{Name: "string", Typ: types.String}, {Name: "pattern", Typ: types.String}}, types.StringArray,
 			func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
@@ -260,4 +269,87 @@ func regexpCount(a tree.Datums, start int64, flags string) (tree.Datum, error) {
 		return tree.NewDInt(0), nil
 	}
 	return tree.NewDInt(tree.DInt(len(re.FindAllStringIndex(string(r[start-1:]), -1)))), nil
+}
+
+// regexpSplit is regexp_split_to_array: the pieces between matches,
+// ignoring, as PostgreSQL does, empty matches at either end of the string
+// or right after another match.
+func regexpSplit(a tree.Datums, flags string) (tree.Datum, error) {
+	s := string(tree.MustBeDString(a[0]))
+	re, global, err := compileFlagged(string(tree.MustBeDString(a[1])), flags)
+	if err != nil {
+		return nil, err
+	}
+	if global {
+		return nil, errNoGlobal("regexp_split_to_array()")
+	}
+	out := tree.NewDArray(types.String)
+	last := 0
+	for _, m := range re.FindAllStringIndex(s, -1) {
+		if m[0] >= len(s) || m[1] <= last {
+			continue
+		}
+		if err := out.Append(tree.NewDString(s[last:m[0]])); err != nil {
+			return nil, err
+		}
+		last = m[1]
+	}
+	return out, out.Append(tree.NewDString(s[last:]))
+}
+
+// regexpSubstrFns is regexp_substr(string, pattern [, start [, n [,
+// flags [, subexpr]]]]): the nth match from character start, or its
+// subexpr-th subexpression; NULL when there is none.
+func regexpSubstrFns() []tree.Overload {
+	params := tree.ParamTypes{{Name: "string", Typ: types.String}, {Name: "pattern", Typ: types.String}, {Name: "start", Typ: types.Int},
+		{Name: "n", Typ: types.Int}, {Name: "flags", Typ: types.String}, {Name: "subexpr", Typ: types.Int}}
+	fn := func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+		start, n, flags, sub := int64(1), int64(1), "", int64(0)
+		if len(a) > 2 {
+			start = int64(tree.MustBeDInt(a[2]))
+		}
+		if len(a) > 3 {
+			n = int64(tree.MustBeDInt(a[3]))
+		}
+		if len(a) > 4 {
+			flags = string(tree.MustBeDString(a[4]))
+		}
+		if len(a) > 5 {
+			sub = int64(tree.MustBeDInt(a[5]))
+		}
+		switch {
+		case start <= 0:
+			return nil, pgerror.Newf(pgerror.CodeInvalidParameterValue, "invalid value for parameter \"start\": %d", start)
+		case n <= 0:
+			return nil, pgerror.Newf(pgerror.CodeInvalidParameterValue, "invalid value for parameter \"n\": %d", n)
+		case sub < 0:
+			return nil, pgerror.Newf(pgerror.CodeInvalidParameterValue, "invalid value for parameter \"subexpr\": %d", sub)
+		}
+		re, global, err := compileFlagged(string(tree.MustBeDString(a[1])), flags)
+		if err != nil {
+			return nil, err
+		}
+		if global {
+			return nil, errNoGlobal("regexp_substr()")
+		}
+		r := []rune(string(tree.MustBeDString(a[0])))
+		if start > int64(len(r)) {
+			return tree.DNull, nil
+		}
+		s := string(r[start-1:])
+		ms := re.FindAllStringSubmatchIndex(s, int(min(n, 1<<30)))
+		if int64(len(ms)) < n {
+			return tree.DNull, nil
+		}
+		m := ms[n-1]
+		if 2*sub+1 >= int64(len(m)) || m[2*sub] < 0 {
+			return tree.DNull, nil
+		}
+		return tree.NewDString(s[m[2*sub]:m[2*sub+1]]), nil
+	}
+	var ovs []tree.Overload
+	for k := 2; k <= len(params); k++ {
+		ovs = append(ovs, strOverload(params[:k], types.String, fn))
+	}
+	return ovs
 }

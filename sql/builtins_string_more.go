@@ -2,7 +2,10 @@ package sql
 
 import (
 	"crypto/md5"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -20,10 +23,32 @@ var _ = addBuiltins(map[string][]tree.Overload{
 	"rpad":    padFn(false),
 	"reverse": {strFn(reverseString)},
 	"initcap": {strFn(initcap)},
-	"md5": {strFn(func(s string) string {
-		sum := md5.Sum([]byte(s))
-		return hex.EncodeToString(sum[:])
-	})},
+	"md5": {
+		strFn(func(s string) string {
+			sum := md5.Sum([]byte(s))
+			return hex.EncodeToString(sum[:])
+		}),
+		strOverload(tree.ParamTypes{{Name: "b", Typ: types.Bytes}}, types.String, func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			sum := md5.Sum([]byte(tree.MustBeDBytes(a[0])))
+			return tree.NewDString(hex.EncodeToString(sum[:])), nil
+		}),
+	},
+	"sha224": {digestFn(func(b []byte) []byte { s := sha256.Sum224(b); return s[:] })},
+	"sha256": {digestFn(func(b []byte) []byte { s := sha256.Sum256(b); return s[:] })},
+	"sha384": {digestFn(func(b []byte) []byte { s := sha512.Sum384(b); return s[:] })},
+	"sha512": {digestFn(func(b []byte) []byte { s := sha512.Sum512(b); return s[:] })},
+	// to_hex prints an integer's two's complement in its type's width.
+	"to_hex": {{
+		Types: tree.ParamTypes{{Name: "n", Typ: types.Int}}, ReturnType: tree.FixedReturnType(types.String),
+		Volatility: volatility.Immutable, Class: tree.NormalClass,
+		Fn: builtinTypedFn(func(e *evalCtx, a tree.Datums, argTypes []*types.T) (tree.Datum, error) {
+			v := int64(tree.MustBeDInt(a[0]))
+			if argTypes[0].Width() == 32 || argTypes[0].Width() == 16 {
+				return tree.NewDString(strconv.FormatUint(uint64(uint32(v)), 16)), nil
+			}
+			return tree.NewDString(strconv.FormatUint(uint64(v), 16)), nil
+		}),
+	}},
 	"split_part": {strOverload(tree.ParamTypes{{Name: "s", Typ: types.String}, {Name: "delimiter", Typ: types.String}, {Name: "n", Typ: types.Int}}, types.String,
 		func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
 			return splitPart(string(tree.MustBeDString(a[0])), string(tree.MustBeDString(a[1])), int64(tree.MustBeDInt(a[2])))
@@ -100,6 +125,12 @@ var _ = addBuiltins(map[string][]tree.Overload{
 		},
 	},
 })
+
+func digestFn(f func([]byte) []byte) tree.Overload {
+	return strOverload(tree.ParamTypes{{Name: "b", Typ: types.Bytes}}, types.Bytes, func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+		return tree.NewDBytes(tree.DBytes(f([]byte(tree.MustBeDBytes(a[0]))))), nil
+	})
+}
 
 func strOverload(params tree.ParamTypes, ret *types.T, fn builtinFn) tree.Overload {
 	return tree.Overload{
