@@ -460,8 +460,7 @@ func estimateLnDweight(d *apd.Decimal) int {
 	digits := float64(first)
 	dweight := w * 4
 	if nbaseDigits(d) > 1 {
-		_, second := nbaseFirst(nbaseRest(d, w))
-		digits = digits*10000 + float64(second)
+		digits = digits*10000 + float64(nbaseDigitAt(d, w-1))
 		dweight -= 4
 	}
 	lnVar := math.Log(digits) + float64(dweight)*2.302585092994046
@@ -481,14 +480,18 @@ func nbaseDigits(d *apd.Decimal) int {
 	return w - lastW + 1
 }
 
-// nbaseRest is d without its first base-10000 digit (at weight w).
-func nbaseRest(d *apd.Decimal, w int) *apd.Decimal {
-	unit := apd.New(1, int32(4*w+4))
+// nbaseDigitAt is d's base-10000 digit of weight w: floor(|d| /
+// 10000^w) mod 10000.
+func nbaseDigitAt(d *apd.Decimal, w int) int {
+	q := new(apd.Decimal)
+	scaled := new(apd.Decimal).Set(d)
+	scaled.Negative = false
+	scaled.Exponent -= int32(4 * w)
+	_, _ = divCtx(scaled, apd.New(1, 0)).QuoInteger(q, scaled, apd.New(1, 0))
 	r := new(apd.Decimal)
-	_, _ = divCtx(d, unit).Rem(r, d, unit)
-	r.Negative = false
-	// Keep the second digit at weight w-1.
-	return r
+	_, _ = divCtx(q, apd.New(10000, 0)).Rem(r, q, apd.New(10000, 0))
+	v, _ := r.Int64()
+	return int(v)
 }
 
 func numericSqrt(d *apd.Decimal) (*apd.Decimal, error) {
