@@ -4,8 +4,10 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/volatility"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/sql/pgerror"
@@ -74,6 +76,7 @@ var _ = addBuiltins(map[string][]tree.Overload{
 			}),
 	},
 	"regexp_substr": regexpSubstrFns(),
+	"regexp_instr":  regexpInstrFns(),
 	"regexp_match": {
 		strOverload(tree.ParamTypes{{Name: "string", Typ: types.String}, {Name: "pattern", Typ: types.String}}, types.StringArray,
 			func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
@@ -350,6 +353,72 @@ func regexpSubstrFns() []tree.Overload {
 	var ovs []tree.Overload
 	for k := 2; k <= len(params); k++ {
 		ovs = append(ovs, strOverload(params[:k], types.String, fn))
+	}
+	return ovs
+}
+
+// regexpInstrFns is regexp_instr(string, pattern [, start [, n [,
+// endoption [, flags [, subexpr]]]]]): where, in characters from 1, the
+// nth match from start (or its subexpr-th subexpression) begins, or with
+// endoption 1 where it ends; 0 when there is none.
+func regexpInstrFns() []tree.Overload {
+	params := tree.ParamTypes{{Name: "string", Typ: types.String}, {Name: "pattern", Typ: types.String}, {Name: "start", Typ: types.Int},
+		{Name: "n", Typ: types.Int}, {Name: "endoption", Typ: types.Int}, {Name: "flags", Typ: types.String}, {Name: "subexpr", Typ: types.Int}}
+	fn := func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+		start, n, end, flags, sub := int64(1), int64(1), int64(0), "", int64(0)
+		if len(a) > 2 {
+			start = int64(tree.MustBeDInt(a[2]))
+		}
+		if len(a) > 3 {
+			n = int64(tree.MustBeDInt(a[3]))
+		}
+		if len(a) > 4 {
+			end = int64(tree.MustBeDInt(a[4]))
+		}
+		if len(a) > 5 {
+			flags = string(tree.MustBeDString(a[5]))
+		}
+		if len(a) > 6 {
+			sub = int64(tree.MustBeDInt(a[6]))
+		}
+		switch {
+		case start <= 0:
+			return nil, pgerror.Newf(pgerror.CodeInvalidParameterValue, "invalid value for parameter \"start\": %d", start)
+		case n <= 0:
+			return nil, pgerror.Newf(pgerror.CodeInvalidParameterValue, "invalid value for parameter \"n\": %d", n)
+		case end != 0 && end != 1:
+			return nil, pgerror.Newf(pgerror.CodeInvalidParameterValue, "invalid value for parameter \"endoption\": %d", end)
+		case sub < 0:
+			return nil, pgerror.Newf(pgerror.CodeInvalidParameterValue, "invalid value for parameter \"subexpr\": %d", sub)
+		}
+		re, global, err := compileFlagged(string(tree.MustBeDString(a[1])), flags)
+		if err != nil {
+			return nil, err
+		}
+		if global {
+			return nil, errNoGlobal("regexp_instr()")
+		}
+		r := []rune(string(tree.MustBeDString(a[0])))
+		if start > int64(len(r)) {
+			return tree.NewDInt(0), nil
+		}
+		s := string(r[start-1:])
+		ms := re.FindAllStringSubmatchIndex(s, int(min(n, 1<<30)))
+		if int64(len(ms)) < n {
+			return tree.NewDInt(0), nil
+		}
+		m := ms[n-1]
+		if 2*sub+1 >= int64(len(m)) || m[2*sub] < 0 {
+			return tree.NewDInt(0), nil
+		}
+		pos := m[2*sub+end]
+		return tree.NewDInt(tree.DInt(start + int64(utf8.RuneCountInString(s[:pos])))), nil
+	}
+	var ovs []tree.Overload
+	for k := 2; k <= len(params); k++ {
+		ovs = append(ovs, tree.Overload{
+			Types: params[:k], ReturnType: tree.FixedReturnType(types.Int4), Volatility: volatility.Immutable, Class: tree.NormalClass, Fn: builtinFn(fn),
+		})
 	}
 	return ovs
 }
