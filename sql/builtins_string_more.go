@@ -4,7 +4,9 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
@@ -37,6 +39,14 @@ var _ = addBuiltins(map[string][]tree.Overload{
 	"sha256": {digestFn(func(b []byte) []byte { s := sha256.Sum256(b); return s[:] })},
 	"sha384": {digestFn(func(b []byte) []byte { s := sha512.Sum384(b); return s[:] })},
 	"sha512": {digestFn(func(b []byte) []byte { s := sha512.Sum512(b); return s[:] })},
+	"encode": {strOverload(tree.ParamTypes{{Name: "data", Typ: types.Bytes}, {Name: "format", Typ: types.String}}, types.String,
+		func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			return encodeBytes([]byte(tree.MustBeDBytes(a[0])), string(tree.MustBeDString(a[1])))
+		})},
+	"decode": {strOverload(tree.ParamTypes{{Name: "s", Typ: types.String}, {Name: "format", Typ: types.String}}, types.Bytes,
+		func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			return decodeBytes(string(tree.MustBeDString(a[0])), string(tree.MustBeDString(a[1])))
+		})},
 	// to_hex prints an integer's two's complement in its type's width.
 	"to_hex": {{
 		Types: tree.ParamTypes{{Name: "n", Typ: types.Int}}, ReturnType: tree.FixedReturnType(types.String),
@@ -432,3 +442,102 @@ func formatText(f string, args tree.Datums) (tree.Datum, error) {
 	}
 	return tree.NewDString(b.String()), nil
 }
+
+func errUnknownEncoding(format string) error {
+	return pgerror.Newf(pgerror.CodeInvalidParameterValue, "unrecognized encoding: \"%s\"", format)
+}
+
+// encodeBytes is encode(): hex; base64 in lines of 76 characters; or
+// escape, where NUL and bytes with the high bit set print as \ooo and a
+// backslash doubles.
+func encodeBytes(b []byte, format string) (tree.Datum, error) {
+	switch strings.ToLower(format) {
+	case "hex":
+		return tree.NewDString(hex.EncodeToString(b)), nil
+	case "base64":
+		enc := base64.StdEncoding.EncodeToString(b)
+		var out strings.Builder
+		for len(enc) > 76 {
+			out.WriteString(enc[:76])
+			out.WriteByte('\n')
+			enc = enc[76:]
+		}
+		out.WriteString(enc)
+		return tree.NewDString(out.String()), nil
+	case "escape":
+		var out strings.Builder
+		for _, c := range b {
+			switch {
+			case c == 0 || c >= 0x80:
+				fmt.Fprintf(&out, "\\%03o", c)
+			case c == '\\':
+				out.WriteString("\\\\")
+			default:
+				out.WriteByte(c)
+			}
+		}
+		return tree.NewDString(out.String()), nil
+	}
+	return nil, errUnknownEncoding(format)
+}
+
+// decodeBytes is decode(), encode's inverse.
+func decodeBytes(s, format string) (tree.Datum, error) {
+	switch strings.ToLower(format) {
+	case "hex":
+		var digits []byte
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			switch {
+			case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+				continue
+			case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
+				digits = append(digits, c)
+			default:
+				_, size := utf8.DecodeRuneInString(s[i:])
+				return nil, pgerror.Newf(pgerror.CodeInvalidParameterValue, "invalid hexadecimal digit: \"%s\"", s[i:i+size])
+			}
+		}
+		if len(digits)%2 != 0 {
+			return nil, pgerror.New(pgerror.CodeInvalidParameterValue, "invalid hexadecimal data: odd number of digits")
+		}
+		out := make([]byte, len(digits)/2)
+		_, _ = hex.Decode(out, digits)
+		return tree.NewDBytes(tree.DBytes(out)), nil
+	case "base64":
+		clean := strings.Map(func(r rune) rune {
+			if r == ' ' || r == '\t' || r == '\n' || r == '\r' {
+				return -1
+			}
+			return r
+		}, s)
+		out, err := base64.StdEncoding.DecodeString(clean)
+		if err != nil {
+			return nil, pgerror.New(pgerror.CodeInvalidParameterValue, "invalid base64 sequence")
+		}
+		return tree.NewDBytes(tree.DBytes(out)), nil
+	case "escape":
+		var out []byte
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c != '\\' {
+				out = append(out, c)
+				continue
+			}
+			switch {
+			case i+1 < len(s) && s[i+1] == '\\':
+				out = append(out, '\\')
+				i++
+			case i+3 < len(s) && isOctal(s[i+1]) && s[i+1] <= '3' && isOctal(s[i+2]) && isOctal(s[i+3]):
+				out = append(out, (s[i+1]-'0')<<6|(s[i+2]-'0')<<3|(s[i+3]-'0'))
+				i += 3
+			default:
+				return nil, pgerror.New(pgerror.CodeInvalidTextRepresentation, "invalid input syntax for type bytea")
+			}
+		}
+		return tree.NewDBytes(tree.DBytes(out)), nil
+	}
+	return nil, errUnknownEncoding(format)
+}
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
