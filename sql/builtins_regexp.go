@@ -94,7 +94,7 @@ var backReference = regexp.MustCompile(`^\\[1-9]`)
 // compileFlagged compiles pattern under PostgreSQL's flags, reporting
 // whether g (every match) was among them.
 func compileFlagged(pattern, flags string) (*regexp.Regexp, bool, error) {
-	global, fold, newline := false, false, false
+	global, fold, newline, literal := false, false, false, false
 	for _, f := range flags {
 		switch f {
 		case 'g':
@@ -107,9 +107,17 @@ func compileFlagged(pattern, flags string) (*regexp.Regexp, bool, error) {
 			newline = true
 		case 's':
 			newline = false
+		case 't':
+		case 'q':
+			literal = true
+		case 'b', 'e', 'x', 'p', 'w':
+			return nil, false, unsupported("regular expression option \"%c\" is not supported", f)
 		default:
 			return nil, false, pgerror.Newf(pgerror.CodeInvalidParameterValue, "invalid regular expression option: \"%c\"", f)
 		}
+	}
+	if literal {
+		pattern = regexp.QuoteMeta(pattern)
 	}
 	prefix := "(?s)"
 	if newline {
