@@ -3,12 +3,17 @@ package sql
 import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/catconstants"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
 )
 
 // builtinFn is the implementation of a scalar builtin overload; its args
 // are never NULL (a NULL argument makes the result NULL without a call).
 type builtinFn func(e *evalCtx, args tree.Datums) (tree.Datum, error)
+
+// builtinTypedFn is a builtin that also sees its arguments' types, which
+// a NULL argument does not carry (pg_typeof).
+type builtinTypedFn func(e *evalCtx, args tree.Datums, argTypes []*types.T) (tree.Datum, error)
 
 // aggKind names an aggregate; the planner computes aggregates, so their
 // overloads carry only this.
@@ -43,11 +48,19 @@ func (e *evalCtx) evalFunc(x *tree.FuncExpr) (tree.Datum, error) {
 	if ov == nil {
 		return nil, unsupported("unknown function %s", x.Func)
 	}
-	fn, ok := ov.Fn.(builtinFn)
-	if !ok {
-		if _, agg := ov.Fn.(aggKind); agg {
-			return nil, errorf("42803", "aggregate function %s is not allowed here", x.Func)
+	var fn builtinFn
+	switch f := ov.Fn.(type) {
+	case builtinFn:
+		fn = f
+	case builtinTypedFn:
+		argTypes := make([]*types.T, len(x.Exprs))
+		for i := range x.Exprs {
+			argTypes[i] = pgTypeOf(x.Exprs[i].(tree.TypedExpr))
 		}
+		fn = func(e *evalCtx, args tree.Datums) (tree.Datum, error) { return f(e, args, argTypes) }
+	case aggKind:
+		return nil, errorf("42803", "aggregate function %s is not allowed here", x.Func)
+	default:
 		return nil, errors.AssertionFailedf("function %s has no implementation", x.Func)
 	}
 	args := make(tree.Datums, len(x.Exprs))
@@ -71,4 +84,20 @@ func addBuiltins(fns map[string][]tree.Overload) bool {
 		builtins[name] = ov
 	}
 	return true
+}
+
+// pgTypeOf is an expression's type as PostgreSQL sees it: an integer
+// literal is an int4 when it fits.
+func pgTypeOf(e tree.TypedExpr) *types.T {
+	t := e.ResolvedType()
+	if t.Family() == types.IntFamily {
+		switch pgIntWidth(e) {
+		case 16:
+			return types.Int2
+		case 32:
+			return types.Int4
+		}
+		return types.Int
+	}
+	return t
 }

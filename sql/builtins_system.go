@@ -1,11 +1,15 @@
 package sql
 
 import (
+	"crypto/rand"
 	"time"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/volatility"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/util/uuid"
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/sem"
 )
 
 // Functions of the statement, the session and the server: times, version, row IDs, the current schema and database.
@@ -87,6 +91,51 @@ func timeFn() tree.Overload {
 		Volatility: volatility.Stable, Class: tree.NormalClass,
 		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
 			return tree.MakeDTimestampTZ(e.stmtTime, 1000)
+		}),
+	}
+}
+
+// Functions of values: their types, how many are NULL, random UUIDs.
+var _ = addBuiltins(map[string][]tree.Overload{
+	"pg_typeof": {{
+		Types: tree.ParamTypes{{Name: "value", Typ: types.Any}}, ReturnType: tree.FixedReturnType(types.RegType),
+		Volatility: volatility.Stable, Class: tree.NormalClass, CalledOnNullInput: true,
+		Fn: builtinTypedFn(func(e *evalCtx, a tree.Datums, argTypes []*types.T) (tree.Datum, error) {
+			t := argTypes[0]
+			return tree.NewDOidWithTypeAndName(t.Oid(), types.RegType, sem.FormatType(t.Oid(), -1)), nil
+		}),
+	}},
+	"num_nulls":    {countNullsFn(true)},
+	"num_nonnulls": {countNullsFn(false)},
+	// gen_random_uuid is a version 4 UUID from crypto/rand.
+	"gen_random_uuid": {{
+		Types: tree.ParamTypes{}, ReturnType: tree.FixedReturnType(types.Uuid), Volatility: volatility.Volatile,
+		Class: tree.NormalClass,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			var u uuid.UUID
+			if _, err := rand.Read(u[:]); err != nil {
+				return nil, errors.Wrap(err, "generating a UUID")
+			}
+			u[6] = u[6]&0x0f | 0x40 // version 4
+			u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
+			return tree.NewDUuid(tree.DUuid{UUID: u}), nil
+		}),
+	}},
+})
+
+// countNullsFn is num_nulls (nulls) or num_nonnulls.
+func countNullsFn(nulls bool) tree.Overload {
+	return tree.Overload{
+		Types: tree.VariadicType{VarType: types.Any}, ReturnType: tree.FixedReturnType(types.Int4),
+		Volatility: volatility.Immutable, Class: tree.NormalClass, CalledOnNullInput: true,
+		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			n := 0
+			for _, d := range a {
+				if (d == tree.DNull) == nulls {
+					n++
+				}
+			}
+			return tree.NewDInt(tree.DInt(n)), nil
 		}),
 	}
 }

@@ -45,6 +45,12 @@ func EncodeText(d tree.Datum) []byte {
 		return []byte(v.Time.Format("2006-01-02 15:04:05.999999"))
 	case *tree.DDecimal:
 		return []byte(v.Decimal.Text('f'))
+	case *tree.DOid:
+		// regtype prints the type's name as format_type does, unquoted:
+		// double precision.
+		if v.ResolvedType().Oid() == oid.T_regtype && v.Name() != "" {
+			return []byte(v.Name())
+		}
 	case *tree.DFloat:
 		bits := 64
 		if d.ResolvedType().Oid() == oid.T_float4 {
