@@ -43,6 +43,9 @@ type builder struct {
 	// ctes are the common table expressions (WITH) in scope, innermost
 	// last; FROM names resolve to them before tables.
 	ctes []cteEntry
+	// deps, when set, collects the IDs of the relations the query reads
+	// (CREATE VIEW records them); shared with subqueries' builders.
+	deps map[uint32]bool
 }
 
 // cteEntry is one WITH query: where it is named, it is planned as a
@@ -255,7 +258,7 @@ func (b *builder) planSubquery(sq *tree.Subquery, outer *scope) error {
 	// later (per row), after the WITH's scope has ended.
 	ctes := b.ctes
 	child := func() (*builder, planNode, error) {
-		cb := &builder{ctx: b.ctx, txn: b.txn, sema: b.sema, subqueries: b.subqueries, outer: outer, ctes: ctes}
+		cb := &builder{ctx: b.ctx, txn: b.txn, sema: b.sema, subqueries: b.subqueries, outer: outer, ctes: ctes, deps: b.deps}
 		p, err := cb.buildSelect(sel)
 		return cb, p, err
 	}
@@ -483,6 +486,9 @@ func (b *builder) table(expr tree.TableExpr) (*catalog.TableDescriptor, *scope, 
 	}
 	if err != nil {
 		return nil, nil, err
+	}
+	if b.deps != nil {
+		b.deps[desc.ID] = true
 	}
 	if alias == "" {
 		alias = desc.Name

@@ -2,7 +2,7 @@ package sql
 
 import (
 	"fmt"
-	"strings"
+	"slices"
 	"sync/atomic"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
@@ -31,7 +31,8 @@ func (b schemaChanger) exec(stmt tree.Statement, r *runner) (*result, bool, erro
 		}
 		return &result{tag: "CREATE TABLE"}, true, b.createTable(st)
 	case *tree.DropTable:
-		return &result{tag: "DROP TABLE"}, true, b.dropTable(st)
+		res, err := b.dropRelations(st.Names, false, st.IfExists, st.DropBehavior == tree.DropCascade)
+		return res, true, err
 	case *tree.CreateSequence:
 		return &result{tag: "CREATE SEQUENCE"}, true, b.createSequence(st)
 	case *tree.DropSequence:
@@ -57,7 +58,11 @@ func (b schemaChanger) exec(stmt tree.Statement, r *runner) (*result, bool, erro
 	case *tree.CreateView:
 		return &result{tag: "CREATE VIEW"}, true, b.createView(st)
 	case *tree.DropView:
-		return &result{tag: "DROP VIEW"}, true, b.dropView(st)
+		if st.IsMaterialized {
+			return nil, true, unsupported("materialized views are not supported yet")
+		}
+		res, err := b.dropRelations(st.Names, true, st.IfExists, st.DropBehavior == tree.DropCascade)
+		return res, true, err
 	case *tree.DropIndex:
 		return &result{tag: "DROP INDEX"}, true, b.dropIndex(st)
 	}
@@ -318,41 +323,6 @@ func nameStrings(l tree.NameList) []string {
 	return out
 }
 
-// dropForeignKeyLinks prepares d's drop: a table another table's foreign
-// key references may go only together with that table (dropping, in the
-// same statement); the references d's own foreign keys recorded on the
-// tables they reference are removed.
-func (b schemaChanger) dropForeignKeyLinks(d *catalog.TableDescriptor, dropping tree.TableNames) error {
-	gone := map[string]bool{}
-	for _, tn := range dropping {
-		gone[string(tn.ObjectName)] = true
-	}
-	for _, in := range d.InboundFKs {
-		if in.Table == d.ID {
-			continue
-		}
-		child, err := catalog.GetTableByID(b.ctx, b.txn, in.Table)
-		if err != nil {
-			return err
-		}
-		if child != nil && !gone[child.Name] {
-			return pgerror.WithHint(pgerror.WithDetail(
-				pgerror.Newf("2BP01", "cannot drop table %s because other objects depend on it", d.Name),
-				fmt.Sprintf("constraint %s on table %s depends on table %s", in.Name, child.Name, d.Name)),
-				"Drop the referencing table or its constraint first (DROP ... CASCADE is not supported yet).")
-		}
-	}
-	for _, fk := range d.ForeignKeys {
-		if fk.RefTable == d.ID {
-			continue
-		}
-		if err := b.unlinkInbound(fk.RefTable, d.ID, fk.Name); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // unlinkInbound removes the record of foreign key name of table child
 // from table parent.
 func (b schemaChanger) unlinkInbound(parentID, child uint32, name string) error {
@@ -520,40 +490,6 @@ func (b schemaChanger) dropIndex(di *tree.DropIndex) error {
 	return nil
 }
 
-func (b schemaChanger) dropTable(dt *tree.DropTable) error {
-	if dt.DropBehavior == tree.DropCascade {
-		return unsupported("DROP ... CASCADE is not supported yet")
-	}
-	for _, tn := range dt.Names {
-		d, err := catalog.GetTable(b.ctx, b.txn, string(tn.ObjectName))
-		if err != nil {
-			return err
-		}
-		if d == nil {
-			if dt.IfExists {
-				continue
-			}
-			return pgerror.Newf(pgerror.CodeUndefinedTable, "table %q does not exist", strings.TrimSpace(string(tn.ObjectName)))
-		}
-		if d.ViewQuery != "" {
-			return pgerror.WithHint(pgerror.Newf("42809", "%q is not a table", d.Name), "Use DROP VIEW to remove a view.")
-		}
-		if d.Sequence != nil {
-			return pgerror.WithHint(pgerror.Newf("42809", "%q is not a table", d.Name), "Use DROP SEQUENCE to remove a sequence.")
-		}
-		if err := b.dropForeignKeyLinks(d, dt.Names); err != nil {
-			return err
-		}
-		if err := catalog.DropTable(b.ctx, b.txn, d); err != nil {
-			return err
-		}
-		if err := dropOwnedSequences(b.ctx, b.txn, d); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // truncate empties tables, in the statement's transaction like any write
 // (PostgreSQL's TRUNCATE is transactional too).
 func (b schemaChanger) truncate(t *tree.Truncate) error {
@@ -620,7 +556,10 @@ func (b schemaChanger) createView(cv *tree.CreateView) error {
 			return pgerror.Newf("42P07", "relation %q already exists", name)
 		}
 	}
+	b.deps = map[uint32]bool{}
 	p, err := b.buildSelect(cv.AsSource)
+	deps := b.deps
+	b.deps = nil
 	if err != nil {
 		return err
 	}
@@ -629,6 +568,10 @@ func (b schemaChanger) createView(cv *tree.CreateView) error {
 		return pgerror.New("42601", "CREATE VIEW specifies more column names than columns")
 	}
 	d := &catalog.TableDescriptor{Name: name, ViewQuery: tree.AsStringWithFlags(cv.AsSource, tree.FmtParsable)}
+	for id := range deps {
+		d.DependsOn = append(d.DependsOn, id)
+	}
+	slices.Sort(d.DependsOn)
 	for i, c := range cols {
 		n := c.name
 		if i < len(cv.ColumnNames) {
@@ -661,31 +604,6 @@ func (b schemaChanger) createView(cv *tree.CreateView) error {
 		}
 	}
 	return catalog.CreateTable(b.ctx, b.txn, d)
-}
-
-func (b schemaChanger) dropView(dv *tree.DropView) error {
-	if dv.IsMaterialized {
-		return unsupported("materialized views are not supported yet")
-	}
-	for _, tn := range dv.Names {
-		d, err := catalog.GetTable(b.ctx, b.txn, string(tn.ObjectName))
-		if err != nil {
-			return err
-		}
-		if d == nil {
-			if dv.IfExists {
-				continue
-			}
-			return pgerror.Newf(pgerror.CodeUndefinedTable, "view %q does not exist", string(tn.ObjectName))
-		}
-		if d.ViewQuery == "" {
-			return pgerror.WithHint(pgerror.Newf("42809", "%q is not a view", d.Name), "Use DROP TABLE to remove a table.")
-		}
-		if err := catalog.DropTable(b.ctx, b.txn, d); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // createTableAs is CREATE TABLE ... AS query: a table with the query's

@@ -148,7 +148,11 @@ func (b *builder) buildTableExpr(te tree.TableExpr) (planNode, *scope, []*fromIt
 		if !ok || len(sel) != 1 {
 			return nil, nil, nil, errors.AssertionFailedf("view %q has a query that is not a SELECT", desc.Name)
 		}
+		// A view depends on the relations it names, not on theirs.
+		deps := b.deps
+		b.deps = nil
 		p, vsc, items, err := b.buildDerived(q, alias)
+		b.deps = deps
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -183,7 +187,7 @@ func (b *builder) findCTE(e tree.TableExpr) *cteEntry {
 // alias's table name, its columns renamed by the alias's column list.
 func (b *builder) buildDerived(sel *tree.Select, as tree.AliasClause) (planNode, *scope, []*fromItem, error) {
 	// A derived table sees no enclosing query (no LATERAL).
-	cb := &builder{ctx: b.ctx, txn: b.txn, sema: b.sema, subqueries: b.subqueries, ctes: b.ctes}
+	cb := &builder{ctx: b.ctx, txn: b.txn, sema: b.sema, subqueries: b.subqueries, ctes: b.ctes, deps: b.deps}
 	p, err := cb.buildSelect(sel)
 	if err != nil {
 		return nil, nil, nil, err

@@ -33,7 +33,7 @@ func (b *builder) buildRecursive(cte *cteEntry, as tree.AliasClause) (*recursive
 	if cte.sel.OrderBy != nil || cte.sel.Limit != nil {
 		return nil, unsupported("ORDER BY or LIMIT in a recursive query is not supported yet")
 	}
-	cb := &builder{ctx: b.ctx, txn: b.txn, sema: b.sema, subqueries: b.subqueries, ctes: b.ctes}
+	cb := &builder{ctx: b.ctx, txn: b.txn, sema: b.sema, subqueries: b.subqueries, ctes: b.ctes, deps: b.deps}
 	anchor, err := cb.buildSelect(u.Left)
 	if err != nil {
 		return nil, err

@@ -60,6 +60,10 @@ type TableDescriptor struct {
 	// ViewQuery, for a view, is its defining query's SQL (Columns then
 	// name and type its output); a view has no rows of its own.
 	ViewQuery string `json:"view_query,omitempty"`
+	// DependsOn are the relations a view's query reads (pg_depend's
+	// normal dependencies): dropping one of them needs CASCADE, which
+	// drops the view too. Empty for views made before it was recorded.
+	DependsOn []uint32 `json:"depends_on,omitempty"`
 	// Indexes are the secondary indexes.
 	Indexes     []IndexDescriptor `json:"indexes,omitempty"`
 	NextIndexID uint32            `json:"next_index_id,omitempty"`

@@ -1,0 +1,167 @@
+package sql
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/meridiandb/meridian/sql/catalog"
+	"github.com/meridiandb/meridian/sql/pgerror"
+)
+
+// DROP TABLE and DROP VIEW with PostgreSQL's dependency rules: a view
+// depends on the relations its query names (catalog's DependsOn), a
+// foreign key on the table it references. RESTRICT (the default) refuses
+// to drop what something else depends on (2BP01, listing it); CASCADE
+// drops the dependent views too, and the dependent foreign key
+// constraints (not their tables), with a NOTICE for each.
+
+func relKind(d *catalog.TableDescriptor) string {
+	switch {
+	case d.ViewQuery != "":
+		return "view"
+	case d.Sequence != nil:
+		return "sequence"
+	}
+	return "table"
+}
+
+// dropRelations drops the relations names, which must be views (view)
+// or tables.
+func (b schemaChanger) dropRelations(names tree.TableNames, view, ifExists, cascade bool) (*result, error) {
+	res := &result{tag: "DROP TABLE"}
+	if view {
+		res.tag = "DROP VIEW"
+	}
+	all, err := catalog.ListTables(b.ctx, b.txn)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]*catalog.TableDescriptor{}
+	for _, d := range all {
+		byName[d.Name] = d
+	}
+	dropping := map[uint32]*catalog.TableDescriptor{}
+	var order []*catalog.TableDescriptor
+	for _, tn := range names {
+		name := strings.TrimSpace(string(tn.ObjectName))
+		d := byName[name]
+		switch {
+		case d == nil && ifExists:
+			res.notices = append(res.notices, notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion,
+				fmt.Sprintf("%s %q does not exist, skipping", map[bool]string{true: "view", false: "table"}[view], name)})
+			continue
+		case d == nil && view:
+			return nil, pgerror.Newf(pgerror.CodeUndefinedTable, "view %q does not exist", name)
+		case d == nil:
+			return nil, pgerror.Newf(pgerror.CodeUndefinedTable, "table %q does not exist", name)
+		case view && d.ViewQuery == "":
+			return nil, pgerror.WithHint(pgerror.Newf("42809", "%q is not a view", d.Name), "Use DROP TABLE to remove a table.")
+		case !view && d.ViewQuery != "":
+			return nil, pgerror.WithHint(pgerror.Newf("42809", "%q is not a table", d.Name), "Use DROP VIEW to remove a view.")
+		case !view && d.Sequence != nil:
+			return nil, pgerror.WithHint(pgerror.Newf("42809", "%q is not a table", d.Name), "Use DROP SEQUENCE to remove a sequence.")
+		}
+		if dropping[d.ID] == nil {
+			dropping[d.ID] = d
+			order = append(order, d)
+		}
+	}
+	// What depends on what is dropped: views (all the way down) and
+	// foreign keys of the tables that stay.
+	type fkDrop struct {
+		child *catalog.TableDescriptor
+		name  string
+		from  uint32
+	}
+	var fks []fkDrop
+	var depends []string // "view v depends on table t", for RESTRICT's error
+	for i := 0; i < len(order); i++ {
+		d := order[i]
+		for _, v := range all {
+			if dropping[v.ID] == nil && slices.Contains(v.DependsOn, d.ID) {
+				depends = append(depends, fmt.Sprintf("%s %s depends on %s %s", relKind(v), v.Name, relKind(d), d.Name))
+				if cascade {
+					dropping[v.ID] = v
+					order = append(order, v)
+					res.notices = append(res.notices, notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion, "drop cascades to view " + v.Name})
+				}
+			}
+		}
+	}
+	for _, d := range order {
+		for _, in := range d.InboundFKs {
+			if in.Table == d.ID || dropping[in.Table] != nil {
+				continue
+			}
+			child, err := catalog.GetTableByID(b.ctx, b.txn, in.Table)
+			if err != nil {
+				return nil, err
+			}
+			if child == nil {
+				continue
+			}
+			depends = append(depends, fmt.Sprintf("constraint %s on table %s depends on table %s", in.Name, child.Name, d.Name))
+			fks = append(fks, fkDrop{child: child, name: in.Name, from: d.ID})
+			res.notices = append(res.notices, notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion,
+				fmt.Sprintf("drop cascades to constraint %s on table %s", in.Name, child.Name)})
+		}
+	}
+	if !cascade && len(depends) > 0 {
+		first := order[0]
+		for _, d := range order {
+			if strings.HasSuffix(depends[0], relKind(d)+" "+d.Name) {
+				first = d
+				break
+			}
+		}
+		return nil, pgerror.WithHint(pgerror.WithDetail(
+			pgerror.Newf("2BP01", "cannot drop %s %s because other objects depend on it", relKind(first), first.Name),
+			strings.Join(depends, "\n")),
+			"Use DROP ... CASCADE to drop the dependent objects too.")
+	}
+	// The dependent foreign keys go from their tables, which stay.
+	for _, fk := range fks {
+		kept := fk.child.ForeignKeys[:0]
+		for _, f := range fk.child.ForeignKeys {
+			if !(f.RefTable == fk.from && f.Name == fk.name) {
+				kept = append(kept, f)
+			}
+		}
+		fk.child.ForeignKeys = kept
+		if err := catalog.PutDescriptor(b.ctx, b.txn, fk.child); err != nil {
+			return nil, err
+		}
+	}
+	for _, d := range order {
+		if d.ViewQuery == "" {
+			if err := b.unlinkOutboundFKs(d, dropping); err != nil {
+				return nil, err
+			}
+		}
+		if err := catalog.DropTable(b.ctx, b.txn, d); err != nil {
+			return nil, err
+		}
+		if d.ViewQuery == "" {
+			if err := dropOwnedSequences(b.ctx, b.txn, d); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return res, nil
+}
+
+// unlinkOutboundFKs removes the records d's own foreign keys left on the
+// tables they reference (those not dropped with it).
+func (b schemaChanger) unlinkOutboundFKs(d *catalog.TableDescriptor, dropping map[uint32]*catalog.TableDescriptor) error {
+	for _, fk := range d.ForeignKeys {
+		if fk.RefTable == d.ID || dropping[fk.RefTable] != nil {
+			continue
+		}
+		if err := b.unlinkInbound(fk.RefTable, d.ID, fk.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
