@@ -31,12 +31,13 @@ func (b schemaChanger) exec(stmt tree.Statement, r *runner) (*result, bool, erro
 		}
 		return &result{tag: "CREATE TABLE"}, true, b.createTable(st)
 	case *tree.DropTable:
-		res, err := b.dropRelations(st.Names, false, st.IfExists, st.DropBehavior == tree.DropCascade)
+		res, err := b.dropRelations(st.Names, "table", st.IfExists, st.DropBehavior == tree.DropCascade)
 		return res, true, err
 	case *tree.CreateSequence:
 		return &result{tag: "CREATE SEQUENCE"}, true, b.createSequence(st)
 	case *tree.DropSequence:
-		return &result{tag: "DROP SEQUENCE"}, true, b.dropSequence(st)
+		res, err := b.dropRelations(st.Names, "sequence", st.IfExists, st.DropBehavior == tree.DropCascade)
+		return res, true, err
 	case *tree.AlterSequence:
 		return &result{tag: "ALTER SEQUENCE"}, true, b.alterSequence(st)
 	case *tree.CommentOnTable, *tree.CommentOnColumn:
@@ -61,7 +62,7 @@ func (b schemaChanger) exec(stmt tree.Statement, r *runner) (*result, bool, erro
 		if st.IsMaterialized {
 			return nil, true, unsupported("materialized views are not supported yet")
 		}
-		res, err := b.dropRelations(st.Names, true, st.IfExists, st.DropBehavior == tree.DropCascade)
+		res, err := b.dropRelations(st.Names, "view", st.IfExists, st.DropBehavior == tree.DropCascade)
 		return res, true, err
 	case *tree.DropIndex:
 		return &result{tag: "DROP INDEX"}, true, b.dropIndex(st)

@@ -27,13 +27,10 @@ func relKind(d *catalog.TableDescriptor) string {
 	return "table"
 }
 
-// dropRelations drops the relations names, which must be views (view)
-// or tables.
-func (b schemaChanger) dropRelations(names tree.TableNames, view, ifExists, cascade bool) (*result, error) {
-	res := &result{tag: "DROP TABLE"}
-	if view {
-		res.tag = "DROP VIEW"
-	}
+// dropRelations drops the relations names, which must be of kind
+// ("table", "view" or "sequence").
+func (b schemaChanger) dropRelations(names tree.TableNames, kind string, ifExists, cascade bool) (*result, error) {
+	res := &result{tag: "DROP " + strings.ToUpper(kind)}
 	all, err := catalog.ListTables(b.ctx, b.txn)
 	if err != nil {
 		return nil, err
@@ -50,18 +47,13 @@ func (b schemaChanger) dropRelations(names tree.TableNames, view, ifExists, casc
 		switch {
 		case d == nil && ifExists:
 			res.notices = append(res.notices, notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion,
-				fmt.Sprintf("%s %q does not exist, skipping", map[bool]string{true: "view", false: "table"}[view], name)})
+				fmt.Sprintf("%s %q does not exist, skipping", kind, name)})
 			continue
-		case d == nil && view:
-			return nil, pgerror.Newf(pgerror.CodeUndefinedTable, "view %q does not exist", name)
 		case d == nil:
-			return nil, pgerror.Newf(pgerror.CodeUndefinedTable, "table %q does not exist", name)
-		case view && d.ViewQuery == "":
-			return nil, pgerror.WithHint(pgerror.Newf("42809", "%q is not a view", d.Name), "Use DROP TABLE to remove a table.")
-		case !view && d.ViewQuery != "":
-			return nil, pgerror.WithHint(pgerror.Newf("42809", "%q is not a table", d.Name), "Use DROP VIEW to remove a view.")
-		case !view && d.Sequence != nil:
-			return nil, pgerror.WithHint(pgerror.Newf("42809", "%q is not a table", d.Name), "Use DROP SEQUENCE to remove a sequence.")
+			return nil, pgerror.Newf(pgerror.CodeUndefinedTable, "%s %q does not exist", kind, name)
+		case relKind(d) != kind:
+			return nil, pgerror.WithHint(pgerror.Newf("42809", "%q is not a %s", d.Name, kind),
+				fmt.Sprintf("Use DROP %s to remove a %s.", strings.ToUpper(relKind(d)), relKind(d)))
 		}
 		if dropping[d.ID] == nil {
 			dropping[d.ID] = d
@@ -86,6 +78,31 @@ func (b schemaChanger) dropRelations(names tree.TableNames, view, ifExists, casc
 					dropping[v.ID] = v
 					order = append(order, v)
 					res.notices = append(res.notices, notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion, "drop cascades to view " + v.Name})
+				}
+			}
+		}
+	}
+	// Column defaults that draw from a sequence dropped (its owner's
+	// included, unless the owner goes too).
+	type defaultDrop struct {
+		table *catalog.TableDescriptor
+		col   int
+	}
+	var defaults []defaultDrop
+	for _, d := range order {
+		if d.Sequence == nil {
+			continue
+		}
+		for _, t := range all {
+			if dropping[t.ID] != nil || t.ViewQuery != "" || t.Sequence != nil {
+				continue
+			}
+			for i, c := range t.Columns {
+				if strings.Contains(c.Default, "nextval('"+d.Name+"'") {
+					depends = append(depends, fmt.Sprintf("default value for column %s of table %s depends on sequence %s", c.Name, t.Name, d.Name))
+					defaults = append(defaults, defaultDrop{t, i})
+					res.notices = append(res.notices, notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion,
+						fmt.Sprintf("drop cascades to default value for column %s of table %s", c.Name, t.Name)})
 				}
 			}
 		}
@@ -121,6 +138,12 @@ func (b schemaChanger) dropRelations(names tree.TableNames, view, ifExists, casc
 			strings.Join(depends, "\n")),
 			"Use DROP ... CASCADE to drop the dependent objects too.")
 	}
+	for _, dd := range defaults {
+		dd.table.Columns[dd.col].Default = ""
+		if err := catalog.PutDescriptor(b.ctx, b.txn, dd.table); err != nil {
+			return nil, err
+		}
+	}
 	// The dependent foreign keys go from their tables, which stay.
 	for _, fk := range fks {
 		kept := fk.child.ForeignKeys[:0]
@@ -135,7 +158,7 @@ func (b schemaChanger) dropRelations(names tree.TableNames, view, ifExists, casc
 		}
 	}
 	for _, d := range order {
-		if d.ViewQuery == "" {
+		if relKind(d) == "table" {
 			if err := b.unlinkOutboundFKs(d, dropping); err != nil {
 				return nil, err
 			}
@@ -143,7 +166,7 @@ func (b schemaChanger) dropRelations(names tree.TableNames, view, ifExists, casc
 		if err := catalog.DropTable(b.ctx, b.txn, d); err != nil {
 			return nil, err
 		}
-		if d.ViewQuery == "" {
+		if relKind(d) == "table" {
 			if err := dropOwnedSequences(b.ctx, b.txn, d); err != nil {
 				return nil, err
 			}

@@ -139,6 +139,18 @@ func putSequenceRow(ctx context.Context, txn kvapi.Txn, d *catalog.TableDescript
 	return txn.Put(ctx, key, val)
 }
 
+// descriptorWriter is a transaction that knows which descriptors it
+// wrote (lease.Txn).
+type descriptorWriter interface {
+	WroteDescriptor(id uint32) bool
+}
+
+// errSequenceUnseen marks a sequence whose row a transaction cannot see:
+// one created by another transaction that has not committed (the
+// statement's own, when CREATE SEQUENCE and its first nextval share a
+// transaction block or a multi-statement query).
+var errSequenceUnseen = errors.New("sequence row not visible")
+
 func getSequenceRow(ctx context.Context, txn kvapi.Txn, d *catalog.TableDescriptor) (last int64, called bool, _ error) {
 	key := d.IndexPrefix()
 	raw, err := txn.Get(ctx, key)
@@ -146,7 +158,7 @@ func getSequenceRow(ctx context.Context, txn kvapi.Txn, d *catalog.TableDescript
 		return 0, false, err
 	}
 	if raw == nil {
-		return 0, false, errors.AssertionFailedf("sequence %q has no row", d.Name)
+		return 0, false, errors.Mark(errors.AssertionFailedf("sequence %q has no row", d.Name), errSequenceUnseen)
 	}
 	row, err := rowenc.DecodeRow(d, key, raw)
 	if err != nil {
@@ -192,43 +204,6 @@ func (b schemaChanger) createSequence(cs *tree.CreateSequence) error {
 		d.Sequence.OwnedByTable, d.Sequence.OwnedByColumn = t.ID, string(ci.ColumnName)
 	}
 	return createSequence(b.ctx, b.txn, d)
-}
-
-func (b schemaChanger) dropSequence(ds *tree.DropSequence) error {
-	if ds.DropBehavior == tree.DropCascade {
-		return unsupported("DROP ... CASCADE is not supported yet")
-	}
-	for _, tn := range ds.Names {
-		d, err := catalog.GetTable(b.ctx, b.txn, string(tn.ObjectName))
-		if err != nil {
-			return err
-		}
-		if d == nil {
-			if ds.IfExists {
-				continue
-			}
-			return pgerror.Newf(pgerror.CodeUndefinedTable, "sequence %q does not exist", string(tn.ObjectName))
-		}
-		if d.Sequence == nil {
-			return pgerror.WithHint(pgerror.Newf("42809", "%q is not a sequence", d.Name), "Use DROP TABLE to remove a table.")
-		}
-		if d.Sequence.OwnedByTable != 0 {
-			if owner, err := catalog.GetTableByID(b.ctx, b.txn, d.Sequence.OwnedByTable); err != nil {
-				return err
-			} else if owner != nil {
-				if col := owner.DefaultUsing(d.Name); col != "" {
-					return pgerror.WithHint(pgerror.WithDetail(
-						pgerror.Newf("2BP01", "cannot drop sequence %s because other objects depend on it", d.Name),
-						fmt.Sprintf("default value for column %s of table %s depends on sequence %s", col, owner.Name, d.Name)),
-						"Drop the table, or the column's default, first (DROP ... CASCADE is not supported yet).")
-				}
-			}
-		}
-		if err := catalog.DropTable(b.ctx, b.txn, d); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // dropOwnedSequences drops the sequences that d's columns own.
@@ -347,7 +322,7 @@ func (e *evalCtx) nextval(d *catalog.TableDescriptor) (int64, error) {
 	st := e.sess.sequences[d.ID]
 	if st == nil || st.cached == 0 {
 		var first, last, n int64 // the values reserved: first, ..., last; n of them
-		err := e.sess.ex.runOwnTxn(e.ctx, func(txn kvapi.Txn) error {
+		reserve := func(txn kvapi.Txn) error {
 			cur, called, err := getSequenceRow(e.ctx, txn, d)
 			if err != nil {
 				return err
@@ -367,7 +342,21 @@ func (e *evalCtx) nextval(d *catalog.TableDescriptor) (int64, error) {
 				last, n = next, n+1
 			}
 			return putSequenceRow(e.ctx, txn, d, last, true)
-		})
+		}
+		var err error
+		if w, ok := e.txn.(descriptorWriter); ok && w.WroteDescriptor(d.ID) {
+			// Created (or altered) by the statement's transaction: a
+			// transaction of its own would wait on that one's intent.
+			err = reserve(e.txn)
+		} else {
+			err = e.sess.ex.runOwnTxn(e.ctx, reserve)
+		}
+		if errors.Is(err, errSequenceUnseen) && e.txn != nil {
+			// The sequence is the statement's transaction's own, not
+			// committed yet: reserve in that transaction (if it rolls
+			// back, the sequence goes with it).
+			err = reserve(e.txn)
+		}
 		if err != nil {
 			return 0, err
 		}

@@ -109,6 +109,10 @@ func (t *Txn) use(l *Lease) {
 	t.used = append(t.used, l)
 }
 
+// WroteDescriptor reports whether the transaction wrote descriptor id
+// (created or changed it): what it holds of it is not committed yet.
+func (t *Txn) WroteDescriptor(id uint32) bool { return t.wrote[id] }
+
 func (t *Txn) noteWrite(key []byte) {
 	if !catalog.IsSchemaKey(key) {
 		return
