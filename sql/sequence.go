@@ -343,21 +343,7 @@ func (e *evalCtx) nextval(d *catalog.TableDescriptor) (int64, error) {
 			}
 			return putSequenceRow(e.ctx, txn, d, last, true)
 		}
-		var err error
-		if w, ok := e.txn.(descriptorWriter); ok && w.WroteDescriptor(d.ID) {
-			// Created (or altered) by the statement's transaction: a
-			// transaction of its own would wait on that one's intent.
-			err = reserve(e.txn)
-		} else {
-			err = e.sess.ex.runOwnTxn(e.ctx, reserve)
-		}
-		if errors.Is(err, errSequenceUnseen) && e.txn != nil {
-			// The sequence is the statement's transaction's own, not
-			// committed yet: reserve in that transaction (if it rolls
-			// back, the sequence goes with it).
-			err = reserve(e.txn)
-		}
-		if err != nil {
+		if err := e.sequenceTxn(d, reserve); err != nil {
 			return 0, err
 		}
 		st = &seqState{next: first, cached: n}
@@ -410,7 +396,7 @@ func (e *evalCtx) setval(d *catalog.TableDescriptor, v int64, called bool) error
 	if v < so.MinValue || v > so.MaxValue {
 		return pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "setval: value %d is out of bounds for sequence %q (%d..%d)", v, d.Name, so.MinValue, so.MaxValue)
 	}
-	if err := e.sess.ex.runOwnTxn(e.ctx, func(txn kvapi.Txn) error {
+	if err := e.sequenceTxn(d, func(txn kvapi.Txn) error {
 		return putSequenceRow(e.ctx, txn, d, v, called)
 	}); err != nil {
 		return err
@@ -438,6 +424,29 @@ func (e *evalCtx) currval(d *catalog.TableDescriptor) (int64, error) {
 		return 0, pgerror.Newf("55000", "currval of sequence %q is not yet defined in this session", d.Name)
 	}
 	return st.current, nil
+}
+
+// sequenceTxn runs fn, a change to d's row, in a transaction of its own
+// that commits at once (nextval and setval are never rolled back, as in
+// PostgreSQL) — unless the statement's transaction created or changed the
+// sequence and has not committed: a transaction of its own would wait on
+// that one's intent (or, on memkv, not see the row), so fn runs in the
+// statement's transaction (if it rolls back, the sequence goes with it).
+func (e *evalCtx) sequenceTxn(d *catalog.TableDescriptor, fn func(kvapi.Txn) error) error {
+	if w, ok := e.txn.(descriptorWriter); ok && w.WroteDescriptor(d.ID) {
+		return fn(e.txn)
+	}
+	err := e.sess.ex.runOwnTxn(e.ctx, func(txn kvapi.Txn) error {
+		// The row must be there for it (setval only writes it).
+		if _, _, err := getSequenceRow(e.ctx, txn, d); err != nil {
+			return err
+		}
+		return fn(txn)
+	})
+	if errors.Is(err, errSequenceUnseen) && e.txn != nil {
+		err = fn(e.txn)
+	}
+	return err
 }
 
 // runOwnTxn runs fn in a transaction of its own and commits it, retrying
