@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -92,11 +93,10 @@ func (a sqlAdmin) Split(ctx context.Context, key []byte) error {
 	// The split's meta2 records follow it (kvserver/replica_split.go):
 	// wait for them, so that what the client sees next (SHOW RANGES,
 	// routing) knows both halves.
-	backoff := time.Millisecond
-	for {
+	return waitUntil(ctx, "the split's meta2 records", func() (bool, error) {
 		descs, err := a.n.RangeDescriptors(ctx)
 		if err != nil {
-			return err
+			return false, err
 		}
 		found := 0
 		for _, d := range descs {
@@ -106,18 +106,8 @@ func (a sqlAdmin) Split(ctx context.Context, key []byte) error {
 				}
 			}
 		}
-		if found == 2 {
-			return nil
-		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return errors.Wrap(ctx.Err(), "waiting for the split's meta2 records")
-		case <-t.C:
-		}
-		backoff = min(2*backoff, 100*time.Millisecond)
-	}
+		return found == 2, nil
+	})
 }
 
 // TransferLease moves range id's lease to the replica on node to.
@@ -161,32 +151,44 @@ func (a sqlAdmin) RelocateVoter(ctx context.Context, id int64, from, to int32) e
 	}
 	// The lease must leave from before its replica can: move it to the new
 	// voter and wait until a replica's applied state says it moved.
-	backoff := time.Millisecond
-	for transferred := false; ; {
+	transferred := false
+	if err := waitUntil(ctx, fmt.Sprintf("the lease to leave node %d", from), func() (bool, error) {
 		ri, err := a.rangeByID(ctx, id)
-		if err != nil {
-			return err
-		}
-		if ri.Leaseholder != from {
-			break
+		if err != nil || ri.Leaseholder != from {
+			return err == nil, err
 		}
 		if !transferred {
 			if err := a.TransferLease(ctx, id, to); err != nil {
-				return errors.Wrapf(err, "moving the lease off node %d", from)
+				return false, errors.Wrapf(err, "moving the lease off node %d", from)
 			}
 			transferred = true
+		}
+		return false, nil
+	}); err != nil {
+		return err
+	}
+	return errors.Wrapf(change(&rangepb.ReplicaChange{Type: rangepb.ChangeType_REMOVE_VOTER, NodeId: from, StoreId: from}),
+		"removing the voter on node %d", from)
+}
+
+// waitUntil polls done, backing off from 1 ms to 100 ms, until it
+// reports true, fails, or ctx ends.
+func waitUntil(ctx context.Context, what string, done func() (bool, error)) error {
+	backoff := time.Millisecond
+	for {
+		ok, err := done()
+		if err != nil || ok {
+			return err
 		}
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return errors.Wrapf(ctx.Err(), "waiting for the lease to leave node %d", from)
+			return errors.Wrapf(ctx.Err(), "waiting for %s", what)
 		case <-t.C:
 		}
 		backoff = min(2*backoff, 100*time.Millisecond)
 	}
-	return errors.Wrapf(change(&rangepb.ReplicaChange{Type: rangepb.ChangeType_REMOVE_VOTER, NodeId: from, StoreId: from}),
-		"removing the voter on node %d", from)
 }
 
 func (a sqlAdmin) rangeByID(ctx context.Context, id int64) (sql.RangeInfo, error) {
