@@ -19,6 +19,23 @@ type Lock struct {
 	Txn TxnMeta
 }
 
+// LockNotAvailableError: a request was told not to wait for another
+// transaction's lock (NoWait: SELECT … FOR UPDATE NOWAIT), or not longer
+// than its lock timeout (SQL's lock_timeout), and the lock was still held.
+// Nothing the request would have done was done.
+type LockNotAvailableError struct {
+	Lock
+	// NoWait: the request waited not at all; else its lock timeout passed.
+	NoWait bool
+}
+
+func (e *LockNotAvailableError) Error() string {
+	if e.NoWait {
+		return fmt.Sprintf("could not obtain the lock on %q held by txn %s without waiting", e.Key, e.Txn.ID.Short())
+	}
+	return fmt.Sprintf("the lock on %q held by txn %s was not released within the lock timeout", e.Key, e.Txn.ID.Short())
+}
+
 // LockConflictError reports locks (intents) of other transactions that a
 // request ran into. The request may wait for or push the named
 // transactions and retry.

@@ -2,6 +2,7 @@ package kv
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 
@@ -200,9 +201,14 @@ func mvccCompare(a, b []byte) int {
 	return mvccCompareSuffixes(a[ap:], b[bp:])
 }
 
+// mvccCompareSuffixes returns -1, 0 or +1 and nothing else, as Pebble's
+// Compare contract says: its columnar blocks switch on +1 exactly (a
+// binary search over range-deletion boundaries took any other positive
+// value for "less", and an iterator positioning over a flushed range
+// tombstone then never ended).
 func mvccCompareSuffixes(a, b []byte) int {
 	if len(a) == 0 || len(b) == 0 {
-		return len(a) - len(b)
+		return cmp.Compare(len(a), len(b))
 	}
 	return bytes.Compare(b[:len(b)-1], a[:len(a)-1])
 }

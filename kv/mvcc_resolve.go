@@ -2,6 +2,7 @@ package kv
 
 import (
 	"github.com/cockroachdb/errors"
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/meridiandb/meridian/hlc"
 )
 
@@ -19,24 +20,83 @@ type LockUpdate struct {
 	IgnoredSeqNums []SeqNumRange
 }
 
-// MVCCResolveIntent resolves the intent of update.Txn at update.Span.Key:
-// commits it (at the commit timestamp, moving it up if needed), aborts it
-// (removing it), or, for a PENDING update, pushes its timestamp. It reports
-// whether there was such an intent.
+// MVCCResolveIntent resolves the intent of update.Txn at update.Span.Key
+// (see IntentResolver.Resolve).
 func MVCCResolveIntent(rw ReadWriter, ms *MVCCStats, update LockUpdate) (bool, error) {
+	r := NewIntentResolver(rw)
+	defer r.Close()
+	return r.Resolve(ms, update)
+}
+
+// IntentResolver resolves intents one after another through one
+// iterator: a fresh iterator per intent costs more than the resolution
+// (every level's file is found and opened again), which made resolving
+// the intents of a bulk load the node's main work for a minute after it.
+// The iterator sees rw as it was when it was made, which is all a
+// resolution of another key needs; a key resolved a second time gets a
+// fresh one. Writes to rw by others while it is open must not touch the
+// keys it has still to resolve.
+type IntentResolver struct {
+	rw ReadWriter
+	// locks reads the lock table, versions the keys' versions: two
+	// iterators, each moving forward in its own part of the keyspace
+	// when the keys come in order, instead of one jumping between them.
+	locks, versions *pebble.Iterator
+	seen            map[string]struct{}
+}
+
+// NewIntentResolver returns a resolver writing to rw; Close releases it.
+func NewIntentResolver(rw ReadWriter) *IntentResolver { return &IntentResolver{rw: rw} }
+
+// Close releases the resolver's iterator.
+func (r *IntentResolver) Close() {
+	if r.locks != nil {
+		if r.versions != r.locks {
+			r.rw.releasePebbleIter(r.versions)
+		}
+		r.rw.releasePebbleIter(r.locks)
+		r.locks, r.versions, r.seen = nil, nil, nil
+	}
+}
+
+// Resolve resolves the intent of update.Txn at update.Span.Key:
+// commits it (at the commit timestamp, moving it up if needed), aborts it
+// (removing it), or, for a PENDING update, pushes its timestamp. It
+// reports whether there was such an intent.
+func (r *IntentResolver) Resolve(ms *MVCCStats, update LockUpdate) (bool, error) {
 	key := update.Span.Key
 	if err := checkKey(key); err != nil {
 		return false, err
 	}
-	it, err := rw.newPebbleIter(nil, nil)
-	if err != nil {
-		return false, err
+	if _, again := r.seen[string(key)]; again {
+		r.Close()
 	}
+	switch {
+	case r.locks == nil:
+		// One iterator for both while there is one intent (a one-row
+		// write's commit): making an iterator costs more than moving one.
+		locks, err := r.rw.newPebbleIter(nil, nil)
+		if err != nil {
+			return false, err
+		}
+		r.locks, r.versions, r.seen = locks, locks, map[string]struct{}{}
+	case r.versions == r.locks:
+		versions, err := r.rw.newPebbleIter(nil, nil)
+		if err != nil {
+			return false, err
+		}
+		r.versions = versions
+	}
+	r.seen[string(key)] = struct{}{}
+	return resolveIntent(r.rw, r.locks, r.versions, ms, update)
+}
+
+func resolveIntent(rw ReadWriter, locks, it *pebble.Iterator, ms *MVCCStats, update LockUpdate) (bool, error) {
+	key := update.Span.Key
 	var arr [64]byte
 	buf := arr[:0]
-	lock, lockSize, err := readLock(it, key, &buf)
+	lock, lockSize, err := readLock(locks, key, &buf)
 	if err != nil || lock == nil || lock.Txn.ID != update.Txn.ID {
-		rw.releasePebbleIter(it)
 		return false, err
 	}
 	// Read the provisional version and the newest committed one below it
@@ -48,19 +108,16 @@ func MVCCResolveIntent(rw ReadWriter, ms *MVCCStats, update LockUpdate) (bool, e
 	for valid := it.SeekPrefixGE(buf); valid; valid = it.Next() {
 		k, err := DecodeMVCCKey(it.Key())
 		if err != nil {
-			rw.releasePebbleIter(it)
 			return false, err
 		}
 		raw, err := it.ValueAndErr()
 		if err != nil {
-			rw.releasePebbleIter(it)
 			return false, err
 		}
 		st.versions = append(st.versions, statVersion{ts: k.Timestamp, valLen: int64(len(raw)), tombstone: valueIsTombstone(raw)})
 		if k.Timestamp == intentTs {
 			v, err := decodeValue(k, raw)
 			if err != nil {
-				rw.releasePebbleIter(it)
 				return false, err
 			}
 			st.cur = Value{Type: v.Type, RawBytes: append([]byte(nil), v.RawBytes...)}
@@ -72,9 +129,7 @@ func MVCCResolveIntent(rw ReadWriter, ms *MVCCStats, update LockUpdate) (bool, e
 		}
 		break
 	}
-	err = it.Error()
-	rw.releasePebbleIter(it)
-	if err != nil {
+	if err := it.Error(); err != nil {
 		return false, err
 	}
 	if !found {
@@ -83,7 +138,7 @@ func MVCCResolveIntent(rw ReadWriter, ms *MVCCStats, update LockUpdate) (bool, e
 
 	inEpoch := lock.Txn.Epoch == update.Txn.Epoch
 	remove := update.Status == ABORTED || (update.Status == COMMITTED && lock.Txn.Epoch < update.Txn.Epoch)
-	v := st.cur
+	v, replaced := st.cur, false
 	newLock := &LockRecord{Txn: lock.Txn, History: lock.History}
 	if !remove && inEpoch && len(update.IgnoredSeqNums) > 0 {
 		// Savepoint rollbacks: fall back to the newest write that stands.
@@ -99,6 +154,7 @@ func MVCCResolveIntent(rw ReadWriter, ms *MVCCStats, update LockUpdate) (bool, e
 			} else {
 				last := keep[len(keep)-1]
 				v, newLock.Txn.Sequence, keep = last.Value, last.Sequence, keep[:len(keep)-1]
+				replaced = true
 			}
 		}
 		newLock.History = keep
@@ -108,12 +164,32 @@ func MVCCResolveIntent(rw ReadWriter, ms *MVCCStats, update LockUpdate) (bool, e
 	}
 	newTs := intentTs
 	newTs.Forward(update.Txn.WriteTimestamp)
+	if update.Status == COMMITTED && newTs == intentTs && !replaced {
+		return true, commitInPlace(rw, ms, key, st)
+	}
 	if update.Status == COMMITTED {
 		newLock = nil
 	} else {
 		newLock.Txn.WriteTimestamp = newTs
 	}
 	return true, writeVersion(rw, ms, key, st, newTs, v, newLock)
+}
+
+// commitInPlace commits an intent whose provisional version already is
+// the committed one (same timestamp, same value): only the lock record
+// goes. Rewriting the version would write every committed value twice
+// (Raft log, WAL, memtable) and pile up entries of the same key in the
+// memtable, which every later read of a hot row must step over.
+func commitInPlace(rw ReadWriter, ms *MVCCStats, key []byte, st writeState) error {
+	if err := rw.Clear(MVCCKey{Key: LockTableKey(key)}); err != nil {
+		return err
+	}
+	if ms != nil {
+		ts := st.lock.Txn.WriteTimestamp
+		lb := &statLock{size: st.lockSize, intentTs: ts}
+		ms.Add(statsDelta(key, st.versions, st.versions, lb, nil, statsNow(ms, ts)))
+	}
+	return nil
 }
 
 // removeIntent deletes the provisional version and the lock record.
@@ -181,10 +257,12 @@ func MVCCResolveIntentRange(rw ReadWriter, ms *MVCCStats, update LockUpdate, max
 		return 0, nil, err
 	}
 	var n int64
+	r := NewIntentResolver(rw)
+	defer r.Close()
 	for _, k := range keys {
 		u := update
 		u.Span = Span{Key: k}
-		ok, err := MVCCResolveIntent(rw, ms, u)
+		ok, err := r.Resolve(ms, u)
 		if err != nil {
 			return n, nil, err
 		}

@@ -119,13 +119,21 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	for _, w := range warnings {
 		c.send(w)
 	}
+	timeZone := "UTC"
+	if st, ok := sess.(interface {
+		Setting(name string) (string, error)
+	}); ok {
+		if tz, err := st.Setting("timezone"); err == nil {
+			timeZone = tz // a client's startup TimeZone, if taken
+		}
+	}
 	for _, kv := range [][2]string{
 		{"server_version", s.cfg.ServerVersion},
 		{"server_encoding", "UTF8"},
 		{"client_encoding", "UTF8"},
 		{"DateStyle", "ISO, MDY"},
 		{"IntervalStyle", "postgres"},
-		{"TimeZone", "UTC"},
+		{"TimeZone", timeZone},
 		{"integer_datetimes", "on"},
 		{"standard_conforming_strings", "on"},
 		{"is_superuser", "on"},
@@ -657,15 +665,17 @@ func (w *resultWriter) failed(err error) {
 
 func (w *resultWriter) EmptyQuery() { w.c.send(&pgproto3.EmptyQueryResponse{}) }
 
-func (w *resultWriter) Notice(sev pgerror.Severity, code pgerror.Code, msg string) {
-	w.c.send(&pgproto3.NoticeResponse{Severity: string(sev), SeverityUnlocalized: string(sev), Code: string(code), Message: msg})
+func (w *resultWriter) Notice(sev pgerror.Severity, code pgerror.Code, msg, detail string) {
+	w.c.send(&pgproto3.NoticeResponse{Severity: string(sev), SeverityUnlocalized: string(sev), Code: string(code), Message: msg, Detail: detail})
 }
 
 func (w *resultWriter) ParameterStatus(name, value string) {
 	w.c.send(&pgproto3.ParameterStatus{Name: name, Value: value})
 }
 
-func (w *resultWriter) CopyIn(numCols int, binary bool) (io.Reader, error) {
+// copyFormats are a COPY's overall format and its columns' format codes:
+// all text (0) or all binary (1).
+func copyFormats(numCols int, binary bool) (byte, []uint16) {
 	format := uint16(0)
 	if binary {
 		format = 1
@@ -674,13 +684,37 @@ func (w *resultWriter) CopyIn(numCols int, binary bool) (io.Reader, error) {
 	for i := range codes {
 		codes[i] = format
 	}
-	w.c.send(&pgproto3.CopyInResponse{OverallFormat: byte(format), ColumnFormatCodes: codes})
+	return byte(format), codes
+}
+
+func (w *resultWriter) CopyIn(numCols int, binary bool) (io.Reader, error) {
+	format, codes := copyFormats(numCols, binary)
+	w.c.send(&pgproto3.CopyInResponse{OverallFormat: format, ColumnFormatCodes: codes})
 	w.c.flush()
 	if w.c.err != nil {
 		return nil, w.c.err
 	}
 	w.c.copying = &copyReader{c: w.c}
 	return w.c.copying, nil
+}
+
+func (w *resultWriter) CopyOut(numCols int, binary bool) (CopyWriter, error) {
+	format, codes := copyFormats(numCols, binary)
+	w.c.send(&pgproto3.CopyOutResponse{OverallFormat: format, ColumnFormatCodes: codes})
+	return copyWriter{w.c}, w.c.err
+}
+
+// copyWriter sends COPY ... TO STDOUT data as CopyData messages.
+type copyWriter struct{ c *conn }
+
+func (cw copyWriter) Write(data []byte) error {
+	cw.c.send(&pgproto3.CopyData{Data: data})
+	return cw.c.err
+}
+
+func (cw copyWriter) Done() error {
+	cw.c.send(&pgproto3.CopyDone{})
+	return cw.c.err
 }
 
 // copyReader yields the payloads of a client's CopyData messages until

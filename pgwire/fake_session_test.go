@@ -263,7 +263,7 @@ func (p *testPortal) Execute(ctx context.Context, maxRows int, w pgwire.ResultWr
 		s.e.mu.Unlock()
 		return false, s.fail(ctx.Err())
 	case "NOTICE":
-		w.Notice(pgerror.SeverityNotice, pgerror.CodeWarning, strings.Join(p.st.args, " "))
+		w.Notice(pgerror.SeverityNotice, pgerror.CodeWarning, strings.Join(p.st.args, " "), "")
 		w.Complete("NOTICE")
 		return false, nil
 	case "SET":

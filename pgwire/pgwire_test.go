@@ -64,7 +64,7 @@ func (ts *testServer) url(user, password, extra string) string {
 	if password != "" {
 		u += ":" + password
 	}
-	return u + "@" + ts.addr + "/db?sslmode=disable" + extra
+	return u + "@" + ts.addr + "/defaultdb?sslmode=disable" + extra
 }
 
 func connect(t testing.TB, url string) *pgx.Conn {

@@ -122,6 +122,12 @@ type Column struct {
 // ResultWriter receives a statement's results. In the simple protocol the
 // columns go out as a RowDescription; in the extended protocol the client
 // learns them from Describe, and Columns is not sent.
+// CopyWriter sends the data of a COPY ... TO STDOUT.
+type CopyWriter interface {
+	Write(data []byte) error
+	Done() error
+}
+
 type ResultWriter interface {
 	// Columns announces the columns of the rows that follow.
 	Columns(cols []Column)
@@ -133,8 +139,9 @@ type ResultWriter interface {
 	Complete(tag string)
 	// EmptyQuery answers a query string that held no statement.
 	EmptyQuery()
-	// Notice sends a notice (severity WARNING or NOTICE) to the client.
-	Notice(sev pgerror.Severity, code pgerror.Code, msg string)
+	// Notice sends a notice (severity WARNING or NOTICE) to the client,
+	// with a detail line if detail is not empty.
+	Notice(sev pgerror.Severity, code pgerror.Code, msg, detail string)
 	// ParameterStatus tells the client of a changed session setting that
 	// drivers track (TimeZone, DateStyle, application_name, ...).
 	ParameterStatus(name, value string)
@@ -143,4 +150,8 @@ type ResultWriter interface {
 	// reader yields (the CopyData payloads, in order) until the client's
 	// CopyDone (io.EOF) or CopyFail (an error with its message).
 	CopyIn(numCols int, binary bool) (io.Reader, error)
+	// CopyOut starts a COPY ... TO STDOUT of numCols columns in text (or
+	// CSV) or binary format: the writer sends each Write as one CopyData
+	// message and Done ends the data (CopyDone); Complete follows.
+	CopyOut(numCols int, binary bool) (CopyWriter, error)
 }

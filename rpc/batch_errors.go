@@ -2,7 +2,11 @@ package rpc
 
 import (
 	"context"
+	"strings"
+	"unicode/utf8"
+
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/range/kvserver"
@@ -18,6 +22,39 @@ import (
 // EncodeBatchError turns an error a Node returned for a batch into its wire
 // form.
 func EncodeBatchError(err error) *rangepb.Error {
+	e := encodeBatchError(err)
+	validUTF8(e.ProtoReflect())
+	return e
+}
+
+// validUTF8 replaces the bytes of the string fields of m (and of the
+// messages in it) that are not UTF-8, which proto refuses to marshal: an
+// error's text often quotes a key, and keys are arbitrary bytes. Without
+// it, such an error became "grpc: error while marshaling: string field
+// contains invalid UTF-8" on the caller's side, with its type lost (seen
+// in TestBankSerializable: a transfer failed for good instead of retrying).
+func validUTF8(m protoreflect.Message) {
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsMap():
+		case fd.IsList():
+			if fd.Kind() == protoreflect.MessageKind {
+				for i, l := 0, v.List(); i < l.Len(); i++ {
+					validUTF8(l.Get(i).Message())
+				}
+			}
+		case fd.Kind() == protoreflect.StringKind:
+			if s := v.String(); !utf8.ValidString(s) {
+				m.Set(fd, protoreflect.ValueOfString(strings.ToValidUTF8(s, "\uFFFD")))
+			}
+		case fd.Kind() == protoreflect.MessageKind:
+			validUTF8(v.Message())
+		}
+		return true
+	})
+}
+
+func encodeBatchError(err error) *rangepb.Error {
 	e := &rangepb.Error{Message: err.Error()}
 	if encodeTxnError(err, e) {
 		return e
@@ -28,6 +65,7 @@ func EncodeBatchError(err error) *rangepb.Error {
 		rkm   *kvserver.RangeKeyMismatchError
 		ambig *kvserver.AmbiguousResultError
 		isk   *kvserver.InvalidSplitKeyError
+		cme   *kvserver.CannotMergeError
 	)
 	switch {
 	case errors.As(err, &nlhe):
@@ -54,6 +92,8 @@ func EncodeBatchError(err error) *rangepb.Error {
 		e.Detail = &rangepb.Error_InvalidSplitKey{InvalidSplitKey: &rangepb.InvalidSplitKeyError{
 			Key: isk.Key, Reason: isk.Reason, Desc: isk.Desc,
 		}}
+	case errors.As(err, &cme):
+		e.Detail = &rangepb.Error_CannotMerge{CannotMerge: &rangepb.CannotMergeError{RangeId: int64(cme.RangeID), Reason: cme.Reason}}
 	}
 	return e
 }
@@ -80,6 +120,8 @@ func DecodeBatchError(e *rangepb.Error) error {
 		return &kvserver.AmbiguousResultError{Reason: d.AmbiguousResult.Reason}
 	case *rangepb.Error_InvalidSplitKey:
 		return &kvserver.InvalidSplitKeyError{Key: d.InvalidSplitKey.Key, Reason: d.InvalidSplitKey.Reason, Desc: d.InvalidSplitKey.Desc}
+	case *rangepb.Error_CannotMerge:
+		return &kvserver.CannotMergeError{RangeID: kvserver.RangeID(d.CannotMerge.RangeId), Reason: d.CannotMerge.Reason}
 	}
 	return errors.Newf("%s", e.Message)
 }

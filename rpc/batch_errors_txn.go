@@ -31,7 +31,9 @@ func encodeTxnError(err error, e *rangepb.Error) bool {
 		tae *kvserver.TransactionAbortedError
 		tpe *kvserver.TransactionPushError
 		tse *kvserver.TransactionStatusError
+		ice *kvserver.IndeterminateCommitError
 		lce *kv.LockConflictError
+		lna *kv.LockNotAvailableError
 		unc *kv.ReadWithinUncertaintyIntervalError
 		wto *kv.WriteTooOldError
 		cfe *kv.ConditionFailedError
@@ -45,12 +47,17 @@ func encodeTxnError(err error, e *rangepb.Error) bool {
 		e.Detail = &rangepb.Error_TxnPush{TxnPush: &rangepb.TransactionPushError{Pushee: tpe.Pushee}}
 	case errors.As(err, &tse):
 		e.Detail = &rangepb.Error_TxnStatus{TxnStatus: &rangepb.TransactionStatusError{Reason: tse.Reason, Txn: tse.Txn}}
+	case errors.As(err, &ice):
+		e.Detail = &rangepb.Error_IndeterminateCommit{IndeterminateCommit: &rangepb.IndeterminateCommitError{StagingTxn: ice.StagingTxn}}
 	case errors.As(err, &lce):
 		d := &rangepb.LockConflictError{}
 		for _, l := range lce.Locks {
 			d.Intents = append(d.Intents, &rangepb.Intent{Key: l.Key, Txn: kvserver.TxnMetaFromKV(l.Txn)})
 		}
 		e.Detail = &rangepb.Error_LockConflict{LockConflict: d}
+	case errors.As(err, &lna):
+		e.Detail = &rangepb.Error_LockNotAvailable{LockNotAvailable: &rangepb.LockNotAvailableError{
+			Lock: &rangepb.Intent{Key: lna.Key, Txn: kvserver.TxnMetaFromKV(lna.Txn)}, NoWait: lna.NoWait}}
 	case errors.As(err, &unc):
 		e.Detail = &rangepb.Error_ReadWithinUncertainty{ReadWithinUncertainty: &rangepb.ReadWithinUncertaintyIntervalError{
 			Key: unc.Key, ReadTimestamp: tsProto(unc.ReadTimestamp), ValueTimestamp: tsProto(unc.ValueTimestamp),
@@ -87,6 +94,8 @@ func decodeTxnError(e *rangepb.Error) (err error, ok bool) {
 		err = &kvserver.TransactionPushError{Pushee: d.TxnPush.Pushee}
 	case *rangepb.Error_TxnStatus:
 		err = &kvserver.TransactionStatusError{Reason: d.TxnStatus.Reason, Txn: d.TxnStatus.Txn}
+	case *rangepb.Error_IndeterminateCommit:
+		err = &kvserver.IndeterminateCommitError{StagingTxn: d.IndeterminateCommit.StagingTxn}
 	case *rangepb.Error_LockConflict:
 		lce := &kv.LockConflictError{}
 		for _, in := range d.LockConflict.Intents {
@@ -96,6 +105,9 @@ func decodeTxnError(e *rangepb.Error) (err error, ok bool) {
 			return errors.WithMessage(lce, trimSuffix(msg, ": "+lce.Error())), true
 		}
 		return lce, true
+	case *rangepb.Error_LockNotAvailable:
+		l := d.LockNotAvailable
+		err = &kv.LockNotAvailableError{Lock: kv.Lock{Key: l.GetLock().GetKey(), Txn: kvserver.TxnMetaToKV(l.GetLock().GetTxn())}, NoWait: l.NoWait}
 	case *rangepb.Error_ReadWithinUncertainty:
 		u := d.ReadWithinUncertainty
 		err = &kv.ReadWithinUncertaintyIntervalError{

@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/cockroachdb/errors"
@@ -8,6 +9,7 @@ import (
 	"github.com/meridiandb/meridian/kv"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
+	"google.golang.org/protobuf/proto"
 )
 
 // TestTxnErrorsRoundTrip: the transaction errors cross the wire as the same
@@ -23,6 +25,8 @@ func TestTxnErrorsRoundTrip(t *testing.T) {
 		errors.Wrap(&kv.LockConflictError{Locks: []kv.Lock{{Key: []byte("k"), Txn: meta}}}, "pushing txn"),
 		&kv.ReadWithinUncertaintyIntervalError{Key: []byte("k"), ValueTimestamp: hlc.Timestamp{WallTime: 5}},
 		&kv.WriteTooOldError{Key: []byte("k"), Timestamp: hlc.Timestamp{WallTime: 5}, ActualTimestamp: hlc.Timestamp{WallTime: 6, Logical: 1}},
+		&kv.LockNotAvailableError{Lock: kv.Lock{Key: []byte("k"), Txn: meta}, NoWait: true},
+		&kv.LockNotAvailableError{Lock: kv.Lock{Key: []byte("k"), Txn: meta}},
 		&kv.ConditionFailedError{Key: []byte("k")},
 		&kv.ConditionFailedError{Key: []byte("k"), ActualValue: &kv.Value{Type: kv.ValueTypeBytes, RawBytes: []byte("v")}},
 	} {
@@ -51,6 +55,11 @@ func TestTxnErrorsRoundTrip(t *testing.T) {
 			if !errors.As(got, &e) || (e.ActualValue == nil) != (want.ActualValue == nil) {
 				t.Errorf("condition failed: %v", got)
 			}
+		case *kv.LockNotAvailableError:
+			var e *kv.LockNotAvailableError
+			if !errors.As(got, &e) || e.NoWait != want.NoWait || e.Txn.ID != meta.ID || string(e.Key) != "k" {
+				t.Errorf("lock not available: %v", got)
+			}
 		case *kv.WriteTooOldError:
 			var e *kv.WriteTooOldError
 			if !errors.As(got, &e) || e.ActualTimestamp != want.ActualTimestamp {
@@ -71,6 +80,26 @@ func TestTxnErrorsRoundTrip(t *testing.T) {
 			if !errors.As(got, &e) || e.ValueTimestamp != want.ValueTimestamp {
 				t.Errorf("uncertainty: %v", got)
 			}
+		}
+	}
+}
+
+// TestBatchErrorNotUTF8: an error whose text quotes a key that is not
+// UTF-8 still crosses the wire (proto refuses such strings), as its type.
+func TestBatchErrorNotUTF8(t *testing.T) {
+	for _, err := range []error{
+		errors.Newf("conflict at %s", []byte("\xf8bank/001")),
+		&kvserver.TransactionRetryError{Reason: rangepb.TransactionRetryReason_RETRY_SERIALIZABLE,
+			Txn: &rangepb.Transaction{Meta: &rangepb.TxnMeta{Id: make([]byte, 16)}, Name: "\xff"}, Extra: "key \xf8"},
+		&kvserver.AmbiguousResultError{Reason: "at \xf8"},
+	} {
+		e := EncodeBatchError(err)
+		if _, merr := proto.Marshal(e); merr != nil {
+			t.Fatalf("%T: %v", err, merr)
+		}
+		got := DecodeBatchError(e)
+		if fmt.Sprintf("%T", errors.UnwrapAll(got)) != fmt.Sprintf("%T", errors.UnwrapAll(err)) {
+			t.Errorf("%T came back as %T: %v", err, got, got)
 		}
 	}
 }

@@ -62,6 +62,15 @@ type Config struct {
 	// ReplicateInterval is how often the node's replicate queue looks at
 	// the ranges it holds leases for. Default 500ms.
 	ReplicateInterval time.Duration
+	// ZoneRefreshInterval bounds how old the zone configurations the
+	// replicate queue applies may be: it re-reads them when they are
+	// older. Default 1s.
+	ZoneRefreshInterval time.Duration
+	// DisableRebalancing turns off the moves of replicas and leases that
+	// only balance counts across stores (up-replication, replacement and
+	// zone constraints still apply); SET CLUSTER SETTING
+	// kv.allocator.rebalancing.enabled turns it on and off at run time.
+	DisableRebalancing bool
 	// DirectoryRefreshInterval is how often the node re-reads every node's
 	// descriptor from the cluster. Default 2s.
 	DirectoryRefreshInterval time.Duration
@@ -118,6 +127,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ReplicateInterval == 0 {
 		c.ReplicateInterval = 500 * time.Millisecond
+	}
+	if c.ZoneRefreshInterval == 0 {
+		c.ZoneRefreshInterval = time.Second
 	}
 	if c.DirectoryRefreshInterval == 0 {
 		c.DirectoryRefreshInterval = 2 * time.Second

@@ -173,3 +173,53 @@ func TestDescriptorLeases(t *testing.T) {
 		}
 	}
 }
+
+// TestForeignKeyDescriptorsLeased: a statement that checks a foreign key
+// takes the other table's descriptor from a lease too (it used to read it
+// from KV in every statement), and a change to that table through another
+// node is seen at once.
+func TestForeignKeyDescriptorsLeased(t *testing.T) {
+	nodes := sqlCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c0, c1 := sqlConnect(t, nodes[0]), sqlConnect(t, nodes[1])
+	for _, q := range []string{
+		"CREATE TABLE fkl_parent (id INT PRIMARY KEY)",
+		"CREATE TABLE fkl_child (id INT PRIMARY KEY, p INT REFERENCES fkl_parent (id))",
+		"INSERT INTO fkl_parent SELECT i FROM generate_series(1, 10) AS g(i)",
+	} {
+		if _, err := c0.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	m := nodes[1].leases.Load()
+	insert := func(id, p int) error {
+		_, err := c1.Exec(ctx, "INSERT INTO fkl_child VALUES ($1, $2)", id, p)
+		return err
+	}
+	for i := range 2 {
+		if err := insert(100+i, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hits, acq := m.Hits.Load(), m.Acquisitions.Load()
+	const inserts = 20
+	for i := range inserts {
+		if err := insert(i, 1+i%10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if h, a := m.Hits.Load()-hits, m.Acquisitions.Load()-acq; h < 2*inserts || a != 0 {
+		t.Fatalf("%d inserts: %d lease hits, %d acquisitions; want two hits (child, parent) per insert", inserts, h, a)
+	}
+	if err := insert(1000, 99); sqlCode(err) != "23503" {
+		t.Fatalf("insert without a parent row: %v", err)
+	}
+	// The foreign key dropped through n1 no longer holds on n2.
+	if _, err := c0.Exec(ctx, "ALTER TABLE fkl_child DROP CONSTRAINT fkl_child_p_fkey"); err != nil {
+		t.Fatal(err)
+	}
+	if err := insert(1000, 99); err != nil {
+		t.Fatalf("insert after the foreign key was dropped: %v", err)
+	}
+}

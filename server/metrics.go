@@ -149,6 +149,7 @@ func (n *Node) replicaFacts() []replicaFacts {
 			usable++
 		}
 	}
+	zones := n.cachedZones()
 	var out []replicaFacts
 	for _, r := range n.store.Replicas() {
 		f := replicaFacts{desc: r.Desc(), lease: r.Lease(), leaseholder: r.OwnsValidLease()}
@@ -164,7 +165,7 @@ func (n *Node) replicaFacts() []replicaFacts {
 				f.liveVoters++
 			}
 		}
-		f.underReplicated = f.liveVoters < min(n.cfg.ReplicationFactor, usable)
+		f.underReplicated = f.liveVoters < min(int(*zones.ForKey(f.desc.StartKey).NumReplicas), usable)
 		f.unavailable = f.liveVoters <= f.voters/2
 		out = append(out, f)
 	}

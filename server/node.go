@@ -15,7 +15,10 @@
 // store. Files: node.go (start and stop), config.go, ident.go (the store's
 // identity), directory.go (node descriptors, address resolution),
 // admin.go (the Admin service: init, join, node status, drain,
-// decommission), replicate_queue.go, drain.go, http.go, metrics.go.
+// decommission), replicate_queue.go (applies allocator.go's decisions
+// to the ranges the node leads), store_pool.go (what the allocator knows
+// of the stores), zones.go (the zone configurations and cluster settings
+// as the node applies them), drain.go, http.go, metrics.go.
 package server
 
 import (
@@ -106,6 +109,16 @@ type Node struct {
 	metrics *metrics
 	// sqlMem is the node's SQL memory budget (Config.MaxSQLMemory).
 	sqlMem *mon.BytesMonitor
+	// zoneCache holds the zone configurations the replicate queue
+	// applies; rebalancing switches its count-balancing moves.
+	zoneCache   zoneCache
+	rebalancing atomic.Bool
+	// timeUntilStoreDead is Config.TimeUntilStoreDead, or the cluster
+	// setting server.time_until_store_dead, in nanoseconds.
+	timeUntilStoreDead atomic.Int64
+	// baseQueues are the split and merge queues' settings before the
+	// cluster settings change them.
+	baseQueues kvserver.QueueSettings
 
 	// started is closed once the store runs and the node serves; ready is
 	// set once its descriptor is published (and cleared by a drain).
@@ -138,6 +151,8 @@ func Start(cfg Config) (*Node, error) {
 	n := &Node{cfg: cfg, stopper: stop.NewStopper(), dir: newDirectory(), started: make(chan struct{}),
 		sqlMem: mon.NewMonitor("--max-sql-memory", cfg.MaxSQLMemory)}
 	n.initMu.requests = make(chan chan error, 1)
+	n.rebalancing.Store(!cfg.DisableRebalancing)
+	n.timeUntilStoreDead.Store(int64(cfg.TimeUntilStoreDead))
 	var ident *serverpb.StoreIdent
 	empty, err := storeIsEmpty(cfg.StoreDir)
 	if err != nil {
@@ -266,6 +281,15 @@ func (n *Node) startStore(ident *serverpb.StoreIdent, bootstrap bool) error {
 	sc.NodeID, sc.ClusterID, sc.Clock, sc.Transport = n.nodeID, n.clusterID, cfg.Clock, n.transport
 	sc.MetaSender, sc.TxnSender = n.ranges, n.dist
 	sc.NodeLiveness = nl
+	sc.SpanConfigs = nodeSpanConfigs{n}
+	if sc.Queues == nil {
+		// Ranges split when they grow past their zone's range_max_bytes.
+		// Load-based splits and merges are off until the cluster settings
+		// kv.range_split.by_load_enabled and kv.range_merge.queue.enabled
+		// turn them on (applyClusterSettings).
+		sc.Queues = &kvserver.QueueSettings{EnableSplits: true, LoadSplitQPS: -1}
+	}
+	n.baseQueues = *sc.Queues
 	sc.ExpirationLeaseRanges = append(append([]kvserver.RangeID{}, sc.ExpirationLeaseRanges...), LivenessRangeID)
 	n.store = kvserver.NewStore(sc, n.engine, n.stopper)
 	if err := n.store.Start(); err != nil {

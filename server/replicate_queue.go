@@ -2,35 +2,31 @@ package server
 
 import (
 	"context"
-	"math/rand/v2"
 	"time"
 
-	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
-	"github.com/meridiandb/meridian/server/serverpb"
 	"go.etcd.io/raft/v3"
 )
 
-// The replicate queue keeps every range this node holds the lease of at
-// its replication factor, as far as there are live nodes: it adds voters
-// on nodes that hold none of the range's replicas (spreading them across
-// localities), replaces the replicas of dead and decommissioning nodes
-// (add first, then remove, so a range never drops below the voters it
-// had), and moves the lease off a decommissioning node before its replica
-// goes. One change per range per pass; each change is a joint-consensus
-// replica change (learner, snapshot, promotion) in the range layer.
+// The replicate queue applies the allocator (allocator.go) to every
+// range this node holds the lease of, once per ReplicateInterval: it
+// splits a range where its zone configuration changes (so that each
+// range has one zone), then makes the one change the allocator picks:
+// up-replication to the zone's num_replicas, replacement of dead and
+// decommissioning replicas, moves that honour the zone's constraints and
+// lease preferences, and (unless rebalancing is off) moves that balance
+// replica and lease counts across the stores. Each replica change is a
+// joint-consensus change in the range layer (learner, snapshot,
+// promotion), an addition always before the removal it allows.
 //
-// This is the first, count-only version of issue 11's allocator: it does
-// not yet balance replica counts or load across stores, nor honour zone
-// constraints.
+// Not yet: balancing by load (QPS).
 
-// replicaAction is what the queue does next to one range.
-type replicaAction struct {
-	add, remove *rangepb.ReplicaChange
-	// transferTo moves the lease before this node's own replica goes.
-	transferTo *rangepb.ReplicaDescriptor
-}
+// maxRebalancesPerPass bounds the balancing moves of replicas (and, apart,
+// of leases) a node makes per pass: the counts it balances by are read
+// once per pass, and every node balances at once, so more would pile
+// moves onto the same store before the others' show.
+const maxRebalancesPerPass = 1
 
 func (n *Node) replicateQueueLoop(ctx context.Context) {
 	t := time.NewTicker(n.cfg.ReplicateInterval)
@@ -48,7 +44,10 @@ func (n *Node) replicateQueueLoop(ctx context.Context) {
 // replicateOnce runs one pass over the ranges this node holds leases of.
 func (n *Node) replicateOnce(ctx context.Context) {
 	now := n.cfg.Clock.Now()
-	members := n.dir.all()
+	rebalance := n.rebalancing.Load()
+	stores := n.gatherStores(ctx, now, rebalance)
+	zones := n.zones(ctx)
+	replicaMoves, leaseMoves := 0, 0
 	for _, r := range n.store.Replicas() {
 		if ctx.Err() != nil || n.draining.Load() {
 			return
@@ -70,117 +69,55 @@ func (n *Node) replicateOnce(ctx context.Context) {
 			}
 			continue
 		}
-		act, ok := n.planReplicaChange(desc, members, now)
+		act, ok := replicaAction{}, false
+		if key := zones.SplitKeyIn(desc.StartKey, desc.EndKey); key != nil {
+			act, ok = replicaAction{splitAt: key, reason: "zone boundary"}, true
+		} else {
+			rv := &rangeView{desc: desc, self: int32(n.nodeID), place: zones.ForKey(desc.StartKey).Placement(), stores: stores}
+			act, ok = allocate(rv, rebalance && replicaMoves < maxRebalancesPerPass && leaseMoves < maxRebalancesPerPass)
+		}
 		if !ok {
 			continue
 		}
-		actx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		var err error
-		switch {
-		case act.transferTo != nil:
-			_, err = n.ranges.Send(actx, r.RangeID(), &rangepb.RequestUnion{Value: &rangepb.RequestUnion_TransferLease{
-				TransferLease: &rangepb.TransferLeaseRequest{Target: act.transferTo}}})
-		case act.add != nil || act.remove != nil:
-			change := act.add
-			if change == nil {
-				change = act.remove
-			}
-			_, err = n.ranges.Send(actx, r.RangeID(), &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ChangeReplicas{
-				ChangeReplicas: &rangepb.ChangeReplicasRequest{Changes: []*rangepb.ReplicaChange{change}}}})
+		switch act.reason {
+		case "rebalance replicas":
+			replicaMoves++
+		case "rebalance leases":
+			leaseMoves++
 		}
-		cancel()
-		if err != nil && ctx.Err() == nil {
-			n.cfg.Logger.Warn("replicate queue: change failed", "range", r.RangeID(), "err", err.Error())
+		if err := n.applyReplicaAction(ctx, r.RangeID(), act); err != nil && ctx.Err() == nil {
+			n.cfg.Logger.Warn("replicate queue: change failed", "range", r.RangeID(), "reason", act.reason, "err", err.Error())
 		}
 	}
 }
 
-// planReplicaChange decides the next change to a range, if any.
-func (n *Node) planReplicaChange(desc *rangepb.RangeDescriptor, members []*serverpb.NodeDescriptor, now hlc.Timestamp) (replicaAction, bool) {
-	byID := map[int32]*serverpb.NodeDescriptor{}
-	for _, m := range members {
-		byID[m.NodeId] = m
+// applyReplicaAction carries out one allocator decision.
+func (n *Node) applyReplicaAction(ctx context.Context, id kvserver.RangeID, act replicaAction) error {
+	actx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	change := func(c *rangepb.ReplicaChange) error {
+		_, err := n.ranges.Send(actx, id, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ChangeReplicas{
+			ChangeReplicas: &rangepb.ChangeReplicasRequest{Changes: []*rangepb.ReplicaChange{c}}}})
+		return err
 	}
-	healthyNode := func(id int32) bool {
-		m, ok := byID[id]
-		return ok && m.Membership == serverpb.Membership_ACTIVE && n.nodeState(kvserver.NodeID(id), now) != nodeDead
-	}
-	var voters, healthy []*rangepb.ReplicaDescriptor
-	hasReplica := map[int32]bool{}
-	for _, rd := range desc.Replicas {
-		hasReplica[rd.NodeId] = true
-		switch rd.Type {
-		case rangepb.ReplicaType_VOTER_FULL:
-			voters = append(voters, rd)
-			if healthyNode(rd.NodeId) {
-				healthy = append(healthy, rd)
-			}
-		case rangepb.ReplicaType_LEARNER:
-		default:
-			return replicaAction{}, false // a joint configuration: let it finish
+	switch {
+	case act.splitAt != nil:
+		_, err := n.dist.AdminSplit(actx, act.splitAt)
+		return err
+	case act.transferTo != nil:
+		_, err := n.ranges.Send(actx, id, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_TransferLease{
+			TransferLease: &rangepb.TransferLeaseRequest{Target: act.transferTo}}})
+		return err
+	case act.add != nil:
+		if err := change(act.add); err != nil {
+			return err
 		}
-	}
-	var candidates []*serverpb.NodeDescriptor
-	usable := 0
-	for _, m := range members {
-		if m.Membership != serverpb.Membership_ACTIVE || n.nodeState(kvserver.NodeID(m.NodeId), now) != nodeLive {
-			continue
+		if act.thenRemove != nil {
+			return change(act.thenRemove)
 		}
-		usable++
-		if !hasReplica[m.NodeId] {
-			candidates = append(candidates, m)
-		}
+		return nil
+	case act.remove != nil:
+		return change(act.remove)
 	}
-	want := min(n.cfg.ReplicationFactor, usable)
-	if len(healthy) < want && len(candidates) > 0 {
-		target := pickDiverse(candidates, desc.Replicas, byID)
-		return replicaAction{add: &rangepb.ReplicaChange{Type: rangepb.ChangeType_ADD_VOTER, NodeId: target.NodeId, StoreId: target.StoreId}}, true
-	}
-	if len(healthy) < len(voters) && len(healthy) >= want && len(healthy) > 0 {
-		for _, rd := range voters {
-			if healthyNode(rd.NodeId) {
-				continue
-			}
-			if kvserver.NodeID(rd.NodeId) == n.nodeID {
-				// This node's own replica goes: hand the lease over first.
-				return replicaAction{transferTo: healthy[rand.IntN(len(healthy))]}, true
-			}
-			return replicaAction{remove: &rangepb.ReplicaChange{Type: rangepb.ChangeType_REMOVE_VOTER, NodeId: rd.NodeId, StoreId: rd.StoreId}}, true
-		}
-	}
-	return replicaAction{}, false
-}
-
-// pickDiverse returns the candidate whose locality shares the fewest tiers
-// with the range's existing replicas (region first, then zone), at random
-// among equals so that replicas spread over the stores.
-func pickDiverse(candidates []*serverpb.NodeDescriptor, existing []*rangepb.ReplicaDescriptor, byID map[int32]*serverpb.NodeDescriptor) *serverpb.NodeDescriptor {
-	score := func(c *serverpb.NodeDescriptor) int {
-		s := 0
-		for _, rd := range existing {
-			m, ok := byID[rd.NodeId]
-			if !ok {
-				continue
-			}
-			// The deeper the shared prefix of tiers, the worse.
-			for i := 0; i < len(c.Locality) && i < len(m.Locality); i++ {
-				if c.Locality[i].Key != m.Locality[i].Key || c.Locality[i].Value != m.Locality[i].Value {
-					break
-				}
-				s += 1 << (8 - min(i, 8))
-			}
-		}
-		return s
-	}
-	var best []*serverpb.NodeDescriptor
-	bestScore := -1
-	for _, c := range candidates {
-		switch s := score(c); {
-		case bestScore < 0 || s < bestScore:
-			best, bestScore = []*serverpb.NodeDescriptor{c}, s
-		case s == bestScore:
-			best = append(best, c)
-		}
-	}
-	return best[rand.IntN(len(best))]
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/meridiandb/meridian/range/rangepb"
 	"github.com/meridiandb/meridian/server/serverpb"
 	"github.com/meridiandb/meridian/sql"
+	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
 // sqlAdmin is the node's side of the SQL admin statements (SHOW RANGES,
@@ -86,13 +88,15 @@ func (a sqlAdmin) Split(ctx context.Context, key []byte) error {
 	if d, err := a.n.dist.RangeFor(ctx, key); err == nil && bytes.Equal(d.StartKey, key) {
 		return nil
 	}
-	resp, err := a.n.dist.AdminSplit(ctx, key)
+	// Sticky for good: the merge queue never undoes a split a user asked
+	// for (UNSPLIT does).
+	resp, err := a.n.dist.AdminSplitSticky(ctx, key, &rangepb.Timestamp{WallTime: math.MaxInt64, Logical: math.MaxInt32})
 	if err != nil {
 		return err
 	}
-	// The split's meta2 records follow it (kvserver/replica_split.go):
-	// wait for them, so that what the client sees next (SHOW RANGES,
-	// routing) knows both halves.
+	// The split transaction wrote both halves' meta2 records; the wait
+	// makes sure this node's reads of meta2 see them before the client's
+	// next statement (SHOW RANGES, routing).
 	return waitUntil(ctx, "the split's meta2 records", func() (bool, error) {
 		descs, err := a.n.RangeDescriptors(ctx)
 		if err != nil {
@@ -108,6 +112,26 @@ func (a sqlAdmin) Split(ctx context.Context, key []byte) error {
 		}
 		return found == 2, nil
 	})
+}
+
+// Unsplit merges the range starting at key into the range before it.
+func (a sqlAdmin) Unsplit(ctx context.Context, key []byte) error {
+	descs, err := a.n.RangeDescriptors(ctx)
+	if err != nil {
+		return err
+	}
+	for _, d := range descs {
+		if len(d.EndKey) == 0 || !bytes.Equal(d.EndKey, key) {
+			continue
+		}
+		_, err := a.n.dist.AdminMerge(ctx, d.StartKey)
+		var cme *kvserver.CannotMergeError
+		if errors.As(err, &cme) {
+			return pgerror.Newf("0A000", "UNSPLIT: %v: moving replicas to merge ranges is not supported yet", cme)
+		}
+		return err
+	}
+	return nil // no range starts at key
 }
 
 // TransferLease moves range id's lease to the replica on node to.

@@ -119,8 +119,52 @@ func TestSQLRangeAdmin(t *testing.T) {
 		t.Fatalf("after splits and a lease move: %d rows, %v", n, err)
 	}
 
-	for _, q := range []string{"ALTER TABLE kv UNSPLIT AT VALUES (50)", "ALTER TABLE kv SCATTER",
-		"ALTER TABLE kv CONFIGURE ZONE USING num_replicas = 5", "ALTER TABLE kv SPLIT AT VALUES (60) WITH EXPIRATION '1h'"} {
+	// UNSPLIT AT merges the range starting at 50 into the one before it;
+	// UNSPLIT ALL merges the rest of the table's ranges.
+	var unsplit []string
+	rows, err = c.Query(ctx, "ALTER TABLE kv UNSPLIT AT VALUES (50)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var key []byte
+		var p string
+		if err := rows.Scan(&key, &p); err != nil {
+			t.Fatal(err)
+		}
+		unsplit = append(unsplit, p)
+	}
+	if rows.Err() != nil || len(unsplit) != 1 || !strings.HasSuffix(unsplit[0], "/1/50") {
+		t.Fatalf("UNSPLIT AT answered %v, %v", unsplit, rows.Err())
+	}
+	got = showRanges()
+	if len(got) != 3 || got[1].start != "…/1/25" || got[2].start != "…/1/75" {
+		t.Fatalf("SHOW RANGES after UNSPLIT AT (50): %v", got)
+	}
+	exec("ALTER TABLE kv UNSPLIT AT VALUES (60)") // no range starts there: nothing to do
+	exec("ALTER TABLE kv UNSPLIT ALL")
+	if got = showRanges(); len(got) != 1 {
+		t.Fatalf("SHOW RANGES after UNSPLIT ALL: %v", got)
+	}
+	if err := c.QueryRow(ctx, "SELECT count(*) FROM kv WHERE v = 'v' || k::text").Scan(&n); err != nil || n != 100 {
+		t.Fatalf("after UNSPLIT: %d rows, %v", n, err)
+	}
+
+	// Zone configurations, stored in the cluster and read back through
+	// another node.
+	exec("ALTER TABLE kv CONFIGURE ZONE USING num_replicas = 3, range_max_bytes = 1073741824")
+	var zoneTarget, config string
+	if err := sqlConnect(t, nodes[1]).QueryRow(ctx, "SHOW ZONE CONFIGURATION FROM TABLE kv").Scan(&zoneTarget, &config); err != nil ||
+		zoneTarget != "TABLE kv" || !strings.Contains(config, "range_max_bytes = 1073741824,") || !strings.HasPrefix(config, "ALTER TABLE kv CONFIGURE ZONE USING\n") {
+		t.Fatalf("SHOW ZONE CONFIGURATION FROM TABLE kv: %q %q %v", zoneTarget, config, err)
+	}
+	exec("ALTER TABLE kv CONFIGURE ZONE DISCARD")
+	if err := c.QueryRow(ctx, "SHOW ZONE CONFIGURATION FROM TABLE kv").Scan(&zoneTarget, &config); err != nil || zoneTarget != "RANGE default" {
+		t.Fatalf("after DISCARD: %q %v", zoneTarget, err)
+	}
+
+	for _, q := range []string{"ALTER TABLE kv SCATTER",
+		"ALTER PARTITION p OF TABLE kv CONFIGURE ZONE USING num_replicas = 5", "ALTER TABLE kv SPLIT AT VALUES (60) WITH EXPIRATION '1h'"} {
 		_, err := c.Exec(ctx, q)
 		var pe *pgconn.PgError
 		if !errors.As(err, &pe) || pe.Code != "0A000" {

@@ -38,7 +38,7 @@ func sqlConnect(t *testing.T, n *Node) *pgx.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := pgx.Connect(ctx, "postgres://root@"+n.SQLAddr()+"/db?sslmode=disable")
+	c, err := pgx.Connect(ctx, "postgres://root@"+n.SQLAddr()+"/defaultdb?sslmode=disable")
 	if err != nil {
 		t.Fatal(err)
 	}

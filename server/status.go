@@ -98,7 +98,7 @@ func (n *Node) nodeState(id kvserver.NodeID, now hlc.Timestamp) nodeState {
 		// Never heartbeated that we know of: a node that has just joined.
 		return nodeSuspect
 	}
-	if now.WallTime-rec.GetExpiration().GetWallTime() > int64(n.cfg.TimeUntilStoreDead) {
+	if now.WallTime-rec.GetExpiration().GetWallTime() > n.timeUntilStoreDead.Load() {
 		return nodeDead
 	}
 	return nodeSuspect

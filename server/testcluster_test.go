@@ -22,8 +22,8 @@ type testCluster struct {
 	t   testing.TB
 	dir string
 	sql bool
-	// tune adjusts every node's configuration.
-	tune  func(*Config)
+	// tune adjusts node index i's configuration.
+	tune  func(i int, cfg *Config)
 	mu    sync.Mutex
 	nodes []*Node // by index; nil while stopped
 	addrs []string
@@ -32,9 +32,13 @@ type testCluster struct {
 // testConfig is the tuning every test node gets.
 func testConfig() Config {
 	return Config{
-		Store:                    kvserver.StoreConfig{RaftTickInterval: 20 * time.Millisecond, LeaseDuration: 2 * time.Second},
-		Liveness:                 liveness.Config{LivenessDuration: 2 * time.Second, TickInterval: 20 * time.Millisecond, HeartbeatTimeout: time.Second},
-		ReplicateInterval:        50 * time.Millisecond,
+		Store:               kvserver.StoreConfig{RaftTickInterval: 20 * time.Millisecond, LeaseDuration: 2 * time.Second},
+		Liveness:            liveness.Config{LivenessDuration: 2 * time.Second, TickInterval: 20 * time.Millisecond, HeartbeatTimeout: time.Second},
+		ReplicateInterval:   50 * time.Millisecond,
+		ZoneRefreshInterval: 100 * time.Millisecond,
+		// Balancing moves leases about, which tests of other things do
+		// not expect; the tests of balancing turn it on.
+		DisableRebalancing:       true,
 		DirectoryRefreshInterval: 200 * time.Millisecond,
 		JoinTimeout:              20 * time.Second,
 	}
@@ -50,6 +54,17 @@ func newTestCluster(t testing.TB, n int, withSQL bool) *testCluster {
 // newTestClusterWith is newTestCluster with tune applied to every node's
 // configuration.
 func newTestClusterWith(t testing.TB, n int, withSQL bool, tune func(*Config)) *testCluster {
+	t.Helper()
+	var perNode func(int, *Config)
+	if tune != nil {
+		perNode = func(_ int, cfg *Config) { tune(cfg) }
+	}
+	return newTestClusterPerNode(t, n, withSQL, perNode)
+}
+
+// newTestClusterPerNode is newTestCluster with tune applied to each
+// node's configuration (by its index: localities differ).
+func newTestClusterPerNode(t testing.TB, n int, withSQL bool, tune func(i int, cfg *Config)) *testCluster {
 	t.Helper()
 	c := &testCluster{t: t, dir: t.TempDir(), sql: withSQL, tune: tune, nodes: make([]*Node, n), addrs: make([]string, n)}
 	t.Cleanup(c.stopAll)
@@ -99,7 +114,7 @@ func (c *testCluster) start(i int) *Node {
 		}
 	}
 	if c.tune != nil {
-		c.tune(&cfg)
+		c.tune(i, &cfg)
 	}
 	n, err := Start(cfg)
 	if err != nil {
@@ -187,4 +202,14 @@ func waitFor(t testing.TB, timeout time.Duration, cond func() error) {
 		case <-tick.C:
 		}
 	}
+}
+
+// addNode starts one more node, joining through the others.
+func (c *testCluster) addNode() *Node {
+	c.t.Helper()
+	c.mu.Lock()
+	c.nodes, c.addrs = append(c.nodes, nil), append(c.addrs, "")
+	i := len(c.nodes) - 1
+	c.mu.Unlock()
+	return c.start(i)
 }

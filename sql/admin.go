@@ -17,10 +17,10 @@ import (
 
 // The admin statements that show and move ranges, in CockroachDB's syntax
 // so that its users' habits carry over: SHOW RANGES, ALTER TABLE|INDEX ...
-// SPLIT AT, ALTER RANGE ... RELOCATE. They run on the node through
-// ClusterAdmin; an executor without one (the in-memory test store) answers
-// 0A000. Merges (UNSPLIT), SCATTER and zone configurations do not exist
-// yet and answer 0A000 too.
+// SPLIT AT, UNSPLIT AT / UNSPLIT ALL, ALTER RANGE ... RELOCATE. They run
+// on the node through ClusterAdmin; an executor without one (the in-memory
+// test store) answers 0A000. SCATTER does not exist yet and answers 0A000
+// too. Zone configurations are zone.go's.
 
 // ClusterAdmin is what the admin statements need from the node.
 type ClusterAdmin interface {
@@ -34,6 +34,9 @@ type ClusterAdmin interface {
 	TransferLease(ctx context.Context, id int64, to int32) error
 	// RelocateVoter moves range id's voter on node from to node to.
 	RelocateVoter(ctx context.Context, id int64, from, to int32) error
+	// Unsplit merges the range starting at key into the range before it
+	// (nothing to do if no range starts at key).
+	Unsplit(ctx context.Context, key []byte) error
 }
 
 // RangeInfo is one range as SHOW RANGES prints it. Store IDs are node
@@ -58,6 +61,7 @@ var (
 		{name: "lease_holder_locality", typ: types.String},
 	}
 	splitCols    = []resultColumn{{name: "key", typ: types.Bytes}, {name: "pretty", typ: types.String}, {name: "split_enforced_until", typ: types.Timestamp}}
+	unsplitCols  = []resultColumn{{name: "key", typ: types.Bytes}, {name: "pretty", typ: types.String}}
 	relocateCols = []resultColumn{{name: "range_id", typ: types.Int}, {name: "pretty", typ: types.String}, {name: "result", typ: types.String}}
 )
 
@@ -69,18 +73,29 @@ func (ex *Executor) UseClusterAdmin(a ClusterAdmin) { ex.admin = a }
 // was.
 func (s *session) execAdmin(b *builder, r *runner, stmt tree.Statement) (*result, bool, error) {
 	switch st := stmt.(type) {
-	case *tree.ShowRanges, *tree.Split, *tree.RelocateRange:
+	case *tree.ShowRanges, *tree.Split, *tree.Unsplit, *tree.RelocateRange:
 		if s.ex.admin == nil {
-			return nil, true, unsupported("%s needs a cluster: this executor runs on the in-memory test store", stmt.StatementTag())
+			return nil, true, pgerror.Unsupported("%s needs a cluster: this executor runs on the in-memory test store", stmt.StatementTag())
 		}
-	case *tree.Unsplit:
-		return nil, true, unsupported("UNSPLIT needs range merges, which do not exist yet")
 	case *tree.Scatter:
-		return nil, true, unsupported("SCATTER needs the rebalancer, which does not balance replicas yet")
+		return nil, true, pgerror.Unsupported("SCATTER needs the rebalancer, which does not balance replicas yet")
 	case *tree.Relocate:
-		return nil, true, unsupported("ALTER TABLE ... RELOCATE is not supported: use ALTER RANGE n RELOCATE [LEASE | VOTERS] [FROM n] TO n")
-	case *tree.SetZoneConfig, *tree.ShowZoneConfig:
-		return nil, true, unsupported("zone configurations do not exist yet: every range has the cluster's replication factor")
+		return nil, true, pgerror.Unsupported("ALTER TABLE ... RELOCATE is not supported: use ALTER RANGE n RELOCATE [LEASE | VOTERS] [FROM n] TO n")
+	case *tree.SetZoneConfig:
+		res, err := s.setZoneConfig(b, r, st)
+		return res, true, err
+	case *tree.ShowZoneConfig:
+		res, err := s.showZoneConfig(b, st)
+		return res, true, err
+	case *tree.SetClusterSetting:
+		res, err := s.setClusterSetting(b, r, st)
+		return res, true, err
+	case *tree.ShowClusterSetting:
+		res, err := s.showClusterSetting(b, st)
+		return res, true, err
+	case *tree.ShowClusterSettingList:
+		res, err := s.showClusterSettings(b)
+		return res, true, err
 	default:
 		_ = st
 		return nil, false, nil
@@ -92,6 +107,8 @@ func (s *session) execAdmin(b *builder, r *runner, stmt tree.Statement) (*result
 		res, err = s.showRanges(b, st)
 	case *tree.Split:
 		res, err = s.splitAt(b, r, st)
+	case *tree.Unsplit:
+		res, err = s.unsplit(b, r, st)
 	case *tree.RelocateRange:
 		res, err = s.relocateRange(b, r, st)
 	}
@@ -139,11 +156,11 @@ func indexKeyTypes(d *catalog.TableDescriptor, idx *catalog.IndexDescriptor) []*
 
 func (s *session) showRanges(b *builder, st *tree.ShowRanges) (*result, error) {
 	if o := st.Options; o != nil && (o.Explain || o.Keys || o.Mode != tree.UniqueRanges) {
-		return nil, unsupported("SHOW RANGES WITH KEYS, EXPLAIN, TABLES or INDEXES is not supported yet")
+		return nil, pgerror.Unsupported("SHOW RANGES WITH KEYS, EXPLAIN, TABLES or INDEXES is not supported yet")
 	}
 	var start, end []byte
 	var rel *catalog.TableDescriptor // keys print relative to it
-	tables, err := catalog.ListTables(b.ctx, b.txn)
+	tables, err := catalog.ListAllTables(b.ctx, b.txn)
 	if err != nil {
 		return nil, err
 	}
@@ -280,33 +297,19 @@ func hexBytes(b []byte) string { return fmt.Sprintf(`\x%x`, b) }
 // each row's key (a prefix of the index's key columns).
 func (s *session) splitAt(b *builder, r *runner, st *tree.Split) (*result, error) {
 	if st.ExpireExpr != nil {
-		return nil, unsupported("SPLIT AT ... WITH EXPIRATION needs range merges, which do not exist yet: splits are permanent")
+		return nil, pgerror.Unsupported("SPLIT AT ... WITH EXPIRATION needs range merges, which do not exist yet: splits are permanent")
 	}
 	d, idx, err := b.tableIndex(st.TableOrIndex)
 	if err != nil {
 		return nil, err
 	}
-	keyTypes := indexKeyTypes(d, idx)
-	rows, err := b.rowsOf(r, st.Rows)
+	keys, err := b.indexKeysOf(r, d, idx, st.Rows, "SPLIT AT")
 	if err != nil {
 		return nil, err
 	}
 	res := &result{tag: "SPLIT", cols: splitCols}
 	tables := map[uint32]*catalog.TableDescriptor{d.ID: d}
-	for _, row := range rows {
-		if len(row) > len(keyTypes) {
-			return nil, pgerror.Newf("42601", "too many columns in SPLIT AT data: the index has %d key columns", len(keyTypes))
-		}
-		key := d.IndexPrefixOf(indexID(idx))
-		for i, v := range row {
-			want := keyTypes[i]
-			if v == tree.DNull || v.ResolvedType().Family() != want.Family() {
-				return nil, pgerror.Newf("42804", "SPLIT AT data column %d (%s) must be of type %s, not type %s", i+1, want.SQLString(), want.SQLString(), v.ResolvedType().SQLString())
-			}
-			if key, err = rowenc.EncodeDatum(key, v); err != nil {
-				return nil, err
-			}
-		}
+	for _, key := range keys {
 		if err := s.ex.admin.Split(b.ctx, key); err != nil {
 			return nil, err
 		}
@@ -315,11 +318,81 @@ func (s *session) splitAt(b *builder, r *runner, st *tree.Split) (*result, error
 	return res, nil
 }
 
+// indexKeysOf encodes the rows of a SPLIT AT or UNSPLIT AT statement as
+// keys of the index (a prefix of its key columns each).
+func (b *builder) indexKeysOf(r *runner, d *catalog.TableDescriptor, idx *catalog.IndexDescriptor, sel *tree.Select, what string) ([][]byte, error) {
+	keyTypes := indexKeyTypes(d, idx)
+	rows, err := b.rowsOf(r, sel)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]byte
+	for _, row := range rows {
+		if len(row) > len(keyTypes) {
+			return nil, pgerror.Newf("42601", "too many columns in %s data: the index has %d key columns", what, len(keyTypes))
+		}
+		key := d.IndexPrefixOf(indexID(idx))
+		for i, v := range row {
+			want := keyTypes[i]
+			if v == tree.DNull || v.ResolvedType().Family() != want.Family() {
+				return nil, pgerror.Newf("42804", "%s data column %d (%s) must be of type %s, not type %s", what, i+1, want.SQLString(), want.SQLString(), v.ResolvedType().SQLString())
+			}
+			if key, err = rowenc.EncodeDatum(key, v); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, key)
+	}
+	return out, nil
+}
+
+// unsplit is ALTER TABLE|INDEX ... UNSPLIT AT VALUES (...) | UNSPLIT ALL:
+// the ranges starting at the keys (ALL: every range starting inside the
+// table's or index's keys) are merged into the ranges before them at
+// once. (CockroachDB only lifts the split's "sticky" mark and lets its
+// merge queue merge later; here no split is sticky, so the merge is done
+// by the statement.) A range whose neighbour has replicas on other nodes
+// cannot merge: 0A000.
+func (s *session) unsplit(b *builder, r *runner, st *tree.Unsplit) (*result, error) {
+	d, idx, err := b.tableIndex(st.TableOrIndex)
+	if err != nil {
+		return nil, err
+	}
+	var keys [][]byte
+	if st.All {
+		start := d.IndexPrefixOf(indexID(idx))
+		if st.TableOrIndex.Index == "" {
+			start = d.TablePrefix()
+		}
+		end := catalog.PrefixEnd(start)
+		ranges, err := s.ex.admin.Ranges(b.ctx, start, end)
+		if err != nil {
+			return nil, err
+		}
+		for _, ri := range ranges {
+			if bytes.Compare(ri.StartKey, start) >= 0 && bytes.Compare(ri.StartKey, end) < 0 {
+				keys = append(keys, ri.StartKey)
+			}
+		}
+	} else if keys, err = b.indexKeysOf(r, d, idx, st.Rows, "UNSPLIT AT"); err != nil {
+		return nil, err
+	}
+	res := &result{tag: "UNSPLIT", cols: unsplitCols}
+	tables := map[uint32]*catalog.TableDescriptor{d.ID: d}
+	for _, key := range keys {
+		if err := s.ex.admin.Unsplit(b.ctx, key); err != nil {
+			return nil, err
+		}
+		res.rows = append(res.rows, tree.Datums{tree.NewDBytes(tree.DBytes(key)), tree.NewDString(prettyKey(key, tables))})
+	}
+	return res, nil
+}
+
 // relocateRange is ALTER RANGE <ids> RELOCATE [LEASE | VOTERS] [FROM n]
 // TO n. Store IDs are node IDs.
 func (s *session) relocateRange(b *builder, r *runner, st *tree.RelocateRange) (*result, error) {
 	if st.SubjectReplicas == tree.RelocateNonVoters {
-		return nil, unsupported("non-voting replicas do not exist yet")
+		return nil, pgerror.Unsupported("non-voting replicas do not exist yet")
 	}
 	ids, err := b.rowsOf(r, st.Rows)
 	if err != nil {
@@ -351,7 +424,7 @@ func (s *session) relocateRange(b *builder, r *runner, st *tree.RelocateRange) (
 	if err != nil {
 		return nil, err
 	}
-	tables, err := catalog.ListTables(b.ctx, b.txn)
+	tables, err := catalog.ListAllTables(b.ctx, b.txn)
 	if err != nil {
 		return nil, err
 	}
@@ -391,6 +464,9 @@ func (s *session) relocateRange(b *builder, r *runner, st *tree.RelocateRange) (
 // rowsOf runs a SELECT (VALUES ...) for its rows.
 func (b *builder) rowsOf(r *runner, sel *tree.Select) ([]tree.Datums, error) {
 	plan, _, err := b.buildPlan(sel)
+	if err == nil {
+		err = b.priv.checkReqs()
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -18,8 +18,9 @@ import (
 // RENAME COLUMN, and ALTER TABLE / VIEW ... RENAME TO.
 
 func (b schemaChanger) alterTable(at *tree.AlterTable, r *runner) error {
-	name := at.Table.Object()
-	d, err := catalog.GetTable(b.ctx, b.txn, name)
+	tn := at.Table.ToTableName()
+	name := tn.Object()
+	d, err := b.names.find(b.ctx, b.txn, &tn)
 	if err != nil {
 		return err
 	}
@@ -35,6 +36,9 @@ func (b schemaChanger) alterTable(at *tree.AlterTable, r *runner) error {
 	if d.Sequence != nil {
 		return pgerror.Newf("42809", "%q is not a table", d.Name)
 	}
+	if err := b.checkOwner(d); err != nil {
+		return err
+	}
 	for _, cmd := range at.Cmds {
 		switch c := cmd.(type) {
 		case *tree.AlterTableAddColumn:
@@ -49,7 +53,10 @@ func (b schemaChanger) alterTable(at *tree.AlterTable, r *runner) error {
 			switch def := c.ConstraintDef.(type) {
 			case *tree.UniqueConstraintTableDef:
 				if !def.PrimaryKey {
-					return unsupported("ALTER TABLE ADD CONSTRAINT UNIQUE is not supported yet: use CREATE UNIQUE INDEX")
+					return pgerror.Unsupported("ALTER TABLE ADD CONSTRAINT UNIQUE is not supported yet: use CREATE UNIQUE INDEX")
+				}
+				if len(def.Storing) > 0 {
+					return pgerror.Unsupported("INCLUDE on a primary key is not supported yet")
 				}
 				if err := b.addPrimaryKey(d, def, r); err != nil {
 					return err
@@ -66,7 +73,7 @@ func (b schemaChanger) alterTable(at *tree.AlterTable, r *runner) error {
 					return err
 				}
 			default:
-				return unsupported("ALTER TABLE ADD CONSTRAINT %T is not supported yet", def)
+				return pgerror.Unsupported("ALTER TABLE ADD CONSTRAINT %T is not supported yet", def)
 			}
 		case *tree.AlterTableDropConstraint:
 			if err := b.dropConstraint(d, c); err != nil {
@@ -96,6 +103,17 @@ func (b schemaChanger) alterTable(at *tree.AlterTable, r *runner) error {
 				return pgerror.Newf("42P16", "column %q of relation %q is an identity column", c.Column, d.Name)
 			}
 			d.Columns[i].Nullable = true
+		case *tree.AlterTableDropStored:
+			// DROP EXPRESSION: the column keeps its values and becomes
+			// an ordinary one.
+			i, err := alteredColumn(d, c.Column)
+			if err != nil {
+				return err
+			}
+			if d.Columns[i].Generated == "" {
+				return pgerror.Newf("55000", "column %q of relation %q is not a stored generated column", c.Column, d.Name)
+			}
+			d.Columns[i].Generated, d.GeneratedExprs = "", nil
 		case *tree.AlterTableRenameColumn:
 			i := d.ColumnIndex(string(c.Column))
 			if i < 0 || d.Columns[i].Hidden {
@@ -107,9 +125,25 @@ func (b schemaChanger) alterTable(at *tree.AlterTable, r *runner) error {
 			if err := b.renameInConstraints(d, string(c.Column), string(c.NewName)); err != nil {
 				return err
 			}
+			for k := range d.Columns {
+				if g := d.Columns[k].Generated; g != "" {
+					if d.Columns[k].Generated, err = renameColumnInExpr(g, string(c.Column), string(c.NewName)); err != nil {
+						return err
+					}
+				}
+			}
+			d.GeneratedExprs = nil
+			for k := range d.Indexes {
+				if p := d.Indexes[k].Predicate; p != "" {
+					if d.Indexes[k].Predicate, err = renameColumnInExpr(p, string(c.Column), string(c.NewName)); err != nil {
+						return err
+					}
+				}
+			}
+			d.PredicateExprs = nil
 			d.Columns[i].Name = string(c.NewName)
 		default:
-			return unsupported("ALTER TABLE %s is not supported yet", cmd.TelemetryName())
+			return pgerror.Unsupported("ALTER TABLE %s is not supported yet", cmd.TelemetryName())
 		}
 	}
 	return catalog.PutDescriptor(b.ctx, b.txn, d)
@@ -134,6 +168,13 @@ func (b schemaChanger) setDefault(d *catalog.TableDescriptor, c *tree.AlterTable
 	if d.Columns[i].Identity != "" {
 		return pgerror.Newf("42601", "column %q of relation %q is an identity column", c.Column, d.Name)
 	}
+	if d.Columns[i].Generated != "" {
+		err := pgerror.Newf("42601", "column %q of relation %q is a generated column", c.Column, d.Name)
+		if c.Default == nil || c.Default == tree.DNull {
+			err = pgerror.WithHint(err, "Use ALTER TABLE ... ALTER COLUMN ... DROP EXPRESSION instead.")
+		}
+		return err
+	}
 	if c.Default == nil || c.Default == tree.DNull {
 		d.Columns[i].Default = ""
 		return nil
@@ -156,19 +197,28 @@ func (b schemaChanger) alterColumnType(d *catalog.TableDescriptor, c *tree.Alter
 		return err
 	}
 	if c.Collation != "" {
-		return unsupported("COLLATE is not supported yet")
+		return pgerror.Unsupported("COLLATE is not supported yet")
+	}
+	if deps, err := generatedDependents(d, d.Columns[i].Name); err != nil {
+		return err
+	} else if len(deps) > 0 {
+		return pgerror.WithDetail(pgerror.New(pgerror.CodeFeatureNotSupported, "cannot alter type of a column used by a generated column"),
+			fmt.Sprintf("Column %q is used by generated column %q.", d.Columns[i].Name, deps[0]))
+	}
+	if d.Columns[i].Generated != "" {
+		return pgerror.Unsupported("ALTER COLUMN TYPE of a generated column is not supported yet")
 	}
 	t, err := b.columnType(c.ToType, string(c.Column))
 	if err != nil {
 		return err
 	}
 	if rowenc.IsKeyColumn(d, i) {
-		return unsupported("changing the type of a primary key column is not supported yet")
+		return pgerror.Unsupported("changing the type of a primary key column is not supported yet")
 	}
 	for _, idx := range d.Indexes {
 		for _, col := range idx.Columns {
 			if col == i {
-				return unsupported("column %q is in index %q: drop the index first to change its type", c.Column, idx.Name)
+				return pgerror.Unsupported("column %q is in index %q: drop the index first to change its type", c.Column, idx.Name)
 			}
 		}
 	}
@@ -213,7 +263,7 @@ func (b schemaChanger) alterColumnType(d *catalog.TableDescriptor, c *tree.Alter
 			}
 		}
 		if v != tree.DNull {
-			if v, err = castDatum(r.eval, v, t); err != nil {
+			if v, err = sem.CastDatum(r.eval, v, t); err != nil {
 				return err
 			}
 		}
@@ -276,14 +326,14 @@ func (b schemaChanger) addColumn(d *catalog.TableDescriptor, c *tree.AlterTableA
 		}
 		return pgerror.Newf("42701", "column %q of relation %q already exists", def.Name, d.Name)
 	}
-	if def.PrimaryKey.IsPrimaryKey || def.Unique.IsUnique || len(def.CheckExprs) > 0 || def.References.Table != nil || def.Computed.Computed {
-		return unsupported("ADD COLUMN with a constraint is not supported yet")
+	if def.PrimaryKey.IsPrimaryKey || def.Unique.IsUnique || len(def.CheckExprs) > 0 || def.References.Table != nil {
+		return pgerror.Unsupported("ADD COLUMN with a constraint is not supported yet")
 	}
 	if def.IsSerial || def.GeneratedIdentity.IsGeneratedAsIdentity {
 		// The existing rows would need values from a sequence this
 		// statement's transaction creates, which nextval (a transaction
 		// of its own) cannot see yet.
-		return unsupported("ADD COLUMN with SERIAL or an identity is not supported yet")
+		return pgerror.Unsupported("ADD COLUMN with SERIAL or an identity is not supported yet")
 	}
 	t, err := b.columnType(def.Type, string(def.Name))
 	if err != nil {
@@ -300,11 +350,27 @@ func (b schemaChanger) addColumn(d *catalog.TableDescriptor, c *tree.AlterTableA
 		col.Default = tree.Serialize(defExpr)
 	}
 	// Existing rows take the default (or NULL, which NOT NULL refuses if
-	// there is a row).
+	// there is a row), or a generated column's value.
 	old := *d
 	old.Columns = append([]catalog.ColumnDescriptor{}, d.Columns...)
 	scan := &scanNode{desc: &old, cols: resultColumns(&old)}
 	d.Columns = append(d.Columns, col)
+	var genExpr tree.TypedExpr
+	if def.Computed.Computed {
+		switch {
+		case def.Computed.Virtual:
+			return pgerror.Unsupported("virtual generated columns are not supported: PostgreSQL 15 has only STORED ones")
+		case def.HasDefaultExpr():
+			return pgerror.Newf(pgerror.CodeSyntaxError, "both default and generation expression specified for column %q of table %q", col.Name, d.Name)
+		}
+		last := len(d.Columns) - 1
+		d.Columns[last].Generated = "x" // for checkGeneratedExpr
+		if genExpr, err = b.checkGeneratedExpr(d, last, def.Computed.Expr); err != nil {
+			return err
+		}
+		d.Columns[last].Generated = tree.Serialize(def.Computed.Expr)
+		d.GeneratedExprs = nil
+	}
 	for {
 		row, err := scan.next(r)
 		if err != nil {
@@ -314,11 +380,19 @@ func (b schemaChanger) addColumn(d *catalog.TableDescriptor, c *tree.AlterTableA
 			return nil
 		}
 		var v tree.Datum = tree.DNull
+		if genExpr != nil {
+			if v, err = r.evalIn(genExpr, append(row, tree.DNull)); err != nil {
+				return err
+			}
+			if v, err = sem.CastDatum(r.eval, v, t); err != nil {
+				return err
+			}
+		}
 		if defExpr != nil {
 			if v, err = r.evalIn(defExpr, nil); err != nil {
 				return err
 			}
-			if v, err = castDatum(r.eval, v, t); err != nil {
+			if v, err = sem.CastDatum(r.eval, v, t); err != nil {
 				return err
 			}
 		}
@@ -348,14 +422,22 @@ func (b schemaChanger) dropColumn(d *catalog.TableDescriptor, c *tree.AlterTable
 		return pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", c.Column, d.Name)
 	}
 	if rowenc.IsKeyColumn(d, i) {
-		return unsupported("dropping a primary key column is not supported")
+		return pgerror.Unsupported("dropping a primary key column is not supported")
 	}
-	for _, idx := range d.Indexes {
-		for _, col := range idx.Columns {
-			if col == i {
-				return unsupported("column %q is in index %q: drop the index first", c.Column, idx.Name)
-			}
+	if deps, err := generatedDependents(d, d.Columns[i].Name); err != nil {
+		return err
+	} else if len(deps) > 0 {
+		if c.DropBehavior != tree.DropCascade {
+			return pgerror.WithHint(pgerror.WithDetail(pgerror.Newf("2BP01", "cannot drop column %s of table %s because other objects depend on it", c.Column, d.Name),
+				fmt.Sprintf("column %s of table %s depends on column %s of table %s", deps[0], d.Name, c.Column, d.Name)),
+				"Use DROP ... CASCADE to drop the dependent objects too.")
 		}
+		return pgerror.Unsupported("DROP COLUMN ... CASCADE of a column generated columns depend on is not supported yet: drop them first")
+	}
+	if idx, err := indexUsesColumn(d, i); err != nil {
+		return err
+	} else if idx != "" {
+		return pgerror.Unsupported("column %q is in index %q: drop the index first", c.Column, idx)
 	}
 	// Constraints involving the column go with it, as in PostgreSQL.
 	name := d.Columns[i].Name
@@ -383,25 +465,14 @@ func (b schemaChanger) dropColumn(d *catalog.TableDescriptor, c *tree.AlterTable
 		}
 	}
 	d.ForeignKeys = keptFKs
-	d.Columns = append(d.Columns[:i], d.Columns[i+1:]...)
-	// Ordinals after i move down by one.
-	shift := func(cols []int) {
-		for k, col := range cols {
-			if col > i {
-				cols[k] = col - 1
-			}
-		}
-	}
-	shift(d.PrimaryKey)
-	for k := range d.Indexes {
-		shift(d.Indexes[k].Columns)
-	}
+	removeColumn(d, i)
 	return nil
 }
 
 func (b schemaChanger) renameTable(rt *tree.RenameTable) error {
-	name, newName := rt.Name.Object(), rt.NewName.Object()
-	d, err := catalog.GetTable(b.ctx, b.txn, name)
+	tn := rt.Name.ToTableName()
+	name, newName := tn.Object(), rt.NewName.Object()
+	d, err := b.names.find(b.ctx, b.txn, &tn)
 	if err != nil {
 		return err
 	}
@@ -418,7 +489,10 @@ func (b schemaChanger) renameTable(rt *tree.RenameTable) error {
 		}
 		return pgerror.Newf("42809", "%q is not a %s", name, kind)
 	}
-	if other, err := catalog.GetTable(b.ctx, b.txn, newName); err != nil || other != nil {
+	if err := b.checkOwner(d); err != nil {
+		return err
+	}
+	if other, err := catalog.GetTable(b.ctx, b.txn, catalog.RelKey{DB: d.ParentID, Schema: d.Schema, Name: newName}); err != nil || other != nil {
 		if err != nil {
 			return err
 		}
@@ -463,6 +537,11 @@ func (b schemaChanger) addPrimaryKey(d *catalog.TableDescriptor, u *tree.UniqueC
 		}
 		rows = append(rows, append(tree.Datums(nil), row...))
 	}
+	for _, c := range cols {
+		if err := d.Columns[c].CheckKeyable(); err != nil {
+			return err
+		}
+	}
 	d.PrimaryKey = cols
 	for _, c := range cols {
 		d.Columns[c].Nullable = false
@@ -499,11 +578,13 @@ func (b schemaChanger) addPrimaryKey(d *catalog.TableDescriptor, u *tree.UniqueC
 		}
 		kvs = append(kvs, kvapi.KeyValue{Key: keys[n], Value: v})
 		for i := range d.Indexes {
-			ik, err := rowenc.IndexKey(d, &d.Indexes[i], row)
+			ik, err := indexEntry(d, &d.Indexes[i], r, row)
 			if err != nil {
 				return err
 			}
-			kvs = append(kvs, kvapi.KeyValue{Key: ik, Value: []byte{0}})
+			if ik != nil {
+				kvs = append(kvs, kvapi.KeyValue{Key: ik, Value: []byte{0}})
+			}
 		}
 		if len(kvs) >= batch || n == len(rows)-1 {
 			if err := b.txn.PutMany(b.ctx, kvs); err != nil {

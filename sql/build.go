@@ -2,19 +2,16 @@ package sql
 
 import (
 	"context"
-	"math"
 	"strings"
 
 	"github.com/lib/pq/oid"
 
 	crdbpgerror "github.com/cockroachdb/cockroachdb-parser/pkg/sql/pgwire/pgerror"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
-	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treebin"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/kvapi"
-	"github.com/meridiandb/meridian/sql/lease"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/rowenc"
 	"github.com/meridiandb/meridian/sql/sem"
@@ -26,9 +23,11 @@ import (
 // picks the primary-index span a WHERE clause allows. DDL is run by
 // schemaChanger (ddl.go), which plans through a builder.
 type builder struct {
-	ctx  context.Context
-	txn  kvapi.Txn
-	sema tree.SemaContext
+	ctx context.Context
+	txn kvapi.Txn
+	// names resolves the relations the statement names.
+	names *names
+	sema  tree.SemaContext
 	// subqueries holds the statement's planned subqueries (shared by the
 	// builders of nested subqueries).
 	subqueries map[*tree.Subquery]*subquery
@@ -40,12 +39,21 @@ type builder struct {
 	// locking makes the table reads of the SELECT being built locking
 	// reads (FOR UPDATE / FOR SHARE; see kvapi.Txn.ScanForUpdate).
 	locking bool
+	// lockNoWait: the locking reads fail at once on a row another
+	// transaction holds (FOR UPDATE NOWAIT).
+	lockNoWait bool
 	// ctes are the common table expressions (WITH) in scope, innermost
 	// last; FROM names resolve to them before tables.
 	ctes []cteEntry
 	// deps, when set, collects the IDs of the relations the query reads
 	// (CREATE VIEW records them); shared with subqueries' builders.
 	deps map[uint32]bool
+	// priv collects the privileges the query needs (nil: none are
+	// checked); privAs is the role its relations are read as, a view's
+	// owner inside the view (0: the statement's role). See
+	// privilege_check.go.
+	priv   *privChecker
+	privAs uint32
 }
 
 // cteEntry is one WITH query: where it is named, it is planned as a
@@ -67,16 +75,12 @@ type cteEntry struct {
 	boundCols []resultColumn
 }
 
-func newBuilder(ctx context.Context, txn kvapi.Txn, numPlaceholders int, hints []*types.T) *builder {
-	b := &builder{ctx: ctx, txn: txn, sema: tree.MakeSemaContext(typeResolver{}), subqueries: map[*tree.Subquery]*subquery{}}
+func newBuilder(ctx context.Context, txn kvapi.Txn, nm *names, numPlaceholders int, hints []*types.T) *builder {
+	b := &builder{ctx: ctx, txn: txn, names: nm, subqueries: map[*tree.Subquery]*subquery{}}
+	b.sema = tree.MakeSemaContext(typeResolver{b})
 	b.sema.Placeholders.Init(numPlaceholders, hints)
 	return b
 }
-
-// outerBase offsets the column references of a correlated subquery into
-// the enclosing query's row: IndexedVar outerBase+i is that row's column
-// i (see evalCtx.outer).
-const outerBase = 1 << 20
 
 // scope is the set of columns an expression may name: a table's, or the
 // concatenated columns of joined tables, each with its table's name.
@@ -85,14 +89,14 @@ type scope struct {
 }
 
 // ivarTypes gives the type checker the types of column references: the
-// scope's own columns and, at outerBase and above, the enclosing query's.
+// scope's own columns and, at OuterBase and above, the enclosing query's.
 type ivarTypes struct {
 	cols, outer []resultColumn
 }
 
 func (s ivarTypes) IndexedVarResolvedType(i int) *types.T {
-	if i >= outerBase {
-		return s.outer[i-outerBase].typ
+	if i >= sem.OuterBase {
+		return s.outer[i-sem.OuterBase].typ
 	}
 	return s.cols[i].typ
 }
@@ -138,7 +142,7 @@ func isAggregate(f *tree.FuncExpr) bool {
 	if !ok || name.NumParts != 1 {
 		return false
 	}
-	ovs := builtins[strings.ToLower(name.Parts[0])]
+	ovs := sem.Overloads(strings.ToLower(name.Parts[0]))
 	return len(ovs) > 0 && ovs[0].Class == tree.AggregateClass
 }
 
@@ -171,7 +175,7 @@ func (b *builder) resolveNames(expr tree.Expr, sc *scope) (tree.Expr, error) {
 			// 'name'::regclass looks the name up when it runs: the type
 			// checker would parse the literal as a number.
 			if _, ok := n.Expr.(*tree.StrVal); ok {
-				if t, err := tree.ResolveType(b.ctx, n.Type, typeResolver{}); err == nil && t.Oid() == oid.T_regclass {
+				if t, err := tree.ResolveType(b.ctx, n.Type, typeResolver{b}); err == nil && t.Oid() == oid.T_regclass {
 					return true, &tree.CastExpr{Expr: &tree.CastExpr{Expr: n.Expr, Type: types.String, SyntaxMode: tree.CastShort}, Type: n.Type, SyntaxMode: n.SyntaxMode}, nil
 				}
 			}
@@ -181,12 +185,15 @@ func (b *builder) resolveNames(expr tree.Expr, sc *scope) (tree.Expr, error) {
 				if b.outer != nil && !n.Star {
 					if oi, oerr := b.outer.resolve(n); oerr == nil {
 						b.usedOuter = true
-						return false, tree.NewTypedOrdinalReference(outerBase+oi, b.outer.cols[oi].typ), nil
+						return false, tree.NewTypedOrdinalReference(sem.OuterBase+oi, b.outer.cols[oi].typ), nil
 					}
 				}
 				return false, nil, err
 			}
 			return false, tree.NewTypedOrdinalReference(i, sc.cols[i].typ), nil
+		case *tree.IndirectionExpr:
+			slice, err := sem.ArraySlice(n)
+			return err == nil, slice, err
 		case *tree.Subquery:
 			if err := b.planSubquery(n, sc); err != nil {
 				return false, nil, err
@@ -221,14 +228,17 @@ func checkFunctionExists(f *tree.FuncExpr) error {
 		if len(n.Definition) > 0 {
 			return nil
 		}
-		if _, ok := builtins[n.Name]; !ok {
-			return unsupported("%s (the function behind this syntax) is not supported yet", n.Name)
+		if sem.Overloads(n.Name) == nil {
+			return pgerror.Unsupported("%s (the function behind this syntax) is not supported yet", n.Name)
 		}
 		return nil
 	default:
 		return nil
 	}
-	if _, ok := builtins[name]; !ok {
+	if name == "unnest" {
+		return pgerror.Unsupported("unnest is supported only as a whole select-list item or in FROM so far")
+	}
+	if sem.Overloads(name) == nil {
 		return pgerror.WithHint(pgerror.Newf(pgerror.CodeUndefinedFunction, "function %s does not exist", name),
 			"No function matches the given name. Meridian supports a subset of PostgreSQL's functions so far.")
 	}
@@ -258,7 +268,7 @@ func (b *builder) planSubquery(sq *tree.Subquery, outer *scope) error {
 	// later (per row), after the WITH's scope has ended.
 	ctes := b.ctes
 	child := func() (*builder, planNode, error) {
-		cb := &builder{ctx: b.ctx, txn: b.txn, sema: b.sema, subqueries: b.subqueries, outer: outer, ctes: ctes, deps: b.deps}
+		cb := &builder{ctx: b.ctx, txn: b.txn, names: b.names, sema: b.sema, subqueries: b.subqueries, outer: outer, ctes: ctes, deps: b.deps, priv: b.priv, privAs: b.privAs}
 		p, err := cb.buildSelect(sel)
 		return cb, p, err
 	}
@@ -305,7 +315,7 @@ func (b *builder) runSubquery(r *runner, sq *tree.Subquery, outerRow tree.Datums
 		return nil, err
 	}
 	ev := *r.eval
-	ev.outer = outerRow
+	ev.Outer = outerRow
 	// The subquery's buffers die with this run: they charge an account of
 	// their own, closed when it returns. Its result, kept for the rest of
 	// the statement when it is not correlated, is charged to r.
@@ -373,7 +383,8 @@ func (b *builder) typeCheckResolved(expr tree.Expr, cols []resultColumn, desired
 		it.outer = b.outer.cols
 	}
 	b.sema.IVarContainer = it
-	te, err := tree.TypeCheck(b.ctx, expr, &b.sema, desired)
+	expr = sem.ImplicitCasts(b.ctx, &b.sema, expr)
+	te, err := tree.TypeCheck(b.ctx, expr, &b.sema, sem.ArrayLiteralType(expr, desired))
 	if err != nil {
 		if sv, ok := expr.(*tree.StrVal); ok && desired.Family() != types.AnyFamily {
 			// A literal that does not fit the type it was given (an
@@ -385,71 +396,12 @@ func (b *builder) typeCheckResolved(expr tree.Expr, cols []resultColumn, desired
 				return nil, pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "value %q is out of range for type %s", sv.RawString(), desired.SQLStandardName())
 			}
 		}
-		return nil, sem.WithParserCode(err)
-	}
-	out, _ := tree.WalkExpr(pgSemantics{}, te)
-	return out.(tree.TypedExpr), nil
-}
-
-// pgSemantics rewrites what CockroachDB's type checker resolves unlike
-// PostgreSQL: integer / integer is an integer (truncated toward zero) in
-// PostgreSQL, a decimal in CockroachDB.
-type pgSemantics struct{}
-
-func (pgSemantics) VisitPre(e tree.Expr) (bool, tree.Expr) {
-	// A subquery's expressions were rewritten when it was planned; its
-	// AST holds unresolved names.
-	_, sub := e.(*tree.Subquery)
-	return !sub, e
-}
-
-func (pgSemantics) VisitPost(e tree.Expr) tree.Expr {
-	x, ok := e.(*tree.BinaryExpr)
-	if !ok {
-		return e
-	}
-	l, r := x.TypedLeft(), x.TypedRight()
-	if l.ResolvedType().Family() != types.IntFamily || r.ResolvedType().Family() != types.IntFamily {
-		return e
-	}
-	switch x.Operator.Symbol {
-	case treebin.Plus, treebin.Minus, treebin.Mult, treebin.Div, treebin.Mod:
-	default:
-		return e
-	}
-	// Integer arithmetic keeps the wider operand's width, as in
-	// PostgreSQL (int4 * int4 is an int4 that can overflow), where an
-	// integer literal is an int4 if it fits.
-	typ := types.Int
-	switch max(pgIntWidth(l), pgIntWidth(r)) {
-	case 16:
-		typ = types.Int2
-	case 32:
-		typ = types.Int4
-	}
-	op := x.Operator
-	if op.Symbol == treebin.Div {
-		op = treebin.MakeBinaryOperator(treebin.FloorDiv)
-	}
-	if op == x.Operator && typ == x.ResolvedType() {
-		return e
-	}
-	return tree.NewTypedBinaryExpr(op, l, r, typ)
-}
-
-// pgIntWidth is the width PostgreSQL gives an integer expression: its
-// type's, with a literal that fits in 32 bits counting as an int4.
-func pgIntWidth(e tree.TypedExpr) int32 {
-	if d, ok := e.(*tree.DInt); ok {
-		if int64(*d) >= math.MinInt32 && int64(*d) <= math.MaxInt32 {
-			return 32
+		if cerr := sem.CastInputError(expr, err); cerr != nil {
+			return nil, cerr
 		}
-		return 64
+		return nil, sem.OperatorDoesNotExist(sem.WithParserCode(err))
 	}
-	if w := e.ResolvedType().Width(); w != 0 {
-		return w
-	}
-	return 64
+	return sem.PGSemantics(te), nil
 }
 
 // typeCheckBool type-checks a predicate (WHERE, HAVING).
@@ -475,20 +427,32 @@ func (b *builder) table(expr tree.TableExpr) (*catalog.TableDescriptor, *scope, 
 	}
 	tn, ok := expr.(*tree.TableName)
 	if !ok {
-		return nil, nil, unsupported("only plain table names are supported in FROM yet")
+		return nil, nil, pgerror.Unsupported("only plain table names are supported in FROM yet")
 	}
-	if tn.ExplicitSchema && tn.SchemaName != "public" {
-		return nil, nil, pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", tn.String())
-	}
-	desc, err := lease.Table(b.ctx, b.txn, string(tn.ObjectName))
+	desc, err := b.names.findLeased(b.ctx, b.txn, tn)
 	if err == nil && desc == nil {
-		err = catalog.UndefinedTable(string(tn.ObjectName))
+		err = undefinedRelation(tn)
 	}
 	if err != nil {
 		return nil, nil, err
 	}
 	if b.deps != nil {
 		b.deps[desc.ID] = true
+		// A view keeps the relation it resolved now, whatever the
+		// search path when it is used: its stored query names the schema.
+		if !tn.ExplicitSchema {
+			tn.SchemaName, tn.ExplicitSchema = tree.Name(desc.Schema), true
+		}
+	}
+	if b.privAs == 0 && b.priv != nil {
+		// The schemas a statement names relations in need USAGE (those
+		// a view's query names are its owner's business).
+		if err := b.priv.checkSchema(desc.ParentID, desc.Schema, catalog.PrivUsage, 0); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := b.prepareIndexes(desc); err != nil {
+		return nil, nil, err
 	}
 	if alias == "" {
 		alias = desc.Name

@@ -3,6 +3,8 @@ package sql
 import (
 	"bytes"
 
+	"github.com/meridiandb/meridian/sql/sem"
+
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treecmp"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
@@ -15,7 +17,7 @@ import (
 
 // scan builds the scan of desc filtered by where (nil: none).
 func (b *builder) scan(desc *catalog.TableDescriptor, sc *scope, where *tree.Where) (*scanNode, error) {
-	n := &scanNode{desc: desc, cols: sc.cols, locking: b.locking}
+	n := &scanNode{desc: desc, cols: sc.cols, locking: b.locking, noWait: b.lockNoWait}
 	if where == nil {
 		return n, nil
 	}
@@ -105,7 +107,7 @@ func keySpan(desc *catalog.TableDescriptor, prefix []byte, cols []int, filter tr
 				return nil, nil, nil // = NULL matches nothing
 			}
 			col := desc.Columns[cols[i]]
-			if d, err = castDatum(r.eval, d, col.Type()); err != nil {
+			if d, err = sem.CastDatum(r.eval, d, col.Type()); err != nil {
 				// A value the column cannot hold matches no row; the
 				// filter would say the same.
 				return nil, nil, nil //nolint:nilerr
@@ -177,7 +179,8 @@ func keySpan(desc *catalog.TableDescriptor, prefix []byte, cols []int, filter tr
 // as SQL compares them, so that a range on them is a key range.
 func rangeEncodable(t *types.T) bool {
 	switch t.Family() {
-	case types.IntFamily, types.StringFamily, types.DateFamily, types.TimestampFamily, types.TimestampTZFamily:
+	case types.IntFamily, types.StringFamily, types.DateFamily, types.TimestampFamily, types.TimestampTZFamily,
+		types.TimeFamily, types.TimeTZFamily, types.IntervalFamily:
 		return true
 	}
 	return false
@@ -190,6 +193,9 @@ func chooseIndex(n *scanNode) {
 	n.span, n.index, n.pkFixed, n.point = nil, nil, 0, false
 	if n.filter == nil {
 		return
+	}
+	if f, err := substituteExprColumns(n.desc, n.filter); err == nil {
+		n.filter = f
 	}
 	// Each column an equality fixes counts two, a range on the next one.
 	score := func(k int, ranged bool) int {
@@ -209,8 +215,25 @@ func chooseIndex(n *scanNode) {
 	}
 	for i := range n.desc.Indexes {
 		idx := &n.desc.Indexes[i]
+		if !predicateImplied(n.desc, idx, n.filter) {
+			continue // a partial index without every row the filter keeps
+		}
 		if f, k, ranged := keySpan(n.desc, n.desc.IndexPrefixOf(idx.ID), idx.Columns, n.filter); f != nil && score(k, ranged) >= best {
 			n.span, n.index, n.pkFixed, best = f, idx, 0, score(k, ranged)+1
+		}
+	}
+	if best > 0 {
+		return
+	}
+	// Nothing narrows the key: a partial index whose predicate the filter
+	// implies still holds fewer rows than the table.
+	for i := range n.desc.Indexes {
+		idx := &n.desc.Indexes[i]
+		if idx.Predicate != "" && predicateImplied(n.desc, idx, n.filter) {
+			prefix := n.desc.IndexPrefixOf(idx.ID)
+			n.span = func(*runner) ([]byte, []byte, error) { return prefix, catalog.PrefixEnd(prefix), nil }
+			n.index = idx
+			return
 		}
 	}
 }

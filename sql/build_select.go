@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/meridiandb/meridian/sql/sem"
+
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/meridiandb/meridian/sql/kvapi"
@@ -28,7 +30,7 @@ func (b *builder) buildSelect(sel *tree.Select) (planNode, error) {
 			seen[name] = true
 			q, ok := cte.Stmt.(*tree.Select)
 			if !ok {
-				return nil, unsupported("data-modifying statements in WITH are not supported yet")
+				return nil, pgerror.Unsupported("data-modifying statements in WITH are not supported yet")
 			}
 			visible := append([]cteEntry(nil), b.ctes...)
 			e := cteEntry{name: name, cols: cte.Name.Cols, sel: q, visible: visible}
@@ -47,9 +49,17 @@ func (b *builder) buildSelect(sel *tree.Select) (planNode, error) {
 		// FOR UPDATE and friends: the rows are read with locking reads,
 		// the latest committed values (PostgreSQL's row locks are not
 		// taken yet: a concurrent writer is caught at commit instead).
-		prev := b.locking
+		prev, prevNoWait := b.locking, b.lockNoWait
 		b.locking = true
-		defer func() { b.locking = prev }()
+		for _, li := range sel.Locking {
+			switch li.WaitPolicy {
+			case tree.LockWaitSkipLocked:
+				return nil, pgerror.Unsupported("SKIP LOCKED is not supported yet")
+			case tree.LockWaitError:
+				b.lockNoWait = true
+			}
+		}
+		defer func() { b.locking, b.lockNoWait = prev, prevNoWait }()
 	}
 	switch s := sel.Select.(type) {
 	case *tree.SelectClause:
@@ -73,7 +83,7 @@ func (b *builder) buildSelect(sel *tree.Select) (planNode, error) {
 		}
 		return b.orderAndLimit(u, nil, sel.OrderBy, sel.Limit)
 	}
-	return nil, unsupported("%T is not supported yet", sel.Select)
+	return nil, pgerror.Unsupported("%T is not supported yet", sel.Select)
 }
 
 // buildValues plans a VALUES list; desired gives the column types
@@ -110,32 +120,95 @@ func (b *builder) buildValues(v *tree.ValuesClause, desired []*types.T) (*values
 type aggBuilder struct {
 	src      *scope
 	groupIdx map[int]int // source column → group output position
-	nGroup   int
-	aggs     []aggSpec
-	aggCols  []resultColumn
-	byText   map[string]int
+	// exprIdx: a GROUP BY expression that is not a column, by its text →
+	// group output position; groupTypes are the positions' types.
+	exprIdx    map[string]int
+	groupTypes []*types.T
+	nGroup     int
+	aggs       []aggSpec
+	aggCols    []resultColumn
+	byText     map[string]int
+	// sets are the grouping sets (positions among the grouped values),
+	// nil for a plain GROUP BY (grouping_sets.go).
+	sets [][]int
 	// order holds the ORDER BY items rewritten above the aggregation, or
 	// the error rewriting them gave.
 	order    []tree.Expr
 	orderErr []error
 }
 
+// groupingRef is GROUPING(args): an aggregate whose value is the mask
+// of the arguments the row's grouping set leaves out (first argument
+// highest).
+func (g *aggBuilder) groupingRef(f *tree.FuncExpr) (tree.Expr, error) {
+	spec := aggSpec{kind: "grouping", typ: types.Int4}
+	for _, a := range f.Exprs {
+		pos, ok := g.exprIdx[tree.AsString(a)]
+		if !ok {
+			if n, isName := a.(*tree.UnresolvedName); isName {
+				if i, err := g.src.resolve(n); err == nil {
+					pos, ok = g.groupIdx[i]
+				}
+			}
+		}
+		if !ok {
+			return nil, pgerror.New("42803", "arguments to GROUPING must be grouping expressions of the associated query level")
+		}
+		spec.grouping = append(spec.grouping, pos)
+	}
+	text := tree.AsString(f)
+	if i, ok := g.byText[text]; ok {
+		return tree.NewTypedOrdinalReference(g.nGroup+i, g.aggs[i].typ), nil
+	}
+	g.byText[text] = len(g.aggs)
+	g.aggs = append(g.aggs, spec)
+	g.aggCols = append(g.aggCols, resultColumn{name: "grouping", typ: spec.typ})
+	return tree.NewTypedOrdinalReference(g.nGroup+len(g.aggs)-1, spec.typ), nil
+}
+
 // rewrite replaces the aggregates in expr with references to the group
 // node's output and the grouped columns with theirs.
 func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, error) {
 	return tree.SimpleVisit(expr, func(e tree.Expr) (bool, tree.Expr, error) {
+		if gi, ok := g.exprIdx[tree.AsString(e)]; ok && len(g.exprIdx) > 0 {
+			return false, tree.NewTypedOrdinalReference(gi, g.exprTypes(gi)), nil
+		}
 		switch n := e.(type) {
 		case *tree.FuncExpr:
+			if kind, _ := groupingCall(n); kind == "grouping" {
+				ref, err := g.groupingRef(n)
+				return false, ref, err
+			}
 			if !isAggregate(n) && !isCountStar(n) {
 				return true, e, nil
 			}
 			f := rewriteCountStar(n)
-			if f.Filter != nil || f.WindowDef != nil || len(f.OrderBy) > 0 {
-				return false, nil, unsupported("FILTER, OVER and ORDER BY in aggregates are not supported yet")
+			if f.WindowDef != nil {
+				return false, nil, pgerror.Unsupported("window functions in a grouped query are not supported yet")
 			}
 			text := tree.AsString(f)
 			if i, ok := g.byText[text]; ok {
 				return false, tree.NewTypedOrdinalReference(g.nGroup+i, g.aggs[i].typ), nil
+			}
+			if name := strings.ToLower(f.Func.String()); orderedSetAggs[name] || f.AggType == tree.OrderedSetAgg {
+				if !orderedSetAggs[name] {
+					// PostgreSQL looks for an aggregate of the direct and
+					// the ordered arguments, and finds none.
+					return false, nil, pgerror.Newf(pgerror.CodeUndefinedFunction, "function %s does not exist", tree.AsString(f))
+				}
+				spec, err := b.orderedSetAgg(f, name, g)
+				if err != nil {
+					return false, nil, err
+				}
+				if spec.filter == nil && f.Filter != nil {
+					if spec.filter, err = b.typeCheckBool(f.Filter, g.src, "FILTER"); err != nil {
+						return false, nil, err
+					}
+				}
+				g.byText[text] = len(g.aggs)
+				g.aggs = append(g.aggs, spec)
+				g.aggCols = append(g.aggCols, resultColumn{name: name, typ: spec.typ})
+				return false, tree.NewTypedOrdinalReference(g.nGroup+len(g.aggs)-1, spec.typ), nil
 			}
 			call := &tree.FuncExpr{Func: f.Func, Exprs: make(tree.Exprs, len(f.Exprs))}
 			for i, a := range f.Exprs {
@@ -151,7 +224,7 @@ func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, erro
 				return false, nil, err
 			}
 			fe := te.(*tree.FuncExpr)
-			spec := aggSpec{kind: fe.ResolvedOverload().Fn.(aggKind), typ: fe.ResolvedType(), distinct: f.Type == tree.DistinctFuncType}
+			spec := aggSpec{kind: fe.ResolvedOverload().Fn.(sem.AggKind), typ: fe.ResolvedType(), distinct: f.Type == tree.DistinctFuncType}
 			if len(fe.Exprs) > 0 {
 				spec.arg = fe.Exprs[0].(tree.TypedExpr)
 				if len(fe.Exprs) > 1 {
@@ -161,6 +234,24 @@ func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, erro
 				if at := spec.arg.ResolvedType(); spec.kind == "sum" && at.Family() == types.IntFamily && at.Width() < 64 {
 					spec.typ = types.Int
 				}
+			}
+			if f.Filter != nil {
+				if spec.filter, err = b.typeCheckBool(f.Filter, g.src, "FILTER"); err != nil {
+					return false, nil, err
+				}
+			}
+			for _, o := range f.OrderBy {
+				te, err := b.typeCheck(o.Expr, g.src, types.AnyElement)
+				if err != nil {
+					return false, nil, err
+				}
+				desc, nullsFirst := orderDirection(o)
+				spec.order = append(spec.order, aggOrder{expr: te, desc: desc, nullsFirst: nullsFirst})
+			}
+			if spec.distinct && len(spec.order) == 0 && orderSensitiveAggs[spec.kind] {
+				// PostgreSQL sorts a DISTINCT aggregate's input: its
+				// values come out in order.
+				spec.order = []aggOrder{{expr: spec.arg}}
 			}
 			g.byText[text] = len(g.aggs)
 			g.aggs = append(g.aggs, spec)
@@ -193,6 +284,9 @@ func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, erro
 
 func isCountStar(f *tree.FuncExpr) bool { return rewriteCountStar(f) != f }
 
+// exprTypes is the type of group output position gi.
+func (g *aggBuilder) exprTypes(gi int) *types.T { return g.groupTypes[gi] }
+
 // selectExprsOf lists a SELECT's select-list expressions.
 func selectExprsOf(s *tree.SelectClause) []tree.Expr {
 	out := make([]tree.Expr, len(s.Exprs))
@@ -215,7 +309,7 @@ func hasAggregate(exprs ...tree.Expr) bool {
 			if f, ok := x.(*tree.FuncExpr); ok && f.WindowDef != nil {
 				return false, x, nil // a window function, not a grouping aggregate
 			}
-			if f, ok := x.(*tree.FuncExpr); ok && (isAggregate(f) || isCountStar(f)) {
+			if f, ok := x.(*tree.FuncExpr); ok && (isAggregate(f) || isCountStar(f) || isGroupingFn(f)) {
 				found = true
 				return false, x, nil
 			}
@@ -250,7 +344,7 @@ func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, 
 		// The session gave a top-level SELECT's clause its transaction
 		// (txn_modes.go); anywhere else it would be ignored.
 		if _, ok := b.txn.(kvapi.Historical); !ok || b.outer != nil {
-			return nil, unsupported("AS OF SYSTEM TIME must be given on a top-level SELECT (or to BEGIN)")
+			return nil, pgerror.Unsupported("AS OF SYSTEM TIME must be given on a top-level SELECT (or to BEGIN)")
 		}
 	}
 	var orderExprsW []tree.Expr
@@ -259,9 +353,9 @@ func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, 
 	}
 	if hasWindow(append(selectExprsOf(s), orderExprsW...)...) {
 		if len(s.GroupBy) > 0 || s.Having != nil || hasAggregate(selectExprsOf(s)...) {
-			return nil, unsupported("window functions in a grouped query are not supported yet")
+			return nil, pgerror.Unsupported("window functions in a grouped query are not supported yet")
 		}
-		wsrc, wsc, exprs, ob, err := b.planWindows(src, sc, s.Exprs, orderBy)
+		wsrc, wsc, exprs, ob, err := b.planWindows(src, sc, s.Exprs, orderBy, s.Window)
 		if err != nil {
 			return nil, err
 		}
@@ -291,30 +385,83 @@ func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, 
 		g = &aggBuilder{src: sc, groupIdx: map[int]int{}, byText: map[string]int{}}
 		var groupExprs []tree.TypedExpr
 		var groupCols []resultColumn
-		for _, ge := range s.GroupBy {
+		// addGroup adds a GROUP BY expression; it returns its position
+		// among the grouped values.
+		addGroup := func(ge tree.Expr) (int, error) {
 			if n, ok := ge.(*tree.NumVal); ok {
 				i, err := n.AsInt64()
 				if err != nil || i < 1 || int(i) > len(s.Exprs) {
-					return nil, pgerror.Newf("42P10", "GROUP BY position %s is not in select list", n)
+					return 0, pgerror.Newf("42P10", "GROUP BY position %s is not in select list", n)
 				}
 				ge = s.Exprs[i-1].Expr
 			}
+			if n, ok := ge.(*tree.UnresolvedName); ok && n.NumParts == 1 && !n.Star {
+				// A name that is no input column may be an output
+				// column's (PostgreSQL looks at the input first).
+				if _, err := sc.resolve(n); err != nil {
+					for _, se := range s.Exprs {
+						if string(se.As) == n.Parts[0] {
+							ge = se.Expr
+							break
+						}
+					}
+				}
+			}
 			te, err := b.typeCheck(ge, sc, types.AnyElement)
 			if err != nil {
-				return nil, err
+				return 0, err
 			}
 			v, ok := te.(*tree.IndexedVar)
 			if !ok {
-				return nil, unsupported("GROUP BY supports only columns yet")
+				// An expression: the select list, HAVING and ORDER BY may
+				// use it (as written) above the aggregation.
+				key := tree.AsString(ge)
+				if pos, dup := g.exprIdx[key]; dup {
+					return pos, nil
+				}
+				if g.exprIdx == nil {
+					g.exprIdx = map[string]int{}
+				}
+				g.exprIdx[key] = len(groupExprs)
+				groupExprs = append(groupExprs, te)
+				groupCols = append(groupCols, resultColumn{name: "?column?", typ: te.ResolvedType()})
+				return len(groupExprs) - 1, nil
 			}
-			if _, dup := g.groupIdx[v.Idx]; dup {
-				continue
+			if pos, dup := g.groupIdx[v.Idx]; dup {
+				return pos, nil
 			}
 			g.groupIdx[v.Idx] = len(groupExprs)
 			groupExprs = append(groupExprs, te)
 			groupCols = append(groupCols, sc.cols[v.Idx])
+			return len(groupExprs) - 1, nil
+		}
+		if hasGroupingSets(s.GroupBy) {
+			sets, err := groupingSets(s.GroupBy)
+			if err != nil {
+				return nil, err
+			}
+			for _, set := range sets {
+				var pos []int
+				for _, ge := range set {
+					p, err := addGroup(ge)
+					if err != nil {
+						return nil, err
+					}
+					pos = append(pos, p)
+				}
+				g.sets = append(g.sets, pos)
+			}
+		} else {
+			for _, ge := range s.GroupBy {
+				if _, err := addGroup(ge); err != nil {
+					return nil, err
+				}
+			}
 		}
 		g.nGroup = len(groupExprs)
+		for _, c := range groupCols {
+			g.groupTypes = append(g.groupTypes, c.typ)
+		}
 		// Rewrite everything above the aggregation first: that collects
 		// the aggregates.
 		var err error
@@ -339,7 +486,7 @@ func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, 
 		for i, o := range orderBy {
 			g.order[i], g.orderErr[i] = b.rewriteGrouped(o.Expr, g)
 		}
-		gn := &groupNode{src: src, groupBy: groupExprs, aggs: g.aggs, cols: append(groupCols, g.aggCols...)}
+		gn := &groupNode{src: src, groupBy: groupExprs, sets: g.sets, aggs: g.aggs, cols: append(groupCols, g.aggCols...)}
 		src = gn
 		renderScope = &scope{cols: gn.cols}
 		if having != nil {
@@ -366,6 +513,12 @@ func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, 
 			}
 			continue
 		}
+		if arg := unnestArg(se.Expr); arg != nil && !grouped {
+			if err := b.renderUnnest(rn, se, arg, renderScope); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		var te tree.TypedExpr
 		var err error
 		if grouped {
@@ -376,7 +529,7 @@ func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, 
 		if err != nil {
 			return nil, err
 		}
-		col := resultColumn{name: columnName(se, renderScope, te), typ: te.ResolvedType()}
+		col := resultColumn{name: columnName(se, renderScope, te), typ: sem.OutputType(te)}
 		if v, ok := te.(*tree.IndexedVar); ok {
 			col.tableID, col.attr = renderScope.cols[v.Idx].tableID, renderScope.cols[v.Idx].attr
 		}
@@ -425,7 +578,7 @@ func (b *builder) distinctOn(rn *renderNode, sc *scope, g *aggBuilder, on tree.D
 		}
 		if idx < 0 {
 			if g != nil {
-				return nil, unsupported("DISTINCT ON expressions outside the select list of a grouped query are not supported yet")
+				return nil, pgerror.Unsupported("DISTINCT ON expressions outside the select list of a grouped query are not supported yet")
 			}
 			te, err := b.typeCheck(e, sc, types.AnyElement)
 			if err != nil {
@@ -494,6 +647,9 @@ func figureColname(e tree.Expr) string {
 		if isCountStar(x) {
 			return "count"
 		}
+		if sem.IsJSONOperatorCall(x) {
+			return ""
+		}
 		// Type checking may already have resolved the name in place.
 		switch n := x.Func.FunctionReference.(type) {
 		case *tree.UnresolvedName:
@@ -508,7 +664,7 @@ func figureColname(e tree.Expr) string {
 			return n
 		}
 		if t, err := tree.ResolveType(context.Background(), x.Type, nil); err == nil {
-			return t.PGName()
+			return castColname(t)
 		}
 	case *tree.ParenExpr:
 		return figureColname(x.Expr)
@@ -535,7 +691,7 @@ func figureColname(e tree.Expr) string {
 			return figureColname(sc.Exprs[0].Expr)
 		}
 	case *tree.CaseExpr:
-		return "case"
+		return caseColname(x)
 	case *tree.CoalesceExpr:
 		return strings.ToLower(x.Name)
 	case *tree.NullIfExpr:
@@ -552,7 +708,7 @@ func (b *builder) orderAndLimit(plan planNode, os *orderSource, orderBy tree.Ord
 		var order []orderCol
 		for oi, o := range orderBy {
 			if o.OrderType != tree.OrderByColumn {
-				return nil, unsupported("ORDER BY INDEX is not supported")
+				return nil, pgerror.Unsupported("ORDER BY INDEX is not supported")
 			}
 			idx := -1
 			switch x := o.Expr.(type) {
@@ -574,7 +730,7 @@ func (b *builder) orderAndLimit(plan planNode, os *orderSource, orderBy tree.Ord
 			}
 			if idx < 0 {
 				if os == nil || os.distinct {
-					return nil, unsupported("ORDER BY expressions not in the select list are not supported here")
+					return nil, pgerror.Unsupported("ORDER BY expressions not in the select list are not supported here")
 				}
 				var te tree.TypedExpr
 				var err error
@@ -592,12 +748,10 @@ func (b *builder) orderAndLimit(plan planNode, os *orderSource, orderBy tree.Ord
 				os.render.cols = append(os.render.cols, resultColumn{name: "?order?", typ: te.ResolvedType(), hidden: true})
 				idx = len(os.render.cols) - 1
 			}
-			order = append(order, orderCol{idx: idx, desc: o.Direction == tree.Descending})
-			if o.NullsOrder != tree.DefaultNullsOrder {
-				return nil, unsupported("NULLS FIRST/LAST is not supported yet")
-			}
+			desc, nullsFirst := orderDirection(o)
+			order = append(order, orderCol{idx: idx, desc: desc, nullsFirst: nullsFirst})
 		}
-		if !scanOrdered(plan, order) {
+		if !defaultNulls(order) || !scanOrdered(plan, order) {
 			// (Rows a primary-key scan yields in the order asked for need
 			// no sort: the LIMIT above then stops the scan early.)
 			plan = &sortNode{src: plan, order: order}
@@ -630,4 +784,50 @@ func (b *builder) orderAndLimit(plan planNode, os *orderSource, orderBy tree.Ord
 		plan = ln
 	}
 	return plan, nil
+}
+
+// defaultNulls reports whether every column of order puts NULLs where an
+// index scan yields them (PostgreSQL's default: last ascending, first
+// descending).
+func defaultNulls(order []orderCol) bool {
+	for _, o := range order {
+		if o.nullsFirst != o.desc {
+			return false
+		}
+	}
+	return true
+}
+
+// caseColname names a CASE's output column as PostgreSQL does: after its
+// ELSE branch when that names a column (a column, a function; not a
+// literal or a type), else "case".
+func caseColname(x *tree.CaseExpr) string {
+	if x.Else != nil && strongColname(x.Else) {
+		return figureColname(x.Else)
+	}
+	return "case"
+}
+
+// strongColname: e's column name is one PostgreSQL prefers over "case"
+// (FigureColnameInternal's strength 2).
+func strongColname(e tree.Expr) bool {
+	switch x := e.(type) {
+	case *tree.ParenExpr:
+		return strongColname(x.Expr)
+	case *tree.CastExpr:
+		return strongColname(x.Expr)
+	case *tree.CaseExpr:
+		return x.Else != nil && strongColname(x.Else)
+	}
+	return figureColname(e) != ""
+}
+
+// castColname names the column of a cast to t (when its operand names
+// none): t's name, an array's element type's (PostgreSQL's
+// FigureColname takes the type name without the brackets).
+func castColname(t *types.T) string {
+	if t.Family() == types.ArrayFamily {
+		return t.ArrayContents().PGName()
+	}
+	return t.PGName()
 }

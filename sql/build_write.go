@@ -45,10 +45,22 @@ func (b *builder) returning(rc tree.ReturningClause, desc *catalog.TableDescript
 // row under the table's name and the proposed one as EXCLUDED.
 func (b *builder) buildOnConflict(oc *tree.OnConflict, desc *catalog.TableDescriptor, sc *scope) (*onConflict, error) {
 	if oc.IsUpsertAlias() {
-		return nil, unsupported("UPSERT is not supported yet; use INSERT ... ON CONFLICT ... DO UPDATE")
+		return nil, pgerror.Unsupported("UPSERT is not supported yet; use INSERT ... ON CONFLICT ... DO UPDATE")
 	}
+	// ON CONFLICT (cols) WHERE pred: a unique partial index on cols
+	// whose predicate pred implies may arbitrate too, as in PostgreSQL.
+	var arbiterPred tree.TypedExpr
 	if oc.ArbiterPredicate != nil {
-		return nil, unsupported("ON CONFLICT ... WHERE is not supported yet")
+		if len(oc.Columns) == 0 {
+			return nil, pgerror.Unsupported("ON CONFLICT ON CONSTRAINT ... WHERE is not supported")
+		}
+		var err error
+		if arbiterPred, err = b.typeCheckBool(oc.ArbiterPredicate, &scope{cols: resultColumns(desc)}, "WHERE"); err != nil {
+			return nil, err
+		}
+		if err := b.prepareIndexes(desc); err != nil {
+			return nil, err
+		}
 	}
 	out := &onConflict{doNothing: oc.DoNothing}
 	switch {
@@ -61,7 +73,7 @@ func (b *builder) buildOnConflict(oc *tree.OnConflict, desc *catalog.TableDescri
 			}
 			cols = append(cols, i)
 		}
-		arb, ok := uniqueOn(desc, cols)
+		arb, ok := uniqueOn(desc, cols, arbiterPred)
 		if !ok {
 			return nil, pgerror.New("42P10", "there is no unique or exclusion constraint matching the ON CONFLICT specification")
 		}
@@ -91,7 +103,7 @@ func (b *builder) buildOnConflict(oc *tree.OnConflict, desc *catalog.TableDescri
 	seen := map[int]bool{}
 	for _, ue := range oc.Exprs {
 		if ue.Tuple || len(ue.Names) != 1 {
-			return nil, unsupported("UPDATE of a tuple of columns is not supported yet")
+			return nil, pgerror.Unsupported("UPDATE of a tuple of columns is not supported yet")
 		}
 		i := desc.ColumnIndex(string(ue.Names[0]))
 		if i < 0 || desc.Columns[i].Hidden {
@@ -101,6 +113,9 @@ func (b *builder) buildOnConflict(oc *tree.OnConflict, desc *catalog.TableDescri
 			return nil, pgerror.Newf("42601", "multiple assignments to same column %q", ue.Names[0])
 		}
 		seen[i] = true
+		if err := refuseGeneratedUpdate(&desc.Columns[i], ue.Expr); err != nil {
+			return nil, err
+		}
 		te, err := b.typeCheck(ue.Expr, both, desc.Columns[i].Type())
 		if err != nil {
 			return nil, err
@@ -119,8 +134,9 @@ func (b *builder) buildOnConflict(oc *tree.OnConflict, desc *catalog.TableDescri
 }
 
 // uniqueOn returns the unique constraint on exactly the columns cols, in
-// any order.
-func uniqueOn(d *catalog.TableDescriptor, cols []int) (*arbiter, bool) {
+// any order: a full one, or a partial unique index whose predicate pred
+// (ON CONFLICT ... WHERE's, nil for none) implies.
+func uniqueOn(d *catalog.TableDescriptor, cols []int, pred tree.TypedExpr) (*arbiter, bool) {
 	same := func(a []int) bool {
 		if len(a) != len(cols) {
 			return false
@@ -140,8 +156,11 @@ func uniqueOn(d *catalog.TableDescriptor, cols []int) (*arbiter, bool) {
 		return &arbiter{}, true
 	}
 	for i := range d.Indexes {
-		if d.Indexes[i].Unique && same(d.Indexes[i].Columns) {
-			return &arbiter{index: &d.Indexes[i]}, true
+		// A partial index is an arbiter only with ON CONFLICT ... WHERE
+		// implying its predicate, as in PostgreSQL.
+		idx := &d.Indexes[i]
+		if idx.Unique && same(idx.Columns) && (idx.Predicate == "" || predicateImplied(d, idx, pred)) {
+			return &arbiter{index: idx}, true
 		}
 	}
 	return nil, false
@@ -189,18 +208,36 @@ func (b *builder) writableTable(te tree.TableExpr, verb string) (*catalog.TableD
 	if err == nil && desc.Sequence != nil {
 		err = pgerror.Newf("42809", "cannot change sequence %q", desc.Name)
 	}
+	if err == nil {
+		priv := catalog.PrivInsert
+		switch verb {
+		case "update":
+			priv = catalog.PrivUpdate
+		case "delete from":
+			priv = catalog.PrivDelete
+		}
+		b.priv.require(desc, priv, b.privAs)
+	}
 	return desc, sc, err
 }
 
 func (b *builder) buildInsert(ins *tree.Insert) (planNode, error) {
 	if ins.With != nil {
-		return nil, unsupported("WITH is not supported yet")
+		return nil, pgerror.Unsupported("WITH is not supported yet")
 	}
 	desc, sc, err := b.writableTable(ins.Table, "insert into")
 	if err != nil {
 		return nil, err
 	}
 	n := &insertNode{desc: desc}
+	// RETURNING reads the rows, ON CONFLICT reads the arbiter's columns
+	// (and DO UPDATE updates): PostgreSQL's privileges for them.
+	if _, ok := ins.Returning.(*tree.ReturningExprs); ok || ins.OnConflict != nil {
+		b.priv.require(desc, catalog.PrivSelect, b.privAs)
+	}
+	if oc := ins.OnConflict; oc != nil && !oc.DoNothing {
+		b.priv.require(desc, catalog.PrivUpdate, b.privAs)
+	}
 	if oc := ins.OnConflict; oc != nil {
 		if n.onConflict, err = b.buildOnConflict(oc, desc, sc); err != nil {
 			return nil, err
@@ -233,6 +270,9 @@ func (b *builder) buildInsert(ins *tree.Insert) (planNode, error) {
 		return nil, err
 	}
 	if err := checkIdentityAlways(desc, targets, ins); err != nil {
+		return nil, err
+	}
+	if err := refuseGeneratedInsert(desc, targets, ins); err != nil {
 		return nil, err
 	}
 	var src planNode
@@ -300,18 +340,7 @@ func checkIdentityAlways(desc *catalog.TableDescriptor, targets []int, ins *tree
 		if c.Identity != "a" {
 			continue
 		}
-		given := true
-		if v, ok := ins.Rows.Select.(*tree.ValuesClause); ok {
-			given = false
-			for _, row := range v.Rows {
-				if j < len(row) {
-					if _, isDefault := row[j].(tree.DefaultVal); !isDefault {
-						given = true
-					}
-				}
-			}
-		}
-		if given {
+		if insertGivesValue(ins, j) {
 			return pgerror.WithHint(pgerror.WithDetail(
 				pgerror.Newf("428C9", "cannot insert a non-DEFAULT value into column %q", c.Name),
 				fmt.Sprintf("Column %q is an identity column defined as GENERATED ALWAYS.", c.Name)),
@@ -321,15 +350,36 @@ func checkIdentityAlways(desc *catalog.TableDescriptor, targets []int, ins *tree
 	return nil
 }
 
+// insertGivesValue reports whether INSERT gives target column j a value
+// other than DEFAULT: any row of a VALUES list that is not DEFAULT there,
+// or any query source.
+func insertGivesValue(ins *tree.Insert, j int) bool {
+	v, ok := ins.Rows.Select.(*tree.ValuesClause)
+	if !ok {
+		return true
+	}
+	for _, row := range v.Rows {
+		if j < len(row) {
+			if _, isDefault := row[j].(tree.DefaultVal); !isDefault {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
 	if upd.With != nil || upd.OrderBy != nil || upd.Limit != nil {
-		return nil, unsupported("UPDATE with WITH, ORDER BY or LIMIT is not supported yet")
+		return nil, pgerror.Unsupported("UPDATE with WITH, ORDER BY or LIMIT is not supported yet")
 	}
 	desc, targetScope, err := b.writableTable(upd.Table, "update")
 	if err != nil {
 		return nil, err
 	}
 	n := &updateNode{desc: desc}
+	if readsRows(upd.Where, upd.Returning) || len(upd.From) > 0 || updateReadsColumns(upd.Exprs) {
+		b.priv.require(desc, catalog.PrivSelect, b.privAs)
+	}
 	// sc is what SET and WHERE see: the target's columns, then those of
 	// FROM's tables (the rows joined to each target row).
 	sc := targetScope
@@ -349,7 +399,7 @@ func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
 	seen := map[int]bool{}
 	for _, ue := range upd.Exprs {
 		if ue.Tuple || len(ue.Names) != 1 {
-			return nil, unsupported("UPDATE of a tuple of columns is not supported yet")
+			return nil, pgerror.Unsupported("UPDATE of a tuple of columns is not supported yet")
 		}
 		i := desc.ColumnIndex(string(ue.Names[0]))
 		if i < 0 || desc.Columns[i].Hidden {
@@ -359,6 +409,9 @@ func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
 			return nil, pgerror.Newf("42601", "multiple assignments to same column %q", ue.Names[0])
 		}
 		seen[i] = true
+		if err := refuseGeneratedUpdate(&desc.Columns[i], ue.Expr); err != nil {
+			return nil, err
+		}
 		var te tree.TypedExpr
 		if _, ok := ue.Expr.(tree.DefaultVal); ok {
 			defaults, err := b.defaultExprs(desc)
@@ -383,13 +436,16 @@ func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
 
 func (b *builder) buildDelete(del *tree.Delete) (planNode, error) {
 	if del.With != nil || del.OrderBy != nil || del.Limit != nil {
-		return nil, unsupported("DELETE with WITH, ORDER BY or LIMIT is not supported yet")
+		return nil, pgerror.Unsupported("DELETE with WITH, ORDER BY or LIMIT is not supported yet")
 	}
 	desc, sc, err := b.writableTable(del.Table, "delete from")
 	if err != nil {
 		return nil, err
 	}
 	n := &deleteNode{desc: desc}
+	if readsRows(del.Where, del.Returning) || len(del.Using) > 0 {
+		b.priv.require(desc, catalog.PrivSelect, b.privAs)
+	}
 	if len(del.Using) > 0 {
 		// The target's rows joined to USING's: each target row that
 		// joins at least once is deleted.
@@ -407,3 +463,38 @@ func (b *builder) buildDelete(del *tree.Delete) (planNode, error) {
 	}
 	return b.withReturning(n, &n.writeReturn, del.Returning, desc, sc)
 }
+
+// readsRows reports whether a write reads its target's columns through a
+// WHERE or RETURNING clause: it then needs SELECT, as in PostgreSQL.
+func readsRows(where *tree.Where, rc tree.ReturningClause) bool {
+	_, returning := rc.(*tree.ReturningExprs)
+	return returning || (where != nil && where.Expr != nil)
+}
+
+// updateReadsColumns reports whether an UPDATE's SET expressions name a
+// column (SET a = a + 1 reads a).
+func updateReadsColumns(exprs tree.UpdateExprs) bool {
+	for _, ue := range exprs {
+		v := &columnRefFinder{}
+		tree.WalkExprConst(v, ue.Expr)
+		if v.found {
+			return true
+		}
+	}
+	return false
+}
+
+// columnRefFinder finds a column reference in an expression (one in a
+// subquery's own FROM included: reading more is the safe side).
+type columnRefFinder struct{ found bool }
+
+func (v *columnRefFinder) VisitPre(e tree.Expr) (bool, tree.Expr) {
+	switch e.(type) {
+	case *tree.UnresolvedName, *tree.ColumnItem, tree.UnqualifiedStar, *tree.AllColumnsSelector, *tree.IndexedVar:
+		v.found = true
+		return false, e
+	}
+	return !v.found, e
+}
+
+func (v *columnRefFinder) VisitPost(e tree.Expr) tree.Expr { return e }

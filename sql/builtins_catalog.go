@@ -3,13 +3,13 @@ package sql
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/volatility"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
-	"github.com/cockroachdb/errors"
 	"github.com/lib/pq/oid"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/pgerror"
@@ -20,13 +20,13 @@ import (
 // The functions psql's \d and drivers call on catalog rows: type names,
 // index and constraint definitions, default expressions.
 
-var _ = addBuiltins(map[string][]tree.Overload{
+var _ = sem.RegisterFamily(map[string][]tree.Overload{
 	"pg_get_userbyid": {{
 		Types: tree.ParamTypes{{Name: "role", Typ: types.Oid}}, ReturnType: tree.FixedReturnType(types.Name),
 		Volatility: volatility.Stable, Class: tree.NormalClass,
-		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+		Fn: sem.BuiltinFn(func(e *sem.EvalCtx, a tree.Datums) (tree.Datum, error) {
 			id := uint32(tree.MustBeDOid(a[0]).Oid)
-			roles, err := e.catalog.roles(e)
+			roles, err := catalogOf(e).roles(e)
 			if err != nil {
 				return nil, err
 			}
@@ -38,39 +38,33 @@ var _ = addBuiltins(map[string][]tree.Overload{
 			return tree.NewDName(fmt.Sprintf("unknown (OID=%d)", id)), nil
 		}),
 	}},
+	"pg_type_is_visible": {{
+		Types: tree.ParamTypes{{Name: "type", Typ: types.Oid}}, ReturnType: tree.FixedReturnType(types.Bool),
+		Volatility: volatility.Stable, Class: tree.NormalClass,
+		Fn: sem.BuiltinFn(func(e *sem.EvalCtx, a tree.Datums) (tree.Datum, error) {
+			d, err := userType(e, oid.Oid(tree.MustBeDOid(a[0]).Oid))
+			if err != nil || d == nil {
+				return tree.DBoolTrue, err
+			}
+			n := namesOf(e)
+			return tree.MakeDBool(tree.DBool(n != nil && slices.Contains(n.path, d.Schema))), nil
+		}),
+	}},
 	"pg_table_is_visible": {{
 		Types: tree.ParamTypes{{Name: "table", Typ: types.Oid}}, ReturnType: tree.FixedReturnType(types.Bool),
 		Volatility: volatility.Stable, Class: tree.NormalClass,
-		// Every table lives in public, which is on the search path.
-		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return tree.DBoolTrue, nil }),
+		Fn: sem.BuiltinFn(func(e *sem.EvalCtx, a tree.Datums) (tree.Datum, error) {
+			return tableVisible(e, tree.MustBeDOid(a[0]).Oid)
+		}),
 	}},
 	"pg_encoding_to_char": {{
 		Types: tree.ParamTypes{{Name: "encoding", Typ: types.Int}}, ReturnType: tree.FixedReturnType(types.Name),
 		Volatility: volatility.Stable, Class: tree.NormalClass,
-		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+		Fn: sem.BuiltinFn(func(e *sem.EvalCtx, a tree.Datums) (tree.Datum, error) {
 			if tree.MustBeDInt(a[0]) == vtable.UTF8EncodingID {
 				return tree.NewDName("UTF8"), nil
 			}
 			return tree.NewDName(""), nil
-		}),
-	}},
-	// array_to_string is here for catalog queries, whose arrays (ACLs) are
-	// always NULL: arrays are not a column type yet.
-	"array_to_string": {{
-		Types:      tree.ParamTypes{{Name: "arr", Typ: types.StringArray}, {Name: "sep", Typ: types.String}},
-		ReturnType: tree.FixedReturnType(types.String), Volatility: volatility.Stable, Class: tree.NormalClass,
-		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
-			arr, ok := a[0].(*tree.DArray)
-			if !ok {
-				return nil, errors.AssertionFailedf("array_to_string of %T", a[0])
-			}
-			parts := make([]string, 0, arr.Len())
-			for _, d := range arr.Array {
-				if d != tree.DNull {
-					parts = append(parts, string(tree.MustBeDString(d)))
-				}
-			}
-			return tree.NewDString(strings.Join(parts, string(tree.MustBeDString(a[1])))), nil
 		}),
 	}},
 	// Table sizes are not tracked per table yet: unknown, so NULL, which
@@ -81,7 +75,7 @@ var _ = addBuiltins(map[string][]tree.Overload{
 	"pg_partition_ancestors": {{
 		Types: tree.ParamTypes{{Name: "rel", Typ: types.RegClass}}, ReturnType: tree.FixedReturnType(types.RegClass),
 		Volatility: volatility.Stable, Class: tree.NormalClass,
-		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) { return a[0], nil }),
+		Fn: sem.BuiltinFn(func(e *sem.EvalCtx, a tree.Datums) (tree.Datum, error) { return a[0], nil }),
 	}},
 	"pg_get_triggerdef": {
 		constFn(tree.ParamTypes{{Name: "trigger", Typ: types.Oid}}, types.String, tree.DNull),
@@ -91,13 +85,13 @@ var _ = addBuiltins(map[string][]tree.Overload{
 	"pg_size_pretty": {{
 		Types: tree.ParamTypes{{Name: "size", Typ: types.Int}}, ReturnType: tree.FixedReturnType(types.String),
 		Volatility: volatility.Immutable, Class: tree.NormalClass,
-		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+		Fn: sem.BuiltinFn(func(e *sem.EvalCtx, a tree.Datums) (tree.Datum, error) {
 			return tree.NewDString(sizePretty(int64(tree.MustBeDInt(a[0])))), nil
 		}),
 	}},
 	// Comments are not stored: every object has none.
 	"col_description": {catalogFn(tree.ParamTypes{{Name: "table", Typ: types.Oid}, {Name: "column", Typ: types.Int}}, types.String,
-		func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+		func(e *sem.EvalCtx, a tree.Datums) (tree.Datum, error) {
 			d, err := tableByOID(e, a[0])
 			if err != nil || d == nil {
 				return tree.DNull, err
@@ -117,14 +111,20 @@ var _ = addBuiltins(map[string][]tree.Overload{
 	// tree" pg_get_expr decodes is that text already.
 	"pg_get_expr": {
 		catalogFn(tree.ParamTypes{{Name: "expr", Typ: types.String}, {Name: "rel", Typ: types.Oid}}, types.String, firstArg),
-		catalogFn(tree.ParamTypes{{Name: "expr", Typ: types.String}, {Name: "rel", Typ: types.Oid}, {Name: "pretty", Typ: types.Bool}}, types.String, firstArg),
+		catalogFn(tree.ParamTypes{{Name: "expr", Typ: types.String}, {Name: "rel", Typ: types.Oid}, {Name: "pretty", Typ: types.Bool}}, types.String,
+			func(e *sem.EvalCtx, a tree.Datums) (tree.Datum, error) {
+				if a[0] == tree.DNull || a[2] != tree.DBoolTrue {
+					return a[0], nil
+				}
+				return tree.NewDString(prettyExpr(string(tree.MustBeDString(a[0])))), nil
+			}),
 	},
 	"pg_get_indexdef": {
-		catalogFn(tree.ParamTypes{{Name: "index", Typ: types.Oid}}, types.String, func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+		catalogFn(tree.ParamTypes{{Name: "index", Typ: types.Oid}}, types.String, func(e *sem.EvalCtx, a tree.Datums) (tree.Datum, error) {
 			return indexDef(e, a[0], 0)
 		}),
 		catalogFn(tree.ParamTypes{{Name: "index", Typ: types.Oid}, {Name: "column", Typ: types.Int}, {Name: "pretty", Typ: types.Bool}}, types.String,
-			func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+			func(e *sem.EvalCtx, a tree.Datums) (tree.Datum, error) {
 				return indexDef(e, a[0], int(tree.MustBeDInt(a[1])))
 			}),
 	},
@@ -132,66 +132,33 @@ var _ = addBuiltins(map[string][]tree.Overload{
 		catalogFn(tree.ParamTypes{{Name: "constraint", Typ: types.Oid}}, types.String, constraintDef),
 		catalogFn(tree.ParamTypes{{Name: "constraint", Typ: types.Oid}, {Name: "pretty", Typ: types.Bool}}, types.String, constraintDef),
 	},
-	// array_upper of dimension 1 (arrays have one so far): the length,
-	// NULL for an empty array.
-	"array_upper": {{
-		Types:      tree.ParamTypes{{Name: "arr", Typ: types.AnyArray}, {Name: "dim", Typ: types.Int}},
-		ReturnType: tree.FixedReturnType(types.Int4), Volatility: volatility.Immutable, Class: tree.NormalClass,
-		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
-			arr, ok := a[0].(*tree.DArray)
-			if !ok || tree.MustBeDInt(a[1]) != 1 || arr.Len() == 0 {
-				return tree.DNull, nil
-			}
-			return tree.NewDInt(tree.DInt(arr.Len())), nil
-		}),
-	}},
 	"string_agg": {{
 		Types:      tree.ParamTypes{{Name: "value", Typ: types.String}, {Name: "delimiter", Typ: types.String}},
 		ReturnType: tree.FixedReturnType(types.String), Volatility: volatility.Immutable, Class: tree.AggregateClass,
-		Fn: aggKind("string_agg"),
+		Fn: sem.AggKind("string_agg"),
 	}},
-	"current_user": {sessionFn(func(s *session) tree.Datum { return tree.NewDName(s.user) })},
-	"session_user": {sessionFn(func(s *session) tree.Datum { return tree.NewDName(s.user) })},
-	"current_role": {sessionFn(func(s *session) tree.Datum { return tree.NewDName(s.user) })},
-	"pg_backend_pid": {{
-		Types: tree.ParamTypes{}, ReturnType: tree.FixedReturnType(types.Int4), Volatility: volatility.Stable, Class: tree.NormalClass,
-		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
-			if e.sess == nil {
-				return tree.DNull, nil
-			}
-			return tree.NewDInt(tree.DInt(e.sess.pid)), nil
-		}),
-	}},
-	"current_setting": {
-		catalogFn(tree.ParamTypes{{Name: "name", Typ: types.String}}, types.String, func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
-			return currentSetting(e, string(tree.MustBeDString(a[0])), false)
-		}),
-		catalogFn(tree.ParamTypes{{Name: "name", Typ: types.String}, {Name: "missing_ok", Typ: types.Bool}}, types.String, func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
-			return currentSetting(e, string(tree.MustBeDString(a[0])), bool(tree.MustBeDBool(a[1])))
-		}),
-	},
 	// Publications do not exist yet, so no relation can be in one.
 	"pg_relation_is_publishable": {constFn(tree.ParamTypes{{Name: "rel", Typ: types.Oid}}, types.Bool, tree.DBoolFalse)},
 	// Nor do extended statistics objects.
 	"pg_get_statisticsobjdef_columns": {constFn(tree.ParamTypes{{Name: "stats", Typ: types.Oid}}, types.String, tree.DNull)},
 })
 
-func catalogFn(params tree.ParamTypes, ret *types.T, fn builtinFn) tree.Overload {
+func catalogFn(params tree.ParamTypes, ret *types.T, fn sem.BuiltinFn) tree.Overload {
 	return tree.Overload{Types: params, ReturnType: tree.FixedReturnType(ret), Volatility: volatility.Stable, Class: tree.NormalClass, Fn: fn}
 }
 
 // constFn is a function whose answer Meridian knows without looking: NULL
 // for what it does not store (comments, sizes), false for what it lacks.
 func constFn(params tree.ParamTypes, ret *types.T, d tree.Datum) tree.Overload {
-	return catalogFn(params, ret, func(*evalCtx, tree.Datums) (tree.Datum, error) { return d, nil })
+	return catalogFn(params, ret, func(*sem.EvalCtx, tree.Datums) (tree.Datum, error) { return d, nil })
 }
 
-func firstArg(e *evalCtx, a tree.Datums) (tree.Datum, error) { return a[0], nil }
+func firstArg(e *sem.EvalCtx, a tree.Datums) (tree.Datum, error) { return a[0], nil }
 
 // findIndex finds the table and index whose pg_class (or, with
 // constraint, pg_constraint) OID is o.
-func findIndex(e *evalCtx, o oid.Oid, constraint bool) (*catalog.TableDescriptor, *catalog.IndexDescriptor, error) {
-	tables, err := e.catalog.tables(e)
+func findIndex(e *sem.EvalCtx, o oid.Oid, constraint bool) (*catalog.TableDescriptor, *catalog.IndexDescriptor, error) {
+	tables, err := catalogOf(e).tables(e)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -212,14 +179,14 @@ func findIndex(e *evalCtx, o oid.Oid, constraint bool) (*catalog.TableDescriptor
 func indexColumns(d *catalog.TableDescriptor, idx *catalog.IndexDescriptor) string {
 	names := make([]string, len(idx.Columns))
 	for i, c := range idx.Columns {
-		names[i] = tree.NameString(d.Columns[c].Name)
+		names[i] = indexColumnSQL(d, c)
 	}
 	return strings.Join(names, ", ")
 }
 
 // indexDef is pg_get_indexdef: the CREATE INDEX statement, or with column
 // > 0 that key column's name. NULL for an OID that is no index.
-func indexDef(e *evalCtx, o tree.Datum, column int) (tree.Datum, error) {
+func indexDef(e *sem.EvalCtx, o tree.Datum, column int) (tree.Datum, error) {
 	d, idx, err := findIndex(e, oid.Oid(tree.MustBeDOid(o).Oid), false)
 	if err != nil || d == nil {
 		return tree.DNull, err
@@ -228,19 +195,30 @@ func indexDef(e *evalCtx, o tree.Datum, column int) (tree.Datum, error) {
 		if column > len(idx.Columns) {
 			return tree.NewDString(""), nil
 		}
-		return tree.NewDString(tree.NameString(d.Columns[idx.Columns[column-1]].Name)), nil
+		return tree.NewDString(indexColumnSQL(d, idx.Columns[column-1])), nil
 	}
 	unique := ""
 	if idx.Unique {
 		unique = "UNIQUE "
 	}
-	return tree.NewDString(fmt.Sprintf("CREATE %sINDEX %s ON public.%s USING btree (%s)",
-		unique, tree.NameString(idx.Name), tree.NameString(d.Name), indexColumns(d, idx))), nil
+	def := fmt.Sprintf("CREATE %sINDEX %s ON public.%s USING btree (%s)",
+		unique, tree.NameString(idx.Name), tree.NameString(d.Name), indexColumns(d, idx))
+	if len(idx.Include) > 0 {
+		names := make([]string, len(idx.Include))
+		for i, c := range idx.Include {
+			names[i] = tree.NameString(d.Columns[c].Name)
+		}
+		def += " INCLUDE (" + strings.Join(names, ", ") + ")"
+	}
+	if idx.Predicate != "" {
+		def += " WHERE " + vtable.DisplayPredicate(idx.Predicate)
+	}
+	return tree.NewDString(def), nil
 }
 
 // constraintDef is pg_get_constraintdef. The only constraints in
 // pg_constraint so far are primary keys.
-func constraintDef(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+func constraintDef(e *sem.EvalCtx, a tree.Datums) (tree.Datum, error) {
 	o := oid.Oid(tree.MustBeDOid(a[0]).Oid)
 	d, idx, err := findIndex(e, o, true)
 	if err != nil {
@@ -254,7 +232,7 @@ func constraintDef(e *evalCtx, a tree.Datums) (tree.Datum, error) {
 		return tree.NewDString(fmt.Sprintf("%s (%s)", kind, indexColumns(d, idx))), nil
 	}
 	pretty := len(a) > 1 && a[1] == tree.DBoolTrue
-	tables, err := e.catalog.tables(e)
+	tables, err := catalogOf(e).tables(e)
 	if err != nil {
 		return nil, err
 	}
@@ -276,6 +254,11 @@ func constraintDef(e *evalCtx, a tree.Datums) (tree.Datum, error) {
 			for _, p := range tables {
 				if p.ID == fk.RefTable {
 					parent = tree.NameString(p.Name)
+					// As PostgreSQL's generate_relation_name: qualified
+					// when its schema is not on the search path.
+					if n := namesOf(e); n != nil && !slices.Contains(n.path, p.Schema) {
+						parent = tree.NameString(p.Schema) + "." + parent
+					}
 				}
 			}
 			return tree.NewDString(fkDef(fk, parent)), nil
@@ -286,23 +269,51 @@ func constraintDef(e *evalCtx, a tree.Datums) (tree.Datum, error) {
 
 // typeResolver resolves the type names the grammar does not know as
 // keywords, such as pg_catalog.text or regclass, which catalog queries
-// use in casts.
-type typeResolver struct{}
+// use in casts, and the user-defined types (enums) of the builder's
+// database, through search_path as PostgreSQL does. Without a builder
+// (or one that resolves no names) it knows only the built-in types.
+type typeResolver struct{ b *builder }
 
 var _ tree.TypeReferenceResolver = typeResolver{}
 
-func (typeResolver) ResolveType(ctx context.Context, name *tree.UnresolvedObjectName) (*types.T, error) {
+func (r typeResolver) ResolveType(ctx context.Context, name *tree.UnresolvedObjectName) (*types.T, error) {
 	if name.NumParts == 1 || (name.NumParts == 2 && name.Parts[1] == "pg_catalog") {
 		if t, ok, _ := types.TypeForNonKeywordTypeName(strings.ToLower(name.Parts[0])); ok {
 			return t, nil
 		}
 	}
+	if r.b != nil && r.b.names != nil {
+		d, err := r.b.findType(name)
+		if err != nil || d != nil {
+			if d != nil {
+				return d.T(), nil
+			}
+			return nil, err
+		}
+		if name.NumParts == 2 && name.Parts[1] != "pg_catalog" {
+			if sc, err := catalog.GetSchema(ctx, r.b.txn, r.b.names.db.ID, name.Parts[1]); err != nil || sc == nil {
+				if err == nil {
+					err = catalog.UndefinedSchema(name.Parts[1])
+				}
+				return nil, err
+			}
+		}
+	}
 	return nil, pgerror.Newf("42704", "type %q does not exist", name.String())
 }
 
-func (typeResolver) ResolveTypeByOID(ctx context.Context, o oid.Oid) (*types.T, error) {
+func (r typeResolver) ResolveTypeByOID(ctx context.Context, o oid.Oid) (*types.T, error) {
 	if t, ok := types.OidToType[o]; ok {
 		return t, nil
+	}
+	if r.b != nil && o > catalog.TypeOIDBase {
+		d, err := catalog.GetTypeByID(ctx, r.b.txn, catalog.TypeIDOfOID(o))
+		if err != nil {
+			return nil, err
+		}
+		if d != nil {
+			return d.T(), nil
+		}
 	}
 	return nil, pgerror.Newf("42704", "type with OID %d does not exist", o)
 }
@@ -314,11 +325,41 @@ func init() {
 	tree.StrValAvailAllParsable = append(tree.StrValAvailAllParsable, types.Oid, types.MakeArray(types.Oid))
 }
 
+// userType is the user-defined type of OID o, or of the array type o;
+// nil if o is neither.
+func userType(e *sem.EvalCtx, o oid.Oid) (*catalog.TypeDescriptor, error) {
+	if o <= catalog.TypeOIDBase || e.Txn == nil {
+		return nil, nil
+	}
+	id := catalog.TypeIDOfOID(o)
+	if id >= catalog.ArrayOIDOffset {
+		id -= catalog.ArrayOIDOffset
+	}
+	return catalog.GetTypeByID(e.Ctx, e.Txn, id)
+}
+
+// userTypeName is format_type of a user-defined type: qualified by its
+// schema unless that schema is on the search path, as PostgreSQL's.
+func userTypeName(e *sem.EvalCtx, o oid.Oid) (string, bool, error) {
+	d, err := userType(e, o)
+	if err != nil || d == nil {
+		return "", false, err
+	}
+	name := tree.NameString(d.Name)
+	if n := namesOf(e); n == nil || !slices.Contains(n.path, d.Schema) {
+		name = tree.NameString(d.Schema) + "." + name
+	}
+	if o >= catalog.TypeOIDBase+catalog.ArrayOIDOffset {
+		name += "[]"
+	}
+	return name, true, nil
+}
+
 // formatTypeFn is format_type(type, sem.Typmod): a NULL sem.Typmod means none
 // (as -1), not a NULL result.
 func formatTypeFn() tree.Overload {
 	ov := catalogFn(tree.ParamTypes{{Name: "type", Typ: types.Oid}, {Name: "typmod", Typ: types.Int}}, types.String,
-		func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+		func(e *sem.EvalCtx, a tree.Datums) (tree.Datum, error) {
 			if a[0] == tree.DNull {
 				return tree.DNull, nil
 			}
@@ -326,15 +367,22 @@ func formatTypeFn() tree.Overload {
 			if a[1] != tree.DNull {
 				typmod = int32(tree.MustBeDInt(a[1]))
 			}
-			return tree.NewDString(sem.FormatType(oid.Oid(tree.MustBeDOid(a[0]).Oid), typmod)), nil
+			o := oid.Oid(tree.MustBeDOid(a[0]).Oid)
+			if name, ok, err := userTypeName(e, o); err != nil || ok {
+				if ok {
+					return tree.NewDString(name), nil
+				}
+				return nil, err
+			}
+			return tree.NewDString(sem.FormatType(o, typmod)), nil
 		})
 	ov.CalledOnNullInput = true
 	return ov
 }
 
 // tableByOID finds the relation with pg_class OID o (nil if none).
-func tableByOID(e *evalCtx, o tree.Datum) (*catalog.TableDescriptor, error) {
-	tables, err := e.catalog.tables(e)
+func tableByOID(e *sem.EvalCtx, o tree.Datum) (*catalog.TableDescriptor, error) {
+	tables, err := catalogOf(e).tables(e)
 	if err != nil {
 		return nil, err
 	}
@@ -348,7 +396,7 @@ func tableByOID(e *evalCtx, o tree.Datum) (*catalog.TableDescriptor, error) {
 }
 
 // tableComment is obj_description of a relation: its COMMENT ON TABLE.
-func tableComment(e *evalCtx, a tree.Datums) (tree.Datum, error) {
+func tableComment(e *sem.EvalCtx, a tree.Datums) (tree.Datum, error) {
 	if len(a) > 1 && string(tree.MustBeDString(a[1])) != "pg_class" {
 		return tree.DNull, nil
 	}
@@ -359,39 +407,12 @@ func tableComment(e *evalCtx, a tree.Datums) (tree.Datum, error) {
 	return tree.NewDString(d.Comment), nil
 }
 
-// sessionFn is a function of the session, such as current_user.
-func sessionFn(f func(*session) tree.Datum) tree.Overload {
-	return tree.Overload{
-		Types: tree.ParamTypes{}, ReturnType: tree.FixedReturnType(types.Name), Volatility: volatility.Stable, Class: tree.NormalClass,
-		Fn: builtinFn(func(e *evalCtx, a tree.Datums) (tree.Datum, error) {
-			if e.sess == nil {
-				return tree.DNull, nil
-			}
-			return f(e.sess), nil
-		}),
-	}
-}
-
-func currentSetting(e *evalCtx, name string, missingOK bool) (tree.Datum, error) {
-	if e.sess == nil {
-		return tree.DNull, nil
-	}
-	v, err := e.sess.setting(strings.ToLower(name))
-	if err != nil {
-		if missingOK {
-			return tree.DNull, nil
-		}
-		return nil, err
-	}
-	return tree.NewDString(v), nil
-}
-
 // castRegclass is ::regclass: a relation's OID, which prints as the
 // relation's name. A string is looked up by name (42P01 if there is no
 // such relation); a number whose relation does not exist stays a number,
 // as in PostgreSQL.
-func castRegclass(e *evalCtx, d tree.Datum) (tree.Datum, error) {
-	rels, err := e.catalog.relations(e)
+func castRegclass(e *sem.EvalCtx, d tree.Datum) (tree.Datum, error) {
+	rels, err := catalogOf(e).relations(e)
 	if err != nil {
 		return nil, err
 	}
@@ -403,25 +424,27 @@ func castRegclass(e *evalCtx, d tree.Datum) (tree.Datum, error) {
 	}
 	switch x := d.(type) {
 	case *tree.DString:
-		// [schema.]name, each part folded to lower case unless quoted.
-		parts := strings.Split(string(*x), ".")
-		for i, p := range parts {
-			if len(p) >= 2 && p[0] == '"' && p[len(p)-1] == '"' {
-				parts[i] = p[1 : len(p)-1]
-			} else {
-				parts[i] = strings.ToLower(strings.TrimSpace(p))
+		tn, err := parseRelationName(string(*x))
+		if err != nil {
+			return nil, err
+		}
+		if namesOf(e) != nil {
+			if tn.ExplicitSchema && tn.SchemaName == "pg_catalog" {
+				// pg_catalog's relations are the virtual ones, below.
+			} else if d, err := namesOf(e).findLeased(e.Ctx, e.Txn, tn); err != nil {
+				return nil, err
+			} else if d != nil {
+				return tree.NewDOidWithTypeAndName(vtable.RelOID(d), types.RegClass, d.Name), nil
 			}
 		}
-		name := parts[len(parts)-1]
-		if len(parts) > 2 || (len(parts) == 2 && parts[0] != "public" && parts[0] != "pg_catalog") {
-			name = "" // no such relation
-		}
-		for _, r := range rels {
-			if string(tree.MustBeDString(r[1])) == name {
-				return tree.NewDOidWithTypeAndName(tree.MustBeDOid(r[0]).Oid, types.RegClass, name), nil
+		if !tn.ExplicitSchema || tn.SchemaName == "pg_catalog" {
+			for _, r := range rels {
+				if tree.MustBeDOid(r[2]).Oid == vtable.PgCatalogOID && string(tree.MustBeDString(r[1])) == string(tn.ObjectName) {
+					return tree.NewDOidWithTypeAndName(tree.MustBeDOid(r[0]).Oid, types.RegClass, string(tn.ObjectName)), nil
+				}
 			}
 		}
-		return nil, pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", string(*x))
+		return nil, undefinedRelation(tn)
 	case *tree.DOid, *tree.DInt:
 		var o oid.Oid
 		if do, ok := x.(*tree.DOid); ok {
@@ -436,67 +459,7 @@ func castRegclass(e *evalCtx, d tree.Datum) (tree.Datum, error) {
 		}
 		return tree.NewDOidWithType(o, types.RegClass), nil
 	}
-	return nil, unsupported("cannot cast %s to regclass", d.ResolvedType().SQLString())
-}
-
-// stmtCatalog reads the catalog once per statement for the functions that
-// consult it row after row (::regclass, pg_get_indexdef): a statement
-// sees one catalog, as in PostgreSQL. A nil one (outside a statement)
-// holds nothing.
-type stmtCatalog struct {
-	tabs []*catalog.TableDescriptor
-	rels []tree.Datums // pg_class's rows
-	// seqs are the sequences nextval and friends named, by argument: a
-	// SERIAL column's default names its sequence once per row.
-	seqs map[string]*catalog.TableDescriptor
-	// roleList are the roles, for pg_get_userbyid on every row of a
-	// catalog query.
-	roleList []*catalog.Role
-}
-
-// roles returns every role; without a transaction to read them in, the
-// built-in root, which owns every object.
-func (c *stmtCatalog) roles(e *evalCtx) ([]*catalog.Role, error) {
-	if c == nil || e.txn == nil {
-		return []*catalog.Role{{ID: catalog.RootRoleID, Name: catalog.RootRoleName}}, nil
-	}
-	if c.roleList == nil {
-		roles, err := catalog.ListRoles(e.ctx, e.txn)
-		if err != nil {
-			return nil, err
-		}
-		c.roleList = roles
-	}
-	return c.roleList, nil
-}
-
-func (c *stmtCatalog) tables(e *evalCtx) ([]*catalog.TableDescriptor, error) {
-	if c == nil || e.txn == nil {
-		return nil, nil
-	}
-	if c.tabs == nil {
-		tabs, err := catalog.ListTables(e.ctx, e.txn)
-		if err != nil {
-			return nil, err
-		}
-		c.tabs = append([]*catalog.TableDescriptor{}, tabs...)
-	}
-	return c.tabs, nil
-}
-
-func (c *stmtCatalog) relations(e *evalCtx) ([]tree.Datums, error) {
-	if c == nil || e.txn == nil {
-		return nil, nil
-	}
-	if c.rels == nil {
-		pgClass, _ := vtable.Lookup("pg_catalog", "pg_class")
-		rels, err := pgClass.Rows(e.ctx, e.txn)
-		if err != nil {
-			return nil, err
-		}
-		c.rels = append([]tree.Datums{}, rels...)
-	}
-	return c.rels, nil
+	return nil, pgerror.Unsupported("cannot cast %s to regclass", d.ResolvedType().SQLString())
 }
 
 // sizePretty formats a byte count as PostgreSQL's pg_size_pretty does:
@@ -522,4 +485,64 @@ func halfRounded(x int64) int64 {
 		return (x - 1) / 2
 	}
 	return (x + 1) / 2
+}
+
+// tableVisible is pg_table_is_visible: a relation is visible when its
+// schema is on the search path and no schema before it there has a
+// relation of the same name (an index goes with its table).
+func tableVisible(e *sem.EvalCtx, o oid.Oid) (tree.Datum, error) {
+	if o < vtable.RelOIDBase {
+		return tree.DBoolTrue, nil // pg_catalog's
+	}
+	id := uint32(o - vtable.RelOIDBase)
+	if id >= 1<<24 {
+		id = (id - 1<<24) >> 8 // an index: its table's
+	}
+	tabs, err := catalogOf(e).tables(e)
+	if err != nil {
+		return nil, err
+	}
+	var d *catalog.TableDescriptor
+	for _, t := range tabs {
+		if t.ID == id {
+			d = t
+		}
+	}
+	if d == nil {
+		return tree.DNull, nil
+	}
+	for _, s := range namesOf(e).path {
+		for _, t := range tabs {
+			if t.Schema == s && t.Name == d.Name {
+				return tree.MakeDBool(t.ID == d.ID), nil
+			}
+		}
+	}
+	return tree.DBoolFalse, nil
+}
+
+// prettyExpr is pg_get_expr's pretty form of a stored expression's text:
+// without the parentheses around the whole of it (PostgreSQL's pretty
+// printing drops every unneeded one; the stored texts here have those
+// around the whole expression, as a generated column's).
+func prettyExpr(s string) string {
+	if len(s) < 2 || s[0] != '(' || s[len(s)-1] != ')' {
+		return s
+	}
+	depth, inString := 0, false
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\'':
+			inString = !inString
+		case inString:
+		case s[i] == '(':
+			depth++
+		case s[i] == ')':
+			depth--
+			if depth == 0 && i != len(s)-1 {
+				return s // the first parenthesis closes before the end
+			}
+		}
+	}
+	return s[1 : len(s)-1]
 }

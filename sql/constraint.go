@@ -9,6 +9,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/kvapi"
+	"github.com/meridiandb/meridian/sql/lease"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/rowenc"
 	"github.com/meridiandb/meridian/sql/sem"
@@ -64,7 +65,7 @@ func compiledChecks(d *catalog.TableDescriptor, ctx context.Context, txn kvapi.T
 	if d.CheckExprs != nil || len(d.Checks) == 0 {
 		return d.CheckExprs, nil
 	}
-	b := newBuilder(ctx, txn, 0, nil)
+	b := newBuilder(ctx, txn, nil, 0, nil)
 	out := make([]tree.TypedExpr, len(d.Checks))
 	for i, c := range d.Checks {
 		e, err := sem.ParseExpr(c.Expr)
@@ -129,7 +130,7 @@ func referenceAction(a tree.ReferenceAction) string {
 // caller writes both descriptors.
 func (b schemaChanger) addForeignKey(child, parent *catalog.TableDescriptor, name string, cols, refCols []string, actions tree.ReferenceActions, match tree.CompositeKeyMatchMethod) (*catalog.ForeignKey, error) {
 	if match == tree.MatchFull || match == tree.MatchPartial {
-		return nil, unsupported("MATCH FULL and MATCH PARTIAL are not supported yet")
+		return nil, pgerror.Unsupported("MATCH FULL and MATCH PARTIAL are not supported yet")
 	}
 	if !parent.IsTable() {
 		return nil, pgerror.Newf("42809", "referenced relation %q is not a table", parent.Name)
@@ -194,7 +195,7 @@ func fkValues(row tree.Datums, cols []int) (tree.Datums, bool) {
 func namesText(names []string, vals tree.Datums) string {
 	var vs []string
 	for _, v := range vals {
-		vs = append(vs, datumText(v))
+		vs = append(vs, sem.DatumText(v))
 	}
 	return "(" + strings.Join(names, ", ") + ")=(" + strings.Join(vs, ", ") + ")"
 }
@@ -223,7 +224,7 @@ func parentKey(r *runner, parent *catalog.TableDescriptor, refCols []string, val
 	for i, o := range uk.Cols {
 		for j, n := range refCols {
 			if parent.Columns[o].Name == n {
-				v, err := castDatum(r.eval, vals[j], parent.Columns[o].Type())
+				v, err := sem.CastDatum(r.eval, vals[j], parent.Columns[o].Type())
 				if err != nil {
 					return nil, false, err
 				}
@@ -332,7 +333,7 @@ func checkForeignKeys(d *catalog.TableDescriptor, r *runner, oldRow, newRow tree
 
 func sameDatums(r *runner, a, b tree.Datums) bool {
 	for i := range a {
-		c, err := r.eval.compare(a[i], b[i])
+		c, err := r.eval.Compare(a[i], b[i])
 		if err != nil || c != 0 {
 			return false
 		}
@@ -340,12 +341,13 @@ func sameDatums(r *runner, a, b tree.Datums) bool {
 	return true
 }
 
-// descByID reads a descriptor for a statement, once.
+// descByID reads a descriptor for a statement, once: from the node's
+// leases in the steady state, as the statement's own tables are.
 func (r *runner) descByID(id uint32) (*catalog.TableDescriptor, error) {
 	if d := r.descs[id]; d != nil {
 		return d, nil
 	}
-	d, err := catalog.GetTableByID(r.ctx, r.txn, id)
+	d, err := lease.TableByID(r.ctx, r.txn, id)
 	if err != nil {
 		return nil, err
 	}
@@ -380,7 +382,7 @@ func referencingRows(r *runner, child *catalog.TableDescriptor, fk *catalog.Fore
 	prefixOf := func(start []byte) ([]byte, error) {
 		var err error
 		for i, c := range cols {
-			v, cerr := castDatum(r.eval, vals[i], child.Columns[c].Type())
+			v, cerr := sem.CastDatum(r.eval, vals[i], child.Columns[c].Type())
 			if cerr != nil {
 				return nil, cerr
 			}
@@ -397,7 +399,7 @@ func referencingRows(r *runner, child *catalog.TableDescriptor, fk *catalog.Fore
 		}
 	} else {
 		for i := range child.Indexes {
-			if idx := &child.Indexes[i]; leads(idx.Columns) {
+			if idx := &child.Indexes[i]; idx.Predicate == "" && leads(idx.Columns) {
 				index = idx
 				span = func(*runner) ([]byte, []byte, error) {
 					p, err := prefixOf(child.IndexPrefixOf(idx.ID))
@@ -517,7 +519,7 @@ func columnDefault(d *catalog.TableDescriptor, r *runner, c int) (tree.Datum, er
 	if err != nil {
 		return nil, err
 	}
-	te, err := newBuilder(r.ctx, r.txn, 0, nil).typeCheck(e, &scope{}, d.Columns[c].Type())
+	te, err := newBuilder(r.ctx, r.txn, nil, 0, nil).typeCheck(e, &scope{}, d.Columns[c].Type())
 	if err != nil {
 		return nil, err
 	}
@@ -525,7 +527,7 @@ func columnDefault(d *catalog.TableDescriptor, r *runner, c int) (tree.Datum, er
 	if err != nil {
 		return nil, err
 	}
-	return castDatum(r.eval, v, d.Columns[c].Type())
+	return sem.CastDatum(r.eval, v, d.Columns[c].Type())
 }
 
 // deleteRow deletes row of d, its index entries, and applies the foreign
@@ -588,11 +590,14 @@ func validateCheck(d *catalog.TableDescriptor, i int, r *runner) error {
 // the rows already there must satisfy it.
 func (b schemaChanger) alterAddForeignKey(d *catalog.TableDescriptor, def *tree.ForeignKeyConstraintTableDef, r *runner) error {
 	parent := d
-	if name := string(def.Table.ObjectName); name != d.Name {
-		p, err := catalog.MustGetTable(b.ctx, b.txn, name)
-		if err != nil {
-			return err
-		}
+	p, err := b.names.mustFind(b.ctx, b.txn, &def.Table)
+	if err != nil {
+		return err
+	}
+	if err := b.priv.checkTable(p, catalog.PrivReferences); err != nil {
+		return err
+	}
+	if p.ID != d.ID {
 		parent = p
 	}
 	fk, err := b.addForeignKey(d, parent, string(def.Name), nameStrings(def.FromCols), nameStrings(def.ToCols), def.Actions, def.Match)
@@ -646,7 +651,7 @@ func (b schemaChanger) dropConstraint(d *catalog.TableDescriptor, c *tree.AlterT
 		return b.unlinkInbound(fk.RefTable, d.ID, name)
 	}
 	if d.HasConstraint(name) {
-		return unsupported("dropping constraint %q (a key or unique index) is not supported yet: drop the index instead", name)
+		return pgerror.Unsupported("dropping constraint %q (a key or unique index) is not supported yet: drop the index instead", name)
 	}
 	if c.IfExists {
 		return nil

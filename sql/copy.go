@@ -9,6 +9,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/meridiandb/meridian/sql/sem"
+
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/meridiandb/meridian/pgwire"
@@ -23,21 +25,32 @@ import (
 // transaction: the rows, with their defaults, go in as an INSERT's would.
 func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.ResultWriter) (*result, error) {
 	if !st.Stdin {
-		return nil, unsupported("COPY FROM a file is not supported; use COPY ... FROM STDIN (psql's \\copy)")
+		return nil, pgerror.Unsupported("COPY FROM a file is not supported; use COPY ... FROM STDIN (psql's \\copy)")
 	}
 	opts := st.Options
 	if opts.Delimiter != nil || opts.Null != nil || opts.Escape != nil || opts.Quote != nil || opts.Encoding != nil {
-		return nil, unsupported("COPY options other than FORMAT and HEADER are not supported yet")
+		return nil, pgerror.Unsupported("COPY options other than FORMAT and HEADER are not supported yet")
 	}
 	csvFormat := opts.CopyFormat == tree.CopyFormatCSV
 	binaryFormat := opts.CopyFormat == tree.CopyFormatBinary
 	var res *result
 	err := s.withTxn(ctx, false, func(txn kvapi.Txn) error {
-		b := newBuilder(ctx, txn, 0, nil)
-		ev := &evalCtx{ctx: ctx, stmtTime: s.ex.now()}
+		if err := s.refreshNames(ctx, txn); err != nil {
+			return err
+		}
+		b := newBuilder(ctx, txn, s.names, 0, nil)
+		b.priv = s.newPrivChecker(ctx, txn)
+		// The session and transaction, as a statement's: a column default
+		// such as SERIAL's nextval finds its sequence by the session's
+		// names and reserves values in the session.
+		ev := stmtEvalCtx(ctx, txn, s, nil)
 		r := &runner{ctx: ctx, txn: txn, eval: ev}
-		desc, err := catalog.MustGetTable(ctx, txn, string(st.Table.ObjectName))
+		tn := st.Table
+		desc, err := s.names.mustFind(ctx, txn, &tn)
 		if err != nil {
+			return err
+		}
+		if err := b.priv.checkTable(desc, catalog.PrivInsert); err != nil {
 			return err
 		}
 		var targets []int
@@ -47,11 +60,16 @@ func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.Resu
 				if i < 0 {
 					return pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q of relation %q does not exist", c, desc.Name)
 				}
+				if desc.Columns[i].Generated != "" {
+					return pgerror.WithDetail(pgerror.Newf("42P10", "column %q is a generated column", c),
+						"Generated columns cannot be used in COPY.")
+				}
 				targets = append(targets, i)
 			}
 		} else {
+			// Every column but generated ones, as in PostgreSQL.
 			for i, c := range desc.Columns {
-				if !c.Hidden {
+				if !c.Hidden && c.Generated == "" {
 					targets = append(targets, i)
 				}
 			}
@@ -119,7 +137,7 @@ type copyRows struct {
 	// field, a length (-1: NULL) and the value in the type's binary form.
 	binary    *bufio.Reader
 	types     []*types.T
-	eval      *evalCtx
+	eval      *sem.EvalCtx
 	sawHeader bool
 	csv       *csv.Reader
 	header    bool
@@ -305,7 +323,7 @@ func (n *copyRows) nextBinary() (tree.Datums, error) {
 		if _, err := io.ReadFull(n.binary, v); err != nil {
 			return nil, bad("short field")
 		}
-		d, err := pgformat.DecodeParam(v, n.types[i], 1, n.eval.stmtTime)
+		d, err := pgformat.DecodeParam(v, n.types[i], 1, n.eval.GetRelativeParseTime())
 		if err != nil {
 			return nil, err
 		}

@@ -100,3 +100,51 @@ func (r *failingReader) Read(p []byte) (int, error) {
 	}
 	return 0, errors.New("the client gave up")
 }
+
+// TestCopyFromSerial: COPY fills a SERIAL column from its sequence, as an
+// INSERT does, in a database of its own with a schema on the search path
+// (lib/pq's CopyIn into a table with an id SERIAL failed with "relation
+// ... does not exist": COPY evaluated defaults without the session).
+func TestCopyFromSerial(t *testing.T) {
+	_, url := startSQL(t)
+	ctx := context.Background()
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.User = "root" // the owner of a new database must be a role
+	root, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close(ctx)
+	if _, err := root.Exec(ctx, "CREATE DATABASE copyserial"); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Database = "copyserial"
+	c2, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close(ctx)
+	for _, q := range []string{"CREATE SCHEMA app", "SET search_path = app", "CREATE TABLE cs (id SERIAL PRIMARY KEY, name TEXT)", "INSERT INTO cs (name) VALUES ('first')"} {
+		if _, err := c2.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if _, err := c2.PgConn().CopyFrom(ctx, strings.NewReader("second\nthird\n"), "COPY cs (name) FROM STDIN"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := c2.Query(ctx, "SELECT id::TEXT || name FROM cs ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || strings.Join(ids, ",") != "1first,2second,3third" {
+		t.Fatalf("rows %q, %v", ids, err)
+	}
+	var last int64
+	if err := c2.QueryRow(ctx, "SELECT currval('cs_id_seq')").Scan(&last); err != nil || last != 3 {
+		t.Fatalf("currval %d, %v", last, err)
+	}
+}

@@ -3,7 +3,6 @@ package sql
 import (
 	"fmt"
 	"slices"
-	"sync/atomic"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
@@ -35,6 +34,15 @@ func (b schemaChanger) exec(stmt tree.Statement, r *runner) (*result, bool, erro
 		return res, true, err
 	case *tree.CreateSequence:
 		return &result{tag: "CREATE SEQUENCE"}, true, b.createSequence(st)
+	case *tree.CreateType:
+		res, err := b.createType(st)
+		return res, true, err
+	case *tree.AlterType:
+		res, err := b.alterType(st)
+		return res, true, err
+	case *tree.DropType:
+		res, err := b.dropTypes(st)
+		return res, true, err
 	case *tree.DropSequence:
 		res, err := b.dropRelations(st.Names, "sequence", st.IfExists, st.DropBehavior == tree.DropCascade)
 		return res, true, err
@@ -58,9 +66,11 @@ func (b schemaChanger) exec(stmt tree.Statement, r *runner) (*result, bool, erro
 		return &result{tag: tag}, true, b.renameTable(st)
 	case *tree.CreateView:
 		return &result{tag: "CREATE VIEW"}, true, b.createView(st)
+	case *tree.AlterTableOwner:
+		return b.alterOwner(st)
 	case *tree.DropView:
 		if st.IsMaterialized {
-			return nil, true, unsupported("materialized views are not supported yet")
+			return nil, true, pgerror.Unsupported("materialized views are not supported yet")
 		}
 		res, err := b.dropRelations(st.Names, "view", st.IfExists, st.DropBehavior == tree.DropCascade)
 		return res, true, err
@@ -70,55 +80,43 @@ func (b schemaChanger) exec(stmt tree.Statement, r *runner) (*result, bool, erro
 	return nil, false, nil
 }
 
-// rowIDCounter makes unique_rowid() unique within the process: the
-// statement time in microseconds, shifted, plus a counter, never going
-// backwards. Ascending IDs write at the end of the table: the hotspot the
-// split queue will have to handle (DESIGN.md §6 asks for better later).
-var rowIDCounter atomic.Int64
-
-func uniqueRowID(e *evalCtx) int64 {
-	candidate := e.stmtTime.UnixMicro() << 10
-	for {
-		last := rowIDCounter.Load()
-		next := max(candidate, last+1)
-		if rowIDCounter.CompareAndSwap(last, next) {
-			return next
-		}
-	}
-}
-
 // columnType resolves the type of column name, refusing the types a
 // column cannot have yet.
 func (b schemaChanger) columnType(ref tree.ResolvableTypeReference, name string) (*types.T, error) {
-	t, err := tree.ResolveType(b.ctx, ref, nil)
+	t, err := tree.ResolveType(b.ctx, ref, typeResolver{b.builder})
 	if err != nil {
 		return nil, sem.WithParserCode(err)
 	}
-	if !rowenc.KeyEncodable(t) {
-		return nil, unsupported("column %q: type %s is not supported yet", name, t.SQLString())
+	if !rowenc.Storable(t) {
+		return nil, pgerror.Unsupported("column %q: type %s is not supported yet", name, t.SQLString())
 	}
 	return t, nil
 }
 
 func (b schemaChanger) createTable(ct *tree.CreateTable) error {
-	name := string(ct.Table.ObjectName)
-	existing, err := catalog.GetTable(b.ctx, b.txn, name)
+	key, existing, err := b.newRelation(&ct.Table)
 	if err != nil {
 		return err
 	}
+	name := key.Name
 	if existing != nil {
 		if ct.IfNotExists {
 			return nil
 		}
 		return pgerror.Newf("42P07", "relation %q already exists", name)
 	}
-	d := &catalog.TableDescriptor{Name: name}
+	d := newDescriptor(key)
 	var pk []string
 	// Secondary indexes, created once the columns are known.
 	type indexDef struct {
 		name   string
 		cols   []string
 		unique bool
+		// elems, include and where: an INDEX (...) definition's, made
+		// by addIndexDef (cols is then unused).
+		elems   tree.IndexElemList
+		include tree.NameList
+		where   tree.Expr
 	}
 	var indexes []indexDef
 	// seqs are the sequences of SERIAL and identity columns.
@@ -133,11 +131,17 @@ func (b schemaChanger) createTable(ct *tree.CreateTable) error {
 	type fkDef struct {
 		name          string
 		cols, refCols []string
-		table         string
+		table         tree.TableName
 		actions       tree.ReferenceActions
 		match         tree.CompositeKeyMatchMethod
 	}
 	var fks []fkDef
+	// Generated columns, checked once every column is known.
+	type genDef struct {
+		col  int
+		expr tree.Expr
+	}
+	var gens []genDef
 	for _, def := range ct.Defs {
 		switch def := def.(type) {
 		case *tree.ColumnTableDef:
@@ -191,7 +195,15 @@ func (b schemaChanger) createTable(ct *tree.CreateTable) error {
 				indexes = append(indexes, indexDef{name: string(def.Unique.ConstraintName), cols: []string{string(def.Name)}, unique: true})
 			}
 			if def.Computed.Computed {
-				return unsupported("computed columns are not supported yet")
+				switch {
+				case def.Computed.Virtual:
+					return pgerror.Unsupported("virtual generated columns are not supported: PostgreSQL 15 has only STORED ones")
+				case def.HasDefaultExpr():
+					return pgerror.Newf(pgerror.CodeSyntaxError, "both default and generation expression specified for column %q of table %q", c.Name, name)
+				case def.IsSerial || def.GeneratedIdentity.IsGeneratedAsIdentity:
+					return pgerror.Newf(pgerror.CodeSyntaxError, "both identity and generation expression specified for column %q of table %q", c.Name, name)
+				}
+				gens = append(gens, genDef{col: len(d.Columns), expr: def.Computed.Expr})
 			}
 			for _, ce := range def.CheckExprs {
 				checks = append(checks, checkDef{name: string(ce.ConstraintName), expr: ce.Expr})
@@ -202,7 +214,7 @@ func (b schemaChanger) createTable(ct *tree.CreateTable) error {
 					refCols = []string{string(ref.Col)}
 				}
 				fks = append(fks, fkDef{name: string(ref.ConstraintName), cols: []string{c.Name}, refCols: refCols,
-					table: string(ref.Table.ObjectName), actions: ref.Actions, match: ref.Match})
+					table: *ref.Table, actions: ref.Actions, match: ref.Match})
 			}
 			d.Columns = append(d.Columns, c)
 		case *tree.UniqueConstraintTableDef:
@@ -210,15 +222,22 @@ func (b schemaChanger) createTable(ct *tree.CreateTable) error {
 				var cols []string
 				for _, c := range def.Columns {
 					if c.Expr != nil {
-						return unsupported("expression indexes are not supported yet")
+						return pgerror.Unsupported("expression indexes are not supported yet")
 					}
 					cols = append(cols, string(c.Column))
+				}
+				if len(def.Storing) > 0 || def.Predicate != nil {
+					indexes = append(indexes, indexDef{name: string(def.Name), unique: true, elems: def.Columns, include: def.Storing, where: def.Predicate})
+					continue
 				}
 				indexes = append(indexes, indexDef{name: string(def.Name), cols: cols, unique: true})
 				continue
 			}
 			if pk != nil {
 				return pgerror.Newf("42P16", "multiple primary keys for table %q are not allowed", name)
+			}
+			if len(def.Storing) > 0 {
+				return pgerror.Unsupported("INCLUDE on a primary key is not supported yet")
 			}
 			for _, col := range def.Columns {
 				pk = append(pk, string(col.Column))
@@ -227,25 +246,24 @@ func (b schemaChanger) createTable(ct *tree.CreateTable) error {
 			checks = append(checks, checkDef{name: string(def.Name), expr: def.Expr})
 		case *tree.ForeignKeyConstraintTableDef:
 			fks = append(fks, fkDef{name: string(def.Name), cols: nameStrings(def.FromCols), refCols: nameStrings(def.ToCols),
-				table: string(def.Table.ObjectName), actions: def.Actions, match: def.Match})
+				table: def.Table, actions: def.Actions, match: def.Match})
 		case *tree.IndexTableDef:
-			var cols []string
-			for _, c := range def.Columns {
-				if c.Expr != nil {
-					return unsupported("expression indexes are not supported yet")
-				}
-				cols = append(cols, string(c.Column))
-			}
-			if def.Predicate != nil {
-				return unsupported("partial indexes are not supported yet")
-			}
-			indexes = append(indexes, indexDef{name: string(def.Name), cols: cols})
+			indexes = append(indexes, indexDef{name: string(def.Name), elems: def.Columns, include: def.Storing, where: def.Predicate})
 		default:
-			return unsupported("%T in CREATE TABLE is not supported yet", def)
+			return pgerror.Unsupported("%T in CREATE TABLE is not supported yet", def)
 		}
 	}
 	if len(d.Columns) == 0 {
-		return unsupported("tables without columns are not supported")
+		return pgerror.Unsupported("tables without columns are not supported")
+	}
+	for _, g := range gens {
+		d.Columns[g.col].Generated = "x" // for checkGeneratedExpr
+	}
+	for _, g := range gens {
+		if _, err := b.checkGeneratedExpr(d, g.col, g.expr); err != nil {
+			return err
+		}
+		d.Columns[g.col].Generated = tree.Serialize(g.expr)
 	}
 	if pk == nil {
 		// A table without a primary key gets a hidden one, as in CockroachDB.
@@ -259,11 +277,23 @@ func (b schemaChanger) createTable(ct *tree.CreateTable) error {
 		if i < 0 {
 			return pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q named in key does not exist", col)
 		}
+		if err := d.Columns[i].CheckKeyable(); err != nil {
+			return err
+		}
+		if err := catalog.CheckKeyColumn(&d.Columns[i]); err != nil {
+			return err
+		}
 		d.Columns[i].Nullable = false
 		d.PrimaryKey = append(d.PrimaryKey, i)
 	}
 	for _, idx := range indexes {
-		added, err := d.AddIndex(idx.name, idx.cols, idx.unique)
+		var added *catalog.IndexDescriptor
+		var err error
+		if idx.elems != nil {
+			added, err = b.addIndexDef(d, idx.name, idx.elems, idx.include, idx.where, idx.unique, nil)
+		} else {
+			added, err = d.AddIndex(idx.name, idx.cols, idx.unique)
+		}
 		if err != nil {
 			return err
 		}
@@ -276,16 +306,21 @@ func (b schemaChanger) createTable(ct *tree.CreateTable) error {
 			return err
 		}
 	}
-	if err := catalog.CreateTable(b.ctx, b.txn, d); err != nil {
+	if err := b.createRelation(d); err != nil {
 		return err
 	}
 	for _, fk := range fks {
 		parent := d
-		if fk.table != d.Name {
-			p, err := catalog.MustGetTable(b.ctx, b.txn, fk.table)
-			if err != nil {
+		p, err := b.names.mustFind(b.ctx, b.txn, &fk.table)
+		if err != nil {
+			return err
+		}
+		if p.ID != d.ID {
+			if err := b.priv.checkTable(p, catalog.PrivReferences); err != nil {
 				return err
 			}
+		}
+		if p.ID != d.ID {
 			parent = p
 		}
 		if _, err := b.addForeignKey(d, parent, fk.name, fk.cols, fk.refCols, fk.actions, fk.match); err != nil {
@@ -303,13 +338,14 @@ func (b schemaChanger) createTable(ct *tree.CreateTable) error {
 		}
 	}
 	for _, seq := range seqs {
-		if existing, err := catalog.GetTable(b.ctx, b.txn, seq.Name); err != nil {
+		seq.ParentID, seq.Schema = d.ParentID, d.Schema
+		if existing, err := catalog.GetTable(b.ctx, b.txn, seq.Key()); err != nil {
 			return err
 		} else if existing != nil {
 			return pgerror.Newf("42P07", "relation %q already exists", seq.Name)
 		}
 		seq.Sequence.OwnedByTable = d.ID
-		if err := createSequence(b.ctx, b.txn, seq); err != nil {
+		if err := b.createSequenceRel(seq); err != nil {
 			return err
 		}
 	}
@@ -345,20 +381,23 @@ func (b schemaChanger) unlinkInbound(parentID, child uint32, name string) error 
 // table's descriptor (NULL or an empty text removes it), for obj_description and
 // col_description (psql's \d+ and \dt+).
 func (b schemaChanger) commentOn(stmt tree.Statement) error {
-	var table string
+	var table tree.TableName
 	var column string
 	var comment *string
 	switch c := stmt.(type) {
 	case *tree.CommentOnTable:
-		table, comment = c.Table.Object(), c.Comment
+		table, comment = c.Table.ToTableName(), c.Comment
 	case *tree.CommentOnColumn:
 		if c.TableName == nil {
 			return pgerror.New(pgerror.CodeSyntaxError, "column name must be qualified")
 		}
-		table, column, comment = c.TableName.Parts[0], string(c.ColumnName), c.Comment
+		table, column, comment = c.TableName.ToTableName(), string(c.ColumnName), c.Comment
 	}
-	d, err := catalog.MustGetTable(b.ctx, b.txn, table)
+	d, err := b.names.mustFind(b.ctx, b.txn, &table)
 	if err != nil {
+		return err
+	}
+	if err := b.checkOwner(d); err != nil {
 		return err
 	}
 	text := ""
@@ -394,27 +433,23 @@ func serialType(ref tree.ResolvableTypeReference) *types.T {
 // createIndex adds an index to an existing table and writes its entries
 // for the rows already there, in the statement's transaction.
 func (b schemaChanger) createIndex(ci *tree.CreateIndex, r *runner) error {
-	d, err := catalog.MustGetTable(b.ctx, b.txn, string(ci.Table.ObjectName))
+	d, err := b.names.mustFind(b.ctx, b.txn, &ci.Table)
 	if err != nil {
 		return err
 	}
 	if !d.IsTable() {
 		return pgerror.Newf("42809", "%q is not a table", d.Name)
 	}
-	if ci.Predicate != nil || ci.Sharded != nil || len(ci.Storing) > 0 {
-		return unsupported("partial, sharded and STORING indexes are not supported yet")
+	if err := b.checkOwner(d); err != nil {
+		return err
+	}
+	if ci.Sharded != nil {
+		return pgerror.Unsupported("hash-sharded indexes (USING HASH) are not supported")
 	}
 	if ci.IfNotExists && ci.Name != "" && d.FindIndex(string(ci.Name)) >= 0 {
 		return nil
 	}
-	var cols []string
-	for _, c := range ci.Columns {
-		if c.Expr != nil {
-			return unsupported("expression indexes are not supported yet")
-		}
-		cols = append(cols, string(c.Column))
-	}
-	idx, err := d.AddIndex(string(ci.Name), cols, ci.Unique)
+	idx, err := b.addIndexDef(d, string(ci.Name), ci.Columns, ci.Storing, ci.Predicate, ci.Unique, r)
 	if err != nil {
 		return err
 	}
@@ -444,13 +479,13 @@ func (b schemaChanger) dropIndex(di *tree.DropIndex) error {
 		name := string(tin.Index)
 		var tables []*catalog.TableDescriptor
 		if tin.Table.ObjectName != "" {
-			d, err := catalog.MustGetTable(b.ctx, b.txn, string(tin.Table.ObjectName))
+			d, err := b.names.mustFind(b.ctx, b.txn, &tin.Table)
 			if err != nil {
 				return err
 			}
 			tables = []*catalog.TableDescriptor{d}
 		} else {
-			all, err := catalog.ListTables(b.ctx, b.txn)
+			all, err := catalog.ListTables(b.ctx, b.txn, b.names.db.ID)
 			if err != nil {
 				return err
 			}
@@ -463,6 +498,9 @@ func (b schemaChanger) dropIndex(di *tree.DropIndex) error {
 				continue
 			}
 			found = true
+			if err := b.priv.checkOwner(d); err != nil {
+				return insufficient("must be owner of index %s", name)
+			}
 			prefix := d.IndexPrefixOf(d.Indexes[i].ID)
 			for {
 				kvs, err := b.txn.Scan(b.ctx, prefix, catalog.PrefixEnd(prefix), 1000)
@@ -479,6 +517,9 @@ func (b schemaChanger) dropIndex(di *tree.DropIndex) error {
 				}
 			}
 			d.Indexes = append(d.Indexes[:i], d.Indexes[i+1:]...)
+			if err := b.dropUnusedExprColumns(d); err != nil {
+				return err
+			}
 			if err := catalog.PutDescriptor(b.ctx, b.txn, d); err != nil {
 				return err
 			}
@@ -495,16 +536,19 @@ func (b schemaChanger) dropIndex(di *tree.DropIndex) error {
 // (PostgreSQL's TRUNCATE is transactional too).
 func (b schemaChanger) truncate(t *tree.Truncate) error {
 	if t.DropBehavior == tree.DropCascade {
-		return unsupported("TRUNCATE ... CASCADE is not supported yet")
+		return pgerror.Unsupported("TRUNCATE ... CASCADE is not supported yet")
 	}
 	var descs []*catalog.TableDescriptor
-	for _, tn := range t.Tables {
-		d, err := catalog.MustGetTable(b.ctx, b.txn, string(tn.ObjectName))
+	for i := range t.Tables {
+		d, err := b.names.mustFind(b.ctx, b.txn, &t.Tables[i])
 		if err != nil {
 			return err
 		}
 		if !d.IsTable() {
 			return pgerror.Newf("42809", "%q is not a table", d.Name)
+		}
+		if err := b.priv.checkTable(d, catalog.PrivTruncate); err != nil {
+			return err
 		}
 		descs = append(descs, d)
 	}
@@ -542,13 +586,13 @@ func (b schemaChanger) truncate(t *tree.Truncate) error {
 // is planned now to check it, and again at each use.
 func (b schemaChanger) createView(cv *tree.CreateView) error {
 	if cv.Materialized || cv.Persistence != tree.PersistencePermanent {
-		return unsupported("materialized and temporary views are not supported yet")
+		return pgerror.Unsupported("materialized and temporary views are not supported yet")
 	}
-	name := string(cv.Name.ObjectName)
-	existing, err := catalog.GetTable(b.ctx, b.txn, name)
+	key, existing, err := b.newRelation(&cv.Name)
 	if err != nil {
 		return err
 	}
+	name := key.Name
 	if existing != nil {
 		switch {
 		case cv.IfNotExists:
@@ -568,7 +612,7 @@ func (b schemaChanger) createView(cv *tree.CreateView) error {
 	if len(cv.ColumnNames) > len(cols) {
 		return pgerror.New("42601", "CREATE VIEW specifies more column names than columns")
 	}
-	d := &catalog.TableDescriptor{Name: name, ViewQuery: tree.AsStringWithFlags(cv.AsSource, tree.FmtParsable)}
+	d := &catalog.TableDescriptor{Name: name, ParentID: key.DB, Schema: key.Schema, ViewQuery: tree.AsStringWithFlags(cv.AsSource, tree.FmtParsable)}
 	for id := range deps {
 		d.DependsOn = append(d.DependsOn, id)
 	}
@@ -604,7 +648,7 @@ func (b schemaChanger) createView(cv *tree.CreateView) error {
 			return err
 		}
 	}
-	return catalog.CreateTable(b.ctx, b.txn, d)
+	return b.createRelation(d)
 }
 
 // createTableAs is CREATE TABLE ... AS query: a table with the query's
@@ -612,11 +656,11 @@ func (b schemaChanger) createView(cv *tree.CreateView) error {
 // the query's rows, written in the statement's transaction. It returns
 // the number of rows, for the command tag (SELECT n).
 func (b schemaChanger) createTableAs(ct *tree.CreateTable, r *runner) (int, error) {
-	name := string(ct.Table.ObjectName)
-	existing, err := catalog.GetTable(b.ctx, b.txn, name)
+	key, existing, err := b.newRelation(&ct.Table)
 	if err != nil {
 		return 0, err
 	}
+	name := key.Name
 	if existing != nil {
 		if ct.IfNotExists {
 			return 0, nil
@@ -624,9 +668,13 @@ func (b schemaChanger) createTableAs(ct *tree.CreateTable, r *runner) (int, erro
 		return 0, pgerror.Newf("42P07", "relation %q already exists", name)
 	}
 	if ct.AsHasUserSpecifiedPrimaryKey() {
-		return 0, unsupported("a PRIMARY KEY in CREATE TABLE AS is not supported yet")
+		return 0, pgerror.Unsupported("a PRIMARY KEY in CREATE TABLE AS is not supported yet")
 	}
 	src, err := b.buildSelect(ct.AsSource)
+	if err == nil {
+		// The query reads with the creator's privileges.
+		err = b.priv.checkReqs()
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -635,14 +683,14 @@ func (b schemaChanger) createTableAs(ct *tree.CreateTable, r *runner) (int, erro
 	for _, def := range ct.Defs {
 		cd, ok := def.(*tree.ColumnTableDef)
 		if !ok {
-			return 0, unsupported("%T in CREATE TABLE AS is not supported yet", def)
+			return 0, pgerror.Unsupported("%T in CREATE TABLE AS is not supported yet", def)
 		}
 		names = append(names, string(cd.Name))
 	}
 	if len(names) > len(cols) {
 		return 0, pgerror.New(pgerror.CodeSyntaxError, "too many column names were specified")
 	}
-	d := &catalog.TableDescriptor{Name: name}
+	d := newDescriptor(key)
 	for i, c := range cols {
 		colName := c.name
 		if i < len(names) {
@@ -658,20 +706,20 @@ func (b schemaChanger) createTableAs(ct *tree.CreateTable, r *runner) (int, erro
 		if t.Family() == types.UnknownFamily {
 			t = types.String // PostgreSQL makes an unknown-typed column text
 		}
-		if !rowenc.KeyEncodable(t) {
-			return 0, unsupported("column %q: type %s is not supported yet", colName, t.SQLString())
+		if !rowenc.Storable(t) {
+			return 0, pgerror.Unsupported("column %q: type %s is not supported yet", colName, t.SQLString())
 		}
 		d.NextColumnID++
 		d.Columns = append(d.Columns, catalog.ColumnDescriptor{ID: d.NextColumnID, Name: colName, Nullable: true}.WithType(t))
 	}
 	if len(d.Columns) == 0 {
-		return 0, unsupported("tables without columns are not supported")
+		return 0, pgerror.Unsupported("tables without columns are not supported")
 	}
 	d.NextColumnID++
 	d.Columns = append(d.Columns, catalog.ColumnDescriptor{ID: d.NextColumnID, Name: "rowid",
 		Default: "unique_rowid()", Hidden: true}.WithType(types.Int))
 	d.PrimaryKey = []int{len(d.Columns) - 1}
-	if err := catalog.CreateTable(b.ctx, b.txn, d); err != nil {
+	if err := b.createRelation(d); err != nil {
 		return 0, err
 	}
 	defaults, err := b.defaultExprs(d)

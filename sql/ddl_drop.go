@@ -31,29 +31,52 @@ func relKind(d *catalog.TableDescriptor) string {
 // ("table", "view" or "sequence").
 func (b schemaChanger) dropRelations(names tree.TableNames, kind string, ifExists, cascade bool) (*result, error) {
 	res := &result{tag: "DROP " + strings.ToUpper(kind)}
-	all, err := catalog.ListTables(b.ctx, b.txn)
-	if err != nil {
-		return nil, err
-	}
-	byName := map[string]*catalog.TableDescriptor{}
-	for _, d := range all {
-		byName[d.Name] = d
-	}
-	dropping := map[uint32]*catalog.TableDescriptor{}
-	var order []*catalog.TableDescriptor
-	for _, tn := range names {
-		name := strings.TrimSpace(string(tn.ObjectName))
-		d := byName[name]
+	var roots []*catalog.TableDescriptor
+	for i := range names {
+		tn := &names[i]
+		d, err := b.names.find(b.ctx, b.txn, tn)
+		if err != nil {
+			return nil, err
+		}
+		name := string(tn.ObjectName)
 		switch {
 		case d == nil && ifExists:
 			res.notices = append(res.notices, notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion,
-				fmt.Sprintf("%s %q does not exist, skipping", kind, name)})
+				fmt.Sprintf("%s %q does not exist, skipping", kind, name), ""})
 			continue
 		case d == nil:
 			return nil, pgerror.Newf(pgerror.CodeUndefinedTable, "%s %q does not exist", kind, name)
 		case relKind(d) != kind:
 			return nil, pgerror.WithHint(pgerror.Newf("42809", "%q is not a %s", d.Name, kind),
 				fmt.Sprintf("Use DROP %s to remove a %s.", strings.ToUpper(relKind(d)), relKind(d)))
+		}
+		if err := b.checkOwner(d); err != nil {
+			return nil, err
+		}
+		roots = append(roots, d)
+	}
+	return res, b.dropCascading(res, roots, cascade)
+}
+
+// dropCascading drops the relations roots and, with cascade, what
+// depends on them (views, foreign keys, column defaults drawing from a
+// sequence), with a NOTICE for each; without cascade such dependents fail
+// the statement (2BP01).
+func (b schemaChanger) dropCascading(res *result, roots []*catalog.TableDescriptor, cascade bool) error {
+	all, err := catalog.ListTables(b.ctx, b.txn, b.names.db.ID)
+	if err != nil {
+		return err
+	}
+	byID := map[uint32]*catalog.TableDescriptor{}
+	for _, d := range all {
+		byID[d.ID] = d
+	}
+	dropping := map[uint32]*catalog.TableDescriptor{}
+	var order []*catalog.TableDescriptor
+	for _, r := range roots {
+		d := byID[r.ID]
+		if d == nil {
+			d = r
 		}
 		if dropping[d.ID] == nil {
 			dropping[d.ID] = d
@@ -77,7 +100,7 @@ func (b schemaChanger) dropRelations(names tree.TableNames, kind string, ifExist
 				if cascade {
 					dropping[v.ID] = v
 					order = append(order, v)
-					res.notices = append(res.notices, notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion, "drop cascades to view " + v.Name})
+					res.notices = append(res.notices, notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion, "drop cascades to view " + b.names.display(v), ""})
 				}
 			}
 		}
@@ -98,11 +121,11 @@ func (b schemaChanger) dropRelations(names tree.TableNames, kind string, ifExist
 				continue
 			}
 			for i, c := range t.Columns {
-				if strings.Contains(c.Default, "nextval('"+d.Name+"'") {
+				if strings.Contains(c.Default, "nextval('"+d.Name+"'") || strings.Contains(c.Default, "nextval('"+d.Schema+"."+d.Name+"'") {
 					depends = append(depends, fmt.Sprintf("default value for column %s of table %s depends on sequence %s", c.Name, t.Name, d.Name))
 					defaults = append(defaults, defaultDrop{t, i})
 					res.notices = append(res.notices, notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion,
-						fmt.Sprintf("drop cascades to default value for column %s of table %s", c.Name, t.Name)})
+						fmt.Sprintf("drop cascades to default value for column %s of table %s", c.Name, b.names.display(t)), ""})
 				}
 			}
 		}
@@ -114,7 +137,7 @@ func (b schemaChanger) dropRelations(names tree.TableNames, kind string, ifExist
 			}
 			child, err := catalog.GetTableByID(b.ctx, b.txn, in.Table)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if child == nil {
 				continue
@@ -122,7 +145,7 @@ func (b schemaChanger) dropRelations(names tree.TableNames, kind string, ifExist
 			depends = append(depends, fmt.Sprintf("constraint %s on table %s depends on table %s", in.Name, child.Name, d.Name))
 			fks = append(fks, fkDrop{child: child, name: in.Name, from: d.ID})
 			res.notices = append(res.notices, notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion,
-				fmt.Sprintf("drop cascades to constraint %s on table %s", in.Name, child.Name)})
+				fmt.Sprintf("drop cascades to constraint %s on table %s", in.Name, b.names.display(child)), ""})
 		}
 	}
 	if !cascade && len(depends) > 0 {
@@ -133,7 +156,7 @@ func (b schemaChanger) dropRelations(names tree.TableNames, kind string, ifExist
 				break
 			}
 		}
-		return nil, pgerror.WithHint(pgerror.WithDetail(
+		return pgerror.WithHint(pgerror.WithDetail(
 			pgerror.Newf("2BP01", "cannot drop %s %s because other objects depend on it", relKind(first), first.Name),
 			strings.Join(depends, "\n")),
 			"Use DROP ... CASCADE to drop the dependent objects too.")
@@ -141,7 +164,7 @@ func (b schemaChanger) dropRelations(names tree.TableNames, kind string, ifExist
 	for _, dd := range defaults {
 		dd.table.Columns[dd.col].Default = ""
 		if err := catalog.PutDescriptor(b.ctx, b.txn, dd.table); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	// The dependent foreign keys go from their tables, which stay.
@@ -154,25 +177,25 @@ func (b schemaChanger) dropRelations(names tree.TableNames, kind string, ifExist
 		}
 		fk.child.ForeignKeys = kept
 		if err := catalog.PutDescriptor(b.ctx, b.txn, fk.child); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for _, d := range order {
 		if relKind(d) == "table" {
 			if err := b.unlinkOutboundFKs(d, dropping); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		if err := catalog.DropTable(b.ctx, b.txn, d); err != nil {
-			return nil, err
+			return err
 		}
 		if relKind(d) == "table" {
 			if err := dropOwnedSequences(b.ctx, b.txn, d); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	return res, nil
+	return nil
 }
 
 // unlinkOutboundFKs removes the records d's own foreign keys left on the

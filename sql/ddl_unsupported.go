@@ -30,41 +30,41 @@ func refuseIgnoredClauses(stmt tree.Statement) error {
 		}
 	case *tree.CreateView:
 		if st.Persistence == tree.PersistenceTemporary {
-			return unsupported("temporary views are not supported yet")
+			return pgerror.Unsupported("temporary views are not supported yet")
 		}
 	case *tree.CreateSequence:
 		if err := refusePersistence(st.Persistence, "sequences"); err != nil {
 			return err
 		}
 	case *tree.AlterTableLocality:
-		return unsupported("ALTER TABLE ... SET LOCALITY is not supported: tables are not placed by region (multi-region SQL is not implemented)")
+		return pgerror.Unsupported("ALTER TABLE ... SET LOCALITY is not supported: tables are not placed by region (multi-region SQL is not implemented)")
 	case *tree.CreateDatabase:
 		if st.PrimaryRegion != "" || len(st.Regions) > 0 || st.SurvivalGoal != tree.SurvivalGoalDefault ||
 			st.Placement != tree.DataPlacementUnspecified || st.SecondaryRegion != "" || st.SuperRegion.Name != "" {
-			return unsupported("CREATE DATABASE ... PRIMARY REGION / REGIONS / SURVIVE / PLACEMENT is not supported: multi-region SQL is not implemented")
+			return pgerror.Unsupported("CREATE DATABASE ... PRIMARY REGION / REGIONS / SURVIVE / PLACEMENT is not supported: multi-region SQL is not implemented")
 		}
 	case *tree.AlterDatabasePrimaryRegion, *tree.AlterDatabaseAddRegion, *tree.AlterDatabaseDropRegion,
 		*tree.AlterDatabaseSurvivalGoal, *tree.AlterDatabasePlacement, *tree.AlterDatabaseSecondaryRegion,
 		*tree.AlterDatabaseDropSecondaryRegion, *tree.AlterDatabaseAddSuperRegion, *tree.AlterDatabaseDropSuperRegion,
 		*tree.AlterDatabaseAlterSuperRegion:
-		return unsupported("%s (regions, survival goals, placement) is not supported: multi-region SQL is not implemented", stmt.StatementTag())
+		return pgerror.Unsupported("%s (regions, survival goals, placement) is not supported: multi-region SQL is not implemented", stmt.StatementTag())
 	}
 	return nil
 }
 
 func refuseCreateTable(ct *tree.CreateTable) error {
 	if ct.Locality != nil {
-		return unsupported("CREATE TABLE ... %s is not supported: tables are not placed by region (multi-region SQL is not implemented)",
+		return pgerror.Unsupported("CREATE TABLE ... %s is not supported: tables are not placed by region (multi-region SQL is not implemented)",
 			tree.AsString(ct.Locality))
 	}
 	if ct.PartitionByTable != nil {
-		return unsupported("PARTITION BY is not supported yet: tables are not partitioned")
+		return pgerror.Unsupported("PARTITION BY is not supported yet: tables are not partitioned")
 	}
 	if err := refusePersistence(ct.Persistence, "tables"); err != nil {
 		return err
 	}
 	if ct.OnCommit != tree.CreateTableOnCommitUnset {
-		return unsupported("ON COMMIT is not supported: it applies to temporary tables, which are not supported yet")
+		return pgerror.Unsupported("ON COMMIT is not supported: it applies to temporary tables, which are not supported yet")
 	}
 	if err := refuseStorageParams(ct.StorageParams, "table"); err != nil {
 		return err
@@ -81,7 +81,7 @@ func refuseCreateTable(ct *tree.CreateTable) error {
 			}
 		case *tree.UniqueConstraintTableDef:
 			if def.WithoutIndex {
-				return unsupported("UNIQUE WITHOUT INDEX is not supported: unique constraints are enforced by an index")
+				return pgerror.Unsupported("UNIQUE WITHOUT INDEX is not supported: unique constraints are enforced by an index")
 			}
 			if err := refuseIndexDef(&def.IndexTableDef); err != nil {
 				return err
@@ -94,9 +94,9 @@ func refuseCreateTable(ct *tree.CreateTable) error {
 func refusePersistence(p tree.Persistence, what string) error {
 	switch p {
 	case tree.PersistenceTemporary:
-		return unsupported("temporary %s are not supported yet", what)
+		return pgerror.Unsupported("temporary %s are not supported yet", what)
 	case tree.PersistenceUnlogged:
-		return unsupported("unlogged %s are not supported: every write is replicated and durable", what)
+		return pgerror.Unsupported("unlogged %s are not supported: every write is replicated and durable", what)
 	}
 	return nil
 }
@@ -105,17 +105,17 @@ func refuseColumnDef(def *tree.ColumnTableDef) error {
 	name := string(def.Name)
 	switch {
 	case def.Hidden:
-		return unsupported("column %q: NOT VISIBLE is not supported", name)
+		return pgerror.Unsupported("column %q: NOT VISIBLE is not supported", name)
 	case def.PrimaryKey.Sharded:
-		return unsupported("column %q: hash-sharded primary keys (USING HASH) are not supported", name)
+		return pgerror.Unsupported("column %q: hash-sharded primary keys (USING HASH) are not supported", name)
 	case len(def.PrimaryKey.StorageParams) > 0:
-		return unsupported("column %q: storage parameters on a primary key are not supported", name)
+		return pgerror.Unsupported("column %q: storage parameters on a primary key are not supported", name)
 	case def.Unique.WithoutIndex:
-		return unsupported("column %q: UNIQUE WITHOUT INDEX is not supported: unique constraints are enforced by an index", name)
+		return pgerror.Unsupported("column %q: UNIQUE WITHOUT INDEX is not supported: unique constraints are enforced by an index", name)
 	case def.OnUpdateExpr.Expr != nil:
-		return unsupported("column %q: ON UPDATE expressions are not supported", name)
+		return pgerror.Unsupported("column %q: ON UPDATE expressions are not supported", name)
 	case def.Family.Name != "" || def.Family.Create:
-		return unsupported("column %q: column families (FAMILY) are not supported", name)
+		return pgerror.Unsupported("column %q: column families (FAMILY) are not supported", name)
 	}
 	return nil
 }
@@ -126,7 +126,7 @@ func refuseIndexDef(def *tree.IndexTableDef) error {
 
 func refuseCreateIndex(ci *tree.CreateIndex) error {
 	if ci.Concurrently {
-		return unsupported("CREATE INDEX CONCURRENTLY is not supported: create the index without CONCURRENTLY")
+		return pgerror.Unsupported("CREATE INDEX CONCURRENTLY is not supported: create the index without CONCURRENTLY")
 	}
 	return refuseIndex(ci.Type, ci.Columns, ci.Sharded, ci.Storing, ci.PartitionByIndex, ci.StorageParams, ci.Invisibility)
 }
@@ -135,24 +135,22 @@ func refuseIndex(typ idxtype.T, cols tree.IndexElemList, sharded *tree.ShardedIn
 	part *tree.PartitionByIndex, params tree.StorageParams, inv tree.IndexInvisibility) error {
 	switch {
 	case typ != idxtype.FORWARD:
-		return unsupported("%s indexes are not supported: the only index access method is btree", strings.ToLower(typ.String()))
+		return pgerror.Unsupported("%s indexes are not supported: the only index access method is btree", strings.ToLower(typ.String()))
 	case sharded != nil:
-		return unsupported("hash-sharded indexes (USING HASH) are not supported")
-	case len(storing) > 0:
-		return unsupported("INCLUDE / STORING columns in an index are not supported yet")
+		return pgerror.Unsupported("hash-sharded indexes (USING HASH) are not supported")
 	case part != nil && part.PartitionBy != nil:
-		return unsupported("PARTITION BY on an index is not supported")
+		return pgerror.Unsupported("PARTITION BY on an index is not supported")
 	case inv.Value != 0:
-		return unsupported("NOT VISIBLE indexes are not supported")
+		return pgerror.Unsupported("NOT VISIBLE indexes are not supported")
 	}
 	for _, c := range cols {
 		switch {
 		case c.Direction == tree.Descending:
-			return unsupported("descending index columns (DESC) are not supported yet: indexes are ascending")
+			return pgerror.Unsupported("descending index columns (DESC) are not supported yet: indexes are ascending")
 		case c.NullsOrder != tree.DefaultNullsOrder:
-			return unsupported("NULLS FIRST / NULLS LAST in an index is not supported yet")
+			return pgerror.Unsupported("NULLS FIRST / NULLS LAST in an index is not supported yet")
 		case c.OpClass != "":
-			return unsupported("operator classes in an index (%s) are not supported", c.OpClass)
+			return pgerror.Unsupported("operator classes in an index (%s) are not supported", c.OpClass)
 		}
 	}
 	return refuseStorageParams(params, "index")
@@ -165,7 +163,7 @@ func refuseIndex(typ idxtype.T, cols tree.IndexElemList, sharded *tree.ShardedIn
 func refuseStorageParams(params tree.StorageParams, what string) error {
 	for _, p := range params {
 		if p.Key != "fillfactor" {
-			return unsupported("%s storage parameter %q is not supported", what, p.Key)
+			return pgerror.Unsupported("%s storage parameter %q is not supported", what, p.Key)
 		}
 		v := tree.AsStringWithFlags(p.Value, tree.FmtBareStrings)
 		n, err := strconv.Atoi(v)

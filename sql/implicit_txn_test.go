@@ -75,7 +75,7 @@ func TestImplicitTxnProtocolError(t *testing.T) {
 			}
 		}
 	}
-	send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30, Parameters: map[string]string{"user": "test", "database": "db"}})
+	send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30, Parameters: map[string]string{"user": "test", "database": "defaultdb"}})
 	until()
 	send(
 		&pgproto3.Parse{Name: "ins", Query: "INSERT INTO proto_err VALUES ($1)", ParameterOIDs: []uint32{23}},

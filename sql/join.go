@@ -3,6 +3,8 @@ package sql
 import (
 	"fmt"
 
+	"github.com/meridiandb/meridian/sql/sem"
+
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treecmp"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
@@ -25,7 +27,19 @@ type joinKind int
 const (
 	innerJoin joinKind = iota
 	leftJoin
+	rightJoin
+	fullJoin
 )
+
+// String is the kind as EXPLAIN shows it.
+func (k joinKind) String() string {
+	return [...]string{"inner", "left", "right", "full"}[k]
+}
+
+// keepsLeft and keepsRight report whether the join keeps its left
+// (right) side's unmatched rows, NULLs beside them.
+func (k joinKind) keepsLeft() bool  { return k == leftJoin || k == fullJoin }
+func (k joinKind) keepsRight() bool { return k == rightJoin || k == fullJoin }
 
 // fromItem is one table of a FROM clause, planned: its scan and scope.
 type fromItem struct {
@@ -90,7 +104,7 @@ func (b *builder) buildTableExpr(te tree.TableExpr) (planNode, *scope, []*fromIt
 			return b.buildDerived(&tree.Select{Select: sq.Select}, t.As)
 		}
 		if t.Lateral {
-			return nil, nil, nil, unsupported("LATERAL is not supported yet")
+			return nil, nil, nil, pgerror.Unsupported("LATERAL is not supported yet")
 		}
 		if rf, ok := t.Expr.(*tree.RowsFromExpr); ok {
 			n, sc, err := b.buildSeries(rf, t.As, t.Ordinality)
@@ -135,6 +149,11 @@ func (b *builder) buildTableExpr(te tree.TableExpr) (planNode, *scope, []*fromIt
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	b.priv.require(desc, catalog.PrivSelect, b.privAs)
+	if b.locking {
+		// FOR UPDATE / FOR SHARE lock rows: PostgreSQL asks UPDATE too.
+		b.priv.require(desc, catalog.PrivUpdate, b.privAs)
+	}
 	if desc.ViewQuery != "" {
 		alias := tree.AliasClause{Alias: tree.Name(desc.Name)}
 		if a, ok := te.(*tree.AliasedTableExpr); ok && a.As.Alias != "" {
@@ -149,10 +168,11 @@ func (b *builder) buildTableExpr(te tree.TableExpr) (planNode, *scope, []*fromIt
 			return nil, nil, nil, errors.AssertionFailedf("view %q has a query that is not a SELECT", desc.Name)
 		}
 		// A view depends on the relations it names, not on theirs.
-		deps := b.deps
-		b.deps = nil
+		deps, as := b.deps, b.privAs
+		// The view reads its relations with its owner's privileges.
+		b.deps, b.privAs = nil, desc.OwnerID()
 		p, vsc, items, err := b.buildDerived(q, alias)
-		b.deps = deps
+		b.deps, b.privAs = deps, as
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -164,7 +184,7 @@ func (b *builder) buildTableExpr(te tree.TableExpr) (planNode, *scope, []*fromIt
 		}
 		return p, vsc, items, nil
 	}
-	n := &scanNode{desc: desc, cols: sc.cols, locking: b.locking}
+	n := &scanNode{desc: desc, cols: sc.cols, locking: b.locking, noWait: b.lockNoWait}
 	return n, sc, []*fromItem{{desc: desc, scope: sc, scan: n}}, nil
 }
 
@@ -187,7 +207,7 @@ func (b *builder) findCTE(e tree.TableExpr) *cteEntry {
 // alias's table name, its columns renamed by the alias's column list.
 func (b *builder) buildDerived(sel *tree.Select, as tree.AliasClause) (planNode, *scope, []*fromItem, error) {
 	// A derived table sees no enclosing query (no LATERAL).
-	cb := &builder{ctx: b.ctx, txn: b.txn, sema: b.sema, subqueries: b.subqueries, ctes: b.ctes, deps: b.deps}
+	cb := &builder{ctx: b.ctx, txn: b.txn, names: b.names, sema: b.sema, subqueries: b.subqueries, ctes: b.ctes, deps: b.deps, priv: b.priv, privAs: b.privAs}
 	p, err := cb.buildSelect(sel)
 	if err != nil {
 		return nil, nil, nil, err
@@ -247,8 +267,12 @@ func (b *builder) buildJoin(j *tree.JoinTableExpr) (planNode, *scope, []*fromIte
 		n.kind = innerJoin
 	case tree.AstLeft:
 		n.kind = leftJoin
+	case tree.AstRight:
+		n.kind = rightJoin
+	case tree.AstFull:
+		n.kind = fullJoin
 	default:
-		return nil, nil, nil, unsupported("%s JOIN is not supported yet", j.JoinType)
+		return nil, nil, nil, pgerror.Unsupported("%s JOIN is not supported yet", j.JoinType)
 	}
 	sc := &scope{cols: n.cols}
 	switch c := j.Cond.(type) {
@@ -282,19 +306,20 @@ func (b *builder) buildJoin(j *tree.JoinTableExpr) (planNode, *scope, []*fromIte
 			}
 		}
 	default:
-		return nil, nil, nil, unsupported("NATURAL joins are not supported yet")
+		return nil, nil, nil, pgerror.Unsupported("NATURAL joins are not supported yet")
 	}
 	// A lookup join when the right side is one table whose whole primary
 	// key the condition fixes from left columns (or constants).
-	if rs, ok := right.(*scanNode); ok && n.on != nil {
+	if rs, ok := right.(*scanNode); ok && n.on != nil && !n.kind.keepsRight() {
 		n.lookup = lookupKey(rs.desc, n.on, n.leftCols)
 	}
 	return n, sc, append(litems, ritems...), nil
 }
 
 // joinNode joins its left and right sources' rows; each output row is a
-// left row followed by a right row (NULLs for a left join's unmatched
-// left rows).
+// left row followed by a right row (NULLs for the other side of an outer
+// join's unmatched rows: a left or full join's left rows as they go, a
+// right or full join's right rows once the left side is done).
 type joinNode struct {
 	left, right planNode
 	kind        joinKind
@@ -307,6 +332,10 @@ type joinNode struct {
 
 	rightRows []tree.Datums
 	rightRead bool
+	// rightMatched marks the right rows some left row matched (a right
+	// or full join); unmatched is the next one to look at for the tail.
+	rightMatched []bool
+	unmatched    int
 	// pending are left rows read ahead with their lookup join partners,
 	// fetched in one batch; leftDone: the left side is exhausted.
 	pending    []lookupRow
@@ -322,10 +351,7 @@ func (n *joinNode) columns() []resultColumn { return n.cols }
 // explain shows a lookup join's right side in its line, not as an input:
 // it is read a row at a time by key, never run.
 func (n *joinNode) explain() (string, []*planNode) {
-	kind := "inner"
-	if n.kind == leftJoin {
-		kind = "left"
-	}
+	kind := n.kind.String()
 	if n.lookup != nil {
 		return fmt.Sprintf("lookup join (%s) into %s by primary key", kind, n.right.(*scanNode).desc.Name), []*planNode{&n.left}
 	}
@@ -352,6 +378,9 @@ func (n *joinNode) next(r *runner) (tree.Datums, error) {
 			}
 			n.rightRows = append(n.rightRows, row)
 		}
+		if n.kind.keepsRight() {
+			n.rightMatched = make([]bool, len(n.rightRows))
+		}
 	}
 	for {
 		if n.cur == nil && n.lookup != nil {
@@ -366,8 +395,11 @@ func (n *joinNode) next(r *runner) (tree.Datums, error) {
 		}
 		if n.cur == nil {
 			row, err := n.left.next(r)
-			if err != nil || row == nil {
+			if err != nil {
 				return nil, err
+			}
+			if row == nil {
+				return n.unmatchedRight(), nil
 			}
 			n.cur, n.i, n.matched = row, 0, false
 			if n.candidates, err = n.partners(r, row); err != nil {
@@ -385,11 +417,14 @@ func (n *joinNode) next(r *runner) (tree.Datums, error) {
 				continue
 			}
 			n.matched = true
+			if n.rightMatched != nil {
+				n.rightMatched[n.i-1] = true
+			}
 			return out, nil
 		}
 		left := n.cur
 		n.cur = nil
-		if n.kind == leftJoin && !n.matched {
+		if n.kind.keepsLeft() && !n.matched {
 			out := append(make(tree.Datums, 0, len(n.cols)), left...)
 			for range len(n.cols) - n.leftCols {
 				out = append(out, tree.DNull)
@@ -397,6 +432,24 @@ func (n *joinNode) next(r *runner) (tree.Datums, error) {
 			return out, nil
 		}
 	}
+}
+
+// unmatchedRight returns the next right row no left row matched, NULLs
+// before it (a right or full join, once the left side is done); nil when
+// there is none left.
+func (n *joinNode) unmatchedRight() tree.Datums {
+	for n.unmatched < len(n.rightMatched) {
+		i := n.unmatched
+		n.unmatched++
+		if !n.rightMatched[i] {
+			out := make(tree.Datums, n.leftCols, len(n.cols))
+			for j := range out {
+				out[j] = tree.DNull
+			}
+			return append(out, n.rightRows[i]...)
+		}
+	}
+	return nil
 }
 
 // partners returns the right rows a left row may match (a nested loop
@@ -480,7 +533,7 @@ func (n *joinNode) lookupKeyOf(r *runner, rs *scanNode, left tree.Datums) ([]byt
 		if d == tree.DNull {
 			return nil, nil
 		}
-		if d, err = castDatum(r.eval, d, rs.desc.Columns[rs.desc.PrimaryKey[i]].Type()); err != nil {
+		if d, err = sem.CastDatum(r.eval, d, rs.desc.Columns[rs.desc.PrimaryKey[i]].Type()); err != nil {
 			return nil, nil //nolint:nilerr // a value the key column cannot hold matches nothing
 		}
 		if key, err = rowenc.EncodeDatum(key, d); err != nil {
@@ -587,9 +640,15 @@ func pushInto(plan planNode, c tree.TypedExpr, lo, hi, offset int) bool {
 		chooseIndex(n)
 		return true
 	case *joinNode:
-		if n.kind == leftJoin {
-			// Only the preserved (left) side may filter early.
+		// Only a side whose rows the join keeps as they are (not one
+		// it pads with NULLs) may filter early.
+		switch n.kind {
+		case leftJoin:
 			return pushInto(n.left, c, lo, hi, offset)
+		case rightJoin:
+			return pushInto(n.right, c, lo, hi, offset+n.leftCols)
+		case fullJoin:
+			return false
 		}
 		return pushInto(n.left, c, lo, hi, offset) || pushInto(n.right, c, lo, hi, offset+n.leftCols)
 	}
@@ -623,26 +682,26 @@ func (b *builder) virtual(te tree.TableExpr) (planNode, *scope, bool, error) {
 	schema, name := "", string(tn.ObjectName)
 	if tn.ExplicitSchema {
 		schema = string(tn.SchemaName)
-		if schema == "public" {
+		if schema != "pg_catalog" && schema != "information_schema" {
 			return nil, nil, false, nil
 		}
 	}
 	vt, found := vtable.Lookup(schema, name)
 	if !found {
-		if schema == "pg_catalog" || schema == "information_schema" {
+		if schema != "" {
 			return nil, nil, true, pgerror.Newf(pgerror.CodeUndefinedTable, "relation \"%s.%s\" does not exist", schema, name)
 		}
 		return nil, nil, false, nil
 	}
 	if schema == "" {
-		if d, err := catalog.GetTable(b.ctx, b.txn, name); err != nil || d != nil {
+		if d, err := b.names.findLeased(b.ctx, b.txn, tn); err != nil || d != nil {
 			return nil, nil, false, err
 		}
 	}
 	if alias == "" {
 		alias = name
 	}
-	n := &virtualNode{vt: vt}
+	n := &virtualNode{vt: vt, db: b.names.db}
 	for _, c := range vt.Cols {
 		n.cols = append(n.cols, resultColumn{name: c.Name, typ: c.Typ, table: alias})
 	}

@@ -42,7 +42,7 @@ func serveSQL(t testing.TB, ex *sql.Executor) (*pgx.Conn, string) {
 	if err := srv.Serve(ln); err != nil {
 		t.Fatal(err)
 	}
-	url := "postgres://test@" + ln.Addr().String() + "/db?sslmode=disable"
+	url := "postgres://test@" + ln.Addr().String() + "/defaultdb?sslmode=disable"
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := pgx.Connect(ctx, url)

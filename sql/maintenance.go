@@ -6,7 +6,6 @@ import (
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/parser/statements"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
-	"github.com/meridiandb/meridian/sql/catalog"
 )
 
 // vacuumStmt is VACUUM or ANALYZE, which the grammar does not take
@@ -52,12 +51,6 @@ func parseMaintenance(query string) (statements.Statements, bool) {
 		if t == "" {
 			continue
 		}
-		t = strings.TrimPrefix(strings.TrimPrefix(t, "public."), "PUBLIC.")
-		if strings.HasPrefix(t, `"`) && strings.HasSuffix(t, `"`) && len(t) >= 2 {
-			t = t[1 : len(t)-1]
-		} else {
-			t = strings.ToLower(t)
-		}
 		st.tables = append(st.tables, t)
 	}
 	return statements.Statements{{AST: st, SQL: query}}, true
@@ -66,7 +59,11 @@ func parseMaintenance(query string) (statements.Statements, bool) {
 // vacuum checks the named tables exist; there is nothing else to do.
 func (b schemaChanger) vacuum(st *vacuumStmt) error {
 	for _, t := range st.tables {
-		if _, err := catalog.MustGetTable(b.ctx, b.txn, t); err != nil {
+		tn, err := parseRelationName(t)
+		if err != nil {
+			return err
+		}
+		if _, err := b.names.mustFind(b.ctx, b.txn, tn); err != nil {
 			return err
 		}
 	}

@@ -3,14 +3,18 @@ package sql
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unsafe"
+
+	"github.com/meridiandb/meridian/sql/sem"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/kv/encoding"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/mon"
@@ -41,7 +45,7 @@ type resultColumn struct {
 type runner struct {
 	ctx  context.Context
 	txn  kvapi.Txn
-	eval *evalCtx
+	eval *sem.EvalCtx
 	// rowsAffected counts the rows a write node wrote.
 	rowsAffected int
 	// descs caches the descriptors foreign keys lead to, by ID.
@@ -106,8 +110,8 @@ type planNode interface {
 
 // evalIn evaluates expr against row.
 func (r *runner) evalIn(expr tree.TypedExpr, row tree.Datums) (tree.Datum, error) {
-	r.eval.row = row
-	return r.eval.eval(expr)
+	r.eval.Row = row
+	return r.eval.Eval(expr)
 }
 
 func (r *runner) passes(filter tree.TypedExpr, row tree.Datums) (bool, error) {
@@ -139,6 +143,9 @@ type scanNode struct {
 	// locking makes the reads locking reads (the scan of an UPDATE or
 	// DELETE): see kvapi.Txn.ScanForUpdate.
 	locking bool
+	// noWait: the locking reads fail at once on a row another transaction
+	// holds (FOR UPDATE NOWAIT; kvapi.LockWaiter).
+	noWait bool
 	// point: the span fixes the whole primary key (of the primary index):
 	// the scan is one Get.
 	point bool
@@ -193,6 +200,12 @@ func (n *scanNode) explain() (string, []*planNode) {
 }
 
 func (n *scanNode) next(r *runner) (tree.Datums, error) {
+	if n.noWait {
+		if lw, ok := r.txn.(kvapi.LockWaiter); ok {
+			lw.SetLockNoWait(true)
+			defer lw.SetLockNoWait(false)
+		}
+	}
 	if !n.started {
 		n.started = true
 		n.resume = n.desc.IndexPrefix()
@@ -344,6 +357,14 @@ type renderNode struct {
 	src   planNode
 	exprs []tree.TypedExpr
 	cols  []resultColumn
+	// srf runs the select list's set-returning calls, found on the first
+	// row (once ORDER BY has added its columns); nil when there are none.
+	srf        *srfExpander
+	srfChecked bool
+	// unnest lists the columns that are unnest(array) calls: each source
+	// row gives as many rows as its longest array (see unnestRows).
+	unnest  []int
+	pending []tree.Datums
 }
 
 func (n *renderNode) columns() []resultColumn { return n.cols }
@@ -357,6 +378,15 @@ func (n *renderNode) explain() (string, []*planNode) {
 }
 
 func (n *renderNode) next(r *runner) (tree.Datums, error) {
+	if len(n.unnest) > 0 {
+		return n.nextUnnested(r)
+	}
+	if !n.srfChecked {
+		n.srf, n.srfChecked = newSRFExpander(n.exprs), true
+	}
+	if n.srf != nil {
+		return n.srf.nextRow(r, n)
+	}
 	row, err := n.src.next(r)
 	if err != nil || row == nil {
 		return nil, err
@@ -404,20 +434,25 @@ func (b *bufferedRows) nextFilled(fill func() error) (tree.Datums, error) {
 }
 
 // compareOrdered compares a and b as ORDER BY does: NULLs after every
-// value ascending, before every value descending.
-func compareOrdered(r *runner, a, b tree.Datum, desc bool) (int, error) {
-	var c int
+// value ascending, before every value descending (PostgreSQL's default,
+// NULLS LAST and NULLS FIRST), unless nullsFirst says otherwise.
+func compareOrdered(r *runner, a, b tree.Datum, desc, nullsFirst bool) (int, error) {
 	switch {
 	case a == tree.DNull && b == tree.DNull:
-	case a == tree.DNull:
-		c = 1
-	case b == tree.DNull:
-		c = -1
-	default:
-		var err error
-		if c, err = r.eval.compare(a, b); err != nil {
-			return 0, err
+		return 0, nil
+	case a == tree.DNull || b == tree.DNull:
+		c := 1 // a is NULL: after b
+		if b == tree.DNull {
+			c = -1
 		}
+		if nullsFirst {
+			c = -c
+		}
+		return c, nil
+	}
+	c, err := r.eval.Compare(a, b)
+	if err != nil {
+		return 0, err
 	}
 	if desc {
 		c = -c
@@ -425,9 +460,25 @@ func compareOrdered(r *runner, a, b tree.Datum, desc bool) (int, error) {
 	return c, nil
 }
 
+// orderDirection is an ORDER BY item's direction and where its NULLs go:
+// PostgreSQL's default puts them last ascending and first descending.
+func orderDirection(o *tree.Order) (desc, nullsFirst bool) {
+	desc = o.Direction == tree.Descending
+	switch o.NullsOrder {
+	case tree.NullsFirst:
+		return desc, true
+	case tree.NullsLast:
+		return desc, false
+	}
+	return desc, desc
+}
+
 type orderCol struct {
 	idx  int
 	desc bool
+	// nullsFirst: NULLs sort before the values (NULLS FIRST; by default
+	// with DESC).
+	nullsFirst bool
 }
 
 func (n *sortNode) columns() []resultColumn { return n.src.columns() }
@@ -438,6 +489,9 @@ func (n *sortNode) explain() (string, []*planNode) {
 		k := fmt.Sprintf("@%d", o.idx+1)
 		if o.desc {
 			k += " desc"
+		}
+		if o.nullsFirst != o.desc {
+			k += map[bool]string{true: " nulls first", false: " nulls last"}[o.nullsFirst]
 		}
 		keys = append(keys, k)
 	}
@@ -462,7 +516,7 @@ func (n *sortNode) next(r *runner) (tree.Datums, error) {
 		var sortErr error
 		sort.SliceStable(n.rows, func(i, j int) bool {
 			for _, o := range n.order {
-				c, err := compareOrdered(r, n.rows[i][o.idx], n.rows[j][o.idx], o.desc)
+				c, err := compareOrdered(r, n.rows[i][o.idx], n.rows[j][o.idx], o.desc, o.nullsFirst)
 				if err != nil && sortErr == nil {
 					sortErr = err
 				}
@@ -550,13 +604,16 @@ func (n *limitNode) next(r *runner) (tree.Datums, error) {
 type groupNode struct {
 	src     planNode
 	groupBy []tree.TypedExpr
-	aggs    []aggSpec
-	cols    []resultColumn
+	// sets are the grouping sets, as positions in groupBy; nil: one set
+	// of them all (grouping_sets.go).
+	sets [][]int
+	aggs []aggSpec
+	cols []resultColumn
 	bufferedRows
 }
 
 type aggSpec struct {
-	kind aggKind
+	kind sem.AggKind
 	// distinct aggregates each distinct argument value once.
 	distinct bool
 	// arg is nil for count_rows.
@@ -564,6 +621,14 @@ type aggSpec struct {
 	// arg2 is string_agg's delimiter.
 	arg2 tree.TypedExpr
 	typ  *types.T
+	// filter is FILTER (WHERE ...): only the rows it holds for count.
+	filter tree.TypedExpr
+	// order is the call's ORDER BY: the rows are taken in that order
+	// (buffered, then replayed; see replayOrdered).
+	order []aggOrder
+	// grouping, for GROUPING(args), are its arguments' positions among
+	// the grouped values.
+	grouping []int
 }
 
 // aggStateSize is an aggState's memory, for the budget.
@@ -576,7 +641,12 @@ type aggState struct {
 	count int64
 	acc   tree.Datum // sum (as the result type), min, max
 	buf   []byte     // string_agg
+	json  *jsonAggState
 	fsum  float64
+	// more is the state of the aggregates of aggregates_more.go.
+	more moreAggState
+	// ordered are the buffered rows of an aggregate with ORDER BY.
+	ordered []orderedInput
 }
 
 func (n *groupNode) columns() []resultColumn { return n.cols }
@@ -596,10 +666,20 @@ func (n *groupNode) next(r *runner) (tree.Datums, error) {
 func (n *groupNode) aggregate(r *runner) error {
 	type group struct {
 		key    tree.Datums
+		set    int
 		states []aggState
+	}
+	sets := n.sets
+	if sets == nil {
+		all := make([]int, len(n.groupBy))
+		for i := range all {
+			all[i] = i
+		}
+		sets = [][]int{all}
 	}
 	var groups []*group
 	byKey := map[string]*group{}
+	full := make(tree.Datums, len(n.groupBy))
 	for {
 		row, err := n.src.next(r)
 		if err != nil {
@@ -608,37 +688,80 @@ func (n *groupNode) aggregate(r *runner) error {
 		if row == nil {
 			break
 		}
-		key := make(tree.Datums, len(n.groupBy))
-		var enc []byte
 		for i, e := range n.groupBy {
-			if key[i], err = r.evalIn(e, row); err != nil {
-				return err
-			}
-			if enc, err = rowenc.EncodeDatum(enc, key[i]); err != nil {
+			if full[i], err = r.evalIn(e, row); err != nil {
 				return err
 			}
 		}
-		g := byKey[string(enc)]
-		if g == nil {
-			if err := r.grow(rowenc.KeySize(string(enc)) + rowenc.DatumsSize(key) + int64(len(n.aggs))*aggStateSize); err != nil {
-				return err
+		for si, set := range sets {
+			key := make(tree.Datums, len(n.groupBy))
+			for i := range key {
+				key[i] = tree.DNull
 			}
-			g = &group{key: key, states: make([]aggState, len(n.aggs))}
-			byKey[string(enc)] = g
-			groups = append(groups, g)
-		}
-		for i, a := range n.aggs {
-			if err := accumulate(r, &g.states[i], a, row); err != nil {
-				return err
+			var enc []byte
+			if n.sets != nil {
+				enc = encoding.EncodeUvarintAscending(enc, uint64(si))
+			}
+			for _, p := range set {
+				key[p] = full[p]
+				if enc, err = rowenc.EncodeDatum(enc, key[p]); err != nil {
+					return err
+				}
+			}
+			g := byKey[string(enc)]
+			if g == nil {
+				if err := r.grow(rowenc.KeySize(string(enc)) + rowenc.DatumsSize(key) + int64(len(n.aggs))*aggStateSize); err != nil {
+					return err
+				}
+				g = &group{key: key, set: si, states: make([]aggState, len(n.aggs))}
+				byKey[string(enc)] = g
+				groups = append(groups, g)
+			}
+			for i, a := range n.aggs {
+				if a.kind == "grouping" {
+					continue
+				}
+				if err := accumulate(r, &g.states[i], a, row); err != nil {
+					return err
+				}
 			}
 		}
 	}
-	if len(groups) == 0 && len(n.groupBy) == 0 {
-		groups = append(groups, &group{states: make([]aggState, len(n.aggs))})
+	// A grouping set of no columns has its one row even without input,
+	// as an aggregate without GROUP BY.
+	for si, set := range sets {
+		if len(set) > 0 {
+			continue
+		}
+		if byKey[string(encoding.EncodeUvarintAscending(nil, uint64(si)))] != nil && n.sets != nil {
+			continue
+		}
+		if n.sets == nil && len(groups) > 0 {
+			continue
+		}
+		key := make(tree.Datums, len(n.groupBy))
+		for i := range key {
+			key[i] = tree.DNull
+		}
+		groups = append(groups, &group{key: key, set: si, states: make([]aggState, len(n.aggs))})
 	}
 	for _, g := range groups {
 		out := append(tree.Datums{}, g.key...)
 		for i, a := range n.aggs {
+			if a.kind == "grouping" {
+				mask := 0
+				for _, p := range a.grouping {
+					mask <<= 1
+					if !slices.Contains(sets[g.set], p) {
+						mask |= 1
+					}
+				}
+				out = append(out, tree.NewDInt(tree.DInt(mask)))
+				continue
+			}
+			if err := replayOrdered(r, &g.states[i], a); err != nil {
+				return err
+			}
 			d, err := finish(&g.states[i], a)
 			if err != nil {
 				return err
@@ -654,12 +777,24 @@ func (n *groupNode) aggregate(r *runner) error {
 }
 
 func accumulate(r *runner, s *aggState, a aggSpec, row tree.Datums) error {
+	if a.filter != nil {
+		ok, err := r.passes(a.filter, row)
+		if err != nil || !ok {
+			return err
+		}
+	}
+	if len(a.order) > 0 {
+		return bufferOrdered(r, s, a, row)
+	}
 	if a.kind == "count_rows" {
 		s.count++
 		return nil
 	}
+	if isJSONAgg(a.kind) {
+		return accumulateJSON(r, s, a, row)
+	}
 	d, err := r.evalIn(a.arg, row)
-	if err != nil || d == tree.DNull {
+	if err != nil || (d == tree.DNull && !moreAggs[a.kind].takesNulls) {
 		return err
 	}
 	if a.distinct {
@@ -679,6 +814,14 @@ func accumulate(r *runner, s *aggState, a aggSpec, row tree.Datums) error {
 		s.seen[string(enc)] = struct{}{}
 	}
 	s.count++
+	if impl, ok := moreAggs[a.kind]; ok {
+		if a.arg2 != nil && orderedSetAggs[string(a.kind)] && s.more.frac == nil {
+			if s.more.frac, err = r.evalIn(a.arg2, row); err != nil {
+				return err
+			}
+		}
+		return impl.add(r, &s.more, a, d)
+	}
 	switch a.kind {
 	case "string_agg":
 		// The delimiter is the row's own, written before every value but
@@ -705,7 +848,7 @@ func accumulate(r *runner, s *aggState, a aggSpec, row tree.Datums) error {
 			s.acc = d
 			return nil
 		}
-		c, err := r.eval.compare(d, s.acc)
+		c, err := r.eval.Compare(d, s.acc)
 		if err != nil {
 			return err
 		}
@@ -714,14 +857,17 @@ func accumulate(r *runner, s *aggState, a aggSpec, row tree.Datums) error {
 		}
 	case "sum", "avg":
 		if a.typ.Family() == types.FloatFamily {
-			s.fsum += toFloat(d)
+			s.fsum += sem.ToFloat(d)
 			return nil
+		}
+		if a.typ.Family() == types.IntervalFamily {
+			return accumulateInterval(s, d)
 		}
 		sum := &tree.DDecimal{}
 		if s.acc != nil {
 			sum.Decimal.Set(&s.acc.(*tree.DDecimal).Decimal)
 		}
-		if _, err := tree.ExactCtx.Add(&sum.Decimal, &sum.Decimal, toDecimal(d)); err != nil {
+		if _, err := tree.ExactCtx.Add(&sum.Decimal, &sum.Decimal, sem.ToDecimal(d)); err != nil {
 			return err
 		}
 		s.acc = sum
@@ -732,6 +878,12 @@ func accumulate(r *runner, s *aggState, a aggSpec, row tree.Datums) error {
 }
 
 func finish(s *aggState, a aggSpec) (tree.Datum, error) {
+	if impl, ok := moreAggs[a.kind]; ok {
+		return impl.result(&s.more, a)
+	}
+	if isJSONAgg(a.kind) {
+		return finishJSON(s, a)
+	}
 	switch a.kind {
 	case "count", "count_rows":
 		return tree.NewDInt(tree.DInt(s.count)), nil
@@ -756,19 +908,22 @@ func finish(s *aggState, a aggSpec) (tree.Datum, error) {
 		}
 		return tree.NewDFloat(tree.DFloat(v)), nil
 	}
+	if a.typ.Family() == types.IntervalFamily {
+		return finishInterval(s, a)
+	}
 	sum := s.acc.(*tree.DDecimal)
 	if a.kind == "sum" {
 		if a.typ.Family() == types.IntFamily {
 			v, err := sum.Int64()
 			if err != nil {
-				return nil, errIntOutOfRange
+				return nil, sem.ErrIntOutOfRange
 			}
 			return tree.NewDInt(tree.DInt(v)), nil
 		}
 		return sum, nil
 	}
 	avg := &tree.DDecimal{}
-	if err := pgNumericDiv(&avg.Decimal, &sum.Decimal, apd.New(s.count, 0)); err != nil {
+	if err := sem.PGNumericDiv(&avg.Decimal, &sum.Decimal, apd.New(s.count, 0)); err != nil {
 		return nil, err
 	}
 	return avg, nil

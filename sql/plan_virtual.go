@@ -2,12 +2,15 @@ package sql
 
 import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/vtable"
 )
 
 // virtualNode produces a virtual table's rows.
 type virtualNode struct {
-	vt   *vtable.Table
+	vt *vtable.Table
+	// db is the session's database, the one whose objects it shows.
+	db   *catalog.Namespace
 	cols []resultColumn
 	rows []tree.Datums
 	done bool
@@ -21,7 +24,7 @@ func (n *virtualNode) explain() (string, []*planNode) { return "virtual table", 
 func (n *virtualNode) next(r *runner) (tree.Datums, error) {
 	if !n.done {
 		n.done = true
-		rows, err := n.vt.Rows(r.ctx, r.txn)
+		rows, err := n.vt.Rows(r.ctx, &vtable.Env{Txn: r.txn, DB: n.db})
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,8 @@ package sql
 import (
 	"fmt"
 
+	"github.com/meridiandb/meridian/sql/sem"
+
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/sql/catalog"
@@ -72,6 +74,9 @@ func (n *insertNode) next(r *runner) (tree.Datums, error) {
 		if err != nil || row == nil {
 			return nil, err
 		}
+		if err := fillGenerated(n.desc, r, row); err != nil {
+			return nil, err
+		}
 		if err := checkRow(n.desc, row); err != nil {
 			return nil, err
 		}
@@ -105,12 +110,17 @@ func (n *insertNode) next(r *runner) (tree.Datums, error) {
 		if err != nil {
 			return nil, err
 		}
-		old, err := r.txn.Get(r.ctx, key)
-		if err != nil {
-			return nil, err
-		}
-		if old != nil {
-			return nil, duplicateKeyError(n.desc, row)
+		// findConflict has read the primary key already when it is an
+		// arbiter (of ON CONFLICT without one, every unique constraint is):
+		// nothing there, since the transaction wrote nothing in between.
+		if oc := n.onConflict; oc == nil || (oc.arbiter != nil && oc.arbiter.index != nil) {
+			old, err := r.txn.Get(r.ctx, key)
+			if err != nil {
+				return nil, err
+			}
+			if old != nil {
+				return nil, duplicateKeyError(n.desc, row)
+			}
 		}
 		if err := putRow(n.desc, r, key, row); err != nil {
 			return nil, err
@@ -153,6 +163,9 @@ func (n *insertNode) nextBatched(r *runner) (tree.Datums, error) {
 				n.srcDone = true
 				break
 			}
+			if err := fillGenerated(n.desc, r, row); err != nil {
+				return nil, err
+			}
 			if err := checkRow(n.desc, row); err != nil {
 				return nil, err
 			}
@@ -187,11 +200,13 @@ func (n *insertNode) nextBatched(r *runner) (tree.Datums, error) {
 			}
 			kvs = append(kvs, kvapi.KeyValue{Key: keys[i], Value: v})
 			for j := range n.desc.Indexes {
-				ik, err := rowenc.IndexKey(n.desc, &n.desc.Indexes[j], row)
+				ik, err := indexEntry(n.desc, &n.desc.Indexes[j], r, row)
 				if err != nil {
 					return nil, err
 				}
-				kvs = append(kvs, kvapi.KeyValue{Key: ik, Value: []byte{0}})
+				if ik != nil {
+					kvs = append(kvs, kvapi.KeyValue{Key: ik, Value: []byte{0}})
+				}
 			}
 		}
 		if err := r.txn.PutMany(r.ctx, kvs); err != nil {
@@ -233,6 +248,11 @@ func findConflict(d *catalog.TableDescriptor, r *runner, row tree.Datums, arb *a
 		if !idx.Unique || (arb != nil && arb.index != idx) || hasNull(row, idx.Columns) {
 			continue
 		}
+		if ok, err := inIndex(d, idx, r, row); err != nil {
+			return nil, err
+		} else if !ok {
+			continue // a partial index the row is not in
+		}
 		prefix, err := rowenc.IndexValuesPrefix(d, idx, row)
 		if err != nil {
 			return nil, err
@@ -273,7 +293,7 @@ func (n *insertNode) upsert(r *runner, oc *onConflict, existing, proposed tree.D
 		if err != nil {
 			return nil, err
 		}
-		if newRow[c], err = castDatum(r.eval, d, n.desc.Columns[c].Type()); err != nil {
+		if newRow[c], err = sem.CastDatum(r.eval, d, n.desc.Columns[c].Type()); err != nil {
 			return nil, err
 		}
 	}
@@ -287,6 +307,9 @@ func (n *insertNode) upsert(r *runner, oc *onConflict, existing, proposed tree.D
 // its primary key changed (23505 if the new key is taken), its index
 // entries updated.
 func rewriteRow(d *catalog.TableDescriptor, r *runner, oldRow, newRow tree.Datums) error {
+	if err := fillGenerated(d, r, newRow); err != nil {
+		return err
+	}
 	if err := checkRow(d, newRow); err != nil {
 		return err
 	}
@@ -336,12 +359,12 @@ func updateIndexes(d *catalog.TableDescriptor, r *runner, oldRow, newRow tree.Da
 		var oldKey, newKey []byte
 		var err error
 		if oldRow != nil {
-			if oldKey, err = rowenc.IndexKey(d, idx, oldRow); err != nil {
+			if oldKey, err = indexEntry(d, idx, r, oldRow); err != nil {
 				return err
 			}
 		}
 		if newRow != nil {
-			if newKey, err = rowenc.IndexKey(d, idx, newRow); err != nil {
+			if newKey, err = indexEntry(d, idx, r, newRow); err != nil {
 				return err
 			}
 		}
@@ -424,7 +447,7 @@ func (n *updateNode) next(r *runner) (tree.Datums, error) {
 			if err != nil {
 				return nil, err
 			}
-			if newRow[c], err = castDatum(r.eval, d, n.desc.Columns[c].Type()); err != nil {
+			if newRow[c], err = sem.CastDatum(r.eval, d, n.desc.Columns[c].Type()); err != nil {
 				return nil, err
 			}
 		}
@@ -542,8 +565,12 @@ func keyText(d *catalog.TableDescriptor, cols []int, row tree.Datums) string {
 			names += ", "
 			vals += ", "
 		}
-		names += d.Columns[i].Name
-		vals += datumText(row[i])
+		if d.Columns[i].IsExprColumn() {
+			names += indexColumnSQL(d, i)
+		} else {
+			names += d.Columns[i].Name
+		}
+		vals += sem.DatumText(row[i])
 	}
 	return "(" + names + ")=(" + vals + ")"
 }
@@ -557,7 +584,7 @@ func formatRow(row tree.Datums) string {
 		if d == tree.DNull {
 			s += "null"
 		} else {
-			s += datumText(d)
+			s += sem.DatumText(d)
 		}
 	}
 	return s + ")"
@@ -594,7 +621,7 @@ func (n *fullRowNode) next(r *runner) (tree.Datums, error) {
 				return nil, err
 			}
 		}
-		if row[i], err = castDatum(r.eval, d, n.desc.Columns[i].Type()); err != nil {
+		if row[i], err = sem.CastDatum(r.eval, d, n.desc.Columns[i].Type()); err != nil {
 			return nil, err
 		}
 	}

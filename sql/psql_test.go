@@ -62,7 +62,8 @@ func TestPsqlListsRelations(t *testing.T) {
    Name    | Owner | Encoding | Collate | Ctype | ICU Locale | Locale Provider | Access privileges 
 -----------+-------+----------+---------+-------+------------+-----------------+-------------------
  defaultdb | root  | UTF8     | C       | C     |            | libc            | 
-(1 row)
+ postgres  | root  | UTF8     | C       | C     |            | libc            | 
+(2 rows)
 
                       Table "public.people"
  Column |         Type          | Collation | Nullable | Default 

@@ -31,9 +31,9 @@ const maxRecursiveRows = 1_000_000
 func (b *builder) buildRecursive(cte *cteEntry, as tree.AliasClause) (*recursiveNode, error) {
 	u := cte.sel.Select.(*tree.UnionClause)
 	if cte.sel.OrderBy != nil || cte.sel.Limit != nil {
-		return nil, unsupported("ORDER BY or LIMIT in a recursive query is not supported yet")
+		return nil, pgerror.Unsupported("ORDER BY or LIMIT in a recursive query is not supported yet")
 	}
-	cb := &builder{ctx: b.ctx, txn: b.txn, sema: b.sema, subqueries: b.subqueries, ctes: b.ctes, deps: b.deps}
+	cb := &builder{ctx: b.ctx, txn: b.txn, names: b.names, sema: b.sema, subqueries: b.subqueries, ctes: b.ctes, deps: b.deps, priv: b.priv, privAs: b.privAs}
 	anchor, err := cb.buildSelect(u.Left)
 	if err != nil {
 		return nil, err

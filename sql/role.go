@@ -31,7 +31,7 @@ const (
 
 // roleNotice is a NOTICE of a role statement, as PostgreSQL sends them.
 func roleNotice(format string, args ...any) notice {
-	return notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion, fmt.Sprintf(format, args...)}
+	return notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion, fmt.Sprintf(format, args...), ""}
 }
 
 // execRole runs stmt if it is a role statement, and reports whether it
@@ -49,11 +49,11 @@ func (s *session) execRole(ctx context.Context, txn kvapi.Txn, stmt tree.Stateme
 	case *tree.CreateRole:
 		// Only when the statement did not go through parseWithRoles
 		// (which takes every CREATE ROLE): never, but not silently.
-		return nil, true, unsupported("this form of CREATE ROLE is not supported")
+		return nil, true, pgerror.Unsupported("this form of CREATE ROLE is not supported")
 	case *tree.AlterRole:
-		return nil, true, unsupported("this form of ALTER ROLE is not supported")
+		return nil, true, pgerror.Unsupported("this form of ALTER ROLE is not supported")
 	case *tree.AlterRoleSet:
-		return nil, true, unsupported("ALTER ROLE ... SET (per-role setting defaults) is not supported yet")
+		return nil, true, pgerror.Unsupported("ALTER ROLE ... SET (per-role setting defaults) is not supported yet")
 	case *tree.DropRole:
 		res, err = s.dropRoles(ctx, txn, st)
 	case *tree.GrantRole:
@@ -61,9 +61,11 @@ func (s *session) execRole(ctx context.Context, txn kvapi.Txn, stmt tree.Stateme
 	case *tree.RevokeRole:
 		res, err = s.grantRoles(ctx, txn, st.Roles, st.Members, st.AdminOption, true)
 	case *tree.Grant:
-		return nil, true, unsupported("GRANT of privileges on objects is not supported yet (privileges are not enforced); GRANT role TO role is")
+		// Only when the statement did not go through parseWithRoles
+		// (which takes every GRANT ... ON): never, but not silently.
+		return nil, true, pgerror.Unsupported("this form of GRANT is not supported")
 	case *tree.Revoke:
-		return nil, true, unsupported("REVOKE of privileges on objects is not supported yet (privileges are not enforced); REVOKE role FROM role is")
+		return nil, true, pgerror.Unsupported("this form of REVOKE is not supported")
 	default:
 		return nil, false, nil
 	}
@@ -142,7 +144,7 @@ func (s *session) createRole(ctx context.Context, txn kvapi.Txn, st *roleStmt) (
 // applyRoleOptions sets r's attributes from the options given.
 func (s *session) applyRoleOptions(r *catalog.Role, o *roleOptions, res *result) error {
 	if o.unsupported != "" {
-		return unsupported("%s is not supported yet", o.unsupported)
+		return pgerror.Unsupported("%s is not supported yet", o.unsupported)
 	}
 	set := func(dst *bool, v *bool) {
 		if v != nil {
@@ -182,7 +184,7 @@ func passwordVerifier(pw string) (string, error) {
 		return v.String(), nil
 	}
 	if len(pw) == 35 && strings.HasPrefix(pw, "md5") && strings.Trim(pw[3:], "0123456789abcdef") == "" {
-		return "", unsupported("MD5 password hashes are not supported: give the password itself or its SCRAM-SHA-256 verifier")
+		return "", pgerror.Unsupported("MD5 password hashes are not supported: give the password itself or its SCRAM-SHA-256 verifier")
 	}
 	v, err := scram.New(pw)
 	if err != nil {
@@ -204,7 +206,7 @@ func (s *session) alterRole(ctx context.Context, txn kvapi.Txn, st *roleStmt) (*
 	if st.rename != "" {
 		switch {
 		case name == s.user:
-			return nil, unsupported("session user cannot be renamed")
+			return nil, pgerror.Unsupported("session user cannot be renamed")
 		case r.ID == catalog.RootRoleID:
 			return nil, pgerror.Newf(codeInsufficientPrivilege, "role %q cannot be renamed: the nodes and their operator connect as it", name)
 		}
@@ -244,6 +246,9 @@ func (s *session) dropRoles(ctx context.Context, txn kvapi.Txn, st *tree.DropRol
 			return nil, pgerror.Newf(codeObjectInUse, "cannot drop role %s because it is required by the database system", r.Name)
 		}
 		if err := s.checkDropRole(ctx, txn, r); err != nil {
+			return nil, err
+		}
+		if err := s.checkRoleDependents(ctx, txn, r); err != nil {
 			return nil, err
 		}
 		if err := catalog.DropRole(ctx, txn, r); err != nil {

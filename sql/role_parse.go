@@ -63,9 +63,10 @@ func (s *roleStmt) StatementTag() string {
 // mayBeRoleStmt is a quick test before parseWithRoles splits a query;
 // loose (comments may sit between the words), as a CREATE ROLE it missed
 // would reach the grammar's parse, which lacks options.
-var mayBeRoleStmt = regexp.MustCompile(`(?is)\b(create|alter)\b.*\b(role|user)\b`)
+var mayBeRoleStmt = regexp.MustCompile(`(?is)\b(create|alter)\b.*\b(role|user)\b|\b(grant|revoke)\b.*\bon\b`)
 
 // parseWithRoles parses query, taking its CREATE/ALTER ROLE statements
+// and its GRANT/REVOKE of privileges (privilege_parse.go)
 // itself and the others to the grammar.
 func parseWithRoles(query string) (statements.Statements, error) {
 	var out statements.Statements
@@ -77,6 +78,14 @@ func parseWithRoles(query string) (statements.Statements, error) {
 			rest = ""
 		}
 		toks, ok := parser.Tokens(piece)
+		if ok && isPrivStmt(toks) {
+			st, err := parsePrivStmt(toks)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, statements.Statement[tree.Statement]{AST: st, SQL: strings.TrimSpace(piece)})
+			continue
+		}
 		if ok && isRoleStmt(toks) {
 			st, err := parseRoleStmt(toks)
 			if err != nil {

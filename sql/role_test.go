@@ -60,7 +60,7 @@ func TestRolePasswordLogin(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	db := memkv.New()
-	admin, err := pgx.Connect(ctx, "postgres://root@"+serve(t, db, nil)+"/db?sslmode=disable")
+	admin, err := pgx.Connect(ctx, "postgres://root@"+serve(t, db, nil)+"/defaultdb?sslmode=disable")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestRolePasswordLogin(t *testing.T) {
 
 	addr := serve(t, db, sql.NewRoleAuthenticator(db))
 	url := func(user, pw string) string {
-		return "postgres://" + user + ":" + pw + "@" + addr + "/db?sslmode=disable"
+		return "postgres://" + user + ":" + pw + "@" + addr + "/defaultdb?sslmode=disable"
 	}
 	login := func(user, pw string) error {
 		t.Helper()
@@ -207,7 +207,7 @@ func TestPsqlPasswordLogin(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	db := memkv.New()
-	admin, err := pgx.Connect(ctx, "postgres://root@"+serve(t, db, nil)+"/db?sslmode=disable")
+	admin, err := pgx.Connect(ctx, "postgres://root@"+serve(t, db, nil)+"/defaultdb?sslmode=disable")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestPsqlPasswordLogin(t *testing.T) {
 		password string
 		ok       bool
 	}{{password, true}, {"fi XIIz", true}, {"fi XIIy", false}} {
-		cmd := exec.CommandContext(ctx, psql, "-X", "-A", "-t", "-h", host, "-p", port, "-U", "zoe", "-d", "db", "-c", "SELECT current_user")
+		cmd := exec.CommandContext(ctx, psql, "-X", "-A", "-t", "-h", host, "-p", port, "-U", "zoe", "-d", "defaultdb", "-c", "SELECT current_user")
 		cmd.Env = append(cmd.Environ(), "PGPASSWORD="+tc.password, "PGSSLMODE=disable", "PGCONNECT_TIMEOUT=10")
 		out, err := cmd.CombinedOutput()
 		if tc.ok && (err != nil || strings.TrimSpace(string(out)) != "zoe") {

@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 	"time"
+
+	"github.com/meridiandb/meridian/sql/sem"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
@@ -62,7 +63,7 @@ func newSequenceDescriptor(name string, opts tree.SequenceOptions) (*catalog.Tab
 		case tree.SeqOptOwnedBy:
 			// Recorded by the caller, which knows the table.
 		default:
-			return nil, unsupported("sequence option %s is not supported", o.Name)
+			return nil, pgerror.Unsupported("sequence option %s is not supported", o.Name)
 		}
 	}
 	if so.Increment == 0 {
@@ -169,13 +170,13 @@ func getSequenceRow(ctx context.Context, txn kvapi.Txn, d *catalog.TableDescript
 
 func (b schemaChanger) createSequence(cs *tree.CreateSequence) error {
 	if cs.Persistence != tree.PersistencePermanent {
-		return unsupported("temporary and unlogged sequences are not supported yet")
+		return pgerror.Unsupported("temporary and unlogged sequences are not supported yet")
 	}
-	name := string(cs.Name.ObjectName)
-	existing, err := catalog.GetTable(b.ctx, b.txn, name)
+	key, existing, err := b.newRelation(&cs.Name)
 	if err != nil {
 		return err
 	}
+	name := key.Name
 	if existing != nil {
 		if cs.IfNotExists {
 			return nil
@@ -186,6 +187,7 @@ func (b schemaChanger) createSequence(cs *tree.CreateSequence) error {
 	if err != nil {
 		return err
 	}
+	d.ParentID, d.Schema = key.DB, key.Schema
 	for _, o := range cs.Options {
 		if o.Name != tree.SeqOptOwnedBy || o.ColumnItemVal == nil {
 			continue
@@ -194,7 +196,8 @@ func (b schemaChanger) createSequence(cs *tree.CreateSequence) error {
 		if ci.TableName == nil {
 			return pgerror.New(pgerror.CodeInvalidParameterValue, "invalid OWNED BY option")
 		}
-		t, err := catalog.MustGetTable(b.ctx, b.txn, ci.TableName.Parts[0])
+		tn := ci.TableName.ToTableName()
+		t, err := b.names.mustFind(b.ctx, b.txn, &tn)
 		if err != nil {
 			return err
 		}
@@ -203,12 +206,12 @@ func (b schemaChanger) createSequence(cs *tree.CreateSequence) error {
 		}
 		d.Sequence.OwnedByTable, d.Sequence.OwnedByColumn = t.ID, string(ci.ColumnName)
 	}
-	return createSequence(b.ctx, b.txn, d)
+	return b.createSequenceRel(d)
 }
 
 // dropOwnedSequences drops the sequences that d's columns own.
 func dropOwnedSequences(ctx context.Context, txn kvapi.Txn, d *catalog.TableDescriptor) error {
-	all, err := catalog.ListTables(ctx, txn)
+	all, err := catalog.ListTables(ctx, txn, d.ParentID)
 	if err != nil {
 		return err
 	}
@@ -243,6 +246,11 @@ func columnSequence(d *catalog.TableDescriptor, c *catalog.ColumnDescriptor, opt
 		return nil, err
 	}
 	s.Sequence.OwnedByColumn = c.Name
+	// The default names the sequence's schema unless it is public, so
+	// that it draws from that sequence whatever the search path.
+	if d.Schema != "" && d.Schema != catalog.PublicSchema {
+		name = d.Schema + "." + name
+	}
 	c.Default = fmt.Sprintf("nextval('%s'::REGCLASS)", name)
 	return s, nil
 }
@@ -260,16 +268,16 @@ type seqState struct {
 
 // sequenceByArg finds the sequence a nextval-style function names: by
 // name (text) or by relation OID (regclass).
-func (e *evalCtx) sequenceByArg(arg tree.Datum) (*catalog.TableDescriptor, error) {
-	c := e.catalog
+func sequenceByArg(e *sem.EvalCtx, arg tree.Datum) (*catalog.TableDescriptor, error) {
+	c := catalogOf(e)
 	if c == nil {
-		return e.lookupSequence(arg)
+		return lookupSequence(e, arg)
 	}
 	key := tree.AsString(arg)
 	if d, ok := c.seqs[key]; ok {
 		return d, nil
 	}
-	d, err := e.lookupSequence(arg)
+	d, err := lookupSequence(e, arg)
 	if err != nil {
 		return nil, err
 	}
@@ -280,21 +288,21 @@ func (e *evalCtx) sequenceByArg(arg tree.Datum) (*catalog.TableDescriptor, error
 	return d, nil
 }
 
-func (e *evalCtx) lookupSequence(arg tree.Datum) (*catalog.TableDescriptor, error) {
+func lookupSequence(e *sem.EvalCtx, arg tree.Datum) (*catalog.TableDescriptor, error) {
 	var d *catalog.TableDescriptor
 	var err error
 	switch x := arg.(type) {
 	case *tree.DString:
-		name := strings.ToLower(strings.TrimPrefix(string(*x), "public."))
-		if strings.HasPrefix(string(*x), `"`) {
-			name = strings.Trim(string(*x), `"`)
+		tn, perr := parseRelationName(string(*x))
+		if perr != nil {
+			return nil, perr
 		}
-		if d, err = catalog.GetTable(e.ctx, e.txn, name); err == nil && d == nil {
-			err = pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", string(*x))
+		if d, err = namesOf(e).find(e.Ctx, e.Txn, tn); err == nil && d == nil {
+			err = undefinedRelation(tn)
 		}
 	case *tree.DOid:
 		if x.Oid >= vtable.RelOIDBase && x.Oid < vtable.RelOIDBase+1<<24 {
-			d, err = catalog.GetTableByID(e.ctx, e.txn, uint32(x.Oid-vtable.RelOIDBase))
+			d, err = catalog.GetTableByID(e.Ctx, e.Txn, uint32(x.Oid-vtable.RelOIDBase))
 		}
 		if err == nil && d == nil {
 			err = pgerror.Newf(pgerror.CodeUndefinedTable, "relation with OID %d does not exist", x.Oid)
@@ -314,16 +322,16 @@ func (e *evalCtx) lookupSequence(arg tree.Datum) (*catalog.TableDescriptor, erro
 // nextval hands out d's next value: from the session's reserved values,
 // or by reserving more in a transaction of its own, which commits at once
 // (PostgreSQL's nextval is never rolled back either).
-func (e *evalCtx) nextval(d *catalog.TableDescriptor) (int64, error) {
-	if e.sess == nil {
+func nextval(e *sem.EvalCtx, d *catalog.TableDescriptor) (int64, error) {
+	if sessionOf(e) == nil {
 		return 0, errors.AssertionFailedf("nextval outside a session")
 	}
 	so := d.Sequence
-	st := e.sess.sequences[d.ID]
+	st := sessionOf(e).sequences[d.ID]
 	if st == nil || st.cached == 0 {
 		var first, last, n int64 // the values reserved: first, ..., last; n of them
 		reserve := func(txn kvapi.Txn) error {
-			cur, called, err := getSequenceRow(e.ctx, txn, d)
+			cur, called, err := getSequenceRow(e.Ctx, txn, d)
 			if err != nil {
 				return err
 			}
@@ -341,22 +349,22 @@ func (e *evalCtx) nextval(d *catalog.TableDescriptor) (int64, error) {
 				}
 				last, n = next, n+1
 			}
-			return putSequenceRow(e.ctx, txn, d, last, true)
+			return putSequenceRow(e.Ctx, txn, d, last, true)
 		}
-		if err := e.sequenceTxn(d, reserve); err != nil {
+		if err := sequenceTxn(e, d, reserve); err != nil {
 			return 0, err
 		}
 		st = &seqState{next: first, cached: n}
-		if e.sess.sequences == nil {
-			e.sess.sequences = map[uint32]*seqState{}
+		if sessionOf(e).sequences == nil {
+			sessionOf(e).sequences = map[uint32]*seqState{}
 		}
-		e.sess.sequences[d.ID] = st
+		sessionOf(e).sequences[d.ID] = st
 	}
 	v := st.next
 	st.cached--
 	st.next += so.Increment
 	st.current, st.defined = v, true
-	e.sess.lastSequence = d.ID
+	sessionOf(e).lastSequence = d.ID
 	return v, nil
 }
 
@@ -391,35 +399,35 @@ func seqStep(d *catalog.TableDescriptor, cur int64) (int64, error) {
 
 // setval sets d's value: the next nextval returns v's successor when
 // called is set, v itself otherwise.
-func (e *evalCtx) setval(d *catalog.TableDescriptor, v int64, called bool) error {
+func setval(e *sem.EvalCtx, d *catalog.TableDescriptor, v int64, called bool) error {
 	so := d.Sequence
 	if v < so.MinValue || v > so.MaxValue {
 		return pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "setval: value %d is out of bounds for sequence %q (%d..%d)", v, d.Name, so.MinValue, so.MaxValue)
 	}
-	if err := e.sequenceTxn(d, func(txn kvapi.Txn) error {
-		return putSequenceRow(e.ctx, txn, d, v, called)
+	if err := sequenceTxn(e, d, func(txn kvapi.Txn) error {
+		return putSequenceRow(e.Ctx, txn, d, v, called)
 	}); err != nil {
 		return err
 	}
-	if e.sess.sequences == nil {
-		e.sess.sequences = map[uint32]*seqState{}
+	if sessionOf(e).sequences == nil {
+		sessionOf(e).sequences = map[uint32]*seqState{}
 	}
 	// Reserved values are dropped: the next nextval starts from v.
 	st := &seqState{}
-	if old := e.sess.sequences[d.ID]; old != nil {
+	if old := sessionOf(e).sequences[d.ID]; old != nil {
 		st.current, st.defined = old.current, old.defined
 	}
 	if called {
 		st.current, st.defined = v, true
-		e.sess.lastSequence = d.ID
+		sessionOf(e).lastSequence = d.ID
 	}
-	e.sess.sequences[d.ID] = st
+	sessionOf(e).sequences[d.ID] = st
 	return nil
 }
 
 // currval is the value nextval last returned in this session.
-func (e *evalCtx) currval(d *catalog.TableDescriptor) (int64, error) {
-	st := e.sess.sequences[d.ID]
+func currval(e *sem.EvalCtx, d *catalog.TableDescriptor) (int64, error) {
+	st := sessionOf(e).sequences[d.ID]
 	if st == nil || !st.defined {
 		return 0, pgerror.Newf("55000", "currval of sequence %q is not yet defined in this session", d.Name)
 	}
@@ -432,19 +440,19 @@ func (e *evalCtx) currval(d *catalog.TableDescriptor) (int64, error) {
 // sequence and has not committed: a transaction of its own would wait on
 // that one's intent (or, on memkv, not see the row), so fn runs in the
 // statement's transaction (if it rolls back, the sequence goes with it).
-func (e *evalCtx) sequenceTxn(d *catalog.TableDescriptor, fn func(kvapi.Txn) error) error {
-	if w, ok := e.txn.(descriptorWriter); ok && w.WroteDescriptor(d.ID) {
-		return fn(e.txn)
+func sequenceTxn(e *sem.EvalCtx, d *catalog.TableDescriptor, fn func(kvapi.Txn) error) error {
+	if w, ok := e.Txn.(descriptorWriter); ok && w.WroteDescriptor(d.ID) {
+		return fn(e.Txn)
 	}
-	err := e.sess.ex.runOwnTxn(e.ctx, func(txn kvapi.Txn) error {
+	err := sessionOf(e).ex.runOwnTxn(e.Ctx, func(txn kvapi.Txn) error {
 		// The row must be there for it (setval only writes it).
-		if _, _, err := getSequenceRow(e.ctx, txn, d); err != nil {
+		if _, _, err := getSequenceRow(e.Ctx, txn, d); err != nil {
 			return err
 		}
 		return fn(txn)
 	})
-	if errors.Is(err, errSequenceUnseen) && e.txn != nil {
-		err = fn(e.txn)
+	if errors.Is(err, errSequenceUnseen) && e.Txn != nil {
+		err = fn(e.Txn)
 	}
 	return err
 }
@@ -487,8 +495,9 @@ func (ex *Executor) runOwnTxn(ctx context.Context, fn func(kvapi.Txn) error) err
 // start by default), as setval(n, false) would, in the statement's
 // transaction.
 func (b schemaChanger) alterSequence(as *tree.AlterSequence) error {
-	name := as.Name.Object()
-	d, err := catalog.GetTable(b.ctx, b.txn, name)
+	tn := as.Name.ToTableName()
+	name := tn.Object()
+	d, err := b.names.find(b.ctx, b.txn, &tn)
 	if err != nil {
 		return err
 	}
@@ -501,6 +510,9 @@ func (b schemaChanger) alterSequence(as *tree.AlterSequence) error {
 	if d.Sequence == nil {
 		return pgerror.Newf("42809", "%q is not a sequence", d.Name)
 	}
+	if err := b.checkOwner(d); err != nil {
+		return err
+	}
 	cur := d.Sequence
 	given := map[string]bool{}
 	var restart *int64
@@ -512,7 +524,7 @@ func (b schemaChanger) alterSequence(as *tree.AlterSequence) error {
 			restartGiven, restart = true, o.IntVal
 			continue
 		case tree.SeqOptOwnedBy:
-			return unsupported("ALTER SEQUENCE ... OWNED BY is not supported yet")
+			return pgerror.Unsupported("ALTER SEQUENCE ... OWNED BY is not supported yet")
 		}
 		given[o.Name] = true
 		merged = append(merged, o)

@@ -3,6 +3,8 @@ package sql
 import (
 	"strings"
 
+	"github.com/meridiandb/meridian/sql/sem"
+
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/meridiandb/meridian/sql/pgerror"
@@ -26,7 +28,7 @@ type seriesNode struct {
 func (b *builder) buildSeries(rf *tree.RowsFromExpr, as tree.AliasClause, ordinality bool) (planNode, *scope, error) {
 	f, ok := rf.Items[0].(*tree.FuncExpr)
 	if len(rf.Items) != 1 || !ok {
-		return nil, nil, unsupported("ROWS FROM is not supported yet")
+		return nil, nil, pgerror.Unsupported("ROWS FROM is not supported yet")
 	}
 	name := strings.ToLower(tree.AsString(f.Func))
 	name = strings.TrimPrefix(name, "pg_catalog.")
@@ -34,16 +36,22 @@ func (b *builder) buildSeries(rf *tree.RowsFromExpr, as tree.AliasClause, ordina
 		return b.buildPartitionAncestors(f, as, ordinality)
 	}
 	if ordinality {
-		return nil, nil, unsupported("WITH ORDINALITY is not supported yet")
+		return nil, nil, pgerror.Unsupported("WITH ORDINALITY is not supported yet")
 	}
 	if name == "unnest" {
 		return b.buildUnnest(f, as)
 	}
+	if srf, ok := jsonSRFs[name]; ok {
+		return b.buildJSONSRF(f, name, srf, as)
+	}
 	if name != "generate_series" {
-		return nil, nil, unsupported("function %s in FROM is not supported yet", name)
+		return nil, nil, pgerror.Unsupported("function %s in FROM is not supported yet", name)
 	}
 	if len(f.Exprs) < 2 || len(f.Exprs) > 3 {
 		return nil, nil, pgerror.Newf(pgerror.CodeUndefinedFunction, "function generate_series with %d arguments does not exist", len(f.Exprs))
+	}
+	if tn, sc, ok, err := b.buildTimeSeries(f, as); ok {
+		return tn, sc, err
 	}
 	n := &seriesNode{}
 	typ := types.Int4
@@ -53,11 +61,11 @@ func (b *builder) buildSeries(rf *tree.RowsFromExpr, as tree.AliasClause, ordina
 			return nil, nil, err
 		}
 		if te.ResolvedType().Family() != types.IntFamily && te.ResolvedType().Family() != types.UnknownFamily {
-			return nil, nil, unsupported("generate_series over %s is not supported yet", te.ResolvedType().SQLString())
+			return nil, nil, pgerror.Unsupported("generate_series over %s is not supported yet", te.ResolvedType().SQLString())
 		}
 		// The result is an int4 when every argument is, as PostgreSQL
 		// picks the int4 variant then.
-		if pgIntWidth(te) > 32 {
+		if sem.PGIntWidth(te) > 32 {
 			typ = types.Int
 		}
 		n.args = append(n.args, te)
@@ -161,11 +169,11 @@ type unnestNode struct {
 
 func (b *builder) buildUnnest(f *tree.FuncExpr, as tree.AliasClause) (planNode, *scope, error) {
 	if len(f.Exprs) != 1 {
-		return nil, nil, unsupported("unnest of several arrays is not supported yet")
+		return nil, nil, pgerror.Unsupported("unnest of several arrays is not supported yet")
 	}
 	te, err := b.typeCheck(f.Exprs[0], &scope{}, types.AnyArray)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, lateralUnnestError(err)
 	}
 	if te.ResolvedType().Family() != types.ArrayFamily {
 		return nil, nil, pgerror.Newf(pgerror.CodeUndefinedFunction, "function unnest(%s) does not exist", te.ResolvedType().SQLString())

@@ -9,7 +9,8 @@
 //	sql/pgerror   errors with SQLSTATEs
 //	sql/mon       the node's SQL memory budget, which statements charge
 //	              for the rows they hold (sorts, hash tables, results)
-//	sql/sem       expression parsing, PostgreSQL's type metadata
+//	sql/sem       expressions: parsing, implicit casts, evaluation, casts,
+//	              operators, builtin functions; PostgreSQL's type metadata
 //	sql/catalog   descriptors, names, their storage
 //	sql/rowenc    rows and index entries as keys and values
 //	sql/vtable    pg_catalog and information_schema, declared per table
@@ -25,8 +26,11 @@
 // of the builder); ddl.go, alter.go, constraint.go and sequence.go (schema
 // changes, run by the schemaChanger, and constraint enforcement); plan.go,
 // plan_write.go and plan_virtual.go (the nodes that run, pulling one row
-// at a time); explain.go; expr.go (expression evaluation); builtins*.go
-// (functions, one family a file); copy.go (COPY FROM); and role*.go
+// at a time); explain.go; the builtin family that reads the catalog
+// (builtins_catalog.go; expression evaluation, casts, implicit casts and
+// the other families are in sql/sem, which reaches the session and the
+// sequences through the seams implemented in eval_session.go and
+// eval_sequences.go); copy.go (COPY FROM); and role*.go
 // (CREATE/ALTER/DROP ROLE, role membership, and the Authenticator that
 // checks pgwire logins against the stored roles).
 //
@@ -44,6 +48,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/parser"
@@ -78,6 +83,8 @@ type Executor struct {
 	// mem is the node's SQL memory budget, which every statement's
 	// buffered rows are charged to (nil: unlimited and untracked).
 	mem *mon.BytesMonitor
+	// bootstrapped: the built-in databases are known to exist.
+	bootstrapped atomic.Bool
 }
 
 // maxImplicitRetries bounds the retries of a statement outside a
@@ -120,13 +127,26 @@ func (ex *Executor) NewSession(ctx context.Context, args pgwire.SessionArgs) (pg
 	if err := s.applyStartupParams(args.Params, args.Warn); err != nil {
 		return nil, err
 	}
+	if err := s.openDatabase(ctx, args.Database); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
 // session is one client's SQL state.
 type session struct {
-	ex            *Executor
-	user          string
+	// loc is the time zone of the TimeZone setting locName, parsed once
+	// (session.location).
+	loc     *time.Location
+	locName string
+	ex      *Executor
+	user    string
+	// settingRole: SET ROLE, which checked the role, is setting it (no
+	// other way may; see check).
+	settingRole bool
+	// names resolves relation names: the session's database and search
+	// path (see names.go).
+	names         *names
 	pid           uint32
 	serverVersion string    // as pgwire reports it; empty: fixedSettings's
 	txn           kvapi.Txn // the open transaction block, if any
@@ -143,6 +163,8 @@ type session struct {
 	// sequence ID; lastSequence is the one nextval last used (lastval).
 	sequences    map[uint32]*seqState
 	lastSequence uint32
+	// sqlPrepared are the statements of SQL-level PREPARE, by name.
+	sqlPrepared map[string]*prepared
 	// savepoints are the open block's SAVEPOINTs, oldest first;
 	// stmtsInBlock counts the statements the block ran; released: RELEASE
 	// SAVEPOINT cockroach_restart committed the block's transaction, and
@@ -174,10 +196,20 @@ func (s *session) TxnStatus() pgwire.TxnStatus { return s.status }
 
 func (s *session) Close() {
 	if s.txn != nil {
-		_ = s.txn.Rollback(context.Background())
+		// Best effort, and bounded: a connection closing while its node
+		// stops must not wait for a cluster that is going away (the
+		// node's stop waits for this connection). Intents left behind are
+		// cleaned up by whoever meets them, once the record expires.
+		ctx, cancel := context.WithTimeout(context.Background(), closeRollbackTimeout)
+		_ = s.txn.Rollback(ctx)
+		cancel()
 		s.txn, s.implicit = nil, false
 	}
 }
+
+// closeRollbackTimeout bounds the rollback of a closing session's open
+// transaction.
+const closeRollbackTimeout = 5 * time.Second
 
 // result is a statement's outcome: its rows (if it returns any) and tag.
 type result struct {
@@ -195,9 +227,10 @@ type result struct {
 
 // notice is a warning or notice a statement sends the client.
 type notice struct {
-	sev  pgerror.Severity
-	code pgerror.Code
-	msg  string
+	sev    pgerror.Severity
+	code   pgerror.Code
+	msg    string
+	detail string
 }
 
 // close returns the result's memory to the budget; the rows are not to be
@@ -260,11 +293,13 @@ func (s *session) ExecSimple(ctx context.Context, query string, w pgwire.ResultW
 // to w, up to the first error.
 func (s *session) execStmts(ctx context.Context, stmts statements.Statements, w pgwire.ResultWriter) (err error) {
 	for _, st := range stmts {
-		if st.NumPlaceholders > 0 {
+		if _, prep := st.AST.(*tree.Prepare); st.NumPlaceholders > 0 && !prep {
 			return pgerror.Newf("08P01", "there is no parameter $%d", 1)
 		}
 		var res *result
-		if cf, ok := st.AST.(*tree.CopyFrom); ok {
+		if r, ok, perr := s.execSQLPrepare(ctx, st); ok {
+			res, err = r, perr
+		} else if cf, ok := st.AST.(*tree.CopyFrom); ok {
 			if s.status == pgwire.TxnFailed {
 				return pgerror.New(pgerror.CodeInFailedSQLTransaction,
 					"current transaction is aborted, commands ignored until end of transaction block")
@@ -274,13 +309,15 @@ func (s *session) execStmts(ctx context.Context, stmts statements.Statements, w 
 				res, err = s.copyFrom(cctx, cf, w)
 				err = done(err)
 			}
+		} else if ct, ok := st.AST.(*tree.CopyTo); ok {
+			res, err = s.copyTo(ctx, ct, w)
 		} else {
 			res, err = s.execStmt(ctx, st.AST, 0, nil, nil)
 		}
 		if err != nil {
 			return err
 		}
-		err = writeResult(w, res, nil, true)
+		err = writeResult(w, res, nil, true, s.location())
 		res.close()
 		if err != nil {
 			return err
@@ -307,6 +344,12 @@ func parseSQL(query string) (_ statements.Statements, err error) {
 	if strings.Contains(query, "pg_catalog.default") {
 		query = collateDefault.ReplaceAllString(query, "")
 	}
+	query = rewriteGroupingSets(query)
+	// PostgreSQL's ALTER COLUMN ... DROP EXPRESSION is the grammar's DROP
+	// STORED.
+	if dropExpression.MatchString(query) {
+		query = dropExpression.ReplaceAllString(query, "${1}DROP STORED")
+	}
 	if stmts, ok := parseMaintenance(query); ok {
 		return stmts, nil
 	}
@@ -324,6 +367,7 @@ func parseSQL(query string) (_ statements.Statements, err error) {
 }
 
 var (
+	dropExpression   = regexp.MustCompile(`(?i)(\bALTER\s+(?:COLUMN\s+)?(?:"[^"]*"|\w+)\s+)DROP\s+EXPRESSION\b`)
 	collateDefault   = regexp.MustCompile(`(?i)\s+COLLATE\s+pg_catalog\."?default"?`)
 	copyFreezeAlone  = regexp.MustCompile(`(?i)\bWITH\s*\(\s*FREEZE(\s+(ON|TRUE|OFF|FALSE|1|0))?\s*\)`)
 	copyFreezeInList = regexp.MustCompile(`(?i)(\bFREEZE(\s+(ON|TRUE|OFF|FALSE|1|0))?\s*,\s*)|(,\s*FREEZE(\s+(ON|TRUE|OFF|FALSE|1|0))?\b)`)
@@ -331,9 +375,9 @@ var (
 
 // writeResult sends a result's rows and tag; announce sends the column
 // descriptions first (the simple protocol).
-func writeResult(w pgwire.ResultWriter, res *result, formats []int16, announce bool) error {
+func writeResult(w pgwire.ResultWriter, res *result, formats []int16, announce bool, loc *time.Location) error {
 	for _, n := range res.notices {
-		w.Notice(n.sev, n.code, n.msg)
+		w.Notice(n.sev, n.code, n.msg, n.detail)
 	}
 	for _, kv := range res.paramStatus {
 		w.ParameterStatus(kv[0], kv[1])
@@ -342,7 +386,7 @@ func writeResult(w pgwire.ResultWriter, res *result, formats []int16, announce b
 		w.Columns(wireColumns(res.cols, formats))
 	}
 	for _, row := range res.rows {
-		vals, err := encodeRow(row, res.cols, formats)
+		vals, err := encodeRow(row, res.cols, formats, loc)
 		if err != nil {
 			return err
 		}
@@ -364,7 +408,9 @@ func formatOf(formats []int16, i int) int16 {
 	return formats[i]
 }
 
-func encodeRow(row tree.Datums, cols []resultColumn, formats []int16) ([][]byte, error) {
+// encodeRow is a row in the formats asked for; loc is the session's time
+// zone, where a timestamptz's text is shown.
+func encodeRow(row tree.Datums, cols []resultColumn, formats []int16, loc *time.Location) ([][]byte, error) {
 	vals := make([][]byte, len(row))
 	for i, d := range row {
 		if formatOf(formats, i) == 1 {
@@ -374,7 +420,7 @@ func encodeRow(row tree.Datums, cols []resultColumn, formats []int16) ([][]byte,
 			}
 			vals[i] = v
 		} else {
-			vals[i] = pgformat.EncodeText(d)
+			vals[i] = pgformat.EncodeTextIn(d, loc)
 		}
 	}
 	return vals, nil
@@ -456,7 +502,7 @@ func (s *session) execStmtTxn(ctx context.Context, stmt tree.Statement, nParams 
 			// The statements before BEGIN in the same implicit
 			// transaction become part of the block, as in PostgreSQL.
 			if st.Modes.AsOf.Expr != nil {
-				return nil, unsupported("BEGIN AS OF SYSTEM TIME after other statements of the same query or pipeline: it must start its transaction")
+				return nil, pgerror.Unsupported("BEGIN AS OF SYSTEM TIME after other statements of the same query or pipeline: it must start its transaction")
 			}
 			s.implicit, s.status = false, pgwire.TxnActive
 			s.savepoints, s.stmtsInBlock = nil, 1
@@ -465,7 +511,7 @@ func (s *session) execStmtTxn(ctx context.Context, stmt tree.Statement, nParams 
 				return nil, err
 			}
 		default:
-			return &result{tag: "BEGIN", notices: []notice{{pgerror.SeverityWarning, pgerror.CodeActiveSQLTransaction, "there is already a transaction in progress"}}}, nil
+			return &result{tag: "BEGIN", notices: []notice{{pgerror.SeverityWarning, pgerror.CodeActiveSQLTransaction, "there is already a transaction in progress", ""}}}, nil
 		}
 		return &result{tag: "BEGIN"}, nil
 	case *tree.SetTransaction:
@@ -513,6 +559,9 @@ func (s *session) execStmtTxn(ctx context.Context, stmt tree.Statement, nParams 
 		s.endTxnSettings(false)
 		return res, nil
 	case *tree.SetVar:
+		if strings.EqualFold(st.Name, "role") {
+			return s.setRole(ctx, st)
+		}
 		return s.setVar(st)
 	case *tree.ShowVar:
 		name := strings.ToLower(st.Name)
@@ -523,7 +572,11 @@ func (s *session) execStmtTxn(ctx context.Context, stmt tree.Statement, nParams 
 		if err != nil {
 			return nil, err
 		}
-		return &result{cols: []resultColumn{{name: name, typ: types.String}}, rows: []tree.Datums{{tree.NewDString(v)}}, tag: "SHOW"}, nil
+		col := name
+		if d, ok := settingDefs[name]; ok && d.reported != "" {
+			col = d.reported // PostgreSQL's spelling: TimeZone, DateStyle
+		}
+		return &result{cols: []resultColumn{{name: col, typ: types.String}}, rows: []tree.Datums{{tree.NewDString(v)}}, tag: "SHOW"}, nil
 	case *tree.Savepoint, *tree.ReleaseSavepoint, *tree.RollbackToSavepoint:
 		return s.execSavepoint(ctx, stmt)
 	}
@@ -536,7 +589,7 @@ func (s *session) execStmtTxn(ctx context.Context, stmt tree.Statement, nParams 
 	if asOf := stmtAsOf(stmt); asOf != nil {
 		ts, err := s.asOfTimestamp(asOf.Expr)
 		if err == nil && s.txn != nil && (s.blockAsOf == nil || ts != *s.blockAsOf) {
-			err = unsupported("AS OF SYSTEM TIME in a transaction: give it to the block (BEGIN AS OF SYSTEM TIME ...), or run the statement on its own")
+			err = pgerror.Unsupported("AS OF SYSTEM TIME in a transaction: give it to the block (BEGIN AS OF SYSTEM TIME ...), or run the statement on its own")
 		}
 		if err != nil {
 			if s.txn != nil && !s.implicit {
@@ -563,7 +616,7 @@ func (s *session) execStmtTxn(ctx context.Context, stmt tree.Statement, nParams 
 	return res, nil
 }
 
-var noTxnInProgress = notice{pgerror.SeverityWarning, pgerror.CodeNoActiveSQLTransaction, "there is no transaction in progress"}
+var noTxnInProgress = notice{pgerror.SeverityWarning, pgerror.CodeNoActiveSQLTransaction, "there is no transaction in progress", ""}
 
 // withTxn runs fn, one statement, in the transaction it belongs to: the
 // open block; the implicit transaction of the query string or pipeline it
@@ -574,6 +627,13 @@ var noTxnInProgress = notice{pgerror.SeverityWarning, pgerror.CodeNoActiveSQLTra
 // session turns into an error) is rolled back here: left open, it would
 // hold its intents, and heartbeat them, for nobody.
 func (s *session) withTxn(ctx context.Context, retry bool, fn func(kvapi.Txn) error) error {
+	stmtFn := fn
+	fn = func(t kvapi.Txn) error {
+		if lw, ok := t.(kvapi.LockWaiter); ok {
+			lw.SetLockTimeout(s.duration("lock_timeout"))
+		}
+		return stmtFn(t)
+	}
 	switch {
 	case s.txn != nil && !s.implicit:
 		s.stmtsInBlock++
@@ -697,11 +757,15 @@ func (s *session) Sync(ctx context.Context, abort bool) (err error) {
 // goes back to the budget when it returns, whatever happens; the
 // result's rows stay charged to res.mem until the result is closed.
 func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (_ *result, err error) {
-	b := newBuilder(ctx, txn, nParams, hints)
-	ev := &evalCtx{ctx: ctx, txn: txn, sess: s, catalog: &stmtCatalog{}, params: params, stmtTime: s.ex.now()}
+	if err := s.refreshNames(ctx, txn); err != nil {
+		return nil, err
+	}
+	b := newBuilder(ctx, txn, s.names, nParams, hints)
+	b.priv = s.newPrivChecker(ctx, txn)
+	ev := stmtEvalCtx(ctx, txn, s, params)
 	r := &runner{ctx: ctx, txn: txn, eval: ev, mem: s.ex.mem.NewAccount()}
 	defer r.mem.Close()
-	ev.subquery = func(sq *tree.Subquery, row tree.Datums, all bool) (tree.Datum, error) {
+	ev.Subquery = func(sq *tree.Subquery, row tree.Datums, all bool) (tree.Datum, error) {
 		return b.runSubquery(r, sq, row, all)
 	}
 	if tree.CanModifySchema(stmt) {
@@ -713,7 +777,13 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 	if err := refuseIgnoredClauses(stmt); err != nil {
 		return nil, err
 	}
+	if st, ok := stmt.(*privStmt); ok {
+		return s.execPrivStmt(ctx, txn, b, st)
+	}
 	if res, ok, err := s.execRole(ctx, txn, stmt); ok {
+		return res, err
+	}
+	if res, ok, err := s.execNamespace(ctx, txn, b, stmt); ok {
 		return res, err
 	}
 	if res, ok, err := s.execAdmin(b, r, stmt); ok {
@@ -725,15 +795,21 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 	switch st := stmt.(type) {
 	case *tree.Explain:
 		if st.Mode != tree.ExplainPlan {
-			return nil, unsupported("EXPLAIN (%s) is not supported yet", st.Mode)
+			return nil, pgerror.Unsupported("EXPLAIN (%s) is not supported yet", st.Mode)
 		}
 		plan, _, err := b.buildPlan(st.Statement)
+		if err == nil {
+			err = b.priv.checkReqs()
+		}
 		if err != nil {
 			return nil, err
 		}
 		return explainResult(explainPlan(plan, nil)), nil
 	case *tree.ExplainAnalyze:
 		plan, _, err := b.buildPlan(st.Statement)
+		if err == nil {
+			err = b.priv.checkReqs()
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -752,7 +828,7 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 		lines = append(lines, fmt.Sprintf("rows written: %d", r.rowsAffected))
 		return explainResult(lines), nil
 	case *tree.ShowTables:
-		tables, err := catalog.ListTables(ctx, txn)
+		tables, err := catalog.ListTables(ctx, txn, s.names.db.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -763,6 +839,9 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 		return res, nil
 	}
 	plan, tag, err := b.buildPlan(stmt)
+	if err == nil {
+		err = b.priv.checkReqs()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -839,7 +918,7 @@ func (b *builder) buildPlan(stmt tree.Statement) (planNode, string, error) {
 		p, err := b.buildSelect(st.Select)
 		return p, "SELECT", err
 	}
-	return nil, "", unsupported("%s is not supported yet", stmt.StatementTag())
+	return nil, "", pgerror.Unsupported("%s is not supported yet", stmt.StatementTag())
 }
 
 // Prepare implements pgwire.Session.
@@ -864,8 +943,13 @@ func (s *session) Prepare(ctx context.Context, query string, paramOIDs []uint32)
 		}
 		if o != 0 {
 			t, ok := types.OidToType[oid.Oid(o)]
+			if !ok && o > catalog.TypeOIDBase {
+				// A user-defined type: its members are read where the
+				// statement is described (resolveTypeHints).
+				t, ok = types.MakeEnum(oid.Oid(o), 0), true
+			}
 			if !ok {
-				return nil, unsupported("parameter $%d has unsupported type OID %d", i+1, o)
+				return nil, pgerror.Unsupported("parameter $%d has unsupported type OID %d", i+1, o)
 			}
 			ps.hints[i] = t
 		}
@@ -908,8 +992,18 @@ func (ps *prepared) describe(ctx context.Context) error {
 			ps.cols = showRangesCols
 		case *tree.Split:
 			ps.cols = splitCols
+		case *tree.Unsplit:
+			ps.cols = unsplitCols
 		case *tree.RelocateRange:
 			ps.cols = relocateCols
+		case *tree.ShowZoneConfig:
+			ps.cols = showZoneCols
+		case *tree.ShowClusterSettingList:
+			ps.cols = showSettingsCols
+		case *tree.ShowClusterSetting:
+			if set, err := lookupSetting(st.Name); err == nil {
+				ps.cols = []resultColumn{{name: set.Name, typ: settingColType(set)}}
+			}
 		}
 		return nil
 	}
@@ -931,7 +1025,22 @@ func (ps *prepared) describe(ctx context.Context) error {
 		defer func() { _ = t.Rollback(ctx) }()
 		txn = t
 	}
-	b := newBuilder(ctx, txn, ps.nParams, ps.hints)
+	if err := ps.s.refreshNames(ctx, txn); err != nil {
+		return err
+	}
+	for i, t := range ps.hints {
+		if t != nil && t.Family() == types.EnumFamily && t.TypeMeta.EnumData == nil {
+			d, err := catalog.GetTypeByID(ctx, txn, catalog.TypeIDOfOID(t.Oid()))
+			if err != nil {
+				return err
+			}
+			if d == nil {
+				return pgerror.Newf("42704", "type with OID %d does not exist", t.Oid())
+			}
+			ps.hints[i] = d.T()
+		}
+	}
+	b := newBuilder(ctx, txn, ps.s.names, ps.nParams, ps.hints)
 	plan, tag, err := b.buildPlan(ps.ast)
 	if err != nil {
 		return err
@@ -970,10 +1079,10 @@ func (ps *prepared) Close() {}
 
 func (ps *prepared) Bind(ctx context.Context, params [][]byte, paramFormats, resultFormats []int16) (_ pgwire.Portal, err error) {
 	defer recoverInternal(&err)
-	ev := &evalCtx{ctx: ctx, stmtTime: ps.s.ex.now()}
+	ev := &sem.EvalCtx{Ctx: ctx, StmtTime: ps.s.ex.now(), Location: ps.s.location()}
 	p := &portal{ps: ps, formats: resultFormats, params: make(tree.Datums, len(params))}
 	for i, v := range params {
-		d, err := pgformat.DecodeParam(v, ps.params[i], formatOf(paramFormats, i), ev.stmtTime)
+		d, err := pgformat.DecodeParam(v, ps.params[i], formatOf(paramFormats, i), ev.GetRelativeParseTime())
 		if err != nil {
 			return nil, errors.Wrapf(err, "parameter $%d", i+1)
 		}
@@ -1019,7 +1128,7 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.ResultWriter
 			return false, err
 		}
 		for _, n := range res.notices {
-			w.Notice(n.sev, n.code, n.msg)
+			w.Notice(n.sev, n.code, n.msg, n.detail)
 		}
 		for _, kv := range res.paramStatus {
 			w.ParameterStatus(kv[0], kv[1])
@@ -1030,7 +1139,7 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.ResultWriter
 		if maxRows > 0 && n == maxRows {
 			return true, nil
 		}
-		vals, err := encodeRow(p.res.rows[p.sent], p.res.cols, p.formats)
+		vals, err := encodeRow(p.res.rows[p.sent], p.res.cols, p.formats, p.ps.s.location())
 		if err != nil {
 			return false, err
 		}

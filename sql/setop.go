@@ -2,9 +2,9 @@ package sql
 
 import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
-	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/rowenc"
+	"github.com/meridiandb/meridian/sql/sem"
 )
 
 // buildSetOp plans UNION, INTERSECT and EXCEPT, with or without ALL.
@@ -25,16 +25,11 @@ func (b *builder) buildSetOp(u *tree.UnionClause) (planNode, error) {
 	for i := range lc {
 		cols[i] = resultColumn{name: lc[i].name, typ: lc[i].typ}
 		lt, rt := lc[i].typ, rc[i].typ
-		switch {
-		case lt.Family() == types.UnknownFamily:
-			cols[i].typ = rt
-		case rt.Family() == types.UnknownFamily || lt.Equivalent(rt):
-		case lt.Family() == types.IntFamily && (rt.Family() == types.DecimalFamily || rt.Family() == types.FloatFamily):
-			cols[i].typ = rt
-		case (lt.Family() == types.DecimalFamily || lt.Family() == types.FloatFamily) && rt.Family() == types.IntFamily:
-		default:
-			return nil, pgerror.Newf("42804", "%s types %s and %s cannot be matched", u.Type, lt.SQLString(), rt.SQLString())
+		typ, ok := sem.SetOpColumnType(lt, rt)
+		if !ok {
+			return nil, pgerror.Newf("42804", "%s types %s and %s cannot be matched", u.Type, sem.FormatTypeOf(lt, -1), sem.FormatTypeOf(rt, -1))
 		}
+		cols[i].typ = typ
 	}
 	return &setOpNode{kind: u.Type, all: u.All, left: left, right: right, cols: cols}, nil
 }
@@ -67,7 +62,7 @@ func rowKey(row tree.Datums, cols []resultColumn, r *runner) (string, tree.Datum
 	var key []byte
 	out := make(tree.Datums, len(cols))
 	for i := range cols {
-		d, err := castDatum(r.eval, row[i], cols[i].typ)
+		d, err := sem.CastDatum(r.eval, row[i], cols[i].typ)
 		if err != nil {
 			return "", nil, err
 		}

@@ -100,7 +100,7 @@ func (s *session) setTransaction(ctx context.Context, st *tree.SetTransaction) (
 	if s.txn == nil || s.implicit {
 		// PostgreSQL warns and does nothing: the statement is its own
 		// transaction, over when it ends.
-		res.notices = append(res.notices, notice{pgerror.SeverityWarning, pgerror.CodeNoActiveSQLTransaction, "SET TRANSACTION can only be used in transaction blocks"})
+		res.notices = append(res.notices, notice{pgerror.SeverityWarning, pgerror.CodeNoActiveSQLTransaction, "SET TRANSACTION can only be used in transaction blocks", ""})
 		return res, nil
 	}
 	if st.Modes.AsOf.Expr != nil {
@@ -127,7 +127,7 @@ func (s *session) applyModes(m tree.TransactionModes) error {
 	switch m.UserPriority {
 	case tree.UnspecifiedUserPriority, tree.Normal:
 	default:
-		return unsupported("transaction priority %s is not supported: every transaction has the normal priority", m.UserPriority)
+		return pgerror.Unsupported("transaction priority %s is not supported: every transaction has the normal priority", m.UserPriority)
 	}
 	switch m.ReadWriteMode {
 	case tree.ReadOnly:
@@ -176,7 +176,7 @@ func stmtAsOf(stmt tree.Statement) *tree.AsOfClause {
 func (s *session) historicalTxn(ctx context.Context, ts hlc.Timestamp) (kvapi.Txn, error) {
 	hdb, ok := s.ex.db.(kvapi.HistoricalDB)
 	if !ok {
-		return nil, unsupported("AS OF SYSTEM TIME needs a store that keeps history; this one (the in-memory test store) keeps none")
+		return nil, pgerror.Unsupported("AS OF SYSTEM TIME needs a store that keeps history; this one (the in-memory test store) keeps none")
 	}
 	return hdb.NewHistoricalTxn(ctx, ts)
 }

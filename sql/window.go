@@ -18,9 +18,9 @@ import (
 // computed by a windowNode between the query's source (FROM and WHERE)
 // and its select list: it reads every row, and appends one column per
 // window function, which the select list names in their place. The frame
-// is PostgreSQL's default: with ORDER BY, the partition's rows up to the
+// is PostgreSQL's default — with ORDER BY, the partition's rows up to the
 // current row and its peers (rows equal in the ORDER BY); without, the
-// whole partition.
+// whole partition — unless a frame clause says otherwise (window_frame.go).
 
 // windowSpec is one window function call.
 type windowSpec struct {
@@ -28,10 +28,13 @@ type windowSpec struct {
 	agg  aggSpec
 	args []tree.TypedExpr
 	// partition and order are the OVER clause's expressions.
-	partition []tree.TypedExpr
-	order     []tree.TypedExpr
-	desc      []bool
-	typ       *types.T
+	partition  []tree.TypedExpr
+	order      []tree.TypedExpr
+	desc       []bool
+	nullsFirst []bool
+	// frame is the frame clause; nil for PostgreSQL's default frame.
+	frame *windowFrame
+	typ   *types.T
 }
 
 var rankingWindows = map[string]bool{"row_number": true, "rank": true, "dense_rank": true, "percent_rank": true, "cume_dist": true}
@@ -55,7 +58,7 @@ func hasWindow(exprs ...tree.Expr) bool {
 
 // planWindows puts a windowNode above src and rewrites the select list and
 // ORDER BY to name its columns in place of the window calls.
-func (b *builder) planWindows(src planNode, sc *scope, exprs tree.SelectExprs, orderBy tree.OrderBy) (planNode, *scope, tree.SelectExprs, tree.OrderBy, error) {
+func (b *builder) planWindows(src planNode, sc *scope, exprs tree.SelectExprs, orderBy tree.OrderBy, defs tree.Window) (planNode, *scope, tree.SelectExprs, tree.OrderBy, error) {
 	n := &windowNode{src: src}
 	byText := map[string]string{}
 	rewrite := func(e tree.Expr) (tree.Expr, error) {
@@ -68,7 +71,7 @@ func (b *builder) planWindows(src planNode, sc *scope, exprs tree.SelectExprs, o
 			if name, ok := byText[text]; ok {
 				return false, &tree.UnresolvedName{NumParts: 1, Parts: tree.NameParts{name}}, nil
 			}
-			spec, err := b.windowSpec(f, sc)
+			spec, err := b.windowSpec(f, sc, defs)
 			if err != nil {
 				return false, nil, err
 			}
@@ -109,16 +112,16 @@ func (b *builder) planWindows(src planNode, sc *scope, exprs tree.SelectExprs, o
 }
 
 // windowSpec type-checks one window call over the source's scope.
-func (b *builder) windowSpec(f *tree.FuncExpr, sc *scope) (windowSpec, error) {
-	w := f.WindowDef
-	if w.Name != "" || w.RefName != "" {
-		return windowSpec{}, unsupported("named windows are not supported yet")
+func (b *builder) windowSpec(f *tree.FuncExpr, sc *scope, defs tree.Window) (windowSpec, error) {
+	w, err := resolveWindowDef(f.WindowDef, defs)
+	if err != nil {
+		return windowSpec{}, err
 	}
-	if w.Frame != nil {
-		return windowSpec{}, unsupported("window frames other than the default are not supported yet")
+	if len(f.OrderBy) > 0 {
+		return windowSpec{}, errAggOrderInWindow
 	}
 	if f.Filter != nil || f.Type == tree.DistinctFuncType {
-		return windowSpec{}, unsupported("FILTER and DISTINCT in window functions are not supported yet")
+		return windowSpec{}, pgerror.Unsupported("FILTER and DISTINCT in window functions are not supported yet")
 	}
 	var spec windowSpec
 	for _, p := range w.Partitions {
@@ -129,15 +132,22 @@ func (b *builder) windowSpec(f *tree.FuncExpr, sc *scope) (windowSpec, error) {
 		spec.partition = append(spec.partition, te)
 	}
 	for _, o := range w.OrderBy {
-		if o.OrderType != tree.OrderByColumn || o.NullsOrder != tree.DefaultNullsOrder {
-			return spec, unsupported("this ORDER BY in a window is not supported yet")
+		if o.OrderType != tree.OrderByColumn {
+			return spec, pgerror.Unsupported("this ORDER BY in a window is not supported yet")
 		}
 		te, err := b.typeCheck(o.Expr, sc, types.AnyElement)
 		if err != nil {
 			return spec, err
 		}
+		desc, nullsFirst := orderDirection(o)
 		spec.order = append(spec.order, te)
-		spec.desc = append(spec.desc, o.Direction == tree.Descending)
+		spec.desc = append(spec.desc, desc)
+		spec.nullsFirst = append(spec.nullsFirst, nullsFirst)
+	}
+	if w.Frame != nil && !w.Frame.IsDefaultFrame() {
+		if spec.frame, err = b.buildFrame(w.Frame, spec.order); err != nil {
+			return spec, err
+		}
 	}
 	name := strings.ToLower(tree.AsString(f.Func))
 	name = strings.TrimPrefix(name, "pg_catalog.")
@@ -201,7 +211,7 @@ func (b *builder) windowSpec(f *tree.FuncExpr, sc *scope) (windowSpec, error) {
 		}
 		fe := te.(*tree.FuncExpr)
 		spec.kind = "agg"
-		spec.agg = aggSpec{kind: fe.ResolvedOverload().Fn.(aggKind), typ: fe.ResolvedType()}
+		spec.agg = aggSpec{kind: fe.ResolvedOverload().Fn.(sem.AggKind), typ: fe.ResolvedType()}
 		if len(fe.Exprs) > 0 {
 			spec.agg.arg = fe.Exprs[0].(tree.TypedExpr)
 			if at := spec.agg.arg.ResolvedType(); spec.agg.kind == "sum" && at.Family() == types.IntFamily && at.Width() < 64 {
@@ -209,7 +219,7 @@ func (b *builder) windowSpec(f *tree.FuncExpr, sc *scope) (windowSpec, error) {
 			}
 		}
 		if spec.agg.kind == "string_agg" {
-			return spec, unsupported("string_agg as a window function is not supported yet")
+			return spec, pgerror.Unsupported("string_agg as a window function is not supported yet")
 		}
 		spec.typ = spec.agg.typ
 	}
@@ -311,7 +321,7 @@ func (n *windowNode) computeSpec(r *runner, k, col int) error {
 	// cmpKeys orders by the OVER clause's ORDER BY, as a query's ORDER BY.
 	cmpKeys := func(a, b tree.Datums) int {
 		for j := range a {
-			c, err := compareOrdered(r, a[j], b[j], spec.desc[j])
+			c, err := compareOrdered(r, a[j], b[j], spec.desc[j], spec.nullsFirst[j])
 			if err != nil && sortErr == nil {
 				sortErr = err
 			}
@@ -350,6 +360,25 @@ func (n *windowNode) computeSpec(r *runner, k, col int) error {
 		rank, dense := 0, 0
 		var state aggState
 		accumulated := 0
+		// With a frame clause: each row's peer group and where it starts.
+		var groupStart, groupOf, peerStart []int
+		if spec.frame != nil {
+			groupOf, peerStart = make([]int, len(part)), make([]int, len(part))
+			for i := range part {
+				if i == 0 || len(spec.order) == 0 || cmpKeys(part[i-1].keys, part[i].keys) != 0 {
+					groupStart = append(groupStart, i)
+				}
+				groupOf[i], peerStart[i] = len(groupStart)-1, groupStart[len(groupStart)-1]
+			}
+		}
+		framed := func(i int) ([]int, error) {
+			pos := framePosition{i: i, n: len(part), peerStart: peerStart[i], peerEnd: peerEnd[i], groupStart: groupStart, group: groupOf[i]}
+			if len(spec.order) == 1 {
+				pos.desc = spec.desc[0]
+				pos.key = func(j int) tree.Datum { return part[j].keys[0] }
+			}
+			return spec.frame.rows(r, pos)
+		}
 		for i, e := range part {
 			out := n.rows[e.row]
 			newPeer := i == 0 || len(spec.order) == 0 || cmpKeys(part[i-1].keys, e.keys) != 0
@@ -430,11 +459,43 @@ func (n *windowNode) computeSpec(r *runner, k, col int) error {
 				default:
 					v = tree.DNull
 				}
-			case "first_value":
-				v, err = r.evalIn(spec.args[0], n.rows[part[0].row])
-			case "last_value":
-				v, err = r.evalIn(spec.args[0], n.rows[part[peerEnd[i]-1].row])
+			case "first_value", "last_value":
+				if spec.frame != nil {
+					var rows []int
+					if rows, err = framed(i); err != nil {
+						return err
+					}
+					v = tree.DNull
+					if len(rows) > 0 {
+						j := rows[0]
+						if spec.kind == "last_value" {
+							j = rows[len(rows)-1]
+						}
+						v, err = r.evalIn(spec.args[0], n.rows[part[j].row])
+					}
+					break
+				}
+				if spec.kind == "first_value" {
+					v, err = r.evalIn(spec.args[0], n.rows[part[0].row])
+				} else {
+					v, err = r.evalIn(spec.args[0], n.rows[part[peerEnd[i]-1].row])
+				}
 			case "agg":
+				if spec.frame != nil {
+					// Over the row's own frame, accumulated afresh.
+					var rows []int
+					if rows, err = framed(i); err != nil {
+						return err
+					}
+					var fs aggState
+					for _, j := range rows {
+						if err = accumulate(r, &fs, spec.agg, n.rows[part[j].row]); err != nil {
+							return err
+						}
+					}
+					v, err = finish(&fs, spec.agg)
+					break
+				}
 				// Accumulate through the current row's last peer.
 				for ; accumulated < peerEnd[i]; accumulated++ {
 					if err = accumulate(r, &state, spec.agg, n.rows[part[accumulated].row]); err != nil {

@@ -190,7 +190,7 @@ func testBank(t *testing.T, opts Options) {
 		t.Fatalf("final audit: total %d, err %v; want %d", total, err, want)
 	}
 	t.Logf("%d transfers in %d runs, %d concurrent audits, %d lease moves", workers*transfersPerWorker, runs.Load(), audits.Load(), moves)
-	waitFor(t, "intents resolved", func() bool { return tc.lockRecords(t) == 0 })
+	waitFor(t, "intents resolved", func() bool { return tc.LockRecords(t) == 0 })
 }
 
 var _ = stop.ErrStopping

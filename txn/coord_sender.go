@@ -3,6 +3,7 @@ package txn
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
@@ -56,6 +57,10 @@ type coordinator struct {
 		// buffered are the writes held back (bufferWrites), to go with
 		// the transaction's next batch.
 		buffered []*rangepb.RequestUnion
+		// lockTimeout and lockNoWait bound the waits of the batches sent
+		// from now on for other transactions' locks (Txn.SetLockWait).
+		lockTimeout time.Duration
+		lockNoWait  bool
 	}
 	// bufferWrites: blind writes (Put, Delete) are held back until the
 	// transaction's next read or its commit, and sent with it in one
@@ -67,9 +72,9 @@ type coordinator struct {
 	clock        *hlc.Clock
 	heartbeater  txnHeartbeater
 	seqNums      txnSeqNumAllocator
+	pipeliner    txnPipeliner
 	committer    txnCommitter
 	refresher    txnSpanRefresher
-	retrier      txnConflictRetrier
 	deadline     txnDeadline
 	interceptors []txnInterceptor
 }
@@ -78,9 +83,11 @@ func newCoordinator(db *DB, txn *rangepb.Transaction) *coordinator {
 	c := &coordinator{clock: db.clock}
 	c.mu.txn = txn
 	c.heartbeater.init(db, &c.mu.Mutex, c.stateLocked, c.updateLocked)
-	c.retrier.maxAttempts = db.opts.MaxConflictRetries
 	c.committer.deadline = &c.deadline
-	c.interceptors = []txnInterceptor{&c.heartbeater, &c.seqNums, &c.committer, &c.refresher, &c.retrier, &c.deadline}
+	c.committer.parallel = !db.opts.DisableParallelCommits
+	c.committer.sender, c.committer.stopper = db.sender, db.stopper
+	c.pipeliner.disabled, c.pipeliner.sender = db.opts.DisablePipelining, db.sender
+	c.interceptors = []txnInterceptor{&c.heartbeater, &c.seqNums, &c.pipeliner, &c.committer, &c.refresher, &c.deadline}
 	for i, in := range c.interceptors {
 		if i+1 < len(c.interceptors) {
 			in.setWrapped(c.interceptors[i+1])
@@ -154,12 +161,11 @@ func (c *coordinator) send(ctx context.Context, reqs ...*rangepb.RequestUnion) (
 	if len(held) > 0 && hasLockingRead(reqs) {
 		// A locking read may have to wait for another transaction's
 		// lock: the held writes go first, on their own, so that the batch
-		// that waits carries no writes. Measured: pgbench TPC-B with 4
-		// clients stalled (0.06 tps, every client backing off in the
-		// conflict retrier) when UPDATE's locking read travelled with the
-		// previous statement's writes; 46 tps sent apart. Why a waiting
-		// batch with writes does not queue at the range is still to be
-		// found (issue 12's lock table).
+		// that waits carries no writes (and holds no claim on their keys
+		// while it waits). Measured before the range's lock table: pgbench
+		// TPC-B with 4 clients stalled (0.06 tps) when UPDATE's locking
+		// read travelled with the previous statement's writes; 46 tps sent
+		// apart.
 		c.mu.buffered = nil
 		if _, err := c.sendLocked(ctx, held); err != nil {
 			return nil, err
@@ -192,7 +198,8 @@ func hasLockingRead(reqs []*rangepb.RequestUnion) bool {
 // sendLocked sends one batch down the interceptors and folds the answer
 // (or the error, as a RetryableError where one applies) into the state.
 func (c *coordinator) sendLocked(ctx context.Context, reqs []*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
-	ba := &rangepb.BatchRequest{Header: &rangepb.BatchHeader{Txn: c.stateLocked()}, Requests: reqs}
+	ba := &rangepb.BatchRequest{Header: &rangepb.BatchHeader{Txn: c.stateLocked(),
+		LockTimeoutNanos: int64(c.mu.lockTimeout), LockNoWait: c.mu.lockNoWait}, Requests: reqs}
 	br, err := c.interceptors[0].SendLocked(ctx, ba)
 	if err != nil {
 		err = toRetryable(err, c.mu.txn)

@@ -20,14 +20,19 @@ type Options struct {
 	HeartbeatInterval time.Duration
 	// MaxRetries bounds the runs of one DB.Txn function. Default 100.
 	MaxRetries int
-	// MaxConflictRetries bounds how often a batch is resent after running
-	// into a live transaction's intent before the transaction restarts.
-	// Default 200 (about 4 s of backoff).
-	MaxConflictRetries int
 	// BufferWrites makes every transaction hold back its blind writes
 	// until its next read or its commit (see Txn.BufferWrites). Default
 	// off: each write is sent when made.
 	BufferWrites bool
+	// DisablePipelining makes every write wait for its Raft command to
+	// apply before it is answered. Default off: writes are pipelined (see
+	// txnPipeliner).
+	DisablePipelining bool
+	// DisableParallelCommits makes a commit a plain EndTxn sent after the
+	// transaction's writes are known durable: two rounds of consensus
+	// when the committing batch carries writes on several ranges. Default
+	// off: commits are parallel (see txnCommitter).
+	DisableParallelCommits bool
 }
 
 func (o *Options) ensureDefaults() {
@@ -36,9 +41,6 @@ func (o *Options) ensureDefaults() {
 	}
 	if o.MaxRetries == 0 {
 		o.MaxRetries = 100
-	}
-	if o.MaxConflictRetries == 0 {
-		o.MaxConflictRetries = 200
 	}
 }
 
@@ -71,10 +73,12 @@ func NewDB(sender Sender, clock *hlc.Clock, stopper *stop.Stopper, opts Options)
 }
 
 // NormalPriority is every new transaction's priority. Between two of the
-// same priority, pushes follow age (wound-wait, as in Spanner): the older
-// transaction aborts the younger one holding what it needs, the younger
-// one waits for the older to finish. A transaction aborted that way
-// starts over one priority higher, so that it cannot lose forever.
+// same priority, a transaction waits in line for the other's lock; once it
+// has waited the store's TxnWoundAfter, pushes follow age (wound-wait, as
+// in Spanner): the older transaction aborts the younger one holding what
+// it needs, the younger one keeps waiting for the older to finish. A
+// transaction aborted that way starts over one priority higher, so that
+// it cannot lose forever.
 const NormalPriority int32 = 1 << 20
 
 // NewTxn starts a transaction (nothing is sent until its first request).
@@ -159,13 +163,10 @@ func (db *DB) Txn(ctx context.Context, fn func(ctx context.Context, txn *Txn) er
 	}
 }
 
-// sendNonTxn sends a batch outside any transaction. Such a batch cannot
-// win a push against a live transaction (it has no priority), so it backs
-// off and retries like a transaction's batch would.
+// sendNonTxn sends a batch outside any transaction. A conflict with a
+// transaction's lock waits at the range (its lock table) like any other.
 func (db *DB) sendNonTxn(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
-	r := &txnConflictRetrier{maxAttempts: db.opts.MaxConflictRetries}
-	r.setWrapped(senderFunc(db.sender.Send))
-	return r.SendLocked(ctx, ba)
+	return db.sender.Send(ctx, ba)
 }
 
 // Get reads key outside any transaction, at the leaseholder's clock.

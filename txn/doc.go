@@ -14,20 +14,27 @@
 //	                  batch), then heartbeats it from a stopper task; learns
 //	                  there that the txn was aborted (or pushed).
 //	seqNumAllocator   numbers the writes: the header carries the last
-//	                  sequence, each write of the batch takes the next.
+//	                  sequence, each write carries its own.
+//	pipeliner         sends batches of reads and point writes with
+//	                  async_consensus (answered once proposed) and keeps
+//	                  their writes in flight; proves an in-flight write with
+//	                  a QueryIntent ahead of any request that touches its
+//	                  key, and all of them at commit.
 //	committer         tracks the lock spans (every span written) and fills
 //	                  EndTxn with them and the anchor; elides EndTxn for a
-//	                  txn that wrote nothing.
+//	                  txn that wrote nothing. Parallel commits: a commit's
+//	                  EndTxn lists the in-flight writes (the proofs and the
+//	                  batch's writes), the range stages the record
+//	                  (STAGING) while the senders send the writes at once;
+//	                  the client is answered when all are durable at or
+//	                  below the staged timestamp, and the record is made
+//	                  COMMITTED in the background.
 //	spanRefresher     tracks the read spans; when the write timestamp was
 //	                  pushed above the read timestamp (timestamp cache,
 //	                  write-too-old, a push) or a read was uncertain, it
 //	                  refreshes them to the new timestamp and moves the
 //	                  read timestamp there, or, if a refresh fails, makes
 //	                  the txn restart.
-//	conflictRetrier   backs off and resends a batch that ran into a live,
-//	                  higher-priority txn's intent (the server pushed and
-//	                  lost): the stand-in for the server-side lock wait
-//	                  queues the concurrency branch brings.
 //	deadline          refuses a commit at or above the txn's deadline
 //	                  (Txn.UpdateDeadline: the expiry of a descriptor
 //	                  lease SQL used); at the bottom, it sees the timestamp
@@ -36,9 +43,9 @@
 // The order matters: the heartbeater must see the first write before
 // anything else so the anchor is set before intents name it; the committer
 // sits above the refresher so that an EndTxn refused for a pushed
-// timestamp is refreshed and resent without being rebuilt; the conflict
-// retrier is at the bottom so that a retried batch is exactly the batch
-// that failed (same sequence numbers, same timestamps).
+// timestamp is refreshed and resent without being rebuilt. Conflicts with
+// other transactions' locks are waited for at the ranges (their lock
+// tables, range/concurrency), not here.
 //
 // # Buffered writes and one-phase commit
 //
@@ -53,11 +60,14 @@
 // first part, and the EndTxn goes last. A read-only transaction sends no
 // EndTxn at all (the committer answers it).
 //
-// # Not yet (v2)
+// # Recovery
 //
-// Write pipelining (writes proposed without waiting, proven with
-// QueryIntent before reads and commit) would sit between the
-// seqNumAllocator and the committer, tracking in-flight writes. Parallel
-// commits (STAGING records, implicit commit, recovery) belong in the
-// committer; the record status STAGING is already on the wire.
+// A STAGING record whose coordinator went away (its heartbeat expired) is
+// recovered by whoever pushes it (the ranges' concurrency managers): a
+// QueryIntent on each in-flight write, which also keeps a missing one from
+// ever landing at or below the staged timestamp, then RecoverTxn commits
+// or aborts it. A coordinator whose rollback meets its own STAGING record
+// (its commit's answer was lost) recovers it the same way (recover.go).
+// Options.DisablePipelining and Options.DisableParallelCommits turn the
+// two off.
 package txn

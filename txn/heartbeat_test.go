@@ -91,5 +91,5 @@ func TestAbortedTxnLearnsAtHeartbeat(t *testing.T) {
 	if err := victim.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the victim's intent removed", func() bool { return tc.lockRecords(t) == 0 })
+	waitFor(t, "the victim's intent removed", func() bool { return tc.LockRecords(t) == 0 })
 }

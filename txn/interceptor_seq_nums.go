@@ -26,9 +26,45 @@ func (s *txnSeqNumAllocator) SendLocked(ctx context.Context, ba *rangepb.BatchRe
 	for _, ru := range ba.Requests {
 		if _, _, write := writeSpan(ru); write {
 			s.seq++
+			setSequence(ru, s.seq)
 		}
 	}
 	return s.wrapped.SendLocked(ctx, ba)
+}
+
+// setSequence numbers a write explicitly: a batch cut into parts for
+// several ranges, sent in parallel, keeps the numbers given here (which
+// the pipeliner's in-flight writes and a STAGING record name).
+func setSequence(ru *rangepb.RequestUnion, seq int32) {
+	switch req := ru.Value.(type) {
+	case *rangepb.RequestUnion_Put:
+		req.Put.Sequence = seq
+	case *rangepb.RequestUnion_ConditionalPut:
+		req.ConditionalPut.Sequence = seq
+	case *rangepb.RequestUnion_Increment:
+		req.Increment.Sequence = seq
+	case *rangepb.RequestUnion_Delete:
+		req.Delete.Sequence = seq
+	case *rangepb.RequestUnion_DeleteRange:
+		req.DeleteRange.Sequence = seq
+	}
+}
+
+// writeSequence returns a write's sequence (0 for other requests).
+func writeSequence(ru *rangepb.RequestUnion) int32 {
+	switch req := ru.Value.(type) {
+	case *rangepb.RequestUnion_Put:
+		return req.Put.Sequence
+	case *rangepb.RequestUnion_ConditionalPut:
+		return req.ConditionalPut.Sequence
+	case *rangepb.RequestUnion_Increment:
+		return req.Increment.Sequence
+	case *rangepb.RequestUnion_Delete:
+		return req.Delete.Sequence
+	case *rangepb.RequestUnion_DeleteRange:
+		return req.DeleteRange.Sequence
+	}
+	return 0
 }
 
 // writeSpan returns the span a request writes intents in.

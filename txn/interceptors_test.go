@@ -188,25 +188,3 @@ func TestSpanRefresherRefreshesPushedCommit(t *testing.T) {
 		t.Fatalf("re-read at %v", last.Header.Txn.ReadTimestamp)
 	}
 }
-
-func TestConflictRetrierRetriesThenGivesUp(t *testing.T) {
-	ctx := context.Background()
-	calls := 0
-	m := &mockSender{fn: func(ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
-		calls++
-		if calls < 3 {
-			return nil, errors.Wrap(&kv.LockConflictError{}, "pushing")
-		}
-		return &rangepb.BatchResponse{}, nil
-	}}
-	c := &txnConflictRetrier{maxAttempts: 5}
-	c.setWrapped(m)
-	if _, err := c.SendLocked(ctx, batch(testTxnProto(1, 1), put("a"))); err != nil || calls != 3 {
-		t.Fatalf("err %v after %d calls", err, calls)
-	}
-	calls = -100
-	var lce *kv.LockConflictError
-	if _, err := c.SendLocked(ctx, batch(testTxnProto(1, 1), put("a"))); !errors.As(err, &lce) {
-		t.Fatalf("gave up with %v", err)
-	}
-}

@@ -192,5 +192,5 @@ func TestRandomizedHistory(t *testing.T) {
 		t.Fatalf("seed %d: final: counters %d, total %d, committed increments %d, err %v", seed, sum, tot, committed.Load(), err)
 	}
 	t.Logf("%d increments committed, %d audits", tot, audits)
-	waitFor(t, "intents resolved", func() bool { return tc.lockRecords(t) == 0 })
+	waitFor(t, "intents resolved", func() bool { return tc.LockRecords(t) == 0 })
 }

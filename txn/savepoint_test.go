@@ -86,7 +86,7 @@ func TestSavepoints(t *testing.T) {
 				check := db.NewTxn("check")
 				expect(check, map[string]string{"a": "1", "rb": "1", "rc": "<none>", "d": "<none>", "e": "5"})
 				must(check.Commit(ctx))
-				waitFor(t, "intents resolved", func() bool { return tc.lockRecords(t) == 0 })
+				waitFor(t, "intents resolved", func() bool { return tc.LockRecords(t) == 0 })
 				check = db.NewTxn("check")
 				expect(check, map[string]string{"a": "1", "rb": "1", "rc": "<none>", "d": "<none>", "e": "5"})
 				must(check.Commit(ctx))

@@ -2,6 +2,7 @@ package txn
 
 import (
 	"context"
+	"time"
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
@@ -29,6 +30,17 @@ func (t *Txn) BufferWrites() {
 	t.c.mu.Lock()
 	defer t.c.mu.Unlock()
 	t.c.bufferWrites = true
+}
+
+// SetLockWait bounds how long the transaction's requests from now on wait
+// for another transaction's lock: at most timeout (0: as long as it takes),
+// or, with noWait, not at all. A request that would wait longer fails with
+// a *kv.LockNotAvailableError and does nothing; the transaction stays
+// usable. SQL sets it per statement from lock_timeout and FOR UPDATE NOWAIT.
+func (t *Txn) SetLockWait(timeout time.Duration, noWait bool) {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	t.c.mu.lockTimeout, t.c.mu.lockNoWait = timeout, noWait
 }
 
 // ReadTimestamp returns the timestamp the transaction reads at (after a
@@ -263,6 +275,9 @@ func (t *Txn) Rollback(ctx context.Context) error {
 
 func (t *Txn) end(ctx context.Context, commit bool) error {
 	_, err := t.c.send(ctx, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_EndTxn{EndTxn: &rangepb.EndTxnRequest{Commit: commit}}})
+	if err != nil && !commit {
+		err = t.db.rollbackStaged(ctx, err)
+	}
 	m := &t.db.metrics
 	switch {
 	case err != nil && commit && IsRetryable(err):

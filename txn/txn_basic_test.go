@@ -37,7 +37,7 @@ func TestTxnCommitResolvesIntents(t *testing.T) {
 			t.Fatalf("%s after commit: found=%v err=%v", k, ok, err)
 		}
 	}
-	waitFor(t, "intents resolved on every replica", func() bool { return tc.lockRecords(t) == 0 })
+	waitFor(t, "intents resolved on every replica", func() bool { return tc.LockRecords(t) == 0 })
 }
 
 // TestTxnReadsNeverSeeOthersIntents: while a transaction holds an
@@ -86,7 +86,7 @@ func TestTxnReadsNeverSeeOthersIntents(t *testing.T) {
 	if err != nil || string(v) != "new" {
 		t.Fatalf("after rollback: %q %v", v, err)
 	}
-	waitFor(t, "intents resolved", func() bool { return tc.lockRecords(t) == 0 })
+	waitFor(t, "intents resolved", func() bool { return tc.LockRecords(t) == 0 })
 	_ = kv.LocalLockTablePrefix
 }
 

@@ -58,8 +58,9 @@ func TestYoungerWriterWaits(t *testing.T) {
 }
 
 // TestOlderWriterWoundsYounger: an older transaction that meets a younger
-// one's intent aborts it and goes on at once; the younger one learns it
-// was aborted when it next talks to the cluster.
+// one's intent waits for it (the store's TxnWoundAfter), then aborts it and
+// goes on; the younger one learns it was aborted when it next talks to the
+// cluster.
 func TestOlderWriterWoundsYounger(t *testing.T) {
 	tc := newTestCluster(t, Options{})
 	ctx := testCtx(t)

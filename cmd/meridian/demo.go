@@ -222,8 +222,17 @@ func demo(o demoOptions) error {
 	c.nodes[victim] = nil
 	c.mu.Unlock()
 	t0 = hlc.PhysicalNow()
-	if err := c.live()[0].DB().Put(ctx, []byte("demo/after-failover"), []byte("ok")); err != nil {
-		return errors.Wrap(err, "first write after the failure")
+	// Sent to the node as it went away, the write may come back
+	// ambiguous; it writes a fixed value, so sending it again is safe.
+	for attempt := 0; ; attempt++ {
+		err := c.live()[0].DB().Put(ctx, []byte("demo/after-failover"), []byte("ok"))
+		var amb *kvserver.AmbiguousResultError
+		if err == nil {
+			break
+		}
+		if !errors.As(err, &amb) || attempt >= 3 {
+			return errors.Wrap(err, "first write after the failure")
+		}
 	}
 	fmt.Fprintf(out, "  the next write succeeded after %s: the dead node's liveness expired, its leases moved\n", since(t0))
 	if d, err = put("after", o.writes, 2*o.writes); err != nil {

@@ -52,13 +52,24 @@ func meridianBin(t testing.TB) string {
 // freeAddr returns a loopback address with a port free right now.
 func freeAddr(t testing.TB, host string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		t.Fatal(err)
+	for {
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		_ = ln.Close()
+		// A port is free until a process binds it: the kernel may hand
+		// it out again before then, to another of the same cluster's
+		// nodes (seen: one node's HTTP port was another's gRPC port).
+		if _, taken := handedOut.LoadOrStore(addr, true); !taken {
+			return addr
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
+
+// handedOut are the addresses freeAddr returned in this test binary.
+var handedOut sync.Map
 
 // syncBuffer is a buffer written by a process and read by the test.
 type syncBuffer struct {

@@ -96,7 +96,8 @@ func TestSecureCluster(t *testing.T) {
 		t.Fatalf("meridian sql with a client certificate: %v\n%s", err, out)
 	}
 
-	for _, q := range []string{"CREATE USER alice PASSWORD 's3cret'", "CREATE ROLE bob PASSWORD 's3cret'"} {
+	// alice reads s by a grant (privileges are enforced).
+	for _, q := range []string{"CREATE USER alice PASSWORD 's3cret'", "CREATE ROLE bob PASSWORD 's3cret'", "GRANT SELECT ON s TO alice"} {
 		if _, err := c1.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}

@@ -37,8 +37,10 @@
 // (and the next writer claims). Writers are thus served in arrival order,
 // and "release" wakes only the request that can make progress.
 //
-// Simplified from CockroachDB: one lock strength (exclusive: intents and
-// future SELECT FOR UPDATE locks alike); no shared locks; no bound on the
+// Simplified from CockroachDB: one lock strength (exclusive), held as an
+// intent (replicated) or by a locking read (unreplicated: SELECT FOR
+// UPDATE, the read of an UPDATE; writers and locking reads wait for it,
+// plain reads ignore it, as PostgreSQL's do); no shared locks; no bound on the
 // number of locks tracked (CockroachDB forgets uncontended locks beyond a
 // budget, since evaluation rediscovers them); a linear scan of each queue.
 //
@@ -75,9 +77,14 @@
 //
 // CockroachDB keeps a txn wait queue per range, on the leaseholder of the
 // pushee's record, and finds cycles that span ranges by having pushers
-// query their pushee's dependencies repeatedly. This package keeps one
-// queue per Manager and sees exactly the edges of the pushes made through
-// it; a cycle across managers (ranges) is not found here, and the
-// transaction layer must detect it at the txn records (DESIGN.md §5) when
-// it integrates this package.
+// query their pushee's dependencies repeatedly. Here the managers of one
+// store share one queue (Config.WaitQueue): a cycle through any of the
+// store's ranges is found when its last edge registers, before the
+// waiters sleep. A cycle through another node's ranges is not seen; for
+// it, Meridian's replicas (kvserver, replica_concurrency.go) configure
+// PushWins with the records' wound-wait order (priority, then age) and
+// WoundAfter: a waiter that has waited that long for a live holder it
+// comes before aborts it, so every such wait is bounded. Until then
+// transactions of equal priority queue: a holder usually finishes in a
+// few milliseconds, and an abort costs its whole transaction.
 package concurrency

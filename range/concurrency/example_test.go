@@ -25,7 +25,7 @@ func (r *records) QueryTxn(_ context.Context, txn kv.TxnMeta) (concurrency.TxnRe
 }
 
 func (r *records) PushTxn(
-	_ context.Context, pushee kv.TxnMeta, typ concurrency.PushType, pushTo hlc.Timestamp, _ bool,
+	_ context.Context, _ *kv.TxnMeta, pushee kv.TxnMeta, typ concurrency.PushType, pushTo hlc.Timestamp, _ bool,
 ) (concurrency.TxnRecord, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"sync"
 
-	"github.com/cockroachdb/errors"
 	"github.com/google/btree"
 	"github.com/meridiandb/meridian/kv"
 )
@@ -36,6 +35,10 @@ type lockTable struct {
 type lockState struct {
 	key    []byte
 	holder *kv.TxnMeta
+	// replicated: the holder wrote an intent here. An unreplicated lock
+	// (a locking read's) makes writers and locking readers wait, never
+	// plain readers.
+	replicated bool
 	// queue holds waiting readers and writers, and claimants, in arrival
 	// order. A request is in it at most once.
 	queue []*queuedReq
@@ -124,8 +127,9 @@ func (l *lockState) conflict(g *Guard, write bool, ahead []*queuedReq) (waitStat
 		if sameTxn(g, h) {
 			return waitState{}, false
 		}
-		// A read below the intent does not see it, so need not wait for it.
-		if !write && g.req.Timestamp.Less(h.WriteTimestamp) {
+		// A read below the intent does not see it, so need not wait for it;
+		// a plain read ignores a locking read's lock altogether.
+		if !write && (!l.replicated || g.req.Timestamp.Less(h.WriteTimestamp)) {
 			return waitState{}, false
 		}
 		return waitState{kind: waitFor, key: l.key, write: write, txn: *h, hasTxn: true, held: true}, true
@@ -273,50 +277,87 @@ func (lt *lockTable) getOrCreateLocked(key []byte) *lockState {
 	return l
 }
 
-// acquire records that txn wrote an intent at key. It is an assertion
-// failure for another transaction to hold the key: the request that wrote
-// must have sequenced past every lock on it.
-func (lt *lockTable) acquire(key []byte, txn kv.TxnMeta) error {
+// acquire records that txn wrote an intent at key (replicated) or locked
+// it with a locking read. The request that did so sequenced past every
+// lock on the key and held its latches since: a different holder the
+// table still names is stale (its release was not reported here, e.g. a
+// locking read's lock whose transaction ended elsewhere), and is replaced.
+func (lt *lockTable) acquire(key []byte, txn kv.TxnMeta, replicated bool) error {
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
 	l := lt.getOrCreateLocked(key)
-	if h := l.holder; h != nil {
-		if h.ID != txn.ID {
-			return errors.AssertionFailedf("lock on %q acquired by txn %s while held by txn %s",
-				key, txn.ID.Short(), h.ID.Short())
-		}
-		if txn.Epoch == h.Epoch {
-			txn.WriteTimestamp.Forward(h.WriteTimestamp)
-		}
+	if h := l.holder; h != nil && h.ID == txn.ID && txn.Epoch == h.Epoch {
+		txn.WriteTimestamp.Forward(h.WriteTimestamp)
+		replicated = replicated || l.replicated
 	}
 	t := txn
 	l.holder = &t
+	l.replicated = replicated
 	lt.informLocked(l)
 	return nil
 }
 
 // addDiscovered records a lock that evaluation found in storage but the
 // table did not know of (for example, written before this replica held
-// the lease). If the table already knows another holder, it keeps it: the
-// two cannot both hold the key, so one report is stale, and forgetting a
-// real lock could let a second writer in, while keeping a stale one only
-// costs its waiters a push (that finds the holder finished) before the
-// discovered lock, if real, is found again.
-func (lt *lockTable) addDiscovered(key []byte, txn kv.TxnMeta) {
+// the lease). The request that found it still holds its latches: storage
+// is the truth, and a different holder the table names is stale (its
+// release was not reported here) and is replaced. Keeping the stale one
+// instead could leave the request unable to wait (a plain read ignores a
+// locking read's lock) and meeting the intent again and again.
+//
+// The request g waits for it even if it was sequenced at a timestamp
+// below the lock's: evaluation, which found the lock in its way, may read
+// higher (a non-transactional read reads at the clock when it evaluates,
+// with an uncertainty window above that). Without it, the lock table let
+// such a read through at once, evaluation met the intent again, and the
+// read spun holding its latches until the intent went (found by
+// TestKVNemesis: a merge waiting for those latches never finished, and
+// the intent's transaction waited on the merge).
+func (lt *lockTable) addDiscovered(g *Guard, key []byte, txn kv.TxnMeta) {
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
+	g.req.Timestamp.Forward(txn.WriteTimestamp)
 	l := lt.getOrCreateLocked(key)
-	if h := l.holder; h != nil {
-		if h.ID != txn.ID {
-			return
-		}
-		if h.Epoch == txn.Epoch {
-			txn.WriteTimestamp.Forward(h.WriteTimestamp)
-		}
-	}
+	// Storage's timestamp too, even below what the table knew: a reader
+	// that waits only for intents at or below it must not skip the one
+	// it just met.
 	t := txn
 	l.holder = &t
+	// Evaluation found it in storage: an intent.
+	l.replicated = true
 	lt.informLocked(l)
+}
+
+// txnAborted marks and wakes the queued requests of transaction id, which
+// was aborted: a claimant among them would otherwise hold up the writers
+// behind it until it noticed.
+func (lt *lockTable) txnAborted(id kv.TxnID) {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	lt.mu.locks.Ascend(func(l *lockState) bool {
+		for _, q := range l.queue {
+			if t := q.g.req.Txn; t != nil && t.ID == id {
+				q.g.aborted.Store(true)
+				q.g.sig.notify()
+			}
+		}
+		return true
+	})
+}
+
+// releaseAll releases every lock (see Manager.ReleaseAll).
+func (lt *lockTable) releaseAll() {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	var all []*lockState
+	lt.mu.locks.Ascend(func(l *lockState) bool {
+		all = append(all, l)
+		return true
+	})
+	for _, l := range all {
+		l.holder, l.replicated = nil, false
+		lt.informLocked(l)
+	}
 }
 
 // update applies the resolution of txn's locks in span: committed or
@@ -336,7 +377,7 @@ func (lt *lockTable) update(up LockUpdate) {
 	for _, l := range touched {
 		switch {
 		case up.Status != kv.PENDING, up.Txn.Epoch > l.holder.Epoch:
-			l.holder = nil
+			l.holder, l.replicated = nil, false
 		default:
 			l.holder.WriteTimestamp.Forward(up.Txn.WriteTimestamp)
 		}

@@ -18,22 +18,49 @@ import (
 // what woke it: the lock table and the txn wait queue both signal g's one
 // channel, a stale signal only costs one more look, and a state that
 // changed while g was pushing is never missed.
-func (m *Manager) waitOnLocks(ctx context.Context, g *Guard) error {
+func (m *Manager) waitOnLocks(ctx context.Context, g *Guard) (err error) {
+	if d := g.req.LockTimeout; d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, d, errLockTimeout)
+		defer cancel()
+	}
 	// prev is the state last reported, so that a wake-up that changed
 	// nothing reports nothing.
 	var prev waitState
+	defer func() {
+		// A wait cut short by the lock timeout (in a push, a block) is
+		// reported as such, naming the lock it waited for.
+		if err != nil && g.req.LockTimeout > 0 && errors.Is(context.Cause(ctx), errLockTimeout) {
+			var lna *kv.LockNotAvailableError
+			if !errors.As(err, &lna) {
+				err = notAvailable(prev, false)
+			}
+		}
+	}()
+	// since is when g began to wait in its current state (see
+	// Config.WoundAfter).
+	var since hlc.Timestamp
 	notedClaimDone, pushReported := false, false
 	for {
 		g.sig.drain()
 		seen := g.sig.sent.Load()
+		if g.aborted.Load() {
+			// Its transaction was aborted (a push, a deadlock): it must not
+			// keep its places, claims above all, from the others.
+			return &TxnAbortedError{Txn: *g.req.Txn, Reason: "aborted while waiting"}
+		}
 		st := m.lt.state(g)
 		if st.kind == doneWaiting {
 			return nil
 		}
 		changed := !st.equal(prev)
 		prev = st
+		if errors.Is(context.Cause(ctx), errLockTimeout) {
+			return notAvailable(st, false)
+		}
 		if changed {
 			pushReported = false
+			since = m.now()
 		}
 		if !st.hasTxn {
 			// A non-transactional claimant evaluates once and leaves; there
@@ -65,28 +92,31 @@ func (m *Manager) waitOnLocks(ctx context.Context, g *Guard) error {
 			// Another request pushes this holder; wait in line, unless this
 			// one may push at once (a higher priority need not wait behind
 			// a lower one).
-			rec, err := m.cfg.Pusher.QueryTxn(ctx, st.txn)
+			rec, err := m.queryTxn(ctx, st.txn)
 			if err != nil {
 				return errors.Wrapf(err, "querying txn %s", st.txn.ID.Short())
 			}
-			if rec.finalized() || m.canPush(g, rec) == "" {
+			if rec.finalized() || m.canPush(g, rec, since) == "" {
+				if g.req.NoWait && !rec.finalized() {
+					return notAvailable(st, true)
+				}
 				if _, err := m.waitForPushee(ctx, g, rec, typ, seen, false); err != nil {
 					return err
 				}
 				continue
 			}
 		}
-		rec, err := m.cfg.Pusher.QueryTxn(ctx, st.txn)
+		rec, err := m.queryTxn(ctx, st.txn)
 		if err != nil {
 			return errors.Wrapf(err, "querying txn %s", st.txn.ID.Short())
 		}
 		if !pushedEnough(rec) {
-			if why := m.canPush(g, rec); why != "" {
+			if why := m.canPush(g, rec, since); why != "" {
 				m.event(g, "pushing txn %s (%s): %s", st.txn.ID.Short(), typ, why)
-				if rec, err = m.cfg.Pusher.PushTxn(ctx, st.txn, typ, pushTo, false); err != nil {
+				if rec, err = m.cfg.Pusher.PushTxn(ctx, g.req.Txn, st.txn, typ, pushTo, false); err != nil {
 					return errors.Wrapf(err, "pushing txn %s", st.txn.ID.Short())
 				}
-				m.twq.txnUpdated(rec)
+				m.txnUpdated(rec)
 			}
 		}
 		if pushedEnough(rec) {
@@ -103,13 +133,16 @@ func (m *Manager) waitOnLocks(ctx context.Context, g *Guard) error {
 				}
 				continue
 			}
-			up := LockUpdate{Span: Span{Key: st.key}, Txn: rec.Meta, Status: rec.Status}
+			up := LockUpdate{Span: Span{Key: st.key}, Txn: rec.Meta, Status: rec.Status, IgnoredSeqNums: rec.IgnoredSeqNums}
 			m.event(g, "resolving %q: txn %s %s at %s", st.key, rec.Meta.ID.Short(), rec.Status, rec.Meta.WriteTimestamp)
 			if err := m.cfg.Pusher.ResolveIntent(ctx, up); err != nil {
 				return errors.Wrapf(err, "resolving the intent on %q", st.key)
 			}
 			m.lt.update(up)
 			continue
+		}
+		if g.req.NoWait {
+			return notAvailable(st, true)
 		}
 		reported, err := m.waitForPushee(ctx, g, rec, typ, seen, !pushReported)
 		pushReported = pushReported || reported
@@ -127,7 +160,10 @@ func (m *Manager) waitForPushee(
 	ctx context.Context, g *Guard, seenRec TxnRecord, typ PushType, seen uint64, report bool,
 ) (reported bool, _ error) {
 	pushee := seenRec.Meta
-	w := &pushWaiter{pusher: g.req.Txn, pushee: pushee, sig: &g.sig}
+	w := &pushWaiter{pusher: g.req.Txn, pushee: pushee, sig: &g.sig, current: func() bool {
+		st := m.lt.state(g)
+		return st.kind != doneWaiting && st.hasTxn && st.txn.ID == pushee.ID
+	}}
 	// Register before looking at the records once more: an update from
 	// now on signals g, and one before is seen below. Looking first would
 	// leave a window where an update is missed until the next recheck.
@@ -148,12 +184,18 @@ func (m *Manager) waitForPushee(
 			names[i] = t.ID.Short()
 		}
 		m.event(g, "deadlock %s -> %s: aborting txn %s", strings.Join(names, " -> "), names[0], victim.ID.Short())
-		vrec, err := m.cfg.Pusher.PushTxn(ctx, victim, PushAbort, hlc.Timestamp{}, true)
+		vrec, err := m.cfg.Pusher.PushTxn(ctx, g.req.Txn, victim, PushAbort, hlc.Timestamp{}, true)
 		if err != nil {
 			m.twq.unregister(w)
 			return report, errors.Wrapf(err, "aborting deadlocked txn %s", victim.ID.Short())
 		}
-		m.twq.txnUpdated(vrec)
+		if vrec.Status == kv.PENDING {
+			// The victim has no record to abort yet (it has not written:
+			// a claimant): its requests here, which the cycle runs
+			// through, fail as aborted all the same, and it restarts.
+			vrec.Status = kv.ABORTED
+		}
+		m.txnUpdated(vrec)
 	}
 	err := m.block(ctx, g, seen)
 	if m.twq.unregister(w) {
@@ -166,6 +208,9 @@ func (m *Manager) waitForPushee(
 // aborted (it must not wait: it would hold up the others), and signals g
 // if the pushee's record moved on since the caller looked.
 func (m *Manager) recheckBeforeWait(ctx context.Context, g *Guard, seenRec TxnRecord) error {
+	if m.cfg.NoRecheckBeforeWait {
+		return nil
+	}
 	if g.req.Txn != nil {
 		own, err := m.cfg.Pusher.QueryTxn(ctx, *g.req.Txn)
 		if err != nil {
@@ -175,7 +220,7 @@ func (m *Manager) recheckBeforeWait(ctx context.Context, g *Guard, seenRec TxnRe
 			return &TxnAbortedError{Txn: *g.req.Txn, Reason: "found aborted before waiting"}
 		}
 	}
-	rec, err := m.cfg.Pusher.QueryTxn(ctx, seenRec.Meta)
+	rec, err := m.queryTxn(ctx, seenRec.Meta)
 	if err != nil {
 		return errors.Wrapf(err, "querying txn %s", seenRec.Meta.ID.Short())
 	}
@@ -186,24 +231,58 @@ func (m *Manager) recheckBeforeWait(ctx context.Context, g *Guard, seenRec TxnRe
 	return nil
 }
 
+// queryTxn reads txn's record. An abort found there is passed on to the
+// lock table at once: the transaction may have been aborted through
+// another range's manager, and its requests queued here (a claimant among
+// them, which the others wait behind) learn it from nobody else.
+func (m *Manager) queryTxn(ctx context.Context, txn kv.TxnMeta) (TxnRecord, error) {
+	rec, err := m.cfg.Pusher.QueryTxn(ctx, txn)
+	if err == nil && rec.Status == kv.ABORTED {
+		m.txnUpdated(rec)
+	}
+	return rec, err
+}
+
 func (m *Manager) abortedError(g *Guard, pushee kv.TxnMeta) error {
 	return &TxnAbortedError{Txn: *g.req.Txn, Reason: "aborted while pushing txn " + pushee.ID.Short()}
 }
 
 // canPush says why the pusher may push rec's transaction now, or "" if it
 // must wait: the pushee has not heartbeated within the liveness threshold,
-// or the pusher's priority is higher.
-func (m *Manager) canPush(g *Guard, rec TxnRecord) string {
-	if rec.LastActive.WallTime+int64(m.cfg.TxnLivenessThreshold) < m.now().WallTime {
+// the pusher's priority is higher, or the pusher has waited WoundAfter
+// (since: the start of its wait) and comes first in PushWins' order.
+func (m *Manager) canPush(g *Guard, rec TxnRecord, since hlc.Timestamp) string {
+	now := m.now()
+	if rec.LastActive.WallTime+int64(m.cfg.TxnLivenessThreshold) < now.WallTime {
 		return "pushee expired"
 	}
-	if g.req.Txn != nil && g.req.Txn.Priority > rec.Meta.Priority {
-		return "pusher has higher priority"
+	if g.req.Txn == nil || g.req.NoWait {
+		// A request that may not wait takes the lock only from a holder
+		// that is gone; it never aborts a live one.
+		return ""
+	}
+	wins := m.cfg.PushWins
+	if wins == nil {
+		if g.req.Txn.Priority > rec.Meta.Priority {
+			return "pusher has higher priority"
+		}
+		return ""
+	}
+	waited := time.Duration(now.WallTime - since.WallTime)
+	if g.req.Txn.Priority <= rec.Meta.Priority && waited < m.cfg.WoundAfter {
+		return ""
+	}
+	if wins(*g.req.Txn, rec.Meta) {
+		if g.req.Txn.Priority > rec.Meta.Priority {
+			return "pusher has higher priority"
+		}
+		return "pusher wins"
 	}
 	return ""
 }
 
-// block waits for g's signal, at most the recheck interval.
+// block waits for g's signal, at most the recheck interval (or
+// WoundAfter, if shorter).
 func (m *Manager) block(ctx context.Context, g *Guard, seen uint64) error {
 	if f := m.cfg.Knobs.BeforeBlock; f != nil {
 		f(g, seen)
@@ -211,13 +290,29 @@ func (m *Manager) block(ctx context.Context, g *Guard, seen uint64) error {
 	// Every wait is bounded by the recheck interval: a heartbeat that
 	// expires signals nobody, and a bounded wait is cheap insurance
 	// against a wake-up this package failed to send.
-	t := time.NewTimer(m.cfg.PushRecheckInterval)
+	// A waiter that may wound after WoundAfter looks again by then.
+	wait := m.cfg.PushRecheckInterval
+	if w := m.cfg.WoundAfter; w > 0 && w < wait && m.cfg.PushWins != nil {
+		wait = w
+	}
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-g.sig.ch:
 	case <-t.C:
+		m.event(g, "recheck interval passed")
 	case <-ctx.Done():
 		return errors.Wrap(ctx.Err(), "waiting for a lock")
 	}
 	return nil
+}
+
+// errLockTimeout is the cause of a wait's context ended by the request's
+// LockTimeout.
+var errLockTimeout = errors.New("lock timeout")
+
+// notAvailable is the error of a request that may not wait (noWait), or
+// not any longer, for the lock st waits on.
+func notAvailable(st waitState, noWait bool) error {
+	return &kv.LockNotAvailableError{Lock: kv.Lock{Key: st.key, Txn: st.txn}, NoWait: noWait}
 }

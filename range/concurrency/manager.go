@@ -37,6 +37,35 @@ type Config struct {
 	TxnLivenessThreshold time.Duration
 	// PushRecheckInterval: default DefaultPushRecheckInterval.
 	PushRecheckInterval time.Duration
+	// PushWins, if set, decides whether a pusher may push a live pushee
+	// at once rather than wait for it; by default a higher priority wins.
+	// It must be the order the records' PushTxn follows, or the manager
+	// would push where the record refuses (and wait anyway) or wait where
+	// it could have pushed.
+	PushWins func(pusher, pushee kv.TxnMeta) bool
+	// WoundAfter, if positive, delays PushWins: a pusher that does not
+	// have the higher priority waits that long for a live pushee before
+	// its PushWins order lets it push. Waiting is what queues are for (a
+	// holder usually finishes in milliseconds, and an abort costs a whole
+	// retry); the delayed push bounds a wait that a cycle through
+	// managers this one cannot see (other nodes) would make endless.
+	WoundAfter time.Duration
+	// WaitQueue, if set, is the txn wait queue this manager shares with
+	// others (a store's replicas): the deadlock detection then sees the
+	// waits through all of them, and a record change one of them learns
+	// wakes the pushes waiting through the others. Default: a queue of
+	// its own.
+	WaitQueue *TxnWaitQueue
+	// NoRecheckBeforeWait skips the two record reads (the pusher's own,
+	// the pushee's) a push makes before it waits. They catch, at once, an
+	// abort of the pusher and a change of the pushee's record made through
+	// another manager; without them, such a change is seen when the lock
+	// table moves (the pushee's intents resolved, a claimant leaving) or
+	// at the recheck interval. A replica sets it: every record change that
+	// matters to a waiter there shows in its lock table (a finished or
+	// pushed holder's intents are resolved through it), and the reads
+	// cost two round trips per wait.
+	NoRecheckBeforeWait bool
 	// Knobs are hooks for tests.
 	Knobs TestingKnobs
 }
@@ -67,7 +96,7 @@ func (c *Config) EnsureDefaults() {
 type Manager struct {
 	cfg Config
 	lt  *lockTable
-	twq *txnWaitQueue
+	twq *TxnWaitQueue
 }
 
 var _ Clock = (*hlc.Clock)(nil)
@@ -79,7 +108,11 @@ func NewManager(cfg Config) *Manager {
 		panic(errors.AssertionFailedf("concurrency.Config needs a Pusher and a Clock"))
 	}
 	cfg.EnsureDefaults()
-	return &Manager{cfg: cfg, lt: newLockTable(), twq: newTxnWaitQueue()}
+	twq := cfg.WaitQueue
+	if twq == nil {
+		twq = NewTxnWaitQueue()
+	}
+	return &Manager{cfg: cfg, lt: newLockTable(), twq: twq}
 }
 
 // signal wakes a request's goroutine. sent counts notifications, so that a
@@ -115,6 +148,9 @@ type Guard struct {
 	latch *spanlatch.Guard
 	// lt is guarded by the lock table's mutex.
 	lt ltGuardState
+	// aborted is set when the manager learns that the request's
+	// transaction was aborted.
+	aborted atomic.Bool
 }
 
 // Request returns the request the guard sequences; treat it as read-only.
@@ -149,7 +185,7 @@ func (m *Manager) SequenceReq(ctx context.Context, req Request) (*Guard, error) 
 func (m *Manager) HandleLockConflictError(ctx context.Context, g *Guard, lce *kv.LockConflictError) (*Guard, error) {
 	for _, l := range lce.Locks {
 		m.event(g, "discovered lock on %q held by txn %s", l.Key, l.Txn.ID.Short())
-		m.lt.addDiscovered(l.Key, l.Txn)
+		m.lt.addDiscovered(g, l.Key, l.Txn)
 	}
 	m.releaseLatches(g)
 	if err := m.sequence(ctx, g); err != nil {
@@ -205,10 +241,30 @@ func (m *Manager) FinishReq(g *Guard) {
 	m.lt.dequeue(g)
 }
 
-// OnLockAcquired tells the manager that txn wrote an intent at key. It
-// returns an assertion failure if another transaction holds the key.
+// OnLockAcquired tells the manager that txn wrote an intent at key, under
+// the latches of a request sequenced past every lock there: a different
+// holder the table still names is stale and is replaced.
 func (m *Manager) OnLockAcquired(key []byte, txn kv.TxnMeta) error {
-	return m.lt.acquire(key, txn)
+	return m.lt.acquire(key, txn, true)
+}
+
+// OnUnreplicatedLockAcquired tells the manager that txn locked key with a
+// locking read (SELECT FOR UPDATE, the read of an UPDATE): writers and
+// other locking reads wait for it as for an intent, plain reads ignore it
+// (as PostgreSQL's reads ignore row locks). It lives only in this table:
+// lost with a lease change, which is safe (MVCC and refreshes keep
+// correctness; the lock only makes conflicts cheaper).
+func (m *Manager) OnUnreplicatedLockAcquired(key []byte, txn kv.TxnMeta) error {
+	return m.lt.acquire(key, txn, false)
+}
+
+// ReleaseAll forgets every lock, as if all were released: the table's
+// state is the leaseholder's, and a replica that (re)gains the lease
+// cannot trust what it knew under an earlier one. Waiters go on and
+// evaluate; the intents they meet in storage are added back
+// (HandleLockConflictError).
+func (m *Manager) ReleaseAll() {
+	m.lt.releaseAll()
 }
 
 // OnLockUpdated tells the manager that intents were resolved (committed,
@@ -221,11 +277,29 @@ func (m *Manager) OnLockUpdated(up LockUpdate) {
 // (committed, aborted, pushed, heartbeated): pushes waiting on it look
 // again, and its own pushes fail if it was aborted.
 func (m *Manager) OnTxnUpdated(rec TxnRecord) {
+	m.txnUpdated(rec)
+}
+
+// txnUpdated passes on what the manager learnt of a record: pushes waiting
+// on it look again; if it is aborted, its own waiting requests (pushes and
+// lock waits, claimants among them) give up.
+func (m *Manager) txnUpdated(rec TxnRecord) {
 	m.twq.txnUpdated(rec)
+	if rec.Status == kv.ABORTED {
+		m.lt.txnAborted(rec.Meta.ID)
+	}
 }
 
 func (m *Manager) acquireLatches(ctx context.Context, g *Guard) error {
 	if m.cfg.Latches == nil {
+		return nil
+	}
+	if g.req.LatchSpans != nil {
+		lg, err := m.cfg.Latches.Acquire(ctx, g.req.LatchSpans)
+		if err != nil {
+			return err
+		}
+		g.latch = lg
 		return nil
 	}
 	spans := make([]spanlatch.LatchSpan, len(g.req.Spans))

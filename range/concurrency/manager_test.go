@@ -35,6 +35,8 @@ import (
 //	on-lock-updated txn=A k=a [end=b] status=committed|aborted|pending [ts=20]
 //	on-txn-updated txn=A status=committed|aborted|pending [ts=20]
 //	                                        the record changes, the manager is told
+//	set-record txn=A status=aborted         the record changes through another
+//	                                        range's manager: this one is not told
 //	advance-clock s=N                       the manual clock moves N seconds
 //	debug-lock-table                        holders and queues
 //	debug-wait-queue                        the waiting pushes (pusher -> pushee)
@@ -69,7 +71,7 @@ func (f *fakeRecords) QueryTxn(_ context.Context, txn kv.TxnMeta) (TxnRecord, er
 	return *r, nil
 }
 
-func (f *fakeRecords) PushTxn(_ context.Context, pushee kv.TxnMeta, typ PushType, pushTo hlc.Timestamp, _ bool) (TxnRecord, error) {
+func (f *fakeRecords) PushTxn(_ context.Context, _ *kv.TxnMeta, pushee kv.TxnMeta, typ PushType, pushTo hlc.Timestamp, _ bool) (TxnRecord, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r, ok := f.records[pushee.ID]
@@ -407,6 +409,13 @@ func (h *cmHarness) run(t *testing.T, d *datadriven.TestData) string {
 		cp := *rec
 		h.fake.mu.Unlock()
 		h.m.OnTxnUpdated(cp)
+
+	case "set-record":
+		txn := h.txn(t, d)
+		h.fake.mu.Lock()
+		h.fake.records[txn.ID].Status = scanStatus(t, d)
+		h.fake.mu.Unlock()
+		return ""
 
 	case "advance-clock":
 		var s int

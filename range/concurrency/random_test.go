@@ -48,7 +48,7 @@ func (s *randStore) QueryTxn(_ context.Context, txn kv.TxnMeta) (TxnRecord, erro
 	return *s.records[txn.ID], nil
 }
 
-func (s *randStore) PushTxn(_ context.Context, pushee kv.TxnMeta, typ PushType, pushTo hlc.Timestamp, force bool) (TxnRecord, error) {
+func (s *randStore) PushTxn(_ context.Context, _ *kv.TxnMeta, pushee kv.TxnMeta, typ PushType, pushTo hlc.Timestamp, force bool) (TxnRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.records[pushee.ID]

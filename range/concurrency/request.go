@@ -1,10 +1,13 @@
 package concurrency
 
 import (
+	"time"
+
 	"bytes"
 
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/range/spanlatch"
 )
 
 // Span is a key or a key range: [Key, EndKey), or the single key Key when
@@ -63,6 +66,19 @@ type Request struct {
 	// Spans are the keys the request touches; the lock table is scanned in
 	// this order.
 	Spans []LockSpan
+	// LatchSpans, if set, are the latches the manager takes for the
+	// request instead of ones derived from Spans: a replica latches more
+	// than the keys whose locks matter (transaction records, whole spans
+	// of resolutions) and knows best which.
+	LatchSpans []spanlatch.LatchSpan
+	// LockTimeout bounds each wait for another transaction's lock (SQL's
+	// lock_timeout); NoWait forbids waiting for a live holder at all
+	// (FOR UPDATE NOWAIT). Either ends the wait with a
+	// kv.LockNotAvailableError. Zero values wait as long as needed. A
+	// holder that expired or finished is still pushed and cleaned up: only
+	// a live one is waited for.
+	LockTimeout time.Duration
+	NoWait      bool
 }
 
 // writes reports whether the request writes key.
@@ -82,4 +98,7 @@ type LockUpdate struct {
 	Span
 	Txn    kv.TxnMeta
 	Status kv.TxnStatus
+	// IgnoredSeqNums are the writes the transaction rolled back (savepoints):
+	// a commit must not keep them.
+	IgnoredSeqNums []kv.SeqNumRange
 }

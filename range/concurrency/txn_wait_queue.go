@@ -36,6 +36,9 @@ type TxnRecord struct {
 	// PENDING transaction not heard from for the liveness threshold is
 	// presumed abandoned and may be aborted by anyone.
 	LastActive hlc.Timestamp
+	// IgnoredSeqNums are the writes the transaction rolled back
+	// (savepoints), which resolving its intents must drop.
+	IgnoredSeqNums []kv.SeqNumRange
 }
 
 func (r TxnRecord) finalized() bool { return r.Status == kv.COMMITTED || r.Status == kv.ABORTED }
@@ -56,7 +59,8 @@ type Pusher interface {
 	// still refuse (returning the record unpushed, not an error): the
 	// manager then waits. With force (breaking a deadlock: always
 	// PushAbort) the push must succeed unless the record is final.
-	PushTxn(ctx context.Context, pushee kv.TxnMeta, typ PushType, pushTo hlc.Timestamp, force bool) (TxnRecord, error)
+	// pusher is the pushing request's transaction (nil: none).
+	PushTxn(ctx context.Context, pusher *kv.TxnMeta, pushee kv.TxnMeta, typ PushType, pushTo hlc.Timestamp, force bool) (TxnRecord, error)
 	// ResolveIntent brings the intents in up's span in line with up: it
 	// commits, removes or moves them. A resolution is a write: it must
 	// take latches over the span (but not scan the lock table, whose lock
@@ -71,7 +75,7 @@ type Clock interface {
 	Now() hlc.Timestamp
 }
 
-// txnWaitQueue holds the pushes that could not succeed yet: the pusher's
+// TxnWaitQueue holds the pushes that could not succeed yet: the pusher's
 // priority is not higher and the pushee is alive. Each waiting push is an
 // edge pusher → pushee of the wait-for graph; a new edge that closes a
 // cycle is a deadlock, broken at once by aborting the cycle's txn of
@@ -87,7 +91,7 @@ type Clock interface {
 // doc.go).
 //
 // It is safe for concurrent use.
-type txnWaitQueue struct {
+type TxnWaitQueue struct {
 	mu struct {
 		sync.Mutex
 		waiters map[*pushWaiter]struct{}
@@ -102,16 +106,22 @@ type pushWaiter struct {
 	// pusherAborted is set, under the queue's mutex, when the pusher's own
 	// transaction is aborted while it waits.
 	pusherAborted bool
+	// current reports whether the edge still stands: the waiter still
+	// waits on pushee. An edge outlives its wait until its goroutine
+	// wakes and removes it; a cycle through such a stale edge is none.
+	current func() bool
 }
 
-func newTxnWaitQueue() *txnWaitQueue {
-	q := &txnWaitQueue{}
+// NewTxnWaitQueue returns an empty queue, for managers to share (see
+// Config.WaitQueue).
+func NewTxnWaitQueue() *TxnWaitQueue {
+	q := &TxnWaitQueue{}
 	q.mu.waiters = map[*pushWaiter]struct{}{}
 	return q
 }
 
 // register adds w's edge.
-func (q *txnWaitQueue) register(w *pushWaiter) {
+func (q *TxnWaitQueue) register(w *pushWaiter) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.mu.waiters[w] = struct{}{}
@@ -119,12 +129,28 @@ func (q *txnWaitQueue) register(w *pushWaiter) {
 
 // findCycle returns the transactions of a cycle through w's edge in the
 // wait-for graph, starting with w's pusher, or nil. Of the edges of a
-// cycle, the last to register finds it.
-func (q *txnWaitQueue) findCycle(w *pushWaiter) []kv.TxnMeta {
+// cycle, the last to register finds it. Every edge of the cycle is checked
+// to be current (outside the queue's mutex: the check reads the waiter's
+// lock table): a waiter whose state moved on (a claim passed to another
+// request, a holder that went) may not have removed its edge yet, and
+// aborting a transaction for a cycle that no longer exists costs a retry
+// for nothing (seen in pgbench TPC-B with 4 clients: two requests each
+// claiming the branch row in the other's stale view).
+func (q *TxnWaitQueue) findCycle(w *pushWaiter) []kv.TxnMeta {
+	cycle, edges := q.findCycleLocked(w)
+	for _, e := range edges {
+		if e.current != nil && !e.current() {
+			return nil
+		}
+	}
+	return cycle
+}
+
+func (q *TxnWaitQueue) findCycleLocked(w *pushWaiter) ([]kv.TxnMeta, []*pushWaiter) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if w.pusher == nil || w.pusherAborted {
-		return nil
+		return nil, nil
 	}
 	// Walk the edges from the pushee, depth first, looking for the
 	// pusher. Each transaction is visited once, so a walk costs
@@ -160,18 +186,18 @@ func (q *txnWaitQueue) findCycle(w *pushWaiter) []kv.TxnMeta {
 		return false
 	}
 	if !walk(w.pushee.ID) {
-		return nil
+		return nil, nil
 	}
 	cycle := []kv.TxnMeta{*w.pusher}
 	for _, e := range path {
 		cycle = append(cycle, *e.pusher)
 	}
-	return cycle
+	return cycle, append(path, w)
 }
 
 // unregister removes w's edge and reports whether the pusher was aborted
 // while it waited.
-func (q *txnWaitQueue) unregister(w *pushWaiter) (pusherAborted bool) {
+func (q *TxnWaitQueue) unregister(w *pushWaiter) (pusherAborted bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	delete(q.mu.waiters, w)
@@ -180,7 +206,7 @@ func (q *txnWaitQueue) unregister(w *pushWaiter) (pusherAborted bool) {
 
 // txnUpdated wakes the pushes waiting on rec's transaction, and fails the
 // pushes made by it if it was aborted.
-func (q *txnWaitQueue) txnUpdated(rec TxnRecord) {
+func (q *TxnWaitQueue) txnUpdated(rec TxnRecord) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for w := range q.mu.waiters {
@@ -196,7 +222,7 @@ func (q *txnWaitQueue) txnUpdated(rec TxnRecord) {
 
 // edges returns the waiting pushes as (pusher, pushee) pairs, for tests
 // and debugging; a non-transactional pusher has a zero ID.
-func (q *txnWaitQueue) edges() [][2]kv.TxnID {
+func (q *TxnWaitQueue) edges() [][2]kv.TxnID {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	var out [][2]kv.TxnID

@@ -129,12 +129,87 @@ func waitResult(t *testing.T, res <-chan seqResult) seqResult {
 	return seqResult{}
 }
 
-func TestOnLockAcquiredSecondHolderFails(t *testing.T) {
-	e := newUnitEnv(t, Config{})
-	a, b := e.txn("A"), e.txn("B")
-	e.lock(t, a, "k")
-	if err := e.m.OnLockAcquired([]byte("k"), *b); !errors.IsAssertionFailure(err) {
-		t.Fatalf("a second holder on one key: got %v, want an assertion failure", err)
+// TestDiscoveredLockAboveReadTimestamp: a read sequenced below an intent
+// (the lock table lets it through) whose evaluation meets the intent
+// anyway (a non-transactional read evaluates at a later clock reading,
+// with an uncertainty window above it) waits for it, instead of
+// evaluating again at once, meeting it again, and spinning.
+func TestDiscoveredLockAboveReadTimestamp(t *testing.T) {
+	e := newUnitEnv(t, Config{PushRecheckInterval: time.Hour})
+	b := e.txn("B") // its intent at 10s
+	if err := e.m.OnLockAcquired([]byte("k"), *b); err != nil {
+		t.Fatal(err)
+	}
+	read := Request{Timestamp: hlc.Timestamp{WallTime: 5e9}, Spans: []LockSpan{{Span: Span{Key: []byte("k")}}}}
+	g, err := e.m.SequenceReq(context.Background(), read)
+	if err != nil {
+		t.Fatalf("a read below the intent waited: %v", err)
+	}
+	res := make(chan seqResult, 1)
+	go func() {
+		g, err := e.m.HandleLockConflictError(context.Background(), g, &kv.LockConflictError{Locks: []kv.Lock{{Key: []byte("k"), Txn: *b}}})
+		res <- seqResult{g, err}
+	}()
+	select {
+	case <-e.blocked:
+	case r := <-res:
+		t.Fatalf("the reader did not wait for the intent its evaluation met: %v", r.err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("request neither blocked nor returned")
+	}
+	e.m.OnLockUpdated(LockUpdate{Span: Span{Key: []byte("k")}, Txn: *b, Status: kv.COMMITTED})
+	got := waitResult(t, res)
+	if got.err != nil {
+		t.Fatal(got.err)
+	}
+	e.m.FinishReq(got.g)
+}
+
+// TestStaleLockReplaced: a holder the table names but whose release it
+// never heard of (a locking read's lock, its transaction finished
+// elsewhere) gives way to what storage says: an intent written, or found,
+// by a request under its latches. A plain reader, which ignores the
+// stale unreplicated lock, must then wait for the discovered intent
+// instead of meeting it again and again.
+func TestStaleLockReplaced(t *testing.T) {
+	e := newUnitEnv(t, Config{PushRecheckInterval: time.Hour})
+	a, b, r := e.txn("A"), e.txn("B"), e.txn("R")
+	if err := e.m.OnUnreplicatedLockAcquired([]byte("k"), *a); err != nil {
+		t.Fatal(err)
+	}
+	read := Request{Txn: r, Timestamp: hlc.Timestamp{WallTime: 20e9}, Spans: []LockSpan{{Span: Span{Key: []byte("k")}}}}
+	g, err := e.m.SequenceReq(context.Background(), read)
+	if err != nil {
+		t.Fatalf("a plain read waited for a locking read's lock: %v", err)
+	}
+	// Evaluation found B's intent at k.
+	res := make(chan seqResult, 1)
+	go func() {
+		g, err := e.m.HandleLockConflictError(context.Background(), g, &kv.LockConflictError{Locks: []kv.Lock{{Key: []byte("k"), Txn: *b}}})
+		res <- seqResult{g, err}
+	}()
+	select {
+	case <-e.blocked:
+	case r := <-res:
+		t.Fatalf("the reader did not wait for the discovered intent: %v", r.err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("request neither blocked nor returned")
+	}
+	e.m.OnLockUpdated(LockUpdate{Span: Span{Key: []byte("k")}, Txn: *b, Status: kv.COMMITTED})
+	got := waitResult(t, res)
+	if got.err != nil {
+		t.Fatal(got.err)
+	}
+	e.m.FinishReq(got.g)
+	// A write by B over a stale lock of A replaces it too.
+	if err := e.m.OnUnreplicatedLockAcquired([]byte("j"), *a); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.m.OnLockAcquired([]byte("j"), *b); err != nil {
+		t.Fatal(err)
+	}
+	if l := e.m.lt.snapshot(); len(l) != 1 || l[0].holder == nil || l[0].holder.ID != b.ID {
+		t.Fatalf("lock table %+v, want j held by B", l)
 	}
 }
 

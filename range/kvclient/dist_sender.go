@@ -3,9 +3,11 @@ package kvclient
 import (
 	"bytes"
 	"context"
+	"sync"
 	"time"
 
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
@@ -59,9 +61,8 @@ func (ds *DistSender) lookup(ctx context.Context, key []byte, reverse bool) (*ra
 		if (!reverse && inDesc(d, key, nil)) || (reverse && bytes.Compare(d.StartKey, key) < 0 && bytes.Compare(key, endKey(d)) <= 0) {
 			return d, nil
 		}
-		// Meta2 has no record yet for the range holding key: inside the
-		// window a split leaves (kvserver/replica_split.go), the record of
-		// the left half may be written after the right's. Look again.
+		// The cache held a range that no longer holds key (a split or
+		// merge since), or the records read were stale: look again.
 		ds.cache.Evict(d)
 		if err := rt.wait(ctx, errors.Newf("meta2 has no range containing %q (found r%d [%q, %q))", key, d.RangeId, d.StartKey, d.EndKey)); err != nil {
 			return nil, err
@@ -103,9 +104,11 @@ func (ds *DistSender) lookupOnce(ctx context.Context, key []byte, reverse bool) 
 	}
 	first := descs[0]
 	ds.cache.Insert(descs...)
-	// A stale record (inside the window a split leaves, see
-	// kvserver/replica_split.go) may name a range that no longer holds key:
-	// that range answers RangeKeyMismatch, with the current descriptors.
+	// Splits and merges change meta2 in the transaction that changes the
+	// ranges, but a read of meta2 at a timestamp before one of them (or a
+	// cached record) may name a range that no longer holds key: that range
+	// answers RangeKeyMismatch, with the current descriptors, or, merged
+	// away, RangeNotFound.
 	return first, nil
 }
 
@@ -192,7 +195,8 @@ func (ds *DistSender) sendBatch(ctx context.Context, h *rangepb.BatchHeader, id 
 		return nil, errors.New("the DistSender's sender cannot send a batch header")
 	}
 	resp, err := bs.SendBatch(ctx, &rangepb.BatchRequest{
-		Header: &rangepb.BatchHeader{RangeId: int64(id), Timestamp: h.Timestamp, Txn: h.Txn}, Requests: reqs,
+		Header: &rangepb.BatchHeader{RangeId: int64(id), Timestamp: h.Timestamp, Txn: h.Txn, AsyncConsensus: h.AsyncConsensus,
+			LockTimeoutNanos: h.LockTimeoutNanos, LockNoWait: h.LockNoWait}, Requests: reqs,
 	})
 	if err == nil && resp.Txn != nil {
 		// The parts of a batch sent later, to other ranges, carry what
@@ -253,6 +257,9 @@ func (ds *DistSender) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rang
 			}
 			return resp, err
 		}
+	}
+	if resp, handled, err := ds.sendCommit(ctx, ba); handled {
+		return resp, err
 	}
 	out := &rangepb.BatchResponse{Responses: make([]*rangepb.ResponseUnion, len(ba.Requests))}
 	defer func() {
@@ -477,12 +484,113 @@ func (ds *DistSender) eachRange(ctx context.Context, key, end []byte, reverse bo
 	return nil
 }
 
-// scan runs a scan range by range, keeping its limits across them.
+// scan runs a scan over the ranges of its span: at once, one part per
+// range, when it has no limits (a scan of ten ranges then takes about as
+// long as the slowest part, not the sum of them); range by range, keeping
+// its limits across them, when it has one (sending past the limit would
+// read, and lock, rows the caller did not ask for).
 func (ds *DistSender) scan(ctx context.Context, h *rangepb.BatchHeader, s *rangepb.ScanRequest) (*rangepb.ScanResponse, error) {
+	if s.MaxKeys == 0 && s.MaxBytes == 0 {
+		return ds.scanParallel(ctx, h, s)
+	}
+	return ds.scanSequential(ctx, h, s)
+}
+
+// scanParallel sends the parts of a scan without limits, one per range as
+// the cache knows them, each from its own goroutine (a part whose range
+// split or merged meanwhile is cut again within its span, see
+// scanSequential). The rows come back in the scan's order. With a
+// transaction, each part carries a copy of the header's, and the header
+// takes the answer with the highest write timestamp (a read moves nothing
+// else of a transaction).
+func (ds *DistSender) scanParallel(ctx context.Context, h *rangepb.BatchHeader, s *rangepb.ScanRequest) (*rangepb.ScanResponse, error) {
+	type part struct {
+		key, end []byte
+		h        *rangepb.BatchHeader
+		res      *rangepb.ScanResponse
+		err      error
+	}
+	var parts []*part
+	key, end := s.Span.GetKey(), s.Span.GetEndKey()
+	for cur := key; bytes.Compare(cur, end) < 0; {
+		d, err := ds.lookup(ctx, cur, false)
+		if err != nil {
+			return nil, err
+		}
+		subEnd := end
+		if e := endKey(d); bytes.Compare(e, subEnd) < 0 {
+			subEnd = e
+		}
+		if bytes.Compare(subEnd, cur) <= 0 {
+			ds.cache.Evict(d)
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		parts = append(parts, &part{key: cur, end: subEnd})
+		cur = subEnd
+	}
+	if len(parts) <= 1 {
+		return ds.scanSequential(ctx, h, s)
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// firstErr is the error of the part that failed first: the others'
+	// may only say that they were cancelled because of it.
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	for _, p := range parts {
+		if h != nil {
+			p.h = proto.Clone(h).(*rangepb.BatchHeader)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sub := &rangepb.ScanRequest{Span: &rangepb.Span{Key: p.key, EndKey: p.end}, Reverse: s.Reverse, ForUpdate: s.ForUpdate}
+			p.res, p.err = ds.scanSequential(pctx, p.h, sub)
+			if p.err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = p.err
+				}
+				mu.Unlock()
+				cancel() // the scan fails: the other parts need not finish
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	out := &rangepb.ScanResponse{}
+	for i := range parts {
+		p := parts[i]
+		if s.Reverse {
+			p = parts[len(parts)-1-i]
+		}
+		out.Rows = append(out.Rows, p.res.Rows...)
+	}
+	if h != nil && h.Txn != nil {
+		var last *rangepb.Transaction
+		for _, p := range parts {
+			if t := p.h.Txn; t != nil && (last == nil || tsFromProto(last.Meta.GetWriteTimestamp()).Less(tsFromProto(t.Meta.GetWriteTimestamp()))) {
+				last = t
+			}
+		}
+		h.Txn = last
+	}
+	return out, nil
+}
+
+// scanSequential runs a scan range by range, keeping its limits across
+// them.
+func (ds *DistSender) scanSequential(ctx context.Context, h *rangepb.BatchHeader, s *rangepb.ScanRequest) (*rangepb.ScanResponse, error) {
 	out := &rangepb.ScanResponse{}
 	var bytesSoFar int64
 	err := ds.eachRange(ctx, s.Span.GetKey(), s.Span.GetEndKey(), s.Reverse, func(d *rangepb.RangeDescriptor, key, end []byte) (bool, error) {
-		sub := &rangepb.ScanRequest{Span: &rangepb.Span{Key: key, EndKey: end}, Reverse: s.Reverse}
+		sub := &rangepb.ScanRequest{Span: &rangepb.Span{Key: key, EndKey: end}, Reverse: s.Reverse, ForUpdate: s.ForUpdate}
 		if s.MaxKeys > 0 {
 			sub.MaxKeys = s.MaxKeys - int64(len(out.Rows))
 		}
@@ -526,8 +634,14 @@ func (ds *DistSender) scan(ctx context.Context, h *rangepb.BatchHeader, s *range
 
 // AdminSplit splits the range holding key at key.
 func (ds *DistSender) AdminSplit(ctx context.Context, key []byte) (*rangepb.AdminSplitResponse, error) {
+	return ds.AdminSplitSticky(ctx, key, nil)
+}
+
+// AdminSplitSticky splits the range holding key at key, the boundary
+// sticky until expiration (nil: not sticky): the merge queue leaves it.
+func (ds *DistSender) AdminSplitSticky(ctx context.Context, key []byte, expiration *rangepb.Timestamp) (*rangepb.AdminSplitResponse, error) {
 	resp, err := ds.Send(ctx, &rangepb.BatchRequest{Requests: []*rangepb.RequestUnion{{Value: &rangepb.RequestUnion_AdminSplit{
-		AdminSplit: &rangepb.AdminSplitRequest{SplitKey: key},
+		AdminSplit: &rangepb.AdminSplitRequest{SplitKey: key, Expiration: expiration},
 	}}}})
 	if err != nil {
 		return nil, err
@@ -535,4 +649,38 @@ func (ds *DistSender) AdminSplit(ctx context.Context, key []byte) (*rangepb.Admi
 	res := resp.Responses[0].GetAdminSplit()
 	ds.cache.Insert(res.GetLeft(), res.GetRight())
 	return res, nil
+}
+
+// AdminMerge merges the range holding key with its right-hand neighbour.
+func (ds *DistSender) AdminMerge(ctx context.Context, key []byte) (*rangepb.AdminMergeResponse, error) {
+	var rt retry
+	for {
+		desc, err := ds.lookup(ctx, key, false)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := ds.sender.Send(ctx, kvserver.RangeID(desc.RangeId), &rangepb.RequestUnion{Value: &rangepb.RequestUnion_AdminMerge{
+			AdminMerge: &rangepb.AdminMergeRequest{},
+		}})
+		var rnf *kvserver.RangeNotFoundError
+		if errors.As(err, &rnf) {
+			// Merged away meanwhile: look again.
+			ds.cache.Evict(desc)
+			if werr := rt.wait(ctx, err); werr != nil {
+				return nil, werr
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		res := resp.Responses[0].GetAdminMerge()
+		ds.cache.Evict(desc)
+		ds.cache.Insert(res.GetMerged())
+		return res, nil
+	}
+}
+
+func tsFromProto(p *rangepb.Timestamp) hlc.Timestamp {
+	return hlc.Timestamp{WallTime: p.GetWallTime(), Logical: p.GetLogical()}
 }

@@ -78,9 +78,11 @@ func (s *Sender) SetLocal(id kvserver.NodeID, srv LocalServer) {
 }
 
 // Send sends reqs to range id: first to the cached leaseholder, then
-// following NotLeaseHolder hints and trying every node, until one serves it
-// or ctx ends. Errors other than "not here" are returned as they come, typed
-// (see rpc.DecodeBatchError).
+// following NotLeaseHolder hints and trying every node, until one serves it,
+// every node has answered twice in a row that it has no replica (the
+// RangeNotFound error is returned: the range is gone), or ctx ends. Errors
+// other than "not here" are returned as they come, typed (see
+// rpc.DecodeBatchError).
 func (s *Sender) Send(ctx context.Context, id kvserver.RangeID, reqs ...*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
 	return s.SendBatch(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{RangeId: int64(id)}, Requests: reqs})
 }
@@ -101,7 +103,14 @@ func (s *Sender) SendBatch(ctx context.Context, ba *rangepb.BatchRequest) (*rang
 	}
 	var lastErr error
 	backoff := time.Millisecond
+	// goneRounds counts the consecutive rounds in which every node
+	// answered RangeNotFound (or could not be reached): the range was
+	// merged away (or removed everywhere), and only the caller can find
+	// where its keys went (the DistSender evicts its cached descriptor
+	// and reads meta2 again).
+	goneRounds := 0
 	for {
+		notFound, unreachable := 0, 0
 		for range nodes {
 			to := next
 			next = after(nodes, to)
@@ -125,7 +134,10 @@ func (s *Sender) SendBatch(ctx context.Context, ba *rangepb.BatchRequest) (*rang
 				// The node may have applied it: sending it elsewhere could
 				// apply it twice (CockroachDB's DistSender answers the same).
 				return nil, &kvserver.AmbiguousResultError{Reason: err.Error()}
-			case errors.As(err, &rnf), status.Code(errors.UnwrapAll(err)) == codes.Unavailable:
+			case errors.As(err, &rnf):
+				notFound++
+			case status.Code(errors.UnwrapAll(err)) == codes.Unavailable:
+				unreachable++
 			case status.Code(errors.UnwrapAll(err)) == codes.DeadlineExceeded && !replayable(ba):
 				return nil, &kvserver.AmbiguousResultError{Reason: "attempt on node timed out: " + err.Error()}
 			case status.Code(errors.UnwrapAll(err)) == codes.DeadlineExceeded:
@@ -135,6 +147,14 @@ func (s *Sender) SendBatch(ctx context.Context, ba *rangepb.BatchRequest) (*rang
 			if ctx.Err() != nil {
 				return nil, errors.Wrapf(lastErr, "r%d: no leaseholder reachable", id)
 			}
+		}
+		if notFound > 0 && notFound+unreachable == len(nodes) {
+			goneRounds++
+		} else {
+			goneRounds = 0
+		}
+		if goneRounds >= 2 {
+			return nil, lastErr
 		}
 		t := time.NewTimer(backoff)
 		select {
@@ -193,8 +213,16 @@ func (s *Sender) sendTo(ctx context.Context, to kvserver.NodeID, ba *rangepb.Bat
 		return nil, &answerLostError{node: to, err: err}
 	}
 	if err != nil && actx.Err() != nil && ctx.Err() == nil {
-		// Abandoned (no answer in time, or the heartbeats failed): what
-		// Send treats as a timed-out attempt.
+		if !progress.MayHaveExecuted() {
+			// Abandoned before the request left (the connection's
+			// heartbeats failed while it was being dialed): the node never
+			// saw it, so it may go elsewhere even if it commits. Calling it
+			// a timeout made a commit to an unreachable node ambiguous
+			// (40003) now and then (TestSenderLostAnswer).
+			return nil, status.Error(codes.Unavailable, fmt.Sprintf("node %d: not sent: %v", to, context.Cause(actx)))
+		}
+		// Abandoned after it left (no answer in time, or the heartbeats
+		// failed): what Send treats as a timed-out attempt.
 		return nil, status.Error(codes.DeadlineExceeded, fmt.Sprintf("node %d: %v", to, context.Cause(actx)))
 	}
 	return br, err

@@ -2,8 +2,10 @@ package kvclient_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -221,12 +223,7 @@ func TestSenderLostAnswer(t *testing.T) {
 	}
 
 	// A node nobody listens on: the commit never left, node 3 serves it.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := ln.Addr().String()
-	_ = ln.Close()
+	dead := refusingAddr(t)
 	s := newTestSender(stopper, map[kvserver.NodeID]string{2: dead, 3: good})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -247,4 +244,25 @@ func newTestSender(stopper *stop.Stopper, addrs map[kvserver.NodeID]string) *kvc
 		return "", errors.Newf("no node %d", id)
 	}
 	return kvclient.NewSender(rpcCtx, resolve, []kvserver.NodeID{2, 3})
+}
+
+// refusingAddr returns an address whose connections are refused, for as
+// long as the test runs: a TCP socket bound to a port but not listening
+// holds the port, so that no other process (make test runs many) can take
+// it and answer, as one could a port freed by closing a listener.
+func refusingAddr(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
 }

@@ -28,6 +28,7 @@ var (
 	suffixTruncated    = []byte("trnc")
 	suffixRaftLog      = []byte("rftl")
 	suffixTombstone    = []byte("rtmb")
+	suffixMergeFreeze  = []byte("mrgf")
 )
 
 func rangeIDPrefix(id RangeID) []byte {
@@ -43,8 +44,11 @@ func rangeIDKey(id RangeID, infix byte, suffix []byte) []byte {
 func descKey(id RangeID) []byte         { return rangeIDKey(id, replicatedInfix, suffixDesc) }
 func leaseKey(id RangeID) []byte        { return rangeIDKey(id, replicatedInfix, suffixLease) }
 func appliedStateKey(id RangeID) []byte { return rangeIDKey(id, replicatedInfix, suffixAppliedState) }
-func hardStateKey(id RangeID) []byte    { return rangeIDKey(id, unreplicatedInfix, suffixHardState) }
-func truncatedKey(id RangeID) []byte    { return rangeIDKey(id, unreplicatedInfix, suffixTruncated) }
+
+// mergeFreezeKey marks a range frozen by a merge (replica_merge.go).
+func mergeFreezeKey(id RangeID) []byte { return rangeIDKey(id, replicatedInfix, suffixMergeFreeze) }
+func hardStateKey(id RangeID) []byte   { return rangeIDKey(id, unreplicatedInfix, suffixHardState) }
+func truncatedKey(id RangeID) []byte   { return rangeIDKey(id, unreplicatedInfix, suffixTruncated) }
 
 // tombstoneKey holds the lowest replica ID of the range this store may
 // host again, once a replica of it was removed here.

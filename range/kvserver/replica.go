@@ -2,6 +2,7 @@ package kvserver
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/range/rangepb"
@@ -30,8 +31,12 @@ type Replica struct {
 	propBuf proposalBuffer
 	// txn is the transaction state: the timestamp cache.
 	txn replicaTxnState
-	// locks are the unreplicated locks of locking reads served here.
-	locks replicaLocks
+	// conc sequences requests: latches, lock table, txn wait queue.
+	conc replicaConcurrency
+	// load samples the requests served, for the load-based split queue.
+	load loadSampler
+	// mergeWatching is set while watchMerge runs.
+	mergeWatching atomic.Bool
 
 	mu struct {
 		sync.Mutex
@@ -73,6 +78,9 @@ type Replica struct {
 		// for it to be applied.
 		pendingSnapshot *Snapshot
 		destroyed       error
+		// mergeFreeze is set while a merge holds the range frozen (see
+		// replica_merge.go).
+		mergeFreeze *rangepb.MergeFreeze
 	}
 }
 

@@ -42,6 +42,17 @@ func (r *Replica) maybeAdmin(ctx context.Context, ru *rangepb.RequestUnion) (*ra
 		var sr *rangepb.AdminSplitResponse
 		sr, err = r.adminSplit(ctx, req.AdminSplit)
 		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_AdminSplit{AdminSplit: sr}}
+	case *rangepb.RequestUnion_AdminMerge:
+		var mr *rangepb.AdminMergeResponse
+		mr, err = r.adminMerge(ctx)
+		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_AdminMerge{AdminMerge: mr}}
+	case *rangepb.RequestUnion_Subsume:
+		var sr *rangepb.SubsumeResponse
+		sr, err = r.subsume(ctx, req.Subsume)
+		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Subsume{Subsume: sr}}
+	case *rangepb.RequestUnion_WaitApplied:
+		err = r.waitApplied(ctx, req.WaitApplied.AppliedIndex)
+		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_WaitApplied{WaitApplied: &rangepb.WaitAppliedResponse{}}}
 	default:
 		return nil, false, nil
 	}

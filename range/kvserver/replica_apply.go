@@ -22,7 +22,11 @@ type appliedEffect struct {
 	truncated  *rangepb.RaftTruncatedState
 	checksumID string
 	checksum   []byte
-	reproposal bool // rejected only for its lease index: propose again
+	// checksumIndex is the check's own entry: the index every replica
+	// hashed at (not the last of the batch it was applied in, which
+	// differs between replicas).
+	checksumIndex uint64
+	reproposal    bool // rejected only for its lease index: propose again
 	// mli is the rejected entry's lease index: only a rejection of the
 	// proposal's latest copy makes it propose again.
 	mli uint64
@@ -57,6 +61,7 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 	}
 	lease := r.mu.lease
 	desc := r.mu.desc
+	freeze := r.mu.mergeFreeze
 	truncated := r.mu.truncated
 	prevLease := lease
 	r.mu.Unlock()
@@ -70,11 +75,21 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 	// rhs is the right-hand replica of a split in this batch, whose raftMu
 	// is held until it is set up (or the batch failed).
 	var rhs *splitRHS
+	// merged is the right-hand replica of a merge in this batch, whose
+	// raftMu is held likewise.
+	var merged *mergedRHS
 	defer func() {
 		if rhs != nil {
 			rhs.abort()
 		}
+		if merged != nil {
+			merged.abort()
+		}
 	}()
+	// A freeze (or thaw) is synced: a merge relies on every replica of the
+	// range it froze holding everything before the freeze, also after a
+	// crash (the applied state is otherwise written without a sync).
+	freezeChanged, syncBatch := false, false
 	for i := range ents {
 		e := &ents[i]
 		if e.Index <= state.RaftAppliedIndex {
@@ -128,6 +143,9 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 		rejErr, reprop := checkCommand(cmd, lease, state)
 		if rejErr == nil && cmd.Result.GetSplit() != nil {
 			rejErr = checkSplit(desc, cmd.Result.Split)
+		}
+		if rejErr == nil && cmd.Result.GetMerge() != nil {
+			rejErr = checkMerge(desc, cmd.Result.Merge)
 		}
 		if rejErr == nil && cmd.Result.GetChangeReplicasDesc() != nil {
 			rejErr = checkDescChange(desc, cmd.Result.ChangeReplicasDesc)
@@ -185,6 +203,29 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 				}
 				rest = ents[i+1:]
 			}
+			if fr := res.Freeze; fr != nil {
+				nf, changed, err := applyFreeze(b, r.rangeID, freeze, fr)
+				if err != nil {
+					return nil, err
+				}
+				if changed {
+					freeze, freezeChanged, syncBatch = nf, true, true
+				}
+			}
+			if mt := res.Merge; mt != nil {
+				// The left takes the right's data, and its stats.
+				stats.Add(statsFromProto(mt.RightStats))
+				desc = mt.LeftDesc
+				eff.newDesc = desc
+				if err := putProto(b, descKey(r.rangeID), desc); err != nil {
+					return nil, err
+				}
+				var err error
+				if merged, err = r.store.prepareMergeRHS(b, mt); err != nil {
+					return nil, err
+				}
+				rest = ents[i+1:]
+			}
 			if res.TruncateIndex > truncated.Index && res.TruncateIndex <= state.RaftAppliedIndex {
 				// Each replica drops its own log entries: unreplicated keys.
 				if err := b.ClearRange(raftLogKey(r.rangeID, 0), raftLogKey(r.rangeID, res.TruncateIndex+1)); err != nil {
@@ -203,7 +244,7 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 				if err != nil {
 					return nil, err
 				}
-				eff.checksumID, eff.checksum = string(res.ChecksumId), sum
+				eff.checksumID, eff.checksum, eff.checksumIndex = string(res.ChecksumId), sum, e.Index
 			}
 		}
 		if cc != nil && eff.confChange == nil {
@@ -220,7 +261,7 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 	}
 	// Not synced: the log is durable, so a crash replays from the last
 	// applied state that made it to disk.
-	if err := b.Commit(false); err != nil {
+	if err := b.Commit(syncBatch); err != nil {
 		return nil, errors.Wrapf(err, "r%d: committing applied entries", r.rangeID)
 	}
 	if rhs != nil {
@@ -229,6 +270,11 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 		if err := x.finish(); err != nil {
 			return nil, err
 		}
+	}
+	if merged != nil {
+		x := merged
+		merged = nil
+		x.finish(r)
 	}
 	if lease != prevLease && lease.GetReplica().GetNodeId() == int32(r.store.nodeID) &&
 		prevLease.GetReplica().GetNodeId() != lease.GetReplica().GetNodeId() && desc != nil &&
@@ -243,9 +289,15 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 		r.store.updateMeta2Async(desc)
 	}
 
+	if freezeChanged && freeze != nil {
+		defer r.ensureMergeWatcher()
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.mu.state = state
+	if freezeChanged {
+		r.mu.mergeFreeze = freeze
+	}
 	for _, eff := range effects {
 		if eff.newLease != nil {
 			r.installLeaseLocked(eff.newLease)
@@ -261,7 +313,7 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 			r.mu.raftGroup.ApplyConfChange(*eff.confChange)
 		}
 		if eff.checksumID != "" {
-			r.mu.checksums[eff.checksumID] = replicaChecksum{checksum: eff.checksum, appliedIndex: state.RaftAppliedIndex}
+			r.mu.checksums[eff.checksumID] = replicaChecksum{checksum: eff.checksum, appliedIndex: eff.checksumIndex}
 		}
 		p, ok := r.mu.proposals[eff.id]
 		if !ok {

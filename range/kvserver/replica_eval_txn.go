@@ -36,7 +36,8 @@ import (
 //     isOnePhaseCommit). The same batch split over ranges runs as usual:
 //     the record is created with the first part, the EndTxn goes last.
 //   - Records are never deleted in v1 (no record GC).
-//   - No STAGING: parallel commits are v2.
+//   - Parallel commits: STAGING records, implicit commit and recovery
+//     (replica_eval_staging.go).
 
 // DefaultTxnLivenessThreshold is how long a PENDING transaction may go
 // without a heartbeat before a push aborts it.
@@ -69,6 +70,22 @@ type evalCtx struct {
 	// onePhase: the batch is a whole transaction on this range (see
 	// isOnePhaseCommit); its EndTxn commits without a record.
 	onePhase bool
+	// resolver resolves the intents of the batch's consecutive
+	// ResolveIntent requests (the intent resolver's batches) through one
+	// iterator; any other request ends it (see kv.IntentResolver).
+	resolver *kv.IntentResolver
+	// inBatch are the keys this batch wrote or proved (QueryIntent) so
+	// far: an EndTxn after them need not list them as in flight.
+	inBatch map[string]bool
+}
+
+// endResolver releases the batch's intent resolver, before a request that
+// may write what it would read stale, and after the batch.
+func (ec *evalCtx) endResolver() {
+	if ec.resolver != nil {
+		ec.resolver.Close()
+		ec.resolver = nil
+	}
 }
 
 // isOnePhaseCommit reports whether ba is a whole transaction that can
@@ -146,12 +163,17 @@ func seqRangesFromKV(rs []kv.SeqNumRange) []*rangepb.SeqNumRange {
 	return out
 }
 
-// writeTxn is the transaction for the batch's next write.
-func (ec *evalCtx) writeTxn() *kv.Txn {
+// writeTxn is the transaction for the batch's next write: at seq, the
+// sequence the coordinator gave it, or (0) the one after the last.
+func (ec *evalCtx) writeTxn(seq int32) *kv.Txn {
 	if ec.txn == nil {
 		return nil
 	}
-	ec.txn.Meta.Sequence++
+	if seq > 0 {
+		ec.txn.Meta.Sequence = seq
+	} else {
+		ec.txn.Meta.Sequence++
+	}
 	return ec.readTxn()
 }
 
@@ -160,7 +182,7 @@ func (ec *evalCtx) uncertainty() kv.Uncertainty {
 		// A non-transactional read at the leaseholder's clock is uncertain
 		// about values up to a clock offset ahead too (committed at a
 		// pushed timestamp, or by a node whose clock runs ahead); it is
-		// retried above them (sendWithConflicts).
+		// retried above them (sendWithConcurrency).
 		if ec.historical {
 			return kv.Uncertainty{}
 		}
@@ -257,6 +279,16 @@ func txnRequestSpans(ru *rangepb.RequestUnion, desc *rangepb.RangeDescriptor, tx
 		err = record(req.PushTxn.Key, txnID(req.PushTxn.Pushee), spanlatch.Write)
 	case *rangepb.RequestUnion_QueryTxn:
 		err = record(req.QueryTxn.Key, txnID(req.QueryTxn.Txn), spanlatch.Read)
+	case *rangepb.RequestUnion_RecoverTxn:
+		err = record(req.RecoverTxn.Key, txnID(req.RecoverTxn.Txn), spanlatch.Write)
+	case *rangepb.RequestUnion_QueryIntent:
+		// A read latch: it waits for a write of the key still being
+		// evaluated or applied (a pipelined write holds its latches until
+		// it applies), then reads the lock record. No lock table: the
+		// intent it asks about must not make it wait.
+		if err = checkInRange(desc, req.QueryIntent.Key, nil); err == nil {
+			add(req.QueryIntent.Key, nil, spanlatch.Read)
+		}
 	case *rangepb.RequestUnion_ResolveIntent:
 		if err = checkInRange(desc, req.ResolveIntent.Key, nil); err == nil {
 			add(req.ResolveIntent.Key, nil, spanlatch.Write)
@@ -324,6 +356,10 @@ func TxnRequestSpan(ru *rangepb.RequestUnion) (key, end []byte, ok bool) {
 		return req.PushTxn.Key, nil, true
 	case *rangepb.RequestUnion_QueryTxn:
 		return req.QueryTxn.Key, nil, true
+	case *rangepb.RequestUnion_QueryIntent:
+		return req.QueryIntent.Key, nil, true
+	case *rangepb.RequestUnion_RecoverTxn:
+		return req.RecoverTxn.Key, nil, true
 	case *rangepb.RequestUnion_ResolveIntent:
 		return req.ResolveIntent.Key, nil, true
 	case *rangepb.RequestUnion_ResolveIntentRange:
@@ -422,6 +458,7 @@ func recordTxn(rec *rangepb.TxnRecord, base *rangepb.Transaction) *rangepb.Trans
 	t.Status = rec.Status
 	t.LastHeartbeat = rec.LastHeartbeat
 	t.LockSpans = rec.LockSpans
+	t.InFlightWrites = rec.InFlightWrites
 	if base == nil || len(rec.IgnoredSeqNums) > 0 {
 		t.IgnoredSeqNums = rec.IgnoredSeqNums
 	}
@@ -442,7 +479,10 @@ func evaluateTxnRequest(ec *evalCtx, rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCC
 		out, err := evalPushTxn(ec, rw, ms, req.PushTxn)
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_PushTxn{PushTxn: out}}, true, err
 	case *rangepb.RequestUnion_ResolveIntent:
-		ok, err := kv.MVCCResolveIntent(rw, ms, kv.LockUpdate{
+		if ec.resolver == nil {
+			ec.resolver = kv.NewIntentResolver(rw)
+		}
+		ok, err := ec.resolver.Resolve(ms, kv.LockUpdate{
 			Span: kv.Span{Key: req.ResolveIntent.Key}, Txn: metaToKV(req.ResolveIntent.Txn), Status: statusToKV(req.ResolveIntent.Status),
 			IgnoredSeqNums: seqRangesToKV(req.ResolveIntent.IgnoredSeqNums),
 		})
@@ -454,6 +494,12 @@ func evaluateTxnRequest(ec *evalCtx, rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCC
 			Status: statusToKV(req.ResolveIntentRange.Status), IgnoredSeqNums: seqRangesToKV(req.ResolveIntentRange.IgnoredSeqNums),
 		}, 0)
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ResolveIntentRange{ResolveIntentRange: &rangepb.ResolveIntentRangeResponse{Resolved: n}}}, true, err
+	case *rangepb.RequestUnion_QueryIntent:
+		out, err := evalQueryIntent(ec, rd, req.QueryIntent)
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_QueryIntent{QueryIntent: out}}, true, err
+	case *rangepb.RequestUnion_RecoverTxn:
+		out, err := evalRecoverTxn(ec, rw, ms, req.RecoverTxn)
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_RecoverTxn{RecoverTxn: out}}, true, err
 	case *rangepb.RequestUnion_QueryTxn:
 		rec, err := readRecord(rd, TxnRecordKey(req.QueryTxn.Key, txnID(req.QueryTxn.Txn)))
 		out := &rangepb.QueryTxnResponse{}
@@ -542,6 +588,12 @@ func evalEndTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.En
 		// harmless, as resolution is idempotent.
 		ec.txn = recordTxn(rec, ec.txn)
 		return &rangepb.EndTxnResponse{Txn: ec.txn}, resolveLockSpans(ec, rw, ms, req.LockSpans, rec)
+	case rangepb.TransactionStatus_STAGING:
+		if !req.Commit && rec.Meta.Epoch >= ec.txn.Meta.Epoch {
+			// It may have committed: recovery decides, not a rollback.
+			return nil, stagingPushError(rec)
+		}
+		restartStaged(rec, ec.txn.Meta.Epoch)
 	case rangepb.TransactionStatus_COMMITTED:
 		if req.Commit && rec.Meta.Epoch == ec.txn.Meta.Epoch {
 			// A replay of this very commit: its first attempt applied but
@@ -567,10 +619,14 @@ func evalEndTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.En
 			return nil, &TransactionRetryError{Reason: rangepb.TransactionRetryReason_RETRY_SERIALIZABLE, Txn: txn,
 				Extra: "the write timestamp " + tsFromProto(txn.Meta.WriteTimestamp).String() + " is above the read timestamp " + tsFromProto(txn.ReadTimestamp).String()}
 		}
+		if inFlight := ec.stillInFlight(req.InFlightWrites); len(inFlight) > 0 {
+			return stageTxn(ec, rw, ms, key, rec, txn, req, inFlight)
+		}
 		txn.Status = rangepb.TransactionStatus_COMMITTED
 	} else {
 		txn.Status = rangepb.TransactionStatus_ABORTED
 	}
+	txn.InFlightWrites = nil
 	txn.LockSpans = req.LockSpans
 	// The final record keeps no lock spans: nothing reads them (the
 	// EndTxn resolves the intents, here or after it applies, and whoever
@@ -616,6 +672,14 @@ const maxSyncResolveSpans = 128
 func resolveLockSpans(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, spans []*rangepb.Span, rec *rangepb.TxnRecord) error {
 	up := kv.LockUpdate{Txn: metaToKV(rec.Meta), Status: statusToKV(rec.Status), IgnoredSeqNums: seqRangesToKV(rec.IgnoredSeqNums)}
 	resolved := 0
+	// Point intents one after another through one iterator; a span's
+	// resolution writes what that iterator would read stale, so it ends it.
+	var points *kv.IntentResolver
+	defer func() {
+		if points != nil {
+			points.Close()
+		}
+	}()
 	for _, s := range spans {
 		if in, ok := clipSpan(s, ec.desc); ok && resolved >= maxSyncResolveSpans {
 			u := up
@@ -627,8 +691,15 @@ func resolveLockSpans(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, spans []*
 			u.Span = kv.Span{Key: in.Key, EndKey: in.EndKey}
 			var err error
 			if len(in.EndKey) == 0 {
-				_, err = kv.MVCCResolveIntent(rw, ms, u)
+				if points == nil {
+					points = kv.NewIntentResolver(rw)
+				}
+				_, err = points.Resolve(ms, u)
 			} else {
+				if points != nil {
+					points.Close()
+					points = nil
+				}
 				_, _, err = kv.MVCCResolveIntentRange(rw, ms, u, 0)
 			}
 			if err != nil {
@@ -668,6 +739,7 @@ func evalHeartbeatTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rang
 		// Nothing to keep alive; the coordinator learns the outcome.
 		return &rangepb.HeartbeatTxnResponse{Txn: recordTxn(rec, ec.txn)}, nil
 	}
+	restartStaged(rec, ec.txn.Meta.Epoch)
 	if ec.txn.Meta.Epoch > rec.Meta.Epoch {
 		rec.Meta.Epoch = ec.txn.Meta.Epoch
 	}
@@ -687,9 +759,12 @@ func evalHeartbeatTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rang
 // pusherWins decides a push between two live transactions: the higher
 // priority wins; between equal priorities the older transaction (lower
 // MinTimestamp, then lower ID) wins: wound-wait, as in Spanner. The order
-// is total and a losing pusher waits for its pushee to finish (see
-// Replica.waitForPushee), so every wait goes from a lower to a higher
-// transaction in that order: no cycle of waits, no deadlock.
+// is total and a losing pusher waits for its pushee (in the lock queue of
+// the key, see replica_concurrency.go, whose manager follows the same
+// order), so every wait goes from a lower to a higher transaction in that
+// order: no cycle of waits across ranges, no deadlock. (The concurrency
+// manager's deadlock detection, which sees one range's waits, never
+// fires under this order.)
 func pusherWins(pusher *rangepb.Transaction, pushee *rangepb.TxnMeta) bool {
 	if pusher.GetMeta() == nil {
 		return false
@@ -729,6 +804,9 @@ func evalPushTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.P
 	if isFinal(rec.Status) {
 		return &rangepb.PushTxnResponse{PusheeTxn: recordTxn(rec, nil)}, nil
 	}
+	// An intent of a later epoch than a STAGING record's: the staged epoch
+	// never committed (its coordinator restarted), the record is pending.
+	restartStaged(rec, req.Pushee.Epoch)
 	// The intent may know a newer epoch or priority than the record.
 	if req.Pushee.Epoch > rec.Meta.Epoch {
 		rec.Meta.Epoch = req.Pushee.Epoch
@@ -740,6 +818,17 @@ func evalPushTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.P
 	expired := hb.Add(int64(ec.r.txnLivenessThreshold()), 0).Less(ec.now)
 	wins := req.Force || pusherWins(ec.txn, rec.Meta)
 	pushTo := tsFromProto(req.PushTo)
+	if rec.Status == rangepb.TransactionStatus_STAGING {
+		// Neither its timestamp nor its status may change while it may
+		// have committed (replica_eval_staging.go).
+		switch {
+		case req.PushType == rangepb.PushTxnType_PUSH_TIMESTAMP && !tsFromProto(rec.Meta.WriteTimestamp).Less(pushTo):
+			return &rangepb.PushTxnResponse{PusheeTxn: recordTxn(rec, nil)}, nil
+		case expired || wins:
+			return nil, stagingPushError(rec)
+		}
+		return nil, &TransactionPushError{Pushee: recordTxn(rec, nil)}
+	}
 	switch {
 	case expired || (wins && req.PushType == rangepb.PushTxnType_PUSH_ABORT):
 		rec.Status = rangepb.TransactionStatus_ABORTED

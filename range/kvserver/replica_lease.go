@@ -165,6 +165,12 @@ func (e *NotLeaseHolderError) Error() string {
 
 // installLeaseLocked makes l the current lease in memory once applied.
 func (r *Replica) installLeaseLocked(l *rangepb.Lease) {
+	if r.mu.lease.GetSequence() != l.GetSequence() {
+		// The lock table is the leaseholder's: what it knew under another
+		// lease may be stale, and a replica that lost the lease must send
+		// its waiters on (to find the new leaseholder).
+		r.concurrency().ReleaseAll()
+	}
 	r.mu.lease = l
 	r.mu.transferring = false
 	if l.Replica.GetReplicaId() == r.mu.replicaID {

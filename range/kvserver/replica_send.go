@@ -30,50 +30,55 @@ func (r *Replica) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.
 	if desc == nil {
 		return nil, &NotLeaseHolderError{RangeID: r.rangeID, Reason: "replica not initialized yet"}
 	}
-	if len(ba.Requests) == 1 {
-		if resp, handled, err := r.maybeAdmin(ctx, ba.Requests[0]); handled {
+	if len(ba.Requests) == 1 && mergeExempt(ba.Requests[0]) {
+		resp, _, err := r.maybeAdmin(ctx, ba.Requests[0])
+		return resp, err
+	}
+	for {
+		// A range frozen by a merge serves nothing until the merge is
+		// decided (replica_merge.go); a request that got past this check
+		// as the freeze applied finds it once it holds its latches.
+		if err := r.waitUnfrozen(ctx); err != nil {
+			return nil, err
+		}
+		if len(ba.Requests) == 1 {
+			if resp, handled, err := r.maybeAdmin(ctx, ba.Requests[0]); handled {
+				return resp, err
+			}
+		}
+		r.recordLoad(ba)
+		resp, err := r.sendWithConcurrency(ctx, ba, r.Desc(), nil)
+		if !errors.Is(err, errFrozen) {
 			return resp, err
 		}
 	}
-	return r.sendWithConflicts(ctx, ba, desc)
 }
 
-// sendOnce evaluates a batch once, under its latches and the lease (see
-// sendWithConflicts, replica_send_txn.go, for what happens around it).
-func (r *Replica) sendOnce(ctx context.Context, ba *rangepb.BatchRequest, desc *rangepb.RangeDescriptor) (*rangepb.BatchResponse, error) {
-	spans, isWrite, err := r.collectSpans(ba, desc)
-	if err != nil {
-		return nil, err
-	}
-	g, err := r.latches.Acquire(ctx, spans)
-	if err != nil {
-		return nil, err
-	}
-	defer r.latches.Release(g)
+// evaluateSequenced evaluates a batch once, under the lease, once
+// sequenced: holding its latches, with no lock it knows of in its way (see
+// sendWithConcurrency, replica_concurrency.go, for what happens around
+// it). A pipelined write (canPipeline) is answered once proposed: applied
+// then delivers the outcome of its command, and the caller keeps the
+// batch's latches until it does.
+func (r *Replica) evaluateSequenced(ctx context.Context, ba *rangepb.BatchRequest, desc *rangepb.RangeDescriptor, isWrite bool, trig commitTrigger) (
+	_ *rangepb.BatchResponse, applied <-chan error, _ error) {
 	// A split may have applied while the request waited for its latches
 	// (the split holds latches over the whole range until it applies): its
 	// keys must still be inside the range.
 	if cur := r.Desc(); cur != desc {
 		if _, _, err := r.collectSpans(ba, cur); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 
+	if f, _ := r.frozen(); f {
+		return nil, nil, errFrozen
+	}
 	lease, err := r.redirectOrAcquireLease(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r.noteLease(lease)
-	// Another transaction's lock (its locking read's) on a key this batch
-	// writes or reads with a lock is a conflict, as an intent would be.
-	var own *kv.TxnMeta
-	if t := ba.Header.GetTxn(); t != nil && t.Meta != nil {
-		m := metaToKV(t.Meta)
-		own = &m
-	}
-	if locks := r.locks.conflicts(ba, own); len(locks) > 0 {
-		return nil, &kv.LockConflictError{Locks: locks}
-	}
 	ts := r.store.clock.Now()
 	if h := ba.Header; h != nil && h.Timestamp != nil && !isWrite {
 		if rt := tsFromProto(h.Timestamp); !rt.IsEmpty() && rt.Less(ts) {
@@ -88,13 +93,13 @@ func (r *Replica) sendOnce(ctx context.Context, ba *rangepb.BatchRequest, desc *
 		for _, req := range ba.Requests {
 			res, err := evaluate(ec, ro, nil, nil, req, ts)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			resp.Responses = append(resp.Responses, res)
 		}
 		r.recordReads(ec, ba, ts)
 		resp.Txn = ec.txn
-		return resp, nil
+		return resp, nil, nil
 	}
 	ts = r.forwardWriteTs(ec, ba, ts)
 
@@ -114,28 +119,70 @@ func (r *Replica) sendOnce(ctx context.Context, ba *rangepb.BatchRequest, desc *
 	defer b.Close()
 	var ms kv.MVCCStats
 	resp := &rangepb.BatchResponse{Timestamp: tsToProto(ts)}
+	defer ec.endResolver()
 	for _, req := range ba.Requests {
+		if req.GetResolveIntent() == nil {
+			ec.endResolver()
+		}
 		res, err := evaluate(ec, rw, rw, &ms, req, ts)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if key, end, _, write := spanOf(req); write && len(end) == 0 && ec.txn != nil {
+			ec.noteInBatch(key)
 		}
 		resp.Responses = append(resp.Responses, res)
 	}
+	ec.endResolver()
+	result := &rangepb.ReplicatedResult{}
+	if trig != nil {
+		if err := trig.eval(ec, rw, &ms, result); err != nil {
+			return nil, nil, err
+		}
+	}
+	result.StatsDelta = statsToProto(ms)
 	p := newProposal(&rangepb.RaftCommand{
 		// A copy: the batch's buffer is recycled when it closes, while a
 		// re-proposal may still need the bytes.
 		WriteBatch:            append([]byte(nil), b.Repr()...),
 		ProposerLeaseSequence: lease.Sequence,
 		Timestamp:             tsToProto(ts),
-		Result:                &rangepb.ReplicatedResult{StatsDelta: statsToProto(ms)},
+		Result:                result,
 	}, resp)
 	r.recordReads(ec, ba, ts)
 	resp.Txn = ec.txn
+	if canPipeline(ba) {
+		if err := r.proposeBuffered(p); err != nil {
+			return nil, nil, err
+		}
+		return resp, p.done, nil
+	}
 	br, err := r.proposeAndWait(ctx, p)
 	if err == nil {
 		r.resolveAfterApply(ec)
 	}
-	return br, err
+	return br, nil, err
+}
+
+// canPipeline reports whether a batch's writes may be answered before
+// they apply (write pipelining): its coordinator asked (async_consensus),
+// and it is a transaction's reads and point writes, with at most the
+// HeartbeatTxn that creates its record — nothing that ends, pushes or
+// resolves a transaction, whose outcome others act on at once.
+func canPipeline(ba *rangepb.BatchRequest) bool {
+	if !ba.Header.GetAsyncConsensus() || ba.Header.GetTxn().GetMeta() == nil {
+		return false
+	}
+	for _, ru := range ba.Requests {
+		switch ru.Value.(type) {
+		case *rangepb.RequestUnion_Get, *rangepb.RequestUnion_Scan, *rangepb.RequestUnion_Put,
+			*rangepb.RequestUnion_ConditionalPut, *rangepb.RequestUnion_Increment, *rangepb.RequestUnion_Delete,
+			*rangepb.RequestUnion_HeartbeatTxn, *rangepb.RequestUnion_QueryIntent:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // proposeAndWait proposes p and waits for it to apply. Ordinary writes go
@@ -256,7 +303,7 @@ func checkInRange(desc *rangepb.RangeDescriptor, key, end []byte) error {
 func evaluate(ec *evalCtx, rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, ru *rangepb.RequestUnion, ts hlc.Timestamp) (*rangepb.ResponseUnion, error) {
 	switch ru.Value.(type) {
 	case *rangepb.RequestUnion_Get, *rangepb.RequestUnion_Scan, *rangepb.RequestUnion_QueryTxn,
-		*rangepb.RequestUnion_Refresh, *rangepb.RequestUnion_RefreshRange:
+		*rangepb.RequestUnion_Refresh, *rangepb.RequestUnion_RefreshRange, *rangepb.RequestUnion_QueryIntent:
 	default:
 		if rw == nil {
 			return nil, errors.AssertionFailedf("write %T evaluated as a read", ru.Value)
@@ -295,7 +342,7 @@ func evaluate(ec *evalCtx, rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, ru 
 		}
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Scan{Scan: out}}, nil
 	case *rangepb.RequestUnion_Put:
-		err := kv.MVCCPut(rw, ms, req.Put.Key, ts, kv.MakeBytesValue(req.Put.Value), kv.MVCCWriteOptions{Txn: ec.writeTxn()})
+		err := kv.MVCCPut(rw, ms, req.Put.Key, ts, kv.MakeBytesValue(req.Put.Value), kv.MVCCWriteOptions{Txn: ec.writeTxn(req.Put.Sequence)})
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Put{Put: &rangepb.PutResponse{}}}, err
 	case *rangepb.RequestUnion_ConditionalPut:
 		c := req.ConditionalPut
@@ -307,20 +354,20 @@ func evaluate(ec *evalCtx, rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, ru 
 			v := kv.MakeBytesValue(c.ExpValue)
 			exp = &v
 		}
-		err := kv.MVCCConditionalPut(rw, ms, c.Key, ts, kv.MakeBytesValue(c.Value), exp, false, kv.MVCCWriteOptions{Txn: ec.writeTxn()})
+		err := kv.MVCCConditionalPut(rw, ms, c.Key, ts, kv.MakeBytesValue(c.Value), exp, false, kv.MVCCWriteOptions{Txn: ec.writeTxn(c.Sequence)})
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ConditionalPut{ConditionalPut: &rangepb.ConditionalPutResponse{}}}, err
 	case *rangepb.RequestUnion_Increment:
 		if err := checkReadFresh(ec, rd, req.Increment.Key); err != nil {
 			return nil, err
 		}
-		n, err := kv.MVCCIncrement(rw, ms, req.Increment.Key, ts, req.Increment.Increment, kv.MVCCWriteOptions{Txn: ec.writeTxn()})
+		n, err := kv.MVCCIncrement(rw, ms, req.Increment.Key, ts, req.Increment.Increment, kv.MVCCWriteOptions{Txn: ec.writeTxn(req.Increment.Sequence)})
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Increment{Increment: &rangepb.IncrementResponse{NewValue: n}}}, err
 	case *rangepb.RequestUnion_Delete:
-		_, err := kv.MVCCDelete(rw, ms, req.Delete.Key, ts, kv.MVCCWriteOptions{Txn: ec.writeTxn()})
+		_, err := kv.MVCCDelete(rw, ms, req.Delete.Key, ts, kv.MVCCWriteOptions{Txn: ec.writeTxn(req.Delete.Sequence)})
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Delete{Delete: &rangepb.DeleteResponse{}}}, err
 	case *rangepb.RequestUnion_DeleteRange:
 		d := req.DeleteRange
-		_, n, _, err := kv.MVCCDeleteRange(rw, ms, d.Span.GetKey(), d.Span.GetEndKey(), ts, kv.MVCCWriteOptions{Txn: ec.writeTxn()}, 0, false)
+		_, n, _, err := kv.MVCCDeleteRange(rw, ms, d.Span.GetKey(), d.Span.GetEndKey(), ts, kv.MVCCWriteOptions{Txn: ec.writeTxn(d.Sequence)}, 0, false)
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_DeleteRange{DeleteRange: &rangepb.DeleteRangeResponse{Deleted: n}}}, err
 	}
 	if res, handled, err := evaluateTxnRequest(ec, rd, rw, ms, ru); handled {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"sync"
 
-	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
 	"github.com/meridiandb/meridian/range/rangepb"
@@ -49,80 +48,6 @@ func (r *Replica) noteLease(l *rangepb.Lease) {
 	}
 }
 
-// maxConflictRetries bounds how often one batch pushes conflicting
-// transactions and evaluates again before it gives up with the conflict.
-const maxConflictRetries = 8
-
-// sendWithConflicts serves a batch, handling what evaluation runs into:
-//
-//   - another transaction's intent (kv.LockConflictError): push it (abort
-//     for a writer, timestamp above the read for a reader), resolve the
-//     intent, and evaluate again. A push of a live transaction succeeds
-//     only for a pusher ahead of it in the wound-wait order (pusherWins:
-//     priority, then age); a pusher behind it waits here until it
-//     finishes (txnWaits), as long as that takes, and pushes again. Every
-//     wait goes from a younger to an older transaction, so waits never
-//     form a cycle, and no deadlock detection is needed.
-//   - a committed value at or above a transaction's write timestamp
-//     (kv.WriteTooOldError): move the write timestamp above it and
-//     evaluate again; the coordinator sees the pushed write timestamp in
-//     the response and refreshes its reads before it commits.
-//
-// range/concurrency (lock table queues, a txn wait queue with deadlock
-// detection) can replace the waiting here later: it would serve waiters in
-// arrival order and wake exactly the one that can go, where txnWaits wakes
-// every waiter when any transaction on the store finishes.
-func (r *Replica) sendWithConflicts(ctx context.Context, ba *rangepb.BatchRequest, desc *rangepb.RangeDescriptor) (*rangepb.BatchResponse, error) {
-	var wait pusheeWait
-	for attempt := 0; ; attempt++ {
-		resp, err := r.sendOnce(ctx, ba, desc)
-		if err == nil {
-			r.afterServed(ba, resp)
-			r.store.txnWaits.noteFinished(ba)
-			return resp, nil
-		}
-		if attempt >= maxConflictRetries {
-			return nil, err
-		}
-		var lce *kv.LockConflictError
-		var wto *kv.WriteTooOldError
-		var unc *kv.ReadWithinUncertaintyIntervalError
-		switch {
-		case errors.As(err, &lce) && r.store.cfg.TxnSender != nil:
-			if perr := r.pushAndResolve(ctx, ba, lce); perr != nil {
-				if !errors.Is(perr, errPushLost) {
-					return nil, perr
-				}
-				// The holder is ahead of us (wound-wait): wait for it to
-				// finish, however long that takes, as PostgreSQL's lock
-				// waits do. Waiting is not a retry.
-				if werr := wait.wait(ctx, r.store.txnWaits); werr != nil {
-					// Waited enough for one attempt (or the caller gave up):
-					// the conflict goes back; the client sends again.
-					return nil, errors.Wrap(perr, werr.Error())
-				}
-				attempt--
-			}
-		case errors.As(err, &unc) && ba.Header.GetTxn() == nil:
-			// A non-transactional read picks its own timestamp: move the
-			// clock past the uncertain value (one this range holds, so
-			// accepted by a clock before) and read again.
-			r.store.clock.Forward(unc.ValueTimestamp)
-		case errors.As(err, &wto) && ba.Header.GetTxn() != nil && batchWrites(ba):
-			// A write: it may go above the newer value (its commit then
-			// needs a refresh). A locking read's WriteTooOld goes back to
-			// the coordinator, which moves its reads up and reads again.
-			ba = proto.Clone(ba).(*rangepb.BatchRequest)
-			m := ba.Header.Txn.Meta
-			ts := tsFromProto(m.WriteTimestamp)
-			ts.Forward(wto.ActualTimestamp)
-			m.WriteTimestamp = tsToProto(ts)
-		default:
-			return nil, err
-		}
-	}
-}
-
 // batchWrites reports whether the batch writes user keys.
 func batchWrites(ba *rangepb.BatchRequest) bool {
 	for _, ru := range ba.Requests {
@@ -133,65 +58,6 @@ func batchWrites(ba *rangepb.BatchRequest) bool {
 		}
 	}
 	return false
-}
-
-// batchLocks reports whether the batch has a locking read, which needs
-// other transactions' intents gone, as a write does.
-func batchLocks(ba *rangepb.BatchRequest) bool {
-	for _, ru := range ba.Requests {
-		if ru.GetGet().GetForUpdate() || ru.GetScan().GetForUpdate() {
-			return true
-		}
-	}
-	return false
-}
-
-// pushAndResolve pushes the transactions holding the locks of lce and
-// resolves their intents. It returns lce, wrapped and marked
-// errPushLost, if a push failed: the pushee is alive and ahead of the
-// pusher.
-func (r *Replica) pushAndResolve(ctx context.Context, ba *rangepb.BatchRequest, lce *kv.LockConflictError) error {
-	pusher := ba.Header.GetTxn()
-	typ := rangepb.PushTxnType_PUSH_TIMESTAMP
-	if batchWrites(ba) || batchLocks(ba) {
-		typ = rangepb.PushTxnType_PUSH_ABORT
-	}
-	// A reader needs the intent above everything it may not ignore: its
-	// read timestamp and its uncertainty limit.
-	pushTo := r.store.clock.Now()
-	if pusher != nil {
-		pushTo = tsFromProto(pusher.ReadTimestamp)
-		pushTo.Forward(tsFromProto(pusher.GlobalUncertaintyLimit))
-	}
-	pushTo = pushTo.Next()
-
-	pushed := map[kv.TxnID]*rangepb.Transaction{}
-	resolve := &rangepb.BatchRequest{Header: &rangepb.BatchHeader{}}
-	for _, l := range lce.Locks {
-		pushee, ok := pushed[l.Txn.ID]
-		if !ok {
-			br, err := r.store.cfg.TxnSender.Send(ctx, &rangepb.BatchRequest{
-				Header: &rangepb.BatchHeader{Txn: pusher},
-				Requests: []*rangepb.RequestUnion{{Value: &rangepb.RequestUnion_PushTxn{PushTxn: &rangepb.PushTxnRequest{
-					Key: l.Txn.Key, Pushee: metaFromKV(l.Txn), PushTo: tsToProto(pushTo), PushType: typ,
-				}}}},
-			})
-			var tpe *TransactionPushError
-			if errors.As(err, &tpe) {
-				return errors.Mark(errors.Wrapf(lce, "pushing txn %s", l.Txn.ID.Short()), errPushLost)
-			}
-			if err != nil {
-				return errors.Wrapf(err, "pushing txn %s", l.Txn.ID.Short())
-			}
-			pushee = br.Responses[0].GetPushTxn().PusheeTxn
-			pushed[l.Txn.ID] = pushee
-		}
-		resolve.Requests = append(resolve.Requests, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ResolveIntent{ResolveIntent: &rangepb.ResolveIntentRequest{
-			Key: l.Key, Txn: pushee.Meta, Status: pushee.Status, IgnoredSeqNums: pushee.IgnoredSeqNums,
-		}}})
-	}
-	_, err := r.store.cfg.TxnSender.Send(ctx, resolve)
-	return errors.Wrap(err, "resolving conflicting intents")
 }
 
 // newEvalCtx prepares the evaluation of ba at ts.

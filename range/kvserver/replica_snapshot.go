@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"hash/crc32"
+	"math"
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/kv"
@@ -150,11 +151,21 @@ func (s *Store) handleSnapshot(ctx context.Context, snap *Snapshot) error {
 	if RangeID(snap.Desc.RangeId) != RangeID(m.RangeId) {
 		return errors.Newf("malformed snapshot: descriptor of r%d in a snapshot of r%d", snap.Desc.RangeId, m.RangeId)
 	}
-	if o := s.overlappingReplica(RangeID(m.RangeId), snap.Desc); o != nil {
+	for o := s.overlappingReplica(RangeID(m.RangeId), snap.Desc); o != nil; o = s.overlappingReplica(RangeID(m.RangeId), snap.Desc) {
+		od := o.Desc()
+		if descContainsSpan(snap.Desc, od) && snap.Desc.Generation > od.GetGeneration() {
+			// A range merged into the snapshot's since this store's
+			// replica of the left applied anything: the snapshot holds
+			// its data now, and the range is gone for good (see
+			// replica_merge.go).
+			if err := s.removeReplica(o, math.MaxInt32); err != nil {
+				return err
+			}
+			continue
+		}
 		// Typically the right-hand side of a split that this store's left
 		// replica has not applied yet: the split trigger will initialize it
 		// (see replica_split.go), or a later snapshot will fit.
-		od := o.Desc()
 		return errors.Newf("node %d refuses the snapshot of r%d [%q, %q): it overlaps r%d [%q, %q) here",
 			s.nodeID, m.RangeId, snap.Desc.StartKey, snap.Desc.EndKey, od.GetRangeId(), od.GetStartKey(), od.GetEndKey())
 	}
@@ -174,6 +185,11 @@ func (s *Store) handleSnapshot(ctx context.Context, snap *Snapshot) error {
 	r.mu.Unlock()
 	r.store.scheduler.EnqueueReady(r.rangeID)
 	return err
+}
+
+// descContainsSpan reports whether d's span lies within outer's.
+func descContainsSpan(outer, d *rangepb.RangeDescriptor) bool {
+	return d != nil && bytes.Compare(outer.StartKey, d.StartKey) <= 0 && bytes.Compare(descEndKey(d), descEndKey(outer)) <= 0
 }
 
 // applySnapshot replaces the replica's data with the snapshot's, as Raft
@@ -245,6 +261,13 @@ func (r *Replica) applySnapshot(ctx context.Context, rs raftpb.Snapshot) error {
 // clearReplicaData deletes a removed replica's data and writes the range's
 // tombstone.
 func clearReplicaData(eng kv.Engine, id RangeID, desc *rangepb.RangeDescriptor, nextReplicaID int32) error {
+	// A tombstone never goes down (a second removal of the same replica
+	// may come with a lower bound than the first, e.g. a merge's).
+	if prev, err := loadTombstone(eng, id); err != nil {
+		return err
+	} else if prev > nextReplicaID {
+		nextReplicaID = prev
+	}
 	b := eng.NewWriteOnlyBatch()
 	defer b.Close()
 	if desc != nil {

@@ -2,18 +2,24 @@ package kvserver
 
 // Range splits.
 //
-// AdminSplit{split_key} goes to the leaseholder of the range to split. It
-// latches the whole range (so nothing else evaluates there until the split
-// has applied here), validates the key, and proposes ONE Raft command on the
-// range whose SplitTrigger every replica applies identically, in one engine
-// batch with its applied state (replica_apply.go): the descriptor shrinks to
-// [start, split); the right-hand range's replicated range-ID state is
-// written next to the data it already holds — its descriptor [split, end)
-// under a new range ID with the same replicas (replica IDs reused), a copy
-// of the left's lease (so it serves at once, from the same node), an
-// applied state at raftInitialIndex with its share of the MVCC stats, and
-// the initial truncated state and HardState of a Raft group that starts
-// there. The data stays where it is: user keys, their lock records and the
+// AdminSplit{split_key} goes to the leaseholder of the range to split.
+// The split is a transaction (replica_internal_txn.go), as in CockroachDB:
+// anchored at the range's start key, it writes the meta2 records of both
+// halves as intents and commits with an EndTxn evaluated on the range
+// itself that carries a split trigger. The trigger latches the whole range
+// (so nothing else evaluates there until the split has applied here),
+// checks that the descriptor is still the one the split was planned on,
+// and computes the right-hand side's MVCC stats; the record turning
+// COMMITTED and the split go in ONE Raft command, whose SplitTrigger every
+// replica applies identically, in one engine batch with its applied state
+// (replica_apply.go): the descriptor shrinks to [start, split); the
+// right-hand range's replicated range-ID state is written next to the data
+// it already holds — its descriptor [split, end) under a new range ID with
+// the same replicas (replica IDs reused), a copy of the left's lease (so it
+// serves at once, from the same node), an applied state at
+// raftInitialIndex with its share of the MVCC stats, and the initial
+// truncated state and HardState of a Raft group that starts there. The
+// data stays where it is: user keys, their lock records and the
 // range-local keys anchored at them (transaction records) in [split, end)
 // now belong to the right-hand range. Once the batch is committed the store
 // registers the right-hand Replica and starts its Raft group (the
@@ -37,27 +43,16 @@ package kvserver
 // range 1 (an ID wasted by a split that then fails is harmless).
 //
 // Meta addressing. Meta2 records (kv.Meta2Key(end) → descriptor) and the
-// range ID generator stay in range 1: no range splits below kv.NoSplitMax
-// in this version, so meta ranges are unsplittable. A split of range 1
-// writes both meta2 records in the split command itself: atomic. For every
-// other range the descriptor change (a Raft command on that range) and the
-// meta2 update (writes to range 1) are not one atomic step: splits were
-// built before transactions, and do not use them yet. THE WINDOW: from the
-// moment the split
-// applies until the leaseholder's follow-up write reaches range 1
-// (updateMeta2Async, retried until it succeeds), meta2 still maps the old
-// end key to the old, unsplit descriptor, and has no record for the left's
-// new end key. Lookups in that window find the left range for keys of the
-// right; the left answers RangeKeyMismatchError with its current descriptor
-// and the right-hand one its store holds, which the client's range cache
-// takes instead. If the leaseholder dies inside the window, the next
-// leaseholder of either half rewrites its own record when it acquires its
-// lease. Records are only ever replaced by a descriptor of a higher
-// generation (generations rise along every key's lineage of ranges), so
-// late or repeated follow-ups cannot undo newer ones. The transaction layer
-// (txn/, now in the tree) is what closes the window: the split is to write
-// its descriptors and both meta2 records in one transaction whose commit
-// carries the split trigger, as DESIGN.md §4 has it.
+// range ID generator stay in range 1: no range splits below kv.NoSplitMax,
+// so meta ranges are unsplittable. Meta2 changes atomically with every
+// split: for range 1, whose split cannot wait on a transaction writing into
+// its own latched span, the records are written by the split command
+// itself; for every other range, by the split transaction, committed in
+// the command that splits. A reader of meta2 never sees the records of a
+// split that did not happen, nor misses those of one that did (it waits
+// for the intents of a split in flight). Replica changes still update
+// meta2 after they apply (updateMeta2Async, generation-guarded), and a new
+// leaseholder rewrites its range's record.
 
 import (
 	"bytes"
@@ -135,8 +130,22 @@ func descContains(desc *rangepb.RangeDescriptor, key []byte) bool {
 }
 
 // adminSplit splits the range at req.SplitKey (or at the middle of its
-// data) and returns both halves' descriptors.
+// data) and returns both halves' descriptors. A split that lost a race
+// (its transaction aborted by a push, the descriptor changed by a replica
+// change) is tried again, against the new descriptor.
 func (r *Replica) adminSplit(ctx context.Context, req *rangepb.AdminSplitRequest) (*rangepb.AdminSplitResponse, error) {
+	for attempt := 0; ; attempt++ {
+		res, err := r.adminSplitOnce(ctx, req)
+		if err == nil || !isInternalTxnRetry(err) || attempt >= 10 || ctx.Err() != nil {
+			return res, err
+		}
+		if err := sleepCtx(ctx, time.Duration(attempt+1)*pollInterval); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (r *Replica) adminSplitOnce(ctx context.Context, req *rangepb.AdminSplitRequest) (*rangepb.AdminSplitResponse, error) {
 	if _, err := r.redirectOrAcquireLease(ctx); err != nil {
 		return nil, err
 	}
@@ -153,20 +162,129 @@ func (r *Replica) adminSplit(ctx context.Context, req *rangepb.AdminSplitRequest
 	if err := validateSplitKey(desc, key); err != nil {
 		return nil, err
 	}
-	holdsMeta := descContains(desc, kv.RangeIDGeneratorKey)
-	var rightID RangeID
-	if !holdsMeta {
-		if rightID, err = r.store.allocateRangeID(ctx); err != nil {
-			return nil, err
+	if err := checkAllVoters(desc); err != nil {
+		return nil, err
+	}
+	if descContains(desc, kv.RangeIDGeneratorKey) {
+		return r.splitMetaRange(ctx, key, req.Expiration)
+	}
+	rightID, err := r.store.allocateRangeID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	left, right := splitDescs(desc, key, rightID, req.Expiration)
+	t, err := r.beginInternalTxn(ctx, "split", desc)
+	if err != nil {
+		return nil, err
+	}
+	st := &rangepb.SplitTrigger{LeftDesc: left, RightDesc: right, ExpectedGeneration: desc.Generation}
+	err = t.put(ctx, meta2Put(left), meta2Put(right))
+	if err == nil {
+		err = t.commit(ctx, &splitTrigger{st: st})
+	}
+	if err != nil {
+		t.rollback(ctx)
+		return nil, errors.Wrapf(err, "r%d: splitting at %q", r.rangeID, key)
+	}
+	return &rangepb.AdminSplitResponse{Left: left, Right: right}, nil
+}
+
+// checkAllVoters refuses to split a range with a learner or a replica in
+// a joint configuration: the right-hand range starts with the same
+// replicas, and a half-made change would be left on it with no owner.
+func checkAllVoters(desc *rangepb.RangeDescriptor) error {
+	for _, rd := range desc.Replicas {
+		if rd.Type != rangepb.ReplicaType_VOTER_FULL {
+			return errors.Newf("r%d has a %s replica on node %d: split once it is promoted or removed", desc.RangeId, rd.Type, rd.NodeId)
 		}
 	}
+	return nil
+}
 
+// splitDescs are the descriptors of desc's halves split at key; sticky is
+// the new boundary's sticky bit (nil: the merge queue may remove it).
+func splitDescs(desc *rangepb.RangeDescriptor, key []byte, rightID RangeID, sticky *rangepb.Timestamp) (left, right *rangepb.RangeDescriptor) {
+	left = proto.Clone(desc).(*rangepb.RangeDescriptor)
+	left.EndKey = append([]byte(nil), key...)
+	left.Generation++
+	right = proto.Clone(desc).(*rangepb.RangeDescriptor)
+	right.RangeId = int64(rightID)
+	right.StartKey = append([]byte(nil), key...)
+	right.Generation = left.Generation
+	right.StickyBit = sticky
+	return left, right
+}
+
+// meta2Put is the write of desc's meta2 record.
+func meta2Put(desc *rangepb.RangeDescriptor) *rangepb.PutRequest {
+	data, err := proto.MarshalOptions{Deterministic: true}.Marshal(desc)
+	if err != nil {
+		panic(errors.Wrap(err, "encoding a range descriptor")) // a descriptor always encodes
+	}
+	return &rangepb.PutRequest{Key: kv.Meta2Key(descEndKey(desc)), Value: data}
+}
+
+// rightHandStats computes the MVCC stats of the part of desc from key on:
+// its user keys (intents and lock records with them) and the range-local
+// keys anchored there (transaction records).
+func rightHandStats(rd kv.Reader, desc *rangepb.RangeDescriptor, key []byte, nowNanos int64) (kv.MVCCStats, error) {
+	ms, err := kv.ComputeStats(rd, key, descEndKey(desc), nowNanos)
+	if err != nil {
+		return ms, err
+	}
+	rl := rangeLocalSpan(key, descEndKey(desc))
+	local, err := kv.ComputeStats(rd, rl.Key, rl.EndKey, nowNanos)
+	if err != nil {
+		return ms, err
+	}
+	ms.Add(local)
+	return ms, nil
+}
+
+// splitTrigger is the commit trigger of a split transaction: evaluated
+// holding latches over the whole range, it checks that the descriptor is
+// still the one the split was planned on and computes the right-hand
+// side's stats.
+type splitTrigger struct {
+	st *rangepb.SplitTrigger
+}
+
+func (t *splitTrigger) latchSpans(desc *rangepb.RangeDescriptor) []spanlatch.LatchSpan {
+	return wholeRangeLatches(desc)
+}
+
+func (t *splitTrigger) eval(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, res *rangepb.ReplicatedResult) error {
+	if ec.txn.GetStatus() != rangepb.TransactionStatus_COMMITTED {
+		return errors.AssertionFailedf("r%d: a split trigger with an EndTxn that did not commit", ec.r.rangeID)
+	}
+	desc := ec.r.Desc()
+	if err := checkSplit(desc, t.st); err != nil {
+		return errors.Mark(err, errDescChanged)
+	}
+	if err := checkAllVoters(desc); err != nil {
+		return errors.Mark(err, errDescChanged)
+	}
+	key := t.st.RightDesc.StartKey
+	rightStats, err := rightHandStats(ec.r.store.engine, desc, key, ec.now.WallTime)
+	if err != nil {
+		return err
+	}
+	st := proto.Clone(t.st).(*rangepb.SplitTrigger)
+	st.RightStats = statsToProto(rightStats)
+	res.Split = st
+	return nil
+}
+
+// splitMetaRange splits range 1, which holds meta2 and the range ID
+// generator, in one command that also writes both meta2 records and
+// allocates the right-hand range ID: a transaction writing meta2 would
+// have to wait for latches its own split holds.
+func (r *Replica) splitMetaRange(ctx context.Context, key []byte, sticky *rangepb.Timestamp) (*rangepb.AdminSplitResponse, error) {
+	desc := r.Desc()
 	// Latches over the whole range: every write in flight applies before
 	// the split is evaluated, and every request waiting behind it sees the
 	// new descriptor (Replica.Send checks its keys again).
-	g, err := r.latches.Acquire(ctx, []spanlatch.LatchSpan{{
-		Span: spanlatch.Span{Key: desc.StartKey, EndKey: descEndKey(desc)}, Access: spanlatch.Write,
-	}})
+	g, err := r.latches.Acquire(ctx, wholeRangeLatches(desc))
 	if err != nil {
 		return nil, err
 	}
@@ -181,49 +299,26 @@ func (r *Replica) adminSplit(ctx context.Context, req *rangepb.AdminSplitRequest
 	if err := validateSplitKey(desc, key); err != nil {
 		return nil, err
 	}
-	for _, rd := range desc.Replicas {
-		if rd.Type != rangepb.ReplicaType_VOTER_FULL {
-			return nil, errors.Newf("r%d has a %s replica on node %d: split once it is promoted or removed", r.rangeID, rd.Type, rd.NodeId)
-		}
+	if err := checkAllVoters(desc); err != nil {
+		return nil, err
 	}
 
 	ts := r.store.clock.Now()
 	b := r.store.engine.NewBatch()
 	defer b.Close()
 	var ms kv.MVCCStats
-	if holdsMeta {
-		n, err := kv.MVCCIncrement(b, &ms, kv.RangeIDGeneratorKey, ts, 1, kv.MVCCWriteOptions{})
-		if err != nil {
-			return nil, errors.Wrap(err, "allocating a range ID")
-		}
-		rightID = RangeID(n)
+	n, err := kv.MVCCIncrement(b, &ms, kv.RangeIDGeneratorKey, ts, 1, kv.MVCCWriteOptions{})
+	if err != nil {
+		return nil, errors.Wrap(err, "allocating a range ID")
 	}
-	left := proto.Clone(desc).(*rangepb.RangeDescriptor)
-	left.EndKey = append([]byte(nil), key...)
-	left.Generation++
-	right := proto.Clone(desc).(*rangepb.RangeDescriptor)
-	right.RangeId = int64(rightID)
-	right.StartKey = append([]byte(nil), key...)
-	right.Generation = left.Generation
-	rightStats, err := kv.ComputeStats(r.store.engine, key, descEndKey(desc), ts.WallTime)
+	left, right := splitDescs(desc, key, RangeID(n), sticky)
+	rightStats, err := rightHandStats(r.store.engine, desc, key, ts.WallTime)
 	if err != nil {
 		return nil, err
 	}
-	// The range-local keys (transaction records) anchored in the right-hand
-	// span go with it, and so do their system stats.
-	rl := rangeLocalSpan(key, descEndKey(desc))
-	localStats, err := kv.ComputeStats(r.store.engine, rl.Key, rl.EndKey, ts.WallTime)
-	if err != nil {
-		return nil, err
-	}
-	rightStats.Add(localStats)
-	if holdsMeta {
-		// Range 1 holds meta2: its records change in the split command
-		// itself, atomically with the descriptors.
-		for _, d := range []*rangepb.RangeDescriptor{left, right} {
-			if err := putMeta2(b, &ms, ts, d); err != nil {
-				return nil, err
-			}
+	for _, d := range []*rangepb.RangeDescriptor{left, right} {
+		if err := putMeta2(b, &ms, ts, d); err != nil {
+			return nil, err
 		}
 	}
 	p := newProposal(&rangepb.RaftCommand{
@@ -236,9 +331,6 @@ func (r *Replica) adminSplit(ctx context.Context, req *rangepb.AdminSplitRequest
 	}, &rangepb.BatchResponse{})
 	if _, err := r.proposeAndWait(ctx, p); err != nil {
 		return nil, errors.Wrapf(err, "r%d: splitting at %q", r.rangeID, key)
-	}
-	if !holdsMeta {
-		r.store.updateMeta2Async(left, right)
 	}
 	return &rangepb.AdminSplitResponse{Left: left, Right: right}, nil
 }
@@ -532,10 +624,10 @@ func putMeta2(b kv.ReadWriter, ms *kv.MVCCStats, ts hlc.Timestamp, desc *rangepb
 	return kv.MVCCPut(b, ms, key, ts, kv.MakeBytesValue(data), kv.MVCCWriteOptions{})
 }
 
-// updateMeta2Async writes the meta2 records of descs (the halves of a split
-// of a range other than range 1) through range 1, retrying until they are
-// written or the store stops. See the package comment above for the window
-// this leaves.
+// updateMeta2Async writes the meta2 records of descs (after a replica
+// change, or by a new leaseholder) through range 1, retrying until they
+// are written or the store stops. Splits and merges do not need it: their
+// transactions write meta2.
 func (s *Store) updateMeta2Async(descs ...*rangepb.RangeDescriptor) {
 	if s.cfg.MetaSender == nil || s.meta2UpdatesDisabled.Load() {
 		return

@@ -773,55 +773,104 @@ func TestSplitBadInput(t *testing.T) {
 	checkReads(t, ctx, ds, want, 10)
 }
 
-// TestMeta2Window holds meta2 stale after a split of a range other than
-// range 1 (its follow-up write lost, as if the leaseholder died first): a
-// DistSender with a cold cache still reaches every key, since the stale
-// range answers RangeKeyMismatch with the right-hand descriptor. A new
-// leaseholder then repairs the record.
-func TestMeta2Window(t *testing.T) {
+// TestMeta2AtomicWithSplit: a split of a range other than range 1 writes
+// its meta2 records in the transaction that splits. With the follow-up
+// meta2 writes off (they only serve replica changes and new leaseholders
+// now), meta2 holds both halves as soon as the split returns; and a reader
+// scanning meta2 over and over while splits run under write load sees
+// records that tile the keyspace every time (before splits were
+// transactional, it saw a range missing or two overlapping).
+func TestMeta2AtomicWithSplit(t *testing.T) {
 	c, ds := newSplitCluster(t, kvtest.Options{Nodes: 3})
 	ctx := testCtx(t)
 	want := map[string]string{}
-	writeKeys(t, ctx, ds, want, 0, 100, "a")
-	first := splitAt(t, ctx, ds, userKey(50))
+	writeKeys(t, ctx, ds, want, 0, 200, "a")
+	splitAt(t, ctx, ds, userKey(100))
 	waitMeta2(t, ctx, c, 2)
 	for _, n := range c.Nodes {
 		n.Store.SetMeta2UpdatesDisabled(true)
 	}
-	second := splitAt(t, ctx, ds, userKey(75))
+	second := splitAt(t, ctx, ds, userKey(150))
 	recs := meta2Records(t, ctx, c)
-	if len(recs) != 2 || !proto.Equal(recs[1], first.Right) {
-		t.Fatalf("meta2 should still map the old descriptor: %v", recs)
+	if len(recs) != 3 || !proto.Equal(recs[1], second.Left) || !proto.Equal(recs[2], second.Right) {
+		t.Fatalf("meta2 right after the split: %v", recs)
 	}
-	cold := kvclient.NewDistSender(c)
-	writeKeys(t, ctx, cold, want, 0, 100, "b")
-	checkReads(t, ctx, kvclient.NewDistSender(c), want, 100)
-	if d := cold.Cache().Lookup([]byte(userKey(80))); d == nil || d.RangeId != second.Right.RangeId {
-		t.Fatalf("cache holds %v for %s", d, userKey(80))
-	}
-	if recs := meta2Records(t, ctx, c); len(recs) != 2 {
-		t.Fatalf("meta2 changed while updates were off: %v", recs)
-	}
-	// New leaseholders of both halves rewrite their records.
-	for _, n := range c.Nodes {
-		n.Store.SetMeta2UpdatesDisabled(false)
-	}
-	for _, d := range []*rangepb.RangeDescriptor{second.Left, second.Right} {
-		id := kvserver.RangeID(d.RangeId)
-		lh := c.Leaseholder(id)
-		target := d.Replicas[0]
-		if int(target.NodeId) == lh {
-			target = d.Replicas[1]
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	var scans, writes atomic.Int64
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			resp, err := c.Send(ctx, kvserver.MetaRangeID, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Scan{Scan: &rangepb.ScanRequest{
+				Span: &rangepb.Span{Key: kv.Meta2Prefix, EndKey: kv.Meta2Max},
+			}}})
+			if err != nil {
+				errs <- err
+				return
+			}
+			var prev []byte
+			for i, row := range resp.Responses[0].GetScan().Rows {
+				d := &rangepb.RangeDescriptor{}
+				if err := proto.Unmarshal(row.Value, d); err != nil {
+					errs <- err
+					return
+				}
+				if (i == 0 && len(d.StartKey) != 0) || (i > 0 && !bytes.Equal(prev, d.StartKey)) {
+					errs <- errors.Newf("meta2 scan %d: r%d starts at %q, the record before ends at %q", scans.Load(), d.RangeId, d.StartKey, prev)
+					return
+				}
+				prev = d.EndKey
+			}
+			if !bytes.Equal(prev, kv.KeyMax) {
+				errs <- errors.Newf("meta2 scan %d: the records end at %q", scans.Load(), prev)
+				return
+			}
+			scans.Add(1)
 		}
-		if _, err := c.Send(ctx, id, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_TransferLease{
-			TransferLease: &rangepb.TransferLeaseRequest{Target: target},
-		}}); err != nil {
-			t.Fatal(err)
+	}()
+	go func() {
+		defer wg.Done()
+		wds := kvclient.NewDistSender(c)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := send(ctx, wds, put(userKey(i%200), "w")); err != nil {
+				errs <- err
+				return
+			}
+			writes.Add(1)
 		}
+	}()
+	for i := 1; i <= 20; i++ {
+		if i%5 == 0 {
+			continue // boundaries already there
+		}
+		splitAt(t, ctx, ds, userKey(i*10))
 	}
-	recs = waitMeta2(t, ctx, c, 3)
-	if !proto.Equal(recs[1], second.Left) || !proto.Equal(recs[2], second.Right) {
-		t.Fatalf("meta2 after the repair: %v", recs)
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	t.Logf("%d meta2 scans, %d writes during the splits", scans.Load(), writes.Load())
+	if got := len(meta2Records(t, ctx, c)); got != 19 {
+		t.Fatalf("meta2 has %d records, want 19", got)
+	}
+	rows := scanAll(t, ctx, kvclient.NewDistSender(c), userKey(0), userKey(200))
+	if len(rows) != 200 {
+		t.Fatalf("scan after the splits: %d rows", len(rows))
 	}
 }
 

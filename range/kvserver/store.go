@@ -22,6 +22,7 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/range/concurrency"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"github.com/meridiandb/meridian/stop"
 	"go.etcd.io/raft/v3/raftpb"
@@ -78,7 +79,27 @@ type StoreConfig struct {
 	// heartbeat before a push aborts it. Default
 	// DefaultTxnLivenessThreshold.
 	TxnLivenessThreshold time.Duration
+	// TxnWoundAfter is how long a request waits for a live lock holder of
+	// the same priority before the wound-wait order (older first) lets it
+	// abort the holder. Below it, waiters queue and the store's deadlock
+	// detection breaks the cycles among this store's ranges at once; the
+	// wound bounds the waits of cycles through other nodes. Default
+	// DefaultTxnWoundAfter.
+	TxnWoundAfter time.Duration
+	// Queues are the split and merge queues' initial settings (see
+	// split_merge_queue.go); Store.SetQueueSettings changes them. Nil:
+	// both queues off.
+	Queues *QueueSettings
+	// SpanConfigs, when set, gives each range its own size bounds (its
+	// zone's range_min_bytes and range_max_bytes, over the Queues' ones)
+	// and keeps the merge queue from merging ranges of different zones.
+	SpanConfigs SpanConfigs
 }
+
+// DefaultTxnWoundAfter is StoreConfig.TxnWoundAfter's default: well above
+// a lock holder's usual life (a few round trips), well below a client's
+// patience.
+const DefaultTxnWoundAfter = 250 * time.Millisecond
 
 func (c *StoreConfig) setDefaults() {
 	if c.RaftTickInterval == 0 {
@@ -99,6 +120,9 @@ func (c *StoreConfig) setDefaults() {
 	if c.RaftLogTruncationThreshold == 0 {
 		c.RaftLogTruncationThreshold = 1000
 	}
+	if c.TxnWoundAfter == 0 {
+		c.TxnWoundAfter = DefaultTxnWoundAfter
+	}
 }
 
 // Store is one node's store: an engine holding the replicas of many ranges.
@@ -111,8 +135,9 @@ type Store struct {
 	transport Transport
 	stopper   *stop.Stopper
 	scheduler *raftScheduler
-	// txnWaits wakes requests waiting for other transactions to finish.
-	txnWaits *txnWaits
+	// waitQueue is the txn wait queue of all the replicas' concurrency
+	// managers: one wait-for graph for the store's deadlock detection.
+	waitQueue *concurrency.TxnWaitQueue
 
 	// Lock order: Replica.raftMu, then Replica.mu, then Store.mu, then
 	// Store.activeMu. Never take a replica's lock while holding mu. A
@@ -129,10 +154,15 @@ type Store struct {
 	// snapshotsApplied counts the snapshots this store's replicas applied.
 	snapshotsApplied atomic.Int64
 	metrics          StoreMetrics
-	// meta2UpdatesDisabled stops the follow-up meta2 writes (tests of
-	// the window they close, see replica_split.go).
+	// meta2UpdatesDisabled stops the follow-up meta2 writes of replica
+	// changes and new leaseholders (tests that splits do without them).
 	meta2UpdatesDisabled atomic.Bool
-	activeMu             struct {
+	// queueSettings and queueStats are the split and merge queues'.
+	queueSettings atomic.Pointer[QueueSettings]
+	queueStats    QueueStats
+	// mergeHook is a test's (SetMergeHook).
+	mergeHook atomic.Pointer[func(RangeID) error]
+	activeMu  struct {
 		sync.Mutex
 		// active are the ranges that need ticks (not quiescent).
 		active map[RangeID]struct{}
@@ -145,12 +175,12 @@ func NewStore(cfg StoreConfig, engine kv.Engine, stopper *stop.Stopper) *Store {
 	s := &Store{
 		cfg: cfg, nodeID: cfg.NodeID, engine: engine, clock: cfg.Clock,
 		transport: cfg.Transport, stopper: stopper,
+		waitQueue: concurrency.NewTxnWaitQueue(),
 	}
 	s.mu.replicas = map[RangeID]*Replica{}
 	s.activeMu.active = map[RangeID]struct{}{}
 	s.hbMu.queued = map[NodeID][]*rangepb.RaftMessage{}
 	s.scheduler = newRaftScheduler(storeSchedHandler{s}, cfg.SchedulerWorkers)
-	s.txnWaits = newTxnWaits()
 	return s
 }
 
@@ -279,6 +309,12 @@ func (s *Store) Start() error {
 	if err := s.scheduler.Start(s.stopper); err != nil {
 		return err
 	}
+	if s.cfg.Queues != nil {
+		s.SetQueueSettings(*s.cfg.Queues)
+	}
+	if err := s.stopper.RunAsyncTask("split-merge-queue", s.queueLoop); err != nil {
+		return err
+	}
 	return s.stopper.RunAsyncTask("store-ticker", s.tickLoop)
 }
 
@@ -305,6 +341,10 @@ func (s *Store) loadReplica(id RangeID) (*Replica, error) {
 	s.mu.replicas[id] = r
 	s.mu.Unlock()
 	s.markActive(id)
+	if f, _ := r.frozen(); f {
+		// Frozen by a merge before the restart: find out how it ended.
+		r.ensureMergeWatcher()
+	}
 	return r, nil
 }
 
@@ -331,6 +371,13 @@ func (r *Replica) loadFromEngineLocked() error {
 	r.mu.truncated = &rangepb.RaftTruncatedState{}
 	if _, err := loadProto(eng, truncatedKey(id), r.mu.truncated); err != nil {
 		return err
+	}
+	r.mu.mergeFreeze = nil
+	fr := &rangepb.MergeFreeze{}
+	if found, err := loadProto(eng, mergeFreezeKey(id), fr); err != nil {
+		return err
+	} else if found {
+		r.mu.mergeFreeze = fr
 	}
 	lease := &rangepb.Lease{}
 	if found, err := loadProto(eng, leaseKey(id), lease); err != nil {
@@ -551,12 +598,21 @@ func (s *Store) removeReplica(r *Replica, nextReplicaID int32) error {
 	r.failProposalsLocked(r.mu.destroyed)
 	desc := r.mu.desc
 	r.mu.Unlock()
+	// The data and the tombstone go before the replica leaves the map:
+	// while it is there, a message for it is refused (it is destroyed);
+	// once it is gone, getOrCreateReplica consults the tombstone and
+	// reads the range's HardState from the engine. In the other order a
+	// message arriving in between built a replica on the old HardState
+	// and no log (raft panics: "state.commit N is out of range [0, 0]").
+	if err := clearReplicaData(s.engine, r.rangeID, desc, nextReplicaID); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	if s.mu.replicas[r.rangeID] == r {
 		delete(s.mu.replicas, r.rangeID)
 	}
 	s.mu.Unlock()
-	return clearReplicaData(s.engine, r.rangeID, desc, nextReplicaID)
+	return nil
 }
 
 // markActive puts a range back on the ticker's list.

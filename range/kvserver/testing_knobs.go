@@ -94,3 +94,18 @@ func (r *Replica) DebugState() string {
 	}
 	return s
 }
+
+// ErrAbandonMerge, returned by a merge hook, makes the merge stop without
+// rolling back its transaction, as if its coordinator had died.
+var ErrAbandonMerge = errors.New("merge abandoned by a test")
+
+// SetMergeHook sets a function a merge calls once the right-hand range
+// (right) is frozen, before it commits; an error fails the merge (nil
+// hook: none).
+func (s *Store) SetMergeHook(hook func(right RangeID) error) {
+	if hook == nil {
+		s.mergeHook.Store(nil)
+		return
+	}
+	s.mergeHook.Store(&hook)
+}

@@ -23,6 +23,10 @@ type Faults struct {
 	// MaxDelay delays each message by a uniform random time up to it, which
 	// also reorders messages.
 	MaxDelay time.Duration
+	// Delay is added to every message: a network whose round trips show
+	// (BenchmarkTxnCommit counts rounds of consensus with it). Messages
+	// keep their order unless MaxDelay is set too.
+	Delay time.Duration
 }
 
 // MessageFilter decides whether a message from → to for a range is
@@ -228,8 +232,12 @@ func (s memSender) Send(to NodeID, batch *rangepb.RaftMessageBatch) {
 	for range copies {
 		t.mu.batches++
 		d := memDelivery{batch: batch}
-		if f.MaxDelay > 0 {
-			d.at = hlc.PhysicalNow().Add(time.Duration(t.mu.rng.Int64N(int64(f.MaxDelay))))
+		if f.MaxDelay > 0 || f.Delay > 0 {
+			delay := f.Delay
+			if f.MaxDelay > 0 {
+				delay += time.Duration(t.mu.rng.Int64N(int64(f.MaxDelay)))
+			}
+			d.at = hlc.PhysicalNow().Add(delay)
 		}
 		for _, m := range batch.Messages {
 			t.mu.sent[RangeID(m.RangeId)]++

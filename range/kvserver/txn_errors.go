@@ -71,3 +71,15 @@ func TxnMetaToKV(m *rangepb.TxnMeta) kv.TxnMeta { return metaToKV(m) }
 // TxnMetaFromKV converts the MVCC layer's transaction metadata to its wire
 // form.
 func TxnMetaFromKV(m kv.TxnMeta) *rangepb.TxnMeta { return metaFromKV(m) }
+
+// IndeterminateCommitError: a push met a STAGING record it would have won
+// against (or an expired one); the transaction may have committed
+// implicitly. The pusher recovers it (RecoverTxn) and pushes again.
+type IndeterminateCommitError struct {
+	StagingTxn *rangepb.Transaction
+}
+
+func (e *IndeterminateCommitError) Error() string {
+	return fmt.Sprintf("IndeterminateCommitError: txn %s is STAGING with %d in-flight writes",
+		txnIDString(e.StagingTxn.GetMeta()), len(e.StagingTxn.GetInFlightWrites()))
+}

@@ -2,9 +2,11 @@ package kvserver_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
 	"github.com/meridiandb/meridian/range/kvserver"
@@ -152,5 +154,61 @@ func TestTxnEmptySpans(t *testing.T) {
 				t.Fatalf("scan [%q, %q) found rows", k, end)
 			}
 		}
+	}
+}
+
+// TestLockingReadKeepsLockOnWriteTooOld: a transaction's locking read that
+// meets a value committed above its read timestamp fails with
+// WriteTooOld, and holds the key's lock all the same: a writer of another
+// transaction queues behind it instead of slipping in before the reader
+// reads again above the value (which it then does without meeting
+// anything new), and goes on once the reader ends.
+func TestLockingReadKeepsLockOnWriteTooOld(t *testing.T) {
+	c := kvtest.NewClusterWithRanges(t, kvtest.Options{Nodes: 1}, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s := c.KeySender()
+	k, anchor := string(kvtest.RangeKey(2, "k")), kvtest.RangeKey(2, "anchor")
+	reader := txnProto(1, anchor, 0, 1, c.Nodes[0].Clock.Now())
+	if _, err := sendTxn(ctx, s, reader, heartbeatReq(anchor), putReq(string(anchor), "x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Send(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{}, Requests: []*rangepb.RequestUnion{putReq(k, "newer")}}); err != nil {
+		t.Fatal(err)
+	}
+	lockingGet := &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Get{Get: &rangepb.GetRequest{Key: []byte(k), ForUpdate: true}}}
+	_, err := sendTxn(ctx, s, reader, lockingGet)
+	var wto *kv.WriteTooOldError
+	if !errors.As(err, &wto) {
+		t.Fatalf("locking read below a newer value: %v, want WriteTooOld", err)
+	}
+	writer := txnProto(2, []byte(k), 0, 1, c.Nodes[0].Clock.Now())
+	done := make(chan error, 1)
+	go func() {
+		_, err := sendTxn(ctx, s, writer, heartbeatReq([]byte(k)), putReq(k, "writer"))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("the writer did not wait for the reader's lock: %v", err)
+	case <-time.After(200 * time.Millisecond):
+		// Still waiting, as it should: a timer is the only way to observe
+		// that nothing happens.
+	}
+	// The reader reads again above the newer value: its own lock.
+	above := &rangepb.Timestamp{WallTime: wto.ActualTimestamp.WallTime, Logical: wto.ActualTimestamp.Logical}
+	reader.ReadTimestamp, reader.Meta.WriteTimestamp = above, above
+	br, err := sendTxn(ctx, s, reader, lockingGet)
+	if err != nil {
+		t.Fatalf("reading again above the newer value: %v", err)
+	}
+	if got := string(br.Responses[0].GetGet().GetValue()); !strings.HasSuffix(got, "newer") {
+		t.Fatalf("read %q, want the newer value", got)
+	}
+	if _, err := sendTxn(ctx, s, reader, endTxnReq(anchor, true, &rangepb.Span{Key: anchor}, &rangepb.Span{Key: []byte(k)})); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the writer after the reader's commit: %v", err)
 	}
 }

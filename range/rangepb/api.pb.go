@@ -188,10 +188,15 @@ func (x *GetResponse) GetTimestamp() *Timestamp {
 	return nil
 }
 
+// Writes carry their sequence number within the transaction (set by the
+// coordinator; 0: the next after the header's): a batch cut into parts
+// for several ranges, sent in parallel, keeps the numbers the coordinator
+// gave, which its in-flight writes name (QueryIntent, STAGING records).
 type PutRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
 	Value         []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	Sequence      int32                  `protobuf:"varint,3,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -240,6 +245,13 @@ func (x *PutRequest) GetValue() []byte {
 	return nil
 }
 
+func (x *PutRequest) GetSequence() int32 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
 type PutResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -284,6 +296,7 @@ type ConditionalPutRequest struct {
 	Value         []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
 	ExpValue      []byte                 `protobuf:"bytes,3,opt,name=exp_value,json=expValue,proto3" json:"exp_value,omitempty"`
 	ExpExists     bool                   `protobuf:"varint,4,opt,name=exp_exists,json=expExists,proto3" json:"exp_exists,omitempty"`
+	Sequence      int32                  `protobuf:"varint,5,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -346,6 +359,13 @@ func (x *ConditionalPutRequest) GetExpExists() bool {
 	return false
 }
 
+func (x *ConditionalPutRequest) GetSequence() int32 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
 type ConditionalPutResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -386,6 +406,7 @@ type IncrementRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
 	Increment     int64                  `protobuf:"varint,2,opt,name=increment,proto3" json:"increment,omitempty"`
+	Sequence      int32                  `protobuf:"varint,3,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -430,6 +451,13 @@ func (x *IncrementRequest) GetKey() []byte {
 func (x *IncrementRequest) GetIncrement() int64 {
 	if x != nil {
 		return x.Increment
+	}
+	return 0
+}
+
+func (x *IncrementRequest) GetSequence() int32 {
+	if x != nil {
+		return x.Sequence
 	}
 	return 0
 }
@@ -481,6 +509,7 @@ func (x *IncrementResponse) GetNewValue() int64 {
 type DeleteRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Sequence      int32                  `protobuf:"varint,2,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -522,6 +551,13 @@ func (x *DeleteRequest) GetKey() []byte {
 	return nil
 }
 
+func (x *DeleteRequest) GetSequence() int32 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
 type DeleteResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -561,6 +597,7 @@ func (*DeleteResponse) Descriptor() ([]byte, []int) {
 type DeleteRangeRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Span          *Span                  `protobuf:"bytes,1,opt,name=span,proto3" json:"span,omitempty"`
+	Sequence      int32                  `protobuf:"varint,2,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -600,6 +637,13 @@ func (x *DeleteRangeRequest) GetSpan() *Span {
 		return x.Span
 	}
 	return nil
+}
+
+func (x *DeleteRangeRequest) GetSequence() int32 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
 }
 
 type DeleteRangeResponse struct {
@@ -1404,9 +1448,12 @@ func (x *CollectChecksumResponse) GetSkipped() bool {
 
 // AdminSplitRequest splits the range at split_key, which becomes the first
 // key of a new range; empty: at the key that halves the range's data.
+// expiration, when set, makes the new boundary sticky until then (see
+// RangeDescriptor.sticky_bit).
 type AdminSplitRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	SplitKey      []byte                 `protobuf:"bytes,1,opt,name=split_key,json=splitKey,proto3" json:"split_key,omitempty"`
+	Expiration    *Timestamp             `protobuf:"bytes,2,opt,name=expiration,proto3" json:"expiration,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1444,6 +1491,13 @@ func (*AdminSplitRequest) Descriptor() ([]byte, []int) {
 func (x *AdminSplitRequest) GetSplitKey() []byte {
 	if x != nil {
 		return x.SplitKey
+	}
+	return nil
+}
+
+func (x *AdminSplitRequest) GetExpiration() *Timestamp {
+	if x != nil {
+		return x.Expiration
 	}
 	return nil
 }
@@ -1500,6 +1554,298 @@ func (x *AdminSplitResponse) GetRight() *RangeDescriptor {
 	return nil
 }
 
+// AdminMergeRequest merges the range with its right-hand neighbour, whose
+// replicas must be on the same stores: one transaction rewrites meta2,
+// freezes the neighbour (Subsume) and commits with a merge trigger.
+type AdminMergeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdminMergeRequest) Reset() {
+	*x = AdminMergeRequest{}
+	mi := &file_range_rangepb_api_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdminMergeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdminMergeRequest) ProtoMessage() {}
+
+func (x *AdminMergeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_api_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdminMergeRequest.ProtoReflect.Descriptor instead.
+func (*AdminMergeRequest) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{29}
+}
+
+type AdminMergeResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Merged        *RangeDescriptor       `protobuf:"bytes,1,opt,name=merged,proto3" json:"merged,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdminMergeResponse) Reset() {
+	*x = AdminMergeResponse{}
+	mi := &file_range_rangepb_api_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdminMergeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdminMergeResponse) ProtoMessage() {}
+
+func (x *AdminMergeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_api_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdminMergeResponse.ProtoReflect.Descriptor instead.
+func (*AdminMergeResponse) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *AdminMergeResponse) GetMerged() *RangeDescriptor {
+	if x != nil {
+		return x.Merged
+	}
+	return nil
+}
+
+// SubsumeRequest, sent by a merge to its right-hand range: freeze the
+// range (no request is served until the merge transaction, merge_txn,
+// a marshalled TxnMeta, is final) and wait until every replica has applied
+// everything. right_desc is the descriptor the merge was planned on.
+type SubsumeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LeftDesc      *RangeDescriptor       `protobuf:"bytes,1,opt,name=left_desc,json=leftDesc,proto3" json:"left_desc,omitempty"`
+	RightDesc     *RangeDescriptor       `protobuf:"bytes,2,opt,name=right_desc,json=rightDesc,proto3" json:"right_desc,omitempty"`
+	MergeTxn      []byte                 `protobuf:"bytes,3,opt,name=merge_txn,json=mergeTxn,proto3" json:"merge_txn,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubsumeRequest) Reset() {
+	*x = SubsumeRequest{}
+	mi := &file_range_rangepb_api_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubsumeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubsumeRequest) ProtoMessage() {}
+
+func (x *SubsumeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_api_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubsumeRequest.ProtoReflect.Descriptor instead.
+func (*SubsumeRequest) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *SubsumeRequest) GetLeftDesc() *RangeDescriptor {
+	if x != nil {
+		return x.LeftDesc
+	}
+	return nil
+}
+
+func (x *SubsumeRequest) GetRightDesc() *RangeDescriptor {
+	if x != nil {
+		return x.RightDesc
+	}
+	return nil
+}
+
+func (x *SubsumeRequest) GetMergeTxn() []byte {
+	if x != nil {
+		return x.MergeTxn
+	}
+	return nil
+}
+
+// stats are the frozen range's; freeze_start is at or above every read it
+// served (the left's timestamp cache takes it for these keys);
+// applied_index is where the freeze applied.
+type SubsumeResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Stats         *MVCCStats             `protobuf:"bytes,1,opt,name=stats,proto3" json:"stats,omitempty"`
+	FreezeStart   *Timestamp             `protobuf:"bytes,2,opt,name=freeze_start,json=freezeStart,proto3" json:"freeze_start,omitempty"`
+	AppliedIndex  uint64                 `protobuf:"varint,3,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubsumeResponse) Reset() {
+	*x = SubsumeResponse{}
+	mi := &file_range_rangepb_api_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubsumeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubsumeResponse) ProtoMessage() {}
+
+func (x *SubsumeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_api_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubsumeResponse.ProtoReflect.Descriptor instead.
+func (*SubsumeResponse) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *SubsumeResponse) GetStats() *MVCCStats {
+	if x != nil {
+		return x.Stats
+	}
+	return nil
+}
+
+func (x *SubsumeResponse) GetFreezeStart() *Timestamp {
+	if x != nil {
+		return x.FreezeStart
+	}
+	return nil
+}
+
+func (x *SubsumeResponse) GetAppliedIndex() uint64 {
+	if x != nil {
+		return x.AppliedIndex
+	}
+	return 0
+}
+
+// WaitAppliedRequest waits until the replica it is sent to has applied
+// applied_index.
+type WaitAppliedRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AppliedIndex  uint64                 `protobuf:"varint,1,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WaitAppliedRequest) Reset() {
+	*x = WaitAppliedRequest{}
+	mi := &file_range_rangepb_api_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WaitAppliedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WaitAppliedRequest) ProtoMessage() {}
+
+func (x *WaitAppliedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_api_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WaitAppliedRequest.ProtoReflect.Descriptor instead.
+func (*WaitAppliedRequest) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *WaitAppliedRequest) GetAppliedIndex() uint64 {
+	if x != nil {
+		return x.AppliedIndex
+	}
+	return 0
+}
+
+type WaitAppliedResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WaitAppliedResponse) Reset() {
+	*x = WaitAppliedResponse{}
+	mi := &file_range_rangepb_api_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WaitAppliedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WaitAppliedResponse) ProtoMessage() {}
+
+func (x *WaitAppliedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_api_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WaitAppliedResponse.ProtoReflect.Descriptor instead.
+func (*WaitAppliedResponse) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{34}
+}
+
 type RequestUnion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Value:
@@ -1517,6 +1863,9 @@ type RequestUnion struct {
 	//	*RequestUnion_ComputeChecksum
 	//	*RequestUnion_CollectChecksum
 	//	*RequestUnion_AdminSplit
+	//	*RequestUnion_AdminMerge
+	//	*RequestUnion_Subsume
+	//	*RequestUnion_WaitApplied
 	//	*RequestUnion_EndTxn
 	//	*RequestUnion_HeartbeatTxn
 	//	*RequestUnion_PushTxn
@@ -1525,6 +1874,8 @@ type RequestUnion struct {
 	//	*RequestUnion_QueryTxn
 	//	*RequestUnion_Refresh
 	//	*RequestUnion_RefreshRange
+	//	*RequestUnion_QueryIntent
+	//	*RequestUnion_RecoverTxn
 	Value         isRequestUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1532,7 +1883,7 @@ type RequestUnion struct {
 
 func (x *RequestUnion) Reset() {
 	*x = RequestUnion{}
-	mi := &file_range_rangepb_api_proto_msgTypes[29]
+	mi := &file_range_rangepb_api_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1544,7 +1895,7 @@ func (x *RequestUnion) String() string {
 func (*RequestUnion) ProtoMessage() {}
 
 func (x *RequestUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[29]
+	mi := &file_range_rangepb_api_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1557,7 +1908,7 @@ func (x *RequestUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestUnion.ProtoReflect.Descriptor instead.
 func (*RequestUnion) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{29}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RequestUnion) GetValue() isRequestUnion_Value {
@@ -1684,6 +2035,33 @@ func (x *RequestUnion) GetAdminSplit() *AdminSplitRequest {
 	return nil
 }
 
+func (x *RequestUnion) GetAdminMerge() *AdminMergeRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_AdminMerge); ok {
+			return x.AdminMerge
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetSubsume() *SubsumeRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_Subsume); ok {
+			return x.Subsume
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetWaitApplied() *WaitAppliedRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_WaitApplied); ok {
+			return x.WaitApplied
+		}
+	}
+	return nil
+}
+
 func (x *RequestUnion) GetEndTxn() *EndTxnRequest {
 	if x != nil {
 		if x, ok := x.Value.(*RequestUnion_EndTxn); ok {
@@ -1756,6 +2134,24 @@ func (x *RequestUnion) GetRefreshRange() *RefreshRangeRequest {
 	return nil
 }
 
+func (x *RequestUnion) GetQueryIntent() *QueryIntentRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_QueryIntent); ok {
+			return x.QueryIntent
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetRecoverTxn() *RecoverTxnRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_RecoverTxn); ok {
+			return x.RecoverTxn
+		}
+	}
+	return nil
+}
+
 type isRequestUnion_Value interface {
 	isRequestUnion_Value()
 }
@@ -1812,6 +2208,18 @@ type RequestUnion_AdminSplit struct {
 	AdminSplit *AdminSplitRequest `protobuf:"bytes,25,opt,name=admin_split,json=adminSplit,proto3,oneof"`
 }
 
+type RequestUnion_AdminMerge struct {
+	AdminMerge *AdminMergeRequest `protobuf:"bytes,26,opt,name=admin_merge,json=adminMerge,proto3,oneof"`
+}
+
+type RequestUnion_Subsume struct {
+	Subsume *SubsumeRequest `protobuf:"bytes,27,opt,name=subsume,proto3,oneof"`
+}
+
+type RequestUnion_WaitApplied struct {
+	WaitApplied *WaitAppliedRequest `protobuf:"bytes,28,opt,name=wait_applied,json=waitApplied,proto3,oneof"`
+}
+
 type RequestUnion_EndTxn struct {
 	// Transactions (txn.proto).
 	EndTxn *EndTxnRequest `protobuf:"bytes,100,opt,name=end_txn,json=endTxn,proto3,oneof"`
@@ -1845,6 +2253,14 @@ type RequestUnion_RefreshRange struct {
 	RefreshRange *RefreshRangeRequest `protobuf:"bytes,107,opt,name=refresh_range,json=refreshRange,proto3,oneof"`
 }
 
+type RequestUnion_QueryIntent struct {
+	QueryIntent *QueryIntentRequest `protobuf:"bytes,108,opt,name=query_intent,json=queryIntent,proto3,oneof"`
+}
+
+type RequestUnion_RecoverTxn struct {
+	RecoverTxn *RecoverTxnRequest `protobuf:"bytes,109,opt,name=recover_txn,json=recoverTxn,proto3,oneof"`
+}
+
 func (*RequestUnion_Get) isRequestUnion_Value() {}
 
 func (*RequestUnion_Put) isRequestUnion_Value() {}
@@ -1871,6 +2287,12 @@ func (*RequestUnion_CollectChecksum) isRequestUnion_Value() {}
 
 func (*RequestUnion_AdminSplit) isRequestUnion_Value() {}
 
+func (*RequestUnion_AdminMerge) isRequestUnion_Value() {}
+
+func (*RequestUnion_Subsume) isRequestUnion_Value() {}
+
+func (*RequestUnion_WaitApplied) isRequestUnion_Value() {}
+
 func (*RequestUnion_EndTxn) isRequestUnion_Value() {}
 
 func (*RequestUnion_HeartbeatTxn) isRequestUnion_Value() {}
@@ -1886,6 +2308,10 @@ func (*RequestUnion_QueryTxn) isRequestUnion_Value() {}
 func (*RequestUnion_Refresh) isRequestUnion_Value() {}
 
 func (*RequestUnion_RefreshRange) isRequestUnion_Value() {}
+
+func (*RequestUnion_QueryIntent) isRequestUnion_Value() {}
+
+func (*RequestUnion_RecoverTxn) isRequestUnion_Value() {}
 
 type ResponseUnion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1904,6 +2330,9 @@ type ResponseUnion struct {
 	//	*ResponseUnion_ComputeChecksum
 	//	*ResponseUnion_CollectChecksum
 	//	*ResponseUnion_AdminSplit
+	//	*ResponseUnion_AdminMerge
+	//	*ResponseUnion_Subsume
+	//	*ResponseUnion_WaitApplied
 	//	*ResponseUnion_EndTxn
 	//	*ResponseUnion_HeartbeatTxn
 	//	*ResponseUnion_PushTxn
@@ -1912,6 +2341,8 @@ type ResponseUnion struct {
 	//	*ResponseUnion_QueryTxn
 	//	*ResponseUnion_Refresh
 	//	*ResponseUnion_RefreshRange
+	//	*ResponseUnion_QueryIntent
+	//	*ResponseUnion_RecoverTxn
 	Value         isResponseUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1919,7 +2350,7 @@ type ResponseUnion struct {
 
 func (x *ResponseUnion) Reset() {
 	*x = ResponseUnion{}
-	mi := &file_range_rangepb_api_proto_msgTypes[30]
+	mi := &file_range_rangepb_api_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1931,7 +2362,7 @@ func (x *ResponseUnion) String() string {
 func (*ResponseUnion) ProtoMessage() {}
 
 func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[30]
+	mi := &file_range_rangepb_api_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1944,7 +2375,7 @@ func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResponseUnion.ProtoReflect.Descriptor instead.
 func (*ResponseUnion) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{30}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ResponseUnion) GetValue() isResponseUnion_Value {
@@ -2071,6 +2502,33 @@ func (x *ResponseUnion) GetAdminSplit() *AdminSplitResponse {
 	return nil
 }
 
+func (x *ResponseUnion) GetAdminMerge() *AdminMergeResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_AdminMerge); ok {
+			return x.AdminMerge
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetSubsume() *SubsumeResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_Subsume); ok {
+			return x.Subsume
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetWaitApplied() *WaitAppliedResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_WaitApplied); ok {
+			return x.WaitApplied
+		}
+	}
+	return nil
+}
+
 func (x *ResponseUnion) GetEndTxn() *EndTxnResponse {
 	if x != nil {
 		if x, ok := x.Value.(*ResponseUnion_EndTxn); ok {
@@ -2143,6 +2601,24 @@ func (x *ResponseUnion) GetRefreshRange() *RefreshRangeResponse {
 	return nil
 }
 
+func (x *ResponseUnion) GetQueryIntent() *QueryIntentResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_QueryIntent); ok {
+			return x.QueryIntent
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetRecoverTxn() *RecoverTxnResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_RecoverTxn); ok {
+			return x.RecoverTxn
+		}
+	}
+	return nil
+}
+
 type isResponseUnion_Value interface {
 	isResponseUnion_Value()
 }
@@ -2199,6 +2675,18 @@ type ResponseUnion_AdminSplit struct {
 	AdminSplit *AdminSplitResponse `protobuf:"bytes,25,opt,name=admin_split,json=adminSplit,proto3,oneof"`
 }
 
+type ResponseUnion_AdminMerge struct {
+	AdminMerge *AdminMergeResponse `protobuf:"bytes,26,opt,name=admin_merge,json=adminMerge,proto3,oneof"`
+}
+
+type ResponseUnion_Subsume struct {
+	Subsume *SubsumeResponse `protobuf:"bytes,27,opt,name=subsume,proto3,oneof"`
+}
+
+type ResponseUnion_WaitApplied struct {
+	WaitApplied *WaitAppliedResponse `protobuf:"bytes,28,opt,name=wait_applied,json=waitApplied,proto3,oneof"`
+}
+
 type ResponseUnion_EndTxn struct {
 	EndTxn *EndTxnResponse `protobuf:"bytes,100,opt,name=end_txn,json=endTxn,proto3,oneof"`
 }
@@ -2231,6 +2719,14 @@ type ResponseUnion_RefreshRange struct {
 	RefreshRange *RefreshRangeResponse `protobuf:"bytes,107,opt,name=refresh_range,json=refreshRange,proto3,oneof"`
 }
 
+type ResponseUnion_QueryIntent struct {
+	QueryIntent *QueryIntentResponse `protobuf:"bytes,108,opt,name=query_intent,json=queryIntent,proto3,oneof"`
+}
+
+type ResponseUnion_RecoverTxn struct {
+	RecoverTxn *RecoverTxnResponse `protobuf:"bytes,109,opt,name=recover_txn,json=recoverTxn,proto3,oneof"`
+}
+
 func (*ResponseUnion_Get) isResponseUnion_Value() {}
 
 func (*ResponseUnion_Put) isResponseUnion_Value() {}
@@ -2257,6 +2753,12 @@ func (*ResponseUnion_CollectChecksum) isResponseUnion_Value() {}
 
 func (*ResponseUnion_AdminSplit) isResponseUnion_Value() {}
 
+func (*ResponseUnion_AdminMerge) isResponseUnion_Value() {}
+
+func (*ResponseUnion_Subsume) isResponseUnion_Value() {}
+
+func (*ResponseUnion_WaitApplied) isResponseUnion_Value() {}
+
 func (*ResponseUnion_EndTxn) isResponseUnion_Value() {}
 
 func (*ResponseUnion_HeartbeatTxn) isResponseUnion_Value() {}
@@ -2273,6 +2775,10 @@ func (*ResponseUnion_Refresh) isResponseUnion_Value() {}
 
 func (*ResponseUnion_RefreshRange) isResponseUnion_Value() {}
 
+func (*ResponseUnion_QueryIntent) isResponseUnion_Value() {}
+
+func (*ResponseUnion_RecoverTxn) isResponseUnion_Value() {}
+
 type BatchHeader struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	RangeId int64                  `protobuf:"varint,1,opt,name=range_id,json=rangeId,proto3" json:"range_id,omitempty"`
@@ -2280,6 +2786,18 @@ type BatchHeader struct {
 	Replica *ReplicaDescriptor `protobuf:"bytes,2,opt,name=replica,proto3" json:"replica,omitempty"`
 	// timestamp of reads and writes; empty means the leaseholder's clock.
 	Timestamp *Timestamp `protobuf:"bytes,3,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	// async_consensus (write pipelining): the range answers a transaction's
+	// writes once evaluated and proposed, without waiting for them to
+	// apply; the batch keeps its latches until they do. The coordinator
+	// proves them later with QueryIntent. Never for a batch with EndTxn.
+	AsyncConsensus bool `protobuf:"varint,4,opt,name=async_consensus,json=asyncConsensus,proto3" json:"async_consensus,omitempty"`
+	// lock_timeout_nanos bounds how long the batch waits for another
+	// transaction's lock (SQL's lock_timeout); 0 waits as long as needed.
+	// lock_no_wait makes it not wait at all (FOR UPDATE NOWAIT). Either ends
+	// in a LockNotAvailableError; expired or finished holders are still
+	// pushed and cleaned up.
+	LockTimeoutNanos int64 `protobuf:"varint,5,opt,name=lock_timeout_nanos,json=lockTimeoutNanos,proto3" json:"lock_timeout_nanos,omitempty"`
+	LockNoWait       bool  `protobuf:"varint,6,opt,name=lock_no_wait,json=lockNoWait,proto3" json:"lock_no_wait,omitempty"`
 	// txn, when set, makes the batch part of a transaction: reads at its
 	// read timestamp, writes as its intents.
 	Txn           *Transaction `protobuf:"bytes,100,opt,name=txn,proto3" json:"txn,omitempty"`
@@ -2289,7 +2807,7 @@ type BatchHeader struct {
 
 func (x *BatchHeader) Reset() {
 	*x = BatchHeader{}
-	mi := &file_range_rangepb_api_proto_msgTypes[31]
+	mi := &file_range_rangepb_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2301,7 +2819,7 @@ func (x *BatchHeader) String() string {
 func (*BatchHeader) ProtoMessage() {}
 
 func (x *BatchHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[31]
+	mi := &file_range_rangepb_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2314,7 +2832,7 @@ func (x *BatchHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchHeader.ProtoReflect.Descriptor instead.
 func (*BatchHeader) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{31}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *BatchHeader) GetRangeId() int64 {
@@ -2338,6 +2856,27 @@ func (x *BatchHeader) GetTimestamp() *Timestamp {
 	return nil
 }
 
+func (x *BatchHeader) GetAsyncConsensus() bool {
+	if x != nil {
+		return x.AsyncConsensus
+	}
+	return false
+}
+
+func (x *BatchHeader) GetLockTimeoutNanos() int64 {
+	if x != nil {
+		return x.LockTimeoutNanos
+	}
+	return 0
+}
+
+func (x *BatchHeader) GetLockNoWait() bool {
+	if x != nil {
+		return x.LockNoWait
+	}
+	return false
+}
+
 func (x *BatchHeader) GetTxn() *Transaction {
 	if x != nil {
 		return x.Txn
@@ -2355,7 +2894,7 @@ type BatchRequest struct {
 
 func (x *BatchRequest) Reset() {
 	*x = BatchRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[32]
+	mi := &file_range_rangepb_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2367,7 +2906,7 @@ func (x *BatchRequest) String() string {
 func (*BatchRequest) ProtoMessage() {}
 
 func (x *BatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[32]
+	mi := &file_range_rangepb_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2380,7 +2919,7 @@ func (x *BatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchRequest.ProtoReflect.Descriptor instead.
 func (*BatchRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{32}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *BatchRequest) GetHeader() *BatchHeader {
@@ -2408,7 +2947,7 @@ type NotLeaseHolderError struct {
 
 func (x *NotLeaseHolderError) Reset() {
 	*x = NotLeaseHolderError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[33]
+	mi := &file_range_rangepb_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2420,7 +2959,7 @@ func (x *NotLeaseHolderError) String() string {
 func (*NotLeaseHolderError) ProtoMessage() {}
 
 func (x *NotLeaseHolderError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[33]
+	mi := &file_range_rangepb_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2433,7 +2972,7 @@ func (x *NotLeaseHolderError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotLeaseHolderError.ProtoReflect.Descriptor instead.
 func (*NotLeaseHolderError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{33}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *NotLeaseHolderError) GetLease() *Lease {
@@ -2460,7 +2999,7 @@ type RangeNotFoundError struct {
 
 func (x *RangeNotFoundError) Reset() {
 	*x = RangeNotFoundError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[34]
+	mi := &file_range_rangepb_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2472,7 +3011,7 @@ func (x *RangeNotFoundError) String() string {
 func (*RangeNotFoundError) ProtoMessage() {}
 
 func (x *RangeNotFoundError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[34]
+	mi := &file_range_rangepb_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2485,7 +3024,7 @@ func (x *RangeNotFoundError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeNotFoundError.ProtoReflect.Descriptor instead.
 func (*RangeNotFoundError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{34}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *RangeNotFoundError) GetRangeId() int64 {
@@ -2517,7 +3056,7 @@ type RangeKeyMismatchError struct {
 
 func (x *RangeKeyMismatchError) Reset() {
 	*x = RangeKeyMismatchError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[35]
+	mi := &file_range_rangepb_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2529,7 +3068,7 @@ func (x *RangeKeyMismatchError) String() string {
 func (*RangeKeyMismatchError) ProtoMessage() {}
 
 func (x *RangeKeyMismatchError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[35]
+	mi := &file_range_rangepb_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2542,7 +3081,7 @@ func (x *RangeKeyMismatchError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeKeyMismatchError.ProtoReflect.Descriptor instead.
 func (*RangeKeyMismatchError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{35}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RangeKeyMismatchError) GetKey() []byte {
@@ -2579,7 +3118,7 @@ type InvalidSplitKeyError struct {
 
 func (x *InvalidSplitKeyError) Reset() {
 	*x = InvalidSplitKeyError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[36]
+	mi := &file_range_rangepb_api_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2591,7 +3130,7 @@ func (x *InvalidSplitKeyError) String() string {
 func (*InvalidSplitKeyError) ProtoMessage() {}
 
 func (x *InvalidSplitKeyError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[36]
+	mi := &file_range_rangepb_api_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2604,7 +3143,7 @@ func (x *InvalidSplitKeyError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InvalidSplitKeyError.ProtoReflect.Descriptor instead.
 func (*InvalidSplitKeyError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{36}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *InvalidSplitKeyError) GetKey() []byte {
@@ -2638,7 +3177,7 @@ type AmbiguousResultError struct {
 
 func (x *AmbiguousResultError) Reset() {
 	*x = AmbiguousResultError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[37]
+	mi := &file_range_rangepb_api_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2650,7 +3189,7 @@ func (x *AmbiguousResultError) String() string {
 func (*AmbiguousResultError) ProtoMessage() {}
 
 func (x *AmbiguousResultError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[37]
+	mi := &file_range_rangepb_api_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2663,7 +3202,7 @@ func (x *AmbiguousResultError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmbiguousResultError.ProtoReflect.Descriptor instead.
 func (*AmbiguousResultError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{37}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *AmbiguousResultError) GetReason() string {
@@ -2685,7 +3224,7 @@ type ConditionFailedError struct {
 
 func (x *ConditionFailedError) Reset() {
 	*x = ConditionFailedError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[38]
+	mi := &file_range_rangepb_api_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2697,7 +3236,7 @@ func (x *ConditionFailedError) String() string {
 func (*ConditionFailedError) ProtoMessage() {}
 
 func (x *ConditionFailedError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[38]
+	mi := &file_range_rangepb_api_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2710,7 +3249,7 @@ func (x *ConditionFailedError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConditionFailedError.ProtoReflect.Descriptor instead.
 func (*ConditionFailedError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{38}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ConditionFailedError) GetActualValue() []byte {
@@ -2752,7 +3291,7 @@ type WriteTooOldError struct {
 
 func (x *WriteTooOldError) Reset() {
 	*x = WriteTooOldError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[39]
+	mi := &file_range_rangepb_api_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2764,7 +3303,7 @@ func (x *WriteTooOldError) String() string {
 func (*WriteTooOldError) ProtoMessage() {}
 
 func (x *WriteTooOldError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[39]
+	mi := &file_range_rangepb_api_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2777,7 +3316,7 @@ func (x *WriteTooOldError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteTooOldError.ProtoReflect.Descriptor instead.
 func (*WriteTooOldError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{39}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *WriteTooOldError) GetTimestamp() *Timestamp {
@@ -2801,6 +3340,60 @@ func (x *WriteTooOldError) GetKey() []byte {
 	return nil
 }
 
+// CannotMergeError: the range has no right-hand neighbour it can merge
+// with (none, or its replicas are elsewhere).
+type CannotMergeError struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RangeId       int64                  `protobuf:"varint,1,opt,name=range_id,json=rangeId,proto3" json:"range_id,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CannotMergeError) Reset() {
+	*x = CannotMergeError{}
+	mi := &file_range_rangepb_api_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CannotMergeError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CannotMergeError) ProtoMessage() {}
+
+func (x *CannotMergeError) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_api_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CannotMergeError.ProtoReflect.Descriptor instead.
+func (*CannotMergeError) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *CannotMergeError) GetRangeId() int64 {
+	if x != nil {
+		return x.RangeId
+	}
+	return 0
+}
+
+func (x *CannotMergeError) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 type Error struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Message string                 `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
@@ -2813,12 +3406,15 @@ type Error struct {
 	//	*Error_ConditionFailed
 	//	*Error_WriteTooOld
 	//	*Error_InvalidSplitKey
+	//	*Error_CannotMerge
 	//	*Error_TxnRetry
 	//	*Error_TxnAborted
 	//	*Error_TxnPush
 	//	*Error_TxnStatus
 	//	*Error_LockConflict
 	//	*Error_ReadWithinUncertainty
+	//	*Error_IndeterminateCommit
+	//	*Error_LockNotAvailable
 	Detail        isError_Detail `protobuf_oneof:"detail"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2826,7 +3422,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_range_rangepb_api_proto_msgTypes[40]
+	mi := &file_range_rangepb_api_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2838,7 +3434,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[40]
+	mi := &file_range_rangepb_api_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2851,7 +3447,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{40}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *Error) GetMessage() string {
@@ -2931,6 +3527,15 @@ func (x *Error) GetInvalidSplitKey() *InvalidSplitKeyError {
 	return nil
 }
 
+func (x *Error) GetCannotMerge() *CannotMergeError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_CannotMerge); ok {
+			return x.CannotMerge
+		}
+	}
+	return nil
+}
+
 func (x *Error) GetTxnRetry() *TransactionRetryError {
 	if x != nil {
 		if x, ok := x.Detail.(*Error_TxnRetry); ok {
@@ -2985,6 +3590,24 @@ func (x *Error) GetReadWithinUncertainty() *ReadWithinUncertaintyIntervalError {
 	return nil
 }
 
+func (x *Error) GetIndeterminateCommit() *IndeterminateCommitError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_IndeterminateCommit); ok {
+			return x.IndeterminateCommit
+		}
+	}
+	return nil
+}
+
+func (x *Error) GetLockNotAvailable() *LockNotAvailableError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_LockNotAvailable); ok {
+			return x.LockNotAvailable
+		}
+	}
+	return nil
+}
+
 type isError_Detail interface {
 	isError_Detail()
 }
@@ -3017,6 +3640,10 @@ type Error_InvalidSplitKey struct {
 	InvalidSplitKey *InvalidSplitKeyError `protobuf:"bytes,8,opt,name=invalid_split_key,json=invalidSplitKey,proto3,oneof"`
 }
 
+type Error_CannotMerge struct {
+	CannotMerge *CannotMergeError `protobuf:"bytes,9,opt,name=cannot_merge,json=cannotMerge,proto3,oneof"`
+}
+
 type Error_TxnRetry struct {
 	TxnRetry *TransactionRetryError `protobuf:"bytes,100,opt,name=txn_retry,json=txnRetry,proto3,oneof"`
 }
@@ -3041,6 +3668,14 @@ type Error_ReadWithinUncertainty struct {
 	ReadWithinUncertainty *ReadWithinUncertaintyIntervalError `protobuf:"bytes,105,opt,name=read_within_uncertainty,json=readWithinUncertainty,proto3,oneof"`
 }
 
+type Error_IndeterminateCommit struct {
+	IndeterminateCommit *IndeterminateCommitError `protobuf:"bytes,106,opt,name=indeterminate_commit,json=indeterminateCommit,proto3,oneof"`
+}
+
+type Error_LockNotAvailable struct {
+	LockNotAvailable *LockNotAvailableError `protobuf:"bytes,107,opt,name=lock_not_available,json=lockNotAvailable,proto3,oneof"`
+}
+
 func (*Error_NotLeaseHolder) isError_Detail() {}
 
 func (*Error_RangeNotFound) isError_Detail() {}
@@ -3055,6 +3690,8 @@ func (*Error_WriteTooOld) isError_Detail() {}
 
 func (*Error_InvalidSplitKey) isError_Detail() {}
 
+func (*Error_CannotMerge) isError_Detail() {}
+
 func (*Error_TxnRetry) isError_Detail() {}
 
 func (*Error_TxnAborted) isError_Detail() {}
@@ -3066,6 +3703,10 @@ func (*Error_TxnStatus) isError_Detail() {}
 func (*Error_LockConflict) isError_Detail() {}
 
 func (*Error_ReadWithinUncertainty) isError_Detail() {}
+
+func (*Error_IndeterminateCommit) isError_Detail() {}
+
+func (*Error_LockNotAvailable) isError_Detail() {}
 
 type BatchResponse struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -3082,7 +3723,7 @@ type BatchResponse struct {
 
 func (x *BatchResponse) Reset() {
 	*x = BatchResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[41]
+	mi := &file_range_rangepb_api_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3094,7 +3735,7 @@ func (x *BatchResponse) String() string {
 func (*BatchResponse) ProtoMessage() {}
 
 func (x *BatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[41]
+	mi := &file_range_rangepb_api_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3107,7 +3748,7 @@ func (x *BatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchResponse.ProtoReflect.Descriptor instead.
 func (*BatchResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{41}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *BatchResponse) GetResponses() []*ResponseUnion {
@@ -3154,7 +3795,7 @@ type PingRequest struct {
 
 func (x *PingRequest) Reset() {
 	*x = PingRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[42]
+	mi := &file_range_rangepb_api_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3166,7 +3807,7 @@ func (x *PingRequest) String() string {
 func (*PingRequest) ProtoMessage() {}
 
 func (x *PingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[42]
+	mi := &file_range_rangepb_api_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3179,7 +3820,7 @@ func (x *PingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PingRequest.ProtoReflect.Descriptor instead.
 func (*PingRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{42}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *PingRequest) GetClusterId() []byte {
@@ -3229,7 +3870,7 @@ type PingResponse struct {
 
 func (x *PingResponse) Reset() {
 	*x = PingResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[43]
+	mi := &file_range_rangepb_api_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3241,7 +3882,7 @@ func (x *PingResponse) String() string {
 func (*PingResponse) ProtoMessage() {}
 
 func (x *PingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[43]
+	mi := &file_range_rangepb_api_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3254,7 +3895,7 @@ func (x *PingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PingResponse.ProtoReflect.Descriptor instead.
 func (*PingResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{43}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *PingResponse) GetClusterId() []byte {
@@ -3291,29 +3932,34 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\vGetResponse\x12\x14\n" +
 	"\x05value\x18\x01 \x01(\fR\x05value\x12\x14\n" +
 	"\x05found\x18\x02 \x01(\bR\x05found\x129\n" +
-	"\ttimestamp\x18\x03 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\"4\n" +
+	"\ttimestamp\x18\x03 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\"P\n" +
 	"\n" +
 	"PutRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\fR\x05value\"\r\n" +
-	"\vPutResponse\"{\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\x12\x1a\n" +
+	"\bsequence\x18\x03 \x01(\x05R\bsequence\"\r\n" +
+	"\vPutResponse\"\x97\x01\n" +
 	"\x15ConditionalPutRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\fR\x05value\x12\x1b\n" +
 	"\texp_value\x18\x03 \x01(\fR\bexpValue\x12\x1d\n" +
 	"\n" +
-	"exp_exists\x18\x04 \x01(\bR\texpExists\"\x18\n" +
-	"\x16ConditionalPutResponse\"B\n" +
+	"exp_exists\x18\x04 \x01(\bR\texpExists\x12\x1a\n" +
+	"\bsequence\x18\x05 \x01(\x05R\bsequence\"\x18\n" +
+	"\x16ConditionalPutResponse\"^\n" +
 	"\x10IncrementRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x1c\n" +
-	"\tincrement\x18\x02 \x01(\x03R\tincrement\"0\n" +
+	"\tincrement\x18\x02 \x01(\x03R\tincrement\x12\x1a\n" +
+	"\bsequence\x18\x03 \x01(\x05R\bsequence\"0\n" +
 	"\x11IncrementResponse\x12\x1b\n" +
-	"\tnew_value\x18\x01 \x01(\x03R\bnewValue\"!\n" +
+	"\tnew_value\x18\x01 \x01(\x03R\bnewValue\"=\n" +
 	"\rDeleteRequest\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\fR\x03key\"\x10\n" +
-	"\x0eDeleteResponse\"@\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x1a\n" +
+	"\bsequence\x18\x02 \x01(\x05R\bsequence\"\x10\n" +
+	"\x0eDeleteResponse\"\\\n" +
 	"\x12DeleteRangeRequest\x12*\n" +
-	"\x04span\x18\x01 \x01(\v2\x16.meridian.rangepb.SpanR\x04span\"/\n" +
+	"\x04span\x18\x01 \x01(\v2\x16.meridian.rangepb.SpanR\x04span\x12\x1a\n" +
+	"\bsequence\x18\x02 \x01(\x05R\bsequence\"/\n" +
 	"\x13DeleteRangeResponse\x12\x18\n" +
 	"\adeleted\x18\x01 \x01(\x03R\adeleted\"\xaa\x01\n" +
 	"\vScanRequest\x12*\n" +
@@ -3360,12 +4006,30 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\rapplied_index\x18\x02 \x01(\x04R\fappliedIndex\"r\n" +
 	"\x17CollectChecksumResponse\x12=\n" +
 	"\bchecksum\x18\x01 \x01(\v2!.meridian.rangepb.ReplicaChecksumR\bchecksum\x12\x18\n" +
-	"\askipped\x18\x02 \x01(\bR\askipped\"0\n" +
+	"\askipped\x18\x02 \x01(\bR\askipped\"m\n" +
 	"\x11AdminSplitRequest\x12\x1b\n" +
-	"\tsplit_key\x18\x01 \x01(\fR\bsplitKey\"\x84\x01\n" +
+	"\tsplit_key\x18\x01 \x01(\fR\bsplitKey\x12;\n" +
+	"\n" +
+	"expiration\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\n" +
+	"expiration\"\x84\x01\n" +
 	"\x12AdminSplitResponse\x125\n" +
 	"\x04left\x18\x01 \x01(\v2!.meridian.rangepb.RangeDescriptorR\x04left\x127\n" +
-	"\x05right\x18\x02 \x01(\v2!.meridian.rangepb.RangeDescriptorR\x05right\"\x80\f\n" +
+	"\x05right\x18\x02 \x01(\v2!.meridian.rangepb.RangeDescriptorR\x05right\"\x13\n" +
+	"\x11AdminMergeRequest\"O\n" +
+	"\x12AdminMergeResponse\x129\n" +
+	"\x06merged\x18\x01 \x01(\v2!.meridian.rangepb.RangeDescriptorR\x06merged\"\xaf\x01\n" +
+	"\x0eSubsumeRequest\x12>\n" +
+	"\tleft_desc\x18\x01 \x01(\v2!.meridian.rangepb.RangeDescriptorR\bleftDesc\x12@\n" +
+	"\n" +
+	"right_desc\x18\x02 \x01(\v2!.meridian.rangepb.RangeDescriptorR\trightDesc\x12\x1b\n" +
+	"\tmerge_txn\x18\x03 \x01(\fR\bmergeTxn\"\xa9\x01\n" +
+	"\x0fSubsumeResponse\x121\n" +
+	"\x05stats\x18\x01 \x01(\v2\x1b.meridian.rangepb.MVCCStatsR\x05stats\x12>\n" +
+	"\ffreeze_start\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\vfreezeStart\x12#\n" +
+	"\rapplied_index\x18\x03 \x01(\x04R\fappliedIndex\"9\n" +
+	"\x12WaitAppliedRequest\x12#\n" +
+	"\rapplied_index\x18\x01 \x01(\x04R\fappliedIndex\"\x15\n" +
+	"\x13WaitAppliedResponse\"\xe4\x0e\n" +
 	"\fRequestUnion\x120\n" +
 	"\x03get\x18\x01 \x01(\v2\x1c.meridian.rangepb.GetRequestH\x00R\x03get\x120\n" +
 	"\x03put\x18\x02 \x01(\v2\x1c.meridian.rangepb.PutRequestH\x00R\x03put\x12R\n" +
@@ -3380,7 +4044,11 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x10compute_checksum\x18\x17 \x01(\v2(.meridian.rangepb.ComputeChecksumRequestH\x00R\x0fcomputeChecksum\x12U\n" +
 	"\x10collect_checksum\x18\x18 \x01(\v2(.meridian.rangepb.CollectChecksumRequestH\x00R\x0fcollectChecksum\x12F\n" +
 	"\vadmin_split\x18\x19 \x01(\v2#.meridian.rangepb.AdminSplitRequestH\x00R\n" +
-	"adminSplit\x12:\n" +
+	"adminSplit\x12F\n" +
+	"\vadmin_merge\x18\x1a \x01(\v2#.meridian.rangepb.AdminMergeRequestH\x00R\n" +
+	"adminMerge\x12<\n" +
+	"\asubsume\x18\x1b \x01(\v2 .meridian.rangepb.SubsumeRequestH\x00R\asubsume\x12I\n" +
+	"\fwait_applied\x18\x1c \x01(\v2$.meridian.rangepb.WaitAppliedRequestH\x00R\vwaitApplied\x12:\n" +
 	"\aend_txn\x18d \x01(\v2\x1f.meridian.rangepb.EndTxnRequestH\x00R\x06endTxn\x12L\n" +
 	"\rheartbeat_txn\x18e \x01(\v2%.meridian.rangepb.HeartbeatTxnRequestH\x00R\fheartbeatTxn\x12=\n" +
 	"\bpush_txn\x18f \x01(\v2 .meridian.rangepb.PushTxnRequestH\x00R\apushTxn\x12O\n" +
@@ -3388,8 +4056,11 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x14resolve_intent_range\x18h \x01(\v2+.meridian.rangepb.ResolveIntentRangeRequestH\x00R\x12resolveIntentRange\x12@\n" +
 	"\tquery_txn\x18i \x01(\v2!.meridian.rangepb.QueryTxnRequestH\x00R\bqueryTxn\x12<\n" +
 	"\arefresh\x18j \x01(\v2 .meridian.rangepb.RefreshRequestH\x00R\arefresh\x12L\n" +
-	"\rrefresh_range\x18k \x01(\v2%.meridian.rangepb.RefreshRangeRequestH\x00R\frefreshRangeB\a\n" +
-	"\x05value\"\x96\f\n" +
+	"\rrefresh_range\x18k \x01(\v2%.meridian.rangepb.RefreshRangeRequestH\x00R\frefreshRange\x12I\n" +
+	"\fquery_intent\x18l \x01(\v2$.meridian.rangepb.QueryIntentRequestH\x00R\vqueryIntent\x12F\n" +
+	"\vrecover_txn\x18m \x01(\v2#.meridian.rangepb.RecoverTxnRequestH\x00R\n" +
+	"recoverTxnB\a\n" +
+	"\x05value\"\xff\x0e\n" +
 	"\rResponseUnion\x121\n" +
 	"\x03get\x18\x01 \x01(\v2\x1d.meridian.rangepb.GetResponseH\x00R\x03get\x121\n" +
 	"\x03put\x18\x02 \x01(\v2\x1d.meridian.rangepb.PutResponseH\x00R\x03put\x12S\n" +
@@ -3404,7 +4075,11 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x10compute_checksum\x18\x17 \x01(\v2).meridian.rangepb.ComputeChecksumResponseH\x00R\x0fcomputeChecksum\x12V\n" +
 	"\x10collect_checksum\x18\x18 \x01(\v2).meridian.rangepb.CollectChecksumResponseH\x00R\x0fcollectChecksum\x12G\n" +
 	"\vadmin_split\x18\x19 \x01(\v2$.meridian.rangepb.AdminSplitResponseH\x00R\n" +
-	"adminSplit\x12;\n" +
+	"adminSplit\x12G\n" +
+	"\vadmin_merge\x18\x1a \x01(\v2$.meridian.rangepb.AdminMergeResponseH\x00R\n" +
+	"adminMerge\x12=\n" +
+	"\asubsume\x18\x1b \x01(\v2!.meridian.rangepb.SubsumeResponseH\x00R\asubsume\x12J\n" +
+	"\fwait_applied\x18\x1c \x01(\v2%.meridian.rangepb.WaitAppliedResponseH\x00R\vwaitApplied\x12;\n" +
 	"\aend_txn\x18d \x01(\v2 .meridian.rangepb.EndTxnResponseH\x00R\x06endTxn\x12M\n" +
 	"\rheartbeat_txn\x18e \x01(\v2&.meridian.rangepb.HeartbeatTxnResponseH\x00R\fheartbeatTxn\x12>\n" +
 	"\bpush_txn\x18f \x01(\v2!.meridian.rangepb.PushTxnResponseH\x00R\apushTxn\x12P\n" +
@@ -3412,12 +4087,19 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x14resolve_intent_range\x18h \x01(\v2,.meridian.rangepb.ResolveIntentRangeResponseH\x00R\x12resolveIntentRange\x12A\n" +
 	"\tquery_txn\x18i \x01(\v2\".meridian.rangepb.QueryTxnResponseH\x00R\bqueryTxn\x12=\n" +
 	"\arefresh\x18j \x01(\v2!.meridian.rangepb.RefreshResponseH\x00R\arefresh\x12M\n" +
-	"\rrefresh_range\x18k \x01(\v2&.meridian.rangepb.RefreshRangeResponseH\x00R\frefreshRangeB\a\n" +
-	"\x05value\"\xd3\x01\n" +
+	"\rrefresh_range\x18k \x01(\v2&.meridian.rangepb.RefreshRangeResponseH\x00R\frefreshRange\x12J\n" +
+	"\fquery_intent\x18l \x01(\v2%.meridian.rangepb.QueryIntentResponseH\x00R\vqueryIntent\x12G\n" +
+	"\vrecover_txn\x18m \x01(\v2$.meridian.rangepb.RecoverTxnResponseH\x00R\n" +
+	"recoverTxnB\a\n" +
+	"\x05value\"\xcc\x02\n" +
 	"\vBatchHeader\x12\x19\n" +
 	"\brange_id\x18\x01 \x01(\x03R\arangeId\x12=\n" +
 	"\areplica\x18\x02 \x01(\v2#.meridian.rangepb.ReplicaDescriptorR\areplica\x129\n" +
-	"\ttimestamp\x18\x03 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\x12/\n" +
+	"\ttimestamp\x18\x03 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\x12'\n" +
+	"\x0fasync_consensus\x18\x04 \x01(\bR\x0easyncConsensus\x12,\n" +
+	"\x12lock_timeout_nanos\x18\x05 \x01(\x03R\x10lockTimeoutNanos\x12 \n" +
+	"\flock_no_wait\x18\x06 \x01(\bR\n" +
+	"lockNoWait\x12/\n" +
 	"\x03txn\x18d \x01(\v2\x1d.meridian.rangepb.TransactionR\x03txn\"\x81\x01\n" +
 	"\fBatchRequest\x125\n" +
 	"\x06header\x18\x01 \x01(\v2\x1d.meridian.rangepb.BatchHeaderR\x06header\x12:\n" +
@@ -3447,7 +4129,11 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x10WriteTooOldError\x129\n" +
 	"\ttimestamp\x18\x01 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\x12F\n" +
 	"\x10actual_timestamp\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\x0factualTimestamp\x12\x10\n" +
-	"\x03key\x18\x03 \x01(\fR\x03key\"\xd3\b\n" +
+	"\x03key\x18\x03 \x01(\fR\x03key\"E\n" +
+	"\x10CannotMergeError\x12\x19\n" +
+	"\brange_id\x18\x01 \x01(\x03R\arangeId\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xd6\n" +
+	"\n" +
 	"\x05Error\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12Q\n" +
 	"\x10not_lease_holder\x18\x02 \x01(\v2%.meridian.rangepb.NotLeaseHolderErrorH\x00R\x0enotLeaseHolder\x12N\n" +
@@ -3456,7 +4142,8 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x10ambiguous_result\x18\x05 \x01(\v2&.meridian.rangepb.AmbiguousResultErrorH\x00R\x0fambiguousResult\x12S\n" +
 	"\x10condition_failed\x18\x06 \x01(\v2&.meridian.rangepb.ConditionFailedErrorH\x00R\x0fconditionFailed\x12H\n" +
 	"\rwrite_too_old\x18\a \x01(\v2\".meridian.rangepb.WriteTooOldErrorH\x00R\vwriteTooOld\x12T\n" +
-	"\x11invalid_split_key\x18\b \x01(\v2&.meridian.rangepb.InvalidSplitKeyErrorH\x00R\x0finvalidSplitKey\x12F\n" +
+	"\x11invalid_split_key\x18\b \x01(\v2&.meridian.rangepb.InvalidSplitKeyErrorH\x00R\x0finvalidSplitKey\x12G\n" +
+	"\fcannot_merge\x18\t \x01(\v2\".meridian.rangepb.CannotMergeErrorH\x00R\vcannotMerge\x12F\n" +
 	"\ttxn_retry\x18d \x01(\v2'.meridian.rangepb.TransactionRetryErrorH\x00R\btxnRetry\x12L\n" +
 	"\vtxn_aborted\x18e \x01(\v2).meridian.rangepb.TransactionAbortedErrorH\x00R\n" +
 	"txnAborted\x12C\n" +
@@ -3464,7 +4151,9 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\n" +
 	"txn_status\x18g \x01(\v2(.meridian.rangepb.TransactionStatusErrorH\x00R\ttxnStatus\x12J\n" +
 	"\rlock_conflict\x18h \x01(\v2#.meridian.rangepb.LockConflictErrorH\x00R\flockConflict\x12n\n" +
-	"\x17read_within_uncertainty\x18i \x01(\v24.meridian.rangepb.ReadWithinUncertaintyIntervalErrorH\x00R\x15readWithinUncertaintyB\b\n" +
+	"\x17read_within_uncertainty\x18i \x01(\v24.meridian.rangepb.ReadWithinUncertaintyIntervalErrorH\x00R\x15readWithinUncertainty\x12_\n" +
+	"\x14indeterminate_commit\x18j \x01(\v2*.meridian.rangepb.IndeterminateCommitErrorH\x00R\x13indeterminateCommit\x12W\n" +
+	"\x12lock_not_available\x18k \x01(\v2'.meridian.rangepb.LockNotAvailableErrorH\x00R\x10lockNotAvailableB\b\n" +
 	"\x06detail\"\xe9\x01\n" +
 	"\rBatchResponse\x12=\n" +
 	"\tresponses\x18\x01 \x03(\v2\x1f.meridian.rangepb.ResponseUnionR\tresponses\x12-\n" +
@@ -3507,7 +4196,7 @@ func file_range_rangepb_api_proto_rawDescGZIP() []byte {
 }
 
 var file_range_rangepb_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_range_rangepb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_range_rangepb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
 var file_range_rangepb_api_proto_goTypes = []any{
 	(ChangeType)(0),                            // 0: meridian.rangepb.ChangeType
 	(*GetRequest)(nil),                         // 1: meridian.rangepb.GetRequest
@@ -3539,153 +4228,186 @@ var file_range_rangepb_api_proto_goTypes = []any{
 	(*CollectChecksumResponse)(nil),            // 27: meridian.rangepb.CollectChecksumResponse
 	(*AdminSplitRequest)(nil),                  // 28: meridian.rangepb.AdminSplitRequest
 	(*AdminSplitResponse)(nil),                 // 29: meridian.rangepb.AdminSplitResponse
-	(*RequestUnion)(nil),                       // 30: meridian.rangepb.RequestUnion
-	(*ResponseUnion)(nil),                      // 31: meridian.rangepb.ResponseUnion
-	(*BatchHeader)(nil),                        // 32: meridian.rangepb.BatchHeader
-	(*BatchRequest)(nil),                       // 33: meridian.rangepb.BatchRequest
-	(*NotLeaseHolderError)(nil),                // 34: meridian.rangepb.NotLeaseHolderError
-	(*RangeNotFoundError)(nil),                 // 35: meridian.rangepb.RangeNotFoundError
-	(*RangeKeyMismatchError)(nil),              // 36: meridian.rangepb.RangeKeyMismatchError
-	(*InvalidSplitKeyError)(nil),               // 37: meridian.rangepb.InvalidSplitKeyError
-	(*AmbiguousResultError)(nil),               // 38: meridian.rangepb.AmbiguousResultError
-	(*ConditionFailedError)(nil),               // 39: meridian.rangepb.ConditionFailedError
-	(*WriteTooOldError)(nil),                   // 40: meridian.rangepb.WriteTooOldError
-	(*Error)(nil),                              // 41: meridian.rangepb.Error
-	(*BatchResponse)(nil),                      // 42: meridian.rangepb.BatchResponse
-	(*PingRequest)(nil),                        // 43: meridian.rangepb.PingRequest
-	(*PingResponse)(nil),                       // 44: meridian.rangepb.PingResponse
-	(*Timestamp)(nil),                          // 45: meridian.rangepb.Timestamp
-	(*Span)(nil),                               // 46: meridian.rangepb.Span
-	(*Lease)(nil),                              // 47: meridian.rangepb.Lease
-	(*ReplicaDescriptor)(nil),                  // 48: meridian.rangepb.ReplicaDescriptor
-	(*RangeDescriptor)(nil),                    // 49: meridian.rangepb.RangeDescriptor
-	(*EndTxnRequest)(nil),                      // 50: meridian.rangepb.EndTxnRequest
-	(*HeartbeatTxnRequest)(nil),                // 51: meridian.rangepb.HeartbeatTxnRequest
-	(*PushTxnRequest)(nil),                     // 52: meridian.rangepb.PushTxnRequest
-	(*ResolveIntentRequest)(nil),               // 53: meridian.rangepb.ResolveIntentRequest
-	(*ResolveIntentRangeRequest)(nil),          // 54: meridian.rangepb.ResolveIntentRangeRequest
-	(*QueryTxnRequest)(nil),                    // 55: meridian.rangepb.QueryTxnRequest
-	(*RefreshRequest)(nil),                     // 56: meridian.rangepb.RefreshRequest
-	(*RefreshRangeRequest)(nil),                // 57: meridian.rangepb.RefreshRangeRequest
-	(*EndTxnResponse)(nil),                     // 58: meridian.rangepb.EndTxnResponse
-	(*HeartbeatTxnResponse)(nil),               // 59: meridian.rangepb.HeartbeatTxnResponse
-	(*PushTxnResponse)(nil),                    // 60: meridian.rangepb.PushTxnResponse
-	(*ResolveIntentResponse)(nil),              // 61: meridian.rangepb.ResolveIntentResponse
-	(*ResolveIntentRangeResponse)(nil),         // 62: meridian.rangepb.ResolveIntentRangeResponse
-	(*QueryTxnResponse)(nil),                   // 63: meridian.rangepb.QueryTxnResponse
-	(*RefreshResponse)(nil),                    // 64: meridian.rangepb.RefreshResponse
-	(*RefreshRangeResponse)(nil),               // 65: meridian.rangepb.RefreshRangeResponse
-	(*Transaction)(nil),                        // 66: meridian.rangepb.Transaction
-	(*TransactionRetryError)(nil),              // 67: meridian.rangepb.TransactionRetryError
-	(*TransactionAbortedError)(nil),            // 68: meridian.rangepb.TransactionAbortedError
-	(*TransactionPushError)(nil),               // 69: meridian.rangepb.TransactionPushError
-	(*TransactionStatusError)(nil),             // 70: meridian.rangepb.TransactionStatusError
-	(*LockConflictError)(nil),                  // 71: meridian.rangepb.LockConflictError
-	(*ReadWithinUncertaintyIntervalError)(nil), // 72: meridian.rangepb.ReadWithinUncertaintyIntervalError
-	(*RaftMessageBatch)(nil),                   // 73: meridian.rangepb.RaftMessageBatch
-	(*SnapshotRequest)(nil),                    // 74: meridian.rangepb.SnapshotRequest
-	(*RaftMessageResponse)(nil),                // 75: meridian.rangepb.RaftMessageResponse
-	(*SnapshotResponse)(nil),                   // 76: meridian.rangepb.SnapshotResponse
+	(*AdminMergeRequest)(nil),                  // 30: meridian.rangepb.AdminMergeRequest
+	(*AdminMergeResponse)(nil),                 // 31: meridian.rangepb.AdminMergeResponse
+	(*SubsumeRequest)(nil),                     // 32: meridian.rangepb.SubsumeRequest
+	(*SubsumeResponse)(nil),                    // 33: meridian.rangepb.SubsumeResponse
+	(*WaitAppliedRequest)(nil),                 // 34: meridian.rangepb.WaitAppliedRequest
+	(*WaitAppliedResponse)(nil),                // 35: meridian.rangepb.WaitAppliedResponse
+	(*RequestUnion)(nil),                       // 36: meridian.rangepb.RequestUnion
+	(*ResponseUnion)(nil),                      // 37: meridian.rangepb.ResponseUnion
+	(*BatchHeader)(nil),                        // 38: meridian.rangepb.BatchHeader
+	(*BatchRequest)(nil),                       // 39: meridian.rangepb.BatchRequest
+	(*NotLeaseHolderError)(nil),                // 40: meridian.rangepb.NotLeaseHolderError
+	(*RangeNotFoundError)(nil),                 // 41: meridian.rangepb.RangeNotFoundError
+	(*RangeKeyMismatchError)(nil),              // 42: meridian.rangepb.RangeKeyMismatchError
+	(*InvalidSplitKeyError)(nil),               // 43: meridian.rangepb.InvalidSplitKeyError
+	(*AmbiguousResultError)(nil),               // 44: meridian.rangepb.AmbiguousResultError
+	(*ConditionFailedError)(nil),               // 45: meridian.rangepb.ConditionFailedError
+	(*WriteTooOldError)(nil),                   // 46: meridian.rangepb.WriteTooOldError
+	(*CannotMergeError)(nil),                   // 47: meridian.rangepb.CannotMergeError
+	(*Error)(nil),                              // 48: meridian.rangepb.Error
+	(*BatchResponse)(nil),                      // 49: meridian.rangepb.BatchResponse
+	(*PingRequest)(nil),                        // 50: meridian.rangepb.PingRequest
+	(*PingResponse)(nil),                       // 51: meridian.rangepb.PingResponse
+	(*Timestamp)(nil),                          // 52: meridian.rangepb.Timestamp
+	(*Span)(nil),                               // 53: meridian.rangepb.Span
+	(*Lease)(nil),                              // 54: meridian.rangepb.Lease
+	(*ReplicaDescriptor)(nil),                  // 55: meridian.rangepb.ReplicaDescriptor
+	(*RangeDescriptor)(nil),                    // 56: meridian.rangepb.RangeDescriptor
+	(*MVCCStats)(nil),                          // 57: meridian.rangepb.MVCCStats
+	(*EndTxnRequest)(nil),                      // 58: meridian.rangepb.EndTxnRequest
+	(*HeartbeatTxnRequest)(nil),                // 59: meridian.rangepb.HeartbeatTxnRequest
+	(*PushTxnRequest)(nil),                     // 60: meridian.rangepb.PushTxnRequest
+	(*ResolveIntentRequest)(nil),               // 61: meridian.rangepb.ResolveIntentRequest
+	(*ResolveIntentRangeRequest)(nil),          // 62: meridian.rangepb.ResolveIntentRangeRequest
+	(*QueryTxnRequest)(nil),                    // 63: meridian.rangepb.QueryTxnRequest
+	(*RefreshRequest)(nil),                     // 64: meridian.rangepb.RefreshRequest
+	(*RefreshRangeRequest)(nil),                // 65: meridian.rangepb.RefreshRangeRequest
+	(*QueryIntentRequest)(nil),                 // 66: meridian.rangepb.QueryIntentRequest
+	(*RecoverTxnRequest)(nil),                  // 67: meridian.rangepb.RecoverTxnRequest
+	(*EndTxnResponse)(nil),                     // 68: meridian.rangepb.EndTxnResponse
+	(*HeartbeatTxnResponse)(nil),               // 69: meridian.rangepb.HeartbeatTxnResponse
+	(*PushTxnResponse)(nil),                    // 70: meridian.rangepb.PushTxnResponse
+	(*ResolveIntentResponse)(nil),              // 71: meridian.rangepb.ResolveIntentResponse
+	(*ResolveIntentRangeResponse)(nil),         // 72: meridian.rangepb.ResolveIntentRangeResponse
+	(*QueryTxnResponse)(nil),                   // 73: meridian.rangepb.QueryTxnResponse
+	(*RefreshResponse)(nil),                    // 74: meridian.rangepb.RefreshResponse
+	(*RefreshRangeResponse)(nil),               // 75: meridian.rangepb.RefreshRangeResponse
+	(*QueryIntentResponse)(nil),                // 76: meridian.rangepb.QueryIntentResponse
+	(*RecoverTxnResponse)(nil),                 // 77: meridian.rangepb.RecoverTxnResponse
+	(*Transaction)(nil),                        // 78: meridian.rangepb.Transaction
+	(*TransactionRetryError)(nil),              // 79: meridian.rangepb.TransactionRetryError
+	(*TransactionAbortedError)(nil),            // 80: meridian.rangepb.TransactionAbortedError
+	(*TransactionPushError)(nil),               // 81: meridian.rangepb.TransactionPushError
+	(*TransactionStatusError)(nil),             // 82: meridian.rangepb.TransactionStatusError
+	(*LockConflictError)(nil),                  // 83: meridian.rangepb.LockConflictError
+	(*ReadWithinUncertaintyIntervalError)(nil), // 84: meridian.rangepb.ReadWithinUncertaintyIntervalError
+	(*IndeterminateCommitError)(nil),           // 85: meridian.rangepb.IndeterminateCommitError
+	(*LockNotAvailableError)(nil),              // 86: meridian.rangepb.LockNotAvailableError
+	(*RaftMessageBatch)(nil),                   // 87: meridian.rangepb.RaftMessageBatch
+	(*SnapshotRequest)(nil),                    // 88: meridian.rangepb.SnapshotRequest
+	(*RaftMessageResponse)(nil),                // 89: meridian.rangepb.RaftMessageResponse
+	(*SnapshotResponse)(nil),                   // 90: meridian.rangepb.SnapshotResponse
 }
 var file_range_rangepb_api_proto_depIdxs = []int32{
-	45, // 0: meridian.rangepb.GetResponse.timestamp:type_name -> meridian.rangepb.Timestamp
-	46, // 1: meridian.rangepb.DeleteRangeRequest.span:type_name -> meridian.rangepb.Span
-	46, // 2: meridian.rangepb.ScanRequest.span:type_name -> meridian.rangepb.Span
-	45, // 3: meridian.rangepb.KeyValue.timestamp:type_name -> meridian.rangepb.Timestamp
-	14, // 4: meridian.rangepb.ScanResponse.rows:type_name -> meridian.rangepb.KeyValue
-	47, // 5: meridian.rangepb.RequestLeaseResponse.lease:type_name -> meridian.rangepb.Lease
-	48, // 6: meridian.rangepb.TransferLeaseRequest.target:type_name -> meridian.rangepb.ReplicaDescriptor
-	0,  // 7: meridian.rangepb.ReplicaChange.type:type_name -> meridian.rangepb.ChangeType
-	20, // 8: meridian.rangepb.ChangeReplicasRequest.changes:type_name -> meridian.rangepb.ReplicaChange
-	49, // 9: meridian.rangepb.ChangeReplicasResponse.desc:type_name -> meridian.rangepb.RangeDescriptor
-	48, // 10: meridian.rangepb.ReplicaChecksum.replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	24, // 11: meridian.rangepb.ComputeChecksumResponse.checksums:type_name -> meridian.rangepb.ReplicaChecksum
-	24, // 12: meridian.rangepb.CollectChecksumResponse.checksum:type_name -> meridian.rangepb.ReplicaChecksum
-	49, // 13: meridian.rangepb.AdminSplitResponse.left:type_name -> meridian.rangepb.RangeDescriptor
-	49, // 14: meridian.rangepb.AdminSplitResponse.right:type_name -> meridian.rangepb.RangeDescriptor
-	1,  // 15: meridian.rangepb.RequestUnion.get:type_name -> meridian.rangepb.GetRequest
-	3,  // 16: meridian.rangepb.RequestUnion.put:type_name -> meridian.rangepb.PutRequest
-	5,  // 17: meridian.rangepb.RequestUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutRequest
-	7,  // 18: meridian.rangepb.RequestUnion.increment:type_name -> meridian.rangepb.IncrementRequest
-	9,  // 19: meridian.rangepb.RequestUnion.delete:type_name -> meridian.rangepb.DeleteRequest
-	11, // 20: meridian.rangepb.RequestUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeRequest
-	13, // 21: meridian.rangepb.RequestUnion.scan:type_name -> meridian.rangepb.ScanRequest
-	16, // 22: meridian.rangepb.RequestUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseRequest
-	18, // 23: meridian.rangepb.RequestUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseRequest
-	21, // 24: meridian.rangepb.RequestUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasRequest
-	23, // 25: meridian.rangepb.RequestUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumRequest
-	26, // 26: meridian.rangepb.RequestUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumRequest
-	28, // 27: meridian.rangepb.RequestUnion.admin_split:type_name -> meridian.rangepb.AdminSplitRequest
-	50, // 28: meridian.rangepb.RequestUnion.end_txn:type_name -> meridian.rangepb.EndTxnRequest
-	51, // 29: meridian.rangepb.RequestUnion.heartbeat_txn:type_name -> meridian.rangepb.HeartbeatTxnRequest
-	52, // 30: meridian.rangepb.RequestUnion.push_txn:type_name -> meridian.rangepb.PushTxnRequest
-	53, // 31: meridian.rangepb.RequestUnion.resolve_intent:type_name -> meridian.rangepb.ResolveIntentRequest
-	54, // 32: meridian.rangepb.RequestUnion.resolve_intent_range:type_name -> meridian.rangepb.ResolveIntentRangeRequest
-	55, // 33: meridian.rangepb.RequestUnion.query_txn:type_name -> meridian.rangepb.QueryTxnRequest
-	56, // 34: meridian.rangepb.RequestUnion.refresh:type_name -> meridian.rangepb.RefreshRequest
-	57, // 35: meridian.rangepb.RequestUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeRequest
-	2,  // 36: meridian.rangepb.ResponseUnion.get:type_name -> meridian.rangepb.GetResponse
-	4,  // 37: meridian.rangepb.ResponseUnion.put:type_name -> meridian.rangepb.PutResponse
-	6,  // 38: meridian.rangepb.ResponseUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutResponse
-	8,  // 39: meridian.rangepb.ResponseUnion.increment:type_name -> meridian.rangepb.IncrementResponse
-	10, // 40: meridian.rangepb.ResponseUnion.delete:type_name -> meridian.rangepb.DeleteResponse
-	12, // 41: meridian.rangepb.ResponseUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeResponse
-	15, // 42: meridian.rangepb.ResponseUnion.scan:type_name -> meridian.rangepb.ScanResponse
-	17, // 43: meridian.rangepb.ResponseUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseResponse
-	19, // 44: meridian.rangepb.ResponseUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseResponse
-	22, // 45: meridian.rangepb.ResponseUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasResponse
-	25, // 46: meridian.rangepb.ResponseUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumResponse
-	27, // 47: meridian.rangepb.ResponseUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumResponse
-	29, // 48: meridian.rangepb.ResponseUnion.admin_split:type_name -> meridian.rangepb.AdminSplitResponse
-	58, // 49: meridian.rangepb.ResponseUnion.end_txn:type_name -> meridian.rangepb.EndTxnResponse
-	59, // 50: meridian.rangepb.ResponseUnion.heartbeat_txn:type_name -> meridian.rangepb.HeartbeatTxnResponse
-	60, // 51: meridian.rangepb.ResponseUnion.push_txn:type_name -> meridian.rangepb.PushTxnResponse
-	61, // 52: meridian.rangepb.ResponseUnion.resolve_intent:type_name -> meridian.rangepb.ResolveIntentResponse
-	62, // 53: meridian.rangepb.ResponseUnion.resolve_intent_range:type_name -> meridian.rangepb.ResolveIntentRangeResponse
-	63, // 54: meridian.rangepb.ResponseUnion.query_txn:type_name -> meridian.rangepb.QueryTxnResponse
-	64, // 55: meridian.rangepb.ResponseUnion.refresh:type_name -> meridian.rangepb.RefreshResponse
-	65, // 56: meridian.rangepb.ResponseUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeResponse
-	48, // 57: meridian.rangepb.BatchHeader.replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	45, // 58: meridian.rangepb.BatchHeader.timestamp:type_name -> meridian.rangepb.Timestamp
-	66, // 59: meridian.rangepb.BatchHeader.txn:type_name -> meridian.rangepb.Transaction
-	32, // 60: meridian.rangepb.BatchRequest.header:type_name -> meridian.rangepb.BatchHeader
-	30, // 61: meridian.rangepb.BatchRequest.requests:type_name -> meridian.rangepb.RequestUnion
-	47, // 62: meridian.rangepb.NotLeaseHolderError.lease:type_name -> meridian.rangepb.Lease
-	49, // 63: meridian.rangepb.RangeKeyMismatchError.desc:type_name -> meridian.rangepb.RangeDescriptor
-	49, // 64: meridian.rangepb.RangeKeyMismatchError.ranges:type_name -> meridian.rangepb.RangeDescriptor
-	49, // 65: meridian.rangepb.InvalidSplitKeyError.desc:type_name -> meridian.rangepb.RangeDescriptor
-	45, // 66: meridian.rangepb.WriteTooOldError.timestamp:type_name -> meridian.rangepb.Timestamp
-	45, // 67: meridian.rangepb.WriteTooOldError.actual_timestamp:type_name -> meridian.rangepb.Timestamp
-	34, // 68: meridian.rangepb.Error.not_lease_holder:type_name -> meridian.rangepb.NotLeaseHolderError
-	35, // 69: meridian.rangepb.Error.range_not_found:type_name -> meridian.rangepb.RangeNotFoundError
-	36, // 70: meridian.rangepb.Error.range_key_mismatch:type_name -> meridian.rangepb.RangeKeyMismatchError
-	38, // 71: meridian.rangepb.Error.ambiguous_result:type_name -> meridian.rangepb.AmbiguousResultError
-	39, // 72: meridian.rangepb.Error.condition_failed:type_name -> meridian.rangepb.ConditionFailedError
-	40, // 73: meridian.rangepb.Error.write_too_old:type_name -> meridian.rangepb.WriteTooOldError
-	37, // 74: meridian.rangepb.Error.invalid_split_key:type_name -> meridian.rangepb.InvalidSplitKeyError
-	67, // 75: meridian.rangepb.Error.txn_retry:type_name -> meridian.rangepb.TransactionRetryError
-	68, // 76: meridian.rangepb.Error.txn_aborted:type_name -> meridian.rangepb.TransactionAbortedError
-	69, // 77: meridian.rangepb.Error.txn_push:type_name -> meridian.rangepb.TransactionPushError
-	70, // 78: meridian.rangepb.Error.txn_status:type_name -> meridian.rangepb.TransactionStatusError
-	71, // 79: meridian.rangepb.Error.lock_conflict:type_name -> meridian.rangepb.LockConflictError
-	72, // 80: meridian.rangepb.Error.read_within_uncertainty:type_name -> meridian.rangepb.ReadWithinUncertaintyIntervalError
-	31, // 81: meridian.rangepb.BatchResponse.responses:type_name -> meridian.rangepb.ResponseUnion
-	41, // 82: meridian.rangepb.BatchResponse.error:type_name -> meridian.rangepb.Error
-	45, // 83: meridian.rangepb.BatchResponse.timestamp:type_name -> meridian.rangepb.Timestamp
-	66, // 84: meridian.rangepb.BatchResponse.txn:type_name -> meridian.rangepb.Transaction
-	33, // 85: meridian.rangepb.Internal.Batch:input_type -> meridian.rangepb.BatchRequest
-	73, // 86: meridian.rangepb.Internal.RaftMessages:input_type -> meridian.rangepb.RaftMessageBatch
-	74, // 87: meridian.rangepb.Internal.Snapshot:input_type -> meridian.rangepb.SnapshotRequest
-	43, // 88: meridian.rangepb.Heartbeat.Ping:input_type -> meridian.rangepb.PingRequest
-	42, // 89: meridian.rangepb.Internal.Batch:output_type -> meridian.rangepb.BatchResponse
-	75, // 90: meridian.rangepb.Internal.RaftMessages:output_type -> meridian.rangepb.RaftMessageResponse
-	76, // 91: meridian.rangepb.Internal.Snapshot:output_type -> meridian.rangepb.SnapshotResponse
-	44, // 92: meridian.rangepb.Heartbeat.Ping:output_type -> meridian.rangepb.PingResponse
-	89, // [89:93] is the sub-list for method output_type
-	85, // [85:89] is the sub-list for method input_type
-	85, // [85:85] is the sub-list for extension type_name
-	85, // [85:85] is the sub-list for extension extendee
-	0,  // [0:85] is the sub-list for field type_name
+	52,  // 0: meridian.rangepb.GetResponse.timestamp:type_name -> meridian.rangepb.Timestamp
+	53,  // 1: meridian.rangepb.DeleteRangeRequest.span:type_name -> meridian.rangepb.Span
+	53,  // 2: meridian.rangepb.ScanRequest.span:type_name -> meridian.rangepb.Span
+	52,  // 3: meridian.rangepb.KeyValue.timestamp:type_name -> meridian.rangepb.Timestamp
+	14,  // 4: meridian.rangepb.ScanResponse.rows:type_name -> meridian.rangepb.KeyValue
+	54,  // 5: meridian.rangepb.RequestLeaseResponse.lease:type_name -> meridian.rangepb.Lease
+	55,  // 6: meridian.rangepb.TransferLeaseRequest.target:type_name -> meridian.rangepb.ReplicaDescriptor
+	0,   // 7: meridian.rangepb.ReplicaChange.type:type_name -> meridian.rangepb.ChangeType
+	20,  // 8: meridian.rangepb.ChangeReplicasRequest.changes:type_name -> meridian.rangepb.ReplicaChange
+	56,  // 9: meridian.rangepb.ChangeReplicasResponse.desc:type_name -> meridian.rangepb.RangeDescriptor
+	55,  // 10: meridian.rangepb.ReplicaChecksum.replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	24,  // 11: meridian.rangepb.ComputeChecksumResponse.checksums:type_name -> meridian.rangepb.ReplicaChecksum
+	24,  // 12: meridian.rangepb.CollectChecksumResponse.checksum:type_name -> meridian.rangepb.ReplicaChecksum
+	52,  // 13: meridian.rangepb.AdminSplitRequest.expiration:type_name -> meridian.rangepb.Timestamp
+	56,  // 14: meridian.rangepb.AdminSplitResponse.left:type_name -> meridian.rangepb.RangeDescriptor
+	56,  // 15: meridian.rangepb.AdminSplitResponse.right:type_name -> meridian.rangepb.RangeDescriptor
+	56,  // 16: meridian.rangepb.AdminMergeResponse.merged:type_name -> meridian.rangepb.RangeDescriptor
+	56,  // 17: meridian.rangepb.SubsumeRequest.left_desc:type_name -> meridian.rangepb.RangeDescriptor
+	56,  // 18: meridian.rangepb.SubsumeRequest.right_desc:type_name -> meridian.rangepb.RangeDescriptor
+	57,  // 19: meridian.rangepb.SubsumeResponse.stats:type_name -> meridian.rangepb.MVCCStats
+	52,  // 20: meridian.rangepb.SubsumeResponse.freeze_start:type_name -> meridian.rangepb.Timestamp
+	1,   // 21: meridian.rangepb.RequestUnion.get:type_name -> meridian.rangepb.GetRequest
+	3,   // 22: meridian.rangepb.RequestUnion.put:type_name -> meridian.rangepb.PutRequest
+	5,   // 23: meridian.rangepb.RequestUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutRequest
+	7,   // 24: meridian.rangepb.RequestUnion.increment:type_name -> meridian.rangepb.IncrementRequest
+	9,   // 25: meridian.rangepb.RequestUnion.delete:type_name -> meridian.rangepb.DeleteRequest
+	11,  // 26: meridian.rangepb.RequestUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeRequest
+	13,  // 27: meridian.rangepb.RequestUnion.scan:type_name -> meridian.rangepb.ScanRequest
+	16,  // 28: meridian.rangepb.RequestUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseRequest
+	18,  // 29: meridian.rangepb.RequestUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseRequest
+	21,  // 30: meridian.rangepb.RequestUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasRequest
+	23,  // 31: meridian.rangepb.RequestUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumRequest
+	26,  // 32: meridian.rangepb.RequestUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumRequest
+	28,  // 33: meridian.rangepb.RequestUnion.admin_split:type_name -> meridian.rangepb.AdminSplitRequest
+	30,  // 34: meridian.rangepb.RequestUnion.admin_merge:type_name -> meridian.rangepb.AdminMergeRequest
+	32,  // 35: meridian.rangepb.RequestUnion.subsume:type_name -> meridian.rangepb.SubsumeRequest
+	34,  // 36: meridian.rangepb.RequestUnion.wait_applied:type_name -> meridian.rangepb.WaitAppliedRequest
+	58,  // 37: meridian.rangepb.RequestUnion.end_txn:type_name -> meridian.rangepb.EndTxnRequest
+	59,  // 38: meridian.rangepb.RequestUnion.heartbeat_txn:type_name -> meridian.rangepb.HeartbeatTxnRequest
+	60,  // 39: meridian.rangepb.RequestUnion.push_txn:type_name -> meridian.rangepb.PushTxnRequest
+	61,  // 40: meridian.rangepb.RequestUnion.resolve_intent:type_name -> meridian.rangepb.ResolveIntentRequest
+	62,  // 41: meridian.rangepb.RequestUnion.resolve_intent_range:type_name -> meridian.rangepb.ResolveIntentRangeRequest
+	63,  // 42: meridian.rangepb.RequestUnion.query_txn:type_name -> meridian.rangepb.QueryTxnRequest
+	64,  // 43: meridian.rangepb.RequestUnion.refresh:type_name -> meridian.rangepb.RefreshRequest
+	65,  // 44: meridian.rangepb.RequestUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeRequest
+	66,  // 45: meridian.rangepb.RequestUnion.query_intent:type_name -> meridian.rangepb.QueryIntentRequest
+	67,  // 46: meridian.rangepb.RequestUnion.recover_txn:type_name -> meridian.rangepb.RecoverTxnRequest
+	2,   // 47: meridian.rangepb.ResponseUnion.get:type_name -> meridian.rangepb.GetResponse
+	4,   // 48: meridian.rangepb.ResponseUnion.put:type_name -> meridian.rangepb.PutResponse
+	6,   // 49: meridian.rangepb.ResponseUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutResponse
+	8,   // 50: meridian.rangepb.ResponseUnion.increment:type_name -> meridian.rangepb.IncrementResponse
+	10,  // 51: meridian.rangepb.ResponseUnion.delete:type_name -> meridian.rangepb.DeleteResponse
+	12,  // 52: meridian.rangepb.ResponseUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeResponse
+	15,  // 53: meridian.rangepb.ResponseUnion.scan:type_name -> meridian.rangepb.ScanResponse
+	17,  // 54: meridian.rangepb.ResponseUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseResponse
+	19,  // 55: meridian.rangepb.ResponseUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseResponse
+	22,  // 56: meridian.rangepb.ResponseUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasResponse
+	25,  // 57: meridian.rangepb.ResponseUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumResponse
+	27,  // 58: meridian.rangepb.ResponseUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumResponse
+	29,  // 59: meridian.rangepb.ResponseUnion.admin_split:type_name -> meridian.rangepb.AdminSplitResponse
+	31,  // 60: meridian.rangepb.ResponseUnion.admin_merge:type_name -> meridian.rangepb.AdminMergeResponse
+	33,  // 61: meridian.rangepb.ResponseUnion.subsume:type_name -> meridian.rangepb.SubsumeResponse
+	35,  // 62: meridian.rangepb.ResponseUnion.wait_applied:type_name -> meridian.rangepb.WaitAppliedResponse
+	68,  // 63: meridian.rangepb.ResponseUnion.end_txn:type_name -> meridian.rangepb.EndTxnResponse
+	69,  // 64: meridian.rangepb.ResponseUnion.heartbeat_txn:type_name -> meridian.rangepb.HeartbeatTxnResponse
+	70,  // 65: meridian.rangepb.ResponseUnion.push_txn:type_name -> meridian.rangepb.PushTxnResponse
+	71,  // 66: meridian.rangepb.ResponseUnion.resolve_intent:type_name -> meridian.rangepb.ResolveIntentResponse
+	72,  // 67: meridian.rangepb.ResponseUnion.resolve_intent_range:type_name -> meridian.rangepb.ResolveIntentRangeResponse
+	73,  // 68: meridian.rangepb.ResponseUnion.query_txn:type_name -> meridian.rangepb.QueryTxnResponse
+	74,  // 69: meridian.rangepb.ResponseUnion.refresh:type_name -> meridian.rangepb.RefreshResponse
+	75,  // 70: meridian.rangepb.ResponseUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeResponse
+	76,  // 71: meridian.rangepb.ResponseUnion.query_intent:type_name -> meridian.rangepb.QueryIntentResponse
+	77,  // 72: meridian.rangepb.ResponseUnion.recover_txn:type_name -> meridian.rangepb.RecoverTxnResponse
+	55,  // 73: meridian.rangepb.BatchHeader.replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	52,  // 74: meridian.rangepb.BatchHeader.timestamp:type_name -> meridian.rangepb.Timestamp
+	78,  // 75: meridian.rangepb.BatchHeader.txn:type_name -> meridian.rangepb.Transaction
+	38,  // 76: meridian.rangepb.BatchRequest.header:type_name -> meridian.rangepb.BatchHeader
+	36,  // 77: meridian.rangepb.BatchRequest.requests:type_name -> meridian.rangepb.RequestUnion
+	54,  // 78: meridian.rangepb.NotLeaseHolderError.lease:type_name -> meridian.rangepb.Lease
+	56,  // 79: meridian.rangepb.RangeKeyMismatchError.desc:type_name -> meridian.rangepb.RangeDescriptor
+	56,  // 80: meridian.rangepb.RangeKeyMismatchError.ranges:type_name -> meridian.rangepb.RangeDescriptor
+	56,  // 81: meridian.rangepb.InvalidSplitKeyError.desc:type_name -> meridian.rangepb.RangeDescriptor
+	52,  // 82: meridian.rangepb.WriteTooOldError.timestamp:type_name -> meridian.rangepb.Timestamp
+	52,  // 83: meridian.rangepb.WriteTooOldError.actual_timestamp:type_name -> meridian.rangepb.Timestamp
+	40,  // 84: meridian.rangepb.Error.not_lease_holder:type_name -> meridian.rangepb.NotLeaseHolderError
+	41,  // 85: meridian.rangepb.Error.range_not_found:type_name -> meridian.rangepb.RangeNotFoundError
+	42,  // 86: meridian.rangepb.Error.range_key_mismatch:type_name -> meridian.rangepb.RangeKeyMismatchError
+	44,  // 87: meridian.rangepb.Error.ambiguous_result:type_name -> meridian.rangepb.AmbiguousResultError
+	45,  // 88: meridian.rangepb.Error.condition_failed:type_name -> meridian.rangepb.ConditionFailedError
+	46,  // 89: meridian.rangepb.Error.write_too_old:type_name -> meridian.rangepb.WriteTooOldError
+	43,  // 90: meridian.rangepb.Error.invalid_split_key:type_name -> meridian.rangepb.InvalidSplitKeyError
+	47,  // 91: meridian.rangepb.Error.cannot_merge:type_name -> meridian.rangepb.CannotMergeError
+	79,  // 92: meridian.rangepb.Error.txn_retry:type_name -> meridian.rangepb.TransactionRetryError
+	80,  // 93: meridian.rangepb.Error.txn_aborted:type_name -> meridian.rangepb.TransactionAbortedError
+	81,  // 94: meridian.rangepb.Error.txn_push:type_name -> meridian.rangepb.TransactionPushError
+	82,  // 95: meridian.rangepb.Error.txn_status:type_name -> meridian.rangepb.TransactionStatusError
+	83,  // 96: meridian.rangepb.Error.lock_conflict:type_name -> meridian.rangepb.LockConflictError
+	84,  // 97: meridian.rangepb.Error.read_within_uncertainty:type_name -> meridian.rangepb.ReadWithinUncertaintyIntervalError
+	85,  // 98: meridian.rangepb.Error.indeterminate_commit:type_name -> meridian.rangepb.IndeterminateCommitError
+	86,  // 99: meridian.rangepb.Error.lock_not_available:type_name -> meridian.rangepb.LockNotAvailableError
+	37,  // 100: meridian.rangepb.BatchResponse.responses:type_name -> meridian.rangepb.ResponseUnion
+	48,  // 101: meridian.rangepb.BatchResponse.error:type_name -> meridian.rangepb.Error
+	52,  // 102: meridian.rangepb.BatchResponse.timestamp:type_name -> meridian.rangepb.Timestamp
+	78,  // 103: meridian.rangepb.BatchResponse.txn:type_name -> meridian.rangepb.Transaction
+	39,  // 104: meridian.rangepb.Internal.Batch:input_type -> meridian.rangepb.BatchRequest
+	87,  // 105: meridian.rangepb.Internal.RaftMessages:input_type -> meridian.rangepb.RaftMessageBatch
+	88,  // 106: meridian.rangepb.Internal.Snapshot:input_type -> meridian.rangepb.SnapshotRequest
+	50,  // 107: meridian.rangepb.Heartbeat.Ping:input_type -> meridian.rangepb.PingRequest
+	49,  // 108: meridian.rangepb.Internal.Batch:output_type -> meridian.rangepb.BatchResponse
+	89,  // 109: meridian.rangepb.Internal.RaftMessages:output_type -> meridian.rangepb.RaftMessageResponse
+	90,  // 110: meridian.rangepb.Internal.Snapshot:output_type -> meridian.rangepb.SnapshotResponse
+	51,  // 111: meridian.rangepb.Heartbeat.Ping:output_type -> meridian.rangepb.PingResponse
+	108, // [108:112] is the sub-list for method output_type
+	104, // [104:108] is the sub-list for method input_type
+	104, // [104:104] is the sub-list for extension type_name
+	104, // [104:104] is the sub-list for extension extendee
+	0,   // [0:104] is the sub-list for field type_name
 }
 
 func init() { file_range_rangepb_api_proto_init() }
@@ -3695,7 +4417,7 @@ func file_range_rangepb_api_proto_init() {
 	}
 	file_range_rangepb_rangepb_proto_init()
 	file_range_rangepb_txn_proto_init()
-	file_range_rangepb_api_proto_msgTypes[29].OneofWrappers = []any{
+	file_range_rangepb_api_proto_msgTypes[35].OneofWrappers = []any{
 		(*RequestUnion_Get)(nil),
 		(*RequestUnion_Put)(nil),
 		(*RequestUnion_ConditionalPut)(nil),
@@ -3709,6 +4431,9 @@ func file_range_rangepb_api_proto_init() {
 		(*RequestUnion_ComputeChecksum)(nil),
 		(*RequestUnion_CollectChecksum)(nil),
 		(*RequestUnion_AdminSplit)(nil),
+		(*RequestUnion_AdminMerge)(nil),
+		(*RequestUnion_Subsume)(nil),
+		(*RequestUnion_WaitApplied)(nil),
 		(*RequestUnion_EndTxn)(nil),
 		(*RequestUnion_HeartbeatTxn)(nil),
 		(*RequestUnion_PushTxn)(nil),
@@ -3717,8 +4442,10 @@ func file_range_rangepb_api_proto_init() {
 		(*RequestUnion_QueryTxn)(nil),
 		(*RequestUnion_Refresh)(nil),
 		(*RequestUnion_RefreshRange)(nil),
+		(*RequestUnion_QueryIntent)(nil),
+		(*RequestUnion_RecoverTxn)(nil),
 	}
-	file_range_rangepb_api_proto_msgTypes[30].OneofWrappers = []any{
+	file_range_rangepb_api_proto_msgTypes[36].OneofWrappers = []any{
 		(*ResponseUnion_Get)(nil),
 		(*ResponseUnion_Put)(nil),
 		(*ResponseUnion_ConditionalPut)(nil),
@@ -3732,6 +4459,9 @@ func file_range_rangepb_api_proto_init() {
 		(*ResponseUnion_ComputeChecksum)(nil),
 		(*ResponseUnion_CollectChecksum)(nil),
 		(*ResponseUnion_AdminSplit)(nil),
+		(*ResponseUnion_AdminMerge)(nil),
+		(*ResponseUnion_Subsume)(nil),
+		(*ResponseUnion_WaitApplied)(nil),
 		(*ResponseUnion_EndTxn)(nil),
 		(*ResponseUnion_HeartbeatTxn)(nil),
 		(*ResponseUnion_PushTxn)(nil),
@@ -3740,8 +4470,10 @@ func file_range_rangepb_api_proto_init() {
 		(*ResponseUnion_QueryTxn)(nil),
 		(*ResponseUnion_Refresh)(nil),
 		(*ResponseUnion_RefreshRange)(nil),
+		(*ResponseUnion_QueryIntent)(nil),
+		(*ResponseUnion_RecoverTxn)(nil),
 	}
-	file_range_rangepb_api_proto_msgTypes[40].OneofWrappers = []any{
+	file_range_rangepb_api_proto_msgTypes[47].OneofWrappers = []any{
 		(*Error_NotLeaseHolder)(nil),
 		(*Error_RangeNotFound)(nil),
 		(*Error_RangeKeyMismatch)(nil),
@@ -3749,12 +4481,15 @@ func file_range_rangepb_api_proto_init() {
 		(*Error_ConditionFailed)(nil),
 		(*Error_WriteTooOld)(nil),
 		(*Error_InvalidSplitKey)(nil),
+		(*Error_CannotMerge)(nil),
 		(*Error_TxnRetry)(nil),
 		(*Error_TxnAborted)(nil),
 		(*Error_TxnPush)(nil),
 		(*Error_TxnStatus)(nil),
 		(*Error_LockConflict)(nil),
 		(*Error_ReadWithinUncertainty)(nil),
+		(*Error_IndeterminateCommit)(nil),
+		(*Error_LockNotAvailable)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -3762,7 +4497,7 @@ func file_range_rangepb_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_range_rangepb_api_proto_rawDesc), len(file_range_rangepb_api_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   44,
+			NumMessages:   51,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

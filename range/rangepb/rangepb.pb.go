@@ -269,7 +269,10 @@ type RangeDescriptor struct {
 	Replicas      []*ReplicaDescriptor   `protobuf:"bytes,4,rep,name=replicas,proto3" json:"replicas,omitempty"`
 	NextReplicaId int32                  `protobuf:"varint,5,opt,name=next_replica_id,json=nextReplicaId,proto3" json:"next_replica_id,omitempty"`
 	// generation increases on every split, merge and replica change.
-	Generation    int64 `protobuf:"varint,6,opt,name=generation,proto3" json:"generation,omitempty"`
+	Generation int64 `protobuf:"varint,6,opt,name=generation,proto3" json:"generation,omitempty"`
+	// sticky_bit: the boundary at start_key was made by a manual split (SQL's
+	// SPLIT AT) that the merge queue leaves alone until this time.
+	StickyBit     *Timestamp `protobuf:"bytes,7,opt,name=sticky_bit,json=stickyBit,proto3" json:"sticky_bit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -344,6 +347,13 @@ func (x *RangeDescriptor) GetGeneration() int64 {
 		return x.Generation
 	}
 	return 0
+}
+
+func (x *RangeDescriptor) GetStickyBit() *Timestamp {
+	if x != nil {
+		return x.StickyBit
+	}
+	return nil
 }
 
 // Lease grants one replica the right to serve reads and propose writes for
@@ -675,7 +685,12 @@ type ReplicatedResult struct {
 	PrevHolderLiveness *Liveness `protobuf:"bytes,9,opt,name=prev_holder_liveness,json=prevHolderLiveness,proto3" json:"prev_holder_liveness,omitempty"`
 	// A range split: applied on every replica, it shrinks the range to
 	// left_desc and creates the right-hand range (see SplitTrigger).
-	Split         *SplitTrigger `protobuf:"bytes,10,opt,name=split,proto3" json:"split,omitempty"`
+	Split *SplitTrigger `protobuf:"bytes,10,opt,name=split,proto3" json:"split,omitempty"`
+	// A range merge: the left absorbs its frozen right-hand neighbour.
+	Merge *MergeTrigger `protobuf:"bytes,11,opt,name=merge,proto3" json:"merge,omitempty"`
+	// A merge freezes (or, once its transaction aborted, thaws) the right
+	// range.
+	Freeze        *MergeFreeze `protobuf:"bytes,12,opt,name=freeze,proto3" json:"freeze,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -780,6 +795,164 @@ func (x *ReplicatedResult) GetSplit() *SplitTrigger {
 	return nil
 }
 
+func (x *ReplicatedResult) GetMerge() *MergeTrigger {
+	if x != nil {
+		return x.Merge
+	}
+	return nil
+}
+
+func (x *ReplicatedResult) GetFreeze() *MergeFreeze {
+	if x != nil {
+		return x.Freeze
+	}
+	return nil
+}
+
+// MergeTrigger merges right_desc into the range, which becomes left_desc
+// (the merged descriptor). Every replica's store holds a replica of the
+// right range that has applied the freeze (right_applied_index): its data
+// becomes the left's, its range-ID state is deleted.
+type MergeTrigger struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	LeftDesc    *RangeDescriptor       `protobuf:"bytes,1,opt,name=left_desc,json=leftDesc,proto3" json:"left_desc,omitempty"`
+	RightDesc   *RangeDescriptor       `protobuf:"bytes,2,opt,name=right_desc,json=rightDesc,proto3" json:"right_desc,omitempty"`
+	RightStats  *MVCCStats             `protobuf:"bytes,3,opt,name=right_stats,json=rightStats,proto3" json:"right_stats,omitempty"`
+	FreezeStart *Timestamp             `protobuf:"bytes,4,opt,name=freeze_start,json=freezeStart,proto3" json:"freeze_start,omitempty"`
+	// expected_generation is the left's generation when the merge was
+	// evaluated: the merge applies only to that descriptor.
+	ExpectedGeneration int64  `protobuf:"varint,5,opt,name=expected_generation,json=expectedGeneration,proto3" json:"expected_generation,omitempty"`
+	RightAppliedIndex  uint64 `protobuf:"varint,6,opt,name=right_applied_index,json=rightAppliedIndex,proto3" json:"right_applied_index,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *MergeTrigger) Reset() {
+	*x = MergeTrigger{}
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergeTrigger) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergeTrigger) ProtoMessage() {}
+
+func (x *MergeTrigger) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergeTrigger.ProtoReflect.Descriptor instead.
+func (*MergeTrigger) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *MergeTrigger) GetLeftDesc() *RangeDescriptor {
+	if x != nil {
+		return x.LeftDesc
+	}
+	return nil
+}
+
+func (x *MergeTrigger) GetRightDesc() *RangeDescriptor {
+	if x != nil {
+		return x.RightDesc
+	}
+	return nil
+}
+
+func (x *MergeTrigger) GetRightStats() *MVCCStats {
+	if x != nil {
+		return x.RightStats
+	}
+	return nil
+}
+
+func (x *MergeTrigger) GetFreezeStart() *Timestamp {
+	if x != nil {
+		return x.FreezeStart
+	}
+	return nil
+}
+
+func (x *MergeTrigger) GetExpectedGeneration() int64 {
+	if x != nil {
+		return x.ExpectedGeneration
+	}
+	return 0
+}
+
+func (x *MergeTrigger) GetRightAppliedIndex() uint64 {
+	if x != nil {
+		return x.RightAppliedIndex
+	}
+	return 0
+}
+
+// MergeFreeze marks (clear: unmarks) a range frozen by the merge
+// transaction merge_txn (a marshalled TxnMeta).
+type MergeFreeze struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MergeTxn      []byte                 `protobuf:"bytes,1,opt,name=merge_txn,json=mergeTxn,proto3" json:"merge_txn,omitempty"`
+	Clear         bool                   `protobuf:"varint,2,opt,name=clear,proto3" json:"clear,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MergeFreeze) Reset() {
+	*x = MergeFreeze{}
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergeFreeze) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergeFreeze) ProtoMessage() {}
+
+func (x *MergeFreeze) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergeFreeze.ProtoReflect.Descriptor instead.
+func (*MergeFreeze) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *MergeFreeze) GetMergeTxn() []byte {
+	if x != nil {
+		return x.MergeTxn
+	}
+	return nil
+}
+
+func (x *MergeFreeze) GetClear() bool {
+	if x != nil {
+		return x.Clear
+	}
+	return false
+}
+
 // SplitTrigger splits a range in two at right_desc.start_key. Every replica
 // applies it identically: the left descriptor shrinks, the right-hand
 // range's replicated state (descriptor, the left's lease, applied state at
@@ -802,7 +975,7 @@ type SplitTrigger struct {
 
 func (x *SplitTrigger) Reset() {
 	*x = SplitTrigger{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[8]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -814,7 +987,7 @@ func (x *SplitTrigger) String() string {
 func (*SplitTrigger) ProtoMessage() {}
 
 func (x *SplitTrigger) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[8]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -827,7 +1000,7 @@ func (x *SplitTrigger) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SplitTrigger.ProtoReflect.Descriptor instead.
 func (*SplitTrigger) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{8}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SplitTrigger) GetLeftDesc() *RangeDescriptor {
@@ -882,7 +1055,7 @@ type RaftCommand struct {
 
 func (x *RaftCommand) Reset() {
 	*x = RaftCommand{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[9]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -894,7 +1067,7 @@ func (x *RaftCommand) String() string {
 func (*RaftCommand) ProtoMessage() {}
 
 func (x *RaftCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[9]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -907,7 +1080,7 @@ func (x *RaftCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftCommand.ProtoReflect.Descriptor instead.
 func (*RaftCommand) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{9}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RaftCommand) GetWriteBatch() []byte {
@@ -968,7 +1141,7 @@ type RaftMessage struct {
 
 func (x *RaftMessage) Reset() {
 	*x = RaftMessage{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[10]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -980,7 +1153,7 @@ func (x *RaftMessage) String() string {
 func (*RaftMessage) ProtoMessage() {}
 
 func (x *RaftMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[10]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -993,7 +1166,7 @@ func (x *RaftMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessage.ProtoReflect.Descriptor instead.
 func (*RaftMessage) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{10}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RaftMessage) GetRangeId() int64 {
@@ -1044,7 +1217,7 @@ type RaftMessageBatch struct {
 
 func (x *RaftMessageBatch) Reset() {
 	*x = RaftMessageBatch{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[11]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1056,7 +1229,7 @@ func (x *RaftMessageBatch) String() string {
 func (*RaftMessageBatch) ProtoMessage() {}
 
 func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[11]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1069,7 +1242,7 @@ func (x *RaftMessageBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessageBatch.ProtoReflect.Descriptor instead.
 func (*RaftMessageBatch) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{11}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RaftMessageBatch) GetClusterId() []byte {
@@ -1110,7 +1283,7 @@ type RaftMessageResponse struct {
 
 func (x *RaftMessageResponse) Reset() {
 	*x = RaftMessageResponse{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[12]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1122,7 +1295,7 @@ func (x *RaftMessageResponse) String() string {
 func (*RaftMessageResponse) ProtoMessage() {}
 
 func (x *RaftMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[12]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1135,7 +1308,7 @@ func (x *RaftMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftMessageResponse.ProtoReflect.Descriptor instead.
 func (*RaftMessageResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{12}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RaftMessageResponse) GetError() string {
@@ -1160,7 +1333,7 @@ type SnapshotRequest struct {
 
 func (x *SnapshotRequest) Reset() {
 	*x = SnapshotRequest{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[13]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1172,7 +1345,7 @@ func (x *SnapshotRequest) String() string {
 func (*SnapshotRequest) ProtoMessage() {}
 
 func (x *SnapshotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[13]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1185,7 +1358,7 @@ func (x *SnapshotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotRequest.ProtoReflect.Descriptor instead.
 func (*SnapshotRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{13}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SnapshotRequest) GetHeader() *RaftMessageBatch {
@@ -1232,7 +1405,7 @@ type SnapshotResponse struct {
 
 func (x *SnapshotResponse) Reset() {
 	*x = SnapshotResponse{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[14]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1244,7 +1417,7 @@ func (x *SnapshotResponse) String() string {
 func (*SnapshotResponse) ProtoMessage() {}
 
 func (x *SnapshotResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[14]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1257,7 +1430,7 @@ func (x *SnapshotResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotResponse.ProtoReflect.Descriptor instead.
 func (*SnapshotResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{14}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SnapshotResponse) GetError() string {
@@ -1282,7 +1455,7 @@ type RangeAppliedState struct {
 
 func (x *RangeAppliedState) Reset() {
 	*x = RangeAppliedState{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[15]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1294,7 +1467,7 @@ func (x *RangeAppliedState) String() string {
 func (*RangeAppliedState) ProtoMessage() {}
 
 func (x *RangeAppliedState) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[15]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1307,7 +1480,7 @@ func (x *RangeAppliedState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeAppliedState.ProtoReflect.Descriptor instead.
 func (*RangeAppliedState) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{15}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RangeAppliedState) GetRaftAppliedIndex() uint64 {
@@ -1349,7 +1522,7 @@ type RaftTruncatedState struct {
 
 func (x *RaftTruncatedState) Reset() {
 	*x = RaftTruncatedState{}
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[16]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1361,7 +1534,7 @@ func (x *RaftTruncatedState) String() string {
 func (*RaftTruncatedState) ProtoMessage() {}
 
 func (x *RaftTruncatedState) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_rangepb_proto_msgTypes[16]
+	mi := &file_range_rangepb_rangepb_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1374,7 +1547,7 @@ func (x *RaftTruncatedState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RaftTruncatedState.ProtoReflect.Descriptor instead.
 func (*RaftTruncatedState) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{16}
+	return file_range_rangepb_rangepb_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RaftTruncatedState) GetIndex() uint64 {
@@ -1407,7 +1580,7 @@ const file_range_rangepb_rangepb_proto_rawDesc = "" +
 	"\bstore_id\x18\x02 \x01(\x05R\astoreId\x12\x1d\n" +
 	"\n" +
 	"replica_id\x18\x03 \x01(\x05R\treplicaId\x121\n" +
-	"\x04type\x18\x04 \x01(\x0e2\x1d.meridian.rangepb.ReplicaTypeR\x04type\"\xeb\x01\n" +
+	"\x04type\x18\x04 \x01(\x0e2\x1d.meridian.rangepb.ReplicaTypeR\x04type\"\xa7\x02\n" +
 	"\x0fRangeDescriptor\x12\x19\n" +
 	"\brange_id\x18\x01 \x01(\x03R\arangeId\x12\x1b\n" +
 	"\tstart_key\x18\x02 \x01(\fR\bstartKey\x12\x17\n" +
@@ -1416,7 +1589,9 @@ const file_range_rangepb_rangepb_proto_rawDesc = "" +
 	"\x0fnext_replica_id\x18\x05 \x01(\x05R\rnextReplicaId\x12\x1e\n" +
 	"\n" +
 	"generation\x18\x06 \x01(\x03R\n" +
-	"generation\"\xa6\x02\n" +
+	"generation\x12:\n" +
+	"\n" +
+	"sticky_bit\x18\a \x01(\v2\x1b.meridian.rangepb.TimestampR\tstickyBit\"\xa6\x02\n" +
 	"\x05Lease\x121\n" +
 	"\x05start\x18\x01 \x01(\v2\x1b.meridian.rangepb.TimestampR\x05start\x12;\n" +
 	"\n" +
@@ -1453,7 +1628,7 @@ const file_range_rangepb_rangepb_proto_rawDesc = "" +
 	"\tsys_bytes\x18\f \x01(\x03R\bsysBytes\x12\x1b\n" +
 	"\tsys_count\x18\r \x01(\x03R\bsysCount\x12\x1d\n" +
 	"\n" +
-	"lock_bytes\x18\x0e \x01(\x03R\tlockBytes\"\x9d\x04\n" +
+	"lock_bytes\x18\x0e \x01(\x03R\tlockBytes\"\x8a\x05\n" +
 	"\x10ReplicatedResult\x124\n" +
 	"\tnew_lease\x18\x01 \x01(\v2\x17.meridian.rangepb.LeaseR\bnewLease\x12.\n" +
 	"\x13prev_lease_sequence\x18\x02 \x01(\x03R\x11prevLeaseSequence\x12S\n" +
@@ -1468,7 +1643,21 @@ const file_range_rangepb_rangepb_proto_rawDesc = "" +
 	"statsDelta\x12L\n" +
 	"\x14prev_holder_liveness\x18\t \x01(\v2\x1a.meridian.rangepb.LivenessR\x12prevHolderLiveness\x124\n" +
 	"\x05split\x18\n" +
-	" \x01(\v2\x1e.meridian.rangepb.SplitTriggerR\x05split\"\xff\x01\n" +
+	" \x01(\v2\x1e.meridian.rangepb.SplitTriggerR\x05split\x124\n" +
+	"\x05merge\x18\v \x01(\v2\x1e.meridian.rangepb.MergeTriggerR\x05merge\x125\n" +
+	"\x06freeze\x18\f \x01(\v2\x1d.meridian.rangepb.MergeFreezeR\x06freeze\"\xef\x02\n" +
+	"\fMergeTrigger\x12>\n" +
+	"\tleft_desc\x18\x01 \x01(\v2!.meridian.rangepb.RangeDescriptorR\bleftDesc\x12@\n" +
+	"\n" +
+	"right_desc\x18\x02 \x01(\v2!.meridian.rangepb.RangeDescriptorR\trightDesc\x12<\n" +
+	"\vright_stats\x18\x03 \x01(\v2\x1b.meridian.rangepb.MVCCStatsR\n" +
+	"rightStats\x12>\n" +
+	"\ffreeze_start\x18\x04 \x01(\v2\x1b.meridian.rangepb.TimestampR\vfreezeStart\x12/\n" +
+	"\x13expected_generation\x18\x05 \x01(\x03R\x12expectedGeneration\x12.\n" +
+	"\x13right_applied_index\x18\x06 \x01(\x04R\x11rightAppliedIndex\"@\n" +
+	"\vMergeFreeze\x12\x1b\n" +
+	"\tmerge_txn\x18\x01 \x01(\fR\bmergeTxn\x12\x14\n" +
+	"\x05clear\x18\x02 \x01(\bR\x05clear\"\xff\x01\n" +
 	"\fSplitTrigger\x12>\n" +
 	"\tleft_desc\x18\x01 \x01(\v2!.meridian.rangepb.RangeDescriptorR\bleftDesc\x12@\n" +
 	"\n" +
@@ -1538,7 +1727,7 @@ func file_range_rangepb_rangepb_proto_rawDescGZIP() []byte {
 }
 
 var file_range_rangepb_rangepb_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_range_rangepb_rangepb_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_range_rangepb_rangepb_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_range_rangepb_rangepb_proto_goTypes = []any{
 	(ReplicaType)(0),            // 0: meridian.rangepb.ReplicaType
 	(*Timestamp)(nil),           // 1: meridian.rangepb.Timestamp
@@ -1549,45 +1738,54 @@ var file_range_rangepb_rangepb_proto_goTypes = []any{
 	(*Liveness)(nil),            // 6: meridian.rangepb.Liveness
 	(*MVCCStats)(nil),           // 7: meridian.rangepb.MVCCStats
 	(*ReplicatedResult)(nil),    // 8: meridian.rangepb.ReplicatedResult
-	(*SplitTrigger)(nil),        // 9: meridian.rangepb.SplitTrigger
-	(*RaftCommand)(nil),         // 10: meridian.rangepb.RaftCommand
-	(*RaftMessage)(nil),         // 11: meridian.rangepb.RaftMessage
-	(*RaftMessageBatch)(nil),    // 12: meridian.rangepb.RaftMessageBatch
-	(*RaftMessageResponse)(nil), // 13: meridian.rangepb.RaftMessageResponse
-	(*SnapshotRequest)(nil),     // 14: meridian.rangepb.SnapshotRequest
-	(*SnapshotResponse)(nil),    // 15: meridian.rangepb.SnapshotResponse
-	(*RangeAppliedState)(nil),   // 16: meridian.rangepb.RangeAppliedState
-	(*RaftTruncatedState)(nil),  // 17: meridian.rangepb.RaftTruncatedState
+	(*MergeTrigger)(nil),        // 9: meridian.rangepb.MergeTrigger
+	(*MergeFreeze)(nil),         // 10: meridian.rangepb.MergeFreeze
+	(*SplitTrigger)(nil),        // 11: meridian.rangepb.SplitTrigger
+	(*RaftCommand)(nil),         // 12: meridian.rangepb.RaftCommand
+	(*RaftMessage)(nil),         // 13: meridian.rangepb.RaftMessage
+	(*RaftMessageBatch)(nil),    // 14: meridian.rangepb.RaftMessageBatch
+	(*RaftMessageResponse)(nil), // 15: meridian.rangepb.RaftMessageResponse
+	(*SnapshotRequest)(nil),     // 16: meridian.rangepb.SnapshotRequest
+	(*SnapshotResponse)(nil),    // 17: meridian.rangepb.SnapshotResponse
+	(*RangeAppliedState)(nil),   // 18: meridian.rangepb.RangeAppliedState
+	(*RaftTruncatedState)(nil),  // 19: meridian.rangepb.RaftTruncatedState
 }
 var file_range_rangepb_rangepb_proto_depIdxs = []int32{
 	0,  // 0: meridian.rangepb.ReplicaDescriptor.type:type_name -> meridian.rangepb.ReplicaType
 	3,  // 1: meridian.rangepb.RangeDescriptor.replicas:type_name -> meridian.rangepb.ReplicaDescriptor
-	1,  // 2: meridian.rangepb.Lease.start:type_name -> meridian.rangepb.Timestamp
-	1,  // 3: meridian.rangepb.Lease.expiration:type_name -> meridian.rangepb.Timestamp
-	3,  // 4: meridian.rangepb.Lease.replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	1,  // 5: meridian.rangepb.Lease.proposed_ts:type_name -> meridian.rangepb.Timestamp
-	1,  // 6: meridian.rangepb.Liveness.expiration:type_name -> meridian.rangepb.Timestamp
-	5,  // 7: meridian.rangepb.ReplicatedResult.new_lease:type_name -> meridian.rangepb.Lease
-	4,  // 8: meridian.rangepb.ReplicatedResult.change_replicas_desc:type_name -> meridian.rangepb.RangeDescriptor
-	7,  // 9: meridian.rangepb.ReplicatedResult.stats_delta:type_name -> meridian.rangepb.MVCCStats
-	6,  // 10: meridian.rangepb.ReplicatedResult.prev_holder_liveness:type_name -> meridian.rangepb.Liveness
-	9,  // 11: meridian.rangepb.ReplicatedResult.split:type_name -> meridian.rangepb.SplitTrigger
-	4,  // 12: meridian.rangepb.SplitTrigger.left_desc:type_name -> meridian.rangepb.RangeDescriptor
-	4,  // 13: meridian.rangepb.SplitTrigger.right_desc:type_name -> meridian.rangepb.RangeDescriptor
-	7,  // 14: meridian.rangepb.SplitTrigger.right_stats:type_name -> meridian.rangepb.MVCCStats
-	8,  // 15: meridian.rangepb.RaftCommand.result:type_name -> meridian.rangepb.ReplicatedResult
-	1,  // 16: meridian.rangepb.RaftCommand.timestamp:type_name -> meridian.rangepb.Timestamp
-	3,  // 17: meridian.rangepb.RaftMessage.from_replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	3,  // 18: meridian.rangepb.RaftMessage.to_replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	11, // 19: meridian.rangepb.RaftMessageBatch.messages:type_name -> meridian.rangepb.RaftMessage
-	12, // 20: meridian.rangepb.SnapshotRequest.header:type_name -> meridian.rangepb.RaftMessageBatch
-	4,  // 21: meridian.rangepb.SnapshotRequest.desc:type_name -> meridian.rangepb.RangeDescriptor
-	7,  // 22: meridian.rangepb.RangeAppliedState.stats:type_name -> meridian.rangepb.MVCCStats
-	23, // [23:23] is the sub-list for method output_type
-	23, // [23:23] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	1,  // 2: meridian.rangepb.RangeDescriptor.sticky_bit:type_name -> meridian.rangepb.Timestamp
+	1,  // 3: meridian.rangepb.Lease.start:type_name -> meridian.rangepb.Timestamp
+	1,  // 4: meridian.rangepb.Lease.expiration:type_name -> meridian.rangepb.Timestamp
+	3,  // 5: meridian.rangepb.Lease.replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	1,  // 6: meridian.rangepb.Lease.proposed_ts:type_name -> meridian.rangepb.Timestamp
+	1,  // 7: meridian.rangepb.Liveness.expiration:type_name -> meridian.rangepb.Timestamp
+	5,  // 8: meridian.rangepb.ReplicatedResult.new_lease:type_name -> meridian.rangepb.Lease
+	4,  // 9: meridian.rangepb.ReplicatedResult.change_replicas_desc:type_name -> meridian.rangepb.RangeDescriptor
+	7,  // 10: meridian.rangepb.ReplicatedResult.stats_delta:type_name -> meridian.rangepb.MVCCStats
+	6,  // 11: meridian.rangepb.ReplicatedResult.prev_holder_liveness:type_name -> meridian.rangepb.Liveness
+	11, // 12: meridian.rangepb.ReplicatedResult.split:type_name -> meridian.rangepb.SplitTrigger
+	9,  // 13: meridian.rangepb.ReplicatedResult.merge:type_name -> meridian.rangepb.MergeTrigger
+	10, // 14: meridian.rangepb.ReplicatedResult.freeze:type_name -> meridian.rangepb.MergeFreeze
+	4,  // 15: meridian.rangepb.MergeTrigger.left_desc:type_name -> meridian.rangepb.RangeDescriptor
+	4,  // 16: meridian.rangepb.MergeTrigger.right_desc:type_name -> meridian.rangepb.RangeDescriptor
+	7,  // 17: meridian.rangepb.MergeTrigger.right_stats:type_name -> meridian.rangepb.MVCCStats
+	1,  // 18: meridian.rangepb.MergeTrigger.freeze_start:type_name -> meridian.rangepb.Timestamp
+	4,  // 19: meridian.rangepb.SplitTrigger.left_desc:type_name -> meridian.rangepb.RangeDescriptor
+	4,  // 20: meridian.rangepb.SplitTrigger.right_desc:type_name -> meridian.rangepb.RangeDescriptor
+	7,  // 21: meridian.rangepb.SplitTrigger.right_stats:type_name -> meridian.rangepb.MVCCStats
+	8,  // 22: meridian.rangepb.RaftCommand.result:type_name -> meridian.rangepb.ReplicatedResult
+	1,  // 23: meridian.rangepb.RaftCommand.timestamp:type_name -> meridian.rangepb.Timestamp
+	3,  // 24: meridian.rangepb.RaftMessage.from_replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	3,  // 25: meridian.rangepb.RaftMessage.to_replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	13, // 26: meridian.rangepb.RaftMessageBatch.messages:type_name -> meridian.rangepb.RaftMessage
+	14, // 27: meridian.rangepb.SnapshotRequest.header:type_name -> meridian.rangepb.RaftMessageBatch
+	4,  // 28: meridian.rangepb.SnapshotRequest.desc:type_name -> meridian.rangepb.RangeDescriptor
+	7,  // 29: meridian.rangepb.RangeAppliedState.stats:type_name -> meridian.rangepb.MVCCStats
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_range_rangepb_rangepb_proto_init() }
@@ -1601,7 +1799,7 @@ func file_range_rangepb_rangepb_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_range_rangepb_rangepb_proto_rawDesc), len(file_range_rangepb_rangepb_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -27,8 +27,11 @@ const (
 )
 
 // TransactionStatus is where a transaction is in its life:
-// PENDING → (STAGING →) COMMITTED | ABORTED. STAGING is reserved for
-// parallel commits (v2); v1 never writes it.
+// PENDING → (STAGING →) COMMITTED | ABORTED. STAGING is a parallel
+// commit's record: the transaction is committed (implicitly) once every
+// write the record lists as in flight is durable at or below the record's
+// timestamp; the coordinator then makes it COMMITTED, or a recovery
+// (RecoverTxn) decides for an abandoned one.
 type TransactionStatus int32
 
 const (
@@ -146,6 +149,9 @@ const (
 	// The commit would land at or after the transaction's deadline (the
 	// expiry of a descriptor lease it used; see Txn.UpdateDeadline).
 	TransactionRetryReason_RETRY_COMMIT_DEADLINE_EXCEEDED TransactionRetryReason = 5
+	// A pipelined write was not there when the transaction proved it
+	// (QueryIntent): its proposal failed.
+	TransactionRetryReason_RETRY_ASYNC_WRITE_FAILURE TransactionRetryReason = 6
 )
 
 // Enum value maps for TransactionRetryReason.
@@ -157,6 +163,7 @@ var (
 		3: "RETRY_UNCERTAINTY",
 		4: "RETRY_PUSH_FAILED",
 		5: "RETRY_COMMIT_DEADLINE_EXCEEDED",
+		6: "RETRY_ASYNC_WRITE_FAILURE",
 	}
 	TransactionRetryReason_value = map[string]int32{
 		"RETRY_REASON_UNKNOWN":           0,
@@ -165,6 +172,7 @@ var (
 		"RETRY_UNCERTAINTY":              3,
 		"RETRY_PUSH_FAILED":              4,
 		"RETRY_COMMIT_DEADLINE_EXCEEDED": 5,
+		"RETRY_ASYNC_WRITE_FAILURE":      6,
 	}
 )
 
@@ -320,6 +328,9 @@ type Transaction struct {
 	// to savepoints: reads skip those writes, and resolution at commit
 	// drops them.
 	IgnoredSeqNums []*SeqNumRange `protobuf:"bytes,8,rep,name=ignored_seq_nums,json=ignoredSeqNums,proto3" json:"ignored_seq_nums,omitempty"`
+	// in_flight_writes: a STAGING transaction's writes not known to be
+	// durable when its record was staged.
+	InFlightWrites []*SequencedWrite `protobuf:"bytes,9,rep,name=in_flight_writes,json=inFlightWrites,proto3" json:"in_flight_writes,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -410,6 +421,66 @@ func (x *Transaction) GetIgnoredSeqNums() []*SeqNumRange {
 	return nil
 }
 
+func (x *Transaction) GetInFlightWrites() []*SequencedWrite {
+	if x != nil {
+		return x.InFlightWrites
+	}
+	return nil
+}
+
+// SequencedWrite is one point write of a transaction: its key and sequence.
+type SequencedWrite struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Sequence      int32                  `protobuf:"varint,2,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SequencedWrite) Reset() {
+	*x = SequencedWrite{}
+	mi := &file_range_rangepb_txn_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SequencedWrite) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SequencedWrite) ProtoMessage() {}
+
+func (x *SequencedWrite) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_txn_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SequencedWrite.ProtoReflect.Descriptor instead.
+func (*SequencedWrite) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *SequencedWrite) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *SequencedWrite) GetSequence() int32 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
 // SeqNumRange is the inclusive range [start, end] of sequence numbers.
 type SeqNumRange struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -421,7 +492,7 @@ type SeqNumRange struct {
 
 func (x *SeqNumRange) Reset() {
 	*x = SeqNumRange{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[2]
+	mi := &file_range_rangepb_txn_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -433,7 +504,7 @@ func (x *SeqNumRange) String() string {
 func (*SeqNumRange) ProtoMessage() {}
 
 func (x *SeqNumRange) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[2]
+	mi := &file_range_rangepb_txn_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -446,7 +517,7 @@ func (x *SeqNumRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeqNumRange.ProtoReflect.Descriptor instead.
 func (*SeqNumRange) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{2}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *SeqNumRange) GetStart() int32 {
@@ -474,13 +545,17 @@ type TxnRecord struct {
 	// ignored_seq_nums: the final record's savepoint rollbacks, which whoever
 	// resolves the transaction's intents must apply.
 	IgnoredSeqNums []*SeqNumRange `protobuf:"bytes,5,rep,name=ignored_seq_nums,json=ignoredSeqNums,proto3" json:"ignored_seq_nums,omitempty"`
+	// in_flight_writes: a STAGING record's writes whose durability at or
+	// below meta.write_timestamp decides whether the transaction committed.
+	// lock_spans are kept while STAGING, for whoever finishes it.
+	InFlightWrites []*SequencedWrite `protobuf:"bytes,6,rep,name=in_flight_writes,json=inFlightWrites,proto3" json:"in_flight_writes,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
 
 func (x *TxnRecord) Reset() {
 	*x = TxnRecord{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[3]
+	mi := &file_range_rangepb_txn_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -492,7 +567,7 @@ func (x *TxnRecord) String() string {
 func (*TxnRecord) ProtoMessage() {}
 
 func (x *TxnRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[3]
+	mi := &file_range_rangepb_txn_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -505,7 +580,7 @@ func (x *TxnRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
 func (*TxnRecord) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{3}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *TxnRecord) GetMeta() *TxnMeta {
@@ -543,22 +618,35 @@ func (x *TxnRecord) GetIgnoredSeqNums() []*SeqNumRange {
 	return nil
 }
 
+func (x *TxnRecord) GetInFlightWrites() []*SequencedWrite {
+	if x != nil {
+		return x.InFlightWrites
+	}
+	return nil
+}
+
 // EndTxnRequest commits or aborts the transaction of the batch header. It
 // is addressed to the anchor key. Intents in lock_spans local to the
 // record's range are resolved in the same Raft command; the others after,
 // asynchronously.
+//
+// A commit with in_flight_writes is a parallel commit: it writes a
+// STAGING record listing them (those written or proven by the same batch
+// on this range are dropped; with none left it commits outright) and
+// resolves nothing; the coordinator sends it in parallel with the writes.
 type EndTxnRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Commit        bool                   `protobuf:"varint,2,opt,name=commit,proto3" json:"commit,omitempty"`
-	LockSpans     []*Span                `protobuf:"bytes,3,rep,name=lock_spans,json=lockSpans,proto3" json:"lock_spans,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Key            []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Commit         bool                   `protobuf:"varint,2,opt,name=commit,proto3" json:"commit,omitempty"`
+	LockSpans      []*Span                `protobuf:"bytes,3,rep,name=lock_spans,json=lockSpans,proto3" json:"lock_spans,omitempty"`
+	InFlightWrites []*SequencedWrite      `protobuf:"bytes,4,rep,name=in_flight_writes,json=inFlightWrites,proto3" json:"in_flight_writes,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *EndTxnRequest) Reset() {
 	*x = EndTxnRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[4]
+	mi := &file_range_rangepb_txn_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -570,7 +658,7 @@ func (x *EndTxnRequest) String() string {
 func (*EndTxnRequest) ProtoMessage() {}
 
 func (x *EndTxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[4]
+	mi := &file_range_rangepb_txn_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -583,7 +671,7 @@ func (x *EndTxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndTxnRequest.ProtoReflect.Descriptor instead.
 func (*EndTxnRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{4}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *EndTxnRequest) GetKey() []byte {
@@ -607,6 +695,13 @@ func (x *EndTxnRequest) GetLockSpans() []*Span {
 	return nil
 }
 
+func (x *EndTxnRequest) GetInFlightWrites() []*SequencedWrite {
+	if x != nil {
+		return x.InFlightWrites
+	}
+	return nil
+}
+
 type EndTxnResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Txn           *Transaction           `protobuf:"bytes,1,opt,name=txn,proto3" json:"txn,omitempty"`
@@ -616,7 +711,7 @@ type EndTxnResponse struct {
 
 func (x *EndTxnResponse) Reset() {
 	*x = EndTxnResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[5]
+	mi := &file_range_rangepb_txn_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -628,7 +723,7 @@ func (x *EndTxnResponse) String() string {
 func (*EndTxnResponse) ProtoMessage() {}
 
 func (x *EndTxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[5]
+	mi := &file_range_rangepb_txn_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -641,7 +736,7 @@ func (x *EndTxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndTxnResponse.ProtoReflect.Descriptor instead.
 func (*EndTxnResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{5}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *EndTxnResponse) GetTxn() *Transaction {
@@ -663,7 +758,7 @@ type HeartbeatTxnRequest struct {
 
 func (x *HeartbeatTxnRequest) Reset() {
 	*x = HeartbeatTxnRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[6]
+	mi := &file_range_rangepb_txn_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -675,7 +770,7 @@ func (x *HeartbeatTxnRequest) String() string {
 func (*HeartbeatTxnRequest) ProtoMessage() {}
 
 func (x *HeartbeatTxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[6]
+	mi := &file_range_rangepb_txn_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -688,7 +783,7 @@ func (x *HeartbeatTxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatTxnRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatTxnRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{6}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *HeartbeatTxnRequest) GetKey() []byte {
@@ -714,7 +809,7 @@ type HeartbeatTxnResponse struct {
 
 func (x *HeartbeatTxnResponse) Reset() {
 	*x = HeartbeatTxnResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[7]
+	mi := &file_range_rangepb_txn_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -726,7 +821,7 @@ func (x *HeartbeatTxnResponse) String() string {
 func (*HeartbeatTxnResponse) ProtoMessage() {}
 
 func (x *HeartbeatTxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[7]
+	mi := &file_range_rangepb_txn_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -739,7 +834,7 @@ func (x *HeartbeatTxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatTxnResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatTxnResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{7}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *HeartbeatTxnResponse) GetTxn() *Transaction {
@@ -769,7 +864,7 @@ type PushTxnRequest struct {
 
 func (x *PushTxnRequest) Reset() {
 	*x = PushTxnRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[8]
+	mi := &file_range_rangepb_txn_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -781,7 +876,7 @@ func (x *PushTxnRequest) String() string {
 func (*PushTxnRequest) ProtoMessage() {}
 
 func (x *PushTxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[8]
+	mi := &file_range_rangepb_txn_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -794,7 +889,7 @@ func (x *PushTxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushTxnRequest.ProtoReflect.Descriptor instead.
 func (*PushTxnRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{8}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PushTxnRequest) GetKey() []byte {
@@ -841,7 +936,7 @@ type PushTxnResponse struct {
 
 func (x *PushTxnResponse) Reset() {
 	*x = PushTxnResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[9]
+	mi := &file_range_rangepb_txn_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -853,7 +948,7 @@ func (x *PushTxnResponse) String() string {
 func (*PushTxnResponse) ProtoMessage() {}
 
 func (x *PushTxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[9]
+	mi := &file_range_rangepb_txn_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -866,7 +961,7 @@ func (x *PushTxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushTxnResponse.ProtoReflect.Descriptor instead.
 func (*PushTxnResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{9}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *PushTxnResponse) GetPusheeTxn() *Transaction {
@@ -891,7 +986,7 @@ type ResolveIntentRequest struct {
 
 func (x *ResolveIntentRequest) Reset() {
 	*x = ResolveIntentRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[10]
+	mi := &file_range_rangepb_txn_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -903,7 +998,7 @@ func (x *ResolveIntentRequest) String() string {
 func (*ResolveIntentRequest) ProtoMessage() {}
 
 func (x *ResolveIntentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[10]
+	mi := &file_range_rangepb_txn_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -916,7 +1011,7 @@ func (x *ResolveIntentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveIntentRequest.ProtoReflect.Descriptor instead.
 func (*ResolveIntentRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{10}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ResolveIntentRequest) GetKey() []byte {
@@ -956,7 +1051,7 @@ type ResolveIntentResponse struct {
 
 func (x *ResolveIntentResponse) Reset() {
 	*x = ResolveIntentResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[11]
+	mi := &file_range_rangepb_txn_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -968,7 +1063,7 @@ func (x *ResolveIntentResponse) String() string {
 func (*ResolveIntentResponse) ProtoMessage() {}
 
 func (x *ResolveIntentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[11]
+	mi := &file_range_rangepb_txn_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -981,7 +1076,7 @@ func (x *ResolveIntentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveIntentResponse.ProtoReflect.Descriptor instead.
 func (*ResolveIntentResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{11}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ResolveIntentResponse) GetResolved() bool {
@@ -1004,7 +1099,7 @@ type ResolveIntentRangeRequest struct {
 
 func (x *ResolveIntentRangeRequest) Reset() {
 	*x = ResolveIntentRangeRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[12]
+	mi := &file_range_rangepb_txn_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1016,7 +1111,7 @@ func (x *ResolveIntentRangeRequest) String() string {
 func (*ResolveIntentRangeRequest) ProtoMessage() {}
 
 func (x *ResolveIntentRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[12]
+	mi := &file_range_rangepb_txn_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1029,7 +1124,7 @@ func (x *ResolveIntentRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveIntentRangeRequest.ProtoReflect.Descriptor instead.
 func (*ResolveIntentRangeRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{12}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ResolveIntentRangeRequest) GetSpan() *Span {
@@ -1069,7 +1164,7 @@ type ResolveIntentRangeResponse struct {
 
 func (x *ResolveIntentRangeResponse) Reset() {
 	*x = ResolveIntentRangeResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[13]
+	mi := &file_range_rangepb_txn_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1081,7 +1176,7 @@ func (x *ResolveIntentRangeResponse) String() string {
 func (*ResolveIntentRangeResponse) ProtoMessage() {}
 
 func (x *ResolveIntentRangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[13]
+	mi := &file_range_rangepb_txn_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1094,7 +1189,7 @@ func (x *ResolveIntentRangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveIntentRangeResponse.ProtoReflect.Descriptor instead.
 func (*ResolveIntentRangeResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{13}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ResolveIntentRangeResponse) GetResolved() int64 {
@@ -1115,7 +1210,7 @@ type QueryTxnRequest struct {
 
 func (x *QueryTxnRequest) Reset() {
 	*x = QueryTxnRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[14]
+	mi := &file_range_rangepb_txn_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1127,7 +1222,7 @@ func (x *QueryTxnRequest) String() string {
 func (*QueryTxnRequest) ProtoMessage() {}
 
 func (x *QueryTxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[14]
+	mi := &file_range_rangepb_txn_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1140,7 +1235,7 @@ func (x *QueryTxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryTxnRequest.ProtoReflect.Descriptor instead.
 func (*QueryTxnRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{14}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *QueryTxnRequest) GetKey() []byte {
@@ -1168,7 +1263,7 @@ type QueryTxnResponse struct {
 
 func (x *QueryTxnResponse) Reset() {
 	*x = QueryTxnResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[15]
+	mi := &file_range_rangepb_txn_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1180,7 +1275,7 @@ func (x *QueryTxnResponse) String() string {
 func (*QueryTxnResponse) ProtoMessage() {}
 
 func (x *QueryTxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[15]
+	mi := &file_range_rangepb_txn_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1193,7 +1288,7 @@ func (x *QueryTxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryTxnResponse.ProtoReflect.Descriptor instead.
 func (*QueryTxnResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{15}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *QueryTxnResponse) GetQueriedTxn() *Transaction {
@@ -1210,6 +1305,237 @@ func (x *QueryTxnResponse) GetFound() bool {
 	return false
 }
 
+// QueryIntentRequest asks whether txn's write at key with at least
+// txn.sequence is there, as an intent of txn's epoch at or below
+// txn.write_timestamp. Whether found or not, the timestamp cache at key is
+// raised to txn.write_timestamp for everyone but txn: a write of txn that
+// arrives later is pushed above that timestamp, so a missing write can
+// never land where it would have counted (recovery of a STAGING record;
+// a pipelined write the coordinator proves). With error_if_missing, a
+// missing intent fails the batch with a TransactionRetryError
+// (RETRY_ASYNC_WRITE_FAILURE).
+type QueryIntentRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Key            []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Txn            *TxnMeta               `protobuf:"bytes,2,opt,name=txn,proto3" json:"txn,omitempty"`
+	ErrorIfMissing bool                   `protobuf:"varint,3,opt,name=error_if_missing,json=errorIfMissing,proto3" json:"error_if_missing,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *QueryIntentRequest) Reset() {
+	*x = QueryIntentRequest{}
+	mi := &file_range_rangepb_txn_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryIntentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryIntentRequest) ProtoMessage() {}
+
+func (x *QueryIntentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_txn_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryIntentRequest.ProtoReflect.Descriptor instead.
+func (*QueryIntentRequest) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *QueryIntentRequest) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *QueryIntentRequest) GetTxn() *TxnMeta {
+	if x != nil {
+		return x.Txn
+	}
+	return nil
+}
+
+func (x *QueryIntentRequest) GetErrorIfMissing() bool {
+	if x != nil {
+		return x.ErrorIfMissing
+	}
+	return false
+}
+
+type QueryIntentResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Found         bool                   `protobuf:"varint,1,opt,name=found,proto3" json:"found,omitempty"`
+	Timestamp     *Timestamp             `protobuf:"bytes,2,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryIntentResponse) Reset() {
+	*x = QueryIntentResponse{}
+	mi := &file_range_rangepb_txn_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryIntentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryIntentResponse) ProtoMessage() {}
+
+func (x *QueryIntentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_txn_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryIntentResponse.ProtoReflect.Descriptor instead.
+func (*QueryIntentResponse) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *QueryIntentResponse) GetFound() bool {
+	if x != nil {
+		return x.Found
+	}
+	return false
+}
+
+func (x *QueryIntentResponse) GetTimestamp() *Timestamp {
+	if x != nil {
+		return x.Timestamp
+	}
+	return nil
+}
+
+// RecoverTxnRequest finishes an abandoned STAGING transaction (addressed
+// by its anchor key) as its recoverer found it: COMMITTED if every
+// in-flight write was found (implicitly_committed), ABORTED otherwise
+// (every missing write was prevented by QueryIntent). It changes the
+// record only if it is still STAGING at txn's epoch and write timestamp;
+// otherwise it returns the record as it is.
+type RecoverTxnRequest struct {
+	state               protoimpl.MessageState `protogen:"open.v1"`
+	Key                 []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Txn                 *TxnMeta               `protobuf:"bytes,2,opt,name=txn,proto3" json:"txn,omitempty"`
+	ImplicitlyCommitted bool                   `protobuf:"varint,3,opt,name=implicitly_committed,json=implicitlyCommitted,proto3" json:"implicitly_committed,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *RecoverTxnRequest) Reset() {
+	*x = RecoverTxnRequest{}
+	mi := &file_range_rangepb_txn_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecoverTxnRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecoverTxnRequest) ProtoMessage() {}
+
+func (x *RecoverTxnRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_txn_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecoverTxnRequest.ProtoReflect.Descriptor instead.
+func (*RecoverTxnRequest) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *RecoverTxnRequest) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *RecoverTxnRequest) GetTxn() *TxnMeta {
+	if x != nil {
+		return x.Txn
+	}
+	return nil
+}
+
+func (x *RecoverTxnRequest) GetImplicitlyCommitted() bool {
+	if x != nil {
+		return x.ImplicitlyCommitted
+	}
+	return false
+}
+
+type RecoverTxnResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RecoveredTxn  *Transaction           `protobuf:"bytes,1,opt,name=recovered_txn,json=recoveredTxn,proto3" json:"recovered_txn,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecoverTxnResponse) Reset() {
+	*x = RecoverTxnResponse{}
+	mi := &file_range_rangepb_txn_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecoverTxnResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecoverTxnResponse) ProtoMessage() {}
+
+func (x *RecoverTxnResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_txn_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecoverTxnResponse.ProtoReflect.Descriptor instead.
+func (*RecoverTxnResponse) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *RecoverTxnResponse) GetRecoveredTxn() *Transaction {
+	if x != nil {
+		return x.RecoveredTxn
+	}
+	return nil
+}
+
 // RefreshRequest checks that no other transaction wrote key in
 // (refresh_from, header txn's read_timestamp]: that a read done at
 // refresh_from is still valid at the new read timestamp. It fails with a
@@ -1224,7 +1550,7 @@ type RefreshRequest struct {
 
 func (x *RefreshRequest) Reset() {
 	*x = RefreshRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[16]
+	mi := &file_range_rangepb_txn_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1236,7 +1562,7 @@ func (x *RefreshRequest) String() string {
 func (*RefreshRequest) ProtoMessage() {}
 
 func (x *RefreshRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[16]
+	mi := &file_range_rangepb_txn_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1249,7 +1575,7 @@ func (x *RefreshRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshRequest.ProtoReflect.Descriptor instead.
 func (*RefreshRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{16}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RefreshRequest) GetKey() []byte {
@@ -1274,7 +1600,7 @@ type RefreshResponse struct {
 
 func (x *RefreshResponse) Reset() {
 	*x = RefreshResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[17]
+	mi := &file_range_rangepb_txn_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1286,7 +1612,7 @@ func (x *RefreshResponse) String() string {
 func (*RefreshResponse) ProtoMessage() {}
 
 func (x *RefreshResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[17]
+	mi := &file_range_rangepb_txn_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1299,7 +1625,7 @@ func (x *RefreshResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshResponse.ProtoReflect.Descriptor instead.
 func (*RefreshResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{17}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{22}
 }
 
 type RefreshRangeRequest struct {
@@ -1312,7 +1638,7 @@ type RefreshRangeRequest struct {
 
 func (x *RefreshRangeRequest) Reset() {
 	*x = RefreshRangeRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[18]
+	mi := &file_range_rangepb_txn_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1324,7 +1650,7 @@ func (x *RefreshRangeRequest) String() string {
 func (*RefreshRangeRequest) ProtoMessage() {}
 
 func (x *RefreshRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[18]
+	mi := &file_range_rangepb_txn_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1337,7 +1663,7 @@ func (x *RefreshRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshRangeRequest.ProtoReflect.Descriptor instead.
 func (*RefreshRangeRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{18}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RefreshRangeRequest) GetSpan() *Span {
@@ -1362,7 +1688,7 @@ type RefreshRangeResponse struct {
 
 func (x *RefreshRangeResponse) Reset() {
 	*x = RefreshRangeResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[19]
+	mi := &file_range_rangepb_txn_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1374,7 +1700,7 @@ func (x *RefreshRangeResponse) String() string {
 func (*RefreshRangeResponse) ProtoMessage() {}
 
 func (x *RefreshRangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[19]
+	mi := &file_range_rangepb_txn_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1387,7 +1713,7 @@ func (x *RefreshRangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshRangeResponse.ProtoReflect.Descriptor instead.
 func (*RefreshRangeResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{19}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{24}
 }
 
 // TransactionRetryError: the transaction must restart (a new epoch at a
@@ -1403,7 +1729,7 @@ type TransactionRetryError struct {
 
 func (x *TransactionRetryError) Reset() {
 	*x = TransactionRetryError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[20]
+	mi := &file_range_rangepb_txn_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1415,7 +1741,7 @@ func (x *TransactionRetryError) String() string {
 func (*TransactionRetryError) ProtoMessage() {}
 
 func (x *TransactionRetryError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[20]
+	mi := &file_range_rangepb_txn_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1428,7 +1754,7 @@ func (x *TransactionRetryError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransactionRetryError.ProtoReflect.Descriptor instead.
 func (*TransactionRetryError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{20}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *TransactionRetryError) GetReason() TransactionRetryReason {
@@ -1463,7 +1789,7 @@ type TransactionAbortedError struct {
 
 func (x *TransactionAbortedError) Reset() {
 	*x = TransactionAbortedError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[21]
+	mi := &file_range_rangepb_txn_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1475,7 +1801,7 @@ func (x *TransactionAbortedError) String() string {
 func (*TransactionAbortedError) ProtoMessage() {}
 
 func (x *TransactionAbortedError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[21]
+	mi := &file_range_rangepb_txn_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1488,7 +1814,7 @@ func (x *TransactionAbortedError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransactionAbortedError.ProtoReflect.Descriptor instead.
 func (*TransactionAbortedError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{21}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *TransactionAbortedError) GetTxn() *Transaction {
@@ -1509,7 +1835,7 @@ type TransactionPushError struct {
 
 func (x *TransactionPushError) Reset() {
 	*x = TransactionPushError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[22]
+	mi := &file_range_rangepb_txn_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1521,7 +1847,7 @@ func (x *TransactionPushError) String() string {
 func (*TransactionPushError) ProtoMessage() {}
 
 func (x *TransactionPushError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[22]
+	mi := &file_range_rangepb_txn_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1534,12 +1860,60 @@ func (x *TransactionPushError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransactionPushError.ProtoReflect.Descriptor instead.
 func (*TransactionPushError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{22}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *TransactionPushError) GetPushee() *Transaction {
 	if x != nil {
 		return x.Pushee
+	}
+	return nil
+}
+
+// IndeterminateCommitError: a push met a STAGING record it would have
+// won against: whether the transaction committed depends on its in-flight
+// writes. The pusher recovers it (QueryIntent, RecoverTxn) and pushes
+// again.
+type IndeterminateCommitError struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	StagingTxn    *Transaction           `protobuf:"bytes,1,opt,name=staging_txn,json=stagingTxn,proto3" json:"staging_txn,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IndeterminateCommitError) Reset() {
+	*x = IndeterminateCommitError{}
+	mi := &file_range_rangepb_txn_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IndeterminateCommitError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IndeterminateCommitError) ProtoMessage() {}
+
+func (x *IndeterminateCommitError) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_txn_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IndeterminateCommitError.ProtoReflect.Descriptor instead.
+func (*IndeterminateCommitError) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *IndeterminateCommitError) GetStagingTxn() *Transaction {
+	if x != nil {
+		return x.StagingTxn
 	}
 	return nil
 }
@@ -1556,7 +1930,7 @@ type TransactionStatusError struct {
 
 func (x *TransactionStatusError) Reset() {
 	*x = TransactionStatusError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[23]
+	mi := &file_range_rangepb_txn_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1568,7 +1942,7 @@ func (x *TransactionStatusError) String() string {
 func (*TransactionStatusError) ProtoMessage() {}
 
 func (x *TransactionStatusError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[23]
+	mi := &file_range_rangepb_txn_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1581,7 +1955,7 @@ func (x *TransactionStatusError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransactionStatusError.ProtoReflect.Descriptor instead.
 func (*TransactionStatusError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{23}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *TransactionStatusError) GetReason() string {
@@ -1609,7 +1983,7 @@ type Intent struct {
 
 func (x *Intent) Reset() {
 	*x = Intent{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[24]
+	mi := &file_range_rangepb_txn_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1621,7 +1995,7 @@ func (x *Intent) String() string {
 func (*Intent) ProtoMessage() {}
 
 func (x *Intent) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[24]
+	mi := &file_range_rangepb_txn_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1634,7 +2008,7 @@ func (x *Intent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Intent.ProtoReflect.Descriptor instead.
 func (*Intent) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{24}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Intent) GetKey() []byte {
@@ -1662,7 +2036,7 @@ type LockConflictError struct {
 
 func (x *LockConflictError) Reset() {
 	*x = LockConflictError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[25]
+	mi := &file_range_rangepb_txn_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1674,7 +2048,7 @@ func (x *LockConflictError) String() string {
 func (*LockConflictError) ProtoMessage() {}
 
 func (x *LockConflictError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[25]
+	mi := &file_range_rangepb_txn_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1687,7 +2061,7 @@ func (x *LockConflictError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LockConflictError.ProtoReflect.Descriptor instead.
 func (*LockConflictError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{25}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *LockConflictError) GetIntents() []*Intent {
@@ -1695,6 +2069,60 @@ func (x *LockConflictError) GetIntents() []*Intent {
 		return x.Intents
 	}
 	return nil
+}
+
+// LockNotAvailableError: a lock stayed held past the request's lock
+// timeout, or at once for a request that may not wait (kv.LockNotAvailableError).
+type LockNotAvailableError struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Lock          *Intent                `protobuf:"bytes,1,opt,name=lock,proto3" json:"lock,omitempty"`
+	NoWait        bool                   `protobuf:"varint,2,opt,name=no_wait,json=noWait,proto3" json:"no_wait,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LockNotAvailableError) Reset() {
+	*x = LockNotAvailableError{}
+	mi := &file_range_rangepb_txn_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LockNotAvailableError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LockNotAvailableError) ProtoMessage() {}
+
+func (x *LockNotAvailableError) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_txn_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LockNotAvailableError.ProtoReflect.Descriptor instead.
+func (*LockNotAvailableError) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *LockNotAvailableError) GetLock() *Intent {
+	if x != nil {
+		return x.Lock
+	}
+	return nil
+}
+
+func (x *LockNotAvailableError) GetNoWait() bool {
+	if x != nil {
+		return x.NoWait
+	}
+	return false
 }
 
 // ReadWithinUncertaintyIntervalError: a read found a value in its
@@ -1712,7 +2140,7 @@ type ReadWithinUncertaintyIntervalError struct {
 
 func (x *ReadWithinUncertaintyIntervalError) Reset() {
 	*x = ReadWithinUncertaintyIntervalError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[26]
+	mi := &file_range_rangepb_txn_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1724,7 +2152,7 @@ func (x *ReadWithinUncertaintyIntervalError) String() string {
 func (*ReadWithinUncertaintyIntervalError) ProtoMessage() {}
 
 func (x *ReadWithinUncertaintyIntervalError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[26]
+	mi := &file_range_rangepb_txn_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1737,7 +2165,7 @@ func (x *ReadWithinUncertaintyIntervalError) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use ReadWithinUncertaintyIntervalError.ProtoReflect.Descriptor instead.
 func (*ReadWithinUncertaintyIntervalError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{26}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ReadWithinUncertaintyIntervalError) GetKey() []byte {
@@ -1787,7 +2215,7 @@ const file_range_rangepb_txn_proto_rawDesc = "" +
 	"\x0fwrite_timestamp\x18\x04 \x01(\v2\x1b.meridian.rangepb.TimestampR\x0ewriteTimestamp\x12@\n" +
 	"\rmin_timestamp\x18\x05 \x01(\v2\x1b.meridian.rangepb.TimestampR\fminTimestamp\x12\x1a\n" +
 	"\bsequence\x18\x06 \x01(\x05R\bsequence\x12\x1a\n" +
-	"\bpriority\x18\a \x01(\x05R\bpriority\"\xec\x03\n" +
+	"\bpriority\x18\a \x01(\x05R\bpriority\"\xb8\x04\n" +
 	"\vTransaction\x12-\n" +
 	"\x04meta\x18\x01 \x01(\v2\x19.meridian.rangepb.TxnMetaR\x04meta\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12;\n" +
@@ -1797,22 +2225,28 @@ const file_range_rangepb_txn_proto_rawDesc = "" +
 	"\x18global_uncertainty_limit\x18\x06 \x01(\v2\x1b.meridian.rangepb.TimestampR\x16globalUncertaintyLimit\x125\n" +
 	"\n" +
 	"lock_spans\x18\a \x03(\v2\x16.meridian.rangepb.SpanR\tlockSpans\x12G\n" +
-	"\x10ignored_seq_nums\x18\b \x03(\v2\x1d.meridian.rangepb.SeqNumRangeR\x0eignoredSeqNums\"5\n" +
+	"\x10ignored_seq_nums\x18\b \x03(\v2\x1d.meridian.rangepb.SeqNumRangeR\x0eignoredSeqNums\x12J\n" +
+	"\x10in_flight_writes\x18\t \x03(\v2 .meridian.rangepb.SequencedWriteR\x0einFlightWrites\">\n" +
+	"\x0eSequencedWrite\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x1a\n" +
+	"\bsequence\x18\x02 \x01(\x05R\bsequence\"5\n" +
 	"\vSeqNumRange\x12\x14\n" +
 	"\x05start\x18\x01 \x01(\x05R\x05start\x12\x10\n" +
-	"\x03end\x18\x02 \x01(\x05R\x03end\"\xbb\x02\n" +
+	"\x03end\x18\x02 \x01(\x05R\x03end\"\x87\x03\n" +
 	"\tTxnRecord\x12-\n" +
 	"\x04meta\x18\x01 \x01(\v2\x19.meridian.rangepb.TxnMetaR\x04meta\x12;\n" +
 	"\x06status\x18\x02 \x01(\x0e2#.meridian.rangepb.TransactionStatusR\x06status\x12B\n" +
 	"\x0elast_heartbeat\x18\x03 \x01(\v2\x1b.meridian.rangepb.TimestampR\rlastHeartbeat\x125\n" +
 	"\n" +
 	"lock_spans\x18\x04 \x03(\v2\x16.meridian.rangepb.SpanR\tlockSpans\x12G\n" +
-	"\x10ignored_seq_nums\x18\x05 \x03(\v2\x1d.meridian.rangepb.SeqNumRangeR\x0eignoredSeqNums\"p\n" +
+	"\x10ignored_seq_nums\x18\x05 \x03(\v2\x1d.meridian.rangepb.SeqNumRangeR\x0eignoredSeqNums\x12J\n" +
+	"\x10in_flight_writes\x18\x06 \x03(\v2 .meridian.rangepb.SequencedWriteR\x0einFlightWrites\"\xbc\x01\n" +
 	"\rEndTxnRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x16\n" +
 	"\x06commit\x18\x02 \x01(\bR\x06commit\x125\n" +
 	"\n" +
-	"lock_spans\x18\x03 \x03(\v2\x16.meridian.rangepb.SpanR\tlockSpans\"A\n" +
+	"lock_spans\x18\x03 \x03(\v2\x16.meridian.rangepb.SpanR\tlockSpans\x12J\n" +
+	"\x10in_flight_writes\x18\x04 \x03(\v2 .meridian.rangepb.SequencedWriteR\x0einFlightWrites\"A\n" +
 	"\x0eEndTxnResponse\x12/\n" +
 	"\x03txn\x18\x01 \x01(\v2\x1d.meridian.rangepb.TransactionR\x03txn\"V\n" +
 	"\x13HeartbeatTxnRequest\x12\x10\n" +
@@ -1849,7 +2283,20 @@ const file_range_rangepb_txn_proto_rawDesc = "" +
 	"\x10QueryTxnResponse\x12>\n" +
 	"\vqueried_txn\x18\x01 \x01(\v2\x1d.meridian.rangepb.TransactionR\n" +
 	"queriedTxn\x12\x14\n" +
-	"\x05found\x18\x02 \x01(\bR\x05found\"b\n" +
+	"\x05found\x18\x02 \x01(\bR\x05found\"}\n" +
+	"\x12QueryIntentRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12+\n" +
+	"\x03txn\x18\x02 \x01(\v2\x19.meridian.rangepb.TxnMetaR\x03txn\x12(\n" +
+	"\x10error_if_missing\x18\x03 \x01(\bR\x0eerrorIfMissing\"f\n" +
+	"\x13QueryIntentResponse\x12\x14\n" +
+	"\x05found\x18\x01 \x01(\bR\x05found\x129\n" +
+	"\ttimestamp\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\"\x85\x01\n" +
+	"\x11RecoverTxnRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12+\n" +
+	"\x03txn\x18\x02 \x01(\v2\x19.meridian.rangepb.TxnMetaR\x03txn\x121\n" +
+	"\x14implicitly_committed\x18\x03 \x01(\bR\x13implicitlyCommitted\"X\n" +
+	"\x12RecoverTxnResponse\x12B\n" +
+	"\rrecovered_txn\x18\x01 \x01(\v2\x1d.meridian.rangepb.TransactionR\frecoveredTxn\"b\n" +
 	"\x0eRefreshRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12>\n" +
 	"\frefresh_from\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\vrefreshFrom\"\x11\n" +
@@ -1865,7 +2312,10 @@ const file_range_rangepb_txn_proto_rawDesc = "" +
 	"\x17TransactionAbortedError\x12/\n" +
 	"\x03txn\x18\x01 \x01(\v2\x1d.meridian.rangepb.TransactionR\x03txn\"M\n" +
 	"\x14TransactionPushError\x125\n" +
-	"\x06pushee\x18\x01 \x01(\v2\x1d.meridian.rangepb.TransactionR\x06pushee\"a\n" +
+	"\x06pushee\x18\x01 \x01(\v2\x1d.meridian.rangepb.TransactionR\x06pushee\"Z\n" +
+	"\x18IndeterminateCommitError\x12>\n" +
+	"\vstaging_txn\x18\x01 \x01(\v2\x1d.meridian.rangepb.TransactionR\n" +
+	"stagingTxn\"a\n" +
 	"\x16TransactionStatusError\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12/\n" +
 	"\x03txn\x18\x02 \x01(\v2\x1d.meridian.rangepb.TransactionR\x03txn\"G\n" +
@@ -1873,7 +2323,10 @@ const file_range_rangepb_txn_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12+\n" +
 	"\x03txn\x18\x02 \x01(\v2\x19.meridian.rangepb.TxnMetaR\x03txn\"G\n" +
 	"\x11LockConflictError\x122\n" +
-	"\aintents\x18\x01 \x03(\v2\x18.meridian.rangepb.IntentR\aintents\"\xec\x02\n" +
+	"\aintents\x18\x01 \x03(\v2\x18.meridian.rangepb.IntentR\aintents\"^\n" +
+	"\x15LockNotAvailableError\x12,\n" +
+	"\x04lock\x18\x01 \x01(\v2\x18.meridian.rangepb.IntentR\x04lock\x12\x17\n" +
+	"\ano_wait\x18\x02 \x01(\bR\x06noWait\"\xec\x02\n" +
 	"\"ReadWithinUncertaintyIntervalError\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12B\n" +
 	"\x0eread_timestamp\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\rreadTimestamp\x12D\n" +
@@ -1888,14 +2341,15 @@ const file_range_rangepb_txn_proto_rawDesc = "" +
 	"\vPushTxnType\x12\x12\n" +
 	"\x0ePUSH_TIMESTAMP\x10\x00\x12\x0e\n" +
 	"\n" +
-	"PUSH_ABORT\x10\x01*\xb6\x01\n" +
+	"PUSH_ABORT\x10\x01*\xd5\x01\n" +
 	"\x16TransactionRetryReason\x12\x18\n" +
 	"\x14RETRY_REASON_UNKNOWN\x10\x00\x12\x16\n" +
 	"\x12RETRY_SERIALIZABLE\x10\x01\x12\x18\n" +
 	"\x14RETRY_REFRESH_FAILED\x10\x02\x12\x15\n" +
 	"\x11RETRY_UNCERTAINTY\x10\x03\x12\x15\n" +
 	"\x11RETRY_PUSH_FAILED\x10\x04\x12\"\n" +
-	"\x1eRETRY_COMMIT_DEADLINE_EXCEEDED\x10\x05B.Z,github.com/meridiandb/meridian/range/rangepbb\x06proto3"
+	"\x1eRETRY_COMMIT_DEADLINE_EXCEEDED\x10\x05\x12\x1d\n" +
+	"\x19RETRY_ASYNC_WRITE_FAILURE\x10\x06B.Z,github.com/meridiandb/meridian/range/rangepbb\x06proto3"
 
 var (
 	file_range_rangepb_txn_proto_rawDescOnce sync.Once
@@ -1910,92 +2364,108 @@ func file_range_rangepb_txn_proto_rawDescGZIP() []byte {
 }
 
 var file_range_rangepb_txn_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_range_rangepb_txn_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_range_rangepb_txn_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_range_rangepb_txn_proto_goTypes = []any{
 	(TransactionStatus)(0),                     // 0: meridian.rangepb.TransactionStatus
 	(PushTxnType)(0),                           // 1: meridian.rangepb.PushTxnType
 	(TransactionRetryReason)(0),                // 2: meridian.rangepb.TransactionRetryReason
 	(*TxnMeta)(nil),                            // 3: meridian.rangepb.TxnMeta
 	(*Transaction)(nil),                        // 4: meridian.rangepb.Transaction
-	(*SeqNumRange)(nil),                        // 5: meridian.rangepb.SeqNumRange
-	(*TxnRecord)(nil),                          // 6: meridian.rangepb.TxnRecord
-	(*EndTxnRequest)(nil),                      // 7: meridian.rangepb.EndTxnRequest
-	(*EndTxnResponse)(nil),                     // 8: meridian.rangepb.EndTxnResponse
-	(*HeartbeatTxnRequest)(nil),                // 9: meridian.rangepb.HeartbeatTxnRequest
-	(*HeartbeatTxnResponse)(nil),               // 10: meridian.rangepb.HeartbeatTxnResponse
-	(*PushTxnRequest)(nil),                     // 11: meridian.rangepb.PushTxnRequest
-	(*PushTxnResponse)(nil),                    // 12: meridian.rangepb.PushTxnResponse
-	(*ResolveIntentRequest)(nil),               // 13: meridian.rangepb.ResolveIntentRequest
-	(*ResolveIntentResponse)(nil),              // 14: meridian.rangepb.ResolveIntentResponse
-	(*ResolveIntentRangeRequest)(nil),          // 15: meridian.rangepb.ResolveIntentRangeRequest
-	(*ResolveIntentRangeResponse)(nil),         // 16: meridian.rangepb.ResolveIntentRangeResponse
-	(*QueryTxnRequest)(nil),                    // 17: meridian.rangepb.QueryTxnRequest
-	(*QueryTxnResponse)(nil),                   // 18: meridian.rangepb.QueryTxnResponse
-	(*RefreshRequest)(nil),                     // 19: meridian.rangepb.RefreshRequest
-	(*RefreshResponse)(nil),                    // 20: meridian.rangepb.RefreshResponse
-	(*RefreshRangeRequest)(nil),                // 21: meridian.rangepb.RefreshRangeRequest
-	(*RefreshRangeResponse)(nil),               // 22: meridian.rangepb.RefreshRangeResponse
-	(*TransactionRetryError)(nil),              // 23: meridian.rangepb.TransactionRetryError
-	(*TransactionAbortedError)(nil),            // 24: meridian.rangepb.TransactionAbortedError
-	(*TransactionPushError)(nil),               // 25: meridian.rangepb.TransactionPushError
-	(*TransactionStatusError)(nil),             // 26: meridian.rangepb.TransactionStatusError
-	(*Intent)(nil),                             // 27: meridian.rangepb.Intent
-	(*LockConflictError)(nil),                  // 28: meridian.rangepb.LockConflictError
-	(*ReadWithinUncertaintyIntervalError)(nil), // 29: meridian.rangepb.ReadWithinUncertaintyIntervalError
-	(*Timestamp)(nil),                          // 30: meridian.rangepb.Timestamp
-	(*Span)(nil),                               // 31: meridian.rangepb.Span
+	(*SequencedWrite)(nil),                     // 5: meridian.rangepb.SequencedWrite
+	(*SeqNumRange)(nil),                        // 6: meridian.rangepb.SeqNumRange
+	(*TxnRecord)(nil),                          // 7: meridian.rangepb.TxnRecord
+	(*EndTxnRequest)(nil),                      // 8: meridian.rangepb.EndTxnRequest
+	(*EndTxnResponse)(nil),                     // 9: meridian.rangepb.EndTxnResponse
+	(*HeartbeatTxnRequest)(nil),                // 10: meridian.rangepb.HeartbeatTxnRequest
+	(*HeartbeatTxnResponse)(nil),               // 11: meridian.rangepb.HeartbeatTxnResponse
+	(*PushTxnRequest)(nil),                     // 12: meridian.rangepb.PushTxnRequest
+	(*PushTxnResponse)(nil),                    // 13: meridian.rangepb.PushTxnResponse
+	(*ResolveIntentRequest)(nil),               // 14: meridian.rangepb.ResolveIntentRequest
+	(*ResolveIntentResponse)(nil),              // 15: meridian.rangepb.ResolveIntentResponse
+	(*ResolveIntentRangeRequest)(nil),          // 16: meridian.rangepb.ResolveIntentRangeRequest
+	(*ResolveIntentRangeResponse)(nil),         // 17: meridian.rangepb.ResolveIntentRangeResponse
+	(*QueryTxnRequest)(nil),                    // 18: meridian.rangepb.QueryTxnRequest
+	(*QueryTxnResponse)(nil),                   // 19: meridian.rangepb.QueryTxnResponse
+	(*QueryIntentRequest)(nil),                 // 20: meridian.rangepb.QueryIntentRequest
+	(*QueryIntentResponse)(nil),                // 21: meridian.rangepb.QueryIntentResponse
+	(*RecoverTxnRequest)(nil),                  // 22: meridian.rangepb.RecoverTxnRequest
+	(*RecoverTxnResponse)(nil),                 // 23: meridian.rangepb.RecoverTxnResponse
+	(*RefreshRequest)(nil),                     // 24: meridian.rangepb.RefreshRequest
+	(*RefreshResponse)(nil),                    // 25: meridian.rangepb.RefreshResponse
+	(*RefreshRangeRequest)(nil),                // 26: meridian.rangepb.RefreshRangeRequest
+	(*RefreshRangeResponse)(nil),               // 27: meridian.rangepb.RefreshRangeResponse
+	(*TransactionRetryError)(nil),              // 28: meridian.rangepb.TransactionRetryError
+	(*TransactionAbortedError)(nil),            // 29: meridian.rangepb.TransactionAbortedError
+	(*TransactionPushError)(nil),               // 30: meridian.rangepb.TransactionPushError
+	(*IndeterminateCommitError)(nil),           // 31: meridian.rangepb.IndeterminateCommitError
+	(*TransactionStatusError)(nil),             // 32: meridian.rangepb.TransactionStatusError
+	(*Intent)(nil),                             // 33: meridian.rangepb.Intent
+	(*LockConflictError)(nil),                  // 34: meridian.rangepb.LockConflictError
+	(*LockNotAvailableError)(nil),              // 35: meridian.rangepb.LockNotAvailableError
+	(*ReadWithinUncertaintyIntervalError)(nil), // 36: meridian.rangepb.ReadWithinUncertaintyIntervalError
+	(*Timestamp)(nil),                          // 37: meridian.rangepb.Timestamp
+	(*Span)(nil),                               // 38: meridian.rangepb.Span
 }
 var file_range_rangepb_txn_proto_depIdxs = []int32{
-	30, // 0: meridian.rangepb.TxnMeta.write_timestamp:type_name -> meridian.rangepb.Timestamp
-	30, // 1: meridian.rangepb.TxnMeta.min_timestamp:type_name -> meridian.rangepb.Timestamp
+	37, // 0: meridian.rangepb.TxnMeta.write_timestamp:type_name -> meridian.rangepb.Timestamp
+	37, // 1: meridian.rangepb.TxnMeta.min_timestamp:type_name -> meridian.rangepb.Timestamp
 	3,  // 2: meridian.rangepb.Transaction.meta:type_name -> meridian.rangepb.TxnMeta
 	0,  // 3: meridian.rangepb.Transaction.status:type_name -> meridian.rangepb.TransactionStatus
-	30, // 4: meridian.rangepb.Transaction.read_timestamp:type_name -> meridian.rangepb.Timestamp
-	30, // 5: meridian.rangepb.Transaction.last_heartbeat:type_name -> meridian.rangepb.Timestamp
-	30, // 6: meridian.rangepb.Transaction.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
-	31, // 7: meridian.rangepb.Transaction.lock_spans:type_name -> meridian.rangepb.Span
-	5,  // 8: meridian.rangepb.Transaction.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
-	3,  // 9: meridian.rangepb.TxnRecord.meta:type_name -> meridian.rangepb.TxnMeta
-	0,  // 10: meridian.rangepb.TxnRecord.status:type_name -> meridian.rangepb.TransactionStatus
-	30, // 11: meridian.rangepb.TxnRecord.last_heartbeat:type_name -> meridian.rangepb.Timestamp
-	31, // 12: meridian.rangepb.TxnRecord.lock_spans:type_name -> meridian.rangepb.Span
-	5,  // 13: meridian.rangepb.TxnRecord.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
-	31, // 14: meridian.rangepb.EndTxnRequest.lock_spans:type_name -> meridian.rangepb.Span
-	4,  // 15: meridian.rangepb.EndTxnResponse.txn:type_name -> meridian.rangepb.Transaction
-	30, // 16: meridian.rangepb.HeartbeatTxnRequest.now:type_name -> meridian.rangepb.Timestamp
-	4,  // 17: meridian.rangepb.HeartbeatTxnResponse.txn:type_name -> meridian.rangepb.Transaction
-	3,  // 18: meridian.rangepb.PushTxnRequest.pushee:type_name -> meridian.rangepb.TxnMeta
-	30, // 19: meridian.rangepb.PushTxnRequest.push_to:type_name -> meridian.rangepb.Timestamp
-	1,  // 20: meridian.rangepb.PushTxnRequest.push_type:type_name -> meridian.rangepb.PushTxnType
-	4,  // 21: meridian.rangepb.PushTxnResponse.pushee_txn:type_name -> meridian.rangepb.Transaction
-	3,  // 22: meridian.rangepb.ResolveIntentRequest.txn:type_name -> meridian.rangepb.TxnMeta
-	0,  // 23: meridian.rangepb.ResolveIntentRequest.status:type_name -> meridian.rangepb.TransactionStatus
-	5,  // 24: meridian.rangepb.ResolveIntentRequest.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
-	31, // 25: meridian.rangepb.ResolveIntentRangeRequest.span:type_name -> meridian.rangepb.Span
-	3,  // 26: meridian.rangepb.ResolveIntentRangeRequest.txn:type_name -> meridian.rangepb.TxnMeta
-	0,  // 27: meridian.rangepb.ResolveIntentRangeRequest.status:type_name -> meridian.rangepb.TransactionStatus
-	5,  // 28: meridian.rangepb.ResolveIntentRangeRequest.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
-	3,  // 29: meridian.rangepb.QueryTxnRequest.txn:type_name -> meridian.rangepb.TxnMeta
-	4,  // 30: meridian.rangepb.QueryTxnResponse.queried_txn:type_name -> meridian.rangepb.Transaction
-	30, // 31: meridian.rangepb.RefreshRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
-	31, // 32: meridian.rangepb.RefreshRangeRequest.span:type_name -> meridian.rangepb.Span
-	30, // 33: meridian.rangepb.RefreshRangeRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
-	2,  // 34: meridian.rangepb.TransactionRetryError.reason:type_name -> meridian.rangepb.TransactionRetryReason
-	4,  // 35: meridian.rangepb.TransactionRetryError.txn:type_name -> meridian.rangepb.Transaction
-	4,  // 36: meridian.rangepb.TransactionAbortedError.txn:type_name -> meridian.rangepb.Transaction
-	4,  // 37: meridian.rangepb.TransactionPushError.pushee:type_name -> meridian.rangepb.Transaction
-	4,  // 38: meridian.rangepb.TransactionStatusError.txn:type_name -> meridian.rangepb.Transaction
-	3,  // 39: meridian.rangepb.Intent.txn:type_name -> meridian.rangepb.TxnMeta
-	27, // 40: meridian.rangepb.LockConflictError.intents:type_name -> meridian.rangepb.Intent
-	30, // 41: meridian.rangepb.ReadWithinUncertaintyIntervalError.read_timestamp:type_name -> meridian.rangepb.Timestamp
-	30, // 42: meridian.rangepb.ReadWithinUncertaintyIntervalError.value_timestamp:type_name -> meridian.rangepb.Timestamp
-	30, // 43: meridian.rangepb.ReadWithinUncertaintyIntervalError.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
-	30, // 44: meridian.rangepb.ReadWithinUncertaintyIntervalError.local_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
-	45, // [45:45] is the sub-list for method output_type
-	45, // [45:45] is the sub-list for method input_type
-	45, // [45:45] is the sub-list for extension type_name
-	45, // [45:45] is the sub-list for extension extendee
-	0,  // [0:45] is the sub-list for field type_name
+	37, // 4: meridian.rangepb.Transaction.read_timestamp:type_name -> meridian.rangepb.Timestamp
+	37, // 5: meridian.rangepb.Transaction.last_heartbeat:type_name -> meridian.rangepb.Timestamp
+	37, // 6: meridian.rangepb.Transaction.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
+	38, // 7: meridian.rangepb.Transaction.lock_spans:type_name -> meridian.rangepb.Span
+	6,  // 8: meridian.rangepb.Transaction.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
+	5,  // 9: meridian.rangepb.Transaction.in_flight_writes:type_name -> meridian.rangepb.SequencedWrite
+	3,  // 10: meridian.rangepb.TxnRecord.meta:type_name -> meridian.rangepb.TxnMeta
+	0,  // 11: meridian.rangepb.TxnRecord.status:type_name -> meridian.rangepb.TransactionStatus
+	37, // 12: meridian.rangepb.TxnRecord.last_heartbeat:type_name -> meridian.rangepb.Timestamp
+	38, // 13: meridian.rangepb.TxnRecord.lock_spans:type_name -> meridian.rangepb.Span
+	6,  // 14: meridian.rangepb.TxnRecord.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
+	5,  // 15: meridian.rangepb.TxnRecord.in_flight_writes:type_name -> meridian.rangepb.SequencedWrite
+	38, // 16: meridian.rangepb.EndTxnRequest.lock_spans:type_name -> meridian.rangepb.Span
+	5,  // 17: meridian.rangepb.EndTxnRequest.in_flight_writes:type_name -> meridian.rangepb.SequencedWrite
+	4,  // 18: meridian.rangepb.EndTxnResponse.txn:type_name -> meridian.rangepb.Transaction
+	37, // 19: meridian.rangepb.HeartbeatTxnRequest.now:type_name -> meridian.rangepb.Timestamp
+	4,  // 20: meridian.rangepb.HeartbeatTxnResponse.txn:type_name -> meridian.rangepb.Transaction
+	3,  // 21: meridian.rangepb.PushTxnRequest.pushee:type_name -> meridian.rangepb.TxnMeta
+	37, // 22: meridian.rangepb.PushTxnRequest.push_to:type_name -> meridian.rangepb.Timestamp
+	1,  // 23: meridian.rangepb.PushTxnRequest.push_type:type_name -> meridian.rangepb.PushTxnType
+	4,  // 24: meridian.rangepb.PushTxnResponse.pushee_txn:type_name -> meridian.rangepb.Transaction
+	3,  // 25: meridian.rangepb.ResolveIntentRequest.txn:type_name -> meridian.rangepb.TxnMeta
+	0,  // 26: meridian.rangepb.ResolveIntentRequest.status:type_name -> meridian.rangepb.TransactionStatus
+	6,  // 27: meridian.rangepb.ResolveIntentRequest.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
+	38, // 28: meridian.rangepb.ResolveIntentRangeRequest.span:type_name -> meridian.rangepb.Span
+	3,  // 29: meridian.rangepb.ResolveIntentRangeRequest.txn:type_name -> meridian.rangepb.TxnMeta
+	0,  // 30: meridian.rangepb.ResolveIntentRangeRequest.status:type_name -> meridian.rangepb.TransactionStatus
+	6,  // 31: meridian.rangepb.ResolveIntentRangeRequest.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
+	3,  // 32: meridian.rangepb.QueryTxnRequest.txn:type_name -> meridian.rangepb.TxnMeta
+	4,  // 33: meridian.rangepb.QueryTxnResponse.queried_txn:type_name -> meridian.rangepb.Transaction
+	3,  // 34: meridian.rangepb.QueryIntentRequest.txn:type_name -> meridian.rangepb.TxnMeta
+	37, // 35: meridian.rangepb.QueryIntentResponse.timestamp:type_name -> meridian.rangepb.Timestamp
+	3,  // 36: meridian.rangepb.RecoverTxnRequest.txn:type_name -> meridian.rangepb.TxnMeta
+	4,  // 37: meridian.rangepb.RecoverTxnResponse.recovered_txn:type_name -> meridian.rangepb.Transaction
+	37, // 38: meridian.rangepb.RefreshRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
+	38, // 39: meridian.rangepb.RefreshRangeRequest.span:type_name -> meridian.rangepb.Span
+	37, // 40: meridian.rangepb.RefreshRangeRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
+	2,  // 41: meridian.rangepb.TransactionRetryError.reason:type_name -> meridian.rangepb.TransactionRetryReason
+	4,  // 42: meridian.rangepb.TransactionRetryError.txn:type_name -> meridian.rangepb.Transaction
+	4,  // 43: meridian.rangepb.TransactionAbortedError.txn:type_name -> meridian.rangepb.Transaction
+	4,  // 44: meridian.rangepb.TransactionPushError.pushee:type_name -> meridian.rangepb.Transaction
+	4,  // 45: meridian.rangepb.IndeterminateCommitError.staging_txn:type_name -> meridian.rangepb.Transaction
+	4,  // 46: meridian.rangepb.TransactionStatusError.txn:type_name -> meridian.rangepb.Transaction
+	3,  // 47: meridian.rangepb.Intent.txn:type_name -> meridian.rangepb.TxnMeta
+	33, // 48: meridian.rangepb.LockConflictError.intents:type_name -> meridian.rangepb.Intent
+	33, // 49: meridian.rangepb.LockNotAvailableError.lock:type_name -> meridian.rangepb.Intent
+	37, // 50: meridian.rangepb.ReadWithinUncertaintyIntervalError.read_timestamp:type_name -> meridian.rangepb.Timestamp
+	37, // 51: meridian.rangepb.ReadWithinUncertaintyIntervalError.value_timestamp:type_name -> meridian.rangepb.Timestamp
+	37, // 52: meridian.rangepb.ReadWithinUncertaintyIntervalError.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
+	37, // 53: meridian.rangepb.ReadWithinUncertaintyIntervalError.local_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
+	54, // [54:54] is the sub-list for method output_type
+	54, // [54:54] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_range_rangepb_txn_proto_init() }
@@ -2010,7 +2480,7 @@ func file_range_rangepb_txn_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_range_rangepb_txn_proto_rawDesc), len(file_range_rangepb_txn_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   27,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

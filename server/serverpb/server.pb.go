@@ -1054,6 +1054,104 @@ func (x *CheckConsistencyResponse) GetRanges() []*RangeConsistency {
 	return nil
 }
 
+type StoreCapacityRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StoreCapacityRequest) Reset() {
+	*x = StoreCapacityRequest{}
+	mi := &file_server_serverpb_server_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StoreCapacityRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StoreCapacityRequest) ProtoMessage() {}
+
+func (x *StoreCapacityRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_server_serverpb_server_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StoreCapacityRequest.ProtoReflect.Descriptor instead.
+func (*StoreCapacityRequest) Descriptor() ([]byte, []int) {
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{17}
+}
+
+// StoreCapacityResponse counts the store's initialized replicas and the
+// valid leases among them.
+type StoreCapacityResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	StoreId       int32                  `protobuf:"varint,1,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	ReplicaCount  int64                  `protobuf:"varint,2,opt,name=replica_count,json=replicaCount,proto3" json:"replica_count,omitempty"`
+	LeaseCount    int64                  `protobuf:"varint,3,opt,name=lease_count,json=leaseCount,proto3" json:"lease_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StoreCapacityResponse) Reset() {
+	*x = StoreCapacityResponse{}
+	mi := &file_server_serverpb_server_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StoreCapacityResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StoreCapacityResponse) ProtoMessage() {}
+
+func (x *StoreCapacityResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_server_serverpb_server_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StoreCapacityResponse.ProtoReflect.Descriptor instead.
+func (*StoreCapacityResponse) Descriptor() ([]byte, []int) {
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *StoreCapacityResponse) GetStoreId() int32 {
+	if x != nil {
+		return x.StoreId
+	}
+	return 0
+}
+
+func (x *StoreCapacityResponse) GetReplicaCount() int64 {
+	if x != nil {
+		return x.ReplicaCount
+	}
+	return 0
+}
+
+func (x *StoreCapacityResponse) GetLeaseCount() int64 {
+	if x != nil {
+		return x.LeaseCount
+	}
+	return 0
+}
+
 type RangeLeasesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	RangeIds      []int64                `protobuf:"varint,1,rep,packed,name=range_ids,json=rangeIds,proto3" json:"range_ids,omitempty"`
@@ -1063,7 +1161,7 @@ type RangeLeasesRequest struct {
 
 func (x *RangeLeasesRequest) Reset() {
 	*x = RangeLeasesRequest{}
-	mi := &file_server_serverpb_server_proto_msgTypes[17]
+	mi := &file_server_serverpb_server_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1075,7 +1173,7 @@ func (x *RangeLeasesRequest) String() string {
 func (*RangeLeasesRequest) ProtoMessage() {}
 
 func (x *RangeLeasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_server_serverpb_server_proto_msgTypes[17]
+	mi := &file_server_serverpb_server_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1088,7 +1186,7 @@ func (x *RangeLeasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeLeasesRequest.ProtoReflect.Descriptor instead.
 func (*RangeLeasesRequest) Descriptor() ([]byte, []int) {
-	return file_server_serverpb_server_proto_rawDescGZIP(), []int{17}
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RangeLeasesRequest) GetRangeIds() []int64 {
@@ -1108,7 +1206,7 @@ type RangeLeasesResponse struct {
 
 func (x *RangeLeasesResponse) Reset() {
 	*x = RangeLeasesResponse{}
-	mi := &file_server_serverpb_server_proto_msgTypes[18]
+	mi := &file_server_serverpb_server_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1120,7 +1218,7 @@ func (x *RangeLeasesResponse) String() string {
 func (*RangeLeasesResponse) ProtoMessage() {}
 
 func (x *RangeLeasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_server_serverpb_server_proto_msgTypes[18]
+	mi := &file_server_serverpb_server_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1133,7 +1231,7 @@ func (x *RangeLeasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeLeasesResponse.ProtoReflect.Descriptor instead.
 func (*RangeLeasesResponse) Descriptor() ([]byte, []int) {
-	return file_server_serverpb_server_proto_rawDescGZIP(), []int{18}
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RangeLeasesResponse) GetLeaseholders() map[int64]int32 {
@@ -1156,7 +1254,7 @@ type RevokeDescriptorLeasesRequest struct {
 
 func (x *RevokeDescriptorLeasesRequest) Reset() {
 	*x = RevokeDescriptorLeasesRequest{}
-	mi := &file_server_serverpb_server_proto_msgTypes[19]
+	mi := &file_server_serverpb_server_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1168,7 +1266,7 @@ func (x *RevokeDescriptorLeasesRequest) String() string {
 func (*RevokeDescriptorLeasesRequest) ProtoMessage() {}
 
 func (x *RevokeDescriptorLeasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_server_serverpb_server_proto_msgTypes[19]
+	mi := &file_server_serverpb_server_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1181,7 +1279,7 @@ func (x *RevokeDescriptorLeasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeDescriptorLeasesRequest.ProtoReflect.Descriptor instead.
 func (*RevokeDescriptorLeasesRequest) Descriptor() ([]byte, []int) {
-	return file_server_serverpb_server_proto_rawDescGZIP(), []int{19}
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RevokeDescriptorLeasesRequest) GetDescriptorIds() []uint32 {
@@ -1217,7 +1315,7 @@ type RevokeDescriptorLeasesResponse struct {
 
 func (x *RevokeDescriptorLeasesResponse) Reset() {
 	*x = RevokeDescriptorLeasesResponse{}
-	mi := &file_server_serverpb_server_proto_msgTypes[20]
+	mi := &file_server_serverpb_server_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1229,7 +1327,7 @@ func (x *RevokeDescriptorLeasesResponse) String() string {
 func (*RevokeDescriptorLeasesResponse) ProtoMessage() {}
 
 func (x *RevokeDescriptorLeasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_server_serverpb_server_proto_msgTypes[20]
+	mi := &file_server_serverpb_server_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1242,7 +1340,7 @@ func (x *RevokeDescriptorLeasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeDescriptorLeasesResponse.ProtoReflect.Descriptor instead.
 func (*RevokeDescriptorLeasesResponse) Descriptor() ([]byte, []int) {
-	return file_server_serverpb_server_proto_rawDescGZIP(), []int{20}
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RevokeDescriptorLeasesResponse) GetNowWall() int64 {
@@ -1333,7 +1431,13 @@ const file_server_serverpb_server_proto_rawDesc = "" +
 	"\rapplied_index\x18\x03 \x01(\x04R\fappliedIndex\x12\x14\n" +
 	"\x05error\x18\x04 \x01(\tR\x05error\"W\n" +
 	"\x18CheckConsistencyResponse\x12;\n" +
-	"\x06ranges\x18\x01 \x03(\v2#.meridian.serverpb.RangeConsistencyR\x06ranges\"1\n" +
+	"\x06ranges\x18\x01 \x03(\v2#.meridian.serverpb.RangeConsistencyR\x06ranges\"\x16\n" +
+	"\x14StoreCapacityRequest\"x\n" +
+	"\x15StoreCapacityResponse\x12\x19\n" +
+	"\bstore_id\x18\x01 \x01(\x05R\astoreId\x12#\n" +
+	"\rreplica_count\x18\x02 \x01(\x03R\freplicaCount\x12\x1f\n" +
+	"\vlease_count\x18\x03 \x01(\x03R\n" +
+	"leaseCount\"1\n" +
 	"\x12RangeLeasesRequest\x12\x1b\n" +
 	"\trange_ids\x18\x01 \x03(\x03R\brangeIds\"\xb4\x01\n" +
 	"\x13RangeLeasesResponse\x12\\\n" +
@@ -1355,7 +1459,7 @@ const file_server_serverpb_server_proto_rawDesc = "" +
 	"\n" +
 	"\x06ACTIVE\x10\x00\x12\x13\n" +
 	"\x0fDECOMMISSIONING\x10\x01\x12\x12\n" +
-	"\x0eDECOMMISSIONED\x10\x022\xdc\x05\n" +
+	"\x0eDECOMMISSIONED\x10\x022\xc0\x06\n" +
 	"\x05Admin\x12G\n" +
 	"\x04Init\x12\x1e.meridian.serverpb.InitRequest\x1a\x1f.meridian.serverpb.InitResponse\x12G\n" +
 	"\x04Join\x12\x1e.meridian.serverpb.JoinRequest\x1a\x1f.meridian.serverpb.JoinResponse\x12J\n" +
@@ -1364,7 +1468,8 @@ const file_server_serverpb_server_proto_rawDesc = "" +
 	"\fDecommission\x12&.meridian.serverpb.DecommissionRequest\x1a'.meridian.serverpb.DecommissionResponse\x12k\n" +
 	"\x10CheckConsistency\x12*.meridian.serverpb.CheckConsistencyRequest\x1a+.meridian.serverpb.CheckConsistencyResponse\x12}\n" +
 	"\x16RevokeDescriptorLeases\x120.meridian.serverpb.RevokeDescriptorLeasesRequest\x1a1.meridian.serverpb.RevokeDescriptorLeasesResponse\x12\\\n" +
-	"\vRangeLeases\x12%.meridian.serverpb.RangeLeasesRequest\x1a&.meridian.serverpb.RangeLeasesResponseB0Z.github.com/meridiandb/meridian/server/serverpbb\x06proto3"
+	"\vRangeLeases\x12%.meridian.serverpb.RangeLeasesRequest\x1a&.meridian.serverpb.RangeLeasesResponse\x12b\n" +
+	"\rStoreCapacity\x12'.meridian.serverpb.StoreCapacityRequest\x1a(.meridian.serverpb.StoreCapacityResponseB0Z.github.com/meridiandb/meridian/server/serverpbb\x06proto3"
 
 var (
 	file_server_serverpb_server_proto_rawDescOnce sync.Once
@@ -1379,7 +1484,7 @@ func file_server_serverpb_server_proto_rawDescGZIP() []byte {
 }
 
 var file_server_serverpb_server_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_server_serverpb_server_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_server_serverpb_server_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_server_serverpb_server_proto_goTypes = []any{
 	(Membership)(0),                        // 0: meridian.serverpb.Membership
 	(*Tier)(nil),                           // 1: meridian.serverpb.Tier
@@ -1399,11 +1504,13 @@ var file_server_serverpb_server_proto_goTypes = []any{
 	(*CheckConsistencyRequest)(nil),        // 15: meridian.serverpb.CheckConsistencyRequest
 	(*RangeConsistency)(nil),               // 16: meridian.serverpb.RangeConsistency
 	(*CheckConsistencyResponse)(nil),       // 17: meridian.serverpb.CheckConsistencyResponse
-	(*RangeLeasesRequest)(nil),             // 18: meridian.serverpb.RangeLeasesRequest
-	(*RangeLeasesResponse)(nil),            // 19: meridian.serverpb.RangeLeasesResponse
-	(*RevokeDescriptorLeasesRequest)(nil),  // 20: meridian.serverpb.RevokeDescriptorLeasesRequest
-	(*RevokeDescriptorLeasesResponse)(nil), // 21: meridian.serverpb.RevokeDescriptorLeasesResponse
-	nil,                                    // 22: meridian.serverpb.RangeLeasesResponse.LeaseholdersEntry
+	(*StoreCapacityRequest)(nil),           // 18: meridian.serverpb.StoreCapacityRequest
+	(*StoreCapacityResponse)(nil),          // 19: meridian.serverpb.StoreCapacityResponse
+	(*RangeLeasesRequest)(nil),             // 20: meridian.serverpb.RangeLeasesRequest
+	(*RangeLeasesResponse)(nil),            // 21: meridian.serverpb.RangeLeasesResponse
+	(*RevokeDescriptorLeasesRequest)(nil),  // 22: meridian.serverpb.RevokeDescriptorLeasesRequest
+	(*RevokeDescriptorLeasesResponse)(nil), // 23: meridian.serverpb.RevokeDescriptorLeasesResponse
+	nil,                                    // 24: meridian.serverpb.RangeLeasesResponse.LeaseholdersEntry
 }
 var file_server_serverpb_server_proto_depIdxs = []int32{
 	1,  // 0: meridian.serverpb.NodeDescriptor.locality:type_name -> meridian.serverpb.Tier
@@ -1415,25 +1522,27 @@ var file_server_serverpb_server_proto_depIdxs = []int32{
 	0,  // 6: meridian.serverpb.DecommissionRequest.target:type_name -> meridian.serverpb.Membership
 	9,  // 7: meridian.serverpb.DecommissionResponse.nodes:type_name -> meridian.serverpb.NodeStatus
 	16, // 8: meridian.serverpb.CheckConsistencyResponse.ranges:type_name -> meridian.serverpb.RangeConsistency
-	22, // 9: meridian.serverpb.RangeLeasesResponse.leaseholders:type_name -> meridian.serverpb.RangeLeasesResponse.LeaseholdersEntry
+	24, // 9: meridian.serverpb.RangeLeasesResponse.leaseholders:type_name -> meridian.serverpb.RangeLeasesResponse.LeaseholdersEntry
 	4,  // 10: meridian.serverpb.Admin.Init:input_type -> meridian.serverpb.InitRequest
 	6,  // 11: meridian.serverpb.Admin.Join:input_type -> meridian.serverpb.JoinRequest
 	8,  // 12: meridian.serverpb.Admin.Nodes:input_type -> meridian.serverpb.NodesRequest
 	11, // 13: meridian.serverpb.Admin.Drain:input_type -> meridian.serverpb.DrainRequest
 	13, // 14: meridian.serverpb.Admin.Decommission:input_type -> meridian.serverpb.DecommissionRequest
 	15, // 15: meridian.serverpb.Admin.CheckConsistency:input_type -> meridian.serverpb.CheckConsistencyRequest
-	20, // 16: meridian.serverpb.Admin.RevokeDescriptorLeases:input_type -> meridian.serverpb.RevokeDescriptorLeasesRequest
-	18, // 17: meridian.serverpb.Admin.RangeLeases:input_type -> meridian.serverpb.RangeLeasesRequest
-	5,  // 18: meridian.serverpb.Admin.Init:output_type -> meridian.serverpb.InitResponse
-	7,  // 19: meridian.serverpb.Admin.Join:output_type -> meridian.serverpb.JoinResponse
-	10, // 20: meridian.serverpb.Admin.Nodes:output_type -> meridian.serverpb.NodesResponse
-	12, // 21: meridian.serverpb.Admin.Drain:output_type -> meridian.serverpb.DrainResponse
-	14, // 22: meridian.serverpb.Admin.Decommission:output_type -> meridian.serverpb.DecommissionResponse
-	17, // 23: meridian.serverpb.Admin.CheckConsistency:output_type -> meridian.serverpb.CheckConsistencyResponse
-	21, // 24: meridian.serverpb.Admin.RevokeDescriptorLeases:output_type -> meridian.serverpb.RevokeDescriptorLeasesResponse
-	19, // 25: meridian.serverpb.Admin.RangeLeases:output_type -> meridian.serverpb.RangeLeasesResponse
-	18, // [18:26] is the sub-list for method output_type
-	10, // [10:18] is the sub-list for method input_type
+	22, // 16: meridian.serverpb.Admin.RevokeDescriptorLeases:input_type -> meridian.serverpb.RevokeDescriptorLeasesRequest
+	20, // 17: meridian.serverpb.Admin.RangeLeases:input_type -> meridian.serverpb.RangeLeasesRequest
+	18, // 18: meridian.serverpb.Admin.StoreCapacity:input_type -> meridian.serverpb.StoreCapacityRequest
+	5,  // 19: meridian.serverpb.Admin.Init:output_type -> meridian.serverpb.InitResponse
+	7,  // 20: meridian.serverpb.Admin.Join:output_type -> meridian.serverpb.JoinResponse
+	10, // 21: meridian.serverpb.Admin.Nodes:output_type -> meridian.serverpb.NodesResponse
+	12, // 22: meridian.serverpb.Admin.Drain:output_type -> meridian.serverpb.DrainResponse
+	14, // 23: meridian.serverpb.Admin.Decommission:output_type -> meridian.serverpb.DecommissionResponse
+	17, // 24: meridian.serverpb.Admin.CheckConsistency:output_type -> meridian.serverpb.CheckConsistencyResponse
+	23, // 25: meridian.serverpb.Admin.RevokeDescriptorLeases:output_type -> meridian.serverpb.RevokeDescriptorLeasesResponse
+	21, // 26: meridian.serverpb.Admin.RangeLeases:output_type -> meridian.serverpb.RangeLeasesResponse
+	19, // 27: meridian.serverpb.Admin.StoreCapacity:output_type -> meridian.serverpb.StoreCapacityResponse
+	19, // [19:28] is the sub-list for method output_type
+	10, // [10:19] is the sub-list for method input_type
 	10, // [10:10] is the sub-list for extension type_name
 	10, // [10:10] is the sub-list for extension extendee
 	0,  // [0:10] is the sub-list for field type_name
@@ -1450,7 +1559,7 @@ func file_server_serverpb_server_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_server_serverpb_server_proto_rawDesc), len(file_server_serverpb_server_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   22,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

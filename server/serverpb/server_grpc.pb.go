@@ -32,6 +32,7 @@ const (
 	Admin_CheckConsistency_FullMethodName       = "/meridian.serverpb.Admin/CheckConsistency"
 	Admin_RevokeDescriptorLeases_FullMethodName = "/meridian.serverpb.Admin/RevokeDescriptorLeases"
 	Admin_RangeLeases_FullMethodName            = "/meridian.serverpb.Admin/RangeLeases"
+	Admin_StoreCapacity_FullMethodName          = "/meridian.serverpb.Admin/StoreCapacity"
 )
 
 // AdminClient is the client API for Admin service.
@@ -55,6 +56,9 @@ type AdminClient interface {
 	// RangeLeases answers, for the ranges named that the node holds a
 	// replica of, the node its replica's applied state says holds the lease.
 	RangeLeases(ctx context.Context, in *RangeLeasesRequest, opts ...grpc.CallOption) (*RangeLeasesResponse, error)
+	// StoreCapacity answers what the allocator balances: how many replicas
+	// and leases the node's store holds.
+	StoreCapacity(ctx context.Context, in *StoreCapacityRequest, opts ...grpc.CallOption) (*StoreCapacityResponse, error)
 }
 
 type adminClient struct {
@@ -145,6 +149,16 @@ func (c *adminClient) RangeLeases(ctx context.Context, in *RangeLeasesRequest, o
 	return out, nil
 }
 
+func (c *adminClient) StoreCapacity(ctx context.Context, in *StoreCapacityRequest, opts ...grpc.CallOption) (*StoreCapacityResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StoreCapacityResponse)
+	err := c.cc.Invoke(ctx, Admin_StoreCapacity_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
@@ -166,6 +180,9 @@ type AdminServer interface {
 	// RangeLeases answers, for the ranges named that the node holds a
 	// replica of, the node its replica's applied state says holds the lease.
 	RangeLeases(context.Context, *RangeLeasesRequest) (*RangeLeasesResponse, error)
+	// StoreCapacity answers what the allocator balances: how many replicas
+	// and leases the node's store holds.
+	StoreCapacity(context.Context, *StoreCapacityRequest) (*StoreCapacityResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -199,6 +216,9 @@ func (UnimplementedAdminServer) RevokeDescriptorLeases(context.Context, *RevokeD
 }
 func (UnimplementedAdminServer) RangeLeases(context.Context, *RangeLeasesRequest) (*RangeLeasesResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RangeLeases not implemented")
+}
+func (UnimplementedAdminServer) StoreCapacity(context.Context, *StoreCapacityRequest) (*StoreCapacityResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method StoreCapacity not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -365,6 +385,24 @@ func _Admin_RangeLeases_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_StoreCapacity_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StoreCapacityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).StoreCapacity(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_StoreCapacity_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).StoreCapacity(ctx, req.(*StoreCapacityRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -403,6 +441,10 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RangeLeases",
 			Handler:    _Admin_RangeLeases_Handler,
+		},
+		{
+			MethodName: "StoreCapacity",
+			Handler:    _Admin_StoreCapacity_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

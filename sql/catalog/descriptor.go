@@ -24,7 +24,7 @@ import (
 // for the IDs handed out here (from FirstTableID) is a byte of 0x88 or more.
 var (
 	systemPrefix    = []byte{0x04}
-	namespacePrefix = []byte{0x04, 'n'} // + table name → table ID
+	namespacePrefix = []byte{0x04, 'n'} // + database ID + schema name + relation name → table ID
 	descPrefix      = []byte{0x04, 'd'} // + table ID → descriptor
 	descIDKey       = []byte{0x04, 'i'} // the last table ID handed out
 )
@@ -50,9 +50,13 @@ var _ Txn = kvapi.Txn(nil)
 // TableDescriptor describes a table. It is stored as JSON under its ID;
 // column types are stored as their SQL names.
 type TableDescriptor struct {
-	ID      uint32             `json:"id"`
-	Name    string             `json:"name"`
-	Columns []ColumnDescriptor `json:"columns"`
+	ID   uint32 `json:"id"`
+	Name string `json:"name"`
+	// ParentID is the database the relation is in, Schema the name of
+	// its schema there (see RelKey).
+	ParentID uint32             `json:"parent_id"`
+	Schema   string             `json:"schema"`
+	Columns  []ColumnDescriptor `json:"columns"`
 	// PrimaryKey lists the ordinals (in Columns) of the primary key's
 	// columns, in key order.
 	PrimaryKey   []int  `json:"primary_key"`
@@ -78,9 +82,31 @@ type TableDescriptor struct {
 	// InboundFKs are the foreign keys that reference this table.
 	InboundFKs []InboundFK `json:"inbound_fks,omitempty"`
 
+	// Owner is the owning role's ID (0, for a relation made before owners
+	// were recorded: root); ACL its privileges, nil for the default ones
+	// (see acl.go).
+	Owner uint32 `json:"owner,omitempty"`
+	ACL   *ACL   `json:"acl,omitempty"`
+
 	// CheckExprs caches Checks type-checked over the columns (the sql
 	// package compiles them once per descriptor read); not stored.
 	CheckExprs []tree.TypedExpr `json:"-"`
+	// GeneratedExprs caches the generated columns' expressions, by
+	// column ordinal (nil for the others); not stored.
+	GeneratedExprs []tree.TypedExpr `json:"-"`
+	// PredicateExprs caches partial indexes' predicates, by index ID;
+	// not stored.
+	PredicateExprs map[uint32]tree.TypedExpr `json:"-"`
+}
+
+// HasGenerated reports whether d has a generated column.
+func (d *TableDescriptor) HasGenerated() bool {
+	for i := range d.Columns {
+		if d.Columns[i].Generated != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // IndexDescriptor describes a secondary index. Its entries are keyed
@@ -96,7 +122,19 @@ type IndexDescriptor struct {
 	// Constraint marks the index of a UNIQUE constraint (pg_constraint
 	// lists it), as opposed to a CREATE UNIQUE INDEX.
 	Constraint bool `json:"constraint,omitempty"`
+	// Include are INCLUDE's columns (ordinals in the table's Columns):
+	// recorded and shown, not in the key (every index scan reads the
+	// row, so they need not be stored).
+	Include []int `json:"include,omitempty"`
+	// Predicate is a partial index's WHERE, SQL text over the table's
+	// columns: only the rows it holds true for have entries (and a
+	// unique one is unique among them). "" for an index of every row.
+	Predicate string `json:"predicate,omitempty"`
 }
+
+// IsExprColumn reports whether c is the hidden column that holds an
+// expression index's key (a hidden generated column).
+func (c *ColumnDescriptor) IsExprColumn() bool { return c.Hidden && c.Generated != "" }
 
 // ColumnDescriptor describes one column.
 type ColumnDescriptor struct {
@@ -116,6 +154,13 @@ type ColumnDescriptor struct {
 	// identity column's Default is its sequence's nextval, which the
 	// catalog does not show as a default (nor does PostgreSQL).
 	Identity string `json:"identity,omitempty"`
+	// Generated is a generated column's expression (GENERATED ALWAYS AS
+	// (expr) STORED), as SQL text over the table's other columns; "" for
+	// a column that is not generated. Such a column has no Default.
+	Generated string `json:"generated,omitempty"`
+	// Enum is the column's enum type, for a column of one (see enum.go);
+	// TypeName is then the type's name.
+	Enum *EnumRef `json:"enum,omitempty"`
 
 	typ *types.T
 }
@@ -126,12 +171,53 @@ func (c *ColumnDescriptor) Type() *types.T { return c.typ }
 // WithType returns the column with type t, which it is stored as by its
 // SQL name (TypeName).
 func (c ColumnDescriptor) WithType(t *types.T) ColumnDescriptor {
-	c.TypeName, c.typ = t.SQLString(), t
+	c.TypeName, c.typ, c.Enum = t.SQLString(), t, nil
+	if t.Family() == types.EnumFamily {
+		c.Enum = RefOf(t)
+	}
 	return c
 }
 
-func namespaceKey(name string) []byte {
-	return encoding.EncodeStringAscending(append([]byte(nil), namespacePrefix...), name)
+// OwnerID is the ID of the relation's owner.
+func (d *TableDescriptor) OwnerID() uint32 {
+	if d.Owner == 0 {
+		return RootRoleID
+	}
+	return d.Owner
+}
+
+// ObjectKind is the kind of object d is for privileges.
+func (d *TableDescriptor) ObjectKind() ObjectKind {
+	if d.Sequence != nil {
+		return ObjSequence
+	}
+	return ObjTable
+}
+
+// Privileges is d's ACL, its default one if none was set.
+func (d *TableDescriptor) Privileges() *ACL {
+	if d.ACL != nil {
+		return d.ACL
+	}
+	return DefaultACL(d.ObjectKind(), d.OwnerID(), false)
+}
+
+// RelKey names a relation: its database's ID, its schema's name and its
+// own name. It is also the key of the relation's name entry, so that a
+// name resolves in one read (or none, from a lease).
+type RelKey struct {
+	DB     uint32
+	Schema string
+	Name   string
+}
+
+// Key is d's RelKey.
+func (d *TableDescriptor) Key() RelKey { return RelKey{DB: d.ParentID, Schema: d.Schema, Name: d.Name} }
+
+func (k RelKey) nameKey() []byte {
+	b := encoding.EncodeUvarintAscending(append([]byte(nil), namespacePrefix...), uint64(k.DB))
+	b = encoding.EncodeStringAscending(b, k.Schema)
+	return encoding.EncodeStringAscending(b, k.Name)
 }
 
 func descKey(id uint32) []byte {
@@ -167,6 +253,10 @@ func (d *TableDescriptor) FindIndex(name string) int {
 // ResolveTypes fills in the columns' parsed types.
 func (d *TableDescriptor) ResolveTypes() error {
 	for i := range d.Columns {
+		if r := d.Columns[i].Enum; r != nil {
+			d.Columns[i].typ = r.T()
+			continue
+		}
 		t, err := sem.ParseType(d.Columns[i].TypeName)
 		if err != nil {
 			return errors.Wrapf(err, "table %q column %q", d.Name, d.Columns[i].Name)
@@ -186,35 +276,35 @@ func (d *TableDescriptor) ColumnIndex(name string) int {
 	return -1
 }
 
-// GetTable reads a table's descriptor by name; nil if there is none.
-func GetTable(ctx context.Context, txn Txn, name string) (*TableDescriptor, error) {
-	v, err := txn.Get(ctx, namespaceKey(name))
+// GetTable reads a relation's descriptor by name; nil if there is none.
+func GetTable(ctx context.Context, txn Txn, key RelKey) (*TableDescriptor, error) {
+	v, err := txn.Get(ctx, key.nameKey())
 	if err != nil || v == nil {
 		return nil, err
 	}
 	_, id, err := encoding.DecodeUvarintAscending(v)
 	if err != nil {
-		return nil, errors.Wrapf(err, "corrupt namespace entry of table %q", name)
+		return nil, errors.Wrapf(err, "corrupt namespace entry of table %q", key.Name)
 	}
 	raw, err := txn.Get(ctx, descKey(uint32(id)))
 	if err != nil {
 		return nil, err
 	}
 	if raw == nil {
-		return nil, errors.AssertionFailedf("table %q names descriptor %d, which does not exist", name, id)
+		return nil, errors.AssertionFailedf("table %q names descriptor %d, which does not exist", key.Name, id)
 	}
 	d := &TableDescriptor{}
 	if err := json.Unmarshal(raw, d); err != nil {
-		return nil, errors.Wrapf(err, "corrupt descriptor of table %q", name)
+		return nil, errors.Wrapf(err, "corrupt descriptor of table %q", key.Name)
 	}
 	return d, d.ResolveTypes()
 }
 
 // MustGetTable is GetTable with an error for a missing table.
-func MustGetTable(ctx context.Context, txn Txn, name string) (*TableDescriptor, error) {
-	d, err := GetTable(ctx, txn, name)
+func MustGetTable(ctx context.Context, txn Txn, key RelKey) (*TableDescriptor, error) {
+	d, err := GetTable(ctx, txn, key)
 	if err == nil && d == nil {
-		err = UndefinedTable(name)
+		err = UndefinedTable(key.Name)
 	}
 	return d, err
 }
@@ -226,22 +316,11 @@ func UndefinedTable(name string) error {
 
 // CreateTable stores a new table's descriptor under a fresh ID.
 func CreateTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
-	v, err := txn.Get(ctx, descIDKey)
+	id, err := nextID(ctx, txn, descIDKey, FirstTableID, "descriptor")
 	if err != nil {
 		return err
 	}
-	next := uint64(FirstTableID)
-	if v != nil {
-		_, last, err := encoding.DecodeUvarintAscending(v)
-		if err != nil {
-			return errors.Wrap(err, "corrupt descriptor ID counter")
-		}
-		next = last + 1
-	}
-	d.ID = uint32(next)
-	if err := txn.Put(ctx, descIDKey, encoding.EncodeUvarintAscending(nil, next)); err != nil {
-		return err
-	}
+	d.ID = id
 	raw, err := json.Marshal(d)
 	if err != nil {
 		return err
@@ -249,7 +328,7 @@ func CreateTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
 	if err := txn.Put(ctx, descKey(d.ID), raw); err != nil {
 		return err
 	}
-	return txn.Put(ctx, namespaceKey(d.Name), encoding.EncodeUvarintAscending(nil, next))
+	return txn.Put(ctx, d.Key().nameKey(), encoding.EncodeUvarintAscending(nil, uint64(id)))
 }
 
 // PutDescriptor writes a changed descriptor.
@@ -269,14 +348,18 @@ func DropTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
 	if err := txn.Del(ctx, descKey(d.ID)); err != nil {
 		return err
 	}
-	return txn.Del(ctx, namespaceKey(d.Name))
+	if err := deleteTableZones(ctx, txn, d.ID); err != nil {
+		return err
+	}
+	return txn.Del(ctx, d.Key().nameKey())
 }
 
 // ClearTable deletes every row of d, from every index.
 func ClearTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
 	start := d.TablePrefix()
+	end := PrefixEnd(start)
 	for {
-		kvs, err := txn.Scan(ctx, start, PrefixEnd(start), 1000)
+		kvs, err := txn.Scan(ctx, start, end, 1000)
 		if err != nil {
 			return err
 		}
@@ -290,24 +373,66 @@ func ClearTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
 		if len(kvs) < 1000 {
 			return nil
 		}
+		// Go on after the last key: scanning from the start again would
+		// step over this transaction's own deletions of the keys before,
+		// making a table's clearing quadratic in its rows (pgbench -i's
+		// ADD PRIMARY KEY spent most of its 20-25 s there).
+		last := kvs[len(kvs)-1].Key
+		start = append(append(make([]byte, 0, len(last)+1), last...), 0)
 	}
 }
 
-// ListTables returns every table's descriptor, by name.
-func ListTables(ctx context.Context, txn Txn) ([]*TableDescriptor, error) {
-	kvs, err := txn.Scan(ctx, namespacePrefix, PrefixEnd(namespacePrefix), 0)
+// ListTables returns the descriptor of every relation in database db,
+// by schema and name.
+func ListTables(ctx context.Context, txn Txn, db uint32) ([]*TableDescriptor, error) {
+	return listTables(ctx, txn, encoding.EncodeUvarintAscending(append([]byte(nil), namespacePrefix...), uint64(db)))
+}
+
+// ListTablesInSchema returns the descriptor of every relation in schema
+// schema of database db, by name.
+func ListTablesInSchema(ctx context.Context, txn Txn, db uint32, schema string) ([]*TableDescriptor, error) {
+	start := encoding.EncodeUvarintAscending(append([]byte(nil), namespacePrefix...), uint64(db))
+	return listTables(ctx, txn, encoding.EncodeStringAscending(start, schema))
+}
+
+// ListAllTables returns the descriptor of every relation of every
+// database, by ID.
+func ListAllTables(ctx context.Context, txn Txn) ([]*TableDescriptor, error) {
+	kvs, err := txn.Scan(ctx, descPrefix, PrefixEnd(descPrefix), 0)
 	if err != nil {
 		return nil, err
 	}
-	var out []*TableDescriptor
+	out := make([]*TableDescriptor, 0, len(kvs))
 	for _, kv := range kvs {
-		_, name, err := encoding.DecodeStringAscending(kv.Key[len(namespacePrefix):])
-		if err != nil {
-			return nil, errors.Wrap(err, "corrupt namespace key")
+		d := &TableDescriptor{}
+		if err := json.Unmarshal(kv.Value, d); err != nil {
+			return nil, errors.Wrapf(err, "corrupt descriptor at %q", kv.Key)
 		}
-		d, err := GetTable(ctx, txn, name)
+		if err := d.ResolveTypes(); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func listTables(ctx context.Context, txn Txn, prefix []byte) ([]*TableDescriptor, error) {
+	kvs, err := txn.Scan(ctx, prefix, PrefixEnd(prefix), 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*TableDescriptor, 0, len(kvs))
+	for _, kv := range kvs {
+		_, id, err := encoding.DecodeUvarintAscending(kv.Value)
+		if err != nil {
+			return nil, errors.Wrapf(err, "corrupt namespace entry at %q", kv.Key)
+		}
+		d, err := GetTableByID(ctx, txn, uint32(id))
 		if err != nil {
 			return nil, err
+		}
+		if d == nil {
+			return nil, errors.AssertionFailedf("namespace entry %q names descriptor %d, which does not exist", kv.Key, id)
 		}
 		out = append(out, d)
 	}
@@ -328,14 +453,14 @@ func PrefixEnd(p []byte) []byte {
 
 // RenameTable renames d, moving its namespace entry.
 func RenameTable(ctx context.Context, txn Txn, d *TableDescriptor, newName string) error {
-	if err := txn.Del(ctx, namespaceKey(d.Name)); err != nil {
+	if err := txn.Del(ctx, d.Key().nameKey()); err != nil {
 		return err
 	}
 	d.Name = newName
 	if err := PutDescriptor(ctx, txn, d); err != nil {
 		return err
 	}
-	return txn.Put(ctx, namespaceKey(newName), encoding.EncodeUvarintAscending(nil, uint64(d.ID)))
+	return txn.Put(ctx, d.Key().nameKey(), encoding.EncodeUvarintAscending(nil, uint64(d.ID)))
 }
 
 // GetTableByID reads a descriptor by ID; nil if there is none.
@@ -360,6 +485,9 @@ func (d *TableDescriptor) AddIndex(name string, cols []string, unique bool) (*In
 		i := d.ColumnIndex(c)
 		if i < 0 {
 			return nil, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q does not exist", c)
+		}
+		if err := d.Columns[i].CheckKeyable(); err != nil {
+			return nil, err
 		}
 		idx.Columns = append(idx.Columns, i)
 	}

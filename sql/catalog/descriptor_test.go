@@ -18,7 +18,7 @@ func TestDescriptorLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	newTable := func(name string) *catalog.TableDescriptor {
-		d := &catalog.TableDescriptor{Name: name, PrimaryKey: []int{0}, NextColumnID: 2, Columns: []catalog.ColumnDescriptor{
+		d := &catalog.TableDescriptor{Name: name, ParentID: 1, Schema: "public", PrimaryKey: []int{0}, NextColumnID: 2, Columns: []catalog.ColumnDescriptor{
 			catalog.ColumnDescriptor{ID: 1, Name: "k"}.WithType(types.Int),
 			catalog.ColumnDescriptor{ID: 2, Name: "v", Nullable: true}.WithType(types.MakeVarChar(10)),
 		}}
@@ -31,7 +31,7 @@ func TestDescriptorLifecycle(t *testing.T) {
 	if a.ID == b.ID || a.ID < 100 {
 		t.Fatalf("IDs %d and %d", a.ID, b.ID)
 	}
-	got, err := catalog.MustGetTable(ctx, txn, "b")
+	got, err := catalog.MustGetTable(ctx, txn, catalog.RelKey{DB: 1, Schema: "public", Name: "b"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestDescriptorLifecycle(t *testing.T) {
 	if err := catalog.RenameTable(ctx, txn, got, "c"); err != nil {
 		t.Fatal(err)
 	}
-	if d, err := catalog.GetTable(ctx, txn, "b"); err != nil || d != nil {
+	if d, err := catalog.GetTable(ctx, txn, catalog.RelKey{DB: 1, Schema: "public", Name: "b"}); err != nil || d != nil {
 		t.Fatalf("old name still resolves: %v %v", d, err)
 	}
 	if d, err := catalog.GetTableByID(ctx, txn, b.ID); err != nil || d.Name != "c" {
@@ -50,14 +50,14 @@ func TestDescriptorLifecycle(t *testing.T) {
 	if err := catalog.DropTable(ctx, txn, a); err != nil {
 		t.Fatal(err)
 	}
-	all, err := catalog.ListTables(ctx, txn)
+	all, err := catalog.ListTables(ctx, txn, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(all) != 1 || all[0].Name != "c" {
 		t.Fatalf("tables after drop: %v", all)
 	}
-	if _, err := catalog.MustGetTable(ctx, txn, "a"); err == nil {
+	if _, err := catalog.MustGetTable(ctx, txn, catalog.RelKey{DB: 1, Schema: "public", Name: "a"}); err == nil {
 		t.Fatal("dropped table still resolves")
 	}
 }

@@ -20,9 +20,10 @@ func DescIDOfKey(key []byte) (uint32, bool) {
 }
 
 // IsSchemaKey reports whether key holds a part of the schema: a
-// descriptor, a name, or the descriptor ID counter.
+// descriptor, a name, the descriptor ID counter, a database or a schema.
 func IsSchemaKey(key []byte) bool {
-	return bytes.HasPrefix(key, descPrefix) || bytes.HasPrefix(key, namespacePrefix) || bytes.Equal(key, descIDKey)
+	return bytes.HasPrefix(key, descPrefix) || bytes.HasPrefix(key, namespacePrefix) || bytes.Equal(key, descIDKey) ||
+		bytes.HasPrefix(key, nsPrefix) || bytes.HasPrefix(key, typeNamePrefix) || bytes.HasPrefix(key, typeDescPrefix)
 }
 
 // LeaseKey is the key of node's lease record on descriptor id.

@@ -117,22 +117,11 @@ func CreateRole(ctx context.Context, txn Txn, r *Role) error {
 	if old != nil {
 		return pgerror.Newf("42710", "role %q already exists", r.Name)
 	}
-	v, err := txn.Get(ctx, roleIDKey)
+	id, err := nextID(ctx, txn, roleIDKey, firstRoleID, "role")
 	if err != nil {
 		return err
 	}
-	next := uint64(firstRoleID)
-	if v != nil {
-		_, last, err := encoding.DecodeUvarintAscending(v)
-		if err != nil {
-			return errors.Wrap(err, "corrupt role ID counter")
-		}
-		next = last + 1
-	}
-	r.ID = uint32(next)
-	if err := txn.Put(ctx, roleIDKey, encoding.EncodeUvarintAscending(nil, next)); err != nil {
-		return err
-	}
+	r.ID = id
 	return PutRole(ctx, txn, r)
 }
 

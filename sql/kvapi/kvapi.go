@@ -6,6 +6,8 @@
 package kvapi
 
 import (
+	"time"
+
 	"context"
 
 	"github.com/meridiandb/meridian/hlc"
@@ -51,6 +53,16 @@ type Txn interface {
 	// back to a savepoint: it fails with that error again.
 	Savepoint(ctx context.Context) (Savepoint, error)
 	RollbackToSavepoint(ctx context.Context, sp Savepoint) error
+}
+
+// LockWaiter is a Txn whose waits for other transactions' locks can be
+// bounded: by a timeout (lock_timeout) for all its requests from now on,
+// or not at all (NoWait: FOR UPDATE NOWAIT) while set. A request that
+// would wait longer fails with SQLSTATE 55P03 (lock_not_available) and
+// does nothing. sql/memkv, which never waits, does not implement it.
+type LockWaiter interface {
+	SetLockTimeout(d time.Duration)
+	SetLockNoWait(on bool)
 }
 
 // Savepoint is a transaction's mark, opaque to the SQL layer.

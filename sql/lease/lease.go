@@ -69,7 +69,7 @@ type Manager struct {
 	cfg Config
 	mu  struct {
 		sync.Mutex
-		byName map[string]*Lease
+		byName map[catalog.RelKey]*Lease
 		byID   map[uint32]*Lease
 		// revocations counts Revoke calls: an acquisition that saw a
 		// revocation start while it ran installs nothing.
@@ -96,7 +96,7 @@ func NewManager(cfg Config) *Manager {
 		cfg.Duration = DefaultDuration
 	}
 	m := &Manager{cfg: cfg}
-	m.mu.byName = map[string]*Lease{}
+	m.mu.byName = map[catalog.RelKey]*Lease{}
 	m.mu.byID = map[uint32]*Lease{}
 	return m
 }
@@ -115,16 +115,16 @@ func (m *Manager) revokeFunc() RevokeFunc {
 	return m.cfg.Revoke
 }
 
-// lease returns a lease on table name good for a transaction reading at
-// ts, acquiring one if the cached one is missing or half gone; nil if
-// there is no such table or no lease fits.
-func (m *Manager) lease(ctx context.Context, name string, ts hlc.Timestamp) *Lease {
+// lease returns a lease on relation key good for a transaction reading
+// at ts, acquiring one if the cached one is missing or half gone; nil if
+// there is no such relation or no lease fits.
+func (m *Manager) lease(ctx context.Context, key catalog.RelKey, ts hlc.Timestamp) *Lease {
 	m.mu.Lock()
-	l := m.mu.byName[name]
+	l := m.mu.byName[key]
 	m.mu.Unlock()
 	if l == nil || l.remaining(m.cfg.Clock.Now()) < m.cfg.Duration/2 {
 		var err error
-		if l, err = m.acquire(ctx, name); err != nil || l == nil {
+		if l, err = m.acquire(ctx, key); err != nil || l == nil {
 			return nil
 		}
 	}
@@ -142,9 +142,9 @@ func (l *Lease) remaining(now hlc.Timestamp) time.Duration {
 	return time.Duration(l.deadline.WallTime - now.WallTime)
 }
 
-// acquire reads table name's descriptor and writes this node's lease
+// acquire reads relation key's descriptor and writes this node's lease
 // record on it, in one transaction, and caches the lease.
-func (m *Manager) acquire(ctx context.Context, name string) (*Lease, error) {
+func (m *Manager) acquire(ctx context.Context, key catalog.RelKey) (*Lease, error) {
 	m.mu.Lock()
 	gen := m.mu.revocations
 	m.mu.Unlock()
@@ -157,7 +157,7 @@ func (m *Manager) acquire(ctx context.Context, name string) (*Lease, error) {
 	if !ok {
 		return nil, nil
 	}
-	d, err := catalog.GetTable(ctx, txn, name)
+	d, err := catalog.GetTable(ctx, txn, key)
 	if err != nil || d == nil {
 		return nil, err
 	}
@@ -180,9 +180,9 @@ func (m *Manager) acquire(ctx context.Context, name string) (*Lease, error) {
 		return nil, nil
 	}
 	if old := m.mu.byID[d.ID]; old != nil {
-		delete(m.mu.byName, old.desc.Name)
+		delete(m.mu.byName, old.desc.Key())
 	}
-	m.mu.byName[d.Name], m.mu.byID[d.ID] = l, l
+	m.mu.byName[d.Key()], m.mu.byID[d.ID] = l, l
 	return l, nil
 }
 
@@ -201,7 +201,7 @@ func (m *Manager) Revoke(ids []uint32, now hlc.Timestamp) (hlc.Timestamp, error)
 		if l := m.mu.byID[id]; l != nil {
 			revoked = append(revoked, l)
 			delete(m.mu.byID, id)
-			delete(m.mu.byName, l.desc.Name)
+			delete(m.mu.byName, l.desc.Key())
 		}
 	}
 	m.mu.Unlock()

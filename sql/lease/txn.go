@@ -81,23 +81,52 @@ func (m *Manager) Wrap(t kvapi.Txn) kvapi.Txn {
 	return &Txn{Txn: t, m: m, ts: ts}
 }
 
-// Table returns table name's descriptor as txn sees it: from a lease if
-// txn has leases and one fits, otherwise read in txn; nil if there is no
-// such table. The descriptor is the caller's to change (a shallow copy:
-// its slices are shared and must not be written).
-func Table(ctx context.Context, txn kvapi.Txn, name string) (*catalog.TableDescriptor, error) {
+// Table returns relation key's descriptor as txn sees it: from a lease
+// if txn has leases and one fits, otherwise read in txn; nil if there is
+// no such relation. The descriptor is the caller's to change (a shallow
+// copy: its slices are shared and must not be written).
+func Table(ctx context.Context, txn kvapi.Txn, key catalog.RelKey) (*catalog.TableDescriptor, error) {
 	t, ok := txn.(*Txn)
 	if !ok || t.wroteSchema {
-		return catalog.GetTable(ctx, txn, name)
+		return catalog.GetTable(ctx, txn, key)
 	}
-	l := t.m.lease(ctx, name, t.ts.ReadTimestamp())
+	l := t.m.lease(ctx, key, t.ts.ReadTimestamp())
 	if l == nil {
-		return catalog.GetTable(ctx, txn, name)
+		return catalog.GetTable(ctx, txn, key)
 	}
 	t.m.Hits.Add(1)
 	t.use(l)
 	d := *l.desc
 	return &d, nil
+}
+
+// TableByID is Table for a descriptor known by its ID (a foreign key's
+// other table): the first read of an ID not leased yet reads it in txn to
+// learn its name, and leases it by that name as Table does.
+func TableByID(ctx context.Context, txn kvapi.Txn, id uint32) (*catalog.TableDescriptor, error) {
+	t, ok := txn.(*Txn)
+	if !ok || t.wroteSchema {
+		return catalog.GetTableByID(ctx, txn, id)
+	}
+	t.m.mu.Lock()
+	l := t.m.mu.byID[id]
+	t.m.mu.Unlock()
+	var key catalog.RelKey
+	if l != nil {
+		key = l.desc.Key()
+	} else {
+		d, err := catalog.GetTableByID(ctx, txn, id)
+		if err != nil || d == nil {
+			return d, err
+		}
+		key = d.Key()
+	}
+	d, err := Table(ctx, txn, key)
+	if err != nil || d == nil || d.ID != id {
+		// Renamed or dropped since: what txn reads decides.
+		return catalog.GetTableByID(ctx, txn, id)
+	}
+	return d, nil
 }
 
 func (t *Txn) use(l *Lease) {
@@ -279,5 +308,21 @@ func waitPast(ctx context.Context, clock *hlc.Clock, ts hlc.Timestamp) error {
 			return ctx.Err()
 		case <-t.C:
 		}
+	}
+}
+
+var _ kvapi.LockWaiter = (*Txn)(nil)
+
+// SetLockTimeout and SetLockNoWait pass kvapi.LockWaiter through to the
+// wrapped transaction (a no-op on one that never waits).
+func (t *Txn) SetLockTimeout(d time.Duration) {
+	if lw, ok := t.Txn.(kvapi.LockWaiter); ok {
+		lw.SetLockTimeout(d)
+	}
+}
+
+func (t *Txn) SetLockNoWait(on bool) {
+	if lw, ok := t.Txn.(kvapi.LockWaiter); ok {
+		lw.SetLockNoWait(on)
 	}
 }

@@ -56,6 +56,7 @@ const (
 	CodeOutOfMemory                 Code = "53200"
 	CodeTooManyConnections          Code = "53300"
 	CodeQueryCanceled               Code = "57014"
+	CodeLockNotAvailable            Code = "55P03"
 	CodeAdminShutdown               Code = "57P01"
 	CodeCannotConnectNow            Code = "57P03"
 	CodeInternalError               Code = "XX000"
@@ -94,6 +95,11 @@ func New(code Code, msg string) error {
 // Newf returns an error with code and a formatted message.
 func Newf(code Code, format string, args ...interface{}) error {
 	return &withCode{cause: errors.NewWithDepthf(1, format, args...), code: code}
+}
+
+// Unsupported is a 0A000 error: a feature Meridian does not have yet.
+func Unsupported(format string, args ...interface{}) error {
+	return &withCode{cause: errors.NewWithDepthf(1, format, args...), code: CodeFeatureNotSupported}
 }
 
 // WithCode attaches code to err (nil stays nil). An outer code wins over

@@ -17,6 +17,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/util/uuid"
 	"github.com/lib/pq/oid"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/pgjson"
 )
 
 // Values cross the wire in PostgreSQL's text or binary format (the
@@ -26,8 +27,13 @@ import (
 // pgEpoch is 2000-01-01, PostgreSQL's epoch for binary dates and times.
 var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// EncodeText is d in PostgreSQL's text format; nil for NULL.
-func EncodeText(d tree.Datum) []byte {
+// EncodeText is d in PostgreSQL's text format; nil for NULL. A
+// timestamptz is shown in UTC (EncodeTextIn shows it in a session's zone).
+func EncodeText(d tree.Datum) []byte { return EncodeTextIn(d, time.UTC) }
+
+// EncodeTextIn is EncodeText with a timestamptz shown in loc, as
+// PostgreSQL shows it in the session's TimeZone.
+func EncodeTextIn(d tree.Datum, loc *time.Location) []byte {
 	if d == tree.DNull {
 		return nil
 	}
@@ -39,10 +45,14 @@ func EncodeText(d tree.Datum) []byte {
 		return []byte("f")
 	case *tree.DString:
 		return []byte(*v)
+	case *tree.DJSON:
+		return []byte(pgjson.Format(v.JSON))
+	case *tree.DEnum:
+		return []byte(v.LogicalRep)
 	case *tree.DTimestampTZ:
-		return []byte(v.Time.UTC().Format("2006-01-02 15:04:05.999999-07"))
+		return []byte(formatTimestamp(v.Time.In(loc), true))
 	case *tree.DTimestamp:
-		return []byte(v.Time.Format("2006-01-02 15:04:05.999999"))
+		return []byte(formatTimestamp(v.Time, false))
 	case *tree.DDecimal:
 		return []byte(v.Decimal.Text('f'))
 	case *tree.DOid:
@@ -127,6 +137,14 @@ func EncodeBinary(d tree.Datum, t *types.T) ([]byte, error) {
 		return encodeNumericBinary(&v.Decimal), nil
 	case *tree.DArray:
 		return encodeArrayBinary(v, t)
+	case *tree.DJSON:
+		return encodeJSONBinary(v), nil
+	case *tree.DEnum:
+		// enum_send: the label's text.
+		return []byte(v.LogicalRep), nil
+	}
+	if b, ok := encodeDatetimeBinary(tree.UnwrapDOidWrapper(d)); ok {
+		return b, nil
 	}
 	return nil, pgerror.Newf(pgerror.CodeFeatureNotSupported, "binary format for type %s is not supported yet", t.SQLString())
 }
@@ -232,6 +250,17 @@ func DecodeParam(v []byte, t *types.T, format int16, now time.Time) (tree.Datum,
 	if v == nil {
 		return tree.DNull, nil
 	}
+	if t.Family() == types.JsonFamily {
+		return decodeJSON(v, format)
+	}
+	if t.Family() == types.EnumFamily && t.TypeMeta.EnumData != nil {
+		// enum_recv reads the label's text, as enum_in does.
+		e, err := tree.MakeDEnumFromLogicalRepresentation(t, string(v))
+		if err != nil {
+			return nil, pgerror.Newf(pgerror.CodeInvalidTextRepresentation, "invalid input value for enum %s: %q", t.TypeMeta.Name.Name, string(v))
+		}
+		return &e, nil
+	}
 	if format == 0 {
 		if t.Family() == types.StringFamily || t.Family() == types.UnknownFamily {
 			return tree.NewDString(string(v)), nil
@@ -241,6 +270,9 @@ func DecodeParam(v []byte, t *types.T, format int16, now time.Time) (tree.Datum,
 			return nil, pgerror.WithCode(err, pgerror.CodeInvalidTextRepresentation)
 		}
 		return d, nil
+	}
+	if t.Family() == types.ArrayFamily {
+		return decodeArrayBinary(v, t, now)
 	}
 	bad := func() error {
 		return pgerror.Newf(pgerror.CodeInvalidBinaryRepresentation, "invalid binary value of %d bytes for type %s", len(v), t.SQLString())
@@ -307,6 +339,12 @@ func DecodeParam(v []byte, t *types.T, format int16, now time.Time) (tree.Datum,
 	case oid.T_numeric:
 		return decodeNumericBinary(v)
 	}
+	if d, ok := decodeDatetimeBinary(v, t.Oid()); ok {
+		if d == nil {
+			return nil, bad()
+		}
+		return d, nil
+	}
 	return nil, pgerror.Newf(pgerror.CodeFeatureNotSupported, "binary format for type %s is not supported yet", t.SQLString())
 }
 
@@ -351,8 +389,12 @@ func TypeSize(t *types.T) int16 {
 		return 2
 	case oid.T_int4, oid.T_float4, oid.T_date:
 		return 4
-	case oid.T_int8, oid.T_float8, oid.T_timestamp, oid.T_timestamptz:
+	case oid.T_int8, oid.T_float8, oid.T_timestamp, oid.T_timestamptz, oid.T_time:
 		return 8
+	case oid.T_timetz:
+		return 12
+	case oid.T_interval:
+		return 16
 	case oid.T_bool:
 		return 1
 	case oid.T_uuid:

@@ -5,6 +5,7 @@ package rowenc
 import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/util/timeofday"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/util/timeutil/pgdate"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/util/uuid"
 	"github.com/cockroachdb/errors"
@@ -25,12 +26,14 @@ import (
 // or a NULL left out costs nothing.
 
 // KeyEncodable reports whether values of t can be stored (in a key or a
-// value) by this version.
+// value) by this version. jsonb may not be a primary key column: see
+// catalog.CheckKeyColumn.
 func KeyEncodable(t *types.T) bool {
 	switch t.Family() {
 	case types.IntFamily, types.FloatFamily, types.DecimalFamily, types.StringFamily,
 		types.BytesFamily, types.BoolFamily, types.TimestampFamily, types.TimestampTZFamily,
-		types.DateFamily, types.UuidFamily:
+		types.DateFamily, types.UuidFamily, types.JsonFamily, types.TimeFamily, types.TimeTZFamily, types.IntervalFamily,
+		types.EnumFamily:
 		return true
 	}
 	return false
@@ -62,6 +65,20 @@ func EncodeDatum(b []byte, d tree.Datum) ([]byte, error) {
 		return encoding.EncodeVarintAscending(b, v.UnixEpochDaysWithOrig()), nil
 	case *tree.DUuid:
 		return encoding.EncodeBytesAscending(b, v.GetBytes()), nil
+	case *tree.DJSON:
+		return encodeJSONKey(b, v), nil
+	case *tree.DArray:
+		return encodeArray(b, v, false)
+	case *tree.DTime:
+		return encodeTime(b, timeofday.TimeOfDay(*v)), nil
+	case *tree.DTimeTZ:
+		return encodeTimeTZ(b, v.TimeTZ), nil
+	case *tree.DInterval:
+		return encodeIntervalKey(b, v.Duration), nil
+	case *tree.DEnum:
+		// The physical representation orders as the labels were
+		// declared, and survives a label's renaming.
+		return encoding.EncodeBytesAscending(b, v.PhysicalRep), nil
 	case *tree.DOid:
 		// Not a column type; catalog queries' set operations and
 		// DISTINCT encode OIDs (and regclass) to compare them.
@@ -119,12 +136,32 @@ func DecodeDatum(b []byte, t *types.T) ([]byte, tree.Datum, error) {
 		}
 		u, err := uuid.FromBytes(v)
 		return rest, tree.NewDUuid(tree.DUuid{UUID: u}), err
+	case types.JsonFamily:
+		return decodeJSONKey(b)
+	case types.ArrayFamily:
+		return decodeArray(b, t, false)
+	case types.TimeFamily:
+		return decodeTime(b)
+	case types.TimeTZFamily:
+		return decodeTimeTZ(b)
+	case types.IntervalFamily:
+		return decodeIntervalKey(b)
 	case types.OidFamily:
 		rest, v, err := encoding.DecodeVarintAscending(b)
 		if err != nil {
 			return nil, nil, err
 		}
 		return rest, tree.NewDOidWithType(oid.Oid(v), t), nil
+	case types.EnumFamily:
+		rest, v, err := encoding.DecodeBytesAscending(b, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		e, err := tree.MakeDEnumFromPhysicalRepresentation(t, v)
+		if err != nil {
+			return nil, nil, err
+		}
+		return rest, &e, nil
 	}
 	return nil, nil, errors.AssertionFailedf("cannot decode a value of type %s", t)
 }
@@ -146,7 +183,7 @@ func RowValue(d *catalog.TableDescriptor, row tree.Datums) ([]byte, error) {
 	var v []byte
 	var err error
 	for i := range d.Columns {
-		if row[i] == tree.DNull || IsKeyColumn(d, i) {
+		if row[i] == tree.DNull || (IsKeyColumn(d, i) && !StoredInValue(d.Columns[i].Type())) {
 			continue
 		}
 		v = encoding.EncodeUvarintAscending(v, uint64(d.Columns[i].ID))
@@ -219,13 +256,34 @@ func DecodeRow(d *catalog.TableDescriptor, key, value []byte) (tree.Datums, erro
 // equality wants), while a stored value keeps its scale, as PostgreSQL's
 // numeric does.
 func EncodeValueDatum(b []byte, d tree.Datum) ([]byte, error) {
-	if dd, ok := d.(*tree.DDecimal); ok {
-		return encoding.EncodeStringAscending(b, dd.Decimal.String()), nil
+	switch v := d.(type) {
+	case *tree.DDecimal:
+		return encoding.EncodeStringAscending(b, v.Decimal.String()), nil
+	case *tree.DJSON:
+		return encodeJSONValue(b, v), nil
+	}
+	if a, ok := d.(*tree.DArray); ok {
+		return encodeArray(b, a, true)
+	}
+	if iv, ok := d.(*tree.DInterval); ok {
+		return encodeIntervalValue(b, iv.Duration), nil
 	}
 	return EncodeDatum(b, d)
 }
 
 func DecodeValueDatum(b []byte, t *types.T) ([]byte, tree.Datum, error) {
+	if t.Family() == types.JsonFamily {
+		if rest, null := encoding.DecodeIfNull(b); null {
+			return rest, tree.DNull, nil
+		}
+		return decodeJSONValue(b)
+	}
+	if t.Family() == types.ArrayFamily {
+		if rest, null := encoding.DecodeIfNull(b); null {
+			return rest, tree.DNull, nil
+		}
+		return decodeArray(b, t, true)
+	}
 	if t.Family() == types.DecimalFamily {
 		if rest, null := encoding.DecodeIfNull(b); null {
 			return rest, tree.DNull, nil
@@ -236,6 +294,12 @@ func DecodeValueDatum(b []byte, t *types.T) ([]byte, tree.Datum, error) {
 		}
 		d, err := tree.ParseDDecimal(s)
 		return rest, d, err
+	}
+	if t.Family() == types.IntervalFamily {
+		if rest, null := encoding.DecodeIfNull(b); null {
+			return rest, tree.DNull, nil
+		}
+		return decodeIntervalValue(b)
 	}
 	return DecodeDatum(b, t)
 }

@@ -1,8 +1,22 @@
-// Package sem is what the stages of the SQL pipeline share about
-// expressions and types, below the catalog: parsing expressions and type
-// names with the parser's errors given PostgreSQL's SQLSTATEs (parse.go),
-// the names, widths and modifiers PostgreSQL's catalogs show for types
-// (pgtypes.go), and the columns an expression names (walk.go).
+// Package sem is the semantics of expressions, below the catalog and the
+// planner: what the stages of the SQL pipeline share about types and
+// what an expression means and computes.
+//
+//   - Evaluation (EvalCtx: expr.go, expr_array.go, expr_datetime.go,
+//     expr_json.go): operators, comparisons and casts (CastDatum), with
+//     PostgreSQL's results and errors. What it needs of the layers above
+//     (the catalog for ::regclass, the session, subqueries) comes through
+//     the seams in seams.go and EvalCtx's fields, which package sql fills.
+//   - Type resolution: PostgreSQL's implicit casts (typeres.go) and the
+//     types clients see (literal_type.go).
+//   - Builtin functions, registered per family and file (Register,
+//     RegisterFamily: builtins_string.go, builtins_math.go, ...); the
+//     family that reads the catalog (pg_get_indexdef and friends)
+//     registers from package sql.
+//   - Parsing expressions and type names with the parser's errors given
+//     PostgreSQL's SQLSTATEs (parse.go), the names, widths and modifiers
+//     PostgreSQL's catalogs show for types (pgtypes.go), and the columns an
+//     expression names (walk.go).
 package sem
 
 import (
@@ -45,6 +59,9 @@ var couldNotParse = regexp.MustCompile(`could not parse "(.*)" as type ([a-zA-Z0
 // InvalidInput is PostgreSQL's error for a value that does not parse as
 // type t.
 func InvalidInput(t *types.T, value string) error {
+	if t.Family() == types.EnumFamily && t.TypeMeta.Name != nil {
+		return pgerror.Newf(pgerror.CodeInvalidTextRepresentation, "invalid input value for enum %s: %q", t.TypeMeta.Name.Name, value)
+	}
 	return pgerror.Newf(pgerror.CodeInvalidTextRepresentation, "invalid input syntax for type %s: %q", t.SQLStandardName(), value)
 }
 

@@ -2,6 +2,7 @@ package sem
 
 import (
 	"fmt"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"strings"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
@@ -13,7 +14,7 @@ import (
 var CatalogTypes = []*types.T{
 	types.Bool, types.Bytes, types.QChar, types.Name, types.Int, types.Int2, types.Int4, types.String,
 	types.Oid, types.Float4, types.Float, types.BPChar, types.VarChar, types.Date, types.Time,
-	types.Timestamp, types.TimestampTZ, types.Interval, types.Decimal, types.Uuid, types.Jsonb,
+	types.Timestamp, types.TimestampTZ, types.Interval, types.Decimal, types.Uuid, types.Jsonb, types.Json, types.TimeTZ,
 }
 
 // pgTypeNames are format_type's names where they differ from pg_type's.
@@ -21,7 +22,7 @@ var pgTypeNames = map[oid.Oid]string{
 	oid.T_bool: "boolean", oid.T_char: `"char"`, oid.T_int8: "bigint", oid.T_int2: "smallint", oid.T_int4: "integer",
 	oid.T_float4: "real", oid.T_float8: "double precision", oid.T_bpchar: "character", oid.T_varchar: "character varying",
 	oid.T_time: "time without time zone", oid.T_timestamp: "timestamp without time zone",
-	oid.T_timestamptz: "timestamp with time zone",
+	oid.T_timestamptz: "timestamp with time zone", oid.T_timetz: "time with time zone",
 }
 
 // TypeName is a type's pg_type name: int4, varchar, timestamptz.
@@ -43,6 +44,8 @@ func TypeLen(t *types.T) int {
 		return 4
 	case oid.T_int8, oid.T_float8, oid.T_time, oid.T_timestamp, oid.T_timestamptz:
 		return 8
+	case oid.T_timetz:
+		return 12
 	case oid.T_interval, oid.T_uuid:
 		return 16
 	case oid.T_name:
@@ -55,6 +58,10 @@ func TypeLen(t *types.T) int {
 // and scale, or a character type's length, offset by 4 as PostgreSQL
 // stores them; -1 for none.
 func Typmod(t *types.T) int32 {
+	if t.Family() == types.ArrayFamily {
+		// An array column carries its element type's modifier.
+		return Typmod(t.ArrayContents())
+	}
 	switch t.Oid() {
 	case oid.T_numeric:
 		if t.Precision() > 0 {
@@ -68,12 +75,27 @@ func Typmod(t *types.T) int32 {
 	return -1
 }
 
+// FormatTypeOf is FormatType of t, which may be a user-defined type (an
+// enum, or an array of one), named by its metadata.
+func FormatTypeOf(t *types.T, mod int32) string {
+	switch {
+	case t.Family() == types.EnumFamily && t.TypeMeta.Name != nil:
+		return tree.NameString(t.TypeMeta.Name.Name)
+	case t.Family() == types.ArrayFamily && t.ArrayContents().Family() == types.EnumFamily:
+		return FormatTypeOf(t.ArrayContents(), mod) + "[]"
+	}
+	return FormatType(t.Oid(), mod)
+}
+
 // FormatType is format_type: a type's SQL name with its modifier, such as
 // numeric(10,2) or character varying(20).
 func FormatType(o oid.Oid, mod int32) string {
 	t, ok := types.OidToType[o]
 	if !ok {
-		return "???"
+		// The parser's table lacks json (it reads the name as jsonb).
+		if t, ok = catalogType(o); !ok {
+			return "???"
+		}
 	}
 	if t.Family() == types.ArrayFamily {
 		return FormatType(t.ArrayContents().Oid(), mod) + "[]"
@@ -92,4 +114,13 @@ func FormatType(o oid.Oid, mod int32) string {
 		}
 	}
 	return name
+}
+
+func catalogType(o oid.Oid) (*types.T, bool) {
+	for _, t := range CatalogTypes {
+		if t.Oid() == o {
+			return t, true
+		}
+	}
+	return nil, false
 }

@@ -7,9 +7,11 @@ package txnkv
 
 import (
 	"context"
+	"time"
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
+	"github.com/meridiandb/meridian/kv"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
@@ -49,7 +51,24 @@ func (a *historicalAdapter) AsOfSystemTime() hlc.Timestamp { return a.ts }
 
 var _ kvapi.HistoricalDB = txnDB{}
 
-type txnAdapter struct{ t *txn.Txn }
+type txnAdapter struct {
+	t *txn.Txn
+	// lockTimeout and noWait: see kvapi.LockWaiter.
+	lockTimeout time.Duration
+	noWait      bool
+}
+
+var _ kvapi.LockWaiter = (*txnAdapter)(nil)
+
+func (a *txnAdapter) SetLockTimeout(d time.Duration) {
+	a.lockTimeout = d
+	a.t.SetLockWait(a.lockTimeout, a.noWait)
+}
+
+func (a *txnAdapter) SetLockNoWait(on bool) {
+	a.noWait = on
+	a.t.SetLockWait(a.lockTimeout, a.noWait)
+}
 
 var _ kvapi.Timestamped = (*txnAdapter)(nil)
 
@@ -66,7 +85,13 @@ func sqlError(err error) error {
 		return nil
 	}
 	var amb *kvserver.AmbiguousResultError
+	var lna *kv.LockNotAvailableError
 	switch {
+	case errors.As(err, &lna) && lna.NoWait:
+		// PostgreSQL names the relation; the key's table is not known here.
+		return pgerror.New(pgerror.CodeLockNotAvailable, "could not obtain lock on row: another transaction holds it (NOWAIT)")
+	case errors.As(err, &lna):
+		return pgerror.New(pgerror.CodeLockNotAvailable, "canceling statement due to lock timeout")
 	case txn.IsRetryable(err):
 		return pgerror.WithHint(pgerror.WithCode(err, pgerror.CodeSerializationFailure),
 			"The transaction conflicted with another one; run it again.")

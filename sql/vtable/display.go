@@ -48,9 +48,21 @@ func DisplayDefault(c *catalog.ColumnDescriptor) string {
 	default:
 		return shown
 	}
-	name := sem.FormatType(c.Type().Oid(), -1)
+	name := sem.FormatTypeOf(c.Type(), -1)
 	if c.Type().Oid() == oid.T_bpchar {
 		name = "bpchar"
 	}
 	return shown + "::" + name
+}
+
+// DisplayPredicate is a partial index's predicate as PostgreSQL deparses
+// it (pg_get_indexdef, pg_index.indpred): a bare column as it is,
+// anything else parenthesized.
+func DisplayPredicate(pred string) string {
+	if e, err := sem.ParseExpr(pred); err == nil {
+		if _, ok := e.(*tree.UnresolvedName); ok {
+			return DisplayExpr(pred)
+		}
+	}
+	return "(" + DisplayExpr(pred) + ")"
 }

@@ -13,22 +13,30 @@ import (
 // pgCatalog are the tables of pg_catalog, by name.
 var pgCatalog = map[string]*Table{
 	"pg_namespace": {
-		Cols: vcols("oid:oid nspname:name nspowner:oid"),
-		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
-			var out []tree.Datums
-			for _, ns := range []struct {
-				o    oid.Oid
-				name string
-			}{{pgCatalogOID, "pg_catalog"}, {publicOID, "public"}, {informationSchemaOID, "information_schema"}} {
-				out = append(out, tree.Datums{tree.NewDOid(ns.o), tree.NewDName(ns.name), tree.NewDOid(ownerOID)})
+		Cols: vcols("oid:oid nspname:name nspowner:oid nspacl:text[]"),
+		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
+			out := []tree.Datums{
+				{tree.NewDOid(pgCatalogOID), tree.NewDName("pg_catalog"), tree.NewDOid(ownerOID), tree.DNull},
+				{tree.NewDOid(informationSchemaOID), tree.NewDName("information_schema"), tree.NewDOid(ownerOID), tree.DNull},
+			}
+			schemas, err := env.Schemas(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, s := range schemas {
+				acl, err := env.ACL(ctx, s.ACL)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, tree.Datums{tree.NewDOid(NamespaceOID(s)), tree.NewDName(s.Name), tree.NewDOid(oid.Oid(s.Owner)), acl})
 			}
 			return out, nil
 		},
 	},
 	"pg_sequence": {
 		Cols: vcols("seqrelid:oid seqtypid:oid seqstart:int8 seqincrement:int8 seqmax:int8 seqmin:int8 seqcache:int8 seqcycle:bool"),
-		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
-			tables, err := catalog.ListTables(ctx, txn)
+		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
+			tables, err := env.Tables(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -56,8 +64,8 @@ var pgCatalog = map[string]*Table{
 	// (deptype a for SERIAL and OWNED BY, i for an identity column).
 	"pg_depend": {
 		Cols: vcols("classid:oid objid:oid objsubid:int4 refclassid:oid refobjid:oid refobjsubid:int4 deptype:char"),
-		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
-			tables, err := catalog.ListTables(ctx, txn)
+		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
+			tables, err := env.Tables(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -90,7 +98,7 @@ var pgCatalog = map[string]*Table{
 	},
 	"pg_am": {
 		Cols: vcols("oid:oid amname:name amtype:char"),
-		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
+		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
 			return []tree.Datums{
 				{tree.NewDOid(heapAMOID), tree.NewDName("heap"), tree.NewDString("t")},
 				{tree.NewDOid(btreeAMOID), tree.NewDName("btree"), tree.NewDString("i")},
@@ -100,19 +108,21 @@ var pgCatalog = map[string]*Table{
 	"pg_class": {
 		Cols: vcols("oid:oid relname:name relnamespace:oid relkind:char relowner:oid relam:oid reltuples:int4 relhasindex:bool relnatts:int2 relpersistence:char " +
 			"relchecks:int2 relhasrules:bool relhastriggers:bool relrowsecurity:bool relforcerowsecurity:bool relispartition:bool " +
-			"reltablespace:oid reloftype:oid relreplident:char reltoastrelid:oid relpartbound:text reloptions:text[]"),
-		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
-			tables, err := catalog.ListTables(ctx, txn)
+			"reltablespace:oid reloftype:oid relreplident:char reltoastrelid:oid relpartbound:text reloptions:text[] relacl:text[]"),
+		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
+			tables, err := env.Tables(ctx)
 			if err != nil {
 				return nil, err
 			}
 			var out []tree.Datums
+			owner := oid.Oid(ownerOID)
+			var acl tree.Datum = tree.DNull
 			row := func(o oid.Oid, name string, ns oid.Oid, kind string, am oid.Oid, hasIndex bool, natts int) tree.Datums {
 				return tree.Datums{tree.NewDOid(o), tree.NewDName(name), tree.NewDOid(ns),
-					tree.NewDString(kind), tree.NewDOid(ownerOID), tree.NewDOid(am), tree.NewDInt(-1),
+					tree.NewDString(kind), tree.NewDOid(owner), tree.NewDOid(am), tree.NewDInt(-1),
 					tree.MakeDBool(tree.DBool(hasIndex)), tree.NewDInt(tree.DInt(natts)), tree.NewDString("p"),
 					tree.NewDInt(0), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolFalse, tree.DBoolFalse, tree.DBoolFalse,
-					tree.NewDOid(0), tree.NewDOid(0), tree.NewDString("d"), tree.NewDOid(0), tree.DNull, tree.DNull}
+					tree.NewDOid(0), tree.NewDOid(0), tree.NewDString("d"), tree.NewDOid(0), tree.DNull, tree.DNull, acl}
 			}
 			// The catalogs themselves, under their PostgreSQL OIDs.
 			for _, sys := range []struct {
@@ -122,23 +132,28 @@ var pgCatalog = map[string]*Table{
 				out = append(out, row(sys.o, sys.name, pgCatalogOID, "r", heapAMOID, true, 0))
 			}
 			for _, d := range tables {
+				owner = oid.Oid(d.OwnerID())
+				if acl, err = env.ACL(ctx, d.ACL); err != nil {
+					return nil, err
+				}
 				if d.ViewQuery != "" {
-					out = append(out, row(RelOID(d), d.Name, publicOID, "v", 0, false, len(d.Columns)))
+					out = append(out, row(RelOID(d), d.Name, env.SchemaOID(d.Schema), "v", 0, false, len(d.Columns)))
 					continue
 				}
 				if d.Sequence != nil {
-					out = append(out, row(RelOID(d), d.Name, publicOID, "S", 0, false, len(d.Columns)))
+					out = append(out, row(RelOID(d), d.Name, env.SchemaOID(d.Schema), "S", 0, false, len(d.Columns)))
 					continue
 				}
 				idxs := TableIndexes(d)
-				r := row(RelOID(d), d.Name, publicOID, "r", heapAMOID, len(idxs) > 0, len(d.Columns))
+				r := row(RelOID(d), d.Name, env.SchemaOID(d.Schema), "r", heapAMOID, len(idxs) > 0, len(d.Columns))
 				r[10] = tree.NewDInt(tree.DInt(len(d.Checks))) // relchecks
 				// PostgreSQL enforces foreign keys with triggers, and psql
 				// shows a table's foreign keys only when it has some.
 				r[12] = tree.MakeDBool(tree.DBool(len(d.ForeignKeys) > 0 || len(d.InboundFKs) > 0))
 				out = append(out, r)
+				acl = tree.DNull
 				for _, idx := range idxs {
-					out = append(out, row(IndexOID(d, idx.ID), idx.Name, publicOID, "i", btreeAMOID, false, len(idx.Columns)))
+					out = append(out, row(IndexOID(d, idx.ID), idx.Name, env.SchemaOID(d.Schema), "i", btreeAMOID, false, len(idx.Columns)))
 				}
 			}
 			return out, nil
@@ -146,9 +161,9 @@ var pgCatalog = map[string]*Table{
 	},
 	"pg_attribute": {
 		Cols: vcols("attrelid:oid attname:name atttypid:oid attnum:int2 attnotnull:bool atthasdef:bool attisdropped:bool atttypmod:int4 " +
-			"attidentity:char attgenerated:char attcollation:oid attstorage:char attcompression:char attstattarget:int4"),
-		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
-			tables, err := catalog.ListTables(ctx, txn)
+			"attidentity:char attgenerated:char attcollation:oid attstorage:char attcompression:char attstattarget:int4 attlen:int2 attacl:text[]"),
+		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
+			tables, err := env.Tables(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -158,13 +173,13 @@ var pgCatalog = map[string]*Table{
 					if c.Hidden {
 						continue
 					}
-					out = append(out, attrRow(RelOID(d), &c, i+1, c.Default != "" && c.Identity == ""))
+					out = append(out, attrRow(RelOID(d), &c, i+1, (c.Default != "" && c.Identity == "") || c.Generated != ""))
 				}
 				// An index's attributes are its key columns, as
 				// psql's \d INDEX reads them.
 				if d.IsTable() {
 					for _, idx := range TableIndexes(d) {
-						for k, ci := range idx.Columns {
+						for k, ci := range append(append([]int{}, idx.Columns...), idx.Include...) {
 							out = append(out, attrRow(IndexOID(d, idx.ID), &d.Columns[ci], k+1, false))
 						}
 					}
@@ -176,8 +191,8 @@ var pgCatalog = map[string]*Table{
 	"pg_index": {
 		Cols: vcols("indexrelid:oid indrelid:oid indnatts:int2 indisunique:bool indisprimary:bool indisclustered:bool indisvalid:bool indisreplident:bool " +
 			"indnkeyatts:int2 indimmediate:bool indnullsnotdistinct:bool indpred:text"),
-		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
-			tables, err := catalog.ListTables(ctx, txn)
+		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
+			tables, err := env.Tables(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -187,29 +202,43 @@ var pgCatalog = map[string]*Table{
 					continue
 				}
 				for _, idx := range TableIndexes(d) {
+					var pred tree.Datum = tree.DNull
+					if idx.Predicate != "" {
+						pred = tree.NewDString(DisplayPredicate(idx.Predicate))
+					}
 					out = append(out, tree.Datums{tree.NewDOid(IndexOID(d, idx.ID)), tree.NewDOid(RelOID(d)),
-						tree.NewDInt(tree.DInt(len(idx.Columns))), tree.MakeDBool(tree.DBool(idx.Unique)),
+						tree.NewDInt(tree.DInt(len(idx.Columns) + len(idx.Include))), tree.MakeDBool(tree.DBool(idx.Unique)),
 						tree.MakeDBool(tree.DBool(idx.ID == catalog.PrimaryIndexID)), tree.DBoolFalse, tree.DBoolTrue, tree.DBoolFalse,
-						tree.NewDInt(tree.DInt(len(idx.Columns))), tree.DBoolTrue, tree.DBoolFalse, tree.DNull})
+						tree.NewDInt(tree.DInt(len(idx.Columns))), tree.DBoolTrue, tree.DBoolFalse, pred})
 				}
 			}
 			return out, nil
 		},
 	},
-	// One database, the one current_database names: every connection
-	// sees the same tables whatever database it asked for.
 	"pg_database": {
 		Cols: vcols("oid:oid datname:name datdba:oid encoding:int4 datlocprovider:char datistemplate:bool datallowconn:bool datconnlimit:int4 datcollate:text datctype:text daticulocale:text datacl:text[]"),
-		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
-			return []tree.Datums{{tree.NewDOid(defaultDBOID), tree.NewDName("defaultdb"), tree.NewDOid(ownerOID), tree.NewDInt(UTF8EncodingID),
-				tree.NewDString("c"), tree.DBoolFalse, tree.DBoolTrue, tree.NewDInt(-1), tree.NewDString("C"), tree.NewDString("C"),
-				tree.DNull, tree.DNull}}, nil
+		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
+			dbs, err := catalog.ListDatabases(ctx, env.Txn)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]tree.Datums, len(dbs))
+			for i, db := range dbs {
+				acl, err := env.ACL(ctx, db.ACL)
+				if err != nil {
+					return nil, err
+				}
+				out[i] = tree.Datums{tree.NewDOid(NamespaceOID(db)), tree.NewDName(db.Name), tree.NewDOid(oid.Oid(db.Owner)), tree.NewDInt(UTF8EncodingID),
+					tree.NewDString("c"), tree.DBoolFalse, tree.DBoolTrue, tree.NewDInt(-1), tree.NewDString("C"), tree.NewDString("C"),
+					tree.DNull, acl}
+			}
+			return out, nil
 		},
 	},
 	"pg_attrdef": {
 		Cols: vcols("oid:oid adrelid:oid adnum:int2 adbin:text"),
-		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
-			tables, err := catalog.ListTables(ctx, txn)
+		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
+			tables, err := env.Tables(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -221,6 +250,11 @@ var pgCatalog = map[string]*Table{
 						// returns it as is.
 						out = append(out, tree.Datums{tree.NewDOid(AttrDefOID(d, i)), tree.NewDOid(RelOID(d)), tree.NewDInt(tree.DInt(i + 1)), tree.NewDString(DisplayDefault(&c))})
 					}
+					if c.Generated != "" {
+						// A generated column's expression, as PostgreSQL
+						// keeps it.
+						out = append(out, tree.Datums{tree.NewDOid(AttrDefOID(d, i)), tree.NewDOid(RelOID(d)), tree.NewDInt(tree.DInt(i + 1)), tree.NewDString("(" + DisplayExpr(c.Generated) + ")")})
+					}
 				}
 			}
 			return out, nil
@@ -229,8 +263,8 @@ var pgCatalog = map[string]*Table{
 	"pg_constraint": {
 		Cols: vcols("oid:oid conname:name connamespace:oid contype:char condeferrable:bool condeferred:bool convalidated:bool conrelid:oid conindid:oid " +
 			"confrelid:oid conparentid:oid conkey:int2[] confkey:int2[]"),
-		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
-			tables, err := catalog.ListTables(ctx, txn)
+		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
+			tables, err := env.Tables(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -251,7 +285,7 @@ var pgCatalog = map[string]*Table{
 					continue
 				}
 				if idxs := TableIndexes(d); len(idxs) > 0 && idxs[0].ID == catalog.PrimaryIndexID {
-					out = append(out, tree.Datums{tree.NewDOid(ConstraintOID(d, catalog.PrimaryIndexID)), tree.NewDName(idxs[0].Name), tree.NewDOid(publicOID),
+					out = append(out, tree.Datums{tree.NewDOid(ConstraintOID(d, catalog.PrimaryIndexID)), tree.NewDName(idxs[0].Name), tree.NewDOid(env.SchemaOID(d.Schema)),
 						tree.NewDString("p"), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(RelOID(d)), tree.NewDOid(IndexOID(d, catalog.PrimaryIndexID)),
 						tree.NewDOid(0), tree.NewDOid(0), attnums(d, pkNames(d)), tree.DNull})
 				}
@@ -263,7 +297,7 @@ var pgCatalog = map[string]*Table{
 					for i, o := range idx.Columns {
 						names[i] = d.Columns[o].Name
 					}
-					out = append(out, tree.Datums{tree.NewDOid(ConstraintOID(d, idx.ID)), tree.NewDName(idx.Name), tree.NewDOid(publicOID),
+					out = append(out, tree.Datums{tree.NewDOid(ConstraintOID(d, idx.ID)), tree.NewDName(idx.Name), tree.NewDOid(env.SchemaOID(d.Schema)),
 						tree.NewDString("u"), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(RelOID(d)), tree.NewDOid(IndexOID(d, idx.ID)),
 						tree.NewDOid(0), tree.NewDOid(0), attnums(d, names), tree.DNull})
 				}
@@ -272,7 +306,7 @@ var pgCatalog = map[string]*Table{
 					if err != nil {
 						return nil, err
 					}
-					out = append(out, tree.Datums{tree.NewDOid(CheckOID(d, k)), tree.NewDName(ck.Name), tree.NewDOid(publicOID),
+					out = append(out, tree.Datums{tree.NewDOid(CheckOID(d, k)), tree.NewDName(ck.Name), tree.NewDOid(env.SchemaOID(d.Schema)),
 						tree.NewDString("c"), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(RelOID(d)), tree.NewDOid(0),
 						tree.NewDOid(0), tree.NewDOid(0), attnums(d, sem.ExprColumns(e)), tree.DNull})
 				}
@@ -287,7 +321,7 @@ var pgCatalog = map[string]*Table{
 					} else {
 						ref = IndexOID(parent, catalog.PrimaryIndexID)
 					}
-					out = append(out, tree.Datums{tree.NewDOid(FKOID(d, k)), tree.NewDName(fk.Name), tree.NewDOid(publicOID),
+					out = append(out, tree.Datums{tree.NewDOid(FKOID(d, k)), tree.NewDName(fk.Name), tree.NewDOid(env.SchemaOID(d.Schema)),
 						tree.NewDString("f"), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(RelOID(d)), tree.NewDOid(ref),
 						tree.NewDOid(RelOID(parent)), tree.NewDOid(0), attnums(d, fk.Columns), attnums(parent, fk.RefColumns)})
 				}
@@ -296,8 +330,8 @@ var pgCatalog = map[string]*Table{
 		},
 	},
 	"pg_type": {
-		Cols: vcols("oid:oid typname:name typnamespace:oid typowner:oid typlen:int2 typtype:char typcollation:oid typelem:oid typarray:oid typbasetype:oid typnotnull:bool"),
-		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
+		Cols: vcols("oid:oid typname:name typnamespace:oid typowner:oid typlen:int2 typtype:char typcollation:oid typelem:oid typarray:oid typbasetype:oid typnotnull:bool typtypmod:int4 typrelid:oid typcategory:char typacl:text[]"),
+		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
 			var out []tree.Datums
 			for _, t := range sem.CatalogTypes {
 				coll := oid.Oid(0)
@@ -306,14 +340,51 @@ var pgCatalog = map[string]*Table{
 				}
 				out = append(out, tree.Datums{tree.NewDOid(t.Oid()), tree.NewDName(sem.TypeName(t)), tree.NewDOid(pgCatalogOID), tree.NewDOid(ownerOID),
 					tree.NewDInt(tree.DInt(sem.TypeLen(t))), tree.NewDString("b"), tree.NewDOid(coll), tree.NewDOid(0),
-					tree.NewDOid(types.CalcArrayOid(t)), tree.NewDOid(0), tree.DBoolFalse})
+					tree.NewDOid(types.CalcArrayOid(t)), tree.NewDOid(0), tree.DBoolFalse, tree.NewDInt(-1), tree.NewDOid(0), tree.NewDString(typCategory(t)), tree.DNull})
+				out = append(out, arrayTypeRows(t, coll)...)
+			}
+			// The user-defined types (enums) of the session's database,
+			// each with its array type, as PostgreSQL makes one.
+			enums, err := env.Types(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, d := range enums {
+				ns := env.SchemaOID(d.Schema)
+				out = append(out,
+					tree.Datums{tree.NewDOid(catalog.TypeOID(d.ID)), tree.NewDName(d.Name), tree.NewDOid(ns), tree.NewDOid(ownerOID),
+						tree.NewDInt(4), tree.NewDString("e"), tree.NewDOid(0), tree.NewDOid(0),
+						tree.NewDOid(catalog.ArrayTypeOID(d.ID)), tree.NewDOid(0), tree.DBoolFalse, tree.NewDInt(-1), tree.NewDOid(0), tree.NewDString("E"), tree.DNull},
+					tree.Datums{tree.NewDOid(catalog.ArrayTypeOID(d.ID)), tree.NewDName("_" + d.Name), tree.NewDOid(ns), tree.NewDOid(ownerOID),
+						tree.NewDInt(-1), tree.NewDString("b"), tree.NewDOid(0), tree.NewDOid(catalog.TypeOID(d.ID)),
+						tree.NewDOid(0), tree.NewDOid(0), tree.DBoolFalse, tree.NewDInt(-1), tree.NewDOid(0), tree.NewDString("A"), tree.DNull})
+			}
+			return out, nil
+		},
+	},
+	// pg_enum: the members of the enums, enumsortorder their position
+	// (PostgreSQL's are floats that ADD VALUE BEFORE/AFTER interpolate;
+	// only their order is meaningful).
+	"pg_enum": {
+		Cols: vcols("oid:oid enumtypid:oid enumsortorder:float4 enumlabel:name"),
+		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
+			enums, err := env.Types(ctx)
+			if err != nil {
+				return nil, err
+			}
+			var out []tree.Datums
+			for _, d := range enums {
+				for i, l := range d.Enum.Labels {
+					out = append(out, tree.Datums{tree.NewDOid(EnumLabelOID(d, i)), tree.NewDOid(catalog.TypeOID(d.ID)),
+						tree.NewDFloat(tree.DFloat(i + 1)), tree.NewDName(l)})
+				}
 			}
 			return out, nil
 		},
 	},
 	"pg_collation": {
 		Cols: vcols("oid:oid collname:name collnamespace:oid"),
-		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
+		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
 			return []tree.Datums{
 				{tree.NewDOid(defaultCollationOID), tree.NewDName("default"), tree.NewDOid(pgCatalogOID)},
 				{tree.NewDOid(950), tree.NewDName("C"), tree.NewDOid(pgCatalogOID)},
@@ -370,8 +441,8 @@ var pgCatalog = map[string]*Table{
 	},
 	"pg_auth_members": {
 		Cols: vcols("roleid:oid member:oid grantor:oid admin_option:bool"),
-		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
-			ms, err := catalog.ListMemberships(ctx, txn)
+		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
+			ms, err := catalog.ListMemberships(ctx, env.Txn)
 			if err != nil {
 				return nil, err
 			}
@@ -387,15 +458,15 @@ var pgCatalog = map[string]*Table{
 	"pg_trigger": emptyTable("oid:oid tgrelid:oid tgparentid:oid tgname:name tgenabled:char tgisinternal:bool"),
 	"pg_tables": {
 		Cols: vcols("schemaname:name tablename:name tableowner:name hasindexes:bool"),
-		Rows: func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
-			tables, err := catalog.ListTables(ctx, txn)
+		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
+			tables, err := env.Tables(ctx)
 			if err != nil {
 				return nil, err
 			}
 			var out []tree.Datums
 			for _, d := range tables {
 				if d.IsTable() {
-					out = append(out, tree.Datums{tree.NewDName("public"), tree.NewDName(d.Name), tree.NewDName("root"), tree.MakeDBool(tree.DBool(len(d.Indexes) > 0))})
+					out = append(out, tree.Datums{tree.NewDName(d.Schema), tree.NewDName(d.Name), tree.NewDName("root"), tree.MakeDBool(tree.DBool(len(d.Indexes) > 0))})
 				}
 			}
 			return out, nil
@@ -405,9 +476,9 @@ var pgCatalog = map[string]*Table{
 
 // roleRows makes a role table's rows, one per role (none where row
 // returns nil).
-func roleRows(row func(*catalog.Role) tree.Datums) func(context.Context, catalog.Txn) ([]tree.Datums, error) {
-	return func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error) {
-		roles, err := catalog.ListRoles(ctx, txn)
+func roleRows(row func(*catalog.Role) tree.Datums) func(context.Context, *Env) ([]tree.Datums, error) {
+	return func(ctx context.Context, env *Env) ([]tree.Datums, error) {
+		roles, err := catalog.ListRoles(ctx, env.Txn)
 		if err != nil {
 			return nil, err
 		}

@@ -22,14 +22,15 @@ import (
 )
 
 const (
-	pgCatalogOID         = 11
+	pgCatalogOID = 11
+	// PgCatalogOID is pg_catalog's pg_namespace OID.
+	PgCatalogOID         = pgCatalogOID
 	publicOID            = 2200
 	informationSchemaOID = 13000
 	heapAMOID            = 2
 	btreeAMOID           = 403
 	ownerOID             = 10
 	defaultCollationOID  = 100
-	defaultDBOID         = 16384
 	// UTF8EncodingID is PostgreSQL's number for UTF8, the only encoding.
 	UTF8EncodingID = 6
 	// RelOIDBase offsets table IDs into relation OIDs, above PostgreSQL's
@@ -56,7 +57,7 @@ type Column struct {
 // Table generates its rows from the catalog.
 type Table struct {
 	Cols []Column
-	Rows func(ctx context.Context, txn catalog.Txn) ([]tree.Datums, error)
+	Rows func(ctx context.Context, env *Env) ([]tree.Datums, error)
 }
 
 // vcols parses a column spec: name:type pairs separated by spaces.
@@ -68,6 +69,7 @@ func vcols(spec string) []Column {
 			"oid": types.Oid, "name": types.Name, "char": types.QChar, "bool": types.Bool,
 			"int2": types.Int2, "int4": types.Int4, "int8": types.Int, "text": types.String, "text[]": types.StringArray,
 			"oid[]": types.MakeArray(types.Oid), "timestamptz": types.TimestampTZ, "int2[]": types.MakeArray(types.Int2),
+			"float4": types.Float4,
 		}[typ]
 		if t == nil {
 			panic(errors.AssertionFailedf("virtual column %s: unknown type %q", name, typ))
@@ -84,7 +86,7 @@ var tables = map[string]map[string]*Table{
 }
 
 func emptyTable(spec string) *Table {
-	return &Table{Cols: vcols(spec), Rows: func(context.Context, catalog.Txn) ([]tree.Datums, error) { return nil, nil }}
+	return &Table{Cols: vcols(spec), Rows: func(context.Context, *Env) ([]tree.Datums, error) { return nil, nil }}
 }
 
 // TableIndexes returns d's indexes as PostgreSQL lists them: the primary
@@ -137,10 +139,15 @@ func Lookup(schema, name string) (*Table, bool) {
 // attrRow is column c's pg_attribute row as attribute num of relation rel
 // (a table, or an index whose key holds c).
 func attrRow(rel oid.Oid, c *catalog.ColumnDescriptor, num int, hasDefault bool) tree.Datums {
+	generated := ""
+	if c.Generated != "" && hasDefault {
+		generated = "s" // a table's column, not an index's
+	}
 	return tree.Datums{tree.NewDOid(rel), tree.NewDName(c.Name), tree.NewDOid(c.Type().Oid()),
 		tree.NewDInt(tree.DInt(num)), tree.MakeDBool(tree.DBool(!c.Nullable)), tree.MakeDBool(tree.DBool(hasDefault)),
-		tree.DBoolFalse, tree.NewDInt(tree.DInt(sem.Typmod(c.Type()))), tree.NewDString(c.Identity), tree.NewDString(""), tree.NewDOid(0),
-		tree.NewDString(storage(c.Type())), tree.NewDString(""), tree.NewDInt(-1)}
+		tree.DBoolFalse, tree.NewDInt(tree.DInt(sem.Typmod(c.Type()))), tree.NewDString(c.Identity), tree.NewDString(generated), tree.NewDOid(0),
+		tree.NewDString(storage(c.Type())), tree.NewDString(""), tree.NewDInt(-1), tree.NewDInt(tree.DInt(sem.TypeLen(c.Type()))),
+		tree.DNull} // attacl: no column privileges
 }
 
 // storage is pg_attribute.attstorage as PostgreSQL sets it: plain for

@@ -20,7 +20,14 @@ func TestTablesMatchTheirColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &catalog.TableDescriptor{Name: "t", PrimaryKey: []int{0}, NextColumnID: 2, Columns: []catalog.ColumnDescriptor{
+	if err := catalog.Bootstrap(ctx, txn); err != nil {
+		t.Fatal(err)
+	}
+	db, err := catalog.MustGetDatabase(ctx, txn, catalog.DefaultDatabase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &catalog.TableDescriptor{Name: "t", ParentID: db.ID, Schema: catalog.PublicSchema, PrimaryKey: []int{0}, NextColumnID: 2, Columns: []catalog.ColumnDescriptor{
 		catalog.ColumnDescriptor{ID: 1, Name: "k"}.WithType(types.Int),
 		catalog.ColumnDescriptor{ID: 2, Name: "v", Nullable: true, Default: "'x':::STRING"}.WithType(types.String),
 	}}
@@ -37,7 +44,7 @@ func TestTablesMatchTheirColumns(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s: not found", name)
 		}
-		rows, err := vt.Rows(ctx, txn)
+		rows, err := vt.Rows(ctx, &vtable.Env{Txn: txn, DB: db})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -196,6 +196,14 @@ func (c *Cluster) openEngine(n *Node) {
 func (c *Cluster) startNode(n *Node) {
 	c.t.Helper()
 	cfg := c.opts.StoreConfig
+	if cfg.TxnWoundAfter == 0 {
+		// Test clusters move leases every few milliseconds, so a
+		// transaction's ranges are often led by different nodes, and a
+		// deadlock through them ends only at the wound (the stores'
+		// wait-for graphs do not see each other). A short wound keeps the
+		// contended tests (TestBank) quick on a loaded machine.
+		cfg.TxnWoundAfter = 50 * time.Millisecond
+	}
 	cfg.NodeID, cfg.ClusterID, cfg.Clock = n.ID, ClusterID, n.Clock
 	cfg.Transport = c.Transport.For(n.ID)
 	n.Stopper = stop.NewStopper()
@@ -306,7 +314,13 @@ func (c *Cluster) sendBatch(ctx context.Context, from kvserver.NodeID, ba *range
 	id := kvserver.RangeID(ba.Header.GetRangeId())
 	var lastErr error
 	prefer := -1
+	// notFound counts the attempts in a row in which every node tried
+	// answered RangeNotFound: a range merged away is gone everywhere for
+	// good, while a new one (split off, or getting a replica) is on some
+	// node already or soon.
+	notFound := 0
 	for attempt := 0; ; attempt++ {
+		tried, missing := 0, 0
 		order := make([]int, 0, len(c.Nodes)+1)
 		if prefer >= 0 {
 			order = append(order, prefer)
@@ -327,6 +341,10 @@ func (c *Cluster) sendBatch(ctx context.Context, from kvserver.NodeID, ba *range
 				return resp, nil
 			}
 			lastErr = err
+			tried++
+			if errors.HasType(err, (*kvserver.RangeNotFoundError)(nil)) {
+				missing++
+			}
 			var nlhe *kvserver.NotLeaseHolderError
 			var rnf *kvserver.RangeNotFoundError
 			var unavail *kvserver.NodeUnavailableError
@@ -348,6 +366,13 @@ func (c *Cluster) sendBatch(ctx context.Context, from kvserver.NodeID, ba *range
 				lastErr = ctx.Err()
 			}
 			return nil, errors.Wrapf(lastErr, "r%d: no leaseholder found in time", id)
+		}
+		if tried > 0 && missing == tried {
+			if notFound++; notFound >= 40 {
+				return nil, lastErr
+			}
+		} else {
+			notFound = 0
 		}
 		if prefer < 0 {
 			t := time.NewTimer(5 * time.Millisecond)

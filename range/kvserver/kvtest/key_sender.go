@@ -3,8 +3,10 @@ package kvtest
 import (
 	"bytes"
 	"context"
+	"sync"
 
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"google.golang.org/protobuf/proto"
@@ -127,7 +129,9 @@ func (s *KeySender) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangep
 	}
 	// A commit sent with writes on several ranges goes last, alone, after
 	// every write (as DistSender sends it): it must not commit before all
-	// of them are written.
+	// of them are written. Those writes go to their ranges at once. A
+	// parallel commit (an EndTxn listing in-flight writes, which stages
+	// the record) goes with its range's part, all parts at once.
 	type send struct {
 		id     int64
 		pieces []piece
@@ -136,7 +140,14 @@ func (s *KeySender) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangep
 	for _, id := range order {
 		sends = append(sends, send{id, groups[id]})
 	}
-	if last := len(ba.Requests) - 1; len(sends) > 1 && ba.Requests[last].GetEndTxn() != nil {
+	last := len(ba.Requests) - 1
+	et := ba.Requests[last].GetEndTxn()
+	commit := len(sends) > 1 && et != nil && ba.Header.GetTxn() != nil
+	var phases [][]send
+	if commit && len(et.InFlightWrites) > 0 {
+		phases = [][]send{sends}
+	}
+	if phases == nil && len(sends) > 1 && et != nil {
 		for i, sd := range sends {
 			if n := len(sd.pieces); n > 0 && sd.pieces[n-1].idx == last {
 				sends[i].pieces = sd.pieces[:n-1]
@@ -145,34 +156,93 @@ func (s *KeySender) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangep
 			}
 		}
 	}
+	if phases == nil && commit {
+		var rest []send
+		for _, sd := range sends[:len(sends)-1] {
+			if len(sd.pieces) > 0 {
+				rest = append(rest, sd)
+			}
+		}
+		phases = [][]send{rest, sends[len(sends)-1:]}
+	}
+	if phases == nil {
+		for _, sd := range sends {
+			phases = append(phases, []send{sd})
+		}
+	}
 	out := &rangepb.BatchResponse{Responses: make([]*rangepb.ResponseUnion, len(ba.Requests))}
 	type scanPart struct {
 		start []byte
 		rows  []*rangepb.KeyValue
 	}
 	scans := map[int][]scanPart{}
-	for _, sd := range sends {
-		id := sd.id
-		if len(sd.pieces) == 0 {
-			continue
+	type result struct {
+		br  *rangepb.BatchResponse
+		err error
+	}
+	var done []struct {
+		sd send
+		br *rangepb.BatchResponse
+	}
+	for _, phase := range phases {
+		results := make([]result, len(phase))
+		var wg sync.WaitGroup
+		for i, sd := range phase {
+			if len(sd.pieces) == 0 {
+				continue
+			}
+			h := proto.Clone(ba.Header).(*rangepb.BatchHeader)
+			h.RangeId = sd.id
+			if out.Txn != nil {
+				// A later range sees what an earlier one did to the txn.
+				h.Txn = out.Txn
+			}
+			sub := &rangepb.BatchRequest{Header: h}
+			for _, p := range sd.pieces {
+				sub.Requests = append(sub.Requests, p.ru)
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				br, err := s.c.sendBatch(ctx, s.from, sub)
+				results[i] = result{br, err}
+			}()
 		}
-		h := proto.Clone(ba.Header).(*rangepb.BatchHeader)
-		h.RangeId = id
-		if out.Txn != nil {
-			// A later range sees what an earlier one did to the txn.
-			h.Txn = out.Txn
+		wg.Wait()
+		for _, r := range results {
+			if r.err != nil {
+				return nil, r.err
+			}
 		}
-		sub := &rangepb.BatchRequest{Header: h}
-		for _, p := range sd.pieces {
-			sub.Requests = append(sub.Requests, p.ru)
+		// The phase's answer for the transaction: the EndTxn's part's
+		// (or the last one's), at the highest write timestamp of all.
+		var merged *rangepb.Transaction
+		for i, sd := range phase {
+			br := results[i].br
+			if br == nil {
+				continue
+			}
+			done = append(done, struct {
+				sd send
+				br *rangepb.BatchResponse
+			}{sd, br})
+			if br.Txn != nil && (merged == nil || sd.pieces[len(sd.pieces)-1].idx == last || len(phase) == 1) {
+				merged = proto.Clone(br.Txn).(*rangepb.Transaction)
+			}
 		}
-		br, err := s.c.sendBatch(ctx, s.from, sub)
-		if err != nil {
-			return nil, err
+		for i := range phase {
+			if br := results[i].br; br != nil && merged != nil && br.Txn.GetMeta() != nil {
+				if w := tsOf(br.Txn.Meta.WriteTimestamp); tsOf(merged.Meta.WriteTimestamp).Less(w) {
+					merged.Meta.WriteTimestamp = br.Txn.Meta.WriteTimestamp
+				}
+			}
 		}
-		if br.Txn != nil {
-			out.Txn = br.Txn
+		if merged != nil {
+			out.Txn = merged
 		}
+	}
+	for _, d := range done {
+		sd, br := d.sd, d.br
 		if out.Timestamp == nil {
 			out.Timestamp = br.Timestamp
 		}
@@ -221,4 +291,8 @@ func (s *KeySender) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangep
 // A DistSender over the cluster uses it for batches with a header.
 func (c *Cluster) SendBatch(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
 	return c.sendBatch(ctx, 0, ba)
+}
+
+func tsOf(p *rangepb.Timestamp) hlc.Timestamp {
+	return hlc.Timestamp{WallTime: p.GetWallTime(), Logical: p.GetLogical()}
 }

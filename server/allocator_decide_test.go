@@ -1,0 +1,110 @@
+package server
+
+import (
+	"testing"
+
+	"github.com/meridiandb/meridian/range/rangepb"
+	"github.com/meridiandb/meridian/server/serverpb"
+	"github.com/meridiandb/meridian/sql/catalog"
+)
+
+// TestAllocateDecisions checks the allocator's choices one at a time on
+// a pool of five stores (regions a, b, b, b, c).
+func TestAllocateDecisions(t *testing.T) {
+	region := map[int32]string{1: "a", 2: "b", 3: "c", 4: "b", 5: "b"}
+	pool := func(replicas, leases map[int32]int64) map[int32]*storeInfo {
+		out := map[int32]*storeInfo{}
+		for id, r := range region {
+			out[id] = &storeInfo{
+				desc:   &serverpb.NodeDescriptor{NodeId: id, StoreId: id, Locality: []*serverpb.Tier{{Key: "region", Value: r}}},
+				usable: true, healthy: true, known: true, replicas: replicas[id], leases: leases[id],
+			}
+		}
+		return out
+	}
+	desc := func(nodes ...int32) *rangepb.RangeDescriptor {
+		d := &rangepb.RangeDescriptor{RangeId: 7}
+		for i, n := range nodes {
+			d.Replicas = append(d.Replicas, &rangepb.ReplicaDescriptor{NodeId: n, StoreId: n, ReplicaId: int32(i + 1)})
+		}
+		return d
+	}
+	inB, _ := catalog.ParseConstraints("[+region=b]")
+	prefer4 := [][]catalog.Constraint{{{Required: true, Key: "region", Value: "b"}}}
+	even := map[int32]int64{1: 10, 2: 10, 3: 10, 4: 10, 5: 10}
+
+	for _, tc := range []struct {
+		name      string
+		rv        *rangeView
+		rebalance bool
+		check     func(replicaAction, bool) bool
+	}{
+		{"up-replicate onto a store the constraints allow",
+			&rangeView{desc: desc(2), self: 2, place: catalog.Placement{NumReplicas: 3, Constraints: inB}, stores: pool(even, even)}, false,
+			func(a replicaAction, ok bool) bool { return ok && a.add != nil && region[a.add.NodeId] == "b" }},
+		{"replace a voter outside b, adding first",
+			&rangeView{desc: desc(1, 2, 4), self: 2, place: catalog.Placement{NumReplicas: 3, Constraints: inB}, stores: pool(even, even)}, false,
+			func(a replicaAction, ok bool) bool { return ok && a.add != nil && a.add.NodeId == 5 && a.remove == nil }},
+		{"then remove the voter outside b",
+			&rangeView{desc: desc(1, 2, 4, 5), self: 2, place: catalog.Placement{NumReplicas: 3, Constraints: inB}, stores: pool(even, even)}, false,
+			func(a replicaAction, ok bool) bool { return ok && a.remove != nil && a.remove.NodeId == 1 }},
+		{"no store in b left: keep the violating voter rather than drop below num_replicas",
+			&rangeView{desc: desc(1, 2, 4, 5), self: 2, place: catalog.Placement{NumReplicas: 4, Constraints: inB}, stores: pool(even, even)}, false,
+			func(a replicaAction, ok bool) bool { return !ok }},
+		{"the leaseholder's own replica goes: hand the lease on first",
+			&rangeView{desc: desc(1, 2, 4, 5), self: 1, place: catalog.Placement{NumReplicas: 3, Constraints: inB}, stores: pool(even, even)}, false,
+			func(a replicaAction, ok bool) bool {
+				return ok && a.transferTo != nil && region[a.transferTo.NodeId] == "b"
+			}},
+		{"the lease moves to its preferred region",
+			&rangeView{desc: desc(1, 3, 4), self: 1, place: catalog.Placement{NumReplicas: 3, LeasePreferences: prefer4}, stores: pool(even, even)}, false,
+			func(a replicaAction, ok bool) bool { return ok && a.transferTo != nil && a.transferTo.NodeId == 4 }},
+		{"balanced: nothing to do",
+			&rangeView{desc: desc(1, 2, 3), self: 1, place: catalog.Placement{NumReplicas: 3}, stores: pool(even, even)}, true,
+			func(a replicaAction, ok bool) bool { return !ok }},
+		{"an empty store takes a replica from a full one (add, then remove)",
+			&rangeView{desc: desc(1, 2, 3), self: 1, place: catalog.Placement{NumReplicas: 3},
+				stores: pool(map[int32]int64{1: 20, 2: 20, 3: 20, 4: 0, 5: 0}, even)}, true,
+			func(a replicaAction, ok bool) bool {
+				return ok && a.add != nil && (a.add.NodeId == 4 || a.add.NodeId == 5) && a.thenRemove != nil && a.thenRemove.NodeId != 1
+			}},
+		{"rebalancing off: no move",
+			&rangeView{desc: desc(1, 2, 3), self: 1, place: catalog.Placement{NumReplicas: 3},
+				stores: pool(map[int32]int64{1: 20, 2: 20, 3: 20, 4: 0, 5: 0}, even)}, false,
+			func(a replicaAction, ok bool) bool { return !ok }},
+		{"leases balance towards a store with few",
+			&rangeView{desc: desc(1, 2, 3), self: 1, place: catalog.Placement{NumReplicas: 3},
+				stores: pool(even, map[int32]int64{1: 30, 2: 2, 3: 10, 4: 10, 5: 10})}, true,
+			func(a replicaAction, ok bool) bool { return ok && a.transferTo != nil && a.transferTo.NodeId == 2 }},
+		{"too many leases, no voter to take one: a voter moves to a store with few leases",
+			&rangeView{desc: desc(1, 2, 3), self: 1, place: catalog.Placement{NumReplicas: 3},
+				stores: pool(map[int32]int64{1: 60, 2: 60, 3: 60, 4: 60, 5: 60}, map[int32]int64{1: 30, 2: 20, 3: 20, 4: 15, 5: 15})}, true,
+			func(a replicaAction, ok bool) bool {
+				return ok && a.add != nil && (a.add.NodeId == 4 || a.add.NodeId == 5) && a.thenRemove != nil && (a.thenRemove.NodeId == 2 || a.thenRemove.NodeId == 3)
+			}},
+		{"a joint configuration is left to finish",
+			&rangeView{desc: &rangepb.RangeDescriptor{Replicas: []*rangepb.ReplicaDescriptor{{NodeId: 1, Type: rangepb.ReplicaType_VOTER_DEMOTING_LEARNER}, {NodeId: 2}}},
+				self: 2, place: catalog.Placement{NumReplicas: 3}, stores: pool(even, even)}, true,
+			func(a replicaAction, ok bool) bool { return !ok }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, ok := allocate(tc.rv, tc.rebalance)
+			if !tc.check(a, ok) {
+				t.Errorf("got %+v (ok %v)", a, ok)
+			}
+		})
+	}
+}
+
+// TestAllocateKeepsVotersWhenStoresLookDown: with fewer stores live than
+// num_replicas (a liveness blip), no healthy voter is removed.
+func TestAllocateKeepsVotersWhenStoresLookDown(t *testing.T) {
+	stores := map[int32]*storeInfo{}
+	for id := int32(1); id <= 5; id++ {
+		stores[id] = &storeInfo{desc: &serverpb.NodeDescriptor{NodeId: id}, usable: id == 1, healthy: true, known: true}
+	}
+	d := &rangepb.RangeDescriptor{Replicas: []*rangepb.ReplicaDescriptor{{NodeId: 1, ReplicaId: 1}, {NodeId: 2, ReplicaId: 2}, {NodeId: 3, ReplicaId: 3}}}
+	if a, ok := allocate(&rangeView{desc: d, self: 1, place: catalog.Placement{NumReplicas: 3}, stores: stores}, true); ok {
+		t.Fatalf("allocated %+v", a)
+	}
+}

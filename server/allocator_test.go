@@ -1,0 +1,322 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
+	"github.com/meridiandb/meridian/range/kvserver"
+	"github.com/meridiandb/meridian/range/rangepb"
+	txnpkg "github.com/meridiandb/meridian/txn"
+)
+
+// TestZoneConstraints: on five nodes in regions a, b, c (three of them in
+// b, zones b1-b3), a table constrained to +region=b ends with every
+// replica of its ranges in b and the lease where lease_preferences says
+// (zone b2, then, after the preference changes, b3), while the rest of
+// the data stays spread over the regions; the table reads the same.
+func TestZoneConstraints(t *testing.T) {
+	localities := []string{"region=a,zone=a1", "region=b,zone=b1", "region=c,zone=c1", "region=b,zone=b2", "region=b,zone=b3"}
+	c := newTestClusterPerNode(t, 5, true, func(i int, cfg *Config) {
+		loc, err := ParseLocality(localities[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Locality = loc
+	})
+	db := sqlConnect(t, c.node(0))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	exec := func(q string) {
+		t.Helper()
+		if _, err := db.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec("CREATE TABLE kv (k INT PRIMARY KEY, v TEXT)")
+	exec("INSERT INTO kv SELECT i, 'v' || i::text FROM generate_series(1, 100) AS g(i)")
+	exec("ALTER TABLE kv SPLIT AT VALUES (50)")
+	exec("ALTER TABLE kv CONFIGURE ZONE USING constraints = '[+region=b]', lease_preferences = '[[+region=b, +zone=b2]]'")
+
+	// placed waits until every range of the table has three voters in b
+	// and its lease in zone leaseZone.
+	placed := func(leaseZone string) {
+		t.Helper()
+		waitFor(t, 2*time.Minute, func() error {
+			rows, err := db.Query(ctx, "SHOW RANGES FROM TABLE kv")
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			n := 0
+			for rows.Next() {
+				var start, end string
+				var id int64
+				var replicas, voters []int64
+				var locs []string
+				var lh *int64
+				var lhLoc *string
+				if err := rows.Scan(&start, &end, &id, &replicas, &locs, &voters, &lh, &lhLoc); err != nil {
+					return err
+				}
+				n++
+				// SHOW RANGES prints the table's end key as <after:/Table/N>.
+				if strings.HasPrefix(start, "<before") || strings.HasPrefix(end, "<after") && strings.Count(end, "/") != 2 {
+					return errors.Newf("r%d [%s, %s) is not split at the table's bounds yet", id, start, end)
+				}
+				if len(replicas) != 3 || len(voters) != 3 {
+					return errors.Newf("r%d has replicas %v, voters %v", id, replicas, voters)
+				}
+				for _, l := range locs {
+					if !strings.Contains(l, "region=b") {
+						return errors.Newf("r%d has a replica in %s (all: %v)", id, l, locs)
+					}
+				}
+				if lhLoc == nil || !strings.Contains(*lhLoc, "zone="+leaseZone) {
+					return errors.Newf("r%d's lease is in %v, want zone %s", id, lhLoc, leaseZone)
+				}
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if n < 2 {
+				return errors.Newf("the table has %d ranges", n)
+			}
+			return nil
+		})
+	}
+	placed("b2")
+	exec("ALTER TABLE kv CONFIGURE ZONE USING lease_preferences = '[[+zone=b3], [+zone=b2]]'")
+	placed("b3")
+
+	// The ranges outside the table keep their replicas across regions.
+	ranges, err := sqlAdmin{c.node(0)}.Ranges(ctx, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spread := 0
+	for _, r := range ranges {
+		regions := map[string]bool{}
+		for _, l := range r.Localities {
+			regions[strings.Split(l, ",")[0]] = true
+		}
+		if len(regions) == 3 {
+			spread++
+		}
+	}
+	if spread == 0 {
+		t.Errorf("no range has replicas in all three regions")
+	}
+	var n int
+	if err := db.QueryRow(ctx, "SELECT count(*) FROM kv WHERE v = 'v' || k::text").Scan(&n); err != nil || n != 100 {
+		for i := range 2 {
+			kctx, kcancel := context.WithTimeout(ctx, 5*time.Second)
+			var got int
+			kerr := c.node(i).DB().Txn(kctx, func(ctx context.Context, txn *txnpkg.Txn) error {
+				kvs, err := txn.Scan(ctx, []byte{0xec}, []byte{0xed}, 0)
+				got = len(kvs)
+				return err
+			})
+			kcancel()
+			t.Logf("KV scan of the table on n%d: %d, %v", i+1, got, kerr)
+		}
+		t.Fatalf("the table reads %d rows, %v", n, err)
+	}
+}
+
+// TestRebalanceOnNewNodes: nodes 4 and 5 join a three-node cluster that
+// holds 100 ranges; the replicate queues move replicas and leases until
+// every store's replica count and leaseholder count is within ±10% of
+// the mean, without a range dropping below three voters.
+func TestRebalanceOnNewNodes(t *testing.T) {
+	c := newTestClusterWith(t, 3, false, func(cfg *Config) { cfg.DisableRebalancing = false })
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	for i := range 100 - 3 {
+		if _, err := c.node(0).dist.AdminSplit(ctx, []byte(fmt.Sprintf("rebalance/%03d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.waitReplicated(3)
+	c.addNode()
+	c.addNode()
+	start := hlc.PhysicalNow()
+	waitFor(t, 3*time.Minute, func() error {
+		newest := map[kvserver.RangeID]*rangepb.RangeDescriptor{}
+		leases := map[int32]int{}
+		for i := range 5 {
+			n := c.node(i)
+			for _, r := range n.Store().Replicas() {
+				if d := r.Desc(); d != nil {
+					if cur, ok := newest[r.RangeID()]; !ok || d.Generation > cur.Generation {
+						newest[r.RangeID()] = d
+					}
+				}
+				if r.OwnsValidLease() {
+					leases[int32(n.ID())]++
+				}
+			}
+		}
+		if len(newest) < 100 {
+			return errors.Newf("%d ranges", len(newest))
+		}
+		replicas := map[int32]int{}
+		for id, d := range newest {
+			voters := 0
+			for _, rd := range d.Replicas {
+				replicas[rd.NodeId]++
+				if rd.Type == rangepb.ReplicaType_VOTER_FULL {
+					voters++
+				}
+			}
+			if voters < 3 {
+				t.Fatalf("r%d is down to %d voters: %v", id, voters, d.Replicas)
+			}
+		}
+		return withinMean(replicas, leases)
+	})
+	t.Logf("balanced %s after nodes 4 and 5 joined", hlc.PhysicalNow().Sub(start))
+}
+
+// withinMean checks that the five stores' counts are within ±10% of the
+// mean.
+func withinMean(replicas, leases map[int32]int) error {
+	for what, counts := range map[string]map[int32]int{"replica": replicas, "lease": leases} {
+		sum := 0
+		for _, n := range counts {
+			sum += n
+		}
+		mean := float64(sum) / 5
+		for node := int32(1); node <= 5; node++ {
+			if math.Abs(float64(counts[node])-mean) > 0.1*mean {
+				return errors.Newf("%s counts %v: n%d is more than 10%% off the mean %.1f", what, counts, node, mean)
+			}
+		}
+	}
+	return nil
+}
+
+// TestZoneRangeSizes: a table's zone sets its ranges' size bounds: with
+// range_max_bytes = 64 KiB the split queue splits its 250 KB into
+// several ranges; with the zone discarded (back to RANGE default's
+// 512 MiB / 128 MiB) the merge queue merges them again; the rows read the
+// same throughout.
+func TestZoneRangeSizes(t *testing.T) {
+	c := newTestClusterWith(t, 3, true, func(cfg *Config) {
+		cfg.Store.Queues = &kvserver.QueueSettings{EnableSplits: true, EnableMerges: true, LoadSplitQPS: -1, Interval: 100 * time.Millisecond}
+	})
+	db := sqlConnect(t, c.node(0))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	exec := func(q string) {
+		t.Helper()
+		if _, err := db.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec("CREATE TABLE kv (k INT PRIMARY KEY, v TEXT)")
+	exec("INSERT INTO kv SELECT i, repeat('x', 100) FROM generate_series(1, 2000) AS g(i)")
+	ranges := func() int {
+		rows, err := db.Query(ctx, "SHOW RANGES FROM TABLE kv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			n++
+		}
+		return n
+	}
+	start := hlc.PhysicalNow()
+	exec("ALTER TABLE kv CONFIGURE ZONE USING range_max_bytes = 65536, range_min_bytes = 1024")
+	waitFor(t, 2*time.Minute, func() error {
+		if n := ranges(); n < 4 {
+			return errors.Newf("the table has %d ranges", n)
+		}
+		return nil
+	})
+	t.Logf("split into %d ranges after %s", ranges(), hlc.PhysicalNow().Sub(start))
+	start = hlc.PhysicalNow()
+	exec("ALTER TABLE kv CONFIGURE ZONE DISCARD")
+	waitFor(t, 2*time.Minute, func() error {
+		if n := ranges(); n != 1 {
+			return errors.Newf("the table has %d ranges", n)
+		}
+		return nil
+	})
+	t.Logf("merged after %s", hlc.PhysicalNow().Sub(start))
+	var n int
+	rctx, rcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer rcancel()
+	if err := db.QueryRow(rctx, "SELECT count(*) FROM kv WHERE v = repeat('x', 100)").Scan(&n); err != nil || n != 2000 {
+		all, _ := sqlAdmin{c.node(0)}.Ranges(ctx, nil, nil)
+		for _, r := range all {
+			t.Logf("r%d [%x, %x) replicas %v lh %d", r.RangeID, r.StartKey, r.EndKey, r.Replicas, r.Leaseholder)
+		}
+		for i := range 3 {
+			for _, r := range c.node(i).Store().Replicas() {
+				d := r.Desc()
+				t.Logf("n%d r%d gen %d [%x, %x) lease %v", i+1, r.RangeID(), d.GetGeneration(), d.GetStartKey(), d.GetEndKey(), r.OwnsValidLease())
+			}
+		}
+		for i := range 2 {
+			kctx, kcancel := context.WithTimeout(ctx, 5*time.Second)
+			var got int
+			kerr := c.node(i).DB().Txn(kctx, func(ctx context.Context, txn *txnpkg.Txn) error {
+				kvs, err := txn.Scan(ctx, []byte{0xec}, []byte{0xed}, 0)
+				got = len(kvs)
+				return err
+			})
+			kcancel()
+			t.Logf("KV scan of the table on n%d: %d, %v", i+1, got, kerr)
+		}
+		t.Fatalf("the table reads %d rows, %v", n, err)
+	}
+}
+
+// TestClusterSettingsApply: SET CLUSTER SETTING through one node reaches
+// every node's queues and failure detection; DEFAULT gives the node's own
+// configuration back.
+func TestClusterSettingsApply(t *testing.T) {
+	c := newTestCluster(t, 3, true)
+	db := sqlConnect(t, c.node(1))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	exec := func(q string) {
+		t.Helper()
+		if _, err := db.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec("SET CLUSTER SETTING kv.range_merge.queue.enabled = true")
+	exec("SET CLUSTER SETTING kv.range_split.by_load_enabled = true")
+	exec("SET CLUSTER SETTING kv.range_split.load_qps_threshold = 700")
+	exec("SET CLUSTER SETTING kv.allocator.rebalancing.enabled = true")
+	exec("SET CLUSTER SETTING server.time_until_store_dead = '3m'")
+	applied := func(merges bool, qps float64, rebalance bool, dead time.Duration) {
+		t.Helper()
+		waitFor(t, 30*time.Second, func() error {
+			for i := range 3 {
+				n := c.node(i)
+				q := n.Store().QueueSettings()
+				if q.EnableMerges != merges || q.LoadSplitQPS != qps || n.rebalancing.Load() != rebalance || time.Duration(n.timeUntilStoreDead.Load()) != dead {
+					return errors.Newf("n%d: merges %v, load split QPS %v, rebalancing %v, store dead after %s", i+1,
+						q.EnableMerges, q.LoadSplitQPS, n.rebalancing.Load(), time.Duration(n.timeUntilStoreDead.Load()))
+				}
+			}
+			return nil
+		})
+	}
+	applied(true, 700, true, 3*time.Minute)
+	for _, s := range []string{"kv.range_merge.queue.enabled", "kv.range_split.by_load_enabled", "kv.range_split.load_qps_threshold",
+		"kv.allocator.rebalancing.enabled", "server.time_until_store_dead"} {
+		exec("SET CLUSTER SETTING " + s + " = DEFAULT")
+	}
+	applied(false, -1, false, 5*time.Minute)
+}

@@ -1,0 +1,98 @@
+package rowenc
+
+import (
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/kv/encoding"
+)
+
+// Arrays (one-dimensional, of a scalar type a column can have) are
+// stored as one byte string, so that a row value stays self-delimiting
+// (encoding.PeekLength skips a dropped array column like any other):
+//
+//	bytes( arrayVersion <uvarint length> <element>* )
+//
+// each element in its column encoding (EncodeValueDatum in a row value,
+// EncodeDatum where the array is compared as a whole: DISTINCT, GROUP
+// BY, set operations), NULL elements as encoding's NULL. The byte order
+// of the whole is not the arrays' SQL order, so arrays cannot be key
+// columns (KeyEncodable is false for them).
+
+// arrayVersion leads the encoding, so that a later layout (lower bounds,
+// dimensions) can be told apart.
+const arrayVersion = 1
+
+// Storable reports whether a column can be of type t: a type
+// KeyEncodable, or an array of one.
+func Storable(t *types.T) bool {
+	if t.Family() == types.ArrayFamily {
+		// A column of an enum array would need its element type's
+		// members in the descriptor, which only enum columns carry.
+		return t.ArrayContents().Family() != types.EnumFamily && KeyEncodable(t.ArrayContents())
+	}
+	return KeyEncodable(t)
+}
+
+// encodeArray appends a's encoding; value selects the elements' row
+// value encoding over their key encoding.
+func encodeArray(b []byte, a *tree.DArray, value bool) ([]byte, error) {
+	inner := []byte{arrayVersion}
+	inner = encoding.EncodeUvarintAscending(inner, uint64(len(a.Array)))
+	var err error
+	for _, el := range a.Array {
+		if value {
+			inner, err = EncodeValueDatum(inner, el)
+		} else {
+			inner, err = EncodeDatum(inner, el)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return encoding.EncodeBytesAscending(b, inner), nil
+}
+
+// decodeArray decodes an array of type t encoded by encodeArray. Corrupt
+// bytes are an error, never a panic or a huge allocation: the length is
+// checked against the bytes left (every element takes at least one).
+func decodeArray(b []byte, t *types.T, value bool) ([]byte, tree.Datum, error) {
+	rest, inner, err := encoding.DecodeBytesAscending(b, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(inner) == 0 || inner[0] != arrayVersion {
+		return nil, nil, errors.Newf("array: unknown encoding version")
+	}
+	inner, n, err := encoding.DecodeUvarintAscending(inner[1:])
+	if err != nil {
+		return nil, nil, err
+	}
+	if n > uint64(len(inner)) {
+		return nil, nil, errors.Newf("array: %d elements in %d bytes", n, len(inner))
+	}
+	elemType := t.ArrayContents()
+	if elemType.Family() == types.ArrayFamily || !KeyEncodable(elemType) {
+		return nil, nil, errors.Newf("array: cannot decode elements of type %s", elemType)
+	}
+	arr := tree.NewDArray(elemType)
+	arr.Array = make(tree.Datums, 0, n)
+	for i := uint64(0); i < n; i++ {
+		var el tree.Datum
+		if value {
+			inner, el, err = DecodeValueDatum(inner, elemType)
+		} else {
+			inner, el, err = DecodeDatum(inner, elemType)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := arr.Append(el); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(inner) != 0 {
+		return nil, nil, errors.Newf("array: %d bytes after the elements", len(inner))
+	}
+	return rest, arr, nil
+}

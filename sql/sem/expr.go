@@ -1,0 +1,1062 @@
+package sem
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/lib/pq/oid"
+
+	"github.com/cockroachdb/apd/v3"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treebin"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treecmp"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/kvapi"
+	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/pgformat"
+	"github.com/meridiandb/meridian/sql/pgjson"
+)
+
+// EvalCtx evaluates type-checked expressions (tree.TypedExpr) against one
+// row and the statement's parameters. The parser's tree package resolves
+// operators and function overloads during type checking; what an operator
+// does is decided here, by its symbol and result type. Not safe for
+// concurrent use.
+//
+// What evaluation needs of the layers above (the catalog, the session,
+// subqueries) it reaches through the seams below, which package sql
+// fills in for a statement (seams.go).
+type EvalCtx struct {
+	Ctx context.Context
+	// Txn is the statement's transaction, for the functions that read the
+	// catalog (pg_get_indexdef and friends, registered from package sql);
+	// nil outside a statement.
+	Txn kvapi.Txn
+	// Catalog resolves relation names (::regclass) and caches what the
+	// catalog functions read, for the statement.
+	Catalog Catalog
+	// Sequences are what the sequence functions use; nil outside a
+	// statement.
+	Sequences Sequences
+	// Session is the session, for current_user and current_setting; nil
+	// outside a statement.
+	Session Session
+	Params  tree.Datums
+	// Row holds the values of the IndexedVars (the source's columns).
+	Row tree.Datums
+	// StmtTime is the statement's time: now() and relative date literals.
+	StmtTime time.Time
+	// Outer is the enclosing query's current row, for the column
+	// references of a correlated subquery (IndexedVar OuterBase+i).
+	Outer tree.Datums
+	// Subquery runs a subquery for the current row; all asks for every
+	// first-column value (IN).
+	Subquery func(sq *tree.Subquery, row tree.Datums, all bool) (tree.Datum, error)
+	// SRFRow holds the values of the select list's set-returning calls
+	// for the row being emitted (package sql's srf_render.go).
+	SRFRow map[*tree.FuncExpr]tree.Datum
+	// Location is the session's time zone (TimeZone): where a timestamptz
+	// is read, shown and taken apart; nil is UTC.
+	Location *time.Location
+}
+
+// OuterBase offsets the column references of a correlated subquery into
+// the enclosing query's row: IndexedVar OuterBase+i is that row's column
+// i (see EvalCtx.Outer).
+const OuterBase = 1 << 20
+
+var _ tree.CompareContext = (*EvalCtx)(nil)
+
+func (e *EvalCtx) UnwrapDatum(ctx context.Context, d tree.Datum) tree.Datum {
+	if p, ok := d.(*tree.Placeholder); ok {
+		return e.MustGetPlaceholderValue(ctx, p)
+	}
+	return tree.UnwrapDOidWrapper(d)
+}
+func (e *EvalCtx) GetLocation() *time.Location {
+	if e == nil || e.Location == nil {
+		return time.UTC
+	}
+	return e.Location
+}
+
+// GetRelativeParseTime is the statement's time in the session's zone: a
+// timestamptz literal without an offset is read in that zone.
+func (e *EvalCtx) GetRelativeParseTime() time.Time { return e.StmtTime.In(e.GetLocation()) }
+
+// parseContext is how literals are read in this statement (the session's
+// zone for timestamptz).
+func (e *EvalCtx) parseContext() tree.ParseContext {
+	return tree.NewParseContext(e.GetRelativeParseTime())
+}
+func (e *EvalCtx) MustGetPlaceholderValue(_ context.Context, p *tree.Placeholder) tree.Datum {
+	return e.Params[p.Idx]
+}
+
+// Eval computes expr.
+func (e *EvalCtx) Eval(expr tree.TypedExpr) (tree.Datum, error) {
+	switch x := expr.(type) {
+	case *tree.IndexedVar:
+		if x.Idx >= OuterBase {
+			return e.Outer[x.Idx-OuterBase], nil
+		}
+		return e.Row[x.Idx], nil
+	case *tree.Subquery:
+		if e.Subquery == nil {
+			return nil, errors.AssertionFailedf("subquery outside a statement")
+		}
+		return e.Subquery(x, e.Row, false)
+	case *tree.Placeholder:
+		// Before tree.Datum: a Placeholder satisfies that interface too.
+		return e.Params[x.Idx], nil
+	case tree.Datum:
+		return x, nil
+	case *tree.ParenExpr:
+		return e.Eval(x.TypedInnerExpr())
+	case *tree.AndExpr:
+		return e.evalLogic(x.TypedLeft(), x.TypedRight(), true)
+	case *tree.OrExpr:
+		return e.evalLogic(x.TypedLeft(), x.TypedRight(), false)
+	case *tree.NotExpr:
+		d, err := e.Eval(x.TypedInnerExpr())
+		if err != nil || d == tree.DNull {
+			return d, err
+		}
+		return tree.MakeDBool(!tree.MustBeDBool(d)), nil
+	case *tree.IsNullExpr:
+		d, err := e.Eval(x.TypedInnerExpr())
+		if err != nil {
+			return nil, err
+		}
+		return tree.MakeDBool(d == tree.DNull), nil
+	case *tree.IsNotNullExpr:
+		d, err := e.Eval(x.TypedInnerExpr())
+		if err != nil {
+			return nil, err
+		}
+		return tree.MakeDBool(d != tree.DNull), nil
+	case *tree.ComparisonExpr:
+		return e.evalComparison(x)
+	case *tree.RangeCond:
+		return e.evalRange(x)
+	case *tree.BinaryExpr:
+		return e.EvalBinary(x)
+	case *tree.UnaryExpr:
+		return e.evalUnary(x)
+	case *tree.CastExpr:
+		d, err := e.Eval(x.Expr.(tree.TypedExpr))
+		if err != nil {
+			return nil, err
+		}
+		return CastDatum(e, d, x.ResolvedType())
+	case *tree.CoalesceExpr:
+		for i := range x.Exprs {
+			d, err := e.Eval(x.TypedExprAt(i))
+			if err != nil || d != tree.DNull {
+				return d, err
+			}
+		}
+		return tree.DNull, nil
+	case *tree.CaseExpr:
+		return e.evalCase(x)
+	case *tree.NullIfExpr:
+		l, err := e.Eval(x.Expr1.(tree.TypedExpr))
+		if err != nil || l == tree.DNull {
+			return l, err
+		}
+		r, err := e.Eval(x.Expr2.(tree.TypedExpr))
+		if err != nil || r == tree.DNull {
+			return l, err
+		}
+		c, err := e.Compare(l, r)
+		if err != nil {
+			return nil, err
+		}
+		if c == 0 {
+			return tree.DNull, nil
+		}
+		return l, nil
+	case *tree.Array:
+		arr := tree.NewDArray(x.ResolvedType().ArrayContents())
+		for i := range x.Exprs {
+			d, err := e.Eval(x.Exprs[i].(tree.TypedExpr))
+			if err != nil {
+				return nil, err
+			}
+			if err := arr.Append(d); err != nil {
+				return nil, err
+			}
+		}
+		return arr, nil
+	case *tree.IndirectionExpr:
+		return e.evalSubscript(x)
+	case *tree.ArrayFlatten:
+		// ARRAY(subquery): the subquery's rows, in order, as one array.
+		sq, ok := x.Subquery.(*tree.Subquery)
+		if !ok {
+			return nil, errors.AssertionFailedf("ARRAY of %T", x.Subquery)
+		}
+		rows, err := e.Subquery(sq, e.Row, true)
+		if err != nil {
+			return nil, err
+		}
+		arr := tree.NewDArray(x.ResolvedType().ArrayContents())
+		for _, d := range rows.(*tree.DTuple).D {
+			if err := arr.Append(d); err != nil {
+				return nil, err
+			}
+		}
+		return arr, nil
+	case *tree.Tuple:
+		t := tree.NewDTupleWithLen(x.ResolvedType(), len(x.Exprs))
+		for i := range x.Exprs {
+			d, err := e.Eval(x.Exprs[i].(tree.TypedExpr))
+			if err != nil {
+				return nil, err
+			}
+			t.D[i] = d
+		}
+		return t, nil
+	case *tree.FuncExpr:
+		return e.evalFunc(x)
+	}
+	return nil, pgerror.Unsupported("unsupported expression %s (%T)", expr, expr)
+}
+
+// evalLogic is AND (and=true) or OR with SQL's three-valued logic.
+func (e *EvalCtx) evalLogic(l, r tree.TypedExpr, and bool) (tree.Datum, error) {
+	ld, err := e.Eval(l)
+	if err != nil {
+		return nil, err
+	}
+	if ld != tree.DNull && bool(tree.MustBeDBool(ld)) != and {
+		return ld, nil // false AND ..., true OR ...
+	}
+	rd, err := e.Eval(r)
+	if err != nil {
+		return nil, err
+	}
+	if rd != tree.DNull && bool(tree.MustBeDBool(rd)) != and {
+		return rd, nil
+	}
+	if ld == tree.DNull || rd == tree.DNull {
+		return tree.DNull, nil
+	}
+	return tree.MakeDBool(tree.DBool(and)), nil
+}
+
+// Compare orders two non-NULL datums as PostgreSQL's comparison
+// operators do: negative, zero or positive.
+func (e *EvalCtx) Compare(a, b tree.Datum) (int, error) {
+	if c, ok := compareJSON(a, b); ok {
+		return c, nil
+	}
+	return a.Compare(e.Ctx, e, b)
+}
+
+func (e *EvalCtx) evalComparison(x *tree.ComparisonExpr) (tree.Datum, error) {
+	l, err := e.Eval(x.TypedLeft())
+	if err != nil {
+		return nil, err
+	}
+	var r tree.Datum
+	if sq, ok := x.Right.(*tree.Subquery); ok && (x.Operator.Symbol == treecmp.In || x.Operator.Symbol == treecmp.NotIn ||
+		x.Operator.Symbol == treecmp.Any || x.Operator.Symbol == treecmp.Some || x.Operator.Symbol == treecmp.All) {
+		r, err = e.Subquery(sq, e.Row, true)
+	} else {
+		r, err = e.Eval(x.TypedRight())
+	}
+	if err != nil {
+		return nil, err
+	}
+	sym := x.Operator.Symbol
+	switch sym {
+	case treecmp.Any, treecmp.Some, treecmp.All:
+		return e.evalAnyAll(x, l, r)
+	}
+	return e.compareDatums(x, sym, l, r)
+}
+
+// evalSubscript is arr[i]: the 1-based element, NULL out of range.
+func (e *EvalCtx) evalSubscript(x *tree.IndirectionExpr) (tree.Datum, error) {
+	if len(x.Indirection) != 1 || x.Indirection[0].Slice {
+		return nil, pgerror.Unsupported("array slices and multiple subscripts are not supported yet")
+	}
+	d, err := e.Eval(x.Expr.(tree.TypedExpr))
+	if err != nil || d == tree.DNull {
+		return d, err
+	}
+	i, err := e.Eval(x.Indirection[0].Begin.(tree.TypedExpr))
+	if err != nil || i == tree.DNull {
+		return i, err
+	}
+	arr, ok := d.(*tree.DArray)
+	if !ok {
+		return nil, pgerror.Unsupported("cannot subscript type %s", d.ResolvedType().SQLString())
+	}
+	idx := int(tree.MustBeDInt(i))
+	if idx < 1 || idx > arr.Len() {
+		return tree.DNull, nil
+	}
+	return arr.Array[idx-1], nil
+}
+
+// evalAnyAll is l op ANY/SOME/ALL (r), r an array or a subquery's rows:
+// true if op holds for some (every) element, else NULL if an element
+// compared NULL, else false.
+func (e *EvalCtx) evalAnyAll(x *tree.ComparisonExpr, l, r tree.Datum) (tree.Datum, error) {
+	if r == tree.DNull {
+		return tree.DNull, nil
+	}
+	var elems tree.Datums
+	switch v := r.(type) {
+	case *tree.DArray:
+		elems = v.Array
+	case *tree.DTuple:
+		elems = v.D
+	default:
+		return nil, pgerror.Unsupported("%s needs an array or a subquery", x.Operator)
+	}
+	all := x.Operator.Symbol == treecmp.All
+	sawNull := false
+	for _, el := range elems {
+		d, err := e.compareDatums(x, x.SubOperator.Symbol, l, el)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case d == tree.DNull:
+			sawNull = true
+		case bool(tree.MustBeDBool(d)) != all:
+			return tree.MakeDBool(tree.DBool(!all)), nil
+		}
+	}
+	if sawNull {
+		return tree.DNull, nil
+	}
+	return tree.MakeDBool(tree.DBool(all)), nil
+}
+
+// compareDatums applies comparison sym to l and r.
+func (e *EvalCtx) compareDatums(x *tree.ComparisonExpr, sym treecmp.ComparisonOperatorSymbol, l, r tree.Datum) (tree.Datum, error) {
+	switch sym {
+	case treecmp.IsDistinctFrom, treecmp.IsNotDistinctFrom:
+		same := l == tree.DNull && r == tree.DNull
+		if l != tree.DNull && r != tree.DNull {
+			c, err := e.Compare(l, r)
+			if err != nil {
+				return nil, err
+			}
+			same = c == 0
+		}
+		return tree.MakeDBool(tree.DBool(same == (sym == treecmp.IsNotDistinctFrom))), nil
+	case treecmp.In, treecmp.NotIn:
+		return e.evalIn(l, r, sym == treecmp.NotIn)
+	}
+	if l == tree.DNull || r == tree.DNull {
+		return tree.DNull, nil
+	}
+	switch sym {
+	case treecmp.RegMatch, treecmp.NotRegMatch, treecmp.RegIMatch, treecmp.NotRegIMatch:
+		fold := sym == treecmp.RegIMatch || sym == treecmp.NotRegIMatch
+		m, err := matchRegex(DatumText(l), DatumText(r), fold)
+		if err != nil {
+			return nil, err
+		}
+		return tree.MakeDBool(tree.DBool(m == (sym == treecmp.RegMatch || sym == treecmp.RegIMatch))), nil
+	case treecmp.Contains, treecmp.ContainedBy, treecmp.Overlaps:
+		if _, arr := l.(*tree.DArray); arr {
+			return e.arrayContainment(sym, l, r)
+		}
+	case treecmp.Like, treecmp.NotLike, treecmp.ILike, treecmp.NotILike:
+		ls, ok1 := tree.AsDString(l)
+		rs, ok2 := tree.AsDString(r)
+		if !ok1 || !ok2 {
+			return nil, pgerror.Unsupported("LIKE on %s", l.ResolvedType())
+		}
+		fold := sym == treecmp.ILike || sym == treecmp.NotILike
+		m := likeMatch(string(ls), string(rs), fold)
+		return tree.MakeDBool(tree.DBool(m == (sym == treecmp.Like || sym == treecmp.ILike))), nil
+	}
+	if isJSONComparison(sym) {
+		return evalJSONComparison(sym, l, r)
+	}
+	c, err := e.Compare(l, r)
+	if err != nil {
+		return nil, err
+	}
+	var res bool
+	switch sym {
+	case treecmp.EQ:
+		res = c == 0
+	case treecmp.NE:
+		res = c != 0
+	case treecmp.LT:
+		res = c < 0
+	case treecmp.LE:
+		res = c <= 0
+	case treecmp.GT:
+		res = c > 0
+	case treecmp.GE:
+		res = c >= 0
+	default:
+		return nil, pgerror.Unsupported("unsupported comparison operator: %s", x.Operator)
+	}
+	return tree.MakeDBool(tree.DBool(res)), nil
+}
+
+// evalIn: NULL if l is NULL, or no element matches and one is NULL.
+func (e *EvalCtx) evalIn(l, r tree.Datum, not bool) (tree.Datum, error) {
+	t, ok := r.(*tree.DTuple)
+	if !ok {
+		return nil, pgerror.Unsupported("IN needs a list of values")
+	}
+	if len(t.D) == 0 {
+		// Nothing is in an empty set, not even NULL.
+		return tree.MakeDBool(tree.DBool(not)), nil
+	}
+	if l == tree.DNull {
+		return tree.DNull, nil
+	}
+	sawNull := false
+	for _, d := range t.D {
+		if d == tree.DNull {
+			sawNull = true
+			continue
+		}
+		c, err := e.Compare(l, d)
+		if err != nil {
+			return nil, err
+		}
+		if c == 0 {
+			return tree.MakeDBool(tree.DBool(!not)), nil
+		}
+	}
+	if sawNull {
+		return tree.DNull, nil
+	}
+	return tree.MakeDBool(tree.DBool(not)), nil
+}
+
+func (e *EvalCtx) evalRange(x *tree.RangeCond) (tree.Datum, error) {
+	l, err := e.Eval(x.TypedLeftFrom())
+	if err != nil {
+		return nil, err
+	}
+	from, err := e.Eval(x.TypedFrom())
+	if err != nil {
+		return nil, err
+	}
+	to, err := e.Eval(x.TypedTo())
+	if err != nil {
+		return nil, err
+	}
+	if l == tree.DNull || from == tree.DNull || to == tree.DNull {
+		return tree.DNull, nil
+	}
+	c1, err := e.Compare(l, from)
+	if err != nil {
+		return nil, err
+	}
+	c2, err := e.Compare(l, to)
+	if err != nil {
+		return nil, err
+	}
+	in := c1 >= 0 && c2 <= 0
+	return tree.MakeDBool(tree.DBool(in != x.Not)), nil
+}
+
+func (e *EvalCtx) evalCase(x *tree.CaseExpr) (tree.Datum, error) {
+	var operand tree.Datum
+	if x.Expr != nil {
+		var err error
+		if operand, err = e.Eval(x.Expr.(tree.TypedExpr)); err != nil {
+			return nil, err
+		}
+	}
+	for _, w := range x.Whens {
+		c, err := e.Eval(w.Cond.(tree.TypedExpr))
+		if err != nil {
+			return nil, err
+		}
+		match := false
+		if operand != nil {
+			if operand != tree.DNull && c != tree.DNull {
+				cmp, err := e.Compare(operand, c)
+				if err != nil {
+					return nil, err
+				}
+				match = cmp == 0
+			}
+		} else {
+			match = c != tree.DNull && bool(tree.MustBeDBool(c))
+		}
+		if match {
+			return e.Eval(w.Val.(tree.TypedExpr))
+		}
+	}
+	if x.Else != nil {
+		return e.Eval(x.Else.(tree.TypedExpr))
+	}
+	return tree.DNull, nil
+}
+
+var errDivByZero = pgerror.New("22012", "division by zero")
+
+// ErrIntOutOfRange is integer arithmetic's overflow (22003).
+var ErrIntOutOfRange = pgerror.New(pgerror.CodeNumericValueOutOfRange, "integer out of range")
+
+// EvalBinary computes a binary operator.
+func (e *EvalCtx) EvalBinary(x *tree.BinaryExpr) (tree.Datum, error) {
+	l, err := e.Eval(x.TypedLeft())
+	if err != nil {
+		return nil, err
+	}
+	r, err := e.Eval(x.TypedRight())
+	if err != nil {
+		return nil, err
+	}
+	sym := x.Operator.Symbol
+	res := x.ResolvedType()
+	if res.Family() == types.ArrayFamily && sym == treebin.Concat {
+		return concatArrays(l, r, x.TypedLeft().ResolvedType(), x.TypedRight().ResolvedType(), res)
+	}
+	if l == tree.DNull || r == tree.DNull {
+		return tree.DNull, nil
+	}
+	if _, ok := AsJSON(l); ok {
+		return evalJSONBinary(sym, l, r)
+	}
+	if d, ok, err := evalDatetimeBinary(sym, l, r, e.GetLocation()); ok {
+		return d, err
+	}
+	switch res.Family() {
+	case types.IntFamily:
+		a, b := int64(tree.MustBeDInt(l)), int64(tree.MustBeDInt(r))
+		var v int64
+		switch sym {
+		case treebin.Plus:
+			v = a + b
+			if (v > a) != (b > 0) {
+				return nil, ErrIntOutOfRange
+			}
+		case treebin.Minus:
+			v = a - b
+			if (v < a) != (b > 0) {
+				return nil, ErrIntOutOfRange
+			}
+		case treebin.Mult:
+			if a != 0 && b != 0 {
+				v = a * b
+				if v/b != a || (a == -1 && b == math.MinInt64) || (b == -1 && a == math.MinInt64) {
+					return nil, ErrIntOutOfRange
+				}
+			}
+		case treebin.FloorDiv, treebin.Div:
+			if b == 0 {
+				return nil, errDivByZero
+			}
+			v = a / b
+		case treebin.Mod:
+			if b == 0 {
+				return nil, errDivByZero
+			}
+			v = a % b
+		default:
+			return nil, pgerror.Unsupported("unsupported operator %s on integers", sym)
+		}
+		switch res.Width() {
+		case 32:
+			if v < math.MinInt32 || v > math.MaxInt32 {
+				return nil, ErrIntOutOfRange
+			}
+		case 16:
+			if v < math.MinInt16 || v > math.MaxInt16 {
+				return nil, pgerror.New(pgerror.CodeNumericValueOutOfRange, "smallint out of range")
+			}
+		}
+		return tree.NewDInt(tree.DInt(v)), nil
+	case types.FloatFamily:
+		a, b := ToFloat(l), ToFloat(r)
+		var v float64
+		switch sym {
+		case treebin.Plus:
+			v = a + b
+		case treebin.Minus:
+			v = a - b
+		case treebin.Mult:
+			v = a * b
+		case treebin.Div:
+			if b == 0 {
+				return nil, errDivByZero
+			}
+			v = a / b
+		case treebin.Pow:
+			return floatPow(a, b)
+		default:
+			return nil, pgerror.Unsupported("unsupported operator %s on floats", sym)
+		}
+		return tree.NewDFloat(tree.DFloat(v)), nil
+	case types.DecimalFamily:
+		a, b := ToDecimal(l), ToDecimal(r)
+		d := &tree.DDecimal{}
+		var cond apd.Condition
+		var err error
+		switch sym {
+		case treebin.Plus:
+			cond, err = tree.ExactCtx.Add(&d.Decimal, a, b)
+		case treebin.Minus:
+			cond, err = tree.ExactCtx.Sub(&d.Decimal, a, b)
+		case treebin.Mult:
+			cond, err = tree.ExactCtx.Mul(&d.Decimal, a, b)
+		case treebin.Div:
+			if b.IsZero() {
+				return nil, errDivByZero
+			}
+			err = PGNumericDiv(&d.Decimal, a, b)
+		case treebin.FloorDiv:
+			if b.IsZero() {
+				return nil, errDivByZero
+			}
+			cond, err = tree.HighPrecisionCtx.QuoInteger(&d.Decimal, a, b)
+		case treebin.Mod:
+			if b.IsZero() {
+				return nil, errDivByZero
+			}
+			cond, err = tree.HighPrecisionCtx.Rem(&d.Decimal, a, b)
+		case treebin.Pow:
+			return numericPow(a, b)
+		default:
+			return nil, pgerror.Unsupported("unsupported operator %s on decimals", sym)
+		}
+		if err == nil {
+			_, err = cond.GoError(apd.DefaultTraps)
+		}
+		if err != nil {
+			return nil, pgerror.WithCode(err, pgerror.CodeNumericValueOutOfRange)
+		}
+		return d, nil
+	case types.StringFamily:
+		if sym == treebin.Concat {
+			return tree.NewDString(DatumText(l) + DatumText(r)), nil
+		}
+	}
+	return nil, pgerror.Unsupported("unsupported binary operator: %s %s %s", l.ResolvedType(), sym, r.ResolvedType())
+}
+
+func (e *EvalCtx) evalUnary(x *tree.UnaryExpr) (tree.Datum, error) {
+	d, err := e.Eval(x.TypedInnerExpr())
+	if err != nil || d == tree.DNull {
+		return d, err
+	}
+	if x.Operator.Symbol != tree.UnaryMinus {
+		if x.Operator.Symbol == tree.UnaryPlus {
+			return d, nil
+		}
+		return nil, pgerror.Unsupported("unsupported unary operator %s", x.Operator)
+	}
+	if r, ok, err := evalDatetimeUnaryMinus(d); ok {
+		return r, err
+	}
+	switch v := d.(type) {
+	case *tree.DInt:
+		if *v == math.MinInt64 {
+			return nil, ErrIntOutOfRange
+		}
+		return tree.NewDInt(-*v), nil
+	case *tree.DFloat:
+		return tree.NewDFloat(-*v), nil
+	case *tree.DDecimal:
+		r := &tree.DDecimal{}
+		r.Decimal.Neg(&v.Decimal)
+		return r, nil
+	}
+	return nil, pgerror.Unsupported("unary minus on %s", d.ResolvedType())
+}
+
+// ToFloat is a number as a float8 (NaN for a non-number).
+func ToFloat(d tree.Datum) float64 {
+	switch v := d.(type) {
+	case *tree.DInt:
+		return float64(*v)
+	case *tree.DFloat:
+		return float64(*v)
+	case *tree.DDecimal:
+		f, _ := v.Float64()
+		return f
+	}
+	return math.NaN()
+}
+
+// ToDecimal is a number as a numeric.
+func ToDecimal(d tree.Datum) *apd.Decimal {
+	switch v := d.(type) {
+	case *tree.DInt:
+		return apd.New(int64(*v), 0)
+	case *tree.DFloat:
+		r := &apd.Decimal{}
+		_, _ = r.SetFloat64(float64(*v))
+		return r
+	case *tree.DDecimal:
+		return &v.Decimal
+	}
+	return &apd.Decimal{Form: apd.NaN}
+}
+
+// DatumText is a datum's text form, as PostgreSQL prints it.
+func DatumText(d tree.Datum) string {
+	if s, ok := tree.AsDString(d); ok {
+		return string(s)
+	}
+	if j, ok := AsJSON(d); ok {
+		return pgjson.Format(j)
+	}
+	return tree.AsStringWithFlags(d, tree.FmtPgwireText)
+}
+
+// CastDatum converts d to type t.
+func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
+	if d == tree.DNull {
+		return d, nil
+	}
+	if res, ok, err := castJSON(d, t); ok {
+		return res, err
+	}
+	if t.Family() == types.ArrayFamily {
+		return castArray(e, d, t)
+	}
+	switch t.Oid() {
+	case oid.T_regclass:
+		if e.Catalog == nil {
+			return nil, errors.AssertionFailedf("::regclass outside a statement")
+		}
+		return e.Catalog.Regclass(e, d)
+	case oid.T_oid:
+		if o, ok := d.(*tree.DOid); ok {
+			return tree.NewDOid(o.Oid), nil
+		}
+	}
+	if d.ResolvedType().Equivalent(t) && t.Family() != types.StringFamily && t.Family() != types.DecimalFamily {
+		return d, nil
+	}
+	if r, ok, err := castDatetime(e, d, t); ok {
+		return r, err
+	}
+	switch t.Family() {
+	case types.StringFamily:
+		s := DatumText(d)
+		if tz, ok := d.(*tree.DTimestampTZ); ok {
+			s = string(pgformat.EncodeTextIn(tz, e.GetLocation()))
+		}
+		if w := int(t.Width()); w > 0 {
+			n := utf8.RuneCountInString(s)
+			if n > w {
+				// PostgreSQL lets trailing spaces beyond the width go.
+				trimmed := strings.TrimRight(s, " ")
+				if utf8.RuneCountInString(trimmed) > w {
+					return nil, pgerror.Newf("22001", "value too long for type %s", FormatType(t.Oid(), Typmod(t)))
+				}
+				s = string([]rune(s)[:w])
+				n = w
+			}
+			if t.Oid() == types.BPChar.Oid() && n < w {
+				// char(n) is blank-padded to its width.
+				s += strings.Repeat(" ", w-n)
+			}
+		}
+		return tree.NewDString(s), nil
+	case types.IntFamily:
+		var v int64
+		switch x := d.(type) {
+		case *tree.DInt:
+			v = int64(*x)
+		case *tree.DFloat:
+			f := math.RoundToEven(float64(*x))
+			if math.IsNaN(f) || f < math.MinInt64 || f >= math.MaxInt64 {
+				return nil, ErrIntOutOfRange
+			}
+			v = int64(f)
+		case *tree.DDecimal:
+			var r apd.Decimal
+			if _, err := tree.ExactCtx.RoundToIntegralValue(&r, &x.Decimal); err != nil {
+				return nil, err
+			}
+			i, err := r.Int64()
+			if err != nil {
+				return nil, ErrIntOutOfRange
+			}
+			v = i
+		case *tree.DBool:
+			if *x {
+				v = 1
+			}
+		case *tree.DOid:
+			v = int64(x.Oid)
+		case *tree.DString:
+			i, err := tree.ParseDInt(strings.TrimSpace(string(*x)))
+			if err != nil {
+				if strings.Contains(err.Error(), "out of range") {
+					return nil, pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "value %q is out of range for type %s", string(*x), t.SQLStandardName())
+				}
+				return nil, InvalidInput(t, string(*x))
+			}
+			v = int64(*i)
+		default:
+			return nil, pgerror.Unsupported("cannot cast %s to %s", d.ResolvedType(), t)
+		}
+		switch t.Width() {
+		case 16:
+			if v < math.MinInt16 || v > math.MaxInt16 {
+				return nil, pgerror.New(pgerror.CodeNumericValueOutOfRange, "smallint out of range")
+			}
+		case 32:
+			if v < math.MinInt32 || v > math.MaxInt32 {
+				return nil, ErrIntOutOfRange
+			}
+		}
+		return tree.NewDInt(tree.DInt(v)), nil
+	case types.FloatFamily:
+		switch x := d.(type) {
+		case *tree.DInt, *tree.DFloat, *tree.DDecimal:
+			return tree.NewDFloat(tree.DFloat(ToFloat(d))), nil
+		case *tree.DString:
+			f, err := tree.ParseDFloat(strings.TrimSpace(string(*x)))
+			if err != nil {
+				return nil, InvalidInput(t, string(*x))
+			}
+			return f, nil
+		}
+	case types.DecimalFamily:
+		var r *tree.DDecimal
+		switch x := d.(type) {
+		case *tree.DInt, *tree.DFloat, *tree.DDecimal:
+			r = &tree.DDecimal{}
+			r.Decimal.Set(ToDecimal(d))
+		case *tree.DString:
+			var err error
+			if r, err = tree.ParseDDecimal(strings.TrimSpace(string(*x))); err != nil {
+				return nil, InvalidInput(t, string(*x))
+			}
+		default:
+			return nil, pgerror.Unsupported("cannot cast %s to %s", d.ResolvedType(), t.SQLString())
+		}
+		return limitNumeric(r, t)
+	case types.BoolFamily:
+		switch x := d.(type) {
+		case *tree.DInt:
+			return tree.MakeDBool(*x != 0), nil
+		case *tree.DString:
+			b, err := tree.ParseDBool(strings.TrimSpace(string(*x)))
+			if err != nil {
+				return nil, InvalidInput(t, string(*x))
+			}
+			return b, nil
+		}
+	default:
+		if s, ok := d.(*tree.DString); ok {
+			r, _, err := tree.ParseAndRequireString(t, string(*s), e.parseContext())
+			if err != nil {
+				return nil, InvalidInput(t, string(*s))
+			}
+			return r, nil
+		}
+		switch t.Family() {
+		case types.TimestampTZFamily:
+			if ts, ok := d.(*tree.DTimestamp); ok {
+				return &tree.DTimestampTZ{Time: relocate(ts.Time, e.GetLocation())}, nil
+			}
+		case types.TimestampFamily:
+			if ts, ok := d.(*tree.DTimestampTZ); ok {
+				return &tree.DTimestamp{Time: wallClock(ts.Time, e.GetLocation())}, nil
+			}
+		}
+	}
+	return nil, pgerror.Unsupported("cannot cast %s to %s", d.ResolvedType(), t.SQLString())
+}
+
+// likeMatch reports whether s matches a LIKE pattern (% and _, with \ as
+// the escape).
+func likeMatch(s, pattern string, fold bool) bool {
+	if fold {
+		s, pattern = strings.ToLower(s), strings.ToLower(pattern)
+	}
+	sr, pr := []rune(s), []rune(pattern)
+	var match func(i, j int) bool
+	match = func(i, j int) bool {
+		for j < len(pr) {
+			switch pr[j] {
+			case '%':
+				for k := i; k <= len(sr); k++ {
+					if match(k, j+1) {
+						return true
+					}
+				}
+				return false
+			case '_':
+				if i >= len(sr) {
+					return false
+				}
+			case '\\':
+				if j+1 < len(pr) {
+					j++
+				}
+				fallthrough
+			default:
+				if i >= len(sr) || sr[i] != pr[j] {
+					return false
+				}
+			}
+			i++
+			j++
+		}
+		return i == len(sr)
+	}
+	return match(0, 0)
+}
+
+// errorf is errors.Newf with a SQLSTATE.
+func errorf(code pgerror.Code, format string, args ...interface{}) error {
+	return pgerror.WithCode(errors.Newf(format, args...), code)
+}
+
+// PGNumericDiv sets d = a / b rounded (half away from zero) to the scale
+// PostgreSQL's select_div_scale picks: at least 16 significant digits, and
+// no fewer decimals than either input shows.
+func PGNumericDiv(d, a, b *apd.Decimal) error {
+	w1, f1 := nbaseFirst(a)
+	w2, f2 := nbaseFirst(b)
+	qweight := w1 - w2
+	if f1 <= f2 {
+		qweight--
+	}
+	rscale := 16 - qweight*4
+	rscale = max(rscale, displayScale(a), displayScale(b), 0)
+	rscale = min(rscale, 1000)
+	// Enough digits for the integer part, the scale, and a guard digit.
+	prec := uint32(max(int(a.NumDigits())+int(a.Exponent)-int(b.Exponent)+rscale+2, 20))
+	ctx := tree.DecimalCtx.WithPrecision(prec)
+	if _, err := ctx.Quo(d, a, b); err != nil {
+		return err
+	}
+	rctx := *ctx
+	rctx.Rounding = apd.RoundHalfUp
+	_, err := rctx.Quantize(d, d, -int32(rscale))
+	return err
+}
+
+func displayScale(d *apd.Decimal) int {
+	if d.Exponent < 0 {
+		return int(-d.Exponent)
+	}
+	return 0
+}
+
+// nbaseFirst returns the weight of d's first non-zero base-10000 digit
+// and that digit, as PostgreSQL's numeric stores them.
+func nbaseFirst(d *apd.Decimal) (weight int, first int) {
+	if d.IsZero() {
+		return 0, 0
+	}
+	digits := d.Coeff.String()
+	// The position of the first digit relative to the decimal point: the
+	// value is 0.digits * 10^pos.
+	pos := len(digits) + int(d.Exponent)
+	// Base-10000 weight w: 10000^w <= |d| < 10000^(w+1).
+	w := floorDiv(pos-1, 4)
+	// The first base-10000 digit holds the decimal digits of positions
+	// 4w+4 .. 4w+1 (counting from the point); those before digits[0] are 0.
+	lead := 4*w + 4 - pos // zeros before the first significant digit
+	group := strings.Repeat("0", lead) + digits
+	if len(group) > 4 {
+		group = group[:4]
+	} else {
+		group += strings.Repeat("0", 4-len(group))
+	}
+	v := 0
+	for _, c := range group {
+		v = v*10 + int(c-'0')
+	}
+	return w, v
+}
+
+func floorDiv(a, b int) int {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// limitNumeric applies numeric(p,s): the value rounded (half away from
+// zero) to s decimals, and at most p-s digits before the point.
+func limitNumeric(d *tree.DDecimal, t *types.T) (tree.Datum, error) {
+	p, sc := t.Precision(), t.Scale()
+	if p == 0 || d.Form != apd.Finite {
+		return d, nil
+	}
+	ctx := *tree.DecimalCtx
+	ctx.Rounding = apd.RoundHalfUp
+	ctx.Precision = uint32(p) + 2000
+	if _, err := ctx.Quantize(&d.Decimal, &d.Decimal, -sc); err != nil {
+		return nil, pgerror.WithCode(err, pgerror.CodeNumericValueOutOfRange)
+	}
+	intDigits := int(d.NumDigits()) + int(d.Exponent)
+	if !d.IsZero() && intDigits > int(p-sc) {
+		return nil, pgerror.WithDetail(pgerror.New(pgerror.CodeNumericValueOutOfRange, "numeric field overflow"),
+			fmt.Sprintf("A field with precision %d, scale %d must round to an absolute value less than 10^%d.", p, sc, p-sc))
+	}
+	return d, nil
+}
+
+// concatArrays is || on arrays (or an array and an element): a NULL array
+// adds nothing, as in PostgreSQL's array_cat.
+func concatArrays(l, r tree.Datum, lt, rt, t *types.T) (tree.Datum, error) {
+	if l == tree.DNull && r == tree.DNull {
+		return tree.DNull, nil
+	}
+	out := tree.NewDArray(t.ArrayContents())
+	for i, d := range []tree.Datum{l, r} {
+		isArray := []*types.T{lt, rt}[i].Family() == types.ArrayFamily
+		if !isArray {
+			if err := out.Append(d); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if d == tree.DNull {
+			continue
+		}
+		for _, el := range d.(*tree.DArray).Array {
+			if err := out.Append(el); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// regexCache keeps compiled patterns of ~ and friends.
+var regexCache sync.Map
+
+func matchRegex(s, pattern string, fold bool) (bool, error) {
+	key := pattern
+	if fold {
+		key = "(?i)" + pattern
+	}
+	if re, ok := regexCache.Load(key); ok {
+		return re.(*regexp.Regexp).MatchString(s), nil
+	}
+	re, err := regexp.Compile(key)
+	if err != nil {
+		return false, errorf("2201B", "invalid regular expression: %v", err)
+	}
+	regexCache.Store(key, re)
+	return re.MatchString(s), nil
+}

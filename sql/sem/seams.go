@@ -1,0 +1,50 @@
+package sem
+
+import "github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+
+// Catalog is what evaluation needs of the catalog: the relation a
+// ::regclass cast names. Package sql implements it, once per statement;
+// the builtins it registers that read the catalog (pg_get_indexdef and
+// friends) reach the rest of its implementation through it.
+type Catalog interface {
+	// Regclass is d (a name or an OID) cast to regclass.
+	Regclass(e *EvalCtx, d tree.Datum) (tree.Datum, error)
+}
+
+// Sequences are the sequences the sequence functions (nextval, currval,
+// setval, lastval) use; a sequence is named by text or by regclass.
+// Package sql implements them: a sequence's values are reserved in the
+// session and written in transactions of their own.
+type Sequences interface {
+	Nextval(e *EvalCtx, seq tree.Datum) (int64, error)
+	Currval(e *EvalCtx, seq tree.Datum) (int64, error)
+	Setval(e *EvalCtx, seq tree.Datum, v int64, called bool) error
+	// Lastval is currval of the sequence nextval last used in the
+	// session (55000 if none).
+	Lastval(e *EvalCtx) (int64, error)
+}
+
+// Session is the session a statement runs in, as the functions of the
+// session see it (current_user, current_setting, set_config,
+// current_schema; builtins_session.go, builtins_system.go). Package sql
+// implements it.
+type Session interface {
+	// User is the role the session's statements run as (current_user:
+	// SET ROLE's, else the session's user).
+	User() string
+	// SessionUser is the user the session logged in as (session_user).
+	SessionUser() string
+	// BackendPID is the process ID the session gave its client for
+	// CancelRequest.
+	BackendPID() uint32
+	// Setting is the current value of a setting (SHOW name).
+	Setting(name string) (string, error)
+	// SetConfig is SET name = value (SET LOCAL when local); it returns
+	// the setting's new value.
+	SetConfig(name, value string, local bool) (string, error)
+	// Database is the session's database; false when it resolves no
+	// names (no database).
+	Database() (string, bool)
+	// SearchPath is the schemas unqualified names resolve in, in order.
+	SearchPath() []string
+}

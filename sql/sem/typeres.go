@@ -1,0 +1,616 @@
+package sem
+
+import (
+	"context"
+	"math"
+	"regexp"
+	"strings"
+
+	"github.com/cockroachdb/apd/v3"
+	"github.com/lib/pq/oid"
+
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treebin"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treecmp"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/meridiandb/meridian/sql/pgerror"
+)
+
+// PostgreSQL resolves an operator or a CASE/COALESCE/IN/ARRAY whose
+// operands are of different numeric types by implicitly casting the
+// narrower operand along int2 → int4 → int8 → numeric → float4 → float8
+// (its pg_cast table, and the "preferred type" rules of
+// typeconv-union-case). The parser's type checker (CockroachDB's) lacks
+// most of these: int4 * float8 is "unsupported binary operator", and a
+// CASE whose ELSE is a float8 and whose THEN is an int4 is refused. Its
+// overload tables cannot be extended from outside the package (their
+// fields are unexported), so this pass runs before tree.TypeCheck and
+// writes the casts PostgreSQL would apply into the expression; what the
+// type checker then sees has operands of one type.
+//
+// Only operands whose type is known without context are cast: column
+// references, casts, function calls and the like. Literals and
+// placeholders are left alone, so that the type checker still gives them
+// the type the other operand asks for ($1 + i4 infers $1 as int4).
+
+// numericRank orders the numeric types as PostgreSQL's implicit casts
+// do; 0 for a type that is not numeric.
+func numericRank(t *types.T) int {
+	switch t.Family() {
+	case types.IntFamily:
+		switch t.Width() {
+		case 16:
+			return 1
+		case 32:
+			return 2
+		}
+		return 3
+	case types.DecimalFamily:
+		return 4
+	case types.FloatFamily:
+		if t.Width() == 32 {
+			return 5
+		}
+		return 6
+	}
+	return 0
+}
+
+// implicitCaster inserts PostgreSQL's implicit numeric casts (see above).
+// It type-checks the operands it inspects in place, with the statement's
+// semantic context, which the final type check then re-checks.
+type implicitCaster struct {
+	ctx  context.Context
+	sema *tree.SemaContext
+}
+
+// ImplicitCasts rewrites expr (its names resolved) as described above,
+// type-checking the operands it inspects with sema.
+func ImplicitCasts(ctx context.Context, sema *tree.SemaContext, expr tree.Expr) tree.Expr {
+	c := implicitCaster{ctx: ctx, sema: sema}
+	out, _ := tree.WalkExpr(&c, expr)
+	return out
+}
+
+func (c *implicitCaster) VisitPre(e tree.Expr) (bool, tree.Expr) {
+	// A subquery was planned (and rewritten) by its own builder.
+	_, sub := e.(*tree.Subquery)
+	return !sub, e
+}
+
+// VisitPost rewrites a copy of each node it changes: the statement's AST
+// may be planned again (a prepared statement, a view).
+func (c *implicitCaster) VisitPost(e tree.Expr) tree.Expr {
+	switch x := e.(type) {
+	case *tree.BinaryExpr:
+		n := *x
+		return c.binary(&n)
+	case *tree.ComparisonExpr:
+		n := *x
+		return c.comparison(&n)
+	case *tree.CaseExpr:
+		n := *x
+		n.Whens = make([]*tree.When, len(x.Whens))
+		// The ELSE counts as the first branch (PostgreSQL's order).
+		vals := make([]*tree.Expr, 0, len(x.Whens)+1)
+		if n.Else != nil {
+			vals = append(vals, &n.Else)
+		}
+		for i, w := range x.Whens {
+			wc := *w
+			n.Whens[i] = &wc
+			vals = append(vals, &wc.Val)
+		}
+		c.unify(vals)
+		return &n
+	case *tree.CoalesceExpr:
+		n := *x
+		n.Exprs = append(tree.Exprs(nil), x.Exprs...)
+		c.unifyList(n.Exprs)
+		return &n
+	case *tree.NullIfExpr:
+		n := *x
+		c.unify([]*tree.Expr{&n.Expr1, &n.Expr2})
+		return &n
+	case *tree.Array:
+		n := *x
+		n.Exprs = append(tree.Exprs(nil), x.Exprs...)
+		c.unifyList(n.Exprs)
+		return &n
+	case *tree.FuncExpr:
+		n := *x
+		n.Exprs = append(tree.Exprs(nil), x.Exprs...)
+		if name := funcName(x); name == "greatest" || name == "least" {
+			c.unifyList(n.Exprs)
+		} else if name == "length" || name == "char_length" || name == "character_length" {
+			c.trimChars(n.Exprs, false)
+		} else {
+			c.castArgs(Overloads(name), n.Exprs)
+		}
+		return &n
+	}
+	return e
+}
+
+// funcName is the lower-cased name a call names, "" if unknown.
+func funcName(f *tree.FuncExpr) string {
+	switch n := f.Func.FunctionReference.(type) {
+	case *tree.UnresolvedName:
+		return strings.ToLower(n.Parts[0])
+	case *tree.FunctionDefinition:
+		return n.Name
+	case *tree.ResolvedFunctionDefinition:
+		return n.Name
+	}
+	return ""
+}
+
+// binary casts the narrower operand of arithmetic between an integer or
+// numeric and a float (the pairs the parser has no operator for).
+func (c *implicitCaster) binary(x *tree.BinaryExpr) tree.Expr {
+	switch x.Operator.Symbol {
+	case treebin.Concat:
+		ops := []tree.Expr{x.Left, x.Right}
+		c.trimChars(ops, false)
+		x.Left, x.Right = ops[0], ops[1]
+		return x
+	case treebin.Plus, treebin.Minus, treebin.Mult, treebin.Div, treebin.Mod, treebin.Pow:
+	default:
+		return x
+	}
+	lt, rt := c.typeOf(&x.Left), c.typeOf(&x.Right)
+	if lt == nil || rt == nil {
+		return x
+	}
+	if x.Operator.Symbol == treebin.Minus {
+		// timestamp - date, date - timestamptz, ...: PostgreSQL casts the
+		// date to the other operand's type (the parser has no operator).
+		isTS := func(t *types.T) bool {
+			return t.Family() == types.TimestampFamily || t.Family() == types.TimestampTZFamily
+		}
+		switch {
+		case lt.Family() == types.DateFamily && isTS(rt):
+			x.Left = castTo(x.Left, rt)
+			return x
+		case rt.Family() == types.DateFamily && isTS(lt):
+			x.Right = castTo(x.Right, lt)
+			return x
+		}
+	}
+	lr, rr := numericRank(lt), numericRank(rt)
+	if x.Operator.Symbol == treebin.Pow && lt.Family() == types.IntFamily && rt.Family() == types.IntFamily {
+		// PostgreSQL has no integer ^: it is float8 ^ float8.
+		x.Left, x.Right = castTo(x.Left, types.Float), castTo(x.Right, types.Float)
+		return x
+	}
+	if lr == 0 || rr == 0 || lt.Family() == rt.Family() {
+		return x
+	}
+	if x.Operator.Symbol == treebin.Mod && (lt.Family() == types.FloatFamily || rt.Family() == types.FloatFamily) {
+		// PostgreSQL has no float % operator: its error, not a cast.
+		return x
+	}
+	if lr < rr {
+		x.Left = castTo(x.Left, rt)
+	} else {
+		x.Right = castTo(x.Right, lt)
+	}
+	return x
+}
+
+// comparison unifies the list of IN (...) and the array of = ANY (ARRAY
+// [...]) with the left operand; a plain comparison of mixed numeric types
+// the parser resolves itself.
+func (c *implicitCaster) comparison(x *tree.ComparisonExpr) tree.Expr {
+	switch x.Operator.Symbol {
+	case treecmp.EQ, treecmp.NE, treecmp.LT, treecmp.LE, treecmp.GT, treecmp.GE,
+		treecmp.IsDistinctFrom, treecmp.IsNotDistinctFrom:
+		ops := []tree.Expr{x.Left, x.Right}
+		c.trimChars(ops, true)
+		x.Left, x.Right = ops[0], ops[1]
+	case treecmp.In, treecmp.NotIn:
+		orig, ok := x.Right.(*tree.Tuple)
+		if !ok {
+			return x
+		}
+		t := *orig
+		t.Exprs = append(tree.Exprs(nil), orig.Exprs...)
+		x.Right = &t
+		ptrs := []*tree.Expr{&x.Left}
+		for i := range t.Exprs {
+			ptrs = append(ptrs, &t.Exprs[i])
+		}
+		c.unify(ptrs)
+	case treecmp.Any, treecmp.Some, treecmp.All:
+		right := x.Right
+		for {
+			p, ok := right.(*tree.ParenExpr)
+			if !ok {
+				break
+			}
+			right = p.Expr
+		}
+		orig, ok := right.(*tree.Array)
+		if !ok {
+			return x
+		}
+		a := *orig
+		a.Exprs = append(tree.Exprs(nil), orig.Exprs...)
+		x.Right = &a
+		ptrs := []*tree.Expr{&x.Left}
+		for i := range a.Exprs {
+			ptrs = append(ptrs, &a.Exprs[i])
+		}
+		c.unify(ptrs)
+	}
+	return x
+}
+
+func (c *implicitCaster) unifyList(exprs tree.Exprs) {
+	ptrs := make([]*tree.Expr, len(exprs))
+	for i := range exprs {
+		ptrs[i] = &exprs[i]
+	}
+	c.unify(ptrs)
+}
+
+// unify casts the branches of a CASE, COALESCE, ... that are of a
+// narrower numeric type than the widest one to it (PostgreSQL's common
+// type of int and float is float8, of int and numeric numeric). A literal
+// with a fraction counts as numeric; other literals adapt by themselves.
+func (c *implicitCaster) unify(exprs []*tree.Expr) {
+	typs := make([]*types.T, len(exprs))
+	var best *types.T
+	bestRank, ranks := 0, map[int]bool{}
+	for i, p := range exprs {
+		t := c.typeOf(p)
+		if t == nil {
+			if nv, ok := (*p).(*tree.NumVal); ok && !isIntegerLiteral(nv) {
+				t = types.Decimal
+			} else {
+				continue
+			}
+		} else {
+			typs[i] = t
+		}
+		r := numericRank(t)
+		if r == 0 {
+			// A branch of another kind: no numeric unification.
+			c.unifyStrings(exprs, typs)
+			return
+		}
+		ranks[r] = true
+		if r > bestRank {
+			best, bestRank = t, r
+		}
+	}
+	if len(ranks) < 2 {
+		return
+	}
+	for i, p := range exprs {
+		if typs[i] != nil && numericRank(typs[i]) < bestRank {
+			*p = castTo(*p, best)
+		}
+	}
+}
+
+func isIntegerLiteral(nv *tree.NumVal) bool {
+	s := nv.OrigString()
+	return !strings.ContainsAny(s, ".eE")
+}
+
+// typeOf type-checks *p in place and returns its type, or nil when its
+// type depends on context: a literal, NULL, or anything holding a
+// placeholder (typing that alone would fix the placeholder's type).
+func (c *implicitCaster) typeOf(p *tree.Expr) *types.T {
+	switch (*p).(type) {
+	case *tree.NumVal, *tree.StrVal, *tree.Placeholder, tree.Datum:
+		if d, ok := (*p).(tree.Datum); ok && d != tree.DNull {
+			if _, ph := d.(*tree.Placeholder); !ph {
+				return d.ResolvedType()
+			}
+		}
+		return nil
+	}
+	if hasUntypedPlaceholder(*p) {
+		return nil
+	}
+	te, err := (*p).TypeCheck(c.ctx, c.sema, types.AnyElement)
+	if err != nil {
+		// The final type check reports it, in context.
+		return nil
+	}
+	*p = te
+	t := te.ResolvedType()
+	if t.Family() == types.UnknownFamily {
+		return nil
+	}
+	return t
+}
+
+// hasUntypedPlaceholder: e holds a placeholder whose type its context
+// decides (one not under a cast).
+func hasUntypedPlaceholder(e tree.Expr) bool {
+	found := false
+	tree.WalkExprConst(exprFinder(func(e tree.Expr) bool {
+		switch e.(type) {
+		case *tree.Placeholder:
+			found = true
+		case *tree.CastExpr:
+			return false
+		}
+		return !found
+	}), e)
+	return found
+}
+
+// exprFinder visits until the function returns false.
+type exprFinder func(tree.Expr) bool
+
+func (f exprFinder) VisitPre(e tree.Expr) (bool, tree.Expr) { return f(e), e }
+func (f exprFinder) VisitPost(e tree.Expr) tree.Expr        { return e }
+
+// castTo is e::t, the cast PostgreSQL applies implicitly.
+func castTo(e tree.Expr, t *types.T) tree.Expr {
+	if te, ok := e.(tree.TypedExpr); ok {
+		return tree.NewTypedCastExpr(te, t)
+	}
+	return &tree.CastExpr{Expr: e, Type: t, SyntaxMode: tree.CastShort}
+}
+
+// floatPow is float8 ^ float8, power()'s float overload.
+func floatPow(a, b float64) (tree.Datum, error) {
+	return powerFns()[0].Fn.(BuiltinFn)(nil, tree.Datums{tree.NewDFloat(tree.DFloat(a)), tree.NewDFloat(tree.DFloat(b))})
+}
+
+// numericPow is numeric ^ numeric, power()'s numeric overload.
+func numericPow(a, b *apd.Decimal) (tree.Datum, error) {
+	r, err := numericPower(a, b)
+	if err != nil {
+		return nil, err
+	}
+	return &tree.DDecimal{Decimal: *r}, nil
+}
+
+// unsupportedOperator matches the type checker's message for an operator
+// no overload of which takes its operands' types.
+var unsupportedOperator = regexp.MustCompile(`^unsupported (?:binary|comparison) operator: <([^>]+)> (\S+) <([^>]+)>$`)
+
+// OperatorDoesNotExist turns that message into PostgreSQL's (42883, with
+// PostgreSQL's type names).
+func OperatorDoesNotExist(err error) error {
+	m := unsupportedOperator.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	l, lerr := ParseType(m[1])
+	r, rerr := ParseType(m[3])
+	if lerr != nil || rerr != nil {
+		return err
+	}
+	return pgerror.Newf(pgerror.CodeUndefinedFunction, "operator does not exist: %s %s %s", l.SQLStandardName(), m[2], r.SQLStandardName())
+}
+
+// castArgs picks, for a call no overload of which takes its arguments'
+// types as they are, the overload PostgreSQL would reach by implicit
+// numeric casts (typeconv-func: the most exact matches, then the
+// preferred type of the numeric category, float8), and casts the
+// arguments to its parameters: round(int4, 2) is round(numeric, int),
+// ceil(int4) is ceil(float8). Arguments of unknown type (literals,
+// placeholders) match any parameter.
+func (c *implicitCaster) castArgs(overloads []tree.Overload, args tree.Exprs) {
+	if len(overloads) == 0 || len(args) == 0 {
+		return
+	}
+	c.castPolymorphicArgs(overloads, args)
+	typs := make([]*types.T, len(args))
+	known := false
+	for i := range args {
+		if typs[i] = c.typeOf(&args[i]); typs[i] != nil {
+			known = true
+		}
+	}
+	if !known {
+		return
+	}
+	var best tree.ParamTypes
+	bestExact, bestFloat, tie := -1, -1, false
+	for i := range overloads {
+		params, ok := overloads[i].Types.(tree.ParamTypes)
+		if !ok {
+			return // variadic or homogeneous: the type checker decides
+		}
+		if len(params) != len(args) {
+			continue
+		}
+		exact, floats, fits := 0, 0, true
+		for j, p := range params {
+			switch t := typs[j]; {
+			case t == nil || p.Typ.Family() == types.AnyFamily || t.Equivalent(p.Typ):
+				exact++
+			case numericRank(t) > 0 && numericRank(t) < numericRank(p.Typ):
+				if p.Typ.Family() == types.FloatFamily {
+					floats++
+				}
+			default:
+				fits = false
+			}
+		}
+		switch {
+		case !fits:
+		case exact == len(args):
+			return // it resolves as it is
+		case exact > bestExact || (exact == bestExact && floats > bestFloat):
+			best, bestExact, bestFloat, tie = params, exact, floats, false
+		case exact == bestExact && floats == bestFloat:
+			tie = true
+		}
+	}
+	if best == nil || tie {
+		return
+	}
+	for j, p := range best {
+		if t := typs[j]; t != nil && !t.Equivalent(p.Typ) && p.Typ.Family() != types.AnyFamily {
+			args[j] = castTo(args[j], p.Typ)
+		}
+	}
+}
+
+// trimChars gives the char(n) operands among exprs (blank-padded as
+// stored) without their trailing blanks: PostgreSQL ignores them when it
+// compares char(n) values, concatenates them or casts them to text, and
+// in length(). With literals (compared), a literal is a char(n) as well
+// when the other operand is, so its trailing blanks go too.
+func (c *implicitCaster) trimChars(exprs []tree.Expr, literals bool) {
+	anyChar := false
+	typs := make([]*types.T, len(exprs))
+	for i := range exprs {
+		typs[i] = c.typeOf(&exprs[i])
+		if typs[i] != nil && typs[i].Oid() == oid.T_bpchar {
+			anyChar = true
+		}
+	}
+	if !anyChar {
+		return
+	}
+	for i, e := range exprs {
+		_, lit := e.(*tree.StrVal)
+		if (typs[i] != nil && typs[i].Oid() == oid.T_bpchar) || (literals && lit) {
+			exprs[i] = &tree.FuncExpr{Func: tree.WrapFunction("rtrim"), Exprs: tree.Exprs{e}}
+		}
+	}
+}
+
+// unifyStrings: when the first branch of known type is text or varchar,
+// the char(n) branches are cast to it, losing their trailing blanks.
+func (c *implicitCaster) unifyStrings(exprs []*tree.Expr, typs []*types.T) {
+	var first *types.T
+	for i, p := range exprs {
+		if typs[i] == nil {
+			typs[i] = c.typeOf(p)
+		}
+		if first == nil {
+			first = typs[i]
+		}
+	}
+	if first == nil || first.Family() != types.StringFamily || first.Oid() == oid.T_bpchar {
+		return
+	}
+	for i, p := range exprs {
+		if typs[i] != nil && typs[i].Oid() == oid.T_bpchar {
+			*p = &tree.FuncExpr{Func: tree.WrapFunction("rtrim"), Exprs: tree.Exprs{*p}}
+		}
+	}
+}
+
+// roundedPow is x^y correctly rounded, as C's pow (PostgreSQL's) is:
+// Go's math.Pow can be an ulp off (2^2.5 printed 5.65685424949238, not
+// ...381), which shows in float8's shortest output. It computes in 40
+// digits where the result is a finite, non-zero float.
+func roundedPow(x, y float64) float64 {
+	r := math.Pow(x, y)
+	if r == 0 || math.IsInf(r, 0) || math.IsNaN(r) || x == 0 {
+		return r
+	}
+	var dx, dy, dr apd.Decimal
+	if _, err := dx.SetFloat64(math.Abs(x)); err != nil {
+		return r
+	}
+	if _, err := dy.SetFloat64(y); err != nil {
+		return r
+	}
+	if _, err := apd.BaseContext.WithPrecision(40).Pow(&dr, &dx, &dy); err != nil {
+		return r
+	}
+	f, err := dr.Float64()
+	if err != nil || math.IsInf(f, 0) || f == 0 {
+		return r
+	}
+	if r < 0 {
+		f = -f
+	}
+	return f
+}
+
+// SetOpColumnType is the type of a UNION/INTERSECT/EXCEPT column whose
+// sides are of types l and r, by PostgreSQL's typeconv-union-case rules:
+// the wider numeric type (int4 and int8: int8; int and numeric: numeric;
+// numeric and float8: float8), the left one's for differing string types,
+// an unknown side taking the other's type.
+func SetOpColumnType(l, r *types.T) (*types.T, bool) {
+	switch {
+	case l.Family() == types.UnknownFamily:
+		return r, true
+	case r.Family() == types.UnknownFamily:
+		return l, true
+	}
+	if lr, rr := numericRank(l), numericRank(r); lr > 0 && rr > 0 {
+		if rr > lr {
+			return r, true
+		}
+		return l, true
+	}
+	if l.Family() == types.StringFamily && r.Family() == types.StringFamily && !l.Identical(r) {
+		// The left side's type wins (text, varchar and char cast to
+		// each other implicitly both ways), without a length.
+		switch l.Oid() {
+		case oid.T_bpchar:
+			return types.BPChar, true
+		case oid.T_varchar:
+			return types.VarChar, true
+		}
+		return types.String, true
+	}
+	return l, l.Equivalent(r)
+}
+
+// PGSemantics rewrites a type-checked expression where CockroachDB's type
+// checker resolves it unlike PostgreSQL: integer / integer is an integer
+// (truncated toward zero) in PostgreSQL, a decimal in CockroachDB.
+func PGSemantics(te tree.TypedExpr) tree.TypedExpr {
+	out, _ := tree.WalkExpr(pgSemantics{}, te)
+	return out.(tree.TypedExpr)
+}
+
+type pgSemantics struct{}
+
+func (pgSemantics) VisitPre(e tree.Expr) (bool, tree.Expr) {
+	// A subquery's expressions were rewritten when it was planned; its
+	// AST holds unresolved names.
+	_, sub := e.(*tree.Subquery)
+	return !sub, e
+}
+
+func (pgSemantics) VisitPost(e tree.Expr) tree.Expr {
+	x, ok := e.(*tree.BinaryExpr)
+	if !ok {
+		return e
+	}
+	l, r := x.TypedLeft(), x.TypedRight()
+	if l.ResolvedType().Family() != types.IntFamily || r.ResolvedType().Family() != types.IntFamily {
+		return e
+	}
+	switch x.Operator.Symbol {
+	case treebin.Plus, treebin.Minus, treebin.Mult, treebin.Div, treebin.Mod:
+	default:
+		return e
+	}
+	// Integer arithmetic keeps the wider operand's width, as in
+	// PostgreSQL (int4 * int4 is an int4 that can overflow), where an
+	// integer literal is an int4 if it fits.
+	typ := types.Int
+	switch max(PGIntWidth(l), PGIntWidth(r)) {
+	case 16:
+		typ = types.Int2
+	case 32:
+		typ = types.Int4
+	}
+	op := x.Operator
+	if op.Symbol == treebin.Div {
+		op = treebin.MakeBinaryOperator(treebin.FloorDiv)
+	}
+	if op == x.Operator && typ == x.ResolvedType() {
+		return e
+	}
+	return tree.NewTypedBinaryExpr(op, l, r, typ)
+}
