@@ -85,19 +85,22 @@ func (n *Node) replicateOnce(ctx context.Context) {
 		case "rebalance leases":
 			leaseMoves++
 		}
-		if err := n.applyReplicaAction(ctx, r.RangeID(), act); err != nil && ctx.Err() == nil {
+		if err := n.applyReplicaAction(ctx, r.RangeID(), desc.Generation, act); err != nil && ctx.Err() == nil {
 			n.cfg.Logger.Warn("replicate queue: change failed", "range", r.RangeID(), "reason", act.reason, "err", err.Error())
 		}
 	}
 }
 
-// applyReplicaAction carries out one allocator decision.
-func (n *Node) applyReplicaAction(ctx context.Context, id kvserver.RangeID, act replicaAction) error {
+// applyReplicaAction carries out one allocator decision, made on the
+// range's descriptor at generation gen: a replica change is refused if the
+// range changed since (an admin's RELOCATE, another change), and the next
+// pass decides again.
+func (n *Node) applyReplicaAction(ctx context.Context, id kvserver.RangeID, gen int64, act replicaAction) error {
 	actx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	change := func(c *rangepb.ReplicaChange) error {
+	change := func(cs ...*rangepb.ReplicaChange) error {
 		_, err := n.ranges.Send(actx, id, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ChangeReplicas{
-			ChangeReplicas: &rangepb.ChangeReplicasRequest{Changes: []*rangepb.ReplicaChange{c}}}})
+			ChangeReplicas: &rangepb.ChangeReplicasRequest{Changes: cs, ExpGeneration: gen}}})
 		return err
 	}
 	switch {
@@ -108,14 +111,10 @@ func (n *Node) applyReplicaAction(ctx context.Context, id kvserver.RangeID, act 
 		_, err := n.ranges.Send(actx, id, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_TransferLease{
 			TransferLease: &rangepb.TransferLeaseRequest{Target: act.transferTo}}})
 		return err
+	case act.add != nil && act.thenRemove != nil:
+		return change(act.add, act.thenRemove)
 	case act.add != nil:
-		if err := change(act.add); err != nil {
-			return err
-		}
-		if act.thenRemove != nil {
-			return change(act.thenRemove)
-		}
-		return nil
+		return change(act.add)
 	case act.remove != nil:
 		return change(act.remove)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -158,25 +159,62 @@ func (a sqlAdmin) TransferLease(ctx context.Context, id int64, to int32) error {
 
 // RelocateVoter moves range id's voter on node from to node to: the new
 // one is added (learner, snapshot, promotion) before the old one goes, so
-// the range never drops below its replication. A lease on from moves to
-// to first.
+// the range never drops below its replication, and both changes go in one
+// request, which the leaseholder makes without a replicate queue's change
+// in between (that would see one voter too many and remove one of its
+// own choosing). A lease on from first moves to another voter (to the new
+// one when from's is the range's only voter).
 func (a sqlAdmin) RelocateVoter(ctx context.Context, id int64, from, to int32) error {
 	n := a.n
-	change := func(c *rangepb.ReplicaChange) error {
+	change := func(cs ...*rangepb.ReplicaChange) error {
 		_, err := n.ranges.Send(ctx, kvserver.RangeID(id), &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ChangeReplicas{
-			ChangeReplicas: &rangepb.ChangeReplicasRequest{Changes: []*rangepb.ReplicaChange{c}}}})
+			ChangeReplicas: &rangepb.ChangeReplicasRequest{Changes: cs}}})
 		return err
 	}
 	if _, ok := n.dir.get(kvserver.NodeID(to)); !ok {
 		return errors.Newf("there is no node %d", to)
 	}
-	if err := change(&rangepb.ReplicaChange{Type: rangepb.ChangeType_ADD_VOTER, NodeId: to, StoreId: to}); err != nil {
-		return errors.Wrapf(err, "adding a voter on node %d", to)
+	ri, err := a.rangeByID(ctx, id)
+	if err != nil {
+		return err
 	}
-	// The lease must leave from before its replica can: move it to the new
-	// voter and wait until a replica's applied state says it moved.
+	add := &rangepb.ReplicaChange{Type: rangepb.ChangeType_ADD_VOTER, NodeId: to, StoreId: to}
+	remove := &rangepb.ReplicaChange{Type: rangepb.ChangeType_REMOVE_VOTER, NodeId: from, StoreId: from}
+	if slices.Contains(ri.Voters, to) {
+		return errors.Newf("range %d already has a voter on node %d", id, to)
+	}
+	if !slices.Contains(ri.Voters, from) {
+		return errors.Newf("range %d has no voter on node %d", id, from)
+	}
+	if ri.Leaseholder == from {
+		heir := int32(0)
+		for _, v := range ri.Voters {
+			if v != from {
+				heir = v
+				break
+			}
+		}
+		if heir == 0 {
+			if err := change(add); err != nil {
+				return errors.Wrapf(err, "adding a voter on node %d", to)
+			}
+			heir, add = to, nil
+		}
+		if err := a.moveLease(ctx, id, from, heir); err != nil {
+			return err
+		}
+	}
+	if add == nil {
+		return errors.Wrapf(change(remove), "removing the voter on node %d", from)
+	}
+	return errors.Wrapf(change(add, remove), "moving the voter on node %d to node %d", from, to)
+}
+
+// moveLease moves range id's lease from node from to node to, and waits
+// until a replica's applied state says it moved.
+func (a sqlAdmin) moveLease(ctx context.Context, id int64, from, to int32) error {
 	transferred := false
-	if err := waitUntil(ctx, fmt.Sprintf("the lease to leave node %d", from), func() (bool, error) {
+	return waitUntil(ctx, fmt.Sprintf("the lease to leave node %d", from), func() (bool, error) {
 		ri, err := a.rangeByID(ctx, id)
 		if err != nil || ri.Leaseholder != from {
 			return err == nil, err
@@ -188,11 +226,7 @@ func (a sqlAdmin) RelocateVoter(ctx context.Context, id int64, from, to int32) e
 			transferred = true
 		}
 		return false, nil
-	}); err != nil {
-		return err
-	}
-	return errors.Wrapf(change(&rangepb.ReplicaChange{Type: rangepb.ChangeType_REMOVE_VOTER, NodeId: from, StoreId: from}),
-		"removing the voter on node %d", from)
+	})
 }
 
 // waitUntil polls done, backing off from 1 ms to 100 ms, until it

@@ -3,11 +3,13 @@ package kvserver_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/kvserver/kvtest"
+	"github.com/meridiandb/meridian/range/rangepb"
 	"github.com/meridiandb/meridian/stop/leaktest"
 )
 
@@ -92,4 +94,33 @@ func TestReplicationOneThreeFiveThree(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = kvserver.RangeID(1)
+}
+
+// TestChangeReplicasExpectedGeneration: a replica change decided on an
+// older descriptor (a replicate queue's, say, made before an admin's move)
+// is refused, and changes nothing; one decided on the current one runs.
+func TestChangeReplicasExpectedGeneration(t *testing.T) {
+	c := kvtest.NewCluster(t, kvtest.Options{Nodes: 3})
+	ctx := testCtx(t)
+	stale, err := c.AddVoters(ctx, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := c.AddVoters(ctx, 1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	change := func(gen int64) error {
+		_, err := c.Send(ctx, 1, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ChangeReplicas{
+			ChangeReplicas: &rangepb.ChangeReplicasRequest{ExpGeneration: gen, Changes: []*rangepb.ReplicaChange{
+				{Type: rangepb.ChangeType_REMOVE_VOTER, NodeId: 2, StoreId: 2}}}}})
+		return err
+	}
+	if err := change(stale.Generation); err == nil || !strings.Contains(err.Error(), "decide again") {
+		t.Fatalf("a change decided at generation %d (now %d): %v, want refused", stale.Generation, cur.Generation, err)
+	}
+	// The refused change left the generation as it was.
+	if err := change(cur.Generation); err != nil {
+		t.Fatalf("a change decided at the current generation, after a refused one: %v", err)
+	}
 }

@@ -37,6 +37,10 @@ type Replica struct {
 	load loadSampler
 	// mergeWatching is set while watchMerge runs.
 	mergeWatching atomic.Bool
+	// changeMu serialises the replica changes this leaseholder makes: each
+	// is several Raft commands (learner, snapshot, promotion, removal), and
+	// two interleaved would each act on the other's half-made membership.
+	changeMu sync.Mutex
 
 	mu struct {
 		sync.Mutex

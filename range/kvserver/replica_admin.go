@@ -28,7 +28,7 @@ func (r *Replica) maybeAdmin(ctx context.Context, ru *rangepb.RequestUnion) (*ra
 		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_TransferLease{TransferLease: &rangepb.TransferLeaseResponse{}}}
 	case *rangepb.RequestUnion_ChangeReplicas:
 		var desc *rangepb.RangeDescriptor
-		desc, err = r.changeReplicas(ctx, req.ChangeReplicas.Changes)
+		desc, err = r.changeReplicas(ctx, req.ChangeReplicas)
 		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ChangeReplicas{ChangeReplicas: &rangepb.ChangeReplicasResponse{Desc: desc}}}
 	case *rangepb.RequestUnion_ComputeChecksum:
 		var cr *rangepb.ComputeChecksumResponse
@@ -79,14 +79,25 @@ func (r *Replica) proposeAdmin(ctx context.Context, res *rangepb.ReplicatedResul
 // catches up, then is promoted in a joint configuration; a removed one is
 // demoted to a learner in a joint configuration, then removed. Raft leaves
 // each joint configuration by itself once it commits.
-func (r *Replica) changeReplicas(ctx context.Context, changes []*rangepb.ReplicaChange) (*rangepb.RangeDescriptor, error) {
+//
+// One request's changes are made together: another request for the same
+// range waits for them (changeMu), and one that carries exp_generation is
+// refused if they changed the range.
+func (r *Replica) changeReplicas(ctx context.Context, req *rangepb.ChangeReplicasRequest) (*rangepb.RangeDescriptor, error) {
 	// The leaseholder changes replicas: a replica that lost the lease
 	// redirects the request (before judging it by its own place in the
 	// range: "the leaseholder cannot be removed" is about the leaseholder).
 	if _, err := r.redirectOrAcquireLease(ctx); err != nil {
 		return nil, err
 	}
-	for _, c := range changes {
+	r.changeMu.Lock()
+	defer r.changeMu.Unlock()
+	if exp := req.ExpGeneration; exp != 0 {
+		if g := r.Desc().GetGeneration(); g != exp {
+			return nil, errors.Newf("r%d changed since the replica change was decided (generation %d, decided at %d): decide again", r.rangeID, g, exp)
+		}
+	}
+	for _, c := range req.Changes {
 		var err error
 		switch c.Type {
 		case rangepb.ChangeType_ADD_VOTER:

@@ -1099,9 +1099,15 @@ func (x *ReplicaChange) GetStoreId() int32 {
 	return 0
 }
 
+// ChangeReplicasRequest applies changes in order. exp_generation, when
+// set, is the descriptor generation the changes were decided on: they are
+// refused (DescriptorChangedError) if the range has changed since, because
+// a decision made on a stale membership (say, "remove a voter, there are
+// four") could act against a change made in between.
 type ChangeReplicasRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Changes       []*ReplicaChange       `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes,omitempty"`
+	ExpGeneration int64                  `protobuf:"varint,2,opt,name=exp_generation,json=expGeneration,proto3" json:"exp_generation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1141,6 +1147,13 @@ func (x *ChangeReplicasRequest) GetChanges() []*ReplicaChange {
 		return x.Changes
 	}
 	return nil
+}
+
+func (x *ChangeReplicasRequest) GetExpGeneration() int64 {
+	if x != nil {
+		return x.ExpGeneration
+	}
+	return 0
 }
 
 type ChangeReplicasResponse struct {
@@ -3986,9 +3999,10 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\rReplicaChange\x120\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1c.meridian.rangepb.ChangeTypeR\x04type\x12\x17\n" +
 	"\anode_id\x18\x02 \x01(\x05R\x06nodeId\x12\x19\n" +
-	"\bstore_id\x18\x03 \x01(\x05R\astoreId\"R\n" +
+	"\bstore_id\x18\x03 \x01(\x05R\astoreId\"y\n" +
 	"\x15ChangeReplicasRequest\x129\n" +
-	"\achanges\x18\x01 \x03(\v2\x1f.meridian.rangepb.ReplicaChangeR\achanges\"O\n" +
+	"\achanges\x18\x01 \x03(\v2\x1f.meridian.rangepb.ReplicaChangeR\achanges\x12%\n" +
+	"\x0eexp_generation\x18\x02 \x01(\x03R\rexpGeneration\"O\n" +
 	"\x16ChangeReplicasResponse\x125\n" +
 	"\x04desc\x18\x01 \x01(\v2!.meridian.rangepb.RangeDescriptorR\x04desc\"\x18\n" +
 	"\x16ComputeChecksumRequest\"\x91\x01\n" +
