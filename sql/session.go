@@ -344,16 +344,24 @@ func parseSQL(query string) (_ statements.Statements, err error) {
 	if strings.Contains(query, "pg_catalog.default") {
 		query = collateDefault.ReplaceAllString(query, "")
 	}
-	query = rewriteGroupingSets(query)
+	// The rewrites below are regular expressions, which cost a point
+	// select 7% of its CPU when every statement ran them: each runs only
+	// when its keyword is in the text (containsFold costs ~1% of that).
+	if containsFold(query, "rollup") || containsFold(query, "cube") || containsFold(query, "grouping") {
+		query = rewriteGroupingSets(query)
+	}
 	// PostgreSQL's ALTER COLUMN ... DROP EXPRESSION is the grammar's DROP
 	// STORED.
-	if dropExpression.MatchString(query) {
+	if containsFold(query, "expression") && dropExpression.MatchString(query) {
 		query = dropExpression.ReplaceAllString(query, "${1}DROP STORED")
 	}
-	if stmts, ok := parseMaintenance(query); ok {
-		return stmts, nil
+	if containsFold(query, "vacuum") || containsFold(query, "analy") {
+		if stmts, ok := parseMaintenance(query); ok {
+			return stmts, nil
+		}
 	}
-	if mayBeRoleStmt.MatchString(query) {
+	if (containsFold(query, "role") || containsFold(query, "user") || containsFold(query, "grant") || containsFold(query, "revoke")) &&
+		mayBeRoleStmt.MatchString(query) {
 		return parseWithRoles(query)
 	}
 	// pgbench -i loads with COPY ... WITH (FREEZE ON), an option the
@@ -364,6 +372,25 @@ func parseSQL(query string) (_ statements.Statements, err error) {
 		query = copyFreezeInList.ReplaceAllString(query, "")
 	}
 	return parser.ParseWithInt(query, types.Int4)
+}
+
+// containsFold reports whether s contains word (lower-case ASCII letters)
+// in any case, without allocating.
+func containsFold(s, word string) bool {
+	n := len(word)
+	for i := 0; i+n <= len(s); i++ {
+		if s[i]|0x20 != word[0] {
+			continue
+		}
+		j := 1
+		for j < n && s[i+j]|0x20 == word[j] {
+			j++
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
 }
 
 var (
