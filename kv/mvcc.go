@@ -493,7 +493,7 @@ func (s *scanner) lockFor(key []byte) (*LockRecord, error) {
 			return nil, nil
 		}
 		v, err := s.locks.ValueAndErr()
-		if err != nil {
+		if err != nil || isLockMarker(v) {
 			return nil, err
 		}
 		rec, err := DecodeLockRecord(v)
@@ -582,6 +582,8 @@ type writeState struct {
 	// versions are the newest versions, down to the newest committed one,
 	// for the stats.
 	versions []statVersion
+	// marker: a lock record removed is left as a marker (isLockMarker).
+	marker bool
 }
 
 // mvccWrite writes key at ts, or at the transaction's write timestamp.
@@ -712,7 +714,7 @@ func writeVersion(rw ReadWriter, ms *MVCCStats, key []byte, st writeState, ts hl
 			return err
 		}
 	case st.lock != nil:
-		if err := rw.Clear(MVCCKey{Key: LockTableKey(key)}); err != nil {
+		if err := clearLock(rw, key, st.marker); err != nil {
 			return err
 		}
 	}

@@ -17,6 +17,18 @@ import (
 // provisional: its own if the transaction is its own, otherwise a conflict
 // (if at or below its timestamp) or invisible.
 //
+// A resolved lock record is usually deleted, but may be left behind as a
+// marker instead: an empty value at the lock key, read as "no lock" by
+// every reader (isLockMarker) and counted in no statistics. A hot row's
+// lock record is written and resolved by every transaction that writes
+// the row; deleted each time, the deletions pile up in the memtable under
+// the one lock key, and every read of the row's lock steps over all of
+// them (Pebble finds the newest entry of a key, and a deletion sends it on
+// to the next key, through every older entry of this one). A marker is a
+// live value: the read stops at it. The range layer asks for markers only
+// on keys it resolves again and again (LockUpdate.KeepMarker), so they
+// stay few.
+//
 // The lock record also keeps the intent history: the values the
 // transaction wrote to the key at earlier sequence numbers of the same
 // epoch. A savepoint rollback marks a range of sequence numbers ignored;
@@ -270,8 +282,22 @@ func (d *decoder) ts() hlc.Timestamp {
 	return hlc.Timestamp{WallTime: int64(binary.BigEndian.Uint64(s)), Logical: int32(binary.BigEndian.Uint32(s[8:]))}
 }
 
+// isLockMarker reports whether a lock table value is a marker left by a
+// resolution: no lock.
+func isLockMarker(v []byte) bool { return len(v) == 0 }
+
+// clearLock removes key's lock record: deletes it, or overwrites it with
+// a marker.
+func clearLock(rw ReadWriter, key []byte, marker bool) error {
+	lk := MVCCKey{Key: LockTableKey(key)}
+	if marker {
+		return rw.Put(lk, nil)
+	}
+	return rw.Clear(lk)
+}
+
 // readLock returns the lock record for key, or nil, and its stored size
-// (key plus value bytes).
+// (key plus value bytes; 0 for none or a marker).
 func readLock(it pebbleIterLike, key []byte, buf *[]byte) (*LockRecord, int64, error) {
 	*buf = AppendMVCCKey(append((*buf)[:0], LocalLockTablePrefix...), MVCCKey{Key: key})
 	ek := *buf
@@ -282,7 +308,7 @@ func readLock(it pebbleIterLike, key []byte, buf *[]byte) (*LockRecord, int64, e
 		return nil, 0, nil
 	}
 	v, err := it.ValueAndErr()
-	if err != nil {
+	if err != nil || isLockMarker(v) {
 		return nil, 0, err
 	}
 	l, err := DecodeLockRecord(v)

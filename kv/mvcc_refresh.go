@@ -58,6 +58,9 @@ func MVCCRefresh(r Reader, start, end []byte, from, to hlc.Timestamp, txn TxnID)
 			r.releasePebbleIter(lit)
 			return err
 		}
+		if isLockMarker(v) {
+			continue
+		}
 		rec, err := DecodeLockRecord(v)
 		if err != nil {
 			r.releasePebbleIter(lit)

@@ -18,6 +18,10 @@ type LockUpdate struct {
 	// IgnoredSeqNums are the savepoint rollbacks of Txn's epoch: writes at
 	// these sequences are dropped.
 	IgnoredSeqNums []SeqNumRange
+	// KeepMarker, when set and true for a key, leaves a marker in place of
+	// the key's resolved lock record instead of deleting it (see
+	// isLockMarker): for the keys that are locked again and again.
+	KeepMarker func(key []byte) bool
 }
 
 // MVCCResolveIntent resolves the intent of update.Txn at update.Span.Key
@@ -101,7 +105,7 @@ func resolveIntent(rw ReadWriter, locks, it *pebble.Iterator, ms *MVCCStats, upd
 	}
 	// Read the provisional version and the newest committed one below it
 	// (the versions the stats of this change depend on).
-	st := writeState{lock: lock, lockSize: lockSize}
+	st := writeState{lock: lock, lockSize: lockSize, marker: update.KeepMarker != nil && update.KeepMarker(key)}
 	intentTs := lock.Txn.WriteTimestamp
 	found := false
 	buf = AppendMVCCKey(buf[:0], MVCCKey{Key: key, Timestamp: hlc.MaxTimestamp})
@@ -181,7 +185,7 @@ func resolveIntent(rw ReadWriter, locks, it *pebble.Iterator, ms *MVCCStats, upd
 // (Raft log, WAL, memtable) and pile up entries of the same key in the
 // memtable, which every later read of a hot row must step over.
 func commitInPlace(rw ReadWriter, ms *MVCCStats, key []byte, st writeState) error {
-	if err := rw.Clear(MVCCKey{Key: LockTableKey(key)}); err != nil {
+	if err := clearLock(rw, key, st.marker); err != nil {
 		return err
 	}
 	if ms != nil {
@@ -198,7 +202,7 @@ func removeIntent(rw ReadWriter, ms *MVCCStats, key []byte, st writeState) error
 	if err := rw.Clear(MVCCKey{Key: key, Timestamp: ts}); err != nil {
 		return err
 	}
-	if err := rw.Clear(MVCCKey{Key: LockTableKey(key)}); err != nil {
+	if err := clearLock(rw, key, st.marker); err != nil {
 		return err
 	}
 	if ms != nil {
@@ -236,6 +240,9 @@ func MVCCResolveIntentRange(rw ReadWriter, ms *MVCCStats, update LockUpdate, max
 		if err != nil {
 			rw.releasePebbleIter(it)
 			return 0, nil, err
+		}
+		if isLockMarker(v) {
+			continue
 		}
 		rec, err := DecodeLockRecord(v)
 		if err != nil {

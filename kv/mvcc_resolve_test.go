@@ -139,3 +139,64 @@ func TestCommitInPlace(t *testing.T) {
 		t.Fatalf("stats after resolution:\nkept      %+v\nrecounted %+v", ms, got)
 	}
 }
+
+// TestLockMarker: a lock resolved with KeepMarker leaves an empty record
+// that every reader takes for no lock; the next transaction locks the key
+// over it; the stats count it nowhere.
+func TestLockMarker(t *testing.T) {
+	e, err := Open(t.TempDir(), Options{Logger: quietLogger{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = e.Close() }()
+	var ms MVCCStats
+	key := []byte("hot")
+	keep := func([]byte) bool { return true }
+	for i := 1; i <= 3; i++ {
+		ts := hlc.Timestamp{WallTime: int64(100 * i)}
+		txn := &Txn{TxnMeta: TxnMeta{ID: TxnID{byte(i)}, Key: key, WriteTimestamp: ts, MinTimestamp: ts}, ReadTimestamp: ts}
+		if err := MVCCPut(e, &ms, key, ts, MakeBytesValue([]byte(fmt.Sprint("v", i))), MVCCWriteOptions{Txn: txn}); err != nil {
+			t.Fatalf("write %d over the marker: %v", i, err)
+		}
+		// Another transaction's read above the intent meets it.
+		if _, err := MVCCGet(e, key, ts.Next(), MVCCGetOptions{}); err == nil {
+			t.Fatalf("write %d: a read above the intent did not meet it", i)
+		}
+		status := COMMITTED
+		if i == 2 {
+			status = ABORTED
+		}
+		if ok, err := MVCCResolveIntent(e, &ms, LockUpdate{Span: Span{Key: key}, Txn: txn.TxnMeta, Status: status, KeepMarker: keep}); err != nil || !ok {
+			t.Fatalf("resolving write %d: %v, %v", i, ok, err)
+		}
+		v, err := MVCCGet(e, key, ts.Next(), MVCCGetOptions{})
+		if err != nil {
+			t.Fatalf("read after resolving write %d: %v", i, err)
+		}
+		want := fmt.Sprint("v", i)
+		if i == 2 {
+			want = "v1"
+		}
+		if v.Value == nil || !v.Value.Equal(MakeBytesValue([]byte(want))) {
+			t.Fatalf("read after resolving write %d: %v, want %s", i, v.Value, want)
+		}
+		raw, err := e.NewIterator(IterOptions{LowerBound: LocalLockTablePrefix, UpperBound: LocalLockTableMax})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw.SeekGE(MVCCKey{Key: LockTableKey(key)})
+		if ok, _ := raw.Valid(); !ok {
+			t.Fatalf("write %d: no marker left", i)
+		} else if v, _ := raw.UnsafeValue(); len(v) != 0 {
+			t.Fatalf("write %d: lock record %x left, want an empty marker", i, v)
+		}
+		raw.Close()
+		got, err := ComputeStats(e, KeyMin, KeyMax, ms.LastUpdateNanos)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != ms {
+			t.Fatalf("stats after write %d:\nkept      %+v\nrecounted %+v", i, ms, got)
+		}
+	}
+}

@@ -210,6 +210,13 @@ func ComputeStats(r Reader, start, end []byte, nowNanos int64) (MVCCStats, error
 			if err != nil {
 				return nil, err
 			}
+			if isLockMarker(v) {
+				if c == 0 {
+					lockValid = lit.Next()
+					return nil, nil
+				}
+				continue
+			}
 			rec, err := DecodeLockRecord(v)
 			if err != nil {
 				return nil, &ChecksumError{Key: lk, Reason: err.Error()}

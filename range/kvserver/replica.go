@@ -41,6 +41,8 @@ type Replica struct {
 	// is several Raft commands (learner, snapshot, promotion, removal), and
 	// two interleaved would each act on the other's half-made membership.
 	changeMu sync.Mutex
+	// hotLocks picks the keys whose resolved locks stay as markers.
+	hotLocks hotLocks
 
 	mu struct {
 		sync.Mutex

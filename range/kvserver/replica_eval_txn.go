@@ -484,7 +484,7 @@ func evaluateTxnRequest(ec *evalCtx, rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCC
 		}
 		ok, err := ec.resolver.Resolve(ms, kv.LockUpdate{
 			Span: kv.Span{Key: req.ResolveIntent.Key}, Txn: metaToKV(req.ResolveIntent.Txn), Status: statusToKV(req.ResolveIntent.Status),
-			IgnoredSeqNums: seqRangesToKV(req.ResolveIntent.IgnoredSeqNums),
+			IgnoredSeqNums: seqRangesToKV(req.ResolveIntent.IgnoredSeqNums), KeepMarker: ec.r.hotLocks.keep,
 		})
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ResolveIntent{ResolveIntent: &rangepb.ResolveIntentResponse{Resolved: ok}}}, true, err
 	case *rangepb.RequestUnion_ResolveIntentRange:
@@ -492,6 +492,7 @@ func evaluateTxnRequest(ec *evalCtx, rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCC
 		n, _, err := kv.MVCCResolveIntentRange(rw, ms, kv.LockUpdate{
 			Span: kv.Span{Key: s.GetKey(), EndKey: s.GetEndKey()}, Txn: metaToKV(req.ResolveIntentRange.Txn),
 			Status: statusToKV(req.ResolveIntentRange.Status), IgnoredSeqNums: seqRangesToKV(req.ResolveIntentRange.IgnoredSeqNums),
+			KeepMarker: ec.r.hotLocks.keep,
 		}, 0)
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ResolveIntentRange{ResolveIntentRange: &rangepb.ResolveIntentRangeResponse{Resolved: n}}}, true, err
 	case *rangepb.RequestUnion_QueryIntent:
@@ -670,7 +671,8 @@ const maxSyncResolveSpans = 128
 // part inside this range now, in the same command (up to
 // maxSyncResolveSpans); the rest after apply.
 func resolveLockSpans(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, spans []*rangepb.Span, rec *rangepb.TxnRecord) error {
-	up := kv.LockUpdate{Txn: metaToKV(rec.Meta), Status: statusToKV(rec.Status), IgnoredSeqNums: seqRangesToKV(rec.IgnoredSeqNums)}
+	up := kv.LockUpdate{Txn: metaToKV(rec.Meta), Status: statusToKV(rec.Status), IgnoredSeqNums: seqRangesToKV(rec.IgnoredSeqNums),
+		KeepMarker: ec.r.hotLocks.keep}
 	resolved := 0
 	// Point intents one after another through one iterator; a span's
 	// resolution writes what that iterator would read stale, so it ends it.
