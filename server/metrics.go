@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meridiandb/meridian/kv"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"github.com/meridiandb/meridian/sql/pgerror"
@@ -96,6 +97,28 @@ func newMetrics(n *Node) *metrics {
 			return float64(c.get())
 		})
 	}
+	// The store's engine (Pebble): the figures an operator checks when
+	// reads slow down (read amplification, L0) or writes stall.
+	storage := func(get func(kv.Metrics) float64) func() float64 {
+		return func() float64 {
+			if !n.isStarted() { // n.engine is set before started closes
+				return 0
+			}
+			return get(n.engine.Metrics())
+		}
+	}
+	gauge("storage_read_amplification", "Memtables, L0 sublevels and non-empty lower levels a point read may consult.",
+		storage(func(m kv.Metrics) float64 { return float64(m.ReadAmp) }))
+	gauge("storage_l0_files", "SST files in L0.", storage(func(m kv.Metrics) float64 { return float64(m.L0Files) }))
+	gauge("storage_compaction_debt_bytes", "Estimated bytes left to compact.", storage(func(m kv.Metrics) float64 { return float64(m.CompactionDebt) }))
+	gauge("storage_disk_usage_bytes", "The store's size on disk.", storage(func(m kv.Metrics) float64 { return float64(m.DiskUsage) }))
+	counter("storage_compactions_total", "Compactions since the store opened.", storage(func(m kv.Metrics) float64 { return float64(m.CompactionCount) }))
+	counter("storage_flushes_total", "Memtable flushes since the store opened.", storage(func(m kv.Metrics) float64 { return float64(m.FlushCount) }))
+	counter("storage_wal_fsyncs_total", "WAL fsyncs since the store opened.", storage(func(m kv.Metrics) float64 { return float64(m.WALFsyncCount) }))
+	counter("storage_wal_fsync_seconds_total", "Time spent in WAL fsyncs since the store opened.",
+		storage(func(m kv.Metrics) float64 { return m.WALFsyncLatencySum.Seconds() }))
+	counter("storage_block_cache_hits_total", "Block cache hits.", storage(func(m kv.Metrics) float64 { return float64(m.BlockCacheHits) }))
+	counter("storage_block_cache_misses_total", "Block cache misses.", storage(func(m kv.Metrics) float64 { return float64(m.BlockCacheMisses) }))
 	gauge("sql_mem_used_bytes", "Bytes of the node's SQL memory budget (--max-sql-memory) that running statements hold.",
 		func() float64 { return float64(n.sqlMem.Used()) })
 	gauge("sql_mem_max_bytes", "The node's SQL memory budget (--max-sql-memory); 0 is unlimited.",

@@ -55,6 +55,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		"meridian_raft_proposals_total", "meridian_raft_applied_total", "meridian_txn_commits_total", "meridian_txn_aborts_total",
 		"meridian_txn_restarts_total", "meridian_sql_statements_total", "meridian_sql_statement_duration_seconds",
 		"meridian_sql_errors_total", "meridian_sql_connections", "meridian_sql_mem_used_bytes", "meridian_sql_mem_max_bytes", "meridian_live_nodes", "go_goroutines", "process_resident_memory_bytes",
+		"meridian_storage_read_amplification", "meridian_storage_l0_files", "meridian_storage_wal_fsyncs_total", "meridian_storage_flushes_total",
 	} {
 		if families[name] == nil {
 			t.Errorf("/_status/vars has no %s", name)
