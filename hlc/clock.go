@@ -1,6 +1,7 @@
 package hlc
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"time"
@@ -113,6 +114,37 @@ func (c *Clock) Update(remote Timestamp) (Timestamp, error) {
 		c.mu.ts = Timestamp{WallTime: last.WallTime, Logical: l}.Next()
 	}
 	return c.mu.ts, nil
+}
+
+// WaitPast returns once the physical clock has reached ts's wall time:
+// commit-wait, as in Spanner and CockroachDB. A commit at a timestamp
+// ahead of every clock (pushed there to clear a reader's uncertainty
+// interval, which reaches max offset into the future) is acknowledged
+// only then; otherwise a transaction that starts after the
+// acknowledgement, on a node whose clock is behind that timestamp by more
+// than the max offset (or on this one), reads below the commit and misses
+// it, although it came after it in real time. A timestamp at the clock's
+// wall time (ahead only in its logical part) does not wait: by the time a
+// client hears of it and starts anything, the clock has moved on. A
+// physical clock that does not move (a manual clock in a test) is waited
+// for at most twice the max offset of real time.
+func (c *Clock) WaitPast(ctx context.Context, ts Timestamp) error {
+	ahead := time.Duration(ts.WallTime - c.physical())
+	if ahead <= 0 {
+		return nil
+	}
+	giveUp := time.Now().Add(2*c.maxOffset + time.Millisecond)
+	for ahead > 0 && time.Now().Before(giveUp) {
+		t := time.NewTimer(min(ahead, 10*time.Millisecond))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Wrap(ctx.Err(), "waiting for the clock to reach the commit timestamp")
+		case <-t.C:
+		}
+		ahead = time.Duration(ts.WallTime - c.physical())
+	}
+	return nil
 }
 
 // Forward raises the clock to at least ts without checking the offset. It

@@ -1,6 +1,7 @@
 package hlc
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -311,4 +312,56 @@ func BenchmarkClockNow(b *testing.B) {
 			}
 		})
 	})
+}
+
+// TestWaitPast: commit-wait returns at once for a timestamp the clock has
+// reached, once the physical clock reaches one ahead of it, after a bounded
+// time for a clock that does not move, and early when the context ends.
+func TestWaitPast(t *testing.T) {
+	ctx := context.Background()
+	m := NewManualClock(1_000_000)
+	c := NewClock(m.UnixNano, 20*time.Millisecond)
+	for _, ts := range []Timestamp{{WallTime: 999_999, Logical: 5}, {WallTime: 1_000_000, Logical: 9}} {
+		if err := c.WaitPast(ctx, ts); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A clock that moves: WaitPast returns once it has reached ts.
+	ahead := Timestamp{WallTime: m.UnixNano() + int64(5*time.Millisecond), Logical: 7}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				m.Increment(int64(time.Millisecond))
+			}
+		}
+	}()
+	if err := c.WaitPast(ctx, ahead); err != nil {
+		t.Fatal(err)
+	}
+	if pt := m.UnixNano(); pt < ahead.WallTime {
+		t.Fatalf("WaitPast returned with the physical clock at %d, below %d", pt, ahead.WallTime)
+	}
+	close(stop)
+	<-done
+
+	// A frozen clock: the wait is bounded (twice the max offset).
+	if err := c.WaitPast(ctx, Timestamp{WallTime: m.UnixNano() + 1}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A context that ends cuts the wait short.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := c.WaitPast(cctx, Timestamp{WallTime: m.UnixNano() + 1}); err == nil {
+		t.Fatal("WaitPast with an ended context: no error")
+	}
 }

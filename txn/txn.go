@@ -289,7 +289,15 @@ func (t *Txn) end(ctx context.Context, commit bool) error {
 		m.Aborts.Add(1)
 	}
 	t.c.mu.Lock()
+	ts := tsFromProto(t.c.mu.txn.Meta.WriteTimestamp)
+	ts.Forward(tsFromProto(t.c.mu.txn.ReadTimestamp))
 	t.c.finishLocked()
 	t.c.mu.Unlock()
+	if err == nil && commit {
+		// Acknowledged only once no clock can start a transaction below
+		// it (see hlc.Clock.WaitPast). The commit stands either way: a
+		// context that ends first cuts the wait short, not the commit.
+		_ = t.db.clock.WaitPast(ctx, ts)
+	}
 	return err
 }

@@ -48,6 +48,12 @@ func (r *Replica) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.
 		}
 		r.recordLoad(ba)
 		resp, err := r.sendWithConcurrency(ctx, ba, r.Desc(), nil)
+		if err == nil && ba.Header.GetTxn() == nil && batchWrites(ba) {
+			// A non-transactional write is its own commit: it waits out
+			// a timestamp ahead of the clock like a transaction's (see
+			// hlc.Clock.WaitPast).
+			_ = r.store.clock.WaitPast(ctx, tsFromProto(resp.GetTimestamp()))
+		}
 		if !errors.Is(err, errFrozen) {
 			return resp, err
 		}

@@ -478,7 +478,39 @@ func (s *Store) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.Ba
 	if errors.Is(err, stop.ErrStopping) {
 		return nil, &NodeUnavailableError{NodeID: s.nodeID}
 	}
+	if err != nil && stoppedShort(s.stopper, ba, err) {
+		// The request ended because this store is stopping (its context
+		// was canceled, a push it made was cut off), not because of what
+		// it asked: the client tries another replica instead of failing.
+		return nil, &NodeUnavailableError{NodeID: s.nodeID}
+	}
 	return resp, err
+}
+
+// stoppedShort reports whether err, from a batch on a store whose stopper
+// is quiescing, may be taken for "the node is going away": any error of a
+// batch that only reads (an ambiguous one came from its pushes or lease
+// requests, which a retry redoes), and any unambiguous error of one that
+// writes (an ambiguous write stays ambiguous: it may have applied).
+func stoppedShort(st *stop.Stopper, ba *rangepb.BatchRequest, err error) bool {
+	select {
+	case <-st.ShouldQuiesce():
+	default:
+		return false
+	}
+	var amb *AmbiguousResultError
+	if !errors.As(err, &amb) {
+		return true
+	}
+	for _, ru := range ba.Requests {
+		switch ru.Value.(type) {
+		case *rangepb.RequestUnion_Get, *rangepb.RequestUnion_Scan, *rangepb.RequestUnion_Refresh, *rangepb.RequestUnion_RefreshRange,
+			*rangepb.RequestUnion_QueryIntent:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // NodeUnavailableError: the node is shutting down.
