@@ -69,26 +69,45 @@ func TestBankSerializable(t *testing.T) {
 		}
 		return strconv.Atoi(string(v))
 	}
+	sum := func(ctx context.Context, tx *txn.Txn) (int, []string, error) {
+		rows, err := tx.Scan(ctx, acct(0), acct(accounts), 0)
+		if err != nil {
+			return 0, nil, err
+		}
+		if len(rows) != accounts {
+			return 0, nil, errors.Newf("audit read %d accounts, want %d", len(rows), accounts)
+		}
+		total, vals := 0, make([]string, len(rows))
+		for i, r := range rows {
+			n, err := strconv.Atoi(string(r.Value))
+			if err != nil {
+				return 0, nil, err
+			}
+			total += n
+			vals[i] = string(r.Value)
+		}
+		return total, vals, nil
+	}
+	// audit sums the balances in one transaction. A wrong total is
+	// reported with what tells a read-side anomaly from a write-side one:
+	// the read timestamp, and the balances read there again afterwards
+	// (the same wrong total then means the committed data itself is
+	// inconsistent at that timestamp).
 	audit := func(db *txn.DB) (int, error) {
 		total := 0
+		var vals []string
+		var ts hlc.Timestamp
 		err := db.Txn(ctx, func(ctx context.Context, tx *txn.Txn) error {
-			total = 0
-			rows, err := tx.Scan(ctx, acct(0), acct(accounts), 0)
-			if err != nil {
-				return err
-			}
-			if len(rows) != accounts {
-				return errors.Newf("audit read %d accounts, want %d", len(rows), accounts)
-			}
-			for _, r := range rows {
-				n, err := strconv.Atoi(string(r.Value))
-				if err != nil {
-					return err
-				}
-				total += n
-			}
-			return nil
+			var err error
+			total, vals, err = sum(ctx, tx)
+			ts = tx.ReadTimestamp()
+			return err
 		})
+		if err == nil && total != accounts*initial {
+			again, vals2, err2 := sum(ctx, db.NewHistoricalTxn("audit-again", ts))
+			return total, errors.Newf("audit at %s saw a total of %d, want %d (read there again: %d, %v); balances %v, again %v",
+				ts, total, accounts*initial, again, err2, vals, vals2)
+		}
 		return total, err
 	}
 
@@ -159,13 +178,8 @@ func TestBankSerializable(t *testing.T) {
 					return
 				default:
 				}
-				total, err := audit(db)
-				if err != nil {
-					report(errors.Wrap(err, "audit"))
-					return
-				}
-				if total != accounts*initial {
-					report(errors.Newf("audit %d saw a total of %d, want %d", audits.Load(), total, accounts*initial))
+				if _, err := audit(db); err != nil {
+					report(errors.Wrapf(err, "audit %d", audits.Load()))
 					return
 				}
 				audits.Add(1)
