@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
+	"github.com/meridiandb/meridian/kv"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"github.com/meridiandb/meridian/txn"
@@ -105,8 +107,13 @@ func TestBankSerializable(t *testing.T) {
 		})
 		if err == nil && total != accounts*initial {
 			again, vals2, err2 := sum(ctx, db.NewHistoricalTxn("audit-again", ts))
-			return total, errors.Newf("audit at %s saw a total of %d, want %d (read there again: %d, %v); balances %v, again %v",
-				ts, total, accounts*initial, again, err2, vals, vals2)
+			var now int
+			err3 := db.Txn(ctx, func(ctx context.Context, tx *txn.Txn) (err error) {
+				now, _, err = sum(ctx, tx)
+				return err
+			})
+			return total, errors.Newf("audit at %s saw a total of %d, want %d (read there again: %d, %v; now: %d, %v); balances %v, again %v; versions near it on node 1:\n%s",
+				ts, total, accounts*initial, again, err2, now, err3, vals, vals2, versionsNear(c.node(0), acct(0), acct(accounts), ts))
 		}
 		return total, err
 	}
@@ -252,4 +259,33 @@ func TestBankSerializable(t *testing.T) {
 	if committed.Load() == 0 || audits.Load() == 0 {
 		t.Fatal("nothing was checked")
 	}
+}
+
+// versionsNear lists the versions of the keys in [start, end) that n's
+// engine holds within 200 ms of ts, for a failure's report.
+func versionsNear(n *Node, start, end []byte, ts hlc.Timestamp) string {
+	const window = int64(200 * time.Millisecond)
+	it, err := n.engine.NewIterator(kv.IterOptions{LowerBound: start, UpperBound: end})
+	if err != nil {
+		return err.Error()
+	}
+	defer it.Close()
+	var b strings.Builder
+	for it.SeekGE(kv.MVCCKey{Key: start}); ; it.Next() {
+		ok, err := it.Valid()
+		if err != nil {
+			return b.String() + err.Error()
+		}
+		if !ok {
+			break
+		}
+		k := it.UnsafeKey()
+		if d := k.Timestamp.WallTime - ts.WallTime; d < -window || d > window {
+			continue
+		}
+		raw, _ := it.UnsafeValue()
+		v, err := kv.DecodeValueUnchecked(raw)
+		fmt.Fprintf(&b, "  %q @ %s (%+.1f ms) = %s %v\n", k.Key, k.Timestamp, float64(k.Timestamp.WallTime-ts.WallTime)/1e6, v, err)
+	}
+	return b.String()
 }
