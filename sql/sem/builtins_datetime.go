@@ -650,32 +650,24 @@ func dateBin(stride duration.Duration, src, origin time.Time) (time.Time, error)
 	return time.UnixMicro(origin.UnixMicro() + q*s).UTC(), nil
 }
 
-func justifyDays(months, days int64) (int64, int64) {
-	whole := days / daysPerMonth
-	days -= whole * daysPerMonth
-	months += whole
-	if months > 0 && days < 0 {
-		days += daysPerMonth
-		months--
-	} else if months < 0 && days > 0 {
-		days -= daysPerMonth
-		months++
-	}
-	return months, days
-}
+func justifyDays(months, days int64) (int64, int64) { return carry(months, days, daysPerMonth) }
 
-func justifyHours(days, micros int64) (int64, int64) {
-	whole := micros / microsPerDay
-	micros -= whole * microsPerDay
-	days += whole
-	if days > 0 && micros < 0 {
-		micros += microsPerDay
-		days--
-	} else if days < 0 && micros > 0 {
-		micros -= microsPerDay
-		days++
+func justifyHours(days, micros int64) (int64, int64) { return carry(days, micros, microsPerDay) }
+
+// carry moves whole units of lo (unit of them make one hi) into hi, and
+// leaves lo with hi's sign, as justify_days and justify_hours do.
+func carry(hi, lo, unit int64) (int64, int64) {
+	whole := lo / unit
+	lo -= whole * unit
+	hi += whole
+	if hi > 0 && lo < 0 {
+		lo += unit
+		hi--
+	} else if hi < 0 && lo > 0 {
+		lo -= unit
+		hi++
 	}
-	return days, micros
+	return hi, lo
 }
 
 // justifyInterval is PostgreSQL 15's interval_justify_interval.
