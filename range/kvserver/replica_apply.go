@@ -201,6 +201,7 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 				if rhs, err = r.store.prepareSplitRHS(b, sp, lease); err != nil {
 					return nil, err
 				}
+				rhs.leftReads, _ = r.tsCache().GetMax(sp.RightDesc.StartKey, descEndKey(sp.RightDesc))
 				rest = ents[i+1:]
 			}
 			if fr := res.Freeze; fr != nil {

@@ -288,7 +288,8 @@ func (r *Replica) splitMetaRange(ctx context.Context, key []byte, sticky *rangep
 	if err != nil {
 		return nil, err
 	}
-	defer r.latches.Release(g)
+	var pending <-chan error
+	defer func() { r.releaseAfter(pending, func() { r.latches.Release(g) }) }()
 	lease, err := r.redirectOrAcquireLease(ctx)
 	if err != nil {
 		return nil, err
@@ -329,7 +330,7 @@ func (r *Replica) splitMetaRange(ctx context.Context, key []byte, sticky *rangep
 			LeftDesc: left, RightDesc: right, RightStats: statsToProto(rightStats), ExpectedGeneration: desc.Generation,
 		}},
 	}, &rangepb.BatchResponse{})
-	if _, err := r.proposeAndWait(ctx, p); err != nil {
+	if _, pending, err = r.proposeAndWait(ctx, p); err != nil {
 		return nil, errors.Wrapf(err, "r%d: splitting at %q", r.rangeID, key)
 	}
 	return &rangepb.AdminSplitResponse{Left: left, Right: right}, nil
@@ -403,6 +404,9 @@ type splitRHS struct {
 	// campaign: this store held the left's lease, so its right-hand
 	// replica holds the copy and should lead.
 	campaign bool
+	// leftReads is the latest read of the right-hand keys the left's
+	// timestamp cache knows of.
+	leftReads hlc.Timestamp
 }
 
 // prepareSplitRHS decides what the split trigger does with the right-hand
@@ -530,10 +534,14 @@ func (x *splitRHS) finish() error {
 		return nil
 	}
 	// The left's timestamp cache covered the right-hand keys, and stays
-	// with the left: every read it recorded happened before now, so the
-	// right-hand side's cache starts with its low-water mark here (no
-	// write below a read served before the split).
-	r.tsCache().SetLowWater(s.clock.Now())
+	// with the left: the right-hand side's cache starts with its low-water
+	// mark above every read the left served of them (no write below a
+	// read served before the split). Most happened before now; not all: a
+	// transaction may read ahead of this clock, and a recovery's
+	// QueryIntent holds a write off above a staged timestamp.
+	low := s.clock.Now()
+	low.Forward(x.leftReads)
+	r.tsCache().SetLowWater(low)
 	r.mu.Lock()
 	err := r.loadFromEngineLocked()
 	if err == nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/meridiandb/meridian/range/kvclient"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/kvserver/kvtest"
+	"github.com/meridiandb/meridian/range/rangepb"
 	"github.com/meridiandb/meridian/txn"
 )
 
@@ -101,4 +102,40 @@ func checkSysStats(t *testing.T, c *kvtest.Cluster, ids ...kvserver.RangeID) {
 		}
 		return nil
 	})
+}
+
+// TestSplitKeepsReadsAboveTheClock: a read the left-hand range served
+// above the leaseholder's clock (here a recovery's QueryIntent, which
+// holds a missing write off above a staged timestamp) still pushes a
+// write of its key after a split has moved the key to the right-hand
+// range, whose timestamp cache starts empty. The right-hand range's
+// low-water mark once was the clock at the split, below such a read.
+func TestSplitKeepsReadsAboveTheClock(t *testing.T) {
+	c := kvtest.NewCluster(t, kvtest.Options{Nodes: 1})
+	ctx := testCtx(t)
+	ds := kvclient.NewDistSender(c)
+	key := []byte(userKey(90))
+	if _, err := ds.Send(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{}, Requests: []*rangepb.RequestUnion{getReq(string(key))}}); err != nil {
+		t.Fatal(err)
+	}
+	now := c.Nodes[0].Clock.Now()
+	staged := now.Add(int64(time.Second), 0)
+	recovering := txnProto(1, key, 0, 1, staged)
+	br, err := ds.Send(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{}, Requests: []*rangepb.RequestUnion{{Value: &rangepb.RequestUnion_QueryIntent{
+		QueryIntent: &rangepb.QueryIntentRequest{Key: key, Txn: recovering.Meta}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if br.Responses[0].GetQueryIntent().GetFound() {
+		t.Fatal("QueryIntent found a write that was never made")
+	}
+	splitAt(t, ctx, ds, userKey(50))
+	writer := txnProto(2, key, 0, 1, now.Add(int64(time.Millisecond), 0))
+	br, err = ds.Send(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{Txn: writer}, Requests: []*rangepb.RequestUnion{heartbeatReq(key), putReq(string(key), "late")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tsOf(br.Txn.Meta.WriteTimestamp); !staged.Less(got) {
+		t.Fatalf("after the split, a write landed at %s, at or below the timestamp %s the recovery held it off from", got, staged)
+	}
 }
