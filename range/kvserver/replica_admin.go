@@ -70,7 +70,8 @@ func (r *Replica) proposeAdmin(ctx context.Context, res *rangepb.ReplicatedResul
 	}
 	p := newProposal(&rangepb.RaftCommand{ProposerLeaseSequence: l.Sequence, Result: res}, &rangepb.BatchResponse{})
 	p.confChange = cc
-	_, err = r.proposeAndWait(ctx, p)
+	// No latches held: an outcome still pending concerns nobody here.
+	_, _, err = r.proposeAndWait(ctx, p)
 	return err
 }
 

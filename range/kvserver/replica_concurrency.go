@@ -110,11 +110,23 @@ func (r *Replica) sendWithConcurrency(ctx context.Context, ba *rangepb.BatchRequ
 		resp, applied, err := r.evaluateSequenced(ctx, ba, desc, isWrite, trig)
 		if err == nil {
 			r.updateLockTable(m, ba, resp, desc)
-			if applied != nil {
-				r.finishAfterApply(m, g, applied)
-				g = nil
-			}
-			return resp, nil
+		}
+		if applied != nil {
+			// A pipelined write's command, or one whose wait was cut
+			// short, has still to apply: until it has, its latches keep
+			// every request that touches its keys from evaluating
+			// without it (a read would miss the intent, a QueryIntent
+			// would find it missing, a resolution would clear a lock
+			// record written since). The lock table already names the
+			// transaction as the keys' holder (a write that never
+			// applies leaves a lock its waiters push past once the
+			// transaction ends).
+			guard := g
+			r.releaseAfter(applied, func() { m.FinishReq(guard) })
+			g = nil
+		}
+		if err == nil || applied != nil {
+			return resp, err
 		}
 		var lce *kv.LockConflictError
 		var wto *kv.WriteTooOldError
@@ -174,25 +186,6 @@ func (r *Replica) lockAfterWriteTooOld(m *concurrency.Manager, ba *rangepb.Batch
 		if g := ru.GetGet(); g != nil && g.ForUpdate {
 			_ = m.OnUnreplicatedLockAcquired(g.Key, meta)
 		}
-	}
-}
-
-// finishAfterApply finishes a pipelined write's request once its command
-// applied (or failed): until then its latches keep every request that
-// touches its keys from evaluating without it — a read would miss the
-// intent, a QueryIntent would find it missing. The lock table already
-// names the transaction as the keys' holder (a write that never applies
-// leaves a lock that its waiters push past once the transaction ends).
-func (r *Replica) finishAfterApply(m *concurrency.Manager, g *concurrency.Guard, applied <-chan error) {
-	stopper := r.store.stopper
-	if err := stopper.RunAsyncTask("pipelined-write", func(ctx context.Context) {
-		select {
-		case <-applied:
-		case <-stopper.ShouldQuiesce():
-		}
-		m.FinishReq(g)
-	}); err != nil {
-		m.FinishReq(g)
 	}
 }
 

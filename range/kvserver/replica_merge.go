@@ -203,7 +203,8 @@ func (r *Replica) subsume(ctx context.Context, req *rangepb.SubsumeRequest) (*ra
 	if err != nil {
 		return nil, err
 	}
-	defer r.latches.Release(g)
+	var pending <-chan error
+	defer func() { r.releaseAfter(pending, func() { r.latches.Release(g) }) }()
 	lease, err := r.redirectOrAcquireLease(ctx)
 	if err != nil {
 		return nil, err
@@ -225,7 +226,7 @@ func (r *Replica) subsume(ctx context.Context, req *rangepb.SubsumeRequest) (*ra
 			ProposerLeaseSequence: lease.Sequence,
 			Result:                &rangepb.ReplicatedResult{Freeze: &rangepb.MergeFreeze{MergeTxn: req.MergeTxn}},
 		}, &rangepb.BatchResponse{})
-		if _, err := r.proposeAndWait(ctx, p); err != nil {
+		if _, pending, err = r.proposeAndWait(ctx, p); err != nil {
 			return nil, errors.Wrapf(err, "r%d: freezing for a merge", r.rangeID)
 		}
 	}

@@ -65,7 +65,8 @@ func (r *Replica) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.
 // sendWithConcurrency, replica_concurrency.go, for what happens around
 // it). A pipelined write (canPipeline) is answered once proposed: applied
 // then delivers the outcome of its command, and the caller keeps the
-// batch's latches until it does.
+// batch's latches until it does. So does a write whose wait for its
+// command was cut short (an ambiguous error with applied set).
 func (r *Replica) evaluateSequenced(ctx context.Context, ba *rangepb.BatchRequest, desc *rangepb.RangeDescriptor, isWrite bool, trig commitTrigger) (
 	_ *rangepb.BatchResponse, applied <-chan error, _ error) {
 	// A split may have applied while the request waited for its latches
@@ -163,11 +164,11 @@ func (r *Replica) evaluateSequenced(ctx context.Context, ba *rangepb.BatchReques
 		}
 		return resp, p.done, nil
 	}
-	br, err := r.proposeAndWait(ctx, p)
+	br, pending, err := r.proposeAndWait(ctx, p)
 	if err == nil {
 		r.resolveAfterApply(ec)
 	}
-	return br, nil, err
+	return br, pending, err
 }
 
 // canPipeline reports whether a batch's writes may be answered before
@@ -193,7 +194,17 @@ func canPipeline(ba *rangepb.BatchRequest) bool {
 
 // proposeAndWait proposes p and waits for it to apply. Ordinary writes go
 // through the proposal buffer; configuration changes are proposed at once.
-func (r *Replica) proposeAndWait(ctx context.Context, p *proposal) (*rangepb.BatchResponse, error) {
+//
+// If ctx ends (or the store stops) first, the answer is ambiguous and the
+// command may still apply, maybe much later: a reproposal can put it in
+// the log after commands evaluated since. pending then delivers its
+// outcome, and a caller holding latches must keep them until it does
+// (releaseAfter): the command was evaluated on the state those latches
+// protect, and applied to a state others changed meanwhile it would act on
+// what is no longer there (a resolution that saw an intent since resolved
+// clears the lock record a newer intent wrote in its place, and that
+// intent's value is left to read as committed).
+func (r *Replica) proposeAndWait(ctx context.Context, p *proposal) (_ *rangepb.BatchResponse, pending <-chan error, _ error) {
 	var err error
 	if p.confChange == nil && !p.cmd.IsLeaseRequest && p.cmd.MaxLeaseIndex == 0 {
 		err = r.proposeBuffered(p)
@@ -203,22 +214,42 @@ func (r *Replica) proposeAndWait(ctx context.Context, p *proposal) (*rangepb.Bat
 		r.mu.Unlock()
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	select {
 	case err := <-p.done:
 		if err != nil {
 			var rej *leaseRejectedError
 			if errors.As(err, &rej) {
-				return nil, &NotLeaseHolderError{RangeID: r.rangeID, Lease: r.Lease(), Reason: rej.reason}
+				return nil, nil, &NotLeaseHolderError{RangeID: r.rangeID, Lease: r.Lease(), Reason: rej.reason}
 			}
-			return nil, err
+			return nil, nil, err
 		}
-		return p.resp, nil
+		return p.resp, nil, nil
 	case <-ctx.Done():
-		return nil, &AmbiguousResultError{Reason: "gave up waiting for the write to apply: " + ctx.Err().Error()}
+		return nil, p.done, &AmbiguousResultError{Reason: "gave up waiting for the write to apply: " + ctx.Err().Error()}
 	case <-r.store.stopper.ShouldQuiesce():
-		return nil, &AmbiguousResultError{Reason: "the store is stopping"}
+		return nil, p.done, &AmbiguousResultError{Reason: "the store is stopping"}
+	}
+}
+
+// releaseAfter calls release once pending (a proposal's outcome, see
+// proposeAndWait) has arrived, or at once if there is none. The store
+// stopping releases too: nothing is evaluated here any more.
+func (r *Replica) releaseAfter(pending <-chan error, release func()) {
+	if pending == nil {
+		release()
+		return
+	}
+	stopper := r.store.stopper
+	if err := stopper.RunAsyncTask("release-after-apply", func(ctx context.Context) {
+		select {
+		case <-pending:
+		case <-stopper.ShouldQuiesce():
+		}
+		release()
+	}); err != nil {
+		release()
 	}
 }
 
