@@ -141,7 +141,13 @@ func resolveIntent(rw ReadWriter, locks, it *pebble.Iterator, ms *MVCCStats, upd
 	}
 
 	inEpoch := lock.Txn.Epoch == update.Txn.Epoch
-	remove := update.Status == ABORTED || (update.Status == COMMITTED && lock.Txn.Epoch < update.Txn.Epoch)
+	// A commit takes the writes of its own epoch only. An intent of an
+	// earlier epoch was superseded; one of a later epoch than the commit
+	// says can only come from a coordinator that went on after its
+	// transaction committed: committing it would make a write nobody
+	// committed part of the transaction (and leaving it would have every
+	// reader that meets it push the committed record again and again).
+	remove := update.Status == ABORTED || (update.Status == COMMITTED && lock.Txn.Epoch != update.Txn.Epoch)
 	v, replaced := st.cur, false
 	newLock := &LockRecord{Txn: lock.Txn, History: lock.History}
 	if !remove && inEpoch && len(update.IgnoredSeqNums) > 0 {

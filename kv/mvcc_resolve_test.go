@@ -200,3 +200,50 @@ func TestLockMarker(t *testing.T) {
 		}
 	}
 }
+
+// TestCommitTakesOnlyItsEpoch: resolving a transaction COMMITTED at one
+// epoch removes its intents of any other epoch, earlier or later, and
+// commits those of its own.
+func TestCommitTakesOnlyItsEpoch(t *testing.T) {
+	e, err := Open(t.TempDir(), Options{Logger: quietLogger{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = e.Close() }()
+	var ms MVCCStats
+	ts := hlc.Timestamp{WallTime: 100}
+	base := hlc.Timestamp{WallTime: 50}
+	for i, epoch := range []int32{0, 1, 2} {
+		key := []byte(fmt.Sprint("k", i))
+		if err := MVCCPut(e, &ms, key, base, MakeBytesValue([]byte("committed before")), MVCCWriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		txn := &Txn{TxnMeta: TxnMeta{ID: TxnID{7}, Key: []byte("k0"), Epoch: epoch, WriteTimestamp: ts, MinTimestamp: ts}, ReadTimestamp: ts}
+		if err := MVCCPut(e, &ms, key, ts, MakeBytesValue([]byte(fmt.Sprint("epoch ", epoch))), MVCCWriteOptions{Txn: txn}); err != nil {
+			t.Fatal(err)
+		}
+		commit := txn.TxnMeta
+		commit.Epoch = 1
+		if ok, err := MVCCResolveIntent(e, &ms, LockUpdate{Span: Span{Key: key}, Txn: commit, Status: COMMITTED}); err != nil || !ok {
+			t.Fatalf("resolving the epoch %d intent: %v, %v", epoch, ok, err)
+		}
+		res, err := MVCCGet(e, key, ts.Next(), MVCCGetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "committed before"
+		if epoch == 1 {
+			want = "epoch 1"
+		}
+		if res.Value == nil || string(res.Value.RawBytes) != want {
+			t.Fatalf("epoch %d intent, committed at epoch 1: read %v, want %q", epoch, res.Value, want)
+		}
+	}
+	got, err := ComputeStats(e, KeyMin, KeyMax, ms.LastUpdateNanos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != ms {
+		t.Fatalf("stats:\nkept      %+v\nrecounted %+v", ms, got)
+	}
+}
