@@ -320,6 +320,13 @@ func hasAggregate(exprs ...tree.Expr) bool {
 }
 
 func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, limit *tree.Limit) (planNode, error) {
+	if windowsOverGroups(s, orderBy) {
+		outer, ob, err := splitGroupedWindows(s, orderBy)
+		if err != nil {
+			return nil, err
+		}
+		return b.buildSelectClause(outer, ob, limit)
+	}
 	var src planNode
 	sc := &scope{}
 	switch len(s.From.Tables) {
@@ -352,9 +359,6 @@ func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, 
 		orderExprsW = append(orderExprsW, o.Expr)
 	}
 	if hasWindow(append(selectExprsOf(s), orderExprsW...)...) {
-		if len(s.GroupBy) > 0 || s.Having != nil || hasAggregate(selectExprsOf(s)...) {
-			return nil, pgerror.Unsupported("window functions in a grouped query are not supported yet")
-		}
 		wsrc, wsc, exprs, ob, err := b.planWindows(src, sc, s.Exprs, orderBy, s.Window)
 		if err != nil {
 			return nil, err
