@@ -16,30 +16,40 @@ import (
 // Planning SELECT: the select clause with its grouping, DISTINCT (ON),
 // ORDER BY and LIMIT, and VALUES.
 
+// pushWith puts the common table expressions of a WITH clause in scope,
+// for the statement it heads (SELECT, INSERT, UPDATE or DELETE); the
+// caller restores b.ctes after planning the statement.
+func (b *builder) pushWith(with *tree.With) error {
+	seen := map[string]bool{}
+	for _, cte := range with.CTEList {
+		name := string(cte.Name.Alias)
+		if seen[name] {
+			return pgerror.Newf("42712", "WITH query name %q specified more than once", name)
+		}
+		seen[name] = true
+		q, ok := cte.Stmt.(*tree.Select)
+		if !ok {
+			return pgerror.Unsupported("data-modifying statements in WITH are not supported yet")
+		}
+		visible := append([]cteEntry(nil), b.ctes...)
+		e := cteEntry{name: name, cols: cte.Name.Cols, sel: q, visible: visible}
+		if with.Recursive {
+			if u, ok := q.Select.(*tree.UnionClause); ok && u.Type == tree.UnionOp && selectNames(u.Right.Select, name) {
+				e.recursive = true
+			}
+		}
+		b.ctes = append(b.ctes, e)
+	}
+	return nil
+}
+
 // buildSelect plans a SELECT (or VALUES) statement.
 func (b *builder) buildSelect(sel *tree.Select) (planNode, error) {
 	if sel.With != nil {
 		prev := b.ctes
 		defer func() { b.ctes = prev }()
-		seen := map[string]bool{}
-		for _, cte := range sel.With.CTEList {
-			name := string(cte.Name.Alias)
-			if seen[name] {
-				return nil, pgerror.Newf("42712", "WITH query name %q specified more than once", name)
-			}
-			seen[name] = true
-			q, ok := cte.Stmt.(*tree.Select)
-			if !ok {
-				return nil, pgerror.Unsupported("data-modifying statements in WITH are not supported yet")
-			}
-			visible := append([]cteEntry(nil), b.ctes...)
-			e := cteEntry{name: name, cols: cte.Name.Cols, sel: q, visible: visible}
-			if sel.With.Recursive {
-				if u, ok := q.Select.(*tree.UnionClause); ok && u.Type == tree.UnionOp && selectNames(u.Right.Select, name) {
-					e.recursive = true
-				}
-			}
-			b.ctes = append(b.ctes, e)
+		if err := b.pushWith(sel.With); err != nil {
+			return nil, err
 		}
 		inner := *sel
 		inner.With = nil

@@ -223,7 +223,11 @@ func (b *builder) writableTable(te tree.TableExpr, verb string) (*catalog.TableD
 
 func (b *builder) buildInsert(ins *tree.Insert) (planNode, error) {
 	if ins.With != nil {
-		return nil, pgerror.Unsupported("WITH is not supported yet")
+		prev := b.ctes
+		defer func() { b.ctes = prev }()
+		if err := b.pushWith(ins.With); err != nil {
+			return nil, err
+		}
 	}
 	desc, sc, err := b.writableTable(ins.Table, "insert into")
 	if err != nil {
@@ -369,8 +373,15 @@ func insertGivesValue(ins *tree.Insert, j int) bool {
 }
 
 func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
-	if upd.With != nil || upd.OrderBy != nil || upd.Limit != nil {
-		return nil, pgerror.Unsupported("UPDATE with WITH, ORDER BY or LIMIT is not supported yet")
+	if upd.OrderBy != nil || upd.Limit != nil {
+		return nil, pgerror.Unsupported("UPDATE with ORDER BY or LIMIT is not supported yet")
+	}
+	if upd.With != nil {
+		prev := b.ctes
+		defer func() { b.ctes = prev }()
+		if err := b.pushWith(upd.With); err != nil {
+			return nil, err
+		}
 	}
 	desc, targetScope, err := b.writableTable(upd.Table, "update")
 	if err != nil {
@@ -435,8 +446,15 @@ func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
 }
 
 func (b *builder) buildDelete(del *tree.Delete) (planNode, error) {
-	if del.With != nil || del.OrderBy != nil || del.Limit != nil {
-		return nil, pgerror.Unsupported("DELETE with WITH, ORDER BY or LIMIT is not supported yet")
+	if del.OrderBy != nil || del.Limit != nil {
+		return nil, pgerror.Unsupported("DELETE with ORDER BY or LIMIT is not supported yet")
+	}
+	if del.With != nil {
+		prev := b.ctes
+		defer func() { b.ctes = prev }()
+		if err := b.pushWith(del.With); err != nil {
+			return nil, err
+		}
 	}
 	desc, sc, err := b.writableTable(del.Table, "delete from")
 	if err != nil {
