@@ -55,6 +55,19 @@ func (b *builder) buildFrom(tables tree.TableExprs, where *tree.Where) (planNode
 	var sc *scope
 	var leftItems []*fromItem
 	for i, te := range tables {
+		if t, ok := b.lateralRight(te); ok && i > 0 {
+			var err error
+			if plan, sc, err = b.buildLateral(plan, sc, t, innerJoin, nil); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		if t, ok := te.(*tree.AliasedTableExpr); ok && t.Lateral {
+			// Nothing before it to see: LATERAL changes nothing.
+			c := *t
+			c.Lateral = false
+			te = &c
+		}
 		p, s, items, err := b.buildTableExpr(te)
 		if err != nil {
 			return nil, nil, err
@@ -206,18 +219,27 @@ func (b *builder) findCTE(e tree.TableExpr) *cteEntry {
 // buildDerived plans a subquery in FROM (or a view): its rows under the
 // alias's table name, its columns renamed by the alias's column list.
 func (b *builder) buildDerived(sel *tree.Select, as tree.AliasClause) (planNode, *scope, []*fromItem, error) {
-	// A derived table sees no enclosing query (no LATERAL).
-	cb := &builder{ctx: b.ctx, txn: b.txn, names: b.names, sema: b.sema, subqueries: b.subqueries, ctes: b.ctes, deps: b.deps, priv: b.priv, privAs: b.privAs}
+	// A derived table sees no enclosing query (unless LATERAL, see
+	// buildDerivedSeeing).
+	p, sc, _, err := b.buildDerivedSeeing(sel, as, nil)
+	return p, sc, nil, err
+}
+
+// buildDerivedSeeing plans a derived table that may name the columns of
+// outer (a LATERAL subquery's view of the FROM items before it), and
+// reports whether it did.
+func (b *builder) buildDerivedSeeing(sel *tree.Select, as tree.AliasClause, outer *scope) (planNode, *scope, bool, error) {
+	cb := &builder{ctx: b.ctx, txn: b.txn, names: b.names, sema: b.sema, subqueries: b.subqueries, outer: outer, ctes: b.ctes, deps: b.deps, priv: b.priv, privAs: b.privAs}
 	p, err := cb.buildSelect(sel)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, false, err
 	}
 	src := visibleCols(p)
 	if len(as.Cols) > len(src) {
-		return nil, nil, nil, pgerror.Newf("42P10", "table %q has %d columns available but %d columns specified", as.Alias, len(src), len(as.Cols))
+		return nil, nil, false, pgerror.Newf("42P10", "table %q has %d columns available but %d columns specified", as.Alias, len(src), len(as.Cols))
 	}
 	cols := renamedCols(src, as)
-	return &renameNode{src: p, cols: cols}, &scope{cols: cols}, nil, nil
+	return &renameNode{src: p, cols: cols}, &scope{cols: cols}, cb.usedOuter, nil
 }
 
 // renamedCols are cols under the alias's table name, renamed by its
@@ -256,6 +278,34 @@ func (b *builder) buildJoin(j *tree.JoinTableExpr) (planNode, *scope, []*fromIte
 	left, lsc, litems, err := b.buildTableExpr(j.Left)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if t, ok := b.lateralRight(j.Right); ok {
+		kind, lateralOK := innerJoin, true
+		switch j.JoinType {
+		case "", tree.AstInner, tree.AstCross:
+		case tree.AstLeft:
+			kind = leftJoin
+		default:
+			lateralOK = !t.Lateral
+		}
+		var cond tree.Expr
+		switch c := j.Cond.(type) {
+		case nil:
+		case *tree.OnJoinCond:
+			cond = c.Expr
+		default:
+			lateralOK = !t.Lateral
+		}
+		if lateralOK {
+			n, sc, err := b.buildLateral(left, lsc, t, kind, cond)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			return n, sc, litems, nil
+		}
+		if t.Lateral {
+			return nil, nil, nil, pgerror.Unsupported("LATERAL with %s JOIN or USING is not supported yet", j.JoinType)
+		}
 	}
 	right, rsc, ritems, err := b.buildTableExpr(j.Right)
 	if err != nil {

@@ -1,0 +1,148 @@
+package sql
+
+import (
+	"fmt"
+
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/meridiandb/meridian/sql/pgerror"
+)
+
+// LATERAL: a subquery or function in FROM that names columns of the FROM
+// items before it is planned for each of their rows (PostgreSQL's nested
+// loop with parameters). The right side is planned as a correlated
+// subquery is (the left side's columns are its outer columns) and built
+// anew for every left row; a LATERAL item that names nothing of the left
+// side is an ordinary join. Functions in FROM are implicitly LATERAL, as
+// in PostgreSQL.
+
+// lateralRight reports whether te is a FROM item that may see the items
+// before it, and returns it. Inside a correlated subquery only an explicit
+// LATERAL is (and is refused: a query sees one level of outer columns);
+// a function there sees the enclosing query's columns, not its neighbours'.
+func (b *builder) lateralRight(te tree.TableExpr) (*tree.AliasedTableExpr, bool) {
+	t, ok := te.(*tree.AliasedTableExpr)
+	if !ok {
+		return nil, false
+	}
+	if t.Lateral {
+		return t, true
+	}
+	_, fn := t.Expr.(*tree.RowsFromExpr)
+	return t, fn && b.outer == nil
+}
+
+// buildLateral joins left (of scope lsc) to the LATERAL item t, of kind
+// inner or left, with the join condition cond (nil for none; typed over
+// the joined columns by the caller's scope rules). It returns the join
+// and the joined scope.
+func (b *builder) buildLateral(left planNode, lsc *scope, t *tree.AliasedTableExpr, kind joinKind, cond tree.Expr) (planNode, *scope, error) {
+	if b.outer != nil {
+		return nil, nil, pgerror.Unsupported("LATERAL inside a correlated subquery is not supported yet")
+	}
+	ctes := b.ctes
+	// child plans the right side; correlated reports whether it names
+	// the left side's columns.
+	child := func() (p planNode, sc *scope, correlated bool, err error) {
+		cb := &builder{ctx: b.ctx, txn: b.txn, names: b.names, sema: b.sema, subqueries: b.subqueries, outer: lsc, ctes: ctes, deps: b.deps, priv: b.priv, privAs: b.privAs}
+		switch x := t.Expr.(type) {
+		case *tree.Subquery:
+			if t.As.Alias == "" {
+				return nil, nil, false, pgerror.New(pgerror.CodeSyntaxError, "subquery in FROM must have an alias")
+			}
+			return cb.buildDerivedSeeing(&tree.Select{Select: x.Select}, t.As, lsc)
+		case *tree.RowsFromExpr:
+			p, sc, err = cb.buildSeries(x, t.As, t.Ordinality)
+			return p, sc, cb.usedOuter, err
+		}
+		return nil, nil, false, pgerror.Unsupported("LATERAL %s is not supported yet", tree.AsString(t.Expr))
+	}
+	right, rsc, correlated, err := child()
+	if err != nil {
+		return nil, nil, err
+	}
+	cols := append(append([]resultColumn{}, lsc.cols...), rsc.cols...)
+	sc := &scope{cols: cols}
+	var on tree.TypedExpr
+	if cond != nil {
+		if on, err = b.typeCheckBool(cond, sc, "JOIN/ON"); err != nil {
+			return nil, nil, err
+		}
+	}
+	if !correlated {
+		// Names nothing of the left side: an ordinary join.
+		return &joinNode{left: left, right: right, kind: kind, leftCols: len(lsc.cols), on: on, cols: cols}, sc, nil
+	}
+	build := func() (planNode, error) {
+		p, _, _, err := child()
+		return p, err
+	}
+	return &lateralJoinNode{left: left, build: build, kind: kind, on: on, cols: cols, leftCols: len(lsc.cols), shape: right}, sc, nil
+}
+
+// lateralJoinNode joins each left row to the rows of the right side
+// planned for it (see buildLateral).
+type lateralJoinNode struct {
+	left     planNode
+	build    func() (planNode, error)
+	kind     joinKind // inner or left
+	on       tree.TypedExpr
+	cols     []resultColumn
+	leftCols int
+	// shape is the right side as planned once, for EXPLAIN.
+	shape planNode
+
+	cur     tree.Datums
+	right   planNode
+	sub     *runner
+	matched bool
+}
+
+func (n *lateralJoinNode) columns() []resultColumn { return n.cols }
+
+func (n *lateralJoinNode) explain() (string, []*planNode) {
+	return fmt.Sprintf("lateral join (%s)", n.kind), []*planNode{&n.left, &n.shape}
+}
+
+func (n *lateralJoinNode) next(r *runner) (tree.Datums, error) {
+	for {
+		if n.right == nil {
+			row, err := n.left.next(r)
+			if err != nil || row == nil {
+				return nil, err
+			}
+			n.cur = append(tree.Datums(nil), row...)
+			if n.right, err = n.build(); err != nil {
+				return nil, err
+			}
+			ev := *r.eval
+			ev.Outer = n.cur
+			sub := *r
+			sub.eval = &ev
+			n.sub, n.matched = &sub, false
+		}
+		rr, err := n.right.next(n.sub)
+		if err != nil {
+			return nil, err
+		}
+		if rr == nil {
+			n.right = nil
+			if n.kind == leftJoin && !n.matched {
+				out := append(make(tree.Datums, 0, len(n.cols)), n.cur...)
+				for range n.cols[n.leftCols:] {
+					out = append(out, tree.DNull)
+				}
+				return out, nil
+			}
+			continue
+		}
+		out := append(append(make(tree.Datums, 0, len(n.cols)), n.cur...), rr...)
+		if ok, err := r.passes(n.on, out); err != nil || !ok {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		n.matched = true
+		return out, nil
+	}
+}
