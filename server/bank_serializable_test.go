@@ -283,7 +283,12 @@ func TestBankSerializable(t *testing.T) {
 		}
 		return nil
 	})
-	t.Logf("%d transfers committed, %d audits, %d splits, %d lease moves, one restart", committed.Load(), audits.Load(), splits, moves)
+	var reproposals int64
+	for i := range 3 {
+		reproposals += c.node(i).store.Metrics().RaftReproposals.Load()
+	}
+	t.Logf("%d transfers committed, %d audits, %d splits, %d lease moves, one restart; %d commands reproposed for a used-up lease index",
+		committed.Load(), audits.Load(), splits, moves, reproposals)
 	if committed.Load() == 0 || audits.Load() == 0 {
 		t.Fatal("nothing was checked")
 	}

@@ -82,6 +82,12 @@ func newMetrics(n *Node) *metrics {
 		}
 		return float64(n.store.Metrics().RaftApplied.Load())
 	})
+	counter("raft_reproposals_total", "Commands proposed to Raft again because their lease index was used up (an extra round each).", func() float64 {
+		if !n.isStarted() {
+			return 0
+		}
+		return float64(n.store.Metrics().RaftReproposals.Load())
+	})
 	for _, c := range []struct {
 		name, help string
 		get        func() int64

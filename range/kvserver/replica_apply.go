@@ -330,6 +330,7 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 			}
 			// Still valid under our lease (its latches are held), but its
 			// lease index is used up: propose it again with a new one.
+			r.store.metrics.RaftReproposals.Add(1)
 			p.cmd.MaxLeaseIndex = 0
 			if p.confChange != nil {
 				// Raft drops a configuration change proposed before this

@@ -190,8 +190,10 @@ func (s *Store) NodeID() NodeID { return s.nodeID }
 // StoreMetrics count a store's Raft work.
 type StoreMetrics struct {
 	// RaftProposals counts commands proposed by this store's replicas;
-	// RaftApplied counts log entries applied by them.
-	RaftProposals, RaftApplied atomic.Int64
+	// RaftApplied counts log entries applied by them; RaftReproposals the
+	// commands proposed again because their lease index was used up
+	// (each an extra round of consensus).
+	RaftProposals, RaftApplied, RaftReproposals atomic.Int64
 }
 
 // Metrics returns the store's counters.
