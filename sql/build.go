@@ -45,6 +45,9 @@ type builder struct {
 	// ctes are the common table expressions (WITH) in scope, innermost
 	// last; FROM names resolve to them before tables.
 	ctes []cteEntry
+	// topWith is the WITH clause of the statement buildPlan plans, the
+	// only one that may hold data-modifying statements.
+	topWith *tree.With
 	// deps, when set, collects the IDs of the relations the query reads
 	// (CREATE VIEW records them); shared with subqueries' builders.
 	deps map[uint32]bool
@@ -73,6 +76,8 @@ type cteEntry struct {
 	bound     bool
 	rows      []tree.Datums
 	boundCols []resultColumn
+	// dml: a data-modifying statement, its rows those of its RETURNING.
+	dml *dmlCTE
 }
 
 func newBuilder(ctx context.Context, txn kvapi.Txn, nm *names, numPlaceholders int, hints []*types.T) *builder {
@@ -435,6 +440,9 @@ func (b *builder) table(expr tree.TableExpr) (*catalog.TableDescriptor, *scope, 
 	}
 	if err != nil {
 		return nil, nil, err
+	}
+	if b.names.touched != nil {
+		b.names.touched[desc.ID] = true
 	}
 	if b.deps != nil {
 		b.deps[desc.ID] = true

@@ -18,20 +18,32 @@ import (
 
 // pushWith puts the common table expressions of a WITH clause in scope,
 // for the statement it heads (SELECT, INSERT, UPDATE or DELETE); the
-// caller restores b.ctes after planning the statement.
-func (b *builder) pushWith(with *tree.With) error {
+// caller restores b.ctes after planning the statement, and passes the
+// statement's plan through finish (which puts the data-modifying WITH
+// queries, if any, before it: with_dml.go).
+func (b *builder) pushWith(with *tree.With) (finish func(planNode) (planNode, error), err error) {
 	seen := map[string]bool{}
+	var dmls []*dmlCTE
 	for _, cte := range with.CTEList {
 		name := string(cte.Name.Alias)
 		if seen[name] {
-			return pgerror.Newf("42712", "WITH query name %q specified more than once", name)
+			return nil, pgerror.Newf("42712", "WITH query name %q specified more than once", name)
 		}
 		seen[name] = true
+		visible := append([]cteEntry(nil), b.ctes...)
 		q, ok := cte.Stmt.(*tree.Select)
 		if !ok {
-			return pgerror.Unsupported("data-modifying statements in WITH are not supported yet")
+			if with != b.topWith {
+				return nil, pgerror.New(pgerror.CodeFeatureNotSupported, "WITH clause containing a data-modifying statement must be at the top level")
+			}
+			d, err := b.planDMLCTE(name, cte.Stmt)
+			if err != nil {
+				return nil, err
+			}
+			dmls = append(dmls, d)
+			b.ctes = append(b.ctes, cteEntry{name: name, cols: cte.Name.Cols, visible: visible, dml: d})
+			continue
 		}
-		visible := append([]cteEntry(nil), b.ctes...)
 		e := cteEntry{name: name, cols: cte.Name.Cols, sel: q, visible: visible}
 		if with.Recursive {
 			if u, ok := q.Select.(*tree.UnionClause); ok && u.Type == tree.UnionOp && selectNames(u.Right.Select, name) {
@@ -40,7 +52,17 @@ func (b *builder) pushWith(with *tree.With) error {
 		}
 		b.ctes = append(b.ctes, e)
 	}
-	return nil
+	if len(dmls) == 0 {
+		return func(p planNode) (planNode, error) { return p, nil }, nil
+	}
+	// The rest of the statement is planned from here: what it resolves
+	// is recorded, to be checked against what the WITH queries write.
+	prev, touched := b.names.touched, map[uint32]bool{}
+	b.names.touched = touched
+	return func(p planNode) (planNode, error) {
+		b.names.touched = prev
+		return finishWith(p, touched, dmls)
+	}, nil
 }
 
 // buildSelect plans a SELECT (or VALUES) statement.
@@ -48,12 +70,17 @@ func (b *builder) buildSelect(sel *tree.Select) (planNode, error) {
 	if sel.With != nil {
 		prev := b.ctes
 		defer func() { b.ctes = prev }()
-		if err := b.pushWith(sel.With); err != nil {
+		finish, err := b.pushWith(sel.With)
+		if err != nil {
 			return nil, err
 		}
 		inner := *sel
 		inner.With = nil
-		return b.buildSelect(&inner)
+		p, err := b.buildSelect(&inner)
+		if err != nil {
+			return nil, err
+		}
+		return finish(p)
 	}
 	if len(sel.Locking) > 0 {
 		// FOR UPDATE and friends: the rows are read with locking reads,

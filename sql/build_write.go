@@ -217,6 +217,7 @@ func (b *builder) writableTable(te tree.TableExpr, verb string) (*catalog.TableD
 			priv = catalog.PrivDelete
 		}
 		b.priv.require(desc, priv, b.privAs)
+		b.names.written = desc.ID
 	}
 	return desc, sc, err
 }
@@ -225,9 +226,18 @@ func (b *builder) buildInsert(ins *tree.Insert) (planNode, error) {
 	if ins.With != nil {
 		prev := b.ctes
 		defer func() { b.ctes = prev }()
-		if err := b.pushWith(ins.With); err != nil {
+		with := ins.With
+		finish, err := b.pushWith(with)
+		if err != nil {
 			return nil, err
 		}
+		ins.With = nil
+		p, err := b.buildInsert(ins)
+		ins.With = with
+		if err != nil {
+			return nil, err
+		}
+		return finish(p)
 	}
 	desc, sc, err := b.writableTable(ins.Table, "insert into")
 	if err != nil {
@@ -379,9 +389,18 @@ func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
 	if upd.With != nil {
 		prev := b.ctes
 		defer func() { b.ctes = prev }()
-		if err := b.pushWith(upd.With); err != nil {
+		with := upd.With
+		finish, err := b.pushWith(with)
+		if err != nil {
 			return nil, err
 		}
+		upd.With = nil
+		p, err := b.buildUpdate(upd)
+		upd.With = with
+		if err != nil {
+			return nil, err
+		}
+		return finish(p)
 	}
 	desc, targetScope, err := b.writableTable(upd.Table, "update")
 	if err != nil {
@@ -452,9 +471,18 @@ func (b *builder) buildDelete(del *tree.Delete) (planNode, error) {
 	if del.With != nil {
 		prev := b.ctes
 		defer func() { b.ctes = prev }()
-		if err := b.pushWith(del.With); err != nil {
+		with := del.With
+		finish, err := b.pushWith(with)
+		if err != nil {
 			return nil, err
 		}
+		del.With = nil
+		p, err := b.buildDelete(del)
+		del.With = with
+		if err != nil {
+			return nil, err
+		}
+		return finish(p)
 	}
 	desc, sc, err := b.writableTable(del.Table, "delete from")
 	if err != nil {

@@ -134,6 +134,12 @@ func (b *builder) buildTableExpr(te tree.TableExpr) (planNode, *scope, []*fromIt
 			cb := *b
 			cb.ctes = cte.visible
 			switch {
+			case cte.dml != nil:
+				if len(cte.dml.cols) == 0 {
+					return nil, nil, nil, pgerror.Newf(pgerror.CodeFeatureNotSupported, "WITH query %q does not have a RETURNING clause", cte.name)
+				}
+				cols := renamedCols(cte.dml.cols, as)
+				return &dmlCTEScanNode{d: cte.dml, cols: cols}, &scope{cols: cols}, nil, nil
 			case cte.bound:
 				cols := renamedCols(cte.boundCols, as)
 				rows := make([][]tree.TypedExpr, len(cte.rows))

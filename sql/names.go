@@ -29,6 +29,11 @@ type names struct {
 	path []string
 	// setting is the search_path value path was computed from.
 	setting string
+	// touched, while a statement with data-modifying WITH queries is
+	// planned, records the relations resolved (builder.table), and
+	// written the last one resolved to be written (see with_dml.go).
+	touched map[uint32]bool
+	written uint32
 }
 
 // newNames resolves the session's search_path value for user in db.

@@ -916,6 +916,23 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 	return res, nil
 }
 
+// topWith is a statement's own WITH clause.
+func topWith(stmt tree.Statement) *tree.With {
+	switch st := stmt.(type) {
+	case *tree.Select:
+		return st.With
+	case *tree.ParenSelect:
+		return st.Select.With
+	case *tree.Insert:
+		return st.With
+	case *tree.Update:
+		return st.With
+	case *tree.Delete:
+		return st.With
+	}
+	return nil
+}
+
 func visibleCols(p planNode) []resultColumn {
 	cols := p.columns()
 	n := len(cols)
@@ -928,6 +945,7 @@ func visibleCols(p planNode) []resultColumn {
 // buildPlan plans a statement that produces rows or writes them, and
 // returns its command tag's verb.
 func (b *builder) buildPlan(stmt tree.Statement) (planNode, string, error) {
+	b.topWith = topWith(stmt)
 	switch st := stmt.(type) {
 	case *tree.Select:
 		p, err := b.buildSelect(st)

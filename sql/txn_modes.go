@@ -60,7 +60,7 @@ func isOn(v string) bool {
 // checkReadOnly refuses a statement that writes in a read-only
 // transaction.
 func (s *session) checkReadOnly(stmt tree.Statement) error {
-	if !s.readOnlyNow() || !(tree.CanWriteData(stmt) || tree.CanModifySchema(stmt)) {
+	if !s.readOnlyNow() || !(tree.CanWriteData(stmt) || tree.CanModifySchema(stmt) || withWrites(stmt)) {
 		return nil
 	}
 	return pgerror.Newf(codeReadOnlySQLTransaction, "cannot execute %s in a read-only transaction", stmt.StatementTag())
@@ -251,4 +251,17 @@ func (s *session) asOfTimestamp(e tree.Expr) (hlc.Timestamp, error) {
 		return fail("timestamp %s is before the epoch", tree.AsString(e))
 	}
 	return ts, nil
+}
+
+// withWrites reports whether a statement's WITH holds a data-modifying
+// statement (a SELECT that writes).
+func withWrites(stmt tree.Statement) bool {
+	if w := topWith(stmt); w != nil {
+		for _, cte := range w.CTEList {
+			if _, ok := cte.Stmt.(*tree.Select); !ok {
+				return true
+			}
+		}
+	}
+	return false
 }
