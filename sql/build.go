@@ -33,9 +33,18 @@ type builder struct {
 	subqueries map[*tree.Subquery]*subquery
 	// outer is the scope of the query a subquery is nested in: its
 	// columns can be named inside (a correlated subquery); nil at the top.
+	// In a subquery of a subquery it is the enclosing query's scope
+	// followed by that query's own outer scope, so that every level
+	// above can be named (at run time the outer row is built the same
+	// way: runSubquery).
 	outer *scope
 	// usedOuter records that a name resolved in outer.
 	usedOuter bool
+	// parent is the builder of the query whose own outer columns follow
+	// the first parentWidth columns of outer (nil if none): naming one of
+	// them makes that query correlated too.
+	parent      *builder
+	parentWidth int
 	// locking makes the table reads of the SELECT being built locking
 	// reads (FOR UPDATE / FOR SHARE; see kvapi.Txn.ScanForUpdate).
 	locking bool
@@ -128,7 +137,7 @@ func (s *scope) resolve(n *tree.UnresolvedName) (int, error) {
 	}
 	found := -1
 	for i, c := range s.cols {
-		if c.name == col {
+		if c.name == col && !c.merged {
 			if found >= 0 {
 				return 0, pgerror.Newf("42702", "column reference %q is ambiguous", col)
 			}
@@ -189,7 +198,7 @@ func (b *builder) resolveNames(expr tree.Expr, sc *scope) (tree.Expr, error) {
 			if err != nil {
 				if b.outer != nil && !n.Star {
 					if oi, oerr := b.outer.resolve(n); oerr == nil {
-						b.usedOuter = true
+						b.noteOuter(oi)
 						return false, tree.NewTypedOrdinalReference(sem.OuterBase+oi, b.outer.cols[oi].typ), nil
 					}
 				}
@@ -258,11 +267,27 @@ type subquery struct {
 	// correlated subqueries name the enclosing row's columns and run for
 	// every row; the others run once per statement and keep their result.
 	correlated bool
-	build      func() (planNode, error)
+	// chained: planned inside a subquery, its outer row continues with
+	// the enclosing query's outer row.
+	chained bool
+	build   func() (planNode, error)
 
 	done   bool
 	cached tree.Datum
 	all    *tree.DTuple
+}
+
+// noteOuter records that outer column oi was named: this query is
+// correlated, and so is each enclosing one whose own outer columns the
+// name reaches.
+func (b *builder) noteOuter(oi int) {
+	for ; b != nil; b = b.parent {
+		b.usedOuter = true
+		if b.parent == nil || oi < b.parentWidth {
+			return
+		}
+		oi -= b.parentWidth
+	}
 }
 
 // planSubquery plans sq with outer as the scope it may reach into, and
@@ -272,8 +297,16 @@ func (b *builder) planSubquery(sq *tree.Subquery, outer *scope) error {
 	// The WITH queries in scope now: the subquery may be planned again
 	// later (per row), after the WITH's scope has ended.
 	ctes := b.ctes
+	// Inside a subquery, the scopes above this one can be named too.
+	var parent *builder
+	width := 0
+	if outer != nil && b.outer != nil {
+		parent, width = b, len(outer.cols)
+		outer = &scope{cols: append(append([]resultColumn{}, outer.cols...), b.outer.cols...)}
+	}
 	child := func() (*builder, planNode, error) {
-		cb := &builder{ctx: b.ctx, txn: b.txn, names: b.names, sema: b.sema, subqueries: b.subqueries, outer: outer, ctes: ctes, deps: b.deps, priv: b.priv, privAs: b.privAs}
+		cb := &builder{ctx: b.ctx, txn: b.txn, names: b.names, sema: b.sema, subqueries: b.subqueries, outer: outer, ctes: ctes, deps: b.deps, priv: b.priv, privAs: b.privAs,
+			parent: parent, parentWidth: width}
 		p, err := cb.buildSelect(sel)
 		return cb, p, err
 	}
@@ -282,7 +315,7 @@ func (b *builder) planSubquery(sq *tree.Subquery, outer *scope) error {
 		return err
 	}
 	cols := visibleCols(p)
-	info := &subquery{exists: sq.Exists, correlated: cb.usedOuter}
+	info := &subquery{exists: sq.Exists, correlated: cb.usedOuter, chained: parent != nil}
 	info.build = func() (planNode, error) {
 		_, p, err := child()
 		return p, err
@@ -321,11 +354,21 @@ func (b *builder) runSubquery(r *runner, sq *tree.Subquery, outerRow tree.Datums
 	}
 	ev := *r.eval
 	ev.Outer = outerRow
+	if info.chained {
+		// Its outer columns: this row's, then those of the query around
+		// this one (see builder.outer).
+		ev.Outer = append(append(tree.Datums(nil), outerRow...), r.eval.Outer...)
+	}
 	// The subquery's buffers die with this run: they charge an account of
 	// their own, closed when it returns. Its result, kept for the rest of
 	// the statement when it is not correlated, is charged to r.
 	sub := &runner{ctx: r.ctx, txn: r.txn, eval: &ev, mem: r.mem.Monitor().NewAccount()}
 	defer sub.mem.Close()
+	// Its own subqueries run from its rows, with its outer row after
+	// theirs (a chained subquery's).
+	ev.Subquery = func(sq *tree.Subquery, row tree.Datums, all bool) (tree.Datum, error) {
+		return b.runSubquery(sub, sq, row, all)
+	}
 	var rows []tree.Datum
 	var size int64
 	for {

@@ -546,7 +546,7 @@ func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, 
 	for i, se := range s.Exprs {
 		if !grouped && star(se.Expr) {
 			for j, c := range renderScope.cols {
-				if c.hidden {
+				if c.hidden || c.merged {
 					continue
 				}
 				rn.exprs = append(rn.exprs, tree.NewTypedOrdinalReference(j, c.typ))

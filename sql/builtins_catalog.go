@@ -197,12 +197,22 @@ func indexDef(e *sem.EvalCtx, o tree.Datum, column int) (tree.Datum, error) {
 		}
 		return tree.NewDString(indexColumnSQL(d, idx.Columns[column-1])), nil
 	}
+	return tree.NewDString(indexDefSQL(d, idx)), nil
+}
+
+func init() {
+	vtable.IndexDef = func(d *catalog.TableDescriptor, idx catalog.IndexDescriptor) string { return indexDefSQL(d, &idx) }
+}
+
+// indexDefSQL is the CREATE INDEX statement of d's index idx, as
+// pg_get_indexdef and pg_indexes show it.
+func indexDefSQL(d *catalog.TableDescriptor, idx *catalog.IndexDescriptor) string {
 	unique := ""
 	if idx.Unique {
 		unique = "UNIQUE "
 	}
-	def := fmt.Sprintf("CREATE %sINDEX %s ON public.%s USING btree (%s)",
-		unique, tree.NameString(idx.Name), tree.NameString(d.Name), indexColumns(d, idx))
+	def := fmt.Sprintf("CREATE %sINDEX %s ON %s.%s USING btree (%s)",
+		unique, tree.NameString(idx.Name), tree.NameString(d.Schema), tree.NameString(d.Name), indexColumns(d, idx))
 	if len(idx.Include) > 0 {
 		names := make([]string, len(idx.Include))
 		for i, c := range idx.Include {
@@ -213,7 +223,7 @@ func indexDef(e *sem.EvalCtx, o tree.Datum, column int) (tree.Datum, error) {
 	if idx.Predicate != "" {
 		def += " WHERE " + vtable.DisplayPredicate(idx.Predicate)
 	}
-	return tree.NewDString(def), nil
+	return def
 }
 
 // constraintDef is pg_get_constraintdef. The only constraints in

@@ -350,6 +350,15 @@ func (b *builder) buildJoin(j *tree.JoinTableExpr) (planNode, *scope, []*fromIte
 			}
 			eq := tree.NewTypedComparisonExpr(treecmp.MakeComparisonOperator(treecmp.EQ),
 				tree.NewTypedOrdinalReference(li, lsc.cols[li].typ), tree.NewTypedOrdinalReference(len(lsc.cols)+ri, rsc.cols[ri].typ))
+			// The column shows once: the left copy, which an inner or
+			// left join always has (a right join's is the right copy; a
+			// full join's copies stay both nameable only qualified).
+			switch n.kind {
+			case innerJoin, leftJoin:
+				n.cols[len(lsc.cols)+ri].merged = true
+			case rightJoin:
+				n.cols[li].merged = true
+			}
 			if conds == nil {
 				conds = eq
 			} else {

@@ -39,6 +39,10 @@ type resultColumn struct {
 	tableID uint32
 	attr    uint16
 	hidden  bool
+	// merged marks the second copy of a JOIN ... USING column: the join
+	// shows the column once, so an unqualified name and * skip this copy
+	// (a qualified name still reaches it).
+	merged bool
 }
 
 // runner carries what nodes need while running.

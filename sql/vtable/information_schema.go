@@ -88,7 +88,9 @@ var informationSchema = map[string]*Table{
 		},
 	},
 	"columns": {
-		Cols: vcols("table_catalog:name table_schema:name table_name:name column_name:name ordinal_position:int4 column_default:text is_nullable:text data_type:text udt_schema:name udt_name:name is_generated:text generation_expression:text"),
+		Cols: vcols("table_catalog:name table_schema:name table_name:name column_name:name ordinal_position:int4 column_default:text is_nullable:text data_type:text udt_schema:name udt_name:name is_generated:text generation_expression:text " +
+			"character_maximum_length:int4 numeric_precision:int4 numeric_precision_radix:int4 numeric_scale:int4 datetime_precision:int4 " +
+			"is_identity:text identity_generation:text identity_increment:text"),
 		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
 			tables, err := env.Tables(ctx)
 			if err != nil {
@@ -117,9 +119,19 @@ var informationSchema = map[string]*Table{
 					if c.Generated != "" {
 						generated, genExpr = tree.NewDString("ALWAYS"), tree.NewDString("("+DisplayExpr(c.Generated)+")")
 					}
+					prec, radix, scale := numericFacts(c.Type())
+					isIdentity, identityGen, identityInc := tree.NewDString("NO"), tree.Datum(tree.DNull), tree.Datum(tree.DNull)
+					if c.Identity != "" {
+						gen := "BY DEFAULT"
+						if c.Identity == "a" {
+							gen = "ALWAYS"
+						}
+						isIdentity, identityGen, identityInc = tree.NewDString("YES"), tree.NewDString(gen), tree.NewDString("1")
+					}
 					out = append(out, tree.Datums{tree.NewDName(env.DB.Name), tree.NewDName(d.Schema), tree.NewDName(d.Name),
 						tree.NewDName(c.Name), tree.NewDInt(tree.DInt(pos)), def, tree.NewDString(nullable), tree.NewDString(dataType(c.Type())),
-						tree.NewDName(udtSchema(&c)), tree.NewDName(udtName(c.Type())), generated, genExpr})
+						tree.NewDName(udtSchema(&c)), tree.NewDName(udtName(c.Type())), generated, genExpr,
+						charMaxLength(c.Type()), prec, radix, scale, datetimePrecision(c.Type()), isIdentity, identityGen, identityInc})
 				}
 			}
 			return out, nil
