@@ -236,6 +236,11 @@ func (b *builder) buildDerived(sel *tree.Select, as tree.AliasClause) (planNode,
 // reports whether it did.
 func (b *builder) buildDerivedSeeing(sel *tree.Select, as tree.AliasClause, outer *scope) (planNode, *scope, bool, error) {
 	cb := &builder{ctx: b.ctx, txn: b.txn, names: b.names, sema: b.sema, subqueries: b.subqueries, outer: outer, ctes: b.ctes, deps: b.deps, priv: b.priv, privAs: b.privAs}
+	if outer != nil {
+		// A LATERAL subquery: it sees what b, the builder made for it,
+		// sees (and is correlated with b's parents alike).
+		cb.parent, cb.parentWidth = b.parent, b.parentWidth
+	}
 	p, err := cb.buildSelect(sel)
 	if err != nil {
 		return nil, nil, false, err

@@ -16,9 +16,7 @@ import (
 // in PostgreSQL.
 
 // lateralRight reports whether te is a FROM item that may see the items
-// before it, and returns it. Inside a correlated subquery only an explicit
-// LATERAL is (and is refused: a query sees one level of outer columns);
-// a function there sees the enclosing query's columns, not its neighbours'.
+// before it, and returns it.
 func (b *builder) lateralRight(te tree.TableExpr) (*tree.AliasedTableExpr, bool) {
 	t, ok := te.(*tree.AliasedTableExpr)
 	if !ok {
@@ -28,7 +26,7 @@ func (b *builder) lateralRight(te tree.TableExpr) (*tree.AliasedTableExpr, bool)
 		return t, true
 	}
 	_, fn := t.Expr.(*tree.RowsFromExpr)
-	return t, fn && b.outer == nil
+	return t, fn
 }
 
 // buildLateral joins left (of scope lsc) to the LATERAL item t, of kind
@@ -36,20 +34,25 @@ func (b *builder) lateralRight(te tree.TableExpr) (*tree.AliasedTableExpr, bool)
 // the joined columns by the caller's scope rules). It returns the join
 // and the joined scope.
 func (b *builder) buildLateral(left planNode, lsc *scope, t *tree.AliasedTableExpr, kind joinKind, cond tree.Expr) (planNode, *scope, error) {
-	if b.outer != nil {
-		return nil, nil, pgerror.Unsupported("LATERAL inside a correlated subquery is not supported yet")
-	}
 	ctes := b.ctes
+	// Inside a subquery, the scopes above this one can be named too (see
+	// builder.outer): the left side's columns come first.
+	outer, parent, width := lsc, (*builder)(nil), 0
+	if b.outer != nil {
+		parent, width = b, len(lsc.cols)
+		outer = &scope{cols: append(append([]resultColumn{}, lsc.cols...), b.outer.cols...)}
+	}
 	// child plans the right side; correlated reports whether it names
 	// the left side's columns.
 	child := func() (p planNode, sc *scope, correlated bool, err error) {
-		cb := &builder{ctx: b.ctx, txn: b.txn, names: b.names, sema: b.sema, subqueries: b.subqueries, outer: lsc, ctes: ctes, deps: b.deps, priv: b.priv, privAs: b.privAs}
+		cb := &builder{ctx: b.ctx, txn: b.txn, names: b.names, sema: b.sema, subqueries: b.subqueries, outer: outer, ctes: ctes, deps: b.deps, priv: b.priv, privAs: b.privAs,
+			parent: parent, parentWidth: width}
 		switch x := t.Expr.(type) {
 		case *tree.Subquery:
 			if t.As.Alias == "" {
 				return nil, nil, false, pgerror.New(pgerror.CodeSyntaxError, "subquery in FROM must have an alias")
 			}
-			return cb.buildDerivedSeeing(&tree.Select{Select: x.Select}, t.As, lsc)
+			return cb.buildDerivedSeeing(&tree.Select{Select: x.Select}, t.As, outer)
 		case *tree.RowsFromExpr:
 			p, sc, err = cb.buildSeries(x, t.As, t.Ordinality)
 			return p, sc, cb.usedOuter, err
@@ -76,7 +79,8 @@ func (b *builder) buildLateral(left planNode, lsc *scope, t *tree.AliasedTableEx
 		p, _, _, err := child()
 		return p, err
 	}
-	return &lateralJoinNode{left: left, build: build, kind: kind, on: on, cols: cols, leftCols: len(lsc.cols), shape: right}, sc, nil
+	return &lateralJoinNode{left: left, build: build, kind: kind, on: on, cols: cols, leftCols: len(lsc.cols), shape: right,
+		chained: parent != nil, runSubquery: b.runSubquery}, sc, nil
 }
 
 // lateralJoinNode joins each left row to the rows of the right side
@@ -90,6 +94,11 @@ type lateralJoinNode struct {
 	leftCols int
 	// shape is the right side as planned once, for EXPLAIN.
 	shape planNode
+	// chained: inside a subquery, the right side's outer row continues
+	// with the enclosing query's; runSubquery runs the right side's own
+	// subqueries from its rows.
+	chained     bool
+	runSubquery func(r *runner, sq *tree.Subquery, row tree.Datums, all bool) (tree.Datum, error)
 
 	cur     tree.Datums
 	right   planNode
@@ -116,8 +125,14 @@ func (n *lateralJoinNode) next(r *runner) (tree.Datums, error) {
 			}
 			ev := *r.eval
 			ev.Outer = n.cur
+			if n.chained {
+				ev.Outer = append(append(tree.Datums(nil), n.cur...), r.eval.Outer...)
+			}
 			sub := *r
 			sub.eval = &ev
+			ev.Subquery = func(sq *tree.Subquery, row tree.Datums, all bool) (tree.Datum, error) {
+				return n.runSubquery(&sub, sq, row, all)
+			}
 			n.sub, n.matched = &sub, false
 		}
 		rr, err := n.right.next(n.sub)
