@@ -16,12 +16,13 @@ import (
 // Planning SELECT: the select clause with its grouping, DISTINCT (ON),
 // ORDER BY and LIMIT, and VALUES.
 
-// pushWith puts the common table expressions of a WITH clause in scope,
-// for the statement it heads (SELECT, INSERT, UPDATE or DELETE); the
-// caller restores b.ctes after planning the statement, and passes the
-// statement's plan through finish (which puts the data-modifying WITH
-// queries, if any, before it: with_dml.go).
-func (b *builder) pushWith(with *tree.With) (finish func(planNode) (planNode, error), err error) {
+// underWith plans, with build, the statement a WITH clause heads
+// (SELECT, INSERT, UPDATE or DELETE, without its WITH), the clause's
+// common table expressions in scope, and puts the data-modifying ones, if
+// any, before it (with_dml.go).
+func (b *builder) underWith(with *tree.With, build func() (planNode, error)) (planNode, error) {
+	prevCTEs, prevTouched := b.ctes, b.names.touched
+	defer func() { b.ctes, b.names.touched = prevCTEs, prevTouched }()
 	seen := map[string]bool{}
 	var dmls []*dmlCTE
 	for _, cte := range with.CTEList {
@@ -53,34 +54,25 @@ func (b *builder) pushWith(with *tree.With) (finish func(planNode) (planNode, er
 		b.ctes = append(b.ctes, e)
 	}
 	if len(dmls) == 0 {
-		return func(p planNode) (planNode, error) { return p, nil }, nil
+		return build()
 	}
 	// The rest of the statement is planned from here: what it resolves
 	// is recorded, to be checked against what the WITH queries write.
-	prev, touched := b.names.touched, map[uint32]bool{}
+	touched := map[uint32]bool{}
 	b.names.touched = touched
-	return func(p planNode) (planNode, error) {
-		b.names.touched = prev
-		return finishWith(p, touched, dmls)
-	}, nil
+	p, err := build()
+	if err != nil {
+		return nil, err
+	}
+	return finishWith(p, touched, dmls)
 }
 
 // buildSelect plans a SELECT (or VALUES) statement.
 func (b *builder) buildSelect(sel *tree.Select) (planNode, error) {
 	if sel.With != nil {
-		prev := b.ctes
-		defer func() { b.ctes = prev }()
-		finish, err := b.pushWith(sel.With)
-		if err != nil {
-			return nil, err
-		}
 		inner := *sel
 		inner.With = nil
-		p, err := b.buildSelect(&inner)
-		if err != nil {
-			return nil, err
-		}
-		return finish(p)
+		return b.underWith(sel.With, func() (planNode, error) { return b.buildSelect(&inner) })
 	}
 	if len(sel.Locking) > 0 {
 		// FOR UPDATE and friends: the rows are read with locking reads,

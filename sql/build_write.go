@@ -224,20 +224,9 @@ func (b *builder) writableTable(te tree.TableExpr, verb string) (*catalog.TableD
 
 func (b *builder) buildInsert(ins *tree.Insert) (planNode, error) {
 	if ins.With != nil {
-		prev := b.ctes
-		defer func() { b.ctes = prev }()
-		with := ins.With
-		finish, err := b.pushWith(with)
-		if err != nil {
-			return nil, err
-		}
-		ins.With = nil
-		p, err := b.buildInsert(ins)
-		ins.With = with
-		if err != nil {
-			return nil, err
-		}
-		return finish(p)
+		inner := *ins
+		inner.With = nil
+		return b.underWith(ins.With, func() (planNode, error) { return b.buildInsert(&inner) })
 	}
 	desc, sc, err := b.writableTable(ins.Table, "insert into")
 	if err != nil {
@@ -387,20 +376,9 @@ func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
 		return nil, pgerror.Unsupported("UPDATE with ORDER BY or LIMIT is not supported yet")
 	}
 	if upd.With != nil {
-		prev := b.ctes
-		defer func() { b.ctes = prev }()
-		with := upd.With
-		finish, err := b.pushWith(with)
-		if err != nil {
-			return nil, err
-		}
-		upd.With = nil
-		p, err := b.buildUpdate(upd)
-		upd.With = with
-		if err != nil {
-			return nil, err
-		}
-		return finish(p)
+		inner := *upd
+		inner.With = nil
+		return b.underWith(upd.With, func() (planNode, error) { return b.buildUpdate(&inner) })
 	}
 	desc, targetScope, err := b.writableTable(upd.Table, "update")
 	if err != nil {
@@ -469,20 +447,9 @@ func (b *builder) buildDelete(del *tree.Delete) (planNode, error) {
 		return nil, pgerror.Unsupported("DELETE with ORDER BY or LIMIT is not supported yet")
 	}
 	if del.With != nil {
-		prev := b.ctes
-		defer func() { b.ctes = prev }()
-		with := del.With
-		finish, err := b.pushWith(with)
-		if err != nil {
-			return nil, err
-		}
-		del.With = nil
-		p, err := b.buildDelete(del)
-		del.With = with
-		if err != nil {
-			return nil, err
-		}
-		return finish(p)
+		inner := *del
+		inner.With = nil
+		return b.underWith(del.With, func() (planNode, error) { return b.buildDelete(&inner) })
 	}
 	desc, sc, err := b.writableTable(del.Table, "delete from")
 	if err != nil {

@@ -946,11 +946,6 @@ func visibleCols(p planNode) []resultColumn {
 // returns its command tag's verb.
 func (b *builder) buildPlan(stmt tree.Statement) (planNode, string, error) {
 	b.topWith = topWith(stmt)
-	// A statement that failed while planned under data-modifying WITH
-	// queries left the recording on (with_dml.go): it ends here.
-	if b.names != nil {
-		b.names.touched, b.names.written = nil, 0
-	}
 	switch st := stmt.(type) {
 	case *tree.Select:
 		p, err := b.buildSelect(st)
