@@ -5,6 +5,7 @@ import (
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/lib/pq/oid"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/sem"
 )
@@ -13,21 +14,28 @@ import (
 // model with the database (GORM's AutoMigrate at every start), and
 // pg_catalog's pg_indexes view.
 
-// tableConstraint is one constraint of a table as information_schema
-// shows it: its columns, and for a foreign key the referenced table's.
+// tableConstraint is one constraint of a table, as pg_constraint and
+// information_schema show it: its OID and pg_constraint's one-letter
+// contype, its columns, the index that enforces it (a primary key's or
+// unique constraint's), and for a foreign key the referenced table and
+// columns (ref nil if that table is not found).
 type tableConstraint struct {
 	name, kind string
+	contype    string
+	oid        oid.Oid
+	index      oid.Oid
 	cols       []string
 	ref        *catalog.TableDescriptor
 	refCols    []string
 }
 
 // constraintsOf lists d's primary key, unique constraints, checks and
-// foreign keys (byID finds referenced tables).
+// foreign keys, in that order (byID finds referenced tables).
 func constraintsOf(d *catalog.TableDescriptor, byID map[uint32]*catalog.TableDescriptor) ([]tableConstraint, error) {
 	var out []tableConstraint
 	if idxs := TableIndexes(d); len(idxs) > 0 && idxs[0].ID == catalog.PrimaryIndexID {
-		out = append(out, tableConstraint{name: idxs[0].Name, kind: "PRIMARY KEY", cols: pkNames(d)})
+		out = append(out, tableConstraint{name: idxs[0].Name, kind: "PRIMARY KEY", contype: "p", oid: ConstraintOID(d, catalog.PrimaryIndexID),
+			index: IndexOID(d, catalog.PrimaryIndexID), cols: pkNames(d)})
 	}
 	for _, idx := range d.Indexes {
 		if !idx.Constraint {
@@ -37,17 +45,25 @@ func constraintsOf(d *catalog.TableDescriptor, byID map[uint32]*catalog.TableDes
 		for i, o := range idx.Columns {
 			names[i] = d.Columns[o].Name
 		}
-		out = append(out, tableConstraint{name: idx.Name, kind: "UNIQUE", cols: names})
+		out = append(out, tableConstraint{name: idx.Name, kind: "UNIQUE", contype: "u", oid: ConstraintOID(d, idx.ID), index: IndexOID(d, idx.ID), cols: names})
 	}
-	for _, ck := range d.Checks {
+	for k, ck := range d.Checks {
 		e, err := sem.ParseExpr(ck.Expr)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, tableConstraint{name: ck.Name, kind: "CHECK", cols: sem.ExprColumns(e)})
+		out = append(out, tableConstraint{name: ck.Name, kind: "CHECK", contype: "c", oid: CheckOID(d, k), cols: sem.ExprColumns(e)})
 	}
-	for _, fk := range d.ForeignKeys {
-		out = append(out, tableConstraint{name: fk.Name, kind: "FOREIGN KEY", cols: fk.Columns, ref: byID[fk.RefTable], refCols: fk.RefColumns})
+	for k, fk := range d.ForeignKeys {
+		c := tableConstraint{name: fk.Name, kind: "FOREIGN KEY", contype: "f", oid: FKOID(d, k), cols: fk.Columns, ref: byID[fk.RefTable], refCols: fk.RefColumns}
+		if parent := c.ref; parent != nil {
+			// The referenced key's index.
+			c.index = IndexOID(parent, catalog.PrimaryIndexID)
+			if uk := parent.UniqueKeyOn(fk.RefColumns); uk != nil && uk.Index != nil {
+				c.index = IndexOID(parent, uk.Index.ID)
+			}
+		}
+		out = append(out, c)
 	}
 	return out, nil
 }

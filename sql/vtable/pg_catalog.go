@@ -264,15 +264,6 @@ var pgCatalog = map[string]*Table{
 		Cols: vcols("oid:oid conname:name connamespace:oid contype:char condeferrable:bool condeferred:bool convalidated:bool conrelid:oid conindid:oid " +
 			"confrelid:oid conparentid:oid conkey:int2[] confkey:int2[]"),
 		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
-			tables, err := env.Tables(ctx)
-			if err != nil {
-				return nil, err
-			}
-			var out []tree.Datums
-			byID := map[uint32]*catalog.TableDescriptor{}
-			for _, d := range tables {
-				byID[d.ID] = d
-			}
 			attnums := func(d *catalog.TableDescriptor, names []string) tree.Datum {
 				arr := tree.NewDArray(types.Int2)
 				for _, o := range d.Ordinals(names) {
@@ -280,53 +271,20 @@ var pgCatalog = map[string]*Table{
 				}
 				return arr
 			}
-			for _, d := range tables {
-				if !d.IsTable() {
-					continue
-				}
-				if idxs := TableIndexes(d); len(idxs) > 0 && idxs[0].ID == catalog.PrimaryIndexID {
-					out = append(out, tree.Datums{tree.NewDOid(ConstraintOID(d, catalog.PrimaryIndexID)), tree.NewDName(idxs[0].Name), tree.NewDOid(env.SchemaOID(d.Schema)),
-						tree.NewDString("p"), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(RelOID(d)), tree.NewDOid(IndexOID(d, catalog.PrimaryIndexID)),
-						tree.NewDOid(0), tree.NewDOid(0), attnums(d, pkNames(d)), tree.DNull})
-				}
-				for _, idx := range d.Indexes {
-					if !idx.Constraint {
-						continue
+			var out []tree.Datums
+			err := eachConstraint(ctx, env, func(d *catalog.TableDescriptor, c tableConstraint) {
+				confrelid, confkey := tree.NewDOid(0), tree.Datum(tree.DNull)
+				if c.kind == "FOREIGN KEY" {
+					if c.ref == nil {
+						return
 					}
-					names := make([]string, len(idx.Columns))
-					for i, o := range idx.Columns {
-						names[i] = d.Columns[o].Name
-					}
-					out = append(out, tree.Datums{tree.NewDOid(ConstraintOID(d, idx.ID)), tree.NewDName(idx.Name), tree.NewDOid(env.SchemaOID(d.Schema)),
-						tree.NewDString("u"), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(RelOID(d)), tree.NewDOid(IndexOID(d, idx.ID)),
-						tree.NewDOid(0), tree.NewDOid(0), attnums(d, names), tree.DNull})
+					confrelid, confkey = tree.NewDOid(RelOID(c.ref)), attnums(c.ref, c.refCols)
 				}
-				for k, ck := range d.Checks {
-					e, err := sem.ParseExpr(ck.Expr)
-					if err != nil {
-						return nil, err
-					}
-					out = append(out, tree.Datums{tree.NewDOid(CheckOID(d, k)), tree.NewDName(ck.Name), tree.NewDOid(env.SchemaOID(d.Schema)),
-						tree.NewDString("c"), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(RelOID(d)), tree.NewDOid(0),
-						tree.NewDOid(0), tree.NewDOid(0), attnums(d, sem.ExprColumns(e)), tree.DNull})
-				}
-				for k, fk := range d.ForeignKeys {
-					parent := byID[fk.RefTable]
-					if parent == nil {
-						continue
-					}
-					var ref oid.Oid
-					if uk := parent.UniqueKeyOn(fk.RefColumns); uk != nil && uk.Index != nil {
-						ref = IndexOID(parent, uk.Index.ID)
-					} else {
-						ref = IndexOID(parent, catalog.PrimaryIndexID)
-					}
-					out = append(out, tree.Datums{tree.NewDOid(FKOID(d, k)), tree.NewDName(fk.Name), tree.NewDOid(env.SchemaOID(d.Schema)),
-						tree.NewDString("f"), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(RelOID(d)), tree.NewDOid(ref),
-						tree.NewDOid(RelOID(parent)), tree.NewDOid(0), attnums(d, fk.Columns), attnums(parent, fk.RefColumns)})
-				}
-			}
-			return out, nil
+				out = append(out, tree.Datums{tree.NewDOid(c.oid), tree.NewDName(c.name), tree.NewDOid(env.SchemaOID(d.Schema)),
+					tree.NewDString(c.contype), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolTrue, tree.NewDOid(RelOID(d)), tree.NewDOid(c.index),
+					confrelid, tree.NewDOid(0), attnums(d, c.cols), confkey})
+			})
+			return out, err
 		},
 	},
 	"pg_type": {
