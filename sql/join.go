@@ -432,6 +432,14 @@ func (n *joinNode) explain() (string, []*planNode) {
 	return s, []*planNode{&n.left, &n.right}
 }
 
+// joinedRow is a left row joined to a right row (width columns), and
+// whether the join condition on (nil: none) lets it through.
+func joinedRow(r *runner, on tree.TypedExpr, width int, left, right tree.Datums) (tree.Datums, bool, error) {
+	out := append(append(make(tree.Datums, 0, width), left...), right...)
+	ok, err := r.passes(on, out)
+	return out, ok, err
+}
+
 func (n *joinNode) next(r *runner) (tree.Datums, error) {
 	if n.lookup == nil && !n.rightRead {
 		n.rightRead = true
@@ -479,11 +487,11 @@ func (n *joinNode) next(r *runner) (tree.Datums, error) {
 		for n.i < len(n.candidates) {
 			rr := n.candidates[n.i]
 			n.i++
-			out := append(append(make(tree.Datums, 0, len(n.cols)), n.cur...), rr...)
-			if ok, err := r.passes(n.on, out); err != nil || !ok {
-				if err != nil {
-					return nil, err
-				}
+			out, ok, err := joinedRow(r, n.on, len(n.cols), n.cur, rr)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
 				continue
 			}
 			n.matched = true

@@ -150,11 +150,11 @@ func (n *lateralJoinNode) next(r *runner) (tree.Datums, error) {
 			}
 			continue
 		}
-		out := append(append(make(tree.Datums, 0, len(n.cols)), n.cur...), rr...)
-		if ok, err := r.passes(n.on, out); err != nil || !ok {
-			if err != nil {
-				return nil, err
-			}
+		out, ok, err := joinedRow(r, n.on, len(n.cols), n.cur, rr)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
 			continue
 		}
 		n.matched = true
