@@ -1,6 +1,7 @@
 package server
 
 import (
+	runtimemetrics "runtime/metrics"
 	"strings"
 	"time"
 
@@ -129,6 +130,10 @@ func newMetrics(n *Node) *metrics {
 		func() float64 { return float64(n.sqlMem.Used()) })
 	gauge("sql_mem_max_bytes", "The node's SQL memory budget (--max-sql-memory); 0 is unlimited.",
 		func() float64 { return float64(n.sqlMem.Limit()) })
+	gauge("go_gc_percent", "The Go garbage collector's target (GOGC): how far the heap may grow past what is live before a collection.",
+		func() float64 { return runtimeMetric("/gc/gogc:percent") })
+	gauge("go_memory_limit_bytes", "The soft limit of the node's Go heap (--max-go-memory, or GOMEMLIMIT).",
+		func() float64 { return runtimeMetric("/gc/gomemlimit:bytes") })
 	gauge("sql_mem_high_water_bytes", "The most bytes of the SQL memory budget held at once since the node started.",
 		func() float64 { return float64(n.sqlMem.HighWater()) })
 	m.connections = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "meridian", Name: "sql_connections", Help: "Open SQL connections."})
@@ -199,4 +204,14 @@ func (n *Node) replicaFacts() []replicaFacts {
 		out = append(out, f)
 	}
 	return out
+}
+
+// runtimeMetric reads one uint64 metric of the Go runtime.
+func runtimeMetric(name string) float64 {
+	s := []runtimemetrics.Sample{{Name: name}}
+	runtimemetrics.Read(s)
+	if s[0].Value.Kind() != runtimemetrics.KindUint64 {
+		return 0
+	}
+	return float64(s[0].Value.Uint64())
 }

@@ -159,6 +159,7 @@ func TestStartBadInput(t *testing.T) {
 		{"unreachable join list", []string{"start", "--insecure", "--join", freeAddr(t, "127.0.0.1"), "--join-timeout", "2s"}, "answered within"},
 		{"bad cache", []string{"start", "--insecure", "--join", "127.0.0.1:1", "--cache", "lots"}, "--cache"},
 		{"bad max-sql-memory", []string{"start", "--insecure", "--join", "127.0.0.1:1", "--max-sql-memory=abc"}, `--max-sql-memory "abc": want a size`},
+		{"bad max-go-memory", []string{"start-single-node", "--max-go-memory", "0"}, `--max-go-memory "0": want a size`},
 		{"max-sql-memory share too large", []string{"start-single-node", "--max-sql-memory", "95%"}, "--max-sql-memory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

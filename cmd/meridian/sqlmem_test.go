@@ -20,12 +20,13 @@ import (
 // TestMaxSQLMemory: a node started with --max-sql-memory=1MiB fails a
 // sort larger than that with SQLSTATE 53200, answers a small one on the
 // same connection, and shows its budget in its metrics; a bad value in
-// MERIDIAN_MAX_SQL_MEMORY is refused like a bad flag.
+// MERIDIAN_MAX_SQL_MEMORY is refused like a bad flag. The same node's
+// --max-go-memory and garbage collector target show in its metrics.
 func TestMaxSQLMemory(t *testing.T) {
 	n := &nodeProc{listen: freeAddr(t, "127.0.0.1"), sql: freeAddr(t, "127.0.0.1"), http: freeAddr(t, "127.0.0.1")}
 	n.store = filepath.Join(t.TempDir(), "store")
 	n.proc = startProc(t, "single", nil, "start-single-node", "--insecure", "--store", n.store,
-		"--listen-addr", n.listen, "--sql-addr", n.sql, "--http-addr", n.http, "--max-sql-memory=1MiB")
+		"--listen-addr", n.listen, "--sql-addr", n.sql, "--http-addr", n.http, "--max-sql-memory=1MiB", "--max-go-memory=1GiB")
 	n.waitReady(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -74,7 +75,8 @@ func TestMaxSQLMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range map[string]float64{"meridian_sql_mem_max_bytes": 1 << 20, "meridian_sql_mem_used_bytes": 0} {
+	for name, want := range map[string]float64{"meridian_sql_mem_max_bytes": 1 << 20, "meridian_sql_mem_used_bytes": 0,
+		"meridian_go_memory_limit_bytes": 1 << 30, "meridian_go_gc_percent": nodeGCPercent} {
 		f := families[name]
 		if f == nil || len(f.Metric) != 1 || f.Metric[0].GetGauge().GetValue() != want {
 			t.Errorf("%s: %v, want %v", name, f, want)

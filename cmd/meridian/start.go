@@ -30,11 +30,13 @@ import (
 type nodeFlags struct {
 	store, listenAddr, advertiseAddr, sqlAddr, httpAddr string
 	join                                                []string
-	locality, cache, maxSQLMemory                       string
+	locality, cache, maxSQLMemory, maxGoMemory          string
 	insecure                                            bool
 	certsDir                                            string
 	timeUntilStoreDead                                  time.Duration
 	drainTimeout, joinTimeout, livenessDuration         time.Duration
+	// goMemoryLimit is --max-go-memory in bytes, set by config.
+	goMemoryLimit int64
 }
 
 func (f *nodeFlags) register(fs *pflag.FlagSet, withJoin bool) {
@@ -50,6 +52,8 @@ func (f *nodeFlags) register(fs *pflag.FlagSet, withJoin bool) {
 	fs.StringVar(&f.cache, "cache", "128MiB", "the store's block cache: a size (512MiB, 1GB) or a share of the machine's memory (25%)")
 	fs.StringVar(&f.maxSQLMemory, "max-sql-memory", "25%", "memory the node's SQL statements may hold at once for sorts, hash tables and buffered results, "+
 		"shared by all sessions: a size (512MiB, 1GB) or a share of the machine's memory (25%); a statement that needs more fails with SQLSTATE 53200")
+	fs.StringVar(&f.maxGoMemory, "max-go-memory", "25%", "soft limit of the node's Go heap (SQL memory included, block cache not): past it the garbage collector works harder "+
+		"instead of letting the heap grow; a size or a share of the machine's memory (GOMEMLIMIT, when set, wins)")
 	fs.BoolVar(&f.insecure, "insecure", false, "run without TLS or authentication (development only: anyone who can reach the ports has full access)")
 	fs.StringVar(&f.certsDir, "certs-dir", "", "directory with ca.crt, node.crt and node.key (see 'meridian cert'): TLS for gRPC and SQL")
 	fs.DurationVar(&f.timeUntilStoreDead, "time-until-store-dead", 5*time.Minute, "how long a node must be unreachable before its replicas are rebuilt elsewhere")
@@ -76,6 +80,9 @@ func (f *nodeFlags) config() (server.Config, error) {
 	}
 	maxSQLMemory, err := parseCacheSize("--max-sql-memory", f.maxSQLMemory)
 	if err != nil {
+		return cfg, err
+	}
+	if f.goMemoryLimit, err = parseCacheSize("--max-go-memory", f.maxGoMemory); err != nil {
 		return cfg, err
 	}
 	if f.insecure == (f.certsDir != "") {
@@ -226,6 +233,7 @@ func runNode(cfg server.Config, f nodeFlags, out io.Writer) error {
 	if f.insecure {
 		cfg.Logger.Warn("RUNNING IN INSECURE MODE: no TLS, no authentication; anyone who can reach this node's ports can read and change all its data. Use --certs-dir for anything but development.")
 	}
+	tuneGC(f.goMemoryLimit)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
