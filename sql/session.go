@@ -9,6 +9,8 @@
 //	sql/pgerror   errors with SQLSTATEs
 //	sql/mon       the node's SQL memory budget, which statements charge
 //	              for the rows they hold (sorts, hash tables, results)
+//	sql/parsecache  parse templates: a query that differs from an earlier
+//	              one only in its literals is not parsed again
 //	sql/sem       expressions: parsing, implicit casts, evaluation, casts,
 //	              operators, builtin functions; PostgreSQL's type metadata
 //	sql/catalog   descriptors, names, their storage
@@ -63,6 +65,7 @@ import (
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/lease"
 	"github.com/meridiandb/meridian/sql/mon"
+	"github.com/meridiandb/meridian/sql/parsecache"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/pgformat"
 	"github.com/meridiandb/meridian/sql/rowenc"
@@ -165,6 +168,8 @@ type session struct {
 	lastSequence uint32
 	// sqlPrepared are the statements of SQL-level PREPARE, by name.
 	sqlPrepared map[string]*prepared
+	// parses are the session's parse templates (see parse).
+	parses *parsecache.Cache
 	// savepoints are the open block's SAVEPOINTs, oldest first;
 	// stmtsInBlock counts the statements the block ran; released: RELEASE
 	// SAVEPOINT cockroach_restart committed the block's transaction, and
@@ -264,7 +269,7 @@ func (s *session) ExecSimple(ctx context.Context, query string, w pgwire.ResultW
 		}
 	}()
 	defer recoverInternal(&err)
-	stmts, err := parseSQL(query)
+	stmts, err := s.parse(query)
 	if err != nil {
 		return sem.WithParserCode(err)
 	}
@@ -328,7 +333,33 @@ func (s *session) execStmts(ctx context.Context, stmts statements.Statements, w 
 
 // parseSQL parses statements with PostgreSQL's meaning of INT (INT4;
 // CockroachDB's grammar defaults to INT8).
-func parseSQL(query string) (_ statements.Statements, err error) {
+func parseSQL(query string) (statements.Statements, error) {
+	return parseRewritten(query, parseGrammar)
+}
+
+// parseGrammar is the grammar's parse, INT meaning INT4.
+func parseGrammar(query string) (statements.Statements, error) {
+	return parser.ParseWithInt(query, types.Int4)
+}
+
+// parse reads a simple query's statements; the grammar's part goes
+// through the session's parse templates (sql/parsecache), which spare it
+// a query that differs from an earlier one only in its literals.
+func (s *session) parse(query string) (statements.Statements, error) {
+	if s.parses == nil {
+		s.parses = parsecache.New(parseCacheShapes)
+	}
+	return parseRewritten(query, func(q string) (statements.Statements, error) {
+		return s.parses.Parse(q, parseGrammar)
+	})
+}
+
+// parseCacheShapes is how many statement shapes a session keeps parsed.
+const parseCacheShapes = 128
+
+// parseRewritten rewrites what the grammar does not take as PostgreSQL
+// means it, and parses the rest with grammar.
+func parseRewritten(query string, grammar func(string) (statements.Statements, error)) (_ statements.Statements, err error) {
 	defer func() {
 		// The grammar's help for a misused built-in function looks the
 		// function up in CockroachDB's registry, which this binary does
@@ -371,7 +402,7 @@ func parseSQL(query string) (_ statements.Statements, err error) {
 		query = copyFreezeAlone.ReplaceAllString(query, "")
 		query = copyFreezeInList.ReplaceAllString(query, "")
 	}
-	return parser.ParseWithInt(query, types.Int4)
+	return grammar(query)
 }
 
 // containsFold reports whether s contains word (lower-case ASCII letters)
