@@ -23,6 +23,7 @@ package spanlatch
 import (
 	"bytes"
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/cockroachdb/errors"
@@ -53,17 +54,18 @@ type Span struct {
 	Key, EndKey []byte
 }
 
-// end returns the exclusive end of s as a key range.
-func (s Span) end() []byte {
+// endsAfter reports whether key k lies before s's exclusive end (for a
+// single-key span, whether k <= Key), without building the end key.
+func (s Span) endsAfter(k []byte) bool {
 	if s.EndKey == nil {
-		return append(s.Key[:len(s.Key):len(s.Key)], 0)
+		return bytes.Compare(k, s.Key) <= 0
 	}
-	return s.EndKey
+	return bytes.Compare(k, s.EndKey) < 0
 }
 
 // overlaps reports whether s and o share a key.
 func (s Span) overlaps(o Span) bool {
-	return bytes.Compare(s.Key, o.end()) < 0 && bytes.Compare(o.Key, s.end()) < 0
+	return o.endsAfter(s.Key) && s.endsAfter(o.Key)
 }
 
 // LatchSpan is one span a request latches, with its access and timestamp.
@@ -98,16 +100,55 @@ func conflicts(a, b *LatchSpan) bool {
 
 // Guard is a request's set of latches. Release it exactly once.
 type Guard struct {
+	// spans are sorted by start key (a copy when the caller's were not).
 	spans []LatchSpan
-	done  chan struct{}
+	// first and last bound every span: first is the least start key, last
+	// the span that ends last.
+	first []byte
+	last  Span
+	// writes: some span is a write (two reads never conflict).
+	writes bool
+	done   chan struct{}
+}
+
+func newGuard(spans []LatchSpan) *Guard {
+	g := &Guard{spans: spans, done: make(chan struct{})}
+	if !slices.IsSortedFunc(spans, byKey) {
+		g.spans = slices.Clone(spans)
+		slices.SortFunc(g.spans, byKey)
+	}
+	for i := range g.spans {
+		s := &g.spans[i]
+		if i == 0 || !g.last.endsAfter(s.lastKey()) {
+			g.last = s.Span
+		}
+		g.writes = g.writes || s.Access == Write
+	}
+	if len(g.spans) > 0 {
+		g.first = g.spans[0].Key
+	}
+	return g
+}
+
+func byKey(a, b LatchSpan) int { return bytes.Compare(a.Key, b.Key) }
+
+// lastKey is a key whose place tells where s ends: its EndKey (exclusive)
+// or its one key. endsAfter over it orders spans by their ends.
+func (s Span) lastKey() []byte {
+	if s.EndKey == nil {
+		return s.Key
+	}
+	return s.EndKey
 }
 
 // Manager holds the latches of one replica. It is safe for concurrent use.
 //
-// Held latches are kept in arrival order and conflicts are found by a linear
-// scan: a replica has at most a few hundred requests evaluating at once, and
-// this keeps the code obviously right. An interval tree is the next step if
-// profiles say so.
+// Held latches are kept in arrival order; a new request is checked against
+// each (a replica has at most a few hundred requests evaluating at once).
+// Two requests' spans are compared by one merge of their sorted lists, so
+// that bulk writes (a COPY batch latches thousands of keys) cost linear
+// time, not the product of their sizes: that product was 60% of the CPU
+// of a TPC-C load.
 type Manager struct {
 	mu struct {
 		sync.Mutex
@@ -119,7 +160,7 @@ type Manager struct {
 // guard holding spans. If ctx ends first, it gives up its place and returns
 // ctx's error.
 func (m *Manager) Acquire(ctx context.Context, spans []LatchSpan) (*Guard, error) {
-	g := &Guard{spans: spans, done: make(chan struct{})}
+	g := newGuard(spans)
 	m.mu.Lock()
 	var waitFor []*Guard
 	for _, h := range m.mu.held {
@@ -161,12 +202,41 @@ func (m *Manager) Len() int {
 	return len(m.mu.held)
 }
 
+// guardsConflict reports whether some latch of a conflicts with one of b.
 func guardsConflict(a, b *Guard) bool {
-	for i := range a.spans {
-		for j := range b.spans {
-			if conflicts(&a.spans[i], &b.spans[j]) {
-				return true
+	if !a.writes && !b.writes || len(a.spans) == 0 || len(b.spans) == 0 {
+		return false
+	}
+	// Disjoint bounds: nothing overlaps.
+	if !a.last.endsAfter(b.first) || !b.last.endsAfter(a.first) {
+		return false
+	}
+	return sortedConflict(a.spans, b.spans)
+}
+
+// sortedConflict finds a conflicting pair in two span lists sorted by
+// start key. It walks both in start order; each span, when its turn
+// comes, is compared with the other list's spans that start at or after it
+// and before its end. Every overlapping pair is met that way: of the two,
+// the one that starts first (a's on a tie) takes its turn while the other
+// is still ahead in its list.
+func sortedConflict(a, b []LatchSpan) bool {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		if bytes.Compare(a[i].Key, b[j].Key) <= 0 {
+			for k := j; k < len(b) && a[i].endsAfter(b[k].Key); k++ {
+				if conflicts(&a[i], &b[k]) {
+					return true
+				}
 			}
+			i++
+		} else {
+			for k := i; k < len(a) && b[j].endsAfter(a[k].Key); k++ {
+				if conflicts(&b[j], &a[k]) {
+					return true
+				}
+			}
+			j++
 		}
 	}
 	return false

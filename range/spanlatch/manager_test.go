@@ -138,7 +138,7 @@ func TestRandomizedMutualExclusion(t *testing.T) {
 				id := w*1000 + i
 				active.Lock()
 				for other, os := range active.spans {
-					if guardsConflict(&Guard{spans: spans}, &Guard{spans: os}) {
+					if pairwiseConflict(spans, os) {
 						t.Errorf("seed %d: %v held together with conflicting %v (request %d)", seed, spans, os, other)
 					}
 				}
@@ -154,8 +154,70 @@ func TestRandomizedMutualExclusion(t *testing.T) {
 	wg.Wait()
 }
 
+// pairwiseConflict is the definition guardsConflict implements: some pair
+// of latches conflicts.
+func pairwiseConflict(a, b []LatchSpan) bool {
+	for i := range a {
+		for j := range b {
+			if conflicts(&a[i], &b[j]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TestGuardsConflictRandomized: the sorted merge of guardsConflict agrees
+// with the pairwise definition on random span sets: point keys and ranges,
+// shared start keys, reads and writes at several timestamps, empty sets.
+func TestGuardsConflictRandomized(t *testing.T) {
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	spans := func() []LatchSpan {
+		var out []LatchSpan
+		for range rng.IntN(12) {
+			k := rng.IntN(40)
+			s := ls(fmt.Sprintf("k%02d", k), "", Access(rng.IntN(2)), int64(rng.IntN(4)))
+			switch rng.IntN(4) {
+			case 0:
+				s.EndKey = []byte(fmt.Sprintf("k%02d", k+1+rng.IntN(10)))
+			case 1:
+				s.EndKey = append([]byte(fmt.Sprintf("k%02d", k)), 0) // the key alone, as a range
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	for i := range 200000 {
+		a, b := spans(), spans()
+		want := pairwiseConflict(a, b)
+		if got := guardsConflict(newGuard(a), newGuard(b)); got != want {
+			t.Fatalf("seed %d, case %d: guardsConflict(%v, %v) = %v, want %v", seed, i, a, b, got, want)
+		}
+	}
+}
+
 // waitABit yields to other goroutines while polling a condition.
 func waitABit() { runtime.Gosched() }
+
+// BenchmarkAcquireBulk: a request latching 1,000 keys while another
+// holds 1,000 others interleaved with them (two COPY batches of a table).
+func BenchmarkAcquireBulk(b *testing.B) {
+	var m Manager
+	ctx := context.Background()
+	var held, req []LatchSpan
+	for i := range 1000 {
+		held = append(held, ls(fmt.Sprintf("k%06d", 2*i), "", Write, 10))
+		req = append(req, ls(fmt.Sprintf("k%06d", 2*i+1), "", Write, 10))
+	}
+	h, _ := m.Acquire(ctx, held)
+	defer m.Release(h)
+	for b.Loop() {
+		g, _ := m.Acquire(ctx, req)
+		m.Release(g)
+	}
+}
 
 func BenchmarkAcquireRelease(b *testing.B) {
 	var m Manager
