@@ -165,6 +165,17 @@ func (r *Replica) recordReads(ec *evalCtx, ba *rangepb.BatchRequest, ts hlc.Time
 	}
 }
 
+// asyncResolveBatch is how many intents one Raft command of the
+// resolution after a commit resolves. Larger than maxSyncResolveSpans
+// (which bounds what a commit resolves before it answers): here no client
+// waits for the command, but readers that meet the intents still left wait
+// for a Raft command each, so the sooner the last batch applies, the
+// better. Measured on the 2-core VM, pgbench -S for the 10 s right after
+// pgbench -i (which commits its 100,000 rows in one transaction and
+// leaves their intents), as a share of the next 10 s, five runs each: 0.84 on average
+// (0.75-0.95) with batches of 128, 0.97 (0.84-1.07) with 1,024.
+const asyncResolveBatch = 1024
+
 // resolveAfterApply resolves, in the background, the intents an EndTxn
 // left outside its range. Failures are left for the next reader or writer
 // that runs into an intent: it pushes, finds the record final, and
@@ -196,7 +207,7 @@ func (r *Replica) resolveAfterApply(ec *evalCtx) {
 		// enough to apply well within a request's timeout. Best effort:
 		// a reader that meets a leftover intent resolves it itself.
 		for reqs := ba.Requests; len(reqs) > 0; {
-			n := min(len(reqs), maxSyncResolveSpans)
+			n := min(len(reqs), asyncResolveBatch)
 			if _, err := sender.Send(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{}, Requests: reqs[:n]}); err != nil && ctx.Err() != nil {
 				return
 			}
