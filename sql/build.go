@@ -233,7 +233,12 @@ func checkFunctionExists(f *tree.FuncExpr) error {
 	switch n := f.Func.FunctionReference.(type) {
 	case *tree.UnresolvedName:
 		name = strings.ToLower(n.Parts[0])
-		if n.NumParts > 2 || (n.NumParts == 2 && n.Parts[1] != "pg_catalog") {
+		if n.NumParts == 2 && n.Parts[1] != "pg_catalog" {
+			// Another schema's function is registered under its
+			// qualified name (information_schema._pg_expandarray).
+			name = strings.ToLower(n.Parts[1]) + "." + name
+		}
+		if n.NumParts > 2 || sem.Overloads(name) == nil && n.NumParts == 2 && n.Parts[1] != "pg_catalog" {
 			return pgerror.Newf(pgerror.CodeUndefinedFunction, "function %s does not exist", tree.AsString(n))
 		}
 	case *tree.FunctionDefinition:
@@ -248,9 +253,6 @@ func checkFunctionExists(f *tree.FuncExpr) error {
 		return nil
 	default:
 		return nil
-	}
-	if name == "unnest" {
-		return pgerror.Unsupported("unnest is supported only as a whole select-list item or in FROM so far")
 	}
 	if sem.Overloads(name) == nil {
 		return pgerror.WithHint(pgerror.Newf(pgerror.CodeUndefinedFunction, "function %s does not exist", name),

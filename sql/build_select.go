@@ -546,12 +546,6 @@ func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, 
 			}
 			continue
 		}
-		if arg := unnestArg(se.Expr); arg != nil && !grouped {
-			if err := b.renderUnnest(rn, se, arg, renderScope); err != nil {
-				return nil, err
-			}
-			continue
-		}
 		var te tree.TypedExpr
 		var err error
 		if grouped {

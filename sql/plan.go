@@ -365,10 +365,6 @@ type renderNode struct {
 	// row (once ORDER BY has added its columns); nil when there are none.
 	srf        *srfExpander
 	srfChecked bool
-	// unnest lists the columns that are unnest(array) calls: each source
-	// row gives as many rows as its longest array (see unnestRows).
-	unnest  []int
-	pending []tree.Datums
 }
 
 func (n *renderNode) columns() []resultColumn { return n.cols }
@@ -382,9 +378,6 @@ func (n *renderNode) explain() (string, []*planNode) {
 }
 
 func (n *renderNode) next(r *runner) (tree.Datums, error) {
-	if len(n.unnest) > 0 {
-		return n.nextUnnested(r)
-	}
 	if !n.srfChecked {
 		n.srf, n.srfChecked = newSRFExpander(n.exprs), true
 	}

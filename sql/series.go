@@ -213,3 +213,12 @@ func (n *unnestNode) next(r *runner) (tree.Datums, error) {
 	n.elems = n.elems[1:]
 	return tree.Datums{d}, nil
 }
+
+// lateralUnnestError: unnest in FROM sees no other FROM item's columns
+// (it would be LATERAL); its argument's unknown column says so, 0A000.
+func lateralUnnestError(err error) error {
+	if pgerror.CodeOf(err) == pgerror.CodeUndefinedColumn {
+		return pgerror.Unsupported("unnest of a column of another FROM item (LATERAL) is not supported yet: unnest it in the select list")
+	}
+	return err
+}

@@ -7,25 +7,47 @@ import (
 	"github.com/meridiandb/meridian/sql/sem"
 )
 
-// Set-returning functions in the select list (SELECT jsonb_array_elements(doc)
-// ->> 'name' FROM t), as PostgreSQL 10 and later run them: for each input
-// row, every set-returning call in the select list is run once, and the row
-// is emitted once per result row of the longest; a shorter one gives NULL
-// once it is exhausted, and an input row whose calls all return nothing
-// emits nothing.
+// Set-returning functions in the select list (SELECT generate_series(1, 3),
+// SELECT jsonb_array_elements(doc) ->> 'name' FROM t), as PostgreSQL 10 and
+// later run them: for each input row, every set-returning call in the
+// select list is started once, and the calls yield their rows in lockstep,
+// one output row per step, until the longest is done; a shorter one gives
+// NULL once it is exhausted, and an input row whose calls all yield
+// nothing emits nothing.
 //
 // The functions are registered as builtins (so that the type checker
-// resolves them) whose implementation is srfFn; the render node expands
-// them (srfExpander), and evalFunc answers a call with the expander's
-// current value for it. Anywhere else a call is refused.
+// resolves them and their result types) whose implementation is srfFn;
+// the render node expands them (srfExpander), and evalFunc answers a call
+// with the expander's current value for it. Anywhere else a call is
+// refused. srf_builtins.go has the series, array and catalog ones,
+// srf_json.go the jsonb ones.
 
-// srfFn marks a set-returning function's overload.
+// srfFn marks a set-returning function's overload and runs it.
 type srfFn struct {
-	name string
-	srf  *jsonSRF
+	// start begins the function over its arguments, none of them NULL
+	// (the functions are strict: a NULL argument yields no rows); ret is
+	// the call's result type (a labeled tuple for a function with OUT
+	// columns).
+	start func(args tree.Datums, ret *types.T) (srfIter, error)
 }
 
 func (srfFn) IsSetReturning() {}
+
+// srfIter yields a set-returning call's rows one at a time; ok is false
+// once it is done.
+type srfIter func() (d tree.Datum, ok bool, err error)
+
+// sliceIter yields rows computed at once.
+func sliceIter(rows []tree.Datum) srfIter {
+	return func() (tree.Datum, bool, error) {
+		if len(rows) == 0 {
+			return nil, false, nil
+		}
+		d := rows[0]
+		rows = rows[1:]
+		return d, true, nil
+	}
+}
 
 var _ = sem.RegisterFamily(func() map[string][]tree.Overload {
 	m := map[string][]tree.Overload{}
@@ -36,21 +58,41 @@ var _ = sem.RegisterFamily(func() map[string][]tree.Overload {
 		}
 		m[name] = []tree.Overload{{
 			Types: tree.ParamTypes{{Name: "from_json", Typ: types.Jsonb}}, ReturnType: tree.FixedReturnType(ret),
-			Volatility: volatility.Immutable, Class: tree.NormalClass, Fn: srfFn{name: name, srf: srf},
+			Volatility: volatility.Immutable, Class: tree.NormalClass, Fn: srfFn{start: jsonStart(name, srf)},
 		}}
 	}
 	return m
 }())
 
+// jsonStart runs a jsonb set-returning function for the select list.
+func jsonStart(name string, srf *jsonSRF) func(tree.Datums, *types.T) (srfIter, error) {
+	return func(args tree.Datums, ret *types.T) (srfIter, error) {
+		j, ok := sem.AsJSON(args[0])
+		if !ok {
+			return sliceIter(nil), nil
+		}
+		rows, err := srf.rows(name, j)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]tree.Datum, len(rows))
+		for i, res := range rows {
+			out[i] = res[0]
+			if len(res) > 1 {
+				out[i] = tree.NewDTuple(ret, res...)
+			}
+		}
+		return sliceIter(out), nil
+	}
+}
+
 // srfExpander runs a render node's set-returning calls.
 type srfExpander struct {
 	calls []*tree.FuncExpr
-	// pending are the current input row's results, one list per call;
-	// next is the index of the next output row.
-	pending [][]tree.Datum
-	row     tree.Datums
-	next    int
-	rows    int
+	// iters are the current input row's calls; nil for one that is done,
+	// and all nil before the first row and between rows.
+	iters []srfIter
+	row   tree.Datums
 }
 
 // newSRFExpander finds the outermost set-returning calls in exprs; nil
@@ -63,7 +105,7 @@ func newSRFExpander(exprs []tree.TypedExpr) *srfExpander {
 	if len(v.calls) == 0 {
 		return nil
 	}
-	return &srfExpander{calls: v.calls}
+	return &srfExpander{calls: v.calls, iters: make([]srfIter, len(v.calls))}
 }
 
 type srfFinder struct{ calls []*tree.FuncExpr }
@@ -84,7 +126,44 @@ func (v *srfFinder) VisitPost(expr tree.Expr) tree.Expr { return expr }
 
 // nextRow is the render node's next output row.
 func (s *srfExpander) nextRow(r *runner, n *renderNode) (tree.Datums, error) {
-	for s.next >= s.rows {
+	if r.eval.SRFRow == nil {
+		r.eval.SRFRow = map[*tree.FuncExpr]tree.Datum{}
+	}
+	defer func() {
+		for _, f := range s.calls {
+			delete(r.eval.SRFRow, f)
+		}
+	}()
+	for {
+		yielded := false
+		for i, f := range s.calls {
+			d := tree.Datum(tree.DNull)
+			if it := s.iters[i]; it != nil {
+				v, ok, err := it()
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					d, yielded = v, true
+				} else {
+					s.iters[i] = nil
+				}
+			}
+			r.eval.SRFRow[f] = d
+		}
+		if yielded {
+			if err := r.checkCancel(); err != nil {
+				return nil, err
+			}
+			out := make(tree.Datums, len(n.exprs))
+			for i, e := range n.exprs {
+				var err error
+				if out[i], err = r.evalIn(e, s.row); err != nil {
+					return nil, err
+				}
+			}
+			return out, nil
+		}
 		row, err := n.src.next(r)
 		if err != nil || row == nil {
 			return nil, err
@@ -93,58 +172,30 @@ func (s *srfExpander) nextRow(r *runner, n *renderNode) (tree.Datums, error) {
 			return nil, err
 		}
 	}
-	if r.eval.SRFRow == nil {
-		r.eval.SRFRow = map[*tree.FuncExpr]tree.Datum{}
-	}
-	for i, f := range s.calls {
-		d := tree.Datum(tree.DNull)
-		if s.next < len(s.pending[i]) {
-			d = s.pending[i][s.next]
-		}
-		r.eval.SRFRow[f] = d
-	}
-	s.next++
-	defer func() {
-		for _, f := range s.calls {
-			delete(r.eval.SRFRow, f)
-		}
-	}()
-	out := make(tree.Datums, len(n.exprs))
-	for i, e := range n.exprs {
-		var err error
-		if out[i], err = r.evalIn(e, s.row); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }
 
-// start runs every set-returning call for input row.
+// start begins every set-returning call for input row.
 func (s *srfExpander) start(r *runner, row tree.Datums) error {
-	s.row, s.next, s.rows = row, 0, 0
-	s.pending = make([][]tree.Datum, len(s.calls))
+	s.row = row
 	for i, f := range s.calls {
-		fn := f.ResolvedOverload().Fn.(srfFn)
-		arg, err := r.evalIn(f.Exprs[0].(tree.TypedExpr), row)
-		if err != nil {
-			return err
-		}
-		j, ok := sem.AsJSON(arg)
-		if !ok {
-			continue // NULL: no rows
-		}
-		rows, err := fn.srf.rows(fn.name, j)
-		if err != nil {
-			return err
-		}
-		for _, res := range rows {
-			d := res[0]
-			if len(res) > 1 {
-				d = tree.NewDTuple(f.ResolvedType(), res...)
+		s.iters[i] = nil
+		args := make(tree.Datums, len(f.Exprs))
+		null := false
+		for j, a := range f.Exprs {
+			d, err := r.evalIn(a.(tree.TypedExpr), row)
+			if err != nil {
+				return err
 			}
-			s.pending[i] = append(s.pending[i], d)
+			args[j], null = d, null || d == tree.DNull
 		}
-		s.rows = max(s.rows, len(rows))
+		if null {
+			continue // strict: no rows
+		}
+		it, err := f.ResolvedOverload().Fn.(srfFn).start(args, f.ResolvedType())
+		if err != nil {
+			return err
+		}
+		s.iters[i] = it
 	}
 	return nil
 }

@@ -61,6 +61,19 @@ func EncodeTextIn(d tree.Datum, loc *time.Location) []byte {
 		if v.ResolvedType().Oid() == oid.T_regtype && v.Name() != "" {
 			return []byte(v.Name())
 		}
+	case *tree.DArray:
+		// int2vector and oidvector (pg_index.indkey, ...) print their
+		// elements space-separated, without braces.
+		if o := v.ResolvedType().Oid(); o == oid.T_int2vector || o == oid.T_oidvector {
+			var b []byte
+			for i, e := range v.Array {
+				if i > 0 {
+					b = append(b, ' ')
+				}
+				b = append(b, EncodeTextIn(e, loc)...)
+			}
+			return b
+		}
 	case *tree.DFloat:
 		bits := 64
 		if d.ResolvedType().Oid() == oid.T_float4 {

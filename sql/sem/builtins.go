@@ -29,8 +29,8 @@ type AggKind string
 // definitions (tree.FunDefs); evalFunc and the aggregation node run them.
 var builtins = map[string][]tree.Overload{}
 
-// Overloads are the overloads of the builtin function name (lower case);
-// nil if there is none.
+// Overloads are the overloads of the builtin function name (lower case;
+// schema-qualified unless in pg_catalog); nil if there is none.
 func Overloads(name string) []tree.Overload { return builtins[name] }
 
 // funDefsReset records that Register replaced the parser's function maps.
@@ -54,14 +54,31 @@ func Register(name string, overloads ...tree.Overload) {
 	for i := range overloads {
 		overloads[i].Type = tree.BuiltinRoutine
 	}
-	builtins[name] = overloads
+	schema := catconstants.PgCatalogName
+	if s, n, ok := strings.Cut(name, "."); ok {
+		// A function of another schema (information_schema._pg_expandarray)
+		// is found only under its qualified name, as in PostgreSQL.
+		schema, name = s, n
+	}
+	builtins[qualified(schema, name)] = overloads
 	props := &tree.FunctionProperties{}
 	if overloads[0].Class == tree.AggregateClass {
 		props.Category = "Aggregate"
 	}
 	def := tree.NewFunctionDefinition(name, props, overloads)
-	tree.FunDefs[name] = def
-	tree.ResolvedBuiltinFuncDefs[catconstants.PgCatalogName+"."+name] = tree.QualifyBuiltinFunctionDefinition(def, catconstants.PgCatalogName)
+	if schema == catconstants.PgCatalogName {
+		tree.FunDefs[name] = def
+	}
+	tree.ResolvedBuiltinFuncDefs[schema+"."+name] = tree.QualifyBuiltinFunctionDefinition(def, schema)
+}
+
+// qualified is the key of a builtin in builtins: its name, prefixed with
+// its schema unless that is pg_catalog.
+func qualified(schema, name string) string {
+	if schema == catconstants.PgCatalogName {
+		return name
+	}
+	return schema + "." + name
 }
 
 // RegisterFamily registers a file's functions (Register); it returns

@@ -226,6 +226,17 @@ func (e *EvalCtx) Eval(expr tree.TypedExpr) (tree.Datum, error) {
 		return t, nil
 	case *tree.FuncExpr:
 		return e.evalFunc(x)
+	case *tree.ColumnAccessExpr:
+		// (record).field: the type checker found the field's place.
+		d, err := e.Eval(x.Expr.(tree.TypedExpr))
+		if err != nil || d == tree.DNull {
+			return d, err
+		}
+		t, ok := d.(*tree.DTuple)
+		if !ok || x.ColIndex < 0 || x.ColIndex >= len(t.D) {
+			return nil, errors.AssertionFailedf("field %d of %s", x.ColIndex, d.ResolvedType())
+		}
+		return t.D[x.ColIndex], nil
 	}
 	return nil, pgerror.Unsupported("unsupported expression %s (%T)", expr, expr)
 }

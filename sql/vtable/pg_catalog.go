@@ -190,7 +190,7 @@ var pgCatalog = map[string]*Table{
 	},
 	"pg_index": {
 		Cols: vcols("indexrelid:oid indrelid:oid indnatts:int2 indisunique:bool indisprimary:bool indisclustered:bool indisvalid:bool indisreplident:bool " +
-			"indnkeyatts:int2 indimmediate:bool indnullsnotdistinct:bool indpred:text"),
+			"indnkeyatts:int2 indimmediate:bool indnullsnotdistinct:bool indpred:text indkey:int2vector"),
 		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
 			tables, err := env.Tables(ctx)
 			if err != nil {
@@ -209,7 +209,7 @@ var pgCatalog = map[string]*Table{
 					out = append(out, tree.Datums{tree.NewDOid(IndexOID(d, idx.ID)), tree.NewDOid(RelOID(d)),
 						tree.NewDInt(tree.DInt(len(idx.Columns) + len(idx.Include))), tree.MakeDBool(tree.DBool(idx.Unique)),
 						tree.MakeDBool(tree.DBool(idx.ID == catalog.PrimaryIndexID)), tree.DBoolFalse, tree.DBoolTrue, tree.DBoolFalse,
-						tree.NewDInt(tree.DInt(len(idx.Columns))), tree.DBoolTrue, tree.DBoolFalse, pred})
+						tree.NewDInt(tree.DInt(len(idx.Columns))), tree.DBoolTrue, tree.DBoolFalse, pred, indKey(idx)})
 				}
 			}
 			return out, nil
@@ -448,4 +448,14 @@ func roleRows(row func(*catalog.Role) tree.Datums) func(context.Context, *Env) (
 		}
 		return out, nil
 	}
+}
+
+// indKey is pg_index.indkey: the attnums (pg_attribute's, a column's
+// place in the table from 1) of the index's key and INCLUDE columns.
+func indKey(idx catalog.IndexDescriptor) tree.Datum {
+	arr := tree.NewDArray(types.Int2)
+	for _, c := range append(append([]int{}, idx.Columns...), idx.Include...) {
+		_ = arr.Append(tree.NewDInt(tree.DInt(c + 1)))
+	}
+	return tree.NewDIntVectorFromDArray(arr)
 }

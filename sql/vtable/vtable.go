@@ -69,7 +69,7 @@ func vcols(spec string) []Column {
 			"oid": types.Oid, "name": types.Name, "char": types.QChar, "bool": types.Bool,
 			"int2": types.Int2, "int4": types.Int4, "int8": types.Int, "text": types.String, "text[]": types.StringArray,
 			"oid[]": types.MakeArray(types.Oid), "timestamptz": types.TimestampTZ, "int2[]": types.MakeArray(types.Int2),
-			"float4": types.Float4,
+			"float4": types.Float4, "int2vector": types.Int2Vector,
 		}[typ]
 		if t == nil {
 			panic(errors.AssertionFailedf("virtual column %s: unknown type %q", name, typ))

@@ -1,7 +1,7 @@
 // JDBC smoke program (PgJDBC, Debian's libpostgresql-jdbc-java): run by
 // TestJDBC with `java -cp postgresql.jar JdbcSmoke.java URL`. Prepared
 // statements with typed parameters, a batch, a transaction,
-// DatabaseMetaData.getTables/getColumns, and an error's SQLSTATE.
+// DatabaseMetaData.getTables/getColumns/getPrimaryKeys, and an error's SQLSTATE.
 import java.math.BigDecimal;
 import java.sql.*;
 import java.time.LocalDate;
@@ -96,6 +96,19 @@ public class JdbcSmoke {
                             + "updated timestamptz 93 35 YES 5, active bool -7 1 YES 6, photo bytea -2 2147483647 YES 7, "
                             + "rating float8 8 17 YES 8, badge int8 -5 19 YES 9",
                     "getColumns");
+            // getPrimaryKeys: its query expands pg_index.indkey with
+            // information_schema._pg_expandarray in the select list. A key
+            // whose columns are not in table order shows KEY_SEQ's use.
+            try (Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE assignment (project TEXT, staff_id INT REFERENCES staff, hours INT, PRIMARY KEY (staff_id, project))");
+            }
+            List<String> pk = new ArrayList<>();
+            try (ResultSet r = meta.getPrimaryKeys(null, "public", "assignment")) {
+                while (r.next()) {
+                    pk.add(r.getString("COLUMN_NAME") + " " + r.getInt("KEY_SEQ") + " " + r.getString("PK_NAME"));
+                }
+            }
+            check(String.join(", ", pk), "staff_id 1 assignment_pkey, project 2 assignment_pkey", "getPrimaryKeys");
             // Deliberate errors: a duplicate key and a syntax error.
             try (Statement s = c.createStatement()) {
                 s.executeUpdate("INSERT INTO staff (id, name) VALUES (1, 'again')");
