@@ -537,10 +537,17 @@ func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, 
 	rn := &renderNode{src: src}
 	for i, se := range s.Exprs {
 		if !grouped && star(se.Expr) {
-			for j, c := range renderScope.cols {
-				if c.hidden || c.merged {
-					continue
+			order := starOrder(renderScope.cols)
+			if n, ok := se.Expr.(*tree.UnresolvedName); ok && n.NumParts > 1 {
+				// t.*: that FROM item's columns, in its order (USING's
+				// merged copies too, as PostgreSQL has them).
+				var err error
+				if order, err = qualifiedStar(renderScope.cols, n); err != nil {
+					return nil, err
 				}
+			}
+			for _, j := range order {
+				c := renderScope.cols[j]
 				rn.exprs = append(rn.exprs, tree.NewTypedOrdinalReference(j, c.typ))
 				rn.cols = append(rn.cols, c)
 			}
@@ -639,6 +646,21 @@ type orderSource struct {
 	scope    *scope
 	grouped  *aggBuilder
 	distinct bool
+}
+
+// qualifiedStar returns the indexes of the columns t.* expands to.
+func qualifiedStar(cols []resultColumn, n *tree.UnresolvedName) ([]int, error) {
+	table := n.Parts[1]
+	var out []int
+	for i, c := range cols {
+		if c.table == table && !c.hidden {
+			out = append(out, i)
+		}
+	}
+	if out == nil {
+		return nil, pgerror.Newf("42P01", "missing FROM-clause entry for table %q", table)
+	}
+	return out, nil
 }
 
 func star(e tree.Expr) bool {

@@ -2,6 +2,8 @@ package sql
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/meridiandb/meridian/sql/sem"
 
@@ -76,7 +78,7 @@ func (b *builder) buildFrom(tables tree.TableExprs, where *tree.Where) (planNode
 			plan, sc, leftItems = p, s, items
 			continue
 		}
-		plan = &joinNode{left: plan, right: p, kind: innerJoin, leftCols: len(sc.cols), cols: append(append([]resultColumn{}, sc.cols...), s.cols...)}
+		plan = &joinNode{left: plan, right: p, kind: innerJoin, leftCols: len(sc.cols), cols: joinColumns(sc.cols, s.cols, false)}
 		sc = &scope{cols: plan.columns()}
 		leftItems = append(leftItems, items...)
 	}
@@ -322,7 +324,12 @@ func (b *builder) buildJoin(j *tree.JoinTableExpr) (planNode, *scope, []*fromIte
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	n := &joinNode{left: left, right: right, leftCols: len(lsc.cols), cols: append(append([]resultColumn{}, lsc.cols...), rsc.cols...)}
+	cond := j.Cond
+	if _, ok := cond.(tree.NaturalJoinCond); ok {
+		cond = naturalUsing(lsc.cols, rsc.cols)
+	}
+	_, using := cond.(*tree.UsingJoinCond)
+	n := &joinNode{left: left, right: right, leftCols: len(lsc.cols), cols: joinColumns(lsc.cols, rsc.cols, using)}
 	switch j.JoinType {
 	case "", tree.AstInner, tree.AstCross:
 		n.kind = innerJoin
@@ -336,7 +343,8 @@ func (b *builder) buildJoin(j *tree.JoinTableExpr) (planNode, *scope, []*fromIte
 		return nil, nil, nil, pgerror.Unsupported("%s JOIN is not supported yet", j.JoinType)
 	}
 	sc := &scope{cols: n.cols}
-	switch c := j.Cond.(type) {
+	var plan planNode = n
+	switch c := cond.(type) {
 	case nil:
 	case *tree.OnJoinCond:
 		if n.on, err = b.typeCheckBool(c.Expr, sc, "JOIN/ON"); err != nil {
@@ -344,7 +352,8 @@ func (b *builder) buildJoin(j *tree.JoinTableExpr) (planNode, *scope, []*fromIte
 		}
 	case *tree.UsingJoinCond:
 		var conds tree.Expr
-		for _, col := range c.Cols {
+		var full *usingFullNode
+		for k, col := range c.Cols {
 			li, err := lsc.resolve(&tree.UnresolvedName{NumParts: 1, Parts: tree.NameParts{string(col)}})
 			if err != nil {
 				return nil, nil, nil, err
@@ -355,14 +364,30 @@ func (b *builder) buildJoin(j *tree.JoinTableExpr) (planNode, *scope, []*fromIte
 			}
 			eq := tree.NewTypedComparisonExpr(treecmp.MakeComparisonOperator(treecmp.EQ),
 				tree.NewTypedOrdinalReference(li, lsc.cols[li].typ), tree.NewTypedOrdinalReference(len(lsc.cols)+ri, rsc.cols[ri].typ))
-			// The column shows once: the left copy, which an inner or
-			// left join always has (a right join's is the right copy; a
-			// full join's copies stay both nameable only qualified).
+			// The column shows once, first (the USING columns in their
+			// order, then the rest of the left side's and the right
+			// side's): the left copy, which an inner or left join always
+			// has; a right join's right copy; a full join's first copy
+			// that is not NULL. The copies stay nameable qualified.
+			first := []int{0, k}
 			switch n.kind {
 			case innerJoin, leftJoin:
 				n.cols[len(lsc.cols)+ri].merged = true
+				n.cols[li].starKey = first
 			case rightJoin:
 				n.cols[li].merged = true
+				n.cols[len(lsc.cols)+ri].starKey = first
+			case fullJoin:
+				n.cols[li].merged, n.cols[len(lsc.cols)+ri].merged = true, true
+				if full == nil {
+					full = &usingFullNode{src: n}
+				}
+				full.pairs = append(full.pairs, [2]int{li, len(lsc.cols) + ri})
+				typ := lsc.cols[li].typ
+				if typ.Family() == types.UnknownFamily {
+					typ = rsc.cols[ri].typ
+				}
+				full.extra = append(full.extra, resultColumn{name: string(col), typ: typ, starKey: first})
 			}
 			if conds == nil {
 				conds = eq
@@ -375,15 +400,118 @@ func (b *builder) buildJoin(j *tree.JoinTableExpr) (planNode, *scope, []*fromIte
 				return nil, nil, nil, err
 			}
 		}
+		if full != nil {
+			plan, sc = full, &scope{cols: full.columns()}
+		}
 	default:
-		return nil, nil, nil, pgerror.Unsupported("NATURAL joins are not supported yet")
+		return nil, nil, nil, errors.AssertionFailedf("join condition %T", cond)
 	}
 	// A lookup join when the right side is one table whose whole primary
 	// key the condition fixes from left columns (or constants).
 	if rs, ok := right.(*scanNode); ok && n.on != nil && !n.kind.keepsRight() {
 		n.lookup = lookupKey(rs.desc, n.on, n.leftCols)
 	}
-	return n, sc, append(litems, ritems...), nil
+	return plan, sc, append(litems, ritems...), nil
+}
+
+// naturalUsing is NATURAL JOIN's condition: USING the columns both sides
+// have by name (visible ones, in the left side's order); none makes it a
+// cross join.
+func naturalUsing(left, right []resultColumn) tree.JoinCond {
+	var using tree.NameList
+	for _, l := range left {
+		if l.hidden || l.merged {
+			continue
+		}
+		for _, r := range right {
+			if !r.hidden && !r.merged && r.name == l.name {
+				using = append(using, tree.Name(l.name))
+				break
+			}
+		}
+	}
+	if len(using) == 0 {
+		return nil
+	}
+	return &tree.UsingJoinCond{Cols: using}
+}
+
+// joinColumns are a join's columns: the left side's, then the right
+// side's. When either side's * order differs from its column order (a
+// USING join below), or this join's will (using), each column's starKey
+// keeps its place within its side, the left side's before the right
+// side's (and after the merged columns, keyed 0).
+func joinColumns(left, right []resultColumn, using bool) []resultColumn {
+	cols := append(append(make([]resultColumn, 0, len(left)+len(right)), left...), right...)
+	keyed := using
+	for _, c := range cols {
+		keyed = keyed || c.starKey != nil
+	}
+	if !keyed {
+		return cols
+	}
+	for i := range cols {
+		side := 1
+		if i >= len(left) {
+			side = 2
+		}
+		cols[i].starKey = append([]int{side}, cols[i].starKey...)
+	}
+	return cols
+}
+
+// starOrder returns the indexes of the columns * expands to, in order:
+// the visible ones, by starKey when a join has set one.
+func starOrder(cols []resultColumn) []int {
+	var out []int
+	keyed := false
+	for i, c := range cols {
+		if !c.hidden && !c.merged {
+			out = append(out, i)
+			keyed = keyed || c.starKey != nil
+		}
+	}
+	if keyed {
+		slices.SortStableFunc(out, func(a, b int) int { return slices.Compare(cols[a].starKey, cols[b].starKey) })
+	}
+	return out
+}
+
+// usingFullNode adds to a FULL JOIN ... USING its merged columns: each
+// the left copy, or the right one where the left is NULL.
+type usingFullNode struct {
+	src   *joinNode
+	pairs [][2]int // the two copies' places in src's row
+	extra []resultColumn
+}
+
+func (n *usingFullNode) columns() []resultColumn {
+	return append(append([]resultColumn{}, n.src.cols...), n.extra...)
+}
+
+func (n *usingFullNode) explain() (string, []*planNode) {
+	var names []string
+	for _, c := range n.extra {
+		names = append(names, c.name)
+	}
+	var src planNode = n.src
+	return "merge USING columns " + strings.Join(names, ", "), []*planNode{&src}
+}
+
+func (n *usingFullNode) next(r *runner) (tree.Datums, error) {
+	row, err := n.src.next(r)
+	if err != nil || row == nil {
+		return nil, err
+	}
+	out := append(make(tree.Datums, 0, len(row)+len(n.pairs)), row...)
+	for _, p := range n.pairs {
+		d := row[p[0]]
+		if d == tree.DNull {
+			d = row[p[1]]
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 // joinNode joins its left and right sources' rows; each output row is a

@@ -63,7 +63,7 @@ func (b *builder) buildLateral(left planNode, lsc *scope, t *tree.AliasedTableEx
 	if err != nil {
 		return nil, nil, err
 	}
-	cols := append(append([]resultColumn{}, lsc.cols...), rsc.cols...)
+	cols := joinColumns(lsc.cols, rsc.cols, false)
 	sc := &scope{cols: cols}
 	var on tree.TypedExpr
 	if cond != nil {

@@ -43,6 +43,11 @@ type resultColumn struct {
 	// shows the column once, so an unqualified name and * skip this copy
 	// (a qualified name still reaches it).
 	merged bool
+	// starKey places the column among those * expands to, when a join
+	// with USING or NATURAL has moved its merged columns first, as
+	// PostgreSQL shows them (nil for every column of a FROM clause without
+	// one: in place). See joinColumns and starOrder.
+	starKey []int
 }
 
 // runner carries what nodes need while running.
