@@ -36,7 +36,11 @@ func (b *builder) buildSeries(rf *tree.RowsFromExpr, as tree.AliasClause, ordina
 		return b.buildPartitionAncestors(f, as, ordinality)
 	}
 	if ordinality {
-		return nil, nil, pgerror.Unsupported("WITH ORDINALITY is not supported yet")
+		n, sc, err := b.buildSeries(rf, as, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		return withOrdinality(n, sc, as)
 	}
 	if name == "unnest" {
 		return b.buildUnnest(f, as)
@@ -45,7 +49,7 @@ func (b *builder) buildSeries(rf *tree.RowsFromExpr, as tree.AliasClause, ordina
 		return b.buildJSONSRF(f, name, srf, as)
 	}
 	if name != "generate_series" {
-		return nil, nil, pgerror.Unsupported("function %s in FROM is not supported yet", name)
+		return b.buildFuncScan(f, name, as)
 	}
 	if len(f.Exprs) < 2 || len(f.Exprs) > 3 {
 		return nil, nil, pgerror.Newf(pgerror.CodeUndefinedFunction, "function generate_series with %d arguments does not exist", len(f.Exprs))

@@ -11,11 +11,13 @@ import (
 	"github.com/meridiandb/meridian/sql/sem"
 )
 
-// The series, array and catalog set-returning functions, for the select
-// list (see srf_render.go): generate_series over integers and timestamps,
-// unnest, generate_subscripts, and information_schema._pg_expandarray,
-// which JDBC's DatabaseMetaData.getPrimaryKeys calls. In FROM,
-// generate_series and unnest have nodes of their own (series.go).
+// The series, array, regular expression and catalog set-returning
+// functions, for the select list (see srf_render.go) and FROM
+// (srf_from.go): generate_series over integers and timestamps, unnest,
+// generate_subscripts, regexp_matches, regexp_split_to_table, and
+// information_schema._pg_expandarray, which JDBC's
+// DatabaseMetaData.getPrimaryKeys calls. In FROM, generate_series and
+// unnest have nodes of their own (series.go).
 
 var _ = sem.RegisterFamily(map[string][]tree.Overload{
 	"generate_series": {
@@ -34,6 +36,18 @@ var _ = sem.RegisterFamily(map[string][]tree.Overload{
 			tree.FixedReturnType(types.Int4), startSubscripts),
 		srfOverload(tree.ParamTypes{{Name: "array", Typ: types.AnyArray}, {Name: "dim", Typ: types.Int4}, {Name: "reverse", Typ: types.Bool}},
 			tree.FixedReturnType(types.Int4), startSubscripts),
+	},
+	"regexp_matches": {
+		srfOverload(tree.ParamTypes{{Name: "string", Typ: types.String}, {Name: "pattern", Typ: types.String}},
+			tree.FixedReturnType(types.StringArray), startRegexp(sem.RegexpMatches)),
+		srfOverload(tree.ParamTypes{{Name: "string", Typ: types.String}, {Name: "pattern", Typ: types.String}, {Name: "flags", Typ: types.String}},
+			tree.FixedReturnType(types.StringArray), startRegexp(sem.RegexpMatches)),
+	},
+	"regexp_split_to_table": {
+		srfOverload(tree.ParamTypes{{Name: "string", Typ: types.String}, {Name: "pattern", Typ: types.String}},
+			tree.FixedReturnType(types.String), startRegexp(sem.RegexpSplit)),
+		srfOverload(tree.ParamTypes{{Name: "string", Typ: types.String}, {Name: "pattern", Typ: types.String}, {Name: "flags", Typ: types.String}},
+			tree.FixedReturnType(types.String), startRegexp(sem.RegexpSplit)),
 	},
 	// PostgreSQL's information_schema helper: each element of an array
 	// with its (1-based) index, as the record (x, n).
@@ -128,6 +142,22 @@ func timeSeries(cur, stop time.Time, step duration.Duration, forward, tz bool) s
 			d, err = sem.MakeTimestamp(v)
 		}
 		return d, err == nil, err
+	}
+}
+
+// startRegexp runs a regular expression function over (string, pattern
+// [, flags]).
+func startRegexp(rows func(s, pattern, flags string) ([]tree.Datum, error)) func(tree.Datums, *types.T) (srfIter, error) {
+	return func(args tree.Datums, _ *types.T) (srfIter, error) {
+		flags := ""
+		if len(args) == 3 {
+			flags = string(tree.MustBeDString(args[2]))
+		}
+		out, err := rows(string(tree.MustBeDString(args[0])), string(tree.MustBeDString(args[1])), flags)
+		if err != nil {
+			return nil, err
+		}
+		return sliceIter(out), nil
 	}
 }
 

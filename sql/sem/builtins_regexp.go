@@ -231,6 +231,12 @@ func regexpMatch(s, pattern, flags string) (tree.Datum, error) {
 	if m == nil {
 		return tree.DNull, nil
 	}
+	return matchArray(s, m)
+}
+
+// matchArray is one match (FindStringSubmatchIndex's) as regexp_match
+// shows it: its subexpressions, or the whole match when there are none.
+func matchArray(s string, m []int) (tree.Datum, error) {
 	out := tree.NewDArray(types.String)
 	groups := len(m)/2 - 1
 	if groups == 0 {
@@ -246,6 +252,38 @@ func regexpMatch(s, pattern, flags string) (tree.Datum, error) {
 		}
 	}
 	return out, nil
+}
+
+// RegexpMatches is the set-returning regexp_matches: each match (every
+// one with the flag g, else the first) as a text[], like regexp_match's.
+func RegexpMatches(s, pattern, flags string) ([]tree.Datum, error) {
+	re, global, err := compileFlagged(pattern, flags)
+	if err != nil {
+		return nil, err
+	}
+	n := 1
+	if global {
+		n = -1
+	}
+	var out []tree.Datum
+	for _, m := range re.FindAllStringSubmatchIndex(s, n) {
+		d, err := matchArray(s, m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// RegexpSplit is regexp_split_to_table's pieces: regexp_split_to_array's
+// elements.
+func RegexpSplit(s, pattern, flags string) ([]tree.Datum, error) {
+	d, err := regexpSplit(tree.Datums{tree.NewDString(s), tree.NewDString(pattern)}, flags)
+	if err != nil {
+		return nil, err
+	}
+	return d.(*tree.DArray).Array, nil
 }
 
 func errNoGlobal(fn string) error {
