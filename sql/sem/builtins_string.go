@@ -22,11 +22,11 @@ import (
 // String functions.
 var _ = RegisterFamily(map[string][]tree.Overload{
 	"lower":     {strFn(strings.ToLower)},
-	"btrim":     trimFn(strings.Trim),
-	"ltrim":     trimFn(strings.TrimLeft),
-	"rtrim":     trimFn(strings.TrimRight),
-	"substr":    substrFn(),
-	"substring": substrFn(),
+	"btrim":     append(trimFn(strings.Trim), byteaTrimFn(bytesTrim)),
+	"ltrim":     append(trimFn(strings.TrimLeft), byteaTrimFn(bytesTrimLeft)),
+	"rtrim":     append(trimFn(strings.TrimRight), byteaTrimFn(bytesTrimRight)),
+	"substr":    append(substrFn(), byteaSubstrFns()...),
+	"substring": append(append(substrFn(), byteaSubstrFns()...), patternSubstrFns()...),
 	"replace": {{
 		Types:      tree.ParamTypes{{Name: "s", Typ: types.String}, {Name: "from", Typ: types.String}, {Name: "to", Typ: types.String}},
 		ReturnType: tree.FixedReturnType(types.String), Volatility: volatility.Immutable, Class: tree.NormalClass,

@@ -393,8 +393,17 @@ func (e *EvalCtx) compareDatums(x *tree.ComparisonExpr, sym treecmp.ComparisonOp
 			return nil, pgerror.Unsupported("LIKE on %s", l.ResolvedType())
 		}
 		fold := sym == treecmp.ILike || sym == treecmp.NotILike
-		m := likeMatch(string(ls), string(rs), fold)
+		m, err := likeMatchEscape(string(ls), string(rs), fold, '\\')
+		if err != nil {
+			return nil, err
+		}
 		return tree.MakeDBool(tree.DBool(m == (sym == treecmp.Like || sym == treecmp.ILike))), nil
+	case treecmp.SimilarTo, treecmp.NotSimilarTo:
+		m, err := similarMatch(DatumText(l), DatumText(r), "\\")
+		if err != nil {
+			return nil, err
+		}
+		return tree.MakeDBool(tree.DBool(m == (sym == treecmp.SimilarTo))), nil
 	}
 	if isJSONComparison(sym) {
 		return evalJSONComparison(sym, l, r)
@@ -890,46 +899,6 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 		}
 	}
 	return nil, pgerror.Unsupported("cannot cast %s to %s", d.ResolvedType(), t.SQLString())
-}
-
-// likeMatch reports whether s matches a LIKE pattern (% and _, with \ as
-// the escape).
-func likeMatch(s, pattern string, fold bool) bool {
-	if fold {
-		s, pattern = strings.ToLower(s), strings.ToLower(pattern)
-	}
-	sr, pr := []rune(s), []rune(pattern)
-	var match func(i, j int) bool
-	match = func(i, j int) bool {
-		for j < len(pr) {
-			switch pr[j] {
-			case '%':
-				for k := i; k <= len(sr); k++ {
-					if match(k, j+1) {
-						return true
-					}
-				}
-				return false
-			case '_':
-				if i >= len(sr) {
-					return false
-				}
-			case '\\':
-				if j+1 < len(pr) {
-					j++
-				}
-				fallthrough
-			default:
-				if i >= len(sr) || sr[i] != pr[j] {
-					return false
-				}
-			}
-			i++
-			j++
-		}
-		return i == len(sr)
-	}
-	return match(0, 0)
 }
 
 // errorf is errors.Newf with a SQLSTATE.
