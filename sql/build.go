@@ -217,12 +217,40 @@ func (b *builder) resolveNames(expr tree.Expr, sc *scope) (tree.Expr, error) {
 			if isAggregate(n) {
 				return false, nil, pgerror.New("42803", "aggregate functions are not allowed here")
 			}
+			if c := typeNameCall(n); c != nil {
+				return true, c, nil
+			}
 			if err := checkFunctionExists(n); err != nil {
 				return false, nil, err
 			}
 		}
 		return true, e, nil
 	})
+}
+
+// typeNameCalls are the types PostgreSQL has a function of the same name
+// for, a cast of its one argument: float8(x), int4(x), text(x), ...
+var typeNameCalls = map[string]*types.T{
+	"int2": types.Int2, "int4": types.Int4, "int8": types.Int, "float4": types.Float4, "float8": types.Float,
+	"numeric": types.Decimal, "text": types.String, "bool": types.Bool, "date": types.Date, "time": types.Time,
+	"timestamp": types.Timestamp, "timestamptz": types.TimestampTZ, "interval": types.Interval, "bytea": types.Bytes,
+	"varchar": types.VarChar, "bpchar": types.BPChar, "name": types.Name, "oid": types.Oid,
+}
+
+// typeNameCall is f as the cast it stands for when it calls a type's name
+// with one argument (and no function of that name exists); nil otherwise.
+func typeNameCall(f *tree.FuncExpr) tree.Expr {
+	n, ok := f.Func.FunctionReference.(*tree.UnresolvedName)
+	if !ok || len(f.Exprs) != 1 || f.WindowDef != nil || f.Type != 0 || n.NumParts > 2 ||
+		(n.NumParts == 2 && !strings.EqualFold(n.Parts[1], "pg_catalog")) {
+		return nil
+	}
+	name := strings.ToLower(n.Parts[0])
+	t, ok := typeNameCalls[name]
+	if !ok || sem.Overloads(name) != nil {
+		return nil
+	}
+	return &tree.CastExpr{Expr: f.Exprs[0], Type: t, SyntaxMode: tree.CastShort}
 }
 
 // checkFunctionExists refuses a call of a function there is no
@@ -441,6 +469,9 @@ func (b *builder) typeCheckResolved(expr tree.Expr, cols []resultColumn, desired
 			// INSERT's column, say): PostgreSQL's message, with that type.
 			switch crdbpgerror.GetPGCode(err).String() {
 			case string(pgerror.CodeInvalidTextRepresentation):
+				if desired.Family() == types.IntFamily && strings.Contains(err.Error(), "value out of range") {
+					return nil, pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "value %q is out of range for type %s", sv.RawString(), desired.SQLStandardName())
+				}
 				return nil, sem.InvalidInput(desired, sv.RawString())
 			case string(pgerror.CodeNumericValueOutOfRange):
 				return nil, pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "value %q is out of range for type %s", sv.RawString(), desired.SQLStandardName())

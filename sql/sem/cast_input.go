@@ -5,6 +5,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"strings"
 )
 
 // CastInputError is PostgreSQL's message for a literal cast to a type it
@@ -32,6 +33,9 @@ func CastInputError(expr tree.Expr, err error) error {
 	}), expr)
 	if target == nil {
 		return nil
+	}
+	if target.Family() == types.IntFamily && strings.Contains(err.Error(), "value out of range") {
+		return pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "value %q is out of range for type %s", m[1], target.SQLStandardName())
 	}
 	return InvalidInput(target, m[1])
 }

@@ -530,8 +530,20 @@ func (e *EvalCtx) evalCase(x *tree.CaseExpr) (tree.Datum, error) {
 
 var errDivByZero = pgerror.New("22012", "division by zero")
 
-// ErrIntOutOfRange is integer arithmetic's overflow (22003).
+// ErrIntOutOfRange is integer arithmetic's overflow (22003), in int4.
 var ErrIntOutOfRange = pgerror.New(pgerror.CodeNumericValueOutOfRange, "integer out of range")
+
+// intOutOfRange is the overflow of an integer of width bits, named as
+// PostgreSQL names the type.
+func intOutOfRange(width int32) error {
+	switch width {
+	case 16:
+		return pgerror.New(pgerror.CodeNumericValueOutOfRange, "smallint out of range")
+	case 32:
+		return ErrIntOutOfRange
+	}
+	return pgerror.New(pgerror.CodeNumericValueOutOfRange, "bigint out of range")
+}
 
 // EvalBinary computes a binary operator.
 func (e *EvalCtx) EvalBinary(x *tree.BinaryExpr) (tree.Datum, error) {
@@ -560,46 +572,80 @@ func (e *EvalCtx) EvalBinary(x *tree.BinaryExpr) (tree.Datum, error) {
 	switch res.Family() {
 	case types.IntFamily:
 		a, b := int64(tree.MustBeDInt(l)), int64(tree.MustBeDInt(r))
+		width := res.Width()
+		if sym == treebin.LShift || sym == treebin.RShift {
+			// A shift keeps its left operand's type (int4 << int4 is int4).
+			width = PGIntWidth(x.TypedLeft())
+		}
+		if width == 0 {
+			width = 64
+		}
 		var v int64
 		switch sym {
 		case treebin.Plus:
 			v = a + b
 			if (v > a) != (b > 0) {
-				return nil, ErrIntOutOfRange
+				return nil, intOutOfRange(width)
 			}
 		case treebin.Minus:
 			v = a - b
 			if (v < a) != (b > 0) {
-				return nil, ErrIntOutOfRange
+				return nil, intOutOfRange(width)
 			}
 		case treebin.Mult:
 			if a != 0 && b != 0 {
 				v = a * b
 				if v/b != a || (a == -1 && b == math.MinInt64) || (b == -1 && a == math.MinInt64) {
-					return nil, ErrIntOutOfRange
+					return nil, intOutOfRange(width)
 				}
 			}
 		case treebin.FloorDiv, treebin.Div:
 			if b == 0 {
 				return nil, errDivByZero
 			}
+			if a == math.MinInt64 && b == -1 {
+				return nil, intOutOfRange(width)
+			}
 			v = a / b
 		case treebin.Mod:
 			if b == 0 {
 				return nil, errDivByZero
 			}
-			v = a % b
+			if b != -1 {
+				v = a % b
+			}
+		case treebin.Bitand:
+			v = a & b
+		case treebin.Bitor:
+			v = a | b
+		case treebin.Bitxor:
+			v = a ^ b
+		case treebin.LShift, treebin.RShift:
+			// The shift count is taken modulo the width, as the machine
+			// PostgreSQL runs on does (int8 << 64 is the value itself).
+			n := uint(b) & uint(width-1)
+			if sym == treebin.LShift {
+				v = a << n
+			} else {
+				v = a >> n
+			}
+			switch width {
+			case 32:
+				v = int64(int32(v))
+			case 16:
+				v = int64(int16(v))
+			}
 		default:
 			return nil, pgerror.Unsupported("unsupported operator %s on integers", sym)
 		}
-		switch res.Width() {
+		switch width {
 		case 32:
 			if v < math.MinInt32 || v > math.MaxInt32 {
 				return nil, ErrIntOutOfRange
 			}
 		case 16:
 			if v < math.MinInt16 || v > math.MaxInt16 {
-				return nil, pgerror.New(pgerror.CodeNumericValueOutOfRange, "smallint out of range")
+				return nil, intOutOfRange(16)
 			}
 		}
 		return tree.NewDInt(tree.DInt(v)), nil
