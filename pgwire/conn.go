@@ -619,6 +619,7 @@ func errorResponse(err error, sev pgerror.Severity) *pgproto3.ErrorResponse {
 		Message:             err.Error(),
 		Detail:              pgerror.DetailOf(err),
 		Hint:                pgerror.HintOf(err),
+		Position:            int32(pgerror.PositionOf(err)),
 	}
 }
 

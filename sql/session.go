@@ -260,7 +260,11 @@ func recoverInternal(err *error) {
 func (s *session) ExecSimple(ctx context.Context, query string, w pgwire.ResultWriter) (err error) {
 	// An error (a panic included, which recoverInternal below turns into
 	// one first) rolls back the query string's implicit transaction.
+	var stmts statements.Statements
 	defer func() {
+		if len(stmts) == 1 && positionedStmt(stmts[0].AST) {
+			err = withQueryPosition(query, err)
+		}
 		if err != nil && s.implicit {
 			_ = s.endImplicit(ctx, false)
 		}
@@ -269,7 +273,7 @@ func (s *session) ExecSimple(ctx context.Context, query string, w pgwire.ResultW
 		}
 	}()
 	defer recoverInternal(&err)
-	stmts, err := s.parse(query)
+	stmts, err = s.parse(query)
 	if err != nil {
 		return sem.WithParserCode(err)
 	}

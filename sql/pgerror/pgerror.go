@@ -79,6 +79,9 @@ type withCode struct {
 	code   Code
 	detail string
 	hint   string
+	// position is the error's place in the query, in characters from 1
+	// (0: none), which psql shows as LINE n: with a caret.
+	position int
 }
 
 func (w *withCode) Error() string { return w.cause.Error() }
@@ -152,6 +155,25 @@ func DetailOf(err error) string {
 		}
 	}
 	return ""
+}
+
+// WithPosition attaches the error's place in the query text (characters
+// from 1) to err.
+func WithPosition(err error, position int) error {
+	if err == nil {
+		return nil
+	}
+	return &withCode{cause: err, position: position}
+}
+
+// PositionOf returns the outermost position attached to err, 0 if none.
+func PositionOf(err error) int {
+	for e := err; e != nil; e = errors.UnwrapOnce(e) {
+		if w, ok := e.(*withCode); ok && w.position != 0 {
+			return w.position
+		}
+	}
+	return 0
 }
 
 // HintOf returns the outermost HINT attached to err.

@@ -1,0 +1,97 @@
+package sql
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/meridiandb/meridian/sql/pgerror"
+)
+
+// Error positions for the simple protocol, as PostgreSQL gives them (psql
+// shows the query's line with a caret under the place): an input error's
+// literal, and the name of a column or relation that does not exist. The
+// planner works on a tree without positions, so the place is found in the
+// query text from what the message names, and only when that text occurs
+// exactly once: an error gets no position rather than a wrong one. Only
+// a query string of one SELECT, INSERT, UPDATE or DELETE gets one (as in
+// PostgreSQL, utility statements' errors have none).
+
+var (
+	// input errors name the literal's text: invalid input syntax for type
+	// integer: "x", value "9..." is out of range for type bigint.
+	inputErrorValue = regexp.MustCompile(`(?:invalid input syntax for type [^:]+|invalid input value for enum [^:]+): "((?:[^"]|"")*)"$|^value "((?:[^"]|"")*)" is out of range for type`)
+	missingName     = regexp.MustCompile(`^(?:column|relation) "([^"]+)" does not exist$`)
+)
+
+// positionedStmt reports whether errors of stmt may get a position.
+func positionedStmt(stmt tree.Statement) bool {
+	switch stmt.(type) {
+	case *tree.Select, *tree.Insert, *tree.Update, *tree.Delete:
+		return true
+	}
+	return false
+}
+
+// withQueryPosition attaches to err the place in query it is about, when
+// one can be found for sure.
+func withQueryPosition(query string, err error) error {
+	if err == nil || pgerror.PositionOf(err) != 0 {
+		return err
+	}
+	msg := err.Error()
+	at := -1
+	switch code := pgerror.CodeOf(err); code {
+	case pgerror.CodeInvalidTextRepresentation, pgerror.CodeNumericValueOutOfRange, "22007", "22008":
+		if m := inputErrorValue.FindStringSubmatch(msg); m != nil {
+			v := m[1] + m[2]
+			at = onlyIndex(query, "'"+strings.ReplaceAll(v, "'", "''")+"'")
+		}
+	case pgerror.CodeUndefinedColumn, "42P01":
+		if m := missingName.FindStringSubmatch(msg); m != nil {
+			at = onlyWord(query, m[1])
+		}
+	}
+	if at < 0 {
+		return err
+	}
+	return pgerror.WithPosition(err, utf8.RuneCountInString(query[:at])+1)
+}
+
+// onlyIndex is the byte offset of the one occurrence of s in query, -1 if
+// there is none or more than one.
+func onlyIndex(query, s string) int {
+	i := strings.Index(query, s)
+	if i < 0 || strings.Contains(query[i+1:], s) {
+		return -1
+	}
+	return i
+}
+
+// onlyWord is the byte offset of the one occurrence of name in query as a
+// whole word (case-insensitive, as unquoted names fold), -1 if there is
+// none or more than one.
+func onlyWord(query, name string) int {
+	lq, ln := strings.ToLower(query), strings.ToLower(name)
+	found := -1
+	for i := 0; ; {
+		j := strings.Index(lq[i:], ln)
+		if j < 0 {
+			return found
+		}
+		j += i
+		end := j + len(ln)
+		if (j == 0 || !identByte(lq[j-1])) && (end == len(lq) || !identByte(lq[end])) {
+			if found >= 0 {
+				return -1
+			}
+			found = j
+		}
+		i = j + 1
+	}
+}
+
+func identByte(c byte) bool {
+	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
