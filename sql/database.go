@@ -31,6 +31,9 @@ func (s *session) openDatabase(ctx context.Context, name string) error {
 			return err
 		}
 		s.names, err = newNames(ctx, txn, db, path, s.user)
+		if s.names != nil {
+			s.names.temp = &tempSchema{}
+		}
 		return err
 	})
 	if err == nil {
@@ -48,6 +51,7 @@ func (s *session) resetSearchPath(ctx context.Context, txn kvapi.Txn) error {
 	}
 	nm, err := newNames(ctx, txn, s.names.db, path, s.user)
 	if err == nil {
+		nm.temp = s.names.temp
 		s.names = nm
 	}
 	return err

@@ -585,8 +585,11 @@ func (b schemaChanger) truncate(t *tree.Truncate) error {
 // createView stores a view: its query's SQL and output columns. The query
 // is planned now to check it, and again at each use.
 func (b schemaChanger) createView(cv *tree.CreateView) error {
-	if cv.Materialized || cv.Persistence != tree.PersistencePermanent {
-		return pgerror.Unsupported("materialized and temporary views are not supported yet")
+	if cv.Materialized {
+		return pgerror.Unsupported("materialized views are not supported yet")
+	}
+	if cv.Persistence == tree.PersistenceUnlogged {
+		return pgerror.Unsupported("unlogged views are not supported")
 	}
 	key, existing, err := b.newRelation(&cv.Name)
 	if err != nil {

@@ -28,10 +28,6 @@ func refuseIgnoredClauses(stmt tree.Statement) error {
 				}
 			}
 		}
-	case *tree.CreateView:
-		if st.Persistence == tree.PersistenceTemporary {
-			return pgerror.Unsupported("temporary views are not supported yet")
-		}
 	case *tree.CreateSequence:
 		if err := refusePersistence(st.Persistence, "sequences"); err != nil {
 			return err
@@ -63,8 +59,8 @@ func refuseCreateTable(ct *tree.CreateTable) error {
 	if err := refusePersistence(ct.Persistence, "tables"); err != nil {
 		return err
 	}
-	if ct.OnCommit != tree.CreateTableOnCommitUnset {
-		return pgerror.Unsupported("ON COMMIT is not supported: it applies to temporary tables, which are not supported yet")
+	if ct.OnCommit != tree.CreateTableOnCommitUnset && ct.OnCommit != tree.CreateTableOnCommitPreserveRows {
+		return pgerror.Unsupported("ON COMMIT DROP and ON COMMIT DELETE ROWS are not supported yet (temporary tables keep their rows until the session ends)")
 	}
 	if err := refuseStorageParams(ct.StorageParams, "table"); err != nil {
 		return err
@@ -93,8 +89,6 @@ func refuseCreateTable(ct *tree.CreateTable) error {
 
 func refusePersistence(p tree.Persistence, what string) error {
 	switch p {
-	case tree.PersistenceTemporary:
-		return pgerror.Unsupported("temporary %s are not supported yet", what)
 	case tree.PersistenceUnlogged:
 		return pgerror.Unsupported("unlogged %s are not supported: every write is replicated and durable", what)
 	}

@@ -34,6 +34,9 @@ type names struct {
 	// written the last one resolved to be written (see with_dml.go).
 	touched map[uint32]bool
 	written uint32
+	// temp is the session's temporary schema, searched first for
+	// relations once it exists (see temp_schema.go).
+	temp *tempSchema
 }
 
 // newNames resolves the session's search_path value for user in db.
@@ -93,12 +96,23 @@ func (n *names) checkCatalog(tn *tree.TableName) error {
 // candidates are the keys tn may name, in the order they are tried.
 func (n *names) candidates(tn *tree.TableName) []catalog.RelKey {
 	name := string(tn.ObjectName)
-	if tn.ExplicitSchema {
-		return []catalog.RelKey{{DB: n.db.ID, Schema: string(tn.SchemaName), Name: name}}
+	temp := ""
+	if n.temp != nil && n.temp.db == n.db.ID {
+		temp = n.temp.name
 	}
-	out := make([]catalog.RelKey, len(n.path))
-	for i, s := range n.path {
-		out[i] = catalog.RelKey{DB: n.db.ID, Schema: s, Name: name}
+	if tn.ExplicitSchema {
+		schema := string(tn.SchemaName)
+		if schema == "pg_temp" {
+			schema = temp
+		}
+		return []catalog.RelKey{{DB: n.db.ID, Schema: schema, Name: name}}
+	}
+	out := make([]catalog.RelKey, 0, len(n.path)+1)
+	if temp != "" {
+		out = append(out, catalog.RelKey{DB: n.db.ID, Schema: temp, Name: name})
+	}
+	for _, s := range n.path {
+		out = append(out, catalog.RelKey{DB: n.db.ID, Schema: s, Name: name})
 	}
 	return out
 }

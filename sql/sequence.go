@@ -169,8 +169,8 @@ func getSequenceRow(ctx context.Context, txn kvapi.Txn, d *catalog.TableDescript
 }
 
 func (b schemaChanger) createSequence(cs *tree.CreateSequence) error {
-	if cs.Persistence != tree.PersistencePermanent {
-		return pgerror.Unsupported("temporary and unlogged sequences are not supported yet")
+	if cs.Persistence == tree.PersistenceUnlogged {
+		return pgerror.Unsupported("unlogged sequences are not supported: every write is replicated and durable")
 	}
 	key, existing, err := b.newRelation(&cs.Name)
 	if err != nil {

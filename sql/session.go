@@ -210,6 +210,10 @@ func (s *session) Close() {
 		cancel()
 		s.txn, s.implicit = nil, false
 	}
+	// The session's temporary relations go with it (bounded the same way).
+	ctx, cancel := context.WithTimeout(context.Background(), closeRollbackTimeout)
+	_ = s.dropTempSchema(ctx)
+	cancel()
 }
 
 // closeRollbackTimeout bounds the rollback of a closing session's open
@@ -837,6 +841,10 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 		defer lease.ClaimOnRead(txn, false)
 	}
 	if err := refuseIgnoredClauses(stmt); err != nil {
+		return nil, err
+	}
+	stmt, err = s.inTempSchema(ctx, txn, stmt)
+	if err != nil {
 		return nil, err
 	}
 	if st, ok := stmt.(*privStmt); ok {

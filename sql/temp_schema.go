@@ -1,0 +1,98 @@
+package sql
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/meridiandb/meridian/sql/catalog"
+	"github.com/meridiandb/meridian/sql/kvapi"
+	"github.com/meridiandb/meridian/sql/pgerror"
+)
+
+// Temporary tables, views and sequences live, as CockroachDB keeps them,
+// in a schema of their session's own: created with the first one, first
+// in the session's search path for relations (and named pg_temp in a
+// qualified name), and dropped with everything in it when the session
+// ends. Its name is pg_temp_ with the connection's process ID and a
+// random part, since process IDs are only unique per node.
+//
+// Not yet: ON COMMIT DROP / DELETE ROWS (0A000), and removing the schema
+// of a session whose node died (it stays, visible as a schema).
+
+// tempSchema is a session's temporary schema; one value is shared by the
+// session's successive names (search_path changes keep it).
+type tempSchema struct {
+	// name is empty until the session creates its first temporary
+	// relation.
+	name string
+	// db is the database it was made in (a session has one).
+	db uint32
+}
+
+// inTempSchema returns stmt, the creation of a temporary relation, with
+// its name moved into the session's temporary schema, which it creates
+// in txn if need be; other statements are returned as they are.
+func (s *session) inTempSchema(ctx context.Context, txn kvapi.Txn, stmt tree.Statement) (tree.Statement, error) {
+	var tn *tree.TableName
+	switch st := stmt.(type) {
+	case *tree.CreateTable:
+		if st.Persistence != tree.PersistenceTemporary {
+			return stmt, nil
+		}
+		c := *st
+		tn, stmt = &c.Table, &c
+	case *tree.CreateView:
+		if st.Persistence != tree.PersistenceTemporary {
+			return stmt, nil
+		}
+		c := *st
+		tn, stmt = &c.Name, &c
+	case *tree.CreateSequence:
+		if st.Persistence != tree.PersistenceTemporary {
+			return stmt, nil
+		}
+		c := *st
+		tn, stmt = &c.Name, &c
+	default:
+		return stmt, nil
+	}
+	t := s.names.temp
+	if tn.ExplicitSchema && string(tn.SchemaName) != "pg_temp" && string(tn.SchemaName) != t.name {
+		return nil, pgerror.New("42P16", "cannot create temporary relation in non-temporary schema")
+	}
+	if t.name == "" {
+		t.name, t.db = fmt.Sprintf("pg_temp_%d_%08x", s.pid, rand.Uint32()), s.names.db.ID
+	}
+	if t.db != s.names.db.ID {
+		return nil, pgerror.Unsupported("temporary relations in a second database of one session are not supported")
+	}
+	sc, err := catalog.GetSchema(ctx, txn, t.db, t.name)
+	if err != nil {
+		return nil, err
+	}
+	if sc == nil {
+		owner, err := s.ownerID(ctx, txn, tree.RoleSpec{})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := catalog.CreateSchema(ctx, txn, t.db, t.name, owner); err != nil {
+			return nil, err
+		}
+	}
+	tn.SchemaName, tn.ExplicitSchema = tree.Name(t.name), true
+	return stmt, nil
+}
+
+// dropTempSchema drops the session's temporary schema and what is in it,
+// as the session ends.
+func (s *session) dropTempSchema(ctx context.Context) error {
+	if s.names == nil || s.names.temp == nil || s.names.temp.name == "" {
+		return nil
+	}
+	drop := &tree.DropSchema{Names: tree.ObjectNamePrefixList{{SchemaName: tree.Name(s.names.temp.name), ExplicitSchema: true}},
+		IfExists: true, DropBehavior: tree.DropCascade}
+	_, err := s.execStmt(ctx, drop, 0, nil, nil)
+	return err
+}
