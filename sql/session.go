@@ -378,6 +378,12 @@ func parseRewritten(query string, grammar func(string) (statements.Statements, e
 			err = pgerror.New(pgerror.CodeSyntaxError, "syntax error: this form of the statement is not supported (the parser could not read it)")
 		}
 	}()
+	if strings.Contains(query, "&'") || strings.Contains(query, "&\"") {
+		var err error
+		if query, err = rewriteUnicodeLiterals(query); err != nil {
+			return nil, err
+		}
+	}
 	// psql's \d adds COLLATE pg_catalog.default, which the grammar does
 	// not take; it changes nothing here (there is one collation).
 	if strings.Contains(query, "pg_catalog.default") {
