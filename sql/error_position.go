@@ -45,8 +45,13 @@ func withQueryPosition(query string, err error) error {
 	switch code := pgerror.CodeOf(err); code {
 	case pgerror.CodeInvalidTextRepresentation, pgerror.CodeNumericValueOutOfRange, "22007", "22008":
 		if m := inputErrorValue.FindStringSubmatch(msg); m != nil {
-			v := m[1] + m[2]
-			at = onlyIndex(query, "'"+strings.ReplaceAll(v, "'", "''")+"'")
+			lit := "'" + strings.ReplaceAll(m[1]+m[2], "'", "''") + "'"
+			at = onlyIndex(query, lit)
+			if at >= 0 && castToText(query[at+len(lit):]) {
+				// 'x'::text::boolean: the literal read fine; the failing
+				// cast is of a text value, which PostgreSQL places nowhere.
+				at = -1
+			}
 		}
 	case pgerror.CodeUndefinedColumn, "42P01":
 		if m := missingName.FindStringSubmatch(msg); m != nil {
@@ -57,6 +62,22 @@ func withQueryPosition(query string, err error) error {
 		return err
 	}
 	return pgerror.WithPosition(err, utf8.RuneCountInString(query[:at])+1)
+}
+
+// castToText reports whether rest, the text after a literal, starts by
+// casting it to a string type.
+func castToText(rest string) bool {
+	rest = strings.TrimLeft(rest, " \t\r\n")
+	if !strings.HasPrefix(rest, "::") {
+		return false
+	}
+	rest = strings.ToLower(strings.TrimLeft(rest[2:], " \t\r\n"))
+	for _, t := range []string{"text", "varchar", "character varying", "char", "character", "bpchar", "name"} {
+		if strings.HasPrefix(rest, t) && (len(rest) == len(t) || !identByte(rest[len(t)])) {
+			return true
+		}
+	}
+	return false
 }
 
 // onlyIndex is the byte offset of the one occurrence of s in query, -1 if

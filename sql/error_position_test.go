@@ -32,7 +32,8 @@ func TestErrorPosition(t *testing.T) {
 		{"SELECT k FROM nosuchtable", "42P01", 15},
 		{"SELECT 'x'::int, 'x'::int", "22P02", 0}, // twice: no place
 		{"SELECT nosuch, nosuch FROM ep", "42703", 0},
-		{"DROP TABLE nosuchtable", "42P01", 0}, // a utility statement
+		{"DROP TABLE nosuchtable", "42P01", 0},           // a utility statement
+		{"SELECT '  tru e '::text::boolean", "22P02", 0}, // a text value's cast
 	} {
 		_, err := c.PgConn().Exec(ctx, tc.query).ReadAll()
 		var pe *pgconn.PgError

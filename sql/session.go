@@ -126,7 +126,8 @@ var _ pgwire.Executor = (*Executor)(nil)
 // NewSession implements pgwire.Executor.
 func (ex *Executor) NewSession(ctx context.Context, args pgwire.SessionArgs) (pgwire.Session, error) {
 	s := &session{ex: ex, user: args.User, pid: args.ProcessID, serverVersion: args.ServerVersion, status: pgwire.TxnIdle,
-		settings: map[string]string{}, undoOnRollback: map[string]savedSetting{}, undoOnCommit: map[string]savedSetting{}}
+		settings: map[string]string{}, undoOnRollback: map[string]savedSetting{}, undoOnCommit: map[string]savedSetting{},
+		connCtx: ctx}
 	if err := s.applyStartupParams(args.Params, args.Warn); err != nil {
 		return nil, err
 	}
@@ -170,6 +171,8 @@ type session struct {
 	sqlPrepared map[string]*prepared
 	// parses are the session's parse templates (see parse).
 	parses *parsecache.Cache
+	// connCtx is the connection's context, done when the node stops.
+	connCtx context.Context
 	// savepoints are the open block's SAVEPOINTs, oldest first;
 	// stmtsInBlock counts the statements the block ran; released: RELEASE
 	// SAVEPOINT cockroach_restart committed the block's transaction, and
@@ -210,14 +213,18 @@ func (s *session) Close() {
 		cancel()
 		s.txn, s.implicit = nil, false
 	}
-	// The session's temporary relations go with it (bounded the same way).
-	ctx, cancel := context.WithTimeout(context.Background(), closeRollbackTimeout)
-	_ = s.dropTempSchema(ctx)
-	cancel()
+	// The session's temporary relations go with it (bounded the same way),
+	// unless the node is stopping: then the schema stays behind, as after
+	// a crash.
+	if s.connCtx == nil || s.connCtx.Err() == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), closeRollbackTimeout)
+		_ = s.dropTempSchema(ctx)
+		cancel()
+	}
 }
 
-// closeRollbackTimeout bounds the rollback of a closing session's open
-// transaction.
+// closeRollbackTimeout bounds a rollback that nobody waits for: of a
+// closing session's open transaction, or of a statement's failed attempt.
 const closeRollbackTimeout = 5 * time.Second
 
 // result is a statement's outcome: its rows (if it returns any) and tag.
@@ -769,8 +776,13 @@ func (s *session) attempt(ctx context.Context, fn func(kvapi.Txn) error) error {
 	kept := false
 	defer func() {
 		if !kept {
-			// Also after a cancel or timeout: the intents must go.
-			_ = txn.Rollback(context.WithoutCancel(ctx))
+			// Also after a cancel or timeout: the intents must go. Bounded,
+			// as a closing session's: a node that is stopping may never
+			// answer, and whoever meets a leftover intent cleans it up once
+			// the record expires.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeRollbackTimeout)
+			_ = txn.Rollback(rctx)
+			cancel()
 		}
 	}()
 	if err := fn(txn); err != nil {

@@ -711,7 +711,8 @@ func (e *EvalCtx) EvalBinary(x *tree.BinaryExpr) (tree.Datum, error) {
 		return d, nil
 	case types.StringFamily:
 		if sym == treebin.Concat {
-			return tree.NewDString(DatumText(l) + DatumText(r)), nil
+			// A non-text side is cast to text (booleans spelled out).
+			return tree.NewDString(concatText(l) + concatText(r)), nil
 		}
 	}
 	return nil, pgerror.Unsupported("unsupported binary operator: %s %s %s", l.ResolvedType(), sym, r.ResolvedType())
@@ -787,6 +788,17 @@ func DatumText(d tree.Datum) string {
 	return tree.AsStringWithFlags(d, tree.FmtPgwireText)
 }
 
+// concatText is d as || reads it: its cast to text.
+func concatText(d tree.Datum) string {
+	if b, ok := d.(*tree.DBool); ok {
+		if *b {
+			return "true"
+		}
+		return "false"
+	}
+	return DatumText(d)
+}
+
 // CastDatum converts d to type t.
 func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 	if d == tree.DNull {
@@ -818,6 +830,14 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 	switch t.Family() {
 	case types.StringFamily:
 		s := DatumText(d)
+		if b, ok := d.(*tree.DBool); ok {
+			// The cast spells booleans out (true::text is 'true'); their
+			// output function, which concat and format use, does not.
+			s = "false"
+			if *b {
+				s = "true"
+			}
+		}
 		if tz, ok := d.(*tree.DTimestampTZ); ok {
 			s = string(pgformat.EncodeTextIn(tz, e.GetLocation()))
 		}
