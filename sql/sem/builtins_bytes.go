@@ -120,18 +120,11 @@ func overlay[T any](s, p []T, start, count int) ([]T, error) {
 // rules for start and count.
 func byteaSubstrFns() []tree.Overload {
 	sub := func(b []byte, start, count int64, bounded bool) (tree.Datum, error) {
-		if bounded && count < 0 {
-			return nil, pgerror.New("22011", "negative substring length not allowed")
+		lo, hi, err := substrBounds(len(b), start, count, bounded)
+		if err != nil {
+			return nil, err
 		}
-		end := int64(len(b)) + 1
-		if bounded && start+count < end {
-			end = start + count
-		}
-		start = max(start, 1)
-		if end <= start || start > int64(len(b)) {
-			return tree.NewDBytes(""), nil
-		}
-		return tree.NewDBytes(tree.DBytes(b[start-1 : end-1])), nil
+		return tree.NewDBytes(tree.DBytes(b[lo:hi])), nil
 	}
 	return []tree.Overload{
 		strOverload(tree.ParamTypes{{Name: "b", Typ: types.Bytes}, {Name: "start", Typ: types.Int}}, types.Bytes,

@@ -127,18 +127,11 @@ func trimFn(f func(s, cutset string) string) []tree.Overload {
 func substrFn() []tree.Overload {
 	sub := func(s string, start, count int64, bounded bool) (tree.Datum, error) {
 		r := []rune(s)
-		if bounded && count < 0 {
-			return nil, pgerror.New("22011", "negative substring length not allowed")
+		lo, hi, err := substrBounds(len(r), start, count, bounded)
+		if err != nil {
+			return nil, err
 		}
-		end := int64(len(r)) + 1
-		if bounded && start+count < end {
-			end = start + count
-		}
-		start = max(start, 1)
-		if end <= start || start > int64(len(r)) {
-			return tree.NewDString(""), nil
-		}
-		return tree.NewDString(string(r[start-1 : end-1])), nil
+		return tree.NewDString(string(r[lo:hi])), nil
 	}
 	return []tree.Overload{
 		{
@@ -156,6 +149,24 @@ func substrFn() []tree.Overload {
 			}),
 		},
 	}
+}
+
+// substrBounds is the part [lo, hi) of a sequence of n characters (or
+// bytes) that substring(s, start [, count]) takes: start counts from 1 and
+// may lie before the sequence; a negative count is an error.
+func substrBounds(n int, start, count int64, bounded bool) (lo, hi int, err error) {
+	if bounded && count < 0 {
+		return 0, 0, pgerror.New("22011", "negative substring length not allowed")
+	}
+	end := int64(n) + 1
+	if bounded && start+count < end {
+		end = start + count
+	}
+	start = max(start, 1)
+	if end <= start || start > int64(n) {
+		return 0, 0, nil
+	}
+	return int(start - 1), int(end - 1), nil
 }
 
 func strFn(f func(string) string) tree.Overload {
