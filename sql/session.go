@@ -874,6 +874,9 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 	if res, ok, err := s.execNamespace(ctx, txn, b, stmt); ok {
 		return res, err
 	}
+	if st, ok := stmt.(*tree.Discard); ok {
+		return s.discard(ctx, txn, b, st)
+	}
 	if res, ok, err := s.execAdmin(b, r, stmt); ok {
 		return res, err
 	}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/meridiandb/meridian/pgwire"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
@@ -95,4 +96,39 @@ func (s *session) dropTempSchema(ctx context.Context) error {
 		IfExists: true, DropBehavior: tree.DropCascade}
 	_, err := s.execStmt(ctx, drop, 0, nil, nil)
 	return err
+}
+
+// discard runs DISCARD TEMP (the session's temporary relations go, in
+// txn), DISCARD SEQUENCES (its currval/lastval state) and DISCARD ALL
+// (those, its SQL-level prepared statements, settings and role, as
+// connection poolers such as PgBouncer reset a connection; not inside a
+// transaction block, as in PostgreSQL).
+func (s *session) discard(ctx context.Context, txn kvapi.Txn, b *builder, st *tree.Discard) (*result, error) {
+	res := &result{tag: "DISCARD " + map[tree.DiscardMode]string{
+		tree.DiscardModeAll: "ALL", tree.DiscardModeSequences: "SEQUENCES", tree.DiscardModeTemp: "TEMP"}[st.Mode]}
+	// A transaction block, or an implicit one that an earlier statement
+	// of the query string (or pipeline) started.
+	if st.Mode == tree.DiscardModeAll && (s.status != pgwire.TxnIdle || s.implicit && s.txn != nil) {
+		return nil, pgerror.New(pgerror.CodeActiveSQLTransaction, "DISCARD ALL cannot run inside a transaction block")
+	}
+	if st.Mode == tree.DiscardModeAll || st.Mode == tree.DiscardModeSequences {
+		s.sequences, s.lastSequence = nil, 0
+	}
+	if st.Mode == tree.DiscardModeAll {
+		s.sqlPrepared = nil
+		if _, err := s.setVar(&tree.SetVar{ResetAll: true}); err != nil {
+			return nil, err
+		}
+		if _, err := s.setRole(ctx, &tree.SetVar{Name: "role", Reset: true}); err != nil {
+			return nil, err
+		}
+	}
+	if (st.Mode == tree.DiscardModeAll || st.Mode == tree.DiscardModeTemp) && s.names.temp != nil && s.names.temp.name != "" {
+		drop := &tree.DropSchema{Names: tree.ObjectNamePrefixList{{SchemaName: tree.Name(s.names.temp.name), ExplicitSchema: true}},
+			IfExists: true, DropBehavior: tree.DropCascade}
+		if _, err := s.dropSchemas(ctx, txn, b, drop); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
