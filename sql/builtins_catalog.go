@@ -498,8 +498,9 @@ func halfRounded(x int64) int64 {
 }
 
 // tableVisible is pg_table_is_visible: a relation is visible when its
-// schema is on the search path and no schema before it there has a
-// relation of the same name (an index goes with its table).
+// schema is on the search path (after the session's temporary schema)
+// and no schema before it there has a relation of the same name (an index
+// goes with its table).
 func tableVisible(e *sem.EvalCtx, o oid.Oid) (tree.Datum, error) {
 	if o < vtable.RelOIDBase {
 		return tree.DBoolTrue, nil // pg_catalog's
@@ -521,7 +522,7 @@ func tableVisible(e *sem.EvalCtx, o oid.Oid) (tree.Datum, error) {
 	if d == nil {
 		return tree.DNull, nil
 	}
-	for _, s := range namesOf(e).path {
+	for _, s := range namesOf(e).relationPath() {
 		for _, t := range tabs {
 			if t.Schema == s && t.Name == d.Name {
 				return tree.MakeDBool(t.ID == d.ID), nil

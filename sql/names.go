@@ -93,6 +93,16 @@ func (n *names) checkCatalog(tn *tree.TableName) error {
 	return nil
 }
 
+// relationPath are the schemas an unqualified relation name is looked up
+// in, in order: the session's temporary schema, if it has one, then
+// search_path's.
+func (n *names) relationPath() []string {
+	if n.temp != nil && n.temp.name != "" && n.temp.db == n.db.ID {
+		return append([]string{n.temp.name}, n.path...)
+	}
+	return n.path
+}
+
 // candidates are the keys tn may name, in the order they are tried.
 func (n *names) candidates(tn *tree.TableName) []catalog.RelKey {
 	name := string(tn.ObjectName)
@@ -107,12 +117,10 @@ func (n *names) candidates(tn *tree.TableName) []catalog.RelKey {
 		}
 		return []catalog.RelKey{{DB: n.db.ID, Schema: schema, Name: name}}
 	}
-	out := make([]catalog.RelKey, 0, len(n.path)+1)
-	if temp != "" {
-		out = append(out, catalog.RelKey{DB: n.db.ID, Schema: temp, Name: name})
-	}
-	for _, s := range n.path {
-		out = append(out, catalog.RelKey{DB: n.db.ID, Schema: s, Name: name})
+	path := n.relationPath()
+	out := make([]catalog.RelKey, len(path))
+	for i, s := range path {
+		out[i] = catalog.RelKey{DB: n.db.ID, Schema: s, Name: name}
 	}
 	return out
 }
