@@ -160,24 +160,13 @@ func init() {
 	pgCatalog["pg_indexes"] = &Table{
 		Cols: vcols("schemaname:name tablename:name indexname:name tablespace:name indexdef:text"),
 		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
-			tables, err := env.Tables(ctx)
-			if err != nil {
-				return nil, err
-			}
-			var out []tree.Datums
-			for _, d := range tables {
-				if !d.IsTable() {
-					continue
+			return indexRows(ctx, env, func(d *catalog.TableDescriptor, idx catalog.IndexDescriptor) tree.Datums {
+				var def tree.Datum = tree.DNull
+				if IndexDef != nil {
+					def = tree.NewDString(IndexDef(d, idx))
 				}
-				for _, idx := range TableIndexes(d) {
-					var def tree.Datum = tree.DNull
-					if IndexDef != nil {
-						def = tree.NewDString(IndexDef(d, idx))
-					}
-					out = append(out, tree.Datums{tree.NewDName(d.Schema), tree.NewDName(d.Name), tree.NewDName(idx.Name), tree.DNull, def})
-				}
-			}
-			return out, nil
+				return tree.Datums{tree.NewDName(d.Schema), tree.NewDName(d.Name), tree.NewDName(idx.Name), tree.DNull, def}
+			})
 		},
 	}
 }

@@ -192,27 +192,16 @@ var pgCatalog = map[string]*Table{
 		Cols: vcols("indexrelid:oid indrelid:oid indnatts:int2 indisunique:bool indisprimary:bool indisclustered:bool indisvalid:bool indisreplident:bool " +
 			"indnkeyatts:int2 indimmediate:bool indnullsnotdistinct:bool indpred:text indkey:int2vector"),
 		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
-			tables, err := env.Tables(ctx)
-			if err != nil {
-				return nil, err
-			}
-			var out []tree.Datums
-			for _, d := range tables {
-				if !d.IsTable() {
-					continue
+			return indexRows(ctx, env, func(d *catalog.TableDescriptor, idx catalog.IndexDescriptor) tree.Datums {
+				var pred tree.Datum = tree.DNull
+				if idx.Predicate != "" {
+					pred = tree.NewDString(DisplayPredicate(idx.Predicate))
 				}
-				for _, idx := range TableIndexes(d) {
-					var pred tree.Datum = tree.DNull
-					if idx.Predicate != "" {
-						pred = tree.NewDString(DisplayPredicate(idx.Predicate))
-					}
-					out = append(out, tree.Datums{tree.NewDOid(IndexOID(d, idx.ID)), tree.NewDOid(RelOID(d)),
-						tree.NewDInt(tree.DInt(len(idx.Columns) + len(idx.Include))), tree.MakeDBool(tree.DBool(idx.Unique)),
-						tree.MakeDBool(tree.DBool(idx.ID == catalog.PrimaryIndexID)), tree.DBoolFalse, tree.DBoolTrue, tree.DBoolFalse,
-						tree.NewDInt(tree.DInt(len(idx.Columns))), tree.DBoolTrue, tree.DBoolFalse, pred, indKey(idx)})
-				}
-			}
-			return out, nil
+				return tree.Datums{tree.NewDOid(IndexOID(d, idx.ID)), tree.NewDOid(RelOID(d)),
+					tree.NewDInt(tree.DInt(len(idx.Columns) + len(idx.Include))), tree.MakeDBool(tree.DBool(idx.Unique)),
+					tree.MakeDBool(tree.DBool(idx.ID == catalog.PrimaryIndexID)), tree.DBoolFalse, tree.DBoolTrue, tree.DBoolFalse,
+					tree.NewDInt(tree.DInt(len(idx.Columns))), tree.DBoolTrue, tree.DBoolFalse, pred, indKey(idx)}
+			})
 		},
 	},
 	"pg_database": {

@@ -89,6 +89,25 @@ func emptyTable(spec string) *Table {
 	return &Table{Cols: vcols(spec), Rows: func(context.Context, *Env) ([]tree.Datums, error) { return nil, nil }}
 }
 
+// indexRows is a row per index of every table (not views or
+// sequences), as row makes it: pg_index's and pg_indexes' walk.
+func indexRows(ctx context.Context, env *Env, row func(d *catalog.TableDescriptor, idx catalog.IndexDescriptor) tree.Datums) ([]tree.Datums, error) {
+	tables, err := env.Tables(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []tree.Datums
+	for _, d := range tables {
+		if !d.IsTable() {
+			continue
+		}
+		for _, idx := range TableIndexes(d) {
+			out = append(out, row(d, idx))
+		}
+	}
+	return out, nil
+}
+
 // TableIndexes returns d's indexes as PostgreSQL lists them: the primary
 // key's first (unless the table has none, only the hidden rowid), then the
 // secondary ones.
