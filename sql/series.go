@@ -18,9 +18,8 @@ type seriesNode struct {
 	args []tree.TypedExpr
 	cols []resultColumn
 
-	started         bool
-	cur, stop, step int64
-	done            bool
+	started bool
+	it      srfIter
 }
 
 // buildSeries plans a function call in FROM: generate_series over
@@ -129,37 +128,13 @@ func (b *builder) buildPartitionAncestors(f *tree.FuncExpr, as tree.AliasClause,
 func (n *seriesNode) next(r *runner) (tree.Datums, error) {
 	if !n.started {
 		n.started = true
-		vals := []int64{0, 0, 1}
-		for i, a := range n.args {
-			d, err := r.evalIn(a, nil)
-			if err != nil {
-				return nil, err
-			}
-			if d == tree.DNull {
-				n.done = true
-				return nil, nil
-			}
-			vals[i] = int64(tree.MustBeDInt(d))
+		it, err := startSRF(r, n.args, n.cols[0].typ, startIntSeries)
+		if err != nil {
+			return nil, err
 		}
-		if vals[2] == 0 {
-			return nil, pgerror.New("22023", "step size cannot equal zero")
-		}
-		n.cur, n.stop, n.step = vals[0], vals[1], vals[2]
+		n.it = it
 	}
-	if n.done || (n.step > 0 && n.cur > n.stop) || (n.step < 0 && n.cur < n.stop) {
-		return nil, nil
-	}
-	if err := r.checkCancel(); err != nil {
-		return nil, err
-	}
-	v := n.cur
-	// Stop rather than wrap around at the end of the int64 range.
-	if next := v + n.step; (n.step > 0 && next < v) || (n.step < 0 && next > v) {
-		n.done = true
-	} else {
-		n.cur = next
-	}
-	return tree.Datums{tree.NewDInt(tree.DInt(v))}, nil
+	return nextFrom(r, &n.it)
 }
 
 // unnestNode is unnest(array) in FROM: the array's elements, one per row.

@@ -1,13 +1,8 @@
 package sql
 
 import (
-	"time"
-
-	"github.com/meridiandb/meridian/sql/sem"
-
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
-	"github.com/cockroachdb/cockroachdb-parser/pkg/util/duration"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -21,11 +16,8 @@ type timeSeriesNode struct {
 	cols []resultColumn
 	tz   bool
 
-	started   bool
-	done      bool
-	cur, stop time.Time
-	step      duration.Duration
-	forward   bool
+	started bool
+	it      srfIter
 }
 
 // buildTimeSeries plans generate_series over timestamps; ok is false when
@@ -96,47 +88,11 @@ func (n *timeSeriesNode) explain() (string, []*planNode) {
 func (n *timeSeriesNode) next(r *runner) (tree.Datums, error) {
 	if !n.started {
 		n.started = true
-		var vals [3]tree.Datum
-		for i, a := range n.args {
-			d, err := r.evalIn(a, nil)
-			if err != nil {
-				return nil, err
-			}
-			if d == tree.DNull {
-				n.done = true
-				return nil, nil
-			}
-			vals[i] = d
+		it, err := startSRF(r, n.args, n.cols[0].typ, startTimeSeries(n.tz))
+		if err != nil {
+			return nil, err
 		}
-		n.cur, _ = sem.Instant(vals[0])
-		n.stop, _ = sem.Instant(vals[1])
-		n.step = vals[2].(*tree.DInterval).Duration
-		c := n.step.Compare(duration.Duration{})
-		if c == 0 {
-			return nil, pgerror.New(pgerror.CodeInvalidParameterValue, "step size cannot equal zero")
-		}
-		n.forward = c > 0
+		n.it = it
 	}
-	if n.done || (n.forward && n.cur.After(n.stop)) || (!n.forward && n.cur.Before(n.stop)) {
-		return nil, nil
-	}
-	if err := r.checkCancel(); err != nil {
-		return nil, err
-	}
-	v := n.cur
-	n.cur = duration.Add(v, n.step)
-	if !n.cur.After(v) && n.forward || !n.cur.Before(v) && !n.forward {
-		n.done = true // stuck at infinity or the end of the range
-	}
-	var d tree.Datum
-	var err error
-	if n.tz {
-		d, err = sem.MakeTimestampTZ(v)
-	} else {
-		d, err = sem.MakeTimestamp(v)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return tree.Datums{d}, nil
+	return nextFrom(r, &n.it)
 }

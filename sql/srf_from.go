@@ -117,18 +117,43 @@ func (n *funcScanNode) start(r *runner) (srfIter, error) {
 		}
 		return sliceIter([]tree.Datum{d}), nil
 	}
-	args := make(tree.Datums, len(n.call.Exprs))
+	args := make([]tree.TypedExpr, len(n.call.Exprs))
 	for i, a := range n.call.Exprs {
-		d, err := r.evalIn(a.(tree.TypedExpr), nil)
-		if err != nil {
+		args[i] = a.(tree.TypedExpr)
+	}
+	return startSRF(r, args, n.call.ResolvedType(), fn.start)
+}
+
+// startSRF evaluates a set-returning function's arguments (in no row: a
+// function in FROM sees only the enclosing query's) and starts it; a nil
+// iterator when an argument is NULL (the functions are strict).
+func startSRF(r *runner, args []tree.TypedExpr, ret *types.T, start func(tree.Datums, *types.T) (srfIter, error)) (srfIter, error) {
+	vals := make(tree.Datums, len(args))
+	for i, a := range args {
+		d, err := r.evalIn(a, nil)
+		if err != nil || d == tree.DNull {
 			return nil, err
 		}
-		if d == tree.DNull {
-			return nil, nil
-		}
-		args[i] = d
+		vals[i] = d
 	}
-	return fn.start(args, n.call.ResolvedType())
+	return start(vals, ret)
+}
+
+// nextFrom is the next one-column row of a started function in FROM; nil
+// at the end (it is nil once the function is done).
+func nextFrom(r *runner, it *srfIter) (tree.Datums, error) {
+	if *it == nil {
+		return nil, nil
+	}
+	if err := r.checkCancel(); err != nil {
+		return nil, err
+	}
+	d, ok, err := (*it)()
+	if err != nil || !ok {
+		*it = nil
+		return nil, err
+	}
+	return tree.Datums{d}, nil
 }
 
 // ordinalityNode is a function in FROM WITH ORDINALITY: its rows numbered
