@@ -63,8 +63,8 @@ type coordinator struct {
 		lockNoWait  bool
 	}
 	// bufferWrites: blind writes (Put, Delete) are held back until the
-	// transaction's next read or its commit, and sent with it in one
-	// batch (see Txn.BufferWrites).
+	// transaction reads one of their keys, writes otherwise, or commits,
+	// and are sent with that batch (see Txn.BufferWrites).
 	bufferWrites bool
 	// readOnly: a historical transaction (DB.NewHistoricalTxn), which
 	// refuses writes.
@@ -148,6 +148,7 @@ func (c *coordinator) send(ctx context.Context, reqs ...*rangepb.RequestUnion) (
 	if c.bufferWrites {
 		if blindWrites(reqs) && len(c.mu.buffered)+len(reqs) <= maxBufferedWrites {
 			c.mu.buffered = append(c.mu.buffered, reqs...)
+			c.anchorHeldLocked()
 			return &rangepb.BatchResponse{Responses: make([]*rangepb.ResponseUnion, len(reqs))}, nil
 		}
 		// Past the bound (a bulk load), the writes go now, with what is
@@ -158,6 +159,14 @@ func (c *coordinator) send(ctx context.Context, reqs ...*rangepb.RequestUnion) (
 		}
 	}
 	held := c.mu.buffered
+	if len(held) > 0 && readsOnlyElsewhere(reqs, held) {
+		// Reads that touch none of the held writes' keys cannot see them:
+		// the writes stay held, so that a transaction that reads between
+		// its writes still sends them all with its commit (one Raft
+		// command per range it wrote) instead of one command per
+		// statement.
+		held = nil
+	}
 	if len(held) > 0 && hasLockingRead(reqs) {
 		// A locking read may have to wait for another transaction's
 		// lock: the held writes go first, on their own, so that the batch
@@ -183,6 +192,37 @@ func (c *coordinator) send(ctx context.Context, reqs ...*rangepb.RequestUnion) (
 		br.Responses = br.Responses[len(held):]
 	}
 	return br, err
+}
+
+// anchorHeldLocked anchors the transaction at its first held write, where
+// its record will be (unless a locking read anchored it already), and
+// makes it write the record if it runs long with writes held (see
+// txnHeartbeater.armLocked).
+func (c *coordinator) anchorHeldLocked() {
+	t := c.mu.txn
+	if len(t.Meta.Key) == 0 {
+		key, _, _ := writeSpan(c.mu.buffered[0])
+		t.Meta.Key = append([]byte(nil), key...)
+	}
+	c.heartbeater.armLocked(t.Meta.Key)
+}
+
+// readsOnlyElsewhere reports whether reqs are all reads and none of them
+// reads a key one of the held writes writes.
+func readsOnlyElsewhere(reqs, held []*rangepb.RequestUnion) bool {
+	for _, ru := range reqs {
+		key, end, read := readSpan(ru)
+		if _, _, write := writeSpan(ru); write || !read {
+			return false
+		}
+		for _, w := range held {
+			wk, _, _ := writeSpan(w)
+			if overlaps(wk, key, end) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // hasLockingRead reports whether reqs hold a locking read.

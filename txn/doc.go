@@ -50,8 +50,11 @@
 // # Buffered writes and one-phase commit
 //
 // A transaction may hold back its blind writes (Txn.BufferWrites; SQL's
-// transactions do): they go with its next read or its commit, in that
-// batch, up to maxBufferedWrites at a time. A transaction whose first
+// transactions do): they go with the first later batch that reads one of
+// their keys or writes otherwise, or with the commit, up to
+// maxBufferedWrites at a time. Reads of other keys go
+// without them, so a transaction that reads between its writes still
+// sends them all with its commit. A transaction whose first
 // writes go with its commit sends one batch — HeartbeatTxn, the writes,
 // EndTxn — and starts no heartbeat loop. If that batch lies in one range,
 // the range commits it in one Raft command and writes no record (kvserver

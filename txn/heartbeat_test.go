@@ -93,3 +93,52 @@ func TestAbortedTxnLearnsAtHeartbeat(t *testing.T) {
 	}
 	waitFor(t, "the victim's intent removed", func() bool { return tc.LockRecords(t) == 0 })
 }
+
+// TestLongTxnWithHeldWritesStaysAlive: a transaction that holds a locking
+// read's lock and a held-back write (no record written yet) and keeps
+// running past a heartbeat interval writes its record then and
+// heartbeats it, so a pusher that meets its lock thresholds later finds it
+// alive and waits, instead of taking it for abandoned and aborting it; it
+// then commits its held write.
+func TestLongTxnWithHeldWritesStaysAlive(t *testing.T) {
+	const threshold = 500 * time.Millisecond
+	tc := newTestClusterWith(t, Options{HeartbeatInterval: 20 * time.Millisecond, BufferWrites: true},
+		kvtest.Options{Nodes: 3, StoreConfig: kvserver.StoreConfig{TxnLivenessThreshold: threshold}})
+	ctx := testCtx(t)
+	k := key(0, "k")
+	if err := tc.db.Put(ctx, k, []byte("before")); err != nil {
+		t.Fatal(err)
+	}
+	long := tc.db.newTxn("long", 1000)
+	if _, _, err := long.GetForUpdate(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if err := long.Put(ctx, k, []byte("long")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := long.Get(ctx, key(1, "elsewhere")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the record written by the first heartbeat", func() bool { return tc.txnRecords(t) > 0 })
+	for i := 0; i < 16; i++ {
+		tc.Manual.Increment(int64(threshold / 4))
+		want := tc.Manual.UnixNano()
+		waitFor(t, "a heartbeat", func() bool {
+			return queryTxn(ctx, t, tc.db, long).LastHeartbeat.GetWallTime() >= want
+		})
+	}
+	pusher := tc.db.newTxn("pusher", 1)
+	sctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	_, _, err := pusher.GetForUpdate(sctx, k)
+	cancel()
+	if err == nil {
+		t.Fatal("a low-priority locking read took the lock of a live transaction")
+	}
+	_ = pusher.Rollback(ctx)
+	if err := long.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v, _, err := tc.db.Get(ctx, k); err != nil || string(v) != "long" {
+		t.Fatalf("%q %v", v, err)
+	}
+}

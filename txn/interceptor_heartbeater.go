@@ -33,6 +33,11 @@ type txnHeartbeater struct {
 	aborted *rangepb.Transaction
 	// stopLoop ends the loop; nil until it starts.
 	stopLoop chan struct{}
+	// recordTimer starts the loop an interval after the transaction
+	// first held something without a record (see armLocked).
+	recordTimer *time.Timer
+	// ending: an EndTxn went down; no record is created after it.
+	ending bool
 }
 
 func (h *txnHeartbeater) init(db *DB, mu *sync.Mutex, state func() *rangepb.Transaction, update func(*rangepb.Transaction)) {
@@ -41,9 +46,13 @@ func (h *txnHeartbeater) init(db *DB, mu *sync.Mutex, state func() *rangepb.Tran
 }
 
 func (h *txnHeartbeater) setWrapped(w lockedSender) { h.wrapped = w }
-func (h *txnHeartbeater) epochBumpedLocked()        {}
+func (h *txnHeartbeater) epochBumpedLocked()        { h.ending = false }
 
 func (h *txnHeartbeater) closeLocked() {
+	if h.recordTimer != nil {
+		h.recordTimer.Stop()
+		h.recordTimer = nil
+	}
 	if h.stopLoop != nil {
 		close(h.stopLoop)
 		h.stopLoop = nil
@@ -73,6 +82,9 @@ func (h *txnHeartbeater) SendLocked(ctx context.Context, ba *rangepb.BatchReques
 	if h.aborted != nil && !isRollback(ba) {
 		return nil, &kvserver.TransactionAbortedError{Txn: h.aborted}
 	}
+	if ba.Requests[len(ba.Requests)-1].GetEndTxn() != nil {
+		h.ending = true
+	}
 	if h.recordCreated {
 		return h.wrapped.SendLocked(ctx, ba)
 	}
@@ -93,6 +105,7 @@ func (h *txnHeartbeater) SendLocked(ctx context.Context, ba *rangepb.BatchReques
 					if h.update != nil {
 						h.update(ba.Header.Txn)
 					}
+					h.armLocked(ba.Header.Txn.Meta.Key)
 					break
 				}
 			}
@@ -126,6 +139,29 @@ func (h *txnHeartbeater) SendLocked(ctx context.Context, ba *rangepb.BatchReques
 		h.startLoopLocked(ba.Header.Txn.Meta.Key)
 	}
 	return br, nil
+}
+
+// armLocked makes a transaction that holds something without a record
+// yet (a locking read's lock, writes the coordinator holds back, both
+// anchored at anchor) write its record and heartbeat it if it is still
+// running an interval from now: until then, those who push it find it
+// alive for a liveness threshold from its start, and after that they
+// would take a transaction that merely runs long (a psql user between
+// statements) for abandoned and abort it. A short transaction never
+// writes the record: the timer costs no goroutine until it fires.
+func (h *txnHeartbeater) armLocked(anchor []byte) {
+	if h.recordCreated || h.stopLoop != nil || h.stopper == nil || h.interval <= 0 {
+		return
+	}
+	stopLoop := make(chan struct{})
+	h.stopLoop = stopLoop
+	h.recordTimer = time.AfterFunc(h.interval, func() {
+		_ = h.stopper.RunAsyncTask("txn-heartbeat", func(ctx context.Context) {
+			if h.heartbeat(ctx, anchor, stopLoop) {
+				h.loop(ctx, anchor, stopLoop)
+			}
+		})
+	})
 }
 
 func (h *txnHeartbeater) startLoopLocked(anchor []byte) {
@@ -168,14 +204,28 @@ func (h *txnHeartbeater) heartbeat(ctx context.Context, anchor []byte, stopLoop 
 	default:
 	}
 	txn := h.state()
-	h.mu.Unlock()
+	first := !h.recordCreated
+	if first && (h.ending || txn.Status != rangepb.TransactionStatus_PENDING) {
+		h.mu.Unlock()
+		return false
+	}
+	if !first {
+		h.mu.Unlock()
+	}
+	// The heartbeat that creates the record holds the coordinator's
+	// mutex while it is sent, so that it and the commit go one after the
+	// other: a record created after a one-phase commit would be left
+	// PENDING forever, and a commit after it must find it (and not take
+	// the one-phase path, which writes no record).
 	br, err := h.sender.Send(ctx, &rangepb.BatchRequest{
 		Header: &rangepb.BatchHeader{Txn: txn},
 		Requests: []*rangepb.RequestUnion{{Value: &rangepb.RequestUnion_HeartbeatTxn{HeartbeatTxn: &rangepb.HeartbeatTxnRequest{
 			Key: anchor, Now: txn.LastHeartbeat,
 		}}}},
 	})
-	h.mu.Lock()
+	if !first {
+		h.mu.Lock()
+	}
 	defer h.mu.Unlock()
 	var tae *kvserver.TransactionAbortedError
 	switch {
@@ -187,6 +237,7 @@ func (h *txnHeartbeater) heartbeat(ctx context.Context, anchor []byte, stopLoop 
 		// next tick; the liveness threshold spans several of them.
 		return true
 	}
+	h.recordCreated = true
 	res := br.Responses[0].GetHeartbeatTxn().GetTxn()
 	h.update(res)
 	return res.GetStatus() == rangepb.TransactionStatus_PENDING

@@ -44,12 +44,13 @@ func (p *txnPipeliner) setWrapped(w lockedSender) { p.wrapped = w }
 func (p *txnPipeliner) epochBumpedLocked() { p.inFlight = nil }
 func (p *txnPipeliner) closeLocked()       {}
 
-// overlaps reports whether w's key lies in [key, end) (or is key).
-func overlaps(w *rangepb.SequencedWrite, key, end []byte) bool {
+// overlaps reports whether the point k lies in [key, end) (end empty:
+// is key).
+func overlaps(k, key, end []byte) bool {
 	if len(end) == 0 {
-		return bytes.Equal(w.Key, key)
+		return bytes.Equal(k, key)
 	}
-	return bytes.Compare(key, w.Key) <= 0 && bytes.Compare(w.Key, end) < 0
+	return bytes.Compare(key, k) <= 0 && bytes.Compare(k, end) < 0
 }
 
 // requestKeys returns the keys a request of the transaction touches.
@@ -76,7 +77,7 @@ func (p *txnPipeliner) SendLocked(ctx context.Context, ba *rangepb.BatchRequest)
 			if touched {
 				break
 			}
-			if key, end, ok := requestKeys(ru); ok && overlaps(w, key, end) {
+			if key, end, ok := requestKeys(ru); ok && overlaps(w.Key, key, end) {
 				touched = true
 			}
 		}

@@ -19,8 +19,10 @@ type Txn struct {
 }
 
 // BufferWrites makes the transaction hold back its blind writes (Put,
-// PutMany, Del, DelMany) until its next other request or its commit, and
-// send them in that request's batch: fewer round trips, and a
+// PutMany, Del, DelMany) until a request reads one of their keys or
+// writes otherwise, or until its commit, and send them in that
+// request's batch (reads of other keys go without them): fewer round
+// trips and Raft commands, and a
 // transaction whose writes all land in one range commits in one Raft
 // command with no record and no intents left behind (one-phase commit;
 // a read-only one sends nothing at commit). The writes then take their
@@ -30,6 +32,25 @@ func (t *Txn) BufferWrites() {
 	t.c.mu.Lock()
 	defer t.c.mu.Unlock()
 	t.c.bufferWrites = true
+}
+
+// FlushWrites sends the writes BufferWrites holds back now, on their own:
+// for a caller whose protocol needs them in place (as intents others wait
+// for) before it reads on.
+func (t *Txn) FlushWrites(ctx context.Context) error {
+	c := t.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.mu.retryErr != nil {
+		return c.mu.retryErr
+	}
+	held := c.mu.buffered
+	if len(held) == 0 || c.mu.finalized {
+		return nil
+	}
+	c.mu.buffered = nil
+	_, err := c.sendLocked(ctx, held)
+	return err
 }
 
 // SetLockWait bounds how long the transaction's requests from now on wait

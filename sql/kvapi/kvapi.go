@@ -65,6 +65,16 @@ type LockWaiter interface {
 	SetLockNoWait(on bool)
 }
 
+// WriteFlusher is a Txn that may hold its writes back (the cluster's
+// transactions send them with the first read of their keys, or with the
+// commit). FlushWrites sends them now, so that they are in place, as
+// locks others wait for, before the transaction reads on: what a schema
+// change's claim on a descriptor needs (sql/lease). A Txn that writes at
+// once (sql/memkv) does not implement it.
+type WriteFlusher interface {
+	FlushWrites(ctx context.Context) error
+}
+
 // Savepoint is a transaction's mark, opaque to the SQL layer.
 type Savepoint any
 

@@ -226,6 +226,13 @@ func (t *Txn) revoke(ctx context.Context, ids []uint32) error {
 		node int32
 		exp  hlc.Timestamp
 	}
+	// The descriptors' writes go down first: every lease acquisition
+	// from here on must meet them (their intents) and wait.
+	if f, ok := t.Txn.(kvapi.WriteFlusher); ok {
+		if err := f.FlushWrites(ctx); err != nil {
+			return err
+		}
+	}
 	var records []record
 	holders := map[int32]bool{}
 	for _, id := range ids {

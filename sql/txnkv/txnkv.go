@@ -29,8 +29,8 @@ type txnDB struct{ db *txn.DB }
 func (d txnDB) NewTxn(ctx context.Context) (kvapi.Txn, error) {
 	t := d.db.NewTxn("sql")
 	// SQL's writes are blind (Put, Del; it reads first what they depend
-	// on): held back until the next read or the commit, a statement's
-	// writes travel in one batch, and an implicit transaction on one range
+	// on): held back until a read of their keys or the commit, a
+	// transaction's writes travel in one batch, and one on one range
 	// commits in one Raft command.
 	t.BufferWrites()
 	return &txnAdapter{t: t}, nil
@@ -164,6 +164,9 @@ func (a *txnAdapter) DelMany(ctx context.Context, keys [][]byte) error {
 func (a *txnAdapter) Del(ctx context.Context, key []byte) error {
 	return sqlError(a.t.Del(ctx, key))
 }
+
+// FlushWrites implements kvapi.WriteFlusher.
+func (a *txnAdapter) FlushWrites(ctx context.Context) error { return sqlError(a.t.FlushWrites(ctx)) }
 
 func (a *txnAdapter) Commit(ctx context.Context) error { return sqlError(a.t.Commit(ctx)) }
 
