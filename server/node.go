@@ -39,6 +39,7 @@ import (
 	"github.com/meridiandb/meridian/rpc"
 	"github.com/meridiandb/meridian/server/serverpb"
 	"github.com/meridiandb/meridian/sql"
+	"github.com/meridiandb/meridian/sql/advisory"
 	"github.com/meridiandb/meridian/sql/lease"
 	"github.com/meridiandb/meridian/sql/mon"
 	"github.com/meridiandb/meridian/sql/txnkv"
@@ -308,6 +309,7 @@ func (n *Node) startStore(ident *serverpb.StoreIdent, bootstrap bool) error {
 		ex.UseLeases(leases)
 		ex.UseMemoryMonitor(n.sqlMem)
 		ex.UseClusterAdmin(sqlAdmin{n})
+		ex.UseAdvisoryLocks(advisory.NewManager(txnkv.NewDB(n.db), advisoryLiveness{nl, clock}), int32(n.nodeID), selfEpoch(nl))
 		var auth pgwire.Authenticator
 		if cfg.SQLAuthenticate {
 			auth = sql.NewRoleAuthenticator(txnkv.NewDB(n.db))

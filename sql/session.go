@@ -61,6 +61,7 @@ import (
 	"github.com/lib/pq/oid"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/pgwire"
+	"github.com/meridiandb/meridian/sql/advisory"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/lease"
@@ -88,6 +89,11 @@ type Executor struct {
 	mem *mon.BytesMonitor
 	// bootstrapped: the built-in databases are known to exist.
 	bootstrapped atomic.Bool
+	// advisory are the advisory locks, taken as sessions of advisoryNode
+	// at the liveness epoch advisoryEpoch returns (advisory_locks.go).
+	advisory      *advisory.Manager
+	advisoryNode  int32
+	advisoryEpoch func() (int64, bool)
 }
 
 // maxImplicitRetries bounds the retries of a statement outside a
@@ -97,7 +103,7 @@ const maxImplicitRetries = 20
 // NewExecutor returns an executor over db; now is the clock statements
 // read (now(), unique_rowid()).
 func NewExecutor(db kvapi.DB, now func() time.Time) *Executor {
-	return &Executor{db: db, now: now}
+	return &Executor{db: db, now: now, advisory: advisory.NewManager(db, nil)}
 }
 
 // UseLeases makes the sessions take table descriptors from m's leases.
@@ -198,6 +204,11 @@ type session struct {
 	// string or an Execute runs); otherwise a statement outside a block
 	// commits on its own.
 	pipelined bool
+	// advisory are the advisory locks the session holds
+	// (advisory_locks.go); warnings are notices its functions raised,
+	// sent with the statement's result.
+	advisory advisoryLocks
+	warnings []notice
 }
 
 func (s *session) TxnStatus() pgwire.TxnStatus { return s.status }
@@ -221,6 +232,11 @@ func (s *session) Close() {
 		_ = s.dropTempSchema(ctx)
 		cancel()
 	}
+	// Its advisory locks too; those left behind (a node stopping) hold
+	// nothing once the node's liveness epoch ends.
+	ctx, cancel := context.WithTimeout(context.Background(), closeRollbackTimeout)
+	s.releaseAdvisoryLocks(ctx)
+	cancel()
 }
 
 // closeRollbackTimeout bounds a rollback that nobody waits for: of a
@@ -525,11 +541,14 @@ func wireColumns(cols []resultColumn, formats []int16) []pgwire.Column {
 func (s *session) execStmt(ctx context.Context, stmt tree.Statement, nParams int, params tree.Datums, hints []*types.T) (*result, error) {
 	ctx, done := s.statementContext(ctx)
 	res, err := s.execStmtTxn(ctx, stmt, nParams, params, hints)
+	s.endXactAdvisoryLocks(ctx)
+	warnings := s.warnings
+	s.warnings = nil
 	if err = done(err); err != nil {
 		res.close()
 		return nil, err
 	}
-	res.notices = s.filterNotices(res.notices)
+	res.notices = s.filterNotices(append(warnings, res.notices...))
 	return res, nil
 }
 
@@ -805,6 +824,7 @@ func (s *session) attempt(ctx context.Context, fn func(kvapi.Txn) error) error {
 func (s *session) endImplicit(ctx context.Context, commit bool) error {
 	txn := s.txn
 	s.txn, s.implicit = nil, false
+	defer s.endXactAdvisoryLocks(ctx)
 	if !commit {
 		// Also after a cancel or timeout: the intents must go.
 		_ = txn.Rollback(context.WithoutCancel(ctx))

@@ -48,7 +48,10 @@ type EvalCtx struct {
 	// Session is the session, for current_user and current_setting; nil
 	// outside a statement.
 	Session Session
-	Params  tree.Datums
+	// Advisory are the session's advisory locks; nil outside a statement
+	// (the functions then fail with 0A000).
+	Advisory AdvisoryLocks
+	Params   tree.Datums
 	// Row holds the values of the IndexedVars (the source's columns).
 	Row tree.Datums
 	// StmtTime is the statement's time: now() and relative date literals.

@@ -48,3 +48,20 @@ type Session interface {
 	// SearchPath is the schemas unqualified names resolve in, in order.
 	SearchPath() []string
 }
+
+// AdvisoryLocks are the session's advisory locks (pg_advisory_lock and its
+// family, builtins_advisory.go). A lock is named by key in space 1 (one
+// bigint) or 2 (two ints, as the high and low halves of key). Package sql
+// implements them over sql/advisory, for the whole cluster.
+type AdvisoryLocks interface {
+	// AdvisoryLock takes the lock, shared or exclusive, for the session or
+	// (xact) its transaction. With wait it waits for it; without, it
+	// reports whether it took it.
+	AdvisoryLock(e *EvalCtx, space uint8, key int64, shared, xact, wait bool) (bool, error)
+	// AdvisoryUnlock releases one session-level hold of the lock; false,
+	// with a warning, if the session holds none.
+	AdvisoryUnlock(e *EvalCtx, space uint8, key int64, shared bool) (bool, error)
+	// AdvisoryUnlockAll releases every session-level advisory lock the
+	// session holds.
+	AdvisoryUnlockAll(e *EvalCtx) error
+}
