@@ -19,7 +19,7 @@ import (
 )
 
 // conn is one client connection. Only its own goroutine touches it, except
-// for cancelQuery.
+// for cancelQuery and the notifications (notify, notifier).
 type conn struct {
 	s   *Server
 	nc  net.Conn
@@ -44,6 +44,19 @@ type conn struct {
 	// ready: the last message sent was ReadyForQuery; the session's idle
 	// timeouts apply to the wait for the next one.
 	ready bool
+
+	// Notifications (LISTEN/NOTIFY) arrive from other goroutines:
+	// pending holds them (pendingMu) until the next ReadyForQuery outside
+	// a transaction block, or until the notifier goroutine (started with
+	// the first) writes them while the loop waits idle outside one
+	// (idleOutside). writeMu keeps the two writers apart; the one who
+	// delivers a notification never waits for the socket.
+	pendingMu   sync.Mutex
+	pending     []Notification
+	notifyKick  chan struct{}
+	writeMu     sync.Mutex
+	idleOutside bool
+	done        chan struct{} // closed when the connection ends
 
 	stateMu sync.Mutex
 	// busy is set while a message is handled; closing once a drain has
@@ -73,7 +86,8 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	defer stopClose()
 	defer func() { _ = nc.Close() }()
 
-	c := &conn{s: s, nc: nc, stmts: map[string]Statement{}, portals: map[string]Portal{}}
+	c := &conn{s: s, nc: nc, stmts: map[string]Statement{}, portals: map[string]Portal{}, done: make(chan struct{})}
+	defer close(c.done)
 	c.setConn(nc)
 	args, ok := c.startup(ctx)
 	if !ok {
@@ -94,7 +108,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		c.fatal(err)
 		return
 	}
-	args.ProcessID, args.ServerVersion = c.pid, s.cfg.ServerVersion
+	args.ProcessID, args.ServerVersion, args.Notify = c.pid, s.cfg.ServerVersion, c.notify
 	var warnings []*pgproto3.NoticeResponse
 	args.Warn = func(code pgerror.Code, msg string) {
 		warnings = append(warnings, &pgproto3.NoticeResponse{
@@ -260,6 +274,9 @@ func (c *conn) loop(ctx context.Context) error {
 			_ = c.nc.SetReadDeadline(hlc.PhysicalNow().Add(idle))
 		}
 		msg, err := c.be.Receive()
+		c.writeMu.Lock()
+		c.idleOutside = false
+		c.writeMu.Unlock()
 		c.ready = false
 		if idle > 0 {
 			_ = c.nc.SetReadDeadline(time.Time{})
@@ -574,9 +591,74 @@ func (c *conn) readyForQuery() {
 	if c.sess != nil {
 		st = c.sess.TxnStatus()
 	}
+	c.writeMu.Lock()
+	if st == TxnIdle {
+		c.sendPending()
+	}
 	c.send(&pgproto3.ReadyForQuery{TxStatus: byte(st)})
 	c.flush()
+	c.idleOutside = st == TxnIdle
+	c.writeMu.Unlock()
 	c.ready = true
+}
+
+// notify delivers a notification (SessionArgs.Notify) from any goroutine,
+// without waiting: it is written before the next ReadyForQuery outside a
+// transaction block, or by the notifier at once if the connection waits
+// idle outside one.
+func (c *conn) notify(n Notification) {
+	c.pendingMu.Lock()
+	c.pending = append(c.pending, n)
+	kick := c.notifyKick
+	if kick == nil {
+		kick = make(chan struct{}, 1)
+		c.notifyKick = kick
+		if err := c.s.stopper.RunAsyncTask("pgwire-notifier", func(ctx context.Context) { c.notifier(ctx, kick) }); err != nil {
+			c.notifyKick = nil // stopping: the next ReadyForQuery, if any, delivers
+		}
+	}
+	c.pendingMu.Unlock()
+	select {
+	case kick <- struct{}{}:
+	default:
+	}
+}
+
+// notifier writes the pending notifications whenever it is kicked while
+// the connection waits idle outside a transaction block, until the
+// connection ends.
+func (c *conn) notifier(ctx context.Context, kick chan struct{}) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.done:
+			return
+		case <-kick:
+		}
+		c.writeMu.Lock()
+		if c.idleOutside {
+			c.sendPending()
+			c.flush()
+		}
+		c.writeMu.Unlock()
+	}
+}
+
+// sendPending sends the notifications waiting for delivery; writeMu is
+// held.
+func (c *conn) sendPending() {
+	c.pendingMu.Lock()
+	ns := c.pending
+	c.pending = nil
+	c.pendingMu.Unlock()
+	for _, n := range ns {
+		c.send(notificationResponse(n))
+	}
+}
+
+func notificationResponse(n Notification) *pgproto3.NotificationResponse {
+	return &pgproto3.NotificationResponse{PID: n.PID, Channel: n.Channel, Payload: n.Payload}
 }
 
 // send queues a message; a write error is kept and ends the connection.

@@ -32,6 +32,18 @@ type SessionArgs struct {
 	// Warn sends the client a warning once the session has started (a
 	// startup parameter whose value the session does not take, say).
 	Warn func(code pgerror.Code, msg string)
+	// Notify delivers a notification (LISTEN/NOTIFY) to the client, from
+	// any goroutine: at once if the connection waits for its next
+	// message outside a transaction block, else just before its next
+	// ReadyForQuery outside one, as PostgreSQL delivers them.
+	Notify func(Notification)
+}
+
+// Notification is one NOTIFY as a listening client receives it: the
+// channel, the payload, and the process ID of the session that sent it.
+type Notification struct {
+	PID              uint32
+	Channel, Payload string
 }
 
 // TxnStatus is the transaction state a ReadyForQuery message reports.

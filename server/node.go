@@ -42,6 +42,7 @@ import (
 	"github.com/meridiandb/meridian/sql/advisory"
 	"github.com/meridiandb/meridian/sql/lease"
 	"github.com/meridiandb/meridian/sql/mon"
+	"github.com/meridiandb/meridian/sql/notify"
 	"github.com/meridiandb/meridian/sql/txnkv"
 	"github.com/meridiandb/meridian/stop"
 	"github.com/meridiandb/meridian/txn"
@@ -310,6 +311,11 @@ func (n *Node) startStore(ident *serverpb.StoreIdent, bootstrap bool) error {
 		ex.UseMemoryMonitor(n.sqlMem)
 		ex.UseClusterAdmin(sqlAdmin{n})
 		ex.UseAdvisoryLocks(advisory.NewManager(txnkv.NewDB(n.db), advisoryLiveness{nl, clock}), int32(n.nodeID), selfEpoch(nl))
+		hub := notify.NewHub(notifySource{db: n.db, clock: clock})
+		if err := n.stopper.RunAsyncTask("notify-hub", hub.Run); err != nil {
+			return err
+		}
+		ex.UseNotifications(hub)
 		var auth pgwire.Authenticator
 		if cfg.SQLAuthenticate {
 			auth = sql.NewRoleAuthenticator(txnkv.NewDB(n.db))

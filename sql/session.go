@@ -66,6 +66,7 @@ import (
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/lease"
 	"github.com/meridiandb/meridian/sql/mon"
+	"github.com/meridiandb/meridian/sql/notify"
 	"github.com/meridiandb/meridian/sql/parsecache"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/pgformat"
@@ -94,6 +95,9 @@ type Executor struct {
 	advisory      *advisory.Manager
 	advisoryNode  int32
 	advisoryEpoch func() (int64, bool)
+	// notify delivers NOTIFY to the node's listening sessions (nil:
+	// LISTEN and NOTIFY answer 0A000).
+	notify *notify.Hub
 }
 
 // maxImplicitRetries bounds the retries of a statement outside a
@@ -133,7 +137,7 @@ var _ pgwire.Executor = (*Executor)(nil)
 func (ex *Executor) NewSession(ctx context.Context, args pgwire.SessionArgs) (pgwire.Session, error) {
 	s := &session{ex: ex, user: args.User, pid: args.ProcessID, serverVersion: args.ServerVersion, status: pgwire.TxnIdle,
 		settings: map[string]string{}, undoOnRollback: map[string]savedSetting{}, undoOnCommit: map[string]savedSetting{},
-		connCtx: ctx}
+		connCtx: ctx, deliver: args.Notify}
 	if err := s.applyStartupParams(args.Params, args.Warn); err != nil {
 		return nil, err
 	}
@@ -209,6 +213,11 @@ type session struct {
 	// sent with the statement's result.
 	advisory advisoryLocks
 	warnings []notice
+	// notifications are the session's LISTENs and the NOTIFYs of its
+	// transaction (notify_stmts.go); deliver hands a notification to its
+	// connection.
+	notifications notifyState
+	deliver       func(pgwire.Notification)
 }
 
 func (s *session) TxnStatus() pgwire.TxnStatus { return s.status }
@@ -231,6 +240,9 @@ func (s *session) Close() {
 		ctx, cancel := context.WithTimeout(context.Background(), closeRollbackTimeout)
 		_ = s.dropTempSchema(ctx)
 		cancel()
+	}
+	if s.notifications.listener != nil {
+		s.unlistenAll()
 	}
 	// Its advisory locks too; those left behind (a node stopping) hold
 	// nothing once the node's liveness epoch ends.
@@ -426,6 +438,11 @@ func parseRewritten(query string, grammar func(string) (statements.Statements, e
 	if containsFold(query, "vacuum") || containsFold(query, "analy") {
 		if stmts, ok := parseMaintenance(query); ok {
 			return stmts, nil
+		}
+	}
+	if containsFold(query, "listen") || containsFold(query, "notify") {
+		if stmts, ok, err := parseNotify(query, grammar); ok {
+			return stmts, err
 		}
 	}
 	if (containsFold(query, "role") || containsFold(query, "user") || containsFold(query, "grant") || containsFold(query, "revoke")) &&
@@ -896,6 +913,9 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 	}
 	if st, ok := stmt.(*tree.Discard); ok {
 		return s.discard(ctx, txn, b, st)
+	}
+	if res, ok, err := s.execNotify(ctx, txn, stmt); ok {
+		return res, err
 	}
 	if res, ok, err := s.execAdmin(b, r, stmt); ok {
 		return res, err

@@ -476,6 +476,9 @@ func (s *session) inTxn() bool { return s.txn != nil || s.pipelined }
 // endTxnSettings ends the transaction's changes to settings: at a commit
 // those of SET LOCAL are undone, at a rollback all of them.
 func (s *session) endTxnSettings(commit bool) {
+	// LISTEN and UNLISTEN are settings of a sort: they too take effect
+	// at the commit.
+	s.endTxnListens(commit)
 	undo := s.undoOnRollback
 	if commit {
 		undo = s.undoOnCommit

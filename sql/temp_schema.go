@@ -7,6 +7,7 @@ import (
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/meridiandb/meridian/pgwire"
+	"github.com/meridiandb/meridian/sql/advisory"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
@@ -100,7 +101,8 @@ func (s *session) dropTempSchema(ctx context.Context) error {
 
 // discard runs DISCARD TEMP (the session's temporary relations go, in
 // txn), DISCARD SEQUENCES (its currval/lastval state) and DISCARD ALL
-// (those, its SQL-level prepared statements, settings and role, as
+// (those, its SQL-level prepared statements, settings, role, LISTENs and
+// advisory locks, as
 // connection poolers such as PgBouncer reset a connection; not inside a
 // transaction block, as in PostgreSQL).
 func (s *session) discard(ctx context.Context, txn kvapi.Txn, b *builder, st *tree.Discard) (*result, error) {
@@ -120,6 +122,13 @@ func (s *session) discard(ctx context.Context, txn kvapi.Txn, b *builder, st *tr
 			return nil, err
 		}
 		if _, err := s.setRole(ctx, &tree.SetVar{Name: "role", Reset: true}); err != nil {
+			return nil, err
+		}
+		// UNLISTEN *, and the advisory locks go (pg_advisory_unlock_all).
+		if s.notifications.listener != nil {
+			s.unlistenAll()
+		}
+		if err := s.releaseAll(ctx, advisory.SessionScope); err != nil {
 			return nil, err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/volatility"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
 // Functions of the session: its role, its process, its settings.
@@ -13,6 +14,26 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 	"current_user": {sessionFn(func(s Session) tree.Datum { return tree.NewDName(s.User()) })},
 	"session_user": {sessionFn(func(s Session) tree.Datum { return tree.NewDName(s.SessionUser()) })},
 	"current_role": {sessionFn(func(s Session) tree.Datum { return tree.NewDName(s.User()) })},
+	// pg_notify is NOTIFY as a function: the channel is a string, taken
+	// as it is.
+	"pg_notify": {{
+		Types:      tree.ParamTypes{{Name: "channel", Typ: types.String}, {Name: "payload", Typ: types.String}},
+		ReturnType: tree.FixedReturnType(types.Void), Volatility: volatility.Volatile, Class: tree.NormalClass,
+		CalledOnNullInput: true,
+		Fn: BuiltinFn(func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
+			if e.Session == nil {
+				return nil, pgerror.Unsupported("pg_notify outside a session")
+			}
+			var ch, payload string
+			if a[0] != tree.DNull {
+				ch = string(tree.MustBeDString(a[0]))
+			}
+			if a[1] != tree.DNull {
+				payload = string(tree.MustBeDString(a[1]))
+			}
+			return tree.DVoidDatum, e.Session.Notify(e, ch, payload)
+		}),
+	}},
 	"pg_backend_pid": {{
 		Types: tree.ParamTypes{}, ReturnType: tree.FixedReturnType(types.Int4), Volatility: volatility.Stable, Class: tree.NormalClass,
 		Fn: BuiltinFn(func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {

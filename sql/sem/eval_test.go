@@ -99,6 +99,9 @@ func (s *fakeSession) SetConfig(name, value string, local bool) (string, error) 
 }
 func (s *fakeSession) Database() (string, bool) { return "shop", true }
 func (s *fakeSession) SearchPath() []string     { return []string{"app", "public"} }
+func (s *fakeSession) Notify(e *sem.EvalCtx, channel, payload string) error {
+	return pgerror.Unsupported("pg_notify")
+}
 
 // fakeSequences is one sequence per name, starting at 1.
 type fakeSequences map[string]int64

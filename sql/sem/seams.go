@@ -47,6 +47,9 @@ type Session interface {
 	Database() (string, bool)
 	// SearchPath is the schemas unqualified names resolve in, in order.
 	SearchPath() []string
+	// Notify is pg_notify: NOTIFY channel, payload in the statement's
+	// transaction.
+	Notify(e *EvalCtx, channel, payload string) error
 }
 
 // AdvisoryLocks are the session's advisory locks (pg_advisory_lock and its
