@@ -36,6 +36,10 @@ type conn struct {
 
 	stmts   map[string]Statement
 	portals map[string]Portal
+	// deallocated are the statements DEALLOCATE closed, closed once the
+	// message that ran it is done (all: every one).
+	deallocated    []string
+	deallocatedAll bool
 	// skipToSync is set after an error in the extended protocol: every
 	// message up to the next Sync is discarded.
 	skipToSync bool
@@ -56,6 +60,12 @@ type conn struct {
 	notifyKick  chan struct{}
 	writeMu     sync.Mutex
 	idleOutside bool
+	// waiting: the loop waits for the next message after a
+	// ReadyForQuery (writeMu); terminating: pg_terminate_backend asked the
+	// connection to end (stateMu).
+	waiting     bool
+	terminating bool
+	told        bool          // the client was sent the FATAL error of a termination
 	done        chan struct{} // closed when the connection ends
 
 	stateMu sync.Mutex
@@ -109,6 +119,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		return
 	}
 	args.ProcessID, args.ServerVersion, args.Notify = c.pid, s.cfg.ServerVersion, c.notify
+	args.Cancel, args.Terminate, args.Deallocate = c.cancelQuery, c.terminate, c.deallocate
 	var warnings []*pgproto3.NoticeResponse
 	args.Warn = func(code pgerror.Code, msg string) {
 		warnings = append(warnings, &pgproto3.NoticeResponse{
@@ -275,7 +286,7 @@ func (c *conn) loop(ctx context.Context) error {
 		}
 		msg, err := c.be.Receive()
 		c.writeMu.Lock()
-		c.idleOutside = false
+		c.idleOutside, c.waiting = false, false
 		c.writeMu.Unlock()
 		c.ready = false
 		if idle > 0 {
@@ -343,8 +354,18 @@ func (c *conn) loop(ctx context.Context) error {
 		default:
 			return pgerror.Newf(pgerror.CodeProtocolViolation, "unexpected message %T", msg)
 		}
+		c.closeDeallocated()
 		if c.err != nil {
 			return errConnDone
+		}
+		c.stateMu.Lock()
+		terminating := c.terminating
+		c.stateMu.Unlock()
+		if terminating && c.told {
+			return errConnDone
+		}
+		if terminating {
+			return errTerminated
 		}
 	}
 }
@@ -559,6 +580,37 @@ func (c *conn) closeObject(m *pgproto3.Close) error {
 	return nil
 }
 
+// deallocate is SessionArgs.Deallocate: the statement (every one, for
+// "") is closed after the message that runs the DEALLOCATE, which may
+// itself be executing one of them.
+func (c *conn) deallocate(name string) bool {
+	if name == "" {
+		c.deallocatedAll = true
+		return true
+	}
+	if c.stmts[name] == nil {
+		return false
+	}
+	c.deallocated = append(c.deallocated, name)
+	return true
+}
+
+func (c *conn) closeDeallocated() {
+	if c.deallocatedAll {
+		for name, st := range c.stmts {
+			st.Close()
+			delete(c.stmts, name)
+		}
+	}
+	for _, name := range c.deallocated {
+		if st := c.stmts[name]; st != nil {
+			st.Close()
+			delete(c.stmts, name)
+		}
+	}
+	c.deallocated, c.deallocatedAll = nil, false
+}
+
 func (c *conn) sendRowDescription(cols []Column) {
 	if cols == nil {
 		c.send(&pgproto3.NoData{})
@@ -597,9 +649,34 @@ func (c *conn) readyForQuery() {
 	}
 	c.send(&pgproto3.ReadyForQuery{TxStatus: byte(st)})
 	c.flush()
-	c.idleOutside = st == TxnIdle
+	c.idleOutside, c.waiting = st == TxnIdle, true
 	c.writeMu.Unlock()
 	c.ready = true
+}
+
+// errTerminated ends a connection pg_terminate_backend ended.
+var errTerminated = pgerror.New(pgerror.CodeAdminShutdown, "terminating connection due to administrator command")
+
+// terminate ends the connection (SessionArgs.Terminate, from any
+// goroutine): a connection waiting for a message gets FATAL 57P01 and
+// closes now; a busy one has its query cancelled and ends, with the same
+// error, once the message it handles is done.
+func (c *conn) terminate() {
+	c.stateMu.Lock()
+	c.terminating = true
+	c.stateMu.Unlock()
+	c.cancelQuery()
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if !c.waiting {
+		return
+	}
+	c.send(errorResponse(errTerminated, pgerror.SeverityFatal))
+	c.flush()
+	c.stateMu.Lock()
+	c.closing = true
+	c.stateMu.Unlock()
+	_ = c.nc.Close()
 }
 
 // notify delivers a notification (SessionArgs.Notify) from any goroutine,
@@ -684,6 +761,17 @@ func (c *conn) flush() {
 }
 
 func (c *conn) sendError(err error) {
+	c.stateMu.Lock()
+	terminating := c.terminating
+	c.stateMu.Unlock()
+	if terminating {
+		// The statement failed because pg_terminate_backend cancelled
+		// it: the client hears why, as from PostgreSQL, and the loop ends.
+		c.send(errorResponse(errTerminated, pgerror.SeverityFatal))
+		c.flush()
+		c.told = true
+		return
+	}
 	c.send(errorResponse(err, pgerror.SeverityError))
 }
 

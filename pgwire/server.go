@@ -59,6 +59,20 @@ type Config struct {
 	// Observer, when set, is told of connections and statements (the
 	// node's metrics).
 	Observer Observer
+	// NodeID, if set (below 2^11), is put in the top bits of every
+	// process ID the server hands out, so that process IDs are unique in
+	// the cluster and name their node (NodeOfPID).
+	NodeID int32
+}
+
+// pidNodeShift is where a process ID keeps its node's ID.
+const pidNodeShift = 20
+
+// NodeOfPID returns the node whose server handed out process ID pid;
+// false if none is named (a server without a NodeID).
+func NodeOfPID(pid uint32) (int32, bool) {
+	n := int32(pid >> pidNodeShift)
+	return n, n > 0
 }
 
 // Observer watches a server's connections and statements. Its methods are
@@ -177,7 +191,13 @@ func (s *Server) register(c *conn) bool {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
 		pid := binary.BigEndian.Uint32(b[:4]) &^ (1 << 31)
-		if pid == 0 || s.mu.conns[pid] != nil {
+		if n := s.cfg.NodeID; n > 0 && n < 1<<(31-pidNodeShift) {
+			pid = uint32(n)<<pidNodeShift | pid&(1<<pidNodeShift-1)
+		} else {
+			// Random, below every node's: NodeOfPID names no node.
+			pid &= 1<<pidNodeShift - 1
+		}
+		if pid&(1<<pidNodeShift-1) == 0 || s.mu.conns[pid] != nil {
 			continue
 		}
 		c.pid, c.secret = pid, binary.BigEndian.Uint32(b[4:])

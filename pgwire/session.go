@@ -37,6 +37,16 @@ type SessionArgs struct {
 	// message outside a transaction block, else just before its next
 	// ReadyForQuery outside one, as PostgreSQL delivers them.
 	Notify func(Notification)
+	// Cancel cancels the statement the connection runs, if any, as a
+	// CancelRequest would; Terminate ends the connection (FATAL 57P01),
+	// at once if it waits for a message, else once its statement is
+	// cancelled. Both may be called from any goroutine.
+	Cancel, Terminate func()
+	// Deallocate closes the protocol-level prepared statement name
+	// (every one, for ""), as DEALLOCATE and DISCARD ALL do, once the
+	// message being handled is done; false if there is none of that
+	// name. Called from the session's own statements.
+	Deallocate func(name string) bool
 }
 
 // Notification is one NOTIFY as a listening client receives it: the

@@ -105,6 +105,9 @@ type Node struct {
 	ranges *kvclient.Sender
 	db     *txn.DB
 	sqlSrv *pgwire.Server
+	// sqlExec is the node's SQL executor, once SQL is served (its
+	// sessions answer the Admin service's ListSessions).
+	sqlExec atomic.Pointer[sql.Executor]
 	// leases are the node's table descriptor leases (nil without SQL).
 	leases atomic.Pointer[lease.Manager]
 	// metrics is the node's Prometheus registry and collectors.
@@ -316,11 +319,14 @@ func (n *Node) startStore(ident *serverpb.StoreIdent, bootstrap bool) error {
 			return err
 		}
 		ex.UseNotifications(hub)
+		ex.UseClusterSessions(clusterSessions{n})
+		n.sqlExec.Store(ex)
 		var auth pgwire.Authenticator
 		if cfg.SQLAuthenticate {
 			auth = sql.NewRoleAuthenticator(txnkv.NewDB(n.db))
 		}
-		srv, err := pgwire.NewServer(pgwire.Config{Executor: ex, Auth: auth, TLS: cfg.SQLTLS, RequireTLS: cfg.SQLRequireTLS, Observer: n.metrics}, n.stopper)
+		srv, err := pgwire.NewServer(pgwire.Config{Executor: ex, Auth: auth, TLS: cfg.SQLTLS, RequireTLS: cfg.SQLRequireTLS, Observer: n.metrics,
+			NodeID: int32(n.nodeID)}, n.stopper)
 		if err == nil {
 			err = srv.Serve(cfg.SQLListener)
 		}

@@ -24,7 +24,11 @@ func (n *virtualNode) explain() (string, []*planNode) { return "virtual table", 
 func (n *virtualNode) next(r *runner) (tree.Datums, error) {
 	if !n.done {
 		n.done = true
-		rows, err := n.vt.Rows(r.ctx, &vtable.Env{Txn: r.txn, DB: n.db})
+		env := &vtable.Env{Txn: r.txn, DB: n.db}
+		if s, ok := r.eval.Session.(*session); ok {
+			env.Activity = s.ex.sessionsNow
+		}
+		rows, err := n.vt.Rows(r.ctx, env)
 		if err != nil {
 			return nil, err
 		}

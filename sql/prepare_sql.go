@@ -27,11 +27,14 @@ func (s *session) execSQLPrepare(ctx context.Context, st statements.Statement[tr
 		res, err := s.sqlExecute(ctx, x)
 		return res, true, err
 	case *tree.Deallocate:
+		// The protocol-level prepared statements (a driver's Parse) go
+		// too, as in PostgreSQL.
 		if x.Name == "" {
 			s.sqlPrepared = nil
+			s.deallocateProtocol("")
 			return &result{tag: "DEALLOCATE ALL"}, true, nil
 		}
-		if s.sqlPrepared[string(x.Name)] == nil {
+		if s.sqlPrepared[string(x.Name)] == nil && !s.deallocateProtocol(string(x.Name)) {
 			return nil, true, pgerror.Newf(pgerror.CodeInvalidSQLStatementName, "prepared statement %q does not exist", string(x.Name))
 		}
 		delete(s.sqlPrepared, string(x.Name))
@@ -94,4 +97,13 @@ func (s *session) sqlExecute(ctx context.Context, x *tree.Execute) (*result, err
 		params[i] = d
 	}
 	return s.execStmt(ctx, ps.ast, ps.nParams, params, ps.params)
+}
+
+// deallocateProtocol closes the connection's protocol-level prepared
+// statement name (all of them, for ""); false if there is none.
+func (s *session) deallocateProtocol(name string) bool {
+	if s.deallocate == nil {
+		return false
+	}
+	return s.deallocate(name)
 }

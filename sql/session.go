@@ -98,6 +98,10 @@ type Executor struct {
 	// notify delivers NOTIFY to the node's listening sessions (nil:
 	// LISTEN and NOTIFY answer 0A000).
 	notify *notify.Hub
+	// registry are the executor's sessions, cluster reaches every
+	// node's (activity.go).
+	registry sessionRegistry
+	cluster  ClusterSessions
 }
 
 // maxImplicitRetries bounds the retries of a statement outside a
@@ -137,13 +141,14 @@ var _ pgwire.Executor = (*Executor)(nil)
 func (ex *Executor) NewSession(ctx context.Context, args pgwire.SessionArgs) (pgwire.Session, error) {
 	s := &session{ex: ex, user: args.User, pid: args.ProcessID, serverVersion: args.ServerVersion, status: pgwire.TxnIdle,
 		settings: map[string]string{}, undoOnRollback: map[string]savedSetting{}, undoOnCommit: map[string]savedSetting{},
-		connCtx: ctx, deliver: args.Notify}
+		connCtx: ctx, deliver: args.Notify, deallocate: args.Deallocate}
 	if err := s.applyStartupParams(args.Params, args.Warn); err != nil {
 		return nil, err
 	}
 	if err := s.openDatabase(ctx, args.Database); err != nil {
 		return nil, err
 	}
+	s.startActivity(args)
 	return s, nil
 }
 
@@ -218,11 +223,17 @@ type session struct {
 	// connection.
 	notifications notifyState
 	deliver       func(pgwire.Notification)
+	// activity is what pg_stat_activity shows of the session.
+	activity activity
+	// deallocate closes the connection's protocol-level prepared
+	// statements (pgwire's SessionArgs.Deallocate).
+	deallocate func(name string) bool
 }
 
 func (s *session) TxnStatus() pgwire.TxnStatus { return s.status }
 
 func (s *session) Close() {
+	s.ex.registry.remove(s)
 	if s.txn != nil {
 		// Best effort, and bounded: a connection closing while its node
 		// stops must not wait for a cluster that is going away (the
@@ -297,6 +308,8 @@ func recoverInternal(err *error) {
 }
 
 func (s *session) ExecSimple(ctx context.Context, query string, w pgwire.ResultWriter) (err error) {
+	s.beginStatement(query)
+	defer s.endStatement()
 	// An error (a panic included, which recoverInternal below turns into
 	// one first) rolls back the query string's implicit transaction.
 	var stmts statements.Statements
@@ -1084,7 +1097,7 @@ func (s *session) Prepare(ctx context.Context, query string, paramOIDs []uint32)
 	if len(stmts) == 0 {
 		return ps, nil
 	}
-	ps.ast, ps.nParams = stmts[0].AST, stmts[0].NumPlaceholders
+	ps.ast, ps.nParams, ps.sql = stmts[0].AST, stmts[0].NumPlaceholders, query
 	ps.hints = make([]*types.T, ps.nParams)
 	for i, o := range paramOIDs {
 		if i >= ps.nParams {
@@ -1113,6 +1126,7 @@ func (s *session) Prepare(ctx context.Context, query string, paramOIDs []uint32)
 // columns. The plan itself is built anew at each execution.
 type prepared struct {
 	s       *session
+	sql     string         // its text, as pg_stat_activity shows it
 	ast     tree.Statement // nil: an empty query
 	nParams int
 	hints   []*types.T
@@ -1260,6 +1274,8 @@ func (p *portal) Columns() []pgwire.Column {
 func (p *portal) Close() { p.res.close() }
 
 func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.ResultWriter) (_ bool, err error) {
+	p.ps.s.beginStatement(p.ps.sql)
+	defer p.ps.s.endStatement()
 	defer recoverInternal(&err)
 	if p.ps.ast == nil {
 		w.EmptyQuery()

@@ -101,9 +101,9 @@ func (s *session) dropTempSchema(ctx context.Context) error {
 
 // discard runs DISCARD TEMP (the session's temporary relations go, in
 // txn), DISCARD SEQUENCES (its currval/lastval state) and DISCARD ALL
-// (those, its SQL-level prepared statements, settings, role, LISTENs and
-// advisory locks, as
-// connection poolers such as PgBouncer reset a connection; not inside a
+// (those, its prepared statements, SQL-level and the protocol's,
+// settings, role, LISTENs and advisory locks, as connection poolers such
+// as PgBouncer reset a connection; not inside a
 // transaction block, as in PostgreSQL).
 func (s *session) discard(ctx context.Context, txn kvapi.Txn, b *builder, st *tree.Discard) (*result, error) {
 	res := &result{tag: "DISCARD " + map[tree.DiscardMode]string{
@@ -118,6 +118,7 @@ func (s *session) discard(ctx context.Context, txn kvapi.Txn, b *builder, st *tr
 	}
 	if st.Mode == tree.DiscardModeAll {
 		s.sqlPrepared = nil
+		s.deallocateProtocol("")
 		if _, err := s.setVar(&tree.SetVar{ResetAll: true}); err != nil {
 			return nil, err
 		}

@@ -1054,6 +1054,353 @@ func (x *CheckConsistencyResponse) GetRanges() []*RangeConsistency {
 	return nil
 }
 
+type ListSessionsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSessionsRequest) Reset() {
+	*x = ListSessionsRequest{}
+	mi := &file_server_serverpb_server_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSessionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSessionsRequest) ProtoMessage() {}
+
+func (x *ListSessionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_server_serverpb_server_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSessionsRequest.ProtoReflect.Descriptor instead.
+func (*ListSessionsRequest) Descriptor() ([]byte, []int) {
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{17}
+}
+
+// SessionActivity is one SQL session as pg_stat_activity shows it; times
+// are Unix nanoseconds, 0 for none.
+type SessionActivity struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Pid             uint32                 `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
+	User            string                 `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`
+	Database        string                 `protobuf:"bytes,3,opt,name=database,proto3" json:"database,omitempty"`
+	ApplicationName string                 `protobuf:"bytes,4,opt,name=application_name,json=applicationName,proto3" json:"application_name,omitempty"`
+	ClientAddr      string                 `protobuf:"bytes,5,opt,name=client_addr,json=clientAddr,proto3" json:"client_addr,omitempty"`
+	ClientPort      int32                  `protobuf:"varint,6,opt,name=client_port,json=clientPort,proto3" json:"client_port,omitempty"`
+	BackendStart    int64                  `protobuf:"varint,7,opt,name=backend_start,json=backendStart,proto3" json:"backend_start,omitempty"`
+	XactStart       int64                  `protobuf:"varint,8,opt,name=xact_start,json=xactStart,proto3" json:"xact_start,omitempty"`
+	QueryStart      int64                  `protobuf:"varint,9,opt,name=query_start,json=queryStart,proto3" json:"query_start,omitempty"`
+	StateChange     int64                  `protobuf:"varint,10,opt,name=state_change,json=stateChange,proto3" json:"state_change,omitempty"`
+	State           string                 `protobuf:"bytes,11,opt,name=state,proto3" json:"state,omitempty"`
+	Query           string                 `protobuf:"bytes,12,opt,name=query,proto3" json:"query,omitempty"`
+	NodeId          int32                  `protobuf:"varint,13,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *SessionActivity) Reset() {
+	*x = SessionActivity{}
+	mi := &file_server_serverpb_server_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionActivity) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionActivity) ProtoMessage() {}
+
+func (x *SessionActivity) ProtoReflect() protoreflect.Message {
+	mi := &file_server_serverpb_server_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionActivity.ProtoReflect.Descriptor instead.
+func (*SessionActivity) Descriptor() ([]byte, []int) {
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *SessionActivity) GetPid() uint32 {
+	if x != nil {
+		return x.Pid
+	}
+	return 0
+}
+
+func (x *SessionActivity) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *SessionActivity) GetDatabase() string {
+	if x != nil {
+		return x.Database
+	}
+	return ""
+}
+
+func (x *SessionActivity) GetApplicationName() string {
+	if x != nil {
+		return x.ApplicationName
+	}
+	return ""
+}
+
+func (x *SessionActivity) GetClientAddr() string {
+	if x != nil {
+		return x.ClientAddr
+	}
+	return ""
+}
+
+func (x *SessionActivity) GetClientPort() int32 {
+	if x != nil {
+		return x.ClientPort
+	}
+	return 0
+}
+
+func (x *SessionActivity) GetBackendStart() int64 {
+	if x != nil {
+		return x.BackendStart
+	}
+	return 0
+}
+
+func (x *SessionActivity) GetXactStart() int64 {
+	if x != nil {
+		return x.XactStart
+	}
+	return 0
+}
+
+func (x *SessionActivity) GetQueryStart() int64 {
+	if x != nil {
+		return x.QueryStart
+	}
+	return 0
+}
+
+func (x *SessionActivity) GetStateChange() int64 {
+	if x != nil {
+		return x.StateChange
+	}
+	return 0
+}
+
+func (x *SessionActivity) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *SessionActivity) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *SessionActivity) GetNodeId() int32 {
+	if x != nil {
+		return x.NodeId
+	}
+	return 0
+}
+
+type ListSessionsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Sessions      []*SessionActivity     `protobuf:"bytes,1,rep,name=sessions,proto3" json:"sessions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSessionsResponse) Reset() {
+	*x = ListSessionsResponse{}
+	mi := &file_server_serverpb_server_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSessionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSessionsResponse) ProtoMessage() {}
+
+func (x *ListSessionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_server_serverpb_server_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSessionsResponse.ProtoReflect.Descriptor instead.
+func (*ListSessionsResponse) Descriptor() ([]byte, []int) {
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ListSessionsResponse) GetSessions() []*SessionActivity {
+	if x != nil {
+		return x.Sessions
+	}
+	return nil
+}
+
+// SignalSessionRequest names the session by its process ID; the requester
+// is the role asking (superuser: whether it is one), whose right to
+// signal the session the node checks.
+type SignalSessionRequest struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	Pid                uint32                 `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
+	Terminate          bool                   `protobuf:"varint,2,opt,name=terminate,proto3" json:"terminate,omitempty"`
+	Requester          string                 `protobuf:"bytes,3,opt,name=requester,proto3" json:"requester,omitempty"`
+	RequesterSuperuser bool                   `protobuf:"varint,4,opt,name=requester_superuser,json=requesterSuperuser,proto3" json:"requester_superuser,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *SignalSessionRequest) Reset() {
+	*x = SignalSessionRequest{}
+	mi := &file_server_serverpb_server_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignalSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignalSessionRequest) ProtoMessage() {}
+
+func (x *SignalSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_server_serverpb_server_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignalSessionRequest.ProtoReflect.Descriptor instead.
+func (*SignalSessionRequest) Descriptor() ([]byte, []int) {
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *SignalSessionRequest) GetPid() uint32 {
+	if x != nil {
+		return x.Pid
+	}
+	return 0
+}
+
+func (x *SignalSessionRequest) GetTerminate() bool {
+	if x != nil {
+		return x.Terminate
+	}
+	return false
+}
+
+func (x *SignalSessionRequest) GetRequester() string {
+	if x != nil {
+		return x.Requester
+	}
+	return ""
+}
+
+func (x *SignalSessionRequest) GetRequesterSuperuser() bool {
+	if x != nil {
+		return x.RequesterSuperuser
+	}
+	return false
+}
+
+// SignalSessionResponse: found is false if the node has no session with
+// the process ID; denied holds the reason a found one was not signalled.
+type SignalSessionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Found         bool                   `protobuf:"varint,1,opt,name=found,proto3" json:"found,omitempty"`
+	Denied        string                 `protobuf:"bytes,2,opt,name=denied,proto3" json:"denied,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignalSessionResponse) Reset() {
+	*x = SignalSessionResponse{}
+	mi := &file_server_serverpb_server_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignalSessionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignalSessionResponse) ProtoMessage() {}
+
+func (x *SignalSessionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_server_serverpb_server_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignalSessionResponse.ProtoReflect.Descriptor instead.
+func (*SignalSessionResponse) Descriptor() ([]byte, []int) {
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *SignalSessionResponse) GetFound() bool {
+	if x != nil {
+		return x.Found
+	}
+	return false
+}
+
+func (x *SignalSessionResponse) GetDenied() string {
+	if x != nil {
+		return x.Denied
+	}
+	return ""
+}
+
 type StoreCapacityRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1062,7 +1409,7 @@ type StoreCapacityRequest struct {
 
 func (x *StoreCapacityRequest) Reset() {
 	*x = StoreCapacityRequest{}
-	mi := &file_server_serverpb_server_proto_msgTypes[17]
+	mi := &file_server_serverpb_server_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1074,7 +1421,7 @@ func (x *StoreCapacityRequest) String() string {
 func (*StoreCapacityRequest) ProtoMessage() {}
 
 func (x *StoreCapacityRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_server_serverpb_server_proto_msgTypes[17]
+	mi := &file_server_serverpb_server_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1087,7 +1434,7 @@ func (x *StoreCapacityRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoreCapacityRequest.ProtoReflect.Descriptor instead.
 func (*StoreCapacityRequest) Descriptor() ([]byte, []int) {
-	return file_server_serverpb_server_proto_rawDescGZIP(), []int{17}
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{22}
 }
 
 // StoreCapacityResponse counts the store's initialized replicas and the
@@ -1103,7 +1450,7 @@ type StoreCapacityResponse struct {
 
 func (x *StoreCapacityResponse) Reset() {
 	*x = StoreCapacityResponse{}
-	mi := &file_server_serverpb_server_proto_msgTypes[18]
+	mi := &file_server_serverpb_server_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1115,7 +1462,7 @@ func (x *StoreCapacityResponse) String() string {
 func (*StoreCapacityResponse) ProtoMessage() {}
 
 func (x *StoreCapacityResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_server_serverpb_server_proto_msgTypes[18]
+	mi := &file_server_serverpb_server_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1128,7 +1475,7 @@ func (x *StoreCapacityResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoreCapacityResponse.ProtoReflect.Descriptor instead.
 func (*StoreCapacityResponse) Descriptor() ([]byte, []int) {
-	return file_server_serverpb_server_proto_rawDescGZIP(), []int{18}
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *StoreCapacityResponse) GetStoreId() int32 {
@@ -1161,7 +1508,7 @@ type RangeLeasesRequest struct {
 
 func (x *RangeLeasesRequest) Reset() {
 	*x = RangeLeasesRequest{}
-	mi := &file_server_serverpb_server_proto_msgTypes[19]
+	mi := &file_server_serverpb_server_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1173,7 +1520,7 @@ func (x *RangeLeasesRequest) String() string {
 func (*RangeLeasesRequest) ProtoMessage() {}
 
 func (x *RangeLeasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_server_serverpb_server_proto_msgTypes[19]
+	mi := &file_server_serverpb_server_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1186,7 +1533,7 @@ func (x *RangeLeasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeLeasesRequest.ProtoReflect.Descriptor instead.
 func (*RangeLeasesRequest) Descriptor() ([]byte, []int) {
-	return file_server_serverpb_server_proto_rawDescGZIP(), []int{19}
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RangeLeasesRequest) GetRangeIds() []int64 {
@@ -1206,7 +1553,7 @@ type RangeLeasesResponse struct {
 
 func (x *RangeLeasesResponse) Reset() {
 	*x = RangeLeasesResponse{}
-	mi := &file_server_serverpb_server_proto_msgTypes[20]
+	mi := &file_server_serverpb_server_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1218,7 +1565,7 @@ func (x *RangeLeasesResponse) String() string {
 func (*RangeLeasesResponse) ProtoMessage() {}
 
 func (x *RangeLeasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_server_serverpb_server_proto_msgTypes[20]
+	mi := &file_server_serverpb_server_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1231,7 +1578,7 @@ func (x *RangeLeasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeLeasesResponse.ProtoReflect.Descriptor instead.
 func (*RangeLeasesResponse) Descriptor() ([]byte, []int) {
-	return file_server_serverpb_server_proto_rawDescGZIP(), []int{20}
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RangeLeasesResponse) GetLeaseholders() map[int64]int32 {
@@ -1254,7 +1601,7 @@ type RevokeDescriptorLeasesRequest struct {
 
 func (x *RevokeDescriptorLeasesRequest) Reset() {
 	*x = RevokeDescriptorLeasesRequest{}
-	mi := &file_server_serverpb_server_proto_msgTypes[21]
+	mi := &file_server_serverpb_server_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1266,7 +1613,7 @@ func (x *RevokeDescriptorLeasesRequest) String() string {
 func (*RevokeDescriptorLeasesRequest) ProtoMessage() {}
 
 func (x *RevokeDescriptorLeasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_server_serverpb_server_proto_msgTypes[21]
+	mi := &file_server_serverpb_server_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1279,7 +1626,7 @@ func (x *RevokeDescriptorLeasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeDescriptorLeasesRequest.ProtoReflect.Descriptor instead.
 func (*RevokeDescriptorLeasesRequest) Descriptor() ([]byte, []int) {
-	return file_server_serverpb_server_proto_rawDescGZIP(), []int{21}
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RevokeDescriptorLeasesRequest) GetDescriptorIds() []uint32 {
@@ -1315,7 +1662,7 @@ type RevokeDescriptorLeasesResponse struct {
 
 func (x *RevokeDescriptorLeasesResponse) Reset() {
 	*x = RevokeDescriptorLeasesResponse{}
-	mi := &file_server_serverpb_server_proto_msgTypes[22]
+	mi := &file_server_serverpb_server_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1327,7 +1674,7 @@ func (x *RevokeDescriptorLeasesResponse) String() string {
 func (*RevokeDescriptorLeasesResponse) ProtoMessage() {}
 
 func (x *RevokeDescriptorLeasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_server_serverpb_server_proto_msgTypes[22]
+	mi := &file_server_serverpb_server_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1340,7 +1687,7 @@ func (x *RevokeDescriptorLeasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeDescriptorLeasesResponse.ProtoReflect.Descriptor instead.
 func (*RevokeDescriptorLeasesResponse) Descriptor() ([]byte, []int) {
-	return file_server_serverpb_server_proto_rawDescGZIP(), []int{22}
+	return file_server_serverpb_server_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RevokeDescriptorLeasesResponse) GetNowWall() int64 {
@@ -1431,7 +1778,37 @@ const file_server_serverpb_server_proto_rawDesc = "" +
 	"\rapplied_index\x18\x03 \x01(\x04R\fappliedIndex\x12\x14\n" +
 	"\x05error\x18\x04 \x01(\tR\x05error\"W\n" +
 	"\x18CheckConsistencyResponse\x12;\n" +
-	"\x06ranges\x18\x01 \x03(\v2#.meridian.serverpb.RangeConsistencyR\x06ranges\"\x16\n" +
+	"\x06ranges\x18\x01 \x03(\v2#.meridian.serverpb.RangeConsistencyR\x06ranges\"\x15\n" +
+	"\x13ListSessionsRequest\"\x8d\x03\n" +
+	"\x0fSessionActivity\x12\x10\n" +
+	"\x03pid\x18\x01 \x01(\rR\x03pid\x12\x12\n" +
+	"\x04user\x18\x02 \x01(\tR\x04user\x12\x1a\n" +
+	"\bdatabase\x18\x03 \x01(\tR\bdatabase\x12)\n" +
+	"\x10application_name\x18\x04 \x01(\tR\x0fapplicationName\x12\x1f\n" +
+	"\vclient_addr\x18\x05 \x01(\tR\n" +
+	"clientAddr\x12\x1f\n" +
+	"\vclient_port\x18\x06 \x01(\x05R\n" +
+	"clientPort\x12#\n" +
+	"\rbackend_start\x18\a \x01(\x03R\fbackendStart\x12\x1d\n" +
+	"\n" +
+	"xact_start\x18\b \x01(\x03R\txactStart\x12\x1f\n" +
+	"\vquery_start\x18\t \x01(\x03R\n" +
+	"queryStart\x12!\n" +
+	"\fstate_change\x18\n" +
+	" \x01(\x03R\vstateChange\x12\x14\n" +
+	"\x05state\x18\v \x01(\tR\x05state\x12\x14\n" +
+	"\x05query\x18\f \x01(\tR\x05query\x12\x17\n" +
+	"\anode_id\x18\r \x01(\x05R\x06nodeId\"V\n" +
+	"\x14ListSessionsResponse\x12>\n" +
+	"\bsessions\x18\x01 \x03(\v2\".meridian.serverpb.SessionActivityR\bsessions\"\x95\x01\n" +
+	"\x14SignalSessionRequest\x12\x10\n" +
+	"\x03pid\x18\x01 \x01(\rR\x03pid\x12\x1c\n" +
+	"\tterminate\x18\x02 \x01(\bR\tterminate\x12\x1c\n" +
+	"\trequester\x18\x03 \x01(\tR\trequester\x12/\n" +
+	"\x13requester_superuser\x18\x04 \x01(\bR\x12requesterSuperuser\"E\n" +
+	"\x15SignalSessionResponse\x12\x14\n" +
+	"\x05found\x18\x01 \x01(\bR\x05found\x12\x16\n" +
+	"\x06denied\x18\x02 \x01(\tR\x06denied\"\x16\n" +
 	"\x14StoreCapacityRequest\"x\n" +
 	"\x15StoreCapacityResponse\x12\x19\n" +
 	"\bstore_id\x18\x01 \x01(\x05R\astoreId\x12#\n" +
@@ -1459,7 +1836,7 @@ const file_server_serverpb_server_proto_rawDesc = "" +
 	"\n" +
 	"\x06ACTIVE\x10\x00\x12\x13\n" +
 	"\x0fDECOMMISSIONING\x10\x01\x12\x12\n" +
-	"\x0eDECOMMISSIONED\x10\x022\xc0\x06\n" +
+	"\x0eDECOMMISSIONED\x10\x022\x85\b\n" +
 	"\x05Admin\x12G\n" +
 	"\x04Init\x12\x1e.meridian.serverpb.InitRequest\x1a\x1f.meridian.serverpb.InitResponse\x12G\n" +
 	"\x04Join\x12\x1e.meridian.serverpb.JoinRequest\x1a\x1f.meridian.serverpb.JoinResponse\x12J\n" +
@@ -1469,7 +1846,9 @@ const file_server_serverpb_server_proto_rawDesc = "" +
 	"\x10CheckConsistency\x12*.meridian.serverpb.CheckConsistencyRequest\x1a+.meridian.serverpb.CheckConsistencyResponse\x12}\n" +
 	"\x16RevokeDescriptorLeases\x120.meridian.serverpb.RevokeDescriptorLeasesRequest\x1a1.meridian.serverpb.RevokeDescriptorLeasesResponse\x12\\\n" +
 	"\vRangeLeases\x12%.meridian.serverpb.RangeLeasesRequest\x1a&.meridian.serverpb.RangeLeasesResponse\x12b\n" +
-	"\rStoreCapacity\x12'.meridian.serverpb.StoreCapacityRequest\x1a(.meridian.serverpb.StoreCapacityResponseB0Z.github.com/meridiandb/meridian/server/serverpbb\x06proto3"
+	"\rStoreCapacity\x12'.meridian.serverpb.StoreCapacityRequest\x1a(.meridian.serverpb.StoreCapacityResponse\x12_\n" +
+	"\fListSessions\x12&.meridian.serverpb.ListSessionsRequest\x1a'.meridian.serverpb.ListSessionsResponse\x12b\n" +
+	"\rSignalSession\x12'.meridian.serverpb.SignalSessionRequest\x1a(.meridian.serverpb.SignalSessionResponseB0Z.github.com/meridiandb/meridian/server/serverpbb\x06proto3"
 
 var (
 	file_server_serverpb_server_proto_rawDescOnce sync.Once
@@ -1484,7 +1863,7 @@ func file_server_serverpb_server_proto_rawDescGZIP() []byte {
 }
 
 var file_server_serverpb_server_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_server_serverpb_server_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_server_serverpb_server_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_server_serverpb_server_proto_goTypes = []any{
 	(Membership)(0),                        // 0: meridian.serverpb.Membership
 	(*Tier)(nil),                           // 1: meridian.serverpb.Tier
@@ -1504,13 +1883,18 @@ var file_server_serverpb_server_proto_goTypes = []any{
 	(*CheckConsistencyRequest)(nil),        // 15: meridian.serverpb.CheckConsistencyRequest
 	(*RangeConsistency)(nil),               // 16: meridian.serverpb.RangeConsistency
 	(*CheckConsistencyResponse)(nil),       // 17: meridian.serverpb.CheckConsistencyResponse
-	(*StoreCapacityRequest)(nil),           // 18: meridian.serverpb.StoreCapacityRequest
-	(*StoreCapacityResponse)(nil),          // 19: meridian.serverpb.StoreCapacityResponse
-	(*RangeLeasesRequest)(nil),             // 20: meridian.serverpb.RangeLeasesRequest
-	(*RangeLeasesResponse)(nil),            // 21: meridian.serverpb.RangeLeasesResponse
-	(*RevokeDescriptorLeasesRequest)(nil),  // 22: meridian.serverpb.RevokeDescriptorLeasesRequest
-	(*RevokeDescriptorLeasesResponse)(nil), // 23: meridian.serverpb.RevokeDescriptorLeasesResponse
-	nil,                                    // 24: meridian.serverpb.RangeLeasesResponse.LeaseholdersEntry
+	(*ListSessionsRequest)(nil),            // 18: meridian.serverpb.ListSessionsRequest
+	(*SessionActivity)(nil),                // 19: meridian.serverpb.SessionActivity
+	(*ListSessionsResponse)(nil),           // 20: meridian.serverpb.ListSessionsResponse
+	(*SignalSessionRequest)(nil),           // 21: meridian.serverpb.SignalSessionRequest
+	(*SignalSessionResponse)(nil),          // 22: meridian.serverpb.SignalSessionResponse
+	(*StoreCapacityRequest)(nil),           // 23: meridian.serverpb.StoreCapacityRequest
+	(*StoreCapacityResponse)(nil),          // 24: meridian.serverpb.StoreCapacityResponse
+	(*RangeLeasesRequest)(nil),             // 25: meridian.serverpb.RangeLeasesRequest
+	(*RangeLeasesResponse)(nil),            // 26: meridian.serverpb.RangeLeasesResponse
+	(*RevokeDescriptorLeasesRequest)(nil),  // 27: meridian.serverpb.RevokeDescriptorLeasesRequest
+	(*RevokeDescriptorLeasesResponse)(nil), // 28: meridian.serverpb.RevokeDescriptorLeasesResponse
+	nil,                                    // 29: meridian.serverpb.RangeLeasesResponse.LeaseholdersEntry
 }
 var file_server_serverpb_server_proto_depIdxs = []int32{
 	1,  // 0: meridian.serverpb.NodeDescriptor.locality:type_name -> meridian.serverpb.Tier
@@ -1522,30 +1906,35 @@ var file_server_serverpb_server_proto_depIdxs = []int32{
 	0,  // 6: meridian.serverpb.DecommissionRequest.target:type_name -> meridian.serverpb.Membership
 	9,  // 7: meridian.serverpb.DecommissionResponse.nodes:type_name -> meridian.serverpb.NodeStatus
 	16, // 8: meridian.serverpb.CheckConsistencyResponse.ranges:type_name -> meridian.serverpb.RangeConsistency
-	24, // 9: meridian.serverpb.RangeLeasesResponse.leaseholders:type_name -> meridian.serverpb.RangeLeasesResponse.LeaseholdersEntry
-	4,  // 10: meridian.serverpb.Admin.Init:input_type -> meridian.serverpb.InitRequest
-	6,  // 11: meridian.serverpb.Admin.Join:input_type -> meridian.serverpb.JoinRequest
-	8,  // 12: meridian.serverpb.Admin.Nodes:input_type -> meridian.serverpb.NodesRequest
-	11, // 13: meridian.serverpb.Admin.Drain:input_type -> meridian.serverpb.DrainRequest
-	13, // 14: meridian.serverpb.Admin.Decommission:input_type -> meridian.serverpb.DecommissionRequest
-	15, // 15: meridian.serverpb.Admin.CheckConsistency:input_type -> meridian.serverpb.CheckConsistencyRequest
-	22, // 16: meridian.serverpb.Admin.RevokeDescriptorLeases:input_type -> meridian.serverpb.RevokeDescriptorLeasesRequest
-	20, // 17: meridian.serverpb.Admin.RangeLeases:input_type -> meridian.serverpb.RangeLeasesRequest
-	18, // 18: meridian.serverpb.Admin.StoreCapacity:input_type -> meridian.serverpb.StoreCapacityRequest
-	5,  // 19: meridian.serverpb.Admin.Init:output_type -> meridian.serverpb.InitResponse
-	7,  // 20: meridian.serverpb.Admin.Join:output_type -> meridian.serverpb.JoinResponse
-	10, // 21: meridian.serverpb.Admin.Nodes:output_type -> meridian.serverpb.NodesResponse
-	12, // 22: meridian.serverpb.Admin.Drain:output_type -> meridian.serverpb.DrainResponse
-	14, // 23: meridian.serverpb.Admin.Decommission:output_type -> meridian.serverpb.DecommissionResponse
-	17, // 24: meridian.serverpb.Admin.CheckConsistency:output_type -> meridian.serverpb.CheckConsistencyResponse
-	23, // 25: meridian.serverpb.Admin.RevokeDescriptorLeases:output_type -> meridian.serverpb.RevokeDescriptorLeasesResponse
-	21, // 26: meridian.serverpb.Admin.RangeLeases:output_type -> meridian.serverpb.RangeLeasesResponse
-	19, // 27: meridian.serverpb.Admin.StoreCapacity:output_type -> meridian.serverpb.StoreCapacityResponse
-	19, // [19:28] is the sub-list for method output_type
-	10, // [10:19] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	19, // 9: meridian.serverpb.ListSessionsResponse.sessions:type_name -> meridian.serverpb.SessionActivity
+	29, // 10: meridian.serverpb.RangeLeasesResponse.leaseholders:type_name -> meridian.serverpb.RangeLeasesResponse.LeaseholdersEntry
+	4,  // 11: meridian.serverpb.Admin.Init:input_type -> meridian.serverpb.InitRequest
+	6,  // 12: meridian.serverpb.Admin.Join:input_type -> meridian.serverpb.JoinRequest
+	8,  // 13: meridian.serverpb.Admin.Nodes:input_type -> meridian.serverpb.NodesRequest
+	11, // 14: meridian.serverpb.Admin.Drain:input_type -> meridian.serverpb.DrainRequest
+	13, // 15: meridian.serverpb.Admin.Decommission:input_type -> meridian.serverpb.DecommissionRequest
+	15, // 16: meridian.serverpb.Admin.CheckConsistency:input_type -> meridian.serverpb.CheckConsistencyRequest
+	27, // 17: meridian.serverpb.Admin.RevokeDescriptorLeases:input_type -> meridian.serverpb.RevokeDescriptorLeasesRequest
+	25, // 18: meridian.serverpb.Admin.RangeLeases:input_type -> meridian.serverpb.RangeLeasesRequest
+	23, // 19: meridian.serverpb.Admin.StoreCapacity:input_type -> meridian.serverpb.StoreCapacityRequest
+	18, // 20: meridian.serverpb.Admin.ListSessions:input_type -> meridian.serverpb.ListSessionsRequest
+	21, // 21: meridian.serverpb.Admin.SignalSession:input_type -> meridian.serverpb.SignalSessionRequest
+	5,  // 22: meridian.serverpb.Admin.Init:output_type -> meridian.serverpb.InitResponse
+	7,  // 23: meridian.serverpb.Admin.Join:output_type -> meridian.serverpb.JoinResponse
+	10, // 24: meridian.serverpb.Admin.Nodes:output_type -> meridian.serverpb.NodesResponse
+	12, // 25: meridian.serverpb.Admin.Drain:output_type -> meridian.serverpb.DrainResponse
+	14, // 26: meridian.serverpb.Admin.Decommission:output_type -> meridian.serverpb.DecommissionResponse
+	17, // 27: meridian.serverpb.Admin.CheckConsistency:output_type -> meridian.serverpb.CheckConsistencyResponse
+	28, // 28: meridian.serverpb.Admin.RevokeDescriptorLeases:output_type -> meridian.serverpb.RevokeDescriptorLeasesResponse
+	26, // 29: meridian.serverpb.Admin.RangeLeases:output_type -> meridian.serverpb.RangeLeasesResponse
+	24, // 30: meridian.serverpb.Admin.StoreCapacity:output_type -> meridian.serverpb.StoreCapacityResponse
+	20, // 31: meridian.serverpb.Admin.ListSessions:output_type -> meridian.serverpb.ListSessionsResponse
+	22, // 32: meridian.serverpb.Admin.SignalSession:output_type -> meridian.serverpb.SignalSessionResponse
+	22, // [22:33] is the sub-list for method output_type
+	11, // [11:22] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_server_serverpb_server_proto_init() }
@@ -1559,7 +1948,7 @@ func file_server_serverpb_server_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_server_serverpb_server_proto_rawDesc), len(file_server_serverpb_server_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   24,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -33,6 +33,8 @@ const (
 	Admin_RevokeDescriptorLeases_FullMethodName = "/meridian.serverpb.Admin/RevokeDescriptorLeases"
 	Admin_RangeLeases_FullMethodName            = "/meridian.serverpb.Admin/RangeLeases"
 	Admin_StoreCapacity_FullMethodName          = "/meridian.serverpb.Admin/StoreCapacity"
+	Admin_ListSessions_FullMethodName           = "/meridian.serverpb.Admin/ListSessions"
+	Admin_SignalSession_FullMethodName          = "/meridian.serverpb.Admin/SignalSession"
 )
 
 // AdminClient is the client API for Admin service.
@@ -59,6 +61,12 @@ type AdminClient interface {
 	// StoreCapacity answers what the allocator balances: how many replicas
 	// and leases the node's store holds.
 	StoreCapacity(ctx context.Context, in *StoreCapacityRequest, opts ...grpc.CallOption) (*StoreCapacityResponse, error)
+	// ListSessions answers the node's SQL sessions (pg_stat_activity).
+	ListSessions(ctx context.Context, in *ListSessionsRequest, opts ...grpc.CallOption) (*ListSessionsResponse, error)
+	// SignalSession cancels the running query of one of the node's SQL
+	// sessions, or ends the session (pg_cancel_backend,
+	// pg_terminate_backend).
+	SignalSession(ctx context.Context, in *SignalSessionRequest, opts ...grpc.CallOption) (*SignalSessionResponse, error)
 }
 
 type adminClient struct {
@@ -159,6 +167,26 @@ func (c *adminClient) StoreCapacity(ctx context.Context, in *StoreCapacityReques
 	return out, nil
 }
 
+func (c *adminClient) ListSessions(ctx context.Context, in *ListSessionsRequest, opts ...grpc.CallOption) (*ListSessionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSessionsResponse)
+	err := c.cc.Invoke(ctx, Admin_ListSessions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) SignalSession(ctx context.Context, in *SignalSessionRequest, opts ...grpc.CallOption) (*SignalSessionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SignalSessionResponse)
+	err := c.cc.Invoke(ctx, Admin_SignalSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
@@ -183,6 +211,12 @@ type AdminServer interface {
 	// StoreCapacity answers what the allocator balances: how many replicas
 	// and leases the node's store holds.
 	StoreCapacity(context.Context, *StoreCapacityRequest) (*StoreCapacityResponse, error)
+	// ListSessions answers the node's SQL sessions (pg_stat_activity).
+	ListSessions(context.Context, *ListSessionsRequest) (*ListSessionsResponse, error)
+	// SignalSession cancels the running query of one of the node's SQL
+	// sessions, or ends the session (pg_cancel_backend,
+	// pg_terminate_backend).
+	SignalSession(context.Context, *SignalSessionRequest) (*SignalSessionResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -219,6 +253,12 @@ func (UnimplementedAdminServer) RangeLeases(context.Context, *RangeLeasesRequest
 }
 func (UnimplementedAdminServer) StoreCapacity(context.Context, *StoreCapacityRequest) (*StoreCapacityResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method StoreCapacity not implemented")
+}
+func (UnimplementedAdminServer) ListSessions(context.Context, *ListSessionsRequest) (*ListSessionsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListSessions not implemented")
+}
+func (UnimplementedAdminServer) SignalSession(context.Context, *SignalSessionRequest) (*SignalSessionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SignalSession not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -403,6 +443,42 @@ func _Admin_StoreCapacity_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_ListSessions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSessionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).ListSessions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_ListSessions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).ListSessions(ctx, req.(*ListSessionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_SignalSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SignalSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).SignalSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_SignalSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).SignalSession(ctx, req.(*SignalSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -445,6 +521,14 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "StoreCapacity",
 			Handler:    _Admin_StoreCapacity_Handler,
+		},
+		{
+			MethodName: "ListSessions",
+			Handler:    _Admin_ListSessions_Handler,
+		},
+		{
+			MethodName: "SignalSession",
+			Handler:    _Admin_SignalSession_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

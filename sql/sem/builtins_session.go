@@ -34,6 +34,10 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 			return tree.DVoidDatum, e.Session.Notify(e, ch, payload)
 		}),
 	}},
+	// pg_cancel_backend and pg_terminate_backend signal a session of
+	// any node; false (with a warning) if no session has the pid.
+	"pg_cancel_backend":    {signalFn(false, false)},
+	"pg_terminate_backend": {signalFn(true, false), signalFn(true, true)},
 	"pg_backend_pid": {{
 		Types: tree.ParamTypes{}, ReturnType: tree.FixedReturnType(types.Int4), Volatility: volatility.Stable, Class: tree.NormalClass,
 		Fn: BuiltinFn(func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
@@ -83,4 +87,34 @@ func currentSetting(e *EvalCtx, name string, missingOK bool) (tree.Datum, error)
 // settingFn is an overload of current_setting.
 func settingFn(params tree.ParamTypes, ret *types.T, fn BuiltinFn) tree.Overload {
 	return tree.Overload{Types: params, ReturnType: tree.FixedReturnType(ret), Volatility: volatility.Stable, Class: tree.NormalClass, Fn: fn}
+}
+
+// signalFn is pg_cancel_backend(pid) or pg_terminate_backend(pid [,
+// timeout]); the timeout (how long PostgreSQL waits for the session to
+// end) is accepted, and the call returns once the session was told.
+func signalFn(terminate, timeout bool) tree.Overload {
+	params := tree.ParamTypes{{Name: "pid", Typ: types.Int4}}
+	if timeout {
+		params = append(params, tree.ParamType{Name: "timeout", Typ: types.Int})
+	}
+	return tree.Overload{
+		Types: params, ReturnType: tree.FixedReturnType(types.Bool), Volatility: volatility.Volatile, Class: tree.NormalClass,
+		Fn: BuiltinFn(func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
+			if e.Session == nil {
+				return nil, pgerror.Unsupported("signalling a session outside a session")
+			}
+			pid := int64(tree.MustBeDInt(a[0]))
+			if timeout && tree.MustBeDInt(a[1]) < 0 {
+				return nil, pgerror.New(pgerror.CodeInvalidParameterValue, "\"timeout\" must not be negative")
+			}
+			if pid <= 0 || pid > 1<<31-1 {
+				return tree.DBoolFalse, nil
+			}
+			ok, err := e.Session.Signal(e, uint32(pid), terminate)
+			if err != nil {
+				return nil, err
+			}
+			return tree.MakeDBool(tree.DBool(ok)), nil
+		}),
+	}
 }

@@ -99,6 +99,9 @@ func (s *fakeSession) SetConfig(name, value string, local bool) (string, error) 
 }
 func (s *fakeSession) Database() (string, bool) { return "shop", true }
 func (s *fakeSession) SearchPath() []string     { return []string{"app", "public"} }
+func (s *fakeSession) Signal(e *sem.EvalCtx, pid uint32, terminate bool) (bool, error) {
+	return false, pgerror.Unsupported("pg_cancel_backend")
+}
 func (s *fakeSession) Notify(e *sem.EvalCtx, channel, payload string) error {
 	return pgerror.Unsupported("pg_notify")
 }

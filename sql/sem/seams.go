@@ -50,6 +50,11 @@ type Session interface {
 	// Notify is pg_notify: NOTIFY channel, payload in the statement's
 	// transaction.
 	Notify(e *EvalCtx, channel, payload string) error
+	// Signal cancels the running statement of the session with process
+	// ID pid, on whatever node it is, or ends that session (terminate):
+	// pg_cancel_backend, pg_terminate_backend. False, with a warning, if
+	// no session has the pid.
+	Signal(e *EvalCtx, pid uint32, terminate bool) (bool, error)
 }
 
 // AdvisoryLocks are the session's advisory locks (pg_advisory_lock and its

@@ -20,6 +20,9 @@ const namespaceOIDBase = 90000
 type Env struct {
 	Txn catalog.Txn
 	DB  *catalog.Namespace
+	// Activity lists the cluster's SQL sessions (pg_stat_activity); nil:
+	// none are shown.
+	Activity func(ctx context.Context) ([]Activity, error)
 	// schemas are DB's schemas by name, read by the first call that
 	// needs them.
 	schemas map[string]*catalog.Namespace

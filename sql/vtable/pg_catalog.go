@@ -348,6 +348,7 @@ var pgCatalog = map[string]*Table{
 	// Roles (sql/catalog/roles.go), in PostgreSQL 15's columns. The
 	// built-in root is PostgreSQL's bootstrap superuser (OID 10), with
 	// every attribute.
+	"pg_stat_activity": pgStatActivity,
 	"pg_roles": {
 		Cols: vcols("rolname:name rolsuper:bool rolinherit:bool rolcreaterole:bool rolcreatedb:bool rolcanlogin:bool rolreplication:bool " +
 			"rolconnlimit:int4 rolpassword:text rolvaliduntil:timestamptz rolbypassrls:bool rolconfig:text[] oid:oid"),
