@@ -63,6 +63,11 @@ type Config struct {
 	// process ID the server hands out, so that process IDs are unique in
 	// the cluster and name their node (NodeOfPID).
 	NodeID int32
+	// ForwardCancel, if set, passes on a CancelRequest for a process ID
+	// that names another node (a client behind a load balancer sends its
+	// cancel to whichever node it reaches); that node's server checks the
+	// key (Server.Cancel).
+	ForwardCancel func(node int32, pid, secret uint32)
 }
 
 // pidNodeShift is where a process ID keeps its node's ID.
@@ -264,6 +269,17 @@ func (s *Server) isDraining() bool {
 	return s.mu.draining
 }
 
+// Cancel is a CancelRequest another node passed on (Config.ForwardCancel):
+// the same check of the key, on the connection here.
+func (s *Server) Cancel(pid, secret uint32) {
+	s.mu.Lock()
+	c := s.mu.conns[pid]
+	s.mu.Unlock()
+	if c != nil {
+		s.cancelConn(c, secret)
+	}
+}
+
 // cancel cancels the running query of the connection with this process ID
 // and secret key. A wrong key does nothing, silently, as in PostgreSQL: the
 // requester learns nothing.
@@ -272,8 +288,16 @@ func (s *Server) cancel(pid, secret uint32) {
 	c := s.mu.conns[pid]
 	s.mu.Unlock()
 	if c == nil {
+		if node, ok := NodeOfPID(pid); ok && node != s.cfg.NodeID && s.cfg.ForwardCancel != nil {
+			s.cfg.ForwardCancel(node, pid, secret)
+		}
 		return
 	}
+	s.cancelConn(c, secret)
+}
+
+// cancelConn cancels c's running query if secret is its key.
+func (s *Server) cancelConn(c *conn, secret uint32) {
 	var a, b [4]byte
 	binary.BigEndian.PutUint32(a[:], c.secret)
 	binary.BigEndian.PutUint32(b[:], secret)

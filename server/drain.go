@@ -23,10 +23,10 @@ func (n *Node) Drain(ctx context.Context) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, n.cfg.DrainTimeout)
 	defer cancel()
 	forced := 0
-	if n.sqlSrv != nil {
+	if srv := n.sqlSrv.Load(); srv != nil {
 		// Give running statements most of the time; leases move after.
 		sqlCtx, sqlCancel := context.WithTimeout(ctx, n.cfg.DrainTimeout*2/3)
-		forced = n.sqlSrv.Drain(sqlCtx)
+		forced = srv.Drain(sqlCtx)
 		sqlCancel()
 	}
 	moved, left := n.shedLeases(ctx)

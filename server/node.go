@@ -104,7 +104,7 @@ type Node struct {
 	// ranges sends to a range by ID (admin requests, liveness).
 	ranges *kvclient.Sender
 	db     *txn.DB
-	sqlSrv *pgwire.Server
+	sqlSrv atomic.Pointer[pgwire.Server]
 	// sqlExec is the node's SQL executor, once SQL is served (its
 	// sessions answer the Admin service's ListSessions).
 	sqlExec atomic.Pointer[sql.Executor]
@@ -326,14 +326,14 @@ func (n *Node) startStore(ident *serverpb.StoreIdent, bootstrap bool) error {
 			auth = sql.NewRoleAuthenticator(txnkv.NewDB(n.db))
 		}
 		srv, err := pgwire.NewServer(pgwire.Config{Executor: ex, Auth: auth, TLS: cfg.SQLTLS, RequireTLS: cfg.SQLRequireTLS, Observer: n.metrics,
-			NodeID: int32(n.nodeID)}, n.stopper)
+			NodeID: int32(n.nodeID), ForwardCancel: n.forwardCancel}, n.stopper)
 		if err == nil {
 			err = srv.Serve(cfg.SQLListener)
 		}
 		if err != nil {
 			return errors.Wrap(err, "starting the SQL server")
 		}
-		n.sqlSrv = srv
+		n.sqlSrv.Store(srv)
 	}
 	close(n.started)
 	if err := n.stopper.RunAsyncTask("announce", func(ctx context.Context) { n.announce(ctx, bootstrap) }); err != nil {

@@ -174,9 +174,31 @@ func (a *adminServer) SignalSession(ctx context.Context, req *serverpb.SignalSes
 	if ex == nil {
 		return &serverpb.SignalSessionResponse{}, nil
 	}
+	if req.ByKey {
+		if srv := a.n.sqlSrv.Load(); srv != nil {
+			srv.Cancel(req.Pid, req.Secret)
+		}
+		// What became of it is not told, as for any CancelRequest.
+		return &serverpb.SignalSessionResponse{}, nil
+	}
 	if req.Requester == "" {
 		return nil, status.Error(codes.InvalidArgument, "a signal names its requester")
 	}
 	found, denied := ex.SignalLocal(req.Pid, req.Terminate, req.Requester, req.RequesterSuperuser)
 	return &serverpb.SignalSessionResponse{Found: found, Denied: denied}, nil
+}
+
+// forwardCancel passes a client's CancelRequest for a session of node on
+// to it (pgwire's Config.ForwardCancel), in the background: the client
+// waits for no answer.
+func (n *Node) forwardCancel(node int32, pid, secret uint32) {
+	_ = n.stopper.RunAsyncTask("forward-cancel", func(ctx context.Context) {
+		admin, err := n.adminClient(kvserver.NodeID(node))
+		if err != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(ctx, sessionCallTimeout)
+		defer cancel()
+		_, _ = admin.SignalSession(ctx, &serverpb.SignalSessionRequest{Pid: pid, ByKey: true, Secret: secret})
+	})
 }

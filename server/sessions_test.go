@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"encoding/binary"
+	"net"
 	"testing"
 	"time"
 
@@ -93,6 +95,23 @@ func TestSessionsAcrossNodes(t *testing.T) {
 		t.Fatalf("the session whose statement was cancelled: %v", err)
 	}
 
+	// A client's CancelRequest that reaches another node (a load
+	// balancer's choice) is passed on to the session's node.
+	go func() {
+		_, err := c2.Exec(ctx, "SELECT pg_sleep(60)")
+		slept <- err
+	}()
+	waitFor(t, time.Minute, func() error {
+		if st, _, _ := state(p2); st != "active" {
+			return errors.Newf("n2's session is %q", st)
+		}
+		return nil
+	})
+	sendCancel(t, nodes[0].SQLAddr(), p2, c2.PgConn().SecretKey())
+	if err := <-slept; sqlCode(err) != "57014" {
+		t.Fatalf("the sleep cancelled through n1's CancelRequest: %v, want 57014", err)
+	}
+
 	// Another role may not signal root's session.
 	if _, err := c1.Exec(ctx, "CREATE USER alice"); err != nil {
 		t.Fatal(err)
@@ -142,4 +161,23 @@ func TestSessionsAcrossNodes(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// sendCancel sends a CancelRequest for process pid with key secret to the
+// server at addr, as a client does on a connection of its own.
+func sendCancel(t *testing.T, addr string, pid uint32, secret []byte) {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = nc.Close() }()
+	msg := binary.BigEndian.AppendUint32(nil, uint32(12+len(secret)))
+	msg = binary.BigEndian.AppendUint32(msg, 80877102)
+	msg = binary.BigEndian.AppendUint32(msg, pid)
+	if _, err := nc.Write(append(msg, secret...)); err != nil {
+		t.Fatal(err)
+	}
+	// The server closes the connection once it has read the request.
+	_, _ = nc.Read(make([]byte, 1))
 }

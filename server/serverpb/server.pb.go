@@ -1285,8 +1285,13 @@ type SignalSessionRequest struct {
 	Terminate          bool                   `protobuf:"varint,2,opt,name=terminate,proto3" json:"terminate,omitempty"`
 	Requester          string                 `protobuf:"bytes,3,opt,name=requester,proto3" json:"requester,omitempty"`
 	RequesterSuperuser bool                   `protobuf:"varint,4,opt,name=requester_superuser,json=requesterSuperuser,proto3" json:"requester_superuser,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// by_key: a client's CancelRequest passed on by the node it reached;
+	// secret is its key, which the session's connection checks (no
+	// requester then).
+	ByKey         bool   `protobuf:"varint,5,opt,name=by_key,json=byKey,proto3" json:"by_key,omitempty"`
+	Secret        uint32 `protobuf:"varint,6,opt,name=secret,proto3" json:"secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SignalSessionRequest) Reset() {
@@ -1345,6 +1350,20 @@ func (x *SignalSessionRequest) GetRequesterSuperuser() bool {
 		return x.RequesterSuperuser
 	}
 	return false
+}
+
+func (x *SignalSessionRequest) GetByKey() bool {
+	if x != nil {
+		return x.ByKey
+	}
+	return false
+}
+
+func (x *SignalSessionRequest) GetSecret() uint32 {
+	if x != nil {
+		return x.Secret
+	}
+	return 0
 }
 
 // SignalSessionResponse: found is false if the node has no session with
@@ -1800,12 +1819,14 @@ const file_server_serverpb_server_proto_rawDesc = "" +
 	"\x05query\x18\f \x01(\tR\x05query\x12\x17\n" +
 	"\anode_id\x18\r \x01(\x05R\x06nodeId\"V\n" +
 	"\x14ListSessionsResponse\x12>\n" +
-	"\bsessions\x18\x01 \x03(\v2\".meridian.serverpb.SessionActivityR\bsessions\"\x95\x01\n" +
+	"\bsessions\x18\x01 \x03(\v2\".meridian.serverpb.SessionActivityR\bsessions\"\xc4\x01\n" +
 	"\x14SignalSessionRequest\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\rR\x03pid\x12\x1c\n" +
 	"\tterminate\x18\x02 \x01(\bR\tterminate\x12\x1c\n" +
 	"\trequester\x18\x03 \x01(\tR\trequester\x12/\n" +
-	"\x13requester_superuser\x18\x04 \x01(\bR\x12requesterSuperuser\"E\n" +
+	"\x13requester_superuser\x18\x04 \x01(\bR\x12requesterSuperuser\x12\x15\n" +
+	"\x06by_key\x18\x05 \x01(\bR\x05byKey\x12\x16\n" +
+	"\x06secret\x18\x06 \x01(\rR\x06secret\"E\n" +
 	"\x15SignalSessionResponse\x12\x14\n" +
 	"\x05found\x18\x01 \x01(\bR\x05found\x12\x16\n" +
 	"\x06denied\x18\x02 \x01(\tR\x06denied\"\x16\n" +
