@@ -56,6 +56,15 @@ type Config struct {
 	// expired before the node counts as dead and its replicas are rebuilt
 	// elsewhere (server.time_until_store_dead). Default 5 minutes.
 	TimeUntilStoreDead time.Duration
+	// TempSchemaCleanupInterval is how often the node drops the
+	// temporary schemas of sessions that are gone (its own from before a
+	// restart, or a dead node's). Default 1 minute; the first pass runs as
+	// SQL starts.
+	TempSchemaCleanupInterval time.Duration
+	// DescriptorLeaseDuration is how long a node's lease on a table
+	// descriptor lasts (sql/lease): a schema change waits out the lease
+	// of a node that does not answer. Default lease.DefaultDuration.
+	DescriptorLeaseDuration time.Duration
 	// ReplicationFactor is how many replicas each range gets, as far as
 	// there are live nodes for them. Default 3.
 	ReplicationFactor int
@@ -121,6 +130,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.TimeUntilStoreDead == 0 {
 		c.TimeUntilStoreDead = 5 * time.Minute
+	}
+	if c.TempSchemaCleanupInterval == 0 {
+		c.TempSchemaCleanupInterval = time.Minute
 	}
 	if c.ReplicationFactor == 0 {
 		c.ReplicationFactor = 3

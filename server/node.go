@@ -308,7 +308,8 @@ func (n *Node) startStore(ident *serverpb.StoreIdent, bootstrap bool) error {
 	if cfg.SQLListener != nil {
 		clock := cfg.Clock
 		ex := sql.NewExecutor(txnkv.NewDB(n.db), func() time.Time { return time.Unix(0, clock.Now().WallTime).UTC() })
-		leases := lease.NewManager(lease.Config{DB: txnkv.NewDB(n.db), NodeID: int32(n.nodeID), Clock: clock, Revoke: n.revokeLeasesOn})
+		leases := lease.NewManager(lease.Config{DB: txnkv.NewDB(n.db), NodeID: int32(n.nodeID), Clock: clock, Revoke: n.revokeLeasesOn,
+			Duration: cfg.DescriptorLeaseDuration})
 		n.leases.Store(leases)
 		ex.UseLeases(leases)
 		ex.UseMemoryMonitor(n.sqlMem)
@@ -321,6 +322,9 @@ func (n *Node) startStore(ident *serverpb.StoreIdent, bootstrap bool) error {
 		ex.UseNotifications(hub)
 		ex.UseClusterSessions(clusterSessions{n})
 		n.sqlExec.Store(ex)
+		if err := n.stopper.RunAsyncTask("temp-schema-cleanup", n.tempSchemaCleanupLoop); err != nil {
+			return err
+		}
 		var auth pgwire.Authenticator
 		if cfg.SQLAuthenticate {
 			auth = sql.NewRoleAuthenticator(txnkv.NewDB(n.db))

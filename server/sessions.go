@@ -202,3 +202,35 @@ func (n *Node) forwardCancel(node int32, pid, secret uint32) {
 		_, _ = admin.SignalSession(ctx, &serverpb.SignalSessionRequest{Pid: pid, ByKey: true, Secret: secret})
 	})
 }
+
+// tempSchemaCleanupLoop drops the temporary schemas of sessions that are
+// gone (sql's DropOrphanTempSchemas): right away, then every
+// TempSchemaCleanupInterval. A schema names its session's process ID,
+// and that its node; this node's own are orphans once no session here
+// has them, another node's once that node is dead (its liveness expired
+// TimeUntilStoreDead ago), never while it may still come back.
+func (n *Node) tempSchemaCleanupLoop(ctx context.Context) {
+	t := time.NewTicker(n.cfg.TempSchemaCleanupInterval)
+	defer t.Stop()
+	for {
+		if ex := n.sqlExec.Load(); ex != nil {
+			_, _ = ex.DropOrphanTempSchemas(ctx, func(pid uint32) (local, dead bool) {
+				node, ok := pgwire.NodeOfPID(pid)
+				switch {
+				case !ok:
+					// A process ID that names no node (node IDs past
+					// 2^11): whose it is cannot be told, so it stays.
+					return false, false
+				case kvserver.NodeID(node) == n.nodeID:
+					return true, false
+				}
+				return false, n.nodeState(kvserver.NodeID(node), n.cfg.Clock.Now()) == nodeDead
+			})
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

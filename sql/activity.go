@@ -79,10 +79,13 @@ func (r *sessionRegistry) all() []*session {
 // activity is what a session is doing, read by other sessions'
 // pg_stat_activity (mu).
 type activity struct {
-	mu    sync.Mutex
-	row   vtable.Activity
-	abort func() // cancels the running statement (pgwire's Cancel)
-	end   func() // ends the session (pgwire's Terminate)
+	mu  sync.Mutex
+	row vtable.Activity
+	// tempSchema is the session's temporary schema, once it has one
+	// (DropOrphanTempSchemas leaves it alone).
+	tempSchema string
+	abort      func() // cancels the running statement (pgwire's Cancel)
+	end        func() // ends the session (pgwire's Terminate)
 }
 
 // startActivity fills in what pg_stat_activity shows of a new session.
@@ -99,7 +102,9 @@ func (s *session) startActivity(args pgwire.SessionArgs) {
 		a.row.ClientAddr, a.row.ClientPort = host, int32(p)
 	}
 	a.abort, a.end = args.Cancel, args.Terminate
-	s.ex.registry.add(s)
+	if s.pid != 0 { // not the executor's own (DropOrphanTempSchemas)
+		s.ex.registry.add(s)
+	}
 }
 
 func addrString(a net.Addr) string {

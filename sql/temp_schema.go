@@ -20,8 +20,9 @@ import (
 // ends. Its name is pg_temp_ with the connection's process ID and a
 // random part, since process IDs are only unique per node.
 //
-// Not yet: ON COMMIT DROP / DELETE ROWS (0A000), and removing the schema
-// of a session whose node died (it stays, visible as a schema).
+// The schema of a session whose node stopped or died is dropped later,
+// by its node once it runs again or, if it stays dead, by the others
+// (temp_cleanup.go). Not yet: ON COMMIT DROP / DELETE ROWS (0A000).
 
 // tempSchema is a session's temporary schema; one value is shared by the
 // session's successive names (search_path changes keep it).
@@ -66,6 +67,9 @@ func (s *session) inTempSchema(ctx context.Context, txn kvapi.Txn, stmt tree.Sta
 	}
 	if t.name == "" {
 		t.name, t.db = fmt.Sprintf("pg_temp_%d_%08x", s.pid, rand.Uint32()), s.names.db.ID
+		s.activity.mu.Lock()
+		s.activity.tempSchema = t.name
+		s.activity.mu.Unlock()
 	}
 	if t.db != s.names.db.ID {
 		return nil, pgerror.Unsupported("temporary relations in a second database of one session are not supported")
