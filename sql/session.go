@@ -921,6 +921,9 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 	if res, ok, err := s.execRole(ctx, txn, stmt); ok {
 		return res, err
 	}
+	if res, ok, err := s.execOwned(ctx, txn, stmt); ok {
+		return res, err
+	}
 	if res, ok, err := s.execNamespace(ctx, txn, b, stmt); ok {
 		return res, err
 	}

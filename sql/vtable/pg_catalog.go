@@ -414,7 +414,7 @@ var pgCatalog = map[string]*Table{
 			var out []tree.Datums
 			for _, d := range tables {
 				if d.IsTable() {
-					out = append(out, tree.Datums{tree.NewDName(d.Schema), tree.NewDName(d.Name), tree.NewDName("root"), tree.MakeDBool(tree.DBool(len(d.Indexes) > 0))})
+					out = append(out, tree.Datums{tree.NewDName(d.Schema), tree.NewDName(d.Name), tree.NewDName(env.RoleName(ctx, d.OwnerID())), tree.MakeDBool(tree.DBool(len(d.Indexes) > 0))})
 				}
 			}
 			return out, nil
