@@ -199,7 +199,46 @@ func (s *session) dropOwned(ctx context.Context, txn kvapi.Txn, st *tree.DropOwn
 			}
 		}
 	}
-	return res, s.runGenerated(ctx, txn, res, stmts)
+	if err := s.runGenerated(ctx, txn, res, stmts); err != nil {
+		return nil, err
+	}
+	return res, dropDefaultPrivileges(ctx, txn, db.ID, roles)
+}
+
+// dropDefaultPrivileges removes the roles' default privileges in database
+// db, and what the others' give them.
+func dropDefaultPrivileges(ctx context.Context, txn kvapi.Txn, db uint32, roles map[uint32]bool) error {
+	entries, err := catalog.ListDefaultPrivileges(ctx, txn, db)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		switch {
+		case roles[e.Role]:
+			e.ACL = nil
+		case aclMentions(e.ACL, roles):
+			kept := e.ACL.Items[:0]
+			for _, it := range e.ACL.Items {
+				if !roles[it.Grantee] {
+					kept = append(kept, it)
+				}
+			}
+			e.ACL.Items = kept
+			builtIn := &catalog.ACL{}
+			if e.Schema == 0 {
+				builtIn = catalog.DefaultACL(e.Kind, e.Role, false)
+			}
+			if sameACL(e.ACL, builtIn) {
+				e.ACL = nil
+			}
+		default:
+			continue
+		}
+		if err := catalog.PutDefaultPrivileges(ctx, txn, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func aclMentions(acl *catalog.ACL, roles map[uint32]bool) bool {

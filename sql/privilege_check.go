@@ -208,6 +208,21 @@ func (c *privChecker) has(acl *catalog.ACL, as uint32, want catalog.Privilege) b
 	return got&want == want
 }
 
+// checkActAs refuses acting for role r (ALTER DEFAULT PRIVILEGES FOR
+// ROLE r) unless the statement's role is a member of it or bypasses.
+func (c *privChecker) checkActAs(r *catalog.Role) error {
+	if ok, err := c.bypass(); err != nil || ok {
+		return err
+	}
+	if err := c.loadRoles(); err != nil {
+		return err
+	}
+	if !memberOf(c.ms, c.me.ID, r.ID) {
+		return insufficient("permission denied to change default privileges")
+	}
+	return nil
+}
+
 // owns reports whether role as has the privileges of owner.
 func (c *privChecker) owns(owner, as uint32) bool {
 	id := c.roleID(as)

@@ -22,6 +22,9 @@ func (b *builder) createRelation(d *catalog.TableDescriptor) error {
 		return err
 	}
 	d.Owner = owner
+	if err := b.initialACL(d); err != nil {
+		return err
+	}
 	return catalog.CreateTable(b.ctx, b.txn, d)
 }
 
@@ -32,6 +35,9 @@ func (b *builder) createSequenceRel(d *catalog.TableDescriptor) error {
 		return err
 	}
 	d.Owner = owner
+	if err := b.initialACL(d); err != nil {
+		return err
+	}
 	return createSequence(b.ctx, b.txn, d)
 }
 

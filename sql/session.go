@@ -924,6 +924,9 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 	if res, ok, err := s.execOwned(ctx, txn, stmt); ok {
 		return res, err
 	}
+	if st, ok := stmt.(*tree.AlterDefaultPrivileges); ok {
+		return s.alterDefaultPrivileges(ctx, txn, b, st)
+	}
 	if res, ok, err := s.execNamespace(ctx, txn, b, stmt); ok {
 		return res, err
 	}

@@ -11,6 +11,9 @@ import (
 )
 
 // pgCatalog are the tables of pg_catalog, by name.
+// defaultACLOIDBase numbers pg_default_acl's rows.
+const defaultACLOIDBase = 80000
+
 var pgCatalog = map[string]*Table{
 	"pg_namespace": {
 		Cols: vcols("oid:oid nspname:name nspowner:oid nspacl:text[]"),
@@ -349,6 +352,43 @@ var pgCatalog = map[string]*Table{
 	// built-in root is PostgreSQL's bootstrap superuser (OID 10), with
 	// every attribute.
 	"pg_stat_activity": pgStatActivity,
+	// pg_default_acl: ALTER DEFAULT PRIVILEGES' entries of the session's
+	// database (psql's \ddp).
+	"pg_default_acl": {
+		Cols: vcols("oid:oid defaclrole:oid defaclnamespace:oid defaclobjtype:char defaclacl:text[]"),
+		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
+			entries, err := catalog.ListDefaultPrivileges(ctx, env.Txn, env.DB.ID)
+			if err != nil {
+				return nil, err
+			}
+			schemas, err := env.Schemas(ctx)
+			if err != nil {
+				return nil, err
+			}
+			byID := map[uint32]*catalog.Namespace{}
+			for _, sc := range schemas {
+				byID[sc.ID] = sc
+			}
+			out := make([]tree.Datums, 0, len(entries))
+			for i, e := range entries {
+				ns := tree.NewDOid(0)
+				if sc := byID[e.Schema]; sc != nil {
+					ns = tree.NewDOid(NamespaceOID(sc))
+				}
+				objtype := "r"
+				if e.Kind == catalog.ObjSequence {
+					objtype = "S"
+				}
+				acl, err := env.ACL(ctx, e.ACL)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, tree.Datums{tree.NewDOid(oid.Oid(defaultACLOIDBase + i)), tree.NewDOid(oid.Oid(e.Role)), ns,
+					tree.NewDString(objtype), acl})
+			}
+			return out, nil
+		},
+	},
 	"pg_roles": {
 		Cols: vcols("rolname:name rolsuper:bool rolinherit:bool rolcreaterole:bool rolcreatedb:bool rolcanlogin:bool rolreplication:bool " +
 			"rolconnlimit:int4 rolpassword:text rolvaliduntil:timestamptz rolbypassrls:bool rolconfig:text[] oid:oid"),
