@@ -164,6 +164,11 @@ func (h *txnHeartbeater) armLocked(anchor []byte) {
 	})
 }
 
+// firstHeartbeatTimeout bounds the heartbeat that writes a record, sent
+// while the coordinator's mutex is held; a timed-out one is tried again
+// at the next tick.
+const firstHeartbeatTimeout = 5 * time.Second
+
 func (h *txnHeartbeater) startLoopLocked(anchor []byte) {
 	if h.stopLoop != nil || h.stopper == nil || h.interval <= 0 {
 		return
@@ -216,8 +221,15 @@ func (h *txnHeartbeater) heartbeat(ctx context.Context, anchor []byte, stopLoop 
 	// mutex while it is sent, so that it and the commit go one after the
 	// other: a record created after a one-phase commit would be left
 	// PENDING forever, and a commit after it must find it (and not take
-	// the one-phase path, which writes no record).
-	br, err := h.sender.Send(ctx, &rangepb.BatchRequest{
+	// the one-phase path, which writes no record). Bounded, since the
+	// transaction's own requests wait for it meanwhile.
+	sendCtx := ctx
+	if first {
+		var cancel context.CancelFunc
+		sendCtx, cancel = context.WithTimeout(ctx, firstHeartbeatTimeout)
+		defer cancel()
+	}
+	br, err := h.sender.Send(sendCtx, &rangepb.BatchRequest{
 		Header: &rangepb.BatchHeader{Txn: txn},
 		Requests: []*rangepb.RequestUnion{{Value: &rangepb.RequestUnion_HeartbeatTxn{HeartbeatTxn: &rangepb.HeartbeatTxnRequest{
 			Key: anchor, Now: txn.LastHeartbeat,
