@@ -66,6 +66,12 @@ func TestAdvisoryLockAcrossNodes(t *testing.T) {
 		}
 		return nil
 	})
+	// pg_locks, through n3, shows n1's hold and n2's wait.
+	var held, waiting int
+	if err := c3.QueryRow(ctx, `SELECT count(*) FILTER (WHERE granted), count(*) FILTER (WHERE NOT granted)
+		FROM pg_locks WHERE locktype = 'advisory' AND objid = 42 AND objsubid = 1`).Scan(&held, &waiting); err != nil || held != 1 || waiting != 1 {
+		t.Fatalf("pg_locks: %d held, %d waiting (%v), want 1 and 1", held, waiting, err)
+	}
 	exec(c1, "SELECT pg_advisory_unlock(42)")
 	select {
 	case err := <-got:

@@ -37,7 +37,9 @@ func (ex *Executor) UseAdvisoryLocks(m *advisory.Manager, node int32, self func(
 func (s *session) advisorySession() (advisory.Session, error) {
 	ex := s.ex
 	if s.advisory.id.ID == 0 {
-		s.advisory.id = advisory.Session{Node: ex.advisoryNode, ID: rand.Uint64() | 1}
+		// The process ID in the high half (pg_locks shows it), a random
+		// low half: unique even after the node hands the pid out again.
+		s.advisory.id = advisory.Session{Node: ex.advisoryNode, ID: uint64(s.pid)<<32 | uint64(rand.Uint32()|1)}
 		s.advisory.held = map[advisory.Lock]*[2][2]int{}
 	}
 	if ex.advisoryEpoch != nil {

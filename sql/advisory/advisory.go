@@ -385,3 +385,79 @@ func (m *Manager) blockers(ctx context.Context, txn kvapi.Txn, s Session, l Lock
 	}
 	return out, nil
 }
+
+// Scanner is what List reads with: a transaction.
+type Scanner interface {
+	Scan(ctx context.Context, start, end []byte, limit int64) ([]kvapi.KeyValue, error)
+}
+
+// Held is one session's hold on an advisory lock, or its wait for one, as
+// pg_locks shows it.
+type Held struct {
+	Lock    Lock
+	Mode    Mode
+	PID     uint32 // the session's process ID
+	Granted bool   // false: the session waits for the lock
+}
+
+// List returns every advisory lock held in the cluster, one entry per
+// session and mode, and every wait, as read in txn (records of ended
+// sessions included: a taker removes those it meets).
+func List(ctx context.Context, txn Scanner) ([]Held, error) {
+	kvs, err := txn.Scan(ctx, lockPrefix, prefixEnd(lockPrefix), 0)
+	if err != nil {
+		return nil, err
+	}
+	var out []Held
+	for _, kv := range kvs {
+		l, id, ok := decodeLockKey(kv.Key)
+		r, err := decodeRecord(kv.Value)
+		if !ok || err != nil {
+			continue
+		}
+		for _, m := range []Mode{Exclusive, Shared} {
+			if r.n.holds(m) {
+				out = append(out, Held{Lock: l, Mode: m, PID: uint32(id >> 32), Granted: true})
+			}
+		}
+	}
+	waits, err := txn.Scan(ctx, waitPrefix, prefixEnd(waitPrefix), 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, kv := range waits {
+		rest, _, err := encoding.DecodeUvarintAscending(kv.Key[len(waitPrefix):])
+		if err != nil {
+			continue
+		}
+		_, id, err := encoding.DecodeUvarintAscending(rest)
+		if err != nil {
+			continue
+		}
+		l, m, err := decodeWait(kv.Value)
+		if err != nil {
+			continue
+		}
+		out = append(out, Held{Lock: l, Mode: m, PID: uint32(id >> 32)})
+	}
+	return out, nil
+}
+
+// decodeLockKey reads a lock record's key: the lock and the session ID.
+func decodeLockKey(key []byte) (Lock, uint64, bool) {
+	rest, db, err := encoding.DecodeUvarintAscending(key[len(lockPrefix):])
+	if err != nil || len(rest) == 0 {
+		return Lock{}, 0, false
+	}
+	l := Lock{DB: uint32(db), Space: rest[0]}
+	rest, l.Key, err = encoding.DecodeVarintAscending(rest[1:])
+	if err != nil {
+		return Lock{}, 0, false
+	}
+	rest, _, err = encoding.DecodeUvarintAscending(rest) // the node
+	if err != nil {
+		return Lock{}, 0, false
+	}
+	_, id, err := encoding.DecodeUvarintAscending(rest)
+	return l, id, err == nil
+}

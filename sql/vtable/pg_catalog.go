@@ -352,6 +352,7 @@ var pgCatalog = map[string]*Table{
 	// built-in root is PostgreSQL's bootstrap superuser (OID 10), with
 	// every attribute.
 	"pg_stat_activity": pgStatActivity,
+	"pg_locks":         pgLocks,
 	// pg_default_acl: ALTER DEFAULT PRIVILEGES' entries of the session's
 	// database (psql's \ddp).
 	"pg_default_acl": {
