@@ -97,6 +97,44 @@ func (s *session) checkRoleDependents(ctx context.Context, txn kvapi.Txn, r *cat
 			note(d.ParentID, fmt.Sprintf("privileges for %s %s", relKind(d), d.Name))
 		}
 	}
+	// Default privileges (ALTER DEFAULT PRIVILEGES) the role set, or
+	// that give it something.
+	for _, db := range dbs {
+		entries, err := catalog.ListDefaultPrivileges(ctx, txn, db.ID)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			granted := false
+			for _, it := range e.ACL.Items {
+				granted = granted || (it.Grantee == r.ID && e.Role != r.ID)
+			}
+			if e.Role != r.ID && !granted {
+				continue
+			}
+			what := "relations"
+			if e.Kind == catalog.ObjSequence {
+				what = "sequences"
+			}
+			desc := fmt.Sprintf("default privileges on new %s belonging to role %s", what, s.roleName(ctx, txn, e.Role))
+			if e.Schema != 0 {
+				schemas, err := catalog.ListSchemas(ctx, txn, db.ID)
+				if err != nil {
+					return err
+				}
+				for _, sc := range schemas {
+					if sc.ID == e.Schema {
+						desc += " in schema " + sc.Name
+					}
+				}
+			}
+			if e.Role == r.ID {
+				note(db.ID, "owner of "+desc)
+			} else {
+				note(db.ID, "privileges for "+desc)
+			}
+		}
+	}
 	for _, db := range dbs {
 		if n := elsewhere[db.ID]; n > 0 {
 			word := "objects"
