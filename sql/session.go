@@ -453,6 +453,9 @@ func parseRewritten(query string, grammar func(string) (statements.Statements, e
 			return stmts, nil
 		}
 	}
+	if containsFold(query, "similar") && containsFold(query, "substring") {
+		query = rewriteSubstringSimilar(query)
+	}
 	if containsFold(query, "listen") || containsFold(query, "notify") {
 		if stmts, ok, err := parseNotify(query, grammar); ok {
 			return stmts, err
