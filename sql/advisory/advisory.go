@@ -35,7 +35,9 @@ package advisory
 import (
 	"context"
 	"encoding/binary"
+	"math/rand/v2"
 	"sync"
+	"time"
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/kv/encoding"
@@ -344,8 +346,10 @@ func (m *Manager) releasedCh() <-chan struct{} {
 }
 
 // run runs fn in a transaction of its own and commits it, again while it
-// fails with a serialization failure.
+// fails with a serialization failure (another session taking or
+// releasing the same lock), after a short jittered pause.
 func (m *Manager) run(ctx context.Context, fn func(kvapi.Txn) error) error {
+	backoff := time.Millisecond
 	for attempt := 0; ; attempt++ {
 		txn, err := m.db.NewTxn(ctx)
 		if err != nil {
@@ -362,6 +366,14 @@ func (m *Manager) run(ctx context.Context, fn func(kvapi.Txn) error) error {
 		if !retryable(err) || attempt >= maxAttempts || ctx.Err() != nil {
 			return err
 		}
+		t := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		backoff = min(2*backoff, 20*time.Millisecond)
 	}
 }
 
