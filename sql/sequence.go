@@ -461,32 +461,7 @@ func sequenceTxn(e *sem.EvalCtx, d *catalog.TableDescriptor, fn func(kvapi.Txn) 
 // serialization failures (another session taking values at the same
 // moment).
 func (ex *Executor) runOwnTxn(ctx context.Context, fn func(kvapi.Txn) error) error {
-	backoff := time.Millisecond
-	for attempt := 0; ; attempt++ {
-		txn, err := ex.db.NewTxn(ctx)
-		if err != nil {
-			return err
-		}
-		err = fn(txn)
-		if err == nil {
-			err = txn.Commit(ctx)
-		}
-		if err == nil {
-			return nil
-		}
-		_ = txn.Rollback(ctx)
-		if pgerror.CodeOf(err) != pgerror.CodeSerializationFailure || attempt >= maxImplicitRetries || ctx.Err() != nil {
-			return err
-		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
-		backoff = min(2*backoff, 100*time.Millisecond)
-	}
+	return kvapi.RunTxn(ctx, ex.db, maxImplicitRetries, 100*time.Millisecond, fn)
 }
 
 // alterSequence is ALTER SEQUENCE: its options change as CREATE SEQUENCE

@@ -35,14 +35,12 @@ package advisory
 import (
 	"context"
 	"encoding/binary"
-	"math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/kv/encoding"
 	"github.com/meridiandb/meridian/sql/kvapi"
-	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
 var (
@@ -347,39 +345,12 @@ func (m *Manager) releasedCh() <-chan struct{} {
 
 // run runs fn in a transaction of its own and commits it, again while it
 // fails with a serialization failure (another session taking or
-// releasing the same lock), after a short jittered pause.
+// releasing the same lock).
 func (m *Manager) run(ctx context.Context, fn func(kvapi.Txn) error) error {
-	backoff := time.Millisecond
-	for attempt := 0; ; attempt++ {
-		txn, err := m.db.NewTxn(ctx)
-		if err != nil {
-			return err
-		}
-		err = fn(txn)
-		if err == nil {
-			err = txn.Commit(ctx)
-		}
-		if err == nil {
-			return nil
-		}
-		_ = txn.Rollback(context.WithoutCancel(ctx))
-		if !retryable(err) || attempt >= maxAttempts || ctx.Err() != nil {
-			return err
-		}
-		t := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
-		backoff = min(2*backoff, 20*time.Millisecond)
-	}
+	return kvapi.RunTxn(ctx, m.db, maxAttempts, 20*time.Millisecond, fn)
 }
 
 const maxAttempts = 100
-
-func retryable(err error) bool { return pgerror.CodeOf(err) == pgerror.CodeSerializationFailure }
 
 // blockers returns the live sessions other than s that hold l in a mode
 // conflicting with mode, as read in txn.
