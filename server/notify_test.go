@@ -43,6 +43,17 @@ func TestNotifyAcrossNodes(t *testing.T) {
 	}
 	exec(c2, "LISTEN ch")
 	exec(c3, "LISTEN ch", `LISTEN "Other"`)
+	channels := func(c *pgx.Conn) string {
+		t.Helper()
+		var s string
+		if err := c.QueryRow(ctx, "SELECT coalesce(string_agg(c, ' '), '') FROM pg_listening_channels() AS c").Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if got := channels(c3); got != "Other ch" {
+		t.Fatalf("n3's pg_listening_channels: %q", got)
+	}
 
 	// Through n1 to sessions on n2 and n3, with the sender's PID.
 	exec(c1, "NOTIFY ch, 'hello'")
@@ -89,6 +100,9 @@ func TestNotifyAcrossNodes(t *testing.T) {
 	// on the channel it still listens on. Quoted channel names keep
 	// their case.
 	exec(c3, "UNLISTEN ch")
+	if got := channels(c3); got != "Other" {
+		t.Fatalf("n3's pg_listening_channels after UNLISTEN ch: %q", got)
+	}
 	exec(c1, "NOTIFY ch, 'not for n3'", `NOTIFY "Other", 'for n3'`)
 	expect(c3, "n3", [2]string{"Other", "for n3"})
 	expect(c2, "n2", [2]string{"ch", "not for n3"})

@@ -2,13 +2,17 @@ package sql
 
 import (
 	"context"
+	"maps"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/parser"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/parser/statements"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/volatility"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/meridiandb/meridian/pgwire"
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/notify"
@@ -246,3 +250,19 @@ func (s *session) endTxnListens(commit bool) {
 		}
 	}
 }
+
+// pg_listening_channels() is the channels the session listens on (its
+// committed LISTENs), in name order.
+var _ = sem.RegisterFamily(map[string][]tree.Overload{
+	"pg_listening_channels": {{
+		Types: tree.ParamTypes{}, ReturnType: tree.FixedReturnType(types.String),
+		Volatility: volatility.Volatile, Class: tree.NormalClass,
+		Fn: srfFn{ofSession: func(s *session, _ tree.Datums) (srfIter, error) {
+			var out []tree.Datum
+			for _, ch := range slices.Sorted(maps.Keys(s.notifications.listening)) {
+				out = append(out, tree.NewDString(ch))
+			}
+			return sliceIter(out), nil
+		}},
+	}},
+})

@@ -121,7 +121,9 @@ func (n *funcScanNode) start(r *runner) (srfIter, error) {
 	for i, a := range n.call.Exprs {
 		args[i] = a.(tree.TypedExpr)
 	}
-	return startSRF(r, args, n.call.ResolvedType(), fn.start)
+	return startSRF(r, args, n.call.ResolvedType(), func(vals tree.Datums, ret *types.T) (srfIter, error) {
+		return fn.begin(r, vals, ret)
+	})
 }
 
 // startSRF evaluates a set-returning function's arguments (in no row: a

@@ -29,9 +29,24 @@ type srfFn struct {
 	// the call's result type (a labeled tuple for a function with OUT
 	// columns).
 	start func(args tree.Datums, ret *types.T) (srfIter, error)
+	// ofSession, instead of start, begins a function of the session's
+	// state (pg_listening_channels).
+	ofSession func(s *session, args tree.Datums) (srfIter, error)
 }
 
 func (srfFn) IsSetReturning() {}
+
+// begin starts the function for a statement that runs in r.
+func (f srfFn) begin(r *runner, args tree.Datums, ret *types.T) (srfIter, error) {
+	if f.ofSession != nil {
+		s := sessionOf(r.eval)
+		if s == nil {
+			return sliceIter(nil), nil
+		}
+		return f.ofSession(s, args)
+	}
+	return f.start(args, ret)
+}
 
 // srfIter yields a set-returning call's rows one at a time; ok is false
 // once it is done.
@@ -191,7 +206,7 @@ func (s *srfExpander) start(r *runner, row tree.Datums) error {
 		if null {
 			continue // strict: no rows
 		}
-		it, err := f.ResolvedOverload().Fn.(srfFn).start(args, f.ResolvedType())
+		it, err := f.ResolvedOverload().Fn.(srfFn).begin(r, args, f.ResolvedType())
 		if err != nil {
 			return err
 		}
