@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"github.com/meridiandb/meridian/server/serverpb"
@@ -85,13 +86,17 @@ func (a sqlAdmin) Ranges(ctx context.Context, start, end []byte) ([]sql.RangeInf
 
 // Split splits the range holding key at key; a range that starts there
 // already is fine.
-func (a sqlAdmin) Split(ctx context.Context, key []byte) error {
+func (a sqlAdmin) Split(ctx context.Context, key []byte, expiration hlc.Timestamp) error {
 	if d, err := a.n.dist.RangeFor(ctx, key); err == nil && bytes.Equal(d.StartKey, key) {
 		return nil
 	}
-	// Sticky for good: the merge queue never undoes a split a user asked
-	// for (UNSPLIT does).
-	resp, err := a.n.dist.AdminSplitSticky(ctx, key, &rangepb.Timestamp{WallTime: math.MaxInt64, Logical: math.MaxInt32})
+	// Sticky until the expiration, or for good: the merge queue never
+	// undoes a split a user asked for before then (UNSPLIT does).
+	sticky := &rangepb.Timestamp{WallTime: math.MaxInt64, Logical: math.MaxInt32}
+	if !expiration.IsEmpty() {
+		sticky = &rangepb.Timestamp{WallTime: expiration.WallTime, Logical: expiration.Logical}
+	}
+	resp, err := a.n.dist.AdminSplitSticky(ctx, key, sticky)
 	if err != nil {
 		return err
 	}

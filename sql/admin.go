@@ -5,10 +5,13 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/util/duration"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/util/encoding"
+	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/pgformat"
@@ -28,8 +31,9 @@ type ClusterAdmin interface {
 	// end), in key order.
 	Ranges(ctx context.Context, start, end []byte) ([]RangeInfo, error)
 	// Split splits the range holding key at key (nothing to do if a range
-	// starts there).
-	Split(ctx context.Context, key []byte) error
+	// starts there). The merge queue leaves the boundary alone until
+	// expiration (zero: for good).
+	Split(ctx context.Context, key []byte, expiration hlc.Timestamp) error
 	// TransferLease moves range id's lease to its replica on node to.
 	TransferLease(ctx context.Context, id int64, to int32) error
 	// RelocateVoter moves range id's voter on node from to node to.
@@ -296,8 +300,13 @@ func hexBytes(b []byte) string { return fmt.Sprintf(`\x%x`, b) }
 // splitAt is ALTER TABLE|INDEX ... SPLIT AT <rows>: a range boundary at
 // each row's key (a prefix of the index's key columns).
 func (s *session) splitAt(b *builder, r *runner, st *tree.Split) (*result, error) {
+	var expiration hlc.Timestamp
+	enforced := tree.Datum(tree.DNull)
 	if st.ExpireExpr != nil {
-		return nil, pgerror.Unsupported("SPLIT AT ... WITH EXPIRATION needs range merges, which do not exist yet: splits are permanent")
+		var err error
+		if expiration, enforced, err = splitExpiration(b, r, st.ExpireExpr); err != nil {
+			return nil, err
+		}
 	}
 	d, idx, err := b.tableIndex(st.TableOrIndex)
 	if err != nil {
@@ -310,10 +319,10 @@ func (s *session) splitAt(b *builder, r *runner, st *tree.Split) (*result, error
 	res := &result{tag: "SPLIT", cols: splitCols}
 	tables := map[uint32]*catalog.TableDescriptor{d.ID: d}
 	for _, key := range keys {
-		if err := s.ex.admin.Split(b.ctx, key); err != nil {
+		if err := s.ex.admin.Split(b.ctx, key, expiration); err != nil {
 			return nil, err
 		}
-		res.rows = append(res.rows, tree.Datums{tree.NewDBytes(tree.DBytes(key)), tree.NewDString(prettyKey(key, tables)), tree.DNull})
+		res.rows = append(res.rows, tree.Datums{tree.NewDBytes(tree.DBytes(key)), tree.NewDString(prettyKey(key, tables)), enforced})
 	}
 	return res, nil
 }
@@ -488,4 +497,45 @@ func (b *builder) constInt(r *runner, e tree.Expr) (int64, error) {
 		return 0, pgerror.Newf("42804", "expected an integer, got %s", v.ResolvedType().SQLString())
 	}
 	return int64(*i), nil
+}
+
+// splitExpiration evaluates SPLIT AT's WITH EXPIRATION, as CockroachDB
+// takes it: a timestamp (with or without time zone), or an interval from
+// now. It returns the time and the split_enforced_until value to show.
+func splitExpiration(b *builder, r *runner, e tree.Expr) (hlc.Timestamp, tree.Datum, error) {
+	te, err := b.typeCheck(e, &scope{}, types.AnyElement)
+	if err != nil {
+		return hlc.Timestamp{}, nil, err
+	}
+	d, err := r.evalIn(te, nil)
+	if err != nil {
+		return hlc.Timestamp{}, nil, err
+	}
+	var at time.Time
+	switch v := d.(type) {
+	case *tree.DTimestamp:
+		at = v.Time
+	case *tree.DTimestampTZ:
+		at = v.Time
+	case *tree.DString:
+		// A timestamp, or an interval from now ('1h').
+		if ts, _, err := tree.ParseDTimestamp(nil, string(*v), time.Microsecond); err == nil {
+			at = ts.Time
+		} else if iv, ierr := tree.ParseDInterval(duration.IntervalStyle_POSTGRES, string(*v)); ierr == nil {
+			at = duration.Add(r.eval.StmtTime, iv.Duration)
+		} else {
+			return hlc.Timestamp{}, nil, pgerror.Newf(pgerror.CodeInvalidParameterValue,
+				"SPLIT AT ... WITH EXPIRATION %q is neither a timestamp nor an interval", string(*v))
+		}
+	case *tree.DInterval:
+		at = duration.Add(r.eval.StmtTime, v.Duration)
+	default:
+		return hlc.Timestamp{}, nil, pgerror.Newf("42804",
+			"SPLIT AT ... WITH EXPIRATION takes a timestamp or an interval, not %s", d.ResolvedType())
+	}
+	shown, err := tree.MakeDTimestamp(at, time.Microsecond)
+	if err != nil {
+		return hlc.Timestamp{}, nil, err
+	}
+	return hlc.Timestamp{WallTime: at.UnixNano()}, shown, nil
 }
