@@ -307,6 +307,12 @@ func TestSQLSplitWithExpiration(t *testing.T) {
 	if s := starts(); !s["10"] || !s["20"] {
 		t.Fatalf("ranges start at %v, want 10 and 20 among them", s)
 	}
+	// crdb_internal.ranges shows them too, with their leaseholders.
+	var n int
+	if err := c.QueryRow(ctx, `SELECT count(*) FROM crdb_internal.ranges
+		WHERE (start_pretty LIKE '%/10' OR start_pretty LIKE '%/20') AND lease_holder IS NOT NULL AND cardinality(voting_replicas) = 3`).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("crdb_internal.ranges: %d of the two split ranges (%v)", n, err)
+	}
 	exec("SET CLUSTER SETTING kv.range_merge.queue.enabled = true")
 	defer exec("SET CLUSTER SETTING kv.range_merge.queue.enabled = DEFAULT")
 	waitFor(t, time.Minute, func() error {

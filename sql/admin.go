@@ -13,9 +13,11 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/util/encoding"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/sql/catalog"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/pgformat"
 	"github.com/meridiandb/meridian/sql/rowenc"
+	"github.com/meridiandb/meridian/sql/vtable"
 )
 
 // The admin statements that show and move ranges, in CockroachDB's syntax
@@ -538,4 +540,32 @@ func splitExpiration(b *builder, r *runner, e tree.Expr) (hlc.Timestamp, tree.Da
 		return hlc.Timestamp{}, nil, err
 	}
 	return hlc.Timestamp{WallTime: at.UnixNano()}, shown, nil
+}
+
+// rangeRows are the cluster's ranges for crdb_internal.ranges, their keys
+// pretty-printed by the tables in txn.
+func (ex *Executor) rangeRows(ctx context.Context, txn kvapi.Txn) ([]vtable.RangeRow, error) {
+	ranges, err := ex.admin.Ranges(ctx, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	tables, err := catalog.ListAllTables(ctx, txn)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[uint32]*catalog.TableDescriptor{}
+	for _, t := range tables {
+		byID[t.ID] = t
+	}
+	out := make([]vtable.RangeRow, 0, len(ranges))
+	for _, ri := range ranges {
+		row := vtable.RangeRow{ID: ri.RangeID, StartKey: ri.StartKey, EndKey: ri.EndKey,
+			StartPretty: prettyKey(ri.StartKey, byID), EndPretty: prettyKey(ri.EndKey, byID),
+			Replicas: ri.Replicas, Voters: ri.Voters, Leaseholder: ri.Leaseholder}
+		for _, n := range ri.Replicas {
+			row.Localities = append(row.Localities, ri.Localities[n])
+		}
+		out = append(out, row)
+	}
+	return out, nil
 }

@@ -872,7 +872,8 @@ func shiftVars(e tree.TypedExpr, delta int) tree.TypedExpr {
 	return out.(tree.TypedExpr)
 }
 
-// virtual plans a read of a pg_catalog or information_schema table; ok is
+// virtual plans a read of a pg_catalog, information_schema or
+// crdb_internal table; ok is
 // false for a name that is not one (an unqualified name is one only if no
 // table of that name exists).
 func (b *builder) virtual(te tree.TableExpr) (planNode, *scope, bool, error) {
@@ -888,7 +889,7 @@ func (b *builder) virtual(te tree.TableExpr) (planNode, *scope, bool, error) {
 	schema, name := "", string(tn.ObjectName)
 	if tn.ExplicitSchema {
 		schema = string(tn.SchemaName)
-		if schema != "pg_catalog" && schema != "information_schema" {
+		if !vtable.IsVirtualSchema(schema) {
 			return nil, nil, false, nil
 		}
 	}

@@ -1,6 +1,8 @@
 package sql
 
 import (
+	"context"
+
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/vtable"
@@ -27,6 +29,9 @@ func (n *virtualNode) next(r *runner) (tree.Datums, error) {
 		env := &vtable.Env{Txn: r.txn, DB: n.db}
 		if s, ok := r.eval.Session.(*session); ok {
 			env.Activity = s.ex.sessionsNow
+			if s.ex.admin != nil {
+				env.Ranges = func(ctx context.Context) ([]vtable.RangeRow, error) { return s.ex.rangeRows(ctx, r.txn) }
+			}
 		}
 		rows, err := n.vt.Rows(r.ctx, env)
 		if err != nil {

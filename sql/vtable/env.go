@@ -23,6 +23,9 @@ type Env struct {
 	// Activity lists the cluster's SQL sessions (pg_stat_activity); nil:
 	// none are shown.
 	Activity func(ctx context.Context) ([]Activity, error)
+	// Ranges lists the cluster's ranges (crdb_internal.ranges); nil: none
+	// are shown.
+	Ranges func(ctx context.Context) ([]RangeRow, error)
 	// schemas are DB's schemas by name, read by the first call that
 	// needs them.
 	schemas map[string]*catalog.Namespace

@@ -69,7 +69,7 @@ func vcols(spec string) []Column {
 			"oid": types.Oid, "name": types.Name, "char": types.QChar, "bool": types.Bool,
 			"int2": types.Int2, "int4": types.Int4, "int8": types.Int, "text": types.String, "text[]": types.StringArray,
 			"oid[]": types.MakeArray(types.Oid), "timestamptz": types.TimestampTZ, "int2[]": types.MakeArray(types.Int2),
-			"float4": types.Float4, "int2vector": types.Int2Vector,
+			"float4": types.Float4, "int2vector": types.Int2Vector, "bytes": types.Bytes, "int8[]": types.IntArray,
 		}[typ]
 		if t == nil {
 			panic(errors.AssertionFailedf("virtual column %s: unknown type %q", name, typ))
@@ -83,6 +83,7 @@ func vcols(spec string) []Column {
 var tables = map[string]map[string]*Table{
 	"pg_catalog":         pgCatalog,
 	"information_schema": informationSchema,
+	"crdb_internal":      crdbInternal,
 }
 
 func emptyTable(spec string) *Table {
@@ -143,6 +144,12 @@ func pkNames(d *catalog.TableDescriptor) []string {
 // AttrDefOID is the pg_attrdef OID of column ordinal i's default.
 func AttrDefOID(d *catalog.TableDescriptor, i int) oid.Oid {
 	return oid.Oid(RelOIDBase + 1<<29 + d.ID<<12 + uint32(i))
+}
+
+// IsVirtualSchema reports whether schema holds virtual tables.
+func IsVirtualSchema(schema string) bool {
+	_, ok := tables[schema]
+	return ok
 }
 
 // Lookup finds a virtual table by schema (empty: pg_catalog, which
