@@ -17,6 +17,7 @@ import (
 	"github.com/meridiandb/meridian/server/serverpb"
 	"github.com/meridiandb/meridian/sql"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/vtable"
 )
 
 // sqlAdmin is the node's side of the SQL admin statements (SHOW RANGES,
@@ -288,4 +289,23 @@ func (s *adminServer) RangeLeases(ctx context.Context, req *serverpb.RangeLeases
 		}
 	}
 	return resp, nil
+}
+
+// Nodes implements sql.ClusterAdmin: every node the directory knows, with
+// its liveness and counts (what meridian node ls shows).
+func (a sqlAdmin) Nodes(ctx context.Context) ([]vtable.NodeRow, error) {
+	sts := a.n.clusterStatus(ctx)
+	out := make([]vtable.NodeRow, 0, len(sts))
+	for _, st := range sts {
+		d := st.Desc
+		row := vtable.NodeRow{ID: d.NodeId, Address: d.Address, SQLAddress: d.SqlAddress, Locality: localityString(d.Locality),
+			ServerVersion: d.BuildVersion, Live: st.Live, Draining: st.Draining,
+			Decommissioned: d.Membership == serverpb.Membership_DECOMMISSIONED, Ranges: st.Ranges, Leases: st.Leases}
+		if d.StartedAt != 0 {
+			row.StartedAt = time.Unix(0, d.StartedAt).UTC()
+		}
+		out = append(out, row)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
 }

@@ -307,6 +307,13 @@ func TestSQLSplitWithExpiration(t *testing.T) {
 	if s := starts(); !s["10"] || !s["20"] {
 		t.Fatalf("ranges start at %v, want 10 and 20 among them", s)
 	}
+	// crdb_internal.gossip_nodes shows the three nodes, live.
+	var nodesN, minID, maxID int
+	var allLive bool
+	if err := c.QueryRow(ctx, "SELECT count(*), bool_and(is_live), min(node_id), max(node_id) FROM crdb_internal.gossip_nodes").
+		Scan(&nodesN, &allLive, &minID, &maxID); err != nil || nodesN != 3 || !allLive || minID != 1 || maxID != 3 {
+		t.Fatalf("crdb_internal.gossip_nodes: %d nodes, all live %v, ids %d..%d (%v)", nodesN, allLive, minID, maxID, err)
+	}
 	// crdb_internal.ranges shows them too, with their leaseholders.
 	var n int
 	if err := c.QueryRow(ctx, `SELECT count(*) FROM crdb_internal.ranges

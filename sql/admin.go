@@ -43,6 +43,8 @@ type ClusterAdmin interface {
 	// Unsplit merges the range starting at key into the range before it
 	// (nothing to do if no range starts at key).
 	Unsplit(ctx context.Context, key []byte) error
+	// Nodes returns the cluster's nodes (crdb_internal.gossip_nodes).
+	Nodes(ctx context.Context) ([]vtable.NodeRow, error)
 }
 
 // RangeInfo is one range as SHOW RANGES prints it. Store IDs are node

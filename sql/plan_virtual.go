@@ -31,6 +31,7 @@ func (n *virtualNode) next(r *runner) (tree.Datums, error) {
 			env.Activity = s.ex.sessionsNow
 			if s.ex.admin != nil {
 				env.Ranges = func(ctx context.Context) ([]vtable.RangeRow, error) { return s.ex.rangeRows(ctx, r.txn) }
+				env.Nodes = s.ex.admin.Nodes
 			}
 		}
 		rows, err := n.vt.Rows(r.ctx, env)

@@ -26,6 +26,9 @@ type Env struct {
 	// Ranges lists the cluster's ranges (crdb_internal.ranges); nil: none
 	// are shown.
 	Ranges func(ctx context.Context) ([]RangeRow, error)
+	// Nodes lists the cluster's nodes (crdb_internal.gossip_nodes); nil:
+	// none are shown.
+	Nodes func(ctx context.Context) ([]NodeRow, error)
 	// schemas are DB's schemas by name, read by the first call that
 	// needs them.
 	schemas map[string]*catalog.Namespace
