@@ -307,6 +307,27 @@ func TestSQLSplitWithExpiration(t *testing.T) {
 	if s := starts(); !s["10"] || !s["20"] {
 		t.Fatalf("ranges start at %v, want 10 and 20 among them", s)
 	}
+	// SHOW RANGES FROM DATABASE: the ranges of its tables.
+	rows, err := c.Query(ctx, "SHOW RANGES FROM DATABASE defaultdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := vals[0].(string); strings.HasSuffix(s, "/10") || strings.HasSuffix(s, "/20") {
+			found++
+		}
+	}
+	if rows.Err() != nil || found != 2 {
+		t.Fatalf("SHOW RANGES FROM DATABASE defaultdb: %d of the two split ranges (%v)", found, rows.Err())
+	}
+	if _, err := c.Exec(ctx, "SHOW RANGES FROM DATABASE nosuch"); sqlCode(err) != "3D000" {
+		t.Fatalf("SHOW RANGES FROM DATABASE nosuch: %v, want 3D000", err)
+	}
 	// crdb_internal.gossip_nodes shows the three nodes, live.
 	var nodesN, minID, maxID int
 	var allLive bool

@@ -187,12 +187,24 @@ func (s *session) showRanges(b *builder, st *tree.ShowRanges) (*result, error) {
 		end = catalog.PrefixEnd(start)
 	case tree.ShowRangesCluster:
 	default:
-		// The current database (there is one): the user tables' keys.
+		// A database's (the current one, or FROM DATABASE d): the
+		// ranges its tables' keys lie in.
 		start = encoding.EncodeUvarintAscending(nil, uint64(catalog.FirstTableID))
 	}
 	ranges, err := s.ex.admin.Ranges(b.ctx, start, end)
 	if err != nil {
 		return nil, err
+	}
+	if st.Source == tree.ShowRangesCurrentDatabase || st.Source == tree.ShowRangesDatabase {
+		db := s.names.db
+		if st.Source == tree.ShowRangesDatabase {
+			if db, err = catalog.MustGetDatabase(b.ctx, b.txn, string(st.DatabaseName)); err != nil {
+				return nil, err
+			}
+		}
+		if ranges, err = rangesOfDatabase(b, db, ranges); err != nil {
+			return nil, err
+		}
 	}
 	byID := map[uint32]*catalog.TableDescriptor{}
 	for _, t := range tables {
@@ -568,6 +580,27 @@ func (ex *Executor) rangeRows(ctx context.Context, txn kvapi.Txn) ([]vtable.Rang
 			row.Localities = append(row.Localities, ri.Localities[n])
 		}
 		out = append(out, row)
+	}
+	return out, nil
+}
+
+// rangesOfDatabase keeps the ranges that hold keys of db's tables.
+func rangesOfDatabase(b *builder, db *catalog.Namespace, ranges []RangeInfo) ([]RangeInfo, error) {
+	tables, err := catalog.ListTables(b.ctx, b.txn, db.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []RangeInfo
+	for _, ri := range ranges {
+		for _, d := range tables {
+			lo, hi := d.TablePrefix(), catalog.PrefixEnd(d.TablePrefix())
+			// [ri.StartKey, ri.EndKey) meets [lo, hi)? An empty end is
+			// the end of the keyspace.
+			if bytes.Compare(ri.StartKey, hi) < 0 && (len(ri.EndKey) == 0 || bytes.Compare(lo, ri.EndKey) < 0) {
+				out = append(out, ri)
+				break
+			}
+		}
 	}
 	return out, nil
 }
