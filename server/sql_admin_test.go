@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -163,7 +164,7 @@ func TestSQLRangeAdmin(t *testing.T) {
 		t.Fatalf("after DISCARD: %q %v", zoneTarget, err)
 	}
 
-	for _, q := range []string{"ALTER TABLE kv SCATTER",
+	for _, q := range []string{"ALTER TABLE kv SCATTER FROM (1) TO (10)",
 		"ALTER PARTITION p OF TABLE kv CONFIGURE ZONE USING num_replicas = 5"} {
 		_, err := c.Exec(ctx, q)
 		var pe *pgconn.PgError
@@ -328,6 +329,34 @@ func TestSQLSplitWithExpiration(t *testing.T) {
 	if _, err := c.Exec(ctx, "SHOW RANGES FROM DATABASE nosuch"); sqlCode(err) != "3D000" {
 		t.Fatalf("SHOW RANGES FROM DATABASE nosuch: %v, want 3D000", err)
 	}
+	// SCATTER answers each range of the table; every range keeps a
+	// leaseholder among its voters, and every row is still there.
+	rows, err = c.Query(ctx, "ALTER TABLE ex SCATTER")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scattered := 0
+	for rows.Next() {
+		scattered++
+	}
+	if rows.Err() != nil || scattered < 3 {
+		t.Fatalf("SCATTER answered %d ranges (%v), want the table's 3 or more", scattered, rows.Err())
+	}
+	waitFor(t, time.Minute, func() error {
+		var bad int
+		if err := c.QueryRow(ctx, `SELECT count(*) FROM crdb_internal.ranges
+			WHERE (start_pretty LIKE '%/10' OR start_pretty LIKE '%/20') AND (lease_holder IS NULL OR NOT lease_holder = ANY(voting_replicas))`).Scan(&bad); err != nil {
+			return err
+		}
+		if bad != 0 {
+			return errors.Newf("%d ranges without a leaseholder among their voters", bad)
+		}
+		return nil
+	})
+	var count int
+	if err := c.QueryRow(ctx, "SELECT count(*) FROM ex").Scan(&count); err != nil || count != 30 {
+		t.Fatalf("after SCATTER: %d rows (%v), want 30", count, err)
+	}
 	// crdb_internal.gossip_nodes shows the three nodes, live.
 	var nodesN, minID, maxID int
 	var allLive bool
@@ -349,4 +378,79 @@ func TestSQLSplitWithExpiration(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestSQLScatterMovesReplicas: on four nodes, where each range of a table
+// has three replicas and one node without, SCATTER moves one of each
+// range's voters to the node that had none, and loses no row.
+func TestSQLScatterMovesReplicas(t *testing.T) {
+	c := newTestCluster(t, 4, true)
+	conn := sqlConnect(t, c.node(0))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	exec := func(q string) {
+		t.Helper()
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec("CREATE TABLE sc (k INT PRIMARY KEY)")
+	exec("INSERT INTO sc SELECT generate_series(1, 40)")
+	exec("ALTER TABLE sc SPLIT AT VALUES (10), (20), (30)")
+	// Each range the splits made, by start key: the node without a
+	// replica.
+	missing := func() map[string]int64 {
+		t.Helper()
+		rows, err := conn.Query(ctx, `SELECT start_pretty, replicas FROM crdb_internal.ranges
+			WHERE start_pretty LIKE '%/10' OR start_pretty LIKE '%/20' OR start_pretty LIKE '%/30'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]int64{}
+		for rows.Next() {
+			var start string
+			var replicas []int64
+			if err := rows.Scan(&start, &replicas); err != nil {
+				t.Fatal(err)
+			}
+			if len(replicas) != 3 {
+				out[start] = -1 // in the middle of a change
+				continue
+			}
+			for n := int64(1); n <= 4; n++ {
+				if !slices.Contains(replicas, n) {
+					out[start] = n
+				}
+			}
+		}
+		return out
+	}
+	var before map[string]int64
+	waitFor(t, time.Minute, func() error {
+		before = missing()
+		for k, n := range before {
+			if n <= 0 {
+				return errors.Newf("range %s is still changing", k)
+			}
+		}
+		if len(before) != 3 {
+			return errors.Newf("%d of the 3 split ranges", len(before))
+		}
+		return nil
+	})
+	exec("ALTER TABLE sc SCATTER")
+	waitFor(t, time.Minute, func() error {
+		after := missing()
+		for k, n := range before {
+			if after[k] == n {
+				return errors.Newf("range %s still has no replica on n%d", k, n)
+			}
+		}
+		return nil
+	})
+	var count int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM sc").Scan(&count); err != nil || count != 40 {
+		t.Fatalf("after SCATTER: %d rows (%v), want 40", count, err)
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,10 +24,9 @@ import (
 
 // The admin statements that show and move ranges, in CockroachDB's syntax
 // so that its users' habits carry over: SHOW RANGES, ALTER TABLE|INDEX ...
-// SPLIT AT, UNSPLIT AT / UNSPLIT ALL, ALTER RANGE ... RELOCATE. They run
-// on the node through ClusterAdmin; an executor without one (the in-memory
-// test store) answers 0A000. SCATTER does not exist yet and answers 0A000
-// too. Zone configurations are zone.go's.
+// SPLIT AT, UNSPLIT AT / UNSPLIT ALL, SCATTER, ALTER RANGE ... RELOCATE.
+// They run on the node through ClusterAdmin; an executor without one (the
+// in-memory test store) answers 0A000. Zone configurations are zone.go's.
 
 // ClusterAdmin is what the admin statements need from the node.
 type ClusterAdmin interface {
@@ -81,12 +82,10 @@ func (ex *Executor) UseClusterAdmin(a ClusterAdmin) { ex.admin = a }
 // was.
 func (s *session) execAdmin(b *builder, r *runner, stmt tree.Statement) (*result, bool, error) {
 	switch st := stmt.(type) {
-	case *tree.ShowRanges, *tree.Split, *tree.Unsplit, *tree.RelocateRange:
+	case *tree.ShowRanges, *tree.Split, *tree.Unsplit, *tree.RelocateRange, *tree.Scatter:
 		if s.ex.admin == nil {
 			return nil, true, pgerror.Unsupported("%s needs a cluster: this executor runs on the in-memory test store", stmt.StatementTag())
 		}
-	case *tree.Scatter:
-		return nil, true, pgerror.Unsupported("SCATTER needs the rebalancer, which does not balance replicas yet")
 	case *tree.Relocate:
 		return nil, true, pgerror.Unsupported("ALTER TABLE ... RELOCATE is not supported: use ALTER RANGE n RELOCATE [LEASE | VOTERS] [FROM n] TO n")
 	case *tree.SetZoneConfig:
@@ -117,6 +116,8 @@ func (s *session) execAdmin(b *builder, r *runner, stmt tree.Statement) (*result
 		res, err = s.splitAt(b, r, st)
 	case *tree.Unsplit:
 		res, err = s.unsplit(b, r, st)
+	case *tree.Scatter:
+		res, err = s.scatter(b, st)
 	case *tree.RelocateRange:
 		res, err = s.relocateRange(b, r, st)
 	}
@@ -604,3 +605,65 @@ func rangesOfDatabase(b *builder, db *catalog.Namespace, ranges []RangeInfo) ([]
 	}
 	return out, nil
 }
+
+// scatter is ALTER TABLE|INDEX ... SCATTER, CockroachDB's way to spread a
+// table's ranges after splitting it: each range's lease goes to a voter
+// picked at random, and, where live nodes hold no replica of it, one of
+// its voters picked at random moves to one of those (added before the old
+// one goes, as RELOCATE). Best effort, as CockroachDB's: a range that
+// cannot move keeps its place. It answers the ranges it looked at.
+func (s *session) scatter(b *builder, st *tree.Scatter) (*result, error) {
+	if len(st.From) > 0 || len(st.To) > 0 {
+		return nil, pgerror.Unsupported("SCATTER FROM ... TO is not supported yet; SCATTER the whole table or index")
+	}
+	d, idx, err := b.tableIndex(st.TableOrIndex)
+	if err != nil {
+		return nil, err
+	}
+	start := d.TablePrefix()
+	if st.TableOrIndex.Index != "" {
+		start = d.IndexPrefixOf(indexID(idx))
+	}
+	end := catalog.PrefixEnd(start)
+	ranges, err := s.ex.admin.Ranges(b.ctx, start, end)
+	if err != nil {
+		return nil, err
+	}
+	nodes, err := s.ex.admin.Nodes(b.ctx)
+	if err != nil {
+		return nil, err
+	}
+	var live []int32
+	for _, n := range nodes {
+		if n.Live && !n.Draining && !n.Decommissioned {
+			live = append(live, n.ID)
+		}
+	}
+	tables := map[uint32]*catalog.TableDescriptor{d.ID: d}
+	res := &result{tag: "SCATTER", cols: scatterCols}
+	for _, ri := range ranges {
+		voters := append([]int32(nil), ri.Voters...)
+		var free []int32
+		for _, n := range live {
+			if !slices.Contains(ri.Replicas, n) {
+				free = append(free, n)
+			}
+		}
+		if len(free) > 0 && len(voters) > 0 {
+			i, to := rand.IntN(len(voters)), free[rand.IntN(len(free))]
+			if err := s.ex.admin.RelocateVoter(b.ctx, ri.RangeID, voters[i], to); err == nil {
+				voters[i] = to
+			}
+		}
+		if len(voters) > 0 {
+			if to := voters[rand.IntN(len(voters))]; to != ri.Leaseholder {
+				_ = s.ex.admin.TransferLease(b.ctx, ri.RangeID, to) // best effort
+			}
+		}
+		res.rows = append(res.rows, tree.Datums{tree.NewDBytes(tree.DBytes(ri.StartKey)), tree.NewDString(prettyKey(ri.StartKey, tables))})
+	}
+	return res, nil
+}
+
+// scatterCols are SCATTER's result columns (CockroachDB's names).
+var scatterCols = []resultColumn{{name: "key", typ: types.Bytes}, {name: "pretty", typ: types.String}}
