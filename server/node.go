@@ -608,18 +608,27 @@ func Listen(addr string) (net.Listener, error) {
 	return ln, errors.Wrapf(err, "listening on %s", addr)
 }
 
+// adminClient dials node id's Admin service.
+func (n *Node) adminClient(id kvserver.NodeID) (serverpb.AdminClient, error) {
+	addr, err := n.dir.resolve(id)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := n.rpcCtx.Dial(addr, int32(id))
+	if err != nil {
+		return nil, err
+	}
+	return serverpb.NewAdminClient(conn.ClientConn), nil
+}
+
 // revokeLeasesOn asks node to revoke its leases on table descriptors ids
 // (lease.RevokeFunc).
 func (n *Node) revokeLeasesOn(ctx context.Context, node int32, ids []uint32, now hlc.Timestamp) (hlc.Timestamp, error) {
-	addr, err := n.dir.resolve(kvserver.NodeID(node))
+	admin, err := n.adminClient(kvserver.NodeID(node))
 	if err != nil {
 		return hlc.Timestamp{}, err
 	}
-	conn, err := n.rpcCtx.Dial(addr, node)
-	if err != nil {
-		return hlc.Timestamp{}, err
-	}
-	resp, err := serverpb.NewAdminClient(conn.ClientConn).RevokeDescriptorLeases(ctx, &serverpb.RevokeDescriptorLeasesRequest{
+	resp, err := admin.RevokeDescriptorLeases(ctx, &serverpb.RevokeDescriptorLeasesRequest{
 		DescriptorIds: ids, NowWall: now.WallTime, NowLogical: now.Logical})
 	if err != nil {
 		return hlc.Timestamp{}, err

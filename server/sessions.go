@@ -123,19 +123,6 @@ func (c clusterSessions) Signal(ctx context.Context, pid uint32, terminate bool,
 	return false, "", nil
 }
 
-// adminClient dials node id's Admin service.
-func (n *Node) adminClient(id kvserver.NodeID) (serverpb.AdminClient, error) {
-	addr, err := n.dir.resolve(id)
-	if err != nil {
-		return nil, err
-	}
-	conn, err := n.rpcCtx.Dial(addr, int32(id))
-	if err != nil {
-		return nil, err
-	}
-	return serverpb.NewAdminClient(conn.ClientConn), nil
-}
-
 func fromNanos(ns int64) time.Time {
 	if ns == 0 {
 		return time.Time{}

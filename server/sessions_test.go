@@ -95,18 +95,25 @@ func TestSessionsAcrossNodes(t *testing.T) {
 		t.Fatalf("the session whose statement was cancelled: %v", err)
 	}
 
+	// sleepOnN2 starts a long sleep on n2's session and waits until
+	// pg_stat_activity shows it running; its error comes on slept.
+	sleepOnN2 := func() {
+		t.Helper()
+		go func() {
+			_, err := c2.Exec(ctx, "SELECT pg_sleep(60)")
+			slept <- err
+		}()
+		waitFor(t, time.Minute, func() error {
+			if st, _, _ := state(p2); st != "active" {
+				return errors.Newf("n2's session is %q", st)
+			}
+			return nil
+		})
+	}
+
 	// A client's CancelRequest that reaches another node (a load
 	// balancer's choice) is passed on to the session's node.
-	go func() {
-		_, err := c2.Exec(ctx, "SELECT pg_sleep(60)")
-		slept <- err
-	}()
-	waitFor(t, time.Minute, func() error {
-		if st, _, _ := state(p2); st != "active" {
-			return errors.Newf("n2's session is %q", st)
-		}
-		return nil
-	})
+	sleepOnN2()
 	sendCancel(t, nodes[0].SQLAddr(), p2, c2.PgConn().SecretKey())
 	if err := <-slept; sqlCode(err) != "57014" {
 		t.Fatalf("the sleep cancelled through n1's CancelRequest: %v, want 57014", err)
@@ -131,16 +138,7 @@ func TestSessionsAcrossNodes(t *testing.T) {
 	}
 
 	// A session ended through n1 while it runs a statement on n2.
-	go func() {
-		_, err := c2.Exec(ctx, "SELECT pg_sleep(60)")
-		slept <- err
-	}()
-	waitFor(t, time.Minute, func() error {
-		if st, _, _ := state(p2); st != "active" {
-			return errors.Newf("n2's session is %q", st)
-		}
-		return nil
-	})
+	sleepOnN2()
 	if err := c1.QueryRow(ctx, "SELECT pg_terminate_backend($1)", p2).Scan(&ok); err != nil || !ok {
 		t.Fatalf("pg_terminate_backend of a running session: %v %v", ok, err)
 	}

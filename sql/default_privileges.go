@@ -52,21 +52,9 @@ func (s *session) alterDefaultPrivileges(ctx context.Context, txn kvapi.Txn, b *
 		}
 		bits |= one
 	}
-	var grantees []uint32
-	for _, g := range specs {
-		if g.RoleSpecType == tree.RoleName && strings.EqualFold(g.Name, "public") {
-			grantees = append(grantees, catalog.PublicRoleID)
-			continue
-		}
-		name := g.Name
-		if g.RoleSpecType != tree.RoleName {
-			name = s.currentRole()
-		}
-		r, err := catalog.MustGetRole(ctx, txn, name)
-		if err != nil {
-			return nil, err
-		}
-		grantees = append(grantees, r.ID)
+	grantees, err := s.specRoles(ctx, txn, specs, true)
+	if err != nil {
+		return nil, err
 	}
 	// The roles whose defaults change: the caller's own, or those it is
 	// a member of.
@@ -78,15 +66,11 @@ func (s *session) alterDefaultPrivileges(ctx context.Context, txn kvapi.Txn, b *
 		}
 		roles = append(roles, id)
 	}
-	for _, spec := range st.Roles {
-		name := spec.Name
-		if spec.RoleSpecType != tree.RoleName {
-			name = s.currentRole()
-		}
-		r, err := catalog.MustGetRole(ctx, txn, name)
-		if err != nil {
-			return nil, err
-		}
+	targets, err := s.specRoles(ctx, txn, st.Roles, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range targets {
 		if err := b.priv.checkActAs(r); err != nil {
 			return nil, err
 		}
@@ -119,9 +103,9 @@ func (s *session) alterDefaultPrivileges(ctx context.Context, txn kvapi.Txn, b *
 			}
 			for _, g := range grantees {
 				if st.IsGrant {
-					acl.Grant(g, role, bits, option)
+					acl.Grant(g.ID, role, bits, option)
 				} else {
-					acl.Revoke(g, role, bits, option)
+					acl.Revoke(g.ID, role, bits, option)
 				}
 			}
 			if sameACL(acl, builtIn) {

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/parser"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/parser/statements"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/volatility"
@@ -60,15 +59,7 @@ var notifyRE = regexp.MustCompile(`(?is)^\s*(listen|unlisten|notify)\s+("(?:[^"]
 // statements, and the others with grammar; false if it holds none of
 // them.
 func parseNotify(query string, grammar func(string) (statements.Statements, error)) (statements.Statements, bool, error) {
-	var pieces []string
-	for rest := query; strings.TrimSpace(rest) != ""; {
-		n, ok := parser.SplitFirstStatement(rest)
-		if !ok {
-			n = len(rest)
-		}
-		pieces = append(pieces, rest[:n])
-		rest = rest[n:]
-	}
+	pieces := splitStatements(query)
 	found := false
 	for _, p := range pieces {
 		if notifyRE.MatchString(p) {

@@ -35,19 +35,38 @@ func (s *session) execOwned(ctx context.Context, txn kvapi.Txn, stmt tree.Statem
 	return nil, false, nil
 }
 
-// ownedRoles resolves the roles a REASSIGN or DROP OWNED names, by ID.
-func (s *session) ownedRoles(ctx context.Context, txn kvapi.Txn, specs tree.RoleSpecList) (map[uint32]bool, error) {
-	out := map[uint32]bool{}
+// specRoles resolves role specifications (CURRENT_USER and SESSION_USER:
+// the statement's role), in order; with public, PUBLIC is the grantee
+// PUBLIC (catalog.PublicRoleID, no role).
+func (s *session) specRoles(ctx context.Context, txn kvapi.Txn, specs tree.RoleSpecList, public bool) ([]*catalog.Role, error) {
+	out := make([]*catalog.Role, 0, len(specs))
 	for _, spec := range specs {
 		name := spec.Name
 		if spec.RoleSpecType != tree.RoleName {
 			name = s.currentRole()
+		} else if public && strings.EqualFold(name, "public") {
+			out = append(out, &catalog.Role{ID: catalog.PublicRoleID, Name: "public"})
+			continue
 		}
 		r, err := catalog.MustGetRole(ctx, txn, name)
 		if err != nil {
 			return nil, err
 		}
-		out[r.ID] = true
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// ownedRoles resolves the roles a REASSIGN or DROP OWNED names: their
+// names by ID.
+func (s *session) ownedRoles(ctx context.Context, txn kvapi.Txn, specs tree.RoleSpecList) (map[uint32]string, error) {
+	roles, err := s.specRoles(ctx, txn, specs, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uint32]string, len(roles))
+	for _, r := range roles {
+		out[r.ID] = r.Name
 	}
 	return out, nil
 }
@@ -83,13 +102,11 @@ func (s *session) reassignOwned(ctx context.Context, txn kvapi.Txn, st *tree.Rea
 	if err != nil {
 		return nil, err
 	}
-	to := st.NewRole.Name
-	if st.NewRole.RoleSpecType != tree.RoleName {
-		to = s.currentRole()
-	}
-	if _, err := catalog.MustGetRole(ctx, txn, to); err != nil {
+	newRole, err := s.specRoles(ctx, txn, tree.RoleSpecList{st.NewRole}, false)
+	if err != nil {
 		return nil, err
 	}
+	to := newRole[0].Name
 	db := s.names.db
 	var stmts []string
 	tables, err := catalog.ListTables(ctx, txn, db.ID)
@@ -97,7 +114,7 @@ func (s *session) reassignOwned(ctx context.Context, txn kvapi.Txn, st *tree.Rea
 		return nil, err
 	}
 	for _, d := range tables {
-		if old[d.OwnerID()] {
+		if hasRole(old, d.OwnerID()) {
 			stmts = append(stmts, fmt.Sprintf("ALTER %s %s OWNER TO %s", strings.ToUpper(relKind(d)), qualifiedRel(d), quoteName(to)))
 		}
 	}
@@ -106,7 +123,7 @@ func (s *session) reassignOwned(ctx context.Context, txn kvapi.Txn, st *tree.Rea
 		return nil, err
 	}
 	for _, sc := range schemas {
-		if old[sc.Owner] {
+		if hasRole(old, sc.Owner) {
 			stmts = append(stmts, fmt.Sprintf("ALTER SCHEMA %s OWNER TO %s", quoteName(sc.Name), quoteName(to)))
 		}
 	}
@@ -115,7 +132,7 @@ func (s *session) reassignOwned(ctx context.Context, txn kvapi.Txn, st *tree.Rea
 		return nil, err
 	}
 	for _, d := range dbs {
-		if old[d.Owner] {
+		if hasRole(old, d.Owner) {
 			stmts = append(stmts, fmt.Sprintf("ALTER DATABASE %s OWNER TO %s", quoteName(d.Name), quoteName(to)))
 		}
 	}
@@ -147,14 +164,14 @@ func (s *session) dropOwned(ctx context.Context, txn kvapi.Txn, st *tree.DropOwn
 	var stmts []string
 	for _, kind := range []string{"view", "table", "sequence"} {
 		for _, d := range tables {
-			if roles[d.OwnerID()] && relKind(d) == kind {
+			if hasRole(roles, d.OwnerID()) && relKind(d) == kind {
 				stmts = append(stmts, fmt.Sprintf("DROP %s IF EXISTS %s%s", strings.ToUpper(kind), qualifiedRel(d), behavior))
 			}
 		}
 	}
 	dropped := map[string]bool{}
 	for _, sc := range schemas {
-		if roles[sc.Owner] {
+		if hasRole(roles, sc.Owner) {
 			stmts = append(stmts, fmt.Sprintf("DROP SCHEMA IF EXISTS %s%s", quoteName(sc.Name), behavior))
 			dropped[sc.Name] = true
 		}
@@ -172,19 +189,19 @@ func (s *session) dropOwned(ctx context.Context, txn kvapi.Txn, st *tree.DropOwn
 	}
 	for _, d := range tables {
 		if aclMentions(d.ACL, roles) {
-			for id := range roles {
+			for _, name := range roles {
 				kind := "TABLE"
 				if relKind(d) == "sequence" {
 					kind = "SEQUENCE"
 				}
-				stmts = append(stmts, fmt.Sprintf("REVOKE ALL ON %s %s FROM %s", kind, qualifiedRel(d), quoteName(s.roleName(ctx, txn, id))))
+				stmts = append(stmts, fmt.Sprintf("REVOKE ALL ON %s %s FROM %s", kind, qualifiedRel(d), quoteName(name)))
 			}
 		}
 	}
 	for _, sc := range schemas {
 		if !dropped[sc.Name] && aclMentions(sc.ACL, roles) {
-			for id := range roles {
-				stmts = append(stmts, fmt.Sprintf("REVOKE ALL ON SCHEMA %s FROM %s", quoteName(sc.Name), quoteName(s.roleName(ctx, txn, id))))
+			for _, name := range roles {
+				stmts = append(stmts, fmt.Sprintf("REVOKE ALL ON SCHEMA %s FROM %s", quoteName(sc.Name), quoteName(name)))
 			}
 		}
 	}
@@ -194,8 +211,8 @@ func (s *session) dropOwned(ctx context.Context, txn kvapi.Txn, st *tree.DropOwn
 	}
 	for _, d := range dbs {
 		if aclMentions(d.ACL, roles) {
-			for id := range roles {
-				stmts = append(stmts, fmt.Sprintf("REVOKE ALL ON DATABASE %s FROM %s", quoteName(d.Name), quoteName(s.roleName(ctx, txn, id))))
+			for _, name := range roles {
+				stmts = append(stmts, fmt.Sprintf("REVOKE ALL ON DATABASE %s FROM %s", quoteName(d.Name), quoteName(name)))
 			}
 		}
 	}
@@ -207,19 +224,19 @@ func (s *session) dropOwned(ctx context.Context, txn kvapi.Txn, st *tree.DropOwn
 
 // dropDefaultPrivileges removes the roles' default privileges in database
 // db, and what the others' give them.
-func dropDefaultPrivileges(ctx context.Context, txn kvapi.Txn, db uint32, roles map[uint32]bool) error {
+func dropDefaultPrivileges(ctx context.Context, txn kvapi.Txn, db uint32, roles map[uint32]string) error {
 	entries, err := catalog.ListDefaultPrivileges(ctx, txn, db)
 	if err != nil {
 		return err
 	}
 	for _, e := range entries {
 		switch {
-		case roles[e.Role]:
+		case hasRole(roles, e.Role):
 			e.ACL = nil
 		case aclMentions(e.ACL, roles):
 			kept := e.ACL.Items[:0]
 			for _, it := range e.ACL.Items {
-				if !roles[it.Grantee] {
+				if !hasRole(roles, it.Grantee) {
 					kept = append(kept, it)
 				}
 			}
@@ -241,7 +258,12 @@ func dropDefaultPrivileges(ctx context.Context, txn kvapi.Txn, db uint32, roles 
 	return nil
 }
 
-func aclMentions(acl *catalog.ACL, roles map[uint32]bool) bool {
+func hasRole(roles map[uint32]string, id uint32) bool {
+	_, ok := roles[id]
+	return ok
+}
+
+func aclMentions(acl *catalog.ACL, roles map[uint32]string) bool {
 	if acl == nil {
 		return false
 	}
@@ -251,18 +273,4 @@ func aclMentions(acl *catalog.ACL, roles map[uint32]bool) bool {
 		}
 	}
 	return false
-}
-
-// roleName is the name of the role with ID id.
-func (s *session) roleName(ctx context.Context, txn kvapi.Txn, id uint32) string {
-	roles, err := catalog.ListRoles(ctx, txn)
-	if err != nil {
-		return ""
-	}
-	for _, r := range roles {
-		if r.ID == id {
-			return r.Name
-		}
-	}
-	return ""
 }

@@ -99,6 +99,7 @@ func (s *session) checkRoleDependents(ctx context.Context, txn kvapi.Txn, r *cat
 	}
 	// Default privileges (ALTER DEFAULT PRIVILEGES) the role set, or
 	// that give it something.
+	var roleNames map[uint32]string // read by the first entry that needs them
 	for _, db := range dbs {
 		entries, err := catalog.ListDefaultPrivileges(ctx, txn, db.ID)
 		if err != nil {
@@ -116,7 +117,17 @@ func (s *session) checkRoleDependents(ctx context.Context, txn kvapi.Txn, r *cat
 			if e.Kind == catalog.ObjSequence {
 				what = "sequences"
 			}
-			desc := fmt.Sprintf("default privileges on new %s belonging to role %s", what, s.roleName(ctx, txn, e.Role))
+			if roleNames == nil {
+				roles, err := catalog.ListRoles(ctx, txn)
+				if err != nil {
+					return err
+				}
+				roleNames = map[uint32]string{}
+				for _, role := range roles {
+					roleNames[role.ID] = role.Name
+				}
+			}
+			desc := fmt.Sprintf("default privileges on new %s belonging to role %s", what, roleNames[e.Role])
 			if e.Schema != 0 {
 				schemas, err := catalog.ListSchemas(ctx, txn, db.ID)
 				if err != nil {

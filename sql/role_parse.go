@@ -70,13 +70,7 @@ var mayBeRoleStmt = regexp.MustCompile(`(?is)\b(create|alter)\b.*\b(role|user)\b
 // itself and the others to the grammar.
 func parseWithRoles(query string) (statements.Statements, error) {
 	var out statements.Statements
-	for rest := query; strings.TrimSpace(rest) != ""; {
-		piece := rest
-		if n, ok := parser.SplitFirstStatement(rest); ok {
-			piece, rest = rest[:n], rest[n:]
-		} else {
-			rest = ""
-		}
+	for _, piece := range splitStatements(query) {
 		toks, ok := parser.Tokens(piece)
 		if ok && isPrivStmt(toks) {
 			st, err := parsePrivStmt(toks)
@@ -101,6 +95,22 @@ func parseWithRoles(query string) (statements.Statements, error) {
 		out = append(out, stmts...)
 	}
 	return out, nil
+}
+
+// splitStatements cuts a query string into its statements' texts (each
+// with its semicolon), as the grammar's scanner sees them, for the
+// parsers that take some statements themselves and give the others to
+// the grammar.
+func splitStatements(query string) []string {
+	var out []string
+	for rest := query; strings.TrimSpace(rest) != ""; {
+		n, ok := parser.SplitFirstStatement(rest)
+		if !ok {
+			n = len(rest)
+		}
+		out, rest = append(out, rest[:n]), rest[n:]
+	}
+	return out
 }
 
 // isRoleStmt reports whether toks are a CREATE ROLE|USER, or an ALTER

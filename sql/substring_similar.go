@@ -36,9 +36,9 @@ func nextSubstringCall(q string, i int) int {
 		switch c := q[i]; {
 		case c == '\'' || c == '"':
 			i = skipQuote(q, i)
-		case isWordByte(c) && (i == 0 || !isWordByte(q[i-1])):
+		case identByte(c) && (i == 0 || !identByte(q[i-1])):
 			j := i
-			for j < len(q) && isWordByte(q[j]) {
+			for j < len(q) && identByte(q[j]) {
 				j++
 			}
 			if strings.EqualFold(q[i:j], "substring") {
@@ -79,9 +79,9 @@ func rewriteCallArgs(q string, i int) (int, string, bool) {
 				return i + 1, b.String(), similar
 			}
 			depth--
-		case depth == 0 && isWordByte(c) && !isWordByte(q[i-1]):
+		case depth == 0 && identByte(c) && !identByte(q[i-1]):
 			j := i
-			for j < len(q) && isWordByte(q[j]) {
+			for j < len(q) && identByte(q[j]) {
 				j++
 			}
 			w := q[i:j]
@@ -107,8 +107,4 @@ func skipQuote(q string, i int) int {
 	escapes := q[i] == '\'' && i > 0 && (q[i-1] == 'e' || q[i-1] == 'E')
 	j, _ := skipQuoted(q, i, escapes)
 	return j
-}
-
-func isWordByte(c byte) bool {
-	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
 }

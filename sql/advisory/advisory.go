@@ -40,6 +40,7 @@ import (
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/kv/encoding"
+	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/kvapi"
 )
 
@@ -181,17 +182,6 @@ func decodeWait(b []byte) (Lock, Mode, error) {
 	return Lock{DB: binary.BigEndian.Uint32(b), Space: b[4], Key: int64(binary.BigEndian.Uint64(b[6:]))}, Mode(b[5]), nil
 }
 
-func prefixEnd(k []byte) []byte {
-	end := append([]byte(nil), k...)
-	for i := len(end) - 1; i >= 0; i-- {
-		if end[i] != 0xff {
-			end[i]++
-			return end[:i+1]
-		}
-	}
-	return nil
-}
-
 // Manager takes and releases the advisory locks of one node's sessions.
 type Manager struct {
 	db   kvapi.DB
@@ -225,7 +215,7 @@ type holder struct {
 // holders reads every record of l in txn.
 func holders(ctx context.Context, txn kvapi.Txn, l Lock) ([]holder, error) {
 	start := lockSpan(l)
-	kvs, err := txn.Scan(ctx, start, prefixEnd(start), 0)
+	kvs, err := txn.Scan(ctx, start, catalog.PrefixEnd(start), 0)
 	if err != nil {
 		return nil, err
 	}
@@ -387,7 +377,7 @@ type Held struct {
 // session and mode, and every wait, as read in txn (records of ended
 // sessions included: a taker removes those it meets).
 func List(ctx context.Context, txn Scanner) ([]Held, error) {
-	kvs, err := txn.Scan(ctx, lockPrefix, prefixEnd(lockPrefix), 0)
+	kvs, err := txn.Scan(ctx, lockPrefix, catalog.PrefixEnd(lockPrefix), 0)
 	if err != nil {
 		return nil, err
 	}
@@ -404,7 +394,7 @@ func List(ctx context.Context, txn Scanner) ([]Held, error) {
 			}
 		}
 	}
-	waits, err := txn.Scan(ctx, waitPrefix, prefixEnd(waitPrefix), 0)
+	waits, err := txn.Scan(ctx, waitPrefix, catalog.PrefixEnd(waitPrefix), 0)
 	if err != nil {
 		return nil, err
 	}
