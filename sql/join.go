@@ -17,11 +17,15 @@ import (
 	"github.com/meridiandb/meridian/sql/vtable"
 )
 
-// Joins run as nested loops. The right side is read once and kept, except
-// when the join condition fixes the right table's whole primary key from
-// the left row's values: then each left row looks its partners up by key
-// (a lookup join). Conjuncts of WHERE that name one table only are pushed
-// into that table's scan.
+// Joins read their right side once and keep it, except when the join
+// condition fixes the right table's whole primary key from the left row's
+// values: then each left row looks its partners up by key (a lookup
+// join). When the condition equates columns of the two sides, the kept
+// rows are hashed by those columns and a left row meets only its bucket
+// (a hash join, join_hash.go); else every left row meets every right row
+// (a nested loop). Conjuncts of WHERE that name one table only are pushed
+// into that table's scan, and those that name both sides of an inner join
+// into its condition.
 
 // joinKind is the kind of a join.
 type joinKind int
@@ -406,11 +410,7 @@ func (b *builder) buildJoin(j *tree.JoinTableExpr) (planNode, *scope, []*fromIte
 	default:
 		return nil, nil, nil, errors.AssertionFailedf("join condition %T", cond)
 	}
-	// A lookup join when the right side is one table whose whole primary
-	// key the condition fixes from left columns (or constants).
-	if rs, ok := right.(*scanNode); ok && n.on != nil && !n.kind.keepsRight() {
-		n.lookup = lookupKey(rs.desc, n.on, n.leftCols)
-	}
+	n.chooseMethod()
 	return plan, sc, append(litems, ritems...), nil
 }
 
@@ -527,6 +527,10 @@ type joinNode struct {
 	// lookup, when set, computes from a left row the primary key of the
 	// only right row that can match (see lookupKey).
 	lookup []tree.TypedExpr
+	// hash, when set, are the condition's equalities between the sides
+	// that a hash table over the right rows serves.
+	hash    *hashKeys
+	buckets map[string]*bucket
 
 	rightRows []tree.Datums
 	rightRead bool
@@ -536,12 +540,15 @@ type joinNode struct {
 	unmatched    int
 	// pending are left rows read ahead with their lookup join partners,
 	// fetched in one batch; leftDone: the left side is exhausted.
-	pending    []lookupRow
-	leftDone   bool
-	cur        tree.Datums // the left row being joined
-	candidates []tree.Datums
-	i          int
-	matched    bool
+	pending  []lookupRow
+	leftDone bool
+	cur      tree.Datums // the left row being joined
+	// candidates are the right rows cur may match; candidateAt their
+	// positions in rightRows (nil: the same as in candidates).
+	candidates  []tree.Datums
+	candidateAt []int
+	i           int
+	matched     bool
 }
 
 func (n *joinNode) columns() []resultColumn { return n.cols }
@@ -554,6 +561,9 @@ func (n *joinNode) explain() (string, []*planNode) {
 		return fmt.Sprintf("lookup join (%s) into %s by primary key", kind, n.right.(*scanNode).desc.Name), []*planNode{&n.left}
 	}
 	s := "nested loop join (" + kind + ")"
+	if n.hash != nil {
+		s = "hash join (" + kind + ")"
+	}
 	if n.on != nil {
 		s += " on " + tree.AsString(n.on)
 	}
@@ -584,6 +594,11 @@ func (n *joinNode) next(r *runner) (tree.Datums, error) {
 			}
 			n.rightRows = append(n.rightRows, row)
 		}
+		if n.hash != nil {
+			if err := n.buildBuckets(r); err != nil {
+				return nil, err
+			}
+		}
 		if n.kind.keepsRight() {
 			n.rightMatched = make([]bool, len(n.rightRows))
 		}
@@ -597,7 +612,7 @@ func (n *joinNode) next(r *runner) (tree.Datums, error) {
 			}
 			p := n.pending[0]
 			n.pending = n.pending[1:]
-			n.cur, n.candidates, n.i, n.matched = p.left, p.right, 0, false
+			n.cur, n.candidates, n.candidateAt, n.i, n.matched = p.left, p.right, nil, 0, false
 		}
 		if n.cur == nil {
 			row, err := n.left.next(r)
@@ -608,7 +623,7 @@ func (n *joinNode) next(r *runner) (tree.Datums, error) {
 				return n.unmatchedRight(), nil
 			}
 			n.cur, n.i, n.matched = row, 0, false
-			if n.candidates, err = n.partners(r, row); err != nil {
+			if err := n.partners(r, row); err != nil {
 				return nil, err
 			}
 		}
@@ -624,7 +639,11 @@ func (n *joinNode) next(r *runner) (tree.Datums, error) {
 			}
 			n.matched = true
 			if n.rightMatched != nil {
-				n.rightMatched[n.i-1] = true
+				at := n.i - 1
+				if n.candidateAt != nil {
+					at = n.candidateAt[at]
+				}
+				n.rightMatched[at] = true
 			}
 			return out, nil
 		}
@@ -658,10 +677,22 @@ func (n *joinNode) unmatchedRight() tree.Datums {
 	return nil
 }
 
-// partners returns the right rows a left row may match (a nested loop
-// join: all of them).
-func (n *joinNode) partners(r *runner, left tree.Datums) ([]tree.Datums, error) {
-	return n.rightRows, nil
+// partners sets the right rows a left row may match: its bucket (a hash
+// join) or all of them (a nested loop).
+func (n *joinNode) partners(r *runner, left tree.Datums) error {
+	if n.hash == nil {
+		n.candidates, n.candidateAt = n.rightRows, nil
+		return nil
+	}
+	n.candidates, n.candidateAt = nil, nil
+	key, ok, err := n.hash.key(r, n.hash.left, left)
+	if err != nil || !ok {
+		return err
+	}
+	if b := n.buckets[string(key)]; b != nil {
+		n.candidates, n.candidateAt = b.rows, b.at
+	}
+	return nil
 }
 
 // lookupRow is a left row of a lookup join and the right row its key
@@ -856,7 +887,22 @@ func pushInto(plan planNode, c tree.TypedExpr, lo, hi, offset int) bool {
 		case fullJoin:
 			return false
 		}
-		return pushInto(n.left, c, lo, hi, offset) || pushInto(n.right, c, lo, hi, offset+n.leftCols)
+		if pushInto(n.left, c, lo, hi, offset) || pushInto(n.right, c, lo, hi, offset+n.leftCols) {
+			return true
+		}
+		// Both sides': an inner join's condition, where it can pick
+		// the join's partners.
+		if lo < offset || hi >= offset+len(n.cols) {
+			return false
+		}
+		shifted := shiftVars(c, -offset)
+		if n.on == nil {
+			n.on = shifted
+		} else {
+			n.on = tree.NewTypedAndExpr(n.on, shifted)
+		}
+		n.chooseMethod()
+		return true
 	}
 	return false
 }
