@@ -57,6 +57,9 @@ type builder struct {
 	// topWith is the WITH clause of the statement buildPlan plans, the
 	// only one that may hold data-modifying statements.
 	topWith *tree.With
+	// stats give the join order search its estimates (nil: none, the
+	// joins run in the order written).
+	stats *statsCache
 	// deps, when set, collects the IDs of the relations the query reads
 	// (CREATE VIEW records them); shared with subqueries' builders.
 	deps map[uint32]bool
@@ -335,7 +338,7 @@ func (b *builder) planSubquery(sq *tree.Subquery, outer *scope) error {
 		outer = &scope{cols: append(append([]resultColumn{}, outer.cols...), b.outer.cols...)}
 	}
 	child := func() (*builder, planNode, error) {
-		cb := &builder{ctx: b.ctx, txn: b.txn, names: b.names, sema: b.sema, subqueries: b.subqueries, outer: outer, ctes: ctes, deps: b.deps, priv: b.priv, privAs: b.privAs,
+		cb := &builder{ctx: b.ctx, txn: b.txn, names: b.names, sema: b.sema, subqueries: b.subqueries, outer: outer, ctes: ctes, deps: b.deps, priv: b.priv, privAs: b.privAs, stats: b.stats,
 			parent: parent, parentWidth: width}
 		p, err := cb.buildSelect(sel)
 		return cb, p, err

@@ -53,7 +53,7 @@ func (b schemaChanger) exec(stmt tree.Statement, r *runner) (*result, bool, erro
 	case *tree.Truncate:
 		return &result{tag: "TRUNCATE TABLE"}, true, b.truncate(st)
 	case *vacuumStmt:
-		return &result{tag: st.tag}, true, b.vacuum(st)
+		return &result{tag: st.tag}, true, b.vacuum(st, r)
 	case *tree.CreateIndex:
 		return &result{tag: "CREATE INDEX"}, true, b.createIndex(st, r)
 	case *tree.AlterTable:

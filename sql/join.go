@@ -87,7 +87,7 @@ func (b *builder) buildFrom(tables tree.TableExprs, where *tree.Where) (planNode
 		leftItems = append(leftItems, items...)
 	}
 	if where == nil {
-		return plan, sc, nil
+		return b.reorderJoins(plan), sc, nil
 	}
 	if len(leftItems) == 1 && plan == leftItems[0].scan {
 		// One table: the scan takes the filter and its key span.
@@ -99,6 +99,7 @@ func (b *builder) buildFrom(tables tree.TableExprs, where *tree.Where) (planNode
 		return nil, nil, err
 	}
 	rest := pushDown(plan, filter)
+	plan = b.reorderJoins(plan)
 	if rest != nil {
 		plan = &filterNode{src: plan, filter: rest}
 	}
@@ -241,7 +242,7 @@ func (b *builder) buildDerived(sel *tree.Select, as tree.AliasClause) (planNode,
 // outer (a LATERAL subquery's view of the FROM items before it), and
 // reports whether it did.
 func (b *builder) buildDerivedSeeing(sel *tree.Select, as tree.AliasClause, outer *scope) (planNode, *scope, bool, error) {
-	cb := &builder{ctx: b.ctx, txn: b.txn, names: b.names, sema: b.sema, subqueries: b.subqueries, outer: outer, ctes: b.ctes, deps: b.deps, priv: b.priv, privAs: b.privAs}
+	cb := &builder{ctx: b.ctx, txn: b.txn, names: b.names, sema: b.sema, subqueries: b.subqueries, outer: outer, ctes: b.ctes, deps: b.deps, priv: b.priv, privAs: b.privAs, stats: b.stats}
 	if outer != nil {
 		// A LATERAL subquery: it sees what b, the builder made for it,
 		// sees (and is correlated with b's parents alike).

@@ -45,7 +45,7 @@ func (b *builder) buildLateral(left planNode, lsc *scope, t *tree.AliasedTableEx
 	// child plans the right side; correlated reports whether it names
 	// the left side's columns.
 	child := func() (p planNode, sc *scope, correlated bool, err error) {
-		cb := &builder{ctx: b.ctx, txn: b.txn, names: b.names, sema: b.sema, subqueries: b.subqueries, outer: outer, ctes: ctes, deps: b.deps, priv: b.priv, privAs: b.privAs,
+		cb := &builder{ctx: b.ctx, txn: b.txn, names: b.names, sema: b.sema, subqueries: b.subqueries, outer: outer, ctes: ctes, deps: b.deps, priv: b.priv, privAs: b.privAs, stats: b.stats,
 			parent: parent, parentWidth: width}
 		switch x := t.Expr.(type) {
 		case *tree.Subquery:

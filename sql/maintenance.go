@@ -2,6 +2,8 @@ package sql
 
 import (
 	"regexp"
+
+	"github.com/meridiandb/meridian/sql/catalog"
 	"strings"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/parser/statements"
@@ -10,12 +12,14 @@ import (
 
 // vacuumStmt is VACUUM or ANALYZE, which the grammar does not take
 // (VACUUM) or which PostgreSQL tools send as routine (pgbench vacuums
-// before every run). Neither has work to do here: MVCC garbage is
-// collected by the storage layer and there are no planner statistics
-// yet. They check that the tables they name exist, as PostgreSQL does.
+// before every run). VACUUM alone has no work to do here (old MVCC
+// versions are the storage layer's) beyond checking that the tables it
+// names exist, as PostgreSQL does; ANALYZE and VACUUM ANALYZE collect the
+// tables' planner statistics (analyze.go).
 type vacuumStmt struct {
-	tag    string // VACUUM or ANALYZE
-	tables []string
+	tag     string // VACUUM or ANALYZE
+	analyze bool
+	tables  []string
 }
 
 var _ tree.Statement = (*vacuumStmt)(nil)
@@ -45,7 +49,7 @@ func parseMaintenance(query string) (statements.Statements, bool) {
 	if strings.ToLower(m[1]) != "vacuum" {
 		tag = "ANALYZE"
 	}
-	st := &vacuumStmt{tag: tag}
+	st := &vacuumStmt{tag: tag, analyze: tag == "ANALYZE" || containsFold(m[2], "analy") || containsFold(m[3], "analy")}
 	for _, t := range strings.Split(tableList.ReplaceAllString(m[4], ""), ",") {
 		t = strings.TrimSpace(t)
 		if t == "" {
@@ -56,14 +60,36 @@ func parseMaintenance(query string) (statements.Statements, bool) {
 	return statements.Statements{{AST: st, SQL: query}}, true
 }
 
-// vacuum checks the named tables exist; there is nothing else to do.
-func (b schemaChanger) vacuum(st *vacuumStmt) error {
+// vacuum checks the named tables exist and, with ANALYZE, collects
+// their statistics (all tables of the current database when it names
+// none).
+func (b schemaChanger) vacuum(st *vacuumStmt, r *runner) error {
+	var tables []*catalog.TableDescriptor
 	for _, t := range st.tables {
 		tn, err := parseRelationName(t)
 		if err != nil {
 			return err
 		}
-		if _, err := b.names.mustFind(b.ctx, b.txn, tn); err != nil {
+		d, err := b.names.mustFind(b.ctx, b.txn, tn)
+		if err != nil {
+			return err
+		}
+		tables = append(tables, d)
+	}
+	if !st.analyze {
+		return nil
+	}
+	if len(st.tables) == 0 {
+		var err error
+		if tables, err = catalog.ListTables(b.ctx, b.txn, b.names.db.ID); err != nil {
+			return err
+		}
+	}
+	for _, d := range tables {
+		if !d.IsTable() {
+			continue // PostgreSQL skips views and sequences too
+		}
+		if err := b.analyzeTable(d, r); err != nil {
 			return err
 		}
 	}

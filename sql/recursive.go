@@ -33,7 +33,7 @@ func (b *builder) buildRecursive(cte *cteEntry, as tree.AliasClause) (*recursive
 	if cte.sel.OrderBy != nil || cte.sel.Limit != nil {
 		return nil, pgerror.Unsupported("ORDER BY or LIMIT in a recursive query is not supported yet")
 	}
-	cb := &builder{ctx: b.ctx, txn: b.txn, names: b.names, sema: b.sema, subqueries: b.subqueries, ctes: b.ctes, deps: b.deps, priv: b.priv, privAs: b.privAs}
+	cb := &builder{ctx: b.ctx, txn: b.txn, names: b.names, sema: b.sema, subqueries: b.subqueries, ctes: b.ctes, deps: b.deps, priv: b.priv, privAs: b.privAs, stats: b.stats}
 	anchor, err := cb.buildSelect(u.Left)
 	if err != nil {
 		return nil, err

@@ -102,6 +102,8 @@ type Executor struct {
 	// node's (activity.go).
 	registry sessionRegistry
 	cluster  ClusterSessions
+	// stats are the table statistics the planners estimate with.
+	stats *statsCache
 }
 
 // maxImplicitRetries bounds the retries of a statement outside a
@@ -111,7 +113,7 @@ const maxImplicitRetries = 20
 // NewExecutor returns an executor over db; now is the clock statements
 // read (now(), unique_rowid()).
 func NewExecutor(db kvapi.DB, now func() time.Time) *Executor {
-	return &Executor{db: db, now: now, advisory: advisory.NewManager(db, nil)}
+	return &Executor{db: db, now: now, advisory: advisory.NewManager(db, nil), stats: newStatsCache(db, now)}
 }
 
 // UseLeases makes the sessions take table descriptors from m's leases.
@@ -898,6 +900,7 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 		return nil, err
 	}
 	b := newBuilder(ctx, txn, s.names, nParams, hints)
+	b.stats = s.ex.stats
 	b.priv = s.newPrivChecker(ctx, txn)
 	ev := stmtEvalCtx(ctx, txn, s, params)
 	r := &runner{ctx: ctx, txn: txn, eval: ev, mem: s.ex.mem.NewAccount()}

@@ -351,6 +351,9 @@ func DropTable(ctx context.Context, txn Txn, d *TableDescriptor) error {
 	if err := deleteTableZones(ctx, txn, d.ID); err != nil {
 		return err
 	}
+	if err := deleteStatistics(ctx, txn, d.ID); err != nil {
+		return err
+	}
 	return txn.Del(ctx, d.Key().nameKey())
 }
 
