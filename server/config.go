@@ -14,6 +14,7 @@ import (
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/liveness"
 	"github.com/meridiandb/meridian/server/serverpb"
+	"github.com/meridiandb/meridian/sql"
 )
 
 // Config configures a node. Zero fields take the documented defaults.
@@ -61,6 +62,10 @@ type Config struct {
 	// restart, or a dead node's). Default 1 minute; the first pass runs as
 	// SQL starts.
 	TempSchemaCleanupInterval time.Duration
+	// AutoStatsAsOf is how far in the past the node's background
+	// statistics collections read (sql.DefaultAutoStatsAsOf by default):
+	// far enough back that no writer is still busy there.
+	AutoStatsAsOf time.Duration
 	// DescriptorLeaseDuration is how long a node's lease on a table
 	// descriptor lasts (sql/lease): a schema change waits out the lease
 	// of a node that does not answer. Default lease.DefaultDuration.
@@ -133,6 +138,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.TempSchemaCleanupInterval == 0 {
 		c.TempSchemaCleanupInterval = time.Minute
+	}
+	if c.AutoStatsAsOf == 0 {
+		c.AutoStatsAsOf = sql.DefaultAutoStatsAsOf
 	}
 	if c.ReplicationFactor == 0 {
 		c.ReplicationFactor = 3

@@ -321,6 +321,9 @@ func (n *Node) startStore(ident *serverpb.StoreIdent, bootstrap bool) error {
 		}
 		ex.UseNotifications(hub)
 		ex.UseClusterSessions(clusterSessions{n})
+		if err := ex.StartAutoStats(n.stopper, cfg.AutoStatsAsOf); err != nil {
+			return err
+		}
 		n.sqlExec.Store(ex)
 		if err := n.stopper.RunAsyncTask("temp-schema-cleanup", n.tempSchemaCleanupLoop); err != nil {
 			return err

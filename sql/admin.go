@@ -103,6 +103,12 @@ func (s *session) execAdmin(b *builder, r *runner, stmt tree.Statement) (*result
 	case *tree.ShowClusterSettingList:
 		res, err := s.showClusterSettings(b)
 		return res, true, err
+	case *tree.ShowTableStats:
+		res, err := s.showTableStats(b, st)
+		return res, true, err
+	case *tree.CreateStats:
+		res, err := s.createStats(b, r, st)
+		return res, true, err
 	default:
 		_ = st
 		return nil, false, nil

@@ -114,6 +114,7 @@ func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.Resu
 				break
 			}
 		}
+		s.ex.autoStats.noteWrites(r.written)
 		res = &result{tag: fmt.Sprintf("COPY %d", r.rowsAffected)}
 		return nil
 	})

@@ -89,7 +89,7 @@ func (b schemaChanger) vacuum(st *vacuumStmt, r *runner) error {
 		if !d.IsTable() {
 			continue // PostgreSQL skips views and sequences too
 		}
-		if err := b.analyzeTable(d, r); err != nil {
+		if err := b.analyzeTable(d, r, analyzeName); err != nil {
 			return err
 		}
 	}

@@ -55,8 +55,10 @@ type runner struct {
 	ctx  context.Context
 	txn  kvapi.Txn
 	eval *sem.EvalCtx
-	// rowsAffected counts the rows a write node wrote.
+	// rowsAffected counts the rows a write node wrote; written the rows
+	// of each table, for the statistics' refresh (auto_stats.go).
 	rowsAffected int
+	written      map[uint32]int
 	// descs caches the descriptors foreign keys lead to, by ID.
 	descs map[uint32]*catalog.TableDescriptor
 	// ticks counts checkCancel's calls.
@@ -66,6 +68,15 @@ type runner struct {
 	// is the statement's, closed when the statement ends; nil tracks
 	// nothing.
 	mem *mon.Account
+}
+
+// wrote counts n rows a write node wrote to table d.
+func (r *runner) wrote(d *catalog.TableDescriptor, n int) {
+	r.rowsAffected += n
+	if r.written == nil {
+		r.written = map[uint32]int{}
+	}
+	r.written[d.ID] += n
 }
 
 // grow charges n bytes a node now holds to the statement's memory
@@ -102,7 +113,7 @@ func (r *runner) scoped(fn func(sub *runner) error) error {
 	sub.mem = r.mem.Monitor().NewAccount()
 	defer sub.mem.Close()
 	err := fn(&sub)
-	r.rowsAffected, r.descs = sub.rowsAffected, sub.descs
+	r.rowsAffected, r.descs, r.written = sub.rowsAffected, sub.descs, sub.written
 	return err
 }
 

@@ -99,7 +99,7 @@ func (n *insertNode) next(r *runner) (tree.Datums, error) {
 				if updated == nil {
 					continue // the WHERE of DO UPDATE said no
 				}
-				r.rowsAffected++
+				r.wrote(n.desc, 1)
 				if n.returning {
 					return updated, nil
 				}
@@ -131,7 +131,7 @@ func (n *insertNode) next(r *runner) (tree.Datums, error) {
 		if err := checkForeignKeys(n.desc, r, nil, row); err != nil {
 			return nil, err
 		}
-		r.rowsAffected++
+		r.wrote(n.desc, 1)
 		if n.returning {
 			return row, nil
 		}
@@ -217,7 +217,7 @@ func (n *insertNode) nextBatched(r *runner) (tree.Datums, error) {
 		if err := checkForeignKeysBatch(n.desc, r, rows); err != nil {
 			return nil, err
 		}
-		r.rowsAffected += len(rows)
+		r.wrote(n.desc, len(rows))
 		if n.returning {
 			n.out = rows
 		}
@@ -454,7 +454,7 @@ func (n *updateNode) next(r *runner) (tree.Datums, error) {
 		if err := rewriteRow(n.desc, r, row, newRow); err != nil {
 			return nil, err
 		}
-		r.rowsAffected++
+		r.wrote(n.desc, 1)
 		if n.returning {
 			return newRow, nil
 		}
@@ -519,7 +519,7 @@ func (n *deleteNode) next(r *runner) (tree.Datums, error) {
 		if err := deleteRow(n.desc, r, row); err != nil {
 			return nil, err
 		}
-		r.rowsAffected++
+		r.wrote(n.desc, 1)
 		if n.returning {
 			return row, nil
 		}

@@ -102,8 +102,10 @@ type Executor struct {
 	// node's (activity.go).
 	registry sessionRegistry
 	cluster  ClusterSessions
-	// stats are the table statistics the planners estimate with.
-	stats *statsCache
+	// stats are the table statistics the planners estimate with;
+	// autoStats refreshes them (nil: only ANALYZE does).
+	stats     *statsCache
+	autoStats *autoStats
 }
 
 // maxImplicitRetries bounds the retries of a statement outside a
@@ -1027,6 +1029,7 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 		}
 		res.rows = append(res.rows, row)
 	}
+	s.ex.autoStats.noteWrites(r.written)
 	switch tag {
 	case "SELECT":
 		res.cols = visibleCols(plan)
@@ -1175,6 +1178,8 @@ func (ps *prepared) describe(ctx context.Context) error {
 			ps.cols = showZoneCols
 		case *tree.ShowClusterSettingList:
 			ps.cols = showSettingsCols
+		case *tree.ShowTableStats:
+			ps.cols = showStatsCols
 		case *tree.ShowClusterSetting:
 			if set, err := lookupSetting(st.Name); err == nil {
 				ps.cols = []resultColumn{{name: set.Name, typ: settingColType(set)}}

@@ -20,6 +20,9 @@ var statisticsPrefix = []byte{0x04, 'S'}
 
 // TableStatistics are one collection's figures for a table.
 type TableStatistics struct {
+	// Name is CREATE STATISTICS's name, __analyze__ for ANALYZE's,
+	// __auto__ for the background refresh's.
+	Name string `json:"name,omitempty"`
 	// CreatedNanos is when they were collected (Unix nanoseconds).
 	CreatedNanos int64              `json:"created"`
 	RowCount     int64              `json:"rows"`
@@ -83,4 +86,26 @@ func PutStatistics(ctx context.Context, txn Txn, table uint32, s *TableStatistic
 // deleteStatistics removes a dropped table's statistics.
 func deleteStatistics(ctx context.Context, txn Txn, table uint32) error {
 	return txn.Del(ctx, statisticsKey(table))
+}
+
+// ListStatistics returns the statistics of every analyzed table, by
+// table ID.
+func ListStatistics(ctx context.Context, txn Txn) (map[uint32]*TableStatistics, error) {
+	kvs, err := txn.Scan(ctx, statisticsPrefix, PrefixEnd(statisticsPrefix), 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uint32]*TableStatistics, len(kvs))
+	for _, kv := range kvs {
+		_, id, err := encoding.DecodeUvarintAscending(kv.Key[len(statisticsPrefix):])
+		if err != nil {
+			return nil, errors.Wrapf(err, "corrupt statistics key %x", kv.Key)
+		}
+		s := &TableStatistics{}
+		if err := json.Unmarshal(kv.Value, s); err != nil {
+			return nil, errors.Wrapf(err, "corrupt statistics of table %d", id)
+		}
+		out[uint32(id)] = s
+	}
+	return out, nil
 }

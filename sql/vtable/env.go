@@ -36,6 +36,12 @@ type Env struct {
 	roleNames map[uint32]string
 }
 
+// Statistics returns the statistics of the analyzed tables (ANALYZE),
+// by table ID.
+func (e *Env) Statistics(ctx context.Context) (map[uint32]*catalog.TableStatistics, error) {
+	return catalog.ListStatistics(ctx, e.Txn)
+}
+
 // Tables returns the relations of the session's database.
 func (e *Env) Tables(ctx context.Context) ([]*catalog.TableDescriptor, error) {
 	if _, err := e.Schemas(ctx); err != nil {

@@ -117,6 +117,10 @@ var pgCatalog = map[string]*Table{
 			if err != nil {
 				return nil, err
 			}
+			stats, err := env.Statistics(ctx)
+			if err != nil {
+				return nil, err
+			}
 			var out []tree.Datums
 			owner := oid.Oid(ownerOID)
 			var acl tree.Datum = tree.DNull
@@ -150,6 +154,9 @@ var pgCatalog = map[string]*Table{
 				idxs := TableIndexes(d)
 				r := row(RelOID(d), d.Name, env.SchemaOID(d.Schema), "r", heapAMOID, len(idxs) > 0, len(d.Columns))
 				r[10] = tree.NewDInt(tree.DInt(len(d.Checks))) // relchecks
+				if s := stats[d.ID]; s != nil {
+					r[6] = tree.NewDInt(tree.DInt(s.RowCount)) // reltuples: -1 until analyzed
+				}
 				// PostgreSQL enforces foreign keys with triggers, and psql
 				// shows a table's foreign keys only when it has some.
 				r[12] = tree.MakeDBool(tree.DBool(len(d.ForeignKeys) > 0 || len(d.InboundFKs) > 0))
