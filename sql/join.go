@@ -532,6 +532,8 @@ type joinNode struct {
 	// that a hash table over the right rows serves.
 	hash    *hashKeys
 	buckets map[string]*bucket
+	// estimate is the rows the statistics expect (0: unknown).
+	estimate float64
 
 	rightRows []tree.Datums
 	rightRead bool
@@ -559,7 +561,12 @@ func (n *joinNode) columns() []resultColumn { return n.cols }
 func (n *joinNode) explain() (string, []*planNode) {
 	kind := n.kind.String()
 	if n.lookup != nil {
-		return fmt.Sprintf("lookup join (%s) into %s by primary key", kind, n.right.(*scanNode).desc.Name), []*planNode{&n.left}
+		rs := n.right.(*scanNode)
+		s := fmt.Sprintf("lookup join (%s) into %s by primary key", kind, rs.desc.Name)
+		if rs.filter != nil {
+			s += " filter: " + tree.AsString(rs.filter)
+		}
+		return s + estimated(n.estimate), []*planNode{&n.left}
 	}
 	s := "nested loop join (" + kind + ")"
 	if n.hash != nil {
@@ -568,7 +575,7 @@ func (n *joinNode) explain() (string, []*planNode) {
 	if n.on != nil {
 		s += " on " + tree.AsString(n.on)
 	}
-	return s, []*planNode{&n.left, &n.right}
+	return s + estimated(n.estimate), []*planNode{&n.left, &n.right}
 }
 
 // joinedRow is a left row joined to a right row (width columns), and

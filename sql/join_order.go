@@ -1,7 +1,6 @@
 package sql
 
 import (
-	"fmt"
 	"math"
 	"strings"
 
@@ -88,7 +87,7 @@ func (b *builder) reorderJoins(plan planNode) planNode {
 		}
 		return true
 	}
-	order, rows := g.Order()
+	order, _ := g.Order()
 	inOrder := true
 	for i, r := range order {
 		inOrder = inOrder && i == r
@@ -96,7 +95,10 @@ func (b *builder) reorderJoins(plan planNode) planNode {
 	if inOrder {
 		return plan
 	}
-	return buildJoinOrder(leaves, order, conds, leafFilters, top.cols, rows)
+	for r, l := range leaves {
+		l.scan.estimate = g.Rows[r]
+	}
+	return buildJoinOrder(leaves, order, conds, leafFilters, top.cols, g.StepRows(order))
 }
 
 // collectInnerJoins gathers the scans under an inner join tree and its
@@ -226,20 +228,28 @@ func andExprs(a, b tree.TypedExpr) tree.TypedExpr {
 
 // buildJoinOrder joins the leaves in order, left-deep: each condition
 // goes to the first join that has all its columns (a leaf's own into its
-// scan), with its columns renumbered for the new row; a reorderNode puts
-// the columns back in the written order (cols).
-func buildJoinOrder(leaves []*joinLeaf, order []int, conds, leafFilters []tree.TypedExpr, cols []resultColumn, rows float64) planNode {
-	newOffset := make([]int, len(leaves))
-	width := 0
-	for _, r := range order {
-		newOffset[r] = width
-		width += len(leaves[r].scan.cols)
+// scan), with its columns renumbered for that join's row. A hash join
+// keeps its right side's rows in a table and streams its left side's:
+// when the next leaf is expected to have more rows than the join so far,
+// the leaf goes left (its columns first). A reorderNode puts the columns
+// back in the written order (cols).
+func buildJoinOrder(leaves []*joinLeaf, order []int, conds, leafFilters []tree.TypedExpr, cols []resultColumn, steps []float64) planNode {
+	// layout is the leaves of the plan so far in its column order, and
+	// offset where each one's columns start.
+	layout := []int{order[0]}
+	offset := make([]int, len(leaves))
+	relayout := func() {
+		w := 0
+		for _, l := range layout {
+			offset[l] = w
+			w += len(leaves[l].scan.cols)
+		}
 	}
 	remap := func(e tree.TypedExpr) tree.TypedExpr {
 		out, _ := tree.SimpleVisit(e, func(x tree.Expr) (bool, tree.Expr, error) {
 			if v, ok := x.(*tree.IndexedVar); ok {
 				if l := leafOf(leaves, v.Idx); l >= 0 {
-					return false, tree.NewTypedOrdinalReference(v.Idx-leaves[l].offset+newOffset[l], v.ResolvedType()), nil
+					return false, tree.NewTypedOrdinalReference(v.Idx-leaves[l].offset+offset[l], v.ResolvedType()), nil
 				}
 			}
 			return true, x, nil
@@ -256,29 +266,59 @@ func buildJoinOrder(leaves []*joinLeaf, order []int, conds, leafFilters []tree.T
 	placed := make([]bool, len(conds))
 	var plan planNode = leaves[order[0]].scan
 	set := uint64(1) << order[0]
-	names := []string{leaves[order[0]].scan.desc.Name}
-	for _, r := range order[1:] {
+	for step, r := range order[1:] {
 		set |= 1 << r
-		right := leaves[r].scan
-		j := &joinNode{left: plan, right: right, kind: innerJoin, leftCols: len(plan.columns()),
-			cols: joinColumns(plan.columns(), right.cols, false)}
+		var on tree.TypedExpr
+		var at []int
 		for i, c := range conds {
 			if rels := leafSet(leaves, c); !placed[i] && rels&(rels-1) != 0 && rels&^set == 0 {
 				placed[i] = true
-				j.on = andExprs(j.on, remap(c))
+				at = append(at, i)
 			}
 		}
-		j.chooseMethod()
+		leaf := leaves[r].scan
+		build := func(swap bool) *joinNode {
+			if swap {
+				layout = append([]int{r}, layout...)
+			} else {
+				layout = append(layout, r)
+			}
+			relayout()
+			on = nil
+			for _, i := range at {
+				on = andExprs(on, remap(conds[i]))
+			}
+			left, right := plan, planNode(leaf)
+			if swap {
+				left, right = right, left
+			}
+			j := &joinNode{left: left, right: right, kind: innerJoin, leftCols: len(left.columns()),
+				cols: joinColumns(left.columns(), right.columns(), false), on: on}
+			j.chooseMethod()
+			return j
+		}
+		j := build(false)
+		if j.hash != nil && steps[step] < leaf.estimate {
+			layout = layout[:len(layout)-1]
+			j = build(true)
+			// Hash the smaller side, even where the plan so far is
+			// one scan whose key the leaf's rows could look up.
+			j.lookup, j.hash = nil, equiColumns(j.on, j.leftCols, len(j.cols))
+		}
+		j.estimate = steps[step+1]
 		plan = j
-		names = append(names, right.desc.Name)
 	}
-	perm := make([]int, 0, width)
+	names := make([]string, len(layout))
+	for i, l := range layout {
+		names[i] = leaves[l].scan.desc.Name
+	}
+	perm := make([]int, 0, len(cols))
 	for i, l := range leaves {
 		for c := range l.scan.cols {
-			perm = append(perm, newOffset[i]+c)
+			perm = append(perm, offset[i]+c)
 		}
 	}
-	return &reorderNode{src: plan, perm: perm, cols: cols, order: names, rows: rows}
+	return &reorderNode{src: plan, perm: perm, cols: cols, order: names}
 }
 
 // reorderNode is a reordered join: its source's row with the columns put
@@ -288,13 +328,12 @@ type reorderNode struct {
 	perm  []int // column i is the source's perm[i]
 	cols  []resultColumn
 	order []string
-	rows  float64 // the estimated rows
 }
 
 func (n *reorderNode) columns() []resultColumn { return n.cols }
 
 func (n *reorderNode) explain() (string, []*planNode) {
-	return fmt.Sprintf("join order %s (estimated rows %.0f)", strings.Join(n.order, ", "), n.rows), []*planNode{&n.src}
+	return "join order " + strings.Join(n.order, ", "), []*planNode{&n.src}
 }
 
 func (n *reorderNode) next(r *runner) (tree.Datums, error) {

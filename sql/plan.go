@@ -176,6 +176,9 @@ type scanNode struct {
 	// firstBatch, when set, is the size of the first read: a LIMIT above
 	// needs no more (hintLimit), and a locking read should lock no more.
 	firstBatch int64
+	// estimate is the rows the statistics expect (0: unknown), set for
+	// EXPLAIN (annotateEstimates).
+	estimate float64
 
 	started   bool
 	buf       []kvapi.KeyValue
@@ -216,7 +219,16 @@ func (n *scanNode) explain() (string, []*planNode) {
 	if n.filter != nil {
 		s += " filter: " + tree.AsString(n.filter)
 	}
-	return s, nil
+	return s + estimated(n.estimate), nil
+}
+
+// estimated is a node's estimated rows as EXPLAIN shows them; "" when
+// there is no estimate (0: its tables were never analyzed).
+func estimated(rows float64) string {
+	if rows <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("  (estimated rows %.0f)", rows)
 }
 
 func (n *scanNode) next(r *runner) (tree.Datums, error) {

@@ -962,6 +962,7 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 		if err != nil {
 			return nil, err
 		}
+		b.annotateEstimates(plan)
 		return explainResult(explainPlan(plan, nil)), nil
 	case *tree.ExplainAnalyze:
 		plan, _, err := b.buildPlan(st.Statement)
@@ -971,6 +972,7 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 		if err != nil {
 			return nil, err
 		}
+		b.annotateEstimates(plan)
 		stats := map[planNode]*nodeStats{}
 		top := instrument(plan, stats, hlc.PhysicalNow)
 		for {

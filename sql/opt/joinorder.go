@@ -123,3 +123,17 @@ func (g *JoinGraph) greedy() ([]int, float64) {
 	}
 	return p.order, p.rows
 }
+
+// StepRows returns the estimated rows of each prefix of order joined: of
+// its first relation, of the first two joined, and so on.
+func (g *JoinGraph) StepRows(order []int) []float64 {
+	p := &plan{rows: g.Rows[order[0]], cost: g.Rows[order[0]]}
+	out := []float64{p.rows}
+	set := uint64(1) << order[0]
+	for _, r := range order[1:] {
+		p.rows, p.cost = g.step(p, set, r)
+		set |= 1 << r
+		out = append(out, p.rows)
+	}
+	return out
+}
