@@ -60,6 +60,9 @@ type builder struct {
 	// stats give the join order search its estimates (nil: none, the
 	// joins run in the order written).
 	stats *statsCache
+	// record, when set, notes what a plan kept for later executions
+	// depends on (plan_cache.go).
+	record *planRecord
 	// deps, when set, collects the IDs of the relations the query reads
 	// (CREATE VIEW records them); shared with subqueries' builders.
 	deps map[uint32]bool
@@ -326,6 +329,9 @@ func (b *builder) noteOuter(oi int) {
 // planSubquery plans sq with outer as the scope it may reach into, and
 // types it for the type checker.
 func (b *builder) planSubquery(sq *tree.Subquery, outer *scope) error {
+	if b.record != nil {
+		b.record.uncacheable = true // its plan lives in b.subqueries
+	}
 	sel := &tree.Select{Select: sq.Select}
 	// The WITH queries in scope now: the subquery may be planned again
 	// later (per row), after the WITH's scope has ended.
@@ -522,6 +528,9 @@ func (b *builder) table(expr tree.TableExpr) (*catalog.TableDescriptor, *scope, 
 	}
 	if b.names.touched != nil {
 		b.names.touched[desc.ID] = true
+	}
+	if b.record != nil {
+		b.record.tables = append(b.record.tables, recordedTable{name: *tn, id: desc.ID})
 	}
 	if b.deps != nil {
 		b.deps[desc.ID] = true

@@ -96,6 +96,9 @@ func (s *session) sqlExecute(ctx context.Context, x *tree.Execute) (*result, err
 		}
 		params[i] = d
 	}
+	prev := s.executing
+	s.executing = ps
+	defer func() { s.executing = prev }()
 	return s.execStmt(ctx, ps.ast, ps.nParams, params, ps.params)
 }
 

@@ -43,8 +43,18 @@ type privChecker struct {
 	eff map[uint32]map[uint32]bool
 	// schemas caches the schemas of the session's database by name.
 	schemas map[string]*catalog.Namespace
-	// reqs are the checks a query's plan collected.
-	reqs []privReq
+	// reqs are the checks a query's plan collected; schemaReqs the
+	// schema checks its planning made (a cached plan makes both again).
+	reqs       []privReq
+	schemaReqs []schemaReq
+}
+
+// schemaReq is a privilege checked on a schema (see checkSchema).
+type schemaReq struct {
+	db   uint32
+	name string
+	priv catalog.Privilege
+	as   uint32
 }
 
 // privReq is a privilege needed on a relation, by role as (0: the
@@ -314,6 +324,9 @@ func (c *privChecker) schema(db uint32, name string) (*catalog.Namespace, error)
 
 // checkSchema checks that role as holds priv on schema name of db.
 func (c *privChecker) checkSchema(db uint32, name string, priv catalog.Privilege, as uint32) error {
+	if c != nil {
+		c.schemaReqs = append(c.schemaReqs, schemaReq{db: db, name: name, priv: priv, as: as})
+	}
 	if ok, err := c.bypass(); ok || err != nil {
 		return err
 	}

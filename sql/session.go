@@ -106,6 +106,9 @@ type Executor struct {
 	// autoStats refreshes them (nil: only ANALYZE does).
 	stats     *statsCache
 	autoStats *autoStats
+	// PlanCacheHits counts executions of prepared statements that ran a
+	// kept plan (plan_cache.go).
+	PlanCacheHits atomic.Int64
 }
 
 // maxImplicitRetries bounds the retries of a statement outside a
@@ -182,6 +185,12 @@ type session struct {
 	settings       map[string]string
 	undoOnRollback map[string]savedSetting
 	undoOnCommit   map[string]savedSetting
+	// settingsGen counts changes to settings: a cached plan was built
+	// under one generation of them (plan_cache.go).
+	settingsGen uint64
+	// executing is the prepared statement a portal is running (nil: a
+	// statement of the simple protocol), whose plan may be cached.
+	executing *prepared
 	// sequences are the session's sequence values (currval, CACHE), by
 	// sequence ID; lastSequence is the one nextval last used (lastval).
 	sequences    map[uint32]*seqState
@@ -998,10 +1007,7 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 		}
 		return res, nil
 	}
-	plan, tag, err := b.buildPlan(stmt)
-	if err == nil {
-		err = b.priv.checkReqs()
-	}
+	plan, tag, err := s.planStatement(b, stmt)
 	if err != nil {
 		return nil, err
 	}
@@ -1140,8 +1146,9 @@ func (s *session) Prepare(ctx context.Context, query string, paramOIDs []uint32)
 }
 
 // prepared is a prepared statement: its AST, parameter types and result
-// columns. The plan itself is built anew at each execution.
+// columns, and the plan kept from an execution (plan_cache.go).
 type prepared struct {
+	plan    *cachedPlan
 	s       *session
 	sql     string         // its text, as pg_stat_activity shows it
 	ast     tree.Statement // nil: an empty query
@@ -1307,7 +1314,9 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.ResultWriter
 		s := p.ps.s
 		s.pipelined = true
 		defer func() { s.pipelined = false }()
+		s.executing = p.ps
 		res, err := s.execStmt(ctx, p.ps.ast, p.ps.nParams, p.params, hints)
+		s.executing = nil
 		if err != nil {
 			return false, err
 		}

@@ -458,6 +458,7 @@ func (s *session) set(name, val string, local, reset bool) (string, error) {
 	} else {
 		s.settings[name] = v
 	}
+	s.settingsGen++
 	return v, nil
 }
 
@@ -489,6 +490,7 @@ func (s *session) endTxnSettings(commit bool) {
 		} else {
 			delete(s.settings, name)
 		}
+		s.settingsGen++
 	}
 	clear(s.undoOnRollback)
 	clear(s.undoOnCommit)

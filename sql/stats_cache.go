@@ -3,6 +3,7 @@ package sql
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/meridiandb/meridian/sql/catalog"
@@ -25,6 +26,9 @@ type statsCache struct {
 
 	mu      sync.Mutex
 	entries map[uint32]statsEntry
+	// generation counts changes of the statistics the node plans with:
+	// a cached plan is built again once it moved (plan_cache.go).
+	generation atomic.Uint64
 }
 
 type statsEntry struct {
@@ -56,9 +60,19 @@ func (c *statsCache) get(ctx context.Context, table uint32) *catalog.TableStatis
 		return e.stats
 	}
 	c.mu.Lock()
+	if old, ok := c.entries[table]; ok && !sameStats(old.stats, s) {
+		c.generation.Add(1)
+	}
 	c.entries[table] = statsEntry{stats: s, read: now}
 	c.mu.Unlock()
 	return s
+}
+
+func sameStats(a, b *catalog.TableStatistics) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.CreatedNanos == b.CreatedNanos
 }
 
 // forget drops table's entry: the next plan reads its statistics anew.
@@ -66,4 +80,5 @@ func (c *statsCache) forget(table uint32) {
 	c.mu.Lock()
 	delete(c.entries, table)
 	c.mu.Unlock()
+	c.generation.Add(1)
 }

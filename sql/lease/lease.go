@@ -78,6 +78,10 @@ type Manager struct {
 	// Hits and Acquisitions count descriptors served from a lease and
 	// leases acquired (for tests and metrics).
 	Hits, Acquisitions atomic.Int64
+	// generation counts changes to the set of leases (one installed, one
+	// revoked): a plan built from leased descriptors stays valid while it
+	// does not change (PlanGeneration).
+	generation atomic.Uint64
 }
 
 // Lease is one node's lease on one version of a table descriptor.
@@ -183,6 +187,7 @@ func (m *Manager) acquire(ctx context.Context, key catalog.RelKey) (*Lease, erro
 		delete(m.mu.byName, old.desc.Key())
 	}
 	m.mu.byName[d.Key()], m.mu.byID[d.ID] = l, l
+	m.generation.Add(1)
 	return l, nil
 }
 
@@ -196,6 +201,7 @@ func (m *Manager) Revoke(ids []uint32, now hlc.Timestamp) (hlc.Timestamp, error)
 	}
 	m.mu.Lock()
 	m.mu.revocations++
+	m.generation.Add(1)
 	var revoked []*Lease
 	for _, id := range ids {
 		if l := m.mu.byID[id]; l != nil {

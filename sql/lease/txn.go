@@ -100,6 +100,20 @@ func Table(ctx context.Context, txn kvapi.Txn, key catalog.RelKey) (*catalog.Tab
 	return &d, nil
 }
 
+// PlanGeneration returns the generation of the leases txn's descriptors
+// come from; ok is false when they do not all come from leases (txn is
+// not a leased one, or it wrote the schema itself). Any descriptor a
+// transaction may see differs from the one a plan was built with only
+// after a lease changed: a plan built when the generation was g may run
+// again while it still is g.
+func PlanGeneration(txn kvapi.Txn) (gen uint64, ok bool) {
+	t, ok := txn.(*Txn)
+	if !ok || t.wroteSchema {
+		return 0, false
+	}
+	return t.m.generation.Load(), true
+}
+
 // TableByID is Table for a descriptor known by its ID (a foreign key's
 // other table): the first read of an ID not leased yet reads it in txn to
 // learn its name, and leases it by that name as Table does.
