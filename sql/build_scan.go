@@ -27,6 +27,9 @@ func (b *builder) scan(desc *catalog.TableDescriptor, sc *scope, where *tree.Whe
 	}
 	n.filter = filter
 	chooseIndex(n)
+	if n.index != nil {
+		costIndex(n, b.tableEstimate(desc))
+	}
 	return n, nil
 }
 

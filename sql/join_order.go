@@ -262,6 +262,7 @@ func buildJoinOrder(leaves []*joinLeaf, order []int, conds, leafFilters []tree.T
 			s.filter = andExprs(s.filter, f)
 			chooseIndex(s)
 		}
+		costIndex(leaves[i].scan, leaves[i].est)
 	}
 	placed := make([]bool, len(conds))
 	var plan planNode = leaves[order[0]].scan

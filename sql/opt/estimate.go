@@ -93,6 +93,9 @@ func (t TableEstimate) comparison(x *tree.ComparisonExpr) float64 {
 		if rok {
 			return t.nonNull(lc) * t.nonNull(rc) / float64(max(lc.Distinct, rc.Distinct, 1))
 		}
+		if d, ok := r.(tree.Datum); ok && d != tree.DNull {
+			return t.eqValue(lc, d)
+		}
 		return t.eq(lc)
 	case treecmp.NE, treecmp.IsDistinctFrom:
 		return t.nonNull(lc) - t.eq(lc)
@@ -145,6 +148,28 @@ func (t TableEstimate) eq(cs *catalog.ColumnStatistics) float64 {
 		return 0
 	}
 	return t.nonNull(cs) / float64(cs.Distinct)
+}
+
+// eqValue is the share of rows equal to d. A value that bounds several
+// of the histogram's equi-depth buckets fills about that many buckets'
+// worth of the sample (a frequent value); any other value is at most one
+// bucket's worth, and at most its share of the distinct values.
+func (t TableEstimate) eqValue(cs *catalog.ColumnStatistics, d tree.Datum) float64 {
+	n := len(cs.Histogram)
+	v, err := rowenc.EncodeDatum(nil, d)
+	if n == 0 || err != nil {
+		return t.eq(cs)
+	}
+	same := 0
+	for _, b := range cs.Histogram {
+		if bytes.Equal(b, v) {
+			same++
+		}
+	}
+	if same >= 2 {
+		return t.nonNull(cs) * float64(same) / float64(n)
+	}
+	return min(t.eq(cs), t.nonNull(cs)/float64(n))
 }
 
 // belowFraction is the share of a histogram's values below v (at or
