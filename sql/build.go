@@ -199,6 +199,16 @@ func (b *builder) resolveNames(expr tree.Expr, sc *scope) (tree.Expr, error) {
 					return true, &tree.CastExpr{Expr: &tree.CastExpr{Expr: n.Expr, Type: types.String, SyntaxMode: tree.CastShort}, Type: n.Type, SyntaxMode: n.SyntaxMode}, nil
 				}
 			}
+			// A number cast to int8 stays an int8 (2147483647::int8 + 1
+			// is 2147483648): the type checker would fold the cast away,
+			// leaving a literal that fits in 32 bits and so counts as an
+			// int4 (sem.PGIntWidth). As numeric first, the cast is no
+			// longer a no-op and stays, typed int8.
+			if _, ok := n.Expr.(*tree.NumVal); ok {
+				if t, err := tree.ResolveType(b.ctx, n.Type, typeResolver{b}); err == nil && t.Family() == types.IntFamily && t.Width() == 64 {
+					return false, &tree.CastExpr{Expr: &tree.CastExpr{Expr: n.Expr, Type: types.Decimal, SyntaxMode: tree.CastShort}, Type: n.Type, SyntaxMode: n.SyntaxMode}, nil
+				}
+			}
 		case *tree.UnresolvedName:
 			i, err := sc.resolve(n)
 			if err != nil {

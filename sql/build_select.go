@@ -709,8 +709,11 @@ func figureColname(e tree.Expr) string {
 			return n.Name
 		}
 	case *tree.CastExpr:
-		if n := figureColname(x.Expr); n != "" {
-			return n
+		// A name of the operand's own wins; one the operand has from a
+		// cast of its own gives way to this cast's type, as in
+		// PostgreSQL (CAST(1::int8 AS int4) is int4).
+		if strongColname(x.Expr) {
+			return figureColname(x.Expr)
 		}
 		if t, err := tree.ResolveType(context.Background(), x.Type, nil); err == nil {
 			return castColname(t)

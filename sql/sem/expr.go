@@ -824,6 +824,13 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 			return tree.NewDOid(o.Oid), nil
 		}
 	}
+	if i, ok := d.(*tree.DInt); ok && t.Family() == types.IntFamily && t.Width() > 0 && t.Width() < 64 {
+		// int8 to int4 or int2 (a DInt is any of them): in range or
+		// PostgreSQL's error, never the value unchanged.
+		if lim := int64(1) << (t.Width() - 1); int64(*i) < -lim || int64(*i) >= lim {
+			return nil, intOutOfRange(t.Width())
+		}
+	}
 	if d.ResolvedType().Equivalent(t) && t.Family() != types.StringFamily && t.Family() != types.DecimalFamily {
 		return d, nil
 	}
