@@ -24,6 +24,8 @@ package server
 import (
 	"context"
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -313,6 +315,11 @@ func (n *Node) startStore(ident *serverpb.StoreIdent, bootstrap bool) error {
 		n.leases.Store(leases)
 		ex.UseLeases(leases)
 		ex.UseMemoryMonitor(n.sqlMem)
+		tempDir, err := sqlTempDir(cfg.StoreDir)
+		if err != nil {
+			return err
+		}
+		ex.UseTempStorage(tempDir)
 		ex.UseClusterAdmin(sqlAdmin{n})
 		ex.UseAdvisoryLocks(advisory.NewManager(txnkv.NewDB(n.db), advisoryLiveness{nl, clock}), int32(n.nodeID), selfEpoch(nl))
 		hub := notify.NewHub(notifySource{db: n.db, clock: clock})
@@ -637,4 +644,18 @@ func (n *Node) revokeLeasesOn(ctx context.Context, node int32, ids []uint32, now
 		return hlc.Timestamp{}, err
 	}
 	return hlc.Timestamp{WallTime: resp.NowWall, Logical: resp.NowLogical}, nil
+}
+
+// sqlTempDir makes the directory inside the store where statements spill
+// what outgrows --max-sql-memory, empty: the files of statements a crash
+// cut short are removed here.
+func sqlTempDir(storeDir string) (string, error) {
+	dir := filepath.Join(storeDir, "sql-temp")
+	if err := os.RemoveAll(dir); err != nil {
+		return "", errors.Wrapf(err, "clearing the SQL temporary directory %s", dir)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", errors.Wrapf(err, "creating the SQL temporary directory %s", dir)
+	}
+	return dir, nil
 }

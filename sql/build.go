@@ -411,7 +411,7 @@ func (b *builder) runSubquery(r *runner, sq *tree.Subquery, outerRow tree.Datums
 	// The subquery's buffers die with this run: they charge an account of
 	// their own, closed when it returns. Its result, kept for the rest of
 	// the statement when it is not correlated, is charged to r.
-	sub := &runner{ctx: r.ctx, txn: r.txn, eval: &ev, mem: r.mem.Monitor().NewAccount()}
+	sub := &runner{ctx: r.ctx, txn: r.txn, eval: &ev, mem: r.mem.Monitor().NewAccount(), spill: r.spill}
 	defer sub.mem.Close()
 	// Its own subqueries run from its rows, with its outer row after
 	// theirs (a chained subquery's).

@@ -532,6 +532,13 @@ type joinNode struct {
 	// that a hash table over the right rows serves.
 	hash    *hashKeys
 	buckets map[string]*bucket
+	// bucketBytes is what the buckets are charged beyond the rows.
+	bucketBytes int64
+	// depth counts the spills above this join: 0 for a join of the plan,
+	// 1 for one of its partitions (join_spill.go); spilled joins the
+	// partitions once the join has spilled.
+	depth   int
+	spilled *joinSpill
 	// estimate is the rows the statistics expect (0: unknown).
 	estimate float64
 
@@ -589,27 +596,12 @@ func joinedRow(r *runner, on tree.TypedExpr, width int, left, right tree.Datums)
 func (n *joinNode) next(r *runner) (tree.Datums, error) {
 	if n.lookup == nil && !n.rightRead {
 		n.rightRead = true
-		for {
-			row, err := n.right.next(r)
-			if err != nil {
-				return nil, err
-			}
-			if row == nil {
-				break
-			}
-			if err := r.growRow(row); err != nil {
-				return nil, err
-			}
-			n.rightRows = append(n.rightRows, row)
+		if err := n.readRight(r); err != nil {
+			return nil, err
 		}
-		if n.hash != nil {
-			if err := n.buildBuckets(r); err != nil {
-				return nil, err
-			}
-		}
-		if n.kind.keepsRight() {
-			n.rightMatched = make([]bool, len(n.rightRows))
-		}
+	}
+	if n.spilled != nil {
+		return n.spilled.next(r)
 	}
 	for {
 		if n.cur == nil && n.lookup != nil {
@@ -665,6 +657,42 @@ func (n *joinNode) next(r *runner) (tree.Datums, error) {
 			return out, nil
 		}
 	}
+}
+
+// readRight reads the right side whole and, for a hash join, hashes it;
+// past the memory budget, a hash join spills (join_spill.go).
+func (n *joinNode) readRight(r *runner) error {
+	var held int64
+	for {
+		row, err := n.right.next(r)
+		if err != nil {
+			return err
+		}
+		if row == nil {
+			break
+		}
+		if err := r.growRow(row); err != nil {
+			if n.spillable(r, err) {
+				return n.spill(r, held, row)
+			}
+			return err
+		}
+		held += rowenc.DatumsSize(row)
+		n.rightRows = append(n.rightRows, row)
+	}
+	if n.hash != nil {
+		if err := n.buildBuckets(r); err != nil {
+			if n.spillable(r, err) {
+				r.mem.Shrink(n.bucketBytes)
+				return n.spill(r, held, nil)
+			}
+			return err
+		}
+	}
+	if n.kind.keepsRight() {
+		n.rightMatched = make([]bool, len(n.rightRows))
+	}
+	return nil
 }
 
 // unmatchedRight returns the next right row no left row matched, NULLs

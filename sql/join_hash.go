@@ -124,15 +124,18 @@ func (n *joinNode) buildBuckets(r *runner) error {
 		}
 		b := n.buckets[string(key)]
 		if b == nil {
-			if err := r.grow(rowenc.KeySize(string(key)) + bucketSize); err != nil {
+			size := rowenc.KeySize(string(key)) + bucketSize
+			if err := r.grow(size); err != nil {
 				return err
 			}
+			n.bucketBytes += size
 			b = &bucket{}
 			n.buckets[string(key)] = b
 		}
 		if err := r.grow(rowRefSize); err != nil {
 			return err
 		}
+		n.bucketBytes += rowRefSize
 		b.rows, b.at = append(b.rows, row), append(b.at, i)
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"unsafe"
 
@@ -68,6 +67,9 @@ type runner struct {
 	// is the statement's, closed when the statement ends; nil tracks
 	// nothing.
 	mem *mon.Account
+	// spill holds the statement's temporary files, where sorts that
+	// outgrow mem go (nil: nowhere; they fail with 53200).
+	spill *spillFiles
 }
 
 // wrote counts n rows a write node wrote to table d.
@@ -431,6 +433,9 @@ type sortNode struct {
 	src   planNode
 	order []orderCol
 	bufferedRows
+	// merge, once the sort has spilled runs to disk, merges them
+	// (sort_spill.go).
+	merge *runMerger
 }
 
 // bufferedRows is the output of a node that computes all of its rows on
@@ -524,35 +529,12 @@ func (n *sortNode) explain() (string, []*planNode) {
 }
 
 func (n *sortNode) next(r *runner) (tree.Datums, error) {
-	return n.nextFilled(func() error {
-		for {
-			row, err := n.src.next(r)
-			if err != nil {
-				return err
-			}
-			if row == nil {
-				break
-			}
-			if err := r.growRow(row); err != nil {
-				return err
-			}
-			n.rows = append(n.rows, row)
-		}
-		var sortErr error
-		sort.SliceStable(n.rows, func(i, j int) bool {
-			for _, o := range n.order {
-				c, err := compareOrdered(r, n.rows[i][o.idx], n.rows[j][o.idx], o.desc, o.nullsFirst)
-				if err != nil && sortErr == nil {
-					sortErr = err
-				}
-				if c != 0 {
-					return c < 0
-				}
-			}
-			return false
-		})
-		return sortErr
-	})
+	row, err := n.nextFilled(func() error { return n.fill(r) })
+	if n.merge != nil && err == nil {
+		// The rows held were handed to the merge with the runs.
+		return n.merge.next()
+	}
+	return row, err
 }
 
 // limitNode skips offset rows, then passes at most count.

@@ -109,6 +109,12 @@ type Executor struct {
 	// PlanCacheHits counts executions of prepared statements that ran a
 	// kept plan (plan_cache.go).
 	PlanCacheHits atomic.Int64
+	// SpilledRuns counts the sorted runs sorts wrote to disk
+	// (sort_spill.go).
+	SpilledRuns atomic.Int64
+	// tempDir is where statements spill what outgrows mem (empty:
+	// nowhere).
+	tempDir string
 }
 
 // maxImplicitRetries bounds the retries of a statement outside a
@@ -916,6 +922,10 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 	ev := stmtEvalCtx(ctx, txn, s, params)
 	r := &runner{ctx: ctx, txn: txn, eval: ev, mem: s.ex.mem.NewAccount()}
 	defer r.mem.Close()
+	if s.ex.tempDir != "" {
+		r.spill = &spillFiles{dir: s.ex.tempDir, runs: &s.ex.SpilledRuns}
+		defer r.spill.close()
+	}
 	ev.Subquery = func(sq *tree.Subquery, row tree.Datums, all bool) (tree.Datum, error) {
 		return b.runSubquery(r, sq, row, all)
 	}
