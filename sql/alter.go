@@ -142,6 +142,10 @@ func (b schemaChanger) alterTable(at *tree.AlterTable, r *runner) error {
 			}
 			d.PredicateExprs = nil
 			d.Columns[i].Name = string(c.NewName)
+		case *tree.AlterTableInjectStats:
+			if err := b.injectStatistics(d, c, r); err != nil {
+				return err
+			}
 		default:
 			return pgerror.Unsupported("ALTER TABLE %s is not supported yet", cmd.TelemetryName())
 		}

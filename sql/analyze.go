@@ -84,6 +84,8 @@ func (s *session) createStats(b *builder, r *runner, st *tree.CreateStats) (*res
 	return &result{tag: "CREATE STATISTICS"}, schemaChanger{b}.analyzeTable(d, r, string(st.Name))
 }
 
+var showStatsJSONCols = []resultColumn{{name: "statistics", typ: types.Jsonb}}
+
 var showStatsCols = []resultColumn{
 	{name: "statistics_name", typ: types.String}, {name: "column_names", typ: types.StringArray},
 	{name: "created", typ: types.Timestamp}, {name: "row_count", typ: types.Int},
@@ -94,8 +96,8 @@ var showStatsCols = []resultColumn{
 // showTableStats is SHOW STATISTICS FOR TABLE t: a row per column of its
 // last statistics (none if it was never analyzed).
 func (s *session) showTableStats(b *builder, st *tree.ShowTableStats) (*result, error) {
-	if st.UsingJSON || len(st.Options) > 0 {
-		return nil, pgerror.Unsupported("SHOW STATISTICS USING JSON or WITH options is not supported yet")
+	if len(st.Options) > 0 {
+		return nil, pgerror.Unsupported("SHOW STATISTICS WITH options is not supported yet")
 	}
 	tn := st.Table.ToTableName()
 	d, _, err := b.table(&tn)
@@ -105,6 +107,17 @@ func (s *session) showTableStats(b *builder, st *tree.ShowTableStats) (*result, 
 	stats, err := catalog.GetStatistics(b.ctx, b.txn, d.ID)
 	if err != nil {
 		return nil, err
+	}
+	if st.UsingJSON {
+		raw, err := statisticsJSON(d, stats)
+		if err != nil {
+			return nil, err
+		}
+		j, err := tree.ParseDJSON(raw)
+		if err != nil {
+			return nil, err
+		}
+		return &result{cols: showStatsJSONCols, rows: []tree.Datums{{j}}, tag: "SHOW STATISTICS 1"}, nil
 	}
 	res := &result{cols: showStatsCols}
 	if stats != nil {

@@ -16,7 +16,7 @@ import (
 // then committed or rolled back as usual) and adds each node's rows and
 // time.
 
-func explainPlan(p planNode, stats map[planNode]*nodeStats) []string {
+func explainPlan(p planNode, ests map[planNode]estimate, stats map[planNode]*nodeStats) []string {
 	var lines []string
 	var walk func(p planNode, depth int)
 	walk = func(p planNode, depth int) {
@@ -25,6 +25,9 @@ func explainPlan(p planNode, stats map[planNode]*nodeStats) []string {
 		}
 		desc, inputs := p.explain()
 		line := strings.Repeat("  ", depth) + "• " + desc
+		if e, ok := ests[p]; ok {
+			line += "  " + e.String()
+		}
 		if s := stats[p]; s != nil {
 			line += fmt.Sprintf("  (rows: %d, time: %s)", s.rows, s.time.Round(time.Microsecond))
 		}

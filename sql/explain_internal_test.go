@@ -15,7 +15,7 @@ func TestExplainCut(t *testing.T) {
 		rows: [][]tree.TypedExpr{{tree.NewDInt(1), tree.NewDInt(2)}},
 		cols: []resultColumn{{name: "a", typ: types.Int}, {name: "b", typ: types.Int}},
 	}
-	got := strings.Join(explainPlan(&cutNode{src: src, width: 1}, nil), "\n")
+	got := strings.Join(explainPlan(&cutNode{src: src, width: 1}, nil, nil), "\n")
 	if want := "• first 1 columns\n  • values (1 rows)"; got != want {
 		t.Fatalf("EXPLAIN printed:\n%s\nwant:\n%s", got, want)
 	}

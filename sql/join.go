@@ -573,7 +573,7 @@ func (n *joinNode) explain() (string, []*planNode) {
 		if rs.filter != nil {
 			s += " filter: " + tree.AsString(rs.filter)
 		}
-		return s + estimated(n.estimate), []*planNode{&n.left}
+		return s, []*planNode{&n.left}
 	}
 	s := "nested loop join (" + kind + ")"
 	if n.hash != nil {
@@ -582,7 +582,7 @@ func (n *joinNode) explain() (string, []*planNode) {
 	if n.on != nil {
 		s += " on " + tree.AsString(n.on)
 	}
-	return s + estimated(n.estimate), []*planNode{&n.left, &n.right}
+	return s, []*planNode{&n.left, &n.right}
 }
 
 // joinedRow is a left row joined to a right row (width columns), and

@@ -29,8 +29,7 @@ type joinLeaf struct {
 }
 
 // reorderJoins returns plan with its inner join tree in the cheapest
-// order the statistics show; plan itself if it is not one, or if the
-// order written is that one already.
+// order the statistics show; plan itself if it is not one.
 func (b *builder) reorderJoins(plan planNode) planNode {
 	top, ok := plan.(*joinNode)
 	if !ok || top.kind != innerJoin || b.stats == nil {
@@ -87,14 +86,9 @@ func (b *builder) reorderJoins(plan planNode) planNode {
 		}
 		return true
 	}
+	// Built again even in the order written: the methods, the sides of
+	// the hash joins and the estimates come from the statistics.
 	order, _ := g.Order()
-	inOrder := true
-	for i, r := range order {
-		inOrder = inOrder && i == r
-	}
-	if inOrder {
-		return plan
-	}
 	for r, l := range leaves {
 		l.scan.estimate = g.Rows[r]
 	}

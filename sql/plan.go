@@ -221,16 +221,7 @@ func (n *scanNode) explain() (string, []*planNode) {
 	if n.filter != nil {
 		s += " filter: " + tree.AsString(n.filter)
 	}
-	return s + estimated(n.estimate), nil
-}
-
-// estimated is a node's estimated rows as EXPLAIN shows them; "" when
-// there is no estimate (0: its tables were never analyzed).
-func estimated(rows float64) string {
-	if rows <= 0 {
-		return ""
-	}
-	return fmt.Sprintf("  (estimated rows %.0f)", rows)
+	return s, nil
 }
 
 func (n *scanNode) next(r *runner) (tree.Datums, error) {

@@ -981,8 +981,7 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 		if err != nil {
 			return nil, err
 		}
-		b.annotateEstimates(plan)
-		return explainResult(explainPlan(plan, nil)), nil
+		return explainResult(explainPlan(plan, b.estimatePlan(plan), nil)), nil
 	case *tree.ExplainAnalyze:
 		plan, _, err := b.buildPlan(st.Statement)
 		if err == nil {
@@ -991,7 +990,7 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 		if err != nil {
 			return nil, err
 		}
-		b.annotateEstimates(plan)
+		ests := b.estimatePlan(plan)
 		stats := map[planNode]*nodeStats{}
 		top := instrument(plan, stats, hlc.PhysicalNow)
 		for {
@@ -1003,7 +1002,7 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 				break
 			}
 		}
-		lines := explainPlan(plan, stats)
+		lines := explainPlan(plan, ests, stats)
 		lines = append(lines, fmt.Sprintf("rows written: %d", r.rowsAffected))
 		return explainResult(lines), nil
 	case *tree.ShowTables:
@@ -1199,6 +1198,9 @@ func (ps *prepared) describe(ctx context.Context) error {
 			ps.cols = showSettingsCols
 		case *tree.ShowTableStats:
 			ps.cols = showStatsCols
+			if st.UsingJSON {
+				ps.cols = showStatsJSONCols
+			}
 		case *tree.ShowClusterSetting:
 			if set, err := lookupSetting(st.Name); err == nil {
 				ps.cols = []resultColumn{{name: set.Name, typ: settingColType(set)}}

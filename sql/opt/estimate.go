@@ -31,7 +31,7 @@ func (t TableEstimate) Rows() float64 { return float64(t.Stats.RowCount) }
 // column returns the statistics of the table's column at ordinal i (a
 // filter's column reference), nil if none.
 func (t TableEstimate) column(i int) *catalog.ColumnStatistics {
-	if i < 0 || i >= len(t.Desc.Columns) {
+	if t.Desc == nil || t.Stats == nil || i < 0 || i >= len(t.Desc.Columns) {
 		return nil
 	}
 	return t.Stats.Column(t.Desc.Columns[i].ID)
@@ -45,6 +45,11 @@ func (t TableEstimate) Selectivity(filter tree.TypedExpr) float64 {
 	}
 	return clamp(t.selectivity(filter))
 }
+
+// DefaultSelectivity estimates the share of rows filter keeps where no
+// statistics describe its columns (over a join, an aggregation): the
+// defaults alone.
+func DefaultSelectivity(filter tree.TypedExpr) float64 { return TableEstimate{}.Selectivity(filter) }
 
 func (t TableEstimate) selectivity(e tree.TypedExpr) float64 {
 	switch x := e.(type) {
