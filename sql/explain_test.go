@@ -38,3 +38,71 @@ func TestExplainAnalyze(t *testing.T) {
 		t.Fatalf("rows after EXPLAIN ANALYZE INSERT: %d %v", n, err)
 	}
 }
+
+// TestExplainAnalyzeKV: EXPLAIN ANALYZE shows the KV requests each node
+// made itself and the rows they read: a scan its batches, a lookup join
+// its batched point reads, a node that reads nothing none.
+func TestExplainAnalyzeKV(t *testing.T) {
+	c, _ := startSQL(t)
+	ctx := context.Background()
+	for _, q := range []string{
+		"CREATE TABLE kv_l (k INT PRIMARY KEY, r INT)",
+		"CREATE TABLE kv_r (k INT PRIMARY KEY, v TEXT)",
+		"INSERT INTO kv_l SELECT g, g * 2 FROM generate_series(1, 2500) g",
+		"INSERT INTO kv_r SELECT g, 'v' || g FROM generate_series(1, 10000) g",
+	} {
+		if _, err := c.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	explain := func(q string) []string {
+		t.Helper()
+		rows, err := c.Query(ctx, "EXPLAIN ANALYZE "+q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var lines []string
+		for rows.Next() {
+			var l string
+			if err := rows.Scan(&l); err != nil {
+				t.Fatal(err)
+			}
+			lines = append(lines, l)
+		}
+		return lines
+	}
+	lineWith := func(lines []string, node string) string {
+		t.Helper()
+		for _, l := range lines {
+			if strings.Contains(l, node) {
+				return l
+			}
+		}
+		t.Fatalf("no %q line in:\n%s", node, strings.Join(lines, "\n"))
+		return ""
+	}
+	// 2500 rows in batches of at most 1000: three scan requests.
+	lines := explain("SELECT count(*) FROM kv_l")
+	if l := lineWith(lines, "scan kv_l"); !strings.Contains(l, "kv: 3 requests, 2500 rows read)") {
+		t.Errorf("full scan: %s", l)
+	}
+	if l := lineWith(lines, "group"); strings.Contains(l, "kv:") {
+		t.Errorf("the aggregation read nothing itself: %s", l)
+	}
+	// A point read: one request, one row.
+	lines = explain("SELECT v FROM kv_r WHERE k = 7")
+	if l := lineWith(lines, "scan kv_r"); !strings.Contains(l, "kv: 1 requests, 1 rows read)") {
+		t.Errorf("point read: %s", l)
+	}
+	// The lookup join reads kv_r's rows itself, 128 left rows a batch:
+	// each of the 2500 finds its partner (r = 2k <= 5000). Its scan's
+	// requests are the scan's alone.
+	lines = explain("SELECT count(*) FROM kv_l JOIN kv_r ON kv_r.k = kv_l.r")
+	if l := lineWith(lines, "lookup join"); !strings.Contains(l, "kv: 20 requests, 2500 rows read)") {
+		t.Errorf("lookup join: %s", l)
+	}
+	if l := lineWith(lines, "scan kv_l"); !strings.Contains(l, "kv: 3 requests, 2500 rows read)") {
+		t.Errorf("lookup join's left scan: %s", l)
+	}
+}

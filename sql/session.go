@@ -992,7 +992,7 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 		}
 		ests := b.estimatePlan(plan)
 		stats := map[planNode]*nodeStats{}
-		top := instrument(plan, stats, hlc.PhysicalNow)
+		top := instrument(plan, r, stats, hlc.PhysicalNow)
 		for {
 			row, err := top.next(r)
 			if err != nil {
