@@ -236,6 +236,23 @@ func (b *builder) resolveNames(expr tree.Expr, sc *scope) (tree.Expr, error) {
 			if c := typeNameCall(n); c != nil {
 				return true, c, nil
 			}
+			if d, ov, err := b.userFunction(n, sc); err != nil {
+				return false, nil, err
+			} else if d != nil {
+				if ov.ReturnsSet {
+					return false, nil, pgerror.Unsupported("set-returning function %s outside FROM is not supported yet: call it in FROM", d.Name)
+				}
+				call, err := b.inlineCall(d, ov, n.Exprs, false)
+				if err != nil {
+					return false, nil, err
+				}
+				if sq, ok := call.(*tree.Subquery); ok {
+					// Visited no further: planned here, its arguments in
+					// sc.
+					return false, sq, b.planSubquery(sq, sc)
+				}
+				return true, call, nil
+			}
 			if err := checkFunctionExists(n); err != nil {
 				return false, nil, err
 			}

@@ -209,6 +209,13 @@ func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, erro
 				return false, ref, err
 			}
 			if !isAggregate(n) && !isCountStar(n) {
+				if d, ov, err := b.userFunction(n, g.src); err != nil || d != nil {
+					if err != nil {
+						return false, nil, err
+					}
+					call, err := b.inlineCall(d, ov, n.Exprs, true)
+					return true, call, err
+				}
 				return true, e, nil
 			}
 			f := rewriteCountStar(n)

@@ -43,6 +43,12 @@ func (b schemaChanger) exec(stmt tree.Statement, r *runner) (*result, bool, erro
 	case *tree.DropType:
 		res, err := b.dropTypes(st)
 		return res, true, err
+	case *tree.CreateRoutine:
+		res, err := b.createFunction(st)
+		return res, true, err
+	case *tree.DropRoutine:
+		res, err := b.dropFunctions(st)
+		return res, true, err
 	case *tree.DropSequence:
 		res, err := b.dropRelations(st.Names, "sequence", st.IfExists, st.DropBehavior == tree.DropCascade)
 		return res, true, err

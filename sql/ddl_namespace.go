@@ -172,6 +172,16 @@ func (s *session) dropDatabase(ctx context.Context, txn kvapi.Txn, b *builder, s
 			return nil, err
 		}
 	}
+	fns, err := catalog.ListFunctions(ctx, txn, db.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range fns {
+		d.Overloads = nil
+		if err := catalog.PutFunction(ctx, txn, d); err != nil {
+			return nil, err
+		}
+	}
 	schemas, err := catalog.ListSchemas(ctx, txn, db.ID)
 	if err != nil {
 		return nil, err
@@ -265,6 +275,7 @@ func (s *session) dropSchemas(ctx context.Context, txn kvapi.Txn, b *builder, st
 	var drop []*catalog.Namespace
 	var roots []*catalog.TableDescriptor
 	var dropTypes []*catalog.TypeDescriptor
+	var dropFuncs []*catalog.FunctionDescriptor
 	for _, p := range st.Names {
 		name, err := s.schemaName(p)
 		if err != nil {
@@ -303,6 +314,33 @@ func (s *session) dropSchemas(ctx context.Context, txn kvapi.Txn, b *builder, st
 				dropTypes = append(dropTypes, d)
 			}
 		}
+		fns, err := catalog.ListFunctions(ctx, txn, s.names.db.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range fns {
+			if d.Schema == name {
+				dropFuncs = append(dropFuncs, d)
+			}
+		}
+	}
+	// The schemas' functions: refused without CASCADE, else dropped,
+	// each named in the NOTICE.
+	var funcLines []string
+	for _, d := range dropFuncs {
+		for i := range d.Overloads {
+			funcLines = append(funcLines, fmt.Sprintf("function %s.%s", d.Schema, functionSignature(d, &d.Overloads[i])))
+		}
+	}
+	if len(funcLines) > 0 && !cascade {
+		var lines []string
+		for _, l := range funcLines {
+			lines = append(lines, l+" depends on schema "+dropFuncs[0].Schema)
+		}
+		return nil, pgerror.WithHint(pgerror.WithDetail(
+			pgerror.Newf("2BP01", "cannot drop schema %s because other objects depend on it", dropFuncs[0].Schema),
+			strings.Join(lines, "\n")),
+			"Use DROP ... CASCADE to drop the dependent objects too.")
 	}
 	if len(dropTypes) > 0 && !cascade {
 		var lines []string
@@ -317,7 +355,7 @@ func (s *session) dropSchemas(ctx context.Context, txn kvapi.Txn, b *builder, st
 			strings.Join(lines, "\n")),
 			"Use DROP ... CASCADE to drop the dependent objects too.")
 	}
-	if len(roots) > 0 || len(dropTypes) > 0 {
+	if len(roots) > 0 || len(dropTypes) > 0 || len(funcLines) > 0 {
 		if !cascade {
 			var lines []string
 			for _, d := range roots {
@@ -355,6 +393,11 @@ func (s *session) dropSchemas(ctx context.Context, txn kvapi.Txn, b *builder, st
 		for _, d := range dropTypes {
 			own = append(own, made{d.ID, fmt.Sprintf("drop cascades to type %s.%s", d.Schema, d.Name)})
 		}
+		for _, d := range dropFuncs {
+			for i := range d.Overloads {
+				own = append(own, made{d.Overloads[i].ID, fmt.Sprintf("drop cascades to function %s.%s", d.Schema, functionSignature(d, &d.Overloads[i]))})
+			}
+		}
 		sort.SliceStable(own, func(i, j int) bool { return own[i].id < own[j].id })
 		for _, m := range own {
 			lines = append(lines, m.line)
@@ -383,6 +426,12 @@ func (s *session) dropSchemas(ctx context.Context, txn kvapi.Txn, b *builder, st
 	// The schemas' types go after their relations (which may use them).
 	for _, d := range dropTypes {
 		if err := catalog.DropType(ctx, txn, d); err != nil {
+			return nil, err
+		}
+	}
+	for _, d := range dropFuncs {
+		d.Overloads = nil
+		if err := catalog.PutFunction(ctx, txn, d); err != nil {
 			return nil, err
 		}
 	}

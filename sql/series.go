@@ -41,6 +41,9 @@ func (b *builder) buildSeries(rf *tree.RowsFromExpr, as tree.AliasClause, ordina
 		}
 		return withOrdinality(n, sc, as)
 	}
+	if p, sc, err := b.userFunctionTable(f, as); err != nil || p != nil {
+		return p, sc, err
+	}
 	if name == "unnest" {
 		return b.buildUnnest(f, as)
 	}

@@ -56,6 +56,16 @@ func numericRank(t *types.T) int {
 	return 0
 }
 
+// ImplicitlyCastable reports whether PostgreSQL casts a value of type
+// from to type to without being asked: up the numeric ranks, or between
+// the string types.
+func ImplicitlyCastable(from, to *types.T) bool {
+	if a, b := numericRank(from), numericRank(to); a > 0 && b > 0 {
+		return a <= b
+	}
+	return from.Family() == types.StringFamily && to.Family() == types.StringFamily
+}
+
 // implicitCaster inserts PostgreSQL's implicit numeric casts (see above).
 // It type-checks the operands it inspects in place, with the statement's
 // semantic context, which the final type check then re-checks.
