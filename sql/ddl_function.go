@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/parser"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/pgerror"
-	"github.com/meridiandb/meridian/sql/sem"
 )
 
 // CREATE FUNCTION … LANGUAGE sql and DROP FUNCTION, as PostgreSQL 15
@@ -237,15 +235,9 @@ func paramTypes(ps []catalog.FunctionParam) []string {
 
 // functionSignature is how PostgreSQL names an overload: name(types).
 func functionSignature(d *catalog.FunctionDescriptor, ov *catalog.FunctionOverload) string {
-	var ts []string
-	for _, p := range ov.Params {
-		name := strings.ToLower(p.Type)
-		if ref, err := parser.GetTypeFromValidSQLSyntax(p.Type); err == nil {
-			if t, ok := ref.(*types.T); ok {
-				name = sem.FormatTypeOf(t, -1)
-			}
-		}
-		ts = append(ts, name)
+	ts := make([]string, len(ov.Params))
+	for i, p := range ov.Params {
+		ts[i] = typeTextName(p.Type)
 	}
 	return fmt.Sprintf("%s(%s)", d.Name, strings.Join(ts, ", "))
 }
