@@ -48,6 +48,7 @@ func TestExplainAnalyzeKV(t *testing.T) {
 	for _, q := range []string{
 		"CREATE TABLE kv_l (k INT PRIMARY KEY, r INT)",
 		"CREATE TABLE kv_r (k INT PRIMARY KEY, v TEXT)",
+		"CREATE INDEX kv_l_r ON kv_l (r)",
 		"INSERT INTO kv_l SELECT g, g * 2 FROM generate_series(1, 2500) g",
 		"INSERT INTO kv_r SELECT g, 'v' || g FROM generate_series(1, 10000) g",
 	} {
@@ -89,6 +90,12 @@ func TestExplainAnalyzeKV(t *testing.T) {
 	}
 	if l := lineWith(lines, "group"); strings.Contains(l, "kv:") {
 		t.Errorf("the aggregation read nothing itself: %s", l)
+	}
+	// Through a secondary index: each batch of entries, then their rows
+	// in one read: 2 x 3 requests for 2500 rows, not one per row.
+	lines = explain("SELECT count(*) FROM kv_l WHERE r > 0")
+	if l := lineWith(lines, "scan kv_l@kv_l_r"); !strings.Contains(l, "kv: 6 requests, 5000 rows read)") {
+		t.Errorf("index scan: %s", l)
 	}
 	// A point read: one request, one row.
 	lines = explain("SELECT v FROM kv_r WHERE k = 7")

@@ -283,6 +283,12 @@ func (n *scanNode) next(r *runner) (tree.Datums, error) {
 			} else {
 				n.resume = append(append([]byte(nil), kvs[len(kvs)-1].Key...), 0)
 			}
+			if n.index != nil && !n.locking {
+				// The batch's rows in one read, not one per entry.
+				if kvs, err = n.rowsOfEntries(r, kvs); err != nil {
+					return nil, err
+				}
+			}
 			n.buf = kvs
 			if len(kvs) == 0 {
 				return nil, nil
@@ -290,7 +296,7 @@ func (n *scanNode) next(r *runner) (tree.Datums, error) {
 		}
 		kv := n.buf[0]
 		n.buf = n.buf[1:]
-		if n.index != nil {
+		if n.index != nil && n.locking {
 			pk, err := rowenc.PrimaryKeyFromIndexKey(n.desc, n.index, kv.Key)
 			if err != nil {
 				return nil, err
@@ -320,6 +326,31 @@ func (n *scanNode) next(r *runner) (tree.Datums, error) {
 		}
 		return row, nil
 	}
+}
+
+// rowsOfEntries reads the rows a batch of secondary index entries lead
+// to, with one GetMany.
+func (n *scanNode) rowsOfEntries(r *runner, entries []kvapi.KeyValue) ([]kvapi.KeyValue, error) {
+	pks := make([][]byte, len(entries))
+	for i, kv := range entries {
+		pk, err := rowenc.PrimaryKeyFromIndexKey(n.desc, n.index, kv.Key)
+		if err != nil {
+			return nil, err
+		}
+		pks[i] = pk
+	}
+	vals, err := r.txn.GetMany(r.ctx, pks)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]kvapi.KeyValue, len(pks))
+	for i, v := range vals {
+		if v == nil {
+			return nil, errors.AssertionFailedf("table %q: index %q entry names a missing row", n.desc.Name, n.index.Name)
+		}
+		out[i] = kvapi.KeyValue{Key: pks[i], Value: v}
+	}
+	return out, nil
 }
 
 // valuesNode produces rows of expressions (VALUES, or a SELECT without
