@@ -526,8 +526,10 @@ type joinNode struct {
 	on          tree.TypedExpr
 	cols        []resultColumn
 	// lookup, when set, computes from a left row the primary key of the
-	// only right row that can match (see lookupKey).
-	lookup []tree.TypedExpr
+	// only right row that can match (see lookupKey); byIndex, when set,
+	// the span of an index its partners are in (join_index_lookup.go).
+	lookup  []tree.TypedExpr
+	byIndex *indexLookup
 	// hash, when set, are the condition's equalities between the sides
 	// that a hash table over the right rows serves.
 	hash    *hashKeys
@@ -567,9 +569,12 @@ func (n *joinNode) columns() []resultColumn { return n.cols }
 // it is read a row at a time by key, never run.
 func (n *joinNode) explain() (string, []*planNode) {
 	kind := n.kind.String()
-	if n.lookup != nil {
+	if n.looksUp() {
 		rs := n.right.(*scanNode)
 		s := fmt.Sprintf("lookup join (%s) into %s by primary key", kind, rs.desc.Name)
+		if n.byIndex != nil {
+			s = fmt.Sprintf("lookup join (%s) %s", kind, n.byIndex.explain(rs))
+		}
 		if rs.filter != nil {
 			s += " filter: " + tree.AsString(rs.filter)
 		}
@@ -594,7 +599,7 @@ func joinedRow(r *runner, on tree.TypedExpr, width int, left, right tree.Datums)
 }
 
 func (n *joinNode) next(r *runner) (tree.Datums, error) {
-	if n.lookup == nil && !n.rightRead {
+	if !n.looksUp() && !n.rightRead {
 		n.rightRead = true
 		if err := n.readRight(r); err != nil {
 			return nil, err
@@ -604,7 +609,7 @@ func (n *joinNode) next(r *runner) (tree.Datums, error) {
 		return n.spilled.next(r)
 	}
 	for {
-		if n.cur == nil && n.lookup != nil {
+		if n.cur == nil && n.looksUp() {
 			if len(n.pending) == 0 {
 				if err := n.lookupAhead(r); err != nil || len(n.pending) == 0 {
 					return nil, err
@@ -762,12 +767,20 @@ func (n *joinNode) lookupAhead(r *runner) error {
 			break
 		}
 		rows = append(rows, lookupRow{left: left})
+		if n.byIndex != nil {
+			continue
+		}
 		key, err := n.lookupKeyOf(r, rs, left)
 		if err != nil {
 			return err
 		}
 		if key != nil {
 			keys, at = append(keys, key), append(at, len(rows)-1)
+		}
+	}
+	if n.byIndex != nil {
+		if err := n.lookupSpans(r, rows); err != nil {
+			return err
 		}
 	}
 	if len(keys) > 0 {

@@ -293,6 +293,9 @@ func buildJoinOrder(leaves []*joinLeaf, order []int, conds, leafFilters []tree.T
 			return j
 		}
 		j := build(false)
+		if j.hash != nil {
+			useIndexLookup(j, leaf, steps[step], leaves[r].est.Rows())
+		}
 		if j.hash != nil && steps[step] < leaf.estimate {
 			layout = layout[:len(layout)-1]
 			j = build(true)

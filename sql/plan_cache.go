@@ -206,7 +206,7 @@ func (n *reorderNode) clonePlan() (planNode, bool) {
 // is shared.
 func (n *joinNode) clonePlan() (planNode, bool) {
 	c := *n
-	if n.lookup != nil {
+	if n.looksUp() {
 		return &c, cloneInputs(&c.left)
 	}
 	return &c, cloneInputs(&c.left, &c.right)

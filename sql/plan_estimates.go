@@ -168,6 +168,9 @@ func (n *joinNode) planEstimate(_ *builder, in []estimate) estimate {
 	if n.lookup != nil {
 		return estimate{rows: orDefault(n.estimate, l.rows), cost: l.cost + l.rows}
 	}
+	if n.byIndex != nil {
+		return estimate{rows: orDefault(n.estimate, l.rows), cost: l.cost + l.rows*spanLookupCost}
+	}
 	r := in[1]
 	var e estimate
 	if n.hash != nil {
