@@ -225,6 +225,11 @@ func (b *builder) resolveNames(expr tree.Expr, sc *scope) (tree.Expr, error) {
 			slice, err := sem.ArraySlice(n)
 			return err == nil, slice, err
 		case *tree.Subquery:
+			if n.Exists && sc != nil {
+				if e, ok, err := b.decorrelateExists(n, sc); err != nil || ok {
+					return false, e, err
+				}
+			}
 			if err := b.planSubquery(n, sc); err != nil {
 				return false, nil, err
 			}

@@ -2,6 +2,7 @@ package sql_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -96,6 +97,25 @@ func TestExplainAnalyzeKV(t *testing.T) {
 	lines = explain("SELECT count(*) FROM kv_l WHERE r > 0")
 	if l := lineWith(lines, "scan kv_l@kv_l_r"); !strings.Contains(l, "kv: 6 requests, 5000 rows read)") {
 		t.Errorf("index scan: %s", l)
+	}
+	// A correlated EXISTS on an equality runs as a semi-join: kv_r is
+	// read once (10 batches), not once per kv_l row (2500 x 10).
+	lines = explain("SELECT count(*) FROM kv_l WHERE EXISTS (SELECT 1 FROM kv_r WHERE kv_r.v = 'v' || kv_l.r)")
+	if l := lineWith(lines, "group"); !strings.Contains(l, "rows: 1,") {
+		t.Errorf("semi-join: %s", l)
+	}
+	total := 0
+	for _, l := range lines {
+		var reqs, read int
+		if i := strings.Index(l, "kv: "); i >= 0 {
+			if _, err := fmt.Sscanf(l[i:], "kv: %d requests, %d rows read", &reqs, &read); err != nil {
+				t.Fatal(err)
+			}
+		}
+		total += reqs
+	}
+	if total > 3+10+1 {
+		t.Errorf("semi-join: %d KV requests, want kv_l's 3 and kv_r's 10:\n%s", total, strings.Join(lines, "\n"))
 	}
 	// A point read: one request, one row.
 	lines = explain("SELECT v FROM kv_r WHERE k = 7")

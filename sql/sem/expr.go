@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -62,6 +63,8 @@ type EvalCtx struct {
 	// Subquery runs a subquery for the current row; all asks for every
 	// first-column value (IN).
 	Subquery func(sq *tree.Subquery, row tree.Datums, all bool) (tree.Datum, error)
+	// inSets are the subquery value sets IN has seen (inSetOf).
+	inSets map[*tree.DTuple]*inSet
 	// SRFRow holds the values of the select list's set-returning calls
 	// for the row being emitted (package sql's srf_render.go).
 	SRFRow map[*tree.FuncExpr]tree.Datum
@@ -283,7 +286,12 @@ func (e *EvalCtx) evalComparison(x *tree.ComparisonExpr) (tree.Datum, error) {
 	var r tree.Datum
 	if sq, ok := x.Right.(*tree.Subquery); ok && (x.Operator.Symbol == treecmp.In || x.Operator.Symbol == treecmp.NotIn ||
 		x.Operator.Symbol == treecmp.Any || x.Operator.Symbol == treecmp.Some || x.Operator.Symbol == treecmp.All) {
-		r, err = e.Subquery(sq, e.Row, true)
+		if r, err = e.Subquery(sq, e.Row, true); err == nil && (x.Operator.Symbol == treecmp.In || x.Operator.Symbol == treecmp.NotIn) {
+			var set *inSet
+			if set, err = e.inSetOf(r); set != nil && err == nil {
+				return e.searchIn(l, set, x.Operator.Symbol == treecmp.NotIn)
+			}
+		}
 	} else {
 		r, err = e.Eval(x.TypedRight())
 	}
@@ -463,6 +471,86 @@ func (e *EvalCtx) evalIn(l, r tree.Datum, not bool) (tree.Datum, error) {
 		}
 	}
 	if sawNull {
+		return tree.DNull, nil
+	}
+	return tree.MakeDBool(tree.DBool(not)), nil
+}
+
+// inSet is a subquery's values sorted for IN: its non-NULL values in
+// order, and whether it holds a NULL.
+type inSet struct {
+	uses    int
+	vals    tree.Datums
+	hasNull bool
+}
+
+// inSetOf returns d, a subquery's values under IN, sorted, the second
+// time it comes: then it is a set kept for the statement (an
+// uncorrelated subquery's), probed once per row, which a binary search
+// serves in O(log n); nil before (a correlated subquery's come anew each
+// row and are scanned).
+func (e *EvalCtx) inSetOf(d tree.Datum) (*inSet, error) {
+	t, ok := d.(*tree.DTuple)
+	if !ok || len(t.D) < 8 {
+		return nil, nil
+	}
+	if e.inSets == nil {
+		e.inSets = map[*tree.DTuple]*inSet{}
+	}
+	s := e.inSets[t]
+	if s == nil {
+		e.inSets[t] = &inSet{uses: 1}
+		return nil, nil
+	}
+	if s.vals == nil {
+		for _, v := range t.D {
+			if v == tree.DNull {
+				s.hasNull = true
+			} else {
+				s.vals = append(s.vals, v)
+			}
+		}
+		var err error
+		sort.Slice(s.vals, func(i, j int) bool {
+			c, cerr := e.Compare(s.vals[i], s.vals[j])
+			if cerr != nil && err == nil {
+				err = cerr
+			}
+			return c < 0
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// searchIn is evalIn over a sorted set: a binary search.
+func (e *EvalCtx) searchIn(l tree.Datum, s *inSet, not bool) (tree.Datum, error) {
+	if l == tree.DNull {
+		return tree.DNull, nil
+	}
+	var err error
+	i := sort.Search(len(s.vals), func(i int) bool {
+		c, cerr := e.Compare(s.vals[i], l)
+		if cerr != nil && err == nil {
+			err = cerr
+		}
+		return c >= 0
+	})
+	if err != nil {
+		return nil, err
+	}
+	if i < len(s.vals) {
+		c, err := e.Compare(s.vals[i], l)
+		if err != nil {
+			return nil, err
+		}
+		if c == 0 {
+			return tree.MakeDBool(tree.DBool(!not)), nil
+		}
+	}
+	if s.hasNull {
 		return tree.DNull, nil
 	}
 	return tree.MakeDBool(tree.DBool(not)), nil
