@@ -2,6 +2,7 @@ package sql
 
 import (
 	"context"
+	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -61,6 +62,9 @@ type autoStats struct {
 type dueTable struct {
 	since time.Time
 	count int64
+	// threshold is the changed rows the loop last found the table needs
+	// (0: not weighed yet); writes wake the loop only when they cross it.
+	threshold int64
 }
 
 // StartAutoStats makes the executor refresh the statistics of tables
@@ -85,11 +89,19 @@ func (a *autoStats) noteWrites(written map[uint32]int) {
 	a.mu.Lock()
 	wake := false
 	for table, n := range written {
+		before := a.changed[table]
 		a.changed[table] += int64(n)
-		if a.changed[table] >= autoStatsMinRows {
-			if _, ok := a.due[table]; !ok {
-				a.due[table] = dueTable{since: now, count: a.changed[table]}
-			}
+		if a.changed[table] < autoStatsMinRows {
+			continue
+		}
+		// Wake the loop when a table falls due, or crosses the threshold
+		// it was found below; not at every write after (each wake-up was
+		// ~2.5% of a one-row INSERT's CPU).
+		d, ok := a.due[table]
+		if !ok {
+			a.due[table] = dueTable{since: now, count: a.changed[table]}
+			wake = true
+		} else if d.threshold > 0 && before < d.threshold && a.changed[table] >= d.threshold {
 			wake = true
 		}
 	}
@@ -187,6 +199,12 @@ func (a *autoStats) next(ctx context.Context) (table uint32, at time.Time, ok bo
 		}
 		threshold := autoStatsMinRows + autoStatsFraction*float64(rows)
 		if float64(changed) < threshold {
+			a.mu.Lock()
+			if d, ok := a.due[t]; ok {
+				d.threshold = int64(math.Ceil(threshold))
+				a.due[t] = d
+			}
+			a.mu.Unlock()
 			continue
 		}
 		if r := float64(changed) / threshold; r > best {
