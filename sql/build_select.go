@@ -452,9 +452,10 @@ func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, 
 				return 0, err
 			}
 			v, ok := te.(*tree.IndexedVar)
-			if !ok {
-				// An expression: the select list, HAVING and ORDER BY may
-				// use it (as written) above the aggregation.
+			if !ok || v.Idx >= len(sc.cols) {
+				// An expression (or an outer query's column): the select
+				// list, HAVING and ORDER BY may use it (as written) above
+				// the aggregation.
 				key := tree.AsString(ge)
 				if pos, dup := g.exprIdx[key]; dup {
 					return pos, nil
@@ -571,7 +572,9 @@ func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, 
 			return nil, err
 		}
 		col := resultColumn{name: columnName(se, renderScope, te), typ: sem.OutputType(te)}
-		if v, ok := te.(*tree.IndexedVar); ok {
+		if v, ok := te.(*tree.IndexedVar); ok && v.Idx < len(renderScope.cols) {
+			// (Not an outer query's column: those are numbered from
+			// sem.OuterBase.)
 			col.tableID, col.attr = renderScope.cols[v.Idx].tableID, renderScope.cols[v.Idx].attr
 		}
 		rn.exprs = append(rn.exprs, te)
