@@ -345,6 +345,12 @@ type subquery struct {
 	all    *tree.DTuple
 }
 
+// correlatedSubquery marks a correlated subquery's node (in its Idx,
+// which nothing else here uses), so that hasVars, which sees only the
+// expression, knows it reads the row: such an expression is no constant
+// to build a key span from.
+const correlatedSubquery = -1
+
 // noteOuter records that outer column oi was named: this query is
 // correlated, and so is each enclosing one whose own outer columns the
 // name reaches.
@@ -400,6 +406,9 @@ func (b *builder) planSubquery(sq *tree.Subquery, outer *scope) error {
 		info.typ = cols[0].typ
 	}
 	sq.SetType(info.typ)
+	if info.correlated {
+		sq.Idx = correlatedSubquery
+	}
 	b.subqueries[sq] = info
 	return nil
 }

@@ -247,10 +247,27 @@ func hasVars(e tree.Expr) bool {
 	return found
 }
 
+// hasCorrelatedSubquery reports whether e holds a correlated subquery.
+func hasCorrelatedSubquery(e tree.Expr) bool {
+	found := false
+	_, _ = tree.SimpleVisit(e, func(x tree.Expr) (bool, tree.Expr, error) {
+		if sq, ok := x.(*tree.Subquery); ok && sq.Idx == correlatedSubquery {
+			found = true
+		}
+		return !found, x, nil
+	})
+	return found
+}
+
 type varFinder struct{ found *bool }
 
 func (v varFinder) VisitPre(e tree.Expr) (bool, tree.Expr) {
 	if _, ok := e.(*tree.IndexedVar); ok {
+		*v.found = true
+		return false, e
+	}
+	if sq, ok := e.(*tree.Subquery); ok && sq.Idx == correlatedSubquery {
+		// It reads the row too, through its outer columns.
 		*v.found = true
 		return false, e
 	}

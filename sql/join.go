@@ -896,7 +896,10 @@ func pushDown(plan planNode, filter tree.TypedExpr) tree.TypedExpr {
 	var rest tree.TypedExpr
 	for _, c := range conjuncts(filter) {
 		lo, hi, any := varRange(c)
-		if any && pushInto(plan, c, lo, hi, 0) {
+		// A correlated subquery's outer columns are numbered in this
+		// row: below, in a scan's or a join's row, they would name
+		// others. It stays here.
+		if any && !hasCorrelatedSubquery(c) && pushInto(plan, c, lo, hi, 0) {
 			continue
 		}
 		if rest == nil {

@@ -203,7 +203,11 @@ func (g *queryGen) query() string {
 	q := "SELECT " + list + " FROM " + strings.Join(from, ", ")
 	var where []string
 	for range g.rng.IntN(4) {
-		where = append(where, g.predicate(seen, seen))
+		if g.rng.IntN(3) == 0 {
+			where = append(where, g.subqueryPredicate(seen))
+		} else {
+			where = append(where, g.predicate(seen, seen))
+		}
 	}
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
@@ -264,6 +268,36 @@ func (g *queryGen) predicate(left, right []string) string {
 }
 
 func (g *queryGen) pick(names []string) string { return names[g.rng.IntN(len(names))] }
+
+// subqueryPredicate is a condition with a subquery over another table,
+// mostly correlated with the outer columns of outer: [NOT] EXISTS on
+// equalities (which decorrelate.go turns into semi- and anti-joins),
+// correlated and uncorrelated [NOT] IN, and a correlated scalar
+// aggregate.
+func (g *queryGen) subqueryPredicate(outer []string) string {
+	o := g.pick(outer)
+	y := fmt.Sprintf("y%d", g.aliases)
+	g.aliases++
+	tab := fmt.Sprintf("t%d AS %s", g.rng.IntN(randomTables), y)
+	ic := func() string { return []string{"k", "a", "b"}[g.rng.IntN(3)] }
+	extra := ""
+	switch g.rng.IntN(3) {
+	case 0:
+		extra = fmt.Sprintf(" AND %s.%s = %d", y, ic(), g.rng.IntN(5))
+	case 1:
+		extra = fmt.Sprintf(" AND %s.%s < %s.%s", y, ic(), o, ic())
+	}
+	not := []string{"", "NOT "}[g.rng.IntN(2)]
+	switch g.rng.IntN(5) {
+	case 0, 1:
+		return fmt.Sprintf("%sEXISTS (SELECT 1 FROM %s WHERE %s.%s = %s.%s%s)", not, tab, y, ic(), o, ic(), extra)
+	case 2:
+		return fmt.Sprintf("%s.%s %sIN (SELECT %s.%s FROM %s WHERE %s.s = %s.s)", o, ic(), not, y, ic(), tab, y, o)
+	case 3:
+		return fmt.Sprintf("%s.%s %sIN (SELECT %s.%s FROM %s)", o, ic(), not, y, ic(), tab)
+	}
+	return fmt.Sprintf("%s.%s = (SELECT max(%s.%s) FROM %s WHERE %s.%s = %s.%s)", o, ic(), y, ic(), tab, y, ic(), o, ic())
+}
 
 // selectList is count(*), *, a grouped count and sum (with the GROUP BY
 // clause to follow WHERE), or a few columns.
