@@ -57,6 +57,11 @@ func TestRandomQueriesAgainstPostgres(t *testing.T) {
 	failures, reordered, hashed := 0, 0, 0
 	for i := range n {
 		q := g.query()
+		if g.rng.IntN(8) == 0 {
+			// A set operation of two one-column queries.
+			op := []string{"UNION", "UNION ALL", "INTERSECT", "EXCEPT", "EXCEPT ALL", "INTERSECT ALL"}[g.rng.IntN(6)]
+			q = g.oneColumn() + " " + op + " " + g.oneColumn()
+		}
 		want, wantErr := textRows(ctx, pg, q)
 		got, gotErr := textRows(ctx, mer, q)
 		switch {
@@ -200,6 +205,12 @@ func (g *queryGen) query() string {
 		seen = append(seen, names...)
 	}
 	list, groupBy := g.selectList(seen)
+	if groupBy != "" && g.rng.IntN(3) == 0 {
+		groupBy += fmt.Sprintf(" HAVING count(*) > %d", g.rng.IntN(3))
+	}
+	if groupBy == "" && list != "count(*)" && g.rng.IntN(6) == 0 {
+		list = "DISTINCT " + list
+	}
 	q := "SELECT " + list + " FROM " + strings.Join(from, ", ")
 	var where []string
 	for range g.rng.IntN(4) {
@@ -269,6 +280,17 @@ func (g *queryGen) predicate(left, right []string) string {
 
 func (g *queryGen) pick(names []string) string { return names[g.rng.IntN(len(names))] }
 
+// oneColumn is a query of one integer column over one or two tables.
+func (g *queryGen) oneColumn() string {
+	g.aliases = 0
+	f, names := g.fromItem(1)
+	q := fmt.Sprintf("SELECT %s.%s FROM %s", g.pick(names), []string{"k", "a", "b"}[g.rng.IntN(3)], f)
+	if g.rng.IntN(2) == 0 {
+		q += " WHERE " + g.predicate(names, names)
+	}
+	return q
+}
+
 // subqueryPredicate is a condition with a subquery over another table,
 // mostly correlated with the outer columns of outer: [NOT] EXISTS on
 // equalities (which decorrelate.go turns into semi- and anti-joins),
@@ -313,6 +335,14 @@ func (g *queryGen) selectList(names []string) (list, groupBy string) {
 	}
 	var cols []string
 	for range 1 + g.rng.IntN(4) {
+		if g.rng.IntN(5) == 0 {
+			// A correlated scalar subquery.
+			y := fmt.Sprintf("y%d", g.aliases)
+			g.aliases++
+			cols = append(cols, fmt.Sprintf("(SELECT count(*) FROM t%d AS %s WHERE %s.a = %s.%s)",
+				g.rng.IntN(randomTables), y, y, g.pick(names), []string{"k", "a", "b"}[g.rng.IntN(3)]))
+			continue
+		}
 		cols = append(cols, g.pick(names)+"."+[]string{"k", "a", "b", "s"}[g.rng.IntN(4)])
 	}
 	return strings.Join(cols, ", "), ""
