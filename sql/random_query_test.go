@@ -223,7 +223,17 @@ func (g *queryGen) query() string {
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	return q + groupBy
+	q += groupBy
+	if n := strings.Count(list, ",") + 1; groupBy == "" && list != "*" && list != "count(*)" && !strings.Contains(list, "(") && g.rng.IntN(4) == 0 {
+		// Ordered by every output column, so that LIMIT keeps the same
+		// rows on both sides.
+		var by []string
+		for i := 1; i <= n; i++ {
+			by = append(by, strconv.Itoa(i)+[]string{"", " DESC", " NULLS FIRST"}[g.rng.IntN(3)])
+		}
+		q += fmt.Sprintf(" ORDER BY %s LIMIT %d OFFSET %d", strings.Join(by, ", "), 1+g.rng.IntN(5), g.rng.IntN(3))
+	}
+	return q
 }
 
 // fromItem is a table or, depth allowing, a join of two from items; it
@@ -335,6 +345,19 @@ func (g *queryGen) selectList(names []string) (list, groupBy string) {
 	}
 	var cols []string
 	for range 1 + g.rng.IntN(4) {
+		if g.rng.IntN(8) == 0 {
+			// A window function whose answer does not depend on the
+			// order of peers.
+			part := g.pick(names) + "." + []string{"a", "b", "s"}[g.rng.IntN(3)]
+			ord := g.pick(names) + "." + []string{"k", "a", "b"}[g.rng.IntN(3)]
+			cols = append(cols, []string{
+				"count(*) OVER (PARTITION BY " + part + ")",
+				"sum(" + ord + ") OVER (PARTITION BY " + part + ")",
+				"rank() OVER (PARTITION BY " + part + " ORDER BY " + ord + ")",
+				"dense_rank() OVER (ORDER BY " + ord + " DESC)",
+			}[g.rng.IntN(4)])
+			continue
+		}
 		if g.rng.IntN(5) == 0 {
 			// A correlated scalar subquery.
 			y := fmt.Sprintf("y%d", g.aliases)
