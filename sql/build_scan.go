@@ -193,7 +193,7 @@ func rangeEncodable(t *types.T) bool {
 // the fewest rows it can tell: a primary-key prefix if the filter fixes
 // one, else the secondary index whose leading columns it fixes most.
 func chooseIndex(n *scanNode) {
-	n.span, n.index, n.pkFixed, n.point = nil, nil, 0, false
+	n.span, n.index, n.pkFixed, n.point, n.indexOnly = nil, nil, 0, false, false
 	if n.filter == nil {
 		return
 	}

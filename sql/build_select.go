@@ -382,6 +382,22 @@ func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, 
 		if src, sc, err = b.buildFrom(s.From.Tables, s.Where); err != nil {
 			return nil, err
 		}
+		if len(s.From.Tables) == 1 && len(s.Window) == 0 {
+			clauses := append(selectExprsOf(s), s.GroupBy...)
+			if s.Where != nil {
+				clauses = append(clauses, s.Where.Expr)
+			}
+			if s.Having != nil {
+				clauses = append(clauses, s.Having.Expr)
+			}
+			for _, o := range orderBy {
+				clauses = append(clauses, o.Expr)
+			}
+			for _, e := range s.DistinctOn {
+				clauses = append(clauses, e)
+			}
+			useIndexOnly(src, sc, clauses...)
+		}
 	}
 	if s.From.AsOf.Expr != nil {
 		// The session gave a top-level SELECT's clause its transaction

@@ -47,10 +47,10 @@ func TestExplainAnalyzeKV(t *testing.T) {
 	c, _ := startSQL(t)
 	ctx := context.Background()
 	for _, q := range []string{
-		"CREATE TABLE kv_l (k INT PRIMARY KEY, r INT)",
+		"CREATE TABLE kv_l (k INT PRIMARY KEY, r INT, w INT)",
 		"CREATE TABLE kv_r (k INT PRIMARY KEY, v TEXT)",
 		"CREATE INDEX kv_l_r ON kv_l (r)",
-		"INSERT INTO kv_l SELECT g, g * 2 FROM generate_series(1, 2500) g",
+		"INSERT INTO kv_l SELECT g, g * 2, g FROM generate_series(1, 2500) g",
 		"INSERT INTO kv_r SELECT g, 'v' || g FROM generate_series(1, 10000) g",
 	} {
 		if _, err := c.Exec(ctx, q); err != nil {
@@ -94,9 +94,15 @@ func TestExplainAnalyzeKV(t *testing.T) {
 	}
 	// Through a secondary index: each batch of entries, then their rows
 	// in one read: 2 x 3 requests for 2500 rows, not one per row.
-	lines = explain("SELECT count(*) FROM kv_l WHERE r > 0")
+	lines = explain("SELECT count(*) FROM kv_l WHERE r > 0 AND w > 0")
 	if l := lineWith(lines, "scan kv_l@kv_l_r"); !strings.Contains(l, "kv: 6 requests, 5000 rows read)") {
 		t.Errorf("index scan: %s", l)
+	}
+	// Naming only the index's columns and the primary key: the entries
+	// alone (index_only.go).
+	lines = explain("SELECT count(*), sum(k) FROM kv_l WHERE r > 0")
+	if l := lineWith(lines, "scan kv_l@kv_l_r"); !strings.Contains(l, "index only") || !strings.Contains(l, "kv: 3 requests, 2500 rows read)") {
+		t.Errorf("index-only scan: %s", l)
 	}
 	// A correlated EXISTS on an equality runs as a semi-join: kv_r is
 	// read once (10 batches), not once per kv_l row (2500 x 10).

@@ -160,8 +160,11 @@ type scanNode struct {
 	span   func(r *runner) (start, end []byte, err error)
 	filter tree.TypedExpr
 	// index, when set, is the secondary index span reads: each entry
-	// leads to its row by a point read of the primary index.
-	index *catalog.IndexDescriptor
+	// leads to its row by a point read of the primary index, unless
+	// indexOnly: the statement needs no column the entries lack
+	// (index_only.go).
+	index     *catalog.IndexDescriptor
+	indexOnly bool
 	// locking makes the reads locking reads (the scan of an UPDATE or
 	// DELETE): see kvapi.Txn.ScanForUpdate.
 	locking bool
@@ -211,6 +214,8 @@ func (n *scanNode) columns() []resultColumn { return n.cols }
 func (n *scanNode) explain() (string, []*planNode) {
 	s := "scan " + n.desc.Name
 	switch {
+	case n.index != nil && n.indexOnly:
+		s += "@" + n.index.Name + " (index span, index only)"
 	case n.index != nil:
 		s += "@" + n.index.Name + " (index span, then a point read of each row)"
 	case n.span != nil:
@@ -283,7 +288,7 @@ func (n *scanNode) next(r *runner) (tree.Datums, error) {
 			} else {
 				n.resume = append(append([]byte(nil), kvs[len(kvs)-1].Key...), 0)
 			}
-			if n.index != nil && !n.locking {
+			if n.index != nil && !n.locking && !n.indexOnly {
 				// The batch's rows in one read, not one per entry.
 				if kvs, err = n.rowsOfEntries(r, kvs); err != nil {
 					return nil, err
@@ -296,6 +301,19 @@ func (n *scanNode) next(r *runner) (tree.Datums, error) {
 		}
 		kv := n.buf[0]
 		n.buf = n.buf[1:]
+		if n.indexOnly && n.index != nil {
+			row, err := rowOfEntry(n.desc, n.index, kv.Key)
+			if err != nil {
+				return nil, err
+			}
+			if ok, err := r.passes(n.filter, row); err != nil || !ok {
+				if err != nil {
+					return nil, err
+				}
+				continue
+			}
+			return row, nil
+		}
 		if n.index != nil && n.locking {
 			pk, err := rowenc.PrimaryKeyFromIndexKey(n.desc, n.index, kv.Key)
 			if err != nil {

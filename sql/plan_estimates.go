@@ -230,7 +230,7 @@ func costIndex(n *scanNode, est opt.TableEstimate) {
 	if est.Rows()*est.Selectivity(span)*indexLookupCost < est.Rows() {
 		return
 	}
-	n.span, n.index, n.pkFixed, n.point = nil, nil, 0, false
+	n.span, n.index, n.pkFixed, n.point, n.indexOnly = nil, nil, 0, false, false
 	if f, k, _ := keySpan(n.desc, n.desc.IndexPrefix(), n.desc.PrimaryKey, n.filter); f != nil {
 		n.span, n.pkFixed, n.point = f, k, k == len(n.desc.PrimaryKey)
 	}
