@@ -49,6 +49,14 @@ func keySpan(desc *catalog.TableDescriptor, prefix []byte, cols []int, filter tr
 	}
 	lower, upper := map[int][]bound{}, map[int][]bound{}
 	for _, c := range conjuncts(filter) {
+		if rc, ok := c.(*tree.RangeCond); ok && !rc.Not && !rc.Symmetric {
+			// x BETWEEN a AND b: x >= a and x <= b.
+			if v, isVar := rc.TypedLeftFrom().(*tree.IndexedVar); isVar && !hasVars(rc.TypedFrom()) && !hasVars(rc.TypedTo()) {
+				lower[v.Idx] = append(lower[v.Idx], bound{rc.TypedFrom(), true})
+				upper[v.Idx] = append(upper[v.Idx], bound{rc.TypedTo(), true})
+			}
+			continue
+		}
 		x, ok := c.(*tree.ComparisonExpr)
 		if !ok {
 			continue

@@ -208,6 +208,7 @@ func (g *queryGen) query() string {
 	if groupBy != "" && g.rng.IntN(3) == 0 {
 		groupBy += fmt.Sprintf(" HAVING count(*) > %d", g.rng.IntN(3))
 	}
+	cols := list
 	if groupBy == "" && list != "count(*)" && g.rng.IntN(6) == 0 {
 		list = "DISTINCT " + list
 	}
@@ -224,7 +225,7 @@ func (g *queryGen) query() string {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += groupBy
-	if n := strings.Count(list, ",") + 1; groupBy == "" && list != "*" && list != "count(*)" && !strings.Contains(list, "(") && g.rng.IntN(4) == 0 {
+	if n := strings.Count(cols, ",") + 1; groupBy == "" && cols != "*" && cols != "count(*)" && !strings.Contains(cols, "(") && g.rng.IntN(4) == 0 {
 		// Ordered by every output column, so that LIMIT keeps the same
 		// rows on both sides.
 		var by []string

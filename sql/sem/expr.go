@@ -569,19 +569,68 @@ func (e *EvalCtx) evalRange(x *tree.RangeCond) (tree.Datum, error) {
 	if err != nil {
 		return nil, err
 	}
-	if l == tree.DNull || from == tree.DNull || to == tree.DNull {
+	// x BETWEEN a AND b is x >= a AND x <= b, in three-valued logic
+	// (1 BETWEEN 48 AND NULL is false, not NULL); SYMMETRIC is that OR
+	// x BETWEEN b AND a (PostgreSQL's definition).
+	between := func(lo, hi tree.Datum) (tree.Datum, error) {
+		ge, err := e.compare3(l, lo, func(c int) bool { return c >= 0 })
+		if err != nil {
+			return nil, err
+		}
+		le, err := e.compare3(l, hi, func(c int) bool { return c <= 0 })
+		if err != nil {
+			return nil, err
+		}
+		return and3(ge, le), nil
+	}
+	in, err := between(from, to)
+	if err != nil {
+		return nil, err
+	}
+	if x.Symmetric {
+		swapped, err := between(to, from)
+		if err != nil {
+			return nil, err
+		}
+		in = or3(in, swapped)
+	}
+	if x.Not && in != tree.DNull {
+		return tree.MakeDBool(!tree.MustBeDBool(in)), nil
+	}
+	return in, nil
+}
+
+// compare3 is the comparison a op b as SQL has it: NULL if either is.
+func (e *EvalCtx) compare3(a, b tree.Datum, op func(int) bool) (tree.Datum, error) {
+	if a == tree.DNull || b == tree.DNull {
 		return tree.DNull, nil
 	}
-	c1, err := e.Compare(l, from)
+	c, err := e.Compare(a, b)
 	if err != nil {
 		return nil, err
 	}
-	c2, err := e.Compare(l, to)
-	if err != nil {
-		return nil, err
+	return tree.MakeDBool(tree.DBool(op(c))), nil
+}
+
+// and3 and or3 are AND and OR in three-valued logic.
+func and3(a, b tree.Datum) tree.Datum {
+	if a == tree.DBoolFalse || b == tree.DBoolFalse {
+		return tree.DBoolFalse
 	}
-	in := c1 >= 0 && c2 <= 0
-	return tree.MakeDBool(tree.DBool(in != x.Not)), nil
+	if a == tree.DNull || b == tree.DNull {
+		return tree.DNull
+	}
+	return tree.DBoolTrue
+}
+
+func or3(a, b tree.Datum) tree.Datum {
+	if a == tree.DBoolTrue || b == tree.DBoolTrue {
+		return tree.DBoolTrue
+	}
+	if a == tree.DNull || b == tree.DNull {
+		return tree.DNull
+	}
+	return tree.DBoolFalse
 }
 
 func (e *EvalCtx) evalCase(x *tree.CaseExpr) (tree.Datum, error) {
