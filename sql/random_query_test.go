@@ -53,8 +53,14 @@ func TestRandomQueriesAgainstPostgres(t *testing.T) {
 			}
 		}
 	}
+	// A query Meridian runs far slower than PostgreSQL (nested correlated
+	// subqueries run per row) is cut off and logged, not compared: the
+	// test's time stays bounded.
+	if _, err := mer.Exec(ctx, "SET statement_timeout = '3s'"); err != nil {
+		t.Fatal(err)
+	}
 	g := &queryGen{rng: rng}
-	failures, reordered, hashed := 0, 0, 0
+	failures, reordered, hashed, slow := 0, 0, 0, 0
 	for i := range n {
 		q := g.query()
 		if g.rng.IntN(8) == 0 {
@@ -65,6 +71,9 @@ func TestRandomQueriesAgainstPostgres(t *testing.T) {
 		want, wantErr := textRows(ctx, pg, q)
 		got, gotErr := textRows(ctx, mer, q)
 		switch {
+		case gotErr != nil && strings.Contains(gotErr.Error(), "(SQLSTATE 57014)"):
+			t.Logf("query %d: %s\nMeridian took over 3 s", i, q)
+			slow++
 		case wantErr != nil && gotErr != nil:
 		case wantErr != nil && strings.Contains(wantErr.Error(), "(SQLSTATE 0A000)"):
 			// What PostgreSQL does not implement (a FULL JOIN on a
@@ -97,7 +106,7 @@ func TestRandomQueriesAgainstPostgres(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d queries, %d with joins reordered, %d with hash joins", n, reordered, hashed)
+	t.Logf("%d queries, %d with joins reordered, %d with hash joins, %d cut off after 3 s", n, reordered, hashed, slow)
 	if n >= 100 && (reordered == 0 || hashed == 0) {
 		t.Errorf("no query was reordered or hash joined: the test no longer exercises them")
 	}
@@ -243,7 +252,17 @@ func (g *queryGen) fromItem(depth int) (string, []string) {
 	if depth == 0 || g.rng.IntN(3) == 0 {
 		alias := fmt.Sprintf("x%d", g.aliases)
 		g.aliases++
-		return fmt.Sprintf("t%d AS %s", g.rng.IntN(randomTables), alias), []string{alias}
+		tab := fmt.Sprintf("t%d", g.rng.IntN(randomTables))
+		switch g.rng.IntN(10) {
+		case 0:
+			// A derived table with the same columns: filtered, or grouped.
+			return fmt.Sprintf("(SELECT k, a, b, s FROM %s WHERE %s.%s IS NOT NULL) AS %s", tab, tab, []string{"a", "b", "s"}[g.rng.IntN(3)], alias), []string{alias}
+		case 1:
+			return fmt.Sprintf("(SELECT min(k) AS k, a, count(*)::int AS b, max(s) AS s FROM %s GROUP BY a) AS %s", tab, alias), []string{alias}
+		case 2:
+			return fmt.Sprintf("(SELECT k, a, b, s FROM %s UNION SELECT k + 100, b, a, s FROM %s) AS %s", tab, tab, alias), []string{alias}
+		}
+		return fmt.Sprintf("%s AS %s", tab, alias), []string{alias}
 	}
 	l, ln := g.fromItem(depth - 1)
 	r, rn := g.fromItem(depth - 1)
@@ -268,7 +287,7 @@ func (g *queryGen) predicate(left, right []string) string {
 	l := g.pick(left)
 	r := g.pick(right)
 	ic := func() string { return []string{"k", "a", "b"}[g.rng.IntN(3)] }
-	switch g.rng.IntN(12) {
+	switch g.rng.IntN(13) {
 	case 0, 1, 2, 3:
 		return fmt.Sprintf("%s.%s = %s.%s", l, ic(), r, ic())
 	case 4:
@@ -285,6 +304,18 @@ func (g *queryGen) predicate(left, right []string) string {
 		return fmt.Sprintf("%s.%s IS NULL", r, ic())
 	case 10:
 		return fmt.Sprintf("%s.%s = %s.%s AND %s.%s = %s.%s", l, ic(), r, ic(), l, ic(), r, ic())
+	case 11:
+		switch g.rng.IntN(5) {
+		case 0:
+			return fmt.Sprintf("%s.%s BETWEEN %d AND %s.%s", r, ic(), g.rng.IntN(3), l, ic())
+		case 1:
+			return fmt.Sprintf("%s.%s IN (%d, %d, NULL)", r, ic(), g.rng.IntN(5), g.rng.IntN(5))
+		case 2:
+			return fmt.Sprintf("%s.s LIKE '%s%%'", r, string(rune('x'+g.rng.IntN(3))))
+		case 3:
+			return fmt.Sprintf("COALESCE(%s.%s, %s.%s, -1) >= %d", l, ic(), r, ic(), g.rng.IntN(4))
+		}
+		return fmt.Sprintf("CASE WHEN %s.%s > 2 THEN %s.%s ELSE %s.%s END = %s.%s", l, ic(), l, ic(), r, ic(), r, ic())
 	}
 	return "true"
 }
@@ -320,12 +351,19 @@ func (g *queryGen) subqueryPredicate(outer []string) string {
 	case 1:
 		extra = fmt.Sprintf(" AND %s.%s < %s.%s", y, ic(), o, ic())
 	}
+	if g.rng.IntN(4) == 0 {
+		// A subquery inside, naming both levels above it.
+		z := fmt.Sprintf("z%d", g.aliases)
+		g.aliases++
+		extra += fmt.Sprintf(" AND EXISTS (SELECT 1 FROM t%d AS %s WHERE %s.a = %s.%s AND %s.k <= %s.%s)",
+			g.rng.IntN(randomTables), z, z, y, ic(), z, o, ic())
+	}
 	not := []string{"", "NOT "}[g.rng.IntN(2)]
 	switch g.rng.IntN(5) {
 	case 0, 1:
 		return fmt.Sprintf("%sEXISTS (SELECT 1 FROM %s WHERE %s.%s = %s.%s%s)", not, tab, y, ic(), o, ic(), extra)
 	case 2:
-		return fmt.Sprintf("%s.%s %sIN (SELECT %s.%s FROM %s WHERE %s.s = %s.s)", o, ic(), not, y, ic(), tab, y, o)
+		return fmt.Sprintf("%s.%s %sIN (SELECT %s.%s FROM %s WHERE %s.s = %s.s%s)", o, ic(), not, y, ic(), tab, y, o, extra)
 	case 3:
 		return fmt.Sprintf("%s.%s %sIN (SELECT %s.%s FROM %s)", o, ic(), not, y, ic(), tab)
 	}
@@ -342,7 +380,8 @@ func (g *queryGen) selectList(names []string) (list, groupBy string) {
 		return "*", ""
 	case 2:
 		by := g.pick(names) + "." + []string{"a", "b", "s"}[g.rng.IntN(3)]
-		return fmt.Sprintf("%s, count(*), sum(%s.k)", by, g.pick(names)), " GROUP BY " + by
+		agg := []string{"sum(%s.k)", "count(DISTINCT %s.a)", "min(%s.b)", "max(%s.s)", "sum(%s.a * 2 + 1)", "count(%s.b)"}[g.rng.IntN(6)]
+		return fmt.Sprintf("%s, count(*), "+agg, by, g.pick(names)), " GROUP BY " + by
 	}
 	var cols []string
 	for range 1 + g.rng.IntN(4) {
@@ -365,6 +404,16 @@ func (g *queryGen) selectList(names []string) (list, groupBy string) {
 			g.aliases++
 			cols = append(cols, fmt.Sprintf("(SELECT count(*) FROM t%d AS %s WHERE %s.a = %s.%s)",
 				g.rng.IntN(randomTables), y, y, g.pick(names), []string{"k", "a", "b"}[g.rng.IntN(3)]))
+			continue
+		}
+		if g.rng.IntN(6) == 0 {
+			n := g.pick(names)
+			cols = append(cols, []string{
+				n + ".a + " + n + ".b * 2",
+				"COALESCE(" + n + ".a, " + n + ".k)",
+				"CASE WHEN " + n + ".b IS NULL THEN 'none' ELSE " + n + ".s END",
+				"upper(" + n + ".s) || " + n + ".k",
+			}[g.rng.IntN(4)])
 			continue
 		}
 		cols = append(cols, g.pick(names)+"."+[]string{"k", "a", "b", "s"}[g.rng.IntN(4)])
