@@ -2,6 +2,7 @@ package sql
 
 import (
 	"context"
+	"sort"
 	"strings"
 
 	"github.com/lib/pq/oid"
@@ -38,8 +39,10 @@ type builder struct {
 	// above can be named (at run time the outer row is built the same
 	// way: runSubquery).
 	outer *scope
-	// usedOuter records that a name resolved in outer.
+	// usedOuter records that a name resolved in outer; outerCols which
+	// of outer's columns (subquery_memo.go).
 	usedOuter bool
+	outerCols map[int]bool
 	// parent is the builder of the query whose own outer columns follow
 	// the first parentWidth columns of outer (nil if none): naming one of
 	// them makes that query correlated too.
@@ -339,6 +342,9 @@ type subquery struct {
 	// the enclosing query's outer row.
 	chained bool
 	build   func() (planNode, error)
+	// memo keeps a correlated subquery's answers per outer values, in a
+	// statement that writes nothing (nil: it runs for every row).
+	memo *subqueryMemo
 
 	done   bool
 	cached tree.Datum
@@ -357,6 +363,10 @@ const correlatedSubquery = -1
 func (b *builder) noteOuter(oi int) {
 	for ; b != nil; b = b.parent {
 		b.usedOuter = true
+		if b.outerCols == nil {
+			b.outerCols = map[int]bool{}
+		}
+		b.outerCols[oi] = true
 		if b.parent == nil || oi < b.parentWidth {
 			return
 		}
@@ -393,6 +403,13 @@ func (b *builder) planSubquery(sq *tree.Subquery, outer *scope) error {
 	}
 	cols := visibleCols(p)
 	info := &subquery{exists: sq.Exists, correlated: cb.usedOuter, chained: parent != nil}
+	if info.correlated && memoizable(sq.Select) {
+		info.memo = &subqueryMemo{}
+		for c := range cb.outerCols {
+			info.memo.cols = append(info.memo.cols, c)
+		}
+		sort.Ints(info.memo.cols)
+	}
 	info.build = func() (planNode, error) {
 		_, p, err := child()
 		return p, err
@@ -428,10 +445,6 @@ func (b *builder) runSubquery(r *runner, sq *tree.Subquery, outerRow tree.Datums
 			return info.cached, nil
 		}
 	}
-	p, err := info.build()
-	if err != nil {
-		return nil, err
-	}
 	ev := *r.eval
 	ev.Outer = outerRow
 	if info.chained {
@@ -439,10 +452,31 @@ func (b *builder) runSubquery(r *runner, sq *tree.Subquery, outerRow tree.Datums
 		// this one (see builder.outer).
 		ev.Outer = append(append(tree.Datums(nil), outerRow...), r.eval.Outer...)
 	}
+	var memo *subqueryMemo
+	if r.readOnly {
+		memo = info.memo
+	}
+	d, memoKey, found := memo.lookup(ev.Outer, all)
+	if found {
+		return d, nil
+	}
+	d, err := b.evalSubquery(r, info, &ev, all)
+	if err == nil {
+		memo.keep(r, memoKey, d)
+	}
+	return d, err
+}
+
+// evalSubquery runs a subquery's plan for the outer row in ev.
+func (b *builder) evalSubquery(r *runner, info *subquery, ev *sem.EvalCtx, all bool) (tree.Datum, error) {
+	p, err := info.build()
+	if err != nil {
+		return nil, err
+	}
 	// The subquery's buffers die with this run: they charge an account of
 	// their own, closed when it returns. Its result, kept for the rest of
 	// the statement when it is not correlated, is charged to r.
-	sub := &runner{ctx: r.ctx, txn: r.txn, eval: &ev, mem: r.mem.Monitor().NewAccount(), spill: r.spill}
+	sub := &runner{ctx: r.ctx, txn: r.txn, eval: ev, mem: r.mem.Monitor().NewAccount(), spill: r.spill, readOnly: r.readOnly}
 	defer sub.mem.Close()
 	// Its own subqueries run from its rows, with its outer row after
 	// theirs (a chained subquery's).

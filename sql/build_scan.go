@@ -270,7 +270,9 @@ func hasCorrelatedSubquery(e tree.Expr) bool {
 type varFinder struct{ found *bool }
 
 func (v varFinder) VisitPre(e tree.Expr) (bool, tree.Expr) {
-	if _, ok := e.(*tree.IndexedVar); ok {
+	if iv, ok := e.(*tree.IndexedVar); ok && iv.Idx < sem.OuterBase {
+		// (An outer query's column is a constant for one run of a
+		// correlated subquery: k = outer.x fixes a key span.)
 		*v.found = true
 		return false, e
 	}

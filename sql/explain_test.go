@@ -50,7 +50,7 @@ func TestExplainAnalyzeKV(t *testing.T) {
 		"CREATE TABLE kv_l (k INT PRIMARY KEY, r INT, w INT)",
 		"CREATE TABLE kv_r (k INT PRIMARY KEY, v TEXT)",
 		"CREATE INDEX kv_l_r ON kv_l (r)",
-		"INSERT INTO kv_l SELECT g, g * 2, g FROM generate_series(1, 2500) g",
+		"INSERT INTO kv_l SELECT g, g * 2, g % 10 FROM generate_series(1, 2500) g",
 		"INSERT INTO kv_r SELECT g, 'v' || g FROM generate_series(1, 10000) g",
 	} {
 		if _, err := c.Exec(ctx, q); err != nil {
@@ -122,6 +122,30 @@ func TestExplainAnalyzeKV(t *testing.T) {
 	}
 	if total > 3+10+1 {
 		t.Errorf("semi-join: %d KV requests, want kv_l's 3 and kv_r's 10:\n%s", total, strings.Join(lines, "\n"))
+	}
+	// A correlated scalar subquery runs once per distinct value of the
+	// outer column it names (w: 10) in a query that writes nothing, not
+	// once per row, and reads its row by key; one that calls a volatile
+	// function runs per row.
+	kvTotal := func(lines []string) int {
+		total := 0
+		for _, l := range lines {
+			var reqs, read int
+			if i := strings.Index(l, "kv: "); i >= 0 {
+				if _, err := fmt.Sscanf(l[i:], "kv: %d requests, %d rows read", &reqs, &read); err != nil {
+					t.Fatal(err)
+				}
+			}
+			total += reqs
+		}
+		return total
+	}
+	memoQ := "SELECT count(*) FROM kv_l WHERE kv_l.k > (SELECT max(k) FROM kv_r WHERE kv_r.k = kv_l.w + 1)%s"
+	if n := kvTotal(explain(fmt.Sprintf(memoQ, ""))); n > 3+10 {
+		t.Errorf("memoized subquery: %d KV requests, want kv_l's 3 and 10 point reads", n)
+	}
+	if n := kvTotal(explain(fmt.Sprintf(strings.Replace(memoQ, "max(k)", "max(k + (random() * 0)::int)", 1), ""))); n < 2500 {
+		t.Errorf("volatile subquery: %d KV requests, want one per row", n)
 	}
 	// A point read: one request, one row.
 	lines = explain("SELECT v FROM kv_r WHERE k = 7")

@@ -70,6 +70,9 @@ type runner struct {
 	// spill holds the statement's temporary files, where sorts that
 	// outgrow mem go (nil: nowhere; they fail with 53200).
 	spill *spillFiles
+	// readOnly: the statement writes nothing, so a correlated
+	// subquery's answers may be kept per outer values (subquery_memo.go).
+	readOnly bool
 }
 
 // wrote counts n rows a write node wrote to table d.

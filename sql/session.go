@@ -920,7 +920,7 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 	b.stats = s.ex.stats
 	b.priv = s.newPrivChecker(ctx, txn)
 	ev := stmtEvalCtx(ctx, txn, s, params)
-	r := &runner{ctx: ctx, txn: txn, eval: ev, mem: s.ex.mem.NewAccount()}
+	r := &runner{ctx: ctx, txn: txn, eval: ev, mem: s.ex.mem.NewAccount(), readOnly: writesNothing(stmt)}
 	defer r.mem.Close()
 	if s.ex.tempDir != "" {
 		r.spill = &spillFiles{dir: s.ex.tempDir, runs: &s.ex.SpilledRuns}
