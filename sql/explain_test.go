@@ -84,6 +84,20 @@ func TestExplainAnalyzeKV(t *testing.T) {
 		t.Fatalf("no %q line in:\n%s", node, strings.Join(lines, "\n"))
 		return ""
 	}
+	// kvTotal adds up the KV requests of a plan's nodes.
+	kvTotal := func(lines []string) int {
+		total := 0
+		for _, l := range lines {
+			var reqs, read int
+			if i := strings.Index(l, "kv: "); i >= 0 {
+				if _, err := fmt.Sscanf(l[i:], "kv: %d requests, %d rows read", &reqs, &read); err != nil {
+					t.Fatal(err)
+				}
+			}
+			total += reqs
+		}
+		return total
+	}
 	// 2500 rows in batches of at most 1000: three scan requests.
 	lines := explain("SELECT count(*) FROM kv_l")
 	if l := lineWith(lines, "scan kv_l"); !strings.Contains(l, "kv: 3 requests, 2500 rows read)") {
@@ -110,41 +124,18 @@ func TestExplainAnalyzeKV(t *testing.T) {
 	if l := lineWith(lines, "group"); !strings.Contains(l, "rows: 1,") {
 		t.Errorf("semi-join: %s", l)
 	}
-	total := 0
-	for _, l := range lines {
-		var reqs, read int
-		if i := strings.Index(l, "kv: "); i >= 0 {
-			if _, err := fmt.Sscanf(l[i:], "kv: %d requests, %d rows read", &reqs, &read); err != nil {
-				t.Fatal(err)
-			}
-		}
-		total += reqs
-	}
-	if total > 3+10+1 {
-		t.Errorf("semi-join: %d KV requests, want kv_l's 3 and kv_r's 10:\n%s", total, strings.Join(lines, "\n"))
+	if n := kvTotal(lines); n > 3+10+1 {
+		t.Errorf("semi-join: %d KV requests, want kv_l's 3 and kv_r's 10:\n%s", n, strings.Join(lines, "\n"))
 	}
 	// A correlated scalar subquery runs once per distinct value of the
 	// outer column it names (w: 10) in a query that writes nothing, not
 	// once per row, and reads its row by key; one that calls a volatile
 	// function runs per row.
-	kvTotal := func(lines []string) int {
-		total := 0
-		for _, l := range lines {
-			var reqs, read int
-			if i := strings.Index(l, "kv: "); i >= 0 {
-				if _, err := fmt.Sscanf(l[i:], "kv: %d requests, %d rows read", &reqs, &read); err != nil {
-					t.Fatal(err)
-				}
-			}
-			total += reqs
-		}
-		return total
-	}
-	memoQ := "SELECT count(*) FROM kv_l WHERE kv_l.k > (SELECT max(k) FROM kv_r WHERE kv_r.k = kv_l.w + 1)%s"
-	if n := kvTotal(explain(fmt.Sprintf(memoQ, ""))); n > 3+10 {
+	memoQ := "SELECT count(*) FROM kv_l WHERE kv_l.k > (SELECT max(k) FROM kv_r WHERE kv_r.k = kv_l.w + 1)"
+	if n := kvTotal(explain(memoQ)); n > 3+10 {
 		t.Errorf("memoized subquery: %d KV requests, want kv_l's 3 and 10 point reads", n)
 	}
-	if n := kvTotal(explain(fmt.Sprintf(strings.Replace(memoQ, "max(k)", "max(k + (random() * 0)::int)", 1), ""))); n < 2500 {
+	if n := kvTotal(explain(strings.Replace(memoQ, "max(k)", "max(k + (random() * 0)::int)", 1))); n < 2500 {
 		t.Errorf("volatile subquery: %d KV requests, want one per row", n)
 	}
 	// A point read: one request, one row.

@@ -834,20 +834,7 @@ func (n *joinNode) lookupKeyOf(r *runner, rs *scanNode, left tree.Datums) ([]byt
 // left row that the join condition equates it with; nil if some key
 // column has none.
 func lookupKey(desc *catalog.TableDescriptor, on tree.TypedExpr, leftCols int) []tree.TypedExpr {
-	eq := map[int]tree.TypedExpr{}
-	for _, c := range conjuncts(on) {
-		cmp, ok := c.(*tree.ComparisonExpr)
-		if !ok || cmp.Operator.Symbol != treecmp.EQ {
-			continue
-		}
-		l, r := cmp.TypedLeft(), cmp.TypedRight()
-		for _, pair := range [2][2]tree.TypedExpr{{l, r}, {r, l}} {
-			v, ok := pair[0].(*tree.IndexedVar)
-			if ok && v.Idx >= leftCols && onlyVarsBelow(pair[1], leftCols) {
-				eq[v.Idx-leftCols] = pair[1]
-			}
-		}
-	}
+	eq := equalitiesFromLeft(on, leftCols)
 	var out []tree.TypedExpr
 	for _, c := range desc.PrimaryKey {
 		e, ok := eq[c]

@@ -304,38 +304,7 @@ func (n *scanNode) next(r *runner) (tree.Datums, error) {
 		}
 		kv := n.buf[0]
 		n.buf = n.buf[1:]
-		if n.indexOnly && n.index != nil {
-			row, err := rowOfEntry(n.desc, n.index, kv.Key)
-			if err != nil {
-				return nil, err
-			}
-			if ok, err := r.passes(n.filter, row); err != nil || !ok {
-				if err != nil {
-					return nil, err
-				}
-				continue
-			}
-			return row, nil
-		}
-		if n.index != nil && n.locking {
-			pk, err := rowenc.PrimaryKeyFromIndexKey(n.desc, n.index, kv.Key)
-			if err != nil {
-				return nil, err
-			}
-			get := r.txn.Get
-			if n.locking {
-				get = r.txn.GetForUpdate
-			}
-			v, err := get(r.ctx, pk)
-			if err != nil {
-				return nil, err
-			}
-			if v == nil {
-				return nil, errors.AssertionFailedf("table %q: index %q entry names a missing row", n.desc.Name, n.index.Name)
-			}
-			kv = kvapi.KeyValue{Key: pk, Value: v}
-		}
-		row, err := rowenc.DecodeRow(n.desc, kv.Key, kv.Value)
+		row, err := n.rowOf(r, kv)
 		if err != nil {
 			return nil, err
 		}
@@ -347,6 +316,30 @@ func (n *scanNode) next(r *runner) (tree.Datums, error) {
 		}
 		return row, nil
 	}
+}
+
+// rowOf is the row of a pair the scan read: a row of the primary index,
+// or an index entry's (index-only), or, for a locking scan of an index,
+// the row the entry leads to, read (and locked) now.
+func (n *scanNode) rowOf(r *runner, kv kvapi.KeyValue) (tree.Datums, error) {
+	if n.indexOnly && n.index != nil {
+		return rowOfEntry(n.desc, n.index, kv.Key)
+	}
+	if n.index != nil && n.locking {
+		pk, err := rowenc.PrimaryKeyFromIndexKey(n.desc, n.index, kv.Key)
+		if err != nil {
+			return nil, err
+		}
+		v, err := r.txn.GetForUpdate(r.ctx, pk)
+		if err != nil {
+			return nil, err
+		}
+		if v == nil {
+			return nil, errors.AssertionFailedf("table %q: index %q entry names a missing row", n.desc.Name, n.index.Name)
+		}
+		kv = kvapi.KeyValue{Key: pk, Value: v}
+	}
+	return rowenc.DecodeRow(n.desc, kv.Key, kv.Value)
 }
 
 // rowsOfEntries reads the rows a batch of secondary index entries lead
