@@ -31,6 +31,11 @@ type subqueryMemo struct {
 func memoizable(sel tree.SelectStatement) bool {
 	ok := true
 	_, _ = tree.SimpleStmtVisit(&tree.Select{Select: sel}, func(e tree.Expr) (bool, tree.Expr, error) {
+		if sq, isSub := e.(*tree.Subquery); isSub && ok {
+			// The walk does not enter a subquery's own query.
+			ok = memoizable(sq.Select)
+			return false, e, nil
+		}
 		f, isFunc := e.(*tree.FuncExpr)
 		if !isFunc || !ok {
 			return ok, e, nil
