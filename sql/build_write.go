@@ -328,6 +328,10 @@ func (b *builder) buildInsert(ins *tree.Insert) (planNode, error) {
 		fr.srcIdx[t] = j
 	}
 	n.src = fr
+	if _, isValues := src.(*valuesNode); !isValues {
+		// A query's rows are all read before the first is inserted.
+		n.src = &materializeNode{src: fr}
+	}
 	return b.withReturning(n, &n.writeReturn, ins.Returning, desc, sc)
 }
 
@@ -404,6 +408,8 @@ func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
 		scan.locking = true
 		n.src = scan
 	}
+	// Every row to change is read before the first is changed.
+	n.src = &materializeNode{src: n.src}
 	seen := map[int]bool{}
 	for _, ue := range upd.Exprs {
 		if ue.Tuple || len(ue.Names) != 1 {
@@ -473,6 +479,10 @@ func (b *builder) buildDelete(del *tree.Delete) (planNode, error) {
 		}
 		scan.locking = true
 		n.src = scan
+	}
+	if len(del.Using) > 0 || (del.Where != nil && hasSubquery(del.Where.Expr)) {
+		// Reading the table as it deletes would see its own deletions.
+		n.src = &materializeNode{src: n.src}
 	}
 	return b.withReturning(n, &n.writeReturn, del.Returning, desc, sc)
 }

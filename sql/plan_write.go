@@ -35,6 +35,39 @@ type insertNode struct {
 	// whether the source is used up.
 	out     []tree.Datums
 	srcDone bool
+	// affected are the primary keys of the rows this statement inserted
+	// or updated, which ON CONFLICT DO UPDATE may not update again.
+	affected map[string]bool
+}
+
+// noteAffected records that the statement wrote row.
+func (n *insertNode) noteAffected(row tree.Datums) error {
+	if n.onConflict == nil || n.onConflict.doNothing {
+		return nil
+	}
+	key, err := rowenc.RowKey(n.desc, row)
+	if err != nil {
+		return err
+	}
+	if n.affected == nil {
+		n.affected = map[string]bool{}
+	}
+	n.affected[string(key)] = true
+	return nil
+}
+
+// affectedTwice refuses a DO UPDATE of a row this statement inserted or
+// updated already, as PostgreSQL does (21000).
+func (n *insertNode) affectedTwice(existing tree.Datums) error {
+	key, err := rowenc.RowKey(n.desc, existing)
+	if err != nil {
+		return err
+	}
+	if n.affected[string(key)] {
+		return pgerror.WithHint(pgerror.New("21000", "ON CONFLICT DO UPDATE command cannot affect row a second time"),
+			"Ensure that no rows proposed for insertion within the same command have duplicate constrained values.")
+	}
+	return nil
 }
 
 func (n *insertNode) explain() (string, []*planNode) {
@@ -92,12 +125,18 @@ func (n *insertNode) next(r *runner) (tree.Datums, error) {
 				if oc.doNothing {
 					continue
 				}
+				if err := n.affectedTwice(existing); err != nil {
+					return nil, err
+				}
 				updated, err := n.upsert(r, oc, existing, row)
 				if err != nil {
 					return nil, err
 				}
 				if updated == nil {
 					continue // the WHERE of DO UPDATE said no
+				}
+				if err := n.noteAffected(updated); err != nil {
+					return nil, err
 				}
 				r.wrote(n.desc, 1)
 				if n.returning {
@@ -123,6 +162,9 @@ func (n *insertNode) next(r *runner) (tree.Datums, error) {
 			}
 		}
 		if err := putRow(n.desc, r, key, row); err != nil {
+			return nil, err
+		}
+		if err := n.noteAffected(row); err != nil {
 			return nil, err
 		}
 		if err := updateIndexes(n.desc, r, nil, row); err != nil {

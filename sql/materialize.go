@@ -1,0 +1,95 @@
+package sql
+
+import (
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/meridiandb/meridian/sql/mon"
+)
+
+// materializeNode reads its source whole before handing out the first
+// row: under a write, every row it will change is read before it changes
+// one. A write that reads its own table as it goes would see its own
+// writes (the Halloween problem): INSERT INTO t SELECT k + 1000 FROM t
+// never ended, finding the rows it had just inserted, and UPDATE t SET k
+// = k + 1000 met rows it had already moved. PostgreSQL's statement reads
+// a snapshot taken when it starts. Past the memory budget, the rows
+// spill to a temporary file (spill.go).
+type materializeNode struct {
+	src    planNode
+	filled bool
+	rows   []tree.Datums
+	pos    int
+	run    *runReader
+}
+
+func (n *materializeNode) columns() []resultColumn { return n.src.columns() }
+
+func (n *materializeNode) explain() (string, []*planNode) {
+	return "buffer (every row read before the first write)", []*planNode{&n.src}
+}
+
+func (n *materializeNode) next(r *runner) (tree.Datums, error) {
+	if !n.filled {
+		n.filled = true
+		if err := n.fill(r); err != nil {
+			return nil, err
+		}
+	}
+	if n.run != nil {
+		return n.run.next()
+	}
+	if n.pos >= len(n.rows) {
+		return nil, nil
+	}
+	n.pos++
+	return n.rows[n.pos-1], nil
+}
+
+func (n *materializeNode) fill(r *runner) error {
+	var w *runWriter
+	for {
+		row, err := n.src.next(r)
+		if err != nil {
+			return err
+		}
+		if row == nil {
+			break
+		}
+		if w != nil {
+			if err := w.write(row); err != nil {
+				return err
+			}
+			continue
+		}
+		err = r.growRow(row)
+		if err != nil && mon.IsBudgetExceeded(err) && r.spill != nil {
+			// Past the budget: what is held and the rest go to a file.
+			if w, err = r.spill.newRun(n.src.columns()); err != nil {
+				return err
+			}
+			for _, held := range append(n.rows, row) {
+				if err := w.write(held); err != nil {
+					return err
+				}
+			}
+			n.rows = nil
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		n.rows = append(n.rows, row)
+	}
+	if w != nil {
+		var err error
+		n.run, err = w.finish()
+		return err
+	}
+	return nil
+}
+
+func (n *materializeNode) clonePlan() (planNode, bool) {
+	c := *n
+	return &c, cloneInputs(&c.src)
+}
+
+func (n *materializeNode) planEstimate(_ *builder, in []estimate) estimate { return in[0] }
