@@ -409,7 +409,8 @@ func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
 		n.src = scan
 	}
 	// Every row to change is read before the first is changed.
-	n.src = &materializeNode{src: n.src}
+	buffer := &materializeNode{src: n.src}
+	n.src = buffer
 	seen := map[int]bool{}
 	for _, ue := range upd.Exprs {
 		if ue.Tuple || len(ue.Names) != 1 {
@@ -444,6 +445,15 @@ func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
 		}
 		n.setCols = append(n.setCols, i)
 		n.setExprs = append(n.setExprs, te)
+	}
+	for _, e := range n.setExprs {
+		if hasSubquery(e) {
+			// A subquery reads the table as the statement found it:
+			// the new values are computed as the rows are read, before
+			// the first write.
+			buffer.extend, n.precomputed = n.setValues, true
+			break
+		}
 	}
 	return b.withReturning(n, &n.writeReturn, upd.Returning, desc, targetScope)
 }

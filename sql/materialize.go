@@ -14,7 +14,11 @@ import (
 // a snapshot taken when it starts. Past the memory budget, the rows
 // spill to a temporary file (spill.go).
 type materializeNode struct {
-	src    planNode
+	src planNode
+	// extend, when set, computes values from each row as it is read,
+	// which follow the row (an UPDATE's new values, when they hold
+	// subqueries).
+	extend func(r *runner, row tree.Datums) (tree.Datums, error)
 	filled bool
 	rows   []tree.Datums
 	pos    int
@@ -54,6 +58,13 @@ func (n *materializeNode) fill(r *runner) error {
 		if row == nil {
 			break
 		}
+		if n.extend != nil {
+			ext, err := n.extend(r, row)
+			if err != nil {
+				return err
+			}
+			row = append(row[:len(row):len(row)], ext...)
+		}
 		if w != nil {
 			if err := w.write(row); err != nil {
 				return err
@@ -63,7 +74,7 @@ func (n *materializeNode) fill(r *runner) error {
 		err = r.growRow(row)
 		if err != nil && mon.IsBudgetExceeded(err) && r.spill != nil {
 			// Past the budget: what is held and the rest go to a file.
-			if w, err = r.spill.newRun(n.src.columns()); err != nil {
+			if w, err = r.spill.newRun(n.bufferedColumns(row)); err != nil {
 				return err
 			}
 			for _, held := range append(n.rows, row) {
@@ -85,6 +96,16 @@ func (n *materializeNode) fill(r *runner) error {
 		return err
 	}
 	return nil
+}
+
+// bufferedColumns are the columns of the rows held: the source's, and
+// those extend appends (typed by their values in row, a held row).
+func (n *materializeNode) bufferedColumns(row tree.Datums) []resultColumn {
+	cols := n.src.columns()
+	for _, d := range row[len(cols):] {
+		cols = append(cols[:len(cols):len(cols)], resultColumn{name: "?column?", typ: d.ResolvedType()})
+	}
+	return cols
 }
 
 func (n *materializeNode) clonePlan() (planNode, bool) {

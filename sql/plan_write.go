@@ -463,6 +463,9 @@ type updateNode struct {
 	// more than once is updated once, by its first join, as in PostgreSQL.
 	joined bool
 	done   map[string]bool
+	// precomputed: the source's rows carry the SET values after them,
+	// computed as they were read (materializeNode.extend).
+	precomputed bool
 }
 
 func (n *updateNode) explain() (string, []*planNode) {
@@ -475,6 +478,11 @@ func (n *updateNode) next(r *runner) (tree.Datums, error) {
 		if err != nil || row == nil {
 			return nil, err
 		}
+		var values tree.Datums
+		if n.precomputed {
+			// The new values, computed as the row was read, follow it.
+			row, values = row[:len(row)-len(n.setExprs)], row[len(row)-len(n.setExprs):]
+		}
 		joinedRow := row
 		row, first, err := targetRow(r, n.desc, n.joined, &n.done, row)
 		if err != nil {
@@ -484,12 +492,13 @@ func (n *updateNode) next(r *runner) (tree.Datums, error) {
 			continue
 		}
 		newRow := append(tree.Datums{}, row...)
-		for i, c := range n.setCols {
-			d, err := r.evalIn(n.setExprs[i], joinedRow)
-			if err != nil {
+		if !n.precomputed {
+			if values, err = n.setValues(r, joinedRow); err != nil {
 				return nil, err
 			}
-			if newRow[c], err = sem.CastDatum(r.eval, d, n.desc.Columns[c].Type()); err != nil {
+		}
+		for i, c := range n.setCols {
+			if newRow[c], err = sem.CastDatum(r.eval, values[i], n.desc.Columns[c].Type()); err != nil {
 				return nil, err
 			}
 		}
@@ -501,6 +510,19 @@ func (n *updateNode) next(r *runner) (tree.Datums, error) {
 			return newRow, nil
 		}
 	}
+}
+
+// setValues evaluates the SET expressions over a source row.
+func (n *updateNode) setValues(r *runner, joinedRow tree.Datums) (tree.Datums, error) {
+	out := make(tree.Datums, len(n.setExprs))
+	for i, e := range n.setExprs {
+		d, err := r.evalIn(e, joinedRow)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = d
+	}
+	return out, nil
 }
 
 // deleteNode deletes the rows of its source.
