@@ -300,6 +300,13 @@ func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, erro
 		case *tree.UnresolvedName:
 			i, err := g.src.resolve(n)
 			if err != nil {
+				// An outer query's column: one value for every group.
+				if b.outer != nil && !n.Star {
+					if oi, oerr := b.outer.resolve(n); oerr == nil {
+						b.noteOuter(oi)
+						return false, tree.NewTypedOrdinalReference(sem.OuterBase+oi, b.outer.cols[oi].typ), nil
+					}
+				}
 				return false, nil, err
 			}
 			gi, ok := g.groupIdx[i]
