@@ -5,7 +5,6 @@ import (
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/errors"
-	"github.com/meridiandb/meridian/sql/mon"
 )
 
 // Grace hash join. A hash join whose right rows outgrow the node's SQL
@@ -40,7 +39,7 @@ type joinSpill struct {
 // spillable reports whether the join can answer err, the budget's
 // refusal of its right rows, by spilling them.
 func (n *joinNode) spillable(r *runner, err error) bool {
-	return mon.IsBudgetExceeded(err) && n.hash != nil && r.spill != nil && n.depth < maxSpillDepth
+	return n.hash != nil && n.depth < maxSpillDepth && r.canSpill(err)
 }
 
 // spill partitions the right rows (those held, charged held bytes; then

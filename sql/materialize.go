@@ -2,7 +2,7 @@ package sql
 
 import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
-	"github.com/meridiandb/meridian/sql/mon"
+	"github.com/meridiandb/meridian/sql/rowenc"
 )
 
 // materializeNode reads its source whole before handing out the first
@@ -50,6 +50,7 @@ func (n *materializeNode) next(r *runner) (tree.Datums, error) {
 
 func (n *materializeNode) fill(r *runner) error {
 	var w *runWriter
+	var held int64
 	for {
 		row, err := n.src.next(r)
 		if err != nil {
@@ -65,30 +66,32 @@ func (n *materializeNode) fill(r *runner) error {
 			}
 			row = append(row[:len(row):len(row)], ext...)
 		}
-		if w != nil {
-			if err := w.write(row); err != nil {
+		if w == nil {
+			err = r.growRow(row)
+			if err == nil {
+				held += rowenc.DatumsSize(row)
+				n.rows = append(n.rows, row)
+				continue
+			}
+			if !r.canSpill(err) {
 				return err
 			}
-			continue
-		}
-		err = r.growRow(row)
-		if err != nil && mon.IsBudgetExceeded(err) && r.spill != nil {
-			// Past the budget: what is held and the rest go to a file.
+			// Past the budget: what is held goes to a file, its memory
+			// back to the budget, and the rest follows it there.
 			if w, err = r.spill.newRun(n.bufferedColumns(row)); err != nil {
 				return err
 			}
-			for _, held := range append(n.rows, row) {
-				if err := w.write(held); err != nil {
+			for _, h := range n.rows {
+				if err := w.write(h); err != nil {
 					return err
 				}
 			}
+			r.mem.Shrink(held)
 			n.rows = nil
-			continue
 		}
-		if err != nil {
+		if err := w.write(row); err != nil {
 			return err
 		}
-		n.rows = append(n.rows, row)
 	}
 	if w != nil {
 		var err error

@@ -6,7 +6,6 @@ import (
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/errors"
-	"github.com/meridiandb/meridian/sql/mon"
 	"github.com/meridiandb/meridian/sql/rowenc"
 )
 
@@ -33,7 +32,7 @@ func (n *sortNode) fill(r *runner) error {
 		}
 		size := rowenc.DatumsSize(row)
 		err = r.growRow(row)
-		if err != nil && mon.IsBudgetExceeded(err) && len(n.rows) > 0 && r.spill != nil {
+		if err != nil && len(n.rows) > 0 && r.canSpill(err) {
 			run, serr := n.spillRun(r)
 			if serr != nil {
 				return errors.CombineErrors(err, serr)

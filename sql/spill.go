@@ -10,6 +10,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/mon"
 	"github.com/meridiandb/meridian/sql/rowenc"
 )
 
@@ -65,6 +66,10 @@ func (s *spillFiles) close() {
 	}
 	s.files = nil
 }
+
+// canSpill reports whether err is the memory budget's refusal and the
+// statement has somewhere to spill to.
+func (r *runner) canSpill(err error) bool { return r.spill != nil && mon.IsBudgetExceeded(err) }
 
 // runWriter writes a run of rows of the given columns.
 type runWriter struct {

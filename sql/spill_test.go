@@ -91,6 +91,27 @@ func TestQueryMemoryLimit(t *testing.T) {
 		t.Fatalf("high water %d: want charges, never past %d", hw, limit)
 	}
 
+	// A write reads every row it changes first (materializeNode): past
+	// the budget, into a file.
+	runs := ex.SpilledRuns.Load()
+	tag, err := c.PgConn().Exec(ctx, `UPDATE spill SET b = NOT b`).ReadAll()
+	if err != nil || tag[0].CommandTag.String() != "UPDATE 20000" {
+		t.Fatalf("UPDATE of the whole table: %v %v", tag, err)
+	}
+	if ex.SpilledRuns.Load() == runs {
+		t.Errorf("the UPDATE's rows did not spill")
+	}
+	if files, _ := os.ReadDir(dir); len(files) != 0 {
+		t.Fatalf("%d temporary files left after the UPDATE", len(files))
+	}
+	if used := m.Used(); used != 0 {
+		t.Fatalf("%d bytes still charged after the UPDATE", used)
+	}
+	var flipped int64
+	if err := c.QueryRow(ctx, `SELECT count(*) FROM spill WHERE b = (k % 2 = 1)`).Scan(&flipped); err != nil || flipped != 20000 {
+		t.Fatalf("after the UPDATE: %d rows flipped, %v", flipped, err)
+	}
+
 	// What does not spill fails as before: an aggregate's state, and a
 	// hash join whose rows all share one key, which no partitioning
 	// splits. The session goes on.
