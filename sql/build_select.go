@@ -389,7 +389,7 @@ func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, 
 		if src, sc, err = b.buildFrom(s.From.Tables, s.Where); err != nil {
 			return nil, err
 		}
-		if len(s.From.Tables) == 1 && len(s.Window) == 0 {
+		if scan, ok := src.(*scanNode); ok && scan.index != nil && len(s.From.Tables) == 1 && len(s.Window) == 0 {
 			clauses := append(selectExprsOf(s), s.GroupBy...)
 			if s.Where != nil {
 				clauses = append(clauses, s.Where.Expr)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,30 +23,8 @@ import (
 // printed (MERIDIAN_TEST_SEED replays it; MERIDIAN_TEST_QUERIES sets the
 // number of statements).
 func TestRandomDMLAgainstPostgres(t *testing.T) {
-	pgURL := freshPostgresDB(t, "random_dml")
-	seed := rand.Uint64()
-	if s := os.Getenv("MERIDIAN_TEST_SEED"); s != "" {
-		var err error
-		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
-			t.Fatal(err)
-		}
-	}
-	n := 300
-	if s := os.Getenv("MERIDIAN_TEST_QUERIES"); s != "" {
-		var err error
-		if n, err = strconv.Atoi(s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Logf("seed %d (MERIDIAN_TEST_SEED=%d replays it)", seed, seed)
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	pg, mer, rng, seed, n := randomDifferential(t, "random_dml", 300)
 	ctx := context.Background()
-	pg, err := pgx.Connect(ctx, pgURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = pg.Close(ctx) }()
-	mer, _ := startSQL(t)
 	schema := []string{
 		"CREATE TABLE d0 (k int PRIMARY KEY, a int, b int, s text)",
 		"CREATE TABLE d1 (k int PRIMARY KEY, a int, b int, s text)",

@@ -21,31 +21,8 @@ import (
 // MERIDIAN_TEST_SEED replays one, MERIDIAN_TEST_QUERIES sets how many
 // queries run (default 400).
 func TestRandomQueriesAgainstPostgres(t *testing.T) {
-	pgURL := freshPostgresDB(t, "random_queries")
-	seed := rand.Uint64()
-	if s := os.Getenv("MERIDIAN_TEST_SEED"); s != "" {
-		var err error
-		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
-			t.Fatal(err)
-		}
-	}
-	n := 400
-	if s := os.Getenv("MERIDIAN_TEST_QUERIES"); s != "" {
-		var err error
-		if n, err = strconv.Atoi(s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Logf("seed %d (MERIDIAN_TEST_SEED=%d replays it)", seed, seed)
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-
+	pg, mer, rng, seed, n := randomDifferential(t, "random_queries", 400)
 	ctx := context.Background()
-	pg, err := pgx.Connect(ctx, pgURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = pg.Close(ctx) }()
-	mer, _ := startSQL(t)
 	for _, stmt := range randomSchema(rng) {
 		for _, c := range []*pgx.Conn{pg, mer} {
 			if _, err := c.Exec(ctx, stmt); err != nil {
@@ -110,6 +87,39 @@ func TestRandomQueriesAgainstPostgres(t *testing.T) {
 	if n >= 100 && (reordered == 0 || hashed == 0) {
 		t.Errorf("no query was reordered or hash joined: the test no longer exercises them")
 	}
+}
+
+// randomDifferential sets up a randomized comparison with PostgreSQL:
+// a connection to a fresh PostgreSQL database named db and one to
+// Meridian, and the seeded generator (MERIDIAN_TEST_SEED replays a
+// seed, printed; MERIDIAN_TEST_QUERIES overrides n's default).
+func randomDifferential(t *testing.T, db string, defaultN int) (pg, mer *pgx.Conn, rng *rand.Rand, seed uint64, n int) {
+	t.Helper()
+	pgURL := freshPostgresDB(t, db)
+	seed = rand.Uint64()
+	if s := os.Getenv("MERIDIAN_TEST_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n = defaultN
+	if s := os.Getenv("MERIDIAN_TEST_QUERIES"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("seed %d (MERIDIAN_TEST_SEED=%d replays it)", seed, seed)
+	rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	ctx := context.Background()
+	pg, err := pgx.Connect(ctx, pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pg.Close(context.Background()) })
+	mer, _ = startSQL(t)
+	return pg, mer, rng, seed, n
 }
 
 // textRows runs q by the simple protocol and returns its rows as text,
