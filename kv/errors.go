@@ -36,6 +36,17 @@ func (e *LockNotAvailableError) Error() string {
 	return fmt.Sprintf("the lock on %q held by txn %s was not released within the lock timeout", e.Key, e.Txn.ID.Short())
 }
 
+// BatchTimestampBeforeGCError: a request would read or write at Timestamp,
+// at or below the range's GC threshold: versions it would need may have
+// been garbage collected (see MVCCGarbageCollect). Nothing was done.
+type BatchTimestampBeforeGCError struct {
+	Timestamp, Threshold hlc.Timestamp
+}
+
+func (e *BatchTimestampBeforeGCError) Error() string {
+	return fmt.Sprintf("batch timestamp %s must be after the range's GC threshold %s", e.Timestamp, e.Threshold)
+}
+
 // LockConflictError reports locks (intents) of other transactions that a
 // request ran into. The request may wait for or push the named
 // transactions and retry.

@@ -129,3 +129,69 @@ func MVCCGarbageCollect(rw ReadWriter, ms *MVCCStats, start, end []byte, thresho
 	}
 	return res, nil
 }
+
+// MVCCGarbageKeys lists, from start on, up to maxKeys user keys below end
+// that hold versions a GC at threshold would remove: keys with a version
+// below the newest one at or below threshold, or whose newest version at
+// or below it is a tombstone. resume is where to go on from, nil at end.
+// Intents are not told apart here: a key may be listed whose only
+// garbage-looking version is an intent, which MVCCGarbageCollect then
+// leaves. The GC queue lists with it and removes the keys' garbage in
+// batches, each under its keys' latches.
+func MVCCGarbageKeys(r Reader, start, end []byte, threshold hlc.Timestamp, maxKeys int) (keys [][]byte, resume []byte, _ error) {
+	if threshold.IsEmpty() {
+		return nil, nil, nil
+	}
+	it, err := r.newPebbleIter(EncodeMVCCKey(MVCCKey{Key: start}), EncodeMVCCKey(MVCCKey{Key: end}))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer r.releasePebbleIter(it)
+	var cur []byte
+	// below counts cur's versions at or below threshold so far.
+	below := 0
+	for valid := it.First(); valid; valid = it.Next() {
+		k, err := DecodeMVCCKey(it.Key())
+		if err != nil {
+			return nil, nil, err
+		}
+		if !k.IsValue() {
+			continue
+		}
+		if cur == nil || !bytes.Equal(cur, k.Key) {
+			if len(keys) == maxKeys {
+				return keys, append([]byte(nil), k.Key...), nil
+			}
+			cur, below = append(cur[:0], k.Key...), 0
+		}
+		if !threshold.Less(k.Timestamp) {
+			below++
+			garbage := below == 2
+			if below == 1 {
+				raw, err := it.ValueAndErr()
+				if err != nil {
+					return nil, nil, err
+				}
+				garbage = valueIsTombstone(raw)
+			}
+			if garbage && (len(keys) == 0 || !bytes.Equal(keys[len(keys)-1], cur)) {
+				keys = append(keys, append([]byte(nil), cur...))
+			}
+		}
+	}
+	return keys, nil, it.Error()
+}
+
+// MVCCGarbageCollectKeys is MVCCGarbageCollect on each of keys alone.
+func MVCCGarbageCollectKeys(rw ReadWriter, ms *MVCCStats, keys [][]byte, threshold hlc.Timestamp) (GCResult, error) {
+	var res GCResult
+	for _, k := range keys {
+		r, err := MVCCGarbageCollect(rw, ms, k, append(k[:len(k):len(k)], 0), threshold)
+		if err != nil {
+			return res, err
+		}
+		res.KeysAffected += r.KeysAffected
+		res.VersionsRemoved += r.VersionsRemoved
+	}
+	return res, nil
+}

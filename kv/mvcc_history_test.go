@@ -352,6 +352,12 @@ func (h *history) exec(b Batch, cmd string, args cmdArgs) error {
 			fmt.Fprintf(&h.out, "gc: removed %d version(s) of %d key(s)\n", res.VersionsRemoved, res.KeysAffected)
 		}
 		return err
+	case "gc_keys":
+		keys, resume, err := MVCCGarbageKeys(b, key, []byte(args["end"]), h.ts(args, "threshold"), int(h.int(args, "max", 100)))
+		if err == nil {
+			fmt.Fprintf(&h.out, "gc_keys: %q resume %q\n", keys, resume)
+		}
+		return err
 	case "put_unversioned":
 		return MVCCPutUnversioned(b, &h.ms, key, value())
 	case "get_unversioned":

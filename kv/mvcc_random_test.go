@@ -562,8 +562,23 @@ func runRandomHistory(t *testing.T, seed uint64, nOps int) (ok bool) {
 			}
 			gcThreshold = th
 			if err := apply(func(b Batch, ms *MVCCStats) error {
-				_, err := MVCCGarbageCollect(b, ms, KeyMin, KeyMax, th)
-				return err
+				if rng.IntN(2) == 0 {
+					_, err := MVCCGarbageCollect(b, ms, KeyMin, KeyMax, th)
+					return err
+				}
+				// As the GC queue does: list the keys in pages, then
+				// collect them key by key.
+				for start := KeyMin; start != nil; {
+					keys, resume, err := MVCCGarbageKeys(b, start, KeyMax, th, 1+rng.IntN(4))
+					if err != nil {
+						return err
+					}
+					if _, err := MVCCGarbageCollectKeys(b, ms, keys, th); err != nil {
+						return err
+					}
+					start = resume
+				}
+				return nil
 			}); err != nil {
 				return fail("gc: %v", err)
 			}

@@ -34,6 +34,7 @@ func encodeTxnError(err error, e *rangepb.Error) bool {
 		ice *kvserver.IndeterminateCommitError
 		lce *kv.LockConflictError
 		lna *kv.LockNotAvailableError
+		bgc *kv.BatchTimestampBeforeGCError
 		unc *kv.ReadWithinUncertaintyIntervalError
 		wto *kv.WriteTooOldError
 		cfe *kv.ConditionFailedError
@@ -58,6 +59,9 @@ func encodeTxnError(err error, e *rangepb.Error) bool {
 	case errors.As(err, &lna):
 		e.Detail = &rangepb.Error_LockNotAvailable{LockNotAvailable: &rangepb.LockNotAvailableError{
 			Lock: &rangepb.Intent{Key: lna.Key, Txn: kvserver.TxnMetaFromKV(lna.Txn)}, NoWait: lna.NoWait}}
+	case errors.As(err, &bgc):
+		e.Detail = &rangepb.Error_BeforeGc{BeforeGc: &rangepb.BatchTimestampBeforeGCError{
+			Timestamp: tsProto(bgc.Timestamp), Threshold: tsProto(bgc.Threshold)}}
 	case errors.As(err, &unc):
 		e.Detail = &rangepb.Error_ReadWithinUncertainty{ReadWithinUncertainty: &rangepb.ReadWithinUncertaintyIntervalError{
 			Key: unc.Key, ReadTimestamp: tsProto(unc.ReadTimestamp), ValueTimestamp: tsProto(unc.ValueTimestamp),
@@ -108,6 +112,8 @@ func decodeTxnError(e *rangepb.Error) (err error, ok bool) {
 	case *rangepb.Error_LockNotAvailable:
 		l := d.LockNotAvailable
 		err = &kv.LockNotAvailableError{Lock: kv.Lock{Key: l.GetLock().GetKey(), Txn: kvserver.TxnMetaToKV(l.GetLock().GetTxn())}, NoWait: l.NoWait}
+	case *rangepb.Error_BeforeGc:
+		err = &kv.BatchTimestampBeforeGCError{Timestamp: tsFromProto(d.BeforeGc.Timestamp), Threshold: tsFromProto(d.BeforeGc.Threshold)}
 	case *rangepb.Error_ReadWithinUncertainty:
 		u := d.ReadWithinUncertainty
 		err = &kv.ReadWithinUncertaintyIntervalError{

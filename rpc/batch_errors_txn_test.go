@@ -27,6 +27,7 @@ func TestTxnErrorsRoundTrip(t *testing.T) {
 		&kv.WriteTooOldError{Key: []byte("k"), Timestamp: hlc.Timestamp{WallTime: 5}, ActualTimestamp: hlc.Timestamp{WallTime: 6, Logical: 1}},
 		&kv.LockNotAvailableError{Lock: kv.Lock{Key: []byte("k"), Txn: meta}, NoWait: true},
 		&kv.LockNotAvailableError{Lock: kv.Lock{Key: []byte("k"), Txn: meta}},
+		&kv.BatchTimestampBeforeGCError{Timestamp: hlc.Timestamp{WallTime: 5}, Threshold: hlc.Timestamp{WallTime: 9, Logical: 2}},
 		&kv.ConditionFailedError{Key: []byte("k")},
 		&kv.ConditionFailedError{Key: []byte("k"), ActualValue: &kv.Value{Type: kv.ValueTypeBytes, RawBytes: []byte("v")}},
 	} {
@@ -59,6 +60,11 @@ func TestTxnErrorsRoundTrip(t *testing.T) {
 			var e *kv.LockNotAvailableError
 			if !errors.As(got, &e) || e.NoWait != want.NoWait || e.Txn.ID != meta.ID || string(e.Key) != "k" {
 				t.Errorf("lock not available: %v", got)
+			}
+		case *kv.BatchTimestampBeforeGCError:
+			var e *kv.BatchTimestampBeforeGCError
+			if !errors.As(got, &e) || *e != *want {
+				t.Errorf("before GC: %v", got)
 			}
 		case *kv.WriteTooOldError:
 			var e *kv.WriteTooOldError

@@ -293,8 +293,9 @@ func (n *Node) startStore(ident *serverpb.StoreIdent, bootstrap bool) error {
 		// Ranges split when they grow past their zone's range_max_bytes.
 		// Load-based splits and merges are off until the cluster settings
 		// kv.range_split.by_load_enabled and kv.range_merge.queue.enabled
-		// turn them on (applyClusterSettings).
-		sc.Queues = &kvserver.QueueSettings{EnableSplits: true, LoadSplitQPS: -1}
+		// turn them on (applyClusterSettings). Old versions are collected
+		// once older than their zone's gc.ttlseconds.
+		sc.Queues = &kvserver.QueueSettings{EnableSplits: true, LoadSplitQPS: -1, EnableGC: true}
 	}
 	n.baseQueues = *sc.Queues
 	sc.ExpirationLeaseRanges = append(append([]kvserver.RangeID{}, sc.ExpirationLeaseRanges...), LivenessRangeID)

@@ -103,7 +103,7 @@ func (n *Node) builtinZones() *catalog.ZoneSet {
 }
 
 // nodeSpanConfigs gives the store's split and merge queues the zones'
-// range sizes and boundaries (kvserver.SpanConfigs).
+// range sizes, GC TTLs and boundaries (kvserver.SpanConfigs).
 type nodeSpanConfigs struct{ n *Node }
 
 var _ kvserver.SpanConfigs = nodeSpanConfigs{}
@@ -114,6 +114,13 @@ func (c nodeSpanConfigs) RangeSizes(ctx context.Context, startKey []byte) (minBy
 	}
 	z := c.n.zones(ctx).ForKey(startKey)
 	return *z.RangeMinBytes, *z.RangeMaxBytes, true
+}
+
+func (c nodeSpanConfigs) GCTTL(ctx context.Context, startKey []byte) (time.Duration, bool) {
+	if !c.n.isStarted() {
+		return 0, false
+	}
+	return time.Duration(*c.n.zones(ctx).ForKey(startKey).GCTTLSeconds) * time.Second, true
 }
 
 func (c nodeSpanConfigs) SameConfig(ctx context.Context, a, b []byte) bool {

@@ -10,6 +10,7 @@ import (
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/kvapi"
+	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/stop"
 )
 
@@ -254,6 +255,11 @@ func (a *autoStats) refresh(ctx context.Context, table uint32) (bool, error) {
 		if txn, err = hdb.NewHistoricalTxn(ctx, ts); err == nil {
 			err = collect(txn)
 			_ = txn.Rollback(ctx)
+		}
+		if pgerror.CodeOf(err) == pgerror.CodeSnapshotTooOld {
+			// The table's zone keeps less history than asOf
+			// (gc.ttlseconds): read the present.
+			err = kvapi.RunTxn(ctx, ex.db, 3, 100*time.Millisecond, collect)
 		}
 	} else {
 		err = kvapi.RunTxn(ctx, ex.db, 3, 100*time.Millisecond, collect)

@@ -159,9 +159,7 @@ func (s *session) setZoneField(b *builder, r *runner, z *catalog.ZoneConfig, key
 	case "range_max_bytes":
 		return intField(&z.RangeMaxBytes)
 	case "gc.ttlseconds":
-		// Shown (CockroachDB's default) but not settable: nothing
-		// collects old MVCC versions yet, whatever the TTL.
-		return pgerror.Unsupported("gc.ttlseconds: MVCC garbage collection does not run yet; old versions are kept")
+		return intField(&z.GCTTLSeconds)
 	case "constraints":
 		return strField(&z.Constraints)
 	case "voter_constraints":

@@ -67,9 +67,9 @@ func TestZoneConfigs(t *testing.T) {
 	// An index inherits from its table.
 	wantOne("SHOW ZONE CONFIGURATION FROM INDEX t@t_v", "TABLE t",
 		"ALTER TABLE t CONFIGURE ZONE USING\n\trange_min_bytes = 1000000,\n\trange_max_bytes = 536870912,\n\tgc.ttlseconds = 14400,\n\tnum_replicas = 5,\n\tconstraints = '[+region=b]',\n\tlease_preferences = '[[+region=b, +zone=b2], [+region=b]]'")
-	exec("ALTER INDEX t@t_v CONFIGURE ZONE USING voter_constraints = '[-zone=b1]', range_max_bytes = 1048576, range_min_bytes = 1024")
+	exec("ALTER INDEX t@t_v CONFIGURE ZONE USING voter_constraints = '[-zone=b1]', range_max_bytes = 1048576, range_min_bytes = 1024, gc.ttlseconds = 600")
 	wantOne("SHOW ZONE CONFIGURATION FROM INDEX t@t_v", "INDEX t@t_v",
-		"ALTER INDEX t@t_v CONFIGURE ZONE USING\n\trange_min_bytes = 1024,\n\trange_max_bytes = 1048576,\n\tgc.ttlseconds = 14400,\n\tnum_replicas = 5,\n\tconstraints = '[+region=b]',\n\tvoter_constraints = '[-zone=b1]',\n\tlease_preferences = '[[+region=b, +zone=b2], [+region=b]]'")
+		"ALTER INDEX t@t_v CONFIGURE ZONE USING\n\trange_min_bytes = 1024,\n\trange_max_bytes = 1048576,\n\tgc.ttlseconds = 600,\n\tnum_replicas = 5,\n\tconstraints = '[+region=b]',\n\tvoter_constraints = '[-zone=b1]',\n\tlease_preferences = '[[+region=b, +zone=b2], [+region=b]]'")
 
 	all := show("SHOW ZONE CONFIGURATIONS")
 	var targets []string
@@ -112,6 +112,7 @@ func TestZoneConfigs(t *testing.T) {
 
 	for q, code := range map[string]string{
 		"ALTER TABLE t CONFIGURE ZONE USING num_replicas = 0":                  "22023",
+		"ALTER TABLE t CONFIGURE ZONE USING gc.ttlseconds = 0":                 "22023",
 		"ALTER TABLE t CONFIGURE ZONE USING range_min_bytes = 1073741824":      "22023",
 		"ALTER TABLE t CONFIGURE ZONE USING range_max_bytes = 10":              "22023",
 		"ALTER TABLE t CONFIGURE ZONE USING constraints = 'region=b'":          "22023",

@@ -87,6 +87,9 @@ type Replica struct {
 		// mergeFreeze is set while a merge holds the range frozen (see
 		// replica_merge.go).
 		mergeFreeze *rangepb.MergeFreeze
+		// lastGC is when the GC queue last collected the range here (wall
+		// nanoseconds; gc_queue.go).
+		lastGC int64
 	}
 }
 

@@ -57,7 +57,7 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 	cur := r.mu.state
 	state := &rangepb.RangeAppliedState{
 		RaftAppliedIndex: cur.RaftAppliedIndex, RaftAppliedTerm: cur.RaftAppliedTerm,
-		LeaseAppliedIndex: cur.LeaseAppliedIndex, Stats: cur.Stats,
+		LeaseAppliedIndex: cur.LeaseAppliedIndex, Stats: cur.Stats, GcThreshold: cur.GcThreshold,
 	}
 	lease := r.mu.lease
 	desc := r.mu.desc
@@ -173,6 +173,9 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 			if res.StatsDelta != nil {
 				stats.Add(statsFromProto(res.StatsDelta))
 			}
+			if tsFromProto(state.GcThreshold).Less(tsFromProto(res.GcThreshold)) {
+				state.GcThreshold = res.GcThreshold
+			}
 			if res.NewLease != nil {
 				lease = res.NewLease
 				eff.newLease = lease
@@ -198,7 +201,7 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 					return nil, err
 				}
 				var err error
-				if rhs, err = r.store.prepareSplitRHS(b, sp, lease); err != nil {
+				if rhs, err = r.store.prepareSplitRHS(b, sp, lease, state.GcThreshold); err != nil {
 					return nil, err
 				}
 				rhs.leftReads, _ = r.tsCache().GetMax(sp.RightDesc.StartKey, descEndKey(sp.RightDesc))
@@ -214,8 +217,12 @@ func (r *Replica) applyEntriesThroughSplit(ctx context.Context, ents []raftpb.En
 				}
 			}
 			if mt := res.Merge; mt != nil {
-				// The left takes the right's data, and its stats.
+				// The left takes the right's data, its stats, and its GC
+				// threshold if higher (the right's old versions may be gone).
 				stats.Add(statsFromProto(mt.RightStats))
+				if tsFromProto(state.GcThreshold).Less(tsFromProto(mt.RightGcThreshold)) {
+					state.GcThreshold = mt.RightGcThreshold
+				}
 				desc = mt.LeftDesc
 				eff.newDesc = desc
 				if err := putProto(b, descKey(r.rangeID), desc); err != nil {

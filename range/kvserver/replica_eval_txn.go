@@ -77,6 +77,8 @@ type evalCtx struct {
 	// inBatch are the keys this batch wrote or proved (QueryIntent) so
 	// far: an EndTxn after them need not list them as in flight.
 	inBatch map[string]bool
+	// gcThreshold is a GC threshold a GC request raised (replica_eval_gc.go).
+	gcThreshold *rangepb.Timestamp
 }
 
 // endResolver releases the batch's intent resolver, before a request that

@@ -141,7 +141,7 @@ func (r *Replica) adminMergeOnce(ctx context.Context) (*rangepb.AdminMergeRespon
 	}
 	if err == nil {
 		err = t.commit(ctx, &mergeTrigger{mt: &rangepb.MergeTrigger{
-			LeftDesc: merged, RightDesc: right, RightStats: sub.Stats, FreezeStart: sub.FreezeStart,
+			LeftDesc: merged, RightDesc: right, RightStats: sub.Stats, FreezeStart: sub.FreezeStart, RightGcThreshold: sub.GcThreshold,
 			ExpectedGeneration: left.Generation, RightAppliedIndex: sub.AppliedIndex,
 		}})
 	}
@@ -248,9 +248,9 @@ func (r *Replica) subsume(ctx context.Context, req *rangepb.SubsumeRequest) (*ra
 	freeze.Forward(r.store.clock.Now())
 	r.mu.Lock()
 	stats := proto.Clone(r.mu.state.Stats).(*rangepb.MVCCStats)
-	applied := r.mu.state.RaftAppliedIndex
+	applied, gcThreshold := r.mu.state.RaftAppliedIndex, r.mu.state.GcThreshold
 	r.mu.Unlock()
-	return &rangepb.SubsumeResponse{Stats: stats, FreezeStart: tsToProto(freeze), AppliedIndex: applied}, nil
+	return &rangepb.SubsumeResponse{Stats: stats, FreezeStart: tsToProto(freeze), AppliedIndex: applied, GcThreshold: gcThreshold}, nil
 }
 
 // waitApplied waits until this replica has applied index.

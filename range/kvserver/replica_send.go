@@ -93,6 +93,9 @@ func (r *Replica) evaluateSequenced(ctx context.Context, ba *rangepb.BatchReques
 		}
 	}
 	ec := r.newEvalCtx(ba, desc, ts)
+	if err := r.checkGCThreshold(ec, ba, ts); err != nil {
+		return nil, nil, err
+	}
 	if !isWrite {
 		ro := r.store.engine.NewReadOnly()
 		defer ro.Close()
@@ -141,7 +144,7 @@ func (r *Replica) evaluateSequenced(ctx context.Context, ba *rangepb.BatchReques
 		resp.Responses = append(resp.Responses, res)
 	}
 	ec.endResolver()
-	result := &rangepb.ReplicatedResult{}
+	result := &rangepb.ReplicatedResult{GcThreshold: ec.gcThreshold}
 	if trig != nil {
 		if err := trig.eval(ec, rw, &ms, result); err != nil {
 			return nil, nil, err
@@ -291,6 +294,10 @@ func (r *Replica) collectSpans(ba *rangepb.BatchRequest, desc *rangepb.RangeDesc
 			err = add(req.Delete.Key, nil, spanlatch.Write)
 		case *rangepb.RequestUnion_DeleteRange:
 			err = add(req.DeleteRange.Span.GetKey(), req.DeleteRange.Span.GetEndKey(), spanlatch.Write)
+		case *rangepb.RequestUnion_Gc:
+			var gs []spanlatch.LatchSpan
+			gs, err = gcSpans(r.rangeID, req.Gc, desc)
+			spans, isWrite = append(spans, gs...), true
 		default:
 			ts, w, handled, terr := txnRequestSpans(ru, desc, ba.Header.GetTxn())
 			spans, isWrite, err = append(spans, ts...), isWrite || w, terr
@@ -406,6 +413,8 @@ func evaluate(ec *evalCtx, rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, ru 
 		d := req.DeleteRange
 		_, n, _, err := kv.MVCCDeleteRange(rw, ms, d.Span.GetKey(), d.Span.GetEndKey(), ts, kv.MVCCWriteOptions{Txn: ec.writeTxn(d.Sequence)}, 0, false)
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_DeleteRange{DeleteRange: &rangepb.DeleteRangeResponse{Deleted: n}}}, err
+	case *rangepb.RequestUnion_Gc:
+		return evalGC(ec, rw, ms, req.Gc)
 	}
 	if res, handled, err := evaluateTxnRequest(ec, rd, rw, ms, ru); handled {
 		return res, err

@@ -415,7 +415,7 @@ type splitRHS struct {
 // incarnation is here, or ours was removed), the deletion of its data. It
 // returns with the right-hand replica's raftMu held; release it with
 // finish or abort.
-func (s *Store) prepareSplitRHS(b kv.Batch, st *rangepb.SplitTrigger, lease *rangepb.Lease) (*splitRHS, error) {
+func (s *Store) prepareSplitRHS(b kv.Batch, st *rangepb.SplitTrigger, lease *rangepb.Lease, gcThreshold *rangepb.Timestamp) (*splitRHS, error) {
 	right := st.RightDesc
 	id := RangeID(right.RangeId)
 	me := replicaByNode(right, s.nodeID)
@@ -470,7 +470,7 @@ func (s *Store) prepareSplitRHS(b kv.Batch, st *rangepb.SplitTrigger, lease *ran
 		return out, nil
 	}
 	out.init = true
-	if err := writeInitialSplitState(b, s.engine, st, lease); err != nil {
+	if err := writeInitialSplitState(b, s.engine, st, lease, gcThreshold); err != nil {
 		out.abort()
 		return nil, err
 	}
@@ -480,8 +480,8 @@ func (s *Store) prepareSplitRHS(b kv.Batch, st *rangepb.SplitTrigger, lease *ran
 // writeInitialSplitState writes the right-hand range's state: identical
 // replicated state on every replica, and a Raft state (log truncated at
 // raftInitialIndex) that keeps any vote its uninitialized replica already
-// cast.
-func writeInitialSplitState(b kv.Batch, rd kv.Reader, st *rangepb.SplitTrigger, lease *rangepb.Lease) error {
+// cast. It starts with the left's GC threshold.
+func writeInitialSplitState(b kv.Batch, rd kv.Reader, st *rangepb.SplitTrigger, lease *rangepb.Lease, gcThreshold *rangepb.Timestamp) error {
 	id := RangeID(st.RightDesc.RangeId)
 	if err := putProto(b, descKey(id), st.RightDesc); err != nil {
 		return err
@@ -492,7 +492,7 @@ func writeInitialSplitState(b kv.Batch, rd kv.Reader, st *rangepb.SplitTrigger, 
 		}
 	}
 	if err := putProto(b, appliedStateKey(id), &rangepb.RangeAppliedState{
-		RaftAppliedIndex: raftInitialIndex, RaftAppliedTerm: raftInitialTerm, Stats: st.RightStats,
+		RaftAppliedIndex: raftInitialIndex, RaftAppliedTerm: raftInitialTerm, Stats: st.RightStats, GcThreshold: gcThreshold,
 	}); err != nil {
 		return err
 	}

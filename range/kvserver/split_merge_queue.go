@@ -39,6 +39,10 @@ type SpanConfigs interface {
 	// SameConfig reports whether the ranges starting at a and b have the
 	// same zone configuration, so that they may merge.
 	SameConfig(ctx context.Context, a, b []byte) bool
+	// GCTTL returns how long the range starting at key keeps the
+	// versions its newer ones shadow (gc_queue.go); ok false leaves the
+	// queue settings' TTL.
+	GCTTL(ctx context.Context, startKey []byte) (ttl time.Duration, ok bool)
 }
 
 // Defaults of QueueSettings.
@@ -61,8 +65,14 @@ type QueueSettings struct {
 	LoadSplitQPS float64
 	// Interval between two looks at the ranges. Default 1s.
 	Interval time.Duration
-	// EnableSplits, EnableMerges switch the queues on.
-	EnableSplits, EnableMerges bool
+	// EnableSplits, EnableMerges, EnableGC switch the queues on.
+	EnableSplits, EnableMerges, EnableGC bool
+	// GCTTL: versions shadowed longer ago are garbage where SpanConfigs
+	// gives no TTL (a zone's gc.ttlseconds). Default 4 hours.
+	GCTTL time.Duration
+	// GCMinBytes: a range is collected once about this many bytes have
+	// been garbage for a TTL (gc_queue.go). Default 1 MiB.
+	GCMinBytes int64
 }
 
 func (q QueueSettings) withDefaults() QueueSettings {
@@ -77,6 +87,12 @@ func (q QueueSettings) withDefaults() QueueSettings {
 	}
 	if q.Interval == 0 {
 		q.Interval = DefaultQueueInterval
+	}
+	if q.GCTTL == 0 {
+		q.GCTTL = DefaultGCTTL
+	}
+	if q.GCMinBytes == 0 {
+		q.GCMinBytes = DefaultGCMinBytes
 	}
 	return q
 }
@@ -117,7 +133,7 @@ func (s *Store) queueLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if q.EnableSplits || q.EnableMerges {
+		if q.EnableSplits || q.EnableMerges || q.EnableGC {
 			s.processQueues(ctx, q)
 			s.queueStats.Passes.Add(1)
 		}
@@ -169,6 +185,9 @@ func (s *Store) processQueues(ctx context.Context, q QueueSettings) {
 					s.queueStats.Merges.Add(1)
 				}
 			}
+		}
+		if q.EnableGC && actx.Err() == nil {
+			s.maybeGC(actx, r, r.Desc(), q)
 		}
 		cancel()
 	}

@@ -160,6 +160,10 @@ type Store struct {
 	// queueSettings and queueStats are the split and merge queues'.
 	queueSettings atomic.Pointer[QueueSettings]
 	queueStats    QueueStats
+	gcMu          struct {
+		sync.Mutex
+		stats GCStats
+	}
 	// mergeHook is a test's (SetMergeHook).
 	mergeHook atomic.Pointer[func(RangeID) error]
 	activeMu  struct {

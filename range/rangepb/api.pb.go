@@ -1716,12 +1716,14 @@ func (x *SubsumeRequest) GetMergeTxn() []byte {
 
 // stats are the frozen range's; freeze_start is at or above every read it
 // served (the left's timestamp cache takes it for these keys);
-// applied_index is where the freeze applied.
+// applied_index is where the freeze applied; gc_threshold is the range's
+// GC threshold (the merged range keeps the higher of the two).
 type SubsumeResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Stats         *MVCCStats             `protobuf:"bytes,1,opt,name=stats,proto3" json:"stats,omitempty"`
 	FreezeStart   *Timestamp             `protobuf:"bytes,2,opt,name=freeze_start,json=freezeStart,proto3" json:"freeze_start,omitempty"`
 	AppliedIndex  uint64                 `protobuf:"varint,3,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
+	GcThreshold   *Timestamp             `protobuf:"bytes,4,opt,name=gc_threshold,json=gcThreshold,proto3" json:"gc_threshold,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1775,6 +1777,13 @@ func (x *SubsumeResponse) GetAppliedIndex() uint64 {
 		return x.AppliedIndex
 	}
 	return 0
+}
+
+func (x *SubsumeResponse) GetGcThreshold() *Timestamp {
+	if x != nil {
+		return x.GcThreshold
+	}
+	return nil
 }
 
 // WaitAppliedRequest waits until the replica it is sent to has applied
@@ -1859,6 +1868,107 @@ func (*WaitAppliedResponse) Descriptor() ([]byte, []int) {
 	return file_range_rangepb_api_proto_rawDescGZIP(), []int{34}
 }
 
+// GCRequest removes old MVCC versions (kvserver/replica_eval_gc.go): it
+// raises the range's GC threshold to threshold, if higher, and then
+// removes, of each key in keys, the versions no read at or above the
+// threshold can see. Reads and writes below the threshold are refused
+// from then on (BatchTimestampBeforeGCError).
+type GCRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Keys          [][]byte               `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	Threshold     *Timestamp             `protobuf:"bytes,2,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GCRequest) Reset() {
+	*x = GCRequest{}
+	mi := &file_range_rangepb_api_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GCRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GCRequest) ProtoMessage() {}
+
+func (x *GCRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_api_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GCRequest.ProtoReflect.Descriptor instead.
+func (*GCRequest) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *GCRequest) GetKeys() [][]byte {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+func (x *GCRequest) GetThreshold() *Timestamp {
+	if x != nil {
+		return x.Threshold
+	}
+	return nil
+}
+
+type GCResponse struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	VersionsRemoved int64                  `protobuf:"varint,1,opt,name=versions_removed,json=versionsRemoved,proto3" json:"versions_removed,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *GCResponse) Reset() {
+	*x = GCResponse{}
+	mi := &file_range_rangepb_api_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GCResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GCResponse) ProtoMessage() {}
+
+func (x *GCResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_api_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GCResponse.ProtoReflect.Descriptor instead.
+func (*GCResponse) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *GCResponse) GetVersionsRemoved() int64 {
+	if x != nil {
+		return x.VersionsRemoved
+	}
+	return 0
+}
+
 type RequestUnion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Value:
@@ -1879,6 +1989,7 @@ type RequestUnion struct {
 	//	*RequestUnion_AdminMerge
 	//	*RequestUnion_Subsume
 	//	*RequestUnion_WaitApplied
+	//	*RequestUnion_Gc
 	//	*RequestUnion_EndTxn
 	//	*RequestUnion_HeartbeatTxn
 	//	*RequestUnion_PushTxn
@@ -1896,7 +2007,7 @@ type RequestUnion struct {
 
 func (x *RequestUnion) Reset() {
 	*x = RequestUnion{}
-	mi := &file_range_rangepb_api_proto_msgTypes[35]
+	mi := &file_range_rangepb_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1908,7 +2019,7 @@ func (x *RequestUnion) String() string {
 func (*RequestUnion) ProtoMessage() {}
 
 func (x *RequestUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[35]
+	mi := &file_range_rangepb_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1921,7 +2032,7 @@ func (x *RequestUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestUnion.ProtoReflect.Descriptor instead.
 func (*RequestUnion) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{35}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RequestUnion) GetValue() isRequestUnion_Value {
@@ -2070,6 +2181,15 @@ func (x *RequestUnion) GetWaitApplied() *WaitAppliedRequest {
 	if x != nil {
 		if x, ok := x.Value.(*RequestUnion_WaitApplied); ok {
 			return x.WaitApplied
+		}
+	}
+	return nil
+}
+
+func (x *RequestUnion) GetGc() *GCRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_Gc); ok {
+			return x.Gc
 		}
 	}
 	return nil
@@ -2233,6 +2353,10 @@ type RequestUnion_WaitApplied struct {
 	WaitApplied *WaitAppliedRequest `protobuf:"bytes,28,opt,name=wait_applied,json=waitApplied,proto3,oneof"`
 }
 
+type RequestUnion_Gc struct {
+	Gc *GCRequest `protobuf:"bytes,29,opt,name=gc,proto3,oneof"`
+}
+
 type RequestUnion_EndTxn struct {
 	// Transactions (txn.proto).
 	EndTxn *EndTxnRequest `protobuf:"bytes,100,opt,name=end_txn,json=endTxn,proto3,oneof"`
@@ -2306,6 +2430,8 @@ func (*RequestUnion_Subsume) isRequestUnion_Value() {}
 
 func (*RequestUnion_WaitApplied) isRequestUnion_Value() {}
 
+func (*RequestUnion_Gc) isRequestUnion_Value() {}
+
 func (*RequestUnion_EndTxn) isRequestUnion_Value() {}
 
 func (*RequestUnion_HeartbeatTxn) isRequestUnion_Value() {}
@@ -2346,6 +2472,7 @@ type ResponseUnion struct {
 	//	*ResponseUnion_AdminMerge
 	//	*ResponseUnion_Subsume
 	//	*ResponseUnion_WaitApplied
+	//	*ResponseUnion_Gc
 	//	*ResponseUnion_EndTxn
 	//	*ResponseUnion_HeartbeatTxn
 	//	*ResponseUnion_PushTxn
@@ -2363,7 +2490,7 @@ type ResponseUnion struct {
 
 func (x *ResponseUnion) Reset() {
 	*x = ResponseUnion{}
-	mi := &file_range_rangepb_api_proto_msgTypes[36]
+	mi := &file_range_rangepb_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2375,7 +2502,7 @@ func (x *ResponseUnion) String() string {
 func (*ResponseUnion) ProtoMessage() {}
 
 func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[36]
+	mi := &file_range_rangepb_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2388,7 +2515,7 @@ func (x *ResponseUnion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResponseUnion.ProtoReflect.Descriptor instead.
 func (*ResponseUnion) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{36}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ResponseUnion) GetValue() isResponseUnion_Value {
@@ -2537,6 +2664,15 @@ func (x *ResponseUnion) GetWaitApplied() *WaitAppliedResponse {
 	if x != nil {
 		if x, ok := x.Value.(*ResponseUnion_WaitApplied); ok {
 			return x.WaitApplied
+		}
+	}
+	return nil
+}
+
+func (x *ResponseUnion) GetGc() *GCResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_Gc); ok {
+			return x.Gc
 		}
 	}
 	return nil
@@ -2700,6 +2836,10 @@ type ResponseUnion_WaitApplied struct {
 	WaitApplied *WaitAppliedResponse `protobuf:"bytes,28,opt,name=wait_applied,json=waitApplied,proto3,oneof"`
 }
 
+type ResponseUnion_Gc struct {
+	Gc *GCResponse `protobuf:"bytes,29,opt,name=gc,proto3,oneof"`
+}
+
 type ResponseUnion_EndTxn struct {
 	EndTxn *EndTxnResponse `protobuf:"bytes,100,opt,name=end_txn,json=endTxn,proto3,oneof"`
 }
@@ -2772,6 +2912,8 @@ func (*ResponseUnion_Subsume) isResponseUnion_Value() {}
 
 func (*ResponseUnion_WaitApplied) isResponseUnion_Value() {}
 
+func (*ResponseUnion_Gc) isResponseUnion_Value() {}
+
 func (*ResponseUnion_EndTxn) isResponseUnion_Value() {}
 
 func (*ResponseUnion_HeartbeatTxn) isResponseUnion_Value() {}
@@ -2820,7 +2962,7 @@ type BatchHeader struct {
 
 func (x *BatchHeader) Reset() {
 	*x = BatchHeader{}
-	mi := &file_range_rangepb_api_proto_msgTypes[37]
+	mi := &file_range_rangepb_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2832,7 +2974,7 @@ func (x *BatchHeader) String() string {
 func (*BatchHeader) ProtoMessage() {}
 
 func (x *BatchHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[37]
+	mi := &file_range_rangepb_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2845,7 +2987,7 @@ func (x *BatchHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchHeader.ProtoReflect.Descriptor instead.
 func (*BatchHeader) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{37}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *BatchHeader) GetRangeId() int64 {
@@ -2907,7 +3049,7 @@ type BatchRequest struct {
 
 func (x *BatchRequest) Reset() {
 	*x = BatchRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[38]
+	mi := &file_range_rangepb_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2919,7 +3061,7 @@ func (x *BatchRequest) String() string {
 func (*BatchRequest) ProtoMessage() {}
 
 func (x *BatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[38]
+	mi := &file_range_rangepb_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2932,7 +3074,7 @@ func (x *BatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchRequest.ProtoReflect.Descriptor instead.
 func (*BatchRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{38}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *BatchRequest) GetHeader() *BatchHeader {
@@ -2960,7 +3102,7 @@ type NotLeaseHolderError struct {
 
 func (x *NotLeaseHolderError) Reset() {
 	*x = NotLeaseHolderError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[39]
+	mi := &file_range_rangepb_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2972,7 +3114,7 @@ func (x *NotLeaseHolderError) String() string {
 func (*NotLeaseHolderError) ProtoMessage() {}
 
 func (x *NotLeaseHolderError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[39]
+	mi := &file_range_rangepb_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2985,7 +3127,7 @@ func (x *NotLeaseHolderError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotLeaseHolderError.ProtoReflect.Descriptor instead.
 func (*NotLeaseHolderError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{39}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *NotLeaseHolderError) GetLease() *Lease {
@@ -3012,7 +3154,7 @@ type RangeNotFoundError struct {
 
 func (x *RangeNotFoundError) Reset() {
 	*x = RangeNotFoundError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[40]
+	mi := &file_range_rangepb_api_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3024,7 +3166,7 @@ func (x *RangeNotFoundError) String() string {
 func (*RangeNotFoundError) ProtoMessage() {}
 
 func (x *RangeNotFoundError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[40]
+	mi := &file_range_rangepb_api_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3037,7 +3179,7 @@ func (x *RangeNotFoundError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeNotFoundError.ProtoReflect.Descriptor instead.
 func (*RangeNotFoundError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{40}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *RangeNotFoundError) GetRangeId() int64 {
@@ -3069,7 +3211,7 @@ type RangeKeyMismatchError struct {
 
 func (x *RangeKeyMismatchError) Reset() {
 	*x = RangeKeyMismatchError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[41]
+	mi := &file_range_rangepb_api_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3081,7 +3223,7 @@ func (x *RangeKeyMismatchError) String() string {
 func (*RangeKeyMismatchError) ProtoMessage() {}
 
 func (x *RangeKeyMismatchError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[41]
+	mi := &file_range_rangepb_api_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3094,7 +3236,7 @@ func (x *RangeKeyMismatchError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RangeKeyMismatchError.ProtoReflect.Descriptor instead.
 func (*RangeKeyMismatchError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{41}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *RangeKeyMismatchError) GetKey() []byte {
@@ -3131,7 +3273,7 @@ type InvalidSplitKeyError struct {
 
 func (x *InvalidSplitKeyError) Reset() {
 	*x = InvalidSplitKeyError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[42]
+	mi := &file_range_rangepb_api_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3143,7 +3285,7 @@ func (x *InvalidSplitKeyError) String() string {
 func (*InvalidSplitKeyError) ProtoMessage() {}
 
 func (x *InvalidSplitKeyError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[42]
+	mi := &file_range_rangepb_api_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3156,7 +3298,7 @@ func (x *InvalidSplitKeyError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InvalidSplitKeyError.ProtoReflect.Descriptor instead.
 func (*InvalidSplitKeyError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{42}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *InvalidSplitKeyError) GetKey() []byte {
@@ -3190,7 +3332,7 @@ type AmbiguousResultError struct {
 
 func (x *AmbiguousResultError) Reset() {
 	*x = AmbiguousResultError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[43]
+	mi := &file_range_rangepb_api_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3202,7 +3344,7 @@ func (x *AmbiguousResultError) String() string {
 func (*AmbiguousResultError) ProtoMessage() {}
 
 func (x *AmbiguousResultError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[43]
+	mi := &file_range_rangepb_api_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3215,7 +3357,7 @@ func (x *AmbiguousResultError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AmbiguousResultError.ProtoReflect.Descriptor instead.
 func (*AmbiguousResultError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{43}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *AmbiguousResultError) GetReason() string {
@@ -3237,7 +3379,7 @@ type ConditionFailedError struct {
 
 func (x *ConditionFailedError) Reset() {
 	*x = ConditionFailedError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[44]
+	mi := &file_range_rangepb_api_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3249,7 +3391,7 @@ func (x *ConditionFailedError) String() string {
 func (*ConditionFailedError) ProtoMessage() {}
 
 func (x *ConditionFailedError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[44]
+	mi := &file_range_rangepb_api_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3262,7 +3404,7 @@ func (x *ConditionFailedError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConditionFailedError.ProtoReflect.Descriptor instead.
 func (*ConditionFailedError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{44}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ConditionFailedError) GetActualValue() []byte {
@@ -3304,7 +3446,7 @@ type WriteTooOldError struct {
 
 func (x *WriteTooOldError) Reset() {
 	*x = WriteTooOldError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[45]
+	mi := &file_range_rangepb_api_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3316,7 +3458,7 @@ func (x *WriteTooOldError) String() string {
 func (*WriteTooOldError) ProtoMessage() {}
 
 func (x *WriteTooOldError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[45]
+	mi := &file_range_rangepb_api_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3329,7 +3471,7 @@ func (x *WriteTooOldError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteTooOldError.ProtoReflect.Descriptor instead.
 func (*WriteTooOldError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{45}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *WriteTooOldError) GetTimestamp() *Timestamp {
@@ -3365,7 +3507,7 @@ type CannotMergeError struct {
 
 func (x *CannotMergeError) Reset() {
 	*x = CannotMergeError{}
-	mi := &file_range_rangepb_api_proto_msgTypes[46]
+	mi := &file_range_rangepb_api_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3377,7 +3519,7 @@ func (x *CannotMergeError) String() string {
 func (*CannotMergeError) ProtoMessage() {}
 
 func (x *CannotMergeError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[46]
+	mi := &file_range_rangepb_api_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3390,7 +3532,7 @@ func (x *CannotMergeError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CannotMergeError.ProtoReflect.Descriptor instead.
 func (*CannotMergeError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{46}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *CannotMergeError) GetRangeId() int64 {
@@ -3428,6 +3570,7 @@ type Error struct {
 	//	*Error_ReadWithinUncertainty
 	//	*Error_IndeterminateCommit
 	//	*Error_LockNotAvailable
+	//	*Error_BeforeGc
 	Detail        isError_Detail `protobuf_oneof:"detail"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3435,7 +3578,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_range_rangepb_api_proto_msgTypes[47]
+	mi := &file_range_rangepb_api_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3447,7 +3590,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[47]
+	mi := &file_range_rangepb_api_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3460,7 +3603,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{47}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *Error) GetMessage() string {
@@ -3621,6 +3764,15 @@ func (x *Error) GetLockNotAvailable() *LockNotAvailableError {
 	return nil
 }
 
+func (x *Error) GetBeforeGc() *BatchTimestampBeforeGCError {
+	if x != nil {
+		if x, ok := x.Detail.(*Error_BeforeGc); ok {
+			return x.BeforeGc
+		}
+	}
+	return nil
+}
+
 type isError_Detail interface {
 	isError_Detail()
 }
@@ -3689,6 +3841,10 @@ type Error_LockNotAvailable struct {
 	LockNotAvailable *LockNotAvailableError `protobuf:"bytes,107,opt,name=lock_not_available,json=lockNotAvailable,proto3,oneof"`
 }
 
+type Error_BeforeGc struct {
+	BeforeGc *BatchTimestampBeforeGCError `protobuf:"bytes,108,opt,name=before_gc,json=beforeGc,proto3,oneof"`
+}
+
 func (*Error_NotLeaseHolder) isError_Detail() {}
 
 func (*Error_RangeNotFound) isError_Detail() {}
@@ -3721,6 +3877,8 @@ func (*Error_IndeterminateCommit) isError_Detail() {}
 
 func (*Error_LockNotAvailable) isError_Detail() {}
 
+func (*Error_BeforeGc) isError_Detail() {}
+
 type BatchResponse struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Responses []*ResponseUnion       `protobuf:"bytes,1,rep,name=responses,proto3" json:"responses,omitempty"`
@@ -3736,7 +3894,7 @@ type BatchResponse struct {
 
 func (x *BatchResponse) Reset() {
 	*x = BatchResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[48]
+	mi := &file_range_rangepb_api_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3748,7 +3906,7 @@ func (x *BatchResponse) String() string {
 func (*BatchResponse) ProtoMessage() {}
 
 func (x *BatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[48]
+	mi := &file_range_rangepb_api_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3761,7 +3919,7 @@ func (x *BatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchResponse.ProtoReflect.Descriptor instead.
 func (*BatchResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{48}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *BatchResponse) GetResponses() []*ResponseUnion {
@@ -3808,7 +3966,7 @@ type PingRequest struct {
 
 func (x *PingRequest) Reset() {
 	*x = PingRequest{}
-	mi := &file_range_rangepb_api_proto_msgTypes[49]
+	mi := &file_range_rangepb_api_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3820,7 +3978,7 @@ func (x *PingRequest) String() string {
 func (*PingRequest) ProtoMessage() {}
 
 func (x *PingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[49]
+	mi := &file_range_rangepb_api_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3833,7 +3991,7 @@ func (x *PingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PingRequest.ProtoReflect.Descriptor instead.
 func (*PingRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{49}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *PingRequest) GetClusterId() []byte {
@@ -3883,7 +4041,7 @@ type PingResponse struct {
 
 func (x *PingResponse) Reset() {
 	*x = PingResponse{}
-	mi := &file_range_rangepb_api_proto_msgTypes[50]
+	mi := &file_range_rangepb_api_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3895,7 +4053,7 @@ func (x *PingResponse) String() string {
 func (*PingResponse) ProtoMessage() {}
 
 func (x *PingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_api_proto_msgTypes[50]
+	mi := &file_range_rangepb_api_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3908,7 +4066,7 @@ func (x *PingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PingResponse.ProtoReflect.Descriptor instead.
 func (*PingResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_api_proto_rawDescGZIP(), []int{50}
+	return file_range_rangepb_api_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *PingResponse) GetClusterId() []byte {
@@ -4036,14 +4194,21 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\tleft_desc\x18\x01 \x01(\v2!.meridian.rangepb.RangeDescriptorR\bleftDesc\x12@\n" +
 	"\n" +
 	"right_desc\x18\x02 \x01(\v2!.meridian.rangepb.RangeDescriptorR\trightDesc\x12\x1b\n" +
-	"\tmerge_txn\x18\x03 \x01(\fR\bmergeTxn\"\xa9\x01\n" +
+	"\tmerge_txn\x18\x03 \x01(\fR\bmergeTxn\"\xe9\x01\n" +
 	"\x0fSubsumeResponse\x121\n" +
 	"\x05stats\x18\x01 \x01(\v2\x1b.meridian.rangepb.MVCCStatsR\x05stats\x12>\n" +
 	"\ffreeze_start\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\vfreezeStart\x12#\n" +
-	"\rapplied_index\x18\x03 \x01(\x04R\fappliedIndex\"9\n" +
+	"\rapplied_index\x18\x03 \x01(\x04R\fappliedIndex\x12>\n" +
+	"\fgc_threshold\x18\x04 \x01(\v2\x1b.meridian.rangepb.TimestampR\vgcThreshold\"9\n" +
 	"\x12WaitAppliedRequest\x12#\n" +
 	"\rapplied_index\x18\x01 \x01(\x04R\fappliedIndex\"\x15\n" +
-	"\x13WaitAppliedResponse\"\xe4\x0e\n" +
+	"\x13WaitAppliedResponse\"Z\n" +
+	"\tGCRequest\x12\x12\n" +
+	"\x04keys\x18\x01 \x03(\fR\x04keys\x129\n" +
+	"\tthreshold\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\tthreshold\"7\n" +
+	"\n" +
+	"GCResponse\x12)\n" +
+	"\x10versions_removed\x18\x01 \x01(\x03R\x0fversionsRemoved\"\x93\x0f\n" +
 	"\fRequestUnion\x120\n" +
 	"\x03get\x18\x01 \x01(\v2\x1c.meridian.rangepb.GetRequestH\x00R\x03get\x120\n" +
 	"\x03put\x18\x02 \x01(\v2\x1c.meridian.rangepb.PutRequestH\x00R\x03put\x12R\n" +
@@ -4062,7 +4227,8 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\vadmin_merge\x18\x1a \x01(\v2#.meridian.rangepb.AdminMergeRequestH\x00R\n" +
 	"adminMerge\x12<\n" +
 	"\asubsume\x18\x1b \x01(\v2 .meridian.rangepb.SubsumeRequestH\x00R\asubsume\x12I\n" +
-	"\fwait_applied\x18\x1c \x01(\v2$.meridian.rangepb.WaitAppliedRequestH\x00R\vwaitApplied\x12:\n" +
+	"\fwait_applied\x18\x1c \x01(\v2$.meridian.rangepb.WaitAppliedRequestH\x00R\vwaitApplied\x12-\n" +
+	"\x02gc\x18\x1d \x01(\v2\x1b.meridian.rangepb.GCRequestH\x00R\x02gc\x12:\n" +
 	"\aend_txn\x18d \x01(\v2\x1f.meridian.rangepb.EndTxnRequestH\x00R\x06endTxn\x12L\n" +
 	"\rheartbeat_txn\x18e \x01(\v2%.meridian.rangepb.HeartbeatTxnRequestH\x00R\fheartbeatTxn\x12=\n" +
 	"\bpush_txn\x18f \x01(\v2 .meridian.rangepb.PushTxnRequestH\x00R\apushTxn\x12O\n" +
@@ -4074,7 +4240,7 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\fquery_intent\x18l \x01(\v2$.meridian.rangepb.QueryIntentRequestH\x00R\vqueryIntent\x12F\n" +
 	"\vrecover_txn\x18m \x01(\v2#.meridian.rangepb.RecoverTxnRequestH\x00R\n" +
 	"recoverTxnB\a\n" +
-	"\x05value\"\xff\x0e\n" +
+	"\x05value\"\xaf\x0f\n" +
 	"\rResponseUnion\x121\n" +
 	"\x03get\x18\x01 \x01(\v2\x1d.meridian.rangepb.GetResponseH\x00R\x03get\x121\n" +
 	"\x03put\x18\x02 \x01(\v2\x1d.meridian.rangepb.PutResponseH\x00R\x03put\x12S\n" +
@@ -4093,7 +4259,8 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\vadmin_merge\x18\x1a \x01(\v2$.meridian.rangepb.AdminMergeResponseH\x00R\n" +
 	"adminMerge\x12=\n" +
 	"\asubsume\x18\x1b \x01(\v2!.meridian.rangepb.SubsumeResponseH\x00R\asubsume\x12J\n" +
-	"\fwait_applied\x18\x1c \x01(\v2%.meridian.rangepb.WaitAppliedResponseH\x00R\vwaitApplied\x12;\n" +
+	"\fwait_applied\x18\x1c \x01(\v2%.meridian.rangepb.WaitAppliedResponseH\x00R\vwaitApplied\x12.\n" +
+	"\x02gc\x18\x1d \x01(\v2\x1c.meridian.rangepb.GCResponseH\x00R\x02gc\x12;\n" +
 	"\aend_txn\x18d \x01(\v2 .meridian.rangepb.EndTxnResponseH\x00R\x06endTxn\x12M\n" +
 	"\rheartbeat_txn\x18e \x01(\v2&.meridian.rangepb.HeartbeatTxnResponseH\x00R\fheartbeatTxn\x12>\n" +
 	"\bpush_txn\x18f \x01(\v2!.meridian.rangepb.PushTxnResponseH\x00R\apushTxn\x12P\n" +
@@ -4146,8 +4313,7 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x03key\x18\x03 \x01(\fR\x03key\"E\n" +
 	"\x10CannotMergeError\x12\x19\n" +
 	"\brange_id\x18\x01 \x01(\x03R\arangeId\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xd6\n" +
-	"\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xa4\v\n" +
 	"\x05Error\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12Q\n" +
 	"\x10not_lease_holder\x18\x02 \x01(\v2%.meridian.rangepb.NotLeaseHolderErrorH\x00R\x0enotLeaseHolder\x12N\n" +
@@ -4167,7 +4333,8 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\rlock_conflict\x18h \x01(\v2#.meridian.rangepb.LockConflictErrorH\x00R\flockConflict\x12n\n" +
 	"\x17read_within_uncertainty\x18i \x01(\v24.meridian.rangepb.ReadWithinUncertaintyIntervalErrorH\x00R\x15readWithinUncertainty\x12_\n" +
 	"\x14indeterminate_commit\x18j \x01(\v2*.meridian.rangepb.IndeterminateCommitErrorH\x00R\x13indeterminateCommit\x12W\n" +
-	"\x12lock_not_available\x18k \x01(\v2'.meridian.rangepb.LockNotAvailableErrorH\x00R\x10lockNotAvailableB\b\n" +
+	"\x12lock_not_available\x18k \x01(\v2'.meridian.rangepb.LockNotAvailableErrorH\x00R\x10lockNotAvailable\x12L\n" +
+	"\tbefore_gc\x18l \x01(\v2-.meridian.rangepb.BatchTimestampBeforeGCErrorH\x00R\bbeforeGcB\b\n" +
 	"\x06detail\"\xe9\x01\n" +
 	"\rBatchResponse\x12=\n" +
 	"\tresponses\x18\x01 \x03(\v2\x1f.meridian.rangepb.ResponseUnionR\tresponses\x12-\n" +
@@ -4210,7 +4377,7 @@ func file_range_rangepb_api_proto_rawDescGZIP() []byte {
 }
 
 var file_range_rangepb_api_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_range_rangepb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_range_rangepb_api_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
 var file_range_rangepb_api_proto_goTypes = []any{
 	(ChangeType)(0),                            // 0: meridian.rangepb.ChangeType
 	(*GetRequest)(nil),                         // 1: meridian.rangepb.GetRequest
@@ -4248,180 +4415,188 @@ var file_range_rangepb_api_proto_goTypes = []any{
 	(*SubsumeResponse)(nil),                    // 33: meridian.rangepb.SubsumeResponse
 	(*WaitAppliedRequest)(nil),                 // 34: meridian.rangepb.WaitAppliedRequest
 	(*WaitAppliedResponse)(nil),                // 35: meridian.rangepb.WaitAppliedResponse
-	(*RequestUnion)(nil),                       // 36: meridian.rangepb.RequestUnion
-	(*ResponseUnion)(nil),                      // 37: meridian.rangepb.ResponseUnion
-	(*BatchHeader)(nil),                        // 38: meridian.rangepb.BatchHeader
-	(*BatchRequest)(nil),                       // 39: meridian.rangepb.BatchRequest
-	(*NotLeaseHolderError)(nil),                // 40: meridian.rangepb.NotLeaseHolderError
-	(*RangeNotFoundError)(nil),                 // 41: meridian.rangepb.RangeNotFoundError
-	(*RangeKeyMismatchError)(nil),              // 42: meridian.rangepb.RangeKeyMismatchError
-	(*InvalidSplitKeyError)(nil),               // 43: meridian.rangepb.InvalidSplitKeyError
-	(*AmbiguousResultError)(nil),               // 44: meridian.rangepb.AmbiguousResultError
-	(*ConditionFailedError)(nil),               // 45: meridian.rangepb.ConditionFailedError
-	(*WriteTooOldError)(nil),                   // 46: meridian.rangepb.WriteTooOldError
-	(*CannotMergeError)(nil),                   // 47: meridian.rangepb.CannotMergeError
-	(*Error)(nil),                              // 48: meridian.rangepb.Error
-	(*BatchResponse)(nil),                      // 49: meridian.rangepb.BatchResponse
-	(*PingRequest)(nil),                        // 50: meridian.rangepb.PingRequest
-	(*PingResponse)(nil),                       // 51: meridian.rangepb.PingResponse
-	(*Timestamp)(nil),                          // 52: meridian.rangepb.Timestamp
-	(*Span)(nil),                               // 53: meridian.rangepb.Span
-	(*Lease)(nil),                              // 54: meridian.rangepb.Lease
-	(*ReplicaDescriptor)(nil),                  // 55: meridian.rangepb.ReplicaDescriptor
-	(*RangeDescriptor)(nil),                    // 56: meridian.rangepb.RangeDescriptor
-	(*MVCCStats)(nil),                          // 57: meridian.rangepb.MVCCStats
-	(*EndTxnRequest)(nil),                      // 58: meridian.rangepb.EndTxnRequest
-	(*HeartbeatTxnRequest)(nil),                // 59: meridian.rangepb.HeartbeatTxnRequest
-	(*PushTxnRequest)(nil),                     // 60: meridian.rangepb.PushTxnRequest
-	(*ResolveIntentRequest)(nil),               // 61: meridian.rangepb.ResolveIntentRequest
-	(*ResolveIntentRangeRequest)(nil),          // 62: meridian.rangepb.ResolveIntentRangeRequest
-	(*QueryTxnRequest)(nil),                    // 63: meridian.rangepb.QueryTxnRequest
-	(*RefreshRequest)(nil),                     // 64: meridian.rangepb.RefreshRequest
-	(*RefreshRangeRequest)(nil),                // 65: meridian.rangepb.RefreshRangeRequest
-	(*QueryIntentRequest)(nil),                 // 66: meridian.rangepb.QueryIntentRequest
-	(*RecoverTxnRequest)(nil),                  // 67: meridian.rangepb.RecoverTxnRequest
-	(*EndTxnResponse)(nil),                     // 68: meridian.rangepb.EndTxnResponse
-	(*HeartbeatTxnResponse)(nil),               // 69: meridian.rangepb.HeartbeatTxnResponse
-	(*PushTxnResponse)(nil),                    // 70: meridian.rangepb.PushTxnResponse
-	(*ResolveIntentResponse)(nil),              // 71: meridian.rangepb.ResolveIntentResponse
-	(*ResolveIntentRangeResponse)(nil),         // 72: meridian.rangepb.ResolveIntentRangeResponse
-	(*QueryTxnResponse)(nil),                   // 73: meridian.rangepb.QueryTxnResponse
-	(*RefreshResponse)(nil),                    // 74: meridian.rangepb.RefreshResponse
-	(*RefreshRangeResponse)(nil),               // 75: meridian.rangepb.RefreshRangeResponse
-	(*QueryIntentResponse)(nil),                // 76: meridian.rangepb.QueryIntentResponse
-	(*RecoverTxnResponse)(nil),                 // 77: meridian.rangepb.RecoverTxnResponse
-	(*Transaction)(nil),                        // 78: meridian.rangepb.Transaction
-	(*TransactionRetryError)(nil),              // 79: meridian.rangepb.TransactionRetryError
-	(*TransactionAbortedError)(nil),            // 80: meridian.rangepb.TransactionAbortedError
-	(*TransactionPushError)(nil),               // 81: meridian.rangepb.TransactionPushError
-	(*TransactionStatusError)(nil),             // 82: meridian.rangepb.TransactionStatusError
-	(*LockConflictError)(nil),                  // 83: meridian.rangepb.LockConflictError
-	(*ReadWithinUncertaintyIntervalError)(nil), // 84: meridian.rangepb.ReadWithinUncertaintyIntervalError
-	(*IndeterminateCommitError)(nil),           // 85: meridian.rangepb.IndeterminateCommitError
-	(*LockNotAvailableError)(nil),              // 86: meridian.rangepb.LockNotAvailableError
-	(*RaftMessageBatch)(nil),                   // 87: meridian.rangepb.RaftMessageBatch
-	(*SnapshotRequest)(nil),                    // 88: meridian.rangepb.SnapshotRequest
-	(*RaftMessageResponse)(nil),                // 89: meridian.rangepb.RaftMessageResponse
-	(*SnapshotResponse)(nil),                   // 90: meridian.rangepb.SnapshotResponse
+	(*GCRequest)(nil),                          // 36: meridian.rangepb.GCRequest
+	(*GCResponse)(nil),                         // 37: meridian.rangepb.GCResponse
+	(*RequestUnion)(nil),                       // 38: meridian.rangepb.RequestUnion
+	(*ResponseUnion)(nil),                      // 39: meridian.rangepb.ResponseUnion
+	(*BatchHeader)(nil),                        // 40: meridian.rangepb.BatchHeader
+	(*BatchRequest)(nil),                       // 41: meridian.rangepb.BatchRequest
+	(*NotLeaseHolderError)(nil),                // 42: meridian.rangepb.NotLeaseHolderError
+	(*RangeNotFoundError)(nil),                 // 43: meridian.rangepb.RangeNotFoundError
+	(*RangeKeyMismatchError)(nil),              // 44: meridian.rangepb.RangeKeyMismatchError
+	(*InvalidSplitKeyError)(nil),               // 45: meridian.rangepb.InvalidSplitKeyError
+	(*AmbiguousResultError)(nil),               // 46: meridian.rangepb.AmbiguousResultError
+	(*ConditionFailedError)(nil),               // 47: meridian.rangepb.ConditionFailedError
+	(*WriteTooOldError)(nil),                   // 48: meridian.rangepb.WriteTooOldError
+	(*CannotMergeError)(nil),                   // 49: meridian.rangepb.CannotMergeError
+	(*Error)(nil),                              // 50: meridian.rangepb.Error
+	(*BatchResponse)(nil),                      // 51: meridian.rangepb.BatchResponse
+	(*PingRequest)(nil),                        // 52: meridian.rangepb.PingRequest
+	(*PingResponse)(nil),                       // 53: meridian.rangepb.PingResponse
+	(*Timestamp)(nil),                          // 54: meridian.rangepb.Timestamp
+	(*Span)(nil),                               // 55: meridian.rangepb.Span
+	(*Lease)(nil),                              // 56: meridian.rangepb.Lease
+	(*ReplicaDescriptor)(nil),                  // 57: meridian.rangepb.ReplicaDescriptor
+	(*RangeDescriptor)(nil),                    // 58: meridian.rangepb.RangeDescriptor
+	(*MVCCStats)(nil),                          // 59: meridian.rangepb.MVCCStats
+	(*EndTxnRequest)(nil),                      // 60: meridian.rangepb.EndTxnRequest
+	(*HeartbeatTxnRequest)(nil),                // 61: meridian.rangepb.HeartbeatTxnRequest
+	(*PushTxnRequest)(nil),                     // 62: meridian.rangepb.PushTxnRequest
+	(*ResolveIntentRequest)(nil),               // 63: meridian.rangepb.ResolveIntentRequest
+	(*ResolveIntentRangeRequest)(nil),          // 64: meridian.rangepb.ResolveIntentRangeRequest
+	(*QueryTxnRequest)(nil),                    // 65: meridian.rangepb.QueryTxnRequest
+	(*RefreshRequest)(nil),                     // 66: meridian.rangepb.RefreshRequest
+	(*RefreshRangeRequest)(nil),                // 67: meridian.rangepb.RefreshRangeRequest
+	(*QueryIntentRequest)(nil),                 // 68: meridian.rangepb.QueryIntentRequest
+	(*RecoverTxnRequest)(nil),                  // 69: meridian.rangepb.RecoverTxnRequest
+	(*EndTxnResponse)(nil),                     // 70: meridian.rangepb.EndTxnResponse
+	(*HeartbeatTxnResponse)(nil),               // 71: meridian.rangepb.HeartbeatTxnResponse
+	(*PushTxnResponse)(nil),                    // 72: meridian.rangepb.PushTxnResponse
+	(*ResolveIntentResponse)(nil),              // 73: meridian.rangepb.ResolveIntentResponse
+	(*ResolveIntentRangeResponse)(nil),         // 74: meridian.rangepb.ResolveIntentRangeResponse
+	(*QueryTxnResponse)(nil),                   // 75: meridian.rangepb.QueryTxnResponse
+	(*RefreshResponse)(nil),                    // 76: meridian.rangepb.RefreshResponse
+	(*RefreshRangeResponse)(nil),               // 77: meridian.rangepb.RefreshRangeResponse
+	(*QueryIntentResponse)(nil),                // 78: meridian.rangepb.QueryIntentResponse
+	(*RecoverTxnResponse)(nil),                 // 79: meridian.rangepb.RecoverTxnResponse
+	(*Transaction)(nil),                        // 80: meridian.rangepb.Transaction
+	(*TransactionRetryError)(nil),              // 81: meridian.rangepb.TransactionRetryError
+	(*TransactionAbortedError)(nil),            // 82: meridian.rangepb.TransactionAbortedError
+	(*TransactionPushError)(nil),               // 83: meridian.rangepb.TransactionPushError
+	(*TransactionStatusError)(nil),             // 84: meridian.rangepb.TransactionStatusError
+	(*LockConflictError)(nil),                  // 85: meridian.rangepb.LockConflictError
+	(*ReadWithinUncertaintyIntervalError)(nil), // 86: meridian.rangepb.ReadWithinUncertaintyIntervalError
+	(*IndeterminateCommitError)(nil),           // 87: meridian.rangepb.IndeterminateCommitError
+	(*LockNotAvailableError)(nil),              // 88: meridian.rangepb.LockNotAvailableError
+	(*BatchTimestampBeforeGCError)(nil),        // 89: meridian.rangepb.BatchTimestampBeforeGCError
+	(*RaftMessageBatch)(nil),                   // 90: meridian.rangepb.RaftMessageBatch
+	(*SnapshotRequest)(nil),                    // 91: meridian.rangepb.SnapshotRequest
+	(*RaftMessageResponse)(nil),                // 92: meridian.rangepb.RaftMessageResponse
+	(*SnapshotResponse)(nil),                   // 93: meridian.rangepb.SnapshotResponse
 }
 var file_range_rangepb_api_proto_depIdxs = []int32{
-	52,  // 0: meridian.rangepb.GetResponse.timestamp:type_name -> meridian.rangepb.Timestamp
-	53,  // 1: meridian.rangepb.DeleteRangeRequest.span:type_name -> meridian.rangepb.Span
-	53,  // 2: meridian.rangepb.ScanRequest.span:type_name -> meridian.rangepb.Span
-	52,  // 3: meridian.rangepb.KeyValue.timestamp:type_name -> meridian.rangepb.Timestamp
+	54,  // 0: meridian.rangepb.GetResponse.timestamp:type_name -> meridian.rangepb.Timestamp
+	55,  // 1: meridian.rangepb.DeleteRangeRequest.span:type_name -> meridian.rangepb.Span
+	55,  // 2: meridian.rangepb.ScanRequest.span:type_name -> meridian.rangepb.Span
+	54,  // 3: meridian.rangepb.KeyValue.timestamp:type_name -> meridian.rangepb.Timestamp
 	14,  // 4: meridian.rangepb.ScanResponse.rows:type_name -> meridian.rangepb.KeyValue
-	54,  // 5: meridian.rangepb.RequestLeaseResponse.lease:type_name -> meridian.rangepb.Lease
-	55,  // 6: meridian.rangepb.TransferLeaseRequest.target:type_name -> meridian.rangepb.ReplicaDescriptor
+	56,  // 5: meridian.rangepb.RequestLeaseResponse.lease:type_name -> meridian.rangepb.Lease
+	57,  // 6: meridian.rangepb.TransferLeaseRequest.target:type_name -> meridian.rangepb.ReplicaDescriptor
 	0,   // 7: meridian.rangepb.ReplicaChange.type:type_name -> meridian.rangepb.ChangeType
 	20,  // 8: meridian.rangepb.ChangeReplicasRequest.changes:type_name -> meridian.rangepb.ReplicaChange
-	56,  // 9: meridian.rangepb.ChangeReplicasResponse.desc:type_name -> meridian.rangepb.RangeDescriptor
-	55,  // 10: meridian.rangepb.ReplicaChecksum.replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	58,  // 9: meridian.rangepb.ChangeReplicasResponse.desc:type_name -> meridian.rangepb.RangeDescriptor
+	57,  // 10: meridian.rangepb.ReplicaChecksum.replica:type_name -> meridian.rangepb.ReplicaDescriptor
 	24,  // 11: meridian.rangepb.ComputeChecksumResponse.checksums:type_name -> meridian.rangepb.ReplicaChecksum
 	24,  // 12: meridian.rangepb.CollectChecksumResponse.checksum:type_name -> meridian.rangepb.ReplicaChecksum
-	52,  // 13: meridian.rangepb.AdminSplitRequest.expiration:type_name -> meridian.rangepb.Timestamp
-	56,  // 14: meridian.rangepb.AdminSplitResponse.left:type_name -> meridian.rangepb.RangeDescriptor
-	56,  // 15: meridian.rangepb.AdminSplitResponse.right:type_name -> meridian.rangepb.RangeDescriptor
-	56,  // 16: meridian.rangepb.AdminMergeResponse.merged:type_name -> meridian.rangepb.RangeDescriptor
-	56,  // 17: meridian.rangepb.SubsumeRequest.left_desc:type_name -> meridian.rangepb.RangeDescriptor
-	56,  // 18: meridian.rangepb.SubsumeRequest.right_desc:type_name -> meridian.rangepb.RangeDescriptor
-	57,  // 19: meridian.rangepb.SubsumeResponse.stats:type_name -> meridian.rangepb.MVCCStats
-	52,  // 20: meridian.rangepb.SubsumeResponse.freeze_start:type_name -> meridian.rangepb.Timestamp
-	1,   // 21: meridian.rangepb.RequestUnion.get:type_name -> meridian.rangepb.GetRequest
-	3,   // 22: meridian.rangepb.RequestUnion.put:type_name -> meridian.rangepb.PutRequest
-	5,   // 23: meridian.rangepb.RequestUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutRequest
-	7,   // 24: meridian.rangepb.RequestUnion.increment:type_name -> meridian.rangepb.IncrementRequest
-	9,   // 25: meridian.rangepb.RequestUnion.delete:type_name -> meridian.rangepb.DeleteRequest
-	11,  // 26: meridian.rangepb.RequestUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeRequest
-	13,  // 27: meridian.rangepb.RequestUnion.scan:type_name -> meridian.rangepb.ScanRequest
-	16,  // 28: meridian.rangepb.RequestUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseRequest
-	18,  // 29: meridian.rangepb.RequestUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseRequest
-	21,  // 30: meridian.rangepb.RequestUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasRequest
-	23,  // 31: meridian.rangepb.RequestUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumRequest
-	26,  // 32: meridian.rangepb.RequestUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumRequest
-	28,  // 33: meridian.rangepb.RequestUnion.admin_split:type_name -> meridian.rangepb.AdminSplitRequest
-	30,  // 34: meridian.rangepb.RequestUnion.admin_merge:type_name -> meridian.rangepb.AdminMergeRequest
-	32,  // 35: meridian.rangepb.RequestUnion.subsume:type_name -> meridian.rangepb.SubsumeRequest
-	34,  // 36: meridian.rangepb.RequestUnion.wait_applied:type_name -> meridian.rangepb.WaitAppliedRequest
-	58,  // 37: meridian.rangepb.RequestUnion.end_txn:type_name -> meridian.rangepb.EndTxnRequest
-	59,  // 38: meridian.rangepb.RequestUnion.heartbeat_txn:type_name -> meridian.rangepb.HeartbeatTxnRequest
-	60,  // 39: meridian.rangepb.RequestUnion.push_txn:type_name -> meridian.rangepb.PushTxnRequest
-	61,  // 40: meridian.rangepb.RequestUnion.resolve_intent:type_name -> meridian.rangepb.ResolveIntentRequest
-	62,  // 41: meridian.rangepb.RequestUnion.resolve_intent_range:type_name -> meridian.rangepb.ResolveIntentRangeRequest
-	63,  // 42: meridian.rangepb.RequestUnion.query_txn:type_name -> meridian.rangepb.QueryTxnRequest
-	64,  // 43: meridian.rangepb.RequestUnion.refresh:type_name -> meridian.rangepb.RefreshRequest
-	65,  // 44: meridian.rangepb.RequestUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeRequest
-	66,  // 45: meridian.rangepb.RequestUnion.query_intent:type_name -> meridian.rangepb.QueryIntentRequest
-	67,  // 46: meridian.rangepb.RequestUnion.recover_txn:type_name -> meridian.rangepb.RecoverTxnRequest
-	2,   // 47: meridian.rangepb.ResponseUnion.get:type_name -> meridian.rangepb.GetResponse
-	4,   // 48: meridian.rangepb.ResponseUnion.put:type_name -> meridian.rangepb.PutResponse
-	6,   // 49: meridian.rangepb.ResponseUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutResponse
-	8,   // 50: meridian.rangepb.ResponseUnion.increment:type_name -> meridian.rangepb.IncrementResponse
-	10,  // 51: meridian.rangepb.ResponseUnion.delete:type_name -> meridian.rangepb.DeleteResponse
-	12,  // 52: meridian.rangepb.ResponseUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeResponse
-	15,  // 53: meridian.rangepb.ResponseUnion.scan:type_name -> meridian.rangepb.ScanResponse
-	17,  // 54: meridian.rangepb.ResponseUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseResponse
-	19,  // 55: meridian.rangepb.ResponseUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseResponse
-	22,  // 56: meridian.rangepb.ResponseUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasResponse
-	25,  // 57: meridian.rangepb.ResponseUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumResponse
-	27,  // 58: meridian.rangepb.ResponseUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumResponse
-	29,  // 59: meridian.rangepb.ResponseUnion.admin_split:type_name -> meridian.rangepb.AdminSplitResponse
-	31,  // 60: meridian.rangepb.ResponseUnion.admin_merge:type_name -> meridian.rangepb.AdminMergeResponse
-	33,  // 61: meridian.rangepb.ResponseUnion.subsume:type_name -> meridian.rangepb.SubsumeResponse
-	35,  // 62: meridian.rangepb.ResponseUnion.wait_applied:type_name -> meridian.rangepb.WaitAppliedResponse
-	68,  // 63: meridian.rangepb.ResponseUnion.end_txn:type_name -> meridian.rangepb.EndTxnResponse
-	69,  // 64: meridian.rangepb.ResponseUnion.heartbeat_txn:type_name -> meridian.rangepb.HeartbeatTxnResponse
-	70,  // 65: meridian.rangepb.ResponseUnion.push_txn:type_name -> meridian.rangepb.PushTxnResponse
-	71,  // 66: meridian.rangepb.ResponseUnion.resolve_intent:type_name -> meridian.rangepb.ResolveIntentResponse
-	72,  // 67: meridian.rangepb.ResponseUnion.resolve_intent_range:type_name -> meridian.rangepb.ResolveIntentRangeResponse
-	73,  // 68: meridian.rangepb.ResponseUnion.query_txn:type_name -> meridian.rangepb.QueryTxnResponse
-	74,  // 69: meridian.rangepb.ResponseUnion.refresh:type_name -> meridian.rangepb.RefreshResponse
-	75,  // 70: meridian.rangepb.ResponseUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeResponse
-	76,  // 71: meridian.rangepb.ResponseUnion.query_intent:type_name -> meridian.rangepb.QueryIntentResponse
-	77,  // 72: meridian.rangepb.ResponseUnion.recover_txn:type_name -> meridian.rangepb.RecoverTxnResponse
-	55,  // 73: meridian.rangepb.BatchHeader.replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	52,  // 74: meridian.rangepb.BatchHeader.timestamp:type_name -> meridian.rangepb.Timestamp
-	78,  // 75: meridian.rangepb.BatchHeader.txn:type_name -> meridian.rangepb.Transaction
-	38,  // 76: meridian.rangepb.BatchRequest.header:type_name -> meridian.rangepb.BatchHeader
-	36,  // 77: meridian.rangepb.BatchRequest.requests:type_name -> meridian.rangepb.RequestUnion
-	54,  // 78: meridian.rangepb.NotLeaseHolderError.lease:type_name -> meridian.rangepb.Lease
-	56,  // 79: meridian.rangepb.RangeKeyMismatchError.desc:type_name -> meridian.rangepb.RangeDescriptor
-	56,  // 80: meridian.rangepb.RangeKeyMismatchError.ranges:type_name -> meridian.rangepb.RangeDescriptor
-	56,  // 81: meridian.rangepb.InvalidSplitKeyError.desc:type_name -> meridian.rangepb.RangeDescriptor
-	52,  // 82: meridian.rangepb.WriteTooOldError.timestamp:type_name -> meridian.rangepb.Timestamp
-	52,  // 83: meridian.rangepb.WriteTooOldError.actual_timestamp:type_name -> meridian.rangepb.Timestamp
-	40,  // 84: meridian.rangepb.Error.not_lease_holder:type_name -> meridian.rangepb.NotLeaseHolderError
-	41,  // 85: meridian.rangepb.Error.range_not_found:type_name -> meridian.rangepb.RangeNotFoundError
-	42,  // 86: meridian.rangepb.Error.range_key_mismatch:type_name -> meridian.rangepb.RangeKeyMismatchError
-	44,  // 87: meridian.rangepb.Error.ambiguous_result:type_name -> meridian.rangepb.AmbiguousResultError
-	45,  // 88: meridian.rangepb.Error.condition_failed:type_name -> meridian.rangepb.ConditionFailedError
-	46,  // 89: meridian.rangepb.Error.write_too_old:type_name -> meridian.rangepb.WriteTooOldError
-	43,  // 90: meridian.rangepb.Error.invalid_split_key:type_name -> meridian.rangepb.InvalidSplitKeyError
-	47,  // 91: meridian.rangepb.Error.cannot_merge:type_name -> meridian.rangepb.CannotMergeError
-	79,  // 92: meridian.rangepb.Error.txn_retry:type_name -> meridian.rangepb.TransactionRetryError
-	80,  // 93: meridian.rangepb.Error.txn_aborted:type_name -> meridian.rangepb.TransactionAbortedError
-	81,  // 94: meridian.rangepb.Error.txn_push:type_name -> meridian.rangepb.TransactionPushError
-	82,  // 95: meridian.rangepb.Error.txn_status:type_name -> meridian.rangepb.TransactionStatusError
-	83,  // 96: meridian.rangepb.Error.lock_conflict:type_name -> meridian.rangepb.LockConflictError
-	84,  // 97: meridian.rangepb.Error.read_within_uncertainty:type_name -> meridian.rangepb.ReadWithinUncertaintyIntervalError
-	85,  // 98: meridian.rangepb.Error.indeterminate_commit:type_name -> meridian.rangepb.IndeterminateCommitError
-	86,  // 99: meridian.rangepb.Error.lock_not_available:type_name -> meridian.rangepb.LockNotAvailableError
-	37,  // 100: meridian.rangepb.BatchResponse.responses:type_name -> meridian.rangepb.ResponseUnion
-	48,  // 101: meridian.rangepb.BatchResponse.error:type_name -> meridian.rangepb.Error
-	52,  // 102: meridian.rangepb.BatchResponse.timestamp:type_name -> meridian.rangepb.Timestamp
-	78,  // 103: meridian.rangepb.BatchResponse.txn:type_name -> meridian.rangepb.Transaction
-	39,  // 104: meridian.rangepb.Internal.Batch:input_type -> meridian.rangepb.BatchRequest
-	87,  // 105: meridian.rangepb.Internal.RaftMessages:input_type -> meridian.rangepb.RaftMessageBatch
-	88,  // 106: meridian.rangepb.Internal.Snapshot:input_type -> meridian.rangepb.SnapshotRequest
-	50,  // 107: meridian.rangepb.Heartbeat.Ping:input_type -> meridian.rangepb.PingRequest
-	49,  // 108: meridian.rangepb.Internal.Batch:output_type -> meridian.rangepb.BatchResponse
-	89,  // 109: meridian.rangepb.Internal.RaftMessages:output_type -> meridian.rangepb.RaftMessageResponse
-	90,  // 110: meridian.rangepb.Internal.Snapshot:output_type -> meridian.rangepb.SnapshotResponse
-	51,  // 111: meridian.rangepb.Heartbeat.Ping:output_type -> meridian.rangepb.PingResponse
-	108, // [108:112] is the sub-list for method output_type
-	104, // [104:108] is the sub-list for method input_type
-	104, // [104:104] is the sub-list for extension type_name
-	104, // [104:104] is the sub-list for extension extendee
-	0,   // [0:104] is the sub-list for field type_name
+	54,  // 13: meridian.rangepb.AdminSplitRequest.expiration:type_name -> meridian.rangepb.Timestamp
+	58,  // 14: meridian.rangepb.AdminSplitResponse.left:type_name -> meridian.rangepb.RangeDescriptor
+	58,  // 15: meridian.rangepb.AdminSplitResponse.right:type_name -> meridian.rangepb.RangeDescriptor
+	58,  // 16: meridian.rangepb.AdminMergeResponse.merged:type_name -> meridian.rangepb.RangeDescriptor
+	58,  // 17: meridian.rangepb.SubsumeRequest.left_desc:type_name -> meridian.rangepb.RangeDescriptor
+	58,  // 18: meridian.rangepb.SubsumeRequest.right_desc:type_name -> meridian.rangepb.RangeDescriptor
+	59,  // 19: meridian.rangepb.SubsumeResponse.stats:type_name -> meridian.rangepb.MVCCStats
+	54,  // 20: meridian.rangepb.SubsumeResponse.freeze_start:type_name -> meridian.rangepb.Timestamp
+	54,  // 21: meridian.rangepb.SubsumeResponse.gc_threshold:type_name -> meridian.rangepb.Timestamp
+	54,  // 22: meridian.rangepb.GCRequest.threshold:type_name -> meridian.rangepb.Timestamp
+	1,   // 23: meridian.rangepb.RequestUnion.get:type_name -> meridian.rangepb.GetRequest
+	3,   // 24: meridian.rangepb.RequestUnion.put:type_name -> meridian.rangepb.PutRequest
+	5,   // 25: meridian.rangepb.RequestUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutRequest
+	7,   // 26: meridian.rangepb.RequestUnion.increment:type_name -> meridian.rangepb.IncrementRequest
+	9,   // 27: meridian.rangepb.RequestUnion.delete:type_name -> meridian.rangepb.DeleteRequest
+	11,  // 28: meridian.rangepb.RequestUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeRequest
+	13,  // 29: meridian.rangepb.RequestUnion.scan:type_name -> meridian.rangepb.ScanRequest
+	16,  // 30: meridian.rangepb.RequestUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseRequest
+	18,  // 31: meridian.rangepb.RequestUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseRequest
+	21,  // 32: meridian.rangepb.RequestUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasRequest
+	23,  // 33: meridian.rangepb.RequestUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumRequest
+	26,  // 34: meridian.rangepb.RequestUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumRequest
+	28,  // 35: meridian.rangepb.RequestUnion.admin_split:type_name -> meridian.rangepb.AdminSplitRequest
+	30,  // 36: meridian.rangepb.RequestUnion.admin_merge:type_name -> meridian.rangepb.AdminMergeRequest
+	32,  // 37: meridian.rangepb.RequestUnion.subsume:type_name -> meridian.rangepb.SubsumeRequest
+	34,  // 38: meridian.rangepb.RequestUnion.wait_applied:type_name -> meridian.rangepb.WaitAppliedRequest
+	36,  // 39: meridian.rangepb.RequestUnion.gc:type_name -> meridian.rangepb.GCRequest
+	60,  // 40: meridian.rangepb.RequestUnion.end_txn:type_name -> meridian.rangepb.EndTxnRequest
+	61,  // 41: meridian.rangepb.RequestUnion.heartbeat_txn:type_name -> meridian.rangepb.HeartbeatTxnRequest
+	62,  // 42: meridian.rangepb.RequestUnion.push_txn:type_name -> meridian.rangepb.PushTxnRequest
+	63,  // 43: meridian.rangepb.RequestUnion.resolve_intent:type_name -> meridian.rangepb.ResolveIntentRequest
+	64,  // 44: meridian.rangepb.RequestUnion.resolve_intent_range:type_name -> meridian.rangepb.ResolveIntentRangeRequest
+	65,  // 45: meridian.rangepb.RequestUnion.query_txn:type_name -> meridian.rangepb.QueryTxnRequest
+	66,  // 46: meridian.rangepb.RequestUnion.refresh:type_name -> meridian.rangepb.RefreshRequest
+	67,  // 47: meridian.rangepb.RequestUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeRequest
+	68,  // 48: meridian.rangepb.RequestUnion.query_intent:type_name -> meridian.rangepb.QueryIntentRequest
+	69,  // 49: meridian.rangepb.RequestUnion.recover_txn:type_name -> meridian.rangepb.RecoverTxnRequest
+	2,   // 50: meridian.rangepb.ResponseUnion.get:type_name -> meridian.rangepb.GetResponse
+	4,   // 51: meridian.rangepb.ResponseUnion.put:type_name -> meridian.rangepb.PutResponse
+	6,   // 52: meridian.rangepb.ResponseUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutResponse
+	8,   // 53: meridian.rangepb.ResponseUnion.increment:type_name -> meridian.rangepb.IncrementResponse
+	10,  // 54: meridian.rangepb.ResponseUnion.delete:type_name -> meridian.rangepb.DeleteResponse
+	12,  // 55: meridian.rangepb.ResponseUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeResponse
+	15,  // 56: meridian.rangepb.ResponseUnion.scan:type_name -> meridian.rangepb.ScanResponse
+	17,  // 57: meridian.rangepb.ResponseUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseResponse
+	19,  // 58: meridian.rangepb.ResponseUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseResponse
+	22,  // 59: meridian.rangepb.ResponseUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasResponse
+	25,  // 60: meridian.rangepb.ResponseUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumResponse
+	27,  // 61: meridian.rangepb.ResponseUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumResponse
+	29,  // 62: meridian.rangepb.ResponseUnion.admin_split:type_name -> meridian.rangepb.AdminSplitResponse
+	31,  // 63: meridian.rangepb.ResponseUnion.admin_merge:type_name -> meridian.rangepb.AdminMergeResponse
+	33,  // 64: meridian.rangepb.ResponseUnion.subsume:type_name -> meridian.rangepb.SubsumeResponse
+	35,  // 65: meridian.rangepb.ResponseUnion.wait_applied:type_name -> meridian.rangepb.WaitAppliedResponse
+	37,  // 66: meridian.rangepb.ResponseUnion.gc:type_name -> meridian.rangepb.GCResponse
+	70,  // 67: meridian.rangepb.ResponseUnion.end_txn:type_name -> meridian.rangepb.EndTxnResponse
+	71,  // 68: meridian.rangepb.ResponseUnion.heartbeat_txn:type_name -> meridian.rangepb.HeartbeatTxnResponse
+	72,  // 69: meridian.rangepb.ResponseUnion.push_txn:type_name -> meridian.rangepb.PushTxnResponse
+	73,  // 70: meridian.rangepb.ResponseUnion.resolve_intent:type_name -> meridian.rangepb.ResolveIntentResponse
+	74,  // 71: meridian.rangepb.ResponseUnion.resolve_intent_range:type_name -> meridian.rangepb.ResolveIntentRangeResponse
+	75,  // 72: meridian.rangepb.ResponseUnion.query_txn:type_name -> meridian.rangepb.QueryTxnResponse
+	76,  // 73: meridian.rangepb.ResponseUnion.refresh:type_name -> meridian.rangepb.RefreshResponse
+	77,  // 74: meridian.rangepb.ResponseUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeResponse
+	78,  // 75: meridian.rangepb.ResponseUnion.query_intent:type_name -> meridian.rangepb.QueryIntentResponse
+	79,  // 76: meridian.rangepb.ResponseUnion.recover_txn:type_name -> meridian.rangepb.RecoverTxnResponse
+	57,  // 77: meridian.rangepb.BatchHeader.replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	54,  // 78: meridian.rangepb.BatchHeader.timestamp:type_name -> meridian.rangepb.Timestamp
+	80,  // 79: meridian.rangepb.BatchHeader.txn:type_name -> meridian.rangepb.Transaction
+	40,  // 80: meridian.rangepb.BatchRequest.header:type_name -> meridian.rangepb.BatchHeader
+	38,  // 81: meridian.rangepb.BatchRequest.requests:type_name -> meridian.rangepb.RequestUnion
+	56,  // 82: meridian.rangepb.NotLeaseHolderError.lease:type_name -> meridian.rangepb.Lease
+	58,  // 83: meridian.rangepb.RangeKeyMismatchError.desc:type_name -> meridian.rangepb.RangeDescriptor
+	58,  // 84: meridian.rangepb.RangeKeyMismatchError.ranges:type_name -> meridian.rangepb.RangeDescriptor
+	58,  // 85: meridian.rangepb.InvalidSplitKeyError.desc:type_name -> meridian.rangepb.RangeDescriptor
+	54,  // 86: meridian.rangepb.WriteTooOldError.timestamp:type_name -> meridian.rangepb.Timestamp
+	54,  // 87: meridian.rangepb.WriteTooOldError.actual_timestamp:type_name -> meridian.rangepb.Timestamp
+	42,  // 88: meridian.rangepb.Error.not_lease_holder:type_name -> meridian.rangepb.NotLeaseHolderError
+	43,  // 89: meridian.rangepb.Error.range_not_found:type_name -> meridian.rangepb.RangeNotFoundError
+	44,  // 90: meridian.rangepb.Error.range_key_mismatch:type_name -> meridian.rangepb.RangeKeyMismatchError
+	46,  // 91: meridian.rangepb.Error.ambiguous_result:type_name -> meridian.rangepb.AmbiguousResultError
+	47,  // 92: meridian.rangepb.Error.condition_failed:type_name -> meridian.rangepb.ConditionFailedError
+	48,  // 93: meridian.rangepb.Error.write_too_old:type_name -> meridian.rangepb.WriteTooOldError
+	45,  // 94: meridian.rangepb.Error.invalid_split_key:type_name -> meridian.rangepb.InvalidSplitKeyError
+	49,  // 95: meridian.rangepb.Error.cannot_merge:type_name -> meridian.rangepb.CannotMergeError
+	81,  // 96: meridian.rangepb.Error.txn_retry:type_name -> meridian.rangepb.TransactionRetryError
+	82,  // 97: meridian.rangepb.Error.txn_aborted:type_name -> meridian.rangepb.TransactionAbortedError
+	83,  // 98: meridian.rangepb.Error.txn_push:type_name -> meridian.rangepb.TransactionPushError
+	84,  // 99: meridian.rangepb.Error.txn_status:type_name -> meridian.rangepb.TransactionStatusError
+	85,  // 100: meridian.rangepb.Error.lock_conflict:type_name -> meridian.rangepb.LockConflictError
+	86,  // 101: meridian.rangepb.Error.read_within_uncertainty:type_name -> meridian.rangepb.ReadWithinUncertaintyIntervalError
+	87,  // 102: meridian.rangepb.Error.indeterminate_commit:type_name -> meridian.rangepb.IndeterminateCommitError
+	88,  // 103: meridian.rangepb.Error.lock_not_available:type_name -> meridian.rangepb.LockNotAvailableError
+	89,  // 104: meridian.rangepb.Error.before_gc:type_name -> meridian.rangepb.BatchTimestampBeforeGCError
+	39,  // 105: meridian.rangepb.BatchResponse.responses:type_name -> meridian.rangepb.ResponseUnion
+	50,  // 106: meridian.rangepb.BatchResponse.error:type_name -> meridian.rangepb.Error
+	54,  // 107: meridian.rangepb.BatchResponse.timestamp:type_name -> meridian.rangepb.Timestamp
+	80,  // 108: meridian.rangepb.BatchResponse.txn:type_name -> meridian.rangepb.Transaction
+	41,  // 109: meridian.rangepb.Internal.Batch:input_type -> meridian.rangepb.BatchRequest
+	90,  // 110: meridian.rangepb.Internal.RaftMessages:input_type -> meridian.rangepb.RaftMessageBatch
+	91,  // 111: meridian.rangepb.Internal.Snapshot:input_type -> meridian.rangepb.SnapshotRequest
+	52,  // 112: meridian.rangepb.Heartbeat.Ping:input_type -> meridian.rangepb.PingRequest
+	51,  // 113: meridian.rangepb.Internal.Batch:output_type -> meridian.rangepb.BatchResponse
+	92,  // 114: meridian.rangepb.Internal.RaftMessages:output_type -> meridian.rangepb.RaftMessageResponse
+	93,  // 115: meridian.rangepb.Internal.Snapshot:output_type -> meridian.rangepb.SnapshotResponse
+	53,  // 116: meridian.rangepb.Heartbeat.Ping:output_type -> meridian.rangepb.PingResponse
+	113, // [113:117] is the sub-list for method output_type
+	109, // [109:113] is the sub-list for method input_type
+	109, // [109:109] is the sub-list for extension type_name
+	109, // [109:109] is the sub-list for extension extendee
+	0,   // [0:109] is the sub-list for field type_name
 }
 
 func init() { file_range_rangepb_api_proto_init() }
@@ -4431,7 +4606,7 @@ func file_range_rangepb_api_proto_init() {
 	}
 	file_range_rangepb_rangepb_proto_init()
 	file_range_rangepb_txn_proto_init()
-	file_range_rangepb_api_proto_msgTypes[35].OneofWrappers = []any{
+	file_range_rangepb_api_proto_msgTypes[37].OneofWrappers = []any{
 		(*RequestUnion_Get)(nil),
 		(*RequestUnion_Put)(nil),
 		(*RequestUnion_ConditionalPut)(nil),
@@ -4448,6 +4623,7 @@ func file_range_rangepb_api_proto_init() {
 		(*RequestUnion_AdminMerge)(nil),
 		(*RequestUnion_Subsume)(nil),
 		(*RequestUnion_WaitApplied)(nil),
+		(*RequestUnion_Gc)(nil),
 		(*RequestUnion_EndTxn)(nil),
 		(*RequestUnion_HeartbeatTxn)(nil),
 		(*RequestUnion_PushTxn)(nil),
@@ -4459,7 +4635,7 @@ func file_range_rangepb_api_proto_init() {
 		(*RequestUnion_QueryIntent)(nil),
 		(*RequestUnion_RecoverTxn)(nil),
 	}
-	file_range_rangepb_api_proto_msgTypes[36].OneofWrappers = []any{
+	file_range_rangepb_api_proto_msgTypes[38].OneofWrappers = []any{
 		(*ResponseUnion_Get)(nil),
 		(*ResponseUnion_Put)(nil),
 		(*ResponseUnion_ConditionalPut)(nil),
@@ -4476,6 +4652,7 @@ func file_range_rangepb_api_proto_init() {
 		(*ResponseUnion_AdminMerge)(nil),
 		(*ResponseUnion_Subsume)(nil),
 		(*ResponseUnion_WaitApplied)(nil),
+		(*ResponseUnion_Gc)(nil),
 		(*ResponseUnion_EndTxn)(nil),
 		(*ResponseUnion_HeartbeatTxn)(nil),
 		(*ResponseUnion_PushTxn)(nil),
@@ -4487,7 +4664,7 @@ func file_range_rangepb_api_proto_init() {
 		(*ResponseUnion_QueryIntent)(nil),
 		(*ResponseUnion_RecoverTxn)(nil),
 	}
-	file_range_rangepb_api_proto_msgTypes[47].OneofWrappers = []any{
+	file_range_rangepb_api_proto_msgTypes[49].OneofWrappers = []any{
 		(*Error_NotLeaseHolder)(nil),
 		(*Error_RangeNotFound)(nil),
 		(*Error_RangeKeyMismatch)(nil),
@@ -4504,6 +4681,7 @@ func file_range_rangepb_api_proto_init() {
 		(*Error_ReadWithinUncertainty)(nil),
 		(*Error_IndeterminateCommit)(nil),
 		(*Error_LockNotAvailable)(nil),
+		(*Error_BeforeGc)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -4511,7 +4689,7 @@ func file_range_rangepb_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_range_rangepb_api_proto_rawDesc), len(file_range_rangepb_api_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   51,
+			NumMessages:   53,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

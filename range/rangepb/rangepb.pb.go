@@ -690,7 +690,9 @@ type ReplicatedResult struct {
 	Merge *MergeTrigger `protobuf:"bytes,11,opt,name=merge,proto3" json:"merge,omitempty"`
 	// A merge freezes (or, once its transaction aborted, thaws) the right
 	// range.
-	Freeze        *MergeFreeze `protobuf:"bytes,12,opt,name=freeze,proto3" json:"freeze,omitempty"`
+	Freeze *MergeFreeze `protobuf:"bytes,12,opt,name=freeze,proto3" json:"freeze,omitempty"`
+	// A GC request raises the range's GC threshold (RangeAppliedState).
+	GcThreshold   *Timestamp `protobuf:"bytes,13,opt,name=gc_threshold,json=gcThreshold,proto3" json:"gc_threshold,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -809,6 +811,13 @@ func (x *ReplicatedResult) GetFreeze() *MergeFreeze {
 	return nil
 }
 
+func (x *ReplicatedResult) GetGcThreshold() *Timestamp {
+	if x != nil {
+		return x.GcThreshold
+	}
+	return nil
+}
+
 // MergeTrigger merges right_desc into the range, which becomes left_desc
 // (the merged descriptor). Every replica's store holds a replica of the
 // right range that has applied the freeze (right_applied_index): its data
@@ -823,8 +832,10 @@ type MergeTrigger struct {
 	// evaluated: the merge applies only to that descriptor.
 	ExpectedGeneration int64  `protobuf:"varint,5,opt,name=expected_generation,json=expectedGeneration,proto3" json:"expected_generation,omitempty"`
 	RightAppliedIndex  uint64 `protobuf:"varint,6,opt,name=right_applied_index,json=rightAppliedIndex,proto3" json:"right_applied_index,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// right_gc_threshold is the right range's GC threshold (Subsume).
+	RightGcThreshold *Timestamp `protobuf:"bytes,7,opt,name=right_gc_threshold,json=rightGcThreshold,proto3" json:"right_gc_threshold,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *MergeTrigger) Reset() {
@@ -897,6 +908,13 @@ func (x *MergeTrigger) GetRightAppliedIndex() uint64 {
 		return x.RightAppliedIndex
 	}
 	return 0
+}
+
+func (x *MergeTrigger) GetRightGcThreshold() *Timestamp {
+	if x != nil {
+		return x.RightGcThreshold
+	}
+	return nil
 }
 
 // MergeFreeze marks (clear: unmarks) a range frozen by the merge
@@ -1449,8 +1467,11 @@ type RangeAppliedState struct {
 	// RaftCommand.max_lease_index.
 	LeaseAppliedIndex uint64     `protobuf:"varint,3,opt,name=lease_applied_index,json=leaseAppliedIndex,proto3" json:"lease_applied_index,omitempty"`
 	Stats             *MVCCStats `protobuf:"bytes,4,opt,name=stats,proto3" json:"stats,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// gc_threshold: versions below it may have been garbage collected, so
+	// reads and writes below it are refused. It only rises.
+	GcThreshold   *Timestamp `protobuf:"bytes,5,opt,name=gc_threshold,json=gcThreshold,proto3" json:"gc_threshold,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RangeAppliedState) Reset() {
@@ -1507,6 +1528,13 @@ func (x *RangeAppliedState) GetLeaseAppliedIndex() uint64 {
 func (x *RangeAppliedState) GetStats() *MVCCStats {
 	if x != nil {
 		return x.Stats
+	}
+	return nil
+}
+
+func (x *RangeAppliedState) GetGcThreshold() *Timestamp {
+	if x != nil {
+		return x.GcThreshold
 	}
 	return nil
 }
@@ -1628,7 +1656,7 @@ const file_range_rangepb_rangepb_proto_rawDesc = "" +
 	"\tsys_bytes\x18\f \x01(\x03R\bsysBytes\x12\x1b\n" +
 	"\tsys_count\x18\r \x01(\x03R\bsysCount\x12\x1d\n" +
 	"\n" +
-	"lock_bytes\x18\x0e \x01(\x03R\tlockBytes\"\x8a\x05\n" +
+	"lock_bytes\x18\x0e \x01(\x03R\tlockBytes\"\xca\x05\n" +
 	"\x10ReplicatedResult\x124\n" +
 	"\tnew_lease\x18\x01 \x01(\v2\x17.meridian.rangepb.LeaseR\bnewLease\x12.\n" +
 	"\x13prev_lease_sequence\x18\x02 \x01(\x03R\x11prevLeaseSequence\x12S\n" +
@@ -1645,7 +1673,8 @@ const file_range_rangepb_rangepb_proto_rawDesc = "" +
 	"\x05split\x18\n" +
 	" \x01(\v2\x1e.meridian.rangepb.SplitTriggerR\x05split\x124\n" +
 	"\x05merge\x18\v \x01(\v2\x1e.meridian.rangepb.MergeTriggerR\x05merge\x125\n" +
-	"\x06freeze\x18\f \x01(\v2\x1d.meridian.rangepb.MergeFreezeR\x06freeze\"\xef\x02\n" +
+	"\x06freeze\x18\f \x01(\v2\x1d.meridian.rangepb.MergeFreezeR\x06freeze\x12>\n" +
+	"\fgc_threshold\x18\r \x01(\v2\x1b.meridian.rangepb.TimestampR\vgcThreshold\"\xba\x03\n" +
 	"\fMergeTrigger\x12>\n" +
 	"\tleft_desc\x18\x01 \x01(\v2!.meridian.rangepb.RangeDescriptorR\bleftDesc\x12@\n" +
 	"\n" +
@@ -1654,7 +1683,8 @@ const file_range_rangepb_rangepb_proto_rawDesc = "" +
 	"rightStats\x12>\n" +
 	"\ffreeze_start\x18\x04 \x01(\v2\x1b.meridian.rangepb.TimestampR\vfreezeStart\x12/\n" +
 	"\x13expected_generation\x18\x05 \x01(\x03R\x12expectedGeneration\x12.\n" +
-	"\x13right_applied_index\x18\x06 \x01(\x04R\x11rightAppliedIndex\"@\n" +
+	"\x13right_applied_index\x18\x06 \x01(\x04R\x11rightAppliedIndex\x12I\n" +
+	"\x12right_gc_threshold\x18\a \x01(\v2\x1b.meridian.rangepb.TimestampR\x10rightGcThreshold\"@\n" +
 	"\vMergeFreeze\x12\x1b\n" +
 	"\tmerge_txn\x18\x01 \x01(\fR\bmergeTxn\x12\x14\n" +
 	"\x05clear\x18\x02 \x01(\bR\x05clear\"\xff\x01\n" +
@@ -1697,12 +1727,13 @@ const file_range_rangepb_rangepb_proto_rawDesc = "" +
 	"\x05final\x18\x04 \x01(\bR\x05final\x12\x1a\n" +
 	"\bchecksum\x18\x05 \x01(\rR\bchecksum\"(\n" +
 	"\x10SnapshotResponse\x12\x14\n" +
-	"\x05error\x18\x01 \x01(\tR\x05error\"\xd0\x01\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error\"\x90\x02\n" +
 	"\x11RangeAppliedState\x12,\n" +
 	"\x12raft_applied_index\x18\x01 \x01(\x04R\x10raftAppliedIndex\x12*\n" +
 	"\x11raft_applied_term\x18\x02 \x01(\x04R\x0fraftAppliedTerm\x12.\n" +
 	"\x13lease_applied_index\x18\x03 \x01(\x04R\x11leaseAppliedIndex\x121\n" +
-	"\x05stats\x18\x04 \x01(\v2\x1b.meridian.rangepb.MVCCStatsR\x05stats\">\n" +
+	"\x05stats\x18\x04 \x01(\v2\x1b.meridian.rangepb.MVCCStatsR\x05stats\x12>\n" +
+	"\fgc_threshold\x18\x05 \x01(\v2\x1b.meridian.rangepb.TimestampR\vgcThreshold\">\n" +
 	"\x12RaftTruncatedState\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x04R\x05index\x12\x12\n" +
 	"\x04term\x18\x02 \x01(\x04R\x04term*n\n" +
@@ -1766,26 +1797,29 @@ var file_range_rangepb_rangepb_proto_depIdxs = []int32{
 	11, // 12: meridian.rangepb.ReplicatedResult.split:type_name -> meridian.rangepb.SplitTrigger
 	9,  // 13: meridian.rangepb.ReplicatedResult.merge:type_name -> meridian.rangepb.MergeTrigger
 	10, // 14: meridian.rangepb.ReplicatedResult.freeze:type_name -> meridian.rangepb.MergeFreeze
-	4,  // 15: meridian.rangepb.MergeTrigger.left_desc:type_name -> meridian.rangepb.RangeDescriptor
-	4,  // 16: meridian.rangepb.MergeTrigger.right_desc:type_name -> meridian.rangepb.RangeDescriptor
-	7,  // 17: meridian.rangepb.MergeTrigger.right_stats:type_name -> meridian.rangepb.MVCCStats
-	1,  // 18: meridian.rangepb.MergeTrigger.freeze_start:type_name -> meridian.rangepb.Timestamp
-	4,  // 19: meridian.rangepb.SplitTrigger.left_desc:type_name -> meridian.rangepb.RangeDescriptor
-	4,  // 20: meridian.rangepb.SplitTrigger.right_desc:type_name -> meridian.rangepb.RangeDescriptor
-	7,  // 21: meridian.rangepb.SplitTrigger.right_stats:type_name -> meridian.rangepb.MVCCStats
-	8,  // 22: meridian.rangepb.RaftCommand.result:type_name -> meridian.rangepb.ReplicatedResult
-	1,  // 23: meridian.rangepb.RaftCommand.timestamp:type_name -> meridian.rangepb.Timestamp
-	3,  // 24: meridian.rangepb.RaftMessage.from_replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	3,  // 25: meridian.rangepb.RaftMessage.to_replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	13, // 26: meridian.rangepb.RaftMessageBatch.messages:type_name -> meridian.rangepb.RaftMessage
-	14, // 27: meridian.rangepb.SnapshotRequest.header:type_name -> meridian.rangepb.RaftMessageBatch
-	4,  // 28: meridian.rangepb.SnapshotRequest.desc:type_name -> meridian.rangepb.RangeDescriptor
-	7,  // 29: meridian.rangepb.RangeAppliedState.stats:type_name -> meridian.rangepb.MVCCStats
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	1,  // 15: meridian.rangepb.ReplicatedResult.gc_threshold:type_name -> meridian.rangepb.Timestamp
+	4,  // 16: meridian.rangepb.MergeTrigger.left_desc:type_name -> meridian.rangepb.RangeDescriptor
+	4,  // 17: meridian.rangepb.MergeTrigger.right_desc:type_name -> meridian.rangepb.RangeDescriptor
+	7,  // 18: meridian.rangepb.MergeTrigger.right_stats:type_name -> meridian.rangepb.MVCCStats
+	1,  // 19: meridian.rangepb.MergeTrigger.freeze_start:type_name -> meridian.rangepb.Timestamp
+	1,  // 20: meridian.rangepb.MergeTrigger.right_gc_threshold:type_name -> meridian.rangepb.Timestamp
+	4,  // 21: meridian.rangepb.SplitTrigger.left_desc:type_name -> meridian.rangepb.RangeDescriptor
+	4,  // 22: meridian.rangepb.SplitTrigger.right_desc:type_name -> meridian.rangepb.RangeDescriptor
+	7,  // 23: meridian.rangepb.SplitTrigger.right_stats:type_name -> meridian.rangepb.MVCCStats
+	8,  // 24: meridian.rangepb.RaftCommand.result:type_name -> meridian.rangepb.ReplicatedResult
+	1,  // 25: meridian.rangepb.RaftCommand.timestamp:type_name -> meridian.rangepb.Timestamp
+	3,  // 26: meridian.rangepb.RaftMessage.from_replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	3,  // 27: meridian.rangepb.RaftMessage.to_replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	13, // 28: meridian.rangepb.RaftMessageBatch.messages:type_name -> meridian.rangepb.RaftMessage
+	14, // 29: meridian.rangepb.SnapshotRequest.header:type_name -> meridian.rangepb.RaftMessageBatch
+	4,  // 30: meridian.rangepb.SnapshotRequest.desc:type_name -> meridian.rangepb.RangeDescriptor
+	7,  // 31: meridian.rangepb.RangeAppliedState.stats:type_name -> meridian.rangepb.MVCCStats
+	1,  // 32: meridian.rangepb.RangeAppliedState.gc_threshold:type_name -> meridian.rangepb.Timestamp
+	33, // [33:33] is the sub-list for method output_type
+	33, // [33:33] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_range_rangepb_rangepb_proto_init() }

@@ -2125,6 +2125,60 @@ func (x *LockNotAvailableError) GetNoWait() bool {
 	return false
 }
 
+// BatchTimestampBeforeGCError: a read or write below the range's GC
+// threshold (kv.BatchTimestampBeforeGCError).
+type BatchTimestampBeforeGCError struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Timestamp     *Timestamp             `protobuf:"bytes,1,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	Threshold     *Timestamp             `protobuf:"bytes,2,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchTimestampBeforeGCError) Reset() {
+	*x = BatchTimestampBeforeGCError{}
+	mi := &file_range_rangepb_txn_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchTimestampBeforeGCError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchTimestampBeforeGCError) ProtoMessage() {}
+
+func (x *BatchTimestampBeforeGCError) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_txn_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchTimestampBeforeGCError.ProtoReflect.Descriptor instead.
+func (*BatchTimestampBeforeGCError) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *BatchTimestampBeforeGCError) GetTimestamp() *Timestamp {
+	if x != nil {
+		return x.Timestamp
+	}
+	return nil
+}
+
+func (x *BatchTimestampBeforeGCError) GetThreshold() *Timestamp {
+	if x != nil {
+		return x.Threshold
+	}
+	return nil
+}
+
 // ReadWithinUncertaintyIntervalError: a read found a value in its
 // uncertainty interval (kv.ReadWithinUncertaintyIntervalError).
 type ReadWithinUncertaintyIntervalError struct {
@@ -2140,7 +2194,7 @@ type ReadWithinUncertaintyIntervalError struct {
 
 func (x *ReadWithinUncertaintyIntervalError) Reset() {
 	*x = ReadWithinUncertaintyIntervalError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[33]
+	mi := &file_range_rangepb_txn_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2152,7 +2206,7 @@ func (x *ReadWithinUncertaintyIntervalError) String() string {
 func (*ReadWithinUncertaintyIntervalError) ProtoMessage() {}
 
 func (x *ReadWithinUncertaintyIntervalError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[33]
+	mi := &file_range_rangepb_txn_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2165,7 +2219,7 @@ func (x *ReadWithinUncertaintyIntervalError) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use ReadWithinUncertaintyIntervalError.ProtoReflect.Descriptor instead.
 func (*ReadWithinUncertaintyIntervalError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{33}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ReadWithinUncertaintyIntervalError) GetKey() []byte {
@@ -2326,7 +2380,10 @@ const file_range_rangepb_txn_proto_rawDesc = "" +
 	"\aintents\x18\x01 \x03(\v2\x18.meridian.rangepb.IntentR\aintents\"^\n" +
 	"\x15LockNotAvailableError\x12,\n" +
 	"\x04lock\x18\x01 \x01(\v2\x18.meridian.rangepb.IntentR\x04lock\x12\x17\n" +
-	"\ano_wait\x18\x02 \x01(\bR\x06noWait\"\xec\x02\n" +
+	"\ano_wait\x18\x02 \x01(\bR\x06noWait\"\x93\x01\n" +
+	"\x1bBatchTimestampBeforeGCError\x129\n" +
+	"\ttimestamp\x18\x01 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\x129\n" +
+	"\tthreshold\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\tthreshold\"\xec\x02\n" +
 	"\"ReadWithinUncertaintyIntervalError\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12B\n" +
 	"\x0eread_timestamp\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\rreadTimestamp\x12D\n" +
@@ -2364,7 +2421,7 @@ func file_range_rangepb_txn_proto_rawDescGZIP() []byte {
 }
 
 var file_range_rangepb_txn_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_range_rangepb_txn_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_range_rangepb_txn_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_range_rangepb_txn_proto_goTypes = []any{
 	(TransactionStatus)(0),                     // 0: meridian.rangepb.TransactionStatus
 	(PushTxnType)(0),                           // 1: meridian.rangepb.PushTxnType
@@ -2402,52 +2459,53 @@ var file_range_rangepb_txn_proto_goTypes = []any{
 	(*Intent)(nil),                             // 33: meridian.rangepb.Intent
 	(*LockConflictError)(nil),                  // 34: meridian.rangepb.LockConflictError
 	(*LockNotAvailableError)(nil),              // 35: meridian.rangepb.LockNotAvailableError
-	(*ReadWithinUncertaintyIntervalError)(nil), // 36: meridian.rangepb.ReadWithinUncertaintyIntervalError
-	(*Timestamp)(nil),                          // 37: meridian.rangepb.Timestamp
-	(*Span)(nil),                               // 38: meridian.rangepb.Span
+	(*BatchTimestampBeforeGCError)(nil),        // 36: meridian.rangepb.BatchTimestampBeforeGCError
+	(*ReadWithinUncertaintyIntervalError)(nil), // 37: meridian.rangepb.ReadWithinUncertaintyIntervalError
+	(*Timestamp)(nil),                          // 38: meridian.rangepb.Timestamp
+	(*Span)(nil),                               // 39: meridian.rangepb.Span
 }
 var file_range_rangepb_txn_proto_depIdxs = []int32{
-	37, // 0: meridian.rangepb.TxnMeta.write_timestamp:type_name -> meridian.rangepb.Timestamp
-	37, // 1: meridian.rangepb.TxnMeta.min_timestamp:type_name -> meridian.rangepb.Timestamp
+	38, // 0: meridian.rangepb.TxnMeta.write_timestamp:type_name -> meridian.rangepb.Timestamp
+	38, // 1: meridian.rangepb.TxnMeta.min_timestamp:type_name -> meridian.rangepb.Timestamp
 	3,  // 2: meridian.rangepb.Transaction.meta:type_name -> meridian.rangepb.TxnMeta
 	0,  // 3: meridian.rangepb.Transaction.status:type_name -> meridian.rangepb.TransactionStatus
-	37, // 4: meridian.rangepb.Transaction.read_timestamp:type_name -> meridian.rangepb.Timestamp
-	37, // 5: meridian.rangepb.Transaction.last_heartbeat:type_name -> meridian.rangepb.Timestamp
-	37, // 6: meridian.rangepb.Transaction.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
-	38, // 7: meridian.rangepb.Transaction.lock_spans:type_name -> meridian.rangepb.Span
+	38, // 4: meridian.rangepb.Transaction.read_timestamp:type_name -> meridian.rangepb.Timestamp
+	38, // 5: meridian.rangepb.Transaction.last_heartbeat:type_name -> meridian.rangepb.Timestamp
+	38, // 6: meridian.rangepb.Transaction.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
+	39, // 7: meridian.rangepb.Transaction.lock_spans:type_name -> meridian.rangepb.Span
 	6,  // 8: meridian.rangepb.Transaction.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
 	5,  // 9: meridian.rangepb.Transaction.in_flight_writes:type_name -> meridian.rangepb.SequencedWrite
 	3,  // 10: meridian.rangepb.TxnRecord.meta:type_name -> meridian.rangepb.TxnMeta
 	0,  // 11: meridian.rangepb.TxnRecord.status:type_name -> meridian.rangepb.TransactionStatus
-	37, // 12: meridian.rangepb.TxnRecord.last_heartbeat:type_name -> meridian.rangepb.Timestamp
-	38, // 13: meridian.rangepb.TxnRecord.lock_spans:type_name -> meridian.rangepb.Span
+	38, // 12: meridian.rangepb.TxnRecord.last_heartbeat:type_name -> meridian.rangepb.Timestamp
+	39, // 13: meridian.rangepb.TxnRecord.lock_spans:type_name -> meridian.rangepb.Span
 	6,  // 14: meridian.rangepb.TxnRecord.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
 	5,  // 15: meridian.rangepb.TxnRecord.in_flight_writes:type_name -> meridian.rangepb.SequencedWrite
-	38, // 16: meridian.rangepb.EndTxnRequest.lock_spans:type_name -> meridian.rangepb.Span
+	39, // 16: meridian.rangepb.EndTxnRequest.lock_spans:type_name -> meridian.rangepb.Span
 	5,  // 17: meridian.rangepb.EndTxnRequest.in_flight_writes:type_name -> meridian.rangepb.SequencedWrite
 	4,  // 18: meridian.rangepb.EndTxnResponse.txn:type_name -> meridian.rangepb.Transaction
-	37, // 19: meridian.rangepb.HeartbeatTxnRequest.now:type_name -> meridian.rangepb.Timestamp
+	38, // 19: meridian.rangepb.HeartbeatTxnRequest.now:type_name -> meridian.rangepb.Timestamp
 	4,  // 20: meridian.rangepb.HeartbeatTxnResponse.txn:type_name -> meridian.rangepb.Transaction
 	3,  // 21: meridian.rangepb.PushTxnRequest.pushee:type_name -> meridian.rangepb.TxnMeta
-	37, // 22: meridian.rangepb.PushTxnRequest.push_to:type_name -> meridian.rangepb.Timestamp
+	38, // 22: meridian.rangepb.PushTxnRequest.push_to:type_name -> meridian.rangepb.Timestamp
 	1,  // 23: meridian.rangepb.PushTxnRequest.push_type:type_name -> meridian.rangepb.PushTxnType
 	4,  // 24: meridian.rangepb.PushTxnResponse.pushee_txn:type_name -> meridian.rangepb.Transaction
 	3,  // 25: meridian.rangepb.ResolveIntentRequest.txn:type_name -> meridian.rangepb.TxnMeta
 	0,  // 26: meridian.rangepb.ResolveIntentRequest.status:type_name -> meridian.rangepb.TransactionStatus
 	6,  // 27: meridian.rangepb.ResolveIntentRequest.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
-	38, // 28: meridian.rangepb.ResolveIntentRangeRequest.span:type_name -> meridian.rangepb.Span
+	39, // 28: meridian.rangepb.ResolveIntentRangeRequest.span:type_name -> meridian.rangepb.Span
 	3,  // 29: meridian.rangepb.ResolveIntentRangeRequest.txn:type_name -> meridian.rangepb.TxnMeta
 	0,  // 30: meridian.rangepb.ResolveIntentRangeRequest.status:type_name -> meridian.rangepb.TransactionStatus
 	6,  // 31: meridian.rangepb.ResolveIntentRangeRequest.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
 	3,  // 32: meridian.rangepb.QueryTxnRequest.txn:type_name -> meridian.rangepb.TxnMeta
 	4,  // 33: meridian.rangepb.QueryTxnResponse.queried_txn:type_name -> meridian.rangepb.Transaction
 	3,  // 34: meridian.rangepb.QueryIntentRequest.txn:type_name -> meridian.rangepb.TxnMeta
-	37, // 35: meridian.rangepb.QueryIntentResponse.timestamp:type_name -> meridian.rangepb.Timestamp
+	38, // 35: meridian.rangepb.QueryIntentResponse.timestamp:type_name -> meridian.rangepb.Timestamp
 	3,  // 36: meridian.rangepb.RecoverTxnRequest.txn:type_name -> meridian.rangepb.TxnMeta
 	4,  // 37: meridian.rangepb.RecoverTxnResponse.recovered_txn:type_name -> meridian.rangepb.Transaction
-	37, // 38: meridian.rangepb.RefreshRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
-	38, // 39: meridian.rangepb.RefreshRangeRequest.span:type_name -> meridian.rangepb.Span
-	37, // 40: meridian.rangepb.RefreshRangeRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
+	38, // 38: meridian.rangepb.RefreshRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
+	39, // 39: meridian.rangepb.RefreshRangeRequest.span:type_name -> meridian.rangepb.Span
+	38, // 40: meridian.rangepb.RefreshRangeRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
 	2,  // 41: meridian.rangepb.TransactionRetryError.reason:type_name -> meridian.rangepb.TransactionRetryReason
 	4,  // 42: meridian.rangepb.TransactionRetryError.txn:type_name -> meridian.rangepb.Transaction
 	4,  // 43: meridian.rangepb.TransactionAbortedError.txn:type_name -> meridian.rangepb.Transaction
@@ -2457,15 +2515,17 @@ var file_range_rangepb_txn_proto_depIdxs = []int32{
 	3,  // 47: meridian.rangepb.Intent.txn:type_name -> meridian.rangepb.TxnMeta
 	33, // 48: meridian.rangepb.LockConflictError.intents:type_name -> meridian.rangepb.Intent
 	33, // 49: meridian.rangepb.LockNotAvailableError.lock:type_name -> meridian.rangepb.Intent
-	37, // 50: meridian.rangepb.ReadWithinUncertaintyIntervalError.read_timestamp:type_name -> meridian.rangepb.Timestamp
-	37, // 51: meridian.rangepb.ReadWithinUncertaintyIntervalError.value_timestamp:type_name -> meridian.rangepb.Timestamp
-	37, // 52: meridian.rangepb.ReadWithinUncertaintyIntervalError.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
-	37, // 53: meridian.rangepb.ReadWithinUncertaintyIntervalError.local_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
-	54, // [54:54] is the sub-list for method output_type
-	54, // [54:54] is the sub-list for method input_type
-	54, // [54:54] is the sub-list for extension type_name
-	54, // [54:54] is the sub-list for extension extendee
-	0,  // [0:54] is the sub-list for field type_name
+	38, // 50: meridian.rangepb.BatchTimestampBeforeGCError.timestamp:type_name -> meridian.rangepb.Timestamp
+	38, // 51: meridian.rangepb.BatchTimestampBeforeGCError.threshold:type_name -> meridian.rangepb.Timestamp
+	38, // 52: meridian.rangepb.ReadWithinUncertaintyIntervalError.read_timestamp:type_name -> meridian.rangepb.Timestamp
+	38, // 53: meridian.rangepb.ReadWithinUncertaintyIntervalError.value_timestamp:type_name -> meridian.rangepb.Timestamp
+	38, // 54: meridian.rangepb.ReadWithinUncertaintyIntervalError.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
+	38, // 55: meridian.rangepb.ReadWithinUncertaintyIntervalError.local_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
+	56, // [56:56] is the sub-list for method output_type
+	56, // [56:56] is the sub-list for method input_type
+	56, // [56:56] is the sub-list for extension type_name
+	56, // [56:56] is the sub-list for extension extendee
+	0,  // [0:56] is the sub-list for field type_name
 }
 
 func init() { file_range_rangepb_txn_proto_init() }
@@ -2480,7 +2540,7 @@ func file_range_rangepb_txn_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_range_rangepb_txn_proto_rawDesc), len(file_range_rangepb_txn_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   34,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

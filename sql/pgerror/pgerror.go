@@ -57,6 +57,7 @@ const (
 	CodeTooManyConnections          Code = "53300"
 	CodeQueryCanceled               Code = "57014"
 	CodeLockNotAvailable            Code = "55P03"
+	CodeSnapshotTooOld              Code = "72000"
 	CodeAdminShutdown               Code = "57P01"
 	CodeCannotConnectNow            Code = "57P03"
 	CodeInternalError               Code = "XX000"

@@ -86,7 +86,14 @@ func sqlError(err error) error {
 	}
 	var amb *kvserver.AmbiguousResultError
 	var lna *kv.LockNotAvailableError
+	var bgc *kv.BatchTimestampBeforeGCError
 	switch {
+	case errors.As(err, &bgc):
+		// PostgreSQL's error for a snapshot whose old row versions were
+		// vacuumed away (old_snapshot_threshold).
+		return pgerror.WithHint(pgerror.Newf(pgerror.CodeSnapshotTooOld,
+			"snapshot too old: cannot read at %s, at or below the GC threshold %s of the data", bgc.Timestamp, bgc.Threshold),
+			"Versions older than the zone's gc.ttlseconds are garbage collected: read at a later time (AS OF SYSTEM TIME), or raise gc.ttlseconds with ALTER ... CONFIGURE ZONE.")
 	case errors.As(err, &lna) && lna.NoWait:
 		// PostgreSQL names the relation; the key's table is not known here.
 		return pgerror.New(pgerror.CodeLockNotAvailable, "could not obtain lock on row: another transaction holds it (NOWAIT)")

@@ -1,0 +1,346 @@
+package kvserver_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
+	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/range/kvserver"
+	"github.com/meridiandb/meridian/range/kvserver/kvtest"
+	"github.com/meridiandb/meridian/range/rangepb"
+)
+
+// TestGCQueue: 3 nodes; 50 keys written five times, 10 of them deleted
+// after. Three seconds later, with a TTL of one second, the GC queue raises the range's GC
+// threshold above the writes and leaves one version of each live key and
+// nothing of the deleted ones, on every replica, with stats that match the
+// data. A read at a time before the threshold is refused
+// (BatchTimestampBeforeGCError), reads now see the last values, and a
+// split's right-hand side and a merge keep the threshold.
+func TestGCQueue(t *testing.T) {
+	c, ds := newSplitCluster(t, kvtest.Options{Nodes: 3})
+	ctx := testCtx(t)
+	splitAt(t, ctx, ds, userKey(0))
+	const keys, deleted, versions = 50, 10, 5
+	var early hlc.Timestamp
+	for v := range versions {
+		var reqs []*rangepb.RequestUnion
+		for i := range keys {
+			reqs = append(reqs, put(userKey(i), fmt.Sprintf("v%d", v)))
+		}
+		resp, err := send(ctx, ds, reqs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v == 0 {
+			early = hlc.Timestamp{WallTime: resp.Timestamp.GetWallTime(), Logical: resp.Timestamp.GetLogical()}
+		}
+	}
+	var dels []*rangepb.RequestUnion
+	for i := range deleted {
+		dels = append(dels, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Delete{Delete: &rangepb.DeleteRequest{Key: []byte(userKey(i))}}})
+	}
+	if _, err := send(ctx, ds, dels...); err != nil {
+		t.Fatal(err)
+	}
+	readAt := func(ts hlc.Timestamp, key string) (*rangepb.BatchResponse, error) {
+		return ds.Send(ctx, &rangepb.BatchRequest{
+			Header:   &rangepb.BatchHeader{Timestamp: &rangepb.Timestamp{WallTime: ts.WallTime, Logical: ts.Logical}},
+			Requests: []*rangepb.RequestUnion{get(key)},
+		})
+	}
+	if resp, err := readAt(early, userKey(20)); err != nil || string(resp.Responses[0].GetGet().Value) != "v0" {
+		t.Fatalf("before GC, a read at the first write's time: %v, %v", resp, err)
+	}
+	desc, err := ds.RangeFor(ctx, []byte(userKey(0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := kvserver.RangeID(desc.RangeId)
+	if n := countVersions(t, c.Nodes[0].Store.Engine(), userKey(0), userKey(keys)); n != keys*versions+deleted {
+		t.Fatalf("%d versions before GC", n)
+	}
+
+	// The versions age past the TTL.
+	c.Manual.Increment(int64(3 * time.Second))
+	for _, n := range c.Nodes {
+		n.Store.SetQueueSettings(kvserver.QueueSettings{
+			EnableGC: true, GCTTL: time.Second, GCMinBytes: 1, Interval: 20 * time.Millisecond,
+		})
+	}
+	want := (keys - deleted) * 1
+	succeedsSoon(t, func() error {
+		for i, n := range c.Nodes {
+			if got := countVersions(t, n.Store.Engine(), userKey(0), userKey(keys)); got != want {
+				return errors.Newf("node %d holds %d versions, want %d (GC queue: %+v)", i+1, got, want, n.Store.GCStats())
+			}
+		}
+		return nil
+	})
+	for _, n := range c.Nodes {
+		n.Store.SetQueueSettings(kvserver.QueueSettings{})
+	}
+	var threshold hlc.Timestamp
+	for i, n := range c.Nodes {
+		r, err := n.Store.GetReplica(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		th := r.GCThreshold()
+		if th.LessEq(early) {
+			t.Fatalf("node %d: GC threshold %s not above the first write (%s)", i+1, th, early)
+		}
+		threshold.Forward(th)
+		got, recomputed, err := r.StatsAndRecompute()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != recomputed {
+			t.Fatalf("node %d: stats after GC\n%+v\nrecomputed\n%+v", i+1, got, recomputed)
+		}
+	}
+	if err := c.CheckConsistency(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+
+	var bgc *kv.BatchTimestampBeforeGCError
+	if _, err := readAt(early, userKey(20)); !errors.As(err, &bgc) || bgc.Timestamp != early {
+		t.Fatalf("a read below the GC threshold: %v, want a BatchTimestampBeforeGCError at %s", err, early)
+	}
+	rows := scanAll(t, ctx, ds, userKey(0), userKey(keys))
+	if len(rows) != keys-deleted {
+		t.Fatalf("a scan now finds %d keys, want %d", len(rows), keys-deleted)
+	}
+	for _, row := range rows {
+		if string(row.Value) != fmt.Sprintf("v%d", versions-1) {
+			t.Fatalf("%s = %q after GC", row.Key, row.Value)
+		}
+	}
+
+	// The right-hand side of a split starts with the left's threshold; a
+	// merge keeps it.
+	res := splitAt(t, ctx, ds, userKey(30))
+	rightID := kvserver.RangeID(res.Right.GetRangeId())
+	for i, n := range c.Nodes {
+		succeedsSoon(t, func() error {
+			r, err := n.Store.GetReplica(rightID)
+			if err != nil {
+				return err
+			}
+			if th := r.GCThreshold(); th != threshold {
+				return errors.Newf("node %d: the right-hand side's GC threshold is %s, want %s", i+1, th, threshold)
+			}
+			return nil
+		})
+	}
+	if _, err := readAt(early, userKey(40)); !errors.As(err, &bgc) {
+		t.Fatalf("a read below the GC threshold on the right-hand side: %v", err)
+	}
+	if _, err := ds.AdminMerge(ctx, []byte(userKey(0))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readAt(early, userKey(40)); !errors.As(err, &bgc) {
+		t.Fatalf("a read below the GC threshold after the merge: %v", err)
+	}
+}
+
+// TestGCUnderLoad: the GC queue collects with a TTL of 100 ms while
+// writers overwrite 40 keys as fast as they can and readers read single
+// keys and scan them all, in the present, for two seconds (the cluster's
+// clock follows real time). No read returns less than the last value
+// acknowledged before it began, a scan always finds every key, the GC
+// removed versions all along, and at the end each replica's stats match
+// its data and the replicas agree.
+func TestGCUnderLoad(t *testing.T) {
+	c, ds := newSplitCluster(t, kvtest.Options{Nodes: 3})
+	ctx := testCtx(t)
+	splitAt(t, ctx, ds, userKey(0))
+	const keys, writers = 40, 4
+	var reqs []*rangepb.RequestUnion
+	for i := range keys {
+		reqs = append(reqs, put(userKey(i), "0"))
+	}
+	if _, err := send(ctx, ds, reqs...); err != nil {
+		t.Fatal(err)
+	}
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	if err := c.Stopper.RunAsyncTask("manual-clock", func(context.Context) {
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		last := time.Now()
+		for lctx.Err() == nil {
+			select {
+			case <-lctx.Done():
+			case <-tick.C:
+			}
+			now := time.Now()
+			c.Manual.Increment(int64(now.Sub(last)))
+			last = now
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range c.Nodes {
+		n.Store.SetQueueSettings(kvserver.QueueSettings{
+			EnableGC: true, GCTTL: 100 * time.Millisecond, GCMinBytes: 1, Interval: 10 * time.Millisecond,
+		})
+	}
+
+	// acked[i] is the last value acknowledged for key i (writer i%writers
+	// owns it; values count up).
+	var mu sync.Mutex
+	acked := make([]int, keys)
+	var failures []error
+	fail := func(err error) {
+		mu.Lock()
+		failures = append(failures, err)
+		mu.Unlock()
+		stop()
+	}
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for v := 1; lctx.Err() == nil; v++ {
+				for i := w; i < keys && lctx.Err() == nil; i += writers {
+					if _, err := send(lctx, ds, put(userKey(i), strconv.Itoa(v))); err != nil {
+						if lctx.Err() == nil {
+							fail(errors.Wrapf(err, "writing %s", userKey(i)))
+						}
+						return
+					}
+					mu.Lock()
+					acked[i] = v
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for rd := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(rd), 11))
+			for n := 0; lctx.Err() == nil; n++ {
+				mu.Lock()
+				floor := append([]int(nil), acked...)
+				mu.Unlock()
+				var rows []*rangepb.KeyValue
+				if n%10 == 9 {
+					resp, err := send(lctx, ds, scan(userKey(0), userKey(keys), 0, false))
+					if err != nil {
+						if lctx.Err() == nil {
+							fail(errors.Wrap(err, "scanning"))
+						}
+						return
+					}
+					if rows = resp.Responses[0].GetScan().Rows; len(rows) != keys {
+						fail(errors.Newf("a scan found %d keys of %d", len(rows), keys))
+						return
+					}
+				} else {
+					k := rng.IntN(keys)
+					resp, err := send(lctx, ds, get(userKey(k)))
+					if err != nil {
+						if lctx.Err() == nil {
+							fail(errors.Wrapf(err, "reading %s", userKey(k)))
+						}
+						return
+					}
+					g := resp.Responses[0].GetGet()
+					if !g.Found {
+						fail(errors.Newf("%s not found", userKey(k)))
+						return
+					}
+					rows = []*rangepb.KeyValue{{Key: []byte(userKey(k)), Value: g.Value}}
+				}
+				for _, row := range rows {
+					var i int
+					_, _ = fmt.Sscanf(string(row.Key), "k%05d", &i)
+					if v, _ := strconv.Atoi(string(row.Value)); v < floor[i] {
+						fail(errors.Newf("%s read %d, below %d acknowledged before the read", row.Key, v, floor[i]))
+						return
+					}
+				}
+			}
+		}()
+	}
+	deadline := time.NewTimer(2 * time.Second)
+	select {
+	case <-deadline.C:
+	case <-lctx.Done():
+	}
+	stop()
+	wg.Wait()
+	for _, err := range failures {
+		t.Error(err)
+	}
+	var removed int64
+	for _, n := range c.Nodes {
+		n.Store.SetQueueSettings(kvserver.QueueSettings{})
+		removed += n.Store.GCStats().VersionsRemoved
+	}
+	writes := 0
+	for _, v := range acked {
+		writes += v
+	}
+	t.Logf("%d writes acknowledged, %d versions removed", writes, removed)
+	if removed == 0 {
+		t.Fatal("the GC queue removed nothing")
+	}
+	desc, err := ds.RangeFor(ctx, []byte(userKey(0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := kvserver.RangeID(desc.RangeId)
+	for i, n := range c.Nodes {
+		r, err := n.Store.GetReplica(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		succeedsSoon(t, func() error {
+			got, recomputed, err := r.StatsAndRecompute()
+			if err == nil && got != recomputed {
+				err = errors.Newf("node %d: stats\n%+v\nrecomputed\n%+v", i+1, got, recomputed)
+			}
+			return err
+		})
+	}
+	if err := c.CheckConsistency(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// countVersions counts the versions of the user keys in [start, end) in
+// eng (intents included).
+func countVersions(t *testing.T, eng kv.Engine, start, end string) int {
+	t.Helper()
+	it, err := eng.NewIterator(kv.IterOptions{LowerBound: []byte(start), UpperBound: []byte(end)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	n := 0
+	for it.SeekGE(kv.MVCCKey{Key: []byte(start)}); ; it.Next() {
+		ok, err := it.Valid()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			return n
+		}
+		if it.UnsafeKey().IsValue() {
+			n++
+		}
+	}
+}
+
