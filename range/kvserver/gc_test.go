@@ -343,4 +343,3 @@ func countVersions(t *testing.T, eng kv.Engine, start, end string) int {
 		}
 	}
 }
-
