@@ -195,3 +195,45 @@ func MVCCGarbageCollectKeys(rw ReadWriter, ms *MVCCStats, keys [][]byte, thresho
 	}
 	return res, nil
 }
+
+// MVCCOldLocks lists, from start on, up to maxLocks locks (intents) on
+// keys below end whose transaction wrote at or below threshold: the GC
+// queue asks their transactions, finished or abandoned, to let go of
+// them. resume is as in MVCCGarbageKeys.
+func MVCCOldLocks(r Reader, start, end []byte, threshold hlc.Timestamp, maxLocks int) (locks []Lock, resume []byte, _ error) {
+	lo, hi := lockTableSpan(start, end)
+	it, err := r.newPebbleIter(EncodeMVCCKey(MVCCKey{Key: lo}), EncodeMVCCKey(MVCCKey{Key: hi}))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer r.releasePebbleIter(it)
+	for valid := it.First(); valid; valid = it.Next() {
+		mk, err := DecodeMVCCKey(it.Key())
+		if err != nil {
+			return nil, nil, err
+		}
+		key, err := DecodeLockTableKey(mk.Key)
+		if err != nil {
+			return nil, nil, err
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, nil, err
+		}
+		if isLockMarker(v) {
+			continue
+		}
+		l, err := DecodeLockRecord(v)
+		if err != nil {
+			return nil, nil, &ChecksumError{Key: MVCCKey{Key: LockTableKey(key)}, Reason: err.Error()}
+		}
+		if threshold.Less(l.Txn.WriteTimestamp) {
+			continue
+		}
+		if len(locks) == maxLocks {
+			return locks, append([]byte(nil), key...), nil
+		}
+		locks = append(locks, Lock{Key: append([]byte(nil), key...), Txn: l.Txn})
+	}
+	return locks, nil, it.Error()
+}

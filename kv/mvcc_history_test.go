@@ -358,6 +358,15 @@ func (h *history) exec(b Batch, cmd string, args cmdArgs) error {
 			fmt.Fprintf(&h.out, "gc_keys: %q resume %q\n", keys, resume)
 		}
 		return err
+	case "old_locks":
+		locks, resume, err := MVCCOldLocks(b, key, []byte(args["end"]), h.ts(args, "threshold"), int(h.int(args, "max", 100)))
+		if err == nil {
+			for _, l := range locks {
+				fmt.Fprintf(&h.out, "old_locks: %q txn=%s ts=%s\n", l.Key, txnName(l.Txn.ID), l.Txn.WriteTimestamp)
+			}
+			fmt.Fprintf(&h.out, "old_locks: resume %q\n", resume)
+		}
+		return err
 	case "put_unversioned":
 		return MVCCPutUnversioned(b, &h.ms, key, value())
 	case "get_unversioned":

@@ -1,11 +1,13 @@
 package kvserver_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -175,13 +177,13 @@ func TestGCUnderLoad(t *testing.T) {
 	if err := c.Stopper.RunAsyncTask("manual-clock", func(context.Context) {
 		tick := time.NewTicker(time.Millisecond)
 		defer tick.Stop()
-		last := time.Now()
+		last := hlc.PhysicalNow()
 		for lctx.Err() == nil {
 			select {
 			case <-lctx.Done():
 			case <-tick.C:
 			}
-			now := time.Now()
+			now := hlc.PhysicalNow()
 			c.Manual.Increment(int64(now.Sub(last)))
 			last = now
 		}
@@ -320,6 +322,29 @@ func TestGCUnderLoad(t *testing.T) {
 	}
 }
 
+// lossySender passes requests to inner, but while lose is set it fails
+// every intent resolution of a key on range 3 (kvtest.RangeKey(3, ...)).
+type lossySender struct {
+	inner kvserver.KeySender
+	lose  atomic.Bool
+	lost  atomic.Int64
+}
+
+func (l *lossySender) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+	if l.lose.Load() {
+		for _, ru := range ba.Requests {
+			key, _, _ := kvserver.RequestSpan(ru)
+			if ru.GetResolveIntent() != nil || ru.GetResolveIntentRange() != nil {
+				if bytes.HasPrefix(key, kvtest.RangeKey(3, "")) {
+					l.lost.Add(1)
+					return nil, errors.New("resolution lost")
+				}
+			}
+		}
+	}
+	return l.inner.Send(ctx, ba)
+}
+
 // countVersions counts the versions of the user keys in [start, end) in
 // eng (intents included).
 func countVersions(t *testing.T, eng kv.Engine, start, end string) int {
@@ -342,4 +367,134 @@ func countVersions(t *testing.T, eng kv.Engine, start, end string) int {
 			n++
 		}
 	}
+}
+
+// TestGCTxnRecords: the GC queue removes the records of finished
+// transactions and of abandoned ones, each finished as a pusher would
+// finish it: a committed transaction (its remote intent resolved), one
+// whose remote intent's resolution after the commit was lost (resolved
+// as committed by the queue: a pusher finding no record would abort it), a
+// rolled back one, an abandoned PENDING one (aborted: its intents go), an
+// abandoned STAGING one whose writes all landed (recovered: committed)
+// and one whose remote write never landed (recovered: aborted). No intent
+// is left, every value is as the outcome says, and the abandoned
+// transaction's coordinator, come back, can neither heartbeat nor commit
+// (its record must not come back PENDING), while a new transaction can.
+func TestGCTxnRecords(t *testing.T) {
+	// The stores' sender for pushes and resolutions loses, while lose is
+	// set, every resolution of a key on range 3: a commit's intent left
+	// there as if its node had crashed before resolving it.
+	lossy := &lossySender{}
+	c := kvtest.NewClusterWithRanges(t, kvtest.Options{Nodes: 1, StoreConfig: kvserver.StoreConfig{TxnSender: lossy}}, 2)
+	lossy.inner = c.KeySender()
+	ctx := testCtx(t)
+	s := c.KeySender()
+	local := func(name string) []byte { return kvtest.RangeKey(2, name) }
+	remote := func(name string) []byte { return kvtest.RangeKey(3, name) }
+	both := func(name string) []*rangepb.Span { return []*rangepb.Span{{Key: local(name)}, {Key: remote(name)}} }
+	// Leases first: a lease starts above the writes' timestamps otherwise.
+	for _, k := range [][]byte{local("warm"), remote("warm")} {
+		if _, err := s.Send(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{}, Requests: []*rangepb.RequestUnion{getReq(string(k))}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	txns := map[string]*rangepb.Transaction{}
+	begin := func(id byte, name string) *rangepb.Transaction {
+		t.Helper()
+		txn := txnProto(id, local(name), 0, 1, c.Nodes[0].Clock.Now())
+		txns[name] = txn
+		if _, err := sendTxn(ctx, s, txn, heartbeatReq(local(name)), seqPut(string(local(name)), "1", 1)); err != nil {
+			t.Fatal(err)
+		}
+		return txn
+	}
+	must := func(_ *rangepb.BatchResponse, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	committed := begin(10, "committed")
+	must(sendTxn(ctx, s, committed, seqPut(string(remote("committed")), "2", 2)))
+	must(sendTxn(ctx, s, committed, endTxnReq(local("committed"), true, both("committed")...)))
+	lossy.lose.Store(true)
+	lost := begin(16, "lost")
+	must(sendTxn(ctx, s, lost, seqPut(string(remote("lost")), "2", 2)))
+	must(sendTxn(ctx, s, lost, endTxnReq(local("lost"), true, both("lost")...)))
+	succeedsSoon(t, func() error {
+		if lossy.lost.Load() == 0 {
+			return errors.New("the commit's remote intent is not resolved yet")
+		}
+		return nil
+	})
+	lossy.lose.Store(false)
+	rolledBack := begin(11, "rolledback")
+	must(sendTxn(ctx, s, rolledBack, endTxnReq(local("rolledback"), false, both("rolledback")...)))
+	abandoned := begin(12, "abandoned")
+	must(sendTxn(ctx, s, abandoned, seqPut(string(remote("abandoned")), "2", 2)))
+	landed := begin(13, "landed")
+	must(sendTxn(ctx, s, landed, seqPut(string(remote("landed")), "2", 2)))
+	must(sendTxn(ctx, s, landed, stagingEndTxn(local("landed"), both("landed"),
+		&rangepb.SequencedWrite{Key: local("landed"), Sequence: 1}, &rangepb.SequencedWrite{Key: remote("landed"), Sequence: 2})))
+	missing := begin(14, "missing")
+	must(sendTxn(ctx, s, missing, stagingEndTxn(local("missing"), both("missing"),
+		&rangepb.SequencedWrite{Key: local("missing"), Sequence: 1}, &rangepb.SequencedWrite{Key: remote("missing"), Sequence: 2})))
+
+	eng := c.Nodes[0].Store.Engine()
+	records := func() []string {
+		t.Helper()
+		var left []string
+		for name, txn := range txns {
+			v, err := kv.MVCCGetUnversioned(eng, kvserver.TxnRecordKey(txn.Meta.Key, kv.TxnID(txn.Meta.Id)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v != nil {
+				left = append(left, name)
+			}
+		}
+		return left
+	}
+	if left := records(); len(left) != 6 {
+		t.Fatalf("records before GC: %q", left)
+	}
+	// Past the TTL and the transactions' liveness threshold.
+	c.Manual.Increment(int64(10 * time.Second))
+	c.Nodes[0].Store.SetQueueSettings(kvserver.QueueSettings{
+		EnableGC: true, GCTTL: time.Second, GCMinBytes: 1, Interval: 20 * time.Millisecond,
+	})
+	succeedsSoon(t, func() error {
+		// Time passes: a range is looked at again a tenth of a TTL later.
+		c.Manual.Increment(int64(50 * time.Millisecond))
+		if left := records(); len(left) > 0 {
+			return errors.Newf("records left: %q (GC queue: %+v)", left, c.Nodes[0].Store.GCStats())
+		}
+		if n := c.LockRecords(t); n != 0 {
+			return errors.Newf("%d intents left", n)
+		}
+		return nil
+	})
+	c.Nodes[0].Store.SetQueueSettings(kvserver.QueueSettings{})
+	for name, want := range map[string][2]string{
+		"committed": {"1", "2"}, "lost": {"1", "2"}, "rolledback": {"", ""}, "abandoned": {"", ""}, "landed": {"1", "2"}, "missing": {"", ""},
+	} {
+		for i, key := range [][]byte{local(name), remote(name)} {
+			br, err := s.Send(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{}, Requests: []*rangepb.RequestUnion{getReq(string(key))}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(br.Responses[0].GetGet().Value); got != want[i] {
+				t.Errorf("%s: %q, want %q", key, got, want[i])
+			}
+		}
+	}
+	var aborted *kvserver.TransactionAbortedError
+	if _, err := sendTxn(ctx, s, abandoned, heartbeatReq(local("abandoned"))); !errors.As(err, &aborted) {
+		t.Fatalf("the abandoned transaction's heartbeat after GC: %v", err)
+	}
+	if _, err := sendTxn(ctx, s, abandoned, endTxnReq(local("abandoned"), true, both("abandoned")...)); !errors.As(err, &aborted) {
+		t.Fatalf("the abandoned transaction's commit after GC: %v", err)
+	}
+	fresh := begin(15, "fresh")
+	must(sendTxn(ctx, s, fresh, endTxnReq(local("fresh"), true, &rangepb.Span{Key: local("fresh")})))
 }

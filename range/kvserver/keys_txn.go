@@ -20,3 +20,30 @@ func TxnRecordKey(anchor []byte, id kv.TxnID) []byte {
 	b = append(b, suffixTxnRecord...)
 	return append(b, id[:]...)
 }
+
+// decodeTxnRecordKey returns the anchor of a key built by TxnRecordKey;
+// ok is false for any other key.
+func decodeTxnRecordKey(key []byte) (anchor []byte, ok bool) {
+	p := len(kv.LocalRangePrefix)
+	if len(key) < p || string(key[:p]) != string(kv.LocalRangePrefix) {
+		return nil, false
+	}
+	rest, anchor, err := encoding.DecodeBytesAscending(key[p:], nil)
+	if err != nil || len(rest) != len(suffixTxnRecord)+len(kv.TxnID{}) || string(rest[:len(suffixTxnRecord)]) != string(suffixTxnRecord) {
+		return nil, false
+	}
+	return anchor, true
+}
+
+var suffixTxnLockSpans = []byte("txl-")
+
+// TxnLockSpansKey is the key of the spans of intents a committed
+// transaction left to resolve after its commit (rangepb.TxnLockSpans),
+// next to its record: /Local/Range/<anchor>/txl-<id>.
+func TxnLockSpansKey(anchor []byte, id kv.TxnID) []byte {
+	b := make([]byte, 0, len(kv.LocalRangePrefix)+len(anchor)+2+len(suffixTxnLockSpans)+len(id))
+	b = append(b, kv.LocalRangePrefix...)
+	b = encoding.EncodeBytesAscending(b, anchor)
+	b = append(b, suffixTxnLockSpans...)
+	return append(b, id[:]...)
+}

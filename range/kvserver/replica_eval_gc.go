@@ -6,6 +6,7 @@ import (
 	"github.com/meridiandb/meridian/kv"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"github.com/meridiandb/meridian/range/spanlatch"
+	"google.golang.org/protobuf/proto"
 )
 
 // Garbage collection of old MVCC versions (the GC queue, gc_queue.go,
@@ -27,6 +28,19 @@ import (
 //   - Intents are never removed; the threshold write latches a range-local
 //     key of its own so that two GC requests' threshold changes are
 //     ordered.
+//
+// Transaction records go too, once final (the GC queue first aborts an
+// abandoned PENDING record and recovers an abandoned STAGING one) and
+// last active at or below the threshold. A committed one goes only with
+// its intents known resolved: those its commit left to resolve after it
+// are listed next to it (writeFinalRecord) and the queue resolves them
+// first, because a pusher that meets an intent of a transaction without a
+// record aborts it. An aborted one may go with intents left: they are
+// aborted again. A removed record must never come back as anything but
+// ABORTED: a record is created only by a pusher (ABORTED) or by its own
+// transaction, and the latter is refused for a transaction that began at
+// or below the threshold (refuseRecordCreation), which every removed
+// record's did.
 
 // suffixGCThreshold names the latch key of GC threshold changes.
 var suffixGCThreshold = []byte("gcth")
@@ -41,6 +55,16 @@ func gcSpans(id RangeID, req *rangepb.GCRequest, desc *rangepb.RangeDescriptor) 
 	spans := []spanlatch.LatchSpan{{Span: spanlatch.Span{Key: k, EndKey: append(k[:len(k):len(k)], 0)}, Access: spanlatch.Write}}
 	for _, key := range req.Keys {
 		if err := checkInRange(desc, key, nil); err != nil {
+			return nil, err
+		}
+		spans = append(spans, spanlatch.LatchSpan{Span: spanlatch.Span{Key: key, EndKey: append(key[:len(key):len(key)], 0)}, Access: spanlatch.Write})
+	}
+	for _, key := range req.TxnRecords {
+		anchor, ok := decodeTxnRecordKey(key)
+		if !ok {
+			return nil, errors.Newf("r%d: GC of %q, which is not a transaction record", id, key)
+		}
+		if err := checkInRange(desc, anchor, nil); err != nil {
 			return nil, err
 		}
 		spans = append(spans, spanlatch.LatchSpan{Span: spanlatch.Span{Key: key, EndKey: append(key[:len(key):len(key)], 0)}, Access: spanlatch.Write})
@@ -64,7 +88,44 @@ func evalGC(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.GCRequ
 	if err != nil {
 		return nil, err
 	}
-	return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Gc{Gc: &rangepb.GCResponse{VersionsRemoved: res.VersionsRemoved}}}, nil
+	out := &rangepb.GCResponse{VersionsRemoved: res.VersionsRemoved}
+	for _, key := range req.TxnRecords {
+		rec, err := readRecord(rw, key)
+		if err != nil {
+			return nil, err
+		}
+		if rec == nil || !isFinal(rec.Status) || th.Less(recordActive(rec)) ||
+			(rec.Status == rangepb.TransactionStatus_COMMITTED && !rec.IntentsKnown) {
+			continue
+		}
+		if err := kv.MVCCDeleteUnversioned(rw, ms, key); err != nil {
+			return nil, err
+		}
+		if err := kv.MVCCDeleteUnversioned(rw, ms, TxnLockSpansKey(rec.Meta.Key, txnID(rec.Meta))); err != nil {
+			return nil, err
+		}
+		out.TxnRecordsRemoved++
+	}
+	return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Gc{Gc: out}}, nil
+}
+
+// recordActive is when a transaction record last showed its transaction
+// doing anything: its start, its last heartbeat, its write timestamp.
+func recordActive(rec *rangepb.TxnRecord) hlc.Timestamp {
+	ts := tsFromProto(rec.Meta.GetMinTimestamp())
+	ts.Forward(tsFromProto(rec.LastHeartbeat))
+	ts.Forward(tsFromProto(rec.Meta.GetWriteTimestamp()))
+	return ts
+}
+
+// refuseRecordCreation refuses to create the record of txn if it began at
+// or below the range's GC threshold: its record may have been removed
+// after it finished (see the file comment).
+func refuseRecordCreation(ec *evalCtx) error {
+	if th := ec.r.gcThreshold(); !th.IsEmpty() && tsFromProto(ec.txn.Meta.MinTimestamp).LessEq(th) {
+		return &TransactionAbortedError{Txn: ec.txn}
+	}
+	return nil
 }
 
 // gcThreshold returns the range's GC threshold as applied here.
@@ -104,4 +165,18 @@ func (r *Replica) checkGCThreshold(ec *evalCtx, ba *rangepb.BatchRequest, ts hlc
 		}
 	}
 	return nil
+}
+
+// readTxnLockSpans reads the spans a committed transaction left to resolve
+// after its commit (writeFinalRecord).
+func readTxnLockSpans(rd kv.Reader, anchor []byte, id kv.TxnID) ([]*rangepb.Span, error) {
+	v, err := kv.MVCCGetUnversioned(rd, TxnLockSpansKey(anchor, id))
+	if err != nil || v == nil {
+		return nil, err
+	}
+	ls := &rangepb.TxnLockSpans{}
+	if err := proto.Unmarshal(v.RawBytes, ls); err != nil {
+		return nil, errors.Wrapf(err, "decoding the lock spans of txn %s", id.Short())
+	}
+	return ls.Spans, nil
 }

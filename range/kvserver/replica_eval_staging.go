@@ -142,14 +142,15 @@ func evalRecoverTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangep
 	}
 	spans := rec.LockSpans
 	rec.LockSpans, rec.InFlightWrites = nil, nil
-	if err := writeRecord(rw, ms, key, rec); err != nil {
-		return nil, err
-	}
 	up := kv.LockUpdate{Txn: metaToKV(rec.Meta), Status: statusToKV(rec.Status), IgnoredSeqNums: seqRangesToKV(rec.IgnoredSeqNums)}
+	pending := len(ec.afterApply)
 	for _, s := range spans {
 		u := up
 		u.Span = kv.Span{Key: s.Key, EndKey: s.EndKey}
 		ec.afterApply = append(ec.afterApply, u)
+	}
+	if err := writeFinalRecord(rw, ms, req.Key, key, rec, ec.afterApply[pending:]); err != nil {
+		return nil, err
 	}
 	return &rangepb.RecoverTxnResponse{RecoveredTxn: recordTxn(rec, nil)}, nil
 }

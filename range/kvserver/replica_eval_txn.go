@@ -35,7 +35,9 @@ import (
 //     nothing of the transaction is left but its committed values (see
 //     isOnePhaseCommit). The same batch split over ranges runs as usual:
 //     the record is created with the first part, the EndTxn goes last.
-//   - Records are never deleted in v1 (no record GC).
+//   - Records are removed by the GC queue once final and older than the
+//     range's GC threshold; a transaction that began at or below the
+//     threshold may not create its record (replica_eval_gc.go).
 //   - Parallel commits: STAGING records, implicit commit and recovery
 //     (replica_eval_staging.go).
 
@@ -568,16 +570,21 @@ func evalEndTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.En
 		if req.Commit && len(req.LockSpans) == 0 {
 			return nil, &TransactionStatusError{Reason: "no transaction record: unknown transaction (or one that never wrote)", Txn: ec.txn}
 		}
+		if req.Commit {
+			if err := refuseRecordCreation(ec); err != nil {
+				return nil, err
+			}
+		}
 		if req.Commit && ec.onePhase {
 			return evalOnePhaseCommit(ec, rw, ms, req)
 		}
 		// The first write's batch (which creates the record) failed, but
 		// writes were attempted, and some may have left intents (on other
 		// ranges). Nobody aborted the transaction: a push that finds no
-		// record leaves an ABORTED one, and records are never removed. So
-		// the record can be created here, final; a rollback leaves an
-		// ABORTED record so that nothing of the transaction is written
-		// later.
+		// record leaves an ABORTED one, and records are removed only long
+		// after (refuseRecordCreation, above). So the record can be
+		// created here, final; a rollback leaves an ABORTED record so that
+		// nothing of the transaction is written later.
 		m := proto.Clone(ec.txn.Meta).(*rangepb.TxnMeta)
 		m.Key = req.Key
 		rec = &rangepb.TxnRecord{Meta: m, Status: rangepb.TransactionStatus_PENDING, LastHeartbeat: tsToProto(ec.now)}
@@ -637,11 +644,37 @@ func evalEndTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.En
 	// heartbeat reads the whole record: a bulk load's hundred thousand
 	// spans made each reader meeting one of its intents decode megabytes.
 	rec = &rangepb.TxnRecord{Meta: txn.Meta, Status: txn.Status, LastHeartbeat: rec.LastHeartbeat, IgnoredSeqNums: txn.IgnoredSeqNums}
-	if err := writeRecord(rw, ms, key, rec); err != nil {
+	ec.txn = txn
+	pending := len(ec.afterApply)
+	if err := resolveLockSpans(ec, rw, ms, req.LockSpans, rec); err != nil {
 		return nil, err
 	}
-	ec.txn = txn
-	return &rangepb.EndTxnResponse{Txn: txn}, resolveLockSpans(ec, rw, ms, req.LockSpans, rec)
+	if err := writeFinalRecord(rw, ms, req.Key, key, rec, ec.afterApply[pending:]); err != nil {
+		return nil, err
+	}
+	return &rangepb.EndTxnResponse{Txn: txn}, nil
+}
+
+// writeFinalRecord writes a final record at key (anchored at anchor) and,
+// for a commit that left intents to resolve after its command, their spans
+// at TxnLockSpansKey: the GC queue resolves them before it removes the
+// record (replica_eval_gc.go; nothing else reads them).
+func writeFinalRecord(rw kv.ReadWriter, ms *kv.MVCCStats, anchor, key []byte, rec *rangepb.TxnRecord, left []kv.LockUpdate) error {
+	rec.IntentsKnown = true
+	if rec.Status == rangepb.TransactionStatus_COMMITTED && len(left) > 0 {
+		ls := &rangepb.TxnLockSpans{}
+		for _, u := range left {
+			ls.Spans = append(ls.Spans, &rangepb.Span{Key: u.Span.Key, EndKey: u.Span.EndKey})
+		}
+		b, err := proto.Marshal(ls)
+		if err != nil {
+			return err
+		}
+		if err := kv.MVCCPutUnversioned(rw, ms, TxnLockSpansKey(anchor, txnID(rec.Meta)), kv.MakeBytesValue(b)); err != nil {
+			return err
+		}
+	}
+	return writeRecord(rw, ms, key, rec)
 }
 
 // evalOnePhaseCommit commits a transaction whose whole set of writes is in
@@ -726,6 +759,9 @@ func evalHeartbeatTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rang
 		return nil, err
 	}
 	if rec == nil {
+		if err := refuseRecordCreation(ec); err != nil {
+			return nil, err
+		}
 		m := proto.Clone(ec.txn.Meta).(*rangepb.TxnMeta)
 		m.Key = req.Key
 		rec = &rangepb.TxnRecord{Meta: m, Status: rangepb.TransactionStatus_PENDING}

@@ -1872,11 +1872,14 @@ func (*WaitAppliedResponse) Descriptor() ([]byte, []int) {
 // raises the range's GC threshold to threshold, if higher, and then
 // removes, of each key in keys, the versions no read at or above the
 // threshold can see. Reads and writes below the threshold are refused
-// from then on (BatchTimestampBeforeGCError).
+// from then on (BatchTimestampBeforeGCError). Of the transaction records
+// at txn_records (keys), those final and last active at or below the
+// threshold are removed.
 type GCRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Keys          [][]byte               `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
 	Threshold     *Timestamp             `protobuf:"bytes,2,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	TxnRecords    [][]byte               `protobuf:"bytes,3,rep,name=txn_records,json=txnRecords,proto3" json:"txn_records,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1925,11 +1928,19 @@ func (x *GCRequest) GetThreshold() *Timestamp {
 	return nil
 }
 
+func (x *GCRequest) GetTxnRecords() [][]byte {
+	if x != nil {
+		return x.TxnRecords
+	}
+	return nil
+}
+
 type GCResponse struct {
-	state           protoimpl.MessageState `protogen:"open.v1"`
-	VersionsRemoved int64                  `protobuf:"varint,1,opt,name=versions_removed,json=versionsRemoved,proto3" json:"versions_removed,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	VersionsRemoved   int64                  `protobuf:"varint,1,opt,name=versions_removed,json=versionsRemoved,proto3" json:"versions_removed,omitempty"`
+	TxnRecordsRemoved int64                  `protobuf:"varint,2,opt,name=txn_records_removed,json=txnRecordsRemoved,proto3" json:"txn_records_removed,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *GCResponse) Reset() {
@@ -1965,6 +1976,13 @@ func (*GCResponse) Descriptor() ([]byte, []int) {
 func (x *GCResponse) GetVersionsRemoved() int64 {
 	if x != nil {
 		return x.VersionsRemoved
+	}
+	return 0
+}
+
+func (x *GCResponse) GetTxnRecordsRemoved() int64 {
+	if x != nil {
+		return x.TxnRecordsRemoved
 	}
 	return 0
 }
@@ -4202,13 +4220,16 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\fgc_threshold\x18\x04 \x01(\v2\x1b.meridian.rangepb.TimestampR\vgcThreshold\"9\n" +
 	"\x12WaitAppliedRequest\x12#\n" +
 	"\rapplied_index\x18\x01 \x01(\x04R\fappliedIndex\"\x15\n" +
-	"\x13WaitAppliedResponse\"Z\n" +
+	"\x13WaitAppliedResponse\"{\n" +
 	"\tGCRequest\x12\x12\n" +
 	"\x04keys\x18\x01 \x03(\fR\x04keys\x129\n" +
-	"\tthreshold\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\tthreshold\"7\n" +
+	"\tthreshold\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\tthreshold\x12\x1f\n" +
+	"\vtxn_records\x18\x03 \x03(\fR\n" +
+	"txnRecords\"g\n" +
 	"\n" +
 	"GCResponse\x12)\n" +
-	"\x10versions_removed\x18\x01 \x01(\x03R\x0fversionsRemoved\"\x93\x0f\n" +
+	"\x10versions_removed\x18\x01 \x01(\x03R\x0fversionsRemoved\x12.\n" +
+	"\x13txn_records_removed\x18\x02 \x01(\x03R\x11txnRecordsRemoved\"\x93\x0f\n" +
 	"\fRequestUnion\x120\n" +
 	"\x03get\x18\x01 \x01(\v2\x1c.meridian.rangepb.GetRequestH\x00R\x03get\x120\n" +
 	"\x03put\x18\x02 \x01(\v2\x1c.meridian.rangepb.PutRequestH\x00R\x03put\x12R\n" +
