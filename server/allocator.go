@@ -25,7 +25,9 @@ import (
 //  4. replace a voter that violates the constraints, when a store that
 //     satisfies them has no replica (added first: 3 removes it);
 //  5. move the lease to the most preferred voter (lease_preferences);
-//  6. with rebalancing on, balance replica counts and then lease counts:
+//  6. with rebalancing on, balance replica counts and then lease counts
+//     (under load, first the stores' load, and counts only by moves that
+//     keep it even; see rebalanceLease):
 //     a store more than rebalanceThreshold above the mean gives to one
 //     below the mean, and one more than the threshold below it takes
 //     from one above it, only if that narrows the gap (by two or more)
@@ -54,6 +56,8 @@ type replicaAction struct {
 	// splitAt splits the range where its zone changes.
 	splitAt []byte
 	reason  string
+	// byLoad: a lease moved to balance load (see rebalanceLeaseByLoad).
+	byLoad bool
 }
 
 // rangeView is one range as the allocator sees it.
@@ -63,6 +67,10 @@ type rangeView struct {
 	self   int32
 	place  catalog.Placement
 	stores map[int32]*storeInfo
+	// qps is the requests per second the range serves; byLoad turns on
+	// the balancing of leases by load (rebalanceLeaseByLoad).
+	qps    float64
+	byLoad bool
 }
 
 func (rv *rangeView) loc(node int32) catalog.Locality {
@@ -429,7 +437,17 @@ func (rv *rangeView) rebalanceReplicas(voterIDs []int32, byNode map[int32]*range
 	return replicaAction{}, false
 }
 
+// rebalanceLease moves the lease to even out the stores' load, where they
+// serve enough of it to go by (rebalanceLeaseByLoad), else their lease
+// counts; a move for counts must not then load its receiver beyond the
+// load rule's threshold (it would hand the lease back).
 func (rv *rangeView) rebalanceLease(voters []*rangepb.ReplicaDescriptor) (replicaAction, bool) {
+	meanLoad, loaded := rv.meanLoad()
+	if loaded {
+		if act, ok := rv.rebalanceLeaseByLoad(voters, meanLoad); ok {
+			return act, true
+		}
+	}
 	var sum float64
 	n := 0
 	for _, s := range rv.stores {
@@ -450,7 +468,8 @@ func (rv *rangeView) rebalanceLease(voters []*rangepb.ReplicaDescriptor) (replic
 	var best *rangepb.ReplicaDescriptor
 	for _, rd := range voters {
 		s, ok := rv.stores[rd.NodeId]
-		if rd.NodeId == rv.self || !ok || !s.usable || rv.place.LeaseRank(rv.loc(rd.NodeId)) != rank {
+		if rd.NodeId == rv.self || !ok || !s.usable || rv.place.LeaseRank(rv.loc(rd.NodeId)) != rank ||
+			(loaded && s.qps+rv.qps > meanLoad*(1+loadRebalanceThreshold)) {
 			continue
 		}
 		if best == nil || s.leases < rv.stores[best.NodeId].leases {
@@ -460,7 +479,75 @@ func (rv *rangeView) rebalanceLease(voters []*rangepb.ReplicaDescriptor) (replic
 	if best == nil || !shouldMove(self.leases, rv.stores[best.NodeId].leases, mean) {
 		return replicaAction{}, false
 	}
-	self.leases--
-	rv.stores[best.NodeId].leases++
+	rv.moveLease(self, rv.stores[best.NodeId])
 	return replicaAction{transferTo: best, reason: "rebalance leases"}, true
+}
+
+// moveLease moves the range's lease and load from one store to another in
+// the pool, so that the rest of the pass sees them moved.
+func (rv *rangeView) moveLease(from, to *storeInfo) {
+	from.leases--
+	to.leases++
+	from.qps -= rv.qps
+	to.qps += rv.qps
+}
+
+// Load-based lease balancing: where the stores serve at least
+// minLoadForBalancing requests per second on average, a store serving
+// more than loadRebalanceThreshold over the mean hands the lease of a
+// range it serves to the voter whose store serves least, if the receiver
+// then serves less than the giver did: every such move lowers the sum of
+// the squares of the stores' loads, so on the same figures no lease moves
+// back and forth. Below that load, lease counts alone decide.
+const (
+	minLoadForBalancing    = 50
+	loadRebalanceThreshold = 0.1
+)
+
+// meanLoad returns the stores' mean load; loaded is false where load
+// balancing is off, a usable store's load is unknown, or the mean is
+// below minLoadForBalancing.
+func (rv *rangeView) meanLoad() (mean float64, loaded bool) {
+	if !rv.byLoad {
+		return 0, false
+	}
+	var sum float64
+	n := 0
+	for _, s := range rv.stores {
+		if s.usable {
+			if !s.known {
+				return 0, false
+			}
+			sum += s.qps
+			n++
+		}
+	}
+	if n == 0 || sum/float64(n) < minLoadForBalancing {
+		return 0, false
+	}
+	return sum / float64(n), true
+}
+
+// rebalanceLeaseByLoad is the load rule above.
+func (rv *rangeView) rebalanceLeaseByLoad(voters []*rangepb.ReplicaDescriptor, mean float64) (replicaAction, bool) {
+	self, ok := rv.stores[rv.self]
+	if !ok || rv.qps <= 0 || self.qps <= mean*(1+loadRebalanceThreshold) {
+		return replicaAction{}, false
+	}
+	rank := rv.place.LeaseRank(rv.loc(rv.self))
+	var best *rangepb.ReplicaDescriptor
+	for _, rd := range voters {
+		s, ok := rv.stores[rd.NodeId]
+		if rd.NodeId == rv.self || !ok || !s.usable || rv.place.LeaseRank(rv.loc(rd.NodeId)) != rank {
+			continue
+		}
+		if best == nil || s.qps < rv.stores[best.NodeId].qps {
+			best = rd
+		}
+	}
+	if best == nil || rv.stores[best.NodeId].qps+rv.qps >= self.qps {
+		return replicaAction{}, false
+	}
+	rv.moveLease(self, rv.stores[best.NodeId])
+	return replicaAction{transferTo: best, reason: "rebalance leases", byLoad: true}, true
 }

@@ -96,6 +96,57 @@ func TestAllocateDecisions(t *testing.T) {
 	}
 }
 
+// TestAllocateLeasesByLoad: under load the lease of a range its store
+// serves too much of goes to the least loaded voter, as long as that
+// narrows the gap; without load (or with the setting off) lease counts
+// decide as before.
+func TestAllocateLeasesByLoad(t *testing.T) {
+	pool := func(qps map[int32]float64, leases map[int32]int64) map[int32]*storeInfo {
+		out := map[int32]*storeInfo{}
+		for id := int32(1); id <= 3; id++ {
+			out[id] = &storeInfo{desc: &serverpb.NodeDescriptor{NodeId: id, StoreId: id},
+				usable: true, healthy: true, known: true, replicas: 10, leases: leases[id], qps: qps[id]}
+		}
+		return out
+	}
+	d := &rangepb.RangeDescriptor{RangeId: 7, Replicas: []*rangepb.ReplicaDescriptor{
+		{NodeId: 1, StoreId: 1, ReplicaId: 1}, {NodeId: 2, StoreId: 2, ReplicaId: 2}, {NodeId: 3, StoreId: 3, ReplicaId: 3}}}
+	evenLeases := map[int32]int64{1: 5, 2: 5, 3: 5}
+	for _, tc := range []struct {
+		name   string
+		qps    map[int32]float64
+		leases map[int32]int64
+		rqps   float64
+		byLoad bool
+		want   int32 // the lease's new store; 0: no move
+	}{
+		{"a hot store hands a hot range to the coolest voter", map[int32]float64{1: 900, 2: 100, 3: 200}, evenLeases, 300, true, 2},
+		{"the move would only move the hot spot: kept", map[int32]float64{1: 900, 2: 100, 3: 200}, evenLeases, 850, true, 0},
+		{"the receiver would serve as much as the giver did: kept", map[int32]float64{1: 600, 2: 300, 3: 300}, evenLeases, 300, true, 0},
+		{"this store is not above the mean: kept", map[int32]float64{1: 300, 2: 300, 3: 300}, evenLeases, 100, true, 0},
+		{"a cold range of a hot store: moving it changes nothing much, but narrows the gap", map[int32]float64{1: 900, 2: 100, 3: 200}, evenLeases, 1, true, 2},
+		{"under load, counts balance by cold leases", map[int32]float64{1: 300, 2: 300, 3: 300}, map[int32]int64{1: 30, 2: 2, 3: 10}, 10, true, 2},
+		{"under load, counts do not move a hot lease", map[int32]float64{1: 300, 2: 300, 3: 300}, map[int32]int64{1: 30, 2: 2, 3: 10}, 100, true, 0},
+		{"little load: counts decide", map[int32]float64{1: 90, 2: 5, 3: 5}, map[int32]int64{1: 30, 2: 2, 3: 10}, 10, true, 2},
+		{"load-based balancing off: counts decide", map[int32]float64{1: 900, 2: 100, 3: 200}, evenLeases, 300, false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stores := pool(tc.qps, tc.leases)
+			rv := &rangeView{desc: d, self: 1, place: catalog.Placement{NumReplicas: 3}, stores: stores, qps: tc.rqps, byLoad: tc.byLoad}
+			a, ok := allocate(rv, true)
+			switch {
+			case tc.want == 0 && ok:
+				t.Fatalf("moved: %+v", a)
+			case tc.want != 0 && (!ok || a.transferTo == nil || a.transferTo.NodeId != tc.want):
+				t.Fatalf("got %+v (ok %v), want the lease to %d", a, ok, tc.want)
+			case tc.want != 0 && tc.byLoad && (tc.qps[1]+tc.qps[2]+tc.qps[3])/3 >= minLoadForBalancing &&
+				(stores[1].qps != tc.qps[1]-tc.rqps || stores[tc.want].qps != tc.qps[tc.want]+tc.rqps):
+				t.Fatalf("the pool's load is not moved with the lease: %v, %v", stores[1].qps, stores[tc.want].qps)
+			}
+		})
+	}
+}
+
 // TestAllocateKeepsVotersWhenStoresLookDown: with fewer stores live than
 // num_replicas (a liveness blip), no healthy voter is removed.
 func TestAllocateKeepsVotersWhenStoresLookDown(t *testing.T) {

@@ -320,3 +320,139 @@ func TestClusterSettingsApply(t *testing.T) {
 	}
 	applied(false, -1, false, 5*time.Minute)
 }
+
+// TestRebalanceLeasesByLoad: three nodes, every range on all three; three
+// ranges are read as fast as four clients can while their leases, and no
+// other, sit on node 1 (put there with rebalancing off). Once rebalancing
+// is on, the allocator moves hot leases off node 1 until each node serves
+// one, although by lease counts node 1 should take leases, not give them
+// (checked: with load-based balancing off the hot leases stay).
+func TestRebalanceLeasesByLoad(t *testing.T) {
+	c := newTestClusterWith(t, 3, true, func(cfg *Config) {
+		cfg.DisableRebalancing = false
+		// The load is measured once per queue interval.
+		cfg.Store.Queues = &kvserver.QueueSettings{EnableSplits: true, LoadSplitQPS: -1, Interval: 200 * time.Millisecond}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	db := sqlConnect(t, c.node(0))
+	setRebalancing := func(on bool) {
+		t.Helper()
+		if _, err := db.Exec(ctx, fmt.Sprintf("SET CLUSTER SETTING kv.allocator.rebalancing.enabled = %v", on)); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 30*time.Second, func() error {
+			for i := range 3 {
+				if c.node(i).rebalancing.Load() != on {
+					return errors.Newf("node %d: rebalancing is not %v yet", i+1, on)
+				}
+			}
+			return nil
+		})
+	}
+	setRebalancing(false)
+	hot := [][]byte{{0xfe, 'h', 'a'}, {0xfe, 'h', 'b'}, {0xfe, 'h', 'c'}}
+	splits := append([][]byte{}, hot...)
+	for i := range 8 {
+		splits = append(splits, []byte{0xfe, 'h', 'd' + byte(i)})
+	}
+	for _, k := range splits {
+		if _, err := c.node(0).dist.AdminSplit(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.waitReplicated(3)
+	n1 := c.node(0)
+	ids := make([]kvserver.RangeID, len(hot))
+	for i, k := range hot {
+		d, err := n1.dist.RangeFor(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = kvserver.RangeID(d.RangeId)
+		var target *rangepb.ReplicaDescriptor
+		for _, rd := range d.Replicas {
+			if kvserver.NodeID(rd.NodeId) == n1.ID() {
+				target = rd
+			}
+		}
+		waitFor(t, 30*time.Second, func() error {
+			r, err := n1.Store().GetReplica(ids[i])
+			if err == nil && r.OwnsValidLease() {
+				return nil
+			}
+			_, err = n1.ranges.Send(ctx, ids[i], &rangepb.RequestUnion{Value: &rangepb.RequestUnion_TransferLease{
+				TransferLease: &rangepb.TransferLeaseRequest{Target: target}}})
+			return errors.Newf("r%d's lease is not on node 1 yet (%v)", ids[i], err)
+		})
+	}
+
+	// Every other lease leaves node 1: by lease counts, node 1 should
+	// take leases, not give them.
+	isHot := map[kvserver.RangeID]bool{ids[0]: true, ids[1]: true, ids[2]: true}
+	waitFor(t, 30*time.Second, func() error {
+		var left []kvserver.RangeID
+		for k, r := range n1.Store().Replicas() {
+			if id := r.RangeID(); !isHot[id] && r.OwnsValidLease() {
+				left = append(left, id)
+				for _, rd := range r.Desc().Replicas {
+					if kvserver.NodeID(rd.NodeId) == c.node(1+k%2).ID() {
+						_, _ = n1.ranges.Send(ctx, id, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_TransferLease{
+							TransferLease: &rangepb.TransferLeaseRequest{Target: rd}}})
+					}
+				}
+			}
+		}
+		if len(left) > 0 {
+			return errors.Newf("node 1 still holds the leases of %v", left)
+		}
+		return nil
+	})
+	leases := func(i int) int64 { return c.node(i).storeCapacity().LeaseCount }
+	if l1, l2, l3 := leases(0), leases(1), leases(2); l1 != 3 || 3*l1 >= l1+l2+l3 {
+		t.Fatalf("leases %d/%d/%d, want node 1 to hold the 3 hot ones only, below the mean", l1, l2, l3)
+	}
+
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan struct{}, 4)
+	for w := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			ds := c.node(w % 3).dist
+			for i := 0; lctx.Err() == nil; i++ {
+				_, _ = ds.Send(lctx, &rangepb.BatchRequest{Requests: []*rangepb.RequestUnion{{Value: &rangepb.RequestUnion_Get{
+					Get: &rangepb.GetRequest{Key: hot[i%len(hot)]}}}}})
+			}
+		}()
+	}
+	waitFor(t, 30*time.Second, func() error {
+		if q := n1.storeCapacity().Qps; q < 3*minLoadForBalancing {
+			return errors.Newf("node 1 serves %.0f requests/s", q)
+		}
+		return nil
+	})
+	setRebalancing(true)
+	waitFor(t, time.Minute, func() error {
+		holders := map[kvserver.NodeID]bool{}
+		for _, id := range ids {
+			for i := range 3 {
+				if r, err := c.node(i).Store().GetReplica(id); err == nil && r.OwnsValidLease() {
+					holders[c.node(i).ID()] = true
+				}
+			}
+		}
+		if len(holders) != 3 {
+			var qps []string
+			for i := range 3 {
+				qps = append(qps, fmt.Sprintf("%.0f", c.node(i).storeCapacity().Qps))
+			}
+			return errors.Newf("the hot leases are on %d nodes (loads %s)", len(holders), strings.Join(qps, "/"))
+		}
+		return nil
+	})
+	stop()
+	for range 4 {
+		<-done
+	}
+}

@@ -120,6 +120,12 @@ type Node struct {
 	// applies; rebalancing switches its count-balancing moves.
 	zoneCache   zoneCache
 	rebalancing atomic.Bool
+	// loadBasedLeases: rebalancing balances leases by load (the cluster
+	// setting kv.allocator.load_based_lease_rebalancing.enabled).
+	loadBasedLeases atomic.Bool
+	// lastLoadMove is when the replicate queue last moved a lease by load
+	// (its loop's own).
+	lastLoadMove time.Time
 	// timeUntilStoreDead is Config.TimeUntilStoreDead, or the cluster
 	// setting server.time_until_store_dead, in nanoseconds.
 	timeUntilStoreDead atomic.Int64
@@ -159,6 +165,7 @@ func Start(cfg Config) (*Node, error) {
 		sqlMem: mon.NewMonitor("--max-sql-memory", cfg.MaxSQLMemory)}
 	n.initMu.requests = make(chan chan error, 1)
 	n.rebalancing.Store(!cfg.DisableRebalancing)
+	n.loadBasedLeases.Store(true)
 	n.timeUntilStoreDead.Store(int64(cfg.TimeUntilStoreDead))
 	var ident *serverpb.StoreIdent
 	empty, err := storeIsEmpty(cfg.StoreDir)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"go.etcd.io/raft/v3"
@@ -16,11 +17,12 @@ import (
 // up-replication to the zone's num_replicas, replacement of dead and
 // decommissioning replicas, moves that honour the zone's constraints and
 // lease preferences, and (unless rebalancing is off) moves that balance
-// replica and lease counts across the stores. Each replica change is a
+// replica counts, and lease counts or, under load, the stores' load
+// (requests per second), across the stores. Each replica change is a
 // joint-consensus change in the range layer (learner, snapshot,
 // promotion), an addition always before the removal it allows.
 //
-// Not yet: balancing by load (QPS).
+// Not yet: moving replicas (not only leases) by load.
 
 // maxRebalancesPerPass bounds the balancing moves of replicas (and, apart,
 // of leases) a node makes per pass: the counts it balances by are read
@@ -48,6 +50,10 @@ func (n *Node) replicateOnce(ctx context.Context) {
 	stores := n.gatherStores(ctx, now, rebalance)
 	zones := n.zones(ctx)
 	replicaMoves, leaseMoves := 0, 0
+	// A store's load is measured once per queue interval: after a lease
+	// moved by load, the figures show it only a period later, and moving
+	// more on the old ones would overshoot.
+	byLoad := n.loadBasedLeases.Load() && hlc.PhysicalNow().Sub(n.lastLoadMove) >= 2*n.store.QueueSettings().Interval
 	for _, r := range n.store.Replicas() {
 		if ctx.Err() != nil || n.draining.Load() {
 			return
@@ -73,7 +79,8 @@ func (n *Node) replicateOnce(ctx context.Context) {
 		if key := zones.SplitKeyIn(desc.StartKey, desc.EndKey); key != nil {
 			act, ok = replicaAction{splitAt: key, reason: "zone boundary"}, true
 		} else {
-			rv := &rangeView{desc: desc, self: int32(n.nodeID), place: zones.ForKey(desc.StartKey).Placement(), stores: stores}
+			rv := &rangeView{desc: desc, self: int32(n.nodeID), place: zones.ForKey(desc.StartKey).Placement(), stores: stores,
+				qps: r.QPS(), byLoad: byLoad}
 			act, ok = allocate(rv, rebalance && replicaMoves < maxRebalancesPerPass && leaseMoves < maxRebalancesPerPass)
 		}
 		if !ok {
@@ -84,6 +91,9 @@ func (n *Node) replicateOnce(ctx context.Context) {
 			replicaMoves++
 		case "rebalance leases":
 			leaseMoves++
+		}
+		if act.byLoad {
+			n.lastLoadMove, byLoad = hlc.PhysicalNow(), false
 		}
 		if err := n.applyReplicaAction(ctx, r.RangeID(), desc.Generation, act); err != nil && ctx.Err() == nil {
 			n.cfg.Logger.Warn("replicate queue: change failed", "range", r.RangeID(), "reason", act.reason, "err", err.Error())

@@ -12,7 +12,8 @@ import (
 
 // The store pool is what a node's allocator knows of every store: its
 // node's descriptor (locality, membership), liveness, and how many
-// replicas and leases it holds. Counts come from each node's
+// replicas and leases it holds, and the load (requests per second) its
+// leases serve. Counts come from each node's
 // StoreCapacity call, gathered at the start of a replicate queue pass
 // (this node's own are counted in place); between two gatherings the
 // allocator moves the counts itself as it moves replicas and leases, so
@@ -28,6 +29,8 @@ type storeInfo struct {
 	// known: its counts were read this pass (rebalancing needs them).
 	known            bool
 	replicas, leases int64
+	// qps is the requests per second its leases served.
+	qps float64
 }
 
 func (s *storeInfo) locality(key string) (string, bool) {
@@ -50,6 +53,7 @@ func (n *Node) storeCapacity() *serverpb.StoreCapacityResponse {
 		resp.ReplicaCount++
 		if r.OwnsValidLease() {
 			resp.LeaseCount++
+			resp.Qps += r.QPS()
 		}
 	}
 	return resp
@@ -80,7 +84,7 @@ func (n *Node) gatherStores(ctx context.Context, now hlc.Timestamp, withCounts b
 		}
 		if kvserver.NodeID(m.NodeId) == n.nodeID {
 			c := n.storeCapacity()
-			si.replicas, si.leases, si.known = c.ReplicaCount, c.LeaseCount, true
+			si.replicas, si.leases, si.qps, si.known = c.ReplicaCount, c.LeaseCount, c.Qps, true
 			continue
 		}
 		wg.Add(1)
@@ -97,7 +101,7 @@ func (n *Node) gatherStores(ctx context.Context, now hlc.Timestamp, withCounts b
 				return
 			}
 			mu.Lock()
-			si.replicas, si.leases, si.known = c.ReplicaCount, c.LeaseCount, true
+			si.replicas, si.leases, si.qps, si.known = c.ReplicaCount, c.LeaseCount, c.Qps, true
 			mu.Unlock()
 		}(si, m.Address, m.NodeId)
 	}

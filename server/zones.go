@@ -162,6 +162,7 @@ func (n *Node) applyClusterSettings(stored map[string]string) {
 		n.store.SetQueueSettings(q)
 	}
 	n.rebalancing.Store(boolSetting("kv.allocator.rebalancing.enabled", !n.cfg.DisableRebalancing))
+	n.loadBasedLeases.Store(boolSetting("kv.allocator.load_based_lease_rebalancing.enabled", true))
 	dead := n.cfg.TimeUntilStoreDead
 	if v, ok := stored["server.time_until_store_dead"]; ok {
 		if d, err := time.ParseDuration(v); err == nil && d > 0 {

@@ -33,8 +33,10 @@ type Replica struct {
 	txn replicaTxnState
 	// conc sequences requests: latches, lock table, txn wait queue.
 	conc replicaConcurrency
-	// load samples the requests served, for the load-based split queue.
+	// load samples the requests served, for the load-based split queue;
+	// qps is the rate it measured over the last period (float64 bits).
 	load loadSampler
+	qps  atomic.Uint64
 	// mergeWatching is set while watchMerge runs.
 	mergeWatching atomic.Bool
 	// changeMu serialises the replica changes this leaseholder makes: each

@@ -3,6 +3,7 @@ package kvserver
 import (
 	"bytes"
 	"context"
+	"math"
 	"math/rand/v2"
 	"sort"
 	"sync"
@@ -146,7 +147,9 @@ func (s *Store) processQueues(ctx context.Context, q QueueSettings) {
 	sort.Slice(reps, func(i, j int) bool { return reps[i].rangeID < reps[j].rangeID })
 	loads := make(map[RangeID]loadSample, len(reps))
 	for _, r := range reps {
-		loads[r.rangeID] = r.load.take()
+		ld := r.load.take()
+		loads[r.rangeID] = ld
+		r.qps.Store(math.Float64bits(ld.qps))
 	}
 	for _, r := range reps {
 		if ctx.Err() != nil {
@@ -284,6 +287,11 @@ func (ls loadSample) splitKey(desc *rangepb.RangeDescriptor) []byte {
 	}
 	return key
 }
+
+// QPS returns the requests per second the replica served over the queues'
+// last period (measured while the split and merge queues run): the load
+// the allocator balances leases by.
+func (r *Replica) QPS() float64 { return math.Float64frombits(r.qps.Load()) }
 
 // recordLoad counts a batch for the load-based split queue, by the key of
 // its first request.

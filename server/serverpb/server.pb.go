@@ -1457,12 +1457,14 @@ func (*StoreCapacityRequest) Descriptor() ([]byte, []int) {
 }
 
 // StoreCapacityResponse counts the store's initialized replicas and the
-// valid leases among them.
+// valid leases among them; qps is the requests per second those leases
+// served (the load the allocator balances leases by).
 type StoreCapacityResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	StoreId       int32                  `protobuf:"varint,1,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
 	ReplicaCount  int64                  `protobuf:"varint,2,opt,name=replica_count,json=replicaCount,proto3" json:"replica_count,omitempty"`
 	LeaseCount    int64                  `protobuf:"varint,3,opt,name=lease_count,json=leaseCount,proto3" json:"lease_count,omitempty"`
+	Qps           float64                `protobuf:"fixed64,4,opt,name=qps,proto3" json:"qps,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1514,6 +1516,13 @@ func (x *StoreCapacityResponse) GetReplicaCount() int64 {
 func (x *StoreCapacityResponse) GetLeaseCount() int64 {
 	if x != nil {
 		return x.LeaseCount
+	}
+	return 0
+}
+
+func (x *StoreCapacityResponse) GetQps() float64 {
+	if x != nil {
+		return x.Qps
 	}
 	return 0
 }
@@ -1830,12 +1839,13 @@ const file_server_serverpb_server_proto_rawDesc = "" +
 	"\x15SignalSessionResponse\x12\x14\n" +
 	"\x05found\x18\x01 \x01(\bR\x05found\x12\x16\n" +
 	"\x06denied\x18\x02 \x01(\tR\x06denied\"\x16\n" +
-	"\x14StoreCapacityRequest\"x\n" +
+	"\x14StoreCapacityRequest\"\x8a\x01\n" +
 	"\x15StoreCapacityResponse\x12\x19\n" +
 	"\bstore_id\x18\x01 \x01(\x05R\astoreId\x12#\n" +
 	"\rreplica_count\x18\x02 \x01(\x03R\freplicaCount\x12\x1f\n" +
 	"\vlease_count\x18\x03 \x01(\x03R\n" +
-	"leaseCount\"1\n" +
+	"leaseCount\x12\x10\n" +
+	"\x03qps\x18\x04 \x01(\x01R\x03qps\"1\n" +
 	"\x12RangeLeasesRequest\x12\x1b\n" +
 	"\trange_ids\x18\x01 \x03(\x03R\brangeIds\"\xb4\x01\n" +
 	"\x13RangeLeasesResponse\x12\\\n" +

@@ -58,6 +58,8 @@ var Settings = map[string]Setting{
 		Description: "split ranges larger than their zone's range_max_bytes"},
 	"kv.allocator.rebalancing.enabled": {Name: "kv.allocator.rebalancing.enabled", Type: SettingBool, Default: "true",
 		Description: "move replicas and leases to balance their counts across stores"},
+	"kv.allocator.load_based_lease_rebalancing.enabled": {Name: "kv.allocator.load_based_lease_rebalancing.enabled", Type: SettingBool, Default: "true",
+		Description: "with rebalancing on, balance leases by the requests per second their stores serve (under load), not by their counts"},
 	"sql.stats.automatic_collection.enabled": {Name: "sql.stats.automatic_collection.enabled", Type: SettingBool, Default: "true",
 		Description: "refresh a table's planner statistics in the background once enough of its rows changed"},
 	"server.time_until_store_dead": {Name: "server.time_until_store_dead", Type: SettingDuration, Default: "5m0s",
