@@ -271,9 +271,7 @@ const maxBufferedWrites = 128
 // on nothing they read (Put, Delete): those can wait for a later batch.
 func blindWrites(reqs []*rangepb.RequestUnion) bool {
 	for _, ru := range reqs {
-		switch ru.Value.(type) {
-		case *rangepb.RequestUnion_Put, *rangepb.RequestUnion_Delete:
-		default:
+		if !ru.Flags().Has(rangepb.BlindWrite) {
 			return false
 		}
 	}

@@ -48,11 +48,8 @@ type txnCommitter struct {
 
 // lockingReadSpan returns the span of a locking read.
 func lockingReadSpan(ru *rangepb.RequestUnion) (key, end []byte, ok bool) {
-	switch req := ru.Value.(type) {
-	case *rangepb.RequestUnion_Get:
-		return req.Get.Key, nil, req.Get.ForUpdate
-	case *rangepb.RequestUnion_Scan:
-		return req.Scan.Span.GetKey(), req.Scan.Span.GetEndKey(), req.Scan.ForUpdate
+	if r, locking := ru.Inner().(rangepb.LockingRequest); locking && r.GetForUpdate() {
+		return r.Addr()
 	}
 	return nil, nil, false
 }

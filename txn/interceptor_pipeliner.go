@@ -156,15 +156,11 @@ func (p *txnPipeliner) fits(reqs []*rangepb.RequestUnion) bool {
 func pipelinable(reqs []*rangepb.RequestUnion) bool {
 	writes := false
 	for _, ru := range reqs {
-		switch ru.Value.(type) {
-		case *rangepb.RequestUnion_Put, *rangepb.RequestUnion_ConditionalPut, *rangepb.RequestUnion_Increment,
-			*rangepb.RequestUnion_Delete:
-			writes = true
-		case *rangepb.RequestUnion_Get, *rangepb.RequestUnion_Scan, *rangepb.RequestUnion_HeartbeatTxn,
-			*rangepb.RequestUnion_QueryIntent:
-		default:
+		f := ru.Flags()
+		if !f.Has(rangepb.Pipelinable) {
 			return false
 		}
+		writes = writes || f.Has(rangepb.WritesUserKeys)
 	}
 	return writes
 }

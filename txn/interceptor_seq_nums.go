@@ -36,71 +36,35 @@ func (s *txnSeqNumAllocator) SendLocked(ctx context.Context, ba *rangepb.BatchRe
 // several ranges, sent in parallel, keeps the numbers given here (which
 // the pipeliner's in-flight writes and a STAGING record name).
 func setSequence(ru *rangepb.RequestUnion, seq int32) {
-	switch req := ru.Value.(type) {
-	case *rangepb.RequestUnion_Put:
-		req.Put.Sequence = seq
-	case *rangepb.RequestUnion_ConditionalPut:
-		req.ConditionalPut.Sequence = seq
-	case *rangepb.RequestUnion_Increment:
-		req.Increment.Sequence = seq
-	case *rangepb.RequestUnion_Delete:
-		req.Delete.Sequence = seq
-	case *rangepb.RequestUnion_DeleteRange:
-		req.DeleteRange.Sequence = seq
+	if w, ok := ru.Inner().(rangepb.SequencedRequest); ok {
+		w.SetSequence(seq)
 	}
 }
 
 // writeSequence returns a write's sequence (0 for other requests).
 func writeSequence(ru *rangepb.RequestUnion) int32 {
-	switch req := ru.Value.(type) {
-	case *rangepb.RequestUnion_Put:
-		return req.Put.Sequence
-	case *rangepb.RequestUnion_ConditionalPut:
-		return req.ConditionalPut.Sequence
-	case *rangepb.RequestUnion_Increment:
-		return req.Increment.Sequence
-	case *rangepb.RequestUnion_Delete:
-		return req.Delete.Sequence
-	case *rangepb.RequestUnion_DeleteRange:
-		return req.DeleteRange.Sequence
+	if w, ok := ru.Inner().(rangepb.SequencedRequest); ok {
+		return w.GetSequence()
 	}
 	return 0
 }
 
 // writeSpan returns the span a request writes intents in.
 func writeSpan(ru *rangepb.RequestUnion) (key, end []byte, write bool) {
-	switch req := ru.Value.(type) {
-	case *rangepb.RequestUnion_Put:
-		return req.Put.Key, nil, true
-	case *rangepb.RequestUnion_ConditionalPut:
-		return req.ConditionalPut.Key, nil, true
-	case *rangepb.RequestUnion_Increment:
-		return req.Increment.Key, nil, true
-	case *rangepb.RequestUnion_Delete:
-		return req.Delete.Key, nil, true
-	case *rangepb.RequestUnion_DeleteRange:
-		return req.DeleteRange.Span.GetKey(), req.DeleteRange.Span.GetEndKey(), true
+	if !ru.Flags().Has(rangepb.WritesUserKeys) {
+		return nil, nil, false
 	}
-	return nil, nil, false
+	key, end, _ = ru.Addr()
+	return key, end, true
 }
 
 // readSpan returns the span a request's result depends on: plain reads,
 // and the writes that read the current value (their outcome depends on
 // it, so a pushed timestamp must re-validate them too).
 func readSpan(ru *rangepb.RequestUnion) (key, end []byte, read bool) {
-	switch req := ru.Value.(type) {
-	case *rangepb.RequestUnion_Get:
-		return req.Get.Key, nil, true
-	case *rangepb.RequestUnion_Scan:
-		return req.Scan.Span.GetKey(), req.Scan.Span.GetEndKey(), true
-	case *rangepb.RequestUnion_ConditionalPut:
-		return req.ConditionalPut.Key, nil, true
-	case *rangepb.RequestUnion_Increment:
-		return req.Increment.Key, nil, true
-	case *rangepb.RequestUnion_Delete:
-		return req.Delete.Key, nil, true
-	case *rangepb.RequestUnion_DeleteRange:
-		return req.DeleteRange.Span.GetKey(), req.DeleteRange.Span.GetEndKey(), true
+	if !ru.Flags().Has(rangepb.NeedsRefresh) {
+		return nil, nil, false
 	}
-	return nil, nil, false
+	key, end, _ = ru.Addr()
+	return key, end, true
 }

@@ -272,16 +272,9 @@ func (e *answerLostError) Unwrap() error { return e.err }
 func replayable(ba *rangepb.BatchRequest) bool {
 	txnal := ba.GetHeader().GetTxn() != nil
 	for _, r := range ba.Requests {
-		switch r.Value.(type) {
-		case *rangepb.RequestUnion_Get, *rangepb.RequestUnion_Scan,
-			*rangepb.RequestUnion_ComputeChecksum, *rangepb.RequestUnion_CollectChecksum,
-			*rangepb.RequestUnion_RequestLease, *rangepb.RequestUnion_HeartbeatTxn,
-			*rangepb.RequestUnion_PushTxn, *rangepb.RequestUnion_QueryTxn,
-			*rangepb.RequestUnion_ResolveIntent, *rangepb.RequestUnion_ResolveIntentRange,
-			*rangepb.RequestUnion_Refresh, *rangepb.RequestUnion_RefreshRange:
-		case *rangepb.RequestUnion_Put, *rangepb.RequestUnion_ConditionalPut,
-			*rangepb.RequestUnion_Increment, *rangepb.RequestUnion_Delete,
-			*rangepb.RequestUnion_DeleteRange:
+		switch f := r.Flags(); {
+		case f.Has(rangepb.Idempotent):
+		case f.Has(rangepb.WritesUserKeys):
 			if !txnal {
 				return false
 			}

@@ -14,48 +14,68 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// maybeAdmin serves the admin requests, which must come alone in a batch.
-func (r *Replica) maybeAdmin(ctx context.Context, ru *rangepb.RequestUnion) (*rangepb.BatchResponse, bool, error) {
-	var res *rangepb.ResponseUnion
-	var err error
-	switch req := ru.Value.(type) {
-	case *rangepb.RequestUnion_RequestLease:
-		var l *rangepb.Lease
-		l, err = r.redirectOrAcquireLease(ctx)
-		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_RequestLease{RequestLease: &rangepb.RequestLeaseResponse{Lease: l}}}
-	case *rangepb.RequestUnion_TransferLease:
-		err = r.transferLease(ctx, req.TransferLease.Target)
-		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_TransferLease{TransferLease: &rangepb.TransferLeaseResponse{}}}
-	case *rangepb.RequestUnion_ChangeReplicas:
-		var desc *rangepb.RangeDescriptor
-		desc, err = r.changeReplicas(ctx, req.ChangeReplicas)
-		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ChangeReplicas{ChangeReplicas: &rangepb.ChangeReplicasResponse{Desc: desc}}}
-	case *rangepb.RequestUnion_ComputeChecksum:
-		var cr *rangepb.ComputeChecksumResponse
-		cr, err = r.computeChecksum(ctx)
-		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ComputeChecksum{ComputeChecksum: cr}}
-	case *rangepb.RequestUnion_CollectChecksum:
-		var cr *rangepb.CollectChecksumResponse
-		cr, err = r.collectChecksum(ctx, req.CollectChecksum)
-		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_CollectChecksum{CollectChecksum: cr}}
-	case *rangepb.RequestUnion_AdminSplit:
-		var sr *rangepb.AdminSplitResponse
-		sr, err = r.adminSplit(ctx, req.AdminSplit)
-		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_AdminSplit{AdminSplit: sr}}
-	case *rangepb.RequestUnion_AdminMerge:
-		var mr *rangepb.AdminMergeResponse
-		mr, err = r.adminMerge(ctx)
-		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_AdminMerge{AdminMerge: mr}}
-	case *rangepb.RequestUnion_Subsume:
-		var sr *rangepb.SubsumeResponse
-		sr, err = r.subsume(ctx, req.Subsume)
-		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Subsume{Subsume: sr}}
-	case *rangepb.RequestUnion_WaitApplied:
-		err = r.waitApplied(ctx, req.WaitApplied.AppliedIndex)
-		res = &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_WaitApplied{WaitApplied: &rangepb.WaitAppliedResponse{}}}
-	default:
+// adminCommand serves an admin method (rangepb.IsAdmin): a request that
+// comes alone in its batch and runs its own protocol (leases, replica
+// changes, splits, merges, consistency checks) rather than being evaluated
+// under latches.
+type adminCommand func(r *Replica, ctx context.Context, req rangepb.Request) (*rangepb.ResponseUnion, error)
+
+var adminCommands [rangepb.NumMethods]adminCommand
+
+func registerAdminCommand(m rangepb.Method, c adminCommand) {
+	if commands[m] != nil || adminCommands[m] != nil {
+		panic(errors.AssertionFailedf("method %s registered twice", m))
+	}
+	adminCommands[m] = c
+}
+
+func init() {
+	registerAdminCommand(rangepb.RequestLease, func(r *Replica, ctx context.Context, _ rangepb.Request) (*rangepb.ResponseUnion, error) {
+		l, err := r.redirectOrAcquireLease(ctx)
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_RequestLease{RequestLease: &rangepb.RequestLeaseResponse{Lease: l}}}, err
+	})
+	registerAdminCommand(rangepb.TransferLease, func(r *Replica, ctx context.Context, req rangepb.Request) (*rangepb.ResponseUnion, error) {
+		err := r.transferLease(ctx, req.(*rangepb.TransferLeaseRequest).Target)
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_TransferLease{TransferLease: &rangepb.TransferLeaseResponse{}}}, err
+	})
+	registerAdminCommand(rangepb.ChangeReplicas, func(r *Replica, ctx context.Context, req rangepb.Request) (*rangepb.ResponseUnion, error) {
+		desc, err := r.changeReplicas(ctx, req.(*rangepb.ChangeReplicasRequest))
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ChangeReplicas{ChangeReplicas: &rangepb.ChangeReplicasResponse{Desc: desc}}}, err
+	})
+	registerAdminCommand(rangepb.ComputeChecksum, func(r *Replica, ctx context.Context, _ rangepb.Request) (*rangepb.ResponseUnion, error) {
+		cr, err := r.computeChecksum(ctx)
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ComputeChecksum{ComputeChecksum: cr}}, err
+	})
+	registerAdminCommand(rangepb.CollectChecksum, func(r *Replica, ctx context.Context, req rangepb.Request) (*rangepb.ResponseUnion, error) {
+		cr, err := r.collectChecksum(ctx, req.(*rangepb.CollectChecksumRequest))
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_CollectChecksum{CollectChecksum: cr}}, err
+	})
+	registerAdminCommand(rangepb.AdminSplit, func(r *Replica, ctx context.Context, req rangepb.Request) (*rangepb.ResponseUnion, error) {
+		sr, err := r.adminSplit(ctx, req.(*rangepb.AdminSplitRequest))
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_AdminSplit{AdminSplit: sr}}, err
+	})
+	registerAdminCommand(rangepb.AdminMerge, func(r *Replica, ctx context.Context, _ rangepb.Request) (*rangepb.ResponseUnion, error) {
+		mr, err := r.adminMerge(ctx)
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_AdminMerge{AdminMerge: mr}}, err
+	})
+	registerAdminCommand(rangepb.Subsume, func(r *Replica, ctx context.Context, req rangepb.Request) (*rangepb.ResponseUnion, error) {
+		sr, err := r.subsume(ctx, req.(*rangepb.SubsumeRequest))
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Subsume{Subsume: sr}}, err
+	})
+	registerAdminCommand(rangepb.WaitApplied, func(r *Replica, ctx context.Context, req rangepb.Request) (*rangepb.ResponseUnion, error) {
+		err := r.waitApplied(ctx, req.(*rangepb.WaitAppliedRequest).AppliedIndex)
+		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_WaitApplied{WaitApplied: &rangepb.WaitAppliedResponse{}}}, err
+	})
+}
+
+// maybeAdmin serves an admin request (which must come alone in a batch);
+// handled is false for any other.
+func (r *Replica) maybeAdmin(ctx context.Context, ru *rangepb.RequestUnion) (_ *rangepb.BatchResponse, handled bool, _ error) {
+	req := ru.Inner()
+	if req == nil || !req.Method().Flags().Has(rangepb.IsAdmin) {
 		return nil, false, nil
 	}
+	res, err := adminCommands[req.Method()](r, ctx, req)
 	if err != nil {
 		return nil, true, err
 	}

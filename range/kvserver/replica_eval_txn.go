@@ -8,7 +8,6 @@ import (
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
 	"github.com/meridiandb/meridian/range/rangepb"
-	"github.com/meridiandb/meridian/range/spanlatch"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -239,142 +238,11 @@ func isFinal(s rangepb.TransactionStatus) bool {
 	return s == rangepb.TransactionStatus_COMMITTED || s == rangepb.TransactionStatus_ABORTED
 }
 
-// txnRequestSpans lists the latches of a transaction request; handled is
-// false for any other request. Requests on a record latch its key, and
-// are checked against the range by their anchor key.
-func txnRequestSpans(ru *rangepb.RequestUnion, desc *rangepb.RangeDescriptor, txn *rangepb.Transaction) (spans []spanlatch.LatchSpan, isWrite, handled bool, err error) {
-	add := func(key, end []byte, access spanlatch.Access) {
-		if len(end) == 0 {
-			end = append(key[:len(key):len(key)], 0)
-		}
-		spans = append(spans, spanlatch.LatchSpan{Span: spanlatch.Span{Key: key, EndKey: end}, Access: access})
-		if access == spanlatch.Write {
-			isWrite = true
-		}
-	}
-	record := func(anchor []byte, id kv.TxnID, access spanlatch.Access) error {
-		if err := checkInRange(desc, anchor, nil); err != nil {
-			return err
-		}
-		add(TxnRecordKey(anchor, id), nil, access)
-		return nil
-	}
-	needTxn := func(what string) error {
-		if txn.GetMeta() == nil || len(txn.Meta.Id) != len(kv.TxnID{}) {
-			return errors.Newf("%s needs a transaction in the batch header", what)
-		}
-		return nil
-	}
-	switch req := ru.Value.(type) {
-	case *rangepb.RequestUnion_EndTxn:
-		if err = needTxn("EndTxn"); err == nil {
-			err = record(req.EndTxn.Key, txnID(txn.Meta), spanlatch.Write)
-		}
-		for _, s := range req.EndTxn.LockSpans {
-			if in, ok := clipSpan(s, desc); ok {
-				add(in.Key, in.EndKey, spanlatch.Write)
-			}
-		}
-	case *rangepb.RequestUnion_HeartbeatTxn:
-		if err = needTxn("HeartbeatTxn"); err == nil {
-			err = record(req.HeartbeatTxn.Key, txnID(txn.Meta), spanlatch.Write)
-		}
-	case *rangepb.RequestUnion_PushTxn:
-		err = record(req.PushTxn.Key, txnID(req.PushTxn.Pushee), spanlatch.Write)
-	case *rangepb.RequestUnion_QueryTxn:
-		err = record(req.QueryTxn.Key, txnID(req.QueryTxn.Txn), spanlatch.Read)
-	case *rangepb.RequestUnion_RecoverTxn:
-		err = record(req.RecoverTxn.Key, txnID(req.RecoverTxn.Txn), spanlatch.Write)
-	case *rangepb.RequestUnion_QueryIntent:
-		// A read latch: it waits for a write of the key still being
-		// evaluated or applied (a pipelined write holds its latches until
-		// it applies), then reads the lock record. No lock table: the
-		// intent it asks about must not make it wait.
-		if err = checkInRange(desc, req.QueryIntent.Key, nil); err == nil {
-			add(req.QueryIntent.Key, nil, spanlatch.Read)
-		}
-	case *rangepb.RequestUnion_ResolveIntent:
-		if err = checkInRange(desc, req.ResolveIntent.Key, nil); err == nil {
-			add(req.ResolveIntent.Key, nil, spanlatch.Write)
-		}
-	case *rangepb.RequestUnion_ResolveIntentRange:
-		s := req.ResolveIntentRange.Span
-		if err = checkInRange(desc, s.GetKey(), s.GetEndKey()); err == nil {
-			add(s.GetKey(), s.GetEndKey(), spanlatch.Write)
-		}
-	case *rangepb.RequestUnion_Refresh:
-		if err = needTxn("Refresh"); err == nil {
-			if err = checkInRange(desc, req.Refresh.Key, nil); err == nil {
-				add(req.Refresh.Key, nil, spanlatch.Read)
-			}
-		}
-	case *rangepb.RequestUnion_RefreshRange:
-		s := req.RefreshRange.Span
-		if err = needTxn("RefreshRange"); err == nil {
-			if err = checkInRange(desc, s.GetKey(), s.GetEndKey()); err == nil {
-				add(s.GetKey(), s.GetEndKey(), spanlatch.Read)
-			}
-		}
-	default:
-		return nil, false, false, nil
-	}
-	return spans, isWrite, true, err
-}
-
 // RequestSpan returns the keys a request is addressed by: [key, end), or
 // key alone when end is nil; ok is false for requests addressed by range
 // ID only (replica changes, lease requests, consistency checks). Clients
 // route by it.
-func RequestSpan(ru *rangepb.RequestUnion) (key, end []byte, ok bool) {
-	switch req := ru.Value.(type) {
-	case *rangepb.RequestUnion_Get:
-		return req.Get.Key, nil, true
-	case *rangepb.RequestUnion_Put:
-		return req.Put.Key, nil, true
-	case *rangepb.RequestUnion_ConditionalPut:
-		return req.ConditionalPut.Key, nil, true
-	case *rangepb.RequestUnion_Increment:
-		return req.Increment.Key, nil, true
-	case *rangepb.RequestUnion_Delete:
-		return req.Delete.Key, nil, true
-	case *rangepb.RequestUnion_Scan:
-		return req.Scan.Span.GetKey(), req.Scan.Span.GetEndKey(), true
-	case *rangepb.RequestUnion_DeleteRange:
-		return req.DeleteRange.Span.GetKey(), req.DeleteRange.Span.GetEndKey(), true
-	case *rangepb.RequestUnion_AdminSplit:
-		return req.AdminSplit.SplitKey, nil, len(req.AdminSplit.SplitKey) > 0
-	}
-	return TxnRequestSpan(ru)
-}
-
-// TxnRequestSpan returns the key (or span) a transaction request is
-// addressed by, for a key-addressed sender (DistSender): ok is false for
-// other requests.
-func TxnRequestSpan(ru *rangepb.RequestUnion) (key, end []byte, ok bool) {
-	switch req := ru.Value.(type) {
-	case *rangepb.RequestUnion_EndTxn:
-		return req.EndTxn.Key, nil, true
-	case *rangepb.RequestUnion_HeartbeatTxn:
-		return req.HeartbeatTxn.Key, nil, true
-	case *rangepb.RequestUnion_PushTxn:
-		return req.PushTxn.Key, nil, true
-	case *rangepb.RequestUnion_QueryTxn:
-		return req.QueryTxn.Key, nil, true
-	case *rangepb.RequestUnion_QueryIntent:
-		return req.QueryIntent.Key, nil, true
-	case *rangepb.RequestUnion_RecoverTxn:
-		return req.RecoverTxn.Key, nil, true
-	case *rangepb.RequestUnion_ResolveIntent:
-		return req.ResolveIntent.Key, nil, true
-	case *rangepb.RequestUnion_ResolveIntentRange:
-		return req.ResolveIntentRange.Span.GetKey(), req.ResolveIntentRange.Span.GetEndKey(), true
-	case *rangepb.RequestUnion_Refresh:
-		return req.Refresh.Key, nil, true
-	case *rangepb.RequestUnion_RefreshRange:
-		return req.RefreshRange.Span.GetKey(), req.RefreshRange.Span.GetEndKey(), true
-	}
-	return nil, nil, false
-}
+func RequestSpan(ru *rangepb.RequestUnion) (key, end []byte, ok bool) { return ru.Addr() }
 
 // clipSpan returns the part of s inside desc.
 func clipSpan(s *rangepb.Span, desc *rangepb.RangeDescriptor) (*rangepb.Span, bool) {
@@ -467,60 +335,6 @@ func recordTxn(rec *rangepb.TxnRecord, base *rangepb.Transaction) *rangepb.Trans
 		t.IgnoredSeqNums = rec.IgnoredSeqNums
 	}
 	return t
-}
-
-// evaluateTxnRequest evaluates a transaction request; handled is false for
-// any other request.
-func evaluateTxnRequest(ec *evalCtx, rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, ru *rangepb.RequestUnion) (res *rangepb.ResponseUnion, handled bool, err error) {
-	switch req := ru.Value.(type) {
-	case *rangepb.RequestUnion_EndTxn:
-		out, err := evalEndTxn(ec, rw, ms, req.EndTxn)
-		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_EndTxn{EndTxn: out}}, true, err
-	case *rangepb.RequestUnion_HeartbeatTxn:
-		out, err := evalHeartbeatTxn(ec, rw, ms, req.HeartbeatTxn)
-		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_HeartbeatTxn{HeartbeatTxn: out}}, true, err
-	case *rangepb.RequestUnion_PushTxn:
-		out, err := evalPushTxn(ec, rw, ms, req.PushTxn)
-		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_PushTxn{PushTxn: out}}, true, err
-	case *rangepb.RequestUnion_ResolveIntent:
-		if ec.resolver == nil {
-			ec.resolver = kv.NewIntentResolver(rw)
-		}
-		ok, err := ec.resolver.Resolve(ms, kv.LockUpdate{
-			Span: kv.Span{Key: req.ResolveIntent.Key}, Txn: metaToKV(req.ResolveIntent.Txn), Status: statusToKV(req.ResolveIntent.Status),
-			IgnoredSeqNums: seqRangesToKV(req.ResolveIntent.IgnoredSeqNums), KeepMarker: ec.r.hotLocks.keep,
-		})
-		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ResolveIntent{ResolveIntent: &rangepb.ResolveIntentResponse{Resolved: ok}}}, true, err
-	case *rangepb.RequestUnion_ResolveIntentRange:
-		s := req.ResolveIntentRange.Span
-		n, _, err := kv.MVCCResolveIntentRange(rw, ms, kv.LockUpdate{
-			Span: kv.Span{Key: s.GetKey(), EndKey: s.GetEndKey()}, Txn: metaToKV(req.ResolveIntentRange.Txn),
-			Status: statusToKV(req.ResolveIntentRange.Status), IgnoredSeqNums: seqRangesToKV(req.ResolveIntentRange.IgnoredSeqNums),
-			KeepMarker: ec.r.hotLocks.keep,
-		}, 0)
-		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ResolveIntentRange{ResolveIntentRange: &rangepb.ResolveIntentRangeResponse{Resolved: n}}}, true, err
-	case *rangepb.RequestUnion_QueryIntent:
-		out, err := evalQueryIntent(ec, rd, req.QueryIntent)
-		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_QueryIntent{QueryIntent: out}}, true, err
-	case *rangepb.RequestUnion_RecoverTxn:
-		out, err := evalRecoverTxn(ec, rw, ms, req.RecoverTxn)
-		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_RecoverTxn{RecoverTxn: out}}, true, err
-	case *rangepb.RequestUnion_QueryTxn:
-		rec, err := readRecord(rd, TxnRecordKey(req.QueryTxn.Key, txnID(req.QueryTxn.Txn)))
-		out := &rangepb.QueryTxnResponse{}
-		if rec != nil {
-			out.Found, out.QueriedTxn = true, recordTxn(rec, nil)
-		}
-		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_QueryTxn{QueryTxn: out}}, true, err
-	case *rangepb.RequestUnion_Refresh:
-		err := evalRefresh(ec, rd, req.Refresh.Key, nil, req.Refresh.RefreshFrom)
-		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Refresh{Refresh: &rangepb.RefreshResponse{}}}, true, err
-	case *rangepb.RequestUnion_RefreshRange:
-		s := req.RefreshRange.Span
-		err := evalRefresh(ec, rd, s.GetKey(), s.GetEndKey(), req.RefreshRange.RefreshFrom)
-		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_RefreshRange{RefreshRange: &rangepb.RefreshRangeResponse{}}}, true, err
-	}
-	return nil, false, nil
 }
 
 // checkReadFresh makes a transactional write that depends on the current

@@ -399,15 +399,8 @@ func (r *Replica) waitUnfrozen(ctx context.Context) error {
 	}
 }
 
-// mergeExempt lists the requests a frozen range still serves.
-func mergeExempt(ru *rangepb.RequestUnion) bool {
-	switch ru.Value.(type) {
-	case *rangepb.RequestUnion_RequestLease, *rangepb.RequestUnion_Subsume, *rangepb.RequestUnion_WaitApplied,
-		*rangepb.RequestUnion_CollectChecksum:
-		return true
-	}
-	return false
-}
+// mergeExempt tells the requests a frozen range still serves.
+func mergeExempt(ru *rangepb.RequestUnion) bool { return ru.Flags().Has(rangepb.ServedFrozen) }
 
 // ensureMergeWatcher starts watchMerge unless it runs.
 func (r *Replica) ensureMergeWatcher() {

@@ -184,11 +184,7 @@ func canPipeline(ba *rangepb.BatchRequest) bool {
 		return false
 	}
 	for _, ru := range ba.Requests {
-		switch ru.Value.(type) {
-		case *rangepb.RequestUnion_Get, *rangepb.RequestUnion_Scan, *rangepb.RequestUnion_Put,
-			*rangepb.RequestUnion_ConditionalPut, *rangepb.RequestUnion_Increment, *rangepb.RequestUnion_Delete,
-			*rangepb.RequestUnion_HeartbeatTxn, *rangepb.RequestUnion_QueryIntent:
-		default:
+		if !ru.Flags().Has(rangepb.Pipelinable) {
 			return false
 		}
 	}
@@ -257,59 +253,23 @@ func (r *Replica) releaseAfter(pending <-chan error, release func()) {
 }
 
 // collectSpans lists the latches a batch needs and whether it writes,
-// checking its keys against desc.
+// checking its keys against desc: each request's command declares its own.
 func (r *Replica) collectSpans(ba *rangepb.BatchRequest, desc *rangepb.RangeDescriptor) ([]spanlatch.LatchSpan, bool, error) {
-	spans := make([]spanlatch.LatchSpan, 0, len(ba.Requests))
-	isWrite := false
-	add := func(key, end []byte, access spanlatch.Access) error {
-		if err := checkInRange(desc, key, end); err != nil {
-			return err
-		}
-		if end == nil {
-			// A single key's span, with its end spelled out: the latch
-			// manager would otherwise build it anew in every comparison
-			// with every held latch.
-			end = append(key[:len(key):len(key)], 0)
-		}
-		spans = append(spans, spanlatch.LatchSpan{Span: spanlatch.Span{Key: key, EndKey: end}, Access: access})
-		if access == spanlatch.Write {
-			isWrite = true
-		}
-		return nil
-	}
+	d := &latchDecl{desc: desc, txn: ba.Header.GetTxn(), rangeID: r.rangeID, spans: make([]spanlatch.LatchSpan, 0, len(ba.Requests))}
 	for _, ru := range ba.Requests {
-		var err error
-		switch req := ru.Value.(type) {
-		case *rangepb.RequestUnion_Get:
-			err = add(req.Get.Key, nil, spanlatch.Read)
-		case *rangepb.RequestUnion_Scan:
-			err = add(req.Scan.Span.GetKey(), req.Scan.Span.GetEndKey(), spanlatch.Read)
-		case *rangepb.RequestUnion_Put:
-			err = add(req.Put.Key, nil, spanlatch.Write)
-		case *rangepb.RequestUnion_ConditionalPut:
-			err = add(req.ConditionalPut.Key, nil, spanlatch.Write)
-		case *rangepb.RequestUnion_Increment:
-			err = add(req.Increment.Key, nil, spanlatch.Write)
-		case *rangepb.RequestUnion_Delete:
-			err = add(req.Delete.Key, nil, spanlatch.Write)
-		case *rangepb.RequestUnion_DeleteRange:
-			err = add(req.DeleteRange.Span.GetKey(), req.DeleteRange.Span.GetEndKey(), spanlatch.Write)
-		case *rangepb.RequestUnion_Gc:
-			var gs []spanlatch.LatchSpan
-			gs, err = gcSpans(r.rangeID, req.Gc, desc)
-			spans, isWrite = append(spans, gs...), true
-		default:
-			ts, w, handled, terr := txnRequestSpans(ru, desc, ba.Header.GetTxn())
-			spans, isWrite, err = append(spans, ts...), isWrite || w, terr
-			if !handled {
-				err = errors.Newf("r%d: request %T must be sent alone", r.rangeID, ru.Value)
-			}
+		req := ru.Inner()
+		if req == nil {
+			return nil, false, errors.Newf("r%d: empty request", r.rangeID)
 		}
-		if err != nil {
+		cmd := commands[req.Method()]
+		if cmd == nil {
+			return nil, false, errors.Newf("r%d: request %s must be sent alone", r.rangeID, req.Method())
+		}
+		if err := cmd.declareKeys(d, req); err != nil {
 			return nil, false, err
 		}
 	}
-	return spans, isWrite, nil
+	return d.spans, d.write, nil
 }
 
 // RangeKeyMismatchError: a request's keys are outside the range. Desc is
@@ -340,84 +300,14 @@ func checkInRange(desc *rangepb.RangeDescriptor, key, end []byte) error {
 	return nil
 }
 
-// evaluate runs one request at ts: reads against rd, writes into rw (a
-// batch; nil for a read-only batch) recording their stats delta in ms.
-// Inside a transaction (ec.txn) reads are at its read timestamp and see its
-// intents, writes are intents at its write timestamp.
+// evaluate runs one request at ts through its command (see command.eval).
 func evaluate(ec *evalCtx, rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, ru *rangepb.RequestUnion, ts hlc.Timestamp) (*rangepb.ResponseUnion, error) {
-	switch ru.Value.(type) {
-	case *rangepb.RequestUnion_Get, *rangepb.RequestUnion_Scan, *rangepb.RequestUnion_QueryTxn,
-		*rangepb.RequestUnion_Refresh, *rangepb.RequestUnion_RefreshRange, *rangepb.RequestUnion_QueryIntent:
-	default:
-		if rw == nil {
-			return nil, errors.AssertionFailedf("write %T evaluated as a read", ru.Value)
-		}
+	req := ru.Inner()
+	if req == nil || commands[req.Method()] == nil {
+		return nil, errors.Newf("unsupported request %T", ru.GetValue())
 	}
-	switch req := ru.Value.(type) {
-	case *rangepb.RequestUnion_Get:
-		res, err := kv.MVCCGet(rd, req.Get.Key, ec.readTs(ts), kv.MVCCGetOptions{Txn: ec.readTxn(), Uncertainty: ec.uncertainty(),
-			FailOnMoreRecent: req.Get.ForUpdate && ec.txn != nil})
-		if err != nil {
-			return nil, err
-		}
-		out := &rangepb.GetResponse{}
-		if res.Value != nil {
-			out.Found, out.Value, out.Timestamp = true, res.Value.RawBytes, tsToProto(res.Timestamp)
-		}
-		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Get{Get: out}}, nil
-	case *rangepb.RequestUnion_Scan:
-		s := req.Scan
-		res, err := kv.MVCCScan(rd, s.Span.GetKey(), s.Span.GetEndKey(), ec.readTs(ts), kv.MVCCScanOptions{
-			Txn: ec.readTxn(), Uncertainty: ec.uncertainty(), Reverse: s.Reverse, MaxKeys: s.MaxKeys, TargetBytes: s.MaxBytes,
-			FailOnMoreRecent: s.ForUpdate && ec.txn != nil,
-		})
-		if err != nil {
-			return nil, err
-		}
-		out := &rangepb.ScanResponse{}
-		for _, row := range res.KVs() {
-			out.Rows = append(out.Rows, &rangepb.KeyValue{Key: row.Key, Value: row.Value.RawBytes, Timestamp: tsToProto(row.Timestamp)})
-		}
-		if res.ResumeSpan != nil {
-			out.ResumeKey = res.ResumeSpan.Key
-			if s.Reverse {
-				out.ResumeKey = res.ResumeSpan.EndKey
-			}
-		}
-		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Scan{Scan: out}}, nil
-	case *rangepb.RequestUnion_Put:
-		err := kv.MVCCPut(rw, ms, req.Put.Key, ts, kv.MakeBytesValue(req.Put.Value), kv.MVCCWriteOptions{Txn: ec.writeTxn(req.Put.Sequence)})
-		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Put{Put: &rangepb.PutResponse{}}}, err
-	case *rangepb.RequestUnion_ConditionalPut:
-		c := req.ConditionalPut
-		if err := checkReadFresh(ec, rd, c.Key); err != nil {
-			return nil, err
-		}
-		var exp *kv.Value
-		if c.ExpExists {
-			v := kv.MakeBytesValue(c.ExpValue)
-			exp = &v
-		}
-		err := kv.MVCCConditionalPut(rw, ms, c.Key, ts, kv.MakeBytesValue(c.Value), exp, false, kv.MVCCWriteOptions{Txn: ec.writeTxn(c.Sequence)})
-		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ConditionalPut{ConditionalPut: &rangepb.ConditionalPutResponse{}}}, err
-	case *rangepb.RequestUnion_Increment:
-		if err := checkReadFresh(ec, rd, req.Increment.Key); err != nil {
-			return nil, err
-		}
-		n, err := kv.MVCCIncrement(rw, ms, req.Increment.Key, ts, req.Increment.Increment, kv.MVCCWriteOptions{Txn: ec.writeTxn(req.Increment.Sequence)})
-		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Increment{Increment: &rangepb.IncrementResponse{NewValue: n}}}, err
-	case *rangepb.RequestUnion_Delete:
-		_, err := kv.MVCCDelete(rw, ms, req.Delete.Key, ts, kv.MVCCWriteOptions{Txn: ec.writeTxn(req.Delete.Sequence)})
-		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Delete{Delete: &rangepb.DeleteResponse{}}}, err
-	case *rangepb.RequestUnion_DeleteRange:
-		d := req.DeleteRange
-		_, n, _, err := kv.MVCCDeleteRange(rw, ms, d.Span.GetKey(), d.Span.GetEndKey(), ts, kv.MVCCWriteOptions{Txn: ec.writeTxn(d.Sequence)}, 0, false)
-		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_DeleteRange{DeleteRange: &rangepb.DeleteRangeResponse{Deleted: n}}}, err
-	case *rangepb.RequestUnion_Gc:
-		return evalGC(ec, rw, ms, req.Gc)
+	if rw == nil && !req.Method().Flags().Has(rangepb.IsReadOnly) {
+		return nil, errors.AssertionFailedf("write %s evaluated as a read", req.Method())
 	}
-	if res, handled, err := evaluateTxnRequest(ec, rd, rw, ms, ru); handled {
-		return res, err
-	}
-	return nil, errors.Newf("unsupported request %T", ru.Value)
+	return commands[req.Method()].eval(ec, rd, rw, ms, req, ts)
 }

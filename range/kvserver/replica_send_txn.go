@@ -51,9 +51,7 @@ func (r *Replica) noteLease(l *rangepb.Lease) {
 // batchWrites reports whether the batch writes user keys.
 func batchWrites(ba *rangepb.BatchRequest) bool {
 	for _, ru := range ba.Requests {
-		switch ru.Value.(type) {
-		case *rangepb.RequestUnion_Put, *rangepb.RequestUnion_ConditionalPut, *rangepb.RequestUnion_Increment,
-			*rangepb.RequestUnion_Delete, *rangepb.RequestUnion_DeleteRange:
+		if ru.Flags().Has(rangepb.WritesUserKeys) {
 			return true
 		}
 	}
@@ -76,30 +74,19 @@ func (r *Replica) newEvalCtx(ba *rangepb.BatchRequest, desc *rangepb.RangeDescri
 	return ec
 }
 
-// spanOf returns the keys a KV request reads or writes.
+// spanOf returns the user keys a KV request reads or writes.
 func spanOf(ru *rangepb.RequestUnion) (key, end []byte, read, write bool) {
-	switch req := ru.Value.(type) {
-	case *rangepb.RequestUnion_Get:
-		return req.Get.Key, nil, true, false
-	case *rangepb.RequestUnion_Scan:
-		return req.Scan.Span.GetKey(), req.Scan.Span.GetEndKey(), true, false
-	case *rangepb.RequestUnion_Refresh:
-		return req.Refresh.Key, nil, true, false
-	case *rangepb.RequestUnion_RefreshRange:
-		return req.RefreshRange.Span.GetKey(), req.RefreshRange.Span.GetEndKey(), true, false
-	case *rangepb.RequestUnion_Put:
-		return req.Put.Key, nil, false, true
-	case *rangepb.RequestUnion_ConditionalPut:
-		return req.ConditionalPut.Key, nil, false, true
-	case *rangepb.RequestUnion_Increment:
-		return req.Increment.Key, nil, false, true
-	case *rangepb.RequestUnion_Delete:
-		return req.Delete.Key, nil, false, true
-	case *rangepb.RequestUnion_DeleteRange:
-		// It reads the span to find what to delete.
-		return req.DeleteRange.Span.GetKey(), req.DeleteRange.Span.GetEndKey(), true, true
+	req := ru.Inner()
+	if req == nil {
+		return nil, nil, false, false
 	}
-	return nil, nil, false, false
+	f := req.Method().Flags()
+	read, write = f.Has(rangepb.ReadsUserKeys), f.Has(rangepb.WritesUserKeys)
+	if !read && !write {
+		return nil, nil, false, false
+	}
+	key, end, _ = req.Addr()
+	return key, end, read, write
 }
 
 // cacheSpan normalises a request's span for the timestamp cache: nil end

@@ -509,10 +509,7 @@ func stoppedShort(st *stop.Stopper, ba *rangepb.BatchRequest, err error) bool {
 		return true
 	}
 	for _, ru := range ba.Requests {
-		switch ru.Value.(type) {
-		case *rangepb.RequestUnion_Get, *rangepb.RequestUnion_Scan, *rangepb.RequestUnion_Refresh, *rangepb.RequestUnion_RefreshRange,
-			*rangepb.RequestUnion_QueryIntent:
-		default:
+		if !ru.Flags().Has(rangepb.IsReadOnly) {
 			return false
 		}
 	}

@@ -49,27 +49,36 @@ func gcThresholdLatchKey(id RangeID) []byte {
 	return rangeIDKey(id, replicatedInfix, suffixGCThreshold)
 }
 
-// gcSpans are a GC request's latches: its keys and the threshold.
-func gcSpans(id RangeID, req *rangepb.GCRequest, desc *rangepb.RangeDescriptor) ([]spanlatch.LatchSpan, error) {
-	k := gcThresholdLatchKey(id)
-	spans := []spanlatch.LatchSpan{{Span: spanlatch.Span{Key: k, EndKey: append(k[:len(k):len(k)], 0)}, Access: spanlatch.Write}}
-	for _, key := range req.Keys {
-		if err := checkInRange(desc, key, nil); err != nil {
-			return nil, err
+func init() {
+	registerCommand(rangepb.GC, command{
+		declareKeys: declareGC,
+		eval: func(ec *evalCtx, _ kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, req rangepb.Request, _ hlc.Timestamp) (*rangepb.ResponseUnion, error) {
+			return evalGC(ec, rw, ms, req.(*rangepb.GCRequest))
+		},
+	})
+}
+
+// declareGC declares a GC request's latches: the threshold, its keys and
+// the records it may remove.
+func declareGC(d *latchDecl, req rangepb.Request) error {
+	gc := req.(*rangepb.GCRequest)
+	d.local(gcThresholdLatchKey(d.rangeID), nil, spanlatch.Write)
+	for _, key := range gc.Keys {
+		if err := d.add(key, nil, spanlatch.Write); err != nil {
+			return err
 		}
-		spans = append(spans, spanlatch.LatchSpan{Span: spanlatch.Span{Key: key, EndKey: append(key[:len(key):len(key)], 0)}, Access: spanlatch.Write})
 	}
-	for _, key := range req.TxnRecords {
+	for _, key := range gc.TxnRecords {
 		anchor, ok := decodeTxnRecordKey(key)
 		if !ok {
-			return nil, errors.Newf("r%d: GC of %q, which is not a transaction record", id, key)
+			return errors.Newf("r%d: GC of %q, which is not a transaction record", d.rangeID, key)
 		}
-		if err := checkInRange(desc, anchor, nil); err != nil {
-			return nil, err
+		if err := checkInRange(d.desc, anchor, nil); err != nil {
+			return err
 		}
-		spans = append(spans, spanlatch.LatchSpan{Span: spanlatch.Span{Key: key, EndKey: append(key[:len(key):len(key)], 0)}, Access: spanlatch.Write})
+		d.local(key, nil, spanlatch.Write)
 	}
-	return spans, nil
+	return nil
 }
 
 // evalGC evaluates a GC request into rw, recording a raised threshold in
@@ -154,11 +163,8 @@ func (r *Replica) checkGCThreshold(ec *evalCtx, ba *rangepb.BatchRequest, ts hlc
 			continue
 		}
 		at := ec.readTs(ts)
-		switch req := ru.Value.(type) {
-		case *rangepb.RequestUnion_Refresh:
-			at = tsFromProto(req.Refresh.RefreshFrom)
-		case *rangepb.RequestUnion_RefreshRange:
-			at = tsFromProto(req.RefreshRange.RefreshFrom)
+		if rf, ok := ru.Inner().(interface{ GetRefreshFrom() *rangepb.Timestamp }); ok {
+			at = tsFromProto(rf.GetRefreshFrom())
 		}
 		if at.LessEq(th) {
 			return &kv.BatchTimestampBeforeGCError{Timestamp: at, Threshold: th}

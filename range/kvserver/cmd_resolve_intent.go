@@ -1,0 +1,27 @@
+package kvserver
+
+import (
+	"github.com/meridiandb/meridian/hlc"
+	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/range/rangepb"
+	"github.com/meridiandb/meridian/range/spanlatch"
+)
+
+func init() {
+	registerCommand(rangepb.ResolveIntent, command{declareKeys: declareAddr(spanlatch.Write), eval: evalResolveIntent})
+}
+
+// evalResolveIntent commits or aborts a transaction's intent on a key.
+// Consecutive ResolveIntents of a batch (the intent resolver's) share one
+// iterator (ec.resolver, which any other request ends).
+func evalResolveIntent(ec *evalCtx, _ kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, req rangepb.Request, _ hlc.Timestamp) (*rangepb.ResponseUnion, error) {
+	ri := req.(*rangepb.ResolveIntentRequest)
+	if ec.resolver == nil {
+		ec.resolver = kv.NewIntentResolver(rw)
+	}
+	ok, err := ec.resolver.Resolve(ms, kv.LockUpdate{
+		Span: kv.Span{Key: ri.Key}, Txn: metaToKV(ri.Txn), Status: statusToKV(ri.Status),
+		IgnoredSeqNums: seqRangesToKV(ri.IgnoredSeqNums), KeepMarker: ec.r.hotLocks.keep,
+	})
+	return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ResolveIntent{ResolveIntent: &rangepb.ResolveIntentResponse{Resolved: ok}}}, err
+}
