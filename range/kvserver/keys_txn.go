@@ -13,11 +13,14 @@ var suffixTxnRecord = []byte("txn-")
 
 // TxnRecordKey is the key of the record of transaction id anchored at
 // anchor: /Local/Range/<anchor>/txn-<id>.
-func TxnRecordKey(anchor []byte, id kv.TxnID) []byte {
-	b := make([]byte, 0, len(kv.LocalRangePrefix)+len(anchor)+2+len(suffixTxnRecord)+len(id))
+func TxnRecordKey(anchor []byte, id kv.TxnID) []byte { return txnLocalKey(anchor, suffixTxnRecord, id) }
+
+// txnLocalKey is /Local/Range/<anchor>/<suffix><id>.
+func txnLocalKey(anchor, suffix []byte, id kv.TxnID) []byte {
+	b := make([]byte, 0, len(kv.LocalRangePrefix)+len(anchor)+2+len(suffix)+len(id))
 	b = append(b, kv.LocalRangePrefix...)
 	b = encoding.EncodeBytesAscending(b, anchor)
-	b = append(b, suffixTxnRecord...)
+	b = append(b, suffix...)
 	return append(b, id[:]...)
 }
 
@@ -41,9 +44,5 @@ var suffixTxnLockSpans = []byte("txl-")
 // transaction left to resolve after its commit (rangepb.TxnLockSpans),
 // next to its record: /Local/Range/<anchor>/txl-<id>.
 func TxnLockSpansKey(anchor []byte, id kv.TxnID) []byte {
-	b := make([]byte, 0, len(kv.LocalRangePrefix)+len(anchor)+2+len(suffixTxnLockSpans)+len(id))
-	b = append(b, kv.LocalRangePrefix...)
-	b = encoding.EncodeBytesAscending(b, anchor)
-	b = append(b, suffixTxnLockSpans...)
-	return append(b, id[:]...)
+	return txnLocalKey(anchor, suffixTxnLockSpans, id)
 }
