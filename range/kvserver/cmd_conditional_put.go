@@ -8,7 +8,8 @@ import (
 )
 
 func init() {
-	registerCommand(rangepb.ConditionalPut, command{declareKeys: declareAddr(spanlatch.Write), eval: evalConditionalPut})
+	registerCommand(rangepb.ConditionalPut, command{declareKeys: declareAddr(spanlatch.Write), eval: evalConditionalPut,
+		waitsForLocks: true, afterEval: acquiredWrittenKey})
 }
 
 // evalConditionalPut writes a value if the key holds the expected one

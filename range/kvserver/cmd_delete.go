@@ -8,7 +8,8 @@ import (
 )
 
 func init() {
-	registerCommand(rangepb.Delete, command{declareKeys: declareAddr(spanlatch.Write), eval: evalDelete})
+	registerCommand(rangepb.Delete, command{declareKeys: declareAddr(spanlatch.Write), eval: evalDelete,
+		waitsForLocks: true, afterEval: acquiredWrittenKey})
 }
 
 // evalDelete writes a tombstone (an intent in a transaction).

@@ -8,7 +8,7 @@ import (
 )
 
 func init() {
-	registerCommand(rangepb.DeleteRange, command{declareKeys: declareAddr(spanlatch.Write), eval: evalDeleteRange})
+	registerCommand(rangepb.DeleteRange, command{declareKeys: declareAddr(spanlatch.Write), eval: evalDeleteRange, waitsForLocks: true})
 }
 
 // evalDeleteRange writes tombstones over the live keys of a span and

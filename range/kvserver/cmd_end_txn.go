@@ -3,6 +3,7 @@ package kvserver
 import (
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/range/concurrency"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"github.com/meridiandb/meridian/range/spanlatch"
 )
@@ -28,6 +29,22 @@ func init() {
 		eval: func(ec *evalCtx, _ kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, req rangepb.Request, _ hlc.Timestamp) (*rangepb.ResponseUnion, error) {
 			out, err := evalEndTxn(ec, rw, ms, req.(*rangepb.EndTxnRequest))
 			return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_EndTxn{EndTxn: out}}, err
+		},
+		afterEval: func(u *lockTableUpdate, _ rangepb.Request, _ *rangepb.ResponseUnion) {
+			if u.txn == nil || !isFinal(u.finalTxn.GetStatus()) {
+				return
+			}
+			// Its intents here were resolved in the same command (and a
+			// one-phase commit's were never left): every lock it holds in
+			// this range goes, locking reads' too.
+			end := u.desc.GetEndKey()
+			if len(end) == 0 {
+				end = kv.KeyMax
+			}
+			u.m.OnLockUpdated(concurrency.LockUpdate{
+				Span: concurrency.Span{Key: u.desc.GetStartKey(), EndKey: end}, Txn: *u.txn, Status: statusToKV(u.finalTxn.Status),
+			})
+			u.m.OnTxnUpdated(recordOf(u.finalTxn))
 		},
 	})
 }

@@ -8,7 +8,13 @@ import (
 )
 
 func init() {
-	registerCommand(rangepb.Get, command{declareKeys: declareAddr(spanlatch.Read), eval: evalGet})
+	registerCommand(rangepb.Get, command{declareKeys: declareAddr(spanlatch.Read), eval: evalGet, waitsForLocks: true,
+		// A locking read that found its key locks it.
+		afterEval: func(u *lockTableUpdate, req rangepb.Request, res *rangepb.ResponseUnion) {
+			if g := req.(*rangepb.GetRequest); u.canLock && g.ForUpdate && res.GetGet().GetFound() {
+				_ = u.m.OnUnreplicatedLockAcquired(g.Key, *u.txn)
+			}
+		}})
 }
 
 // evalGet reads a key; a locking read in a transaction fails on a newer

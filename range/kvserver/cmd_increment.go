@@ -8,7 +8,8 @@ import (
 )
 
 func init() {
-	registerCommand(rangepb.Increment, command{declareKeys: declareAddr(spanlatch.Write), eval: evalIncrement})
+	registerCommand(rangepb.Increment, command{declareKeys: declareAddr(spanlatch.Write), eval: evalIncrement,
+		waitsForLocks: true, afterEval: acquiredWrittenKey})
 }
 
 // evalIncrement adds to an integer value and returns the new one; its

@@ -17,5 +17,6 @@ func init() {
 			out, err := evalPushTxn(ec, rw, ms, req.(*rangepb.PushTxnRequest))
 			return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_PushTxn{PushTxn: out}}, err
 		},
+		afterEval: txnUpdated(func(res *rangepb.ResponseUnion) *rangepb.Transaction { return res.GetPushTxn().GetPusheeTxn() }),
 	})
 }

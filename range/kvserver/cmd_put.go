@@ -8,7 +8,8 @@ import (
 )
 
 func init() {
-	registerCommand(rangepb.Put, command{declareKeys: declareAddr(spanlatch.Write), eval: evalPut})
+	registerCommand(rangepb.Put, command{declareKeys: declareAddr(spanlatch.Write), eval: evalPut,
+		waitsForLocks: true, afterEval: acquiredWrittenKey})
 }
 
 // evalPut writes a value (an intent in a transaction).

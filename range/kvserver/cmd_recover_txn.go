@@ -17,5 +17,6 @@ func init() {
 			out, err := evalRecoverTxn(ec, rw, ms, req.(*rangepb.RecoverTxnRequest))
 			return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_RecoverTxn{RecoverTxn: out}}, err
 		},
+		afterEval: txnUpdated(func(res *rangepb.ResponseUnion) *rangepb.Transaction { return res.GetRecoverTxn().GetRecoveredTxn() }),
 	})
 }

@@ -3,12 +3,17 @@ package kvserver
 import (
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/range/concurrency"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"github.com/meridiandb/meridian/range/spanlatch"
 )
 
 func init() {
-	registerCommand(rangepb.ResolveIntent, command{declareKeys: declareAddr(spanlatch.Write), eval: evalResolveIntent})
+	registerCommand(rangepb.ResolveIntent, command{declareKeys: declareAddr(spanlatch.Write), eval: evalResolveIntent,
+		afterEval: func(u *lockTableUpdate, req rangepb.Request, _ *rangepb.ResponseUnion) {
+			ri := req.(*rangepb.ResolveIntentRequest)
+			u.m.OnLockUpdated(concurrency.LockUpdate{Span: concurrency.Span{Key: ri.Key}, Txn: metaToKV(ri.Txn), Status: statusToKV(ri.Status)})
+		}})
 }
 
 // evalResolveIntent commits or aborts a transaction's intent on a key.

@@ -3,12 +3,19 @@ package kvserver
 import (
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/range/concurrency"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"github.com/meridiandb/meridian/range/spanlatch"
 )
 
 func init() {
-	registerCommand(rangepb.ResolveIntentRange, command{declareKeys: declareAddr(spanlatch.Write), eval: evalResolveIntentRange})
+	registerCommand(rangepb.ResolveIntentRange, command{declareKeys: declareAddr(spanlatch.Write), eval: evalResolveIntentRange,
+		afterEval: func(u *lockTableUpdate, req rangepb.Request, _ *rangepb.ResponseUnion) {
+			ri := req.(*rangepb.ResolveIntentRangeRequest)
+			u.m.OnLockUpdated(concurrency.LockUpdate{
+				Span: concurrency.Span{Key: ri.Span.GetKey(), EndKey: ri.Span.GetEndKey()}, Txn: metaToKV(ri.Txn), Status: statusToKV(ri.Status),
+			})
+		}})
 }
 
 // evalResolveIntentRange commits or aborts a transaction's intents in a

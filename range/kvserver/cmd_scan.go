@@ -8,7 +8,15 @@ import (
 )
 
 func init() {
-	registerCommand(rangepb.Scan, command{declareKeys: declareAddr(spanlatch.Read), eval: evalScan})
+	registerCommand(rangepb.Scan, command{declareKeys: declareAddr(spanlatch.Read), eval: evalScan, waitsForLocks: true,
+		// A locking scan locks the rows it found.
+		afterEval: func(u *lockTableUpdate, req rangepb.Request, res *rangepb.ResponseUnion) {
+			if u.canLock && req.(*rangepb.ScanRequest).ForUpdate {
+				for _, row := range res.GetScan().GetRows() {
+					_ = u.m.OnUnreplicatedLockAcquired(row.Key, *u.txn)
+				}
+			}
+		}})
 }
 
 // evalScan reads a span, forwards or backwards, up to its key and byte

@@ -24,6 +24,13 @@ type command struct {
 	// its read timestamp and see its intents, writes are intents at its
 	// write timestamp.
 	eval func(ec *evalCtx, rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, req rangepb.Request, ts hlc.Timestamp) (*rangepb.ResponseUnion, error)
+	// waitsForLocks: the request respects other transactions' locks on
+	// its keys (see lockSpans): reads wait for intents below their
+	// timestamp, writes and locking reads for every lock.
+	waitsForLocks bool
+	// afterEval, if set, tells the lock table what the request did once
+	// served (see updateLockTable): res is its response.
+	afterEval func(u *lockTableUpdate, req rangepb.Request, res *rangepb.ResponseUnion)
 }
 
 var commands [rangepb.NumMethods]*command

@@ -222,120 +222,89 @@ func (r *Replica) waitError(ba *rangepb.BatchRequest, err error) error {
 // resolution must not wait for the lock it resolves.
 func lockSpans(ba *rangepb.BatchRequest) []concurrency.LockSpan {
 	var out []concurrency.LockSpan
-	add := func(key, end []byte, a concurrency.Access) {
+	for _, ru := range ba.Requests {
+		req := ru.Inner()
+		if req == nil || commands[req.Method()] == nil || !commands[req.Method()].waitsForLocks {
+			continue
+		}
+		a := concurrency.Read
+		if req.Method().Flags().Has(rangepb.WritesUserKeys) {
+			a = concurrency.Write
+		} else if l, ok := req.(rangepb.LockingRequest); ok && l.GetForUpdate() {
+			a = concurrency.Write
+		}
+		key, end, _ := req.Addr()
 		if len(end) == 0 {
 			end = nil
 		}
 		out = append(out, concurrency.LockSpan{Span: concurrency.Span{Key: key, EndKey: end}, Access: a})
 	}
-	for _, ru := range ba.Requests {
-		switch req := ru.Value.(type) {
-		case *rangepb.RequestUnion_Get:
-			a := concurrency.Read
-			if req.Get.ForUpdate {
-				a = concurrency.Write
-			}
-			add(req.Get.Key, nil, a)
-		case *rangepb.RequestUnion_Scan:
-			a := concurrency.Read
-			if req.Scan.ForUpdate {
-				a = concurrency.Write
-			}
-			add(req.Scan.Span.GetKey(), req.Scan.Span.GetEndKey(), a)
-		case *rangepb.RequestUnion_Put:
-			add(req.Put.Key, nil, concurrency.Write)
-		case *rangepb.RequestUnion_ConditionalPut:
-			add(req.ConditionalPut.Key, nil, concurrency.Write)
-		case *rangepb.RequestUnion_Increment:
-			add(req.Increment.Key, nil, concurrency.Write)
-		case *rangepb.RequestUnion_Delete:
-			add(req.Delete.Key, nil, concurrency.Write)
-		case *rangepb.RequestUnion_DeleteRange:
-			add(req.DeleteRange.Span.GetKey(), req.DeleteRange.Span.GetEndKey(), concurrency.Write)
+	return out
+}
+
+// lockTableUpdate is what the requests of a served batch tell the lock
+// table (command.afterEval).
+type lockTableUpdate struct {
+	m    *concurrency.Manager
+	desc *rangepb.RangeDescriptor
+	// txn is the batch's transaction as the range left it (nil outside
+	// one), finalTxn its proto when the batch finished it.
+	txn      *kv.TxnMeta
+	finalTxn *rangepb.Transaction
+	// canLock: only a transaction with an anchor key holds a locking
+	// read's lock: a lock must name the key its record is (or will be)
+	// at, where others push it. (The coordinator sets the anchor at the
+	// first write or locking read; until the record is written, a push
+	// finds the transaction alive for a liveness threshold from its
+	// start.)
+	canLock bool
+}
+
+// acquired notes the intent the batch's transaction wrote at key. An
+// error is a holder the table has wrong (storage just took the intent):
+// the waiters of that stale lock push its holder, find it finished, and
+// move on.
+func (u *lockTableUpdate) acquired(key []byte) {
+	if u.txn != nil {
+		_ = u.m.OnLockAcquired(key, *u.txn)
+	}
+}
+
+// acquiredWrittenKey is the afterEval of a point write: its intent.
+func acquiredWrittenKey(u *lockTableUpdate, req rangepb.Request, _ *rangepb.ResponseUnion) {
+	key, _, _ := req.Addr()
+	u.acquired(key)
+}
+
+// txnUpdated is the afterEval of a request that answers a transaction's
+// record (a push, a recovery): waiters on it learn its state.
+func txnUpdated(get func(*rangepb.ResponseUnion) *rangepb.Transaction) func(*lockTableUpdate, rangepb.Request, *rangepb.ResponseUnion) {
+	return func(u *lockTableUpdate, _ rangepb.Request, res *rangepb.ResponseUnion) {
+		if t := get(res); t.GetMeta() != nil {
+			u.m.OnTxnUpdated(recordOf(t))
 		}
 	}
-	return out
 }
 
 // updateLockTable tells the lock table what a served batch did, while the
 // batch still holds its latches (so that no request evaluates between the
 // write and the table knowing of it): intents written, locking reads'
 // locks taken, a transaction's locks released by its EndTxn, intents
-// resolved, a record pushed.
+// resolved, a record pushed (each request's command.afterEval).
 func (r *Replica) updateLockTable(m *concurrency.Manager, ba *rangepb.BatchRequest, br *rangepb.BatchResponse, desc *rangepb.RangeDescriptor) {
-	var txn *kv.TxnMeta
+	u := &lockTableUpdate{m: m, desc: desc, finalTxn: br.GetTxn()}
 	if t := br.GetTxn(); t.GetMeta() != nil {
 		meta := metaToKV(t.Meta)
-		txn = &meta
-	}
-	// Only a transaction with an anchor key holds a locking read's lock:
-	// a lock must name the key its record is (or will be) at, where others
-	// push it. (The coordinator sets the anchor at the first write or
-	// locking read; until the record is written, a push finds the
-	// transaction alive for a liveness threshold from its start.)
-	canLock := txn != nil && len(txn.Key) > 0
-	acquire := func(key []byte) {
-		if txn != nil {
-			// An error is a holder the table has wrong (storage just took
-			// the intent): the waiters of that stale lock push its holder,
-			// find it finished, and move on.
-			_ = m.OnLockAcquired(key, *txn)
-		}
+		u.txn = &meta
+		u.canLock = len(meta.Key) > 0
 	}
 	for i, ru := range ba.Requests {
-		switch req := ru.Value.(type) {
-		case *rangepb.RequestUnion_Put:
-			acquire(req.Put.Key)
-		case *rangepb.RequestUnion_ConditionalPut:
-			acquire(req.ConditionalPut.Key)
-		case *rangepb.RequestUnion_Increment:
-			acquire(req.Increment.Key)
-		case *rangepb.RequestUnion_Delete:
-			acquire(req.Delete.Key)
-		case *rangepb.RequestUnion_Get:
-			if canLock && req.Get.ForUpdate && i < len(br.Responses) && br.Responses[i].GetGet().GetFound() {
-				_ = m.OnUnreplicatedLockAcquired(req.Get.Key, *txn)
-			}
-		case *rangepb.RequestUnion_Scan:
-			if canLock && req.Scan.ForUpdate && i < len(br.Responses) {
-				for _, row := range br.Responses[i].GetScan().GetRows() {
-					_ = m.OnUnreplicatedLockAcquired(row.Key, *txn)
-				}
-			}
-		case *rangepb.RequestUnion_EndTxn:
-			if txn != nil && isFinal(br.Txn.Status) {
-				// Its intents here were resolved in the same command (and
-				// a one-phase commit's were never left): every lock it
-				// holds in this range goes, locking reads' too.
-				end := desc.GetEndKey()
-				if len(end) == 0 {
-					end = kv.KeyMax
-				}
-				m.OnLockUpdated(concurrency.LockUpdate{
-					Span: concurrency.Span{Key: desc.GetStartKey(), EndKey: end}, Txn: *txn, Status: statusToKV(br.Txn.Status),
-				})
-				m.OnTxnUpdated(recordOf(br.Txn))
-			}
-		case *rangepb.RequestUnion_ResolveIntent:
-			ri := req.ResolveIntent
-			m.OnLockUpdated(concurrency.LockUpdate{Span: concurrency.Span{Key: ri.Key}, Txn: metaToKV(ri.Txn), Status: statusToKV(ri.Status)})
-		case *rangepb.RequestUnion_ResolveIntentRange:
-			ri := req.ResolveIntentRange
-			m.OnLockUpdated(concurrency.LockUpdate{
-				Span: concurrency.Span{Key: ri.Span.GetKey(), EndKey: ri.Span.GetEndKey()}, Txn: metaToKV(ri.Txn), Status: statusToKV(ri.Status),
-			})
-		case *rangepb.RequestUnion_RecoverTxn:
-			if i < len(br.Responses) {
-				if t := br.Responses[i].GetRecoverTxn().GetRecoveredTxn(); t.GetMeta() != nil {
-					m.OnTxnUpdated(recordOf(t))
-				}
-			}
-		case *rangepb.RequestUnion_PushTxn:
-			if i < len(br.Responses) {
-				if t := br.Responses[i].GetPushTxn().GetPusheeTxn(); t.GetMeta() != nil {
-					m.OnTxnUpdated(recordOf(t))
-				}
-			}
+		req := ru.Inner()
+		if req == nil || i >= len(br.Responses) {
+			continue
+		}
+		if cmd := commands[req.Method()]; cmd != nil && cmd.afterEval != nil {
+			cmd.afterEval(u, req, br.Responses[i])
 		}
 	}
 }
