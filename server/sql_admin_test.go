@@ -164,8 +164,7 @@ func TestSQLRangeAdmin(t *testing.T) {
 		t.Fatalf("after DISCARD: %q %v", zoneTarget, err)
 	}
 
-	for _, q := range []string{"ALTER TABLE kv SCATTER FROM (1) TO (10)",
-		"ALTER PARTITION p OF TABLE kv CONFIGURE ZONE USING num_replicas = 5"} {
+	for _, q := range []string{"ALTER PARTITION p OF TABLE kv CONFIGURE ZONE USING num_replicas = 5"} {
 		_, err := c.Exec(ctx, q)
 		var pe *pgconn.PgError
 		if !errors.As(err, &pe) || pe.Code != "0A000" {
@@ -452,5 +451,31 @@ func TestSQLScatterMovesReplicas(t *testing.T) {
 	var count int
 	if err := conn.QueryRow(ctx, "SELECT count(*) FROM sc").Scan(&count); err != nil || count != 40 {
 		t.Fatalf("after SCATTER: %d rows (%v), want 40", count, err)
+	}
+	// FROM ... TO scatters only the ranges holding keys between the two.
+	rows, err := conn.Query(ctx, "ALTER TABLE sc SCATTER FROM (15) TO (25)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scattered []string
+	for rows.Next() {
+		var key []byte
+		var pretty string
+		if err := rows.Scan(&key, &pretty); err != nil {
+			t.Fatal(err)
+		}
+		scattered = append(scattered, pretty)
+	}
+	if rows.Close(); rows.Err() != nil || len(scattered) != 2 || !strings.HasSuffix(scattered[0], "/10") || !strings.HasSuffix(scattered[1], "/20") {
+		t.Fatalf("SCATTER FROM (15) TO (25): %q (%v), want the ranges at /10 and /20", scattered, rows.Err())
+	}
+	for q, code := range map[string]string{
+		"ALTER TABLE sc SCATTER FROM (25) TO (15)":  "22023",
+		"ALTER TABLE sc SCATTER FROM ('a') TO (15)": "42804",
+	} {
+		_, err := conn.Exec(ctx, q)
+		if pe := (*pgconn.PgError)(nil); !errors.As(err, &pe) || pe.Code != code {
+			t.Errorf("%s: %v, want SQLSTATE %s", q, err, code)
+		}
 	}
 }

@@ -123,7 +123,7 @@ func (s *session) execAdmin(b *builder, r *runner, stmt tree.Statement) (*result
 	case *tree.Unsplit:
 		res, err = s.unsplit(b, r, st)
 	case *tree.Scatter:
-		res, err = s.scatter(b, st)
+		res, err = s.scatter(b, r, st)
 	case *tree.RelocateRange:
 		res, err = s.relocateRange(b, r, st)
 	}
@@ -618,10 +618,10 @@ func rangesOfDatabase(b *builder, db *catalog.Namespace, ranges []RangeInfo) ([]
 // its voters picked at random moves to one of those (added before the old
 // one goes, as RELOCATE). Best effort, as CockroachDB's: a range that
 // cannot move keeps its place. It answers the ranges it looked at.
-func (s *session) scatter(b *builder, st *tree.Scatter) (*result, error) {
-	if len(st.From) > 0 || len(st.To) > 0 {
-		return nil, pgerror.Unsupported("SCATTER FROM ... TO is not supported yet; SCATTER the whole table or index")
-	}
+//
+// FROM (values) TO (values) scatters only the ranges that hold keys of the
+// index between the two (prefixes of its key columns, TO included).
+func (s *session) scatter(b *builder, r *runner, st *tree.Scatter) (*result, error) {
 	d, idx, err := b.tableIndex(st.TableOrIndex)
 	if err != nil {
 		return nil, err
@@ -631,6 +631,19 @@ func (s *session) scatter(b *builder, st *tree.Scatter) (*result, error) {
 		start = d.IndexPrefixOf(indexID(idx))
 	}
 	end := catalog.PrefixEnd(start)
+	if len(st.From) > 0 || len(st.To) > 0 {
+		if len(st.From) == 0 || len(st.To) == 0 {
+			return nil, pgerror.New("42601", "SCATTER needs both FROM and TO")
+		}
+		keys, err := b.indexKeysOf(r, d, idx, &tree.Select{Select: &tree.ValuesClause{Rows: []tree.Exprs{st.From, st.To}}}, "SCATTER")
+		if err != nil {
+			return nil, err
+		}
+		start, end = keys[0], catalog.PrefixEnd(keys[1])
+		if bytes.Compare(start, end) >= 0 {
+			return nil, pgerror.New("22023", "SCATTER FROM must come before TO")
+		}
+	}
 	ranges, err := s.ex.admin.Ranges(b.ctx, start, end)
 	if err != nil {
 		return nil, err

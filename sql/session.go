@@ -1192,6 +1192,8 @@ func (ps *prepared) describe(ctx context.Context) error {
 			ps.cols = unsplitCols
 		case *tree.RelocateRange:
 			ps.cols = relocateCols
+		case *tree.Scatter:
+			ps.cols = scatterCols
 		case *tree.ShowZoneConfig:
 			ps.cols = showZoneCols
 		case *tree.ShowClusterSettingList:
