@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strings"
@@ -27,14 +26,13 @@ func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.Resu
 	if !st.Stdin {
 		return nil, pgerror.Unsupported("COPY FROM a file is not supported; use COPY ... FROM STDIN (psql's \\copy)")
 	}
-	opts := st.Options
-	if opts.Delimiter != nil || opts.Null != nil || opts.Escape != nil || opts.Quote != nil || opts.Encoding != nil {
-		return nil, pgerror.Unsupported("COPY options other than FORMAT and HEADER are not supported yet")
+	opts, err := parseCopyOptions(st.Options)
+	if err != nil {
+		return nil, err
 	}
-	csvFormat := opts.CopyFormat == tree.CopyFormatCSV
-	binaryFormat := opts.CopyFormat == tree.CopyFormatBinary
+	binaryFormat := opts.binary
 	var res *result
-	err := s.withTxn(ctx, false, func(txn kvapi.Txn) error {
+	err = s.withTxn(ctx, false, func(txn kvapi.Txn) error {
 		if err := s.refreshNames(ctx, txn); err != nil {
 			return err
 		}
@@ -78,7 +76,7 @@ func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.Resu
 		if err != nil {
 			return err
 		}
-		src := &copyRows{targets: len(targets)}
+		src := &copyRows{targets: len(targets), opts: opts}
 		in, err := w.CopyIn(len(targets), binaryFormat)
 		if err != nil {
 			return err
@@ -89,12 +87,9 @@ func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.Resu
 				src.types = append(src.types, desc.Columns[t].Type())
 			}
 			src.eval = ev
-		} else if csvFormat {
-			src.csv = csv.NewReader(in)
-			src.csv.FieldsPerRecord = -1
-			src.header = opts.Header
 		} else {
 			src.text = bufio.NewReaderSize(in, 64<<10)
+			src.header = opts.header
 		}
 		fr := &fullRowNode{desc: desc, src: src, srcIdx: make([]int, len(desc.Columns)), defaults: defaults}
 		for i := range fr.srcIdx {
@@ -140,10 +135,12 @@ type copyRows struct {
 	types     []*types.T
 	eval      *sem.EvalCtx
 	sawHeader bool
-	csv       *csv.Reader
-	header    bool
-	line      int
-	done      bool
+	// opts are the text or CSV format's options; header: a header line
+	// is still to skip.
+	opts   copyOptions
+	header bool
+	line   int
+	done   bool
 }
 
 func (n *copyRows) columns() []resultColumn { return nil }
@@ -158,57 +155,42 @@ func (n *copyRows) next(r *runner) (tree.Datums, error) {
 		return n.nextBinary()
 	}
 	var fields []*string
-	if n.csv != nil {
-		for {
-			rec, err := n.csv.Read()
-			if err == io.EOF {
-				n.done = true
-				return nil, nil
-			}
-			if err != nil {
-				return nil, pgerror.WithCode(err, "22P04")
-			}
-			n.line++
-			if n.header {
-				n.header = false
-				continue
-			}
-			for i := range rec {
-				v := rec[i]
-				if v == "" {
-					fields = append(fields, nil) // CSV: an unquoted empty field is NULL
-				} else {
-					fields = append(fields, &v)
-				}
-			}
-			break
-		}
-	} else {
-		line, err := n.text.ReadString('\n')
-		if err == io.EOF && line == "" {
-			n.done = true
-			return nil, nil
-		}
-		if err != nil && err != io.EOF {
-			return nil, err
-		}
-		n.line++
-		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
-		if line == `\.` {
-			n.done = true
-			return nil, nil
-		}
-		for _, f := range strings.Split(line, "\t") {
-			if f == `\N` {
-				fields = append(fields, nil)
-				continue
-			}
-			v, err := unescapeCopy(f)
+	for {
+		var err error
+		if n.opts.csv {
+			var done bool
+			fields, done, err = n.opts.readCSVRecord(n.text)
 			if err != nil {
 				return nil, err
 			}
-			fields = append(fields, &v)
+			if done {
+				n.done = true
+				return nil, nil
+			}
+		} else {
+			line, rerr := n.text.ReadString('\n')
+			if rerr == io.EOF && line == "" {
+				n.done = true
+				return nil, nil
+			}
+			if rerr != nil && rerr != io.EOF {
+				return nil, rerr
+			}
+			line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+			if line == `\.` {
+				n.done = true
+				return nil, nil
+			}
+			if fields, err = n.opts.splitCopyText(line); err != nil {
+				return nil, err
+			}
 		}
+		n.line++
+		if n.header {
+			n.header = false
+			continue
+		}
+		break
 	}
 	if len(fields) != n.targets {
 		if len(fields) > n.targets {

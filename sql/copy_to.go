@@ -1,11 +1,9 @@
 package sql
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
-	"strings"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/meridiandb/meridian/pgwire"
@@ -18,9 +16,12 @@ import (
 // SELECT cols FROM table), sent as CopyData messages, one per row, as
 // PostgreSQL sends them.
 func (s *session) copyTo(ctx context.Context, st *tree.CopyTo, w pgwire.ResultWriter) (*result, error) {
-	opts := st.Options
-	if opts.Destination != nil || (opts.Delimiter != nil || opts.Null != nil || opts.Escape != nil || opts.Quote != nil || opts.Encoding != nil) {
-		return nil, pgerror.Unsupported("COPY options other than FORMAT and HEADER are not supported yet")
+	if st.Options.Destination != nil {
+		return nil, pgerror.Unsupported("COPY TO a file is not supported; use COPY ... TO STDOUT (psql's \\copy)")
+	}
+	opts, err := parseCopyOptions(st.Options)
+	if err != nil {
+		return nil, err
 	}
 	query := st.Statement
 	if query == nil {
@@ -57,11 +58,7 @@ func (s *session) copyTo(ctx context.Context, st *tree.CopyTo, w pgwire.ResultWr
 	if res.cols == nil {
 		return nil, pgerror.New(pgerror.CodeFeatureNotSupported, "COPY query must have a RETURNING clause")
 	}
-	format := opts.CopyFormat
-	binaryFormat := format == tree.CopyFormatBinary
-	if opts.HasHeader && binaryFormat {
-		return nil, pgerror.New(pgerror.CodeFeatureNotSupported, "cannot specify HEADER in BINARY mode")
-	}
+	binaryFormat := opts.binary
 	out, err := w.CopyOut(len(res.cols), binaryFormat)
 	if err != nil {
 		return nil, err
@@ -76,20 +73,12 @@ func (s *session) copyTo(ctx context.Context, st *tree.CopyTo, w pgwire.ResultWr
 		buf = append(buf, "PGCOPY\n\xff\r\n\x00"...)
 		buf = binary.BigEndian.AppendUint32(buf, 0) // flags
 		buf = binary.BigEndian.AppendUint32(buf, 0) // header extension length
-	case opts.HasHeader && format == tree.CopyFormatCSV:
+	case opts.header:
 		for i, c := range res.cols {
 			if i > 0 {
-				buf = append(buf, ',')
+				buf = append(buf, opts.delim)
 			}
-			buf = appendCSVField(buf, []byte(c.name))
-		}
-		buf = append(buf, '\n')
-	case opts.HasHeader:
-		for i, c := range res.cols {
-			if i > 0 {
-				buf = append(buf, '\t')
-			}
-			buf = appendCopyText(buf, []byte(c.name))
+			buf = opts.appendCopyField(buf, []byte(c.name))
 		}
 		buf = append(buf, '\n')
 	}
@@ -104,8 +93,8 @@ func (s *session) copyTo(ctx context.Context, st *tree.CopyTo, w pgwire.ResultWr
 			return nil, err
 		}
 		buf = buf[:0]
-		switch format {
-		case tree.CopyFormatBinary:
+		switch {
+		case binaryFormat:
 			buf = binary.BigEndian.AppendUint16(buf, uint16(len(vals)))
 			for _, v := range vals {
 				if v == nil {
@@ -115,26 +104,16 @@ func (s *session) copyTo(ctx context.Context, st *tree.CopyTo, w pgwire.ResultWr
 				buf = binary.BigEndian.AppendUint32(buf, uint32(len(v)))
 				buf = append(buf, v...)
 			}
-		case tree.CopyFormatCSV:
-			for i, v := range vals {
-				if i > 0 {
-					buf = append(buf, ',')
-				}
-				if v != nil {
-					buf = appendCSVField(buf, v)
-				}
-			}
-			buf = append(buf, '\n')
 		default:
 			for i, v := range vals {
 				if i > 0 {
-					buf = append(buf, '\t')
+					buf = append(buf, opts.delim)
 				}
 				if v == nil {
-					buf = append(buf, `\N`...)
+					buf = append(buf, opts.null...)
 					continue
 				}
-				buf = appendCopyText(buf, v)
+				buf = opts.appendCopyField(buf, v)
 			}
 			buf = append(buf, '\n')
 		}
@@ -178,18 +157,6 @@ func appendCopyText(buf, v []byte) []byte {
 		}
 	}
 	return buf
-}
-
-// appendCSVField appends v as CSV has it: quoted (quotes doubled) when it
-// holds a delimiter, a quote or a line break, is empty (which a NULL, an
-// empty unquoted field, is not) or is the end-of-data marker \.
-func appendCSVField(buf, v []byte) []byte {
-	if len(v) > 0 && !bytes.ContainsAny(v, ",\"\r\n") && string(v) != `\.` {
-		return append(buf, v...)
-	}
-	buf = append(buf, '"')
-	buf = append(buf, strings.ReplaceAll(string(v), `"`, `""`)...)
-	return append(buf, '"')
 }
 
 // generatedColumns names the generated columns of the table tn names (none
