@@ -652,7 +652,30 @@ type groupNode struct {
 	sets [][]int
 	aggs []aggSpec
 	cols []resultColumn
-	bufferedRows
+	// filled: the input is aggregated; held are the groups (in the order
+	// they appeared) the rows are made from as they are asked for, pos
+	// the next one; each group's memory goes back to the budget as its
+	// row goes out.
+	filled bool
+	held   []*heldGroup
+	pos    int
+	// allSets are the grouping sets, nil standing for one of every
+	// grouping value.
+	allSets [][]int
+	// spilled holds the groups that did not fit the memory budget, on
+	// disk, to aggregate after the held ones (group_spill.go); depth is
+	// how many spills this aggregation is below.
+	spilled *groupSpill
+	depth   int
+}
+
+// heldGroup is one group of an aggregation in memory.
+type heldGroup struct {
+	key    tree.Datums
+	set    int
+	states []aggState
+	// charged is what the budget was charged for the group.
+	charged int64
 }
 
 type aggSpec struct {
@@ -703,15 +726,29 @@ func (n *groupNode) explain() (string, []*planNode) {
 }
 
 func (n *groupNode) next(r *runner) (tree.Datums, error) {
-	return n.nextFilled(func() error { return n.aggregate(r) })
+	if !n.filled {
+		n.filled = true
+		if err := n.aggregate(r); err != nil {
+			return nil, err
+		}
+	}
+	if n.pos < len(n.held) {
+		g := n.held[n.pos]
+		n.held[n.pos] = nil
+		n.pos++
+		// The group's memory goes back first: its row is made of it.
+		r.mem.Shrink(g.charged)
+		return n.output(r, g)
+	}
+	if n.spilled != nil {
+		return n.spilled.next(r)
+	}
+	return nil, nil
 }
 
+// aggregate reads the input into groups: held ones, and, past the memory
+// budget, those spilled to disk.
 func (n *groupNode) aggregate(r *runner) error {
-	type group struct {
-		key    tree.Datums
-		set    int
-		states []aggState
-	}
 	sets := n.sets
 	if sets == nil {
 		all := make([]int, len(n.groupBy))
@@ -720,8 +757,14 @@ func (n *groupNode) aggregate(r *runner) error {
 		}
 		sets = [][]int{all}
 	}
-	var groups []*group
-	byKey := map[string]*group{}
+	n.allSets = sets
+	// spill takes the rows of the groups that no longer fit the budget,
+	// by a hash of their group, once one did not (group_spill.go).
+	var spill *groupPartitions
+	// heldBytes are the held groups' charges, up to spillPast.
+	var heldBytes int64
+	spillPast := r.spillPast()
+	byKey := map[string]*heldGroup{}
 	full := make(tree.Datums, len(n.groupBy))
 	for {
 		row, err := n.src.next(r)
@@ -752,20 +795,63 @@ func (n *groupNode) aggregate(r *runner) error {
 				}
 			}
 			g := byKey[string(enc)]
-			if g == nil {
-				if err := r.grow(rowenc.KeySize(string(enc)) + rowenc.DatumsSize(key) + int64(len(n.aggs))*aggStateSize); err != nil {
+			if g == nil && spill != nil {
+				if err := spill.put(enc, row); err != nil {
 					return err
 				}
-				g = &group{key: key, set: si, states: make([]aggState, len(n.aggs))}
+				continue
+			}
+			// toSpill starts spilling (once) and spills the row, after
+			// err, the budget's refusal of a new group.
+			toSpill := func(err error) error {
+				if !n.spillable(r, err) {
+					return err
+				}
+				if spill == nil {
+					if spill, err = newGroupPartitions(r, n.src.columns()); err != nil {
+						return err
+					}
+				}
+				return spill.put(enc, row)
+			}
+			isNew, before := g == nil, r.mem.Used()
+			if g == nil {
+				charge := rowenc.KeySize(string(enc)) + rowenc.DatumsSize(key) + int64(len(n.aggs))*aggStateSize
+				err := r.grow(charge)
+				if err == nil && spillPast > 0 && heldBytes+charge > spillPast && n.spillable(r, errOverShare) {
+					// Its share of the budget is spent: spill as if refused.
+					r.mem.Shrink(charge)
+					err = errOverShare
+				}
+				if err != nil {
+					if err := toSpill(err); err != nil {
+						return err
+					}
+					continue
+				}
+				heldBytes += charge
+				g = &heldGroup{key: key, set: si, states: make([]aggState, len(n.aggs)), charged: charge}
 				byKey[string(enc)] = g
-				groups = append(groups, g)
+				n.held = append(n.held, g)
 			}
 			for i, a := range n.aggs {
 				if a.kind == "grouping" {
 					continue
 				}
 				if err := accumulate(r, &g.states[i], a, row); err != nil {
-					return err
+					if !isNew {
+						return err
+					}
+					// The new group's first row does not fit (a DISTINCT
+					// or ordered aggregate's state): the group goes to
+					// disk instead, with what it was charged.
+					r.mem.Shrink(r.mem.Used() - before)
+					delete(byKey, string(enc))
+					n.held = n.held[:len(n.held)-1]
+					if err := toSpill(err); err != nil {
+						return err
+					}
+					break
 				}
 			}
 		}
@@ -779,44 +865,48 @@ func (n *groupNode) aggregate(r *runner) error {
 		if byKey[string(encoding.EncodeUvarintAscending(nil, uint64(si)))] != nil && n.sets != nil {
 			continue
 		}
-		if n.sets == nil && len(groups) > 0 {
+		if n.sets == nil && len(n.held) > 0 {
 			continue
 		}
 		key := make(tree.Datums, len(n.groupBy))
 		for i := range key {
 			key[i] = tree.DNull
 		}
-		groups = append(groups, &group{key: key, set: si, states: make([]aggState, len(n.aggs))})
+		n.held = append(n.held, &heldGroup{key: key, set: si, states: make([]aggState, len(n.aggs))})
 	}
-	for _, g := range groups {
-		out := append(tree.Datums{}, g.key...)
-		for i, a := range n.aggs {
-			if a.kind == "grouping" {
-				mask := 0
-				for _, p := range a.grouping {
-					mask <<= 1
-					if !slices.Contains(sets[g.set], p) {
-						mask |= 1
-					}
-				}
-				out = append(out, tree.NewDInt(tree.DInt(mask)))
-				continue
-			}
-			if err := replayOrdered(r, &g.states[i], a); err != nil {
-				return err
-			}
-			d, err := finish(&g.states[i], a)
-			if err != nil {
-				return err
-			}
-			out = append(out, d)
-		}
-		if err := r.growRow(out); err != nil {
-			return err
-		}
-		n.rows = append(n.rows, out)
+	if spill != nil {
+		var err error
+		n.spilled, err = spill.finish(n)
+		return err
 	}
 	return nil
+}
+
+// output is a group's row: its values, then its aggregates.
+func (n *groupNode) output(r *runner, g *heldGroup) (tree.Datums, error) {
+	out := append(tree.Datums{}, g.key...)
+	for i, a := range n.aggs {
+		if a.kind == "grouping" {
+			mask := 0
+			for _, p := range a.grouping {
+				mask <<= 1
+				if !slices.Contains(n.allSets[g.set], p) {
+					mask |= 1
+				}
+			}
+			out = append(out, tree.NewDInt(tree.DInt(mask)))
+			continue
+		}
+		if err := replayOrdered(r, &g.states[i], a); err != nil {
+			return nil, err
+		}
+		d, err := finish(&g.states[i], a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 func accumulate(r *runner, s *aggState, a aggSpec, row tree.Datums) error {

@@ -32,7 +32,13 @@ func (n *sortNode) fill(r *runner) error {
 		}
 		size := rowenc.DatumsSize(row)
 		err = r.growRow(row)
-		if err != nil && len(n.rows) > 0 && r.canSpill(err) {
+		// Past its share of the budget (spillPast) the sort spills as if
+		// the budget had refused the row.
+		overShare := err == nil && r.spillPast() > 0 && held+size > r.spillPast()
+		if overShare {
+			r.mem.Shrink(size)
+		}
+		if (overShare || err != nil && r.canSpill(err)) && len(n.rows) > 0 {
 			run, serr := n.spillRun(r)
 			if serr != nil {
 				return errors.CombineErrors(err, serr)

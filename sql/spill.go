@@ -71,6 +71,25 @@ func (s *spillFiles) close() {
 // statement has somewhere to spill to.
 func (r *runner) canSpill(err error) bool { return r.spill != nil && mon.IsBudgetExceeded(err) }
 
+// operatorShare is the share of the memory budget one spilling operator
+// (a sort, an aggregation) holds before it spills on its own, as
+// PostgreSQL's work_mem bounds each operator: operators stacked in one
+// plan (an aggregation under a sort) each find room, where the first to
+// hold the whole budget would starve the others.
+const operatorShare = 4
+
+// spillPast is how many bytes a spilling operator may hold before it
+// spills on its own (0: only when the budget refuses).
+func (r *runner) spillPast() int64 {
+	if r.spill == nil {
+		return 0
+	}
+	if m := r.mem.Monitor(); m != nil && m.Limit() > 0 {
+		return m.Limit() / operatorShare
+	}
+	return 0
+}
+
 // runWriter writes a run of rows of the given columns.
 type runWriter struct {
 	f     *os.File

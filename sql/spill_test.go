@@ -70,6 +70,11 @@ func TestQueryMemoryLimit(t *testing.T) {
 		`SELECT count(*), count(a.k), sum(b.k) FROM (SELECT k, d, s FROM spill WHERE k % 5 = 0) a
 			RIGHT JOIN spill b ON a.k + 1 = b.k AND a.d + 1 = b.d AND b.s > a.s`,
 		`SELECT a.k, b.k, b.ts FROM spill a JOIN spill b ON a.u = b.u AND a.by = b.by ORDER BY b.d, a.k DESC OFFSET 19995`,
+		// Aggregations whose groups are past the budget.
+		`SELECT count(*), sum(c), max(m), min(s) FROM (SELECT s, count(*) c, max(k) m FROM spill GROUP BY s) t`,
+		`SELECT k % 7000, count(*), sum(k), min(s), max(d), round(avg(f)::numeric, 6), bool_and(b) FROM spill GROUP BY 1 ORDER BY 1 OFFSET 6990`,
+		`SELECT u, count(DISTINCT d), string_agg(s, ',' ORDER BY k), sum(n) FILTER (WHERE b) FROM spill GROUP BY u ORDER BY u OFFSET 19995`,
+		`SELECT d, ts, count(*) FROM spill GROUP BY d, ts HAVING count(*) > 0 ORDER BY count(*) DESC, d, ts LIMIT 5`,
 	} {
 		want := queryAll(ctx, t, ref, q)
 		runs := ex.SpilledRuns.Load()
@@ -112,11 +117,12 @@ func TestQueryMemoryLimit(t *testing.T) {
 		t.Fatalf("after the UPDATE: %d rows flipped, %v", flipped, err)
 	}
 
-	// What does not spill fails as before: an aggregate's state, and a
-	// hash join whose rows all share one key, which no partitioning
-	// splits. The session goes on.
+	// What does not spill fails as before: an aggregate's state, grouping
+	// sets, and a hash join whose rows all share one key, which no
+	// partitioning splits. The session goes on.
 	for _, q := range []string{
 		`SELECT length(string_agg(s, ',')) FROM spill`,
+		`SELECT s, count(*) FROM spill GROUP BY GROUPING SETS ((s), ())`,
 		`SELECT count(*) FROM (SELECT 1 AS one) a JOIN (SELECT k, s, 1 AS one FROM spill) b ON a.one = b.one`,
 	} {
 		_, err := c.PgConn().Exec(ctx, q).ReadAll()
