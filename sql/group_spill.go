@@ -54,50 +54,19 @@ func (p *groupPartitions) put(enc []byte, row tree.Datums) error {
 
 // finish closes the runs for reading, for n's spilled groups.
 func (p *groupPartitions) finish(n *groupNode) (*groupSpill, error) {
-	s := &groupSpill{n: n}
+	var parts []*runReader
 	for _, w := range p.runs {
 		rd, err := w.finish()
 		if err != nil {
 			return nil, err
 		}
-		s.parts = append(s.parts, rd)
+		parts = append(parts, rd)
 	}
-	return s, nil
+	return &groupSpill{partitionWalk{count: len(parts), plan: func(i int) planNode {
+		return &groupNode{src: &runScan{rd: parts[i], cols: n.src.columns()},
+			groupBy: n.groupBy, aggs: n.aggs, cols: n.cols, depth: n.depth + 1}
+	}}}, nil
 }
 
 // groupSpill aggregates the partitions of a spilled aggregation in turn.
-type groupSpill struct {
-	n     *groupNode
-	parts []*runReader
-	part  int
-	// cur aggregates partition part-1 with sub, a runner whose memory
-	// account is the partition's.
-	cur *groupNode
-	sub runner
-}
-
-// next is the next group of the partitions, nil after the last.
-func (s *groupSpill) next(r *runner) (tree.Datums, error) {
-	n := s.n
-	for {
-		if s.cur == nil {
-			if s.part == len(s.parts) {
-				return nil, nil
-			}
-			s.sub = *r
-			s.sub.mem = r.mem.Monitor().NewAccount()
-			// Closed when the partition is done, or with the statement's
-			// files if it ends first.
-			r.spill.onClose(s.sub.mem.Close)
-			s.cur = &groupNode{src: &runScan{rd: s.parts[s.part], cols: n.src.columns()},
-				groupBy: n.groupBy, aggs: n.aggs, cols: n.cols, depth: n.depth + 1}
-			s.part++
-		}
-		row, err := s.cur.next(&s.sub)
-		if err != nil || row != nil {
-			return row, err
-		}
-		s.sub.mem.Close()
-		s.cur = nil
-	}
-}
+type groupSpill struct{ partitionWalk }

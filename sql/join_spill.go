@@ -29,11 +29,7 @@ const (
 type joinSpill struct {
 	n             *joinNode
 	lefts, rights []*runReader
-	part          int
-	// cur joins partition part-1 with sub, a runner whose memory account
-	// is the partition's.
-	cur *joinNode
-	sub runner
+	parts         partitionWalk
 }
 
 // spillable reports whether the join can answer err, the budget's
@@ -118,41 +114,56 @@ func (n *joinNode) spill(r *runner, held int64, pending tree.Datums) error {
 		}
 		s.lefts, s.rights = append(s.lefts, lr), append(s.rights, rr)
 	}
+	s.parts = partitionWalk{count: spillPartitions, plan: func(i int) planNode {
+		return &joinNode{
+			left:     &runScan{rd: s.lefts[i], cols: n.left.columns()},
+			right:    &runScan{rd: s.rights[i], cols: n.right.columns()},
+			kind:     n.kind,
+			leftCols: n.leftCols,
+			on:       n.on,
+			cols:     n.cols,
+			hash:     n.hash,
+			depth:    n.depth + 1,
+		}
+	}}
 	n.spilled = s
 	return nil
 }
 
 // next is the next row of the partitions' joins, nil after the last.
-func (s *joinSpill) next(r *runner) (tree.Datums, error) {
+func (s *joinSpill) next(r *runner) (tree.Datums, error) { return s.parts.next(r) }
+
+// partitionWalk runs a plan over each partition of a spilled operator in
+// turn, each with a memory account of its own, closed when the partition
+// is done (or with the statement's files, if it ends first).
+type partitionWalk struct {
+	count int
+	// plan is partition i's plan.
+	plan func(i int) planNode
+	done int
+	cur  planNode
+	sub  runner
+}
+
+// next is the next row of the partitions' plans, nil after the last.
+func (w *partitionWalk) next(r *runner) (tree.Datums, error) {
 	for {
-		if s.cur == nil {
-			if s.part == len(s.lefts) {
+		if w.cur == nil {
+			if w.done == w.count {
 				return nil, nil
 			}
-			n := s.n
-			s.sub = *r
-			s.sub.mem = r.mem.Monitor().NewAccount()
-			// Closed when the partition is done, or with the statement's
-			// files if it ends first.
-			r.spill.onClose(s.sub.mem.Close)
-			s.cur = &joinNode{
-				left:     &runScan{rd: s.lefts[s.part], cols: n.left.columns()},
-				right:    &runScan{rd: s.rights[s.part], cols: n.right.columns()},
-				kind:     n.kind,
-				leftCols: n.leftCols,
-				on:       n.on,
-				cols:     n.cols,
-				hash:     n.hash,
-				depth:    n.depth + 1,
-			}
-			s.part++
+			w.sub = *r
+			w.sub.mem = r.mem.Monitor().NewAccount()
+			r.spill.onClose(w.sub.mem.Close)
+			w.cur = w.plan(w.done)
+			w.done++
 		}
-		row, err := s.cur.next(&s.sub)
+		row, err := w.cur.next(&w.sub)
 		if err != nil || row != nil {
 			return row, err
 		}
-		s.sub.mem.Close()
-		s.cur = nil
+		w.sub.mem.Close()
+		w.cur = nil
 	}
 }
 

@@ -85,7 +85,8 @@ func TestKVNemesis(t *testing.T) {
 	if _, err := c.AddVoters(ctx, 1, 2, 3); err != nil {
 		t.Fatal(err)
 	}
-	followRealTime(t, c)
+	// A frozen clock would leave pushed timestamps ahead of every clock.
+	c.FollowRealTime()
 	ds := kvclient.NewDistSender(c)
 	clock := hlc.NewClock(c.Manual.UnixNano, 0)
 	db := txn.NewDB(ds, clock, c.Stopper, txn.Options{HeartbeatInterval: 50 * time.Millisecond})
@@ -166,29 +167,6 @@ func TestKVNemesis(t *testing.T) {
 				t.Log(s)
 			}
 		}
-	}
-}
-
-// followRealTime moves the cluster's manual clock with real time (a frozen
-// one would leave pushed timestamps ahead of every clock).
-func followRealTime(t *testing.T, c *kvtest.Cluster) {
-	t.Helper()
-	if err := c.Stopper.RunAsyncTask("manual-clock", func(ctx context.Context) {
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		last := hlc.PhysicalNow()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			now := hlc.PhysicalNow()
-			c.Manual.Increment(int64(now.Sub(last)))
-			last = now
-		}
-	}); err != nil {
-		t.Fatal(err)
 	}
 }
 

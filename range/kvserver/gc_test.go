@@ -174,22 +174,7 @@ func TestGCUnderLoad(t *testing.T) {
 	}
 	lctx, stop := context.WithCancel(ctx)
 	defer stop()
-	if err := c.Stopper.RunAsyncTask("manual-clock", func(context.Context) {
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		last := hlc.PhysicalNow()
-		for lctx.Err() == nil {
-			select {
-			case <-lctx.Done():
-			case <-tick.C:
-			}
-			now := hlc.PhysicalNow()
-			c.Manual.Increment(int64(now.Sub(last)))
-			last = now
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
+	c.FollowRealTime()
 	for _, n := range c.Nodes {
 		n.Store.SetQueueSettings(kvserver.QueueSettings{
 			EnableGC: true, GCTTL: 100 * time.Millisecond, GCMinBytes: 1, Interval: 10 * time.Millisecond,

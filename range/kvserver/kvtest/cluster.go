@@ -259,6 +259,29 @@ func RangeKey(id kvserver.RangeID, suffix string) []byte {
 	return []byte(fmt.Sprintf("r%06d/%s", id, suffix))
 }
 
+// FollowRealTime advances the manual clock as real time passes, every
+// millisecond, until the cluster stops: for tests whose timing matters
+// across nodes (transactions' heartbeats, GC TTLs).
+func (c *Cluster) FollowRealTime() {
+	if err := c.Stopper.RunAsyncTask("manual-clock", func(ctx context.Context) {
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		last := hlc.PhysicalNow()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			now := hlc.PhysicalNow()
+			c.Manual.Increment(int64(now.Sub(last)))
+			last = now
+		}
+	}); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
 // Stop stops every node and the transport.
 func (c *Cluster) Stop() {
 	for _, n := range c.Nodes {
