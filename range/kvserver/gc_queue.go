@@ -15,14 +15,14 @@ import (
 // them have been garbage for longer than the range's TTL (its zone's
 // gc.ttlseconds). It raises the range's GC threshold to now - TTL and
 // removes, a batch of keys at a time, the versions only reads below the
-// threshold could see (replica_eval_gc.go).
+// threshold could see (cmd_gc.go).
 //
 // How much is collectable is estimated from the range's stats without
 // reading its data: GCBytesAge sums, over the bytes that are not live, how
 // many seconds each has been so; divided by the TTL it counts the bytes
 // as if all had been garbage for a TTL. A range is collected when that
-// estimate, or its transaction records' bytes, reach GCMinBytes, and at
-// most once per tenth of its TTL. Finished transaction records last active
+// estimate, or its transaction records' bytes, reach GCMinBytes, or when
+// it holds intents, and at most once per tenth of its TTL. Finished transaction records last active
 // before the threshold go too, after their intents are resolved; abandoned
 // ones are aborted or, if STAGING, recovered first (collectTxnRecords), and
 // so are the transactions of intents written before the threshold

@@ -36,7 +36,7 @@ import (
 //     the record is created with the first part, the EndTxn goes last.
 //   - Records are removed by the GC queue once final and older than the
 //     range's GC threshold; a transaction that began at or below the
-//     threshold may not create its record (replica_eval_gc.go).
+//     threshold may not create its record (cmd_gc.go).
 //   - Parallel commits: STAGING records, implicit commit and recovery
 //     (replica_eval_staging.go).
 
@@ -78,7 +78,7 @@ type evalCtx struct {
 	// inBatch are the keys this batch wrote or proved (QueryIntent) so
 	// far: an EndTxn after them need not list them as in flight.
 	inBatch map[string]bool
-	// gcThreshold is a GC threshold a GC request raised (replica_eval_gc.go).
+	// gcThreshold is a GC threshold a GC request raised (cmd_gc.go).
 	gcThreshold *rangepb.Timestamp
 }
 
@@ -472,7 +472,7 @@ func evalEndTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.En
 // writeFinalRecord writes a final record at key (anchored at anchor) and,
 // for a commit that left intents to resolve after its command, their spans
 // at TxnLockSpansKey: the GC queue resolves them before it removes the
-// record (replica_eval_gc.go; nothing else reads them).
+// record (cmd_gc.go; nothing else reads them).
 func writeFinalRecord(rw kv.ReadWriter, ms *kv.MVCCStats, anchor, key []byte, rec *rangepb.TxnRecord, left []kv.LockUpdate) error {
 	rec.IntentsKnown = true
 	if rec.Status == rangepb.TransactionStatus_COMMITTED && len(left) > 0 {

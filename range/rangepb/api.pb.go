@@ -1868,7 +1868,7 @@ func (*WaitAppliedResponse) Descriptor() ([]byte, []int) {
 	return file_range_rangepb_api_proto_rawDescGZIP(), []int{34}
 }
 
-// GCRequest removes old MVCC versions (kvserver/replica_eval_gc.go): it
+// GCRequest removes old MVCC versions (kvserver/cmd_gc.go): it
 // raises the range's GC threshold to threshold, if higher, and then
 // removes, of each key in keys, the versions no read at or above the
 // threshold can see. Reads and writes below the threshold are refused
