@@ -111,7 +111,8 @@ type gcWork struct{ versions, intents, records bool }
 func (r *Replica) collectGarbage(ctx context.Context, desc *rangepb.RangeDescriptor, threshold hlc.Timestamp, w gcWork) (int64, error) {
 	var removed int64
 	end := descEndKey(desc)
-	for start, first := desc.StartKey, true; start != nil; first = false {
+	// (A range's start key may be nil: the first range's.)
+	for start, first := desc.StartKey, true; first || start != nil; first = false {
 		var keys [][]byte
 		var resume []byte
 		if w.versions {
@@ -155,7 +156,7 @@ func (r *Replica) cleanUpOldIntents(ctx context.Context, desc *rangepb.RangeDesc
 	}
 	p := replicaPusher{r: r}
 	end := descEndKey(desc)
-	for start := desc.StartKey; start != nil; {
+	for start, first := desc.StartKey, true; first || start != nil; first = false {
 		ro := r.store.engine.NewReadOnly()
 		locks, resume, err := kv.MVCCOldLocks(ro, start, end, threshold, gcBatchKeys)
 		ro.Close()

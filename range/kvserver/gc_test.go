@@ -45,6 +45,12 @@ func TestGCQueue(t *testing.T) {
 			early = hlc.Timestamp{WallTime: resp.Timestamp.GetWallTime(), Logical: resp.Timestamp.GetLogical()}
 		}
 	}
+	// The first range (whose start key is nil) is collected too.
+	for v := range versions {
+		if _, err := send(ctx, ds, put("a-first", fmt.Sprintf("v%d", v))); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var dels []*rangepb.RequestUnion
 	for i := range deleted {
 		dels = append(dels, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Delete{Delete: &rangepb.DeleteRequest{Key: []byte(userKey(i))}}})
@@ -82,6 +88,9 @@ func TestGCQueue(t *testing.T) {
 		for i, n := range c.Nodes {
 			if got := countVersions(t, n.Store.Engine(), userKey(0), userKey(keys)); got != want {
 				return errors.Newf("node %d holds %d versions, want %d (GC queue: %+v)", i+1, got, want, n.Store.GCStats())
+			}
+			if got := countVersions(t, n.Store.Engine(), "a-first", "a-firsu"); got != 1 {
+				return errors.Newf("node %d holds %d versions of a key in the first range, want 1", i+1, got)
 			}
 		}
 		return nil
