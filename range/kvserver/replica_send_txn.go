@@ -118,6 +118,11 @@ func (r *Replica) forwardWriteTs(ec *evalCtx, ba *rangepb.BatchRequest, ts hlc.T
 			continue
 		}
 		if max, by := tc.GetMax(key, end); wts.LessEq(max) && (ec.txn == nil || by != own) {
+			if at, replay := r.replayedAt(ec, ru); replay {
+				// The write is where its intent is.
+				wts.Forward(at)
+				continue
+			}
 			wts = max.Next()
 		}
 	}
@@ -128,6 +133,33 @@ func (r *Replica) forwardWriteTs(ec *evalCtx, ba *rangepb.BatchRequest, ts hlc.T
 		ec.txn.Meta.WriteTimestamp = tsToProto(wts)
 	}
 	return ts
+}
+
+// replayedAt reports whether ru is a transaction's write its intent
+// already holds (the same epoch, at this sequence or a later one): a retry
+// of a write that applied, which MVCC leaves as it is; at is the intent's
+// timestamp. Such a write is where its intent is, whatever the timestamp
+// cache says now: the answer must say that, no higher (a coordinator told
+// its parallel-commit write moved up restarts a transaction that a
+// recovery would find committed, every intent at or below the staged
+// timestamp) and no lower (the first evaluation may itself have been
+// pushed above a read: committing below it would slip the value under
+// that read). Asked only when the timestamp cache would push the write.
+func (r *Replica) replayedAt(ec *evalCtx, ru *rangepb.RequestUnion) (at hlc.Timestamp, replay bool) {
+	w, ok := ru.Inner().(rangepb.SequencedRequest)
+	if ec.txn == nil || !ok {
+		return hlc.Timestamp{}, false
+	}
+	key, end, _ := w.Addr()
+	if len(end) > 0 {
+		return hlc.Timestamp{}, false
+	}
+	lock, err := kv.MVCCGetLock(r.store.engine, key)
+	if err != nil || lock == nil || lock.Txn.ID != txnID(ec.txn.Meta) || lock.Txn.Epoch != ec.txn.Meta.Epoch ||
+		lock.Txn.Sequence < w.GetSequence() {
+		return hlc.Timestamp{}, false
+	}
+	return lock.Txn.WriteTimestamp, true
 }
 
 // recordReads adds the batch's reads to the timestamp cache.
