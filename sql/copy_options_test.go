@@ -3,13 +3,11 @@ package sql_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/meridiandb/meridian/sql/memkv"
 )
 
 // TestCopyOptions: COPY's DELIMITER, NULL, QUOTE, ESCAPE and ENCODING
@@ -97,24 +95,14 @@ func TestCopyOptions(t *testing.T) {
 			}
 		}
 	}
-	t.Run("meridian", func(t *testing.T) {
-		url := "postgres://root@" + serve(t, memkv.New(), nil) + "/defaultdb?sslmode=disable"
-		run(t, url)
-		// PostgreSQL converts other encodings; Meridian takes UTF8 only.
-		c, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = c.Close(ctx) }()
-		if _, err := c.PgConn().CopyFrom(ctx, strings.NewReader(""), "COPY copy_opt_t FROM STDIN WITH (ENCODING 'LATIN1')"); sqlState(err) != "0A000" {
-			t.Errorf("ENCODING 'LATIN1': %v, want 0A000", err)
-		}
-	})
-	t.Run("postgres", func(t *testing.T) {
-		url := os.Getenv("MERIDIAN_TEST_PG_URL")
-		if url == "" {
-			t.Skip("MERIDIAN_TEST_PG_URL not set (.ci/run starts a PostgreSQL and sets it)")
-		}
-		run(t, url)
-	})
+	url := onMeridianAndPostgres(t, run)
+	// PostgreSQL converts other encodings; Meridian takes UTF8 only.
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = c.Close(ctx) }()
+	if _, err := c.PgConn().CopyFrom(ctx, strings.NewReader(""), "COPY copy_opt_t FROM STDIN WITH (ENCODING 'LATIN1')"); sqlState(err) != "0A000" {
+		t.Errorf("ENCODING 'LATIN1': %v, want 0A000", err)
+	}
 }

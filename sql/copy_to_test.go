@@ -68,9 +68,15 @@ func TestCopyTo(t *testing.T) {
 			t.Errorf("HEADER in binary format: %v", err)
 		}
 	}
-	t.Run("meridian", func(t *testing.T) {
-		run(t, "postgres://root@"+serve(t, memkv.New(), nil)+"/defaultdb?sslmode=disable")
-	})
+	onMeridianAndPostgres(t, run)
+}
+
+// onMeridianAndPostgres runs run against a Meridian server (the subtest
+// "meridian") and, with MERIDIAN_TEST_PG_URL, against PostgreSQL
+// ("postgres"), by their URLs; it returns the Meridian one.
+func onMeridianAndPostgres(t *testing.T, run func(t *testing.T, url string)) (meridianURL string) {
+	meridianURL = "postgres://root@" + serve(t, memkv.New(), nil) + "/defaultdb?sslmode=disable"
+	t.Run("meridian", func(t *testing.T) { run(t, meridianURL) })
 	t.Run("postgres", func(t *testing.T) {
 		url := os.Getenv("MERIDIAN_TEST_PG_URL")
 		if url == "" {
@@ -78,4 +84,5 @@ func TestCopyTo(t *testing.T) {
 		}
 		run(t, url)
 	})
+	return meridianURL
 }

@@ -22,6 +22,7 @@ import (
 func (n *sortNode) fill(r *runner) error {
 	var held int64
 	var runs []*runReader
+	past := r.spillPast()
 	for {
 		row, err := n.src.next(r)
 		if err != nil {
@@ -34,7 +35,7 @@ func (n *sortNode) fill(r *runner) error {
 		err = r.growRow(row)
 		// Past its share of the budget (spillPast) the sort spills as if
 		// the budget had refused the row.
-		overShare := err == nil && r.spillPast() > 0 && held+size > r.spillPast()
+		overShare := err == nil && past > 0 && held+size > past
 		if overShare {
 			r.mem.Shrink(size)
 		}

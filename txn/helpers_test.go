@@ -39,23 +39,7 @@ func newTestClusterRanges(t testing.TB, opts Options, copts kvtest.Options, rang
 	// a frozen one leaves commit timestamps pushed into the future (to
 	// readers' uncertainty limits, until observed timestamps exist) ahead
 	// of every clock for good. Tests still jump it (heartbeat expiry).
-	if err := c.Stopper.RunAsyncTask("manual-clock", func(ctx context.Context) {
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		last := hlc.PhysicalNow()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			now := hlc.PhysicalNow()
-			c.Manual.Increment(int64(now.Sub(last)))
-			last = now
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
+	c.FollowRealTime()
 	clock := hlc.NewClock(c.Manual.UnixNano, 0)
 	return &testCluster{Cluster: c, db: NewDB(c.KeySender(), clock, c.Stopper, opts)}
 }
