@@ -246,3 +246,59 @@ func TestLockingReadsQueue(t *testing.T) {
 		t.Fatalf("k = %q %v, want 3", v, err)
 	}
 }
+
+// TestWoundedTxnDoesNotReadOnWithoutItsWrites: a transaction whose intent
+// a pusher removed (it wounded the transaction to lock the key) must not
+// go on reading as if it had never written: its next read of the key —
+// on a range other than its record's, where no heartbeat or commit has
+// told it yet — is refused as aborted. Without the range's abort span it
+// read the key as empty, its own write gone (the internal
+// inconsistency TestListAppendSerializable's checker caught now and then).
+// Its rollback then clears the range's entry, and a new transaction
+// reads and writes the key as usual.
+func TestWoundedTxnDoesNotReadOnWithoutItsWrites(t *testing.T) {
+	tc := newTestCluster(t, Options{})
+	ctx := testCtx(t)
+	anchor, k := key(1, "anchor"), key(0, "k")
+	older := tc.db.NewTxn("older")
+	younger := tc.db.NewTxn("younger")
+	if err := younger.Put(ctx, anchor, []byte("younger")); err != nil {
+		t.Fatal(err)
+	}
+	if err := younger.Put(ctx, k, []byte("younger")); err != nil {
+		t.Fatal(err)
+	}
+	// Read back, which proves the pipelined write: later reads no longer
+	// ask for it.
+	if v, _, err := younger.Get(ctx, k); err != nil || string(v) != "younger" {
+		t.Fatalf("younger reads %q (%v), want its own write", v, err)
+	}
+	// The older one locks the key (wounding the younger, whose intent it
+	// removes) and writes elsewhere: nothing newer is on k to make the
+	// younger's read uncertain.
+	if _, _, err := older.GetForUpdate(ctx, k); err != nil {
+		t.Fatalf("the older locking read: %v", err)
+	}
+	if err := older.Put(ctx, key(1, "other"), []byte("older")); err != nil {
+		t.Fatal(err)
+	}
+	if err := older.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v, _, err := younger.Get(ctx, k)
+	var re *RetryableError
+	if !errors.As(err, &re) || !re.Aborted {
+		t.Fatalf("younger read %q (%v) after its intent was removed, want an aborted retry", v, err)
+	}
+	if err := younger.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tc.db.Txn(ctx, func(ctx context.Context, txn *Txn) error {
+		if v, found, err := txn.Get(ctx, k); err != nil || found {
+			return errors.Newf("k = %q (%v), want nothing", v, err)
+		}
+		return txn.Put(ctx, k, []byte("newest"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -97,6 +97,9 @@ func evalGC(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rangepb.GCRequ
 	if err != nil {
 		return nil, err
 	}
+	if err := gcAbortSpan(rw, ec.r.rangeID, th); err != nil {
+		return nil, err
+	}
 	out := &rangepb.GCResponse{VersionsRemoved: res.VersionsRemoved}
 	for _, key := range req.TxnRecords {
 		rec, err := readRecord(rw, key)

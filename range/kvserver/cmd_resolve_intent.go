@@ -28,5 +28,8 @@ func evalResolveIntent(ec *evalCtx, _ kv.Reader, rw kv.ReadWriter, ms *kv.MVCCSt
 		Span: kv.Span{Key: ri.Key}, Txn: metaToKV(ri.Txn), Status: statusToKV(ri.Status),
 		IgnoredSeqNums: seqRangesToKV(ri.IgnoredSeqNums), KeepMarker: ec.r.hotLocks.keep,
 	})
+	if err == nil {
+		err = updateAbortSpan(ec, rw, ri.Txn, ri.Status, ri.Poison, ok)
+	}
 	return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ResolveIntent{ResolveIntent: &rangepb.ResolveIntentResponse{Resolved: ok}}}, err
 }

@@ -28,5 +28,8 @@ func evalResolveIntentRange(ec *evalCtx, _ kv.Reader, rw kv.ReadWriter, ms *kv.M
 		Status: statusToKV(ri.Status), IgnoredSeqNums: seqRangesToKV(ri.IgnoredSeqNums),
 		KeepMarker: ec.r.hotLocks.keep,
 	}, 0)
+	if err == nil {
+		err = updateAbortSpan(ec, rw, ri.Txn, ri.Status, ri.Poison, n > 0)
+	}
 	return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ResolveIntentRange{ResolveIntentRange: &rangepb.ResolveIntentRangeResponse{Resolved: n}}}, err
 }

@@ -417,13 +417,17 @@ func (p replicaPusher) ResolveIntent(ctx context.Context, up concurrency.LockUpd
 	case kv.ABORTED:
 		st = rangepb.TransactionStatus_ABORTED
 	}
+	// Someone else's resolution of an aborted transaction's intents: the
+	// transaction, maybe still running, must not read on without them
+	// (abort_span.go).
+	poison := st == rangepb.TransactionStatus_ABORTED
 	ru := &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ResolveIntent{ResolveIntent: &rangepb.ResolveIntentRequest{
-		Key: up.Key, Txn: metaFromKV(up.Txn), Status: st, IgnoredSeqNums: seqRangesFromKV(up.IgnoredSeqNums),
+		Key: up.Key, Txn: metaFromKV(up.Txn), Status: st, IgnoredSeqNums: seqRangesFromKV(up.IgnoredSeqNums), Poison: poison,
 	}}}
 	if len(up.EndKey) > 0 {
 		ru = &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ResolveIntentRange{ResolveIntentRange: &rangepb.ResolveIntentRangeRequest{
 			Span: &rangepb.Span{Key: up.Key, EndKey: up.EndKey}, Txn: metaFromKV(up.Txn), Status: st,
-			IgnoredSeqNums: seqRangesFromKV(up.IgnoredSeqNums),
+			IgnoredSeqNums: seqRangesFromKV(up.IgnoredSeqNums), Poison: poison,
 		}}}
 	}
 	_, err := p.send(ctx, nil, ru)

@@ -80,6 +80,9 @@ type evalCtx struct {
 	inBatch map[string]bool
 	// gcThreshold is a GC threshold a GC request raised (cmd_gc.go).
 	gcThreshold *rangepb.Timestamp
+	// abortSpanDone are the transactions whose abort span entry this
+	// batch wrote or cleared already (abort_span.go).
+	abortSpanDone map[kv.TxnID]bool
 }
 
 // endResolver releases the batch's intent resolver, before a request that
@@ -522,6 +525,13 @@ const maxSyncResolveSpans = 128
 func resolveLockSpans(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, spans []*rangepb.Span, rec *rangepb.TxnRecord) error {
 	up := kv.LockUpdate{Txn: metaToKV(rec.Meta), Status: statusToKV(rec.Status), IgnoredSeqNums: seqRangesToKV(rec.IgnoredSeqNums),
 		KeepMarker: ec.r.hotLocks.keep}
+	if rec.Status == rangepb.TransactionStatus_ABORTED {
+		// The transaction's own cleanup: whatever a pusher noted here about
+		// it is no longer needed (abort_span.go).
+		if err := updateAbortSpan(ec, rw, rec.Meta, rec.Status, false, true); err != nil {
+			return err
+		}
+	}
 	resolved := 0
 	// Point intents one after another through one iterator; a span's
 	// resolution writes what that iterator would read stale, so it ends it.

@@ -321,6 +321,12 @@ func (s *Store) prepareMergeRHS(b kv.Batch, mt *rangepb.MergeTrigger) (*mergedRH
 			ok := r.mu.desc != nil && r.mu.destroyed == nil && r.mu.state.RaftAppliedIndex >= mt.RightAppliedIndex
 			r.mu.Unlock()
 			if ok {
+				// The left keeps the right's abort span: its transactions
+				// are the merged range's now.
+				if err := copyAbortSpan(b, b, id, RangeID(mt.LeftDesc.RangeId)); err != nil {
+					r.raftMu.Unlock()
+					return nil, err
+				}
 				sp := rangeIDSpan(id)
 				if err := b.ClearRange(sp.Key, sp.EndKey); err != nil {
 					r.raftMu.Unlock()

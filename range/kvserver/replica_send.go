@@ -96,6 +96,9 @@ func (r *Replica) evaluateSequenced(ctx context.Context, ba *rangepb.BatchReques
 	if err := r.checkGCThreshold(ec, ba, ts); err != nil {
 		return nil, nil, err
 	}
+	if err := r.checkAbortSpan(ec, ba); err != nil {
+		return nil, nil, err
+	}
 	if !isWrite {
 		ro := r.store.engine.NewReadOnly()
 		defer ro.Close()

@@ -496,6 +496,12 @@ func writeInitialSplitState(b kv.Batch, rd kv.Reader, st *rangepb.SplitTrigger, 
 	}); err != nil {
 		return err
 	}
+	// An aborted transaction may have had intents on both halves: the
+	// right keeps the left's abort span (read through the batch, which
+	// holds the commands applied before the split in the same round).
+	if err := copyAbortSpan(b, b, RangeID(st.LeftDesc.RangeId), id); err != nil {
+		return err
+	}
 	if err := putProto(b, truncatedKey(id), &rangepb.RaftTruncatedState{Index: raftInitialIndex, Term: raftInitialTerm}); err != nil {
 		return err
 	}

@@ -231,10 +231,13 @@ func TestReplayedWriteIsNotPushed(t *testing.T) {
 	// A write first pushed above a read answers, replayed, where its
 	// intent is: above the read.
 	k2 := kvtest.RangeKey(2, "replayed-pushed")
-	txn2 := txnProto(31, k2, 0, 1, c.Nodes[0].Clock.Now())
-	if _, err := s.Send(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{}, Requests: []*rangepb.RequestUnion{getReq(string(k2))}}); err != nil {
+	rd, err := s.Send(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{}, Requests: []*rangepb.RequestUnion{getReq(string(k2))}})
+	if err != nil {
 		t.Fatal(err)
 	}
+	// Below the read, which the new leaseholder served at its own clock
+	// (node 1's may be ahead of it).
+	txn2 := txnProto(31, k2, 0, 1, tsOf(rd.Timestamp).Add(-1, 0))
 	br2, err := sendTxn(ctx, s, txn2, heartbeatReq(k2), seqPut(string(k2), "v", 1))
 	if err != nil {
 		t.Fatal(err)

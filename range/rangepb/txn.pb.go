@@ -684,6 +684,63 @@ func (x *TxnLockSpans) GetSpans() []*Span {
 	return nil
 }
 
+// AbortSpanEntry marks, in a range's replicated range-ID keys, a
+// transaction whose intents here a pusher removed after aborting it: the
+// transaction's later requests to the range are refused (it would read on
+// without its own writes). aborted_at is the leaseholder's clock then; the
+// GC queue removes entries older than the range's GC threshold.
+type AbortSpanEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	AbortedAt     *Timestamp             `protobuf:"bytes,2,opt,name=aborted_at,json=abortedAt,proto3" json:"aborted_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AbortSpanEntry) Reset() {
+	*x = AbortSpanEntry{}
+	mi := &file_range_rangepb_txn_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AbortSpanEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AbortSpanEntry) ProtoMessage() {}
+
+func (x *AbortSpanEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_txn_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AbortSpanEntry.ProtoReflect.Descriptor instead.
+func (*AbortSpanEntry) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *AbortSpanEntry) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *AbortSpanEntry) GetAbortedAt() *Timestamp {
+	if x != nil {
+		return x.AbortedAt
+	}
+	return nil
+}
+
 // EndTxnRequest commits or aborts the transaction of the batch header. It
 // is addressed to the anchor key. Intents in lock_spans local to the
 // record's range are resolved in the same Raft command; the others after,
@@ -705,7 +762,7 @@ type EndTxnRequest struct {
 
 func (x *EndTxnRequest) Reset() {
 	*x = EndTxnRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[6]
+	mi := &file_range_rangepb_txn_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -717,7 +774,7 @@ func (x *EndTxnRequest) String() string {
 func (*EndTxnRequest) ProtoMessage() {}
 
 func (x *EndTxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[6]
+	mi := &file_range_rangepb_txn_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -730,7 +787,7 @@ func (x *EndTxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndTxnRequest.ProtoReflect.Descriptor instead.
 func (*EndTxnRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{6}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *EndTxnRequest) GetKey() []byte {
@@ -770,7 +827,7 @@ type EndTxnResponse struct {
 
 func (x *EndTxnResponse) Reset() {
 	*x = EndTxnResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[7]
+	mi := &file_range_rangepb_txn_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -782,7 +839,7 @@ func (x *EndTxnResponse) String() string {
 func (*EndTxnResponse) ProtoMessage() {}
 
 func (x *EndTxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[7]
+	mi := &file_range_rangepb_txn_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -795,7 +852,7 @@ func (x *EndTxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndTxnResponse.ProtoReflect.Descriptor instead.
 func (*EndTxnResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{7}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *EndTxnResponse) GetTxn() *Transaction {
@@ -817,7 +874,7 @@ type HeartbeatTxnRequest struct {
 
 func (x *HeartbeatTxnRequest) Reset() {
 	*x = HeartbeatTxnRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[8]
+	mi := &file_range_rangepb_txn_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -829,7 +886,7 @@ func (x *HeartbeatTxnRequest) String() string {
 func (*HeartbeatTxnRequest) ProtoMessage() {}
 
 func (x *HeartbeatTxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[8]
+	mi := &file_range_rangepb_txn_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -842,7 +899,7 @@ func (x *HeartbeatTxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatTxnRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatTxnRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{8}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *HeartbeatTxnRequest) GetKey() []byte {
@@ -868,7 +925,7 @@ type HeartbeatTxnResponse struct {
 
 func (x *HeartbeatTxnResponse) Reset() {
 	*x = HeartbeatTxnResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[9]
+	mi := &file_range_rangepb_txn_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -880,7 +937,7 @@ func (x *HeartbeatTxnResponse) String() string {
 func (*HeartbeatTxnResponse) ProtoMessage() {}
 
 func (x *HeartbeatTxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[9]
+	mi := &file_range_rangepb_txn_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -893,7 +950,7 @@ func (x *HeartbeatTxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatTxnResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatTxnResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{9}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *HeartbeatTxnResponse) GetTxn() *Transaction {
@@ -923,7 +980,7 @@ type PushTxnRequest struct {
 
 func (x *PushTxnRequest) Reset() {
 	*x = PushTxnRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[10]
+	mi := &file_range_rangepb_txn_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -935,7 +992,7 @@ func (x *PushTxnRequest) String() string {
 func (*PushTxnRequest) ProtoMessage() {}
 
 func (x *PushTxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[10]
+	mi := &file_range_rangepb_txn_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -948,7 +1005,7 @@ func (x *PushTxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushTxnRequest.ProtoReflect.Descriptor instead.
 func (*PushTxnRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{10}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PushTxnRequest) GetKey() []byte {
@@ -995,7 +1052,7 @@ type PushTxnResponse struct {
 
 func (x *PushTxnResponse) Reset() {
 	*x = PushTxnResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[11]
+	mi := &file_range_rangepb_txn_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1007,7 +1064,7 @@ func (x *PushTxnResponse) String() string {
 func (*PushTxnResponse) ProtoMessage() {}
 
 func (x *PushTxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[11]
+	mi := &file_range_rangepb_txn_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1020,7 +1077,7 @@ func (x *PushTxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushTxnResponse.ProtoReflect.Descriptor instead.
 func (*PushTxnResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{11}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PushTxnResponse) GetPusheeTxn() *Transaction {
@@ -1033,19 +1090,24 @@ func (x *PushTxnResponse) GetPusheeTxn() *Transaction {
 // ResolveIntentRequest brings the intent at key of txn in line with
 // status (COMMITTED at txn.write_timestamp, ABORTED, or PENDING pushed to
 // txn.write_timestamp). Idempotent.
+// poison: the resolver aborted the transaction (it is not the
+// transaction's own cleanup): an ABORTED resolution that removes an intent
+// also writes the range's abort span entry for it (AbortSpanEntry); the
+// transaction's own ABORTED resolution clears that entry.
 type ResolveIntentRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	Key            []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
 	Txn            *TxnMeta               `protobuf:"bytes,2,opt,name=txn,proto3" json:"txn,omitempty"`
 	Status         TransactionStatus      `protobuf:"varint,3,opt,name=status,proto3,enum=meridian.rangepb.TransactionStatus" json:"status,omitempty"`
 	IgnoredSeqNums []*SeqNumRange         `protobuf:"bytes,4,rep,name=ignored_seq_nums,json=ignoredSeqNums,proto3" json:"ignored_seq_nums,omitempty"`
+	Poison         bool                   `protobuf:"varint,5,opt,name=poison,proto3" json:"poison,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ResolveIntentRequest) Reset() {
 	*x = ResolveIntentRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[12]
+	mi := &file_range_rangepb_txn_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1057,7 +1119,7 @@ func (x *ResolveIntentRequest) String() string {
 func (*ResolveIntentRequest) ProtoMessage() {}
 
 func (x *ResolveIntentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[12]
+	mi := &file_range_rangepb_txn_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1070,7 +1132,7 @@ func (x *ResolveIntentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveIntentRequest.ProtoReflect.Descriptor instead.
 func (*ResolveIntentRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{12}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ResolveIntentRequest) GetKey() []byte {
@@ -1101,6 +1163,13 @@ func (x *ResolveIntentRequest) GetIgnoredSeqNums() []*SeqNumRange {
 	return nil
 }
 
+func (x *ResolveIntentRequest) GetPoison() bool {
+	if x != nil {
+		return x.Poison
+	}
+	return false
+}
+
 type ResolveIntentResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Resolved      bool                   `protobuf:"varint,1,opt,name=resolved,proto3" json:"resolved,omitempty"`
@@ -1110,7 +1179,7 @@ type ResolveIntentResponse struct {
 
 func (x *ResolveIntentResponse) Reset() {
 	*x = ResolveIntentResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[13]
+	mi := &file_range_rangepb_txn_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1122,7 +1191,7 @@ func (x *ResolveIntentResponse) String() string {
 func (*ResolveIntentResponse) ProtoMessage() {}
 
 func (x *ResolveIntentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[13]
+	mi := &file_range_rangepb_txn_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1135,7 +1204,7 @@ func (x *ResolveIntentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveIntentResponse.ProtoReflect.Descriptor instead.
 func (*ResolveIntentResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{13}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ResolveIntentResponse) GetResolved() bool {
@@ -1152,13 +1221,14 @@ type ResolveIntentRangeRequest struct {
 	Txn            *TxnMeta               `protobuf:"bytes,2,opt,name=txn,proto3" json:"txn,omitempty"`
 	Status         TransactionStatus      `protobuf:"varint,3,opt,name=status,proto3,enum=meridian.rangepb.TransactionStatus" json:"status,omitempty"`
 	IgnoredSeqNums []*SeqNumRange         `protobuf:"bytes,4,rep,name=ignored_seq_nums,json=ignoredSeqNums,proto3" json:"ignored_seq_nums,omitempty"`
+	Poison         bool                   `protobuf:"varint,5,opt,name=poison,proto3" json:"poison,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ResolveIntentRangeRequest) Reset() {
 	*x = ResolveIntentRangeRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[14]
+	mi := &file_range_rangepb_txn_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1170,7 +1240,7 @@ func (x *ResolveIntentRangeRequest) String() string {
 func (*ResolveIntentRangeRequest) ProtoMessage() {}
 
 func (x *ResolveIntentRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[14]
+	mi := &file_range_rangepb_txn_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1183,7 +1253,7 @@ func (x *ResolveIntentRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveIntentRangeRequest.ProtoReflect.Descriptor instead.
 func (*ResolveIntentRangeRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{14}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ResolveIntentRangeRequest) GetSpan() *Span {
@@ -1214,6 +1284,13 @@ func (x *ResolveIntentRangeRequest) GetIgnoredSeqNums() []*SeqNumRange {
 	return nil
 }
 
+func (x *ResolveIntentRangeRequest) GetPoison() bool {
+	if x != nil {
+		return x.Poison
+	}
+	return false
+}
+
 type ResolveIntentRangeResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Resolved      int64                  `protobuf:"varint,1,opt,name=resolved,proto3" json:"resolved,omitempty"`
@@ -1223,7 +1300,7 @@ type ResolveIntentRangeResponse struct {
 
 func (x *ResolveIntentRangeResponse) Reset() {
 	*x = ResolveIntentRangeResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[15]
+	mi := &file_range_rangepb_txn_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1235,7 +1312,7 @@ func (x *ResolveIntentRangeResponse) String() string {
 func (*ResolveIntentRangeResponse) ProtoMessage() {}
 
 func (x *ResolveIntentRangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[15]
+	mi := &file_range_rangepb_txn_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1248,7 +1325,7 @@ func (x *ResolveIntentRangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveIntentRangeResponse.ProtoReflect.Descriptor instead.
 func (*ResolveIntentRangeResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{15}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ResolveIntentRangeResponse) GetResolved() int64 {
@@ -1269,7 +1346,7 @@ type QueryTxnRequest struct {
 
 func (x *QueryTxnRequest) Reset() {
 	*x = QueryTxnRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[16]
+	mi := &file_range_rangepb_txn_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1281,7 +1358,7 @@ func (x *QueryTxnRequest) String() string {
 func (*QueryTxnRequest) ProtoMessage() {}
 
 func (x *QueryTxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[16]
+	mi := &file_range_rangepb_txn_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1294,7 +1371,7 @@ func (x *QueryTxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryTxnRequest.ProtoReflect.Descriptor instead.
 func (*QueryTxnRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{16}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *QueryTxnRequest) GetKey() []byte {
@@ -1322,7 +1399,7 @@ type QueryTxnResponse struct {
 
 func (x *QueryTxnResponse) Reset() {
 	*x = QueryTxnResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[17]
+	mi := &file_range_rangepb_txn_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1334,7 +1411,7 @@ func (x *QueryTxnResponse) String() string {
 func (*QueryTxnResponse) ProtoMessage() {}
 
 func (x *QueryTxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[17]
+	mi := &file_range_rangepb_txn_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1347,7 +1424,7 @@ func (x *QueryTxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryTxnResponse.ProtoReflect.Descriptor instead.
 func (*QueryTxnResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{17}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *QueryTxnResponse) GetQueriedTxn() *Transaction {
@@ -1384,7 +1461,7 @@ type QueryIntentRequest struct {
 
 func (x *QueryIntentRequest) Reset() {
 	*x = QueryIntentRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[18]
+	mi := &file_range_rangepb_txn_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1396,7 +1473,7 @@ func (x *QueryIntentRequest) String() string {
 func (*QueryIntentRequest) ProtoMessage() {}
 
 func (x *QueryIntentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[18]
+	mi := &file_range_rangepb_txn_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1409,7 +1486,7 @@ func (x *QueryIntentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryIntentRequest.ProtoReflect.Descriptor instead.
 func (*QueryIntentRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{18}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *QueryIntentRequest) GetKey() []byte {
@@ -1443,7 +1520,7 @@ type QueryIntentResponse struct {
 
 func (x *QueryIntentResponse) Reset() {
 	*x = QueryIntentResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[19]
+	mi := &file_range_rangepb_txn_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1455,7 +1532,7 @@ func (x *QueryIntentResponse) String() string {
 func (*QueryIntentResponse) ProtoMessage() {}
 
 func (x *QueryIntentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[19]
+	mi := &file_range_rangepb_txn_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1468,7 +1545,7 @@ func (x *QueryIntentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryIntentResponse.ProtoReflect.Descriptor instead.
 func (*QueryIntentResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{19}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *QueryIntentResponse) GetFound() bool {
@@ -1502,7 +1579,7 @@ type RecoverTxnRequest struct {
 
 func (x *RecoverTxnRequest) Reset() {
 	*x = RecoverTxnRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[20]
+	mi := &file_range_rangepb_txn_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1514,7 +1591,7 @@ func (x *RecoverTxnRequest) String() string {
 func (*RecoverTxnRequest) ProtoMessage() {}
 
 func (x *RecoverTxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[20]
+	mi := &file_range_rangepb_txn_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1527,7 +1604,7 @@ func (x *RecoverTxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoverTxnRequest.ProtoReflect.Descriptor instead.
 func (*RecoverTxnRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{20}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RecoverTxnRequest) GetKey() []byte {
@@ -1560,7 +1637,7 @@ type RecoverTxnResponse struct {
 
 func (x *RecoverTxnResponse) Reset() {
 	*x = RecoverTxnResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[21]
+	mi := &file_range_rangepb_txn_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1572,7 +1649,7 @@ func (x *RecoverTxnResponse) String() string {
 func (*RecoverTxnResponse) ProtoMessage() {}
 
 func (x *RecoverTxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[21]
+	mi := &file_range_rangepb_txn_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1585,7 +1662,7 @@ func (x *RecoverTxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoverTxnResponse.ProtoReflect.Descriptor instead.
 func (*RecoverTxnResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{21}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RecoverTxnResponse) GetRecoveredTxn() *Transaction {
@@ -1609,7 +1686,7 @@ type RefreshRequest struct {
 
 func (x *RefreshRequest) Reset() {
 	*x = RefreshRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[22]
+	mi := &file_range_rangepb_txn_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1621,7 +1698,7 @@ func (x *RefreshRequest) String() string {
 func (*RefreshRequest) ProtoMessage() {}
 
 func (x *RefreshRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[22]
+	mi := &file_range_rangepb_txn_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1634,7 +1711,7 @@ func (x *RefreshRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshRequest.ProtoReflect.Descriptor instead.
 func (*RefreshRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{22}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RefreshRequest) GetKey() []byte {
@@ -1659,7 +1736,7 @@ type RefreshResponse struct {
 
 func (x *RefreshResponse) Reset() {
 	*x = RefreshResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[23]
+	mi := &file_range_rangepb_txn_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1671,7 +1748,7 @@ func (x *RefreshResponse) String() string {
 func (*RefreshResponse) ProtoMessage() {}
 
 func (x *RefreshResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[23]
+	mi := &file_range_rangepb_txn_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1684,7 +1761,7 @@ func (x *RefreshResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshResponse.ProtoReflect.Descriptor instead.
 func (*RefreshResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{23}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{24}
 }
 
 type RefreshRangeRequest struct {
@@ -1697,7 +1774,7 @@ type RefreshRangeRequest struct {
 
 func (x *RefreshRangeRequest) Reset() {
 	*x = RefreshRangeRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[24]
+	mi := &file_range_rangepb_txn_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1709,7 +1786,7 @@ func (x *RefreshRangeRequest) String() string {
 func (*RefreshRangeRequest) ProtoMessage() {}
 
 func (x *RefreshRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[24]
+	mi := &file_range_rangepb_txn_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1722,7 +1799,7 @@ func (x *RefreshRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshRangeRequest.ProtoReflect.Descriptor instead.
 func (*RefreshRangeRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{24}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RefreshRangeRequest) GetSpan() *Span {
@@ -1747,7 +1824,7 @@ type RefreshRangeResponse struct {
 
 func (x *RefreshRangeResponse) Reset() {
 	*x = RefreshRangeResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[25]
+	mi := &file_range_rangepb_txn_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1759,7 +1836,7 @@ func (x *RefreshRangeResponse) String() string {
 func (*RefreshRangeResponse) ProtoMessage() {}
 
 func (x *RefreshRangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[25]
+	mi := &file_range_rangepb_txn_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1772,7 +1849,7 @@ func (x *RefreshRangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshRangeResponse.ProtoReflect.Descriptor instead.
 func (*RefreshRangeResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{25}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{26}
 }
 
 // TransactionRetryError: the transaction must restart (a new epoch at a
@@ -1788,7 +1865,7 @@ type TransactionRetryError struct {
 
 func (x *TransactionRetryError) Reset() {
 	*x = TransactionRetryError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[26]
+	mi := &file_range_rangepb_txn_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1800,7 +1877,7 @@ func (x *TransactionRetryError) String() string {
 func (*TransactionRetryError) ProtoMessage() {}
 
 func (x *TransactionRetryError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[26]
+	mi := &file_range_rangepb_txn_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1813,7 +1890,7 @@ func (x *TransactionRetryError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransactionRetryError.ProtoReflect.Descriptor instead.
 func (*TransactionRetryError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{26}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *TransactionRetryError) GetReason() TransactionRetryReason {
@@ -1848,7 +1925,7 @@ type TransactionAbortedError struct {
 
 func (x *TransactionAbortedError) Reset() {
 	*x = TransactionAbortedError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[27]
+	mi := &file_range_rangepb_txn_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1860,7 +1937,7 @@ func (x *TransactionAbortedError) String() string {
 func (*TransactionAbortedError) ProtoMessage() {}
 
 func (x *TransactionAbortedError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[27]
+	mi := &file_range_rangepb_txn_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1873,7 +1950,7 @@ func (x *TransactionAbortedError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransactionAbortedError.ProtoReflect.Descriptor instead.
 func (*TransactionAbortedError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{27}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *TransactionAbortedError) GetTxn() *Transaction {
@@ -1894,7 +1971,7 @@ type TransactionPushError struct {
 
 func (x *TransactionPushError) Reset() {
 	*x = TransactionPushError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[28]
+	mi := &file_range_rangepb_txn_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1906,7 +1983,7 @@ func (x *TransactionPushError) String() string {
 func (*TransactionPushError) ProtoMessage() {}
 
 func (x *TransactionPushError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[28]
+	mi := &file_range_rangepb_txn_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1919,7 +1996,7 @@ func (x *TransactionPushError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransactionPushError.ProtoReflect.Descriptor instead.
 func (*TransactionPushError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{28}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *TransactionPushError) GetPushee() *Transaction {
@@ -1942,7 +2019,7 @@ type IndeterminateCommitError struct {
 
 func (x *IndeterminateCommitError) Reset() {
 	*x = IndeterminateCommitError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[29]
+	mi := &file_range_rangepb_txn_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1954,7 +2031,7 @@ func (x *IndeterminateCommitError) String() string {
 func (*IndeterminateCommitError) ProtoMessage() {}
 
 func (x *IndeterminateCommitError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[29]
+	mi := &file_range_rangepb_txn_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1967,7 +2044,7 @@ func (x *IndeterminateCommitError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndeterminateCommitError.ProtoReflect.Descriptor instead.
 func (*IndeterminateCommitError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{29}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *IndeterminateCommitError) GetStagingTxn() *Transaction {
@@ -1989,7 +2066,7 @@ type TransactionStatusError struct {
 
 func (x *TransactionStatusError) Reset() {
 	*x = TransactionStatusError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[30]
+	mi := &file_range_rangepb_txn_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2001,7 +2078,7 @@ func (x *TransactionStatusError) String() string {
 func (*TransactionStatusError) ProtoMessage() {}
 
 func (x *TransactionStatusError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[30]
+	mi := &file_range_rangepb_txn_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2014,7 +2091,7 @@ func (x *TransactionStatusError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransactionStatusError.ProtoReflect.Descriptor instead.
 func (*TransactionStatusError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{30}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *TransactionStatusError) GetReason() string {
@@ -2042,7 +2119,7 @@ type Intent struct {
 
 func (x *Intent) Reset() {
 	*x = Intent{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[31]
+	mi := &file_range_rangepb_txn_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2054,7 +2131,7 @@ func (x *Intent) String() string {
 func (*Intent) ProtoMessage() {}
 
 func (x *Intent) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[31]
+	mi := &file_range_rangepb_txn_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2067,7 +2144,7 @@ func (x *Intent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Intent.ProtoReflect.Descriptor instead.
 func (*Intent) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{31}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Intent) GetKey() []byte {
@@ -2095,7 +2172,7 @@ type LockConflictError struct {
 
 func (x *LockConflictError) Reset() {
 	*x = LockConflictError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[32]
+	mi := &file_range_rangepb_txn_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2107,7 +2184,7 @@ func (x *LockConflictError) String() string {
 func (*LockConflictError) ProtoMessage() {}
 
 func (x *LockConflictError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[32]
+	mi := &file_range_rangepb_txn_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2120,7 +2197,7 @@ func (x *LockConflictError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LockConflictError.ProtoReflect.Descriptor instead.
 func (*LockConflictError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{32}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *LockConflictError) GetIntents() []*Intent {
@@ -2142,7 +2219,7 @@ type LockNotAvailableError struct {
 
 func (x *LockNotAvailableError) Reset() {
 	*x = LockNotAvailableError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[33]
+	mi := &file_range_rangepb_txn_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2154,7 +2231,7 @@ func (x *LockNotAvailableError) String() string {
 func (*LockNotAvailableError) ProtoMessage() {}
 
 func (x *LockNotAvailableError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[33]
+	mi := &file_range_rangepb_txn_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2167,7 +2244,7 @@ func (x *LockNotAvailableError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LockNotAvailableError.ProtoReflect.Descriptor instead.
 func (*LockNotAvailableError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{33}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *LockNotAvailableError) GetLock() *Intent {
@@ -2196,7 +2273,7 @@ type BatchTimestampBeforeGCError struct {
 
 func (x *BatchTimestampBeforeGCError) Reset() {
 	*x = BatchTimestampBeforeGCError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[34]
+	mi := &file_range_rangepb_txn_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2208,7 +2285,7 @@ func (x *BatchTimestampBeforeGCError) String() string {
 func (*BatchTimestampBeforeGCError) ProtoMessage() {}
 
 func (x *BatchTimestampBeforeGCError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[34]
+	mi := &file_range_rangepb_txn_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2221,7 +2298,7 @@ func (x *BatchTimestampBeforeGCError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchTimestampBeforeGCError.ProtoReflect.Descriptor instead.
 func (*BatchTimestampBeforeGCError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{34}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *BatchTimestampBeforeGCError) GetTimestamp() *Timestamp {
@@ -2253,7 +2330,7 @@ type ReadWithinUncertaintyIntervalError struct {
 
 func (x *ReadWithinUncertaintyIntervalError) Reset() {
 	*x = ReadWithinUncertaintyIntervalError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[35]
+	mi := &file_range_rangepb_txn_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2265,7 +2342,7 @@ func (x *ReadWithinUncertaintyIntervalError) String() string {
 func (*ReadWithinUncertaintyIntervalError) ProtoMessage() {}
 
 func (x *ReadWithinUncertaintyIntervalError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[35]
+	mi := &file_range_rangepb_txn_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2278,7 +2355,7 @@ func (x *ReadWithinUncertaintyIntervalError) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use ReadWithinUncertaintyIntervalError.ProtoReflect.Descriptor instead.
 func (*ReadWithinUncertaintyIntervalError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{35}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ReadWithinUncertaintyIntervalError) GetKey() []byte {
@@ -2356,7 +2433,11 @@ const file_range_rangepb_txn_proto_rawDesc = "" +
 	"\x10in_flight_writes\x18\x06 \x03(\v2 .meridian.rangepb.SequencedWriteR\x0einFlightWrites\x12#\n" +
 	"\rintents_known\x18\a \x01(\bR\fintentsKnown\"<\n" +
 	"\fTxnLockSpans\x12,\n" +
-	"\x05spans\x18\x01 \x03(\v2\x16.meridian.rangepb.SpanR\x05spans\"\xbc\x01\n" +
+	"\x05spans\x18\x01 \x03(\v2\x16.meridian.rangepb.SpanR\x05spans\"^\n" +
+	"\x0eAbortSpanEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12:\n" +
+	"\n" +
+	"aborted_at\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\tabortedAt\"\xbc\x01\n" +
 	"\rEndTxnRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x16\n" +
 	"\x06commit\x18\x02 \x01(\bR\x06commit\x125\n" +
@@ -2378,19 +2459,21 @@ const file_range_rangepb_txn_proto_rawDesc = "" +
 	"\x05force\x18\x05 \x01(\bR\x05force\"O\n" +
 	"\x0fPushTxnResponse\x12<\n" +
 	"\n" +
-	"pushee_txn\x18\x01 \x01(\v2\x1d.meridian.rangepb.TransactionR\tpusheeTxn\"\xdb\x01\n" +
+	"pushee_txn\x18\x01 \x01(\v2\x1d.meridian.rangepb.TransactionR\tpusheeTxn\"\xf3\x01\n" +
 	"\x14ResolveIntentRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12+\n" +
 	"\x03txn\x18\x02 \x01(\v2\x19.meridian.rangepb.TxnMetaR\x03txn\x12;\n" +
 	"\x06status\x18\x03 \x01(\x0e2#.meridian.rangepb.TransactionStatusR\x06status\x12G\n" +
-	"\x10ignored_seq_nums\x18\x04 \x03(\v2\x1d.meridian.rangepb.SeqNumRangeR\x0eignoredSeqNums\"3\n" +
+	"\x10ignored_seq_nums\x18\x04 \x03(\v2\x1d.meridian.rangepb.SeqNumRangeR\x0eignoredSeqNums\x12\x16\n" +
+	"\x06poison\x18\x05 \x01(\bR\x06poison\"3\n" +
 	"\x15ResolveIntentResponse\x12\x1a\n" +
-	"\bresolved\x18\x01 \x01(\bR\bresolved\"\xfa\x01\n" +
+	"\bresolved\x18\x01 \x01(\bR\bresolved\"\x92\x02\n" +
 	"\x19ResolveIntentRangeRequest\x12*\n" +
 	"\x04span\x18\x01 \x01(\v2\x16.meridian.rangepb.SpanR\x04span\x12+\n" +
 	"\x03txn\x18\x02 \x01(\v2\x19.meridian.rangepb.TxnMetaR\x03txn\x12;\n" +
 	"\x06status\x18\x03 \x01(\x0e2#.meridian.rangepb.TransactionStatusR\x06status\x12G\n" +
-	"\x10ignored_seq_nums\x18\x04 \x03(\v2\x1d.meridian.rangepb.SeqNumRangeR\x0eignoredSeqNums\"8\n" +
+	"\x10ignored_seq_nums\x18\x04 \x03(\v2\x1d.meridian.rangepb.SeqNumRangeR\x0eignoredSeqNums\x12\x16\n" +
+	"\x06poison\x18\x05 \x01(\bR\x06poison\"8\n" +
 	"\x1aResolveIntentRangeResponse\x12\x1a\n" +
 	"\bresolved\x18\x01 \x01(\x03R\bresolved\"P\n" +
 	"\x0fQueryTxnRequest\x12\x10\n" +
@@ -2483,7 +2566,7 @@ func file_range_rangepb_txn_proto_rawDescGZIP() []byte {
 }
 
 var file_range_rangepb_txn_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_range_rangepb_txn_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_range_rangepb_txn_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_range_rangepb_txn_proto_goTypes = []any{
 	(TransactionStatus)(0),                     // 0: meridian.rangepb.TransactionStatus
 	(PushTxnType)(0),                           // 1: meridian.rangepb.PushTxnType
@@ -2494,102 +2577,104 @@ var file_range_rangepb_txn_proto_goTypes = []any{
 	(*SeqNumRange)(nil),                        // 6: meridian.rangepb.SeqNumRange
 	(*TxnRecord)(nil),                          // 7: meridian.rangepb.TxnRecord
 	(*TxnLockSpans)(nil),                       // 8: meridian.rangepb.TxnLockSpans
-	(*EndTxnRequest)(nil),                      // 9: meridian.rangepb.EndTxnRequest
-	(*EndTxnResponse)(nil),                     // 10: meridian.rangepb.EndTxnResponse
-	(*HeartbeatTxnRequest)(nil),                // 11: meridian.rangepb.HeartbeatTxnRequest
-	(*HeartbeatTxnResponse)(nil),               // 12: meridian.rangepb.HeartbeatTxnResponse
-	(*PushTxnRequest)(nil),                     // 13: meridian.rangepb.PushTxnRequest
-	(*PushTxnResponse)(nil),                    // 14: meridian.rangepb.PushTxnResponse
-	(*ResolveIntentRequest)(nil),               // 15: meridian.rangepb.ResolveIntentRequest
-	(*ResolveIntentResponse)(nil),              // 16: meridian.rangepb.ResolveIntentResponse
-	(*ResolveIntentRangeRequest)(nil),          // 17: meridian.rangepb.ResolveIntentRangeRequest
-	(*ResolveIntentRangeResponse)(nil),         // 18: meridian.rangepb.ResolveIntentRangeResponse
-	(*QueryTxnRequest)(nil),                    // 19: meridian.rangepb.QueryTxnRequest
-	(*QueryTxnResponse)(nil),                   // 20: meridian.rangepb.QueryTxnResponse
-	(*QueryIntentRequest)(nil),                 // 21: meridian.rangepb.QueryIntentRequest
-	(*QueryIntentResponse)(nil),                // 22: meridian.rangepb.QueryIntentResponse
-	(*RecoverTxnRequest)(nil),                  // 23: meridian.rangepb.RecoverTxnRequest
-	(*RecoverTxnResponse)(nil),                 // 24: meridian.rangepb.RecoverTxnResponse
-	(*RefreshRequest)(nil),                     // 25: meridian.rangepb.RefreshRequest
-	(*RefreshResponse)(nil),                    // 26: meridian.rangepb.RefreshResponse
-	(*RefreshRangeRequest)(nil),                // 27: meridian.rangepb.RefreshRangeRequest
-	(*RefreshRangeResponse)(nil),               // 28: meridian.rangepb.RefreshRangeResponse
-	(*TransactionRetryError)(nil),              // 29: meridian.rangepb.TransactionRetryError
-	(*TransactionAbortedError)(nil),            // 30: meridian.rangepb.TransactionAbortedError
-	(*TransactionPushError)(nil),               // 31: meridian.rangepb.TransactionPushError
-	(*IndeterminateCommitError)(nil),           // 32: meridian.rangepb.IndeterminateCommitError
-	(*TransactionStatusError)(nil),             // 33: meridian.rangepb.TransactionStatusError
-	(*Intent)(nil),                             // 34: meridian.rangepb.Intent
-	(*LockConflictError)(nil),                  // 35: meridian.rangepb.LockConflictError
-	(*LockNotAvailableError)(nil),              // 36: meridian.rangepb.LockNotAvailableError
-	(*BatchTimestampBeforeGCError)(nil),        // 37: meridian.rangepb.BatchTimestampBeforeGCError
-	(*ReadWithinUncertaintyIntervalError)(nil), // 38: meridian.rangepb.ReadWithinUncertaintyIntervalError
-	(*Timestamp)(nil),                          // 39: meridian.rangepb.Timestamp
-	(*Span)(nil),                               // 40: meridian.rangepb.Span
+	(*AbortSpanEntry)(nil),                     // 9: meridian.rangepb.AbortSpanEntry
+	(*EndTxnRequest)(nil),                      // 10: meridian.rangepb.EndTxnRequest
+	(*EndTxnResponse)(nil),                     // 11: meridian.rangepb.EndTxnResponse
+	(*HeartbeatTxnRequest)(nil),                // 12: meridian.rangepb.HeartbeatTxnRequest
+	(*HeartbeatTxnResponse)(nil),               // 13: meridian.rangepb.HeartbeatTxnResponse
+	(*PushTxnRequest)(nil),                     // 14: meridian.rangepb.PushTxnRequest
+	(*PushTxnResponse)(nil),                    // 15: meridian.rangepb.PushTxnResponse
+	(*ResolveIntentRequest)(nil),               // 16: meridian.rangepb.ResolveIntentRequest
+	(*ResolveIntentResponse)(nil),              // 17: meridian.rangepb.ResolveIntentResponse
+	(*ResolveIntentRangeRequest)(nil),          // 18: meridian.rangepb.ResolveIntentRangeRequest
+	(*ResolveIntentRangeResponse)(nil),         // 19: meridian.rangepb.ResolveIntentRangeResponse
+	(*QueryTxnRequest)(nil),                    // 20: meridian.rangepb.QueryTxnRequest
+	(*QueryTxnResponse)(nil),                   // 21: meridian.rangepb.QueryTxnResponse
+	(*QueryIntentRequest)(nil),                 // 22: meridian.rangepb.QueryIntentRequest
+	(*QueryIntentResponse)(nil),                // 23: meridian.rangepb.QueryIntentResponse
+	(*RecoverTxnRequest)(nil),                  // 24: meridian.rangepb.RecoverTxnRequest
+	(*RecoverTxnResponse)(nil),                 // 25: meridian.rangepb.RecoverTxnResponse
+	(*RefreshRequest)(nil),                     // 26: meridian.rangepb.RefreshRequest
+	(*RefreshResponse)(nil),                    // 27: meridian.rangepb.RefreshResponse
+	(*RefreshRangeRequest)(nil),                // 28: meridian.rangepb.RefreshRangeRequest
+	(*RefreshRangeResponse)(nil),               // 29: meridian.rangepb.RefreshRangeResponse
+	(*TransactionRetryError)(nil),              // 30: meridian.rangepb.TransactionRetryError
+	(*TransactionAbortedError)(nil),            // 31: meridian.rangepb.TransactionAbortedError
+	(*TransactionPushError)(nil),               // 32: meridian.rangepb.TransactionPushError
+	(*IndeterminateCommitError)(nil),           // 33: meridian.rangepb.IndeterminateCommitError
+	(*TransactionStatusError)(nil),             // 34: meridian.rangepb.TransactionStatusError
+	(*Intent)(nil),                             // 35: meridian.rangepb.Intent
+	(*LockConflictError)(nil),                  // 36: meridian.rangepb.LockConflictError
+	(*LockNotAvailableError)(nil),              // 37: meridian.rangepb.LockNotAvailableError
+	(*BatchTimestampBeforeGCError)(nil),        // 38: meridian.rangepb.BatchTimestampBeforeGCError
+	(*ReadWithinUncertaintyIntervalError)(nil), // 39: meridian.rangepb.ReadWithinUncertaintyIntervalError
+	(*Timestamp)(nil),                          // 40: meridian.rangepb.Timestamp
+	(*Span)(nil),                               // 41: meridian.rangepb.Span
 }
 var file_range_rangepb_txn_proto_depIdxs = []int32{
-	39, // 0: meridian.rangepb.TxnMeta.write_timestamp:type_name -> meridian.rangepb.Timestamp
-	39, // 1: meridian.rangepb.TxnMeta.min_timestamp:type_name -> meridian.rangepb.Timestamp
+	40, // 0: meridian.rangepb.TxnMeta.write_timestamp:type_name -> meridian.rangepb.Timestamp
+	40, // 1: meridian.rangepb.TxnMeta.min_timestamp:type_name -> meridian.rangepb.Timestamp
 	3,  // 2: meridian.rangepb.Transaction.meta:type_name -> meridian.rangepb.TxnMeta
 	0,  // 3: meridian.rangepb.Transaction.status:type_name -> meridian.rangepb.TransactionStatus
-	39, // 4: meridian.rangepb.Transaction.read_timestamp:type_name -> meridian.rangepb.Timestamp
-	39, // 5: meridian.rangepb.Transaction.last_heartbeat:type_name -> meridian.rangepb.Timestamp
-	39, // 6: meridian.rangepb.Transaction.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
-	40, // 7: meridian.rangepb.Transaction.lock_spans:type_name -> meridian.rangepb.Span
+	40, // 4: meridian.rangepb.Transaction.read_timestamp:type_name -> meridian.rangepb.Timestamp
+	40, // 5: meridian.rangepb.Transaction.last_heartbeat:type_name -> meridian.rangepb.Timestamp
+	40, // 6: meridian.rangepb.Transaction.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
+	41, // 7: meridian.rangepb.Transaction.lock_spans:type_name -> meridian.rangepb.Span
 	6,  // 8: meridian.rangepb.Transaction.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
 	5,  // 9: meridian.rangepb.Transaction.in_flight_writes:type_name -> meridian.rangepb.SequencedWrite
 	3,  // 10: meridian.rangepb.TxnRecord.meta:type_name -> meridian.rangepb.TxnMeta
 	0,  // 11: meridian.rangepb.TxnRecord.status:type_name -> meridian.rangepb.TransactionStatus
-	39, // 12: meridian.rangepb.TxnRecord.last_heartbeat:type_name -> meridian.rangepb.Timestamp
-	40, // 13: meridian.rangepb.TxnRecord.lock_spans:type_name -> meridian.rangepb.Span
+	40, // 12: meridian.rangepb.TxnRecord.last_heartbeat:type_name -> meridian.rangepb.Timestamp
+	41, // 13: meridian.rangepb.TxnRecord.lock_spans:type_name -> meridian.rangepb.Span
 	6,  // 14: meridian.rangepb.TxnRecord.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
 	5,  // 15: meridian.rangepb.TxnRecord.in_flight_writes:type_name -> meridian.rangepb.SequencedWrite
-	40, // 16: meridian.rangepb.TxnLockSpans.spans:type_name -> meridian.rangepb.Span
-	40, // 17: meridian.rangepb.EndTxnRequest.lock_spans:type_name -> meridian.rangepb.Span
-	5,  // 18: meridian.rangepb.EndTxnRequest.in_flight_writes:type_name -> meridian.rangepb.SequencedWrite
-	4,  // 19: meridian.rangepb.EndTxnResponse.txn:type_name -> meridian.rangepb.Transaction
-	39, // 20: meridian.rangepb.HeartbeatTxnRequest.now:type_name -> meridian.rangepb.Timestamp
-	4,  // 21: meridian.rangepb.HeartbeatTxnResponse.txn:type_name -> meridian.rangepb.Transaction
-	3,  // 22: meridian.rangepb.PushTxnRequest.pushee:type_name -> meridian.rangepb.TxnMeta
-	39, // 23: meridian.rangepb.PushTxnRequest.push_to:type_name -> meridian.rangepb.Timestamp
-	1,  // 24: meridian.rangepb.PushTxnRequest.push_type:type_name -> meridian.rangepb.PushTxnType
-	4,  // 25: meridian.rangepb.PushTxnResponse.pushee_txn:type_name -> meridian.rangepb.Transaction
-	3,  // 26: meridian.rangepb.ResolveIntentRequest.txn:type_name -> meridian.rangepb.TxnMeta
-	0,  // 27: meridian.rangepb.ResolveIntentRequest.status:type_name -> meridian.rangepb.TransactionStatus
-	6,  // 28: meridian.rangepb.ResolveIntentRequest.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
-	40, // 29: meridian.rangepb.ResolveIntentRangeRequest.span:type_name -> meridian.rangepb.Span
-	3,  // 30: meridian.rangepb.ResolveIntentRangeRequest.txn:type_name -> meridian.rangepb.TxnMeta
-	0,  // 31: meridian.rangepb.ResolveIntentRangeRequest.status:type_name -> meridian.rangepb.TransactionStatus
-	6,  // 32: meridian.rangepb.ResolveIntentRangeRequest.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
-	3,  // 33: meridian.rangepb.QueryTxnRequest.txn:type_name -> meridian.rangepb.TxnMeta
-	4,  // 34: meridian.rangepb.QueryTxnResponse.queried_txn:type_name -> meridian.rangepb.Transaction
-	3,  // 35: meridian.rangepb.QueryIntentRequest.txn:type_name -> meridian.rangepb.TxnMeta
-	39, // 36: meridian.rangepb.QueryIntentResponse.timestamp:type_name -> meridian.rangepb.Timestamp
-	3,  // 37: meridian.rangepb.RecoverTxnRequest.txn:type_name -> meridian.rangepb.TxnMeta
-	4,  // 38: meridian.rangepb.RecoverTxnResponse.recovered_txn:type_name -> meridian.rangepb.Transaction
-	39, // 39: meridian.rangepb.RefreshRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
-	40, // 40: meridian.rangepb.RefreshRangeRequest.span:type_name -> meridian.rangepb.Span
-	39, // 41: meridian.rangepb.RefreshRangeRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
-	2,  // 42: meridian.rangepb.TransactionRetryError.reason:type_name -> meridian.rangepb.TransactionRetryReason
-	4,  // 43: meridian.rangepb.TransactionRetryError.txn:type_name -> meridian.rangepb.Transaction
-	4,  // 44: meridian.rangepb.TransactionAbortedError.txn:type_name -> meridian.rangepb.Transaction
-	4,  // 45: meridian.rangepb.TransactionPushError.pushee:type_name -> meridian.rangepb.Transaction
-	4,  // 46: meridian.rangepb.IndeterminateCommitError.staging_txn:type_name -> meridian.rangepb.Transaction
-	4,  // 47: meridian.rangepb.TransactionStatusError.txn:type_name -> meridian.rangepb.Transaction
-	3,  // 48: meridian.rangepb.Intent.txn:type_name -> meridian.rangepb.TxnMeta
-	34, // 49: meridian.rangepb.LockConflictError.intents:type_name -> meridian.rangepb.Intent
-	34, // 50: meridian.rangepb.LockNotAvailableError.lock:type_name -> meridian.rangepb.Intent
-	39, // 51: meridian.rangepb.BatchTimestampBeforeGCError.timestamp:type_name -> meridian.rangepb.Timestamp
-	39, // 52: meridian.rangepb.BatchTimestampBeforeGCError.threshold:type_name -> meridian.rangepb.Timestamp
-	39, // 53: meridian.rangepb.ReadWithinUncertaintyIntervalError.read_timestamp:type_name -> meridian.rangepb.Timestamp
-	39, // 54: meridian.rangepb.ReadWithinUncertaintyIntervalError.value_timestamp:type_name -> meridian.rangepb.Timestamp
-	39, // 55: meridian.rangepb.ReadWithinUncertaintyIntervalError.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
-	39, // 56: meridian.rangepb.ReadWithinUncertaintyIntervalError.local_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
-	57, // [57:57] is the sub-list for method output_type
-	57, // [57:57] is the sub-list for method input_type
-	57, // [57:57] is the sub-list for extension type_name
-	57, // [57:57] is the sub-list for extension extendee
-	0,  // [0:57] is the sub-list for field type_name
+	41, // 16: meridian.rangepb.TxnLockSpans.spans:type_name -> meridian.rangepb.Span
+	40, // 17: meridian.rangepb.AbortSpanEntry.aborted_at:type_name -> meridian.rangepb.Timestamp
+	41, // 18: meridian.rangepb.EndTxnRequest.lock_spans:type_name -> meridian.rangepb.Span
+	5,  // 19: meridian.rangepb.EndTxnRequest.in_flight_writes:type_name -> meridian.rangepb.SequencedWrite
+	4,  // 20: meridian.rangepb.EndTxnResponse.txn:type_name -> meridian.rangepb.Transaction
+	40, // 21: meridian.rangepb.HeartbeatTxnRequest.now:type_name -> meridian.rangepb.Timestamp
+	4,  // 22: meridian.rangepb.HeartbeatTxnResponse.txn:type_name -> meridian.rangepb.Transaction
+	3,  // 23: meridian.rangepb.PushTxnRequest.pushee:type_name -> meridian.rangepb.TxnMeta
+	40, // 24: meridian.rangepb.PushTxnRequest.push_to:type_name -> meridian.rangepb.Timestamp
+	1,  // 25: meridian.rangepb.PushTxnRequest.push_type:type_name -> meridian.rangepb.PushTxnType
+	4,  // 26: meridian.rangepb.PushTxnResponse.pushee_txn:type_name -> meridian.rangepb.Transaction
+	3,  // 27: meridian.rangepb.ResolveIntentRequest.txn:type_name -> meridian.rangepb.TxnMeta
+	0,  // 28: meridian.rangepb.ResolveIntentRequest.status:type_name -> meridian.rangepb.TransactionStatus
+	6,  // 29: meridian.rangepb.ResolveIntentRequest.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
+	41, // 30: meridian.rangepb.ResolveIntentRangeRequest.span:type_name -> meridian.rangepb.Span
+	3,  // 31: meridian.rangepb.ResolveIntentRangeRequest.txn:type_name -> meridian.rangepb.TxnMeta
+	0,  // 32: meridian.rangepb.ResolveIntentRangeRequest.status:type_name -> meridian.rangepb.TransactionStatus
+	6,  // 33: meridian.rangepb.ResolveIntentRangeRequest.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
+	3,  // 34: meridian.rangepb.QueryTxnRequest.txn:type_name -> meridian.rangepb.TxnMeta
+	4,  // 35: meridian.rangepb.QueryTxnResponse.queried_txn:type_name -> meridian.rangepb.Transaction
+	3,  // 36: meridian.rangepb.QueryIntentRequest.txn:type_name -> meridian.rangepb.TxnMeta
+	40, // 37: meridian.rangepb.QueryIntentResponse.timestamp:type_name -> meridian.rangepb.Timestamp
+	3,  // 38: meridian.rangepb.RecoverTxnRequest.txn:type_name -> meridian.rangepb.TxnMeta
+	4,  // 39: meridian.rangepb.RecoverTxnResponse.recovered_txn:type_name -> meridian.rangepb.Transaction
+	40, // 40: meridian.rangepb.RefreshRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
+	41, // 41: meridian.rangepb.RefreshRangeRequest.span:type_name -> meridian.rangepb.Span
+	40, // 42: meridian.rangepb.RefreshRangeRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
+	2,  // 43: meridian.rangepb.TransactionRetryError.reason:type_name -> meridian.rangepb.TransactionRetryReason
+	4,  // 44: meridian.rangepb.TransactionRetryError.txn:type_name -> meridian.rangepb.Transaction
+	4,  // 45: meridian.rangepb.TransactionAbortedError.txn:type_name -> meridian.rangepb.Transaction
+	4,  // 46: meridian.rangepb.TransactionPushError.pushee:type_name -> meridian.rangepb.Transaction
+	4,  // 47: meridian.rangepb.IndeterminateCommitError.staging_txn:type_name -> meridian.rangepb.Transaction
+	4,  // 48: meridian.rangepb.TransactionStatusError.txn:type_name -> meridian.rangepb.Transaction
+	3,  // 49: meridian.rangepb.Intent.txn:type_name -> meridian.rangepb.TxnMeta
+	35, // 50: meridian.rangepb.LockConflictError.intents:type_name -> meridian.rangepb.Intent
+	35, // 51: meridian.rangepb.LockNotAvailableError.lock:type_name -> meridian.rangepb.Intent
+	40, // 52: meridian.rangepb.BatchTimestampBeforeGCError.timestamp:type_name -> meridian.rangepb.Timestamp
+	40, // 53: meridian.rangepb.BatchTimestampBeforeGCError.threshold:type_name -> meridian.rangepb.Timestamp
+	40, // 54: meridian.rangepb.ReadWithinUncertaintyIntervalError.read_timestamp:type_name -> meridian.rangepb.Timestamp
+	40, // 55: meridian.rangepb.ReadWithinUncertaintyIntervalError.value_timestamp:type_name -> meridian.rangepb.Timestamp
+	40, // 56: meridian.rangepb.ReadWithinUncertaintyIntervalError.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
+	40, // 57: meridian.rangepb.ReadWithinUncertaintyIntervalError.local_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
+	58, // [58:58] is the sub-list for method output_type
+	58, // [58:58] is the sub-list for method input_type
+	58, // [58:58] is the sub-list for extension type_name
+	58, // [58:58] is the sub-list for extension extendee
+	0,  // [0:58] is the sub-list for field type_name
 }
 
 func init() { file_range_rangepb_txn_proto_init() }
@@ -2604,7 +2689,7 @@ func file_range_rangepb_txn_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_range_rangepb_txn_proto_rawDesc), len(file_range_rangepb_txn_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   36,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
