@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -133,6 +134,30 @@ func BenchmarkSQLInsertRow(b *testing.B) {
 		if _, err := c.Exec(ctx, "INSERT INTO kv VALUES ($1, $2)", benchRows+i, i); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkSQLInsertRowSimple is BenchmarkSQLInsertRow on the simple
+// query protocol (pgbench's and psql's), where a lone INSERT commits
+// right after it and leaves its key check to the commit
+// (sql/insert_deferred.go); /do-nothing is compare-pg's one-row INSERT
+// ... ON CONFLICT DO NOTHING.
+func BenchmarkSQLInsertRowSimple(b *testing.B) {
+	for _, suffix := range []string{"", " ON CONFLICT DO NOTHING"} {
+		name := "plain"
+		if suffix != "" {
+			name = "do-nothing"
+		}
+		b.Run(name, func(b *testing.B) {
+			_, c, _ := benchNode(b)
+			ctx := context.Background()
+			for i := 0; b.Loop(); i++ {
+				q := fmt.Sprintf("INSERT INTO kv VALUES (%d, %d)%s", benchRows+i, i, suffix)
+				if _, err := c.PgConn().Exec(ctx, q).ReadAll(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

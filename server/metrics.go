@@ -96,6 +96,7 @@ func newMetrics(n *Node) *metrics {
 		{"txn_commits_total", "Transactions coordinated here that committed.", func() int64 { return n.db.Metrics().Commits.Load() }},
 		{"txn_aborts_total", "Transactions coordinated here that rolled back or failed.", func() int64 { return n.db.Metrics().Aborts.Load() }},
 		{"txn_restarts_total", "Commits refused with a retryable error (the transaction ran again).", func() int64 { return n.db.Metrics().Restarts.Load() }},
+		{"txn_batches_total", "KV batches (round trips) the transactions coordinated here sent, heartbeats aside.", func() int64 { return n.db.Metrics().Batches.Load() }},
 	} {
 		counter(c.name, c.help, func() float64 {
 			if !n.isStarted() {

@@ -73,6 +73,10 @@ type runner struct {
 	// readOnly: the statement writes nothing, so a correlated
 	// subquery's answers may be kept per outer values (subquery_memo.go).
 	readOnly bool
+	// autocommit: the statement's transaction commits right after it
+	// (insert_deferred.go); deferred is what it left to that commit.
+	autocommit bool
+	deferred   *deferredInsert
 }
 
 // wrote counts n rows a write node wrote to table d.

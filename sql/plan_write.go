@@ -35,6 +35,8 @@ type insertNode struct {
 	// whether the source is used up.
 	out     []tree.Datums
 	srcDone bool
+	// pending are source rows read ahead and put back (pull).
+	pending []tree.Datums
 	// affected are the primary keys of the rows this statement inserted
 	// or updated, which ON CONFLICT DO UPDATE may not update again.
 	affected map[string]bool
@@ -98,22 +100,34 @@ type arbiter struct {
 	index *catalog.IndexDescriptor // nil: the primary key
 }
 
+// prepareRow completes a source row (generated columns) and checks it.
+func (n *insertNode) prepareRow(r *runner, row tree.Datums) error {
+	if err := fillGenerated(n.desc, r, row); err != nil {
+		return err
+	}
+	if err := checkRow(n.desc, row); err != nil {
+		return err
+	}
+	return enforceChecks(n.desc, r, row)
+}
+
 func (n *insertNode) next(r *runner) (tree.Datums, error) {
 	if n.onConflict == nil && !n.desc.HasUniqueIndex() {
 		return n.nextBatched(r)
 	}
+	if !n.srcDone && n.deferrableDoNothing(r) {
+		// Decided on the first call: one row, or the usual path.
+		n.srcDone = true
+		if done, err := n.doNothingDeferred(r); done || err != nil {
+			return nil, err
+		}
+	}
 	for {
-		row, err := n.src.next(r)
+		row, err := n.pull(r)
 		if err != nil || row == nil {
 			return nil, err
 		}
-		if err := fillGenerated(n.desc, r, row); err != nil {
-			return nil, err
-		}
-		if err := checkRow(n.desc, row); err != nil {
-			return nil, err
-		}
-		if err := enforceChecks(n.desc, r, row); err != nil {
+		if err := n.prepareRow(r, row); err != nil {
 			return nil, err
 		}
 		if oc := n.onConflict; oc != nil {
@@ -205,13 +219,7 @@ func (n *insertNode) nextBatched(r *runner) (tree.Datums, error) {
 				n.srcDone = true
 				break
 			}
-			if err := fillGenerated(n.desc, r, row); err != nil {
-				return nil, err
-			}
-			if err := checkRow(n.desc, row); err != nil {
-				return nil, err
-			}
-			if err := enforceChecks(n.desc, r, row); err != nil {
+			if err := n.prepareRow(r, row); err != nil {
 				return nil, err
 			}
 			key, err := rowenc.RowKey(n.desc, row)
@@ -227,20 +235,32 @@ func (n *insertNode) nextBatched(r *runner) (tree.Datums, error) {
 		if len(rows) == 0 {
 			return nil, nil
 		}
-		existing, err := r.txn.GetMany(r.ctx, keys)
-		if err != nil {
-			return nil, err
+		// The rows' keys must be free: read first, or, in a statement
+		// that commits right after, checked where they are written
+		// (insert_deferred.go).
+		ai, deferred := r.absentInserter()
+		var existing [][]byte
+		if !deferred {
+			var err error
+			if existing, err = r.txn.GetMany(r.ctx, keys); err != nil {
+				return nil, err
+			}
 		}
 		kvs := make([]kvapi.KeyValue, 0, len(rows)*(1+len(n.desc.Indexes)))
+		var primary []kvapi.KeyValue
 		for i, row := range rows {
-			if existing[i] != nil {
+			if existing != nil && existing[i] != nil {
 				return nil, duplicateKeyError(n.desc, row)
 			}
 			v, err := rowenc.RowValue(n.desc, row)
 			if err != nil {
 				return nil, err
 			}
-			kvs = append(kvs, kvapi.KeyValue{Key: keys[i], Value: v})
+			if deferred {
+				primary = append(primary, kvapi.KeyValue{Key: keys[i], Value: v})
+			} else {
+				kvs = append(kvs, kvapi.KeyValue{Key: keys[i], Value: v})
+			}
 			for j := range n.desc.Indexes {
 				ik, err := indexEntry(n.desc, &n.desc.Indexes[j], r, row)
 				if err != nil {
@@ -249,6 +269,12 @@ func (n *insertNode) nextBatched(r *runner) (tree.Datums, error) {
 				if ik != nil {
 					kvs = append(kvs, kvapi.KeyValue{Key: ik, Value: []byte{0}})
 				}
+			}
+		}
+		if deferred {
+			r.deferInsert(n.desc)
+			if err := ai.InsertAbsent(r.ctx, primary); err != nil {
+				return nil, err
 			}
 		}
 		if err := r.txn.PutMany(r.ctx, kvs); err != nil {

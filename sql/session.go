@@ -232,6 +232,12 @@ type session struct {
 	// string or an Execute runs); otherwise a statement outside a block
 	// commits on its own.
 	pipelined bool
+	// commitsAfter is the transaction attempt runs a lone statement in
+	// and commits right after it: the statement (run takes it) may leave
+	// checks to that commit, and onCommitErr, which it sets, reads the
+	// commit's error for them (insert_deferred.go).
+	commitsAfter kvapi.Txn
+	onCommitErr  func(error) error
 	// advisory are the advisory locks the session holds
 	// (advisory_locks.go); warnings are notices its functions raised,
 	// sent with the statement's result.
@@ -856,7 +862,13 @@ func (s *session) attempt(ctx context.Context, fn func(kvapi.Txn) error) error {
 			cancel()
 		}
 	}()
-	if err := fn(txn); err != nil {
+	if !s.pipelined {
+		s.commitsAfter = txn
+	}
+	err = fn(txn)
+	onCommitErr := s.onCommitErr
+	s.commitsAfter, s.onCommitErr = nil, nil
+	if err != nil {
 		return err
 	}
 	if s.pipelined && s.txn == nil {
@@ -865,7 +877,13 @@ func (s *session) attempt(ctx context.Context, fn func(kvapi.Txn) error) error {
 		return nil
 	}
 	if err := txn.Commit(ctx); err != nil {
-		return err
+		if onCommitErr == nil {
+			return err
+		}
+		// A failed commit ends the transaction (rolled back).
+		if err := onCommitErr(err); err != nil {
+			return err
+		}
 	}
 	kept = true
 	return nil
@@ -920,7 +938,10 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 	b.stats = s.ex.stats
 	b.priv = s.newPrivChecker(ctx, txn)
 	ev := stmtEvalCtx(ctx, txn, s, params)
-	r := &runner{ctx: ctx, txn: txn, eval: ev, mem: s.ex.mem.NewAccount(), readOnly: writesNothing(stmt)}
+	r := &runner{ctx: ctx, txn: txn, eval: ev, mem: s.ex.mem.NewAccount(), readOnly: writesNothing(stmt),
+		autocommit: s.commitsAfter != nil && s.commitsAfter == txn && plainInsert(stmt)}
+	// Taken: statements it runs inside (DROP OWNED's) do not commit after.
+	s.commitsAfter = nil
 	defer r.mem.Close()
 	if s.ex.tempDir != "" {
 		r.spill = &spillFiles{dir: s.ex.tempDir, runs: &s.ex.SpilledRuns}
@@ -1032,7 +1053,15 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 	for {
 		row, err := plan.next(r)
 		if err != nil {
-			return nil, err
+			// A DO NOTHING's row found taken where a read in the statement
+			// sent its write: nothing inserted, and nothing more to do.
+			taken := false
+			if err = r.deferred.keyTaken(err, func() { taken = true; r.rowsAffected-- }); err != nil {
+				return nil, err
+			}
+			if taken {
+				break
+			}
 		}
 		if row == nil {
 			break
@@ -1060,6 +1089,11 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 			res.tag = fmt.Sprintf("INSERT 0 %d", n)
 		} else {
 			res.tag = fmt.Sprintf("%s %d", tag, n)
+		}
+	}
+	if d := r.deferred; d != nil {
+		s.onCommitErr = func(err error) error {
+			return d.keyTaken(err, func() { res.tag = fmt.Sprintf("INSERT 0 %d", r.rowsAffected-1) })
 		}
 	}
 	return res, nil

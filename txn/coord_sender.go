@@ -61,6 +61,8 @@ type coordinator struct {
 		// from now on for other transactions' locks (Txn.SetLockWait).
 		lockTimeout time.Duration
 		lockNoWait  bool
+		// sentWrites: a batch with writes went out.
+		sentWrites bool
 	}
 	// bufferWrites: blind writes (Put, Delete) are held back until the
 	// transaction reads one of their keys, writes otherwise, or commits,
@@ -92,7 +94,10 @@ func newCoordinator(db *DB, txn *rangepb.Transaction) *coordinator {
 		if i+1 < len(c.interceptors) {
 			in.setWrapped(c.interceptors[i+1])
 		} else {
-			in.setWrapped(senderFunc(db.sender.Send))
+			in.setWrapped(senderFunc(func(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+				db.metrics.Batches.Add(1)
+				return db.sender.Send(ctx, ba)
+			}))
 		}
 	}
 	return c
@@ -130,6 +135,13 @@ func (c *coordinator) updateLocked(t *rangepb.Transaction) {
 
 // send sends reqs in the transaction.
 func (c *coordinator) send(ctx context.Context, reqs ...*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
+	return c.sendHoldable(ctx, blindWrites(reqs), reqs...)
+}
+
+// sendHoldable is send where holdable says whether reqs, writes, may be
+// held back under bufferWrites: blind writes, or writes whose caller takes
+// their errors from a later batch (Txn.InsertAbsent).
+func (c *coordinator) sendHoldable(ctx context.Context, holdable bool, reqs ...*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.mu.retryErr != nil {
@@ -146,7 +158,7 @@ func (c *coordinator) send(ctx context.Context, reqs ...*rangepb.RequestUnion) (
 		}
 	}
 	if c.bufferWrites {
-		if blindWrites(reqs) && len(c.mu.buffered)+len(reqs) <= maxBufferedWrites {
+		if holdable && len(c.mu.buffered)+len(reqs) <= maxBufferedWrites {
 			c.mu.buffered = append(c.mu.buffered, reqs...)
 			c.anchorHeldLocked()
 			return &rangepb.BatchResponse{Responses: make([]*rangepb.ResponseUnion, len(reqs))}, nil
@@ -186,6 +198,14 @@ func (c *coordinator) send(ctx context.Context, reqs ...*rangepb.RequestUnion) (
 		// them, as if sent before.
 		reqs = append(held[:len(held):len(held)], reqs...)
 		c.mu.buffered = nil
+	}
+	if !c.mu.sentWrites {
+		for _, ru := range reqs {
+			if _, _, write := writeSpan(ru); write {
+				c.mu.sentWrites = true
+				break
+			}
+		}
 	}
 	br, err := c.sendLocked(ctx, reqs)
 	if err == nil && len(held) > 0 {
@@ -302,6 +322,17 @@ func (c *coordinator) restart(ts hlc.Timestamp, priority int32) {
 	for _, in := range c.interceptors {
 		in.epochBumpedLocked()
 	}
+}
+
+// onlyWriteIsAnchor reports whether the transaction's only write, or
+// lock, is one key, its anchor, and it has no record: a batch carrying it
+// and the record's requests goes to one range.
+func (c *coordinator) onlyWriteIsAnchor() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ls := c.committer.lockSpans
+	return len(ls) == 1 && len(ls[0].EndKey) == 0 && len(c.committer.readLocks) == 0 &&
+		string(ls[0].Key) == string(c.mu.txn.Meta.Key) && !c.heartbeater.recordCreated
 }
 
 // finish marks the transaction finalized and stops its heartbeats.

@@ -60,6 +60,10 @@ type Metrics struct {
 	// failed for good); Restarts counts commits refused with a retryable
 	// error (the transaction runs again).
 	Commits, Aborts, Restarts atomic.Int64
+	// Batches counts the KV batches transactions sent through their
+	// interceptors (reads, writes, refreshes, commits; not heartbeats):
+	// each a round trip to the leaseholders of the ranges it touches.
+	Batches atomic.Int64
 }
 
 // Metrics returns the DB's transaction counters.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
+	"github.com/meridiandb/meridian/kv"
 	"github.com/meridiandb/meridian/range/rangepb"
 )
 
@@ -217,6 +218,28 @@ func (t *Txn) GetMany(ctx context.Context, keys [][]byte) ([][]byte, error) {
 	return out, nil
 }
 
+// InsertAbsent writes each of kvs whose key has no value, and fails with
+// a kv.ConditionFailedError naming a key that has one (a ConditionalPut
+// expecting none). Under BufferWrites the writes are held back like blind
+// writes: their condition is checked where they are sent — with a later
+// read of one of their keys, or with the commit, whose error it then is
+// (the commit rolls the transaction back first). That is what an INSERT
+// that commits right after wants: its uniqueness check and its write in
+// the commit's one Raft command, instead of a read's round trip before
+// it.
+func (t *Txn) InsertAbsent(ctx context.Context, kvs []KeyValue) error {
+	if len(kvs) == 0 {
+		return nil
+	}
+	reqs := make([]*rangepb.RequestUnion, len(kvs))
+	for i, kv := range kvs {
+		reqs[i] = &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ConditionalPut{ConditionalPut: &rangepb.ConditionalPutRequest{
+			Key: kv.Key, Value: kv.Value}}}
+	}
+	_, err := t.c.sendHoldable(ctx, true, reqs...)
+	return err
+}
+
 // PutMany writes several keys in one batch.
 func (t *Txn) PutMany(ctx context.Context, kvs []KeyValue) error {
 	if len(kvs) == 0 {
@@ -295,9 +318,24 @@ func (t *Txn) Rollback(ctx context.Context) error {
 }
 
 func (t *Txn) end(ctx context.Context, commit bool) error {
+	t.c.mu.Lock()
+	wroteBefore := t.c.mu.sentWrites
+	t.c.mu.Unlock()
 	_, err := t.c.send(ctx, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_EndTxn{EndTxn: &rangepb.EndTxnRequest{Commit: commit}}})
 	if err != nil && !commit {
 		err = t.db.rollbackStaged(ctx, err)
+	}
+	var cfe *kv.ConditionFailedError
+	if commit && errors.As(err, &cfe) && (wroteBefore || !t.c.onlyWriteIsAnchor()) {
+		// A held InsertAbsent found its key taken: nothing committed,
+		// but the batch's parts on other ranges, or earlier batches, may
+		// have written intents and staged the record. Roll back
+		// (recovering a staged record, which the missing write keeps from
+		// committing) before finishing. A commit whose one write was its
+		// anchor went to one range, where it failed whole: nothing to
+		// roll back.
+		_ = t.end(ctx, false)
+		return err
 	}
 	m := &t.db.metrics
 	switch {

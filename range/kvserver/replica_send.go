@@ -139,6 +139,7 @@ func (r *Replica) evaluateSequenced(ctx context.Context, ba *rangepb.BatchReques
 		}
 		res, err := evaluate(ec, rw, rw, &ms, req, ts)
 		if err != nil {
+			r.recordFailedCondition(ec, err, ts)
 			return nil, nil, err
 		}
 		if key, end, _, write := spanOf(req); write && len(end) == 0 && ec.txn != nil {

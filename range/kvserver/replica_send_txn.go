@@ -5,6 +5,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
 	"github.com/meridiandb/meridian/range/rangepb"
@@ -160,6 +161,24 @@ func (r *Replica) replayedAt(ec *evalCtx, ru *rangepb.RequestUnion) (at hlc.Time
 		return hlc.Timestamp{}, false
 	}
 	return lock.Txn.WriteTimestamp, true
+}
+
+// recordFailedCondition adds the read of a conditional write whose
+// condition failed to the timestamp cache: the batch fails, but what it
+// read is an answer (an INSERT's duplicate key; ON CONFLICT DO NOTHING
+// inserting nothing and committing), which a write below it must not
+// change.
+func (r *Replica) recordFailedCondition(ec *evalCtx, err error, ts hlc.Timestamp) {
+	var cfe *kv.ConditionFailedError
+	if !errors.As(err, &cfe) {
+		return
+	}
+	var id kv.TxnID
+	if ec.txn != nil {
+		// Read where the transaction writes (as recordReads has it).
+		id, ts = txnID(ec.txn.Meta), tsFromProto(ec.txn.Meta.WriteTimestamp)
+	}
+	r.tsCache().Add(cfe.Key, nil, ts, id)
 }
 
 // recordReads adds the batch's reads to the timestamp cache.

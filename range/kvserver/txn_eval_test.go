@@ -212,3 +212,35 @@ func TestLockingReadKeepsLockOnWriteTooOld(t *testing.T) {
 		t.Fatalf("the writer after the reader's commit: %v", err)
 	}
 }
+
+// TestFailedConditionIsARead: a conditional put whose condition failed
+// read its key, and the timestamp cache keeps that read: a later write of
+// the key below it is pushed above it. (An INSERT ... ON CONFLICT DO
+// NOTHING that found its key taken at the commit commits having inserted
+// nothing: a delete slipped in below would make that answer wrong.)
+func TestFailedConditionIsARead(t *testing.T) {
+	c := kvtest.NewClusterWithRanges(t, kvtest.Options{Nodes: 1}, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s := c.KeySender()
+	k := string(kvtest.RangeKey(2, "k"))
+	if _, err := s.Send(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{}, Requests: []*rangepb.RequestUnion{putReq(k, "v")}}); err != nil {
+		t.Fatal(err)
+	}
+	now := c.Nodes[0].Clock.Now()
+	inserter := txnProto(1, []byte(k), 0, 1, now.Add(1000, 0))
+	_, err := sendTxn(ctx, s, inserter, heartbeatReq([]byte(k)), &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ConditionalPut{
+		ConditionalPut: &rangepb.ConditionalPutRequest{Key: []byte(k), Value: []byte("new")}}})
+	if !errors.HasType(err, (*kv.ConditionFailedError)(nil)) {
+		t.Fatalf("insert of a taken key: %v, want a ConditionFailedError", err)
+	}
+	deleter := txnProto(2, []byte(k), 0, 1, now)
+	br, err := sendTxn(ctx, s, deleter, heartbeatReq([]byte(k)), &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Delete{
+		Delete: &rangepb.DeleteRequest{Key: []byte(k)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tsOf(br.Txn.Meta.WriteTimestamp); !now.Add(1000, 0).Less(got) {
+		t.Fatalf("delete at %s, not above the failed insert's read at %s", got, now.Add(1000, 0))
+	}
+}

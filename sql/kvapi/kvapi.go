@@ -6,9 +6,9 @@
 package kvapi
 
 import (
-	"time"
-
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/meridiandb/meridian/hlc"
 )
@@ -74,6 +74,22 @@ type LockWaiter interface {
 type WriteFlusher interface {
 	FlushWrites(ctx context.Context) error
 }
+
+// AbsentInserter is a Txn that can write keys that must have no value (a
+// new row's primary key) with the check done where the write lands: a
+// key found taken fails with a KeyExistsError. The writes may be held
+// back (WriteFlusher) and go with a later read of their keys or with the
+// commit, which then fails with that error: a statement that commits
+// right after uses it to save a read's round trip. A Txn without it
+// (sql/memkv) reads before it writes.
+type AbsentInserter interface {
+	InsertAbsent(ctx context.Context, kvs []KeyValue) error
+}
+
+// KeyExistsError: an AbsentInserter's write found its key taken.
+type KeyExistsError struct{ Key []byte }
+
+func (e *KeyExistsError) Error() string { return fmt.Sprintf("key %q exists", e.Key) }
 
 // Savepoint is a transaction's mark, opaque to the SQL layer.
 type Savepoint any

@@ -336,6 +336,14 @@ var _ kvapi.LockWaiter = (*Txn)(nil)
 
 // SetLockTimeout and SetLockNoWait pass kvapi.LockWaiter through to the
 // wrapped transaction (a no-op on one that never waits).
+// InsertAbsentTxn returns the transaction's AbsentInserter, if it has
+// one. (Txn does not implement the interface itself: a type assertion
+// would then succeed on a transaction that cannot.)
+func (t *Txn) InsertAbsentTxn() (kvapi.AbsentInserter, bool) {
+	ai, ok := t.Txn.(kvapi.AbsentInserter)
+	return ai, ok
+}
+
 func (t *Txn) SetLockTimeout(d time.Duration) {
 	if lw, ok := t.Txn.(kvapi.LockWaiter); ok {
 		lw.SetLockTimeout(d)

@@ -87,7 +87,11 @@ func sqlError(err error) error {
 	var amb *kvserver.AmbiguousResultError
 	var lna *kv.LockNotAvailableError
 	var bgc *kv.BatchTimestampBeforeGCError
+	var cfe *kv.ConditionFailedError
 	switch {
+	case errors.As(err, &cfe):
+		// Only InsertAbsent writes conditionally.
+		return &kvapi.KeyExistsError{Key: cfe.Key}
 	case errors.As(err, &bgc):
 		// PostgreSQL's error for a snapshot whose old row versions were
 		// vacuumed away (old_snapshot_threshold).
@@ -176,6 +180,14 @@ func (a *txnAdapter) Del(ctx context.Context, key []byte) error {
 func (a *txnAdapter) FlushWrites(ctx context.Context) error { return sqlError(a.t.FlushWrites(ctx)) }
 
 func (a *txnAdapter) Commit(ctx context.Context) error { return sqlError(a.t.Commit(ctx)) }
+
+func (a *txnAdapter) InsertAbsent(ctx context.Context, kvs []kvapi.KeyValue) error {
+	tkvs := make([]txn.KeyValue, len(kvs))
+	for i, kv := range kvs {
+		tkvs[i] = txn.KeyValue{Key: kv.Key, Value: kv.Value}
+	}
+	return sqlError(a.t.InsertAbsent(ctx, tkvs))
+}
 
 func (a *txnAdapter) Rollback(ctx context.Context) error { return sqlError(a.t.Rollback(ctx)) }
 
