@@ -26,6 +26,10 @@ type conn struct {
 	be  *pgproto3.Backend
 	bw  *bufio.Writer
 	err error // the first write error; the connection is then dead
+	// ahead is a message (or aheadErr the error) read ahead by syncNext,
+	// which receive returns before reading on.
+	ahead    pgproto3.FrontendMessage
+	aheadErr error
 
 	pid, secret uint32
 	sess        Session
@@ -281,10 +285,13 @@ func (c *conn) loop(ctx context.Context) error {
 		if c.ready {
 			idle, idleErr = c.sess.IdleTimeout()
 		}
+		if c.ahead != nil || c.aheadErr != nil {
+			idle = 0
+		}
 		if idle > 0 {
 			_ = c.nc.SetReadDeadline(hlc.PhysicalNow().Add(idle))
 		}
-		msg, err := c.be.Receive()
+		msg, err := c.receive()
 		c.writeMu.Lock()
 		c.idleOutside, c.waiting = false, false
 		c.writeMu.Unlock()
@@ -368,6 +375,40 @@ func (c *conn) loop(ctx context.Context) error {
 			return errTerminated
 		}
 	}
+}
+
+// receive returns the client's next message: the one read ahead, if any.
+// Like the backend's, a message is valid until the next receive.
+func (c *conn) receive() (pgproto3.FrontendMessage, error) {
+	if c.ahead != nil || c.aheadErr != nil {
+		msg, err := c.ahead, c.aheadErr
+		c.ahead, c.aheadErr = nil, nil
+		return msg, err
+	}
+	return c.be.Receive()
+}
+
+// syncNext reports whether the client's next message is a Sync that has
+// already arrived, reading it ahead without waiting for more: an Execute
+// followed by its Sync is an implicit transaction of one statement, which
+// commits within the Execute (see Portal.Execute). A message not yet
+// (wholly) here is not waited for: a client may send Execute and Flush
+// and wait for the rows before it sends more.
+func (c *conn) syncNext() bool {
+	if c.ahead == nil && c.aheadErr == nil {
+		// A deadline in the past: the read returns what the connection
+		// holds already, or times out at once; a message cut short stays
+		// with the backend for the next read.
+		_ = c.nc.SetReadDeadline(time.Unix(1, 0))
+		msg, err := c.be.Receive()
+		_ = c.nc.SetReadDeadline(time.Time{})
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return false
+		}
+		c.ahead, c.aheadErr = msg, err
+	}
+	_, ok := c.ahead.(*pgproto3.Sync)
+	return ok
 }
 
 // extended reports an extended-protocol message's error, after which the
@@ -546,10 +587,13 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
 	if p == nil {
 		return pgerror.Newf(pgerror.CodeInvalidCursorName, "portal %q does not exist", m.Portal)
 	}
+	// Read m before reading ahead: the backend reuses its messages.
+	maxRows := int(m.MaxRows)
+	syncNext := c.syncNext()
 	qctx, done := c.queryContext(ctx)
 	defer done()
 	w := newResultWriter(c, false)
-	suspended, err := p.Execute(qctx, int(m.MaxRows), w)
+	suspended, err := p.Execute(qctx, maxRows, syncNext, w)
 	if err != nil {
 		w.failed(err)
 		return canceledAs(qctx, err)
@@ -902,7 +946,7 @@ func (r *copyReader) Read(p []byte) (int, error) {
 		if r.done != nil {
 			return 0, r.done
 		}
-		msg, err := r.c.be.Receive()
+		msg, err := r.c.receive()
 		if err != nil {
 			r.done = pgerror.Newf(pgerror.CodeProtocolViolation, "reading COPY data: %v", err)
 			r.c.err = err

@@ -107,7 +107,7 @@ func (s *testSession) ExecSimple(ctx context.Context, query string, w pgwire.Res
 			return s.fail(err)
 		}
 		w.Columns(p.Columns())
-		if _, err := p.Execute(ctx, 0, w); err != nil {
+		if _, err := p.Execute(ctx, 0, false, w); err != nil {
 			return s.fail(err)
 		}
 	}
@@ -251,7 +251,7 @@ func (p *testPortal) Columns() []pgwire.Column {
 }
 func (p *testPortal) Close() {}
 
-func (p *testPortal) Execute(ctx context.Context, maxRows int, w pgwire.ResultWriter) (bool, error) {
+func (p *testPortal) Execute(ctx context.Context, maxRows int, _ bool, w pgwire.ResultWriter) (bool, error) {
 	s := p.st.s
 	switch p.st.verb {
 	case "ERROR":

@@ -120,8 +120,12 @@ type Portal interface {
 	Columns() []Column
 	// Execute runs the portal, or resumes it, writing at most maxRows rows
 	// (0: all) to w. It reports suspended when rows remain; otherwise it
-	// has called w.Complete.
-	Execute(ctx context.Context, maxRows int, w ResultWriter) (suspended bool, err error)
+	// has called w.Complete. syncNext: the client's next message is a
+	// Sync, so that a statement outside a transaction is the whole of its
+	// implicit transaction, which may commit before Execute returns (and
+	// be retried whole after a serialization failure, nothing of it sent
+	// yet).
+	Execute(ctx context.Context, maxRows int, syncNext bool, w ResultWriter) (suspended bool, err error)
 	// Close releases the portal.
 	Close()
 }

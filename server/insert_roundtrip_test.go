@@ -9,8 +9,9 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// TestLoneInsertCommitsInOneRoundTrip: a lone INSERT on the simple query
-// protocol leaves its primary key check to its commit
+// TestLoneInsertCommitsInOneRoundTrip: a lone INSERT (a simple query's
+// only statement, or an Execute with its Sync right behind it) leaves its
+// primary key check to its commit
 // (sql/insert_deferred.go), so that its transaction sends one KV batch —
 // the commit, carrying the write — where it sent two (a read of the key,
 // then the commit): on a cluster, one round trip to the leaseholder
@@ -35,18 +36,32 @@ func TestLoneInsertCommitsInOneRoundTrip(t *testing.T) {
 	const n = 30
 	for _, tc := range []struct {
 		name, stmt, tag string
+		extended        bool
 	}{
-		{"plain", "INSERT INTO rt VALUES (%d, 1)", "INSERT 0 1"},
-		{"do-nothing-new", "INSERT INTO rt VALUES (%d + 1000, 1) ON CONFLICT DO NOTHING", "INSERT 0 1"},
-		{"do-nothing-taken", "INSERT INTO rt VALUES (%d, 2) ON CONFLICT DO NOTHING", "INSERT 0 0"},
+		{"plain", "INSERT INTO rt VALUES (%d, 1)", "INSERT 0 1", false},
+		{"do-nothing-new", "INSERT INTO rt VALUES (%d + 1000, 1) ON CONFLICT DO NOTHING", "INSERT 0 1", false},
+		{"do-nothing-taken", "INSERT INTO rt VALUES (%d, 2) ON CONFLICT DO NOTHING", "INSERT 0 0", false},
+		// pgx's Exec with arguments: Bind, Execute and Sync in one write;
+		// the Execute, with its Sync already there, commits on its own.
+		{"extended", "INSERT INTO rt VALUES ($1::INT + 2000, 1)", "INSERT 0 1", true},
 	} {
 		before := nodes[0].db.Metrics().Batches.Load()
 		for i := 1; i <= n; i++ {
-			res, err := c.PgConn().Exec(ctx, fmt.Sprintf(tc.stmt, i)).ReadAll()
-			if err != nil {
-				t.Fatalf("%s: %v", tc.name, err)
+			var tag string
+			if tc.extended {
+				ct, err := c.Exec(ctx, tc.stmt, i)
+				if err != nil {
+					t.Fatalf("%s: %v", tc.name, err)
+				}
+				tag = ct.String()
+			} else {
+				res, err := c.PgConn().Exec(ctx, fmt.Sprintf(tc.stmt, i)).ReadAll()
+				if err != nil {
+					t.Fatalf("%s: %v", tc.name, err)
+				}
+				tag = lastTag(res)
 			}
-			if tag := lastTag(res); tag != tc.tag {
+			if tag != tc.tag {
 				t.Fatalf("%s: %q, want %q", tc.name, tag, tc.tag)
 			}
 		}
@@ -61,8 +76,8 @@ func TestLoneInsertCommitsInOneRoundTrip(t *testing.T) {
 	if err := c.QueryRow(ctx, "SELECT sum(v)::INT FROM rt").Scan(&sum); err != nil {
 		t.Fatal(err)
 	}
-	if sum != 2*n {
-		t.Fatalf("sum(v) = %d, want %d", sum, 2*n)
+	if sum != 3*n {
+		t.Fatalf("sum(v) = %d, want %d", sum, 3*n)
 	}
 
 	// A row whose index entry lives on another range: a taken key fails

@@ -1347,7 +1347,7 @@ func (p *portal) Columns() []pgwire.Column {
 
 func (p *portal) Close() { p.res.close() }
 
-func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.ResultWriter) (_ bool, err error) {
+func (p *portal) Execute(ctx context.Context, maxRows int, syncNext bool, w pgwire.ResultWriter) (_ bool, err error) {
 	p.ps.s.beginStatement(p.ps.sql)
 	defer p.ps.s.endStatement()
 	defer recoverInternal(&err)
@@ -1358,9 +1358,12 @@ func (p *portal) Execute(ctx context.Context, maxRows int, w pgwire.ResultWriter
 	if p.res == nil {
 		hints := make([]*types.T, len(p.ps.params))
 		copy(hints, p.ps.params)
-		// Statements up to the next Sync share an implicit transaction.
+		// Statements up to the next Sync share an implicit transaction;
+		// one alone up to it commits on its own, as a simple query's lone
+		// statement does (retried after a 40001, its commit's included;
+		// and an INSERT's key check goes with that commit).
 		s := p.ps.s
-		s.pipelined = true
+		s.pipelined = !syncNext
 		defer func() { s.pipelined = false }()
 		s.executing = p.ps
 		res, err := s.execStmt(ctx, p.ps.ast, p.ps.nParams, p.params, hints)
