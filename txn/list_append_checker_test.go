@@ -49,6 +49,10 @@ type laTxn struct {
 	status laStatus
 	// client is the worker that ran it (for the report).
 	client int
+	// trace says where the attempt read and committed (for the report):
+	// its ID, epoch and read timestamp after each operation, its commit
+	// timestamp.
+	trace []string
 }
 
 func (t *laTxn) String() string {
@@ -71,6 +75,9 @@ func (t *laTxn) String() string {
 		b.WriteString(" aborted")
 	}
 	b.WriteString("]")
+	if len(t.trace) > 0 {
+		b.WriteString(" {" + strings.Join(t.trace, " ") + "}")
+	}
 	return b.String()
 }
 

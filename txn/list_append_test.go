@@ -154,7 +154,8 @@ func runListAppend(t *testing.T, opts Options, seed uint64, dur time.Duration) {
 						cur.status = laAborted
 						record(cur)
 					}
-					cur = &laTxn{client: c}
+					p := txn.Proto()
+					cur = &laTxn{client: c, trace: []string{fmt.Sprintf("%x.%d", p.Meta.Id[:4], p.Meta.Epoch)}}
 					for _, s := range steps {
 						var v []byte
 						var found bool
@@ -172,6 +173,7 @@ func runListAppend(t *testing.T, opts Options, seed uint64, dur time.Duration) {
 							return err
 						}
 						cur.ops = append(cur.ops, laOp{key: s.key, read: l})
+						cur.trace = append(cur.trace, fmt.Sprintf("r%d@%s", s.key, txn.ReadTimestamp()))
 						if !s.append {
 							continue
 						}
@@ -181,6 +183,12 @@ func runListAppend(t *testing.T, opts Options, seed uint64, dur time.Duration) {
 						}
 						cur.ops = append(cur.ops, laOp{append: true, key: s.key, val: n})
 					}
+					// Committed here rather than by DB.Txn, to note where.
+					if err := txn.Commit(ctx); err != nil {
+						return err
+					}
+					p = txn.Proto()
+					cur.trace = append(cur.trace, fmt.Sprintf("commit@%s", tsFromProto(p.Meta.WriteTimestamp)))
 					return nil
 				})
 				switch {
