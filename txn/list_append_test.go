@@ -188,7 +188,7 @@ func runListAppend(t *testing.T, opts Options, seed uint64, dur time.Duration) {
 						return err
 					}
 					p = txn.Proto()
-					cur.trace = append(cur.trace, fmt.Sprintf("commit@%s", tsFromProto(p.Meta.WriteTimestamp)))
+					cur.trace = append(cur.trace, fmt.Sprintf("commit@%s(read@%s)", tsFromProto(p.Meta.WriteTimestamp), tsFromProto(p.ReadTimestamp)))
 					return nil
 				})
 				switch {
