@@ -176,33 +176,3 @@ func waitFor(d time.Duration) {
 	t := time.NewTimer(d)
 	<-t.C
 }
-
-// TestLeaseCoversRequestTimestamp: a request whose timestamp is ahead of
-// the clock, past the end of the leaseholder's expiration-based lease, is
-// served only once the lease is extended past it: a read recorded beyond
-// the lease's end would be unknown to a next leaseholder whose lease
-// starts below it. (Before, the lease was checked at the clock only.)
-func TestLeaseCoversRequestTimestamp(t *testing.T) {
-	c := kvtest.NewClusterWithRanges(t, kvtest.Options{Nodes: 1}, 1)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s := c.KeySender()
-	k := kvtest.RangeKey(2, "k")
-	if _, err := s.Send(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{}, Requests: []*rangepb.RequestUnion{getReq(string(k))}}); err != nil {
-		t.Fatal(err)
-	}
-	r, err := c.Nodes[0].Store.GetReplica(2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exp := tsOf(r.Lease().Expiration)
-	// Still well before the lease's renewal point.
-	c.Manual.Increment(int64(time.Second))
-	reader := txnProto(1, k, 0, 1, exp.Add(1, 0))
-	if _, err := sendTxn(ctx, s, reader, getReq(string(k))); err != nil {
-		t.Fatal(err)
-	}
-	if got := tsOf(r.Lease().Expiration); !exp.Add(1, 0).Less(got) {
-		t.Fatalf("read at %s served under a lease ending at %s", exp.Add(1, 0), got)
-	}
-}

@@ -184,17 +184,6 @@ func (r *Replica) installLeaseLocked(l *rangepb.Lease) {
 // for serving now, requesting or extending it when needed; otherwise a
 // NotLeaseHolderError.
 func (r *Replica) redirectOrAcquireLease(ctx context.Context) (*rangepb.Lease, error) {
-	return r.redirectOrAcquireLeaseAt(ctx, hlc.Timestamp{})
-}
-
-// redirectOrAcquireLeaseAt is redirectOrAcquireLease for a request at
-// reqTs, which may be ahead of the clock (a transaction pushed to a
-// reader's uncertainty limit): the lease must hold there too. A read
-// served beyond the lease's usable end would be recorded where the next
-// leaseholder, whose lease may start below it, knows nothing of it, and a
-// write could then slip in under it.
-func (r *Replica) redirectOrAcquireLeaseAt(ctx context.Context, reqTs hlc.Timestamp) (*rangepb.Lease, error) {
-	extendedFor := false
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, errors.Wrap(err, "waiting for the lease")
@@ -214,19 +203,6 @@ func (r *Replica) redirectOrAcquireLeaseAt(ctx context.Context, reqTs hlc.Timest
 		}
 		st := r.leaseStatusAt(l, now)
 		mine := l != nil && l.Replica.GetReplicaId() == me
-		if mine && st.state == leaseValid && now.Less(reqTs) && r.leaseStatusAt(l, reqTs).state != leaseValid {
-			if isEpochLease(l) || extendedFor {
-				// It lives on this node's heartbeats: the client retries
-				// once one has moved the liveness record's end on.
-				r.mu.Unlock()
-				return nil, &NotLeaseHolderError{RangeID: r.rangeID, Lease: l,
-					Reason: fmt.Sprintf("the request at %s is past the end of this node's lease (or liveness) as known here", reqTs)}
-			}
-			// Extended first (below, as a lease in stasis is), once: an
-			// extension runs a lease duration from the clock, far beyond
-			// any request the clock would take.
-			st.state, extendedFor = leaseStasis, true
-		}
 		if mine && st.state == leaseValid {
 			// An epoch lease lives on its node's heartbeats. An
 			// expiration-based one is extended ahead of time, without

@@ -81,17 +81,7 @@ func (r *Replica) evaluateSequenced(ctx context.Context, ba *rangepb.BatchReques
 	if f, _ := r.frozen(); f {
 		return nil, nil, errFrozen
 	}
-	// The clock first takes the request's timestamp (as newEvalCtx did
-	// only after the lease was checked), so that the lease is checked at a
-	// time at or above it; a timestamp too far ahead for the clock to take
-	// is checked against the lease itself.
-	var reqTs hlc.Timestamp
-	if t := ba.Header.GetTxn(); t != nil && t.Meta != nil {
-		reqTs = tsFromProto(t.Meta.WriteTimestamp)
-		reqTs.Forward(tsFromProto(t.ReadTimestamp))
-		_, _ = r.store.clock.Update(reqTs)
-	}
-	lease, err := r.redirectOrAcquireLeaseAt(ctx, reqTs)
+	lease, err := r.redirectOrAcquireLease(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
