@@ -401,7 +401,9 @@ func (e *pebbleEngine) ClearRange(start, end []byte) error {
 }
 
 func (e *pebbleEngine) NewBatch() Batch {
-	return &pebbleBatch{b: e.db.NewIndexedBatch(), indexed: true}
+	b := &pebbleBatch{b: e.db.NewIndexedBatch(), indexed: true}
+	b.iters = iterCache{newIter: b.b.NewIter, refresh: true}
+	return b
 }
 
 func (e *pebbleEngine) NewWriteOnlyBatch() Batch {
@@ -409,12 +411,12 @@ func (e *pebbleEngine) NewWriteOnlyBatch() Batch {
 }
 
 func (e *pebbleEngine) NewReadOnly() ReadOnly {
-	return &cachingReader{newIter: e.db.NewIter}
+	return &cachingReader{iters: iterCache{newIter: e.db.NewIter}}
 }
 
 func (e *pebbleEngine) NewSnapshot() Snapshot {
 	s := e.db.NewSnapshot()
-	return &cachingReader{newIter: s.NewIter, closer: s.Close}
+	return &cachingReader{iters: iterCache{newIter: s.NewIter}, closer: s.Close}
 }
 
 func (e *pebbleEngine) ApplyBatchRepr(repr []byte, sync bool) error {
@@ -462,6 +464,7 @@ type pebbleBatch struct {
 	b       *pebble.Batch
 	indexed bool
 	closed  bool
+	iters   iterCache
 }
 
 func (b *pebbleBatch) Get(key MVCCKey) ([]byte, error) { return pebbleGet(b, key) }
@@ -474,10 +477,10 @@ func (b *pebbleBatch) newPebbleIter(lower, upper []byte) (*pebble.Iterator, erro
 	if !b.indexed {
 		return nil, errors.AssertionFailedf("kv: reading from a write-only batch")
 	}
-	return b.b.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	return b.iters.get(lower, upper)
 }
 
-func (b *pebbleBatch) releasePebbleIter(it *pebble.Iterator) { _ = it.Close() }
+func (b *pebbleBatch) releasePebbleIter(it *pebble.Iterator) { b.iters.put(it) }
 
 func (b *pebbleBatch) Put(key MVCCKey, value []byte) error {
 	return b.b.Set(EncodeMVCCKey(key), value, nil)
@@ -493,6 +496,7 @@ func (b *pebbleBatch) Commit(sync bool) error {
 	if b.closed {
 		return errors.AssertionFailedf("kv: commit of a closed batch")
 	}
+	b.iters.close()
 	err := b.b.Commit(writeOpts(sync))
 	b.Close()
 	return err
@@ -505,6 +509,7 @@ func (b *pebbleBatch) Len() int     { return b.b.Len() }
 func (b *pebbleBatch) Close() {
 	if !b.closed {
 		b.closed = true
+		b.iters.close()
 		_ = b.b.Close()
 	}
 }
@@ -514,8 +519,39 @@ func (b *pebbleBatch) Close() {
 // hands them out again once released, so a sequence of reads pays for two
 // iterators.
 type cachingReader struct {
+	iters  iterCache
+	closer func() error
+}
+
+func (r *cachingReader) Get(key MVCCKey) ([]byte, error) { return pebbleGet(r, key) }
+
+func (r *cachingReader) NewIterator(opts IterOptions) (Iterator, error) {
+	return newMVCCIterator(r, opts)
+}
+
+func (r *cachingReader) newPebbleIter(lower, upper []byte) (*pebble.Iterator, error) {
+	return r.iters.get(lower, upper)
+}
+
+func (r *cachingReader) releasePebbleIter(it *pebble.Iterator) { r.iters.put(it) }
+
+func (r *cachingReader) Close() {
+	r.iters.close()
+	if r.closer != nil {
+		_ = r.closer()
+		r.closer = nil
+	}
+}
+
+// iterCache keeps two Pebble iterators to hand out again once released:
+// creating one (over the memtables and every level's files) costs more
+// than a seek. Over an indexed batch (refresh), an iterator handed out
+// again is refreshed to see the batch's writes since: a batch of ten
+// thousand writes (a bulk load's chunk) otherwise created and closed an
+// iterator for each, a third of its evaluation.
+type iterCache struct {
 	newIter func(*pebble.IterOptions) (*pebble.Iterator, error)
-	closer  func() error
+	refresh bool
 	slots   [2]iterSlot
 	// next is the slot to evict when no slot's bounds match.
 	next int
@@ -529,36 +565,35 @@ type iterSlot struct {
 
 func sameBound(a, b []byte) bool { return (a == nil) == (b == nil) && bytes.Equal(a, b) }
 
-func (r *cachingReader) Get(key MVCCKey) ([]byte, error) { return pebbleGet(r, key) }
-
-func (r *cachingReader) NewIterator(opts IterOptions) (Iterator, error) {
-	return newMVCCIterator(r, opts)
-}
-
-func (r *cachingReader) newPebbleIter(lower, upper []byte) (*pebble.Iterator, error) {
+func (c *iterCache) get(lower, upper []byte) (*pebble.Iterator, error) {
 	// Prefer a free slot with the same bounds, then any free slot.
 	slot := -1
-	for i := range r.slots {
-		s := &r.slots[i]
+	for i := range c.slots {
+		s := &c.slots[i]
 		if !s.inUse && s.it != nil && sameBound(s.lower, lower) && sameBound(s.upper, upper) {
 			s.inUse = true
+			if c.refresh {
+				s.it.SetOptions(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+			}
 			return s.it, nil
 		}
-		if !s.inUse && (slot < 0 || i == r.next) {
+		if !s.inUse && (slot < 0 || i == c.next) {
 			slot = i
 		}
 	}
 	if slot < 0 {
-		return r.newIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+		return c.newIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	}
-	s := &r.slots[slot]
-	r.next = 1 - slot
+	s := &c.slots[slot]
+	c.next = 1 - slot
 	if s.it == nil {
-		it, err := r.newIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+		it, err := c.newIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 		if err != nil {
 			return nil, err
 		}
 		s.it = it
+	} else if c.refresh {
+		s.it.SetOptions(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	} else {
 		s.it.SetBounds(lower, upper)
 	}
@@ -566,26 +601,22 @@ func (r *cachingReader) newPebbleIter(lower, upper []byte) (*pebble.Iterator, er
 	return s.it, nil
 }
 
-func (r *cachingReader) releasePebbleIter(it *pebble.Iterator) {
-	for i := range r.slots {
-		if r.slots[i].it == it {
-			r.slots[i].inUse = false
+func (c *iterCache) put(it *pebble.Iterator) {
+	for i := range c.slots {
+		if c.slots[i].it == it {
+			c.slots[i].inUse = false
 			return
 		}
 	}
 	_ = it.Close()
 }
 
-func (r *cachingReader) Close() {
-	for i := range r.slots {
-		if r.slots[i].it != nil {
-			_ = r.slots[i].it.Close()
-			r.slots[i] = iterSlot{}
+func (c *iterCache) close() {
+	for i := range c.slots {
+		if c.slots[i].it != nil {
+			_ = c.slots[i].it.Close()
+			c.slots[i] = iterSlot{}
 		}
-	}
-	if r.closer != nil {
-		_ = r.closer()
-		r.closer = nil
 	}
 }
 

@@ -80,6 +80,21 @@ func (e *WriteTooOldError) Error() string {
 		e.Key, e.Timestamp, e.ActualTimestamp)
 }
 
+// ReadNotFreshError reports a transaction's write that depends on the
+// key's value (MVCCWriteOptions.FreshRead) finding a committed version
+// newer than its read timestamp. The transaction must move its reads to
+// ActualTimestamp, or restart, before it writes again.
+type ReadNotFreshError struct {
+	Key             []byte
+	ReadTimestamp   hlc.Timestamp
+	ActualTimestamp hlc.Timestamp
+}
+
+func (e *ReadNotFreshError) Error() string {
+	return fmt.Sprintf("ReadNotFreshError: key %q has a value newer than the read timestamp %s; must read at or above %s",
+		e.Key, e.ReadTimestamp, e.ActualTimestamp)
+}
+
 // ReadWithinUncertaintyIntervalError reports a committed value above the
 // read timestamp that the reader cannot order before itself: its timestamp
 // lies in (ReadTimestamp, the reader's uncertainty limit]. The reader must

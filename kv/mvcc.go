@@ -59,6 +59,19 @@ type MVCCWriteOptions struct {
 	// Txn makes the write an intent of the transaction, at its
 	// WriteTimestamp and Sequence.
 	Txn *Txn
+	// Committed writes the transaction's value as committed, with no
+	// lock record: for a transaction that commits in the same batch (a
+	// one-phase commit), which would otherwise write a lock record and
+	// remove it again at once. It replaces an intent the transaction left
+	// at the key earlier. A batch must not write one key twice this way:
+	// the second write would find the first as another's committed value.
+	Committed bool
+	// FreshRead is for a transaction's write that depends on the key's
+	// value (a conditional put, an increment): a committed version newer
+	// than the transaction's read timestamp fails it with a
+	// ReadNotFreshError, since the value it would act on is not the one
+	// the transaction's snapshot holds. (Its own intent's value is.)
+	FreshRead bool
 }
 
 // KeyValue is one result of a scan.
@@ -590,9 +603,10 @@ type writeState struct {
 // compute receives the value the writer sees (nil if none; a tombstone is
 // passed on) and returns the value to write, or skip to write nothing.
 func mvccWrite(
-	rw ReadWriter, ms *MVCCStats, key []byte, ts hlc.Timestamp, txn *Txn,
+	rw ReadWriter, ms *MVCCStats, key []byte, ts hlc.Timestamp, opts MVCCWriteOptions,
 	compute func(existing *Value) (v Value, skip bool, err error),
 ) error {
+	txn := opts.Txn
 	if err := checkKey(key); err != nil {
 		return err
 	}
@@ -622,6 +636,19 @@ func mvccWrite(
 			key, txn.Epoch, lock.Txn.Epoch)
 	}
 	st := writeState{lock: lock, lockSize: lockSize}
+	// resolveOwn finishes a Committed write to a key where the transaction
+	// had an intent already: that intent, with its history, is updated as
+	// usual and then resolved as committed, as the commit would have.
+	resolveOwn := func() error {
+		if !opts.Committed || lock == nil {
+			return nil
+		}
+		meta := txn.TxnMeta
+		meta.WriteTimestamp = writeTs
+		_, err := MVCCResolveIntent(rw, ms, LockUpdate{Span: Span{Key: key}, Txn: meta, Status: COMMITTED,
+			IgnoredSeqNums: txn.IgnoredSeqNums})
+		return err
+	}
 	var committed *Value
 	var committedTs hlc.Timestamp
 	buf = AppendMVCCKey(buf[:0], MVCCKey{Key: key, Timestamp: hlc.MaxTimestamp})
@@ -650,16 +677,19 @@ func mvccWrite(
 	if err := it.Error(); err != nil {
 		return err
 	}
-	if committed != nil && writeTs.LessEq(committedTs) {
-		return &WriteTooOldError{Key: append([]byte{}, key...), Timestamp: writeTs, ActualTimestamp: committedTs.Next()}
-	}
-
 	sameEpoch := lock != nil && lock.Txn.Epoch == txn.Epoch
 	existing := committed
+	ownValue := false
 	if sameEpoch {
 		if v, ok := lock.valueAtSeq(txn.Sequence-1, txn.IgnoredSeqNums, st.cur); ok {
-			existing = &v
+			existing, ownValue = &v, true
 		}
+	}
+	if opts.FreshRead && txn != nil && !ownValue && committed != nil && txn.ReadTimestamp.Less(committedTs) {
+		return &ReadNotFreshError{Key: append([]byte{}, key...), ReadTimestamp: txn.ReadTimestamp, ActualTimestamp: committedTs.Next()}
+	}
+	if committed != nil && writeTs.LessEq(committedTs) {
+		return &WriteTooOldError{Key: append([]byte{}, key...), Timestamp: writeTs, ActualTimestamp: committedTs.Next()}
 	}
 	v, skip, err := compute(existing)
 	if err != nil || skip {
@@ -669,14 +699,14 @@ func mvccWrite(
 		// A replay of an earlier write is harmless if it writes the same
 		// value; anything else means the sequence numbers went backwards.
 		if prev, ok := lock.valueAtSeq(txn.Sequence, nil, st.cur); ok && prev.Equal(v) {
-			return nil
+			return resolveOwn()
 		}
 		return errors.Wrapf(ErrSequenceRegression, "key %q: write at sequence %d, intent at sequence %d",
 			key, txn.Sequence, lock.Txn.Sequence)
 	}
 
 	var newLock *LockRecord
-	if txn != nil {
+	if txn != nil && (!opts.Committed || lock != nil) {
 		newLock = &LockRecord{Txn: txn.TxnMeta}
 		newLock.Txn.WriteTimestamp = writeTs
 		if sameEpoch {
@@ -684,7 +714,10 @@ func mvccWrite(
 				IntentHistoryEntry{Sequence: lock.Txn.Sequence, Value: st.cur})
 		}
 	}
-	return writeVersion(rw, ms, key, st, writeTs, v, newLock)
+	if err := writeVersion(rw, ms, key, st, writeTs, v, newLock); err != nil {
+		return err
+	}
+	return resolveOwn()
 }
 
 // writeVersion replaces the key's provisional version (if st.lock) by a
@@ -769,14 +802,14 @@ func MVCCPut(rw ReadWriter, ms *MVCCStats, key []byte, ts hlc.Timestamp, value V
 	if value.IsTombstone() {
 		return errors.New("kv: MVCCPut of a tombstone; use MVCCDelete")
 	}
-	return mvccWrite(rw, ms, key, ts, opts.Txn, func(*Value) (Value, bool, error) { return value, false, nil })
+	return mvccWrite(rw, ms, key, ts, opts, func(*Value) (Value, bool, error) { return value, false, nil })
 }
 
 // MVCCDelete writes a tombstone to key at ts and reports whether the key
 // had a value.
 func MVCCDelete(rw ReadWriter, ms *MVCCStats, key []byte, ts hlc.Timestamp, opts MVCCWriteOptions) (bool, error) {
 	var found bool
-	err := mvccWrite(rw, ms, key, ts, opts.Txn, func(existing *Value) (Value, bool, error) {
+	err := mvccWrite(rw, ms, key, ts, opts, func(existing *Value) (Value, bool, error) {
 		found = existing != nil && !existing.IsTombstone()
 		return TombstoneValue, false, nil
 	})
@@ -791,7 +824,7 @@ func MVCCConditionalPut(
 	rw ReadWriter, ms *MVCCStats, key []byte, ts hlc.Timestamp, value Value, expected *Value,
 	allowIfDoesNotExist bool, opts MVCCWriteOptions,
 ) error {
-	return mvccWrite(rw, ms, key, ts, opts.Txn, func(existing *Value) (Value, bool, error) {
+	return mvccWrite(rw, ms, key, ts, opts, func(existing *Value) (Value, bool, error) {
 		if existing != nil && existing.IsTombstone() {
 			existing = nil
 		}
@@ -812,7 +845,7 @@ func MVCCInitPut(
 	rw ReadWriter, ms *MVCCStats, key []byte, ts hlc.Timestamp, value Value, failOnTombstones bool,
 	opts MVCCWriteOptions,
 ) error {
-	return mvccWrite(rw, ms, key, ts, opts.Txn, func(existing *Value) (Value, bool, error) {
+	return mvccWrite(rw, ms, key, ts, opts, func(existing *Value) (Value, bool, error) {
 		switch {
 		case existing == nil:
 		case existing.IsTombstone():
@@ -832,7 +865,7 @@ func MVCCInitPut(
 // returns the new value.
 func MVCCIncrement(rw ReadWriter, ms *MVCCStats, key []byte, ts hlc.Timestamp, inc int64, opts MVCCWriteOptions) (int64, error) {
 	var n int64
-	err := mvccWrite(rw, ms, key, ts, opts.Txn, func(existing *Value) (Value, bool, error) {
+	err := mvccWrite(rw, ms, key, ts, opts, func(existing *Value) (Value, bool, error) {
 		n = 0
 		if existing != nil && !existing.IsTombstone() {
 			i, err := existing.GetInt()

@@ -31,7 +31,9 @@ import (
 //	txn_advance t=<name> ts=<ts>          write timestamp = ts
 //	txn_restart t=<name> [ts=<ts>]        epoch++, sequence = 0
 //	txn_ignore_seqs t=<name> seqs=<a>-<b>[,<a>-<b>...]
-//	put|del|cput|initput|increment|del_range [t=<name>] [ts=<ts>] k=<key> ...
+//	put|del|cput|initput|increment|del_range [t=<name>] [ts=<ts>] [committed] k=<key> ...
+//	                                      committed: the transaction's committed value (one-phase)
+//	                                      fresh: fail on a version newer than the txn's read timestamp
 //	get|scan [t=<name>] [ts=<ts>] k=<key> [end=<key>] ...
 //	resolve_intent t=<name> k=<key> [status=COMMITTED|ABORTED|PENDING]
 //	resolve_intent_range t=<name> k=<key> end=<key> [status=...] [max=<n>]
@@ -220,7 +222,7 @@ func (h *history) exec(b Batch, cmd string, args cmdArgs) error {
 		txn = h.txn(args)
 	}
 	key := []byte(args["k"])
-	wopts := MVCCWriteOptions{Txn: txn}
+	wopts := MVCCWriteOptions{Txn: txn, Committed: args.has("committed"), FreshRead: args.has("fresh")}
 	ts := h.readTs(args, txn)
 	value := func() Value {
 		if s, ok := args["i"]; ok {

@@ -42,7 +42,12 @@ func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.Resu
 		// such as SERIAL's nextval finds its sequence by the session's
 		// names and reserves values in the session.
 		ev := stmtEvalCtx(ctx, txn, s, nil)
-		r := &runner{ctx: ctx, txn: txn, eval: ev}
+		// A COPY that commits right after leaves its primary key checks
+		// to the writes (insert_deferred.go): a bulk load reads nothing
+		// before it writes, and a chunk that fits the transaction's held
+		// writes commits in one Raft command.
+		r := &runner{ctx: ctx, txn: txn, eval: ev, autocommit: s.commitsAfter != nil && s.commitsAfter == txn}
+		s.commitsAfter = nil
 		tn := st.Table
 		desc, err := s.names.mustFind(ctx, txn, &tn)
 		if err != nil {
@@ -103,6 +108,11 @@ func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.Resu
 		for {
 			row, err := ins.next(r)
 			if err != nil {
+				if taken := r.deferred.keyTaken(err, nil); taken != err {
+					// A key checked where it was written: the line that
+					// took it again is not known.
+					return taken
+				}
 				return withCopyLine(err, src.line)
 			}
 			if row == nil {
@@ -111,6 +121,9 @@ func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.Resu
 		}
 		s.ex.autoStats.noteWrites(r.written)
 		res = &result{tag: fmt.Sprintf("COPY %d", r.rowsAffected)}
+		if d := r.deferred; d != nil {
+			s.onCommitErr = func(err error) error { return d.keyTaken(err, nil) }
+		}
 		return nil
 	})
 	return res, err

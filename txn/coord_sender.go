@@ -54,9 +54,9 @@ type coordinator struct {
 		retryErr *RetryableError
 		// finalized: committed or rolled back.
 		finalized bool
-		// buffered are the writes held back (bufferWrites), to go with
-		// the transaction's next batch.
-		buffered []*rangepb.RequestUnion
+		// held are the writes held back (bufferWrites), to go with the
+		// transaction's next batch.
+		held heldWrites
 		// lockTimeout and lockNoWait bound the waits of the batches sent
 		// from now on for other transactions' locks (Txn.SetLockWait).
 		lockTimeout time.Duration
@@ -158,8 +158,8 @@ func (c *coordinator) sendHoldable(ctx context.Context, holdable bool, reqs ...*
 		}
 	}
 	if c.bufferWrites {
-		if holdable && len(c.mu.buffered)+len(reqs) <= maxBufferedWrites {
-			c.mu.buffered = append(c.mu.buffered, reqs...)
+		if holdable && c.mu.held.fits(reqs) {
+			c.mu.held.add(reqs)
 			c.anchorHeldLocked()
 			return &rangepb.BatchResponse{Responses: make([]*rangepb.ResponseUnion, len(reqs))}, nil
 		}
@@ -167,19 +167,15 @@ func (c *coordinator) sendHoldable(ctx context.Context, holdable bool, reqs ...*
 		// held: one batch, one Raft command per range, of a bounded size.
 		if et := reqs[len(reqs)-1].GetEndTxn(); et != nil && !et.Commit {
 			// A rollback: what was never sent needs no cleaning up.
-			c.mu.buffered = nil
+			c.mu.held.clear()
 		}
 	}
-	held := c.mu.buffered
-	if len(held) > 0 && readsOnlyElsewhere(reqs, held) {
-		// Reads that touch none of the held writes' keys cannot see them:
-		// the writes stay held, so that a transaction that reads between
-		// its writes still sends them all with its commit (one Raft
-		// command per range it wrote) instead of one command per
-		// statement.
-		held = nil
-	}
-	if len(held) > 0 && hasLockingRead(reqs) {
+	// Reads that touch none of the held writes' keys cannot see them: the
+	// writes stay held, so that a transaction that reads between its
+	// writes still sends them all with its commit (one Raft command per
+	// range it wrote) instead of one command per statement.
+	sendHeld := c.mu.held.len() > 0 && !c.readsOnlyElsewhereLocked(reqs)
+	if sendHeld && hasLockingRead(reqs) {
 		// A locking read may have to wait for another transaction's
 		// lock: the held writes go first, on their own, so that the batch
 		// that waits carries no writes (and holds no claim on their keys
@@ -187,17 +183,17 @@ func (c *coordinator) sendHoldable(ctx context.Context, holdable bool, reqs ...*
 		// TPC-B with 4 clients stalled (0.06 tps) when UPDATE's locking
 		// read travelled with the previous statement's writes; 46 tps sent
 		// apart.
-		c.mu.buffered = nil
-		if _, err := c.sendLocked(ctx, held); err != nil {
+		if _, err := c.sendLocked(ctx, c.mu.held.take()); err != nil {
 			return nil, err
 		}
-		held = nil
+		sendHeld = false
 	}
-	if len(held) > 0 {
+	var held []*rangepb.RequestUnion
+	if sendHeld {
 		// The held-back writes go first: the requests after them see
 		// them, as if sent before.
+		held = c.mu.held.take()
 		reqs = append(held[:len(held):len(held)], reqs...)
-		c.mu.buffered = nil
 	}
 	if !c.mu.sentWrites {
 		for _, ru := range reqs {
@@ -221,25 +217,21 @@ func (c *coordinator) sendHoldable(ctx context.Context, holdable bool, reqs ...*
 func (c *coordinator) anchorHeldLocked() {
 	t := c.mu.txn
 	if len(t.Meta.Key) == 0 {
-		key, _, _ := writeSpan(c.mu.buffered[0])
-		t.Meta.Key = append([]byte(nil), key...)
+		t.Meta.Key = append([]byte(nil), c.mu.held.first()...)
 	}
 	c.heartbeater.armLocked(t.Meta.Key)
 }
 
-// readsOnlyElsewhere reports whether reqs are all reads and none of them
-// reads a key one of the held writes writes.
-func readsOnlyElsewhere(reqs, held []*rangepb.RequestUnion) bool {
+// readsOnlyElsewhereLocked reports whether reqs are all reads and none of
+// them reads a key one of the held writes writes.
+func (c *coordinator) readsOnlyElsewhereLocked(reqs []*rangepb.RequestUnion) bool {
 	for _, ru := range reqs {
 		key, end, read := readSpan(ru)
 		if _, _, write := writeSpan(ru); write || !read {
 			return false
 		}
-		for _, w := range held {
-			wk, _, _ := writeSpan(w)
-			if overlaps(wk, key, end) {
-				return false
-			}
+		if c.mu.held.touches(key, end) {
+			return false
 		}
 	}
 	return true
@@ -280,13 +272,6 @@ func (c *coordinator) sendLocked(ctx context.Context, reqs []*rangepb.RequestUni
 	return br, nil
 }
 
-// maxBufferedWrites bounds the writes a transaction holds back: the
-// batch that carries them becomes one Raft command per range, which must
-// stay small enough to apply well within a request's timeout. It is also
-// the most lock spans a one-phase commit resolves (kvserver's
-// maxSyncResolveSpans).
-const maxBufferedWrites = 128
-
 // blindWrites reports whether reqs are all writes whose outcome depends
 // on nothing they read (Put, Delete): those can wait for a later batch.
 func blindWrites(reqs []*rangepb.RequestUnion) bool {
@@ -318,7 +303,7 @@ func (c *coordinator) restart(ts hlc.Timestamp, priority int32) {
 	c.mu.retryErr = nil
 	// The held-back writes were the last epoch's: the next run writes
 	// again.
-	c.mu.buffered = nil
+	c.mu.held.clear()
 	for _, in := range c.interceptors {
 		in.epochBumpedLocked()
 	}

@@ -52,7 +52,7 @@
 // A transaction may hold back its blind writes (Txn.BufferWrites; SQL's
 // transactions do): they go with the first later batch that reads one of
 // their keys or writes otherwise, or with the commit, up to
-// maxBufferedWrites at a time. Reads of other keys go
+// maxHeldBytes at a time. Reads of other keys go
 // without them, so a transaction that reads between its writes still
 // sends them all with its commit. A transaction whose first
 // writes go with its commit sends one batch — HeartbeatTxn, the writes,

@@ -121,8 +121,13 @@ func (c *txnCommitter) SendLocked(ctx context.Context, ba *rangepb.BatchRequest)
 
 // inFlightWrites lists a commit's writes not known to be durable: what
 // the pipeliner proves in this batch and the batch's point writes. None
-// (a plain commit, sent after the writes) with parallel commits off, or
-// when the batch has a ranged write, which a record cannot list.
+// (a plain commit, sent after the writes) with parallel commits off, when
+// the batch has a ranged write, which a record cannot list, or when there
+// are more than maxInFlightWrites: a bulk load's held writes (thousands)
+// would make the STAGING record as large as a Raft command and its
+// recovery a QueryIntent for each; on one range the commit needs no list
+// (the writes and the EndTxn share its command), across ranges it goes
+// after them.
 func (c *txnCommitter) inFlightWrites(ba *rangepb.BatchRequest, et *rangepb.EndTxnRequest) []*rangepb.SequencedWrite {
 	if !c.parallel || !et.Commit {
 		return nil
@@ -134,6 +139,9 @@ func (c *txnCommitter) inFlightWrites(ba *rangepb.BatchRequest, et *rangepb.EndT
 			continue
 		}
 		if len(end) > 0 {
+			return nil
+		}
+		if len(ws) == maxInFlightWrites {
 			return nil
 		}
 		ws = append(ws, &rangepb.SequencedWrite{Key: key, Sequence: writeSequence(ru)})

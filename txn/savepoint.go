@@ -44,9 +44,8 @@ func (t *Txn) Savepoint(ctx context.Context) (Savepoint, error) {
 	if c.mu.finalized {
 		return Savepoint{}, ErrTxnFinalized
 	}
-	if held := c.mu.buffered; len(held) > 0 {
-		c.mu.buffered = nil
-		if _, err := c.sendLocked(ctx, held); err != nil {
+	if c.mu.held.len() > 0 {
+		if _, err := c.sendLocked(ctx, c.mu.held.take()); err != nil {
 			return Savepoint{}, err
 		}
 	}
@@ -71,7 +70,7 @@ func (t *Txn) RollbackToSavepoint(ctx context.Context, sp Savepoint) error {
 		return ErrSavepointEpoch
 	}
 	// Writes not sent yet are simply dropped; the sent ones are ignored.
-	c.mu.buffered = nil
+	c.mu.held.clear()
 	if sent := c.seqNums.seq; sent > sp.seq {
 		c.mu.txn.IgnoredSeqNums = addSeqRange(c.mu.txn.IgnoredSeqNums, sp.seq+1, sent)
 	}

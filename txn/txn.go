@@ -45,12 +45,10 @@ func (t *Txn) FlushWrites(ctx context.Context) error {
 	if c.mu.retryErr != nil {
 		return c.mu.retryErr
 	}
-	held := c.mu.buffered
-	if len(held) == 0 || c.mu.finalized {
+	if c.mu.held.len() == 0 || c.mu.finalized {
 		return nil
 	}
-	c.mu.buffered = nil
-	_, err := c.sendLocked(ctx, held)
+	_, err := c.sendLocked(ctx, c.mu.held.take())
 	return err
 }
 

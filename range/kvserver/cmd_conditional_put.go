@@ -14,17 +14,14 @@ func init() {
 
 // evalConditionalPut writes a value if the key holds the expected one
 // (ConditionFailedError otherwise); its read must be fresh (see
-// checkReadFresh).
-func evalConditionalPut(ec *evalCtx, rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, req rangepb.Request, ts hlc.Timestamp) (*rangepb.ResponseUnion, error) {
+// freshWriteOpts).
+func evalConditionalPut(ec *evalCtx, _ kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, req rangepb.Request, ts hlc.Timestamp) (*rangepb.ResponseUnion, error) {
 	c := req.(*rangepb.ConditionalPutRequest)
-	if err := checkReadFresh(ec, rd, c.Key); err != nil {
-		return nil, err
-	}
 	var exp *kv.Value
 	if c.ExpExists {
 		v := kv.MakeBytesValue(c.ExpValue)
 		exp = &v
 	}
-	err := kv.MVCCConditionalPut(rw, ms, c.Key, ts, kv.MakeBytesValue(c.Value), exp, false, kv.MVCCWriteOptions{Txn: ec.writeTxn(c.Sequence)})
-	return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ConditionalPut{ConditionalPut: &rangepb.ConditionalPutResponse{}}}, err
+	err := kv.MVCCConditionalPut(rw, ms, c.Key, ts, kv.MakeBytesValue(c.Value), exp, false, ec.freshWriteOpts(c.Sequence))
+	return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ConditionalPut{ConditionalPut: &rangepb.ConditionalPutResponse{}}}, ec.readNotFresh(err)
 }

@@ -15,6 +15,6 @@ func init() {
 // counts them.
 func evalDeleteRange(ec *evalCtx, _ kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, req rangepb.Request, ts hlc.Timestamp) (*rangepb.ResponseUnion, error) {
 	d := req.(*rangepb.DeleteRangeRequest)
-	_, n, _, err := kv.MVCCDeleteRange(rw, ms, d.Span.GetKey(), d.Span.GetEndKey(), ts, kv.MVCCWriteOptions{Txn: ec.writeTxn(d.Sequence)}, 0, false)
+	_, n, _, err := kv.MVCCDeleteRange(rw, ms, d.Span.GetKey(), d.Span.GetEndKey(), ts, ec.writeOpts(d.Sequence), 0, false)
 	return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_DeleteRange{DeleteRange: &rangepb.DeleteRangeResponse{Deleted: n}}}, err
 }

@@ -13,12 +13,9 @@ func init() {
 }
 
 // evalIncrement adds to an integer value and returns the new one; its
-// read must be fresh (see checkReadFresh).
-func evalIncrement(ec *evalCtx, rd kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, req rangepb.Request, ts hlc.Timestamp) (*rangepb.ResponseUnion, error) {
+// read must be fresh (see freshWriteOpts).
+func evalIncrement(ec *evalCtx, _ kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, req rangepb.Request, ts hlc.Timestamp) (*rangepb.ResponseUnion, error) {
 	inc := req.(*rangepb.IncrementRequest)
-	if err := checkReadFresh(ec, rd, inc.Key); err != nil {
-		return nil, err
-	}
-	n, err := kv.MVCCIncrement(rw, ms, inc.Key, ts, inc.Increment, kv.MVCCWriteOptions{Txn: ec.writeTxn(inc.Sequence)})
-	return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Increment{Increment: &rangepb.IncrementResponse{NewValue: n}}}, err
+	n, err := kv.MVCCIncrement(rw, ms, inc.Key, ts, inc.Increment, ec.freshWriteOpts(inc.Sequence))
+	return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Increment{Increment: &rangepb.IncrementResponse{NewValue: n}}}, ec.readNotFresh(err)
 }

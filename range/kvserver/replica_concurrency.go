@@ -265,7 +265,10 @@ type lockTableUpdate struct {
 // the waiters of that stale lock push its holder, find it finished, and
 // move on.
 func (u *lockTableUpdate) acquired(key []byte) {
-	if u.txn != nil {
+	// A batch that finished its transaction (a one-phase commit, or a
+	// commit with its last writes) leaves no lock behind: its EndTxn
+	// releases them all.
+	if u.txn != nil && !isFinal(u.finalTxn.GetStatus()) {
 		_ = u.m.OnLockAcquired(key, *u.txn)
 	}
 }

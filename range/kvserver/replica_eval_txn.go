@@ -29,8 +29,9 @@ import (
 //     — the HeartbeatTxn of its first write, its writes, then a committing
 //     EndTxn whose lock spans are all keys the batch writes, with no
 //     record yet — commits in that one Raft command: the writes are
-//     evaluated as intents and resolved by the EndTxn in the same write
-//     batch, and no record is written (the HeartbeatTxn writes none), so
+//     written as committed values (or, when the batch writes a key twice
+//     or a span, as intents that the EndTxn resolves in the same write
+//     batch), and no record is written (the HeartbeatTxn writes none), so
 //     nothing of the transaction is left but its committed values (see
 //     isOnePhaseCommit). The same batch split over ranges runs as usual:
 //     the record is created with the first part, the EndTxn goes last.
@@ -70,7 +71,9 @@ type evalCtx struct {
 	afterApply []kv.LockUpdate
 	// onePhase: the batch is a whole transaction on this range (see
 	// isOnePhaseCommit); its EndTxn commits without a record.
-	onePhase bool
+	// committedWrites: its writes are written as committed values, with
+	// nothing for the EndTxn to resolve.
+	onePhase, committedWrites bool
 	// resolver resolves the intents of the batch's consecutive
 	// ResolveIntent requests (the intent resolver's batches) through one
 	// iterator; any other request ends it (see kv.IntentResolver).
@@ -98,40 +101,55 @@ func (ec *evalCtx) endResolver() {
 // commit in one Raft command on the range desc: it ends with a committing
 // EndTxn, and every lock span of the EndTxn (every span the transaction
 // ever sent a write to: the coordinator lists them before it sends them)
-// is one that a request before it in this batch writes, inside desc, few
-// enough to resolve in the same command. Then every intent the
-// transaction may have is written by this batch and resolved by its
-// EndTxn, and no record is needed: nobody else ever saw the transaction.
-// (A transaction that wrote before — a batch that failed, perhaps after
-// leaving intents — has lock spans this batch does not write, and gets
-// a record as usual.)
-func isOnePhaseCommit(ba *rangepb.BatchRequest, desc *rangepb.RangeDescriptor) bool {
+// is one that a request before it in this batch writes, inside desc.
+// Then every intent the transaction may have is written by this batch,
+// and no record is needed: nobody else ever saw the transaction. (A
+// transaction that wrote before — a batch that failed, perhaps after
+// leaving intents — has lock spans this batch does not write, and gets a
+// record as usual.)
+//
+// committed says how: the batch's writes are all point writes to
+// distinct keys, which are then written as committed values at once
+// (kv.MVCCWriteOptions.Committed), with no lock record to write and
+// remove; otherwise (a key written twice needs its intent's history, a
+// ranged write its intents found) they are written as intents and the
+// EndTxn resolves them in the same command, which bounds their number
+// (maxSyncResolveSpans).
+func isOnePhaseCommit(ba *rangepb.BatchRequest, desc *rangepb.RangeDescriptor) (ok, committed bool) {
 	n := len(ba.Requests)
 	if n < 2 || ba.Header.GetTxn().GetMeta() == nil {
-		return false
+		return false, false
 	}
 	et := ba.Requests[n-1].GetEndTxn()
-	if et == nil || !et.Commit || len(et.LockSpans) == 0 || len(et.LockSpans) > maxSyncResolveSpans {
-		return false
+	if et == nil || !et.Commit || len(et.LockSpans) == 0 {
+		return false, false
 	}
 	for _, ru := range ba.Requests[:n-1] {
 		if hb := ru.GetHeartbeatTxn(); ru.GetEndTxn() != nil || (hb != nil && !bytes.Equal(hb.Key, et.Key)) {
-			return false
+			return false, false
 		}
 	}
 	type span struct{ key, end string }
 	written := make(map[span]bool, n-1)
+	committed = true
 	for _, ru := range ba.Requests[:n-1] {
 		if key, end, _, write := spanOf(ru); write {
-			written[span{string(key), string(end)}] = true
+			s := span{string(key), string(end)}
+			if len(end) > 0 || written[s] {
+				committed = false
+			}
+			written[s] = true
 		}
+	}
+	if !committed && len(et.LockSpans) > maxSyncResolveSpans {
+		return false, false
 	}
 	for _, s := range et.LockSpans {
 		if !written[span{string(s.Key), string(s.EndKey)}] || checkInRange(desc, s.Key, s.EndKey) != nil {
-			return false
+			return false, false
 		}
 	}
-	return true
+	return true, committed
 }
 
 // readTxn is the batch's transaction as the MVCC reads take it.
@@ -171,6 +189,11 @@ func seqRangesFromKV(rs []kv.SeqNumRange) []*rangepb.SeqNumRange {
 
 // writeTxn is the transaction for the batch's next write: at seq, the
 // sequence the coordinator gave it, or (0) the one after the last.
+// writeOpts are the MVCC options of a write at sequence seq (0: the next).
+func (ec *evalCtx) writeOpts(seq int32) kv.MVCCWriteOptions {
+	return kv.MVCCWriteOptions{Txn: ec.writeTxn(seq), Committed: ec.committedWrites}
+}
+
 func (ec *evalCtx) writeTxn(seq int32) *kv.Txn {
 	if ec.txn == nil {
 		return nil
@@ -340,29 +363,34 @@ func recordTxn(rec *rangepb.TxnRecord, base *rangepb.Transaction) *rangepb.Trans
 	return t
 }
 
-// checkReadFresh makes a transactional write that depends on the current
-// value (CPut, Increment) fail when a value newer than the transaction's
-// read timestamp exists: the write would act on a value the transaction's
-// snapshot does not hold (a CPut would fail its condition for no fault of
-// the caller). The TransactionRetryError carries a write timestamp above
-// that value; the coordinator refreshes its reads there and sends the
-// write again, or restarts.
-func checkReadFresh(ec *evalCtx, rd kv.Reader, key []byte) error {
-	if ec.txn == nil {
-		return nil
-	}
-	rts := tsFromProto(ec.txn.ReadTimestamp)
-	_, err := kv.MVCCGet(rd, key, rts.Next(), kv.MVCCGetOptions{Txn: ec.readTxn(), FailOnMoreRecent: true})
-	var wto *kv.WriteTooOldError
-	if !errors.As(err, &wto) {
+// freshWriteOpts are the write options of a transactional write that
+// depends on the current value (CPut, Increment): it fails when a value
+// newer than the transaction's read timestamp exists, since it would act
+// on a value the transaction's snapshot does not hold (a CPut would fail
+// its condition for no fault of the caller). readNotFresh turns that
+// failure into a TransactionRetryError carrying a write timestamp above
+// the value; the coordinator refreshes its reads there and sends the
+// write again, or restarts. (Checked by the write itself: a separate read
+// first cost a bulk load's every row two more seeks.)
+func (ec *evalCtx) freshWriteOpts(seq int32) kv.MVCCWriteOptions {
+	o := ec.writeOpts(seq)
+	o.FreshRead = true
+	return o
+}
+
+// readNotFresh is err, with a kv.ReadNotFreshError made the transaction's
+// retry (see freshWriteOpts).
+func (ec *evalCtx) readNotFresh(err error) error {
+	var nf *kv.ReadNotFreshError
+	if !errors.As(err, &nf) || ec.txn == nil {
 		return err
 	}
 	txn := proto.Clone(ec.txn).(*rangepb.Transaction)
 	ts := tsFromProto(txn.Meta.WriteTimestamp)
-	ts.Forward(wto.ActualTimestamp)
+	ts.Forward(nf.ActualTimestamp)
 	txn.Meta.WriteTimestamp = tsToProto(ts)
 	return &TransactionRetryError{Reason: rangepb.TransactionRetryReason_RETRY_SERIALIZABLE, Txn: txn,
-		Extra: "a value newer than the read timestamp: " + wto.Error()}
+		Extra: "a value newer than the read timestamp: " + nf.Error()}
 }
 
 // evalRefresh checks a read span of the batch's transaction from from up to
@@ -507,6 +535,10 @@ func evalOnePhaseCommit(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *ra
 	txn.Status = rangepb.TransactionStatus_COMMITTED
 	txn.LockSpans = req.LockSpans
 	ec.txn = txn
+	if ec.committedWrites {
+		// Written as committed: nothing to resolve.
+		return &rangepb.EndTxnResponse{Txn: txn}, nil
+	}
 	rec := &rangepb.TxnRecord{Meta: txn.Meta, Status: txn.Status, IgnoredSeqNums: txn.IgnoredSeqNums}
 	return &rangepb.EndTxnResponse{Txn: txn}, resolveLockSpans(ec, rw, ms, req.LockSpans, rec)
 }
