@@ -214,7 +214,8 @@ func DecodeRow(d *catalog.TableDescriptor, key, value []byte) (tree.Datums, erro
 	for i := range row {
 		row[i] = tree.DNull
 	}
-	rest := key[len(d.IndexPrefix()):]
+	var prefix [20]byte
+	rest := key[len(encoding.EncodeUvarintAscending(encoding.EncodeUvarintAscending(prefix[:0], uint64(d.ID)), uint64(catalog.PrimaryIndexID))):]
 	for _, i := range d.PrimaryKey {
 		var err error
 		if rest, row[i], err = DecodeDatum(rest, d.Columns[i].Type()); err != nil {
@@ -224,17 +225,20 @@ func DecodeRow(d *catalog.TableDescriptor, key, value []byte) (tree.Datums, erro
 	if len(value) == 1 && value[0] == 0 {
 		return row, nil
 	}
-	byID := make(map[uint32]int, len(d.Columns))
-	for i := range d.Columns {
-		byID[d.Columns[i].ID] = i
-	}
+	// The value holds the columns in the descriptor's order (RowValue),
+	// so each is looked for from where the last one was found: no map
+	// built per row.
+	next := 0
 	for len(value) > 0 {
 		var id uint64
 		var err error
 		if value, id, err = encoding.DecodeUvarintAscending(value); err != nil {
 			return nil, errors.Wrapf(err, "table %q: corrupt row value", d.Name)
 		}
-		i, ok := byID[uint32(id)]
+		i, ok := columnByID(d, uint32(id), next)
+		if ok {
+			next = i + 1
+		}
 		if !ok {
 			// A dropped column's value: skip it, whatever its type.
 			n, err := encoding.PeekLength(value)
@@ -249,6 +253,22 @@ func DecodeRow(d *catalog.TableDescriptor, key, value []byte) (tree.Datums, erro
 		}
 	}
 	return row, nil
+}
+
+// columnByID is the ordinal of d's column id, looked for from ordinal
+// from on, then before it.
+func columnByID(d *catalog.TableDescriptor, id uint32, from int) (int, bool) {
+	for i := from; i < len(d.Columns); i++ {
+		if d.Columns[i].ID == id {
+			return i, true
+		}
+	}
+	for i := 0; i < from && i < len(d.Columns); i++ {
+		if d.Columns[i].ID == id {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // EncodeValueDatum encodes d for a row value. It is the key encoding,
