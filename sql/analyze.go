@@ -37,8 +37,8 @@ func collectStatistics(r *runner, d *catalog.TableDescriptor, createdNanos int64
 	if err := r.grow(opt.MemoryPerColumn * int64(len(d.Columns))); err != nil {
 		return nil, err
 	}
-	err := forEachRow(r, d, func(row tree.Datums) error {
-		grew, err := c.Add(row)
+	err := forEachStored(r, d, func(key, value []byte) error {
+		grew, err := c.AddStored(key, value)
 		if err == nil && grew > 0 {
 			err = r.grow(grew)
 		}

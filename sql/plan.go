@@ -216,6 +216,28 @@ func forEachRow(r *runner, d *catalog.TableDescriptor, fn func(row tree.Datums) 
 	}
 }
 
+// forEachStored calls fn with each stored pair of d's primary index (a
+// row's key and value), in r's transaction, read scanBatch at a time.
+func forEachStored(r *runner, d *catalog.TableDescriptor, fn func(key, value []byte) error) error {
+	start := d.IndexPrefix()
+	end := catalog.PrefixEnd(start)
+	for {
+		kvs, err := r.txn.Scan(r.ctx, start, end, scanBatch)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			if err := fn(kv.Key, kv.Value); err != nil {
+				return err
+			}
+		}
+		if len(kvs) < scanBatch {
+			return nil
+		}
+		start = append(append([]byte(nil), kvs[len(kvs)-1].Key...), 0)
+	}
+}
+
 func (n *scanNode) columns() []resultColumn { return n.cols }
 
 func (n *scanNode) explain() (string, []*planNode) {

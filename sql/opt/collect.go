@@ -26,6 +26,8 @@ type Collector struct {
 	cols   []columnAcc
 	rng    *rand.Rand
 	sample int // rows in the sample so far (≤ SampleRows)
+	// encs is AddStored's scratch.
+	encs []rowenc.StoredEncoding
 }
 
 type columnAcc struct {
@@ -58,42 +60,91 @@ const MemoryPerColumn = int64(1<<hllPrecision) + 64
 // Add takes one row; it returns the bytes the sample grew by, for the
 // caller's memory budget.
 func (c *Collector) Add(row tree.Datums) (grew int64, err error) {
-	c.rows++
-	slot := -1
-	if c.sample < SampleRows {
-		slot = c.sample
-		c.sample++
-	} else if j := c.rng.Int64N(c.rows); j < SampleRows {
-		slot = int(j)
+	slot := c.nextSlot()
+	var buf []byte
+	for i := range c.cols {
+		if buf, err = statsEncoding(buf[:0], c.cols[i].keyed, row[i]); err != nil {
+			return 0, err
+		}
+		grew += c.cols[i].add(slot, buf, row[i] == tree.DNull)
+	}
+	return grew, nil
+}
+
+// AddStored adds the row stored at key with value (a primary index pair),
+// as Add does with its decoded row, but taking each column's key
+// encoding from the stored bytes where they hold it already (the key's
+// columns, and value columns of types whose value encoding is their key
+// encoding): decoding every column into a datum and encoding it again
+// was most of ANALYZE's time.
+func (c *Collector) AddStored(key, value []byte) (grew int64, err error) {
+	slot := c.nextSlot()
+	c.encs, err = rowenc.StoredKeyEncodings(c.desc, key, value, c.encs[:0])
+	if err != nil {
+		return 0, err
 	}
 	var buf []byte
 	for i := range c.cols {
 		acc := &c.cols[i]
-		d := row[i]
-		if d == tree.DNull {
-			acc.nulls++
-			if acc.keyed && slot >= 0 {
-				grew -= int64(len(acc.setSample(slot, nil)))
-			}
-			continue
-		}
-		if acc.keyed {
-			if buf, err = rowenc.EncodeDatum(buf[:0], d); err != nil {
+		e := c.encs[i]
+		if e.Datum != nil {
+			// Stored otherwise (a decimal's scale, JSON, no key
+			// encoding at all): from the datum, as Add does.
+			if buf, err = statsEncoding(buf[:0], acc.keyed, e.Datum); err != nil {
 				return 0, err
 			}
-		} else {
-			// No key encoding (arrays, ...): the text tells values
-			// apart as well.
-			buf = append(buf[:0], d.String()...)
+			grew += acc.add(slot, buf, e.Datum == tree.DNull)
+			continue
 		}
-		acc.distinct.add(hash64(buf))
-		acc.width += int64(len(buf))
-		if acc.keyed && slot >= 0 {
-			v := bytes.Clone(buf)
-			grew += int64(len(v) - len(acc.setSample(slot, v)))
-		}
+		grew += acc.add(slot, e.Key, e.Key == nil)
 	}
 	return grew, nil
+}
+
+// nextSlot counts a row and returns its slot in the sample (reservoir
+// sampling), or -1 if it is not sampled.
+func (c *Collector) nextSlot() int {
+	c.rows++
+	if c.sample < SampleRows {
+		c.sample++
+		return c.sample - 1
+	}
+	if j := c.rng.Int64N(c.rows); j < SampleRows {
+		return int(j)
+	}
+	return -1
+}
+
+// statsEncoding appends what the statistics know d by: its key encoding,
+// or, for a type without one (arrays, ...), its text, which tells values
+// apart as well.
+func statsEncoding(buf []byte, keyed bool, d tree.Datum) ([]byte, error) {
+	if d == tree.DNull {
+		return buf, nil
+	}
+	if keyed {
+		return rowenc.EncodeDatum(buf, d)
+	}
+	return append(buf, d.String()...), nil
+}
+
+// add counts one value of the column (enc its statistics encoding, or
+// null), sampled at slot unless -1, and returns the bytes the sample grew.
+func (a *columnAcc) add(slot int, enc []byte, null bool) (grew int64) {
+	if null {
+		a.nulls++
+		if a.keyed && slot >= 0 {
+			grew -= int64(len(a.setSample(slot, nil)))
+		}
+		return grew
+	}
+	a.distinct.add(hash64(enc))
+	a.width += int64(len(enc))
+	if a.keyed && slot >= 0 {
+		v := bytes.Clone(enc)
+		grew += int64(len(v) - len(a.setSample(slot, v)))
+	}
+	return grew
 }
 
 // setSample puts v at the sample's slot and returns what was there.

@@ -366,3 +366,86 @@ func PrimaryKeyFromIndexKey(d *catalog.TableDescriptor, idx *catalog.IndexDescri
 	}
 	return append(d.IndexPrefix(), rest...), nil
 }
+
+// StoredEncoding is one column of a stored row as StoredKeyEncodings
+// finds it: Key, its ascending key encoding, taken from the stored bytes;
+// or Datum, the column decoded, where the bytes are not its key encoding
+// (a stored decimal keeps its scale, JSON, intervals and types without a
+// key encoding have forms of their own). Both nil: NULL.
+type StoredEncoding struct {
+	Key   []byte
+	Datum tree.Datum
+}
+
+// StoredKeyEncodings appends to out the columns of the row stored at key
+// with value (a pair of d's primary index), in d's column order, without
+// decoding the columns whose stored bytes are their key encoding: the
+// key's columns, and value columns whose value encoding is the key
+// encoding (EncodeValueDatum). Key slices alias key and value.
+func StoredKeyEncodings(d *catalog.TableDescriptor, key, value []byte, out []StoredEncoding) ([]StoredEncoding, error) {
+	for range d.Columns {
+		out = append(out, StoredEncoding{})
+	}
+	var prefix [20]byte
+	rest := key[len(encoding.EncodeUvarintAscending(encoding.EncodeUvarintAscending(prefix[:0], uint64(d.ID)), uint64(catalog.PrimaryIndexID))):]
+	for _, i := range d.PrimaryKey {
+		n, err := encoding.PeekLength(rest)
+		if err != nil {
+			return nil, errors.Wrapf(err, "table %q: corrupt key", d.Name)
+		}
+		if _, null := encoding.DecodeIfNull(rest); !null {
+			out[i].Key = rest[:n]
+		}
+		rest = rest[n:]
+	}
+	if len(value) == 1 && value[0] == 0 {
+		return out, nil
+	}
+	next := 0
+	for len(value) > 0 {
+		var id uint64
+		var err error
+		if value, id, err = encoding.DecodeUvarintAscending(value); err != nil {
+			return nil, errors.Wrapf(err, "table %q: corrupt row value", d.Name)
+		}
+		i, ok := columnByID(d, uint32(id), next)
+		if ok {
+			next = i + 1
+		}
+		if !ok || IsKeyColumn(d, i) || !valueIsKeyEncoding(d.Columns[i].Type()) {
+			if ok && !IsKeyColumn(d, i) {
+				if value, out[i].Datum, err = DecodeValueDatum(value, d.Columns[i].Type()); err != nil {
+					return nil, errors.Wrapf(err, "table %q: corrupt row value", d.Name)
+				}
+				continue
+			}
+			// A dropped column, or a key column's copy (the key holds its
+			// key encoding): skipped.
+			n, err := encoding.PeekLength(value)
+			if err != nil {
+				return nil, errors.Wrapf(err, "table %q: corrupt row value", d.Name)
+			}
+			value = value[n:]
+			continue
+		}
+		n, err := encoding.PeekLength(value)
+		if err != nil {
+			return nil, errors.Wrapf(err, "table %q: corrupt row value", d.Name)
+		}
+		if _, null := encoding.DecodeIfNull(value); !null {
+			out[i].Key = value[:n]
+		}
+		value = value[n:]
+	}
+	return out, nil
+}
+
+// valueIsKeyEncoding reports whether EncodeValueDatum writes values of
+// type t in their key encoding.
+func valueIsKeyEncoding(t *types.T) bool {
+	switch t.Family() {
+	case types.DecimalFamily, types.JsonFamily, types.IntervalFamily, types.ArrayFamily:
+		return false
+	}
+	return KeyEncodable(t)
+}
