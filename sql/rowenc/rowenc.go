@@ -214,45 +214,62 @@ func DecodeRow(d *catalog.TableDescriptor, key, value []byte) (tree.Datums, erro
 	for i := range row {
 		row[i] = tree.DNull
 	}
-	var prefix [20]byte
-	rest := key[len(encoding.EncodeUvarintAscending(encoding.EncodeUvarintAscending(prefix[:0], uint64(d.ID)), uint64(catalog.PrimaryIndexID))):]
+	rest := primaryKeyColumns(d, key)
 	for _, i := range d.PrimaryKey {
 		var err error
 		if rest, row[i], err = DecodeDatum(rest, d.Columns[i].Type()); err != nil {
 			return nil, errors.Wrapf(err, "table %q: corrupt key", d.Name)
 		}
 	}
-	if len(value) == 1 && value[0] == 0 {
-		return row, nil
+	err := forEachValueColumn(d, value, func(i int, b []byte) (rest []byte, err error) {
+		rest, row[i], err = DecodeValueDatum(b, d.Columns[i].Type())
+		return rest, err
+	})
+	if err != nil {
+		return nil, err
 	}
-	// The value holds the columns in the descriptor's order (RowValue),
-	// so each is looked for from where the last one was found: no map
-	// built per row.
+	return row, nil
+}
+
+// primaryKeyColumns is key, a key of d's primary index, from its columns
+// on (past the table and index IDs).
+func primaryKeyColumns(d *catalog.TableDescriptor, key []byte) []byte {
+	var prefix [20]byte
+	return key[len(encoding.EncodeUvarintAscending(encoding.EncodeUvarintAscending(prefix[:0], uint64(d.ID)), uint64(catalog.PrimaryIndexID))):]
+}
+
+// forEachValueColumn walks a row value: fn gets each column's ordinal in
+// d and the value from the column's encoding on, and returns what follows
+// the column. A dropped column's value is skipped, whatever its type.
+// The value holds the columns in the descriptor's order (RowValue), so
+// each is looked for from where the last one was found: no map built per
+// row.
+func forEachValueColumn(d *catalog.TableDescriptor, value []byte, fn func(i int, b []byte) (rest []byte, err error)) error {
+	if len(value) == 1 && value[0] == 0 {
+		return nil // all the row's columns are in the key, or NULL
+	}
 	next := 0
 	for len(value) > 0 {
 		var id uint64
 		var err error
 		if value, id, err = encoding.DecodeUvarintAscending(value); err != nil {
-			return nil, errors.Wrapf(err, "table %q: corrupt row value", d.Name)
+			return errors.Wrapf(err, "table %q: corrupt row value", d.Name)
 		}
 		i, ok := columnByID(d, uint32(id), next)
-		if ok {
-			next = i + 1
-		}
 		if !ok {
-			// A dropped column's value: skip it, whatever its type.
 			n, err := encoding.PeekLength(value)
 			if err != nil {
-				return nil, errors.Wrapf(err, "table %q: corrupt value of dropped column %d", d.Name, id)
+				return errors.Wrapf(err, "table %q: corrupt value of dropped column %d", d.Name, id)
 			}
 			value = value[n:]
 			continue
 		}
-		if value, row[i], err = DecodeValueDatum(value, d.Columns[i].Type()); err != nil {
-			return nil, errors.Wrapf(err, "table %q: corrupt row value", d.Name)
+		next = i + 1
+		if value, err = fn(i, value); err != nil {
+			return errors.Wrapf(err, "table %q: corrupt row value", d.Name)
 		}
 	}
-	return row, nil
+	return nil
 }
 
 // columnByID is the ordinal of d's column id, looked for from ordinal
@@ -386,8 +403,7 @@ func StoredKeyEncodings(d *catalog.TableDescriptor, key, value []byte, out []Sto
 	for range d.Columns {
 		out = append(out, StoredEncoding{})
 	}
-	var prefix [20]byte
-	rest := key[len(encoding.EncodeUvarintAscending(encoding.EncodeUvarintAscending(prefix[:0], uint64(d.ID)), uint64(catalog.PrimaryIndexID))):]
+	rest := primaryKeyColumns(d, key)
 	for _, i := range d.PrimaryKey {
 		n, err := encoding.PeekLength(rest)
 		if err != nil {
@@ -398,44 +414,24 @@ func StoredKeyEncodings(d *catalog.TableDescriptor, key, value []byte, out []Sto
 		}
 		rest = rest[n:]
 	}
-	if len(value) == 1 && value[0] == 0 {
-		return out, nil
-	}
-	next := 0
-	for len(value) > 0 {
-		var id uint64
-		var err error
-		if value, id, err = encoding.DecodeUvarintAscending(value); err != nil {
-			return nil, errors.Wrapf(err, "table %q: corrupt row value", d.Name)
+	err := forEachValueColumn(d, value, func(i int, b []byte) ([]byte, error) {
+		if !IsKeyColumn(d, i) && !valueIsKeyEncoding(d.Columns[i].Type()) {
+			rest, datum, err := DecodeValueDatum(b, d.Columns[i].Type())
+			out[i].Datum = datum
+			return rest, err
 		}
-		i, ok := columnByID(d, uint32(id), next)
-		if ok {
-			next = i + 1
-		}
-		if !ok || IsKeyColumn(d, i) || !valueIsKeyEncoding(d.Columns[i].Type()) {
-			if ok && !IsKeyColumn(d, i) {
-				if value, out[i].Datum, err = DecodeValueDatum(value, d.Columns[i].Type()); err != nil {
-					return nil, errors.Wrapf(err, "table %q: corrupt row value", d.Name)
-				}
-				continue
-			}
-			// A dropped column, or a key column's copy (the key holds its
-			// key encoding): skipped.
-			n, err := encoding.PeekLength(value)
-			if err != nil {
-				return nil, errors.Wrapf(err, "table %q: corrupt row value", d.Name)
-			}
-			value = value[n:]
-			continue
-		}
-		n, err := encoding.PeekLength(value)
+		n, err := encoding.PeekLength(b)
 		if err != nil {
-			return nil, errors.Wrapf(err, "table %q: corrupt row value", d.Name)
+			return nil, err
 		}
-		if _, null := encoding.DecodeIfNull(value); !null {
-			out[i].Key = value[:n]
+		// A key column's copy is skipped: the key holds its key encoding.
+		if _, null := encoding.DecodeIfNull(b); !null && !IsKeyColumn(d, i) {
+			out[i].Key = b[:n]
 		}
-		value = value[n:]
+		return b[n:], nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
