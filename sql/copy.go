@@ -48,8 +48,13 @@ func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.Resu
 		// writes commits in one Raft command.
 		r := &runner{ctx: ctx, txn: txn, eval: ev, autocommit: s.commitsAfter != nil && s.commitsAfter == txn}
 		s.commitsAfter = nil
+		// From the node's descriptor leases, as an INSERT's table: no
+		// read of the catalog per COPY (a bulk load sends one per chunk).
 		tn := st.Table
-		desc, err := s.names.mustFind(ctx, txn, &tn)
+		desc, err := s.names.findLeased(ctx, txn, &tn)
+		if err == nil && desc == nil {
+			err = undefinedRelation(&tn)
+		}
 		if err != nil {
 			return err
 		}
