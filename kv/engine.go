@@ -173,14 +173,22 @@ type Options struct {
 	InMemory bool
 	// CacheSize is the block cache's size in bytes. Default 128 MiB.
 	CacheSize int64
-	// MemTableSize is the size of one memtable in bytes. Default 8 MiB:
+	// MemTableSize is the size of one memtable in bytes. Default 32 MiB:
 	// Pebble reserves each live memtable's size out of the block cache,
 	// and a read of a row written again and again steps over every
 	// version of it still in the memtable (a hot row's lock record is
 	// written and deleted by every transaction). With 64 MiB memtables
 	// and the default 128 MiB cache, a bulk load left the cache no room
 	// and pgbench -S ran at ~150 tps for the first 10 s after pgbench -i
-	// (2-core VM, 2026-12-06); with 8 MiB, ~2,000-3,000.
+	// (2-core VM, 2026-12-06); with 8 MiB, ~2,000-3,000. Since one-phase
+	// commits write no lock records (and their removal), 32 MiB: the
+	// TPC-C load (Raft log entries of a few MB each, which a small
+	// memtable flushes to L0 before the log is truncated) takes 5.8 s
+	// instead of 6.2-6.7 s (4 runs each); the first 10 s of pgbench -S
+	// after pgbench -i ran 6,930 and 6,099 tps against 7,161 and 6,763
+	// next (8 MiB: 6,470 and 6,002 against 7,173 and 7,028); TPC-C
+	// 11,224 and 11,316 tpmC (8 MiB: 10,764 and 11,748); RSS after
+	// TPC-C ~430 MB (8 MiB: ~400 MB). 2-core VM, 2026-12-07.
 	MemTableSize uint64
 	// MaxOpenFiles bounds the open SST files. Default 1000.
 	MaxOpenFiles int
@@ -198,7 +206,7 @@ type Logger interface {
 // Defaults of Options.
 const (
 	DefaultCacheSize    = 128 << 20
-	DefaultMemTableSize = 8 << 20
+	DefaultMemTableSize = 32 << 20
 	DefaultMaxOpenFiles = 1000
 )
 
