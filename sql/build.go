@@ -594,10 +594,7 @@ func (b *builder) table(expr tree.TableExpr) (*catalog.TableDescriptor, *scope, 
 	if !ok {
 		return nil, nil, pgerror.Unsupported("only plain table names are supported in FROM yet")
 	}
-	desc, err := b.names.findLeased(b.ctx, b.txn, tn)
-	if err == nil && desc == nil {
-		err = undefinedRelation(tn)
-	}
+	desc, err := b.names.mustFindLeased(b.ctx, b.txn, tn)
 	if err != nil {
 		return nil, nil, err
 	}

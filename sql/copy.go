@@ -51,10 +51,7 @@ func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.Resu
 		// From the node's descriptor leases, as an INSERT's table: no
 		// read of the catalog per COPY (a bulk load sends one per chunk).
 		tn := st.Table
-		desc, err := s.names.findLeased(ctx, txn, &tn)
-		if err == nil && desc == nil {
-			err = undefinedRelation(&tn)
-		}
+		desc, err := s.names.mustFindLeased(ctx, txn, &tn)
 		if err != nil {
 			return err
 		}

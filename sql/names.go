@@ -162,6 +162,16 @@ func (n *names) mustFind(ctx context.Context, txn kvapi.Txn, tn *tree.TableName)
 	return d, err
 }
 
+// mustFindLeased is findLeased with PostgreSQL's error for a name that
+// names nothing.
+func (n *names) mustFindLeased(ctx context.Context, txn kvapi.Txn, tn *tree.TableName) (*catalog.TableDescriptor, error) {
+	d, err := n.findLeased(ctx, txn, tn)
+	if err == nil && d == nil {
+		err = undefinedRelation(tn)
+	}
+	return d, err
+}
+
 // undefinedRelation is 42P01 naming tn as the statement wrote it.
 func undefinedRelation(tn *tree.TableName) error {
 	name := string(tn.ObjectName)

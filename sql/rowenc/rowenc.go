@@ -415,7 +415,8 @@ func StoredKeyEncodings(d *catalog.TableDescriptor, key, value []byte, out []Sto
 		rest = rest[n:]
 	}
 	err := forEachValueColumn(d, value, func(i int, b []byte) ([]byte, error) {
-		if !IsKeyColumn(d, i) && !valueIsKeyEncoding(d.Columns[i].Type()) {
+		inKey := IsKeyColumn(d, i)
+		if !inKey && !valueIsKeyEncoding(d.Columns[i].Type()) {
 			rest, datum, err := DecodeValueDatum(b, d.Columns[i].Type())
 			out[i].Datum = datum
 			return rest, err
@@ -425,7 +426,7 @@ func StoredKeyEncodings(d *catalog.TableDescriptor, key, value []byte, out []Sto
 			return nil, err
 		}
 		// A key column's copy is skipped: the key holds its key encoding.
-		if _, null := encoding.DecodeIfNull(b); !null && !IsKeyColumn(d, i) {
+		if _, null := encoding.DecodeIfNull(b); !null && !inKey {
 			out[i].Key = b[:n]
 		}
 		return b[n:], nil
