@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/kvserver/kvtest"
 	"github.com/meridiandb/meridian/range/rangepb"
@@ -142,6 +143,72 @@ func TestLostUpdatePrevented(t *testing.T) {
 	}
 	if n, _ := strconv.Atoi(string(v)); n != workers*each {
 		t.Fatalf("lost updates: counter %d, want %d", n, workers*each)
+	}
+}
+
+// TestFailedRefreshRestartsAboveItsReads: a refresh that succeeds on one
+// range and fails on another has recorded the transaction's read at its
+// target on the first range all the same. The next epoch must start at
+// or above that target: a range does not push a transaction's writes
+// above its own reads, so an epoch below them would write under another
+// transaction's read that they hide in the timestamp cache. (Found as a
+// G2 cycle by TestListAppendSerializable, about once in 450 runs.)
+func TestFailedRefreshRestartsAboveItsReads(t *testing.T) {
+	for _, opts := range []Options{{}, {BufferWrites: true}} {
+		tc := newTestCluster(t, opts)
+		ctx := testCtx(t)
+		a, b := key(0, "a"), key(1, "b")
+		// The reader has a clock of its own: the writer's must not learn
+		// of the reader's timestamp from it.
+		readerDB := NewDB(tc.KeySender(), hlc.NewClock(tc.Manual.UnixNano, 0), tc.Stopper, Options{})
+		reader := readerDB.NewTxn("reader")
+		var readAt hlc.Timestamp
+
+		// The writer reads a and b; b changes; the reader reads a ahead of
+		// the clock (as a transaction pushed to a reader's uncertainty
+		// limit does). The writer's write of a is pushed above that read,
+		// and its refresh there succeeds on a's range and fails on b's.
+		epochs := 0
+		var committed hlc.Timestamp
+		if err := tc.db.Txn(ctx, func(ctx context.Context, txn *Txn) error {
+			epochs++
+			for _, k := range [][]byte{a, b} {
+				if _, _, err := txn.Get(ctx, k); err != nil {
+					return err
+				}
+			}
+			if epochs == 1 {
+				if err := tc.db.Put(ctx, b, []byte("changed")); err != nil {
+					return err
+				}
+				readAt = readerDB.clock.Now()
+				readAt.WallTime += int64(300 * time.Millisecond)
+				if err := reader.ForwardTimestamp(ctx, readAt); err != nil {
+					return err
+				}
+				if _, _, err := reader.Get(ctx, a); err != nil {
+					return err
+				}
+			}
+			if err := txn.Put(ctx, a, []byte("writer")); err != nil {
+				return err
+			}
+			if err := txn.Commit(ctx); err != nil {
+				return err
+			}
+			committed = tsFromProto(txn.Proto().Meta.WriteTimestamp)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if epochs < 2 {
+			t.Fatalf("buffered=%v: the writer committed without a restart: the test proved nothing", opts.BufferWrites)
+		}
+		if committed.LessEq(readAt) {
+			t.Fatalf("buffered=%v: the writer's write of a committed at %s, at or below the reader's read of a at %s",
+				opts.BufferWrites, committed, readAt)
+		}
+		_ = reader.Rollback(ctx)
 	}
 }
 

@@ -114,11 +114,23 @@ func (r *txnSpanRefresher) refreshLocked(ctx context.Context, txn *rangepb.Trans
 			}
 		}
 		if _, err := r.wrapped.SendLocked(ctx, ba); err != nil {
+			// The ranges where the refresh succeeded have recorded these
+			// reads at to, as this transaction's. Its next epoch starts
+			// there (the error carries to as the transaction's timestamp):
+			// a range does not push a transaction's writes above its own
+			// reads, so an epoch below to would write under another
+			// transaction's read in (its timestamp, to] unpushed, the
+			// other's entry hidden behind this one's in the timestamp cache.
+			pushed := proto.Clone(txn).(*rangepb.Transaction)
+			if wts := tsFromProto(txn.Meta.WriteTimestamp); wts.Less(to) {
+				pushed.Meta.WriteTimestamp = tsToProto(to)
+			}
+			reason, extra := rangepb.TransactionRetryReason_RETRY_REFRESH_FAILED, err.Error()
 			var tre *kvserver.TransactionRetryError
 			if errors.As(err, &tre) {
-				return err
+				reason, extra = tre.Reason, tre.Extra
 			}
-			return &kvserver.TransactionRetryError{Reason: rangepb.TransactionRetryReason_RETRY_REFRESH_FAILED, Txn: txn, Extra: err.Error()}
+			return &kvserver.TransactionRetryError{Reason: reason, Txn: pushed, Extra: extra}
 		}
 	}
 	txn.ReadTimestamp = tsToProto(to)
