@@ -16,19 +16,36 @@ import (
 // update (nil to skip the bookkeeping).
 
 // Uncertainty is a reader's uncertainty interval: a committed value in
-// (read timestamp, limit] may have been written before the read began on a
-// node whose clock is ahead, so the reader cannot order itself before it.
-// The limit is LocalLimit when set (an observed timestamp of this node
-// lowers it), else GlobalLimit (read timestamp + max clock offset).
+// (read timestamp, GlobalLimit] may have been written before the read
+// began on a node whose clock is ahead, so the reader cannot order itself
+// before it. GlobalLimit is the read timestamp plus the maximum clock
+// offset.
+//
+// LocalLimit, when set, is what the reader knows of this node's clock (an
+// observed timestamp: the node's clock when the reader's transaction first
+// reached it, or the start of the lease, if later). A version written
+// here after that reading cannot have been committed before the reader
+// began, so it is not uncertain: a version is uncertain only if its local
+// timestamp (the clock here when it was written, see LocalTimestamp) is at
+// or below LocalLimit too.
 type Uncertainty struct {
 	GlobalLimit, LocalLimit hlc.Timestamp
 }
 
-func (u Uncertainty) limit() hlc.Timestamp {
-	if !u.LocalLimit.IsEmpty() && u.LocalLimit.Less(u.GlobalLimit) {
-		return u.LocalLimit
+// uncertain reports whether a version at ts, written here when the clock
+// read localTs, lies in the uncertainty interval of a read at readTs.
+func (u Uncertainty) uncertain(readTs, ts, localTs hlc.Timestamp) bool {
+	if u.GlobalLimit.IsEmpty() || ts.LessEq(readTs) || u.GlobalLimit.Less(ts) {
+		return false
 	}
-	return u.GlobalLimit
+	return u.LocalLimit.IsEmpty() || localTs.LessEq(u.LocalLimit)
+}
+
+// aboveLocalLimit reports whether a version at ts is uncertain or not
+// depending on its local timestamp: ts is above the local limit and not
+// above the global one.
+func (u Uncertainty) aboveLocalLimit(ts hlc.Timestamp) bool {
+	return !u.LocalLimit.IsEmpty() && u.LocalLimit.Less(ts) && ts.LessEq(u.GlobalLimit)
 }
 
 // MVCCGetOptions tune MVCCGet.
@@ -72,6 +89,11 @@ type MVCCWriteOptions struct {
 	// ReadNotFreshError, since the value it would act on is not the one
 	// the transaction's snapshot holds. (Its own intent's value is.)
 	FreshRead bool
+	// LocalTimestamp is the clock here as the write is evaluated: a write
+	// at a timestamp above it records it with the version (see
+	// Uncertainty). Empty: the clock is known to be at or above the
+	// write's timestamp.
+	LocalTimestamp hlc.Timestamp
 }
 
 // KeyValue is one result of a scan.
@@ -86,7 +108,6 @@ type readParams struct {
 	ts               hlc.Timestamp
 	txn              *Txn
 	unc              Uncertainty
-	limit            hlc.Timestamp // unc.limit()
 	failOnMoreRecent bool
 	tombstones       bool
 }
@@ -111,7 +132,7 @@ func (p *readParams) conflicts(lock *LockRecord) bool {
 		return false
 	}
 	return p.failOnMoreRecent || lock.Txn.WriteTimestamp.LessEq(p.ts) ||
-		(!p.limit.IsEmpty() && lock.Txn.WriteTimestamp.LessEq(p.limit))
+		p.unc.uncertain(p.ts, lock.Txn.WriteTimestamp, lock.LocalTimestamp())
 }
 
 // seekTs is the newest version a read must look at.
@@ -120,7 +141,7 @@ func (p *readParams) seekTs(lock *LockRecord) hlc.Timestamp {
 		return hlc.MaxTimestamp
 	}
 	ts := p.ts
-	ts.Forward(p.limit)
+	ts.Forward(p.unc.GlobalLimit)
 	if lock != nil && p.own(lock) {
 		ts.Forward(lock.Txn.WriteTimestamp)
 	}
@@ -178,7 +199,19 @@ func (p *readParams) readVersions(
 				Key: append([]byte{}, key...), Timestamp: p.ts, ActualTimestamp: ts.Next()}
 		}
 		if p.ts.Less(ts) {
-			if ts.LessEq(p.limit) {
+			localTs := ts
+			if p.unc.aboveLocalLimit(ts) {
+				// Above the local limit: only the value says whether it
+				// was written here before the reader began.
+				raw, err := it.ValueAndErr()
+				if err != nil {
+					return readOutcome{}, err
+				}
+				if localTs, err = storedLocalTimestamp(MVCCKey{Key: key, Timestamp: ts}, raw); err != nil {
+					return readOutcome{}, err
+				}
+			}
+			if p.unc.uncertain(p.ts, ts, localTs) {
 				return readOutcome{}, &ReadWithinUncertaintyIntervalError{
 					Key: append([]byte{}, key...), ReadTimestamp: p.ts, ValueTimestamp: ts,
 					GlobalUncertaintyLimit: p.unc.GlobalLimit, LocalUncertaintyLimit: p.unc.LocalLimit,
@@ -255,7 +288,7 @@ func MVCCGet(r Reader, key []byte, ts hlc.Timestamp, opts MVCCGetOptions) (MVCCG
 		return MVCCGetResult{}, err
 	}
 	defer r.releasePebbleIter(it)
-	p := readParams{ts: ts, txn: opts.Txn, unc: opts.Uncertainty, limit: opts.Uncertainty.limit(),
+	p := readParams{ts: ts, txn: opts.Txn, unc: opts.Uncertainty,
 		failOnMoreRecent: opts.FailOnMoreRecent, tombstones: opts.Tombstones}
 	if lock != nil && p.conflicts(lock) {
 		return MVCCGetResult{}, lockConflict(key, lock)
@@ -359,7 +392,7 @@ func MVCCScan(r Reader, start, end []byte, ts hlc.Timestamp, opts MVCCScanOption
 	}
 	s := scanner{
 		r: r, start: start, end: end, opts: &opts,
-		p: readParams{ts: ts, txn: opts.Txn, unc: opts.Uncertainty, limit: opts.Uncertainty.limit(),
+		p: readParams{ts: ts, txn: opts.Txn, unc: opts.Uncertainty,
 			failOnMoreRecent: opts.FailOnMoreRecent, tombstones: opts.Tombstones},
 	}
 	return s.run()
@@ -705,25 +738,29 @@ func mvccWrite(
 			key, txn.Sequence, lock.Txn.Sequence)
 	}
 
+	var localTs hlc.Timestamp
+	if lt := opts.LocalTimestamp; !lt.IsEmpty() && lt.Less(writeTs) {
+		localTs = lt
+	}
 	var newLock *LockRecord
 	if txn != nil && (!opts.Committed || lock != nil) {
-		newLock = &LockRecord{Txn: txn.TxnMeta}
+		newLock = &LockRecord{Txn: txn.TxnMeta, LocalTs: localTs}
 		newLock.Txn.WriteTimestamp = writeTs
 		if sameEpoch {
 			newLock.History = append(append(make([]IntentHistoryEntry, 0, len(lock.History)+1), lock.History...),
 				IntentHistoryEntry{Sequence: lock.Txn.Sequence, Value: st.cur})
 		}
 	}
-	if err := writeVersion(rw, ms, key, st, writeTs, v, newLock); err != nil {
+	if err := writeVersion(rw, ms, key, st, writeTs, v, localTs, newLock); err != nil {
 		return err
 	}
 	return resolveOwn()
 }
 
 // writeVersion replaces the key's provisional version (if st.lock) by a
-// version at ts holding v, and its lock record by newLock (nil for none),
-// updating ms.
-func writeVersion(rw ReadWriter, ms *MVCCStats, key []byte, st writeState, ts hlc.Timestamp, v Value, newLock *LockRecord) error {
+// version at ts holding v, with local timestamp localTs (none if empty),
+// and its lock record by newLock (nil for none), updating ms.
+func writeVersion(rw ReadWriter, ms *MVCCStats, key []byte, st writeState, ts hlc.Timestamp, v Value, localTs hlc.Timestamp, newLock *LockRecord) error {
 	var oldTs hlc.Timestamp
 	if st.lock != nil {
 		oldTs = st.lock.Txn.WriteTimestamp
@@ -733,7 +770,7 @@ func writeVersion(rw ReadWriter, ms *MVCCStats, key []byte, st writeState, ts hl
 			}
 		}
 	}
-	enc := appendValue(make([]byte, 0, encodedValueLen(v)), key, v)
+	enc := appendValueLocal(make([]byte, 0, encodedValueLen(v)+valueLocalTsLen), key, v, localTs)
 	if err := rw.Put(MVCCKey{Key: key, Timestamp: ts}, enc); err != nil {
 		return err
 	}

@@ -222,7 +222,8 @@ func (h *history) exec(b Batch, cmd string, args cmdArgs) error {
 		txn = h.txn(args)
 	}
 	key := []byte(args["k"])
-	wopts := MVCCWriteOptions{Txn: txn, Committed: args.has("committed"), FreshRead: args.has("fresh")}
+	wopts := MVCCWriteOptions{Txn: txn, Committed: args.has("committed"), FreshRead: args.has("fresh"),
+		LocalTimestamp: h.ts(args, "localTs")}
 	ts := h.readTs(args, txn)
 	value := func() Value {
 		if s, ok := args["i"]; ok {
@@ -421,6 +422,9 @@ func (h *history) dump() string {
 			}
 			line := fmt.Sprintf("lock: %q -> txn=%s epoch=%d ts=%s seq=%d", locked, txnName(rec.Txn.ID),
 				rec.Txn.Epoch, rec.Txn.WriteTimestamp, rec.Txn.Sequence)
+			if !rec.LocalTs.IsEmpty() {
+				line += fmt.Sprintf(" local=%s", rec.LocalTs)
+			}
 			if len(hist) > 0 {
 				line += " history=[" + strings.Join(hist, " ") + "]"
 			}
@@ -436,7 +440,13 @@ func (h *history) dump() string {
 			if err != nil {
 				h.t.Fatal(err)
 			}
-			lines = append(lines, fmt.Sprintf("data: %s -> %s", k, v))
+			line := fmt.Sprintf("data: %s -> %s", k, v)
+			if lts, err := storedLocalTimestamp(k, raw); err != nil {
+				h.t.Fatal(err)
+			} else if lts != k.Timestamp {
+				line += fmt.Sprintf(" (local=%s)", lts)
+			}
+			lines = append(lines, line)
 		}
 	}
 	// The lock table sorts before user data; print it after, as a

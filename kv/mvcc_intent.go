@@ -123,9 +123,24 @@ type IntentHistoryEntry struct {
 // LockRecord is the value of a lock table key.
 type LockRecord struct {
 	Txn TxnMeta
+	// LocalTs, when set, is the local timestamp of the provisional
+	// version (see Uncertainty): the clock here when it was written,
+	// below Txn.WriteTimestamp because the write was ahead of the clock
+	// or a push moved the intent up since. Empty: the clock was at or
+	// above Txn.WriteTimestamp when the version was written.
+	LocalTs hlc.Timestamp
 	// History holds the earlier values, by ascending sequence; the current
 	// value, at Txn.Sequence, is the version at Txn.WriteTimestamp.
 	History []IntentHistoryEntry
+}
+
+// LocalTimestamp is the clock here when the provisional version was
+// written (see Uncertainty).
+func (l *LockRecord) LocalTimestamp() hlc.Timestamp {
+	if !l.LocalTs.IsEmpty() {
+		return l.LocalTs
+	}
+	return l.Txn.WriteTimestamp
 }
 
 // valueAtSeq returns the value the intent held at the newest sequence ≤ seq
@@ -152,12 +167,22 @@ func (l *LockRecord) valueAtSeq(seq int32, ignored []SeqNumRange, cur Value) (Va
 //	history count (uvarint), then per entry:
 //	    sequence (varint) | type(1) | payload (uvarint length, bytes)
 //	crc32c(4) over everything before it
-const lockRecordVersion = 1
+//
+// Version 2, for a provisional version with a local timestamp of its own,
+// has LocalTs (8+4) right after the priority.
+const (
+	lockRecordVersion        = 1
+	lockRecordVersionLocalTs = 2
+)
 
 // EncodeLockRecord returns the stored form of l.
 func EncodeLockRecord(l *LockRecord) []byte {
 	b := make([]byte, 0, 64+len(l.Txn.Key))
-	b = append(b, lockRecordVersion)
+	if l.LocalTs.IsEmpty() {
+		b = append(b, lockRecordVersion)
+	} else {
+		b = append(b, lockRecordVersionLocalTs)
+	}
 	b = append(b, l.Txn.ID[:]...)
 	b = binary.AppendUvarint(b, uint64(len(l.Txn.Key)))
 	b = append(b, l.Txn.Key...)
@@ -166,6 +191,9 @@ func EncodeLockRecord(l *LockRecord) []byte {
 	b = appendTS(b, l.Txn.MinTimestamp)
 	b = binary.AppendVarint(b, int64(l.Txn.Sequence))
 	b = binary.AppendVarint(b, int64(l.Txn.Priority))
+	if !l.LocalTs.IsEmpty() {
+		b = appendTS(b, l.LocalTs)
+	}
 	b = binary.AppendUvarint(b, uint64(len(l.History)))
 	for _, e := range l.History {
 		b = binary.AppendVarint(b, int64(e.Sequence))
@@ -192,8 +220,9 @@ func DecodeLockRecord(b []byte) (*LockRecord, error) {
 		return nil, errors.Newf("kv: lock record checksum mismatch: stored %08x, computed %08x", want, got)
 	}
 	d := decoder{b: body}
-	if v := d.byte(); v != lockRecordVersion {
-		return nil, errors.Newf("kv: unknown lock record version %d", v)
+	version := d.byte()
+	if version != lockRecordVersion && version != lockRecordVersionLocalTs {
+		return nil, errors.Newf("kv: unknown lock record version %d", version)
 	}
 	l := &LockRecord{}
 	copy(l.Txn.ID[:], d.bytes(16))
@@ -203,6 +232,11 @@ func DecodeLockRecord(b []byte) (*LockRecord, error) {
 	l.Txn.MinTimestamp = d.ts()
 	l.Txn.Sequence = d.int32()
 	l.Txn.Priority = d.int32()
+	if version == lockRecordVersionLocalTs {
+		if l.LocalTs = d.ts(); l.LocalTs.IsEmpty() && d.err == nil {
+			d.fail("local timestamp")
+		}
+	}
 	n := d.length()
 	for i := 0; i < n && d.err == nil; i++ {
 		var e IntentHistoryEntry

@@ -41,6 +41,8 @@ func TestMVCCRandomized(t *testing.T) {
 type refVersion struct {
 	ts hlc.Timestamp
 	v  Value
+	// local is the version's local timestamp (see Uncertainty).
+	local hlc.Timestamp
 }
 
 type refWrite struct {
@@ -52,7 +54,8 @@ type refIntent struct {
 	txn    TxnID
 	epoch  int32
 	ts     hlc.Timestamp
-	writes []refWrite // ascending seq, this epoch's writes
+	local  hlc.Timestamp // the provisional version's local timestamp
+	writes []refWrite    // ascending seq, this epoch's writes
 }
 
 // valueAt is the newest write at or below seq not ignored.
@@ -99,10 +102,16 @@ func kindOf(err error) errKind {
 }
 
 // read is what a read at ts by txn sees of key.
-func (m *refModel) read(key string, ts hlc.Timestamp, txn *Txn, limit hlc.Timestamp) (refVersion, bool, errKind) {
+func (m *refModel) read(key string, ts hlc.Timestamp, txn *Txn, unc Uncertainty) (refVersion, bool, errKind) {
+	// A version is uncertain if it is above ts, at or below the global
+	// limit, and its local timestamp is at or below the local limit.
+	uncertain := func(vts, local hlc.Timestamp) bool {
+		return ts.Less(vts) && !unc.GlobalLimit.IsEmpty() && vts.LessEq(unc.GlobalLimit) &&
+			(unc.LocalLimit.IsEmpty() || local.LessEq(unc.LocalLimit))
+	}
 	if in := m.intents[key]; in != nil {
 		own := txn != nil && in.txn == txn.ID
-		if !own && (in.ts.LessEq(ts) || (!limit.IsEmpty() && in.ts.LessEq(limit))) {
+		if !own && (in.ts.LessEq(ts) || uncertain(in.ts, in.local)) {
 			return refVersion{}, false, errConflict
 		}
 		if own && in.epoch == txn.Epoch {
@@ -113,7 +122,7 @@ func (m *refModel) read(key string, ts hlc.Timestamp, txn *Txn, limit hlc.Timest
 	}
 	for _, v := range m.committed[key] {
 		if ts.Less(v.ts) {
-			if v.ts.LessEq(limit) {
+			if uncertain(v.ts, v.local) {
 				return refVersion{}, false, errUncertain
 			}
 			continue
@@ -137,7 +146,7 @@ func (m *refModel) checkWrite(key string, ts hlc.Timestamp, txn *Txn) errKind {
 
 func (m *refModel) write(key string, ts hlc.Timestamp, txn *Txn, v Value) {
 	if txn == nil {
-		m.addCommitted(key, ts, v)
+		m.addCommitted(key, ts, ts, v)
 		return
 	}
 	in := m.intents[key]
@@ -145,12 +154,12 @@ func (m *refModel) write(key string, ts hlc.Timestamp, txn *Txn, v Value) {
 		in = &refIntent{txn: txn.ID, epoch: txn.Epoch}
 		m.intents[key] = in
 	}
-	in.ts = txn.WriteTimestamp
+	in.ts, in.local = txn.WriteTimestamp, txn.WriteTimestamp
 	in.writes = append(in.writes, refWrite{seq: txn.Sequence, v: v})
 }
 
-func (m *refModel) addCommitted(key string, ts hlc.Timestamp, v Value) {
-	vs := append(m.committed[key], refVersion{ts: ts, v: v})
+func (m *refModel) addCommitted(key string, ts, local hlc.Timestamp, v Value) {
+	vs := append(m.committed[key], refVersion{ts: ts, v: v, local: local})
 	sort.Slice(vs, func(i, j int) bool { return vs[j].ts.Less(vs[i].ts) })
 	m.committed[key] = vs
 }
@@ -175,7 +184,7 @@ func (m *refModel) resolve(key string, u LockUpdate) {
 	in.ts.Forward(u.Txn.WriteTimestamp)
 	if u.Status == COMMITTED {
 		delete(m.intents, key)
-		m.addCommitted(key, in.ts, in.writes[len(in.writes)-1].v)
+		m.addCommitted(key, in.ts, in.local, in.writes[len(in.writes)-1].v)
 	}
 }
 
@@ -353,7 +362,7 @@ func runRandomHistory(t *testing.T, seed uint64, nOps int) (ok bool) {
 					c.Sequence--
 					rtxn = &c
 				}
-				cur, found, _ = m.read(key, hlc.MaxTimestamp.Prev(), rtxn, hlc.Timestamp{})
+				cur, found, _ = m.read(key, hlc.MaxTimestamp.Prev(), rtxn, Uncertainty{})
 				_ = rt
 			}
 			if rng.IntN(2) == 0 {
@@ -424,7 +433,7 @@ func runRandomHistory(t *testing.T, seed uint64, nOps int) (ok bool) {
 					unc.LocalLimit = ts.Add(int64(rng.IntN(3))*1e9, 0)
 				}
 			}
-			want, wantFound, wantErr := m.read(key, ts, txn, unc.limit())
+			want, wantFound, wantErr := m.read(key, ts, txn, unc)
 			res, err := MVCCGet(e, []byte(key), ts, MVCCGetOptions{Txn: txn, Uncertainty: unc})
 			if got := kindOf(err); got != wantErr {
 				return fail("op %d: get %q at %s: got error %v, want kind %d", op, key, ts, err, wantErr)
@@ -478,7 +487,7 @@ func runRandomHistory(t *testing.T, seed uint64, nOps int) (ok bool) {
 				if maxKeys > 0 && int64(len(wantKVs)) >= maxKeys {
 					break
 				}
-				v, found, ek := m.read(k, ts, txn, unc.limit())
+				v, found, ek := m.read(k, ts, txn, unc)
 				if ek == errUncertain {
 					wantErr = errUncertain
 					break

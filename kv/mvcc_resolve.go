@@ -177,12 +177,19 @@ func resolveIntent(rw ReadWriter, locks, it *pebble.Iterator, ms *MVCCStats, upd
 	if update.Status == COMMITTED && newTs == intentTs && !replaced {
 		return true, commitInPlace(rw, ms, key, st)
 	}
+	// The version keeps the clock of its first writing as its local
+	// timestamp when it moves up (see Uncertainty): it was written before
+	// any reader that began after then, whatever timestamp it commits at.
+	var localTs hlc.Timestamp
+	if orig := lock.LocalTimestamp(); orig.Less(newTs) {
+		localTs = orig
+	}
 	if update.Status == COMMITTED {
 		newLock = nil
 	} else {
-		newLock.Txn.WriteTimestamp = newTs
+		newLock.Txn.WriteTimestamp, newLock.LocalTs = newTs, localTs
 	}
-	return true, writeVersion(rw, ms, key, st, newTs, v, newLock)
+	return true, writeVersion(rw, ms, key, st, newTs, v, localTs, newLock)
 }
 
 // commitInPlace commits an intent whose provisional version already is

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/hlc"
 )
 
 // ValueType tags what a value's payload holds.
@@ -87,12 +88,24 @@ func (v Value) String() string {
 // Stored value layout:
 //
 //	checksum(4, big endian) type(1) payload
+//	checksum(4, big endian) type|0x80(1) local timestamp(8+4) payload
 //
-// The checksum is CRC-32C over the user key, the type and the payload, so
-// a value that is corrupted, truncated or attached to the wrong key is
-// detected on read. The type byte doubles as the format version: an
-// unknown type is an error.
-const valueHeaderLen = 5
+// The checksum is CRC-32C over the user key and everything after the
+// checksum, so a value that is corrupted, truncated or attached to the
+// wrong key is detected on read. The type byte doubles as the format
+// version: an unknown type is an error. The second form is a version
+// written here with a timestamp above the clock of the time (an intent a
+// push moved up, committed there): the local timestamp is that clock, at
+// or below the version's timestamp, which a reader's uncertainty check
+// needs (see Uncertainty). Without it the local timestamp is the
+// version's own.
+const (
+	valueHeaderLen   = 5
+	valueLocalTsFlag = 0x80
+	valueLocalTsLen  = 12
+	valueTypeMask    = 0x7f
+	localTsHeaderLen = valueHeaderLen + valueLocalTsLen
+)
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -101,8 +114,19 @@ func encodedValueLen(v Value) int { return valueHeaderLen + len(v.RawBytes) }
 
 // appendValue appends the stored form of v, checksummed for key.
 func appendValue(dst []byte, key []byte, v Value) []byte {
+	return appendValueLocal(dst, key, v, hlc.Timestamp{})
+}
+
+// appendValueLocal appends the stored form of v with local timestamp
+// localTs (none if empty), checksummed for key.
+func appendValueLocal(dst []byte, key []byte, v Value, localTs hlc.Timestamp) []byte {
 	start := len(dst)
-	dst = append(dst, 0, 0, 0, 0, byte(v.Type))
+	if localTs.IsEmpty() {
+		dst = append(dst, 0, 0, 0, 0, byte(v.Type))
+	} else {
+		dst = append(dst, 0, 0, 0, 0, byte(v.Type)|valueLocalTsFlag)
+		dst = appendTS(dst, localTs)
+	}
 	dst = append(dst, v.RawBytes...)
 	binary.BigEndian.PutUint32(dst[start:], valueChecksum(key, dst[start+4:]))
 	return dst
@@ -155,6 +179,15 @@ func DecodeValueUnchecked(b []byte) (Value, error) {
 		return Value{}, errors.Newf("kv: stored value too short (%d bytes)", len(b))
 	}
 	v := Value{Type: ValueType(b[4]), RawBytes: b[valueHeaderLen:]}
+	if b[4]&valueLocalTsFlag != 0 {
+		if len(b) < localTsHeaderLen {
+			return Value{}, errors.Newf("kv: stored value with a local timestamp too short (%d bytes)", len(b))
+		}
+		v = Value{Type: ValueType(b[4] & valueTypeMask), RawBytes: b[localTsHeaderLen:]}
+		if lts := decodeTS(b[valueHeaderLen:localTsHeaderLen]); lts.IsEmpty() || lts.WallTime < 0 || lts.Logical < 0 {
+			return Value{}, errors.Newf("kv: stored value with an invalid local timestamp %s", lts)
+		}
+	}
 	switch v.Type {
 	case ValueTypeTombstone:
 		if len(v.RawBytes) != 0 {
@@ -172,9 +205,25 @@ func DecodeValueUnchecked(b []byte) (Value, error) {
 	return v, nil
 }
 
+func decodeTS(b []byte) hlc.Timestamp {
+	return hlc.Timestamp{WallTime: int64(binary.BigEndian.Uint64(b)), Logical: int32(binary.BigEndian.Uint32(b[8:]))}
+}
+
+// storedLocalTimestamp returns the local timestamp of the stored version
+// raw at key (see Uncertainty), verifying it as decodeValue does.
+func storedLocalTimestamp(key MVCCKey, raw []byte) (hlc.Timestamp, error) {
+	if _, err := decodeValue(key, raw); err != nil {
+		return hlc.Timestamp{}, err
+	}
+	if raw[4]&valueLocalTsFlag == 0 {
+		return key.Timestamp, nil
+	}
+	return decodeTS(raw[valueHeaderLen:localTsHeaderLen]), nil
+}
+
 // valueIsTombstone reads the type of a stored value without checking it;
 // callers that act on the answer decode the value properly first or treat
 // a malformed value as live.
 func valueIsTombstone(b []byte) bool {
-	return len(b) >= valueHeaderLen && ValueType(b[4]) == ValueTypeTombstone
+	return len(b) >= valueHeaderLen && ValueType(b[4]&valueTypeMask) == ValueTypeTombstone
 }

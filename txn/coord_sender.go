@@ -128,8 +128,26 @@ func (c *coordinator) updateLocked(t *rangepb.Transaction) {
 	if len(cur.Meta.Key) == 0 {
 		cur.Meta.Key = t.Meta.GetKey()
 	}
+	mergeObserved(cur, t.ObservedTimestamps)
 	if t.Status == rangepb.TransactionStatus_COMMITTED || t.Status == rangepb.TransactionStatus_ABORTED {
 		cur.Status = t.Status
+	}
+}
+
+// mergeObserved adds to txn the observed timestamps of nodes it has none
+// of (a node's first reading is its lowest, kept for every later read).
+func mergeObserved(txn *rangepb.Transaction, obs []*rangepb.ObservedTimestamp) {
+next:
+	for _, o := range obs {
+		for _, have := range txn.ObservedTimestamps {
+			if have.NodeId == o.NodeId {
+				if ts := tsFromProto(o.Timestamp); ts.Less(tsFromProto(have.Timestamp)) {
+					have.Timestamp = o.Timestamp
+				}
+				continue next
+			}
+		}
+		txn.ObservedTimestamps = append(txn.ObservedTimestamps, &rangepb.ObservedTimestamp{NodeId: o.NodeId, Timestamp: o.Timestamp})
 	}
 }
 

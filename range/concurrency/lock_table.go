@@ -316,6 +316,12 @@ func (lt *lockTable) acquire(key []byte, txn kv.TxnMeta, replicated bool) error 
 func (lt *lockTable) addDiscovered(g *Guard, key []byte, txn kv.TxnMeta) {
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
+	if g.req.Timestamp.Less(txn.WriteTimestamp) {
+		// Above the read's local uncertainty limit, yet in its way: past
+		// the global one in one push, not one past the lock's timestamp
+		// after another (see Request.UncertaintyLimit).
+		g.req.Timestamp.Forward(g.req.UncertaintyLimit)
+	}
 	g.req.Timestamp.Forward(txn.WriteTimestamp)
 	l := lt.getOrCreateLocked(key)
 	// Storage's timestamp too, even below what the table knew: a reader

@@ -27,7 +27,8 @@ import (
 // Transactions print by name. Commands:
 //
 //	new-txn name=A ts=10 [priority=N]       a PENDING record, heartbeated now
-//	new-request name=r1 txn=A|none ts=10 spans=w@a,r@b-d
+//	new-request name=r1 txn=A|none ts=10 [unc=20] spans=w@a,r@b-d
+//	                                        (unc: the global uncertainty limit)
 //	sequence r=r1                           SequenceReq (in the background)
 //	finish r=r1                             FinishReq
 //	handle-lock-conflict r=r1 k=a txn=B     evaluation found B's intent on a
@@ -325,6 +326,9 @@ func (h *cmHarness) run(t *testing.T, d *datadriven.TestData) string {
 		d.ScanArgs(t, "txn", &txnName)
 		d.ScanArgs(t, "spans", &spans)
 		r := &cmRequest{name: name, req: Request{Timestamp: scanTS(t, d, "ts"), Spans: parseSpans(t, spans)}}
+		if d.HasArg("unc") {
+			r.req.UncertaintyLimit = scanTS(t, d, "unc")
+		}
 		if txnName != "none" {
 			txn := *h.txns[txnName]
 			r.req.Txn = &txn

@@ -63,6 +63,12 @@ type Request struct {
 	// Timestamp is where the request reads (a transaction's read
 	// timestamp). Reads below a lock's timestamp do not wait for it.
 	Timestamp hlc.Timestamp
+	// UncertaintyLimit, if set, is the reader's global uncertainty limit,
+	// when Timestamp is a lower one (its local limit on this node). A lock
+	// above Timestamp that evaluation found in the read's way (an intent
+	// in the uncertainty interval after all: written here before the
+	// reader began, and moved up since) is pushed above this limit.
+	UncertaintyLimit hlc.Timestamp
 	// Spans are the keys the request touches; the lock table is scanned in
 	// this order.
 	Spans []LockSpan

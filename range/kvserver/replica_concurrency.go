@@ -83,9 +83,15 @@ func (r *Replica) sendWithConcurrency(ctx context.Context, ba *rangepb.BatchRequ
 		m := metaToKV(t.Meta)
 		req.Txn = &m
 		// A read must wait for an intent anywhere it may not ignore: up
-		// to its uncertainty limit.
+		// to its uncertainty limit, the local one if the transaction has
+		// observed this node's clock (replica_uncertainty.go).
 		req.Timestamp = tsFromProto(t.ReadTimestamp)
-		req.Timestamp.Forward(tsFromProto(t.GlobalUncertaintyLimit))
+		req.UncertaintyLimit = tsFromProto(t.GlobalUncertaintyLimit)
+		if local, ok := localUncertaintyLimit(t, r.store.nodeID, r.uncertaintyFloor(r.Lease())); ok {
+			req.Timestamp.Forward(local)
+		} else {
+			req.Timestamp.Forward(req.UncertaintyLimit)
+		}
 	} else if h := ba.Header; h != nil && h.Timestamp != nil && !isWrite {
 		req.Timestamp = tsFromProto(h.Timestamp)
 	} else {

@@ -86,6 +86,11 @@ type evalCtx struct {
 	// abortSpanDone are the transactions whose abort span entry this
 	// batch wrote or cleared already (abort_span.go).
 	abortSpanDone map[kv.TxnID]bool
+	// uncertaintyFloor is the lowest local uncertainty limit under the
+	// lease the batch is evaluated under (replica_uncertainty.go).
+	uncertaintyFloor hlc.Timestamp
+	// writeClock is localClock's reading, once taken.
+	writeClock hlc.Timestamp
 }
 
 // endResolver releases the batch's intent resolver, before a request that
@@ -191,7 +196,7 @@ func seqRangesFromKV(rs []kv.SeqNumRange) []*rangepb.SeqNumRange {
 // sequence the coordinator gave it, or (0) the one after the last.
 // writeOpts are the MVCC options of a write at sequence seq (0: the next).
 func (ec *evalCtx) writeOpts(seq int32) kv.MVCCWriteOptions {
-	return kv.MVCCWriteOptions{Txn: ec.writeTxn(seq), Committed: ec.committedWrites}
+	return kv.MVCCWriteOptions{Txn: ec.writeTxn(seq), Committed: ec.committedWrites, LocalTimestamp: ec.localClock()}
 }
 
 func (ec *evalCtx) writeTxn(seq int32) *kv.Txn {
@@ -204,20 +209,6 @@ func (ec *evalCtx) writeTxn(seq int32) *kv.Txn {
 		ec.txn.Meta.Sequence++
 	}
 	return ec.readTxn()
-}
-
-func (ec *evalCtx) uncertainty() kv.Uncertainty {
-	if ec.txn == nil {
-		// A non-transactional read at the leaseholder's clock is uncertain
-		// about values up to a clock offset ahead too (committed at a
-		// pushed timestamp, or by a node whose clock runs ahead); it is
-		// retried above them (sendWithConcurrency).
-		if ec.historical {
-			return kv.Uncertainty{}
-		}
-		return kv.Uncertainty{GlobalLimit: ec.now.Add(int64(ec.r.store.clock.MaxOffset()), 0)}
-	}
-	return kv.Uncertainty{GlobalLimit: tsFromProto(ec.txn.GlobalUncertaintyLimit)}
 }
 
 // readTs is where the batch reads.

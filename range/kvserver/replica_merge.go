@@ -366,6 +366,9 @@ func (x *mergedRHS) finish(left *Replica) {
 	}
 	s.mu.Unlock()
 	r.raftMu.Unlock()
+	// What the right-hand range's leaseholder wrote, before the freeze, is
+	// certain only for reads that observed a clock past the freeze.
+	s.mergeFloor.raise(tsFromProto(x.freezeStart))
 	// Reads the right-hand range served stay below every write the merged
 	// range takes on its keys.
 	if l := left.Lease(); l.GetReplica().GetNodeId() == int32(s.nodeID) {

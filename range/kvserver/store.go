@@ -151,6 +151,9 @@ type Store struct {
 		// queued are heartbeats waiting for the next flush, by node.
 		queued map[NodeID][]*rangepb.RaftMessage
 	}
+	// mergeFloor: reads here have local uncertainty limits at or above
+	// the last merge's freeze (replica_uncertainty.go).
+	mergeFloor mergeFloor
 	// snapshotsApplied counts the snapshots this store's replicas applied.
 	snapshotsApplied atomic.Int64
 	metrics          StoreMetrics

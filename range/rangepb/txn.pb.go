@@ -331,8 +331,13 @@ type Transaction struct {
 	// in_flight_writes: a STAGING transaction's writes not known to be
 	// durable when its record was staged.
 	InFlightWrites []*SequencedWrite `protobuf:"bytes,9,rep,name=in_flight_writes,json=inFlightWrites,proto3" json:"in_flight_writes,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// observed_timestamps: the clock of each node the transaction reached,
+	// read when it first did (the lowest reading per node): a value written
+	// on that node after the reading is not in the transaction's uncertainty
+	// interval (kv.Uncertainty's LocalLimit).
+	ObservedTimestamps []*ObservedTimestamp `protobuf:"bytes,10,rep,name=observed_timestamps,json=observedTimestamps,proto3" json:"observed_timestamps,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Transaction) Reset() {
@@ -428,6 +433,66 @@ func (x *Transaction) GetInFlightWrites() []*SequencedWrite {
 	return nil
 }
 
+func (x *Transaction) GetObservedTimestamps() []*ObservedTimestamp {
+	if x != nil {
+		return x.ObservedTimestamps
+	}
+	return nil
+}
+
+// ObservedTimestamp is a node's clock as a transaction saw it.
+type ObservedTimestamp struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	NodeId        int32                  `protobuf:"varint,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Timestamp     *Timestamp             `protobuf:"bytes,2,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ObservedTimestamp) Reset() {
+	*x = ObservedTimestamp{}
+	mi := &file_range_rangepb_txn_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ObservedTimestamp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ObservedTimestamp) ProtoMessage() {}
+
+func (x *ObservedTimestamp) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_txn_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ObservedTimestamp.ProtoReflect.Descriptor instead.
+func (*ObservedTimestamp) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ObservedTimestamp) GetNodeId() int32 {
+	if x != nil {
+		return x.NodeId
+	}
+	return 0
+}
+
+func (x *ObservedTimestamp) GetTimestamp() *Timestamp {
+	if x != nil {
+		return x.Timestamp
+	}
+	return nil
+}
+
 // SequencedWrite is one point write of a transaction: its key and sequence.
 type SequencedWrite struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -439,7 +504,7 @@ type SequencedWrite struct {
 
 func (x *SequencedWrite) Reset() {
 	*x = SequencedWrite{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[2]
+	mi := &file_range_rangepb_txn_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -451,7 +516,7 @@ func (x *SequencedWrite) String() string {
 func (*SequencedWrite) ProtoMessage() {}
 
 func (x *SequencedWrite) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[2]
+	mi := &file_range_rangepb_txn_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -464,7 +529,7 @@ func (x *SequencedWrite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SequencedWrite.ProtoReflect.Descriptor instead.
 func (*SequencedWrite) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{2}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *SequencedWrite) GetKey() []byte {
@@ -492,7 +557,7 @@ type SeqNumRange struct {
 
 func (x *SeqNumRange) Reset() {
 	*x = SeqNumRange{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[3]
+	mi := &file_range_rangepb_txn_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -504,7 +569,7 @@ func (x *SeqNumRange) String() string {
 func (*SeqNumRange) ProtoMessage() {}
 
 func (x *SeqNumRange) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[3]
+	mi := &file_range_rangepb_txn_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -517,7 +582,7 @@ func (x *SeqNumRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeqNumRange.ProtoReflect.Descriptor instead.
 func (*SeqNumRange) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{3}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SeqNumRange) GetStart() int32 {
@@ -561,7 +626,7 @@ type TxnRecord struct {
 
 func (x *TxnRecord) Reset() {
 	*x = TxnRecord{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[4]
+	mi := &file_range_rangepb_txn_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -573,7 +638,7 @@ func (x *TxnRecord) String() string {
 func (*TxnRecord) ProtoMessage() {}
 
 func (x *TxnRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[4]
+	mi := &file_range_rangepb_txn_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -586,7 +651,7 @@ func (x *TxnRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnRecord.ProtoReflect.Descriptor instead.
 func (*TxnRecord) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{4}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *TxnRecord) GetMeta() *TxnMeta {
@@ -649,7 +714,7 @@ type TxnLockSpans struct {
 
 func (x *TxnLockSpans) Reset() {
 	*x = TxnLockSpans{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[5]
+	mi := &file_range_rangepb_txn_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -661,7 +726,7 @@ func (x *TxnLockSpans) String() string {
 func (*TxnLockSpans) ProtoMessage() {}
 
 func (x *TxnLockSpans) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[5]
+	mi := &file_range_rangepb_txn_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -674,7 +739,7 @@ func (x *TxnLockSpans) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TxnLockSpans.ProtoReflect.Descriptor instead.
 func (*TxnLockSpans) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{5}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *TxnLockSpans) GetSpans() []*Span {
@@ -699,7 +764,7 @@ type AbortSpanEntry struct {
 
 func (x *AbortSpanEntry) Reset() {
 	*x = AbortSpanEntry{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[6]
+	mi := &file_range_rangepb_txn_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -711,7 +776,7 @@ func (x *AbortSpanEntry) String() string {
 func (*AbortSpanEntry) ProtoMessage() {}
 
 func (x *AbortSpanEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[6]
+	mi := &file_range_rangepb_txn_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -724,7 +789,7 @@ func (x *AbortSpanEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortSpanEntry.ProtoReflect.Descriptor instead.
 func (*AbortSpanEntry) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{6}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *AbortSpanEntry) GetKey() []byte {
@@ -762,7 +827,7 @@ type EndTxnRequest struct {
 
 func (x *EndTxnRequest) Reset() {
 	*x = EndTxnRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[7]
+	mi := &file_range_rangepb_txn_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -774,7 +839,7 @@ func (x *EndTxnRequest) String() string {
 func (*EndTxnRequest) ProtoMessage() {}
 
 func (x *EndTxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[7]
+	mi := &file_range_rangepb_txn_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -787,7 +852,7 @@ func (x *EndTxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndTxnRequest.ProtoReflect.Descriptor instead.
 func (*EndTxnRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{7}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *EndTxnRequest) GetKey() []byte {
@@ -827,7 +892,7 @@ type EndTxnResponse struct {
 
 func (x *EndTxnResponse) Reset() {
 	*x = EndTxnResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[8]
+	mi := &file_range_rangepb_txn_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -839,7 +904,7 @@ func (x *EndTxnResponse) String() string {
 func (*EndTxnResponse) ProtoMessage() {}
 
 func (x *EndTxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[8]
+	mi := &file_range_rangepb_txn_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -852,7 +917,7 @@ func (x *EndTxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndTxnResponse.ProtoReflect.Descriptor instead.
 func (*EndTxnResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{8}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *EndTxnResponse) GetTxn() *Transaction {
@@ -874,7 +939,7 @@ type HeartbeatTxnRequest struct {
 
 func (x *HeartbeatTxnRequest) Reset() {
 	*x = HeartbeatTxnRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[9]
+	mi := &file_range_rangepb_txn_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -886,7 +951,7 @@ func (x *HeartbeatTxnRequest) String() string {
 func (*HeartbeatTxnRequest) ProtoMessage() {}
 
 func (x *HeartbeatTxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[9]
+	mi := &file_range_rangepb_txn_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -899,7 +964,7 @@ func (x *HeartbeatTxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatTxnRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatTxnRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{9}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *HeartbeatTxnRequest) GetKey() []byte {
@@ -925,7 +990,7 @@ type HeartbeatTxnResponse struct {
 
 func (x *HeartbeatTxnResponse) Reset() {
 	*x = HeartbeatTxnResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[10]
+	mi := &file_range_rangepb_txn_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -937,7 +1002,7 @@ func (x *HeartbeatTxnResponse) String() string {
 func (*HeartbeatTxnResponse) ProtoMessage() {}
 
 func (x *HeartbeatTxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[10]
+	mi := &file_range_rangepb_txn_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -950,7 +1015,7 @@ func (x *HeartbeatTxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatTxnResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatTxnResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{10}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *HeartbeatTxnResponse) GetTxn() *Transaction {
@@ -980,7 +1045,7 @@ type PushTxnRequest struct {
 
 func (x *PushTxnRequest) Reset() {
 	*x = PushTxnRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[11]
+	mi := &file_range_rangepb_txn_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -992,7 +1057,7 @@ func (x *PushTxnRequest) String() string {
 func (*PushTxnRequest) ProtoMessage() {}
 
 func (x *PushTxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[11]
+	mi := &file_range_rangepb_txn_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1005,7 +1070,7 @@ func (x *PushTxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushTxnRequest.ProtoReflect.Descriptor instead.
 func (*PushTxnRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{11}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PushTxnRequest) GetKey() []byte {
@@ -1052,7 +1117,7 @@ type PushTxnResponse struct {
 
 func (x *PushTxnResponse) Reset() {
 	*x = PushTxnResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[12]
+	mi := &file_range_rangepb_txn_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1064,7 +1129,7 @@ func (x *PushTxnResponse) String() string {
 func (*PushTxnResponse) ProtoMessage() {}
 
 func (x *PushTxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[12]
+	mi := &file_range_rangepb_txn_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1077,7 +1142,7 @@ func (x *PushTxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushTxnResponse.ProtoReflect.Descriptor instead.
 func (*PushTxnResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{12}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *PushTxnResponse) GetPusheeTxn() *Transaction {
@@ -1107,7 +1172,7 @@ type ResolveIntentRequest struct {
 
 func (x *ResolveIntentRequest) Reset() {
 	*x = ResolveIntentRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[13]
+	mi := &file_range_rangepb_txn_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1119,7 +1184,7 @@ func (x *ResolveIntentRequest) String() string {
 func (*ResolveIntentRequest) ProtoMessage() {}
 
 func (x *ResolveIntentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[13]
+	mi := &file_range_rangepb_txn_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1132,7 +1197,7 @@ func (x *ResolveIntentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveIntentRequest.ProtoReflect.Descriptor instead.
 func (*ResolveIntentRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{13}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ResolveIntentRequest) GetKey() []byte {
@@ -1179,7 +1244,7 @@ type ResolveIntentResponse struct {
 
 func (x *ResolveIntentResponse) Reset() {
 	*x = ResolveIntentResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[14]
+	mi := &file_range_rangepb_txn_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1191,7 +1256,7 @@ func (x *ResolveIntentResponse) String() string {
 func (*ResolveIntentResponse) ProtoMessage() {}
 
 func (x *ResolveIntentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[14]
+	mi := &file_range_rangepb_txn_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1204,7 +1269,7 @@ func (x *ResolveIntentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveIntentResponse.ProtoReflect.Descriptor instead.
 func (*ResolveIntentResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{14}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ResolveIntentResponse) GetResolved() bool {
@@ -1228,7 +1293,7 @@ type ResolveIntentRangeRequest struct {
 
 func (x *ResolveIntentRangeRequest) Reset() {
 	*x = ResolveIntentRangeRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[15]
+	mi := &file_range_rangepb_txn_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1240,7 +1305,7 @@ func (x *ResolveIntentRangeRequest) String() string {
 func (*ResolveIntentRangeRequest) ProtoMessage() {}
 
 func (x *ResolveIntentRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[15]
+	mi := &file_range_rangepb_txn_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1253,7 +1318,7 @@ func (x *ResolveIntentRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveIntentRangeRequest.ProtoReflect.Descriptor instead.
 func (*ResolveIntentRangeRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{15}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ResolveIntentRangeRequest) GetSpan() *Span {
@@ -1300,7 +1365,7 @@ type ResolveIntentRangeResponse struct {
 
 func (x *ResolveIntentRangeResponse) Reset() {
 	*x = ResolveIntentRangeResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[16]
+	mi := &file_range_rangepb_txn_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1312,7 +1377,7 @@ func (x *ResolveIntentRangeResponse) String() string {
 func (*ResolveIntentRangeResponse) ProtoMessage() {}
 
 func (x *ResolveIntentRangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[16]
+	mi := &file_range_rangepb_txn_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1325,7 +1390,7 @@ func (x *ResolveIntentRangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveIntentRangeResponse.ProtoReflect.Descriptor instead.
 func (*ResolveIntentRangeResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{16}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ResolveIntentRangeResponse) GetResolved() int64 {
@@ -1346,7 +1411,7 @@ type QueryTxnRequest struct {
 
 func (x *QueryTxnRequest) Reset() {
 	*x = QueryTxnRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[17]
+	mi := &file_range_rangepb_txn_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1358,7 +1423,7 @@ func (x *QueryTxnRequest) String() string {
 func (*QueryTxnRequest) ProtoMessage() {}
 
 func (x *QueryTxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[17]
+	mi := &file_range_rangepb_txn_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1371,7 +1436,7 @@ func (x *QueryTxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryTxnRequest.ProtoReflect.Descriptor instead.
 func (*QueryTxnRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{17}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *QueryTxnRequest) GetKey() []byte {
@@ -1399,7 +1464,7 @@ type QueryTxnResponse struct {
 
 func (x *QueryTxnResponse) Reset() {
 	*x = QueryTxnResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[18]
+	mi := &file_range_rangepb_txn_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1411,7 +1476,7 @@ func (x *QueryTxnResponse) String() string {
 func (*QueryTxnResponse) ProtoMessage() {}
 
 func (x *QueryTxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[18]
+	mi := &file_range_rangepb_txn_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1424,7 +1489,7 @@ func (x *QueryTxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryTxnResponse.ProtoReflect.Descriptor instead.
 func (*QueryTxnResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{18}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *QueryTxnResponse) GetQueriedTxn() *Transaction {
@@ -1461,7 +1526,7 @@ type QueryIntentRequest struct {
 
 func (x *QueryIntentRequest) Reset() {
 	*x = QueryIntentRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[19]
+	mi := &file_range_rangepb_txn_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1473,7 +1538,7 @@ func (x *QueryIntentRequest) String() string {
 func (*QueryIntentRequest) ProtoMessage() {}
 
 func (x *QueryIntentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[19]
+	mi := &file_range_rangepb_txn_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1486,7 +1551,7 @@ func (x *QueryIntentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryIntentRequest.ProtoReflect.Descriptor instead.
 func (*QueryIntentRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{19}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *QueryIntentRequest) GetKey() []byte {
@@ -1520,7 +1585,7 @@ type QueryIntentResponse struct {
 
 func (x *QueryIntentResponse) Reset() {
 	*x = QueryIntentResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[20]
+	mi := &file_range_rangepb_txn_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1532,7 +1597,7 @@ func (x *QueryIntentResponse) String() string {
 func (*QueryIntentResponse) ProtoMessage() {}
 
 func (x *QueryIntentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[20]
+	mi := &file_range_rangepb_txn_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1545,7 +1610,7 @@ func (x *QueryIntentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryIntentResponse.ProtoReflect.Descriptor instead.
 func (*QueryIntentResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{20}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *QueryIntentResponse) GetFound() bool {
@@ -1579,7 +1644,7 @@ type RecoverTxnRequest struct {
 
 func (x *RecoverTxnRequest) Reset() {
 	*x = RecoverTxnRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[21]
+	mi := &file_range_rangepb_txn_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1591,7 +1656,7 @@ func (x *RecoverTxnRequest) String() string {
 func (*RecoverTxnRequest) ProtoMessage() {}
 
 func (x *RecoverTxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[21]
+	mi := &file_range_rangepb_txn_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1604,7 +1669,7 @@ func (x *RecoverTxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoverTxnRequest.ProtoReflect.Descriptor instead.
 func (*RecoverTxnRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{21}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RecoverTxnRequest) GetKey() []byte {
@@ -1637,7 +1702,7 @@ type RecoverTxnResponse struct {
 
 func (x *RecoverTxnResponse) Reset() {
 	*x = RecoverTxnResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[22]
+	mi := &file_range_rangepb_txn_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1649,7 +1714,7 @@ func (x *RecoverTxnResponse) String() string {
 func (*RecoverTxnResponse) ProtoMessage() {}
 
 func (x *RecoverTxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[22]
+	mi := &file_range_rangepb_txn_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1662,7 +1727,7 @@ func (x *RecoverTxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoverTxnResponse.ProtoReflect.Descriptor instead.
 func (*RecoverTxnResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{22}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RecoverTxnResponse) GetRecoveredTxn() *Transaction {
@@ -1686,7 +1751,7 @@ type RefreshRequest struct {
 
 func (x *RefreshRequest) Reset() {
 	*x = RefreshRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[23]
+	mi := &file_range_rangepb_txn_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1698,7 +1763,7 @@ func (x *RefreshRequest) String() string {
 func (*RefreshRequest) ProtoMessage() {}
 
 func (x *RefreshRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[23]
+	mi := &file_range_rangepb_txn_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1711,7 +1776,7 @@ func (x *RefreshRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshRequest.ProtoReflect.Descriptor instead.
 func (*RefreshRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{23}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RefreshRequest) GetKey() []byte {
@@ -1736,7 +1801,7 @@ type RefreshResponse struct {
 
 func (x *RefreshResponse) Reset() {
 	*x = RefreshResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[24]
+	mi := &file_range_rangepb_txn_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1748,7 +1813,7 @@ func (x *RefreshResponse) String() string {
 func (*RefreshResponse) ProtoMessage() {}
 
 func (x *RefreshResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[24]
+	mi := &file_range_rangepb_txn_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1761,7 +1826,7 @@ func (x *RefreshResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshResponse.ProtoReflect.Descriptor instead.
 func (*RefreshResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{24}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{25}
 }
 
 type RefreshRangeRequest struct {
@@ -1774,7 +1839,7 @@ type RefreshRangeRequest struct {
 
 func (x *RefreshRangeRequest) Reset() {
 	*x = RefreshRangeRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[25]
+	mi := &file_range_rangepb_txn_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1786,7 +1851,7 @@ func (x *RefreshRangeRequest) String() string {
 func (*RefreshRangeRequest) ProtoMessage() {}
 
 func (x *RefreshRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[25]
+	mi := &file_range_rangepb_txn_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1799,7 +1864,7 @@ func (x *RefreshRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshRangeRequest.ProtoReflect.Descriptor instead.
 func (*RefreshRangeRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{25}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RefreshRangeRequest) GetSpan() *Span {
@@ -1824,7 +1889,7 @@ type RefreshRangeResponse struct {
 
 func (x *RefreshRangeResponse) Reset() {
 	*x = RefreshRangeResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[26]
+	mi := &file_range_rangepb_txn_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1836,7 +1901,7 @@ func (x *RefreshRangeResponse) String() string {
 func (*RefreshRangeResponse) ProtoMessage() {}
 
 func (x *RefreshRangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[26]
+	mi := &file_range_rangepb_txn_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1849,7 +1914,7 @@ func (x *RefreshRangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshRangeResponse.ProtoReflect.Descriptor instead.
 func (*RefreshRangeResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{26}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{27}
 }
 
 // TransactionRetryError: the transaction must restart (a new epoch at a
@@ -1865,7 +1930,7 @@ type TransactionRetryError struct {
 
 func (x *TransactionRetryError) Reset() {
 	*x = TransactionRetryError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[27]
+	mi := &file_range_rangepb_txn_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1877,7 +1942,7 @@ func (x *TransactionRetryError) String() string {
 func (*TransactionRetryError) ProtoMessage() {}
 
 func (x *TransactionRetryError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[27]
+	mi := &file_range_rangepb_txn_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1890,7 +1955,7 @@ func (x *TransactionRetryError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransactionRetryError.ProtoReflect.Descriptor instead.
 func (*TransactionRetryError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{27}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *TransactionRetryError) GetReason() TransactionRetryReason {
@@ -1925,7 +1990,7 @@ type TransactionAbortedError struct {
 
 func (x *TransactionAbortedError) Reset() {
 	*x = TransactionAbortedError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[28]
+	mi := &file_range_rangepb_txn_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1937,7 +2002,7 @@ func (x *TransactionAbortedError) String() string {
 func (*TransactionAbortedError) ProtoMessage() {}
 
 func (x *TransactionAbortedError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[28]
+	mi := &file_range_rangepb_txn_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1950,7 +2015,7 @@ func (x *TransactionAbortedError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransactionAbortedError.ProtoReflect.Descriptor instead.
 func (*TransactionAbortedError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{28}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *TransactionAbortedError) GetTxn() *Transaction {
@@ -1971,7 +2036,7 @@ type TransactionPushError struct {
 
 func (x *TransactionPushError) Reset() {
 	*x = TransactionPushError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[29]
+	mi := &file_range_rangepb_txn_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1983,7 +2048,7 @@ func (x *TransactionPushError) String() string {
 func (*TransactionPushError) ProtoMessage() {}
 
 func (x *TransactionPushError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[29]
+	mi := &file_range_rangepb_txn_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1996,7 +2061,7 @@ func (x *TransactionPushError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransactionPushError.ProtoReflect.Descriptor instead.
 func (*TransactionPushError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{29}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *TransactionPushError) GetPushee() *Transaction {
@@ -2019,7 +2084,7 @@ type IndeterminateCommitError struct {
 
 func (x *IndeterminateCommitError) Reset() {
 	*x = IndeterminateCommitError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[30]
+	mi := &file_range_rangepb_txn_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2031,7 +2096,7 @@ func (x *IndeterminateCommitError) String() string {
 func (*IndeterminateCommitError) ProtoMessage() {}
 
 func (x *IndeterminateCommitError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[30]
+	mi := &file_range_rangepb_txn_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2044,7 +2109,7 @@ func (x *IndeterminateCommitError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndeterminateCommitError.ProtoReflect.Descriptor instead.
 func (*IndeterminateCommitError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{30}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *IndeterminateCommitError) GetStagingTxn() *Transaction {
@@ -2066,7 +2131,7 @@ type TransactionStatusError struct {
 
 func (x *TransactionStatusError) Reset() {
 	*x = TransactionStatusError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[31]
+	mi := &file_range_rangepb_txn_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2078,7 +2143,7 @@ func (x *TransactionStatusError) String() string {
 func (*TransactionStatusError) ProtoMessage() {}
 
 func (x *TransactionStatusError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[31]
+	mi := &file_range_rangepb_txn_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2091,7 +2156,7 @@ func (x *TransactionStatusError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransactionStatusError.ProtoReflect.Descriptor instead.
 func (*TransactionStatusError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{31}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *TransactionStatusError) GetReason() string {
@@ -2119,7 +2184,7 @@ type Intent struct {
 
 func (x *Intent) Reset() {
 	*x = Intent{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[32]
+	mi := &file_range_rangepb_txn_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2131,7 +2196,7 @@ func (x *Intent) String() string {
 func (*Intent) ProtoMessage() {}
 
 func (x *Intent) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[32]
+	mi := &file_range_rangepb_txn_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2144,7 +2209,7 @@ func (x *Intent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Intent.ProtoReflect.Descriptor instead.
 func (*Intent) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{32}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Intent) GetKey() []byte {
@@ -2172,7 +2237,7 @@ type LockConflictError struct {
 
 func (x *LockConflictError) Reset() {
 	*x = LockConflictError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[33]
+	mi := &file_range_rangepb_txn_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2184,7 +2249,7 @@ func (x *LockConflictError) String() string {
 func (*LockConflictError) ProtoMessage() {}
 
 func (x *LockConflictError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[33]
+	mi := &file_range_rangepb_txn_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2197,7 +2262,7 @@ func (x *LockConflictError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LockConflictError.ProtoReflect.Descriptor instead.
 func (*LockConflictError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{33}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *LockConflictError) GetIntents() []*Intent {
@@ -2219,7 +2284,7 @@ type LockNotAvailableError struct {
 
 func (x *LockNotAvailableError) Reset() {
 	*x = LockNotAvailableError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[34]
+	mi := &file_range_rangepb_txn_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2231,7 +2296,7 @@ func (x *LockNotAvailableError) String() string {
 func (*LockNotAvailableError) ProtoMessage() {}
 
 func (x *LockNotAvailableError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[34]
+	mi := &file_range_rangepb_txn_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2244,7 +2309,7 @@ func (x *LockNotAvailableError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LockNotAvailableError.ProtoReflect.Descriptor instead.
 func (*LockNotAvailableError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{34}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *LockNotAvailableError) GetLock() *Intent {
@@ -2273,7 +2338,7 @@ type BatchTimestampBeforeGCError struct {
 
 func (x *BatchTimestampBeforeGCError) Reset() {
 	*x = BatchTimestampBeforeGCError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[35]
+	mi := &file_range_rangepb_txn_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2285,7 +2350,7 @@ func (x *BatchTimestampBeforeGCError) String() string {
 func (*BatchTimestampBeforeGCError) ProtoMessage() {}
 
 func (x *BatchTimestampBeforeGCError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[35]
+	mi := &file_range_rangepb_txn_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2298,7 +2363,7 @@ func (x *BatchTimestampBeforeGCError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchTimestampBeforeGCError.ProtoReflect.Descriptor instead.
 func (*BatchTimestampBeforeGCError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{35}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *BatchTimestampBeforeGCError) GetTimestamp() *Timestamp {
@@ -2330,7 +2395,7 @@ type ReadWithinUncertaintyIntervalError struct {
 
 func (x *ReadWithinUncertaintyIntervalError) Reset() {
 	*x = ReadWithinUncertaintyIntervalError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[36]
+	mi := &file_range_rangepb_txn_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2342,7 +2407,7 @@ func (x *ReadWithinUncertaintyIntervalError) String() string {
 func (*ReadWithinUncertaintyIntervalError) ProtoMessage() {}
 
 func (x *ReadWithinUncertaintyIntervalError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[36]
+	mi := &file_range_rangepb_txn_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2355,7 +2420,7 @@ func (x *ReadWithinUncertaintyIntervalError) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use ReadWithinUncertaintyIntervalError.ProtoReflect.Descriptor instead.
 func (*ReadWithinUncertaintyIntervalError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{36}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ReadWithinUncertaintyIntervalError) GetKey() []byte {
@@ -2405,7 +2470,7 @@ const file_range_rangepb_txn_proto_rawDesc = "" +
 	"\x0fwrite_timestamp\x18\x04 \x01(\v2\x1b.meridian.rangepb.TimestampR\x0ewriteTimestamp\x12@\n" +
 	"\rmin_timestamp\x18\x05 \x01(\v2\x1b.meridian.rangepb.TimestampR\fminTimestamp\x12\x1a\n" +
 	"\bsequence\x18\x06 \x01(\x05R\bsequence\x12\x1a\n" +
-	"\bpriority\x18\a \x01(\x05R\bpriority\"\xb8\x04\n" +
+	"\bpriority\x18\a \x01(\x05R\bpriority\"\x8e\x05\n" +
 	"\vTransaction\x12-\n" +
 	"\x04meta\x18\x01 \x01(\v2\x19.meridian.rangepb.TxnMetaR\x04meta\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12;\n" +
@@ -2416,7 +2481,12 @@ const file_range_rangepb_txn_proto_rawDesc = "" +
 	"\n" +
 	"lock_spans\x18\a \x03(\v2\x16.meridian.rangepb.SpanR\tlockSpans\x12G\n" +
 	"\x10ignored_seq_nums\x18\b \x03(\v2\x1d.meridian.rangepb.SeqNumRangeR\x0eignoredSeqNums\x12J\n" +
-	"\x10in_flight_writes\x18\t \x03(\v2 .meridian.rangepb.SequencedWriteR\x0einFlightWrites\">\n" +
+	"\x10in_flight_writes\x18\t \x03(\v2 .meridian.rangepb.SequencedWriteR\x0einFlightWrites\x12T\n" +
+	"\x13observed_timestamps\x18\n" +
+	" \x03(\v2#.meridian.rangepb.ObservedTimestampR\x12observedTimestamps\"g\n" +
+	"\x11ObservedTimestamp\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\x05R\x06nodeId\x129\n" +
+	"\ttimestamp\x18\x02 \x01(\v2\x1b.meridian.rangepb.TimestampR\ttimestamp\">\n" +
 	"\x0eSequencedWrite\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x1a\n" +
 	"\bsequence\x18\x02 \x01(\x05R\bsequence\"5\n" +
@@ -2566,115 +2636,118 @@ func file_range_rangepb_txn_proto_rawDescGZIP() []byte {
 }
 
 var file_range_rangepb_txn_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_range_rangepb_txn_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_range_rangepb_txn_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_range_rangepb_txn_proto_goTypes = []any{
 	(TransactionStatus)(0),                     // 0: meridian.rangepb.TransactionStatus
 	(PushTxnType)(0),                           // 1: meridian.rangepb.PushTxnType
 	(TransactionRetryReason)(0),                // 2: meridian.rangepb.TransactionRetryReason
 	(*TxnMeta)(nil),                            // 3: meridian.rangepb.TxnMeta
 	(*Transaction)(nil),                        // 4: meridian.rangepb.Transaction
-	(*SequencedWrite)(nil),                     // 5: meridian.rangepb.SequencedWrite
-	(*SeqNumRange)(nil),                        // 6: meridian.rangepb.SeqNumRange
-	(*TxnRecord)(nil),                          // 7: meridian.rangepb.TxnRecord
-	(*TxnLockSpans)(nil),                       // 8: meridian.rangepb.TxnLockSpans
-	(*AbortSpanEntry)(nil),                     // 9: meridian.rangepb.AbortSpanEntry
-	(*EndTxnRequest)(nil),                      // 10: meridian.rangepb.EndTxnRequest
-	(*EndTxnResponse)(nil),                     // 11: meridian.rangepb.EndTxnResponse
-	(*HeartbeatTxnRequest)(nil),                // 12: meridian.rangepb.HeartbeatTxnRequest
-	(*HeartbeatTxnResponse)(nil),               // 13: meridian.rangepb.HeartbeatTxnResponse
-	(*PushTxnRequest)(nil),                     // 14: meridian.rangepb.PushTxnRequest
-	(*PushTxnResponse)(nil),                    // 15: meridian.rangepb.PushTxnResponse
-	(*ResolveIntentRequest)(nil),               // 16: meridian.rangepb.ResolveIntentRequest
-	(*ResolveIntentResponse)(nil),              // 17: meridian.rangepb.ResolveIntentResponse
-	(*ResolveIntentRangeRequest)(nil),          // 18: meridian.rangepb.ResolveIntentRangeRequest
-	(*ResolveIntentRangeResponse)(nil),         // 19: meridian.rangepb.ResolveIntentRangeResponse
-	(*QueryTxnRequest)(nil),                    // 20: meridian.rangepb.QueryTxnRequest
-	(*QueryTxnResponse)(nil),                   // 21: meridian.rangepb.QueryTxnResponse
-	(*QueryIntentRequest)(nil),                 // 22: meridian.rangepb.QueryIntentRequest
-	(*QueryIntentResponse)(nil),                // 23: meridian.rangepb.QueryIntentResponse
-	(*RecoverTxnRequest)(nil),                  // 24: meridian.rangepb.RecoverTxnRequest
-	(*RecoverTxnResponse)(nil),                 // 25: meridian.rangepb.RecoverTxnResponse
-	(*RefreshRequest)(nil),                     // 26: meridian.rangepb.RefreshRequest
-	(*RefreshResponse)(nil),                    // 27: meridian.rangepb.RefreshResponse
-	(*RefreshRangeRequest)(nil),                // 28: meridian.rangepb.RefreshRangeRequest
-	(*RefreshRangeResponse)(nil),               // 29: meridian.rangepb.RefreshRangeResponse
-	(*TransactionRetryError)(nil),              // 30: meridian.rangepb.TransactionRetryError
-	(*TransactionAbortedError)(nil),            // 31: meridian.rangepb.TransactionAbortedError
-	(*TransactionPushError)(nil),               // 32: meridian.rangepb.TransactionPushError
-	(*IndeterminateCommitError)(nil),           // 33: meridian.rangepb.IndeterminateCommitError
-	(*TransactionStatusError)(nil),             // 34: meridian.rangepb.TransactionStatusError
-	(*Intent)(nil),                             // 35: meridian.rangepb.Intent
-	(*LockConflictError)(nil),                  // 36: meridian.rangepb.LockConflictError
-	(*LockNotAvailableError)(nil),              // 37: meridian.rangepb.LockNotAvailableError
-	(*BatchTimestampBeforeGCError)(nil),        // 38: meridian.rangepb.BatchTimestampBeforeGCError
-	(*ReadWithinUncertaintyIntervalError)(nil), // 39: meridian.rangepb.ReadWithinUncertaintyIntervalError
-	(*Timestamp)(nil),                          // 40: meridian.rangepb.Timestamp
-	(*Span)(nil),                               // 41: meridian.rangepb.Span
+	(*ObservedTimestamp)(nil),                  // 5: meridian.rangepb.ObservedTimestamp
+	(*SequencedWrite)(nil),                     // 6: meridian.rangepb.SequencedWrite
+	(*SeqNumRange)(nil),                        // 7: meridian.rangepb.SeqNumRange
+	(*TxnRecord)(nil),                          // 8: meridian.rangepb.TxnRecord
+	(*TxnLockSpans)(nil),                       // 9: meridian.rangepb.TxnLockSpans
+	(*AbortSpanEntry)(nil),                     // 10: meridian.rangepb.AbortSpanEntry
+	(*EndTxnRequest)(nil),                      // 11: meridian.rangepb.EndTxnRequest
+	(*EndTxnResponse)(nil),                     // 12: meridian.rangepb.EndTxnResponse
+	(*HeartbeatTxnRequest)(nil),                // 13: meridian.rangepb.HeartbeatTxnRequest
+	(*HeartbeatTxnResponse)(nil),               // 14: meridian.rangepb.HeartbeatTxnResponse
+	(*PushTxnRequest)(nil),                     // 15: meridian.rangepb.PushTxnRequest
+	(*PushTxnResponse)(nil),                    // 16: meridian.rangepb.PushTxnResponse
+	(*ResolveIntentRequest)(nil),               // 17: meridian.rangepb.ResolveIntentRequest
+	(*ResolveIntentResponse)(nil),              // 18: meridian.rangepb.ResolveIntentResponse
+	(*ResolveIntentRangeRequest)(nil),          // 19: meridian.rangepb.ResolveIntentRangeRequest
+	(*ResolveIntentRangeResponse)(nil),         // 20: meridian.rangepb.ResolveIntentRangeResponse
+	(*QueryTxnRequest)(nil),                    // 21: meridian.rangepb.QueryTxnRequest
+	(*QueryTxnResponse)(nil),                   // 22: meridian.rangepb.QueryTxnResponse
+	(*QueryIntentRequest)(nil),                 // 23: meridian.rangepb.QueryIntentRequest
+	(*QueryIntentResponse)(nil),                // 24: meridian.rangepb.QueryIntentResponse
+	(*RecoverTxnRequest)(nil),                  // 25: meridian.rangepb.RecoverTxnRequest
+	(*RecoverTxnResponse)(nil),                 // 26: meridian.rangepb.RecoverTxnResponse
+	(*RefreshRequest)(nil),                     // 27: meridian.rangepb.RefreshRequest
+	(*RefreshResponse)(nil),                    // 28: meridian.rangepb.RefreshResponse
+	(*RefreshRangeRequest)(nil),                // 29: meridian.rangepb.RefreshRangeRequest
+	(*RefreshRangeResponse)(nil),               // 30: meridian.rangepb.RefreshRangeResponse
+	(*TransactionRetryError)(nil),              // 31: meridian.rangepb.TransactionRetryError
+	(*TransactionAbortedError)(nil),            // 32: meridian.rangepb.TransactionAbortedError
+	(*TransactionPushError)(nil),               // 33: meridian.rangepb.TransactionPushError
+	(*IndeterminateCommitError)(nil),           // 34: meridian.rangepb.IndeterminateCommitError
+	(*TransactionStatusError)(nil),             // 35: meridian.rangepb.TransactionStatusError
+	(*Intent)(nil),                             // 36: meridian.rangepb.Intent
+	(*LockConflictError)(nil),                  // 37: meridian.rangepb.LockConflictError
+	(*LockNotAvailableError)(nil),              // 38: meridian.rangepb.LockNotAvailableError
+	(*BatchTimestampBeforeGCError)(nil),        // 39: meridian.rangepb.BatchTimestampBeforeGCError
+	(*ReadWithinUncertaintyIntervalError)(nil), // 40: meridian.rangepb.ReadWithinUncertaintyIntervalError
+	(*Timestamp)(nil),                          // 41: meridian.rangepb.Timestamp
+	(*Span)(nil),                               // 42: meridian.rangepb.Span
 }
 var file_range_rangepb_txn_proto_depIdxs = []int32{
-	40, // 0: meridian.rangepb.TxnMeta.write_timestamp:type_name -> meridian.rangepb.Timestamp
-	40, // 1: meridian.rangepb.TxnMeta.min_timestamp:type_name -> meridian.rangepb.Timestamp
+	41, // 0: meridian.rangepb.TxnMeta.write_timestamp:type_name -> meridian.rangepb.Timestamp
+	41, // 1: meridian.rangepb.TxnMeta.min_timestamp:type_name -> meridian.rangepb.Timestamp
 	3,  // 2: meridian.rangepb.Transaction.meta:type_name -> meridian.rangepb.TxnMeta
 	0,  // 3: meridian.rangepb.Transaction.status:type_name -> meridian.rangepb.TransactionStatus
-	40, // 4: meridian.rangepb.Transaction.read_timestamp:type_name -> meridian.rangepb.Timestamp
-	40, // 5: meridian.rangepb.Transaction.last_heartbeat:type_name -> meridian.rangepb.Timestamp
-	40, // 6: meridian.rangepb.Transaction.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
-	41, // 7: meridian.rangepb.Transaction.lock_spans:type_name -> meridian.rangepb.Span
-	6,  // 8: meridian.rangepb.Transaction.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
-	5,  // 9: meridian.rangepb.Transaction.in_flight_writes:type_name -> meridian.rangepb.SequencedWrite
-	3,  // 10: meridian.rangepb.TxnRecord.meta:type_name -> meridian.rangepb.TxnMeta
-	0,  // 11: meridian.rangepb.TxnRecord.status:type_name -> meridian.rangepb.TransactionStatus
-	40, // 12: meridian.rangepb.TxnRecord.last_heartbeat:type_name -> meridian.rangepb.Timestamp
-	41, // 13: meridian.rangepb.TxnRecord.lock_spans:type_name -> meridian.rangepb.Span
-	6,  // 14: meridian.rangepb.TxnRecord.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
-	5,  // 15: meridian.rangepb.TxnRecord.in_flight_writes:type_name -> meridian.rangepb.SequencedWrite
-	41, // 16: meridian.rangepb.TxnLockSpans.spans:type_name -> meridian.rangepb.Span
-	40, // 17: meridian.rangepb.AbortSpanEntry.aborted_at:type_name -> meridian.rangepb.Timestamp
-	41, // 18: meridian.rangepb.EndTxnRequest.lock_spans:type_name -> meridian.rangepb.Span
-	5,  // 19: meridian.rangepb.EndTxnRequest.in_flight_writes:type_name -> meridian.rangepb.SequencedWrite
-	4,  // 20: meridian.rangepb.EndTxnResponse.txn:type_name -> meridian.rangepb.Transaction
-	40, // 21: meridian.rangepb.HeartbeatTxnRequest.now:type_name -> meridian.rangepb.Timestamp
-	4,  // 22: meridian.rangepb.HeartbeatTxnResponse.txn:type_name -> meridian.rangepb.Transaction
-	3,  // 23: meridian.rangepb.PushTxnRequest.pushee:type_name -> meridian.rangepb.TxnMeta
-	40, // 24: meridian.rangepb.PushTxnRequest.push_to:type_name -> meridian.rangepb.Timestamp
-	1,  // 25: meridian.rangepb.PushTxnRequest.push_type:type_name -> meridian.rangepb.PushTxnType
-	4,  // 26: meridian.rangepb.PushTxnResponse.pushee_txn:type_name -> meridian.rangepb.Transaction
-	3,  // 27: meridian.rangepb.ResolveIntentRequest.txn:type_name -> meridian.rangepb.TxnMeta
-	0,  // 28: meridian.rangepb.ResolveIntentRequest.status:type_name -> meridian.rangepb.TransactionStatus
-	6,  // 29: meridian.rangepb.ResolveIntentRequest.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
-	41, // 30: meridian.rangepb.ResolveIntentRangeRequest.span:type_name -> meridian.rangepb.Span
-	3,  // 31: meridian.rangepb.ResolveIntentRangeRequest.txn:type_name -> meridian.rangepb.TxnMeta
-	0,  // 32: meridian.rangepb.ResolveIntentRangeRequest.status:type_name -> meridian.rangepb.TransactionStatus
-	6,  // 33: meridian.rangepb.ResolveIntentRangeRequest.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
-	3,  // 34: meridian.rangepb.QueryTxnRequest.txn:type_name -> meridian.rangepb.TxnMeta
-	4,  // 35: meridian.rangepb.QueryTxnResponse.queried_txn:type_name -> meridian.rangepb.Transaction
-	3,  // 36: meridian.rangepb.QueryIntentRequest.txn:type_name -> meridian.rangepb.TxnMeta
-	40, // 37: meridian.rangepb.QueryIntentResponse.timestamp:type_name -> meridian.rangepb.Timestamp
-	3,  // 38: meridian.rangepb.RecoverTxnRequest.txn:type_name -> meridian.rangepb.TxnMeta
-	4,  // 39: meridian.rangepb.RecoverTxnResponse.recovered_txn:type_name -> meridian.rangepb.Transaction
-	40, // 40: meridian.rangepb.RefreshRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
-	41, // 41: meridian.rangepb.RefreshRangeRequest.span:type_name -> meridian.rangepb.Span
-	40, // 42: meridian.rangepb.RefreshRangeRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
-	2,  // 43: meridian.rangepb.TransactionRetryError.reason:type_name -> meridian.rangepb.TransactionRetryReason
-	4,  // 44: meridian.rangepb.TransactionRetryError.txn:type_name -> meridian.rangepb.Transaction
-	4,  // 45: meridian.rangepb.TransactionAbortedError.txn:type_name -> meridian.rangepb.Transaction
-	4,  // 46: meridian.rangepb.TransactionPushError.pushee:type_name -> meridian.rangepb.Transaction
-	4,  // 47: meridian.rangepb.IndeterminateCommitError.staging_txn:type_name -> meridian.rangepb.Transaction
-	4,  // 48: meridian.rangepb.TransactionStatusError.txn:type_name -> meridian.rangepb.Transaction
-	3,  // 49: meridian.rangepb.Intent.txn:type_name -> meridian.rangepb.TxnMeta
-	35, // 50: meridian.rangepb.LockConflictError.intents:type_name -> meridian.rangepb.Intent
-	35, // 51: meridian.rangepb.LockNotAvailableError.lock:type_name -> meridian.rangepb.Intent
-	40, // 52: meridian.rangepb.BatchTimestampBeforeGCError.timestamp:type_name -> meridian.rangepb.Timestamp
-	40, // 53: meridian.rangepb.BatchTimestampBeforeGCError.threshold:type_name -> meridian.rangepb.Timestamp
-	40, // 54: meridian.rangepb.ReadWithinUncertaintyIntervalError.read_timestamp:type_name -> meridian.rangepb.Timestamp
-	40, // 55: meridian.rangepb.ReadWithinUncertaintyIntervalError.value_timestamp:type_name -> meridian.rangepb.Timestamp
-	40, // 56: meridian.rangepb.ReadWithinUncertaintyIntervalError.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
-	40, // 57: meridian.rangepb.ReadWithinUncertaintyIntervalError.local_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
-	58, // [58:58] is the sub-list for method output_type
-	58, // [58:58] is the sub-list for method input_type
-	58, // [58:58] is the sub-list for extension type_name
-	58, // [58:58] is the sub-list for extension extendee
-	0,  // [0:58] is the sub-list for field type_name
+	41, // 4: meridian.rangepb.Transaction.read_timestamp:type_name -> meridian.rangepb.Timestamp
+	41, // 5: meridian.rangepb.Transaction.last_heartbeat:type_name -> meridian.rangepb.Timestamp
+	41, // 6: meridian.rangepb.Transaction.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
+	42, // 7: meridian.rangepb.Transaction.lock_spans:type_name -> meridian.rangepb.Span
+	7,  // 8: meridian.rangepb.Transaction.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
+	6,  // 9: meridian.rangepb.Transaction.in_flight_writes:type_name -> meridian.rangepb.SequencedWrite
+	5,  // 10: meridian.rangepb.Transaction.observed_timestamps:type_name -> meridian.rangepb.ObservedTimestamp
+	41, // 11: meridian.rangepb.ObservedTimestamp.timestamp:type_name -> meridian.rangepb.Timestamp
+	3,  // 12: meridian.rangepb.TxnRecord.meta:type_name -> meridian.rangepb.TxnMeta
+	0,  // 13: meridian.rangepb.TxnRecord.status:type_name -> meridian.rangepb.TransactionStatus
+	41, // 14: meridian.rangepb.TxnRecord.last_heartbeat:type_name -> meridian.rangepb.Timestamp
+	42, // 15: meridian.rangepb.TxnRecord.lock_spans:type_name -> meridian.rangepb.Span
+	7,  // 16: meridian.rangepb.TxnRecord.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
+	6,  // 17: meridian.rangepb.TxnRecord.in_flight_writes:type_name -> meridian.rangepb.SequencedWrite
+	42, // 18: meridian.rangepb.TxnLockSpans.spans:type_name -> meridian.rangepb.Span
+	41, // 19: meridian.rangepb.AbortSpanEntry.aborted_at:type_name -> meridian.rangepb.Timestamp
+	42, // 20: meridian.rangepb.EndTxnRequest.lock_spans:type_name -> meridian.rangepb.Span
+	6,  // 21: meridian.rangepb.EndTxnRequest.in_flight_writes:type_name -> meridian.rangepb.SequencedWrite
+	4,  // 22: meridian.rangepb.EndTxnResponse.txn:type_name -> meridian.rangepb.Transaction
+	41, // 23: meridian.rangepb.HeartbeatTxnRequest.now:type_name -> meridian.rangepb.Timestamp
+	4,  // 24: meridian.rangepb.HeartbeatTxnResponse.txn:type_name -> meridian.rangepb.Transaction
+	3,  // 25: meridian.rangepb.PushTxnRequest.pushee:type_name -> meridian.rangepb.TxnMeta
+	41, // 26: meridian.rangepb.PushTxnRequest.push_to:type_name -> meridian.rangepb.Timestamp
+	1,  // 27: meridian.rangepb.PushTxnRequest.push_type:type_name -> meridian.rangepb.PushTxnType
+	4,  // 28: meridian.rangepb.PushTxnResponse.pushee_txn:type_name -> meridian.rangepb.Transaction
+	3,  // 29: meridian.rangepb.ResolveIntentRequest.txn:type_name -> meridian.rangepb.TxnMeta
+	0,  // 30: meridian.rangepb.ResolveIntentRequest.status:type_name -> meridian.rangepb.TransactionStatus
+	7,  // 31: meridian.rangepb.ResolveIntentRequest.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
+	42, // 32: meridian.rangepb.ResolveIntentRangeRequest.span:type_name -> meridian.rangepb.Span
+	3,  // 33: meridian.rangepb.ResolveIntentRangeRequest.txn:type_name -> meridian.rangepb.TxnMeta
+	0,  // 34: meridian.rangepb.ResolveIntentRangeRequest.status:type_name -> meridian.rangepb.TransactionStatus
+	7,  // 35: meridian.rangepb.ResolveIntentRangeRequest.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
+	3,  // 36: meridian.rangepb.QueryTxnRequest.txn:type_name -> meridian.rangepb.TxnMeta
+	4,  // 37: meridian.rangepb.QueryTxnResponse.queried_txn:type_name -> meridian.rangepb.Transaction
+	3,  // 38: meridian.rangepb.QueryIntentRequest.txn:type_name -> meridian.rangepb.TxnMeta
+	41, // 39: meridian.rangepb.QueryIntentResponse.timestamp:type_name -> meridian.rangepb.Timestamp
+	3,  // 40: meridian.rangepb.RecoverTxnRequest.txn:type_name -> meridian.rangepb.TxnMeta
+	4,  // 41: meridian.rangepb.RecoverTxnResponse.recovered_txn:type_name -> meridian.rangepb.Transaction
+	41, // 42: meridian.rangepb.RefreshRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
+	42, // 43: meridian.rangepb.RefreshRangeRequest.span:type_name -> meridian.rangepb.Span
+	41, // 44: meridian.rangepb.RefreshRangeRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
+	2,  // 45: meridian.rangepb.TransactionRetryError.reason:type_name -> meridian.rangepb.TransactionRetryReason
+	4,  // 46: meridian.rangepb.TransactionRetryError.txn:type_name -> meridian.rangepb.Transaction
+	4,  // 47: meridian.rangepb.TransactionAbortedError.txn:type_name -> meridian.rangepb.Transaction
+	4,  // 48: meridian.rangepb.TransactionPushError.pushee:type_name -> meridian.rangepb.Transaction
+	4,  // 49: meridian.rangepb.IndeterminateCommitError.staging_txn:type_name -> meridian.rangepb.Transaction
+	4,  // 50: meridian.rangepb.TransactionStatusError.txn:type_name -> meridian.rangepb.Transaction
+	3,  // 51: meridian.rangepb.Intent.txn:type_name -> meridian.rangepb.TxnMeta
+	36, // 52: meridian.rangepb.LockConflictError.intents:type_name -> meridian.rangepb.Intent
+	36, // 53: meridian.rangepb.LockNotAvailableError.lock:type_name -> meridian.rangepb.Intent
+	41, // 54: meridian.rangepb.BatchTimestampBeforeGCError.timestamp:type_name -> meridian.rangepb.Timestamp
+	41, // 55: meridian.rangepb.BatchTimestampBeforeGCError.threshold:type_name -> meridian.rangepb.Timestamp
+	41, // 56: meridian.rangepb.ReadWithinUncertaintyIntervalError.read_timestamp:type_name -> meridian.rangepb.Timestamp
+	41, // 57: meridian.rangepb.ReadWithinUncertaintyIntervalError.value_timestamp:type_name -> meridian.rangepb.Timestamp
+	41, // 58: meridian.rangepb.ReadWithinUncertaintyIntervalError.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
+	41, // 59: meridian.rangepb.ReadWithinUncertaintyIntervalError.local_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
+	60, // [60:60] is the sub-list for method output_type
+	60, // [60:60] is the sub-list for method input_type
+	60, // [60:60] is the sub-list for extension type_name
+	60, // [60:60] is the sub-list for extension extendee
+	0,  // [0:60] is the sub-list for field type_name
 }
 
 func init() { file_range_rangepb_txn_proto_init() }
@@ -2689,7 +2762,7 @@ func file_range_rangepb_txn_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_range_rangepb_txn_proto_rawDesc), len(file_range_rangepb_txn_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   37,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -247,6 +247,15 @@ func (t *Txn) revoke(ctx context.Context, ids []uint32) error {
 			return err
 		}
 	}
+	// The records are read at the present: a lease taken since the
+	// transaction began, recorded after the transaction observed the
+	// record's node, would otherwise be certain to be after its reads
+	// (observed timestamps), go unseen here, and fail the refresh up to
+	// the revocation's timestamp below, restarting the schema change. A
+	// move that fails here would fail there as well.
+	if err := t.ts.ForwardTimestamp(ctx, t.m.cfg.Clock.Now()); err != nil {
+		return err
+	}
 	var records []record
 	holders := map[int32]bool{}
 	for _, id := range ids {
