@@ -21,10 +21,13 @@ import (
 // conn is one client connection. Only its own goroutine touches it, except
 // for cancelQuery and the notifications (notify, notifier).
 type conn struct {
-	s   *Server
-	nc  net.Conn
-	be  *pgproto3.Backend
-	bw  *bufio.Writer
+	s  *Server
+	nc net.Conn
+	be *pgproto3.Backend
+	bw *bufio.Writer
+	// out is what bw writes to: the connection, counting the bytes that
+	// went out (see resultWriter.Rewind).
+	out *countingWriter
 	err error // the first write error; the connection is then dead
 	// ahead is a message (or aheadErr the error) read ahead by syncNext,
 	// which receive returns before reading on.
@@ -181,7 +184,8 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 // setConn (re)builds the message codec over nc, as after a TLS upgrade.
 func (c *conn) setConn(nc net.Conn) {
 	c.nc = nc
-	c.bw = bufio.NewWriterSize(nc, 32<<10)
+	c.out = &countingWriter{w: nc}
+	c.bw = bufio.NewWriterSize(c.out, 32<<10)
 	c.be = pgproto3.NewBackend(nc, c.bw)
 	c.be.SetMaxBodyLen(c.s.cfg.MaxMessageSize)
 }
@@ -847,6 +851,40 @@ type resultWriter struct {
 	simple bool
 	// start is when the statement being written started.
 	start time.Time
+	// markSent and markBuffered are the output at the last Mark: bytes
+	// sent, bytes buffered.
+	markSent     int64
+	markBuffered int
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (cw *countingWriter) Write(p []byte) (int, error) {
+	n, err := cw.w.Write(p)
+	cw.n += int64(n)
+	return n, err
+}
+
+var _ Rewinder = (*resultWriter)(nil)
+
+func (w *resultWriter) Mark() {
+	w.markSent, w.markBuffered = w.c.out.n, w.c.bw.Buffered()
+}
+
+// Rewind drops the buffered output if all of it came after the mark and
+// none went out since (the buffer holds 32 KiB: a query string's answer
+// up to that size).
+func (w *resultWriter) Rewind() bool {
+	c := w.c
+	if c.err != nil || c.out.n != w.markSent || w.markBuffered != 0 {
+		return false
+	}
+	c.bw.Reset(c.out)
+	return true
 }
 
 func newResultWriter(c *conn, simple bool) *resultWriter {

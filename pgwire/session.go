@@ -148,6 +148,18 @@ type Column struct {
 // ResultWriter receives a statement's results. In the simple protocol the
 // columns go out as a RowDescription; in the extended protocol the client
 // learns them from Describe, and Columns is not sent.
+// Rewinder is a ResultWriter whose output can be taken back while none of
+// it has reached the client: a query string whose implicit transaction
+// must run again (40001) then runs again unseen, as the client expects of
+// a query string outside a transaction block.
+type Rewinder interface {
+	// Mark notes where the output is.
+	Mark()
+	// Rewind drops the output written since the last Mark and reports
+	// whether it could: not once any of it went out.
+	Rewind() bool
+}
+
 // CopyWriter sends the data of a COPY ... TO STDOUT.
 type CopyWriter interface {
 	Write(data []byte) error

@@ -87,6 +87,9 @@ func (s *session) AdvisoryLock(e *sem.EvalCtx, space uint8, key int64, shared, x
 	if err != nil || !took {
 		return false, err
 	}
+	if !xact {
+		s.sessionEffects++
+	}
 	n := s.advisory.held[l]
 	if n == nil {
 		n = &[2][2]int{}
@@ -110,12 +113,14 @@ func (s *session) AdvisoryUnlock(e *sem.EvalCtx, space uint8, key int64, shared 
 	if err != nil {
 		return false, err
 	}
+	s.sessionEffects++
 	s.forget(l, advisory.SessionScope, mode, false)
 	return had, nil
 }
 
 // AdvisoryUnlockAll implements sem.AdvisoryLocks.
 func (s *session) AdvisoryUnlockAll(e *sem.EvalCtx) error {
+	s.sessionEffects++
 	return s.releaseAll(e.Ctx, advisory.SessionScope)
 }
 

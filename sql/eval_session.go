@@ -1,6 +1,10 @@
 package sql
 
-import "github.com/meridiandb/meridian/sql/sem"
+import (
+	"time"
+
+	"github.com/meridiandb/meridian/sql/sem"
+)
 
 // What sem's functions of the session (current_user, set_config, ...)
 // ask of it.
@@ -14,6 +18,12 @@ func (s *session) SessionUser() string { return s.user }
 
 // BackendPID implements sem.Session.
 func (s *session) BackendPID() uint32 { return s.pid }
+
+func (s *session) QueryStart() time.Time {
+	s.activity.mu.Lock()
+	defer s.activity.mu.Unlock()
+	return s.activity.row.QueryStart
+}
 
 // Setting implements sem.Session.
 func (s *session) Setting(name string) (string, error) { return s.setting(name) }

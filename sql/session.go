@@ -238,6 +238,10 @@ type session struct {
 	// commit's error for them (insert_deferred.go).
 	commitsAfter kvapi.Txn
 	onCommitErr  func(error) error
+	// sessionEffects counts what statements did to the session outside
+	// any transaction (session advisory locks taken or released): a
+	// query string that did any is not run again (batch_retry.go).
+	sessionEffects int
 	// advisory are the advisory locks the session holds
 	// (advisory_locks.go); warnings are notices its functions raised,
 	// sent with the statement's result.
@@ -363,11 +367,8 @@ func (s *session) ExecSimple(ctx context.Context, query string, w pgwire.ResultW
 	// a lone statement commits on its own, retried if need be).
 	s.pipelined = len(stmts) > 1 || s.implicit
 	defer func() { s.pipelined = false }()
-	if err := s.execStmts(ctx, stmts, w); err != nil {
+	if err := s.execStmtsRetrying(ctx, stmts, w); err != nil {
 		return err
-	}
-	if s.implicit {
-		return s.endImplicit(ctx, true)
 	}
 	if s.txn == nil {
 		s.endTxnSettings(true)

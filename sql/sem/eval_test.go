@@ -3,6 +3,7 @@ package sem_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
@@ -84,9 +85,10 @@ func TestEvalAlone(t *testing.T) {
 
 type fakeSession struct{ set map[string]string }
 
-func (s *fakeSession) User() string        { return "alice" }
-func (s *fakeSession) BackendPID() uint32  { return 42 }
-func (s *fakeSession) SessionUser() string { return s.User() }
+func (s *fakeSession) User() string          { return "alice" }
+func (s *fakeSession) BackendPID() uint32    { return 42 }
+func (s *fakeSession) QueryStart() time.Time { return time.Time{} }
+func (s *fakeSession) SessionUser() string   { return s.User() }
 func (s *fakeSession) Setting(name string) (string, error) {
 	if v, ok := s.set[name]; ok {
 		return v, nil

@@ -1,6 +1,10 @@
 package sem
 
-import "github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+import (
+	"time"
+
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+)
 
 // Catalog is what evaluation needs of the catalog: the relation a
 // ::regclass cast names. Package sql implements it, once per statement;
@@ -37,6 +41,9 @@ type Session interface {
 	// BackendPID is the process ID the session gave its client for
 	// CancelRequest.
 	BackendPID() uint32
+	// QueryStart is when the query string (or the extended protocol's
+	// execution) now running arrived, the same in each of its attempts.
+	QueryStart() time.Time
 	// Setting is the current value of a setting (SHOW name).
 	Setting(name string) (string, error)
 	// SetConfig is SET name = value (SET LOCAL when local); it returns
