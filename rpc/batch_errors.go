@@ -9,14 +9,13 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/cockroachdb/errors"
-	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
 )
 
-// The range layer's typed errors cross the wire as a rangepb.Error: the
-// detail carries the fields the sender acts on (the lease to try next, the
-// descriptor to refresh its cache with), the message the text. On the
-// other side they become the same Go types again, so that a sender's retry
+// The range layer's typed errors are rangepb's messages: they cross the
+// wire as a rangepb.Error's detail, as they are (the lease to try next, the
+// descriptor to refresh a cache with), with the text as the message. On
+// the other side the detail is the error again, so that a sender's retry
 // logic works with errors.As whether the replica was local or remote.
 
 // EncodeBatchError turns an error a Node returned for a batch into its wire
@@ -60,40 +59,26 @@ func encodeBatchError(err error) *rangepb.Error {
 		return e
 	}
 	var (
-		nlhe  *kvserver.NotLeaseHolderError
-		rnf   *kvserver.RangeNotFoundError
-		rkm   *kvserver.RangeKeyMismatchError
-		ambig *kvserver.AmbiguousResultError
-		isk   *kvserver.InvalidSplitKeyError
-		cme   *kvserver.CannotMergeError
+		nlhe  *rangepb.NotLeaseHolderError
+		rnf   *rangepb.RangeNotFoundError
+		rkm   *rangepb.RangeKeyMismatchError
+		ambig *rangepb.AmbiguousResultError
+		isk   *rangepb.InvalidSplitKeyError
+		cme   *rangepb.CannotMergeError
 	)
 	switch {
 	case errors.As(err, &nlhe):
-		// The detail has no field for the reason, and the Go error builds
-		// its text from the reason and the lease: the message carries the
-		// reason alone.
-		e.Message = nlhe.Reason
-		e.Detail = &rangepb.Error_NotLeaseHolder{NotLeaseHolder: &rangepb.NotLeaseHolderError{
-			Lease: nlhe.Lease, RangeId: int64(nlhe.RangeID),
-		}}
+		e.Detail = &rangepb.Error_NotLeaseHolder{NotLeaseHolder: nlhe}
 	case errors.As(err, &rnf):
-		e.Detail = &rangepb.Error_RangeNotFound{RangeNotFound: &rangepb.RangeNotFoundError{
-			RangeId: int64(rnf.RangeID), StoreId: int32(rnf.NodeID),
-		}}
+		e.Detail = &rangepb.Error_RangeNotFound{RangeNotFound: rnf}
 	case errors.As(err, &rkm):
-		e.Detail = &rangepb.Error_RangeKeyMismatch{RangeKeyMismatch: &rangepb.RangeKeyMismatchError{
-			Key: rkm.Key, Desc: rkm.Desc, Ranges: rkm.Ranges,
-		}}
+		e.Detail = &rangepb.Error_RangeKeyMismatch{RangeKeyMismatch: rkm}
 	case errors.As(err, &ambig):
-		e.Detail = &rangepb.Error_AmbiguousResult{AmbiguousResult: &rangepb.AmbiguousResultError{
-			Reason: ambig.Reason,
-		}}
+		e.Detail = &rangepb.Error_AmbiguousResult{AmbiguousResult: ambig}
 	case errors.As(err, &isk):
-		e.Detail = &rangepb.Error_InvalidSplitKey{InvalidSplitKey: &rangepb.InvalidSplitKeyError{
-			Key: isk.Key, Reason: isk.Reason, Desc: isk.Desc,
-		}}
+		e.Detail = &rangepb.Error_InvalidSplitKey{InvalidSplitKey: isk}
 	case errors.As(err, &cme):
-		e.Detail = &rangepb.Error_CannotMerge{CannotMerge: &rangepb.CannotMergeError{RangeId: int64(cme.RangeID), Reason: cme.Reason}}
+		e.Detail = &rangepb.Error_CannotMerge{CannotMerge: cme}
 	}
 	return e
 }
@@ -107,21 +92,17 @@ func DecodeBatchError(e *rangepb.Error) error {
 	}
 	switch d := e.Detail.(type) {
 	case *rangepb.Error_NotLeaseHolder:
-		return &kvserver.NotLeaseHolderError{
-			RangeID: kvserver.RangeID(d.NotLeaseHolder.RangeId), Lease: d.NotLeaseHolder.Lease, Reason: e.Message,
-		}
+		return d.NotLeaseHolder
 	case *rangepb.Error_RangeNotFound:
-		return &kvserver.RangeNotFoundError{
-			RangeID: kvserver.RangeID(d.RangeNotFound.RangeId), NodeID: kvserver.NodeID(d.RangeNotFound.StoreId),
-		}
+		return d.RangeNotFound
 	case *rangepb.Error_RangeKeyMismatch:
-		return &kvserver.RangeKeyMismatchError{Key: d.RangeKeyMismatch.Key, Desc: d.RangeKeyMismatch.Desc, Ranges: d.RangeKeyMismatch.Ranges}
+		return d.RangeKeyMismatch
 	case *rangepb.Error_AmbiguousResult:
-		return &kvserver.AmbiguousResultError{Reason: d.AmbiguousResult.Reason}
+		return d.AmbiguousResult
 	case *rangepb.Error_InvalidSplitKey:
-		return &kvserver.InvalidSplitKeyError{Key: d.InvalidSplitKey.Key, Reason: d.InvalidSplitKey.Reason, Desc: d.InvalidSplitKey.Desc}
+		return d.InvalidSplitKey
 	case *rangepb.Error_CannotMerge:
-		return &kvserver.CannotMergeError{RangeID: kvserver.RangeID(d.CannotMerge.RangeId), Reason: d.CannotMerge.Reason}
+		return d.CannotMerge
 	}
 	return errors.Newf("%s", e.Message)
 }

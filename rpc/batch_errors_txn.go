@@ -4,7 +4,7 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
-	"github.com/meridiandb/meridian/range/kvserver"
+	"github.com/meridiandb/meridian/range/kvconv"
 	"github.com/meridiandb/meridian/range/rangepb"
 )
 
@@ -12,26 +12,19 @@ import (
 // logic (package txn) switches on their Go types, so they must come out of
 // DecodeBatchError as the types the replica returned.
 
-func tsProto(ts hlc.Timestamp) *rangepb.Timestamp {
-	return &rangepb.Timestamp{WallTime: ts.WallTime, Logical: ts.Logical}
-}
+func tsProto(ts hlc.Timestamp) *rangepb.Timestamp { return rangepb.TimestampOf(ts) }
 
-func tsFromProto(p *rangepb.Timestamp) hlc.Timestamp {
-	if p == nil {
-		return hlc.Timestamp{}
-	}
-	return hlc.Timestamp{WallTime: p.WallTime, Logical: p.Logical}
-}
+func tsFromProto(p *rangepb.Timestamp) hlc.Timestamp { return p.HLC() }
 
 // encodeTxnError fills e's detail for a transaction error; it reports
 // whether err was one.
 func encodeTxnError(err error, e *rangepb.Error) bool {
 	var (
-		tre *kvserver.TransactionRetryError
-		tae *kvserver.TransactionAbortedError
-		tpe *kvserver.TransactionPushError
-		tse *kvserver.TransactionStatusError
-		ice *kvserver.IndeterminateCommitError
+		tre *rangepb.TransactionRetryError
+		tae *rangepb.TransactionAbortedError
+		tpe *rangepb.TransactionPushError
+		tse *rangepb.TransactionStatusError
+		ice *rangepb.IndeterminateCommitError
 		lce *kv.LockConflictError
 		lna *kv.LockNotAvailableError
 		bgc *kv.BatchTimestampBeforeGCError
@@ -41,24 +34,24 @@ func encodeTxnError(err error, e *rangepb.Error) bool {
 	)
 	switch {
 	case errors.As(err, &tre):
-		e.Detail = &rangepb.Error_TxnRetry{TxnRetry: &rangepb.TransactionRetryError{Reason: tre.Reason, Txn: tre.Txn, Extra: tre.Extra}}
+		e.Detail = &rangepb.Error_TxnRetry{TxnRetry: tre}
 	case errors.As(err, &tae):
-		e.Detail = &rangepb.Error_TxnAborted{TxnAborted: &rangepb.TransactionAbortedError{Txn: tae.Txn}}
+		e.Detail = &rangepb.Error_TxnAborted{TxnAborted: tae}
 	case errors.As(err, &tpe):
-		e.Detail = &rangepb.Error_TxnPush{TxnPush: &rangepb.TransactionPushError{Pushee: tpe.Pushee}}
+		e.Detail = &rangepb.Error_TxnPush{TxnPush: tpe}
 	case errors.As(err, &tse):
-		e.Detail = &rangepb.Error_TxnStatus{TxnStatus: &rangepb.TransactionStatusError{Reason: tse.Reason, Txn: tse.Txn}}
+		e.Detail = &rangepb.Error_TxnStatus{TxnStatus: tse}
 	case errors.As(err, &ice):
-		e.Detail = &rangepb.Error_IndeterminateCommit{IndeterminateCommit: &rangepb.IndeterminateCommitError{StagingTxn: ice.StagingTxn}}
+		e.Detail = &rangepb.Error_IndeterminateCommit{IndeterminateCommit: ice}
 	case errors.As(err, &lce):
 		d := &rangepb.LockConflictError{}
 		for _, l := range lce.Locks {
-			d.Intents = append(d.Intents, &rangepb.Intent{Key: l.Key, Txn: kvserver.TxnMetaFromKV(l.Txn)})
+			d.Intents = append(d.Intents, &rangepb.Intent{Key: l.Key, Txn: kvconv.TxnMetaFromKV(l.Txn)})
 		}
 		e.Detail = &rangepb.Error_LockConflict{LockConflict: d}
 	case errors.As(err, &lna):
 		e.Detail = &rangepb.Error_LockNotAvailable{LockNotAvailable: &rangepb.LockNotAvailableError{
-			Lock: &rangepb.Intent{Key: lna.Key, Txn: kvserver.TxnMetaFromKV(lna.Txn)}, NoWait: lna.NoWait}}
+			Lock: &rangepb.Intent{Key: lna.Key, Txn: kvconv.TxnMetaFromKV(lna.Txn)}, NoWait: lna.NoWait}}
 	case errors.As(err, &bgc):
 		e.Detail = &rangepb.Error_BeforeGc{BeforeGc: &rangepb.BatchTimestampBeforeGCError{
 			Timestamp: tsProto(bgc.Timestamp), Threshold: tsProto(bgc.Threshold)}}
@@ -91,19 +84,19 @@ func encodeTxnError(err error, e *rangepb.Error) bool {
 func decodeTxnError(e *rangepb.Error) (err error, ok bool) {
 	switch d := e.Detail.(type) {
 	case *rangepb.Error_TxnRetry:
-		err = &kvserver.TransactionRetryError{Reason: d.TxnRetry.Reason, Txn: d.TxnRetry.Txn, Extra: d.TxnRetry.Extra}
+		err = d.TxnRetry
 	case *rangepb.Error_TxnAborted:
-		err = &kvserver.TransactionAbortedError{Txn: d.TxnAborted.Txn}
+		err = d.TxnAborted
 	case *rangepb.Error_TxnPush:
-		err = &kvserver.TransactionPushError{Pushee: d.TxnPush.Pushee}
+		err = d.TxnPush
 	case *rangepb.Error_TxnStatus:
-		err = &kvserver.TransactionStatusError{Reason: d.TxnStatus.Reason, Txn: d.TxnStatus.Txn}
+		err = d.TxnStatus
 	case *rangepb.Error_IndeterminateCommit:
-		err = &kvserver.IndeterminateCommitError{StagingTxn: d.IndeterminateCommit.StagingTxn}
+		err = d.IndeterminateCommit
 	case *rangepb.Error_LockConflict:
 		lce := &kv.LockConflictError{}
 		for _, in := range d.LockConflict.Intents {
-			lce.Locks = append(lce.Locks, kv.Lock{Key: in.Key, Txn: kvserver.TxnMetaToKV(in.Txn)})
+			lce.Locks = append(lce.Locks, kv.Lock{Key: in.Key, Txn: kvconv.TxnMetaToKV(in.Txn)})
 		}
 		if msg := e.Message; msg != lce.Error() {
 			return errors.WithMessage(lce, trimSuffix(msg, ": "+lce.Error())), true
@@ -111,7 +104,7 @@ func decodeTxnError(e *rangepb.Error) (err error, ok bool) {
 		return lce, true
 	case *rangepb.Error_LockNotAvailable:
 		l := d.LockNotAvailable
-		err = &kv.LockNotAvailableError{Lock: kv.Lock{Key: l.GetLock().GetKey(), Txn: kvserver.TxnMetaToKV(l.GetLock().GetTxn())}, NoWait: l.NoWait}
+		err = &kv.LockNotAvailableError{Lock: kv.Lock{Key: l.GetLock().GetKey(), Txn: kvconv.TxnMetaToKV(l.GetLock().GetTxn())}, NoWait: l.NoWait}
 	case *rangepb.Error_BeforeGc:
 		err = &kv.BatchTimestampBeforeGCError{Timestamp: tsFromProto(d.BeforeGc.Timestamp), Threshold: tsFromProto(d.BeforeGc.Threshold)}
 	case *rangepb.Error_ReadWithinUncertainty:

@@ -7,7 +7,6 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
-	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"google.golang.org/protobuf/proto"
 )
@@ -18,10 +17,10 @@ func TestTxnErrorsRoundTrip(t *testing.T) {
 	txn := &rangepb.Transaction{Meta: &rangepb.TxnMeta{Id: make([]byte, 16), Epoch: 3}}
 	meta := kv.TxnMeta{ID: kv.TxnID{7}, Key: []byte("anchor"), Epoch: 2}
 	for _, err := range []error{
-		&kvserver.TransactionRetryError{Reason: rangepb.TransactionRetryReason_RETRY_SERIALIZABLE, Txn: txn, Extra: "x"},
-		&kvserver.TransactionAbortedError{Txn: txn},
-		&kvserver.TransactionPushError{Pushee: txn},
-		&kvserver.TransactionStatusError{Reason: "stale epoch", Txn: txn},
+		&rangepb.TransactionRetryError{Reason: rangepb.TransactionRetryReason_RETRY_SERIALIZABLE, Txn: txn, Extra: "x"},
+		&rangepb.TransactionAbortedError{Txn: txn},
+		&rangepb.TransactionPushError{Pushee: txn},
+		&rangepb.TransactionStatusError{Reason: "stale epoch", Txn: txn},
 		errors.Wrap(&kv.LockConflictError{Locks: []kv.Lock{{Key: []byte("k"), Txn: meta}}}, "pushing txn"),
 		&kv.ReadWithinUncertaintyIntervalError{Key: []byte("k"), ValueTimestamp: hlc.Timestamp{WallTime: 5}},
 		&kv.WriteTooOldError{Key: []byte("k"), Timestamp: hlc.Timestamp{WallTime: 5}, ActualTimestamp: hlc.Timestamp{WallTime: 6, Logical: 1}},
@@ -36,18 +35,18 @@ func TestTxnErrorsRoundTrip(t *testing.T) {
 			t.Errorf("%T: message %q, want %q", err, got.Error(), err.Error())
 		}
 		switch want := errors.UnwrapAll(err).(type) {
-		case *kvserver.TransactionRetryError:
-			var e *kvserver.TransactionRetryError
+		case *rangepb.TransactionRetryError:
+			var e *rangepb.TransactionRetryError
 			if !errors.As(got, &e) || e.Reason != want.Reason || e.Txn.Meta.Epoch != 3 {
 				t.Errorf("retry: %v", got)
 			}
-		case *kvserver.TransactionAbortedError:
-			var e *kvserver.TransactionAbortedError
+		case *rangepb.TransactionAbortedError:
+			var e *rangepb.TransactionAbortedError
 			if !errors.As(got, &e) {
 				t.Errorf("aborted: %v", got)
 			}
-		case *kvserver.TransactionPushError:
-			var e *kvserver.TransactionPushError
+		case *rangepb.TransactionPushError:
+			var e *rangepb.TransactionPushError
 			if !errors.As(got, &e) {
 				t.Errorf("push: %v", got)
 			}
@@ -71,8 +70,8 @@ func TestTxnErrorsRoundTrip(t *testing.T) {
 			if !errors.As(got, &e) || e.ActualTimestamp != want.ActualTimestamp {
 				t.Errorf("write too old: %v", got)
 			}
-		case *kvserver.TransactionStatusError:
-			var e *kvserver.TransactionStatusError
+		case *rangepb.TransactionStatusError:
+			var e *rangepb.TransactionStatusError
 			if !errors.As(got, &e) || e.Reason != want.Reason {
 				t.Errorf("status: %v", got)
 			}
@@ -95,9 +94,9 @@ func TestTxnErrorsRoundTrip(t *testing.T) {
 func TestBatchErrorNotUTF8(t *testing.T) {
 	for _, err := range []error{
 		errors.Newf("conflict at %s", []byte("\xf8bank/001")),
-		&kvserver.TransactionRetryError{Reason: rangepb.TransactionRetryReason_RETRY_SERIALIZABLE,
+		&rangepb.TransactionRetryError{Reason: rangepb.TransactionRetryReason_RETRY_SERIALIZABLE,
 			Txn: &rangepb.Transaction{Meta: &rangepb.TxnMeta{Id: make([]byte, 16)}, Name: "\xff"}, Extra: "key \xf8"},
-		&kvserver.AmbiguousResultError{Reason: "at \xf8"},
+		&rangepb.AmbiguousResultError{Reason: "at \xf8"},
 	} {
 		e := EncodeBatchError(err)
 		if _, merr := proto.Marshal(e); merr != nil {

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/hex"
+	"github.com/meridiandb/meridian/range/rangepb"
 	"net"
 	"strconv"
 	"strings"
@@ -342,3 +343,6 @@ func Serve(stopper *stop.Stopper, s *grpc.Server, ln net.Listener) error {
 	}
 	return stopper.RunAsyncTask("grpc-serve", func(context.Context) { _ = s.Serve(ln) })
 }
+
+// AddressResolver returns the address a node serves RPCs on.
+type AddressResolver func(rangepb.NodeID) (string, error)

@@ -9,7 +9,7 @@ import (
 )
 
 // LocalServer is a node's Internal service as the node's own KV client
-// calls it: the same InternalServer.Batch a remote call reaches, without
+// calls it: the same Batch a remote call reaches (storerpc.InternalServer), without
 // gRPC, the loopback connection and the protobuf encoding on both sides.
 // It applies the checks a call from the network passes (Context.NewServer)
 // that still mean something for a call from this node to itself: a node
@@ -23,16 +23,22 @@ import (
 // changes it, and the caller must not change it until the call returns.
 type LocalServer struct {
 	rpcCtx *Context
-	srv    *InternalServer
+	srv    BatchServer
+}
+
+// BatchServer serves KV batches: the node's Internal service
+// (storerpc.InternalServer).
+type BatchServer interface {
+	Batch(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error)
 }
 
 // NewLocalServer returns srv, the Internal service registered on the gRPC
 // server of rpcCtx's node, for that node's own calls.
-func NewLocalServer(rpcCtx *Context, srv *InternalServer) *LocalServer {
+func NewLocalServer(rpcCtx *Context, srv BatchServer) *LocalServer {
 	return &LocalServer{rpcCtx: rpcCtx, srv: srv}
 }
 
-// Batch serves a KV batch as InternalServer.Batch does for a remote call.
+// Batch serves a KV batch as the Internal service does for a remote call.
 func (l *LocalServer) Batch(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
 	if err := l.rpcCtx.RemoteClocks.VerifyHealthy(); err != nil {
 		return nil, status.Errorf(codes.Unavailable, "node %d refuses to serve: %v", l.rpcCtx.opts.NodeID, err)

@@ -39,6 +39,7 @@ import (
 	"github.com/meridiandb/meridian/range/liveness"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"github.com/meridiandb/meridian/rpc"
+	"github.com/meridiandb/meridian/rpc/storerpc"
 	"github.com/meridiandb/meridian/server/serverpb"
 	"github.com/meridiandb/meridian/sql"
 	"github.com/meridiandb/meridian/sql/advisory"
@@ -90,7 +91,7 @@ type Node struct {
 	local lateStore
 	// internal is the Internal service (KV batches, Raft messages,
 	// snapshots) on the node's gRPC server, also called in process.
-	internal *rpc.InternalServer
+	internal *storerpc.InternalServer
 
 	// Set once the node has an identity and its store runs.
 	clusterID []byte
@@ -98,7 +99,7 @@ type Node struct {
 	desc      *serverpb.NodeDescriptor
 	engine    kv.Engine
 	store     *kvserver.Store
-	transport *rpc.RaftTransport
+	transport *storerpc.RaftTransport
 	liveness  *liveness.NodeLiveness
 	// dist routes the node's own KV requests (transactions, pushes and
 	// intent resolution, SQL) to the ranges that hold their keys.
@@ -188,7 +189,7 @@ func Start(cfg Config) (*Node, error) {
 	n.rpcCtx = rpc.NewContext(n.stopper, rpcOpts)
 	n.metrics = newMetrics(n)
 	s := n.rpcCtx.NewServer()
-	n.internal = rpc.NewInternalServer(&n.local)
+	n.internal = storerpc.NewInternalServer(&n.local)
 	n.internal.Register(s)
 	serverpb.RegisterAdminServer(s, &adminServer{n: n})
 	if err := rpc.Serve(n.stopper, s, cfg.Listener); err != nil {
@@ -279,7 +280,7 @@ func (n *Node) startStore(ident *serverpb.StoreIdent, bootstrap bool) error {
 	}
 	n.desc = n.descriptor(n.nodeID)
 	n.dir.update(n.desc)
-	n.transport = rpc.NewRaftTransport(n.rpcCtx, n.stopper, n.dir.resolve, rpc.RaftTransportOptions{})
+	n.transport = storerpc.NewRaftTransport(n.rpcCtx, n.stopper, n.dir.resolve, storerpc.RaftTransportOptions{})
 	n.ranges = kvclient.NewDynamicSender(n.rpcCtx, n.dir.resolve, n.dir.nodeIDs)
 	// The node's own requests to its own store skip gRPC.
 	n.ranges.SetLocal(n.nodeID, rpc.NewLocalServer(n.rpcCtx, n.internal))
@@ -540,7 +541,7 @@ type lateStore struct {
 	store atomic.Pointer[kvserver.Store]
 }
 
-var _ rpc.Node = (*lateStore)(nil)
+var _ storerpc.Node = (*lateStore)(nil)
 
 func (l *lateStore) get() (*kvserver.Store, error) {
 	if s := l.store.Load(); s != nil {

@@ -44,15 +44,27 @@ func (s *session) execStmtsRetrying(ctx context.Context, stmts statements.Statem
 			_ = s.endImplicit(ctx, false)
 		}
 		s.endTxnSettings(false)
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !retryBackoff(ctx, &backoff) {
 			return err
-		case <-t.C:
 		}
-		backoff = min(2*backoff, 100*time.Millisecond)
 	}
+}
+
+// retryBackoff waits *backoff before a retry and doubles it (up to 100
+// ms); false if ctx ended first. A conflicting transaction may still be
+// finishing, and a value committed slightly in the future (within the
+// clock offset) stays uncertain to new readers until the clocks pass it,
+// a few hundred milliseconds at most.
+func retryBackoff(ctx context.Context, backoff *time.Duration) bool {
+	t := time.NewTimer(*backoff)
+	select {
+	case <-ctx.Done():
+		t.Stop()
+		return false
+	case <-t.C:
+	}
+	*backoff = min(2**backoff, 100*time.Millisecond)
+	return true
 }
 
 // retryableStmts reports whether running stmts again, after their

@@ -824,18 +824,9 @@ func (s *session) withTxn(ctx context.Context, retry bool, fn func(kvapi.Txn) er
 		if !retry || pgerror.CodeOf(err) != pgerror.CodeSerializationFailure || attempt >= maxImplicitRetries || ctx.Err() != nil {
 			return err
 		}
-		// Back off: a conflicting transaction may still be finishing,
-		// and a value committed slightly in the future (within the clock
-		// offset) stays uncertain to new readers until the clocks pass
-		// it, a few hundred milliseconds at most.
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !retryBackoff(ctx, &backoff) {
 			return err
-		case <-t.C:
 		}
-		backoff = min(2*backoff, 100*time.Millisecond)
 	}
 }
 

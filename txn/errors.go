@@ -4,7 +4,6 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
-	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
 )
 
@@ -44,12 +43,12 @@ var ErrTxnFinalized = errors.New("txn: transaction already finalized")
 // a RetryableError; other errors are returned as they are.
 func toRetryable(err error, cur *rangepb.Transaction) error {
 	var (
-		tre  *kvserver.TransactionRetryError
-		tae  *kvserver.TransactionAbortedError
+		tre  *rangepb.TransactionRetryError
+		tae  *rangepb.TransactionAbortedError
 		unc  *kv.ReadWithinUncertaintyIntervalError
 		wto  *kv.WriteTooOldError
 		lce  *kv.LockConflictError
-		tpe  *kvserver.TransactionPushError
+		tpe  *rangepb.TransactionPushError
 		prev *RetryableError
 	)
 	ts := tsFromProto(cur.GetMeta().GetWriteTimestamp())

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/meridiandb/meridian/hlc"
-	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
 )
 
@@ -37,7 +36,7 @@ func (d *txnDeadline) check(txn *rangepb.Transaction, ts hlc.Timestamp) error {
 	if d == nil || d.deadline.IsEmpty() || ts.Less(d.deadline) {
 		return nil
 	}
-	return &kvserver.TransactionRetryError{Reason: rangepb.TransactionRetryReason_RETRY_COMMIT_DEADLINE_EXCEEDED, Txn: txn,
+	return &rangepb.TransactionRetryError{Reason: rangepb.TransactionRetryReason_RETRY_COMMIT_DEADLINE_EXCEEDED, Txn: txn,
 		Extra: "the commit timestamp " + ts.String() + " is not before the deadline " + d.deadline.String()}
 }
 

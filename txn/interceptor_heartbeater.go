@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/cockroachdb/errors"
-	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"github.com/meridiandb/meridian/stop"
 )
@@ -80,7 +79,7 @@ func isRollback(ba *rangepb.BatchRequest) bool {
 
 func (h *txnHeartbeater) SendLocked(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
 	if h.aborted != nil && !isRollback(ba) {
-		return nil, &kvserver.TransactionAbortedError{Txn: h.aborted}
+		return nil, &rangepb.TransactionAbortedError{Txn: h.aborted}
 	}
 	if ba.Requests[len(ba.Requests)-1].GetEndTxn() != nil {
 		h.ending = true
@@ -239,7 +238,7 @@ func (h *txnHeartbeater) heartbeat(ctx context.Context, anchor []byte, stopLoop 
 		h.mu.Lock()
 	}
 	defer h.mu.Unlock()
-	var tae *kvserver.TransactionAbortedError
+	var tae *rangepb.TransactionAbortedError
 	switch {
 	case errors.As(err, &tae):
 		h.aborted = tae.Txn

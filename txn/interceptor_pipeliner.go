@@ -5,7 +5,6 @@ import (
 	"context"
 
 	"github.com/cockroachdb/errors"
-	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"google.golang.org/protobuf/proto"
 )
@@ -177,7 +176,7 @@ func pipelinable(reqs []*rangepb.RequestUnion) bool {
 //     batch's QueryIntent looked. The commit succeeded: it is answered so.
 func (p *txnPipeliner) whyMissing(ctx context.Context, ba *rangepb.BatchRequest, err error) (*rangepb.BatchResponse, error) {
 	txn := ba.Header.Txn
-	var tre *kvserver.TransactionRetryError
+	var tre *rangepb.TransactionRetryError
 	if !errors.As(err, &tre) || tre.Reason != rangepb.TransactionRetryReason_RETRY_ASYNC_WRITE_FAILURE ||
 		len(txn.GetMeta().GetKey()) == 0 || p.sender == nil {
 		return nil, err
@@ -190,7 +189,7 @@ func (p *txnPipeliner) whyMissing(ctx context.Context, ba *rangepb.BatchRequest,
 	rec := br.Responses[0].GetQueryTxn().GetQueriedTxn()
 	switch rec.GetStatus() {
 	case rangepb.TransactionStatus_ABORTED:
-		return nil, &kvserver.TransactionAbortedError{Txn: rec}
+		return nil, &rangepb.TransactionAbortedError{Txn: rec}
 	case rangepb.TransactionStatus_COMMITTED:
 		n := len(ba.Requests)
 		if et := ba.Requests[n-1].GetEndTxn(); et != nil && et.Commit && rec.Meta.GetEpoch() == txn.Meta.Epoch {

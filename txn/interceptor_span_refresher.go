@@ -6,7 +6,6 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
-	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"google.golang.org/protobuf/proto"
 )
@@ -76,7 +75,7 @@ func (r *txnSpanRefresher) SendLocked(ctx context.Context, ba *rangepb.BatchRequ
 
 // refreshTarget returns the timestamp err asks the reads to move to.
 func refreshTarget(err error) (hlc.Timestamp, bool) {
-	var tre *kvserver.TransactionRetryError
+	var tre *rangepb.TransactionRetryError
 	var unc *kv.ReadWithinUncertaintyIntervalError
 	var wto *kv.WriteTooOldError
 	switch {
@@ -126,11 +125,11 @@ func (r *txnSpanRefresher) refreshLocked(ctx context.Context, txn *rangepb.Trans
 				pushed.Meta.WriteTimestamp = tsToProto(to)
 			}
 			reason, extra := rangepb.TransactionRetryReason_RETRY_REFRESH_FAILED, err.Error()
-			var tre *kvserver.TransactionRetryError
+			var tre *rangepb.TransactionRetryError
 			if errors.As(err, &tre) {
 				reason, extra = tre.Reason, tre.Extra
 			}
-			return &kvserver.TransactionRetryError{Reason: reason, Txn: pushed, Extra: extra}
+			return &rangepb.TransactionRetryError{Reason: reason, Txn: pushed, Extra: extra}
 		}
 	}
 	txn.ReadTimestamp = tsToProto(to)

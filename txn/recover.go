@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/cockroachdb/errors"
-	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"google.golang.org/protobuf/proto"
 )
@@ -47,7 +46,7 @@ func (db *DB) recoverStaged(ctx context.Context, staging *rangepb.Transaction) (
 // (err): it recovers the record. Either outcome ends the transaction; a
 // commit found there is one the caller was told was ambiguous.
 func (db *DB) rollbackStaged(ctx context.Context, err error) error {
-	var ice *kvserver.IndeterminateCommitError
+	var ice *rangepb.IndeterminateCommitError
 	if !errors.As(err, &ice) || ice.StagingTxn.GetMeta() == nil {
 		return err
 	}

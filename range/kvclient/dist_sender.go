@@ -9,7 +9,6 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
-	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"google.golang.org/protobuf/proto"
 )
@@ -26,22 +25,28 @@ import (
 // apply range by range. A batch that fits one range is sent whole. Safe for
 // concurrent use.
 type DistSender struct {
-	sender kvserver.RangeSender
+	sender RangeSender
 	cache  *RangeCache
 	// metaPrefetch is how many meta2 records a lookup reads: the range
 	// asked for and the ones after it, which a scan is likely to need next.
 	metaPrefetch int64
 }
 
+// RangeSender sends requests to a range's leaseholder: Sender over gRPC
+// (or to the node itself), or a test cluster's stores.
+type RangeSender interface {
+	Send(ctx context.Context, id rangepb.RangeID, reqs ...*rangepb.RequestUnion) (*rangepb.BatchResponse, error)
+}
+
 // NewDistSender returns a DistSender over sender, with an empty cache.
-func NewDistSender(sender kvserver.RangeSender) *DistSender {
+func NewDistSender(sender RangeSender) *DistSender {
 	return &DistSender{sender: sender, cache: NewRangeCache(), metaPrefetch: 8}
 }
 
 // Cache returns the DistSender's range cache.
 func (ds *DistSender) Cache() *RangeCache { return ds.cache }
 
-var _ kvserver.RangeSender = (*Sender)(nil)
+var _ RangeSender = (*Sender)(nil)
 
 // RangeFor returns the descriptor of the range holding key, from the cache
 // or from meta2.
@@ -84,7 +89,7 @@ func (ds *DistSender) lookupOnce(ctx context.Context, key []byte, reverse bool) 
 	if !reverse {
 		start = kv.Meta2Key(kv.KeyNext(key))
 	}
-	resp, err := ds.sender.Send(ctx, kvserver.MetaRangeID, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Scan{Scan: &rangepb.ScanRequest{
+	resp, err := ds.sender.Send(ctx, rangepb.MetaRangeID, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Scan{Scan: &rangepb.ScanRequest{
 		Span: &rangepb.Span{Key: start, EndKey: kv.Meta2Max}, MaxKeys: ds.metaPrefetch,
 	}}})
 	if err != nil {
@@ -114,7 +119,7 @@ func (ds *DistSender) lookupOnce(ctx context.Context, key []byte, reverse bool) 
 
 // handleMismatch refreshes the cache after a RangeKeyMismatch from the
 // range desc: desc goes, the descriptors the error carries come in.
-func (ds *DistSender) handleMismatch(desc *rangepb.RangeDescriptor, rkm *kvserver.RangeKeyMismatchError) {
+func (ds *DistSender) handleMismatch(desc *rangepb.RangeDescriptor, rkm *rangepb.RangeKeyMismatchError) {
 	ds.cache.Evict(desc)
 	ds.cache.Insert(rkm.Desc)
 	ds.cache.Insert(rkm.Ranges...)
@@ -163,9 +168,9 @@ func (ds *DistSender) sendToRange(ctx context.Context, h *rangepb.BatchHeader, k
 			// since been replaced: let it split them again.
 			return nil, desc, errRefit
 		}
-		resp, err := ds.sendBatch(ctx, h, kvserver.RangeID(desc.RangeId), reqs)
-		var rkm *kvserver.RangeKeyMismatchError
-		var rnf *kvserver.RangeNotFoundError
+		resp, err := ds.sendBatch(ctx, h, rangepb.RangeID(desc.RangeId), reqs)
+		var rkm *rangepb.RangeKeyMismatchError
+		var rnf *rangepb.RangeNotFoundError
 		switch {
 		case err == nil:
 			return resp, desc, nil
@@ -184,7 +189,7 @@ func (ds *DistSender) sendToRange(ctx context.Context, h *rangepb.BatchHeader, k
 
 var errRefit = errors.New("requests must be split again")
 
-func (ds *DistSender) sendBatch(ctx context.Context, h *rangepb.BatchHeader, id kvserver.RangeID, reqs []*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
+func (ds *DistSender) sendBatch(ctx context.Context, h *rangepb.BatchHeader, id rangepb.RangeID, reqs []*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
 	if h == nil || (h.Timestamp == nil && h.Txn == nil) {
 		return ds.sender.Send(ctx, id, reqs...)
 	}
@@ -216,7 +221,7 @@ type batchSender interface {
 // requestSpan returns the keys a request touches: [key, end), or the key
 // alone when end is nil. ok is false for requests not addressed by key.
 func requestSpan(ru *rangepb.RequestUnion) (key, end []byte, ok bool) {
-	return kvserver.RequestSpan(ru)
+	return ru.Addr()
 }
 
 // inDesc reports whether [key, end) (or key alone) lies in desc.
@@ -659,10 +664,10 @@ func (ds *DistSender) AdminMerge(ctx context.Context, key []byte) (*rangepb.Admi
 		if err != nil {
 			return nil, err
 		}
-		resp, err := ds.sender.Send(ctx, kvserver.RangeID(desc.RangeId), &rangepb.RequestUnion{Value: &rangepb.RequestUnion_AdminMerge{
+		resp, err := ds.sender.Send(ctx, rangepb.RangeID(desc.RangeId), &rangepb.RequestUnion{Value: &rangepb.RequestUnion_AdminMerge{
 			AdminMerge: &rangepb.AdminMergeRequest{},
 		}})
-		var rnf *kvserver.RangeNotFoundError
+		var rnf *rangepb.RangeNotFoundError
 		if errors.As(err, &rnf) {
 			// Merged away meanwhile: look again.
 			ds.cache.Evict(desc)
@@ -681,6 +686,4 @@ func (ds *DistSender) AdminMerge(ctx context.Context, key []byte) (*rangepb.Admi
 	}
 }
 
-func tsFromProto(p *rangepb.Timestamp) hlc.Timestamp {
-	return hlc.Timestamp{WallTime: p.GetWallTime(), Logical: p.GetLogical()}
-}
+func tsFromProto(p *rangepb.Timestamp) hlc.Timestamp { return p.HLC() }

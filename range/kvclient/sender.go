@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/cockroachdb/errors"
-	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"github.com/meridiandb/meridian/rpc"
 	"google.golang.org/grpc/codes"
@@ -33,31 +32,31 @@ type Sender struct {
 	rpcCtx  *rpc.Context
 	resolve rpc.AddressResolver
 	// nodes lists the nodes to try, when the leaseholder is not known.
-	nodes func() []kvserver.NodeID
+	nodes func() []rangepb.NodeID
 	// local serves the batches addressed to localID, this node, without
 	// gRPC (SetLocal); nil: every node is reached over gRPC.
 	local   LocalServer
-	localID kvserver.NodeID
+	localID rangepb.NodeID
 
 	mu struct {
 		sync.Mutex
 		// leaseholders caches the node that last served each range.
-		leaseholders map[kvserver.RangeID]kvserver.NodeID
+		leaseholders map[rangepb.RangeID]rangepb.NodeID
 	}
 }
 
 // NewSender returns a sender that reaches a fixed set of nodes through
 // rpcCtx (tools and tests that start the nodes themselves).
-func NewSender(rpcCtx *rpc.Context, resolve rpc.AddressResolver, nodes []kvserver.NodeID) *Sender {
-	return NewDynamicSender(rpcCtx, resolve, func() []kvserver.NodeID { return nodes })
+func NewSender(rpcCtx *rpc.Context, resolve rpc.AddressResolver, nodes []rangepb.NodeID) *Sender {
+	return NewDynamicSender(rpcCtx, resolve, func() []rangepb.NodeID { return nodes })
 }
 
 // NewDynamicSender returns a sender that reaches through rpcCtx the nodes
 // that nodes lists at the time of each request: a cluster's members
 // change, and a node learns of them as they join.
-func NewDynamicSender(rpcCtx *rpc.Context, resolve rpc.AddressResolver, nodes func() []kvserver.NodeID) *Sender {
+func NewDynamicSender(rpcCtx *rpc.Context, resolve rpc.AddressResolver, nodes func() []rangepb.NodeID) *Sender {
 	s := &Sender{AttemptTimeout: time.Minute, rpcCtx: rpcCtx, resolve: resolve, nodes: nodes}
-	s.mu.leaseholders = map[kvserver.RangeID]kvserver.NodeID{}
+	s.mu.leaseholders = map[rangepb.RangeID]rangepb.NodeID{}
 	return s
 }
 
@@ -73,7 +72,7 @@ type LocalServer interface {
 // srv instead of gRPC: the node's requests to its own store skip the
 // loopback connection and the protobuf encoding. Call it before the first
 // Send.
-func (s *Sender) SetLocal(id kvserver.NodeID, srv LocalServer) {
+func (s *Sender) SetLocal(id rangepb.NodeID, srv LocalServer) {
 	s.localID, s.local = id, srv
 }
 
@@ -83,14 +82,14 @@ func (s *Sender) SetLocal(id kvserver.NodeID, srv LocalServer) {
 // RangeNotFound error is returned: the range is gone), or ctx ends. Errors
 // other than "not here" are returned as they come, typed (see
 // rpc.DecodeBatchError).
-func (s *Sender) Send(ctx context.Context, id kvserver.RangeID, reqs ...*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
+func (s *Sender) Send(ctx context.Context, id rangepb.RangeID, reqs ...*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
 	return s.SendBatch(ctx, &rangepb.BatchRequest{Header: &rangepb.BatchHeader{RangeId: int64(id)}, Requests: reqs})
 }
 
 // SendBatch is Send for a whole batch, whose header names the range and
 // may carry a timestamp or a transaction.
 func (s *Sender) SendBatch(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
-	id := kvserver.RangeID(ba.Header.GetRangeId())
+	id := rangepb.RangeID(ba.Header.GetRangeId())
 	nodes := s.nodes()
 	if len(nodes) == 0 {
 		return nil, errors.Newf("r%d: no node to send to: the cluster's members are not known yet", id)
@@ -122,24 +121,24 @@ func (s *Sender) SendBatch(ctx context.Context, ba *rangepb.BatchRequest) (*rang
 				return resp, nil
 			}
 			lastErr = err
-			var nlhe *kvserver.NotLeaseHolderError
-			var rnf *kvserver.RangeNotFoundError
+			var nlhe *rangepb.NotLeaseHolderError
+			var rnf *rangepb.RangeNotFoundError
 			var lost *answerLostError
 			switch {
 			case errors.As(err, &nlhe):
-				if h := nlhe.Lease.GetReplica(); h != nil && kvserver.NodeID(h.NodeId) != to {
-					next = kvserver.NodeID(h.NodeId)
+				if h := nlhe.Lease.GetReplica(); h != nil && rangepb.NodeID(h.NodeId) != to {
+					next = rangepb.NodeID(h.NodeId)
 				}
 			case errors.As(err, &lost) && !replayable(ba):
 				// The node may have applied it: sending it elsewhere could
 				// apply it twice (CockroachDB's DistSender answers the same).
-				return nil, &kvserver.AmbiguousResultError{Reason: err.Error()}
+				return nil, &rangepb.AmbiguousResultError{Reason: err.Error()}
 			case errors.As(err, &rnf):
 				notFound++
 			case status.Code(errors.UnwrapAll(err)) == codes.Unavailable:
 				unreachable++
 			case status.Code(errors.UnwrapAll(err)) == codes.DeadlineExceeded && !replayable(ba):
-				return nil, &kvserver.AmbiguousResultError{Reason: "attempt on node timed out: " + err.Error()}
+				return nil, &rangepb.AmbiguousResultError{Reason: "attempt on node timed out: " + err.Error()}
 			case status.Code(errors.UnwrapAll(err)) == codes.DeadlineExceeded:
 			default:
 				return nil, err
@@ -171,7 +170,7 @@ func (s *Sender) SendBatch(ctx context.Context, ba *rangepb.BatchRequest) (*rang
 }
 
 // after returns the node that follows n in nodes (round robin).
-func after(nodes []kvserver.NodeID, n kvserver.NodeID) kvserver.NodeID {
+func after(nodes []rangepb.NodeID, n rangepb.NodeID) rangepb.NodeID {
 	for i, x := range nodes {
 		if x == n {
 			return nodes[(i+1)%len(nodes)]
@@ -182,7 +181,7 @@ func after(nodes []kvserver.NodeID, n kvserver.NodeID) kvserver.NodeID {
 
 // sendTo sends one attempt to one node, with a deadline of its own so
 // that a dead node costs at most that.
-func (s *Sender) sendTo(ctx context.Context, to kvserver.NodeID, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+func (s *Sender) sendTo(ctx context.Context, to rangepb.NodeID, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
 	if s.local != nil && to == s.localID {
 		return s.sendLocal(ctx, to, ba)
 	}
@@ -232,7 +231,7 @@ func (s *Sender) sendTo(ctx context.Context, to kvserver.NodeID, ba *rangepb.Bat
 // are no heartbeats to watch (a node does not heartbeat itself, and its
 // store cannot become unreachable from it); the attempt timeout holds as
 // for any node.
-func (s *Sender) sendLocal(ctx context.Context, to kvserver.NodeID, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
+func (s *Sender) sendLocal(ctx context.Context, to rangepb.NodeID, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
 	actx, cancel := context.WithTimeoutCause(ctx, s.AttemptTimeout, errNoAnswer)
 	defer cancel()
 	br, err := s.local.Batch(actx, ba)
@@ -252,7 +251,7 @@ var errNoAnswer = errors.New("no answer within the attempt timeout")
 // connection broke before an answer came back. The node may have executed
 // it.
 type answerLostError struct {
-	node kvserver.NodeID
+	node rangepb.NodeID
 	err  error
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"github.com/meridiandb/meridian/rpc"
+	"github.com/meridiandb/meridian/rpc/storerpc"
 	"github.com/meridiandb/meridian/stop"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -94,7 +95,7 @@ func TestSenderLocal(t *testing.T) {
 
 	// NotLeaseHolder names node 2: the sender goes there next.
 	local.answer = func(context.Context) (*rangepb.BatchResponse, error) {
-		return &rangepb.BatchResponse{Error: rpc.EncodeBatchError(&kvserver.NotLeaseHolderError{RangeID: 1,
+		return &rangepb.BatchResponse{Error: rpc.EncodeBatchError(&kvserver.NotLeaseHolderError{RangeId: 1,
 			Lease: &rangepb.Lease{Replica: &rangepb.ReplicaDescriptor{NodeId: 2}}, Reason: "moved"})}, nil
 	}
 	if _, err = s.Send(ctx, 1, get); err == nil {
@@ -146,7 +147,7 @@ func startFakeNode(t *testing.T, stopper *stop.Stopper, id int32, node *fakeNode
 	rpcCtx := rpc.NewContext(stopper, rpc.Options{ClusterID: []byte("c"), NodeID: id,
 		Clock: hlc.NewClock(hlc.UnixNano, hlc.DefaultMaxOffset), HeartbeatInterval: time.Second})
 	srv := rpcCtx.NewServer()
-	rpc.NewInternalServer(node).Register(srv)
+	storerpc.NewInternalServer(node).Register(srv)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

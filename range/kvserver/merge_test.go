@@ -11,6 +11,7 @@ import (
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
 	"github.com/meridiandb/meridian/range/kvclient"
+	"github.com/meridiandb/meridian/range/kvconv"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/kvserver/kvtest"
 	"github.com/meridiandb/meridian/range/rangepb"
@@ -118,7 +119,7 @@ func TestMergeCarriesTimestampCache(t *testing.T) {
 	readTs := hlc.Timestamp{WallTime: c.Nodes[0].Clock.Now().WallTime + int64(time.Second)}
 	id := make([]byte, 16)
 	_, _ = rand.Read(id)
-	ts := kvserver.TxnMetaFromKV(kv.TxnMeta{WriteTimestamp: readTs, MinTimestamp: readTs}).WriteTimestamp
+	ts := kvconv.TxnMetaFromKV(kv.TxnMeta{WriteTimestamp: readTs, MinTimestamp: readTs}).WriteTimestamp
 	txn := &rangepb.Transaction{Meta: &rangepb.TxnMeta{Id: id, WriteTimestamp: ts, MinTimestamp: ts},
 		ReadTimestamp: ts, GlobalUncertaintyLimit: ts}
 	if _, err := c.SendBatch(ctx, &rangepb.BatchRequest{
@@ -134,7 +135,7 @@ func TestMergeCarriesTimestampCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	wts := resp.Timestamp
-	if got := kvserver.TxnMetaToKV(&rangepb.TxnMeta{WriteTimestamp: wts}).WriteTimestamp; !readTs.Less(got) {
+	if got := kvconv.TxnMetaToKV(&rangepb.TxnMeta{WriteTimestamp: wts}).WriteTimestamp; !readTs.Less(got) {
 		t.Fatalf("the write after the merge landed at %s, at or below the read at %s", got, readTs)
 	}
 	t.Logf("read at %s, written at %v", readTs, wts)
@@ -215,7 +216,7 @@ func TestMergeQueueLeavesStickySplits(t *testing.T) {
 	ctx := testCtx(t)
 	want := map[string]string{}
 	writeKeys(t, ctx, ds, want, 0, 100, "a")
-	forever := kvserver.TxnMetaFromKV(kv.TxnMeta{WriteTimestamp: hlc.MaxTimestamp}).WriteTimestamp
+	forever := kvconv.TxnMetaFromKV(kv.TxnMeta{WriteTimestamp: hlc.MaxTimestamp}).WriteTimestamp
 	if _, err := ds.AdminSplitSticky(ctx, []byte(userKey(30)), forever); err != nil {
 		t.Fatal(err)
 	}

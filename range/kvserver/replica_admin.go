@@ -285,7 +285,7 @@ func (r *Replica) waitCaughtUp(ctx context.Context, id int32) error {
 			// leadership (and wake the range, so that it ticks), and wait a
 			// few election timeouts for it.
 			if notLeader++; notLeader > maxNotLeader {
-				return &NotLeaseHolderError{RangeID: r.rangeID, Reason: "this leaseholder does not lead raft while a learner catches up"}
+				return &NotLeaseHolderError{RangeId: int64(r.rangeID), Reason: "this leaseholder does not lead raft while a learner catches up"}
 			}
 			r.mu.Lock()
 			r.unquiesceLocked()

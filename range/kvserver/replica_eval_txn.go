@@ -7,6 +7,7 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/range/kvconv"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"google.golang.org/protobuf/proto"
 )
@@ -219,21 +220,9 @@ func (ec *evalCtx) readTs(batchTs hlc.Timestamp) hlc.Timestamp {
 	return tsFromProto(ec.txn.ReadTimestamp)
 }
 
-func metaToKV(m *rangepb.TxnMeta) kv.TxnMeta {
-	var id kv.TxnID
-	copy(id[:], m.GetId())
-	return kv.TxnMeta{
-		ID: id, Key: m.GetKey(), Epoch: m.GetEpoch(), WriteTimestamp: tsFromProto(m.GetWriteTimestamp()),
-		MinTimestamp: tsFromProto(m.GetMinTimestamp()), Sequence: m.GetSequence(), Priority: m.GetPriority(),
-	}
-}
+func metaToKV(m *rangepb.TxnMeta) kv.TxnMeta { return kvconv.TxnMetaToKV(m) }
 
-func metaFromKV(m kv.TxnMeta) *rangepb.TxnMeta {
-	return &rangepb.TxnMeta{
-		Id: append([]byte(nil), m.ID[:]...), Key: m.Key, Epoch: m.Epoch, WriteTimestamp: tsToProto(m.WriteTimestamp),
-		MinTimestamp: tsToProto(m.MinTimestamp), Sequence: m.Sequence, Priority: m.Priority,
-	}
-}
+func metaFromKV(m kv.TxnMeta) *rangepb.TxnMeta { return kvconv.TxnMetaFromKV(m) }
 
 func statusToKV(s rangepb.TransactionStatus) kv.TxnStatus {
 	switch s {

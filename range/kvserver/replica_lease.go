@@ -149,19 +149,7 @@ func (r *Replica) leaseStatusAt(l *rangepb.Lease, now hlc.Timestamp) leaseStatus
 // NotLeaseHolderError is returned by a replica that cannot serve a request
 // because it does not hold a valid lease. Lease, when known, names the
 // replica to try instead.
-type NotLeaseHolderError struct {
-	RangeID RangeID
-	Lease   *rangepb.Lease
-	Reason  string
-}
-
-func (e *NotLeaseHolderError) Error() string {
-	s := fmt.Sprintf("r%d: not the leaseholder: %s", e.RangeID, e.Reason)
-	if e.Lease != nil && e.Lease.Replica != nil {
-		s += fmt.Sprintf("; try replica %d on node %d", e.Lease.Replica.ReplicaId, e.Lease.Replica.NodeId)
-	}
-	return s
-}
+type NotLeaseHolderError = rangepb.NotLeaseHolderError
 
 // installLeaseLocked makes l the current lease in memory once applied.
 func (r *Replica) installLeaseLocked(l *rangepb.Lease) {
@@ -199,7 +187,7 @@ func (r *Replica) redirectOrAcquireLease(ctx context.Context) (*rangepb.Lease, e
 		me := r.mu.replicaID
 		if r.mu.transferring {
 			r.mu.Unlock()
-			return nil, &NotLeaseHolderError{RangeID: r.rangeID, Reason: "lease transfer in progress"}
+			return nil, &NotLeaseHolderError{RangeId: int64(r.rangeID), Reason: "lease transfer in progress"}
 		}
 		st := r.leaseStatusAt(l, now)
 		mine := l != nil && l.Replica.GetReplicaId() == me
@@ -224,7 +212,7 @@ func (r *Replica) redirectOrAcquireLease(ctx context.Context) (*rangepb.Lease, e
 		}
 		if !mine && l != nil && (st.state == leaseValid || st.state == leaseStasis) {
 			r.mu.Unlock()
-			return nil, &NotLeaseHolderError{RangeID: r.rangeID, Lease: l, Reason: "another replica holds the lease"}
+			return nil, &NotLeaseHolderError{RangeId: int64(r.rangeID), Lease: l, Reason: "another replica holds the lease"}
 		}
 		// No usable lease. Only the Raft leader asks for it, so that the
 		// leaseholder is where proposals commit fastest, or the replica
@@ -233,7 +221,7 @@ func (r *Replica) redirectOrAcquireLease(ctx context.Context) (*rangepb.Lease, e
 		// old epoch live, and point here).
 		if r.mu.raftGroup == nil {
 			r.mu.Unlock()
-			return nil, &NotLeaseHolderError{RangeID: r.rangeID, Reason: "replica not initialized"}
+			return nil, &NotLeaseHolderError{RangeId: int64(r.rangeID), Reason: "replica not initialized"}
 		}
 		r.unquiesceLocked()
 		rs := r.mu.raftGroup.BasicStatus()
@@ -245,14 +233,14 @@ func (r *Replica) redirectOrAcquireLease(ctx context.Context) (*rangepb.Lease, e
 				}
 			}
 			r.mu.Unlock()
-			return nil, &NotLeaseHolderError{RangeID: r.rangeID, Lease: hint, Reason: "no valid lease, and this replica is not the raft leader"}
+			return nil, &NotLeaseHolderError{RangeId: int64(r.rangeID), Lease: hint, Reason: "no valid lease, and this replica is not the raft leader"}
 		}
 		if !mine && st.state == leaseHolderNotLive {
 			// The holder's liveness expired at the lease's epoch: end that
 			// epoch first, so the holder can never serve under it again.
 			r.mu.Unlock()
 			if err := r.store.cfg.NodeLiveness.IncrementEpoch(ctx, st.liveness); err != nil {
-				return nil, &NotLeaseHolderError{RangeID: r.rangeID, Lease: l,
+				return nil, &NotLeaseHolderError{RangeId: int64(r.rangeID), Lease: l,
 					Reason: fmt.Sprintf("the leaseholder's liveness expired but its epoch could not be incremented: %v", err)}
 			}
 			continue
@@ -270,7 +258,7 @@ func (r *Replica) redirectOrAcquireLease(ctx context.Context) (*rangepb.Lease, e
 		case err := <-p.done:
 			p.finish(err) // leave the outcome for other waiters
 			if err != nil {
-				return nil, &NotLeaseHolderError{RangeID: r.rangeID, Reason: "lease request failed: " + err.Error()}
+				return nil, &NotLeaseHolderError{RangeId: int64(r.rangeID), Reason: "lease request failed: " + err.Error()}
 			}
 		case <-ctx.Done():
 			return nil, errors.Wrap(ctx.Err(), "waiting for the lease")
@@ -294,7 +282,7 @@ func (r *Replica) requestLeaseLocked(now hlc.Timestamp, st leaseStatus) error {
 	if r.useEpochLeases() {
 		self, ok := r.store.cfg.NodeLiveness.GetLiveness(r.store.nodeID)
 		if !ok || !now.Less(tsFromProto(self.Expiration).Add(-int64(r.store.clock.MaxOffset()), 0)) {
-			return &NotLeaseHolderError{RangeID: r.rangeID, Lease: cur, Reason: "this node's liveness record is not live, so it cannot take an epoch-based lease"}
+			return &NotLeaseHolderError{RangeId: int64(r.rangeID), Lease: cur, Reason: "this node's liveness record is not live, so it cannot take an epoch-based lease"}
 		}
 		nl.Epoch = self.Epoch
 	} else {
@@ -370,7 +358,7 @@ func (r *Replica) transferLease(ctx context.Context, target *rangepb.ReplicaDesc
 		rec, ok := r.store.cfg.NodeLiveness.GetLiveness(NodeID(rd.NodeId))
 		if !ok {
 			r.mu.Unlock()
-			return &NotLeaseHolderError{RangeID: r.rangeID, Lease: l, Reason: fmt.Sprintf("cannot transfer the lease to node %d: its liveness is unknown", rd.NodeId)}
+			return &NotLeaseHolderError{RangeId: int64(r.rangeID), Lease: l, Reason: fmt.Sprintf("cannot transfer the lease to node %d: its liveness is unknown", rd.NodeId)}
 		}
 		nl.Epoch = rec.Epoch
 	} else {

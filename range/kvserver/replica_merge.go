@@ -59,14 +59,7 @@ var errFrozen = errors.New("the range is frozen by a merge")
 
 // CannotMergeError: the range cannot be merged with its neighbour (none,
 // or not colocated). Nothing changed.
-type CannotMergeError struct {
-	RangeID RangeID
-	Reason  string
-}
-
-func (e *CannotMergeError) Error() string {
-	return errors.Newf("cannot merge r%d with its right-hand neighbour: %s", e.RangeID, e.Reason).Error()
-}
+type CannotMergeError = rangepb.CannotMergeError
 
 // adminMerge merges the range with its right-hand neighbour, retrying a
 // merge that lost a race.
@@ -94,7 +87,7 @@ func (r *Replica) adminMergeOnce(ctx context.Context) (*rangepb.AdminMergeRespon
 		return nil, err
 	}
 	if len(left.EndKey) == 0 || bytes.Equal(left.EndKey, kv.KeyMax) {
-		return nil, &CannotMergeError{RangeID: r.rangeID, Reason: "it is the last range"}
+		return nil, &CannotMergeError{RangeId: int64(r.rangeID), Reason: "it is the last range"}
 	}
 	var right *rangepb.RangeDescriptor
 	for _, d := range r.store.descsContaining(left.EndKey, r.rangeID) {
@@ -103,18 +96,18 @@ func (r *Replica) adminMergeOnce(ctx context.Context) (*rangepb.AdminMergeRespon
 		}
 	}
 	if right == nil {
-		return nil, &CannotMergeError{RangeID: r.rangeID, Reason: "this store holds no replica of it"}
+		return nil, &CannotMergeError{RangeId: int64(r.rangeID), Reason: "this store holds no replica of it"}
 	}
 	for _, id := range r.store.cfg.ExpirationLeaseRanges {
 		if int64(id) == left.RangeId || int64(id) == right.RangeId {
 			// The liveness range keeps its own expiration-based leases:
 			// merged with a neighbour, its records would sit under an
 			// epoch-based lease that rests on them.
-			return nil, &CannotMergeError{RangeID: r.rangeID, Reason: errors.Newf("r%d keeps expiration-based leases", id).Error()}
+			return nil, &CannotMergeError{RangeId: int64(r.rangeID), Reason: errors.Newf("r%d keeps expiration-based leases", id).Error()}
 		}
 	}
 	if !sameStores(left, right) {
-		return nil, &CannotMergeError{RangeID: r.rangeID, Reason: errors.Newf("its replicas (r%d) are not on the same stores", right.RangeId).Error()}
+		return nil, &CannotMergeError{RangeId: int64(r.rangeID), Reason: errors.Newf("its replicas (r%d) are not on the same stores", right.RangeId).Error()}
 	}
 	if err := checkAllVoters(right); err != nil {
 		return nil, err
@@ -396,7 +389,7 @@ func (r *Replica) waitUnfrozen(ctx context.Context) error {
 	for {
 		f, destroyed := r.frozen()
 		if destroyed != nil {
-			return &RangeNotFoundError{RangeID: r.rangeID, NodeID: r.store.nodeID}
+			return &RangeNotFoundError{RangeId: int64(r.rangeID), NodeId: int32(r.store.nodeID)}
 		}
 		if !f {
 			return nil

@@ -12,9 +12,7 @@ import (
 
 // AmbiguousResultError: a write was proposed but its fate is unknown — it
 // may or may not have applied. Callers must not assume either.
-type AmbiguousResultError struct{ Reason string }
-
-func (e *AmbiguousResultError) Error() string { return "result is ambiguous: " + e.Reason }
+type AmbiguousResultError = rangepb.AmbiguousResultError
 
 // Send serves a batch: admin requests, or reads and writes under the lease.
 // Reads are evaluated on the leaseholder with no Raft round; writes are
@@ -28,7 +26,7 @@ func (r *Replica) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.
 		return nil, destroyed
 	}
 	if desc == nil {
-		return nil, &NotLeaseHolderError{RangeID: r.rangeID, Reason: "replica not initialized yet"}
+		return nil, &NotLeaseHolderError{RangeId: int64(r.rangeID), Reason: "replica not initialized yet"}
 	}
 	if len(ba.Requests) == 1 && mergeExempt(ba.Requests[0]) {
 		resp, _, err := r.maybeAdmin(ctx, ba.Requests[0])
@@ -225,7 +223,7 @@ func (r *Replica) proposeAndWait(ctx context.Context, p *proposal) (_ *rangepb.B
 		if err != nil {
 			var rej *leaseRejectedError
 			if errors.As(err, &rej) {
-				return nil, nil, &NotLeaseHolderError{RangeID: r.rangeID, Lease: r.Lease(), Reason: rej.reason}
+				return nil, nil, &NotLeaseHolderError{RangeId: int64(r.rangeID), Lease: r.Lease(), Reason: rej.reason}
 			}
 			return nil, nil, err
 		}
@@ -282,15 +280,7 @@ func (r *Replica) collectSpans(ba *rangepb.BatchRequest, desc *rangepb.RangeDesc
 // replica's store holds that contain Key (after a split, the right-hand
 // side), so that a client refreshes its range cache even while the meta2
 // records lag behind the split (see replica_split.go).
-type RangeKeyMismatchError struct {
-	Key    []byte
-	Desc   *rangepb.RangeDescriptor
-	Ranges []*rangepb.RangeDescriptor
-}
-
-func (e *RangeKeyMismatchError) Error() string {
-	return errors.Newf("key %q is outside range r%d [%q, %q)", e.Key, e.Desc.GetRangeId(), e.Desc.GetStartKey(), e.Desc.GetEndKey()).Error()
-}
+type RangeKeyMismatchError = rangepb.RangeKeyMismatchError
 
 func checkInRange(desc *rangepb.RangeDescriptor, key, end []byte) error {
 	if desc == nil {

@@ -69,7 +69,7 @@ import (
 
 // MetaRangeID is the range holding the meta2 records and the range ID
 // generator: the first range, which keeps [KeyMin, kv.NoSplitMax).
-const MetaRangeID RangeID = 1
+const MetaRangeID = rangepb.MetaRangeID
 
 // RangeSender sends requests to a range by ID, finding its leaseholder.
 // kvclient.Sender and kvtest's node senders implement it.
@@ -79,16 +79,7 @@ type RangeSender interface {
 
 // InvalidSplitKeyError: an AdminSplit named a key the range cannot be split
 // at. Nothing changed.
-type InvalidSplitKeyError struct {
-	Key    []byte
-	Reason string
-	Desc   *rangepb.RangeDescriptor
-}
-
-func (e *InvalidSplitKeyError) Error() string {
-	return errors.Newf("cannot split r%d [%q, %q) at %q: %s",
-		e.Desc.GetRangeId(), e.Desc.GetStartKey(), e.Desc.GetEndKey(), e.Key, e.Reason).Error()
-}
+type InvalidSplitKeyError = rangepb.InvalidSplitKeyError
 
 // validateSplitKey checks that key may split desc: strictly inside it, and
 // at or above kv.NoSplitMax (meta and the range ID generator stay in range

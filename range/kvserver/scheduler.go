@@ -4,11 +4,12 @@ import (
 	"context"
 	"sync"
 
+	"github.com/meridiandb/meridian/range/rangepb"
 	"github.com/meridiandb/meridian/stop"
 )
 
 // RangeID names a range, unique in the cluster and never reused.
-type RangeID int64
+type RangeID = rangepb.RangeID
 
 // schedFlags are the kinds of work a range can have queued.
 type schedFlags uint8

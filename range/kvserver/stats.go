@@ -33,13 +33,6 @@ func statsFromProto(p *rangepb.MVCCStats) kv.MVCCStats {
 	}
 }
 
-func tsToProto(ts hlc.Timestamp) *rangepb.Timestamp {
-	return &rangepb.Timestamp{WallTime: ts.WallTime, Logical: ts.Logical}
-}
+func tsToProto(ts hlc.Timestamp) *rangepb.Timestamp { return rangepb.TimestampOf(ts) }
 
-func tsFromProto(p *rangepb.Timestamp) hlc.Timestamp {
-	if p == nil {
-		return hlc.Timestamp{}
-	}
-	return hlc.Timestamp{WallTime: p.WallTime, Logical: p.Logical}
-}
+func tsFromProto(p *rangepb.Timestamp) hlc.Timestamp { return p.HLC() }

@@ -442,7 +442,7 @@ func (s *Store) GetReplica(id RangeID) (*Replica, error) {
 	defer s.mu.RUnlock()
 	r, ok := s.mu.replicas[id]
 	if !ok {
-		return nil, &RangeNotFoundError{RangeID: id, NodeID: s.nodeID}
+		return nil, &RangeNotFoundError{RangeId: int64(id), NodeId: int32(s.nodeID)}
 	}
 	return r, nil
 }
@@ -459,14 +459,7 @@ func (s *Store) Replicas() []*Replica {
 }
 
 // RangeNotFoundError: the store has no replica of the range.
-type RangeNotFoundError struct {
-	RangeID RangeID
-	NodeID  NodeID
-}
-
-func (e *RangeNotFoundError) Error() string {
-	return errors.Newf("r%d not found on node %d", e.RangeID, e.NodeID).Error()
-}
+type RangeNotFoundError = rangepb.RangeNotFoundError
 
 // Send routes a batch to the replica it names. It runs as a stopper task,
 // so a stopping store waits for it (and cancels it) before closing.
@@ -584,7 +577,7 @@ func (s *Store) getOrCreateReplica(id RangeID, replicaID int32) (*Replica, error
 		}
 	}
 	if replicaID == 0 {
-		return nil, &RangeNotFoundError{RangeID: id, NodeID: s.nodeID}
+		return nil, &RangeNotFoundError{RangeId: int64(id), NodeId: int32(s.nodeID)}
 	}
 	if next, err := loadTombstone(s.engine, id); err != nil {
 		return nil, err

@@ -8,7 +8,7 @@ import (
 
 // NodeID names a node. Each node has one store for now, so it also names
 // the store.
-type NodeID int32
+type NodeID = rangepb.NodeID
 
 // Transport carries Raft messages and snapshots from this store to others.
 // Message delivery is best effort, as Raft expects: a message may be lost,

@@ -381,9 +381,7 @@ func marshal(rec *rangepb.Liveness) ([]byte, error) {
 	return b, errors.Wrap(err, "liveness: encoding a record")
 }
 
-func tsToProto(ts hlc.Timestamp) *rangepb.Timestamp {
-	return &rangepb.Timestamp{WallTime: ts.WallTime, Logical: ts.Logical}
-}
+func tsToProto(ts hlc.Timestamp) *rangepb.Timestamp { return rangepb.TimestampOf(ts) }
 
 func tsFromProto(p *rangepb.Timestamp) hlc.Timestamp {
 	return hlc.Timestamp{WallTime: p.GetWallTime(), Logical: p.GetLogical()}

@@ -3112,8 +3112,10 @@ func (x *BatchRequest) GetRequests() []*RequestUnion {
 type NotLeaseHolderError struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// lease is the current lease as the replica knows it, if any: a hint.
-	Lease         *Lease `protobuf:"bytes,1,opt,name=lease,proto3" json:"lease,omitempty"`
-	RangeId       int64  `protobuf:"varint,2,opt,name=range_id,json=rangeId,proto3" json:"range_id,omitempty"`
+	Lease   *Lease `protobuf:"bytes,1,opt,name=lease,proto3" json:"lease,omitempty"`
+	RangeId int64  `protobuf:"varint,2,opt,name=range_id,json=rangeId,proto3" json:"range_id,omitempty"`
+	// reason says why the replica did not serve.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3162,10 +3164,18 @@ func (x *NotLeaseHolderError) GetRangeId() int64 {
 	return 0
 }
 
+func (x *NotLeaseHolderError) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// RangeNotFoundError: the node holds no replica of the range.
 type RangeNotFoundError struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	RangeId       int64                  `protobuf:"varint,1,opt,name=range_id,json=rangeId,proto3" json:"range_id,omitempty"`
-	StoreId       int32                  `protobuf:"varint,2,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	NodeId        int32                  `protobuf:"varint,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3207,9 +3217,9 @@ func (x *RangeNotFoundError) GetRangeId() int64 {
 	return 0
 }
 
-func (x *RangeNotFoundError) GetStoreId() int32 {
+func (x *RangeNotFoundError) GetNodeId() int32 {
 	if x != nil {
-		return x.StoreId
+		return x.NodeId
 	}
 	return 0
 }
@@ -4305,13 +4315,14 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x03txn\x18d \x01(\v2\x1d.meridian.rangepb.TransactionR\x03txn\"\x81\x01\n" +
 	"\fBatchRequest\x125\n" +
 	"\x06header\x18\x01 \x01(\v2\x1d.meridian.rangepb.BatchHeaderR\x06header\x12:\n" +
-	"\brequests\x18\x02 \x03(\v2\x1e.meridian.rangepb.RequestUnionR\brequests\"_\n" +
+	"\brequests\x18\x02 \x03(\v2\x1e.meridian.rangepb.RequestUnionR\brequests\"w\n" +
 	"\x13NotLeaseHolderError\x12-\n" +
 	"\x05lease\x18\x01 \x01(\v2\x17.meridian.rangepb.LeaseR\x05lease\x12\x19\n" +
-	"\brange_id\x18\x02 \x01(\x03R\arangeId\"J\n" +
+	"\brange_id\x18\x02 \x01(\x03R\arangeId\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"H\n" +
 	"\x12RangeNotFoundError\x12\x19\n" +
-	"\brange_id\x18\x01 \x01(\x03R\arangeId\x12\x19\n" +
-	"\bstore_id\x18\x02 \x01(\x05R\astoreId\"\x9b\x01\n" +
+	"\brange_id\x18\x01 \x01(\x03R\arangeId\x12\x17\n" +
+	"\anode_id\x18\x02 \x01(\x05R\x06nodeId\"\x9b\x01\n" +
 	"\x15RangeKeyMismatchError\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x125\n" +
 	"\x04desc\x18\x02 \x01(\v2!.meridian.rangepb.RangeDescriptorR\x04desc\x129\n" +

@@ -7,12 +7,12 @@ package txnkv
 
 import (
 	"context"
+	"github.com/meridiandb/meridian/range/rangepb"
 	"time"
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
-	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/txn"
@@ -84,7 +84,7 @@ func sqlError(err error) error {
 	if err == nil {
 		return nil
 	}
-	var amb *kvserver.AmbiguousResultError
+	var amb *rangepb.AmbiguousResultError
 	var lna *kv.LockNotAvailableError
 	var bgc *kv.BatchTimestampBeforeGCError
 	var cfe *kv.ConditionFailedError

@@ -1,4 +1,4 @@
-package rpc
+package storerpc
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/meridiandb/meridian/kv"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
+	"github.com/meridiandb/meridian/rpc"
 	"github.com/meridiandb/meridian/stop"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
@@ -44,9 +45,9 @@ func TestLocalServerAnswersAsRemote(t *testing.T) {
 		t.Fatal(err)
 	}
 	remote := rangepb.NewInternalClient(conn.ClientConn)
-	local := NewLocalServer(c, internal)
+	local := rpc.NewLocalServer(c, internal)
 	sendLocal := func(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
-		return SendBatch(ctx, localClient{local}, ba)
+		return rpc.SendBatch(ctx, localClient{local}, ba)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -56,9 +57,9 @@ func TestLocalServerAnswersAsRemote(t *testing.T) {
 	txn := &rangepb.Transaction{Meta: &rangepb.TxnMeta{Id: make([]byte, 16), Epoch: 3}}
 	for _, nodeErr := range []error{
 		nil,
-		&kvserver.NotLeaseHolderError{RangeID: 5, Lease: lease, Reason: "lease expired"},
+		&kvserver.NotLeaseHolderError{RangeId: 5, Lease: lease, Reason: "lease expired"},
 		errors.Wrap(&kvserver.RangeKeyMismatchError{Key: []byte("z"), Desc: desc}, "serving"),
-		&kvserver.RangeNotFoundError{RangeID: 5, NodeID: 1},
+		&kvserver.RangeNotFoundError{RangeId: 5, NodeId: 1},
 		&kvserver.AmbiguousResultError{Reason: "the store is stopping"},
 		&kvserver.TransactionRetryError{Reason: rangepb.TransactionRetryReason_RETRY_SERIALIZABLE, Txn: txn},
 		&kvserver.TransactionAbortedError{Txn: txn},
@@ -68,7 +69,7 @@ func TestLocalServerAnswersAsRemote(t *testing.T) {
 	} {
 		node.err = nodeErr
 		ba := &rangepb.BatchRequest{Header: &rangepb.BatchHeader{RangeId: 5}}
-		rresp, rerr := SendBatch(ctx, remote, ba)
+		rresp, rerr := rpc.SendBatch(ctx, remote, ba)
 		lresp, lerr := sendLocal(ctx, ba)
 		if describe(lresp, lerr) != describe(rresp, rerr) {
 			t.Errorf("node error %v:\n local  %s\n remote %s", nodeErr, describe(lresp, lerr), describe(rresp, rerr))
@@ -86,7 +87,7 @@ func describe(br *rangepb.BatchResponse, err error) string {
 }
 
 // localClient calls a LocalServer as a rangepb.InternalClient (Batch only).
-type localClient struct{ l *LocalServer }
+type localClient struct{ l *rpc.LocalServer }
 
 func (c localClient) Batch(ctx context.Context, ba *rangepb.BatchRequest, _ ...grpc.CallOption) (*rangepb.BatchResponse, error) {
 	return c.l.Batch(ctx, ba)

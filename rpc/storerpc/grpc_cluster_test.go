@@ -1,4 +1,4 @@
-package rpc
+package storerpc
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/meridiandb/meridian/kv"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
+	"github.com/meridiandb/meridian/rpc"
 	"github.com/meridiandb/meridian/stop"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -29,7 +30,7 @@ type grpcCluster struct {
 type grpcNode struct {
 	id        kvserver.NodeID
 	stopper   *stop.Stopper
-	rpcCtx    *Context
+	rpcCtx    *rpc.Context
 	engine    kv.Engine
 	store     *kvserver.Store
 	transport *RaftTransport
@@ -71,7 +72,7 @@ func (c *grpcCluster) startNode(id kvserver.NodeID, ln net.Listener, bootstrap b
 	t.Helper()
 	n := &grpcNode{id: id, stopper: stop.NewStopper()}
 	clock := hlc.NewClock(c.manual.UnixNano, 250*time.Millisecond)
-	n.rpcCtx = NewContext(n.stopper, Options{
+	n.rpcCtx = rpc.NewContext(n.stopper, rpc.Options{
 		ClusterID: testClusterID, NodeID: int32(id), Clock: clock, HeartbeatInterval: 50 * time.Millisecond,
 	})
 	eng, err := kv.Open("", kv.Options{InMemory: true, CacheSize: 8 << 20, MemTableSize: 4 << 20, Logger: kv.QuietLogger{}})
@@ -98,7 +99,7 @@ func (c *grpcCluster) startNode(id kvserver.NodeID, ln net.Listener, bootstrap b
 	s := n.rpcCtx.NewServer()
 	n.server = NewInternalServer(n.store)
 	n.server.Register(s)
-	if err := Serve(n.stopper, s, ln); err != nil {
+	if err := rpc.Serve(n.stopper, s, ln); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -137,7 +138,7 @@ func (c *grpcCluster) send(ctx context.Context, id kvserver.RangeID, reqs ...*ra
 		for range c.nodes {
 			to := next
 			next = to%kvserver.NodeID(len(c.nodes)) + 1
-			resp, err := SendBatch(ctx, c.client(1, to), ba)
+			resp, err := rpc.SendBatch(ctx, c.client(1, to), ba)
 			if err == nil {
 				return resp, nil
 			}

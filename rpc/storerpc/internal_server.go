@@ -1,4 +1,4 @@
-package rpc
+package storerpc
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
+	"github.com/meridiandb/meridian/rpc"
 	"github.com/meridiandb/meridian/stop"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -57,7 +58,7 @@ func (s *InternalServer) Batch(ctx context.Context, ba *rangepb.BatchRequest) (*
 		if errors.As(err, &unavail) {
 			return nil, status.Error(codes.Unavailable, err.Error())
 		}
-		return &rangepb.BatchResponse{Error: EncodeBatchError(err)}, nil
+		return &rangepb.BatchResponse{Error: rpc.EncodeBatchError(err)}, nil
 	}
 	if resp == nil {
 		resp = &rangepb.BatchResponse{}

@@ -1,4 +1,4 @@
-package rpc
+package storerpc
 
 import (
 	"bytes"
@@ -16,11 +16,13 @@ import (
 	"github.com/meridiandb/meridian/kv"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
+	"github.com/meridiandb/meridian/rpc"
 	"github.com/meridiandb/meridian/stop"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // TestGRPCClusterReplicates runs three real stores over gRPC: range 1
@@ -70,7 +72,7 @@ func TestGRPCClusterReplicates(t *testing.T) {
 	}}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = SendBatch(ctx, c.client(1, 1), &rangepb.BatchRequest{
+	_, err = rpc.SendBatch(ctx, c.client(1, 1), &rangepb.BatchRequest{
 		Header:   &rangepb.BatchHeader{RangeId: 1},
 		Requests: []*rangepb.RequestUnion{{Value: &rangepb.RequestUnion_Get{Get: &rangepb.GetRequest{Key: []byte("k001")}}}},
 	})
@@ -149,7 +151,7 @@ func TestGRPCRefusesOtherCluster(t *testing.T) {
 	ctx := testContext(t, 30*time.Second)
 	stopper := stop.NewStopper()
 	defer stopper.Stop()
-	stranger := NewContext(stopper, Options{
+	stranger := rpc.NewContext(stopper, rpc.Options{
 		ClusterID: []byte("another-cluster"), NodeID: 2,
 		Clock: hlc.NewClock(c.manual.UnixNano, 250*time.Millisecond), HeartbeatInterval: 50 * time.Millisecond,
 	})
@@ -157,7 +159,7 @@ func TestGRPCRefusesOtherCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = SendBatch(ctx, rangepb.NewInternalClient(conn.ClientConn), &rangepb.BatchRequest{
+	_, err = rpc.SendBatch(ctx, rangepb.NewInternalClient(conn.ClientConn), &rangepb.BatchRequest{
 		Header:   &rangepb.BatchHeader{RangeId: 1},
 		Requests: []*rangepb.RequestUnion{{Value: &rangepb.RequestUnion_Put{Put: &rangepb.PutRequest{Key: []byte("x"), Value: []byte("y")}}}},
 	})
@@ -275,23 +277,23 @@ func (n *recordingNode) received() (messages, snapshots int) {
 
 // startRPCNode serves, as node id of testClusterID, whatever register
 // registers, until stopper stops.
-func startRPCNode(t testing.TB, stopper *stop.Stopper, id int32, register func(*grpc.Server)) (*Context, string) {
+func startRPCNode(t testing.TB, stopper *stop.Stopper, id int32, register func(*grpc.Server)) (*rpc.Context, string) {
 	t.Helper()
 	clock := hlc.NewClock(hlc.NewManualClock(1e15).UnixNano, 250*time.Millisecond)
-	c := NewContext(stopper, Options{ClusterID: testClusterID, NodeID: id, Clock: clock, HeartbeatInterval: 50 * time.Millisecond})
+	c := rpc.NewContext(stopper, rpc.Options{ClusterID: testClusterID, NodeID: id, Clock: clock, HeartbeatInterval: 50 * time.Millisecond})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := c.NewServer()
 	register(s)
-	if err := Serve(stopper, s, ln); err != nil {
+	if err := rpc.Serve(stopper, s, ln); err != nil {
 		t.Fatal(err)
 	}
 	return c, ln.Addr().String()
 }
 
-func fixedResolver(addrs map[kvserver.NodeID]string) AddressResolver {
+func fixedResolver(addrs map[kvserver.NodeID]string) rpc.AddressResolver {
 	return func(id kvserver.NodeID) (string, error) {
 		if a, ok := addrs[id]; ok {
 			return a, nil
@@ -511,15 +513,15 @@ func TestBatchErrorsRoundTrip(t *testing.T) {
 	desc := &rangepb.RangeDescriptor{RangeId: 5, StartKey: []byte("a"), EndKey: []byte("m")}
 	right := &rangepb.RangeDescriptor{RangeId: 6, StartKey: []byte("m"), EndKey: []byte("z")}
 	for _, err := range []error{
-		&kvserver.NotLeaseHolderError{RangeID: 5, Lease: lease, Reason: "lease expired"},
-		&kvserver.RangeNotFoundError{RangeID: 5, NodeID: 2},
+		&kvserver.NotLeaseHolderError{RangeId: 5, Lease: lease, Reason: "lease expired"},
+		&kvserver.RangeNotFoundError{RangeId: 5, NodeId: 2},
 		&kvserver.RangeKeyMismatchError{Key: []byte("z"), Desc: desc, Ranges: []*rangepb.RangeDescriptor{right}},
 		&kvserver.AmbiguousResultError{Reason: "node stopped"},
 		&kvserver.InvalidSplitKeyError{Key: []byte("a"), Reason: "the key is the range's start key", Desc: desc},
 		errors.New("something else"),
 	} {
 		wrapped := errors.Wrap(err, "serving batch")
-		got := DecodeBatchError(EncodeBatchError(wrapped))
+		got := rpc.DecodeBatchError(rpc.EncodeBatchError(wrapped))
 		switch want := err.(type) {
 		case *kvserver.NotLeaseHolderError:
 			var e *kvserver.NotLeaseHolderError
@@ -528,7 +530,7 @@ func TestBatchErrorsRoundTrip(t *testing.T) {
 			}
 		case *kvserver.RangeNotFoundError:
 			var e *kvserver.RangeNotFoundError
-			if !errors.As(got, &e) || *e != *want {
+			if !errors.As(got, &e) || !proto.Equal(e, want) {
 				t.Errorf("%v became %v", err, got)
 			}
 		case *kvserver.RangeKeyMismatchError:
@@ -543,7 +545,7 @@ func TestBatchErrorsRoundTrip(t *testing.T) {
 			}
 		case *kvserver.AmbiguousResultError:
 			var e *kvserver.AmbiguousResultError
-			if !errors.As(got, &e) || *e != *want {
+			if !errors.As(got, &e) || !proto.Equal(e, want) {
 				t.Errorf("%v became %v", err, got)
 			}
 		default:

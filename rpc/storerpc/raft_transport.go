@@ -1,4 +1,4 @@
-package rpc
+package storerpc
 
 import (
 	"context"
@@ -12,11 +12,9 @@ import (
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
+	"github.com/meridiandb/meridian/rpc"
 	"github.com/meridiandb/meridian/stop"
 )
-
-// AddressResolver returns the address a node serves RPCs on.
-type AddressResolver func(kvserver.NodeID) (string, error)
 
 // RaftTransportOptions tune a RaftTransport. Zero fields take the documented
 // defaults.
@@ -63,9 +61,9 @@ func (o *RaftTransportOptions) setDefaults() {
 // over their own stream per snapshot, so a large one never holds up
 // heartbeats. It is safe for concurrent use.
 type RaftTransport struct {
-	rpcCtx  *Context
+	rpcCtx  *rpc.Context
 	stopper *stop.Stopper
-	resolve AddressResolver
+	resolve rpc.AddressResolver
 	opts    RaftTransportOptions
 	metrics raftTransportMetrics
 
@@ -80,7 +78,7 @@ var _ kvserver.Transport = (*RaftTransport)(nil)
 // NewRaftTransport returns a transport that dials through rpcCtx, finds
 // nodes through resolve, and runs its streams as tasks of stopper.
 func NewRaftTransport(
-	rpcCtx *Context, stopper *stop.Stopper, resolve AddressResolver, opts RaftTransportOptions,
+	rpcCtx *rpc.Context, stopper *stop.Stopper, resolve rpc.AddressResolver, opts RaftTransportOptions,
 ) *RaftTransport {
 	opts.setDefaults()
 	t := &RaftTransport{rpcCtx: rpcCtx, stopper: stopper, resolve: resolve, opts: opts}
@@ -323,7 +321,7 @@ func (t *RaftTransport) SendBatch(ctx context.Context, to kvserver.NodeID, ba *r
 	if err != nil {
 		return nil, err
 	}
-	return SendBatch(ctx, client, ba, grpc.WaitForReady(true))
+	return rpc.SendBatch(ctx, client, ba, grpc.WaitForReady(true))
 }
 
 // SendSnapshot streams snap to node to: a first message with its header,
