@@ -3,7 +3,7 @@ package rpc
 import (
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
-	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/kv/kvpb"
 	"github.com/meridiandb/meridian/range/kvconv"
 	"github.com/meridiandb/meridian/range/rangepb"
 )
@@ -25,12 +25,12 @@ func encodeTxnError(err error, e *rangepb.Error) bool {
 		tpe *rangepb.TransactionPushError
 		tse *rangepb.TransactionStatusError
 		ice *rangepb.IndeterminateCommitError
-		lce *kv.LockConflictError
-		lna *kv.LockNotAvailableError
-		bgc *kv.BatchTimestampBeforeGCError
-		unc *kv.ReadWithinUncertaintyIntervalError
-		wto *kv.WriteTooOldError
-		cfe *kv.ConditionFailedError
+		lce *kvpb.LockConflictError
+		lna *kvpb.LockNotAvailableError
+		bgc *kvpb.BatchTimestampBeforeGCError
+		unc *kvpb.ReadWithinUncertaintyIntervalError
+		wto *kvpb.WriteTooOldError
+		cfe *kvpb.ConditionFailedError
 	)
 	switch {
 	case errors.As(err, &tre):
@@ -94,9 +94,9 @@ func decodeTxnError(e *rangepb.Error) (err error, ok bool) {
 	case *rangepb.Error_IndeterminateCommit:
 		err = d.IndeterminateCommit
 	case *rangepb.Error_LockConflict:
-		lce := &kv.LockConflictError{}
+		lce := &kvpb.LockConflictError{}
 		for _, in := range d.LockConflict.Intents {
-			lce.Locks = append(lce.Locks, kv.Lock{Key: in.Key, Txn: kvconv.TxnMetaToKV(in.Txn)})
+			lce.Locks = append(lce.Locks, kvpb.Lock{Key: in.Key, Txn: kvconv.TxnMetaToKV(in.Txn)})
 		}
 		if msg := e.Message; msg != lce.Error() {
 			return errors.WithMessage(lce, trimSuffix(msg, ": "+lce.Error())), true
@@ -104,22 +104,22 @@ func decodeTxnError(e *rangepb.Error) (err error, ok bool) {
 		return lce, true
 	case *rangepb.Error_LockNotAvailable:
 		l := d.LockNotAvailable
-		err = &kv.LockNotAvailableError{Lock: kv.Lock{Key: l.GetLock().GetKey(), Txn: kvconv.TxnMetaToKV(l.GetLock().GetTxn())}, NoWait: l.NoWait}
+		err = &kvpb.LockNotAvailableError{Lock: kvpb.Lock{Key: l.GetLock().GetKey(), Txn: kvconv.TxnMetaToKV(l.GetLock().GetTxn())}, NoWait: l.NoWait}
 	case *rangepb.Error_BeforeGc:
-		err = &kv.BatchTimestampBeforeGCError{Timestamp: tsFromProto(d.BeforeGc.Timestamp), Threshold: tsFromProto(d.BeforeGc.Threshold)}
+		err = &kvpb.BatchTimestampBeforeGCError{Timestamp: tsFromProto(d.BeforeGc.Timestamp), Threshold: tsFromProto(d.BeforeGc.Threshold)}
 	case *rangepb.Error_ReadWithinUncertainty:
 		u := d.ReadWithinUncertainty
-		err = &kv.ReadWithinUncertaintyIntervalError{
+		err = &kvpb.ReadWithinUncertaintyIntervalError{
 			Key: u.Key, ReadTimestamp: tsFromProto(u.ReadTimestamp), ValueTimestamp: tsFromProto(u.ValueTimestamp),
 			GlobalUncertaintyLimit: tsFromProto(u.GlobalUncertaintyLimit), LocalUncertaintyLimit: tsFromProto(u.LocalUncertaintyLimit),
 		}
 	case *rangepb.Error_WriteTooOld:
 		w := d.WriteTooOld
-		err = &kv.WriteTooOldError{Key: w.Key, Timestamp: tsFromProto(w.Timestamp), ActualTimestamp: tsFromProto(w.ActualTimestamp)}
+		err = &kvpb.WriteTooOldError{Key: w.Key, Timestamp: tsFromProto(w.Timestamp), ActualTimestamp: tsFromProto(w.ActualTimestamp)}
 	case *rangepb.Error_ConditionFailed:
-		c := &kv.ConditionFailedError{Key: d.ConditionFailed.Key}
+		c := &kvpb.ConditionFailedError{Key: d.ConditionFailed.Key}
 		if d.ConditionFailed.ActualExists {
-			c.ActualValue = &kv.Value{Type: kv.ValueType(d.ConditionFailed.ActualType), RawBytes: d.ConditionFailed.ActualValue}
+			c.ActualValue = &kvpb.Value{Type: kvpb.ValueType(d.ConditionFailed.ActualType), RawBytes: d.ConditionFailed.ActualValue}
 		}
 		err = c
 	default:

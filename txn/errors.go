@@ -3,7 +3,7 @@ package txn
 import (
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
-	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/kv/kvpb"
 	"github.com/meridiandb/meridian/range/rangepb"
 )
 
@@ -45,9 +45,9 @@ func toRetryable(err error, cur *rangepb.Transaction) error {
 	var (
 		tre  *rangepb.TransactionRetryError
 		tae  *rangepb.TransactionAbortedError
-		unc  *kv.ReadWithinUncertaintyIntervalError
-		wto  *kv.WriteTooOldError
-		lce  *kv.LockConflictError
+		unc  *kvpb.ReadWithinUncertaintyIntervalError
+		wto  *kvpb.WriteTooOldError
+		lce  *kvpb.LockConflictError
 		tpe  *rangepb.TransactionPushError
 		prev *RetryableError
 	)

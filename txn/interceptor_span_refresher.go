@@ -5,7 +5,7 @@ import (
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
-	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/kv/kvpb"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"google.golang.org/protobuf/proto"
 )
@@ -76,8 +76,8 @@ func (r *txnSpanRefresher) SendLocked(ctx context.Context, ba *rangepb.BatchRequ
 // refreshTarget returns the timestamp err asks the reads to move to.
 func refreshTarget(err error) (hlc.Timestamp, bool) {
 	var tre *rangepb.TransactionRetryError
-	var unc *kv.ReadWithinUncertaintyIntervalError
-	var wto *kv.WriteTooOldError
+	var unc *kvpb.ReadWithinUncertaintyIntervalError
+	var wto *kvpb.WriteTooOldError
 	switch {
 	case errors.As(err, &tre) && tre.Reason == rangepb.TransactionRetryReason_RETRY_SERIALIZABLE:
 		return tsFromProto(tre.Txn.GetMeta().GetWriteTimestamp()), true

@@ -6,7 +6,7 @@ import (
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
-	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/kv/kvpb"
 	"github.com/meridiandb/meridian/range/rangepb"
 )
 
@@ -55,7 +55,7 @@ func (t *Txn) FlushWrites(ctx context.Context) error {
 // SetLockWait bounds how long the transaction's requests from now on wait
 // for another transaction's lock: at most timeout (0: as long as it takes),
 // or, with noWait, not at all. A request that would wait longer fails with
-// a *kv.LockNotAvailableError and does nothing; the transaction stays
+// a *kvpb.LockNotAvailableError and does nothing; the transaction stays
 // usable. SQL sets it per statement from lock_timeout and FOR UPDATE NOWAIT.
 func (t *Txn) SetLockWait(timeout time.Duration, noWait bool) {
 	t.c.mu.Lock()
@@ -217,7 +217,7 @@ func (t *Txn) GetMany(ctx context.Context, keys [][]byte) ([][]byte, error) {
 }
 
 // InsertAbsent writes each of kvs whose key has no value, and fails with
-// a kv.ConditionFailedError naming a key that has one (a ConditionalPut
+// a kvpb.ConditionFailedError naming a key that has one (a ConditionalPut
 // expecting none). Under BufferWrites the writes are held back like blind
 // writes: their condition is checked where they are sent — with a later
 // read of one of their keys, or with the commit, whose error it then is
@@ -258,7 +258,7 @@ func (t *Txn) Put(ctx context.Context, key, value []byte) error {
 }
 
 // CPut writes value at key if the key's value is expected (nil: if the key
-// has no value); otherwise it fails with a kv.ConditionFailedError.
+// has no value); otherwise it fails with a kvpb.ConditionFailedError.
 func (t *Txn) CPut(ctx context.Context, key, value, expected []byte) error {
 	_, err := t.c.send(ctx, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ConditionalPut{ConditionalPut: &rangepb.ConditionalPutRequest{
 		Key: key, Value: value, ExpValue: expected, ExpExists: expected != nil,
@@ -323,7 +323,7 @@ func (t *Txn) end(ctx context.Context, commit bool) error {
 	if err != nil && !commit {
 		err = t.db.rollbackStaged(ctx, err)
 	}
-	var cfe *kv.ConditionFailedError
+	var cfe *kvpb.ConditionFailedError
 	if commit && errors.As(err, &cfe) && (wroteBefore || !t.c.onlyWriteIsAnchor()) {
 		// A held InsertAbsent found its key taken: nothing committed,
 		// but the batch's parts on other ranges, or earlier batches, may

@@ -3,14 +3,14 @@ package concurrency
 import (
 	"fmt"
 
-	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/kv/kvpb"
 )
 
 // TxnAbortedError is returned to a request whose own transaction was
 // aborted while it waited: by a pusher of higher priority, by deadlock
 // detection, or by its coordinator. The transaction must restart.
 type TxnAbortedError struct {
-	Txn    kv.TxnMeta
+	Txn    kvpb.TxnMeta
 	Reason string
 }
 

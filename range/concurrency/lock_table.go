@@ -5,7 +5,7 @@ import (
 	"sync"
 
 	"github.com/google/btree"
-	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/kv/kvpb"
 )
 
 // lockTable holds, per key, the transaction that holds a lock there (as far
@@ -34,7 +34,7 @@ type lockTable struct {
 // len(queue) > 0 (otherwise the state is removed).
 type lockState struct {
 	key    []byte
-	holder *kv.TxnMeta
+	holder *kvpb.TxnMeta
 	// replicated: the holder wrote an intent here. An unreplicated lock
 	// (a locking read's) makes writers and locking readers wait, never
 	// plain readers.
@@ -71,7 +71,7 @@ type waitState struct {
 	// txn is the transaction to push: the holder (held) or the claimant.
 	// hasTxn is false when the claimant is a non-transactional request,
 	// which there is no record of to push.
-	txn    kv.TxnMeta
+	txn    kvpb.TxnMeta
 	hasTxn bool
 	held   bool
 	// distinguished marks the first request waiting on the key. Only it
@@ -104,7 +104,7 @@ func newLockTable() *lockTable {
 }
 
 // sameTxn reports whether a request and a transaction are one.
-func sameTxn(g *Guard, txn *kv.TxnMeta) bool {
+func sameTxn(g *Guard, txn *kvpb.TxnMeta) bool {
 	return g.req.Txn != nil && txn != nil && g.req.Txn.ID == txn.ID
 }
 
@@ -282,7 +282,7 @@ func (lt *lockTable) getOrCreateLocked(key []byte) *lockState {
 // lock on the key and held its latches since: a different holder the
 // table still names is stale (its release was not reported here, e.g. a
 // locking read's lock whose transaction ended elsewhere), and is replaced.
-func (lt *lockTable) acquire(key []byte, txn kv.TxnMeta, replicated bool) error {
+func (lt *lockTable) acquire(key []byte, txn kvpb.TxnMeta, replicated bool) error {
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
 	l := lt.getOrCreateLocked(key)
@@ -313,7 +313,7 @@ func (lt *lockTable) acquire(key []byte, txn kv.TxnMeta, replicated bool) error 
 // read spun holding its latches until the intent went (found by
 // TestKVNemesis: a merge waiting for those latches never finished, and
 // the intent's transaction waited on the merge).
-func (lt *lockTable) addDiscovered(g *Guard, key []byte, txn kv.TxnMeta) {
+func (lt *lockTable) addDiscovered(g *Guard, key []byte, txn kvpb.TxnMeta) {
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
 	if g.req.Timestamp.Less(txn.WriteTimestamp) {
@@ -337,7 +337,7 @@ func (lt *lockTable) addDiscovered(g *Guard, key []byte, txn kv.TxnMeta) {
 // txnAborted marks and wakes the queued requests of transaction id, which
 // was aborted: a claimant among them would otherwise hold up the writers
 // behind it until it noticed.
-func (lt *lockTable) txnAborted(id kv.TxnID) {
+func (lt *lockTable) txnAborted(id kvpb.TxnID) {
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
 	lt.mu.locks.Ascend(func(l *lockState) bool {
@@ -382,7 +382,7 @@ func (lt *lockTable) update(up LockUpdate) {
 	})
 	for _, l := range touched {
 		switch {
-		case up.Status != kv.PENDING, up.Txn.Epoch > l.holder.Epoch:
+		case up.Status != kvpb.PENDING, up.Txn.Epoch > l.holder.Epoch:
 			l.holder, l.replicated = nil, false
 		default:
 			l.holder.WriteTimestamp.Forward(up.Txn.WriteTimestamp)
@@ -394,7 +394,7 @@ func (lt *lockTable) update(up LockUpdate) {
 // lockInfo describes one key of the table, for tests and debugging.
 type lockInfo struct {
 	key    []byte
-	holder *kv.TxnMeta
+	holder *kvpb.TxnMeta
 	queue  []*queuedReq
 }
 

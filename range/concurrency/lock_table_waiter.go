@@ -7,7 +7,7 @@ import (
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
-	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/kv/kvpb"
 )
 
 // waitOnLocks waits, without latches, while the lock table says g must
@@ -31,7 +31,7 @@ func (m *Manager) waitOnLocks(ctx context.Context, g *Guard) (err error) {
 		// A wait cut short by the lock timeout (in a push, a block) is
 		// reported as such, naming the lock it waited for.
 		if err != nil && g.req.LockTimeout > 0 && errors.Is(context.Cause(ctx), errLockTimeout) {
-			var lna *kv.LockNotAvailableError
+			var lna *kvpb.LockNotAvailableError
 			if !errors.As(err, &lna) {
 				err = notAvailable(prev, false)
 			}
@@ -189,11 +189,11 @@ func (m *Manager) waitForPushee(
 			m.twq.unregister(w)
 			return report, errors.Wrapf(err, "aborting deadlocked txn %s", victim.ID.Short())
 		}
-		if vrec.Status == kv.PENDING {
+		if vrec.Status == kvpb.PENDING {
 			// The victim has no record to abort yet (it has not written:
 			// a claimant): its requests here, which the cycle runs
 			// through, fail as aborted all the same, and it restarts.
-			vrec.Status = kv.ABORTED
+			vrec.Status = kvpb.ABORTED
 		}
 		m.txnUpdated(vrec)
 	}
@@ -216,7 +216,7 @@ func (m *Manager) recheckBeforeWait(ctx context.Context, g *Guard, seenRec TxnRe
 		if err != nil {
 			return errors.Wrapf(err, "querying own txn %s", g.req.Txn.ID.Short())
 		}
-		if own.Status == kv.ABORTED {
+		if own.Status == kvpb.ABORTED {
 			return &TxnAbortedError{Txn: *g.req.Txn, Reason: "found aborted before waiting"}
 		}
 	}
@@ -235,15 +235,15 @@ func (m *Manager) recheckBeforeWait(ctx context.Context, g *Guard, seenRec TxnRe
 // lock table at once: the transaction may have been aborted through
 // another range's manager, and its requests queued here (a claimant among
 // them, which the others wait behind) learn it from nobody else.
-func (m *Manager) queryTxn(ctx context.Context, txn kv.TxnMeta) (TxnRecord, error) {
+func (m *Manager) queryTxn(ctx context.Context, txn kvpb.TxnMeta) (TxnRecord, error) {
 	rec, err := m.cfg.Pusher.QueryTxn(ctx, txn)
-	if err == nil && rec.Status == kv.ABORTED {
+	if err == nil && rec.Status == kvpb.ABORTED {
 		m.txnUpdated(rec)
 	}
 	return rec, err
 }
 
-func (m *Manager) abortedError(g *Guard, pushee kv.TxnMeta) error {
+func (m *Manager) abortedError(g *Guard, pushee kvpb.TxnMeta) error {
 	return &TxnAbortedError{Txn: *g.req.Txn, Reason: "aborted while pushing txn " + pushee.ID.Short()}
 }
 
@@ -314,5 +314,5 @@ var errLockTimeout = errors.New("lock timeout")
 // notAvailable is the error of a request that may not wait (noWait), or
 // not any longer, for the lock st waits on.
 func notAvailable(st waitState, noWait bool) error {
-	return &kv.LockNotAvailableError{Lock: kv.Lock{Key: st.key, Txn: st.txn}, NoWait: noWait}
+	return &kvpb.LockNotAvailableError{Lock: kvpb.Lock{Key: st.key, Txn: st.txn}, NoWait: noWait}
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
-	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/kv/kvpb"
 	"github.com/meridiandb/meridian/range/spanlatch"
 )
 
@@ -42,7 +42,7 @@ type Config struct {
 	// It must be the order the records' PushTxn follows, or the manager
 	// would push where the record refuses (and wait anyway) or wait where
 	// it could have pushed.
-	PushWins func(pusher, pushee kv.TxnMeta) bool
+	PushWins func(pusher, pushee kvpb.TxnMeta) bool
 	// WoundAfter, if positive, delays PushWins: a pusher that does not
 	// have the higher priority waits that long for a live pushee before
 	// its PushWins order lets it push. Waiting is what queues are for (a
@@ -186,10 +186,10 @@ func (m *Manager) SequenceReq(ctx context.Context, req Request) (*Guard, error) 
 }
 
 // HandleLockConflictError is called when g's evaluation ran into intents
-// the lock table did not know (a *kv.LockConflictError): it adds them,
+// the lock table did not know (a *kvpb.LockConflictError): it adds them,
 // drops g's latches and sequences g again, waiting as SequenceReq does. On
 // error g is finished.
-func (m *Manager) HandleLockConflictError(ctx context.Context, g *Guard, lce *kv.LockConflictError) (*Guard, error) {
+func (m *Manager) HandleLockConflictError(ctx context.Context, g *Guard, lce *kvpb.LockConflictError) (*Guard, error) {
 	for _, l := range lce.Locks {
 		m.event(g, "discovered lock on %q held by txn %s", l.Key, l.Txn.ID.Short())
 		m.lt.addDiscovered(g, l.Key, l.Txn)
@@ -251,7 +251,7 @@ func (m *Manager) FinishReq(g *Guard) {
 // OnLockAcquired tells the manager that txn wrote an intent at key, under
 // the latches of a request sequenced past every lock there: a different
 // holder the table still names is stale and is replaced.
-func (m *Manager) OnLockAcquired(key []byte, txn kv.TxnMeta) error {
+func (m *Manager) OnLockAcquired(key []byte, txn kvpb.TxnMeta) error {
 	return m.lt.acquire(key, txn, true)
 }
 
@@ -261,7 +261,7 @@ func (m *Manager) OnLockAcquired(key []byte, txn kv.TxnMeta) error {
 // (as PostgreSQL's reads ignore row locks). It lives only in this table:
 // lost with a lease change, which is safe (MVCC and refreshes keep
 // correctness; the lock only makes conflicts cheaper).
-func (m *Manager) OnUnreplicatedLockAcquired(key []byte, txn kv.TxnMeta) error {
+func (m *Manager) OnUnreplicatedLockAcquired(key []byte, txn kvpb.TxnMeta) error {
 	return m.lt.acquire(key, txn, false)
 }
 
@@ -292,7 +292,7 @@ func (m *Manager) OnTxnUpdated(rec TxnRecord) {
 // lock waits, claimants among them) give up.
 func (m *Manager) txnUpdated(rec TxnRecord) {
 	m.twq.txnUpdated(rec)
-	if rec.Status == kv.ABORTED {
+	if rec.Status == kvpb.ABORTED {
 		m.lt.txnAborted(rec.Meta.ID)
 	}
 }

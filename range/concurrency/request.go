@@ -6,7 +6,7 @@ import (
 	"bytes"
 
 	"github.com/meridiandb/meridian/hlc"
-	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/kv/kvpb"
 	"github.com/meridiandb/meridian/range/spanlatch"
 )
 
@@ -59,7 +59,7 @@ type LockSpan struct {
 type Request struct {
 	// Txn is the request's transaction; nil for a non-transactional
 	// request, which never holds locks and cannot be pushed.
-	Txn *kv.TxnMeta
+	Txn *kvpb.TxnMeta
 	// Timestamp is where the request reads (a transaction's read
 	// timestamp). Reads below a lock's timestamp do not wait for it.
 	Timestamp hlc.Timestamp
@@ -80,7 +80,7 @@ type Request struct {
 	// LockTimeout bounds each wait for another transaction's lock (SQL's
 	// lock_timeout); NoWait forbids waiting for a live holder at all
 	// (FOR UPDATE NOWAIT). Either ends the wait with a
-	// kv.LockNotAvailableError. Zero values wait as long as needed. A
+	// kvpb.LockNotAvailableError. Zero values wait as long as needed. A
 	// holder that expired or finished is still pushed and cleaned up: only
 	// a live one is waited for.
 	LockTimeout time.Duration
@@ -102,9 +102,9 @@ func (r *Request) writes(key []byte) bool {
 // higher timestamp (locks move there).
 type LockUpdate struct {
 	Span
-	Txn    kv.TxnMeta
-	Status kv.TxnStatus
+	Txn    kvpb.TxnMeta
+	Status kvpb.TxnStatus
 	// IgnoredSeqNums are the writes the transaction rolled back (savepoints):
 	// a commit must not keep them.
-	IgnoredSeqNums []kv.SeqNumRange
+	IgnoredSeqNums []kvpb.SeqNumRange
 }

@@ -6,7 +6,7 @@ import (
 	"sync"
 
 	"github.com/meridiandb/meridian/hlc"
-	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/kv/kvpb"
 )
 
 // PushType is what a pusher wants done to the pushee.
@@ -30,18 +30,18 @@ func (p PushType) String() string {
 
 // TxnRecord is a transaction's state as its record holds it.
 type TxnRecord struct {
-	Meta   kv.TxnMeta
-	Status kv.TxnStatus
+	Meta   kvpb.TxnMeta
+	Status kvpb.TxnStatus
 	// LastActive is the transaction's last heartbeat (or its start): a
 	// PENDING transaction not heard from for the liveness threshold is
 	// presumed abandoned and may be aborted by anyone.
 	LastActive hlc.Timestamp
 	// IgnoredSeqNums are the writes the transaction rolled back
 	// (savepoints), which resolving its intents must drop.
-	IgnoredSeqNums []kv.SeqNumRange
+	IgnoredSeqNums []kvpb.SeqNumRange
 }
 
-func (r TxnRecord) finalized() bool { return r.Status == kv.COMMITTED || r.Status == kv.ABORTED }
+func (r TxnRecord) finalized() bool { return r.Status == kvpb.COMMITTED || r.Status == kvpb.ABORTED }
 
 // Pusher reaches transaction records and intents for the manager; it is
 // all the I/O the concurrency manager needs. The transaction layer
@@ -49,7 +49,7 @@ func (r TxnRecord) finalized() bool { return r.Status == kv.COMMITTED || r.Statu
 type Pusher interface {
 	// QueryTxn returns txn's current record. A transaction that has not
 	// written its record yet is PENDING, last active at its MinTimestamp.
-	QueryTxn(ctx context.Context, txn kv.TxnMeta) (TxnRecord, error)
+	QueryTxn(ctx context.Context, txn kvpb.TxnMeta) (TxnRecord, error)
 	// PushTxn pushes pushee: aborts it (PushAbort) or raises its write
 	// timestamp to at least pushTo (PushTimestamp), atomically with the
 	// record, and returns the record after the push. A record already
@@ -60,7 +60,7 @@ type Pusher interface {
 	// manager then waits. With force (breaking a deadlock: always
 	// PushAbort) the push must succeed unless the record is final.
 	// pusher is the pushing request's transaction (nil: none).
-	PushTxn(ctx context.Context, pusher *kv.TxnMeta, pushee kv.TxnMeta, typ PushType, pushTo hlc.Timestamp, force bool) (TxnRecord, error)
+	PushTxn(ctx context.Context, pusher *kvpb.TxnMeta, pushee kvpb.TxnMeta, typ PushType, pushTo hlc.Timestamp, force bool) (TxnRecord, error)
 	// ResolveIntent brings the intents in up's span in line with up: it
 	// commits, removes or moves them. A resolution is a write: it must
 	// take latches over the span (but not scan the lock table, whose lock
@@ -100,8 +100,8 @@ type TxnWaitQueue struct {
 
 // pushWaiter is one waiting push.
 type pushWaiter struct {
-	pusher *kv.TxnMeta // nil for a non-transactional request
-	pushee kv.TxnMeta
+	pusher *kvpb.TxnMeta // nil for a non-transactional request
+	pushee kvpb.TxnMeta
 	sig    *signal
 	// pusherAborted is set, under the queue's mutex, when the pusher's own
 	// transaction is aborted while it waits.
@@ -136,7 +136,7 @@ func (q *TxnWaitQueue) register(w *pushWaiter) {
 // aborting a transaction for a cycle that no longer exists costs a retry
 // for nothing (seen in pgbench TPC-B with 4 clients: two requests each
 // claiming the branch row in the other's stale view).
-func (q *TxnWaitQueue) findCycle(w *pushWaiter) []kv.TxnMeta {
+func (q *TxnWaitQueue) findCycle(w *pushWaiter) []kvpb.TxnMeta {
 	cycle, edges := q.findCycleLocked(w)
 	for _, e := range edges {
 		if e.current != nil && !e.current() {
@@ -146,7 +146,7 @@ func (q *TxnWaitQueue) findCycle(w *pushWaiter) []kv.TxnMeta {
 	return cycle
 }
 
-func (q *TxnWaitQueue) findCycleLocked(w *pushWaiter) ([]kv.TxnMeta, []*pushWaiter) {
+func (q *TxnWaitQueue) findCycleLocked(w *pushWaiter) ([]kvpb.TxnMeta, []*pushWaiter) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if w.pusher == nil || w.pusherAborted {
@@ -155,7 +155,7 @@ func (q *TxnWaitQueue) findCycleLocked(w *pushWaiter) ([]kv.TxnMeta, []*pushWait
 	// Walk the edges from the pushee, depth first, looking for the
 	// pusher. Each transaction is visited once, so a walk costs
 	// O(edges) however tangled the graph.
-	edges := map[kv.TxnID][]*pushWaiter{}
+	edges := map[kvpb.TxnID][]*pushWaiter{}
 	for o := range q.mu.waiters {
 		// An aborted pusher's edge is gone as soon as its request wakes
 		// up; counting it would break the same cycle twice.
@@ -164,11 +164,11 @@ func (q *TxnWaitQueue) findCycleLocked(w *pushWaiter) ([]kv.TxnMeta, []*pushWait
 		}
 	}
 	target := w.pusher.ID
-	visited := map[kv.TxnID]bool{}
+	visited := map[kvpb.TxnID]bool{}
 	// path holds the edges from w.pushee to the current transaction.
 	var path []*pushWaiter
-	var walk func(id kv.TxnID) bool
-	walk = func(id kv.TxnID) bool {
+	var walk func(id kvpb.TxnID) bool
+	walk = func(id kvpb.TxnID) bool {
 		if id == target {
 			return true
 		}
@@ -188,7 +188,7 @@ func (q *TxnWaitQueue) findCycleLocked(w *pushWaiter) ([]kv.TxnMeta, []*pushWait
 	if !walk(w.pushee.ID) {
 		return nil, nil
 	}
-	cycle := []kv.TxnMeta{*w.pusher}
+	cycle := []kvpb.TxnMeta{*w.pusher}
 	for _, e := range path {
 		cycle = append(cycle, *e.pusher)
 	}
@@ -213,7 +213,7 @@ func (q *TxnWaitQueue) txnUpdated(rec TxnRecord) {
 		if w.pushee.ID == rec.Meta.ID {
 			w.sig.notify()
 		}
-		if rec.Status == kv.ABORTED && w.pusher != nil && w.pusher.ID == rec.Meta.ID {
+		if rec.Status == kvpb.ABORTED && w.pusher != nil && w.pusher.ID == rec.Meta.ID {
 			w.pusherAborted = true
 			w.sig.notify()
 		}
@@ -222,16 +222,16 @@ func (q *TxnWaitQueue) txnUpdated(rec TxnRecord) {
 
 // edges returns the waiting pushes as (pusher, pushee) pairs, for tests
 // and debugging; a non-transactional pusher has a zero ID.
-func (q *TxnWaitQueue) edges() [][2]kv.TxnID {
+func (q *TxnWaitQueue) edges() [][2]kvpb.TxnID {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	var out [][2]kv.TxnID
+	var out [][2]kvpb.TxnID
 	for w := range q.mu.waiters {
-		var from kv.TxnID
+		var from kvpb.TxnID
 		if w.pusher != nil {
 			from = w.pusher.ID
 		}
-		out = append(out, [2]kv.TxnID{from, w.pushee.ID})
+		out = append(out, [2]kvpb.TxnID{from, w.pushee.ID})
 	}
 	return out
 }
@@ -239,7 +239,7 @@ func (q *TxnWaitQueue) edges() [][2]kv.TxnID {
 // deadlockVictim picks the transaction of a cycle to abort: the lowest
 // priority, then the lowest ID. Every member that finds the cycle picks
 // the same one.
-func deadlockVictim(cycle []kv.TxnMeta) kv.TxnMeta {
+func deadlockVictim(cycle []kvpb.TxnMeta) kvpb.TxnMeta {
 	v := cycle[0]
 	for _, t := range cycle[1:] {
 		if t.Priority < v.Priority || (t.Priority == v.Priority && bytes.Compare(t.ID[:], v.ID[:]) < 0) {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
-	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/kv/kvpb"
 	"github.com/meridiandb/meridian/range/rangepb"
 	"google.golang.org/protobuf/proto"
 )
@@ -85,12 +85,12 @@ func (ds *DistSender) lookupOnce(ctx context.Context, key []byte, reverse bool) 
 	}
 	// The first meta2 record whose end key is past key (reverse: at or past
 	// it) names the range.
-	start := kv.Meta2Key(key)
+	start := kvpb.Meta2Key(key)
 	if !reverse {
-		start = kv.Meta2Key(kv.KeyNext(key))
+		start = kvpb.Meta2Key(kvpb.KeyNext(key))
 	}
 	resp, err := ds.sender.Send(ctx, rangepb.MetaRangeID, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Scan{Scan: &rangepb.ScanRequest{
-		Span: &rangepb.Span{Key: start, EndKey: kv.Meta2Max}, MaxKeys: ds.metaPrefetch,
+		Span: &rangepb.Span{Key: start, EndKey: kvpb.Meta2Max}, MaxKeys: ds.metaPrefetch,
 	}}})
 	if err != nil {
 		return nil, errors.Wrapf(err, "looking up the range of %q in meta2", key)

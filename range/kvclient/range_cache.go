@@ -5,7 +5,7 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/kv/kvpb"
 	"github.com/meridiandb/meridian/range/rangepb"
 )
 
@@ -29,7 +29,7 @@ func NewRangeCache() *RangeCache { return &RangeCache{} }
 
 func endKey(d *rangepb.RangeDescriptor) []byte {
 	if len(d.EndKey) == 0 {
-		return kv.KeyMax
+		return kvpb.KeyMax
 	}
 	return d.EndKey
 }

@@ -5,15 +5,15 @@ package kvconv
 
 import (
 	"github.com/meridiandb/meridian/hlc"
-	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/kv/kvpb"
 	"github.com/meridiandb/meridian/range/rangepb"
 )
 
 // TxnMetaToKV converts a transaction's wire metadata to the MVCC layer's.
-func TxnMetaToKV(m *rangepb.TxnMeta) kv.TxnMeta {
-	var id kv.TxnID
+func TxnMetaToKV(m *rangepb.TxnMeta) kvpb.TxnMeta {
+	var id kvpb.TxnID
 	copy(id[:], m.GetId())
-	return kv.TxnMeta{
+	return kvpb.TxnMeta{
 		ID: id, Key: m.GetKey(), Epoch: m.GetEpoch(), WriteTimestamp: tsFromProto(m.GetWriteTimestamp()),
 		MinTimestamp: tsFromProto(m.GetMinTimestamp()), Sequence: m.GetSequence(), Priority: m.GetPriority(),
 	}
@@ -21,7 +21,7 @@ func TxnMetaToKV(m *rangepb.TxnMeta) kv.TxnMeta {
 
 // TxnMetaFromKV converts the MVCC layer's transaction metadata to its wire
 // form.
-func TxnMetaFromKV(m kv.TxnMeta) *rangepb.TxnMeta {
+func TxnMetaFromKV(m kvpb.TxnMeta) *rangepb.TxnMeta {
 	return &rangepb.TxnMeta{
 		Id: append([]byte(nil), m.ID[:]...), Key: m.Key, Epoch: m.Epoch, WriteTimestamp: tsToProto(m.WriteTimestamp),
 		MinTimestamp: tsToProto(m.MinTimestamp), Sequence: m.Sequence, Priority: m.Priority,

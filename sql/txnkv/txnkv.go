@@ -12,7 +12,7 @@ import (
 
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
-	"github.com/meridiandb/meridian/kv"
+	"github.com/meridiandb/meridian/kv/kvpb"
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/txn"
@@ -85,9 +85,9 @@ func sqlError(err error) error {
 		return nil
 	}
 	var amb *rangepb.AmbiguousResultError
-	var lna *kv.LockNotAvailableError
-	var bgc *kv.BatchTimestampBeforeGCError
-	var cfe *kv.ConditionFailedError
+	var lna *kvpb.LockNotAvailableError
+	var bgc *kvpb.BatchTimestampBeforeGCError
+	var cfe *kvpb.ConditionFailedError
 	switch {
 	case errors.As(err, &cfe):
 		// Only InsertAbsent writes conditionally.
