@@ -3,11 +3,7 @@ package kv
 import "github.com/meridiandb/meridian/kv/kvpb"
 
 // keyNext returns the smallest key greater than key.
-func keyNext(key []byte) []byte {
-	out := make([]byte, len(key)+1)
-	copy(out, key)
-	return out
-}
+func keyNext(key []byte) []byte { return kvpb.KeyNext(key) }
 
 // lockTableSpan maps a span of keys to the span of their lock records.
 func lockTableSpan(start, end []byte) (lo, hi []byte) {
