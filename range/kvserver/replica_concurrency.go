@@ -87,7 +87,7 @@ func (r *Replica) sendWithConcurrency(ctx context.Context, ba *rangepb.BatchRequ
 		// observed this node's clock (replica_uncertainty.go).
 		req.Timestamp = tsFromProto(t.ReadTimestamp)
 		req.UncertaintyLimit = tsFromProto(t.GlobalUncertaintyLimit)
-		if local, ok := localUncertaintyLimit(t, r.store.nodeID, r.uncertaintyFloor(r.Lease())); ok {
+		if local, ok := r.localUncertaintyLimit(t, r.Lease); ok {
 			req.Timestamp.Forward(local)
 		} else {
 			req.Timestamp.Forward(req.UncertaintyLimit)

@@ -87,9 +87,9 @@ type evalCtx struct {
 	// abortSpanDone are the transactions whose abort span entry this
 	// batch wrote or cleared already (abort_span.go).
 	abortSpanDone map[kv.TxnID]bool
-	// uncertaintyFloor is the lowest local uncertainty limit under the
-	// lease the batch is evaluated under (replica_uncertainty.go).
-	uncertaintyFloor hlc.Timestamp
+	// lease is the lease the batch is evaluated under, whose start floors
+	// its local uncertainty limit (replica_uncertainty.go).
+	lease *rangepb.Lease
 	// writeClock is localClock's reading, once taken.
 	writeClock hlc.Timestamp
 }

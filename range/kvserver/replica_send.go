@@ -91,7 +91,7 @@ func (r *Replica) evaluateSequenced(ctx context.Context, ba *rangepb.BatchReques
 		}
 	}
 	ec := r.newEvalCtx(ba, desc, ts)
-	ec.uncertaintyFloor = r.uncertaintyFloor(lease)
+	ec.lease = lease
 	if err := r.checkGCThreshold(ec, ba, ts); err != nil {
 		return nil, nil, err
 	}

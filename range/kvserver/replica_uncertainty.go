@@ -1,7 +1,7 @@
 package kvserver
 
 import (
-	"sync"
+	"sync/atomic"
 
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/kv"
@@ -57,15 +57,16 @@ func (r *Replica) uncertaintyFloor(l *rangepb.Lease) hlc.Timestamp {
 	return floor
 }
 
-// localUncertaintyLimit is txn's local uncertainty limit here under a
-// lease whose floor is floor: false if the transaction has not observed
-// this node's clock, or if the limit would not be below the global one.
-func localUncertaintyLimit(txn *rangepb.Transaction, node NodeID, floor hlc.Timestamp) (hlc.Timestamp, bool) {
-	obs, ok := observedTimestamp(txn, node)
+// localUncertaintyLimit is txn's local uncertainty limit here under lease
+// l: false if the transaction has not observed this node's clock, or if
+// the limit would not be below the global one. The lease is read only
+// when there is an observation to raise to its floor.
+func (r *Replica) localUncertaintyLimit(txn *rangepb.Transaction, l func() *rangepb.Lease) (hlc.Timestamp, bool) {
+	obs, ok := observedTimestamp(txn, r.store.nodeID)
 	if !ok {
 		return hlc.Timestamp{}, false
 	}
-	obs.Forward(floor)
+	obs.Forward(r.uncertaintyFloor(l()))
 	return obs, obs.Less(tsFromProto(txn.GetGlobalUncertaintyLimit()))
 }
 
@@ -82,11 +83,11 @@ func (ec *evalCtx) uncertainty() kv.Uncertainty {
 			return kv.Uncertainty{}
 		}
 		local := ec.now
-		local.Forward(ec.uncertaintyFloor)
+		local.Forward(ec.r.uncertaintyFloor(ec.lease))
 		return kv.Uncertainty{GlobalLimit: ec.now.Add(maxOffset, 0), LocalLimit: local}
 	}
 	u := kv.Uncertainty{GlobalLimit: tsFromProto(ec.txn.GlobalUncertaintyLimit)}
-	if local, ok := localUncertaintyLimit(ec.txn, ec.r.store.nodeID, ec.uncertaintyFloor); ok {
+	if local, ok := ec.r.localUncertaintyLimit(ec.txn, func() *rangepb.Lease { return ec.lease }); ok {
 		u.LocalLimit = local
 	}
 	return u
@@ -102,19 +103,27 @@ func (ec *evalCtx) localClock() hlc.Timestamp {
 }
 
 // mergeFloor is the freeze timestamp of the last merge a store applied.
+// Every read of a replica with a local uncertainty limit reads it: no
+// lock.
 type mergeFloor struct {
-	mu sync.Mutex
-	ts hlc.Timestamp
+	ts atomic.Pointer[hlc.Timestamp]
 }
 
 func (f *mergeFloor) get() hlc.Timestamp {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.ts
+	if p := f.ts.Load(); p != nil {
+		return *p
+	}
+	return hlc.Timestamp{}
 }
 
 func (f *mergeFloor) raise(ts hlc.Timestamp) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.ts.Forward(ts)
+	for {
+		cur := f.ts.Load()
+		if cur != nil && ts.LessEq(*cur) {
+			return
+		}
+		if f.ts.CompareAndSwap(cur, &ts) {
+			return
+		}
+	}
 }
