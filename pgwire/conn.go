@@ -151,21 +151,25 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	for _, w := range warnings {
 		c.send(w)
 	}
-	timeZone := "UTC"
-	if st, ok := sess.(interface {
-		Setting(name string) (string, error)
-	}); ok {
-		if tz, err := st.Setting("timezone"); err == nil {
-			timeZone = tz // a client's startup TimeZone, if taken
+	// The settings a client may have set at startup are reported as the
+	// session took them.
+	setting := func(name, def string) string {
+		if st, ok := sess.(interface {
+			Setting(name string) (string, error)
+		}); ok {
+			if v, err := st.Setting(name); err == nil {
+				return v
+			}
 		}
+		return def
 	}
 	for _, kv := range [][2]string{
 		{"server_version", s.cfg.ServerVersion},
 		{"server_encoding", "UTF8"},
 		{"client_encoding", "UTF8"},
-		{"DateStyle", "ISO, MDY"},
+		{"DateStyle", setting("datestyle", "ISO, MDY")},
 		{"IntervalStyle", "postgres"},
-		{"TimeZone", timeZone},
+		{"TimeZone", setting("timezone", "UTC")},
 		{"integer_datetimes", "on"},
 		{"standard_conforming_strings", "on"},
 		{"is_superuser", "on"},

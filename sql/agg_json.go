@@ -72,7 +72,7 @@ func accumulateJSON(r *runner, s *aggState, a aggSpec, row tree.Datums) error {
 			return err
 		}
 	}
-	j, err := sem.ToJSON(d)
+	j, err := sem.ToJSON(d, r.eval.GetLocation())
 	if err != nil {
 		return err
 	}

@@ -757,6 +757,8 @@ func figureColname(e tree.Expr) string {
 		return figureColname(x.Expr)
 	case *tree.Array, *tree.ArrayFlatten:
 		return "array"
+	case *tree.Tuple:
+		return "row" // ROW(a, b) and (a, b) alike
 	case *tree.Subquery:
 		if x.Exists {
 			return "exists"

@@ -321,7 +321,7 @@ func (n *copyRows) nextBinary() (tree.Datums, error) {
 		if _, err := io.ReadFull(n.binary, v); err != nil {
 			return nil, bad("short field")
 		}
-		d, err := pgformat.DecodeParam(v, n.types[i], 1, n.eval.GetRelativeParseTime())
+		d, err := pgformat.DecodeParam(v, n.types[i], 1, n.eval.ParseContext())
 		if err != nil {
 			return nil, err
 		}

@@ -57,6 +57,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/parser/statements"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/util/timeutil/pgdate"
 	"github.com/cockroachdb/errors"
 	"github.com/lib/pq/oid"
 	"github.com/meridiandb/meridian/hlc"
@@ -171,8 +172,12 @@ type session struct {
 	// (session.location).
 	loc     *time.Location
 	locName string
-	ex      *Executor
-	user    string
+	// dateStyle is the DateStyle setting dateStyleName, parsed once
+	// (session.dateStyle).
+	dateStyle     pgdate.DateStyle
+	dateStyleName string
+	ex            *Executor
+	user          string
 	// settingRole: SET ROLE, which checked the role, is setting it (no
 	// other way may; see check).
 	settingRole bool
@@ -404,7 +409,7 @@ func (s *session) execStmts(ctx context.Context, stmts statements.Statements, w 
 		if err != nil {
 			return err
 		}
-		err = writeResult(w, res, nil, true, s.location())
+		err = writeResult(w, res, nil, true, s.textSettings())
 		res.close()
 		if err != nil {
 			return err
@@ -529,7 +534,7 @@ var (
 
 // writeResult sends a result's rows and tag; announce sends the column
 // descriptions first (the simple protocol).
-func writeResult(w pgwire.ResultWriter, res *result, formats []int16, announce bool, loc *time.Location) error {
+func writeResult(w pgwire.ResultWriter, res *result, formats []int16, announce bool, ts pgformat.Settings) error {
 	for _, n := range res.notices {
 		w.Notice(n.sev, n.code, n.msg, n.detail)
 	}
@@ -540,7 +545,7 @@ func writeResult(w pgwire.ResultWriter, res *result, formats []int16, announce b
 		w.Columns(wireColumns(res.cols, formats))
 	}
 	for _, row := range res.rows {
-		vals, err := encodeRow(row, res.cols, formats, loc)
+		vals, err := encodeRow(row, res.cols, formats, ts)
 		if err != nil {
 			return err
 		}
@@ -562,9 +567,9 @@ func formatOf(formats []int16, i int) int16 {
 	return formats[i]
 }
 
-// encodeRow is a row in the formats asked for; loc is the session's time
-// zone, where a timestamptz's text is shown.
-func encodeRow(row tree.Datums, cols []resultColumn, formats []int16, loc *time.Location) ([][]byte, error) {
+// encodeRow is a row in the formats asked for; ts are the session's
+// settings text is written under (TimeZone, DateStyle).
+func encodeRow(row tree.Datums, cols []resultColumn, formats []int16, ts pgformat.Settings) ([][]byte, error) {
 	vals := make([][]byte, len(row))
 	for i, d := range row {
 		if formatOf(formats, i) == 1 {
@@ -574,7 +579,7 @@ func encodeRow(row tree.Datums, cols []resultColumn, formats []int16, loc *time.
 			}
 			vals[i] = v
 		} else {
-			vals[i] = pgformat.EncodeTextIn(d, loc)
+			vals[i] = ts.EncodeText(d)
 		}
 	}
 	return vals, nil
@@ -927,6 +932,7 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 		return nil, err
 	}
 	b := newBuilder(ctx, txn, s.names, nParams, hints)
+	b.sema.DateStyle = s.dateStyleSetting() // literals are read in its order
 	b.stats = s.ex.stats
 	b.priv = s.newPrivChecker(ctx, txn)
 	ev := stmtEvalCtx(ctx, txn, s, params)
@@ -1270,6 +1276,7 @@ func (ps *prepared) describe(ctx context.Context) error {
 		}
 	}
 	b := newBuilder(ctx, txn, ps.s.names, ps.nParams, ps.hints)
+	b.sema.DateStyle = ps.s.dateStyleSetting()
 	plan, tag, err := b.buildPlan(ps.ast)
 	if err != nil {
 		return err
@@ -1308,10 +1315,10 @@ func (ps *prepared) Close() {}
 
 func (ps *prepared) Bind(ctx context.Context, params [][]byte, paramFormats, resultFormats []int16) (_ pgwire.Portal, err error) {
 	defer recoverInternal(&err)
-	ev := &sem.EvalCtx{Ctx: ctx, StmtTime: ps.s.ex.now(), Location: ps.s.location()}
+	ev := &sem.EvalCtx{Ctx: ctx, StmtTime: ps.s.ex.now(), Location: ps.s.location(), DateStyle: ps.s.dateStyleSetting()}
 	p := &portal{ps: ps, formats: resultFormats, params: make(tree.Datums, len(params))}
 	for i, v := range params {
-		d, err := pgformat.DecodeParam(v, ps.params[i], formatOf(paramFormats, i), ev.GetRelativeParseTime())
+		d, err := pgformat.DecodeParam(v, ps.params[i], formatOf(paramFormats, i), ev.ParseContext())
 		if err != nil {
 			return nil, errors.Wrapf(err, "parameter $%d", i+1)
 		}
@@ -1375,7 +1382,7 @@ func (p *portal) Execute(ctx context.Context, maxRows int, syncNext bool, w pgwi
 		if maxRows > 0 && n == maxRows {
 			return true, nil
 		}
-		vals, err := encodeRow(p.res.rows[p.sent], p.res.cols, p.formats, p.ps.s.location())
+		vals, err := encodeRow(p.res.rows[p.sent], p.res.cols, p.formats, p.ps.s.textSettings())
 		if err != nil {
 			return false, err
 		}

@@ -11,10 +11,12 @@ import (
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/util/timeutil/pgdate"
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/pgwire"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/pgformat"
 	"github.com/meridiandb/meridian/sql/sem"
 )
 
@@ -52,6 +54,10 @@ type settingDef struct {
 	reported string
 	// noStore: the value is checked but not kept (SHOW prints def).
 	noStore bool
+	// parseOver, when set, is parse for a setting whose value may name
+	// only part of it (DateStyle 'DMY' keeps the style there was): cur
+	// is the value before.
+	parseOver func(cur, val string) (string, error)
 }
 
 var settingDefs = map[string]settingDef{
@@ -64,16 +70,7 @@ var settingDefs = map[string]settingDef{
 		}
 		return "UTF8", nil
 	}},
-	"datestyle": {def: "ISO, MDY", reported: "DateStyle", parse: func(name, val string) (string, error) {
-		for _, f := range strings.FieldsFunc(strings.ToLower(val), func(r rune) bool { return r == ',' || r == ' ' }) {
-			switch f {
-			case "iso", "mdy", "us", "noneuropean", "default":
-			default:
-				return "", pgerror.Unsupported("DateStyle %q is not supported: dates are read as MDY and written as ISO (DateStyle = 'ISO, MDY')", val)
-			}
-		}
-		return "ISO, MDY", nil
-	}},
+	"datestyle":     {def: "ISO, MDY", reported: "DateStyle", parseOver: parseDateStyle},
 	"intervalstyle": {def: "postgres", reported: "IntervalStyle", parse: oneOf("intervals are written in the postgres style only", "postgres")},
 	"timezone": {def: "UTC", reported: "TimeZone", parse: func(name, val string) (string, error) {
 		v := strings.TrimSpace(val)
@@ -124,6 +121,37 @@ var settingDefs = map[string]settingDef{
 }
 
 func anyValue(name, val string) (string, error) { return val, nil }
+
+// parseDateStyle reads a DateStyle value over the current one, and
+// returns it as SHOW prints it ("Postgres, MDY").
+func parseDateStyle(cur, val string) (string, error) {
+	c, _ := pgformat.ParseDateStyle(cur, pgdate.DefaultDateStyle())
+	ds, err := pgformat.ParseDateStyle(val, c)
+	if err != nil {
+		var bad *pgformat.DateStyleError
+		if errors.As(err, &bad) {
+			return "", pgerror.WithDetail(invalidValue("DateStyle", val), bad.Detail)
+		}
+		return "", err
+	}
+	return pgformat.DateStyleString(ds), nil
+}
+
+// dateStyleSetting is the session's DateStyle.
+func (s *session) dateStyleSetting() pgdate.DateStyle {
+	v, _ := s.setting("datestyle")
+	if v != s.dateStyleName {
+		s.dateStyle, _ = pgformat.ParseDateStyle(v, pgdate.DefaultDateStyle()) // checked when set
+		s.dateStyleName = v
+	}
+	return s.dateStyle
+}
+
+// textSettings are the session's settings values are written as text
+// under.
+func (s *session) textSettings() pgformat.Settings {
+	return pgformat.Settings{Location: s.location(), DateStyle: s.dateStyleSetting()}
+}
 
 func invalidValue(name, val string) error {
 	return pgerror.Newf(pgerror.CodeInvalidParameterValue, "invalid value for parameter %q: %q", name, val)
@@ -425,6 +453,10 @@ func (s *session) check(name, val string, reset bool) (string, error) {
 	}
 	if reset {
 		return d.def, nil
+	}
+	if d.parseOver != nil {
+		cur, _ := s.setting(name)
+		return d.parseOver(cur, val)
 	}
 	return d.parse(name, val)
 }

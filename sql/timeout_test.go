@@ -77,6 +77,23 @@ func TestStatementTimeoutAtStartup(t *testing.T) {
 	if len(warned) != 0 {
 		t.Fatalf("warnings: %q", warned)
 	}
+	// What libpq sends for PGDATESTYLE (pg_regress sets 'Postgres, MDY'):
+	// taken, reported back as the session has it, and used.
+	cfg.RuntimeParams["DateStyle"] = "Postgres, MDY"
+	dc, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatalf("DateStyle=Postgres, MDY at startup: %v", err)
+	}
+	defer func() { _ = dc.Close(ctx) }()
+	if got := dc.PgConn().ParameterStatus("DateStyle"); got != "Postgres, MDY" {
+		t.Fatalf("ParameterStatus DateStyle = %q", got)
+	}
+	if err := dc.QueryRow(ctx, "SELECT '2024-01-15 12:00:00+00'::timestamptz::text").Scan(&shown); err != nil || shown != "Mon Jan 15 04:00:00 2024 PST" {
+		t.Fatalf("a timestamptz in Postgres, MDY: %q, %v", shown, err)
+	}
+	if len(warned) != 0 {
+		t.Fatalf("warnings: %q", warned)
+	}
 }
 
 // TestCancelRunningStatement: a CancelRequest stops a running statement

@@ -1,8 +1,9 @@
 package pgformat
 
 import (
+	"bytes"
 	"encoding/binary"
-	"time"
+	"strings"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
@@ -14,7 +15,7 @@ import (
 // is checked against the bytes there are: a malformed value is 22P03,
 // never a panic. Arrays of more than one dimension are 0A000 (the
 // parser's arrays have one).
-func decodeArrayBinary(v []byte, t *types.T, now time.Time) (tree.Datum, error) {
+func decodeArrayBinary(v []byte, t *types.T, pc tree.ParseContext) (tree.Datum, error) {
 	bad := func() error {
 		return pgerror.Newf(pgerror.CodeInvalidBinaryRepresentation, "invalid binary array of %d bytes for type %s", len(v), t.SQLString())
 	}
@@ -63,7 +64,7 @@ func decodeArrayBinary(v []byte, t *types.T, now time.Time) (tree.Datum, error) 
 				return nil, bad()
 			}
 			var err error
-			if d, err = DecodeParam(v[:l:l], elem, 1, now); err != nil {
+			if d, err = DecodeParam(v[:l:l], elem, 1, pc); err != nil {
 				return nil, err
 			}
 			v = v[l:]
@@ -76,4 +77,67 @@ func decodeArrayBinary(v []byte, t *types.T, now time.Time) (tree.Datum, error) 
 		return nil, bad()
 	}
 	return out, nil
+}
+
+// encodeArray is array_out: the elements' text between braces, comma
+// separated, NULL unquoted; an element that is empty, spells NULL, or
+// holds a brace, comma, quote, backslash or white space is quoted, with
+// its quotes and backslashes escaped.
+func (s Settings) encodeArray(a *tree.DArray) []byte {
+	b := []byte{'{'}
+	for i, e := range a.Array {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if e == tree.DNull {
+			b = append(b, "NULL"...)
+			continue
+		}
+		if inner, ok := e.(*tree.DArray); ok {
+			b = append(b, s.encodeArray(inner)...)
+			continue
+		}
+		t := s.EncodeText(e)
+		b = appendQuoted(b, t, len(t) == 0 || strings.EqualFold(string(t), "NULL") || bytes.ContainsAny(t, "{},\"\\ \t\n\r\v\f"), false)
+	}
+	return append(b, '}')
+}
+
+// encodeRecord is record_out: the fields' text between parentheses,
+// comma separated, NULL as nothing; a field that is empty or holds a
+// parenthesis, comma, quote, backslash or white space is quoted, with its
+// quotes and backslashes doubled.
+func (s Settings) encodeRecord(t *tree.DTuple) []byte {
+	b := []byte{'('}
+	for i, e := range t.D {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if e == tree.DNull {
+			continue
+		}
+		v := s.EncodeText(e)
+		b = appendQuoted(b, v, len(v) == 0 || bytes.ContainsAny(v, "(),\"\\ \t\n\r\v\f"), true)
+	}
+	return append(b, ')')
+}
+
+// appendQuoted appends v, in double quotes if quote, its quotes and
+// backslashes then doubled (double) or escaped with a backslash.
+func appendQuoted(b, v []byte, quote, double bool) []byte {
+	if !quote {
+		return append(b, v...)
+	}
+	b = append(b, '"')
+	for _, c := range v {
+		if c == '"' || c == '\\' {
+			if double {
+				b = append(b, c)
+			} else {
+				b = append(b, '\\')
+			}
+		}
+		b = append(b, c)
+	}
+	return append(b, '"')
 }

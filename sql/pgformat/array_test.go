@@ -38,7 +38,7 @@ func TestArrayBinaryRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", typ, err)
 		}
-		got, err := pgformat.DecodeParam(b, typ, 1, now)
+		got, err := pgformat.DecodeParam(b, typ, 1, tree.NewParseContext(now))
 		if err != nil {
 			t.Fatalf("%s: %v", typ, err)
 		}
@@ -47,7 +47,7 @@ func TestArrayBinaryRoundTrip(t *testing.T) {
 		}
 		// Every truncation is an error, not a panic.
 		for i := 0; i < len(b); i++ {
-			if _, err := pgformat.DecodeParam(b[:i], typ, 1, now); err == nil {
+			if _, err := pgformat.DecodeParam(b[:i], typ, 1, tree.NewParseContext(now)); err == nil {
 				t.Errorf("%s: %d of %d bytes decoded", typ, i, len(b))
 			}
 		}
@@ -70,6 +70,6 @@ func FuzzDecodeArrayBinary(f *testing.F) {
 		if text {
 			typ = types.MakeArray(types.String)
 		}
-		_, _ = pgformat.DecodeParam(b, typ, 1, now)
+		_, _ = pgformat.DecodeParam(b, typ, 1, tree.NewParseContext(now))
 	})
 }

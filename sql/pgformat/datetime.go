@@ -117,3 +117,28 @@ func formatOffset(t time.Time) string {
 	}
 	return s
 }
+
+// JSONTimestamp is a timestamp as to_jsonb writes it (ISO 8601, XSD
+// style): a T between date and time, a timestamptz's offset (in t's
+// location) always with its minutes, "infinity" as is.
+func JSONTimestamp(t time.Time, tz bool) string {
+	if !isFinite(t) {
+		return formatTimestamp(t, tz)
+	}
+	if !tz {
+		t = t.UTC()
+	}
+	y, bc := yearBC(t)
+	s := fmt.Sprintf("%04d-", y) + t.Format("01-02T15:04:05.999999")
+	if tz {
+		off := formatOffset(t)
+		if len(off) == 3 {
+			off += ":00"
+		}
+		s += off
+	}
+	if bc {
+		s += " BC"
+	}
+	return s
+}

@@ -33,13 +33,13 @@ func TestDatetimeBinary(t *testing.T) {
 		if !bytes.Equal(b, tc.want) {
 			t.Errorf("%s: binary %x, want %x", tc.d, b, tc.want)
 		}
-		got, err := pgformat.DecodeParam(b, tc.typ, 1, now)
+		got, err := pgformat.DecodeParam(b, tc.typ, 1, tree.NewParseContext(now))
 		if err != nil || got.String() != tc.d.String() {
 			t.Errorf("%s: read back as %v (%v)", tc.d, got, err)
 		}
 		// Truncated, extended, or out of the type's range: 22P03.
 		for _, bad := range [][]byte{b[:len(b)-1], append(append([]byte(nil), b...), 0)} {
-			if _, err := pgformat.DecodeParam(bad, tc.typ, 1, now); err == nil {
+			if _, err := pgformat.DecodeParam(bad, tc.typ, 1, tree.NewParseContext(now)); err == nil {
 				t.Errorf("%s: %x accepted", tc.typ, bad)
 			}
 		}
@@ -53,7 +53,7 @@ func TestDatetimeBinary(t *testing.T) {
 		{types.TimeTZ, []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0}},                                           // zone past 15:59:59
 		{types.Interval, append([]byte{0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, make([]byte, 8)...)}, // time beyond what nanoseconds hold
 	} {
-		if _, err := pgformat.DecodeParam(tc.b, tc.typ, 1, now); err == nil {
+		if _, err := pgformat.DecodeParam(tc.b, tc.typ, 1, tree.NewParseContext(now)); err == nil {
 			t.Errorf("%s: %x accepted", tc.typ, tc.b)
 		}
 	}

@@ -34,8 +34,26 @@ func EncodeText(d tree.Datum) []byte { return EncodeTextIn(d, time.UTC) }
 // EncodeTextIn is EncodeText with a timestamptz shown in loc, as
 // PostgreSQL shows it in the session's TimeZone.
 func EncodeTextIn(d tree.Datum, loc *time.Location) []byte {
+	return Settings{Location: loc}.EncodeText(d)
+}
+
+// Settings are the session settings that shape values' text: TimeZone,
+// where a timestamptz is shown (nil is UTC), and DateStyle (the zero
+// value is ISO, MDY).
+type Settings struct {
+	Location  *time.Location
+	DateStyle pgdate.DateStyle
+}
+
+// EncodeText is d in PostgreSQL's text format under the settings s; nil
+// for NULL.
+func (s Settings) EncodeText(d tree.Datum) []byte {
 	if d == tree.DNull {
 		return nil
+	}
+	loc := s.Location
+	if loc == nil {
+		loc = time.UTC
 	}
 	switch v := tree.UnwrapDOidWrapper(d).(type) {
 	case *tree.DBool:
@@ -50,9 +68,19 @@ func EncodeTextIn(d tree.Datum, loc *time.Location) []byte {
 	case *tree.DEnum:
 		return []byte(v.LogicalRep)
 	case *tree.DTimestampTZ:
+		if s.DateStyle.Style != pgdate.Style_ISO && isFinite(v.Time) {
+			return []byte(formatTimestampStyled(v.Time.In(loc), true, s.DateStyle))
+		}
 		return []byte(formatTimestamp(v.Time.In(loc), true))
 	case *tree.DTimestamp:
+		if s.DateStyle.Style != pgdate.Style_ISO && isFinite(v.Time) {
+			return []byte(formatTimestampStyled(v.Time.UTC(), false, s.DateStyle))
+		}
 		return []byte(formatTimestamp(v.Time, false))
+	case *tree.DDate:
+		if t, err := v.Date.ToTime(); err == nil && v.Date.IsFinite() {
+			return []byte(formatDate(t, s.DateStyle))
+		}
 	case *tree.DDecimal:
 		return []byte(v.Decimal.Text('f'))
 	case *tree.DOid:
@@ -70,10 +98,13 @@ func EncodeTextIn(d tree.Datum, loc *time.Location) []byte {
 				if i > 0 {
 					b = append(b, ' ')
 				}
-				b = append(b, EncodeTextIn(e, loc)...)
+				b = append(b, s.EncodeText(e)...)
 			}
 			return b
 		}
+		return s.encodeArray(v)
+	case *tree.DTuple:
+		return s.encodeRecord(v)
 	case *tree.DFloat:
 		bits := 64
 		if d.ResolvedType().Oid() == oid.T_float4 {
@@ -257,9 +288,9 @@ func encodeNumericBinary(d *apd.Decimal) []byte {
 
 // DecodeParam decodes a parameter value of type t sent in format (0 text,
 // 1 binary); nil is NULL.
-// now is the statement's time, which text values such as 'now' and
-// 'today' are read against.
-func DecodeParam(v []byte, t *types.T, format int16, now time.Time) (tree.Datum, error) {
+// pc is how text values are read: against the statement's time ('now',
+// 'today'), in the session's zone and DateStyle order.
+func DecodeParam(v []byte, t *types.T, format int16, pc tree.ParseContext) (tree.Datum, error) {
 	if v == nil {
 		return tree.DNull, nil
 	}
@@ -278,14 +309,14 @@ func DecodeParam(v []byte, t *types.T, format int16, now time.Time) (tree.Datum,
 		if t.Family() == types.StringFamily || t.Family() == types.UnknownFamily {
 			return tree.NewDString(string(v)), nil
 		}
-		d, _, err := tree.ParseAndRequireString(t, string(v), tree.NewParseContext(now))
+		d, _, err := tree.ParseAndRequireString(t, string(v), pc)
 		if err != nil {
 			return nil, pgerror.WithCode(err, pgerror.CodeInvalidTextRepresentation)
 		}
 		return d, nil
 	}
 	if t.Family() == types.ArrayFamily {
-		return decodeArrayBinary(v, t, now)
+		return decodeArrayBinary(v, t, pc)
 	}
 	bad := func() error {
 		return pgerror.Newf(pgerror.CodeInvalidBinaryRepresentation, "invalid binary value of %d bytes for type %s", len(v), t.SQLString())

@@ -34,7 +34,7 @@ func TestBinaryRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.typ, err)
 		}
-		got, err := pgformat.DecodeParam(b, tc.typ, 1, now)
+		got, err := pgformat.DecodeParam(b, tc.typ, 1, tree.NewParseContext(now))
 		if err != nil {
 			t.Fatalf("%s: %v", tc.typ, err)
 		}
@@ -44,7 +44,7 @@ func TestBinaryRoundTrip(t *testing.T) {
 		if text := string(pgformat.EncodeText(tc.d)); text != tc.text {
 			t.Errorf("%s: text %q, want %q", tc.typ, text, tc.text)
 		}
-		back, err := pgformat.DecodeParam([]byte(tc.text), tc.typ, 0, now)
+		back, err := pgformat.DecodeParam([]byte(tc.text), tc.typ, 0, tree.NewParseContext(now))
 		if err != nil || back.String() != tc.d.String() {
 			t.Errorf("%s: text %q read as %v (%v)", tc.typ, tc.text, back, err)
 		}

@@ -3,16 +3,26 @@ package rowenc_test
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/util/duration"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/util/timeofday"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/util/timeutil/pgdate"
 	"github.com/meridiandb/meridian/sql/rowenc"
 )
 
 func dtInterval(months, days, micros int64) tree.Datum {
 	return &tree.DInterval{Duration: duration.MakeDuration(micros*1000, days, months)}
+}
+
+func dtDate(y, m, d int) tree.Datum {
+	date, err := pgdate.MakeDateFromTime(time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		panic(err)
+	}
+	return tree.NewDDate(date)
 }
 
 // datetimeSorted lists values of each date/time type in PostgreSQL's
@@ -29,6 +39,10 @@ var datetimeSorted = []struct {
 		tree.NewDTimeTZFromOffset(timeofday.New(8, 0, 0, 0), 0),
 		tree.NewDTimeTZFromOffset(timeofday.New(3, 0, 0, 0), 5*3600), // 03:00-05 = 08:00 UTC
 		tree.NewDTimeTZFromOffset(timeofday.New(9, 0, 0, 0), 0)}},
+	// The infinities are stored as the extremes of int64 (they once
+	// failed to decode: "date is out of range").
+	{types.Date, []tree.Datum{tree.DNull, tree.NewDDate(pgdate.NegInfDate), dtDate(-4713, 11, 24), dtDate(-43, 3, 15),
+		dtDate(2010, 3, 9), dtDate(5874897, 12, 31), tree.NewDDate(pgdate.PosInfDate)}},
 	{types.Interval, []tree.Datum{tree.DNull, dtInterval(-1, 0, 0), dtInterval(0, -1, 5), dtInterval(0, 0, 0),
 		dtInterval(0, 0, 1), dtInterval(0, 29, 0), dtInterval(1, 0, 0),
 		dtInterval(0, 30, 1), dtInterval(12, 0, 0), dtInterval(2147483647, 2147483647, 1<<50)}},

@@ -127,8 +127,9 @@ func DecodeDatum(b []byte, t *types.T) ([]byte, tree.Datum, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		d, err := pgdate.MakeDateFromUnixEpoch(v)
-		return rest, tree.NewDDate(d), err
+		// The infinities are stored as MinInt64 and MaxInt64, which
+		// MakeDateFromUnixEpoch refuses as out of range.
+		return rest, tree.NewDDate(pgdate.MakeCompatibleDateFromDisk(v)), nil
 	case types.UuidFamily:
 		rest, v, err := encoding.DecodeBytesAscending(b, nil)
 		if err != nil {

@@ -1,7 +1,7 @@
 package sem
 
 import (
-	"strings"
+	"time"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
@@ -26,7 +26,7 @@ func jsonBuiltins() map[string][]tree.Overload {
 			Types: tree.ParamTypes{{Name: "v", Typ: types.AnyElement}}, ReturnType: tree.FixedReturnType(types.Jsonb),
 			Volatility: volatility.Stable, Class: tree.NormalClass,
 			Fn: BuiltinFn(func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
-				j, err := ToJSON(a[0])
+				j, err := ToJSON(a[0], e.GetLocation())
 				return jsonDatum(j), err
 			}),
 		}},
@@ -99,11 +99,11 @@ func jsonFn(ret *types.T, f func(j json.JSON) (tree.Datum, error)) tree.Overload
 	}
 }
 
-func jsonVariadic(f func(a tree.Datums) (tree.Datum, error)) tree.Overload {
+func jsonVariadic(f func(e *EvalCtx, a tree.Datums) (tree.Datum, error)) tree.Overload {
 	return tree.Overload{
 		Types: tree.VariadicType{VarType: types.Any}, ReturnType: tree.FixedReturnType(types.Jsonb),
 		Volatility: volatility.Stable, Class: tree.NormalClass, CalledOnNullInput: true,
-		Fn: BuiltinFn(func(e *EvalCtx, a tree.Datums) (tree.Datum, error) { return f(a) }),
+		Fn: BuiltinFn(func(e *EvalCtx, a tree.Datums) (tree.Datum, error) { return f(e, a) }),
 	}
 }
 
@@ -154,7 +154,7 @@ func extractPathFn(text bool) tree.Overload {
 
 // buildObjectFn is jsonb_build_object(k1, v1, ...): keys as text, values
 // as to_jsonb makes them.
-func buildObjectFn(a tree.Datums) (tree.Datum, error) {
+func buildObjectFn(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
 	if len(a)%2 != 0 {
 		return nil, pgerror.WithHint(pgerror.New(pgerror.CodeInvalidParameterValue, "argument list must have even number of elements"),
 			"The arguments of jsonb_build_object() must consist of alternating keys and values.")
@@ -168,7 +168,7 @@ func buildObjectFn(a tree.Datums) (tree.Datum, error) {
 		if _, isJSON := AsJSON(a[i]); isJSON || a[i].ResolvedType().Family() == types.ArrayFamily {
 			return nil, pgerror.New(pgerror.CodeInvalidParameterValue, "key value must be scalar, not array, composite, or json")
 		}
-		v, err := ToJSON(a[i+1])
+		v, err := ToJSON(a[i+1], e.GetLocation())
 		if err != nil {
 			return nil, err
 		}
@@ -178,10 +178,10 @@ func buildObjectFn(a tree.Datums) (tree.Datum, error) {
 	return tree.NewDJSON(pgjson.BuildObject(keys, vals)), nil
 }
 
-func buildArrayFn(a tree.Datums) (tree.Datum, error) {
+func buildArrayFn(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
 	elems := make([]json.JSON, len(a))
 	for i, d := range a {
-		j, err := ToJSON(d)
+		j, err := ToJSON(d, e.GetLocation())
 		if err != nil {
 			return nil, err
 		}
@@ -191,9 +191,9 @@ func buildArrayFn(a tree.Datums) (tree.Datum, error) {
 }
 
 // ToJSON is to_jsonb(d): numbers and booleans as themselves, arrays
-// element by element, dates and times in ISO 8601, everything else as
-// its text.
-func ToJSON(d tree.Datum) (json.JSON, error) {
+// element by element, dates and times in ISO 8601 (a timestamptz in loc,
+// the session's zone), everything else as its text.
+func ToJSON(d tree.Datum, loc *time.Location) (json.JSON, error) {
 	if d == tree.DNull {
 		return json.NullJSONValue, nil
 	}
@@ -220,7 +220,7 @@ func ToJSON(d tree.Datum) (json.JSON, error) {
 	case *tree.DArray:
 		elems := make([]json.JSON, len(v.Array))
 		for i, el := range v.Array {
-			j, err := ToJSON(el)
+			j, err := ToJSON(el, loc)
 			if err != nil {
 				return nil, err
 			}
@@ -228,10 +228,9 @@ func ToJSON(d tree.Datum) (json.JSON, error) {
 		}
 		return pgjson.BuildArray(elems), nil
 	case *tree.DTimestamp:
-		return json.FromString(strings.Replace(string(pgformat.EncodeText(v)), " ", "T", 1)), nil
+		return json.FromString(pgformat.JSONTimestamp(v.Time, false)), nil
 	case *tree.DTimestampTZ:
-		s := strings.Replace(string(pgformat.EncodeText(v)), " ", "T", 1)
-		return json.FromString(s + ":00"), nil
+		return json.FromString(pgformat.JSONTimestamp(v.Time.In(loc), true)), nil
 	}
 	return json.FromString(DatumText(d)), nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treebin"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treecmp"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/util/timeutil/pgdate"
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
@@ -71,6 +72,10 @@ type EvalCtx struct {
 	// Location is the session's time zone (TimeZone): where a timestamptz
 	// is read, shown and taken apart; nil is UTC.
 	Location *time.Location
+	// DateStyle is the session's: how dates and timestamps are written
+	// as text, and the order of an ambiguous date's fields read (the
+	// zero value is ISO, MDY).
+	DateStyle pgdate.DateStyle
 }
 
 // OuterBase offsets the column references of a correlated subquery into
@@ -97,10 +102,18 @@ func (e *EvalCtx) GetLocation() *time.Location {
 // timestamptz literal without an offset is read in that zone.
 func (e *EvalCtx) GetRelativeParseTime() time.Time { return e.StmtTime.In(e.GetLocation()) }
 
-// parseContext is how literals are read in this statement (the session's
-// zone for timestamptz).
-func (e *EvalCtx) parseContext() tree.ParseContext {
-	return tree.NewParseContext(e.GetRelativeParseTime())
+// ParseContext is how text is read as a value in this statement: the
+// session's zone for timestamptz, its DateStyle's field order.
+func (e *EvalCtx) ParseContext() tree.ParseContext {
+	return tree.NewParseContext(e.GetRelativeParseTime(), tree.NewParseContextOptionDateStyle(e.DateStyle))
+}
+
+// TextSettings are the session settings a value's text is written under.
+func (e *EvalCtx) TextSettings() pgformat.Settings {
+	if e == nil {
+		return pgformat.Settings{}
+	}
+	return pgformat.Settings{Location: e.Location, DateStyle: e.DateStyle}
 }
 func (e *EvalCtx) MustGetPlaceholderValue(_ context.Context, p *tree.Placeholder) tree.Datum {
 	return e.Params[p.Idx]
@@ -852,7 +865,7 @@ func (e *EvalCtx) EvalBinary(x *tree.BinaryExpr) (tree.Datum, error) {
 	case types.StringFamily:
 		if sym == treebin.Concat {
 			// A non-text side is cast to text (booleans spelled out).
-			return tree.NewDString(concatText(l) + concatText(r)), nil
+			return tree.NewDString(e.castText(l) + e.castText(r)), nil
 		}
 	}
 	return nil, pgerror.Unsupported("unsupported binary operator: %s %s %s", l.ResolvedType(), sym, r.ResolvedType())
@@ -928,13 +941,19 @@ func DatumText(d tree.Datum) string {
 	return tree.AsStringWithFlags(d, tree.FmtPgwireText)
 }
 
-// concatText is d as || reads it: its cast to text.
-func concatText(d tree.Datum) string {
-	if b, ok := d.(*tree.DBool); ok {
-		if *b {
+// castText is d cast to text, which || also reads: its output function's
+// text under the session's settings, except that the cast spells
+// booleans out (true::text is 'true'; their output function, which
+// concat and format use, prints t).
+func (e *EvalCtx) castText(d tree.Datum) string {
+	switch v := d.(type) {
+	case *tree.DBool:
+		if *v {
 			return "true"
 		}
 		return "false"
+	case *tree.DDate, *tree.DTimestamp, *tree.DTimestampTZ, *tree.DArray, *tree.DTuple:
+		return string(e.TextSettings().EncodeText(d))
 	}
 	return DatumText(d)
 }
@@ -976,18 +995,7 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 	}
 	switch t.Family() {
 	case types.StringFamily:
-		s := DatumText(d)
-		if b, ok := d.(*tree.DBool); ok {
-			// The cast spells booleans out (true::text is 'true'); their
-			// output function, which concat and format use, does not.
-			s = "false"
-			if *b {
-				s = "true"
-			}
-		}
-		if tz, ok := d.(*tree.DTimestampTZ); ok {
-			s = string(pgformat.EncodeTextIn(tz, e.GetLocation()))
-		}
+		s := e.castText(d)
 		if w := int(t.Width()); w > 0 {
 			n := utf8.RuneCountInString(s)
 			if n > w {
@@ -1094,7 +1102,7 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 		}
 	default:
 		if s, ok := d.(*tree.DString); ok {
-			r, _, err := tree.ParseAndRequireString(t, string(*s), e.parseContext())
+			r, _, err := tree.ParseAndRequireString(t, string(*s), e.ParseContext())
 			if err != nil {
 				return nil, InvalidInput(t, string(*s))
 			}

@@ -121,7 +121,7 @@ func castArray(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 		}
 		return out, nil
 	case *tree.DString:
-		arr, _, err := tree.ParseDArrayFromString(e.parseContext(), string(*v), t.ArrayContents())
+		arr, _, err := tree.ParseDArrayFromString(e.ParseContext(), string(*v), t.ArrayContents())
 		if err != nil {
 			return nil, pgerror.WithCode(err, pgerror.CodeInvalidTextRepresentation)
 		}
