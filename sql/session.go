@@ -579,7 +579,7 @@ func encodeRow(row tree.Datums, cols []resultColumn, formats []int16, ts pgforma
 			}
 			vals[i] = v
 		} else {
-			vals[i] = ts.EncodeText(d)
+			vals[i] = ts.EncodeTextAs(d, cols[i].typ)
 		}
 	}
 	return vals, nil

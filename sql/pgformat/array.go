@@ -83,7 +83,7 @@ func decodeArrayBinary(v []byte, t *types.T, pc tree.ParseContext) (tree.Datum, 
 // separated, NULL unquoted; an element that is empty, spells NULL, or
 // holds a brace, comma, quote, backslash or white space is quoted, with
 // its quotes and backslashes escaped.
-func (s Settings) encodeArray(a *tree.DArray) []byte {
+func (s Settings) encodeArray(a *tree.DArray, elem *types.T) []byte {
 	b := []byte{'{'}
 	for i, e := range a.Array {
 		if i > 0 {
@@ -94,10 +94,10 @@ func (s Settings) encodeArray(a *tree.DArray) []byte {
 			continue
 		}
 		if inner, ok := e.(*tree.DArray); ok {
-			b = append(b, s.encodeArray(inner)...)
+			b = append(b, s.encodeArray(inner, elem)...)
 			continue
 		}
-		t := s.EncodeText(e)
+		t := s.EncodeTextAs(e, elem)
 		b = appendQuoted(b, t, len(t) == 0 || strings.EqualFold(string(t), "NULL") || bytes.ContainsAny(t, "{},\"\\ \t\n\r\v\f"), false)
 	}
 	return append(b, '}')

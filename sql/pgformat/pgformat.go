@@ -47,7 +47,12 @@ type Settings struct {
 
 // EncodeText is d in PostgreSQL's text format under the settings s; nil
 // for NULL.
-func (s Settings) EncodeText(d tree.Datum) []byte {
+func (s Settings) EncodeText(d tree.Datum) []byte { return s.EncodeTextAs(d, nil) }
+
+// EncodeTextAs is EncodeText for a value of type t (nil: the datum's
+// own type), which tells a float4 from a float8: both are DFloats, and a
+// float4 is written in its own shortest form (4.56789e+15).
+func (s Settings) EncodeTextAs(d tree.Datum, t *types.T) []byte {
 	if d == tree.DNull {
 		return nil
 	}
@@ -102,12 +107,16 @@ func (s Settings) EncodeText(d tree.Datum) []byte {
 			}
 			return b
 		}
-		return s.encodeArray(v)
+		var elem *types.T
+		if t != nil && t.Family() == types.ArrayFamily {
+			elem = t.ArrayContents()
+		}
+		return s.encodeArray(v, elem)
 	case *tree.DTuple:
 		return s.encodeRecord(v)
 	case *tree.DFloat:
 		bits := 64
-		if d.ResolvedType().Oid() == oid.T_float4 {
+		if d.ResolvedType().Oid() == oid.T_float4 || t != nil && t.Oid() == oid.T_float4 {
 			bits = 32
 		}
 		return []byte(formatFloat(float64(*v), bits))

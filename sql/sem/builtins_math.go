@@ -20,7 +20,7 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 			v := tree.MustBeDInt(a[0])
 			if v < 0 {
 				if v == -v {
-					return nil, ErrIntOutOfRange
+					return nil, errBigintOutOfRange
 				}
 				v = -v
 			}

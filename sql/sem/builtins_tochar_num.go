@@ -15,7 +15,8 @@ import (
 // (decimal point), , and G (group separator), S (sign next to the
 // number), SG MI PL (sign at that place), PR (<negative>), TH (ordinal
 // suffix), EEEE (scientific notation), FM (no padding, no trailing
-// zeros), quoted text. Other patterns (RN, V, L) answer 0A000.
+// zeros), L (the currency symbol: a blank in the C locale), quoted text.
+// Other patterns (RN, V) answer 0A000.
 
 // numToCharFns are to_char's overloads for numbers, which
 // builtins_tochar.go registers with those for times.
@@ -74,7 +75,12 @@ func parseNumTemplate(tmpl string) (toks []numTok, fm bool, err error) {
 		case up[0] == 'S':
 			toks = append(toks, numTok{kind: 'S'})
 			i++
-		case up[0] == 'V' || up[0] == 'L':
+		case up[0] == 'L':
+			// The locale's currency symbol; the C locale has none, for
+			// which PostgreSQL writes a blank.
+			toks = append(toks, numTok{kind: 'L', text: " "})
+			i++
+		case up[0] == 'V':
 			return nil, false, pgerror.Newf(pgerror.CodeFeatureNotSupported, "to_char pattern %q is not supported yet", rest[:1])
 		case rest[0] == '"':
 			j := 1

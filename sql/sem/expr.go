@@ -822,6 +822,18 @@ func (e *EvalCtx) EvalBinary(x *tree.BinaryExpr) (tree.Datum, error) {
 		default:
 			return nil, pgerror.Unsupported("unsupported operator %s on floats", sym)
 		}
+		// PostgreSQL's float8 and float4 operators refuse a result that
+		// overflows finite operands, or underflows to zero from nonzero
+		// ones (22003); float4's is float4's.
+		if res.Width() == 32 {
+			v = float64(float32(v))
+		}
+		if math.IsInf(v, 0) && !math.IsInf(a, 0) && !math.IsInf(b, 0) {
+			return nil, errFloatOverflow
+		}
+		if v == 0 && a != 0 && (sym == treebin.Mult && b != 0 || sym == treebin.Div && !math.IsInf(b, 0)) {
+			return nil, errFloatUnderflow
+		}
 		return tree.NewDFloat(tree.DFloat(v)), nil
 	case types.DecimalFamily:
 		a, b := ToDecimal(l), ToDecimal(r)
@@ -876,10 +888,25 @@ func (e *EvalCtx) evalUnary(x *tree.UnaryExpr) (tree.Datum, error) {
 	if err != nil || d == tree.DNull {
 		return d, err
 	}
-	if x.Operator.Symbol != tree.UnaryMinus {
-		if x.Operator.Symbol == tree.UnaryPlus {
-			return d, nil
+	switch x.Operator.Symbol {
+	case tree.UnaryPlus:
+		return d, nil
+	case tree.UnaryMinus:
+	case tree.UnaryComplement:
+		if v, ok := d.(*tree.DInt); ok {
+			return tree.NewDInt(^*v), nil // within its width as the operand is
 		}
+		return nil, pgerror.Unsupported("unsupported unary operator ~ on %s", d.ResolvedType())
+	case tree.UnarySqrt, tree.UnaryCbrt:
+		f := ToFloat(d)
+		if x.Operator.Symbol == tree.UnaryCbrt {
+			return tree.NewDFloat(tree.DFloat(cbrt(f))), nil
+		}
+		if f < 0 {
+			return nil, pgerror.New("2201F", "cannot take square root of a negative number")
+		}
+		return tree.NewDFloat(tree.DFloat(math.Sqrt(f))), nil
+	default:
 		return nil, pgerror.Unsupported("unsupported unary operator %s", x.Operator)
 	}
 	if r, ok, err := evalDatetimeUnaryMinus(d); ok {
@@ -887,8 +914,11 @@ func (e *EvalCtx) evalUnary(x *tree.UnaryExpr) (tree.Datum, error) {
 	}
 	switch v := d.(type) {
 	case *tree.DInt:
-		if *v == math.MinInt64 {
-			return nil, ErrIntOutOfRange
+		// -(-2147483648::int4) is out of int4's range, as -MinInt64 is of
+		// int8's.
+		w := PGIntWidth(x.TypedInnerExpr())
+		if lim := int64(1) << (w - 1); w < 64 && -int64(*v) >= lim || *v == math.MinInt64 {
+			return nil, intOutOfRange(w)
 		}
 		return tree.NewDInt(-*v), nil
 	case *tree.DFloat:
@@ -979,6 +1009,15 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 		if o, ok := d.(*tree.DOid); ok {
 			return tree.NewDOid(o.Oid), nil
 		}
+		if i, ok := d.(*tree.DInt); ok {
+			// int4 to oid reinterprets the bits (-1 is 4294967295); int8
+			// to oid must fit in 32 bits. A DInt does not say which it
+			// was: a negative int4 value wraps for both.
+			if *i < math.MinInt32 || *i > math.MaxUint32 {
+				return nil, pgerror.New(pgerror.CodeNumericValueOutOfRange, "OID out of range")
+			}
+			return tree.NewDOid(oid.Oid(uint32(*i))), nil
+		}
 	}
 	if i, ok := d.(*tree.DInt); ok && t.Family() == types.IntFamily && t.Width() > 0 && t.Width() < 64 {
 		// int8 to int4 or int2 (a DInt is any of them): in range or
@@ -986,6 +1025,9 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 		if lim := int64(1) << (t.Width() - 1); int64(*i) < -lim || int64(*i) >= lim {
 			return nil, intOutOfRange(t.Width())
 		}
+	}
+	if f, ok := d.(*tree.DFloat); ok && t.Family() == types.FloatFamily && t.Width() == 32 {
+		return floatOfWidth(float64(*f), 32, "")
 	}
 	if d.ResolvedType().Equivalent(t) && t.Family() != types.StringFamily && t.Family() != types.DecimalFamily {
 		return d, nil
@@ -1021,7 +1063,7 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 		case *tree.DFloat:
 			f := math.RoundToEven(float64(*x))
 			if math.IsNaN(f) || f < math.MinInt64 || f >= math.MaxInt64 {
-				return nil, ErrIntOutOfRange
+				return nil, intOutOfRange(t.Width())
 			}
 			v = int64(f)
 		case *tree.DDecimal:
@@ -1031,7 +1073,7 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 			}
 			i, err := r.Int64()
 			if err != nil {
-				return nil, ErrIntOutOfRange
+				return nil, intOutOfRange(t.Width())
 			}
 			v = i
 		case *tree.DBool:
@@ -1066,13 +1108,17 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 	case types.FloatFamily:
 		switch x := d.(type) {
 		case *tree.DInt, *tree.DFloat, *tree.DDecimal:
-			return tree.NewDFloat(tree.DFloat(ToFloat(d))), nil
+			return floatOfWidth(ToFloat(d), t.Width(), "")
 		case *tree.DString:
-			f, err := tree.ParseDFloat(strings.TrimSpace(string(*x)))
+			in := strings.TrimSpace(string(*x))
+			f, err := tree.ParseDFloat(in)
 			if err != nil {
+				if strings.Contains(err.Error(), "out of range") {
+					return nil, pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "%q is out of range for type %s", in, FormatType(t.Oid(), -1))
+				}
 				return nil, InvalidInput(t, string(*x))
 			}
-			return f, nil
+			return floatOfWidth(float64(*f), t.Width(), in)
 		}
 	case types.DecimalFamily:
 		var r *tree.DDecimal
@@ -1120,6 +1166,31 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 		}
 	}
 	return nil, pgerror.Unsupported("cannot cast %s to %s", d.ResolvedType(), t.SQLString())
+}
+
+var (
+	errFloatOverflow  = pgerror.New(pgerror.CodeNumericValueOutOfRange, "value out of range: overflow")
+	errFloatUnderflow = pgerror.New(pgerror.CodeNumericValueOutOfRange, "value out of range: underflow")
+)
+
+// floatOfWidth is f as a float4 (width 32: rounded to the nearest
+// float32, PostgreSQL's errors for one that overflows or underflows to
+// zero; input is the text it was read from, if any) or a float8.
+func floatOfWidth(f float64, width int32, input string) (tree.Datum, error) {
+	if width == 32 {
+		r := float64(float32(f))
+		if math.IsInf(r, 0) && !math.IsInf(f, 0) || r == 0 && f != 0 {
+			if input != "" {
+				return nil, pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "%q is out of range for type real", input)
+			}
+			if r == 0 {
+				return nil, errFloatUnderflow
+			}
+			return nil, errFloatOverflow
+		}
+		f = r
+	}
+	return tree.NewDFloat(tree.DFloat(f)), nil
 }
 
 // errorf is errors.Newf with a SQLSTATE.

@@ -200,10 +200,21 @@ func (c *implicitCaster) binary(x *tree.BinaryExpr) tree.Expr {
 		// PostgreSQL has no float % operator: its error, not a cast.
 		return x
 	}
+	// A float4 meets an integer or a numeric as a float8, PostgreSQL's
+	// preferred numeric type (it has no int4 + float4 operator); two
+	// float4s stay float4 (pgSemantics).
+	wide := lt
 	if lr < rr {
-		x.Left = castTo(x.Left, rt)
-	} else {
-		x.Right = castTo(x.Right, lt)
+		wide = rt
+	}
+	if wide.Oid() == oid.T_float4 {
+		wide = types.Float
+	}
+	if !lt.Identical(wide) {
+		x.Left = castTo(x.Left, wide)
+	}
+	if !rt.Identical(wide) {
+		x.Right = castTo(x.Right, wide)
 	}
 	return x
 }
@@ -592,11 +603,29 @@ func (pgSemantics) VisitPre(e tree.Expr) (bool, tree.Expr) {
 }
 
 func (pgSemantics) VisitPost(e tree.Expr) tree.Expr {
+	if u, ok := e.(*tree.UnaryExpr); ok {
+		// |/ and ||/ are float8's alone in PostgreSQL: a numeric or
+		// integer operand is cast.
+		if s := u.Operator.Symbol; (s == tree.UnarySqrt || s == tree.UnaryCbrt) && u.ResolvedType().Oid() != oid.T_float8 {
+			return tree.NewTypedUnaryExpr(u.Operator, tree.NewTypedCastExpr(u.TypedInnerExpr(), types.Float), types.Float)
+		}
+		return e
+	}
 	x, ok := e.(*tree.BinaryExpr)
 	if !ok {
 		return e
 	}
 	l, r := x.TypedLeft(), x.TypedRight()
+	if lt, rt := l.ResolvedType(), r.ResolvedType(); lt.Oid() == oid.T_float4 && rt.Oid() == oid.T_float4 {
+		// float4 arithmetic is float4's (1.1::real * 2::real is 2.2).
+		switch x.Operator.Symbol {
+		case treebin.Plus, treebin.Minus, treebin.Mult, treebin.Div:
+			if x.ResolvedType().Oid() != oid.T_float4 {
+				return tree.NewTypedBinaryExpr(x.Operator, l, r, types.Float4)
+			}
+		}
+		return e
+	}
 	if l.ResolvedType().Family() != types.IntFamily || r.ResolvedType().Family() != types.IntFamily {
 		return e
 	}
