@@ -16,7 +16,6 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/volatility"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/meridiandb/meridian/sql/pgerror"
-	"github.com/meridiandb/meridian/sql/pgformat"
 )
 
 // String functions.
@@ -274,21 +273,21 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 			return tree.NewDString(string(rune(c))), nil
 		})},
 	"quote_literal": {anyToText(false, func(e *EvalCtx, d tree.Datum) (tree.Datum, error) {
-		return tree.NewDString(quoteLiteral(outText(d))), nil
+		return tree.NewDString(quoteLiteral(e.OutText(d))), nil
 	})},
 	// quote_nullable is quote_literal with NULL as the word NULL.
 	"quote_nullable": {anyToText(true, func(e *EvalCtx, d tree.Datum) (tree.Datum, error) {
 		if d == tree.DNull {
 			return tree.NewDString("NULL"), nil
 		}
-		return tree.NewDString(quoteLiteral(outText(d))), nil
+		return tree.NewDString(quoteLiteral(e.OutText(d))), nil
 	})},
 	// concat and concat_ws skip NULL arguments.
 	"concat": {{
 		Types: tree.VariadicType{VarType: types.Any}, ReturnType: tree.FixedReturnType(types.String),
 		Volatility: volatility.Stable, Class: tree.NormalClass, CalledOnNullInput: true,
 		Fn: BuiltinFn(func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
-			return tree.NewDString(joinNonNull(a, "")), nil
+			return tree.NewDString(joinNonNull(e, a, "")), nil
 		}),
 	}},
 	"concat_ws": {{
@@ -298,7 +297,7 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 			if a[0] == tree.DNull {
 				return tree.DNull, nil
 			}
-			return tree.NewDString(joinNonNull(a[1:], string(tree.MustBeDString(a[0])))), nil
+			return tree.NewDString(joinNonNull(e, a[1:], string(tree.MustBeDString(a[0])))), nil
 		}),
 	}},
 	"format": {
@@ -309,7 +308,7 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 				if a[0] == tree.DNull {
 					return tree.DNull, nil
 				}
-				return formatText(string(tree.MustBeDString(a[0])), a[1:])
+				return formatText(e, string(tree.MustBeDString(a[0])), a[1:])
 			}),
 		},
 	},
@@ -336,11 +335,7 @@ func anyToText(onNull bool, fn func(e *EvalCtx, d tree.Datum) (tree.Datum, error
 	}
 }
 
-// outText is d as its type's output function prints it (pgwire's text
-// format, which prints floats as PostgreSQL does).
-func outText(d tree.Datum) string { return string(pgformat.EncodeText(d)) }
-
-func joinNonNull(a tree.Datums, sep string) string {
+func joinNonNull(e *EvalCtx, a tree.Datums, sep string) string {
 	var b strings.Builder
 	first := true
 	for _, d := range a {
@@ -351,7 +346,7 @@ func joinNonNull(a tree.Datums, sep string) string {
 			b.WriteString(sep)
 		}
 		first = false
-		b.WriteString(outText(d))
+		b.WriteString(e.OutText(d))
 	}
 	return b.String()
 }
@@ -485,7 +480,7 @@ var errFormatTooFew = pgerror.New(pgerror.CodeInvalidParameterValue, "too few ar
 
 // formatText is format(): %[position$][-][width]type with types s, I, L
 // and %%; width may be * or *position$, taken from an argument.
-func formatText(f string, args tree.Datums) (tree.Datum, error) {
+func formatText(e *EvalCtx, f string, args tree.Datums) (tree.Datum, error) {
 	var b strings.Builder
 	next := 0 // the argument an unnumbered conversion takes
 	unterminated := pgerror.WithHint(pgerror.New(pgerror.CodeInvalidParameterValue, "unterminated format() type specifier"),
@@ -597,17 +592,17 @@ func formatText(f string, args tree.Datums) (tree.Datum, error) {
 		switch conv {
 		case 's':
 			if d != tree.DNull {
-				s = outText(d)
+				s = e.OutText(d)
 			}
 		case 'I':
 			if d == tree.DNull {
 				return nil, pgerror.New("22004", "null values cannot be formatted as an SQL identifier")
 			}
-			s = tree.NameString(outText(d))
+			s = tree.NameString(e.OutText(d))
 		case 'L':
 			s = "NULL"
 			if d != tree.DNull {
-				s = quoteLiteral(outText(d))
+				s = quoteLiteral(e.OutText(d))
 			}
 		}
 		if n := utf8.RuneCountInString(s); n < width {

@@ -71,6 +71,9 @@ type EvalCtx struct {
 	// Location is the session's time zone (TimeZone): where a timestamptz
 	// is read, shown and taken apart; nil is UTC.
 	Location *time.Location
+	// ByteaEscape: the session's bytea_output is escape, for the casts
+	// and functions that write a bytea as text.
+	ByteaEscape bool
 }
 
 // OuterBase offsets the column references of a correlated subquery into
@@ -91,6 +94,17 @@ func (e *EvalCtx) GetLocation() *time.Location {
 		return time.UTC
 	}
 	return e.Location
+}
+
+// OutStyle is how the session writes values as text.
+func (e *EvalCtx) OutStyle() pgformat.Style {
+	return pgformat.Style{Loc: e.GetLocation(), ByteaEscape: e != nil && e.ByteaEscape}
+}
+
+// OutText is d as its type's output function writes it in this session
+// (the text a cast to text, concat and format see).
+func (e *EvalCtx) OutText(d tree.Datum) string {
+	return string(pgformat.EncodeTextStyle(d, e.OutStyle()))
 }
 
 // GetRelativeParseTime is the statement's time in the session's zone: a
@@ -852,7 +866,7 @@ func (e *EvalCtx) EvalBinary(x *tree.BinaryExpr) (tree.Datum, error) {
 	case types.StringFamily:
 		if sym == treebin.Concat {
 			// A non-text side is cast to text (booleans spelled out).
-			return tree.NewDString(concatText(l) + concatText(r)), nil
+			return tree.NewDString(e.concatText(l) + e.concatText(r)), nil
 		}
 	}
 	return nil, pgerror.Unsupported("unsupported binary operator: %s %s %s", l.ResolvedType(), sym, r.ResolvedType())
@@ -929,14 +943,14 @@ func DatumText(d tree.Datum) string {
 }
 
 // concatText is d as || reads it: its cast to text.
-func concatText(d tree.Datum) string {
+func (e *EvalCtx) concatText(d tree.Datum) string {
 	if b, ok := d.(*tree.DBool); ok {
 		if *b {
 			return "true"
 		}
 		return "false"
 	}
-	return DatumText(d)
+	return e.OutText(d)
 }
 
 // CastDatum converts d to type t.
@@ -976,7 +990,9 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 	}
 	switch t.Family() {
 	case types.StringFamily:
-		s := DatumText(d)
+		// The type's output function, as the session writes it (a
+		// timestamptz in its zone, a bytea as bytea_output says).
+		s := e.OutText(d)
 		if b, ok := d.(*tree.DBool); ok {
 			// The cast spells booleans out (true::text is 'true'); their
 			// output function, which concat and format use, does not.
@@ -984,9 +1000,6 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 			if *b {
 				s = "true"
 			}
-		}
-		if tz, ok := d.(*tree.DTimestampTZ); ok {
-			s = string(pgformat.EncodeTextIn(tz, e.GetLocation()))
 		}
 		if w := int(t.Width()); w > 0 {
 			n := utf8.RuneCountInString(s)
