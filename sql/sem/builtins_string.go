@@ -87,9 +87,9 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 		}),
 	}},
 	"upper":        {strFn(strings.ToUpper)},
-	"length":       {intOfStr(func(s string) int64 { return int64(utf8.RuneCountInString(s)) })},
+	"length":       {intOfStr(func(s string) int64 { return int64(utf8.RuneCountInString(s)) }), bytesLength()},
 	"char_length":  {intOfStr(func(s string) int64 { return int64(utf8.RuneCountInString(s)) })},
-	"octet_length": {intOfStr(func(s string) int64 { return int64(len(s)) })},
+	"octet_length": {intOfStr(func(s string) int64 { return int64(len(s)) }), bytesLength()},
 	// quote_ident quotes an identifier when it needs it (upper case,
 	// punctuation, a reserved word).
 	"quote_ident": {{
@@ -176,6 +176,13 @@ func strFn(f func(string) string) tree.Overload {
 			return tree.NewDString(f(string(tree.MustBeDString(a[0])))), nil
 		}),
 	}
+}
+
+// bytesLength is length(bytea) and octet_length(bytea): its bytes.
+func bytesLength() tree.Overload {
+	return strOverload(tree.ParamTypes{{Name: "b", Typ: types.Bytes}}, types.Int4, func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
+		return tree.NewDInt(tree.DInt(len(tree.MustBeDBytes(a[0])))), nil
+	})
 }
 
 func intOfStr(f func(string) int64) tree.Overload {

@@ -868,6 +868,12 @@ func (e *EvalCtx) EvalBinary(x *tree.BinaryExpr) (tree.Datum, error) {
 			// A non-text side is cast to text (booleans spelled out).
 			return tree.NewDString(e.concatText(l) + e.concatText(r)), nil
 		}
+	case types.BytesFamily:
+		lb, ok1 := l.(*tree.DBytes)
+		rb, ok2 := r.(*tree.DBytes)
+		if sym == treebin.Concat && ok1 && ok2 {
+			return tree.NewDBytes(*lb + *rb), nil
+		}
 	}
 	return nil, pgerror.Unsupported("unsupported binary operator: %s %s %s", l.ResolvedType(), sym, r.ResolvedType())
 }
@@ -1104,6 +1110,14 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 				return nil, InvalidInput(t, string(*x))
 			}
 			return b, nil
+		}
+	case types.BytesFamily:
+		if s, ok := d.(*tree.DString); ok {
+			b, err := pgformat.ParseBytea(string(*s))
+			if err != nil {
+				return nil, err
+			}
+			return tree.NewDBytes(tree.DBytes(b)), nil
 		}
 	default:
 		if s, ok := d.(*tree.DString); ok {
