@@ -115,3 +115,32 @@ func (c *implicitCaster) byteaConcatText(x *tree.BinaryExpr) {
 		x.Right = castTo(x.Right, types.String)
 	}
 }
+
+// placeholdersAsText types a placeholder argument of no known type as
+// text where the call's overloads of its arity take text or bytea there
+// (length, octet_length, substr, ...): PostgreSQL resolves the unknown to
+// its string category's preferred type, text, where the parser's type
+// checker finds the call ambiguous.
+func (c *implicitCaster) placeholdersAsText(overloads []tree.Overload, args tree.Exprs) {
+	for j, a := range args {
+		if c.sema == nil || !c.sema.Placeholders.IsUnresolvedPlaceholder(a) {
+			continue
+		}
+		var text, bytea bool
+		for i := range overloads {
+			params, ok := overloads[i].Types.(tree.ParamTypes)
+			if !ok || len(params) != len(args) {
+				continue
+			}
+			switch params[j].Typ.Family() {
+			case types.StringFamily:
+				text = true
+			case types.BytesFamily:
+				bytea = true
+			}
+		}
+		if text && bytea {
+			args[j] = castTo(a, types.String)
+		}
+	}
+}

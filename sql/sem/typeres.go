@@ -143,8 +143,10 @@ func (c *implicitCaster) VisitPost(e tree.Expr) tree.Expr {
 		if name := funcName(x); name == "greatest" || name == "least" {
 			c.unifyList(n.Exprs)
 		} else if name == "length" || name == "char_length" || name == "character_length" {
+			c.placeholdersAsText(Overloads(name), n.Exprs)
 			c.trimChars(n.Exprs, false)
 		} else {
+			c.placeholdersAsText(Overloads(name), n.Exprs)
 			c.castArgs(Overloads(name), n.Exprs)
 		}
 		return &n
