@@ -545,7 +545,13 @@ func (b *builder) typeCheckResolved(expr tree.Expr, cols []resultColumn, desired
 		it.outer = b.outer.cols
 	}
 	b.sema.IVarContainer = it
-	expr = sem.ImplicitCasts(b.ctx, &b.sema, expr)
+	expr, err := sem.ByteaLiteral(expr, desired)
+	if err != nil {
+		return nil, err
+	}
+	if expr, err = sem.ImplicitCasts(b.ctx, &b.sema, expr); err != nil {
+		return nil, err
+	}
 	te, err := tree.TypeCheck(b.ctx, expr, &b.sema, sem.ArrayLiteralType(expr, desired))
 	if err != nil {
 		if sv, ok := expr.(*tree.StrVal); ok && desired.Family() != types.AnyFamily {

@@ -88,7 +88,7 @@ func (s *session) copyTo(ctx context.Context, st *tree.CopyTo, w pgwire.ResultWr
 		}
 	}
 	for _, row := range res.rows {
-		vals, err := encodeRow(row, res.cols, formats, s.textSettings())
+		vals, err := encodeRow(row, res.cols, formats, s.outStyle())
 		if err != nil {
 			return nil, err
 		}

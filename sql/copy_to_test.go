@@ -67,6 +67,22 @@ func TestCopyTo(t *testing.T) {
 		if _, err := c.PgConn().CopyTo(ctx, &bytes.Buffer{}, "COPY copy_to_t TO STDOUT WITH (FORMAT binary, HEADER)"); sqlState(err) != "0A000" {
 			t.Errorf("HEADER in binary format: %v", err)
 		}
+		// bytea in the session's bytea_output, then COPY's escapes.
+		for _, tc := range []struct{ output, want string }{
+			{"hex", `\\x5c00ff` + "\t" + `\\x6162` + "\n"},
+			{"escape", `\\\\\\000\\377` + "\tab\n"},
+		} {
+			if _, err := c.Exec(ctx, "SET bytea_output = "+tc.output); err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if _, err := c.PgConn().CopyTo(ctx, &buf, `COPY (SELECT '\x5c00ff'::bytea, 'ab'::bytea) TO STDOUT`); err != nil {
+				t.Fatal(err)
+			}
+			if buf.String() != tc.want {
+				t.Errorf("bytea_output = %s: got %q, want %q", tc.output, buf.String(), tc.want)
+			}
+		}
 	}
 	onMeridianAndPostgres(t, run)
 }

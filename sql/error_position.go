@@ -42,8 +42,14 @@ func withQueryPosition(query string, err error) error {
 	}
 	msg := err.Error()
 	at := -1
+	if v, ok := pgerror.LiteralOf(err); ok {
+		at = literalIndex(query, v)
+	}
 	switch code := pgerror.CodeOf(err); code {
 	case pgerror.CodeInvalidTextRepresentation, pgerror.CodeNumericValueOutOfRange, "22007", "22008":
+		if at >= 0 {
+			break
+		}
 		if m := inputErrorValue.FindStringSubmatch(msg); m != nil {
 			lit := "'" + strings.ReplaceAll(m[1]+m[2], "'", "''") + "'"
 			at = onlyIndex(query, lit)
@@ -62,6 +68,31 @@ func withQueryPosition(query string, err error) error {
 		return err
 	}
 	return pgerror.WithPosition(err, utf8.RuneCountInString(query[:at])+1)
+}
+
+// literalIndex is the byte offset of the one literal in query whose value
+// is v, written as a standard string ('...') or an escape string
+// (E'...', backslashes doubled); -1 if there is none or more than one.
+func literalIndex(query, v string) int {
+	std := "'" + strings.ReplaceAll(v, "'", "''") + "'"
+	esc := "'" + strings.ReplaceAll(strings.ReplaceAll(v, `\`, `\\`), "'", "''") + "'"
+	found := -1
+	for i := 0; i < len(query); i++ {
+		var at int
+		switch {
+		case strings.HasPrefix(query[i:], std) && (i == 0 || (query[i-1] != 'E' && query[i-1] != 'e')):
+			at = i
+		case (query[i] == 'E' || query[i] == 'e') && strings.HasPrefix(query[i+1:], esc) && (i == 0 || !identByte(query[i-1])):
+			at = i
+		default:
+			continue
+		}
+		if found >= 0 {
+			return -1
+		}
+		found = at
+	}
+	return found
 }
 
 // castToText reports whether rest, the text after a literal, starts by

@@ -20,7 +20,7 @@ import (
 // the sequence functions name (sequence.go).
 func stmtEvalCtx(ctx context.Context, txn kvapi.Txn, s *session, params tree.Datums) *sem.EvalCtx {
 	c := &stmtCatalog{}
-	return &sem.EvalCtx{Ctx: ctx, Txn: txn, Session: s, Advisory: s, Catalog: c, Sequences: c, Params: params, StmtTime: s.ex.now(), Location: s.location(), DateStyle: s.dateStyleSetting()}
+	return &sem.EvalCtx{Ctx: ctx, Txn: txn, Session: s, Advisory: s, Catalog: c, Sequences: c, Params: params, StmtTime: s.ex.now(), Location: s.location(), DateStyle: s.dateStyleSetting(), ByteaEscape: s.byteaEscape()}
 }
 
 var _ sem.Catalog = (*stmtCatalog)(nil)

@@ -409,7 +409,7 @@ func (s *session) execStmts(ctx context.Context, stmts statements.Statements, w 
 		if err != nil {
 			return err
 		}
-		err = writeResult(w, res, nil, true, s.textSettings())
+		err = writeResult(w, res, nil, true, s.outStyle())
 		res.close()
 		if err != nil {
 			return err
@@ -534,7 +534,7 @@ var (
 
 // writeResult sends a result's rows and tag; announce sends the column
 // descriptions first (the simple protocol).
-func writeResult(w pgwire.ResultWriter, res *result, formats []int16, announce bool, ts pgformat.Settings) error {
+func writeResult(w pgwire.ResultWriter, res *result, formats []int16, announce bool, st pgformat.Style) error {
 	for _, n := range res.notices {
 		w.Notice(n.sev, n.code, n.msg, n.detail)
 	}
@@ -545,7 +545,7 @@ func writeResult(w pgwire.ResultWriter, res *result, formats []int16, announce b
 		w.Columns(wireColumns(res.cols, formats))
 	}
 	for _, row := range res.rows {
-		vals, err := encodeRow(row, res.cols, formats, ts)
+		vals, err := encodeRow(row, res.cols, formats, st)
 		if err != nil {
 			return err
 		}
@@ -567,9 +567,9 @@ func formatOf(formats []int16, i int) int16 {
 	return formats[i]
 }
 
-// encodeRow is a row in the formats asked for; ts are the session's
-// settings text is written under (TimeZone, DateStyle).
-func encodeRow(row tree.Datums, cols []resultColumn, formats []int16, ts pgformat.Settings) ([][]byte, error) {
+// encodeRow is a row in the formats asked for; st is how the session
+// writes values as text (TimeZone, DateStyle, bytea_output).
+func encodeRow(row tree.Datums, cols []resultColumn, formats []int16, st pgformat.Style) ([][]byte, error) {
 	vals := make([][]byte, len(row))
 	for i, d := range row {
 		if formatOf(formats, i) == 1 {
@@ -579,7 +579,7 @@ func encodeRow(row tree.Datums, cols []resultColumn, formats []int16, ts pgforma
 			}
 			vals[i] = v
 		} else {
-			vals[i] = ts.EncodeTextAs(d, cols[i].typ)
+			vals[i] = pgformat.EncodeTextAs(d, cols[i].typ, st)
 		}
 	}
 	return vals, nil
@@ -1315,7 +1315,7 @@ func (ps *prepared) Close() {}
 
 func (ps *prepared) Bind(ctx context.Context, params [][]byte, paramFormats, resultFormats []int16) (_ pgwire.Portal, err error) {
 	defer recoverInternal(&err)
-	ev := &sem.EvalCtx{Ctx: ctx, StmtTime: ps.s.ex.now(), Location: ps.s.location(), DateStyle: ps.s.dateStyleSetting()}
+	ev := &sem.EvalCtx{Ctx: ctx, StmtTime: ps.s.ex.now(), Location: ps.s.location(), DateStyle: ps.s.dateStyleSetting(), ByteaEscape: ps.s.byteaEscape()}
 	p := &portal{ps: ps, formats: resultFormats, params: make(tree.Datums, len(params))}
 	for i, v := range params {
 		d, err := pgformat.DecodeParam(v, ps.params[i], formatOf(paramFormats, i), ev.ParseContext())
@@ -1382,7 +1382,7 @@ func (p *portal) Execute(ctx context.Context, maxRows int, syncNext bool, w pgwi
 		if maxRows > 0 && n == maxRows {
 			return true, nil
 		}
-		vals, err := encodeRow(p.res.rows[p.sent], p.res.cols, p.formats, p.ps.s.textSettings())
+		vals, err := encodeRow(p.res.rows[p.sent], p.res.cols, p.formats, p.ps.s.outStyle())
 		if err != nil {
 			return false, err
 		}

@@ -101,7 +101,7 @@ var settingDefs = map[string]settingDef{
 		}
 		return val, nil
 	}},
-	"bytea_output":                        {def: "hex", parse: oneOf("bytea values are written in hex only", "hex")},
+	"bytea_output":                        {def: "hex", parse: enumSetting("escape", "hex")},
 	"statement_timeout":                   {def: "0", parse: durationSetting},
 	"idle_in_transaction_session_timeout": {def: "0", parse: durationSetting},
 	"idle_session_timeout":                {def: "0", parse: durationSetting},
@@ -145,12 +145,6 @@ func (s *session) dateStyleSetting() pgdate.DateStyle {
 		s.dateStyleName = v
 	}
 	return s.dateStyle
-}
-
-// textSettings are the session's settings values are written as text
-// under.
-func (s *session) textSettings() pgformat.Settings {
-	return pgformat.Settings{Location: s.location(), DateStyle: s.dateStyleSetting()}
 }
 
 func invalidValue(name, val string) error {
@@ -660,6 +654,17 @@ func (s *session) IdleTimeout() (time.Duration, error) {
 		return d, pgerror.New("57P05", "terminating connection due to idle-session timeout")
 	}
 	return 0, nil
+}
+
+// outStyle is how the session writes values as text (pgformat.Style).
+func (s *session) outStyle() pgformat.Style {
+	return pgformat.Style{Loc: s.location(), DateStyle: s.dateStyleSetting(), ByteaEscape: s.byteaEscape()}
+}
+
+// byteaEscape: bytea_output is escape.
+func (s *session) byteaEscape() bool {
+	v, _ := s.setting("bytea_output")
+	return v == "escape"
 }
 
 // location is the session's TimeZone, where timestamptz values are read,

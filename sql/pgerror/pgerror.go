@@ -83,6 +83,9 @@ type withCode struct {
 	// position is the error's place in the query, in characters from 1
 	// (0: none), which psql shows as LINE n: with a caret.
 	position int
+	// literal is the value of the literal the error is about, when the
+	// message does not show it, for finding its position (never sent).
+	literal *string
 }
 
 func (w *withCode) Error() string { return w.cause.Error() }
@@ -175,6 +178,26 @@ func PositionOf(err error) int {
 		}
 	}
 	return 0
+}
+
+// WithLiteral attaches to err the value of the string literal it is
+// about, which its message does not show: the position of the literal in
+// the query is found by it.
+func WithLiteral(err error, value string) error {
+	if err == nil {
+		return nil
+	}
+	return &withCode{cause: err, literal: &value}
+}
+
+// LiteralOf returns the outermost literal attached to err.
+func LiteralOf(err error) (string, bool) {
+	for e := err; e != nil; e = errors.UnwrapOnce(e) {
+		if w, ok := e.(*withCode); ok && w.literal != nil {
+			return *w.literal, true
+		}
+	}
+	return "", false
 }
 
 // HintOf returns the outermost HINT attached to err.

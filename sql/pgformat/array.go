@@ -1,9 +1,7 @@
 package pgformat
 
 import (
-	"bytes"
 	"encoding/binary"
-	"strings"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
@@ -77,67 +75,4 @@ func decodeArrayBinary(v []byte, t *types.T, pc tree.ParseContext) (tree.Datum, 
 		return nil, bad()
 	}
 	return out, nil
-}
-
-// encodeArray is array_out: the elements' text between braces, comma
-// separated, NULL unquoted; an element that is empty, spells NULL, or
-// holds a brace, comma, quote, backslash or white space is quoted, with
-// its quotes and backslashes escaped.
-func (s Settings) encodeArray(a *tree.DArray, elem *types.T) []byte {
-	b := []byte{'{'}
-	for i, e := range a.Array {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		if e == tree.DNull {
-			b = append(b, "NULL"...)
-			continue
-		}
-		if inner, ok := e.(*tree.DArray); ok {
-			b = append(b, s.encodeArray(inner, elem)...)
-			continue
-		}
-		t := s.EncodeTextAs(e, elem)
-		b = appendQuoted(b, t, len(t) == 0 || strings.EqualFold(string(t), "NULL") || bytes.ContainsAny(t, "{},\"\\ \t\n\r\v\f"), false)
-	}
-	return append(b, '}')
-}
-
-// encodeRecord is record_out: the fields' text between parentheses,
-// comma separated, NULL as nothing; a field that is empty or holds a
-// parenthesis, comma, quote, backslash or white space is quoted, with its
-// quotes and backslashes doubled.
-func (s Settings) encodeRecord(t *tree.DTuple) []byte {
-	b := []byte{'('}
-	for i, e := range t.D {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		if e == tree.DNull {
-			continue
-		}
-		v := s.EncodeText(e)
-		b = appendQuoted(b, v, len(v) == 0 || bytes.ContainsAny(v, "(),\"\\ \t\n\r\v\f"), true)
-	}
-	return append(b, ')')
-}
-
-// appendQuoted appends v, in double quotes if quote, its quotes and
-// backslashes then doubled (double) or escaped with a backslash.
-func appendQuoted(b, v []byte, quote, double bool) []byte {
-	if !quote {
-		return append(b, v...)
-	}
-	b = append(b, '"')
-	for _, c := range v {
-		if c == '"' || c == '\\' {
-			if double {
-				b = append(b, c)
-			} else {
-				b = append(b, '\\')
-			}
-		}
-		b = append(b, c)
-	}
-	return append(b, '"')
 }

@@ -27,101 +27,201 @@ import (
 // pgEpoch is 2000-01-01, PostgreSQL's epoch for binary dates and times.
 var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// Style is how a session writes values in the text format: the settings
+// that change it.
+type Style struct {
+	// Loc is the session's TimeZone, where a timestamptz is shown; nil
+	// is UTC.
+	Loc *time.Location
+	// DateStyle writes dates and timestamps (the zero value is ISO,
+	// MDY).
+	DateStyle pgdate.DateStyle
+	// ByteaEscape: bytea_output = escape (the default is hex).
+	ByteaEscape bool
+}
+
 // EncodeText is d in PostgreSQL's text format; nil for NULL. A
 // timestamptz is shown in UTC (EncodeTextIn shows it in a session's zone).
-func EncodeText(d tree.Datum) []byte { return EncodeTextIn(d, time.UTC) }
+func EncodeText(d tree.Datum) []byte { return EncodeTextStyle(d, Style{}) }
 
 // EncodeTextIn is EncodeText with a timestamptz shown in loc, as
 // PostgreSQL shows it in the session's TimeZone.
 func EncodeTextIn(d tree.Datum, loc *time.Location) []byte {
-	return Settings{Location: loc}.EncodeText(d)
+	return EncodeTextStyle(d, Style{Loc: loc})
 }
 
-// Settings are the session settings that shape values' text: TimeZone,
-// where a timestamptz is shown (nil is UTC), and DateStyle (the zero
-// value is ISO, MDY).
-type Settings struct {
-	Location  *time.Location
-	DateStyle pgdate.DateStyle
-}
+// EncodeTextStyle is d in PostgreSQL's text format as a session with the
+// settings st writes it; nil for NULL.
+func EncodeTextStyle(d tree.Datum, st Style) []byte { return EncodeTextAs(d, nil, st) }
 
-// EncodeText is d in PostgreSQL's text format under the settings s; nil
-// for NULL.
-func (s Settings) EncodeText(d tree.Datum) []byte { return s.EncodeTextAs(d, nil) }
-
-// EncodeTextAs is EncodeText for a value of type t (nil: the datum's
-// own type), which tells a float4 from a float8: both are DFloats, and a
-// float4 is written in its own shortest form (4.56789e+15).
-func (s Settings) EncodeTextAs(d tree.Datum, t *types.T) []byte {
+// EncodeTextAs is EncodeTextStyle for a value of type t (nil: the
+// datum's own type), which tells a float4 from a float8: both are
+// DFloats, and a float4 is written in its own shortest form
+// (4.56789e+15).
+func EncodeTextAs(d tree.Datum, t *types.T, st Style) []byte {
 	if d == tree.DNull {
 		return nil
 	}
-	loc := s.Location
-	if loc == nil {
-		loc = time.UTC
-	}
+	// Not nil for an empty value: nil is NULL.
+	return appendText([]byte{}, d, t, st)
+}
+
+// appendText appends d (not NULL) in the text format; t is its type when
+// the container knows it better than the datum (a float4 array's
+// elements), else nil.
+func appendText(dst []byte, d tree.Datum, t *types.T, st Style) []byte {
 	switch v := tree.UnwrapDOidWrapper(d).(type) {
 	case *tree.DBool:
 		if *v {
-			return []byte("t")
+			return append(dst, 't')
 		}
-		return []byte("f")
+		return append(dst, 'f')
 	case *tree.DString:
-		return []byte(*v)
+		return append(dst, *v...)
+	case *tree.DBytes:
+		return AppendBytea(dst, []byte(*v), st.ByteaEscape)
 	case *tree.DJSON:
-		return []byte(pgjson.Format(v.JSON))
+		return append(dst, pgjson.Format(v.JSON)...)
 	case *tree.DEnum:
-		return []byte(v.LogicalRep)
+		return append(dst, v.LogicalRep...)
 	case *tree.DTimestampTZ:
-		if s.DateStyle.Style != pgdate.Style_ISO && isFinite(v.Time) {
-			return []byte(formatTimestampStyled(v.Time.In(loc), true, s.DateStyle))
+		loc := st.Loc
+		if loc == nil {
+			loc = time.UTC
 		}
-		return []byte(formatTimestamp(v.Time.In(loc), true))
+		if st.DateStyle.Style != pgdate.Style_ISO && isFinite(v.Time) {
+			return append(dst, formatTimestampStyled(v.Time.In(loc), true, st.DateStyle)...)
+		}
+		return append(dst, formatTimestamp(v.Time.In(loc), true)...)
 	case *tree.DTimestamp:
-		if s.DateStyle.Style != pgdate.Style_ISO && isFinite(v.Time) {
-			return []byte(formatTimestampStyled(v.Time.UTC(), false, s.DateStyle))
+		if st.DateStyle.Style != pgdate.Style_ISO && isFinite(v.Time) {
+			return append(dst, formatTimestampStyled(v.Time.UTC(), false, st.DateStyle)...)
 		}
-		return []byte(formatTimestamp(v.Time, false))
+		return append(dst, formatTimestamp(v.Time, false)...)
 	case *tree.DDate:
 		if t, err := v.Date.ToTime(); err == nil && v.Date.IsFinite() {
-			return []byte(formatDate(t, s.DateStyle))
+			return append(dst, formatDate(t, st.DateStyle)...)
 		}
 	case *tree.DDecimal:
-		return []byte(v.Decimal.Text('f'))
+		return append(dst, v.Decimal.Text('f')...)
 	case *tree.DOid:
 		// regtype prints the type's name as format_type does, unquoted:
 		// double precision.
 		if v.ResolvedType().Oid() == oid.T_regtype && v.Name() != "" {
-			return []byte(v.Name())
+			return append(dst, v.Name()...)
 		}
 	case *tree.DArray:
-		// int2vector and oidvector (pg_index.indkey, ...) print their
-		// elements space-separated, without braces.
-		if o := v.ResolvedType().Oid(); o == oid.T_int2vector || o == oid.T_oidvector {
-			var b []byte
-			for i, e := range v.Array {
-				if i > 0 {
-					b = append(b, ' ')
-				}
-				b = append(b, s.EncodeText(e)...)
-			}
-			return b
-		}
-		var elem *types.T
-		if t != nil && t.Family() == types.ArrayFamily {
-			elem = t.ArrayContents()
-		}
-		return s.encodeArray(v, elem)
+		return appendArrayText(dst, v, st)
 	case *tree.DTuple:
-		return s.encodeRecord(v)
+		return appendTupleText(dst, v, st)
 	case *tree.DFloat:
+		if t == nil {
+			t = d.ResolvedType()
+		}
 		bits := 64
-		if d.ResolvedType().Oid() == oid.T_float4 || t != nil && t.Oid() == oid.T_float4 {
+		if t.Oid() == oid.T_float4 {
 			bits = 32
 		}
-		return []byte(formatFloat(float64(*v), bits))
+		return append(dst, formatFloat(float64(*v), bits)...)
 	}
-	return []byte(tree.AsStringWithFlags(d, tree.FmtPgwireText))
+	return append(dst, tree.AsStringWithFlags(d, tree.FmtPgwireText)...)
+}
+
+// appendArrayText is array_out: {a,b,...}, NULL for a NULL element, an
+// element quoted (with " and \ backslash-escaped) when it is empty, NULL
+// spelled as a string, or holds a brace, the delimiter, a quote, a
+// backslash or white space. int2vector and oidvector (pg_index.indkey,
+// ...) are their elements space-separated, without braces.
+func appendArrayText(dst []byte, a *tree.DArray, st Style) []byte {
+	if o := a.ResolvedType().Oid(); o == oid.T_int2vector || o == oid.T_oidvector {
+		for i, e := range a.Array {
+			if i > 0 {
+				dst = append(dst, ' ')
+			}
+			dst = appendText(dst, e, a.ParamTyp, st)
+		}
+		return dst
+	}
+	dst = append(dst, '{')
+	var buf []byte
+	for i, e := range a.Array {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		if e == tree.DNull {
+			dst = append(dst, "NULL"...)
+			continue
+		}
+		if inner, ok := tree.UnwrapDOidWrapper(e).(*tree.DArray); ok {
+			// A sub-array is written as is, as array_out writes the
+			// inner dimensions of a multidimensional array.
+			dst = appendArrayText(dst, inner, st)
+			continue
+		}
+		buf = appendText(buf[:0], e, a.ParamTyp, st)
+		dst = appendQuoted(dst, buf, arrayNeedsQuote(buf), true)
+	}
+	return append(dst, '}')
+}
+
+// appendTupleText is record_out: (a,b,...), nothing for a NULL field, a
+// field quoted (with " and \ doubled) when it is empty or holds a
+// parenthesis, a comma, a quote, a backslash or white space.
+func appendTupleText(dst []byte, tup *tree.DTuple, st Style) []byte {
+	dst = append(dst, '(')
+	tc := tup.ResolvedType().TupleContents()
+	var buf []byte
+	for i, e := range tup.D {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		if e == tree.DNull {
+			continue
+		}
+		var t *types.T
+		if i < len(tc) {
+			t = tc[i]
+		}
+		buf = appendText(buf[:0], e, t, st)
+		dst = appendQuoted(dst, buf, len(buf) == 0 || containsAny(buf, "()\",\\ \t\n\r\v\f"), false)
+	}
+	return append(dst, ')')
+}
+
+func arrayNeedsQuote(s []byte) bool {
+	if len(s) == 0 || (len(s) == 4 && strings.EqualFold(string(s), "null")) {
+		return true
+	}
+	return containsAny(s, "{}\",\\ \t\n\r\v\f")
+}
+
+func containsAny(s []byte, chars string) bool {
+	for _, c := range s {
+		if strings.IndexByte(chars, c) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// appendQuoted appends s, in double quotes if quote; a quote or backslash
+// in it is escaped with a backslash (arrays) or doubled (records).
+func appendQuoted(dst, s []byte, quote, backslash bool) []byte {
+	if !quote {
+		return append(dst, s...)
+	}
+	dst = append(dst, '"')
+	for _, c := range s {
+		if c == '"' || c == '\\' {
+			if backslash {
+				dst = append(dst, '\\')
+			} else {
+				dst = append(dst, c)
+			}
+		}
+		dst = append(dst, c)
+	}
+	return append(dst, '"')
 }
 
 // formatFloat prints f as PostgreSQL 12+ does by default: the shortest
@@ -317,6 +417,13 @@ func DecodeParam(v []byte, t *types.T, format int16, pc tree.ParseContext) (tree
 	if format == 0 {
 		if t.Family() == types.StringFamily || t.Family() == types.UnknownFamily {
 			return tree.NewDString(string(v)), nil
+		}
+		if t.Family() == types.BytesFamily {
+			b, err := ParseBytea(string(v))
+			if err != nil {
+				return nil, err
+			}
+			return tree.NewDBytes(tree.DBytes(b)), nil
 		}
 		d, _, err := tree.ParseAndRequireString(t, string(v), pc)
 		if err != nil {

@@ -2,6 +2,7 @@ package sem
 
 import (
 	"bytes"
+	"math/bits"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
@@ -32,6 +33,16 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 				return overlayBytes(a, int(tree.MustBeDInt(a[3])))
 			}),
 	},
+	// bit_count(bytea): the bits set. (bit_count(bit) would be the bit
+	// types', which Meridian does not have.)
+	"bit_count": {strOverload(tree.ParamTypes{{Name: "bytes", Typ: types.Bytes}}, types.Int,
+		func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
+			n := 0
+			for _, c := range []byte(tree.MustBeDBytes(a[0])) {
+				n += bits.OnesCount8(c)
+			}
+			return tree.NewDInt(tree.DInt(n)), nil
+		})},
 	"get_byte": {strOverload(tree.ParamTypes{{Name: "bytes", Typ: types.Bytes}, {Name: "n", Typ: types.Int4}}, types.Int4,
 		func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
 			b := []byte(tree.MustBeDBytes(a[0]))

@@ -37,10 +37,37 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 		similarOverload(false),
 	},
 	"not_similar_to_escape": {similarOverload(true)},
+	// bytea's LIKE operators (~~ and !~~): bytea [NOT] LIKE bytea becomes
+	// these calls (bytea_input.go), as in PostgreSQL, whose functions
+	// they are.
+	"bytealike":  {byteaLikeOverload(false)},
+	"byteanlike": {byteaLikeOverload(true)},
 })
 
+// byteaLikeOverload is bytea LIKE bytea, matched byte by byte with \ as
+// the escape.
+func byteaLikeOverload(negate bool) tree.Overload {
+	return strOverload(tree.ParamTypes{{Name: "unescaped", Typ: types.Bytes}, {Name: "pattern", Typ: types.Bytes}}, types.Bool,
+		func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
+			m, err := likeMatchRunes(byteRunes(tree.MustBeDBytes(a[0])), byteRunes(tree.MustBeDBytes(a[1])), '\\')
+			if err != nil {
+				return nil, err
+			}
+			return tree.MakeDBool(tree.DBool(m != negate)), nil
+		})
+}
+
+// byteRunes is b a rune a byte, for the LIKE matcher.
+func byteRunes(b tree.DBytes) []rune {
+	r := make([]rune, len(b))
+	for i := 0; i < len(b); i++ {
+		r[i] = rune(b[i])
+	}
+	return r
+}
+
 func likeEscapeFns(fold, negate bool) []tree.Overload {
-	return []tree.Overload{strOverload(tree.ParamTypes{{Name: "unescaped", Typ: types.String}, {Name: "pattern", Typ: types.String}, {Name: "escape", Typ: types.String}}, types.Bool,
+	fns := []tree.Overload{strOverload(tree.ParamTypes{{Name: "unescaped", Typ: types.String}, {Name: "pattern", Typ: types.String}, {Name: "escape", Typ: types.String}}, types.Bool,
 		func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
 			esc, err := escapeRune(string(tree.MustBeDString(a[2])))
 			if err != nil {
@@ -52,6 +79,27 @@ func likeEscapeFns(fold, negate bool) []tree.Overload {
 			}
 			return tree.MakeDBool(tree.DBool(m != negate)), nil
 		})}
+	if fold {
+		// PostgreSQL has no ILIKE on bytea.
+		return fns
+	}
+	// bytea LIKE bytea ESCAPE bytea: the escape is one byte or none.
+	return append(fns, strOverload(tree.ParamTypes{{Name: "unescaped", Typ: types.Bytes}, {Name: "pattern", Typ: types.Bytes}, {Name: "escape", Typ: types.Bytes}}, types.Bool,
+		func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
+			esc := rune(noEscape)
+			switch b := tree.MustBeDBytes(a[2]); len(b) {
+			case 0:
+			case 1:
+				esc = rune(b[0])
+			default:
+				return nil, errInvalidEscape
+			}
+			m, err := likeMatchRunes(byteRunes(tree.MustBeDBytes(a[0])), byteRunes(tree.MustBeDBytes(a[1])), esc)
+			if err != nil {
+				return nil, err
+			}
+			return tree.MakeDBool(tree.DBool(m != negate)), nil
+		}))
 }
 
 func similarOverload(negate bool) tree.Overload {
@@ -78,8 +126,10 @@ func escapeRune(esc string) (rune, error) {
 		r, _ := utf8.DecodeRuneInString(esc)
 		return r, nil
 	}
-	return 0, pgerror.WithHint(pgerror.New("22025", "invalid escape string"), "Escape string must be empty or one character.")
+	return 0, errInvalidEscape
 }
+
+var errInvalidEscape = pgerror.WithHint(pgerror.New("22025", "invalid escape string"), "Escape string must be empty or one character.")
 
 // likeMatchEscape reports whether s matches a LIKE pattern (% and _, esc
 // quoting the next character; noEscape for none).
@@ -87,7 +137,12 @@ func likeMatchEscape(s, pattern string, fold bool, esc rune) (bool, error) {
 	if fold {
 		s, pattern = strings.ToLower(s), strings.ToLower(pattern)
 	}
-	sr, pr := []rune(s), []rune(pattern)
+	return likeMatchRunes([]rune(s), []rune(pattern), esc)
+}
+
+// likeMatchRunes is likeMatchEscape on the characters (or bytes) of s
+// and the pattern.
+func likeMatchRunes(sr, pr []rune, esc rune) (bool, error) {
 	// As PostgreSQL's matcher, a pattern ending in the escape is an error
 	// only once the match gets there with text left to match.
 	var endsInEscape bool

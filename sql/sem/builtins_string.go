@@ -87,9 +87,9 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 		}),
 	}},
 	"upper":        {strFn(strings.ToUpper)},
-	"length":       {intOfStr(func(s string) int64 { return int64(utf8.RuneCountInString(s)) })},
+	"length":       {intOfStr(func(s string) int64 { return int64(utf8.RuneCountInString(s)) }), bytesLength()},
 	"char_length":  {intOfStr(func(s string) int64 { return int64(utf8.RuneCountInString(s)) })},
-	"octet_length": {intOfStr(func(s string) int64 { return int64(len(s)) })},
+	"octet_length": {intOfStr(func(s string) int64 { return int64(len(s)) }), bytesLength()},
 	// quote_ident quotes an identifier when it needs it (upper case,
 	// punctuation, a reserved word).
 	"quote_ident": {{
@@ -176,6 +176,13 @@ func strFn(f func(string) string) tree.Overload {
 			return tree.NewDString(f(string(tree.MustBeDString(a[0])))), nil
 		}),
 	}
+}
+
+// bytesLength is length(bytea) and octet_length(bytea): its bytes.
+func bytesLength() tree.Overload {
+	return strOverload(tree.ParamTypes{{Name: "b", Typ: types.Bytes}}, types.Int4, func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
+		return tree.NewDInt(tree.DInt(len(tree.MustBeDBytes(a[0])))), nil
+	})
 }
 
 func intOfStr(f func(string) int64) tree.Overload {
@@ -273,21 +280,21 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 			return tree.NewDString(string(rune(c))), nil
 		})},
 	"quote_literal": {anyToText(false, func(e *EvalCtx, d tree.Datum) (tree.Datum, error) {
-		return tree.NewDString(quoteLiteral(e.outText(d))), nil
+		return tree.NewDString(quoteLiteral(e.OutText(d))), nil
 	})},
 	// quote_nullable is quote_literal with NULL as the word NULL.
 	"quote_nullable": {anyToText(true, func(e *EvalCtx, d tree.Datum) (tree.Datum, error) {
 		if d == tree.DNull {
 			return tree.NewDString("NULL"), nil
 		}
-		return tree.NewDString(quoteLiteral(e.outText(d))), nil
+		return tree.NewDString(quoteLiteral(e.OutText(d))), nil
 	})},
 	// concat and concat_ws skip NULL arguments.
 	"concat": {{
 		Types: tree.VariadicType{VarType: types.Any}, ReturnType: tree.FixedReturnType(types.String),
 		Volatility: volatility.Stable, Class: tree.NormalClass, CalledOnNullInput: true,
 		Fn: BuiltinFn(func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
-			return tree.NewDString(e.joinNonNull(a, "")), nil
+			return tree.NewDString(joinNonNull(e, a, "")), nil
 		}),
 	}},
 	"concat_ws": {{
@@ -297,7 +304,7 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 			if a[0] == tree.DNull {
 				return tree.DNull, nil
 			}
-			return tree.NewDString(e.joinNonNull(a[1:], string(tree.MustBeDString(a[0])))), nil
+			return tree.NewDString(joinNonNull(e, a[1:], string(tree.MustBeDString(a[0])))), nil
 		}),
 	}},
 	"format": {
@@ -308,7 +315,7 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 				if a[0] == tree.DNull {
 					return tree.DNull, nil
 				}
-				return e.formatText(string(tree.MustBeDString(a[0])), a[1:])
+				return formatText(e, string(tree.MustBeDString(a[0])), a[1:])
 			}),
 		},
 	},
@@ -335,13 +342,7 @@ func anyToText(onNull bool, fn func(e *EvalCtx, d tree.Datum) (tree.Datum, error
 	}
 }
 
-// outText is d as its type's output function prints it under the
-// session's settings (pgwire's text format, which prints floats as
-// PostgreSQL does, timestamptz in the session's zone, dates in its
-// DateStyle).
-func (e *EvalCtx) outText(d tree.Datum) string { return string(e.TextSettings().EncodeText(d)) }
-
-func (e *EvalCtx) joinNonNull(a tree.Datums, sep string) string {
+func joinNonNull(e *EvalCtx, a tree.Datums, sep string) string {
 	var b strings.Builder
 	first := true
 	for _, d := range a {
@@ -352,7 +353,7 @@ func (e *EvalCtx) joinNonNull(a tree.Datums, sep string) string {
 			b.WriteString(sep)
 		}
 		first = false
-		b.WriteString(e.outText(d))
+		b.WriteString(e.OutText(d))
 	}
 	return b.String()
 }
@@ -486,7 +487,7 @@ var errFormatTooFew = pgerror.New(pgerror.CodeInvalidParameterValue, "too few ar
 
 // formatText is format(): %[position$][-][width]type with types s, I, L
 // and %%; width may be * or *position$, taken from an argument.
-func (e *EvalCtx) formatText(f string, args tree.Datums) (tree.Datum, error) {
+func formatText(e *EvalCtx, f string, args tree.Datums) (tree.Datum, error) {
 	var b strings.Builder
 	next := 0 // the argument an unnumbered conversion takes
 	unterminated := pgerror.WithHint(pgerror.New(pgerror.CodeInvalidParameterValue, "unterminated format() type specifier"),
@@ -598,17 +599,17 @@ func (e *EvalCtx) formatText(f string, args tree.Datums) (tree.Datum, error) {
 		switch conv {
 		case 's':
 			if d != tree.DNull {
-				s = e.outText(d)
+				s = e.OutText(d)
 			}
 		case 'I':
 			if d == tree.DNull {
 				return nil, pgerror.New("22004", "null values cannot be formatted as an SQL identifier")
 			}
-			s = tree.NameString(e.outText(d))
+			s = tree.NameString(e.OutText(d))
 		case 'L':
 			s = "NULL"
 			if d != tree.DNull {
-				s = quoteLiteral(e.outText(d))
+				s = quoteLiteral(e.OutText(d))
 			}
 		}
 		if n := utf8.RuneCountInString(s); n < width {

@@ -23,7 +23,11 @@ func eval(t *testing.T, e *sem.EvalCtx, sql string) (tree.Datum, error) {
 	}
 	ctx := context.Background()
 	sema := tree.MakeSemaContext(nil)
-	te, err := tree.TypeCheck(ctx, sem.ImplicitCasts(ctx, &sema, expr), &sema, types.AnyElement)
+	cast, err := sem.ImplicitCasts(ctx, &sema, expr)
+	if err != nil {
+		return nil, err
+	}
+	te, err := tree.TypeCheck(ctx, cast, &sema, types.AnyElement)
 	if err != nil {
 		return nil, sem.WithParserCode(err)
 	}

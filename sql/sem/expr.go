@@ -76,6 +76,9 @@ type EvalCtx struct {
 	// as text, and the order of an ambiguous date's fields read (the
 	// zero value is ISO, MDY).
 	DateStyle pgdate.DateStyle
+	// ByteaEscape: the session's bytea_output is escape, for the casts
+	// and functions that write a bytea as text.
+	ByteaEscape bool
 }
 
 // OuterBase offsets the column references of a correlated subquery into
@@ -98,6 +101,20 @@ func (e *EvalCtx) GetLocation() *time.Location {
 	return e.Location
 }
 
+// OutStyle is how the session writes values as text.
+func (e *EvalCtx) OutStyle() pgformat.Style {
+	if e == nil {
+		return pgformat.Style{}
+	}
+	return pgformat.Style{Loc: e.GetLocation(), DateStyle: e.DateStyle, ByteaEscape: e.ByteaEscape}
+}
+
+// OutText is d as its type's output function writes it in this session
+// (the text a cast to text, concat and format see).
+func (e *EvalCtx) OutText(d tree.Datum) string {
+	return string(pgformat.EncodeTextStyle(d, e.OutStyle()))
+}
+
 // GetRelativeParseTime is the statement's time in the session's zone: a
 // timestamptz literal without an offset is read in that zone.
 func (e *EvalCtx) GetRelativeParseTime() time.Time { return e.StmtTime.In(e.GetLocation()) }
@@ -108,13 +125,6 @@ func (e *EvalCtx) ParseContext() tree.ParseContext {
 	return tree.NewParseContext(e.GetRelativeParseTime(), tree.NewParseContextOptionDateStyle(e.DateStyle))
 }
 
-// TextSettings are the session settings a value's text is written under.
-func (e *EvalCtx) TextSettings() pgformat.Settings {
-	if e == nil {
-		return pgformat.Settings{}
-	}
-	return pgformat.Settings{Location: e.Location, DateStyle: e.DateStyle}
-}
 func (e *EvalCtx) MustGetPlaceholderValue(_ context.Context, p *tree.Placeholder) tree.Datum {
 	return e.Params[p.Idx]
 }
@@ -879,6 +889,12 @@ func (e *EvalCtx) EvalBinary(x *tree.BinaryExpr) (tree.Datum, error) {
 			// A non-text side is cast to text (booleans spelled out).
 			return tree.NewDString(e.castText(l) + e.castText(r)), nil
 		}
+	case types.BytesFamily:
+		lb, ok1 := l.(*tree.DBytes)
+		rb, ok2 := r.(*tree.DBytes)
+		if sym == treebin.Concat && ok1 && ok2 {
+			return tree.NewDBytes(*lb + *rb), nil
+		}
 	}
 	return nil, pgerror.Unsupported("unsupported binary operator: %s %s %s", l.ResolvedType(), sym, r.ResolvedType())
 }
@@ -982,10 +998,8 @@ func (e *EvalCtx) castText(d tree.Datum) string {
 			return "true"
 		}
 		return "false"
-	case *tree.DDate, *tree.DTimestamp, *tree.DTimestampTZ, *tree.DArray, *tree.DTuple:
-		return string(e.TextSettings().EncodeText(d))
 	}
-	return DatumText(d)
+	return e.OutText(d)
 }
 
 // CastDatum converts d to type t.
@@ -1145,6 +1159,14 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 				return nil, InvalidInput(t, string(*x))
 			}
 			return b, nil
+		}
+	case types.BytesFamily:
+		if s, ok := d.(*tree.DString); ok {
+			b, err := pgformat.ParseBytea(string(*s))
+			if err != nil {
+				return nil, err
+			}
+			return tree.NewDBytes(tree.DBytes(b)), nil
 		}
 	default:
 		if s, ok := d.(*tree.DString); ok {

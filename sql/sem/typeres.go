@@ -72,14 +72,18 @@ func ImplicitlyCastable(from, to *types.T) bool {
 type implicitCaster struct {
 	ctx  context.Context
 	sema *tree.SemaContext
+	// err is the first literal found unreadable (a bytea's, see
+	// bytea_input.go).
+	err error
 }
 
 // ImplicitCasts rewrites expr (its names resolved) as described above,
-// type-checking the operands it inspects with sema.
-func ImplicitCasts(ctx context.Context, sema *tree.SemaContext, expr tree.Expr) tree.Expr {
+// type-checking the operands it inspects with sema. The error is a
+// literal's that its type does not read.
+func ImplicitCasts(ctx context.Context, sema *tree.SemaContext, expr tree.Expr) (tree.Expr, error) {
 	c := implicitCaster{ctx: ctx, sema: sema}
 	out, _ := tree.WalkExpr(&c, expr)
-	return out
+	return out, c.err
 }
 
 func (c *implicitCaster) VisitPre(e tree.Expr) (bool, tree.Expr) {
@@ -97,7 +101,13 @@ func (c *implicitCaster) VisitPost(e tree.Expr) tree.Expr {
 		return c.binary(&n)
 	case *tree.ComparisonExpr:
 		n := *x
+		if r, done := c.byteaComparison(&n); done {
+			return r
+		}
 		return c.comparison(&n)
+	case *tree.CastExpr:
+		n := *x
+		return c.byteaCast(&n)
 	case *tree.CaseExpr:
 		n := *x
 		n.Whens = make([]*tree.When, len(x.Whens))
@@ -133,8 +143,10 @@ func (c *implicitCaster) VisitPost(e tree.Expr) tree.Expr {
 		if name := funcName(x); name == "greatest" || name == "least" {
 			c.unifyList(n.Exprs)
 		} else if name == "length" || name == "char_length" || name == "character_length" {
+			c.placeholdersAsText(Overloads(name), n.Exprs)
 			c.trimChars(n.Exprs, false)
 		} else {
+			c.placeholdersAsText(Overloads(name), n.Exprs)
 			c.castArgs(Overloads(name), n.Exprs)
 		}
 		return &n
@@ -163,6 +175,7 @@ func (c *implicitCaster) binary(x *tree.BinaryExpr) tree.Expr {
 		ops := []tree.Expr{x.Left, x.Right}
 		c.trimChars(ops, false)
 		x.Left, x.Right = ops[0], ops[1]
+		c.byteaConcatText(x)
 		return x
 	case treebin.Plus, treebin.Minus, treebin.Mult, treebin.Div, treebin.Mod, treebin.Pow:
 	default:
@@ -395,7 +408,11 @@ func numericPow(a, b *apd.Decimal) (tree.Datum, error) {
 
 // unsupportedOperator matches the type checker's message for an operator
 // no overload of which takes its operands' types.
-var unsupportedOperator = regexp.MustCompile(`^unsupported (?:binary|comparison) operator: <([^>]+)> (\S+) <([^>]+)>$`)
+var unsupportedOperator = regexp.MustCompile(`^unsupported (?:binary|comparison) operator: <([^>]+)> (\S+|NOT I?LIKE) <([^>]+)>$`)
+
+// pgOperatorNames are PostgreSQL's names of the operators the parser
+// spells as words.
+var pgOperatorNames = map[string]string{"LIKE": "~~", "NOT LIKE": "!~~", "ILIKE": "~~*", "NOT ILIKE": "!~~*"}
 
 // OperatorDoesNotExist turns that message into PostgreSQL's (42883, with
 // PostgreSQL's type names).
@@ -409,7 +426,11 @@ func OperatorDoesNotExist(err error) error {
 	if lerr != nil || rerr != nil {
 		return err
 	}
-	return pgerror.Newf(pgerror.CodeUndefinedFunction, "operator does not exist: %s %s %s", l.SQLStandardName(), m[2], r.SQLStandardName())
+	op := m[2]
+	if name, ok := pgOperatorNames[op]; ok {
+		op = name
+	}
+	return pgerror.Newf(pgerror.CodeUndefinedFunction, "operator does not exist: %s %s %s", l.SQLStandardName(), op, r.SQLStandardName())
 }
 
 // castArgs picks, for a call no overload of which takes its arguments'
