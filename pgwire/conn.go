@@ -151,12 +151,16 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	for _, w := range warnings {
 		c.send(w)
 	}
-	timeZone := "UTC"
+	timeZone, standardStrings := "UTC", "on"
 	if st, ok := sess.(interface {
 		Setting(name string) (string, error)
 	}); ok {
+		// A client's startup settings, if taken.
 		if tz, err := st.Setting("timezone"); err == nil {
-			timeZone = tz // a client's startup TimeZone, if taken
+			timeZone = tz
+		}
+		if v, err := st.Setting("standard_conforming_strings"); err == nil {
+			standardStrings = v
 		}
 	}
 	for _, kv := range [][2]string{
@@ -167,7 +171,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		{"IntervalStyle", "postgres"},
 		{"TimeZone", timeZone},
 		{"integer_datetimes", "on"},
-		{"standard_conforming_strings", "on"},
+		{"standard_conforming_strings", standardStrings},
 		{"is_superuser", "on"},
 		{"session_authorization", args.User},
 		{"application_name", args.Params["application_name"]},
@@ -508,6 +512,11 @@ func (c *conn) parse(ctx context.Context, m *pgproto3.Parse) error {
 	st, err := c.sess.Prepare(qctx, m.Query, m.ParameterOIDs)
 	if err != nil {
 		return canceledAs(qctx, err)
+	}
+	if pn, ok := st.(ParseNoticer); ok {
+		for _, n := range pn.ParseNotices() {
+			c.send(n.response())
+		}
 	}
 	if old := c.stmts[m.Name]; old != nil {
 		old.Close() // the unnamed statement is replaced
@@ -918,8 +927,14 @@ func (w *resultWriter) failed(err error) {
 
 func (w *resultWriter) EmptyQuery() { w.c.send(&pgproto3.EmptyQueryResponse{}) }
 
-func (w *resultWriter) Notice(sev pgerror.Severity, code pgerror.Code, msg, detail string) {
-	w.c.send(&pgproto3.NoticeResponse{Severity: string(sev), SeverityUnlocalized: string(sev), Code: string(code), Message: msg, Detail: detail})
+func (w *resultWriter) Notice(n Notice) {
+	w.c.send(n.response())
+}
+
+// response is n as the protocol's NoticeResponse.
+func (n Notice) response() *pgproto3.NoticeResponse {
+	return &pgproto3.NoticeResponse{Severity: string(n.Severity), SeverityUnlocalized: string(n.Severity), Code: string(n.Code),
+		Message: n.Message, Detail: n.Detail, Hint: n.Hint, Position: int32(n.Position)}
 }
 
 func (w *resultWriter) ParameterStatus(name, value string) {

@@ -86,7 +86,10 @@ var settingDefs = map[string]settingDef{
 		}
 		return v, nil
 	}},
-	"standard_conforming_strings": {def: "on", reported: "standard_conforming_strings", parse: boolOnly("on", "backslashes in string literals are always literal (standard_conforming_strings = on)")},
+	// Both are read by the lexer walk of string_literals.go: off, a
+	// backslash in '...' is an escape, and such a literal is warned of.
+	"standard_conforming_strings": {def: "on", reported: "standard_conforming_strings", parse: boolSetting},
+	"escape_string_warning":       {def: "on", parse: boolSetting},
 	"extra_float_digits": {def: "1", parse: func(name, val string) (string, error) {
 		n, err := intSetting(name, val, -15, 3)
 		if err != nil {
@@ -173,20 +176,6 @@ func boolSetting(name, val string) (string, error) {
 		return "on", nil
 	}
 	return "off", nil
-}
-
-// boolOnly accepts the one value of a boolean setting Meridian honours.
-func boolOnly(want, why string) func(name, val string) (string, error) {
-	return func(name, val string) (string, error) {
-		v, err := boolSetting(name, val)
-		if err != nil {
-			return "", err
-		}
-		if v != want {
-			return "", pgerror.Unsupported("%s = %s is not supported: %s", name, v, why)
-		}
-		return v, nil
-	}
 }
 
 func isolationSetting(name, val string) (string, error) {
