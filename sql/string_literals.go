@@ -42,10 +42,12 @@ type literalLexing struct {
 func standardLexing() *literalLexing { return &literalLexing{standard: true, warn: true} }
 
 // mayRewrite reports whether query may hold a literal to rewrite: every
-// one of them has a backslash or is a U& literal or identifier. It spares
-// most queries the walk.
+// one of them has a backslash, is a U& literal or identifier or an N''
+// literal, or is continued across a -- comment. It spares most queries
+// the walk.
 func mayRewrite(query string) bool {
-	return strings.IndexByte(query, '\\') >= 0 || strings.Contains(query, "&'") || strings.Contains(query, "&\"")
+	return strings.IndexByte(query, '\\') >= 0 || strings.Contains(query, "&'") || strings.Contains(query, "&\"") ||
+		strings.Contains(query, "--") || strings.Contains(query, "N'") || strings.Contains(query, "n'")
 }
 
 // rewriteLiterals returns query with its literals that the grammar would
@@ -95,7 +97,12 @@ func (l *literalLexing) rewriteLiterals(query string) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			if rewrite {
+			switch {
+			case start == i && literalPrefix(query, i) != 0:
+				// N'...': PostgreSQL's NCHAR 'x', a character value,
+				// which the grammar does not read.
+				replace(i-1, end, quoteLiteral(val)+"::bpchar")
+			case rewrite:
 				replace(start, end, quoteLiteral(val))
 			}
 			i = end
@@ -168,8 +175,9 @@ func skipDollarQuoted(query string, i int) int {
 // continuation returns where the next segment of a literal ending at i
 // starts, as PostgreSQL continues 'a'<newline>'b' as 'ab': after white
 // space that holds a newline (and -- comments, though no /* */ one), a
-// quote; ok false if there is none.
-func continuation(query string, i int) (int, bool) {
+// quote; ok false if there is none. commented: a comment was crossed
+// (the grammar does not continue across one).
+func continuation(query string, i int) (next int, ok, commented bool) {
 	newline := false
 	for i < len(query) {
 		switch c := query[i]; {
@@ -180,13 +188,14 @@ func continuation(query string, i int) (int, bool) {
 			i++
 		case c == '-' && strings.HasPrefix(query[i:], "--"):
 			i = lineEnd(query, i)
+			commented = true
 		case c == '\'' && newline:
-			return i, true
+			return i, true, commented
 		default:
-			return 0, false
+			return 0, false, false
 		}
 	}
-	return 0, false
+	return 0, false, false
 }
 
 // skipLiteral returns the index after the literal (with its continued
@@ -197,7 +206,7 @@ func skipLiteral(query string, i int) int {
 		if !closed {
 			return end
 		}
-		next, ok := continuation(query, end)
+		next, ok, _ := continuation(query, end)
 		if !ok {
 			return end
 		}
@@ -227,12 +236,9 @@ func lexError(query string, off int, near string, msg string) error {
 // segments: with escapes, as PostgreSQL's lexer reads E'...' (and '...'
 // when standard_conforming_strings is off). It returns the value, the
 // index after the token, and whether the token must be rewritten: it
-// has escapes and a backslash. An unterminated literal is left to the
-// grammar, which reports it.
+// has escapes and a backslash, or a comment between its segments. An
+// unterminated literal is left to the grammar, which reports it.
 func (l *literalLexing) escapedLiteral(query string, start, q int, escapes bool) (string, int, bool, error) {
-	if !escapes {
-		return "", skipLiteral(query, q), false, nil
-	}
 	// warnFirst: the first escape of an ordinary literal is warned of
 	// (an E'...' literal asks for its escapes).
 	warnFirst := l.warn && start == q
@@ -261,7 +267,8 @@ func (l *literalLexing) escapedLiteral(query string, start, q int, escapes bool)
 				continue
 			}
 			end := i + 1
-			next, ok := continuation(query, end)
+			next, ok, commented := continuation(query, end)
+			rewrite = rewrite || commented
 			if !ok {
 				val := b.String()
 				if nonASCII && (!utf8.ValidString(val) || strings.IndexByte(val, 0) >= 0) {
@@ -270,7 +277,7 @@ func (l *literalLexing) escapedLiteral(query string, start, q int, escapes bool)
 				return val, end, rewrite, nil
 			}
 			i = next + 1
-		case c == '\\':
+		case c == '\\' && escapes:
 			rewrite = true
 			if i+1 >= len(query) {
 				return "", len(query), false, nil // unterminated
@@ -452,7 +459,7 @@ func (l *literalLexing) unicodeLiteral(query string, i int) (string, int, error)
 		if quote == '"' {
 			break
 		}
-		next, ok := continuation(query, e)
+		next, ok, _ := continuation(query, e)
 		if !ok {
 			break
 		}
