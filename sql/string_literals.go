@@ -42,7 +42,7 @@ type literalLexing struct {
 func standardLexing() *literalLexing { return &literalLexing{standard: true, warn: true} }
 
 // mayRewrite reports whether query may hold a literal to rewrite: every
-// one of them has a backslash, is a U& literal or identifier or an N''
+// one of them has a backslash, is a U& literal or identifier or an N'x'
 // literal, or is continued across a -- comment. It spares most queries
 // the walk.
 func mayRewrite(query string) bool {
