@@ -492,6 +492,7 @@ func parseRewritten(query string, lex *literalLexing, grammar func(string) (stat
 			err = pgerror.New(pgerror.CodeSyntaxError, "syntax error: this form of the statement is not supported (the parser could not read it)")
 		}
 	}()
+	orig := query
 	// String literals first, while error positions are those of the
 	// client's text.
 	if mayRewrite(query) {
@@ -540,7 +541,8 @@ func parseRewritten(query string, lex *literalLexing, grammar func(string) (stat
 		query = copyFreezeAlone.ReplaceAllString(query, "")
 		query = copyFreezeInList.ReplaceAllString(query, "")
 	}
-	return grammar(query)
+	stmts, err := grammar(query)
+	return stmts, pgSyntaxError(orig, query, err)
 }
 
 // containsFold reports whether s contains word (lower-case ASCII letters)
