@@ -704,6 +704,11 @@ func (c *conn) readyForQuery() {
 	if st == TxnIdle {
 		c.sendPending()
 	}
+	if r, ok := c.sess.(ParameterReporter); ok {
+		for _, kv := range r.ChangedParameters() {
+			c.send(&pgproto3.ParameterStatus{Name: kv[0], Value: kv[1]})
+		}
+	}
 	c.send(&pgproto3.ReadyForQuery{TxStatus: byte(st)})
 	c.flush()
 	c.idleOutside, c.waiting = st == TxnIdle, true

@@ -178,6 +178,15 @@ type Notice struct {
 	Position int
 }
 
+// ParameterReporter is a Session whose reported settings (ParameterStatus)
+// can change other than by a statement's result: a rollback undoing a
+// SET. The changes are sent before ReadyForQuery, as PostgreSQL does, so
+// that a client that follows them (psql lexes by
+// standard_conforming_strings) is not left with a stale value.
+type ParameterReporter interface {
+	ChangedParameters() [][2]string
+}
+
 // ParseNoticer is a Statement with notices from its parse (the lexer's
 // warnings about backslashes in string literals), which the client gets
 // before ParseComplete, as from PostgreSQL.

@@ -247,6 +247,9 @@ type session struct {
 	// sent with the statement's result.
 	advisory advisoryLocks
 	warnings []notice
+	// changedParams are reported settings that the end of a transaction
+	// changed (settings.go), for the client's ParameterStatus.
+	changedParams [][2]string
 	// lexWarnings are the warnings of the lexer's last parse (of string
 	// literals: string_literals.go), for the client.
 	lexWarnings []pgwire.Notice

@@ -451,6 +451,14 @@ func (s *session) set(name, val string, local, reset bool) (string, error) {
 	return v, nil
 }
 
+// ChangedParameters implements pgwire.ParameterReporter: the reported
+// settings that the end of a transaction changed back.
+func (s *session) ChangedParameters() [][2]string {
+	ch := s.changedParams
+	s.changedParams = nil
+	return ch
+}
+
 // savedSetting is a setting's value before a transaction changed it
 // (set: false when it had its default).
 type savedSetting struct {
@@ -474,12 +482,18 @@ func (s *session) endTxnSettings(commit bool) {
 		undo = s.undoOnCommit
 	}
 	for name, v := range undo {
+		before, _ := s.setting(name)
 		if v.set {
 			s.settings[name] = v.val
 		} else {
 			delete(s.settings, name)
 		}
 		s.settingsGen++
+		if reported := settingDefs[name].reported; reported != "" {
+			if after, _ := s.setting(name); after != before {
+				s.changedParams = append(s.changedParams, [2]string{reported, after})
+			}
+		}
 	}
 	clear(s.undoOnRollback)
 	clear(s.undoOnCommit)
