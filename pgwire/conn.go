@@ -171,7 +171,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		{"IntervalStyle", "postgres"},
 		{"TimeZone", setting("timezone", "UTC")},
 		{"integer_datetimes", "on"},
-		{"standard_conforming_strings", "on"},
+		{"standard_conforming_strings", setting("standard_conforming_strings", "on")},
 		{"is_superuser", "on"},
 		{"session_authorization", args.User},
 		{"application_name", args.Params["application_name"]},
@@ -513,6 +513,11 @@ func (c *conn) parse(ctx context.Context, m *pgproto3.Parse) error {
 	if err != nil {
 		return canceledAs(qctx, err)
 	}
+	if pn, ok := st.(ParseNoticer); ok {
+		for _, n := range pn.ParseNotices() {
+			c.send(n.response())
+		}
+	}
 	if old := c.stmts[m.Name]; old != nil {
 		old.Close() // the unnamed statement is replaced
 	}
@@ -698,6 +703,11 @@ func (c *conn) readyForQuery() {
 	c.writeMu.Lock()
 	if st == TxnIdle {
 		c.sendPending()
+	}
+	if r, ok := c.sess.(ParameterReporter); ok {
+		for _, kv := range r.ChangedParameters() {
+			c.send(&pgproto3.ParameterStatus{Name: kv[0], Value: kv[1]})
+		}
 	}
 	c.send(&pgproto3.ReadyForQuery{TxStatus: byte(st)})
 	c.flush()
@@ -922,8 +932,14 @@ func (w *resultWriter) failed(err error) {
 
 func (w *resultWriter) EmptyQuery() { w.c.send(&pgproto3.EmptyQueryResponse{}) }
 
-func (w *resultWriter) Notice(sev pgerror.Severity, code pgerror.Code, msg, detail string) {
-	w.c.send(&pgproto3.NoticeResponse{Severity: string(sev), SeverityUnlocalized: string(sev), Code: string(code), Message: msg, Detail: detail})
+func (w *resultWriter) Notice(n Notice) {
+	w.c.send(n.response())
+}
+
+// response is n as the protocol's NoticeResponse.
+func (n Notice) response() *pgproto3.NoticeResponse {
+	return &pgproto3.NoticeResponse{Severity: string(n.Severity), SeverityUnlocalized: string(n.Severity), Code: string(n.Code),
+		Message: n.Message, Detail: n.Detail, Hint: n.Hint, Position: int32(n.Position)}
 }
 
 func (w *resultWriter) ParameterStatus(name, value string) {

@@ -263,7 +263,7 @@ func (p *testPortal) Execute(ctx context.Context, maxRows int, _ bool, w pgwire.
 		s.e.mu.Unlock()
 		return false, s.fail(ctx.Err())
 	case "NOTICE":
-		w.Notice(pgerror.SeverityNotice, pgerror.CodeWarning, strings.Join(p.st.args, " "), "")
+		w.Notice(pgwire.Notice{Severity: pgerror.SeverityNotice, Code: pgerror.CodeWarning, Message: strings.Join(p.st.args, " ")})
 		w.Complete("NOTICE")
 		return false, nil
 	case "SET":

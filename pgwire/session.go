@@ -166,6 +166,34 @@ type CopyWriter interface {
 	Done() error
 }
 
+// Notice is a warning or notice for the client: its severity (WARNING or
+// NOTICE), SQLSTATE and message, and the optional DETAIL and HINT lines
+// and place in the query text (characters from 1; 0: none).
+type Notice struct {
+	Severity pgerror.Severity
+	Code     pgerror.Code
+	Message  string
+	Detail   string
+	Hint     string
+	Position int
+}
+
+// ParameterReporter is a Session whose reported settings (ParameterStatus)
+// can change other than by a statement's result: a rollback undoing a
+// SET. The changes are sent before ReadyForQuery, as PostgreSQL does, so
+// that a client that follows them (psql lexes by
+// standard_conforming_strings) is not left with a stale value.
+type ParameterReporter interface {
+	ChangedParameters() [][2]string
+}
+
+// ParseNoticer is a Statement with notices from its parse (the lexer's
+// warnings about backslashes in string literals), which the client gets
+// before ParseComplete, as from PostgreSQL.
+type ParseNoticer interface {
+	ParseNotices() []Notice
+}
+
 type ResultWriter interface {
 	// Columns announces the columns of the rows that follow.
 	Columns(cols []Column)
@@ -177,9 +205,8 @@ type ResultWriter interface {
 	Complete(tag string)
 	// EmptyQuery answers a query string that held no statement.
 	EmptyQuery()
-	// Notice sends a notice (severity WARNING or NOTICE) to the client,
-	// with a detail line if detail is not empty.
-	Notice(sev pgerror.Severity, code pgerror.Code, msg, detail string)
+	// Notice sends a notice (severity WARNING or NOTICE) to the client.
+	Notice(n Notice)
 	// ParameterStatus tells the client of a changed session setting that
 	// drivers track (TimeZone, DateStyle, application_name, ...).
 	ParameterStatus(name, value string)

@@ -252,6 +252,12 @@ type session struct {
 	// sent with the statement's result.
 	advisory advisoryLocks
 	warnings []notice
+	// changedParams are reported settings that the end of a transaction
+	// changed (settings.go), for the client's ParameterStatus.
+	changedParams [][2]string
+	// lexWarnings are the warnings of the lexer's last parse (of string
+	// literals: string_literals.go), for the client.
+	lexWarnings []pgwire.Notice
 	// notifications are the session's LISTENs and the NOTIFYs of its
 	// transaction (notify_stmts.go); deliver hands a notification to its
 	// connection.
@@ -322,6 +328,11 @@ type notice struct {
 	detail string
 }
 
+// wire is n as pgwire sends it.
+func (n notice) wire() pgwire.Notice {
+	return pgwire.Notice{Severity: n.sev, Code: n.code, Message: n.msg, Detail: n.detail}
+}
+
 // close returns the result's memory to the budget; the rows are not to be
 // used after it.
 func (res *result) close() {
@@ -360,6 +371,9 @@ func (s *session) ExecSimple(ctx context.Context, query string, w pgwire.ResultW
 	}()
 	defer recoverInternal(&err)
 	stmts, err = s.parse(query)
+	// The lexer's warnings come first, as PostgreSQL sends them while it
+	// parses, an error of the parse's after them.
+	s.sendLexWarnings(w.Notice)
 	if err != nil {
 		return sem.WithParserCode(err)
 	}
@@ -421,7 +435,7 @@ func (s *session) execStmts(ctx context.Context, stmts statements.Statements, w 
 // parseSQL parses statements with PostgreSQL's meaning of INT (INT4;
 // CockroachDB's grammar defaults to INT8).
 func parseSQL(query string) (statements.Statements, error) {
-	return parseRewritten(query, parseGrammar)
+	return parseRewritten(query, standardLexing(), parseGrammar)
 }
 
 // parseGrammar is the grammar's parse, INT meaning INT4.
@@ -431,14 +445,43 @@ func parseGrammar(query string) (statements.Statements, error) {
 
 // parse reads a simple query's statements; the grammar's part goes
 // through the session's parse templates (sql/parsecache), which spare it
-// a query that differs from an earlier one only in its literals.
+// a query that differs from an earlier one only in its literals. The
+// lexer's warnings are kept in s.lexWarnings for the client.
 func (s *session) parse(query string) (statements.Statements, error) {
 	if s.parses == nil {
 		s.parses = parsecache.New(parseCacheShapes)
 	}
-	return parseRewritten(query, func(q string) (statements.Statements, error) {
+	lex := s.literalLexing(query)
+	stmts, err := parseRewritten(query, lex, func(q string) (statements.Statements, error) {
 		return s.parses.Parse(q, parseGrammar)
 	})
+	s.lexWarnings = append(s.lexWarnings, lex.warnings...)
+	return stmts, err
+}
+
+// literalLexing is how the session reads query's string literals: by its
+// standard_conforming_strings and escape_string_warning (looked up only
+// when query has a literal they could matter to).
+func (s *session) literalLexing(query string) *literalLexing {
+	if !mayRewrite(query) {
+		return standardLexing()
+	}
+	scs, _ := s.setting("standard_conforming_strings")
+	warn, _ := s.setting("escape_string_warning")
+	return &literalLexing{standard: scs != "off", warn: warn != "off"}
+}
+
+// sendLexWarnings sends the lexer's warnings of the last parse to the
+// client, as client_min_messages lets through.
+func (s *session) sendLexWarnings(send func(pgwire.Notice)) {
+	ws := s.lexWarnings
+	s.lexWarnings = nil
+	if min, _ := s.setting("client_min_messages"); min == "error" {
+		return
+	}
+	for _, n := range ws {
+		send(n)
+	}
 }
 
 // parseCacheShapes is how many statement shapes a session keeps parsed.
@@ -446,7 +489,7 @@ const parseCacheShapes = 128
 
 // parseRewritten rewrites what the grammar does not take as PostgreSQL
 // means it, and parses the rest with grammar.
-func parseRewritten(query string, grammar func(string) (statements.Statements, error)) (_ statements.Statements, err error) {
+func parseRewritten(query string, lex *literalLexing, grammar func(string) (statements.Statements, error)) (_ statements.Statements, err error) {
 	defer func() {
 		// The grammar's help for a misused built-in function looks the
 		// function up in CockroachDB's registry, which this binary does
@@ -457,9 +500,12 @@ func parseRewritten(query string, grammar func(string) (statements.Statements, e
 			err = pgerror.New(pgerror.CodeSyntaxError, "syntax error: this form of the statement is not supported (the parser could not read it)")
 		}
 	}()
-	if strings.Contains(query, "&'") || strings.Contains(query, "&\"") {
+	orig := query
+	// String literals first, while error positions are those of the
+	// client's text.
+	if mayRewrite(query) {
 		var err error
-		if query, err = rewriteUnicodeLiterals(query); err != nil {
+		if query, err = lex.rewriteLiterals(query); err != nil {
 			return nil, err
 		}
 	}
@@ -503,7 +549,8 @@ func parseRewritten(query string, grammar func(string) (statements.Statements, e
 		query = copyFreezeAlone.ReplaceAllString(query, "")
 		query = copyFreezeInList.ReplaceAllString(query, "")
 	}
-	return grammar(query)
+	stmts, err := grammar(query)
+	return stmts, pgSyntaxError(orig, query, err)
 }
 
 // containsFold reports whether s contains word (lower-case ASCII letters)
@@ -536,7 +583,7 @@ var (
 // descriptions first (the simple protocol).
 func writeResult(w pgwire.ResultWriter, res *result, formats []int16, announce bool, st pgformat.Style) error {
 	for _, n := range res.notices {
-		w.Notice(n.sev, n.code, n.msg, n.detail)
+		w.Notice(n.wire())
 	}
 	for _, kv := range res.paramStatus {
 		w.ParameterStatus(kv[0], kv[1])
@@ -1150,7 +1197,8 @@ func (b *builder) buildPlan(stmt tree.Statement) (planNode, string, error) {
 // Prepare implements pgwire.Session.
 func (s *session) Prepare(ctx context.Context, query string, paramOIDs []uint32) (_ pgwire.Statement, err error) {
 	defer recoverInternal(&err)
-	stmts, err := parseSQL(query)
+	lex := s.literalLexing(query)
+	stmts, err := parseRewritten(query, lex, parseGrammar)
 	if err != nil {
 		return nil, sem.WithParserCode(err)
 	}
@@ -1158,6 +1206,9 @@ func (s *session) Prepare(ctx context.Context, query string, paramOIDs []uint32)
 		return nil, pgerror.New(pgerror.CodeSyntaxError, "cannot insert multiple commands into a prepared statement")
 	}
 	ps := &prepared{s: s}
+	if min, _ := s.setting("client_min_messages"); min != "error" {
+		ps.parseNotices = lex.warnings
+	}
 	if len(stmts) == 0 {
 		return ps, nil
 	}
@@ -1197,7 +1248,12 @@ type prepared struct {
 	hints   []*types.T
 	params  []*types.T
 	cols    []resultColumn
+	// parseNotices are the lexer's warnings (pgwire.ParseNoticer).
+	parseNotices []pgwire.Notice
 }
+
+// ParseNotices implements pgwire.ParseNoticer.
+func (ps *prepared) ParseNotices() []pgwire.Notice { return ps.parseNotices }
 
 // describe plans the statement once to learn its parameter and result
 // types, in the session's transaction or a throwaway one.
@@ -1371,7 +1427,7 @@ func (p *portal) Execute(ctx context.Context, maxRows int, syncNext bool, w pgwi
 			return false, err
 		}
 		for _, n := range res.notices {
-			w.Notice(n.sev, n.code, n.msg, n.detail)
+			w.Notice(n.wire())
 		}
 		for _, kv := range res.paramStatus {
 			w.ParameterStatus(kv[0], kv[1])

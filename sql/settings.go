@@ -83,7 +83,10 @@ var settingDefs = map[string]settingDef{
 		}
 		return v, nil
 	}},
-	"standard_conforming_strings": {def: "on", reported: "standard_conforming_strings", parse: boolOnly("on", "backslashes in string literals are always literal (standard_conforming_strings = on)")},
+	// Both are read by the lexer walk of string_literals.go: off, a
+	// backslash in '...' is an escape, and such a literal is warned of.
+	"standard_conforming_strings": {def: "on", reported: "standard_conforming_strings", parse: boolSetting},
+	"escape_string_warning":       {def: "on", parse: boolSetting},
 	"extra_float_digits": {def: "1", parse: func(name, val string) (string, error) {
 		n, err := intSetting(name, val, -15, 3)
 		if err != nil {
@@ -195,20 +198,6 @@ func boolSetting(name, val string) (string, error) {
 		return "on", nil
 	}
 	return "off", nil
-}
-
-// boolOnly accepts the one value of a boolean setting Meridian honours.
-func boolOnly(want, why string) func(name, val string) (string, error) {
-	return func(name, val string) (string, error) {
-		v, err := boolSetting(name, val)
-		if err != nil {
-			return "", err
-		}
-		if v != want {
-			return "", pgerror.Unsupported("%s = %s is not supported: %s", name, v, why)
-		}
-		return v, nil
-	}
 }
 
 func isolationSetting(name, val string) (string, error) {
@@ -488,6 +477,14 @@ func (s *session) set(name, val string, local, reset bool) (string, error) {
 	return v, nil
 }
 
+// ChangedParameters implements pgwire.ParameterReporter: the reported
+// settings that the end of a transaction changed back.
+func (s *session) ChangedParameters() [][2]string {
+	ch := s.changedParams
+	s.changedParams = nil
+	return ch
+}
+
 // savedSetting is a setting's value before a transaction changed it
 // (set: false when it had its default).
 type savedSetting struct {
@@ -511,12 +508,18 @@ func (s *session) endTxnSettings(commit bool) {
 		undo = s.undoOnCommit
 	}
 	for name, v := range undo {
+		before, _ := s.setting(name)
 		if v.set {
 			s.settings[name] = v.val
 		} else {
 			delete(s.settings, name)
 		}
 		s.settingsGen++
+		if reported := settingDefs[name].reported; reported != "" {
+			if after, _ := s.setting(name); after != before {
+				s.changedParams = append(s.changedParams, [2]string{reported, after})
+			}
+		}
 	}
 	clear(s.undoOnRollback)
 	clear(s.undoOnCommit)

@@ -63,6 +63,13 @@ const (
 	CodeInternalError               Code = "XX000"
 )
 
+// The lexer's codes for string literals.
+const (
+	CodeInvalidEscapeSequence           Code = "22025"
+	CodeNonstandardUseOfEscapeCharacter Code = "22P06"
+	CodeCharacterNotInRepertoire        Code = "22021"
+)
+
 // Severity is an error's severity as the client sees it.
 type Severity string
 

@@ -31,6 +31,15 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 // unistr: also \uXXXX and \UXXXXXXXX, and unistr's error for a code point
 // out of range.
 func DecodeUnicodeEscapes(s string, esc rune, unistr bool) (string, error) {
+	out, _, err := DecodeUnicodeEscapesAt(s, esc, unistr)
+	return out, err
+}
+
+// DecodeUnicodeEscapesAt is DecodeUnicodeEscapes that also tells, on an
+// error, the byte offset in s that PostgreSQL's error points at (the
+// escape or character where the fault shows; len(s) for a surrogate pair
+// left unfinished), for the error position of a U&'...' literal.
+func DecodeUnicodeEscapesAt(s string, esc rune, unistr bool) (string, int, error) {
 	var b strings.Builder
 	var high rune // a pending high surrogate
 	hint := `Unicode escapes must be \XXXX or \+XXXXXX.`
@@ -40,6 +49,7 @@ func DecodeUnicodeEscapes(s string, esc rune, unistr bool) (string, error) {
 	invalid := func() error {
 		return pgerror.WithHint(pgerror.New(pgerror.CodeSyntaxError, "invalid Unicode escape"), hint)
 	}
+	badPair := func() error { return pgerror.New(pgerror.CodeSyntaxError, "invalid Unicode surrogate pair") }
 	hex := func(s string, n int) (rune, bool) {
 		if len(s) < n {
 			return 0, false
@@ -51,7 +61,7 @@ func DecodeUnicodeEscapes(s string, esc rune, unistr bool) (string, error) {
 		c, size := utf8.DecodeRuneInString(s[i:])
 		if c != esc {
 			if high != 0 {
-				return "", pgerror.New(pgerror.CodeSyntaxError, "invalid Unicode surrogate pair")
+				return "", i, badPair()
 			}
 			b.WriteRune(c)
 			i += size
@@ -63,7 +73,7 @@ func DecodeUnicodeEscapes(s string, esc rune, unistr bool) (string, error) {
 		switch {
 		case strings.HasPrefix(rest, string(esc)):
 			if high != 0 {
-				return "", pgerror.New(pgerror.CodeSyntaxError, "invalid Unicode surrogate pair")
+				return "", i, badPair()
 			}
 			b.WriteRune(esc)
 			i += 2 * size
@@ -71,55 +81,58 @@ func DecodeUnicodeEscapes(s string, esc rune, unistr bool) (string, error) {
 		case strings.HasPrefix(rest, "+"):
 			v, ok := hex(rest[1:], 6)
 			if !ok {
-				return "", invalid()
+				return "", i, invalid()
 			}
 			r, n = v, 7
 		case unistr && strings.HasPrefix(rest, "u"):
 			v, ok := hex(rest[1:], 4)
 			if !ok {
-				return "", invalid()
+				return "", i, invalid()
 			}
 			r, n = v, 5
 		case unistr && strings.HasPrefix(rest, "U"):
 			v, ok := hex(rest[1:], 8)
 			if !ok {
-				return "", invalid()
+				return "", i, invalid()
 			}
 			r, n = v, 9
 		default:
 			v, ok := hex(rest, 4)
 			if !ok {
-				return "", invalid()
+				return "", i, invalid()
 			}
 			r, n = v, 4
 		}
+		at := i
 		i += size + n
 		switch {
-		case r > utf8.MaxRune:
+		case r == 0 || r > utf8.MaxRune:
+			// PostgreSQL's is_valid_unicode_codepoint: NUL is no
+			// character of a text value either.
 			if unistr {
-				return "", pgerror.Newf(pgerror.CodeInvalidParameterValue, "invalid Unicode code point: %X", r)
+				return "", at, pgerror.Newf(pgerror.CodeInvalidParameterValue, "invalid Unicode code point: %04X", r)
 			}
-			return "", pgerror.New(pgerror.CodeSyntaxError, "invalid Unicode escape value")
+			return "", at, pgerror.New(pgerror.CodeSyntaxError, "invalid Unicode escape value")
 		case utf16.IsSurrogate(r) && r < 0xDC00:
 			if high != 0 {
-				return "", pgerror.New(pgerror.CodeSyntaxError, "invalid Unicode surrogate pair")
+				return "", at, badPair()
 			}
 			high = r
 		case utf16.IsSurrogate(r):
 			if high == 0 {
-				return "", pgerror.New(pgerror.CodeSyntaxError, "invalid Unicode surrogate pair")
+				return "", at, badPair()
 			}
 			b.WriteRune(utf16.DecodeRune(high, r))
 			high = 0
 		default:
 			if high != 0 {
-				return "", pgerror.New(pgerror.CodeSyntaxError, "invalid Unicode surrogate pair")
+				return "", at, badPair()
 			}
 			b.WriteRune(r)
 		}
 	}
 	if high != 0 {
-		return "", pgerror.New(pgerror.CodeSyntaxError, "invalid Unicode surrogate pair")
+		return "", len(s), badPair()
 	}
-	return b.String(), nil
+	return b.String(), 0, nil
 }
