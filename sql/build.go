@@ -238,6 +238,15 @@ func (b *builder) resolveNames(expr tree.Expr, sc *scope) (tree.Expr, error) {
 			}
 			return false, n, nil
 		case *tree.FuncExpr:
+			if isVariadicMarker(n) {
+				// A VARIADIC argument no call took (variadicCall).
+				return false, nil, pgerror.Unsupported("VARIADIC is not supported in this call yet")
+			}
+			if call, ok, err := b.variadicCall(n, sc); err != nil {
+				return false, nil, err
+			} else if ok {
+				n, e = call, call
+			}
 			if isAggregate(n) {
 				return false, nil, pgerror.New("42803", "aggregate functions are not allowed here")
 			}

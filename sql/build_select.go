@@ -209,6 +209,9 @@ func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, erro
 				return false, ref, err
 			}
 			if !isAggregate(n) && !isCountStar(n) {
+				if call, ok, err := b.variadicCall(n, g.src); err != nil || ok {
+					return err == nil, call, err
+				}
 				if d, ov, err := b.userFunction(n, g.src); err != nil || d != nil {
 					if err != nil {
 						return false, nil, err
@@ -218,7 +221,7 @@ func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, erro
 				}
 				return true, e, nil
 			}
-			f := rewriteCountStar(n)
+			f := rewriteCountStar(stripVariadic(n))
 			if f.WindowDef != nil {
 				return false, nil, pgerror.Unsupported("window functions in a grouped query are not supported yet")
 			}

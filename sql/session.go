@@ -479,6 +479,12 @@ func parseRewritten(query string, grammar func(string) (statements.Statements, e
 			return stmts, nil
 		}
 	}
+	if containsFold(query, "variadic") {
+		var err error
+		if query, err = rewriteVariadic(query); err != nil {
+			return nil, err
+		}
+	}
 	if containsFold(query, "similar") && containsFold(query, "substring") {
 		query = rewriteSubstringSimilar(query)
 	}

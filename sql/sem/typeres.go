@@ -135,7 +135,7 @@ func (c *implicitCaster) VisitPost(e tree.Expr) tree.Expr {
 		} else if name == "length" || name == "char_length" || name == "character_length" {
 			c.trimChars(n.Exprs, false)
 		} else {
-			c.castArgs(Overloads(name), n.Exprs)
+			c.castArgs(callOverloads(x, name), n.Exprs)
 		}
 		return &n
 	}
