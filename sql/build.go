@@ -253,13 +253,13 @@ func (b *builder) resolveNames(expr tree.Expr, sc *scope) (tree.Expr, error) {
 			if c := typeNameCall(n); c != nil {
 				return true, c, nil
 			}
-			if d, ov, err := b.userFunction(n, sc); err != nil {
+			if d, ov, args, err := b.userFunction(n, sc); err != nil {
 				return false, nil, err
 			} else if d != nil {
 				if ov.ReturnsSet {
 					return false, nil, pgerror.Unsupported("set-returning function %s outside FROM is not supported yet: call it in FROM", d.Name)
 				}
-				call, err := b.inlineCall(d, ov, n.Exprs, false)
+				call, err := b.inlineCall(d, ov, args, false)
 				if err != nil {
 					return false, nil, err
 				}

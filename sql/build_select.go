@@ -212,11 +212,11 @@ func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, erro
 				if call, ok, err := b.variadicCall(n, g.src); err != nil || ok {
 					return err == nil, call, err
 				}
-				if d, ov, err := b.userFunction(n, g.src); err != nil || d != nil {
+				if d, ov, args, err := b.userFunction(n, g.src); err != nil || d != nil {
 					if err != nil {
 						return false, nil, err
 					}
-					call, err := b.inlineCall(d, ov, n.Exprs, true)
+					call, err := b.inlineCall(d, ov, args, true)
 					return true, call, err
 				}
 				return true, e, nil

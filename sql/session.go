@@ -479,9 +479,10 @@ func parseRewritten(query string, grammar func(string) (statements.Statements, e
 			return stmts, nil
 		}
 	}
+	var variadicParams []variadicParam
 	if containsFold(query, "variadic") {
 		var err error
-		if query, err = rewriteVariadic(query); err != nil {
+		if query, variadicParams, err = rewriteVariadic(query); err != nil {
 			return nil, err
 		}
 	}
@@ -503,6 +504,13 @@ func parseRewritten(query string, grammar func(string) (statements.Statements, e
 	if t := strings.TrimSpace(query); len(t) > 4 && strings.EqualFold(t[:4], "copy") {
 		query = copyFreezeAlone.ReplaceAllString(query, "")
 		query = copyFreezeInList.ReplaceAllString(query, "")
+	}
+	if variadicParams != nil {
+		stmts, err := grammar(query)
+		if err != nil {
+			return nil, err
+		}
+		return markVariadicParams(stmts, variadicParams), nil
 	}
 	return grammar(query)
 }

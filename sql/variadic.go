@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/parser/statements"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/meridiandb/meridian/sql/pgerror"
@@ -25,6 +26,9 @@ const variadicFn = sem.VariadicMarker
 type variadicParen struct {
 	// call: the arguments of a function call, where VARIADIC may stand.
 	call bool
+	// params: a routine's parameter list; param counts its commas.
+	params bool
+	param  int
 	// open: a VARIADIC argument of this call is open, to be closed at
 	// the call's ")" or ORDER BY.
 	open bool
@@ -49,11 +53,20 @@ var notCallWords = map[string]bool{
 // IF EXISTS f(...)).
 var routineWords = map[string]bool{"function": true, "procedure": true, "routine": true, "aggregate": true, "exists": true}
 
+// variadicParam is a VARIADIC parameter of a routine's parameter list,
+// which the grammar refuses too: rewriteVariadic makes it an IN one, and
+// markVariadicParams gives it its class back in the parsed statement.
+type variadicParam struct {
+	stmt, param int
+}
+
 // rewriteVariadic rewrites each VARIADIC argument of a call in query as
-// a call of variadicFn. It walks the text as the lexer would, so that
-// strings, quoted identifiers and comments stay. A VARIADIC argument
-// that is not the call's last is PostgreSQL's syntax error.
-func rewriteVariadic(query string) (string, error) {
+// a call of variadicFn, and each VARIADIC parameter of a routine's
+// parameter list as IN, listed in the result. It walks the text as the
+// lexer would, so that strings, quoted identifiers and comments stay. A
+// VARIADIC argument that is not the call's last is PostgreSQL's syntax
+// error.
+func rewriteVariadic(query string) (string, []variadicParam, error) {
 	type edit struct {
 		at, del int
 		ins     string
@@ -66,6 +79,8 @@ func rewriteVariadic(query string) (string, error) {
 		hist      [4]string
 		lastEnd   int
 		stmtFirst string
+		stmt      int
+		params    []variadicParam
 	)
 	push := func(tok string, end int) {
 		copy(hist[:], hist[1:])
@@ -116,13 +131,17 @@ func rewriteVariadic(query string) (string, error) {
 			case word == "variadic" && top >= 0 && stack[top].call && !stack[top].open && (hist[3] == "(" || hist[3] == ","):
 				edits = append(edits, edit{at: i, del: j - i, ins: variadicFn + "("})
 				stack[top].open = true
+			case word == "variadic" && top >= 0 && stack[top].params && (hist[3] == "(" || hist[3] == ","):
+				edits = append(edits, edit{at: i, del: j - i, ins: "IN"})
+				params = append(params, variadicParam{stmt: stmt, param: stack[top].param})
 			case word == "order" && top >= 0 && stack[top].open:
 				closeOpen()
 			}
 			push(word, j)
 			i = j
 		case c == '(':
-			stack = append(stack, variadicParen{call: isCallParen(hist, stmtFirst)})
+			call := isCallParen(hist, stmtFirst)
+			stack = append(stack, variadicParen{call: call, params: !call && isParamsParen(hist, stmtFirst)})
 			push("(", i+1)
 			i++
 		case c == '[':
@@ -139,13 +158,19 @@ func rewriteVariadic(query string) (string, error) {
 			push(string(c), i+1)
 			i++
 		case c == ',':
+			if n := len(stack); n > 0 && stack[n-1].params {
+				stack[n-1].param++
+			}
 			if n := len(stack); n > 0 && stack[n-1].open {
-				return "", pgerror.WithPosition(pgerror.New(pgerror.CodeSyntaxError, `syntax error at or near ","`),
+				return "", nil, pgerror.WithPosition(pgerror.New(pgerror.CodeSyntaxError, `syntax error at or near ","`),
 					utf8.RuneCountInString(query[:i])+1)
 			}
 			push(",", i+1)
 			i++
 		case c == ';':
+			if stmtFirst != "" {
+				stmt++
+			}
 			stack, hist, stmtFirst = nil, [4]string{}, ""
 			i++
 		default:
@@ -154,7 +179,7 @@ func rewriteVariadic(query string) (string, error) {
 		}
 	}
 	if len(edits) == 0 {
-		return query, nil
+		return query, nil, nil
 	}
 	sort.SliceStable(edits, func(a, b int) bool { return edits[a].at < edits[b].at })
 	var out strings.Builder
@@ -165,7 +190,28 @@ func rewriteVariadic(query string) (string, error) {
 		last = e.at + e.del
 	}
 	out.WriteString(query[last:])
-	return out.String(), nil
+	return out.String(), params, nil
+}
+
+// markVariadicParams makes the parameters params lists VARIADIC in the
+// CREATE FUNCTION statements of stmts (copies: the grammar's statements
+// may be a parse cache's, of a text with IN where this one had VARIADIC).
+func markVariadicParams(stmts statements.Statements, params []variadicParam) statements.Statements {
+	out := append(statements.Statements(nil), stmts...)
+	for _, p := range params {
+		if p.stmt >= len(out) {
+			continue
+		}
+		cr, ok := out[p.stmt].AST.(*tree.CreateRoutine)
+		if !ok || p.param >= len(cr.Params) {
+			continue
+		}
+		c := *cr
+		c.Params = append(tree.RoutineParams(nil), cr.Params...)
+		c.Params[p.param].Class = tree.RoutineParamVariadic
+		out[p.stmt].AST = &c
+	}
+	return out
 }
 
 // isCallParen reports whether a "(" after the tokens hist (the last
@@ -192,6 +238,28 @@ func isCallParen(hist [4]string, stmtFirst string) bool {
 		}
 	}
 	return true
+}
+
+// isParamsParen reports whether a "(" after the tokens hist opens a
+// routine's parameter list: it follows the routine's name, after
+// FUNCTION, PROCEDURE, ... or, in a statement that names several, a
+// comma.
+func isParamsParen(hist [4]string, stmtFirst string) bool {
+	name := hist[3]
+	if name == "" || !(name == `"` || identByte(name[0])) {
+		return false
+	}
+	before := hist[2]
+	if before == "." {
+		before = hist[0]
+	}
+	switch stmtFirst {
+	case "drop", "grant", "revoke", "comment", "alter":
+		if before == "," {
+			return true
+		}
+	}
+	return routineWords[before]
 }
 
 // variadicArg is the array a call's argument passes as VARIADIC; nil if
