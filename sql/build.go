@@ -238,19 +238,28 @@ func (b *builder) resolveNames(expr tree.Expr, sc *scope) (tree.Expr, error) {
 			}
 			return false, n, nil
 		case *tree.FuncExpr:
+			if isVariadicMarker(n) {
+				// A VARIADIC argument no call took (variadicCall).
+				return false, nil, pgerror.Unsupported("VARIADIC is not supported in this call yet")
+			}
+			if call, ok, err := b.variadicCall(n, sc); err != nil {
+				return false, nil, err
+			} else if ok {
+				n, e = call, call
+			}
 			if isAggregate(n) {
 				return false, nil, pgerror.New("42803", "aggregate functions are not allowed here")
 			}
 			if c := typeNameCall(n); c != nil {
 				return true, c, nil
 			}
-			if d, ov, err := b.userFunction(n, sc); err != nil {
+			if d, ov, args, err := b.userFunction(n, sc); err != nil {
 				return false, nil, err
 			} else if d != nil {
 				if ov.ReturnsSet {
 					return false, nil, pgerror.Unsupported("set-returning function %s outside FROM is not supported yet: call it in FROM", d.Name)
 				}
-				call, err := b.inlineCall(d, ov, n.Exprs, false)
+				call, err := b.inlineCall(d, ov, args, false)
 				if err != nil {
 					return false, nil, err
 				}
@@ -570,7 +579,7 @@ func (b *builder) typeCheckResolved(expr tree.Expr, cols []resultColumn, desired
 		if cerr := sem.CastInputError(expr, err); cerr != nil {
 			return nil, cerr
 		}
-		return nil, sem.OperatorDoesNotExist(sem.WithParserCode(err))
+		return nil, sem.CallDoesNotExist(b.ctx, &b.sema, expr, sem.OperatorDoesNotExist(sem.WithParserCode(err)))
 	}
 	return sem.PGSemantics(te), nil
 }

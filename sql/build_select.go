@@ -209,16 +209,19 @@ func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, erro
 				return false, ref, err
 			}
 			if !isAggregate(n) && !isCountStar(n) {
-				if d, ov, err := b.userFunction(n, g.src); err != nil || d != nil {
+				if call, ok, err := b.variadicCall(n, g.src); err != nil || ok {
+					return err == nil, call, err
+				}
+				if d, ov, args, err := b.userFunction(n, g.src); err != nil || d != nil {
 					if err != nil {
 						return false, nil, err
 					}
-					call, err := b.inlineCall(d, ov, n.Exprs, true)
+					call, err := b.inlineCall(d, ov, args, true)
 					return true, call, err
 				}
 				return true, e, nil
 			}
-			f := rewriteCountStar(n)
+			f := rewriteCountStar(stripVariadic(n))
 			if f.WindowDef != nil {
 				return false, nil, pgerror.Unsupported("window functions in a grouped query are not supported yet")
 			}

@@ -82,11 +82,14 @@ func functionByOID(e *sem.EvalCtx, o oid.Oid) (*catalog.FunctionDescriptor, *cat
 }
 
 // functionArgs lists an overload's parameters as PostgreSQL prints them:
-// name type [DEFAULT expr].
+// [VARIADIC] name type [DEFAULT expr].
 func functionArgs(ov *catalog.FunctionOverload, defaults bool) string {
 	var out []string
-	for _, p := range ov.Params {
+	for i, p := range ov.Params {
 		s := strings.TrimSpace(p.Name + " " + typeTextName(p.Type))
+		if ov.Variadic && i == len(ov.Params)-1 {
+			s = "VARIADIC " + s
+		}
 		if defaults && p.Default != "" {
 			s += " DEFAULT " + p.Default
 		}

@@ -64,7 +64,16 @@ func (b schemaChanger) createFunction(st *tree.CreateRoutine) (*result, error) {
 			return nil, err
 		}
 		fp := catalog.FunctionParam{Name: string(p.Name), Type: t.SQLString()}
+		if ov.Variadic && p.Class != tree.RoutineParamOut {
+			return nil, pgerror.New("42P13", "VARIADIC parameter must be the last input parameter")
+		}
 		switch p.Class {
+		case tree.RoutineParamVariadic:
+			if t.Family() != types.ArrayFamily {
+				return nil, pgerror.New("42P13", "VARIADIC parameter must be an array")
+			}
+			ov.Variadic = true
+			fallthrough
 		case tree.RoutineParamDefault, tree.RoutineParamIn:
 			if p.DefaultVal != nil {
 				fp.Default = tree.AsString(p.DefaultVal)
@@ -78,7 +87,7 @@ func (b schemaChanger) createFunction(st *tree.CreateRoutine) (*result, error) {
 			}
 			ov.Columns = append(ov.Columns, fp) // RETURNS TABLE's
 		default:
-			return nil, pgerror.Unsupported("INOUT and VARIADIC parameters are not supported yet")
+			return nil, pgerror.Unsupported("INOUT parameters are not supported yet")
 		}
 	}
 	if st.ReturnType == nil {

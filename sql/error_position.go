@@ -7,6 +7,7 @@ import (
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/sem"
 )
 
 // Error positions for the simple protocol, as PostgreSQL gives them (psql
@@ -57,6 +58,17 @@ func withQueryPosition(query string, err error) error {
 				// 'x'::text::boolean: the literal read fine; the failing
 				// cast is of a text value, which PostgreSQL places nowhere.
 				at = -1
+			}
+		}
+	case "42804":
+		// VARIADIC argument must be an array: PostgreSQL places the
+		// argument after the keyword.
+		if msg == sem.VariadicError().Error() {
+			if at = onlyWord(query, "variadic"); at >= 0 {
+				at += len("variadic")
+				for at < len(query) && strings.IndexByte(" \t\r\n", query[at]) >= 0 {
+					at++
+				}
 			}
 		}
 	case pgerror.CodeUndefinedColumn, "42P01":

@@ -46,31 +46,32 @@ func (b *builder) findFunction(tn tree.TableName) (*catalog.FunctionDescriptor, 
 	return nil, nil
 }
 
-// userFunction returns the user-defined function f calls and the
-// overload its arguments choose; nil if f calls a built-in function (they
-// come first, as pg_catalog comes first in PostgreSQL's search path) or
-// no user-defined one.
-func (b *builder) userFunction(f *tree.FuncExpr, sc *scope) (*catalog.FunctionDescriptor, *catalog.FunctionOverload, error) {
+// userFunction returns the user-defined function f calls, the overload
+// its arguments choose and the arguments of that overload's parameters
+// (a VARIADIC parameter's as one array); nil if f calls a built-in
+// function (they come first, as pg_catalog comes first in PostgreSQL's
+// search path) or no user-defined one.
+func (b *builder) userFunction(f *tree.FuncExpr, sc *scope) (*catalog.FunctionDescriptor, *catalog.FunctionOverload, tree.Exprs, error) {
 	n, ok := f.Func.FunctionReference.(*tree.UnresolvedName)
 	if !ok || n.NumParts > 2 || b.names == nil {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	name := strings.ToLower(n.Parts[0])
 	var tn tree.TableName
 	if n.NumParts == 1 {
 		if sem.Overloads(name) != nil {
-			return nil, nil, nil
+			return nil, nil, nil, nil
 		}
 		tn = tree.MakeUnqualifiedTableName(tree.Name(n.Parts[0]))
 	} else {
 		if n.Parts[1] == "pg_catalog" || sem.Overloads(strings.ToLower(n.Parts[1])+"."+name) != nil {
-			return nil, nil, nil
+			return nil, nil, nil, nil
 		}
 		tn = tree.MakeTableNameFromPrefix(tree.ObjectNamePrefix{SchemaName: tree.Name(n.Parts[1]), ExplicitSchema: true}, tree.Name(n.Parts[0]))
 	}
 	d, err := b.findFunction(tn)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if d == nil {
 		if tn.ExplicitSchema {
@@ -78,19 +79,19 @@ func (b *builder) userFunction(f *tree.FuncExpr, sc *scope) (*catalog.FunctionDe
 				if err == nil {
 					err = catalog.UndefinedSchema(string(tn.SchemaName))
 				}
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 		}
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	if f.Type != 0 || f.Filter != nil || len(f.OrderBy) > 0 {
-		return nil, nil, pgerror.Newf("42809", "%s specified, but %s is not an aggregate function", aggClause(f), d.Name)
+		return nil, nil, nil, pgerror.Newf("42809", "%s specified, but %s is not an aggregate function", aggClause(f), d.Name)
 	}
 	if f.WindowDef != nil {
-		return nil, nil, pgerror.Newf("42809", "OVER specified, but %s is not a window function nor an aggregate function", d.Name)
+		return nil, nil, nil, pgerror.Newf("42809", "OVER specified, but %s is not a window function nor an aggregate function", d.Name)
 	}
-	ov, err := b.chooseOverload(d, f.Exprs, sc)
-	return d, ov, err
+	ov, args, err := b.chooseOverload(d, f.Exprs, sc)
+	return d, ov, args, err
 }
 
 func aggClause(f *tree.FuncExpr) string {
@@ -106,24 +107,44 @@ func aggClause(f *tree.FuncExpr) string {
 // chooseOverload picks the overload of d that args call: the one whose
 // parameters (those without defaults) they fill, preferring, among
 // several, the one whose parameter types their own types (constants and
-// casts say theirs) match best.
-func (b *builder) chooseOverload(d *catalog.FunctionDescriptor, args tree.Exprs, sc *scope) (*catalog.FunctionOverload, error) {
-	best, bestScore, tied := -1, -1, false
+// casts say theirs) match best, and one that is not variadic to one that
+// is (PostgreSQL). It returns the arguments of the overload's
+// parameters: trailing arguments of a VARIADIC parameter make one array,
+// a last argument marked VARIADIC is that array itself.
+func (b *builder) chooseOverload(d *catalog.FunctionDescriptor, args tree.Exprs, sc *scope) (*catalog.FunctionOverload, tree.Exprs, error) {
+	variadic := false
+	if len(args) > 0 {
+		if arr := variadicArg(args[len(args)-1]); arr != nil {
+			args = append(append(tree.Exprs(nil), args[:len(args)-1]...), arr)
+			variadic = true
+		}
+	}
+	argTypes := make([]*types.T, len(args))
+	for j, a := range args {
+		argTypes[j] = b.argType(a, sc)
+	}
+	best, bestScore, bestExpands, tied := -1, -1, false, false
 	for i := range d.Overloads {
 		ov := &d.Overloads[i]
-		if len(args) > len(ov.Params) || len(args) < len(ov.Params) && ov.Params[len(args)].Default == "" {
+		// expands: the call passes the VARIADIC parameter's elements,
+		// at least one.
+		expands := ov.Variadic && !variadic && len(args) >= len(ov.Params)
+		if !expands && (len(args) > len(ov.Params) || len(args) < len(ov.Params) && ov.Params[len(args)].Default == "") {
 			continue
 		}
 		score := 0
 		fits := true
-		for j, a := range args {
-			t := b.argType(a, sc)
+		for j, t := range argTypes {
 			if t == nil {
 				continue
 			}
-			pt, err := b.resolveTypeText(ov.Params[j].Type)
+			pi := min(j, len(ov.Params)-1)
+			pt, err := b.resolveTypeText(ov.Params[pi].Type)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
+			}
+			if expands && j >= len(ov.Params)-1 {
+				pt = pt.ArrayContents()
 			}
 			switch {
 			case t.Equivalent(pt):
@@ -137,26 +158,41 @@ func (b *builder) chooseOverload(d *catalog.FunctionDescriptor, args tree.Exprs,
 		if !fits {
 			continue
 		}
-		if score > bestScore {
-			best, bestScore, tied = i, score, false
-		} else if score == bestScore {
+		switch {
+		case score > bestScore, score == bestScore && bestExpands && !expands:
+			best, bestScore, bestExpands, tied = i, score, expands, false
+		case score == bestScore && bestExpands == expands:
 			tied = true
 		}
 	}
 	var names []string
-	for _, a := range args {
-		names = append(names, typeName(b.argType(a, sc)))
+	for _, t := range argTypes {
+		names = append(names, typeName(t))
 	}
 	sig := fmt.Sprintf("%s(%s)", d.Name, strings.Join(names, ", "))
 	switch {
 	case best < 0:
-		return nil, pgerror.WithHint(pgerror.Newf(pgerror.CodeUndefinedFunction, "function %s does not exist", sig),
+		return nil, nil, pgerror.WithHint(pgerror.Newf(pgerror.CodeUndefinedFunction, "function %s does not exist", sig),
 			"No function matches the given name and argument types. You might need to add explicit type casts.")
 	case tied:
-		return nil, pgerror.WithHint(pgerror.Newf("42725", "function %s is not unique", sig),
+		return nil, nil, pgerror.WithHint(pgerror.Newf("42725", "function %s is not unique", sig),
 			"Could not choose a best candidate function. You might need to add explicit type casts.")
 	}
-	return &d.Overloads[best], nil
+	ov := &d.Overloads[best]
+	if bestExpands {
+		// The trailing arguments as one array of the parameter's type.
+		last := len(ov.Params) - 1
+		pt, err := b.resolveTypeText(ov.Params[last].Type)
+		if err != nil {
+			return nil, nil, err
+		}
+		elems := make(tree.Exprs, len(args)-last)
+		for j, a := range args[last:] {
+			elems[j] = &tree.CastExpr{Expr: a, Type: pt.ArrayContents(), SyntaxMode: tree.CastShort}
+		}
+		args = append(args[:last:last], &tree.Array{Exprs: elems})
+	}
+	return ov, args, nil
 }
 
 // syntacticType is the type an argument has before it is type-checked:
@@ -363,11 +399,11 @@ func (b *builder) functionQuery(d *catalog.FunctionDescriptor, ov *catalog.Funct
 // userFunctionTable plans a call of a user-defined function in FROM; nil
 // if f calls none.
 func (b *builder) userFunctionTable(f *tree.FuncExpr, as tree.AliasClause) (planNode, *scope, error) {
-	d, ov, err := b.userFunction(f, nil)
+	d, ov, args, err := b.userFunction(f, nil)
 	if err != nil || d == nil {
 		return nil, nil, err
 	}
-	sel, err := b.functionQuery(d, ov, f.Exprs, &as)
+	sel, err := b.functionQuery(d, ov, args, &as)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -530,6 +530,13 @@ func parseRewritten(query string, lex *literalLexing, grammar func(string) (stat
 			return stmts, nil
 		}
 	}
+	var variadicParams []variadicParam
+	if containsFold(query, "variadic") {
+		var err error
+		if query, variadicParams, err = rewriteVariadic(query); err != nil {
+			return nil, err
+		}
+	}
 	if containsFold(query, "similar") && containsFold(query, "substring") {
 		query = rewriteSubstringSimilar(query)
 	}
@@ -550,7 +557,13 @@ func parseRewritten(query string, lex *literalLexing, grammar func(string) (stat
 		query = copyFreezeInList.ReplaceAllString(query, "")
 	}
 	stmts, err := grammar(query)
-	return stmts, pgSyntaxError(orig, query, err)
+	if err != nil {
+		return nil, pgSyntaxError(orig, query, err)
+	}
+	if variadicParams != nil {
+		stmts = markVariadicParams(stmts, variadicParams)
+	}
+	return stmts, nil
 }
 
 // containsFold reports whether s contains word (lower-case ASCII letters)

@@ -113,6 +113,7 @@ func (b *builder) planWindows(src planNode, sc *scope, exprs tree.SelectExprs, o
 
 // windowSpec type-checks one window call over the source's scope.
 func (b *builder) windowSpec(f *tree.FuncExpr, sc *scope, defs tree.Window) (windowSpec, error) {
+	f = stripVariadic(f)
 	w, err := resolveWindowDef(f.WindowDef, defs)
 	if err != nil {
 		return windowSpec{}, err

@@ -44,6 +44,9 @@ type FunctionOverload struct {
 	Volatility string `json:"volatility"`
 	// Strict: a call with a NULL argument is NULL, the body not run.
 	Strict bool `json:"strict,omitempty"`
+	// Variadic: the last parameter (of an array type) is VARIADIC, the
+	// trailing arguments of a call its elements.
+	Variadic bool `json:"variadic,omitempty"`
 	// Owner is the owning role's ID.
 	Owner uint32 `json:"owner"`
 }

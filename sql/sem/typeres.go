@@ -146,8 +146,9 @@ func (c *implicitCaster) VisitPost(e tree.Expr) tree.Expr {
 			c.placeholdersAsText(Overloads(name), n.Exprs)
 			c.trimChars(n.Exprs, false)
 		} else {
-			c.placeholdersAsText(Overloads(name), n.Exprs)
-			c.castArgs(Overloads(name), n.Exprs)
+			ovs := callOverloads(x, name)
+			c.placeholdersAsText(ovs, n.Exprs)
+			c.castArgs(ovs, n.Exprs)
 		}
 		return &n
 	}

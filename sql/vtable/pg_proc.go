@@ -49,12 +49,33 @@ var pgProc = &Table{
 				}
 				var allTypes, modes tree.Datum = tree.DNull, tree.DNull
 				ret := typeTextOID(ov.Returns)
+				// mode is a parameter's proargmodes letter: 'v' for a
+				// VARIADIC one, whose element type is provariadic.
+				variadic := oid.Oid(0)
+				mode := func(i int) tree.Datum {
+					if ov.Variadic && i == len(ov.Params)-1 {
+						return tree.NewDString("v")
+					}
+					return tree.NewDString("i")
+				}
+				if ov.Variadic {
+					if ref, err := parser.GetTypeFromValidSQLSyntax(ov.Params[len(ov.Params)-1].Type); err == nil {
+						if t, ok := ref.(*types.T); ok && t.Family() == types.ArrayFamily {
+							variadic = t.ArrayContents().Oid()
+						}
+					}
+					m := tree.NewDArray(types.String)
+					for i := range ov.Params {
+						_ = m.Append(mode(i))
+					}
+					modes = m
+				}
 				if len(ov.Columns) > 0 {
 					// RETURNS TABLE: its columns are OUT ('t') arguments.
 					all, m := tree.NewDArray(types.Oid), tree.NewDArray(types.String)
-					for _, p := range ov.Params {
+					for i, p := range ov.Params {
 						_ = all.Append(tree.NewDOid(typeTextOID(p.Type)))
-						_ = m.Append(tree.NewDString("i"))
+						_ = m.Append(mode(i))
 					}
 					for _, c := range ov.Columns {
 						_ = all.Append(tree.NewDOid(typeTextOID(c.Type)))
@@ -69,7 +90,7 @@ var pgProc = &Table{
 				}
 				out = append(out, tree.Datums{tree.NewDOid(ov.OID()), tree.NewDName(d.Name), tree.NewDOid(env.SchemaOID(d.Schema)),
 					tree.NewDOid(oid.Oid(ov.Owner)), tree.NewDOid(sqlLanguageOID), tree.NewDFloat(100), tree.NewDFloat(tree.DFloat(rows)),
-					tree.NewDOid(0), tree.NewDString("f"), tree.DBoolFalse, tree.DBoolFalse, tree.MakeDBool(tree.DBool(ov.Strict)),
+					tree.NewDOid(variadic), tree.NewDString("f"), tree.DBoolFalse, tree.DBoolFalse, tree.MakeDBool(tree.DBool(ov.Strict)),
 					tree.MakeDBool(tree.DBool(ov.ReturnsSet)), tree.NewDString(ov.Volatility), tree.NewDString("u"),
 					tree.NewDInt(tree.DInt(len(ov.Params))), tree.NewDInt(tree.DInt(defaults)), tree.NewDOid(ret),
 					tree.NewDString(strings.Join(argTypes, " ")), allTypes, modes, names, tree.NewDString(ov.Body), tree.DNull})
