@@ -24,6 +24,8 @@ var (
 	// integer: "x", value "9..." is out of range for type bigint.
 	inputErrorValue = regexp.MustCompile(`(?:invalid input syntax for type [^:]+|invalid input value for enum [^:]+): "((?:[^"]|"")*)"$|^value "((?:[^"]|"")*)" is out of range for type`)
 	missingName     = regexp.MustCompile(`^(?:column|relation) "([^"]+)" does not exist$`)
+	missingFunction = regexp.MustCompile(`^function (?:\w+\.)?(\w+)\(.*\) does not exist$`)
+	missingOperator = regexp.MustCompile(`^operator does not exist: .+ (\S+) .+$`)
 )
 
 // positionedStmt reports whether errors of stmt may get a position.
@@ -70,6 +72,16 @@ func withQueryPosition(query string, err error) error {
 					at++
 				}
 			}
+		}
+	case pgerror.CodeUndefinedFunction:
+		// PostgreSQL places a call of no function at its name, an
+		// operator of none at the operator.
+		if m := missingFunction.FindStringSubmatch(msg); m != nil {
+			if at = onlyWord(query, m[1]); at >= 0 && !strings.HasPrefix(strings.TrimLeft(query[at+len(m[1]):], " \t\r\n"), "(") {
+				at = -1
+			}
+		} else if m := missingOperator.FindStringSubmatch(msg); m != nil {
+			at = onlyIndex(query, m[1])
 		}
 	case pgerror.CodeUndefinedColumn, "42P01":
 		if m := missingName.FindStringSubmatch(msg); m != nil {

@@ -36,8 +36,9 @@ func CallDoesNotExist(ctx context.Context, sema *tree.SemaContext, expr tree.Exp
 		if !ok {
 			return err
 		}
-		return pgerror.Newf(pgerror.CodeUndefinedFunction, "operator does not exist: %s %s %s",
-			argTypeName(ctx, sema, left, l), m[2], argTypeName(ctx, sema, right, r))
+		return pgerror.WithHint(pgerror.Newf(pgerror.CodeUndefinedFunction, "operator does not exist: %s %s %s",
+			argTypeName(ctx, sema, left, l), m[2], argTypeName(ctx, sema, right, r)),
+			"No operator matches the given name and argument types. You might need to add explicit type casts.")
 	}
 	rest, ok := strings.CutPrefix(msg, "unknown signature: ")
 	if !ok {
@@ -55,7 +56,8 @@ func CallDoesNotExist(ctx context.Context, sema *tree.SemaContext, expr tree.Exp
 	for i, a := range call.Exprs {
 		names[i] = argTypeName(ctx, sema, a, nil)
 	}
-	return pgerror.Newf(pgerror.CodeUndefinedFunction, "function %s(%s) does not exist", funcName(call), strings.Join(names, ", "))
+	return pgerror.WithHint(pgerror.Newf(pgerror.CodeUndefinedFunction, "function %s(%s) does not exist", funcName(call), strings.Join(names, ", ")),
+		"No function matches the given name and argument types. You might need to add explicit type casts.")
 }
 
 // missingOperator matches OperatorDoesNotExist's message: the operand
