@@ -485,7 +485,7 @@ func (b *builder) evalSubquery(r *runner, info *subquery, ev *sem.EvalCtx, all b
 	// The subquery's buffers die with this run: they charge an account of
 	// their own, closed when it returns. Its result, kept for the rest of
 	// the statement when it is not correlated, is charged to r.
-	sub := &runner{ctx: r.ctx, txn: r.txn, eval: ev, mem: r.mem.Monitor().NewAccount(), spill: r.spill, readOnly: r.readOnly}
+	sub := &runner{ctx: r.ctx, txn: r.txn, snap: r.snap, eval: ev, mem: r.mem.Monitor().NewAccount(), spill: r.spill, readOnly: r.readOnly}
 	defer sub.mem.Close()
 	// Its own subqueries run from its rows, with its outer row after
 	// theirs (a chained subquery's).
@@ -612,9 +612,6 @@ func (b *builder) table(expr tree.TableExpr) (*catalog.TableDescriptor, *scope, 
 	desc, err := b.names.mustFindLeased(b.ctx, b.txn, tn)
 	if err != nil {
 		return nil, nil, err
-	}
-	if b.names.touched != nil {
-		b.names.touched[desc.ID] = true
 	}
 	if b.record != nil {
 		b.record.tables = append(b.record.tables, recordedTable{name: *tn, id: desc.ID})

@@ -21,8 +21,8 @@ import (
 // common table expressions in scope, and puts the data-modifying ones, if
 // any, before it (with_dml.go).
 func (b *builder) underWith(with *tree.With, build func() (planNode, error)) (planNode, error) {
-	prevCTEs, prevTouched := b.ctes, b.names.touched
-	defer func() { b.ctes, b.names.touched = prevCTEs, prevTouched }()
+	prevCTEs, prevWritten := b.ctes, b.names.written
+	defer func() { b.ctes, b.names.written = prevCTEs, prevWritten }()
 	seen := map[string]bool{}
 	var dmls []*dmlCTE
 	for _, cte := range with.CTEList {
@@ -56,15 +56,14 @@ func (b *builder) underWith(with *tree.With, build func() (planNode, error)) (pl
 	if len(dmls) == 0 {
 		return build()
 	}
-	// The rest of the statement is planned from here: what it resolves
-	// is recorded, to be checked against what the WITH queries write.
-	touched := map[uint32]bool{}
-	b.names.touched = touched
+	// The rest of the statement is planned from here: what it writes is
+	// checked against what the WITH queries write.
+	b.names.written = 0
 	p, err := build()
 	if err != nil {
 		return nil, err
 	}
-	return finishWith(p, touched, dmls)
+	return finishWith(p, b.names.written, dmls)
 }
 
 // buildSelect plans a SELECT (or VALUES) statement.

@@ -87,9 +87,9 @@ func (c *countingNode) next(r *runner) (tree.Datums, error) {
 // instrument wraps every node of a plan in a countingNode, and r's
 // transaction in one that counts its KV requests.
 func instrument(p planNode, r *runner, stats map[planNode]*nodeStats, now func() time.Time) planNode {
-	ct := &countingTxn{Txn: r.txn}
+	ct := &countingTxn{Txn: r.txn, counts: &kvCounts{}}
 	r.txn = ct
-	return instrumentNode(p, stats, now, &ct.counts)
+	return instrumentNode(p, stats, now, ct.counts)
 }
 
 func instrumentNode(p planNode, stats map[planNode]*nodeStats, now func() time.Time, kv *kvCounts) planNode {
@@ -109,7 +109,22 @@ type kvCounts struct{ requests, rowsRead int }
 // each call is one request, batched or not.
 type countingTxn struct {
 	kvapi.Txn
-	counts kvCounts
+	counts *kvCounts
+}
+
+var _ kvapi.Snapshotter = (*countingTxn)(nil)
+
+// Snapshot is the counted transaction's (nil if it has none).
+func (t *countingTxn) Snapshot() kvapi.Snapshot {
+	if s, ok := t.Txn.(kvapi.Snapshotter); ok {
+		return s.Snapshot()
+	}
+	return nil
+}
+
+// At reads at s, counted here.
+func (t *countingTxn) At(s kvapi.Snapshot) kvapi.Txn {
+	return &countingTxn{Txn: t.Txn.(kvapi.Snapshotter).At(s), counts: t.counts}
 }
 
 func (t *countingTxn) read(n int) { t.counts.requests++; t.counts.rowsRead += n }

@@ -784,7 +784,7 @@ func (n *joinNode) lookupAhead(r *runner) error {
 		}
 	}
 	if len(keys) > 0 {
-		vals, err := r.txn.GetMany(r.ctx, keys)
+		vals, err := r.reader().GetMany(r.ctx, keys)
 		if err != nil {
 			return err
 		}

@@ -144,7 +144,7 @@ func (n *joinNode) lookupSpans(r *runner, rows []lookupRow) error {
 		if !matchable {
 			continue
 		}
-		span, err := r.txn.Scan(r.ctx, key, catalog.PrefixEnd(key), 0)
+		span, err := r.reader().Scan(r.ctx, key, catalog.PrefixEnd(key), 0)
 		if err != nil {
 			return err
 		}
@@ -167,7 +167,7 @@ func (n *joinNode) lookupSpans(r *runner, rows []lookupRow) error {
 	if len(pks) == 0 {
 		return nil
 	}
-	vals, err := r.txn.GetMany(r.ctx, pks)
+	vals, err := r.reader().GetMany(r.ctx, pks)
 	if err != nil {
 		return err
 	}

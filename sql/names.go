@@ -29,10 +29,9 @@ type names struct {
 	path []string
 	// setting is the search_path value path was computed from.
 	setting string
-	// touched, while a statement with data-modifying WITH queries is
-	// planned, records the relations resolved (builder.table), and
-	// written the last one resolved to be written (see with_dml.go).
-	touched map[uint32]bool
+	// written is the last relation resolved to be written, while a
+	// statement with data-modifying WITH queries is planned (see
+	// with_dml.go).
 	written uint32
 	// temp is the session's temporary schema, searched first for
 	// relations once it exists (see temp_schema.go).

@@ -77,6 +77,21 @@ type runner struct {
 	// (insert_deferred.go); deferred is what it left to that commit.
 	autocommit bool
 	deferred   *deferredInsert
+	// snap, when set, is the statement's snapshot of its transaction's
+	// writes, which its scans read at (reader): a statement with
+	// data-modifying WITH queries (with_dml.go).
+	snap kvapi.Snapshot
+}
+
+// reader is the transaction the statement's scans read through: at the
+// statement's snapshot when it has one, so that what its parts write
+// does not change what its parts read. Writes, and the reads that check
+// them (conflicts, foreign keys), use r.txn: they see the latest.
+func (r *runner) reader() kvapi.Txn {
+	if r.snap != nil {
+		return r.txn.(kvapi.Snapshotter).At(r.snap)
+	}
+	return r.txn
 }
 
 // wrote counts n rows a write node wrote to table d.
@@ -285,17 +300,18 @@ func (n *scanNode) next(r *runner) (tree.Datums, error) {
 			if n.exhausted {
 				return nil, nil
 			}
-			scan := r.txn.Scan
+			rd := r.reader()
+			scan := rd.Scan
 			if n.locking {
-				scan = r.txn.ScanForUpdate
+				scan = rd.ScanForUpdate
 			}
 			if n.point {
 				// One row at most: a Get, cheaper than a scan all the
 				// way down (no span splitting, no MVCC scanner).
 				n.exhausted = true
-				get := r.txn.Get
+				get := rd.Get
 				if n.locking {
-					get = r.txn.GetForUpdate
+					get = rd.GetForUpdate
 				}
 				v, err := get(r.ctx, n.resume)
 				if err != nil || v == nil {
@@ -356,7 +372,7 @@ func (n *scanNode) rowOf(r *runner, kv kvapi.KeyValue) (tree.Datums, error) {
 		if err != nil {
 			return nil, err
 		}
-		v, err := r.txn.GetForUpdate(r.ctx, pk)
+		v, err := r.reader().GetForUpdate(r.ctx, pk)
 		if err != nil {
 			return nil, err
 		}
@@ -379,7 +395,7 @@ func (n *scanNode) rowsOfEntries(r *runner, entries []kvapi.KeyValue) ([]kvapi.K
 		}
 		pks[i] = pk
 	}
-	vals, err := r.txn.GetMany(r.ctx, pks)
+	vals, err := r.reader().GetMany(r.ctx, pks)
 	if err != nil {
 		return nil, err
 	}

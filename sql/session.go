@@ -1139,7 +1139,7 @@ func (s *session) run(ctx context.Context, txn kvapi.Txn, stmt tree.Statement, n
 		res.cols = visibleCols(plan)
 		res.tag = fmt.Sprintf("SELECT %d", len(res.rows))
 	default:
-		if _, returning := plan.(*renderNode); returning {
+		if returnsRows(plan) {
 			res.cols = visibleCols(plan)
 		}
 		n := r.rowsAffected
@@ -1172,6 +1172,16 @@ func topWith(stmt tree.Statement) *tree.With {
 		return st.With
 	}
 	return nil
+}
+
+// returnsRows reports whether plan, a write, returns rows (RETURNING: a
+// render over the write), under its data-modifying WITH queries too.
+func returnsRows(plan planNode) bool {
+	if w, ok := plan.(*withDMLNode); ok {
+		plan = w.main
+	}
+	_, ok := plan.(*renderNode)
+	return ok
 }
 
 func visibleCols(p planNode) []resultColumn {
@@ -1359,7 +1369,7 @@ func (ps *prepared) describe(ctx context.Context) error {
 		}
 		ps.params[i] = t
 	}
-	if _, returning := plan.(*renderNode); tag == "SELECT" || returning {
+	if tag == "SELECT" || returnsRows(plan) {
 		ps.cols = visibleCols(plan)
 	}
 	return nil

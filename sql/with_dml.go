@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -13,13 +14,17 @@ import (
 // it; its RETURNING rows are what its name stands for.
 //
 // In PostgreSQL every part of the statement reads the snapshot taken
-// before any of them wrote: none sees the others' writes. Here a
-// data-modifying part runs first and the rest reads after it, so a
-// statement whose other parts touch a relation that a data-modifying part
-// writes is refused (0A000) rather than answered differently; so is one
-// whose data-modifying parts write the same relation. What is left, moving
-// or logging the rows one part changed into other tables, reads as in
-// PostgreSQL.
+// before any of them wrote: none sees the others' writes. Here too: the
+// data-modifying parts run first and the rest after them, but every scan
+// of the statement reads its transaction at a snapshot of its writes
+// taken when the statement began (kvapi.Snapshotter, runner.reader), so
+// WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM t still sees the
+// rows d deleted, as in PostgreSQL. The checks that must see the latest
+// (a key taken, a foreign key's row) read past the snapshot, as
+// PostgreSQL's do. Two parts that write the same relation are refused
+// (0A000): PostgreSQL lets them run in an order it does not promise, and
+// here the second would not skip a row the first changed, as PostgreSQL's
+// does.
 
 // dmlCTE is a data-modifying WITH query, planned: its plan, RETURNING's
 // columns, the relation it writes and, once run, its rows.
@@ -28,10 +33,8 @@ type dmlCTE struct {
 	plan   planNode
 	cols   []resultColumn
 	target uint32
-	// touched are the relations its planning resolved.
-	touched map[uint32]bool
-	rows    []tree.Datums
-	ran     bool
+	rows   []tree.Datums
+	ran    bool
 }
 
 // run runs the statement to completion, once. Its writes do not count in
@@ -49,10 +52,8 @@ func (d *dmlCTE) run(r *runner) error {
 
 // planDMLCTE plans the data-modifying statement stmt of WITH query name.
 func (b *builder) planDMLCTE(name string, stmt tree.Statement) (*dmlCTE, error) {
-	d := &dmlCTE{name: name, touched: map[uint32]bool{}}
-	prev := b.names.touched
-	b.names.touched, b.names.written = d.touched, 0
-	defer func() { b.names.touched = prev }()
+	d := &dmlCTE{name: name}
+	b.names.written = 0
 	var err error
 	switch st := stmt.(type) {
 	case *tree.Insert:
@@ -73,19 +74,16 @@ func (b *builder) planDMLCTE(name string, stmt tree.Statement) (*dmlCTE, error) 
 }
 
 // finishWith checks the statement main, planned under the data-modifying
-// WITH queries dmls while the relations its planning resolved were
-// recorded in touched, and puts them before it (see the file comment).
-func finishWith(main planNode, touched map[uint32]bool, dmls []*dmlCTE) (planNode, error) {
+// WITH queries dmls, which writes the relation written (0: none), and
+// puts them before it (see the file comment).
+func finishWith(main planNode, written uint32, dmls []*dmlCTE) (planNode, error) {
 	for i, d := range dmls {
-		others := []map[uint32]bool{touched}
-		for j, o := range dmls {
-			if j != i {
-				others = append(others, o.touched)
-			}
+		if d.target == written {
+			return nil, pgerror.Unsupported("a statement that modifies a table that its WITH query %q also modifies is not supported yet", d.name)
 		}
-		for _, o := range others {
-			if o[d.target] {
-				return nil, pgerror.Unsupported("a statement that reads or writes a table that its WITH query %q also modifies is not supported yet", d.name)
+		for _, o := range dmls[:i] {
+			if o.target == d.target {
+				return nil, pgerror.Unsupported("WITH queries %q and %q that modify the same table are not supported yet", o.name, d.name)
 			}
 		}
 	}
@@ -112,6 +110,15 @@ func (n *withDMLNode) explain() (string, []*planNode) {
 func (n *withDMLNode) next(r *runner) (tree.Datums, error) {
 	if !n.started {
 		n.started = true
+		// Every part reads the statement's snapshot, taken before any
+		// of them writes.
+		s, ok := r.txn.(kvapi.Snapshotter)
+		if !ok {
+			return nil, pgerror.Unsupported("data-modifying WITH queries are not supported on this transaction (it cannot read at a snapshot of its own writes)")
+		}
+		if r.snap = s.Snapshot(); r.snap == nil {
+			return nil, pgerror.Unsupported("data-modifying WITH queries are not supported on this transaction (it cannot read at a snapshot of its own writes)")
+		}
 		for _, d := range n.dmls {
 			if err := d.run(r); err != nil {
 				return nil, err

@@ -63,6 +63,9 @@ type coordinator struct {
 		lockNoWait  bool
 		// sentWrites: a batch with writes went out.
 		sentWrites bool
+		// readSeq is the read sequence of the batch being sent by
+		// sendHoldable (see Txn.At); 0: none.
+		readSeq int32
 	}
 	// bufferWrites: blind writes (Put, Delete) are held back until the
 	// transaction reads one of their keys, writes otherwise, or commits,
@@ -153,15 +156,26 @@ next:
 
 // send sends reqs in the transaction.
 func (c *coordinator) send(ctx context.Context, reqs ...*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
-	return c.sendHoldable(ctx, blindWrites(reqs), reqs...)
+	return c.sendHoldable(ctx, blindWrites(reqs), 0, reqs...)
+}
+
+// sendReads sends reads that see the transaction's own writes up to
+// sequence readSeq only (0: all of them; see Txn.At).
+func (c *coordinator) sendReads(ctx context.Context, readSeq int32, reqs ...*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
+	return c.sendHoldable(ctx, false, readSeq, reqs...)
 }
 
 // sendHoldable is send where holdable says whether reqs, writes, may be
 // held back under bufferWrites: blind writes, or writes whose caller takes
 // their errors from a later batch (Txn.InsertAbsent).
-func (c *coordinator) sendHoldable(ctx context.Context, holdable bool, reqs ...*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
+//
+// readSeq, when not 0, is how far into the transaction's own writes reqs'
+// reads see (Txn.At).
+func (c *coordinator) sendHoldable(ctx context.Context, holdable bool, readSeq int32, reqs ...*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.mu.readSeq = readSeq
+	defer func() { c.mu.readSeq = 0 }()
 	if c.mu.retryErr != nil {
 		return nil, c.mu.retryErr
 	}
@@ -177,6 +191,7 @@ func (c *coordinator) sendHoldable(ctx context.Context, holdable bool, reqs ...*
 	}
 	if c.bufferWrites {
 		if holdable && c.mu.held.fits(reqs) {
+			c.seqNums.numberLocked(reqs)
 			c.mu.held.add(reqs)
 			c.anchorHeldLocked()
 			return &rangepb.BatchResponse{Responses: make([]*rangepb.ResponseUnion, len(reqs))}, nil
@@ -269,7 +284,7 @@ func hasLockingRead(reqs []*rangepb.RequestUnion) bool {
 // (or the error, as a RetryableError where one applies) into the state.
 func (c *coordinator) sendLocked(ctx context.Context, reqs []*rangepb.RequestUnion) (*rangepb.BatchResponse, error) {
 	ba := &rangepb.BatchRequest{Header: &rangepb.BatchHeader{Txn: c.stateLocked(),
-		LockTimeoutNanos: int64(c.mu.lockTimeout), LockNoWait: c.mu.lockNoWait}, Requests: reqs}
+		LockTimeoutNanos: int64(c.mu.lockTimeout), LockNoWait: c.mu.lockNoWait, ReadSequence: c.mu.readSeq}, Requests: reqs}
 	br, err := c.interceptors[0].SendLocked(ctx, ba)
 	if err != nil {
 		err = toRetryable(err, c.mu.txn)

@@ -23,14 +23,28 @@ func (s *txnSeqNumAllocator) closeLocked()              {}
 
 func (s *txnSeqNumAllocator) SendLocked(ctx context.Context, ba *rangepb.BatchRequest) (*rangepb.BatchResponse, error) {
 	ba.Header.Txn.Meta.Sequence = s.seq
-	for _, ru := range ba.Requests {
-		if _, _, write := writeSpan(ru); write {
+	s.numberLocked(ba.Requests)
+	return s.wrapped.SendLocked(ctx, ba)
+}
+
+// numberLocked gives reqs' writes the next sequence numbers, in order;
+// writes numbered already (held back when the transaction wrote them:
+// coordinator.sendHoldable) keep theirs. A held write is numbered when it
+// is written, not when it is sent, so that a snapshot of the
+// transaction's writes (Txn.Snapshot) counts it where it belongs. The
+// header of a batch carrying held writes still names the last sequence
+// given: held writes were given theirs before any write sent after them.
+func (s *txnSeqNumAllocator) numberLocked(reqs []*rangepb.RequestUnion) {
+	for _, ru := range reqs {
+		if _, _, write := writeSpan(ru); write && writeSequence(ru) == 0 {
 			s.seq++
 			setSequence(ru, s.seq)
 		}
 	}
-	return s.wrapped.SendLocked(ctx, ba)
 }
+
+// seqLocked is the sequence of the transaction's last write.
+func (s *txnSeqNumAllocator) seqLocked() int32 { return s.seq }
 
 // setSequence numbers a write explicitly: a batch cut into parts for
 // several ranges, sent in parallel, keeps the numbers given here (which

@@ -17,6 +17,34 @@ import (
 type Txn struct {
 	db *DB
 	c  *coordinator
+	// readSeq: a view At a snapshot, whose reads see the transaction's
+	// writes up to this sequence only; 0 for the transaction itself.
+	readSeq int32
+}
+
+// Snapshot is a point in a transaction's own writes (Txn.Snapshot).
+type Snapshot struct{ seq int32 }
+
+// Snapshot marks the transaction's writes so far, held ones included.
+func (t *Txn) Snapshot() Snapshot {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	return Snapshot{seq: t.c.seqNums.seqLocked()}
+}
+
+// At is a view of the transaction whose reads (Get, Scan, GetMany and
+// their locking forms) see its writes up to s and none made since: a SQL
+// statement's reads see the data as the statement began, which its own
+// writes do not change (PostgreSQL's command snapshot). Writes through
+// the view are the transaction's, and a write that reads (CPut,
+// InsertAbsent) reads at its own sequence. The view shares the
+// transaction's state: it is the same transaction.
+func (t *Txn) At(s Snapshot) *Txn {
+	if s.seq == 0 {
+		// Before any write: nothing to hide, unless writes follow.
+		s.seq = -1
+	}
+	return &Txn{db: t.db, c: t.c, readSeq: s.seq}
 }
 
 // BufferWrites makes the transaction hold back its blind writes (Put,
@@ -156,7 +184,7 @@ func (t *Txn) GetForUpdate(ctx context.Context, key []byte) (value []byte, found
 }
 
 func (t *Txn) get(ctx context.Context, key []byte, forUpdate bool) (value []byte, found bool, err error) {
-	br, err := t.c.send(ctx, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Get{Get: &rangepb.GetRequest{Key: key, ForUpdate: forUpdate}}})
+	br, err := t.c.sendReads(ctx, t.readSeq, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Get{Get: &rangepb.GetRequest{Key: key, ForUpdate: forUpdate}}})
 	if err != nil {
 		return nil, false, err
 	}
@@ -176,7 +204,7 @@ func (t *Txn) ScanForUpdate(ctx context.Context, start, end []byte, maxKeys int6
 }
 
 func (t *Txn) scan(ctx context.Context, start, end []byte, maxKeys int64, forUpdate bool) ([]KeyValue, error) {
-	br, err := t.c.send(ctx, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Scan{Scan: &rangepb.ScanRequest{
+	br, err := t.c.sendReads(ctx, t.readSeq, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Scan{Scan: &rangepb.ScanRequest{
 		Span: &rangepb.Span{Key: start, EndKey: end}, MaxKeys: maxKeys, ForUpdate: forUpdate,
 	}}})
 	if err != nil {
@@ -200,7 +228,7 @@ func (t *Txn) GetMany(ctx context.Context, keys [][]byte) ([][]byte, error) {
 	for i, k := range keys {
 		reqs[i] = &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Get{Get: &rangepb.GetRequest{Key: k}}}
 	}
-	br, err := t.c.send(ctx, reqs...)
+	br, err := t.c.sendReads(ctx, t.readSeq, reqs...)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +262,7 @@ func (t *Txn) InsertAbsent(ctx context.Context, kvs []KeyValue) error {
 		reqs[i] = &rangepb.RequestUnion{Value: &rangepb.RequestUnion_ConditionalPut{ConditionalPut: &rangepb.ConditionalPutRequest{
 			Key: kv.Key, Value: kv.Value}}}
 	}
-	_, err := t.c.sendHoldable(ctx, true, reqs...)
+	_, err := t.c.sendHoldable(ctx, true, 0, reqs...)
 	return err
 }
 

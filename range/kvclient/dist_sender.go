@@ -201,7 +201,7 @@ func (ds *DistSender) sendBatch(ctx context.Context, h *rangepb.BatchHeader, id 
 	}
 	resp, err := bs.SendBatch(ctx, &rangepb.BatchRequest{
 		Header: &rangepb.BatchHeader{RangeId: int64(id), Timestamp: h.Timestamp, Txn: h.Txn, AsyncConsensus: h.AsyncConsensus,
-			LockTimeoutNanos: h.LockTimeoutNanos, LockNoWait: h.LockNoWait}, Requests: reqs,
+			LockTimeoutNanos: h.LockTimeoutNanos, LockNoWait: h.LockNoWait, ReadSequence: h.ReadSequence}, Requests: reqs,
 	})
 	if err == nil && resp.Txn != nil {
 		// The parts of a batch sent later, to other ranges, carry what

@@ -150,7 +150,7 @@ func TestDistSenderKeepsHeader(t *testing.T) {
 	rec.headers = nil
 	// Every field of the header but the addressing ones is set, so that a
 	// field added later and not passed on fails here.
-	h := &rangepb.BatchHeader{Txn: txn, AsyncConsensus: true, LockTimeoutNanos: 5e6, LockNoWait: true}
+	h := &rangepb.BatchHeader{Txn: txn, AsyncConsensus: true, LockTimeoutNanos: 5e6, LockNoWait: true, ReadSequence: 3}
 	fields := h.ProtoReflect().Descriptor().Fields()
 	for i := range fields.Len() {
 		f := fields.Get(i)

@@ -67,6 +67,9 @@ type evalCtx struct {
 	historical bool
 	// txn is the header's transaction, nil for a non-transactional batch.
 	txn *rangepb.Transaction
+	// readSeq is the header's read sequence (readTxn); 0: none, -1:
+	// before the transaction's first write.
+	readSeq int32
 	// afterApply are resolutions of intents outside this range, for after
 	// the command applied.
 	afterApply []kv.LockUpdate
@@ -158,12 +161,24 @@ func isOnePhaseCommit(ba *rangepb.BatchRequest, desc *rangepb.RangeDescriptor) (
 	return true, committed
 }
 
-// readTxn is the batch's transaction as the MVCC reads take it.
+// readTxn is the batch's transaction as its plain reads (Get, Scan) take
+// it: seeing its own writes up to the header's read sequence, when one is
+// set (a SQL statement's snapshot).
 //
 // Sequence numbers: the header carries the sequence of the transaction's
 // last write before the batch; the batch's writes take the next ones in
 // order, and each read sees the writes before it.
 func (ec *evalCtx) readTxn() *kv.Txn {
+	t := ec.txnNow()
+	if t != nil && ec.readSeq != 0 && ec.readSeq < t.Sequence {
+		t.Sequence = max(ec.readSeq, 0) // -1: before the first write
+	}
+	return t
+}
+
+// txnNow is the batch's transaction at the sequence its evaluation has
+// reached.
+func (ec *evalCtx) txnNow() *kv.Txn {
 	if ec.txn == nil {
 		return nil
 	}
@@ -209,7 +224,7 @@ func (ec *evalCtx) writeTxn(seq int32) *kv.Txn {
 	} else {
 		ec.txn.Meta.Sequence++
 	}
-	return ec.readTxn()
+	return ec.txnNow()
 }
 
 // readTs is where the batch reads.

@@ -67,6 +67,7 @@ func (r *Replica) newEvalCtx(ba *rangepb.BatchRequest, desc *rangepb.RangeDescri
 	}
 	if t := ba.Header.GetTxn(); t != nil && t.Meta != nil {
 		ec.txn = proto.Clone(t).(*rangepb.Transaction)
+		ec.readSeq = ba.Header.GetReadSequence()
 		ec.observe()
 		ec.onePhase, ec.committedWrites = isOnePhaseCommit(ba, desc)
 		// Later writes here (non-transactional ones at the clock) must be

@@ -2971,6 +2971,12 @@ type BatchHeader struct {
 	// pushed and cleaned up.
 	LockTimeoutNanos int64 `protobuf:"varint,5,opt,name=lock_timeout_nanos,json=lockTimeoutNanos,proto3" json:"lock_timeout_nanos,omitempty"`
 	LockNoWait       bool  `protobuf:"varint,6,opt,name=lock_no_wait,json=lockNoWait,proto3" json:"lock_no_wait,omitempty"`
+	// read_sequence, when set, is how far into the transaction's own writes
+	// its reads see: those at sequences up to it (a SQL statement's
+	// snapshot, which the statement's own writes do not change). 0: every
+	// write before the read; -1: none of them. A write that reads
+	// (ConditionalPut) reads at its own sequence regardless.
+	ReadSequence int32 `protobuf:"varint,7,opt,name=read_sequence,json=readSequence,proto3" json:"read_sequence,omitempty"`
 	// txn, when set, makes the batch part of a transaction: reads at its
 	// read timestamp, writes as its intents.
 	Txn           *Transaction `protobuf:"bytes,100,opt,name=txn,proto3" json:"txn,omitempty"`
@@ -3048,6 +3054,13 @@ func (x *BatchHeader) GetLockNoWait() bool {
 		return x.LockNoWait
 	}
 	return false
+}
+
+func (x *BatchHeader) GetReadSequence() int32 {
+	if x != nil {
+		return x.ReadSequence
+	}
+	return 0
 }
 
 func (x *BatchHeader) GetTxn() *Transaction {
@@ -4303,7 +4316,7 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\fquery_intent\x18l \x01(\v2%.meridian.rangepb.QueryIntentResponseH\x00R\vqueryIntent\x12G\n" +
 	"\vrecover_txn\x18m \x01(\v2$.meridian.rangepb.RecoverTxnResponseH\x00R\n" +
 	"recoverTxnB\a\n" +
-	"\x05value\"\xcc\x02\n" +
+	"\x05value\"\xf1\x02\n" +
 	"\vBatchHeader\x12\x19\n" +
 	"\brange_id\x18\x01 \x01(\x03R\arangeId\x12=\n" +
 	"\areplica\x18\x02 \x01(\v2#.meridian.rangepb.ReplicaDescriptorR\areplica\x129\n" +
@@ -4311,7 +4324,8 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\x0fasync_consensus\x18\x04 \x01(\bR\x0easyncConsensus\x12,\n" +
 	"\x12lock_timeout_nanos\x18\x05 \x01(\x03R\x10lockTimeoutNanos\x12 \n" +
 	"\flock_no_wait\x18\x06 \x01(\bR\n" +
-	"lockNoWait\x12/\n" +
+	"lockNoWait\x12#\n" +
+	"\rread_sequence\x18\a \x01(\x05R\freadSequence\x12/\n" +
 	"\x03txn\x18d \x01(\v2\x1d.meridian.rangepb.TransactionR\x03txn\"\x81\x01\n" +
 	"\fBatchRequest\x125\n" +
 	"\x06header\x18\x01 \x01(\v2\x1d.meridian.rangepb.BatchHeaderR\x06header\x12:\n" +

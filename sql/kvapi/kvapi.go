@@ -94,6 +94,23 @@ func (e *KeyExistsError) Error() string { return fmt.Sprintf("key %q exists", e.
 // Savepoint is a transaction's mark, opaque to the SQL layer.
 type Savepoint any
 
+// Snapshotter is a Txn whose reads can be pinned at a point in its own
+// writes: Snapshot marks the writes so far, and the Txn At returns reads
+// as of that mark; the transaction's writes go through the transaction
+// itself, not the view. A statement reads through it so that its own
+// writes do not change what it reads: PostgreSQL's command snapshot,
+// which the parts of a statement with data-modifying WITH queries share.
+// A Txn that wraps another forwards both, nil from Snapshot when the
+// wrapped one has none.
+type Snapshotter interface {
+	Snapshot() Snapshot
+	At(s Snapshot) Txn
+}
+
+// Snapshot is a point in a transaction's own writes, opaque to the SQL
+// layer.
+type Snapshot any
+
 // Timestamped is what a cluster's Txn offers besides: its place in HLC
 // time. Descriptor leases (sql/lease) need it; on a Txn without it
 // (sql/memkv) every statement reads the descriptors it uses in its own

@@ -71,6 +71,20 @@ func (t *Txn) claim(ctx context.Context, key []byte, id uint32) error {
 	return t.revoke(ctx, []uint32{id})
 }
 
+var _ kvapi.Snapshotter = (*Txn)(nil)
+
+// Snapshot is the wrapped transaction's (nil if it has none).
+func (t *Txn) Snapshot() kvapi.Snapshot {
+	if s, ok := t.Txn.(kvapi.Snapshotter); ok {
+		return s.Snapshot()
+	}
+	return nil
+}
+
+// At is the wrapped transaction read at s: a view for reads, which the
+// lease protocol (claims on descriptors, noted writes) has no part in.
+func (t *Txn) At(s kvapi.Snapshot) kvapi.Txn { return t.Txn.(kvapi.Snapshotter).At(s) }
+
 // Wrap returns t with leases; a transaction without a place in HLC time
 // (sql/memkv's) is returned as it is.
 func (m *Manager) Wrap(t kvapi.Txn) kvapi.Txn {

@@ -73,10 +73,16 @@ func conflict(key string) error {
 }
 
 func (t *txn) Get(ctx context.Context, key []byte) ([]byte, error) {
+	return t.get(key, t.writes)
+}
+
+// get reads key over the transaction's writes w (its latest, or a
+// snapshot's: snapshotTxn).
+func (t *txn) get(key []byte, w map[string][]byte) ([]byte, error) {
 	if err := t.check(); err != nil {
 		return nil, err
 	}
-	if v, ok := t.writes[string(key)]; ok {
+	if v, ok := w[string(key)]; ok {
 		return v, nil
 	}
 	t.db.mu.Lock()
@@ -93,6 +99,11 @@ func (t *txn) Get(ctx context.Context, key []byte) ([]byte, error) {
 }
 
 func (t *txn) Scan(ctx context.Context, start, end []byte, limit int64) ([]kvapi.KeyValue, error) {
+	return t.scan(start, end, limit, t.writes)
+}
+
+// scan reads [start, end) over the transaction's writes w (see get).
+func (t *txn) scan(start, end []byte, limit int64, w map[string][]byte) ([]kvapi.KeyValue, error) {
 	if err := t.check(); err != nil {
 		return nil, err
 	}
@@ -109,7 +120,7 @@ func (t *txn) Scan(ctx context.Context, start, end []byte, limit int64) ([]kvapi
 	}
 	t.db.mu.Unlock()
 	t.scans = append(t.scans, [2]string{string(start), string(end)})
-	for k, v := range t.writes {
+	for k, v := range w {
 		if k >= string(start) && k < string(end) {
 			merged[k] = v
 		}
@@ -248,4 +259,49 @@ func (t *txn) RollbackToSavepoint(ctx context.Context, sp kvapi.Savepoint) error
 	}
 	t.writes = maps.Clone(w)
 	return nil
+}
+
+var _ kvapi.Snapshotter = (*txn)(nil)
+
+// Snapshot copies the transaction's writes so far.
+func (t *txn) Snapshot() kvapi.Snapshot { return maps.Clone(t.writes) }
+
+// At is the transaction reading over the writes of snapshot s.
+func (t *txn) At(s kvapi.Snapshot) kvapi.Txn {
+	return &snapshotTxn{txn: t, writes: s.(map[string][]byte)}
+}
+
+// snapshotTxn is a transaction whose reads see its writes as they were at
+// a snapshot; its writes are the transaction's.
+type snapshotTxn struct {
+	*txn
+	writes map[string][]byte
+}
+
+func (s *snapshotTxn) Get(ctx context.Context, key []byte) ([]byte, error) {
+	return s.get(key, s.writes)
+}
+
+func (s *snapshotTxn) GetForUpdate(ctx context.Context, key []byte) ([]byte, error) {
+	return s.get(key, s.writes)
+}
+
+func (s *snapshotTxn) GetMany(ctx context.Context, keys [][]byte) ([][]byte, error) {
+	out := make([][]byte, len(keys))
+	for i, k := range keys {
+		v, err := s.get(k, s.writes)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+func (s *snapshotTxn) Scan(ctx context.Context, start, end []byte, limit int64) ([]kvapi.KeyValue, error) {
+	return s.scan(start, end, limit, s.writes)
+}
+
+func (s *snapshotTxn) ScanForUpdate(ctx context.Context, start, end []byte, limit int64) ([]kvapi.KeyValue, error) {
+	return s.scan(start, end, limit, s.writes)
 }

@@ -70,6 +70,15 @@ func (a *txnAdapter) SetLockNoWait(on bool) {
 	a.t.SetLockWait(a.lockTimeout, a.noWait)
 }
 
+var _ kvapi.Snapshotter = (*txnAdapter)(nil)
+
+func (a *txnAdapter) Snapshot() kvapi.Snapshot { return a.t.Snapshot() }
+
+// At is the transaction read at s (txn.Txn.At).
+func (a *txnAdapter) At(s kvapi.Snapshot) kvapi.Txn {
+	return &txnAdapter{t: a.t.At(s.(txn.Snapshot)), lockTimeout: a.lockTimeout, noWait: a.noWait}
+}
+
 var _ kvapi.Timestamped = (*txnAdapter)(nil)
 
 func (a *txnAdapter) ReadTimestamp() hlc.Timestamp    { return a.t.ReadTimestamp() }
