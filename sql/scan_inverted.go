@@ -96,7 +96,20 @@ func invertedConds(d *catalog.TableDescriptor, idx *catalog.IndexDescriptor, fil
 			}
 		}
 	}
-	return out
+	// A constant the index cannot narrow by (@> '{}', which every object
+	// matches) does not make the index worth reading; a parameter's
+	// value is known only as the statement runs, which then reads the
+	// table if it must.
+	kept := out[:0]
+	for _, c := range out {
+		if v, ok := c.val.(tree.Datum); ok && v != tree.DNull {
+			if q, err := condQuery(c.op, v, d.Columns[col].Type()); err != nil || len(q) == 0 {
+				continue
+			}
+		}
+		kept = append(kept, c)
+	}
+	return kept
 }
 
 // query is the plan's InvertedQuery for the values of this run.
@@ -112,52 +125,62 @@ func (p *invertedPlan) query(r *runner, d *catalog.TableDescriptor, idx *catalog
 			// The comparison is NULL: no row passes.
 			return rowenc.InvertedQuery{{}}, nil
 		}
-		v = tree.UnwrapDOidWrapper(v)
-		switch c.op {
-		case treecmp.Contains, treecmp.Overlaps:
-			if j, ok := sem.AsJSON(v); ok && colType.Family() == types.JsonFamily {
-				q = append(q, rowenc.JSONContainsQuery(j)...)
-				continue
-			}
-			arr, ok := v.(*tree.DArray)
-			if !ok || colType.Family() != types.ArrayFamily || arr.ParamTyp.Family() != colType.ArrayContents().Family() {
-				continue // left to the filter: elements of another type need its comparison
-			}
-			spans, err := rowenc.ArrayElementSpans(arr.Array)
-			if err != nil {
-				return nil, err
-			}
-			if c.op == treecmp.Overlaps {
-				q = append(q, spans) // no non-NULL element: nothing overlaps
-				continue
-			}
-			for _, s := range spans {
-				q = append(q, []rowenc.InvertedSpan{s})
-			}
-		case treecmp.JSONExists:
-			if s, ok := tree.AsDString(v); ok {
-				q = append(q, rowenc.JSONExistsSpans(string(s)))
-			}
-		case treecmp.JSONSomeExists, treecmp.JSONAllExists:
-			arr, ok := v.(*tree.DArray)
+		cq, err := condQuery(c.op, v, colType)
+		if err != nil {
+			return nil, err
+		}
+		q = append(q, cq...)
+	}
+	return q, nil
+}
+
+// condQuery is the InvertedQuery of one conjunct, the indexed column (of
+// type colType) op v, v not NULL: none when the index cannot narrow it.
+func condQuery(op treecmp.ComparisonOperatorSymbol, v tree.Datum, colType *types.T) (rowenc.InvertedQuery, error) {
+	v = tree.UnwrapDOidWrapper(v)
+	var q rowenc.InvertedQuery
+	switch op {
+	case treecmp.Contains, treecmp.Overlaps:
+		if j, ok := sem.AsJSON(v); ok && colType.Family() == types.JsonFamily {
+			return rowenc.JSONContainsQuery(j), nil
+		}
+		arr, ok := v.(*tree.DArray)
+		if !ok || colType.Family() != types.ArrayFamily || arr.ParamTyp.Family() != colType.ArrayContents().Family() {
+			return nil, nil // left to the filter: elements of another type need its comparison
+		}
+		spans, err := rowenc.ArrayElementSpans(arr.Array)
+		if err != nil {
+			return nil, err
+		}
+		if op == treecmp.Overlaps {
+			return rowenc.InvertedQuery{spans}, nil // no non-NULL element: nothing overlaps
+		}
+		for _, s := range spans {
+			q = append(q, []rowenc.InvertedSpan{s})
+		}
+	case treecmp.JSONExists:
+		if s, ok := tree.AsDString(v); ok {
+			q = append(q, rowenc.JSONExistsSpans(string(s)))
+		}
+	case treecmp.JSONSomeExists, treecmp.JSONAllExists:
+		arr, ok := v.(*tree.DArray)
+		if !ok {
+			return nil, nil
+		}
+		var some []rowenc.InvertedSpan
+		for _, e := range arr.Array {
+			s, ok := tree.AsDString(e)
 			if !ok {
-				continue
+				continue // a NULL key is skipped, as the operator skips it
 			}
-			var some []rowenc.InvertedSpan
-			for _, e := range arr.Array {
-				s, ok := tree.AsDString(e)
-				if !ok {
-					continue // a NULL key is skipped, as the operator skips it
-				}
-				if c.op == treecmp.JSONAllExists {
-					q = append(q, rowenc.JSONExistsSpans(string(s)))
-				} else {
-					some = append(some, rowenc.JSONExistsSpans(string(s))...)
-				}
+			if op == treecmp.JSONAllExists {
+				q = append(q, rowenc.JSONExistsSpans(string(s)))
+			} else {
+				some = append(some, rowenc.JSONExistsSpans(string(s))...)
 			}
-			if c.op == treecmp.JSONSomeExists {
-				q = append(q, some)
-			}
+		}
+		if op == treecmp.JSONSomeExists {
+			q = append(q, some)
 		}
 	}
 	return q, nil

@@ -225,8 +225,14 @@ type InvertedQuery [][]InvertedSpan
 // JSONContainsQuery is the query for j @> q: every path to a leaf of q
 // is one of j's (an empty array or object in q asks for an array or
 // object at its path, empty or not). A scalar q is also contained in a
-// top-level array that has it as an element, as PostgreSQL has it.
+// top-level array that has it as an element, as PostgreSQL has it. A
+// top-level {} or [] gives no conjunct: it cannot narrow.
 func JSONContainsQuery(q json.JSON) InvertedQuery {
+	if (q.Type() == json.ObjectJSONType || q.Type() == json.ArrayJSONType) && q.Len() == 0 {
+		// Every object (array) contains {} ([]): the entries of all of
+		// them are no narrower than the table.
+		return nil
+	}
 	if pgjson.IsScalar(q) {
 		return InvertedQuery{{{jsonLeaf(nil, q)}, {jsonLeaf([]byte{jsonInvArrayLevel}, q)}}}
 	}
