@@ -88,6 +88,10 @@ func TestGinIndex(t *testing.T) {
 	if err := c.QueryRow(ctx, `SELECT count(*) FROM gi WHERE j @> $1`, `{}`).Scan(&n); err != nil || n != 1000 {
 		t.Errorf("j @> $1 of {}: %d rows, %v; want 1000", n, err)
 	}
+	// Its keys are no row's values: SPLIT AT cannot name one.
+	if _, err := c.Exec(ctx, `ALTER INDEX gi@gi_j SPLIT AT VALUES ('{"g": 1}')`); err == nil || !strings.Contains(err.Error(), "0A000") {
+		t.Errorf("SPLIT AT of a GIN index: %v, want 0A000", err)
+	}
 	// COPY writes the entries too.
 	if _, err := c.PgConn().CopyFrom(ctx, strings.NewReader("2001\t{\"copied\": [1, 2]}\t{99}\t\\N\n"), "COPY gi FROM STDIN"); err != nil {
 		t.Fatal(err)
