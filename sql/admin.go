@@ -157,6 +157,9 @@ func indexID(idx *catalog.IndexDescriptor) uint32 {
 // indexKeyTypes are the types of the values an index's keys hold, in
 // order: the indexed columns, then (a secondary index) the primary key's.
 func indexKeyTypes(d *catalog.TableDescriptor, idx *catalog.IndexDescriptor) []*types.T {
+	if idx != nil && idx.Inverted() {
+		return nil // keyed by parts of values, not the column's
+	}
 	var out []*types.T
 	if idx != nil {
 		for _, c := range idx.Columns {
@@ -353,6 +356,11 @@ func (s *session) splitAt(b *builder, r *runner, st *tree.Split) (*result, error
 // indexKeysOf encodes the rows of a SPLIT AT or UNSPLIT AT statement as
 // keys of the index (a prefix of its key columns each).
 func (b *builder) indexKeysOf(r *runner, d *catalog.TableDescriptor, idx *catalog.IndexDescriptor, sel *tree.Select, what string) ([][]byte, error) {
+	if idx != nil && idx.Inverted() {
+		// Its keys are parts of values (index_inverted.go), which no
+		// row of column values names.
+		return nil, pgerror.Unsupported("%s of a GIN index is not supported", what)
+	}
 	keyTypes := indexKeyTypes(d, idx)
 	rows, err := b.rowsOf(r, sel)
 	if err != nil {

@@ -582,11 +582,11 @@ func (b schemaChanger) addPrimaryKey(d *catalog.TableDescriptor, u *tree.UniqueC
 		}
 		kvs = append(kvs, kvapi.KeyValue{Key: keys[n], Value: v})
 		for i := range d.Indexes {
-			ik, err := indexEntry(d, &d.Indexes[i], r, row)
+			iks, err := indexEntries(d, &d.Indexes[i], r, row)
 			if err != nil {
 				return err
 			}
-			if ik != nil {
+			for _, ik := range iks {
 				kvs = append(kvs, kvapi.KeyValue{Key: ik, Value: []byte{0}})
 			}
 		}

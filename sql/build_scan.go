@@ -201,7 +201,7 @@ func rangeEncodable(t *types.T) bool {
 // the fewest rows it can tell: a primary-key prefix if the filter fixes
 // one, else the secondary index whose leading columns it fixes most.
 func chooseIndex(n *scanNode) {
-	n.span, n.index, n.pkFixed, n.point, n.indexOnly = nil, nil, 0, false, false
+	n.span, n.index, n.pkFixed, n.point, n.indexOnly, n.inverted = nil, nil, 0, false, false, nil
 	if n.filter == nil {
 		return
 	}
@@ -226,7 +226,7 @@ func chooseIndex(n *scanNode) {
 	}
 	for i := range n.desc.Indexes {
 		idx := &n.desc.Indexes[i]
-		if !predicateImplied(n.desc, idx, n.filter) {
+		if idx.Inverted() || !predicateImplied(n.desc, idx, n.filter) {
 			continue // a partial index without every row the filter keeps
 		}
 		if f, k, ranged := keySpan(n.desc, n.desc.IndexPrefixOf(idx.ID), idx.Columns, n.filter); f != nil && score(k, ranged) >= best {
@@ -236,11 +236,15 @@ func chooseIndex(n *scanNode) {
 	if best > 0 {
 		return
 	}
-	// Nothing narrows the key: a partial index whose predicate the filter
-	// implies still holds fewer rows than the table.
+	// Nothing narrows a key: an inverted index may narrow containment.
+	if chooseInvertedIndex(n) {
+		return
+	}
+	// Nor that: a partial index whose predicate the filter implies still
+	// holds fewer rows than the table.
 	for i := range n.desc.Indexes {
 		idx := &n.desc.Indexes[i]
-		if idx.Predicate != "" && predicateImplied(n.desc, idx, n.filter) {
+		if idx.Predicate != "" && !idx.Inverted() && predicateImplied(n.desc, idx, n.filter) {
 			prefix := n.desc.IndexPrefixOf(idx.ID)
 			n.span = func(*runner) ([]byte, []byte, error) { return prefix, catalog.PrefixEnd(prefix), nil }
 			n.index = idx

@@ -211,8 +211,12 @@ func indexDefSQL(d *catalog.TableDescriptor, idx *catalog.IndexDescriptor) strin
 	if idx.Unique {
 		unique = "UNIQUE "
 	}
-	def := fmt.Sprintf("CREATE %sINDEX %s ON %s.%s USING btree (%s)",
-		unique, tree.NameString(idx.Name), tree.NameString(d.Schema), tree.NameString(d.Name), indexColumns(d, idx))
+	cols := indexColumns(d, idx)
+	if idx.OpClass != "" {
+		cols += " " + idx.OpClass // a default class is not shown
+	}
+	def := fmt.Sprintf("CREATE %sINDEX %s ON %s.%s USING %s (%s)",
+		unique, tree.NameString(idx.Name), tree.NameString(d.Schema), tree.NameString(d.Name), idx.AccessMethod(), cols)
 	if len(idx.Include) > 0 {
 		names := make([]string, len(idx.Include))
 		for i, c := range idx.Include {

@@ -399,7 +399,7 @@ func referencingRows(r *runner, child *catalog.TableDescriptor, fk *catalog.Fore
 		}
 	} else {
 		for i := range child.Indexes {
-			if idx := &child.Indexes[i]; idx.Predicate == "" && leads(idx.Columns) {
+			if idx := &child.Indexes[i]; idx.Predicate == "" && !idx.Inverted() && leads(idx.Columns) {
 				index = idx
 				span = func(*runner) ([]byte, []byte, error) {
 					p, err := prefixOf(child.IndexPrefixOf(idx.ID))

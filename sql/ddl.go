@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/idxtype"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/meridiandb/meridian/sql/catalog"
@@ -296,7 +297,7 @@ func (b schemaChanger) createTable(ct *tree.CreateTable) error {
 		var added *catalog.IndexDescriptor
 		var err error
 		if idx.elems != nil {
-			added, err = b.addIndexDef(d, idx.name, idx.elems, idx.include, idx.where, idx.unique, nil)
+			added, err = b.addIndexDef(d, idx.name, idx.elems, idx.include, idx.where, idx.unique, "", nil)
 		} else {
 			added, err = d.AddIndex(idx.name, idx.cols, idx.unique)
 		}
@@ -455,7 +456,11 @@ func (b schemaChanger) createIndex(ci *tree.CreateIndex, r *runner) error {
 	if ci.IfNotExists && ci.Name != "" && d.FindIndex(string(ci.Name)) >= 0 {
 		return nil
 	}
-	idx, err := b.addIndexDef(d, string(ci.Name), ci.Columns, ci.Storing, ci.Predicate, ci.Unique, r)
+	method := ""
+	if ci.Type == idxtype.INVERTED {
+		method = catalog.MethodGIN
+	}
+	idx, err := b.addIndexDef(d, string(ci.Name), ci.Columns, ci.Storing, ci.Predicate, ci.Unique, method, r)
 	if err != nil {
 		return err
 	}

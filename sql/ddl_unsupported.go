@@ -20,6 +20,8 @@ func refuseIgnoredClauses(stmt tree.Statement) error {
 		return refuseCreateTable(st)
 	case *tree.CreateIndex:
 		return refuseCreateIndex(st)
+	case *refusedStmt:
+		return st.err
 	case *tree.AlterTable:
 		for _, cmd := range st.Cmds {
 			if add, ok := cmd.(*tree.AlterTableAddColumn); ok {
@@ -122,14 +124,33 @@ func refuseCreateIndex(ci *tree.CreateIndex) error {
 	if ci.Concurrently {
 		return pgerror.Unsupported("CREATE INDEX CONCURRENTLY is not supported: create the index without CONCURRENTLY")
 	}
+	if ci.Type == idxtype.INVERTED {
+		// USING gin (markIndexMethods refused the other methods the
+		// grammar reads as inverted).
+		if err := refuseGinIndex(ci.Unique, ci.Columns, ci.Storing); err != nil {
+			return err
+		}
+		if ci.Sharded != nil {
+			return pgerror.Unsupported("hash-sharded indexes (USING HASH) are not supported")
+		}
+		if ci.PartitionByIndex != nil && ci.PartitionByIndex.PartitionBy != nil {
+			return pgerror.Unsupported("PARTITION BY on an index is not supported")
+		}
+		if ci.Invisibility.Value != 0 {
+			return pgerror.Unsupported("NOT VISIBLE indexes are not supported")
+		}
+		return refuseStorageParams(ci.StorageParams, "index")
+	}
 	return refuseIndex(ci.Type, ci.Columns, ci.Sharded, ci.Storing, ci.PartitionByIndex, ci.StorageParams, ci.Invisibility)
 }
 
 func refuseIndex(typ idxtype.T, cols tree.IndexElemList, sharded *tree.ShardedIndexDef, storing tree.NameList,
 	part *tree.PartitionByIndex, params tree.StorageParams, inv tree.IndexInvisibility) error {
 	switch {
+	case typ == idxtype.INVERTED:
+		return pgerror.Unsupported("inverted indexes in CREATE TABLE are not supported: use CREATE INDEX ... USING gin")
 	case typ != idxtype.FORWARD:
-		return pgerror.Unsupported("%s indexes are not supported: the only index access method is btree", strings.ToLower(typ.String()))
+		return pgerror.Unsupported("%s indexes are not supported: the index access methods are btree and gin", strings.ToLower(typ.String()))
 	case sharded != nil:
 		return pgerror.Unsupported("hash-sharded indexes (USING HASH) are not supported")
 	case part != nil && part.PartitionBy != nil:

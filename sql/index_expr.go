@@ -30,7 +30,7 @@ const exprColumnPrefix = "meridian_index_expr_"
 // an index key, or finds the one already there for the same expression,
 // and returns its name. added reports a new column, whose values the
 // caller backfills.
-func (b *builder) addExprColumn(d *catalog.TableDescriptor, expr tree.Expr) (name string, added bool, err error) {
+func (b *builder) addExprColumn(d *catalog.TableDescriptor, expr tree.Expr, method string) (name string, added bool, err error) {
 	te, err := checkRowExpr(expr, indexExprKind, func(e tree.Expr) (tree.TypedExpr, error) {
 		return b.typeCheck(e, &scope{cols: resultColumns(d)}, types.AnyElement)
 	})
@@ -54,8 +54,10 @@ func (b *builder) addExprColumn(d *catalog.TableDescriptor, expr tree.Expr) (nam
 	d.NextColumnID++
 	col := catalog.ColumnDescriptor{ID: d.NextColumnID, Name: fmt.Sprintf("%s%d", exprColumnPrefix, n), Nullable: true,
 		Hidden: true, Generated: text}.WithType(t)
-	if err := col.CheckKeyable(); err != nil {
-		return "", false, err
+	if method != catalog.MethodGIN {
+		if err := col.CheckKeyable(); err != nil {
+			return "", false, err
+		}
 	}
 	d.Columns = append(d.Columns, col)
 	d.GeneratedExprs = nil
@@ -236,10 +238,12 @@ func indexUsesColumn(d *catalog.TableDescriptor, i int) (string, error) {
 
 // addIndexDef adds to d an index of the given key columns and
 // expressions, INCLUDE columns and WHERE predicate (nil: none), adding
-// (and, with r, backfilling) the expression columns it needs. Its
-// entries are the caller's to write.
+// (and, with r, backfilling) the expression columns it needs. method is
+// the access method (IndexDescriptor.Method); a GIN index's operator
+// class is checked against its column's type here. Its entries are the
+// caller's to write.
 func (b *builder) addIndexDef(d *catalog.TableDescriptor, name string, elems tree.IndexElemList, include tree.NameList,
-	where tree.Expr, unique bool, r *runner) (*catalog.IndexDescriptor, error) {
+	where tree.Expr, unique bool, method string, r *runner) (*catalog.IndexDescriptor, error) {
 	var cols, nameParts []string
 	firstNew := len(d.Columns)
 	for _, c := range elems {
@@ -248,7 +252,7 @@ func (b *builder) addIndexDef(d *catalog.TableDescriptor, name string, elems tre
 			nameParts = append(nameParts, string(c.Column))
 			continue
 		}
-		col, _, err := b.addExprColumn(d, c.Expr)
+		col, _, err := b.addExprColumn(d, c.Expr, method)
 		if err != nil {
 			return nil, err
 		}
@@ -276,9 +280,14 @@ func (b *builder) addIndexDef(d *catalog.TableDescriptor, name string, elems tre
 			name = fmt.Sprintf("%s_%s%d", base, suffix, n)
 		}
 	}
-	idx, err := d.AddIndex(name, cols, unique)
+	idx, err := d.AddIndexOf(name, cols, unique, method)
 	if err != nil {
 		return nil, err
+	}
+	if method == catalog.MethodGIN {
+		if idx.OpClass, err = ginOpClass(d.Columns[idx.Columns[0]].Type(), string(elems[0].OpClass)); err != nil {
+			return nil, err
+		}
 	}
 	for _, c := range include {
 		i := d.ColumnIndex(string(c))

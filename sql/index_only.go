@@ -22,7 +22,7 @@ import (
 // names (in sc, the table's scope) is in its index's entries.
 func useIndexOnly(src planNode, sc *scope, clauses ...tree.Expr) {
 	n, ok := src.(*scanNode)
-	if !ok || n.index == nil || n.locking || n.index.Predicate != "" {
+	if !ok || n.index == nil || n.locking || n.index.Predicate != "" || n.index.Inverted() {
 		return
 	}
 	held := map[int]bool{}

@@ -65,8 +65,8 @@ func useIndexLookup(j *joinNode, leaf *scanNode, leftRows, tableRows float64) {
 	}
 	for i := range leaf.desc.Indexes {
 		idx := &leaf.desc.Indexes[i]
-		if idx.Predicate != "" {
-			continue // holds only some rows
+		if idx.Predicate != "" || idx.Inverted() {
+			continue // holds only some rows, or is keyed by parts of values
 		}
 		if key := best(idx.Columns); len(key) > 0 && (pick == nil || len(key) > len(pick.key)) {
 			pick = &indexLookup{index: idx, key: key}

@@ -187,6 +187,9 @@ type scanNode struct {
 	// (index_only.go).
 	index     *catalog.IndexDescriptor
 	indexOnly bool
+	// inverted, when set, makes index an inverted index the scan reads
+	// the entries of the filter's containment in (scan_inverted.go).
+	inverted *invertedPlan
 	// locking makes the reads locking reads (the scan of an UPDATE or
 	// DELETE): see kvapi.Txn.ScanForUpdate.
 	locking bool
@@ -258,6 +261,8 @@ func (n *scanNode) columns() []resultColumn { return n.cols }
 func (n *scanNode) explain() (string, []*planNode) {
 	s := "scan " + n.desc.Name
 	switch {
+	case n.inverted != nil:
+		s += "@" + n.index.Name + " (inverted index spans, then a point read of each row)"
 	case n.index != nil && n.indexOnly:
 		s += "@" + n.index.Name + " (index span, index only)"
 	case n.index != nil:
@@ -279,6 +284,9 @@ func (n *scanNode) next(r *runner) (tree.Datums, error) {
 			lw.SetLockNoWait(true)
 			defer lw.SetLockNoWait(false)
 		}
+	}
+	if n.inverted != nil {
+		return n.nextInverted(r)
 	}
 	if !n.started {
 		n.started = true

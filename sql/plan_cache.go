@@ -164,6 +164,9 @@ func cloneInputs(ins ...*planNode) bool {
 
 func (n *scanNode) clonePlan() (planNode, bool) {
 	c := *n
+	if n.inverted != nil {
+		c.inverted = &invertedPlan{conds: n.inverted.conds}
+	}
 	return &c, true
 }
 

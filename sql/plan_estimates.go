@@ -207,7 +207,7 @@ const indexLookupCost = 4
 // for). A partial index is left alone: it holds only its predicate's
 // rows.
 func costIndex(n *scanNode, est opt.TableEstimate) {
-	if n.index == nil || n.index.Predicate != "" || est.Stats == nil {
+	if n.index == nil || n.index.Predicate != "" || n.index.Inverted() || est.Stats == nil {
 		return
 	}
 	key := map[int]bool{}
@@ -230,7 +230,7 @@ func costIndex(n *scanNode, est opt.TableEstimate) {
 	if est.Rows()*est.Selectivity(span)*indexLookupCost < est.Rows() {
 		return
 	}
-	n.span, n.index, n.pkFixed, n.point, n.indexOnly = nil, nil, 0, false, false
+	n.span, n.index, n.pkFixed, n.point, n.indexOnly, n.inverted = nil, nil, 0, false, false, nil
 	if f, k, _ := keySpan(n.desc, n.desc.IndexPrefix(), n.desc.PrimaryKey, n.filter); f != nil {
 		n.span, n.pkFixed, n.point = f, k, k == len(n.desc.PrimaryKey)
 	}

@@ -262,11 +262,11 @@ func (n *insertNode) nextBatched(r *runner) (tree.Datums, error) {
 				kvs = append(kvs, kvapi.KeyValue{Key: keys[i], Value: v})
 			}
 			for j := range n.desc.Indexes {
-				ik, err := indexEntry(n.desc, &n.desc.Indexes[j], r, row)
+				iks, err := indexEntries(n.desc, &n.desc.Indexes[j], r, row)
 				if err != nil {
 					return nil, err
 				}
-				if ik != nil {
+				for _, ik := range iks {
 					kvs = append(kvs, kvapi.KeyValue{Key: ik, Value: []byte{0}})
 				}
 			}
@@ -424,6 +424,12 @@ func rewriteRow(d *catalog.TableDescriptor, r *runner, oldRow, newRow tree.Datum
 func updateIndexes(d *catalog.TableDescriptor, r *runner, oldRow, newRow tree.Datums) error {
 	for i := range d.Indexes {
 		idx := &d.Indexes[i]
+		if idx.Inverted() {
+			if err := updateInvertedIndex(d, idx, r, oldRow, newRow); err != nil {
+				return err
+			}
+			continue
+		}
 		var oldKey, newKey []byte
 		var err error
 		if oldRow != nil {

@@ -558,10 +558,16 @@ func parseRewritten(query string, lex *literalLexing, grammar func(string) (stat
 	}
 	stmts, err := grammar(query)
 	if err != nil {
+		if m := unknownIndexMethod(err); m != "" {
+			return nil, pgerror.Newf("42704", "access method %q does not exist", m)
+		}
 		return nil, pgSyntaxError(orig, query, err)
 	}
 	if variadicParams != nil {
 		stmts = markVariadicParams(stmts, variadicParams)
+	}
+	if containsFold(query, "index") {
+		stmts = markIndexMethods(stmts)
 	}
 	return stmts, nil
 }

@@ -130,6 +130,32 @@ type IndexDescriptor struct {
 	// columns: only the rows it holds true for have entries (and a
 	// unique one is unique among them). "" for an index of every row.
 	Predicate string `json:"predicate,omitempty"`
+	// Method is the access method: "" for btree, MethodGIN for an
+	// inverted index (index_inverted.go), whose entries are keyed by the
+	// parts of its one column's value (each path to a leaf of a jsonb
+	// document, each element of an array) rather than by the value.
+	Method string `json:"method,omitempty"`
+	// OpClass is an inverted index's operator class when it is not the
+	// type's default: OpClassJSONBPathOps, which serves @> alone.
+	OpClass string `json:"opclass,omitempty"`
+}
+
+// MethodGIN is IndexDescriptor.Method of a GIN (inverted) index.
+const MethodGIN = "gin"
+
+// OpClassJSONBPathOps is the jsonb operator class that serves only @>.
+const OpClassJSONBPathOps = "jsonb_path_ops"
+
+// Inverted reports whether idx is an inverted (GIN) index: several
+// entries per row, none of which is the indexed value itself.
+func (idx *IndexDescriptor) Inverted() bool { return idx.Method == MethodGIN }
+
+// AccessMethod is idx's access method's name, as pg_am has it.
+func (idx *IndexDescriptor) AccessMethod() string {
+	if idx.Method == "" {
+		return "btree"
+	}
+	return idx.Method
 }
 
 // IsExprColumn reports whether c is the hidden column that holds an
@@ -483,14 +509,23 @@ func GetTableByID(ctx context.Context, txn Txn, id uint32) (*TableDescriptor, er
 // PostgreSQL would when no name is given (<table>_<cols>_idx, or _key for
 // a unique constraint).
 func (d *TableDescriptor) AddIndex(name string, cols []string, unique bool) (*IndexDescriptor, error) {
-	idx := IndexDescriptor{Unique: unique}
+	return d.AddIndexOf(name, cols, unique, "")
+}
+
+// AddIndexOf is AddIndex of an index of access method method (see
+// IndexDescriptor.Method). An inverted index keys on its column's parts,
+// whose types the caller checks, not on its column.
+func (d *TableDescriptor) AddIndexOf(name string, cols []string, unique bool, method string) (*IndexDescriptor, error) {
+	idx := IndexDescriptor{Unique: unique, Method: method}
 	for _, c := range cols {
 		i := d.ColumnIndex(c)
 		if i < 0 {
 			return nil, pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q does not exist", c)
 		}
-		if err := d.Columns[i].CheckKeyable(); err != nil {
-			return nil, err
+		if method != MethodGIN {
+			if err := d.Columns[i].CheckKeyable(); err != nil {
+				return nil, err
+			}
 		}
 		idx.Columns = append(idx.Columns, i)
 	}

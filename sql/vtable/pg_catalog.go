@@ -105,6 +105,11 @@ var pgCatalog = map[string]*Table{
 			return []tree.Datums{
 				{tree.NewDOid(heapAMOID), tree.NewDName("heap"), tree.NewDString("t")},
 				{tree.NewDOid(btreeAMOID), tree.NewDName("btree"), tree.NewDString("i")},
+				{tree.NewDOid(hashAMOID), tree.NewDName("hash"), tree.NewDString("i")},
+				{tree.NewDOid(gistAMOID), tree.NewDName("gist"), tree.NewDString("i")},
+				{tree.NewDOid(ginAMOID), tree.NewDName("gin"), tree.NewDString("i")},
+				{tree.NewDOid(brinAMOID), tree.NewDName("brin"), tree.NewDString("i")},
+				{tree.NewDOid(spgistAMOID), tree.NewDName("spgist"), tree.NewDString("i")},
 			}, nil
 		},
 	},
@@ -163,7 +168,11 @@ var pgCatalog = map[string]*Table{
 				out = append(out, r)
 				acl = tree.DNull
 				for _, idx := range idxs {
-					out = append(out, row(IndexOID(d, idx.ID), idx.Name, env.SchemaOID(d.Schema), "i", btreeAMOID, false, len(idx.Columns)))
+					am := oid.Oid(btreeAMOID)
+					if idx.Inverted() {
+						am = ginAMOID
+					}
+					out = append(out, row(IndexOID(d, idx.ID), idx.Name, env.SchemaOID(d.Schema), "i", am, false, len(idx.Columns)))
 				}
 			}
 			return out, nil

@@ -29,6 +29,11 @@ const (
 	informationSchemaOID = 13000
 	heapAMOID            = 2
 	btreeAMOID           = 403
+	hashAMOID            = 405
+	gistAMOID            = 783
+	ginAMOID             = 2742
+	brinAMOID            = 3580
+	spgistAMOID          = 4000
 	ownerOID             = 10
 	defaultCollationOID  = 100
 	// UTF8EncodingID is PostgreSQL's number for UTF8, the only encoding.
