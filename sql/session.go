@@ -412,11 +412,13 @@ func (s *session) execStmts(ctx context.Context, stmts statements.Statements, w 
 			}
 			if err = s.checkReadOnly(cf); err == nil {
 				cctx, done := s.statementContext(ctx)
-				res, err = s.copyFrom(cctx, cf, w)
+				res, err = s.copyFrom(cctx, cf, w, nil)
 				err = done(err)
 			}
 		} else if ct, ok := st.AST.(*tree.CopyTo); ok {
-			res, err = s.copyTo(ctx, ct, w)
+			res, err = s.copyTo(ctx, ct, w, nil)
+		} else if cf, ok := st.AST.(*copyFileStmt); ok {
+			res, err = s.copyFile(ctx, cf, w)
 		} else {
 			res, err = s.execStmt(ctx, st.AST, 0, nil, nil)
 		}
@@ -555,6 +557,15 @@ func parseRewritten(query string, lex *literalLexing, grammar func(string) (stat
 	if t := strings.TrimSpace(query); len(t) > 4 && strings.EqualFold(t[:4], "copy") {
 		query = copyFreezeAlone.ReplaceAllString(query, "")
 		query = copyFreezeInList.ReplaceAllString(query, "")
+	}
+	// COPY ... FROM|TO 'file' or PROGRAM 'command' (copy_file.go).
+	if containsFold(query, "copy") {
+		if stmts, ok, err := parseCopyFile(query, grammar); ok {
+			if err == nil && variadicParams != nil {
+				stmts = markVariadicParams(stmts, variadicParams)
+			}
+			return stmts, err
+		}
 	}
 	stmts, err := grammar(query)
 	if err != nil {
