@@ -539,6 +539,12 @@ func parseRewritten(query string, lex *literalLexing, grammar func(string) (stat
 			return nil, err
 		}
 	}
+	if containsFold(query, "parallel") {
+		var err error
+		if query, err = stripParallel(query); err != nil {
+			return nil, err
+		}
+	}
 	if containsFold(query, "similar") && containsFold(query, "substring") {
 		query = rewriteSubstringSimilar(query)
 	}
