@@ -88,10 +88,17 @@ func TestCopyFile(t *testing.T) {
 			}
 		}
 
+		// In the extended protocol too.
+		if res := c.PgConn().ExecParams(ctx, "COPY copy_file_t TO '"+outText+"'", nil, nil, nil, nil).Read(); res.Err != nil || res.CommandTag.String() != "COPY 5" {
+			t.Errorf("COPY TO file, extended protocol: %v %v", res.CommandTag, res.Err)
+		}
+
 		// The binary format round-trips through a file.
 		outBin := filepath.Join(dir, name+".bin")
 		exec("COPY copy_file_t TO '" + outBin + "' (FORMAT binary)")
-		exec("COPY copy_file_u FROM '" + outBin + "' WITH (FORMAT binary)")
+		if res := c.PgConn().ExecParams(ctx, "COPY copy_file_u FROM '"+outBin+"' WITH (FORMAT binary)", nil, nil, nil, nil).Read(); res.Err != nil || res.CommandTag.String() != "COPY 5" {
+			t.Errorf("COPY FROM file, extended protocol: %v %v", res.CommandTag, res.Err)
+		}
 		var n int
 		if err := c.QueryRow(ctx, "SELECT count(*) FROM copy_file_u u JOIN copy_file_t t USING (id) WHERE u.t IS NOT DISTINCT FROM t.t AND u.f IS NOT DISTINCT FROM t.f").Scan(&n); err != nil || n != 5 {
 			t.Errorf("binary round trip: %d rows alike, %v", n, err)

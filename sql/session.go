@@ -1451,7 +1451,14 @@ func (p *portal) Execute(ctx context.Context, maxRows int, syncNext bool, w pgwi
 		s.pipelined = !syncNext
 		defer func() { s.pipelined = false }()
 		s.executing = p.ps
-		res, err := s.execStmt(ctx, p.ps.ast, p.ps.nParams, p.params, hints)
+		var res *result
+		if cf, ok := p.ps.ast.(*copyFileStmt); ok {
+			// A server file needs no COPY subprotocol: it runs in the
+			// extended protocol too, as in PostgreSQL.
+			res, err = s.copyFile(ctx, cf, w)
+		} else {
+			res, err = s.execStmt(ctx, p.ps.ast, p.ps.nParams, p.params, hints)
+		}
 		s.executing = nil
 		if err != nil {
 			return false, err
