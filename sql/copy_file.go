@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 
@@ -56,6 +57,11 @@ func (s *copyFileStmt) Format(ctx *tree.FmtCtx) {
 func (s *copyFileStmt) StatementReturnType() tree.StatementReturnType { return tree.RowsAffected }
 func (s *copyFileStmt) StatementType() tree.StatementType             { return s.copy.StatementType() }
 func (s *copyFileStmt) StatementTag() string                          { return "COPY" }
+
+// copyStmtStart finds a statement that begins with COPY (after comments),
+// before parseCopyFile cuts the query into its statements: a query that
+// only names a table copy_x is spared the walk.
+var copyStmtStart = regexp.MustCompile(`(?is)(?:^|;)\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*copy\b`)
 
 // parseCopyFile parses a query string holding a COPY to or from a file
 // or program, and its other statements with grammar; false if it holds

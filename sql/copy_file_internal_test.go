@@ -19,10 +19,21 @@ func TestCutCopyFile(t *testing.T) {
 		{in: "SELECT 'copy' FROM t"},
 		{in: `COPY "program" FROM STDIN`},
 	} {
+		if tc.ok && !copyStmtStart.MatchString(tc.in) {
+			t.Errorf("%s: not found to begin with COPY", tc.in)
+		}
 		text, file, program, ok := cutCopyFile(tc.in)
 		if text != tc.text || file != tc.file || program != tc.program || ok != tc.ok {
 			t.Errorf("%s: got %q %q %v %v", tc.in, text, file, program, ok)
 		}
+	}
+	for _, q := range []string{"-- load\n/* the table */ COPY t FROM '/x'", "SELECT 1;\n  copy t to '/x'"} {
+		if !copyStmtStart.MatchString(q) {
+			t.Errorf("%q: not found to begin with COPY", q)
+		}
+	}
+	if copyStmtStart.MatchString("INSERT INTO copy_t VALUES (1)") {
+		t.Error("INSERT INTO copy_t taken for a COPY")
 	}
 	stmts, ok, err := parseCopyFile("SELECT 1; COPY t (a) FROM '/x''y' WITH (FORMAT csv)", parseGrammar)
 	if err != nil || !ok || len(stmts) != 2 {

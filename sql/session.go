@@ -565,7 +565,7 @@ func parseRewritten(query string, lex *literalLexing, grammar func(string) (stat
 		query = copyFreezeInList.ReplaceAllString(query, "")
 	}
 	// COPY ... FROM|TO 'file' or PROGRAM 'command' (copy_file.go).
-	if containsFold(query, "copy") {
+	if containsFold(query, "copy") && copyStmtStart.MatchString(query) {
 		if stmts, ok, err := parseCopyFile(query, grammar); ok {
 			if err == nil && variadicParams != nil {
 				stmts = markVariadicParams(stmts, variadicParams)
