@@ -217,6 +217,9 @@ func (b *builder) resolveNames(expr tree.Expr, sc *scope) (tree.Expr, error) {
 			if err != nil {
 				if b.outer != nil && !n.Star {
 					if oi, oerr := b.outer.resolve(n); oerr == nil {
+						if c := b.outer.cols[oi]; c.noLateral {
+							return false, nil, lateralRefError(c.table)
+						}
 						b.noteOuter(oi)
 						return false, tree.NewTypedOrdinalReference(sem.OuterBase+oi, b.outer.cols[oi].typ), nil
 					}

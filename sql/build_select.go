@@ -305,6 +305,9 @@ func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, erro
 				// An outer query's column: one value for every group.
 				if b.outer != nil && !n.Star {
 					if oi, oerr := b.outer.resolve(n); oerr == nil {
+						if c := b.outer.cols[oi]; c.noLateral {
+							return false, nil, lateralRefError(c.table)
+						}
 						b.noteOuter(oi)
 						return false, tree.NewTypedOrdinalReference(sem.OuterBase+oi, b.outer.cols[oi].typ), nil
 					}

@@ -20,11 +20,13 @@ import (
 )
 
 // copyFrom runs COPY t [(cols)] FROM STDIN in PostgreSQL's text format
-// (tab-separated, \N for NULL, backslash escapes) or CSV, in one
+// (tab-separated, \N for NULL, backslash escapes), CSV or binary, in one
 // transaction: the rows, with their defaults, go in as an INSERT's would.
-func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.ResultWriter) (*result, error) {
-	if !st.Stdin {
-		return nil, pgerror.Unsupported("COPY FROM a file is not supported; use COPY ... FROM STDIN (psql's \\copy)")
+// With file, the data is the server file's instead of the client's.
+func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.ResultWriter, file *copyFileStmt) (*result, error) {
+	if st.Options.Destination != nil {
+		// The grammar's own option (CockroachDB's), not PostgreSQL's.
+		return nil, pgerror.New(pgerror.CodeSyntaxError, `option "destination" not recognized`)
 	}
 	opts, err := parseCopyOptions(st.Options)
 	if err != nil {
@@ -38,6 +40,16 @@ func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.Resu
 		}
 		b := newBuilder(ctx, txn, s.names, 0, nil)
 		b.priv = s.newPrivChecker(ctx, txn)
+		// A server file or program needs a superuser, checked first as
+		// PostgreSQL's DoCopy does.
+		if file != nil {
+			if err := copyFileAllowed(b.priv, true, file.program); err != nil {
+				return err
+			}
+			if file.program {
+				return copyProgramUnsupported(true)
+			}
+		}
 		// The session and transaction, as a statement's: a column default
 		// such as SERIAL's nextval finds its sequence by the session's
 		// names and reserves values in the session.
@@ -84,8 +96,15 @@ func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.Resu
 			return err
 		}
 		src := &copyRows{targets: len(targets), opts: opts}
-		in, err := w.CopyIn(len(targets), binaryFormat)
-		if err != nil {
+		var in io.Reader
+		if file != nil {
+			f, err := openCopyFile(file.file)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = f.Close() }()
+			in = f
+		} else if in, err = w.CopyIn(len(targets), binaryFormat); err != nil {
 			return err
 		}
 		if binaryFormat {

@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -14,10 +15,23 @@ import (
 // copyTo runs COPY table [(cols)] | (query) TO STDOUT in PostgreSQL's
 // text, CSV or binary format: the rows are those of the query (or of
 // SELECT cols FROM table), sent as CopyData messages, one per row, as
-// PostgreSQL sends them.
-func (s *session) copyTo(ctx context.Context, st *tree.CopyTo, w pgwire.ResultWriter) (*result, error) {
+// PostgreSQL sends them. With file, they are written to the server file
+// instead.
+func (s *session) copyTo(ctx context.Context, st *tree.CopyTo, w pgwire.ResultWriter, file *copyFileStmt) (*result, error) {
 	if st.Options.Destination != nil {
-		return nil, pgerror.Unsupported("COPY TO a file is not supported; use COPY ... TO STDOUT (psql's \\copy)")
+		// The grammar's own option (CockroachDB's), not PostgreSQL's.
+		return nil, pgerror.New(pgerror.CodeSyntaxError, `option "destination" not recognized`)
+	}
+	if file != nil {
+		// A superuser only, checked first as PostgreSQL's DoCopy does.
+		if err := s.withTxn(ctx, false, func(txn kvapi.Txn) error {
+			return copyFileAllowed(s.newPrivChecker(ctx, txn), false, file.program)
+		}); err != nil {
+			return nil, err
+		}
+		if file.program {
+			return nil, copyProgramUnsupported(false)
+		}
 	}
 	opts, err := parseCopyOptions(st.Options)
 	if err != nil {
@@ -59,8 +73,17 @@ func (s *session) copyTo(ctx context.Context, st *tree.CopyTo, w pgwire.ResultWr
 		return nil, pgerror.New(pgerror.CodeFeatureNotSupported, "COPY query must have a RETURNING clause")
 	}
 	binaryFormat := opts.binary
-	out, err := w.CopyOut(len(res.cols), binaryFormat)
-	if err != nil {
+	var out pgwire.CopyWriter
+	if file != nil {
+		f, err := createCopyFile(file.file)
+		if err != nil {
+			return nil, err
+		}
+		fo := &copyFileWriter{f: f, w: bufio.NewWriterSize(f, 64<<10)}
+		// Closed here when an error ends the COPY first (Done closes it).
+		defer fo.close()
+		out = fo
+	} else if out, err = w.CopyOut(len(res.cols), binaryFormat); err != nil {
 		return nil, err
 	}
 	formats := []int16{0}

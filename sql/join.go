@@ -121,6 +121,9 @@ func (b *builder) buildTableExpr(te tree.TableExpr) (planNode, *scope, []*fromIt
 			if t.As.Alias == "" {
 				return nil, nil, nil, pgerror.New(pgerror.CodeSyntaxError, "subquery in FROM must have an alias")
 			}
+			if b.outer != nil {
+				return b.buildDerivedInSubquery(&tree.Select{Select: sq.Select}, t.As)
+			}
 			return b.buildDerived(&tree.Select{Select: sq.Select}, t.As)
 		}
 		if t.Lateral {
@@ -248,6 +251,23 @@ func (b *builder) buildDerivedSeeing(sel *tree.Select, as tree.AliasClause, oute
 		// sees (and is correlated with b's parents alike).
 		cb.parent, cb.parentWidth = b.parent, b.parentWidth
 	}
+	return cb.buildDerivedBy(sel, as)
+}
+
+// buildDerivedInSubquery plans a subquery in FROM of a subquery: as in
+// PostgreSQL it may name the columns of the enclosing queries (b.outer,
+// whose rows its rows are read in), not of the FROM items beside it;
+// naming one makes b correlated too.
+func (b *builder) buildDerivedInSubquery(sel *tree.Select, as tree.AliasClause) (planNode, *scope, []*fromItem, error) {
+	cb := &builder{ctx: b.ctx, txn: b.txn, names: b.names, sema: b.sema, subqueries: b.subqueries, outer: b.outer, ctes: b.ctes, deps: b.deps, priv: b.priv, privAs: b.privAs, stats: b.stats,
+		parent: b, parentWidth: 0}
+	p, sc, _, err := cb.buildDerivedBy(sel, as)
+	return p, sc, nil, err
+}
+
+// buildDerivedBy plans the derived table sel as cb, its own builder, and
+// reports whether it named cb's outer columns.
+func (cb *builder) buildDerivedBy(sel *tree.Select, as tree.AliasClause) (planNode, *scope, bool, error) {
 	p, err := cb.buildSelect(sel)
 	if err != nil {
 		return nil, nil, false, err
@@ -298,31 +318,28 @@ func (b *builder) buildJoin(j *tree.JoinTableExpr) (planNode, *scope, []*fromIte
 		return nil, nil, nil, err
 	}
 	if t, ok := b.lateralRight(j.Right); ok {
-		kind, lateralOK := innerJoin, true
 		switch j.JoinType {
-		case "", tree.AstInner, tree.AstCross:
-		case tree.AstLeft:
-			kind = leftJoin
-		default:
-			lateralOK = !t.Lateral
-		}
-		var cond tree.Expr
-		switch c := j.Cond.(type) {
-		case nil:
-		case *tree.OnJoinCond:
-			cond = c.Expr
-		default:
-			lateralOK = !t.Lateral
-		}
-		if lateralOK {
-			n, sc, err := b.buildLateral(left, lsc, t, kind, cond)
+		case "", tree.AstInner, tree.AstCross, tree.AstLeft:
+			kind := innerJoin
+			if j.JoinType == tree.AstLeft {
+				kind = leftJoin
+			}
+			n, sc, err := b.buildLateral(left, lsc, t, kind, j.Cond)
 			if err != nil {
 				return nil, nil, nil, err
 			}
 			return n, sc, litems, nil
-		}
-		if t.Lateral {
-			return nil, nil, nil, pgerror.Unsupported("LATERAL with %s JOIN or USING is not supported yet", j.JoinType)
+		case tree.AstRight, tree.AstFull:
+			// The right side may not name the left: then it is an
+			// ordinary join, planned below.
+			if err := b.checkNoLateralRef(lsc, t); err != nil {
+				return nil, nil, nil, err
+			}
+			if t.Lateral {
+				c := *t
+				c.Lateral = false
+				j = &tree.JoinTableExpr{JoinType: j.JoinType, Left: j.Left, Right: &c, Cond: j.Cond, Hint: j.Hint}
+			}
 		}
 	}
 	right, rsc, ritems, err := b.buildTableExpr(j.Right)
@@ -356,56 +373,12 @@ func (b *builder) buildJoin(j *tree.JoinTableExpr) (planNode, *scope, []*fromIte
 			return nil, nil, nil, err
 		}
 	case *tree.UsingJoinCond:
-		var conds tree.Expr
 		var full *usingFullNode
-		for k, col := range c.Cols {
-			li, err := lsc.resolve(&tree.UnresolvedName{NumParts: 1, Parts: tree.NameParts{string(col)}})
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			ri, err := rsc.resolve(&tree.UnresolvedName{NumParts: 1, Parts: tree.NameParts{string(col)}})
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			eq := tree.NewTypedComparisonExpr(treecmp.MakeComparisonOperator(treecmp.EQ),
-				tree.NewTypedOrdinalReference(li, lsc.cols[li].typ), tree.NewTypedOrdinalReference(len(lsc.cols)+ri, rsc.cols[ri].typ))
-			// The column shows once, first (the USING columns in their
-			// order, then the rest of the left side's and the right
-			// side's): the left copy, which an inner or left join always
-			// has; a right join's right copy; a full join's first copy
-			// that is not NULL. The copies stay nameable qualified.
-			first := []int{0, k}
-			switch n.kind {
-			case innerJoin, leftJoin:
-				n.cols[len(lsc.cols)+ri].merged = true
-				n.cols[li].starKey = first
-			case rightJoin:
-				n.cols[li].merged = true
-				n.cols[len(lsc.cols)+ri].starKey = first
-			case fullJoin:
-				n.cols[li].merged, n.cols[len(lsc.cols)+ri].merged = true, true
-				if full == nil {
-					full = &usingFullNode{src: n}
-				}
-				full.pairs = append(full.pairs, [2]int{li, len(lsc.cols) + ri})
-				typ := lsc.cols[li].typ
-				if typ.Family() == types.UnknownFamily {
-					typ = rsc.cols[ri].typ
-				}
-				full.extra = append(full.extra, resultColumn{name: string(col), typ: typ, starKey: first})
-			}
-			if conds == nil {
-				conds = eq
-			} else {
-				conds = tree.NewTypedAndExpr(conds.(tree.TypedExpr), eq)
-			}
-		}
-		if conds != nil {
-			if n.on, err = b.typeCheckResolved(conds, sc.cols, types.Bool); err != nil {
-				return nil, nil, nil, err
-			}
+		if n.on, full, err = b.usingCond(n.kind, lsc, rsc, n.cols, c); err != nil {
+			return nil, nil, nil, err
 		}
 		if full != nil {
+			full.src = n
 			plan, sc = full, &scope{cols: full.columns()}
 		}
 	default:
@@ -413,6 +386,61 @@ func (b *builder) buildJoin(j *tree.JoinTableExpr) (planNode, *scope, []*fromIte
 	}
 	n.chooseMethod()
 	return plan, sc, append(litems, ritems...), nil
+}
+
+// usingCond is the condition of JOIN ... USING c of kind between the
+// sides of scopes lsc and rsc, typed over cols (the join's: the left
+// side's, then the right side's), which it marks: each USING column
+// shows once, first (the USING columns in their order, then the rest of
+// the left side's and the right side's): the left copy, which an inner
+// or left join always has; a right join's right copy; a full join's
+// first copy that is not NULL, which the node full (its src left to the
+// caller) gives. The copies stay nameable qualified.
+func (b *builder) usingCond(kind joinKind, lsc, rsc *scope, cols []resultColumn, c *tree.UsingJoinCond) (tree.TypedExpr, *usingFullNode, error) {
+	var conds tree.Expr
+	var full *usingFullNode
+	for k, col := range c.Cols {
+		li, err := lsc.resolve(&tree.UnresolvedName{NumParts: 1, Parts: tree.NameParts{string(col)}})
+		if err != nil {
+			return nil, nil, err
+		}
+		ri, err := rsc.resolve(&tree.UnresolvedName{NumParts: 1, Parts: tree.NameParts{string(col)}})
+		if err != nil {
+			return nil, nil, err
+		}
+		eq := tree.NewTypedComparisonExpr(treecmp.MakeComparisonOperator(treecmp.EQ),
+			tree.NewTypedOrdinalReference(li, lsc.cols[li].typ), tree.NewTypedOrdinalReference(len(lsc.cols)+ri, rsc.cols[ri].typ))
+		first := []int{0, k}
+		switch kind {
+		case innerJoin, leftJoin:
+			cols[len(lsc.cols)+ri].merged = true
+			cols[li].starKey = first
+		case rightJoin:
+			cols[li].merged = true
+			cols[len(lsc.cols)+ri].starKey = first
+		case fullJoin:
+			cols[li].merged, cols[len(lsc.cols)+ri].merged = true, true
+			if full == nil {
+				full = &usingFullNode{}
+			}
+			full.pairs = append(full.pairs, [2]int{li, len(lsc.cols) + ri})
+			typ := lsc.cols[li].typ
+			if typ.Family() == types.UnknownFamily {
+				typ = rsc.cols[ri].typ
+			}
+			full.extra = append(full.extra, resultColumn{name: string(col), typ: typ, starKey: first})
+		}
+		if conds == nil {
+			conds = eq
+		} else {
+			conds = tree.NewTypedAndExpr(conds.(tree.TypedExpr), eq)
+		}
+	}
+	if conds == nil {
+		return nil, full, nil
+	}
+	on, err := b.typeCheckResolved(conds, cols, types.Bool)
+	return on, full, err
 }
 
 // naturalUsing is NATURAL JOIN's condition: USING the columns both sides

@@ -8,7 +8,8 @@ import (
 )
 
 // LATERAL: a subquery or function in FROM that names columns of the FROM
-// items before it is planned for each of their rows (PostgreSQL's nested
+// items before it (through INNER and LEFT joins only, as in PostgreSQL)
+// is planned for each of their rows (PostgreSQL's nested
 // loop with parameters). The right side is planned as a correlated
 // subquery is (the left side's columns are its outer columns) and built
 // anew for every left row; a LATERAL item that names nothing of the left
@@ -29,11 +30,10 @@ func (b *builder) lateralRight(te tree.TableExpr) (*tree.AliasedTableExpr, bool)
 	return t, fn
 }
 
-// buildLateral joins left (of scope lsc) to the LATERAL item t, of kind
-// inner or left, with the join condition cond (nil for none; typed over
-// the joined columns by the caller's scope rules). It returns the join
-// and the joined scope.
-func (b *builder) buildLateral(left planNode, lsc *scope, t *tree.AliasedTableExpr, kind joinKind, cond tree.Expr) (planNode, *scope, error) {
+// lateralChild returns how the LATERAL item t is planned with the
+// columns of lsc, the FROM items before it, as its outer columns:
+// correlated reports whether it names them.
+func (b *builder) lateralChild(lsc *scope, t *tree.AliasedTableExpr) func() (p planNode, sc *scope, correlated bool, err error) {
 	ctes := b.ctes
 	// Inside a subquery, the scopes above this one can be named too (see
 	// builder.outer): the left side's columns come first.
@@ -42,9 +42,7 @@ func (b *builder) buildLateral(left planNode, lsc *scope, t *tree.AliasedTableEx
 		parent, width = b, len(lsc.cols)
 		outer = &scope{cols: append(append([]resultColumn{}, lsc.cols...), b.outer.cols...)}
 	}
-	// child plans the right side; correlated reports whether it names
-	// the left side's columns.
-	child := func() (p planNode, sc *scope, correlated bool, err error) {
+	return func() (p planNode, sc *scope, correlated bool, err error) {
 		cb := &builder{ctx: b.ctx, txn: b.txn, names: b.names, sema: b.sema, subqueries: b.subqueries, outer: outer, ctes: ctes, deps: b.deps, priv: b.priv, privAs: b.privAs, stats: b.stats,
 			parent: parent, parentWidth: width}
 		switch x := t.Expr.(type) {
@@ -59,17 +57,57 @@ func (b *builder) buildLateral(left planNode, lsc *scope, t *tree.AliasedTableEx
 		}
 		return nil, nil, false, pgerror.Unsupported("LATERAL %s is not supported yet", tree.AsString(t.Expr))
 	}
+}
+
+// checkNoLateralRef plans the LATERAL item t on the right of a RIGHT or
+// FULL join, whose left side has the scope lsc, to find whether it names
+// the left side, which PostgreSQL refuses: the left side's rows are not
+// there for each of its rows when it keeps its unmatched ones.
+func (b *builder) checkNoLateralRef(lsc *scope, t *tree.AliasedTableExpr) error {
+	seen := &scope{cols: append([]resultColumn{}, lsc.cols...)}
+	for i := range seen.cols {
+		seen.cols[i].noLateral = true
+	}
+	_, _, _, err := b.lateralChild(seen, t)()
+	return err
+}
+
+// lateralRefError is PostgreSQL's error for a LATERAL reference to a
+// FROM item through a RIGHT or FULL join.
+func lateralRefError(table string) error {
+	return pgerror.WithDetail(pgerror.Newf("42P10", "invalid reference to FROM-clause entry for table %q", table),
+		"The combining JOIN type must be INNER or LEFT for a LATERAL reference.")
+}
+
+// buildLateral joins left (of scope lsc) to the LATERAL item t, of kind
+// inner or left, with the join condition jc (nil for none, ON, USING or
+// NATURAL). It returns the join and the joined scope.
+func (b *builder) buildLateral(left planNode, lsc *scope, t *tree.AliasedTableExpr, kind joinKind, jc tree.JoinCond) (planNode, *scope, error) {
+	child := b.lateralChild(lsc, t)
 	right, rsc, correlated, err := child()
 	if err != nil {
 		return nil, nil, err
 	}
-	cols := joinColumns(lsc.cols, rsc.cols, false)
+	if _, ok := jc.(tree.NaturalJoinCond); ok {
+		jc = naturalUsing(lsc.cols, rsc.cols)
+	}
+	using, _ := jc.(*tree.UsingJoinCond)
+	cols := joinColumns(lsc.cols, rsc.cols, using != nil)
 	sc := &scope{cols: cols}
 	var on tree.TypedExpr
-	if cond != nil {
-		if on, err = b.typeCheckBool(cond, sc, "JOIN/ON"); err != nil {
+	switch c := jc.(type) {
+	case nil:
+	case *tree.OnJoinCond:
+		if on, err = b.typeCheckBool(c.Expr, sc, "JOIN/ON"); err != nil {
 			return nil, nil, err
 		}
+	case *tree.UsingJoinCond:
+		// An inner or left join: no node of a full join's.
+		if on, _, err = b.usingCond(kind, lsc, rsc, cols, c); err != nil {
+			return nil, nil, err
+		}
+	default:
+		return nil, nil, pgerror.Newf(pgerror.CodeInternalError, "join condition %T", jc)
 	}
 	if !correlated {
 		// Names nothing of the left side: an ordinary join.
@@ -80,7 +118,7 @@ func (b *builder) buildLateral(left planNode, lsc *scope, t *tree.AliasedTableEx
 		return p, err
 	}
 	return &lateralJoinNode{left: left, build: build, kind: kind, on: on, cols: cols, leftCols: len(lsc.cols), shape: right,
-		chained: parent != nil, runSubquery: b.runSubquery}, sc, nil
+		chained: b.outer != nil, runSubquery: b.runSubquery}, sc, nil
 }
 
 // lateralJoinNode joins each left row to the rows of the right side

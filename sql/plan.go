@@ -47,6 +47,10 @@ type resultColumn struct {
 	// PostgreSQL shows them (nil for every column of a FROM clause without
 	// one: in place). See joinColumns and starOrder.
 	starKey []int
+	// noLateral marks a column of the FROM items before a LATERAL item
+	// on the right of a RIGHT or FULL join: visible to it, but naming it
+	// is an error (lateralRefError), as in PostgreSQL.
+	noLateral bool
 }
 
 // runner carries what nodes need while running.

@@ -412,11 +412,13 @@ func (s *session) execStmts(ctx context.Context, stmts statements.Statements, w 
 			}
 			if err = s.checkReadOnly(cf); err == nil {
 				cctx, done := s.statementContext(ctx)
-				res, err = s.copyFrom(cctx, cf, w)
+				res, err = s.copyFrom(cctx, cf, w, nil)
 				err = done(err)
 			}
 		} else if ct, ok := st.AST.(*tree.CopyTo); ok {
-			res, err = s.copyTo(ctx, ct, w)
+			res, err = s.copyTo(ctx, ct, w, nil)
+		} else if cf, ok := st.AST.(*copyFileStmt); ok {
+			res, err = s.copyFile(ctx, cf, w)
 		} else {
 			res, err = s.execStmt(ctx, st.AST, 0, nil, nil)
 		}
@@ -537,6 +539,12 @@ func parseRewritten(query string, lex *literalLexing, grammar func(string) (stat
 			return nil, err
 		}
 	}
+	if containsFold(query, "parallel") {
+		var err error
+		if query, err = stripParallel(query); err != nil {
+			return nil, err
+		}
+	}
 	if containsFold(query, "similar") && containsFold(query, "substring") {
 		query = rewriteSubstringSimilar(query)
 	}
@@ -555,6 +563,15 @@ func parseRewritten(query string, lex *literalLexing, grammar func(string) (stat
 	if t := strings.TrimSpace(query); len(t) > 4 && strings.EqualFold(t[:4], "copy") {
 		query = copyFreezeAlone.ReplaceAllString(query, "")
 		query = copyFreezeInList.ReplaceAllString(query, "")
+	}
+	// COPY ... FROM|TO 'file' or PROGRAM 'command' (copy_file.go).
+	if containsFold(query, "copy") && copyStmtStart.MatchString(query) {
+		if stmts, ok, err := parseCopyFile(query, grammar); ok {
+			if err == nil && variadicParams != nil {
+				stmts = markVariadicParams(stmts, variadicParams)
+			}
+			return stmts, err
+		}
 	}
 	stmts, err := grammar(query)
 	if err != nil {
@@ -1450,7 +1467,14 @@ func (p *portal) Execute(ctx context.Context, maxRows int, syncNext bool, w pgwi
 		s.pipelined = !syncNext
 		defer func() { s.pipelined = false }()
 		s.executing = p.ps
-		res, err := s.execStmt(ctx, p.ps.ast, p.ps.nParams, p.params, hints)
+		var res *result
+		if cf, ok := p.ps.ast.(*copyFileStmt); ok {
+			// A server file needs no COPY subprotocol: it runs in the
+			// extended protocol too, as in PostgreSQL.
+			res, err = s.copyFile(ctx, cf, w)
+		} else {
+			res, err = s.execStmt(ctx, p.ps.ast, p.ps.nParams, p.params, hints)
+		}
 		s.executing = nil
 		if err != nil {
 			return false, err

@@ -121,6 +121,31 @@ var settingDefs = map[string]settingDef{
 	"row_security":                {def: "on", parse: boolSetting},
 	"default_tablespace":          {def: "", parse: oneOf("tablespaces are not supported", "")},
 	"default_table_access_method": {def: "heap", parse: oneOf("table access methods are not supported", "heap")},
+	"synchronous_commit":          {def: "on", parse: synchronousCommit},
+}
+
+// synchronousCommit reads synchronous_commit as PostgreSQL does (its
+// values, and the hidden boolean spellings of on and off). A commit here
+// is acknowledged once Raft has made it durable on a quorum of replicas,
+// after which every read anywhere sees it: what on, remote_write and
+// remote_apply each ask for, or more. off and local would acknowledge a
+// commit before that, which Meridian never does, so they are refused
+// rather than ignored.
+func synchronousCommit(name, val string) (string, error) {
+	v := strings.ToLower(val)
+	switch v {
+	case "true", "yes", "1":
+		v = "on"
+	case "false", "no", "0":
+		v = "off"
+	}
+	switch v {
+	case "on", "remote_write", "remote_apply":
+		return v, nil
+	case "off", "local":
+		return "", pgerror.Unsupported("synchronous_commit = %s is not supported: a commit is acknowledged only once Raft has made it durable on a quorum of replicas", v)
+	}
+	return "", pgerror.WithHint(invalidValue(name, val), "Available values: local, remote_write, remote_apply, on, off.")
 }
 
 func anyValue(name, val string) (string, error) { return val, nil }
