@@ -561,6 +561,9 @@ func (b *builder) typeCheckResolved(expr tree.Expr, cols []resultColumn, desired
 	if err != nil {
 		return nil, err
 	}
+	if expr, err = sem.JSONLiterals(expr, desired); err != nil {
+		return nil, err
+	}
 	if expr, err = sem.ImplicitCasts(b.ctx, &b.sema, expr); err != nil {
 		return nil, err
 	}
@@ -579,12 +582,15 @@ func (b *builder) typeCheckResolved(expr tree.Expr, cols []resultColumn, desired
 				return nil, pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "value %q is out of range for type %s", sv.RawString(), desired.SQLStandardName())
 			}
 		}
+		if cerr := sem.JSONCastError(b.ctx, &b.sema, expr, err); cerr != nil {
+			return nil, cerr
+		}
 		if cerr := sem.CastInputError(expr, err); cerr != nil {
 			return nil, cerr
 		}
 		return nil, sem.CallDoesNotExist(b.ctx, &b.sema, expr, sem.OperatorDoesNotExist(sem.WithParserCode(err)))
 	}
-	return sem.PGSemantics(te), nil
+	return sem.JSONSemantics(sem.PGSemantics(te))
 }
 
 // typeCheckBool type-checks a predicate (WHERE, HAVING).

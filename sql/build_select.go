@@ -265,6 +265,11 @@ func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, erro
 			spec := aggSpec{kind: fe.ResolvedOverload().Fn.(sem.AggKind), typ: fe.ResolvedType(), distinct: f.Type == tree.DistinctFuncType}
 			if len(fe.Exprs) > 0 {
 				spec.arg = fe.Exprs[0].(tree.TypedExpr)
+				if spec.distinct {
+					if err := sem.NoJSONEquality(spec.arg.ResolvedType()); err != nil {
+						return false, nil, err
+					}
+				}
 				if len(fe.Exprs) > 1 {
 					spec.arg2 = fe.Exprs[1].(tree.TypedExpr)
 				}
@@ -529,6 +534,9 @@ func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, 
 		}
 		g.nGroup = len(groupExprs)
 		for _, c := range groupCols {
+			if err := sem.NoJSONEquality(c.typ); err != nil {
+				return nil, err
+			}
 			g.groupTypes = append(g.groupTypes, c.typ)
 		}
 		// Rewrite everything above the aggregation first: that collects
@@ -615,6 +623,9 @@ func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, 
 	if s.Distinct {
 		d := &groupNode{src: rn, cols: rn.cols}
 		for i, c := range rn.cols {
+			if err := sem.NoJSONEquality(c.typ); err != nil {
+				return nil, err
+			}
 			d.groupBy = append(d.groupBy, tree.NewTypedOrdinalReference(i, c.typ))
 		}
 		plan = d
@@ -839,6 +850,9 @@ func (b *builder) orderAndLimit(plan planNode, os *orderSource, orderBy tree.Ord
 				os.render.exprs = append(os.render.exprs, te)
 				os.render.cols = append(os.render.cols, resultColumn{name: "?order?", typ: te.ResolvedType(), hidden: true})
 				idx = len(os.render.cols) - 1
+			}
+			if err := sem.NoJSONOrdering(plan.columns()[idx].typ); err != nil {
+				return nil, err
 			}
 			desc, nullsFirst := orderDirection(o)
 			order = append(order, orderCol{idx: idx, desc: desc, nullsFirst: nullsFirst})

@@ -280,6 +280,15 @@ func (b *builder) addIndexDef(d *catalog.TableDescriptor, name string, elems tre
 			name = fmt.Sprintf("%s_%s%d", base, suffix, n)
 		}
 	}
+	if method != catalog.MethodGIN {
+		for _, c := range cols {
+			if i := d.ColumnIndex(c); i >= 0 {
+				if err := catalog.CheckIndexable(d.Columns[i].Type()); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
 	idx, err := d.AddIndexOf(name, cols, unique, method)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"github.com/lib/pq/oid"
 	"strings"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/parser"
@@ -127,7 +128,9 @@ func ginOpClass(t *types.T, opclass string) (string, error) {
 	var def string
 	switch t.Family() {
 	case types.JsonFamily:
-		def = "jsonb_ops"
+		if t.Oid() == oid.T_jsonb {
+			def = "jsonb_ops" // json has none: its text is not parsed to index
+		}
 	case types.ArrayFamily:
 		def = "array_ops"
 		if !rowenc.KeyEncodable(t.ArrayContents()) {

@@ -149,3 +149,46 @@ func TestCopyJSONB(t *testing.T) {
 		t.Fatal("COPY accepted invalid jsonb")
 	}
 }
+
+// TestJSONWire checks json (oid 114, not jsonb's 3802) on the wire: a
+// parameter sent as json in binary (json_recv: the text itself) is kept
+// as written, and a json column comes back with json's oid and its text
+// in both formats (json_send: the text, no version byte).
+func TestJSONWire(t *testing.T) {
+	c, _ := startSQL(t)
+	ctx := context.Background()
+	if _, err := c.Exec(ctx, "CREATE TABLE jw (id int PRIMARY KEY, doc json)"); err != nil {
+		t.Fatal(err)
+	}
+	const in = `{"b":[1,2.50],  "a":1, "a":2}`
+	res := c.PgConn().ExecParams(ctx, "INSERT INTO jw VALUES (1, $1)",
+		[][]byte{[]byte(in)}, []uint32{uint32(oid.T_json)}, []int16{1}, nil).Read()
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	for _, format := range []int16{0, 1} {
+		res := c.PgConn().ExecParams(ctx, "SELECT doc, doc -> 'a' FROM jw WHERE id = 1", nil, nil, nil, []int16{format}).Read()
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		if len(res.Rows) != 1 {
+			t.Fatalf("format %d: %d rows", format, len(res.Rows))
+		}
+		if got := string(res.Rows[0][0]); got != in {
+			t.Fatalf("format %d: got %s, want %s", format, got, in)
+		}
+		if got := string(res.Rows[0][1]); got != "2" {
+			t.Fatalf("format %d: doc -> 'a' is %s, want 2 (the last duplicate)", format, got)
+		}
+		for i, f := range res.FieldDescriptions {
+			if f.DataTypeOID != uint32(oid.T_json) {
+				t.Fatalf("column %d type OID %d, want json's %d", i, f.DataTypeOID, oid.T_json)
+			}
+		}
+	}
+	bad := c.PgConn().ExecParams(ctx, "SELECT $1::json", [][]byte{[]byte(`{"a":`)},
+		[]uint32{uint32(oid.T_json)}, []int16{0}, nil).Read()
+	if bad.Err == nil || !strings.Contains(bad.Err.Error(), "22P02") {
+		t.Fatalf("invalid json parameter: %v", bad.Err)
+	}
+}

@@ -29,6 +29,11 @@ func (b *builder) buildSetOp(u *tree.UnionClause) (planNode, error) {
 		if !ok {
 			return nil, pgerror.Newf("42804", "%s types %s and %s cannot be matched", u.Type, sem.FormatTypeOf(lt, -1), sem.FormatTypeOf(rt, -1))
 		}
+		if !u.All {
+			if err := sem.NoJSONEquality(typ); err != nil {
+				return nil, err
+			}
+		}
 		cols[i].typ = typ
 	}
 	return &setOpNode{kind: u.Type, all: u.All, left: left, right: right, cols: cols}, nil

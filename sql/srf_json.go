@@ -1,8 +1,6 @@
 package sql
 
 import (
-	"strings"
-
 	"github.com/meridiandb/meridian/sql/sem"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
@@ -21,10 +19,32 @@ type jsonSRF struct {
 	outNames []string
 	outTypes []*types.T
 	rows     func(name string, j json.JSON) ([]tree.Datums, error)
+	// textRows, for a json (not jsonb) function, makes the rows of the
+	// document's text.
+	textRows func(name string, s string) ([]tree.Datums, error)
 }
 
-// jsonSRFs are the set-returning jsonb functions by name; each json_*
-// name is its jsonb_* twin, as the parser reads json as jsonb.
+// argType is the type of the function's argument.
+func (f *jsonSRF) argType() *types.T {
+	if f.textRows != nil {
+		return types.Json
+	}
+	return types.Jsonb
+}
+
+// run makes the rows of the document d (not NULL).
+func (f *jsonSRF) run(name string, d tree.Datum) ([]tree.Datums, error) {
+	if f.textRows != nil {
+		return f.textRows(name, sem.JSONTextArg(d))
+	}
+	j, ok := sem.AsJSON(d)
+	if !ok {
+		return nil, nil
+	}
+	return f.rows(name, j)
+}
+
+// jsonSRFs are the set-returning jsonb and json functions by name.
 var jsonSRFs = func() map[string]*jsonSRF {
 	m := map[string]*jsonSRF{
 		"jsonb_array_elements": {outNames: []string{"value"}, outTypes: []*types.T{types.Jsonb},
@@ -37,11 +57,64 @@ var jsonSRFs = func() map[string]*jsonSRF {
 			rows: eachRows(sem.JSONTextDatum)},
 		"jsonb_object_keys": {outTypes: []*types.T{types.String}, rows: objectKeyRows},
 	}
-	for name, f := range m {
-		m["json"+strings.TrimPrefix(name, "jsonb")] = f
-	}
+	jsonText := func(s string) tree.Datum { return sem.NewDJSONText(s) }
+	m["json_array_elements"] = &jsonSRF{outNames: []string{"value"}, outTypes: []*types.T{types.Json}, textRows: textElementRows(jsonText)}
+	m["json_array_elements_text"] = &jsonSRF{outNames: []string{"value"}, outTypes: []*types.T{types.String}, textRows: textElementRows(sem.JSONTextScalar)}
+	m["json_each"] = &jsonSRF{outNames: []string{"key", "value"}, outTypes: []*types.T{types.String, types.Json}, textRows: textEachRows(jsonText)}
+	m["json_each_text"] = &jsonSRF{outNames: []string{"key", "value"}, outTypes: []*types.T{types.String, types.String}, textRows: textEachRows(sem.JSONTextScalar)}
+	m["json_object_keys"] = &jsonSRF{outTypes: []*types.T{types.String}, textRows: textKeyRows}
 	return m
 }()
+
+// textElementRows is json_array_elements(_text): each element's text as
+// written.
+func textElementRows(datum func(string) tree.Datum) func(string, string) ([]tree.Datums, error) {
+	return func(name string, s string) ([]tree.Datums, error) {
+		elems, ok := pgjson.TextElements(s)
+		if !ok {
+			if pgjson.TextType(s) == "object" {
+				return nil, pgerror.New(pgerror.CodeInvalidParameterValue, "cannot extract elements from an object")
+			}
+			return nil, pgerror.New(pgerror.CodeInvalidParameterValue, "cannot extract elements from a scalar")
+		}
+		rows := make([]tree.Datums, len(elems))
+		for i, e := range elems {
+			rows[i] = tree.Datums{datum(e)}
+		}
+		return rows, nil
+	}
+}
+
+// textEachRows is json_each(_text): the members in the order written,
+// duplicate keys included.
+func textEachRows(datum func(string) tree.Datum) func(string, string) ([]tree.Datums, error) {
+	return func(name string, s string) ([]tree.Datums, error) {
+		members, ok := pgjson.TextMembers(s)
+		if !ok {
+			return nil, pgerror.Newf(pgerror.CodeInvalidParameterValue, "cannot call %s on a non-object", name)
+		}
+		rows := make([]tree.Datums, len(members))
+		for i, m := range members {
+			rows[i] = tree.Datums{tree.NewDString(m.Key), datum(m.Value)}
+		}
+		return rows, nil
+	}
+}
+
+func textKeyRows(name string, s string) ([]tree.Datums, error) {
+	members, ok := pgjson.TextMembers(s)
+	if !ok {
+		if pgjson.TextType(s) == "array" {
+			return nil, pgerror.Newf(pgerror.CodeInvalidParameterValue, "cannot call %s on an array", name)
+		}
+		return nil, pgerror.Newf(pgerror.CodeInvalidParameterValue, "cannot call %s on a scalar", name)
+	}
+	rows := make([]tree.Datums, len(members))
+	for i, m := range members {
+		rows[i] = tree.Datums{tree.NewDString(m.Key)}
+	}
+	return rows, nil
+}
 
 func arrayElementRows(datum func(json.JSON) tree.Datum) func(string, json.JSON) ([]tree.Datums, error) {
 	return func(name string, j json.JSON) ([]tree.Datums, error) {
@@ -104,7 +177,7 @@ func (b *builder) buildJSONSRF(f *tree.FuncExpr, name string, srf *jsonSRF, as t
 	if len(f.Exprs) != 1 {
 		return nil, nil, pgerror.Newf(pgerror.CodeUndefinedFunction, "function %s with %d arguments does not exist", name, len(f.Exprs))
 	}
-	te, err := b.typeCheck(f.Exprs[0], &scope{}, types.Jsonb)
+	te, err := b.typeCheck(f.Exprs[0], &scope{}, srf.argType())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -113,7 +186,7 @@ func (b *builder) buildJSONSRF(f *tree.FuncExpr, name string, srf *jsonSRF, as t
 			return nil, nil, pgerror.Newf(pgerror.CodeUndefinedFunction, "function %s(%s) does not exist", name, te.ResolvedType().SQLString())
 		}
 		// An untyped literal was read as text: make it the jsonb it is.
-		if te, err = b.typeCheck(&tree.CastExpr{Expr: f.Exprs[0], Type: types.Jsonb}, &scope{}, types.Jsonb); err != nil {
+		if te, err = b.typeCheck(&tree.CastExpr{Expr: f.Exprs[0], Type: srf.argType()}, &scope{}, srf.argType()); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -149,8 +222,8 @@ func (n *jsonSRFNode) next(r *runner) (tree.Datums, error) {
 		if err != nil {
 			return nil, err
 		}
-		if j, ok := sem.AsJSON(d); ok {
-			if n.rows, err = n.srf.rows(n.name, j); err != nil {
+		if d != tree.DNull {
+			if n.rows, err = n.srf.run(n.name, d); err != nil {
 				return nil, err
 			}
 		}

@@ -72,7 +72,7 @@ var _ = sem.RegisterFamily(func() map[string][]tree.Overload {
 			ret = types.MakeLabeledTuple(srf.outTypes, srf.outNames)
 		}
 		m[name] = []tree.Overload{{
-			Types: tree.ParamTypes{{Name: "from_json", Typ: types.Jsonb}}, ReturnType: tree.FixedReturnType(ret),
+			Types: tree.ParamTypes{{Name: "from_json", Typ: srf.argType()}}, ReturnType: tree.FixedReturnType(ret),
 			Volatility: volatility.Immutable, Class: tree.NormalClass, Fn: srfFn{start: jsonStart(name, srf)},
 		}}
 	}
@@ -82,11 +82,10 @@ var _ = sem.RegisterFamily(func() map[string][]tree.Overload {
 // jsonStart runs a jsonb set-returning function for the select list.
 func jsonStart(name string, srf *jsonSRF) func(tree.Datums, *types.T) (srfIter, error) {
 	return func(args tree.Datums, ret *types.T) (srfIter, error) {
-		j, ok := sem.AsJSON(args[0])
-		if !ok {
+		if args[0] == tree.DNull {
 			return sliceIter(nil), nil
 		}
-		rows, err := srf.rows(name, j)
+		rows, err := srf.run(name, args[0])
 		if err != nil {
 			return nil, err
 		}

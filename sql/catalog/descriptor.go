@@ -197,7 +197,7 @@ func (c *ColumnDescriptor) Type() *types.T { return c.typ }
 // WithType returns the column with type t, which it is stored as by its
 // SQL name (TypeName).
 func (c ColumnDescriptor) WithType(t *types.T) ColumnDescriptor {
-	c.TypeName, c.typ, c.Enum = t.SQLString(), t, nil
+	c.TypeName, c.typ, c.Enum = sem.TypeSQLString(t), t, nil
 	if t.Family() == types.EnumFamily {
 		c.Enum = RefOf(t)
 	}

@@ -404,7 +404,7 @@ func DecodeParam(v []byte, t *types.T, format int16, pc tree.ParseContext) (tree
 		return tree.DNull, nil
 	}
 	if t.Family() == types.JsonFamily {
-		return decodeJSON(v, format)
+		return decodeJSON(v, t, format)
 	}
 	if t.Family() == types.EnumFamily && t.TypeMeta.EnumData != nil {
 		// enum_recv reads the label's text, as enum_in does.

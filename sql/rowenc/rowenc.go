@@ -13,6 +13,7 @@ import (
 	"github.com/meridiandb/meridian/kv/encoding"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/pgjson"
 )
 
 // Rows are stored as one key-value pair each (DESIGN.md §6):
@@ -313,6 +314,14 @@ func DecodeValueDatum(b []byte, t *types.T) ([]byte, tree.Datum, error) {
 	if t.Family() == types.JsonFamily {
 		if rest, null := encoding.DecodeIfNull(b); null {
 			return rest, tree.DNull, nil
+		}
+		if t.Oid() == oid.T_json {
+			// json is stored as the text it was given.
+			rest, s, err := encoding.DecodeStringAscending(b)
+			if err != nil {
+				return nil, nil, err
+			}
+			return rest, pgjson.TextDatum(s), nil
 		}
 		return decodeJSONValue(b)
 	}

@@ -13,9 +13,7 @@ import (
 	"github.com/meridiandb/meridian/sql/pgjson"
 )
 
-// The json and jsonb functions. The parser reads the type name json as
-// jsonb, so each json_* function is its jsonb_* twin (see the jsonb
-// logic file for where PostgreSQL's json differs).
+// The jsonb functions; json's are in builtins_json_text.go.
 var _ = RegisterFamily(jsonBuiltins())
 
 func jsonBuiltins() map[string][]tree.Overload {
@@ -79,12 +77,7 @@ func jsonBuiltins() map[string][]tree.Overload {
 		"jsonb_extract_path":      {extractPathFn(false)},
 		"jsonb_extract_path_text": {extractPathFn(true)},
 	}
-	// json's functions are jsonb's.
-	for _, name := range []string{"build_object", "build_array", "typeof", "strip_nulls", "array_length",
-		"extract_path", "extract_path_text"} {
-		fns["json_"+name] = fns["jsonb_"+name]
-	}
-	fns["to_json"] = fns["to_jsonb"]
+	addJSONTextBuiltins(fns)
 	return fns
 }
 

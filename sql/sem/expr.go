@@ -726,6 +726,9 @@ func (e *EvalCtx) EvalBinary(x *tree.BinaryExpr) (tree.Datum, error) {
 	if l == tree.DNull || r == tree.DNull {
 		return tree.DNull, nil
 	}
+	if s, ok := AsJSONText(l); ok {
+		return evalJSONTextBinary(sym, s, r)
+	}
 	if _, ok := AsJSON(l); ok {
 		return evalJSONBinary(sym, l, r)
 	}

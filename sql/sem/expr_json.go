@@ -187,6 +187,10 @@ func compareJSON(a, b tree.Datum) (c int, ok bool) {
 // castJSON converts to or from jsonb; handled is false for casts that
 // involve no jsonb.
 func castJSON(d tree.Datum, t *types.T) (res tree.Datum, handled bool, err error) {
+	if IsJSONText(t) {
+		res, err := castToJSONText(d)
+		return res, true, err
+	}
 	if t.Family() == types.JsonFamily {
 		if j, ok := AsJSON(d); ok {
 			return tree.NewDJSON(j), true, nil

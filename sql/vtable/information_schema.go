@@ -148,6 +148,9 @@ func dataType(t *types.T) string {
 	case types.ArrayFamily:
 		return "ARRAY"
 	}
+	if sem.IsJSONText(t) {
+		return "json" // its family's name is jsonb's
+	}
 	return t.SQLStandardName()
 }
 
