@@ -556,9 +556,18 @@ func parseRewritten(query string, lex *literalLexing, grammar func(string) (stat
 		query = copyFreezeAlone.ReplaceAllString(query, "")
 		query = copyFreezeInList.ReplaceAllString(query, "")
 	}
+	var arraySubs []string
+	if mayHaveArrayTargets(query) {
+		query, arraySubs = rewriteArrayTargets(query)
+	}
 	stmts, err := grammar(query)
 	if err != nil {
 		return nil, pgSyntaxError(orig, query, err)
+	}
+	if arraySubs != nil {
+		if stmts, err = arrayTargets(stmts, arraySubs); err != nil {
+			return nil, err
+		}
 	}
 	if variadicParams != nil {
 		stmts = markVariadicParams(stmts, variadicParams)
