@@ -64,7 +64,12 @@ var moreAggs = map[sem.AggKind]aggImpl{
 				if d == tree.DNull {
 					return pgerror.New("22004", "cannot accumulate null arrays")
 				}
-				if pgarray.NDims(d.(*tree.DArray)) == 0 {
+				arr, ok := tree.AsDArray(d)
+				if !ok {
+					return pgerror.Newf("42804", "array_agg of %s: not an array", d.ResolvedType().SQLString())
+				}
+				d = arr
+				if pgarray.NDims(arr) == 0 {
 					return pgerror.New(pgarray.CodeArraySubscript, "cannot accumulate empty arrays")
 				}
 				s.arr.Array = append(s.arr.Array, d)

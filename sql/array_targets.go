@@ -180,7 +180,10 @@ func rewriteArrayTargets(query string) (string, []string) {
 				}
 				j, anyEmpty = next, anyEmpty || e
 			}
-			if j > first && (anyEmpty || arrayTypeWords[toks[i-1].text] || toks[i-1].text == ")") {
+			// A type's name, or its width: varchar(5)[3][3].
+			typeBefore := arrayTypeWords[toks[i-1].text] ||
+				(i >= 4 && toks[i-1].text == ")" && isDigits(toks[i-2].text) && toks[i-3].text == "(" && arrayTypeWords[toks[i-4].text])
+			if j > first && (anyEmpty || typeBefore) {
 				edits = append(edits, edit{toks[first-1].end, toks[j-1].end, ""})
 				i = j - 1
 			}
@@ -314,7 +317,7 @@ func arrayTargets(stmts statements.Statements, subs []string) (statements.Statem
 func arrayTargetsStmt(stmt tree.Statement, subs []string) (tree.Statement, error) {
 	switch s := stmt.(type) {
 	case *tree.Update:
-		exprs, err := arrayTargetUpdates(s.Exprs, subs)
+		exprs, err := arrayTargetUpdates(s.Exprs, subs, tableRefName(s.Table))
 		if err != nil || exprs == nil {
 			return stmt, err
 		}
@@ -330,7 +333,7 @@ func arrayTargetsStmt(stmt tree.Statement, subs []string) (tree.Statement, error
 // arrayTargetUpdates rewrites a SET list; nil when it has no rewritten
 // target. Several assignments to one column's elements apply in order,
 // as PostgreSQL's.
-func arrayTargetUpdates(exprs tree.UpdateExprs, subs []string) (tree.UpdateExprs, error) {
+func arrayTargetUpdates(exprs tree.UpdateExprs, subs []string, table string) (tree.UpdateExprs, error) {
 	var out tree.UpdateExprs
 	changed := false
 	first := map[string]int{}
@@ -359,7 +362,13 @@ func arrayTargetUpdates(exprs tree.UpdateExprs, subs []string) (tree.UpdateExprs
 			out[j] = &c
 			continue
 		}
-		e, err := arrayAssignCall(&tree.UnresolvedName{NumParts: 1, Parts: tree.NameParts{col}}, ue.Expr, sub)
+		// The column of the table written (UPDATE ... FROM and ON
+		// CONFLICT's excluded have columns of the same name).
+		ref := &tree.UnresolvedName{NumParts: 1, Parts: tree.NameParts{col}}
+		if table != "" {
+			ref = &tree.UnresolvedName{NumParts: 2, Parts: tree.NameParts{col, table}}
+		}
+		e, err := arrayAssignCall(ref, ue.Expr, sub)
 		if err != nil {
 			return nil, err
 		}
@@ -375,7 +384,7 @@ func arrayTargetUpdates(exprs tree.UpdateExprs, subs []string) (tree.UpdateExprs
 func arrayTargetInsert(s *tree.Insert, subs []string) (tree.Statement, error) {
 	n := *s
 	if s.OnConflict != nil {
-		exprs, err := arrayTargetUpdates(s.OnConflict.Exprs, subs)
+		exprs, err := arrayTargetUpdates(s.OnConflict.Exprs, subs, tableRefName(s.Table))
 		if err != nil {
 			return nil, err
 		}
@@ -447,4 +456,19 @@ func arrayTargetInsert(s *tree.Insert, subs []string) (tree.Statement, error) {
 	sel.Select = &tree.ValuesClause{Rows: rows}
 	n.Rows = &sel
 	return &n, nil
+}
+
+// tableRefName is the name a written table's columns are qualified by:
+// its alias, or its own name; "" when unknown.
+func tableRefName(te tree.TableExpr) string {
+	switch t := te.(type) {
+	case *tree.AliasedTableExpr:
+		if t.As.Alias != "" {
+			return string(t.As.Alias)
+		}
+		return tableRefName(t.Expr)
+	case *tree.TableName:
+		return string(t.ObjectName)
+	}
+	return ""
 }

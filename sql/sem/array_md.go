@@ -187,6 +187,15 @@ func arraySlice(arr *tree.DArray, bounds []int64) *tree.DArray {
 // slice, or more than one subscript) into a call of arraySliceDef or
 // arrayElementDef; a single plain subscript stays.
 func ArraySlice(x *tree.IndirectionExpr) (tree.Expr, error) {
+	// The grammar reads (expr)[i][j] as a subscript of a subscript: one
+	// subscripting of expr, as PostgreSQL's.
+	for {
+		inner, ok := x.Expr.(*tree.IndirectionExpr)
+		if !ok {
+			break
+		}
+		x = &tree.IndirectionExpr{Expr: inner.Expr, Indirection: append(append(tree.ArraySubscripts(nil), inner.Indirection...), x.Indirection...)}
+	}
 	slice := false
 	for _, s := range x.Indirection {
 		slice = slice || s.Slice
