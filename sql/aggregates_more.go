@@ -10,6 +10,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/volatility"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/meridiandb/meridian/sql/pgarray"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/rowenc"
 )
@@ -57,11 +58,42 @@ var moreAggs = map[sem.AggKind]aggImpl{
 			if err := r.grow(int64(d.Size())); err != nil {
 				return err
 			}
+			if a.arg != nil && a.arg.ResolvedType().Family() == types.ArrayFamily {
+				// array_agg(anyarray): the arrays as the sub-arrays of
+				// one of a dimension more (checked in result).
+				if d == tree.DNull {
+					return pgerror.New("22004", "cannot accumulate null arrays")
+				}
+				arr, ok := tree.AsDArray(d)
+				if !ok {
+					return pgerror.Newf("42804", "array_agg of %s: not an array", d.ResolvedType().SQLString())
+				}
+				d = arr
+				if pgarray.NDims(arr) == 0 {
+					return pgerror.New(pgarray.CodeArraySubscript, "cannot accumulate empty arrays")
+				}
+				s.arr.Array = append(s.arr.Array, d)
+				return nil
+			}
 			return s.arr.Append(d)
 		},
 		result: func(s *moreAggState, a aggSpec) (tree.Datum, error) {
 			if s.arr == nil {
 				return tree.DNull, nil
+			}
+			if a.arg != nil && a.arg.ResolvedType().Family() == types.ArrayFamily {
+				first := pgarray.Dims(s.arr.Array[0].(*tree.DArray))
+				for _, sub := range s.arr.Array[1:] {
+					d := pgarray.Dims(sub.(*tree.DArray))
+					if len(d) != len(first) {
+						return nil, pgerror.New(pgarray.CodeArraySubscript, "cannot accumulate arrays of different dimensionality")
+					}
+				}
+				out, err := pgarray.Stack(s.arr.ParamTyp, s.arr.Array)
+				if err != nil {
+					return nil, pgerror.New(pgarray.CodeArraySubscript, "cannot accumulate arrays of different dimensionality")
+				}
+				return out, nil
 			}
 			return s.arr, nil
 		},
@@ -181,6 +213,11 @@ var _ = sem.RegisterFamily(map[string][]tree.Overload{
 			// array_agg(NULL) is a text[], as an unknown literal is text.
 			if len(args) == 0 || args[0].ResolvedType().Family() == types.UnknownFamily {
 				return types.MakeArray(types.String)
+			}
+			if t := args[0].ResolvedType(); t.Family() == types.ArrayFamily {
+				// array_agg(anyarray) is an array of the same type, of
+				// one dimension more.
+				return sem.FlatArrayType(t)
 			}
 			return types.MakeArray(args[0].ResolvedType())
 		},

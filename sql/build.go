@@ -557,7 +557,7 @@ func (b *builder) typeCheckResolved(expr tree.Expr, cols []resultColumn, desired
 		it.outer = b.outer.cols
 	}
 	b.sema.IVarContainer = it
-	expr, err := sem.ByteaLiteral(expr, desired)
+	expr, err := sem.ByteaLiteral(sem.ArrayAssignTyped(sem.ArrayLiteral(expr, desired), desired), desired)
 	if err != nil {
 		return nil, err
 	}

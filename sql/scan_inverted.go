@@ -9,6 +9,7 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/kvapi"
+	"github.com/meridiandb/meridian/sql/pgarray"
 	"github.com/meridiandb/meridian/sql/rowenc"
 	"github.com/meridiandb/meridian/sql/sem"
 )
@@ -148,7 +149,7 @@ func condQuery(op treecmp.ComparisonOperatorSymbol, v tree.Datum, colType *types
 		if !ok || colType.Family() != types.ArrayFamily || arr.ParamTyp.Family() != colType.ArrayContents().Family() {
 			return nil, nil // left to the filter: elements of another type need its comparison
 		}
-		spans, err := rowenc.ArrayElementSpans(arr.Array)
+		spans, err := rowenc.ArrayElementSpans(pgarray.Flat(arr))
 		if err != nil {
 			return nil, err
 		}

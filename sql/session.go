@@ -573,12 +573,21 @@ func parseRewritten(query string, lex *literalLexing, grammar func(string) (stat
 			return stmts, err
 		}
 	}
+	var arraySubs []string
+	if mayHaveArrayTargets(query) {
+		query, arraySubs = rewriteArrayTargets(query)
+	}
 	stmts, err := grammar(query)
 	if err != nil {
 		if m := unknownIndexMethod(err); m != "" {
 			return nil, pgerror.Newf("42704", "access method %q does not exist", m)
 		}
 		return nil, pgSyntaxError(orig, query, err)
+	}
+	if arraySubs != nil {
+		if stmts, err = arrayTargets(stmts, arraySubs); err != nil {
+			return nil, err
+		}
 	}
 	if variadicParams != nil {
 		stmts = markVariadicParams(stmts, variadicParams)

@@ -7,6 +7,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/volatility"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/util/duration"
+	"github.com/meridiandb/meridian/sql/pgarray"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/sem"
 )
@@ -166,7 +167,7 @@ func startUnnest(args tree.Datums, _ *types.T) (srfIter, error) {
 	if !ok {
 		return sliceIter(nil), nil
 	}
-	return sliceIter(arr.Array), nil
+	return sliceIter(pgarray.Flat(arr)), nil
 }
 
 // startSubscripts yields the subscripts of the array's dimension dim:
@@ -174,8 +175,10 @@ func startUnnest(args tree.Datums, _ *types.T) (srfIter, error) {
 func startSubscripts(args tree.Datums, _ *types.T) (srfIter, error) {
 	arr, ok := args[0].(*tree.DArray)
 	n := 0
-	if ok && tree.MustBeDInt(args[1]) == 1 {
-		n = arr.Len()
+	if ok {
+		if dims, d := pgarray.Dims(arr), int64(tree.MustBeDInt(args[1])); d >= 1 && d <= int64(len(dims)) {
+			n = dims[d-1]
+		}
 	}
 	reverse := len(args) == 3 && args[2] == tree.DBoolTrue
 	out := make([]tree.Datum, n)

@@ -5,14 +5,15 @@ import (
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/meridiandb/meridian/sql/pgarray"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
 // decodeArrayBinary reads an array parameter in PostgreSQL's binary
 // format (array_recv; the layout encodeArrayBinary writes). Every length
 // is checked against the bytes there are: a malformed value is 22P03,
-// never a panic. Arrays of more than one dimension are 0A000 (the
-// parser's arrays have one).
+// never a panic. A lower bound other than 1 is 0A000 (see package
+// pgarray).
 func decodeArrayBinary(v []byte, t *types.T, pc tree.ParseContext) (tree.Datum, error) {
 	bad := func() error {
 		return pgerror.Newf(pgerror.CodeInvalidBinaryRepresentation, "invalid binary array of %d bytes for type %s", len(v), t.SQLString())
@@ -32,26 +33,35 @@ func decodeArrayBinary(v []byte, t *types.T, pc tree.ParseContext) (tree.Datum, 
 		return nil, bad()
 	}
 	elem := t.ArrayContents()
-	out := tree.NewDArray(elem)
-	switch ndim {
-	case 0:
+	if ndim == 0 {
 		if len(v) != 0 {
 			return nil, bad()
 		}
-		return out, nil
-	case 1:
-	default:
-		return nil, pgerror.Newf(pgerror.CodeFeatureNotSupported, "multidimensional arrays are not supported yet")
+		return tree.NewDArray(elem), nil
 	}
-	n, ok1 := u32()
-	lbound, ok2 := u32()
-	if !ok1 || !ok2 || uint64(n)*4 > uint64(len(v)) {
-		return nil, bad()
+	if ndim > pgarray.MaxDims {
+		return nil, pgerror.Newf(pgerror.CodeProgramLimitExceeded, "number of array dimensions (%d) exceeds the maximum allowed (%d)", ndim, pgarray.MaxDims)
 	}
-	if lbound != 1 {
-		return nil, pgerror.Newf(pgerror.CodeFeatureNotSupported, "arrays with a lower bound other than 1 are not supported yet")
+	dims := make([]int, ndim)
+	total := uint64(1)
+	for i := range dims {
+		n, ok1 := u32()
+		lbound, ok2 := u32()
+		if !ok1 || !ok2 {
+			return nil, bad()
+		}
+		if lbound != 1 {
+			return nil, pgerror.Newf(pgerror.CodeFeatureNotSupported, "arrays with a lower bound other than 1 are not supported yet")
+		}
+		dims[i] = int(n)
+		total *= uint64(n)
+		// Every element takes at least its 4-byte length.
+		if total*4 > uint64(len(v)) {
+			return nil, bad()
+		}
 	}
-	for i := uint32(0); i < n; i++ {
+	flat := make(tree.Datums, 0, total)
+	for i := uint64(0); i < total; i++ {
 		l, ok := u32()
 		if !ok {
 			return nil, bad()
@@ -67,12 +77,10 @@ func decodeArrayBinary(v []byte, t *types.T, pc tree.ParseContext) (tree.Datum, 
 			}
 			v = v[l:]
 		}
-		if err := out.Append(d); err != nil {
-			return nil, pgerror.WithCode(err, pgerror.CodeInvalidBinaryRepresentation)
-		}
+		flat = append(flat, d)
 	}
 	if len(v) != 0 {
 		return nil, bad()
 	}
-	return out, nil
+	return pgarray.Build(elem, dims, flat), nil
 }

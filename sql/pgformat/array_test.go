@@ -6,6 +6,7 @@ import (
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/meridiandb/meridian/sql/pgarray"
 	"github.com/meridiandb/meridian/sql/pgformat"
 )
 
@@ -26,6 +27,9 @@ func testArrays(t testing.TB) map[*types.T]*tree.DArray {
 		types.MakeArray(types.Int4):   ints,
 		types.MakeArray(types.String): strs,
 		types.MakeArray(types.Float):  tree.NewDArray(types.Float),
+		// int4[] again (another key), of two dimensions.
+		types.MakeArray(types.Int4): pgarray.Build(types.Int4, []int{2, 3}, tree.Datums{
+			tree.NewDInt(1), tree.NewDInt(2), tree.DNull, tree.NewDInt(4), tree.NewDInt(5), tree.NewDInt(6)}),
 	}
 }
 

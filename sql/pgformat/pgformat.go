@@ -16,6 +16,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/util/timeutil/pgdate"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/util/uuid"
 	"github.com/lib/pq/oid"
+	"github.com/meridiandb/meridian/sql/pgarray"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/pgjson"
 )
@@ -302,33 +303,32 @@ func EncodeBinary(d tree.Datum, t *types.T) ([]byte, error) {
 	return nil, pgerror.Newf(pgerror.CodeFeatureNotSupported, "binary format for type %s is not supported yet", t.SQLString())
 }
 
-// encodeArrayBinary is a one-dimensional array in PostgreSQL's binary
-// format (array_send): dimensions, a has-NULLs flag, the element type's
-// OID, each dimension's length and lower bound (1), then each element as
-// a length (-1 for NULL) and its binary form.
+// encodeArrayBinary is an array in PostgreSQL's binary format
+// (array_send): dimensions, a has-NULLs flag, the element type's OID,
+// each dimension's length and lower bound (1), then each element as a
+// length (-1 for NULL) and its binary form.
 func encodeArrayBinary(a *tree.DArray, t *types.T) ([]byte, error) {
 	elem := t.ArrayContents()
+	for elem != nil && elem.Family() == types.ArrayFamily {
+		elem = elem.ArrayContents()
+	}
 	if elem == nil {
 		elem = a.ParamTyp
 	}
 	out := make([]byte, 0, 20+8*len(a.Array))
-	ndim := uint32(1)
-	if len(a.Array) == 0 {
-		ndim = 0
-	}
+	dims := pgarray.Dims(a)
 	hasNulls := uint32(0)
 	if a.HasNulls {
 		hasNulls = 1
 	}
-	out = binary.BigEndian.AppendUint32(out, ndim)
+	out = binary.BigEndian.AppendUint32(out, uint32(len(dims)))
 	out = binary.BigEndian.AppendUint32(out, hasNulls)
 	out = binary.BigEndian.AppendUint32(out, uint32(elem.Oid()))
-	if ndim == 0 {
-		return out, nil
+	for _, n := range dims {
+		out = binary.BigEndian.AppendUint32(out, uint32(n))
+		out = binary.BigEndian.AppendUint32(out, 1)
 	}
-	out = binary.BigEndian.AppendUint32(out, uint32(len(a.Array)))
-	out = binary.BigEndian.AppendUint32(out, 1)
-	for _, d := range a.Array {
+	for _, d := range pgarray.Flat(a) {
 		if d == tree.DNull {
 			out = binary.BigEndian.AppendUint32(out, 0xffffffff)
 			continue
@@ -424,6 +424,12 @@ func DecodeParam(v []byte, t *types.T, format int16, pc tree.ParseContext) (tree
 				return nil, err
 			}
 			return tree.NewDBytes(tree.DBytes(b)), nil
+		}
+		if t.Family() == types.ArrayFamily {
+			// array_in, multidimensional arrays included.
+			return pgarray.Parse(string(v), t.ArrayContents(), func(el string) (tree.Datum, error) {
+				return DecodeParam([]byte(el), t.ArrayContents(), 0, pc)
+			})
 		}
 		d, _, err := tree.ParseAndRequireString(t, string(v), pc)
 		if err != nil {

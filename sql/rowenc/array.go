@@ -5,6 +5,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/kv/encoding"
+	"github.com/meridiandb/meridian/sql/pgarray"
 )
 
 // Arrays (one-dimensional, of a scalar type a column can have) are
@@ -20,8 +21,17 @@ import (
 // columns (KeyEncodable is false for them).
 
 // arrayVersion leads the encoding, so that a later layout (lower bounds,
-// dimensions) can be told apart.
-const arrayVersion = 1
+// dimensions) can be told apart. An array of more than one dimension
+// (see package pgarray) is arrayVersionDims:
+//
+//	bytes( arrayVersionDims <uvarint ndims> <uvarint length>* <element>* )
+//
+// its elements in storage order; a one-dimensional array keeps the first
+// layout.
+const (
+	arrayVersion     = 1
+	arrayVersionDims = 2
+)
 
 // Storable reports whether a column can be of type t: a type
 // KeyEncodable, or an array of one.
@@ -38,9 +48,18 @@ func Storable(t *types.T) bool {
 // value encoding over their key encoding.
 func encodeArray(b []byte, a *tree.DArray, value bool) ([]byte, error) {
 	inner := []byte{arrayVersion}
+	elems := a.Array
+	if pgarray.IsMulti(a) {
+		dims := pgarray.Dims(a)
+		inner = encoding.EncodeUvarintAscending([]byte{arrayVersionDims}, uint64(len(dims)))
+		for _, n := range dims[1:] {
+			inner = encoding.EncodeUvarintAscending(inner, uint64(n))
+		}
+		elems = pgarray.Flat(a)
+	}
 	inner = encoding.EncodeUvarintAscending(inner, uint64(len(a.Array)))
 	var err error
-	for _, el := range a.Array {
+	for _, el := range elems {
 		if value {
 			inner, err = EncodeValueDatum(inner, el)
 		} else {
@@ -61,12 +80,42 @@ func decodeArray(b []byte, t *types.T, value bool) ([]byte, tree.Datum, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(inner) == 0 || inner[0] != arrayVersion {
+	if len(inner) == 0 || (inner[0] != arrayVersion && inner[0] != arrayVersionDims) {
 		return nil, nil, errors.Newf("array: unknown encoding version")
 	}
-	inner, n, err := encoding.DecodeUvarintAscending(inner[1:])
+	var inner1 []int
+	if inner[0] == arrayVersionDims {
+		var nd uint64
+		if inner, nd, err = encoding.DecodeUvarintAscending(inner[1:]); err != nil {
+			return nil, nil, err
+		}
+		if nd < 2 || nd > pgarray.MaxDims {
+			return nil, nil, errors.Newf("array: %d dimensions", nd)
+		}
+		inner1 = make([]int, nd-1)
+		for i := range inner1 {
+			var d uint64
+			if inner, d, err = encoding.DecodeUvarintAscending(inner); err != nil {
+				return nil, nil, err
+			}
+			if d == 0 || d > uint64(len(inner)) {
+				return nil, nil, errors.Newf("array: dimension of %d in %d bytes", d, len(inner))
+			}
+			inner1[i] = int(d)
+		}
+	} else {
+		inner = inner[1:]
+	}
+	inner, n, err := encoding.DecodeUvarintAscending(inner)
 	if err != nil {
 		return nil, nil, err
+	}
+	dims := append([]int{int(n)}, inner1...)
+	for _, d := range inner1 {
+		// Every element takes at least one byte: bounds the product.
+		if n *= uint64(d); n > uint64(len(inner)) {
+			break
+		}
 	}
 	if n > uint64(len(inner)) {
 		return nil, nil, errors.Newf("array: %d elements in %d bytes", n, len(inner))
@@ -93,6 +142,9 @@ func decodeArray(b []byte, t *types.T, value bool) ([]byte, tree.Datum, error) {
 	}
 	if len(inner) != 0 {
 		return nil, nil, errors.Newf("array: %d bytes after the elements", len(inner))
+	}
+	if inner1 != nil {
+		return rest, pgarray.Build(elemType, dims, arr.Array), nil
 	}
 	return rest, arr, nil
 }

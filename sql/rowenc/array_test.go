@@ -6,6 +6,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/meridiandb/meridian/kv/encoding"
+	"github.com/meridiandb/meridian/sql/pgarray"
 	"github.com/meridiandb/meridian/sql/rowenc"
 )
 
@@ -29,6 +30,9 @@ func sampleArrays(t testing.TB) []*tree.DArray {
 		mk(types.Decimal, dec, tree.DNull),
 		mk(types.Bool),
 		mk(types.Bytes, tree.NewDBytes("\x00\xff")),
+		// Two and three dimensions (the second layout).
+		pgarray.Build(types.Int4, []int{2, 2}, tree.Datums{tree.NewDInt(1), tree.DNull, tree.NewDInt(3), tree.NewDInt(4)}),
+		pgarray.Build(types.String, []int{1, 2, 1}, tree.Datums{tree.NewDString("a"), tree.NewDString("")}),
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/kv/encoding"
 	"github.com/meridiandb/meridian/sql/catalog"
+	"github.com/meridiandb/meridian/sql/pgarray"
 	"github.com/meridiandb/meridian/sql/pgjson"
 )
 
@@ -88,7 +89,9 @@ func InvertedValueKeys(v tree.Datum) ([][]byte, error) {
 	case *tree.DJSON:
 		jsonPaths(nil, v.JSON, add)
 	case *tree.DArray:
-		for _, e := range v.Array {
+		// Every element of a multidimensional array, as @> and && see
+		// them.
+		for _, e := range pgarray.Flat(v) {
 			if e == tree.DNull {
 				continue // NULL equals nothing: no query can need it
 			}

@@ -8,34 +8,41 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/volatility"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/sql/pgarray"
+	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
-// The array functions. Arrays are one-dimensional with lower bound 1
-// (the parser's DArray has no other shape), so dimension 1 is the only
-// one that exists: PostgreSQL answers NULL for any other, and for an
-// empty array, which has no dimensions.
+// The array functions. An array's dimensions are those of its value
+// (see package pgarray), each with lower bound 1; PostgreSQL answers NULL
+// for a dimension the array does not have, and for an empty array, which
+// has none.
 var _ = RegisterFamily(map[string][]tree.Overload{
-	"array_length": {arrayDimFn(func(a *tree.DArray) tree.Datum { return tree.NewDInt(tree.DInt(a.Len())) })},
-	"array_lower":  {arrayDimFn(func(a *tree.DArray) tree.Datum { return tree.NewDInt(1) })},
-	"array_upper":  {arrayDimFn(func(a *tree.DArray) tree.Datum { return tree.NewDInt(tree.DInt(a.Len())) })},
+	"array_length": {arrayDimFn(func(n int) tree.Datum { return tree.NewDInt(tree.DInt(n)) })},
+	"array_lower":  {arrayDimFn(func(int) tree.Datum { return tree.NewDInt(1) })},
+	"array_upper":  {arrayDimFn(func(n int) tree.Datum { return tree.NewDInt(tree.DInt(n)) })},
 	"cardinality": {arrayFn(tree.ParamTypes{{Name: "arr", Typ: types.AnyArray}}, tree.FixedReturnType(types.Int4), false,
 		func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
-			return tree.NewDInt(tree.DInt(tree.MustBeDArray(a[0]).Len())), nil
+			return tree.NewDInt(tree.DInt(pgarray.Cardinality(tree.MustBeDArray(a[0])))), nil
 		})},
 	"array_ndims": {arrayFn(tree.ParamTypes{{Name: "arr", Typ: types.AnyArray}}, tree.FixedReturnType(types.Int4), false,
 		func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
-			if tree.MustBeDArray(a[0]).Len() == 0 {
+			n := pgarray.NDims(tree.MustBeDArray(a[0]))
+			if n == 0 {
 				return tree.DNull, nil
 			}
-			return tree.NewDInt(1), nil
+			return tree.NewDInt(tree.DInt(n)), nil
 		})},
 	"array_dims": {arrayFn(tree.ParamTypes{{Name: "arr", Typ: types.AnyArray}}, tree.FixedReturnType(types.String), false,
 		func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
-			arr := tree.MustBeDArray(a[0])
-			if arr.Len() == 0 {
+			dims := pgarray.Dims(tree.MustBeDArray(a[0]))
+			if dims == nil {
 				return tree.DNull, nil
 			}
-			return tree.NewDString(fmt.Sprintf("[1:%d]", arr.Len())), nil
+			var b strings.Builder
+			for _, n := range dims {
+				fmt.Fprintf(&b, "[1:%d]", n)
+			}
+			return tree.NewDString(b.String()), nil
 		})},
 	"array_position": {
 		arrayFn(tree.ParamTypes{{Name: "arr", Typ: types.AnyArray}, {Name: "elem", Typ: types.AnyElement}}, tree.FixedReturnType(types.Int4), true,
@@ -49,6 +56,9 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 		func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
 			if a[0] == tree.DNull {
 				return tree.DNull, nil
+			}
+			if pgarray.IsMulti(tree.MustBeDArray(a[0])) {
+				return nil, errSearchMulti()
 			}
 			out := tree.NewDArray(types.Int4)
 			for i, el := range tree.MustBeDArray(a[0]).Array {
@@ -68,11 +78,11 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 	// empty one, as PostgreSQL does.
 	"array_append": {arrayFn(tree.ParamTypes{{Name: "arr", Typ: types.AnyArray}, {Name: "elem", Typ: types.AnyElement}}, tree.IdentityReturnType(0), true,
 		func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
-			return arrayBuild(e, a[0], a[1], func(out *tree.DArray) error { return out.Append(a[1]) }, nil)
+			return appendElem(arrayElemType(a[0], a[1]), a[0], a[1], false)
 		})},
 	"array_prepend": {arrayFn(tree.ParamTypes{{Name: "elem", Typ: types.AnyElement}, {Name: "arr", Typ: types.AnyArray}}, tree.IdentityReturnType(1), true,
 		func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
-			return arrayBuild(e, a[1], a[0], nil, func(out *tree.DArray) error { return out.Append(a[0]) })
+			return appendElem(arrayElemType(a[1], a[0]), a[1], a[0], true)
 		})},
 	"array_cat": {arrayFn(tree.ParamTypes{{Name: "a", Typ: types.AnyArray}, {Name: "b", Typ: types.AnyArray}}, tree.FirstNonNullReturnType(), true,
 		func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
@@ -82,17 +92,13 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 			if a[1] == tree.DNull {
 				return a[0], nil
 			}
-			return arrayBuild(e, a[0], tree.DNull, func(out *tree.DArray) error {
-				for _, el := range tree.MustBeDArray(a[1]).Array {
-					if err := out.Append(el); err != nil {
-						return err
-					}
-				}
-				return nil
-			}, nil)
+			return pgarray.Cat(tree.MustBeDArray(a[0]).ParamTyp, tree.MustBeDArray(a[0]), tree.MustBeDArray(a[1]))
 		})},
 	"array_remove": {arrayFn(tree.ParamTypes{{Name: "arr", Typ: types.AnyArray}, {Name: "elem", Typ: types.AnyElement}}, tree.IdentityReturnType(0), true,
 		func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
+			if a[0] != tree.DNull && pgarray.IsMulti(tree.MustBeDArray(a[0])) {
+				return nil, pgerror.Unsupported("removing elements from multidimensional arrays is not supported")
+			}
 			return arrayMap(e, a[0], func(el tree.Datum) (tree.Datum, bool, error) {
 				same, err := notDistinct(e, el, a[1])
 				return el, !same, err
@@ -134,16 +140,20 @@ func arrayFn(params tree.ParamTypes, ret tree.ReturnTyper, calledOnNull bool, fn
 	}
 }
 
-// arrayDimFn is a function of (array, dimension): f's answer for
-// dimension 1 of a non-empty array, else NULL.
-func arrayDimFn(f func(*tree.DArray) tree.Datum) tree.Overload {
+// arrayDimFn is a function of (array, dimension): f's answer for the
+// dimension's length, NULL for a dimension the array does not have.
+func arrayDimFn(f func(int) tree.Datum) tree.Overload {
 	return arrayFn(tree.ParamTypes{{Name: "arr", Typ: types.AnyArray}, {Name: "dim", Typ: types.Int}}, tree.FixedReturnType(types.Int4), false,
 		func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
 			arr, ok := a[0].(*tree.DArray)
-			if !ok || tree.MustBeDInt(a[1]) != 1 || arr.Len() == 0 {
+			if !ok {
 				return tree.DNull, nil
 			}
-			return f(arr), nil
+			dims, d := pgarray.Dims(arr), int64(tree.MustBeDInt(a[1]))
+			if d < 1 || d > int64(len(dims)) {
+				return tree.DNull, nil
+			}
+			return f(dims[d-1]), nil
 		})
 }
 
@@ -164,6 +174,9 @@ func arrayPosition(e *EvalCtx, arr, elem, start tree.Datum) (tree.Datum, error) 
 	if start == tree.DNull {
 		return nil, errorf("22004", "initial position must not be null")
 	}
+	if pgarray.IsMulti(tree.MustBeDArray(arr)) {
+		return nil, errSearchMulti()
+	}
 	from := int(tree.MustBeDInt(start))
 	for i, el := range tree.MustBeDArray(arr).Array {
 		if i+1 < from {
@@ -180,36 +193,17 @@ func arrayPosition(e *EvalCtx, arr, elem, start tree.Datum) (tree.Datum, error) 
 	return tree.DNull, nil
 }
 
-// arrayBuild copies arr (NULL: none) into a new array, calling before
-// and after around the copy; with arr NULL, the new array's elements are
-// of elem's type.
-func arrayBuild(e *EvalCtx, arr, elem tree.Datum, after, before func(*tree.DArray) error) (tree.Datum, error) {
-	var out *tree.DArray
-	var src *tree.DArray
+// errSearchMulti is array_position's error for a multidimensional array.
+func errSearchMulti() error {
+	return pgerror.Unsupported("searching for elements in multidimensional arrays is not supported")
+}
+
+// arrayElemType is the element type of arr, or, arr NULL, elem's type.
+func arrayElemType(arr, elem tree.Datum) *types.T {
 	if arr != tree.DNull {
-		src = tree.MustBeDArray(arr)
-		out = tree.NewDArray(src.ParamTyp)
-	} else {
-		out = tree.NewDArray(elem.ResolvedType())
+		return tree.MustBeDArray(arr).ParamTyp
 	}
-	if before != nil {
-		if err := before(out); err != nil {
-			return nil, err
-		}
-	}
-	if src != nil {
-		for _, el := range src.Array {
-			if err := out.Append(el); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if after != nil {
-		if err := after(out); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return elem.ResolvedType()
 }
 
 // arrayMap builds arr's elements through f, which may drop them.
@@ -218,6 +212,13 @@ func arrayMap(e *EvalCtx, arr tree.Datum, f func(tree.Datum) (tree.Datum, bool, 
 		return tree.DNull, nil
 	}
 	src := tree.MustBeDArray(arr)
+	if pgarray.IsMulti(src) {
+		// Only array_replace, which keeps every element, gets here.
+		return pgarray.MapLeaves(src, src.ParamTyp, func(el tree.Datum) (tree.Datum, error) {
+			d, _, err := f(el)
+			return d, err
+		})
+	}
 	out := tree.NewDArray(src.ParamTyp)
 	for _, el := range src.Array {
 		d, keep, err := f(el)
@@ -236,8 +237,9 @@ func arrayMap(e *EvalCtx, arr tree.Datum, f func(tree.Datum) (tree.Datum, bool, 
 // arrayToString joins the elements' text forms; a NULL element is left
 // out, or written as null when that is given.
 func arrayToString(arr, sep, null tree.Datum) tree.Datum {
-	parts := make([]string, 0, tree.MustBeDArray(arr).Len())
-	for _, d := range tree.MustBeDArray(arr).Array {
+	flat := pgarray.Flat(tree.MustBeDArray(arr))
+	parts := make([]string, 0, len(flat))
+	for _, d := range flat {
 		switch {
 		case d != tree.DNull:
 			parts = append(parts, DatumText(d))

@@ -21,6 +21,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/util/timeutil/pgdate"
 	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/sql/kvapi"
+	"github.com/meridiandb/meridian/sql/pgarray"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/pgformat"
 	"github.com/meridiandb/meridian/sql/pgjson"
@@ -298,6 +299,11 @@ func (e *EvalCtx) Compare(a, b tree.Datum) (int, error) {
 	if c, ok := compareJSON(a, b); ok {
 		return c, nil
 	}
+	if la, ok := a.(*tree.DArray); ok {
+		if ra, ok := b.(*tree.DArray); ok {
+			return e.compareArrays(la, ra)
+		}
+	}
 	return a.Compare(e.Ctx, e, b)
 }
 
@@ -347,7 +353,7 @@ func (e *EvalCtx) evalSubscript(x *tree.IndirectionExpr) (tree.Datum, error) {
 		return nil, pgerror.Unsupported("cannot subscript type %s", d.ResolvedType().SQLString())
 	}
 	idx := int(tree.MustBeDInt(i))
-	if idx < 1 || idx > arr.Len() {
+	if idx < 1 || idx > arr.Len() || pgarray.IsMulti(arr) {
 		return tree.DNull, nil
 	}
 	return arr.Array[idx-1], nil
@@ -363,7 +369,7 @@ func (e *EvalCtx) evalAnyAll(x *tree.ComparisonExpr, l, r tree.Datum) (tree.Datu
 	var elems tree.Datums
 	switch v := r.(type) {
 	case *tree.DArray:
-		elems = v.Array
+		elems = pgarray.Flat(v)
 	case *tree.DTuple:
 		elems = v.D
 	default:
@@ -1318,25 +1324,44 @@ func concatArrays(l, r tree.Datum, lt, rt, t *types.T) (tree.Datum, error) {
 	if l == tree.DNull && r == tree.DNull {
 		return tree.DNull, nil
 	}
-	out := tree.NewDArray(t.ArrayContents())
-	for i, d := range []tree.Datum{l, r} {
-		isArray := []*types.T{lt, rt}[i].Family() == types.ArrayFamily
-		if !isArray {
-			if err := out.Append(d); err != nil {
-				return nil, err
-			}
-			continue
+	elem := FlatArrayType(t).ArrayContents()
+	lArr, rArr := lt.Family() == types.ArrayFamily, rt.Family() == types.ArrayFamily
+	switch {
+	case lArr && rArr:
+		if l == tree.DNull {
+			return r, nil
 		}
-		if d == tree.DNull {
-			continue
+		if r == tree.DNull {
+			return l, nil
 		}
-		for _, el := range d.(*tree.DArray).Array {
-			if err := out.Append(el); err != nil {
-				return nil, err
-			}
-		}
+		return pgarray.Cat(elem, l.(*tree.DArray), r.(*tree.DArray))
+	case lArr:
+		return appendElem(elem, l, r, false)
+	default:
+		return appendElem(elem, r, l, true)
 	}
-	return out, nil
+}
+
+// appendElem is array_append (array_prepend with front) of d to arr
+// (NULL: the empty array), which must have at most one dimension.
+func appendElem(elem *types.T, arr, d tree.Datum, front bool) (tree.Datum, error) {
+	var src tree.Datums
+	if arr != tree.DNull {
+		a := arr.(*tree.DArray)
+		if pgarray.IsMulti(a) {
+			return nil, pgarray.ErrNotOneDim()
+		}
+		src = a.Array
+	}
+	out := make(tree.Datums, 0, len(src)+1)
+	if front {
+		out = append(out, d)
+	}
+	out = append(out, src...)
+	if !front {
+		out = append(out, d)
+	}
+	return pgarray.FromElems(elem, out), nil
 }
 
 // regexCache keeps compiled patterns of ~ and friends.

@@ -1,13 +1,10 @@
 package sem
 
 import (
-	"math"
-
-	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/catconstants"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treecmp"
-	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/volatility"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/meridiandb/meridian/sql/pgarray"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -24,7 +21,7 @@ func (e *EvalCtx) arrayContainment(sym treecmp.ComparisonOperatorSymbol, l, r tr
 		if d == tree.DNull {
 			return false, nil
 		}
-		for _, el := range arr.Array {
+		for _, el := range pgarray.Flat(arr) {
 			if el == tree.DNull {
 				continue
 			}
@@ -40,7 +37,7 @@ func (e *EvalCtx) arrayContainment(sym treecmp.ComparisonOperatorSymbol, l, r tr
 		la, ra = ra, la
 		fallthrough
 	case treecmp.Contains:
-		for _, d := range ra.Array {
+		for _, d := range pgarray.Flat(ra) {
 			ok, err := has(la, d)
 			if err != nil || !ok {
 				return tree.DBoolFalse, err
@@ -48,7 +45,7 @@ func (e *EvalCtx) arrayContainment(sym treecmp.ComparisonOperatorSymbol, l, r tr
 		}
 		return tree.DBoolTrue, nil
 	default: // Overlaps
-		for _, d := range ra.Array {
+		for _, d := range pgarray.Flat(ra) {
 			ok, err := has(la, d)
 			if err != nil || ok {
 				return tree.MakeDBool(tree.DBool(ok)), err
@@ -58,74 +55,15 @@ func (e *EvalCtx) arrayContainment(sym treecmp.ComparisonOperatorSymbol, l, r tr
 	}
 }
 
-// The parser's type checker refuses slices (a[1:2]); before it runs,
-// ArraySlice rewrites one into a call of arraySliceDef, a function
-// resolved here and not by name, so no query can name it.
-var arraySliceDef = tree.QualifyBuiltinFunctionDefinition(
-	tree.NewFunctionDefinition("array_slice", &tree.FunctionProperties{}, []tree.Overload{{
-		Types:      tree.ParamTypes{{Name: "arr", Typ: types.AnyArray}, {Name: "lo", Typ: types.Int}, {Name: "hi", Typ: types.Int}},
-		ReturnType: tree.IdentityReturnType(0), Volatility: volatility.Immutable, Class: tree.NormalClass,
-		Fn: BuiltinFn(func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
-			arr := tree.MustBeDArray(a[0])
-			lo, hi := int64(tree.MustBeDInt(a[1])), int64(tree.MustBeDInt(a[2]))
-			out := tree.NewDArray(arr.ParamTyp)
-			lo, hi = max(lo, 1), min(hi, int64(arr.Len()))
-			for i := lo; i <= hi; i++ {
-				if err := out.Append(arr.Array[i-1]); err != nil {
-					return nil, err
-				}
-			}
-			return out, nil
-		}),
-	}}),
-	catconstants.PgCatalogName)
-
-// ArraySlice rewrites a[lo:hi] (either bound left out: the array's own)
-// into a call of arraySliceDef; a subscript of a subscript is refused.
-func ArraySlice(x *tree.IndirectionExpr) (tree.Expr, error) {
-	slice := false
-	for _, s := range x.Indirection {
-		slice = slice || s.Slice
-	}
-	if !slice {
-		return x, nil
-	}
-	if len(x.Indirection) != 1 {
-		return nil, pgerror.Unsupported("multidimensional arrays are not supported yet")
-	}
-	s := x.Indirection[0]
-	lo, hi := tree.Expr(tree.NewDInt(math.MinInt64)), tree.Expr(tree.NewDInt(math.MaxInt64))
-	if s.Begin != nil {
-		lo = s.Begin
-	}
-	if s.End != nil {
-		hi = s.End
-	}
-	return &tree.FuncExpr{Func: tree.ResolvableFunctionReference{FunctionReference: arraySliceDef}, Exprs: tree.Exprs{x.Expr, lo, hi}}, nil
-}
-
 // castArray is d::t, t an array type: each element cast to t's element
 // type (a string is parsed as an array literal).
 func castArray(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 	switch v := d.(type) {
 	case *tree.DArray:
-		out := tree.NewDArray(t.ArrayContents())
-		for _, el := range v.Array {
-			c, err := CastDatum(e, el, t.ArrayContents())
-			if err != nil {
-				return nil, err
-			}
-			if err := out.Append(c); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
+		elem := t.ArrayContents()
+		return pgarray.MapLeaves(v, elem, func(el tree.Datum) (tree.Datum, error) { return CastDatum(e, el, elem) })
 	case *tree.DString:
-		arr, _, err := tree.ParseDArrayFromString(e.ParseContext(), string(*v), t.ArrayContents())
-		if err != nil {
-			return nil, pgerror.WithCode(err, pgerror.CodeInvalidTextRepresentation)
-		}
-		return arr, nil
+		return parseArrayText(e, string(*v), t)
 	}
 	return nil, pgerror.Unsupported("cannot cast %s to %s", d.ResolvedType().SQLString(), t.SQLString())
 }

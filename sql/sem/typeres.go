@@ -13,6 +13,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treebin"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treecmp"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/meridiandb/meridian/sql/pgarray"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
@@ -107,6 +108,11 @@ func (c *implicitCaster) VisitPost(e tree.Expr) tree.Expr {
 		return c.comparison(&n)
 	case *tree.CastExpr:
 		n := *x
+		if t, ok := n.Type.(*types.T); ok {
+			if lit := ArrayLiteral(n.Expr, t); lit != n.Expr {
+				return lit
+			}
+		}
 		return c.byteaCast(&n)
 	case *tree.CaseExpr:
 		n := *x
@@ -136,7 +142,7 @@ func (c *implicitCaster) VisitPost(e tree.Expr) tree.Expr {
 		n := *x
 		n.Exprs = append(tree.Exprs(nil), x.Exprs...)
 		c.unifyList(n.Exprs)
-		return &n
+		return stackArrays(&n, c.typeOf)
 	case *tree.FuncExpr:
 		n := *x
 		n.Exprs = append(tree.Exprs(nil), x.Exprs...)
@@ -173,6 +179,7 @@ func funcName(f *tree.FuncExpr) string {
 func (c *implicitCaster) binary(x *tree.BinaryExpr) tree.Expr {
 	switch x.Operator.Symbol {
 	case treebin.Concat:
+		c.arrayLiterals(&x.Left, &x.Right)
 		ops := []tree.Expr{x.Left, x.Right}
 		c.trimChars(ops, false)
 		x.Left, x.Right = ops[0], ops[1]
@@ -237,6 +244,7 @@ func (c *implicitCaster) binary(x *tree.BinaryExpr) tree.Expr {
 // [...]) with the left operand; a plain comparison of mixed numeric types
 // the parser resolves itself.
 func (c *implicitCaster) comparison(x *tree.ComparisonExpr) tree.Expr {
+	c.arrayLiterals(&x.Left, &x.Right)
 	switch x.Operator.Symbol {
 	case treecmp.EQ, treecmp.NE, treecmp.LT, treecmp.LE, treecmp.GT, treecmp.GE,
 		treecmp.IsDistinctFrom, treecmp.IsNotDistinctFrom:
@@ -279,6 +287,18 @@ func (c *implicitCaster) comparison(x *tree.ComparisonExpr) tree.Expr {
 		c.unify(ptrs)
 	}
 	return x
+}
+
+// arrayLiterals gives a literal the parser's reader refuses as an array
+// ('{{1,2}}', see ArrayLiteral) the array type of the other operand.
+func (c *implicitCaster) arrayLiterals(l, r *tree.Expr) {
+	for _, p := range [2][2]*tree.Expr{{l, r}, {r, l}} {
+		if s, ok := (*p[0]).(*tree.StrVal); ok && pgarray.NeedsParse(s.RawString()) {
+			if t := c.typeOf(p[1]); t != nil && t.Family() == types.ArrayFamily {
+				*p[0] = ArrayLiteral(s, t)
+			}
+		}
+	}
 }
 
 func (c *implicitCaster) unifyList(exprs tree.Exprs) {
