@@ -34,7 +34,11 @@ func TestSQLLogicTest(t *testing.T) {
 		t.Skipf("no sqllogictest files in %s (the shared conformance material is not in this checkout)", dir)
 	}
 	floors := readFloors(t, "testdata/sqllogictest_floor.txt")
-	var total sltCounts
+	// With MERIDIAN_TEST_PG_URL each file also runs on PostgreSQL 15, in
+	// a fresh database, and Meridian must pass at least as many of its
+	// records as PostgreSQL does.
+	pgURL := os.Getenv("MERIDIAN_TEST_PG_URL")
+	var total, pgTotal sltCounts
 	for _, f := range files {
 		name, _ := filepath.Rel(dir, f)
 		c, _ := startSQL(t)
@@ -46,8 +50,25 @@ func TestSQLLogicTest(t *testing.T) {
 		if floor, ok := floors[name]; ok && counts.pass < floor {
 			t.Errorf("%s: %d records pass, below the floor of %d", name, counts.pass, floor)
 		}
+		if pgURL != "" {
+			pc, err := pgx.Connect(context.Background(), freshPostgresDB(t, "slt_"+strings.NewReplacer("/", "_", ".", "_").Replace(name)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pgCounts := runSLTFile(t, pc, f)
+			_ = pc.Close(context.Background())
+			pgTotal.pass += pgCounts.pass
+			pgTotal.fail += pgCounts.fail
+			t.Logf("%-32s PostgreSQL pass %5d  fail %5d%s", name, pgCounts.pass, pgCounts.fail, pgCounts.firstFailure)
+			if counts.pass < pgCounts.pass {
+				t.Errorf("%s: %d records pass on Meridian, %d on PostgreSQL", name, counts.pass, pgCounts.pass)
+			}
+		}
 	}
 	t.Logf("%-32s pass %5d  fail %5d  skip %5d", "total", total.pass, total.fail, total.skip)
+	if pgURL != "" {
+		t.Logf("%-32s PostgreSQL pass %5d  fail %5d", "total", pgTotal.pass, pgTotal.fail)
+	}
 }
 
 type sltCounts struct {
