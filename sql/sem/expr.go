@@ -181,11 +181,12 @@ func (e *EvalCtx) Eval(expr tree.TypedExpr) (tree.Datum, error) {
 	case *tree.UnaryExpr:
 		return e.evalUnary(x)
 	case *tree.CastExpr:
-		d, err := e.Eval(x.Expr.(tree.TypedExpr))
+		inner := x.Expr.(tree.TypedExpr)
+		d, err := e.Eval(inner)
 		if err != nil {
 			return nil, err
 		}
-		return CastDatum(e, d, x.ResolvedType())
+		return castExplicit(e, d, inner.ResolvedType(), x.ResolvedType())
 	case *tree.CoalesceExpr:
 		for i := range x.Exprs {
 			d, err := e.Eval(x.TypedExprAt(i))
@@ -1009,6 +1010,26 @@ func (e *EvalCtx) castText(d tree.Datum) string {
 		return "false"
 	}
 	return e.OutText(d)
+}
+
+// castExplicit is CAST(d AS t) of a value of type from: as CastDatum,
+// except that a char(n) value loses its padding as any other string type
+// (bpchar's cast to text), and a string too long for t's length is cut
+// to it, as PostgreSQL's explicit casts do (an assignment of one fails
+// with 22001: CastDatum).
+func castExplicit(e *EvalCtx, d tree.Datum, from, t *types.T) (tree.Datum, error) {
+	s, ok := d.(*tree.DString)
+	if !ok || t.Family() != types.StringFamily || t.Oid() == oid.T_name {
+		return CastDatum(e, d, t)
+	}
+	v := string(*s)
+	if from.Oid() == oid.T_bpchar && t.Oid() != oid.T_bpchar {
+		v = strings.TrimRight(v, " ")
+	}
+	if w := int(t.Width()); w > 0 && utf8.RuneCountInString(v) > w {
+		v = string([]rune(v)[:w])
+	}
+	return CastDatum(e, tree.NewDString(v), t)
 }
 
 // CastDatum converts d to type t.
