@@ -542,7 +542,7 @@ func (b schemaChanger) addPrimaryKey(d *catalog.TableDescriptor, u *tree.UniqueC
 		rows = append(rows, append(tree.Datums(nil), row...))
 	}
 	for _, c := range cols {
-		if err := d.Columns[c].CheckKeyable(); err != nil {
+		if err := catalog.CheckKeyColumn(&d.Columns[c]); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree/treecmp"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/lib/pq/oid"
 	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/rowenc"
 )
@@ -143,7 +144,7 @@ func keySpan(desc *catalog.TableDescriptor, prefix []byte, cols []int, filter tr
 			if d == tree.DNull {
 				return nil, true, true, nil
 			}
-			if d.ResolvedType().Family() != colType.Family() {
+			if d.ResolvedType().Family() != colType.Family() || d.ResolvedType().Oid() == oid.T_json {
 				return nil, false, false, nil
 			}
 			k, err = rowenc.EncodeDatum(append([]byte(nil), key...), d)
@@ -187,12 +188,16 @@ func keySpan(desc *catalog.TableDescriptor, prefix []byte, cols []int, filter tr
 }
 
 // rangeEncodable reports whether a column's key encoding orders its values
-// as SQL compares them, so that a range on them is a key range.
+// as SQL compares them, so that a range on them is a key range. jsonb's
+// does (rowenc/json.go orders keys as PostgreSQL's jsonb btree, which
+// the comparison operators follow); json has no ordering.
 func rangeEncodable(t *types.T) bool {
 	switch t.Family() {
 	case types.IntFamily, types.StringFamily, types.DateFamily, types.TimestampFamily, types.TimestampTZFamily,
 		types.TimeFamily, types.TimeTZFamily, types.IntervalFamily:
 		return true
+	case types.JsonFamily:
+		return t.Oid() == oid.T_jsonb
 	}
 	return false
 }

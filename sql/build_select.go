@@ -141,7 +141,44 @@ func (b *builder) buildValues(v *tree.ValuesClause, desired []*types.T) (*values
 		}
 		n.rows = append(n.rows, exprs)
 	}
-	return n, nil
+	return n, b.retypeValuesLiterals(v, n, desired)
+}
+
+// retypeValuesLiterals gives a VALUES column's quoted literals the type
+// of its first other value, as PostgreSQL resolves a VALUES column over
+// all its rows: VALUES ('[]'::jsonb), ('0.10') is a jsonb column whose
+// second value is jsonb too (compared and grouped as jsonb), and
+// VALUES ('1.0'), (2.5) a numeric one.
+func (b *builder) retypeValuesLiterals(v *tree.ValuesClause, n *valuesNode, desired []*types.T) error {
+	for i := range n.cols {
+		if i < len(desired) && desired[i].Family() != types.AnyFamily {
+			continue // every row was typed as the target wants
+		}
+		var typ *types.T
+		for ri, row := range v.Rows {
+			if _, lit := row[i].(*tree.StrVal); !lit && row[i] != tree.DNull {
+				if t := n.rows[ri][i].ResolvedType(); t.Family() != types.UnknownFamily {
+					typ = t
+					break
+				}
+			}
+		}
+		if typ == nil {
+			continue
+		}
+		n.cols[i].typ = typ
+		for ri, row := range v.Rows {
+			if _, lit := row[i].(*tree.StrVal); !lit || n.rows[ri][i].ResolvedType().Equivalent(typ) {
+				continue
+			}
+			te, err := b.typeCheck(row[i], &scope{}, typ)
+			if err != nil {
+				return err
+			}
+			n.rows[ri][i] = te
+		}
+	}
+	return nil
 }
 
 // aggBuilder collects the aggregates of a grouped SELECT.

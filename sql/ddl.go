@@ -284,9 +284,6 @@ func (b schemaChanger) createTable(ct *tree.CreateTable) error {
 		if i < 0 {
 			return pgerror.Newf(pgerror.CodeUndefinedColumn, "column %q named in key does not exist", col)
 		}
-		if err := d.Columns[i].CheckKeyable(); err != nil {
-			return err
-		}
 		if err := catalog.CheckKeyColumn(&d.Columns[i]); err != nil {
 			return err
 		}

@@ -87,6 +87,10 @@ func hashable(a, b *types.T) bool {
 		return true
 	case types.StringFamily:
 		return a.Oid() != oid.T_bpchar && b.Oid() != oid.T_bpchar
+	case types.JsonFamily:
+		// jsonb's key is equal exactly when = says so (1.0 = 1); json
+		// has no equality.
+		return a.Oid() == oid.T_jsonb && b.Oid() == oid.T_jsonb
 	}
 	return false
 }

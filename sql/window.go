@@ -9,6 +9,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
+	"github.com/meridiandb/meridian/kv/encoding"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/rowenc"
 	"github.com/meridiandb/meridian/sql/sem"
@@ -303,7 +304,7 @@ func (n *windowNode) computeSpec(r *runner, k, col int) error {
 			}
 			e.part = append(e.part, d)
 		}
-		e.partKey = tree.AsString(&tree.DTuple{D: e.part})
+		e.partKey = partitionKey(e.part)
 		for _, o := range spec.order {
 			d, err := r.evalIn(o, row)
 			if err != nil {
@@ -519,4 +520,20 @@ func (n *windowNode) computeSpec(r *runner, k, col int) error {
 		start = end
 	}
 	return nil
+}
+
+// partitionKey is the key rows of one partition share: the values' key
+// encodings, equal exactly when = says the values are (1.0 and 1 as
+// numeric or jsonb, which their text tells apart); for a type without
+// one, its text.
+func partitionKey(part tree.Datums) string {
+	var key []byte
+	for _, d := range part {
+		enc, err := rowenc.EncodeDatum(key, d)
+		if err != nil {
+			enc = encoding.EncodeStringAscending(append(key, 0xff), tree.AsString(d))
+		}
+		key = enc
+	}
+	return string(key)
 }

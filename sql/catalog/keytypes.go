@@ -6,20 +6,15 @@ import (
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
-// CheckKeyColumn refuses, with 0A000, a primary key column of a type
-// whose key encoding loses part of the value: jsonb's drops each
-// number's scale (rowenc/json.go), which an index, whose rows are read
-// from the table, can afford and a primary key, whose columns are read
-// from the key, cannot. PostgreSQL allows it.
+// CheckKeyColumn refuses a primary key column of a type that cannot key
+// one. A type whose key encoding loses part of the value (jsonb's drops
+// each number's scale) is allowed: the row value keeps a copy of such a
+// column (rowenc.StoredInValue), which is what the row reads back.
 func CheckKeyColumn(c *ColumnDescriptor) error {
-	if err := CheckIndexable(c.Type()); err != nil {
+	if err := c.CheckKeyable(); err != nil {
 		return err
 	}
-	if c.Type().Family() == types.JsonFamily {
-		return pgerror.Newf(pgerror.CodeFeatureNotSupported,
-			"column %q: a primary key of type jsonb is not supported yet", c.Name)
-	}
-	return nil
+	return CheckIndexable(c.Type())
 }
 
 // CheckIndexable refuses, as PostgreSQL does, a key or index column of a

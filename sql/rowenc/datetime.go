@@ -172,7 +172,14 @@ func decodeIntervalValue(b []byte) ([]byte, tree.Datum, error) {
 }
 
 // StoredInValue reports whether a key column of type t is also stored in
-// the row value, because its key does not keep all of it.
+// the row value, because its key does not keep all of it: an interval's
+// key is its length (1 day = 24 hours), a numeric's or jsonb's drops
+// each number's scale (1.50 = 1.5). The key still orders and equates the
+// values as PostgreSQL's btree does; the row reads the value's copy back.
 func StoredInValue(t *types.T) bool {
-	return t.Family() == types.IntervalFamily
+	switch t.Family() {
+	case types.IntervalFamily, types.JsonFamily, types.DecimalFamily:
+		return true
+	}
+	return false
 }

@@ -22,8 +22,9 @@ import (
 // self-delimiting and order-preserving, so the concatenation compares
 // element by element. The whole is wrapped as one bytes key, which keeps
 // that order and lets the key's other columns follow it. A key loses
-// each number's scale (1.50 reads back as 1.5), so jsonb may key an
-// index, whose rows are read from the table, but not the primary key.
+// each number's scale (1.50 reads back as 1.5): a jsonb primary key
+// column is stored in the row value too (StoredInValue), and index-only
+// scans do not read jsonb from index keys.
 
 const (
 	jsonKeyEmptyTopArray byte = 0x01 // "[]" at top level sorts first of all

@@ -27,8 +27,8 @@ import (
 // or a NULL left out costs nothing.
 
 // KeyEncodable reports whether values of t can be stored (in a key or a
-// value) by this version. jsonb may not be a primary key column: see
-// catalog.CheckKeyColumn.
+// value) by this version. A key column whose key encoding loses part of
+// the value is stored in the row value too (StoredInValue).
 func KeyEncodable(t *types.T) bool {
 	switch t.Family() {
 	case types.IntFamily, types.FloatFamily, types.DecimalFamily, types.StringFamily,
