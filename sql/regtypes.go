@@ -208,13 +208,23 @@ func regName(e *sem.EvalCtx, o oid.Oid, t *types.T) (string, bool, error) {
 				continue
 			}
 			name := tree.NameString(f.name)
+			qualified := tree.NameString(f.schema) + "." + name
+			if t.Oid() == oid.T_regproc {
+				// As regprocout: qualified unless regprocin would find
+				// this function, and only it, by its name alone.
+				_, fns, err := functionCandidates(e, name)
+				if err != nil {
+					return "", false, err
+				}
+				if len(fns) != 1 || fns[0].oid != o {
+					return qualified, true, nil
+				}
+				return name, true, nil
+			}
 			if f.schema != "pg_catalog" {
 				if n := namesOf(e); n == nil || !slices.Contains(n.path, f.schema) {
-					name = tree.NameString(f.schema) + "." + name
+					name = qualified
 				}
-			}
-			if t.Oid() == oid.T_regproc {
-				return name, true, nil
 			}
 			args := make([]string, len(f.args))
 			for i, a := range f.args {
