@@ -352,7 +352,7 @@ func regtypeLookup(e *sem.EvalCtx, s string) (oid.Oid, error) {
 		return 0, err
 	}
 	var b *builder
-	if n := namesOf(e); n != nil {
+	if n := namesOf(e); n != nil && e.Txn != nil {
 		b = &builder{ctx: e.Ctx, txn: e.Txn, names: n}
 	}
 	t, err := tree.ResolveType(e.Ctx, ref, typeResolver{b})
