@@ -5,8 +5,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/lib/pq/oid"
-
 	crdbpgerror "github.com/cockroachdb/cockroachdb-parser/pkg/sql/pgwire/pgerror"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
@@ -195,10 +193,17 @@ func (b *builder) resolveNames(expr tree.Expr, sc *scope) (tree.Expr, error) {
 	return tree.SimpleVisit(expr, func(e tree.Expr) (bool, tree.Expr, error) {
 		switch n := e.(type) {
 		case *tree.CastExpr:
-			// 'name'::regclass looks the name up when it runs: the type
-			// checker would parse the literal as a number.
-			if _, ok := n.Expr.(*tree.StrVal); ok {
-				if t, err := tree.ResolveType(b.ctx, n.Type, typeResolver{b}); err == nil && t.Oid() == oid.T_regclass {
+			// 'name'::regclass (regtype, regproc, ...) looks the name up
+			// when it runs: the type checker would parse the literal as a
+			// number. So does 23::regtype, which the checker would make a
+			// bare number that prints as one.
+			_, str := n.Expr.(*tree.StrVal)
+			_, num := n.Expr.(*tree.NumVal)
+			if str || num {
+				if t, err := tree.ResolveType(b.ctx, n.Type, typeResolver{b}); err == nil && sem.IsRegType(t) {
+					if num {
+						return true, &tree.CastExpr{Expr: &tree.CastExpr{Expr: n.Expr, Type: types.Oid, SyntaxMode: tree.CastShort}, Type: n.Type, SyntaxMode: n.SyntaxMode}, nil
+					}
 					return true, &tree.CastExpr{Expr: &tree.CastExpr{Expr: n.Expr, Type: types.String, SyntaxMode: tree.CastShort}, Type: n.Type, SyntaxMode: n.SyntaxMode}, nil
 				}
 			}

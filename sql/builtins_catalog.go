@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
@@ -419,61 +418,6 @@ func tableComment(e *sem.EvalCtx, a tree.Datums) (tree.Datum, error) {
 		return tree.DNull, err
 	}
 	return tree.NewDString(d.Comment), nil
-}
-
-// castRegclass is ::regclass: a relation's OID, which prints as the
-// relation's name. A string is looked up by name (42P01 if there is no
-// such relation); a number whose relation does not exist stays a number,
-// as in PostgreSQL.
-func castRegclass(e *sem.EvalCtx, d tree.Datum) (tree.Datum, error) {
-	rels, err := catalogOf(e).relations(e)
-	if err != nil {
-		return nil, err
-	}
-	if s, ok := d.(*tree.DString); ok {
-		// A string of digits is an OID, as in PostgreSQL ('16384'::regclass).
-		if n, err := strconv.ParseUint(strings.TrimSpace(string(*s)), 10, 32); err == nil {
-			d = tree.NewDOid(oid.Oid(n))
-		}
-	}
-	switch x := d.(type) {
-	case *tree.DString:
-		tn, err := parseRelationName(string(*x))
-		if err != nil {
-			return nil, err
-		}
-		if namesOf(e) != nil {
-			if tn.ExplicitSchema && tn.SchemaName == "pg_catalog" {
-				// pg_catalog's relations are the virtual ones, below.
-			} else if d, err := namesOf(e).findLeased(e.Ctx, e.Txn, tn); err != nil {
-				return nil, err
-			} else if d != nil {
-				return tree.NewDOidWithTypeAndName(vtable.RelOID(d), types.RegClass, d.Name), nil
-			}
-		}
-		if !tn.ExplicitSchema || tn.SchemaName == "pg_catalog" {
-			for _, r := range rels {
-				if tree.MustBeDOid(r[2]).Oid == vtable.PgCatalogOID && string(tree.MustBeDString(r[1])) == string(tn.ObjectName) {
-					return tree.NewDOidWithTypeAndName(tree.MustBeDOid(r[0]).Oid, types.RegClass, string(tn.ObjectName)), nil
-				}
-			}
-		}
-		return nil, undefinedRelation(tn)
-	case *tree.DOid, *tree.DInt:
-		var o oid.Oid
-		if do, ok := x.(*tree.DOid); ok {
-			o = do.Oid
-		} else {
-			o = oid.Oid(tree.MustBeDInt(x))
-		}
-		for _, r := range rels {
-			if tree.MustBeDOid(r[0]).Oid == o {
-				return tree.NewDOidWithTypeAndName(o, types.RegClass, string(tree.MustBeDString(r[1]))), nil
-			}
-		}
-		return tree.NewDOidWithType(o, types.RegClass), nil
-	}
-	return nil, pgerror.Unsupported("cannot cast %s to regclass", d.ResolvedType().SQLString())
 }
 
 // sizePretty formats a byte count as PostgreSQL's pg_size_pretty does:

@@ -25,11 +25,6 @@ func stmtEvalCtx(ctx context.Context, txn kvapi.Txn, s *session, params tree.Dat
 
 var _ sem.Catalog = (*stmtCatalog)(nil)
 
-// Regclass implements sem.Catalog.
-func (c *stmtCatalog) Regclass(e *sem.EvalCtx, d tree.Datum) (tree.Datum, error) {
-	return castRegclass(e, d)
-}
-
 // catalogOf is the statement's catalog cache; nil outside a statement.
 func catalogOf(e *sem.EvalCtx) *stmtCatalog {
 	c, _ := e.Catalog.(*stmtCatalog)
@@ -56,6 +51,10 @@ type stmtCatalog struct {
 	// roleList are the roles, for pg_get_userbyid on every row of a
 	// catalog query.
 	roleList []*catalog.Role
+	// nsps are pg_namespace's rows, funcs the functions, for the object
+	// identifier types (regtypes.go).
+	nsps  []tree.Datums
+	funcs []regFunction
 	// priv checks the privileges the functions need (privs).
 	priv *privChecker
 }
@@ -111,4 +110,24 @@ func (c *stmtCatalog) relations(e *sem.EvalCtx) ([]tree.Datums, error) {
 		c.rels = append([]tree.Datums{}, rels...)
 	}
 	return c.rels, nil
+}
+
+// namespaces are pg_namespace's rows (oid, nspname, ...).
+func (c *stmtCatalog) namespaces(e *sem.EvalCtx) ([]tree.Datums, error) {
+	nm := namesOf(e)
+	if c == nil || e.Txn == nil || nm == nil {
+		// Without a database: pg_catalog only.
+		return []tree.Datums{
+			{tree.NewDOid(vtable.PgCatalogOID), tree.NewDString("pg_catalog")},
+		}, nil
+	}
+	if c.nsps == nil {
+		t, _ := vtable.Lookup("pg_catalog", "pg_namespace")
+		rows, err := t.Rows(e.Ctx, &vtable.Env{Txn: e.Txn, DB: nm.db})
+		if err != nil {
+			return nil, err
+		}
+		c.nsps = append([]tree.Datums{}, rows...)
+	}
+	return c.nsps, nil
 }

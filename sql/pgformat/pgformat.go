@@ -106,11 +106,20 @@ func appendText(dst []byte, d tree.Datum, t *types.T, st Style) []byte {
 	case *tree.DDecimal:
 		return append(dst, v.Decimal.Text('f')...)
 	case *tree.DOid:
-		// regtype prints the type's name as format_type does, unquoted:
-		// double precision.
-		if v.ResolvedType().Oid() == oid.T_regtype && v.Name() != "" {
-			return append(dst, v.Name()...)
+		// An object identifier type (regclass, regtype, ...) prints the
+		// name its cast found, already quoted and qualified as
+		// PostgreSQL's output function does (regtype's as format_type
+		// does, unquoted: double precision); one whose object does not
+		// exist prints its number, and 0 prints as "-".
+		if v.ResolvedType().Oid() != oid.T_oid {
+			if v.Oid == 0 {
+				return append(dst, '-')
+			}
+			if v.Name() != "" {
+				return append(dst, v.Name()...)
+			}
 		}
+		return strconv.AppendUint(dst, uint64(v.Oid), 10)
 	case *tree.DArray:
 		return appendArrayText(dst, v, st)
 	case *tree.DTuple:
@@ -296,6 +305,10 @@ func EncodeBinary(d tree.Datum, t *types.T) ([]byte, error) {
 	case *tree.DEnum:
 		// enum_send: the label's text.
 		return []byte(v.LogicalRep), nil
+	case *tree.DOid:
+		// oid_send, and the object identifier types' (regclass, ...):
+		// the 4-byte number.
+		return binary.BigEndian.AppendUint32(nil, uint32(v.Oid)), nil
 	}
 	if b, ok := encodeDatetimeBinary(tree.UnwrapDOidWrapper(d)); ok {
 		return b, nil
@@ -425,6 +438,17 @@ func DecodeParam(v []byte, t *types.T, format int16, pc tree.ParseContext) (tree
 			}
 			return tree.NewDBytes(tree.DBytes(b)), nil
 		}
+		switch t.Oid() {
+		case oid.T_regclass, oid.T_regtype, oid.T_regnamespace, oid.T_regrole, oid.T_regproc, oid.T_regprocedure:
+			// An object identifier type's text is an OID or a name; a
+			// name is looked up when the statement runs, in its catalog
+			// (sem's evaluation of the parameter).
+			s := string(v)
+			if n, err := strconv.ParseUint(s, 10, 32); err == nil {
+				return tree.NewDOidWithType(oid.Oid(n), t), nil
+			}
+			return tree.NewDString(s), nil
+		}
 		if t.Family() == types.ArrayFamily {
 			// array_in, multidimensional arrays included.
 			return pgarray.Parse(string(v), t.ArrayContents(), func(el string) (tree.Datum, error) {
@@ -504,6 +528,13 @@ func DecodeParam(v []byte, t *types.T, format int16, pc tree.ParseContext) (tree
 		return tree.NewDDate(d), nil
 	case oid.T_numeric:
 		return decodeNumericBinary(v)
+	case oid.T_oid, oid.T_regclass, oid.T_regtype, oid.T_regnamespace, oid.T_regrole, oid.T_regproc, oid.T_regprocedure:
+		// oid_recv: the 4-byte number (an object identifier type's value
+		// prints as a number until cast again by name).
+		if len(v) != 4 {
+			return nil, bad()
+		}
+		return tree.NewDOidWithType(oid.Oid(binary.BigEndian.Uint32(v)), t), nil
 	}
 	if d, ok := decodeDatetimeBinary(v, t.Oid()); ok {
 		if d == nil {
@@ -553,7 +584,8 @@ func TypeSize(t *types.T) int16 {
 	switch t.Oid() {
 	case oid.T_int2:
 		return 2
-	case oid.T_int4, oid.T_float4, oid.T_date:
+	case oid.T_int4, oid.T_float4, oid.T_date,
+		oid.T_oid, oid.T_regclass, oid.T_regtype, oid.T_regnamespace, oid.T_regrole, oid.T_regproc, oid.T_regprocedure:
 		return 4
 	case oid.T_int8, oid.T_float8, oid.T_timestamp, oid.T_timestamptz, oid.T_time:
 		return 8

@@ -148,13 +148,10 @@ func (e *EvalCtx) evalFunc(x *tree.FuncExpr) (tree.Datum, error) {
 func pgTypeOf(e tree.TypedExpr) *types.T {
 	t := e.ResolvedType()
 	if t.Family() == types.IntFamily {
-		switch PGIntWidth(e) {
-		case 16:
-			return types.Int2
-		case 32:
-			return types.Int4
-		}
-		return types.Int
+		return intOfWidth(PGIntWidth(e))
+	}
+	if t.Family() == types.ArrayFamily {
+		return OutputType(e)
 	}
 	return t
 }

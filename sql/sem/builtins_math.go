@@ -127,7 +127,7 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 	}),
 		decFn(numericSqrt),
 	),
-	"cbrt": floatFn(cbrt),
+	"cbrt": floatOnlyFn(cbrt),
 	"exp": append(floatErrFn(func(f float64) (float64, error) { return checkFloat(math.Exp(f), !math.IsInf(f, -1)) }),
 		decFn(numericExp),
 	),
@@ -327,6 +327,18 @@ func checkLogArg(d *apd.Decimal) error {
 // floatFn is a double precision function, also taking integers.
 func floatFn(f func(float64) float64) []tree.Overload {
 	return floatErrFn(func(x float64) (float64, error) { return f(x), nil })
+}
+
+// floatOnlyFn is a function PostgreSQL has for double precision alone
+// (cbrt): a numeric argument is cast to double precision, an implicit
+// cast there. Without an overload of its own, a numeric argument would
+// find the int overload (whose cast PostgreSQL does not make implicitly)
+// as good as the float one: an ambiguous call.
+func floatOnlyFn(f func(float64) float64) []tree.Overload {
+	ovs := floatFn(f)
+	dec := ovs[0]
+	dec.Types = tree.ParamTypes{{Name: "x", Typ: types.Decimal}}
+	return append(ovs, dec)
 }
 
 func floatErrFn(f func(float64) (float64, error)) []tree.Overload {

@@ -132,8 +132,8 @@ func (f fakeSequences) Lastval(e *sem.EvalCtx) (int64, error) {
 
 type fakeCatalog map[string]oid.Oid
 
-func (c fakeCatalog) Regclass(e *sem.EvalCtx, d tree.Datum) (tree.Datum, error) {
-	return tree.NewDOidWithTypeAndName(c[string(tree.MustBeDString(d))], types.RegClass, string(tree.MustBeDString(d))), nil
+func (c fakeCatalog) Reg(e *sem.EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
+	return tree.NewDOidWithTypeAndName(c[string(tree.MustBeDString(d))], t, string(tree.MustBeDString(d))), nil
 }
 
 // TestEvalSeams: the functions of the session, the sequence functions and

@@ -145,6 +145,11 @@ func (e *EvalCtx) Eval(expr tree.TypedExpr) (tree.Datum, error) {
 		return e.Subquery(x, e.Row, false)
 	case *tree.Placeholder:
 		// Before tree.Datum: a Placeholder satisfies that interface too.
+		if d, ok := e.Params[x.Idx].(*tree.DString); ok && IsRegType(x.ResolvedType()) {
+			// A name sent for a regclass (regtype, ...) parameter: looked
+			// up here, in the statement's catalog (Bind has none).
+			return CastDatum(e, d, x.ResolvedType())
+		}
 		return e.Params[x.Idx], nil
 	case tree.Datum:
 		return x, nil
@@ -1043,12 +1048,13 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 	if t.Family() == types.ArrayFamily {
 		return castArray(e, d, t)
 	}
-	switch t.Oid() {
-	case oid.T_regclass:
+	if IsRegType(t) {
 		if e.Catalog == nil {
-			return nil, errors.AssertionFailedf("::regclass outside a statement")
+			return nil, errors.AssertionFailedf("::%s outside a statement", t.SQLStandardName())
 		}
-		return e.Catalog.Regclass(e, d)
+		return e.Catalog.Reg(e, d, t)
+	}
+	switch t.Oid() {
 	case oid.T_oid:
 		if o, ok := d.(*tree.DOid); ok {
 			return tree.NewDOid(o.Oid), nil

@@ -16,7 +16,62 @@ func OutputType(te tree.TypedExpr) *types.T {
 	if _, ok := te.(*tree.DInt); ok && te.ResolvedType().Family() == types.IntFamily && PGIntWidth(te) == 32 {
 		return types.Int4
 	}
+	if te.ResolvedType().Family() == types.ArrayFamily {
+		// ARRAY[1, 2] is an integer[] as well (arrayIntWidth).
+		if w, ok := arrayIntWidth(te); ok {
+			return types.MakeArray(intOfWidth(w))
+		}
+	}
 	return te.ResolvedType()
+}
+
+// arrayIntWidth is the width PostgreSQL gives the elements of an ARRAY
+// constructor of integers: the widest element's (PGIntWidth, so that
+// ARRAY[1, 2] is an int4[] where the checker makes it an int8[]); nested
+// constructors (ARRAY[[1, 2], [3, 4]]) count their elements. False if
+// an element is not an integer.
+func arrayIntWidth(te tree.TypedExpr) (int32, bool) {
+	var elems tree.Exprs
+	switch x := te.(type) {
+	case *tree.Array:
+		elems = x.Exprs
+	case *tree.FuncExpr:
+		if x.Func.FunctionReference != arrayStackDef {
+			return 0, false
+		}
+		elems = x.Exprs
+	default:
+		return 0, false
+	}
+	if len(elems) == 0 {
+		return 0, false
+	}
+	w := int32(0)
+	for _, x := range elems {
+		el, ok := x.(tree.TypedExpr)
+		if !ok {
+			return 0, false
+		}
+		ew := PGIntWidth(el)
+		if el.ResolvedType().Family() != types.IntFamily {
+			if ew, ok = arrayIntWidth(el); !ok {
+				return 0, false
+			}
+		}
+		w = max(w, ew)
+	}
+	return w, true
+}
+
+// intOfWidth is the integer type of a width in bits.
+func intOfWidth(w int32) *types.T {
+	switch w {
+	case 16:
+		return types.Int2
+	case 32:
+		return types.Int4
+	}
+	return types.Int
 }
 
 // PGIntWidth is the width PostgreSQL gives an integer expression: its

@@ -40,7 +40,8 @@ func TypeLen(t *types.T) int {
 		return 1
 	case oid.T_int2:
 		return 2
-	case oid.T_int4, oid.T_oid, oid.T_float4, oid.T_date:
+	case oid.T_int4, oid.T_oid, oid.T_float4, oid.T_date,
+		oid.T_regclass, oid.T_regtype, oid.T_regnamespace, oid.T_regrole, oid.T_regproc, oid.T_regprocedure:
 		return 4
 	case oid.T_int8, oid.T_float8, oid.T_time, oid.T_timestamp, oid.T_timestamptz:
 		return 8
@@ -97,7 +98,9 @@ func FormatType(o oid.Oid, mod int32) string {
 			return "???"
 		}
 	}
-	if t.Family() == types.ArrayFamily {
+	// int2vector and oidvector are arrays to the parser, but types of
+	// their own (not smallint[]) to PostgreSQL.
+	if t.Family() == types.ArrayFamily && o != oid.T_int2vector && o != oid.T_oidvector {
 		return FormatType(t.ArrayContents().Oid(), mod) + "[]"
 	}
 	name, ok := pgTypeNames[o]

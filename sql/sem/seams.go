@@ -4,15 +4,30 @@ import (
 	"time"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/lib/pq/oid"
 )
 
-// Catalog is what evaluation needs of the catalog: the relation a
-// ::regclass cast names. Package sql implements it, once per statement;
-// the builtins it registers that read the catalog (pg_get_indexdef and
-// friends) reach the rest of its implementation through it.
+// Catalog is what evaluation needs of the catalog: the object a cast to
+// one of the object identifier types (regclass, regtype, regnamespace,
+// regrole, regproc, regprocedure) names. Package sql implements it, once
+// per statement; the builtins it registers that read the catalog
+// (pg_get_indexdef and friends) reach the rest of its implementation
+// through it.
 type Catalog interface {
-	// Regclass is d (a name or an OID) cast to regclass.
-	Regclass(e *EvalCtx, d tree.Datum) (tree.Datum, error)
+	// Reg is d (a name or an OID) cast to the object identifier type t
+	// (IsRegType): the object's OID, carrying the name it prints as.
+	Reg(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error)
+}
+
+// IsRegType reports whether t is one of PostgreSQL's object identifier
+// alias types, whose values are OIDs read and printed as names.
+func IsRegType(t *types.T) bool {
+	switch t.Oid() {
+	case oid.T_regclass, oid.T_regtype, oid.T_regnamespace, oid.T_regrole, oid.T_regproc, oid.T_regprocedure:
+		return true
+	}
+	return false
 }
 
 // Sequences are the sequences the sequence functions (nextval, currval,
