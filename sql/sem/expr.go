@@ -1125,6 +1125,13 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 			}
 			v = int64(f)
 		case *tree.DDecimal:
+			switch x.Form {
+			case apd.NaN, apd.NaNSignaling:
+				return nil, pgerror.Newf(pgerror.CodeFeatureNotSupported, "cannot convert NaN to %s", t.SQLStandardName())
+			case apd.Infinite:
+				// PostgreSQL's numeric_int4 and numeric_int8: 0A000.
+				return nil, pgerror.Newf(pgerror.CodeFeatureNotSupported, "cannot convert infinity to %s", t.SQLStandardName())
+			}
 			var r apd.Decimal
 			if _, err := tree.ExactCtx.RoundToIntegralValue(&r, &x.Decimal); err != nil {
 				return nil, err
