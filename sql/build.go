@@ -593,7 +593,7 @@ func (b *builder) typeCheckResolved(expr tree.Expr, cols []resultColumn, desired
 		if cerr := sem.CastInputError(expr, err); cerr != nil {
 			return nil, cerr
 		}
-		return nil, sem.CallDoesNotExist(b.ctx, &b.sema, expr, sem.OperatorDoesNotExist(sem.WithParserCode(err)))
+		return nil, sem.TypeMismatch(sem.CallDoesNotExist(b.ctx, &b.sema, expr, sem.OperatorDoesNotExist(sem.WithParserCode(err))))
 	}
 	return sem.JSONSemantics(sem.PGSemantics(te))
 }

@@ -90,3 +90,23 @@ func decodeFloat(b []byte, marker byte, mask uint64, what string) ([]byte, float
 	}
 	return b[1+floatPayloadLen:], f, nil
 }
+
+// EncodeFloatValue appends f for a stored value: EncodeFloatAscending's
+// encoding, except that -0 keeps its sign (PostgreSQL stores and prints
+// -0), in the one payload EncodeFloatAscending never writes. Keys do
+// not tell -0 from +0, which are equal.
+func EncodeFloatValue(b []byte, f float64) []byte {
+	if f == 0 && math.Signbit(f) {
+		return binary.BigEndian.AppendUint64(append(b, floatAsc), negZeroKey)
+	}
+	return EncodeFloatAscending(b, f)
+}
+
+// DecodeFloatValue decodes a value written by EncodeFloatValue (or by
+// EncodeFloatAscending).
+func DecodeFloatValue(b []byte) (rest []byte, f float64, err error) {
+	if len(b) >= 1+floatPayloadLen && b[0] == floatAsc && binary.BigEndian.Uint64(b[1:]) == negZeroKey {
+		return b[1+floatPayloadLen:], math.Copysign(0, -1), nil
+	}
+	return DecodeFloatAscending(b)
+}

@@ -77,3 +77,20 @@ func TestFloatDecodeErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestFloatValueKeepsNegativeZero: a stored value keeps -0's sign, and
+// decodes what EncodeFloatAscending wrote as before.
+func TestFloatValueKeepsNegativeZero(t *testing.T) {
+	for _, f := range []float64{math.Copysign(0, -1), 0, -1.5, math.Inf(1), math.NaN()} {
+		rest, got, err := DecodeFloatValue(append(EncodeFloatValue(nil, f), 'x'))
+		if err != nil || string(rest) != "x" || math.Float64bits(got) != math.Float64bits(f) && !(f != f && got != got) {
+			t.Errorf("%v: decoded %v (rest %q, err %v)", f, got, rest, err)
+		}
+		if _, got, err := DecodeFloatValue(EncodeFloatAscending(nil, f)); err != nil || got != f && f == f {
+			t.Errorf("%v from the key encoding: %v, %v", f, got, err)
+		}
+	}
+	if _, _, err := DecodeFloatAscending(EncodeFloatValue(nil, math.Copysign(0, -1))); err == nil {
+		t.Errorf("a key decoder accepted -0")
+	}
+}

@@ -104,6 +104,12 @@ func appendText(dst []byte, d tree.Datum, t *types.T, st Style) []byte {
 			return append(dst, formatDate(t, st.DateStyle)...)
 		}
 	case *tree.DDecimal:
+		if v.Negative && v.Form == apd.Finite && v.IsZero() {
+			// numeric has no -0 (-0.04 rounded to one digit is 0.0).
+			var z apd.Decimal
+			z.Abs(&v.Decimal)
+			return append(dst, z.Text('f')...)
+		}
 		return append(dst, v.Decimal.Text('f')...)
 	case *tree.DOid:
 		// An object identifier type (regclass, regtype, ...) prints the

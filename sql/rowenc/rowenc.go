@@ -293,11 +293,14 @@ func columnByID(d *catalog.TableDescriptor, id uint32, from int) (int, bool) {
 // EncodeValueDatum encodes d for a row value. It is the key encoding,
 // except for decimals: the key encoding normalizes them (2.50 = 2.5, as
 // equality wants), while a stored value keeps its scale, as PostgreSQL's
-// numeric does.
+// numeric does; and for floats, whose -0 a value keeps.
 func EncodeValueDatum(b []byte, d tree.Datum) ([]byte, error) {
 	switch v := d.(type) {
 	case *tree.DDecimal:
 		return encoding.EncodeStringAscending(b, v.Decimal.String()), nil
+	case *tree.DFloat:
+		// -0 is kept, which the key encoding makes +0.
+		return encoding.EncodeFloatValue(b, float64(*v)), nil
 	case *tree.DJSON:
 		return encodeJSONValue(b, v), nil
 	}
@@ -347,6 +350,13 @@ func DecodeValueDatum(b []byte, t *types.T) ([]byte, tree.Datum, error) {
 			return rest, tree.DNull, nil
 		}
 		return decodeIntervalValue(b)
+	}
+	if t.Family() == types.FloatFamily {
+		if rest, null := encoding.DecodeIfNull(b); null {
+			return rest, tree.DNull, nil
+		}
+		rest, v, err := encoding.DecodeFloatValue(b)
+		return rest, tree.NewDFloat(tree.DFloat(v)), err
 	}
 	return DecodeDatum(b, t)
 }

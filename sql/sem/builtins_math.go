@@ -27,11 +27,8 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 			return tree.NewDInt(v), nil
 		}),
 		numFn(types.Float, func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
-			v := *a[0].(*tree.DFloat)
-			if v < 0 {
-				v = -v
-			}
-			return tree.NewDFloat(v), nil
+			// math.Abs: abs(-0) is 0.
+			return tree.NewDFloat(tree.DFloat(math.Abs(float64(*a[0].(*tree.DFloat))))), nil
 		}),
 		numFn(types.Decimal, func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
 			r := &tree.DDecimal{}

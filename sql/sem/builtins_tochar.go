@@ -22,10 +22,10 @@ import (
 var _ = RegisterFamily(map[string][]tree.Overload{
 	"to_char": append(numToCharFns(),
 		stableFn(types.String, func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
-			return toChar(timeFields(a[0].(*tree.DTimestamp).Time, false), string(tree.MustBeDString(a[1])))
+			return toCharTime(a[0].(*tree.DTimestamp).Time, false, a[1])
 		}, types.Timestamp, types.String),
 		stableFn(types.String, func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
-			return toChar(timeFields(a[0].(*tree.DTimestampTZ).Time.In(e.GetLocation()), true), string(tree.MustBeDString(a[1])))
+			return toCharTime(a[0].(*tree.DTimestampTZ).Time.In(e.GetLocation()), true, a[1])
 		}, types.TimestampTZ, types.String),
 		// A date, which PostgreSQL casts to timestamptz for this.
 		stableFn(types.String, func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
@@ -33,7 +33,7 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 			if err != nil {
 				return nil, err
 			}
-			return toChar(timeFields(t, true), string(tree.MustBeDString(a[1])))
+			return toCharTime(t, true, a[1])
 		}, types.Date, types.String),
 		stableFn(types.String, func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
 			return toChar(intervalFields(a[0].(*tree.DInterval).Duration), string(tree.MustBeDString(a[1])))
@@ -47,6 +47,31 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 		return timeToDate(t)
 	}, types.String, types.String)},
 })
+
+// toCharTime is to_char of a timestamp: NULL for an infinite one, as
+// in PostgreSQL.
+func toCharTime(t time.Time, tz bool, format tree.Datum) (tree.Datum, error) {
+	if !isFiniteTime(t) {
+		return tree.DNull, nil
+	}
+	return toChar(timeFields(t, tz), string(tree.MustBeDString(format)))
+}
+
+// bcYear is how to_char prints a year of a timestamp: BC years by
+// their number (formatting.c's ADJUST_YEAR), an interval's as it is.
+// year is the year of the era (-1 is 1 BC) or, with astronomical, the
+// ISO year (0 is 1 BC).
+func (f dtFields) bcYear(year int64, astronomical bool) int64 {
+	switch {
+	case f.interval:
+		return year
+	case astronomical && year <= 0:
+		return 1 - year
+	case year < 0:
+		return -year
+	}
+	return year
+}
 
 // toTimestampText is to_timestamp(text, text).
 func toTimestampText(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
@@ -238,23 +263,32 @@ func formatKeyword(f dtFields, k string, fm bool) (string, int64) {
 	}
 	switch strings.ToUpper(k) {
 	case "YYYY":
-		return pad(f.year, 4, fm), f.year
+		y := f.bcYear(f.year, false)
+		return pad(y, 4, fm), y
 	case "Y,YYY":
-		return fmt.Sprintf("%d,%03d", f.year/1000, f.year%1000), f.year
+		y := f.bcYear(f.year, false)
+		return fmt.Sprintf("%d,%03d", y/1000, y%1000), y
 	case "YYY":
-		return pad(f.year%1000, 3, fm), f.year % 1000
+		y := f.bcYear(f.year, false)
+		return pad(y%1000, 3, fm), y % 1000
 	case "YY":
-		return pad(f.year%100, 2, fm), f.year % 100
+		y := f.bcYear(f.year, false)
+		return pad(y%100, 2, fm), y % 100
 	case "Y":
-		return pad(f.year%10, 1, fm), f.year % 10
+		y := f.bcYear(f.year, false)
+		return pad(y%10, 1, fm), y % 10
 	case "IYYY":
-		return pad(f.isoYear, 4, fm), f.isoYear
+		y := f.bcYear(f.isoYear, true)
+		return pad(y, 4, fm), y
 	case "IYY":
-		return pad(f.isoYear%1000, 3, fm), f.isoYear % 1000
+		y := f.bcYear(f.isoYear, true)
+		return pad(y%1000, 3, fm), y % 1000
 	case "IY":
-		return pad(f.isoYear%100, 2, fm), f.isoYear % 100
+		y := f.bcYear(f.isoYear, true)
+		return pad(y%100, 2, fm), y % 100
 	case "I":
-		return pad(f.isoYear%10, 1, fm), f.isoYear % 10
+		y := f.bcYear(f.isoYear, true)
+		return pad(y%10, 1, fm), y % 10
 	case "MM":
 		return pad(f.month, 2, fm), f.month
 	case "DD":

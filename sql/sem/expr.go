@@ -191,6 +191,11 @@ func (e *EvalCtx) Eval(expr tree.TypedExpr) (tree.Datum, error) {
 		if err != nil {
 			return nil, err
 		}
+		if _, ok := d.(*tree.DFloat); ok && inner.ResolvedType().Oid() == oid.T_float4 && x.ResolvedType().Family() == types.StringFamily {
+			// A float4 is a DFloat like a float8: its text is its
+			// own shortest form, which only its type tells.
+			d = tree.NewDString(string(pgformat.EncodeTextAs(d, types.Float4, e.OutStyle())))
+		}
 		return castExplicit(e, d, inner.ResolvedType(), x.ResolvedType())
 	case *tree.CoalesceExpr:
 		for i := range x.Exprs {
@@ -305,12 +310,41 @@ func (e *EvalCtx) Compare(a, b tree.Datum) (int, error) {
 	if c, ok := compareJSON(a, b); ok {
 		return c, nil
 	}
+	if c, ok := compareNaN(a, b); ok {
+		return c, nil
+	}
 	if la, ok := a.(*tree.DArray); ok {
 		if ra, ok := b.(*tree.DArray); ok {
 			return e.compareArrays(la, ra)
 		}
 	}
 	return a.Compare(e.Ctx, e, b)
+}
+
+// compareNaN orders a NaN float or numeric as PostgreSQL does, above
+// every other value (and Infinity) and equal to itself; CockroachDB's
+// datums put it below all. ok is false when neither is NaN.
+func compareNaN(a, b tree.Datum) (c int, ok bool) {
+	an, bn := isNaN(a), isNaN(b)
+	switch {
+	case !an && !bn:
+		return 0, false
+	case an && bn:
+		return 0, true
+	case an:
+		return 1, true
+	}
+	return -1, true
+}
+
+func isNaN(d tree.Datum) bool {
+	switch v := d.(type) {
+	case *tree.DFloat:
+		return math.IsNaN(float64(*v))
+	case *tree.DDecimal:
+		return v.Form == apd.NaN || v.Form == apd.NaNSignaling
+	}
+	return false
 }
 
 func (e *EvalCtx) evalComparison(x *tree.ComparisonExpr) (tree.Datum, error) {
@@ -1117,6 +1151,13 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 			}
 			v = int64(f)
 		case *tree.DDecimal:
+			switch x.Form {
+			case apd.NaN, apd.NaNSignaling:
+				return nil, pgerror.Newf(pgerror.CodeFeatureNotSupported, "cannot convert NaN to %s", t.SQLStandardName())
+			case apd.Infinite:
+				// PostgreSQL's numeric_int4 and numeric_int8: 0A000.
+				return nil, pgerror.Newf(pgerror.CodeFeatureNotSupported, "cannot convert infinity to %s", t.SQLStandardName())
+			}
 			var r apd.Decimal
 			if _, err := tree.ExactCtx.RoundToIntegralValue(&r, &x.Decimal); err != nil {
 				return nil, err
@@ -1346,13 +1387,15 @@ func limitNumeric(d *tree.DDecimal, t *types.T) (tree.Datum, error) {
 }
 
 // concatArrays is || on arrays (or an array and an element): a NULL array
-// adds nothing, as in PostgreSQL's array_cat.
+// adds nothing, as in PostgreSQL's array_cat and array_append.
 func concatArrays(l, r tree.Datum, lt, rt, t *types.T) (tree.Datum, error) {
-	if l == tree.DNull && r == tree.DNull {
-		return tree.DNull, nil
-	}
 	elem := FlatArrayType(t).ArrayContents()
 	lArr, rArr := lt.Family() == types.ArrayFamily, rt.Family() == types.ArrayFamily
+	if l == tree.DNull && r == tree.DNull && lArr == rArr {
+		// Two NULL arrays; a NULL array and a NULL element are array_append's
+		// {NULL}.
+		return tree.DNull, nil
+	}
 	switch {
 	case lArr && rArr:
 		if l == tree.DNull {

@@ -59,6 +59,11 @@ func evalJSONBinary(sym treebin.BinaryOperatorSymbol, l, r tree.Datum) (tree.Dat
 		switch k := r.(type) {
 		case *tree.DInt:
 			v = pgjson.Index(j, int(*k))
+			if pgjson.IsScalar(j) && (*k == 0 || *k == -1) {
+				// PostgreSQL stores a scalar as a one-element array
+				// and its -> finds the scalar there.
+				v = j
+			}
 		default:
 			if j.Type() == json.ObjectJSONType {
 				v = pgjson.Field(j, DatumText(r))

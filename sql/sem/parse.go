@@ -62,7 +62,13 @@ func InvalidInput(t *types.T, value string) error {
 	if t.Family() == types.EnumFamily && t.TypeMeta.Name != nil {
 		return pgerror.Newf(pgerror.CodeInvalidTextRepresentation, "invalid input value for enum %s: %q", t.TypeMeta.Name.Name, value)
 	}
-	return pgerror.Newf(pgerror.CodeInvalidTextRepresentation, "invalid input syntax for type %s: %q", t.SQLStandardName(), value)
+	code := pgerror.CodeInvalidTextRepresentation
+	switch t.Family() {
+	case types.DateFamily, types.TimestampFamily, types.TimestampTZFamily, types.TimeFamily, types.TimeTZFamily, types.IntervalFamily:
+		// The date/time input functions' code (invalid_datetime_format).
+		code = codeInvalidDatetimeFormat
+	}
+	return pgerror.Newf(code, "invalid input syntax for type %s: %q", t.SQLStandardName(), value)
 }
 
 func ParseExpr(sql string) (tree.Expr, error) {

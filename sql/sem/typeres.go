@@ -651,7 +651,17 @@ func (pgSemantics) VisitPost(e tree.Expr) tree.Expr {
 		if s := u.Operator.Symbol; (s == tree.UnarySqrt || s == tree.UnaryCbrt) && u.ResolvedType().Oid() != oid.T_float8 {
 			return tree.NewTypedUnaryExpr(u.Operator, tree.NewTypedCastExpr(u.TypedInnerExpr(), types.Float), types.Float)
 		}
+		if u.Operator.Symbol == tree.UnaryMinus && u.TypedInnerExpr().ResolvedType().Oid() == oid.T_float4 && u.ResolvedType().Oid() != oid.T_float4 {
+			// -float4 is a float4 (float4um).
+			return tree.NewTypedUnaryExpr(u.Operator, u.TypedInnerExpr(), types.Float4)
+		}
 		return e
+	}
+	if f, ok := e.(*tree.FuncExpr); ok && len(f.Exprs) == 1 && strings.EqualFold(f.Func.String(), "abs") &&
+		f.Exprs[0].(tree.TypedExpr).ResolvedType().Oid() == oid.T_float4 && f.ResolvedType().Oid() != oid.T_float4 {
+		// abs(float4) is a float4 (float4abs); the float8 overload's
+		// result is exact, and only its type changes.
+		return tree.NewTypedCastExpr(f, types.Float4)
 	}
 	x, ok := e.(*tree.BinaryExpr)
 	if !ok {
