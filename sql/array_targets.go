@@ -34,58 +34,6 @@ var arrayTypeWords = map[string]bool{
 	"json": true, "jsonb": true, "interval": true, "name": true, "oid": true,
 }
 
-type arrTok struct {
-	start, end int
-	// text: a word in lower case, a quoted identifier as `"`, any other
-	// literal as `'`, punctuation as itself.
-	text string
-}
-
-// lexArrayTokens splits query into tokens, as the lexer would for the
-// purposes here (strings, quoted identifiers and comments whole).
-func lexArrayTokens(query string) []arrTok {
-	var toks []arrTok
-	for i := 0; i < len(query); {
-		c := query[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
-			i++
-		case c == '-' && strings.HasPrefix(query[i:], "--"):
-			j := strings.IndexByte(query[i:], '\n')
-			if j < 0 {
-				j = len(query) - i
-			}
-			i += j
-		case c == '/' && strings.HasPrefix(query[i:], "/*"):
-			i = skipBlockComment(query, i)
-		case c == '\'' || c == '"':
-			escapes := c == '\'' && i > 0 && (query[i-1] == 'e' || query[i-1] == 'E') && (i < 2 || !identByte(query[i-2]))
-			j, _ := skipQuoted(query, i, escapes)
-			toks = append(toks, arrTok{i, j, string(c)})
-			i = j
-		case c == '$' && (i == 0 || !identByte(query[i-1])) && dollarTag.MatchString(query[i:]):
-			tag := dollarTag.FindString(query[i:])
-			end := len(query)
-			if j := strings.Index(query[i+len(tag):], tag); j >= 0 {
-				end = i + len(tag) + j + len(tag)
-			}
-			toks = append(toks, arrTok{i, end, "'"})
-			i = end
-		case identByte(c):
-			j := i
-			for j < len(query) && (identByte(query[j]) || query[j] == '$') {
-				j++
-			}
-			toks = append(toks, arrTok{i, j, strings.ToLower(query[i:j])})
-			i = j
-		default:
-			toks = append(toks, arrTok{i, i + 1, string(c)})
-			i++
-		}
-	}
-	return toks
-}
-
 // mayHaveArrayTargets is a cheap test for text rewriteArrayTargets may
 // change: a "[" at all.
 func mayHaveArrayTargets(query string) bool { return strings.IndexByte(query, '[') >= 0 }
@@ -93,7 +41,7 @@ func mayHaveArrayTargets(query string) bool { return strings.IndexByte(query, '[
 // rewriteArrayTargets rewrites query as described above, and returns the
 // subscripts' texts of the rewritten targets.
 func rewriteArrayTargets(query string) (string, []string) {
-	toks := lexArrayTokens(query)
+	toks := rewriteTokens(query)
 	type edit struct {
 		start, end int
 		ins        string

@@ -94,88 +94,55 @@ func rewriteVariadic(query string) (string, []variadicParam, error) {
 		edits = append(edits, edit{at: lastEnd, ins: ")"})
 		stack[len(stack)-1].open = false
 	}
-	for i := 0; i < len(query); {
-		c := query[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
-			i++
-		case c == '-' && strings.HasPrefix(query[i:], "--"):
-			j := strings.IndexByte(query[i:], '\n')
-			if j < 0 {
-				j = len(query) - i
-			}
-			i += j
-		case c == '/' && strings.HasPrefix(query[i:], "/*"):
-			i = skipBlockComment(query, i)
-		case c == '\'' || c == '"':
-			escapes := c == '\'' && i > 0 && (query[i-1] == 'e' || query[i-1] == 'E') && (i < 2 || !identByte(query[i-2]))
-			j, _ := skipQuoted(query, i, escapes)
-			push(string(c), j)
-			i = j
-		case c == '$' && (i == 0 || !identByte(query[i-1])) && dollarTag.MatchString(query[i:]):
-			tag := dollarTag.FindString(query[i:])
-			end := len(query)
-			if j := strings.Index(query[i+len(tag):], tag); j >= 0 {
-				end = i + len(tag) + j + len(tag)
-			}
-			push("'", end)
-			i = end
-		case identByte(c):
-			j := i
-			for j < len(query) && identByte(query[j]) {
-				j++
-			}
-			word := strings.ToLower(query[i:j])
+	for _, t := range rewriteTokens(query) {
+		switch c := t.text; {
+		case c == "'" || c == `"`:
+			push(c, t.end)
+		case identByte(c[0]):
+			word := c
 			top := len(stack) - 1
 			switch {
 			case word == "variadic" && top >= 0 && stack[top].call && !stack[top].open && (hist[3] == "(" || hist[3] == ","):
-				edits = append(edits, edit{at: i, del: j - i, ins: variadicFn + "("})
+				edits = append(edits, edit{at: t.start, del: t.end - t.start, ins: variadicFn + "("})
 				stack[top].open = true
 			case word == "variadic" && top >= 0 && stack[top].params && (hist[3] == "(" || hist[3] == ","):
-				edits = append(edits, edit{at: i, del: j - i, ins: "IN"})
+				edits = append(edits, edit{at: t.start, del: t.end - t.start, ins: "IN"})
 				params = append(params, variadicParam{stmt: stmt, param: stack[top].param})
 			case word == "order" && top >= 0 && stack[top].open:
 				closeOpen()
 			}
-			push(word, j)
-			i = j
-		case c == '(':
+			push(word, t.end)
+		case c == "(":
 			call := isCallParen(hist, stmtFirst)
 			stack = append(stack, variadicParen{call: call, params: !call && isParamsParen(hist, stmtFirst)})
-			push("(", i+1)
-			i++
-		case c == '[':
+			push("(", t.end)
+		case c == "[":
 			stack = append(stack, variadicParen{})
-			push("[", i+1)
-			i++
-		case c == ')' || c == ']':
+			push("[", t.end)
+		case c == ")" || c == "]":
 			if n := len(stack); n > 0 {
 				if stack[n-1].open {
 					closeOpen()
 				}
 				stack = stack[:n-1]
 			}
-			push(string(c), i+1)
-			i++
-		case c == ',':
+			push(c, t.end)
+		case c == ",":
 			if n := len(stack); n > 0 && stack[n-1].params {
 				stack[n-1].param++
 			}
 			if n := len(stack); n > 0 && stack[n-1].open {
 				return "", nil, pgerror.WithPosition(pgerror.New(pgerror.CodeSyntaxError, `syntax error at or near ","`),
-					utf8.RuneCountInString(query[:i])+1)
+					utf8.RuneCountInString(query[:t.start])+1)
 			}
-			push(",", i+1)
-			i++
-		case c == ';':
+			push(",", t.end)
+		case c == ";":
 			if stmtFirst != "" {
 				stmt++
 			}
 			stack, hist, stmtFirst = nil, [4]string{}, ""
-			i++
 		default:
-			push(string(c), i+1)
-			i++
+			push(c, t.end)
 		}
 	}
 	if len(edits) == 0 {
