@@ -63,7 +63,7 @@ func (b *builder) underWith(with *tree.With, build func() (planNode, error)) (pl
 	if err != nil {
 		return nil, err
 	}
-	return finishWith(p, b.names.written, dmls)
+	return finishWith(p, b.names.written, dmls), nil
 }
 
 // buildSelect plans a SELECT (or VALUES) statement.

@@ -85,6 +85,9 @@ type runner struct {
 	// writes, which its scans read at (reader): a statement with
 	// data-modifying WITH queries (with_dml.go).
 	snap kvapi.Snapshot
+	// sharedWrites are the relations more than one part of such a
+	// statement writes (runner.changedByStatement).
+	sharedWrites map[uint32]bool
 }
 
 // reader is the transaction the statement's scans read through: at the

@@ -523,6 +523,12 @@ func (n *updateNode) next(r *runner) (tree.Datums, error) {
 		if !first {
 			continue
 		}
+		if changed, err := r.changedByStatement(n.desc, row); err != nil || changed {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
 		newRow := append(tree.Datums{}, row...)
 		if !n.precomputed {
 			if values, err = n.setValues(r, joinedRow); err != nil {
@@ -610,6 +616,12 @@ func (n *deleteNode) next(r *runner) (tree.Datums, error) {
 			return nil, err
 		}
 		if !first {
+			continue
+		}
+		if changed, err := r.changedByStatement(n.desc, row); err != nil || changed {
+			if err != nil {
+				return nil, err
+			}
 			continue
 		}
 		if err := deleteRow(n.desc, r, row); err != nil {

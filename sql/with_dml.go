@@ -1,11 +1,14 @@
 package sql
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
+	"github.com/meridiandb/meridian/sql/catalog"
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
+	"github.com/meridiandb/meridian/sql/rowenc"
 )
 
 // Data-modifying statements in WITH (PostgreSQL's "WITH d AS (DELETE ...
@@ -21,10 +24,10 @@ import (
 // WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM t still sees the
 // rows d deleted, as in PostgreSQL. The checks that must see the latest
 // (a key taken, a foreign key's row) read past the snapshot, as
-// PostgreSQL's do. Two parts that write the same relation are refused
-// (0A000): PostgreSQL lets them run in an order it does not promise, and
-// here the second would not skip a row the first changed, as PostgreSQL's
-// does.
+// PostgreSQL's do. Two parts may write the same relation: PostgreSQL runs
+// them in an order it does not promise, and an UPDATE or DELETE skips a
+// row another part of the statement changed already (only one of the
+// changes takes place); so do they here (runner.changedByStatement).
 
 // dmlCTE is a data-modifying WITH query, planned: its plan, RETURNING's
 // columns, the relation it writes and, once run, its rows.
@@ -73,27 +76,36 @@ func (b *builder) planDMLCTE(name string, stmt tree.Statement) (*dmlCTE, error) 
 	return d, nil
 }
 
-// finishWith checks the statement main, planned under the data-modifying
-// WITH queries dmls, which writes the relation written (0: none), and
-// puts them before it (see the file comment).
-func finishWith(main planNode, written uint32, dmls []*dmlCTE) (planNode, error) {
-	for i, d := range dmls {
-		if d.target == written {
-			return nil, pgerror.Unsupported("a statement that modifies a table that its WITH query %q also modifies is not supported yet", d.name)
-		}
-		for _, o := range dmls[:i] {
-			if o.target == d.target {
-				return nil, pgerror.Unsupported("WITH queries %q and %q that modify the same table are not supported yet", o.name, d.name)
+// finishWith puts the data-modifying WITH queries dmls before the
+// statement main they head, which writes the relation written (0: none),
+// and notes the relations more than one of them writes (see the file
+// comment).
+func finishWith(main planNode, written uint32, dmls []*dmlCTE) planNode {
+	count := map[uint32]int{}
+	if written != 0 {
+		count[written]++
+	}
+	for _, d := range dmls {
+		count[d.target]++
+	}
+	var shared map[uint32]bool
+	for id, n := range count {
+		if n > 1 {
+			if shared == nil {
+				shared = map[uint32]bool{}
 			}
+			shared[id] = true
 		}
 	}
-	return &withDMLNode{dmls: dmls, main: main}, nil
+	return &withDMLNode{dmls: dmls, main: main, shared: shared}
 }
 
 // withDMLNode runs the data-modifying WITH queries, then the statement.
 type withDMLNode struct {
-	dmls    []*dmlCTE
-	main    planNode
+	dmls []*dmlCTE
+	main planNode
+	// shared are the relations more than one part writes.
+	shared  map[uint32]bool
 	started bool
 }
 
@@ -119,6 +131,7 @@ func (n *withDMLNode) next(r *runner) (tree.Datums, error) {
 		if r.snap = s.Snapshot(); r.snap == nil {
 			return nil, pgerror.Unsupported("data-modifying WITH queries are not supported on this transaction (it cannot read at a snapshot of its own writes)")
 		}
+		r.sharedWrites = n.shared
 		for _, d := range n.dmls {
 			if err := d.run(r); err != nil {
 				return nil, err
@@ -150,4 +163,28 @@ func (n *dmlCTEScanNode) next(r *runner) (tree.Datums, error) {
 	}
 	n.i++
 	return n.d.rows[n.i-1], nil
+}
+
+// changedByStatement reports whether the row of table d, which an UPDATE
+// or DELETE read at the statement's snapshot, was changed since by
+// another part of the statement: then, as in PostgreSQL, it is not
+// changed again. Only a relation more than one part writes needs the
+// look (a second read of the row).
+func (r *runner) changedByStatement(d *catalog.TableDescriptor, row tree.Datums) (bool, error) {
+	if !r.sharedWrites[d.ID] {
+		return false, nil
+	}
+	key, err := rowenc.RowKey(d, row)
+	if err != nil {
+		return false, err
+	}
+	then, err := r.reader().Get(r.ctx, key)
+	if err != nil {
+		return false, err
+	}
+	now, err := r.txn.Get(r.ctx, key)
+	if err != nil {
+		return false, err
+	}
+	return !bytes.Equal(then, now) || (then == nil) != (now == nil), nil
 }
