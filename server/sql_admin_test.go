@@ -470,8 +470,12 @@ func TestSQLScatterMovesReplicas(t *testing.T) {
 		t.Fatalf("SCATTER FROM (15) TO (25): %q (%v), want the ranges at /10 and /20", scattered, rows.Err())
 	}
 	for q, code := range map[string]string{
-		"ALTER TABLE sc SCATTER FROM (25) TO (15)":  "22023",
-		"ALTER TABLE sc SCATTER FROM ('a') TO (15)": "42804",
+		"ALTER TABLE sc SCATTER FROM (25) TO (15)": "22023",
+		// FROM and TO are read as the rows of one VALUES, whose quoted
+		// literal takes the type of the column's other value, as in
+		// PostgreSQL: 'a' is not an integer.
+		"ALTER TABLE sc SCATTER FROM ('a') TO (15)":  "22P02",
+		"ALTER TABLE sc SCATTER FROM (true) TO (15)": "42804",
 	} {
 		_, err := conn.Exec(ctx, q)
 		if pe := (*pgconn.PgError)(nil); !errors.As(err, &pe) || pe.Code != code {
