@@ -121,13 +121,9 @@ func regexpReplace(a tree.Datums, flags string, start, n int64) (tree.Datum, err
 			n = 0
 		}
 	}
-	// The byte offset of character start.
-	off := len(s)
-	for i := range s {
-		if start--; start == 0 {
-			off = i
-			break
-		}
+	off, ok := charOffset(s, start)
+	if !ok {
+		return tree.NewDString(s), nil
 	}
 	var b strings.Builder
 	b.WriteString(s[:off])
@@ -171,6 +167,19 @@ func regexpReplace(a tree.Datums, flags string, start, n int64) (tree.Datum, err
 	}
 	b.WriteString(s[last:])
 	return tree.NewDString(b.String()), nil
+}
+
+// charOffset is the byte offset in s of character start (1 first), where
+// a search from it begins (seeing the text before it, as in PostgreSQL);
+// ok is false past the end (the position right after the last character
+// still counts).
+func charOffset(s string, start int64) (int, bool) {
+	for i := range s {
+		if start--; start == 0 {
+			return i, true
+		}
+	}
+	return len(s), start == 1
 }
 
 // regexpMatch is regexp_match: the first match's subexpressions (or the
@@ -271,12 +280,12 @@ func regexpCount(a tree.Datums, start int64, flags string) (tree.Datum, error) {
 	if global {
 		return nil, errNoGlobal("regexp_count()")
 	}
-	r := []rune(string(tree.MustBeDString(a[0])))
-	if start > int64(len(r)) {
+	s := string(tree.MustBeDString(a[0]))
+	off, ok := charOffset(s, start)
+	if !ok {
 		return tree.NewDInt(0), nil
 	}
-	// As PostgreSQL, the search sees only the text from start.
-	ms, err := re.matches(string(r[start-1:]), 0, true, false, 0)
+	ms, err := re.matches(s, off, true, false, 0)
 	return tree.NewDInt(tree.DInt(len(ms))), err
 }
 
@@ -342,12 +351,12 @@ func regexpSubstrFns() []tree.Overload {
 		if global {
 			return nil, errNoGlobal("regexp_substr()")
 		}
-		r := []rune(string(tree.MustBeDString(a[0])))
-		if start > int64(len(r)) {
+		s := string(tree.MustBeDString(a[0]))
+		off, ok := charOffset(s, start)
+		if !ok {
 			return tree.DNull, nil
 		}
-		s := string(r[start-1:])
-		ms, err := re.matches(s, 0, true, false, int(min(n, 1<<30)))
+		ms, err := re.matches(s, off, true, false, int(min(n, 1<<30)))
 		if err != nil {
 			return nil, err
 		}
@@ -408,12 +417,12 @@ func regexpInstrFns() []tree.Overload {
 		if global {
 			return nil, errNoGlobal("regexp_instr()")
 		}
-		r := []rune(string(tree.MustBeDString(a[0])))
-		if start > int64(len(r)) {
+		s := string(tree.MustBeDString(a[0]))
+		off, ok := charOffset(s, start)
+		if !ok {
 			return tree.NewDInt(0), nil
 		}
-		s := string(r[start-1:])
-		ms, err := re.matches(s, 0, true, false, int(min(n, 1<<30)))
+		ms, err := re.matches(s, off, true, false, int(min(n, 1<<30)))
 		if err != nil {
 			return nil, err
 		}
@@ -425,7 +434,7 @@ func regexpInstrFns() []tree.Overload {
 			return tree.NewDInt(0), nil
 		}
 		pos := m[2*sub+end]
-		return tree.NewDInt(tree.DInt(start + int64(utf8.RuneCountInString(s[:pos])))), nil
+		return tree.NewDInt(tree.DInt(1 + utf8.RuneCountInString(s[:pos]))), nil
 	}
 	var ovs []tree.Overload
 	for k := 2; k <= len(params); k++ {

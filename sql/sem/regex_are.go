@@ -150,6 +150,10 @@ type areProgram struct {
 	lookback  bool   // a match depends on the text before where a search starts
 	longest   bool   // PostgreSQL prefers the longest match of the whole RE
 	global    bool   // the flag g
+	// shortest, for a non-greedy whole RE (which PostgreSQL matches as
+	// short as it can), is the RE with every quantifier non-greedy: its
+	// match gives the extent of PostgreSQL's.
+	shortest string
 }
 
 // translateARE translates pattern under flags.
@@ -202,12 +206,20 @@ func translateARE(pattern, flags string) (*areProgram, error) {
 		// Only an unmatched ) stops the top-level RE early.
 		return nil, errRegex(reParen)
 	}
-	b.WriteString(out)
-	prog.expr = b.String()
+	prefix := b.String()
+	prog.expr = prefix + out
 	prog.groups = p.ngroups
 	prog.backtrack = p.backtrack
 	prog.lookback = p.lookback
 	prog.longest = greed >= 0
+	if !prog.longest {
+		q := &areParser{src: src, f: f}
+		short, _, err := q.regex(true)
+		if err != nil {
+			return nil, err
+		}
+		prog.shortest = prefix + short
+	}
 	return prog, nil
 }
 
@@ -539,6 +551,7 @@ func litRune(r rune) string {
 func (p *areParser) escapeValue(c rune) (rune, bool, error) {
 	hex := func(min, max int) (rune, error) {
 		v, n := rune(0), 0
+	digits:
 		for n < max && p.pos < len(p.src) {
 			d := p.src[p.pos]
 			var x rune
@@ -550,8 +563,7 @@ func (p *areParser) escapeValue(c rune) (rune, bool, error) {
 			case d >= 'A' && d <= 'F':
 				x = d - 'A' + 10
 			default:
-				n = max // stop
-				continue
+				break digits
 			}
 			v = v*16 + x
 			if v > unicode.MaxRune {

@@ -7,7 +7,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/cockroachdb/errors"
 	"github.com/dlclark/regexp2/v2"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
@@ -35,6 +34,10 @@ type pgRegex struct {
 	btOnce sync.Once
 	bt     *regexp2.Regexp
 	btErr  error
+
+	// For a non-greedy whole RE: short finds the extent of the match,
+	// exact (the RE anchored at both ends) its subexpressions within it.
+	short, exact *pgRegex
 }
 
 // regexInput is a subject string and, for the backtracking engine, its
@@ -88,6 +91,33 @@ func compileRegex(pattern, flags string) (*pgRegex, error) {
 	if err != nil {
 		return nil, err
 	}
+	re, err := compileProgram(prog)
+	if err != nil {
+		return nil, err
+	}
+	if prog.shortest != "" {
+		short, exact := *prog, *prog
+		short.expr, short.longest = prog.shortest, false
+		exact.expr, exact.lookback = `\A(?:`+prog.expr+`)\z`, false
+		if re.short, err = compileProgram(&short); err != nil {
+			return nil, err
+		}
+		if re.exact, err = compileProgram(&exact); err != nil {
+			return nil, err
+		}
+	}
+	// Patterns are usually constants: keep the compiled ones, within a
+	// bound.
+	if pgRegexCacheSize.Add(1) > 4096 {
+		pgRegexCache.Clear()
+		pgRegexCacheSize.Store(0)
+	}
+	pgRegexCache.Store(key, re)
+	return re, nil
+}
+
+// compileProgram compiles a translated pattern for its engine.
+func compileProgram(prog *areProgram) (*pgRegex, error) {
 	re := &pgRegex{prog: prog}
 	if !prog.backtrack {
 		// RE2 refuses what is too large for it (deeply nested counted
@@ -104,13 +134,6 @@ func compileRegex(pattern, flags string) (*pgRegex, error) {
 			return nil, err
 		}
 	}
-	// Patterns are usually constants: keep the compiled ones, within a
-	// bound.
-	if pgRegexCacheSize.Add(1) > 4096 {
-		pgRegexCache.Clear()
-		pgRegexCacheSize.Store(0)
-	}
-	pgRegexCache.Store(key, re)
 	return re, nil
 }
 
@@ -127,7 +150,7 @@ func (re *pgRegex) backtracker() (*regexp2.Regexp, error) {
 		bt, err := regexp2.Compile(re.prog.expr, regexp2.OptionMaxBacktrackingStackSize(regexBacktrackLimit))
 		if err != nil {
 			// The translation is meant to be valid for both engines.
-			re.btErr = errors.Wrapf(errRegex("unsupported construct"), "%v", err)
+			re.btErr = errRegex(err.Error())
 			return
 		}
 		bt.MatchTimeout = regexMatchTimeout
@@ -139,9 +162,10 @@ func (re *pgRegex) backtracker() (*regexp2.Regexp, error) {
 // numSubexp is the number of capturing subexpressions.
 func (re *pgRegex) numSubexp() int { return re.prog.groups }
 
-// errTooComplex is a search the backtracking engine gave up on.
-func errTooComplex(err error) error {
-	return pgerror.WithHint(errors.Wrapf(pgerror.New("2201B", "regular expression failed: regular expression is too complex"), "%v", err),
+// errTooComplex is a search the backtracking engine gave up on (out of
+// time or of stack), with PostgreSQL's message for a search that fails.
+func errTooComplex() error {
+	return pgerror.WithHint(pgerror.New("2201B", "regular expression failed: regular expression is too complex"),
 		"Searches with back-references or lookaround constraints are limited in time and memory; simplify the pattern.")
 }
 
@@ -149,6 +173,28 @@ func errTooComplex(err error) error {
 // text before it as context: the byte offsets of the match and of each
 // subexpression (-1 for one that did not take part), or nil.
 func (re *pgRegex) find(in *regexInput, from int) ([]int, error) {
+	if re.short == nil {
+		return re.findOne(in, from)
+	}
+	m, err := re.short.findOne(in, from)
+	if err != nil || m == nil {
+		return m, err
+	}
+	// The subexpressions as the RE itself places them in that extent.
+	e, err := re.exact.findOne(&regexInput{s: in.s[m[0]:m[1]]}, 0)
+	if err != nil || e == nil {
+		return m, err
+	}
+	for i := range e {
+		if e[i] >= 0 {
+			e[i] += m[0]
+		}
+	}
+	return e, nil
+}
+
+// findOne is find on this engine.
+func (re *pgRegex) findOne(in *regexInput, from int) ([]int, error) {
 	if re.re2 != nil && (from == 0 || !re.prog.lookback) {
 		m := re.re2.FindStringSubmatchIndex(in.s[from:])
 		if m != nil && from > 0 {
@@ -179,7 +225,7 @@ func (re *pgRegex) find(in *regexInput, from int) ([]int, error) {
 		return false
 	})
 	if err != nil {
-		return nil, errTooComplex(err)
+		return nil, errTooComplex()
 	}
 	return out, nil
 }
