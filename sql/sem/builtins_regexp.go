@@ -10,10 +10,10 @@ import (
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
-// Regular expression functions. Patterns compile with Go's regexp (RE2),
-// which covers the common subset of PostgreSQL's advanced regular
-// expressions; as in PostgreSQL, . matches a newline unless the flag n
-// says otherwise.
+// Regular expression functions. Patterns are PostgreSQL's advanced
+// regular expressions (regex_are.go), run by regex_engine.go's pgRegex;
+// as in PostgreSQL, . matches a newline unless the flag n says otherwise,
+// and repeated searches follow PostgreSQL's loop (empty matches included).
 var _ = RegisterFamily(map[string][]tree.Overload{
 	"regexp_replace": {
 		strOverload(tree.ParamTypes{{Name: "source", Typ: types.String}, {Name: "pattern", Typ: types.String}, {Name: "replacement", Typ: types.String}}, types.String,
