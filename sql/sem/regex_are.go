@@ -841,13 +841,25 @@ func (p *areParser) bracket() (string, error) {
 		set.WriteString(litRune(lo) + "-" + litRune(hi))
 	}
 	if negate {
-		if len(negClasses) > 0 {
-			return "", pgerror.Unsupported("\\D, \\S and \\W in a negated bracket expression are not supported")
-		}
 		if p.f.nlDot {
 			set.WriteString(`\n`)
 		}
-		return "[^" + set.String() + "]", nil
+		if len(negClasses) == 0 {
+			return "[^" + set.String() + "]", nil
+		}
+		// [^\Dx] is a character in every class named by \D, \S or \W
+		// and not in the rest of the set: lookahead says the former.
+		p.backtrack = true
+		var b strings.Builder
+		b.WriteString("(?:")
+		for _, n := range negClasses[1:] {
+			b.WriteString("(?=[" + n + "])")
+		}
+		if set.Len() > 0 {
+			b.WriteString("(?![" + set.String() + "])")
+		}
+		b.WriteString("[" + negClasses[0] + "])")
+		return b.String(), nil
 	}
 	var alts []string
 	if set.Len() > 0 {
