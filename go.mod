@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/cockroachdb/errors v1.12.0
+	github.com/dlclark/regexp2/v2 v2.13.0
 	github.com/spf13/cobra v1.10.2
 	go.uber.org/goleak v1.3.0
 	gorm.io/driver/postgres v1.6.3

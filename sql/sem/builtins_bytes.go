@@ -161,8 +161,10 @@ func patternSubstrFns() []tree.Overload {
 					return nil, err
 				}
 				s := string(tree.MustBeDString(a[0]))
-				m := re.FindStringSubmatchIndex(s)
+				m, err := re.find(&regexInput{s: s}, 0)
 				switch {
+				case err != nil:
+					return nil, err
 				case m == nil:
 					return tree.DNull, nil
 				case len(m) > 2:

@@ -1,7 +1,6 @@
 package sem
 
 import (
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -204,16 +203,13 @@ func similarMatch(s, pattern, esc string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return compiled.MatchString(s), nil
+	return compiled.match(s)
 }
 
-func compileSimilar(re string) (*regexp.Regexp, error) {
-	// As PostgreSQL's regular expressions: . matches a newline too.
-	compiled, err := regexp.Compile("(?s)" + re)
-	if err != nil {
-		return nil, pgerror.Newf("2201B", "invalid regular expression: %v", err)
-	}
-	return compiled, nil
+// compileSimilar compiles the regular expression a SIMILAR TO pattern
+// became, as PostgreSQL's other regular expressions with no flags.
+func compileSimilar(re string) (*pgRegex, error) {
+	return compileRegex(re, "")
 }
 
 // SimilarSubstring is SUBSTRING(s SIMILAR pattern ESCAPE esc): the part of
@@ -229,9 +225,9 @@ func SimilarSubstring(s, pattern, esc string) (tree.Datum, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := compiled.FindStringSubmatchIndex(s)
-	if m == nil {
-		return tree.DNull, nil
+	m, err := compiled.find(&regexInput{s: s}, 0)
+	if err != nil || m == nil {
+		return tree.DNull, err
 	}
 	if len(m) > 2 && m[2] >= 0 {
 		return tree.NewDString(s[m[2]:m[3]]), nil

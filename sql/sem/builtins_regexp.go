@@ -1,22 +1,19 @@
 package sem
 
 import (
-	"regexp"
-	"regexp/syntax"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/volatility"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
-	"github.com/cockroachdb/errors"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
 
-// Regular expression functions. Patterns compile with Go's regexp (RE2),
-// which covers the common subset of PostgreSQL's advanced regular
-// expressions; as in PostgreSQL, . matches a newline unless the flag n
-// says otherwise.
+// Regular expression functions. Patterns are PostgreSQL's advanced
+// regular expressions (regex_are.go), run by regex_engine.go's pgRegex;
+// as in PostgreSQL, . matches a newline unless the flag n says otherwise,
+// and repeated searches follow PostgreSQL's loop (empty matches included).
 var _ = RegisterFamily(map[string][]tree.Overload{
 	"regexp_replace": {
 		strOverload(tree.ParamTypes{{Name: "source", Typ: types.String}, {Name: "pattern", Typ: types.String}, {Name: "replacement", Typ: types.String}}, types.String,
@@ -69,10 +66,12 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 	},
 	"regexp_split_to_array": {
 		strOverload(tree.ParamTypes{{Name: "string", Typ: types.String}, {Name: "pattern", Typ: types.String}}, types.StringArray,
-			func(e *EvalCtx, a tree.Datums) (tree.Datum, error) { return regexpSplit(a, "") }),
+			func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
+				return regexpSplit(a, "", "regexp_split_to_array()")
+			}),
 		strOverload(tree.ParamTypes{{Name: "string", Typ: types.String}, {Name: "pattern", Typ: types.String}, {Name: "flags", Typ: types.String}}, types.StringArray,
 			func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
-				return regexpSplit(a, string(tree.MustBeDString(a[2])))
+				return regexpSplit(a, string(tree.MustBeDString(a[2])), "regexp_split_to_array()")
 			}),
 	},
 	"regexp_substr": regexpSubstrFns(),
@@ -89,57 +88,14 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 	},
 })
 
-var backReference = regexp.MustCompile(`^\\[1-9]`)
-
 // compileFlagged compiles pattern under PostgreSQL's flags, reporting
 // whether g (every match) was among them.
-func compileFlagged(pattern, flags string) (*regexp.Regexp, bool, error) {
-	global, fold, newline, literal := false, false, false, false
-	for _, f := range flags {
-		switch f {
-		case 'g':
-			global = true
-		case 'i':
-			fold = true
-		case 'c':
-			fold = false
-		case 'n', 'm':
-			newline = true
-		case 's':
-			newline = false
-		case 't':
-		case 'q':
-			literal = true
-		case 'b', 'e', 'x', 'p', 'w':
-			return nil, false, pgerror.Unsupported("regular expression option \"%c\" is not supported", f)
-		default:
-			return nil, false, pgerror.Newf(pgerror.CodeInvalidParameterValue, "invalid regular expression option: \"%c\"", f)
-		}
-	}
-	if literal {
-		pattern = regexp.QuoteMeta(pattern)
-	}
-	prefix := "(?s)"
-	if newline {
-		prefix = "(?m)"
-	}
-	if fold {
-		prefix += "(?i)"
-	}
-	key := prefix + pattern
-	if re, ok := regexCache.Load(key); ok {
-		return re.(*regexp.Regexp), global, nil
-	}
-	re, err := regexp.Compile(key)
+func compileFlagged(pattern, flags string) (*pgRegex, bool, error) {
+	re, err := compileRegex(pattern, flags)
 	if err != nil {
-		var se *syntax.Error
-		if errors.As(err, &se) && se.Code == syntax.ErrInvalidEscape && backReference.MatchString(se.Expr) {
-			return nil, false, pgerror.Unsupported("back-references in regular expressions (%s) are not supported", se.Expr)
-		}
-		return nil, false, errorf("2201B", "invalid regular expression: %v", err)
+		return nil, false, err
 	}
-	regexCache.Store(key, re)
-	return re, global, nil
+	return re, re.prog.global, nil
 }
 
 // regexpReplace is regexp_replace on its arguments a (source, pattern,
@@ -165,26 +121,26 @@ func regexpReplace(a tree.Datums, flags string, start, n int64) (tree.Datum, err
 			n = 0
 		}
 	}
-	// The byte offset of character start.
-	off := len(s)
-	for i := range s {
-		if start--; start == 0 {
-			off = i
-			break
-		}
+	off, ok := charOffset(s, start)
+	if !ok {
+		return tree.NewDString(s), nil
 	}
 	var b strings.Builder
 	b.WriteString(s[:off])
 	last := off
-	for i, m := range re.FindAllStringSubmatchIndex(s[off:], -1) {
-		if n > 0 && int64(i+1) != n {
-			continue
+	// The search starts at off but sees the text before it.
+	ms, err := re.matches(s, off, true, false, int(min(n, 1<<30)))
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		if int64(len(ms)) < n {
+			ms = nil
+		} else {
+			ms = ms[n-1:]
 		}
-		for j := range m {
-			if m[j] >= 0 {
-				m[j] += off
-			}
-		}
+	}
+	for _, m := range ms {
 		b.WriteString(s[last:m[0]])
 		for i := 0; i < len(repl); i++ {
 			c := repl[i]
@@ -208,12 +164,22 @@ func regexpReplace(a tree.Datums, flags string, start, n int64) (tree.Datum, err
 			}
 		}
 		last = m[1]
-		if n > 0 {
-			break
-		}
 	}
 	b.WriteString(s[last:])
 	return tree.NewDString(b.String()), nil
+}
+
+// charOffset is the byte offset in s of character start (1 first), where
+// a search from it begins (seeing the text before it, as in PostgreSQL);
+// ok is false past the end (the position right after the last character
+// still counts).
+func charOffset(s string, start int64) (int, bool) {
+	for i := range s {
+		if start--; start == 0 {
+			return i, true
+		}
+	}
+	return len(s), start == 1
 }
 
 // regexpMatch is regexp_match: the first match's subexpressions (or the
@@ -227,9 +193,9 @@ func regexpMatch(s, pattern, flags string) (tree.Datum, error) {
 		return nil, pgerror.WithHint(pgerror.New(pgerror.CodeInvalidParameterValue, "regexp_match() does not support the \"global\" option"),
 			"Use the regexp_matches function instead.")
 	}
-	m := re.FindStringSubmatchIndex(s)
-	if m == nil {
-		return tree.DNull, nil
+	m, err := re.find(&regexInput{s: s}, 0)
+	if err != nil || m == nil {
+		return tree.DNull, err
 	}
 	return matchArray(s, m)
 }
@@ -261,12 +227,12 @@ func RegexpMatches(s, pattern, flags string) ([]tree.Datum, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := 1
-	if global {
-		n = -1
+	ms, err := re.matches(s, 0, global, false, 0)
+	if err != nil {
+		return nil, err
 	}
 	var out []tree.Datum
-	for _, m := range re.FindAllStringSubmatchIndex(s, n) {
+	for _, m := range ms {
 		d, err := matchArray(s, m)
 		if err != nil {
 			return nil, err
@@ -279,7 +245,7 @@ func RegexpMatches(s, pattern, flags string) ([]tree.Datum, error) {
 // RegexpSplit is regexp_split_to_table's pieces: regexp_split_to_array's
 // elements.
 func RegexpSplit(s, pattern, flags string) ([]tree.Datum, error) {
-	d, err := regexpSplit(tree.Datums{tree.NewDString(s), tree.NewDString(pattern)}, flags)
+	d, err := regexpSplit(tree.Datums{tree.NewDString(s), tree.NewDString(pattern)}, flags, "regexp_split_to_table()")
 	if err != nil {
 		return nil, err
 	}
@@ -298,7 +264,8 @@ func regexpLike(a tree.Datums, flags string) (tree.Datum, error) {
 	if global {
 		return nil, errNoGlobal("regexp_like()")
 	}
-	return tree.MakeDBool(tree.DBool(re.MatchString(string(tree.MustBeDString(a[0]))))), nil
+	m, err := re.match(string(tree.MustBeDString(a[0])))
+	return tree.MakeDBool(tree.DBool(m)), err
 }
 
 // regexpCount counts the matches from character start (1 first).
@@ -313,31 +280,34 @@ func regexpCount(a tree.Datums, start int64, flags string) (tree.Datum, error) {
 	if global {
 		return nil, errNoGlobal("regexp_count()")
 	}
-	r := []rune(string(tree.MustBeDString(a[0])))
-	if start > int64(len(r)) {
+	s := string(tree.MustBeDString(a[0]))
+	off, ok := charOffset(s, start)
+	if !ok {
 		return tree.NewDInt(0), nil
 	}
-	return tree.NewDInt(tree.DInt(len(re.FindAllStringIndex(string(r[start-1:]), -1)))), nil
+	ms, err := re.matches(s, off, true, false, 0)
+	return tree.NewDInt(tree.DInt(len(ms))), err
 }
 
 // regexpSplit is regexp_split_to_array: the pieces between matches,
 // ignoring, as PostgreSQL does, empty matches at either end of the string
 // or right after another match.
-func regexpSplit(a tree.Datums, flags string) (tree.Datum, error) {
+func regexpSplit(a tree.Datums, flags, fn string) (tree.Datum, error) {
 	s := string(tree.MustBeDString(a[0]))
 	re, global, err := compileFlagged(string(tree.MustBeDString(a[1])), flags)
 	if err != nil {
 		return nil, err
 	}
 	if global {
-		return nil, errNoGlobal("regexp_split_to_array()")
+		return nil, errNoGlobal(fn)
+	}
+	ms, err := re.matches(s, 0, true, true, 0)
+	if err != nil {
+		return nil, err
 	}
 	out := tree.NewDArray(types.String)
 	last := 0
-	for _, m := range re.FindAllStringIndex(s, -1) {
-		if m[0] >= len(s) || m[1] <= last {
-			continue
-		}
+	for _, m := range ms {
 		if err := out.Append(tree.NewDString(s[last:m[0]])); err != nil {
 			return nil, err
 		}
@@ -381,12 +351,15 @@ func regexpSubstrFns() []tree.Overload {
 		if global {
 			return nil, errNoGlobal("regexp_substr()")
 		}
-		r := []rune(string(tree.MustBeDString(a[0])))
-		if start > int64(len(r)) {
+		s := string(tree.MustBeDString(a[0]))
+		off, ok := charOffset(s, start)
+		if !ok {
 			return tree.DNull, nil
 		}
-		s := string(r[start-1:])
-		ms := re.FindAllStringSubmatchIndex(s, int(min(n, 1<<30)))
+		ms, err := re.matches(s, off, true, false, int(min(n, 1<<30)))
+		if err != nil {
+			return nil, err
+		}
 		if int64(len(ms)) < n {
 			return tree.DNull, nil
 		}
@@ -444,12 +417,15 @@ func regexpInstrFns() []tree.Overload {
 		if global {
 			return nil, errNoGlobal("regexp_instr()")
 		}
-		r := []rune(string(tree.MustBeDString(a[0])))
-		if start > int64(len(r)) {
+		s := string(tree.MustBeDString(a[0]))
+		off, ok := charOffset(s, start)
+		if !ok {
 			return tree.NewDInt(0), nil
 		}
-		s := string(r[start-1:])
-		ms := re.FindAllStringSubmatchIndex(s, int(min(n, 1<<30)))
+		ms, err := re.matches(s, off, true, false, int(min(n, 1<<30)))
+		if err != nil {
+			return nil, err
+		}
 		if int64(len(ms)) < n {
 			return tree.NewDInt(0), nil
 		}
@@ -458,7 +434,7 @@ func regexpInstrFns() []tree.Overload {
 			return tree.NewDInt(0), nil
 		}
 		pos := m[2*sub+end]
-		return tree.NewDInt(tree.DInt(start + int64(utf8.RuneCountInString(s[:pos])))), nil
+		return tree.NewDInt(tree.DInt(1 + utf8.RuneCountInString(s[:pos]))), nil
 	}
 	var ovs []tree.Overload
 	for k := 2; k <= len(params); k++ {

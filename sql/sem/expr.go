@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -1434,21 +1432,11 @@ func appendElem(elem *types.T, arr, d tree.Datum, front bool) (tree.Datum, error
 	return pgarray.FromElems(elem, out), nil
 }
 
-// regexCache keeps compiled patterns of ~ and friends.
-var regexCache sync.Map
-
+// matchRegex is s ~ pattern (~* with fold).
 func matchRegex(s, pattern string, fold bool) (bool, error) {
-	key := pattern
-	if fold {
-		key = "(?i)" + pattern
-	}
-	if re, ok := regexCache.Load(key); ok {
-		return re.(*regexp.Regexp).MatchString(s), nil
-	}
-	re, err := regexp.Compile(key)
+	re, err := compileSQLRegex(pattern, fold)
 	if err != nil {
-		return false, errorf("2201B", "invalid regular expression: %v", err)
+		return false, err
 	}
-	regexCache.Store(key, re)
-	return re.MatchString(s), nil
+	return re.match(s)
 }

@@ -16,5 +16,8 @@ func VerifyNoLeaks(m *testing.M) {
 		// Pebble and glog-style libraries keep process-wide helpers.
 		goleak.IgnoreTopFunction("github.com/cockroachdb/pebble/v2/internal/cache.(*Cache).releaseLoop"),
 		goleak.IgnoreAnyFunction("go.opencensus.io/stats/view.(*worker).start"),
+		// regexp2's match-timeout clock, which stops a second after the
+		// last timed search.
+		goleak.IgnoreAnyFunction("github.com/dlclark/regexp2/v2.runClock"),
 	)
 }
