@@ -1496,11 +1496,12 @@ func (p *portal) Execute(ctx context.Context, maxRows int, syncNext bool, w pgwi
 		}
 		p.res = res
 	}
+	st := p.ps.s.outStyle()
 	for n := 0; p.sent < len(p.res.rows); n++ {
 		if maxRows > 0 && n == maxRows {
 			return true, nil
 		}
-		vals, err := encodeRow(p.res.rows[p.sent], p.res.cols, p.formats, p.ps.s.outStyle())
+		vals, err := encodeRow(p.res.rows[p.sent], p.res.cols, p.formats, st)
 		if err != nil {
 			return false, err
 		}
