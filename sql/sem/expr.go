@@ -208,13 +208,18 @@ func (e *EvalCtx) Eval(expr tree.TypedExpr) (tree.Datum, error) {
 	case *tree.CaseExpr:
 		return e.evalCase(x)
 	case *tree.NullIfExpr:
+		// Both sides, as PostgreSQL's NULLIF evaluates them (and raises
+		// the second's error when the first is NULL).
 		l, err := e.Eval(x.Expr1.(tree.TypedExpr))
-		if err != nil || l == tree.DNull {
-			return l, err
+		if err != nil {
+			return nil, err
 		}
 		r, err := e.Eval(x.Expr2.(tree.TypedExpr))
-		if err != nil || r == tree.DNull {
-			return l, err
+		if err != nil {
+			return nil, err
+		}
+		if l == tree.DNull || r == tree.DNull {
+			return l, nil
 		}
 		c, err := e.Compare(l, r)
 		if err != nil {

@@ -245,10 +245,10 @@ func dateAddDays(d pgdate.Date, days int64) (tree.Datum, error) {
 // dateToTime is a date's midnight; an infinite date is the infinite time,
 // which duration.Add leaves as it is.
 func dateToTime(d pgdate.Date) (time.Time, error) {
-	switch d {
-	case pgdate.PosInfDate:
-		return pgdate.TimeInfinity, nil
-	case pgdate.NegInfDate:
+	if !d.IsFinite() {
+		if isPosInfDate(d) {
+			return pgdate.TimeInfinity, nil
+		}
 		return pgdate.TimeNegativeInfinity, nil
 	}
 	t, err := d.ToTime()
@@ -256,6 +256,13 @@ func dateToTime(d pgdate.Date) (time.Time, error) {
 		return time.Time{}, errDateOutOfRange
 	}
 	return t, nil
+}
+
+// isPosInfDate is whether d is infinity. Not d == pgdate.PosInfDate:
+// a date read from storage keeps its on-disk form beside its days, and
+// so equals neither infinity.
+func isPosInfDate(d pgdate.Date) bool {
+	return d.PGEpochDays() == pgdate.PosInfDate.PGEpochDays()
 }
 
 // MakeTimestamp is t as a timestamp, 22008 outside its range.
