@@ -318,6 +318,9 @@ func (e *EvalCtx) Compare(a, b tree.Datum) (int, error) {
 	if c, ok := compareNaN(a, b); ok {
 		return c, nil
 	}
+	if c, ok := compareDateTimestamp(a, b, e.GetLocation()); ok {
+		return c, nil
+	}
 	if la, ok := a.(*tree.DArray); ok {
 		if ra, ok := b.(*tree.DArray); ok {
 			return e.compareArrays(la, ra)

@@ -507,3 +507,55 @@ func timeToDate(t time.Time) (tree.Datum, error) {
 	}
 	return tree.NewDDate(d), nil
 }
+
+// compareDateTimestamp orders a date against a timestamp or timestamptz
+// as PostgreSQL does (date_cmp_timestamp_internal): the date is its
+// midnight (in the session's zone against a timestamptz), an infinite
+// date the infinite time, and a date beyond the timestamp range above
+// every finite time but below infinity. ok is false when the datums
+// are not such a pair.
+func compareDateTimestamp(a, b tree.Datum, loc *time.Location) (c int, ok bool) {
+	if _, isDate := b.(*tree.DDate); isDate {
+		if _, isDate := a.(*tree.DDate); !isDate {
+			c, ok = compareDateTimestamp(b, a, loc)
+			return -c, ok
+		}
+	}
+	da, isDate := a.(*tree.DDate)
+	if !isDate {
+		return 0, false
+	}
+	var t time.Time
+	switch x := b.(type) {
+	case *tree.DTimestamp:
+		t = x.Time
+		loc = time.UTC
+	case *tree.DTimestampTZ:
+		t = x.Time
+	default:
+		return 0, false
+	}
+	var dt time.Time
+	switch {
+	case !da.Date.IsFinite() && isPosInfDate(da.Date):
+		dt = pgdate.TimeInfinity
+	case !da.Date.IsFinite():
+		dt = pgdate.TimeNegativeInfinity
+	default:
+		y, m, d := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(da.Date.PGEpochDays())).Date()
+		dt = time.Date(y, m, d, 0, 0, 0, 0, loc)
+		if dt.After(tree.MaxSupportedTime) {
+			if t.Equal(pgdate.TimeInfinity) {
+				return -1, true
+			}
+			return 1, true
+		}
+	}
+	switch {
+	case dt.Before(t):
+		return -1, true
+	case dt.After(t):
+		return 1, true
+	}
+	return 0, true
+}
