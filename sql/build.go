@@ -595,7 +595,10 @@ func (b *builder) typeCheckResolved(expr tree.Expr, cols []resultColumn, desired
 		}
 		return nil, sem.TypeMismatch(sem.CallDoesNotExist(b.ctx, &b.sema, expr, sem.OperatorDoesNotExist(sem.WithParserCode(err))))
 	}
-	return sem.JSONSemantics(sem.PGSemantics(te))
+	if te, err = sem.JSONSemantics(sem.PGSemantics(te)); err != nil {
+		return nil, err
+	}
+	return sem.FoldStrictNulls(te), nil
 }
 
 // typeCheckBool type-checks a predicate (WHERE, HAVING).

@@ -130,15 +130,20 @@ func (e *EvalCtx) evalFunc(x *tree.FuncExpr) (tree.Datum, error) {
 		return nil, errors.AssertionFailedf("function %s has no implementation", x.Func)
 	}
 	args := make(tree.Datums, len(x.Exprs))
+	hasNull := false
 	for i := range x.Exprs {
+		// Every argument, even after a NULL one: PostgreSQL evaluates
+		// all of a strict function's arguments before it looks for a
+		// NULL among them, and so raises a later argument's error.
 		d, err := e.Eval(x.Exprs[i].(tree.TypedExpr))
 		if err != nil {
 			return nil, err
 		}
-		if d == tree.DNull && !ov.CalledOnNullInput {
-			return tree.DNull, nil
-		}
+		hasNull = hasNull || d == tree.DNull
 		args[i] = d
+	}
+	if hasNull && !ov.CalledOnNullInput {
+		return tree.DNull, nil
 	}
 	return fn(e, args)
 }

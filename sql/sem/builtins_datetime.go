@@ -312,7 +312,7 @@ func infiniteField(u, unit string, pos bool, d tree.Datum) (*apd.Decimal, error)
 func extractDate(u, unit string, dt pgdate.Date, d tree.Datum) (*apd.Decimal, error) {
 	t, err := dt.ToTime()
 	if err != nil || !dt.IsFinite() {
-		return infiniteField(u, unit, dt == pgdate.PosInfDate, d)
+		return infiniteField(u, unit, isPosInfDate(dt), d)
 	}
 	if v, ok := dateFields(u, t); ok {
 		return apd.New(v, 0), nil

@@ -96,7 +96,7 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 		Types: tree.ParamTypes{{Name: "ident", Typ: types.String}}, ReturnType: tree.FixedReturnType(types.String),
 		Volatility: volatility.Immutable, Class: tree.NormalClass,
 		Fn: BuiltinFn(func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
-			return tree.NewDString(tree.NameString(string(tree.MustBeDString(a[0])))), nil
+			return tree.NewDString(QuoteIdent(string(tree.MustBeDString(a[0])))), nil
 		}),
 	}},
 })
@@ -605,7 +605,7 @@ func formatText(e *EvalCtx, f string, args tree.Datums) (tree.Datum, error) {
 			if d == tree.DNull {
 				return nil, pgerror.New("22004", "null values cannot be formatted as an SQL identifier")
 			}
-			s = tree.NameString(e.OutText(d))
+			s = QuoteIdent(e.OutText(d))
 		case 'L':
 			s = "NULL"
 			if d != tree.DNull {
@@ -722,3 +722,20 @@ func decodeBytes(s, format string) (tree.Datum, error) {
 }
 
 func isOctal(c byte) bool { return c >= '0' && c <= '7' }
+
+// QuoteIdent is s as an identifier, quoted as PostgreSQL's
+// quote_identifier does: unless it is lower-case ASCII letters, digits
+// and underscores not starting with a digit (a letter such as ß or é is
+// quoted), and not a keyword.
+func QuoteIdent(s string) string {
+	safe := s != "" && (s[0] == '_' || s[0] >= 'a' && s[0] <= 'z')
+	for i := 0; safe && i < len(s); i++ {
+		c := s[i]
+		safe = c == '_' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+	}
+	if safe {
+		// Keywords: the grammar's own judgement.
+		return tree.NameString(s)
+	}
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}

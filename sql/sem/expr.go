@@ -206,13 +206,18 @@ func (e *EvalCtx) Eval(expr tree.TypedExpr) (tree.Datum, error) {
 	case *tree.CaseExpr:
 		return e.evalCase(x)
 	case *tree.NullIfExpr:
+		// Both sides, as PostgreSQL's NULLIF evaluates them (and raises
+		// the second's error when the first is NULL).
 		l, err := e.Eval(x.Expr1.(tree.TypedExpr))
-		if err != nil || l == tree.DNull {
-			return l, err
+		if err != nil {
+			return nil, err
 		}
 		r, err := e.Eval(x.Expr2.(tree.TypedExpr))
-		if err != nil || r == tree.DNull {
-			return l, err
+		if err != nil {
+			return nil, err
+		}
+		if l == tree.DNull || r == tree.DNull {
+			return l, nil
 		}
 		c, err := e.Compare(l, r)
 		if err != nil {
@@ -309,6 +314,9 @@ func (e *EvalCtx) Compare(a, b tree.Datum) (int, error) {
 		return c, nil
 	}
 	if c, ok := compareNaN(a, b); ok {
+		return c, nil
+	}
+	if c, ok := compareDateTimestamp(a, b, e.GetLocation()); ok {
 		return c, nil
 	}
 	if la, ok := a.(*tree.DArray); ok {

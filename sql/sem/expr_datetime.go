@@ -245,10 +245,10 @@ func dateAddDays(d pgdate.Date, days int64) (tree.Datum, error) {
 // dateToTime is a date's midnight; an infinite date is the infinite time,
 // which duration.Add leaves as it is.
 func dateToTime(d pgdate.Date) (time.Time, error) {
-	switch d {
-	case pgdate.PosInfDate:
-		return pgdate.TimeInfinity, nil
-	case pgdate.NegInfDate:
+	if !d.IsFinite() {
+		if isPosInfDate(d) {
+			return pgdate.TimeInfinity, nil
+		}
 		return pgdate.TimeNegativeInfinity, nil
 	}
 	t, err := d.ToTime()
@@ -256,6 +256,13 @@ func dateToTime(d pgdate.Date) (time.Time, error) {
 		return time.Time{}, errDateOutOfRange
 	}
 	return t, nil
+}
+
+// isPosInfDate is whether d is infinity. Not d == pgdate.PosInfDate:
+// a date read from storage keeps its on-disk form beside its days, and
+// so equals neither infinity.
+func isPosInfDate(d pgdate.Date) bool {
+	return d.PGEpochDays() == pgdate.PosInfDate.PGEpochDays()
 }
 
 // MakeTimestamp is t as a timestamp, 22008 outside its range.
@@ -499,4 +506,56 @@ func timeToDate(t time.Time) (tree.Datum, error) {
 		return nil, errDateOutOfRange
 	}
 	return tree.NewDDate(d), nil
+}
+
+// compareDateTimestamp orders a date against a timestamp or timestamptz
+// as PostgreSQL does (date_cmp_timestamp_internal): the date is its
+// midnight (in the session's zone against a timestamptz), an infinite
+// date the infinite time, and a date beyond the timestamp range above
+// every finite time but below infinity. ok is false when the datums
+// are not such a pair.
+func compareDateTimestamp(a, b tree.Datum, loc *time.Location) (c int, ok bool) {
+	if _, isDate := b.(*tree.DDate); isDate {
+		if _, isDate := a.(*tree.DDate); !isDate {
+			c, ok = compareDateTimestamp(b, a, loc)
+			return -c, ok
+		}
+	}
+	da, isDate := a.(*tree.DDate)
+	if !isDate {
+		return 0, false
+	}
+	var t time.Time
+	switch x := b.(type) {
+	case *tree.DTimestamp:
+		t = x.Time
+		loc = time.UTC
+	case *tree.DTimestampTZ:
+		t = x.Time
+	default:
+		return 0, false
+	}
+	var dt time.Time
+	switch {
+	case !da.Date.IsFinite() && isPosInfDate(da.Date):
+		dt = pgdate.TimeInfinity
+	case !da.Date.IsFinite():
+		dt = pgdate.TimeNegativeInfinity
+	default:
+		y, m, d := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(da.Date.PGEpochDays())).Date()
+		dt = time.Date(y, m, d, 0, 0, 0, 0, loc)
+		if dt.After(tree.MaxSupportedTime) {
+			if t.Equal(pgdate.TimeInfinity) {
+				return -1, true
+			}
+			return 1, true
+		}
+	}
+	switch {
+	case dt.Before(t):
+		return -1, true
+	case dt.After(t):
+		return 1, true
+	}
+	return 0, true
 }

@@ -208,6 +208,12 @@ func (c *implicitCaster) binary(x *tree.BinaryExpr) tree.Expr {
 			return x
 		}
 	}
+	if x.Operator.Symbol == treebin.Div && lt.Family() == types.IntervalFamily && rt.Family() == types.DecimalFamily {
+		// interval / numeric is interval / float8 (interval_div), the
+		// numeric cast: the parser has no interval / decimal.
+		x.Right = castTo(x.Right, types.Float)
+		return x
+	}
 	lr, rr := numericRank(lt), numericRank(rt)
 	if x.Operator.Symbol == treebin.Pow && lt.Family() == types.IntFamily && rt.Family() == types.IntFamily {
 		// PostgreSQL has no integer ^: it is float8 ^ float8.
@@ -331,7 +337,9 @@ func (c *implicitCaster) unify(exprs []*tree.Expr) {
 		r := numericRank(t)
 		if r == 0 {
 			// A branch of another kind: no numeric unification.
-			c.unifyStrings(exprs, typs)
+			if !c.unifyDatetimes(exprs, typs) {
+				c.unifyStrings(exprs, typs)
+			}
 			return
 		}
 		ranks[r] = true
@@ -347,6 +355,54 @@ func (c *implicitCaster) unify(exprs []*tree.Expr) {
 			*p = castTo(*p, best)
 		}
 	}
+}
+
+// unifyDatetimes casts the dates among date, timestamp and timestamptz
+// expressions to the widest of their types (timestamptz, else
+// timestamp), PostgreSQL's common type: ts IN (d1, d2) compares
+// timestamps. False when the typed expressions are not all of those
+// types, or all of one. exprs past a first non-datetime are not typed
+// yet (typs has nil for them): those are typed here.
+func (c *implicitCaster) unifyDatetimes(exprs []*tree.Expr, typs []*types.T) bool {
+	rank := func(t *types.T) int {
+		switch t.Family() {
+		case types.DateFamily:
+			return 1
+		case types.TimestampFamily:
+			return 2
+		case types.TimestampTZFamily:
+			return 3
+		}
+		return 0
+	}
+	var best *types.T
+	seen := map[int]bool{}
+	for i, p := range exprs {
+		t := typs[i]
+		if t == nil {
+			if t = c.typeOf(p); t == nil {
+				continue // a literal adapts by itself
+			}
+			typs[i] = t
+		}
+		r := rank(t)
+		if r == 0 {
+			return false
+		}
+		seen[r] = true
+		if best == nil || r > rank(best) {
+			best = t
+		}
+	}
+	if len(seen) < 2 {
+		return false
+	}
+	for i, p := range exprs {
+		if typs[i] != nil && rank(typs[i]) < rank(best) {
+			*p = castTo(*p, best)
+		}
+	}
+	return true
 }
 
 func isIntegerLiteral(nv *tree.NumVal) bool {
