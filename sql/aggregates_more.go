@@ -2,6 +2,7 @@ package sql
 
 import (
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/meridiandb/meridian/sql/sem"
@@ -69,8 +70,16 @@ var moreAggs = map[sem.AggKind]aggImpl{
 					return pgerror.Newf("42804", "array_agg of %s: not an array", d.ResolvedType().SQLString())
 				}
 				d = arr
-				if pgarray.NDims(arr) == 0 {
-					return pgerror.New(pgarray.CodeArraySubscript, "cannot accumulate empty arrays")
+				// Checked row by row as PostgreSQL's accumArrayResultArr
+				// does, so that of a NULL array and a misshapen one the
+				// first met is the error: an empty first array has no
+				// shape, a later one is of another dimensionality.
+				if len(s.arr.Array) == 0 {
+					if pgarray.NDims(arr) == 0 {
+						return pgerror.New(pgarray.CodeArraySubscript, "cannot accumulate empty arrays")
+					}
+				} else if !slices.Equal(pgarray.Dims(s.arr.Array[0].(*tree.DArray)), pgarray.Dims(arr)) {
+					return pgerror.New(pgarray.CodeArraySubscript, "cannot accumulate arrays of different dimensionality")
 				}
 				s.arr.Array = append(s.arr.Array, d)
 				return nil
