@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/big"
 	"sort"
 	"strings"
 	"time"
@@ -317,6 +318,9 @@ func (e *EvalCtx) Compare(a, b tree.Datum) (int, error) {
 		return c, nil
 	}
 	if c, ok := compareDateTimestamp(a, b, e.GetLocation()); ok {
+		return c, nil
+	}
+	if c, ok := compareIntervals(a, b); ok {
 		return c, nil
 	}
 	if la, ok := a.(*tree.DArray); ok {
@@ -1447,4 +1451,25 @@ func matchRegex(s, pattern string, fold bool) (bool, error) {
 		return false, err
 	}
 	return re.match(s)
+}
+
+// compareIntervals orders two intervals as PostgreSQL's interval_cmp
+// does, by their span with a month of 30 days and a day of 24 hours
+// ('10 mons -7 days' < '9 mons 26 days', '1 mon' = '30 days');
+// CockroachDB's compares the normalized fields one after the other.
+// ok is false unless both are intervals.
+func compareIntervals(a, b tree.Datum) (c int, ok bool) {
+	x, okx := tree.UnwrapDOidWrapper(a).(*tree.DInterval)
+	y, oky := tree.UnwrapDOidWrapper(b).(*tree.DInterval)
+	if !okx || !oky {
+		return 0, false
+	}
+	return intervalSpan(x).Cmp(intervalSpan(y)), true
+}
+
+func intervalSpan(d *tree.DInterval) *big.Int {
+	days := new(big.Int).Mul(big.NewInt(d.Months), big.NewInt(30))
+	days.Add(days, big.NewInt(d.Days))
+	span := days.Mul(days, big.NewInt(24*60*60*1e9))
+	return span.Add(span, big.NewInt(d.Nanos()))
 }
