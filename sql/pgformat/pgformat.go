@@ -104,7 +104,15 @@ func appendText(dst []byte, d tree.Datum, t *types.T, st Style) []byte {
 			return append(dst, formatDate(t, st.DateStyle)...)
 		}
 	case *tree.DDecimal:
-		if v.Negative && v.Form == apd.Finite && v.IsZero() {
+		switch {
+		case v.Form == apd.NaN || v.Form == apd.NaNSignaling:
+			// numeric's NaN has no sign (- 'NaN'::numeric is NaN).
+			return append(dst, "NaN"...)
+		case v.Form == apd.Finite && v.IsZero() && v.Exponent > 0:
+			// A zero of a positive exponent (1e20 - 1e20) is 0, not
+			// its coefficient's zero padded to the exponent.
+			return append(dst, '0')
+		case v.Negative && v.Form == apd.Finite && v.IsZero():
 			// numeric has no -0 (-0.04 rounded to one digit is 0.0).
 			var z apd.Decimal
 			z.Abs(&v.Decimal)

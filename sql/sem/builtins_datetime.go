@@ -760,7 +760,13 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 			case f > 9.2e12 || f < -2.1e11:
 				return nil, pgerror.Newf(codeDatetimeOverflow, "timestamp out of range: \"%s\"", formatSeconds(f))
 			}
-			return MakeTimestampTZ(time.UnixMicro(int64(math.RoundToEven(f * 1e6))).UTC())
+			// As PostgreSQL's float8_timestamptz: the seconds moved to
+			// its epoch (2000-01-01) before they are rounded to
+			// microseconds, which rounds some otherwise (.624 where
+			// the seconds from 1970 round to .623999).
+			const pgEpoch = 946684800
+			us := int64(math.RoundToEven((f - pgEpoch) * 1e6))
+			return MakeTimestampTZ(time.UnixMicro(us + pgEpoch*1e6).UTC())
 		}, types.Float),
 		stableFn(types.TimestampTZ, toTimestampText, types.String, types.String),
 	},
