@@ -443,7 +443,24 @@ func errIntWidthOutOfRange(t *types.T) error {
 }
 
 func ceilFloor(f func(float64) float64, mode apd.Rounder) []tree.Overload {
-	return append(floatFn(f), decFn(func(d *apd.Decimal) (*apd.Decimal, error) { return roundScale(d, 0, mode) }))
+	return append(floatFn(f), decFn(func(d *apd.Decimal) (*apd.Decimal, error) {
+		// Truncated, then one away from zero when a fraction was cut
+		// on the side mode rounds to: apd's Quantize with RoundFloor
+		// or RoundCeiling does not round -0.001 to -1 (nor 0.001 up
+		// to 1) when the first digit cut is a zero.
+		r, err := roundScale(d, 0, apd.RoundDown)
+		if err != nil || d.Form != apd.Finite || r.Cmp(d) == 0 {
+			return r, err
+		}
+		if d.Negative == (mode == apd.RoundFloor) {
+			step := apd.New(1, 0)
+			step.Negative = d.Negative
+			if _, err := tree.ExactCtx.Add(r, r, step); err != nil {
+				return nil, err
+			}
+		}
+		return noNegZero(r), nil
+	}))
 }
 
 func noNegZero(d *apd.Decimal) *apd.Decimal {

@@ -766,13 +766,25 @@ func intOutOfRange(width int32) error {
 
 // EvalBinary computes a binary operator.
 func (e *EvalCtx) EvalBinary(x *tree.BinaryExpr) (tree.Datum, error) {
-	l, err := e.Eval(x.TypedLeft())
-	if err != nil {
-		return nil, err
-	}
-	r, err := e.Eval(x.TypedRight())
-	if err != nil {
-		return nil, err
+	var l, r tree.Datum
+	var err error
+	if swappedOperands(x) {
+		// PostgreSQL's operator is a SQL function it inlines as the
+		// commuted one (integer + date is select $2 + $1): the right
+		// operand is evaluated first, and its error is the one raised.
+		if r, err = e.Eval(x.TypedRight()); err != nil {
+			return nil, err
+		}
+		if l, err = e.Eval(x.TypedLeft()); err != nil {
+			return nil, err
+		}
+	} else {
+		if l, err = e.Eval(x.TypedLeft()); err != nil {
+			return nil, err
+		}
+		if r, err = e.Eval(x.TypedRight()); err != nil {
+			return nil, err
+		}
 	}
 	sym := x.Operator.Symbol
 	res := x.ResolvedType()
@@ -1472,4 +1484,27 @@ func intervalSpan(d *tree.DInterval) *big.Int {
 	days.Add(days, big.NewInt(d.Days))
 	span := days.Mul(days, big.NewInt(24*60*60*1e9))
 	return span.Add(span, big.NewInt(d.Nanos()))
+}
+
+// swappedOperands says whether x is one of the + operators PostgreSQL
+// defines as a SQL function calling the commuted operator: integer +
+// date, interval + date, time, timetz, timestamp or timestamptz, and
+// time or timetz + date.
+func swappedOperands(x *tree.BinaryExpr) bool {
+	if x.Operator.Symbol != treebin.Plus {
+		return false
+	}
+	lf, rf := x.TypedLeft().ResolvedType().Family(), x.TypedRight().ResolvedType().Family()
+	switch lf {
+	case types.IntFamily:
+		return rf == types.DateFamily
+	case types.IntervalFamily:
+		switch rf {
+		case types.DateFamily, types.TimeFamily, types.TimeTZFamily, types.TimestampFamily, types.TimestampTZFamily:
+			return true
+		}
+	case types.TimeFamily, types.TimeTZFamily:
+		return rf == types.DateFamily
+	}
+	return false
 }
