@@ -97,7 +97,7 @@ func datetimePlus(l, r tree.Datum, loc *time.Location) (tree.Datum, error) {
 			if err != nil {
 				return nil, err
 			}
-			return MakeTimestamp(duration.Add(t, b.Duration))
+			return addIntervalTo(MakeTimestamp, t, b.Duration)
 		case *tree.DTime:
 			t, err := dateToTime(a.Date)
 			if err != nil || !isFiniteTime(t) {
@@ -114,13 +114,13 @@ func datetimePlus(l, r tree.Datum, loc *time.Location) (tree.Datum, error) {
 		}
 	case *tree.DTimestamp:
 		if b, ok := r.(*tree.DInterval); ok {
-			return MakeTimestamp(duration.Add(a.Time, b.Duration))
+			return addIntervalTo(MakeTimestamp, a.Time, b.Duration)
 		}
 	case *tree.DTimestampTZ:
 		if b, ok := r.(*tree.DInterval); ok {
 			// Days and months are added on the zone's calendar (a day
 			// across a daylight saving change is 23 or 25 hours).
-			return MakeTimestampTZ(duration.Add(a.Time.In(loc), b.Duration))
+			return addIntervalTo(MakeTimestampTZ, a.Time.In(loc), b.Duration)
 		}
 	case *tree.DTime:
 		if b, ok := r.(*tree.DInterval); ok {
@@ -182,7 +182,7 @@ func datetimeMinus(l, r tree.Datum, loc *time.Location) (tree.Datum, error) {
 			if err != nil {
 				return nil, err
 			}
-			return MakeTimestamp(duration.Add(t, neg))
+			return addIntervalTo(MakeTimestamp, t, neg)
 		}
 	case *tree.DTimestamp:
 		switch b := r.(type) {
@@ -191,7 +191,7 @@ func datetimeMinus(l, r tree.Datum, loc *time.Location) (tree.Datum, error) {
 			if err != nil {
 				return nil, err
 			}
-			return MakeTimestamp(duration.Add(a.Time, neg))
+			return addIntervalTo(MakeTimestamp, a.Time, neg)
 		case *tree.DTimestamp:
 			return timestampDiff(a.Time, b.Time)
 		}
@@ -202,7 +202,7 @@ func datetimeMinus(l, r tree.Datum, loc *time.Location) (tree.Datum, error) {
 			if err != nil {
 				return nil, err
 			}
-			return MakeTimestampTZ(duration.Add(a.Time.In(loc), neg))
+			return addIntervalTo(MakeTimestampTZ, a.Time.In(loc), neg)
 		case *tree.DTimestampTZ:
 			return timestampDiff(a.Time, b.Time)
 		}
@@ -558,4 +558,26 @@ func compareDateTimestamp(a, b tree.Datum, loc *time.Location) (c int, ok bool) 
 		return 1, true
 	}
 	return 0, true
+}
+
+// addIntervalTo is t + d made a timestamp by mk, its months, days and
+// time added one after the other as PostgreSQL's timestamp_pl_interval
+// does, each step's result range-checked (4713-01-01 BC - 11 mons is
+// out of range though adding 30 days after would bring it back).
+func addIntervalTo(mk func(time.Time) (tree.Datum, error), t time.Time, d duration.Duration) (tree.Datum, error) {
+	if !isFiniteTime(t) {
+		return mk(duration.Add(t, d))
+	}
+	for _, step := range []duration.Duration{
+		duration.MakeDuration(0, 0, d.Months), duration.MakeDuration(0, d.Days, 0), duration.MakeDuration(d.Nanos(), 0, 0),
+	} {
+		if step == (duration.Duration{}) {
+			continue
+		}
+		t = duration.Add(t, step)
+		if _, err := tree.MakeDTimestamp(t, time.Microsecond); err != nil {
+			return nil, errTimestampOutOfRange
+		}
+	}
+	return mk(t)
 }
