@@ -371,6 +371,8 @@ func (e *EvalCtx) evalComparison(x *tree.ComparisonExpr) (tree.Datum, error) {
 				return e.searchIn(l, set, x.Operator.Symbol == treecmp.NotIn)
 			}
 		}
+	} else if tup, ok := x.Right.(*tree.Tuple); ok && (x.Operator.Symbol == treecmp.In || x.Operator.Symbol == treecmp.NotIn) && len(tup.Exprs) > 0 {
+		return e.evalInList(l, tup, x.Operator.Symbol == treecmp.NotIn)
 	} else {
 		r, err = e.Eval(x.TypedRight())
 	}
@@ -523,6 +525,35 @@ func (e *EvalCtx) compareDatums(x *tree.ComparisonExpr, sym treecmp.ComparisonOp
 }
 
 // evalIn: NULL if l is NULL, or no element matches and one is NULL.
+// evalInList is l [NOT] IN (a, b, ...) evaluated as PostgreSQL's l = a
+// OR l = b ... (l <> a AND ...): the elements one at a time, none after
+// the first equal to l, so that a later element's error is not raised.
+// Of a NULL l every element is evaluated (each comparison is NULL).
+func (e *EvalCtx) evalInList(l tree.Datum, tup *tree.Tuple, not bool) (tree.Datum, error) {
+	sawNull := false
+	for _, el := range tup.Exprs {
+		d, err := e.Eval(el.(tree.TypedExpr))
+		if err != nil {
+			return nil, err
+		}
+		if d == tree.DNull || l == tree.DNull {
+			sawNull = true
+			continue
+		}
+		c, err := e.Compare(l, d)
+		if err != nil {
+			return nil, err
+		}
+		if c == 0 {
+			return tree.MakeDBool(tree.DBool(!not)), nil
+		}
+	}
+	if sawNull {
+		return tree.DNull, nil
+	}
+	return tree.MakeDBool(tree.DBool(not)), nil
+}
+
 func (e *EvalCtx) evalIn(l, r tree.Datum, not bool) (tree.Datum, error) {
 	t, ok := r.(*tree.DTuple)
 	if !ok {
