@@ -35,9 +35,11 @@ import (
 //
 // It runs whenever MERIDIAN_TEST_PG_URL is set (as in CI), with one of
 // seeds 1-40 unless MERIDIAN_TEST_SEED is set: those pass at the
-// default count; of seeds 41-100 about one in four still differs
-// (numeric display scales of mod, -0 of a numeric zero cast to
-// float4, extract(julian) far out, text to integer errors' codes). The generator stays away from the
+// default count; of seeds 41-100 about one in five still differs
+// (extract(julian) far out and its scale, text to integer errors'
+// codes, width_bucket with reversed bounds, exp of a numeric near 0,
+// casts of text to bool or int evaluated where PostgreSQL folds them
+// away, timestamptz + interval near the range). The generator stays away from the
 // corners where Meridian is known to differ; each is named where the
 // generator avoids it, in a comment that says "known gap" (grep for
 // it): int2/int4 CASE, COALESCE, GREATEST, LEAST, NULLIF, mod, - and
@@ -55,7 +57,7 @@ import (
 func TestRandomExpressionsAgainstPostgres(t *testing.T) {
 	if os.Getenv("MERIDIAN_TEST_SEED") == "" {
 		// By default one of the seeds known to pass: of other seeds
-		// about one in four meets a difference not yet fixed nor kept
+		// about one in five meets a difference not yet fixed nor kept
 		// out of the generator (see the comment).
 		t.Setenv("MERIDIAN_TEST_SEED", strconv.Itoa(1+rand.IntN(exprPassingSeeds)))
 	}

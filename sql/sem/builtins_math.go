@@ -159,8 +159,10 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 				return nil, errDivByZero
 			}
 			r := new(apd.Decimal)
-			_, err := divCtx(a, b).Rem(r, a, b)
-			return r, err
+			if _, err := divCtx(a, b).Rem(r, a, b); err != nil {
+				return nil, err
+			}
+			return modScale(r, a, b)
 		}),
 	},
 	"div": {decBinFn(func(a, b *apd.Decimal) (*apd.Decimal, error) {
@@ -857,4 +859,18 @@ func widthBucketFloat(x, lo, hi float64, count int64) (tree.Datum, error) {
 		}
 	}
 	return tree.NewDInt(tree.DInt(r)), nil
+}
+
+// modScale shows r, a remainder of a by b, with the larger display
+// scale of the two as PostgreSQL's mod_var does (mod(-439.76, 1.000)
+// is -439.760, not -439.76).
+func modScale(r, a, b *apd.Decimal) (*apd.Decimal, error) {
+	if r.Form != apd.Finite {
+		return r, nil
+	}
+	out, err := roundScale(r, int64(max(decScale(a), decScale(b))), apd.RoundHalfEven)
+	if err != nil {
+		return nil, err
+	}
+	return noNegZero(out), nil
 }

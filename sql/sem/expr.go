@@ -973,7 +973,12 @@ func (e *EvalCtx) EvalBinary(x *tree.BinaryExpr) (tree.Datum, error) {
 			if b.IsZero() {
 				return nil, errDivByZero
 			}
-			cond, err = tree.HighPrecisionCtx.Rem(&d.Decimal, a, b)
+			if cond, err = tree.HighPrecisionCtx.Rem(&d.Decimal, a, b); err == nil {
+				var r *apd.Decimal
+				if r, err = modScale(&d.Decimal, a, b); err == nil {
+					d.Decimal = *r
+				}
+			}
 		case treebin.Pow:
 			return numericPow(a, b)
 		default:
@@ -1251,7 +1256,15 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 		return tree.NewDInt(tree.DInt(v)), nil
 	case types.FloatFamily:
 		switch x := d.(type) {
-		case *tree.DInt, *tree.DFloat, *tree.DDecimal:
+		case *tree.DDecimal:
+			f := ToFloat(d)
+			if f == 0 {
+				// numeric has no -0: a negative zero numeric (-0.00
+				// of -5 % 5) is 0 as a float.
+				f = 0
+			}
+			return floatOfWidth(f, t.Width(), "")
+		case *tree.DInt, *tree.DFloat:
 			return floatOfWidth(ToFloat(d), t.Width(), "")
 		case *tree.DString:
 			in := strings.TrimSpace(string(*x))
