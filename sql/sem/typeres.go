@@ -701,6 +701,9 @@ func (pgSemantics) VisitPre(e tree.Expr) (bool, tree.Expr) {
 }
 
 func (pgSemantics) VisitPost(e tree.Expr) tree.Expr {
+	if r := intWidthOfBranches(e); r != nil {
+		return r
+	}
 	if u, ok := e.(*tree.UnaryExpr); ok {
 		// |/ and ||/ are float8's alone in PostgreSQL: a numeric or
 		// integer operand is cast.
@@ -760,4 +763,103 @@ func (pgSemantics) VisitPost(e tree.Expr) tree.Expr {
 		return e
 	}
 	return tree.NewTypedBinaryExpr(op, l, r, typ)
+}
+
+// intWidthOfBranches retypes an integer CASE, COALESCE or NULLIF, a
+// negation, or abs, gcd or lcm of narrower integers to the width
+// PostgreSQL gives it: its branches' (arguments') widest, where an
+// integer literal counts as an int4 when it fits (PGIntWidth); the
+// parser types them all int8, so COALESCE(i4, 0) + 1 did not overflow
+// as an int4. nil: e needs nothing.
+func intWidthOfBranches(e tree.Expr) tree.Expr {
+	te, ok := e.(tree.TypedExpr)
+	if !ok || te.ResolvedType().Family() != types.IntFamily || te.ResolvedType().Width() == 16 {
+		return nil
+	}
+	widest := func(es ...tree.TypedExpr) *types.T {
+		w := int32(16)
+		for _, x := range es {
+			if x == nil || x == tree.DNull {
+				continue
+			}
+			if x.ResolvedType().Family() != types.IntFamily {
+				return nil
+			}
+			w = max(w, PGIntWidth(x))
+		}
+		switch w {
+		case 16:
+			return types.Int2
+		case 32:
+			return types.Int4
+		}
+		return nil
+	}
+	narrower := func(t *types.T) bool {
+		return t != nil && t.Width() < te.ResolvedType().Width() || t != nil && te.ResolvedType().Width() == 0
+	}
+	switch x := e.(type) {
+	case *tree.CaseExpr:
+		var vals []tree.TypedExpr
+		for _, w := range x.Whens {
+			vals = append(vals, w.Val.(tree.TypedExpr))
+		}
+		if x.Else != nil {
+			vals = append(vals, x.Else.(tree.TypedExpr))
+		}
+		if t := widest(vals...); narrower(t) {
+			var subj tree.TypedExpr
+			if x.Expr != nil {
+				subj = x.Expr.(tree.TypedExpr)
+			}
+			var els tree.TypedExpr
+			if x.Else != nil {
+				els = x.Else.(tree.TypedExpr)
+			}
+			if r, err := tree.NewTypedCaseExpr(subj, x.Whens, els, t); err == nil {
+				return r
+			}
+		}
+	case *tree.CoalesceExpr:
+		vals := make([]tree.TypedExpr, len(x.Exprs))
+		for i := range x.Exprs {
+			vals[i] = x.TypedExprAt(i)
+		}
+		if t := widest(vals...); narrower(t) {
+			r := tree.NewTypedCoalesceExpr(vals, t)
+			r.Name = x.Name
+			return r
+		}
+	case *tree.NullIfExpr:
+		// NULLIF is its first argument's type.
+		if t := widest(x.Expr1.(tree.TypedExpr)); narrower(t) {
+			return tree.NewTypedCastExpr(x, t)
+		}
+	case *tree.UnaryExpr:
+		if x.Operator.Symbol == tree.UnaryMinus {
+			if t := widest(x.TypedInnerExpr()); narrower(t) {
+				if _, lit := x.TypedInnerExpr().(*tree.DInt); !lit {
+					return tree.NewTypedUnaryExpr(x.Operator, x.TypedInnerExpr(), t)
+				}
+			}
+		}
+	case *tree.FuncExpr:
+		if name := funcName(x); (name == "abs" || name == "gcd" || name == "lcm") && len(x.Exprs) > 0 {
+			args := make([]tree.TypedExpr, len(x.Exprs))
+			for i := range x.Exprs {
+				a, ok := x.Exprs[i].(tree.TypedExpr)
+				if !ok {
+					return nil
+				}
+				if _, lit := a.(*tree.DInt); lit {
+					return nil // a constant: the parser's int8 stands
+				}
+				args[i] = a
+			}
+			if t := widest(args...); narrower(t) {
+				return tree.NewTypedCastExpr(x, t)
+			}
+		}
+	}
+	return nil
 }
