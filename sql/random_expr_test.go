@@ -615,10 +615,10 @@ func (g *exprGen) expr(t exprType, depth int) ex {
 	d := depth - 1
 	// Forms every type has; not for float4, whose CASE, COALESCE,
 	// GREATEST... Meridian types float8. Not for int2 and int4 either:
-	// known gap, Meridian types CASE, COALESCE, GREATEST, LEAST and
-	// NULLIF of them int8 when an integer constant is among them
-	// (pg_typeof(COALESCE(i4, (-1))) is bigint, and CASE ... ELSE (5)
-	// END), so int4 arithmetic around them does not overflow where
+	// known gap, CASE, COALESCE and NULLIF of them keep their width now,
+	// but GREATEST and LEAST, a CASE over them (CASE x WHEN ...) and
+	// CASE inside LEAST still come out int8 where PostgreSQL's are int4,
+	// so int4 arithmetic around them does not overflow where
 	// PostgreSQL's does.
 	form := g.n(14)
 	if (t == xFloat4 || t == xInt2 || t == xInt4) && form < 4 {
@@ -849,10 +849,8 @@ func (g *exprGen) nonConst(e ex) ex {
 	return e
 }
 
-// exprVarcharCasts is off: known gap, Meridian's explicit cast to
-// varchar(n) fails (22001) on a longer value, which PostgreSQL's
-// truncates.
-const exprVarcharCasts = false
+// exprVarcharCasts: explicit casts to varchar(n), which truncate.
+const exprVarcharCasts = true
 
 // int4Call is an expression PostgreSQL types int4 (a function's, or
 // date - date).

@@ -1115,11 +1115,15 @@ func (e *EvalCtx) castText(d tree.Datum) string {
 // to it, as PostgreSQL's explicit casts do (an assignment of one fails
 // with 22001: CastDatum).
 func castExplicit(e *EvalCtx, d tree.Datum, from, t *types.T) (tree.Datum, error) {
-	s, ok := d.(*tree.DString)
-	if !ok || t.Family() != types.StringFamily || t.Oid() == oid.T_name {
+	if t.Family() != types.StringFamily || t.Oid() == oid.T_name || d == tree.DNull {
 		return CastDatum(e, d, t)
 	}
-	v := string(*s)
+	var v string
+	if s, ok := d.(*tree.DString); ok {
+		v = string(*s)
+	} else {
+		v = e.castText(d) // its text, then cut as a string's
+	}
 	if from.Oid() == oid.T_bpchar && t.Oid() != oid.T_bpchar {
 		v = strings.TrimRight(v, " ")
 	}
