@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/cockroachdb/apd/v3"
@@ -109,6 +110,15 @@ func (c *implicitCaster) VisitPost(e tree.Expr) tree.Expr {
 	case *tree.CastExpr:
 		n := *x
 		if t, ok := n.Type.(*types.T); ok {
+			if keepsInt8Cast(n.Expr, t) {
+				// The type checker elides a cast of a constant to int8
+				// ('1'::int8, 1::int8) into the bare constant 1, which
+				// then passes for an int4 literal (PGIntWidth):
+				// '2147483647'::int8 + 1 overflowed. Read as a numeric
+				// first, the cast to int8 stays.
+				n.Expr = &tree.CastExpr{Expr: n.Expr, Type: types.Decimal, SyntaxMode: tree.CastShort}
+				return &n
+			}
 			if lit := ArrayLiteral(n.Expr, t); lit != n.Expr {
 				return lit
 			}
@@ -862,4 +872,27 @@ func intWidthOfBranches(e tree.Expr) tree.Expr {
 		}
 	}
 	return nil
+}
+
+// keepsInt8Cast reports whether e cast to t is a constant of unsigned
+// digits within int8's range cast to int8, whose cast the type checker
+// would elide (see implicitCaster.VisitPost).
+func keepsInt8Cast(e tree.Expr, t *types.T) bool {
+	if t.Family() != types.IntFamily || t.Width() != 64 {
+		return false
+	}
+	var v string
+	switch c := e.(type) {
+	case *tree.StrVal:
+		v = c.RawString()
+	case *tree.NumVal:
+		v = c.OrigString()
+	default:
+		return false
+	}
+	if v == "" || strings.Trim(v, "0123456789") != "" {
+		return false
+	}
+	_, err := strconv.ParseInt(v, 10, 64)
+	return err == nil
 }
