@@ -288,6 +288,25 @@ func TestMergeWithLaggingFollower(t *testing.T) {
 	for i := range 3 {
 		writeKeys(t, ctx, ds, want, 50, 100, fmt.Sprint("after", i))
 	}
+	// The merged range's log must be truncated past what the follower
+	// has before it comes back (the truncation runs on its own time: on
+	// a loaded machine it had not yet when the test healed, and the
+	// follower caught up from the log).
+	merged := kvserver.RangeID(res.Merged.RangeId)
+	behind, err := c.Nodes[follower-1].Store.GetReplica(merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		lh, err := c.Nodes[c.Leaseholder(merged)-1].Store.GetReplica(merged)
+		if err == nil && lh.TruncatedIndex() > behind.AppliedIndex() {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the merged range's log was not truncated past n%d's applied index %d", follower, behind.AppliedIndex())
+		}
+		writeKeys(t, ctx, ds, want, 50, 100, fmt.Sprint("more", i))
+	}
 	if _, err := c.Nodes[follower-1].Store.GetReplica(kvserver.RangeID(right.RangeId)); err != nil {
 		t.Fatalf("n%d lost its right-hand replica while cut off: %v", follower, err)
 	}

@@ -131,6 +131,14 @@ func (r *Replica) AppliedIndex() uint64 {
 	return r.mu.state.RaftAppliedIndex
 }
 
+// TruncatedIndex returns the index of the last entry truncated from the
+// replica's Raft log (a follower behind it catches up by a snapshot).
+func (r *Replica) TruncatedIndex() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mu.truncated.Index
+}
+
 // IsQuiescent reports whether the replica has stopped ticking.
 func (r *Replica) IsQuiescent() bool {
 	r.mu.Lock()
