@@ -524,7 +524,6 @@ func (e *EvalCtx) compareDatums(x *tree.ComparisonExpr, sym treecmp.ComparisonOp
 	return tree.MakeDBool(tree.DBool(res)), nil
 }
 
-// evalIn: NULL if l is NULL, or no element matches and one is NULL.
 // evalInList is l [NOT] IN (a, b, ...) evaluated as PostgreSQL's l = a
 // OR l = b ... (l <> a AND ...): the elements one at a time, none after
 // the first equal to l, so that a later element's error is not raised.
@@ -536,24 +535,38 @@ func (e *EvalCtx) evalInList(l tree.Datum, tup *tree.Tuple, not bool) (tree.Datu
 		if err != nil {
 			return nil, err
 		}
-		if d == tree.DNull || l == tree.DNull {
-			sawNull = true
-			continue
-		}
-		c, err := e.Compare(l, d)
-		if err != nil {
-			return nil, err
-		}
-		if c == 0 {
-			return tree.MakeDBool(tree.DBool(!not)), nil
+		if r, err := e.inStep(l, d, not, &sawNull); r != nil || err != nil {
+			return r, err
 		}
 	}
-	if sawNull {
-		return tree.DNull, nil
-	}
-	return tree.MakeDBool(tree.DBool(not)), nil
+	return inEnd(sawNull, not), nil
 }
 
+// inStep compares one element d of l [NOT] IN (...): the answer once d
+// equals l, else nil, noting a NULL on either side in sawNull.
+func (e *EvalCtx) inStep(l, d tree.Datum, not bool, sawNull *bool) (tree.Datum, error) {
+	if d == tree.DNull || l == tree.DNull {
+		*sawNull = true
+		return nil, nil
+	}
+	c, err := e.Compare(l, d)
+	if err != nil || c != 0 {
+		return nil, err
+	}
+	return tree.MakeDBool(tree.DBool(!not)), nil
+}
+
+// inEnd is l [NOT] IN (...)'s answer when no element equals l: NULL if
+// one of the comparisons was.
+func inEnd(sawNull, not bool) tree.Datum {
+	if sawNull {
+		return tree.DNull
+	}
+	return tree.MakeDBool(tree.DBool(not))
+}
+
+// evalIn is l [NOT] IN of a tuple of values: NULL if l is NULL, or no
+// element matches and one is NULL.
 func (e *EvalCtx) evalIn(l, r tree.Datum, not bool) (tree.Datum, error) {
 	t, ok := r.(*tree.DTuple)
 	if !ok {
@@ -568,22 +581,11 @@ func (e *EvalCtx) evalIn(l, r tree.Datum, not bool) (tree.Datum, error) {
 	}
 	sawNull := false
 	for _, d := range t.D {
-		if d == tree.DNull {
-			sawNull = true
-			continue
-		}
-		c, err := e.Compare(l, d)
-		if err != nil {
-			return nil, err
-		}
-		if c == 0 {
-			return tree.MakeDBool(tree.DBool(!not)), nil
+		if r, err := e.inStep(l, d, not, &sawNull); r != nil || err != nil {
+			return r, err
 		}
 	}
-	if sawNull {
-		return tree.DNull, nil
-	}
-	return tree.MakeDBool(tree.DBool(not)), nil
+	return inEnd(sawNull, not), nil
 }
 
 // inSet is a subquery's values sorted for IN: its non-NULL values in

@@ -805,8 +805,10 @@ func intWidthOfBranches(e tree.Expr) tree.Expr {
 		}
 		return nil
 	}
+	// The checker's int8 (width 64, or 0 for a bare int).
 	narrower := func(t *types.T) bool {
-		return t != nil && t.Width() < te.ResolvedType().Width() || t != nil && te.ResolvedType().Width() == 0
+		w := te.ResolvedType().Width()
+		return t != nil && (w == 0 || t.Width() < w)
 	}
 	switch x := e.(type) {
 	case *tree.CaseExpr:
