@@ -93,6 +93,10 @@ func newMetrics(n *Node) *metrics {
 		name, help string
 		get        func() int64
 	}{
+		{"txn_deadlocks_local_total", "Deadlocks broken that this node's wait queue saw whole.", func() int64 { return n.store.Metrics().Deadlocks.Local.Load() }},
+		{"txn_deadlocks_distributed_total", "Deadlocks broken through waits published on other nodes.", func() int64 {
+			return n.store.Metrics().Deadlocks.Distributed.Load()
+		}},
 		{"txn_commits_total", "Transactions coordinated here that committed.", func() int64 { return n.db.Metrics().Commits.Load() }},
 		{"txn_aborts_total", "Transactions coordinated here that rolled back or failed.", func() int64 { return n.db.Metrics().Aborts.Load() }},
 		{"txn_restarts_total", "Commits refused with a retryable error (the transaction ran again).", func() int64 { return n.db.Metrics().Restarts.Load() }},

@@ -6,8 +6,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/meridiandb/meridian/range/kvserver"
+	"github.com/meridiandb/meridian/range/kvserver/kvtest"
 	"github.com/meridiandb/meridian/range/rangepb"
 )
 
@@ -17,8 +19,10 @@ import (
 // every transaction must commit in the end, with its two writes. Each
 // size runs with both ranges' leases on one node (the store's wait-for
 // graph finds the cycle when its last edge registers) and on two nodes
-// (no store sees the whole cycle: the range's wound-after bound breaks
-// it, see range/concurrency doc.go).
+// (no store sees the whole cycle: the edges published at the records
+// find it, range/concurrency wait_graph.go). The wound-after bound, which
+// would break any cycle by itself, is an hour here: only the detection
+// can end the waits.
 func TestDeadlockDetection(t *testing.T) {
 	for _, split := range []bool{false, true} {
 		for _, n := range []int{2, 3, 10} {
@@ -30,7 +34,7 @@ func TestDeadlockDetection(t *testing.T) {
 }
 
 func testDeadlockCycle(t *testing.T, n int, leasesApart bool) {
-	tc := newTestCluster(t, Options{})
+	tc := newTestClusterWith(t, Options{}, kvtest.Options{Nodes: 3, StoreConfig: kvserver.StoreConfig{TxnWoundAfter: time.Hour}})
 	ctx := testCtx(t)
 	moveLease := func(id kvserver.RangeID, to int) {
 		waitFor(t, fmt.Sprintf("r%d's lease on n%d", id, to), func() bool {
@@ -91,6 +95,20 @@ func testDeadlockCycle(t *testing.T, n int, leasesApart bool) {
 	}
 	if r := runs.Load(); r <= int64(n) {
 		t.Fatalf("%d runs of %d transactions: the cycle was never broken", r, n)
+	}
+	// Broken by the detector the layout calls for: with the wound an hour
+	// away, a cycle left undetected ends only when a stalled
+	// transaction's record expires.
+	var local, distributed int64
+	for _, nd := range tc.Nodes {
+		local += nd.Store.Metrics().Deadlocks.Local.Load()
+		distributed += nd.Store.Metrics().Deadlocks.Distributed.Load()
+	}
+	if leasesApart && distributed == 0 {
+		t.Fatalf("leases apart: no deadlock found through the published waits (%d local)", local)
+	}
+	if !leasesApart && local == 0 {
+		t.Fatalf("leases together: no deadlock found in the store's wait queue (%d distributed)", distributed)
 	}
 	// Each key was written by its owner and by its predecessor; whichever
 	// committed last wrote it, and both committed.

@@ -80,11 +80,16 @@
 // query their pushee's dependencies repeatedly. Here the managers of one
 // store share one queue (Config.WaitQueue): a cycle through any of the
 // store's ranges is found when its last edge registers, before the
-// waiters sleep. A cycle through another node's ranges is not seen; for
-// it, Meridian's replicas (kvserver, replica_concurrency.go) configure
-// PushWins with the records' wound-wait order (priority, then age) and
-// WoundAfter: a waiter that has waited that long for a live holder it
-// comes before aborts it, so every such wait is bounded. Until then
-// transactions of equal priority queue: a holder usually finishes in a
-// few milliseconds, and an abort costs its whole transaction.
+// waiters sleep. A cycle through other nodes is found through the edges
+// published at the waiters' records (Config.WaitGraph, wait_graph.go): a
+// wait that lasts DeadlockProbeDelay publishes its edge and follows the
+// published edges from its pushee; the last edge of a cycle to be
+// published finds it. Meridian's replicas (kvserver,
+// replica_concurrency.go) also configure PushWins with the records'
+// wound-wait order (priority, then age) and WoundAfter: a waiter that has
+// waited that long for a live holder it comes before aborts it, so every
+// wait is bounded even if a walk misses its cycle (a lease moved, a
+// record unreachable). Until then transactions of equal priority queue: a
+// holder usually finishes in a few milliseconds, and an abort costs its
+// whole transaction.
 package concurrency

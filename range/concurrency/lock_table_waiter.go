@@ -2,7 +2,6 @@ package concurrency
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/cockroachdb/errors"
@@ -19,6 +18,10 @@ import (
 // channel, a stale signal only costs one more look, and a state that
 // changed while g was pushing is never missed.
 func (m *Manager) waitOnLocks(ctx context.Context, g *Guard) (err error) {
+	// pub is g's edge published in the cluster's wait-for graph, withdrawn
+	// when the wait ends (even by the lock timeout: hence the outer ctx).
+	var pub remoteEdge
+	defer m.withdraw(ctx, g, &pub)
 	if d := g.req.LockTimeout; d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, d, errLockTimeout)
@@ -68,7 +71,7 @@ func (m *Manager) waitOnLocks(ctx context.Context, g *Guard) (err error) {
 			if changed {
 				m.event(g, "waiting on %q claimed by a non-transactional request", st.key)
 			}
-			if err := m.block(ctx, g, seen); err != nil {
+			if _, err := m.block(ctx, g, seen, 0); err != nil {
 				return err
 			}
 			continue
@@ -100,7 +103,7 @@ func (m *Manager) waitOnLocks(ctx context.Context, g *Guard) (err error) {
 				if g.req.NoWait && !rec.finalized() {
 					return notAvailable(st, true)
 				}
-				if _, err := m.waitForPushee(ctx, g, rec, typ, seen, false); err != nil {
+				if _, err := m.waitForPushee(ctx, g, rec, typ, seen, false, &pub); err != nil {
 					return err
 				}
 				continue
@@ -128,7 +131,7 @@ func (m *Manager) waitOnLocks(ctx context.Context, g *Guard) (err error) {
 					m.event(g, "txn %s is %s; waiting for its request to leave %q", rec.Meta.ID.Short(), rec.Status, st.key)
 					notedClaimDone = true
 				}
-				if err := m.block(ctx, g, seen); err != nil {
+				if _, err := m.block(ctx, g, seen, 0); err != nil {
 					return err
 				}
 				continue
@@ -144,7 +147,7 @@ func (m *Manager) waitOnLocks(ctx context.Context, g *Guard) (err error) {
 		if g.req.NoWait {
 			return notAvailable(st, true)
 		}
-		reported, err := m.waitForPushee(ctx, g, rec, typ, seen, !pushReported)
+		reported, err := m.waitForPushee(ctx, g, rec, typ, seen, !pushReported, &pub)
 		pushReported = pushReported || reported
 		if err != nil {
 			return err
@@ -155,9 +158,11 @@ func (m *Manager) waitOnLocks(ctx context.Context, g *Guard) (err error) {
 // waitForPushee waits in the txn wait queue until the pushee's record
 // changes from seen (what the caller decided on), g's state changes, or it
 // is time to look at the pushee's heartbeat again; it breaks a deadlock
-// that its edge closes. It returns nil to have the caller look again.
+// that its edge closes, in this store's queue or, once it has waited
+// DeadlockProbeDelay, through the published edges of other nodes (pub:
+// wait_graph.go). It returns nil to have the caller look again.
 func (m *Manager) waitForPushee(
-	ctx context.Context, g *Guard, seenRec TxnRecord, typ PushType, seen uint64, report bool,
+	ctx context.Context, g *Guard, seenRec TxnRecord, typ PushType, seen uint64, report bool, pub *remoteEdge,
 ) (reported bool, _ error) {
 	pushee := seenRec.Meta
 	w := &pushWaiter{pusher: g.req.Txn, pushee: pushee, sig: &g.sig, current: func() bool {
@@ -179,29 +184,42 @@ func (m *Manager) waitForPushee(
 	}
 	if cycle := m.twq.findCycle(w); cycle != nil {
 		victim := deadlockVictim(cycle)
-		names := make([]string, len(cycle))
-		for i, t := range cycle {
-			names[i] = t.ID.Short()
-		}
-		m.event(g, "deadlock %s -> %s: aborting txn %s", strings.Join(names, " -> "), names[0], victim.ID.Short())
-		vrec, err := m.cfg.Pusher.PushTxn(ctx, g.req.Txn, victim, PushAbort, hlc.Timestamp{}, true)
-		if err != nil {
+		m.event(g, "deadlock %s -> %s: aborting txn %s", cycleNames(cycle), cycle[0].ID.Short(), victim.ID.Short())
+		m.countDeadlock(false)
+		if err := m.abortVictim(ctx, g, victim); err != nil {
 			m.twq.unregister(w)
 			return report, errors.Wrapf(err, "aborting deadlocked txn %s", victim.ID.Short())
 		}
-		if vrec.Status == kvpb.PENDING {
-			// The victim has no record to abort yet (it has not written:
-			// a claimant): its requests here, which the cycle runs
-			// through, fail as aborted all the same, and it restarts.
-			vrec.Status = kvpb.ABORTED
-		}
-		m.txnUpdated(vrec)
 	}
-	err := m.block(ctx, g, seen)
+	err := m.blockAndProbe(ctx, g, seen, pushee, pub)
 	if m.twq.unregister(w) {
 		return report, m.abortedError(g, pushee)
 	}
 	return report, err
+}
+
+// blockAndProbe blocks g until it is signalled or the recheck interval
+// passes. If g's waits are published (probes), it first waits at most
+// DeadlockProbeDelay, and probes the published wait-for graph if that
+// passes; once published, it probes again (publishing anew) whenever a
+// recheck interval passes with g still waiting.
+func (m *Manager) blockAndProbe(ctx context.Context, g *Guard, seen uint64, pushee kvpb.TxnMeta, pub *remoteEdge) error {
+	if !m.probes(g) {
+		_, err := m.block(ctx, g, seen, 0)
+		return err
+	}
+	var limit time.Duration
+	if !pub.published || pub.pushee.ID != pushee.ID {
+		limit = m.cfg.DeadlockProbeDelay
+	}
+	timedOut, err := m.block(ctx, g, seen, limit)
+	if err != nil || !timedOut {
+		return err
+	}
+	if err := m.probeRemote(ctx, g, pushee, pub); err != nil {
+		return errors.Wrapf(err, "breaking a deadlock")
+	}
+	return nil
 }
 
 // recheckBeforeWait returns an error if g's own transaction is already
@@ -282,8 +300,8 @@ func (m *Manager) canPush(g *Guard, rec TxnRecord, since hlc.Timestamp) string {
 }
 
 // block waits for g's signal, at most the recheck interval (or
-// WoundAfter, if shorter).
-func (m *Manager) block(ctx context.Context, g *Guard, seen uint64) error {
+// WoundAfter, or limit, if shorter), and reports whether that time passed.
+func (m *Manager) block(ctx context.Context, g *Guard, seen uint64, limit time.Duration) (timedOut bool, _ error) {
 	if f := m.cfg.Knobs.BeforeBlock; f != nil {
 		f(g, seen)
 	}
@@ -295,16 +313,25 @@ func (m *Manager) block(ctx context.Context, g *Guard, seen uint64) error {
 	if w := m.cfg.WoundAfter; w > 0 && w < wait && m.cfg.PushWins != nil {
 		wait = w
 	}
+	probe := limit > 0 && limit < wait
+	if probe {
+		wait = limit
+	}
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-g.sig.ch:
+		return false, nil
 	case <-t.C:
-		m.event(g, "recheck interval passed")
+		if probe {
+			m.event(g, "deadlock probe delay passed")
+		} else {
+			m.event(g, "recheck interval passed")
+		}
+		return true, nil
 	case <-ctx.Done():
-		return errors.Wrap(ctx.Err(), "waiting for a lock")
+		return false, errors.Wrap(ctx.Err(), "waiting for a lock")
 	}
-	return nil
 }
 
 // errLockTimeout is the cause of a wait's context ended by the request's

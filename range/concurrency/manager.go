@@ -66,8 +66,35 @@ type Config struct {
 	// pushed holder's intents are resolved through it), and the reads
 	// cost two round trips per wait.
 	NoRecheckBeforeWait bool
+	// WaitGraph, if set, reaches the wait-for graph's edges published at
+	// transaction records: waits that last DeadlockProbeDelay are
+	// published there and deadlocks through other nodes found
+	// (wait_graph.go).
+	WaitGraph WaitGraph
+	// DeadlockProbeDelay: default DefaultDeadlockProbeDelay.
+	DeadlockProbeDelay time.Duration
+	// Deadlocks, if set, counts the deadlocks the manager breaks (shared
+	// by a store's managers).
+	Deadlocks *DeadlockCounts
 	// Knobs are hooks for tests.
 	Knobs TestingKnobs
+}
+
+// DeadlockCounts counts the deadlocks broken: found in the shared txn wait
+// queue (Local) or through the published edges of other nodes
+// (Distributed).
+type DeadlockCounts struct {
+	Local, Distributed atomic.Int64
+}
+
+func (m *Manager) countDeadlock(distributed bool) {
+	switch {
+	case m.cfg.Deadlocks == nil:
+	case distributed:
+		m.cfg.Deadlocks.Distributed.Add(1)
+	default:
+		m.cfg.Deadlocks.Local.Add(1)
+	}
 }
 
 // TestingKnobs let tests follow a request through the manager.
@@ -87,6 +114,9 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.PushRecheckInterval <= 0 {
 		c.PushRecheckInterval = DefaultPushRecheckInterval
+	}
+	if c.DeadlockProbeDelay <= 0 {
+		c.DeadlockProbeDelay = DefaultDeadlockProbeDelay
 	}
 }
 

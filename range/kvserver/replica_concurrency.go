@@ -38,6 +38,8 @@ func (r *Replica) concurrency() *concurrency.Manager {
 			},
 			WoundAfter: r.store.cfg.TxnWoundAfter,
 			WaitQueue:  r.store.waitQueue,
+			WaitGraph:  replicaPusher{r: r},
+			Deadlocks:  &r.store.metrics.Deadlocks,
 		})
 	})
 	return r.conc.m
@@ -415,6 +417,31 @@ func (p replicaPusher) PushTxn(
 		return concurrency.TxnRecord{}, errors.AssertionFailedf("PushTxn answered without the pushee")
 	}
 	return recordOf(t), nil
+}
+
+// Publish adds or withdraws the edge waiter -> pushee at waiter's record
+// (concurrency.WaitGraph).
+func (p replicaPusher) Publish(ctx context.Context, waiter, pushee kv.TxnMeta, withdraw bool) error {
+	_, err := p.send(ctx, nil, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_WaitsFor{WaitsFor: &rangepb.WaitsForRequest{
+		Key: waiter.Key, Txn: metaFromKV(waiter), Pushee: metaFromKV(pushee), Withdraw: withdraw,
+	}}})
+	return err
+}
+
+// WaitsFor lists the transactions txn waits for, as published at its
+// record (concurrency.WaitGraph).
+func (p replicaPusher) WaitsFor(ctx context.Context, txn kv.TxnMeta) ([]kv.TxnMeta, error) {
+	res, err := p.send(ctx, nil, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_WaitsFor{WaitsFor: &rangepb.WaitsForRequest{
+		Key: txn.Key, Txn: metaFromKV(txn),
+	}}})
+	if err != nil {
+		return nil, err
+	}
+	var out []kv.TxnMeta
+	for _, m := range res.GetWaitsFor().GetPushees() {
+		out = append(out, metaToKV(m))
+	}
+	return out, nil
 }
 
 // ResolveIntent resolves the intents of up's span at their range.

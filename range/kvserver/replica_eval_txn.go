@@ -652,10 +652,10 @@ func evalHeartbeatTxn(ec *evalCtx, rw kv.ReadWriter, ms *kv.MVCCStats, req *rang
 // MinTimestamp, then lower ID) wins: wound-wait, as in Spanner. The order
 // is total and a losing pusher waits for its pushee (in the lock queue of
 // the key, see replica_concurrency.go, whose manager follows the same
-// order), so every wait goes from a lower to a higher transaction in that
-// order: no cycle of waits across ranges, no deadlock. (The concurrency
-// manager's deadlock detection, which sees one range's waits, never
-// fires under this order.)
+// order). A winning pusher of equal priority waits too, for the store's
+// TxnWoundAfter, before it pushes: cycles of waits form meanwhile, and
+// the deadlock detection breaks them (the wound is the bound for those it
+// misses).
 func pusherWins(pusher *rangepb.Transaction, pushee *rangepb.TxnMeta) bool {
 	if pusher.GetMeta() == nil {
 		return false

@@ -81,9 +81,11 @@ type StoreConfig struct {
 	TxnLivenessThreshold time.Duration
 	// TxnWoundAfter is how long a request waits for a live lock holder of
 	// the same priority before the wound-wait order (older first) lets it
-	// abort the holder. Below it, waiters queue and the store's deadlock
-	// detection breaks the cycles among this store's ranges at once; the
-	// wound bounds the waits of cycles through other nodes. Default
+	// abort the holder. Below it, waiters queue; the store's deadlock
+	// detection breaks the cycles among this store's ranges at once, and
+	// the edges published at the records those through other nodes after
+	// concurrency.DefaultDeadlockProbeDelay. The wound bounds the waits
+	// whose cycle a walk missed (a lease moved meanwhile). Default
 	// DefaultTxnWoundAfter.
 	TxnWoundAfter time.Duration
 	// Queues are the split and merge queues' initial settings (see
@@ -138,6 +140,9 @@ type Store struct {
 	// waitQueue is the txn wait queue of all the replicas' concurrency
 	// managers: one wait-for graph for the store's deadlock detection.
 	waitQueue *concurrency.TxnWaitQueue
+	// publishedWaits are the wait-for graph's edges published at the
+	// records of the ranges this store leads (cmd_waits_for.go).
+	publishedWaits *concurrency.PublishedWaits
 
 	// Lock order: Replica.raftMu, then Replica.mu, then Store.mu, then
 	// Store.activeMu. Never take a replica's lock while holding mu. A
@@ -182,7 +187,7 @@ func NewStore(cfg StoreConfig, engine kv.Engine, stopper *stop.Stopper) *Store {
 	s := &Store{
 		cfg: cfg, nodeID: cfg.NodeID, engine: engine, clock: cfg.Clock,
 		transport: cfg.Transport, stopper: stopper,
-		waitQueue: concurrency.NewTxnWaitQueue(),
+		waitQueue: concurrency.NewTxnWaitQueue(), publishedWaits: concurrency.NewPublishedWaits(),
 	}
 	s.mu.replicas = map[RangeID]*Replica{}
 	s.activeMu.active = map[RangeID]struct{}{}
@@ -201,6 +206,9 @@ type StoreMetrics struct {
 	// commands proposed again because their lease index was used up
 	// (each an extra round of consensus).
 	RaftProposals, RaftApplied, RaftReproposals atomic.Int64
+	// Deadlocks counts the deadlocks the replicas' concurrency managers
+	// broke.
+	Deadlocks concurrency.DeadlockCounts
 }
 
 // Metrics returns the store's counters.

@@ -2018,6 +2018,7 @@ type RequestUnion struct {
 	//	*RequestUnion_RefreshRange
 	//	*RequestUnion_QueryIntent
 	//	*RequestUnion_RecoverTxn
+	//	*RequestUnion_WaitsFor
 	Value         isRequestUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2303,6 +2304,15 @@ func (x *RequestUnion) GetRecoverTxn() *RecoverTxnRequest {
 	return nil
 }
 
+func (x *RequestUnion) GetWaitsFor() *WaitsForRequest {
+	if x != nil {
+		if x, ok := x.Value.(*RequestUnion_WaitsFor); ok {
+			return x.WaitsFor
+		}
+	}
+	return nil
+}
+
 type isRequestUnion_Value interface {
 	isRequestUnion_Value()
 }
@@ -2416,6 +2426,10 @@ type RequestUnion_RecoverTxn struct {
 	RecoverTxn *RecoverTxnRequest `protobuf:"bytes,109,opt,name=recover_txn,json=recoverTxn,proto3,oneof"`
 }
 
+type RequestUnion_WaitsFor struct {
+	WaitsFor *WaitsForRequest `protobuf:"bytes,110,opt,name=waits_for,json=waitsFor,proto3,oneof"`
+}
+
 func (*RequestUnion_Get) isRequestUnion_Value() {}
 
 func (*RequestUnion_Put) isRequestUnion_Value() {}
@@ -2470,6 +2484,8 @@ func (*RequestUnion_QueryIntent) isRequestUnion_Value() {}
 
 func (*RequestUnion_RecoverTxn) isRequestUnion_Value() {}
 
+func (*RequestUnion_WaitsFor) isRequestUnion_Value() {}
+
 type ResponseUnion struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Value:
@@ -2501,6 +2517,7 @@ type ResponseUnion struct {
 	//	*ResponseUnion_RefreshRange
 	//	*ResponseUnion_QueryIntent
 	//	*ResponseUnion_RecoverTxn
+	//	*ResponseUnion_WaitsFor
 	Value         isResponseUnion_Value `protobuf_oneof:"value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2786,6 +2803,15 @@ func (x *ResponseUnion) GetRecoverTxn() *RecoverTxnResponse {
 	return nil
 }
 
+func (x *ResponseUnion) GetWaitsFor() *WaitsForResponse {
+	if x != nil {
+		if x, ok := x.Value.(*ResponseUnion_WaitsFor); ok {
+			return x.WaitsFor
+		}
+	}
+	return nil
+}
+
 type isResponseUnion_Value interface {
 	isResponseUnion_Value()
 }
@@ -2898,6 +2924,10 @@ type ResponseUnion_RecoverTxn struct {
 	RecoverTxn *RecoverTxnResponse `protobuf:"bytes,109,opt,name=recover_txn,json=recoverTxn,proto3,oneof"`
 }
 
+type ResponseUnion_WaitsFor struct {
+	WaitsFor *WaitsForResponse `protobuf:"bytes,110,opt,name=waits_for,json=waitsFor,proto3,oneof"`
+}
+
 func (*ResponseUnion_Get) isResponseUnion_Value() {}
 
 func (*ResponseUnion_Put) isResponseUnion_Value() {}
@@ -2951,6 +2981,8 @@ func (*ResponseUnion_RefreshRange) isResponseUnion_Value() {}
 func (*ResponseUnion_QueryIntent) isResponseUnion_Value() {}
 
 func (*ResponseUnion_RecoverTxn) isResponseUnion_Value() {}
+
+func (*ResponseUnion_WaitsFor) isResponseUnion_Value() {}
 
 type BatchHeader struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -4252,7 +4284,7 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\n" +
 	"GCResponse\x12)\n" +
 	"\x10versions_removed\x18\x01 \x01(\x03R\x0fversionsRemoved\x12.\n" +
-	"\x13txn_records_removed\x18\x02 \x01(\x03R\x11txnRecordsRemoved\"\x93\x0f\n" +
+	"\x13txn_records_removed\x18\x02 \x01(\x03R\x11txnRecordsRemoved\"\xd5\x0f\n" +
 	"\fRequestUnion\x120\n" +
 	"\x03get\x18\x01 \x01(\v2\x1c.meridian.rangepb.GetRequestH\x00R\x03get\x120\n" +
 	"\x03put\x18\x02 \x01(\v2\x1c.meridian.rangepb.PutRequestH\x00R\x03put\x12R\n" +
@@ -4283,8 +4315,9 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\rrefresh_range\x18k \x01(\v2%.meridian.rangepb.RefreshRangeRequestH\x00R\frefreshRange\x12I\n" +
 	"\fquery_intent\x18l \x01(\v2$.meridian.rangepb.QueryIntentRequestH\x00R\vqueryIntent\x12F\n" +
 	"\vrecover_txn\x18m \x01(\v2#.meridian.rangepb.RecoverTxnRequestH\x00R\n" +
-	"recoverTxnB\a\n" +
-	"\x05value\"\xaf\x0f\n" +
+	"recoverTxn\x12@\n" +
+	"\twaits_for\x18n \x01(\v2!.meridian.rangepb.WaitsForRequestH\x00R\bwaitsForB\a\n" +
+	"\x05value\"\xf2\x0f\n" +
 	"\rResponseUnion\x121\n" +
 	"\x03get\x18\x01 \x01(\v2\x1d.meridian.rangepb.GetResponseH\x00R\x03get\x121\n" +
 	"\x03put\x18\x02 \x01(\v2\x1d.meridian.rangepb.PutResponseH\x00R\x03put\x12S\n" +
@@ -4315,7 +4348,8 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\rrefresh_range\x18k \x01(\v2&.meridian.rangepb.RefreshRangeResponseH\x00R\frefreshRange\x12J\n" +
 	"\fquery_intent\x18l \x01(\v2%.meridian.rangepb.QueryIntentResponseH\x00R\vqueryIntent\x12G\n" +
 	"\vrecover_txn\x18m \x01(\v2$.meridian.rangepb.RecoverTxnResponseH\x00R\n" +
-	"recoverTxnB\a\n" +
+	"recoverTxn\x12A\n" +
+	"\twaits_for\x18n \x01(\v2\".meridian.rangepb.WaitsForResponseH\x00R\bwaitsForB\a\n" +
 	"\x05value\"\xf1\x02\n" +
 	"\vBatchHeader\x12\x19\n" +
 	"\brange_id\x18\x01 \x01(\x03R\arangeId\x12=\n" +
@@ -4495,30 +4529,32 @@ var file_range_rangepb_api_proto_goTypes = []any{
 	(*RefreshRangeRequest)(nil),                // 67: meridian.rangepb.RefreshRangeRequest
 	(*QueryIntentRequest)(nil),                 // 68: meridian.rangepb.QueryIntentRequest
 	(*RecoverTxnRequest)(nil),                  // 69: meridian.rangepb.RecoverTxnRequest
-	(*EndTxnResponse)(nil),                     // 70: meridian.rangepb.EndTxnResponse
-	(*HeartbeatTxnResponse)(nil),               // 71: meridian.rangepb.HeartbeatTxnResponse
-	(*PushTxnResponse)(nil),                    // 72: meridian.rangepb.PushTxnResponse
-	(*ResolveIntentResponse)(nil),              // 73: meridian.rangepb.ResolveIntentResponse
-	(*ResolveIntentRangeResponse)(nil),         // 74: meridian.rangepb.ResolveIntentRangeResponse
-	(*QueryTxnResponse)(nil),                   // 75: meridian.rangepb.QueryTxnResponse
-	(*RefreshResponse)(nil),                    // 76: meridian.rangepb.RefreshResponse
-	(*RefreshRangeResponse)(nil),               // 77: meridian.rangepb.RefreshRangeResponse
-	(*QueryIntentResponse)(nil),                // 78: meridian.rangepb.QueryIntentResponse
-	(*RecoverTxnResponse)(nil),                 // 79: meridian.rangepb.RecoverTxnResponse
-	(*Transaction)(nil),                        // 80: meridian.rangepb.Transaction
-	(*TransactionRetryError)(nil),              // 81: meridian.rangepb.TransactionRetryError
-	(*TransactionAbortedError)(nil),            // 82: meridian.rangepb.TransactionAbortedError
-	(*TransactionPushError)(nil),               // 83: meridian.rangepb.TransactionPushError
-	(*TransactionStatusError)(nil),             // 84: meridian.rangepb.TransactionStatusError
-	(*LockConflictError)(nil),                  // 85: meridian.rangepb.LockConflictError
-	(*ReadWithinUncertaintyIntervalError)(nil), // 86: meridian.rangepb.ReadWithinUncertaintyIntervalError
-	(*IndeterminateCommitError)(nil),           // 87: meridian.rangepb.IndeterminateCommitError
-	(*LockNotAvailableError)(nil),              // 88: meridian.rangepb.LockNotAvailableError
-	(*BatchTimestampBeforeGCError)(nil),        // 89: meridian.rangepb.BatchTimestampBeforeGCError
-	(*RaftMessageBatch)(nil),                   // 90: meridian.rangepb.RaftMessageBatch
-	(*SnapshotRequest)(nil),                    // 91: meridian.rangepb.SnapshotRequest
-	(*RaftMessageResponse)(nil),                // 92: meridian.rangepb.RaftMessageResponse
-	(*SnapshotResponse)(nil),                   // 93: meridian.rangepb.SnapshotResponse
+	(*WaitsForRequest)(nil),                    // 70: meridian.rangepb.WaitsForRequest
+	(*EndTxnResponse)(nil),                     // 71: meridian.rangepb.EndTxnResponse
+	(*HeartbeatTxnResponse)(nil),               // 72: meridian.rangepb.HeartbeatTxnResponse
+	(*PushTxnResponse)(nil),                    // 73: meridian.rangepb.PushTxnResponse
+	(*ResolveIntentResponse)(nil),              // 74: meridian.rangepb.ResolveIntentResponse
+	(*ResolveIntentRangeResponse)(nil),         // 75: meridian.rangepb.ResolveIntentRangeResponse
+	(*QueryTxnResponse)(nil),                   // 76: meridian.rangepb.QueryTxnResponse
+	(*RefreshResponse)(nil),                    // 77: meridian.rangepb.RefreshResponse
+	(*RefreshRangeResponse)(nil),               // 78: meridian.rangepb.RefreshRangeResponse
+	(*QueryIntentResponse)(nil),                // 79: meridian.rangepb.QueryIntentResponse
+	(*RecoverTxnResponse)(nil),                 // 80: meridian.rangepb.RecoverTxnResponse
+	(*WaitsForResponse)(nil),                   // 81: meridian.rangepb.WaitsForResponse
+	(*Transaction)(nil),                        // 82: meridian.rangepb.Transaction
+	(*TransactionRetryError)(nil),              // 83: meridian.rangepb.TransactionRetryError
+	(*TransactionAbortedError)(nil),            // 84: meridian.rangepb.TransactionAbortedError
+	(*TransactionPushError)(nil),               // 85: meridian.rangepb.TransactionPushError
+	(*TransactionStatusError)(nil),             // 86: meridian.rangepb.TransactionStatusError
+	(*LockConflictError)(nil),                  // 87: meridian.rangepb.LockConflictError
+	(*ReadWithinUncertaintyIntervalError)(nil), // 88: meridian.rangepb.ReadWithinUncertaintyIntervalError
+	(*IndeterminateCommitError)(nil),           // 89: meridian.rangepb.IndeterminateCommitError
+	(*LockNotAvailableError)(nil),              // 90: meridian.rangepb.LockNotAvailableError
+	(*BatchTimestampBeforeGCError)(nil),        // 91: meridian.rangepb.BatchTimestampBeforeGCError
+	(*RaftMessageBatch)(nil),                   // 92: meridian.rangepb.RaftMessageBatch
+	(*SnapshotRequest)(nil),                    // 93: meridian.rangepb.SnapshotRequest
+	(*RaftMessageResponse)(nil),                // 94: meridian.rangepb.RaftMessageResponse
+	(*SnapshotResponse)(nil),                   // 95: meridian.rangepb.SnapshotResponse
 }
 var file_range_rangepb_api_proto_depIdxs = []int32{
 	54,  // 0: meridian.rangepb.GetResponse.timestamp:type_name -> meridian.rangepb.Timestamp
@@ -4571,78 +4607,80 @@ var file_range_rangepb_api_proto_depIdxs = []int32{
 	67,  // 47: meridian.rangepb.RequestUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeRequest
 	68,  // 48: meridian.rangepb.RequestUnion.query_intent:type_name -> meridian.rangepb.QueryIntentRequest
 	69,  // 49: meridian.rangepb.RequestUnion.recover_txn:type_name -> meridian.rangepb.RecoverTxnRequest
-	2,   // 50: meridian.rangepb.ResponseUnion.get:type_name -> meridian.rangepb.GetResponse
-	4,   // 51: meridian.rangepb.ResponseUnion.put:type_name -> meridian.rangepb.PutResponse
-	6,   // 52: meridian.rangepb.ResponseUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutResponse
-	8,   // 53: meridian.rangepb.ResponseUnion.increment:type_name -> meridian.rangepb.IncrementResponse
-	10,  // 54: meridian.rangepb.ResponseUnion.delete:type_name -> meridian.rangepb.DeleteResponse
-	12,  // 55: meridian.rangepb.ResponseUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeResponse
-	15,  // 56: meridian.rangepb.ResponseUnion.scan:type_name -> meridian.rangepb.ScanResponse
-	17,  // 57: meridian.rangepb.ResponseUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseResponse
-	19,  // 58: meridian.rangepb.ResponseUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseResponse
-	22,  // 59: meridian.rangepb.ResponseUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasResponse
-	25,  // 60: meridian.rangepb.ResponseUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumResponse
-	27,  // 61: meridian.rangepb.ResponseUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumResponse
-	29,  // 62: meridian.rangepb.ResponseUnion.admin_split:type_name -> meridian.rangepb.AdminSplitResponse
-	31,  // 63: meridian.rangepb.ResponseUnion.admin_merge:type_name -> meridian.rangepb.AdminMergeResponse
-	33,  // 64: meridian.rangepb.ResponseUnion.subsume:type_name -> meridian.rangepb.SubsumeResponse
-	35,  // 65: meridian.rangepb.ResponseUnion.wait_applied:type_name -> meridian.rangepb.WaitAppliedResponse
-	37,  // 66: meridian.rangepb.ResponseUnion.gc:type_name -> meridian.rangepb.GCResponse
-	70,  // 67: meridian.rangepb.ResponseUnion.end_txn:type_name -> meridian.rangepb.EndTxnResponse
-	71,  // 68: meridian.rangepb.ResponseUnion.heartbeat_txn:type_name -> meridian.rangepb.HeartbeatTxnResponse
-	72,  // 69: meridian.rangepb.ResponseUnion.push_txn:type_name -> meridian.rangepb.PushTxnResponse
-	73,  // 70: meridian.rangepb.ResponseUnion.resolve_intent:type_name -> meridian.rangepb.ResolveIntentResponse
-	74,  // 71: meridian.rangepb.ResponseUnion.resolve_intent_range:type_name -> meridian.rangepb.ResolveIntentRangeResponse
-	75,  // 72: meridian.rangepb.ResponseUnion.query_txn:type_name -> meridian.rangepb.QueryTxnResponse
-	76,  // 73: meridian.rangepb.ResponseUnion.refresh:type_name -> meridian.rangepb.RefreshResponse
-	77,  // 74: meridian.rangepb.ResponseUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeResponse
-	78,  // 75: meridian.rangepb.ResponseUnion.query_intent:type_name -> meridian.rangepb.QueryIntentResponse
-	79,  // 76: meridian.rangepb.ResponseUnion.recover_txn:type_name -> meridian.rangepb.RecoverTxnResponse
-	57,  // 77: meridian.rangepb.BatchHeader.replica:type_name -> meridian.rangepb.ReplicaDescriptor
-	54,  // 78: meridian.rangepb.BatchHeader.timestamp:type_name -> meridian.rangepb.Timestamp
-	80,  // 79: meridian.rangepb.BatchHeader.txn:type_name -> meridian.rangepb.Transaction
-	40,  // 80: meridian.rangepb.BatchRequest.header:type_name -> meridian.rangepb.BatchHeader
-	38,  // 81: meridian.rangepb.BatchRequest.requests:type_name -> meridian.rangepb.RequestUnion
-	56,  // 82: meridian.rangepb.NotLeaseHolderError.lease:type_name -> meridian.rangepb.Lease
-	58,  // 83: meridian.rangepb.RangeKeyMismatchError.desc:type_name -> meridian.rangepb.RangeDescriptor
-	58,  // 84: meridian.rangepb.RangeKeyMismatchError.ranges:type_name -> meridian.rangepb.RangeDescriptor
-	58,  // 85: meridian.rangepb.InvalidSplitKeyError.desc:type_name -> meridian.rangepb.RangeDescriptor
-	54,  // 86: meridian.rangepb.WriteTooOldError.timestamp:type_name -> meridian.rangepb.Timestamp
-	54,  // 87: meridian.rangepb.WriteTooOldError.actual_timestamp:type_name -> meridian.rangepb.Timestamp
-	42,  // 88: meridian.rangepb.Error.not_lease_holder:type_name -> meridian.rangepb.NotLeaseHolderError
-	43,  // 89: meridian.rangepb.Error.range_not_found:type_name -> meridian.rangepb.RangeNotFoundError
-	44,  // 90: meridian.rangepb.Error.range_key_mismatch:type_name -> meridian.rangepb.RangeKeyMismatchError
-	46,  // 91: meridian.rangepb.Error.ambiguous_result:type_name -> meridian.rangepb.AmbiguousResultError
-	47,  // 92: meridian.rangepb.Error.condition_failed:type_name -> meridian.rangepb.ConditionFailedError
-	48,  // 93: meridian.rangepb.Error.write_too_old:type_name -> meridian.rangepb.WriteTooOldError
-	45,  // 94: meridian.rangepb.Error.invalid_split_key:type_name -> meridian.rangepb.InvalidSplitKeyError
-	49,  // 95: meridian.rangepb.Error.cannot_merge:type_name -> meridian.rangepb.CannotMergeError
-	81,  // 96: meridian.rangepb.Error.txn_retry:type_name -> meridian.rangepb.TransactionRetryError
-	82,  // 97: meridian.rangepb.Error.txn_aborted:type_name -> meridian.rangepb.TransactionAbortedError
-	83,  // 98: meridian.rangepb.Error.txn_push:type_name -> meridian.rangepb.TransactionPushError
-	84,  // 99: meridian.rangepb.Error.txn_status:type_name -> meridian.rangepb.TransactionStatusError
-	85,  // 100: meridian.rangepb.Error.lock_conflict:type_name -> meridian.rangepb.LockConflictError
-	86,  // 101: meridian.rangepb.Error.read_within_uncertainty:type_name -> meridian.rangepb.ReadWithinUncertaintyIntervalError
-	87,  // 102: meridian.rangepb.Error.indeterminate_commit:type_name -> meridian.rangepb.IndeterminateCommitError
-	88,  // 103: meridian.rangepb.Error.lock_not_available:type_name -> meridian.rangepb.LockNotAvailableError
-	89,  // 104: meridian.rangepb.Error.before_gc:type_name -> meridian.rangepb.BatchTimestampBeforeGCError
-	39,  // 105: meridian.rangepb.BatchResponse.responses:type_name -> meridian.rangepb.ResponseUnion
-	50,  // 106: meridian.rangepb.BatchResponse.error:type_name -> meridian.rangepb.Error
-	54,  // 107: meridian.rangepb.BatchResponse.timestamp:type_name -> meridian.rangepb.Timestamp
-	80,  // 108: meridian.rangepb.BatchResponse.txn:type_name -> meridian.rangepb.Transaction
-	41,  // 109: meridian.rangepb.Internal.Batch:input_type -> meridian.rangepb.BatchRequest
-	90,  // 110: meridian.rangepb.Internal.RaftMessages:input_type -> meridian.rangepb.RaftMessageBatch
-	91,  // 111: meridian.rangepb.Internal.Snapshot:input_type -> meridian.rangepb.SnapshotRequest
-	52,  // 112: meridian.rangepb.Heartbeat.Ping:input_type -> meridian.rangepb.PingRequest
-	51,  // 113: meridian.rangepb.Internal.Batch:output_type -> meridian.rangepb.BatchResponse
-	92,  // 114: meridian.rangepb.Internal.RaftMessages:output_type -> meridian.rangepb.RaftMessageResponse
-	93,  // 115: meridian.rangepb.Internal.Snapshot:output_type -> meridian.rangepb.SnapshotResponse
-	53,  // 116: meridian.rangepb.Heartbeat.Ping:output_type -> meridian.rangepb.PingResponse
-	113, // [113:117] is the sub-list for method output_type
-	109, // [109:113] is the sub-list for method input_type
-	109, // [109:109] is the sub-list for extension type_name
-	109, // [109:109] is the sub-list for extension extendee
-	0,   // [0:109] is the sub-list for field type_name
+	70,  // 50: meridian.rangepb.RequestUnion.waits_for:type_name -> meridian.rangepb.WaitsForRequest
+	2,   // 51: meridian.rangepb.ResponseUnion.get:type_name -> meridian.rangepb.GetResponse
+	4,   // 52: meridian.rangepb.ResponseUnion.put:type_name -> meridian.rangepb.PutResponse
+	6,   // 53: meridian.rangepb.ResponseUnion.conditional_put:type_name -> meridian.rangepb.ConditionalPutResponse
+	8,   // 54: meridian.rangepb.ResponseUnion.increment:type_name -> meridian.rangepb.IncrementResponse
+	10,  // 55: meridian.rangepb.ResponseUnion.delete:type_name -> meridian.rangepb.DeleteResponse
+	12,  // 56: meridian.rangepb.ResponseUnion.delete_range:type_name -> meridian.rangepb.DeleteRangeResponse
+	15,  // 57: meridian.rangepb.ResponseUnion.scan:type_name -> meridian.rangepb.ScanResponse
+	17,  // 58: meridian.rangepb.ResponseUnion.request_lease:type_name -> meridian.rangepb.RequestLeaseResponse
+	19,  // 59: meridian.rangepb.ResponseUnion.transfer_lease:type_name -> meridian.rangepb.TransferLeaseResponse
+	22,  // 60: meridian.rangepb.ResponseUnion.change_replicas:type_name -> meridian.rangepb.ChangeReplicasResponse
+	25,  // 61: meridian.rangepb.ResponseUnion.compute_checksum:type_name -> meridian.rangepb.ComputeChecksumResponse
+	27,  // 62: meridian.rangepb.ResponseUnion.collect_checksum:type_name -> meridian.rangepb.CollectChecksumResponse
+	29,  // 63: meridian.rangepb.ResponseUnion.admin_split:type_name -> meridian.rangepb.AdminSplitResponse
+	31,  // 64: meridian.rangepb.ResponseUnion.admin_merge:type_name -> meridian.rangepb.AdminMergeResponse
+	33,  // 65: meridian.rangepb.ResponseUnion.subsume:type_name -> meridian.rangepb.SubsumeResponse
+	35,  // 66: meridian.rangepb.ResponseUnion.wait_applied:type_name -> meridian.rangepb.WaitAppliedResponse
+	37,  // 67: meridian.rangepb.ResponseUnion.gc:type_name -> meridian.rangepb.GCResponse
+	71,  // 68: meridian.rangepb.ResponseUnion.end_txn:type_name -> meridian.rangepb.EndTxnResponse
+	72,  // 69: meridian.rangepb.ResponseUnion.heartbeat_txn:type_name -> meridian.rangepb.HeartbeatTxnResponse
+	73,  // 70: meridian.rangepb.ResponseUnion.push_txn:type_name -> meridian.rangepb.PushTxnResponse
+	74,  // 71: meridian.rangepb.ResponseUnion.resolve_intent:type_name -> meridian.rangepb.ResolveIntentResponse
+	75,  // 72: meridian.rangepb.ResponseUnion.resolve_intent_range:type_name -> meridian.rangepb.ResolveIntentRangeResponse
+	76,  // 73: meridian.rangepb.ResponseUnion.query_txn:type_name -> meridian.rangepb.QueryTxnResponse
+	77,  // 74: meridian.rangepb.ResponseUnion.refresh:type_name -> meridian.rangepb.RefreshResponse
+	78,  // 75: meridian.rangepb.ResponseUnion.refresh_range:type_name -> meridian.rangepb.RefreshRangeResponse
+	79,  // 76: meridian.rangepb.ResponseUnion.query_intent:type_name -> meridian.rangepb.QueryIntentResponse
+	80,  // 77: meridian.rangepb.ResponseUnion.recover_txn:type_name -> meridian.rangepb.RecoverTxnResponse
+	81,  // 78: meridian.rangepb.ResponseUnion.waits_for:type_name -> meridian.rangepb.WaitsForResponse
+	57,  // 79: meridian.rangepb.BatchHeader.replica:type_name -> meridian.rangepb.ReplicaDescriptor
+	54,  // 80: meridian.rangepb.BatchHeader.timestamp:type_name -> meridian.rangepb.Timestamp
+	82,  // 81: meridian.rangepb.BatchHeader.txn:type_name -> meridian.rangepb.Transaction
+	40,  // 82: meridian.rangepb.BatchRequest.header:type_name -> meridian.rangepb.BatchHeader
+	38,  // 83: meridian.rangepb.BatchRequest.requests:type_name -> meridian.rangepb.RequestUnion
+	56,  // 84: meridian.rangepb.NotLeaseHolderError.lease:type_name -> meridian.rangepb.Lease
+	58,  // 85: meridian.rangepb.RangeKeyMismatchError.desc:type_name -> meridian.rangepb.RangeDescriptor
+	58,  // 86: meridian.rangepb.RangeKeyMismatchError.ranges:type_name -> meridian.rangepb.RangeDescriptor
+	58,  // 87: meridian.rangepb.InvalidSplitKeyError.desc:type_name -> meridian.rangepb.RangeDescriptor
+	54,  // 88: meridian.rangepb.WriteTooOldError.timestamp:type_name -> meridian.rangepb.Timestamp
+	54,  // 89: meridian.rangepb.WriteTooOldError.actual_timestamp:type_name -> meridian.rangepb.Timestamp
+	42,  // 90: meridian.rangepb.Error.not_lease_holder:type_name -> meridian.rangepb.NotLeaseHolderError
+	43,  // 91: meridian.rangepb.Error.range_not_found:type_name -> meridian.rangepb.RangeNotFoundError
+	44,  // 92: meridian.rangepb.Error.range_key_mismatch:type_name -> meridian.rangepb.RangeKeyMismatchError
+	46,  // 93: meridian.rangepb.Error.ambiguous_result:type_name -> meridian.rangepb.AmbiguousResultError
+	47,  // 94: meridian.rangepb.Error.condition_failed:type_name -> meridian.rangepb.ConditionFailedError
+	48,  // 95: meridian.rangepb.Error.write_too_old:type_name -> meridian.rangepb.WriteTooOldError
+	45,  // 96: meridian.rangepb.Error.invalid_split_key:type_name -> meridian.rangepb.InvalidSplitKeyError
+	49,  // 97: meridian.rangepb.Error.cannot_merge:type_name -> meridian.rangepb.CannotMergeError
+	83,  // 98: meridian.rangepb.Error.txn_retry:type_name -> meridian.rangepb.TransactionRetryError
+	84,  // 99: meridian.rangepb.Error.txn_aborted:type_name -> meridian.rangepb.TransactionAbortedError
+	85,  // 100: meridian.rangepb.Error.txn_push:type_name -> meridian.rangepb.TransactionPushError
+	86,  // 101: meridian.rangepb.Error.txn_status:type_name -> meridian.rangepb.TransactionStatusError
+	87,  // 102: meridian.rangepb.Error.lock_conflict:type_name -> meridian.rangepb.LockConflictError
+	88,  // 103: meridian.rangepb.Error.read_within_uncertainty:type_name -> meridian.rangepb.ReadWithinUncertaintyIntervalError
+	89,  // 104: meridian.rangepb.Error.indeterminate_commit:type_name -> meridian.rangepb.IndeterminateCommitError
+	90,  // 105: meridian.rangepb.Error.lock_not_available:type_name -> meridian.rangepb.LockNotAvailableError
+	91,  // 106: meridian.rangepb.Error.before_gc:type_name -> meridian.rangepb.BatchTimestampBeforeGCError
+	39,  // 107: meridian.rangepb.BatchResponse.responses:type_name -> meridian.rangepb.ResponseUnion
+	50,  // 108: meridian.rangepb.BatchResponse.error:type_name -> meridian.rangepb.Error
+	54,  // 109: meridian.rangepb.BatchResponse.timestamp:type_name -> meridian.rangepb.Timestamp
+	82,  // 110: meridian.rangepb.BatchResponse.txn:type_name -> meridian.rangepb.Transaction
+	41,  // 111: meridian.rangepb.Internal.Batch:input_type -> meridian.rangepb.BatchRequest
+	92,  // 112: meridian.rangepb.Internal.RaftMessages:input_type -> meridian.rangepb.RaftMessageBatch
+	93,  // 113: meridian.rangepb.Internal.Snapshot:input_type -> meridian.rangepb.SnapshotRequest
+	52,  // 114: meridian.rangepb.Heartbeat.Ping:input_type -> meridian.rangepb.PingRequest
+	51,  // 115: meridian.rangepb.Internal.Batch:output_type -> meridian.rangepb.BatchResponse
+	94,  // 116: meridian.rangepb.Internal.RaftMessages:output_type -> meridian.rangepb.RaftMessageResponse
+	95,  // 117: meridian.rangepb.Internal.Snapshot:output_type -> meridian.rangepb.SnapshotResponse
+	53,  // 118: meridian.rangepb.Heartbeat.Ping:output_type -> meridian.rangepb.PingResponse
+	115, // [115:119] is the sub-list for method output_type
+	111, // [111:115] is the sub-list for method input_type
+	111, // [111:111] is the sub-list for extension type_name
+	111, // [111:111] is the sub-list for extension extendee
+	0,   // [0:111] is the sub-list for field type_name
 }
 
 func init() { file_range_rangepb_api_proto_init() }
@@ -4680,6 +4718,7 @@ func file_range_rangepb_api_proto_init() {
 		(*RequestUnion_RefreshRange)(nil),
 		(*RequestUnion_QueryIntent)(nil),
 		(*RequestUnion_RecoverTxn)(nil),
+		(*RequestUnion_WaitsFor)(nil),
 	}
 	file_range_rangepb_api_proto_msgTypes[38].OneofWrappers = []any{
 		(*ResponseUnion_Get)(nil),
@@ -4709,6 +4748,7 @@ func file_range_rangepb_api_proto_init() {
 		(*ResponseUnion_RefreshRange)(nil),
 		(*ResponseUnion_QueryIntent)(nil),
 		(*ResponseUnion_RecoverTxn)(nil),
+		(*ResponseUnion_WaitsFor)(nil),
 	}
 	file_range_rangepb_api_proto_msgTypes[49].OneofWrappers = []any{
 		(*Error_NotLeaseHolder)(nil),

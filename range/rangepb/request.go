@@ -40,6 +40,7 @@ const (
 	RefreshRange
 	QueryIntent
 	RecoverTxn
+	WaitsFor
 	// NumMethods counts the methods.
 	NumMethods
 )
@@ -72,6 +73,7 @@ var methodNames = [NumMethods]string{
 	RefreshRange:       "RefreshRange",
 	QueryIntent:        "QueryIntent",
 	RecoverTxn:         "RecoverTxn",
+	WaitsFor:           "WaitsFor",
 }
 
 func (m Method) String() string {
@@ -144,6 +146,7 @@ var methodFlags = [NumMethods]Flags{
 	RefreshRange:       IsReadOnly | ReadsUserKeys | Idempotent,
 	QueryIntent:        IsReadOnly | Pipelinable,
 	RecoverTxn:         0,
+	WaitsFor:           IsReadOnly,
 }
 
 // Flags returns what m does.
@@ -253,6 +256,8 @@ func MakeRequestUnion(req Request) *RequestUnion {
 		return &RequestUnion{Value: &RequestUnion_QueryIntent{QueryIntent: r}}
 	case *RecoverTxnRequest:
 		return &RequestUnion{Value: &RequestUnion_RecoverTxn{RecoverTxn: r}}
+	case *WaitsForRequest:
+		return &RequestUnion{Value: &RequestUnion_WaitsFor{WaitsFor: r}}
 	}
 	return &RequestUnion{}
 }
@@ -372,6 +377,10 @@ func (r *QueryIntentRequest) Addr() ([]byte, []byte, bool) { return r.Key, nil, 
 func (u *RequestUnion_RecoverTxn) inner() Request         { return u.RecoverTxn }
 func (*RecoverTxnRequest) Method() Method                 { return RecoverTxn }
 func (r *RecoverTxnRequest) Addr() ([]byte, []byte, bool) { return r.Key, nil, true }
+
+func (u *RequestUnion_WaitsFor) inner() Request         { return u.WaitsFor }
+func (*WaitsForRequest) Method() Method                 { return WaitsFor }
+func (r *WaitsForRequest) Addr() ([]byte, []byte, bool) { return r.Key, nil, true }
 
 // SequencedRequest is a transaction's write, numbered in its transaction.
 type SequencedRequest interface {

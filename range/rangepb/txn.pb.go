@@ -1506,6 +1506,125 @@ func (x *QueryTxnResponse) GetFound() bool {
 	return false
 }
 
+// WaitsForRequest reaches the edges of the cluster's wait-for graph that
+// leave txn: the transactions its requests wait for, wherever they wait.
+// They are kept in memory by the leaseholder of the range of txn's record
+// (addressed by its anchor key), published there by the waiting requests
+// (range/concurrency's WaitGraph): with pushee set, the edge txn -> pushee
+// is added (or, with withdraw, removed) first. The response lists txn's
+// edges. A lease that moves forgets them; the waiters publish again.
+type WaitsForRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Txn           *TxnMeta               `protobuf:"bytes,2,opt,name=txn,proto3" json:"txn,omitempty"`
+	Pushee        *TxnMeta               `protobuf:"bytes,3,opt,name=pushee,proto3" json:"pushee,omitempty"`
+	Withdraw      bool                   `protobuf:"varint,4,opt,name=withdraw,proto3" json:"withdraw,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WaitsForRequest) Reset() {
+	*x = WaitsForRequest{}
+	mi := &file_range_rangepb_txn_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WaitsForRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WaitsForRequest) ProtoMessage() {}
+
+func (x *WaitsForRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_txn_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WaitsForRequest.ProtoReflect.Descriptor instead.
+func (*WaitsForRequest) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *WaitsForRequest) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *WaitsForRequest) GetTxn() *TxnMeta {
+	if x != nil {
+		return x.Txn
+	}
+	return nil
+}
+
+func (x *WaitsForRequest) GetPushee() *TxnMeta {
+	if x != nil {
+		return x.Pushee
+	}
+	return nil
+}
+
+func (x *WaitsForRequest) GetWithdraw() bool {
+	if x != nil {
+		return x.Withdraw
+	}
+	return false
+}
+
+type WaitsForResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Pushees       []*TxnMeta             `protobuf:"bytes,1,rep,name=pushees,proto3" json:"pushees,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WaitsForResponse) Reset() {
+	*x = WaitsForResponse{}
+	mi := &file_range_rangepb_txn_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WaitsForResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WaitsForResponse) ProtoMessage() {}
+
+func (x *WaitsForResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_range_rangepb_txn_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WaitsForResponse.ProtoReflect.Descriptor instead.
+func (*WaitsForResponse) Descriptor() ([]byte, []int) {
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *WaitsForResponse) GetPushees() []*TxnMeta {
+	if x != nil {
+		return x.Pushees
+	}
+	return nil
+}
+
 // QueryIntentRequest asks whether txn's write at key with at least
 // txn.sequence is there, as an intent of txn's epoch at or below
 // txn.write_timestamp. Whether found or not, the timestamp cache at key is
@@ -1526,7 +1645,7 @@ type QueryIntentRequest struct {
 
 func (x *QueryIntentRequest) Reset() {
 	*x = QueryIntentRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[20]
+	mi := &file_range_rangepb_txn_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1538,7 +1657,7 @@ func (x *QueryIntentRequest) String() string {
 func (*QueryIntentRequest) ProtoMessage() {}
 
 func (x *QueryIntentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[20]
+	mi := &file_range_rangepb_txn_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1551,7 +1670,7 @@ func (x *QueryIntentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryIntentRequest.ProtoReflect.Descriptor instead.
 func (*QueryIntentRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{20}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *QueryIntentRequest) GetKey() []byte {
@@ -1585,7 +1704,7 @@ type QueryIntentResponse struct {
 
 func (x *QueryIntentResponse) Reset() {
 	*x = QueryIntentResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[21]
+	mi := &file_range_rangepb_txn_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1597,7 +1716,7 @@ func (x *QueryIntentResponse) String() string {
 func (*QueryIntentResponse) ProtoMessage() {}
 
 func (x *QueryIntentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[21]
+	mi := &file_range_rangepb_txn_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1610,7 +1729,7 @@ func (x *QueryIntentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryIntentResponse.ProtoReflect.Descriptor instead.
 func (*QueryIntentResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{21}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *QueryIntentResponse) GetFound() bool {
@@ -1644,7 +1763,7 @@ type RecoverTxnRequest struct {
 
 func (x *RecoverTxnRequest) Reset() {
 	*x = RecoverTxnRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[22]
+	mi := &file_range_rangepb_txn_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1656,7 +1775,7 @@ func (x *RecoverTxnRequest) String() string {
 func (*RecoverTxnRequest) ProtoMessage() {}
 
 func (x *RecoverTxnRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[22]
+	mi := &file_range_rangepb_txn_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1669,7 +1788,7 @@ func (x *RecoverTxnRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoverTxnRequest.ProtoReflect.Descriptor instead.
 func (*RecoverTxnRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{22}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RecoverTxnRequest) GetKey() []byte {
@@ -1702,7 +1821,7 @@ type RecoverTxnResponse struct {
 
 func (x *RecoverTxnResponse) Reset() {
 	*x = RecoverTxnResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[23]
+	mi := &file_range_rangepb_txn_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1714,7 +1833,7 @@ func (x *RecoverTxnResponse) String() string {
 func (*RecoverTxnResponse) ProtoMessage() {}
 
 func (x *RecoverTxnResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[23]
+	mi := &file_range_rangepb_txn_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1727,7 +1846,7 @@ func (x *RecoverTxnResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecoverTxnResponse.ProtoReflect.Descriptor instead.
 func (*RecoverTxnResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{23}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RecoverTxnResponse) GetRecoveredTxn() *Transaction {
@@ -1751,7 +1870,7 @@ type RefreshRequest struct {
 
 func (x *RefreshRequest) Reset() {
 	*x = RefreshRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[24]
+	mi := &file_range_rangepb_txn_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1763,7 +1882,7 @@ func (x *RefreshRequest) String() string {
 func (*RefreshRequest) ProtoMessage() {}
 
 func (x *RefreshRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[24]
+	mi := &file_range_rangepb_txn_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1776,7 +1895,7 @@ func (x *RefreshRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshRequest.ProtoReflect.Descriptor instead.
 func (*RefreshRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{24}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RefreshRequest) GetKey() []byte {
@@ -1801,7 +1920,7 @@ type RefreshResponse struct {
 
 func (x *RefreshResponse) Reset() {
 	*x = RefreshResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[25]
+	mi := &file_range_rangepb_txn_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1813,7 +1932,7 @@ func (x *RefreshResponse) String() string {
 func (*RefreshResponse) ProtoMessage() {}
 
 func (x *RefreshResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[25]
+	mi := &file_range_rangepb_txn_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1826,7 +1945,7 @@ func (x *RefreshResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshResponse.ProtoReflect.Descriptor instead.
 func (*RefreshResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{25}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{27}
 }
 
 type RefreshRangeRequest struct {
@@ -1839,7 +1958,7 @@ type RefreshRangeRequest struct {
 
 func (x *RefreshRangeRequest) Reset() {
 	*x = RefreshRangeRequest{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[26]
+	mi := &file_range_rangepb_txn_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1851,7 +1970,7 @@ func (x *RefreshRangeRequest) String() string {
 func (*RefreshRangeRequest) ProtoMessage() {}
 
 func (x *RefreshRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[26]
+	mi := &file_range_rangepb_txn_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1864,7 +1983,7 @@ func (x *RefreshRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshRangeRequest.ProtoReflect.Descriptor instead.
 func (*RefreshRangeRequest) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{26}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RefreshRangeRequest) GetSpan() *Span {
@@ -1889,7 +2008,7 @@ type RefreshRangeResponse struct {
 
 func (x *RefreshRangeResponse) Reset() {
 	*x = RefreshRangeResponse{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[27]
+	mi := &file_range_rangepb_txn_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1901,7 +2020,7 @@ func (x *RefreshRangeResponse) String() string {
 func (*RefreshRangeResponse) ProtoMessage() {}
 
 func (x *RefreshRangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[27]
+	mi := &file_range_rangepb_txn_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1914,7 +2033,7 @@ func (x *RefreshRangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshRangeResponse.ProtoReflect.Descriptor instead.
 func (*RefreshRangeResponse) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{27}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{29}
 }
 
 // TransactionRetryError: the transaction must restart (a new epoch at a
@@ -1930,7 +2049,7 @@ type TransactionRetryError struct {
 
 func (x *TransactionRetryError) Reset() {
 	*x = TransactionRetryError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[28]
+	mi := &file_range_rangepb_txn_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1942,7 +2061,7 @@ func (x *TransactionRetryError) String() string {
 func (*TransactionRetryError) ProtoMessage() {}
 
 func (x *TransactionRetryError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[28]
+	mi := &file_range_rangepb_txn_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1955,7 +2074,7 @@ func (x *TransactionRetryError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransactionRetryError.ProtoReflect.Descriptor instead.
 func (*TransactionRetryError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{28}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *TransactionRetryError) GetReason() TransactionRetryReason {
@@ -1990,7 +2109,7 @@ type TransactionAbortedError struct {
 
 func (x *TransactionAbortedError) Reset() {
 	*x = TransactionAbortedError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[29]
+	mi := &file_range_rangepb_txn_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2002,7 +2121,7 @@ func (x *TransactionAbortedError) String() string {
 func (*TransactionAbortedError) ProtoMessage() {}
 
 func (x *TransactionAbortedError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[29]
+	mi := &file_range_rangepb_txn_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2015,7 +2134,7 @@ func (x *TransactionAbortedError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransactionAbortedError.ProtoReflect.Descriptor instead.
 func (*TransactionAbortedError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{29}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *TransactionAbortedError) GetTxn() *Transaction {
@@ -2036,7 +2155,7 @@ type TransactionPushError struct {
 
 func (x *TransactionPushError) Reset() {
 	*x = TransactionPushError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[30]
+	mi := &file_range_rangepb_txn_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2048,7 +2167,7 @@ func (x *TransactionPushError) String() string {
 func (*TransactionPushError) ProtoMessage() {}
 
 func (x *TransactionPushError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[30]
+	mi := &file_range_rangepb_txn_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2061,7 +2180,7 @@ func (x *TransactionPushError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransactionPushError.ProtoReflect.Descriptor instead.
 func (*TransactionPushError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{30}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *TransactionPushError) GetPushee() *Transaction {
@@ -2084,7 +2203,7 @@ type IndeterminateCommitError struct {
 
 func (x *IndeterminateCommitError) Reset() {
 	*x = IndeterminateCommitError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[31]
+	mi := &file_range_rangepb_txn_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2096,7 +2215,7 @@ func (x *IndeterminateCommitError) String() string {
 func (*IndeterminateCommitError) ProtoMessage() {}
 
 func (x *IndeterminateCommitError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[31]
+	mi := &file_range_rangepb_txn_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2109,7 +2228,7 @@ func (x *IndeterminateCommitError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndeterminateCommitError.ProtoReflect.Descriptor instead.
 func (*IndeterminateCommitError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{31}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *IndeterminateCommitError) GetStagingTxn() *Transaction {
@@ -2131,7 +2250,7 @@ type TransactionStatusError struct {
 
 func (x *TransactionStatusError) Reset() {
 	*x = TransactionStatusError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[32]
+	mi := &file_range_rangepb_txn_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2143,7 +2262,7 @@ func (x *TransactionStatusError) String() string {
 func (*TransactionStatusError) ProtoMessage() {}
 
 func (x *TransactionStatusError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[32]
+	mi := &file_range_rangepb_txn_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2156,7 +2275,7 @@ func (x *TransactionStatusError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransactionStatusError.ProtoReflect.Descriptor instead.
 func (*TransactionStatusError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{32}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *TransactionStatusError) GetReason() string {
@@ -2184,7 +2303,7 @@ type Intent struct {
 
 func (x *Intent) Reset() {
 	*x = Intent{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[33]
+	mi := &file_range_rangepb_txn_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2196,7 +2315,7 @@ func (x *Intent) String() string {
 func (*Intent) ProtoMessage() {}
 
 func (x *Intent) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[33]
+	mi := &file_range_rangepb_txn_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2209,7 +2328,7 @@ func (x *Intent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Intent.ProtoReflect.Descriptor instead.
 func (*Intent) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{33}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Intent) GetKey() []byte {
@@ -2237,7 +2356,7 @@ type LockConflictError struct {
 
 func (x *LockConflictError) Reset() {
 	*x = LockConflictError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[34]
+	mi := &file_range_rangepb_txn_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2249,7 +2368,7 @@ func (x *LockConflictError) String() string {
 func (*LockConflictError) ProtoMessage() {}
 
 func (x *LockConflictError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[34]
+	mi := &file_range_rangepb_txn_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2262,7 +2381,7 @@ func (x *LockConflictError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LockConflictError.ProtoReflect.Descriptor instead.
 func (*LockConflictError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{34}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *LockConflictError) GetIntents() []*Intent {
@@ -2284,7 +2403,7 @@ type LockNotAvailableError struct {
 
 func (x *LockNotAvailableError) Reset() {
 	*x = LockNotAvailableError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[35]
+	mi := &file_range_rangepb_txn_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2296,7 +2415,7 @@ func (x *LockNotAvailableError) String() string {
 func (*LockNotAvailableError) ProtoMessage() {}
 
 func (x *LockNotAvailableError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[35]
+	mi := &file_range_rangepb_txn_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2309,7 +2428,7 @@ func (x *LockNotAvailableError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LockNotAvailableError.ProtoReflect.Descriptor instead.
 func (*LockNotAvailableError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{35}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *LockNotAvailableError) GetLock() *Intent {
@@ -2338,7 +2457,7 @@ type BatchTimestampBeforeGCError struct {
 
 func (x *BatchTimestampBeforeGCError) Reset() {
 	*x = BatchTimestampBeforeGCError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[36]
+	mi := &file_range_rangepb_txn_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2350,7 +2469,7 @@ func (x *BatchTimestampBeforeGCError) String() string {
 func (*BatchTimestampBeforeGCError) ProtoMessage() {}
 
 func (x *BatchTimestampBeforeGCError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[36]
+	mi := &file_range_rangepb_txn_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2363,7 +2482,7 @@ func (x *BatchTimestampBeforeGCError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchTimestampBeforeGCError.ProtoReflect.Descriptor instead.
 func (*BatchTimestampBeforeGCError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{36}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *BatchTimestampBeforeGCError) GetTimestamp() *Timestamp {
@@ -2395,7 +2514,7 @@ type ReadWithinUncertaintyIntervalError struct {
 
 func (x *ReadWithinUncertaintyIntervalError) Reset() {
 	*x = ReadWithinUncertaintyIntervalError{}
-	mi := &file_range_rangepb_txn_proto_msgTypes[37]
+	mi := &file_range_rangepb_txn_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2407,7 +2526,7 @@ func (x *ReadWithinUncertaintyIntervalError) String() string {
 func (*ReadWithinUncertaintyIntervalError) ProtoMessage() {}
 
 func (x *ReadWithinUncertaintyIntervalError) ProtoReflect() protoreflect.Message {
-	mi := &file_range_rangepb_txn_proto_msgTypes[37]
+	mi := &file_range_rangepb_txn_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2420,7 +2539,7 @@ func (x *ReadWithinUncertaintyIntervalError) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use ReadWithinUncertaintyIntervalError.ProtoReflect.Descriptor instead.
 func (*ReadWithinUncertaintyIntervalError) Descriptor() ([]byte, []int) {
-	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{37}
+	return file_range_rangepb_txn_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ReadWithinUncertaintyIntervalError) GetKey() []byte {
@@ -2552,7 +2671,14 @@ const file_range_rangepb_txn_proto_rawDesc = "" +
 	"\x10QueryTxnResponse\x12>\n" +
 	"\vqueried_txn\x18\x01 \x01(\v2\x1d.meridian.rangepb.TransactionR\n" +
 	"queriedTxn\x12\x14\n" +
-	"\x05found\x18\x02 \x01(\bR\x05found\"}\n" +
+	"\x05found\x18\x02 \x01(\bR\x05found\"\x9f\x01\n" +
+	"\x0fWaitsForRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12+\n" +
+	"\x03txn\x18\x02 \x01(\v2\x19.meridian.rangepb.TxnMetaR\x03txn\x121\n" +
+	"\x06pushee\x18\x03 \x01(\v2\x19.meridian.rangepb.TxnMetaR\x06pushee\x12\x1a\n" +
+	"\bwithdraw\x18\x04 \x01(\bR\bwithdraw\"G\n" +
+	"\x10WaitsForResponse\x123\n" +
+	"\apushees\x18\x01 \x03(\v2\x19.meridian.rangepb.TxnMetaR\apushees\"}\n" +
 	"\x12QueryIntentRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12+\n" +
 	"\x03txn\x18\x02 \x01(\v2\x19.meridian.rangepb.TxnMetaR\x03txn\x12(\n" +
@@ -2636,7 +2762,7 @@ func file_range_rangepb_txn_proto_rawDescGZIP() []byte {
 }
 
 var file_range_rangepb_txn_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_range_rangepb_txn_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_range_rangepb_txn_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_range_rangepb_txn_proto_goTypes = []any{
 	(TransactionStatus)(0),                     // 0: meridian.rangepb.TransactionStatus
 	(PushTxnType)(0),                           // 1: meridian.rangepb.PushTxnType
@@ -2661,93 +2787,98 @@ var file_range_rangepb_txn_proto_goTypes = []any{
 	(*ResolveIntentRangeResponse)(nil),         // 20: meridian.rangepb.ResolveIntentRangeResponse
 	(*QueryTxnRequest)(nil),                    // 21: meridian.rangepb.QueryTxnRequest
 	(*QueryTxnResponse)(nil),                   // 22: meridian.rangepb.QueryTxnResponse
-	(*QueryIntentRequest)(nil),                 // 23: meridian.rangepb.QueryIntentRequest
-	(*QueryIntentResponse)(nil),                // 24: meridian.rangepb.QueryIntentResponse
-	(*RecoverTxnRequest)(nil),                  // 25: meridian.rangepb.RecoverTxnRequest
-	(*RecoverTxnResponse)(nil),                 // 26: meridian.rangepb.RecoverTxnResponse
-	(*RefreshRequest)(nil),                     // 27: meridian.rangepb.RefreshRequest
-	(*RefreshResponse)(nil),                    // 28: meridian.rangepb.RefreshResponse
-	(*RefreshRangeRequest)(nil),                // 29: meridian.rangepb.RefreshRangeRequest
-	(*RefreshRangeResponse)(nil),               // 30: meridian.rangepb.RefreshRangeResponse
-	(*TransactionRetryError)(nil),              // 31: meridian.rangepb.TransactionRetryError
-	(*TransactionAbortedError)(nil),            // 32: meridian.rangepb.TransactionAbortedError
-	(*TransactionPushError)(nil),               // 33: meridian.rangepb.TransactionPushError
-	(*IndeterminateCommitError)(nil),           // 34: meridian.rangepb.IndeterminateCommitError
-	(*TransactionStatusError)(nil),             // 35: meridian.rangepb.TransactionStatusError
-	(*Intent)(nil),                             // 36: meridian.rangepb.Intent
-	(*LockConflictError)(nil),                  // 37: meridian.rangepb.LockConflictError
-	(*LockNotAvailableError)(nil),              // 38: meridian.rangepb.LockNotAvailableError
-	(*BatchTimestampBeforeGCError)(nil),        // 39: meridian.rangepb.BatchTimestampBeforeGCError
-	(*ReadWithinUncertaintyIntervalError)(nil), // 40: meridian.rangepb.ReadWithinUncertaintyIntervalError
-	(*Timestamp)(nil),                          // 41: meridian.rangepb.Timestamp
-	(*Span)(nil),                               // 42: meridian.rangepb.Span
+	(*WaitsForRequest)(nil),                    // 23: meridian.rangepb.WaitsForRequest
+	(*WaitsForResponse)(nil),                   // 24: meridian.rangepb.WaitsForResponse
+	(*QueryIntentRequest)(nil),                 // 25: meridian.rangepb.QueryIntentRequest
+	(*QueryIntentResponse)(nil),                // 26: meridian.rangepb.QueryIntentResponse
+	(*RecoverTxnRequest)(nil),                  // 27: meridian.rangepb.RecoverTxnRequest
+	(*RecoverTxnResponse)(nil),                 // 28: meridian.rangepb.RecoverTxnResponse
+	(*RefreshRequest)(nil),                     // 29: meridian.rangepb.RefreshRequest
+	(*RefreshResponse)(nil),                    // 30: meridian.rangepb.RefreshResponse
+	(*RefreshRangeRequest)(nil),                // 31: meridian.rangepb.RefreshRangeRequest
+	(*RefreshRangeResponse)(nil),               // 32: meridian.rangepb.RefreshRangeResponse
+	(*TransactionRetryError)(nil),              // 33: meridian.rangepb.TransactionRetryError
+	(*TransactionAbortedError)(nil),            // 34: meridian.rangepb.TransactionAbortedError
+	(*TransactionPushError)(nil),               // 35: meridian.rangepb.TransactionPushError
+	(*IndeterminateCommitError)(nil),           // 36: meridian.rangepb.IndeterminateCommitError
+	(*TransactionStatusError)(nil),             // 37: meridian.rangepb.TransactionStatusError
+	(*Intent)(nil),                             // 38: meridian.rangepb.Intent
+	(*LockConflictError)(nil),                  // 39: meridian.rangepb.LockConflictError
+	(*LockNotAvailableError)(nil),              // 40: meridian.rangepb.LockNotAvailableError
+	(*BatchTimestampBeforeGCError)(nil),        // 41: meridian.rangepb.BatchTimestampBeforeGCError
+	(*ReadWithinUncertaintyIntervalError)(nil), // 42: meridian.rangepb.ReadWithinUncertaintyIntervalError
+	(*Timestamp)(nil),                          // 43: meridian.rangepb.Timestamp
+	(*Span)(nil),                               // 44: meridian.rangepb.Span
 }
 var file_range_rangepb_txn_proto_depIdxs = []int32{
-	41, // 0: meridian.rangepb.TxnMeta.write_timestamp:type_name -> meridian.rangepb.Timestamp
-	41, // 1: meridian.rangepb.TxnMeta.min_timestamp:type_name -> meridian.rangepb.Timestamp
+	43, // 0: meridian.rangepb.TxnMeta.write_timestamp:type_name -> meridian.rangepb.Timestamp
+	43, // 1: meridian.rangepb.TxnMeta.min_timestamp:type_name -> meridian.rangepb.Timestamp
 	3,  // 2: meridian.rangepb.Transaction.meta:type_name -> meridian.rangepb.TxnMeta
 	0,  // 3: meridian.rangepb.Transaction.status:type_name -> meridian.rangepb.TransactionStatus
-	41, // 4: meridian.rangepb.Transaction.read_timestamp:type_name -> meridian.rangepb.Timestamp
-	41, // 5: meridian.rangepb.Transaction.last_heartbeat:type_name -> meridian.rangepb.Timestamp
-	41, // 6: meridian.rangepb.Transaction.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
-	42, // 7: meridian.rangepb.Transaction.lock_spans:type_name -> meridian.rangepb.Span
+	43, // 4: meridian.rangepb.Transaction.read_timestamp:type_name -> meridian.rangepb.Timestamp
+	43, // 5: meridian.rangepb.Transaction.last_heartbeat:type_name -> meridian.rangepb.Timestamp
+	43, // 6: meridian.rangepb.Transaction.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
+	44, // 7: meridian.rangepb.Transaction.lock_spans:type_name -> meridian.rangepb.Span
 	7,  // 8: meridian.rangepb.Transaction.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
 	6,  // 9: meridian.rangepb.Transaction.in_flight_writes:type_name -> meridian.rangepb.SequencedWrite
 	5,  // 10: meridian.rangepb.Transaction.observed_timestamps:type_name -> meridian.rangepb.ObservedTimestamp
-	41, // 11: meridian.rangepb.ObservedTimestamp.timestamp:type_name -> meridian.rangepb.Timestamp
+	43, // 11: meridian.rangepb.ObservedTimestamp.timestamp:type_name -> meridian.rangepb.Timestamp
 	3,  // 12: meridian.rangepb.TxnRecord.meta:type_name -> meridian.rangepb.TxnMeta
 	0,  // 13: meridian.rangepb.TxnRecord.status:type_name -> meridian.rangepb.TransactionStatus
-	41, // 14: meridian.rangepb.TxnRecord.last_heartbeat:type_name -> meridian.rangepb.Timestamp
-	42, // 15: meridian.rangepb.TxnRecord.lock_spans:type_name -> meridian.rangepb.Span
+	43, // 14: meridian.rangepb.TxnRecord.last_heartbeat:type_name -> meridian.rangepb.Timestamp
+	44, // 15: meridian.rangepb.TxnRecord.lock_spans:type_name -> meridian.rangepb.Span
 	7,  // 16: meridian.rangepb.TxnRecord.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
 	6,  // 17: meridian.rangepb.TxnRecord.in_flight_writes:type_name -> meridian.rangepb.SequencedWrite
-	42, // 18: meridian.rangepb.TxnLockSpans.spans:type_name -> meridian.rangepb.Span
-	41, // 19: meridian.rangepb.AbortSpanEntry.aborted_at:type_name -> meridian.rangepb.Timestamp
-	42, // 20: meridian.rangepb.EndTxnRequest.lock_spans:type_name -> meridian.rangepb.Span
+	44, // 18: meridian.rangepb.TxnLockSpans.spans:type_name -> meridian.rangepb.Span
+	43, // 19: meridian.rangepb.AbortSpanEntry.aborted_at:type_name -> meridian.rangepb.Timestamp
+	44, // 20: meridian.rangepb.EndTxnRequest.lock_spans:type_name -> meridian.rangepb.Span
 	6,  // 21: meridian.rangepb.EndTxnRequest.in_flight_writes:type_name -> meridian.rangepb.SequencedWrite
 	4,  // 22: meridian.rangepb.EndTxnResponse.txn:type_name -> meridian.rangepb.Transaction
-	41, // 23: meridian.rangepb.HeartbeatTxnRequest.now:type_name -> meridian.rangepb.Timestamp
+	43, // 23: meridian.rangepb.HeartbeatTxnRequest.now:type_name -> meridian.rangepb.Timestamp
 	4,  // 24: meridian.rangepb.HeartbeatTxnResponse.txn:type_name -> meridian.rangepb.Transaction
 	3,  // 25: meridian.rangepb.PushTxnRequest.pushee:type_name -> meridian.rangepb.TxnMeta
-	41, // 26: meridian.rangepb.PushTxnRequest.push_to:type_name -> meridian.rangepb.Timestamp
+	43, // 26: meridian.rangepb.PushTxnRequest.push_to:type_name -> meridian.rangepb.Timestamp
 	1,  // 27: meridian.rangepb.PushTxnRequest.push_type:type_name -> meridian.rangepb.PushTxnType
 	4,  // 28: meridian.rangepb.PushTxnResponse.pushee_txn:type_name -> meridian.rangepb.Transaction
 	3,  // 29: meridian.rangepb.ResolveIntentRequest.txn:type_name -> meridian.rangepb.TxnMeta
 	0,  // 30: meridian.rangepb.ResolveIntentRequest.status:type_name -> meridian.rangepb.TransactionStatus
 	7,  // 31: meridian.rangepb.ResolveIntentRequest.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
-	42, // 32: meridian.rangepb.ResolveIntentRangeRequest.span:type_name -> meridian.rangepb.Span
+	44, // 32: meridian.rangepb.ResolveIntentRangeRequest.span:type_name -> meridian.rangepb.Span
 	3,  // 33: meridian.rangepb.ResolveIntentRangeRequest.txn:type_name -> meridian.rangepb.TxnMeta
 	0,  // 34: meridian.rangepb.ResolveIntentRangeRequest.status:type_name -> meridian.rangepb.TransactionStatus
 	7,  // 35: meridian.rangepb.ResolveIntentRangeRequest.ignored_seq_nums:type_name -> meridian.rangepb.SeqNumRange
 	3,  // 36: meridian.rangepb.QueryTxnRequest.txn:type_name -> meridian.rangepb.TxnMeta
 	4,  // 37: meridian.rangepb.QueryTxnResponse.queried_txn:type_name -> meridian.rangepb.Transaction
-	3,  // 38: meridian.rangepb.QueryIntentRequest.txn:type_name -> meridian.rangepb.TxnMeta
-	41, // 39: meridian.rangepb.QueryIntentResponse.timestamp:type_name -> meridian.rangepb.Timestamp
-	3,  // 40: meridian.rangepb.RecoverTxnRequest.txn:type_name -> meridian.rangepb.TxnMeta
-	4,  // 41: meridian.rangepb.RecoverTxnResponse.recovered_txn:type_name -> meridian.rangepb.Transaction
-	41, // 42: meridian.rangepb.RefreshRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
-	42, // 43: meridian.rangepb.RefreshRangeRequest.span:type_name -> meridian.rangepb.Span
-	41, // 44: meridian.rangepb.RefreshRangeRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
-	2,  // 45: meridian.rangepb.TransactionRetryError.reason:type_name -> meridian.rangepb.TransactionRetryReason
-	4,  // 46: meridian.rangepb.TransactionRetryError.txn:type_name -> meridian.rangepb.Transaction
-	4,  // 47: meridian.rangepb.TransactionAbortedError.txn:type_name -> meridian.rangepb.Transaction
-	4,  // 48: meridian.rangepb.TransactionPushError.pushee:type_name -> meridian.rangepb.Transaction
-	4,  // 49: meridian.rangepb.IndeterminateCommitError.staging_txn:type_name -> meridian.rangepb.Transaction
-	4,  // 50: meridian.rangepb.TransactionStatusError.txn:type_name -> meridian.rangepb.Transaction
-	3,  // 51: meridian.rangepb.Intent.txn:type_name -> meridian.rangepb.TxnMeta
-	36, // 52: meridian.rangepb.LockConflictError.intents:type_name -> meridian.rangepb.Intent
-	36, // 53: meridian.rangepb.LockNotAvailableError.lock:type_name -> meridian.rangepb.Intent
-	41, // 54: meridian.rangepb.BatchTimestampBeforeGCError.timestamp:type_name -> meridian.rangepb.Timestamp
-	41, // 55: meridian.rangepb.BatchTimestampBeforeGCError.threshold:type_name -> meridian.rangepb.Timestamp
-	41, // 56: meridian.rangepb.ReadWithinUncertaintyIntervalError.read_timestamp:type_name -> meridian.rangepb.Timestamp
-	41, // 57: meridian.rangepb.ReadWithinUncertaintyIntervalError.value_timestamp:type_name -> meridian.rangepb.Timestamp
-	41, // 58: meridian.rangepb.ReadWithinUncertaintyIntervalError.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
-	41, // 59: meridian.rangepb.ReadWithinUncertaintyIntervalError.local_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
-	60, // [60:60] is the sub-list for method output_type
-	60, // [60:60] is the sub-list for method input_type
-	60, // [60:60] is the sub-list for extension type_name
-	60, // [60:60] is the sub-list for extension extendee
-	0,  // [0:60] is the sub-list for field type_name
+	3,  // 38: meridian.rangepb.WaitsForRequest.txn:type_name -> meridian.rangepb.TxnMeta
+	3,  // 39: meridian.rangepb.WaitsForRequest.pushee:type_name -> meridian.rangepb.TxnMeta
+	3,  // 40: meridian.rangepb.WaitsForResponse.pushees:type_name -> meridian.rangepb.TxnMeta
+	3,  // 41: meridian.rangepb.QueryIntentRequest.txn:type_name -> meridian.rangepb.TxnMeta
+	43, // 42: meridian.rangepb.QueryIntentResponse.timestamp:type_name -> meridian.rangepb.Timestamp
+	3,  // 43: meridian.rangepb.RecoverTxnRequest.txn:type_name -> meridian.rangepb.TxnMeta
+	4,  // 44: meridian.rangepb.RecoverTxnResponse.recovered_txn:type_name -> meridian.rangepb.Transaction
+	43, // 45: meridian.rangepb.RefreshRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
+	44, // 46: meridian.rangepb.RefreshRangeRequest.span:type_name -> meridian.rangepb.Span
+	43, // 47: meridian.rangepb.RefreshRangeRequest.refresh_from:type_name -> meridian.rangepb.Timestamp
+	2,  // 48: meridian.rangepb.TransactionRetryError.reason:type_name -> meridian.rangepb.TransactionRetryReason
+	4,  // 49: meridian.rangepb.TransactionRetryError.txn:type_name -> meridian.rangepb.Transaction
+	4,  // 50: meridian.rangepb.TransactionAbortedError.txn:type_name -> meridian.rangepb.Transaction
+	4,  // 51: meridian.rangepb.TransactionPushError.pushee:type_name -> meridian.rangepb.Transaction
+	4,  // 52: meridian.rangepb.IndeterminateCommitError.staging_txn:type_name -> meridian.rangepb.Transaction
+	4,  // 53: meridian.rangepb.TransactionStatusError.txn:type_name -> meridian.rangepb.Transaction
+	3,  // 54: meridian.rangepb.Intent.txn:type_name -> meridian.rangepb.TxnMeta
+	38, // 55: meridian.rangepb.LockConflictError.intents:type_name -> meridian.rangepb.Intent
+	38, // 56: meridian.rangepb.LockNotAvailableError.lock:type_name -> meridian.rangepb.Intent
+	43, // 57: meridian.rangepb.BatchTimestampBeforeGCError.timestamp:type_name -> meridian.rangepb.Timestamp
+	43, // 58: meridian.rangepb.BatchTimestampBeforeGCError.threshold:type_name -> meridian.rangepb.Timestamp
+	43, // 59: meridian.rangepb.ReadWithinUncertaintyIntervalError.read_timestamp:type_name -> meridian.rangepb.Timestamp
+	43, // 60: meridian.rangepb.ReadWithinUncertaintyIntervalError.value_timestamp:type_name -> meridian.rangepb.Timestamp
+	43, // 61: meridian.rangepb.ReadWithinUncertaintyIntervalError.global_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
+	43, // 62: meridian.rangepb.ReadWithinUncertaintyIntervalError.local_uncertainty_limit:type_name -> meridian.rangepb.Timestamp
+	63, // [63:63] is the sub-list for method output_type
+	63, // [63:63] is the sub-list for method input_type
+	63, // [63:63] is the sub-list for extension type_name
+	63, // [63:63] is the sub-list for extension extendee
+	0,  // [0:63] is the sub-list for field type_name
 }
 
 func init() { file_range_rangepb_txn_proto_init() }
@@ -2762,7 +2893,7 @@ func file_range_rangepb_txn_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_range_rangepb_txn_proto_rawDesc), len(file_range_rangepb_txn_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   38,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -198,10 +198,10 @@ func (c *Cluster) startNode(n *Node) {
 	cfg := c.opts.StoreConfig
 	if cfg.TxnWoundAfter == 0 {
 		// Test clusters move leases every few milliseconds, so a
-		// transaction's ranges are often led by different nodes, and a
-		// deadlock through them ends only at the wound (the stores'
-		// wait-for graphs do not see each other). A short wound keeps the
-		// contended tests (TestBank) quick on a loaded machine.
+		// deadlock's waits are often published at a record whose lease
+		// has just moved, and the walks miss it: it ends at the wound. A
+		// short wound keeps the contended tests (TestBank) quick on a
+		// loaded machine.
 		cfg.TxnWoundAfter = 50 * time.Millisecond
 	}
 	cfg.NodeID, cfg.ClusterID, cfg.Clock = n.ID, ClusterID, n.Clock
