@@ -102,6 +102,9 @@ func (p *txnPipeliner) SendLocked(ctx context.Context, ba *rangepb.BatchRequest)
 		ba = &rangepb.BatchRequest{Header: ba.Header, Requests: append(reqs, ba.Requests...)}
 	}
 	async := !p.disabled && et == nil && pipelinable(ba.Requests) && p.fits(ba.Requests)
+	if async {
+		ba = withDeletedKeys(ba)
+	}
 	ba.Header.AsyncConsensus = async
 	br, err := p.wrapped.SendLocked(ctx, ba)
 	if err != nil {
@@ -114,9 +117,14 @@ func (p *txnPipeliner) SendLocked(ctx context.Context, ba *rangepb.BatchRequest)
 	}
 	p.inFlight = keep
 	if async {
-		for _, ru := range ba.Requests {
+		for i, ru := range ba.Requests {
 			if key, end, write := writeSpan(ru); write && len(end) == 0 {
 				p.inFlight = append(p.inFlight, &rangepb.SequencedWrite{Key: key, Sequence: writeSequence(ru)})
+			}
+			// A DeleteRange's writes are the keys it deleted (none listed
+			// if the range applied it before answering: canPipeline).
+			for _, k := range br.Responses[i].GetDeleteRange().GetKeys() {
+				p.inFlight = append(p.inFlight, &rangepb.SequencedWrite{Key: k, Sequence: writeSequence(ru)})
 			}
 		}
 	}
@@ -138,19 +146,46 @@ const (
 	maxInFlightWrites       = 1024
 )
 
-// fits reports whether a batch's writes stay within the pipelining bounds.
+// fits reports whether a batch's writes stay within the pipelining bounds
+// (a DeleteRange counted as the most keys a range pipelines).
 func (p *txnPipeliner) fits(reqs []*rangepb.RequestUnion) bool {
-	n := 0
+	n, deleted := 0, 0
 	for _, ru := range reqs {
 		if _, end, write := writeSpan(ru); write && len(end) == 0 {
 			n++
+		} else if write {
+			deleted += rangepb.MaxPipelinedDeleteRangeKeys
 		}
 	}
-	return n <= maxPipelinedBatchWrites && len(p.inFlight)+n <= maxInFlightWrites
+	return n <= maxPipelinedBatchWrites && len(p.inFlight)+n+deleted <= maxInFlightWrites
+}
+
+// withDeletedKeys returns ba with its DeleteRanges asking for the keys
+// they delete, which a pipelined DeleteRange must list (its writes in
+// flight). The caller's requests are not changed.
+func withDeletedKeys(ba *rangepb.BatchRequest) *rangepb.BatchRequest {
+	var reqs []*rangepb.RequestUnion
+	for i, ru := range ba.Requests {
+		dr := ru.GetDeleteRange()
+		if dr == nil || dr.ReturnKeys {
+			continue
+		}
+		if reqs == nil {
+			reqs = append([]*rangepb.RequestUnion(nil), ba.Requests...)
+		}
+		c := proto.Clone(dr).(*rangepb.DeleteRangeRequest)
+		c.ReturnKeys = true
+		reqs[i] = rangepb.MakeRequestUnion(c)
+	}
+	if reqs == nil {
+		return ba
+	}
+	return &rangepb.BatchRequest{Header: ba.Header, Requests: reqs}
 }
 
 // pipelinable reports whether a batch's writes can be pipelined: it has
-// point writes and nothing else but reads and the first write's
+// point writes or DeleteRanges (sent listing the keys they delete:
+// withDeletedKeys) and nothing else but reads and the first write's
 // HeartbeatTxn (what the ranges accept with async_consensus).
 func pipelinable(reqs []*rangepb.RequestUnion) bool {
 	writes := false

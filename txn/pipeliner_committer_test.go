@@ -44,6 +44,14 @@ func TestPipelinerCommitter(t *testing.T) {
 		for _, ru := range ba.Requests {
 			fmt.Fprintf(&out, "  %s\n", describe(ru))
 			res := &rangepb.ResponseUnion{}
+			if dr := ru.GetDeleteRange(); dr != nil && dr.ReturnKeys {
+				// The live keys are the one-letter ones.
+				out := &rangepb.DeleteRangeResponse{}
+				for c := dr.Span.Key[0]; c < dr.Span.EndKey[0]; c++ {
+					out.Keys = append(out.Keys, []byte{c})
+				}
+				res.Value = &rangepb.ResponseUnion_DeleteRange{DeleteRange: out}
+			}
 			if et := ru.GetEndTxn(); et != nil {
 				t := cloneTxn(ba.Header.Txn)
 				switch {
@@ -131,7 +139,11 @@ func describe(ru *rangepb.RequestUnion) string {
 	case *rangepb.RequestUnion_Scan:
 		return fmt.Sprintf("scan %s-%s", req.Scan.Span.Key, req.Scan.Span.EndKey)
 	case *rangepb.RequestUnion_DeleteRange:
-		return fmt.Sprintf("delrange %s-%s@%d", req.DeleteRange.Span.Key, req.DeleteRange.Span.EndKey, req.DeleteRange.Sequence)
+		keys := ""
+		if req.DeleteRange.ReturnKeys {
+			keys = " return-keys"
+		}
+		return fmt.Sprintf("delrange %s-%s@%d%s", req.DeleteRange.Span.Key, req.DeleteRange.Span.EndKey, req.DeleteRange.Sequence, keys)
 	case *rangepb.RequestUnion_QueryIntent:
 		return fmt.Sprintf("query-intent %s@%d", req.QueryIntent.Key, req.QueryIntent.Txn.Sequence)
 	case *rangepb.RequestUnion_EndTxn:

@@ -313,6 +313,20 @@ func (t *Txn) Del(ctx context.Context, key []byte) error {
 	return err
 }
 
+// DelRange deletes the keys with values in [start, end) and returns how
+// many it deleted. It is pipelined like a point write: the ranges answer
+// once it is proposed, listing the keys it deleted, which the transaction
+// then proves as its other writes in flight.
+func (t *Txn) DelRange(ctx context.Context, start, end []byte) (int64, error) {
+	br, err := t.c.send(ctx, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_DeleteRange{DeleteRange: &rangepb.DeleteRangeRequest{
+		Span: &rangepb.Span{Key: start, EndKey: end},
+	}}})
+	if err != nil {
+		return 0, err
+	}
+	return br.Responses[0].GetDeleteRange().GetDeleted(), nil
+}
+
 // Inc adds n to the integer at key and returns the new value.
 func (t *Txn) Inc(ctx context.Context, key []byte, n int64) (int64, error) {
 	br, err := t.c.send(ctx, &rangepb.RequestUnion{Value: &rangepb.RequestUnion_Increment{Increment: &rangepb.IncrementRequest{Key: key, Increment: n}}})

@@ -348,65 +348,35 @@ func (ds *DistSender) sendWhole(ctx context.Context, ba *rangepb.BatchRequest) (
 	return resp, err
 }
 
-// sendSpanning sends a scan or delete range, range by range.
+// sendSpanning sends a request addressed by a span range by range: a scan
+// with its limits, any other each range's part of it (rangepb.Narrow),
+// the answers put back together (rangepb.Combine).
 func (ds *DistSender) sendSpanning(ctx context.Context, h *rangepb.BatchHeader, ru *rangepb.RequestUnion) (*rangepb.ResponseUnion, error) {
-	switch req := ru.Value.(type) {
-	case *rangepb.RequestUnion_Scan:
-		res, err := ds.scan(ctx, h, req.Scan)
+	if scan := ru.GetScan(); scan != nil {
+		res, err := ds.scan(ctx, h, scan)
 		if err != nil {
 			return nil, err
 		}
 		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Scan{Scan: res}}, nil
-	case *rangepb.RequestUnion_DeleteRange:
-		var deleted int64
-		err := ds.eachRange(ctx, req.DeleteRange.Span.GetKey(), req.DeleteRange.Span.GetEndKey(), false,
-			func(d *rangepb.RangeDescriptor, key, end []byte) (bool, error) {
-				sub := &rangepb.RequestUnion{Value: &rangepb.RequestUnion_DeleteRange{DeleteRange: &rangepb.DeleteRangeRequest{
-					Span: &rangepb.Span{Key: key, EndKey: end},
-				}}}
-				resp, err := ds.sendIn(ctx, h, d, key, false, sub)
-				if err != nil {
-					return false, err
-				}
-				deleted += resp.Responses[0].GetDeleteRange().GetDeleted()
-				return true, nil
-			})
-		if err != nil {
-			return nil, err
-		}
-		return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_DeleteRange{DeleteRange: &rangepb.DeleteRangeResponse{Deleted: deleted}}}, nil
-	case *rangepb.RequestUnion_ResolveIntentRange, *rangepb.RequestUnion_RefreshRange:
-		// Transaction span requests: the same request, narrowed to each
-		// range's part of its span.
-		key, end, _ := requestSpan(ru)
-		var out *rangepb.ResponseUnion
-		err := ds.eachRange(ctx, key, end, false, func(d *rangepb.RangeDescriptor, k, e []byte) (bool, error) {
-			sub := proto.Clone(ru).(*rangepb.RequestUnion)
-			sp := &rangepb.Span{Key: k, EndKey: e}
-			switch r := sub.Value.(type) {
-			case *rangepb.RequestUnion_ResolveIntentRange:
-				r.ResolveIntentRange.Span = sp
-			case *rangepb.RequestUnion_RefreshRange:
-				r.RefreshRange.Span = sp
-			}
-			resp, err := ds.sendIn(ctx, h, d, k, false, sub)
-			if err != nil {
-				return false, err
-			}
-			res := resp.Responses[0]
-			if prev := out.GetResolveIntentRange(); prev != nil && res.GetResolveIntentRange() != nil {
-				prev.Resolved += res.GetResolveIntentRange().Resolved
-			} else if out == nil {
-				out = res
-			}
-			return true, nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		return out, nil
 	}
-	return nil, errors.AssertionFailedf("DistSender: %T does not span keys", ru.Value)
+	key, end, _ := requestSpan(ru)
+	var out *rangepb.ResponseUnion
+	err := ds.eachRange(ctx, key, end, false, func(d *rangepb.RangeDescriptor, k, e []byte) (bool, error) {
+		sub, err := rangepb.Narrow(ru, k, e)
+		if err != nil {
+			return false, err
+		}
+		resp, err := ds.sendIn(ctx, h, d, k, false, sub)
+		if err != nil {
+			return false, err
+		}
+		out, err = rangepb.Combine(out, resp.Responses[0])
+		return err == nil, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // sendIn sends one request that the caller cut to fit desc; errRefit if

@@ -94,15 +94,16 @@ func TestDistSender(t *testing.T) {
 	if s := resp.Responses[0].GetScan(); len(s.Rows) != 20 || string(s.Rows[0].Key) != string(key(99)) || string(s.ResumeKey) != string(key(80)) {
 		t.Fatalf("reverse scan of 20: %d rows, resume at %q", len(s.Rows), s.ResumeKey)
 	}
-	// Delete range across ranges.
+	// Delete range across ranges, listing the keys it deleted.
 	resp, err = ds.Send(ctx, &rangepb.BatchRequest{Requests: []*rangepb.RequestUnion{{Value: &rangepb.RequestUnion_DeleteRange{
-		DeleteRange: &rangepb.DeleteRangeRequest{Span: &rangepb.Span{Key: key(15), EndKey: key(85)}},
+		DeleteRange: &rangepb.DeleteRangeRequest{Span: &rangepb.Span{Key: key(15), EndKey: key(85)}, ReturnKeys: true},
 	}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := resp.Responses[0].GetDeleteRange().Deleted; n != 70-5 {
-		t.Fatalf("delete range: %d", n)
+	if dr := resp.Responses[0].GetDeleteRange(); dr.Deleted != 70-5 || len(dr.Keys) != 70-5 ||
+		string(dr.Keys[0]) != string(key(15)) || string(dr.Keys[len(dr.Keys)-1]) != string(key(84)) {
+		t.Fatalf("delete range: %d deleted, %d keys listed", dr.Deleted, len(dr.Keys))
 	}
 	resp, err = ds.Send(ctx, &rangepb.BatchRequest{Requests: []*rangepb.RequestUnion{scanReq(key(0), key(100), 0, 0, false)}})
 	if err != nil {

@@ -12,9 +12,10 @@ func init() {
 }
 
 // evalDeleteRange writes tombstones over the live keys of a span and
-// counts them.
+// counts them, listing them if asked (a pipelined DeleteRange's keys are
+// its writes in flight).
 func evalDeleteRange(ec *evalCtx, _ kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, req rangepb.Request, ts hlc.Timestamp) (*rangepb.ResponseUnion, error) {
 	d := req.(*rangepb.DeleteRangeRequest)
-	_, n, _, err := kv.MVCCDeleteRange(rw, ms, d.Span.GetKey(), d.Span.GetEndKey(), ts, ec.writeOpts(d.Sequence), 0, false)
-	return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_DeleteRange{DeleteRange: &rangepb.DeleteRangeResponse{Deleted: n}}}, err
+	keys, n, _, err := kv.MVCCDeleteRange(rw, ms, d.Span.GetKey(), d.Span.GetEndKey(), ts, ec.writeOpts(d.Sequence), 0, d.ReturnKeys)
+	return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_DeleteRange{DeleteRange: &rangepb.DeleteRangeResponse{Deleted: n, Keys: keys}}}, err
 }

@@ -164,7 +164,7 @@ func (r *Replica) evaluateSequenced(ctx context.Context, ba *rangepb.BatchReques
 	}, resp)
 	r.recordReads(ec, ba, ts)
 	resp.Txn = ec.txn
-	if canPipeline(ba) {
+	if canPipeline(ba, resp) {
 		if err := r.proposeBuffered(p); err != nil {
 			return nil, nil, err
 		}
@@ -179,17 +179,30 @@ func (r *Replica) evaluateSequenced(ctx context.Context, ba *rangepb.BatchReques
 
 // canPipeline reports whether a batch's writes may be answered before
 // they apply (write pipelining): its coordinator asked (async_consensus),
-// and it is a transaction's reads and point writes, with at most the
-// HeartbeatTxn that creates its record — nothing that ends, pushes or
-// resolves a transaction, whose outcome others act on at once.
-func canPipeline(ba *rangepb.BatchRequest) bool {
+// and it is a transaction's reads and writes of known keys (a DeleteRange
+// listing the keys it deleted, at most rangepb.MaxPipelinedDeleteRangeKeys
+// of them), with at most the HeartbeatTxn that creates its record —
+// nothing that ends, pushes or resolves a transaction, whose outcome
+// others act on at once. A DeleteRange that deleted more is answered
+// once applied, without its keys: its coordinator tracks none of them.
+func canPipeline(ba *rangepb.BatchRequest, resp *rangepb.BatchResponse) bool {
 	if !ba.Header.GetAsyncConsensus() || ba.Header.GetTxn().GetMeta() == nil {
 		return false
 	}
-	for _, ru := range ba.Requests {
-		if !ru.Flags().Has(rangepb.Pipelinable) {
+	keys := 0
+	for i, ru := range ba.Requests {
+		if !ru.CanPipeline() {
 			return false
 		}
+		keys += len(resp.Responses[i].GetDeleteRange().GetKeys())
+	}
+	if keys > rangepb.MaxPipelinedDeleteRangeKeys {
+		for _, res := range resp.Responses {
+			if dr := res.GetDeleteRange(); dr != nil {
+				dr.Keys = nil
+			}
+		}
+		return false
 	}
 	return true
 }

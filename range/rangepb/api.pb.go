@@ -594,10 +594,14 @@ func (*DeleteResponse) Descriptor() ([]byte, []int) {
 	return file_range_rangepb_api_proto_rawDescGZIP(), []int{9}
 }
 
+// DeleteRangeRequest writes tombstones over the live keys of span. With
+// return_keys the response lists them: a transaction's pipelined
+// DeleteRange (async_consensus) tracks them as writes in flight.
 type DeleteRangeRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Span          *Span                  `protobuf:"bytes,1,opt,name=span,proto3" json:"span,omitempty"`
 	Sequence      int32                  `protobuf:"varint,2,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	ReturnKeys    bool                   `protobuf:"varint,3,opt,name=return_keys,json=returnKeys,proto3" json:"return_keys,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -646,9 +650,17 @@ func (x *DeleteRangeRequest) GetSequence() int32 {
 	return 0
 }
 
+func (x *DeleteRangeRequest) GetReturnKeys() bool {
+	if x != nil {
+		return x.ReturnKeys
+	}
+	return false
+}
+
 type DeleteRangeResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Deleted       int64                  `protobuf:"varint,1,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	Keys          [][]byte               `protobuf:"bytes,2,rep,name=keys,proto3" json:"keys,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -688,6 +700,13 @@ func (x *DeleteRangeResponse) GetDeleted() int64 {
 		return x.Deleted
 	}
 	return 0
+}
+
+func (x *DeleteRangeResponse) GetKeys() [][]byte {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
 }
 
 type ScanRequest struct {
@@ -4200,12 +4219,15 @@ const file_range_rangepb_api_proto_rawDesc = "" +
 	"\rDeleteRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x1a\n" +
 	"\bsequence\x18\x02 \x01(\x05R\bsequence\"\x10\n" +
-	"\x0eDeleteResponse\"\\\n" +
+	"\x0eDeleteResponse\"}\n" +
 	"\x12DeleteRangeRequest\x12*\n" +
 	"\x04span\x18\x01 \x01(\v2\x16.meridian.rangepb.SpanR\x04span\x12\x1a\n" +
-	"\bsequence\x18\x02 \x01(\x05R\bsequence\"/\n" +
+	"\bsequence\x18\x02 \x01(\x05R\bsequence\x12\x1f\n" +
+	"\vreturn_keys\x18\x03 \x01(\bR\n" +
+	"returnKeys\"C\n" +
 	"\x13DeleteRangeResponse\x12\x18\n" +
-	"\adeleted\x18\x01 \x01(\x03R\adeleted\"\xaa\x01\n" +
+	"\adeleted\x18\x01 \x01(\x03R\adeleted\x12\x12\n" +
+	"\x04keys\x18\x02 \x03(\fR\x04keys\"\xaa\x01\n" +
 	"\vScanRequest\x12*\n" +
 	"\x04span\x18\x01 \x01(\v2\x16.meridian.rangepb.SpanR\x04span\x12\x18\n" +
 	"\areverse\x18\x02 \x01(\bR\areverse\x12\x19\n" +

@@ -101,7 +101,8 @@ const (
 	// WritesUserKeys: writes the user keys of its span.
 	WritesUserKeys
 	// Pipelinable: a transaction's request that may be answered before
-	// its Raft command applies (write pipelining).
+	// its Raft command applies (write pipelining), in the form
+	// RequestUnion.CanPipeline accepts.
 	Pipelinable
 	// ServedFrozen: a range frozen by a merge still serves it.
 	ServedFrozen
@@ -124,7 +125,7 @@ var methodFlags = [NumMethods]Flags{
 	ConditionalPut:     WritesUserKeys | Pipelinable | NeedsRefresh,
 	Increment:          WritesUserKeys | Pipelinable | NeedsRefresh,
 	Delete:             WritesUserKeys | Pipelinable | NeedsRefresh | BlindWrite,
-	DeleteRange:        ReadsUserKeys | WritesUserKeys | NeedsRefresh,
+	DeleteRange:        ReadsUserKeys | WritesUserKeys | NeedsRefresh | Pipelinable,
 	Scan:               IsReadOnly | ReadsUserKeys | Pipelinable | Idempotent | NeedsRefresh,
 	RequestLease:       IsAdmin | ServedFrozen | Idempotent,
 	TransferLease:      IsAdmin,
@@ -155,6 +156,33 @@ func (m Method) Flags() Flags {
 		return 0
 	}
 	return methodFlags[m]
+}
+
+// MaxPipelinedDeleteRangeKeys bounds the keys of a batch's DeleteRanges
+// that a range answers before they apply: each is a write in flight that
+// its transaction proves later, one QueryIntent per key.
+const MaxPipelinedDeleteRangeKeys = 128
+
+// pipelineCondition is a Pipelinable request that may be pipelined only
+// in some forms.
+type pipelineCondition interface {
+	canPipeline() bool
+}
+
+// A DeleteRange is pipelined only if it lists the keys it deletes: its
+// coordinator must know its writes in flight.
+func (r *DeleteRangeRequest) canPipeline() bool { return r.ReturnKeys }
+
+// CanPipeline reports whether the request may be answered before its
+// writes apply (Pipelinable, in the form that allows it).
+func (ru *RequestUnion) CanPipeline() bool {
+	if !ru.Flags().Has(Pipelinable) {
+		return false
+	}
+	if c, ok := ru.Inner().(pipelineCondition); ok {
+		return c.canPipeline()
+	}
+	return true
 }
 
 // Has reports whether f holds every flag of g.

@@ -36,23 +36,6 @@ func requestSpan(ru *rangepb.RequestUnion) (key, end []byte, ok bool) {
 	return kvserver.RequestSpan(ru)
 }
 
-// withSpan returns a copy of a span request narrowed to [key, end).
-func withSpan(ru *rangepb.RequestUnion, key, end []byte) *rangepb.RequestUnion {
-	ru = proto.Clone(ru).(*rangepb.RequestUnion)
-	s := &rangepb.Span{Key: key, EndKey: end}
-	switch req := ru.Value.(type) {
-	case *rangepb.RequestUnion_Scan:
-		req.Scan.Span = s
-	case *rangepb.RequestUnion_DeleteRange:
-		req.DeleteRange.Span = s
-	case *rangepb.RequestUnion_ResolveIntentRange:
-		req.ResolveIntentRange.Span = s
-	case *rangepb.RequestUnion_RefreshRange:
-		req.RefreshRange.Span = s
-	}
-	return ru
-}
-
 // descs returns the range descriptors the live stores hold, one per range
 // (the one with the most replicas' agreement is not needed: without splits
 // they never change span).
@@ -119,7 +102,11 @@ func (s *KeySender) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangep
 				e = d.EndKey
 			}
 			if bytes.Compare(k, e) < 0 {
-				add(d, piece{i, withSpan(ru, k, e)})
+				sub, err := rangepb.Narrow(ru, k, e)
+				if err != nil {
+					return nil, err
+				}
+				add(d, piece{i, sub})
 				found = true
 			}
 		}
@@ -259,10 +246,10 @@ func (s *KeySender) Send(ctx context.Context, ba *rangepb.BatchRequest) (*rangep
 			case res.GetScan() != nil:
 				k, _, _ := requestSpan(p.ru)
 				scans[p.idx] = append(scans[p.idx], scanPart{k, res.GetScan().Rows})
-			case res.GetResolveIntentRange() != nil:
-				prev.GetResolveIntentRange().Resolved += res.GetResolveIntentRange().Resolved
-			case res.GetDeleteRange() != nil:
-				prev.GetDeleteRange().Deleted += res.GetDeleteRange().Deleted
+			default:
+				if _, err := rangepb.Combine(prev, res); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
