@@ -329,8 +329,8 @@ func (b *builder) buildInsert(ins *tree.Insert) (planNode, error) {
 	}
 	n.src = fr
 	if _, isValues := src.(*valuesNode); !isValues {
-		// A query's rows are all read before the first is inserted.
-		n.src = &materializeNode{src: fr}
+		// A query's rows are read at the statement's snapshot.
+		n.src = &snapshotReadNode{src: fr}
 	}
 	return b.withReturning(n, &n.writeReturn, ins.Returning, desc, sc)
 }
@@ -408,9 +408,8 @@ func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
 		scan.locking = true
 		n.src = scan
 	}
-	// Every row to change is read before the first is changed.
-	buffer := &materializeNode{src: n.src}
-	n.src = buffer
+	// The rows to change are read at the statement's snapshot.
+	n.src = &snapshotReadNode{src: n.src}
 	seen := map[int]bool{}
 	for _, ue := range upd.Exprs {
 		if ue.Tuple || len(ue.Names) != 1 {
@@ -445,15 +444,6 @@ func (b *builder) buildUpdate(upd *tree.Update) (planNode, error) {
 		}
 		n.setCols = append(n.setCols, i)
 		n.setExprs = append(n.setExprs, te)
-	}
-	for _, e := range n.setExprs {
-		if hasSubquery(e) {
-			// A subquery reads the table as the statement found it:
-			// the new values are computed as the rows are read, before
-			// the first write.
-			buffer.extend, n.precomputed = n.setValues, true
-			break
-		}
 	}
 	return b.withReturning(n, &n.writeReturn, upd.Returning, desc, targetScope)
 }
@@ -492,7 +482,7 @@ func (b *builder) buildDelete(del *tree.Delete) (planNode, error) {
 	}
 	if len(del.Using) > 0 || (del.Where != nil && hasSubquery(del.Where.Expr)) {
 		// Reading the table as it deletes would see its own deletions.
-		n.src = &materializeNode{src: n.src}
+		n.src = &snapshotReadNode{src: n.src}
 	}
 	return b.withReturning(n, &n.writeReturn, del.Returning, desc, sc)
 }

@@ -495,9 +495,6 @@ type updateNode struct {
 	// more than once is updated once, by its first join, as in PostgreSQL.
 	joined bool
 	done   map[string]bool
-	// precomputed: the source's rows carry the SET values after them,
-	// computed as they were read (materializeNode.extend).
-	precomputed bool
 }
 
 func (n *updateNode) explain() (string, []*planNode) {
@@ -509,11 +506,6 @@ func (n *updateNode) next(r *runner) (tree.Datums, error) {
 		row, err := n.src.next(r)
 		if err != nil || row == nil {
 			return nil, err
-		}
-		var values tree.Datums
-		if n.precomputed {
-			// The new values, computed as the row was read, follow it.
-			row, values = row[:len(row)-len(n.setExprs)], row[len(row)-len(n.setExprs):]
 		}
 		joinedRow := row
 		row, first, err := targetRow(r, n.desc, n.joined, &n.done, row)
@@ -530,10 +522,9 @@ func (n *updateNode) next(r *runner) (tree.Datums, error) {
 			continue
 		}
 		newRow := append(tree.Datums{}, row...)
-		if !n.precomputed {
-			if values, err = n.setValues(r, joinedRow); err != nil {
-				return nil, err
-			}
+		values, err := n.setValues(r, joinedRow)
+		if err != nil {
+			return nil, err
 		}
 		for i, c := range n.setCols {
 			if newRow[c], err = sem.CastDatum(r.eval, values[i], n.desc.Columns[c].Type()); err != nil {

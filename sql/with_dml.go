@@ -6,7 +6,6 @@ import (
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/meridiandb/meridian/sql/catalog"
-	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/rowenc"
 )
@@ -124,12 +123,8 @@ func (n *withDMLNode) next(r *runner) (tree.Datums, error) {
 		n.started = true
 		// Every part reads the statement's snapshot, taken before any
 		// of them writes.
-		s, ok := r.txn.(kvapi.Snapshotter)
-		if !ok {
-			return nil, pgerror.Unsupported("data-modifying WITH queries are not supported on this transaction (it cannot read at a snapshot of its own writes)")
-		}
-		if r.snap = s.Snapshot(); r.snap == nil {
-			return nil, pgerror.Unsupported("data-modifying WITH queries are not supported on this transaction (it cannot read at a snapshot of its own writes)")
+		if err := r.readAtSnapshot(); err != nil {
+			return nil, err
 		}
 		r.sharedWrites = n.shared
 		for _, d := range n.dmls {
