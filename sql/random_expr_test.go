@@ -46,8 +46,7 @@ import (
 // it): int2/int4 CASE, COALESCE, GREATEST, LEAST, NULLIF, mod, - and
 // abs typed int8; power() of numerics past about 1e1000; numeric NaN
 // and infinities; intervals near their range and justify_*();
-// to_char's PL, SG, RN, FM999.99 of 0, negatives that round to zero,
-// CC of BC years, OF/TZH/TZM of a timestamp, and of a date past the
+// to_char of float4, OF/TZH/TZM of a timestamp, and of a date past the
 // timestamp range; text cast to date/time (22009) or interval; float
 // digits (float8 to numeric, jsonb of float8, float4 with float8);
 // sum and avg of float8 overflowing; make_date's bad month against
@@ -963,22 +962,19 @@ func (g *exprGen) text(t exprType, d int) ex {
 // PostgreSQL's patterns.
 func (g *exprGen) toChar(d int) ex {
 	if g.n(2) == 0 {
-		// Of integers and numerics: to_char of a float (its -0, its
-		// overflow into #) differs.
-		// Not PL, SG nor RN: known gap, Meridian has no RN (0A000) and
-		// places PL's and SG's sign otherwise ('+## ' for '+ ##'). Not
-		// FM999.99: of 0 Meridian prints '.', PostgreSQL '0.'. Not 9.99:
-		// of a negative number that rounds to zero (-0.001) Meridian
-		// prints '-.00', PostgreSQL ' .00'.
-		pat := g.oneOf("'999'", "'0000.00'", "'S999'", "'9,999'", "'99.9EEEE'", "'MI999'", "'999PR'", "'FM9999999999999999999'", "'L999'", "'999th'")
-		// Of integers only: known gap, of a negative numeric that
-		// rounds to zero (-0.001) Meridian keeps the minus sign ('-0'
-		// for FM9999, '-.00' for 9.99) where PostgreSQL prints none.
-		return g.mk(xText, "to_char(%s, "+pat+")", g.sub([]exprType{xInt2, xInt4, xInt8}[g.n(3)], d))
+		pat := g.oneOf("'999'", "'0000.00'", "'S999'", "'9,999'", "'MI999'", "'999PR'", "'FM9999999999999999999'", "'L999'", "'999th'",
+			"'PL999'", "'999PL'", "'SG999'", "'9SG99'", "'RN'", "'FMrn'", "'FM999.99'", "'9.99'", "'FM9999'", "'S9.99'", "'FM990.0099'", "'9.99MI'", "'FMPL9999.99'")
+		// Not of float4: its to_char keeps 6 significant digits
+		// (FLT_DIG) where Meridian's, through float8, keeps 15.
+		from := []exprType{xInt2, xInt4, xInt8, xNum, xFloat8}
+		if pat == "'99.9EEEE'" || g.n(8) == 0 {
+			// EEEE of integers only: of a numeric past float8's range
+			// Meridian's mantissa differs.
+			pat, from = "'99.9EEEE'", from[:3]
+		}
+		return g.mk(xText, "to_char(%s, "+pat+")", g.sub(from[g.n(len(from))], d))
 	}
-	// Not CC of BC years: known gap, Meridian's century of 4713 BC is
-	// -46, PostgreSQL's -48.
-	pat := g.oneOf("'YYYY-MM-DD'", "'YYYY-MM-DD HH24:MI:SS.US'", "'Day DD Mon YYYY'", "'FMDay FMMonth'", "'HH12:MI AM'", "'IYYY-IW-ID'", "'Q WW DDD J'", "'YYYY \"year\" TZ'", "'dd/mm/yy'", "'FMMM/FMDD'", "'SSSS MS'", "'DDth Month'", "'\"literal\" YYYY'")
+	pat := g.oneOf("'YYYY-MM-DD'", "'YYYY-MM-DD HH24:MI:SS.US'", "'Day DD Mon YYYY'", "'FMDay FMMonth'", "'HH12:MI AM'", "'IYYY-IW-ID'", "'Q WW DDD J'", "'YYYY \"year\" TZ'", "'dd/mm/yy'", "'FMMM/FMDD'", "'SSSS MS'", "'DDth Month'", "'\"literal\" YYYY'", "'CC FMCC YYYY'")
 	// Not of an interval: PostgreSQL refuses some patterns for it
 	// (22007), and prints others otherwise. Not of a date: known gap,
 	// PostgreSQL casts it to timestamp (22008 past 294276 AD) and
