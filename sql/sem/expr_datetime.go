@@ -395,7 +395,9 @@ func IntervalDiv(d duration.Duration, factor float64) (tree.Datum, error) {
 func scaleInterval(d duration.Duration, factor float64, op func(float64) float64) (tree.Datum, error) {
 	months := op(float64(d.Months))
 	days := op(float64(d.Days))
-	if math.IsNaN(factor) || months < math.MinInt32 || months > math.MaxInt32 || days < math.MinInt32 || days > math.MaxInt32 {
+	// FLOAT8_FITS_IN_INT32: a fraction past 2147483647 still fits (the
+	// int32 takes its whole part, the fraction spills into days).
+	if math.IsNaN(factor) || !(months >= math.MinInt32 && months < -math.MinInt32) || !(days >= math.MinInt32 && days < -math.MinInt32) {
 		return nil, errIntervalOutOfRange
 	}
 	rm, rd := int64(months), int64(days)
