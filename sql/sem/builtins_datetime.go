@@ -392,8 +392,12 @@ func extractInterval(u, unit string, iv duration.Duration, d tree.Datum) (*apd.D
 		return apd.New(year/1000, 0), nil
 	case "epoch":
 		// A year is 365.25 days, a month 30, as PostgreSQL's interval_part.
+		// In microseconds it can pass int64 (2147483647 days): added as
+		// numerics.
 		secs := 31_557_600*year + (30*mon+iv.Days)*86_400
-		return scaled(secs*microsPerSecond+micros, 6), nil
+		r := new(apd.Decimal)
+		_, err := tree.ExactCtx.Add(r, apd.New(secs, 0), scaled(micros, 6))
+		return r, err
 	}
 	return nil, unitNotSupported(unit, d)
 }

@@ -1250,6 +1250,11 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 				// PostgreSQL's numeric_int4 and numeric_int8: 0A000.
 				return nil, pgerror.Newf(pgerror.CodeFeatureNotSupported, "cannot convert infinity to %s", t.SQLStandardName())
 			}
+			// Past 20 digits it is out of range (and may be past what
+			// the rounding context takes).
+			if x.NumDigits()+int64(x.Exponent) > 20 {
+				return nil, intOutOfRange(t.Width())
+			}
 			var r apd.Decimal
 			if _, err := tree.ExactCtx.RoundToIntegralValue(&r, &x.Decimal); err != nil {
 				return nil, err
@@ -1297,7 +1302,13 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 				// of -5 % 5) is 0 as a float.
 				f = 0
 			}
-			return floatOfWidth(f, t.Width(), "")
+			if x.Form == apd.Finite && (math.IsInf(f, 0) || f == 0 && !x.IsZero()) {
+				// PostgreSQL reads the numeric's text as a float: one
+				// past the float's range, or so small it is zero, is
+				// out of its range.
+				return nil, pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "%q is out of range for type %s", x.Text('f'), FormatType(t.Oid(), -1))
+			}
+			return floatOfWidth(f, t.Width(), x.Text('f'))
 		case *tree.DInt, *tree.DFloat:
 			return floatOfWidth(ToFloat(d), t.Width(), "")
 		case *tree.DString:

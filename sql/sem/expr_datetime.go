@@ -577,7 +577,10 @@ func addIntervalTo(mk func(time.Time) (tree.Datum, error), t time.Time, d durati
 			continue
 		}
 		t = duration.Add(t, step)
-		if _, err := tree.MakeDTimestamp(t, time.Microsecond); err != nil {
+		// Checked against the range's bounds, not by MakeDTimestamp:
+		// a step landing on the instant that stands for infinity (the
+		// last timestamp plus a day) is out of range too.
+		if r := t.Round(time.Microsecond); r.After(tree.MaxSupportedTime) || r.Before(tree.MinSupportedTime) {
 			return nil, errTimestampOutOfRange
 		}
 	}
