@@ -132,6 +132,32 @@ func boolAgg(and bool) aggImpl {
 	}
 }
 
+var errFloatAggOverflow = pgerror.New(pgerror.CodeNumericValueOutOfRange, "value out of range: overflow")
+
+// floatAccum adds x, the nth value, to a float8 sum sx and Youngs-Cramer
+// sum of squared differences sxx, as PostgreSQL's float8_accum (behind
+// avg, the variances and standard deviations) does: finite values whose
+// sum or squares overflow fail (22003); an infinite or NaN value makes
+// sxx NaN.
+func floatAccum(n int64, sx, sxx, x float64) (float64, float64, error) {
+	newSx := sx + x
+	if n == 1 {
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return newSx, math.NaN(), nil
+		}
+		return newSx, sxx, nil
+	}
+	t := x*float64(n) - newSx
+	newSxx := sxx + t*t/(float64(n)*float64(n-1))
+	if math.IsInf(newSx, 0) || math.IsInf(newSxx, 0) {
+		if !math.IsInf(sx, 0) && !math.IsInf(x, 0) {
+			return 0, 0, errFloatAggOverflow
+		}
+		newSxx = math.NaN()
+	}
+	return newSx, newSxx, nil
+}
+
 // varianceAgg computes as PostgreSQL does: float8 arguments in floats
 // (Youngs-Cramer), the others in numerics with its scale rules.
 func varianceAgg(sample, root bool) aggImpl {
@@ -139,13 +165,9 @@ func varianceAgg(sample, root bool) aggImpl {
 		add: func(r *runner, s *moreAggState, _ aggSpec, d tree.Datum) error {
 			s.n++
 			if f, ok := d.(*tree.DFloat); ok {
-				x := float64(*f)
-				s.sx += x
-				if s.n > 1 {
-					t := x*float64(s.n) - s.sx
-					s.sxx += t * t / (float64(s.n) * float64(s.n-1))
-				}
-				return nil
+				var err error
+				s.sx, s.sxx, err = floatAccum(s.n, s.sx, s.sxx, float64(*f))
+				return err
 			}
 			x := sem.ToDecimal(d)
 			var sq apd.Decimal

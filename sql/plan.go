@@ -3,6 +3,7 @@ package sql
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"unsafe"
@@ -766,6 +767,9 @@ type aggState struct {
 	buf   []byte     // string_agg
 	json  *jsonAggState
 	fsum  float64
+	// fsxx is a float avg's sum of squared differences, kept (as
+	// PostgreSQL's avg does) only for its overflow.
+	fsxx float64
 	// more is the state of the aggregates of aggregates_more.go.
 	more moreAggState
 	// ordered are the buffered rows of an aggregate with ORDER BY.
@@ -1047,7 +1051,17 @@ func accumulate(r *runner, s *aggState, a aggSpec, row tree.Datums) error {
 		}
 	case "sum", "avg":
 		if a.typ.Family() == types.FloatFamily {
-			s.fsum += sem.ToFloat(d)
+			x := sem.ToFloat(d)
+			if a.kind == "avg" {
+				s.fsum, s.fsxx, err = floatAccum(s.count, s.fsum, s.fsxx, x)
+				return err
+			}
+			// float8pl: finite values whose sum overflows fail.
+			sum := s.fsum + x
+			if math.IsInf(sum, 0) && !math.IsInf(s.fsum, 0) && !math.IsInf(x, 0) {
+				return errFloatAggOverflow
+			}
+			s.fsum = sum
 			return nil
 		}
 		if a.typ.Family() == types.IntervalFamily {

@@ -392,8 +392,12 @@ func extractInterval(u, unit string, iv duration.Duration, d tree.Datum) (*apd.D
 		return apd.New(year/1000, 0), nil
 	case "epoch":
 		// A year is 365.25 days, a month 30, as PostgreSQL's interval_part.
+		// In microseconds it can pass int64 (2147483647 days): added as
+		// numerics.
 		secs := 31_557_600*year + (30*mon+iv.Days)*86_400
-		return scaled(secs*microsPerSecond+micros, 6), nil
+		r := new(apd.Decimal)
+		_, err := tree.ExactCtx.Add(r, apd.New(secs, 0), scaled(micros, 6))
+		return r, err
 	}
 	return nil, unitNotSupported(unit, d)
 }
@@ -567,26 +571,35 @@ func truncTime(unit string, t time.Time, d tree.Datum) (time.Time, error) {
 		return time.Date(y, (m-1)/3*3+1, 1, 0, 0, 0, 0, loc), nil
 	case "year":
 		return time.Date(y, 1, 1, 0, 0, 0, 0, loc), nil
-	case "decade":
-		return time.Date(y-pmod(y, 10), 1, 1, 0, 0, 0, 0, loc), nil
-	case "century":
-		if y > 0 {
-			return time.Date((y+99)/100*100-99, 1, 1, 0, 0, 0, 0, loc), nil
-		}
-	case "millennium":
-		if y > 0 {
-			return time.Date((y+999)/1000*1000-999, 1, 1, 0, 0, 0, 0, loc), nil
-		}
+	case "decade", "century", "millennium":
+		return time.Date(truncYear(y, u), 1, 1, 0, 0, 0, 0, loc), nil
 	}
 	return time.Time{}, unitNotSupported(lower, d)
 }
 
-func pmod(a, b int) int {
-	r := a % b
-	if r < 0 {
-		r += b
+// truncYear is the first year of y's decade, century or millennium as
+// PostgreSQL counts them, y astronomical (0 is 1 BC). Centuries and
+// millennia start at year 1 (the 21st century is 2001-2100) and, before
+// it, end with 1 BC (the 1st century BC is 100 BC-1 BC). A decade AD
+// starts at a multiple of ten, even 1 BC for years 1-9, one BC at the
+// year after one: 11 BC, 21 BC.
+func truncYear(y int, unit string) int {
+	switch unit {
+	case "decade":
+		if y > 0 {
+			return y / 10 * 10
+		}
+		return -((8 - (y - 1)) / 10) * 10
+	case "century":
+		if y > 0 {
+			return (y+99)/100*100 - 99
+		}
+		return -((99-(y-1))/100)*100 + 1
 	}
-	return r
+	if y > 0 {
+		return (y+999)/1000*1000 - 999
+	}
+	return -((999-(y-1))/1000)*1000 + 1
 }
 
 // truncInterval is date_trunc on an interval: the fields below unit

@@ -3,6 +3,8 @@ package sem
 import (
 	"math"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/cockroachdb/apd/v3"
@@ -512,23 +514,113 @@ func clampScale(rscale int, inputScales ...int) int {
 // numericCompute runs f with enough precision for rscale decimals and
 // rounds its result to them.
 func numericCompute(rscale int, f func(c *apd.Context, r *apd.Decimal) error) (*apd.Decimal, error) {
-	c := tree.DecimalCtx.WithPrecision(uint32(rscale + 40))
+	c := wideDecimalCtx(rscale + 40)
 	r := new(apd.Decimal)
 	if err := f(c, r); err != nil {
-		return nil, pgerror.WithCode(err, pgerror.CodeNumericValueOutOfRange)
+		return nil, numericComputeErr(err)
 	}
 	intDigits := max(r.NumDigits()+int64(r.Exponent), 0)
 	if intDigits > 20 {
 		// A large result: again, with precision for its integer digits.
-		c = tree.DecimalCtx.WithPrecision(uint32(intDigits + int64(rscale) + 40))
+		c = wideDecimalCtx(int(intDigits) + rscale + 40)
 		if err := f(c, r); err != nil {
-			return nil, pgerror.WithCode(err, pgerror.CodeNumericValueOutOfRange)
+			return nil, numericComputeErr(err)
 		}
 	}
-	c.Precision = uint32(intDigits + int64(rscale) + 2)
+	return roundToScale(r, rscale)
+}
+
+// numericMaxIntDigits is how many digits numeric holds before its point:
+// its weight, an int16, counts base-10000 digits.
+const numericMaxIntDigits = 4 * 32768
+
+var errNumericOverflow = pgerror.New(pgerror.CodeNumericValueOutOfRange, "value overflows numeric format")
+
+// wideDecimalCtx has prec digits and an exponent range wider than
+// numeric's, so that what overflows is decided by roundToScale, as
+// PostgreSQL decides it, not by the context.
+func wideDecimalCtx(prec int) *apd.Context {
+	c := tree.DecimalCtx.WithPrecision(uint32(prec))
+	// apd's limit, below numeric's: results of 100,001 to 131,072
+	// digits overflow here where PostgreSQL's do not.
+	c.MaxExponent, c.MinExponent = apd.MaxExponent, apd.MinExponent
+	return c
+}
+
+// decimalExp sets r to e^x with c's precision. apd's Exp gives up on a
+// precision of some thousands of digits (too many iterations of its
+// series) unless x is small, so then x is halved exactly until it is
+// below 0.001, and its exponential squared back, with guard digits for
+// the roundings of the squarings.
+func decimalExp(c *apd.Context, r, x *apd.Decimal) error {
+	_, err := c.Exp(r, x)
+	if err == nil || !strings.Contains(err.Error(), "too many iterations") {
+		return err
+	}
+	small, half, limit := new(apd.Decimal).Set(x), apd.New(5, -1), apd.New(1, -3)
+	k := 0
+	for new(apd.Decimal).Abs(small).Cmp(limit) > 0 {
+		_, _ = tree.ExactCtx.Mul(small, small, half)
+		k++
+	}
+	nc := c.WithPrecision(c.Precision + uint32(k)/3 + 10)
+	if _, err := nc.Exp(r, small); err != nil {
+		return err
+	}
+	for ; k > 0; k-- {
+		if _, err := nc.Mul(r, r, r); err != nil {
+			return err
+		}
+	}
+	_, err = c.Round(r, r)
+	return err
+}
+
+// decimalPow sets r to x^y, x positive, with c's precision: as
+// e^(y ln x) with decimalExp where apd's Pow gives up as its Exp does.
+func decimalPow(c *apd.Context, r, x, y *apd.Decimal) error {
+	_, err := c.Pow(r, x, y)
+	if err == nil || !strings.Contains(err.Error(), "too many iterations") {
+		return err
+	}
+	// y ln x has as many integer digits as the result has digits to
+	// lose to its error: carry them as guard digits.
+	nc := c.WithPrecision(c.Precision + 20)
+	lnx := new(apd.Decimal)
+	if _, err := nc.Ln(lnx, x); err != nil {
+		return err
+	}
+	if _, err := nc.Mul(lnx, lnx, y); err != nil {
+		return err
+	}
+	if err := decimalExp(nc, r, lnx); err != nil {
+		return err
+	}
+	_, err = c.Round(r, r)
+	return err
+}
+
+// numericComputeErr is a failed computation's error: apd's overflow
+// (past its exponent range, whose limit is its own, not a condition
+// numeric has) is numeric's.
+func numericComputeErr(err error) error {
+	if msg := err.Error(); strings.Contains(msg, "overflow") || strings.Contains(msg, "exponent out of range") {
+		return errNumericOverflow
+	}
+	return pgerror.WithCode(err, pgerror.CodeNumericValueOutOfRange)
+}
+
+// roundToScale rounds r half away from zero to rscale decimals, failing
+// as numeric does on more integer digits than it holds.
+func roundToScale(r *apd.Decimal, rscale int) (*apd.Decimal, error) {
+	intDigits := max(r.NumDigits()+int64(r.Exponent), 0)
+	if intDigits > numericMaxIntDigits {
+		return nil, errNumericOverflow
+	}
+	c := wideDecimalCtx(int(intDigits) + rscale + 2)
 	c.Rounding = apd.RoundHalfUp
 	if _, err := c.Quantize(r, r, int32(-rscale)); err != nil {
-		return nil, pgerror.WithCode(err, pgerror.CodeNumericValueOutOfRange)
+		return nil, numericComputeErr(err)
 	}
 	return r, nil
 }
@@ -603,14 +695,18 @@ func numericSqrt(d *apd.Decimal) (*apd.Decimal, error) {
 
 func numericExp(d *apd.Decimal) (*apd.Decimal, error) {
 	f, _ := d.Float64()
-	val := max(min(f*0.434294481903252, 1000), -1000)
+	val := max(min(f*0.434294481903252, 2000), -2000)
 	rscale := clampScale(16-int(val), decScale(d))
-	if f > 1e4 {
-		return nil, errOverflow
+	// numeric.c's exp_var takes arguments below 6000 in magnitude: past
+	// that the result overflows, or is zero at the result's scale.
+	if math.Abs(f) >= 6000 {
+		if f > 0 {
+			return nil, errNumericOverflow
+		}
+		return roundScale(apd.New(0, 0), int64(rscale), apd.RoundDown)
 	}
 	return numericCompute(rscale, func(c *apd.Context, r *apd.Decimal) error {
-		_, err := c.Exp(r, d)
-		return err
+		return decimalExp(c, r, d)
 	})
 }
 
@@ -670,6 +766,9 @@ func powerFns() []tree.Overload {
 	}
 }
 
+// numericPower is power() of numerics, with numeric.c's result scales
+// and its limits: a result past numeric's range overflows (22003), one
+// below its scale is zero.
 func numericPower(x, y *apd.Decimal) (*apd.Decimal, error) {
 	if x.IsZero() && y.Negative && !y.IsZero() {
 		return nil, errZeroNegPower
@@ -681,37 +780,136 @@ func numericPower(x, y *apd.Decimal) (*apd.Decimal, error) {
 		return nil, errComplexPower
 	}
 	if n, err := yInt.Int64(); isInt && err == nil && n >= math.MinInt32 && n <= math.MaxInt32 {
-		rscale := clampScale(16, decScale(x))
-		if n == 0 {
-			return roundScale(apd.New(1, 0), int64(rscale), apd.RoundDown)
-		}
-		return numericCompute(rscale, func(c *apd.Context, r *apd.Decimal) error {
-			// Exact digits of the integer power, then the reciprocal.
-			c.Precision = uint32(min(max(x.NumDigits()*abs64(n), 0), 1<<20) + int64(rscale) + 40)
-			_, err := c.Pow(r, x, apd.New(n, 0))
-			return err
-		})
+		return numericIntPower(x, n, clampScale(16, decScale(x)))
 	}
 	if x.IsZero() {
 		return roundScale(apd.New(0, 0), 16, apd.RoundDown)
 	}
-	// The result's decimal weight, estimated as numeric.c does.
+	// A negative base has an integer exponent here: its sign is the
+	// exponent's parity.
+	base := new(apd.Decimal).Abs(x)
+	neg := x.Negative && yInt.Coeff.Bit(0) == 1 && yInt.Exponent == 0
+	// The result's decimal weight, estimated as numeric.c does, from
+	// y * ln(x), past which the result overflows or is zero.
 	lnx := new(apd.Decimal)
-	c8 := tree.DecimalCtx.WithPrecision(uint32(max(8-estimateLnDweight(x), 8) + 10))
-	if _, err := c8.Ln(lnx, x); err != nil {
-		return nil, err
+	c8 := wideDecimalCtx(max(8-estimateLnDweight(base), 8) + 10)
+	if _, err := c8.Ln(lnx, base); err != nil {
+		return nil, numericComputeErr(err)
 	}
 	_, _ = c8.Mul(lnx, lnx, y)
 	val, _ := lnx.Float64()
-	if val > 1000*3*2.3026 {
-		return nil, errOverflow
+	if math.Abs(val) > 2000*3.01 {
+		if val > 0 {
+			return nil, errNumericOverflow
+		}
+		return roundScale(apd.New(0, 0), 1000, apd.RoundDown)
 	}
-	val *= 0.434294481903252
-	rscale := clampScale(16-int(val), decScale(x), decScale(y))
-	return numericCompute(rscale, func(c *apd.Context, r *apd.Decimal) error {
-		_, err := c.Pow(r, x, y)
-		return err
+	weight := val * 0.434294481903252
+	rscale := clampScale(16-int(weight), decScale(x), decScale(y))
+	if math.Abs(val) >= 2000*3 {
+		if val > 0 {
+			return nil, errNumericOverflow
+		}
+		return roundScale(apd.New(0, 0), int64(rscale), apd.RoundDown)
+	}
+	r, err := numericCompute(rscale, func(c *apd.Context, r *apd.Decimal) error {
+		return decimalPow(c, r, base, y)
 	})
+	if err == nil && neg && !r.IsZero() {
+		r.Negative = true
+	}
+	return r, err
+}
+
+// numericIntPower is x^n to rscale decimals: exactly when the exact
+// power is not longer than the digits the result needs, else with those
+// digits and guard digits for the roundings of the squarings.
+func numericIntPower(x *apd.Decimal, n int64, rscale int) (*apd.Decimal, error) {
+	if n == 0 {
+		return roundScale(apd.New(1, 0), int64(rscale), apd.RoundDown)
+	}
+	if x.IsZero() {
+		return roundScale(apd.New(0, 0), int64(rscale), apd.RoundDown)
+	}
+	// log10 of the result, from x's leading digits.
+	digits := x.Coeff.String()
+	lead := digits[:min(len(digits), 17)]
+	lf, _ := strconv.ParseFloat(lead, 64)
+	f := float64(n) * (math.Log10(lf) + float64(len(digits)-len(lead)) + float64(x.Exponent))
+	if f > 3*32767*4 {
+		return nil, errNumericOverflow
+	}
+	if f+1 < -float64(rscale) {
+		return roundScale(apd.New(0, 0), int64(rscale), apd.RoundDown)
+	}
+	prec := max(int(f)+1+rscale, 1) + len(strconv.FormatInt(abs64(n), 10)) + 12
+	if n > 0 {
+		if exact := x.NumDigits()*n + 1; exact < int64(prec) {
+			prec = int(exact)
+		}
+	}
+	r, exp, err := scaledIntPower(wideDecimalCtx(prec), x, abs64(n))
+	if err != nil {
+		return nil, numericComputeErr(err)
+	}
+	// r's own exponent into exp, so that r is in [1, 10) (and so is
+	// its reciprocal, but for a power of ten).
+	adj := r.NumDigits() + int64(r.Exponent) - 1
+	r.Exponent -= int32(adj)
+	exp += adj
+	if n < 0 {
+		if _, err := wideDecimalCtx(prec).Quo(r, decimalOne, r); err != nil {
+			return nil, numericComputeErr(err)
+		}
+		exp = -exp
+	}
+	if exp+1 > numericMaxIntDigits {
+		return nil, errNumericOverflow
+	}
+	if exp+int64(r.Exponent) < -numericMaxIntDigits {
+		// Far below the result's scale (f's estimate let it by).
+		return roundScale(apd.New(0, 0), int64(rscale), apd.RoundDown)
+	}
+	r.Exponent += int32(exp)
+	return roundToScale(r, rscale)
+}
+
+var decimalOne = apd.New(1, 0)
+
+// scaledIntPower is x^n (n > 0) by squaring, with c's precision, as a
+// decimal and the power of ten it is to be scaled by: apd keeps
+// exponents within +-100,000 even before it rounds, which the products
+// of many-digit decimals pass long before their value does.
+func scaledIntPower(c *apd.Context, x *apd.Decimal, n int64) (*apd.Decimal, int64, error) {
+	// norm puts half of d's digits after its point and returns the
+	// power of ten taken out: the product of two such has an exponent
+	// and a magnitude of at most the precision, both within apd's range
+	// (a mantissa in [1, 10) would not be: its product's exponent, before
+	// rounding, is twice the precision).
+	norm := func(d *apd.Decimal) int64 {
+		target := int32(-(d.NumDigits() / 2))
+		out := int64(d.Exponent) - int64(target)
+		d.Exponent = target
+		return out
+	}
+	sq := new(apd.Decimal).Set(x)
+	sqExp := norm(sq)
+	r, exp := new(apd.Decimal).Set(decimalOne), int64(0)
+	for ; n > 0; n >>= 1 {
+		if n&1 == 1 {
+			if _, err := c.Mul(r, r, sq); err != nil {
+				return nil, 0, err
+			}
+			exp += sqExp + norm(r)
+		}
+		if n > 1 {
+			if _, err := c.Mul(sq, sq, sq); err != nil {
+				return nil, 0, err
+			}
+			sqExp = 2*sqExp + norm(sq)
+		}
+	}
+	return r, exp, nil
 }
 
 func abs64(n int64) int64 {

@@ -395,11 +395,26 @@ func formatKeyword(f dtFields, k string, fm bool) (string, int64) {
 		q := (f.month-1)/3 + 1
 		return pad(q, 1, fm), q
 	case "CC":
-		c := (f.year + 99) / 100
-		if f.interval {
+		// Century 21 is 2001-2100, and 1 BC (astronomical year 0)
+		// through 100 BC century -1: the years of a century end in 00.
+		var c int64
+		switch {
+		case f.interval:
 			c = f.year / 100
+		case f.year > 0:
+			c = (f.year-1)/100 + 1
+		default:
+			c = (f.year+1)/100 - 1
 		}
-		return pad(c, 2, fm), c
+		if c > 99 || c < -99 {
+			return strconv.FormatInt(c, 10), c
+		}
+		// Two digits, after the sign.
+		width := 2
+		if c < 0 {
+			width = 3
+		}
+		return pad(c, width, fm), c
 	case "J":
 		return strconv.FormatInt(f.julian, 10), f.julian
 	case "TZ":

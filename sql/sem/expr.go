@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/big"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -190,10 +191,16 @@ func (e *EvalCtx) Eval(expr tree.TypedExpr) (tree.Datum, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, ok := d.(*tree.DFloat); ok && inner.ResolvedType().Oid() == oid.T_float4 && x.ResolvedType().Family() == types.StringFamily {
-			// A float4 is a DFloat like a float8: its text is its
-			// own shortest form, which only its type tells.
-			d = tree.NewDString(string(pgformat.EncodeTextAs(d, types.Float4, e.OutStyle())))
+		if f, ok := d.(*tree.DFloat); ok && inner.ResolvedType().Oid() == oid.T_float4 {
+			switch x.ResolvedType().Family() {
+			case types.StringFamily:
+				// A float4 is a DFloat like a float8: its text is its
+				// own shortest form, which only its type tells.
+				d = tree.NewDString(string(pgformat.EncodeTextAs(d, types.Float4, e.OutStyle())))
+			case types.DecimalFamily:
+				// And it keeps 6 significant digits as numeric.
+				d = &tree.DDecimal{Decimal: *FloatToDecimal(float64(*f), float4Digits)}
+			}
 		}
 		return castExplicit(e, d, inner.ResolvedType(), x.ResolvedType())
 	case *tree.CoalesceExpr:
@@ -1076,13 +1083,34 @@ func ToDecimal(d tree.Datum) *apd.Decimal {
 	case *tree.DInt:
 		return apd.New(int64(*v), 0)
 	case *tree.DFloat:
-		r := &apd.Decimal{}
-		_, _ = r.SetFloat64(float64(*v))
-		return r
+		return FloatToDecimal(float64(*v), float8Digits)
 	case *tree.DDecimal:
 		return &v.Decimal
 	}
 	return &apd.Decimal{Form: apd.NaN}
+}
+
+// The significant digits float8 and float4 keep when they become
+// numeric (C's DBL_DIG and FLT_DIG).
+const float8Digits, float4Digits = 15, 6
+
+// FloatToDecimal is PostgreSQL's float8_numeric (digits 15) and
+// float4_numeric (digits 6): the float printed to that many significant
+// digits and read back, so 0.1::float8 is 0.1 and 1e23 is
+// 100000000000000000000000, not the binary value's 17 digits.
+func FloatToDecimal(f float64, digits int) *apd.Decimal {
+	switch {
+	case math.IsNaN(f):
+		return &apd.Decimal{Form: apd.NaN}
+	case math.IsInf(f, 0):
+		return &apd.Decimal{Form: apd.Infinite, Negative: f < 0}
+	}
+	r, _, err := apd.NewFromString(strconv.FormatFloat(f, 'g', digits, 64))
+	if err != nil {
+		r = &apd.Decimal{}
+		_, _ = r.SetFloat64(f)
+	}
+	return r
 }
 
 // DatumText is a datum's text form, as PostgreSQL prints it.
@@ -1222,6 +1250,11 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 				// PostgreSQL's numeric_int4 and numeric_int8: 0A000.
 				return nil, pgerror.Newf(pgerror.CodeFeatureNotSupported, "cannot convert infinity to %s", t.SQLStandardName())
 			}
+			// Past 20 digits it is out of range (and may be past what
+			// the rounding context takes).
+			if x.NumDigits()+int64(x.Exponent) > 20 {
+				return nil, intOutOfRange(t.Width())
+			}
 			var r apd.Decimal
 			if _, err := tree.ExactCtx.RoundToIntegralValue(&r, &x.Decimal); err != nil {
 				return nil, err
@@ -1269,7 +1302,13 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 				// of -5 % 5) is 0 as a float.
 				f = 0
 			}
-			return floatOfWidth(f, t.Width(), "")
+			if x.Form == apd.Finite && (math.IsInf(f, 0) || f == 0 && !x.IsZero()) {
+				// PostgreSQL reads the numeric's text as a float: one
+				// past the float's range, or so small it is zero, is
+				// out of its range.
+				return nil, pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "%q is out of range for type %s", x.Text('f'), FormatType(t.Oid(), -1))
+			}
+			return floatOfWidth(f, t.Width(), x.Text('f'))
 		case *tree.DInt, *tree.DFloat:
 			return floatOfWidth(ToFloat(d), t.Width(), "")
 		case *tree.DString:

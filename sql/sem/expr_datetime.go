@@ -395,7 +395,9 @@ func IntervalDiv(d duration.Duration, factor float64) (tree.Datum, error) {
 func scaleInterval(d duration.Duration, factor float64, op func(float64) float64) (tree.Datum, error) {
 	months := op(float64(d.Months))
 	days := op(float64(d.Days))
-	if math.IsNaN(factor) || months < math.MinInt32 || months > math.MaxInt32 || days < math.MinInt32 || days > math.MaxInt32 {
+	// FLOAT8_FITS_IN_INT32: a fraction past 2147483647 still fits (the
+	// int32 takes its whole part, the fraction spills into days).
+	if math.IsNaN(factor) || !(months >= math.MinInt32 && months < -math.MinInt32) || !(days >= math.MinInt32 && days < -math.MinInt32) {
 		return nil, errIntervalOutOfRange
 	}
 	rm, rd := int64(months), int64(days)
@@ -575,7 +577,10 @@ func addIntervalTo(mk func(time.Time) (tree.Datum, error), t time.Time, d durati
 			continue
 		}
 		t = duration.Add(t, step)
-		if _, err := tree.MakeDTimestamp(t, time.Microsecond); err != nil {
+		// Checked against the range's bounds, not by MakeDTimestamp:
+		// a step landing on the instant that stands for infinity (the
+		// last timestamp plus a day) is out of range too.
+		if r := t.Round(time.Microsecond); r.After(tree.MaxSupportedTime) || r.Before(tree.MinSupportedTime) {
 			return nil, errTimestampOutOfRange
 		}
 	}
