@@ -146,7 +146,18 @@ func (c *implicitCaster) VisitPost(e tree.Expr) tree.Expr {
 		return &n
 	case *tree.NullIfExpr:
 		n := *x
-		c.unify([]*tree.Expr{&n.Expr1, &n.Expr2})
+		first := c.typeOf(&n.Expr1)
+		orig := n.Expr1
+		c.unifyValues([]*tree.Expr{&n.Expr1, &n.Expr2})
+		if first != nil && n.Expr1 != orig && (first.Family() == types.IntFamily || first.Family() == types.FloatFamily) {
+			if t := c.typeOf(&n.Expr1); t != nil && t.Family() == first.Family() {
+				// NULLIF is its first argument's type as the = operator
+				// takes it: PostgreSQL has = of any two integer types
+				// and of float4 and float8, so NULLIF(i4, i8) is an
+				// int4 (compared as int8s here, and cast back).
+				return castTo(&n, first)
+			}
+		}
 		return &n
 	case *tree.Array:
 		n := *x
@@ -279,7 +290,7 @@ func (c *implicitCaster) comparison(x *tree.ComparisonExpr) tree.Expr {
 		for i := range t.Exprs {
 			ptrs = append(ptrs, &t.Exprs[i])
 		}
-		c.unify(ptrs)
+		c.unifyValues(ptrs)
 	case treecmp.Any, treecmp.Some, treecmp.All:
 		right := x.Right
 		for {
@@ -300,7 +311,7 @@ func (c *implicitCaster) comparison(x *tree.ComparisonExpr) tree.Expr {
 		for i := range a.Exprs {
 			ptrs = append(ptrs, &a.Exprs[i])
 		}
-		c.unify(ptrs)
+		c.unifyValues(ptrs)
 	}
 	return x
 }
@@ -326,24 +337,34 @@ func (c *implicitCaster) unifyList(exprs tree.Exprs) {
 }
 
 // unify casts the branches of a CASE, COALESCE, ... that are of a
-// narrower numeric type than the widest one to it (PostgreSQL's common
-// type of int and float is float8, of int and numeric numeric). A literal
-// with a fraction counts as numeric; other literals adapt by themselves.
-func (c *implicitCaster) unify(exprs []*tree.Expr) {
+// narrower numeric type than the widest one to it: their common type,
+// which is the result's (PostgreSQL's common type of int and float is
+// float8, of int and numeric numeric). A numeric literal counts as the
+// type PostgreSQL gives it (literalType): GREATEST(i2, 1) is an int4,
+// COALESCE(i4, 5000000000) an int8.
+func (c *implicitCaster) unify(exprs []*tree.Expr) { c.unifyNumeric(exprs, true) }
+
+// unifyValues is unify for the operands of a comparison (IN, = ANY):
+// the result is a boolean, so a literal counts only where it does not
+// fit the others' common type (i4 IN (1, 5000000000) compares int8s,
+// i2 IN (1, 2) int2s).
+func (c *implicitCaster) unifyValues(exprs []*tree.Expr) { c.unifyNumeric(exprs, false) }
+
+func (c *implicitCaster) unifyNumeric(exprs []*tree.Expr, literalsCount bool) {
 	typs := make([]*types.T, len(exprs))
+	lits := make([]*types.T, len(exprs))
 	var best *types.T
 	bestRank, ranks := 0, map[int]bool{}
 	for i, p := range exprs {
+		if lt := literalType(*p); lt != nil {
+			lits[i] = lt
+			continue
+		}
 		t := c.typeOf(p)
 		if t == nil {
-			if nv, ok := (*p).(*tree.NumVal); ok && !isIntegerLiteral(nv) {
-				t = types.Decimal
-			} else {
-				continue
-			}
-		} else {
-			typs[i] = t
+			continue
 		}
+		typs[i] = t
 		r := numericRank(t)
 		if r == 0 {
 			// A branch of another kind: no numeric unification.
@@ -357,14 +378,94 @@ func (c *implicitCaster) unify(exprs []*tree.Expr) {
 			best, bestRank = t, r
 		}
 	}
-	if len(ranks) < 2 {
+	for i, lt := range lits {
+		if lt == nil {
+			continue
+		}
+		if !literalsCount && lt.Family() == types.IntFamily && best != nil && best.Family() == types.IntFamily && literalFits(*exprs[i], best) {
+			continue
+		}
+		r := numericRank(lt)
+		ranks[r] = true
+		if r > bestRank {
+			best, bestRank = lt, r
+		}
+	}
+	if best == nil {
 		return
 	}
 	for i, p := range exprs {
-		if typs[i] != nil && numericRank(typs[i]) < bestRank {
+		switch {
+		case typs[i] != nil:
+			if numericRank(typs[i]) < bestRank {
+				*p = castTo(*p, best)
+			}
+		case lits[i] != nil && best.Oid() == oid.T_float4,
+			isUnknownLiteral(*p) && (best.Oid() == oid.T_float4 || best.Width() == 16):
+			// A literal of a float4 or int2 common type is cast to it
+			// here: the type checker reads 1 or '1' as an int8 or a
+			// float8 constant, which made COALESCE(f4, 1) a float8 once
+			// the expression was typed again (as a call's argument is).
 			*p = castTo(*p, best)
 		}
 	}
+}
+
+// literalType is the type PostgreSQL gives a numeric literal (in
+// parentheses or negated or not): an integer is an int4 if it fits, else
+// an int8 if it fits, else a numeric, as is one with a fraction or an
+// exponent. nil: e is not a numeric literal.
+func literalType(e tree.Expr) *types.T {
+	nv := numericLiteral(e)
+	if nv == nil {
+		return nil
+	}
+	if !isIntegerLiteral(nv) {
+		return types.Decimal
+	}
+	v, err := nv.AsInt64()
+	switch {
+	case err != nil:
+		return types.Decimal
+	case v >= math.MinInt32 && v <= math.MaxInt32:
+		return types.Int4
+	}
+	return types.Int
+}
+
+// numericLiteral is the literal e is, under parentheses; nil if none.
+func numericLiteral(e tree.Expr) *tree.NumVal {
+	for {
+		p, ok := e.(*tree.ParenExpr)
+		if !ok {
+			break
+		}
+		e = p.Expr
+	}
+	nv, _ := e.(*tree.NumVal)
+	return nv
+}
+
+// literalFits: the integer literal e is within the range of the
+// integer type t.
+func literalFits(e tree.Expr, t *types.T) bool {
+	v, err := numericLiteral(e).AsInt64()
+	if err != nil {
+		return false
+	}
+	switch t.Width() {
+	case 16:
+		return v >= math.MinInt16 && v <= math.MaxInt16
+	case 32:
+		return v >= math.MinInt32 && v <= math.MaxInt32
+	}
+	return true
+}
+
+// isUnknownLiteral: e is a string literal, of a type its context decides.
+func isUnknownLiteral(e tree.Expr) bool {
+	_, ok := e.(*tree.StrVal)
+	return ok
 }
 
 // unifyDatetimes casts the dates among date, timestamp and timestamptz
