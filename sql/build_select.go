@@ -9,6 +9,7 @@ import (
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/lib/pq/oid"
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
@@ -313,6 +314,10 @@ func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, erro
 				// PostgreSQL sums int2 and int4 into an int8.
 				if at := spec.arg.ResolvedType(); spec.kind == "sum" && at.Family() == types.IntFamily && at.Width() < 64 {
 					spec.typ = types.Int
+				}
+				// and float4 into a float4 (the overload takes a float8).
+				if spec.kind == "sum" && spec.arg.ResolvedType().Oid() == oid.T_float4 {
+					spec.typ = types.Float4
 				}
 			}
 			if f.Filter != nil {

@@ -766,6 +766,7 @@ type aggState struct {
 	buf   []byte     // string_agg
 	json  *jsonAggState
 	fsum  float64
+	fsxx  float64 // avg of floats: the sum of squares (aggregate_float.go)
 	// more is the state of the aggregates of aggregates_more.go.
 	more moreAggState
 	// ordered are the buffered rows of an aggregate with ORDER BY.
@@ -1047,8 +1048,7 @@ func accumulate(r *runner, s *aggState, a aggSpec, row tree.Datums) error {
 		}
 	case "sum", "avg":
 		if a.typ.Family() == types.FloatFamily {
-			s.fsum += sem.ToFloat(d)
-			return nil
+			return accumulateFloat(s, a, sem.ToFloat(d))
 		}
 		if a.typ.Family() == types.IntervalFamily {
 			return accumulateInterval(s, d)

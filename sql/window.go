@@ -9,6 +9,7 @@ import (
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
 	"github.com/cockroachdb/errors"
+	"github.com/lib/pq/oid"
 	"github.com/meridiandb/meridian/kv/encoding"
 	"github.com/meridiandb/meridian/sql/pgerror"
 	"github.com/meridiandb/meridian/sql/rowenc"
@@ -218,6 +219,9 @@ func (b *builder) windowSpec(f *tree.FuncExpr, sc *scope, defs tree.Window) (win
 			spec.agg.arg = fe.Exprs[0].(tree.TypedExpr)
 			if at := spec.agg.arg.ResolvedType(); spec.agg.kind == "sum" && at.Family() == types.IntFamily && at.Width() < 64 {
 				spec.agg.typ = types.Int
+			}
+			if spec.agg.kind == "sum" && spec.agg.arg.ResolvedType().Oid() == oid.T_float4 {
+				spec.agg.typ = types.Float4
 			}
 		}
 		if spec.agg.kind == "string_agg" {
