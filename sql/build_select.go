@@ -145,11 +145,14 @@ func (b *builder) buildValues(v *tree.ValuesClause, desired []*types.T) (*values
 	return n, b.retypeValuesLiterals(v, n, desired)
 }
 
-// retypeValuesLiterals gives a VALUES column's quoted literals the type
-// of its first other value, as PostgreSQL resolves a VALUES column over
-// all its rows: VALUES ('[]'::jsonb), ('0.10') is a jsonb column whose
-// second value is jsonb too (compared and grouped as jsonb), and
-// VALUES ('1.0'), (2.5) a numeric one.
+// retypeValuesLiterals gives a VALUES column the common type of its
+// values, as PostgreSQL resolves a VALUES column over all its rows (its
+// UNION rules: VALUES (1::int4), (5000000000) is an int8 column, (1),
+// (2.5) a numeric one), and its quoted literals that type: VALUES
+// ('[]'::jsonb), ('0.10') is a jsonb column whose second value is jsonb
+// too (compared and grouped as jsonb), and VALUES ('1.0'), (2.5) a
+// numeric one. A value of another family (an integer in a numeric
+// column, a date in a timestamp one) is cast to it.
 func (b *builder) retypeValuesLiterals(v *tree.ValuesClause, n *valuesNode, desired []*types.T) error {
 	for i := range n.cols {
 		if i < len(desired) && desired[i].Family() != types.AnyFamily {
@@ -157,26 +160,41 @@ func (b *builder) retypeValuesLiterals(v *tree.ValuesClause, n *valuesNode, desi
 		}
 		var typ *types.T
 		for ri, row := range v.Rows {
-			if _, lit := row[i].(*tree.StrVal); !lit && row[i] != tree.DNull {
-				if t := n.rows[ri][i].ResolvedType(); t.Family() != types.UnknownFamily {
-					typ = t
-					break
-				}
+			if _, lit := row[i].(*tree.StrVal); lit || row[i] == tree.DNull {
+				continue
 			}
+			t := sem.OutputType(n.rows[ri][i])
+			if t.Family() == types.UnknownFamily {
+				continue
+			}
+			if typ == nil {
+				typ = t
+				continue
+			}
+			common, ok := sem.SetOpColumnType(typ, t)
+			if !ok {
+				return pgerror.Newf("42804", "VALUES types %s and %s cannot be matched", sem.FormatTypeOf(typ, -1), sem.FormatTypeOf(t, -1))
+			}
+			typ = common
 		}
 		if typ == nil {
 			continue
 		}
 		n.cols[i].typ = typ
 		for ri, row := range v.Rows {
-			if _, lit := row[i].(*tree.StrVal); !lit || n.rows[ri][i].ResolvedType().Equivalent(typ) {
+			te := n.rows[ri][i]
+			rt := te.ResolvedType()
+			if _, lit := row[i].(*tree.StrVal); lit && !rt.Equivalent(typ) {
+				te, err := b.typeCheck(row[i], &scope{}, typ)
+				if err != nil {
+					return err
+				}
+				n.rows[ri][i] = te
 				continue
 			}
-			te, err := b.typeCheck(row[i], &scope{}, typ)
-			if err != nil {
-				return err
+			if sem.ImplicitlyCastable(rt, typ) && rt.Family() != typ.Family() {
+				n.rows[ri][i] = tree.NewTypedCastExpr(te, typ)
 			}
-			n.rows[ri][i] = te
 		}
 	}
 	return nil

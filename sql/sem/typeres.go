@@ -59,13 +59,30 @@ func numericRank(t *types.T) int {
 }
 
 // ImplicitlyCastable reports whether PostgreSQL casts a value of type
-// from to type to without being asked: up the numeric ranks, or between
-// the string types.
+// from to type to without being asked: up the numeric ranks, from date
+// to timestamp to timestamptz, or between the string types.
 func ImplicitlyCastable(from, to *types.T) bool {
 	if a, b := numericRank(from), numericRank(to); a > 0 && b > 0 {
 		return a <= b
 	}
+	if a, b := datetimeRank(from), datetimeRank(to); a > 0 && b > 0 {
+		return a <= b
+	}
 	return from.Family() == types.StringFamily && to.Family() == types.StringFamily
+}
+
+// datetimeRank orders date, timestamp and timestamptz as PostgreSQL's
+// implicit casts do; 0 for another type.
+func datetimeRank(t *types.T) int {
+	switch t.Family() {
+	case types.DateFamily:
+		return 1
+	case types.TimestampFamily:
+		return 2
+	case types.TimestampTZFamily:
+		return 3
+	}
+	return 0
 }
 
 // implicitCaster inserts PostgreSQL's implicit numeric casts (see above).
@@ -475,17 +492,7 @@ func isUnknownLiteral(e tree.Expr) bool {
 // types, or all of one. exprs past a first non-datetime are not typed
 // yet (typs has nil for them): those are typed here.
 func (c *implicitCaster) unifyDatetimes(exprs []*tree.Expr, typs []*types.T) bool {
-	rank := func(t *types.T) int {
-		switch t.Family() {
-		case types.DateFamily:
-			return 1
-		case types.TimestampFamily:
-			return 2
-		case types.TimestampTZFamily:
-			return 3
-		}
-		return 0
-	}
+	rank := datetimeRank
 	var best *types.T
 	seen := map[int]bool{}
 	for i, p := range exprs {
@@ -775,6 +782,13 @@ func SetOpColumnType(l, r *types.T) (*types.T, bool) {
 		return l, true
 	}
 	if lr, rr := numericRank(l), numericRank(r); lr > 0 && rr > 0 {
+		if rr > lr {
+			return r, true
+		}
+		return l, true
+	}
+	if lr, rr := datetimeRank(l), datetimeRank(r); lr > 0 && rr > 0 {
+		// date, timestamp, timestamptz: the wider.
 		if rr > lr {
 			return r, true
 		}
