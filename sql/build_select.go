@@ -145,6 +145,29 @@ func (b *builder) buildValues(v *tree.ValuesClause, desired []*types.T) (*values
 	return n, b.retypeValuesLiterals(v, n, desired)
 }
 
+// pgAggType is the type PostgreSQL gives aggregate kind of an argument
+// of type arg, where the checker typed the call typ: sum of int2 and
+// int4 is an int8, of float4 a float4 (the overloads take int8 and
+// float8); min, max and array_agg keep their argument's type as
+// PGSemantics narrowed it (max(-f4) is a real, max(i4 * 1) an int4).
+func pgAggType(kind sem.AggKind, arg, typ *types.T) *types.T {
+	switch {
+	case kind == "sum" && arg.Family() == types.IntFamily && arg.Width() < 64:
+		return types.Int
+	case kind == "sum" && arg.Oid() == oid.T_float4:
+		return types.Float4
+	case (kind == "min" || kind == "max") && arg.Family() == typ.Family() && numericFamily(arg):
+		return arg
+	case kind == "array_agg" && typ.Family() == types.ArrayFamily && typ.ArrayContents().Family() == arg.Family() && numericFamily(arg):
+		return types.MakeArray(arg)
+	}
+	return typ
+}
+
+func numericFamily(t *types.T) bool {
+	return t.Family() == types.IntFamily || t.Family() == types.FloatFamily
+}
+
 // retypeValuesLiterals gives a VALUES column the common type of its
 // values, as PostgreSQL resolves a VALUES column over all its rows (its
 // UNION rules: VALUES (1::int4), (5000000000) is an int8 column, (1),
@@ -329,14 +352,7 @@ func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, erro
 				if len(fe.Exprs) > 1 {
 					spec.arg2 = fe.Exprs[1].(tree.TypedExpr)
 				}
-				// PostgreSQL sums int2 and int4 into an int8.
-				if at := spec.arg.ResolvedType(); spec.kind == "sum" && at.Family() == types.IntFamily && at.Width() < 64 {
-					spec.typ = types.Int
-				}
-				// and float4 into a float4 (the overload takes a float8).
-				if spec.kind == "sum" && spec.arg.ResolvedType().Oid() == oid.T_float4 {
-					spec.typ = types.Float4
-				}
+				spec.typ = pgAggType(spec.kind, spec.arg.ResolvedType(), spec.typ)
 			}
 			if f.Filter != nil {
 				if spec.filter, err = b.typeCheckBool(f.Filter, g.src, "FILTER"); err != nil {

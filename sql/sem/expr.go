@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/big"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -927,7 +928,8 @@ func (e *EvalCtx) EvalBinary(x *tree.BinaryExpr) (tree.Datum, error) {
 		case treebin.Mult:
 			v = a * b
 		case treebin.Div:
-			if b == 0 {
+			if b == 0 && !math.IsNaN(a) {
+				// float8div and float4div: NaN / 0 is NaN.
 				return nil, errDivByZero
 			}
 			v = a / b
@@ -1085,6 +1087,27 @@ func ToDecimal(d tree.Datum) *apd.Decimal {
 	return &apd.Decimal{Form: apd.NaN}
 }
 
+// floatToNumeric is float8_numeric (digits 15, DBL_DIG) or
+// float4_numeric (6, FLT_DIG): f rounded to that many significant
+// digits, as printf's %.*g does, read as a numeric (0.1::float8 +
+// 0.2::float8 is 0.3 as a numeric); numeric has no -0.
+func floatToNumeric(f float64, digits int) *apd.Decimal {
+	switch {
+	case math.IsNaN(f):
+		return &apd.Decimal{Form: apd.NaN}
+	case math.IsInf(f, 0):
+		return &apd.Decimal{Form: apd.Infinite, Negative: f < 0}
+	case f == 0:
+		return apd.New(0, 0)
+	}
+	r, _, err := apd.NewFromString(strconv.FormatFloat(f, 'g', digits, 64))
+	if err != nil {
+		r = &apd.Decimal{}
+		_, _ = r.SetFloat64(f)
+	}
+	return r
+}
+
 // DatumText is a datum's text form, as PostgreSQL prints it.
 func DatumText(d tree.Datum) string {
 	if s, ok := tree.AsDString(d); ok {
@@ -1117,6 +1140,10 @@ func (e *EvalCtx) castText(d tree.Datum) string {
 // to it, as PostgreSQL's explicit casts do (an assignment of one fails
 // with 22001: CastDatum).
 func castExplicit(e *EvalCtx, d tree.Datum, from, t *types.T) (tree.Datum, error) {
+	if f, ok := d.(*tree.DFloat); ok && from.Oid() == oid.T_float4 && t.Family() == types.DecimalFamily {
+		// float4_numeric: the float4's 6 significant digits (FLT_DIG).
+		return limitNumeric(&tree.DDecimal{Decimal: *floatToNumeric(float64(*f), 6)}, t)
+	}
 	if t.Family() != types.StringFamily || t.Oid() == oid.T_name || d == tree.DNull {
 		return CastDatum(e, d, t)
 	}
@@ -1269,7 +1296,12 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 				// of -5 % 5) is 0 as a float.
 				f = 0
 			}
-			return floatOfWidth(f, t.Width(), "")
+			if x.Form == apd.Finite && (math.IsInf(f, 0) || f == 0 && !x.IsZero()) {
+				// numeric_float8 and numeric_float4 read the numeric's
+				// text as the float's input, which refuses it.
+				return nil, pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "%q is out of range for type %s", x.Decimal.Text('f'), FormatType(t.Oid(), -1))
+			}
+			return floatOfWidth(f, t.Width(), x.Decimal.Text('f'))
 		case *tree.DInt, *tree.DFloat:
 			return floatOfWidth(ToFloat(d), t.Width(), "")
 		case *tree.DString:
@@ -1286,7 +1318,9 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 	case types.DecimalFamily:
 		var r *tree.DDecimal
 		switch x := d.(type) {
-		case *tree.DInt, *tree.DFloat, *tree.DDecimal:
+		case *tree.DFloat:
+			r = &tree.DDecimal{Decimal: *floatToNumeric(float64(*x), 15)}
+		case *tree.DInt, *tree.DDecimal:
 			r = &tree.DDecimal{}
 			r.Decimal.Set(ToDecimal(d))
 		case *tree.DString:
@@ -1441,6 +1475,12 @@ func floorDiv(a, b int) int {
 // zero) to s decimals, and at most p-s digits before the point.
 func limitNumeric(d *tree.DDecimal, t *types.T) (tree.Datum, error) {
 	p, sc := t.Precision(), t.Scale()
+	if p != 0 && d.Form == apd.Infinite {
+		// apply_typmod_special: NaN fits any numeric(p, s), the
+		// infinities none.
+		return nil, pgerror.WithDetail(pgerror.New(pgerror.CodeNumericValueOutOfRange, "numeric field overflow"),
+			fmt.Sprintf("A field with precision %d, scale %d cannot hold an infinite value.", p, sc))
+	}
 	if p == 0 || d.Form != apd.Finite {
 		return d, nil
 	}

@@ -139,6 +139,15 @@ func (c *implicitCaster) VisitPost(e tree.Expr) tree.Expr {
 			if lit := ArrayLiteral(n.Expr, t); lit != n.Expr {
 				return lit
 			}
+			if w := c.narrowerThanCast(n.Expr, t); w != nil {
+				// The type checker elides a cast to the type it gives
+				// the operand, int8 for i4 * 1 and float8 for f4 - f4,
+				// which PGSemantics then narrows to PostgreSQL's int4 or
+				// float4: (i4 * 1)::int8 * 2 overflowed as an int4. The
+				// cast to the narrower type first stays.
+				n.Expr = &tree.CastExpr{Expr: n.Expr, Type: w, SyntaxMode: tree.CastShort}
+				return &n
+			}
 		}
 		return c.byteaCast(&n)
 	case *tree.CaseExpr:
@@ -163,11 +172,11 @@ func (c *implicitCaster) VisitPost(e tree.Expr) tree.Expr {
 		return &n
 	case *tree.NullIfExpr:
 		n := *x
-		first := c.typeOf(&n.Expr1)
+		first := c.pgTypeOf(&n.Expr1)
 		orig := n.Expr1
 		c.unifyValues([]*tree.Expr{&n.Expr1, &n.Expr2})
 		if first != nil && n.Expr1 != orig && (first.Family() == types.IntFamily || first.Family() == types.FloatFamily) {
-			if t := c.typeOf(&n.Expr1); t != nil && t.Family() == first.Family() {
+			if t := c.pgTypeOf(&n.Expr1); t != nil && t.Family() == first.Family() {
 				// NULLIF is its first argument's type as the = operator
 				// takes it: PostgreSQL has = of any two integer types
 				// and of float4 and float8, so NULLIF(i4, i8) is an
@@ -370,6 +379,9 @@ func (c *implicitCaster) unifyValues(exprs []*tree.Expr) { c.unifyNumeric(exprs,
 func (c *implicitCaster) unifyNumeric(exprs []*tree.Expr, literalsCount bool) {
 	typs := make([]*types.T, len(exprs))
 	lits := make([]*types.T, len(exprs))
+	// checker: the type checker's type of the expression is of another
+	// family than PostgreSQL's (i4 / i4, numeric to the checker).
+	checker := make([]bool, len(exprs))
 	var best *types.T
 	bestRank, ranks := 0, map[int]bool{}
 	for i, p := range exprs {
@@ -377,11 +389,14 @@ func (c *implicitCaster) unifyNumeric(exprs []*tree.Expr, literalsCount bool) {
 			lits[i] = lt
 			continue
 		}
-		t := c.typeOf(p)
+		t := c.pgTypeOf(p)
 		if t == nil {
 			continue
 		}
 		typs[i] = t
+		if ct := c.typeOf(p); ct != nil && ct.Family() != t.Family() {
+			checker[i] = true
+		}
 		r := numericRank(t)
 		if r == 0 {
 			// A branch of another kind: no numeric unification.
@@ -414,7 +429,9 @@ func (c *implicitCaster) unifyNumeric(exprs []*tree.Expr, literalsCount bool) {
 	for i, p := range exprs {
 		switch {
 		case typs[i] != nil:
-			if numericRank(typs[i]) < bestRank {
+			if numericRank(typs[i]) < bestRank || checker[i] && numericRank(typs[i]) > 0 {
+				// The narrower ones; and those the checker types
+				// otherwise, which it would not unify with the others.
 				*p = castTo(*p, best)
 			}
 		case lits[i] != nil && best.Oid() == oid.T_float4,
@@ -555,6 +572,21 @@ func (c *implicitCaster) typeOf(p *tree.Expr) *types.T {
 		return nil
 	}
 	return t
+}
+
+// pgTypeOf is typeOf's type as PostgreSQL gives it: the checker types
+// f4 - f4 a float8, i4 * 1 an int8 and i4 / i4 a numeric, which
+// PGSemantics narrows to float4 and int4. Common types are PostgreSQL's;
+// overloads are the checker's (typeOf).
+func (c *implicitCaster) pgTypeOf(p *tree.Expr) *types.T {
+	if c.typeOf(p) == nil {
+		return nil
+	}
+	te, ok := (*p).(tree.TypedExpr)
+	if !ok {
+		return nil
+	}
+	return PGSemantics(te).ResolvedType()
 }
 
 // hasUntypedPlaceholder: e holds a placeholder whose type its context
@@ -829,6 +861,9 @@ func (pgSemantics) VisitPost(e tree.Expr) tree.Expr {
 	if r := intWidthOfBranches(e); r != nil {
 		return r
 	}
+	if r := floatWidthOfBranches(e); r != nil {
+		return r
+	}
 	if u, ok := e.(*tree.UnaryExpr); ok {
 		// |/ and ||/ are float8's alone in PostgreSQL: a numeric or
 		// integer operand is cast.
@@ -852,6 +887,11 @@ func (pgSemantics) VisitPost(e tree.Expr) tree.Expr {
 		return e
 	}
 	l, r := x.TypedLeft(), x.TypedRight()
+	if x.Operator.Symbol == treebin.Minus && l.ResolvedType().Family() == types.DateFamily && r.ResolvedType().Family() == types.DateFamily &&
+		x.ResolvedType().Oid() != oid.T_int4 {
+		// date - date is an int4 (date_mi).
+		return tree.NewTypedBinaryExpr(x.Operator, l, r, types.Int4)
+	}
 	if lt, rt := l.ResolvedType(), r.ResolvedType(); lt.Oid() == oid.T_float4 && rt.Oid() == oid.T_float4 {
 		// float4 arithmetic is float4's (1.1::real * 2::real is 2.2).
 		switch x.Operator.Symbol {
@@ -866,7 +906,13 @@ func (pgSemantics) VisitPost(e tree.Expr) tree.Expr {
 		return e
 	}
 	switch x.Operator.Symbol {
-	case treebin.Plus, treebin.Minus, treebin.Mult, treebin.Div, treebin.Mod:
+	case treebin.Plus, treebin.Minus, treebin.Mult, treebin.Div, treebin.Mod, treebin.Bitand, treebin.Bitor, treebin.Bitxor:
+	case treebin.LShift, treebin.RShift:
+		// int2 << int4 is an int2: the left operand's width.
+		if w := PGIntWidth(l); w < 64 && x.ResolvedType().Width() != w {
+			return tree.NewTypedBinaryExpr(x.Operator, l, r, intOfWidth(w))
+		}
+		return e
 	default:
 		return e
 	}
@@ -963,7 +1009,7 @@ func intWidthOfBranches(e tree.Expr) tree.Expr {
 			return tree.NewTypedCastExpr(x, t)
 		}
 	case *tree.UnaryExpr:
-		if x.Operator.Symbol == tree.UnaryMinus {
+		if x.Operator.Symbol == tree.UnaryMinus || x.Operator.Symbol == tree.UnaryComplement {
 			if t := widest(x.TypedInnerExpr()); narrower(t) {
 				if _, lit := x.TypedInnerExpr().(*tree.DInt); !lit {
 					return tree.NewTypedUnaryExpr(x.Operator, x.TypedInnerExpr(), t)
@@ -971,6 +1017,22 @@ func intWidthOfBranches(e tree.Expr) tree.Expr {
 			}
 		}
 	case *tree.FuncExpr:
+		if name := funcName(x); (name == "greatest" || name == "least") && len(x.Exprs) > 0 {
+			// The first argument's type, as the checker typed it (int8
+			// for i4 * 1): their common type is the widest.
+			args := make([]tree.TypedExpr, len(x.Exprs))
+			for i := range x.Exprs {
+				a, ok := x.Exprs[i].(tree.TypedExpr)
+				if !ok {
+					return nil
+				}
+				args[i] = a
+			}
+			if t := widest(args...); narrower(t) {
+				return tree.NewTypedCastExpr(x, t)
+			}
+			return nil
+		}
 		if name := funcName(x); (name == "abs" || name == "gcd" || name == "lcm") && len(x.Exprs) > 0 {
 			args := make([]tree.TypedExpr, len(x.Exprs))
 			for i := range x.Exprs {
@@ -986,6 +1048,95 @@ func intWidthOfBranches(e tree.Expr) tree.Expr {
 			if t := widest(args...); narrower(t) {
 				return tree.NewTypedCastExpr(x, t)
 			}
+		}
+	}
+	return nil
+}
+
+// narrowerThanCast is the type PostgreSQL gives e when that is an
+// integer or float narrower than t, an int8 or float8 (the type checker
+// may give e t itself, and elide the cast, now or when the expression,
+// typed in place, is typed again); else nil.
+func (c *implicitCaster) narrowerThanCast(e tree.Expr, t *types.T) *types.T {
+	if t.Oid() != oid.T_int8 && t.Oid() != oid.T_float8 {
+		return nil
+	}
+	if numericLiteral(e) != nil || isUnknownLiteral(e) {
+		return nil
+	}
+	p := e
+	pg := c.pgTypeOf(&p)
+	if pg != nil && pg.Family() == t.Family() && pg.Width() != 0 && pg.Width() < t.Width() {
+		return pg
+	}
+	return nil
+}
+
+// floatWidthOfBranches retypes a float8 CASE, COALESCE, NULLIF,
+// GREATEST or LEAST whose branches (arguments) are all float4 as
+// PGSemantics typed them (f4 - f4, -f4, abs(f4), which the checker types
+// float8) a float4, as PostgreSQL's common type of them is. nil: e needs
+// nothing.
+func floatWidthOfBranches(e tree.Expr) tree.Expr {
+	te, ok := e.(tree.TypedExpr)
+	if !ok || te.ResolvedType().Oid() != oid.T_float8 {
+		return nil
+	}
+	allFloat4 := func(es ...tree.Expr) bool {
+		n := 0
+		for _, x := range es {
+			if x == nil || x == tree.DNull {
+				continue
+			}
+			t, ok := x.(tree.TypedExpr)
+			if !ok {
+				return false
+			}
+			if t.ResolvedType().Family() == types.UnknownFamily {
+				continue
+			}
+			if t.ResolvedType().Oid() != oid.T_float4 {
+				return false
+			}
+			n++
+		}
+		return n > 0
+	}
+	switch x := e.(type) {
+	case *tree.CaseExpr:
+		vals := []tree.Expr{x.Else}
+		for _, w := range x.Whens {
+			vals = append(vals, w.Val)
+		}
+		if allFloat4(vals...) {
+			var subj, els tree.TypedExpr
+			if x.Expr != nil {
+				subj = x.Expr.(tree.TypedExpr)
+			}
+			if x.Else != nil {
+				els = x.Else.(tree.TypedExpr)
+			}
+			if r, err := tree.NewTypedCaseExpr(subj, x.Whens, els, types.Float4); err == nil {
+				return r
+			}
+		}
+	case *tree.CoalesceExpr:
+		if allFloat4(x.Exprs...) {
+			vals := make([]tree.TypedExpr, len(x.Exprs))
+			for i := range x.Exprs {
+				vals[i] = x.TypedExprAt(i)
+			}
+			r := tree.NewTypedCoalesceExpr(vals, types.Float4)
+			r.Name = x.Name
+			return r
+		}
+	case *tree.NullIfExpr:
+		if allFloat4(x.Expr1) {
+			return tree.NewTypedCastExpr(x, types.Float4)
+		}
+	case *tree.FuncExpr:
+		if name := funcName(x); (name == "greatest" || name == "least") && allFloat4(x.Exprs...) {
+			return tree.NewTypedCastExpr(x, types.Float4)
 		}
 	}
 	return nil
