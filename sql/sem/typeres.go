@@ -284,6 +284,11 @@ func (c *implicitCaster) binary(x *tree.BinaryExpr) tree.Expr {
 	if wide.Oid() == oid.T_float4 {
 		wide = types.Float
 	}
+	if wide.Family() == types.DecimalFamily {
+		// numeric, not the operand's numeric(p, s): i4 - x::numeric(2,
+		// 0) does not fit i4 into two digits.
+		wide = types.Decimal
+	}
 	if !lt.Identical(wide) {
 		x.Left = castTo(x.Left, wide)
 	}
@@ -425,6 +430,9 @@ func (c *implicitCaster) unifyNumeric(exprs []*tree.Expr, literalsCount bool) {
 	}
 	if best == nil {
 		return
+	}
+	if best.Family() == types.DecimalFamily {
+		best = types.Decimal // without a numeric(p, s)'s typmod
 	}
 	for i, p := range exprs {
 		switch {
@@ -1017,9 +1025,10 @@ func intWidthOfBranches(e tree.Expr) tree.Expr {
 			}
 		}
 	case *tree.FuncExpr:
-		if name := funcName(x); (name == "greatest" || name == "least") && len(x.Exprs) > 0 {
+		if name := funcName(x); (name == "greatest" || name == "least" || name == "mod") && len(x.Exprs) > 0 {
 			// The first argument's type, as the checker typed it (int8
-			// for i4 * 1): their common type is the widest.
+			// for i4 * 1): their common type is the widest (mod(int2,
+			// int4) is mod(int4, int4), an int4).
 			args := make([]tree.TypedExpr, len(x.Exprs))
 			for i := range x.Exprs {
 				a, ok := x.Exprs[i].(tree.TypedExpr)
