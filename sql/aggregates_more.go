@@ -132,32 +132,6 @@ func boolAgg(and bool) aggImpl {
 	}
 }
 
-var errFloatAggOverflow = pgerror.New(pgerror.CodeNumericValueOutOfRange, "value out of range: overflow")
-
-// floatAccum adds x, the nth value, to a float8 sum sx and Youngs-Cramer
-// sum of squared differences sxx, as PostgreSQL's float8_accum (behind
-// avg, the variances and standard deviations) does: finite values whose
-// sum or squares overflow fail (22003); an infinite or NaN value makes
-// sxx NaN.
-func floatAccum(n int64, sx, sxx, x float64) (float64, float64, error) {
-	newSx := sx + x
-	if n == 1 {
-		if math.IsInf(x, 0) || math.IsNaN(x) {
-			return newSx, math.NaN(), nil
-		}
-		return newSx, sxx, nil
-	}
-	t := x*float64(n) - newSx
-	newSxx := sxx + t*t/(float64(n)*float64(n-1))
-	if math.IsInf(newSx, 0) || math.IsInf(newSxx, 0) {
-		if !math.IsInf(sx, 0) && !math.IsInf(x, 0) {
-			return 0, 0, errFloatAggOverflow
-		}
-		newSxx = math.NaN()
-	}
-	return newSx, newSxx, nil
-}
-
 // varianceAgg computes as PostgreSQL does: float8 arguments in floats
 // (Youngs-Cramer), the others in numerics with its scale rules.
 func varianceAgg(sample, root bool) aggImpl {

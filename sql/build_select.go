@@ -9,6 +9,7 @@ import (
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/types"
+	"github.com/lib/pq/oid"
 	"github.com/meridiandb/meridian/sql/kvapi"
 	"github.com/meridiandb/meridian/sql/pgerror"
 )
@@ -144,11 +145,37 @@ func (b *builder) buildValues(v *tree.ValuesClause, desired []*types.T) (*values
 	return n, b.retypeValuesLiterals(v, n, desired)
 }
 
-// retypeValuesLiterals gives a VALUES column's quoted literals the type
-// of its first other value, as PostgreSQL resolves a VALUES column over
-// all its rows: VALUES ('[]'::jsonb), ('0.10') is a jsonb column whose
-// second value is jsonb too (compared and grouped as jsonb), and
-// VALUES ('1.0'), (2.5) a numeric one.
+// pgAggType is the type PostgreSQL gives aggregate kind of an argument
+// of type arg, where the checker typed the call typ: sum of int2 and
+// int4 is an int8, of float4 a float4 (the overloads take int8 and
+// float8); min, max and array_agg keep their argument's type as
+// PGSemantics narrowed it (max(-f4) is a real, max(i4 * 1) an int4).
+func pgAggType(kind sem.AggKind, arg, typ *types.T) *types.T {
+	switch {
+	case kind == "sum" && arg.Family() == types.IntFamily && arg.Width() < 64:
+		return types.Int
+	case kind == "sum" && arg.Oid() == oid.T_float4:
+		return types.Float4
+	case (kind == "min" || kind == "max") && arg.Family() == typ.Family() && numericFamily(arg):
+		return arg
+	case kind == "array_agg" && typ.Family() == types.ArrayFamily && typ.ArrayContents().Family() == arg.Family() && numericFamily(arg):
+		return types.MakeArray(arg)
+	}
+	return typ
+}
+
+func numericFamily(t *types.T) bool {
+	return t.Family() == types.IntFamily || t.Family() == types.FloatFamily
+}
+
+// retypeValuesLiterals gives a VALUES column the common type of its
+// values, as PostgreSQL resolves a VALUES column over all its rows (its
+// UNION rules: VALUES (1::int4), (5000000000) is an int8 column, (1),
+// (2.5) a numeric one), and its quoted literals that type: VALUES
+// ('[]'::jsonb), ('0.10') is a jsonb column whose second value is jsonb
+// too (compared and grouped as jsonb), and VALUES ('1.0'), (2.5) a
+// numeric one. A value of another family (an integer in a numeric
+// column, a date in a timestamp one) is cast to it.
 func (b *builder) retypeValuesLiterals(v *tree.ValuesClause, n *valuesNode, desired []*types.T) error {
 	for i := range n.cols {
 		if i < len(desired) && desired[i].Family() != types.AnyFamily {
@@ -156,26 +183,41 @@ func (b *builder) retypeValuesLiterals(v *tree.ValuesClause, n *valuesNode, desi
 		}
 		var typ *types.T
 		for ri, row := range v.Rows {
-			if _, lit := row[i].(*tree.StrVal); !lit && row[i] != tree.DNull {
-				if t := n.rows[ri][i].ResolvedType(); t.Family() != types.UnknownFamily {
-					typ = t
-					break
-				}
+			if _, lit := row[i].(*tree.StrVal); lit || row[i] == tree.DNull {
+				continue
 			}
+			t := sem.OutputType(n.rows[ri][i])
+			if t.Family() == types.UnknownFamily {
+				continue
+			}
+			if typ == nil {
+				typ = t
+				continue
+			}
+			common, ok := sem.SetOpColumnType(typ, t)
+			if !ok {
+				return pgerror.Newf("42804", "VALUES types %s and %s cannot be matched", sem.FormatTypeOf(typ, -1), sem.FormatTypeOf(t, -1))
+			}
+			typ = common
 		}
 		if typ == nil {
 			continue
 		}
 		n.cols[i].typ = typ
 		for ri, row := range v.Rows {
-			if _, lit := row[i].(*tree.StrVal); !lit || n.rows[ri][i].ResolvedType().Equivalent(typ) {
+			te := n.rows[ri][i]
+			rt := te.ResolvedType()
+			if _, lit := row[i].(*tree.StrVal); lit && !rt.Equivalent(typ) {
+				te, err := b.typeCheck(row[i], &scope{}, typ)
+				if err != nil {
+					return err
+				}
+				n.rows[ri][i] = te
 				continue
 			}
-			te, err := b.typeCheck(row[i], &scope{}, typ)
-			if err != nil {
-				return err
+			if sem.ImplicitlyCastable(rt, typ) && rt.Family() != typ.Family() {
+				n.rows[ri][i] = tree.NewTypedCastExpr(te, typ)
 			}
-			n.rows[ri][i] = te
 		}
 	}
 	return nil
@@ -310,10 +352,7 @@ func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, erro
 				if len(fe.Exprs) > 1 {
 					spec.arg2 = fe.Exprs[1].(tree.TypedExpr)
 				}
-				// PostgreSQL sums int2 and int4 into an int8.
-				if at := spec.arg.ResolvedType(); spec.kind == "sum" && at.Family() == types.IntFamily && at.Width() < 64 {
-					spec.typ = types.Int
-				}
+				spec.typ = pgAggType(spec.kind, spec.arg.ResolvedType(), spec.typ)
 			}
 			if f.Filter != nil {
 				if spec.filter, err = b.typeCheckBool(f.Filter, g.src, "FILTER"); err != nil {

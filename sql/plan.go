@@ -3,7 +3,6 @@ package sql
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"unsafe"
@@ -767,9 +766,7 @@ type aggState struct {
 	buf   []byte     // string_agg
 	json  *jsonAggState
 	fsum  float64
-	// fsxx is a float avg's sum of squared differences, kept (as
-	// PostgreSQL's avg does) only for its overflow.
-	fsxx float64
+	fsxx  float64 // avg of floats: the sum of squares (aggregate_float.go)
 	// more is the state of the aggregates of aggregates_more.go.
 	more moreAggState
 	// ordered are the buffered rows of an aggregate with ORDER BY.
@@ -1051,18 +1048,7 @@ func accumulate(r *runner, s *aggState, a aggSpec, row tree.Datums) error {
 		}
 	case "sum", "avg":
 		if a.typ.Family() == types.FloatFamily {
-			x := sem.ToFloat(d)
-			if a.kind == "avg" {
-				s.fsum, s.fsxx, err = floatAccum(s.count, s.fsum, s.fsxx, x)
-				return err
-			}
-			// float8pl: finite values whose sum overflows fail.
-			sum := s.fsum + x
-			if math.IsInf(sum, 0) && !math.IsInf(s.fsum, 0) && !math.IsInf(x, 0) {
-				return errFloatAggOverflow
-			}
-			s.fsum = sum
-			return nil
+			return accumulateFloat(s, a, sem.ToFloat(d))
 		}
 		if a.typ.Family() == types.IntervalFamily {
 			return accumulateInterval(s, d)

@@ -216,9 +216,7 @@ func (b *builder) windowSpec(f *tree.FuncExpr, sc *scope, defs tree.Window) (win
 		spec.agg = aggSpec{kind: fe.ResolvedOverload().Fn.(sem.AggKind), typ: fe.ResolvedType()}
 		if len(fe.Exprs) > 0 {
 			spec.agg.arg = fe.Exprs[0].(tree.TypedExpr)
-			if at := spec.agg.arg.ResolvedType(); spec.agg.kind == "sum" && at.Family() == types.IntFamily && at.Width() < 64 {
-				spec.agg.typ = types.Int
-			}
+			spec.agg.typ = pgAggType(spec.agg.kind, spec.agg.arg.ResolvedType(), spec.agg.typ)
 		}
 		if spec.agg.kind == "string_agg" {
 			return spec, pgerror.Unsupported("string_agg as a window function is not supported yet")

@@ -260,7 +260,8 @@ func formatFloat(f float64, bits int) string {
 	case math.IsInf(f, -1):
 		return "-Infinity"
 	}
-	e := strconv.FormatFloat(f, 'e', -1, bits)
+	prec := shortestPrec(f, bits)
+	e := strconv.FormatFloat(f, 'e', prec, bits)
 	exp, _ := strconv.Atoi(e[strings.IndexByte(e, 'e')+1:])
 	limit := 15
 	if bits == 32 {
@@ -269,7 +270,82 @@ func formatFloat(f float64, bits int) string {
 	if exp < -4 || exp >= limit {
 		return e
 	}
-	return strconv.FormatFloat(f, 'f', -1, bits)
+	if prec < 0 {
+		return strconv.FormatFloat(f, 'f', -1, bits)
+	}
+	return fixedNotation(e, exp)
+}
+
+// fixedNotation is e ("-d.ddde+XX", exponent exp) in fixed notation
+// with the same digits.
+func fixedNotation(e string, exp int) string {
+	sign := ""
+	if e[0] == '-' {
+		sign, e = "-", e[1:]
+	}
+	digits := strings.Replace(e[:strings.IndexByte(e, 'e')], ".", "", 1)
+	switch point := exp + 1; {
+	case point <= 0:
+		digits = "0." + strings.Repeat("0", -point) + digits
+	case point >= len(digits):
+		digits += strings.Repeat("0", point-len(digits))
+	default:
+		digits = digits[:point] + "." + digits[point:]
+	}
+	return sign + digits
+}
+
+// shortestPrec is the precision (digits after the first, in 'e'
+// notation) PostgreSQL's float output prints f with, or -1 for Go's
+// shortest. They differ when Go's shortest digits lie exactly halfway
+// between f and a neighbouring float: Go accepts that bound when f's
+// mantissa is even (round-half-even reads it back as f), PostgreSQL's
+// Ryū is built without STRICTLY_SHORTEST and never does, so it prints
+// one digit more (-44.7::float4 * 1e15::float8 is
+// -4.4700000762939456e+16, not -4.470000076293946e+16).
+func shortestPrec(f float64, bits int) int {
+	if f == 0 || !onHalfwayBound(f, strconv.FormatFloat(f, 'e', -1, bits), bits) {
+		return -1
+	}
+	maxDigits := 17
+	if bits == 32 {
+		maxDigits = 9
+	}
+	for prec := 1; prec < maxDigits; prec++ {
+		s := strconv.FormatFloat(f, 'e', prec, bits)
+		if r, err := strconv.ParseFloat(s, bits); err == nil && r == f && !onHalfwayBound(f, s, bits) {
+			return prec
+		}
+	}
+	return maxDigits - 1
+}
+
+// onHalfwayBound reports whether the decimal s is exactly halfway
+// between f and the float (of bits) next to it either way.
+func onHalfwayBound(f float64, s string, bits int) bool {
+	d, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return false
+	}
+	var below, above float64
+	if bits == 32 {
+		below = float64(math.Nextafter32(float32(f), float32(math.Inf(-1))))
+		above = float64(math.Nextafter32(float32(f), float32(math.Inf(1))))
+	} else {
+		below, above = math.Nextafter(f, math.Inf(-1)), math.Nextafter(f, math.Inf(1))
+	}
+	for _, n := range []float64{below, above} {
+		if math.IsInf(n, 0) {
+			continue
+		}
+		mid := new(big.Rat).SetFloat64(f)
+		mid.Add(mid, new(big.Rat).SetFloat64(n))
+		mid.Quo(mid, big.NewRat(2, 1))
+		if mid.Cmp(d) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // EncodeBinary is d in PostgreSQL's binary format for type t.

@@ -269,7 +269,12 @@ func extractTimestamp(u, unit string, t time.Time, d tree.Datum, tz bool) (*apd.
 	case "hour":
 		return apd.New(int64(t.Hour()), 0), nil
 	case "epoch":
-		return scaled(t.UnixMicro(), 6), nil
+		// In seconds and micros apart: t.UnixMicro() overflows an int64
+		// past 294246 AD, which timestamps reach (PostgreSQL counts from
+		// 2000).
+		r := new(apd.Decimal)
+		_, _ = apd.BaseContext.WithPrecision(40).Add(r, apd.New(t.Unix(), 0), apd.New(int64(t.Nanosecond()/1000), -6))
+		return r, nil
 	case "julian":
 		day := julianDay(t)
 		tod := t.Sub(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)).Microseconds()

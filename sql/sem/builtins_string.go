@@ -41,7 +41,7 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 	}},
 	"strpos": {{
 		Types:      tree.ParamTypes{{Name: "s", Typ: types.String}, {Name: "sub", Typ: types.String}},
-		ReturnType: tree.FixedReturnType(types.Int), Volatility: volatility.Immutable, Class: tree.NormalClass,
+		ReturnType: tree.FixedReturnType(types.Int4), Volatility: volatility.Immutable, Class: tree.NormalClass,
 		Fn: BuiltinFn(func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
 			s, sub := string(tree.MustBeDString(a[0])), string(tree.MustBeDString(a[1]))
 			i := strings.Index(s, sub)
@@ -187,7 +187,7 @@ func bytesLength() tree.Overload {
 
 func intOfStr(f func(string) int64) tree.Overload {
 	return tree.Overload{
-		Types: tree.ParamTypes{{Name: "s", Typ: types.String}}, ReturnType: tree.FixedReturnType(types.Int),
+		Types: tree.ParamTypes{{Name: "s", Typ: types.String}}, ReturnType: tree.FixedReturnType(types.Int4),
 		Volatility: volatility.Immutable, Class: tree.NormalClass,
 		Fn: BuiltinFn(func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
 			return tree.NewDInt(tree.DInt(f(string(tree.MustBeDString(a[0]))))), nil

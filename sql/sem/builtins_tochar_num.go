@@ -32,9 +32,22 @@ import (
 func numToCharFns() []tree.Overload {
 	var ovs []tree.Overload
 	for _, t := range []*types.T{types.Int, types.Float, types.Decimal} {
-		ovs = append(ovs, stableFn(types.String, func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
+		ov := stableFn(types.String, func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
 			return numToChar(a[0], string(tree.MustBeDString(a[1])))
-		}, t, types.String))
+		}, t, types.String)
+		if t.Family() == types.IntFamily {
+			ov.Fn = BuiltinTypedFn(func(e *EvalCtx, a tree.Datums, argTypes []*types.T) (tree.Datum, error) {
+				tmpl := string(tree.MustBeDString(a[1]))
+				if i, ok := a[0].(*tree.DInt); ok && argTypes[0].Width() == 64 && strings.Contains(strings.ToUpper(tmpl), "EEEE") {
+					// int8_to_char formats EEEE as a numeric (rounding
+					// half away from zero, -525 to -5.3e+02), int4's and
+					// int2's as a float8 (half to even, -5.2e+02).
+					return numToChar(&tree.DDecimal{Decimal: *apd.New(int64(*i), 0)}, tmpl)
+				}
+				return numToChar(a[0], tmpl)
+			})
+		}
+		ovs = append(ovs, ov)
 	}
 	return ovs
 }

@@ -191,16 +191,11 @@ func (e *EvalCtx) Eval(expr tree.TypedExpr) (tree.Datum, error) {
 		if err != nil {
 			return nil, err
 		}
-		if f, ok := d.(*tree.DFloat); ok && inner.ResolvedType().Oid() == oid.T_float4 {
-			switch x.ResolvedType().Family() {
-			case types.StringFamily:
-				// A float4 is a DFloat like a float8: its text is its
-				// own shortest form, which only its type tells.
-				d = tree.NewDString(string(pgformat.EncodeTextAs(d, types.Float4, e.OutStyle())))
-			case types.DecimalFamily:
-				// And it keeps 6 significant digits as numeric.
-				d = &tree.DDecimal{Decimal: *FloatToDecimal(float64(*f), float4Digits)}
-			}
+		if _, ok := d.(*tree.DFloat); ok && inner.ResolvedType().Oid() == oid.T_float4 && x.ResolvedType().Family() == types.StringFamily {
+			// A float4 is a DFloat like a float8: its text is its own
+			// shortest form, which only its type tells (its numeric:
+			// castExplicit).
+			d = tree.NewDString(string(pgformat.EncodeTextAs(d, types.Float4, e.OutStyle())))
 		}
 		return castExplicit(e, d, inner.ResolvedType(), x.ResolvedType())
 	case *tree.CoalesceExpr:
@@ -934,7 +929,8 @@ func (e *EvalCtx) EvalBinary(x *tree.BinaryExpr) (tree.Datum, error) {
 		case treebin.Mult:
 			v = a * b
 		case treebin.Div:
-			if b == 0 {
+			if b == 0 && !math.IsNaN(a) {
+				// float8div and float4div: NaN / 0 is NaN.
 				return nil, errDivByZero
 			}
 			v = a / b
@@ -963,11 +959,11 @@ func (e *EvalCtx) EvalBinary(x *tree.BinaryExpr) (tree.Datum, error) {
 		var err error
 		switch sym {
 		case treebin.Plus:
-			cond, err = tree.ExactCtx.Add(&d.Decimal, a, b)
+			cond, err = numericExactCtx.Add(&d.Decimal, a, b)
 		case treebin.Minus:
-			cond, err = tree.ExactCtx.Sub(&d.Decimal, a, b)
+			cond, err = numericExactCtx.Sub(&d.Decimal, a, b)
 		case treebin.Mult:
-			cond, err = tree.ExactCtx.Mul(&d.Decimal, a, b)
+			cond, err = numericExactCtx.Mul(&d.Decimal, a, b)
 		case treebin.Div:
 			if b.IsZero() {
 				return nil, errDivByZero
@@ -997,6 +993,9 @@ func (e *EvalCtx) EvalBinary(x *tree.BinaryExpr) (tree.Datum, error) {
 			_, err = cond.GoError(apd.DefaultTraps)
 		}
 		if err != nil {
+			if cond.Overflow() {
+				return nil, errNumericOverflow
+			}
 			return nil, pgerror.WithCode(err, pgerror.CodeNumericValueOutOfRange)
 		}
 		return d, nil
@@ -1083,27 +1082,41 @@ func ToDecimal(d tree.Datum) *apd.Decimal {
 	case *tree.DInt:
 		return apd.New(int64(*v), 0)
 	case *tree.DFloat:
-		return FloatToDecimal(float64(*v), float8Digits)
+		return floatToNumeric(float64(*v), float8Digits)
 	case *tree.DDecimal:
 		return &v.Decimal
 	}
 	return &apd.Decimal{Form: apd.NaN}
 }
 
+// numericExactCtx adds, subtracts and multiplies numerics exactly over
+// apd's whole exponent range: the parser's ExactCtx stops at 1e2000,
+// where PostgreSQL's numeric goes on to 131,072 digits (apd's range ends
+// at 100,000; past it, "value overflows numeric format" as PostgreSQL's
+// past its own).
+var numericExactCtx = func() *apd.Context {
+	c := *tree.ExactCtx
+	c.MaxExponent, c.MinExponent = apd.MaxExponent, apd.MinExponent
+	return &c
+}()
+
 // The significant digits float8 and float4 keep when they become
 // numeric (C's DBL_DIG and FLT_DIG).
 const float8Digits, float4Digits = 15, 6
 
-// FloatToDecimal is PostgreSQL's float8_numeric (digits 15) and
-// float4_numeric (digits 6): the float printed to that many significant
-// digits and read back, so 0.1::float8 is 0.1 and 1e23 is
-// 100000000000000000000000, not the binary value's 17 digits.
-func FloatToDecimal(f float64, digits int) *apd.Decimal {
+// floatToNumeric is float8_numeric (digits float8Digits) or
+// float4_numeric (float4Digits): f rounded to that many significant
+// digits, as printf's %.*g does, read as a numeric (0.1::float8 is 0.1,
+// not the binary value's 17 digits; 0.1::float8 + 0.2::float8 is 0.3 as
+// a numeric); numeric has no -0.
+func floatToNumeric(f float64, digits int) *apd.Decimal {
 	switch {
 	case math.IsNaN(f):
 		return &apd.Decimal{Form: apd.NaN}
 	case math.IsInf(f, 0):
 		return &apd.Decimal{Form: apd.Infinite, Negative: f < 0}
+	case f == 0:
+		return apd.New(0, 0)
 	}
 	r, _, err := apd.NewFromString(strconv.FormatFloat(f, 'g', digits, 64))
 	if err != nil {
@@ -1145,6 +1158,10 @@ func (e *EvalCtx) castText(d tree.Datum) string {
 // to it, as PostgreSQL's explicit casts do (an assignment of one fails
 // with 22001: CastDatum).
 func castExplicit(e *EvalCtx, d tree.Datum, from, t *types.T) (tree.Datum, error) {
+	if f, ok := d.(*tree.DFloat); ok && from.Oid() == oid.T_float4 && t.Family() == types.DecimalFamily {
+		// float4_numeric: the float4's 6 significant digits (FLT_DIG).
+		return limitNumeric(&tree.DDecimal{Decimal: *floatToNumeric(float64(*f), float4Digits)}, t)
+	}
 	if t.Family() != types.StringFamily || t.Oid() == oid.T_name || d == tree.DNull {
 		return CastDatum(e, d, t)
 	}
@@ -1303,12 +1320,11 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 				f = 0
 			}
 			if x.Form == apd.Finite && (math.IsInf(f, 0) || f == 0 && !x.IsZero()) {
-				// PostgreSQL reads the numeric's text as a float: one
-				// past the float's range, or so small it is zero, is
-				// out of its range.
-				return nil, pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "%q is out of range for type %s", x.Text('f'), FormatType(t.Oid(), -1))
+				// numeric_float8 and numeric_float4 read the numeric's
+				// text as the float's input, which refuses it.
+				return nil, pgerror.Newf(pgerror.CodeNumericValueOutOfRange, "%q is out of range for type %s", x.Decimal.Text('f'), FormatType(t.Oid(), -1))
 			}
-			return floatOfWidth(f, t.Width(), x.Text('f'))
+			return floatOfWidth(f, t.Width(), x.Decimal.Text('f'))
 		case *tree.DInt, *tree.DFloat:
 			return floatOfWidth(ToFloat(d), t.Width(), "")
 		case *tree.DString:
@@ -1325,7 +1341,9 @@ func CastDatum(e *EvalCtx, d tree.Datum, t *types.T) (tree.Datum, error) {
 	case types.DecimalFamily:
 		var r *tree.DDecimal
 		switch x := d.(type) {
-		case *tree.DInt, *tree.DFloat, *tree.DDecimal:
+		case *tree.DFloat:
+			r = &tree.DDecimal{Decimal: *floatToNumeric(float64(*x), float8Digits)}
+		case *tree.DInt, *tree.DDecimal:
 			r = &tree.DDecimal{}
 			r.Decimal.Set(ToDecimal(d))
 		case *tree.DString:
@@ -1480,6 +1498,12 @@ func floorDiv(a, b int) int {
 // zero) to s decimals, and at most p-s digits before the point.
 func limitNumeric(d *tree.DDecimal, t *types.T) (tree.Datum, error) {
 	p, sc := t.Precision(), t.Scale()
+	if p != 0 && d.Form == apd.Infinite {
+		// apply_typmod_special: NaN fits any numeric(p, s), the
+		// infinities none.
+		return nil, pgerror.WithDetail(pgerror.New(pgerror.CodeNumericValueOutOfRange, "numeric field overflow"),
+			fmt.Sprintf("A field with precision %d, scale %d cannot hold an infinite value.", p, sc))
+	}
 	if p == 0 || d.Form != apd.Finite {
 		return d, nil
 	}

@@ -59,13 +59,30 @@ func numericRank(t *types.T) int {
 }
 
 // ImplicitlyCastable reports whether PostgreSQL casts a value of type
-// from to type to without being asked: up the numeric ranks, or between
-// the string types.
+// from to type to without being asked: up the numeric ranks, from date
+// to timestamp to timestamptz, or between the string types.
 func ImplicitlyCastable(from, to *types.T) bool {
 	if a, b := numericRank(from), numericRank(to); a > 0 && b > 0 {
 		return a <= b
 	}
+	if a, b := datetimeRank(from), datetimeRank(to); a > 0 && b > 0 {
+		return a <= b
+	}
 	return from.Family() == types.StringFamily && to.Family() == types.StringFamily
+}
+
+// datetimeRank orders date, timestamp and timestamptz as PostgreSQL's
+// implicit casts do; 0 for another type.
+func datetimeRank(t *types.T) int {
+	switch t.Family() {
+	case types.DateFamily:
+		return 1
+	case types.TimestampFamily:
+		return 2
+	case types.TimestampTZFamily:
+		return 3
+	}
+	return 0
 }
 
 // implicitCaster inserts PostgreSQL's implicit numeric casts (see above).
@@ -122,6 +139,15 @@ func (c *implicitCaster) VisitPost(e tree.Expr) tree.Expr {
 			if lit := ArrayLiteral(n.Expr, t); lit != n.Expr {
 				return lit
 			}
+			if w := c.narrowerThanCast(n.Expr, t); w != nil {
+				// The type checker elides a cast to the type it gives
+				// the operand, int8 for i4 * 1 and float8 for f4 - f4,
+				// which PGSemantics then narrows to PostgreSQL's int4 or
+				// float4: (i4 * 1)::int8 * 2 overflowed as an int4. The
+				// cast to the narrower type first stays.
+				n.Expr = &tree.CastExpr{Expr: n.Expr, Type: w, SyntaxMode: tree.CastShort}
+				return &n
+			}
 		}
 		return c.byteaCast(&n)
 	case *tree.CaseExpr:
@@ -146,7 +172,18 @@ func (c *implicitCaster) VisitPost(e tree.Expr) tree.Expr {
 		return &n
 	case *tree.NullIfExpr:
 		n := *x
-		c.unify([]*tree.Expr{&n.Expr1, &n.Expr2})
+		first := c.pgTypeOf(&n.Expr1)
+		orig := n.Expr1
+		c.unifyValues([]*tree.Expr{&n.Expr1, &n.Expr2})
+		if first != nil && n.Expr1 != orig && (first.Family() == types.IntFamily || first.Family() == types.FloatFamily) {
+			if t := c.pgTypeOf(&n.Expr1); t != nil && t.Family() == first.Family() {
+				// NULLIF is its first argument's type as the = operator
+				// takes it: PostgreSQL has = of any two integer types
+				// and of float4 and float8, so NULLIF(i4, i8) is an
+				// int4 (compared as int8s here, and cast back).
+				return castTo(&n, first)
+			}
+		}
 		return &n
 	case *tree.Array:
 		n := *x
@@ -247,6 +284,11 @@ func (c *implicitCaster) binary(x *tree.BinaryExpr) tree.Expr {
 	if wide.Oid() == oid.T_float4 {
 		wide = types.Float
 	}
+	if wide.Family() == types.DecimalFamily {
+		// numeric, not the operand's numeric(p, s): i4 - x::numeric(2,
+		// 0) does not fit i4 into two digits.
+		wide = types.Decimal
+	}
 	if !lt.Identical(wide) {
 		x.Left = castTo(x.Left, wide)
 	}
@@ -279,7 +321,7 @@ func (c *implicitCaster) comparison(x *tree.ComparisonExpr) tree.Expr {
 		for i := range t.Exprs {
 			ptrs = append(ptrs, &t.Exprs[i])
 		}
-		c.unify(ptrs)
+		c.unifyValues(ptrs)
 	case treecmp.Any, treecmp.Some, treecmp.All:
 		right := x.Right
 		for {
@@ -300,7 +342,7 @@ func (c *implicitCaster) comparison(x *tree.ComparisonExpr) tree.Expr {
 		for i := range a.Exprs {
 			ptrs = append(ptrs, &a.Exprs[i])
 		}
-		c.unify(ptrs)
+		c.unifyValues(ptrs)
 	}
 	return x
 }
@@ -326,23 +368,39 @@ func (c *implicitCaster) unifyList(exprs tree.Exprs) {
 }
 
 // unify casts the branches of a CASE, COALESCE, ... that are of a
-// narrower numeric type than the widest one to it (PostgreSQL's common
-// type of int and float is float8, of int and numeric numeric). A literal
-// with a fraction counts as numeric; other literals adapt by themselves.
-func (c *implicitCaster) unify(exprs []*tree.Expr) {
+// narrower numeric type than the widest one to it: their common type,
+// which is the result's (PostgreSQL's common type of int and float is
+// float8, of int and numeric numeric). A numeric literal counts as the
+// type PostgreSQL gives it (literalType): GREATEST(i2, 1) is an int4,
+// COALESCE(i4, 5000000000) an int8.
+func (c *implicitCaster) unify(exprs []*tree.Expr) { c.unifyNumeric(exprs, true) }
+
+// unifyValues is unify for the operands of a comparison (IN, = ANY):
+// the result is a boolean, so a literal counts only where it does not
+// fit the others' common type (i4 IN (1, 5000000000) compares int8s,
+// i2 IN (1, 2) int2s).
+func (c *implicitCaster) unifyValues(exprs []*tree.Expr) { c.unifyNumeric(exprs, false) }
+
+func (c *implicitCaster) unifyNumeric(exprs []*tree.Expr, literalsCount bool) {
 	typs := make([]*types.T, len(exprs))
+	lits := make([]*types.T, len(exprs))
+	// checker: the type checker's type of the expression is of another
+	// family than PostgreSQL's (i4 / i4, numeric to the checker).
+	checker := make([]bool, len(exprs))
 	var best *types.T
 	bestRank, ranks := 0, map[int]bool{}
 	for i, p := range exprs {
-		t := c.typeOf(p)
+		if lt := literalType(*p); lt != nil {
+			lits[i] = lt
+			continue
+		}
+		t := c.pgTypeOf(p)
 		if t == nil {
-			if nv, ok := (*p).(*tree.NumVal); ok && !isIntegerLiteral(nv) {
-				t = types.Decimal
-			} else {
-				continue
-			}
-		} else {
-			typs[i] = t
+			continue
+		}
+		typs[i] = t
+		if ct := c.typeOf(p); ct != nil && ct.Family() != t.Family() {
+			checker[i] = true
 		}
 		r := numericRank(t)
 		if r == 0 {
@@ -357,14 +415,99 @@ func (c *implicitCaster) unify(exprs []*tree.Expr) {
 			best, bestRank = t, r
 		}
 	}
-	if len(ranks) < 2 {
+	for i, lt := range lits {
+		if lt == nil {
+			continue
+		}
+		if !literalsCount && lt.Family() == types.IntFamily && best != nil && best.Family() == types.IntFamily && literalFits(*exprs[i], best) {
+			continue
+		}
+		r := numericRank(lt)
+		ranks[r] = true
+		if r > bestRank {
+			best, bestRank = lt, r
+		}
+	}
+	if best == nil {
 		return
 	}
+	if best.Family() == types.DecimalFamily {
+		best = types.Decimal // without a numeric(p, s)'s typmod
+	}
 	for i, p := range exprs {
-		if typs[i] != nil && numericRank(typs[i]) < bestRank {
+		switch {
+		case typs[i] != nil:
+			if numericRank(typs[i]) < bestRank || checker[i] && numericRank(typs[i]) > 0 {
+				// The narrower ones; and those the checker types
+				// otherwise, which it would not unify with the others.
+				*p = castTo(*p, best)
+			}
+		case lits[i] != nil && best.Oid() == oid.T_float4,
+			isUnknownLiteral(*p) && (best.Oid() == oid.T_float4 || best.Width() == 16):
+			// A literal of a float4 or int2 common type is cast to it
+			// here: the type checker reads 1 or '1' as an int8 or a
+			// float8 constant, which made COALESCE(f4, 1) a float8 once
+			// the expression was typed again (as a call's argument is).
 			*p = castTo(*p, best)
 		}
 	}
+}
+
+// literalType is the type PostgreSQL gives a numeric literal (in
+// parentheses or negated or not): an integer is an int4 if it fits, else
+// an int8 if it fits, else a numeric, as is one with a fraction or an
+// exponent. nil: e is not a numeric literal.
+func literalType(e tree.Expr) *types.T {
+	nv := numericLiteral(e)
+	if nv == nil {
+		return nil
+	}
+	if !isIntegerLiteral(nv) {
+		return types.Decimal
+	}
+	v, err := nv.AsInt64()
+	switch {
+	case err != nil:
+		return types.Decimal
+	case v >= math.MinInt32 && v <= math.MaxInt32:
+		return types.Int4
+	}
+	return types.Int
+}
+
+// numericLiteral is the literal e is, under parentheses; nil if none.
+func numericLiteral(e tree.Expr) *tree.NumVal {
+	for {
+		p, ok := e.(*tree.ParenExpr)
+		if !ok {
+			break
+		}
+		e = p.Expr
+	}
+	nv, _ := e.(*tree.NumVal)
+	return nv
+}
+
+// literalFits: the integer literal e is within the range of the
+// integer type t.
+func literalFits(e tree.Expr, t *types.T) bool {
+	v, err := numericLiteral(e).AsInt64()
+	if err != nil {
+		return false
+	}
+	switch t.Width() {
+	case 16:
+		return v >= math.MinInt16 && v <= math.MaxInt16
+	case 32:
+		return v >= math.MinInt32 && v <= math.MaxInt32
+	}
+	return true
+}
+
+// isUnknownLiteral: e is a string literal, of a type its context decides.
+func isUnknownLiteral(e tree.Expr) bool {
+	_, ok := e.(*tree.StrVal)
+	return ok
 }
 
 // unifyDatetimes casts the dates among date, timestamp and timestamptz
@@ -374,17 +517,7 @@ func (c *implicitCaster) unify(exprs []*tree.Expr) {
 // types, or all of one. exprs past a first non-datetime are not typed
 // yet (typs has nil for them): those are typed here.
 func (c *implicitCaster) unifyDatetimes(exprs []*tree.Expr, typs []*types.T) bool {
-	rank := func(t *types.T) int {
-		switch t.Family() {
-		case types.DateFamily:
-			return 1
-		case types.TimestampFamily:
-			return 2
-		case types.TimestampTZFamily:
-			return 3
-		}
-		return 0
-	}
+	rank := datetimeRank
 	var best *types.T
 	seen := map[int]bool{}
 	for i, p := range exprs {
@@ -447,6 +580,21 @@ func (c *implicitCaster) typeOf(p *tree.Expr) *types.T {
 		return nil
 	}
 	return t
+}
+
+// pgTypeOf is typeOf's type as PostgreSQL gives it: the checker types
+// f4 - f4 a float8, i4 * 1 an int8 and i4 / i4 a numeric, which
+// PGSemantics narrows to float4 and int4. Common types are PostgreSQL's;
+// overloads are the checker's (typeOf).
+func (c *implicitCaster) pgTypeOf(p *tree.Expr) *types.T {
+	if c.typeOf(p) == nil {
+		return nil
+	}
+	te, ok := (*p).(tree.TypedExpr)
+	if !ok {
+		return nil
+	}
+	return PGSemantics(te).ResolvedType()
 }
 
 // hasUntypedPlaceholder: e holds a placeholder whose type its context
@@ -679,6 +827,13 @@ func SetOpColumnType(l, r *types.T) (*types.T, bool) {
 		}
 		return l, true
 	}
+	if lr, rr := datetimeRank(l), datetimeRank(r); lr > 0 && rr > 0 {
+		// date, timestamp, timestamptz: the wider.
+		if rr > lr {
+			return r, true
+		}
+		return l, true
+	}
 	if l.Family() == types.StringFamily && r.Family() == types.StringFamily && !l.Identical(r) {
 		// The left side's type wins (text, varchar and char cast to
 		// each other implicitly both ways), without a length.
@@ -714,6 +869,9 @@ func (pgSemantics) VisitPost(e tree.Expr) tree.Expr {
 	if r := intWidthOfBranches(e); r != nil {
 		return r
 	}
+	if r := floatWidthOfBranches(e); r != nil {
+		return r
+	}
 	if u, ok := e.(*tree.UnaryExpr); ok {
 		// |/ and ||/ are float8's alone in PostgreSQL: a numeric or
 		// integer operand is cast.
@@ -737,6 +895,11 @@ func (pgSemantics) VisitPost(e tree.Expr) tree.Expr {
 		return e
 	}
 	l, r := x.TypedLeft(), x.TypedRight()
+	if x.Operator.Symbol == treebin.Minus && l.ResolvedType().Family() == types.DateFamily && r.ResolvedType().Family() == types.DateFamily &&
+		x.ResolvedType().Oid() != oid.T_int4 {
+		// date - date is an int4 (date_mi).
+		return tree.NewTypedBinaryExpr(x.Operator, l, r, types.Int4)
+	}
 	if lt, rt := l.ResolvedType(), r.ResolvedType(); lt.Oid() == oid.T_float4 && rt.Oid() == oid.T_float4 {
 		// float4 arithmetic is float4's (1.1::real * 2::real is 2.2).
 		switch x.Operator.Symbol {
@@ -751,7 +914,13 @@ func (pgSemantics) VisitPost(e tree.Expr) tree.Expr {
 		return e
 	}
 	switch x.Operator.Symbol {
-	case treebin.Plus, treebin.Minus, treebin.Mult, treebin.Div, treebin.Mod:
+	case treebin.Plus, treebin.Minus, treebin.Mult, treebin.Div, treebin.Mod, treebin.Bitand, treebin.Bitor, treebin.Bitxor:
+	case treebin.LShift, treebin.RShift:
+		// int2 << int4 is an int2: the left operand's width.
+		if w := PGIntWidth(l); w < 64 && x.ResolvedType().Width() != w {
+			return tree.NewTypedBinaryExpr(x.Operator, l, r, intOfWidth(w))
+		}
+		return e
 	default:
 		return e
 	}
@@ -848,7 +1017,7 @@ func intWidthOfBranches(e tree.Expr) tree.Expr {
 			return tree.NewTypedCastExpr(x, t)
 		}
 	case *tree.UnaryExpr:
-		if x.Operator.Symbol == tree.UnaryMinus {
+		if x.Operator.Symbol == tree.UnaryMinus || x.Operator.Symbol == tree.UnaryComplement {
 			if t := widest(x.TypedInnerExpr()); narrower(t) {
 				if _, lit := x.TypedInnerExpr().(*tree.DInt); !lit {
 					return tree.NewTypedUnaryExpr(x.Operator, x.TypedInnerExpr(), t)
@@ -856,6 +1025,23 @@ func intWidthOfBranches(e tree.Expr) tree.Expr {
 			}
 		}
 	case *tree.FuncExpr:
+		if name := funcName(x); (name == "greatest" || name == "least" || name == "mod") && len(x.Exprs) > 0 {
+			// The first argument's type, as the checker typed it (int8
+			// for i4 * 1): their common type is the widest (mod(int2,
+			// int4) is mod(int4, int4), an int4).
+			args := make([]tree.TypedExpr, len(x.Exprs))
+			for i := range x.Exprs {
+				a, ok := x.Exprs[i].(tree.TypedExpr)
+				if !ok {
+					return nil
+				}
+				args[i] = a
+			}
+			if t := widest(args...); narrower(t) {
+				return tree.NewTypedCastExpr(x, t)
+			}
+			return nil
+		}
 		if name := funcName(x); (name == "abs" || name == "gcd" || name == "lcm") && len(x.Exprs) > 0 {
 			args := make([]tree.TypedExpr, len(x.Exprs))
 			for i := range x.Exprs {
@@ -871,6 +1057,95 @@ func intWidthOfBranches(e tree.Expr) tree.Expr {
 			if t := widest(args...); narrower(t) {
 				return tree.NewTypedCastExpr(x, t)
 			}
+		}
+	}
+	return nil
+}
+
+// narrowerThanCast is the type PostgreSQL gives e when that is an
+// integer or float narrower than t, an int8 or float8 (the type checker
+// may give e t itself, and elide the cast, now or when the expression,
+// typed in place, is typed again); else nil.
+func (c *implicitCaster) narrowerThanCast(e tree.Expr, t *types.T) *types.T {
+	if t.Oid() != oid.T_int8 && t.Oid() != oid.T_float8 {
+		return nil
+	}
+	if numericLiteral(e) != nil || isUnknownLiteral(e) {
+		return nil
+	}
+	p := e
+	pg := c.pgTypeOf(&p)
+	if pg != nil && pg.Family() == t.Family() && pg.Width() != 0 && pg.Width() < t.Width() {
+		return pg
+	}
+	return nil
+}
+
+// floatWidthOfBranches retypes a float8 CASE, COALESCE, NULLIF,
+// GREATEST or LEAST whose branches (arguments) are all float4 as
+// PGSemantics typed them (f4 - f4, -f4, abs(f4), which the checker types
+// float8) a float4, as PostgreSQL's common type of them is. nil: e needs
+// nothing.
+func floatWidthOfBranches(e tree.Expr) tree.Expr {
+	te, ok := e.(tree.TypedExpr)
+	if !ok || te.ResolvedType().Oid() != oid.T_float8 {
+		return nil
+	}
+	allFloat4 := func(es ...tree.Expr) bool {
+		n := 0
+		for _, x := range es {
+			if x == nil || x == tree.DNull {
+				continue
+			}
+			t, ok := x.(tree.TypedExpr)
+			if !ok {
+				return false
+			}
+			if t.ResolvedType().Family() == types.UnknownFamily {
+				continue
+			}
+			if t.ResolvedType().Oid() != oid.T_float4 {
+				return false
+			}
+			n++
+		}
+		return n > 0
+	}
+	switch x := e.(type) {
+	case *tree.CaseExpr:
+		vals := []tree.Expr{x.Else}
+		for _, w := range x.Whens {
+			vals = append(vals, w.Val)
+		}
+		if allFloat4(vals...) {
+			var subj, els tree.TypedExpr
+			if x.Expr != nil {
+				subj = x.Expr.(tree.TypedExpr)
+			}
+			if x.Else != nil {
+				els = x.Else.(tree.TypedExpr)
+			}
+			if r, err := tree.NewTypedCaseExpr(subj, x.Whens, els, types.Float4); err == nil {
+				return r
+			}
+		}
+	case *tree.CoalesceExpr:
+		if allFloat4(x.Exprs...) {
+			vals := make([]tree.TypedExpr, len(x.Exprs))
+			for i := range x.Exprs {
+				vals[i] = x.TypedExprAt(i)
+			}
+			r := tree.NewTypedCoalesceExpr(vals, types.Float4)
+			r.Name = x.Name
+			return r
+		}
+	case *tree.NullIfExpr:
+		if allFloat4(x.Expr1) {
+			return tree.NewTypedCastExpr(x, types.Float4)
+		}
+	case *tree.FuncExpr:
+		if name := funcName(x); (name == "greatest" || name == "least") && allFloat4(x.Exprs...) {
+			return tree.NewTypedCastExpr(x, types.Float4)
 		}
 	}
 	return nil
