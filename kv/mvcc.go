@@ -89,6 +89,12 @@ type MVCCWriteOptions struct {
 	// ReadNotFreshError, since the value it would act on is not the one
 	// the transaction's snapshot holds. (Its own intent's value is.)
 	FreshRead bool
+	// KnownAbsent: the caller has made sure the key has no version and no
+	// lock record (MVCCSpanEmpty over a span holding it, under latches
+	// that keep it so), so the write reads neither. Nothing the write
+	// depends on is looked at: the key must not have been written before
+	// in the same batch either.
+	KnownAbsent bool
 	// LocalTimestamp is the clock here as the write is evaluated: a write
 	// at a timestamp above it records it with the version (see
 	// Uncertainty). Empty: the clock is known to be at or above the
@@ -650,16 +656,20 @@ func mvccWrite(
 	if err := checkTs(writeTs); err != nil {
 		return err
 	}
-	it, err := rw.newPebbleIter(nil, nil)
-	if err != nil {
-		return err
-	}
-	defer rw.releasePebbleIter(it)
 	var arr [64]byte
 	buf := arr[:0]
-	lock, lockSize, err := readLock(it, key, &buf)
-	if err != nil {
-		return err
+	var lock *LockRecord
+	var lockSize int64
+	var it *pebble.Iterator
+	if !opts.KnownAbsent {
+		var err error
+		if it, err = rw.newPebbleIter(nil, nil); err != nil {
+			return err
+		}
+		defer rw.releasePebbleIter(it)
+		if lock, lockSize, err = readLock(it, key, &buf); err != nil {
+			return err
+		}
 	}
 	if lock != nil && (txn == nil || lock.Txn.ID != txn.ID) {
 		return lockConflict(key, lock)
@@ -685,7 +695,7 @@ func mvccWrite(
 	var committed *Value
 	var committedTs hlc.Timestamp
 	buf = AppendMVCCKey(buf[:0], MVCCKey{Key: key, Timestamp: hlc.MaxTimestamp})
-	for valid := it.SeekPrefixGE(buf); valid; valid = it.Next() {
+	for valid := it != nil && it.SeekPrefixGE(buf); valid; valid = it.Next() {
 		k, err := DecodeMVCCKey(it.Key())
 		if err != nil {
 			return err
@@ -707,8 +717,10 @@ func mvccWrite(
 		committed, committedTs = &v, k.Timestamp
 		break
 	}
-	if err := it.Error(); err != nil {
-		return err
+	if it != nil {
+		if err := it.Error(); err != nil {
+			return err
+		}
 	}
 	sameEpoch := lock != nil && lock.Txn.Epoch == txn.Epoch
 	existing := committed

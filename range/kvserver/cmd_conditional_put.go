@@ -22,6 +22,6 @@ func evalConditionalPut(ec *evalCtx, _ kv.Reader, rw kv.ReadWriter, ms *kv.MVCCS
 		v := kv.MakeBytesValue(c.ExpValue)
 		exp = &v
 	}
-	err := kv.MVCCConditionalPut(rw, ms, c.Key, ts, kv.MakeBytesValue(c.Value), exp, false, ec.freshWriteOpts(c.Sequence))
+	err := kv.MVCCConditionalPut(rw, ms, c.Key, ts, kv.MakeBytesValue(c.Value), exp, false, ec.freshWriteOpts(c.Key, c.Sequence))
 	return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_ConditionalPut{ConditionalPut: &rangepb.ConditionalPutResponse{}}}, ec.readNotFresh(err)
 }

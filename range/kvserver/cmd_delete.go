@@ -15,6 +15,6 @@ func init() {
 // evalDelete writes a tombstone (an intent in a transaction).
 func evalDelete(ec *evalCtx, _ kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, req rangepb.Request, ts hlc.Timestamp) (*rangepb.ResponseUnion, error) {
 	d := req.(*rangepb.DeleteRequest)
-	_, err := kv.MVCCDelete(rw, ms, d.Key, ts, ec.writeOpts(d.Sequence))
+	_, err := kv.MVCCDelete(rw, ms, d.Key, ts, ec.writeOpts(d.Key, d.Sequence))
 	return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Delete{Delete: &rangepb.DeleteResponse{}}}, err
 }

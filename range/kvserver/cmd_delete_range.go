@@ -16,6 +16,6 @@ func init() {
 // its writes in flight).
 func evalDeleteRange(ec *evalCtx, _ kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, req rangepb.Request, ts hlc.Timestamp) (*rangepb.ResponseUnion, error) {
 	d := req.(*rangepb.DeleteRangeRequest)
-	keys, n, _, err := kv.MVCCDeleteRange(rw, ms, d.Span.GetKey(), d.Span.GetEndKey(), ts, ec.writeOpts(d.Sequence), 0, d.ReturnKeys)
+	keys, n, _, err := kv.MVCCDeleteRange(rw, ms, d.Span.GetKey(), d.Span.GetEndKey(), ts, ec.writeOpts(nil, d.Sequence), 0, d.ReturnKeys)
 	return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_DeleteRange{DeleteRange: &rangepb.DeleteRangeResponse{Deleted: n, Keys: keys}}}, err
 }

@@ -16,6 +16,6 @@ func init() {
 // read must be fresh (see freshWriteOpts).
 func evalIncrement(ec *evalCtx, _ kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, req rangepb.Request, ts hlc.Timestamp) (*rangepb.ResponseUnion, error) {
 	inc := req.(*rangepb.IncrementRequest)
-	n, err := kv.MVCCIncrement(rw, ms, inc.Key, ts, inc.Increment, ec.freshWriteOpts(inc.Sequence))
+	n, err := kv.MVCCIncrement(rw, ms, inc.Key, ts, inc.Increment, ec.freshWriteOpts(inc.Key, inc.Sequence))
 	return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Increment{Increment: &rangepb.IncrementResponse{NewValue: n}}}, ec.readNotFresh(err)
 }

@@ -15,6 +15,6 @@ func init() {
 // evalPut writes a value (an intent in a transaction).
 func evalPut(ec *evalCtx, _ kv.Reader, rw kv.ReadWriter, ms *kv.MVCCStats, req rangepb.Request, ts hlc.Timestamp) (*rangepb.ResponseUnion, error) {
 	p := req.(*rangepb.PutRequest)
-	err := kv.MVCCPut(rw, ms, p.Key, ts, kv.MakeBytesValue(p.Value), ec.writeOpts(p.Sequence))
+	err := kv.MVCCPut(rw, ms, p.Key, ts, kv.MakeBytesValue(p.Value), ec.writeOpts(p.Key, p.Sequence))
 	return &rangepb.ResponseUnion{Value: &rangepb.ResponseUnion_Put{Put: &rangepb.PutResponse{}}}, err
 }

@@ -95,6 +95,9 @@ type evalCtx struct {
 	lease *rangepb.Lease
 	// writeClock is localClock's reading, once taken.
 	writeClock hlc.Timestamp
+	// absent, when set, is a span the batch's point writes go to that
+	// held nothing when it began (replica_eval_absent.go).
+	absent *absentSpan
 }
 
 // endResolver releases the batch's intent resolver, before a request that
@@ -211,8 +214,11 @@ func seqRangesFromKV(rs []kv.SeqNumRange) []*rangepb.SeqNumRange {
 // writeTxn is the transaction for the batch's next write: at seq, the
 // sequence the coordinator gave it, or (0) the one after the last.
 // writeOpts are the MVCC options of a write at sequence seq (0: the next).
-func (ec *evalCtx) writeOpts(seq int32) kv.MVCCWriteOptions {
-	return kv.MVCCWriteOptions{Txn: ec.writeTxn(seq), Committed: ec.committedWrites, LocalTimestamp: ec.localClock()}
+// writeOpts are the options of a write at key (nil for a span) with the
+// request's sequence number.
+func (ec *evalCtx) writeOpts(key []byte, seq int32) kv.MVCCWriteOptions {
+	return kv.MVCCWriteOptions{Txn: ec.writeTxn(seq), Committed: ec.committedWrites, LocalTimestamp: ec.localClock(),
+		KnownAbsent: key != nil && ec.knownAbsent(key)}
 }
 
 func (ec *evalCtx) writeTxn(seq int32) *kv.Txn {
@@ -367,8 +373,8 @@ func recordTxn(rec *rangepb.TxnRecord, base *rangepb.Transaction) *rangepb.Trans
 // the value; the coordinator refreshes its reads there and sends the
 // write again, or restarts. (Checked by the write itself: a separate read
 // first cost a bulk load's every row two more seeks.)
-func (ec *evalCtx) freshWriteOpts(seq int32) kv.MVCCWriteOptions {
-	o := ec.writeOpts(seq)
+func (ec *evalCtx) freshWriteOpts(key []byte, seq int32) kv.MVCCWriteOptions {
+	o := ec.writeOpts(key, seq)
 	o.FreshRead = true
 	return o
 }

@@ -130,6 +130,9 @@ func (r *Replica) evaluateSequenced(ctx context.Context, ba *rangepb.BatchReques
 	}
 	defer b.Close()
 	var ms kv.MVCCStats
+	if err := ec.noteAbsentSpan(rw, ba); err != nil {
+		return nil, nil, err
+	}
 	resp := &rangepb.BatchResponse{Timestamp: tsToProto(ts)}
 	defer ec.endResolver()
 	for _, req := range ba.Requests {
