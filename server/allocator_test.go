@@ -590,8 +590,10 @@ func TestRebalanceReplicasByLoad(t *testing.T) {
 	waitFor(t, 30*time.Second, func() error {
 		replicas, hotOn, _ := counts()
 		for n := int32(1); n <= 4; n++ {
-			if replicas[n] != per {
-				return errors.Newf("replica counts %v, want %d each", replicas, per)
+			// The descriptors' counts and those the allocators go by (the
+			// replicas the stores hold: removed ones may linger a moment).
+			if held := c.node(int(n - 1)).storeCapacity().ReplicaCount; replicas[n] != per || held != int64(per) {
+				return errors.Newf("replica counts %v, n%d holds %d, want %d each", replicas, n, held, per)
 			}
 		}
 		if hotOn[4] {
