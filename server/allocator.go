@@ -590,10 +590,12 @@ func (rv *rangeView) rebalanceLeaseByLoad(voters []*rangepb.ReplicaDescriptor, m
 // rule, on the same inequality, so every such move also lowers the sum of
 // the squares of the loads. Only a hot range moves (one serving at least
 // loadRebalanceThreshold of the mean: a snapshot is not worth less), and
-// only where the receiver satisfies the constraints and is as diverse as
-// the voter it replaces. The leaseholder's own voter stays (it holds the
-// lease until the lease follows); of the others, the one on the fullest
-// store goes, so a range of a single voter does not move.
+// only where the receiver satisfies the constraints, is as diverse as
+// the voter it replaces and ranks with this store in the lease
+// preferences (else the lease could not follow). The leaseholder's own
+// voter stays (it holds the lease until the lease follows); of the
+// others, the one on the fullest store goes, so a range of a single voter
+// does not move.
 //
 // Like CockroachDB's store rebalancer, which moves replicas and leases by
 // QPS where leases alone cannot even it out, simpler: one range at a
@@ -612,10 +614,14 @@ func (rv *rangeView) rebalanceReplicasByLoad(voterIDs []int32, byNode map[int32]
 		}
 		return a.replicas < b.replicas
 	})
+	rank := rv.place.LeaseRank(rv.loc(rv.self))
 	for _, t := range to {
 		ts := rv.stores[t]
 		if !ts.known || ts.qps+rv.qps >= self.qps {
 			break
+		}
+		if rv.place.LeaseRank(rv.loc(t)) != rank {
+			continue // the lease could not follow
 		}
 		gone := int32(0)
 		for _, s := range voterIDs {
