@@ -25,9 +25,11 @@ import (
 //  4. replace a voter that violates the constraints, when a store that
 //     satisfies them has no replica (added first: 3 removes it);
 //  5. move the lease to the most preferred voter (lease_preferences);
-//  6. with rebalancing on, balance replica counts and then lease counts
-//     (under load, first the stores' load, and counts only by moves that
-//     keep it even; see rebalanceLease):
+//  6. with rebalancing on, under load, balance the stores' load: by a
+//     lease (rebalanceLeaseByLoad), else by a replica the lease can follow
+//     (rebalanceReplicasByLoad); then balance replica counts and lease
+//     counts, under load only by moves that keep the receiver within the
+//     load band (so that they never undo a load move):
 //     a store more than rebalanceThreshold above the mean gives to one
 //     below the mean, and one more than the threshold below it takes
 //     from one above it, only if that narrows the gap (by two or more)
@@ -56,7 +58,8 @@ type replicaAction struct {
 	// splitAt splits the range where its zone changes.
 	splitAt []byte
 	reason  string
-	// byLoad: a lease moved to balance load (see rebalanceLeaseByLoad).
+	// byLoad: a lease or replica moved to balance load
+	// (rebalanceLeaseByLoad, rebalanceReplicasByLoad).
 	byLoad bool
 }
 
@@ -67,10 +70,16 @@ type rangeView struct {
 	self   int32
 	place  catalog.Placement
 	stores map[int32]*storeInfo
-	// qps is the requests per second the range serves; byLoad turns on
-	// the balancing of leases by load (rebalanceLeaseByLoad).
-	qps    float64
-	byLoad bool
+	// qps is the requests per second the range serves.
+	qps float64
+	// leasesByLoad and replicasByLoad turn on the balancing of leases
+	// and of replicas by load (the cluster settings; replicas only with
+	// leases: the lease follows the replica by the lease rule).
+	leasesByLoad, replicasByLoad bool
+	// loadWait: this node moved something by load too recently for the
+	// figures to show it; no load move now, but count moves still keep
+	// to the load band.
+	loadWait bool
 }
 
 func (rv *rangeView) loc(node int32) catalog.Locality {
@@ -297,7 +306,16 @@ func allocate(rv *rangeView, rebalance bool) (replicaAction, bool) {
 	if !rebalance {
 		return replicaAction{}, false
 	}
-	// 6. Balance replica counts, then lease counts.
+	// 6. Balance load, then replica counts, then lease counts.
+	meanLoad, loaded := rv.meanLoad()
+	if loaded && !rv.loadWait {
+		if act, ok := rv.rebalanceLeaseByLoad(voters, meanLoad); ok {
+			return act, true
+		}
+		if act, ok := rv.rebalanceReplicasByLoad(voterIDs, byNode, cands, meanLoad); ok {
+			return act, true
+		}
+	}
 	if act, ok := rv.rebalanceReplicas(voterIDs, byNode, cands); ok {
 		return act, true
 	}
@@ -305,6 +323,15 @@ func allocate(rv *rangeView, rebalance bool) (replicaAction, bool) {
 		return act, true
 	}
 	return rv.rebalanceForLease(voterIDs, byNode, cands)
+}
+
+// loadOK says whether node may take this range's load (its lease, or a
+// replica the lease may follow to) without going above the load band:
+// the limit count moves keep to under load.
+func (rv *rangeView) loadOK(node int32) bool {
+	mean, loaded := rv.meanLoad()
+	s, ok := rv.stores[node]
+	return !loaded || ok && s.qps+rv.qps <= mean*(1+loadRebalanceThreshold)
 }
 
 // means returns the mean replica count (over the usable stores the
@@ -337,7 +364,8 @@ func (rv *rangeView) means() (replicas, leases float64, ok bool) {
 // this node holds too many leases and none of the range's other voters
 // can take one (they are at the mean or above), a voter other than this
 // node's moves to a store with few leases, if replica counts stay within
-// the threshold of their mean and locality diversity does not get worse.
+// the threshold of their mean, locality diversity does not get worse and,
+// under load, the receiver could take the lease within the load band.
 // The lease follows in a later pass (rebalanceLease). Without it, replica
 // counts can balance while one store keeps the leases of ranges whose
 // other replicas are all on stores with as many leases as the mean.
@@ -365,7 +393,7 @@ func (rv *rangeView) rebalanceForLease(voterIDs []int32, byNode map[int32]*range
 				break
 			}
 			if float64(ts.replicas+1) > meanR*(1+rebalanceThreshold) || float64(rv.count(s)-1) < meanR*(1-rebalanceThreshold) ||
-				rv.diversity(t, kept) > rv.diversity(s, kept) {
+				rv.diversity(t, kept) > rv.diversity(s, kept) || !rv.loadOK(t) {
 				continue
 			}
 			ts.replicas++
@@ -386,6 +414,8 @@ func shouldMove(from, to int64, mean float64) bool {
 	return float64(from) > hi && float64(to) < mean || float64(to) < lo && float64(from) > mean
 }
 
+// rebalanceReplicas balances replica counts (see the file's comment);
+// under load, only onto stores that stay within the load band (loadOK).
 func (rv *rangeView) rebalanceReplicas(voterIDs []int32, byNode map[int32]*rangepb.ReplicaDescriptor, cands []int32) (replicaAction, bool) {
 	var sum float64
 	n := 0
@@ -417,6 +447,11 @@ func (rv *rangeView) rebalanceReplicas(voterIDs []int32, byNode map[int32]*range
 			if !shouldMove(rv.count(s), rv.count(t), mean) {
 				break
 			}
+			if !rv.loadOK(t) {
+				// The lease could follow and load t beyond the band: the
+				// load rule would move the replica back.
+				continue
+			}
 			// After adding t, would s be the one to go?
 			rv.stores[t].replicas++
 			gone := rv.pickRemove(append(append([]int32(nil), voterIDs...), t))
@@ -437,17 +472,10 @@ func (rv *rangeView) rebalanceReplicas(voterIDs []int32, byNode map[int32]*range
 	return replicaAction{}, false
 }
 
-// rebalanceLease moves the lease to even out the stores' load, where they
-// serve enough of it to go by (rebalanceLeaseByLoad), else their lease
-// counts; a move for counts must not then load its receiver beyond the
-// load rule's threshold (it would hand the lease back).
+// rebalanceLease moves the lease to even out the stores' lease counts; a
+// move must not then load its receiver beyond the load band (the load
+// rule would hand the lease back).
 func (rv *rangeView) rebalanceLease(voters []*rangepb.ReplicaDescriptor) (replicaAction, bool) {
-	meanLoad, loaded := rv.meanLoad()
-	if loaded {
-		if act, ok := rv.rebalanceLeaseByLoad(voters, meanLoad); ok {
-			return act, true
-		}
-	}
 	var sum float64
 	n := 0
 	for _, s := range rv.stores {
@@ -468,8 +496,7 @@ func (rv *rangeView) rebalanceLease(voters []*rangepb.ReplicaDescriptor) (replic
 	var best *rangepb.ReplicaDescriptor
 	for _, rd := range voters {
 		s, ok := rv.stores[rd.NodeId]
-		if rd.NodeId == rv.self || !ok || !s.usable || rv.place.LeaseRank(rv.loc(rd.NodeId)) != rank ||
-			(loaded && s.qps+rv.qps > meanLoad*(1+loadRebalanceThreshold)) {
+		if rd.NodeId == rv.self || !ok || !s.usable || rv.place.LeaseRank(rv.loc(rd.NodeId)) != rank || !rv.loadOK(rd.NodeId) {
 			continue
 		}
 		if best == nil || s.leases < rv.stores[best.NodeId].leases {
@@ -508,7 +535,7 @@ const (
 // balancing is off, a usable store's load is unknown, or the mean is
 // below minLoadForBalancing.
 func (rv *rangeView) meanLoad() (mean float64, loaded bool) {
-	if !rv.byLoad {
+	if !rv.leasesByLoad && !rv.replicasByLoad {
 		return 0, false
 	}
 	var sum float64
@@ -531,7 +558,7 @@ func (rv *rangeView) meanLoad() (mean float64, loaded bool) {
 // rebalanceLeaseByLoad is the load rule above.
 func (rv *rangeView) rebalanceLeaseByLoad(voters []*rangepb.ReplicaDescriptor, mean float64) (replicaAction, bool) {
 	self, ok := rv.stores[rv.self]
-	if !ok || rv.qps <= 0 || self.qps <= mean*(1+loadRebalanceThreshold) {
+	if !rv.leasesByLoad || !ok || rv.qps <= 0 || self.qps <= mean*(1+loadRebalanceThreshold) {
 		return replicaAction{}, false
 	}
 	rank := rv.place.LeaseRank(rv.loc(rv.self))
@@ -550,4 +577,77 @@ func (rv *rangeView) rebalanceLeaseByLoad(voters []*rangepb.ReplicaDescriptor, m
 	}
 	rv.moveLease(self, rv.stores[best.NodeId])
 	return replicaAction{transferTo: best, reason: "rebalance leases", byLoad: true}, true
+}
+
+// Load-based replica balancing: where a store serving more than
+// loadRebalanceThreshold over the mean cannot hand a range's lease to a
+// voter that would then serve less than it does (rebalanceLeaseByLoad:
+// the range's other replicas are on stores as loaded), a store without a
+// replica of the range that would serve less, with the range's load, than
+// the giver does now takes a replica of it, added before another voter
+// goes (one request, joint consensus: never below the range's
+// replication); the lease follows to it in a later pass by the lease
+// rule, on the same inequality, so every such move also lowers the sum of
+// the squares of the loads. Only a hot range moves (one serving at least
+// loadRebalanceThreshold of the mean: a snapshot is not worth less), and
+// only where the receiver satisfies the constraints, is as diverse as
+// the voter it replaces and ranks with this store in the lease
+// preferences (else the lease could not follow). The leaseholder's own
+// voter stays (it holds the lease until the lease follows); of the
+// others, the one on the fullest store goes, so a range of a single voter
+// does not move.
+//
+// Like CockroachDB's store rebalancer, which moves replicas and leases by
+// QPS where leases alone cannot even it out, simpler: one range at a
+// time, from the leaseholder's own replicate queue.
+func (rv *rangeView) rebalanceReplicasByLoad(voterIDs []int32, byNode map[int32]*rangepb.ReplicaDescriptor, cands []int32, mean float64) (replicaAction, bool) {
+	self, ok := rv.stores[rv.self]
+	if !rv.replicasByLoad || !rv.leasesByLoad || !ok || len(cands) == 0 ||
+		rv.qps < loadRebalanceThreshold*mean || self.qps <= mean*(1+loadRebalanceThreshold) {
+		return replicaAction{}, false
+	}
+	to := append([]int32(nil), cands...)
+	sort.Slice(to, func(i, j int) bool {
+		a, b := rv.stores[to[i]], rv.stores[to[j]]
+		if a.qps != b.qps {
+			return a.qps < b.qps
+		}
+		return a.replicas < b.replicas
+	})
+	rank := rv.place.LeaseRank(rv.loc(rv.self))
+	for _, t := range to {
+		ts := rv.stores[t]
+		if !ts.known || ts.qps+rv.qps >= self.qps {
+			break
+		}
+		if rv.place.LeaseRank(rv.loc(t)) != rank {
+			continue // the lease could not follow
+		}
+		gone := int32(0)
+		for _, s := range voterIDs {
+			ss, known := rv.stores[s]
+			if s == rv.self || !known {
+				continue
+			}
+			var kept []int32
+			for _, v := range voterIDs {
+				if v != s {
+					kept = append(kept, v)
+				}
+			}
+			if rv.diversity(t, kept) > rv.diversity(s, kept) {
+				continue
+			}
+			if gone == 0 || ss.replicas > rv.stores[gone].replicas || ss.replicas == rv.stores[gone].replicas && s > gone {
+				gone = s
+			}
+		}
+		if gone == 0 {
+			continue
+		}
+		ts.replicas++
+		rv.stores[gone].replicas--
+		return replicaAction{add: addVoter(t), thenRemove: removeVoter(byNode[gone]), reason: "rebalance replicas", byLoad: true}, true
+	}
+	return replicaAction{}, false
 }

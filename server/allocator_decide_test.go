@@ -132,7 +132,7 @@ func TestAllocateLeasesByLoad(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stores := pool(tc.qps, tc.leases)
-			rv := &rangeView{desc: d, self: 1, place: catalog.Placement{NumReplicas: 3}, stores: stores, qps: tc.rqps, byLoad: tc.byLoad}
+			rv := &rangeView{desc: d, self: 1, place: catalog.Placement{NumReplicas: 3}, stores: stores, qps: tc.rqps, leasesByLoad: tc.byLoad}
 			a, ok := allocate(rv, true)
 			switch {
 			case tc.want == 0 && ok:
@@ -157,5 +157,123 @@ func TestAllocateKeepsVotersWhenStoresLookDown(t *testing.T) {
 	d := &rangepb.RangeDescriptor{Replicas: []*rangepb.ReplicaDescriptor{{NodeId: 1, ReplicaId: 1}, {NodeId: 2, ReplicaId: 2}, {NodeId: 3, ReplicaId: 3}}}
 	if a, ok := allocate(&rangeView{desc: d, self: 1, place: catalog.Placement{NumReplicas: 3}, stores: stores}, true); ok {
 		t.Fatalf("allocated %+v", a)
+	}
+}
+
+// TestAllocateReplicasByLoad: under load, where the lease of a hot range
+// cannot go to a voter that would serve less than its store does, a
+// replica moves to a cooler store (added, then another voter removed, the
+// leaseholder's own kept), and the lease follows it; cold ranges, moves
+// that would only move the hot spot, stores the constraints or locality
+// diversity rule out, and the settings off move nothing; under load,
+// replica counts balance only onto stores that stay within the load band.
+func TestAllocateReplicasByLoad(t *testing.T) {
+	type store struct {
+		qps      float64
+		replicas int64
+		region   string
+	}
+	pool := func(s map[int32]store) map[int32]*storeInfo {
+		out := map[int32]*storeInfo{}
+		for id, st := range s {
+			if st.region == "" {
+				st.region = "r"
+			}
+			out[id] = &storeInfo{desc: &serverpb.NodeDescriptor{NodeId: id, StoreId: id, Locality: []*serverpb.Tier{{Key: "region", Value: st.region}}},
+				usable: true, healthy: true, known: true, replicas: st.replicas, leases: 5, qps: st.qps}
+		}
+		return out
+	}
+	loads := func(q1, q2, q3, q4 float64) map[int32]store {
+		return map[int32]store{1: {q1, 10, ""}, 2: {q2, 10, ""}, 3: {q3, 10, ""}, 4: {q4, 10, ""}}
+	}
+	desc := func(nodes ...int32) *rangepb.RangeDescriptor {
+		d := &rangepb.RangeDescriptor{RangeId: 7}
+		for i, n := range nodes {
+			d.Replicas = append(d.Replicas, &rangepb.ReplicaDescriptor{NodeId: n, StoreId: n, ReplicaId: int32(i + 1)})
+		}
+		return d
+	}
+	notD, _ := catalog.ParseConstraints("[-region=d]")
+	type want struct {
+		add, remove, lease int32 // 0: none of it
+	}
+	for _, tc := range []struct {
+		name   string
+		voters []int32
+		stores map[int32]store
+		place  catalog.Placement
+		rqps   float64
+		// leasesOff, replicasOff, wait: the settings off, a load move
+		// made too recently.
+		leasesOff, replicasOff, wait bool
+		want                         want
+	}{
+		{name: "the voters are as loaded as the leaseholder's store: a replica moves to the cool store, the fullest other voter goes",
+			voters: []int32{1, 2, 3}, stores: map[int32]store{1: {2000, 10, ""}, 2: {1000, 11, ""}, 3: {1000, 10, ""}, 4: {0, 10, ""}}, rqps: 1000,
+			want: want{add: 4, remove: 2}},
+		{name: "then the lease follows",
+			voters: []int32{1, 3, 4}, stores: loads(2000, 1000, 1000, 0), rqps: 1000, want: want{lease: 4}},
+		{name: "a voter can take the load: the lease moves, not a replica",
+			voters: []int32{1, 2, 3}, stores: loads(2000, 500, 1000, 500), rqps: 1000, want: want{lease: 2}},
+		{name: "the receiver would serve as much as the giver did: kept",
+			voters: []int32{1, 2, 3}, stores: loads(1500, 1500, 1500, 500), rqps: 1000},
+		{name: "a cold range is not worth a snapshot",
+			voters: []int32{1, 2, 3}, stores: loads(2000, 2000, 2000, 0), rqps: 50},
+		{name: "this store is within the band: kept",
+			voters: []int32{1, 2, 3}, stores: loads(1050, 1050, 1050, 850), rqps: 1000},
+		{name: "little load: counts decide",
+			voters: []int32{1, 2, 3}, stores: loads(120, 40, 40, 0), rqps: 120},
+		{name: "replica rebalancing by load off",
+			voters: []int32{1, 2, 3}, stores: loads(2000, 1000, 1000, 0), rqps: 1000, replicasOff: true},
+		{name: "lease rebalancing by load off: the lease could not follow",
+			voters: []int32{1, 2, 3}, stores: loads(2000, 1000, 1000, 0), rqps: 1000, leasesOff: true},
+		{name: "a load move was just made: wait for the figures",
+			voters: []int32{1, 2, 3}, stores: loads(2000, 1000, 1000, 0), rqps: 1000, wait: true},
+		{name: "the cool store is outside the constraints",
+			voters: []int32{1, 2, 3}, stores: map[int32]store{1: {2000, 10, ""}, 2: {1000, 10, ""}, 3: {1000, 10, ""}, 4: {0, 10, "d"}},
+			place: catalog.Placement{NumReplicas: 3, Constraints: notD}, rqps: 1000},
+		{name: "diversity: the voter in the receiver's region goes",
+			voters: []int32{1, 2, 3}, stores: map[int32]store{1: {2000, 10, "a"}, 2: {1000, 10, "b"}, 3: {1000, 12, "c"}, 4: {0, 10, "b"}}, rqps: 1000,
+			want: want{add: 4, remove: 2}},
+		{name: "diversity: no voter shares the receiver's region, kept",
+			voters: []int32{1, 2, 3}, stores: map[int32]store{1: {2000, 10, "a"}, 2: {1000, 10, "b"}, 3: {1000, 10, "c"}, 4: {0, 10, "a"}}, rqps: 1000},
+		{name: "the lease could not follow: the cool store ranks below in the lease preferences",
+			voters: []int32{1, 2, 3}, stores: map[int32]store{1: {2000, 10, ""}, 2: {1000, 10, ""}, 3: {1000, 10, ""}, 4: {0, 10, "d"}},
+			place: catalog.Placement{NumReplicas: 3, LeasePreferences: [][]catalog.Constraint{{{Required: true, Key: "region", Value: "r"}}}}, rqps: 1000},
+		{name: "a range of one voter does not move by load",
+			voters: []int32{1}, stores: loads(2000, 1000, 1000, 0), place: catalog.Placement{NumReplicas: 1}, rqps: 1000},
+		{name: "under load, counts move a cold replica to a store with few",
+			voters: []int32{1, 2, 3}, stores: map[int32]store{1: {1000, 12, ""}, 2: {1000, 12, ""}, 3: {1000, 12, ""}, 4: {1000, 4, ""}}, rqps: 50,
+			want: want{add: 4, remove: 3}},
+		{name: "under load, counts do not move a hot replica to a store it would load beyond the band",
+			voters: []int32{1, 2, 3}, stores: map[int32]store{1: {1000, 12, ""}, 2: {1000, 12, ""}, 3: {1000, 12, ""}, 4: {1000, 4, ""}}, rqps: 500},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			place := tc.place
+			if place.NumReplicas == 0 {
+				place.NumReplicas = 3
+			}
+			stores := pool(tc.stores)
+			rv := &rangeView{desc: desc(tc.voters...), self: 1, place: place, stores: stores, qps: tc.rqps,
+				leasesByLoad: !tc.leasesOff, replicasByLoad: !tc.replicasOff, loadWait: tc.wait}
+			a, ok := allocate(rv, true)
+			var got want
+			if a.add != nil {
+				got.add = a.add.NodeId
+			}
+			if a.thenRemove != nil {
+				got.remove = a.thenRemove.NodeId
+			}
+			if a.transferTo != nil {
+				got.lease = a.transferTo.NodeId
+			}
+			if ok != (tc.want != want{}) || got != tc.want || a.remove != nil {
+				t.Fatalf("got %+v (ok %v), want %+v", a, ok, tc.want)
+			}
+			if got.add != 0 && (stores[got.add].replicas != tc.stores[got.add].replicas+1 || stores[got.remove].replicas != tc.stores[got.remove].replicas-1) {
+				t.Fatalf("the pool's counts are not moved with the replica")
+			}
+		})
 	}
 }

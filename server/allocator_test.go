@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -12,6 +13,7 @@ import (
 	"github.com/meridiandb/meridian/hlc"
 	"github.com/meridiandb/meridian/range/kvserver"
 	"github.com/meridiandb/meridian/range/rangepb"
+	"github.com/meridiandb/meridian/sql"
 	txnpkg "github.com/meridiandb/meridian/txn"
 )
 
@@ -454,5 +456,233 @@ func TestRebalanceLeasesByLoad(t *testing.T) {
 	stop()
 	for range 4 {
 		<-done
+	}
+}
+
+// TestRebalanceReplicasByLoad: four nodes; four ranges read as fast as
+// four clients can have their replicas on nodes 1-3 only, while node 4
+// holds as many replicas (of cold ranges) as each of the others, so
+// replica counts alone move nothing, and leases alone can at best serve
+// the hot ranges two, one and one from nodes 1-3. With load-based replica
+// rebalancing off that is where it stays: node 4 takes no hot replica and
+// the loads stay out of the band; once it is on, a hot range's replica
+// moves to node 4 and its lease follows, until each node serves one hot
+// range and every store's load is within 10% of the mean.
+func TestRebalanceReplicasByLoad(t *testing.T) {
+	c := newTestClusterWith(t, 3, true, func(cfg *Config) {
+		cfg.DisableRebalancing = false
+		// The load is measured once per queue interval.
+		cfg.Store.Queues = &kvserver.QueueSettings{EnableSplits: true, LoadSplitQPS: -1, Interval: 200 * time.Millisecond}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	db := sqlConnect(t, c.node(0))
+	nodes := 3
+	// set sets a cluster setting and waits until every node applies it.
+	set := func(name string, on bool, applied func(*Node) bool) {
+		t.Helper()
+		if _, err := db.Exec(ctx, fmt.Sprintf("SET CLUSTER SETTING %s = %v", name, on)); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 30*time.Second, func() error {
+			for i := range nodes {
+				if applied(c.node(i)) != on {
+					return errors.Newf("n%d: %s is not %v yet", i+1, name, on)
+				}
+			}
+			return nil
+		})
+	}
+	setRebalancing := func(on bool) {
+		set("kv.allocator.rebalancing.enabled", on, func(n *Node) bool { return n.rebalancing.Load() })
+	}
+	setReplicasByLoad := func(on bool) {
+		set("kv.allocator.load_based_replica_rebalancing.enabled", on, func(n *Node) bool { return n.loadBasedReplicas.Load() })
+	}
+	var shown bool
+	if err := db.QueryRow(ctx, "SHOW CLUSTER SETTING kv.allocator.load_based_replica_rebalancing.enabled").Scan(&shown); err != nil || !shown {
+		t.Fatalf("SHOW CLUSTER SETTING kv.allocator.load_based_replica_rebalancing.enabled: %v, %v", shown, err)
+	}
+	setRebalancing(false)
+	setReplicasByLoad(false)
+
+	hot := [][]byte{{0xfe, 'h', 'a'}, {0xfe, 'h', 'b'}, {0xfe, 'h', 'c'}, {0xfe, 'h', 'd'}}
+	admin := sqlAdmin{c.node(0)}
+	ranges := func() []sql.RangeInfo {
+		t.Helper()
+		rs, err := admin.Ranges(ctx, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rs
+	}
+	split := func(k []byte) {
+		t.Helper()
+		if _, err := c.node(0).dist.AdminSplit(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, k := range hot {
+		split(k)
+	}
+	split([]byte{0xfe, 'h', 'e'})
+	// Enough cold ranges for node 4 to hold a quarter of the replicas
+	// with none of the hot ones, and a multiple of four ranges in all so
+	// that the counts can be even.
+	for i := 0; i < 16 || len(ranges())%4 != 0; i++ {
+		split([]byte(fmt.Sprintf("\xfec%03d", i)))
+	}
+	c.waitReplicated(3)
+	c.addNode()
+	nodes = 4
+	n4 := c.node(3)
+	waitFor(t, 30*time.Second, func() error {
+		if n4.rebalancing.Load() || n4.loadBasedReplicas.Load() {
+			return errors.New("node 4 has not read the cluster settings yet")
+		}
+		return nil
+	})
+	isHot := func(r sql.RangeInfo) bool {
+		for _, k := range hot {
+			if bytes.Equal(r.StartKey, k) {
+				return true
+			}
+		}
+		return false
+	}
+	// Node 4 takes a quarter of the replicas, as many from each of the
+	// others.
+	all := ranges()
+	per := len(all) * 3 / 4
+	moved := 0
+	for _, r := range all {
+		if moved == per {
+			break
+		}
+		if isHot(r) {
+			continue
+		}
+		if len(r.Voters) != 3 {
+			t.Fatalf("r%d has voters %v", r.RangeID, r.Voters)
+		}
+		if err := admin.RelocateVoter(ctx, r.RangeID, int32(1+moved%3), 4); err != nil {
+			t.Fatal(err)
+		}
+		moved++
+	}
+	// counts is the replicas per node, by the ranges' descriptors; hotOn
+	// the nodes holding a hot range's replica, and its leaseholder.
+	counts := func() (replicas map[int32]int, hotOn map[int32]bool, holders map[int32]int) {
+		replicas, hotOn, holders = map[int32]int{}, map[int32]bool{}, map[int32]int{}
+		for _, r := range ranges() {
+			for _, v := range r.Replicas {
+				replicas[v]++
+				if isHot(r) {
+					hotOn[v] = true
+				}
+			}
+			if isHot(r) {
+				holders[r.Leaseholder]++
+			}
+		}
+		return replicas, hotOn, holders
+	}
+	waitFor(t, 30*time.Second, func() error {
+		replicas, hotOn, _ := counts()
+		for n := int32(1); n <= 4; n++ {
+			// The descriptors' counts and those the allocators go by (the
+			// replicas the stores hold: removed ones may linger a moment).
+			if held := c.node(int(n - 1)).storeCapacity().ReplicaCount; replicas[n] != per || held != int64(per) {
+				return errors.Newf("replica counts %v, n%d holds %d, want %d each", replicas, n, held, per)
+			}
+		}
+		if hotOn[4] {
+			return errors.New("node 4 has a hot replica")
+		}
+		return nil
+	})
+	// The hot leases start on node 1.
+	waitFor(t, 30*time.Second, func() error {
+		for _, r := range ranges() {
+			if isHot(r) && r.Leaseholder != 1 {
+				err := admin.TransferLease(ctx, r.RangeID, 1)
+				return errors.Newf("r%d's lease is on n%d (%v)", r.RangeID, r.Leaseholder, err)
+			}
+		}
+		return nil
+	})
+
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan struct{}, 4)
+	for w := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			ds := c.node(w).dist
+			for i := 0; lctx.Err() == nil; i++ {
+				_, _ = ds.Send(lctx, &rangepb.BatchRequest{Requests: []*rangepb.RequestUnion{{Value: &rangepb.RequestUnion_Get{
+					Get: &rangepb.GetRequest{Key: hot[i%len(hot)]}}}}})
+			}
+		}()
+	}
+	defer func() {
+		stop()
+		for range 4 {
+			<-done
+		}
+	}()
+	// loads is every store's load, its mean, and whether each is within
+	// the band.
+	loads := func() (l string, qps []float64, mean float64, ok bool) {
+		for i := range 4 {
+			q := c.node(i).storeCapacity().Qps
+			qps, mean = append(qps, q), mean+q/4
+		}
+		ok = true
+		var s []string
+		for _, q := range qps {
+			ok = ok && q <= 1.1*mean
+			s = append(s, fmt.Sprintf("%.0f", q))
+		}
+		return strings.Join(s, "/"), qps, mean, ok
+	}
+	setRebalancing(true)
+	// Leases alone: the hot ones spread over nodes 1-3, two on one of
+	// them (once the figures show it: each of nodes 1-3 serves at least
+	// half the mean); node 4 gets none, nor a hot replica, and the loads
+	// stay out of the band.
+	waitFor(t, time.Minute, func() error {
+		_, hotOn, holders := counts()
+		if hotOn[4] {
+			t.Fatalf("node 4 took a hot replica with load-based replica rebalancing off")
+		}
+		l, qps, mean, _ := loads()
+		if holders[1] == 0 || holders[2] == 0 || holders[3] == 0 || min(qps[0], qps[1], qps[2]) < mean/2 {
+			return errors.Newf("hot leases per node %v (loads %s)", holders, l)
+		}
+		return nil
+	})
+	if l, _, _, ok := loads(); ok {
+		t.Fatalf("loads %s within the band with the hot replicas on nodes 1-3 only", l)
+	} else {
+		t.Logf("leases alone: loads %s", l)
+	}
+	start := hlc.PhysicalNow()
+	setReplicasByLoad(true)
+	waitFor(t, time.Minute, func() error {
+		_, _, holders := counts()
+		l, _, _, ok := loads()
+		if holders[1] != 1 || holders[2] != 1 || holders[3] != 1 || holders[4] != 1 || !ok {
+			return errors.Newf("hot leases per node %v, loads %s", holders, l)
+		}
+		return nil
+	})
+	l, _, _, _ := loads()
+	replicas, _, _ := counts()
+	t.Logf("balanced by load %s after the setting went on: loads %s, replica counts %v", hlc.PhysicalNow().Sub(start), l, replicas)
+	for _, r := range ranges() {
+		if len(r.Voters) != 3 {
+			t.Fatalf("r%d has voters %v", r.RangeID, r.Voters)
+		}
 	}
 }

@@ -124,8 +124,12 @@ type Node struct {
 	// loadBasedLeases: rebalancing balances leases by load (the cluster
 	// setting kv.allocator.load_based_lease_rebalancing.enabled).
 	loadBasedLeases atomic.Bool
-	// lastLoadMove is when the replicate queue last moved a lease by load
-	// (its loop's own).
+	// loadBasedReplicas: it moves replicas by load too (the cluster
+	// setting kv.allocator.load_based_replica_rebalancing.enabled; only
+	// with loadBasedLeases, which the lease follows by).
+	loadBasedReplicas atomic.Bool
+	// lastLoadMove is when the replicate queue last moved a lease or a
+	// replica by load (its loop's own).
 	lastLoadMove time.Time
 	// timeUntilStoreDead is Config.TimeUntilStoreDead, or the cluster
 	// setting server.time_until_store_dead, in nanoseconds.
@@ -167,6 +171,7 @@ func Start(cfg Config) (*Node, error) {
 	n.initMu.requests = make(chan chan error, 1)
 	n.rebalancing.Store(!cfg.DisableRebalancing)
 	n.loadBasedLeases.Store(true)
+	n.loadBasedReplicas.Store(true)
 	n.timeUntilStoreDead.Store(int64(cfg.TimeUntilStoreDead))
 	var ident *serverpb.StoreIdent
 	empty, err := storeIsEmpty(cfg.StoreDir)

@@ -20,9 +20,9 @@ import (
 // replica counts, and lease counts or, under load, the stores' load
 // (requests per second), across the stores. Each replica change is a
 // joint-consensus change in the range layer (learner, snapshot,
-// promotion), an addition always before the removal it allows.
-//
-// Not yet: moving replicas (not only leases) by load.
+// promotion), an addition always before the removal it allows. Under
+// load, a replica moves too where a lease alone cannot even the load out
+// (the lease then follows it).
 
 // maxRebalancesPerPass bounds the balancing moves of replicas (and, apart,
 // of leases) a node makes per pass: the counts it balances by are read
@@ -51,9 +51,10 @@ func (n *Node) replicateOnce(ctx context.Context) {
 	zones := n.zones(ctx)
 	replicaMoves, leaseMoves := 0, 0
 	// A store's load is measured once per queue interval: after a lease
-	// moved by load, the figures show it only a period later, and moving
-	// more on the old ones would overshoot.
-	byLoad := n.loadBasedLeases.Load() && hlc.PhysicalNow().Sub(n.lastLoadMove) >= 2*n.store.QueueSettings().Interval
+	// or replica moved by load, the figures show it only a period later,
+	// and moving more on the old ones would overshoot.
+	leasesByLoad, replicasByLoad := n.loadBasedLeases.Load(), n.loadBasedReplicas.Load()
+	loadWait := hlc.PhysicalNow().Sub(n.lastLoadMove) < 2*n.store.QueueSettings().Interval
 	for _, r := range n.store.Replicas() {
 		if ctx.Err() != nil || n.draining.Load() {
 			return
@@ -80,7 +81,7 @@ func (n *Node) replicateOnce(ctx context.Context) {
 			act, ok = replicaAction{splitAt: key, reason: "zone boundary"}, true
 		} else {
 			rv := &rangeView{desc: desc, self: int32(n.nodeID), place: zones.ForKey(desc.StartKey).Placement(), stores: stores,
-				qps: r.QPS(), byLoad: byLoad}
+				qps: r.QPS(), leasesByLoad: leasesByLoad, replicasByLoad: replicasByLoad, loadWait: loadWait}
 			act, ok = allocate(rv, rebalance && replicaMoves < maxRebalancesPerPass && leaseMoves < maxRebalancesPerPass)
 		}
 		if !ok {
@@ -93,7 +94,7 @@ func (n *Node) replicateOnce(ctx context.Context) {
 			leaseMoves++
 		}
 		if act.byLoad {
-			n.lastLoadMove, byLoad = hlc.PhysicalNow(), false
+			n.lastLoadMove, loadWait = hlc.PhysicalNow(), true
 		}
 		if err := n.applyReplicaAction(ctx, r.RangeID(), desc.Generation, act); err != nil && ctx.Err() == nil {
 			n.cfg.Logger.Warn("replicate queue: change failed", "range", r.RangeID(), "reason", act.reason, "err", err.Error())

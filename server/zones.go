@@ -163,6 +163,7 @@ func (n *Node) applyClusterSettings(stored map[string]string) {
 	}
 	n.rebalancing.Store(boolSetting("kv.allocator.rebalancing.enabled", !n.cfg.DisableRebalancing))
 	n.loadBasedLeases.Store(boolSetting("kv.allocator.load_based_lease_rebalancing.enabled", true))
+	n.loadBasedReplicas.Store(boolSetting("kv.allocator.load_based_replica_rebalancing.enabled", true))
 	dead := n.cfg.TimeUntilStoreDead
 	if v, ok := stored["server.time_until_store_dead"]; ok {
 		if d, err := time.ParseDuration(v); err == nil && d > 0 {

@@ -60,6 +60,8 @@ var Settings = map[string]Setting{
 		Description: "move replicas and leases to balance their counts across stores"},
 	"kv.allocator.load_based_lease_rebalancing.enabled": {Name: "kv.allocator.load_based_lease_rebalancing.enabled", Type: SettingBool, Default: "true",
 		Description: "with rebalancing on, balance leases by the requests per second their stores serve (under load), not by their counts"},
+	"kv.allocator.load_based_replica_rebalancing.enabled": {Name: "kv.allocator.load_based_replica_rebalancing.enabled", Type: SettingBool, Default: "true",
+		Description: "with rebalancing and load-based lease rebalancing on, move replicas of hot ranges where leases alone cannot balance the requests per second their stores serve"},
 	"sql.stats.automatic_collection.enabled": {Name: "sql.stats.automatic_collection.enabled", Type: SettingBool, Default: "true",
 		Description: "refresh a table's planner statistics in the background once enough of its rows changed"},
 	"server.time_until_store_dead": {Name: "server.time_until_store_dead", Type: SettingDuration, Default: "5m0s",
