@@ -95,9 +95,9 @@ type evalCtx struct {
 	lease *rangepb.Lease
 	// writeClock is localClock's reading, once taken.
 	writeClock hlc.Timestamp
-	// absent, when set, is a span the batch's point writes go to that
-	// held nothing when it began (replica_eval_absent.go).
-	absent *absentSpan
+	// absent are spans the batch's point writes go to that held nothing
+	// when it began, in key order (replica_eval_absent.go).
+	absent []absentSpan
 }
 
 // endResolver releases the batch's intent resolver, before a request that

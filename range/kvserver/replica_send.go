@@ -130,7 +130,7 @@ func (r *Replica) evaluateSequenced(ctx context.Context, ba *rangepb.BatchReques
 	}
 	defer b.Close()
 	var ms kv.MVCCStats
-	if err := ec.noteAbsentSpan(rw, ba); err != nil {
+	if err := ec.noteAbsentSpans(rw, ba); err != nil {
 		return nil, nil, err
 	}
 	resp := &rangepb.BatchResponse{Timestamp: tsToProto(ts)}
