@@ -510,19 +510,8 @@ func (b schemaChanger) dropIndex(di *tree.DropIndex) error {
 				return insufficient("must be owner of index %s", name)
 			}
 			prefix := d.IndexPrefixOf(d.Indexes[i].ID)
-			for {
-				kvs, err := b.txn.Scan(b.ctx, prefix, catalog.PrefixEnd(prefix), 1000)
-				if err != nil {
-					return err
-				}
-				for _, kv := range kvs {
-					if err := b.txn.Del(b.ctx, kv.Key); err != nil {
-						return err
-					}
-				}
-				if len(kvs) < 1000 {
-					break
-				}
+			if _, err := b.txn.DelRange(b.ctx, prefix, catalog.PrefixEnd(prefix)); err != nil {
+				return err
 			}
 			d.Indexes = append(d.Indexes[:i], d.Indexes[i+1:]...)
 			if err := b.dropUnusedExprColumns(d); err != nil {

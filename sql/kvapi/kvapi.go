@@ -44,6 +44,9 @@ type Txn interface {
 	Del(ctx context.Context, key []byte) error
 	// DelMany deletes several keys at once.
 	DelMany(ctx context.Context, keys [][]byte) error
+	// DelRange deletes every key in [start, end) in one request per range
+	// and returns how many there were.
+	DelRange(ctx context.Context, start, end []byte) (int64, error)
 	Commit(ctx context.Context) error
 	// Rollback aborts the transaction; after Commit it does nothing.
 	Rollback(ctx context.Context) error

@@ -184,6 +184,18 @@ func (t *txn) DelMany(ctx context.Context, keys [][]byte) error {
 	return nil
 }
 
+// DelRange deletes the keys Scan finds in [start, end).
+func (t *txn) DelRange(ctx context.Context, start, end []byte) (int64, error) {
+	kvs, err := t.Scan(ctx, start, end, 0)
+	if err != nil {
+		return 0, err
+	}
+	for _, kv := range kvs {
+		t.writes[string(kv.Key)] = nil
+	}
+	return int64(len(kvs)), nil
+}
+
 func (t *txn) Del(ctx context.Context, key []byte) error {
 	if err := t.check(); err != nil {
 		return err

@@ -181,6 +181,11 @@ func (a *txnAdapter) DelMany(ctx context.Context, keys [][]byte) error {
 	return sqlError(a.t.DelMany(ctx, keys))
 }
 
+func (a *txnAdapter) DelRange(ctx context.Context, start, end []byte) (int64, error) {
+	n, err := a.t.DelRange(ctx, start, end)
+	return n, sqlError(err)
+}
+
 func (a *txnAdapter) Del(ctx context.Context, key []byte) error {
 	return sqlError(a.t.Del(ctx, key))
 }
