@@ -95,14 +95,39 @@ func (r *IntentResolver) Resolve(ms *MVCCStats, update LockUpdate) (bool, error)
 	return resolveIntent(r.rw, r.locks, r.versions, ms, update)
 }
 
+// resolveFound is Resolve of an intent whose lock record the caller read
+// (a range resolution's walk of the lock table): only its versions are
+// read. Its keys come in order, each once.
+func (r *IntentResolver) resolveFound(ms *MVCCStats, update LockUpdate, lock *LockRecord, lockSize int64) (bool, error) {
+	if err := checkKey(update.Span.Key); err != nil {
+		return false, err
+	}
+	if r.versions == nil {
+		it, err := r.rw.newPebbleIter(nil, nil)
+		if err != nil {
+			return false, err
+		}
+		r.locks, r.versions, r.seen = it, it, map[string]struct{}{}
+	}
+	return resolveLocked(r.rw, r.versions, ms, update, lock, lockSize)
+}
+
 func resolveIntent(rw ReadWriter, locks, it *pebble.Iterator, ms *MVCCStats, update LockUpdate) (bool, error) {
-	key := update.Span.Key
 	var arr [64]byte
 	buf := arr[:0]
-	lock, lockSize, err := readLock(locks, key, &buf)
+	lock, lockSize, err := readLock(locks, update.Span.Key, &buf)
 	if err != nil || lock == nil || lock.Txn.ID != update.Txn.ID {
 		return false, err
 	}
+	return resolveLocked(rw, it, ms, update, lock, lockSize)
+}
+
+// resolveLocked is resolveIntent once the key's lock record (lock, of
+// lockSize bytes with its key) is read.
+func resolveLocked(rw ReadWriter, it *pebble.Iterator, ms *MVCCStats, update LockUpdate, lock *LockRecord, lockSize int64) (bool, error) {
+	key := update.Span.Key
+	var arr [64]byte
+	buf := arr[:0]
 	// Read the provisional version and the newest committed one below it
 	// (the versions the stats of this change depend on).
 	st := writeState{lock: lock, lockSize: lockSize, marker: update.KeepMarker != nil && update.KeepMarker(key)}
@@ -235,8 +260,15 @@ func MVCCResolveIntentRange(rw ReadWriter, ms *MVCCStats, update LockUpdate, max
 	if err != nil {
 		return 0, nil, err
 	}
-	// Collect first: resolving writes to rw, under the iterator.
-	var keys [][]byte
+	// Collect first: resolving writes to rw, under the iterator. The lock
+	// records found are passed on, so that each intent's resolution does
+	// not seek its lock again.
+	type found struct {
+		key  []byte
+		lock *LockRecord
+		size int64
+	}
+	var keys []found
 	var resume *Span
 	for valid := it.First(); valid; valid = it.Next() {
 		lk, err := DecodeMVCCKey(it.Key())
@@ -269,7 +301,7 @@ func MVCCResolveIntentRange(rw ReadWriter, ms *MVCCStats, update LockUpdate, max
 			resume = &Span{Key: append([]byte{}, key...), EndKey: update.Span.EndKey}
 			break
 		}
-		keys = append(keys, append([]byte{}, key...))
+		keys = append(keys, found{key: append([]byte{}, key...), lock: rec, size: int64(len(it.Key()) + len(v))})
 	}
 	err = it.Error()
 	rw.releasePebbleIter(it)
@@ -281,8 +313,8 @@ func MVCCResolveIntentRange(rw ReadWriter, ms *MVCCStats, update LockUpdate, max
 	defer r.Close()
 	for _, k := range keys {
 		u := update
-		u.Span = Span{Key: k}
-		ok, err := r.Resolve(ms, u)
+		u.Span = Span{Key: k.key}
+		ok, err := r.resolveFound(ms, u, k.lock, k.size)
 		if err != nil {
 			return n, nil, err
 		}
