@@ -45,7 +45,13 @@ func sqlConnect(t *testing.T, n *Node) *pgx.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := pgx.Connect(ctx, "postgres://root@"+n.SQLAddr()+"/defaultdb?sslmode=disable")
+	cfg, err := pgx.ParseConfig("postgres://root@" + n.SQLAddr() + "/defaultdb?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// For the logic files' exec notices.
+	cfg.OnNotice = sqltest.RecordNotices
+	c, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

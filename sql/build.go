@@ -64,9 +64,9 @@ type builder struct {
 	// record, when set, notes what a plan kept for later executions
 	// depends on (plan_cache.go).
 	record *planRecord
-	// deps, when set, collects the IDs of the relations the query reads
+	// deps, when set, collects the relations and columns the query reads
 	// (CREATE VIEW records them); shared with subqueries' builders.
-	deps map[uint32]bool
+	deps *viewDeps
 	// priv collects the privileges the query needs (nil: none are
 	// checked); privAs is the role its relations are read as, a view's
 	// owner inside the view (0: the statement's role). See
@@ -226,11 +226,13 @@ func (b *builder) resolveNames(expr tree.Expr, sc *scope) (tree.Expr, error) {
 							return false, nil, lateralRefError(c.table)
 						}
 						b.noteOuter(oi)
+						b.deps.noteColumn(b.outer.cols[oi])
 						return false, tree.NewTypedOrdinalReference(sem.OuterBase+oi, b.outer.cols[oi].typ), nil
 					}
 				}
 				return false, nil, err
 			}
+			b.deps.noteColumn(sc.cols[i])
 			return false, tree.NewTypedOrdinalReference(i, sc.cols[i].typ), nil
 		case *tree.IndirectionExpr:
 			slice, err := sem.ArraySlice(n)
@@ -634,7 +636,7 @@ func (b *builder) table(expr tree.TableExpr) (*catalog.TableDescriptor, *scope, 
 		b.record.tables = append(b.record.tables, recordedTable{name: *tn, id: desc.ID})
 	}
 	if b.deps != nil {
-		b.deps[desc.ID] = true
+		b.deps.rels[desc.ID] = true
 		// A view keeps the relation it resolved now, whatever the
 		// search path when it is used: its stored query names the schema.
 		if !tn.ExplicitSchema {

@@ -390,6 +390,7 @@ func (b *builder) rewriteGrouped(expr tree.Expr, g *aggBuilder) (tree.Expr, erro
 							return false, nil, lateralRefError(c.table)
 						}
 						b.noteOuter(oi)
+						b.deps.noteColumn(b.outer.cols[oi])
 						return false, tree.NewTypedOrdinalReference(sem.OuterBase+oi, b.outer.cols[oi].typ), nil
 					}
 				}
@@ -668,6 +669,7 @@ func (b *builder) buildSelectClause(s *tree.SelectClause, orderBy tree.OrderBy, 
 			}
 			for _, j := range order {
 				c := renderScope.cols[j]
+				b.deps.noteColumn(c)
 				rn.exprs = append(rn.exprs, tree.NewTypedOrdinalReference(j, c.typ))
 				rn.cols = append(rn.cols, c)
 			}

@@ -2,7 +2,6 @@ package sql
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/idxtype"
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
@@ -601,7 +600,7 @@ func (b schemaChanger) createView(cv *tree.CreateView) error {
 			return pgerror.Newf("42P07", "relation %q already exists", name)
 		}
 	}
-	b.deps = map[uint32]bool{}
+	b.deps = newViewDeps()
 	p, err := b.buildSelect(cv.AsSource)
 	deps := b.deps
 	b.deps = nil
@@ -613,10 +612,9 @@ func (b schemaChanger) createView(cv *tree.CreateView) error {
 		return pgerror.New("42601", "CREATE VIEW specifies more column names than columns")
 	}
 	d := &catalog.TableDescriptor{Name: name, ParentID: key.DB, Schema: key.Schema, ViewQuery: tree.AsStringWithFlags(cv.AsSource, tree.FmtParsable)}
-	for id := range deps {
-		d.DependsOn = append(d.DependsOn, id)
+	if err := deps.record(b, d); err != nil {
+		return err
 	}
-	slices.Sort(d.DependsOn)
 	for i, c := range cols {
 		n := c.name
 		if i < len(cv.ColumnNames) {

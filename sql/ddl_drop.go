@@ -3,6 +3,7 @@ package sql
 import (
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
@@ -60,115 +61,301 @@ func (b schemaChanger) dropRelations(names tree.TableNames, kind string, ifExist
 
 // dropCascading drops the relations roots and, with cascade, what
 // depends on them (views, foreign keys, column defaults drawing from a
-// sequence), with a NOTICE for each; without cascade such dependents fail
-// the statement (2BP01).
+// sequence), with PostgreSQL's NOTICE naming them (one in the NOTICE,
+// more in its DETAIL); without cascade such dependents fail the statement
+// (2BP01, listing them).
 func (b schemaChanger) dropCascading(res *result, roots []*catalog.TableDescriptor, cascade bool) error {
-	all, err := catalog.ListTables(b.ctx, b.txn, b.names.db.ID)
+	plan, err := b.planDrop(roots, nil)
 	if err != nil {
 		return err
+	}
+	if len(plan.reached) > 0 && !cascade {
+		msg := "cannot drop desired object(s) because other objects depend on them"
+		if len(roots) == 1 {
+			msg = fmt.Sprintf("cannot drop %s because other objects depend on it", plan.rootNames[0])
+		}
+		var lines []string
+		for _, o := range plan.reached {
+			lines = append(lines, o.name+" depends on "+o.by)
+		}
+		return pgerror.WithHint(pgerror.WithDetail(pgerror.New("2BP01", msg), dependentsDetail(lines)),
+			"Use DROP ... CASCADE to drop the dependent objects too.")
+	}
+	var lines []string
+	for _, o := range plan.reached {
+		lines = append(lines, "drop cascades to "+o.name)
+	}
+	if n := cascadeNotice(lines); n != nil {
+		res.notices = append(res.notices, *n)
+	}
+	return plan.apply(b)
+}
+
+// maxReportedDeps is how many dependents PostgreSQL names to the client.
+const maxReportedDeps = 100
+
+// dependentsDetail is the DETAIL listing dependents, as PostgreSQL cuts
+// it after maxReportedDeps lines.
+func dependentsDetail(lines []string) string {
+	if len(lines) <= maxReportedDeps {
+		return strings.Join(lines, "\n")
+	}
+	more := len(lines) - maxReportedDeps
+	s := strings.Join(lines[:maxReportedDeps], "\n")
+	if more == 1 {
+		return s + "\nand 1 other object (see server log for list)"
+	}
+	return s + fmt.Sprintf("\nand %d other objects (see server log for list)", more)
+}
+
+// cascadeNotice is DROP ... CASCADE's NOTICE for lines ("drop cascades
+// to ..."): the one line, or their count with the lines in its DETAIL;
+// nil for none.
+func cascadeNotice(lines []string) *notice {
+	switch len(lines) {
+	case 0:
+		return nil
+	case 1:
+		return &notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion, lines[0], ""}
+	}
+	return &notice{sev: pgerror.SeverityNotice, code: pgerror.CodeSuccessfulCompletion,
+		msg: fmt.Sprintf("drop cascades to %d other objects", len(lines)), detail: dependentsDetail(lines)}
+}
+
+// dropObject is something a DROP of relations reaches: a relation, a
+// foreign key of a table that stays, or a column default that draws from
+// a dropped sequence.
+type dropObject struct {
+	// id tells objects apart; key stands for PostgreSQL's OID, the order
+	// the objects were made in.
+	id  string
+	key uint32
+	rel *catalog.TableDescriptor
+	// schema, typ and fn: a schema DROP SCHEMA names, or one of its
+	// types or functions (overload ovID).
+	schema *schemaDrop
+	typ    *catalog.TypeDescriptor
+	fn     *catalog.FunctionDescriptor
+	ovID   uint32
+	fk     *fkDrop
+	def    *defaultDrop
+	name   string // "view v", "constraint c on table t", ...
+	by     string // the object it was reached from (RESTRICT's "depends on")
+	// silent: reached through an automatic dependency (a table's owned
+	// sequence), dropped without being named.
+	silent bool
+}
+
+type fkDrop struct {
+	child *catalog.TableDescriptor
+	name  string
+	from  uint32
+}
+
+type defaultDrop struct {
+	table *catalog.TableDescriptor
+	col   int
+}
+
+// schemaDrop is a schema DROP SCHEMA drops, with what is in it.
+type schemaDrop struct {
+	name  string
+	rels  []*catalog.TableDescriptor
+	types []*catalog.TypeDescriptor
+	fns   []*catalog.FunctionDescriptor
+}
+
+// dropPlan is what dropping some relations (or schemas) drops.
+type dropPlan struct {
+	rootNames []string
+	// reached are the objects beyond the roots, in PostgreSQL's order
+	// of report, the silent ones left out.
+	reached []*dropObject
+	// rels are the relations to drop, dependents before what they
+	// depend on; fks and defaults what goes from tables that stay.
+	rels     []*catalog.TableDescriptor
+	dropping map[uint32]*catalog.TableDescriptor
+	fks      []*fkDrop
+	defaults []*defaultDrop
+}
+
+// planDrop finds what dropping roots reaches, as PostgreSQL's
+// findDependentObjects does: depth first, each object's dependents
+// visited newest first and before it, an object reached twice kept where
+// it was reached first; the report is that order reversed.
+func (b schemaChanger) planDrop(roots []*catalog.TableDescriptor, schemas []*schemaDrop) (*dropPlan, error) {
+	all, err := catalog.ListTables(b.ctx, b.txn, b.names.db.ID)
+	if err != nil {
+		return nil, err
 	}
 	byID := map[uint32]*catalog.TableDescriptor{}
 	for _, d := range all {
 		byID[d.ID] = d
 	}
-	dropping := map[uint32]*catalog.TableDescriptor{}
-	var order []*catalog.TableDescriptor
+	plan := &dropPlan{dropping: map[uint32]*catalog.TableDescriptor{}}
+	relName := func(d *catalog.TableDescriptor) string { return relKind(d) + " " + b.names.display(d) }
+	visited := map[string]bool{}
+	var rootObjs []*dropObject
 	for _, r := range roots {
 		d := byID[r.ID]
 		if d == nil {
 			d = r
 		}
-		if dropping[d.ID] == nil {
-			dropping[d.ID] = d
-			order = append(order, d)
-		}
-	}
-	// What depends on what is dropped: views (all the way down) and
-	// foreign keys of the tables that stay.
-	type fkDrop struct {
-		child *catalog.TableDescriptor
-		name  string
-		from  uint32
-	}
-	var fks []fkDrop
-	var depends []string // "view v depends on table t", for RESTRICT's error
-	for i := 0; i < len(order); i++ {
-		d := order[i]
-		for _, v := range all {
-			if dropping[v.ID] == nil && slices.Contains(v.DependsOn, d.ID) {
-				depends = append(depends, fmt.Sprintf("%s %s depends on %s %s", relKind(v), v.Name, relKind(d), d.Name))
-				if cascade {
-					dropping[v.ID] = v
-					order = append(order, v)
-					res.notices = append(res.notices, notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion, "drop cascades to view " + b.names.display(v), ""})
-				}
-			}
-		}
-	}
-	// Column defaults that draw from a sequence dropped (its owner's
-	// included, unless the owner goes too).
-	type defaultDrop struct {
-		table *catalog.TableDescriptor
-		col   int
-	}
-	var defaults []defaultDrop
-	for _, d := range order {
-		if d.Sequence == nil {
+		id := fmt.Sprint("rel ", d.ID)
+		if visited[id] {
 			continue
 		}
-		for _, t := range all {
-			if dropping[t.ID] != nil || t.ViewQuery != "" || t.Sequence != nil {
-				continue
-			}
-			for i, c := range t.Columns {
-				if strings.Contains(c.Default, "nextval('"+d.Name+"'") || strings.Contains(c.Default, "nextval('"+d.Schema+"."+d.Name+"'") {
-					depends = append(depends, fmt.Sprintf("default value for column %s of table %s depends on sequence %s", c.Name, t.Name, d.Name))
-					defaults = append(defaults, defaultDrop{t, i})
-					res.notices = append(res.notices, notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion,
-						fmt.Sprintf("drop cascades to default value for column %s of table %s", c.Name, b.names.display(t)), ""})
+		visited[id] = true
+		plan.dropping[d.ID] = d
+		plan.rootNames = append(plan.rootNames, relName(d))
+		rootObjs = append(rootObjs, &dropObject{id: id, key: d.ID, rel: d, name: relName(d)})
+	}
+	for _, sc := range schemas {
+		id := "schema " + sc.name
+		visited[id] = true
+		plan.rootNames = append(plan.rootNames, "schema "+sc.name)
+		rootObjs = append(rootObjs, &dropObject{id: id, schema: sc, name: "schema " + sc.name})
+	}
+	// ownerDropped: a sequence owned by a table in a schema dropped,
+	// which goes with the table silently.
+	ownerDropped := func(s *catalog.TableDescriptor) bool {
+		if s.Sequence == nil || s.Sequence.OwnedByTable == 0 {
+			return false
+		}
+		for _, sc := range schemas {
+			for _, r := range sc.rels {
+				if r.ID == s.Sequence.OwnedByTable {
+					return true
 				}
 			}
 		}
+		return false
 	}
-	for _, d := range order {
-		for _, in := range d.InboundFKs {
-			if in.Table == d.ID || dropping[in.Table] != nil {
+	// dependents are the objects that depend on o, not yet reached.
+	dependents := func(o *dropObject) ([]*dropObject, error) {
+		var out []*dropObject
+		if sc := o.schema; sc != nil {
+			for _, r := range sc.rels {
+				if !ownerDropped(r) {
+					out = append(out, &dropObject{id: fmt.Sprint("rel ", r.ID), key: r.ID, rel: r, name: relName(r)})
+				}
+			}
+			for _, t := range sc.types {
+				out = append(out, &dropObject{id: fmt.Sprint("type ", t.ID), key: t.ID, typ: t, name: "type " + b.typeDescription(t)})
+			}
+			for _, f := range sc.fns {
+				for i := range f.Overloads {
+					ov := &f.Overloads[i]
+					out = append(out, &dropObject{id: fmt.Sprint("fn ", ov.ID), key: ov.ID, fn: f, ovID: ov.ID, name: "function " + b.functionDescription(f, ov)})
+				}
+			}
+			sort.SliceStable(out, func(i, j int) bool { return out[i].key > out[j].key })
+			return out, nil
+		}
+		d := o.rel
+		if d == nil {
+			return nil, nil // a foreign key, default, type or function: nothing here depends on it
+		}
+		for _, v := range all {
+			if slices.Contains(v.DependsOn, d.ID) {
+				out = append(out, &dropObject{id: fmt.Sprint("rel ", v.ID), key: v.ID, rel: v, name: relName(v)})
+			}
+		}
+		if d.Sequence != nil {
+			for _, t := range all {
+				if !t.IsTable() || plan.dropping[t.ID] != nil {
+					continue
+				}
+				for i := range t.Columns {
+					if t.Columns[i].UsesSequence(d) {
+						// A default is made with its table (or later, by
+						// ALTER: then its key is early).
+						out = append(out, &dropObject{id: fmt.Sprint("default ", t.ID, " ", i), key: t.ID, def: &defaultDrop{t, i},
+							name: fmt.Sprintf("default value for column %s of table %s", t.Columns[i].Name, b.names.display(t))})
+					}
+				}
+			}
+		}
+		if d.IsTable() {
+			for _, in := range d.InboundFKs {
+				if in.Table == d.ID || plan.dropping[in.Table] != nil {
+					continue
+				}
+				child := byID[in.Table]
+				if child == nil {
+					continue
+				}
+				out = append(out, &dropObject{id: fmt.Sprint("fk ", child.ID, " ", in.Name), key: child.ID, fk: &fkDrop{child: child, name: in.Name, from: d.ID},
+					name: fmt.Sprintf("constraint %s on table %s", in.Name, b.names.display(child))})
+			}
+			for _, s := range all {
+				if s.Sequence != nil && s.Sequence.OwnedByTable == d.ID {
+					out = append(out, &dropObject{id: fmt.Sprint("rel ", s.ID), key: s.ID, rel: s, name: relName(s), silent: true})
+				}
+			}
+		}
+		sort.SliceStable(out, func(i, j int) bool { return out[i].key > out[j].key })
+		return out, nil
+	}
+	var order []*dropObject // deletion order
+	var visit func(o *dropObject) error
+	visit = func(o *dropObject) error {
+		deps, err := dependents(o)
+		if err != nil {
+			return err
+		}
+		for _, dep := range deps {
+			if visited[dep.id] {
 				continue
 			}
-			child, err := catalog.GetTableByID(b.ctx, b.txn, in.Table)
-			if err != nil {
+			visited[dep.id] = true
+			dep.by = o.name
+			if dep.rel != nil && !dep.silent {
+				plan.dropping[dep.rel.ID] = dep.rel
+			}
+			if err := visit(dep); err != nil {
 				return err
 			}
-			if child == nil {
-				continue
-			}
-			depends = append(depends, fmt.Sprintf("constraint %s on table %s depends on table %s", in.Name, child.Name, d.Name))
-			fks = append(fks, fkDrop{child: child, name: in.Name, from: d.ID})
-			res.notices = append(res.notices, notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion,
-				fmt.Sprintf("drop cascades to constraint %s on table %s", in.Name, b.names.display(child)), ""})
+		}
+		order = append(order, o)
+		return nil
+	}
+	for _, o := range rootObjs {
+		if err := visit(o); err != nil {
+			return nil, err
 		}
 	}
-	if !cascade && len(depends) > 0 {
-		first := order[0]
-		for _, d := range order {
-			if strings.HasSuffix(depends[0], relKind(d)+" "+d.Name) {
-				first = d
-				break
-			}
+	for i := len(order) - 1; i >= 0; i-- {
+		o := order[i]
+		switch {
+		case o.def != nil:
+			plan.defaults = append(plan.defaults, o.def)
+		case o.fk != nil:
+			plan.fks = append(plan.fks, o.fk)
 		}
-		return pgerror.WithHint(pgerror.WithDetail(
-			pgerror.Newf("2BP01", "cannot drop %s %s because other objects depend on it", relKind(first), first.Name),
-			strings.Join(depends, "\n")),
-			"Use DROP ... CASCADE to drop the dependent objects too.")
+		if o.silent || slices.Contains(rootObjs, o) {
+			continue
+		}
+		plan.reached = append(plan.reached, o)
 	}
-	for _, dd := range defaults {
+	for _, o := range order {
+		if o.rel != nil && !o.silent {
+			plan.rels = append(plan.rels, o.rel)
+		}
+	}
+	return plan, nil
+}
+
+// apply drops what plan reached.
+func (plan *dropPlan) apply(b schemaChanger) error {
+	for _, dd := range plan.defaults {
 		dd.table.Columns[dd.col].Default = ""
 		if err := catalog.PutDescriptor(b.ctx, b.txn, dd.table); err != nil {
 			return err
 		}
 	}
 	// The dependent foreign keys go from their tables, which stay.
-	for _, fk := range fks {
+	for _, fk := range plan.fks {
 		kept := fk.child.ForeignKeys[:0]
 		for _, f := range fk.child.ForeignKeys {
 			if !(f.RefTable == fk.from && f.Name == fk.name) {
@@ -180,9 +367,9 @@ func (b schemaChanger) dropCascading(res *result, roots []*catalog.TableDescript
 			return err
 		}
 	}
-	for _, d := range order {
+	for _, d := range plan.rels {
 		if relKind(d) == "table" {
-			if err := b.unlinkOutboundFKs(d, dropping); err != nil {
+			if err := b.unlinkOutboundFKs(d, plan.dropping); err != nil {
 				return err
 			}
 		}
@@ -210,4 +397,13 @@ func (b schemaChanger) unlinkOutboundFKs(d *catalog.TableDescriptor, dropping ma
 		}
 	}
 	return nil
+}
+
+// typeDescription is how PostgreSQL names a type in dependency messages:
+// qualified by its schema unless that schema is on the search path.
+func (b schemaChanger) typeDescription(t *catalog.TypeDescriptor) string {
+	if slices.Contains(b.names.path, t.Schema) {
+		return t.Name
+	}
+	return t.Schema + "." + t.Name
 }

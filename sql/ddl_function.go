@@ -2,6 +2,7 @@ package sql
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
@@ -267,4 +268,20 @@ func (b schemaChanger) checkFunctionOwner(d *catalog.FunctionDescriptor, ov *cat
 		return b.priv.deny(insufficient("must be owner of function %s", functionSignature(d, ov)))
 	}
 	return nil
+}
+
+// functionDescription is how PostgreSQL names a function in dependency
+// messages (getObjectDescription): qualified by its schema unless that
+// schema is on the search path, its argument types separated by bare
+// commas.
+func (b schemaChanger) functionDescription(d *catalog.FunctionDescriptor, ov *catalog.FunctionOverload) string {
+	ts := make([]string, len(ov.Params))
+	for i, p := range ov.Params {
+		ts[i] = typeTextName(p.Type)
+	}
+	name := d.Name
+	if !slices.Contains(b.names.path, d.Schema) {
+		name = d.Schema + "." + name
+	}
+	return fmt.Sprintf("%s(%s)", name, strings.Join(ts, ","))
 }

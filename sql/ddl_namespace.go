@@ -3,7 +3,6 @@ package sql
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
@@ -324,104 +323,55 @@ func (s *session) dropSchemas(ctx context.Context, txn kvapi.Txn, b *builder, st
 			}
 		}
 	}
-	// The schemas' functions: refused without CASCADE, else dropped,
-	// each named in the NOTICE.
-	var funcLines []string
-	for _, d := range dropFuncs {
-		for i := range d.Overloads {
-			funcLines = append(funcLines, fmt.Sprintf("function %s.%s", d.Schema, functionSignature(d, &d.Overloads[i])))
-		}
-	}
-	if len(funcLines) > 0 && !cascade {
-		var lines []string
-		for _, l := range funcLines {
-			lines = append(lines, l+" depends on schema "+dropFuncs[0].Schema)
-		}
-		return nil, pgerror.WithHint(pgerror.WithDetail(
-			pgerror.Newf("2BP01", "cannot drop schema %s because other objects depend on it", dropFuncs[0].Schema),
-			strings.Join(lines, "\n")),
-			"Use DROP ... CASCADE to drop the dependent objects too.")
-	}
-	if len(dropTypes) > 0 && !cascade {
-		var lines []string
-		for _, d := range dropTypes {
-			lines = append(lines, fmt.Sprintf("type %s.%s depends on schema %s", d.Schema, d.Name, d.Schema))
-		}
+	// What the schemas hold, and what depends on that, as PostgreSQL
+	// finds and names it: refused without CASCADE (2BP01, listing it),
+	// else dropped, named in the NOTICE.
+	var scs []*schemaDrop
+	for _, sc := range drop {
+		sd := &schemaDrop{name: sc.Name}
 		for _, d := range roots {
-			lines = append(lines, fmt.Sprintf("%s %s.%s depends on schema %s", relKind(d), d.Schema, d.Name, d.Schema))
-		}
-		return nil, pgerror.WithHint(pgerror.WithDetail(
-			pgerror.Newf("2BP01", "cannot drop schema %s because other objects depend on it", dropTypes[0].Schema),
-			strings.Join(lines, "\n")),
-			"Use DROP ... CASCADE to drop the dependent objects too.")
-	}
-	if len(roots) > 0 || len(dropTypes) > 0 || len(funcLines) > 0 {
-		if !cascade {
-			var lines []string
-			for _, d := range roots {
-				lines = append(lines, fmt.Sprintf("%s %s.%s depends on schema %s", relKind(d), d.Schema, d.Name, d.Schema))
-			}
-			return nil, pgerror.WithHint(pgerror.WithDetail(
-				pgerror.Newf("2BP01", "cannot drop schema %s because other objects depend on it", roots[0].Schema),
-				strings.Join(lines, "\n")),
-				"Use DROP ... CASCADE to drop the dependent objects too.")
-		}
-		// PostgreSQL names each object the drop reaches: one in the
-		// NOTICE itself, more in its DETAIL; the schemas' own first,
-		// then what depends on them from outside.
-		var lines, views []string
-		inSchemas := map[string]bool{}
-		// The schemas' relations and types in the order they were made
-		// (their IDs come from one counter), as PostgreSQL lists them.
-		type made struct {
-			id   uint32
-			line string
-		}
-		var own []made
-		for _, d := range roots {
-			inSchemas[relKind(d)+" "+s.names.display(d)] = true
-			line := fmt.Sprintf("drop cascades to %s %s", relKind(d), s.names.display(d))
-			switch {
-			case d.Sequence != nil && d.Sequence.OwnedByTable != 0:
-				// Goes with its table, unnamed.
-			case d.ViewQuery != "":
-				views = append(views, line) // after what they depend on
-			default:
-				own = append(own, made{d.ID, line})
+			if d.Schema == sc.Name {
+				sd.rels = append(sd.rels, d)
 			}
 		}
 		for _, d := range dropTypes {
-			own = append(own, made{d.ID, fmt.Sprintf("drop cascades to type %s.%s", d.Schema, d.Name)})
+			if d.Schema == sc.Name {
+				sd.types = append(sd.types, d)
+			}
 		}
 		for _, d := range dropFuncs {
-			for i := range d.Overloads {
-				own = append(own, made{d.Overloads[i].ID, fmt.Sprintf("drop cascades to function %s.%s", d.Schema, functionSignature(d, &d.Overloads[i]))})
+			if d.Schema == sc.Name {
+				sd.fns = append(sd.fns, d)
 			}
 		}
-		sort.SliceStable(own, func(i, j int) bool { return own[i].id < own[j].id })
-		for _, m := range own {
-			lines = append(lines, m.line)
+		scs = append(scs, sd)
+	}
+	sc := schemaChanger{b}
+	plan, err := sc.planDrop(nil, scs)
+	if err != nil {
+		return nil, err
+	}
+	if len(plan.reached) > 0 && !cascade {
+		msg := "cannot drop desired object(s) because other objects depend on them"
+		if len(scs) == 1 {
+			msg = fmt.Sprintf("cannot drop schema %s because other objects depend on it", scs[0].name)
 		}
-		var deps result
-		if err := (schemaChanger{b}).dropCascading(&deps, roots, true); err != nil {
-			return nil, err
+		var lines []string
+		for _, o := range plan.reached {
+			lines = append(lines, o.name+" depends on "+o.by)
 		}
-		for _, n := range deps.notices {
-			switch what := strings.TrimPrefix(n.msg, "drop cascades to "); {
-			case inSchemas[what]:
-			case strings.HasPrefix(what, "view "):
-				views = append(views, n.msg)
-			default:
-				lines = append(lines, n.msg)
-			}
-		}
-		lines = append(lines, views...)
-		if len(lines) == 1 {
-			res.notices = append(res.notices, notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion, lines[0], ""})
-		} else if len(lines) > 1 {
-			res.notices = append(res.notices, notice{sev: pgerror.SeverityNotice, code: pgerror.CodeSuccessfulCompletion,
-				msg: fmt.Sprintf("drop cascades to %d other objects", len(lines)), detail: strings.Join(lines, "\n")})
-		}
+		return nil, pgerror.WithHint(pgerror.WithDetail(pgerror.New("2BP01", msg), dependentsDetail(lines)),
+			"Use DROP ... CASCADE to drop the dependent objects too.")
+	}
+	var lines []string
+	for _, o := range plan.reached {
+		lines = append(lines, "drop cascades to "+o.name)
+	}
+	if n := cascadeNotice(lines); n != nil {
+		res.notices = append(res.notices, *n)
+	}
+	if err := plan.apply(sc); err != nil {
+		return nil, err
 	}
 	// The schemas' types go after their relations (which may use them).
 	for _, d := range dropTypes {

@@ -2,6 +2,7 @@ package sql
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -239,50 +240,74 @@ func (b schemaChanger) dropTypes(dt *tree.DropType) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
+	fns, err := catalog.ListFunctions(b.ctx, b.txn, b.names.db.ID)
+	if err != nil {
+		return nil, err
+	}
 	for _, d := range drop {
 		var depends []string
+		// What uses the type: columns, and functions (by an argument or
+		// their result), each with its key standing for PostgreSQL's OID.
 		type use struct {
-			tab *catalog.TableDescriptor
-			col string
-			ord int
+			key  uint32
+			tab  *catalog.TableDescriptor
+			col  string
+			ord  int
+			fn   *catalog.FunctionDescriptor
+			ovID uint32
+			name string
 		}
 		var uses []use
 		for _, tab := range tables {
 			for i, c := range tab.Columns {
 				if c.Enum != nil && c.Enum.TypeID == d.ID {
-					uses = append(uses, use{tab, c.Name, i})
+					uses = append(uses, use{key: tab.ID, tab: tab, col: c.Name, ord: i,
+						name: fmt.Sprintf("column %s of table %s", c.Name, b.names.display(tab))})
 				}
 			}
 		}
-		// PostgreSQL's order: the tables as they were made, each one's
-		// columns last first.
+		for _, f := range fns {
+			for i := range f.Overloads {
+				if ov := &f.Overloads[i]; functionUsesType(ov, f.Schema, d) {
+					uses = append(uses, use{key: ov.ID, fn: f, ovID: ov.ID, name: "function " + b.functionDescription(f, ov)})
+				}
+			}
+		}
+		// PostgreSQL's order: as they were made, a table's columns last
+		// first.
 		sort.Slice(uses, func(i, j int) bool {
-			if uses[i].tab.ID != uses[j].tab.ID {
-				return uses[i].tab.ID < uses[j].tab.ID
+			if uses[i].key != uses[j].key {
+				return uses[i].key < uses[j].key
 			}
 			return uses[i].ord > uses[j].ord
 		})
 		for _, u := range uses {
-			depends = append(depends, fmt.Sprintf("column %s of table %s depends on type %s", u.col, u.tab.Name, d.Name))
+			depends = append(depends, u.name+" depends on type "+d.Name)
 		}
 		if len(depends) > 0 && !cascade {
-			return nil, pgerror.WithHint(pgerror.WithDetail(
-				pgerror.Newf("2BP01", "cannot drop type %s because other objects depend on it", d.Name),
-				strings.Join(depends, "\n")),
+			msg := fmt.Sprintf("cannot drop type %s because other objects depend on it", d.Name)
+			if len(drop) > 1 {
+				msg = "cannot drop desired object(s) because other objects depend on them"
+			}
+			return nil, pgerror.WithHint(pgerror.WithDetail(pgerror.New("2BP01", msg), dependentsDetail(depends)),
 				"Use DROP ... CASCADE to drop the dependent objects too.")
 		}
 		var lines []string
 		for _, u := range uses {
-			lines = append(lines, fmt.Sprintf("drop cascades to column %s of table %s", u.col, b.names.display(u.tab)))
+			lines = append(lines, "drop cascades to "+u.name)
 		}
-		// PostgreSQL names one dependent in the NOTICE, more in its DETAIL.
-		if len(lines) == 1 {
-			res.notices = append(res.notices, notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion, lines[0], ""})
-		} else if len(lines) > 1 {
-			res.notices = append(res.notices, notice{sev: pgerror.SeverityNotice, code: pgerror.CodeSuccessfulCompletion,
-				msg: fmt.Sprintf("drop cascades to %d other objects", len(lines)), detail: strings.Join(lines, "\n")})
+		if n := cascadeNotice(lines); n != nil {
+			res.notices = append(res.notices, *n)
 		}
 		for _, u := range uses {
+			if u.fn != nil {
+				f := u.fn
+				f.Overloads = slices.DeleteFunc(f.Overloads, func(ov catalog.FunctionOverload) bool { return ov.ID == u.ovID })
+				if err := catalog.PutFunction(b.ctx, b.txn, f); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			if err := b.dropColumn(u.tab, &tree.AlterTableDropColumn{Column: tree.Name(u.col)}); err != nil {
 				return nil, err
 			}
@@ -295,4 +320,29 @@ func (b schemaChanger) dropTypes(dt *tree.DropType) (*result, error) {
 		}
 	}
 	return res, nil
+}
+
+// functionUsesType reports whether overload ov (of a function in
+// schema) takes or returns type d or an array of it. Its types are kept
+// as SQL text: an unqualified name is d's when d is in schema or public,
+// as the function's search path found it.
+func functionUsesType(ov *catalog.FunctionOverload, schema string, d *catalog.TypeDescriptor) bool {
+	texts := []string{ov.Returns}
+	for _, p := range append(append([]catalog.FunctionParam{}, ov.Params...), ov.Columns...) {
+		texts = append(texts, p.Type)
+	}
+	for _, s := range texts {
+		s = strings.TrimSuffix(strings.TrimSpace(s), "[]")
+		name, sch := s, ""
+		if i := strings.LastIndexByte(s, '.'); i >= 0 {
+			sch, name = strings.Trim(s[:i], `"`), s[i+1:]
+		}
+		if strings.Trim(name, `"`) != d.Name {
+			continue
+		}
+		if sch == d.Schema || sch == "" && (d.Schema == schema || d.Schema == catalog.PublicSchema) {
+			return true
+		}
+	}
+	return false
 }

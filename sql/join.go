@@ -205,10 +205,14 @@ func (b *builder) buildTableExpr(te tree.TableExpr) (planNode, *scope, []*fromIt
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		// The view's own column names.
+		// The view's own column names. Its columns are the view's, as
+		// PostgreSQL's RowDescription and a view over it see them.
 		for i := range vsc.cols {
 			if i < len(desc.Columns) && len(alias.Cols) == 0 {
 				vsc.cols[i].name = desc.Columns[i].Name
+			}
+			if i < len(desc.Columns) {
+				vsc.cols[i].tableID, vsc.cols[i].attr = desc.ID, uint16(i+1)
 			}
 		}
 		return p, vsc, items, nil
@@ -408,6 +412,8 @@ func (b *builder) usingCond(kind joinKind, lsc, rsc *scope, cols []resultColumn,
 		if err != nil {
 			return nil, nil, err
 		}
+		b.deps.noteColumn(lsc.cols[li])
+		b.deps.noteColumn(rsc.cols[ri])
 		eq := tree.NewTypedComparisonExpr(treecmp.MakeComparisonOperator(treecmp.EQ),
 			tree.NewTypedOrdinalReference(li, lsc.cols[li].typ), tree.NewTypedOrdinalReference(len(lsc.cols)+ri, rsc.cols[ri].typ))
 		first := []int{0, k}

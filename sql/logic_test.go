@@ -45,7 +45,12 @@ func serveSQL(t testing.TB, ex *sql.Executor) (*pgx.Conn, string) {
 	url := "postgres://test@" + ln.Addr().String() + "/defaultdb?sslmode=disable"
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := pgx.Connect(ctx, url)
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.OnNotice = sqltest.RecordNotices
+	c, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +95,7 @@ func TestLogicAgainstPostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg.Database = db
+		cfg.OnNotice = sqltest.RecordNotices
 		c, err := pgx.ConnectConfig(ctx, cfg)
 		if err != nil {
 			t.Fatal(err)

@@ -69,6 +69,10 @@ type TableDescriptor struct {
 	// normal dependencies): dropping one of them needs CASCADE, which
 	// drops the view too. Empty for views made before it was recorded.
 	DependsOn []uint32 `json:"depends_on,omitempty"`
+	// DependsOnColumns are the columns of those relations the query
+	// uses (pg_depend's rows for the view's rule); empty for views made
+	// before they were recorded.
+	DependsOnColumns []ColumnRef `json:"depends_on_columns,omitempty"`
 	// Indexes are the secondary indexes.
 	Indexes     []IndexDescriptor `json:"indexes,omitempty"`
 	NextIndexID uint32            `json:"next_index_id,omitempty"`
@@ -98,6 +102,13 @@ type TableDescriptor struct {
 	// PredicateExprs caches partial indexes' predicates, by index ID;
 	// not stored.
 	PredicateExprs map[uint32]tree.TypedExpr `json:"-"`
+}
+
+// ColumnRef names a column of a relation: the relation's ID and the
+// column's (ColumnDescriptor.ID, not its place).
+type ColumnRef struct {
+	Table  uint32 `json:"table"`
+	Column uint32 `json:"column"`
 }
 
 // HasGenerated reports whether d has a generated column.

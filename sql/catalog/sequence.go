@@ -35,6 +35,12 @@ var SequenceColumns = []ColumnDescriptor{
 	{ID: 3, Name: "is_called", TypeName: "BOOL", typ: types.Bool},
 }
 
+// UsesSequence reports whether c's default calls nextval on sequence
+// seq (named alone or with its schema, as defaults keep it).
+func (c *ColumnDescriptor) UsesSequence(seq *TableDescriptor) bool {
+	return strings.Contains(c.Default, "nextval('"+seq.Name+"'") || strings.Contains(c.Default, "nextval('"+seq.Schema+"."+seq.Name+"'")
+}
+
 // DefaultUsing returns the column of d whose default calls nextval on
 // the sequence seq, if any.
 func (d *TableDescriptor) DefaultUsing(seq string) string {

@@ -15,12 +15,19 @@
 // only: the files record PostgreSQL's messages. A block with the argument
 // pg-differs is one where Meridian deliberately differs from PostgreSQL;
 // RunAgainstPostgres skips it.
+//
+// exec with the argument notices also prints the NOTICEs (and warnings)
+// the statements sent, each with its DETAIL and HINT, before ok or the
+// error, and prints an error with its DETAIL and HINT, compared exactly:
+// for messages that are the point of the test (DROP ... CASCADE's). The
+// connection must have been made with RecordNotices as its OnNotice.
 package sqltest
 
 import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/cockroachdb/datadriven"
@@ -37,6 +44,9 @@ func Run(t *testing.T, dir string, connect func(t *testing.T, path string) *pgx.
 		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 			if skipPGDiffers && d.HasArg("pg-differs") {
 				return d.Expected
+			}
+			if d.Cmd == "exec" && d.HasArg("notices") {
+				return RunCmd(t, c, d)
 			}
 			return sameError(RunCmd(t, c, d), d.Expected)
 		})
@@ -65,6 +75,15 @@ func RunCmd(t *testing.T, c *pgx.Conn, d *datadriven.TestData) string {
 	ctx := context.Background()
 	switch d.Cmd {
 	case "exec":
+		if d.HasArg("notices") {
+			takeNotices(c.PgConn())
+			_, err := c.PgConn().Exec(ctx, d.Input).ReadAll()
+			out := takeNotices(c.PgConn())
+			if err != nil {
+				return out + verboseErrString(err)
+			}
+			return out + "ok"
+		}
 		mrr := c.PgConn().Exec(ctx, d.Input)
 		_, err := mrr.ReadAll()
 		if err != nil {
@@ -143,4 +162,55 @@ func errString(err error) string {
 		return s
 	}
 	return "error: " + err.Error()
+}
+
+// notices are the notices each connection made with RecordNotices has
+// received and exec notices has not printed yet.
+var notices struct {
+	sync.Mutex
+	by map[*pgconn.PgConn]*strings.Builder
+}
+
+// RecordNotices is an OnNotice handler (pgconn.Config) that keeps the
+// connection's notices for exec's notices argument.
+func RecordNotices(c *pgconn.PgConn, n *pgconn.Notice) {
+	notices.Lock()
+	defer notices.Unlock()
+	if notices.by == nil {
+		notices.by = map[*pgconn.PgConn]*strings.Builder{}
+	}
+	b := notices.by[c]
+	if b == nil {
+		b = &strings.Builder{}
+		notices.by[c] = b
+	}
+	b.WriteString(n.Severity + ": " + n.Message + "\n")
+	if n.Detail != "" {
+		b.WriteString("DETAIL: " + n.Detail + "\n")
+	}
+	if n.Hint != "" {
+		b.WriteString("HINT: " + n.Hint + "\n")
+	}
+}
+
+// takeNotices returns (and forgets) c's notices so far.
+func takeNotices(c *pgconn.PgConn) string {
+	notices.Lock()
+	defer notices.Unlock()
+	b := notices.by[c]
+	if b == nil {
+		return ""
+	}
+	delete(notices.by, c)
+	return b.String()
+}
+
+// verboseErrString is errString with the error's HINT too.
+func verboseErrString(err error) string {
+	s := errString(err)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Hint != "" {
+		s += "\nHINT: " + pe.Hint
+	}
+	return s
 }

@@ -63,42 +63,6 @@ var pgCatalog = map[string]*Table{
 			return out, nil
 		},
 	},
-	// pg_depend holds what psql asks of it: a sequence's owning column
-	// (deptype a for SERIAL and OWNED BY, i for an identity column).
-	"pg_depend": {
-		Cols: vcols("classid:oid objid:oid objsubid:int4 refclassid:oid refobjid:oid refobjsubid:int4 deptype:char"),
-		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
-			tables, err := env.Tables(ctx)
-			if err != nil {
-				return nil, err
-			}
-			byID := map[uint32]*catalog.TableDescriptor{}
-			for _, d := range tables {
-				byID[d.ID] = d
-			}
-			var out []tree.Datums
-			for _, d := range tables {
-				if d.Sequence == nil || d.Sequence.OwnedByTable == 0 {
-					continue
-				}
-				owner := byID[d.Sequence.OwnedByTable]
-				if owner == nil {
-					continue
-				}
-				i := owner.ColumnIndex(d.Sequence.OwnedByColumn)
-				if i < 0 {
-					continue
-				}
-				kind := "a"
-				if owner.Columns[i].Identity != "" {
-					kind = "i"
-				}
-				out = append(out, tree.Datums{tree.NewDOid(pgClassOID), tree.NewDOid(RelOID(d)), tree.NewDInt(0),
-					tree.NewDOid(pgClassOID), tree.NewDOid(RelOID(owner)), tree.NewDInt(tree.DInt(i + 1)), tree.NewDString(kind)})
-			}
-			return out, nil
-		},
-	},
 	"pg_am": {
 		Cols: vcols("oid:oid amname:name amtype:char"),
 		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
@@ -140,7 +104,8 @@ var pgCatalog = map[string]*Table{
 			for _, sys := range []struct {
 				o    oid.Oid
 				name string
-			}{{pgClassOID, "pg_class"}, {2615, "pg_namespace"}, {1249, "pg_attribute"}, {2601, "pg_am"}, {1247, "pg_type"}, {2620, "pg_trigger"}} {
+			}{{pgClassOID, "pg_class"}, {pgNamespaceOID, "pg_namespace"}, {1249, "pg_attribute"}, {2601, "pg_am"}, {pgTypeOID, "pg_type"}, {2620, "pg_trigger"},
+				{pgProcOID, "pg_proc"}, {pgAttrDefOID, "pg_attrdef"}, {pgConstraintOID, "pg_constraint"}, {pgDependOID, "pg_depend"}, {pgRewriteOID, "pg_rewrite"}} {
 				out = append(out, row(sys.o, sys.name, pgCatalogOID, "r", heapAMOID, true, 0))
 			}
 			for _, d := range tables {
