@@ -21,6 +21,8 @@ func relKind(d *catalog.TableDescriptor) string {
 	switch {
 	case d.ViewQuery != "":
 		return "view"
+	case d.IsMatView():
+		return "materialized view"
 	case d.Sequence != nil:
 		return "sequence"
 	}
@@ -28,7 +30,7 @@ func relKind(d *catalog.TableDescriptor) string {
 }
 
 // dropRelations drops the relations names, which must be of kind
-// ("table", "view" or "sequence").
+// ("table", "view", "materialized view" or "sequence").
 func (b schemaChanger) dropRelations(names tree.TableNames, kind string, ifExists, cascade bool) (*result, error) {
 	res := &result{tag: "DROP " + strings.ToUpper(kind)}
 	var roots []*catalog.TableDescriptor
@@ -100,7 +102,7 @@ func (b schemaChanger) dropCascading(res *result, roots []*catalog.TableDescript
 				if cascade {
 					dropping[v.ID] = v
 					order = append(order, v)
-					res.notices = append(res.notices, notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion, "drop cascades to view " + b.names.display(v), ""})
+					res.notices = append(res.notices, notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion, "drop cascades to " + relKind(v) + " " + b.names.display(v), ""})
 				}
 			}
 		}
@@ -117,7 +119,7 @@ func (b schemaChanger) dropCascading(res *result, roots []*catalog.TableDescript
 			continue
 		}
 		for _, t := range all {
-			if dropping[t.ID] != nil || t.ViewQuery != "" || t.Sequence != nil {
+			if dropping[t.ID] != nil || !t.IsTable() {
 				continue
 			}
 			for i, c := range t.Columns {

@@ -384,7 +384,7 @@ func (s *session) dropSchemas(ctx context.Context, txn kvapi.Txn, b *builder, st
 			switch {
 			case d.Sequence != nil && d.Sequence.OwnedByTable != 0:
 				// Goes with its table, unnamed.
-			case d.ViewQuery != "":
+			case d.ViewQuery != "" || d.IsMatView():
 				views = append(views, line) // after what they depend on
 			default:
 				own = append(own, made{d.ID, line})
