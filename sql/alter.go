@@ -36,10 +36,15 @@ func (b schemaChanger) alterTable(at *tree.AlterTable, r *runner) error {
 	if d.Sequence != nil {
 		return pgerror.Newf("42809", "%q is not a table", d.Name)
 	}
-	if d.IsMatView() && len(at.Cmds) > 0 {
-		// A materialized view's columns are its query's.
-		return pgerror.WithDetail(pgerror.Newf("42809", "ALTER action %s cannot be performed on relation %q", alterActionName(at.Cmds[0]), d.Name),
-			"This operation is not supported for materialized views.")
+	if d.IsMatView() {
+		// A materialized view's columns are its query's (REFRESH fills
+		// them by position): they may be renamed, nothing more.
+		for _, cmd := range at.Cmds {
+			if _, ok := cmd.(*tree.AlterTableRenameColumn); !ok {
+				return pgerror.WithDetail(pgerror.Newf("42809", "ALTER action %s cannot be performed on relation %q", alterActionName(cmd), d.Name),
+					"This operation is not supported for materialized views.")
+			}
+		}
 	}
 	if err := b.checkOwner(d); err != nil {
 		return err

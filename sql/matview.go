@@ -53,6 +53,16 @@ func (b schemaChanger) createMatView(cv *tree.CreateView, r *runner) (*result, e
 	if err != nil {
 		return nil, err
 	}
+	for id := range deps {
+		dep, err := catalog.GetTableByID(b.ctx, b.txn, id)
+		if err != nil {
+			return nil, err
+		}
+		if dep != nil && strings.HasPrefix(dep.Schema, "pg_temp") {
+			// It would outlive the session's relations it reads.
+			return nil, pgerror.New("0A000", "materialized views must not use temporary tables or views")
+		}
+	}
 	cols := visibleCols(src)
 	if len(cv.ColumnNames) > len(cols) {
 		return nil, pgerror.New(pgerror.CodeSyntaxError, "too many column names were specified")
