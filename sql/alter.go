@@ -36,6 +36,16 @@ func (b schemaChanger) alterTable(at *tree.AlterTable, r *runner) error {
 	if d.Sequence != nil {
 		return pgerror.Newf("42809", "%q is not a table", d.Name)
 	}
+	if d.IsMatView() {
+		// A materialized view's columns are its query's (REFRESH fills
+		// them by position): they may be renamed, nothing more.
+		for _, cmd := range at.Cmds {
+			if _, ok := cmd.(*tree.AlterTableRenameColumn); !ok {
+				return pgerror.WithDetail(pgerror.Newf("42809", "ALTER action %s cannot be performed on relation %q", alterActionName(cmd), d.Name),
+					"This operation is not supported for materialized views.")
+			}
+		}
+	}
 	if err := b.checkOwner(d); err != nil {
 		return err
 	}
@@ -473,36 +483,47 @@ func (b schemaChanger) dropColumn(d *catalog.TableDescriptor, c *tree.AlterTable
 	return nil
 }
 
-func (b schemaChanger) renameTable(rt *tree.RenameTable) error {
+// renameTable is ALTER TABLE | VIEW | MATERIALIZED VIEW ... RENAME TO.
+// As in PostgreSQL, ALTER TABLE also renames a materialized view, but
+// ALTER VIEW and ALTER MATERIALIZED VIEW only their own kind.
+func (b schemaChanger) renameTable(rt *tree.RenameTable, tag string) (*result, bool, error) {
+	res := &result{tag: tag}
 	tn := rt.Name.ToTableName()
 	name, newName := tn.Object(), rt.NewName.Object()
 	d, err := b.names.find(b.ctx, b.txn, &tn)
 	if err != nil {
-		return err
+		return nil, true, err
 	}
 	if d == nil {
 		if rt.IfExists {
-			return nil
+			res.notices = append(res.notices, notice{pgerror.SeverityNotice, pgerror.CodeSuccessfulCompletion,
+				fmt.Sprintf("relation %q does not exist, skipping", name), ""})
+			return res, true, nil
 		}
-		return pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", name)
+		return nil, true, pgerror.Newf(pgerror.CodeUndefinedTable, "relation %q does not exist", name)
 	}
-	if rt.IsView != (d.ViewQuery != "") {
-		kind := "table"
-		if rt.IsView {
-			kind = "view"
-		}
-		return pgerror.Newf("42809", "%q is not a %s", name, kind)
+	var kind string
+	switch {
+	case rt.IsMaterialized && !d.IsMatView():
+		kind = "materialized view"
+	case rt.IsView && !rt.IsMaterialized && d.ViewQuery == "":
+		kind = "view"
+	case !rt.IsView && d.ViewQuery != "":
+		kind = "table"
+	}
+	if kind != "" {
+		return nil, true, pgerror.Newf("42809", "%q is not a %s", name, kind)
 	}
 	if err := b.checkOwner(d); err != nil {
-		return err
+		return nil, true, err
 	}
 	if other, err := catalog.GetTable(b.ctx, b.txn, catalog.RelKey{DB: d.ParentID, Schema: d.Schema, Name: newName}); err != nil || other != nil {
 		if err != nil {
-			return err
+			return nil, true, err
 		}
-		return pgerror.Newf("42P07", "relation %q already exists", newName)
+		return nil, true, pgerror.Newf("42P07", "relation %q already exists", newName)
 	}
-	return catalog.RenameTable(b.ctx, b.txn, d, newName)
+	return res, true, catalog.RenameTable(b.ctx, b.txn, d, newName)
 }
 
 // addPrimaryKey gives a table created without a primary key (keyed by its

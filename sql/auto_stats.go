@@ -232,7 +232,7 @@ func (a *autoStats) refresh(ctx context.Context, table uint32) (bool, error) {
 			on = v
 		}
 		d, err := catalog.GetTableByID(ctx, txn, table)
-		exists = d != nil && d.IsTable()
+		exists = d != nil && d.HasRows() && !d.Unpopulated
 		return err
 	}); err != nil || !on || !exists {
 		return true, err
@@ -240,7 +240,7 @@ func (a *autoStats) refresh(ctx context.Context, table uint32) (bool, error) {
 	var s *catalog.TableStatistics
 	collect := func(txn kvapi.Txn) error {
 		d, err := catalog.GetTableByID(ctx, txn, table)
-		if err != nil || d == nil || !d.IsTable() {
+		if err != nil || d == nil || !d.HasRows() || d.Unpopulated {
 			return err
 		}
 		r := &runner{ctx: ctx, txn: txn, mem: ex.mem.NewAccount()}

@@ -208,6 +208,11 @@ func (b *builder) writableTable(te tree.TableExpr, verb string) (*catalog.TableD
 	if err == nil && desc.Sequence != nil {
 		err = pgerror.Newf("42809", "cannot change sequence %q", desc.Name)
 	}
+	if err == nil && desc.IsMatView() {
+		// Its rows are its query's: only REFRESH MATERIALIZED VIEW
+		// writes them.
+		err = pgerror.Newf("42809", "cannot change materialized view %q", desc.Name)
+	}
 	if err == nil {
 		priv := catalog.PrivInsert
 		switch verb {

@@ -67,6 +67,9 @@ func (s *session) copyFrom(ctx context.Context, st *tree.CopyFrom, w pgwire.Resu
 		if err != nil {
 			return err
 		}
+		if !desc.IsTable() {
+			return pgerror.Newf("42809", "cannot copy to %s %q", relKind(desc), desc.Name)
+		}
 		if err := b.priv.checkTable(desc, catalog.PrivInsert); err != nil {
 			return err
 		}

@@ -66,19 +66,31 @@ func (b schemaChanger) exec(stmt tree.Statement, r *runner) (*result, bool, erro
 		return &result{tag: "ALTER TABLE"}, true, b.alterTable(st, r)
 	case *tree.RenameTable:
 		tag := "ALTER TABLE"
-		if st.IsView {
+		switch {
+		case st.IsSequence:
+			tag = "ALTER SEQUENCE"
+		case st.IsMaterialized:
+			tag = "ALTER MATERIALIZED VIEW"
+		case st.IsView:
 			tag = "ALTER VIEW"
 		}
-		return &result{tag: tag}, true, b.renameTable(st)
+		return b.renameTable(st, tag)
 	case *tree.CreateView:
+		if st.Materialized {
+			res, err := b.createMatView(st, r)
+			return res, true, err
+		}
 		return &result{tag: "CREATE VIEW"}, true, b.createView(st)
+	case *tree.RefreshMaterializedView:
+		return &result{tag: "REFRESH MATERIALIZED VIEW"}, true, b.refreshMatView(st, r)
 	case *tree.AlterTableOwner:
 		return b.alterOwner(st)
 	case *tree.DropView:
+		kind := "view"
 		if st.IsMaterialized {
-			return nil, true, pgerror.Unsupported("materialized views are not supported yet")
+			kind = "materialized view"
 		}
-		res, err := b.dropRelations(st.Names, "view", st.IfExists, st.DropBehavior == tree.DropCascade)
+		res, err := b.dropRelations(st.Names, kind, st.IfExists, st.DropBehavior == tree.DropCascade)
 		return res, true, err
 	case *tree.DropIndex:
 		return &result{tag: "DROP INDEX"}, true, b.dropIndex(st)
@@ -440,8 +452,8 @@ func (b schemaChanger) createIndex(ci *tree.CreateIndex, r *runner) error {
 	if err != nil {
 		return err
 	}
-	if !d.IsTable() {
-		return pgerror.Newf("42809", "%q is not a table", d.Name)
+	if !d.HasRows() {
+		return pgerror.Newf("42809", "%q is not a table or materialized view", d.Name)
 	}
 	if err := b.checkOwner(d); err != nil {
 		return err
@@ -581,9 +593,6 @@ func (b schemaChanger) truncate(t *tree.Truncate) error {
 // createView stores a view: its query's SQL and output columns. The query
 // is planned now to check it, and again at each use.
 func (b schemaChanger) createView(cv *tree.CreateView) error {
-	if cv.Materialized {
-		return pgerror.Unsupported("materialized views are not supported yet")
-	}
 	if cv.Persistence == tree.PersistenceUnlogged {
 		return pgerror.Unsupported("unlogged views are not supported")
 	}
@@ -713,32 +722,11 @@ func (b schemaChanger) createTableAs(ct *tree.CreateTable, r *runner) (int, erro
 	if len(d.Columns) == 0 {
 		return 0, pgerror.Unsupported("tables without columns are not supported")
 	}
-	d.NextColumnID++
-	d.Columns = append(d.Columns, catalog.ColumnDescriptor{ID: d.NextColumnID, Name: "rowid",
-		Default: "unique_rowid()", Hidden: true}.WithType(types.Int))
-	d.PrimaryKey = []int{len(d.Columns) - 1}
+	addRowID(d)
 	if err := b.createRelation(d); err != nil {
 		return 0, err
 	}
-	defaults, err := b.defaultExprs(d)
-	if err != nil {
-		return 0, err
-	}
-	fr := &fullRowNode{desc: d, src: &cutNode{src: src, width: len(cols)}, srcIdx: make([]int, len(d.Columns)), defaults: defaults}
-	for i := range fr.srcIdx {
-		fr.srcIdx[i] = i
-	}
-	fr.srcIdx[len(d.Columns)-1] = -1
-	ins := &insertNode{desc: d, src: fr}
-	for {
-		row, err := ins.next(r)
-		if err != nil {
-			return 0, err
-		}
-		if row == nil {
-			return r.rowsAffected, nil
-		}
-	}
+	return b.insertQueryRows(d, src, len(cols), r)
 }
 
 // cutNode passes on the first width columns of its source's rows (a

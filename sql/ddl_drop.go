@@ -22,6 +22,8 @@ func relKind(d *catalog.TableDescriptor) string {
 	switch {
 	case d.ViewQuery != "":
 		return "view"
+	case d.IsMatView():
+		return "materialized view"
 	case d.Sequence != nil:
 		return "sequence"
 	}
@@ -29,7 +31,7 @@ func relKind(d *catalog.TableDescriptor) string {
 }
 
 // dropRelations drops the relations names, which must be of kind
-// ("table", "view" or "sequence").
+// ("table", "view", "materialized view" or "sequence").
 func (b schemaChanger) dropRelations(names tree.TableNames, kind string, ifExists, cascade bool) (*result, error) {
 	res := &result{tag: "DROP " + strings.ToUpper(kind)}
 	var roots []*catalog.TableDescriptor

@@ -112,6 +112,9 @@ func (l *indexLookup) explain(rs *scanNode) string {
 // right side's filter are dropped.
 func (n *joinNode) lookupSpans(r *runner, rows []lookupRow) error {
 	rs := n.right.(*scanNode)
+	if rs.desc.Unpopulated {
+		return unpopulatedError(rs.desc)
+	}
 	l := n.byIndex
 	cols := rs.desc.PrimaryKey
 	prefix := rs.desc.IndexPrefix()

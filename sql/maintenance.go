@@ -86,8 +86,8 @@ func (b schemaChanger) vacuum(st *vacuumStmt, r *runner) error {
 		}
 	}
 	for _, d := range tables {
-		if !d.IsTable() {
-			continue // PostgreSQL skips views and sequences too
+		if !d.HasRows() || d.Unpopulated {
+			continue // PostgreSQL skips views, sequences and unpopulated materialized views too
 		}
 		if err := b.analyzeTable(d, r, analyzeName); err != nil {
 			return err

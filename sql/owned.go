@@ -159,10 +159,10 @@ func (s *session) dropOwned(ctx context.Context, txn kvapi.Txn, st *tree.DropOwn
 		return nil, err
 	}
 	// The roles' relations, views first (they depend on the others),
-	// then tables, then sequences (a table's may have gone with it);
-	// then their schemas.
+	// then materialized views, tables, then sequences (a table's may
+	// have gone with it); then their schemas.
 	var stmts []string
-	for _, kind := range []string{"view", "table", "sequence"} {
+	for _, kind := range []string{"view", "materialized view", "table", "sequence"} {
 		for _, d := range tables {
 			if hasRole(roles, d.OwnerID()) && relKind(d) == kind {
 				stmts = append(stmts, fmt.Sprintf("DROP %s IF EXISTS %s%s", strings.ToUpper(kind), qualifiedRel(d), behavior))

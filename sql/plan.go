@@ -286,6 +286,11 @@ func (n *scanNode) explain() (string, []*planNode) {
 }
 
 func (n *scanNode) next(r *runner) (tree.Datums, error) {
+	if !n.started && n.desc.Unpopulated {
+		// Checked when the scan runs, not when it is planned: as in
+		// PostgreSQL, EXPLAIN and CREATE VIEW may name such a relation.
+		return nil, unpopulatedError(n.desc)
+	}
 	if n.noWait {
 		if lw, ok := r.txn.(kvapi.LockWaiter); ok {
 			lw.SetLockNoWait(true)

@@ -169,7 +169,7 @@ func (b schemaChanger) alterOwner(st *tree.AlterTableOwner) (*result, bool, erro
 	tag := "ALTER TABLE"
 	switch {
 	case st.IsMaterialized:
-		return nil, true, pgerror.Unsupported("materialized views are not supported yet")
+		tag = "ALTER MATERIALIZED VIEW"
 	case st.IsView:
 		tag = "ALTER VIEW"
 	case st.IsSequence:
@@ -188,6 +188,9 @@ func (b schemaChanger) alterOwner(st *tree.AlterTableOwner) (*result, bool, erro
 			return res, true, nil
 		}
 		return nil, true, undefinedRelation(&tn)
+	}
+	if st.IsMaterialized && !d.IsMatView() {
+		return nil, true, pgerror.Newf("42809", "%q is not a materialized view", d.Name)
 	}
 	name := st.Owner.Name
 	if st.Owner.RoleSpecType != tree.RoleName {

@@ -73,6 +73,15 @@ type TableDescriptor struct {
 	// uses (pg_depend's rows for the view's rule); empty for views made
 	// before they were recorded.
 	DependsOnColumns []ColumnRef `json:"depends_on_columns,omitempty"`
+	// MatViewQuery, for a materialized view, is its defining query's SQL.
+	// Unlike a view's, its rows are stored, as a table's (keyed by a
+	// hidden rowid): the query's result at creation or at the last
+	// REFRESH MATERIALIZED VIEW. DependsOn lists what the query reads.
+	MatViewQuery string `json:"matview_query,omitempty"`
+	// Unpopulated marks a materialized view made or refreshed WITH NO
+	// DATA (pg_class.relispopulated false): it has no rows, and scanning
+	// it is an error until a REFRESH fills it.
+	Unpopulated bool `json:"unpopulated,omitempty"`
 	// Indexes are the secondary indexes.
 	Indexes     []IndexDescriptor `json:"indexes,omitempty"`
 	NextIndexID uint32            `json:"next_index_id,omitempty"`
@@ -275,8 +284,17 @@ func (d *TableDescriptor) TablePrefix() []byte {
 	return encoding.EncodeUvarintAscending(nil, uint64(d.ID))
 }
 
-// IsTable reports whether d is a table: not a view, not a sequence.
-func (d *TableDescriptor) IsTable() bool { return d.ViewQuery == "" && d.Sequence == nil }
+// IsTable reports whether d is a table: not a view, not a materialized
+// view, not a sequence.
+func (d *TableDescriptor) IsTable() bool { return d.HasRows() && d.MatViewQuery == "" }
+
+// IsMatView reports whether d is a materialized view.
+func (d *TableDescriptor) IsMatView() bool { return d.MatViewQuery != "" }
+
+// HasRows reports whether d stores rows of its own, in a primary index
+// and maybe secondary ones: a table or a materialized view (which may be
+// indexed, analyzed and vacuumed alike, but not written by DML).
+func (d *TableDescriptor) HasRows() bool { return d.ViewQuery == "" && d.Sequence == nil }
 
 // FindIndex returns the secondary index named name, or -1.
 func (d *TableDescriptor) FindIndex(name string) int {

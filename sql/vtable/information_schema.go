@@ -25,8 +25,8 @@ var informationSchema = map[string]*Table{
 			}
 			var out []tree.Datums
 			for _, d := range tables {
-				if d.Sequence != nil {
-					continue
+				if d.Sequence != nil || d.IsMatView() {
+					continue // as PostgreSQL's view, which lists neither
 				}
 				for _, it := range d.Privileges().Items {
 					grantee := "PUBLIC"
@@ -78,6 +78,9 @@ var informationSchema = map[string]*Table{
 				if d.Sequence != nil {
 					continue // PostgreSQL lists sequences in information_schema.sequences
 				}
+				if d.IsMatView() {
+					continue // not in the SQL standard, so not in its views
+				}
 				kind := "BASE TABLE"
 				if d.ViewQuery != "" {
 					kind = "VIEW"
@@ -98,7 +101,7 @@ var informationSchema = map[string]*Table{
 			}
 			var out []tree.Datums
 			for _, d := range tables {
-				if d.Sequence != nil {
+				if d.Sequence != nil || d.IsMatView() {
 					continue
 				}
 				pos := 0

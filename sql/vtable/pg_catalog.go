@@ -80,7 +80,7 @@ var pgCatalog = map[string]*Table{
 	"pg_class": {
 		Cols: vcols("oid:oid relname:name relnamespace:oid relkind:char relowner:oid relam:oid reltuples:int4 relhasindex:bool relnatts:int2 relpersistence:char " +
 			"relchecks:int2 relhasrules:bool relhastriggers:bool relrowsecurity:bool relforcerowsecurity:bool relispartition:bool " +
-			"reltablespace:oid reloftype:oid relreplident:char reltoastrelid:oid relpartbound:text reloptions:text[] relacl:text[]"),
+			"reltablespace:oid reloftype:oid relreplident:char reltoastrelid:oid relpartbound:text reloptions:text[] relacl:text[] relispopulated:bool"),
 		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
 			tables, err := env.Tables(ctx)
 			if err != nil {
@@ -98,7 +98,7 @@ var pgCatalog = map[string]*Table{
 					tree.NewDString(kind), tree.NewDOid(owner), tree.NewDOid(am), tree.NewDInt(-1),
 					tree.MakeDBool(tree.DBool(hasIndex)), tree.NewDInt(tree.DInt(natts)), tree.NewDString("p"),
 					tree.NewDInt(0), tree.DBoolFalse, tree.DBoolFalse, tree.DBoolFalse, tree.DBoolFalse, tree.DBoolFalse,
-					tree.NewDOid(0), tree.NewDOid(0), tree.NewDString("d"), tree.NewDOid(0), tree.DNull, tree.DNull, acl}
+					tree.NewDOid(0), tree.NewDOid(0), tree.NewDString("d"), tree.NewDOid(0), tree.DNull, tree.DNull, acl, tree.DBoolTrue}
 			}
 			// The catalogs themselves, under their PostgreSQL OIDs.
 			for _, sys := range []struct {
@@ -122,8 +122,13 @@ var pgCatalog = map[string]*Table{
 					continue
 				}
 				idxs := TableIndexes(d)
-				r := row(RelOID(d), d.Name, env.SchemaOID(d.Schema), "r", heapAMOID, len(idxs) > 0, len(d.Columns))
-				r[10] = tree.NewDInt(tree.DInt(len(d.Checks))) // relchecks
+				kind := "r"
+				if d.IsMatView() {
+					kind = "m"
+				}
+				r := row(RelOID(d), d.Name, env.SchemaOID(d.Schema), kind, heapAMOID, len(idxs) > 0, len(d.Columns))
+				r[len(r)-1] = tree.MakeDBool(tree.DBool(!d.Unpopulated)) // relispopulated
+				r[10] = tree.NewDInt(tree.DInt(len(d.Checks)))           // relchecks
 				if s := stats[d.ID]; s != nil {
 					r[6] = tree.NewDInt(tree.DInt(s.RowCount)) // reltuples: -1 until analyzed
 				}
@@ -161,7 +166,7 @@ var pgCatalog = map[string]*Table{
 				}
 				// An index's attributes are its key columns, as
 				// psql's \d INDEX reads them.
-				if d.IsTable() {
+				if d.HasRows() {
 					for _, idx := range TableIndexes(d) {
 						for k, ci := range append(append([]int{}, idx.Columns...), idx.Include...) {
 							out = append(out, attrRow(IndexOID(d, idx.ID), &d.Columns[ci], k+1, false))
@@ -426,6 +431,26 @@ var pgCatalog = map[string]*Table{
 	"pg_inherits": emptyTable("inhrelid:oid inhparent:oid inhseqno:int4 inhdetachpending:bool"),
 	// No user triggers: foreign keys are enforced without them.
 	"pg_trigger": emptyTable("oid:oid tgrelid:oid tgparentid:oid tgname:name tgenabled:char tgisinternal:bool"),
+	// pg_matviews: definition is the stored query's SQL, one line (as
+	// PostgreSQL's, with its leading space and closing semicolon, but
+	// not its deparsed layout).
+	"pg_matviews": {
+		Cols: vcols("schemaname:name matviewname:name matviewowner:name tablespace:name hasindexes:bool ispopulated:bool definition:text"),
+		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {
+			tables, err := env.Tables(ctx)
+			if err != nil {
+				return nil, err
+			}
+			var out []tree.Datums
+			for _, d := range tables {
+				if d.IsMatView() {
+					out = append(out, tree.Datums{tree.NewDName(d.Schema), tree.NewDName(d.Name), tree.NewDName(env.RoleName(ctx, d.OwnerID())), tree.DNull,
+						tree.MakeDBool(tree.DBool(len(d.Indexes) > 0)), tree.MakeDBool(tree.DBool(!d.Unpopulated)), tree.NewDString(" " + d.MatViewQuery + ";")})
+				}
+			}
+			return out, nil
+		},
+	},
 	"pg_tables": {
 		Cols: vcols("schemaname:name tablename:name tableowner:name hasindexes:bool"),
 		Rows: func(ctx context.Context, env *Env) ([]tree.Datums, error) {

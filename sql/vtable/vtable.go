@@ -104,7 +104,7 @@ func indexRows(ctx context.Context, env *Env, row func(d *catalog.TableDescripto
 	}
 	var out []tree.Datums
 	for _, d := range tables {
-		if !d.IsTable() {
+		if !d.HasRows() {
 			continue
 		}
 		for _, idx := range TableIndexes(d) {
