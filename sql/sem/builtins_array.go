@@ -1,7 +1,6 @@
 package sem
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
@@ -13,13 +12,13 @@ import (
 )
 
 // The array functions. An array's dimensions are those of its value
-// (see package pgarray), each with lower bound 1; PostgreSQL answers NULL
-// for a dimension the array does not have, and for an empty array, which
-// has none.
+// (see package pgarray), each with its lower bound; PostgreSQL answers
+// NULL for a dimension the array does not have, and for an empty array,
+// which has none. Positions are subscripts, counted from the lower bound.
 var _ = RegisterFamily(map[string][]tree.Overload{
-	"array_length": {arrayDimFn(func(n int) tree.Datum { return tree.NewDInt(tree.DInt(n)) })},
-	"array_lower":  {arrayDimFn(func(int) tree.Datum { return tree.NewDInt(1) })},
-	"array_upper":  {arrayDimFn(func(n int) tree.Datum { return tree.NewDInt(tree.DInt(n)) })},
+	"array_length": {arrayDimFn(func(n, _ int) tree.Datum { return tree.NewDInt(tree.DInt(n)) })},
+	"array_lower":  {arrayDimFn(func(_, lb int) tree.Datum { return tree.NewDInt(tree.DInt(lb)) })},
+	"array_upper":  {arrayDimFn(func(n, lb int) tree.Datum { return tree.NewDInt(tree.DInt(lb + n - 1)) })},
 	"cardinality": {arrayFn(tree.ParamTypes{{Name: "arr", Typ: types.AnyArray}}, tree.FixedReturnType(types.Int4), false,
 		func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
 			return tree.NewDInt(tree.DInt(pgarray.Cardinality(tree.MustBeDArray(a[0])))), nil
@@ -34,15 +33,11 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 		})},
 	"array_dims": {arrayFn(tree.ParamTypes{{Name: "arr", Typ: types.AnyArray}}, tree.FixedReturnType(types.String), false,
 		func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
-			dims := pgarray.Dims(tree.MustBeDArray(a[0]))
-			if dims == nil {
+			arr := tree.MustBeDArray(a[0])
+			if pgarray.NDims(arr) == 0 {
 				return tree.DNull, nil
 			}
-			var b strings.Builder
-			for _, n := range dims {
-				fmt.Fprintf(&b, "[1:%d]", n)
-			}
-			return tree.NewDString(b.String()), nil
+			return tree.NewDString(pgarray.DimsText(arr)), nil
 		})},
 	"array_position": {
 		arrayFn(tree.ParamTypes{{Name: "arr", Typ: types.AnyArray}, {Name: "elem", Typ: types.AnyElement}}, tree.FixedReturnType(types.Int4), true,
@@ -61,13 +56,15 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 				return nil, errSearchMulti()
 			}
 			out := tree.NewDArray(types.Int4)
-			for i, el := range tree.MustBeDArray(a[0]).Array {
+			arr := tree.MustBeDArray(a[0])
+			lb := pgarray.LowerOrOnes(arr)
+			for i, el := range arr.Array {
 				same, err := notDistinct(e, el, a[1])
 				if err != nil {
 					return nil, err
 				}
 				if same {
-					if err := out.Append(tree.NewDInt(tree.DInt(i + 1))); err != nil {
+					if err := out.Append(tree.NewDInt(tree.DInt(lb[0] + i))); err != nil {
 						return nil, err
 					}
 				}
@@ -141,8 +138,9 @@ func arrayFn(params tree.ParamTypes, ret tree.ReturnTyper, calledOnNull bool, fn
 }
 
 // arrayDimFn is a function of (array, dimension): f's answer for the
-// dimension's length, NULL for a dimension the array does not have.
-func arrayDimFn(f func(int) tree.Datum) tree.Overload {
+// dimension's length and lower bound, NULL for a dimension the array
+// does not have.
+func arrayDimFn(f func(n, lower int) tree.Datum) tree.Overload {
 	return arrayFn(tree.ParamTypes{{Name: "arr", Typ: types.AnyArray}, {Name: "dim", Typ: types.Int}}, tree.FixedReturnType(types.Int4), false,
 		func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
 			arr, ok := a[0].(*tree.DArray)
@@ -153,7 +151,7 @@ func arrayDimFn(f func(int) tree.Datum) tree.Overload {
 			if d < 1 || d > int64(len(dims)) {
 				return tree.DNull, nil
 			}
-			return f(dims[d-1]), nil
+			return f(dims[d-1], pgarray.LowerOrOnes(arr)[d-1]), nil
 		})
 }
 
@@ -177,9 +175,14 @@ func arrayPosition(e *EvalCtx, arr, elem, start tree.Datum) (tree.Datum, error) 
 	if pgarray.IsMulti(tree.MustBeDArray(arr)) {
 		return nil, errSearchMulti()
 	}
-	from := int(tree.MustBeDInt(start))
-	for i, el := range tree.MustBeDArray(arr).Array {
-		if i+1 < from {
+	a := tree.MustBeDArray(arr)
+	if len(a.Array) == 0 {
+		return tree.DNull, nil
+	}
+	lb := int64(pgarray.LowerOrOnes(a)[0])
+	from := int64(tree.MustBeDInt(start))
+	for i, el := range a.Array {
+		if lb+int64(i) < from {
 			continue
 		}
 		same, err := notDistinct(e, el, elem)
@@ -187,7 +190,7 @@ func arrayPosition(e *EvalCtx, arr, elem, start tree.Datum) (tree.Datum, error) 
 			return nil, err
 		}
 		if same {
-			return tree.NewDInt(tree.DInt(i + 1)), nil
+			return tree.NewDInt(tree.DInt(lb + int64(i))), nil
 		}
 	}
 	return tree.DNull, nil
@@ -206,7 +209,8 @@ func arrayElemType(arr, elem tree.Datum) *types.T {
 	return elem.ResolvedType()
 }
 
-// arrayMap builds arr's elements through f, which may drop them.
+// arrayMap builds arr's elements through f, which may drop them; the
+// result keeps arr's lower bound, as array_remove and array_replace do.
 func arrayMap(e *EvalCtx, arr tree.Datum, f func(tree.Datum) (tree.Datum, bool, error)) (tree.Datum, error) {
 	if arr == tree.DNull {
 		return tree.DNull, nil
@@ -231,7 +235,7 @@ func arrayMap(e *EvalCtx, arr tree.Datum, f func(tree.Datum) (tree.Datum, bool, 
 			}
 		}
 	}
-	return out, nil
+	return pgarray.WithLower(out, pgarray.Lower(src)), nil
 }
 
 // arrayToString joins the elements' text forms; a NULL element is left
