@@ -122,6 +122,25 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 				return arrayToString(a[0], a[1], a[2]), nil
 			}),
 	},
+	"array_fill": {
+		arrayFillOverload(false),
+		arrayFillOverload(true),
+	},
+	"trim_array": {arrayFn(tree.ParamTypes{{Name: "arr", Typ: types.AnyArray}, {Name: "n", Typ: types.Int}}, tree.IdentityReturnType(0), false,
+		func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
+			arr := tree.MustBeDArray(a[0])
+			n, count := int64(tree.MustBeDInt(a[1])), int64(len(arr.Array))
+			if n < 0 || n > count {
+				return nil, pgerror.Newf(pgarray.CodeArraySubscript, "number of elements to trim must be between 0 and %d", count)
+			}
+			if count == 0 {
+				return arr, nil
+			}
+			// PostgreSQL's is a slice of the first dimension: its bounds
+			// start at 1 again.
+			ub := int64(pgarray.LowerOrOnes(arr)[0]) + count - 1
+			return arraySlice(arr, []int64{noLower, ub - n}), nil
+		})},
 	"string_to_array": {
 		arrayFn(tree.ParamTypes{{Name: "s", Typ: types.String}, {Name: "sep", Typ: types.String}}, tree.FixedReturnType(types.StringArray), true,
 			func(e *EvalCtx, a tree.Datums) (tree.Datum, error) { return stringToArray(a[0], a[1], tree.DNull) }),
@@ -286,4 +305,86 @@ func stringToArray(s, sep, null tree.Datum) (tree.Datum, error) {
 		}
 	}
 	return out, nil
+}
+
+// arrayFillOverload is array_fill(value, dims[, lbounds]): an array of
+// the dimensions dims (and lower bounds lbounds, else 1) every element of
+// which is value, as PostgreSQL's array_fill_internal.
+func arrayFillOverload(withLower bool) tree.Overload {
+	params := tree.ParamTypes{{Name: "value", Typ: types.AnyElement}, {Name: "dims", Typ: types.IntArray}}
+	if withLower {
+		params = append(params, tree.ParamType{Name: "lbounds", Typ: types.IntArray})
+	}
+	return tree.Overload{
+		Types: params,
+		ReturnType: func(args []tree.TypedExpr) *types.T {
+			if len(args) == 0 || args[0].ResolvedType().Family() == types.UnknownFamily {
+				return types.AnyArray
+			}
+			return types.MakeArray(args[0].ResolvedType())
+		},
+		Volatility: volatility.Immutable, Class: tree.NormalClass, CalledOnNullInput: true,
+		Fn: BuiltinTypedFn(func(e *EvalCtx, a tree.Datums, argTypes []*types.T) (tree.Datum, error) {
+			for _, d := range a[1:] {
+				if d == tree.DNull {
+					return nil, pgerror.New("22004", "dimension array or low bound array cannot be null")
+				}
+			}
+			dimsArr := tree.MustBeDArray(a[1])
+			if pgarray.IsMulti(dimsArr) || (withLower && pgarray.IsMulti(tree.MustBeDArray(a[2]))) {
+				return nil, pgerror.WithDetail(pgerror.New(pgarray.CodeArraySubscript, "wrong number of array subscripts"),
+					"Dimension array must be one dimensional.")
+			}
+			elem := argTypes[0]
+			if len(dimsArr.Array) == 0 {
+				return tree.NewDArray(elem), nil
+			}
+			if len(dimsArr.Array) > pgarray.MaxDims {
+				return nil, errTooManyDims(len(dimsArr.Array))
+			}
+			var lowerArr tree.Datums
+			if withLower {
+				lowerArr = tree.MustBeDArray(a[2]).Array
+				if len(lowerArr) != len(dimsArr.Array) {
+					return nil, pgerror.WithDetail(pgerror.New(pgarray.CodeArraySubscript, "wrong number of array subscripts"),
+						"Low bound array has different size than dimensions array.")
+				}
+			}
+			dims := make([]int, len(dimsArr.Array))
+			lower := make([]int, len(dims))
+			total := int64(1)
+			for i, d := range dimsArr.Array {
+				if d == tree.DNull || (withLower && lowerArr[i] == tree.DNull) {
+					return nil, pgerror.New("22004", "dimension values cannot be null")
+				}
+				n := int64(tree.MustBeDInt(d))
+				lower[i] = 1
+				if withLower {
+					l := int64(tree.MustBeDInt(lowerArr[i]))
+					if l < -1<<31 || l > 1<<31-1 {
+						return nil, pgerror.New(pgerror.CodeNumericValueOutOfRange, "integer out of range")
+					}
+					lower[i] = int(l)
+				}
+				if n < 0 || n > maxArraySize {
+					return nil, errArraySize()
+				}
+				dims[i] = int(n)
+				if total *= n; total > maxArraySize {
+					return nil, errArraySize()
+				}
+			}
+			if total == 0 {
+				return tree.NewDArray(elem), nil
+			}
+			if err := pgarray.CheckBounds(dims, lower); err != nil {
+				return nil, err
+			}
+			flat := make(tree.Datums, total)
+			for i := range flat {
+				flat[i] = a[0]
+			}
+			return pgarray.BuildBounded(elem, dims, lower, flat), nil
+		}),
+	}
 }
