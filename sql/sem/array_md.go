@@ -107,6 +107,9 @@ var arrayElementDef = tree.QualifyBuiltinFunctionDefinition(
 			for i := range idx {
 				idx[i] = int64(tree.MustBeDInt(a[i+1]))
 			}
+			if err := int4Subscripts(idx); err != nil {
+				return nil, err
+			}
 			return arrayElement(tree.MustBeDArray(a[0]), idx), nil
 		}),
 	}}),
@@ -142,6 +145,9 @@ var arraySliceDef = tree.QualifyBuiltinFunctionDefinition(
 			bounds := make([]int64, len(a)-1)
 			for i := range bounds {
 				bounds[i] = int64(tree.MustBeDInt(a[i+1]))
+			}
+			if err := int4Subscripts(bounds); err != nil {
+				return nil, err
 			}
 			return arraySlice(tree.MustBeDArray(a[0]), bounds), nil
 		}),

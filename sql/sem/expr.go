@@ -407,7 +407,11 @@ func (e *EvalCtx) evalSubscript(x *tree.IndirectionExpr) (tree.Datum, error) {
 	if !ok {
 		return nil, pgerror.Unsupported("cannot subscript type %s", d.ResolvedType().SQLString())
 	}
-	return arrayElement(arr, []int64{int64(tree.MustBeDInt(i))}), nil
+	idx := []int64{int64(tree.MustBeDInt(i))}
+	if err := int4Subscripts(idx); err != nil {
+		return nil, err
+	}
+	return arrayElement(arr, idx), nil
 }
 
 // evalAnyAll is l op ANY/SOME/ALL (r), r an array or a subquery's rows:
