@@ -329,6 +329,12 @@ func arrayTargetUpdates(exprs tree.UpdateExprs, subs []string, table string) (tr
 	return out, nil
 }
 
+// arrayTargetInsert rewrites an INSERT whose columns have subscripts:
+// each such column's value becomes its assignment into NULL (several
+// into one column apply in order), in each row of a VALUES list or in
+// the select list of a simple SELECT, where the values keep the
+// columns' types as their context, as PostgreSQL's; any other query
+// (UNION, DISTINCT, *) becomes a subquery whose columns are assigned.
 func arrayTargetInsert(s *tree.Insert, subs []string) (tree.Statement, error) {
 	n := *s
 	if s.OnConflict != nil {
@@ -351,59 +357,134 @@ func arrayTargetInsert(s *tree.Insert, subs []string) (tree.Statement, error) {
 	if !marked {
 		return &n, nil
 	}
-	var vc *tree.ValuesClause
-	if s.Rows != nil {
-		vc, _ = s.Rows.Select.(*tree.ValuesClause)
+	if s.Rows == nil || s.Rows.Select == nil {
+		// DEFAULT VALUES takes no column list.
+		return nil, pgerror.New(pgerror.CodeSyntaxError, `syntax error at or near "DEFAULT"`)
 	}
-	if vc == nil {
-		return nil, pgerror.Unsupported("INSERT into array subscripts from a query is not supported yet")
-	}
-	rows := make([]tree.Exprs, len(vc.Rows))
-	for r := range rows {
-		if len(vc.Rows[r]) != len(s.Columns) {
-			// The builder's error (more or fewer values than columns).
-			return &n, nil
+	countErr := func(have int) error {
+		if have < len(s.Columns) {
+			return pgerror.New(pgerror.CodeSyntaxError, "INSERT has more target columns than expressions")
 		}
-		rows[r] = tree.Exprs{}
+		return pgerror.New(pgerror.CodeSyntaxError, "INSERT has more expressions than target columns")
 	}
+	sel := *s.Rows
+	q, isSelect := s.Rows.Select.(*tree.SelectClause)
+	vc, isValues := s.Rows.Select.(*tree.ValuesClause)
+	switch {
+	case isValues:
+		q := vc
+		rows := make([]tree.Exprs, len(q.Rows))
+		for r := range rows {
+			if len(q.Rows[r]) != len(s.Columns) {
+				return nil, countErr(len(q.Rows[r]))
+			}
+			var err error
+			if n.Columns, rows[r], err = arrayTargetRow(s.Columns, q.Rows[r], subs); err != nil {
+				return nil, err
+			}
+		}
+		sel.Select = &tree.ValuesClause{Rows: rows}
+	case isSelect && simpleSelectList(q):
+		if len(q.Exprs) != len(s.Columns) {
+			return nil, countErr(len(q.Exprs))
+		}
+		vals := make(tree.Exprs, len(q.Exprs))
+		for i := range q.Exprs {
+			vals[i] = q.Exprs[i].Expr
+		}
+		cols, row, err := arrayTargetRow(s.Columns, vals, subs)
+		if err != nil {
+			return nil, err
+		}
+		c := *q
+		c.Exprs = make(tree.SelectExprs, len(row))
+		for i := range row {
+			c.Exprs[i] = tree.SelectExpr{Expr: row[i]}
+		}
+		n.Columns = cols
+		sel.Select = &c
+	default:
+		// SELECT ... FROM (query) AS src(c1, ...): the query's columns
+		// by names no client can write.
+		srcCols := make(tree.ColumnDefList, len(s.Columns))
+		vals := make(tree.Exprs, len(s.Columns))
+		for i := range srcCols {
+			name := arrayTargetMark + "c" + strconv.Itoa(i)
+			srcCols[i] = tree.ColumnDef{Name: tree.Name(name)}
+			vals[i] = &tree.UnresolvedName{NumParts: 1, Parts: tree.NameParts{name}}
+		}
+		cols, row, err := arrayTargetRow(s.Columns, vals, subs)
+		if err != nil {
+			return nil, err
+		}
+		outer := &tree.SelectClause{From: tree.From{Tables: tree.TableExprs{&tree.AliasedTableExpr{
+			Expr: &tree.Subquery{Select: &tree.ParenSelect{Select: s.Rows}},
+			As:   tree.AliasClause{Alias: tree.Name(arrayTargetMark + "src"), Cols: srcCols},
+		}}}}
+		for _, e := range row {
+			outer.Exprs = append(outer.Exprs, tree.SelectExpr{Expr: e})
+		}
+		n.Columns = cols
+		sel = tree.Select{Select: outer}
+	}
+	n.Rows = &sel
+	return &n, nil
+}
+
+// simpleSelectList reports whether q's select list holds one value per
+// column, in place (no DISTINCT, which would compare the assigned
+// arrays, and no *).
+func simpleSelectList(q *tree.SelectClause) bool {
+	if q.Distinct || q.DistinctOn != nil || q.TableSelect {
+		return false
+	}
+	for _, e := range q.Exprs {
+		switch e.Expr.(type) {
+		case tree.UnqualifiedStar, *tree.UnqualifiedStar, *tree.AllColumnsSelector, *tree.TupleStar:
+			return false
+		}
+		if un, ok := e.Expr.(*tree.UnresolvedName); ok && un.Star {
+			return false
+		}
+	}
+	return true
+}
+
+// arrayTargetRow gives the INSERT's columns (each subscripted one once)
+// and a row's values for them: a subscripted column's the assignment of
+// its values into NULL, in order.
+func arrayTargetRow(columns tree.NameList, vals tree.Exprs, subs []string) (tree.NameList, tree.Exprs, error) {
 	var cols tree.NameList
+	var row tree.Exprs
 	first := map[string]int{}
-	for i, c := range s.Columns {
+	for i, c := range columns {
 		col, sub, ok := arrayTargetName(string(c), subs)
 		if !ok {
 			cols = append(cols, c)
-			for r := range rows {
-				rows[r] = append(rows[r], vc.Rows[r][i])
-			}
+			row = append(row, vals[i])
 			continue
 		}
+		if _, isDefault := vals[i].(tree.DefaultVal); isDefault {
+			return nil, nil, pgerror.Unsupported("cannot set an array element to DEFAULT")
+		}
 		j, seen := first[col]
-		if !seen {
-			j = len(cols)
-			first[col] = j
-			cols = append(cols, tree.Name(col))
+		var base tree.Expr = tree.DNull
+		if seen {
+			base = row[j]
 		}
-		for r := range rows {
-			var base tree.Expr = tree.DNull
-			if seen {
-				base = rows[r][j]
-			}
-			e, err := arrayAssignCall(base, vc.Rows[r][i], sub)
-			if err != nil {
-				return nil, err
-			}
-			if seen {
-				rows[r][j] = e
-			} else {
-				rows[r] = append(rows[r], e)
-			}
+		e, err := arrayAssignCall(base, vals[i], sub)
+		if err != nil {
+			return nil, nil, err
 		}
+		if seen {
+			row[j] = e
+			continue
+		}
+		first[col] = len(cols)
+		cols = append(cols, tree.Name(col))
+		row = append(row, e)
 	}
-	n.Columns = cols
-	sel := *s.Rows
-	sel.Select = &tree.ValuesClause{Rows: rows}
-	n.Rows = &sel
-	return &n, nil
+	return cols, row, nil
 }
 
 // tableRefName is the name a written table's columns are qualified by:

@@ -170,22 +170,22 @@ func startUnnest(args tree.Datums, _ *types.T) (srfIter, error) {
 	return sliceIter(pgarray.Flat(arr)), nil
 }
 
-// startSubscripts yields the subscripts of the array's dimension dim:
-// 1..n for the one dimension arrays have here, nothing for another.
+// startSubscripts yields the subscripts of the array's dimension dim,
+// from its lower bound; nothing for a dimension the array does not have.
 func startSubscripts(args tree.Datums, _ *types.T) (srfIter, error) {
 	arr, ok := args[0].(*tree.DArray)
-	n := 0
+	n, lb := 0, 1
 	if ok {
 		if dims, d := pgarray.Dims(arr), int64(tree.MustBeDInt(args[1])); d >= 1 && d <= int64(len(dims)) {
-			n = dims[d-1]
+			n, lb = dims[d-1], pgarray.LowerOrOnes(arr)[d-1]
 		}
 	}
 	reverse := len(args) == 3 && args[2] == tree.DBoolTrue
 	out := make([]tree.Datum, n)
 	for i := range out {
-		v := i + 1
+		v := lb + i
 		if reverse {
-			v = n - i
+			v = lb + n - 1 - i
 		}
 		out[i] = tree.NewDInt(tree.DInt(v))
 	}

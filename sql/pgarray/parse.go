@@ -1,7 +1,6 @@
 package pgarray
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
@@ -57,31 +56,31 @@ func (p *arrayParser) unexpected() error {
 }
 
 // Parse is array_in: the text s as an array of elem, each element's text
-// read by parseElem. Dimensions may be given first ([1:2][1:3]=...); a
-// lower bound other than 1 is 0A000 (see the package comment).
+// read by parseElem. Dimensions may be given first ([0:2][1:3]=...),
+// white space between but not within them, as PostgreSQL's; their lower
+// bounds are the array's.
 func Parse(s string, elem *types.T, parseElem func(string) (tree.Datum, error)) (*tree.DArray, error) {
 	p := &arrayParser{s: s}
 	p.skipSpace()
-	var given []int
+	var given, lower []int
 	for p.pos < len(s) && s[p.pos] == '[' {
 		p.pos++
-		p.skipSpace()
-		lo, hi := 1, 0
+		if len(given) >= MaxDims {
+			return nil, pgerror.Newf(pgerror.CodeProgramLimitExceeded, "number of array dimensions (%d) exceeds the maximum allowed (%d)", len(given)+1, MaxDims)
+		}
+		lo := 1
 		n, ok := p.int()
 		if !ok {
-			return nil, malformed(s, "Missing array dimension value.")
+			return nil, malformed(s, "\"[\" must introduce explicitly-specified array dimensions.")
 		}
-		p.skipSpace()
 		if p.pos < len(s) && s[p.pos] == ':' {
 			p.pos++
-			p.skipSpace()
 			lo = n
 			if n, ok = p.int(); !ok {
 				return nil, malformed(s, "Missing array dimension value.")
 			}
-			p.skipSpace()
 		}
-		hi = n
+		hi := n
 		if p.pos >= len(s) || s[p.pos] != ']' {
 			return nil, malformed(s, "Missing \"]\" after array dimensions.")
 		}
@@ -89,13 +88,8 @@ func Parse(s string, elem *types.T, parseElem func(string) (tree.Datum, error)) 
 		if hi < lo {
 			return nil, pgerror.New(CodeArraySubscript, "upper bound cannot be less than lower bound")
 		}
-		if lo != 1 {
-			return nil, pgerror.Unsupported("arrays with a lower bound other than 1 are not supported yet")
-		}
 		given = append(given, hi-lo+1)
-		if len(given) > MaxDims {
-			return nil, pgerror.Newf(pgerror.CodeProgramLimitExceeded, "number of array dimensions (%d) exceeds the maximum allowed (%d)", len(given), MaxDims)
-		}
+		lower = append(lower, lo)
 		p.skipSpace()
 	}
 	if given != nil {
@@ -159,23 +153,39 @@ func Parse(s string, elem *types.T, parseElem func(string) (tree.Datum, error)) 
 	if err := walk(lit); err != nil {
 		return nil, err
 	}
-	return Build(elem, dims, flat), nil
+	if err := CheckBounds(dims, lower); err != nil {
+		return nil, err
+	}
+	return BuildBounded(elem, dims, lower, flat), nil
 }
 
+// int reads a dimension's number as array_in does: a run of digits and
+// signs, of which atoi takes the leading [+-]digits (an int4, wrapping
+// like C's atoi); false when the run is empty.
 func (p *arrayParser) int() (int, bool) {
 	start := p.pos
-	if p.pos < len(p.s) && (p.s[p.pos] == '-' || p.s[p.pos] == '+') {
+	for p.pos < len(p.s) && (p.s[p.pos] >= '0' && p.s[p.pos] <= '9' || p.s[p.pos] == '-' || p.s[p.pos] == '+') {
 		p.pos++
 	}
-	for p.pos < len(p.s) && p.s[p.pos] >= '0' && p.s[p.pos] <= '9' {
-		p.pos++
-	}
-	n, err := strconv.Atoi(p.s[start:p.pos])
-	if err != nil {
-		p.pos = start
+	if p.pos == start {
 		return 0, false
 	}
-	return n, true
+	run := p.s[start:p.pos]
+	neg := false
+	i := 0
+	if run[0] == '-' || run[0] == '+' {
+		neg = run[0] == '-'
+		i++
+	}
+	var n int64
+	for ; i < len(run) && run[i] >= '0' && run[i] <= '9'; i++ {
+		// Only the low 32 bits matter, as in C's conversion to int.
+		n = (n*10 + int64(run[i]-'0')) & (1<<32 - 1)
+	}
+	if neg {
+		n = -n
+	}
+	return int(int32(n)), true
 }
 
 // level reads {...} at p.pos: sub-levels of one shape, or elements.

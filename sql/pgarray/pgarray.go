@@ -7,8 +7,8 @@
 // sub-arrays, of N-1 dimensions, all of one shape), every level with the
 // scalar element type as ParamTyp, so that its type stays int[]. A
 // sub-array is never NULL; NULLs are leaves. The empty array has no
-// dimensions. Lower bounds are always 1 (the representation has no room
-// for others).
+// dimensions. Lower bounds other than 1 are kept beside the outermost
+// DArray (see bounds.go).
 package pgarray
 
 import (
@@ -147,15 +147,16 @@ func MapLeaves(a *tree.DArray, elem *types.T, f func(tree.Datum) (tree.Datum, er
 		}
 		out[i] = d
 	}
-	return Build(elem, Dims(a), out), nil
+	return BuildBounded(elem, Dims(a), Lower(a), out), nil
 }
 
 // Stack is ARRAY[sub, ...]: an array of one more dimension than its
-// sub-arrays, all of one shape. A NULL or empty sub-array counts as
-// empty; all of them empty make the empty array, some of them a 2202E
-// error, as PostgreSQL's ExecEvalArrayExpr.
+// sub-arrays, all of one shape (lower bounds included, which the result
+// keeps after its new first dimension's 1). A NULL or empty sub-array
+// counts as empty; all of them empty make the empty array, some of them
+// a 2202E error, as PostgreSQL's ExecEvalArrayExpr.
 func Stack(elem *types.T, subs tree.Datums) (*tree.DArray, error) {
-	var shape []int
+	var shape, lower []int
 	empty, full := false, 0
 	for _, s := range subs {
 		if s == tree.DNull {
@@ -169,8 +170,8 @@ func Stack(elem *types.T, subs tree.Datums) (*tree.DArray, error) {
 			continue
 		}
 		if full == 0 {
-			shape = d
-		} else if !sameDims(shape, d) {
+			shape, lower = d, LowerOrOnes(a)
+		} else if !sameDims(shape, d) || !sameDims(lower, LowerOrOnes(a)) {
 			return nil, ErrMatchingDims()
 		}
 		full++
@@ -186,16 +187,20 @@ func Stack(elem *types.T, subs tree.Datums) (*tree.DArray, error) {
 	}
 	out := make(tree.Datums, len(subs))
 	for i, s := range subs {
-		out[i] = withElem(tree.MustBeDArray(s), elem)
+		out[i] = Unbounded(withElem(tree.MustBeDArray(s), elem))
 	}
-	return FromElems(elem, out), nil
+	return WithLower(FromElems(elem, out), append([]int{1}, lower...)), nil
 }
 
 // withElem is a with ParamTyp elem at every level (a sub-array built
-// elsewhere may carry an equivalent type of another width).
+// elsewhere may carry an equivalent type of another width), its lower
+// bounds kept.
 func withElem(a *tree.DArray, elem *types.T) *tree.DArray {
 	if a.ParamTyp.Identical(elem) {
 		return a
+	}
+	if lb := Lower(a); lb != nil {
+		return WithLower(withElem(Unbounded(a), elem), lb)
 	}
 	c := *a
 	c.ParamTyp = elem
@@ -225,33 +230,41 @@ func SameDims(a, b *tree.DArray) bool { return sameDims(Dims(a), Dims(b)) }
 
 // Cat is array_cat (and array || array) of two non-NULL arrays of elem:
 // one after the other along the first dimension, or the one of a
-// dimension less as one more element of the other, as PostgreSQL's.
+// dimension less as one more element of the other, as PostgreSQL's. The
+// inner dimensions must agree in length and lower bound; the result
+// keeps the lower bounds of the first array, or of the one of more
+// dimensions.
 func Cat(elem *types.T, a, b *tree.DArray) (*tree.DArray, error) {
 	da, db := Dims(a), Dims(b)
+	la, lb := LowerOrOnes(a), LowerOrOnes(b)
 	incompatible := func(detail string) error {
 		return pgerror.WithDetail(pgerror.New(CodeArraySubscript, "cannot concatenate incompatible arrays"), detail)
 	}
 	var out tree.Datums
+	var lower []int
 	switch {
 	case len(da) == 0:
 		return withElem(b, elem), nil
 	case len(db) == 0:
 		return withElem(a, elem), nil
 	case len(da) == len(db):
-		if !sameDims(da[1:], db[1:]) {
+		if !sameDims(da[1:], db[1:]) || !sameDims(la[1:], lb[1:]) {
 			return nil, incompatible("Arrays with differing element dimensions are not compatible for concatenation.")
 		}
 		out = append(append(out, a.Array...), b.Array...)
+		lower = la
 	case len(da) == len(db)+1:
-		if !sameDims(da[1:], db) {
+		if !sameDims(da[1:], db) || !sameDims(la[1:], lb) {
 			return nil, incompatible("Arrays with differing dimensions are not compatible for concatenation.")
 		}
-		out = append(append(out, a.Array...), b)
+		out = append(append(out, a.Array...), Unbounded(b))
+		lower = la
 	case len(db) == len(da)+1:
-		if !sameDims(db[1:], da) {
+		if !sameDims(db[1:], da) || !sameDims(lb[1:], la) {
 			return nil, incompatible("Arrays with differing dimensions are not compatible for concatenation.")
 		}
-		out = append(append(out, tree.Datum(a)), b.Array...)
+		out = append(append(out, tree.Datum(Unbounded(a))), b.Array...)
+		lower = lb
 	default:
 		return nil, incompatible(fmt.Sprintf("Arrays of %d and %d dimensions are not compatible for concatenation.", len(da), len(db)))
 	}
@@ -260,7 +273,11 @@ func Cat(elem *types.T, a, b *tree.DArray) (*tree.DArray, error) {
 			out[i] = withElem(tree.MustBeDArray(el), elem)
 		}
 	}
-	return FromElems(elem, out), nil
+	res := FromElems(elem, out)
+	if err := CheckBounds(Dims(res), lower); err != nil {
+		return nil, err
+	}
+	return WithLower(res, lower), nil
 }
 
 // ErrNotOneDim is array_append's and array_prepend's error for an array

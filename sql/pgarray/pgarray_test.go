@@ -49,8 +49,67 @@ func TestParse(t *testing.T) {
 			t.Errorf("%q: %v (%s); want DETAIL %s", in, err, pgerror.DetailOf(err), detail)
 		}
 	}
-	if _, err := parseInts("[0:1]={1,2}"); pgerror.CodeOf(err) != pgerror.CodeFeatureNotSupported {
-		t.Errorf("lower bound 0: %v", err)
+	for in, want := range map[string]string{
+		"[0:1]={1,2}":                   "[0:1]",
+		" [2:3] [-1:0] = {{1,2},{3,4}}": "[2:3][-1:0]",
+		"[1:2]={1,2}":                   "",
+		"[2147483646:2147483646]={1}":   "[2147483646:2147483646]",
+	} {
+		a, err := parseInts(in)
+		if err != nil {
+			t.Errorf("%q: %v", in, err)
+			continue
+		}
+		got := ""
+		if pgarray.HasBounds(a) {
+			got = pgarray.DimsText(a)
+		}
+		if got != want {
+			t.Errorf("%q: bounds %q, want %q", in, got, want)
+		}
+	}
+	for in, code := range map[string]pgerror.Code{
+		"[2147483647:2147483647]={1}": pgerror.CodeProgramLimitExceeded,
+		"[2:1]={}":                    pgarray.CodeArraySubscript,
+		"[ 0:1]={1,2}":                pgerror.CodeInvalidTextRepresentation,
+		"[0 :1]={1,2}":                pgerror.CodeInvalidTextRepresentation,
+	} {
+		if _, err := parseInts(in); pgerror.CodeOf(err) != code {
+			t.Errorf("%q: %v, want %s", in, err, code)
+		}
+	}
+}
+
+// TestBoundsKept: the lower bounds follow an array through MapLeaves,
+// Cat and Stack as PostgreSQL's, and a copy never changes the original.
+func TestBoundsKept(t *testing.T) {
+	a, err := parseInts("[0:1]={1,2}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := pgarray.MapLeaves(a, types.Int, func(d tree.Datum) (tree.Datum, error) { return d, nil })
+	if err != nil || pgarray.DimsText(m) != "[0:1]" {
+		t.Errorf("MapLeaves: %v %v", pgarray.DimsText(m), err)
+	}
+	if u := pgarray.Unbounded(a); pgarray.HasBounds(u) || !pgarray.HasBounds(a) {
+		t.Errorf("Unbounded changed the original or kept the bounds")
+	}
+	one, _ := parseInts("{3}")
+	for _, c := range []struct {
+		x, y *tree.DArray
+		want string
+	}{{a, one, "[0:2]"}, {one, a, "[1:3]"}} {
+		got, err := pgarray.Cat(types.Int4, c.x, c.y)
+		if err != nil || pgarray.DimsText(got) != c.want {
+			t.Errorf("Cat: %v %v, want %s", pgarray.DimsText(got), err, c.want)
+		}
+	}
+	s, err := pgarray.Stack(types.Int4, tree.Datums{a, a})
+	if err != nil || pgarray.DimsText(s) != "[1:2][0:1]" {
+		t.Errorf("Stack: %v %v", pgarray.DimsText(s), err)
+	}
+	if _, err := pgarray.Stack(types.Int4, tree.Datums{a, pgarray.Unbounded(a)}); pgerror.CodeOf(err) != pgarray.CodeArraySubscript {
+		t.Errorf("Stack of different bounds: %v", err)
 	}
 }
 

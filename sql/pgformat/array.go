@@ -12,8 +12,7 @@ import (
 // decodeArrayBinary reads an array parameter in PostgreSQL's binary
 // format (array_recv; the layout encodeArrayBinary writes). Every length
 // is checked against the bytes there are: a malformed value is 22P03,
-// never a panic. A lower bound other than 1 is 0A000 (see package
-// pgarray).
+// never a panic. The lower bounds are the array's.
 func decodeArrayBinary(v []byte, t *types.T, pc tree.ParseContext) (tree.Datum, error) {
 	bad := func() error {
 		return pgerror.Newf(pgerror.CodeInvalidBinaryRepresentation, "invalid binary array of %d bytes for type %s", len(v), t.SQLString())
@@ -43,6 +42,7 @@ func decodeArrayBinary(v []byte, t *types.T, pc tree.ParseContext) (tree.Datum, 
 		return nil, pgerror.Newf(pgerror.CodeProgramLimitExceeded, "number of array dimensions (%d) exceeds the maximum allowed (%d)", ndim, pgarray.MaxDims)
 	}
 	dims := make([]int, ndim)
+	lower := make([]int, ndim)
 	total := uint64(1)
 	for i := range dims {
 		n, ok1 := u32()
@@ -50,10 +50,8 @@ func decodeArrayBinary(v []byte, t *types.T, pc tree.ParseContext) (tree.Datum, 
 		if !ok1 || !ok2 {
 			return nil, bad()
 		}
-		if lbound != 1 {
-			return nil, pgerror.Newf(pgerror.CodeFeatureNotSupported, "arrays with a lower bound other than 1 are not supported yet")
-		}
 		dims[i] = int(n)
+		lower[i] = int(int32(lbound))
 		total *= uint64(n)
 		// Every element takes at least its 4-byte length.
 		if total*4 > uint64(len(v)) {
@@ -82,5 +80,8 @@ func decodeArrayBinary(v []byte, t *types.T, pc tree.ParseContext) (tree.Datum, 
 	if len(v) != 0 {
 		return nil, bad()
 	}
-	return pgarray.Build(elem, dims, flat), nil
+	if err := pgarray.CheckBounds(dims, lower); err != nil {
+		return nil, err
+	}
+	return pgarray.BuildBounded(elem, dims, lower, flat), nil
 }

@@ -77,3 +77,30 @@ func FuzzDecodeArrayBinary(f *testing.F) {
 		_, _ = pgformat.DecodeParam(b, typ, 1, tree.NewParseContext(now))
 	})
 }
+
+// TestArrayBinaryLowerBounds: array_send writes each dimension's lower
+// bound (PostgreSQL's layout, which pgx reads) and array_recv keeps it.
+func TestArrayBinaryLowerBounds(t *testing.T) {
+	now := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	typ := types.MakeArray(types.Int4)
+	a := pgarray.BuildBounded(types.Int4, []int{2, 1}, []int{-1, 5}, tree.Datums{tree.NewDInt(7), tree.NewDInt(8)})
+	b, err := pgformat.EncodeBinary(a, typ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ndims 2, no NULLs, int4's OID, then (length, lower bound) a dimension.
+	want := []byte{0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 23, 0, 0, 0, 2, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1, 0, 0, 0, 5}
+	if string(b[:len(want)]) != string(want) {
+		t.Errorf("header % x, want % x", b[:len(want)], want)
+	}
+	got, err := pgformat.DecodeParam(b, typ, 1, tree.NewParseContext(now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := pgarray.DimsText(got.(*tree.DArray)); d != "[-1:0][5:5]" || got.String() != a.String() {
+		t.Errorf("read %s %s", d, got)
+	}
+	if s := string(pgformat.EncodeText(got)); s != "[-1:0][5:5]={{7},{8}}" {
+		t.Errorf("text %s", s)
+	}
+}

@@ -155,7 +155,8 @@ func appendText(dst []byte, d tree.Datum, t *types.T, st Style) []byte {
 // element quoted (with " and \ backslash-escaped) when it is empty, NULL
 // spelled as a string, or holds a brace, the delimiter, a quote, a
 // backslash or white space. int2vector and oidvector (pg_index.indkey,
-// ...) are their elements space-separated, without braces.
+// ...) are their elements space-separated, without braces. Lower bounds
+// other than 1 come first, as each dimension's [lower:upper] then =.
 func appendArrayText(dst []byte, a *tree.DArray, st Style) []byte {
 	if o := a.ResolvedType().Oid(); o == oid.T_int2vector || o == oid.T_oidvector {
 		for i, e := range a.Array {
@@ -165,6 +166,9 @@ func appendArrayText(dst []byte, a *tree.DArray, st Style) []byte {
 			dst = appendText(dst, e, a.ParamTyp, st)
 		}
 		return dst
+	}
+	if pgarray.HasBounds(a) {
+		dst = append(append(dst, pgarray.DimsText(a)...), '=')
 	}
 	dst = append(dst, '{')
 	var buf []byte
@@ -408,7 +412,7 @@ func EncodeBinary(d tree.Datum, t *types.T) ([]byte, error) {
 
 // encodeArrayBinary is an array in PostgreSQL's binary format
 // (array_send): dimensions, a has-NULLs flag, the element type's OID,
-// each dimension's length and lower bound (1), then each element as a
+// each dimension's length and lower bound, then each element as a
 // length (-1 for NULL) and its binary form.
 func encodeArrayBinary(a *tree.DArray, t *types.T) ([]byte, error) {
 	elem := t.ArrayContents()
@@ -427,9 +431,10 @@ func encodeArrayBinary(a *tree.DArray, t *types.T) ([]byte, error) {
 	out = binary.BigEndian.AppendUint32(out, uint32(len(dims)))
 	out = binary.BigEndian.AppendUint32(out, hasNulls)
 	out = binary.BigEndian.AppendUint32(out, uint32(elem.Oid()))
-	for _, n := range dims {
+	lower := pgarray.LowerOrOnes(a)
+	for i, n := range dims {
 		out = binary.BigEndian.AppendUint32(out, uint32(n))
-		out = binary.BigEndian.AppendUint32(out, 1)
+		out = binary.BigEndian.AppendUint32(out, uint32(int32(lower[i])))
 	}
 	for _, d := range pgarray.Flat(a) {
 		if d == tree.DNull {

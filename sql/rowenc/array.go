@@ -27,10 +27,20 @@ import (
 //	bytes( arrayVersionDims <uvarint ndims> <uvarint length>* <element>* )
 //
 // its elements in storage order; a one-dimensional array keeps the first
-// layout.
+// layout. An array with a lower bound other than 1 (see package pgarray)
+// is arrayVersionBounds, of any number of dimensions:
+//
+//	bytes( arrayVersionBounds <uvarint ndims> <varint lower>* <uvarint length>* <element>* )
+//
+// the lengths of the dimensions after the first, then the first's; so
+// that every array stored before bounds existed decodes as it did, and
+// an array of lower bounds 1 is encoded as before (the key encoding of
+// GROUP BY and DISTINCT tells '[0:1]={1,2}' from '{1,2}' by the layout,
+// as PostgreSQL's equality does).
 const (
-	arrayVersion     = 1
-	arrayVersionDims = 2
+	arrayVersion       = 1
+	arrayVersionDims   = 2
+	arrayVersionBounds = 3
 )
 
 // Storable reports whether a column can be of type t: a type
@@ -49,7 +59,17 @@ func Storable(t *types.T) bool {
 func encodeArray(b []byte, a *tree.DArray, value bool) ([]byte, error) {
 	inner := []byte{arrayVersion}
 	elems := a.Array
-	if pgarray.IsMulti(a) {
+	if lower := pgarray.Lower(a); lower != nil {
+		dims := pgarray.Dims(a)
+		inner = encoding.EncodeUvarintAscending([]byte{arrayVersionBounds}, uint64(len(dims)))
+		for _, l := range lower {
+			inner = encoding.EncodeVarintAscending(inner, int64(l))
+		}
+		for _, n := range dims[1:] {
+			inner = encoding.EncodeUvarintAscending(inner, uint64(n))
+		}
+		elems = pgarray.Flat(a)
+	} else if pgarray.IsMulti(a) {
 		dims := pgarray.Dims(a)
 		inner = encoding.EncodeUvarintAscending([]byte{arrayVersionDims}, uint64(len(dims)))
 		for _, n := range dims[1:] {
@@ -80,17 +100,35 @@ func decodeArray(b []byte, t *types.T, value bool) ([]byte, tree.Datum, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(inner) == 0 || (inner[0] != arrayVersion && inner[0] != arrayVersionDims) {
+	if len(inner) == 0 || (inner[0] != arrayVersion && inner[0] != arrayVersionDims && inner[0] != arrayVersionBounds) {
 		return nil, nil, errors.Newf("array: unknown encoding version")
 	}
-	var inner1 []int
-	if inner[0] == arrayVersionDims {
+	var inner1, lower []int
+	if inner[0] == arrayVersionDims || inner[0] == arrayVersionBounds {
+		version := inner[0]
 		var nd uint64
 		if inner, nd, err = encoding.DecodeUvarintAscending(inner[1:]); err != nil {
 			return nil, nil, err
 		}
-		if nd < 2 || nd > pgarray.MaxDims {
+		minDims := uint64(2)
+		if version == arrayVersionBounds {
+			minDims = 1
+		}
+		if nd < minDims || nd > pgarray.MaxDims {
 			return nil, nil, errors.Newf("array: %d dimensions", nd)
+		}
+		if version == arrayVersionBounds {
+			lower = make([]int, nd)
+			for i := range lower {
+				var l int64
+				if inner, l, err = encoding.DecodeVarintAscending(inner); err != nil {
+					return nil, nil, err
+				}
+				if l < -1<<31 || l >= 1<<31 {
+					return nil, nil, errors.Newf("array: lower bound %d", l)
+				}
+				lower[i] = int(l)
+			}
 		}
 		inner1 = make([]int, nd-1)
 		for i := range inner1 {
@@ -143,7 +181,16 @@ func decodeArray(b []byte, t *types.T, value bool) ([]byte, tree.Datum, error) {
 	if len(inner) != 0 {
 		return nil, nil, errors.Newf("array: %d bytes after the elements", len(inner))
 	}
-	if inner1 != nil {
+	if lower != nil {
+		if n == 0 {
+			return nil, nil, errors.Newf("array: lower bounds of an empty array")
+		}
+		if err := pgarray.CheckBounds(dims, lower); err != nil {
+			return nil, nil, err
+		}
+		return rest, pgarray.BuildBounded(elemType, dims, lower, arr.Array), nil
+	}
+	if len(inner1) > 0 {
 		return rest, pgarray.Build(elemType, dims, arr.Array), nil
 	}
 	return rest, arr, nil

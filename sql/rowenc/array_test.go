@@ -33,6 +33,10 @@ func sampleArrays(t testing.TB) []*tree.DArray {
 		// Two and three dimensions (the second layout).
 		pgarray.Build(types.Int4, []int{2, 2}, tree.Datums{tree.NewDInt(1), tree.DNull, tree.NewDInt(3), tree.NewDInt(4)}),
 		pgarray.Build(types.String, []int{1, 2, 1}, tree.Datums{tree.NewDString("a"), tree.NewDString("")}),
+		// Lower bounds other than 1 (the third layout).
+		pgarray.BuildBounded(types.Int4, []int{3}, []int{0}, tree.Datums{tree.NewDInt(1), tree.DNull, tree.NewDInt(3)}),
+		pgarray.BuildBounded(types.Int4, []int{2, 1}, []int{-5, 1}, tree.Datums{tree.NewDInt(1), tree.NewDInt(2)}),
+		pgarray.BuildBounded(types.String, []int{1}, []int{1<<31 - 2}, tree.Datums{tree.NewDString("x")}),
 	}
 }
 
@@ -66,7 +70,8 @@ func TestArrayValueRoundTrip(t *testing.T) {
 			rest, got, err := decode(b, typ)
 			// The key encoding normalizes a numeric's scale (2.50 = 2.5).
 			exact := value || a.ParamTyp.Family() != types.DecimalFamily
-			if err != nil || len(rest) != 0 || (exact && got.String() != a.String()) {
+			if err != nil || len(rest) != 0 || (exact && got.String() != a.String()) ||
+				pgarray.DimsText(got.(*tree.DArray)) != pgarray.DimsText(a) {
 				t.Errorf("%s: decoded %v (rest %d, %v), want %s", typ, got, len(rest), err, a)
 			}
 			for i := 1; i < len(b); i++ {
@@ -94,4 +99,24 @@ func FuzzDecodeArrayValue(f *testing.F) {
 		_, _, _ = rowenc.DecodeValueDatum(b, typ)
 		_, _, _ = rowenc.DecodeDatum(b, typ)
 	})
+}
+
+// TestArrayStoredBeforeBounds: arrays stored in the layouts that came
+// before lower bounds (bytes written by that code) decode as they did,
+// and arrays of lower bounds 1 are still written so.
+func TestArrayStoredBeforeBounds(t *testing.T) {
+	typ := types.MakeArray(types.Int4)
+	for enc, want := range map[string]string{
+		"\x16\x01\x8b\x89\x00\xff\x87\xfd\x00\x01": "ARRAY[1,NULL,-3]",
+		"\x16\x02\x8a\x89\x8a\x89\x8a\x00\x01":     "ARRAY[ARRAY[1],ARRAY[2]]",
+	} {
+		rest, got, err := rowenc.DecodeValueDatum([]byte(enc), typ)
+		if err != nil || len(rest) != 0 || got.String() != want || pgarray.HasBounds(got.(*tree.DArray)) {
+			t.Errorf("%q: %v %v, want %s", enc, got, err, want)
+			continue
+		}
+		if b, err := rowenc.EncodeValueDatum(nil, got); err != nil || string(b) != enc {
+			t.Errorf("%s re-encoded as %q, %v; want %q", want, b, err, enc)
+		}
+	}
 }

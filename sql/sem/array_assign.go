@@ -78,75 +78,114 @@ func errSubscriptRange() error {
 	return pgerror.New(pgarray.CodeArraySubscript, "array subscript out of range")
 }
 
-// errLowerBound refuses an assignment that would give the array a lower
-// bound other than 1 (see package pgarray).
-func errLowerBound() error {
-	return pgerror.Unsupported("arrays with a lower bound other than 1 are not supported yet")
+// maxArraySize is PostgreSQL's MaxArraySize, the most elements an array
+// may have.
+const maxArraySize = 134217727
+
+func errArraySize() error {
+	return pgerror.Newf(pgerror.CodeProgramLimitExceeded, "array size exceeds the maximum allowed (%d)", maxArraySize)
 }
 
-// assignElement is PostgreSQL's array_set_element with lower bounds 1: a
-// NULL or empty array becomes one of the element alone, a
-// one-dimensional one grows (NULLs filling the gap), a multidimensional
-// one must hold the position.
+func errTooManyDims(n int) error {
+	return pgerror.Newf(pgerror.CodeProgramLimitExceeded, "number of array dimensions (%d) exceeds the maximum allowed (%d)", n, pgarray.MaxDims)
+}
+
+// int4Subscripts refuses subscripts an int4 cannot hold, as PostgreSQL's
+// coercion of subscripts to int4 does; noLower and noUpper pass.
+func int4Subscripts(idx []int64) error {
+	for _, i := range idx {
+		if i != noLower && i != noUpper && (i < -1<<31 || i > 1<<31-1) {
+			return pgerror.New(pgerror.CodeNumericValueOutOfRange, "integer out of range")
+		}
+	}
+	return nil
+}
+
+// assignElement is PostgreSQL's array_set_element: a NULL or empty array
+// becomes one of the element alone, its lower bounds the subscripts; a
+// one-dimensional one grows either way (NULLs filling the gap, its lower
+// bound moving down when it grows below it); a multidimensional one
+// must hold the position.
 func assignElement(elem *types.T, arr *tree.DArray, v tree.Datum, idx []int64) (tree.Datum, error) {
 	if len(idx) > pgarray.MaxDims {
-		return nil, pgerror.Newf(pgerror.CodeProgramLimitExceeded, "number of array dimensions (%d) exceeds the maximum allowed (%d)", len(idx), pgarray.MaxDims)
+		return nil, errTooManyDims(len(idx))
+	}
+	if err := int4Subscripts(idx); err != nil {
+		return nil, err
 	}
 	var dims []int
 	if arr != nil {
 		dims = pgarray.Dims(arr)
 	}
 	if len(dims) == 0 {
-		for _, i := range idx {
-			if i != 1 {
-				return nil, errLowerBound()
-			}
-		}
 		one := make([]int, len(idx))
+		lower := make([]int, len(idx))
 		for i := range one {
-			one[i] = 1
+			one[i], lower[i] = 1, int(idx[i])
 		}
-		return pgarray.Build(elem, one, tree.Datums{v}), nil
+		if err := pgarray.CheckBounds(one, lower); err != nil {
+			return nil, err
+		}
+		return pgarray.BuildBounded(elem, one, lower, tree.Datums{v}), nil
 	}
 	if len(idx) != len(dims) {
 		return nil, pgerror.New(pgarray.CodeArraySubscript, "wrong number of array subscripts")
 	}
+	lower := append([]int(nil), pgarray.LowerOrOnes(arr)...)
 	if len(dims) == 1 {
-		i := idx[0]
-		if i < 1 {
-			return nil, errLowerBound()
+		i, lb, n := idx[0], int64(lower[0]), int64(dims[0])
+		var before, after int64
+		if i < lb {
+			before = lb - i
 		}
-		if i > 1<<27 {
-			// PostgreSQL's MaxAllocSize bounds it likewise.
-			return nil, pgerror.Newf(pgerror.CodeProgramLimitExceeded, "array size exceeds the maximum allowed (%d)", 1<<27)
+		if i >= lb+n {
+			after = i - (lb + n) + 1
 		}
-		out := append(tree.Datums(nil), arr.Array...)
-		for int64(len(out)) < i {
+		if n+before+after > maxArraySize {
+			return nil, errArraySize()
+		}
+		if before > 0 {
+			lower[0] = int(i)
+		}
+		if err := pgarray.CheckBounds([]int{int(n + before + after)}, lower); err != nil {
+			return nil, err
+		}
+		out := make(tree.Datums, 0, n+before+after)
+		for k := int64(0); k < before; k++ {
 			out = append(out, tree.DNull)
 		}
-		out[i-1] = v
-		return pgarray.FromElems(elem, out), nil
+		out = append(out, arr.Array...)
+		for k := int64(0); k < after; k++ {
+			out = append(out, tree.DNull)
+		}
+		out[i-int64(lower[0])] = v
+		return pgarray.WithLower(pgarray.FromElems(elem, out), lower), nil
 	}
 	flat := append(tree.Datums(nil), pgarray.Flat(arr)...)
 	pos := 0
 	for k, i := range idx {
-		if i < 1 || i > int64(dims[k]) {
+		lb := int64(lower[k])
+		if i < lb || i >= lb+int64(dims[k]) {
 			return nil, errSubscriptRange()
 		}
-		pos = pos*dims[k] + int(i-1)
+		pos = pos*dims[k] + int(i-lb)
 	}
 	flat[pos] = v
-	return pgarray.Build(elem, dims, flat), nil
+	return pgarray.BuildBounded(elem, dims, lower, flat), nil
 }
 
-// assignSlice is PostgreSQL's array_set_slice with lower bounds 1: the
-// positions [lo:hi] of each dimension given take the source's elements
-// in order (it must have enough); a NULL or empty array becomes the
-// slice, which must give both bounds; a one-dimensional one may grow.
+// assignSlice is PostgreSQL's array_set_slice: the positions [lo:hi] of
+// each dimension given (the dimensions not given whole) take the
+// source's elements in order (it must have enough); a NULL or empty
+// array becomes the slice, which must give both bounds, its lower bounds
+// the slice's; a one-dimensional one may grow either way.
 func assignSlice(elem *types.T, arr, src *tree.DArray, bounds []int64) (tree.Datum, error) {
 	n := len(bounds) / 2
 	if n > pgarray.MaxDims {
-		return nil, pgerror.Newf(pgerror.CodeProgramLimitExceeded, "number of array dimensions (%d) exceeds the maximum allowed (%d)", n, pgarray.MaxDims)
+		return nil, errTooManyDims(n)
+	}
+	if err := int4Subscripts(bounds); err != nil {
+		return nil, err
 	}
 	var dims []int
 	if arr != nil {
@@ -154,72 +193,103 @@ func assignSlice(elem *types.T, arr, src *tree.DArray, bounds []int64) (tree.Dat
 	}
 	srcFlat := pgarray.Flat(src)
 	tooSmall := func() error { return pgerror.New(pgarray.CodeArraySubscript, "source array too small") }
+	backwards := func() error {
+		return pgerror.New(pgarray.CodeArraySubscript, "upper bound cannot be less than lower bound")
+	}
 	if len(dims) == 0 {
 		shape := make([]int, n)
-		total := 1
+		lower := make([]int, n)
+		total := int64(1)
 		for k := 0; k < n; k++ {
 			lo, hi := bounds[2*k], bounds[2*k+1]
 			if lo == noLower || hi == noUpper {
-				return nil, pgerror.New(pgarray.CodeArraySubscript, "array slice subscript must provide both boundaries")
+				return nil, pgerror.WithDetail(pgerror.New(pgarray.CodeArraySubscript, "array slice subscript must provide both boundaries"),
+					"When assigning to a slice of an empty array value, slice boundaries must be fully specified.")
 			}
-			if hi < lo {
-				return nil, pgerror.New(pgarray.CodeArraySubscript, "upper bound cannot be less than lower bound")
+			d := hi - lo + 1
+			if d < 0 {
+				return nil, errArraySize()
 			}
-			if lo != 1 {
-				return nil, errLowerBound()
+			shape[k], lower[k] = int(d), int(lo)
+			if total *= d; total > maxArraySize {
+				return nil, errArraySize()
 			}
-			shape[k] = int(hi - lo + 1)
-			total *= shape[k]
 		}
-		if len(srcFlat) < total {
+		if int64(len(srcFlat)) < total {
 			return nil, tooSmall()
 		}
-		return pgarray.Build(elem, shape, srcFlat[:total]), nil
+		if total == 0 {
+			return tree.NewDArray(elem), nil
+		}
+		if err := pgarray.CheckBounds(shape, lower); err != nil {
+			return nil, err
+		}
+		return pgarray.BuildBounded(elem, shape, lower, srcFlat[:total]), nil
 	}
-	if n != len(dims) {
+	if n > len(dims) {
 		return nil, pgerror.New(pgarray.CodeArraySubscript, "wrong number of array subscripts")
 	}
-	lo := make([]int, n)
-	hi := make([]int, n)
-	for k := 0; k < n; k++ {
-		l, h := bounds[2*k], bounds[2*k+1]
-		if l == noLower {
-			l = 1
-		}
-		if h == noUpper {
-			h = int64(dims[k])
+	lower := append([]int(nil), pgarray.LowerOrOnes(arr)...)
+	// lo and hi are subscripts, every dimension's (those not given whole).
+	lo := make([]int64, len(dims))
+	hi := make([]int64, len(dims))
+	for k := range dims {
+		lb, ub := int64(lower[k]), int64(lower[k])+int64(dims[k])-1
+		l, h := lb, ub
+		if k < n {
+			if bounds[2*k] != noLower {
+				l = bounds[2*k]
+			}
+			if bounds[2*k+1] != noUpper {
+				h = bounds[2*k+1]
+			}
 		}
 		if h < l {
-			return nil, pgerror.New(pgarray.CodeArraySubscript, "upper bound cannot be less than lower bound")
+			return nil, backwards()
 		}
-		if l < 1 {
-			return nil, errLowerBound()
-		}
-		if n > 1 && h > int64(dims[k]) {
+		if len(dims) > 1 && (l < lb || h > ub) {
 			return nil, errSubscriptRange()
 		}
-		if h > 1<<27 {
-			return nil, pgerror.Newf(pgerror.CodeProgramLimitExceeded, "array size exceeds the maximum allowed (%d)", 1<<27)
-		}
-		lo[k], hi[k] = int(l), int(h)
+		lo[k], hi[k] = l, h
 	}
-	if n == 1 {
+	if len(dims) == 1 {
+		lb, cnt := int64(lower[0]), int64(dims[0])
+		var before, after int64
+		if lo[0] < lb {
+			before = lb - lo[0]
+		}
+		if hi[0] >= lb+cnt {
+			after = hi[0] - (lb + cnt) + 1
+		}
+		if cnt+before+after > maxArraySize {
+			return nil, errArraySize()
+		}
 		need := hi[0] - lo[0] + 1
-		if len(srcFlat) < need {
+		if int64(len(srcFlat)) < need {
 			return nil, tooSmall()
 		}
-		out := append(tree.Datums(nil), arr.Array...)
-		for len(out) < hi[0] {
+		if before > 0 {
+			lower[0] = int(lo[0])
+		}
+		if err := pgarray.CheckBounds([]int{int(cnt + before + after)}, lower); err != nil {
+			return nil, err
+		}
+		out := make(tree.Datums, 0, cnt+before+after)
+		for k := int64(0); k < before; k++ {
 			out = append(out, tree.DNull)
 		}
-		copy(out[lo[0]-1:hi[0]], srcFlat[:need])
-		return pgarray.FromElems(elem, out), nil
+		out = append(out, arr.Array...)
+		for k := int64(0); k < after; k++ {
+			out = append(out, tree.DNull)
+		}
+		copy(out[lo[0]-int64(lower[0]):], srcFlat[:need])
+		return pgarray.WithLower(pgarray.FromElems(elem, out), lower), nil
 	}
-	need := 1
+	need := int64(1)
 	for k := range lo {
 		need *= hi[k] - lo[k] + 1
 	}
-	if len(srcFlat) < need {
+	if int64(len(srcFlat)) < need {
 		return nil, tooSmall()
 	}
 	flat := append(tree.Datums(nil), pgarray.Flat(arr)...)
@@ -227,8 +297,8 @@ func assignSlice(elem *types.T, arr, src *tree.DArray, bounds []int64) (tree.Dat
 	var walk func(k, pos int)
 	walk = func(k, pos int) {
 		for i := lo[k]; i <= hi[k]; i++ {
-			p := pos*dims[k] + i - 1
-			if k+1 < n {
+			p := pos*dims[k] + int(i-int64(lower[k]))
+			if k+1 < len(dims) {
 				walk(k+1, p)
 				continue
 			}
@@ -237,5 +307,5 @@ func assignSlice(elem *types.T, arr, src *tree.DArray, bounds []int64) (tree.Dat
 		}
 	}
 	walk(0, 0)
-	return pgarray.Build(elem, dims, flat), nil
+	return pgarray.BuildBounded(elem, dims, lower, flat), nil
 }

@@ -107,24 +107,29 @@ var arrayElementDef = tree.QualifyBuiltinFunctionDefinition(
 			for i := range idx {
 				idx[i] = int64(tree.MustBeDInt(a[i+1]))
 			}
+			if err := int4Subscripts(idx); err != nil {
+				return nil, err
+			}
 			return arrayElement(tree.MustBeDArray(a[0]), idx), nil
 		}),
 	}}),
 	catconstants.PgCatalogName)
 
-// arrayElement is arr at subscripts idx (1-based), NULL when there is
-// none such.
+// arrayElement is arr at subscripts idx (counted from each dimension's
+// lower bound), NULL when there is none such.
 func arrayElement(arr *tree.DArray, idx []int64) tree.Datum {
 	if len(idx) != pgarray.NDims(arr) {
 		return tree.DNull
 	}
+	lower := pgarray.LowerOrOnes(arr)
 	var d tree.Datum = arr
-	for _, i := range idx {
+	for k, i := range idx {
 		a := tree.MustBeDArray(d)
-		if i < 1 || i > int64(len(a.Array)) {
+		lb := int64(lower[k])
+		if i < lb || i >= lb+int64(len(a.Array)) {
 			return tree.DNull
 		}
-		d = a.Array[i-1]
+		d = a.Array[i-lb]
 	}
 	return d
 }
@@ -141,38 +146,47 @@ var arraySliceDef = tree.QualifyBuiltinFunctionDefinition(
 			for i := range bounds {
 				bounds[i] = int64(tree.MustBeDInt(a[i+1]))
 			}
+			if err := int4Subscripts(bounds); err != nil {
+				return nil, err
+			}
 			return arraySlice(tree.MustBeDArray(a[0]), bounds), nil
 		}),
 	}}),
 	catconstants.PgCatalogName)
 
 // arraySlice is PostgreSQL's array_get_slice: each dimension cut to
-// [lo:hi] ∩ its extent, the dimensions not given kept whole; the empty
-// array when a dimension comes out empty or more are given than the
-// array has. The bounds of the result start at 1 again.
+// [lo:hi] ∩ its extent (its subscripts counted from its lower bound), the
+// dimensions not given kept whole; the empty array when a dimension
+// comes out empty or more are given than the array has. The bounds of
+// the result start at 1 again.
 func arraySlice(arr *tree.DArray, bounds []int64) *tree.DArray {
 	dims := pgarray.Dims(arr)
 	n := len(bounds) / 2
 	if len(dims) == 0 || n > len(dims) {
 		return tree.NewDArray(arr.ParamTyp)
 	}
+	lower := pgarray.LowerOrOnes(arr)
+	// lo and hi are positions in each dimension, from 0.
 	lo := make([]int, len(dims))
 	hi := make([]int, len(dims))
 	for i := range dims {
-		lo[i], hi[i] = 1, dims[i]
+		lo[i], hi[i] = 0, dims[i]-1
 		if i < n {
-			lo[i] = int(max(bounds[2*i], 1))
-			hi[i] = int(min(bounds[2*i+1], int64(dims[i])))
-			if lo[i] > hi[i] {
+			// Compared, never subtracted, before they are known in
+			// range: a subscript may be any int8.
+			lb, ub := int64(lower[i]), int64(lower[i])+int64(dims[i])-1
+			l, h := max(bounds[2*i], lb), min(bounds[2*i+1], ub)
+			if l > h {
 				return tree.NewDArray(arr.ParamTyp)
 			}
+			lo[i], hi[i] = int(l-lb), int(h-lb)
 		}
 	}
 	var cut func(a *tree.DArray, d int) tree.Datum
 	cut = func(a *tree.DArray, d int) tree.Datum {
 		out := make(tree.Datums, 0, hi[d]-lo[d]+1)
 		for i := lo[d]; i <= hi[d]; i++ {
-			el := a.Array[i-1]
+			el := a.Array[i]
 			if d+1 < len(dims) {
 				el = cut(tree.MustBeDArray(el), d+1)
 			}
@@ -265,7 +279,8 @@ func parseArrayText(e *EvalCtx, s string, t *types.T) (*tree.DArray, error) {
 
 // compareArrays is PostgreSQL's array_cmp: the elements in storage order
 // (a NULL element equal to a NULL and after any other value), then the
-// number of elements, of dimensions, and the dimensions' lengths.
+// number of elements, of dimensions, the dimensions' lengths and their
+// lower bounds.
 func (e *EvalCtx) compareArrays(a, b *tree.DArray) (int, error) {
 	fa, fb := pgarray.Flat(a), pgarray.Flat(b)
 	for i := 0; i < len(fa) && i < len(fb); i++ {
@@ -292,6 +307,12 @@ func (e *EvalCtx) compareArrays(a, b *tree.DArray) (int, error) {
 	}
 	for i := range da {
 		if c := cmpInt(da[i], db[i]); c != 0 {
+			return c, nil
+		}
+	}
+	la, lb := pgarray.LowerOrOnes(a), pgarray.LowerOrOnes(b)
+	for i := range la {
+		if c := cmpInt(la[i], lb[i]); c != 0 {
 			return c, nil
 		}
 	}

@@ -1,7 +1,6 @@
 package sem
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/cockroachdb/cockroachdb-parser/pkg/sql/sem/tree"
@@ -13,13 +12,13 @@ import (
 )
 
 // The array functions. An array's dimensions are those of its value
-// (see package pgarray), each with lower bound 1; PostgreSQL answers NULL
-// for a dimension the array does not have, and for an empty array, which
-// has none.
+// (see package pgarray), each with its lower bound; PostgreSQL answers
+// NULL for a dimension the array does not have, and for an empty array,
+// which has none. Positions are subscripts, counted from the lower bound.
 var _ = RegisterFamily(map[string][]tree.Overload{
-	"array_length": {arrayDimFn(func(n int) tree.Datum { return tree.NewDInt(tree.DInt(n)) })},
-	"array_lower":  {arrayDimFn(func(int) tree.Datum { return tree.NewDInt(1) })},
-	"array_upper":  {arrayDimFn(func(n int) tree.Datum { return tree.NewDInt(tree.DInt(n)) })},
+	"array_length": {arrayDimFn(func(n, _ int) tree.Datum { return tree.NewDInt(tree.DInt(n)) })},
+	"array_lower":  {arrayDimFn(func(_, lb int) tree.Datum { return tree.NewDInt(tree.DInt(lb)) })},
+	"array_upper":  {arrayDimFn(func(n, lb int) tree.Datum { return tree.NewDInt(tree.DInt(lb + n - 1)) })},
 	"cardinality": {arrayFn(tree.ParamTypes{{Name: "arr", Typ: types.AnyArray}}, tree.FixedReturnType(types.Int4), false,
 		func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
 			return tree.NewDInt(tree.DInt(pgarray.Cardinality(tree.MustBeDArray(a[0])))), nil
@@ -34,15 +33,11 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 		})},
 	"array_dims": {arrayFn(tree.ParamTypes{{Name: "arr", Typ: types.AnyArray}}, tree.FixedReturnType(types.String), false,
 		func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
-			dims := pgarray.Dims(tree.MustBeDArray(a[0]))
-			if dims == nil {
+			arr := tree.MustBeDArray(a[0])
+			if pgarray.NDims(arr) == 0 {
 				return tree.DNull, nil
 			}
-			var b strings.Builder
-			for _, n := range dims {
-				fmt.Fprintf(&b, "[1:%d]", n)
-			}
-			return tree.NewDString(b.String()), nil
+			return tree.NewDString(pgarray.DimsText(arr)), nil
 		})},
 	"array_position": {
 		arrayFn(tree.ParamTypes{{Name: "arr", Typ: types.AnyArray}, {Name: "elem", Typ: types.AnyElement}}, tree.FixedReturnType(types.Int4), true,
@@ -61,13 +56,15 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 				return nil, errSearchMulti()
 			}
 			out := tree.NewDArray(types.Int4)
-			for i, el := range tree.MustBeDArray(a[0]).Array {
+			arr := tree.MustBeDArray(a[0])
+			lb := pgarray.LowerOrOnes(arr)
+			for i, el := range arr.Array {
 				same, err := notDistinct(e, el, a[1])
 				if err != nil {
 					return nil, err
 				}
 				if same {
-					if err := out.Append(tree.NewDInt(tree.DInt(i + 1))); err != nil {
+					if err := out.Append(tree.NewDInt(tree.DInt(lb[0] + i))); err != nil {
 						return nil, err
 					}
 				}
@@ -125,6 +122,25 @@ var _ = RegisterFamily(map[string][]tree.Overload{
 				return arrayToString(a[0], a[1], a[2]), nil
 			}),
 	},
+	"array_fill": {
+		arrayFillOverload(false),
+		arrayFillOverload(true),
+	},
+	"trim_array": {arrayFn(tree.ParamTypes{{Name: "arr", Typ: types.AnyArray}, {Name: "n", Typ: types.Int}}, tree.IdentityReturnType(0), false,
+		func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
+			arr := tree.MustBeDArray(a[0])
+			n, count := int64(tree.MustBeDInt(a[1])), int64(len(arr.Array))
+			if n < 0 || n > count {
+				return nil, pgerror.Newf(pgarray.CodeArraySubscript, "number of elements to trim must be between 0 and %d", count)
+			}
+			if count == 0 {
+				return arr, nil
+			}
+			// PostgreSQL's is a slice of the first dimension: its bounds
+			// start at 1 again.
+			ub := int64(pgarray.LowerOrOnes(arr)[0]) + count - 1
+			return arraySlice(arr, []int64{noLower, ub - n}), nil
+		})},
 	"string_to_array": {
 		arrayFn(tree.ParamTypes{{Name: "s", Typ: types.String}, {Name: "sep", Typ: types.String}}, tree.FixedReturnType(types.StringArray), true,
 			func(e *EvalCtx, a tree.Datums) (tree.Datum, error) { return stringToArray(a[0], a[1], tree.DNull) }),
@@ -141,8 +157,9 @@ func arrayFn(params tree.ParamTypes, ret tree.ReturnTyper, calledOnNull bool, fn
 }
 
 // arrayDimFn is a function of (array, dimension): f's answer for the
-// dimension's length, NULL for a dimension the array does not have.
-func arrayDimFn(f func(int) tree.Datum) tree.Overload {
+// dimension's length and lower bound, NULL for a dimension the array
+// does not have.
+func arrayDimFn(f func(n, lower int) tree.Datum) tree.Overload {
 	return arrayFn(tree.ParamTypes{{Name: "arr", Typ: types.AnyArray}, {Name: "dim", Typ: types.Int}}, tree.FixedReturnType(types.Int4), false,
 		func(e *EvalCtx, a tree.Datums) (tree.Datum, error) {
 			arr, ok := a[0].(*tree.DArray)
@@ -153,7 +170,7 @@ func arrayDimFn(f func(int) tree.Datum) tree.Overload {
 			if d < 1 || d > int64(len(dims)) {
 				return tree.DNull, nil
 			}
-			return f(dims[d-1]), nil
+			return f(dims[d-1], pgarray.LowerOrOnes(arr)[d-1]), nil
 		})
 }
 
@@ -177,9 +194,14 @@ func arrayPosition(e *EvalCtx, arr, elem, start tree.Datum) (tree.Datum, error) 
 	if pgarray.IsMulti(tree.MustBeDArray(arr)) {
 		return nil, errSearchMulti()
 	}
-	from := int(tree.MustBeDInt(start))
-	for i, el := range tree.MustBeDArray(arr).Array {
-		if i+1 < from {
+	a := tree.MustBeDArray(arr)
+	if len(a.Array) == 0 {
+		return tree.DNull, nil
+	}
+	lb := int64(pgarray.LowerOrOnes(a)[0])
+	from := int64(tree.MustBeDInt(start))
+	for i, el := range a.Array {
+		if lb+int64(i) < from {
 			continue
 		}
 		same, err := notDistinct(e, el, elem)
@@ -187,7 +209,7 @@ func arrayPosition(e *EvalCtx, arr, elem, start tree.Datum) (tree.Datum, error) 
 			return nil, err
 		}
 		if same {
-			return tree.NewDInt(tree.DInt(i + 1)), nil
+			return tree.NewDInt(tree.DInt(lb + int64(i))), nil
 		}
 	}
 	return tree.DNull, nil
@@ -206,7 +228,8 @@ func arrayElemType(arr, elem tree.Datum) *types.T {
 	return elem.ResolvedType()
 }
 
-// arrayMap builds arr's elements through f, which may drop them.
+// arrayMap builds arr's elements through f, which may drop them; the
+// result keeps arr's lower bound, as array_remove and array_replace do.
 func arrayMap(e *EvalCtx, arr tree.Datum, f func(tree.Datum) (tree.Datum, bool, error)) (tree.Datum, error) {
 	if arr == tree.DNull {
 		return tree.DNull, nil
@@ -231,7 +254,7 @@ func arrayMap(e *EvalCtx, arr tree.Datum, f func(tree.Datum) (tree.Datum, bool, 
 			}
 		}
 	}
-	return out, nil
+	return pgarray.WithLower(out, pgarray.Lower(src)), nil
 }
 
 // arrayToString joins the elements' text forms; a NULL element is left
@@ -282,4 +305,86 @@ func stringToArray(s, sep, null tree.Datum) (tree.Datum, error) {
 		}
 	}
 	return out, nil
+}
+
+// arrayFillOverload is array_fill(value, dims[, lbounds]): an array of
+// the dimensions dims (and lower bounds lbounds, else 1) every element of
+// which is value, as PostgreSQL's array_fill_internal.
+func arrayFillOverload(withLower bool) tree.Overload {
+	params := tree.ParamTypes{{Name: "value", Typ: types.AnyElement}, {Name: "dims", Typ: types.IntArray}}
+	if withLower {
+		params = append(params, tree.ParamType{Name: "lbounds", Typ: types.IntArray})
+	}
+	return tree.Overload{
+		Types: params,
+		ReturnType: func(args []tree.TypedExpr) *types.T {
+			if len(args) == 0 || args[0].ResolvedType().Family() == types.UnknownFamily {
+				return types.AnyArray
+			}
+			return types.MakeArray(args[0].ResolvedType())
+		},
+		Volatility: volatility.Immutable, Class: tree.NormalClass, CalledOnNullInput: true,
+		Fn: BuiltinTypedFn(func(e *EvalCtx, a tree.Datums, argTypes []*types.T) (tree.Datum, error) {
+			for _, d := range a[1:] {
+				if d == tree.DNull {
+					return nil, pgerror.New("22004", "dimension array or low bound array cannot be null")
+				}
+			}
+			dimsArr := tree.MustBeDArray(a[1])
+			if pgarray.IsMulti(dimsArr) || (withLower && pgarray.IsMulti(tree.MustBeDArray(a[2]))) {
+				return nil, pgerror.WithDetail(pgerror.New(pgarray.CodeArraySubscript, "wrong number of array subscripts"),
+					"Dimension array must be one dimensional.")
+			}
+			elem := argTypes[0]
+			if len(dimsArr.Array) == 0 {
+				return tree.NewDArray(elem), nil
+			}
+			if len(dimsArr.Array) > pgarray.MaxDims {
+				return nil, errTooManyDims(len(dimsArr.Array))
+			}
+			var lowerArr tree.Datums
+			if withLower {
+				lowerArr = tree.MustBeDArray(a[2]).Array
+				if len(lowerArr) != len(dimsArr.Array) {
+					return nil, pgerror.WithDetail(pgerror.New(pgarray.CodeArraySubscript, "wrong number of array subscripts"),
+						"Low bound array has different size than dimensions array.")
+				}
+			}
+			dims := make([]int, len(dimsArr.Array))
+			lower := make([]int, len(dims))
+			total := int64(1)
+			for i, d := range dimsArr.Array {
+				if d == tree.DNull || (withLower && lowerArr[i] == tree.DNull) {
+					return nil, pgerror.New("22004", "dimension values cannot be null")
+				}
+				n := int64(tree.MustBeDInt(d))
+				lower[i] = 1
+				if withLower {
+					l := int64(tree.MustBeDInt(lowerArr[i]))
+					if l < -1<<31 || l > 1<<31-1 {
+						return nil, pgerror.New(pgerror.CodeNumericValueOutOfRange, "integer out of range")
+					}
+					lower[i] = int(l)
+				}
+				if n < 0 || n > maxArraySize {
+					return nil, errArraySize()
+				}
+				dims[i] = int(n)
+				if total *= n; total > maxArraySize {
+					return nil, errArraySize()
+				}
+			}
+			if total == 0 {
+				return tree.NewDArray(elem), nil
+			}
+			if err := pgarray.CheckBounds(dims, lower); err != nil {
+				return nil, err
+			}
+			flat := make(tree.Datums, total)
+			for i := range flat {
+				flat[i] = a[0]
+			}
+			return pgarray.BuildBounded(elem, dims, lower, flat), nil
+		}),
+	}
 }

@@ -389,7 +389,8 @@ func (e *EvalCtx) evalComparison(x *tree.ComparisonExpr) (tree.Datum, error) {
 	return e.compareDatums(x, sym, l, r)
 }
 
-// evalSubscript is arr[i]: the 1-based element, NULL out of range.
+// evalSubscript is arr[i]: the element at subscript i (counted from the
+// array's lower bound), NULL out of range.
 func (e *EvalCtx) evalSubscript(x *tree.IndirectionExpr) (tree.Datum, error) {
 	if len(x.Indirection) != 1 || x.Indirection[0].Slice {
 		return nil, pgerror.Unsupported("array slices and multiple subscripts are not supported yet")
@@ -406,11 +407,11 @@ func (e *EvalCtx) evalSubscript(x *tree.IndirectionExpr) (tree.Datum, error) {
 	if !ok {
 		return nil, pgerror.Unsupported("cannot subscript type %s", d.ResolvedType().SQLString())
 	}
-	idx := int(tree.MustBeDInt(i))
-	if idx < 1 || idx > arr.Len() || pgarray.IsMulti(arr) {
-		return tree.DNull, nil
+	idx := []int64{int64(tree.MustBeDInt(i))}
+	if err := int4Subscripts(idx); err != nil {
+		return nil, err
 	}
-	return arr.Array[idx-1], nil
+	return arrayElement(arr, idx), nil
 }
 
 // evalAnyAll is l op ANY/SOME/ALL (r), r an array or a subquery's rows:
@@ -1548,15 +1549,23 @@ func concatArrays(l, r tree.Datum, lt, rt, t *types.T) (tree.Datum, error) {
 }
 
 // appendElem is array_append (array_prepend with front) of d to arr
-// (NULL: the empty array), which must have at most one dimension.
+// (NULL: the empty array), which must have at most one dimension. The
+// result keeps arr's lower bound, as PostgreSQL's (which readjusts it
+// after a prepend).
 func appendElem(elem *types.T, arr, d tree.Datum, front bool) (tree.Datum, error) {
 	var src tree.Datums
+	var lower []int
 	if arr != tree.DNull {
 		a := arr.(*tree.DArray)
 		if pgarray.IsMulti(a) {
 			return nil, pgarray.ErrNotOneDim()
 		}
 		src = a.Array
+		lower = pgarray.Lower(a)
+	}
+	if lower != nil && ((!front && int64(lower[0])+int64(len(src)) > 1<<31-1) || (front && int64(lower[0])-1 < -1<<31)) {
+		// The new element's subscript would not fit an int4.
+		return nil, pgerror.New(pgerror.CodeNumericValueOutOfRange, "integer out of range")
 	}
 	out := make(tree.Datums, 0, len(src)+1)
 	if front {
@@ -1566,7 +1575,11 @@ func appendElem(elem *types.T, arr, d tree.Datum, front bool) (tree.Datum, error
 	if !front {
 		out = append(out, d)
 	}
-	return pgarray.FromElems(elem, out), nil
+	res := pgarray.FromElems(elem, out)
+	if err := pgarray.CheckBounds(pgarray.Dims(res), lower); err != nil {
+		return nil, err
+	}
+	return pgarray.WithLower(res, lower), nil
 }
 
 // matchRegex is s ~ pattern (~* with fold).
