@@ -17,7 +17,7 @@ import (
 // key or an index; stored values of a dropped column are skipped on read),
 // RENAME COLUMN, and ALTER TABLE / VIEW ... RENAME TO.
 
-func (b schemaChanger) alterTable(at *tree.AlterTable, r *runner) error {
+func (b schemaChanger) alterTable(at *tree.AlterTable, r *runner, res *result) error {
 	tn := at.Table.ToTableName()
 	name := tn.Object()
 	d, err := b.names.find(b.ctx, b.txn, &tn)
@@ -56,7 +56,7 @@ func (b schemaChanger) alterTable(at *tree.AlterTable, r *runner) error {
 				return err
 			}
 		case *tree.AlterTableDropColumn:
-			if err := b.dropColumn(d, c); err != nil {
+			if err := b.dropColumn(d, c, res); err != nil {
 				return err
 			}
 		case *tree.AlterTableAddConstraint:
@@ -218,6 +218,16 @@ func (b schemaChanger) alterColumnType(d *catalog.TableDescriptor, c *tree.Alter
 	} else if len(deps) > 0 {
 		return pgerror.WithDetail(pgerror.New(pgerror.CodeFeatureNotSupported, "cannot alter type of a column used by a generated column"),
 			fmt.Sprintf("Column %q is used by generated column %q.", d.Columns[i].Name, deps[0]))
+	}
+	// A view's query was planned with the column's type: as PostgreSQL,
+	// refuse rather than re-plan it.
+	all, err := catalog.ListTables(b.ctx, b.txn, b.names.db.ID)
+	if err != nil {
+		return err
+	}
+	if vs := columnReaders(all, d, i); len(vs) > 0 {
+		return pgerror.WithDetail(pgerror.New(pgerror.CodeFeatureNotSupported, "cannot alter type of a column used by a view or rule"),
+			fmt.Sprintf("rule _RETURN on %s %s depends on column %q", relKind(vs[0]), b.names.display(vs[0]), d.Columns[i].Name))
 	}
 	if d.Columns[i].Generated != "" {
 		return pgerror.Unsupported("ALTER COLUMN TYPE of a generated column is not supported yet")
@@ -427,7 +437,9 @@ func (b schemaChanger) addColumn(d *catalog.TableDescriptor, c *tree.AlterTableA
 	}
 }
 
-func (b schemaChanger) dropColumn(d *catalog.TableDescriptor, c *tree.AlterTableDropColumn) error {
+// dropColumn drops column c of d; res takes the NOTICE of what CASCADE
+// drops with it (nil: refuse to drop what views read).
+func (b schemaChanger) dropColumn(d *catalog.TableDescriptor, c *tree.AlterTableDropColumn, res *result) error {
 	i := d.ColumnIndex(string(c.Column))
 	if i < 0 || d.Columns[i].Hidden {
 		if c.IfExists {
@@ -447,6 +459,22 @@ func (b schemaChanger) dropColumn(d *catalog.TableDescriptor, c *tree.AlterTable
 				"Use DROP ... CASCADE to drop the dependent objects too.")
 		}
 		return pgerror.Unsupported("DROP COLUMN ... CASCADE of a column generated columns depend on is not supported yet: drop them first")
+	}
+	// The views reading the column depend on it: RESTRICT refuses,
+	// CASCADE drops them (and what depends on them) first.
+	plan, err := b.planDrop(nil, nil, []*columnDrop{{table: d, col: i}})
+	if err != nil {
+		return err
+	}
+	if len(plan.reached) > 0 && res == nil {
+		// DROP TYPE ... CASCADE's dropping of a column does not carry on
+		// to the views reading it.
+		return pgerror.Unsupported("dropping column %s of table %s, which views depend on, is not supported yet: drop them first", c.Column, d.Name)
+	}
+	if res != nil {
+		if err := b.carryOut(res, plan, c.DropBehavior == tree.DropCascade); err != nil {
+			return err
+		}
 	}
 	if idx, err := indexUsesColumn(d, i); err != nil {
 		return err

@@ -63,7 +63,8 @@ func (b schemaChanger) exec(stmt tree.Statement, r *runner) (*result, bool, erro
 	case *tree.CreateIndex:
 		return &result{tag: "CREATE INDEX"}, true, b.createIndex(st, r)
 	case *tree.AlterTable:
-		return &result{tag: "ALTER TABLE"}, true, b.alterTable(st, r)
+		res := &result{tag: "ALTER TABLE"}
+		return res, true, b.alterTable(st, r, res)
 	case *tree.RenameTable:
 		tag := "ALTER TABLE"
 		switch {

@@ -67,13 +67,19 @@ func (b schemaChanger) dropRelations(names tree.TableNames, kind string, ifExist
 // more in its DETAIL); without cascade such dependents fail the statement
 // (2BP01, listing them).
 func (b schemaChanger) dropCascading(res *result, roots []*catalog.TableDescriptor, cascade bool) error {
-	plan, err := b.planDrop(roots, nil)
+	plan, err := b.planDrop(roots, nil, nil)
 	if err != nil {
 		return err
 	}
+	return b.carryOut(res, plan, cascade)
+}
+
+// carryOut refuses plan when it reaches dependents and not cascade
+// (2BP01, listing them), else notes them in res's NOTICE and drops them.
+func (b schemaChanger) carryOut(res *result, plan *dropPlan, cascade bool) error {
 	if len(plan.reached) > 0 && !cascade {
 		msg := "cannot drop desired object(s) because other objects depend on them"
-		if len(roots) == 1 {
+		if len(plan.rootNames) == 1 {
 			msg = fmt.Sprintf("cannot drop %s because other objects depend on it", plan.rootNames[0])
 		}
 		var lines []string
@@ -141,11 +147,19 @@ type dropObject struct {
 	ovID   uint32
 	fk     *fkDrop
 	def    *defaultDrop
+	col    *columnDrop
 	name   string // "view v", "constraint c on table t", ...
 	by     string // the object it was reached from (RESTRICT's "depends on")
 	// silent: reached through an automatic dependency (a table's owned
 	// sequence), dropped without being named.
 	silent bool
+}
+
+// columnDrop is a column ALTER TABLE ... DROP COLUMN drops: the views
+// reading it (DependsOnColumns) depend on it.
+type columnDrop struct {
+	table *catalog.TableDescriptor
+	col   int // ordinal in table.Columns
 }
 
 type fkDrop struct {
@@ -185,7 +199,9 @@ type dropPlan struct {
 // findDependentObjects does: depth first, each object's dependents
 // visited newest first and before it, an object reached twice kept where
 // it was reached first; the report is that order reversed.
-func (b schemaChanger) planDrop(roots []*catalog.TableDescriptor, schemas []*schemaDrop) (*dropPlan, error) {
+// cols are columns dropped (by ALTER TABLE, which drops them itself):
+// only what depends on them is planned.
+func (b schemaChanger) planDrop(roots []*catalog.TableDescriptor, schemas []*schemaDrop, cols []*columnDrop) (*dropPlan, error) {
 	all, err := catalog.ListTables(b.ctx, b.txn, b.names.db.ID)
 	if err != nil {
 		return nil, err
@@ -217,6 +233,14 @@ func (b schemaChanger) planDrop(roots []*catalog.TableDescriptor, schemas []*sch
 		visited[id] = true
 		plan.rootNames = append(plan.rootNames, "schema "+sc.name)
 		rootObjs = append(rootObjs, &dropObject{id: id, schema: sc, name: "schema " + sc.name})
+	}
+	for _, cd := range cols {
+		c := &cd.table.Columns[cd.col]
+		id := fmt.Sprint("col ", cd.table.ID, " ", c.ID)
+		visited[id] = true
+		name := fmt.Sprintf("column %s of %s", c.Name, relName(cd.table))
+		plan.rootNames = append(plan.rootNames, name)
+		rootObjs = append(rootObjs, &dropObject{id: id, key: cd.table.ID, col: cd, name: name})
 	}
 	// ownerDropped: a sequence owned by a table in a schema dropped,
 	// which goes with the table silently.
@@ -250,6 +274,13 @@ func (b schemaChanger) planDrop(roots []*catalog.TableDescriptor, schemas []*sch
 					ov := &f.Overloads[i]
 					out = append(out, &dropObject{id: fmt.Sprint("fn ", ov.ID), key: ov.ID, fn: f, ovID: ov.ID, name: "function " + b.functionDescription(f, ov)})
 				}
+			}
+			sort.SliceStable(out, func(i, j int) bool { return out[i].key > out[j].key })
+			return out, nil
+		}
+		if cd := o.col; cd != nil {
+			for _, v := range columnReaders(all, cd.table, cd.col) {
+				out = append(out, &dropObject{id: fmt.Sprint("rel ", v.ID), key: v.ID, rel: v, name: relName(v)})
 			}
 			sort.SliceStable(out, func(i, j int) bool { return out[i].key > out[j].key })
 			return out, nil
@@ -346,6 +377,21 @@ func (b schemaChanger) planDrop(roots []*catalog.TableDescriptor, schemas []*sch
 		}
 	}
 	return plan, nil
+}
+
+// columnReaders are the views (and materialized views) among all whose
+// query reads column col of t, oldest first. Views made before their
+// columns were recorded (no DependsOnColumns) are not found.
+func columnReaders(all []*catalog.TableDescriptor, t *catalog.TableDescriptor, col int) []*catalog.TableDescriptor {
+	ref := catalog.ColumnRef{Table: t.ID, Column: t.Columns[col].ID}
+	var out []*catalog.TableDescriptor
+	for _, v := range all {
+		if slices.Contains(v.DependsOnColumns, ref) {
+			out = append(out, v)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }
 
 // apply drops what plan reached.

@@ -347,7 +347,7 @@ func (s *session) dropSchemas(ctx context.Context, txn kvapi.Txn, b *builder, st
 		scs = append(scs, sd)
 	}
 	sc := schemaChanger{b}
-	plan, err := sc.planDrop(nil, scs)
+	plan, err := sc.planDrop(nil, scs, nil)
 	if err != nil {
 		return nil, err
 	}

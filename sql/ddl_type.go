@@ -308,7 +308,7 @@ func (b schemaChanger) dropTypes(dt *tree.DropType) (*result, error) {
 				}
 				continue
 			}
-			if err := b.dropColumn(u.tab, &tree.AlterTableDropColumn{Column: tree.Name(u.col)}); err != nil {
+			if err := b.dropColumn(u.tab, &tree.AlterTableDropColumn{Column: tree.Name(u.col)}, nil); err != nil {
 				return nil, err
 			}
 			if err := catalog.PutDescriptor(b.ctx, b.txn, u.tab); err != nil {
