@@ -330,6 +330,19 @@ func (c *privChecker) checkSchema(db uint32, name string, priv catalog.Privilege
 	if ok, err := c.bypass(); ok || err != nil {
 		return err
 	}
+	if _, ok := tempSchemaPID(name); ok {
+		// As PostgreSQL's pg_namespace_aclmask: TEMP on the database
+		// gives every right on a temporary schema (whoever made it),
+		// without it there is USAGE only.
+		temp, err := c.hasTemp(db, as)
+		if err != nil {
+			return err
+		}
+		if !temp && priv != catalog.PrivUsage {
+			return c.deny(permissionDenied("schema", name))
+		}
+		return nil
+	}
 	sc, err := c.schema(db, name)
 	if err != nil || sc == nil {
 		return err
@@ -338,6 +351,24 @@ func (c *privChecker) checkSchema(db uint32, name string, priv catalog.Privilege
 		return c.deny(permissionDenied("schema", name))
 	}
 	return nil
+}
+
+// hasTemp reports whether role as holds TEMP on database db (true for a
+// role checks bypass).
+func (c *privChecker) hasTemp(db uint32, as uint32) (bool, error) {
+	if ok, err := c.bypass(); ok || err != nil {
+		return ok, err
+	}
+	dbs, err := catalog.ListDatabases(c.ctx, c.txn)
+	if err != nil {
+		return false, err
+	}
+	for _, d := range dbs {
+		if d.ID == db {
+			return c.has(d.Privileges(), as, catalog.PrivTemporary), nil
+		}
+	}
+	return false, nil
 }
 
 // checkNamespace checks that the role holds priv on database or schema n.

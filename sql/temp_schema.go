@@ -79,6 +79,13 @@ func (s *session) inTempSchema(ctx context.Context, txn kvapi.Txn, stmt tree.Sta
 		return nil, err
 	}
 	if sc == nil {
+		// As PostgreSQL's InitTempTableNamespace: the role needs TEMP on
+		// the database (PUBLIC has it by default).
+		if ok, err := s.newPrivChecker(ctx, txn).hasTemp(t.db, 0); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, insufficient("permission denied to create temporary tables in database %q", s.names.db.Name)
+		}
 		owner, err := s.ownerID(ctx, txn, tree.RoleSpec{})
 		if err != nil {
 			return nil, err
