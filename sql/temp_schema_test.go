@@ -2,6 +2,7 @@ package sql_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,4 +77,48 @@ func TestTempRelations(t *testing.T) {
 	if n := count(b, "SELECT count(*) FROM scratch"); n != 0 {
 		t.Fatalf("the second session's table has %d rows", n)
 	}
+}
+
+// TestTempPrivilege: making temporary relations takes TEMP on the
+// database, not rights on the session's temporary schema, as in
+// PostgreSQL: a role without it is refused when the schema would be made
+// (42501, naming the database) and, once it exists, may only use it.
+func TestTempPrivilege(t *testing.T) {
+	c, _ := startSQL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	exec := func(q string) {
+		t.Helper()
+		if _, err := c.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	denied := func(q, msg string) {
+		t.Helper()
+		_, err := c.Exec(ctx, q)
+		if pgCode(err) != "42501" || !strings.Contains(err.Error(), msg) {
+			t.Fatalf("%s: got %v, want 42501 %q", q, err, msg)
+		}
+	}
+	var db string
+	if err := c.QueryRow(ctx, "SELECT current_database()").Scan(&db); err != nil {
+		t.Fatal(err)
+	}
+	exec("CREATE ROLE tp_r")
+	exec("SET ROLE tp_r")
+	exec("CREATE TEMP TABLE tp_ok (a INT)") // PUBLIC has TEMP
+	exec("DROP TABLE tp_ok")
+	exec("RESET ROLE")
+	exec("DISCARD TEMP")
+	exec(`REVOKE TEMP ON DATABASE "` + db + `" FROM PUBLIC`)
+	exec("SET ROLE tp_r")
+	denied("CREATE TEMP TABLE tp_x (a INT)", `permission denied to create temporary tables in database "`+db+`"`)
+	exec("RESET ROLE")
+	exec("CREATE TEMP TABLE tp_y (a INT)")
+	exec("SET ROLE tp_r")
+	denied("CREATE TEMP TABLE tp_x (a INT)", "permission denied for schema pg_temp_")
+	exec("RESET ROLE")
+	exec(`GRANT TEMP ON DATABASE "` + db + `" TO tp_r`)
+	exec("SET ROLE tp_r")
+	exec("CREATE TEMP TABLE tp_x (a INT)")
 }
