@@ -351,26 +351,9 @@ func (s *session) dropSchemas(ctx context.Context, txn kvapi.Txn, b *builder, st
 	if err != nil {
 		return nil, err
 	}
-	if len(plan.reached) > 0 && !cascade {
-		msg := "cannot drop desired object(s) because other objects depend on them"
-		if len(scs) == 1 {
-			msg = fmt.Sprintf("cannot drop schema %s because other objects depend on it", scs[0].name)
-		}
-		var lines []string
-		for _, o := range plan.reached {
-			lines = append(lines, o.name+" depends on "+o.by)
-		}
-		return nil, pgerror.WithHint(pgerror.WithDetail(pgerror.New("2BP01", msg), dependentsDetail(lines)),
-			"Use DROP ... CASCADE to drop the dependent objects too.")
-	}
-	var lines []string
-	for _, o := range plan.reached {
-		lines = append(lines, "drop cascades to "+o.name)
-	}
-	if n := cascadeNotice(lines); n != nil {
-		res.notices = append(res.notices, *n)
-	}
-	if err := plan.apply(sc); err != nil {
+	// Refused with the dependents listed, or dropped with them named
+	// (the roots' names are "schema x": PostgreSQL's wording).
+	if err := sc.carryOut(res, plan, cascade); err != nil {
 		return nil, err
 	}
 	// The schemas' types go after their relations (which may use them).
