@@ -1,38 +1,19 @@
 package sql_test
 
 import (
-	"context"
-	"os/exec"
 	"testing"
-	"time"
 )
 
 // TestPsqlMatViews checks what psql shows of a materialized view: \dm
 // lists it, \d describes it (columns and indexes), \di lists its index.
 func TestPsqlMatViews(t *testing.T) {
-	psql, err := exec.LookPath("psql")
-	if err != nil {
-		t.Skip("psql is not installed (.ci/run installs postgresql-client)")
-	}
-	c, url := startSQL(t)
-	ctx := context.Background()
-	for _, q := range []string{
+	out := psqlAfter(t, []string{
 		"CREATE TABLE mv_src (a INT PRIMARY KEY, b TEXT)",
 		"INSERT INTO mv_src VALUES (1, 'x'), (2, 'y')",
 		"CREATE MATERIALIZED VIEW mv_m AS SELECT a, b FROM mv_src",
 		"CREATE UNIQUE INDEX mv_m_a ON mv_m (a)",
 		"CREATE MATERIALIZED VIEW mv_empty AS SELECT a FROM mv_src WITH NO DATA",
-	} {
-		if _, err := c.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(cctx, psql, "-X", "-d", url, "-c", `\dm`, "-c", `\d mv_m`, "-c", `\di mv_m*`).CombinedOutput()
-	if err != nil {
-		t.Fatalf("psql: %v\n%s", err, out)
-	}
+	}, `\dm`, `\d mv_m`, `\di mv_m*`)
 	// As PostgreSQL 15's psql prints it (owner aside).
 	want := `               List of relations
  Schema |   Name   |       Type        | Owner 
@@ -56,7 +37,7 @@ Indexes:
 (1 row)
 
 `
-	if string(out) != want {
+	if out != want {
 		t.Errorf("psql printed:\n%s\nwant:\n%s", out, want)
 	}
 }

@@ -1,10 +1,7 @@
 package sql_test
 
 import (
-	"context"
-	"os/exec"
 	"testing"
-	"time"
 )
 
 // TestPsqlDescribesTableFeatures: psql's \d shows a generated column's
@@ -13,29 +10,13 @@ import (
 // is psql's against PostgreSQL after the same statements, the owner's
 // name aside: meridian there, root here).
 func TestPsqlDescribesTableFeatures(t *testing.T) {
-	psql, err := exec.LookPath("psql")
-	if err != nil {
-		t.Skip("psql is not installed (.ci/run installs postgresql-client)")
-	}
-	c, url := startSQL(t)
-	ctx := context.Background()
-	for _, q := range []string{
+	out := psqlAfter(t, []string{
 		"CREATE TABLE gp (id INT PRIMARY KEY, name TEXT, total INT GENERATED ALWAYS AS (id * 2) STORED, active BOOL)",
 		"CREATE INDEX gp_lower ON gp (lower(name))",
 		"CREATE INDEX gp_act ON gp (id) INCLUDE (name) WHERE active",
 		"CREATE ROLE gp_reader",
 		"GRANT SELECT, UPDATE ON gp TO gp_reader",
-	} {
-		if _, err := c.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(cctx, psql, "-X", "-d", url, "-c", `\d gp`, "-c", `\dp gp`).CombinedOutput()
-	if err != nil {
-		t.Fatalf("psql: %v\n%s", err, out)
-	}
+	}, `\d gp`, `\dp gp`)
 	want := `                               Table "public.gp"
  Column |  Type   | Collation | Nullable |               Default               
 --------+---------+-----------+----------+-------------------------------------
@@ -56,7 +37,7 @@ Indexes:
 (1 row)
 
 `
-	if string(out) != want {
+	if out != want {
 		t.Fatalf("psql printed:\n%s\nwant:\n%s", out, want)
 	}
 }

@@ -13,23 +13,7 @@ import (
 // pg_constraint, format_type, pg_get_indexdef, ARRAY(subquery), = ANY,
 // generate_series, ...) must answer as PostgreSQL's would.
 func TestPsqlListsRelations(t *testing.T) {
-	psql, err := exec.LookPath("psql")
-	if err != nil {
-		t.Skip("psql is not installed (.ci/run installs postgresql-client)")
-	}
-	c, url := startSQL(t)
-	ctx := context.Background()
-	for _, q := range []string{"CREATE TABLE people (id INT PRIMARY KEY, name TEXT NOT NULL, score NUMERIC(10,2) DEFAULT 0, nick VARCHAR(20))", "CREATE TABLE pets (id INT PRIMARY KEY)", "CREATE VIEW names AS SELECT name FROM people", "CREATE INDEX people_name ON people (name)"} {
-		if _, err := c.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(cctx, psql, "-X", "-d", url, "-c", `\dt`, "-c", `\dv`, "-c", `\di`, "-c", `\dt+`, "-c", `\l`, "-c", `\d people`, "-c", `\du`, "-c", `\d+ pets`, "-c", `\d people_pkey`).CombinedOutput()
-	if err != nil {
-		t.Fatalf("psql: %v\n%s", err, out)
-	}
+	out := psqlAfter(t, []string{"CREATE TABLE people (id INT PRIMARY KEY, name TEXT NOT NULL, score NUMERIC(10,2) DEFAULT 0, nick VARCHAR(20))", "CREATE TABLE pets (id INT PRIMARY KEY)", "CREATE VIEW names AS SELECT name FROM people", "CREATE INDEX people_name ON people (name)"}, `\dt`, `\dv`, `\di`, `\dt+`, `\l`, `\d people`, `\du`, `\d+ pets`, `\d people_pkey`)
 	want := `        List of relations
  Schema |  Name  | Type  | Owner 
 --------+--------+-------+-------
@@ -96,7 +80,7 @@ Access method: heap
 primary key, btree, for table "public.people"
 
 `
-	if string(out) != want {
+	if out != want {
 		t.Fatalf("psql printed:\n%s\nwant:\n%s", out, want)
 	}
 }
@@ -154,26 +138,10 @@ func TestPgbench(t *testing.T) {
 // TestPsqlSequences runs psql 15's \ds and \d on sequences and on a table
 // with SERIAL and identity columns: the output must be PostgreSQL's.
 func TestPsqlSequences(t *testing.T) {
-	psql, err := exec.LookPath("psql")
-	if err != nil {
-		t.Skip("psql is not installed (.ci/run installs postgresql-client)")
-	}
-	c, url := startSQL(t)
-	ctx := context.Background()
-	for _, q := range []string{
+	out := psqlAfter(t, []string{
 		"CREATE TABLE orders (id SERIAL PRIMARY KEY, n BIGINT GENERATED ALWAYS AS IDENTITY, note TEXT)",
 		"CREATE SEQUENCE tickets AS integer INCREMENT BY 5 CACHE 3 CYCLE",
-	} {
-		if _, err := c.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(cctx, psql, "-X", "-d", url, "-c", `\ds`, "-c", `\d orders`, "-c", `\d orders_id_seq`, "-c", `\d orders_n_seq`, "-c", `\d tickets`).CombinedOutput()
-	if err != nil {
-		t.Fatalf("psql: %v\n%s", err, out)
-	}
+	}, `\ds`, `\d orders`, `\d orders_id_seq`, `\d orders_n_seq`, `\d tickets`)
 	want := `             List of relations
  Schema |     Name      |   Type   | Owner 
 --------+---------------+----------+-------
@@ -209,7 +177,7 @@ Sequence for identity column: public.orders.n
  integer |     1 |       1 | 2147483647 |         5 | yes     |     3
 
 `
-	if string(out) != want {
+	if out != want {
 		t.Errorf("psql printed:\n%s\nwant (PostgreSQL 15's):\n%s", out, want)
 	}
 }
@@ -218,26 +186,10 @@ Sequence for identity column: public.orders.n
 // key constraints: the expected text is PostgreSQL 15's own output for the
 // same statements.
 func TestPsqlConstraints(t *testing.T) {
-	psql, err := exec.LookPath("psql")
-	if err != nil {
-		t.Skip("psql is not installed (.ci/run installs postgresql-client)")
-	}
-	c, url := startSQL(t)
-	ctx := context.Background()
-	for _, q := range []string{
+	out := psqlAfter(t, []string{
 		"CREATE TABLE parent (id INT PRIMARY KEY, code TEXT UNIQUE, v INT CHECK (v > 0), CONSTRAINT parent_small CHECK (v < 1000))",
 		"CREATE TABLE child (id INT PRIMARY KEY, p INT REFERENCES parent ON DELETE CASCADE, code TEXT, FOREIGN KEY (code) REFERENCES parent (code) ON UPDATE CASCADE)",
-	} {
-		if _, err := c.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(cctx, psql, "-X", "-d", url, "-c", `\d parent`, "-c", `\d child`).CombinedOutput()
-	if err != nil {
-		t.Fatalf("psql: %v\n%s", err, out)
-	}
+	}, `\d parent`, `\d child`)
 	want := `               Table "public.parent"
  Column |  Type   | Collation | Nullable | Default 
 --------+---------+-----------+----------+---------
@@ -267,7 +219,36 @@ Foreign-key constraints:
     "child_p_fkey" FOREIGN KEY (p) REFERENCES parent(id) ON DELETE CASCADE
 
 `
-	if string(out) != want {
+	if out != want {
 		t.Errorf("psql printed:\n%s\nwant (PostgreSQL 15's):\n%s", out, want)
 	}
+}
+
+// psqlAfter runs the statements of setup on a fresh node, then psql with
+// one -c per command, and returns what psql printed; the test is skipped
+// where psql is not installed.
+func psqlAfter(t *testing.T, setup []string, commands ...string) string {
+	t.Helper()
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		t.Skip("psql is not installed (.ci/run installs postgresql-client)")
+	}
+	c, url := startSQL(t)
+	ctx := context.Background()
+	for _, q := range setup {
+		if _, err := c.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	args := []string{"-X", "-d", url}
+	for _, cmd := range commands {
+		args = append(args, "-c", cmd)
+	}
+	out, err := exec.CommandContext(cctx, psql, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("psql: %v\n%s", err, out)
+	}
+	return string(out)
 }
